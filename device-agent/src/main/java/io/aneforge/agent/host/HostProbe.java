@@ -1,0 +1,27 @@
+package io.aneforge.agent.host;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Reads {@link HostFacts} for the machine the JVM runs on. */
+public interface HostProbe {
+
+    /**
+     * @param runtimes the runtime ids the agent offers (filled in by the caller, who knows
+     *     which {@code ModelRuntime}s are available)
+     */
+    HostFacts read(List<String> runtimes);
+
+    /** The probe for this OS: sysctl on macOS, uname/procfs/sysinfo on Linux. */
+    static HostProbe forCurrentOs() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("mac")) {
+            return new MacHostProbe(new JnaSysctl());
+        }
+        if (os.startsWith("linux")) {
+            return new LinuxHostProbe();
+        }
+        throw new UnsupportedOperationException("the device agent runs on macOS or Linux; this JVM reports os.name='"
+                + System.getProperty("os.name") + "'");
+    }
+}
