@@ -1,0 +1,317 @@
+package io.aneforge.agent.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The cache against a real local HTTP server (the JDK's), with real zips on disk. */
+class ArtifactCacheTest {
+
+    @TempDir
+    Path dir;
+
+    private HttpServer server;
+    private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    private final AtomicInteger downloads = new AtomicInteger();
+    private final Map<String, String> authHeaders = new ConcurrentHashMap<>();
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+    @BeforeEach
+    void startServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/blobs/", exchange -> {
+            String name = exchange.getRequestURI().getPath().substring("/blobs/".length());
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            authHeaders.put(name, auth == null ? "" : auth);
+            byte[] body = blobs.get(name);
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+            } else {
+                downloads.incrementAndGet();
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.stop(0);
+    }
+
+    private ArtifactCache cache(long cap) {
+        return new ArtifactCache(dir.resolve("cache"), cap, new HttpArtifactSource("s3cret", Duration.ofSeconds(10)),
+                UnzipLimits.defaults(), clock);
+    }
+
+    /** Serves {@code bytes} under their own digest and returns the reference. */
+    private ArtifactRef publish(byte[] bytes) {
+        String hex = sha256(bytes);
+        blobs.put(hex, bytes);
+        return ref(hex, bytes.length);
+    }
+
+    private ArtifactRef ref(String hex, long size) {
+        return new ArtifactRef("sha256:" + hex, size,
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/blobs/" + hex));
+    }
+
+    @Test
+    void downloadsVerifiesAndUnpacksANestedPackageThenHitsTheCache() throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("Bert.mlpackage/Manifest.json", "{\"fileFormatVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+        files.put("Bert.mlpackage/Data/com.apple.CoreML/model.mlmodel", new byte[] {1, 2, 3});
+        files.put("Bert.mlpackage/Data/com.apple.CoreML/weights/weight.bin", new byte[4096]);
+        files.put("__MACOSX/Bert.mlpackage/._Manifest.json", new byte[] {9});
+        ArtifactRef ref = publish(zip(files));
+        ArtifactCache cache = cache(1 << 20);
+
+        CachedArtifact first = cache.get(ref);
+        CachedArtifact second = cache.get(ref);
+
+        Path pkg = dir.resolve("cache/sha256/" + ref.sha256Hex() + "/model.mlpackage");
+        assertThat(first.packageRoot()).isEqualTo(pkg);
+        assertThat(pkg.resolve("Manifest.json")).hasContent("{\"fileFormatVersion\":\"1.0.0\"}");
+        assertThat(Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/model.mlmodel"))).containsExactly(1, 2, 3);
+        assertThat(Files.size(pkg.resolve("Data/com.apple.CoreML/weights/weight.bin"))).isEqualTo(4096);
+        assertThat(dir.resolve("cache/sha256/" + ref.sha256Hex() + "/__MACOSX")).doesNotExist();
+        assertThat(second).isEqualTo(first);
+        assertThat(downloads).hasValue(1);
+        assertThat(authHeaders.get(ref.sha256Hex())).isEqualTo("Bearer s3cret");
+        assertThat(cache.sizeBytes()).isEqualTo(first.sizeBytes()).isGreaterThanOrEqualTo(4096 + 3);
+        assertThat(tmpContents()).isEmpty();
+    }
+
+    @Test
+    void acceptsManifestAtTheArchiveRoot() throws IOException {
+        ArtifactRef ref = publish(zip(Map.of("Manifest.json", new byte[] {'{', '}'}, "Data/x.bin", new byte[10])));
+
+        CachedArtifact a = cache(1 << 20).get(ref);
+
+        assertThat(a.packageRoot().resolve("Manifest.json")).exists();
+        assertThat(a.packageRoot().resolve("Data/x.bin")).exists();
+    }
+
+    @Test
+    void digestMismatchLeavesNothingInTheCache() throws IOException {
+        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        String hex = sha256(good);
+        byte[] tampered = zip(Map.of("Manifest.json", new byte[] {'{', ' ', '}'}));
+        blobs.put(hex, tampered);
+        ArtifactCache cache = cache(1 << 20);
+
+        assertThatThrownBy(() -> cache.get(ref(hex, -1)))
+                .isInstanceOf(ArtifactCacheException.class)
+                .hasMessageContaining("artifact digest mismatch")
+                .hasMessageContaining("expected sha256:" + hex)
+                .hasMessageContaining("hash to sha256:" + sha256(tampered))
+                .hasMessageContaining("nothing was cached");
+        assertThat(cache.lookup(hex)).isEmpty();
+        assertThat(entries()).isEmpty();
+        assertThat(tmpContents()).isEmpty();
+    }
+
+    @Test
+    void longerThanAnnouncedIsRefused() throws IOException {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[100]));
+        ArtifactRef ref = publish(bytes);
+        ArtifactRef shortRef = ref(ref.sha256Hex(), bytes.length - 1);
+
+        assertThatThrownBy(() -> cache(1 << 20).get(shortRef))
+                .isInstanceOf(ArtifactCacheException.class)
+                .hasMessageContaining("longer than the announced " + (bytes.length - 1) + " bytes");
+        assertThat(entries()).isEmpty();
+    }
+
+    @Test
+    void httpErrorsNameTheUrlAndStatus() {
+        ArtifactRef missing = ref("ab".repeat(32), -1);
+
+        assertThatThrownBy(() -> cache(1 << 20).get(missing))
+                .isInstanceOf(ArtifactCacheException.class)
+                .hasMessageContaining("answered HTTP 404")
+                .hasMessageContaining(missing.downloadUrl().toString());
+    }
+
+    @Test
+    void refusesUnsafeArchives() throws IOException {
+        ArtifactCache cache = cache(1 << 20);
+        assertRefused(cache, zip(Map.of("Manifest.json", new byte[1], "../evil.txt", new byte[1])),
+                "entry '../evil.txt' contains a '..' segment");
+        assertRefused(cache, zip(Map.of("Manifest.json", new byte[1], "a/../../evil.txt", new byte[1])),
+                "contains a '..' segment");
+        assertRefused(cache, zip(Map.of("/etc/evil", new byte[1])), "entry '/etc/evil' is an absolute path");
+        assertRefused(cache, zip(Map.of("C:/evil", new byte[1])), "starts with a drive letter");
+        assertRefused(cache, zip(Map.of("a\\b", new byte[1])), "contains a backslash");
+        assertRefused(cache, symlinked(zip(Map.of("Manifest.json", new byte[1], "Data", "/etc".getBytes()))),
+                "contains symbolic link entry");
+        assertRefused(cache, zip(Map.of("Data/x.bin", new byte[1])), "is not an .mlpackage archive");
+        assertThat(dir.resolve("evil.txt")).doesNotExist();
+        assertThat(dir.resolve("cache/evil.txt")).doesNotExist();
+        assertThat(entries()).isEmpty();
+        assertThat(tmpContents()).isEmpty();
+    }
+
+    @Test
+    void enforcesEntryCountAndSizeLimits() throws IOException {
+        ArtifactCache small = new ArtifactCache(dir.resolve("cache"), 1 << 20,
+                new HttpArtifactSource(null, Duration.ofSeconds(10)), new UnzipLimits(3, 1000, 600), clock);
+        Map<String, byte[]> many = new LinkedHashMap<>();
+        for (int i = 0; i < 4; i++) {
+            many.put("f" + i, new byte[1]);
+        }
+        assertRefused(small, zip(many), "4 entries, more than the limit of 3");
+        assertRefused(small, zip(Map.of("Manifest.json", new byte[601])), "unpacks to more than 600 bytes");
+        assertRefused(small, zip(Map.of("Manifest.json", new byte[500], "b", new byte[501])),
+                "unpacks to more than 1000 bytes");
+        assertThat(entries()).isEmpty();
+    }
+
+    @Test
+    void evictsLeastRecentlyUsedOverTheCap() throws IOException {
+        ArtifactRef a = publish(zip(Map.of("Manifest.json", new byte[1000])));
+        ArtifactRef b = publish(zip(Map.of("Manifest.json", new byte[1001])));
+        ArtifactRef c = publish(zip(Map.of("Manifest.json", new byte[1002])));
+        ArtifactCache cache = cache(2500); // room for two entries
+
+        cache.get(a);
+        clock.advance(Duration.ofMinutes(1));
+        cache.get(b);
+        clock.advance(Duration.ofMinutes(1));
+        cache.get(a); // a is now more recently used than b
+        clock.advance(Duration.ofMinutes(1));
+        cache.get(c);
+
+        assertThat(cache.lookup(a.sha256Hex())).isPresent();
+        assertThat(cache.lookup(b.sha256Hex())).isEmpty();
+        assertThat(cache.lookup(c.sha256Hex())).isPresent();
+        assertThat(cache.sizeBytes()).isLessThanOrEqualTo(2500);
+        assertThat(downloads).hasValue(3);
+    }
+
+    @Test
+    void neverEvictsTheEntryJustFetchedEvenWhenAloneOverTheCap() throws IOException {
+        ArtifactRef big = publish(zip(Map.of("Manifest.json", new byte[5000])));
+
+        CachedArtifact got = cache(100).get(big);
+
+        assertThat(got.packageRoot().resolve("Manifest.json")).exists();
+    }
+
+    @Test
+    void rejectsMalformedDigests() {
+        assertThatThrownBy(() -> new ArtifactRef("sha256:xyz", -1, URI.create("http://x")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected 64 hex digits");
+        assertThat(new ArtifactRef("AB".repeat(32), 1, URI.create("http://x")).sha256Hex()).isEqualTo("ab".repeat(32));
+    }
+
+    private void assertRefused(ArtifactCache cache, byte[] archive, String message) {
+        ArtifactRef ref = publish(archive);
+        assertThatThrownBy(() -> cache.get(ref)).isInstanceOf(ArtifactCacheException.class).hasMessageContaining(message);
+        assertThat(cache.lookup(ref.sha256Hex())).isEmpty();
+    }
+
+    private List<Path> entries() throws IOException {
+        try (Stream<Path> s = Files.list(dir.resolve("cache/sha256"))) {
+            return s.toList();
+        }
+    }
+
+    private List<Path> tmpContents() throws IOException {
+        try (Stream<Path> s = Files.list(dir.resolve("cache/tmp"))) {
+            return s.toList();
+        }
+    }
+
+    static byte[] zip(Map<String, byte[]> files) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                z.putNextEntry(new ZipEntry(f.getKey()));
+                z.write(f.getValue());
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Marks the last central-directory entry as a Unix symlink (host 3, mode 0120777), as `zip -y` writes it. */
+    static byte[] symlinked(byte[] zip) {
+        int last = -1;
+        for (int i = 0; i + 4 <= zip.length; i++) {
+            if (zip[i] == 0x50 && zip[i + 1] == 0x4b && zip[i + 2] == 0x01 && zip[i + 3] == 0x02) {
+                last = i;
+            }
+        }
+        zip[last + 5] = 3;
+        int attrs = 0120777 << 16;
+        for (int k = 0; k < 4; k++) {
+            zip[last + 38 + k] = (byte) (attrs >>> (8 * k));
+        }
+        return zip;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static final class MutableClock extends Clock {
+        private Instant now;
+
+        MutableClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
