@@ -11,7 +11,7 @@ import com.sun.jna.ptr.LongByReference;
  * {@code int sysctlbyname(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)}.
  * Written against Apple's documented API, not yet run on a Mac.
  */
-final class JnaSysctl implements Sysctl {
+public final class JnaSysctl implements Sysctl {
 
     interface LibC extends Library {
         // size_t is 64-bit on every macOS the agent supports (arm64 and x86_64), so long is exact.

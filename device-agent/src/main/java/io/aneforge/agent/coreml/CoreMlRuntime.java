@@ -1,0 +1,147 @@
+package io.aneforge.agent.coreml;
+
+import io.aneforge.agent.host.JnaSysctl;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeLoadException;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.tensor.FloatTensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * Core ML on macOS through the Objective-C runtime (JNA): compile the package (cached per
+ * package digest and OS build), load it with the requested compute units, predict.
+ *
+ * <p><b>Written against Apple's documented API, not yet run on a Mac.</b> Everything around
+ * the Objective-C calls (availability, compute units, dtype and stride handling, the compile
+ * cache, error messages) is unit-tested on Linux through {@link CoreMlBridge}.
+ *
+ * <p>{@link RuntimeOptions#fp16Activations()} and {@link RuntimeOptions#threads()} are
+ * reference-runtime knobs: Core ML chooses precision per compute unit (the Neural Engine
+ * always computes in FP16) and its own threads, so they are ignored here.
+ */
+public final class CoreMlRuntime implements ModelRuntime {
+
+    public static final String ID = "coreml";
+
+    private final Path compiledCacheDir;
+    private final String osName;
+    private final String osArch;
+    private final Supplier<String> osBuild;
+    private final Supplier<CoreMlBridge> bridgeFactory;
+    private CoreMlBridge bridge;
+    private Boolean frameworkLoadable;
+
+    /** For {@link java.util.ServiceLoader}: compiled models under {@code ~/Library/Caches/io.aneforge.agent/coreml}. */
+    public CoreMlRuntime() {
+        this(Path.of(System.getProperty("user.home"), "Library", "Caches", "io.aneforge.agent", "coreml"));
+    }
+
+    public CoreMlRuntime(Path compiledCacheDir) {
+        this(compiledCacheDir, System.getProperty("os.name", ""), System.getProperty("os.arch", ""),
+                () -> new JnaSysctl().string("kern.osversion").trim(), JnaCoreMlBridge::new);
+    }
+
+    CoreMlRuntime(Path compiledCacheDir, String osName, String osArch, Supplier<String> osBuild,
+            Supplier<CoreMlBridge> bridgeFactory) {
+        this.compiledCacheDir = compiledCacheDir;
+        this.osName = osName;
+        this.osArch = osArch;
+        this.osBuild = osBuild;
+        this.bridgeFactory = bridgeFactory;
+    }
+
+    /** macOS on Apple silicon: Core ML exists on Intel Macs too, but without a Neural Engine. */
+    static boolean isMacOnAppleSilicon(String osName, String osArch) {
+        return osName.startsWith("Mac") && (osArch.equals("aarch64") || osArch.equals("arm64"));
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    /** The macOS build (e.g. 23F79): Core ML's compiler and ANE firmware ship with the OS. */
+    @Override
+    public String version() {
+        return isMacOnAppleSilicon(osName, osArch) ? osBuild.get() : "unavailable";
+    }
+
+    /** True only on macOS/Apple silicon when CoreML.framework and libobjc load; never touches native code elsewhere. */
+    @Override
+    public synchronized boolean isAvailable() {
+        if (!isMacOnAppleSilicon(osName, osArch)) {
+            return false;
+        }
+        if (frameworkLoadable == null) {
+            try {
+                bridge = bridgeFactory.get();
+                frameworkLoadable = true;
+            } catch (UnsatisfiedLinkError | RuntimeException e) {
+                frameworkLoadable = false;
+            }
+        }
+        return frameworkLoadable;
+    }
+
+    @Override
+    public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+        if (!isAvailable()) {
+            throw new RuntimeLoadException("cannot load " + mlpackage + " with Core ML: it needs macOS on Apple silicon"
+                    + " with CoreML.framework, and this host is " + osName + " " + osArch
+                    + "; use the reference-cpu runtime here");
+        }
+        if (!Files.isRegularFile(mlpackage.resolve("Manifest.json"))) {
+            throw new RuntimeLoadException(mlpackage + " has no Manifest.json: it is not an .mlpackage directory");
+        }
+        long units = ComputeUnits.fromOption(options.computeUnits());
+        CompiledModelCache cache = new CompiledModelCache(compiledCacheDir, osBuild.get());
+        CoreMlBridge b = bridge;
+        Path compiled = cache.compiled(mlpackage, b::compile);
+        return new CoreMlLoadedModel(mlpackage, b.load(compiled, units));
+    }
+
+    /** An MLModel plus the FloatTensor ↔ MLMultiArray conversion. */
+    static final class CoreMlLoadedModel implements LoadedModel {
+        private final Path mlpackage;
+        private final CoreMlBridge.NativeModel model;
+
+        CoreMlLoadedModel(Path mlpackage, CoreMlBridge.NativeModel model) {
+            this.mlpackage = mlpackage;
+            this.model = model;
+        }
+
+        @Override
+        public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
+            Set<String> expected = model.inputTypes().keySet();
+            if (!inputs.keySet().equals(expected)) {
+                Set<String> missing = new TreeSet<>(expected);
+                missing.removeAll(inputs.keySet());
+                Set<String> unexpected = new TreeSet<>(inputs.keySet());
+                unexpected.removeAll(expected);
+                throw new CoreMlException("model " + mlpackage.getFileName() + " expects inputs " + new TreeSet<>(expected)
+                        + "; missing " + missing + ", unexpected " + unexpected);
+            }
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            inputs.forEach((name, t) -> shapes.put(name, t.shape().clone()));
+            Map<String, HostArray> raw = model.predict(shapes,
+                    (name, type, memory, strides) -> MultiArrayCodec.encodeInto(name, inputs.get(name), type, memory,
+                            strides));
+            Map<String, FloatTensor> out = new TreeMap<>();
+            raw.forEach((name, array) -> out.put(name, MultiArrayCodec.decode(array)));
+            return out;
+        }
+
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+}
