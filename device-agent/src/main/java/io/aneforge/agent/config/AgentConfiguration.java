@@ -1,0 +1,82 @@
+package io.aneforge.agent.config;
+
+import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.agent.bench.BenchmarkRunner;
+import io.aneforge.agent.bench.PeakMemory;
+import io.aneforge.agent.cache.ArtifactCache;
+import io.aneforge.agent.cache.HttpArtifactSource;
+import io.aneforge.agent.cache.UnzipLimits;
+import io.aneforge.agent.coreml.CoreMlRuntime;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.host.HostProbe;
+import io.aneforge.runtime.ModelRuntime;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Wires the host-side parts of the agent. The lease/report loop against the registry is not
+ * here yet; it will use {@link io.aneforge.agent.registry.RegistryClient} and these beans.
+ */
+@Configuration(proxyBeanMethods = false)
+class AgentConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentConfiguration.class);
+
+    @Bean
+    List<ModelRuntime> offeredRuntimes(AgentProperties props) {
+        List<ModelRuntime> discovered = new ArrayList<>();
+        // Core ML is built here so that its compiled models live under the configured cache dir.
+        discovered.add(new CoreMlRuntime(props.cache().compiledDir()));
+        for (ModelRuntime r : ServiceLoader.load(ModelRuntime.class)) {
+            if (!r.id().equals(CoreMlRuntime.ID)) {
+                discovered.add(r);
+            }
+        }
+        return RuntimeSelection.select(props.runtimes(), discovered);
+    }
+
+    @Bean
+    HostFacts hostFacts(List<ModelRuntime> offeredRuntimes) {
+        return HostProbe.forCurrentOs().read(offeredRuntimes.stream().map(ModelRuntime::id).toList());
+    }
+
+    @Bean
+    ArtifactCache artifactCache(AgentProperties props) {
+        return new ArtifactCache(props.cache().artifactsDir(), props.cache().maxSize().toBytes(),
+                new HttpArtifactSource(props.registry().token(), Duration.ofMinutes(10)), UnzipLimits.defaults(),
+                Clock.systemUTC());
+    }
+
+    @Bean
+    BenchmarkRunner benchmarkRunner() {
+        return new BenchmarkRunner(PeakMemory.forCurrentOs());
+    }
+
+    @Bean
+    BenchmarkProtocol defaultBenchmarkProtocol(AgentProperties props) {
+        AgentProperties.Benchmark b = props.benchmark();
+        return new BenchmarkProtocol(b.warmupIterations(), b.timedIterations(), b.maxDuration());
+    }
+
+    @Bean
+    ApplicationRunner logHost(HostFacts host, AgentProperties props) {
+        return args -> {
+            log.info("device agent on {}: {} {} ({}), {}, chip {}, {} bytes RAM, offering {}; registry {}", host.hostName(),
+                    host.osName(), host.osVersion(), host.osBuild(), host.cpuBrand(),
+                    host.chip() == null ? "none" : host.chip(), host.memoryBytes(), host.runtimes(),
+                    props.registry().url());
+            if (props.registry().token().isBlank()) {
+                log.warn("aneforge.agent.registry.token is empty: the registry will refuse this agent"
+                        + " (set ANEFORGE_AGENT_REGISTRY_TOKEN)");
+            }
+        };
+    }
+}

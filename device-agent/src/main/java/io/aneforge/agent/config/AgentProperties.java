@@ -1,0 +1,88 @@
+package io.aneforge.agent.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code aneforge.agent.*}, documented in {@code application.yml}. Every property can be set
+ * from the environment, e.g. {@code ANEFORGE_AGENT_REGISTRY_URL},
+ * {@code ANEFORGE_AGENT_REGISTRY_TOKEN}, {@code ANEFORGE_AGENT_CACHE_DIR},
+ * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_POLL_INTERVAL},
+ * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}.
+ */
+@ConfigurationProperties("aneforge.agent")
+public record AgentProperties(
+        Registry registry,
+        Cache cache,
+        @DefaultValue("30s") Duration pollInterval,
+        @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
+        Benchmark benchmark) {
+
+    public AgentProperties {
+        if (registry == null) {
+            throw new IllegalArgumentException("aneforge.agent.registry.url is required (env ANEFORGE_AGENT_REGISTRY_URL)");
+        }
+        if (cache == null) {
+            throw new IllegalArgumentException("aneforge.agent.cache.dir is required (env ANEFORGE_AGENT_CACHE_DIR)");
+        }
+        if (pollInterval.isNegative() || pollInterval.isZero()) {
+            throw new IllegalArgumentException("aneforge.agent.poll-interval must be positive, got " + pollInterval);
+        }
+        if (runtimes.isEmpty()) {
+            throw new IllegalArgumentException("aneforge.agent.runtimes must list at least one runtime id"
+                    + " (coreml, reference-cpu)");
+        }
+        runtimes = List.copyOf(runtimes);
+        if (benchmark == null) {
+            benchmark = new Benchmark(10, 100, Duration.ofMinutes(5));
+        }
+    }
+
+    /**
+     * @param url base URL of the registry API, e.g. {@code https://registry.example.com}
+     * @param token bearer token with the {@code agent} role; blank until the registry issues one
+     */
+    public record Registry(URI url, @DefaultValue("") String token) {
+        public Registry {
+            if (url == null) {
+                throw new IllegalArgumentException("aneforge.agent.registry.url is required (env ANEFORGE_AGENT_REGISTRY_URL)");
+            }
+            if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+                throw new IllegalArgumentException("aneforge.agent.registry.url must be an http(s) URL, got '" + url + "'");
+            }
+        }
+    }
+
+    /**
+     * @param dir root of the artifact cache ({@code <dir>/sha256/<hex>/…}) and of compiled Core ML
+     *     models ({@code <dir>/coreml-compiled/<osBuild>/…})
+     * @param maxSize cap for downloaded artifacts; least recently used ones are evicted above it
+     */
+    public record Cache(Path dir, @DefaultValue("20GB") DataSize maxSize) {
+        public Cache {
+            if (dir == null) {
+                throw new IllegalArgumentException("aneforge.agent.cache.dir is required (env ANEFORGE_AGENT_CACHE_DIR)");
+            }
+            if (maxSize.toBytes() <= 0) {
+                throw new IllegalArgumentException("aneforge.agent.cache.max-size must be positive, got " + maxSize);
+            }
+        }
+
+        public Path artifactsDir() {
+            return dir.resolve("artifacts");
+        }
+
+        public Path compiledDir() {
+            return dir.resolve("coreml-compiled");
+        }
+    }
+
+    /** Protocol used when a job does not carry its own. */
+    public record Benchmark(@DefaultValue("10") int warmupIterations, @DefaultValue("100") int timedIterations,
+            @DefaultValue("5m") Duration maxDuration) {}
+}

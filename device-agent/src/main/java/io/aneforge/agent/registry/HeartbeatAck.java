@@ -1,0 +1,15 @@
+package io.aneforge.agent.registry;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * @param extendedUntil new expiry of the leases that were extended
+ * @param lostLeaseIds leases the registry took back (expired and requeued); abandon their work
+ */
+public record HeartbeatAck(Instant extendedUntil, List<String> lostLeaseIds) {
+
+    public HeartbeatAck {
+        lostLeaseIds = List.copyOf(lostLeaseIds);
+    }
+}

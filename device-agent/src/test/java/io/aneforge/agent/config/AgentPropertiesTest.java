@@ -1,0 +1,110 @@
+package io.aneforge.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.util.unit.DataSize;
+
+/** Binds the shipped application.yml, with and without environment overrides, as Boot does. */
+class AgentPropertiesTest {
+
+    private static AgentProperties bind(Map<String, Object> env) throws IOException {
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().remove(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME);
+        environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env));
+        environment.getPropertySources().addFirst(new MapPropertySource("test-home", Map.of("user.home", "/home/qa")));
+        for (PropertySource<?> yml : new YamlPropertySourceLoader().load("application.yml",
+                new ClassPathResource("application.yml"))) {
+            environment.getPropertySources().addLast(yml);
+        }
+        return new Binder(ConfigurationPropertySources.get(environment),
+                new org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver(environment))
+                .bindOrCreate("aneforge.agent", AgentProperties.class);
+    }
+
+    @Test
+    void shippedDefaults() throws IOException {
+        AgentProperties p = bind(Map.of());
+
+        assertThat(p.registry().url()).isEqualTo(URI.create("http://localhost:8080"));
+        assertThat(p.registry().token()).isEmpty();
+        assertThat(p.cache().dir()).isEqualTo(Path.of("/home/qa/.cache/aneforge-agent"));
+        assertThat(p.cache().artifactsDir()).isEqualTo(Path.of("/home/qa/.cache/aneforge-agent/artifacts"));
+        assertThat(p.cache().compiledDir()).isEqualTo(Path.of("/home/qa/.cache/aneforge-agent/coreml-compiled"));
+        assertThat(p.cache().maxSize()).isEqualTo(DataSize.ofGigabytes(20));
+        assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(p.runtimes()).containsExactly("coreml", "reference-cpu");
+        assertThat(p.benchmark()).isEqualTo(new AgentProperties.Benchmark(10, 100, Duration.ofMinutes(5)));
+    }
+
+    @Test
+    void environmentOverridesEveryProperty() throws IOException {
+        AgentProperties p = bind(Map.of(
+                "ANEFORGE_AGENT_REGISTRY_URL", "https://registry.example.com",
+                "ANEFORGE_AGENT_REGISTRY_TOKEN", "agt_123",
+                "ANEFORGE_AGENT_CACHE_DIR", "/var/cache/aneforge",
+                "ANEFORGE_AGENT_CACHE_MAX_SIZE", "50GB",
+                "ANEFORGE_AGENT_POLL_INTERVAL", "5s",
+                "ANEFORGE_AGENT_RUNTIMES", "reference-cpu",
+                "ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500"));
+
+        assertThat(p.registry().url()).isEqualTo(URI.create("https://registry.example.com"));
+        assertThat(p.registry().token()).isEqualTo("agt_123");
+        assertThat(p.cache().dir()).isEqualTo(Path.of("/var/cache/aneforge"));
+        assertThat(p.cache().maxSize()).isEqualTo(DataSize.ofGigabytes(50));
+        assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(p.runtimes()).containsExactly("reference-cpu");
+        assertThat(p.benchmark().timedIterations()).isEqualTo(500);
+    }
+
+    @Test
+    void badValuesAreNamed() {
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_REGISTRY_URL", "ftp://x")))
+                .rootCause().hasMessageContaining("aneforge.agent.registry.url must be an http(s) URL, got 'ftp://x'");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_POLL_INTERVAL", "0s")))
+                .rootCause().hasMessageContaining("aneforge.agent.poll-interval must be positive");
+    }
+
+    record StubRuntime(String id, boolean isAvailable) implements ModelRuntime {
+        @Override
+        public String version() {
+            return "1";
+        }
+
+        @Override
+        public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    @Test
+    void offersConfiguredRuntimesThatAreAvailableAndRejectsUnknownIds() {
+        List<ModelRuntime> discovered = List.of(new StubRuntime("coreml", false), new StubRuntime("reference-cpu", true));
+
+        assertThat(RuntimeSelection.select(List.of("coreml", "reference-cpu"), discovered))
+                .extracting(ModelRuntime::id).containsExactly("reference-cpu");
+        assertThatThrownBy(() -> RuntimeSelection.select(List.of("corml"), discovered))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("aneforge.agent.runtimes lists 'corml'")
+                .hasMessageContaining("known: [coreml, reference-cpu]");
+    }
+}
