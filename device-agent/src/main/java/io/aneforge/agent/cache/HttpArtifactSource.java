@@ -2,47 +2,85 @@ package io.aneforge.agent.cache;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Objects;
 
-/** Downloads an artifact from its {@link ArtifactRef#downloadUrl()} with an optional bearer token. */
+/**
+ * Downloads an artifact from its {@link ArtifactRef#downloadUrl()}. The bearer token is sent
+ * only to the registry's own origin (scheme, host, port): download URLs may redirect to a
+ * presigned S3 URL, which must not receive the token (S3 would also refuse a request that
+ * carries two authentication mechanisms). Redirects are therefore followed here, up to
+ * {@value #MAX_REDIRECTS}, rather than by the HTTP client.
+ */
 public final class HttpArtifactSource implements ArtifactSource {
 
+    static final int MAX_REDIRECTS = 5;
+
     private final HttpClient http;
+    private final URI registryOrigin;
     private final String bearerToken;
     private final Duration timeout;
 
-    public HttpArtifactSource(String bearerToken, Duration timeout) {
-        this.http = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NORMAL) // presigned S3 URLs arrive as redirects
-                .connectTimeout(timeout)
-                .build();
+    /**
+     * @param registryUrl the registry's base URL; the token goes only to this origin
+     * @param bearerToken agent token, or null/blank for none
+     */
+    public HttpArtifactSource(URI registryUrl, String bearerToken, Duration timeout) {
+        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(timeout).build();
+        this.registryOrigin = Objects.requireNonNull(registryUrl, "registryUrl");
         this.bearerToken = bearerToken;
         this.timeout = timeout;
     }
 
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        if (u.getPort() != -1) {
+            return u.getPort();
+        }
+        return "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+    }
+
     @Override
     public InputStream open(ArtifactRef ref) throws IOException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(ref.downloadUrl()).timeout(timeout).GET();
-        if (bearerToken != null && !bearerToken.isBlank()) {
-            request.header("Authorization", "Bearer " + bearerToken);
-        }
-        HttpResponse<InputStream> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while downloading " + ref.digest() + " from " + ref.downloadUrl(), e);
-        }
-        if (response.statusCode() != 200) {
+        URI url = ref.downloadUrl();
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout).GET();
+            if (bearerToken != null && !bearerToken.isBlank() && sameOrigin(url, registryOrigin)) {
+                request.header("Authorization", "Bearer " + bearerToken);
+            }
+            HttpResponse<InputStream> response;
+            try {
+                response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while downloading " + ref.digest() + " from " + url, e);
+            }
+            int status = response.statusCode();
+            if (status == 200) {
+                return response.body();
+            }
             response.body().close();
-            throw new IOException("download of " + ref.digest() + " from " + ref.downloadUrl()
-                    + " answered HTTP " + response.statusCode() + "; expected 200"
-                    + (response.statusCode() == 401 || response.statusCode() == 403
-                            ? " (check aneforge.agent.token)" : ""));
+            if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+                String location = response.headers().firstValue("Location").orElseThrow(() -> new IOException(
+                        "download of " + ref.digest() + " from " + ref.downloadUrl() + " redirected (HTTP " + status
+                                + ") without a Location header"));
+                url = url.resolve(location);
+                continue;
+            }
+            throw new IOException("download of " + ref.digest() + " from " + url + " answered HTTP " + status
+                    + "; expected 200" + (status == 401 || status == 403
+                            ? " (check aneforge.agent.registry.token / ANEFORGE_AGENT_REGISTRY_TOKEN)" : ""));
         }
-        return response.body();
+        throw new IOException("download of " + ref.digest() + " from " + ref.downloadUrl() + " redirected more than "
+                + MAX_REDIRECTS + " times");
     }
 }

@@ -51,7 +51,7 @@ class AgentConfiguration {
     @Bean
     ArtifactCache artifactCache(AgentProperties props) {
         return new ArtifactCache(props.cache().artifactsDir(), props.cache().maxSize().toBytes(),
-                new HttpArtifactSource(props.registry().token(), Duration.ofMinutes(10)), UnzipLimits.defaults(),
+                new HttpArtifactSource(props.registry().url(), props.registry().token(), Duration.ofMinutes(10)), UnzipLimits.defaults(),
                 Clock.systemUTC());
     }
 

@@ -59,6 +59,14 @@ class ArtifactCacheTest {
             }
             exchange.close();
         });
+        server.createContext("/redirect/", exchange -> {
+            String name = exchange.getRequestURI().getPath().substring("/redirect/".length());
+            // "another origin": localhost instead of 127.0.0.1, like a presigned S3 URL on another host
+            exchange.getResponseHeaders().add("Location",
+                    "http://localhost:" + server.getAddress().getPort() + "/blobs/" + name);
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+        });
         server.start();
     }
 
@@ -68,8 +76,12 @@ class ArtifactCacheTest {
     }
 
     private ArtifactCache cache(long cap) {
-        return new ArtifactCache(dir.resolve("cache"), cap, new HttpArtifactSource("s3cret", Duration.ofSeconds(10)),
+        return new ArtifactCache(dir.resolve("cache"), cap, new HttpArtifactSource(origin(), "s3cret", Duration.ofSeconds(10)),
                 UnzipLimits.defaults(), clock);
+    }
+
+    private URI origin() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
     }
 
     /** Serves {@code bytes} under their own digest and returns the reference. */
@@ -108,6 +120,23 @@ class ArtifactCacheTest {
         assertThat(authHeaders.get(ref.sha256Hex())).isEqualTo("Bearer s3cret");
         assertThat(cache.sizeBytes()).isEqualTo(first.sizeBytes()).isGreaterThanOrEqualTo(4096 + 3);
         assertThat(tmpContents()).isEmpty();
+    }
+
+    @Test
+    void followsRedirectsWithoutLeakingTheTokenToAnotherOrigin() throws IOException {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        ArtifactRef direct = publish(bytes);
+        ArtifactRef viaRedirect = new ArtifactRef(direct.digest(), bytes.length, URI.create(
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/redirect/" + direct.sha256Hex()));
+
+        CachedArtifact a = cache(1 << 20).get(viaRedirect);
+
+        assertThat(a.packageRoot().resolve("Manifest.json")).exists();
+        assertThat(authHeaders.get(direct.sha256Hex())).isEmpty(); // the blob host got no token
+        assertThat(HttpArtifactSource.sameOrigin(URI.create("https://r.example.com/a"),
+                URI.create("https://R.example.com:443/b"))).isTrue();
+        assertThat(HttpArtifactSource.sameOrigin(URI.create("https://r.example.com/a"),
+                URI.create("http://r.example.com/a"))).isFalse();
     }
 
     @Test
@@ -183,7 +212,7 @@ class ArtifactCacheTest {
     @Test
     void enforcesEntryCountAndSizeLimits() throws IOException {
         ArtifactCache small = new ArtifactCache(dir.resolve("cache"), 1 << 20,
-                new HttpArtifactSource(null, Duration.ofSeconds(10)), new UnzipLimits(3, 1000, 600), clock);
+                new HttpArtifactSource(origin(), null, Duration.ofSeconds(10)), new UnzipLimits(3, 1000, 600), clock);
         Map<String, byte[]> many = new LinkedHashMap<>();
         for (int i = 0; i < 4; i++) {
             many.put("f" + i, new byte[1]);
