@@ -55,8 +55,9 @@ public record LatencyStats(int n, double minMs, double p50Ms, double p90Ms, doub
         if (q <= 0 || q > 100) {
             throw new IllegalArgumentException("percentile must be in (0, 100], got " + q);
         }
-        int rank = (int) Math.ceil(q / 100.0 * sorted.length);
-        return sorted[Math.max(rank, 1) - 1];
+        // ceil(q * n / 100) in exact integer arithmetic (0.99 * 100 is not exactly 99 in binary floating point)
+        long rank = ((long) q * sorted.length + 99) / 100;
+        return sorted[(int) Math.max(rank, 1) - 1];
     }
 
     private static double ms(double nanos) {

@@ -105,10 +105,12 @@ public interface PeakMemory {
         private static final int RU_MAXRSS_OFFSET = 32;
         private static final int STRUCT_RUSAGE_SIZE = 144; // 2 timevals + 14 longs
 
+        private final LibC libc = Native.load("c", LibC.class);
+
         @Override
         public long peakBytes() {
             Memory usage = new Memory(STRUCT_RUSAGE_SIZE);
-            if (Native.load("c", LibC.class).getrusage(RUSAGE_SELF, usage) != 0) {
+            if (libc.getrusage(RUSAGE_SELF, usage) != 0) {
                 return -1;
             }
             return usage.getLong(RU_MAXRSS_OFFSET); // bytes on macOS

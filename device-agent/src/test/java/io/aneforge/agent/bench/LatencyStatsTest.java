@@ -46,6 +46,24 @@ class LatencyStatsTest {
     }
 
     @Test
+    void nearestRankIsExactForEverySampleCount() {
+        for (int n = 1; n <= 1000; n++) {
+            long[] sorted = new long[n];
+            for (int i = 0; i < n; i++) {
+                sorted[i] = i + 1;
+            }
+            for (int q : new int[] {50, 90, 99, 100}) {
+                // smallest rank r with r/n >= q/100, by integer comparison
+                long r = 1;
+                while (r * 100 < (long) q * n) {
+                    r++;
+                }
+                assertThat(LatencyStats.nearestRank(sorted, q)).as("n=%d q=%d", n, q).isEqualTo(r);
+            }
+        }
+    }
+
+    @Test
     void singleSampleHasZeroSpread() {
         LatencyStats s = LatencyStats.ofNanos(new long[] {2_500_000});
 
