@@ -38,6 +38,7 @@ public final class CoreMlRuntime implements ModelRuntime {
     private final Supplier<CoreMlBridge> bridgeFactory;
     private CoreMlBridge bridge;
     private Boolean frameworkLoadable;
+    private String frameworkFailure = "";
 
     /** For {@link java.util.ServiceLoader}: compiled models under {@code ~/Library/Caches/io.aneforge.agent/coreml}. */
     public CoreMlRuntime() {
@@ -86,6 +87,7 @@ public final class CoreMlRuntime implements ModelRuntime {
                 frameworkLoadable = true;
             } catch (UnsatisfiedLinkError | RuntimeException e) {
                 frameworkLoadable = false;
+                frameworkFailure = " (CoreML.framework did not load: " + e.getMessage() + ")";
             }
         }
         return frameworkLoadable;
@@ -95,7 +97,7 @@ public final class CoreMlRuntime implements ModelRuntime {
     public LoadedModel load(Path mlpackage, RuntimeOptions options) {
         if (!isAvailable()) {
             throw new RuntimeLoadException("cannot load " + mlpackage + " with Core ML: it needs macOS on Apple silicon"
-                    + " with CoreML.framework, and this host is " + osName + " " + osArch
+                    + " with CoreML.framework, and this host is " + osName + " " + osArch + frameworkFailure
                     + "; use the reference-cpu runtime here");
         }
         if (!Files.isRegularFile(mlpackage.resolve("Manifest.json"))) {

@@ -46,11 +46,6 @@ public record HostFacts(
         runtimes = List.copyOf(runtimes);
     }
 
-    /** The same facts with the runtimes the agent actually offers. */
-    public HostFacts withRuntimes(List<String> offered) {
-        return new HostFacts(hostName, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, offered);
-    }
-
     private static void requireText(String value, String field) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(field + " must not be blank");

@@ -135,6 +135,9 @@ class CoreMlRuntimeTest {
             throw new UnsatisfiedLinkError("Unable to load library 'CoreML'");
         });
         assertThat(broken.isAvailable()).isFalse();
+        assertThatThrownBy(() -> broken.load(dir, RuntimeOptions.defaults()))
+                .isInstanceOf(RuntimeLoadException.class)
+                .hasMessageContaining("CoreML.framework did not load: Unable to load library 'CoreML'");
         RecordingBridge bridge = new RecordingBridge();
         assertThat(macRuntime(bridge, "23F79").isAvailable()).isTrue();
         assertThat(macRuntime(bridge, "23F79").version()).isEqualTo("23F79");
