@@ -192,7 +192,7 @@ public final class MilBuilder {
             List<Var> outs = new ArrayList<>();
             for (int i = 0; i < types.size(); i++) {
                 Constant cv = def.type().equals("const") ? attributes.get("val") : null;
-                outs.add(new Var(names.get(i), types.get(i), cv));
+                outs.add(new Var(names.get(i), types.get(i), cv, def.type().startsWith("constexpr_")));
             }
             for (Operation c : newConsts) {
                 claimOpName(c.name());

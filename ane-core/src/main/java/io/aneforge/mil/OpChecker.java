@@ -82,7 +82,7 @@ public final class OpChecker {
             throw c.fail(p.name(), "rank " + t.rank() + " (shape " + OpContext.str(t.shape()) + ") is outside the allowed range "
                     + p.minRank() + ".." + p.maxRank());
         }
-        if (p.mustBeConst() && OpContext.constantOf(a) == null) {
+        if (p.mustBeConst() && a instanceof Var v && !v.isCompileTimeConstant()) {
             throw c.fail(p.name(), "must be a compile-time constant (bind a const op or an immediate value), got var '"
                     + ((Var) a).name() + "'");
         }

@@ -21,7 +21,9 @@ final class ShapeOps {
         return new OpDef("const", Target.IOS15, List.of(),
                 List.of(Param.constant("val", Param.ANY)),
                 c -> List.of(c.type("val")),
-                c -> List.of(c.constTensor("val")));
+                // strings (dtype names, modes) are read through OpContext.constant by their consumers
+                c -> List.of(c.type("val").dtype() == DType.STRING ? FloatTensor.zeros(c.type("val").shape())
+                        : c.constTensor("val")));
     }
 
     static OpDef reshape() {

@@ -3,9 +3,11 @@ package io.aneforge.mil;
 /**
  * A named value: a function input or an op output. {@code constValue} is the data when
  * the producer is a {@code const} op (type inference reads axes, shapes and modes
- * through it); null otherwise.
+ * through it); null otherwise. {@code constexpr} marks outputs of {@code constexpr_*}
+ * ops: compile-time constants whose data Core ML materializes at load time, accepted
+ * wherever a parameter must be constant (e.g. a quantized {@code linear.weight}).
  */
-public record Var(String name, TensorType type, Constant constValue) implements Arg {
+public record Var(String name, TensorType type, Constant constValue, boolean constexpr) implements Arg {
     public Var {
         Names.requireIdentifier(name);
         if (type == null) {
@@ -16,12 +18,21 @@ public record Var(String name, TensorType type, Constant constValue) implements 
         }
     }
 
+    public Var(String name, TensorType type, Constant constValue) {
+        this(name, type, constValue, false);
+    }
+
     public Var(String name, TensorType type) {
-        this(name, type, null);
+        this(name, type, null, false);
     }
 
     public boolean isConst() {
         return constValue != null;
+    }
+
+    /** Known at compile time: a const op's output or a constexpr op's output. */
+    public boolean isCompileTimeConstant() {
+        return constValue != null || constexpr;
     }
 
     public int rank() {
