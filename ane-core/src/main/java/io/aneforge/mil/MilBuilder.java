@@ -355,8 +355,16 @@ public final class MilBuilder {
         return op("softmax").arg("x", x).arg("axis", axis).build();
     }
 
+    /** gamma/beta may be null (ones/zeros); epsilon is stored in the dtype of x. */
     public Var layerNorm(Var x, int[] axes, Object gamma, Object beta, float epsilon) {
-        return op("layer_norm").arg("x", x).arg("axes", axes).arg("gamma", gamma).arg("beta", beta).arg("epsilon", epsilon).build();
+        OpCall c = op("layer_norm").arg("x", x).arg("axes", axes).arg("epsilon", epsilon);
+        if (gamma != null) {
+            c.arg("gamma", gamma);
+        }
+        if (beta != null) {
+            c.arg("beta", beta);
+        }
+        return c.build();
     }
 
     public Var gelu(Var x, String mode) {
