@@ -121,8 +121,12 @@ public final class ProgramCodec {
             b.addOutputs(namedType(v));
         }
         b.putAttributes("name", value(Constant.string(op.name()), blobs));
-        for (Map.Entry<String, Constant> e : op.attributes().entrySet()) {
-            b.putAttributes(e.getKey(), value(e.getValue(), blobs));
+        // blobs are laid out in the definition's attribute order (as coremltools does), whatever order the op was built in
+        OpDef def = Ops.get(op.type());
+        List<String> attrOrder = new ArrayList<>(op.attributes().keySet());
+        attrOrder.sort((a, c) -> Integer.compare(attributeIndex(def, a), attributeIndex(def, c)));
+        for (String key : attrOrder) {
+            b.putAttributes(key, value(op.attributes().get(key), blobs));
         }
         return b.build();
     }
@@ -298,10 +302,11 @@ public final class ProgramCodec {
             inputs.put(key, args);
         }
         Map<String, Constant> attributes = new LinkedHashMap<>();
-        for (Map.Entry<String, Value> e : new java.util.TreeMap<>(op.getAttributesMap()).entrySet()) {
-            if (!e.getKey().equals("name")) {
-                attributes.put(e.getKey(), decodeValue(e.getValue(), blobs, where + ", attribute '" + e.getKey() + "'"));
-            }
+        List<String> attrKeys = new ArrayList<>(op.getAttributesMap().keySet());
+        attrKeys.remove("name");
+        attrKeys.sort((a, c) -> Integer.compare(attributeIndex(def, a), attributeIndex(def, c)));
+        for (String key : attrKeys) {
+            attributes.put(key, decodeValue(op.getAttributesMap().get(key), blobs, where + ", attribute '" + key + "'"));
         }
         List<Var> outs = new ArrayList<>();
         for (NamedValueType nv : op.getOutputsList()) {
@@ -317,6 +322,15 @@ public final class ProgramCodec {
             outs.add(v);
         }
         return new io.aneforge.mil.Operation(op.getType(), Names.isIdentifier(name) ? name : Names.sanitize(name), inputs, attributes, outs);
+    }
+
+    private static int attributeIndex(OpDef def, String name) {
+        for (int i = 0; i < def.attributes().size(); i++) {
+            if (def.attributes().get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
     }
 
     private static int paramIndex(OpDef def, String name) {

@@ -9,6 +9,12 @@ import io.aneforge.mil.Target;
 import io.aneforge.mil.TensorType;
 import io.aneforge.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.Map;
@@ -97,6 +103,18 @@ class FixtureReaderTest {
         FloatTensor out = ReferenceEvaluator.run(p, Map.of(p.inputs().get(0).name(), randomInput(3)))
                 .get(p.outputs().get(0).name());
         assertThat(out.shape()).containsExactly(1, 4, 32);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny_fp16", "tiny_int8_block32", "tiny_ios16_affine_uint8"})
+    void fixturesRoundTripThroughTheWriter(String name, @TempDir Path tmp) throws Exception {
+        Program p = MlPackage.read(Fixtures.pkg(name));
+        Path dir = tmp.resolve(name + ".mlpackage");
+        MlPackage.write(p, dir);
+        assertThat(MlPackage.read(dir)).isEqualTo(p);
+        // same blobs in the same order with the same alignment as coremltools
+        Path weights = Path.of("Data", "com.apple.CoreML", "weights", "weight.bin");
+        assertThat(Files.readAllBytes(dir.resolve(weights))).isEqualTo(Files.readAllBytes(Fixtures.pkg(name).resolve(weights)));
     }
 
     @Test
