@@ -74,6 +74,11 @@ public final class Constant implements Arg {
         };
     }
 
+    /** A float tensor's data in fp16 (rounded) or fp32. */
+    public static Constant of(FloatTensor t, DType dtype) {
+        return floats(dtype, t.data(), t.shape());
+    }
+
     public static Constant floatScalar(DType dtype, float value) {
         return floats(dtype, new float[]{value});
     }

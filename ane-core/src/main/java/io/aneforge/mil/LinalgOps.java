@@ -131,10 +131,10 @@ final class LinalgOps {
                         Param.tensor("weight", Param.FLOATS).sameAs("x").ranks(3, 4),
                         Param.constant("bias", Param.FLOATS).sameAs("x").rank(1)
                                 .optional(c -> Constant.floats(c.type("x").dtype(), new float[c.shape("weight")[0]], c.shape("weight")[0])),
-                        Param.constant("strides", Param.INT32).rank(1).optional(c -> Constant.int32s(AnyArrays.filled(c.rank("x") - 2, 1))),
+                        Param.constant("strides", Param.INT32).rank(1).optional(c -> Constant.int32s(Shapes.filled(c.rank("x") - 2, 1))),
                         Param.constant("pad_type", Param.STRING).rank(0).optional(Constant.string("valid")),
                         Param.constant("pad", Param.INT32).rank(1).optional(c -> Constant.int32s(new int[2 * (c.rank("x") - 2)])),
-                        Param.constant("dilations", Param.INT32).rank(1).optional(c -> Constant.int32s(AnyArrays.filled(c.rank("x") - 2, 1))),
+                        Param.constant("dilations", Param.INT32).rank(1).optional(c -> Constant.int32s(Shapes.filled(c.rank("x") - 2, 1))),
                         Param.constant("groups", Param.INT32).rank(0).optional(Constant.int32Scalar(1))),
                 c -> List.of(new TensorType(c.type("x").dtype(), convGeometry(c).outShape)),
                 LinalgOps::evalConv);

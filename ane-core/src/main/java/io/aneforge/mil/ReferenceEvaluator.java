@@ -31,7 +31,23 @@ public final class ReferenceEvaluator {
             }
             values.put(in.name(), t);
         }
-        for (Operation op : program.operations()) {
+        // last use of each var, so intermediates are dropped as soon as nothing reads them
+        Map<String, Integer> lastUse = new HashMap<>();
+        List<Operation> ops = program.operations();
+        for (int i = 0; i < ops.size(); i++) {
+            for (List<Arg> args : ops.get(i).inputs().values()) {
+                for (Arg a : args) {
+                    if (a instanceof Var v) {
+                        lastUse.put(v.name(), i);
+                    }
+                }
+            }
+        }
+        for (Var o : program.outputs()) {
+            lastUse.put(o.name(), Integer.MAX_VALUE);
+        }
+        for (int index = 0; index < ops.size(); index++) {
+            Operation op = ops.get(index);
             OpDef def = Ops.get(op.type());
             List<TensorType> types = op.outputs().stream().map(Var::type).toList();
             EvalContext c = new EvalContext(def, op.name(), op.inputs(), op.attributes(), types, a -> {
@@ -56,6 +72,8 @@ public final class ReferenceEvaluator {
                 }
                 values.put(v.name(), outs.get(i));
             }
+            final int at = index;
+            values.keySet().removeIf(name -> lastUse.getOrDefault(name, -1) <= at);
         }
         Map<String, FloatTensor> result = new LinkedHashMap<>();
         for (Var o : program.outputs()) {

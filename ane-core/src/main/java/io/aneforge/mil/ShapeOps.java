@@ -166,7 +166,7 @@ final class ShapeOps {
             if (n < 1 || dim % n != 0) {
                 throw c.fail("num_splits", n + " does not divide the split axis (size " + dim + ") evenly");
             }
-            return AnyArrays.filled(n, dim / n);
+            return Shapes.filled(n, dim / n);
         }
         int[] s = c.ints("split_sizes");
         int sum = 0;
@@ -338,7 +338,7 @@ final class ShapeOps {
                 List.of(Param.tensor("x", Param.ANY).ranks(1, 5),
                         Param.constant("begin", Param.INT32).rank(1),
                         Param.constant("end", Param.INT32).rank(1),
-                        Param.constant("stride", Param.INT32).rank(1).optional(c -> Constant.int32s(AnyArrays.filled(c.rank("x"), 1))),
+                        Param.constant("stride", Param.INT32).rank(1).optional(c -> Constant.int32s(Shapes.filled(c.rank("x"), 1))),
                         Param.constant("begin_mask", Param.BOOL).rank(1).optional(c -> Constant.bools(new boolean[c.rank("x")])),
                         Param.constant("end_mask", Param.BOOL).rank(1).optional(c -> Constant.bools(new boolean[c.rank("x")])),
                         Param.constant("squeeze_mask", Param.BOOL).rank(1).optional(c -> Constant.bools(new boolean[c.rank("x")]))),

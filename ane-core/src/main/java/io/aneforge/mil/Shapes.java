@@ -80,6 +80,12 @@ final class Shapes {
         return idx;
     }
 
+    static int[] filled(int n, int v) {
+        int[] a = new int[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+
     static String str(int[] s) {
         return Arrays.toString(s);
     }

@@ -36,6 +36,11 @@ public final class MlPackage {
      */
     public static WriteResult write(Program program, Path packageDir) {
         try {
+            ProgramValidator.validate(program); // never write what the reader would reject
+        } catch (MilException e) {
+            throw new MlPackageException("refusing to write " + packageDir.getFileName() + ": " + e.getMessage(), e);
+        }
+        try {
             if (Files.exists(packageDir)) {
                 try (var s = Files.list(packageDir)) {
                     if (s.findAny().isPresent()) {

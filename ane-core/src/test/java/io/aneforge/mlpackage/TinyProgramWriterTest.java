@@ -137,6 +137,31 @@ class TinyProgramWriterTest {
         assertThat(MlPackage.read(unpacked.resolve("Tiny.mlpackage"))).isEqualTo(MlPackage.read(a));
     }
 
+    @Test
+    void metadataAndInt32InputsRoundTripAndInvalidProgramsAreNotWritten(@TempDir Path tmp) {
+        MilBuilder b = new MilBuilder(Target.IOS17);
+        Var ids = b.input("input_ids", DType.INT32, 1, 8);
+        Var emb = b.gather(b.constant("wte", Constant.fp16(new float[40], 10, 4)), ids, 0);
+        b.metadata("aneforge.variant", "ane-layout");
+        Program p = b.build(b.cast(emb, DType.FP32));
+        MlPackage.write(p, tmp.resolve("E.mlpackage"));
+        Program back = MlPackage.read(tmp.resolve("E.mlpackage"));
+        assertThat(back).isEqualTo(p);
+        assertThat(back.metadata()).containsExactly(Map.entry("aneforge.variant", "ane-layout"));
+        assertThat(MlPackage.readModel(tmp.resolve("E.mlpackage")).getDescription().getInput(0).getType().getMultiArrayType().getDataType())
+                .isEqualTo(io.aneforge.mlpackage.proto.ArrayFeatureType.ArrayDataType.INT32);
+
+        Operation cast = p.operations().get(p.operations().size() - 1);
+        Var wrong = new Var(cast.output().name(), io.aneforge.mil.TensorType.of(DType.FP32, 8, 4));
+        Program broken = new Program(p.target(), p.inputs(), Stream.concat(p.operations().stream().limit(p.operations().size() - 1),
+                Stream.of(new Operation(cast.type(), cast.name(), cast.inputs(), cast.attributes(), List.of(wrong)))).toList(),
+                List.of(wrong), Map.of());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MlPackage.write(broken, tmp.resolve("B.mlpackage")))
+                .isInstanceOf(MlPackageException.class)
+                .hasMessageStartingWith("refusing to write B.mlpackage: op 'cast_0' (cast) declares output 'cast_0' as fp32[8, 4]");
+        assertThat(Files.exists(tmp.resolve("B.mlpackage"))).isFalse();
+    }
+
     static String sha256(byte[] data) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
     }
