@@ -1,0 +1,109 @@
+package io.aneforge.mil;
+
+import io.aneforge.tensor.FloatTensor;
+
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * Weight decompression evaluated when the model loads: {@code constexpr_affine_dequantize}
+ * (iOS 16; parameters are op attributes) and {@code constexpr_blockwise_shift_scale}
+ * (iOS 18; parameters are inputs bound to values).
+ */
+final class ConstexprOps {
+    private ConstexprOps() {
+    }
+
+    static List<OpDef> all() {
+        return List.of(affineDequantize(), blockwiseShiftScale());
+    }
+
+    static OpDef affineDequantize() {
+        return new OpDef("constexpr_affine_dequantize", Target.IOS16, List.of(),
+                List.of(Param.constant("quantized_data", EnumSet.of(DType.INT8, DType.UINT8)).ranks(1, 5),
+                        Param.constant("zero_point", EnumSet.of(DType.INT8, DType.UINT8)).sameAs("quantized_data").ranks(0, 1),
+                        Param.constant("scale", Param.FLOATS).ranks(0, 1),
+                        Param.constant("axis", Param.INT32).rank(0)),
+                c -> {
+                    int[] q = c.shape("quantized_data");
+                    int axis = c.axis("axis", c.intValue("axis"), q.length);
+                    for (String p : List.of("zero_point", "scale")) {
+                        long n = c.type(p).elementCount();
+                        if (c.rank(p) == 1 && n != q[axis] && n != 1) {
+                            throw c.fail(p, "has " + n + " values but axis " + axis + " of quantized_data " + OpContext.str(q)
+                                    + " has size " + q[axis] + " (per-channel) - use one value per channel or a scalar");
+                        }
+                    }
+                    return List.of(new TensorType(c.type("scale").dtype(), q));
+                },
+                c -> {
+                    // out = scale[ch] * (q - zero_point[ch]), ch = index along axis
+                    Constant q = c.constant("quantized_data");
+                    Constant zp = c.constant("zero_point");
+                    Constant sc = c.constant("scale");
+                    int[] s = q.type().shape();
+                    int axis = c.axis("axis", c.intValue("axis"), s.length);
+                    int inner = Shapes.strides(s)[axis];
+                    float[] out = new float[Shapes.size(s)];
+                    for (int i = 0; i < out.length; i++) {
+                        int ch = (i / inner) % s[axis];
+                        float scale = sc.floatAt(sc.elementCount() == 1 ? 0 : ch);
+                        float zero = zp.floatAt(zp.elementCount() == 1 ? 0 : ch);
+                        out[i] = scale * (q.floatAt(i) - zero);
+                    }
+                    return List.of(new FloatTensor(s, out));
+                });
+    }
+
+    static OpDef blockwiseShiftScale() {
+        EnumSet<DType> data = EnumSet.of(DType.INT4, DType.UINT4, DType.INT8, DType.UINT8);
+        return OpDef.of("constexpr_blockwise_shift_scale", Target.IOS18,
+                List.of(Param.constant("data", data).ranks(1, 5),
+                        Param.constant("scale", Param.FLOATS).ranks(1, 5),
+                        Param.constant("offset", EnumSet.of(DType.INT4, DType.UINT4, DType.INT8, DType.UINT8, DType.FP16, DType.FP32))
+                                .ranks(1, 5).optionalUnbound()),
+                c -> {
+                    int[] d = c.shape("data");
+                    int[] s = c.shape("scale");
+                    if (s.length != d.length) {
+                        throw c.fail("scale", "rank " + s.length + " must equal the rank of data " + OpContext.str(d));
+                    }
+                    for (int i = 0; i < d.length; i++) {
+                        if (d[i] % s[i] != 0) {
+                            throw c.fail("scale", "shape " + OpContext.str(s) + " does not tile data " + OpContext.str(d) + " on axis " + i
+                                    + " (block size = data dim / scale dim must be an integer)");
+                        }
+                    }
+                    if (c.has("offset")) {
+                        if (!java.util.Arrays.equals(c.shape("offset"), s)) {
+                            throw c.fail("offset", "shape " + OpContext.str(c.shape("offset")) + " must equal the scale shape " + OpContext.str(s));
+                        }
+                        DType od = c.type("offset").dtype();
+                        if (od != c.type("data").dtype() && od != c.type("scale").dtype()) {
+                            throw c.fail("offset", "dtype " + od.milName() + " must equal the dtype of data or of scale");
+                        }
+                    }
+                    return List.of(new TensorType(c.type("scale").dtype(), d));
+                },
+                c -> {
+                    // out[i] = scale[i / b] * (data[i] - offset[i / b]), b = data.shape / scale.shape per axis
+                    Constant data0 = c.constant("data");
+                    Constant scale = c.constant("scale");
+                    Constant offset = c.has("offset") ? c.constant("offset") : null;
+                    int[] d = data0.type().shape();
+                    int[] s = scale.type().shape();
+                    int[] ss = Shapes.strides(s);
+                    float[] out = new float[Shapes.size(d)];
+                    for (int i = 0; i < out.length; i++) {
+                        int[] idx = Shapes.unravel(i, d);
+                        int si = 0;
+                        for (int k = 0; k < d.length; k++) {
+                            si += idx[k] / (d[k] / s[k]) * ss[k];
+                        }
+                        float off = offset == null ? 0 : offset.floatAt(si);
+                        out[i] = scale.floatAt(si) * (data0.floatAt(i) - off);
+                    }
+                    return List.of(new FloatTensor(d, out));
+                });
+    }
+}

@@ -1,0 +1,122 @@
+package io.aneforge.mlpackage;
+
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.TensorType;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Resolves {@code BlobFileValue}s through their metadata records, checking the header,
+ * the sentinel, the dtype, the size and the data offset before reading any data.
+ */
+public final class BlobReader implements AutoCloseable {
+    private final Path path;
+    private final FileChannel channel;
+    private final long size;
+    private final int count;
+
+    public BlobReader(Path path) {
+        this.path = path;
+        try {
+            this.channel = FileChannel.open(path, StandardOpenOption.READ);
+            this.size = channel.size();
+            if (size < BlobLayout.HEADER_SIZE) {
+                throw new MlPackageException(path + " is " + size + " bytes, shorter than the " + BlobLayout.HEADER_SIZE + "-byte blob storage header");
+            }
+            ByteBuffer h = read(0, 8);
+            count = h.getInt();
+            int version = h.getInt();
+            if (version != BlobLayout.VERSION) {
+                throw new MlPackageException(path + ": blob storage version " + version + " is not supported (expected " + BlobLayout.VERSION + ")");
+            }
+        } catch (IOException e) {
+            throw new MlPackageException("cannot read weight file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int count() {
+        return count;
+    }
+
+    /** Reads the blob whose metadata record is at {@code offset}, expecting {@code type}. */
+    public Constant read(long offset, TensorType type, String what) {
+        if (offset < BlobLayout.HEADER_SIZE || offset % BlobLayout.ALIGNMENT != 0 || offset + BlobLayout.METADATA_SIZE > size) {
+            throw new MlPackageException(what + ": blob offset " + offset + " in " + path.getFileName() + " is not a 64-aligned metadata record inside the file ("
+                    + size + " bytes)" + hint(offset));
+        }
+        try {
+            ByteBuffer m = read(offset, BlobLayout.METADATA_SIZE);
+            int sentinel = m.getInt();
+            int dtype = m.getInt();
+            long sizeInBytes = m.getLong();
+            long dataOffset = m.getLong();
+            if (sentinel != BlobLayout.SENTINEL) {
+                throw new MlPackageException(what + ": no blob metadata sentinel 0xDEADBEEF at offset " + offset + " of "
+                        + path.getFileName() + " (found 0x" + Integer.toHexString(sentinel).toUpperCase() + ")" + hint(offset));
+            }
+            DType expected = type.dtype();
+            if (dtype != expected.blobCode()) {
+                throw new MlPackageException(what + ": blob at offset " + offset + " has dtype code " + dtype + " but the model declares "
+                        + expected.milName() + " (code " + expected.blobCode() + ")");
+            }
+            long need = expected.byteSize(type.elementCount());
+            if (sizeInBytes != need) {
+                throw new MlPackageException(what + ": blob at offset " + offset + " holds " + sizeInBytes + " bytes but type " + type
+                        + " needs " + need);
+            }
+            if (dataOffset != offset + BlobLayout.METADATA_SIZE || dataOffset + sizeInBytes > size) {
+                throw new MlPackageException(what + ": blob at offset " + offset + " points its data at " + dataOffset
+                        + " (expected " + (offset + BlobLayout.METADATA_SIZE) + ", within the file's " + size + " bytes)");
+            }
+            ByteBuffer data = read(dataOffset, Math.toIntExact(sizeInBytes));
+            byte[] raw = new byte[(int) sizeInBytes];
+            data.get(raw);
+            return Constant.ofRaw(type, raw);
+        } catch (IOException e) {
+            throw new MlPackageException("cannot read weight file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String hint(long offset) {
+        if (offset >= BlobLayout.METADATA_SIZE && offset - BlobLayout.METADATA_SIZE >= BlobLayout.HEADER_SIZE
+                && offset - BlobLayout.METADATA_SIZE + 4 <= size) {
+            try {
+                if (read(offset - BlobLayout.METADATA_SIZE, 4).getInt() == BlobLayout.SENTINEL) {
+                    return "; BlobFileValue.offset must point at the metadata record, not at the data: the record for this data is at offset "
+                            + (offset - BlobLayout.METADATA_SIZE);
+                }
+            } catch (IOException ignored) {
+                // the main message stands on its own
+            }
+        }
+        return "";
+    }
+
+    private ByteBuffer read(long position, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        long p = position;
+        while (b.hasRemaining()) {
+            int n = channel.read(b, p);
+            if (n < 0) {
+                throw new MlPackageException(path + " ends at " + p + " while reading " + length + " bytes at " + position);
+            }
+            p += n;
+        }
+        return b.flip();
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // read-only channel
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.aneforge.mlpackage;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * {@code Manifest.json} of a package: format version {@code "1.0.0"}, the root model
+ * identifier and the item entries. Identifiers are name-based UUIDs of the items'
+ * content hashes, so the same model always gets the same manifest.
+ */
+public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
+    public static final String FILE_FORMAT_VERSION = "1.0.0";
+    public static final String AUTHOR = "com.apple.CoreML";
+    public static final String MODEL_NAME = "model.mlmodel";
+    public static final String MODEL_DESCRIPTION = "CoreML Model Specification";
+    public static final String WEIGHTS_NAME = "weights";
+    public static final String WEIGHTS_DESCRIPTION = "CoreML Model Weights";
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** One item entry; {@code path} is relative to {@code Data/}. */
+    public record Item(String author, String description, String name, String path) {
+    }
+
+    public Manifest {
+        items = new TreeMap<>(items);
+    }
+
+    /** The two-item manifest of an ML Program package, with ids derived from the content hashes. */
+    public static Manifest forProgram(String modelSha256, String weightsSha256) {
+        String modelId = UUID.nameUUIDFromBytes(("model.mlmodel:" + modelSha256).getBytes(StandardCharsets.UTF_8)).toString();
+        String weightsId = UUID.nameUUIDFromBytes(("weights:" + weightsSha256).getBytes(StandardCharsets.UTF_8)).toString();
+        return new Manifest(modelId, Map.of(
+                modelId, new Item(AUTHOR, MODEL_DESCRIPTION, MODEL_NAME, AUTHOR + "/" + MODEL_NAME),
+                weightsId, new Item(AUTHOR, WEIGHTS_DESCRIPTION, WEIGHTS_NAME, AUTHOR + "/" + WEIGHTS_NAME)));
+    }
+
+    public Item rootModel() {
+        return items.get(rootModelIdentifier);
+    }
+
+    /** The weights item (author com.apple.CoreML, name weights), or null. */
+    public Item weights() {
+        return items.values().stream().filter(i -> AUTHOR.equals(i.author()) && WEIGHTS_NAME.equals(i.name())).findFirst().orElse(null);
+    }
+
+    public String toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("fileFormatVersion", FILE_FORMAT_VERSION);
+        ObjectNode entries = root.putObject("itemInfoEntries");
+        items.forEach((id, item) -> {
+            ObjectNode e = entries.putObject(id);
+            e.put("author", item.author());
+            e.put("description", item.description());
+            e.put("name", item.name());
+            e.put("path", item.path());
+        });
+        root.put("rootModelIdentifier", rootModelIdentifier);
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+    }
+
+    /** Parses and checks a manifest; {@code file} names it in messages. */
+    public static Manifest parse(byte[] json, String file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (RuntimeException e) {
+            throw new MlPackageException(file + " is not valid JSON: " + e.getMessage(), e);
+        }
+        String version = root.path("fileFormatVersion").asString("");
+        if (!FILE_FORMAT_VERSION.equals(version)) {
+            throw new MlPackageException(file + ": fileFormatVersion is '" + version + "', expected '" + FILE_FORMAT_VERSION + "'");
+        }
+        JsonNode entries = root.path("itemInfoEntries");
+        if (!entries.isObject()) {
+            throw new MlPackageException(file + ": itemInfoEntries is missing");
+        }
+        Map<String, Item> items = new TreeMap<>();
+        for (Map.Entry<String, JsonNode> e : entries.properties()) {
+            JsonNode n = e.getValue();
+            for (String f : new String[]{"author", "description", "name", "path"}) {
+                if (!n.path(f).isString()) {
+                    throw new MlPackageException(file + ": item " + e.getKey() + " lacks the required field '" + f + "'");
+                }
+            }
+            items.put(e.getKey(), new Item(n.get("author").asString(), n.get("description").asString(), n.get("name").asString(),
+                    n.get("path").asString()));
+        }
+        String rootId = root.path("rootModelIdentifier").asString("");
+        Manifest m = new Manifest(rootId, items);
+        if (m.rootModel() == null) {
+            throw new MlPackageException(file + ": rootModelIdentifier '" + rootId + "' is not one of the item entries " + items.keySet());
+        }
+        if (m.weights() == null) {
+            throw new MlPackageException(file + " has no weights item (author " + AUTHOR + ", name " + WEIGHTS_NAME
+                    + ", path " + AUTHOR + "/" + WEIGHTS_NAME + "); Core ML cannot find weight.bin without it - add the item");
+        }
+        return m;
+    }
+}

@@ -1,0 +1,80 @@
+package io.aneforge.mlpackage;
+
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.TensorType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BlobStorageTest {
+
+    @Test
+    void writesHeaderMetadataRecordsAndDeduplicates(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("weight.bin");
+        Constant int4 = Constant.integers(DType.INT4, new int[]{-8, -1, 0, 7, 1}, 5);
+        Constant fp16 = Constant.fp16(new float[]{1, 2, 3}, 3);
+        long a;
+        long b;
+        long again;
+        try (BlobWriter w = new BlobWriter(f)) {
+            a = w.add(int4);
+            b = w.add(fp16);
+            again = w.add(Constant.integers(DType.INT4, new int[]{-8, -1, 0, 7, 1}, 5));
+            assertThat(w.count()).isEqualTo(2);
+        }
+        assertThat(a).isEqualTo(BlobLayout.HEADER_SIZE);
+        assertThat(again).isEqualTo(a);
+        assertThat(b).isEqualTo(BlobLayout.align(a + BlobLayout.METADATA_SIZE + 3));
+
+        ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(bb.capacity()).isEqualTo((int) b + BlobLayout.METADATA_SIZE + 6); // no padding after the last blob
+        assertThat(bb.getInt(0)).isEqualTo(2);
+        assertThat(bb.getInt(4)).isEqualTo(2);
+        assertThat(bb.getInt((int) a)).isEqualTo(0xDEADBEEF);
+        assertThat(bb.getInt((int) a + 4)).isEqualTo(8); // int4
+        assertThat(bb.getLong((int) a + 8)).isEqualTo(3);
+        assertThat(bb.getLong((int) a + 16)).isEqualTo(a + 64);
+        assertThat(bb.getLong((int) a + 24)).isEqualTo(4); // 3 bytes hold 6 nibbles, 5 used
+        assertThat(bb.get((int) a + 64)).isEqualTo((byte) 0xF8);
+        assertThat(bb.getInt((int) b + 4)).isEqualTo(1); // fp16
+
+        try (BlobReader r = new BlobReader(f)) {
+            assertThat(r.count()).isEqualTo(2);
+            assertThat(r.read(a, int4.type(), "t").toInts()).containsExactly(-8, -1, 0, 7, 1);
+            assertThat(r.read(b, fp16.type(), "t").toFloats()).containsExactly(1, 2, 3);
+            assertThatThrownBy(() -> r.read(a, TensorType.of(DType.INT8, 3), "op 'w' (const), attribute 'val'"))
+                    .hasMessage("op 'w' (const), attribute 'val': blob at offset 64 has dtype code 8 but the model declares int8 (code 4)");
+            assertThatThrownBy(() -> r.read(b, TensorType.of(DType.FP16, 4), "t"))
+                    .hasMessage("t: blob at offset 192 holds 6 bytes but type fp16[4] needs 8");
+            assertThatThrownBy(() -> r.read(a + 64, int4.type(), "t"))
+                    .hasMessageContaining("BlobFileValue.offset must point at the metadata record, not at the data: the record for this data is at offset 64");
+        }
+    }
+
+    @Test
+    void refusesToCloseWhenTheFileDoesNotAddUp(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("weight.bin");
+        BlobWriter w = new BlobWriter(f);
+        w.add(Constant.fp16(new float[12], 12));
+        Files.write(f, new byte[]{1, 2, 3}, StandardOpenOption.APPEND); // someone else wrote to the file
+        assertThatThrownBy(w::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is inconsistent: size 155 but 152 bytes were written");
+    }
+
+    @Test
+    void rejectsTypesThatCannotLiveInABlob(@TempDir Path tmp) {
+        try (BlobWriter w = new BlobWriter(tmp.resolve("weight.bin"))) {
+            assertThatThrownBy(() -> w.add(Constant.bools(new boolean[12])))
+                    .hasMessage("dtype bool cannot be stored in weight.bin (tensor bool[12])");
+        }
+    }
+}
