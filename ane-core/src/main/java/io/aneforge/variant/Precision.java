@@ -1,0 +1,82 @@
+package io.aneforge.variant;
+
+import io.aneforge.mil.Target;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How a variant stores its weights (CONVERTER.md §3), written as a short id:
+ * {@code fp32}, {@code fp16}, {@code int8-channel}, {@code int8-block32},
+ * {@code int4-block32-affine}, {@code w8a8}.
+ *
+ * @param scheme the weight scheme
+ * @param blockSize elements per block along the input axis for block-wise schemes, else 0
+ * @param affine block-wise only: affine (scale + offset) rather than symmetric (scale only)
+ */
+public record Precision(Scheme scheme, int blockSize, boolean affine) {
+
+    public enum Scheme { FP32, FP16, INT8_CHANNEL, INT8_BLOCK, INT4_BLOCK, W8A8 }
+
+    public static final Precision FP32 = new Precision(Scheme.FP32, 0, false);
+    public static final Precision FP16 = new Precision(Scheme.FP16, 0, false);
+    public static final Precision INT8_CHANNEL = new Precision(Scheme.INT8_CHANNEL, 0, true);
+
+    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?");
+
+    public Precision {
+        boolean blockwise = scheme == Scheme.INT8_BLOCK || scheme == Scheme.INT4_BLOCK;
+        if (blockwise && blockSize != 32 && blockSize != 64 && blockSize != 128) {
+            throw new IllegalArgumentException("block size must be 32, 64 or 128, got " + blockSize);
+        }
+        if (!blockwise && blockSize != 0) {
+            throw new IllegalArgumentException(scheme + " has no block size, got " + blockSize);
+        }
+    }
+
+    public static Precision parse(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        switch (t) {
+            case "fp32": return FP32;
+            case "fp16": return FP16;
+            case "int8-channel": return INT8_CHANNEL;
+            case "w8a8": return new Precision(Scheme.W8A8, 0, false);
+            default:
+                Matcher m = BLOCK.matcher(t);
+                if (m.matches()) {
+                    Scheme s = m.group(1).equals("8") ? Scheme.INT8_BLOCK : Scheme.INT4_BLOCK;
+                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null);
+                }
+                throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
+                        + "int8-block{32,64,128}[-affine], int4-block{32,64,128}[-affine] or w8a8");
+        }
+    }
+
+    /** The short id, the inverse of {@link #parse}. */
+    public String id() {
+        switch (scheme) {
+            case FP32: return "fp32";
+            case FP16: return "fp16";
+            case INT8_CHANNEL: return "int8-channel";
+            case W8A8: return "w8a8";
+            default:
+                return (scheme == Scheme.INT8_BLOCK ? "int8" : "int4") + "-block" + blockSize + (affine ? "-affine" : "");
+        }
+    }
+
+    /** The oldest deployment target whose Core ML has the ops this precision needs. */
+    public Target minimumTarget() {
+        switch (scheme) {
+            case INT8_CHANNEL: return Target.IOS16;
+            case W8A8: return Target.IOS17;
+            case INT8_BLOCK:
+            case INT4_BLOCK: return Target.IOS18;
+            default: return Target.IOS15;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id();
+    }
+}
