@@ -178,8 +178,9 @@ public final class HttpHubClient implements HubClient {
                 backoff(attempt);
             }
             try {
-                if (transfer(source, partial, size, what)) {
-                    verify(partial, etag, size, what);
+                MessageDigest digest = digest(etag.length() == 64 ? "SHA-256" : "SHA-1");
+                if (transfer(source, partial, size, what, digest)) {
+                    verify(partial, etag, size, what, digest);
                     Files.move(partial, blob, StandardCopyOption.ATOMIC_MOVE);
                     return;
                 }
@@ -200,7 +201,8 @@ public final class HttpHubClient implements HubClient {
     }
 
     /** One attempt; true when the body was received completely, false on a retryable status. */
-    private boolean transfer(URI source, Path partial, long size, String what) throws IOException {
+    private boolean transfer(URI source, Path partial, long size, String what, MessageDigest digest)
+            throws IOException {
         long have = Files.exists(partial) ? Files.size(partial) : 0;
         if (size >= 0 && have > size) {
             Files.delete(partial);
@@ -225,7 +227,11 @@ public final class HttpHubClient implements HubClient {
         int status = response.statusCode();
         try (InputStream in = response.body()) {
             if (status == 416 && size >= 0 && have == size) {
-                return true; // Already complete from an earlier attempt.
+                // Already complete from an earlier attempt: hash what is on disk.
+                try (InputStream existing = Files.newInputStream(partial)) {
+                    updateDigest(digest, existing);
+                }
+                return true;
             }
             if (status == 429 || status >= 500) {
                 return false;
@@ -235,11 +241,18 @@ public final class HttpHubClient implements HubClient {
                         + " from " + uri.getHost());
             }
             boolean append = status == 206 && have > 0;
+            if (append) {
+                // Resuming: the digest must first cover the bytes already on disk.
+                try (InputStream existing = Files.newInputStream(partial)) {
+                    updateDigest(digest, existing);
+                }
+            }
             try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 byte[] buffer = new byte[BUFFER];
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    digest.update(buffer, 0, n); // hashed while streaming
                     out.write(buffer, 0, n);
                 }
             }
@@ -247,8 +260,13 @@ public final class HttpHubClient implements HubClient {
         return true;
     }
 
-    /** Size, then sha256 (LFS etag) or git blob sha1 (small files); a mismatch deletes the partial file. */
-    private static void verify(Path partial, String etag, long size, String what) throws IOException {
+    /**
+     * Size, then sha256 (LFS etag) or git blob sha1 (small files) from the streaming digest; a
+     * mismatch deletes the partial file. Git's blob id hashes a "blob {size}\0" prefix first, so
+     * for small files the content is hashed again here (they are small by definition).
+     */
+    private static void verify(Path partial, String etag, long size, String what, MessageDigest streamed)
+            throws IOException {
         long actual = Files.size(partial);
         if (size >= 0 && actual != size) {
             Files.deleteIfExists(partial);
@@ -256,15 +274,12 @@ public final class HttpHubClient implements HubClient {
                     + size + " bytes, got " + actual + " (download discarded; retry)");
         }
         boolean lfs = etag.length() == 64;
-        MessageDigest digest = digest(lfs ? "SHA-256" : "SHA-1");
+        MessageDigest digest = streamed;
         if (!lfs) {
+            digest = digest("SHA-1");
             digest.update(("blob " + actual + "\0").getBytes(StandardCharsets.US_ASCII));
-        }
-        try (InputStream in = Files.newInputStream(partial)) {
-            byte[] buffer = new byte[BUFFER];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                digest.update(buffer, 0, n);
+            try (InputStream in = Files.newInputStream(partial)) {
+                updateDigest(digest, in);
             }
         }
         String got = HexFormat.of().formatHex(digest.digest());
@@ -273,6 +288,14 @@ public final class HttpHubClient implements HubClient {
             throw new HubException(HubException.Kind.INTEGRITY, "integrity failure for " + what + ": "
                     + (lfs ? "sha256 " : "git sha1 ") + got + " does not match the Hub's etag " + etag
                     + " (corrupted transfer or tampered mirror; download discarded)");
+        }
+    }
+
+    private static void updateDigest(MessageDigest digest, InputStream in) throws IOException {
+        byte[] buffer = new byte[BUFFER];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            digest.update(buffer, 0, n);
         }
     }
 
