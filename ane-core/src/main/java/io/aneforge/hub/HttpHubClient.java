@@ -329,8 +329,10 @@ public final class HttpHubClient implements HubClient {
             try {
                 HttpResponse<T> response = http.send(request, handler);
                 int status = response.statusCode();
-                if ((status == 429 || status >= 500) && attempt < config.maxRetries()
-                        && !request.method().equals("GET")) {
+                // Streamed downloads retry (with resume) in fetchBlob; everything else retries here.
+                boolean streamed = request.headers().firstValue("Range").isPresent()
+                        || !request.uri().getPath().startsWith("/api/") && request.method().equals("GET");
+                if ((status == 429 || status >= 500) && attempt < config.maxRetries() && !streamed) {
                     continue;
                 }
                 return response;

@@ -99,7 +99,7 @@ public final class HubCache {
         }
         Path ref = repoDir(repoId).resolve("refs").resolve(revision);
         Files.createDirectories(ref.getParent());
-        Path tmp = ref.resolveSibling(ref.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        Path tmp = ref.resolveSibling(ref.getFileName() + uniqueSuffix());
         Files.writeString(tmp, commit, StandardCharsets.US_ASCII);
         Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -120,8 +120,7 @@ public final class HubCache {
         Files.createDirectories(target.getParent());
         Path blob = blob(repoId, etag);
         Path relative = target.getParent().relativize(blob);
-        Path tmp = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + Thread.currentThread().getId() + ".tmp");
+        Path tmp = target.resolveSibling(target.getFileName() + uniqueSuffix());
         Files.deleteIfExists(tmp);
         try {
             Files.createSymbolicLink(tmp, relative);
@@ -130,6 +129,12 @@ public final class HubCache {
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return target;
+    }
+
+    /** Temporary-file suffix unique across processes and threads sharing the cache. */
+    private static String uniqueSuffix() {
+        return "." + ProcessHandle.current().pid() + "." + Thread.currentThread().getId() + "." + System.nanoTime()
+                + ".tmp";
     }
 
     /** An exclusive lock on one blob across threads and processes; close it to release. */

@@ -45,6 +45,10 @@ public final class ModelSource {
             return ModelSnapshot.of(Path.of(sourceOrPath), null);
         }
         HubSource src = parseHubSource(sourceOrPath);
+        if (hub == null) {
+            throw new ModelSourceException("model source '" + sourceOrPath + "' needs a Hub client"
+                    + " (HubClient.fromEnvironment())");
+        }
         RepoInfo info = hub.modelInfo(src.repoId(), src.revision());
         for (String file : filesToFetch(src, info)) {
             hub.download(src.repoId(), info.commit(), file);
