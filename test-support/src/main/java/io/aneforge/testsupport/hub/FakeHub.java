@@ -329,6 +329,7 @@ public final class FakeHub implements AutoCloseable {
         if (fault == Fault.DROP_MID_FILE) {
             out.write(content, start, length / 2);
             out.flush();
+            sleep(200); // let the sent half reach the client before the connection drops
             // Closing the exchange with bytes still owed makes the server drop the connection.
             throw new IOException("injected: connection dropped mid-file");
         }
