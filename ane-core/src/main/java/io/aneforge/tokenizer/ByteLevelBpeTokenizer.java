@@ -26,10 +26,12 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
     private final Map<String, Integer> mergeRank = new HashMap<>();
     private final boolean addPrefixSpace;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final AddedTokens added;
 
     ByteLevelBpeTokenizer(TokenizerJson json) throws TokenizerException {
         this.json = json;
         this.vocab = json.vocab();
+        this.added = new AddedTokens(json.root().path("added_tokens"));
         JsonNode pre = json.root().path("pre_tokenizer");
         if (!pre.path("type").asString("").equals("ByteLevel")) {
             throw new TokenizerException(json.file(), "BPE without a ByteLevel pre_tokenizer is not supported by the"
@@ -56,14 +58,16 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         if (maxLength < 1) {
             throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
         }
-        String s = addPrefixSpace && !text.startsWith(" ") ? " " + text : text;
         List<Integer> ids = new ArrayList<>();
-        Matcher m = SPLIT.matcher(s);
-        while (m.find()) {
-            for (int id : cache.computeIfAbsent(m.group(), this::bpe)) {
-                ids.add(id);
+        added.split(text, segment -> {
+            String s = addPrefixSpace && !segment.startsWith(" ") ? " " + segment : segment;
+            Matcher m = SPLIT.matcher(s);
+            while (m.find()) {
+                for (int id : cache.computeIfAbsent(m.group(), this::bpe)) {
+                    ids.add(id);
+                }
             }
-        }
+        }, ids::add);
         return Encoding.padded(json.frame(ids, maxLength), maxLength, json.padId());
     }
 

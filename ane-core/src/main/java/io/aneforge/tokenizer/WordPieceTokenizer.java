@@ -23,10 +23,12 @@ final class WordPieceTokenizer implements Tokenizer {
     private final boolean chineseChars;
     private final boolean stripAccents;
     private final boolean lowercase;
+    private final AddedTokens added;
 
     WordPieceTokenizer(TokenizerJson json) throws TokenizerException {
         this.json = json;
         this.vocab = json.vocab();
+        this.added = new AddedTokens(json.root().path("added_tokens"));
         JsonNode model = json.root().get("model");
         String unk = model.path("unk_token").asString("[UNK]");
         if (!vocab.containsKey(unk)) {
@@ -60,9 +62,11 @@ final class WordPieceTokenizer implements Tokenizer {
             throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
         }
         List<Integer> content = new ArrayList<>();
-        for (String word : preTokenize(normalize(text))) {
-            wordPiece(word, content);
-        }
+        added.split(text, segment -> {
+            for (String word : preTokenize(normalize(segment))) {
+                wordPiece(word, content);
+            }
+        }, content::add);
         return Encoding.padded(json.frame(content, maxLength), maxLength, json.padId());
     }
 

@@ -28,6 +28,7 @@ class TokenizerTest {
             "Numbers 3.14159, 1,000,000 and 2nd-3rd; e-mail: someone@example.com (URL: https://x.y/z?q=1).",
             "Control\u0000chars\u200b zero\u00a0width\ufeff and \u0301combining",
             "unaffable UNAFFABLE Unaffable",
+            "Special [MASK] tokens[SEP]inside [CLS]text and <|endoftext|>end",
             "");
 
     static Path miniLm;
@@ -87,6 +88,28 @@ class TokenizerTest {
             }
             // Merges were applied: " the" and " world" are single tokens.
             assertThat(java.encode(" the world", 64).length()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void pureJavaIsSelectedBySystemProperty() throws Exception {
+        String before = System.getProperty(Tokenizer.IMPLEMENTATION_PROPERTY);
+        try {
+            System.setProperty(Tokenizer.IMPLEMENTATION_PROPERTY, "java");
+            try (Tokenizer t = Tokenizer.load(miniLm)) {
+                assertThat(t.implementation()).isEqualTo("java WordPiece");
+                assertThat(t.encode("[MASK] hello", 4).ids()).containsExactly(101, 103, 7592, 102);
+            }
+            System.setProperty(Tokenizer.IMPLEMENTATION_PROPERTY, "auto");
+            try (Tokenizer t = Tokenizer.load(miniLm)) {
+                assertThat(t.implementation()).contains("native");
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(Tokenizer.IMPLEMENTATION_PROPERTY);
+            } else {
+                System.setProperty(Tokenizer.IMPLEMENTATION_PROPERTY, before);
+            }
         }
     }
 
