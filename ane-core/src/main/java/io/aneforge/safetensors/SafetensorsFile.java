@@ -48,6 +48,8 @@ public final class SafetensorsFile implements TensorReader {
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    /** The whole data buffer, mapped on first use when it fits one mapping (under 2 GiB). */
+    private volatile java.nio.MappedByteBuffer whole;
 
     private SafetensorsFile(Path path, FileChannel channel, long dataStart,
                             Map<String, TensorInfo> tensors, Map<String, String> metadata) {
@@ -136,6 +138,14 @@ public final class SafetensorsFile implements TensorReader {
             return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
         }
         try {
+            long dataLength = channel.size() - dataStart;
+            if (dataLength <= Integer.MAX_VALUE - 8) {
+                // One mapping per file (mapping is lazy: pages are read when a tensor is touched).
+                if (whole == null) {
+                    whole = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength);
+                }
+                return whole.slice((int) info.begin(), (int) info.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+            }
             return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.byteLength())
                     .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
