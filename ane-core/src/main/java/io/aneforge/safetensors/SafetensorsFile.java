@@ -24,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A validated, memory-mapped safetensors file. {@link #open} reads and checks only the header
- * (every rule of {@code HUB.md}); tensor bytes are mapped one tensor at a time when read, so a
+ * (every rule of {@code HUB.md}). The data buffer is memory-mapped on first use (once per file,
+ * or per tensor when it exceeds 2 GiB) and pages are only read when a tensor is touched, so a
  * multi-gigabyte checkpoint costs one tensor of heap at a time.
  *
  * <p>Layout: 8-byte little-endian u64 header length {@code N}, {@code N} bytes of UTF-8 JSON,
