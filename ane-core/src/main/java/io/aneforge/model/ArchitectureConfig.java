@@ -1,0 +1,49 @@
+package io.aneforge.model;
+
+import java.util.List;
+
+/**
+ * A parsed {@code config.json} of a supported architecture. Each architecture lists the
+ * weights it needs in canonical form: Hub names without the task-head prefix ({@code bert.},
+ * {@code transformer.}, ...) and projection weights {@code [out, in]} (the layout of
+ * {@code torch.nn.Linear}; GPT-2's Conv1D {@code [in, out]} is transposed on import).
+ *
+ * <p>Parse with {@link ArchitectureConfigs#parse}.
+ */
+public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig, Gpt2Config {
+    /** Largest accepted dimension: guards allocation against hostile configs (huge vocab etc.). */
+    int MAX_DIMENSION = 1 << 20;
+    int MAX_LAYERS = 1024;
+
+    String modelType();
+
+    int vocabSize();
+
+    int hiddenSize();
+
+    int numLayers();
+
+    int numHeads();
+
+    int maxPositions();
+
+    /** Every weight in canonical name and shape, in a stable order. */
+    List<ExpectedTensor> expectedTensors();
+
+    /** Prefixes task-head checkpoints put before base-model names ({@code bert.} for BertForMaskedLM). */
+    List<String> checkpointPrefixes();
+
+    /** True for checkpoint tensors that are not base-model weights (heads, buffers) and are dropped. */
+    boolean isIgnored(String canonicalName);
+
+    /** True when the checkpoint stores this weight {@code [in, out]} (GPT-2 Conv1D). */
+    default boolean storedTransposed(String canonicalName) {
+        return false;
+    }
+
+    static void checkDimension(String field, int value, int max) {
+        if (value <= 0 || value > max) {
+            throw new IllegalArgumentException("config field '" + field + "' = " + value + " must be in 1.." + max);
+        }
+    }
+}

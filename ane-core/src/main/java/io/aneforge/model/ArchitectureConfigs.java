@@ -1,0 +1,135 @@
+package io.aneforge.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** {@code config.json} to a typed {@link ArchitectureConfig}; anything unsupported fails with the supported list. */
+public final class ArchitectureConfigs {
+    /** Supported {@code architectures} entries, per {@code model_type}. */
+    public static final Map<String, List<String>> SUPPORTED = Map.of(
+            "bert", List.of("BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"),
+            "roberta", List.of("RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification"),
+            "distilbert", List.of("DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification"),
+            "gpt2", List.of("GPT2Model", "GPT2LMHeadModel"));
+    static final long MAX_CONFIG_BYTES = 1 << 20;
+
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private ArchitectureConfigs() {
+    }
+
+    public static ArchitectureConfig parse(Path configJson) throws IOException {
+        if (!Files.isRegularFile(configJson)) {
+            throw new ModelImportException(configJson, "config.json is missing");
+        }
+        if (Files.size(configJson) > MAX_CONFIG_BYTES) {
+            throw new ModelImportException(configJson, "config.json is larger than " + MAX_CONFIG_BYTES + " bytes");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readString(configJson));
+        } catch (JacksonException e) {
+            throw new ModelImportException(configJson, "config.json is not valid JSON: " + e.getOriginalMessage());
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new ModelImportException(configJson, "config.json is not valid UTF-8");
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelImportException(configJson, "config.json must be a JSON object");
+        }
+        String modelType = root.path("model_type").isString() ? root.get("model_type").stringValue() : null;
+        List<String> architectures = new ArrayList<>();
+        if (root.has("architectures")) {
+            if (!root.get("architectures").isArray()) {
+                throw new ModelImportException(configJson, "'architectures' must be an array of class names");
+            }
+            root.get("architectures").forEach(n -> architectures.add(n.asString()));
+        }
+        if (modelType == null || !SUPPORTED.containsKey(modelType)) {
+            throw unsupported(configJson, modelType, architectures);
+        }
+        for (String arch : architectures) {
+            if (!SUPPORTED.get(modelType).contains(arch)) {
+                throw unsupported(configJson, modelType, architectures);
+            }
+        }
+        Fields f = new Fields(configJson, root);
+        try {
+            return switch (modelType) {
+                case "bert", "roberta" -> new BertConfig(modelType, f.integer("vocab_size"), f.integer("hidden_size"),
+                        f.integer("num_hidden_layers"), f.integer("num_attention_heads"),
+                        f.integer("intermediate_size"), f.integer("max_position_embeddings"),
+                        f.integerOr("type_vocab_size", 2), f.number("layer_norm_eps", 1e-12),
+                        f.string("hidden_act", "gelu"),
+                        modelType.equals("roberta") ? f.integerOr("pad_token_id", 1) + 1 : 0);
+                case "distilbert" -> new DistilBertConfig(f.integer("vocab_size"), f.integer("dim"),
+                        f.integer("n_layers"), f.integer("n_heads"), f.integer("hidden_dim"),
+                        f.integer("max_position_embeddings"), f.string("activation", "gelu"));
+                case "gpt2" -> {
+                    int embd = f.integer("n_embd");
+                    yield new Gpt2Config(f.integer("vocab_size"), embd, f.integer("n_layer"), f.integer("n_head"),
+                            root.path("n_inner").isNull() || !root.has("n_inner") ? 4 * embd : f.integer("n_inner"),
+                            f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
+                            f.string("activation_function", "gelu_new"));
+                }
+                default -> throw new IllegalStateException("unreachable model_type " + modelType);
+            };
+        } catch (IllegalArgumentException e) {
+            throw new ModelImportException(configJson, e.getMessage());
+        }
+    }
+
+    private static ModelImportException unsupported(Path file, String modelType, List<String> architectures) {
+        return new ModelImportException(file, "unsupported model: model_type '" + modelType + "', architectures "
+                + architectures + "; supported model types and architectures: " + new java.util.TreeMap<>(SUPPORTED));
+    }
+
+    /** Typed field access whose errors name the field. */
+    private record Fields(Path file, JsonNode root) {
+        int integer(String name) {
+            JsonNode n = root.get(name);
+            if (n == null || n.isNull()) {
+                throw new IllegalArgumentException("config field '" + name + "' is missing");
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                throw new IllegalArgumentException("config field '" + name + "' = " + n + " is not a 32-bit integer");
+            }
+            return n.intValue();
+        }
+
+        int integerOr(String name, int fallback) {
+            JsonNode n = root.get(name);
+            return n == null || n.isNull() ? fallback : integer(name);
+        }
+
+        double number(String name, double fallback) {
+            JsonNode n = root.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isNumber()) {
+                throw new IllegalArgumentException("config field '" + name + "' = " + n + " is not a number");
+            }
+            return n.doubleValue();
+        }
+
+        String string(String name, String fallback) {
+            JsonNode n = root.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isString()) {
+                throw new IllegalArgumentException("config field '" + name + "' = " + n + " is not a string");
+            }
+            return n.stringValue();
+        }
+    }
+}

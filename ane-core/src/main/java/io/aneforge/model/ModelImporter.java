@@ -1,0 +1,143 @@
+package io.aneforge.model;
+
+import io.aneforge.onnx.OnnxWeights;
+import io.aneforge.safetensors.SafetensorsFile;
+import io.aneforge.safetensors.ShardedSafetensors;
+import io.aneforge.safetensors.TensorInfo;
+import io.aneforge.safetensors.TensorReader;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Snapshot to {@link ImportedModel}: parses {@code config.json}, reads the weights tensor by
+ * tensor, maps them to canonical names and layout, and checks every expected tensor (missing,
+ * extra, wrong shape). Shapes are checked from the header before any tensor is read.
+ */
+public final class ModelImporter {
+    private static final int MAX_LISTED = 8;
+
+    private ModelImporter() {
+    }
+
+    public static ImportedModel importWeights(ModelSnapshot snapshot) throws IOException {
+        ArchitectureConfig config = ArchitectureConfigs.parse(snapshot.configJson());
+        Map<String, ExpectedTensor> expected = new LinkedHashMap<>();
+        for (ExpectedTensor t : config.expectedTensors()) {
+            expected.put(t.name(), t);
+        }
+        Map<String, FloatTensor> found = new LinkedHashMap<>();
+        Path weights = snapshot.weights();
+        switch (snapshot.format()) {
+            case SAFETENSORS, SHARDED_SAFETENSORS -> {
+                try (TensorReader reader = snapshot.format() == io.aneforge.source.WeightsFormat.SAFETENSORS
+                        ? SafetensorsFile.open(weights) : ShardedSafetensors.open(weights)) {
+                    for (TensorInfo info : reader.tensors()) {
+                        String name = canonical(config, info.name());
+                        if (config.isIgnored(name)) {
+                            continue;
+                        }
+                        ExpectedTensor want = expect(weights, config, expected, name, info.name());
+                        int[] stored = want.shape();
+                        if (config.storedTransposed(name) && stored.length == 2) {
+                            stored = new int[] {stored[1], stored[0]};
+                        }
+                        if (!Arrays.equals(toLong(stored), info.shape())) {
+                            throw new ModelImportException(weights, "tensor '" + info.name() + "' has shape "
+                                    + Arrays.toString(info.shape()) + " but " + config.modelType() + " expects "
+                                    + Arrays.toString(stored) + " for '" + name + "'");
+                        }
+                        if (found.containsKey(name)) {
+                            throw new ModelImportException(weights, "tensor '" + name
+                                    + "' appears twice (with and without a head prefix)");
+                        }
+                        FloatTensor t = reader.readFloat(info.name());
+                        found.put(name, config.storedTransposed(name) ? transpose(t) : t);
+                    }
+                }
+            }
+            case ONNX -> {
+                for (Map.Entry<String, FloatTensor> e : OnnxWeights.read(weights).entrySet()) {
+                    String name = canonical(config, e.getKey());
+                    if (config.isIgnored(name)) {
+                        continue;
+                    }
+                    ExpectedTensor want = expect(weights, config, expected, name, e.getKey());
+                    if (!Arrays.equals(want.shape(), e.getValue().shape())) {
+                        throw new ModelImportException(weights, "initializer for '" + name + "' has shape "
+                                + Arrays.toString(e.getValue().shape()) + " but " + config.modelType()
+                                + " expects " + Arrays.toString(want.shape()));
+                    }
+                    if (found.put(name, e.getValue()) != null) {
+                        throw new ModelImportException(weights, "tensor '" + name + "' appears twice");
+                    }
+                }
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (ExpectedTensor t : expected.values()) {
+            if (!t.optional() && !found.containsKey(t.name())) {
+                missing.add(t.name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new ModelImportException(weights, missing.size() + " tensor(s) required by " + config.modelType()
+                    + " are missing: " + head(missing) + " (is config.json for a different model?)");
+        }
+        Map<String, FloatTensor> ordered = new LinkedHashMap<>();
+        for (ExpectedTensor t : expected.values()) {
+            if (found.containsKey(t.name())) {
+                ordered.put(t.name(), found.get(t.name()));
+            }
+        }
+        return new ImportedModel(config, ordered, snapshot.commit());
+    }
+
+    private static ExpectedTensor expect(Path file, ArchitectureConfig config, Map<String, ExpectedTensor> expected,
+                                         String name, String original) throws ModelImportException {
+        ExpectedTensor want = expected.get(name);
+        if (want == null) {
+            throw new ModelImportException(file, "unexpected tensor '" + original + "': not part of "
+                    + config.modelType() + " with " + config.numLayers() + " layers (extra tensor, or config.json"
+                    + " does not match the weights)");
+        }
+        return want;
+    }
+
+    static String canonical(ArchitectureConfig config, String name) {
+        for (String prefix : config.checkpointPrefixes()) {
+            if (name.startsWith(prefix)) {
+                return name.substring(prefix.length());
+            }
+        }
+        return name;
+    }
+
+    private static long[] toLong(int[] shape) {
+        return Arrays.stream(shape).asLongStream().toArray();
+    }
+
+    private static String head(List<String> names) {
+        return names.size() <= MAX_LISTED ? names.toString()
+                : names.subList(0, MAX_LISTED) + " and " + (names.size() - MAX_LISTED) + " more";
+    }
+
+    private static FloatTensor transpose(FloatTensor t) {
+        int rows = t.shape()[0];
+        int cols = t.shape()[1];
+        float[] src = t.data();
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+        return new FloatTensor(new int[] {cols, rows}, dst);
+    }
+}

@@ -1,0 +1,235 @@
+package io.aneforge.onnx;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.aneforge.onnx.proto.GraphProto;
+import io.aneforge.onnx.proto.ModelProto;
+import io.aneforge.onnx.proto.NodeProto;
+import io.aneforge.onnx.proto.TensorProto;
+import io.aneforge.tensor.FloatTensor;
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the weights of an exported transformer ({@code onnx/model.onnx}) back into Hub names.
+ *
+ * <p>Export keeps biases, norms and embeddings under their module names. Linear weights become
+ * anonymous {@code onnx::MatMul_N} initializers stored {@code [in, out]}; the MatMul that consumes
+ * one is named after the module ({@code /encoder/layer.0/attention/self/query/MatMul}), which gives
+ * back {@code encoder.layer.0.attention.self.query.weight}, transposed to {@code [out, in]}.
+ * Anything else that carries weights is an unknown layout and is refused rather than guessed.
+ */
+public final class OnnxWeights {
+    /** protobuf-java parses from one byte array; larger models use external data anyway. */
+    public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+    private static final Pattern HUB_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z0-9_]+)*");
+    private static final Pattern MODULE_SEGMENT = Pattern.compile("[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*");
+
+    private OnnxWeights() {
+    }
+
+    public static Map<String, FloatTensor> read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new OnnxFormatException(file, "model is " + size + " bytes; models over 2 GB use external data,"
+                    + " which is not supported: use the safetensors revision");
+        }
+        ModelProto model;
+        try {
+            model = ModelProto.parseFrom(Files.readAllBytes(file));
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxFormatException(file, "not a valid ONNX protobuf (truncated or corrupt): " + e.getMessage());
+        }
+        if (!model.hasGraph() || model.getGraph().getInitializerCount() == 0) {
+            throw new OnnxFormatException(file, "model has no graph initializers (no weights to import)");
+        }
+        GraphProto graph = model.getGraph();
+        Map<String, List<NodeProto>> consumers = new HashMap<>();
+        for (NodeProto node : graph.getNodeList()) {
+            for (String input : node.getInputList()) {
+                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(node);
+            }
+        }
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        Map<String, String> sourceOf = new HashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (TensorProto init : graph.getInitializerList()) {
+            String name = init.getName();
+            if (!seen.add(name)) {
+                throw new OnnxFormatException(file, "initializer '" + name + "' is defined twice");
+            }
+            if (init.getDataLocation() == TensorProto.DataLocation.EXTERNAL || init.getExternalDataCount() > 0) {
+                throw new OnnxFormatException(file, "initializer '" + name + "' uses external data, which is not"
+                        + " supported: use a single-file ONNX export or the safetensors revision");
+            }
+            int type = init.getDataType();
+            if (type != TensorProto.DataType.FLOAT_VALUE && type != TensorProto.DataType.FLOAT16_VALUE) {
+                // Integer initializers are index buffers (position_ids) or shape constants, not weights.
+                if (type == TensorProto.DataType.INT64_VALUE || type == TensorProto.DataType.INT32_VALUE
+                        || type == TensorProto.DataType.BOOL_VALUE) {
+                    continue;
+                }
+                throw new OnnxFormatException(file, "initializer '" + name + "' has unsupported data type " + type
+                        + " (supported: 1 = float32, 10 = float16)");
+            }
+            int[] shape = shape(file, init);
+            boolean anonymous = name.startsWith("onnx::") || !HUB_NAME.matcher(name).matches();
+            if (!anonymous) {
+                put(file, out, sourceOf, name, name, decode(file, init, shape));
+                continue;
+            }
+            List<NodeProto> users = consumers.getOrDefault(name, List.of());
+            if (shape.length <= 1 && product(shape) <= 1) {
+                continue; // scalar graph constants (eps, scale) folded into initializers
+            }
+            if (users.size() != 1 || !users.get(0).getOpType().equals("MatMul") || shape.length != 2
+                    || users.get(0).getInputCount() != 2 || !users.get(0).getInput(1).equals(name)) {
+                throw new OnnxFormatException(file, "unknown layout: initializer '" + name + "' "
+                        + java.util.Arrays.toString(shape) + " is consumed by " + describe(users)
+                        + "; only named initializers and MatMul right-hand weights can be mapped to Hub names");
+            }
+            String module = modulePath(file, name, users.get(0));
+            FloatTensor inOut = decode(file, init, shape);
+            put(file, out, sourceOf, module + ".weight", name, transpose(inOut));
+        }
+        return out;
+    }
+
+    private static void put(Path file, Map<String, FloatTensor> out, Map<String, String> sourceOf, String hubName,
+                            String initializer, FloatTensor t) throws OnnxFormatException {
+        String previous = sourceOf.putIfAbsent(hubName, initializer);
+        if (previous != null) {
+            throw new OnnxFormatException(file, "initializers '" + previous + "' and '" + initializer
+                    + "' both map to '" + hubName + "'");
+        }
+        out.put(hubName, t);
+    }
+
+    /** {@code /encoder/layer.0/attention/self/query/MatMul} to {@code encoder.layer.0.attention.self.query}. */
+    private static String modulePath(Path file, String initializer, NodeProto node) throws OnnxFormatException {
+        String nodeName = node.getName();
+        String[] parts = nodeName.startsWith("/") ? nodeName.substring(1).split("/") : new String[0];
+        if (parts.length < 2) {
+            throw new OnnxFormatException(file, "unknown layout: MatMul node '" + nodeName + "' consuming '"
+                    + initializer + "' has no module path (expected /module/path/MatMul)");
+        }
+        StringBuilder module = new StringBuilder();
+        for (int i = 0; i < parts.length - 1; i++) {
+            if (!MODULE_SEGMENT.matcher(parts[i]).matches()) {
+                throw new OnnxFormatException(file, "unknown layout: MatMul node '" + nodeName
+                        + "' has an invalid module path segment '" + parts[i] + "'");
+            }
+            module.append(i == 0 ? "" : ".").append(parts[i]);
+        }
+        return module.toString();
+    }
+
+    private static String describe(List<NodeProto> users) {
+        if (users.isEmpty()) {
+            return "no node";
+        }
+        List<String> d = new ArrayList<>();
+        for (NodeProto n : users) {
+            d.add(n.getOpType() + " '" + n.getName() + "'");
+        }
+        return d.toString();
+    }
+
+    private static int[] shape(Path file, TensorProto init) throws OnnxFormatException {
+        int[] shape = new int[init.getDimsCount()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            long d = init.getDims(i);
+            if (d < 0 || d > Integer.MAX_VALUE) {
+                throw new OnnxFormatException(file, "initializer '" + init.getName() + "' has invalid dimension " + d);
+            }
+            shape[i] = (int) d;
+            count *= d;
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new OnnxFormatException(file, "initializer '" + init.getName() + "' dims " + init.getDimsList()
+                        + " exceed 2^31 elements (huge dimensions)");
+            }
+        }
+        return shape;
+    }
+
+    private static long product(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    private static FloatTensor decode(Path file, TensorProto init, int[] shape) throws OnnxFormatException {
+        int count = (int) product(shape);
+        float[] data = new float[count];
+        boolean half = init.getDataType() == TensorProto.DataType.FLOAT16_VALUE;
+        ByteString raw = init.getRawData();
+        if (!raw.isEmpty()) {
+            long expected = (long) count * (half ? 2 : 4);
+            if (raw.size() != expected) {
+                throw new OnnxFormatException(file, "initializer '" + init.getName() + "' raw_data has " + raw.size()
+                        + " bytes but dims " + init.getDimsList() + " need " + expected);
+            }
+            var buf = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (half) {
+                for (int i = 0; i < count; i++) {
+                    data[i] = halfToFloat(buf.getShort(i * 2));
+                }
+            } else {
+                buf.asFloatBuffer().get(data);
+            }
+        } else if (!half && init.getFloatDataCount() == count) {
+            for (int i = 0; i < count; i++) {
+                data[i] = init.getFloatData(i);
+            }
+        } else {
+            throw new OnnxFormatException(file, "initializer '" + init.getName() + "' holds "
+                    + init.getFloatDataCount() + " values but dims " + init.getDimsList() + " need " + count);
+        }
+        for (int i = 0; i < count; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new OnnxFormatException(file, "initializer '" + init.getName() + "' element " + i + " is "
+                        + data[i] + ": NaN and infinite weights are rejected");
+            }
+        }
+        return new FloatTensor(shape, data);
+    }
+
+    static FloatTensor transpose(FloatTensor t) {
+        int rows = t.shape()[0];
+        int cols = t.shape()[1];
+        float[] src = t.data();
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+        return new FloatTensor(new int[] {cols, rows}, dst);
+    }
+
+    private static float halfToFloat(short half) {
+        int h = half & 0xFFFF;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1F;
+        int mant = h & 0x3FF;
+        if (exp == 0x1F) {
+            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            float f = mant * 0x1.0p-24f;
+            return sign == 0 ? f : -f;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+}

@@ -1,0 +1,62 @@
+package io.aneforge.safetensors;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Little-endian element decoding; the only place that knows F16/BF16 bit layouts. */
+final class DTypeCodec {
+    private DTypeCodec() {
+    }
+
+    static void decodeFloats(DType dtype, ByteBuffer bytes, float[] out) {
+        ByteBuffer b = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F32 -> b.asFloatBuffer().get(out);
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = halfToFloat(b.getShort(i * 2));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xFFFF) << 16);
+                }
+            }
+            case I8 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.get(i);
+                }
+            }
+            case I32 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.getInt(i * 4);
+                }
+            }
+            case I64 -> {
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.getLong(i * 8);
+                }
+            }
+        }
+    }
+
+    /** IEEE 754 binary16 to binary32 (Float.float16ToFloat is Java 20+). */
+    static float halfToFloat(short half) {
+        int h = half & 0xFFFF;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1F;
+        int mant = h & 0x3FF;
+        if (exp == 0x1F) {
+            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            if (mant == 0) {
+                return Float.intBitsToFloat(sign);
+            }
+            // Subnormal: mant * 2^-24.
+            float f = mant * 0x1.0p-24f;
+            return sign == 0 ? f : -f;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+}

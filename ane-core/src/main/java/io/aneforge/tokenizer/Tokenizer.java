@@ -1,0 +1,58 @@
+package io.aneforge.tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Text to token ids, as defined by a Hugging Face {@code tokenizer.json}.
+ *
+ * <p>Two implementations give the same ids (tests compare them on accents, CJK, emoji and very
+ * long words): the reference, Hugging Face's Rust tokenizers through DJL ({@link NativeTokenizer}),
+ * and a pure-Java one for WordPiece (BERT family) and byte-level BPE (GPT-2) that works where the
+ * native library cannot load. {@link #load} picks by the system property {@code aneforge.tokenizer}
+ * = {@code auto} (default: native if it loads, else Java), {@code native} or {@code java}.
+ */
+public interface Tokenizer extends AutoCloseable {
+    String IMPLEMENTATION_PROPERTY = "aneforge.tokenizer";
+
+    /**
+     * Encodes one sequence with the tokenizer's special tokens ({@code [CLS] ... [SEP]} for BERT),
+     * truncated to {@code maxLength} (keeping the trailing special token) and padded to it.
+     */
+    Encoding encode(String text, int maxLength);
+
+    /** Human-readable implementation name, for logs and reports. */
+    String implementation();
+
+    @Override
+    void close();
+
+    static Tokenizer load(Path tokenizerJson) throws IOException {
+        String mode = System.getProperty(IMPLEMENTATION_PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        switch (mode) {
+            case "java":
+                return loadPureJava(tokenizerJson);
+            case "native":
+                return NativeTokenizer.load(tokenizerJson);
+            case "auto":
+                if (NativeTokenizer.isAvailable()) {
+                    return NativeTokenizer.load(tokenizerJson);
+                }
+                return loadPureJava(tokenizerJson);
+            default:
+                throw new IllegalArgumentException(IMPLEMENTATION_PROPERTY + " must be auto, native or java: " + mode);
+        }
+    }
+
+    /** The pure-Java implementation; fails for tokenizer models other than WordPiece and byte-level BPE. */
+    static Tokenizer loadPureJava(Path tokenizerJson) throws IOException {
+        TokenizerJson json = TokenizerJson.read(tokenizerJson);
+        return switch (json.modelType()) {
+            case "WordPiece" -> new WordPieceTokenizer(json);
+            case "BPE" -> new ByteLevelBpeTokenizer(json);
+            default -> throw new TokenizerException(tokenizerJson, "tokenizer model '" + json.modelType()
+                    + "' is not supported by the Java tokenizer (supported: WordPiece, BPE with ByteLevel)");
+        };
+    }
+}

@@ -1,0 +1,210 @@
+package io.aneforge.tokenizer;
+
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Pure-Java BERT tokenization, mirroring Hugging Face tokenizers step by step:
+ * BertNormalizer (clean text, pad CJK ideographs, strip accents, lowercase), BertPreTokenizer
+ * (split on whitespace, isolate punctuation), WordPiece (greedy longest match with {@code ##}
+ * continuations; a word that cannot be covered, or is longer than
+ * {@code max_input_chars_per_word}, becomes the unknown token), then the template's specials.
+ */
+final class WordPieceTokenizer implements Tokenizer {
+    private final TokenizerJson json;
+    private final Map<String, Integer> vocab;
+    private final int unkId;
+    private final String prefix;
+    private final int maxCharsPerWord;
+    private final boolean cleanText;
+    private final boolean chineseChars;
+    private final boolean stripAccents;
+    private final boolean lowercase;
+    private final AddedTokens added;
+
+    WordPieceTokenizer(TokenizerJson json) throws TokenizerException {
+        this.json = json;
+        this.vocab = json.vocab();
+        this.added = new AddedTokens(json.root().path("added_tokens"));
+        JsonNode model = json.root().get("model");
+        String unk = model.path("unk_token").asString("[UNK]");
+        if (!vocab.containsKey(unk)) {
+            throw new TokenizerException(json.file(), "unk_token '" + unk + "' is not in the vocab");
+        }
+        this.unkId = vocab.get(unk);
+        this.prefix = model.path("continuing_subword_prefix").asString("##");
+        this.maxCharsPerWord = model.path("max_input_chars_per_word").asInt(100);
+        JsonNode norm = json.root().path("normalizer");
+        String normType = norm.path("type").asString("");
+        if (!normType.isEmpty() && !normType.equals("BertNormalizer")) {
+            throw new TokenizerException(json.file(), "normalizer '" + normType
+                    + "' is not supported by the Java WordPiece tokenizer (supported: BertNormalizer)");
+        }
+        String pre = json.root().path("pre_tokenizer").path("type").asString("");
+        if (!pre.isEmpty() && !pre.equals("BertPreTokenizer")) {
+            throw new TokenizerException(json.file(), "pre_tokenizer '" + pre
+                    + "' is not supported by the Java WordPiece tokenizer (supported: BertPreTokenizer)");
+        }
+        boolean bert = normType.equals("BertNormalizer");
+        this.cleanText = bert && norm.path("clean_text").asBoolean(true);
+        this.chineseChars = bert && norm.path("handle_chinese_chars").asBoolean(true);
+        this.lowercase = bert && norm.path("lowercase").asBoolean(true);
+        JsonNode strip = norm.path("strip_accents");
+        this.stripAccents = bert && (strip.isBoolean() ? strip.booleanValue() : lowercase);
+    }
+
+    @Override
+    public Encoding encode(String text, int maxLength) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
+        }
+        List<Integer> content = new ArrayList<>();
+        added.split(text, segment -> {
+            for (String word : preTokenize(normalize(segment))) {
+                wordPiece(word, content);
+            }
+        }, content::add);
+        return Encoding.padded(json.frame(content, maxLength), maxLength, json.padId());
+    }
+
+    String normalize(String text) {
+        StringBuilder sb = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (cleanText) {
+                if (c == 0 || c == 0xFFFD || isControl(c)) {
+                    return;
+                }
+                if (isWhitespace(c)) {
+                    sb.append(' ');
+                    return;
+                }
+            }
+            if (chineseChars && isChinese(c)) {
+                sb.append(' ').appendCodePoint(c).append(' ');
+                return;
+            }
+            sb.appendCodePoint(c);
+        });
+        String s = sb.toString();
+        if (stripAccents) {
+            StringBuilder out = new StringBuilder(s.length());
+            Normalizer.normalize(s, Normalizer.Form.NFD).codePoints()
+                    .filter(c -> Character.getType(c) != Character.NON_SPACING_MARK)
+                    .forEach(out::appendCodePoint);
+            s = out.toString();
+        }
+        if (lowercase) {
+            StringBuilder out = new StringBuilder(s.length());
+            s.codePoints().forEach(c -> out.appendCodePoint(Character.toLowerCase(c)));
+            s = out.toString();
+        }
+        return s;
+    }
+
+    static List<String> preTokenize(String s) {
+        List<String> words = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        s.codePoints().forEach(c -> {
+            if (isWhitespace(c)) {
+                flush(words, current);
+            } else if (isPunctuation(c)) {
+                flush(words, current);
+                words.add(new String(Character.toChars(c)));
+            } else {
+                current.appendCodePoint(c);
+            }
+        });
+        flush(words, current);
+        return words;
+    }
+
+    private static void flush(List<String> words, StringBuilder current) {
+        if (current.length() > 0) {
+            words.add(current.toString());
+            current.setLength(0);
+        }
+    }
+
+    private void wordPiece(String word, List<Integer> out) {
+        int[] cps = word.codePoints().toArray();
+        if (cps.length > maxCharsPerWord) {
+            out.add(unkId);
+            return;
+        }
+        List<Integer> pieces = new ArrayList<>();
+        int start = 0;
+        while (start < cps.length) {
+            int end = cps.length;
+            Integer found = null;
+            while (start < end) {
+                String sub = new String(cps, start, end - start);
+                if (start > 0) {
+                    sub = prefix + sub;
+                }
+                found = vocab.get(sub);
+                if (found != null) {
+                    break;
+                }
+                end--;
+            }
+            if (found == null) {
+                out.add(unkId);
+                return;
+            }
+            pieces.add(found);
+            start = end;
+        }
+        out.addAll(pieces);
+    }
+
+    /** Rust's char::is_whitespace (Unicode White_Space) plus tab, newline, carriage return. */
+    static boolean isWhitespace(int c) {
+        if (c == '\t' || c == '\n' || c == '\r' || c == ' ') {
+            return true;
+        }
+        return c == 0x0B || c == 0x0C || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
+                || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    }
+
+    /** Unicode "Other" categories (Cc, Cf, Co, Cn, Cs) except the whitespace controls. */
+    static boolean isControl(int c) {
+        if (c == '\t' || c == '\n' || c == '\r') {
+            return false;
+        }
+        int t = Character.getType(c);
+        return t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE
+                || t == Character.UNASSIGNED || t == Character.SURROGATE;
+    }
+
+    /** ASCII punctuation (including symbols such as $ + < = > ^ ` | ~) or a Unicode P* category. */
+    static boolean isPunctuation(int c) {
+        if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) {
+            return true;
+        }
+        int t = Character.getType(c);
+        return t == Character.CONNECTOR_PUNCTUATION || t == Character.DASH_PUNCTUATION
+                || t == Character.START_PUNCTUATION || t == Character.END_PUNCTUATION
+                || t == Character.INITIAL_QUOTE_PUNCTUATION || t == Character.FINAL_QUOTE_PUNCTUATION
+                || t == Character.OTHER_PUNCTUATION;
+    }
+
+    /** The CJK ideograph blocks BERT pads with spaces. */
+    static boolean isChinese(int c) {
+        return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
+                || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
+                || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+    }
+
+    @Override
+    public String implementation() {
+        return "java WordPiece";
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release.
+    }
+}

@@ -1,0 +1,109 @@
+package io.aneforge.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.onnx.proto.ModelProto;
+import io.aneforge.onnx.proto.NodeProto;
+import io.aneforge.onnx.proto.TensorProto;
+import io.aneforge.safetensors.SafetensorsFile;
+import io.aneforge.safetensors.SafetensorsWriter;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.source.WeightsFormat;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.testsupport.models.TinyModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelImportTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void miniLmFromOnnxRoundTripsThroughSafetensorsWithIdenticalTensors() throws Exception {
+        Path onnxDir = MiniLmSnapshot.write(dir.resolve("onnx-snapshot"));
+        ModelSnapshot snapshot = ModelSnapshot.of(onnxDir, null);
+        assertThat(snapshot.format()).isEqualTo(WeightsFormat.ONNX);
+
+        ImportedModel fromOnnx = ModelImporter.importWeights(snapshot);
+        BertConfig config = (BertConfig) fromOnnx.config();
+        assertThat(config).isEqualTo(new BertConfig("bert", 30522, 384, 6, 12, 1536, 512, 2, 1e-12, "gelu", 0));
+        // 5 embedding tensors + 16 per layer; the export dropped the optional pooler.
+        assertThat(fromOnnx.weights()).hasSize(5 + 6 * 16);
+        assertThat(fromOnnx.weight("encoder.layer.3.intermediate.dense.weight").shape()).containsExactly(1536, 384);
+        assertThat(fromOnnx.weight("encoder.layer.3.output.dense.weight").shape()).containsExactly(384, 1536);
+
+        // The [in, out] MatMul initializer consumed by .../query/MatMul is the transpose of the imported weight.
+        ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(onnxDir.resolve("onnx/model.onnx")));
+        String init = proto.getGraph().getNodeList().stream()
+                .filter(n -> n.getName().equals("/encoder/layer.0/attention/self/query/MatMul"))
+                .map(n -> n.getInput(1)).findFirst().orElseThrow();
+        TensorProto raw = proto.getGraph().getInitializerList().stream().filter(t -> t.getName().equals(init))
+                .findFirst().orElseThrow();
+        ByteBuffer b = raw.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        FloatTensor query = fromOnnx.weight("encoder.layer.0.attention.self.query.weight");
+        int in = 5;
+        int out = 17;
+        assertThat(query.data()[out * 384 + in]).isEqualTo(b.getFloat((in * 384 + out) * 4));
+
+        Path stDir = Files.createDirectories(dir.resolve("st-snapshot"));
+        Files.copy(onnxDir.resolve("config.json"), stDir.resolve("config.json"));
+        Files.copy(onnxDir.resolve("tokenizer.json"), stDir.resolve("tokenizer.json"));
+        SafetensorsWriter.write(stDir.resolve("model.safetensors"), fromOnnx.weights(), Map.of("format", "pt"));
+        ImportedModel fromSt = ModelImporter.importWeights(ModelSnapshot.of(stDir, null));
+        assertThat(fromSt.config()).isEqualTo(fromOnnx.config());
+        assertThat(fromSt.weights().keySet()).containsExactlyElementsOf(fromOnnx.weights().keySet());
+        for (Map.Entry<String, FloatTensor> e : fromOnnx.weights().entrySet()) {
+            FloatTensor again = fromSt.weight(e.getKey());
+            assertThat(again.shape()).as(e.getKey()).isEqualTo(e.getValue().shape());
+            assertThat(again.data()).as(e.getKey()).isEqualTo(e.getValue().data());
+        }
+    }
+
+    @Test
+    void tinyBertWithTaskPrefixImportsToCanonicalNames() throws Exception {
+        ImportedModel plain = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("a"), 7), null));
+        ImportedModel prefixed = ModelImporter.importWeights(
+                ModelSnapshot.of(TinyModels.bert(dir.resolve("b"), 7, "bert."), null));
+        assertThat(prefixed.weights().keySet()).containsExactlyElementsOf(plain.weights().keySet())
+                .contains("pooler.dense.weight", "encoder.layer.1.output.LayerNorm.bias");
+        assertThat(prefixed.weight("embeddings.word_embeddings.weight").data())
+                .isEqualTo(plain.weight("embeddings.word_embeddings.weight").data());
+    }
+
+    @Test
+    void gpt2Conv1dWeightsAreTransposedToOutIn() throws Exception {
+        Path gpt = TinyModels.gpt2(dir.resolve("gpt2"), 3);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(gpt, null));
+        assertThat(model.config()).isInstanceOf(Gpt2Config.class);
+        FloatTensor cAttn = model.weight("h.0.attn.c_attn.weight");
+        assertThat(cAttn.shape()).containsExactly(3 * TinyModels.HIDDEN, TinyModels.HIDDEN);
+        try (SafetensorsFile f = SafetensorsFile.open(gpt.resolve("model.safetensors"))) {
+            FloatTensor stored = f.readFloat("transformer.h.0.attn.c_attn.weight"); // [in, out]
+            int in = 4;
+            int out = 70;
+            assertThat(cAttn.data()[out * TinyModels.HIDDEN + in]).isEqualTo(stored.data()[in * 3 * TinyModels.HIDDEN + out]);
+        }
+        assertThat(model.weight("h.1.mlp.c_proj.weight").shape()).containsExactly(TinyModels.HIDDEN, 4 * TinyModels.HIDDEN);
+    }
+
+    @Test
+    void namedMatMulNodesMapToHubNames() throws Exception {
+        Path onnx = dir.resolve("m.onnx");
+        ModelProto m = MalformedInputTest.onnxModel(java.util.List.of(
+                MalformedInputTest.anonymous("onnx::MatMul_9", 2, 3),
+                MalformedInputTest.named("encoder.layer.0.attention.self.query.bias", new float[] {1, 2, 3})),
+                java.util.List.of(NodeProto.newBuilder().setName("/encoder/layer.0/attention/self/query/MatMul")
+                        .setOpType("MatMul").addInput("x").addInput("onnx::MatMul_9").build()));
+        Files.write(onnx, m.toByteArray());
+        Map<String, FloatTensor> w = io.aneforge.onnx.OnnxWeights.read(onnx);
+        assertThat(w).containsOnlyKeys("encoder.layer.0.attention.self.query.weight",
+                "encoder.layer.0.attention.self.query.bias");
+        assertThat(w.get("encoder.layer.0.attention.self.query.weight").shape()).containsExactly(3, 2);
+    }
+}
