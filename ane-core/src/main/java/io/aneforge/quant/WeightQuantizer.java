@@ -31,6 +31,8 @@ public final class WeightQuantizer {
     private static final float RINT_MAGIC = 12582912f;
     /** Smallest positive FP16 (subnormal) value; a non-zero block's scale never goes below it. */
     private static final float MIN_FP16_SCALE = 0x1p-24f;
+    /** Elements processed per chunk: the scale/offset rows and the float scratch stay in L1/L2. */
+    private static final int CHUNK = 4096;
 
     private WeightQuantizer() {
     }
@@ -142,17 +144,66 @@ public final class WeightQuantizer {
         float[] w = weight.data();
         // Parallel over whole groups: each group is independent and contiguous.
         int minGroups = Math.max(1, (1 << 16) / Math.max(1, len));
-        Parallel.forRange(groups, minGroups, (g0, g1) -> {
-            for (int g = g0; g < g1; g++) {
-                quantizeGroup(name, shape, w, g * len, len, spec, q, scales, zps, g);
-            }
-        });
+        Parallel.forRange(groups, minGroups, (g0, g1) -> quantizeGroups(name, shape, w, len, g0, g1, spec, q, scales, zps));
         return new QuantizedWeight(name, spec, shape.clone(), q, scaleShape, scales, zps);
     }
 
-    /** One scale's worth of weights: range, scale (rounded to FP16), zero point, then the values. */
-    private static void quantizeGroup(String name, int[] shape, float[] w, int off, int len, QuantSpec spec,
-                                      byte[] q, float[] scales, byte[] zps, int g) {
+    /**
+     * Groups {@code [g0, g1)}, a chunk of about {@value #CHUNK} elements at a time. Per group
+     * (short loops): range, scale rounded to FP16, zero point, written out as per-element
+     * scale/offset rows. Then two long loops over the chunk that C2 vectorizes: float math
+     * ({@code w / s + M} rounds half-even, {@code + zp} is exact, clamp in float), then the
+     * float → byte narrowing ({@code (int)(M + q)} has q in its low byte since M = 0xC00000).
+     * Splitting the loops matters: fused, the float-to-int cast stops the vectorization.
+     */
+    private static void quantizeGroups(String name, int[] shape, float[] w, int len, int g0, int g1, QuantSpec spec,
+                                       byte[] q, float[] scales, byte[] zps) {
+        if (len == 0 || g0 >= g1) {
+            return;
+        }
+        int chunkGroups = Math.max(1, Math.min(g1 - g0, CHUNK / len));
+        int chunk = chunkGroups * len;
+        float[] sRow = new float[chunk];
+        float[] zRow = new float[chunk];
+        float[] wc = new float[chunk];
+        float[] t = new float[chunk];
+        byte[] qc = new byte[chunk];
+        int[] bounds = new int[3];
+        for (int c0 = g0; c0 < g1; c0 += chunkGroups) {
+            int c1 = Math.min(g1, c0 + chunkGroups);
+            for (int g = c0; g < c1; g++) {
+                float s = groupParameters(name, shape, w, g * len, len, spec, g, bounds);
+                scales[g] = s;
+                if (zps != null) {
+                    zps[g] = (byte) bounds[0];
+                }
+                int r = (g - c0) * len;
+                Arrays.fill(sRow, r, r + len, s);
+                Arrays.fill(zRow, r, r + len, bounds[0]);
+            }
+            float lo = RINT_MAGIC + bounds[1];
+            float hi = RINT_MAGIC + bounds[2];
+            int n = (c1 - c0) * len;
+            int base = c0 * len;
+            // Same index in every array: with mixed offsets (w[base + i] next to t[i]) C2 leaves these loops scalar.
+            System.arraycopy(w, base, wc, 0, n);
+            for (int i = 0; i < n; i++) {
+                float x = (wc[i] / sRow[i] + RINT_MAGIC) + zRow[i];
+                t[i] = Math.min(hi, Math.max(lo, x));
+            }
+            for (int i = 0; i < n; i++) {
+                qc[i] = (byte) (int) t[i];
+            }
+            System.arraycopy(qc, 0, q, base, n);
+        }
+    }
+
+    /**
+     * Scale (rounded to FP16) of one group; writes {zero point, lowest q, highest q} into
+     * {@code out}. The bounds are the same for every group of a tensor.
+     */
+    private static float groupParameters(String name, int[] shape, float[] w, int off, int len, QuantSpec spec, int g,
+                                         int[] out) {
         // Range including 0 (both modes need it); NaN and ±inf propagate through min/max.
         float mx = 0f;
         float mn = 0f;
@@ -187,29 +238,20 @@ public final class WeightQuantizer {
             zp = range == 0 ? (t.signed() ? 0 : lo)
                     : (int) Math.max(lo, Math.min(hi, Math.rint((lo * (double) mx - hi * (double) mn) / range)));
         }
-        float s;
+        out[0] = zp;
+        out[1] = lo;
+        out[2] = hi;
         if (scale == 0) {
             // All-zero block: any scale reproduces it exactly with q = zp; coremltools would divide by 0 here.
-            s = 1f;
-        } else {
-            s = Fp16.round((float) scale);
-            if (Float.isInfinite(s)) {
-                throw new QuantizationException("weight tensor '" + name + "' block " + g + " needs scale " + scale
-                        + ", beyond FP16 (max 65504); its weights reach " + Math.max(mx, -mn)
-                        + " — rescale the layer or keep it FP16/FP32");
-            }
-            s = Math.max(s, MIN_FP16_SCALE);
+            return 1f;
         }
-        scales[g] = s;
-        if (zps != null) {
-            zps[g] = (byte) zp;
+        float s = Fp16.round((float) scale);
+        if (Float.isInfinite(s)) {
+            throw new QuantizationException("weight tensor '" + name + "' block " + g + " needs scale " + scale
+                    + ", beyond FP16 (max 65504); its weights reach " + Math.max(mx, -mn)
+                    + " — rescale the layer or keep it FP16/FP32");
         }
-        // Tight loop the JIT vectorizes: divide, round half-even with the magic constant, clamp, narrow.
-        for (int i = off; i < off + len; i++) {
-            float x = w[i] / s;
-            int r = (int) ((x + RINT_MAGIC) - RINT_MAGIC) + zp;
-            q[i] = (byte) Math.min(hi, Math.max(lo, r));
-        }
+        return Math.max(s, MIN_FP16_SCALE);
     }
 
     private static QuantizationException nonFinite(String name, int[] shape, float[] w, int index) {
