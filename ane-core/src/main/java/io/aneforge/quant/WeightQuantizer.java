@@ -205,17 +205,41 @@ public final class WeightQuantizer {
     private static float groupParameters(String name, int[] shape, float[] w, int off, int len, QuantSpec spec, int g,
                                          int[] out) {
         // Range including 0 (both modes need it); NaN and ±inf propagate through min/max.
-        float mx = 0f;
-        float mn = 0f;
-        for (int i = off; i < off + len; i++) {
-            float v = w[i];
-            mx = Math.max(mx, v);
-            mn = Math.min(mn, v);
+        // Four independent accumulator pairs: a single Math.max chain is latency-bound (~2x slower).
+        float x0 = 0f;
+        float x1 = 0f;
+        float x2 = 0f;
+        float x3 = 0f;
+        float n0 = 0f;
+        float n1 = 0f;
+        float n2 = 0f;
+        float n3 = 0f;
+        int i = off;
+        int end = off + len;
+        for (; i + 4 <= end; i += 4) {
+            float v0 = w[i];
+            float v1 = w[i + 1];
+            float v2 = w[i + 2];
+            float v3 = w[i + 3];
+            x0 = Math.max(x0, v0);
+            x1 = Math.max(x1, v1);
+            x2 = Math.max(x2, v2);
+            x3 = Math.max(x3, v3);
+            n0 = Math.min(n0, v0);
+            n1 = Math.min(n1, v1);
+            n2 = Math.min(n2, v2);
+            n3 = Math.min(n3, v3);
         }
+        for (; i < end; i++) {
+            x0 = Math.max(x0, w[i]);
+            n0 = Math.min(n0, w[i]);
+        }
+        float mx = Math.max(Math.max(x0, x1), Math.max(x2, x3));
+        float mn = Math.min(Math.min(n0, n1), Math.min(n2, n3));
         if (!Float.isFinite(mx) || !Float.isFinite(mn)) {
-            for (int i = off; i < off + len; i++) {
-                if (!Float.isFinite(w[i])) {
-                    throw nonFinite(name, shape, w, i);
+            for (int k = off; k < end; k++) {
+                if (!Float.isFinite(w[k])) {
+                    throw nonFinite(name, shape, w, k);
                 }
             }
         }
