@@ -1,0 +1,285 @@
+package io.aneforge.eval.golden;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.tensor.FloatTensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * Binary form of {@link GoldenOutputs}, version 1. All integers little-endian.
+ * <pre>
+ *   magic        4 bytes  "AFGO"
+ *   version      u32      1
+ *   sampleCount  u32      ≥ 1
+ *   outputCount  u32      ≥ 1
+ *   outputCount × name    (u32 byte length, UTF-8)
+ *   sampleCount × {
+ *     id                  (u32 byte length, UTF-8)
+ *     outputCount × { rank u32 (≤ 8), rank × u32 dims, elements × f32 }
+ *   }
+ *   crc32        u32      CRC-32 of every byte before it
+ * </pre>
+ * The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
+ * data, a checksum mismatch and trailing bytes, each with a message naming the field.
+ * Streams only: callers open and close them.
+ */
+public final class GoldenOutputsCodec {
+
+    public static final int VERSION = 1;
+    private static final byte[] MAGIC = {'A', 'F', 'G', 'O'};
+    static final int MAX_STRING_BYTES = 1 << 16;
+    static final int MAX_RANK = 8;
+    static final int MAX_OUTPUTS = 4096;
+    static final int MAX_SAMPLES = 1 << 20;
+    static final long MAX_ELEMENTS = 1L << 28;
+    private static final int CHUNK_FLOATS = 1 << 14;
+
+    private GoldenOutputsCodec() {
+    }
+
+    public static void write(GoldenOutputs golden, OutputStream out) throws IOException {
+        Writer w = new Writer(out);
+        w.bytes(MAGIC);
+        w.u32(VERSION);
+        List<String> names = golden.outputNames();
+        w.u32(golden.samples().size());
+        w.u32(names.size());
+        for (String name : names) {
+            w.string(name);
+        }
+        for (GoldenOutputs.Sample sample : golden.samples()) {
+            w.string(sample.id());
+            for (String name : names) {
+                FloatTensor t = sample.outputs().get(name);
+                w.u32(t.rank());
+                for (int d : t.shape()) {
+                    w.u32(d);
+                }
+                w.floats(t.data());
+            }
+        }
+        long crc = w.crc.getValue();
+        w.u32((int) crc);
+        out.flush();
+    }
+
+    public static GoldenOutputs read(InputStream in) throws IOException {
+        Reader r = new Reader(in);
+        byte[] magic = r.bytes(4, "magic");
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new GoldenFormatException("golden outputs: bad magic " + hex(magic)
+                    + " (expected \"AFGO\"): this is not a golden-outputs blob");
+        }
+        int version = r.u32("version");
+        if (version != VERSION) {
+            throw new GoldenFormatException("golden outputs: unsupported version " + Integer.toUnsignedString(version)
+                    + " (this reader supports " + VERSION + "); regenerate the golden outputs");
+        }
+        int samples = r.count("sampleCount", MAX_SAMPLES);
+        int outputs = r.count("outputCount", MAX_OUTPUTS);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < outputs; i++) {
+            String name = r.string("output name " + i);
+            if (name.isEmpty() || names.contains(name)) {
+                throw new GoldenFormatException("golden outputs: output name " + i + " is empty or repeated ('" + name + "')");
+            }
+            names.add(name);
+        }
+        List<GoldenOutputs.Sample> list = new ArrayList<>();
+        for (int s = 0; s < samples; s++) {
+            String id = r.string("id of sample " + s);
+            Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+            for (String name : names) {
+                String where = "tensor '" + name + "' of sample '" + id + "'";
+                int rank = r.u32("rank of " + where);
+                if (rank < 0 || rank > MAX_RANK) {
+                    throw new GoldenFormatException("golden outputs: rank " + Integer.toUnsignedString(rank) + " of " + where
+                            + " exceeds " + MAX_RANK + "; the blob is corrupt");
+                }
+                int[] shape = new int[rank];
+                long count = 1;
+                for (int d = 0; d < rank; d++) {
+                    shape[d] = r.u32("dimension " + d + " of " + where);
+                    if (shape[d] < 0) {
+                        throw new GoldenFormatException("golden outputs: dimension " + d + " of " + where + " is "
+                                + Integer.toUnsignedString(shape[d]) + "; the blob is corrupt");
+                    }
+                    count *= shape[d];
+                    if (count > MAX_ELEMENTS) {
+                        throw new GoldenFormatException("golden outputs: " + where + " claims more than " + MAX_ELEMENTS
+                                + " elements (shape so far " + Arrays.toString(Arrays.copyOf(shape, d + 1)) + "); the blob is corrupt");
+                    }
+                }
+                tensors.put(name, new FloatTensor(shape, r.floats((int) count, where)));
+            }
+            try {
+                list.add(new GoldenOutputs.Sample(id, tensors));
+            } catch (IllegalArgumentException e) {
+                throw new GoldenFormatException("golden outputs: " + e.getMessage());
+            }
+        }
+        long computed = r.crc.getValue();
+        int stored = r.u32Unchecked("crc32");
+        if ((int) computed != stored) {
+            throw new GoldenFormatException(String.format("golden outputs: checksum mismatch (stored %08x, computed %08x); "
+                    + "the blob is corrupt", stored, (int) computed));
+        }
+        if (in.read() != -1) {
+            throw new GoldenFormatException("golden outputs: unexpected bytes after the checksum; the blob is corrupt "
+                    + "or two blobs were concatenated");
+        }
+        try {
+            return new GoldenOutputs(list);
+        } catch (IllegalArgumentException e) {
+            throw new GoldenFormatException("golden outputs: " + e.getMessage());
+        }
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder("0x");
+        for (byte x : b) {
+            sb.append(String.format("%02x", x));
+        }
+        return sb.toString();
+    }
+
+    private static final class Writer {
+        final OutputStream out;
+        final CRC32 crc = new CRC32();
+        final ByteBuffer buf = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+
+        Writer(OutputStream out) {
+            this.out = out;
+        }
+
+        void bytes(byte[] b) throws IOException {
+            out.write(b);
+            crc.update(b);
+        }
+
+        void u32(int v) throws IOException {
+            bytes(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+        }
+
+        void string(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (b.length > MAX_STRING_BYTES) {
+                throw new IllegalArgumentException("golden outputs: name '" + s.substring(0, 40) + "…' is longer than "
+                        + MAX_STRING_BYTES + " bytes");
+            }
+            u32(b.length);
+            bytes(b);
+        }
+
+        void floats(float[] data) throws IOException {
+            for (int i = 0; i < data.length; i += CHUNK_FLOATS) {
+                int n = Math.min(CHUNK_FLOATS, data.length - i);
+                buf.clear();
+                buf.asFloatBuffer().put(data, i, n);
+                out.write(buf.array(), 0, n * 4);
+                crc.update(buf.array(), 0, n * 4);
+            }
+        }
+    }
+
+    private static final class Reader {
+        final InputStream in;
+        final CRC32 crc = new CRC32();
+        long position;
+
+        Reader(InputStream in) {
+            this.in = in;
+        }
+
+        byte[] bytes(int n, String field) throws IOException {
+            byte[] b = new byte[n];
+            fill(b, n, field);
+            crc.update(b, 0, n);
+            return b;
+        }
+
+        private void fill(byte[] b, int n, String field) throws IOException {
+            int got = in.readNBytes(b, 0, n);
+            if (got < n) {
+                throw new GoldenFormatException("golden outputs: truncated at byte " + (position + got) + " while reading "
+                        + field + " (needed " + n + " bytes, got " + got + ")");
+            }
+            position += n;
+        }
+
+        int u32(String field) throws IOException {
+            byte[] b = bytes(4, field);
+            return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        }
+
+        int u32Unchecked(String field) throws IOException {
+            byte[] b = new byte[4];
+            fill(b, 4, field);
+            return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        }
+
+        int count(String field, int max) throws IOException {
+            int v = u32(field);
+            if (v < 1 || v > max) {
+                throw new GoldenFormatException("golden outputs: " + field + " is " + Integer.toUnsignedString(v)
+                        + ", expected 1.." + max + "; the blob is corrupt");
+            }
+            return v;
+        }
+
+        String string(String field) throws IOException {
+            int len = u32("length of " + field);
+            if (len < 0 || len > MAX_STRING_BYTES) {
+                throw new GoldenFormatException("golden outputs: length of " + field + " is " + Integer.toUnsignedString(len)
+                        + " bytes, more than " + MAX_STRING_BYTES + "; the blob is corrupt");
+            }
+            byte[] b = bytes(len, field);
+            try {
+                CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(b));
+                return chars.toString();
+            } catch (CharacterCodingException e) {
+                throw new GoldenFormatException("golden outputs: " + field + " is not valid UTF-8; the blob is corrupt");
+            }
+        }
+
+        /** Reads in chunks so a corrupt element count fails on truncation before allocating everything. */
+        float[] floats(int count, String where) throws IOException {
+            float[] out = new float[Math.min(count, CHUNK_FLOATS)];
+            byte[] chunk = new byte[CHUNK_FLOATS * 4];
+            int done = 0;
+            while (done < count) {
+                int n = Math.min(CHUNK_FLOATS, count - done);
+                int got = in.readNBytes(chunk, 0, n * 4);
+                if (got < n * 4) {
+                    throw new GoldenFormatException("golden outputs: truncated in the data of " + where + ": expected "
+                            + (4L * count) + " bytes, the stream ended after " + (4L * done + got));
+                }
+                crc.update(chunk, 0, n * 4);
+                position += n * 4L;
+                if (out.length < done + n) {
+                    out = Arrays.copyOf(out, (int) Math.min(count, Math.max(2L * out.length, done + n)));
+                }
+                ByteBuffer.wrap(chunk, 0, n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, done, n);
+                done += n;
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.aneforge.kernels;
+
+/**
+ * IEEE 754 binary16 conversions (Java 17 has no {@code Float.floatToFloat16}).
+ * FP32 → FP16 rounds to nearest, ties to even, like numpy's {@code astype(float16)}
+ * and the Neural Engine: values ≥ 65520 become infinity, tiny values become subnormals
+ * or signed zero, NaN stays NaN (payload truncated, forced quiet).
+ */
+public final class Fp16 {
+
+    /** Largest finite half, 65504. */
+    public static final float MAX_VALUE = 65504f;
+
+    private Fp16() {
+    }
+
+    /** FP32 → FP16 bits, round to nearest even. */
+    public static short fromFloat(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int abs = bits & 0x7fff_ffff;
+        if (abs >= 0x7f80_0000) {
+            if (abs == 0x7f80_0000) {
+                return (short) (sign | 0x7c00);
+            }
+            return (short) (sign | 0x7e00 | ((abs >>> 13) & 0x3ff)); // quiet NaN, top payload bits kept
+        }
+        if (abs >= 0x477f_f000) { // >= 65520: halfway to 65536 ties away from odd 65504, so inf
+            return (short) (sign | 0x7c00);
+        }
+        if (abs >= 0x3880_0000) { // >= 2^-14: normal half. Rebias exponent by (127-15) << 23.
+            int m = abs - 0x3800_0000;
+            // Round at bit 13: add 0xfff plus the lsb that survives (ties to even); carries into the exponent are correct.
+            return (short) (sign | ((m + 0xfff + ((m >>> 13) & 1)) >>> 13));
+        }
+        if (abs <= 0x3300_0000) { // <= 2^-25: rounds to zero (2^-25 exactly ties to even 0)
+            return (short) sign;
+        }
+        // Subnormal half: value = k * 2^-24, k = significand >> (126 - exponent).
+        int e = abs >>> 23;
+        int sig = (abs & 0x7f_ffff) | 0x80_0000;
+        int shift = 126 - e; // 14..24
+        int k = sig >>> shift;
+        int rem = sig & ((1 << shift) - 1);
+        int half = 1 << (shift - 1);
+        if (rem > half || (rem == half && (k & 1) == 1)) {
+            k++; // may become 0x400, the smallest normal: still the right encoding
+        }
+        return (short) (sign | k);
+    }
+
+    /** FP16 bits → FP32 (exact). */
+    public static float toFloat(short h) {
+        int bits = h & 0xffff;
+        int sign = (bits & 0x8000) << 16;
+        int exp = (bits >>> 10) & 0x1f;
+        int mant = bits & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f80_0000 | (mant << 13));
+        }
+        if (exp == 0) {
+            float v = mant * 0x1p-24f; // exact: mant < 2^10
+            return sign == 0 ? v : -v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    /** Rounds one value to the nearest FP16 value, returned as FP32. */
+    public static float round(float f) {
+        return toFloat(fromFloat(f));
+    }
+
+    /** Converts {@code src} to FP16 bits. */
+    public static short[] fromFloats(float[] src) {
+        short[] out = new short[src.length];
+        for (int i = 0; i < src.length; i++) {
+            out[i] = fromFloat(src[i]);
+        }
+        return out;
+    }
+
+    /** Converts FP16 bits to FP32. */
+    public static float[] toFloats(short[] src) {
+        float[] out = new float[src.length];
+        for (int i = 0; i < src.length; i++) {
+            out[i] = toFloat(src[i]);
+        }
+        return out;
+    }
+
+    /**
+     * Rounds every element to FP16 in place ("compute like the Neural Engine": each
+     * activation is stored as FP16 between ops).
+     */
+    public static void roundInPlace(float[] data) {
+        Parallel.forRange(data.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                data[i] = toFloat(fromFloat(data[i]));
+            }
+        });
+    }
+}

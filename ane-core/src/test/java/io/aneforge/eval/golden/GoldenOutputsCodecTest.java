@@ -1,0 +1,108 @@
+package io.aneforge.eval.golden;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.tensor.FloatTensor;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GoldenOutputsCodecTest {
+
+    private static GoldenOutputs sample() {
+        List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            FloatTensor hidden = FloatTensor.zeros(1, 5, 40_000 / 5); // more than one I/O chunk
+            for (int i = 0; i < hidden.size(); i++) {
+                hidden.data()[i] = (float) Math.sin(i * 0.01 + s);
+            }
+            out.put("last_hidden_state", hidden);
+            out.put("pooler_output", new FloatTensor(new int[] {1, 3}, new float[] {-0f, Float.MIN_VALUE, 1e30f}));
+            out.put("scalar", new FloatTensor(new int[] {}, new float[] {7}));
+            samples.add(new GoldenOutputs.Sample("sample-" + s + "-é", out));
+        }
+        return new GoldenOutputs(samples);
+    }
+
+    private static byte[] encode(GoldenOutputs g) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, bytes);
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void roundTripsExactly() throws IOException {
+        GoldenOutputs g = sample();
+        byte[] bytes = encode(g);
+        assertThat(Arrays.copyOf(bytes, 8)).containsExactly('A', 'F', 'G', 'O', 1, 0, 0, 0);
+        GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(bytes));
+        assertThat(back.outputNames()).containsExactly("last_hidden_state", "pooler_output", "scalar");
+        assertThat(back.samples()).hasSize(3);
+        for (int s = 0; s < 3; s++) {
+            assertThat(back.samples().get(s).id()).isEqualTo(g.samples().get(s).id());
+            assertThat(back.samples().get(s).outputs()).isEqualTo(g.samples().get(s).outputs());
+        }
+        assertThat(encode(back)).isEqualTo(bytes); // deterministic
+    }
+
+    @Test
+    void littleEndianFloatsAtTheDocumentedOffsets() throws IOException {
+        Map<String, FloatTensor> out = Map.of("y", new FloatTensor(new int[] {1}, new float[] {1f}));
+        byte[] b = encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", out))));
+        // magic 4 + version 4 + counts 8 + name (4 + 1) + id (4 + 1) + rank 4 + dim 4 = 34, then 1.0f LE, then crc
+        assertThat(b).hasSize(34 + 4 + 4);
+        assertThat(Arrays.copyOfRange(b, 34, 38)).containsExactly(0, 0, (byte) 0x80, 0x3f);
+    }
+
+    @Test
+    void rejectsBadMagicVersionTruncationCorruptionAndTrailingBytes() throws IOException {
+        byte[] good = encode(sample());
+        byte[] magic = good.clone();
+        magic[0] = 'X';
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(magic)))
+                .isInstanceOf(GoldenFormatException.class).hasMessageContaining("bad magic 0x5846474f")
+                .hasMessageContaining("not a golden-outputs blob");
+        byte[] version = good.clone();
+        version[4] = 2;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(version)))
+                .hasMessage("golden outputs: unsupported version 2 (this reader supports 1); regenerate the golden outputs");
+        byte[] truncated = Arrays.copyOf(good, good.length - 1000);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(truncated)))
+                .isInstanceOf(GoldenFormatException.class)
+                .hasMessageContaining("truncated in the data of tensor 'last_hidden_state' of sample 'sample-2-é'");
+        byte[] header = Arrays.copyOf(good, 10);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(header)))
+                .hasMessage("golden outputs: truncated at byte 10 while reading sampleCount (needed 4 bytes, got 2)");
+        byte[] flipped = good.clone();
+        flipped[good.length / 2] ^= 0x10;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(flipped)))
+                .hasMessageContaining("checksum mismatch");
+        byte[] trailing = Arrays.copyOf(good, good.length + 1);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(trailing)))
+                .hasMessageContaining("unexpected bytes after the checksum");
+        byte[] hugeCount = good.clone();
+        hugeCount[8] = (byte) 0xff;
+        hugeCount[11] = (byte) 0x7f;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(hugeCount)))
+                .hasMessageContaining("sampleCount is 2130706687, expected 1..1048576");
+    }
+
+    @Test
+    void valueRejectsInconsistentSamples() {
+        Map<String, FloatTensor> a = Map.of("x", FloatTensor.zeros(1));
+        Map<String, FloatTensor> b = Map.of("y", FloatTensor.zeros(1));
+        assertThatThrownBy(() -> new GoldenOutputs(List.of(new GoldenOutputs.Sample("1", a), new GoldenOutputs.Sample("2", b))))
+                .hasMessageContaining("sample '2' has outputs [y] but the first sample has [x]");
+        assertThatThrownBy(() -> new GoldenOutputs(List.of(new GoldenOutputs.Sample("1", a), new GoldenOutputs.Sample("1", a))))
+                .hasMessageContaining("duplicate sample id '1'");
+    }
+}

@@ -1,0 +1,125 @@
+package io.aneforge.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class Fp16Test {
+
+    /** Independent definition of a half's value: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-14 · m/1024. */
+    private static double referenceValue(int h) {
+        int s = (h >>> 15) & 1;
+        int e = (h >>> 10) & 0x1f;
+        int m = h & 0x3ff;
+        double v = e == 0 ? Math.scalb((double) m, -24) : Math.scalb(1024.0 + m, e - 25);
+        return s == 1 ? -v : v;
+    }
+
+    /** Reference FP32 → FP16 in double arithmetic: scale to the half's ulp grid, rint (ties even), scale back. */
+    private static double referenceRound(float f) {
+        double d = f;
+        double a = Math.abs(d);
+        int e = Math.max(Math.getExponent(a), -14);
+        double ulp = Math.scalb(1.0, e - 10);
+        double r = Math.rint(a / ulp) * ulp; // exact: a/ulp has < 53 significant bits
+        if (r > 65504) {
+            r = Double.POSITIVE_INFINITY;
+        }
+        return Math.copySign(r, d);
+    }
+
+    @Test
+    void everyHalfDecodesToItsDefinitionAndRoundTrips() {
+        int nan = 0;
+        for (int h = 0; h < 65536; h++) {
+            float f = Fp16.toFloat((short) h);
+            int exp = (h >>> 10) & 0x1f;
+            if (exp == 0x1f && (h & 0x3ff) != 0) {
+                assertThat(f).isNaN();
+                assertThat(Fp16.fromFloat(f) & 0x7c00).isEqualTo(0x7c00);
+                assertThat(Fp16.fromFloat(f) & 0x3ff).isNotZero();
+                nan++;
+                continue;
+            }
+            if (exp == 0x1f) {
+                assertThat(f).isInfinite();
+            } else {
+                assertThat((double) f).isEqualTo(referenceValue(h));
+            }
+            assertThat(Fp16.fromFloat(f) & 0xffff).as("round trip of 0x%04x", h).isEqualTo(h);
+        }
+        assertThat(nan).isEqualTo(2 * 1023);
+    }
+
+    @Test
+    void midpointsAndTheirNeighboursRoundLikeTheReference() {
+        Map<Double, Integer> byValue = new HashMap<>();
+        for (int h = 0; h < 0x7c00; h++) {
+            byValue.put(referenceValue(h), h);
+        }
+        byValue.put(Double.POSITIVE_INFINITY, 0x7c00);
+        for (int h = 0; h < 0x7c00; h++) {
+            // Midpoint between h and h+1 is exactly representable in FP32 (12 significant bits).
+            float mid = (float) ((referenceValue(h) + referenceValue(h + 1)) / 2);
+            for (float f : new float[] {mid, Math.nextUp(mid), Math.nextDown(mid)}) {
+                int expected = byValue.get(referenceRound(f));
+                assertThat(Fp16.fromFloat(f) & 0xffff).as("fromFloat(%s)", f).isEqualTo(expected);
+                assertThat(Fp16.fromFloat(-f) & 0xffff).as("fromFloat(%s)", -f).isEqualTo(expected | 0x8000);
+            }
+        }
+    }
+
+    @Test
+    void randomFloatsAcrossAllExponentsMatchTheReference() {
+        SplittableRandom random = new SplittableRandom(7);
+        Map<Double, Integer> byValue = new HashMap<>();
+        for (int h = 0; h < 0x7c00; h++) {
+            byValue.put(referenceValue(h), h);
+        }
+        byValue.put(Double.POSITIVE_INFINITY, 0x7c00);
+        for (int i = 0; i < 2_000_000; i++) {
+            float f = Float.intBitsToFloat(random.nextInt(0x7f80_0000)); // every finite positive float equally
+            assertThat(Fp16.fromFloat(f) & 0xffff).as("fromFloat(%s)", f).isEqualTo(byValue.get(referenceRound(f)));
+        }
+    }
+
+    @Test
+    void edgeCases() {
+        assertThat(Fp16.fromFloat(65504f)).isEqualTo((short) 0x7bff);
+        assertThat(Fp16.fromFloat(65519.996f)).isEqualTo((short) 0x7bff);
+        assertThat(Fp16.fromFloat(65520f)).isEqualTo((short) 0x7c00); // overflow to inf (tie to even)
+        assertThat(Fp16.fromFloat(1e10f)).isEqualTo((short) 0x7c00);
+        assertThat(Fp16.fromFloat(-1e10f)).isEqualTo((short) 0xfc00);
+        assertThat(Fp16.fromFloat(Float.POSITIVE_INFINITY)).isEqualTo((short) 0x7c00);
+        assertThat(Fp16.toFloat(Fp16.fromFloat(Float.NaN))).isNaN();
+        assertThat(Fp16.fromFloat(0x1p-24f)).isEqualTo((short) 0x0001); // smallest subnormal
+        assertThat(Fp16.fromFloat(0x1p-25f)).isEqualTo((short) 0x0000); // tie to even -> 0
+        assertThat(Fp16.fromFloat(Math.nextUp(0x1p-25f))).isEqualTo((short) 0x0001);
+        assertThat(Fp16.fromFloat(0x1.8p-24f)).isEqualTo((short) 0x0002); // 1.5 ulp ties to even 2
+        assertThat(Fp16.fromFloat(-0f)).isEqualTo((short) 0x8000);
+        assertThat(Fp16.fromFloat(Float.MIN_VALUE)).isEqualTo((short) 0);
+        assertThat(Fp16.fromFloat(0x1.ff8p-15f)).isEqualTo((short) 0x03ff); // largest subnormal
+        assertThat(Fp16.fromFloat(0x1.ffcp-15f)).isEqualTo((short) 0x0400); // tie rounds up into the smallest normal
+        assertThat(Fp16.fromFloat(1.0009766f)).isEqualTo((short) 0x3c01);
+        assertThat(Fp16.fromFloat(1.00048828125f)).isEqualTo((short) 0x3c00); // tie to even
+        assertThat(Fp16.fromFloat(1.00146484375f)).isEqualTo((short) 0x3c02); // tie to even (up)
+    }
+
+    @Test
+    void roundInPlaceMatchesScalarConversion() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] data = new float[100_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (random.nextGaussian() * 100);
+        }
+        float[] copy = data.clone();
+        Fp16.roundInPlace(data);
+        for (int i = 0; i < data.length; i++) {
+            assertThat(data[i]).isEqualTo(Fp16.toFloat(Fp16.fromFloat(copy[i])));
+        }
+    }
+}
