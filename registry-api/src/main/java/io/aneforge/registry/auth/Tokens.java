@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class Tokens {
 
-    public record Minted(long id, String name, Role role, String token) {}
+    public record Minted(long id, String name, String role, String token) {}
 
     public record TokenInfo(long id, String name, String role, String createdBy, OffsetDateTime createdAt,
                             OffsetDateTime lastUsedAt, OffsetDateTime revokedAt) {}
@@ -73,7 +73,7 @@ public class Tokens {
         long id = jdbc.sql("INSERT INTO api_token (name, role, token_sha256, created_by) VALUES (?, ?, ?, ?) RETURNING id")
                 .params(name, role.wireName(), sha256Hex(token), by.name())
                 .query(Long.class).single();
-        return new Minted(id, name, role, token);
+        return new Minted(id, name, role.wireName(), token);
     }
 
     public List<TokenInfo> list() {
