@@ -37,6 +37,7 @@ if [ -z "$JAR" ]; then
 fi
 
 WORK=$(mktemp -d /tmp/aneforge-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers run unprivileged and must read www/
 DB="aneforge_bench_$$"
 REG_PID=""
 cleanup() {
@@ -111,7 +112,7 @@ http {
 EOF
 mkdir -p "$WORK/tmp"
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf"
-curl -fs "http://127.0.0.1:$NGINX_PORT$RESOLVE" >/dev/null
+curl -fs "http://127.0.0.1:$NGINX_PORT$RESOLVE" >/dev/null || { echo "bench: nginx does not serve the static copy" >&2; cat "$WORK/nginx-error.log" >&2; exit 1; }
 
 WRK_ARGS=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $READER")
 echo "bench: warming up the registry for $WARMUP"

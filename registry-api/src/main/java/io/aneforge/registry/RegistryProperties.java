@@ -10,7 +10,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties("aneforge")
 public record RegistryProperties(String adminToken, Path dataDir, String publicBaseUrl, S3 s3, Blobs blobs,
-                                 Archive archive, Duration cacheTtl) {
+                                 Archive archive, Duration cacheTtl, Boolean resolveFastPath) {
 
     public RegistryProperties {
         if (dataDir == null) dataDir = Path.of(".aneforge", "data");
@@ -18,6 +18,7 @@ public record RegistryProperties(String adminToken, Path dataDir, String publicB
         if (blobs == null) blobs = new Blobs(0);
         if (archive == null) archive = new Archive(0, 0);
         if (cacheTtl == null) cacheTtl = Duration.ofSeconds(5);
+        if (resolveFastPath == null) resolveFastPath = Boolean.TRUE;
         if (publicBaseUrl != null && publicBaseUrl.endsWith("/")) {
             publicBaseUrl = publicBaseUrl.substring(0, publicBaseUrl.length() - 1);
         }

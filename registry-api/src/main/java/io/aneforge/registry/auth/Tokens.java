@@ -48,7 +48,7 @@ public class Tokens {
         }
     }
 
-    Optional<Caller> authenticate(String token) {
+    public Optional<Caller> authenticate(String token) {
         String hash = sha256Hex(token);
         if (adminTokenHash != null && MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII),
                 adminTokenHash.getBytes(StandardCharsets.US_ASCII))) {
