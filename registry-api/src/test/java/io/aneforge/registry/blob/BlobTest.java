@@ -74,6 +74,27 @@ class BlobTest extends RegistryTestBase {
     }
 
     @Test
+    void oversizedChunkedUploadIsCutOffWhileStreaming() throws Exception {
+        byte[] data = random((int) MAX_BLOB * 2, 4);
+        String hex = sha256(data);
+        // No Content-Length: the limit can only be enforced while the body streams in.
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/blobs/sha256:" + hex))
+                .header("Authorization", "Bearer " + publisher())
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data)))
+                .build();
+        int status;
+        try {
+            status = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (java.io.IOException closedWhileSending) {
+            status = 413; // the server may answer and close before the client finishes sending
+        }
+        assertThat(status).isEqualTo(413);
+        assertThat(get("/api/v1/blobs/sha256:" + hex, reader()).status()).isEqualTo(404);
+        assertThat(storage.exists("blobs/sha256/" + hex)).isFalse();
+    }
+
+    @Test
     void rangeRequestsServeSlices() {
         byte[] data = random(100_000, 3);
         String digest = upload(data);
