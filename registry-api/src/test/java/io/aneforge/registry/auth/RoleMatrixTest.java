@@ -52,6 +52,9 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL));
 
     @Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
+    @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
 
@@ -107,6 +110,10 @@ class RoleMatrixTest extends RegistryTestBase {
         String token = minted.json().path("token").asString();
         assertThat(token).startsWith("af_");
         assertThat(get("/api/v1/chips", token).status()).isEqualTo(200);
+        // Stored as its sha256 only; the first use stamps last_used_at.
+        Map<String, Object> row = jdbc.sql("SELECT token_sha256, last_used_at FROM api_token WHERE name = 'short-lived'").query().singleRow();
+        assertThat(row.get("token_sha256")).isEqualTo(sha256(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(row.get("last_used_at")).isNotNull();
         assertThat(send("DELETE", "/api/v1/tokens/" + minted.json().path("id").asLong(), ADMIN, null).status()).isEqualTo(204);
         assertThat(get("/api/v1/chips", token).status()).isEqualTo(401);
         Response list = get("/api/v1/tokens", ADMIN);
