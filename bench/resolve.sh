@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Resolve benchmark: the registry's resolve endpoint next to nginx serving a static JSON file of
+# the same size, both on loopback, measured by wrk in the same run so the ratio survives a noisy
+# machine. Starts everything it needs and stops what it started.
+#
+#   bench/resolve.sh                 (defaults: wrk -t2 -c32 -d10s --latency)
+#   DURATION=30s CONNECTIONS=64 bench/resolve.sh
+#
+# Needs: a JDK 17, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; or set PGHOST/PGUSER),
+# psql. Installs nginx and wrk with apt-get when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-8s}
+REG_PORT=${REG_PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need nginx || ! need wrk; then
+  echo "bench: installing nginx and wrk with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q nginx-light wrk >/dev/null 2>&1 || apt-get install -y -q nginx wrk >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+need psql || { echo "bench: psql is required to create the benchmark database (apt-get install postgresql-client)" >&2; exit 1; }
+
+JAR=$(ls registry-api/target/registry-api-*-exec.jar 2>/dev/null | head -n 1 || true)
+if [ -z "$JAR" ]; then
+  echo "bench: building the registry jar"
+  ./mvnw -B -q -ntp -pl registry-api -am package -DskipTests
+  JAR=$(ls registry-api/target/registry-api-*-exec.jar | head -n 1)
+fi
+
+WORK=$(mktemp -d /tmp/aneforge-bench.XXXXXX)
+chmod 755 "$WORK" # nginx workers run unprivileged and must read www/
+DB="aneforge_bench_$$"
+REG_PID=""
+cleanup() {
+  set +e
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  [ -f "$WORK/nginx.pid" ] && "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -s stop 2>/dev/null
+  psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+psql -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
+
+ADMIN="bench-admin-$RANDOM$RANDOM"
+echo "bench: starting the registry ($JAR) on 127.0.0.1:$REG_PORT"
+ANEFORGE_ADMIN_TOKEN="$ADMIN" ANEFORGE_DATA_DIR="$WORK/data" SERVER_PORT="$REG_PORT" SERVER_ADDRESS=127.0.0.1 \
+  SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:5432/$DB" SPRING_DATASOURCE_USERNAME="$PGUSER" \
+  java ${BENCH_JAVA_OPTS:--Xmx512m} -jar "$JAR" >"$WORK/registry.log" 2>&1 &
+REG_PID=$!
+BASE="http://127.0.0.1:$REG_PORT"
+for _ in $(seq 1 180); do
+  curl -fs "$BASE/actuator/health" >/dev/null 2>&1 && break
+  kill -0 "$REG_PID" 2>/dev/null || { echo "bench: the registry exited; log:" >&2; tail -n 40 "$WORK/registry.log" >&2; exit 1; }
+  sleep 1
+done
+curl -fs "$BASE/actuator/health" >/dev/null || { echo "bench: registry not healthy after 180 s" >&2; tail -n 40 "$WORK/registry.log" >&2; exit 1; }
+
+api() { # method path token [curl args...]
+  local m=$1 p=$2 t=$3; shift 3
+  curl -fsS -X "$m" -H "Authorization: Bearer $t" "$@" "$BASE$p"
+}
+json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+
+echo "bench: seeding a model, version, variant and alias through the API"
+PUB=$(api POST /api/v1/tokens "$ADMIN" -H 'Content-Type: application/json' -d '{"name":"bench-publisher","role":"publisher"}' | json_field token)
+READER=$(api POST /api/v1/tokens "$ADMIN" -H 'Content-Type: application/json' -d '{"name":"bench-reader","role":"reader"}' | json_field token)
+api POST /api/v1/models "$PUB" -H 'Content-Type: application/json' -d '{"name":"bench-model","task":"feature-extraction"}' >/dev/null
+api POST /api/v1/models/bench-model/versions "$PUB" -H 'Content-Type: application/json' -d '{"source":{"type":"upload"}}' >/dev/null
+mkdir -p "$WORK/pkg/Bench.mlpackage/Data/com.apple.CoreML"
+echo '{"fileFormatVersion":"1.0.0","itemInfoEntries":{}}' >"$WORK/pkg/Bench.mlpackage/Manifest.json"
+head -c 65536 /dev/urandom >"$WORK/pkg/Bench.mlpackage/Data/com.apple.CoreML/model.mlmodel"
+(cd "$WORK/pkg" && jar cfM "$WORK/bench.zip" Bench.mlpackage)
+HEX=$(sha256sum "$WORK/bench.zip" | cut -d' ' -f1)
+api PUT "/api/v1/blobs/sha256:$HEX" "$PUB" -H 'Content-Type: application/zip' --data-binary "@$WORK/bench.zip" >/dev/null
+api POST /api/v1/models/bench-model/versions/1/variants "$PUB" -H 'Content-Type: application/json' \
+  -d "{\"chip\":\"A17_PRO\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":128,\"digest\":\"sha256:$HEX\"}" >/dev/null
+api POST /api/v1/models/bench-model/versions/1/publish "$PUB" >/dev/null
+api PUT /api/v1/models/bench-model/aliases/production "$PUB" -H 'Content-Type: application/json' \
+  -d '{"version":1,"reason":"benchmark"}' >/dev/null
+
+RESOLVE="/api/v1/models/bench-model/resolve?device=iPhone16,1&os=18.2&alias=production"
+mkdir -p "$WORK/www"
+api GET "$RESOLVE" "$READER" >"$WORK/www/resolve.json"
+echo "bench: resolve answer ($(wc -c <"$WORK/www/resolve.json") bytes): $(cat "$WORK/www/resolve.json")"
+
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
+  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/www;
+    location / { try_files /resolve.json =404; }
+  }
+}
+EOF
+mkdir -p "$WORK/tmp"
+"$NGINX" -p "$WORK" -c "$WORK/nginx.conf"
+curl -fs "http://127.0.0.1:$NGINX_PORT$RESOLVE" >/dev/null || { echo "bench: nginx does not serve the static copy" >&2; cat "$WORK/nginx-error.log" >&2; exit 1; }
+
+WRK_ARGS=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $READER")
+echo "bench: warming up the registry for $WARMUP"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $READER" "$BASE$RESOLVE" >/dev/null
+
+echo "bench: wrk ${WRK_ARGS[*]:0:4} against nginx (static copy of the answer)"
+wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$NGINX_PORT$RESOLVE" >"$WORK/nginx.wrk"
+echo "bench: wrk ${WRK_ARGS[*]:0:4} against the registry resolve endpoint"
+wrk "${WRK_ARGS[@]}" "$BASE$RESOLVE" >"$WORK/registry.wrk"
+
+# Prints "rps p50_ms p99_ms non2xx" from a wrk --latency report.
+summarize() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%s %.3f %.3f %d\n", rps, p50, p99, bad }' "$1"
+}
+read -r N_RPS N_P50 N_P99 N_BAD < <(summarize "$WORK/nginx.wrk")
+read -r R_RPS R_P50 R_P99 R_BAD < <(summarize "$WORK/registry.wrk")
+RATIO=$(awk -v r="$R_RPS" -v n="$N_RPS" 'BEGIN { printf "%.3f", r / n }')
+
+echo
+printf '%-10s %12s %10s %10s %8s\n' target 'requests/s' 'p50 ms' 'p99 ms' non-2xx
+printf '%-10s %12s %10s %10s %8s\n' nginx "$N_RPS" "$N_P50" "$N_P99" "$N_BAD"
+printf '%-10s %12s %10s %10s %8s\n' registry "$R_RPS" "$R_P50" "$R_P99" "$R_BAD"
+echo "ratio registry/nginx requests/s: $RATIO (target >= 0.3; registry p99 target < 20 ms)"
+if [ "$R_BAD" != "0" ]; then echo "bench: WARNING: the registry answered $R_BAD non-2xx responses" >&2; fi

@@ -1,0 +1,44 @@
+package io.aneforge.registry.alias;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/api/v1/models/{name}/aliases")
+class AliasController {
+
+    record Move(Integer version, String reason) {}
+
+    private final Aliases aliases;
+
+    AliasController(Aliases aliases) {
+        this.aliases = aliases;
+    }
+
+    @PutMapping("/{alias}")
+    @Allowed(Role.PUBLISHER)
+    Aliases.AliasView move(@PathVariable String name, @PathVariable String alias, @RequestBody Move req, HttpServletRequest http) {
+        return aliases.move(name, alias, req.version(), req.reason(), Caller.of(http));
+    }
+
+    @GetMapping("/{alias}")
+    @Allowed(anyRole = true)
+    Aliases.AliasView get(@PathVariable String name, @PathVariable String alias) {
+        return aliases.get(name, alias);
+    }
+
+    @GetMapping("/{alias}/history")
+    @Allowed(anyRole = true)
+    List<Aliases.HistoryEntry> history(@PathVariable String name, @PathVariable String alias) {
+        return aliases.history(name, alias);
+    }
+}

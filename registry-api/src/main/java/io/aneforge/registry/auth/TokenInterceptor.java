@@ -1,0 +1,57 @@
+package io.aneforge.registry.auth;
+
+import io.aneforge.registry.problem.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Arrays;
+import java.util.Optional;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Component;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.HandlerInterceptor;
+
+/** Bearer-token check for {@code /api/v1/**}: 401 without a valid token, 403 for a role not {@link Allowed}. */
+@Component
+class TokenInterceptor implements HandlerInterceptor {
+
+    private final Tokens tokens;
+
+    TokenInterceptor(Tokens tokens) {
+        this.tokens = tokens;
+    }
+
+    @Override
+    public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+        if (!(handler instanceof HandlerMethod method)) return true; // static resources, 404s
+        Allowed allowed = method.getMethodAnnotation(Allowed.class);
+        if (allowed == null) {
+            // Fail closed: an endpoint someone forgot to annotate is not reachable.
+            throw new IllegalStateException("endpoint " + method.getShortLogMessage() + " declares no @Allowed roles");
+        }
+        String header = request.getHeader("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+            throw new ApiProblem(HttpStatus.UNAUTHORIZED, "unauthenticated", "Authentication required",
+                    "send 'Authorization: Bearer <token>'; tokens are minted by an admin with POST /api/v1/tokens");
+        }
+        Optional<Caller> caller = tokens.authenticate(header.substring(7).trim());
+        if (caller.isEmpty()) {
+            throw new ApiProblem(HttpStatus.UNAUTHORIZED, "invalid-token", "Invalid token",
+                    "the bearer token is unknown or revoked");
+        }
+        Role role = caller.get().role();
+        if (role != Role.ADMIN && !allowed.anyRole() && Arrays.stream(allowed.value()).noneMatch(r -> r == role)) {
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "forbidden-role", "Role not allowed",
+                    "role '" + role.wireName() + "' may not call " + request.getMethod() + " " + request.getRequestURI()
+                            + "; allowed: " + describe(allowed))
+                    .with("role", role.wireName());
+        }
+        request.setAttribute(Caller.ATTRIBUTE, caller.get());
+        return true;
+    }
+
+    private static String describe(Allowed a) {
+        StringBuilder sb = new StringBuilder();
+        for (Role r : a.value()) sb.append(r.wireName()).append(", ");
+        return sb.append("admin").toString();
+    }
+}

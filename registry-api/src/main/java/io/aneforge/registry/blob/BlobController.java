@@ -1,0 +1,88 @@
+package io.aneforge.registry.blob;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.registry.storage.BlobStorage;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Map;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code PUT/GET/HEAD /api/v1/blobs/sha256:<hex>}. */
+@RestController
+@RequestMapping("/api/v1/blobs")
+class BlobController {
+
+    static final String IMMUTABLE = "public, max-age=31536000, immutable";
+
+    private final Blobs blobs;
+    private final BlobStorage storage;
+
+    BlobController(Blobs blobs, BlobStorage storage) {
+        this.blobs = blobs;
+        this.storage = storage;
+    }
+
+    @RequestMapping(path = "/sha256:{hex}", method = RequestMethod.PUT)
+    @Allowed({Role.PUBLISHER, Role.WORKER})
+    ResponseEntity<Map<String, Object>> put(@PathVariable String hex, HttpServletRequest request) throws IOException {
+        String type = request.getContentType() == null ? "application/octet-stream" : request.getContentType();
+        Blobs.PutResult r = blobs.put(hex, request.getInputStream(), request.getContentLengthLong(), type, Caller.of(request));
+        Map<String, Object> body = Map.of("digest", r.blob().digest(), "size", r.blob().size(), "mediaType", r.blob().mediaType());
+        return ResponseEntity.status(r.created() ? HttpStatus.CREATED : HttpStatus.OK)
+                .header(HttpHeaders.LOCATION, "/api/v1/blobs/" + r.blob().digest())
+                .eTag(r.blob().digest())
+                .body(body);
+    }
+
+    @RequestMapping(path = "/sha256:{hex}", method = {RequestMethod.GET, RequestMethod.HEAD})
+    @Allowed(anyRole = true)
+    void get(@PathVariable String hex, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Blobs.requireHex(hex);
+        Blob blob = blobs.find(hex).orElseThrow(() -> ApiProblem.notFound("blob-not-found", "Blob not found",
+                "no verified blob sha256:" + hex + "; upload it with PUT /api/v1/blobs/sha256:" + hex));
+        String etag = "\"" + blob.digest() + "\"";
+        response.setHeader(HttpHeaders.ETAG, etag);
+        response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
+        response.setHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
+        String inm = request.getHeader(HttpHeaders.IF_NONE_MATCH);
+        if (inm != null && (inm.contains(etag) || inm.trim().equals("*"))) {
+            response.setStatus(HttpStatus.NOT_MODIFIED.value());
+            return;
+        }
+        ByteRange range;
+        try {
+            String ifRange = request.getHeader(HttpHeaders.IF_RANGE);
+            range = ifRange != null && !ifRange.equals(etag) ? null : ByteRange.parse(request.getHeader(HttpHeaders.RANGE), blob.size());
+        } catch (ByteRange.Unsatisfiable e) {
+            response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + blob.size());
+            throw new ApiProblem(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range-not-satisfiable",
+                    "Range not satisfiable", e.getMessage());
+        }
+        response.setContentType(blob.mediaType());
+        long offset = 0, length = blob.size();
+        if (range != null) {
+            offset = range.start();
+            length = range.length();
+            response.setStatus(HttpStatus.PARTIAL_CONTENT.value());
+            response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes " + range.start() + "-" + range.endInclusive() + "/" + blob.size());
+        }
+        response.setContentLengthLong(length);
+        if ("HEAD".equals(request.getMethod()) || length == 0) return;
+        try (InputStream in = storage.open(blob.storageKey(), offset, range == null ? -1 : length)) {
+            OutputStream out = response.getOutputStream();
+            in.transferTo(out);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.aneforge.registry.model;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.model.ModelRecords.ModelView;
+import io.aneforge.registry.model.ModelRecords.VersionView;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/api/v1/models")
+class ModelController {
+
+    record CreateModel(@NotBlank @Size(max = 128) String name, @NotBlank @Size(max = 64) String task,
+                       @Size(max = 4000) String description, @Size(max = 200) String owner) {}
+
+    record CreateVersion(@NotNull Models.Source source) {}
+
+    record Yank(String reason) {}
+
+    private final Models models;
+
+    ModelController(Models models) {
+        this.models = models;
+    }
+
+    @PostMapping
+    @ResponseStatus(HttpStatus.CREATED)
+    @Allowed(Role.PUBLISHER)
+    ModelView create(@Valid @RequestBody CreateModel req, HttpServletRequest http) {
+        String owner = req.owner() == null || req.owner().isBlank() ? Caller.of(http).name() : req.owner();
+        return models.create(req.name(), req.task(), req.description(), owner);
+    }
+
+    @GetMapping
+    @Allowed(anyRole = true)
+    List<ModelView> list() {
+        return models.list();
+    }
+
+    @GetMapping("/{name}")
+    @Allowed(anyRole = true)
+    ModelView get(@PathVariable String name) {
+        return models.get(name);
+    }
+
+    @PostMapping("/{name}/versions")
+    @ResponseStatus(HttpStatus.CREATED)
+    @Allowed({Role.PUBLISHER, Role.WORKER})
+    VersionView createVersion(@PathVariable String name, @Valid @RequestBody CreateVersion req, HttpServletRequest http) {
+        return models.createVersion(name, req.source(), Caller.of(http));
+    }
+
+    @GetMapping("/{name}/versions")
+    @Allowed(anyRole = true)
+    List<VersionView> versions(@PathVariable String name) {
+        return models.versions(name);
+    }
+
+    @GetMapping("/{name}/versions/{version}")
+    @Allowed(anyRole = true)
+    VersionView version(@PathVariable String name, @PathVariable int version) {
+        return models.version(name, version);
+    }
+
+    /** Freezes a draft: afterwards no variant can be added and the version can be aliased. */
+    @PostMapping("/{name}/versions/{version}/publish")
+    @Allowed({Role.PUBLISHER, Role.WORKER})
+    VersionView publish(@PathVariable String name, @PathVariable int version) {
+        return models.publish(name, version);
+    }
+
+    /** Withdraws a version (with a reason); refused while an alias points at it. */
+    @PostMapping("/{name}/versions/{version}/yank")
+    @Allowed(Role.PUBLISHER)
+    VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req) {
+        return models.yank(name, version, req.reason());
+    }
+}

@@ -1,0 +1,21 @@
+package io.aneforge.registry.model;
+
+import java.time.OffsetDateTime;
+
+/** The JSON shapes of models and versions. */
+public final class ModelRecords {
+
+    private ModelRecords() {}
+
+    public record ModelView(String name, String task, String description, String owner, OffsetDateTime createdAt) {}
+
+    /** {@code type} is hub or upload; for hub, {@code commit} is the pinned 40-hex sha, or null until pinned. */
+    public record SourceView(String type, String repo, String revision, String commit) {}
+
+    public record VersionView(String model, int version, SourceView source, String status, String createdBy,
+                              OffsetDateTime createdAt, OffsetDateTime publishedAt, OffsetDateTime yankedAt,
+                              String yankReason) {}
+
+    /** Internal handle on a version row. */
+    public record VersionRef(long id, long modelId, String model, int version, String status) {}
+}

@@ -1,0 +1,182 @@
+package io.aneforge.registry.model;
+
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.model.ModelRecords.ModelView;
+import io.aneforge.registry.model.ModelRecords.SourceView;
+import io.aneforge.registry.model.ModelRecords.VersionRef;
+import io.aneforge.registry.model.ModelRecords.VersionView;
+import io.aneforge.registry.problem.ApiProblem;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Models and their versions. Version numbers come from a row-locked counter on the model. */
+@Service
+public class Models {
+
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
+    private static final Pattern HUB_REPO = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+
+    private final JdbcClient jdbc;
+    private final ApplicationEventPublisher events;
+
+    Models(JdbcClient jdbc, ApplicationEventPublisher events) {
+        this.jdbc = jdbc;
+        this.events = events;
+    }
+
+    public ModelView create(String name, String task, String description, String owner) {
+        if (!NAME.matcher(name).matches()) {
+            throw ApiProblem.badRequest("invalid-model-name", "Invalid model name",
+                    "model name '" + name + "' must match " + NAME.pattern() + " (lowercase letters, digits, . _ -)");
+        }
+        try {
+            return jdbc.sql("INSERT INTO model (name, task, description, owner) VALUES (?, ?, ?, ?)"
+                            + " RETURNING name, task, description, owner, created_at")
+                    .params(name, task, description == null ? "" : description, owner)
+                    .query(Models::model).single();
+        } catch (DuplicateKeyException e) {
+            throw ApiProblem.conflict("model-exists", "Model exists", "a model named '" + name + "' already exists");
+        }
+    }
+
+    public List<ModelView> list() {
+        return jdbc.sql("SELECT name, task, description, owner, created_at FROM model ORDER BY name").query(Models::model).list();
+    }
+
+    public ModelView get(String name) {
+        return jdbc.sql("SELECT name, task, description, owner, created_at FROM model WHERE name = ?").param(name)
+                .query(Models::model).optional().orElseThrow(() -> modelNotFound(name));
+    }
+
+    public long modelId(String name) {
+        return jdbc.sql("SELECT id FROM model WHERE name = ?").param(name).query(Long.class).optional()
+                .orElseThrow(() -> modelNotFound(name));
+    }
+
+    public static ApiProblem modelNotFound(String name) {
+        return ApiProblem.notFound("model-not-found", "Model not found",
+                "no model named '" + name + "'; list models with GET /api/v1/models");
+    }
+
+    /** Source of a new version: hub (repo + revision) or upload. */
+    public record Source(String type, String repo, String revision) {}
+
+    @Transactional
+    public VersionView createVersion(String model, Source source, Caller caller) {
+        String type = source == null ? null : source.type();
+        String repo = null, revision = null, commit = null;
+        if ("hub".equals(type)) {
+            repo = source.repo();
+            revision = source.revision() == null || source.revision().isBlank() ? "main" : source.revision();
+            if (repo == null || !HUB_REPO.matcher(repo).matches()) {
+                throw ApiProblem.badRequest("invalid-source", "Invalid source",
+                        "source.repo '" + repo + "' is not a Hub repository id of the form org/name");
+            }
+            if (COMMIT.matcher(revision).matches()) commit = revision; // already pinned
+        } else if (!"upload".equals(type)) {
+            throw ApiProblem.badRequest("invalid-source", "Invalid source",
+                    "source.type must be 'hub' (with repo and revision) or 'upload', got '" + type + "'");
+        }
+        // The row lock taken by this UPDATE serializes concurrent creators: dense, distinct numbers.
+        record Next(long id, int version) {}
+        Next next = jdbc.sql("UPDATE model SET last_version = last_version + 1 WHERE name = ? RETURNING id, last_version")
+                .param(model).query((rs, i) -> new Next(rs.getLong(1), rs.getInt(2))).optional()
+                .orElseThrow(() -> modelNotFound(model));
+        jdbc.sql("INSERT INTO model_version (model_id, version, source_type, hub_repo, hub_revision, hub_commit, status, created_by)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)")
+                .params(next.id(), next.version(), type, repo, revision, commit, caller.name()).update();
+        return version(model, next.version());
+    }
+
+    private static final String VERSION_SELECT = "SELECT m.name, v.version, v.source_type, v.hub_repo, v.hub_revision,"
+            + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason"
+            + " FROM model_version v JOIN model m ON m.id = v.model_id";
+
+    public VersionView version(String model, int version) {
+        return jdbc.sql(VERSION_SELECT + " WHERE m.name = ? AND v.version = ?").params(model, version)
+                .query(Models::version).optional().orElseThrow(() -> versionNotFound(model, version));
+    }
+
+    public List<VersionView> versions(String model) {
+        modelId(model);
+        return jdbc.sql(VERSION_SELECT + " WHERE m.name = ? ORDER BY v.version").param(model).query(Models::version).list();
+    }
+
+    /** Locks the version row for the rest of the transaction. */
+    public VersionRef lockVersion(String model, int version) {
+        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status FROM model_version v JOIN model m ON m.id = v.model_id"
+                        + " WHERE m.name = ? AND v.version = ? FOR UPDATE OF v")
+                .params(model, version)
+                .query((rs, i) -> new VersionRef(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5)))
+                .optional().orElseThrow(() -> versionNotFound(model, version));
+    }
+
+    static ApiProblem versionNotFound(String model, int version) {
+        return ApiProblem.notFound("version-not-found", "Version not found",
+                "model '" + model + "' has no version " + version);
+    }
+
+    @Transactional
+    public VersionView publish(String model, int version) {
+        VersionRef v = lockVersion(model, version);
+        if (!"draft".equals(v.status())) {
+            throw ApiProblem.conflict("version-immutable", "Version is immutable",
+                    "version " + version + " of '" + model + "' is " + v.status() + "; only a draft can be published");
+        }
+        long variants = jdbc.sql("SELECT count(*) FROM variant WHERE version_id = ? AND status = 'available'")
+                .param(v.id()).query(Long.class).single();
+        if (variants == 0) {
+            throw ApiProblem.conflict("version-has-no-variants", "Version has no variants",
+                    "register at least one variant with POST /api/v1/models/" + model + "/versions/" + version
+                            + "/variants before publishing");
+        }
+        jdbc.sql("UPDATE model_version SET status = 'published', published_at = now() WHERE id = ?").param(v.id()).update();
+        events.publishEvent(new RegistryChanged(model));
+        return version(model, version);
+    }
+
+    @Transactional
+    public VersionView yank(String model, int version, String reason) {
+        requireReason(reason);
+        VersionRef v = lockVersion(model, version);
+        if ("yanked".equals(v.status())) return version(model, version);
+        List<String> aliases = jdbc.sql("SELECT name FROM alias WHERE version_id = ? ORDER BY name").param(v.id())
+                .query(String.class).list();
+        if (!aliases.isEmpty()) {
+            throw ApiProblem.conflict("version-aliased", "Version is aliased",
+                    "version " + version + " of '" + model + "' is the target of alias(es) " + aliases
+                            + "; move them to another version first").with("aliases", aliases);
+        }
+        jdbc.sql("UPDATE model_version SET status = 'yanked', yanked_at = now(), yank_reason = ? WHERE id = ?")
+                .params(reason, v.id()).update();
+        events.publishEvent(new RegistryChanged(model));
+        return version(model, version);
+    }
+
+    public static void requireReason(String reason) {
+        if (reason == null || reason.isBlank()) {
+            throw ApiProblem.badRequest("reason-required", "Reason required", "field 'reason' is required and must not be blank");
+        }
+    }
+
+    private static ModelView model(ResultSet rs, int i) throws SQLException {
+        return new ModelView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getObject(5, OffsetDateTime.class));
+    }
+
+    private static VersionView version(ResultSet rs, int i) throws SQLException {
+        String type = rs.getString(3);
+        SourceView src = new SourceView(type, rs.getString(4), rs.getString(5), rs.getString(6));
+        return new VersionView(rs.getString(1), rs.getInt(2), src, rs.getString(7), rs.getString(8),
+                rs.getObject(9, OffsetDateTime.class), rs.getObject(10, OffsetDateTime.class),
+                rs.getObject(11, OffsetDateTime.class), rs.getString(12));
+    }
+}

@@ -1,0 +1,42 @@
+package io.aneforge.registry.resolve;
+
+import io.aneforge.registry.auth.Allowed;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class ResolveController {
+
+    private final Resolver resolver;
+
+    ResolveController(Resolver resolver) {
+        this.resolver = resolver;
+    }
+
+    /** Which variant to download; {@code If-None-Match} with the last ETag costs a 304. */
+    @GetMapping("/api/v1/models/{name}/resolve")
+    @Allowed(anyRole = true)
+    ResponseEntity<byte[]> resolve(@PathVariable String name,
+                                   @RequestParam(required = false) String device,
+                                   @RequestParam(required = false) String chip,
+                                   @RequestParam(required = false) String os,
+                                   @RequestParam(required = false) String alias,
+                                   @RequestParam(required = false) Integer version,
+                                   @RequestHeader(value = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
+        Resolver.Answer a = resolver.resolve(name, alias, version, device, chip, os);
+        // no-cache: clients may keep the answer but must revalidate, since an alias can move.
+        if (ifNoneMatch != null && (ifNoneMatch.contains(a.etag()) || ifNoneMatch.trim().equals("*"))) {
+            return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(a.etag()).cacheControl(CacheControl.noCache()).build();
+        }
+        return ResponseEntity.ok().eTag(a.etag()).cacheControl(CacheControl.noCache())
+                .contentType(MediaType.APPLICATION_JSON).body(a.json());
+    }
+}

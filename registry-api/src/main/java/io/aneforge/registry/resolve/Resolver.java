@@ -1,0 +1,224 @@
+package io.aneforge.registry.resolve;
+
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
+import io.aneforge.chips.Device;
+import io.aneforge.chips.OsVersion;
+import io.aneforge.chips.Platform;
+import io.aneforge.chips.VariantPolicy;
+import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.alias.Aliases;
+import io.aneforge.registry.cache.ExpiringCache;
+import io.aneforge.registry.model.Models;
+import io.aneforge.registry.model.RegistryChanged;
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.registry.variant.Variants;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Picks the variant a device should download. The rule (also in the README):
+ * <ol>
+ *   <li>The device's chip comes from the device map ({@code device=}) or is given ({@code chip=}).</li>
+ *   <li>Candidate chips in order: {@link VariantPolicy#compatibleChips} — the chip itself, then the
+ *       same generation of the same line, then older generations of the same line, newest first.</li>
+ *   <li>The first candidate chip with a variant whose deployment target is {@code <=} the device OS
+ *       wins; among its variants: newest deployment target, then layout {@code ane} before
+ *       {@code standard}, then precision in {@link Variants#PRECISIONS} order, then the longest
+ *       sequence length, then the smallest block size, then the oldest registration.</li>
+ * </ol>
+ * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped on every local write.
+ */
+@Service
+public class Resolver {
+
+    /** A computed answer: the JSON body and its ETag. */
+    public record Answer(byte[] json, String etag) {}
+
+    public record VariantFacts(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
+                               int seqLen) {}
+
+    public record Resolution(String model, int version, String alias, String requestedChip, boolean fallback,
+                             VariantFacts variant, String digest, long size, String url, String minimumOs) {}
+
+    private record Key(String model, String alias, Integer version, String chip, OsVersion os) {}
+
+    private record Candidate(long id, String chip, OsVersion target, String layout, String precision, Integer blockSize,
+                             int seqLen, String digestHex, long size) {}
+
+    private final JdbcClient jdbc;
+    private final ChipCatalog catalog;
+    private final VariantPolicy policy;
+    private final JsonMapper json;
+    private final String baseUrl;
+    private final ExpiringCache<Key, Object> cache;
+
+    Resolver(JdbcClient jdbc, ChipCatalog catalog, VariantPolicy policy, JsonMapper json, RegistryProperties props) {
+        this.jdbc = jdbc;
+        this.catalog = catalog;
+        this.policy = policy;
+        this.json = json;
+        this.baseUrl = props.publicBaseUrl() == null ? "" : props.publicBaseUrl();
+        this.cache = new ExpiringCache<>(props.cacheTtl(), 50_000);
+    }
+
+    @EventListener
+    void onChange(RegistryChanged e) {
+        cache.invalidateAll();
+    }
+
+    public Answer resolve(String model, String alias, Integer version, String device, String chipId, String os) {
+        if ((device == null) == (chipId == null)) {
+            throw ApiProblem.badRequest("device-or-chip-required", "Device or chip required",
+                    "pass exactly one of device= (e.g. iPhone16,1) or chip= (e.g. A17_PRO)");
+        }
+        if (os == null) {
+            throw ApiProblem.badRequest("missing-parameter", "Missing query parameter",
+                    "query parameter 'os' (the device's OS version, e.g. 18.2) is required");
+        }
+        Chip chip;
+        Platform platform = Platform.IOS;
+        if (device != null) {
+            Optional<Device> d = catalog.device(device);
+            if (d.isEmpty()) {
+                throw ApiProblem.badRequest("unknown-device", "Unknown device identifier",
+                        "device identifier '" + device + "' is not in the device map; pass chip= instead (GET /api/v1/chips lists "
+                                + "the chips) or add the device to io/aneforge/chips/devices.psv").with("device", device);
+            }
+            chip = catalog.chip(d.get().chipId()).orElseThrow();
+            platform = d.get().platform();
+        } else {
+            chip = catalog.chip(chipId).orElseThrow(() -> ApiProblem.badRequest("unknown-chip", "Unknown chip",
+                    "chip '" + chipId + "' is not in the catalog; known chips: " + chipIds()).with("chips", chipIds()));
+        }
+        OsVersion osVersion;
+        try {
+            osVersion = OsVersion.parse(os).toIosNumbering(platform);
+        } catch (IllegalArgumentException e) {
+            throw ApiProblem.badRequest("invalid-os", "Invalid OS version", e.getMessage());
+        }
+        String effectiveAlias = version == null && alias == null ? "production" : alias;
+        if (version != null && alias != null) {
+            throw ApiProblem.badRequest("alias-or-version", "Alias or version",
+                    "pass either alias= or version=, not both");
+        }
+        Chip c = chip;
+        Object v = cache.get(new Key(model, effectiveAlias, version, chip.id(), osVersion), k -> {
+            try {
+                return compute(model, effectiveAlias, version, c, osVersion);
+            } catch (ApiProblem p) {
+                return p; // refusals are cached too: they are as hot as answers for a misconfigured app
+            }
+        });
+        if (v instanceof ApiProblem p) throw p;
+        return (Answer) v;
+    }
+
+    private List<String> chipIds() {
+        return catalog.chips().stream().map(Chip::id).toList();
+    }
+
+    private Answer compute(String model, String alias, Integer requestedVersion, Chip chip, OsVersion os) {
+        record Target(long modelId, Long versionId, Integer version, String status) {}
+        Target t;
+        if (requestedVersion == null) {
+            t = jdbc.sql("SELECT m.id, v.id, v.version, v.status FROM model m LEFT JOIN alias a ON a.model_id = m.id AND a.name = ?"
+                            + " LEFT JOIN model_version v ON v.id = a.version_id WHERE m.name = ?")
+                    .params(alias, model)
+                    .query((rs, i) -> new Target(rs.getLong(1), (Long) rs.getObject(2, Long.class), (Integer) rs.getObject(3, Integer.class),
+                            rs.getString(4)))
+                    .optional().orElseThrow(() -> Models.modelNotFound(model));
+            if (t.versionId() == null) {
+                List<String> names = jdbc.sql("SELECT name FROM alias WHERE model_id = ? ORDER BY name").param(t.modelId())
+                        .query(String.class).list();
+                throw Aliases.aliasNotSet(model, alias, names);
+            }
+        } else {
+            t = jdbc.sql("SELECT m.id, v.id, v.version, v.status FROM model m LEFT JOIN model_version v ON v.model_id = m.id"
+                            + " AND v.version = ? WHERE m.name = ?")
+                    .params(requestedVersion, model)
+                    .query((rs, i) -> new Target(rs.getLong(1), (Long) rs.getObject(2, Long.class), (Integer) rs.getObject(3, Integer.class),
+                            rs.getString(4)))
+                    .optional().orElseThrow(() -> Models.modelNotFound(model));
+            if (t.versionId() == null) {
+                throw ApiProblem.notFound("version-not-found", "Version not found", "model '" + model + "' has no version " + requestedVersion);
+            }
+            if (!"published".equals(t.status())) {
+                throw ApiProblem.conflict("version-not-published", "Version not published",
+                        "version " + requestedVersion + " of '" + model + "' is " + t.status() + "; only published versions resolve");
+            }
+        }
+        List<Candidate> all = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len, blob_digest, size"
+                        + " FROM variant WHERE version_id = ? AND status = 'available'")
+                .param(t.versionId())
+                .query((rs, i) -> new Candidate(rs.getLong(1), rs.getString(2), OsVersion.parse(rs.getString(3)), rs.getString(4),
+                        rs.getString(5), (Integer) rs.getObject(6, Integer.class), rs.getInt(7), rs.getString(8), rs.getLong(9)))
+                .list();
+
+        OsVersion lowestTarget = null;
+        List<String> compatible = new ArrayList<>();
+        for (Chip candidateChip : policy.compatibleChips(chip)) {
+            compatible.add(candidateChip.id());
+            List<Candidate> forChip = all.stream().filter(c -> c.chip().equals(candidateChip.id())).toList();
+            for (Candidate c : forChip) {
+                if (lowestTarget == null || c.target().compareTo(lowestTarget) < 0) lowestTarget = c.target();
+            }
+            Optional<Candidate> best = forChip.stream().filter(c -> c.target().compareTo(os) <= 0).min(PREFERENCE);
+            if (best.isPresent()) return answer(model, t.version(), alias, chip, best.get());
+        }
+        TreeSet<String> chipsWithVariants = new TreeSet<>();
+        all.forEach(c -> chipsWithVariants.add(c.chip()));
+        if (lowestTarget == null) {
+            throw ApiProblem.notFound("no-variant-for-chip", "No variant for this chip",
+                            "version " + t.version() + " of '" + model + "' has no variant usable on " + chip.id()
+                                    + " (compatible chips, best first: " + compatible + "); it has variants for "
+                                    + (chipsWithVariants.isEmpty() ? "no chip at all" : chipsWithVariants))
+                    .with("chip", chip.id()).with("compatibleChips", compatible)
+                    .with("chipsWithVariants", List.copyOf(chipsWithVariants));
+        }
+        String min = lowestTarget.major() + "." + lowestTarget.minor();
+        throw ApiProblem.unprocessable("os-too-old", "OS too old",
+                        "OS " + os + " (iOS numbering) is below the minimum of every variant usable on " + chip.id()
+                                + "; the lowest deployment target among them is " + min + "; update the device or build a variant for an older target")
+                .with("minimumOs", min).with("chip", chip.id());
+    }
+
+    /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, oldest id. */
+    private static final Comparator<Candidate> PREFERENCE = Comparator
+            .comparing(Candidate::target, Comparator.reverseOrder())
+            .thenComparingInt(c -> Variants.LAYOUTS.indexOf(c.layout()))
+            .thenComparingInt(c -> Variants.PRECISIONS.indexOf(c.precision()))
+            .thenComparing(Candidate::seqLen, Comparator.reverseOrder())
+            .thenComparing(c -> c.blockSize() == null ? 0 : c.blockSize())
+            .thenComparingLong(Candidate::id);
+
+    private Answer answer(String model, int version, String alias, Chip requested, Candidate c) {
+        String target = c.target().major() + "." + c.target().minor();
+        Resolution r = new Resolution(model, version, alias, requested.id(), !c.chip().equals(requested.id()),
+                new VariantFacts(c.chip(), target, c.layout(), c.precision(), c.blockSize(), c.seqLen()),
+                "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target);
+        byte[] body = json.writeValueAsBytes(r);
+        return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"");
+    }
+
+    private static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.aneforge.registry.variant;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/api/v1/models/{name}/versions/{version}/variants")
+class VariantController {
+
+    record Yank(String reason) {}
+
+    private final Variants variants;
+
+    VariantController(Variants variants) {
+        this.variants = variants;
+    }
+
+    @PostMapping
+    @ResponseStatus(HttpStatus.CREATED)
+    @Allowed({Role.PUBLISHER, Role.WORKER})
+    Variants.VariantView register(@PathVariable String name, @PathVariable int version,
+                                  @RequestBody Variants.NewVariant req, HttpServletRequest http) {
+        return variants.register(name, version, req, Caller.of(http));
+    }
+
+    @GetMapping
+    @Allowed(anyRole = true)
+    List<Variants.VariantView> list(@PathVariable String name, @PathVariable int version) {
+        return variants.list(name, version);
+    }
+
+    @PostMapping("/{id}/yank")
+    @Allowed(Role.PUBLISHER)
+    Variants.VariantView yank(@PathVariable String name, @PathVariable int version, @PathVariable long id,
+                              @RequestBody Yank req) {
+        return variants.yank(name, version, id, req.reason());
+    }
+}

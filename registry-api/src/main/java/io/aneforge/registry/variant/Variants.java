@@ -1,0 +1,161 @@
+package io.aneforge.registry.variant;
+
+import io.aneforge.chips.ChipCatalog;
+import io.aneforge.chips.OsVersion;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.blob.Blob;
+import io.aneforge.registry.blob.Blobs;
+import io.aneforge.registry.blob.MlpackageArchive;
+import io.aneforge.registry.model.Models;
+import io.aneforge.registry.model.ModelRecords.VersionRef;
+import io.aneforge.registry.model.RegistryChanged;
+import io.aneforge.registry.problem.ApiProblem;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Set;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Variants of a version: registered while the version is a draft, immutable afterwards. */
+@Service
+public class Variants {
+
+    public static final List<String> LAYOUTS = List.of("ane", "standard");
+    /** Also the resolve preference order, best first (documented in the README). */
+    public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
+    private static final Set<String> BLOCKWISE = Set.of("int8", "int4");
+
+    public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
+                              Integer blockSize, int seqLen, String digest, long size, String status, String yankReason) {}
+
+    public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
+                             Integer blockSize, Integer seqLen, String digest) {}
+
+    private final JdbcClient jdbc;
+    private final Models models;
+    private final Blobs blobs;
+    private final MlpackageArchive archive;
+    private final ChipCatalog chips;
+    private final ApplicationEventPublisher events;
+
+    Variants(JdbcClient jdbc, Models models, Blobs blobs, MlpackageArchive archive, ChipCatalog chips,
+             ApplicationEventPublisher events) {
+        this.jdbc = jdbc;
+        this.models = models;
+        this.blobs = blobs;
+        this.archive = archive;
+        this.chips = chips;
+        this.events = events;
+    }
+
+    @Transactional
+    public VariantView register(String model, int version, NewVariant n, Caller caller) {
+        VersionRef v = models.lockVersion(model, version);
+        if (!"draft".equals(v.status())) {
+            throw ApiProblem.conflict("version-immutable", "Version is immutable",
+                    "version " + version + " of '" + model + "' is " + v.status()
+                            + "; variants can only be added to a draft version — create a new version instead");
+        }
+        if (n.chip() == null || chips.chip(n.chip()).isEmpty()) {
+            throw ApiProblem.badRequest("unknown-chip", "Unknown chip",
+                    "chip '" + n.chip() + "' is not in the catalog; known chips: " + chipIds()).with("chips", chipIds());
+        }
+        String target = normalizeTarget(n.deploymentTarget());
+        if (!LAYOUTS.contains(n.layout())) {
+            throw invalid("layout '" + n.layout() + "' must be one of " + LAYOUTS);
+        }
+        if (!PRECISIONS.contains(n.precision())) {
+            throw invalid("precision '" + n.precision() + "' must be one of " + PRECISIONS);
+        }
+        if (n.blockSize() != null && (n.blockSize() <= 0 || !BLOCKWISE.contains(n.precision()))) {
+            throw invalid("blockSize " + n.blockSize() + " is only meaningful (and must be positive) for block-wise "
+                    + BLOCKWISE + " precision; omit it for " + n.precision());
+        }
+        if (n.seqLen() == null || n.seqLen() <= 0) throw invalid("seqLen must be a positive integer");
+        String digest = n.digest() == null ? "" : n.digest();
+        if (!digest.startsWith("sha256:")) throw invalid("digest '" + digest + "' must look like sha256:<64 hex>");
+        String hex = Blobs.requireHex(digest.substring(7));
+        Blob blob = blobs.find(hex).orElseThrow(() -> ApiProblem.unprocessable("blob-not-found", "Blob not found",
+                "blob " + digest + " has not been uploaded; PUT /api/v1/blobs/" + digest + " first"));
+        archive.validate(blob);
+        try {
+            long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, seq_len,"
+                            + " blob_digest, size, status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?) RETURNING id")
+                    .params(v.id(), n.chip(), target, n.layout(), n.precision(), n.blockSize(), n.seqLen(), hex, blob.size(),
+                            caller.name())
+                    .query(Long.class).single();
+            events.publishEvent(new RegistryChanged(model));
+            return get(id);
+        } catch (DuplicateKeyException e) {
+            throw ApiProblem.conflict("variant-exists", "Variant exists",
+                    "version " + version + " of '" + model + "' already has a variant for " + n.chip() + " " + target
+                            + " " + n.layout() + " " + n.precision() + " block " + n.blockSize() + " seq " + n.seqLen());
+        }
+    }
+
+    private List<String> chipIds() {
+        return chips.chips().stream().map(c -> c.id()).toList();
+    }
+
+    private static ApiProblem invalid(String detail) {
+        return ApiProblem.badRequest("invalid-variant", "Invalid variant", detail);
+    }
+
+    /** Deployment targets are stored as MAJOR.MINOR in iOS numbering. */
+    static String normalizeTarget(String t) {
+        try {
+            OsVersion v = OsVersion.parse(t);
+            return v.major() + "." + v.minor();
+        } catch (IllegalArgumentException e) {
+            throw invalid("deploymentTarget: " + e.getMessage() + " in iOS numbering (macOS 15 = 18.0)");
+        }
+    }
+
+    private static final String SELECT = "SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
+            + " blob_digest, size, status, yank_reason FROM variant";
+
+    public VariantView get(long id) {
+        return jdbc.sql(SELECT + " WHERE id = ?").param(id).query(Variants::row).single();
+    }
+
+    public List<VariantView> list(String model, int version) {
+        models.version(model, version);
+        return jdbc.sql(SELECT + " WHERE version_id = (SELECT v.id FROM model_version v JOIN model m ON m.id = v.model_id"
+                        + " WHERE m.name = ? AND v.version = ?) ORDER BY id")
+                .params(model, version).query(Variants::row).list();
+    }
+
+    @Transactional
+    public VariantView yank(String model, int version, long variantId, String reason) {
+        Models.requireReason(reason);
+        VersionRef v = models.lockVersion(model, version);
+        VariantView current = jdbc.sql(SELECT + " WHERE id = ? AND version_id = ?").params(variantId, v.id())
+                .query(Variants::row).optional()
+                .orElseThrow(() -> ApiProblem.notFound("variant-not-found", "Variant not found",
+                        "version " + version + " of '" + model + "' has no variant " + variantId));
+        if ("yanked".equals(current.status())) return current;
+        List<String> aliases = jdbc.sql("SELECT name FROM alias WHERE version_id = ? ORDER BY name").param(v.id())
+                .query(String.class).list();
+        long others = jdbc.sql("SELECT count(*) FROM variant WHERE version_id = ? AND status = 'available' AND id <> ?")
+                .params(v.id(), variantId).query(Long.class).single();
+        if (!aliases.isEmpty() && others == 0) {
+            throw ApiProblem.conflict("version-aliased", "Version is aliased",
+                    "variant " + variantId + " is the last available variant of version " + version
+                            + ", which alias(es) " + aliases + " point at; move them first").with("aliases", aliases);
+        }
+        jdbc.sql("UPDATE variant SET status = 'yanked', yank_reason = ? WHERE id = ?").params(reason, variantId).update();
+        events.publishEvent(new RegistryChanged(model));
+        return get(variantId);
+    }
+
+    private static VariantView row(ResultSet rs, int i) throws SQLException {
+        int block = rs.getInt(6);
+        Integer blockSize = rs.wasNull() ? null : block;
+        return new VariantView(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                blockSize, rs.getInt(7), "sha256:" + rs.getString(8), rs.getLong(9), rs.getString(10), rs.getString(11));
+    }
+}

@@ -1,0 +1,51 @@
+package io.aneforge.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** Health (database and storage), Prometheus metrics, the OpenAPI document, problem+json for unknown paths. */
+class OperationsTest extends RegistryTestBase {
+
+    @Test
+    void healthCoversDatabaseAndStorage() {
+        Response r = get("/actuator/health", null);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        JsonNode components = r.json().path("components");
+        assertThat(components.path("db").path("status").asString()).isEqualTo("UP");
+        assertThat(components.path("storage").path("status").asString()).isEqualTo("UP");
+        assertThat(components.path("storage").path("details").path("embedded").asBoolean()).isTrue();
+    }
+
+    @Test
+    void prometheusMetricsAreExposed() {
+        get("/api/v1/chips", reader());
+        Response r = get("/actuator/prometheus", null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).contains("http_server_requests_seconds_count");
+    }
+
+    @Test
+    void openApiDocumentListsTheApi() {
+        Response r = get("/v3/api-docs", null);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        JsonNode paths = r.json().path("paths");
+        assertThat(paths.has("/api/v1/models/{name}/resolve")).isTrue();
+        assertThat(paths.has("/api/v1/blobs/sha256:{hex}")).isTrue();
+        assertThat(get("/swagger-ui.html", null).status()).isIn(200, 302);
+    }
+
+    @Test
+    void chipsAndDevicesAreServed() {
+        JsonNode chips = get("/api/v1/chips", reader()).json();
+        assertThat(chips.size()).isGreaterThanOrEqualTo(10);
+        assertThat(chips.get(0).path("source").asString()).isNotBlank();
+        JsonNode dev = get("/api/v1/devices/iPhone16,1", reader()).json();
+        assertThat(dev.path("chip").path("id").asString()).isEqualTo("A17_PRO");
+        Response unknown = get("/api/v1/devices/iPhone99,1", reader());
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.problem()).isEqualTo("unknown-device");
+        assertThat(unknown.header("Content-Type")).startsWith("application/problem+json");
+    }
+}

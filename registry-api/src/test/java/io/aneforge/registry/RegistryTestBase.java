@@ -1,0 +1,197 @@
+package io.aneforge.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.testsupport.postgres.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Boots the whole registry once (shared Spring context) on a random port against this JVM's fresh
+ * PostgreSQL database and the embedded S3 server, and talks to it over real HTTP.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class RegistryTestBase {
+
+    public static final String ADMIN = "test-admin-token-0123456789";
+    protected static final long MAX_BLOB = 1024 * 1024;
+    private static final Path DATA_DIR;
+    private static final Map<String, String> TOKENS = new ConcurrentHashMap<>();
+    protected static final JsonMapper JSON = JsonMapper.builder().build();
+
+    static {
+        try {
+            DATA_DIR = Files.createTempDirectory("aneforge-registry-test");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry r) {
+        TestDatabase.springProperties().forEach((k, v) -> r.add(k, () -> v));
+        r.add("aneforge.data-dir", DATA_DIR::toString);
+        r.add("aneforge.admin-token", () -> ADMIN);
+        r.add("aneforge.blobs.max-size", () -> MAX_BLOB);
+    }
+
+    @LocalServerPort
+    protected int port;
+
+    protected final HttpClient http = HttpClient.newHttpClient();
+
+    public record Response(int status, Map<String, java.util.List<String>> headers, byte[] body) {
+        public JsonNode json() {
+            return JSON.readTree(body);
+        }
+
+        public String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        public String header(String name) {
+            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .map(e -> e.getValue().get(0)).findFirst().orElse(null);
+        }
+
+        /** The problem type slug of a problem+json body. */
+        public String problem() {
+            String type = json().path("type").asString();
+            return type.substring(type.lastIndexOf('/') + 1);
+        }
+    }
+
+    protected Response send(String method, String path, String token, Object body, String... headers) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+            if (token != null) b.header("Authorization", "Bearer " + token);
+            HttpRequest.BodyPublisher pub;
+            if (body == null) {
+                pub = HttpRequest.BodyPublishers.noBody();
+            } else if (body instanceof byte[] bytes) {
+                pub = HttpRequest.BodyPublishers.ofByteArray(bytes);
+                b.header("Content-Type", "application/octet-stream");
+            } else {
+                pub = HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : JSON.writeValueAsString(body));
+                b.header("Content-Type", "application/json");
+            }
+            for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+            b.method(method, pub);
+            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return new Response(r.statusCode(), r.headers().map(), r.body());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        }
+    }
+
+    protected Response get(String path, String token, String... headers) {
+        return send("GET", path, token, null, headers);
+    }
+
+    /** A token for {@code role} (minted once per JVM through the API). */
+    protected String token(String role) {
+        if (role.equals("admin")) return ADMIN;
+        return TOKENS.computeIfAbsent(role, r -> {
+            Response res = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "test-" + r, "role", r));
+            assertThat(res.status()).as(res.text()).isEqualTo(201);
+            return res.json().path("token").asString();
+        });
+    }
+
+    protected String publisher() {
+        return token("publisher");
+    }
+
+    protected String reader() {
+        return token("reader");
+    }
+
+    protected void createModel(String name) {
+        Response r = send("POST", "/api/v1/models", publisher(), Map.of("name", name, "task", "feature-extraction"));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+    }
+
+    protected int createVersion(String model) {
+        Response r = send("POST", "/api/v1/models/" + model + "/versions", publisher(), Map.of("source", Map.of("type", "upload")));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        return r.json().path("version").asInt();
+    }
+
+    public static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Uploads bytes and returns "sha256:<hex>". */
+    protected String upload(byte[] data) {
+        String hex = sha256(data);
+        Response r = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data);
+        assertThat(r.status()).as(r.text()).isIn(200, 201);
+        return "sha256:" + hex;
+    }
+
+    /** A small zipped .mlpackage; {@code salt} makes its digest unique. */
+    public static byte[] mlpackage(String salt) {
+        return zip("Model.mlpackage/Manifest.json", "{\"fileFormatVersion\":\"1.0.0\",\"salt\":\"" + salt + "\"}",
+                "Model.mlpackage/Data/com.apple.CoreML/model.mlmodel", "model-" + salt);
+    }
+
+    public static byte[] zip(String... namesAndContents) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
+            for (int i = 0; i < namesAndContents.length; i += 2) {
+                z.putNextEntry(new ZipEntry(namesAndContents[i]));
+                z.write(namesAndContents[i + 1].getBytes(StandardCharsets.UTF_8));
+                z.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    protected Response registerVariant(String model, int version, String chip, String target, String layout,
+                                       String precision, String digest) {
+        return send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", publisher(),
+                Map.of("chip", chip, "deploymentTarget", target, "layout", layout, "precision", precision,
+                        "seqLen", 128, "digest", digest));
+    }
+
+    protected void addVariant(String model, int version, String chip, String target, String layout, String precision) {
+        Response r = registerVariant(model, version, chip, target, layout, precision,
+                upload(mlpackage(model + version + chip + target + layout + precision)));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+    }
+
+    protected void publish(String model, int version) {
+        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + version + "/publish", publisher(), null);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+    }
+
+    protected Response moveAlias(String model, String alias, int version, String reason) {
+        return send("PUT", "/api/v1/models/" + model + "/aliases/" + alias, publisher(),
+                Map.of("version", version, "reason", reason));
+    }
+}

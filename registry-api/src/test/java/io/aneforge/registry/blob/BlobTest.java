@@ -1,0 +1,126 @@
+package io.aneforge.registry.blob;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import io.aneforge.registry.storage.BlobStorage;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+class BlobTest extends RegistryTestBase {
+
+    @Autowired
+    BlobStorage storage;
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void uploadIsVerifiedAndIdempotent() {
+        byte[] data = random(300_000, 1);
+        String hex = sha256(data);
+        Response first = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data);
+        assertThat(first.status()).as(first.text()).isEqualTo(201);
+        assertThat(first.json().path("size").asLong()).isEqualTo(300_000);
+        Response again = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(storage.exists("blobs/sha256/" + hex)).isTrue();
+
+        Response got = get("/api/v1/blobs/sha256:" + hex, reader());
+        assertThat(got.status()).isEqualTo(200);
+        assertThat(got.body()).isEqualTo(data);
+        assertThat(got.header("ETag")).isEqualTo("\"sha256:" + hex + "\"");
+        assertThat(got.header("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+        assertThat(got.header("Accept-Ranges")).isEqualTo("bytes");
+
+        Response head = send("HEAD", "/api/v1/blobs/sha256:" + hex, reader(), null);
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Content-Length")).isEqualTo("300000");
+        assertThat(head.body()).isEmpty();
+
+        Response notModified = get("/api/v1/blobs/sha256:" + hex, reader(), "If-None-Match", "\"sha256:" + hex + "\"");
+        assertThat(notModified.status()).isEqualTo(304);
+    }
+
+    @Test
+    void digestMismatchLeavesNothingVisible() {
+        byte[] data = "the real content".getBytes(StandardCharsets.UTF_8);
+        String claimed = sha256("something else".getBytes(StandardCharsets.UTF_8));
+        Response r = send("PUT", "/api/v1/blobs/sha256:" + claimed, publisher(), data);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.problem()).isEqualTo("digest-mismatch");
+        assertThat(r.json().path("actual").asString()).isEqualTo("sha256:" + sha256(data));
+        assertThat(get("/api/v1/blobs/sha256:" + claimed, reader()).status()).isEqualTo(404);
+        assertThat(send("HEAD", "/api/v1/blobs/sha256:" + claimed, reader(), null).status()).isEqualTo(404);
+        assertThat(storage.exists("blobs/sha256/" + claimed)).isFalse();
+        assertThat(storage.exists("blobs/sha256/" + sha256(data))).isFalse();
+    }
+
+    @Test
+    void oversizedUploadIsRefusedAndNotStored() {
+        byte[] data = random((int) MAX_BLOB + 4096, 2);
+        String hex = sha256(data);
+        Response r = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data);
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(r.problem()).isEqualTo("blob-too-large");
+        assertThat(get("/api/v1/blobs/sha256:" + hex, reader()).status()).isEqualTo(404);
+        assertThat(storage.exists("blobs/sha256/" + hex)).isFalse();
+    }
+
+    @Test
+    void oversizedChunkedUploadIsCutOffWhileStreaming() throws Exception {
+        byte[] data = random((int) MAX_BLOB * 2, 4);
+        String hex = sha256(data);
+        // No Content-Length: the limit can only be enforced while the body streams in.
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/blobs/sha256:" + hex))
+                .header("Authorization", "Bearer " + publisher())
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(data)))
+                .build();
+        int status;
+        try {
+            status = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (java.io.IOException closedWhileSending) {
+            status = 413; // the server may answer and close before the client finishes sending
+        }
+        assertThat(status).isEqualTo(413);
+        assertThat(get("/api/v1/blobs/sha256:" + hex, reader()).status()).isEqualTo(404);
+        assertThat(storage.exists("blobs/sha256/" + hex)).isFalse();
+    }
+
+    @Test
+    void rangeRequestsServeSlices() {
+        byte[] data = random(100_000, 3);
+        String digest = upload(data);
+        String path = "/api/v1/blobs/" + digest;
+
+        Response mid = get(path, reader(), "Range", "bytes=1000-1999");
+        assertThat(mid.status()).isEqualTo(206);
+        assertThat(mid.header("Content-Range")).isEqualTo("bytes 1000-1999/100000");
+        assertThat(mid.body()).isEqualTo(Arrays.copyOfRange(data, 1000, 2000));
+
+        Response open = get(path, reader(), "Range", "bytes=99990-");
+        assertThat(open.body()).isEqualTo(Arrays.copyOfRange(data, 99990, 100000));
+
+        Response suffix = get(path, reader(), "Range", "bytes=-10");
+        assertThat(suffix.status()).isEqualTo(206);
+        assertThat(suffix.body()).isEqualTo(Arrays.copyOfRange(data, 99990, 100000));
+
+        Response beyond = get(path, reader(), "Range", "bytes=200000-");
+        assertThat(beyond.status()).isEqualTo(416);
+        assertThat(beyond.header("Content-Range")).isEqualTo("bytes */100000");
+    }
+
+    @Test
+    void malformedDigestIsRefused() {
+        Response r = send("PUT", "/api/v1/blobs/sha256:ABC", publisher(), new byte[] {1});
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.problem()).isEqualTo("invalid-digest");
+    }
+}

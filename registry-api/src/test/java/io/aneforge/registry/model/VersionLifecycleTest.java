@@ -1,0 +1,175 @@
+package io.aneforge.registry.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+class VersionLifecycleTest extends RegistryTestBase {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @Test
+    void sixteenParallelVersionCreationsGetSixteenDistinctNumbers() throws Exception {
+        createModel("parallel");
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<CompletableFuture<Response>> futures = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                futures.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return send("POST", "/api/v1/models/parallel/versions", publisher(),
+                            Map.of("source", Map.of("type", "hub", "repo", "sentence-transformers/all-MiniLM-L6-v2")));
+                }, pool));
+            }
+            start.countDown();
+            TreeSet<Integer> versions = new TreeSet<>();
+            for (CompletableFuture<Response> f : futures) {
+                Response r = f.get();
+                assertThat(r.status()).as(r.text()).isEqualTo(201);
+                versions.add(r.json().path("version").asInt());
+            }
+            assertThat(versions).hasSize(16).first().isEqualTo(1);
+            assertThat(versions.last()).isEqualTo(16);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void hubSourcesArePinnedOnlyByA40HexRevision() {
+        createModel("hub-src");
+        JsonNode main = send("POST", "/api/v1/models/hub-src/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/name", "revision", "main"))).json();
+        assertThat(main.path("source").path("revision").asString()).isEqualTo("main");
+        assertThat(main.path("source").path("commit").isNull()).isTrue();
+        String sha = "0123456789abcdef0123456789abcdef01234567";
+        JsonNode pinned = send("POST", "/api/v1/models/hub-src/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/name", "revision", sha))).json();
+        assertThat(pinned.path("source").path("commit").asString()).isEqualTo(sha);
+        Response bad = send("POST", "/api/v1/models/hub-src/versions", publisher(), Map.of("source", Map.of("type", "git")));
+        assertThat(bad.problem()).isEqualTo("invalid-source");
+    }
+
+    @Test
+    void publishedVersionsAreImmutableAndYankingIsGuardedByAliases() {
+        createModel("immutable");
+        int v1 = createVersion("immutable");
+        Response empty = send("POST", "/api/v1/models/immutable/versions/" + v1 + "/publish", publisher(), null);
+        assertThat(empty.problem()).isEqualTo("version-has-no-variants");
+        addVariant("immutable", v1, "A17_PRO", "18.0", "ane", "fp16");
+        publish("immutable", v1);
+
+        Response late = registerVariant("immutable", v1, "A16", "17.0", "ane", "fp16", upload(mlpackage("late")));
+        assertThat(late.status()).isEqualTo(409);
+        assertThat(late.problem()).isEqualTo("version-immutable");
+        assertThat(send("POST", "/api/v1/models/immutable/versions/" + v1 + "/publish", publisher(), null).problem())
+                .isEqualTo("version-immutable");
+        // No endpoint rewrites a variant or deletes a version.
+        assertThat(send("DELETE", "/api/v1/models/immutable/versions/" + v1, publisher(), null).status()).isEqualTo(405);
+
+        assertThat(moveAlias("immutable", "production", v1, "ship it").status()).isEqualTo(200);
+        Response yank = send("POST", "/api/v1/models/immutable/versions/" + v1 + "/yank", publisher(), Map.of("reason", "bad"));
+        assertThat(yank.status()).isEqualTo(409);
+        assertThat(yank.problem()).isEqualTo("version-aliased");
+        assertThat(yank.json().path("detail").asString()).contains("alias(es) [production]");
+
+        int v2 = createVersion("immutable");
+        addVariant("immutable", v2, "A17_PRO", "18.0", "ane", "fp16");
+        publish("immutable", v2);
+        assertThat(moveAlias("immutable", "production", v2, "fix").status()).isEqualTo(200);
+        Response noReason = send("POST", "/api/v1/models/immutable/versions/" + v1 + "/yank", publisher(), Map.of("reason", " "));
+        assertThat(noReason.problem()).isEqualTo("reason-required");
+        Response yanked = send("POST", "/api/v1/models/immutable/versions/" + v1 + "/yank", publisher(), Map.of("reason", "bad"));
+        assertThat(yanked.status()).as(yanked.text()).isEqualTo(200);
+        assertThat(yanked.json().path("status").asString()).isEqualTo("yanked");
+        assertThat(moveAlias("immutable", "production", v1, "back").problem()).isEqualTo("version-not-published");
+    }
+
+    @Test
+    void aliasMovesAreRecordedInAnAppendOnlyHistory() {
+        createModel("aliased");
+        int v1 = createVersion("aliased");
+        addVariant("aliased", v1, "A16", "17.0", "ane", "fp16");
+        publish("aliased", v1);
+        int v2 = createVersion("aliased");
+        addVariant("aliased", v2, "A16", "17.0", "ane", "fp16");
+        Response draft = moveAlias("aliased", "production", v2, "too early");
+        assertThat(draft.status()).isEqualTo(409);
+        assertThat(draft.problem()).isEqualTo("version-not-published");
+        publish("aliased", v2);
+
+        assertThat(moveAlias("aliased", "production", v1, "initial").status()).isEqualTo(200);
+        assertThat(get("/api/v1/models/aliased/resolve?chip=A16&os=17.0", reader()).json().path("version").asInt()).isEqualTo(v1);
+        assertThat(moveAlias("aliased", "production", v2, "v2 passed gates").status()).isEqualTo(200);
+        // The resolve answer follows the move at once (local cache invalidation).
+        assertThat(get("/api/v1/models/aliased/resolve?chip=A16&os=17.0", reader()).json().path("version").asInt()).isEqualTo(v2);
+        assertThat(moveAlias("aliased", "production", v1, "rollback").status()).isEqualTo(200);
+
+        JsonNode alias = get("/api/v1/models/aliased/aliases/production", reader()).json();
+        assertThat(alias.path("version").asInt()).isEqualTo(v1);
+        JsonNode h = get("/api/v1/models/aliased/aliases/production/history", reader()).json();
+        assertThat(h.size()).isEqualTo(3);
+        assertThat(h.get(0).path("fromVersion").isNull()).isTrue();
+        assertThat(h.get(0).path("toVersion").asInt()).isEqualTo(v1);
+        assertThat(h.get(1).path("fromVersion").asInt()).isEqualTo(v1);
+        assertThat(h.get(1).path("toVersion").asInt()).isEqualTo(v2);
+        assertThat(h.get(1).path("reason").asString()).isEqualTo("v2 passed gates");
+        assertThat(h.get(1).path("changedBy").asString()).isEqualTo("test-publisher");
+        assertThat(h.get(2).path("reason").asString()).isEqualTo("rollback");
+
+        assertThatThrownBy(() -> jdbc.sql("UPDATE alias_history SET reason = 'rewritten'").update())
+                .hasMessageContaining("alias_history is append-only");
+        assertThatThrownBy(() -> jdbc.sql("DELETE FROM alias_history").update())
+                .hasMessageContaining("alias_history is append-only");
+    }
+
+    @Test
+    void archivesThatAreNotMlpackagesAreRefused() {
+        createModel("archives");
+        int v = createVersion("archives");
+        Response slip = registerVariant("archives", v, "A16", "17.0", "ane", "fp16",
+                upload(zip("Model.mlpackage/Manifest.json", "{}", "Model.mlpackage/../../evil.sh", "rm -rf /")));
+        assertThat(slip.status()).isEqualTo(422);
+        assertThat(slip.problem()).isEqualTo("invalid-mlpackage");
+        assertThat(slip.json().path("detail").asString()).contains("entry 'Model.mlpackage/../../evil.sh' escapes the package with '..'");
+
+        Response absolute = registerVariant("archives", v, "A16", "17.0", "ane", "fp16",
+                upload(zip("Manifest.json", "{}", "/etc/passwd", "x")));
+        assertThat(absolute.json().path("detail").asString()).contains("entry '/etc/passwd' has an absolute path");
+
+        Response noManifest = registerVariant("archives", v, "A16", "17.0", "ane", "fp16",
+                upload(zip("Model.mlpackage/Data/model.mlmodel", "x")));
+        assertThat(noManifest.json().path("detail").asString()).contains("no Manifest.json at the package root");
+
+        Response notZip = registerVariant("archives", v, "A16", "17.0", "ane", "fp16", upload("plain text".getBytes()));
+        assertThat(notZip.problem()).isEqualTo("invalid-mlpackage");
+
+        Response missing = registerVariant("archives", v, "A16", "17.0", "ane", "fp16", "sha256:" + "0".repeat(64));
+        assertThat(missing.problem()).isEqualTo("blob-not-found");
+        Response chip = registerVariant("archives", v, "A99", "17.0", "ane", "fp16", upload(mlpackage("chip")));
+        assertThat(chip.problem()).isEqualTo("unknown-chip");
+
+        assertThat(registerVariant("archives", v, "A16", "17.0", "ane", "fp16", upload(mlpackage("ok"))).status()).isEqualTo(201);
+        Response dup = registerVariant("archives", v, "A16", "17.0", "ane", "fp16", upload(mlpackage("ok2")));
+        assertThat(dup.problem()).isEqualTo("variant-exists");
+    }
+}

@@ -1,0 +1,80 @@
+package io.aneforge.registry.resolve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.request.MockMvcRequestBuilders;
+import org.springframework.test.web.servlet.setup.MockMvcBuilders;
+import org.springframework.web.context.WebApplicationContext;
+
+/** The resolve fast path (servlet filter) answers exactly like the MVC controller, or defers to it. */
+class ResolveFastPathTest extends RegistryTestBase {
+
+    private static final String M = "fastpath-model";
+
+    @Autowired
+    WebApplicationContext context;
+
+    @Autowired
+    ResolveFastPath fastPath;
+
+    @Test
+    void answersLikeTheControllerByteForByte() throws Exception {
+        createModel(M);
+        int v = createVersion(M);
+        addVariant(M, v, "A16", "17.0", "ane", "fp16");
+        addVariant(M, v, "A17_PRO", "18.0", "ane", "int8");
+        publish(M, v);
+        assertThat(moveAlias(M, "production", v, "fast path test").status()).isEqualTo(200);
+
+        // MockMvc without filters is the MVC reference path.
+        MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+        for (String query : List.of("device=iPhone16,1&os=18.2", "chip=A18&os=18.0&alias=production",
+                "device=iPhone15,2&os=17.1", "chip=A17_PRO&os=17.5&version=" + v)) {
+            MockHttpServletResponse reference = mvc.perform(MockMvcRequestBuilders.get("/api/v1/models/" + M + "/resolve?" + query)
+                    .header("Authorization", "Bearer " + reader())).andReturn().getResponse();
+            MockHttpServletResponse fast = new MockHttpServletResponse();
+            assertThat(fastPath.handle(request(query, null), fast)).as(query).isTrue();
+            assertThat(fast.getStatus()).as(query).isEqualTo(reference.getStatus()).isEqualTo(200);
+            assertThat(fast.getContentAsByteArray()).as(query).isEqualTo(reference.getContentAsByteArray());
+            assertThat(fast.getHeader("ETag")).isEqualTo(reference.getHeader("ETag")).isNotBlank();
+            assertThat(fast.getHeader("Cache-Control")).isEqualTo(reference.getHeader("Cache-Control"));
+            assertThat(fast.getContentType()).isEqualTo(reference.getContentType());
+
+            MockHttpServletResponse notModified = new MockHttpServletResponse();
+            assertThat(fastPath.handle(request(query, reference.getHeader("ETag")), notModified)).isTrue();
+            assertThat(notModified.getStatus()).isEqualTo(304);
+        }
+    }
+
+    @Test
+    void defersRefusalsAndMissingTokensToTheControllerPath() throws Exception {
+        assertThat(fastPath.handle(request("device=iPhone99,1&os=18.0", null), new MockHttpServletResponse())).isFalse();
+        assertThat(fastPath.handle(request("chip=A16&os=18.0&version=x", null), new MockHttpServletResponse())).isFalse();
+        MockHttpServletRequest anonymous = request("chip=A16&os=18.0", null);
+        anonymous.removeHeader("Authorization");
+        assertThat(fastPath.handle(anonymous, new MockHttpServletResponse())).isFalse();
+        // Over real HTTP the refusal is still the controller's problem document.
+        Response r = get("/api/v1/models/nope/resolve?chip=A16&os=18.0", reader());
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.problem()).isEqualTo("model-not-found");
+    }
+
+    private MockHttpServletRequest request(String query, String ifNoneMatch) {
+        MockHttpServletRequest req = new MockHttpServletRequest("GET", "/api/v1/models/" + M + "/resolve");
+        req.setQueryString(query);
+        for (String kv : query.split("&")) {
+            String[] p = kv.split("=", 2);
+            req.addParameter(p[0], p[1]);
+        }
+        req.addHeader("Authorization", "Bearer " + reader());
+        if (ifNoneMatch != null) req.addHeader("If-None-Match", ifNoneMatch);
+        return req;
+    }
+}
