@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Runs the JMH benchmarks (benchmarks/ module). Each benchmark class measures the
 # feature next to its baseline in the same run, so ratios survive a noisy machine.
-#   bench/jmh.sh                     all benchmarks
-#   bench/jmh.sh 'Safetensors.*' -f 1 -wi 2 -i 3    a selection, with JMH options
+#   bench/jmh.sh                                     all benchmarks
+#   bench/jmh.sh 'QuantizerBenchmark' -f 1 -wi 2 -i 3   a selection, with JMH options
+# Builds through the reactor (no `install`), then runs JMH on the module's classpath.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -ntp -pl benchmarks -am -DskipTests install
-args="${*:-.*}"
-./mvnw -B -q -ntp -pl benchmarks exec:exec -Djmh.args="$args"
+cp_file=$(mktemp)
+trap 'rm -f "$cp_file"' EXIT
+# In one reactor run, so ane-core resolves to this checkout's build, never a stale
+# SNAPSHOT in ~/.m2; benchmarks is built last, so the file ends up holding its classpath.
+./mvnw -B -q -ntp -pl benchmarks -am package dependency:build-classpath -DskipTests \
+  -Dmdep.outputFile="$cp_file" >/dev/null
+classpath="benchmarks/target/classes:$(cat "$cp_file")"
+if [ "$#" -eq 0 ]; then set -- '.*'; fi
+exec java -cp "$classpath" org.openjdk.jmh.Main "$@"
