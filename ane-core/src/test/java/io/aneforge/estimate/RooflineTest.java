@@ -40,7 +40,7 @@ class RooflineTest {
         assertThat(e.source()).isEqualTo("estimated");
         assertThat(e.basis()).isEqualTo("0.151 GFLOP at 35 TOPS (Apple, Neural Engine peak) = 0.00431 ms; "
                 + "1.67 MB moved (1.18 MB weights at stored size, 0.492 MB fp16 activations) at 51.2 GB/s (third-party)"
-                + " = 0.0326 ms; memory-bound; range = roofline .. roofline / 0.3 achievable efficiency");
+                + " = 0.0327 ms; memory-bound; range = roofline .. roofline / 0.3 achievable efficiency");
     }
 
     @Test
