@@ -42,6 +42,14 @@ public final class Roofline {
         return estimate(CostCounter.count(program), chip);
     }
 
+    /** The estimate for a chip named by its catalog id (as in {@code VariantSpec.chip()}). */
+    public static LatencyEstimate estimate(Program program, String chipId, ChipCatalog catalog) {
+        Chip chip = catalog.chip(chipId).orElseThrow(() -> new IllegalArgumentException("chip '" + chipId
+                + "' is not in the chip catalog " + catalog.chips().stream().map(Chip::id).toList()
+                + "; add a row to chips.psv or use a catalog id"));
+        return estimate(program, chip);
+    }
+
     /** One estimate per chip of the catalog, in catalog order. */
     public static List<LatencyEstimate> estimateAll(Program program, ChipCatalog catalog) {
         ProgramCost cost = CostCounter.count(program);

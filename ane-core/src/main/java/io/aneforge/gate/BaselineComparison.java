@@ -17,6 +17,9 @@ import java.util.Set;
  */
 public record BaselineComparison(List<CellDelta> cells, boolean regressed) {
 
+    /** Keeps a change exactly at a threshold (6.6 ms vs 6.0 ms, +10 %) from tripping on binary rounding. */
+    private static final double EPSILON = 1e-9;
+
     public BaselineComparison {
         cells = List.copyOf(cells);
     }
@@ -36,14 +39,14 @@ public record BaselineComparison(List<CellDelta> cells, boolean regressed) {
             if (b != null && c != null) {
                 if (b.p50Ms() != null && c.p50Ms() != null && b.p50Ms() > 0) {
                     lat = c.p50Ms() / b.p50Ms() - 1;
-                    if (lat > t.latencyIncrease()) {
+                    if (lat > t.latencyIncrease() + EPSILON) {
                         reasons.add(cell + ": p50 " + Numbers.fixed(c.p50Ms(), 2) + " ms vs " + Numbers.fixed(b.p50Ms(), 2)
                                 + " ms (+" + Numbers.fixed(lat * 100, 1) + " %) exceeds +" + Numbers.fixed(t.latencyIncrease() * 100, 1) + " %");
                     }
                 }
                 if (b.cosine() != null && c.cosine() != null) {
                     cos = c.cosine() - b.cosine();
-                    if (-cos > t.cosineDrop() || (c.cosine().isNaN() && !b.cosine().isNaN())) {
+                    if (-cos > t.cosineDrop() + EPSILON || (c.cosine().isNaN() && !b.cosine().isNaN())) {
                         reasons.add(cell + ": cosine " + Numbers.fixed(c.cosine(), 5) + " vs " + Numbers.fixed(b.cosine(), 5)
                                 + " (" + Numbers.fixed(cos, 5) + ") drops more than " + Numbers.limit(t.cosineDrop()));
                     }

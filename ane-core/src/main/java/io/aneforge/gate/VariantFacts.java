@@ -1,6 +1,8 @@
 package io.aneforge.gate;
 
 import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.VariantSpec;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -58,5 +60,14 @@ public record VariantFacts(String variantId, String chip, String cell, Long arti
         }
         p50Ms = Collections.unmodifiableMap(ordered);
         errors = errors == null ? List.of() : List.copyOf(errors);
+    }
+
+    /**
+     * The conventional cell label: {@code "A17_PRO int8-block32"}, {@code "M2 standard fp16"}
+     * for the standard-layout baseline. It leaves out the sequence length and target: a
+     * caller whose version has several of those per chip and precision should append them.
+     */
+    public static String cellLabel(VariantSpec v) {
+        return v.chip() + " " + (v.layout() == Layout.STANDARD ? "standard " : "") + v.precision().id();
     }
 }

@@ -103,6 +103,16 @@ class RooflineTest {
     }
 
     @Test
+    void chipsAreLookedUpByCatalogId() {
+        Program p = CostCounterTest.fp16Linear(8);
+        assertThat(Roofline.estimate(p, "M4", CATALOG)).isEqualTo(Roofline.estimate(p, chip("M4")));
+        assertThatThrownBy(() -> Roofline.estimate(p, "A19", CATALOG))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("chip 'A19' is not in the chip catalog [A14, A15,")
+                .hasMessageEndingWith("; add a row to chips.psv or use a catalog id");
+    }
+
+    @Test
     void anEstimateCannotClaimToBeAMeasurement() {
         assertThatThrownBy(() -> new LatencyEstimate("M4", 1, 1, 1, 2, Bound.COMPUTE, "b", "measured"))
                 .isInstanceOf(IllegalArgumentException.class)

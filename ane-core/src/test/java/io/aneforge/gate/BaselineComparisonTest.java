@@ -46,6 +46,11 @@ class BaselineComparisonTest {
         BaselineComparison pending = BaselineComparison.compare(v1, Map.of("M2 fp16", new CellValues(null, null)));
         assertThat(pending.regressed()).isFalse();
         assertThat(pending.cells().get(0).cosineChange()).isNull();
+        // a cosine drop of exactly the threshold is not beyond it
+        assertThat(BaselineComparison.compare(Map.of("c", new CellValues(0.9995, null)), Map.of("c", new CellValues(0.9990, null)))
+                .regressed()).isFalse();
+        assertThat(BaselineComparison.compare(Map.of("c", new CellValues(0.9995, null)), Map.of("c", new CellValues(0.99899, null)))
+                .regressed()).isTrue();
         // stricter thresholds flag the same change
         assertThat(BaselineComparison.compare(v1, Map.of("M2 fp16", new CellValues(0.9999, 4.2)),
                 new RegressionThresholds(0.02, 0.0001)).regressed()).isTrue();

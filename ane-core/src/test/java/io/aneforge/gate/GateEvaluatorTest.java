@@ -1,5 +1,9 @@
 package io.aneforge.gate;
 
+import io.aneforge.mil.Target;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -97,6 +101,14 @@ class GateEvaluatorTest {
         GateResult r = GateEvaluator.evaluate(new Gates(0.999, Map.of(), null, null), f);
         assertThat(r.status()).isEqualTo(GateStatus.FAIL);
         assertThat(r.reasons()).containsExactly("M4 w8a8: cpuAndNeuralEngine: model failed to compile", "M4 w8a8: cosine NaN < 0.999");
+    }
+
+    @Test
+    void cellLabelsNameChipLayoutAndPrecision() {
+        assertThat(VariantFacts.cellLabel(new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.parse("int8-block32"), 128, 0)))
+                .isEqualTo("A17_PRO int8-block32");
+        assertThat(VariantFacts.cellLabel(new VariantSpec("M2", Target.IOS16, Layout.STANDARD, Precision.FP16, 128, 0)))
+                .isEqualTo("M2 standard fp16");
     }
 
     @Test
