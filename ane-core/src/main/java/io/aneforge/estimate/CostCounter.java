@@ -3,6 +3,7 @@ package io.aneforge.estimate;
 import io.aneforge.mil.Arg;
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Operation;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Var;
@@ -37,8 +38,10 @@ import java.util.Set;
  *       whatever dtype the program declares. No fusion and no on-chip reuse is assumed, so
  *       this over-counts activation traffic for fused chains whose intermediates stay in
  *       the Neural Engine's SRAM. Views ({@code reshape}, {@code squeeze},
- *       {@code expand_dims}) move nothing. Immediate values (fewer than 10 elements:
- *       axes, epsilons, small masks) are ignored.</li>
+ *       {@code expand_dims}) move nothing.</li>
+ *   <li><b>Parameters are not weights:</b> constants of fewer than 10 elements (axes,
+ *       epsilons, a constexpr's axis, dtype and mode strings) are ignored, whether bound as
+ *       immediates or through named {@code const} ops as coremltools writes them.</li>
  * </ol>
  */
 public final class CostCounter {
@@ -147,7 +150,7 @@ public final class CostCounter {
         return r;
     }
 
-    /** Stored bytes of a constexpr op's own data: its immediate inputs and attributes (data, scales, offsets, axis). */
+    /** Stored bytes of a constexpr op's own data: its immediate inputs and attributes (data, scales, offsets). */
     private static long immediateBytes(Operation op) {
         long n = 0;
         for (List<Arg> args : op.inputs().values()) {
@@ -163,7 +166,15 @@ public final class CostCounter {
         return n;
     }
 
+    /**
+     * Stored bytes of a weight. Constants under {@link MilBuilder#IMMEDIATE_LIMIT} elements are
+     * op parameters (axes, epsilons, a constexpr's axis), not weights, however they are bound:
+     * coremltools binds them through named {@code const} ops, this project's builder as immediates.
+     */
     private static long bytes(Constant c) {
-        return c.dtype() == DType.STRING ? 0 : c.dtype().byteSize(c.elementCount());
+        if (c.dtype() == DType.STRING || c.elementCount() < MilBuilder.IMMEDIATE_LIMIT) {
+            return 0;
+        }
+        return c.dtype().byteSize(c.elementCount());
     }
 }
