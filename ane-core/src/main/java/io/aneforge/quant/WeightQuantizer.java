@@ -27,6 +27,10 @@ import java.util.Arrays;
  */
 public final class WeightQuantizer {
 
+    /** {@code -Daneforge.quant.kernel=reference} runs the scalar definition (to rule the fast path out when debugging). */
+    private static final Kernel DEFAULT_KERNEL =
+            "reference".equalsIgnoreCase(System.getProperty("aneforge.quant.kernel")) ? Kernel.REFERENCE : Kernel.FAST;
+
     private WeightQuantizer() {
     }
 
@@ -102,7 +106,7 @@ public final class WeightQuantizer {
      * {@link QuantizationException} for non-finite weights or scales beyond FP16.
      */
     public static QuantizedWeight quantize(String name, FloatTensor weight, QuantSpec spec) {
-        return quantize(name, weight, spec, Kernel.FAST);
+        return quantize(name, weight, spec, DEFAULT_KERNEL);
     }
 
     /** Which implementation {@link #quantize} runs; both give bit-identical results. */
