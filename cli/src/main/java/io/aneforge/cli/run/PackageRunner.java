@@ -6,23 +6,21 @@ import io.aneforge.mil.Program;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.runtime.LoadedModel;
-import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.kernels.Kernels;
 import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.ReferenceModel;
+import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.tensor.FloatTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.ServiceLoader;
 
 /**
- * Runs a {@code .mlpackage} on this host: through the {@code reference-cpu} {@link ModelRuntime}
- * when one is on the class path, else by evaluating the package's MIL program with the scalar
- * reference evaluator (the same definition of meaning, without the runtime's fast kernels).
+ * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime (fast kernels unless
+ * {@code -Daneforge.kernels=scalar}). The package is read and validated once; its program also tells
+ * the static sequence length.
  */
 public final class PackageRunner implements AutoCloseable {
-
-    public static final String REFERENCE_RUNTIME = "reference-cpu";
-    public static final String MIL_EVALUATOR = "mil-reference-evaluator";
 
     private final Program program;
     private final LoadedModel loaded;
@@ -41,12 +39,9 @@ public final class PackageRunner implements AutoCloseable {
                     + "pass the .mlpackage directory written by convert");
         }
         Program program = MlPackage.read(mlpackage);
-        for (ModelRuntime r : ServiceLoader.load(ModelRuntime.class)) {
-            if (r.id().equals(REFERENCE_RUNTIME) && r.isAvailable()) {
-                return new PackageRunner(program, r.load(mlpackage, RuntimeOptions.defaults()), r.id() + " " + r.version());
-            }
-        }
-        return new PackageRunner(program, null, MIL_EVALUATOR);
+        boolean fast = Kernels.isFast();
+        return new PackageRunner(program, ReferenceRuntime.load(program, RuntimeOptions.defaults(), fast),
+                ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION + (fast ? "" : " (scalar kernels)"));
     }
 
     public Program program() {
@@ -70,7 +65,7 @@ public final class PackageRunner implements AutoCloseable {
     }
 
     public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
-        return loaded != null ? loaded.predict(inputs) : ProgramEvaluator.reference().run(program, inputs);
+        return loaded.predict(inputs);
     }
 
     /** An evaluator bound to this runner, for {@link io.aneforge.convert.Golden#run}. */
@@ -78,10 +73,31 @@ public final class PackageRunner implements AutoCloseable {
         return (p, in) -> predict(in);
     }
 
+    /**
+     * An evaluator for in-memory programs (the golden FP32 graph) on the same runtime; it compiles a
+     * program once and reuses it while the same program is passed again.
+     */
+    public static ProgramEvaluator inMemory() {
+        return new ProgramEvaluator() {
+            private Program last;
+            private ReferenceModel model;
+
+            @Override
+            public Map<String, FloatTensor> run(Program p, Map<String, FloatTensor> in) {
+                if (p != last) {
+                    if (model != null) {
+                        model.close();
+                    }
+                    model = ReferenceRuntime.load(p, RuntimeOptions.defaults(), Kernels.isFast());
+                    last = p;
+                }
+                return model.predict(in);
+            }
+        };
+    }
+
     @Override
     public void close() {
-        if (loaded != null) {
-            loaded.close();
-        }
+        loaded.close();
     }
 }
