@@ -4,6 +4,7 @@ import io.aneforge.recipe.RecipeException;
 import io.aneforge.source.ModelSourceException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +17,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "aneforge", mixinStandardHelpOptions = true, versionProvider = AneForge.Version.class,
         description = "Convert Hugging Face models into Apple Neural Engine optimized Core ML variants.",
-        subcommands = {ConvertCommand.class, EvalCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ConvertCommand.class, EvalCommand.class, PredictCommand.class, PublishCommand.class,
+            StatusCommand.class, ResolveCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
 public final class AneForge implements Runnable {
 
     public static final int OK = 0;
@@ -28,6 +30,9 @@ public final class AneForge implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The environment the registry commands read ({@code ANEFORGE_REGISTRY_URL}, {@code ANEFORGE_TOKEN}). */
+    Map<String, String> env = System.getenv();
 
     @Override
     public void run() {
@@ -43,7 +48,13 @@ public final class AneForge implements Runnable {
 
     /** Runs a command line in-process (tests use this); returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(out, err, System.getenv(), args);
+    }
+
+    /** Like {@link #run(PrintWriter, PrintWriter, String...)} with an explicit environment. */
+    public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, String... args) {
         AneForge root = new AneForge();
+        root.env = env;
         CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);
