@@ -17,7 +17,7 @@ final class ResolveOptions {
     @Option(names = "--chip", paramLabel = "CHIP", description = "Chip id instead of a device, e.g. A17_PRO.")
     String chip;
 
-    @Option(names = "--os", paramLabel = "X.Y", description = "The device's OS version (macOS in its own numbering for Macs).")
+    @Option(names = "--os", required = true, paramLabel = "X.Y", description = "The device's OS version (macOS in its own numbering for Macs).")
     String os;
 
     @Option(names = "--alias", paramLabel = "ALIAS", description = "Alias to follow (registry default: production).")
