@@ -58,6 +58,27 @@ class Gpt2ConversionTest {
     }
 
     @Test
+    void quantizedVariantsTrackTheFp32Logits() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.gpt2(dir.resolve("g"), 5), null));
+        Map<String, FloatTensor> in = inputs(((Gpt2Config) model.config()).vocabSize());
+        var golden = new io.aneforge.eval.GoldenOutputs(java.util.List.of(new io.aneforge.eval.GoldenOutputs.Sample("s0",
+                ProgramEvaluator.runtime().run(VariantConverter.build(model, Golden.referenceSpec(SEQ)).program(), in))));
+        for (Layout layout : Layout.values()) {
+            for (String p : java.util.List.of("fp16", "int8-channel", "int8-block32", "int4-block32")) {
+                VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.parse(p), SEQ, 0);
+                BuiltVariant v = VariantConverter.build(model, spec);
+                FidelityReport f = VariantFidelity.of(golden, java.util.List.of(ProgramEvaluator.runtime().run(v.program(), in)))
+                        .get("logits");
+                System.out.printf("gpt2 %s: cosine %.6f top1 %.3f%n", spec.id(), f.cosineMean(), f.top1Agreement());
+                assertThat(f.top1Agreement()).isNotNull();
+                assertThat(f.cosineMean()).as(spec.id()).isGreaterThanOrEqualTo(p.equals("fp16") ? 0.9999 : p.startsWith("int8") ? 0.999 : 0.98);
+                // the tied table is stored once: wte appears in one report only
+                assertThat(v.reports()).filteredOn(r -> r.tensor().startsWith("wte")).hasSize(1);
+            }
+        }
+    }
+
+    @Test
     void aneLayoutFollowsTheRules() throws Exception {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.gpt2(dir.resolve("g"), 5), null));
         Program p = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16, SEQ, 0)).program();
