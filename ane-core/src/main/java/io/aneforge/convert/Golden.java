@@ -34,7 +34,7 @@ public final class Golden {
     }
 
     public static GoldenOutputs compute(ImportedModel model, Tokenizer tokenizer, List<String> samples, int seqLen) {
-        return compute(model, tokenizer, samples, seqLen, ProgramEvaluator.reference());
+        return compute(model, tokenizer, samples, seqLen, ProgramEvaluator.runtime());
     }
 
     public static GoldenOutputs compute(ImportedModel model, Tokenizer tokenizer, List<String> samples, int seqLen,
@@ -65,14 +65,10 @@ public final class Golden {
         return all;
     }
 
-    /** Runs {@code program} on each input map. */
+    /** Runs {@code program} on each input map (a convenience over {@link ProgramEvaluator#runAll}). */
     public static List<Map<String, FloatTensor>> run(Program program, List<Map<String, FloatTensor>> inputs,
                                                      ProgramEvaluator evaluator) {
-        List<Map<String, FloatTensor>> out = new ArrayList<>();
-        for (Map<String, FloatTensor> in : inputs) {
-            out.add(evaluator.run(program, in));
-        }
-        return out;
+        return evaluator.runAll(program, inputs);
     }
 
     private static float[] floats(int[] v) {

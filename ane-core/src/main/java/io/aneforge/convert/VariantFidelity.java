@@ -40,6 +40,15 @@ public final class VariantFidelity {
         return reports;
     }
 
+    /**
+     * Runs {@code program} (e.g. a package read back with {@code MlPackage.read}) on the golden
+     * inputs ({@link Golden#inputs}, same samples in the same order) and measures it.
+     */
+    public static Map<String, FidelityReport> measure(GoldenOutputs golden, io.aneforge.mil.Program program,
+                                                      List<Map<String, FloatTensor>> inputs, ProgramEvaluator evaluator) {
+        return of(golden, evaluator.runAll(program, inputs));
+    }
+
     private static FloatTensor stack(List<FloatTensor> parts, String name) {
         int[] shape = parts.get(0).shape().clone();
         int n = parts.get(0).size();

@@ -43,7 +43,7 @@ class Gpt2ConversionTest {
             BuiltVariant v = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0));
             assertThat(v.program().outputs()).extracting(o -> o.name()).containsExactly("logits");
             assertThat(v.program().outputs().get(0).shape()).containsExactly(1, SEQ, c.vocabSize());
-            got.put(layout, ProgramEvaluator.reference().run(v.program(), in).get("logits"));
+            got.put(layout, ProgramEvaluator.scalar().run(v.program(), in).get("logits"));
         }
         FidelityReport aneVsStandard = Fidelity.compareLogits(got.get(Layout.STANDARD), got.get(Layout.ANE));
         FidelityReport standardVsPlain = Fidelity.compareLogits(expected, got.get(Layout.STANDARD));
@@ -54,6 +54,27 @@ class Gpt2ConversionTest {
             assertThat(r.cosineMin()).isGreaterThanOrEqualTo(0.9999);
             assertThat(r.maxAbsError()).isLessThan(1e-4);
             assertThat(r.top1Agreement()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void quantizedVariantsTrackTheFp32Logits() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.gpt2(dir.resolve("g"), 5), null));
+        Map<String, FloatTensor> in = inputs(((Gpt2Config) model.config()).vocabSize());
+        var golden = new io.aneforge.eval.GoldenOutputs(java.util.List.of(new io.aneforge.eval.GoldenOutputs.Sample("s0",
+                ProgramEvaluator.runtime().run(VariantConverter.build(model, Golden.referenceSpec(SEQ)).program(), in))));
+        for (Layout layout : Layout.values()) {
+            for (String p : java.util.List.of("fp16", "int8-channel", "int8-block32", "int4-block32")) {
+                VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.parse(p), SEQ, 0);
+                BuiltVariant v = VariantConverter.build(model, spec);
+                FidelityReport f = VariantFidelity.of(golden, java.util.List.of(ProgramEvaluator.runtime().run(v.program(), in)))
+                        .get("logits");
+                System.out.printf("gpt2 %s: cosine %.6f top1 %.3f%n", spec.id(), f.cosineMean(), f.top1Agreement());
+                assertThat(f.top1Agreement()).isNotNull();
+                assertThat(f.cosineMean()).as(spec.id()).isGreaterThanOrEqualTo(p.equals("fp16") ? 0.9999 : p.startsWith("int8") ? 0.999 : 0.98);
+                // the tied table is stored once: wte appears in one report only
+                assertThat(v.reports()).filteredOn(r -> r.tensor().startsWith("wte")).hasSize(1);
+            }
         }
     }
 
