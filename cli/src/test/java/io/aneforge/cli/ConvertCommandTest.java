@@ -183,7 +183,8 @@ class ConvertCommandTest {
                 + "Try 'aneforge convert --help' for the options.");
         Cli none = Cli.run();
         assertThat(none.code()).isEqualTo(2);
-        assertThat(none.err()).startsWith("aneforge: missing command: use one of convert, eval, predict, help");
+        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, eval, predict, publish, status, resolve, pull, help\n"
+                + "Try 'aneforge --help' for the options.\n");
     }
 
     @Test

@@ -37,9 +37,9 @@ public final class FidelityCheck {
                     + samples);
         }
         texts = texts.subList(0, samples);
-        // The golden graph runs on the reference runtime too (its fast kernels are tested against the
-        // scalar evaluator); the scalar evaluator alone takes minutes on a real model.
-        return new FidelityCheck(Golden.compute(source.model(), source.tokenizer(), texts, seqLen, PackageRunner.inMemory()),
+        // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
+        // converter worker does, so the CLI and the worker report the same numbers.
+        return new FidelityCheck(Golden.compute(source.model(), source.tokenizer(), texts, seqLen),
                 Golden.inputs(source.tokenizer(), texts, seqLen), samples);
     }
 
@@ -59,7 +59,7 @@ public final class FidelityCheck {
     }
 
     public Map<String, FidelityReport> measure(PackageRunner runner) {
-        return VariantFidelity.of(golden, Golden.run(runner.program(), inputs, runner.asEvaluator()));
+        return VariantFidelity.measure(golden, runner.program(), inputs, runner.asEvaluator());
     }
 
     /** The lowest per-position cosine over all outputs: the number the gates and summaries use. */

@@ -5,8 +5,6 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
-import io.aneforge.runtime.LoadedModel;
-import io.aneforge.kernels.Kernels;
 import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.runtime.reference.ReferenceRuntime;
@@ -16,17 +14,18 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime (fast kernels unless
- * {@code -Daneforge.kernels=scalar}). The package is read and validated once; its program also tells
- * the static sequence length.
+ * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime, the way the
+ * converter measures fidelity ({@link ProgramEvaluator#runtime()}): fast kernels, and FP16
+ * activations for programs that compute in FP16, as on the Neural Engine. The package is read and
+ * validated once; its program also tells the static sequence length.
  */
 public final class PackageRunner implements AutoCloseable {
 
     private final Program program;
-    private final LoadedModel loaded;
+    private final ReferenceModel loaded;
     private final String engine;
 
-    private PackageRunner(Program program, LoadedModel loaded, String engine) {
+    private PackageRunner(Program program, ReferenceModel loaded, String engine) {
         this.program = program;
         this.loaded = loaded;
         this.engine = engine;
@@ -39,9 +38,10 @@ public final class PackageRunner implements AutoCloseable {
                     + "pass the .mlpackage directory written by convert");
         }
         Program program = MlPackage.read(mlpackage);
-        boolean fast = Kernels.isFast();
-        return new PackageRunner(program, ReferenceRuntime.load(program, RuntimeOptions.defaults(), fast),
-                ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION + (fast ? "" : " (scalar kernels)"));
+        boolean fp16 = ProgramEvaluator.computesInFp16(program);
+        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, 0), true);
+        return new PackageRunner(program, model, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
+                + (fp16 ? " (fp16 activations)" : ""));
     }
 
     public Program program() {
@@ -68,32 +68,9 @@ public final class PackageRunner implements AutoCloseable {
         return loaded.predict(inputs);
     }
 
-    /** An evaluator bound to this runner, for {@link io.aneforge.convert.Golden#run}. */
+    /** An evaluator bound to this loaded package (it ignores the program it is given: this package's). */
     public ProgramEvaluator asEvaluator() {
-        return (p, in) -> predict(in);
-    }
-
-    /**
-     * An evaluator for in-memory programs (the golden FP32 graph) on the same runtime; it compiles a
-     * program once and reuses it while the same program is passed again.
-     */
-    public static ProgramEvaluator inMemory() {
-        return new ProgramEvaluator() {
-            private Program last;
-            private ReferenceModel model;
-
-            @Override
-            public Map<String, FloatTensor> run(Program p, Map<String, FloatTensor> in) {
-                if (p != last) {
-                    if (model != null) {
-                        model.close();
-                    }
-                    model = ReferenceRuntime.load(p, RuntimeOptions.defaults(), Kernels.isFast());
-                    last = p;
-                }
-                return model.predict(in);
-            }
-        };
+        return (p, inputs) -> inputs.stream().map(this::predict).toList();
     }
 
     @Override
