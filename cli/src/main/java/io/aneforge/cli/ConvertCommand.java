@@ -127,8 +127,9 @@ public final class ConvertCommand implements Callable<Integer> {
         List<VariantSpec> specs = r.variantsFor(chips, seqLen);
         checkSamples();
         prepareDirectory(specs);
-        bar.note("recipe " + r.name() + ": " + specs.size() + " variants for "
-                + specs.stream().map(VariantSpec::chip).distinct().count() + " chips at sequence length " + seqLen);
+        long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
+        bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
+                + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
             bar.note("computing golden FP32 outputs on " + samples + " samples");
