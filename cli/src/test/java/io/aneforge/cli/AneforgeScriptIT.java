@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * because it needs the built jar and target/lib; ANEFORGE_NO_BUILD keeps the script from starting a
  * nested Maven build if they were stale.
  */
+@Tag("script")
 class AneforgeScriptIT {
 
     @TempDir
