@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -44,6 +45,9 @@ public final class ConvertCommand implements Callable<Integer> {
 
     /** Chip recorded in a single variant when --chips is not given (the program does not depend on it). */
     static final String SINGLE_DEFAULT_CHIP = "A17_PRO";
+
+    @ParentCommand
+    AneForge root;
 
     @Spec
     CommandSpec spec;
@@ -239,7 +243,7 @@ public final class ConvertCommand implements Callable<Integer> {
     private SourceModel open(Progress bar) {
         bar.note("loading " + source);
         try {
-            return SourceModel.open(source);
+            return SourceModel.open(source, root.env);
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
         }

@@ -14,12 +14,16 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code aneforge eval}: a package's fidelity against the FP32 golden outputs of its source model. */
 @Command(name = "eval", sortOptions = false, mixinStandardHelpOptions = true,
         description = "Measure a package against the FP32 outputs of its source model on the fixed samples.")
 public final class EvalCommand implements Callable<Integer> {
+
+    @ParentCommand
+    AneForge root;
 
     @Spec
     CommandSpec spec;
@@ -80,7 +84,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     private SourceModel openSource() {
         try {
-            return SourceModel.open(source);
+            return SourceModel.open(source, root.env);
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
         }

@@ -22,12 +22,16 @@ import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code aneforge predict}: run a package on one text and show its outputs. */
 @Command(name = "predict", sortOptions = false, mixinStandardHelpOptions = true,
         description = "Run a package on a text and print each output's shape and first values.")
 public final class PredictCommand implements Callable<Integer> {
+
+    @ParentCommand
+    AneForge root;
 
     @Spec
     CommandSpec spec;
@@ -105,8 +109,7 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (source != null) {
             try {
-                ModelSnapshot snap = ModelSource.open(source, ModelSource.isHubSource(source)
-                        ? io.aneforge.hub.HubClient.fromEnvironment() : null);
+                ModelSnapshot snap = ModelSource.open(source, io.aneforge.cli.convert.SourceModel.hub(source, root.env));
                 return snap.tokenizerJson();
             } catch (io.aneforge.source.ModelSourceException e) {
                 throw new UsageException("--source: " + e.getMessage());

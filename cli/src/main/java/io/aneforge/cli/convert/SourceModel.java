@@ -1,7 +1,9 @@
 package io.aneforge.cli.convert;
 
 import io.aneforge.cli.CommandFailure;
+import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubClient;
+import io.aneforge.hub.HubConfig;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
@@ -10,6 +12,7 @@ import io.aneforge.source.ModelSourceException;
 import io.aneforge.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 
 /**
  * A {@code --source} opened for conversion: the snapshot (downloaded when it is {@code hf:}), the
@@ -35,10 +38,10 @@ public final class SourceModel implements AutoCloseable {
      *
      * @throws ModelSourceException when the source is not a usable model (user error)
      */
-    public static SourceModel open(String source) throws ModelSourceException {
+    public static SourceModel open(String source, Map<String, String> env) throws ModelSourceException {
         ModelSnapshot snapshot;
         try {
-            snapshot = ModelSource.open(source, ModelSource.isHubSource(source) ? HubClient.fromEnvironment() : null);
+            snapshot = ModelSource.open(source, hub(source, env));
         } catch (ModelSourceException e) {
             throw e;
         } catch (IOException | UncheckedIOException e) {
@@ -57,6 +60,11 @@ public final class SourceModel implements AutoCloseable {
             throw new CommandFailure("cannot load " + snapshot.tokenizerJson() + ": " + e.getMessage(), e);
         }
         return new SourceModel(source, snapshot, model, tokenizer);
+    }
+
+    /** The Hub client for an {@code hf:} source (settings from {@code env}), null for a local directory. */
+    public static HubClient hub(String source, Map<String, String> env) {
+        return ModelSource.isHubSource(source) ? new HttpHubClient(HubConfig.fromEnvironment(env)) : null;
     }
 
     public String source() {
