@@ -29,7 +29,8 @@ public interface ProgramEvaluator {
     }
 
     /**
-     * The reference CPU runtime with its fast kernels, loaded once per program. Programs that
+     * The reference CPU runtime, loaded once per program, with its fast kernels unless
+     * {@code -Daneforge.kernels=scalar} ({@link io.aneforge.kernels.Kernels#isFast()}). Programs that
      * compute in FP16 run with FP16 activations (every value rounded to FP16 between ops, as
      * on the Neural Engine), so an FP16 variant's fidelity includes activation rounding, not
      * only weight rounding.
@@ -38,7 +39,7 @@ public interface ProgramEvaluator {
         return (program, inputs) -> {
             RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), 0);
             List<Map<String, FloatTensor>> out = new ArrayList<>();
-            try (ReferenceModel m = ReferenceRuntime.load(program, options, true)) {
+            try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
                 for (Map<String, FloatTensor> in : inputs) {
                     out.add(m.predict(in));
                 }

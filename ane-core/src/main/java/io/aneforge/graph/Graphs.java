@@ -35,7 +35,7 @@ public final class Graphs {
         Layers layers = spec.layout() == Layout.ANE
                 ? new AneLayers(b, weights, spec.seqLen(), spec.attentionChunk())
                 : new StandardLayers(b, weights, spec.seqLen());
-        b.metadata("com.github.apple.coremltools.source", "aneforge");
+        b.metadata("aneforge.converter", "io.aneforge.graph");
         b.metadata("aneforge.variant", spec.id());
         b.metadata("aneforge.model_type", model.config().modelType());
         if (model.commit() != null) {
