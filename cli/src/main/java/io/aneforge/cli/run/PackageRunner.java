@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime, the way the
- * converter measures fidelity ({@link ProgramEvaluator#runtime()}): fast kernels, and FP16
+ * converter measures fidelity ({@link ProgramEvaluator#runtime()}): fast kernels (unless
+ * {@code -Daneforge.kernels=scalar}), and FP16
  * activations for programs that compute in FP16, as on the Neural Engine. The package is read and
  * validated once; its program also tells the static sequence length.
  */
@@ -39,9 +40,10 @@ public final class PackageRunner implements AutoCloseable {
         }
         Program program = MlPackage.read(mlpackage);
         boolean fp16 = ProgramEvaluator.computesInFp16(program);
-        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, 0), true);
+        boolean fast = io.aneforge.kernels.Kernels.isFast();
+        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, 0), fast);
         return new PackageRunner(program, model, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
-                + (fp16 ? " (fp16 activations)" : ""));
+                + (fp16 ? " (fp16 activations)" : "") + (fast ? "" : " (scalar kernels)"));
     }
 
     public Program program() {
