@@ -17,7 +17,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "aneforge", mixinStandardHelpOptions = true, versionProvider = AneForge.Version.class,
         description = "Convert Hugging Face models into Apple Neural Engine optimized Core ML variants.",
-        subcommands = {ConvertCommand.class, EvalCommand.class, PredictCommand.class, PublishCommand.class,
+        subcommands = {ConvertCommand.class, RecipeCommand.class, EvalCommand.class, PredictCommand.class, PublishCommand.class,
             StatusCommand.class, ResolveCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
 public final class AneForge implements Runnable {
 

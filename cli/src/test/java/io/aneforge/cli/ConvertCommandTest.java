@@ -183,7 +183,7 @@ class ConvertCommandTest {
                 + "Try 'aneforge convert --help' for the options.");
         Cli none = Cli.run();
         assertThat(none.code()).isEqualTo(2);
-        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, eval, predict, publish, status, resolve, pull, help\n"
+        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, recipe, eval, predict, publish, status, resolve, pull, help\n"
                 + "Try 'aneforge --help' for the options.\n");
     }
 
@@ -210,6 +210,22 @@ class ConvertCommandTest {
         assertThat(c.code()).as(c.toString()).isEqualTo(1);
         assertThat(c.err()).matches("aneforge convert: 1 variant\\(s\\) below --min-cosine 1.0: m4-ios18-ane-int4-block32-s8 "
                 + "\\(0\\.\\d{6}\\); the files are written, see variants.json\n");
+    }
+
+    @Test
+    void recipeCommandShowsThePlanWithoutConverting() throws Exception {
+        Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out().lines().toList()).hasSize(7);
+        assertThat(c.out()).startsWith("recipe default (built-in recipe default): 6 variants\n")
+                .contains("m4-ios18-ane-int8-block32-s64")
+                .containsPattern("a14-ios16-standard-fp16-s64 +A14 +ios16 +standard +fp16 +cpuOnly,cpuAndGPU,cpuAndNeuralEngine,all");
+        Cli bad = Cli.run("recipe", "--recipe", writeRecipe("dup.yaml",
+                "variants:\n  - {chips: all, layout: ane, precision: fp16}\n  - {chips: [M1], layout: ane, precision: fp16}\n"));
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("aneforge recipe: " + dir.resolve("dup.yaml") + " line 3 (variants[1]): duplicate "
+                + "variant: M1 ane fp16 ios16 is already built by " + dir.resolve("dup.yaml") + " line 2 (variants[0]): "
+                + "remove one entry or narrow its chips\n");
     }
 
     private static String writeRecipe(String name, String yaml) throws Exception {
