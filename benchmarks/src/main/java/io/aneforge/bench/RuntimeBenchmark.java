@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+// -Xss16m: importing the real model from its ONNX overflows the default stack of the fork's main thread (SIGSEGV, no hs_err)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m"})
 public class RuntimeBenchmark {
 
     @Param({"1", "2"})
