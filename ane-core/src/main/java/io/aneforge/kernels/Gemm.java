@@ -24,7 +24,32 @@ public final class Gemm {
     /** K rows of the panel per block (128 KiB of B). */
     static final int K_BLOCK = 128;
 
+    static {
+        warmUp();
+    }
+
     private Gemm() {
+    }
+
+    /**
+     * Runs the packed kernel on a small, full-tile problem a few thousand times so that C2
+     * compiles {@code rows}/{@code rows2k4} from a clean profile before real work arrives.
+     * Without it the first compilation sometimes came out scalar (5-10x slower) when the
+     * first products were large or odd-shaped (observed bimodally across JVM runs).
+     */
+    private static void warmUp() {
+        int m = 8;
+        int n = TILE;
+        int k = 16;
+        float[] a = new float[m * k];
+        float[] b = new float[k * n];
+        float[] c = new float[m * n];
+        java.util.Arrays.fill(a, 0.5f);
+        java.util.Arrays.fill(b, 0.25f);
+        Packed p = pack(k, n, b, 0, n, false);
+        for (int r = 0; r < 3000; r++) {
+            fast(m, a, 0, k, false, p, null, c, 0, n, false);
+        }
     }
 
     /** Plain triple loop; defines the result. */
