@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 4 acceptance on a real trained model, sentence-transformers/all-MiniLM-L6-v2 (ONNX from
  * Maven Central): every variant is written as an .mlpackage, read back, run by the reference
  * runtime and compared with ONNX Runtime running the original ONNX, at sequence length 128.
+ * Gates use the mean token cosine over real tokens ({@link VariantFidelity#realTokens}); the
+ * table also shows all positions, padding included.
  *
  * <p>Sentences: the first {@code -Daneforge.minilm.samples} (default {@value #DEFAULT_SAMPLES})
  * of the fixed 32 in {@code samples.txt}; {@code -Daneforge.minilm.samples=32} runs the full set
@@ -72,6 +74,7 @@ class MiniLmAcceptanceTest {
         // the ONNX export has no pooler: only last_hidden_state
         assertThat(golden.outputs()).extracting(v -> v.name()).containsExactly("last_hidden_state");
         FidelityReport f = VariantFidelity.of(onnx, ProgramEvaluator.runtime().runAll(golden, inputs)).get("last_hidden_state");
+        // padding positions included: the FP32 graph matches ONNX Runtime everywhere
         System.out.println("fp32 golden vs ONNX Runtime: " + f);
         assertThat(f.cosineMin()).isGreaterThanOrEqualTo(0.99999);
         assertThat(f.maxAbsError()).isLessThan(1e-4);
@@ -82,8 +85,8 @@ class MiniLmAcceptanceTest {
         List<String> precisions = List.of("fp32", "fp16", "int8-channel", "int8-block32", "int4-block32",
                 "int4-block32-affine");
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
-                "%n| layout | precision | cosine mean | cosine min | max abs | archive bytes | peak intermediate bytes |%n"
-                        + "|---|---|---|---|---|---|---|%n"));
+                "%n| layout | precision | cosine mean | cosine min | all positions: mean | all positions: min | max abs"
+                        + " | archive bytes | peak intermediate bytes |%n|---|---|---|---|---|---|---|---|---|%n"));
         List<Runnable> checks = new ArrayList<>();
         for (Layout layout : List.of(Layout.STANDARD, Layout.ANE)) {
             for (String p : precisions) {
@@ -95,9 +98,12 @@ class MiniLmAcceptanceTest {
                 ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(spec.id() + ".mlpackage"));
                 Program read = MlPackage.read(cv.packageDir());
                 ProgramValidator.validate(read);
-                FidelityReport f = VariantFidelity.of(onnx, ProgramEvaluator.runtime().runAll(read, inputs)).get("last_hidden_state");
-                table.append(String.format(Locale.ROOT, "| %s | %s | %.6f | %.6f | %.4f | %d | %d |%n", layout.id(), p,
-                        f.cosineMean(), f.cosineMin(), f.maxAbsError(), cv.archiveSize(), cv.peakIntermediateBytes()));
+                List<Map<String, FloatTensor>> outputs = ProgramEvaluator.runtime().runAll(read, inputs);
+                FidelityReport f = VariantFidelity.realTokens(onnx, outputs, inputs).get("last_hidden_state");
+                FidelityReport all = VariantFidelity.of(onnx, outputs).get("last_hidden_state");
+                table.append(String.format(Locale.ROOT, "| %s | %s | %.6f | %.6f | %.6f | %.6f | %.4f | %d | %d |%n",
+                        layout.id(), p, f.cosineMean(), f.cosineMin(), all.cosineMean(), all.cosineMin(), f.maxAbsError(),
+                        cv.archiveSize(), cv.peakIntermediateBytes()));
                 // int4: the issue's target is 0.98; round-to-nearest int4 on this 22M-parameter model measures
                 // ~0.95 (padding positions are the worst), so the gate is a sanity floor and the table reports the gap
                 double gate = switch (precision.scheme()) {
@@ -106,7 +112,7 @@ class MiniLmAcceptanceTest {
                     default -> INT4_FLOOR;
                 };
                 if (precision.scheme() == Precision.Scheme.INT4_BLOCK && f.cosineMean() < INT4_TARGET) {
-                    table.append(String.format(Locale.ROOT, "|   | (%s below the int4 target %.2f) | | | | | |%n", p, INT4_TARGET));
+                    table.append(String.format(Locale.ROOT, "|   | (%s below the int4 target %.2f) | | | | | | | |%n", p, INT4_TARGET));
                 }
                 checks.add(() -> assertThat(f.cosineMean()).as(spec.id() + " mean token cosine").isGreaterThanOrEqualTo(gate));
                 assertThat(cv.parameterCount()).isEqualTo(22_565_376L);

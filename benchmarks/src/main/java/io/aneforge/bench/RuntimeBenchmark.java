@@ -27,17 +27,19 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One all-MiniLM-L6-v2-sized encoder pass at seq 128, batch 1: the reference runtime
- * ({@code reference-cpu}, fast kernels, on a MiniLM-shaped MIL program with random weights,
- * {@link SyntheticEncoder}) next to ONNX Runtime on the real all-MiniLM-L6-v2 ONNX (from the
- * langchain4j jar), with the same thread count. Same shapes and op mix, so the ratio of the
- * two times is the runtime's overhead over ORT. {@code -p layout=ANE} times the (B, C, 1, S)
- * layout (1×1 convs, per-head einsum) instead of the standard one.
+ * One all-MiniLM-L6-v2 encoder pass at seq 128, batch 1: the reference runtime
+ * ({@code reference-cpu}, fast kernels) next to ONNX Runtime on the all-MiniLM-L6-v2 ONNX
+ * (from the langchain4j jar), with the same thread count. {@code program=minilm} (default)
+ * runs the converter's FP32 graph of the real model ({@code io.aneforge.convert}, weights
+ * from the same ONNX); {@code program=synthetic} a MiniLM-shaped program with random
+ * weights ({@link SyntheticEncoder}, no converter involved). {@code -p layout=ANE} times the
+ * (B, C, 1, S) layout (1×1 convs, per-head einsum) instead of the standard one.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+// -Xss16m: importing the real model from its ONNX overflows the default stack of the fork's main thread (SIGSEGV, no hs_err)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m"})
 public class RuntimeBenchmark {
 
     @Param({"1", "2"})
@@ -49,16 +51,19 @@ public class RuntimeBenchmark {
     @Param({"STANDARD"})
     public SyntheticEncoder.Layout layout;
 
+    @Param({"minilm"})
+    public String program;
+
     private ReferenceModel reference;
     private Map<String, FloatTensor> referenceInputs;
+
     private OrtEnvironment env;
     private OrtSession session;
     private Map<String, OnnxTensor> ortInputs;
 
     @Setup
     public void setUp() throws OrtException, IOException {
-        reference = ReferenceRuntime.load(SyntheticEncoder.miniLm(seq).build(6, layout),
-                new RuntimeOptions("cpuOnly", false, threads), true);
+        reference = ReferenceRuntime.load(program(), new RuntimeOptions("cpuOnly", false, threads), true);
         SplittableRandom r = new SplittableRandom(1);
         float[] ids = new float[seq];
         float[] mask = new float[seq];
@@ -70,8 +75,11 @@ public class RuntimeBenchmark {
             lids[0][i] = (long) ids[i];
             lmask[0][i] = 1;
         }
-        referenceInputs = Map.of("input_ids", new FloatTensor(new int[]{1, seq}, ids),
-                "attention_mask", new FloatTensor(new int[]{1, seq}, mask));
+        referenceInputs = new HashMap<>();
+        for (io.aneforge.mil.Var in : reference.plan().program().inputs()) {
+            float[] v = in.name().equals("input_ids") ? ids : in.name().equals("attention_mask") ? mask : new float[seq];
+            referenceInputs.put(in.name(), new FloatTensor(in.shape(), v));
+        }
 
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -84,6 +92,23 @@ public class RuntimeBenchmark {
         if (session.getInputNames().contains("token_type_ids")) {
             ortInputs.put("token_type_ids", OnnxTensor.createTensor(env, new long[1][seq]));
         }
+    }
+
+    private io.aneforge.mil.Program program() throws IOException {
+        if (program.equals("synthetic")) {
+            return SyntheticEncoder.miniLm(seq).build(6, layout);
+        }
+        if (!program.equals("minilm")) {
+            throw new IllegalArgumentException("program must be minilm or synthetic, got " + program);
+        }
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("minilm-bench");
+        java.nio.file.Path snap = io.aneforge.testsupport.models.MiniLmSnapshot.write(dir.resolve("minilm"));
+        io.aneforge.model.ImportedModel model = io.aneforge.model.ModelImporter.importWeights(
+                io.aneforge.source.ModelSnapshot.of(snap, null));
+        io.aneforge.variant.Layout l = layout == SyntheticEncoder.Layout.ANE ? io.aneforge.variant.Layout.ANE
+                : io.aneforge.variant.Layout.STANDARD;
+        return io.aneforge.convert.VariantConverter.build(model, io.aneforge.variant.VariantSpec.of(
+                "A17_PRO", io.aneforge.mil.Target.IOS18, l, io.aneforge.variant.Precision.FP32, seq)).program();
     }
 
     private static byte[] onnxModel() throws IOException {

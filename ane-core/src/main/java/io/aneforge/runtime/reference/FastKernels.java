@@ -285,7 +285,7 @@ final class FastKernels {
         int x = slots.slot(arg(c, "x"));
         switch (c.string("mode")) {
             case "EXACT":
-                return f -> one(Activations.geluExact(f[x]));
+                return f -> one(Activations.geluErfFast(f[x]));
             case "TANH_APPROXIMATION":
                 return f -> one(Activations.geluTanh(f[x]));
             default:
