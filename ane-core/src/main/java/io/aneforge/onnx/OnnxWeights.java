@@ -219,17 +219,6 @@ public final class OnnxWeights {
     }
 
     private static float halfToFloat(short half) {
-        int h = half & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1F;
-        int mant = h & 0x3FF;
-        if (exp == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-        }
-        if (exp == 0) {
-            float f = mant * 0x1.0p-24f;
-            return sign == 0 ? f : -f;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        return io.aneforge.kernels.Fp16.toFloat(half); // the one FP16 implementation in ane-core
     }
 }

@@ -40,23 +40,8 @@ final class DTypeCodec {
         }
     }
 
-    /** IEEE 754 binary16 to binary32 (Float.float16ToFloat is Java 20+). */
+    /** IEEE 754 binary16 to binary32 (Float.float16ToFloat is Java 20+), via {@link io.aneforge.kernels.Fp16}. */
     static float halfToFloat(short half) {
-        int h = half & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1F;
-        int mant = h & 0x3FF;
-        if (exp == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-        }
-        if (exp == 0) {
-            if (mant == 0) {
-                return Float.intBitsToFloat(sign);
-            }
-            // Subnormal: mant * 2^-24.
-            float f = mant * 0x1.0p-24f;
-            return sign == 0 ? f : -f;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        return io.aneforge.kernels.Fp16.toFloat(half); // the one FP16 implementation in ane-core
     }
 }

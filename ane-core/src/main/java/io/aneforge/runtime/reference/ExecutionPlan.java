@@ -281,7 +281,7 @@ public final class ExecutionPlan {
         }
     }
 
-    Program program() {
+    public Program program() {
         return program;
     }
 

@@ -89,7 +89,7 @@ final class FastKernels {
         return f -> one(MatMul.matmul(f[x], f[y], tx, ty, true));
     }
 
-    /** {@code y = x·Wᵀ + b} with W transposed to [in, out] once, so the product streams rows of it. */
+    /** {@code y = x·Wᵀ + b} with Wᵀ packed for the GEMM once, at load, and the bias added as C is written. */
     private static Kernel linear(OpContext c, ExecutionPlan.Slots slots, int[] outShape) {
         FloatTensor w = slots.loadTimeValue(arg(c, "weight"));
         FloatTensor b = c.has("bias") ? slots.loadTimeValue(arg(c, "bias")) : null;
@@ -98,40 +98,16 @@ final class FastKernels {
         }
         int out = w.shape()[0];
         int in = w.shape()[1];
-        float[] wt = transpose2d(w.data(), out, in);
+        Gemm.Packed wt = Gemm.pack(in, out, w.data(), 0, in, true);
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
         int x = slots.slot(arg(c, "x"));
         return f -> {
             float[] xd = f[x].data();
             int rows = in == 0 ? 0 : xd.length / in;
             float[] y = new float[rows * out];
-            Gemm.fast(rows, out, in, xd, 0, in, false, wt, 0, out, false, y, 0, out, true);
-            if (bias != null) {
-                addRowBias(y, rows, out, bias);
-            }
+            Gemm.fast(rows, xd, 0, in, false, wt, bias, y, 0, out, true);
             return one(new FloatTensor(outShape, y));
         };
-    }
-
-    private static void addRowBias(float[] y, int rows, int n, float[] bias) {
-        Parallel.forRange(rows, Math.max(1, (1 << 15) / Math.max(1, n)), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int o = r * n;
-                for (int j = 0; j < n; j++) {
-                    y[o + j] += bias[j];
-                }
-            }
-        });
-    }
-
-    private static float[] transpose2d(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int col = 0; col < cols; col++) {
-                t[col * rows + r] = a[r * cols + col];
-            }
-        }
-        return t;
     }
 
     private static boolean allZero(float[] a) {
@@ -309,7 +285,7 @@ final class FastKernels {
         int x = slots.slot(arg(c, "x"));
         switch (c.string("mode")) {
             case "EXACT":
-                return f -> one(Activations.geluExact(f[x]));
+                return f -> one(Activations.geluErfFast(f[x]));
             case "TANH_APPROXIMATION":
                 return f -> one(Activations.geluTanh(f[x]));
             default:
