@@ -1,0 +1,56 @@
+package io.aneforge.convert;
+
+import io.aneforge.mil.DType;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.ReferenceEvaluator;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.ReferenceModel;
+import io.aneforge.runtime.reference.ReferenceRuntime;
+import io.aneforge.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a program on a list of input maps (int32 inputs as exact floats) and returns each
+ * run's outputs by name, in order. Implementations may prepare the program once for all inputs.
+ */
+@FunctionalInterface
+public interface ProgramEvaluator {
+    List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs);
+
+    default Map<String, FloatTensor> run(Program program, Map<String, FloatTensor> inputs) {
+        return runAll(program, List.of(inputs)).get(0);
+    }
+
+    /** The scalar {@link ReferenceEvaluator}: defines what a program means; slow (seconds per MiniLM sample). */
+    static ProgramEvaluator scalar() {
+        return (program, inputs) -> inputs.stream().map(in -> ReferenceEvaluator.run(program, in)).toList();
+    }
+
+    /**
+     * The reference CPU runtime, loaded once per program, with its fast kernels unless
+     * {@code -Daneforge.kernels=scalar} ({@link io.aneforge.kernels.Kernels#isFast()}). Programs that
+     * compute in FP16 run with FP16 activations (every value rounded to FP16 between ops, as
+     * on the Neural Engine), so an FP16 variant's fidelity includes activation rounding, not
+     * only weight rounding.
+     */
+    static ProgramEvaluator runtime() {
+        return (program, inputs) -> {
+            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), 0);
+            List<Map<String, FloatTensor>> out = new ArrayList<>();
+            try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
+                for (Map<String, FloatTensor> in : inputs) {
+                    out.add(m.predict(in));
+                }
+            }
+            return out;
+        };
+    }
+
+    /** True when some op produces FP16 values (FP16 and quantized variants). */
+    static boolean computesInFp16(Program program) {
+        return program.operations().stream().anyMatch(o -> !o.type().equals("const") && !o.type().startsWith("constexpr_")
+                && o.outputs().stream().anyMatch(v -> v.dtype() == DType.FP16));
+    }
+}

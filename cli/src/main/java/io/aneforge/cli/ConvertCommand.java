@@ -1,0 +1,315 @@
+package io.aneforge.cli;
+
+import io.aneforge.cli.convert.FidelityCheck;
+import io.aneforge.cli.convert.RecipeConversion;
+import io.aneforge.cli.convert.SourceModel;
+import io.aneforge.cli.manifest.VariantEntry;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.progress.Progress;
+import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.VariantConverter;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.mil.Target;
+import io.aneforge.recipe.Recipe;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code aneforge convert}: every variant of a recipe into a directory (with {@code variants.json}),
+ * or one variant into one {@code .mlpackage} when {@code --layout/--precision/--target} are given.
+ */
+@Command(name = "convert", sortOptions = false, mixinStandardHelpOptions = true,
+        description = {
+            "Convert a model into Core ML variants.",
+            "Recipe mode (default): one <variant-id>.mlpackage and .mlpackage.zip per variant the recipe chooses for "
+                    + "the chips, plus variants.json and tokenizer.json, in --out.",
+            "Single mode (--layout/--precision/--target, or --out ending in .mlpackage): one package."})
+public final class ConvertCommand implements Callable<Integer> {
+
+    /** Chip recorded in a single variant when --chips is not given (the program does not depend on it). */
+    static final String SINGLE_DEFAULT_CHIP = "A17_PRO";
+
+    @ParentCommand
+    AneForge root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--source", required = true, paramLabel = "<dir|hf:org/name@rev>",
+            description = "Model snapshot directory (config.json, weights, tokenizer.json) or hf:org/name[@revision].")
+    String source;
+
+    @Option(names = "--out", required = true, paramLabel = "<path>",
+            description = "Output directory (recipe mode) or .mlpackage path (single mode).")
+    Path out;
+
+    @Option(names = "--chips", split = ",", paramLabel = "CHIP",
+            description = "Chip catalog ids, comma separated (default: every catalog chip; single mode: "
+                    + SINGLE_DEFAULT_CHIP + ").")
+    List<String> chips = new ArrayList<>();
+
+    @Option(names = "--recipe", paramLabel = "<name|file.yaml>", description = "Built-in recipe name or recipe file (default: default).")
+    String recipe;
+
+    @Option(names = "--seq-len", defaultValue = "128", paramLabel = "N", description = "Static sequence length (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--layout", paramLabel = "ane|standard", description = "Single mode: tensor layout (default ane).")
+    String layout;
+
+    @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, int8-block{32,64,128}[-affine], "
+            + "int4-block{32,64,128}[-affine] (default fp16).")
+    String precision;
+
+    @Option(names = "--target", paramLabel = "iosNN", description = "Single mode: deployment target ios15..ios26 "
+            + "(default: max(precision minimum, ios16)).")
+    String target;
+
+    @Option(names = "--attention-chunk", paramLabel = "N", description = "Single mode: query chunk of the attention "
+            + "(default: 512 above 512 tokens in the ane layout, else none).")
+    Integer attentionChunk;
+
+    @Option(names = "--samples", defaultValue = "8", paramLabel = "N",
+            description = "Fixed sample sentences for the fidelity metrics, 1..32 (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--min-cosine", paramLabel = "C", description = "Fail (exit 1) when a variant's worst per-position "
+            + "cosine similarity to the FP32 outputs is below C.")
+    Double minCosine;
+
+    @Option(names = "--force", description = "Replace output files that already exist.")
+    boolean force;
+
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|bar|plain",
+            description = "Progress display (default: a bar on a terminal, plain lines otherwise).")
+    String progress;
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = spec.commandLine().getOut();
+        boolean single = layout != null || precision != null || target != null || attentionChunk != null
+                || out.getFileName() != null && out.getFileName().toString().endsWith(".mlpackage");
+        Progress bar = progress(stdout);
+        if (single) {
+            if (recipe != null) {
+                throw new UsageException("--recipe chooses many variants, while --layout/--precision/--target (or an "
+                        + ".mlpackage --out) build one: drop --recipe, or drop those options and pass an output directory");
+            }
+            return convertOne(stdout, bar);
+        }
+        return convertRecipe(stdout, bar);
+    }
+
+    private Progress progress(PrintWriter stdout) {
+        switch (progress) {
+            case "auto": return Progress.to(stdout, Progress.stdoutIsTerminal());
+            case "bar": return Progress.to(stdout, true);
+            case "plain": return Progress.to(stdout, false);
+            default: throw new UsageException("--progress must be auto, bar or plain, got '" + progress + "'");
+        }
+    }
+
+    private int convertRecipe(PrintWriter stdout, Progress bar) {
+        Recipe r = recipe == null ? Recipe.builtIn("default") : Recipe.resolve(recipe);
+        List<VariantSpec> specs = r.variantsFor(chips, seqLen);
+        checkSamples();
+        prepareDirectory(specs);
+        long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
+        bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
+                + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
+        try (SourceModel model = open(bar)) {
+            checkSeqLen(model);
+            bar.note("computing golden FP32 outputs on " + samples + " samples");
+            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar);
+            stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
+            gate(m.variants());
+        }
+        return AneForge.OK;
+    }
+
+    private int convertOne(PrintWriter stdout, Progress bar) {
+        if (out.getFileName() == null || !out.getFileName().toString().endsWith(".mlpackage")) {
+            throw new UsageException("single-variant mode writes one package: pass --out <name>.mlpackage");
+        }
+        if (chips.size() > 1) {
+            throw new UsageException("single-variant mode builds for one chip, got --chips " + String.join(",", chips)
+                    + ": pass one chip, or drop --layout/--precision/--target to use a recipe");
+        }
+        String chip = chips.isEmpty() ? SINGLE_DEFAULT_CHIP : chips.get(0);
+        if (io.aneforge.chips.ChipCatalog.builtIn().chip(chip).isEmpty()) {
+            throw new UsageException("unknown chip '" + chip + "': use a catalog id ("
+                    + String.join(", ", io.aneforge.chips.ChipCatalog.builtIn().chips().stream()
+                    .map(io.aneforge.chips.Chip::id).toList()) + ")");
+        }
+        Layout l;
+        Precision p;
+        try {
+            l = layout == null ? Layout.ANE : Layout.parse(layout);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--layout: " + e.getMessage());
+        }
+        try {
+            p = precision == null ? Precision.FP16 : Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--precision: " + e.getMessage());
+        }
+        if (p.scheme() == Precision.Scheme.W8A8) {
+            throw new UsageException("--precision w8a8 is not supported by the graph builders yet (activation "
+                    + "quantization): use int8-block32 or int8-channel");
+        }
+        Target t = p.minimumTarget().atLeast(Recipe.DEFAULT_MINIMUM_TARGET) ? p.minimumTarget() : Recipe.DEFAULT_MINIMUM_TARGET;
+        if (target != null) {
+            t = parseTarget(target);
+            if (!t.atLeast(p.minimumTarget())) {
+                String min = p.minimumTarget().name().toLowerCase(Locale.ROOT);
+                throw new UsageException("--precision " + p + " needs deployment target " + min + " or newer ("
+                        + p.minimumTarget().os() + "), got --target " + target + ": pass --target " + min
+                        + " or leave --target out");
+            }
+        }
+        VariantSpec vs;
+        try {
+            vs = attentionChunk == null ? VariantSpec.of(chip, t, l, p, seqLen)
+                    : new VariantSpec(chip, t, l, p, seqLen, attentionChunk);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("cannot build this variant: " + e.getMessage());
+        }
+        checkSamples();
+        if (Files.exists(out)) {
+            if (!force) {
+                throw new UsageException(out + " already exists: pass --force to replace it or choose another --out");
+            }
+            delete(out);
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot create " + parent + ": " + e.getMessage(), e);
+        }
+        try (SourceModel model = open(bar)) {
+            checkSeqLen(model);
+            bar.note("computing golden FP32 outputs on " + samples + " samples");
+            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            bar.begin("converting " + vs.id(), 1);
+            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out);
+            Map<String, FidelityReport> fidelity = check.measure(out);
+            VariantEntry e = RecipeConversion.entry(cv, io.aneforge.recipe.Recipe.builtIn("default").computeUnits(), fidelity);
+            bar.step(vs.id(), RecipeConversion.summary(e));
+            bar.end();
+            stdout.println("wrote " + out + " (" + vs.id() + ", archive sha256 " + e.sha256() + ")");
+            gate(List.of(e));
+        }
+        return AneForge.OK;
+    }
+
+    static Target parseTarget(String text) {
+        for (Target t : Target.values()) {
+            if (t.name().equalsIgnoreCase(text.trim())) {
+                return t;
+            }
+        }
+        throw new UsageException("--target: unknown deployment target '" + text + "': use one of "
+                + String.join(", ", Stream.of(Target.values()).map(x -> x.name().toLowerCase(Locale.ROOT)).toList()));
+    }
+
+    private void checkSamples() {
+        if (samples < 1 || samples > FidelityCheck.MAX_SAMPLES) {
+            throw new UsageException("--samples must be in 1.." + FidelityCheck.MAX_SAMPLES + ", got " + samples);
+        }
+        if (minCosine != null && !(minCosine >= -1 && minCosine <= 1)) {
+            throw new UsageException("--min-cosine must be in [-1, 1], got " + minCosine);
+        }
+    }
+
+    private SourceModel open(Progress bar) {
+        bar.note("loading " + source);
+        try {
+            return SourceModel.open(source, root.env);
+        } catch (io.aneforge.source.ModelSourceException e) {
+            throw new UsageException("--source: " + e.getMessage());
+        }
+    }
+
+    private void checkSeqLen(SourceModel model) {
+        int max = model.model().config().maxPositions();
+        if (seqLen > max) {
+            throw new UsageException("--seq-len " + seqLen + " exceeds the model's " + max
+                    + " positions (max_position_embeddings in config.json): pass --seq-len " + max + " or less");
+        }
+    }
+
+    /** The output directory must not hold files of this run unless --force (then exactly those are replaced). */
+    private void prepareDirectory(List<VariantSpec> specs) {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new UsageException("--out " + out + " is a file: pass a directory for recipe mode (or an .mlpackage "
+                    + "path with --layout/--precision for one variant)");
+        }
+        List<Path> ours = new ArrayList<>();
+        for (VariantSpec s : specs) {
+            ours.add(out.resolve(RecipeConversion.packageName(s)));
+            ours.add(out.resolve(RecipeConversion.archiveName(s)));
+        }
+        ours.add(out.resolve(VariantsManifest.FILE_NAME));
+        ours.add(out.resolve(RecipeConversion.TOKENIZER));
+        List<Path> existing = ours.stream().filter(Files::exists).toList();
+        if (!existing.isEmpty()) {
+            if (!force) {
+                throw new UsageException(out + " already holds output of a conversion (" + existing.get(0).getFileName()
+                        + (existing.size() > 1 ? " and " + (existing.size() - 1) + " more" : "")
+                        + "): pass --force to replace it or choose another --out");
+            }
+            existing.forEach(ConvertCommand::delete);
+        }
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot create " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void gate(List<VariantEntry> entries) {
+        if (minCosine == null) {
+            return;
+        }
+        List<String> below = new ArrayList<>();
+        for (VariantEntry e : entries) {
+            double c = FidelityCheck.worstCosine(e.fidelity());
+            if (!(c >= minCosine)) {
+                below.add(e.id() + String.format(Locale.ROOT, " (%.6f)", c));
+            }
+        }
+        if (!below.isEmpty()) {
+            throw new CommandFailure(below.size() + " variant(s) below --min-cosine " + minCosine + ": "
+                    + String.join(", ", below) + "; the files are written, see " + VariantsManifest.FILE_NAME);
+        }
+    }
+
+    static void delete(Path path) {
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new CommandFailure("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.aneforge.cli;
+
+import io.aneforge.cli.convert.FidelityCheck;
+import io.aneforge.cli.convert.SourceModel;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.run.PackageRunner;
+import io.aneforge.eval.FidelityReport;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code aneforge eval}: a package's fidelity against the FP32 golden outputs of its source model. */
+@Command(name = "eval", sortOptions = false, mixinStandardHelpOptions = true,
+        description = "Measure a package against the FP32 outputs of its source model on the fixed samples.")
+public final class EvalCommand implements Callable<Integer> {
+
+    @ParentCommand
+    AneForge root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--package", required = true, paramLabel = "<x.mlpackage>", description = "The package to measure.")
+    Path pkg;
+
+    @Option(names = "--source", required = true, paramLabel = "<dir|hf:org/name@rev>", description = "The model it was converted from.")
+    String source;
+
+    @Option(names = "--samples", defaultValue = "32", paramLabel = "N", description = "Fixed sample sentences, 1..32 (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--json", description = "Print the metrics as JSON.")
+    boolean json;
+
+    @Option(names = "--min-cosine", paramLabel = "C", description = "Exit 1 when the worst per-position cosine is below C.")
+    Double minCosine;
+
+    /** What eval prints with --json. */
+    public record Result(String packagePath, String variant, String engine, int seqLen, int samples,
+                         double worstCosine, Map<String, FidelityReport> outputs) {
+    }
+
+    @Override
+    public Integer call() {
+        if (samples < 1 || samples > FidelityCheck.MAX_SAMPLES) {
+            throw new UsageException("--samples must be in 1.." + FidelityCheck.MAX_SAMPLES + ", got " + samples);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
+            int seqLen = runner.seqLen();
+            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            Map<String, FidelityReport> f = check.measure(runner);
+            Result r = new Result(pkg.toString(), runner.program().metadata().get("aneforge.variant"), runner.engine(),
+                    seqLen, samples, FidelityCheck.worstCosine(f), new LinkedHashMap<>(f));
+            if (json) {
+                out.println(VariantsManifest.json(r));
+            } else {
+                out.println(pkg + " (" + (r.variant() == null ? "unknown variant" : r.variant()) + ") vs FP32 golden, "
+                        + samples + " samples, seq len " + seqLen + ", engine " + r.engine());
+                out.println(String.format(Locale.ROOT, "%-20s %12s %12s %10s %12s %8s", "output", "cosine mean",
+                        "cosine min", "PSNR dB", "max |err|", "top-1"));
+                for (Map.Entry<String, FidelityReport> e : f.entrySet()) {
+                    FidelityReport x = e.getValue();
+                    out.println(String.format(Locale.ROOT, "%-20s %12.7f %12.7f %10.2f %12.3e %8s", e.getKey(),
+                            x.cosineMean(), x.cosineMin(), x.psnrDb(), x.maxAbsError(),
+                            x.top1Agreement() == null ? "-" : String.format(Locale.ROOT, "%.4f", x.top1Agreement())));
+                }
+            }
+            if (minCosine != null && !(r.worstCosine() >= minCosine)) {
+                throw new CommandFailure(String.format(Locale.ROOT, "worst cosine %.6f is below --min-cosine %s", r.worstCosine(),
+                        minCosine));
+            }
+        }
+        return AneForge.OK;
+    }
+
+    private SourceModel openSource() {
+        try {
+            return SourceModel.open(source, root.env);
+        } catch (io.aneforge.source.ModelSourceException e) {
+            throw new UsageException("--source: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.aneforge.cli;
+
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.run.PackageRunner;
+import io.aneforge.convert.Golden;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.source.ModelSource;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code aneforge predict}: run a package on one text and show its outputs. */
+@Command(name = "predict", sortOptions = false, mixinStandardHelpOptions = true,
+        description = "Run a package on a text and print each output's shape and first values.")
+public final class PredictCommand implements Callable<Integer> {
+
+    @ParentCommand
+    AneForge root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--package", required = true, paramLabel = "<x.mlpackage>")
+    Path pkg;
+
+    @Option(names = "--text", required = true, description = "The input text.")
+    String text;
+
+    @Option(names = "--tokenizer", paramLabel = "<tokenizer.json>", description = "Tokenizer (default: tokenizer.json next to the "
+            + "package, as convert writes it, or the one of --source).")
+    Path tokenizer;
+
+    @Option(names = "--source", paramLabel = "<dir|hf:org/name@rev>", description = "Take the tokenizer from this model.")
+    String source;
+
+    @Option(names = "--values", defaultValue = "8", paramLabel = "N", description = "Values to print per output (default: ${DEFAULT-VALUE}).")
+    int values;
+
+    @Option(names = "--json", description = "Print the outputs as JSON.")
+    boolean json;
+
+    /** One output: its shape and first values. */
+    public record Output(List<Integer> shape, List<Float> first) {
+    }
+
+    /** What predict prints with --json. */
+    public record Result(String packagePath, String engine, int tokens, Map<String, Output> outputs) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (values < 1) {
+            throw new UsageException("--values must be at least 1, got " + values);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Path tokenizerJson = tokenizerPath();
+        try (PackageRunner runner = PackageRunner.open(pkg); Tokenizer tok = Tokenizer.load(tokenizerJson)) {
+            int seqLen = runner.seqLen();
+            Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
+            int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
+            Map<String, FloatTensor> outputs = runner.predict(inputs);
+            Map<String, Output> shown = new LinkedHashMap<>();
+            for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
+                FloatTensor t = e.getValue();
+                int n = Math.min(values, t.data().length);
+                shown.put(e.getKey(), new Output(Arrays.stream(t.shape()).boxed().toList(),
+                        IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
+            }
+            if (json) {
+                out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, shown)));
+            } else {
+                out.println(tokens + " tokens (padded to " + seqLen + "), engine " + runner.engine());
+                for (Map.Entry<String, Output> e : shown.entrySet()) {
+                    out.println(e.getKey() + "  shape (" + e.getValue().shape().stream().map(String::valueOf)
+                            .collect(Collectors.joining(", ")) + ")  first " + e.getValue().first().size() + ": "
+                            + e.getValue().first().stream().map(v -> String.format(Locale.ROOT, "%.6f", v))
+                            .collect(Collectors.joining(", ")));
+                }
+            }
+        }
+        return AneForge.OK;
+    }
+
+    private Path tokenizerPath() throws IOException {
+        if (tokenizer != null && source != null) {
+            throw new UsageException("pass either --tokenizer or --source, not both");
+        }
+        if (tokenizer != null) {
+            if (!Files.isRegularFile(tokenizer)) {
+                throw new UsageException("--tokenizer " + tokenizer + " does not exist: pass a tokenizer.json file");
+            }
+            return tokenizer;
+        }
+        if (source != null) {
+            try {
+                ModelSnapshot snap = ModelSource.open(source, io.aneforge.cli.convert.SourceModel.hub(source, root.env));
+                return snap.tokenizerJson();
+            } catch (io.aneforge.source.ModelSourceException e) {
+                throw new UsageException("--source: " + e.getMessage());
+            }
+        }
+        Path parent = pkg.toAbsolutePath().getParent();
+        Path next = parent == null ? null : parent.resolve("tokenizer.json");
+        if (next == null || !Files.isRegularFile(next)) {
+            throw new UsageException("no tokenizer.json next to " + pkg + ": pass --tokenizer <tokenizer.json> or "
+                    + "--source <model>");
+        }
+        return next;
+    }
+
+    private static int[] toInts(FloatTensor t) {
+        int[] v = new int[t.data().length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (int) t.data()[i];
+        }
+        return v;
+    }
+}

@@ -1,0 +1,69 @@
+package io.aneforge.cli.convert;
+
+import io.aneforge.cli.run.PackageRunner;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.Samples;
+import io.aneforge.convert.VariantFidelity;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.tensor.FloatTensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Golden outputs of a source model on the fixed samples, and the fidelity of written packages
+ * against them. Packages are measured as read back from disk, so the numbers describe what ships.
+ */
+public final class FidelityCheck {
+
+    public static final int MAX_SAMPLES = 32;
+
+    private final GoldenOutputs golden;
+    private final List<Map<String, FloatTensor>> inputs;
+    private final int samples;
+
+    private FidelityCheck(GoldenOutputs golden, List<Map<String, FloatTensor>> inputs, int samples) {
+        this.golden = golden;
+        this.inputs = inputs;
+        this.samples = samples;
+    }
+
+    /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
+    public static FidelityCheck compute(SourceModel source, int samples, int seqLen) {
+        List<String> texts = Samples.fixed();
+        if (samples < 1 || samples > texts.size()) {
+            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + texts.size() + " (the fixed sample set), got "
+                    + samples);
+        }
+        texts = texts.subList(0, samples);
+        // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
+        // converter worker does, so the CLI and the worker report the same numbers.
+        return new FidelityCheck(Golden.compute(source.model(), source.tokenizer(), texts, seqLen),
+                Golden.inputs(source.tokenizer(), texts, seqLen), samples);
+    }
+
+    public int samples() {
+        return samples;
+    }
+
+    public GoldenOutputs golden() {
+        return golden;
+    }
+
+    /** Per output, the package's outputs against the golden outputs. */
+    public Map<String, FidelityReport> measure(Path mlpackage) {
+        try (PackageRunner runner = PackageRunner.open(mlpackage)) {
+            return measure(runner);
+        }
+    }
+
+    public Map<String, FidelityReport> measure(PackageRunner runner) {
+        return VariantFidelity.measure(golden, runner.program(), inputs, runner.asEvaluator());
+    }
+
+    /** The lowest per-position cosine over all outputs: the number the gates and summaries use. */
+    public static double worstCosine(Map<String, FidelityReport> fidelity) {
+        return fidelity.values().stream().mapToDouble(FidelityReport::cosineMin).min().orElse(Double.NaN);
+    }
+}

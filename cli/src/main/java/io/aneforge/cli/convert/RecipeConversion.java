@@ -1,0 +1,120 @@
+package io.aneforge.cli.convert;
+
+import io.aneforge.cli.CommandFailure;
+import io.aneforge.cli.manifest.VariantEntry;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.progress.Progress;
+import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.VariantConverter;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.model.ArchitectureConfig;
+import io.aneforge.quant.QuantReport;
+import io.aneforge.recipe.Recipe;
+import io.aneforge.variant.VariantSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Converts every variant a recipe chooses into one output directory and writes {@code variants.json}. */
+public final class RecipeConversion {
+
+    public static final String TOKENIZER = "tokenizer.json";
+
+    private RecipeConversion() {
+    }
+
+    /** Output files of one variant, relative to the output directory. */
+    public static String packageName(VariantSpec spec) {
+        return spec.id() + ".mlpackage";
+    }
+
+    public static String archiveName(VariantSpec spec) {
+        return spec.id() + ".mlpackage.zip";
+    }
+
+    public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
+                                       Path outDir, Progress progress) {
+        List<VariantEntry> entries = new ArrayList<>();
+        // Variants that differ only in their chip have the same program (only the metadata differs),
+        // so their fidelity is measured once.
+        Map<String, Map<String, FidelityReport>> fidelityByProgram = new HashMap<>();
+        progress.begin("converting " + specs.size() + " variants", specs.size());
+        for (VariantSpec spec : specs) {
+            ConvertedVariant cv = VariantConverter.convert(source.model(), spec, outDir.resolve(packageName(spec)),
+                    outDir.resolve(archiveName(spec)));
+            String programKey = new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(),
+                    spec.attentionChunk()).id();
+            Map<String, FidelityReport> fidelity = fidelityByProgram.get(programKey);
+            if (fidelity == null) {
+                fidelity = check.measure(cv.packageDir());
+                fidelityByProgram.put(programKey, fidelity);
+            }
+            VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity);
+            entries.add(entry);
+            progress.step(spec.id(), summary(entry));
+        }
+        progress.end();
+        try {
+            Files.copy(source.snapshot().tokenizerJson(), outDir.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot copy tokenizer.json into " + outDir + ": " + e.getMessage(), e);
+        }
+        ArchitectureConfig c = source.model().config();
+        VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
+                new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
+                        c.numLayers(), c.numHeads(), c.maxPositions()),
+                new VariantsManifest.RecipeRef(recipe.name(), recipe.source(), recipe.computeUnits()),
+                specs.get(0).seqLen(), check.samples(), TOKENIZER, entries);
+        manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));
+        return manifest;
+    }
+
+    public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity) {
+        VariantSpec s = cv.spec();
+        return new VariantEntry(s.id(), s.chip(), s.target().name().toLowerCase(Locale.ROOT), s.layout().id(),
+                s.precision().id(), s.precision().blockSize(), s.seqLen(), s.attentionChunk(), packageName(s),
+                archiveName(s), cv.archiveSha256(), cv.archiveSize(), cv.parameterCount(), cv.peakIntermediateBytes(),
+                quantization(cv.reports()), computeUnits, fidelity);
+    }
+
+    static VariantEntry.Quantization quantization(List<QuantReport> reports) {
+        if (reports.isEmpty()) {
+            return null;
+        }
+        long before = 0;
+        long after = 0;
+        double minSqnr = Double.MAX_VALUE;
+        for (QuantReport r : reports) {
+            before += r.bytesBefore();
+            after += r.bytesAfter();
+            minSqnr = Math.min(minSqnr, r.sqnrDb());
+        }
+        return new VariantEntry.Quantization(reports.size(), before, after, minSqnr);
+    }
+
+    /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} */
+    public static String summary(VariantEntry e) {
+        return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  min cosine "
+                + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity()));
+    }
+
+    public static String humanBytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        double v = bytes;
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        int i = -1;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[i]);
+    }
+}

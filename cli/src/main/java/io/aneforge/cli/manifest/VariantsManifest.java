@@ -1,0 +1,77 @@
+package io.aneforge.cli.manifest;
+
+import io.aneforge.cli.CommandFailure;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code variants.json}: what a {@code convert} run produced, next to the packages. It holds no
+ * time stamps or absolute paths, so converting the same source twice writes the same bytes.
+ *
+ * @param formatVersion {@link #FORMAT_VERSION}
+ * @param model where the weights came from
+ * @param recipe which recipe chose the variants
+ * @param seqLen the static sequence length of every variant
+ * @param samples how many fixed sample sentences the fidelity metrics use
+ * @param tokenizer the copied {@code tokenizer.json}, relative to {@code variants.json}
+ * @param variants in recipe order: per requested chip, the recipe's entries
+ */
+public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe, int seqLen, int samples,
+                               String tokenizer, List<VariantEntry> variants) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String FILE_NAME = "variants.json";
+
+    private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    public VariantsManifest {
+        variants = List.copyOf(variants);
+    }
+
+    /**
+     * @param source the {@code --source} as given (a directory or {@code hf:org/name@rev})
+     * @param commit the Hub commit the source was pinned to, null for a local directory
+     * @param modelType {@code bert}, {@code distilbert}, {@code gpt2}, ...
+     */
+    public record Model(String source, String commit, String modelType, int hiddenSize, int layers, int heads,
+                        int maxPositions) {
+    }
+
+    /** @param source {@code built-in recipe default} or the recipe file as given */
+    public record RecipeRef(String name, String source, List<String> computeUnits) {
+    }
+
+    public String toJson() {
+        return JSON.writeValueAsString(this) + "\n";
+    }
+
+    public void write(Path file) {
+        try {
+            Files.writeString(file, toJson(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static VariantsManifest read(Path file) {
+        try {
+            return JSON.readValue(Files.readString(file, StandardCharsets.UTF_8), VariantsManifest.class);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (JacksonException e) {
+            throw new CommandFailure(file + " is not a valid " + FILE_NAME + ": " + e.getOriginalMessage()
+                    + " (rerun convert to regenerate it)", e);
+        }
+    }
+
+    /** Any value as indented JSON, the way the commands print {@code --json} results. */
+    public static String json(Object value) {
+        return JSON.writeValueAsString(value);
+    }
+}

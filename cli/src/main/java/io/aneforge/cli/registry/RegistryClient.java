@@ -1,0 +1,189 @@
+package io.aneforge.cli.registry;
+
+import io.aneforge.cli.CommandFailure;
+import io.aneforge.cli.UsageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The registry's REST API ({@code /api/v1}, bearer token, problem+json errors) as the command line
+ * uses it. Every non-2xx answer becomes a {@link RegistryException} carrying the problem's slug and
+ * detail, which already says what to do.
+ */
+public final class RegistryClient {
+
+    public static final String URL_ENV = "ANEFORGE_REGISTRY_URL";
+    public static final String TOKEN_ENV = "ANEFORGE_TOKEN";
+    public static final String DEFAULT_URL = "http://localhost:8080";
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+
+    public RegistryClient(URI base, String token) {
+        this.base = base;
+        this.token = token;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    /** From {@code ANEFORGE_REGISTRY_URL} (default {@value #DEFAULT_URL}) and {@code ANEFORGE_TOKEN}. */
+    public static RegistryClient fromEnvironment(Map<String, String> env) {
+        String url = env.getOrDefault(URL_ENV, DEFAULT_URL);
+        URI uri;
+        try {
+            uri = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(URL_ENV + " '" + url + "' is not a URL: set it like " + DEFAULT_URL);
+        }
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+            throw new UsageException(URL_ENV + " '" + url + "' must be an http(s) URL like " + DEFAULT_URL);
+        }
+        String token = env.get(TOKEN_ENV);
+        if (token == null || token.isBlank()) {
+            throw new UsageException(TOKEN_ENV + " is not set: export ANEFORGE_TOKEN=<registry token> "
+                    + "(an admin mints one with POST /api/v1/tokens)");
+        }
+        return new RegistryClient(uri, token.trim());
+    }
+
+    public URI base() {
+        return base;
+    }
+
+    public static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    public JsonNode get(String path) {
+        return json(send(request(path).GET().build(), path));
+    }
+
+    /** GET that maps a 404 to empty (for optional resources such as a version's conversion). */
+    public Optional<JsonNode> find(String path) {
+        try {
+            return Optional.of(get(path));
+        } catch (RegistryException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    public JsonNode post(String path, Object body) {
+        return json(send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), path));
+    }
+
+    public JsonNode put(String path, Object body) {
+        return json(send(request(path).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), path));
+    }
+
+    /** Uploads a file as the blob {@code sha256:<hex>}; the registry hashes it while storing and refuses a mismatch. */
+    public JsonNode putBlob(String hex, Path file) {
+        String path = "/api/v1/blobs/sha256:" + hex;
+        try {
+            return json(send(request(path).header("Content-Type", "application/zip")
+                    .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(), path));
+        } catch (java.io.FileNotFoundException e) {
+            throw new CommandFailure("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Streams {@code url} (absolute, or path-absolute on this registry) into {@code file} and returns
+     * the sha256 (hex) of what arrived.
+     */
+    public String download(String url, Path file) {
+        URI uri = url.startsWith("/") ? URI.create(base + url) : URI.create(url);
+        HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token).GET().build();
+        HttpResponse<InputStream> resp = call(req, uri.toString(), HttpResponse.BodyHandlers.ofInputStream());
+        MessageDigest sha = sha256();
+        try (InputStream in = resp.body()) {
+            if (resp.statusCode() / 100 != 2) {
+                throw RegistryException.of(resp.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8), uri.getPath());
+            }
+            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
+                in.transferTo(out);
+            }
+        } catch (IOException e) {
+            throw new CommandFailure("download of " + uri + " failed: " + e.getMessage() + " (run pull again)", e);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(10))
+                .header("Authorization", "Bearer " + token).header("Accept", "application/json, application/problem+json");
+    }
+
+    private HttpResponse<String> send(HttpRequest req, String path) {
+        HttpResponse<String> resp = call(req, path, HttpResponse.BodyHandlers.ofString());
+        if (resp.statusCode() / 100 != 2) {
+            throw RegistryException.of(resp.statusCode(), resp.body(), req.method() + " " + path);
+        }
+        return resp;
+    }
+
+    private <T> HttpResponse<T> call(HttpRequest req, String what, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(req, handler);
+        } catch (ConnectException e) {
+            throw new CommandFailure("cannot reach the registry at " + base + ": start it or set " + URL_ENV, e);
+        } catch (IOException e) {
+            throw new CommandFailure("request " + what + " to " + base + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted during " + what, e);
+        }
+    }
+
+    private static JsonNode json(HttpResponse<String> resp) {
+        String body = resp.body();
+        if (body == null || body.isBlank()) {
+            return JSON.createObjectNode();
+        }
+        try {
+            return JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw new CommandFailure("the registry answered " + resp.statusCode() + " with a body that is not JSON: "
+                    + body.substring(0, Math.min(200, body.length())));
+        }
+    }
+
+    static JsonMapper mapper() {
+        return JSON;
+    }
+}

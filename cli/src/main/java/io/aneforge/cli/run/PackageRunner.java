@@ -1,0 +1,82 @@
+package io.aneforge.cli.run;
+
+import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.Var;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.ReferenceModel;
+import io.aneforge.runtime.reference.ReferenceRuntime;
+import io.aneforge.tensor.FloatTensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime, the way the
+ * converter measures fidelity ({@link ProgramEvaluator#runtime()}): fast kernels (unless
+ * {@code -Daneforge.kernels=scalar}), and FP16
+ * activations for programs that compute in FP16, as on the Neural Engine. The package is read and
+ * validated once; its program also tells the static sequence length.
+ */
+public final class PackageRunner implements AutoCloseable {
+
+    private final Program program;
+    private final ReferenceModel loaded;
+    private final String engine;
+
+    private PackageRunner(Program program, ReferenceModel loaded, String engine) {
+        this.program = program;
+        this.loaded = loaded;
+        this.engine = engine;
+    }
+
+    /** Reads and validates the package; {@link io.aneforge.mlpackage.MlPackageException} names what is wrong. */
+    public static PackageRunner open(Path mlpackage) {
+        if (!Files.isDirectory(mlpackage)) {
+            throw new io.aneforge.cli.UsageException("package " + mlpackage + " does not exist or is not a directory: "
+                    + "pass the .mlpackage directory written by convert");
+        }
+        Program program = MlPackage.read(mlpackage);
+        boolean fp16 = ProgramEvaluator.computesInFp16(program);
+        boolean fast = io.aneforge.kernels.Kernels.isFast();
+        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, 0), fast);
+        return new PackageRunner(program, model, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
+                + (fp16 ? " (fp16 activations)" : "") + (fast ? "" : " (scalar kernels)"));
+    }
+
+    public Program program() {
+        return program;
+    }
+
+    /** Which engine runs the predictions (recorded in eval and predict output). */
+    public String engine() {
+        return engine;
+    }
+
+    /** The static sequence length of the package (the second axis of {@code input_ids}). */
+    public int seqLen() {
+        for (Var v : program.inputs()) {
+            if (v.name().equals(Graphs.INPUT_IDS) && v.type().rank() == 2) {
+                return v.type().dim(1);
+            }
+        }
+        throw new io.aneforge.cli.UsageException("the package has no (1, S) '" + Graphs.INPUT_IDS + "' input (inputs: "
+                + program.inputs().stream().map(Var::name).toList() + "): only text models converted by aneforge are supported");
+    }
+
+    public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
+        return loaded.predict(inputs);
+    }
+
+    /** An evaluator bound to this loaded package (it ignores the program it is given: this package's). */
+    public ProgramEvaluator asEvaluator() {
+        return (p, inputs) -> inputs.stream().map(this::predict).toList();
+    }
+
+    @Override
+    public void close() {
+        loaded.close();
+    }
+}

@@ -1,0 +1,242 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.cli.manifest.VariantEntry;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.testsupport.models.TinyModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConvertCommandTest {
+
+    @TempDir
+    static Path dir;
+    static Path bert;
+    static Path out;
+    static Cli first;
+
+    @BeforeAll
+    static void convertOnce() throws Exception {
+        bert = TinyModels.bert(dir.resolve("bert"), 11);
+        out = dir.resolve("out");
+        first = Cli.run("convert", "--source", bert.toString(), "--out", out.toString(), "--chips", "A17_PRO,M2",
+                "--seq-len", "16", "--samples", "3", "--progress", "plain");
+    }
+
+    static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    @Test
+    void recipeModeWritesEveryVariantArchiveAndTheManifest() throws Exception {
+        assertThat(first.code()).as(first.toString()).isZero();
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.variants().stream().map(VariantEntry::id).collect(Collectors.toList())).containsExactly(
+                "a17_pro-ios16-ane-fp16-s16", "a17_pro-ios18-ane-int8-block32-s16", "a17_pro-ios16-standard-fp16-s16",
+                "m2-ios16-ane-fp16-s16", "m2-ios18-ane-int8-block32-s16", "m2-ios16-standard-fp16-s16");
+        assertThat(m.recipe().name()).isEqualTo("default");
+        assertThat(m.recipe().computeUnits()).containsExactly("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
+        assertThat(m.model().modelType()).isEqualTo("bert");
+        assertThat(m.model().hiddenSize()).isEqualTo(TinyModels.HIDDEN);
+        assertThat(m.seqLen()).isEqualTo(16);
+        assertThat(m.samples()).isEqualTo(3);
+        assertThat(out.resolve("tokenizer.json")).hasSameBinaryContentAs(bert.resolve("tokenizer.json"));
+
+        for (VariantEntry e : m.variants()) {
+            Path pkg = out.resolve(e.path());
+            Path zip = out.resolve(e.archive());
+            assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", e.id());
+            assertThat(sha256(zip)).isEqualTo(e.sha256());
+            assertThat(Files.size(zip)).isEqualTo(e.size());
+            assertThat(e.parameterCount()).isPositive();
+            assertThat(e.peakIntermediateBytes()).isPositive();
+            assertThat(e.computeUnits()).hasSize(4);
+            assertThat(e.fidelity()).containsOnlyKeys("last_hidden_state", "pooler_output");
+            for (FidelityReport f : e.fidelity().values()) {
+                assertThat(f.positions()).isPositive();
+                // FP16 keeps 0.9999, block-wise INT8 0.999 (CONVERTER.md §5); the tiny model is far above.
+                assertThat(f.cosineMin()).as(e.id()).isGreaterThan(e.precision().equals("fp16") ? 0.9999 : 0.999);
+            }
+        }
+        VariantEntry int8 = m.variants().get(1);
+        assertThat(int8.deploymentTarget()).isEqualTo("ios18");
+        assertThat(int8.blockSize()).isEqualTo(32);
+        assertThat(int8.quantization()).isNotNull();
+        // Block-wise INT8 for the projections (some small tensors stay FP16): well under half the FP32 bytes.
+        assertThat(int8.quantization().bytesAfter()).isLessThan(int8.quantization().bytesBefore() / 2);
+        assertThat(m.variants().get(0).blockSize()).isZero();
+        assertThat(m.variants().get(0).deploymentTarget()).isEqualTo("ios16");
+        // Same program on both chips: the chip is only metadata, so the fidelity is identical.
+        assertThat(m.variants().get(3).fidelity()).isEqualTo(m.variants().get(0).fidelity());
+        assertThat(m.variants().get(3).sha256()).isNotEqualTo(m.variants().get(0).sha256());
+
+        assertThat(first.out()).contains("[1/6] a17_pro-ios16-ane-fp16-s16  sha256 ")
+                .contains("[6/6] m2-ios16-standard-fp16-s16")
+                .contains("wrote 6 variants and variants.json to " + out)
+                .doesNotContain("\r");
+        assertThat(first.err()).isEmpty();
+    }
+
+    @Test
+    void sameInputTwiceGivesTheSameBytes() throws Exception {
+        Path again = dir.resolve("again");
+        Cli second = Cli.run("convert", "--source", bert.toString(), "--out", again.toString(), "--chips", "A17_PRO,M2",
+                "--seq-len", "16", "--samples", "3", "--progress", "plain");
+        assertThat(second.code()).as(second.toString()).isZero();
+        assertThat(again.resolve("variants.json")).hasSameBinaryContentAs(out.resolve("variants.json"));
+        try (Stream<Path> zips = Files.list(out)) {
+            for (Path zip : zips.filter(p -> p.toString().endsWith(".zip")).toList()) {
+                assertThat(again.resolve(zip.getFileName().toString())).hasSameBinaryContentAs(zip);
+            }
+        }
+    }
+
+    @Test
+    void existingOutputNeedsForce() throws Exception {
+        Path dirOut = dir.resolve("forced");
+        Cli a = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
+                "--recipe", writeRecipe("one.yaml", "variants:\n  - {chips: all, layout: ane, precision: fp16}\n"),
+                "--seq-len", "8", "--samples", "1", "--progress", "plain");
+        assertThat(a.code()).as(a.toString()).isZero();
+        Cli b = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
+                "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1");
+        assertThat(b.code()).isEqualTo(2);
+        assertThat(b.err()).isEqualTo("aneforge convert: " + dirOut + " already holds output of a conversion "
+                + "(m4-ios16-ane-fp16-s8.mlpackage and 3 more): pass --force to replace it or choose another --out\n");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
+                "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1", "--force",
+                "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(VariantsManifest.read(dirOut.resolve("variants.json")).variants()).hasSize(1);
+    }
+
+    @Test
+    void singleVariantMode() throws Exception {
+        Path pkg = dir.resolve("single/x.mlpackage");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--layout", "ane", "--precision", "int8-block32",
+                "--target", "ios18", "--seq-len", "16", "--samples", "2", "--out", pkg.toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int8-block32-s16");
+        assertThat(c.out()).contains("wrote " + pkg + " (a17_pro-ios18-ane-int8-block32-s16, archive sha256 ");
+
+        Cli derived = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--chips", "M1",
+                "--seq-len", "8", "--samples", "1", "--out", dir.resolve("single/y.mlpackage").toString());
+        assertThat(derived.code()).as(derived.toString()).isZero();
+        assertThat(MlPackage.read(dir.resolve("single/y.mlpackage")).metadata())
+                .containsEntry("aneforge.variant", "m1-ios16-ane-fp16-s8");
+
+        Cli exists = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--out", pkg.toString());
+        assertThat(exists.code()).isEqualTo(2);
+        assertThat(exists.err()).isEqualTo("aneforge convert: " + pkg
+                + " already exists: pass --force to replace it or choose another --out\n");
+    }
+
+    @Test
+    void usageErrorsAreOneLineWithTheFixAndExitCode2() throws Exception {
+        String src = bert.toString();
+        String x = dir.resolve("never.mlpackage").toString();
+        expectUsage(new String[] {"convert", "--source", src, "--precision", "int8-block32", "--target", "ios16", "--out", x},
+                "aneforge convert: --precision int8-block32 needs deployment target ios18 or newer (iOS 18 / macOS 15), "
+                        + "got --target ios16: pass --target ios18 or leave --target out");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o1").toString(), "--chips", "M9"},
+                "aneforge convert: unknown chip 'M9': use catalog ids [A14, A15, A16, A17_PRO, A18, A18_PRO, M1, M2, M3, M4]");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o2").toString(), "--seq-len", "0"},
+                "aneforge convert: sequence length 0 is out of range for recipe default (1..8192): pass a sequence "
+                        + "length between 1 and 8192");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o3").toString(), "--chips", "M1",
+                "--seq-len", "100"},
+                "aneforge convert: --seq-len 100 exceeds the model's " + TinyModels.POSITIONS + " positions "
+                        + "(max_position_embeddings in config.json): pass --seq-len " + TinyModels.POSITIONS + " or less");
+        expectUsage(new String[] {"convert", "--source", dir.resolve("nothing").toString(), "--out", dir.resolve("o4").toString(),
+                "--chips", "M1"},
+                "aneforge convert: --source: model source '" + dir.resolve("nothing") + "' is not a directory (use a "
+                        + "snapshot directory or hf:org/name[@revision])");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o5").toString(), "--recipe",
+                writeRecipe("bad.yaml", "variants:\n  - {chips: [M2], layout: ane, precision: w8a8}\n")},
+                "aneforge convert: " + dir.resolve("bad.yaml") + " line 2 (variants[0].chips): precision w8a8 needs a chip "
+                        + "with the W8A8 fast path (A17_PRO, M4), but the chip catalog lists M2 as no: use chips: w8a8 "
+                        + "(or list only those chips)");
+        expectUsage(new String[] {"convert", "--source", src, "--recipe", "default", "--precision", "fp16", "--out", x},
+                "aneforge convert: --recipe chooses many variants, while --layout/--precision/--target (or an .mlpackage "
+                        + "--out) build one: drop --recipe, or drop those options and pass an output directory");
+        expectUsage(new String[] {"convert", "--source", src, "--precision", "int8-block48", "--out", x},
+                "aneforge convert: --precision: block size must be 32, 64 or 128, got 48");
+        expectUsage(new String[] {"convert", "--source", src, "--target", "ios14", "--out", x},
+                "aneforge convert: --target: unknown deployment target 'ios14': use one of ios15, ios16, ios17, ios18, ios26");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o6").toString(), "--samples", "33"},
+                "aneforge convert: --samples must be in 1..32, got 33");
+
+        Cli missing = Cli.run("convert", "--out", x);
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("aneforge convert: Missing required option: '--source=<dir|hf:org/name@rev>'\n"
+                + "Try 'aneforge convert --help' for the options.");
+        Cli none = Cli.run();
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, recipe, eval, predict, publish, status, resolve, pull, help\n"
+                + "Try 'aneforge --help' for the options.\n");
+    }
+
+    @Test
+    void conversionFailureIsExit1WithoutStackTraceUnlessVerbose() throws Exception {
+        String recipe = writeRecipe("w8a8.yaml", "variants:\n  - {chips: w8a8, layout: ane, precision: w8a8}\n");
+        String[] args = {"convert", "--source", bert.toString(), "--out", dir.resolve("w8").toString(), "--chips", "M4",
+                "--recipe", recipe, "--seq-len", "8", "--samples", "1", "--progress", "plain"};
+        Cli c = Cli.run(args);
+        assertThat(c.code()).isEqualTo(1);
+        assertThat(c.err().lines().toList()).hasSize(1);
+        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios17-ane-w8a8-s8 of bert: precision w8a8");
+        String[] verbose = Stream.concat(Stream.of(args), Stream.of("--verbose", "--force")).toArray(String[]::new);
+        Cli v = Cli.run(verbose);
+        assertThat(v.code()).isEqualTo(1);
+        assertThat(v.err()).contains("\tat io.aneforge.convert.VariantConverter.build");
+    }
+
+    @Test
+    void minCosineGateFailsTheRun() throws Exception {
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", dir.resolve("gate").toString(), "--chips", "M4",
+                "--recipe", writeRecipe("int4.yaml", "variants:\n  - {chips: all, layout: ane, precision: int4-block32}\n"),
+                "--seq-len", "8", "--samples", "1", "--min-cosine", "1.0", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isEqualTo(1);
+        assertThat(c.err()).matches("aneforge convert: 1 variant\\(s\\) below --min-cosine 1.0: m4-ios18-ane-int4-block32-s8 "
+                + "\\(0\\.\\d{6}\\); the files are written, see variants.json\n");
+    }
+
+    @Test
+    void recipeCommandShowsThePlanWithoutConverting() throws Exception {
+        Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out().lines().toList()).hasSize(7);
+        assertThat(c.out()).startsWith("recipe default (built-in recipe default): 6 variants\n")
+                .contains("m4-ios18-ane-int8-block32-s64")
+                .containsPattern("a14-ios16-standard-fp16-s64 +A14 +ios16 +standard +fp16 +cpuOnly,cpuAndGPU,cpuAndNeuralEngine,all");
+        Cli bad = Cli.run("recipe", "--recipe", writeRecipe("dup.yaml",
+                "variants:\n  - {chips: all, layout: ane, precision: fp16}\n  - {chips: [M1], layout: ane, precision: fp16}\n"));
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("aneforge recipe: " + dir.resolve("dup.yaml") + " line 3 (variants[1]): duplicate "
+                + "variant: M1 ane fp16 ios16 is already built by " + dir.resolve("dup.yaml") + " line 2 (variants[0]): "
+                + "remove one entry or narrow its chips\n");
+    }
+
+    private static String writeRecipe(String name, String yaml) throws Exception {
+        Path f = dir.resolve(name);
+        Files.writeString(f, yaml);
+        return f.toString();
+    }
+
+    private static void expectUsage(String[] args, String message) {
+        Cli c = Cli.run(args);
+        assertThat(c.code()).as(c.toString()).isEqualTo(2);
+        assertThat(c.err()).isEqualTo(message + "\n");
+    }
+}

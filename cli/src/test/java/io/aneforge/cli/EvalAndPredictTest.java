@@ -1,0 +1,117 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.testsupport.models.TinyModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class EvalAndPredictTest {
+
+    @TempDir
+    static Path dir;
+    static Path bert;
+    static Path fp16;
+    static Path int4;
+
+    @BeforeAll
+    static void convert() throws Exception {
+        bert = TinyModels.bert(dir.resolve("bert"), 5);
+        Path out = dir.resolve("out");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", out.toString(), "--chips", "M4", "--recipe",
+                write("r.yaml", "variants:\n  - {chips: all, layout: ane, precision: fp16}\n"
+                        + "  - {chips: all, layout: standard, precision: int4-block32}\n"),
+                "--seq-len", "12", "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        fp16 = out.resolve("m4-ios16-ane-fp16-s12.mlpackage");
+        int4 = out.resolve("m4-ios18-standard-int4-block32-s12.mlpackage");
+    }
+
+    static String write(String name, String text) throws Exception {
+        Path f = dir.resolve(name);
+        Files.writeString(f, text);
+        return f.toString();
+    }
+
+    @Test
+    void evalPrintsFidelityAsJson() throws Exception {
+        Cli c = Cli.run("eval", "--package", fp16.toString(), "--source", bert.toString(), "--samples", "4", "--json");
+        assertThat(c.code()).as(c.toString()).isZero();
+        JsonNode j = JsonMapper.shared().readTree(c.out());
+        assertThat(j.get("variant").asString()).isEqualTo("m4-ios16-ane-fp16-s12");
+        assertThat(j.get("seqLen").asInt()).isEqualTo(12);
+        assertThat(j.get("samples").asInt()).isEqualTo(4);
+        assertThat(j.get("outputs").propertyNames()).containsExactly("last_hidden_state", "pooler_output");
+        JsonNode h = j.get("outputs").get("last_hidden_state");
+        assertThat(h.get("positions").asInt()).isEqualTo(4 * 12);
+        assertThat(h.get("hiddenSize").asInt()).isEqualTo(TinyModels.HIDDEN);
+        assertThat(h.get("cosineMin").asDouble()).isGreaterThan(0.9999).isLessThanOrEqualTo(1.0);
+        assertThat(j.get("worstCosine").asDouble()).isGreaterThan(0.9999);
+
+        // INT4 is measurably worse than FP16 on the same samples.
+        Cli q = Cli.run("eval", "--package", int4.toString(), "--source", bert.toString(), "--samples", "4", "--json");
+        assertThat(q.code()).as(q.toString()).isZero();
+        double int4Cos = JsonMapper.shared().readTree(q.out()).get("worstCosine").asDouble();
+        assertThat(int4Cos).isLessThan(j.get("worstCosine").asDouble());
+
+        Cli gate = Cli.run("eval", "--package", int4.toString(), "--source", bert.toString(), "--samples", "4",
+                "--min-cosine", "0.99999999");
+        assertThat(gate.code()).isEqualTo(1);
+        assertThat(gate.out()).contains("last_hidden_state").contains("cosine mean");
+        assertThat(gate.err()).matches("aneforge eval: worst cosine 0\\.\\d{6} is below --min-cosine 0\\.99999999\n");
+    }
+
+    @Test
+    void evalErrors() {
+        Cli missing = Cli.run("eval", "--package", dir.resolve("nope.mlpackage").toString(), "--source", bert.toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).isEqualTo("aneforge eval: package " + dir.resolve("nope.mlpackage")
+                + " does not exist or is not a directory: pass the .mlpackage directory written by convert\n");
+        Cli notPackage = Cli.run("eval", "--package", bert.toString(), "--source", bert.toString());
+        assertThat(notPackage.code()).isEqualTo(1);
+        assertThat(notPackage.err()).isEqualTo("aneforge eval: " + bert + " is not an .mlpackage: Manifest.json is missing\n");
+    }
+
+    @Test
+    void predictPrintsShapesAndFirstValues() throws Exception {
+        Cli c = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--values", "3");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).containsPattern("\\d+ tokens \\(padded to 12\\), engine \\S+")
+                .containsPattern("last_hidden_state  shape \\(1, 12, " + TinyModels.HIDDEN + "\\)  first 3: -?\\d+\\.\\d{6}, "
+                        + "-?\\d+\\.\\d{6}, -?\\d+\\.\\d{6}\n")
+                .containsPattern("pooler_output  shape \\(1, " + TinyModels.HIDDEN + "\\)  first 3: ");
+
+        Cli j = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--json", "--tokenizer",
+                bert.resolve("tokenizer.json").toString());
+        assertThat(j.code()).as(j.toString()).isZero();
+        JsonNode n = JsonMapper.shared().readTree(j.out());
+        assertThat(n.get("outputs").get("last_hidden_state").get("shape").toString()).isEqualTo("[1,12," + TinyModels.HIDDEN + "]");
+        assertThat(n.get("outputs").get("last_hidden_state").get("first").size()).isEqualTo(8);
+        assertThat(n.get("tokens").asInt()).isBetween(3, 12);
+
+        // The same text through the INT4 package gives different but close numbers.
+        Cli q = Cli.run("predict", "--package", int4.toString(), "--text", "hello world", "--json");
+        JsonNode m = JsonMapper.shared().readTree(q.out());
+        assertThat(m.get("outputs").get("last_hidden_state").get("first"))
+                .isNotEqualTo(n.get("outputs").get("last_hidden_state").get("first"));
+    }
+
+    @Test
+    void predictNeedsATokenizer() throws Exception {
+        Path lonely = dir.resolve("lonely/x.mlpackage");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--seq-len", "8", "--samples", "1",
+                "--out", lonely.toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        Cli p = Cli.run("predict", "--package", lonely.toString(), "--text", "hi");
+        assertThat(p.code()).isEqualTo(2);
+        assertThat(p.err()).isEqualTo("aneforge predict: no tokenizer.json next to " + lonely
+                + ": pass --tokenizer <tokenizer.json> or --source <model>\n");
+        Cli ok = Cli.run("predict", "--package", lonely.toString(), "--text", "hi", "--source", bert.toString());
+        assertThat(ok.code()).as(ok.toString()).isZero();
+    }
+}

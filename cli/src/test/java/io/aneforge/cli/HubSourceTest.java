@@ -1,0 +1,66 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.testsupport.hub.FakeHub;
+import io.aneforge.testsupport.models.TinyModels;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code --source hf:org/name@rev} through a Hub-mimicking server: pinned commit recorded, errors mapped. */
+class HubSourceTest {
+
+    static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+    @TempDir
+    Path dir;
+
+    static Cli run(Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void convertsAHubModelPinnedToItsCommit() throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 4);
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (Stream<Path> s = Files.list(bert)) {
+            for (Path f : s.toList()) {
+                files.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        try (FakeHub hub = FakeHub.start()) {
+            hub.repo("acme/tiny-bert").commit(COMMIT, "main", files);
+            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", dir.resolve("hf").toString());
+            Path out = dir.resolve("out");
+            Cli c = run(env, "convert", "--source", "hf:acme/tiny-bert@main", "--out", out.toString(), "--chips", "M1",
+                    "--seq-len", "8", "--samples", "1", "--progress", "plain");
+            assertThat(c.code()).as(c.toString()).isZero();
+            VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+            assertThat(m.model().source()).isEqualTo("hf:acme/tiny-bert@main");
+            assertThat(m.model().commit()).isEqualTo(COMMIT);
+            assertThat(m.variants()).hasSize(3);
+
+            Cli missing = run(env, "convert", "--source", "hf:acme/absent", "--out", dir.resolve("o2").toString(),
+                    "--chips", "M1", "--seq-len", "8", "--samples", "1");
+            assertThat(missing.code()).as(missing.toString()).isEqualTo(1);
+            assertThat(missing.err()).startsWith("aneforge convert: cannot fetch model source 'hf:acme/absent': ");
+            assertThat(missing.err().lines().count()).isEqualTo(1);
+
+            Cli bad = run(env, "convert", "--source", "hf:no-slash", "--out", dir.resolve("o3").toString());
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:no-slash': expected "
+                    + "hf:org/name or hf:org/name@revision (branch, tag, refs/pr/N or commit)\n");
+        }
+    }
+}

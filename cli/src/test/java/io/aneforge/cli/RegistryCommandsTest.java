@@ -1,0 +1,195 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.cli.manifest.VariantEntry;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.registry.RegistryApplication;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.postgres.TestDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** convert → publish → status → resolve → pull against the real registry (PostgreSQL + embedded S3) over HTTP. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RegistryCommandsTest {
+
+    static final String ADMIN = "cli-test-admin-token-0123456789";
+
+    @TempDir
+    static Path dir;
+    static ConfigurableApplicationContext registry;
+    static Map<String, String> env;
+    static Path converted;
+    static VariantsManifest manifest;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // The cli ships slf4j-simple; keep Spring Boot from insisting on Logback in this JVM.
+        System.setProperty("org.springframework.boot.logging.LoggingSystem", "none");
+        List<String> args = new ArrayList<>(List.of("--server.port=0", "--aneforge.admin-token=" + ADMIN,
+                "--aneforge.data-dir=" + dir.resolve("data"), "--aneforge.cache-ttl=0s"));
+        TestDatabase.springProperties().forEach((k, v) -> args.add("--" + k + "=" + v));
+        registry = new SpringApplication(RegistryApplication.class).run(args.toArray(String[]::new));
+        String url = "http://127.0.0.1:" + registry.getEnvironment().getProperty("local.server.port");
+        env = Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", ADMIN);
+
+        Path bert = TinyModels.bert(dir.resolve("bert"), 3);
+        converted = dir.resolve("converted");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", converted.toString(), "--chips", "A17_PRO,M2",
+                "--seq-len", "8", "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        manifest = VariantsManifest.read(converted.resolve("variants.json"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    static Cli run(Map<String, String> environment, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), environment, args);
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    static Cli run(String... args) {
+        return run(env, args);
+    }
+
+    @Test
+    @Order(1)
+    void publishUploadsRegistersPublishesAndMovesTheAlias() {
+        Cli p = run("publish", "--model", "tiny-bert", "--dir", converted.toString(), "--alias", "production", "--reason", "test");
+        assertThat(p.code()).as(p.toString()).isZero();
+        assertThat(p.out()).contains("created model tiny-bert (task feature-extraction)")
+                .contains("created draft version 1 of tiny-bert")
+                .contains("[6/6] m2-ios16-standard-fp16-s8")
+                .contains("published version 1 of tiny-bert with 6 variants")
+                .contains("alias production -> version 1");
+
+        Cli s = run("status", "--model", "tiny-bert", "--version", "1", "--json");
+        assertThat(s.code()).as(s.toString()).isZero();
+        JsonNode j = JsonMapper.shared().readTree(s.out());
+        assertThat(j.get("version").get("status").asString()).isEqualTo("published");
+        assertThat(j.get("version").get("source").get("type").asString()).isEqualTo("upload");
+        assertThat(j.get("variants").size()).isEqualTo(6);
+        JsonNode int8 = j.get("variants").get(1);
+        assertThat(int8.get("precision").asString()).isEqualTo("int8");
+        assertThat(int8.get("blockSize").asInt()).isEqualTo(32);
+        assertThat(int8.get("deploymentTarget").asString()).isEqualTo("18.0");
+        assertThat(int8.get("digest").asString()).isEqualTo("sha256:" + manifest.variants().get(1).sha256());
+
+        Cli list = run("status", "--model", "tiny-bert");
+        assertThat(list.out()).contains("tiny-bert (feature-extraction): 1 versions").contains("v1  published  upload");
+    }
+
+    @Test
+    @Order(2)
+    void resolveAndPullVerifyTheDigest() throws Exception {
+        Cli r = run("resolve", "--model", "tiny-bert", "--device", "iPhone16,1", "--os", "17.4", "--json");
+        assertThat(r.code()).as(r.toString()).isZero();
+        JsonNode j = JsonMapper.shared().readTree(r.out());
+        assertThat(j.get("variant").get("chip").asString()).isEqualTo("A17_PRO");
+        // iOS 17.4 cannot load the ios18 block-wise variant: the ane fp16 one for iOS 16 is served.
+        VariantEntry expected = manifest.variants().get(0);
+        assertThat(expected.id()).isEqualTo("a17_pro-ios16-ane-fp16-s8");
+        assertThat(j.get("digest").asString()).isEqualTo("sha256:" + expected.sha256());
+
+        Path pulled = dir.resolve("pulled");
+        Cli p = run("pull", "--model", "tiny-bert", "--device", "iPhone16,1", "--os", "17.4", "--out", pulled.toString(),
+                "--keep-archive");
+        assertThat(p.code()).as(p.toString()).isZero();
+        Path pkg = pulled.resolve(expected.path());
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", expected.id());
+        assertThat(pulled.resolve(expected.archive())).hasSameBinaryContentAs(converted.resolve(expected.archive()));
+        assertThat(p.out()).contains("verified sha256 " + expected.sha256() + ", unpacked " + pkg);
+
+        Cli text = run("resolve", "--model", "tiny-bert", "--chip", "M2", "--os", "18.0");
+        assertThat(text.out()).startsWith("tiny-bert v1 (alias production): M2 ios 18.0 ane int8/32 seq 8; sha256:"
+                + manifest.variants().get(4).sha256());
+    }
+
+    @Test
+    @Order(3)
+    void pullRefusesBytesThatDoNotMatchTheDigest() throws Exception {
+        VariantEntry m2 = manifest.variants().get(3);
+        Path stored;
+        try (Stream<Path> files = Files.walk(dir.resolve("data/s3"))) {
+            stored = files.filter(f -> f.getFileName().toString().equals(m2.sha256())).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(stored);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(stored, bytes);
+        Path pulled = dir.resolve("tampered");
+        Cli p = run("pull", "--model", "tiny-bert", "--chip", "M2", "--os", "16.0", "--out", pulled.toString());
+        assertThat(p.code()).as(p.toString()).isEqualTo(1);
+        assertThat(p.err()).startsWith("aneforge pull: downloaded bytes have sha256 ")
+                .contains(" but the registry promised " + m2.sha256() + "; nothing was kept");
+        try (Stream<Path> left = Files.list(pulled)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void errorsNameTheProblemAndTheFix() {
+        Cli noToken = run(Map.of(), "status", "--model", "tiny-bert");
+        assertThat(noToken.code()).isEqualTo(2);
+        assertThat(noToken.err()).isEqualTo("aneforge status: ANEFORGE_TOKEN is not set: export ANEFORGE_TOKEN=<registry token> "
+                + "(an admin mints one with POST /api/v1/tokens)\n");
+
+        Cli badToken = run(Map.of("ANEFORGE_REGISTRY_URL", env.get("ANEFORGE_REGISTRY_URL"), "ANEFORGE_TOKEN", "wrong"),
+                "status", "--model", "tiny-bert");
+        assertThat(badToken.code()).isEqualTo(1);
+        assertThat(badToken.err()).startsWith("aneforge status: registry answered HTTP 401 ");
+
+        Cli unknown = run("resolve", "--model", "nope", "--chip", "M2", "--os", "18.0");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).startsWith("aneforge resolve: registry answered HTTP 404 model-not-found to GET "
+                + "/api/v1/models/nope/resolve?chip=M2&os=18.0: ");
+
+        Cli tooOld = run("resolve", "--model", "tiny-bert", "--chip", "M2", "--os", "15.0");
+        assertThat(tooOld.code()).isEqualTo(1);
+        assertThat(tooOld.err()).contains("HTTP 422 os-too-old");
+
+        Cli both = run("resolve", "--model", "tiny-bert", "--chip", "M2", "--device", "iPhone16,1", "--os", "18.0");
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).isEqualTo("aneforge resolve: pass either --device (e.g. iPhone16,1) or --chip (e.g. A17_PRO)\n");
+
+        Cli down = run(Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:1", "ANEFORGE_TOKEN", ADMIN), "status", "--model", "x");
+        assertThat(down.code()).isEqualTo(1);
+        assertThat(down.err()).isEqualTo("aneforge status: cannot reach the registry at http://127.0.0.1:1: start it or set "
+                + "ANEFORGE_REGISTRY_URL\n");
+
+        Cli noDir = run("publish", "--model", "tiny-bert", "--dir", dir.resolve("bert").toString());
+        assertThat(noDir.code()).isEqualTo(2);
+        assertThat(noDir.err()).isEqualTo("aneforge publish: " + dir.resolve("bert") + " has no variants.json: pass the --out "
+                + "directory of aneforge convert\n");
+
+        Cli neither = run("publish", "--model", "tiny-bert");
+        assertThat(neither.code()).isEqualTo(2);
+        assertThat(neither.err()).startsWith("aneforge publish: pass either --dir <convert output>");
+    }
+}
