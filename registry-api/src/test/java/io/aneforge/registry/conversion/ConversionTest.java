@@ -50,11 +50,10 @@ class ConversionTest extends RegistryTestBase {
         assertThat(c.path("recipe").asString()).isEqualTo("default");
         List<String> specs = new ArrayList<>();
         c.path("variants").forEach(v -> specs.add(v.path("specId").asString()));
-        // W8A8 only on the chip with the fast path (A17 Pro), never on M2.
-        assertThat(specs).containsExactly("a17_pro-ios16-ane-fp16-s128", "a17_pro-ios16-standard-fp16-s128",
-                "a17_pro-ios18-ane-int8-block32-s128", "a17_pro-ios17-ane-w8a8-s128", "m2-ios16-ane-fp16-s128",
-                "m2-ios16-standard-fp16-s128", "m2-ios18-ane-int8-block32-s128");
-        JsonNode reg = c.path("variants").get(2).path("registration");
+        assertThat(specs).containsExactly("a17_pro-ios16-ane-fp16-s128", "a17_pro-ios18-ane-int8-block32-s128",
+                "a17_pro-ios16-standard-fp16-s128", "m2-ios16-ane-fp16-s128", "m2-ios18-ane-int8-block32-s128",
+                "m2-ios16-standard-fp16-s128");
+        JsonNode reg = c.path("variants").get(1).path("registration");
         assertThat(reg.path("deploymentTarget").asString()).isEqualTo("18.0");
         assertThat(reg.path("precision").asString()).isEqualTo("int8");
         assertThat(reg.path("blockSize").asInt()).isEqualTo(32);
@@ -69,7 +68,17 @@ class ConversionTest extends RegistryTestBase {
                 Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("Z9")));
         assertThat(unknownChip.status()).isEqualTo(422);
         assertThat(unknownChip.problem()).isEqualTo("recipe-rejected");
-        assertThat(unknownChip.json().path("detail").asString()).contains("chip 'Z9' is not in the catalog");
+        assertThat(unknownChip.json().path("detail").asString()).contains("unknown chip 'Z9'");
+        Response w8a8OnM2 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M2"), "recipe",
+                        "name: fast\nvariants:\n  - chips: [M2]\n    layout: ane\n    precision: w8a8\n"));
+        assertThat(w8a8OnM2.problem()).isEqualTo("recipe-rejected");
+        assertThat(w8a8OnM2.json().path("detail").asString()).contains("M2").contains("w8a8");
+        Response blockwiseOnIos16 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("A17_PRO"), "recipe",
+                        "name: old\nvariants:\n  - chips: all\n    layout: ane\n    precision: int8-block32\n    target: ios16\n"));
+        assertThat(blockwiseOnIos16.problem()).isEqualTo("recipe-rejected");
+        assertThat(blockwiseOnIos16.json().path("detail").asString()).contains("ios18");
         Response unknownRecipe = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
                 Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M2"), "recipe", "fancy"));
         assertThat(unknownRecipe.problem()).isEqualTo("recipe-rejected");
