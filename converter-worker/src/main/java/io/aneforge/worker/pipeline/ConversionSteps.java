@@ -6,9 +6,7 @@ import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
-import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubClient;
-import io.aneforge.hub.HubConfig;
 import io.aneforge.mil.Target;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.source.ModelSnapshot;
@@ -58,9 +56,11 @@ public class ConversionSteps {
     private final ModelCache models;
     private final WorkerProperties props;
     private final MeterRegistry meters;
-    private volatile HubClient hub;
+    private final HubClient hub;
 
-    ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, WorkerProperties props, MeterRegistry meters) {
+    ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, WorkerProperties props, MeterRegistry meters,
+                    HubClient hub) {
+        this.hub = hub;
         this.registry = registry;
         this.leases = leases;
         this.models = models;
@@ -78,7 +78,7 @@ public class ConversionSteps {
         ModelSnapshot snapshot;
         if ("hub".equals(c.source().type())) {
             String rev = c.source().commit() != null ? c.source().commit() : c.source().revision();
-            snapshot = ModelSource.open(ModelSource.HUB_PREFIX + c.source().repo() + "@" + rev, hub());
+            snapshot = ModelSource.open(ModelSource.HUB_PREFIX + c.source().repo() + "@" + rev, hub);
         } else if ("local".equals(c.source().type())) {
             snapshot = ModelSnapshot.of(Path.of(c.source().path()), null);
         } else {
@@ -188,15 +188,6 @@ public class ConversionSteps {
             throw new UncheckedIOException("cannot create work directory " + dir + " (ANEFORGE_WORKER_WORK_DIR)", e);
         }
         return dir;
-    }
-
-    private HubClient hub() {
-        if (hub == null) {
-            synchronized (this) {
-                if (hub == null) hub = new HttpHubClient(HubConfig.fromEnvironment());
-            }
-        }
-        return hub;
     }
 
     private static MessageDigest sha256() {
