@@ -75,7 +75,7 @@ public class ConversionJobConfig {
                 .gridSize(props.concurrency()).taskExecutor(pool).build();
     }
 
-    /** One partition per planned variant, named by its spec id (stable across restarts). */
+    /** One partition per planned variant; Spring Batch names its step execution {@code variant:<specId>} (stable across restarts). */
     @Bean
     @StepScope
     Partitioner variantPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId,
@@ -85,7 +85,7 @@ public class ConversionJobConfig {
             leases.conversion(conversionId).variants().forEach(v -> {
                 ExecutionContext ctx = new ExecutionContext();
                 ctx.putString(SPEC_ID, v.specId());
-                parts.put("variant:" + v.specId(), ctx);
+                parts.put(v.specId(), ctx);
             });
             return parts;
         };

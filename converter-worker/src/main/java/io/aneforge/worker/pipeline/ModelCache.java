@@ -25,7 +25,7 @@ class ModelCache {
             try {
                 return ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit));
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new UncheckedIOException(e.getMessage(), e); // the message names file and problem
             }
         });
     }
