@@ -20,6 +20,7 @@ class RoleMatrixTest extends RegistryTestBase {
     private static final Set<String> PUBLISH = Set.of("publisher", "admin");
     private static final Set<String> BUILD = Set.of("publisher", "worker", "admin");
     private static final Set<String> ADMIN_ONLY = Set.of("admin");
+    private static final Set<String> WORKER = Set.of("worker", "admin");
 
     record Endpoint(String method, String path, Object body, Set<String> allowed) {}
 
@@ -49,7 +50,17 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/models/matrix/resolve?chip=A16&os=18.0", null, ALL),
             new Endpoint("GET", "/api/v1/chips", null, ALL),
             new Endpoint("GET", "/api/v1/devices", null, ALL),
-            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL));
+            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL),
+            new Endpoint("GET", "/api/v1/conversions/999999", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/conversion", null, ALL),
+            new Endpoint("POST", "/api/v1/conversions/999999/cancel", null, PUBLISH),
+            // A blank worker id is refused (400) before anything is leased.
+            new Endpoint("POST", "/api/v1/conversions/lease", Map.of("worker", ""), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/lease", Map.of("worker", "w"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/heartbeat", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/progress", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/complete", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/fail", Map.of("leaseToken", "t", "reason", "r"), WORKER));
 
     @Autowired
     org.springframework.jdbc.core.simple.JdbcClient jdbc;
