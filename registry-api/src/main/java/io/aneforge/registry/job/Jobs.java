@@ -284,11 +284,13 @@ public class Jobs {
         return ApiProblem.badRequest("invalid-golden", "Invalid golden outputs", detail);
     }
 
+    /** The version's golden blobs, or null while either is missing. */
     private Golden golden(long versionId) {
-        return jdbc.sql("SELECT golden_inputs_digest, golden_digest FROM model_version WHERE id = ?").param(versionId)
-                .query((rs, i) -> rs.getString(1) == null || rs.getString(2) == null ? null
-                        : new Golden("sha256:" + rs.getString(1), "sha256:" + rs.getString(2)))
-                .single();
+        Map<String, Object> row = jdbc.sql("SELECT golden_inputs_digest AS i, golden_digest AS o FROM model_version WHERE id = ?")
+                .param(versionId).query().singleRow();
+        Object in = row.get("i");
+        Object out = row.get("o");
+        return in == null || out == null ? null : new Golden("sha256:" + in, "sha256:" + out);
     }
 
     @Transactional(readOnly = true)
