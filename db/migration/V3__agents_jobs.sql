@@ -100,5 +100,6 @@ CREATE TABLE job_result (
     cosine_min            DOUBLE PRECISION,
     reported_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (job_id, attempt),
+    UNIQUE (lease_id),
     CONSTRAINT result_failure_explained CHECK (outcome <> 'failed' OR failure IS NOT NULL)
 );
