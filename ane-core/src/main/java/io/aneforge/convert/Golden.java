@@ -1,0 +1,85 @@
+package io.aneforge.convert;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.Target;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.tokenizer.Encoding;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Golden outputs: the unconverted FP32 graph (standard layout, FP32 weights) run by an
+ * evaluator on tokenized samples. Sample ids are {@code sample-NN} in list order.
+ */
+public final class Golden {
+    /** Chip id of the golden (unconverted) spec; it never leaves this process. */
+    public static final String REFERENCE_CHIP = "REFERENCE";
+
+    private Golden() {
+    }
+
+    /** The spec of the unconverted graph at {@code seqLen}. */
+    public static VariantSpec referenceSpec(int seqLen) {
+        return new VariantSpec(REFERENCE_CHIP, Target.IOS15, Layout.STANDARD, Precision.FP32, seqLen, 0);
+    }
+
+    public static GoldenOutputs compute(ImportedModel model, Tokenizer tokenizer, List<String> samples, int seqLen) {
+        return compute(model, tokenizer, samples, seqLen, ProgramEvaluator.reference());
+    }
+
+    public static GoldenOutputs compute(ImportedModel model, Tokenizer tokenizer, List<String> samples, int seqLen,
+                                        ProgramEvaluator evaluator) {
+        Program program = VariantConverter.build(model, referenceSpec(seqLen)).program();
+        List<Map<String, FloatTensor>> outputs = run(program, inputs(tokenizer, samples, seqLen), evaluator);
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            out.add(new GoldenOutputs.Sample(sampleId(i), outputs.get(i)));
+        }
+        return new GoldenOutputs(out);
+    }
+
+    public static String sampleId(int index) {
+        return String.format(Locale.ROOT, "sample-%02d", index);
+    }
+
+    /** Program inputs per sample: {@code input_ids} and {@code attention_mask}, (1, seqLen), ids as exact floats. */
+    public static List<Map<String, FloatTensor>> inputs(Tokenizer tokenizer, List<String> samples, int seqLen) {
+        List<Map<String, FloatTensor>> all = new ArrayList<>();
+        for (String s : samples) {
+            Encoding e = tokenizer.encode(s, seqLen);
+            Map<String, FloatTensor> m = new LinkedHashMap<>();
+            m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seqLen}, floats(e.ids())));
+            m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seqLen}, floats(e.attentionMask())));
+            all.add(m);
+        }
+        return all;
+    }
+
+    /** Runs {@code program} on each input map. */
+    public static List<Map<String, FloatTensor>> run(Program program, List<Map<String, FloatTensor>> inputs,
+                                                     ProgramEvaluator evaluator) {
+        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        for (Map<String, FloatTensor> in : inputs) {
+            out.add(evaluator.run(program, in));
+        }
+        return out;
+    }
+
+    private static float[] floats(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+}

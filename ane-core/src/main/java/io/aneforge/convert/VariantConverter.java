@@ -1,0 +1,94 @@
+package io.aneforge.convert;
+
+import io.aneforge.graph.BuiltGraph;
+import io.aneforge.graph.GraphException;
+import io.aneforge.graph.Graphs;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.mlpackage.MlPackageException;
+import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.quant.QuantizationException;
+import io.aneforge.variant.VariantSpec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Builds and writes variants. Stateless; safe to call from several threads (each call builds its own program). */
+public final class VariantConverter {
+    private VariantConverter() {
+    }
+
+    /** The variant's program, quantization reports, parameter count and peak intermediate bytes. */
+    public static BuiltVariant build(ImportedModel model, VariantSpec spec) {
+        BuiltGraph g;
+        try {
+            g = Graphs.build(model, spec);
+        } catch (GraphException | QuantizationException e) {
+            throw new ConversionException("cannot build variant " + spec.id() + " of " + model.config().modelType()
+                    + ": " + e.getMessage(), e);
+        }
+        return new BuiltVariant(spec, g.program(), g.reports(), g.parameterCount(),
+                PeakMemory.peakIntermediateBytes(g.program()));
+    }
+
+    /** Builds the variant and writes it to {@code packageDir} (absent or empty); hashes its deterministic archive. */
+    public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir) {
+        return convert(model, spec, packageDir, null);
+    }
+
+    /**
+     * Like {@link #convert(ImportedModel, VariantSpec, Path)}, and also keeps the archive in
+     * {@code archiveFile} when it is not null (the bytes whose sha256 is returned).
+     */
+    public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir, Path archiveFile) {
+        BuiltVariant built = build(model, spec);
+        try {
+            MlPackage.write(built.program(), packageDir);
+        } catch (MlPackageException e) {
+            throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
+        }
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long size;
+        try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream() : Files.newOutputStream(archiveFile);
+             CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
+            PackageArchive.zip(packageDir, counting);
+            counting.flush();
+            size = counting.count;
+        } catch (IOException e) {
+            throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
+                    + e.getMessage(), e);
+        }
+        return new ConvertedVariant(spec, packageDir, HexFormat.of().formatHex(sha.digest()), size,
+                built.parameterCount(), built.peakIntermediateBytes(), built.reports());
+    }
+
+    private static final class CountingStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.aneforge.graph;
+
+import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
+import io.aneforge.mil.Var;
+import io.aneforge.model.BertConfig;
+import io.aneforge.model.DistilBertConfig;
+import io.aneforge.model.Gpt2Config;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.VariantSpec;
+import java.util.Locale;
+
+/** Entry point: picks the architecture's graph and the layout, builds, and returns the program with its reports. */
+public final class Graphs {
+    public static final String INPUT_IDS = "input_ids";
+    public static final String ATTENTION_MASK = "attention_mask";
+    public static final String LAST_HIDDEN_STATE = "last_hidden_state";
+    public static final String POOLER_OUTPUT = "pooler_output";
+    public static final String LOGITS = "logits";
+
+    private Graphs() {
+    }
+
+    public static BuiltGraph build(ImportedModel model, VariantSpec spec) {
+        MilBuilder b = new MilBuilder(spec.target());
+        WeightStore weights = new WeightStore(b, spec.precision());
+        int maxPositions = model.config().maxPositions()
+                - (model.config() instanceof BertConfig bc ? bc.positionOffset() : 0);
+        if (spec.seqLen() > maxPositions) {
+            throw new GraphException("sequence length " + spec.seqLen() + " exceeds the " + maxPositions
+                    + " positions of this " + model.config().modelType() + " model (max_position_embeddings); "
+                    + "build a variant with seq_len <= " + maxPositions);
+        }
+        Layers layers = spec.layout() == Layout.ANE
+                ? new AneLayers(b, weights, spec.seqLen(), spec.attentionChunk())
+                : new StandardLayers(b, weights, spec.seqLen());
+        b.metadata("com.github.apple.coremltools.source", "aneforge");
+        b.metadata("aneforge.variant", spec.id());
+        b.metadata("aneforge.model_type", model.config().modelType());
+        if (model.commit() != null) {
+            b.metadata("aneforge.source_commit", model.commit());
+        }
+        Var ids = b.input(INPUT_IDS, DType.INT32, 1, spec.seqLen());
+        Var mask = b.input(ATTENTION_MASK, DType.INT32, 1, spec.seqLen());
+        Var[] outputs;
+        if (model.config() instanceof BertConfig || model.config() instanceof DistilBertConfig) {
+            outputs = EncoderGraph.build(model, b, weights, layers, ids, mask, spec.seqLen());
+        } else if (model.config() instanceof Gpt2Config) {
+            outputs = Gpt2Graph.build(model, b, weights, layers, ids, mask, spec.seqLen());
+        } else {
+            throw new GraphException("no graph builder for model type '" + model.config().modelType() + "'");
+        }
+        return new BuiltGraph(b.build(outputs), weights.reports(), weights.parameterCount());
+    }
+
+    /** Names a final value: cast back to FP32 like coremltools does for FP16 programs, or an identity reshape. */
+    static Var output(MilBuilder b, Var v, String name) {
+        if (v.dtype() == DType.FP16) {
+            return b.op("cast").arg("x", v).arg("dtype", "fp32").name(name + "_cast").outputNames(name).build();
+        }
+        return b.op("reshape").arg("x", v).arg("shape", v.shape()).name(name).build();
+    }
+
+    /** The MIL op for a Hub activation name. */
+    static Var activation(MilBuilder b, Var x, String hubName) {
+        String a = hubName == null ? "gelu" : hubName.toLowerCase(Locale.ROOT);
+        return switch (a) {
+            case "gelu", "gelu_python" -> b.gelu(x, "EXACT");
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> b.gelu(x, "TANH_APPROXIMATION");
+            case "relu" -> b.op("relu").arg("x", x).build();
+            default -> throw new GraphException("activation '" + hubName + "' is not supported by the graph builders "
+                    + "(supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu)");
+        };
+    }
+}

@@ -1,0 +1,51 @@
+package io.aneforge.graph;
+
+import io.aneforge.mil.Var;
+import io.aneforge.tensor.FloatTensor;
+
+/**
+ * The layout-dependent half of a transformer graph. Activations passed between these
+ * calls are in the layout's own form ({@code (B, S, C)} or {@code (B, C, 1, S)}); the
+ * architecture code never looks at their axes.
+ */
+public interface Layers {
+
+    /** Embeddings {@code (1, S, C)} (Hub layout, as gathered) to the layout's activation form. */
+    Var fromHub(Var bsc);
+
+    /** The layout's activation back to {@code (1, S, C)}. */
+    Var toHub(Var x);
+
+    /**
+     * A projection: {@code weight [out, in]} and {@code bias [out]} applied over the channel
+     * axis (linear, or a 1×1 conv). {@code name} names the stored weight ({@code <name>.weight}).
+     */
+    Var project(Var x, String name, FloatTensor weight, FloatTensor bias);
+
+    /** LayerNorm over the channel axis with the true gamma and beta. */
+    Var layerNorm(Var x, String name, FloatTensor gamma, FloatTensor beta, double epsilon);
+
+    /**
+     * Multi-head scaled dot-product attention of already projected q, k, v with the
+     * additive mask from {@link #paddingMask} or {@link #causalMask}.
+     */
+    Var attention(Var q, Var k, Var v, int heads, Var mask);
+
+    /** Additive key mask {@code (1 - m) · -1e4} from {@code attention_mask} (1, S) int32, shaped for {@link #attention}. */
+    Var paddingMask(Var attentionMask);
+
+    /** Additive mask allowing key k for query q when {@code k <= q} and key k is not padding. */
+    Var causalMask(Var attentionMask);
+
+    /** The first token's vector projected and passed through tanh: BERT's pooler, {@code (1, C)}. */
+    Var pooler(Var x, String name, FloatTensor weight, FloatTensor bias);
+
+    /** Logits {@code (1, S, V)} against a tied embedding table, given as the table var {@link #embeddingTable} made. */
+    Var tiedHead(Var x, Var table);
+
+    /** Stores an embedding table {@code [V, C]} in the form this layout's gather and tied head read. */
+    Var embeddingTable(String name, FloatTensor table);
+
+    /** Token embeddings {@code (1, S, C)} gathered from a table made by {@link #embeddingTable}. */
+    Var gatherTokens(Var table, Var inputIds);
+}

@@ -1,0 +1,152 @@
+package io.aneforge.graph;
+
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
+import io.aneforge.mil.Names;
+import io.aneforge.mil.TensorType;
+import io.aneforge.mil.Var;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.quant.EncodedWeight;
+import io.aneforge.quant.Fp16Weight;
+import io.aneforge.quant.QuantMode;
+import io.aneforge.quant.QuantReport;
+import io.aneforge.quant.QuantSpec;
+import io.aneforge.quant.QuantType;
+import io.aneforge.quant.QuantizedWeight;
+import io.aneforge.quant.WeightQuantizer;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.variant.Precision;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns weights into program values as the precision asks: FP32 consts, FP16 consts, or
+ * {@code constexpr_affine_dequantize} (int8 per channel, iOS 16) /
+ * {@code constexpr_blockwise_shift_scale} (int8/int4 per block, iOS 18) ops. Which tensors
+ * are quantized is the quant package's decision ({@link WeightQuantizer#skipReason}): tensors
+ * of at most 2048 elements and rank-1 tensors (biases, LayerNorm) stay FP16, embedding tables
+ * are quantized like projections (per row / per block along the hidden axis), as coremltools does.
+ */
+public final class WeightStore {
+    private final MilBuilder b;
+    private final Precision precision;
+    private final QuantSpec spec;
+    private final DType computeType;
+    private final List<QuantReport> reports = new ArrayList<>();
+    private final Set<String> counted = new HashSet<>();
+    private long parameterCount;
+
+    public WeightStore(MilBuilder b, Precision precision) {
+        this.b = b;
+        this.precision = precision;
+        this.spec = specFor(precision);
+        this.computeType = precision.scheme() == Precision.Scheme.FP32 ? DType.FP32 : DType.FP16;
+    }
+
+    /** The quantization spec a precision maps to; null for FP32 (weights stored as they are). */
+    static QuantSpec specFor(Precision p) {
+        return switch (p.scheme()) {
+            case FP32 -> null;
+            case FP16 -> QuantSpec.fp16();
+            case INT8_CHANNEL -> QuantSpec.perChannel(QuantType.INT8, QuantMode.AFFINE);
+            case INT8_BLOCK -> QuantSpec.perBlock(QuantType.INT8, p.affine() ? QuantMode.AFFINE : QuantMode.SYMMETRIC,
+                    p.blockSize());
+            case INT4_BLOCK -> QuantSpec.perBlock(QuantType.INT4, p.affine() ? QuantMode.AFFINE : QuantMode.SYMMETRIC,
+                    p.blockSize());
+            case W8A8 -> throw new GraphException("precision w8a8 quantizes activations (quantize/dequantize ops), "
+                    + "which the graph builders do not emit yet; use int8-channel or int8-block32 for 8-bit weights");
+        };
+    }
+
+    /** Element type of activations: FP32 for the fp32 precision, FP16 otherwise (what the ANE computes in). */
+    public DType computeType() {
+        return computeType;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    public List<QuantReport> reports() {
+        return List.copyOf(reports);
+    }
+
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    /** Reads a weight of the model and counts its elements once (tied or re-used tensors count once). */
+    public FloatTensor source(ImportedModel model, String name) {
+        FloatTensor t = model.weight(name);
+        if (counted.add(name)) {
+            parameterCount += t.size();
+        }
+        return t;
+    }
+
+    /**
+     * A weight reshaped to {@code shape} (same element order), quantized when the
+     * precision and the quant package allow. {@code source} names the Hub tensor(s) it came from.
+     */
+    public Var weight(String name, FloatTensor t, int... shape) {
+        FloatTensor shaped = new FloatTensor(shape.length == 0 ? t.shape() : shape, t.data());
+        String opName = Names.sanitize(name);
+        if (spec == null) {
+            return b.constant(opName, Constant.fp32(shaped.data(), shaped.shape()));
+        }
+        WeightQuantizer.Result r = WeightQuantizer.encode(name, shaped, spec);
+        reports.add(r.report());
+        return place(opName, r.weight());
+    }
+
+    /** A small tensor that is never quantized (bias, LayerNorm gamma/beta), in the compute type. */
+    public Var vector(String name, FloatTensor t) {
+        String opName = Names.sanitize(name);
+        if (spec == null) {
+            return b.constant(opName, Constant.fp32(t.data(), t.shape()));
+        }
+        WeightQuantizer.Result r = WeightQuantizer.encode(name, t, QuantSpec.fp16());
+        reports.add(r.report());
+        return place(opName, r.weight());
+    }
+
+    private Var place(String opName, EncodedWeight w) {
+        if (w instanceof Fp16Weight f) {
+            ByteBuffer buf = ByteBuffer.allocate(2 * f.halves().length).order(ByteOrder.LITTLE_ENDIAN);
+            for (short h : f.halves()) {
+                buf.putShort(h);
+            }
+            return b.constant(opName, Constant.ofRaw(TensorType.of(DType.FP16, f.shape()), buf.array()));
+        }
+        QuantizedWeight q = (QuantizedWeight) w;
+        DType storage = switch (q.spec().type()) {
+            case INT8 -> DType.INT8;
+            case UINT8 -> DType.UINT8;
+            case INT4 -> DType.INT4;
+            case UINT4 -> DType.UINT4;
+        };
+        boolean unsigned = !q.spec().type().signed();
+        Constant data = Constant.integers(storage, ints(q.values(), unsigned), q.shape());
+        Constant scale = Constant.fp16(q.scales(), q.scaleShape());
+        if (q.spec().kind() == QuantSpec.Kind.PER_CHANNEL) {
+            int[] zps = q.zeroPoints() == null ? new int[q.scales().length] : ints(q.zeroPoints(), unsigned);
+            Constant zero = Constant.integers(storage, zps, q.scales().length);
+            return b.named(opName).affineDequantize(data, zero, scale, 0);
+        }
+        Constant offset = q.zeroPoints() == null ? null : Constant.integers(storage, ints(q.zeroPoints(), unsigned), q.scaleShape());
+        return b.named(opName).blockwiseShiftScale(data, scale, offset);
+    }
+
+    private static int[] ints(byte[] values, boolean unsigned) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = unsigned ? values[i] & 0xff : values[i];
+        }
+        return out;
+    }
+}
