@@ -192,7 +192,4 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and .Values.worker.enabled (lt (int .Values.worker.concurrency) 1) }}
 {{- fail (printf "worker.concurrency must be at least 1, got %v" .Values.worker.concurrency) }}
 {{- end }}
-{{- if and .Values.worker.enabled (not .Values.worker.batchDatabaseUrl) }}
-{{- fail "worker.batchDatabaseUrl is empty: the converter worker needs a PostgreSQL database for its Spring Batch job repository (a database of its own, e.g. jdbc:postgresql://postgresql:5432/aneforge_batch)" }}
-{{- end }}
 {{- end }}

@@ -306,10 +306,11 @@ class HelmChartTest {
     }
 
     @Test
-    void theWorkerUsesItsOwnJobRepositoryDatabaseAndScratchVolumes() {
+    void theWorkerUsesTheDatabaseForItsJobRepositoryAndHasScratchVolumes() {
         Map<String, String> env = defaults.environment("worker");
-        assertThat(env.get("SPRING_DATASOURCE_URL")).isEqualTo("jdbc:postgresql://postgresql:5432/aneforge_batch")
-                .isNotEqualTo(defaults.environment("registry").get("SPRING_DATASOURCE_URL"));
+        assertThat(env.get("SPRING_DATASOURCE_URL")).isEqualTo(defaults.environment("registry").get("SPRING_DATASOURCE_URL"));
+        assertThat(Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg2:5432/batch").environment("worker"))
+                .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://pg2:5432/batch");
         JsonNode pod = defaults.deployment("worker").path("spec").path("template").path("spec");
         Map<String, String> mounts = mounts(defaults.container("worker"));
         assertThat(mounts).containsEntry(env.get("ANEFORGE_WORKER_WORK_DIR"), "work")
@@ -319,6 +320,22 @@ class HelmChartTest {
         JsonNode shared = Chart.render("worker.hfCache.existingClaim", "hf-rwx").deployment("worker")
                 .path("spec").path("template").path("spec");
         assertThat(volume(shared, "hf-cache").path("persistentVolumeClaim").path("claimName").asString()).isEqualTo("hf-rwx");
+    }
+
+    @Test
+    void workerProbesHitItsActuatorPort() {
+        JsonNode container = defaults.container("worker");
+        JsonNode port = container.path("ports").get(0);
+        assertThat(port.path("name").asString()).isEqualTo("http");
+        assertThat(port.path("containerPort").asInt()).isEqualTo(SpringApp.WORKER.serverPort());
+        assertThat(defaults.environment("worker")).containsEntry("SERVER_PORT", String.valueOf(SpringApp.WORKER.serverPort()))
+                .containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+        for (String probe : List.of("startupProbe", "livenessProbe")) {
+            assertThat(container.path(probe).path("httpGet").path("path").asString()).as(probe).isEqualTo("/actuator/health/liveness");
+            assertThat(container.path(probe).path("httpGet").path("port").asString()).as(probe).isEqualTo("http");
+        }
+        assertThat(SpringApp.WORKER.servesHttp()).isTrue();
+        assertThat(SpringApp.WORKER.exposesHealth()).isTrue();
     }
 
     @Test

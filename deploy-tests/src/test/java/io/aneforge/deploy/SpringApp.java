@@ -115,10 +115,25 @@ record SpringApp(String module, Set<String> contract) {
         return false;
     }
 
-    /** server.port of application.yml (Spring's default 8080 when absent). */
+    /** server.port of application.yml, a placeholder's default included (Spring's 8080 when absent). */
     int serverPort() {
         String port = properties().get("server.port");
-        return port == null || port.isBlank() ? 8080 : Integer.parseInt(port.trim());
+        if (port == null || port.isBlank()) {
+            return 8080;
+        }
+        Matcher m = PLACEHOLDER.matcher(port.trim());
+        if (m.matches()) {
+            if (m.group(2) == null) {
+                throw new IllegalStateException(applicationYmlPath() + ": server.port " + port + " has no default");
+            }
+            port = m.group(2).substring(1);
+        }
+        return Integer.parseInt(port.trim());
+    }
+
+    /** A property of application.yml as written (placeholders unresolved), or null. */
+    String property(String key) {
+        return properties().get(key);
     }
 
     /** Whether the application starts a web server: a web starter and no web-application-type none. */
