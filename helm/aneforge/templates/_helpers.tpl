@@ -189,7 +189,4 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- end }}
 {{- end }}
 {{- end }}
-{{- if and .Values.worker.enabled (lt (int .Values.worker.concurrency) 1) }}
-{{- fail (printf "worker.concurrency must be at least 1, got %v" .Values.worker.concurrency) }}
-{{- end }}
 {{- end }}

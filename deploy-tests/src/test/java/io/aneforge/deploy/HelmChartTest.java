@@ -295,6 +295,18 @@ class HelmChartTest {
     }
 
     @Test
+    void valuesAreCheckedAgainstTheSchema() {
+        // A misspelt key would otherwise be ignored silently and the default used.
+        assertThatThrownBy(() -> Chart.render("registry.replicas", 3))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("replicas");
+        assertThatThrownBy(() -> Chart.render("worker.concurrency", 0)).hasMessageContaining("concurrency");
+        assertThatThrownBy(() -> Chart.render("database.url", "postgres://pg/aneforge")).hasMessageContaining("database");
+        assertThatThrownBy(() -> Chart.render("registry.ingress.hosts[0].paths[0].pathType", "Regex"))
+                .hasMessageContaining("pathType");
+    }
+
+    @Test
     void anEmbeddedBlobStoreIsRefusedWithMoreThanOneRegistryPod() {
         assertThatThrownBy(() -> Chart.render("s3.endpoint", ""))
                 .hasMessageContaining("s3.endpoint is empty")
