@@ -63,12 +63,14 @@ final class Chart {
             return ofKind(kind).stream().anyMatch(m -> name.equals(m.path("metadata").path("name").asString()));
         }
 
-        JsonNode deployment(String component) {
-            return get("Deployment", FULLNAME + "-" + component);
+        /** The Deployment or StatefulSet running a component. */
+        JsonNode workload(String component) {
+            String name = FULLNAME + "-" + component;
+            return has("StatefulSet", name) ? get("StatefulSet", name) : get("Deployment", name);
         }
 
         JsonNode container(String component) {
-            JsonNode containers = deployment(component).path("spec").path("template").path("spec").path("containers");
+            JsonNode containers = workload(component).path("spec").path("template").path("spec").path("containers");
             if (containers.size() != 1) {
                 throw new AssertionError(component + " pods should run exactly one container, got " + containers.size());
             }
@@ -94,7 +96,7 @@ final class Chart {
 
         /**
          * The environment a component's container sees: its ConfigMaps (envFrom) and its env
-         * entries; a secretKeyRef shows as {@code secret:<name>/<key>}.
+         * entries; a secretKeyRef shows as {@code secret:<name>/<key>}, a fieldRef as {@code field:<path>}.
          */
         Map<String, String> environment(String component) {
             JsonNode container = container(component);
@@ -111,9 +113,14 @@ final class Chart {
             for (JsonNode env : container.path("env")) {
                 String name = env.path("name").asString();
                 JsonNode ref = env.path("valueFrom").path("secretKeyRef");
-                out.put(name, ref.isMissingNode()
-                        ? env.path("value").asString("")
-                        : "secret:" + ref.path("name").asString() + "/" + ref.path("key").asString());
+                JsonNode field = env.path("valueFrom").path("fieldRef");
+                if (!ref.isMissingNode()) {
+                    out.put(name, "secret:" + ref.path("name").asString() + "/" + ref.path("key").asString());
+                } else if (!field.isMissingNode()) {
+                    out.put(name, "field:" + field.path("fieldPath").asString());
+                } else {
+                    out.put(name, env.path("value").asString(""));
+                }
             }
             return out;
         }

@@ -198,6 +198,19 @@ class ComposeFileTest {
     }
 
     @Test
+    void composeWaitsLongerThanTheAgentDrains() {
+        long drain = seconds(COMPOSE.environment("device-agent").get("ANEFORGE_AGENT_DRAIN_TIMEOUT"));
+        long grace = seconds(COMPOSE.service("device-agent").path("stop_grace_period").asString("10s"));
+        assertThat(grace).as("stop_grace_period vs. ANEFORGE_AGENT_DRAIN_TIMEOUT").isGreaterThan(drain);
+    }
+
+    private static long seconds(String duration) {
+        Matcher m = Pattern.compile("(\\d+)(s|m)").matcher(duration);
+        assertThat(m.matches()).as("duration %s", duration).isTrue();
+        return Long.parseLong(m.group(1)) * (m.group(2).equals("m") ? 60 : 1);
+    }
+
+    @Test
     void theLinuxAgentOffersTheReferenceRuntime() {
         // Core ML exists only on macOS; asking for it on Linux leaves the agent with nothing to offer.
         assertThat(COMPOSE.environment("device-agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");

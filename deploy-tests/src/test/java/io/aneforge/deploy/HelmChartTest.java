@@ -50,8 +50,9 @@ class HelmChartTest {
 
     @Test
     void defaultsRenderRegistryAndWorkerButNoOptionalParts() {
-        assertThat(names(defaults, "Deployment")).containsExactlyInAnyOrder(FULLNAME + "-registry", FULLNAME + "-worker");
-        assertThat(names(defaults, "Service")).containsExactly(FULLNAME + "-registry");
+        assertThat(names(defaults, "Deployment")).containsExactly(FULLNAME + "-registry");
+        assertThat(names(defaults, "StatefulSet")).containsExactly(FULLNAME + "-worker");
+        assertThat(names(defaults, "Service")).containsExactlyInAnyOrder(FULLNAME + "-registry", FULLNAME + "-worker");
         assertThat(names(defaults, "Secret")).containsExactlyInAnyOrder(
                 FULLNAME + "-database", FULLNAME + "-s3", FULLNAME + "-tokens", FULLNAME + "-admin-token");
         assertThat(defaults.ofKind("Ingress")).isEmpty();
@@ -226,11 +227,11 @@ class HelmChartTest {
         JsonNode service = withSecrets.get("Service", FULLNAME + "-registry");
         JsonNode port = service.path("spec").path("ports").get(0);
         assertThat(port.path("targetPort").asString()).isEqualTo("http");
-        JsonNode podLabels = withSecrets.deployment("registry").path("spec").path("template").path("metadata").path("labels");
+        JsonNode podLabels = withSecrets.workload("registry").path("spec").path("template").path("metadata").path("labels");
         service.path("spec").path("selector").properties()
                 .forEach(e -> assertThat(podLabels.path(e.getKey()).asString()).as(e.getKey()).isEqualTo(e.getValue().asString()));
         // The worker's selector must not match registry pods (and the other way round).
-        assertThat(withSecrets.deployment("worker").path("spec").path("selector").path("matchLabels")
+        assertThat(withSecrets.workload("worker").path("spec").path("selector").path("matchLabels")
                 .path("app.kubernetes.io/component").asString()).isEqualTo("worker");
 
         String url = "http://" + FULLNAME + "-registry:" + port.path("port").asInt();
@@ -240,18 +241,20 @@ class HelmChartTest {
 
     @Test
     void replicasFollowTheValues() {
-        assertThat(defaults.deployment("registry").path("spec").path("replicas").asInt()).isEqualTo(2);
-        assertThat(defaults.deployment("worker").path("spec").path("replicas").asInt()).isEqualTo(1);
+        assertThat(defaults.workload("registry").path("spec").path("replicas").asInt()).isEqualTo(2);
+        assertThat(defaults.workload("worker").path("spec").path("replicas").asInt()).isEqualTo(1);
         Chart.Rendered scaled = Chart.render("registry.replicaCount", 4, "worker.replicaCount", 6,
                 "worker.concurrency", 2, "agent.enabled", true, "agent.replicaCount", 3);
-        assertThat(scaled.deployment("registry").path("spec").path("replicas").asInt()).isEqualTo(4);
-        assertThat(scaled.deployment("worker").path("spec").path("replicas").asInt()).isEqualTo(6);
+        assertThat(scaled.workload("registry").path("spec").path("replicas").asInt()).isEqualTo(4);
+        assertThat(scaled.workload("worker").path("spec").path("replicas").asInt()).isEqualTo(6);
         assertThat(scaled.environment("worker")).containsEntry("ANEFORGE_WORKER_CONCURRENCY", "2");
-        assertThat(scaled.deployment("agent").path("spec").path("replicas").asInt()).isEqualTo(3);
+        assertThat(scaled.workload("agent").path("spec").path("replicas").asInt()).isEqualTo(3);
         assertThat(scaled.environment("agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");
 
         Chart.Rendered noWorker = Chart.render("worker.enabled", false);
         assertThat(names(noWorker, "Deployment")).containsExactly(FULLNAME + "-registry");
+        assertThat(noWorker.ofKind("StatefulSet")).isEmpty();
+        assertThat(names(noWorker, "Service")).containsExactly(FULLNAME + "-registry");
         assertThat(names(noWorker, "ConfigMap")).containsExactly(FULLNAME + "-registry");
     }
 
@@ -267,7 +270,7 @@ class HelmChartTest {
         assertThat(hpa.path("spec").path("maxReplicas").asInt()).isEqualTo(12);
         assertThat(hpa.path("spec").path("metrics").get(0).path("resource").path("name").asString()).isEqualTo("cpu");
         // A fixed count would fight the autoscaler on every upgrade.
-        assertThat(r.deployment("registry").path("spec").has("replicas")).isFalse();
+        assertThat(r.workload("registry").path("spec").has("replicas")).isFalse();
 
         assertThatThrownBy(() -> Chart.render("registry.autoscaling.enabled", true, "registry.autoscaling.minReplicas", 5,
                 "registry.autoscaling.maxReplicas", 2))
@@ -323,15 +326,36 @@ class HelmChartTest {
         assertThat(env.get("SPRING_DATASOURCE_URL")).isEqualTo(defaults.environment("registry").get("SPRING_DATASOURCE_URL"));
         assertThat(Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg2:5432/batch").environment("worker"))
                 .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://pg2:5432/batch");
-        JsonNode pod = defaults.deployment("worker").path("spec").path("template").path("spec");
+        JsonNode pod = defaults.workload("worker").path("spec").path("template").path("spec");
         Map<String, String> mounts = mounts(defaults.container("worker"));
         assertThat(mounts).containsEntry(env.get("ANEFORGE_WORKER_WORK_DIR"), "work")
                 .containsEntry(env.get("HF_HOME"), "hf-cache");
         assertThat(volume(pod, "hf-cache").has("emptyDir")).isTrue();
 
-        JsonNode shared = Chart.render("worker.hfCache.existingClaim", "hf-rwx").deployment("worker")
+        JsonNode shared = Chart.render("worker.hfCache.existingClaim", "hf-rwx").workload("worker")
                 .path("spec").path("template").path("spec");
         assertThat(volume(shared, "hf-cache").path("persistentVolumeClaim").path("claimName").asString()).isEqualTo("hf-rwx");
+    }
+
+    @Test
+    void workersKeepTheirIdAcrossPodReplacement() {
+        // The worker resumes its own STARTED executions after a crash, found by ANEFORGE_WORKER_ID.
+        JsonNode worker = defaults.workload("worker");
+        assertThat(worker.path("kind").asString()).isEqualTo("StatefulSet");
+        assertThat(worker.path("spec").path("podManagementPolicy").asString()).isEqualTo("Parallel");
+        assertThat(defaults.environment("worker")).containsEntry("ANEFORGE_WORKER_ID", "field:metadata.name");
+        assertThat(SpringApp.WORKER.knows("ANEFORGE_WORKER_ID")).isTrue();
+        JsonNode governing = defaults.get("Service", worker.path("spec").path("serviceName").asString());
+        assertThat(governing.path("spec").path("clusterIP").asString()).isEqualTo("None");
+        assertThat(governing.path("spec").path("selector").path("app.kubernetes.io/component").asString()).isEqualTo("worker");
+    }
+
+    @Test
+    void agentsGetTimeToDrainTheJobInHand() {
+        Chart.Rendered r = Chart.render("agent.enabled", true, "agent.drainTimeoutSeconds", 300);
+        assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_DRAIN_TIMEOUT", "300s");
+        assertThat(r.workload("agent").path("spec").path("template").path("spec").path("terminationGracePeriodSeconds").asInt())
+                .isEqualTo(330);
     }
 
     @Test
@@ -353,7 +377,7 @@ class HelmChartTest {
     @Test
     void podsAreLockedDownAndBounded() {
         for (String component : List.of("registry", "worker", "agent")) {
-            JsonNode pod = withSecrets.deployment(component).path("spec").path("template").path("spec");
+            JsonNode pod = withSecrets.workload(component).path("spec").path("template").path("spec");
             JsonNode container = withSecrets.container(component);
             assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).as(component).isTrue();
             assertThat(pod.path("securityContext").path("runAsUser").asInt()).as("%s: the images' user", component)
@@ -382,13 +406,13 @@ class HelmChartTest {
     @Test
     void theRolloutStartsANewPodBeforeStoppingAnOldOne() {
         // The new pod runs Flyway first; the old ones keep serving until it is ready.
-        JsonNode rolling = defaults.deployment("registry").path("spec").path("strategy").path("rollingUpdate");
+        JsonNode rolling = defaults.workload("registry").path("spec").path("strategy").path("rollingUpdate");
         assertThat(rolling.path("maxSurge").asInt()).isEqualTo(1);
         assertThat(rolling.path("maxUnavailable").asInt()).isZero();
     }
 
     private static String checksum(Chart.Rendered r, String component, String annotation) {
-        return r.deployment(component).path("spec").path("template").path("metadata").path("annotations")
+        return r.workload(component).path("spec").path("template").path("metadata").path("annotations")
                 .path(annotation).asString();
     }
 
