@@ -20,6 +20,8 @@ class RoleMatrixTest extends RegistryTestBase {
     private static final Set<String> PUBLISH = Set.of("publisher", "admin");
     private static final Set<String> BUILD = Set.of("publisher", "worker", "admin");
     private static final Set<String> ADMIN_ONLY = Set.of("admin");
+    private static final Set<String> AGENT = Set.of("agent", "admin");
+    private static final String NO_AGENT = "/api/v1/agents/00000000-0000-0000-0000-000000000000";
 
     record Endpoint(String method, String path, Object body, Set<String> allowed) {}
 
@@ -49,7 +51,17 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/models/matrix/resolve?chip=A16&os=18.0", null, ALL),
             new Endpoint("GET", "/api/v1/chips", null, ALL),
             new Endpoint("GET", "/api/v1/devices", null, ALL),
-            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL));
+            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL),
+            new Endpoint("POST", "/api/v1/agents", Map.of("hostName", ""), AGENT),
+            new Endpoint("GET", "/api/v1/agents", null, ALL),
+            new Endpoint("POST", NO_AGENT + "/drain", Map.of("draining", true), AGENT),
+            new Endpoint("POST", NO_AGENT + "/lease", null, AGENT),
+            new Endpoint("POST", NO_AGENT + "/heartbeat", Map.of("leaseIds", java.util.List.of()), AGENT),
+            new Endpoint("POST", NO_AGENT + "/jobs/1/release", Map.of("leaseId", "00000000-0000-0000-0000-000000000001"), AGENT),
+            new Endpoint("POST", NO_AGENT + "/jobs/1/result", Map.of("outcome", "failed"), AGENT),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/jobs", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/results", null, ALL),
+            new Endpoint("PUT", "/api/v1/models/nope/versions/1/golden", Map.of("inputs", "x", "outputs", "y"), BUILD));
 
     @Autowired
     org.springframework.jdbc.core.simple.JdbcClient jdbc;

@@ -1,0 +1,69 @@
+package io.aneforge.registry.job;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Modifying;
+import org.springframework.data.jpa.repository.Query;
+import org.springframework.data.repository.query.Param;
+
+interface JobRepository extends JpaRepository<Job, Long> {
+
+    /**
+     * The oldest open job this agent may run, row-locked; rows other leasers hold are skipped, so
+     * concurrent agents never wait on each other nor get the same job. Open: pending, or leased
+     * with an expired lease and attempts left (taken over at once, without waiting for the sweeper).
+     * A job is runnable once its version has golden inputs and outputs and its variant is available.
+     */
+    @Query(nativeQuery = true, value = """
+            SELECT j.* FROM job j
+              JOIN agent a ON a.id = :agent
+              JOIN variant v ON v.id = j.variant_id
+              JOIN model_version mv ON mv.id = v.version_id
+             WHERE (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
+               AND j.runtime = ANY (a.runtimes)
+               AND (j.chip IS NULL OR j.chip = a.chip)
+               AND v.status = 'available'
+               AND mv.golden_digest IS NOT NULL AND mv.golden_inputs_digest IS NOT NULL
+             ORDER BY j.id
+             LIMIT 1
+               FOR UPDATE OF j SKIP LOCKED""")
+    Optional<Job> lockNextFor(@Param("agent") UUID agent, @Param("now") Instant now);
+
+    @Query(nativeQuery = true, value = "SELECT * FROM job WHERE id = :id FOR UPDATE")
+    Optional<Job> lock(@Param("id") long id);
+
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET lease_expires_at = :expires
+             WHERE leased_by = :agent AND state = 'leased' AND lease_id IN (:leases)""")
+    int extend(@Param("agent") UUID agent, @Param("leases") Collection<UUID> leases, @Param("expires") Instant expires);
+
+    /** Which of these leases the agent still holds. */
+    @Query(nativeQuery = true, value = """
+            SELECT CAST(lease_id AS text) FROM job
+             WHERE leased_by = :agent AND state = 'leased' AND lease_id IN (:leases)""")
+    List<String> held(@Param("agent") UUID agent, @Param("leases") Collection<UUID> leases);
+
+    /** Expired leases on their last attempt: the job fails, naming the agent that held it. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job j SET state = 'failed', finished_at = :now, lease_id = NULL, lease_expires_at = NULL,
+                   failure_reason = 'lease expired on attempt ' || j.attempts || ' of ' || j.max_attempts
+                       || ' (agent ' || COALESCE((SELECT host_name FROM agent a WHERE a.id = j.leased_by), '?')
+                       || ' sent no result); attempts exhausted'
+             WHERE j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts >= j.max_attempts""")
+    int failExhausted(@Param("now") Instant now);
+
+    /** Expired leases with attempts left go back to the queue. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET state = 'pending', lease_id = NULL, lease_expires_at = NULL
+             WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts""")
+    int requeueExpired(@Param("now") Instant now);
+
+    List<Job> findByVariantIdInOrderById(Collection<Long> variantIds);
+}
