@@ -50,11 +50,11 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--user-data-dir=" + profile, "--window-size=1500,1000");
+                "--user-data-dir=" + profile, "--window-size=1780,1000");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         driver = new ChromeDriver(service, options);
-        driver.manage().window().setSize(new Dimension(1500, 1000));
+        driver.manage().window().setSize(new Dimension(1780, 1000));
     }
 
     @AfterEach
