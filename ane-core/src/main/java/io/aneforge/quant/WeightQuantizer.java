@@ -27,12 +27,9 @@ import java.util.Arrays;
  */
 public final class WeightQuantizer {
 
-    /** 1.5·2^23: (x + M) − M rounds a float with |x| < 2^22 to an integer, half to even, in float arithmetic. */
-    private static final float RINT_MAGIC = 12582912f;
-    /** Smallest positive FP16 (subnormal) value; a non-zero block's scale never goes below it. */
-    private static final float MIN_FP16_SCALE = 0x1p-24f;
-    /** Elements processed per chunk: the scale/offset rows and the float scratch stay in L1/L2. */
-    private static final int CHUNK = 4096;
+    /** {@code -Daneforge.quant.kernel=reference} runs the scalar definition (to rule the fast path out when debugging). */
+    private static final Kernel DEFAULT_KERNEL =
+            "reference".equalsIgnoreCase(System.getProperty("aneforge.quant.kernel")) ? Kernel.REFERENCE : Kernel.FAST;
 
     private WeightQuantizer() {
     }
@@ -109,6 +106,18 @@ public final class WeightQuantizer {
      * {@link QuantizationException} for non-finite weights or scales beyond FP16.
      */
     public static QuantizedWeight quantize(String name, FloatTensor weight, QuantSpec spec) {
+        return quantize(name, weight, spec, DEFAULT_KERNEL);
+    }
+
+    /** Which implementation {@link #quantize} runs; both give bit-identical results. */
+    enum Kernel {
+        /** Scalar, one group at a time, straight from the formulas: the definition the fast path is tested against. */
+        REFERENCE,
+        /** {@link BlockKernel} for power-of-two groups of 32 to {@value BlockKernel#CHUNK} elements, else the reference. */
+        FAST
+    }
+
+    static QuantizedWeight quantize(String name, FloatTensor weight, QuantSpec spec, Kernel kernel) {
         int[] shape = weight.shape();
         if (spec.kind() == QuantSpec.Kind.FP16) {
             throw new IllegalArgumentException("quantize() needs an integer scheme, got fp16 for '" + name + "'");
@@ -142,143 +151,61 @@ public final class WeightQuantizer {
         byte[] zps = needZeroPoints ? new byte[groups] : null;
         int len = groups == 0 ? 0 : n / groups;
         float[] w = weight.data();
-        // Parallel over whole groups: each group is independent and contiguous.
-        int minGroups = Math.max(1, (1 << 16) / Math.max(1, len));
-        Parallel.forRange(groups, minGroups, (g0, g1) -> quantizeGroups(name, shape, w, len, g0, g1, spec, q, scales, zps));
+        GroupScale grid = new GroupScale(name, spec);
+        if (kernel == Kernel.FAST && BlockKernel.supports(len)) {
+            // Parallel over whole groups: each group is independent and contiguous.
+            int minGroups = Math.max(1, (1 << 16) / len);
+            Parallel.forRange(groups, minGroups,
+                    (g0, g1) -> BlockKernel.quantize(shape, w, len, g0, g1, grid, q, scales, zps));
+        } else {
+            quantizeReference(shape, w, len, groups, grid, q, scales, zps);
+        }
         return new QuantizedWeight(name, spec, shape.clone(), q, scaleShape, scales, zps);
     }
 
     /**
-     * Groups {@code [g0, g1)}, a chunk of about {@value #CHUNK} elements at a time. Per group
-     * (short loops): range, scale rounded to FP16, zero point, written out as per-element
-     * scale/offset rows. Then two long loops over the chunk that C2 vectorizes: float math
-     * ({@code w / s + M} rounds half-even, {@code + zp} is exact, clamp in float), then the
-     * float → byte narrowing ({@code (int)(M + q)} has q in its low byte since M = 0xC00000).
-     * Splitting the loops matters: fused, the float-to-int cast stops the vectorization.
+     * The definition, one element at a time: range of the group (including 0), its scale and
+     * zero point, then {@code q = clip(rint(w / scale) + zp)}. {@link BlockKernel} must agree
+     * with this bit for bit (WeightQuantizerKernelTest).
      */
-    private static void quantizeGroups(String name, int[] shape, float[] w, int len, int g0, int g1, QuantSpec spec,
-                                       byte[] q, float[] scales, byte[] zps) {
-        if (len == 0 || g0 >= g1) {
-            return;
-        }
-        int chunkGroups = Math.max(1, Math.min(g1 - g0, CHUNK / len));
-        int chunk = chunkGroups * len;
-        float[] sRow = new float[chunk];
-        float[] zRow = new float[chunk];
-        float[] wc = new float[chunk];
-        float[] t = new float[chunk];
-        byte[] qc = new byte[chunk];
-        int[] bounds = new int[3];
-        for (int c0 = g0; c0 < g1; c0 += chunkGroups) {
-            int c1 = Math.min(g1, c0 + chunkGroups);
-            for (int g = c0; g < c1; g++) {
-                float s = groupParameters(name, shape, w, g * len, len, spec, g, bounds);
-                scales[g] = s;
-                if (zps != null) {
-                    zps[g] = (byte) bounds[0];
-                }
-                int r = (g - c0) * len;
-                Arrays.fill(sRow, r, r + len, s);
-                Arrays.fill(zRow, r, r + len, bounds[0]);
+    private static void quantizeReference(int[] shape, float[] w, int len, int groups, GroupScale grid,
+                                          byte[] q, float[] scales, byte[] zps) {
+        for (int g = 0; g < groups; g++) {
+            int off = g * len;
+            float mx = 0f;
+            float mn = 0f;
+            for (int i = off; i < off + len; i++) {
+                mx = Math.max(mx, w[i]);
+                mn = Math.min(mn, w[i]);
             }
-            float lo = RINT_MAGIC + bounds[1];
-            float hi = RINT_MAGIC + bounds[2];
-            int n = (c1 - c0) * len;
-            int base = c0 * len;
-            // Same index in every array: with mixed offsets (w[base + i] next to t[i]) C2 leaves these loops scalar.
-            System.arraycopy(w, base, wc, 0, n);
-            for (int i = 0; i < n; i++) {
-                float x = (wc[i] / sRow[i] + RINT_MAGIC) + zRow[i];
-                t[i] = Math.min(hi, Math.max(lo, x));
+            checkFinite(grid.name(), shape, w, off, len, mx, mn);
+            float s = grid.scale(mx, mn, g);
+            int zp = grid.zeroPoint(mx, mn);
+            scales[g] = s;
+            if (zps != null) {
+                zps[g] = (byte) zp;
             }
-            for (int i = 0; i < n; i++) {
-                qc[i] = (byte) (int) t[i];
+            for (int i = off; i < off + len; i++) {
+                double v = Math.rint(w[i] / s) + zp;
+                q[i] = (byte) (int) Math.max(grid.lo(), Math.min(grid.hi(), v));
             }
-            System.arraycopy(qc, 0, q, base, n);
         }
     }
 
-    /**
-     * Scale (rounded to FP16) of one group; writes {zero point, lowest q, highest q} into
-     * {@code out}. The bounds are the same for every group of a tensor.
-     */
-    private static float groupParameters(String name, int[] shape, float[] w, int off, int len, QuantSpec spec, int g,
-                                         int[] out) {
-        // Range including 0 (both modes need it); NaN and ±inf propagate through min/max.
-        // Four independent accumulator pairs: a single Math.max chain is latency-bound (~2x slower).
-        float x0 = 0f;
-        float x1 = 0f;
-        float x2 = 0f;
-        float x3 = 0f;
-        float n0 = 0f;
-        float n1 = 0f;
-        float n2 = 0f;
-        float n3 = 0f;
-        int i = off;
-        int end = off + len;
-        for (; i + 4 <= end; i += 4) {
-            float v0 = w[i];
-            float v1 = w[i + 1];
-            float v2 = w[i + 2];
-            float v3 = w[i + 3];
-            x0 = Math.max(x0, v0);
-            x1 = Math.max(x1, v1);
-            x2 = Math.max(x2, v2);
-            x3 = Math.max(x3, v3);
-            n0 = Math.min(n0, v0);
-            n1 = Math.min(n1, v1);
-            n2 = Math.min(n2, v2);
-            n3 = Math.min(n3, v3);
-        }
-        for (; i < end; i++) {
-            x0 = Math.max(x0, w[i]);
-            n0 = Math.min(n0, w[i]);
-        }
-        float mx = Math.max(Math.max(x0, x1), Math.max(x2, x3));
-        float mn = Math.min(Math.min(n0, n1), Math.min(n2, n3));
+    /** Math.max/min propagate NaN and ±inf: a non-finite range means a non-finite weight in the group. */
+    static void checkFinite(String name, int[] shape, float[] w, int off, int len, float mx, float mn) {
         if (!Float.isFinite(mx) || !Float.isFinite(mn)) {
-            for (int k = off; k < end; k++) {
+            for (int k = off; k < off + len; k++) {
                 if (!Float.isFinite(w[k])) {
                     throw nonFinite(name, shape, w, k);
                 }
             }
+            throw new IllegalStateException("group range [" + mn + ", " + mx + "] at " + off
+                    + " is non-finite but its " + len + " weights are finite");
         }
-        QuantType t = spec.type();
-        int lo;
-        int hi;
-        int zp;
-        double scale;
-        if (spec.mode() == QuantMode.SYMMETRIC) {
-            int qmax = (t.max() - t.min()) / 2; // int8/uint8: 127, int4/uint4: 7
-            zp = t.signed() ? 0 : (t.min() + t.max() + 1) / 2; // uint8: 128, uint4: 8
-            lo = zp - qmax;
-            hi = zp + qmax;
-            scale = Math.max((double) mx, -(double) mn) / qmax;
-        } else {
-            lo = t.min();
-            hi = t.max();
-            double range = (double) mx - mn;
-            scale = range / (hi - lo);
-            zp = range == 0 ? (t.signed() ? 0 : lo)
-                    : (int) Math.max(lo, Math.min(hi, Math.rint((lo * (double) mx - hi * (double) mn) / range)));
-        }
-        out[0] = zp;
-        out[1] = lo;
-        out[2] = hi;
-        if (scale == 0) {
-            // All-zero block: any scale reproduces it exactly with q = zp; coremltools would divide by 0 here.
-            return 1f;
-        }
-        float s = Fp16.round((float) scale);
-        if (Float.isInfinite(s)) {
-            throw new QuantizationException("weight tensor '" + name + "' block " + g + " needs scale " + scale
-                    + ", beyond FP16 (max 65504); its weights reach " + Math.max(mx, -mn)
-                    + " — rescale the layer or keep it FP16/FP32");
-        }
-        return Math.max(s, MIN_FP16_SCALE);
     }
 
-    private static QuantizationException nonFinite(String name, int[] shape, float[] w, int index) {
+    static QuantizationException nonFinite(String name, int[] shape, float[] w, int index) {
         return new QuantizationException("weight tensor '" + name + "' has a non-finite value (" + w[index]
                 + ") at index " + position(shape, index) + " (flat " + index + "); "
                 + "the checkpoint is corrupt or overflowed — fix the source weights, quantization cannot represent it");

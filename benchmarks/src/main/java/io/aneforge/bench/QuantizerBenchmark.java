@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  * Block-wise INT8 quantization of a MiniLM FFN weight (1536×384) and a BERT word-embedding
  * table (30522×384) next to the cheapest thing one can do with the same floats: copy them
  * (System.arraycopy and a plain loop). Target: quantize ≥ 0.5× the copy's throughput.
+ * The copies are single-threaded whatever {@code threads} says; the quantizer splits its
+ * groups over {@code threads} (io.aneforge.kernels.Parallel).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -32,8 +34,9 @@ public class QuantizerBenchmark {
     @Param({"1536x384", "30522x384"})
     public String shape;
 
-    @Param({"1", "2"})
-    public int threads;
+    /** "1": one thread; "default": {@code aneforge.threads} or the processor count, as in production. */
+    @Param({"1", "default"})
+    public String threads;
 
     private FloatTensor weight;
     private float[] copy;
@@ -49,7 +52,9 @@ public class QuantizerBenchmark {
             weight.data()[i] = (float) (r.nextGaussian() * 0.05);
         }
         copy = new float[weight.size()];
-        Parallel.setThreads(threads);
+        Parallel.setThreads("default".equals(threads)
+                ? Math.max(1, Integer.getInteger("aneforge.threads", Runtime.getRuntime().availableProcessors()))
+                : Integer.parseInt(threads));
     }
 
     @Benchmark
