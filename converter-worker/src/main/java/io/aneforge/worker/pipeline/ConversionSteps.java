@@ -101,24 +101,42 @@ public class ConversionSteps {
     public String golden(long id, Fetched f) throws IOException {
         Conversion c = leases.conversion(id);
         report(id, "golden", null, null, null);
-        if (c.goldenDigest() != null) return c.goldenDigest().substring(7); // computed by an earlier attempt
-        ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
-        GoldenOutputs golden;
+        // The agents' accuracy jobs need the inputs as well as the outputs, with the same sample ids.
+        // Tokenizing is cheap, so the inputs blob is rebuilt (same bytes) even when an earlier attempt
+        // already computed the outputs; both uploads and the PUT .../golden are idempotent.
+        GoldenOutputs inputs;
+        GoldenOutputs golden = null;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
-            golden = Golden.compute(m, tokenizer, Samples.fixed(), c.seqLen());
+            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(), c.seqLen());
+            List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
+            for (int i = 0; i < in.size(); i++) samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), in.get(i)));
+            inputs = new GoldenOutputs(samples);
+            if (c.goldenDigest() == null) {
+                golden = Golden.compute(models.get(id, f.snapshotDir(), f.commit()), tokenizer, Samples.fixed(), c.seqLen());
+            }
         }
-        Path file = workDir(id).resolve("golden.bin");
+        String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
+        String hex = golden == null
+                ? c.goldenDigest().substring(7) // computed by an earlier attempt
+                : store(id, golden, "golden.bin", "application/vnd.aneforge.golden-outputs");
+        registry.setGolden(c.model(), c.version(), inputsHex, hex);
+        if (golden != null) report(id, "golden", null, "sha256:" + hex, null);
+        return hex;
+    }
+
+    /** Writes {@code data} as a GoldenOutputsCodec blob, uploads it unless present, returns its hex digest. */
+    private String store(long id, GoldenOutputs data, String name, String mediaType) throws IOException {
+        Path file = workDir(id).resolve(name);
         String hex;
         try (OutputStream out = Files.newOutputStream(file)) {
             MessageDigest sha = sha256();
             try (DigestOutputStream d = new DigestOutputStream(out, sha)) {
-                GoldenOutputsCodec.write(golden, d);
+                GoldenOutputsCodec.write(data, d);
             }
             hex = HexFormat.of().formatHex(sha.digest());
         }
-        if (!registry.blobExists(hex)) registry.putBlob(hex, file, "application/vnd.aneforge.golden-outputs");
+        if (!registry.blobExists(hex)) registry.putBlob(hex, file, mediaType);
         Files.deleteIfExists(file);
-        report(id, "golden", null, "sha256:" + hex, null);
         return hex;
     }
 

@@ -114,6 +114,17 @@ public class RegistryClient {
         throw failure("register variant", r);
     }
 
+    /**
+     * Stores the version's golden inputs and outputs (both GoldenOutputsCodec blobs, already uploaded) so the
+     * registry can release the version's accuracy and benchmark jobs to agents. Idempotent for the same digests.
+     */
+    public void setGolden(String model, int version, String inputsHex, String outputsHex) {
+        String path = "api/v1/models/" + model + "/versions/" + version + "/golden";
+        HttpResponse<byte[]> r = send("PUT", path,
+                json(Map.of("inputs", "sha256:" + inputsHex, "outputs", "sha256:" + outputsHex)), "application/json");
+        if (r.statusCode() != 200) throw failure("PUT golden of " + model + " v" + version, r);
+    }
+
     public List<Variant> variants(String model, int version) {
         HttpResponse<byte[]> r = send("GET", "api/v1/models/" + model + "/versions/" + version + "/variants", null, null);
         return List.of(read(r, Variant[].class));
