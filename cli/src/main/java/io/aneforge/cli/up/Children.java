@@ -48,8 +48,9 @@ public final class Children implements AutoCloseable {
         return c;
     }
 
-    /** The first child that has exited, if any (a crashed child ends {@code up}). */
+    /** The first child that has exited, if any (a crashed child ends {@code up}); none once stopping began. */
     public synchronized java.util.Optional<Child> exited() {
+        if (closed) return java.util.Optional.empty(); // Ctrl-C: children exiting now is what was asked for
         return started.stream().filter(c -> !c.process().isAlive()).findFirst();
     }
 

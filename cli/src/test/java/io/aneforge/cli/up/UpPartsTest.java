@@ -72,7 +72,9 @@ class UpPartsTest {
         PrintWriter out = new PrintWriter(text, true);
         Children.Child polite;
         Children.Child stubborn;
+        Children stopped;
         try (Children children = new Children(dir.resolve("logs"), out, 1000)) {
+            stopped = children;
             polite = children.start("polite", List.of("sleep", "600"), Map.of(), dir);
             // Ignores SIGTERM, so only destroyForcibly ends it.
             stubborn = children.start("stubborn", List.of("bash", "-c", "trap '' TERM; echo up; while true; do sleep 1; done"),
@@ -81,6 +83,7 @@ class UpPartsTest {
             assertThat(children.exited()).isEmpty();
         }
         assertThat(polite.process().isAlive()).isFalse();
+        assertThat(stopped.exited()).as("a stop that was asked for is not reported as a crash").isEmpty();
         assertThat(stubborn.process().isAlive()).isFalse();
         String log = text.toString();
         assertThat(log.indexOf("stopping stubborn")).isLessThan(log.indexOf("stopping polite"));
