@@ -111,6 +111,12 @@ class ConversionEndToEndTest {
         GoldenOutputs outputs = GoldenOutputsCodec.read(new ByteArrayInputStream(g));
         assertThat(outputs.samples()).isNotEmpty();
         assertThat(outputs.outputNames()).contains("last_hidden_state");
+        // The golden step stored inputs + outputs on the version (PUT .../golden), so the agents' jobs are released.
+        JsonNode jobs = stack.get("/api/v1/models/" + model + "/versions/" + version + "/jobs");
+        assertThat(jobs.size()).isPositive();
+        for (JsonNode j : jobs) {
+            assertThat(j.path("waitingFor").asString("")).as(j.toString()).doesNotContain("golden");
+        }
     }
 
     static String sha256(byte[] data) throws Exception {
