@@ -51,7 +51,7 @@ class UpScriptIT {
     private final List<Process> running = new ArrayList<>();
 
     /** One run of the script: its process and every stdout line so far (read by a daemon thread). */
-    record Run(Process process, List<String> lines) {
+    record Run(Process process, List<String> lines, Thread reader) {
         boolean waitFor(String line, Duration timeout) throws InterruptedException {
             long end = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < end) {
@@ -101,13 +101,14 @@ class UpScriptIT {
         }, "up-output");
         reader.setDaemon(true);
         reader.start();
-        return new Run(p, lines);
+        return new Run(p, lines, reader);
     }
 
     /** SIGTERM (the script exec's java, so the signal reaches the JVM and its shutdown hook). */
     private static void stop(Run run) throws InterruptedException {
         run.process().destroy();
         assertThat(run.process().waitFor(3, TimeUnit.MINUTES)).as("up exits after SIGTERM").isTrue();
+        run.reader().join(10_000); // the last lines may still be in the pipe
         assertThat(run.lines()).contains("stopped");
         for (long pid : run.childPids()) {
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("child pid " + pid + " ended").isFalse();
