@@ -67,6 +67,16 @@ class ConversionEndToEndTest {
             assertThat(done2.path("variants").get(i).path("digest").asString())
                     .isEqualTo(done.path("variants").get(i).path("digest").asString());
         }
+
+        // Job/step metrics (Spring Batch observations) and the worker's own counters, scraped from Prometheus.
+        assertThat(meters.getMeters()).anyMatch(m -> m.getId().getName().startsWith("spring.batch"));
+        String port = worker.getEnvironment().getProperty("local.server.port");
+        java.net.http.HttpResponse<String> prom = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(prom.statusCode()).isEqualTo(200);
+        assertThat(prom.body()).contains("aneforge_worker_variants_total{").contains("aneforge_worker_blobs_total{")
+                .contains("spring_batch_");
     }
 
     @Test

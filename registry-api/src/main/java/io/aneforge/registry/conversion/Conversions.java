@@ -272,7 +272,6 @@ public class Conversions {
                     "conversion " + id + " still has unregistered variants " + missing);
         }
         VersionRef ref = versionRef(c.versionId);
-        models.publish(ref.model(), ref.version());
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.SUCCEEDED;
         c.step = "finish";
@@ -280,7 +279,8 @@ public class Conversions {
         c.leaseExpiresAt = null;
         c.finishedAt = now;
         c.updatedAt = now;
-        conversions.save(c);
+        conversions.saveAndFlush(c); // before publishing: publish refuses versions with a live conversion
+        models.publish(ref.model(), ref.version());
         log.info("conversion {} succeeded: {} v{} published", id, ref.model(), ref.version());
         return view(c);
     }

@@ -138,6 +138,13 @@ public class Models {
             throw ApiProblem.conflict("version-immutable", "Version is immutable",
                     "version " + version + " of '" + model + "' is " + v.status() + "; only a draft can be published");
         }
+        Long converting = jdbc.sql("SELECT id FROM conversion WHERE version_id = ? AND state IN ('queued', 'running')")
+                .param(v.id()).query(Long.class).optional().orElse(null);
+        if (converting != null) {
+            throw ApiProblem.conflict("version-converting", "Version is being converted",
+                    "version " + version + " of '" + model + "' is being converted (GET /api/v1/conversions/" + converting
+                            + "); it is published when the conversion completes");
+        }
         long variants = jdbc.sql("SELECT count(*) FROM variant WHERE version_id = ? AND status = 'available'")
                 .param(v.id()).query(Long.class).single();
         if (variants == 0) {

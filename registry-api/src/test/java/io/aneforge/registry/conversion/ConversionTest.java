@@ -136,6 +136,8 @@ class ConversionTest extends RegistryTestBase {
                     "variants", List.of(Map.of("specId", spec, "state", "building"))));
             assertThat(rebuild.problem()).isEqualTo("variant-already-registered");
         }
+        Response manual = send("POST", "/api/v1/models/conv-run/versions/" + version + "/publish", publisher(), null);
+        assertThat(manual.problem()).isEqualTo("version-converting");
         Response complete = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
         assertThat(complete.status()).as(complete.text()).isEqualTo(200);
         assertThat(complete.json().path("state").asString()).isEqualTo("succeeded");
