@@ -37,6 +37,9 @@ CREATE TABLE job (
     chip             TEXT,
     compute_units    TEXT        NOT NULL CHECK (compute_units IN ('cpuOnly', 'cpuAndGPU', 'cpuAndNeuralEngine', 'all')),
     state            TEXT        NOT NULL CHECK (state IN ('pending', 'leased', 'succeeded', 'failed')),
+    -- runnable: the version's golden inputs and outputs are stored (kept here, not joined at lease
+    -- time, so that leasing reads one table through one small index)
+    ready            BOOLEAN     NOT NULL DEFAULT false,
     attempts         INTEGER     NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     max_attempts     INTEGER     NOT NULL CHECK (max_attempts > 0),
     lease_id         UUID,
@@ -50,8 +53,9 @@ CREATE TABLE job (
     CONSTRAINT failure_explained CHECK (state <> 'failed' OR failure_reason IS NOT NULL)
 );
 CREATE UNIQUE INDEX job_identity ON job (variant_id, kind, runtime, compute_units);
--- The queue: only open jobs are indexed, so leasing stays cheap however many jobs are done.
-CREATE INDEX job_open ON job (id) WHERE state IN ('pending', 'leased');
+-- The queue: only open, runnable jobs are indexed, so leasing stays cheap however many jobs are done.
+CREATE INDEX job_queue ON job (id) WHERE ready AND state IN ('pending', 'leased');
+CREATE INDEX job_variant ON job (variant_id);
 CREATE UNIQUE INDEX job_lease ON job (lease_id) WHERE lease_id IS NOT NULL;
 
 -- One row per (job, attempt): a repeated report of the same attempt is answered from here.

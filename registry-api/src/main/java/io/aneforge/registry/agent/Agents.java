@@ -41,12 +41,15 @@ public class Agents {
     private final ChipCatalog chips;
     private final FleetProperties fleet;
     private final Clock clock;
+    private final java.time.Duration touchEvery;
 
     Agents(AgentRepository repo, ChipCatalog chips, FleetProperties fleet) {
         this.repo = repo;
         this.chips = chips;
         this.fleet = fleet;
         this.clock = Clock.systemUTC();
+        java.time.Duration tenth = fleet.offlineAfter().dividedBy(10);
+        this.touchEvery = tenth.compareTo(java.time.Duration.ofSeconds(5)) < 0 ? tenth : java.time.Duration.ofSeconds(5);
     }
 
     public FleetProperties fleet() {
@@ -132,7 +135,12 @@ public class Agents {
                     "agent " + id + " (" + agent.hostName() + ") was registered with another token; an agent acts"
                             + " only with the token it registered with (re-register to switch tokens)");
         }
-        repo.touch(id, clock.instant());
+        // Last-seen is only as precise as the offline rule needs: rewriting the agent row on every
+        // lease and report would double the writes of a busy queue.
+        Instant now = clock.instant();
+        if (agent.lastSeenAt().isBefore(now.minus(touchEvery))) {
+            repo.touch(id, now);
+        }
         return agent;
     }
 

@@ -40,6 +40,8 @@ public class Job {
     @Column(nullable = false)
     private String state;
     @Column(nullable = false)
+    private boolean ready;
+    @Column(nullable = false)
     private int attempts;
     @Column(name = "max_attempts", nullable = false)
     private int maxAttempts;
@@ -58,7 +60,9 @@ public class Job {
 
     protected Job() {}
 
-    Job(long variantId, String kind, String runtime, String chip, String computeUnits, int maxAttempts, Instant now) {
+    Job(long variantId, String kind, String runtime, String chip, String computeUnits, boolean ready, int maxAttempts,
+        Instant now) {
+        this.ready = ready;
         this.variantId = variantId;
         this.kind = kind;
         this.runtime = runtime;
@@ -111,6 +115,7 @@ public class Job {
     public String chip() { return chip; }
     public String computeUnits() { return computeUnits; }
     public String state() { return state; }
+    public boolean ready() { return ready; }
     public int attempts() { return attempts; }
     public int maxAttempts() { return maxAttempts; }
     public UUID leaseId() { return leaseId; }

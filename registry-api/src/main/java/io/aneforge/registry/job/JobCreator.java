@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,10 +25,12 @@ class JobCreator {
     private final JobRepository jobs;
     private final JobProperties props;
     private final LeaseSignal signal;
+    private final JdbcClient jdbc;
     private final Clock clock = Clock.systemUTC();
 
-    JobCreator(JobRepository jobs, JobProperties props, LeaseSignal signal) {
+    JobCreator(JobRepository jobs, JobProperties props, LeaseSignal signal, JdbcClient jdbc) {
         this.jobs = jobs;
+        this.jdbc = jdbc;
         this.props = props;
         this.signal = signal;
     }
@@ -35,10 +38,13 @@ class JobCreator {
     @EventListener
     void onVariant(VariantRegistered e) {
         List<String> units = e.computeUnits() == null ? COMPUTE_UNITS : validate(e.computeUnits());
+        boolean ready = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
+                + " WHERE id = ?").param(e.versionId()).query(Boolean.class).single();
         for (String cu : units) {
-            jobs.save(new Job(e.variantId(), Job.BENCHMARK, COREML, e.chip(), cu, props.maxAttempts(), clock.instant()));
+            jobs.save(new Job(e.variantId(), Job.BENCHMARK, COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
         }
-        jobs.save(new Job(e.variantId(), Job.ACCURACY, REFERENCE_CPU, null, "cpuOnly", props.maxAttempts(), clock.instant()));
+        jobs.save(new Job(e.variantId(), Job.ACCURACY, REFERENCE_CPU, null, "cpuOnly", ready, props.maxAttempts(),
+                clock.instant()));
         jobs.flush();
         signal.afterCommit();
     }

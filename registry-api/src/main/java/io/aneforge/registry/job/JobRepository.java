@@ -14,20 +14,18 @@ interface JobRepository extends JpaRepository<Job, Long> {
 
     /**
      * The oldest open job this agent may run, row-locked; rows other leasers hold are skipped, so
-     * concurrent agents never wait on each other nor get the same job. Open: pending, or leased
-     * with an expired lease and attempts left (taken over at once, without waiting for the sweeper).
-     * A job is runnable once its version has golden inputs and outputs and its variant is available.
+     * concurrent agents never wait on each other nor get the same job. Open: ready (golden data
+     * stored) and pending, or leased with an expired lease and attempts left (taken over at once,
+     * without waiting for the sweeper). Reads only {@code job} (through {@code job_queue}) and the
+     * agent's row: a join to variants here made the planner loop over every variant per lease.
      */
     @Query(nativeQuery = true, value = """
             SELECT j.* FROM job j
               JOIN agent a ON a.id = :agent
-              JOIN variant v ON v.id = j.variant_id
-              JOIN model_version mv ON mv.id = v.version_id
-             WHERE (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
+             WHERE j.ready
+               AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
                AND j.runtime = ANY (a.runtimes)
                AND (j.chip IS NULL OR j.chip = a.chip)
-               AND v.status = 'available'
-               AND mv.golden_digest IS NOT NULL AND mv.golden_inputs_digest IS NOT NULL
              ORDER BY j.id
              LIMIT 1
                FOR UPDATE OF j SKIP LOCKED""")
@@ -65,5 +63,9 @@ interface JobRepository extends JpaRepository<Job, Long> {
              WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts""")
     int requeueExpired(@Param("now") Instant now);
 
-    List<Job> findByVariantIdInOrderById(Collection<Long> variantIds);
+    /** Jobs of a version become runnable when its golden data is stored. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET ready = true WHERE NOT ready AND variant_id IN (SELECT id FROM variant WHERE version_id = :version)""")
+    int markReady(@Param("version") long versionId);
 }

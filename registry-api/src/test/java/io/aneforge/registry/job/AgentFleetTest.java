@@ -144,17 +144,24 @@ class AgentFleetTest extends JobTestSupport {
         }
         try {
             JsonNode jobs = awaitJobs("fleet", v, j -> j.path("state").asString().equals("succeeded"), Duration.ofSeconds(90));
+            // Exactly one accepted result per job, none lost. A job runs twice only when its lease
+            // expired in between (2 s leases on a loaded machine): then it shows one attempt per run.
             for (JsonNode j : jobs) {
-                assertThat(runs.get(j.path("id").asLong())).as("runs of job " + j.path("id")).hasValue(1);
-                assertThat(j.path("attempts").asInt()).isEqualTo(1);
+                AtomicInteger n = runs.get(j.path("id").asLong());
+                assertThat(n).as("runs of job " + j.path("id")).isNotNull();
+                assertThat(j.path("attempts").asInt()).as("attempts of job " + j.path("id")).isEqualTo(n.get());
             }
             JsonNode results = results("fleet", v);
             assertThat(results).hasSize(200);
+            java.util.Set<Long> jobIds = new java.util.HashSet<>();
             java.util.Set<String> hosts = new java.util.TreeSet<>();
             for (JsonNode r : results) {
-                assertThat(r.path("attempt").asInt()).isEqualTo(1);
+                assertThat(r.path("outcome").asString()).isEqualTo("succeeded");
+                assertThat(jobIds.add(r.path("jobId").asLong())).as("one result for job " + r.path("jobId")).isTrue();
                 hosts.add(r.path("provenance").path("hostName").asString());
             }
+            long rerun = runs.values().stream().filter(n -> n.get() > 1).count();
+            System.out.println("fleet: 200 jobs, " + rerun + " re-run after an expired lease");
             assertThat(hosts).allMatch(h -> h.startsWith("fleet-")).hasSizeGreaterThan(1);
         } finally {
             drainAll(loops);

@@ -1,0 +1,335 @@
+package io.aneforge.runtime.reference;
+
+import io.aneforge.kernels.Fp16;
+import io.aneforge.mil.Arg;
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.EvalContext;
+import io.aneforge.mil.OpContext;
+import io.aneforge.mil.OpDef;
+import io.aneforge.mil.Operation;
+import io.aneforge.mil.Ops;
+import io.aneforge.mil.Param;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.TensorType;
+import io.aneforge.mil.Var;
+import io.aneforge.tensor.FloatTensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A program compiled for repeated predictions. Every value (function input, op output,
+ * immediate constant) gets a slot in a frame; slots known at load time (constants,
+ * dequantized weights, and anything computed only from them) are filled once here and
+ * shared by every prediction. The remaining ops become {@link Step}s in the program's
+ * (topological) order, each with the slots it is the last reader of.
+ */
+public final class ExecutionPlan {
+
+    /** One op to run: its kernel, where its outputs go, and which slots die after it. */
+    record Step(Operation op, Kernel kernel, int[] outputSlots, TensorType[] outputTypes, int[] releaseAfter) {
+    }
+
+    private final Program program;
+    private final boolean fastKernels;
+    private final boolean fp16;
+    private final FloatTensor[] loadTimeValues;
+    private final Set<float[]> loadTimeArrays;
+    private final int[] inputSlots;
+    private final int[] outputSlots;
+    private final List<Step> steps;
+    private final int fastSteps;
+
+    private ExecutionPlan(Program program, boolean fastKernels, boolean fp16, FloatTensor[] loadTimeValues,
+                          int[] inputSlots, int[] outputSlots, List<Step> steps) {
+        this.program = program;
+        this.fastKernels = fastKernels;
+        this.fp16 = fp16;
+        this.loadTimeValues = loadTimeValues;
+        this.inputSlots = inputSlots;
+        this.outputSlots = outputSlots;
+        this.steps = List.copyOf(steps);
+        Set<float[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (FloatTensor t : loadTimeValues) {
+            if (t != null) {
+                arrays.add(t.data());
+            }
+        }
+        this.loadTimeArrays = arrays;
+        this.fastSteps = (int) steps.stream().filter(s -> s.kernel() instanceof FastKernels.Fast).count();
+    }
+
+    /**
+     * Compiles a validated program.
+     *
+     * @param fastKernels use the kernels of {@code io.aneforge.kernels} where an op has one;
+     *                    otherwise every op runs its scalar reference evaluation
+     * @param fp16        round every float value (load-time values and op outputs) to FP16
+     */
+    public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16) {
+        Map<String, Integer> varSlots = new HashMap<>();
+        Map<Constant, Integer> immediateSlots = new IdentityHashMap<>();
+        List<FloatTensor> known = new ArrayList<>(); // slot -> load-time value (null = computed per prediction)
+        int[] inputSlots = new int[program.inputs().size()];
+        for (int i = 0; i < inputSlots.length; i++) {
+            inputSlots[i] = newSlot(varSlots, program.inputs().get(i).name(), known);
+        }
+        Slots slots = new Slots(varSlots, immediateSlots, known);
+        List<Operation> ops = new ArrayList<>();
+        List<Step> steps = new ArrayList<>();
+        for (Operation raw : program.operations()) {
+            OpDef def = Ops.get(raw.type());
+            Operation op = withDefaults(raw, def, program);
+            for (List<Arg> args : op.inputs().values()) {
+                for (Arg a : args) {
+                    if (a instanceof Constant c && c.dtype() != DType.STRING && !immediateSlots.containsKey(c)) {
+                        immediateSlots.put(c, known.size());
+                        known.add(maybeRound(c.toFloatTensor(), c.dtype(), fp16));
+                        slots.markLoadTime(known.size() - 1);
+                    }
+                }
+            }
+            int[] outs = new int[op.outputs().size()];
+            TensorType[] types = new TensorType[outs.length];
+            for (int i = 0; i < outs.length; i++) {
+                outs[i] = newSlot(varSlots, op.outputs().get(i).name(), known);
+                types[i] = op.outputs().get(i).type();
+            }
+            Kernel scalar = scalarKernel(op, def, slots);
+            if (slots.allLoadTime(op)) {
+                // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
+                FloatTensor[] values = runLoadTime(op, def, scalar, slots);
+                for (int i = 0; i < outs.length; i++) {
+                    known.set(outs[i], values[i] == null ? null : maybeRound(values[i], types[i].dtype(), fp16));
+                    slots.markLoadTime(outs[i]);
+                }
+                continue;
+            }
+            Kernel kernel = fastKernels ? FastKernels.create(op, def, slots) : null;
+            ops.add(op);
+            steps.add(new Step(op, kernel != null ? kernel : scalar, outs, types, null));
+        }
+        int[] outputSlots = program.outputs().stream().mapToInt(v -> varSlots.get(v.name())).toArray();
+        // last reader of each slot; program outputs and load-time values live for the whole prediction
+        int[] lastUse = new int[known.size()];
+        Arrays.fill(lastUse, -1);
+        for (int s = 0; s < steps.size(); s++) {
+            for (int slot : steps.get(s).outputSlots()) {
+                lastUse[slot] = Math.max(lastUse[slot], s); // unread outputs die right after their producer
+            }
+            for (List<Arg> args : ops.get(s).inputs().values()) {
+                for (Arg a : args) {
+                    if (a instanceof Var v) {
+                        lastUse[varSlots.get(v.name())] = s;
+                    }
+                }
+            }
+        }
+        for (int slot : outputSlots) {
+            lastUse[slot] = Integer.MAX_VALUE;
+        }
+        List<List<Integer>> release = new ArrayList<>();
+        for (int s = 0; s < steps.size(); s++) {
+            release.add(new ArrayList<>());
+        }
+        for (int slot = 0; slot < lastUse.length; slot++) {
+            if (!slots.isLoadTime(slot) && lastUse[slot] >= 0 && lastUse[slot] < steps.size()) {
+                release.get(lastUse[slot]).add(slot);
+            }
+        }
+        List<Step> planned = new ArrayList<>();
+        for (int s = 0; s < steps.size(); s++) {
+            Step st = steps.get(s);
+            planned.add(new Step(st.op(), st.kernel(), st.outputSlots(), st.outputTypes(),
+                    release.get(s).stream().mapToInt(Integer::intValue).toArray()));
+        }
+        FloatTensor[] values = new FloatTensor[known.size()];
+        for (int slot = 0; slot < values.length; slot++) {
+            values[slot] = slots.isLoadTime(slot) ? known.get(slot) : null;
+        }
+        return new ExecutionPlan(program, fastKernels, fp16, values, inputSlots, outputSlots, planned);
+    }
+
+    private static int newSlot(Map<String, Integer> varSlots, String name, List<FloatTensor> known) {
+        if (varSlots.putIfAbsent(name, known.size()) != null) {
+            throw new IllegalStateException("var '" + name + "' is defined twice in a validated program");
+        }
+        known.add(null);
+        return known.size() - 1;
+    }
+
+    static FloatTensor maybeRound(FloatTensor t, DType dtype, boolean fp16) {
+        if (!fp16 || !(dtype == DType.FP32 || dtype == DType.FP16)) {
+            return t;
+        }
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = Fp16.round(d[i]);
+        }
+        return new FloatTensor(t.shape(), d);
+    }
+
+    private static FloatTensor[] runLoadTime(Operation op, OpDef def, Kernel scalar, Slots slots) {
+        if (op.type().equals("const") && op.output().dtype() == DType.STRING) {
+            return new FloatTensor[]{null}; // strings are read through the const's Var by their consumers
+        }
+        FloatTensor[] frame = slots.known.toArray(new FloatTensor[0]);
+        return scalar.run(frame);
+    }
+
+    /**
+     * Binds the defaults of optional parameters that a package may leave out (coremltools
+     * omits e.g. {@code transpose_x} when false), exactly as the builder would.
+     */
+    static Operation withDefaults(Operation op, OpDef def, Program program) {
+        Map<String, List<Arg>> bound = new LinkedHashMap<>(op.inputs());
+        Map<String, List<Arg>> ordered = new LinkedHashMap<>();
+        boolean changed = false;
+        for (Param p : def.inputs()) {
+            if (bound.containsKey(p.name())) {
+                ordered.put(p.name(), bound.get(p.name()));
+            } else if (p.optional() && p.defaultValue() != null && program.target().atLeast(p.since())) {
+                Constant d = p.defaultValue().compute(new OpContext(def, op.name(), bound, op.attributes()));
+                bound.put(p.name(), List.of(d));
+                ordered.put(p.name(), List.of(d));
+                changed = true;
+            }
+        }
+        return changed ? new Operation(op.type(), op.name(), ordered, op.attributes(), op.outputs()) : op;
+    }
+
+    /** The op's scalar reference evaluation, reading its arguments from the frame. */
+    private static Kernel scalarKernel(Operation op, OpDef def, Slots slots) {
+        List<TensorType> types = op.outputs().stream().map(Var::type).toList();
+        Map<String, Integer> argSlots = new HashMap<>();
+        for (List<Arg> args : op.inputs().values()) {
+            for (Arg a : args) {
+                if (a instanceof Var v) {
+                    argSlots.put(v.name(), slots.slot(a));
+                }
+            }
+        }
+        Map<Constant, Integer> immediates = slots.immediateSlots;
+        return frame -> {
+            EvalContext c = new EvalContext(def, op.name(), op.inputs(), op.attributes(), types, a -> {
+                Integer slot = a instanceof Var v ? argSlots.get(v.name()) : immediates.get(a);
+                FloatTensor t = slot == null ? null : frame[slot];
+                if (t == null) {
+                    throw new IllegalStateException("argument " + a + " of op '" + op.name() + "' has no value when it runs");
+                }
+                return t;
+            });
+            return def.evaluator().evaluate(c).toArray(new FloatTensor[0]);
+        };
+    }
+
+    /** Slot lookup shared by the plan compiler and the fast kernel factory. */
+    static final class Slots {
+        private final Map<String, Integer> varSlots;
+        private final Map<Constant, Integer> immediateSlots;
+        private final List<FloatTensor> known;
+        private final java.util.BitSet loadTime = new java.util.BitSet();
+
+        Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known) {
+            this.varSlots = varSlots;
+            this.immediateSlots = immediateSlots;
+            this.known = known;
+        }
+
+        int slot(Arg a) {
+            Integer s = a instanceof Var v ? varSlots.get(v.name()) : immediateSlots.get(a);
+            if (s == null) {
+                throw new IllegalStateException("argument " + a + " has no slot (not defined before use in a validated program)");
+            }
+            return s;
+        }
+
+        /** The value of {@code a} when it is known at load time (a constant or a weight), else null. */
+        FloatTensor loadTimeValue(Arg a) {
+            if (a instanceof Constant c) {
+                return c.dtype() == DType.STRING ? null : known.get(immediateSlots.get(c));
+            }
+            int s = slot(a);
+            return loadTime.get(s) ? known.get(s) : null;
+        }
+
+        boolean isLoadTime(int slot) {
+            return loadTime.get(slot);
+        }
+
+        void markLoadTime(int slot) {
+            loadTime.set(slot);
+        }
+
+        boolean allLoadTime(Operation op) {
+            for (List<Arg> args : op.inputs().values()) {
+                for (Arg a : args) {
+                    if (a instanceof Var v && !loadTime.get(slot(v))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    Program program() {
+        return program;
+    }
+
+    boolean fastKernels() {
+        return fastKernels;
+    }
+
+    boolean fp16() {
+        return fp16;
+    }
+
+    /** A fresh frame holding the load-time values. */
+    FloatTensor[] newFrame() {
+        return loadTimeValues.clone();
+    }
+
+    boolean isLoadTimeArray(float[] data) {
+        return loadTimeArrays.contains(data);
+    }
+
+    int[] inputSlots() {
+        return inputSlots;
+    }
+
+    int[] outputSlots() {
+        return outputSlots;
+    }
+
+    List<Step> steps() {
+        return steps;
+    }
+
+    /** Number of ops that run per prediction. */
+    public int stepCount() {
+        return steps.size();
+    }
+
+    /** Number of those that run on a fast kernel. */
+    public int fastStepCount() {
+        return fastSteps;
+    }
+
+    /** Bytes of load-time values (weights after dequantization, constants), as FP32. */
+    public long loadTimeBytes() {
+        long b = 0;
+        for (float[] a : loadTimeArrays) {
+            b += 4L * a.length;
+        }
+        return b;
+    }
+}

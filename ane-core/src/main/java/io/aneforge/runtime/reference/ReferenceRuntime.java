@@ -1,0 +1,129 @@
+package io.aneforge.runtime.reference;
+
+import io.aneforge.kernels.Kernels;
+import io.aneforge.mil.MilException;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.ProgramValidator;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.mlpackage.MlPackageException;
+import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeLoadException;
+import io.aneforge.runtime.RuntimeOptions;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * The reference CPU runtime, {@code reference-cpu}: available on every host, registered for
+ * {@link java.util.ServiceLoader}. Loads a {@code .mlpackage} directory, or a zip of one
+ * (as the registry ships it), and runs it with {@link ReferenceModel}.
+ */
+public final class ReferenceRuntime implements ModelRuntime {
+
+    public static final String ID = "reference-cpu";
+
+    /**
+     * Version of the engine's numerics, recorded with every result; bump it when a change
+     * alters what predictions return (a kernel's accumulation order, the FP16 rounding).
+     */
+    public static final String VERSION = "1.0";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String version() {
+        return VERSION;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return true;
+    }
+
+    @Override
+    public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+        checkOptions(options);
+        Program program;
+        try {
+            program = Files.isRegularFile(mlpackage) ? readArchive(mlpackage) : MlPackage.read(mlpackage);
+        } catch (MlPackageException e) {
+            throw new RuntimeLoadException("cannot load " + mlpackage + ": " + e.getMessage(), e);
+        }
+        return load(program, options, Kernels.isFast());
+    }
+
+    /**
+     * Loads an in-memory program (tests, benchmarks, the converter's own checks).
+     *
+     * @param fastKernels false runs every op with its scalar reference evaluation
+     */
+    public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels) {
+        checkOptions(options);
+        try {
+            ProgramValidator.validate(program);
+        } catch (MilException e) {
+            throw new RuntimeLoadException("program is not valid: " + e.getMessage(), e);
+        }
+        ExecutionPlan plan;
+        try {
+            plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations());
+        } catch (MilException e) {
+            throw new RuntimeLoadException("cannot prepare the program: " + e.getMessage(), e);
+        }
+        int threads = options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads();
+        return new ReferenceModel(plan, threads);
+    }
+
+    private static void checkOptions(RuntimeOptions options) {
+        if (!options.computeUnits().equals("cpuOnly")) {
+            throw new RuntimeLoadException("the " + ID + " runtime runs on the CPU only; compute units '"
+                    + options.computeUnits() + "' need Core ML (use cpuOnly here)");
+        }
+    }
+
+    private static Program readArchive(Path zip) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("aneforge-load-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            try (InputStream in = Files.newInputStream(zip)) {
+                PackageArchive.unzip(in, dir, PackageArchive.Limits.defaults());
+            } catch (IOException e) {
+                throw new RuntimeLoadException("cannot read package archive " + zip + ": " + e.getMessage(), e);
+            }
+            // PackageArchive names entries <package dir>/..., so the package is one level down
+            Path root;
+            try (Stream<Path> s = Files.walk(dir, 2)) {
+                root = s.filter(p -> p.getFileName().toString().equals(MlPackage.MANIFEST)).map(Path::getParent)
+                        .findFirst().orElseThrow(() -> new RuntimeLoadException("archive " + zip + " holds no .mlpackage ("
+                                + MlPackage.MANIFEST + " not found at its top level or one directory down)"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return MlPackage.read(root);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a leftover temp directory is harmless; the model is already in memory
+        }
+    }
+}
