@@ -239,7 +239,8 @@ async function versionPage(name, version, baseline) {
     h('td', {}, r.cell, r.baselineRow ? h('span', { class: 'muted', title: 'standard-layout fp16 comparison variant: shown, never blocks promotion' }, ' (comparison)') : null,
       h('div', { class: 'muted' }, r.layout + ' · seq ' + r.seqLen + ' · iOS ' + r.deploymentTarget)),
     h('td', {}, fmtBytes(r.sizeBytes)),
-    h('td', { class: 'fidelity', 'data-source': r.fidelity.source }, fmtCos(r.fidelity.cosine),
+    h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
+        'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine),
       h('div', { class: 'muted' }, r.fidelity.source),
       r.delta && r.delta.cosineChange !== null ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
         (r.delta.regression ? '▼ ' : '') + (r.delta.cosineChange >= 0 ? '+' : '') + r.delta.cosineChange.toFixed(5)) : null),
@@ -260,6 +261,13 @@ async function versionPage(name, version, baseline) {
       h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'regression' }, '▲ regression vs baseline')),
     h('table', { id: 'matrix' }, header, rows),
     promotePanel(name, version, m));
+}
+
+/** PASS/FAIL of the row's cosine against the model's minCosine gate, or null when not gated or not measured. */
+function cosineGate(m, r) {
+  if (!m.gates || m.gates.minCosine === null || m.gates.minCosine === undefined) return null;
+  if (r.fidelity.cosine === null || r.fidelity.cosine === undefined) return r.fidelity.source === 'failed' ? 'FAIL' : null;
+  return r.fidelity.cosine >= m.gates.minCosine ? 'PASS' : 'FAIL';
 }
 
 function promotePanel(name, version, m) {

@@ -72,7 +72,12 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("POST", NO_AGENT + "/jobs/1/result", Map.of("outcome", "failed"), AGENT),
             new Endpoint("GET", "/api/v1/models/matrix/versions/1/jobs", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix/versions/1/results", null, ALL),
-            new Endpoint("PUT", "/api/v1/models/nope/versions/1/golden", Map.of("inputs", "x", "outputs", "y"), BUILD));
+            new Endpoint("PUT", "/api/v1/models/nope/versions/1/golden", Map.of("inputs", "x", "outputs", "y"), BUILD),
+            new Endpoint("GET", "/api/v1/models/matrix/gates", null, ALL),
+            new Endpoint("PUT", "/api/v1/models/nope/gates", Map.of("minCosine", 0.999), PUBLISH),
+            // one path, two handlers: JSON (default) and text/csv
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/matrix", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/matrix?baseline=2", null, ALL));
 
     @Autowired
     org.springframework.jdbc.core.simple.JdbcClient jdbc;

@@ -138,6 +138,13 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(driver.findElement(By.cssSelector("#matrix tr[data-variant='A17_PRO standard fp16']")).getText())
                 .contains("(comparison)");
 
+        WebElement failingCosine = driver.findElement(By.cssSelector("#matrix tr[data-variant='A17_PRO int8-block32'] td.fidelity"));
+        assertThat(failingCosine.getAttribute("data-gate")).isEqualTo("FAIL");
+        assertThat(failingCosine.getAttribute("class")).contains("gate-FAIL");
+        assertThat(failingCosine.getText()).contains("0.99710").contains("▼ -0.00240");
+        assertThat(driver.findElement(By.cssSelector("#matrix tr[data-variant='A17_PRO fp16'] td.fidelity")).getAttribute("data-gate"))
+                .isEqualTo("PASS");
+
         WebElement slower = cell("A17_PRO fp16", "cpuAndNeuralEngine");
         assertThat(slower.getAttribute("data-source")).isEqualTo("measured");
         assertThat(slower.getAttribute("data-gate")).isEqualTo("PASS");
