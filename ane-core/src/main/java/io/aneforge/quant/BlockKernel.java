@@ -3,8 +3,10 @@ package io.aneforge.quant;
 import java.util.Arrays;
 
 /**
- * Fast path of {@link WeightQuantizer} for groups of a power-of-two length (block-wise
- * weights: 32, 64, 128 elements), bit-identical to the reference.
+ * Fast path of {@link WeightQuantizer}, bit-identical to the reference. Built for block-wise
+ * weights (groups of 32, 64, 128 elements: the range comes from a vectorized tree); other
+ * group lengths (per-channel rows, conv blocks) get a scalar range scan and the same
+ * vectorized quantize loops.
  *
  * <p>Why it looks like this: HotSpot C2 (JDK 17) vectorizes a loop only when every array
  * access in it has the same offset modulo the vector width (16 floats with AVX-512), and it
@@ -44,8 +46,8 @@ final class BlockKernel {
     private BlockKernel() {
     }
 
-    /** Group lengths this kernel handles: powers of two from 32 to {@link #CHUNK}. */
-    static boolean supports(int len) {
+    /** Group lengths whose range comes from the vectorized tree; other lengths use a scalar scan per group. */
+    static boolean treeFits(int len) {
         return len >= 32 && len <= CHUNK && Integer.bitCount(len) == 1;
     }
 
@@ -55,14 +57,50 @@ final class BlockKernel {
         if (g0 >= g1) {
             return;
         }
-        if (!supports(len)) {
+        if (len <= 0) {
             throw new IllegalStateException("BlockKernel called with group length " + len);
         }
-        int chunkGroups = Math.min(g1 - g0, CHUNK / len);
+        // A group longer than a chunk (per-channel weights with I > CHUNK) is a chunk of its own.
+        int chunkGroups = Math.max(1, Math.min(g1 - g0, CHUNK / len));
         Scratch scratch = new Scratch(chunkGroups * len, len, grid);
         for (int c0 = g0; c0 < g1; c0 += chunkGroups) {
             quantizeChunk(scratch, shape, w, len, c0, Math.min(chunkGroups, g1 - c0), grid, q, scales, zps);
         }
+    }
+
+    /**
+     * Range of one group including 0, for lengths the tree does not fit (per-channel rows,
+     * conv blocks of B·kH·kW): max in the high, min in the low 32 bits. Four independent
+     * accumulator pairs: a single Math.max chain is latency-bound.
+     */
+    private static long scanRange(float[] x, int off, int len) {
+        float x0 = 0f;
+        float x1 = 0f;
+        float x2 = 0f;
+        float x3 = 0f;
+        float n0 = 0f;
+        float n1 = 0f;
+        float n2 = 0f;
+        float n3 = 0f;
+        int i = off;
+        int end = off + len;
+        for (; i + 4 <= end; i += 4) {
+            x0 = Math.max(x0, x[i]);
+            x1 = Math.max(x1, x[i + 1]);
+            x2 = Math.max(x2, x[i + 2]);
+            x3 = Math.max(x3, x[i + 3]);
+            n0 = Math.min(n0, x[i]);
+            n1 = Math.min(n1, x[i + 1]);
+            n2 = Math.min(n2, x[i + 2]);
+            n3 = Math.min(n3, x[i + 3]);
+        }
+        for (; i < end; i++) {
+            x0 = Math.max(x0, x[i]);
+            n0 = Math.min(n0, x[i]);
+        }
+        float mx = Math.max(Math.max(x0, x1), Math.max(x2, x3));
+        float mn = Math.min(Math.min(n0, n1), Math.min(n2, n3));
+        return ((long) Float.floatToRawIntBits(mx) << 32) | (Float.floatToRawIntBits(mn) & 0xffff_ffffL);
     }
 
     /** Per-range working arrays, reused for every chunk. */
@@ -78,7 +116,7 @@ final class BlockKernel {
         final byte[] qc;
 
         Scratch(int chunk, int len, GroupScale grid) {
-            boolean symmetric = grid.symmetric();
+            boolean symmetric = grid.symmetric() || !treeFits(len);
             // Padding: the first tree level reads len/2 past the chunk (junk positions only).
             wc = new float[chunk + len];
             hiA = new float[chunk + len];
@@ -104,9 +142,10 @@ final class BlockKernel {
         int n = groups * len;
         int base = c0 * len;
         System.arraycopy(w, base, s.wc, 0, n);
-        if (symmetric) {
+        boolean tree = treeFits(len);
+        if (tree && symmetric) {
             maxAbsTree(s.wc, n, len, hiA, s.hiB);
-        } else {
+        } else if (tree) {
             rangeTree(s.wc, n, len, hiA, s.hiB, loA, s.loB);
         }
         for (int k = 0; k < groups; k++) {
@@ -114,7 +153,11 @@ final class BlockKernel {
             int r = k * len;
             float mx;
             float mn;
-            if (symmetric) {
+            if (!tree) {
+                long range = scanRange(s.wc, r, len);
+                mx = Float.intBitsToFloat((int) (range >>> 32));
+                mn = Float.intBitsToFloat((int) range);
+            } else if (symmetric) {
                 mx = Math.max(Math.max(hiA[r], hiA[r + 1]), Math.max(hiA[r + 2], hiA[r + 3]));
                 mn = -mx;
             } else {
@@ -123,7 +166,7 @@ final class BlockKernel {
                 mn = Math.min(Math.min(0f, Math.min(loA[r], loA[r + 1])), Math.min(loA[r + 2], loA[r + 3]));
             }
             WeightQuantizer.checkFinite(grid.name(), shape, w, base + r, len, mx, mn);
-            float scale = symmetric ? grid.symmetricScale(mx, g) : grid.scale(mx, mn, g);
+            float scale = symmetric && tree ? grid.symmetricScale(mx, g) : grid.scale(mx, mn, g);
             scales[g] = scale;
             Arrays.fill(sRow, r, r + len, scale);
             if (withZeroPoint) {

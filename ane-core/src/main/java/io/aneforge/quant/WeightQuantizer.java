@@ -113,7 +113,7 @@ public final class WeightQuantizer {
     enum Kernel {
         /** Scalar, one group at a time, straight from the formulas: the definition the fast path is tested against. */
         REFERENCE,
-        /** {@link BlockKernel} for power-of-two groups of 32 to {@value BlockKernel#CHUNK} elements, else the reference. */
+        /** {@link BlockKernel}: chunked loops C2 vectorizes, with a tree for the range of power-of-two groups. */
         FAST
     }
 
@@ -152,7 +152,7 @@ public final class WeightQuantizer {
         int len = groups == 0 ? 0 : n / groups;
         float[] w = weight.data();
         GroupScale grid = new GroupScale(name, spec);
-        if (kernel == Kernel.FAST && BlockKernel.supports(len)) {
+        if (kernel == Kernel.FAST && len > 0) {
             // Parallel over whole groups: each group is independent and contiguous.
             int minGroups = Math.max(1, (1 << 16) / len);
             Parallel.forRange(groups, minGroups,

@@ -93,11 +93,29 @@ class WeightQuantizerKernelTest {
         QuantSpec affine4 = QuantSpec.perBlock(QuantType.INT4, QuantMode.AFFINE, 64);
         assertSame(WeightQuantizer.quantize("c", conv, affine4, WeightQuantizer.Kernel.FAST),
                 WeightQuantizer.quantize("c", conv, affine4, WeightQuantizer.Kernel.REFERENCE), "conv");
-        // [O, I, 3, 3]: groups of 288 are not a power of two, so FAST falls back to the reference.
+        // [O, I, 3, 3]: groups of 288 are not a power of two, so FAST scans each group's range.
         FloatTensor conv3 = hardWeights(9, 8, 64, 3, 3);
-        QuantSpec sym8 = QuantSpec.perBlock(QuantType.UINT8, QuantMode.SYMMETRIC, 32);
-        assertSame(WeightQuantizer.quantize("c3", conv3, sym8, WeightQuantizer.Kernel.FAST),
-                WeightQuantizer.quantize("c3", conv3, sym8, WeightQuantizer.Kernel.REFERENCE), "conv3x3");
+        for (QuantMode mode : QuantMode.values()) {
+            QuantSpec spec8 = QuantSpec.perBlock(QuantType.UINT8, mode, 32);
+            assertSame(WeightQuantizer.quantize("c3", conv3, spec8, WeightQuantizer.Kernel.FAST),
+                    WeightQuantizer.quantize("c3", conv3, spec8, WeightQuantizer.Kernel.REFERENCE), "conv3x3 " + mode);
+        }
+    }
+
+    @Test
+    void fastKernelEqualsReferencePerChannel() {
+        // Rows of 384 (several per chunk), 2050 (one per chunk, odd tail) and 5000 (longer than a chunk).
+        for (int in : new int[] {384, 2050, 5000}) {
+            FloatTensor w = hardWeights(in, 24, in);
+            for (QuantType type : new QuantType[] {QuantType.INT8, QuantType.UINT8}) {
+                for (QuantMode mode : QuantMode.values()) {
+                    QuantSpec spec = QuantSpec.perChannel(type, mode);
+                    assertSame(WeightQuantizer.quantize("p", w, spec, WeightQuantizer.Kernel.FAST),
+                            WeightQuantizer.quantize("p", w, spec, WeightQuantizer.Kernel.REFERENCE),
+                            spec.label() + " I=" + in);
+                }
+            }
+        }
     }
 
     @Test
@@ -124,12 +142,14 @@ class WeightQuantizerKernelTest {
             for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
                 FloatTensor w = hardWeights(3, 64, 256);
                 w.data()[40 * 256 + 77] = bad;
-                QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, mode, 32);
-                for (WeightQuantizer.Kernel kernel : WeightQuantizer.Kernel.values()) {
-                    assertThatThrownBy(() -> WeightQuantizer.quantize("layer.w", w, spec, kernel))
-                            .as(kernel + " " + mode + " " + bad)
-                            .isInstanceOf(QuantizationException.class)
-                            .hasMessageContaining("'layer.w' has a non-finite value (" + bad + ") at index [40, 77]");
+                for (QuantSpec spec : new QuantSpec[] {QuantSpec.perBlock(QuantType.INT8, mode, 32),
+                        QuantSpec.perChannel(QuantType.INT8, mode)}) {
+                    for (WeightQuantizer.Kernel kernel : WeightQuantizer.Kernel.values()) {
+                        assertThatThrownBy(() -> WeightQuantizer.quantize("layer.w", w, spec, kernel))
+                                .as(kernel + " " + spec.label() + " " + bad)
+                                .isInstanceOf(QuantizationException.class)
+                                .hasMessageContaining("'layer.w' has a non-finite value (" + bad + ") at index [40, 77]");
+                    }
                 }
             }
         }
