@@ -104,12 +104,16 @@ class UpScriptIT {
         return new Run(p, lines, reader);
     }
 
-    /** SIGTERM (the script exec's java, so the signal reaches the JVM and its shutdown hook). */
+    /**
+     * SIGTERM (the script exec's java, so the signal reaches the JVM and its shutdown hook). Through the
+     * ProcessHandle: Process.destroy() would also close our end of its stdout and lose the last lines.
+     */
     private static void stop(Run run) throws InterruptedException {
-        run.process().destroy();
+        assertThat(run.process().toHandle().destroy()).isTrue();
         assertThat(run.process().waitFor(3, TimeUnit.MINUTES)).as("up exits after SIGTERM").isTrue();
         run.reader().join(10_000); // the last lines may still be in the pipe
-        assertThat(run.lines()).contains("stopped");
+        assertThat(run.process().exitValue()).as("exit code after SIGTERM").isEqualTo(143);
+        assertThat(run.lines()).as(String.join("\n", run.lines())).contains("stopped");
         for (long pid : run.childPids()) {
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("child pid " + pid + " ended").isFalse();
         }
