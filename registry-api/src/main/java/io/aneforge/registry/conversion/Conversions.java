@@ -319,6 +319,13 @@ public class Conversions {
         conversions.flush();
         jdbc.sql("UPDATE conversion_variant SET variant_id = NULL, state = CASE WHEN state = 'registered' THEN 'pending'"
                 + " ELSE state END, updated_at = now() WHERE conversion_id = ?").param(c.id).update();
+        // The variants' agent jobs (and any results) go with them: registering a variant queues its jobs
+        // (io.aneforge.registry.job), and their foreign keys would otherwise refuse the delete.
+        String draftVariants = "SELECT va.id FROM variant va WHERE va.version_id = ? AND EXISTS (SELECT 1 FROM"
+                + " model_version v WHERE v.id = ? AND v.status = 'draft')";
+        jdbc.sql("DELETE FROM job_result WHERE job_id IN (SELECT j.id FROM job j WHERE j.variant_id IN (" + draftVariants
+                + "))").params(c.versionId, c.versionId).update();
+        jdbc.sql("DELETE FROM job WHERE variant_id IN (" + draftVariants + ")").params(c.versionId, c.versionId).update();
         jdbc.sql("DELETE FROM variant WHERE version_id = ? AND EXISTS (SELECT 1 FROM model_version v WHERE v.id = ?"
                 + " AND v.status = 'draft')").params(c.versionId, c.versionId).update();
         jdbc.sql("UPDATE model_version SET status = 'failed' WHERE id = ? AND status = 'draft'").param(c.versionId).update();
