@@ -10,6 +10,9 @@ import org.springframework.data.jpa.repository.Modifying;
 import org.springframework.data.jpa.repository.Query;
 import org.springframework.data.repository.query.Param;
 
+// Named explicitly: Spring Batch (on the class path when the worker's tests boot the registry in-process)
+// registers its own "jobRepository" bean, and the default name would clash with it.
+@org.springframework.stereotype.Repository("agentJobRepository")
 interface JobRepository extends JpaRepository<Job, Long> {
 
     /**
