@@ -52,6 +52,9 @@ public abstract class RegistryTestBase {
         r.add("aneforge.data-dir", DATA_DIR::toString);
         r.add("aneforge.admin-token", () -> ADMIN);
         r.add("aneforge.blobs.max-size", () -> MAX_BLOB);
+        // Short leases so expiry and re-queueing are observable within a test.
+        r.add("aneforge.agents.lease-duration", () -> "2s");
+        r.add("aneforge.jobs.sweep-interval", () -> "200ms");
     }
 
     @LocalServerPort

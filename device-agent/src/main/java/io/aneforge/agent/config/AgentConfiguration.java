@@ -7,6 +7,9 @@ import io.aneforge.agent.cache.ArtifactCache;
 import io.aneforge.agent.cache.HttpArtifactSource;
 import io.aneforge.agent.cache.UnzipLimits;
 import io.aneforge.agent.coreml.CoreMlRuntime;
+import io.aneforge.agent.golden.GoldenStore;
+import io.aneforge.agent.loop.JobExecutor;
+import io.aneforge.agent.loop.RuntimeJobExecutor;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.host.HostProbe;
 import io.aneforge.runtime.ModelRuntime;
@@ -22,8 +25,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Wires the host-side parts of the agent. The lease/report loop against the registry is not
- * here yet; it will use {@link io.aneforge.agent.registry.RegistryClient} and these beans.
+ * Wires the agent: host facts, runtimes, cache, golden store, the HTTP registry client and the
+ * lease/report loop ({@link AgentRunner}), which starts with the context and drains on shutdown.
  */
 @Configuration(proxyBeanMethods = false)
 class AgentConfiguration {
@@ -53,6 +56,23 @@ class AgentConfiguration {
         return new ArtifactCache(props.cache().artifactsDir(), props.cache().maxSize().toBytes(),
                 new HttpArtifactSource(props.registry().url(), props.registry().token(), Duration.ofMinutes(10)), UnzipLimits.defaults(),
                 Clock.systemUTC());
+    }
+
+    @Bean
+    GoldenStore goldenStore(AgentProperties props) {
+        return new GoldenStore(new HttpArtifactSource(props.registry().url(), props.registry().token(),
+                Duration.ofMinutes(10)), 1L << 30);
+    }
+
+    @Bean
+    JobExecutor jobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> offeredRuntimes,
+            BenchmarkRunner runner, HostFacts host) {
+        return new RuntimeJobExecutor(cache, golden, offeredRuntimes, runner, host, Clock.systemUTC());
+    }
+
+    @Bean
+    AgentRunner agentRunner(AgentProperties props, HostFacts host, JobExecutor executor) {
+        return new AgentRunner(props, host, executor);
     }
 
     @Bean

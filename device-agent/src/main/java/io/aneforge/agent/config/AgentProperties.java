@@ -13,7 +13,11 @@ import org.springframework.util.unit.DataSize;
  * from the environment, e.g. {@code ANEFORGE_AGENT_REGISTRY_URL},
  * {@code ANEFORGE_AGENT_REGISTRY_TOKEN}, {@code ANEFORGE_AGENT_CACHE_DIR},
  * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_POLL_INTERVAL},
- * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}.
+ * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT}.
+ *
+ * <p>{@code pollInterval} is how long one lease call waits for a job (the registry long-polls,
+ * capped by its {@code aneforge.agents.max-lease-wait}); {@code drainTimeout} is how long a
+ * stopping agent (SIGTERM) lets the job in hand finish before handing it back to the queue.
  */
 @ConfigurationProperties("aneforge.agent")
 public record AgentProperties(
@@ -21,7 +25,8 @@ public record AgentProperties(
         Cache cache,
         @DefaultValue("30s") Duration pollInterval,
         @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
-        Benchmark benchmark) {
+        Benchmark benchmark,
+        @DefaultValue("2m") Duration drainTimeout) {
 
     public AgentProperties {
         if (registry == null) {
@@ -38,6 +43,9 @@ public record AgentProperties(
                     + " (coreml, reference-cpu)");
         }
         runtimes = List.copyOf(runtimes);
+        if (drainTimeout == null || drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("aneforge.agent.drain-timeout must be >= 0, got " + drainTimeout);
+        }
         if (benchmark == null) {
             benchmark = new Benchmark(10, 100, Duration.ofMinutes(5));
         }

@@ -1,14 +1,15 @@
 package io.aneforge.agent.registry;
 
 import io.aneforge.agent.host.HostFacts;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * What the agent needs from the registry (ARCHITECTURE.md, data flow step 3). Not
- * implemented yet: the HTTP side comes with the registry's agent endpoints. Every call
- * authenticates with the {@code agent}-role bearer token; an agent may heartbeat and report
- * only on leases it holds.
+ * What the agent needs from the registry (ARCHITECTURE.md, data flow step 3). Every call
+ * authenticates with the {@code agent}-role bearer token; an agent may heartbeat, report and
+ * release only leases it holds. Transport failures and 5xx answers throw
+ * {@link RegistryException} with {@link RegistryException#retryable()} set.
  */
 public interface RegistryClient {
 
@@ -21,9 +22,22 @@ public interface RegistryClient {
      */
     HeartbeatAck heartbeat(String agentId, List<String> heldLeaseIds);
 
-    /** Leases one job matching this agent's chip and runtimes, or empty when there is none. */
-    Optional<JobLease> lease(String agentId);
+    /**
+     * Leases one job matching this agent's chip and runtimes, waiting up to {@code wait} for one
+     * to appear; empty when there is none.
+     */
+    Optional<JobLease> lease(String agentId, Duration wait);
 
-    /** Reports a finished lease; repeating a report for the same lease is idempotent. */
+    /**
+     * Reports a finished lease; repeating a report for the same lease is idempotent.
+     *
+     * @throws LeaseLostException when the agent no longer holds the lease (it expired and moved on)
+     */
     void report(String agentId, JobReport report);
+
+    /** Hands a leased job back to the queue without spending an attempt (graceful shutdown). */
+    void release(String agentId, JobLease lease, String reason);
+
+    /** Takes no new jobs (true) or resumes (false); shown to operators as the agent's state. */
+    void drain(String agentId, boolean draining);
 }

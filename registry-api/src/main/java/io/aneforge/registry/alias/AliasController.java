@@ -16,7 +16,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/models/{name}/aliases")
 class AliasController {
 
-    record Move(Integer version, String reason) {}
+    /** {@code override}: an admin moves the alias although the version's gates did not pass (recorded in the history). */
+    record Move(Integer version, String reason, Boolean override) {}
 
     private final Aliases aliases;
 
@@ -27,7 +28,7 @@ class AliasController {
     @PutMapping("/{alias}")
     @Allowed(Role.PUBLISHER)
     Aliases.AliasView move(@PathVariable String name, @PathVariable String alias, @RequestBody Move req, HttpServletRequest http) {
-        return aliases.move(name, alias, req.version(), req.reason(), Caller.of(http));
+        return aliases.move(name, alias, req.version(), req.reason(), Boolean.TRUE.equals(req.override()), Caller.of(http));
     }
 
     @GetMapping("/{alias}")

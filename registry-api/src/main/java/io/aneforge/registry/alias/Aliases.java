@@ -1,6 +1,10 @@
 package io.aneforge.registry.alias;
 
+import io.aneforge.gate.GateStatus;
+import io.aneforge.gate.VersionVerdict;
 import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.matrix.Matrices;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.RegistryChanged;
@@ -9,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -21,21 +26,38 @@ public class Aliases {
 
     public record AliasView(String model, String alias, int version, String updatedBy, OffsetDateTime updatedAt) {}
 
+    /**
+     * @param overridden  an admin moved the alias although the version's gates did not pass
+     * @param gateStatus  the gate verdict at the time of an overridden move (null otherwise)
+     * @param gateReasons the verdict's reasons at that time
+     */
     public record HistoryEntry(String alias, Integer fromVersion, int toVersion, String changedBy, String reason,
-                               OffsetDateTime changedAt) {}
+                               OffsetDateTime changedAt, boolean overridden, String gateStatus, List<String> gateReasons) {}
 
     private final JdbcClient jdbc;
     private final Models models;
     private final ApplicationEventPublisher events;
+    private final Matrices matrices;
 
-    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events) {
+    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events, Matrices matrices) {
         this.jdbc = jdbc;
         this.models = models;
         this.events = events;
+        this.matrices = matrices;
     }
 
     @Transactional
     public AliasView move(String model, String alias, Integer version, String reason, Caller caller) {
+        return move(model, alias, version, reason, false, caller);
+    }
+
+    /**
+     * Points the alias at a published version whose release gates pass. A version whose gates fail
+     * or are still incomplete is refused (409 listing the cells and reasons) unless an admin sends
+     * {@code override} with the reason; the override and the verdict are kept in the history.
+     */
+    @Transactional
+    public AliasView move(String model, String alias, Integer version, String reason, boolean override, Caller caller) {
         if (!NAME.matcher(alias).matches()) {
             throw ApiProblem.badRequest("invalid-alias-name", "Invalid alias name",
                     "alias '" + alias + "' must match " + NAME.pattern());
@@ -52,13 +74,39 @@ public class Aliases {
                         + " WHERE a.model_id = ? AND a.name = ? FOR UPDATE OF a")
                 .params(target.modelId(), alias).query(Integer.class).optional().orElse(null);
         if (from != null && from == version) return get(model, alias);
+        VersionVerdict verdict = matrices.promotionVerdict(target.modelId(), model, version);
+        boolean overridden = false;
+        if (verdict.status() != GateStatus.PASS) {
+            if (!override) {
+                throw ApiProblem.conflict("gates-not-met", "Release gates not met",
+                                "version " + version + " of '" + model + "' does not pass its release gates ("
+                                        + verdict.status() + "): " + String.join("; ", verdict.reasons())
+                                        + ". Fix the variants, wait for pending results, change the gates"
+                                        + " (PUT /api/v1/models/" + model + "/gates), or have an admin send"
+                                        + " \"override\": true with the reason")
+                        .with("gateStatus", verdict.status().name())
+                        .with("failingCells", verdict.failingCells())
+                        .with("pendingCells", verdict.pendingCells())
+                        .with("reasons", verdict.reasons());
+            }
+            if (caller.role() != Role.ADMIN) {
+                throw new ApiProblem(HttpStatus.FORBIDDEN, "override-needs-admin", "Override needs an admin",
+                        "only an admin may move an alias past failing release gates; role '" + caller.role().wireName()
+                                + "' may not override").with("gateStatus", verdict.status().name())
+                        .with("reasons", verdict.reasons());
+            }
+            overridden = true;
+        }
         jdbc.sql("INSERT INTO alias (model_id, name, version_id, updated_by) VALUES (?, ?, ?, ?)"
                         + " ON CONFLICT (model_id, name) DO UPDATE SET version_id = EXCLUDED.version_id,"
                         + " updated_by = EXCLUDED.updated_by, updated_at = now()")
                 .params(target.modelId(), alias, target.id(), caller.name()).update();
-        jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason)"
-                        + " VALUES (?, ?, ?, ?, ?, ?)")
-                .params(target.modelId(), alias, from, version, caller.name(), reason).update();
+        jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason, overridden,"
+                        + " gate_status, gate_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(target.modelId(), alias, from, version, caller.name(), reason, overridden,
+                        overridden ? verdict.status().name() : null,
+                        overridden ? verdict.reasons().toArray(new String[0]) : null)
+                .update();
         events.publishEvent(new RegistryChanged(model));
         return get(model, alias);
     }
@@ -86,14 +134,16 @@ public class Aliases {
 
     public List<HistoryEntry> history(String model, String alias) {
         long modelId = models.modelId(model);
-        return jdbc.sql("SELECT alias, from_version, to_version, changed_by, reason, changed_at FROM alias_history"
-                        + " WHERE model_id = ? AND alias = ? ORDER BY id")
+        return jdbc.sql("SELECT alias, from_version, to_version, changed_by, reason, changed_at, overridden, gate_status,"
+                        + " gate_reasons FROM alias_history WHERE model_id = ? AND alias = ? ORDER BY id")
                 .params(modelId, alias)
                 .query((rs, i) -> {
                     int f = rs.getInt(2);
                     Integer fromV = rs.wasNull() ? null : f;
+                    java.sql.Array reasons = rs.getArray(9);
+                    List<String> gateReasons = reasons == null ? List.of() : List.of((String[]) reasons.getArray());
                     return new HistoryEntry(rs.getString(1), fromV, rs.getInt(3), rs.getString(4), rs.getString(5),
-                            rs.getObject(6, OffsetDateTime.class));
+                            rs.getObject(6, OffsetDateTime.class), rs.getBoolean(7), rs.getString(8), gateReasons);
                 })
                 .list();
     }

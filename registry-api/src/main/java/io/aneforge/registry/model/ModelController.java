@@ -3,6 +3,7 @@ package io.aneforge.registry.model;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.conversion.Conversions;
 import io.aneforge.registry.model.ModelRecords.ModelView;
 import io.aneforge.registry.model.ModelRecords.VersionView;
 import jakarta.servlet.http.HttpServletRequest;
@@ -27,14 +28,17 @@ class ModelController {
     record CreateModel(@NotBlank @Size(max = 128) String name, @NotBlank @Size(max = 64) String task,
                        @Size(max = 4000) String description, @Size(max = 200) String owner) {}
 
-    record CreateVersion(@NotNull Models.Source source) {}
+    /** With {@code chips} (and optionally {@code recipe}, default "default", and {@code seqLen}, default 128) a conversion is queued. */
+    record CreateVersion(@NotNull Models.Source source, List<String> chips, String recipe, Integer seqLen) {}
 
     record Yank(String reason) {}
 
     private final Models models;
+    private final Conversions conversions;
 
-    ModelController(Models models) {
+    ModelController(Models models, Conversions conversions) {
         this.models = models;
+        this.conversions = conversions;
     }
 
     @PostMapping
@@ -61,6 +65,10 @@ class ModelController {
     @ResponseStatus(HttpStatus.CREATED)
     @Allowed({Role.PUBLISHER, Role.WORKER})
     VersionView createVersion(@PathVariable String name, @Valid @RequestBody CreateVersion req, HttpServletRequest http) {
+        if (req.chips() != null || req.recipe() != null) {
+            return conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen()),
+                    Caller.of(http));
+        }
         return models.createVersion(name, req.source(), Caller.of(http));
     }
 

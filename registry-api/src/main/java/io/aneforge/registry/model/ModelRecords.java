@@ -9,8 +9,11 @@ public final class ModelRecords {
 
     public record ModelView(String name, String task, String description, String owner, OffsetDateTime createdAt) {}
 
-    /** {@code type} is hub or upload; for hub, {@code commit} is the pinned 40-hex sha, or null until pinned. */
-    public record SourceView(String type, String repo, String revision, String commit) {}
+    /**
+     * {@code type} is hub, local or upload; for hub, {@code commit} is the pinned 40-hex sha, or null until
+     * pinned; for local, {@code path} is the snapshot directory.
+     */
+    public record SourceView(String type, String repo, String revision, String commit, String path) {}
 
     public record VersionView(String model, int version, SourceView source, String status, String createdBy,
                               OffsetDateTime createdAt, OffsetDateTime publishedAt, OffsetDateTime yankedAt,

@@ -67,13 +67,13 @@ public class Models {
                 "no model named '" + name + "'; list models with GET /api/v1/models");
     }
 
-    /** Source of a new version: hub (repo + revision) or upload. */
-    public record Source(String type, String repo, String revision) {}
+    /** Source of a new version: hub (repo + revision), local (a Hub snapshot directory the workers read) or upload. */
+    public record Source(String type, String repo, String revision, String path) {}
 
     @Transactional
     public VersionView createVersion(String model, Source source, Caller caller) {
         String type = source == null ? null : source.type();
-        String repo = null, revision = null, commit = null;
+        String repo = null, revision = null, commit = null, path = null;
         if ("hub".equals(type)) {
             repo = source.repo();
             revision = source.revision() == null || source.revision().isBlank() ? "main" : source.revision();
@@ -82,23 +82,29 @@ public class Models {
                         "source.repo '" + repo + "' is not a Hub repository id of the form org/name");
             }
             if (COMMIT.matcher(revision).matches()) commit = revision; // already pinned
+        } else if ("local".equals(type)) {
+            path = source.path();
+            if (path == null || path.isBlank() || !path.startsWith("/")) {
+                throw ApiProblem.badRequest("invalid-source", "Invalid source",
+                        "source.path '" + path + "' must be the absolute path of a Hub snapshot directory the workers can read");
+            }
         } else if (!"upload".equals(type)) {
             throw ApiProblem.badRequest("invalid-source", "Invalid source",
-                    "source.type must be 'hub' (with repo and revision) or 'upload', got '" + type + "'");
+                    "source.type must be 'hub' (with repo and revision), 'local' (with path) or 'upload', got '" + type + "'");
         }
         // The row lock taken by this UPDATE serializes concurrent creators: dense, distinct numbers.
         record Next(long id, int version) {}
         Next next = jdbc.sql("UPDATE model SET last_version = last_version + 1 WHERE name = ? RETURNING id, last_version")
                 .param(model).query((rs, i) -> new Next(rs.getLong(1), rs.getInt(2))).optional()
                 .orElseThrow(() -> modelNotFound(model));
-        jdbc.sql("INSERT INTO model_version (model_id, version, source_type, hub_repo, hub_revision, hub_commit, status, created_by)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, 'draft', ?)")
-                .params(next.id(), next.version(), type, repo, revision, commit, caller.name()).update();
+        jdbc.sql("INSERT INTO model_version (model_id, version, source_type, hub_repo, hub_revision, hub_commit, local_path,"
+                        + " status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?)")
+                .params(next.id(), next.version(), type, repo, revision, commit, path, caller.name()).update();
         return version(model, next.version());
     }
 
     private static final String VERSION_SELECT = "SELECT m.name, v.version, v.source_type, v.hub_repo, v.hub_revision,"
-            + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason"
+            + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason, v.local_path"
             + " FROM model_version v JOIN model m ON m.id = v.model_id";
 
     public VersionView version(String model, int version) {
@@ -131,6 +137,13 @@ public class Models {
         if (!"draft".equals(v.status())) {
             throw ApiProblem.conflict("version-immutable", "Version is immutable",
                     "version " + version + " of '" + model + "' is " + v.status() + "; only a draft can be published");
+        }
+        Long converting = jdbc.sql("SELECT id FROM conversion WHERE version_id = ? AND state IN ('queued', 'running')")
+                .param(v.id()).query(Long.class).optional().orElse(null);
+        if (converting != null) {
+            throw ApiProblem.conflict("version-converting", "Version is being converted",
+                    "version " + version + " of '" + model + "' is being converted (GET /api/v1/conversions/" + converting
+                            + "); it is published when the conversion completes");
         }
         long variants = jdbc.sql("SELECT count(*) FROM variant WHERE version_id = ? AND status = 'available'")
                 .param(v.id()).query(Long.class).single();
@@ -174,7 +187,7 @@ public class Models {
 
     private static VersionView version(ResultSet rs, int i) throws SQLException {
         String type = rs.getString(3);
-        SourceView src = new SourceView(type, rs.getString(4), rs.getString(5), rs.getString(6));
+        SourceView src = new SourceView(type, rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(13));
         return new VersionView(rs.getString(1), rs.getInt(2), src, rs.getString(7), rs.getString(8),
                 rs.getObject(9, OffsetDateTime.class), rs.getObject(10, OffsetDateTime.class),
                 rs.getObject(11, OffsetDateTime.class), rs.getString(12));

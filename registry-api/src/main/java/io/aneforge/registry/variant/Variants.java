@@ -32,8 +32,15 @@ public class Variants {
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
                               Integer blockSize, int seqLen, String digest, long size, String status, String yankReason) {}
 
+    /** @param computeUnits the Core ML compute-unit settings to benchmark; null: all four */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
-                             Integer blockSize, Integer seqLen, String digest) {}
+                             Integer blockSize, Integer seqLen, String digest, List<String> computeUnits) {
+
+        public NewVariant(String chip, String deploymentTarget, String layout, String precision,
+                          Integer blockSize, Integer seqLen, String digest) {
+            this(chip, deploymentTarget, layout, precision, blockSize, seqLen, digest, null);
+        }
+    }
 
     private final JdbcClient jdbc;
     private final Models models;
@@ -89,6 +96,8 @@ public class Variants {
                             caller.name())
                     .query(Long.class).single();
             events.publishEvent(new RegistryChanged(model));
+            // Listeners run in this transaction: the variant and its jobs commit (or fail) together.
+            events.publishEvent(new VariantRegistered(id, v.id(), model, version, n.chip(), n.computeUnits()));
             return get(id);
         } catch (DuplicateKeyException e) {
             throw ApiProblem.conflict("variant-exists", "Variant exists",

@@ -20,6 +20,9 @@ class RoleMatrixTest extends RegistryTestBase {
     private static final Set<String> PUBLISH = Set.of("publisher", "admin");
     private static final Set<String> BUILD = Set.of("publisher", "worker", "admin");
     private static final Set<String> ADMIN_ONLY = Set.of("admin");
+    private static final Set<String> WORKER = Set.of("worker", "admin");
+    private static final Set<String> AGENT = Set.of("agent", "admin");
+    private static final String NO_AGENT = "/api/v1/agents/00000000-0000-0000-0000-000000000000";
 
     record Endpoint(String method, String path, Object body, Set<String> allowed) {}
 
@@ -49,7 +52,32 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/models/matrix/resolve?chip=A16&os=18.0", null, ALL),
             new Endpoint("GET", "/api/v1/chips", null, ALL),
             new Endpoint("GET", "/api/v1/devices", null, ALL),
-            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL));
+            new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL),
+            new Endpoint("GET", "/api/v1/conversions/999999", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/conversion", null, ALL),
+            new Endpoint("POST", "/api/v1/conversions/999999/cancel", null, PUBLISH),
+            // A blank worker id is refused (400) before anything is leased.
+            new Endpoint("POST", "/api/v1/conversions/lease", Map.of("worker", ""), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/lease", Map.of("worker", "w"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/heartbeat", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/progress", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/complete", Map.of("leaseToken", "t"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/fail", Map.of("leaseToken", "t", "reason", "r"), WORKER),
+            new Endpoint("POST", "/api/v1/agents", Map.of("hostName", ""), AGENT),
+            new Endpoint("GET", "/api/v1/agents", null, ALL),
+            new Endpoint("POST", NO_AGENT + "/drain", Map.of("draining", true), AGENT),
+            new Endpoint("POST", NO_AGENT + "/lease", null, AGENT),
+            new Endpoint("POST", NO_AGENT + "/heartbeat", Map.of("leaseIds", java.util.List.of()), AGENT),
+            new Endpoint("POST", NO_AGENT + "/jobs/1/release", Map.of("leaseId", "00000000-0000-0000-0000-000000000001"), AGENT),
+            new Endpoint("POST", NO_AGENT + "/jobs/1/result", Map.of("outcome", "failed"), AGENT),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/jobs", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/results", null, ALL),
+            new Endpoint("PUT", "/api/v1/models/nope/versions/1/golden", Map.of("inputs", "x", "outputs", "y"), BUILD),
+            new Endpoint("GET", "/api/v1/models/matrix/gates", null, ALL),
+            new Endpoint("PUT", "/api/v1/models/nope/gates", Map.of("minCosine", 0.999), PUBLISH),
+            // one path, two handlers: JSON (default) and text/csv
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/matrix", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/versions/1/matrix?baseline=2", null, ALL));
 
     @Autowired
     org.springframework.jdbc.core.simple.JdbcClient jdbc;

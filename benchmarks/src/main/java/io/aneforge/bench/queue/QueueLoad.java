@@ -1,0 +1,279 @@
+package io.aneforge.bench.queue;
+
+import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.agent.bench.BenchmarkResult;
+import io.aneforge.agent.bench.LatencyStats;
+import io.aneforge.agent.bench.Provenance;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.loop.AgentLoop;
+import io.aneforge.agent.registry.AgentRegistration;
+import io.aneforge.agent.registry.HeartbeatAck;
+import io.aneforge.agent.registry.HttpRegistryClient;
+import io.aneforge.agent.registry.JobLease;
+import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.registry.RegistryClient;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.tensor.FloatTensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Queue throughput: N agents (the real {@link AgentLoop} and {@link HttpRegistryClient}, with a
+ * no-op executor) lease and report jobs against a running registry for a fixed time; prints
+ * jobs/s and the lease-call latency percentiles. Seeds its own model through the API first.
+ *
+ * <pre>QueueLoad &lt;registry-url&gt; &lt;admin-token&gt; [agents=50] [seconds=10] [variants=1500]</pre>
+ *
+ * Run by bench/queue.sh, which starts a registry on a fresh database.
+ */
+public final class QueueLoad {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private QueueLoad() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: QueueLoad <registry-url> <admin-token> [agents=50] [seconds=10] [variants=1500]");
+            System.exit(2);
+        }
+        URI base = URI.create(args[0]);
+        String admin = args[1];
+        int agents = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        int variants = args.length > 4 ? Integer.parseInt(args[4]) : 1500;
+
+        String publisher = mint(base, admin, "bench-publisher", "publisher");
+        String agentToken = mint(base, admin, "bench-agent", "agent");
+        long t0 = System.nanoTime();
+        seed(base, publisher, variants);
+        System.out.printf("queue: seeded %d variants = %d jobs in %.1f s%n", variants, variants * 5,
+                (System.nanoTime() - t0) / 1e9);
+
+        AtomicLong reported = new AtomicLong();
+        ConcurrentLinkedQueue<long[]> latencies = new ConcurrentLinkedQueue<>();
+        HttpRegistryClient http = new HttpRegistryClient(base, agentToken, Duration.ofSeconds(30));
+        List<AgentLoop> loops = new ArrayList<>();
+        List<Timed> timers = new ArrayList<>();
+        for (int i = 0; i < agents; i++) {
+            HostFacts host = new HostFacts(String.format("bench-agent-%03d", i), "macOS", "15.1", "24B83", "arm64",
+                    "Apple M2", 16L << 30, "M2", List.of("coreml", "reference-cpu"));
+            Timed timed = new Timed(http, reported);
+            timers.add(timed);
+            loops.add(new AgentLoop(timed, host, lease -> noOp(lease, host), Duration.ofSeconds(1), Duration.ofMillis(100)));
+        }
+        loops.forEach(AgentLoop::start);
+        for (AgentLoop l : loops) {
+            l.awaitRegistered(Duration.ofSeconds(60));
+        }
+        // Measure a steady window: everyone is registered and leasing.
+        Thread.sleep(1000);
+        long before = reported.get();
+        timers.forEach(Timed::reset);
+        long start = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        long done = reported.get() - before;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long[] lat = timers.stream().flatMapToLong(Timed::snapshot).sorted().toArray();
+        ExecutorService stopper = Executors.newFixedThreadPool(agents);
+        List<Future<?>> stops = new ArrayList<>();
+        for (AgentLoop l : loops) {
+            stops.add(stopper.submit(l::halt));
+        }
+        for (Future<?> f : stops) {
+            f.get();
+        }
+        stopper.shutdown();
+        System.out.printf("queue: %d agents, %.1f s: %d jobs leased+reported = %.0f jobs/s; %d lease calls, lease latency"
+                        + " p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                agents, elapsed, done, done / elapsed, lat.length, pct(lat, 50), pct(lat, 90), pct(lat, 99),
+                lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6);
+        if (done >= (long) variants * 5 - agents) {
+            System.out.println("queue: WARNING: the queue ran dry; seed more variants for a longer run");
+        }
+        System.exit(0);
+    }
+
+    private static double pct(long[] sorted, int q) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int rank = (int) Math.max(1, ((long) q * sorted.length + 99) / 100);
+        return sorted[rank - 1] / 1e6;
+    }
+
+    /** Times every lease call and counts accepted reports. */
+    static final class Timed implements RegistryClient {
+        private final RegistryClient inner;
+        private final AtomicLong reported;
+        private final Object lock = new Object();
+        private long[] samples = new long[1 << 14];
+        private int n;
+
+        Timed(RegistryClient inner, AtomicLong reported) {
+            this.inner = inner;
+            this.reported = reported;
+        }
+
+        void reset() {
+            synchronized (lock) {
+                n = 0;
+            }
+        }
+
+        java.util.stream.LongStream snapshot() {
+            synchronized (lock) {
+                return Arrays.stream(Arrays.copyOf(samples, n));
+            }
+        }
+
+        @Override
+        public AgentRegistration register(HostFacts host) {
+            return inner.register(host);
+        }
+
+        @Override
+        public HeartbeatAck heartbeat(String agentId, List<String> held) {
+            return inner.heartbeat(agentId, held);
+        }
+
+        @Override
+        public Optional<JobLease> lease(String agentId, Duration wait) {
+            long s = System.nanoTime();
+            Optional<JobLease> l = inner.lease(agentId, wait);
+            long d = System.nanoTime() - s;
+            if (l.isPresent()) {
+                synchronized (lock) {
+                    if (n == samples.length) {
+                        samples = Arrays.copyOf(samples, n * 2);
+                    }
+                    samples[n++] = d;
+                }
+            }
+            return l;
+        }
+
+        @Override
+        public void report(String agentId, JobReport report) {
+            inner.report(agentId, report);
+            reported.incrementAndGet();
+        }
+
+        @Override
+        public void release(String agentId, JobLease lease, String reason) {
+            inner.release(agentId, lease, reason);
+        }
+
+        @Override
+        public void drain(String agentId, boolean draining) {
+            inner.drain(agentId, draining);
+        }
+    }
+
+    static JobReport noOp(JobLease lease, HostFacts host) {
+        Provenance p = new Provenance(host, lease.runtimeId(), "noop", lease.options(), lease.artifact().digest(), Instant.now());
+        BenchmarkResult bench = null;
+        if (lease.kind() == JobLease.Kind.BENCHMARK) {
+            BenchmarkProtocol protocol = lease.protocol();
+            long[] nanos = new long[protocol.timedIterations()];
+            Arrays.fill(nanos, 1_000_000);
+            bench = new BenchmarkResult(p, protocol, 1, 1, protocol.warmupIterations(), LatencyStats.ofNanos(nanos), false,
+                    -1, false);
+        }
+        return JobReport.succeeded(lease, p, bench,
+                Map.of("out", new FidelityReport(1, 4, 1, 1, 1, 0, 0, 200, null)));
+    }
+
+    private static void seed(URI base, String publisher, int variants) throws Exception {
+        call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"queue-bench\",\"task\":\"feature-extraction\"}");
+        call(base, "POST", "/api/v1/models/queue-bench/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
+        String pkg = upload(base, publisher, zip());
+        String in = upload(base, publisher, golden("input_ids"));
+        String out = upload(base, publisher, golden("out"));
+        call(base, "PUT", "/api/v1/models/queue-bench/versions/1/golden", publisher,
+                "{\"inputs\":\"" + in + "\",\"outputs\":\"" + out + "\"}");
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int i = 1; i <= variants; i++) {
+            int seq = i;
+            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/queue-bench/versions/1/variants", publisher,
+                    "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":"
+                            + seq + ",\"digest\":\"" + pkg + "\"}")));
+        }
+        for (Future<?> f : fs) {
+            f.get();
+        }
+        pool.shutdown();
+    }
+
+    private static String mint(URI base, String admin, String name, String role) {
+        String body = call(base, "POST", "/api/v1/tokens", admin, "{\"name\":\"" + name + "\",\"role\":\"" + role + "\"}");
+        int i = body.indexOf("\"token\":\"") + 9;
+        return body.substring(i, body.indexOf('"', i));
+    }
+
+    private static String upload(URI base, String token, byte[] bytes) throws Exception {
+        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/blobs/" + digest))
+                .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() / 100 != 2) {
+            throw new IllegalStateException("upload answered " + r.statusCode() + ": " + r.body());
+        }
+        return digest;
+    }
+
+    private static String call(URI base, String method, String path, String token, String json) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + path))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() / 100 != 2) {
+                throw new IllegalStateException(method + " " + path + " answered " + r.statusCode() + ": " + r.body());
+            }
+            return r.body();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        }
+    }
+
+    private static byte[] zip() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
+            z.putNextEntry(new ZipEntry("Bench.mlpackage/Manifest.json"));
+            z.write("{\"fileFormatVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+            z.closeEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] golden(String name) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("0",
+                Map.of(name, new FloatTensor(new int[] {1, 1, 4}, new float[] {1, 2, 3, 4}))))), out);
+        return out.toByteArray();
+    }
+}

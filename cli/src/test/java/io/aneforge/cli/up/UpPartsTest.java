@@ -1,0 +1,93 @@
+package io.aneforge.cli.up;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.cli.CommandFailure;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The parts of {@code aneforge up} that need no running platform: tokens, database, demo snapshot, children. */
+class UpPartsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void adminTokenIsGeneratedOnceKeptPrivateAndOverriddenByTheEnvironment() throws Exception {
+        String first = UpCommand.adminToken(Map.of(), dir);
+        assertThat(first).startsWith("afadm_").hasSize(6 + 48);
+        assertThat(UpCommand.adminToken(Map.of(), dir)).isEqualTo(first);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("admin-token")))).isEqualTo("rw-------");
+        assertThat(UpCommand.adminToken(Map.of("ANEFORGE_ADMIN_TOKEN", " mine "), dir)).isEqualTo("mine");
+    }
+
+    @Test
+    void databaseIsCreatedOnceAndAMissingServerNamesTheFix() throws Exception {
+        String name = "aneforge_up_parts_" + Long.toHexString(System.nanoTime());
+        String url = "jdbc:postgresql://127.0.0.1:5432/" + name;
+        try {
+            assertThat(Database.ensure(url, "postgres", "")).isTrue();
+            assertThat(Database.ensure(url, "postgres", "")).isFalse();
+        } finally {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
+                 Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS " + name);
+            }
+        }
+        assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://127.0.0.1:1/aneforge", "postgres", ""))
+                .isInstanceOf(CommandFailure.class)
+                .hasMessageStartingWith("PostgreSQL at 127.0.0.1:1 did not answer")
+                .hasMessageContaining("docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:17");
+        assertThatThrownBy(() -> Database.ensure("jdbc:mysql://x/y", "postgres", ""))
+                .isInstanceOf(CommandFailure.class)
+                .hasMessageContaining("is not of the form jdbc:postgresql://host:port/database");
+    }
+
+    @Test
+    void demoSnapshotHasTheHubLayoutAndIsNotRewritten() throws Exception {
+        Path snap = DemoModel.write(dir.resolve("demo"));
+        assertThat(Files.size(snap.resolve("onnx/model.onnx"))).isGreaterThan(80_000_000L);
+        assertThat(Files.readString(snap.resolve("config.json"))).contains("\"model_type\": \"bert\"");
+        assertThat(Files.readString(snap.resolve("tokenizer.json"))).contains("[CLS]");
+        var modified = Files.getLastModifiedTime(snap.resolve("onnx/model.onnx"));
+        Thread.sleep(20);
+        DemoModel.write(snap);
+        assertThat(Files.getLastModifiedTime(snap.resolve("onnx/model.onnx"))).isEqualTo(modified);
+    }
+
+    @Test
+    void childrenAreStoppedNewestFirstAndKilledAfterTheGracePeriod() throws Exception {
+        StringWriter text = new StringWriter();
+        PrintWriter out = new PrintWriter(text, true);
+        Children.Child polite;
+        Children.Child stubborn;
+        Children stopped;
+        try (Children children = new Children(dir.resolve("logs"), out, 1000)) {
+            stopped = children;
+            polite = children.start("polite", List.of("sleep", "600"), Map.of(), dir);
+            // Ignores SIGTERM, so only destroyForcibly ends it.
+            stubborn = children.start("stubborn", List.of("bash", "-c", "trap '' TERM; echo up; while true; do sleep 1; done"),
+                    Map.of(), dir);
+            Thread.sleep(300);
+            assertThat(children.exited()).isEmpty();
+        }
+        assertThat(polite.process().isAlive()).isFalse();
+        assertThat(stopped.exited()).as("a stop that was asked for is not reported as a crash").isEmpty();
+        assertThat(stubborn.process().isAlive()).isFalse();
+        String log = text.toString();
+        assertThat(log.indexOf("stopping stubborn")).isLessThan(log.indexOf("stopping polite"));
+        assertThat(log).contains("stubborn did not stop within 1 s; killing it").endsWith("stopped" + System.lineSeparator());
+        assertThat(Files.readString(dir.resolve("logs/stubborn.log"))).contains("up");
+    }
+}

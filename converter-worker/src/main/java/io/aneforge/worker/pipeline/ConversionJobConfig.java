@@ -1,0 +1,165 @@
+package io.aneforge.worker.pipeline;
+
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.lease.LeaseLostException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.configuration.annotation.StepScope;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.partition.Partitioner;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.core.step.tasklet.Tasklet;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * The conversion job: fetch → import → golden → variants (partitioned, one partition per planned
+ * variant, {@code ANEFORGE_WORKER_CONCURRENCY} at a time) → finish. Its one identifying parameter is
+ * the conversion id, so a restart continues the same job instance, and Spring Batch re-runs only the
+ * partitions that did not complete. Execution contexts hold only keys: the snapshot path, the commit,
+ * the golden digest, and per partition the variant's spec id.
+ */
+@Configuration
+public class ConversionJobConfig {
+
+    public static final String JOB = "conversion";
+    public static final String CONVERSION_ID = "conversionId";
+    static final String SNAPSHOT_DIR = "snapshotDir", COMMIT = "commit", GOLDEN = "goldenDigest", SPEC_ID = "specId";
+
+    private static final Logger log = LoggerFactory.getLogger(ConversionJobConfig.class);
+
+    @Bean
+    Job conversionJob(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Step variantsStep) {
+        Step fetch = new StepBuilder("fetch", repo).tasklet(tasklet((id, job, step) -> {
+            ConversionSteps.Fetched f = steps.fetch(id);
+            job.putString(SNAPSHOT_DIR, f.snapshotDir());
+            if (f.commit() != null) job.putString(COMMIT, f.commit());
+        }), tx).build();
+        Step importStep = new StepBuilder("import", repo).tasklet(tasklet((id, job, step) ->
+                steps.importWeights(id, fetched(job))), tx).build();
+        Step golden = new StepBuilder("golden", repo).tasklet(tasklet((id, job, step) ->
+                job.putString(GOLDEN, steps.golden(id, fetched(job)))), tx).build();
+        Step finish = new StepBuilder("finish", repo).tasklet(tasklet((id, job, step) -> steps.finish(id)), tx).build();
+        return new JobBuilder(JOB, repo)
+                .listener(new Outcome(steps))
+                .start(fetch).next(importStep).next(golden).next(variantsStep).next(finish)
+                .build();
+    }
+
+    @Bean
+    Step variantsStep(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Partitioner variantPartitioner,
+                      WorkerProperties props) {
+        Step build = new StepBuilder("variant", repo).tasklet(tasklet((id, job, step) ->
+                steps.variant(id, step.getString(SPEC_ID), fetched(job))), tx).build();
+        ThreadPoolTaskExecutor pool = new ThreadPoolTaskExecutor();
+        pool.setCorePoolSize(props.concurrency());
+        pool.setMaxPoolSize(props.concurrency());
+        pool.setThreadNamePrefix("variant-");
+        pool.initialize();
+        return new StepBuilder("variants", repo).partitioner("variant", variantPartitioner).step(build)
+                .gridSize(props.concurrency()).taskExecutor(pool).build();
+    }
+
+    /** One partition per planned variant; Spring Batch names its step execution {@code variant:<specId>} (stable across restarts). */
+    @Bean
+    @StepScope
+    Partitioner variantPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId,
+                                   io.aneforge.worker.lease.Leases leases) {
+        return gridSize -> {
+            Map<String, ExecutionContext> parts = new LinkedHashMap<>();
+            leases.conversion(conversionId).variants().forEach(v -> {
+                ExecutionContext ctx = new ExecutionContext();
+                ctx.putString(SPEC_ID, v.specId());
+                parts.put(v.specId(), ctx);
+            });
+            return parts;
+        };
+    }
+
+    interface StepBody {
+        void run(long conversionId, ExecutionContext job, ExecutionContext step) throws Exception;
+    }
+
+    private static Tasklet tasklet(StepBody body) {
+        return (contribution, chunk) -> {
+            StepExecution se = chunk.getStepContext().getStepExecution();
+            long id = se.getJobExecution().getJobParameters().getLong(CONVERSION_ID);
+            MDC.put("conversion", Long.toString(id));
+            try {
+                body.run(id, se.getJobExecution().getExecutionContext(), se.getExecutionContext());
+                return RepeatStatus.FINISHED;
+            } finally {
+                MDC.remove("conversion");
+            }
+        };
+    }
+
+    private static ConversionSteps.Fetched fetched(ExecutionContext job) {
+        return new ConversionSteps.Fetched(job.getString(SNAPSHOT_DIR), job.containsKey(COMMIT) ? job.getString(COMMIT) : null);
+    }
+
+    /** Reports a failed job to the registry (unless the lease is gone) and frees what the job held. */
+    static final class Outcome implements JobExecutionListener {
+        private final ConversionSteps steps;
+
+        Outcome(ConversionSteps steps) {
+            this.steps = steps;
+        }
+
+        @Override
+        public void afterJob(JobExecution execution) {
+            long id = execution.getJobParameters().getLong(CONVERSION_ID);
+            MDC.put("conversion", Long.toString(id));
+            try {
+                if (execution.getStatus() == BatchStatus.FAILED) {
+                    StepExecution failed = execution.getStepExecutions().stream()
+                            .filter(s -> s.getStatus() == BatchStatus.FAILED && !s.getStepName().equals("variants")
+                                    && !s.getFailureExceptions().isEmpty())
+                            .findFirst().orElse(null);
+                    Throwable cause = failed != null ? failed.getFailureExceptions().get(0)
+                            : execution.getAllFailureExceptions().stream().findFirst().orElse(null);
+                    boolean leaseLost = execution.getAllFailureExceptions().stream()
+                            .anyMatch(t -> t instanceof LeaseLostException || t.getCause() instanceof LeaseLostException);
+                    if (leaseLost) {
+                        log.warn("stopped: the lease is gone");
+                    } else {
+                        String reason = (failed == null ? "conversion" : failed.getStepName()) + ": "
+                                + (cause == null ? "unknown error" : describe(cause));
+                        log.error("conversion failed: {}", reason, cause);
+                        try {
+                            steps.fail(id, reason);
+                        } catch (RuntimeException e) {
+                            log.warn("could not report the failure (the lease will expire and the conversion be retried): {}",
+                                    e.getMessage());
+                        }
+                    }
+                }
+                steps.cleanUp(id);
+            } finally {
+                MDC.remove("conversion");
+            }
+        }
+
+        private static String describe(Throwable t) {
+            StringBuilder b = new StringBuilder(t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+            Throwable c = t.getCause();
+            if (c != null && c.getMessage() != null && !b.toString().contains(c.getMessage())) b.append(" (").append(c.getMessage()).append(')');
+            return b.toString();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.aneforge.worker.pipeline;
+
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.lease.Leases;
+import io.aneforge.worker.registry.RegistryClient;
+import io.aneforge.worker.registry.RegistryException;
+import io.aneforge.worker.registry.RegistryModels.Lease;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * The worker's loop: first recover the executions a killed process left {@code STARTED} (re-lease each
+ * under this worker's id, {@link JobOperator#recover}, restart: completed partitions are kept), then
+ * lease conversions one after another and run one job per conversion.
+ */
+@Component
+public class ConversionRunner implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(ConversionRunner.class);
+    private static final Set<BatchStatus> RUNNING = Set.of(BatchStatus.STARTING, BatchStatus.STARTED, BatchStatus.STOPPING,
+            BatchStatus.UNKNOWN);
+
+    private final JobOperator operator;
+    private final JobRepository repository;
+    private final Job job;
+    private final RegistryClient registry;
+    private final Leases leases;
+    private final WorkerProperties props;
+    private final MeterRegistry meters;
+    private volatile boolean running;
+    private Thread loop;
+
+    ConversionRunner(JobOperator operator, JobRepository repository, Job conversionJob, RegistryClient registry, Leases leases,
+                     WorkerProperties props, MeterRegistry meters) {
+        this.operator = operator;
+        this.repository = repository;
+        this.job = conversionJob;
+        this.registry = registry;
+        this.leases = leases;
+        this.props = props;
+        this.meters = meters;
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    void ready() {
+        loop = new Thread(this::run, "conversion-runner");
+        loop.start();
+    }
+
+    private void run() {
+        log.info("worker '{}' polling {} ({} partitions in parallel)", props.id(), props.registryUrl(), props.concurrency());
+        try {
+            recover();
+            while (running && props.poll()) {
+                Optional<Lease> lease;
+                try {
+                    lease = registry.leaseNext(props.id());
+                } catch (RegistryException e) {
+                    log.warn("cannot lease: {}", e.getMessage());
+                    lease = Optional.empty();
+                }
+                if (lease.isPresent()) {
+                    launch(lease.get());
+                } else {
+                    Thread.sleep(props.pollInterval().toMillis());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Executions left STARTED by a killed worker: those this worker can (re-)lease are recovered and restarted. */
+    void recover() {
+        for (JobExecution e : repository.findRunningJobExecutions(ConversionJobConfig.JOB)) {
+            long id = e.getJobParameters().getLong(ConversionJobConfig.CONVERSION_ID);
+            MDC.put("conversion", Long.toString(id));
+            try {
+                Lease lease = registry.lease(id, props.id());
+                log.info("recovering execution {} left {} (attempt {})", e.getId(), e.getStatus(),
+                        lease.conversion().attempts());
+                meters.counter("aneforge.worker.recoveries").increment();
+                launch(lease);
+            } catch (RegistryException ex) {
+                // Held by another live worker (its execution is genuinely running), or finished: leave it.
+                log.info("not recovering execution {}: {}", e.getId(), ex.getMessage());
+            } finally {
+                MDC.remove("conversion");
+            }
+        }
+    }
+
+    /** Runs (or continues) the conversion's job instance under a fresh lease. */
+    void launch(Lease lease) {
+        long id = lease.conversion().id();
+        MDC.put("conversion", Long.toString(id));
+        leases.hold(lease);
+        try {
+            JobParameters params = new JobParametersBuilder().addLong(ConversionJobConfig.CONVERSION_ID, id).toJobParameters();
+            JobExecution last = repository.getLastJobExecution(ConversionJobConfig.JOB, params);
+            JobExecution result;
+            if (last == null) {
+                result = operator.start(job, params);
+            } else if (last.getStatus() == BatchStatus.COMPLETED) {
+                log.info("job already completed; finishing in the registry");
+                registry.complete(id, lease.leaseToken());
+                leases.release(id);
+                return;
+            } else {
+                if (RUNNING.contains(last.getStatus())) {
+                    last = operator.recover(last); // the process that ran it is gone: mark it failed so it can restart
+                }
+                log.info("restarting execution {} ({})", last.getId(), last.getStatus());
+                result = operator.restart(last);
+            }
+            meters.counter("aneforge.worker.conversions", "status", result.getStatus().name().toLowerCase()).increment();
+            log.info("job finished: {}", result.getStatus());
+        } catch (Exception e) {
+            log.error("could not run the job", e);
+            leases.release(id);
+        } finally {
+            MDC.remove("conversion");
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        if (loop != null) loop.interrupt();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}

@@ -1,0 +1,227 @@
+package io.aneforge.worker.pipeline;
+
+import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.Samples;
+import io.aneforge.convert.VariantConverter;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.hub.HubClient;
+import io.aneforge.mil.Target;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.source.ModelSource;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.lease.Leases;
+import io.aneforge.worker.registry.RegistryClient;
+import io.aneforge.worker.registry.RegistryModels.Conversion;
+import io.aneforge.worker.registry.RegistryModels.PlannedVariant;
+import io.aneforge.worker.registry.RegistryModels.Progress;
+import io.aneforge.worker.registry.RegistryModels.Variant;
+import io.aneforge.worker.registry.RegistryModels.VariantReport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * What each step of a conversion does, apart from the Spring Batch wiring ({@link ConversionJobConfig}).
+ * Everything keyed by the conversion id; results go to the registry, and only ids and keys (snapshot
+ * path, commit, digests) to the caller's execution context.
+ */
+@Component
+public class ConversionSteps {
+
+    private static final Logger log = LoggerFactory.getLogger(ConversionSteps.class);
+
+    private final RegistryClient registry;
+    private final Leases leases;
+    private final ModelCache models;
+    private final WorkerProperties props;
+    private final MeterRegistry meters;
+    private final HubClient hub;
+
+    ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, WorkerProperties props, MeterRegistry meters,
+                    HubClient hub) {
+        this.hub = hub;
+        this.registry = registry;
+        this.leases = leases;
+        this.models = models;
+        this.props = props;
+        this.meters = meters;
+    }
+
+    /** The snapshot of a fetched source: where it is and the commit it was pinned to (null for local). */
+    public record Fetched(String snapshotDir, String commit) {}
+
+    /** Fetch: pins a hub revision to its commit and downloads (verified) what conversion needs, or opens a local snapshot. */
+    public Fetched fetch(long id) throws IOException {
+        Conversion c = leases.conversion(id);
+        report(id, "fetch", null, null, null);
+        ModelSnapshot snapshot;
+        if ("hub".equals(c.source().type())) {
+            String rev = c.source().commit() != null ? c.source().commit() : c.source().revision();
+            snapshot = ModelSource.open(ModelSource.HUB_PREFIX + c.source().repo() + "@" + rev, hub);
+        } else if ("local".equals(c.source().type())) {
+            snapshot = ModelSnapshot.of(Path.of(c.source().path()), null);
+        } else {
+            throw new IllegalStateException("conversion " + id + " has source type " + c.source().type());
+        }
+        String commit = snapshot.commitSha().orElse(null);
+        if (commit != null) report(id, "fetch", commit, null, null);
+        log.info("fetched {} -> {} (commit {})", c.source(), snapshot.directory(), commit);
+        return new Fetched(snapshot.directory().toString(), commit);
+    }
+
+    /** Import: reads and validates the weights (corrupt files and unsupported architectures fail here). */
+    public void importWeights(long id, Fetched f) {
+        report(id, "import", null, null, null);
+        ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
+        log.info("imported {} ({} tensors)", m.config().modelType(), m.weights().size());
+    }
+
+    /** Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest. */
+    public String golden(long id, Fetched f) throws IOException {
+        Conversion c = leases.conversion(id);
+        report(id, "golden", null, null, null);
+        // The agents' accuracy jobs need the inputs as well as the outputs, with the same sample ids.
+        // Tokenizing is cheap, so the inputs blob is rebuilt (same bytes) even when an earlier attempt
+        // already computed the outputs; both uploads and the PUT .../golden are idempotent.
+        GoldenOutputs inputs;
+        GoldenOutputs golden = null;
+        try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
+            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(), c.seqLen());
+            List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
+            for (int i = 0; i < in.size(); i++) samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), in.get(i)));
+            inputs = new GoldenOutputs(samples);
+            if (c.goldenDigest() == null) {
+                golden = Golden.compute(models.get(id, f.snapshotDir(), f.commit()), tokenizer, Samples.fixed(), c.seqLen());
+            }
+        }
+        String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
+        String hex = golden == null
+                ? c.goldenDigest().substring(7) // computed by an earlier attempt
+                : store(id, golden, "golden.bin", "application/vnd.aneforge.golden-outputs");
+        registry.setGolden(c.model(), c.version(), inputsHex, hex);
+        if (golden != null) report(id, "golden", null, "sha256:" + hex, null);
+        return hex;
+    }
+
+    /** Writes {@code data} as a GoldenOutputsCodec blob, uploads it unless present, returns its hex digest. */
+    private String store(long id, GoldenOutputs data, String name, String mediaType) throws IOException {
+        Path file = workDir(id).resolve(name);
+        String hex;
+        try (OutputStream out = Files.newOutputStream(file)) {
+            MessageDigest sha = sha256();
+            try (DigestOutputStream d = new DigestOutputStream(out, sha)) {
+                GoldenOutputsCodec.write(data, d);
+            }
+            hex = HexFormat.of().formatHex(sha.digest());
+        }
+        if (!registry.blobExists(hex)) registry.putBlob(hex, file, mediaType);
+        Files.deleteIfExists(file);
+        return hex;
+    }
+
+    /** One partition: build, quantize, write, archive, hash, upload (unless present), register (at most once). */
+    public void variant(long id, String specId, Fetched f) {
+        Conversion c = leases.conversion(id);
+        PlannedVariant pv = c.variant(specId);
+        if ("registered".equals(pv.state())) {
+            // Registered by an attempt that died before its partition was recorded as complete.
+            meters.counter("aneforge.worker.variants", "result", "already-registered").increment();
+            log.info("variant {} is already registered as {}; not rebuilding", specId, pv.variantId());
+            return;
+        }
+        report(id, "variants", null, null, new VariantReport(specId, "building", null, null, null, null));
+        ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
+        VariantSpec spec = new VariantSpec(pv.chip(), Target.valueOf(pv.target()), Layout.parse(pv.layout()),
+                Precision.parse(pv.precision()), pv.seqLen(), pv.attentionChunk());
+        Path dir = workDir(id).resolve(specId + ".mlpackage");
+        Path archive = workDir(id).resolve(specId + ".mlpackage.zip");
+        deleteTree(dir);
+        Timer.Sample t = Timer.start(meters);
+        ConvertedVariant cv = VariantConverter.convert(m, spec, dir, archive);
+        t.stop(meters.timer("aneforge.worker.variant.build"));
+        String hex = cv.archiveSha256();
+        boolean present = registry.blobExists(hex);
+        if (!present) registry.putBlob(hex, archive, "application/zip");
+        meters.counter("aneforge.worker.blobs", "result", present ? "skipped" : "uploaded").increment();
+        Variant v = registry.registerVariant(c.model(), c.version(), pv.registration(), hex);
+        report(id, "variants", null, null, new VariantReport(specId, "registered", "sha256:" + hex, v.size(), v.id(), null));
+        meters.counter("aneforge.worker.variants", "result", "built").increment();
+        log.info("variant {} built and registered as {} (sha256:{}, {} bytes{})", specId, v.id(), hex, cv.archiveSize(),
+                present ? ", blob already present" : "");
+        deleteTree(dir);
+        try {
+            Files.deleteIfExists(archive);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void finish(long id) {
+        registry.complete(id, leases.token(id));
+        log.info("conversion complete; version published");
+    }
+
+    /** Reports a failure the job could not recover from (the version fails, its variants are removed). */
+    public void fail(long id, String reason) {
+        registry.fail(id, leases.token(id), reason.length() > 4000 ? reason.substring(0, 4000) : reason);
+    }
+
+    /** Frees what a finished (or failed) job held on this worker. */
+    public void cleanUp(long id) {
+        models.evict(id);
+        leases.release(id);
+        deleteTree(props.workDir().resolve("conversion-" + id));
+    }
+
+    private void report(long id, String step, String commit, String golden, VariantReport v) {
+        registry.progress(id, new Progress(leases.token(id), step, commit, golden, v == null ? null : List.of(v)));
+    }
+
+    private Path workDir(long id) {
+        Path dir = props.workDir().resolve("conversion-" + id);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create work directory " + dir + " (ANEFORGE_WORKER_WORK_DIR)", e);
+        }
+        return dir;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.aneforge.worker.registry;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.List;
+
+/** The registry's JSON shapes the worker reads and writes (a subset of the registry's views). */
+public final class RegistryModels {
+
+    private RegistryModels() {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Source(String type, String repo, String revision, String commit, String path) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
+                               int seqLen) {}
+
+    /** A planned variant; {@code target}/{@code layout}/{@code precision} are VariantSpec values. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record PlannedVariant(String specId, String chip, String target, String layout, String precision, int seqLen,
+                                 int attentionChunk, String state, int builds, String digest, Long size, Long variantId,
+                                 String error, Registration registration) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Conversion(long id, String model, int version, Source source, String state, String step,
+                             List<String> chips, String recipe, int seqLen, int attempts, int maxAttempts, String commit,
+                             String goldenDigest, String error, List<PlannedVariant> variants) {
+
+        public PlannedVariant variant(String specId) {
+            return variants.stream().filter(v -> v.specId().equals(specId)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("conversion " + id + " has no planned variant " + specId));
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Lease(String leaseToken, long leaseSeconds, Conversion conversion) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Variant(long id, String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
+                          int seqLen, String digest, long size, String status) {}
+
+    public record VariantReport(String specId, String state, String digest, Long size, Long variantId, String error) {}
+
+    public record Progress(String leaseToken, String step, String commit, String goldenDigest, List<VariantReport> variants) {}
+}

@@ -1,0 +1,135 @@
+package io.aneforge.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.mlpackage.proto.Model;
+import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.testsupport.models.TinyModels;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/** Publish → worker → READY, against the real registry, PostgreSQL, the in-process S3 server and a FakeHub. */
+class ConversionEndToEndTest {
+
+    private static final String SHA_TINY = "1111111111111111111111111111111111111111";
+    private static final Stack stack = Stack.get();
+    private static ConfigurableApplicationContext worker;
+
+    @BeforeAll
+    static void startWorker() throws Exception {
+        stack.serve("org/tiny-bert", SHA_TINY, TinyModels.bert(stack.root.resolve("tiny-bert"), 7));
+        worker = stack.startWorker("e2e-main", 2);
+    }
+
+    @AfterAll
+    static void stopWorker() {
+        if (worker != null) worker.close();
+    }
+
+    @Test
+    void aTinyBertFromTheHubIsConvertedRegisteredAndResolvable() throws Exception {
+        JsonNode c = stack.publishHub("tiny-bert", "org/tiny-bert", List.of("A17_PRO", "M2"), 32);
+        int planned = c.path("variants").size();
+        assertThat(planned).isEqualTo(6);
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.path("commit").asString()).isEqualTo(SHA_TINY);
+        assertThatReady(done, planned);
+        JsonNode resolved = stack.get("/api/v1/models/tiny-bert/resolve?chip=A17_PRO&os=18.2&version=" + done.path("version").asInt());
+        List<String> digests = done.path("variants").valueStream().map(v -> v.path("digest").asString()).toList();
+        assertThat(digests).contains(resolved.path("digest").asString());
+
+        // The same commit again: every blob already exists by digest, so nothing is uploaded twice.
+        MeterRegistry meters = worker.getBean(MeterRegistry.class);
+        double skippedBefore = meters.counter("aneforge.worker.blobs", "result", "skipped").count();
+        JsonNode again = stack.publishHub("tiny-bert", "org/tiny-bert", List.of("A17_PRO", "M2"), 32);
+        JsonNode done2 = stack.await(again.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done2.path("state").asString()).as(done2.toString()).isEqualTo("succeeded");
+        assertThat(meters.counter("aneforge.worker.blobs", "result", "skipped").count() - skippedBefore).isEqualTo(planned);
+        for (int i = 0; i < planned; i++) {
+            assertThat(done2.path("variants").get(i).path("digest").asString())
+                    .isEqualTo(done.path("variants").get(i).path("digest").asString());
+        }
+
+        // Job/step metrics (Spring Batch observations) and the worker's own counters, scraped from Prometheus.
+        assertThat(meters.getMeters()).anyMatch(m -> m.getId().getName().startsWith("spring.batch"));
+        String port = worker.getEnvironment().getProperty("local.server.port");
+        java.net.http.HttpResponse<String> prom = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(prom.statusCode()).isEqualTo(200);
+        assertThat(prom.body()).contains("aneforge_worker_variants_total{").contains("aneforge_worker_blobs_total{")
+                .contains("spring_batch_");
+    }
+
+    @Test
+    void allMiniLmL6V2IsConvertedWithTheDefaultRecipe() throws Exception {
+        String sha = "2222222222222222222222222222222222222222";
+        stack.serve("sentence-transformers/all-MiniLM-L6-v2", sha, MiniLmSnapshot.write(stack.root.resolve("minilm")));
+        JsonNode c = stack.publishHub("minilm", "sentence-transformers/all-MiniLM-L6-v2", List.of("A17_PRO"), 32); // seqLen 32 keeps the golden run short
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(8), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThatReady(done, 3);
+        assertThat(stack.get("/api/v1/models/minilm/resolve?device=iPhone16,1&os=18.2&version=" + done.path("version").asInt())
+                .path("digest").asString()).startsWith("sha256:");
+    }
+
+    /** The version is published; every planned variant is registered once, downloads, verifies and reads back. */
+    private void assertThatReady(JsonNode done, int planned) throws Exception {
+        String model = done.path("model").asString();
+        int version = done.path("version").asInt();
+        assertThat(stack.get("/api/v1/models/" + model + "/versions/" + version).path("status").asString()).isEqualTo("published");
+        JsonNode variants = stack.get("/api/v1/models/" + model + "/versions/" + version + "/variants");
+        assertThat(variants.size()).isEqualTo(planned);
+        Map<String, String> byDigest = new HashMap<>();
+        for (JsonNode v : done.path("variants")) {
+            assertThat(v.path("state").asString()).isEqualTo("registered");
+            assertThat(v.path("builds").asInt()).isLessThanOrEqualTo(1);
+            byDigest.put(v.path("digest").asString(), v.path("specId").asString());
+        }
+        for (JsonNode v : variants) {
+            String digest = v.path("digest").asString();
+            assertThat(byDigest).containsKey(digest);
+            byte[] zip = stack.send("GET", "/api/v1/blobs/" + digest, stack.publisherToken, null).body();
+            assertThat("sha256:" + sha256(zip)).isEqualTo(digest);
+            Path dir = Files.createTempDirectory(stack.root, "read");
+            PackageArchive.unzip(new ByteArrayInputStream(zip), dir, PackageArchive.Limits.defaults());
+            Path pkg = dir.resolve(byDigest.get(digest) + ".mlpackage");
+            Model m = MlPackage.readModel(pkg);
+            assertThat(m.getSpecificationVersion()).isGreaterThan(0);
+            assertThat(MlPackage.read(pkg)).isNotNull();
+        }
+        String golden = done.path("goldenDigest").asString();
+        byte[] g = stack.send("GET", "/api/v1/blobs/" + golden, stack.publisherToken, null).body();
+        GoldenOutputs outputs = GoldenOutputsCodec.read(new ByteArrayInputStream(g));
+        assertThat(outputs.samples()).isNotEmpty();
+        assertThat(outputs.outputNames()).contains("last_hidden_state");
+        // The golden step stored inputs + outputs on the version (PUT .../golden), so the agents' jobs are released.
+        JsonNode jobs = stack.get("/api/v1/models/" + model + "/versions/" + version + "/jobs");
+        assertThat(jobs.size()).isPositive();
+        for (JsonNode j : jobs) {
+            assertThat(j.path("waitingFor").asString("")).as(j.toString()).doesNotContain("golden");
+        }
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}

@@ -1,0 +1,135 @@
+package io.aneforge.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The worker runs as its own JVM, is killed with SIGKILL in the middle of the partitioned step and
+ * started again: the conversion completes, every variant is registered exactly once, and no
+ * partition that had finished is rebuilt.
+ */
+class CrashRecoveryTest {
+
+    @Test
+    void aWorkerKilledMidPartitionRecoversAndRedoesOnlyUnfinishedPartitions() throws Exception {
+        Stack stack = Stack.get();
+        stack.serve("org/crash-bert", "6666666666666666666666666666666666666666",
+                TinyModels.bert(stack.root.resolve("crash-bert"), 13));
+        List<String> chips = new ArrayList<>();
+        stack.get("/api/v1/chips").forEach(c -> chips.add(c.path("id").asString()));
+        JsonNode c = stack.publishHub("crash-bert", "org/crash-bert", chips, 32);
+        long id = c.path("id").asLong();
+        int planned = c.path("variants").size();
+        assertThat(planned).isGreaterThanOrEqualTo(12);
+
+        Process first = stack.startWorkerProcess("crash-worker", 1);
+        Set<String> registeredAtKill = new HashSet<>();
+        try {
+            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (registeredAtKill.size() < 2) {
+                assertThat(System.nanoTime()).as("the worker registered no variants in time; see crash-worker.log").isLessThan(end);
+                assertThat(first.isAlive()).as("worker process died; see " + stack.root.resolve("crash-worker.log")).isTrue();
+                registeredAtKill.clear();
+                stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
+                    if (v.path("state").asString().equals("registered")) registeredAtKill.add(v.path("specId").asString());
+                });
+                Stack.sleep(20);
+            }
+        } finally {
+            first.destroyForcibly(); // SIGKILL: no shutdown hook, no listener, the execution stays STARTED
+            first.waitFor();
+        }
+        // Re-read after the kill: a partition may have registered between the last poll and the kill.
+        registeredAtKill.clear();
+        stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
+            if (v.path("state").asString().equals("registered")) registeredAtKill.add(v.path("specId").asString());
+        });
+        assertThat(registeredAtKill.size()).as("killed mid-step").isLessThan(planned);
+        assertThat(runningExecutions(id)).isEqualTo(1);
+
+        Process second = stack.startWorkerProcess("crash-worker", 1);
+        JsonNode done;
+        try {
+            done = stack.await(id, Duration.ofMinutes(4), "succeeded", "failed");
+        } finally {
+            second.destroy();
+            second.waitFor();
+        }
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.path("attempts").asInt()).isEqualTo(2);
+
+        // Every variant registered exactly once.
+        JsonNode variants = stack.get("/api/v1/models/crash-bert/versions/" + done.path("version").asInt() + "/variants");
+        assertThat(variants.size()).isEqualTo(planned);
+        // No partition that had finished before the kill was built again; at most the one in flight was redone.
+        int builds = 0;
+        for (JsonNode v : done.path("variants")) {
+            builds += v.path("builds").asInt();
+            if (registeredAtKill.contains(v.path("specId").asString())) {
+                assertThat(v.path("builds").asInt()).as(v.path("specId").asString()).isEqualTo(1);
+            }
+        }
+        assertThat(builds).isBetween(planned, planned + 1);
+        // Spring Batch: one COMPLETED execution per partition across both job executions.
+        Map<String, Integer> completed = completedSteps(id);
+        for (JsonNode v : done.path("variants")) {
+            assertThat(completed.get("variant:" + v.path("specId").asString())).as(v.path("specId").asString()).isEqualTo(1);
+        }
+        assertThat(jobExecutions(id)).containsExactly("FAILED", "COMPLETED");
+    }
+
+    private static final String FOR_CONVERSION = " FROM aneforge_batch.batch_job_execution je"
+            + " JOIN aneforge_batch.batch_job_execution_params p ON p.job_execution_id = je.job_execution_id"
+            + " WHERE p.parameter_name = 'conversionId' AND p.parameter_value = ?";
+
+    private static int runningExecutions(long id) throws Exception {
+        try (Connection c = TestDatabase.connect();
+             PreparedStatement s = c.prepareStatement("SELECT count(*)" + FOR_CONVERSION + " AND je.status = 'STARTED'")) {
+            s.setString(1, Long.toString(id));
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                return r.getInt(1);
+            }
+        }
+    }
+
+    private static List<String> jobExecutions(long id) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = TestDatabase.connect();
+             PreparedStatement s = c.prepareStatement("SELECT je.status" + FOR_CONVERSION + " ORDER BY je.job_execution_id")) {
+            s.setString(1, Long.toString(id));
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) out.add(r.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Integer> completedSteps(long id) throws Exception {
+        Map<String, Integer> out = new HashMap<>();
+        try (Connection c = TestDatabase.connect();
+             PreparedStatement s = c.prepareStatement("SELECT se.step_name, count(*) FROM aneforge_batch.batch_step_execution se"
+                     + " WHERE se.status = 'COMPLETED' AND se.job_execution_id IN (SELECT je.job_execution_id" + FOR_CONVERSION + ")"
+                     + " GROUP BY se.step_name")) {
+            s.setString(1, Long.toString(id));
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) out.put(r.getString(1), r.getInt(2));
+            }
+        }
+        return out;
+    }
+}

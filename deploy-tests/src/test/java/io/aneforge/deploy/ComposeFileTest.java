@@ -1,0 +1,311 @@
+package io.aneforge.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * docker-compose.yml against the applications it runs. Docker is not needed (and not available
+ * where these tests were written): the file is interpolated and parsed, then compared with each
+ * module's application.yml, pom.xml and Dockerfile.
+ */
+class ComposeFileTest {
+
+    private static final ComposeFile COMPOSE = ComposeFile.load();
+
+    static List<SpringApp> apps() {
+        return SpringApp.ALL;
+    }
+
+    @Test
+    void runsTheWholeStack() {
+        assertThat(COMPOSE.serviceNames()).containsExactlyInAnyOrder(
+                "postgres", "minio", "minio-init", "registry-api", "converter-worker", "device-agent");
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void setsEveryVariableTheApplicationRequires(SpringApp app) {
+        assertThat(COMPOSE.environment(app.module()).keySet())
+                .as("environment of compose service %s vs. what %s needs (placeholders without a default in %s,"
+                        + " and the deployment contract)", app.module(), app.module(), app.applicationYmlPath())
+                .containsAll(app.requiredEnv());
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void setsOnlyVariablesTheApplicationReads(SpringApp app) {
+        List<String> unknown = new ArrayList<>();
+        COMPOSE.environment(app.module()).keySet().forEach(env -> {
+            if (!app.knows(env)) {
+                unknown.add(env);
+            }
+        });
+        assertThat(unknown)
+                .as("variables set on compose service %s that %s does not read (typo? renamed property?)",
+                        app.module(), app.applicationYmlPath())
+                .isEmpty();
+    }
+
+    @Test
+    void everyInterpolatedVariableHasADefault() {
+        // ${VAR} without a default becomes an empty string with only a warning from compose.
+        assertThat(COMPOSE.variablesWithoutDefault).isEmpty();
+    }
+
+    @Test
+    void dependenciesExistAndTheirConditionsCanBeMet() {
+        for (String service : COMPOSE.serviceNames()) {
+            COMPOSE.dependsOn(service).forEach((target, condition) -> {
+                assertThat(COMPOSE.serviceNames()).as("%s depends on %s", service, target).contains(target);
+                assertThat(condition).as("%s -> %s", service, target)
+                        .isIn("service_healthy", "service_completed_successfully");
+                if (condition.equals("service_healthy")) {
+                    assertThat(COMPOSE.healthcheck(target))
+                            .as("%s waits for %s to be healthy, so %s needs a healthcheck", service, target, target)
+                            .isNotEmpty();
+                } else {
+                    assertThat(COMPOSE.service(target).path("restart").asString())
+                            .as("%s waits for %s to complete, so %s must not restart", service, target, target)
+                            .isEqualTo("no");
+                }
+            });
+        }
+        assertThat(COMPOSE.dependsOn("registry-api")).containsEntry("postgres", "service_healthy")
+                .containsEntry("minio", "service_healthy")
+                .containsEntry("minio-init", "service_completed_successfully");
+        assertThat(COMPOSE.dependsOn("converter-worker")).containsEntry("registry-api", "service_healthy");
+        assertThat(COMPOSE.dependsOn("device-agent")).containsEntry("registry-api", "service_healthy");
+    }
+
+    @Test
+    void namedVolumesAreDeclaredAndUsed() {
+        Set<String> used = new LinkedHashSet<>();
+        for (String service : COMPOSE.serviceNames()) {
+            for (String mount : COMPOSE.volumes(service)) {
+                String source = mount.substring(0, mount.indexOf(':'));
+                if (source.startsWith(".") || source.startsWith("/")) {
+                    assertThat(Files.exists(Repository.path(source))).as("bind mount %s of %s", source, service).isTrue();
+                } else {
+                    used.add(source);
+                }
+            }
+        }
+        assertThat(used).containsExactlyInAnyOrderElementsOf(COMPOSE.root.path("volumes").propertyNames());
+        assertThat(COMPOSE.volumes("postgres")).contains("postgres-data:/var/lib/postgresql/data");
+        assertThat(COMPOSE.volumes("minio")).contains("minio-data:/data");
+    }
+
+    @Test
+    void registryPortHealthCheckAndActuatorLineUp() {
+        SpringApp registry = SpringApp.REGISTRY;
+        Map<String, String> env = COMPOSE.environment("registry-api");
+        int port = Integer.parseInt(env.getOrDefault("SERVER_PORT", String.valueOf(registry.serverPort())));
+        assertThat(port).isEqualTo(registry.serverPort());
+
+        assertThat(COMPOSE.ports("registry-api")).singleElement()
+                .satisfies(p -> assertThat(p).endsWith(":" + port));
+        URI health = healthUri("registry-api");
+        assertThat(health.getPort()).isEqualTo(port);
+        assertThat(health.getPath()).isEqualTo("/actuator/health/readiness");
+        // /readiness exists outside Kubernetes only with probes enabled.
+        assertThat(env).containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+        assertThat(env.get("MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE").split(","))
+                .contains("readinessState", "db", "storage");
+        assertThat(registry.servesHttp()).isTrue();
+        assertThat(registry.exposesHealth()).isTrue();
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void httpHealthChecksOnlyWhereTheApplicationServesHttp(SpringApp app) {
+        List<String> check = COMPOSE.healthcheck(app.module());
+        boolean httpCheck = String.join(" ", check).contains("/actuator/health");
+        if (app.servesHttp() && app.exposesHealth()) {
+            assertThat(httpCheck).as("%s serves /actuator/health: its compose service should check it", app.module())
+                    .isTrue();
+            URI health = healthUri(app.module());
+            String port = COMPOSE.environment(app.module()).getOrDefault("SERVER_PORT", String.valueOf(app.serverPort()));
+            assertThat(health.getPort()).as("%s health check port", app.module()).isEqualTo(Integer.parseInt(port));
+        } else {
+            assertThat(check).as("%s serves no HTTP (no web starter, or web-application-type none):"
+                    + " an HTTP health check could never pass", app.module()).isEmpty();
+        }
+    }
+
+    @Test
+    void servicesReachEachOtherByServiceNameAndPort() {
+        int registryPort = Integer.parseInt(COMPOSE.environment("registry-api").get("SERVER_PORT"));
+        String registryUrl = "http://registry-api:" + registryPort;
+        assertThat(COMPOSE.environment("converter-worker")).containsEntry("ANEFORGE_REGISTRY_URL", registryUrl);
+        assertThat(COMPOSE.environment("device-agent")).containsEntry("ANEFORGE_AGENT_REGISTRY_URL", registryUrl);
+
+        Map<String, String> postgres = COMPOSE.environment("postgres");
+        Map<String, String> registry = COMPOSE.environment("registry-api");
+        assertThat(registry).containsEntry("SPRING_DATASOURCE_URL",
+                        "jdbc:postgresql://postgres:5432/" + postgres.get("POSTGRES_DB"))
+                .containsEntry("SPRING_DATASOURCE_USERNAME", postgres.get("POSTGRES_USER"))
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", postgres.get("POSTGRES_PASSWORD"));
+
+        Map<String, String> minio = COMPOSE.environment("minio");
+        Map<String, String> init = COMPOSE.environment("minio-init");
+        assertThat(registry).containsEntry("ANEFORGE_S3_ENDPOINT", "http://minio:9000")
+                .containsEntry("ANEFORGE_S3_ACCESS_KEY", minio.get("MINIO_ROOT_USER"))
+                .containsEntry("ANEFORGE_S3_SECRET_KEY", minio.get("MINIO_ROOT_PASSWORD"))
+                .containsEntry("ANEFORGE_S3_BUCKET", init.get("ANEFORGE_S3_BUCKET"));
+        assertThat(init).containsEntry("ANEFORGE_S3_ENDPOINT", registry.get("ANEFORGE_S3_ENDPOINT"))
+                .containsEntry("ANEFORGE_S3_ACCESS_KEY", minio.get("MINIO_ROOT_USER"))
+                .containsEntry("ANEFORGE_S3_SECRET_KEY", minio.get("MINIO_ROOT_PASSWORD"));
+        String command = String.join(" ", textValues(COMPOSE.service("minio-init").path("command")));
+        // $$ in the file is a literal $ for the container's shell, after compose's interpolation.
+        assertThat(command).contains("mc mb --ignore-existing \"aneforge/${ANEFORGE_S3_BUCKET}\"")
+                .contains("mc alias set aneforge \"${ANEFORGE_S3_ENDPOINT}\"");
+    }
+
+    @Test
+    void theWorkerJobRepositoryStaysOutOfTheRegistrysFlywaySchema() {
+        Map<String, String> worker = COMPOSE.environment("converter-worker");
+        Map<String, String> postgres = COMPOSE.environment("postgres");
+        assertThat(worker).containsEntry("SPRING_DATASOURCE_USERNAME", postgres.get("POSTGRES_USER"))
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", postgres.get("POSTGRES_PASSWORD"));
+        assertThat(worker.get("SPRING_DATASOURCE_URL")).startsWith("jdbc:postgresql://postgres:5432/");
+        if (worker.get("SPRING_DATASOURCE_URL").equals(COMPOSE.environment("registry-api").get("SPRING_DATASOURCE_URL"))) {
+            // One database: Flyway refuses to migrate a non-empty public schema it has no history
+            // for, so the Spring Batch tables must live in a schema of their own.
+            String prefix = SpringApp.WORKER.property("spring.batch.jdbc.table-prefix");
+            assertThat(prefix).as("spring.batch.jdbc.table-prefix of converter-worker").isNotNull().contains(".");
+            assertThat(prefix.substring(0, prefix.indexOf('.')).toLowerCase()).isNotEqualTo("public");
+        }
+    }
+
+    @Test
+    void scalableServicesPublishNoPortsAndHaveNoFixedName() {
+        for (String service : List.of("converter-worker", "device-agent")) {
+            assertThat(COMPOSE.ports(service)).as("%s: a host port would collide with --scale", service).isEmpty();
+            assertThat(COMPOSE.service(service).has("container_name")).as("%s container_name", service).isFalse();
+        }
+    }
+
+    @Test
+    void composeWaitsLongerThanTheAgentDrains() {
+        long drain = seconds(COMPOSE.environment("device-agent").get("ANEFORGE_AGENT_DRAIN_TIMEOUT"));
+        long grace = seconds(COMPOSE.service("device-agent").path("stop_grace_period").asString("10s"));
+        assertThat(grace).as("stop_grace_period vs. ANEFORGE_AGENT_DRAIN_TIMEOUT").isGreaterThan(drain);
+    }
+
+    private static long seconds(String duration) {
+        Matcher m = Pattern.compile("(\\d+)(s|m)").matcher(duration);
+        assertThat(m.matches()).as("duration %s", duration).isTrue();
+        return Long.parseLong(m.group(1)) * (m.group(2).equals("m") ? 60 : 1);
+    }
+
+    @Test
+    void theLinuxAgentOffersTheReferenceRuntime() {
+        // Core ML exists only on macOS; asking for it on Linux leaves the agent with nothing to offer.
+        assertThat(COMPOSE.environment("device-agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");
+    }
+
+    @Test
+    void theWorkerSharesItsHuggingFaceCacheAtHfHome() {
+        String hfHome = COMPOSE.environment("converter-worker").get("HF_HOME");
+        assertThat(COMPOSE.volumes("converter-worker")).contains("hf-cache:" + hfHome);
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void imagesAreBuiltFromTheModuleJarAndTaggedWithTheProjectVersion(SpringApp app) {
+        var service = COMPOSE.service(app.module());
+        String context = service.path("build").path("context").asString();
+        assertThat(Repository.ROOT.resolve(context).normalize()).isEqualTo(Repository.path(app.module()));
+        assertThat(service.path("image").asString())
+                .isEqualTo("aneforge/" + app.module() + ":" + Repository.projectVersion());
+
+        Dockerfile dockerfile = Dockerfile.of(app.module());
+        assertThat(dockerfile.baseImages()).as("%s/Dockerfile FROM lines", app.module())
+                .isNotEmpty().allMatch(image -> image.equals("eclipse-temurin:17-jre"));
+        assertThat(dockerfile.copiedFromContext()).as("%s/Dockerfile copies the module's executable jar", app.module())
+                .contains("target/" + app.execJarGlob());
+        assertThat(dockerfile.text()).contains("USER 10001");
+        // The build context is the module directory; .dockerignore keeps it to the jar.
+        assertThat(Repository.read(app.module() + "/.dockerignore")).contains("!target/" + app.execJarGlob());
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void healthCheckToolsAreInstalledInTheImage(SpringApp app) {
+        List<String> check = COMPOSE.healthcheck(app.module());
+        if (check.size() > 1 && check.get(1).equals("curl")) {
+            assertThat(Dockerfile.of(app.module()).text())
+                    .as("%s checks health with curl, which eclipse-temurin does not promise", app.module())
+                    .containsPattern("apt-get install[^\\n]*curl");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void variablesBakedIntoTheImageAreReadByTheApplication(SpringApp app) {
+        assertThat(Dockerfile.of(app.module()).env().keySet())
+                .as("ENV of %s/Dockerfile", app.module())
+                .allSatisfy(env -> assertThat(app.knows(env)).as("%s reads %s", app.module(), env).isTrue());
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void writableDirectoriesExistInTheImageOwnedByTheAppUser(SpringApp app) {
+        // The images run as uid 10001: a directory the image lacks would be created root-owned
+        // (a fresh named volume copies the image directory's owner), and the app could not write.
+        Set<String> dirs = new LinkedHashSet<>();
+        COMPOSE.volumes(app.module()).forEach(v -> dirs.add(v.split(":")[1]));
+        COMPOSE.environment(app.module()).forEach((name, value) -> {
+            if (value.startsWith("/var/")) {
+                dirs.add(value);
+            }
+        });
+        Dockerfile dockerfile = Dockerfile.of(app.module());
+        String setup = String.join("\n", dockerfile.instructions());
+        for (String dir : dirs) {
+            assertThat(setup).as("%s/Dockerfile creates %s", app.module(), dir).containsPattern("mkdir -p [^\n]*" + Pattern.quote(dir));
+            assertThat(setup).as("%s/Dockerfile gives %s to the app user", app.module(), dir)
+                    .containsPattern("chown [^\n]*aneforge:aneforge [^\n]*" + Pattern.quote(parentOrSelf(dir, setup)));
+        }
+    }
+
+    /** The directory a chown covers: the path itself, or (chown -R) one of its parents. */
+    private static String parentOrSelf(String dir, String setup) {
+        String candidate = dir;
+        while (candidate.lastIndexOf('/') > 0) {
+            if (Pattern.compile("chown [^\n]*" + Pattern.quote(candidate) + "(\\s|$)", Pattern.MULTILINE).matcher(setup).find()) {
+                return candidate;
+            }
+            candidate = candidate.substring(0, candidate.lastIndexOf('/'));
+        }
+        return dir;
+    }
+
+    private static URI healthUri(String service) {
+        List<String> check = COMPOSE.healthcheck(service);
+        return check.stream().filter(s -> s.startsWith("http://")).map(URI::create).findFirst()
+                .orElseThrow(() -> new AssertionError(service + " has no HTTP health check: " + check));
+    }
+
+    private static List<String> textValues(tools.jackson.databind.JsonNode node) {
+        List<String> out = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(n -> out.add(n.asString()));
+        } else if (!node.isMissingNode()) {
+            out.add(node.asString());
+        }
+        return out;
+    }
+}

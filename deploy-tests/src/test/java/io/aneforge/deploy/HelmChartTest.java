@@ -1,0 +1,437 @@
+package io.aneforge.deploy;
+
+import static io.aneforge.deploy.Chart.FULLNAME;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * helm/aneforge linted and rendered by helm (helm-java bundles it as a native library; no
+ * cluster needed), then checked as Kubernetes objects: images, environment wiring against the
+ * applications' configuration, probes against actuator, replicas, secrets, toggles.
+ */
+class HelmChartTest {
+
+    /** Values with a distinct marker in every secret, to find where secrets end up. */
+    private static final Object[] SECRET_VALUES = {
+            "database.password", "pw-db-4711",
+            "s3.accessKey", "ak-s3-4711",
+            "s3.secretKey", "sk-s3-4711",
+            "tokens.admin", "tok-admin-4711",
+            "tokens.worker", "tok-worker-4711",
+            "tokens.agent", "tok-agent-4711",
+            "tokens.huggingFace", "tok-hf-4711",
+            "agent.enabled", true};
+
+    private static Chart.Rendered defaults;
+    private static Chart.Rendered withSecrets;
+
+    @BeforeAll
+    static void render() {
+        defaults = Chart.render();
+        withSecrets = Chart.render(SECRET_VALUES);
+    }
+
+    @Test
+    void lintsCleanInStrictMode() {
+        LintResult lint = new Helm(Chart.DIR).lint().strict().call();
+        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    void defaultsRenderRegistryAndWorkerButNoOptionalParts() {
+        assertThat(names(defaults, "Deployment")).containsExactly(FULLNAME + "-registry");
+        assertThat(names(defaults, "StatefulSet")).containsExactly(FULLNAME + "-worker");
+        assertThat(names(defaults, "Service")).containsExactlyInAnyOrder(FULLNAME + "-registry", FULLNAME + "-worker");
+        assertThat(names(defaults, "Secret")).containsExactlyInAnyOrder(
+                FULLNAME + "-database", FULLNAME + "-s3", FULLNAME + "-tokens", FULLNAME + "-admin-token");
+        assertThat(defaults.ofKind("Ingress")).isEmpty();
+        assertThat(defaults.ofKind("HorizontalPodAutoscaler")).isEmpty();
+        assertThat(defaults.ofKind("PodDisruptionBudget")).hasSize(1);
+    }
+
+    @Test
+    void imagesDefaultToTheChartAppVersionWhichIsTheProjectVersion() {
+        JsonNode chart = Yaml.parse(Repository.read("helm/aneforge/Chart.yaml"));
+        String appVersion = chart.path("appVersion").asString();
+        assertThat(appVersion).isEqualTo(Repository.projectVersion());
+        assertThat(withSecrets.container("registry").path("image").asString()).isEqualTo("aneforge/registry-api:" + appVersion);
+        assertThat(withSecrets.container("worker").path("image").asString()).isEqualTo("aneforge/converter-worker:" + appVersion);
+        assertThat(withSecrets.container("agent").path("image").asString()).isEqualTo("aneforge/device-agent:" + appVersion);
+        // The compose file tags the images it builds the same way.
+        assertThat(ComposeFile.load().service("registry-api").path("image").asString())
+                .isEqualTo("aneforge/registry-api:" + appVersion);
+    }
+
+    @Test
+    void imageRegistryAndTagsOverride() {
+        Chart.Rendered r = Chart.render("image.registry", "ghcr.io/acme/", "image.tag", "1.0.0",
+                "registry.image.tag", "1.0.1");
+        assertThat(r.container("registry").path("image").asString()).isEqualTo("ghcr.io/acme/aneforge/registry-api:1.0.1");
+        assertThat(r.container("worker").path("image").asString()).isEqualTo("ghcr.io/acme/aneforge/converter-worker:1.0.0");
+    }
+
+    @Test
+    void everyComponentGetsWhatItsApplicationRequires() {
+        for (Map.Entry<String, SpringApp> e : Map.of("registry", SpringApp.REGISTRY, "worker", SpringApp.WORKER,
+                "agent", SpringApp.AGENT).entrySet()) {
+            Map<String, String> env = withSecrets.environment(e.getKey());
+            assertThat(env.keySet()).as("environment of the %s pods vs. what %s needs", e.getKey(), e.getValue().module())
+                    .containsAll(e.getValue().requiredEnv());
+            assertThat(env.keySet()).as("variables of the %s pods that %s does not read", e.getKey(), e.getValue().module())
+                    .allSatisfy(name -> assertThat(e.getValue().knows(name)).as(name).isTrue());
+        }
+    }
+
+    @Test
+    void registryConfigurationAndSecretsAreWired() {
+        Map<String, String> env = withSecrets.environment("registry");
+        assertThat(env).containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/aneforge")
+                .containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
+                .containsEntry("ANEFORGE_S3_ENDPOINT", "http://minio:9000")
+                .containsEntry("ANEFORGE_S3_BUCKET", "aneforge")
+                .containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+        assertThat(withSecrets.resolve("registry", "SPRING_DATASOURCE_PASSWORD")).isEqualTo("pw-db-4711");
+        assertThat(withSecrets.resolve("registry", "ANEFORGE_S3_ACCESS_KEY")).isEqualTo("ak-s3-4711");
+        assertThat(withSecrets.resolve("registry", "ANEFORGE_S3_SECRET_KEY")).isEqualTo("sk-s3-4711");
+        assertThat(withSecrets.resolve("registry", "ANEFORGE_ADMIN_TOKEN")).isEqualTo("tok-admin-4711");
+        assertThat(withSecrets.resolve("worker", "ANEFORGE_WORKER_TOKEN")).isEqualTo("tok-worker-4711");
+        assertThat(withSecrets.resolve("worker", "SPRING_DATASOURCE_PASSWORD")).isEqualTo("pw-db-4711");
+        assertThat(withSecrets.resolve("worker", "HF_TOKEN")).isEqualTo("tok-hf-4711");
+        assertThat(withSecrets.resolve("agent", "ANEFORGE_AGENT_REGISTRY_TOKEN")).isEqualTo("tok-agent-4711");
+        // Least privilege: the worker and agent never see the S3 keys or the admin token.
+        assertThat(withSecrets.environment("worker")).doesNotContainKeys("ANEFORGE_S3_SECRET_KEY", "ANEFORGE_ADMIN_TOKEN");
+        assertThat(withSecrets.environment("agent")).doesNotContainKeys("ANEFORGE_S3_SECRET_KEY", "ANEFORGE_ADMIN_TOKEN",
+                "SPRING_DATASOURCE_PASSWORD");
+    }
+
+    @Test
+    void secretsAppearOnlyInSecrets() {
+        List<String> markers = new ArrayList<>();
+        for (int i = 1; i < SECRET_VALUES.length; i += 2) {
+            if (SECRET_VALUES[i] instanceof String s) {
+                markers.add(s);
+            }
+        }
+        for (JsonNode manifest : withSecrets.manifests()) {
+            if (manifest.path("kind").asString().equals("Secret")) {
+                continue;
+            }
+            String text = manifest.toString();
+            assertThat(markers).as("secret values in %s %s", manifest.path("kind").asString(),
+                    manifest.path("metadata").path("name").asString()).noneMatch(text::contains);
+        }
+        Pattern secretish = Pattern.compile("(?i)PASSWORD|SECRET|TOKEN|ACCESS_KEY");
+        for (JsonNode configMap : withSecrets.ofKind("ConfigMap")) {
+            assertThat(configMap.path("data").propertyNames())
+                    .as("keys of ConfigMap %s", configMap.path("metadata").path("name").asString())
+                    .noneMatch(k -> secretish.matcher(k).find());
+        }
+        // Every secret-looking variable a pod sees comes from a Secret.
+        for (String component : List.of("registry", "worker", "agent")) {
+            withSecrets.environment(component).forEach((name, value) -> {
+                if (secretish.matcher(name).find()) {
+                    assertThat(value).as("%s %s", component, name).startsWith("secret:");
+                }
+            });
+        }
+    }
+
+    @Test
+    void secretLookingExtraEnvIsRefusedBecauseItWouldLandInAConfigMap() {
+        assertThatThrownBy(() -> Chart.render("worker.env.HF_TOKEN", "hf_abc"))
+                .hasMessageContaining("worker.env.HF_TOKEN looks like a secret")
+                .hasMessageContaining("put it in a Secret");
+        assertThat(Chart.render("registry.env.ANEFORGE_BLOBS_MAX_SIZE", "4294967296").environment("registry"))
+                .containsEntry("ANEFORGE_BLOBS_MAX_SIZE", "4294967296");
+    }
+
+    @Test
+    void existingSecretsAreReferencedInsteadOfRendered() {
+        Chart.Rendered r = Chart.render("database.existingSecret", "pg-cred", "database.existingSecretPasswordKey", "pgpass",
+                "s3.existingSecret", "s3-cred", "tokens.existingSecret", "af-tokens", "agent.enabled", true);
+        assertThat(r.ofKind("Secret")).isEmpty();
+        assertThat(r.environment("registry")).containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:pg-cred/pgpass")
+                .containsEntry("ANEFORGE_S3_ACCESS_KEY", "secret:s3-cred/access-key")
+                .containsEntry("ANEFORGE_S3_SECRET_KEY", "secret:s3-cred/secret-key")
+                .containsEntry("ANEFORGE_ADMIN_TOKEN", "secret:af-tokens/admin-token");
+        assertThat(r.environment("worker")).containsEntry("ANEFORGE_WORKER_TOKEN", "secret:af-tokens/worker-token");
+        assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_REGISTRY_TOKEN", "secret:af-tokens/agent-token");
+
+        assertThatThrownBy(() -> Chart.render("database.existingSecret", "pg-cred", "database.password", "x"))
+                .hasMessageContaining("database.password and database.existingSecret are both set");
+    }
+
+    @Test
+    void anEmptyAdminTokenIsGeneratedOnceAndWorkersFallBackToIt() {
+        String generated = FULLNAME + "-admin-token";
+        JsonNode secret = defaults.get("Secret", generated);
+        // Rendered on install only and kept by upgrades (which no longer render it): the value never changes.
+        assertThat(secret.path("metadata").path("annotations").path("helm.sh/resource-policy").asString()).isEqualTo("keep");
+        assertThat(defaults.secret(generated).get("admin-token")).matches("[A-Za-z0-9]{48}");
+        assertThat(defaults.secret(FULLNAME + "-tokens")).doesNotContainKey("admin-token");
+        assertThat(defaults.environment("registry")).containsEntry("ANEFORGE_ADMIN_TOKEN", "secret:" + generated + "/admin-token");
+        assertThat(defaults.environment("worker")).containsEntry("ANEFORGE_WORKER_TOKEN", "secret:" + generated + "/admin-token");
+        assertThat(Chart.render("agent.enabled", true).environment("agent"))
+                .containsEntry("ANEFORGE_AGENT_REGISTRY_TOKEN", "secret:" + generated + "/admin-token");
+
+        // Given tokens, nothing is generated and each component uses its own.
+        assertThat(withSecrets.has("Secret", generated)).isFalse();
+        assertThat(withSecrets.environment("worker"))
+                .containsEntry("ANEFORGE_WORKER_TOKEN", "secret:" + FULLNAME + "-tokens/worker-token");
+        Chart.Rendered adminOnly = Chart.render("tokens.admin", "a");
+        assertThat(adminOnly.environment("worker")).containsEntry("ANEFORGE_WORKER_TOKEN", "secret:" + FULLNAME + "-tokens/admin-token");
+        assertThat(adminOnly.resolve("worker", "ANEFORGE_WORKER_TOKEN")).isEqualTo("a");
+    }
+
+    @Test
+    void probesHitActuatorOnTheServedPort() {
+        JsonNode container = withSecrets.container("registry");
+        JsonNode port = container.path("ports").get(0);
+        assertThat(port.path("name").asString()).isEqualTo("http");
+        assertThat(port.path("containerPort").asInt()).isEqualTo(SpringApp.REGISTRY.serverPort());
+        assertThat(withSecrets.environment("registry"))
+                .containsEntry("SERVER_PORT", String.valueOf(port.path("containerPort").asInt()));
+
+        assertThat(container.path("startupProbe").path("httpGet").path("path").asString()).isEqualTo("/actuator/health/liveness");
+        assertThat(container.path("livenessProbe").path("httpGet").path("path").asString()).isEqualTo("/actuator/health/liveness");
+        assertThat(container.path("readinessProbe").path("httpGet").path("path").asString()).isEqualTo("/actuator/health/readiness");
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            assertThat(container.path(probe).path("httpGet").path("port").asString()).as(probe).isEqualTo("http");
+        }
+        // Flyway runs during start-up: the startup probe must allow minutes, not seconds.
+        JsonNode startup = container.path("startupProbe");
+        assertThat(startup.path("periodSeconds").asInt() * startup.path("failureThreshold").asInt()).isGreaterThanOrEqualTo(180);
+        assertThat(withSecrets.environment("registry").get("MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE").split(","))
+                .contains("readinessState", "db", "storage");
+        assertThat(SpringApp.REGISTRY.exposesHealth()).isTrue();
+
+        // Changing the port moves the container port, SERVER_PORT and (by name) the probes together.
+        Chart.Rendered moved = Chart.render("registry.port", 9090);
+        assertThat(moved.container("registry").path("ports").get(0).path("containerPort").asInt()).isEqualTo(9090);
+        assertThat(moved.environment("registry")).containsEntry("SERVER_PORT", "9090");
+    }
+
+    @Test
+    void serviceAndClientsPointAtTheRegistryPods() {
+        JsonNode service = withSecrets.get("Service", FULLNAME + "-registry");
+        JsonNode port = service.path("spec").path("ports").get(0);
+        assertThat(port.path("targetPort").asString()).isEqualTo("http");
+        JsonNode podLabels = withSecrets.workload("registry").path("spec").path("template").path("metadata").path("labels");
+        service.path("spec").path("selector").properties()
+                .forEach(e -> assertThat(podLabels.path(e.getKey()).asString()).as(e.getKey()).isEqualTo(e.getValue().asString()));
+        // The worker's selector must not match registry pods (and the other way round).
+        assertThat(withSecrets.workload("worker").path("spec").path("selector").path("matchLabels")
+                .path("app.kubernetes.io/component").asString()).isEqualTo("worker");
+
+        String url = "http://" + FULLNAME + "-registry:" + port.path("port").asInt();
+        assertThat(withSecrets.environment("worker")).containsEntry("ANEFORGE_REGISTRY_URL", url);
+        assertThat(withSecrets.environment("agent")).containsEntry("ANEFORGE_AGENT_REGISTRY_URL", url);
+    }
+
+    @Test
+    void replicasFollowTheValues() {
+        assertThat(defaults.workload("registry").path("spec").path("replicas").asInt()).isEqualTo(2);
+        assertThat(defaults.workload("worker").path("spec").path("replicas").asInt()).isEqualTo(1);
+        Chart.Rendered scaled = Chart.render("registry.replicaCount", 4, "worker.replicaCount", 6,
+                "worker.concurrency", 2, "agent.enabled", true, "agent.replicaCount", 3);
+        assertThat(scaled.workload("registry").path("spec").path("replicas").asInt()).isEqualTo(4);
+        assertThat(scaled.workload("worker").path("spec").path("replicas").asInt()).isEqualTo(6);
+        assertThat(scaled.environment("worker")).containsEntry("ANEFORGE_WORKER_CONCURRENCY", "2");
+        assertThat(scaled.workload("agent").path("spec").path("replicas").asInt()).isEqualTo(3);
+        assertThat(scaled.environment("agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");
+
+        Chart.Rendered noWorker = Chart.render("worker.enabled", false);
+        assertThat(names(noWorker, "Deployment")).containsExactly(FULLNAME + "-registry");
+        assertThat(noWorker.ofKind("StatefulSet")).isEmpty();
+        assertThat(names(noWorker, "Service")).containsExactly(FULLNAME + "-registry");
+        assertThat(names(noWorker, "ConfigMap")).containsExactly(FULLNAME + "-registry");
+    }
+
+    @Test
+    void autoscalingReplacesTheFixedReplicaCount() {
+        Chart.Rendered r = Chart.render("registry.autoscaling.enabled", true, "registry.autoscaling.minReplicas", 3,
+                "registry.autoscaling.maxReplicas", 12);
+        JsonNode hpa = r.get("HorizontalPodAutoscaler", FULLNAME + "-registry");
+        assertThat(hpa.path("apiVersion").asString()).isEqualTo("autoscaling/v2");
+        assertThat(hpa.path("spec").path("scaleTargetRef").path("name").asString()).isEqualTo(FULLNAME + "-registry");
+        assertThat(hpa.path("spec").path("scaleTargetRef").path("kind").asString()).isEqualTo("Deployment");
+        assertThat(hpa.path("spec").path("minReplicas").asInt()).isEqualTo(3);
+        assertThat(hpa.path("spec").path("maxReplicas").asInt()).isEqualTo(12);
+        assertThat(hpa.path("spec").path("metrics").get(0).path("resource").path("name").asString()).isEqualTo("cpu");
+        // A fixed count would fight the autoscaler on every upgrade.
+        assertThat(r.workload("registry").path("spec").has("replicas")).isFalse();
+
+        assertThatThrownBy(() -> Chart.render("registry.autoscaling.enabled", true, "registry.autoscaling.minReplicas", 5,
+                "registry.autoscaling.maxReplicas", 2))
+                .hasMessageContaining("registry.autoscaling.minReplicas (5) is above registry.autoscaling.maxReplicas (2)");
+    }
+
+    @Test
+    void ingressIsOptionalAndSetsThePublicBaseUrl() {
+        assertThat(defaults.environment("registry")).containsEntry("ANEFORGE_PUBLIC_BASE_URL", "");
+        Chart.Rendered r = Chart.render("registry.ingress.enabled", true, "registry.ingress.className", "nginx",
+                "registry.ingress.hosts[0].host", "models.acme.test",
+                "registry.ingress.hosts[0].paths[0].path", "/", "registry.ingress.hosts[0].paths[0].pathType", "Prefix",
+                "registry.ingress.tls[0].secretName", "models-tls", "registry.ingress.tls[0].hosts[0]", "models.acme.test");
+        JsonNode ingress = r.get("Ingress", FULLNAME + "-registry");
+        assertThat(ingress.path("spec").path("ingressClassName").asString()).isEqualTo("nginx");
+        JsonNode rule = ingress.path("spec").path("rules").get(0);
+        assertThat(rule.path("host").asString()).isEqualTo("models.acme.test");
+        JsonNode backend = rule.path("http").path("paths").get(0).path("backend").path("service");
+        assertThat(backend.path("name").asString()).isEqualTo(FULLNAME + "-registry");
+        assertThat(backend.path("port").path("name").asString()).isEqualTo("http");
+        assertThat(r.environment("registry")).containsEntry("ANEFORGE_PUBLIC_BASE_URL", "https://models.acme.test");
+
+        assertThat(Chart.render("registry.publicBaseUrl", "https://cdn.acme.test/").environment("registry"))
+                .containsEntry("ANEFORGE_PUBLIC_BASE_URL", "https://cdn.acme.test");
+    }
+
+    @Test
+    void valuesAreCheckedAgainstTheSchema() {
+        // A misspelt key would otherwise be ignored silently and the default used.
+        assertThatThrownBy(() -> Chart.render("registry.replicas", 3))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("replicas");
+        assertThatThrownBy(() -> Chart.render("worker.concurrency", 0)).hasMessageContaining("concurrency");
+        assertThatThrownBy(() -> Chart.render("database.url", "postgres://pg/aneforge")).hasMessageContaining("database");
+        assertThatThrownBy(() -> Chart.render("registry.ingress.hosts[0].paths[0].pathType", "Regex"))
+                .hasMessageContaining("pathType");
+    }
+
+    @Test
+    void anEmbeddedBlobStoreIsRefusedWithMoreThanOneRegistryPod() {
+        assertThatThrownBy(() -> Chart.render("s3.endpoint", ""))
+                .hasMessageContaining("s3.endpoint is empty")
+                .hasMessageContaining("set s3.endpoint");
+        Chart.Rendered trial = Chart.render("s3.endpoint", "", "registry.replicaCount", 1);
+        assertThat(trial.environment("registry")).containsEntry("ANEFORGE_S3_ENDPOINT", "");
+        // One replica: a disruption budget of one would block every node drain.
+        assertThat(trial.ofKind("PodDisruptionBudget")).isEmpty();
+    }
+
+    @Test
+    void theWorkerUsesTheDatabaseForItsJobRepositoryAndHasScratchVolumes() {
+        Map<String, String> env = defaults.environment("worker");
+        assertThat(env.get("SPRING_DATASOURCE_URL")).isEqualTo(defaults.environment("registry").get("SPRING_DATASOURCE_URL"));
+        assertThat(Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg2:5432/batch").environment("worker"))
+                .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://pg2:5432/batch");
+        JsonNode pod = defaults.workload("worker").path("spec").path("template").path("spec");
+        Map<String, String> mounts = mounts(defaults.container("worker"));
+        assertThat(mounts).containsEntry(env.get("ANEFORGE_WORKER_WORK_DIR"), "work")
+                .containsEntry(env.get("HF_HOME"), "hf-cache");
+        assertThat(volume(pod, "hf-cache").has("emptyDir")).isTrue();
+
+        JsonNode shared = Chart.render("worker.hfCache.existingClaim", "hf-rwx").workload("worker")
+                .path("spec").path("template").path("spec");
+        assertThat(volume(shared, "hf-cache").path("persistentVolumeClaim").path("claimName").asString()).isEqualTo("hf-rwx");
+    }
+
+    @Test
+    void workersKeepTheirIdAcrossPodReplacement() {
+        // The worker resumes its own STARTED executions after a crash, found by ANEFORGE_WORKER_ID.
+        JsonNode worker = defaults.workload("worker");
+        assertThat(worker.path("kind").asString()).isEqualTo("StatefulSet");
+        assertThat(worker.path("spec").path("podManagementPolicy").asString()).isEqualTo("Parallel");
+        assertThat(defaults.environment("worker")).containsEntry("ANEFORGE_WORKER_ID", "field:metadata.name");
+        assertThat(SpringApp.WORKER.knows("ANEFORGE_WORKER_ID")).isTrue();
+        JsonNode governing = defaults.get("Service", worker.path("spec").path("serviceName").asString());
+        assertThat(governing.path("spec").path("clusterIP").asString()).isEqualTo("None");
+        assertThat(governing.path("spec").path("selector").path("app.kubernetes.io/component").asString()).isEqualTo("worker");
+    }
+
+    @Test
+    void agentsGetTimeToDrainTheJobInHand() {
+        Chart.Rendered r = Chart.render("agent.enabled", true, "agent.drainTimeoutSeconds", 300);
+        assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_DRAIN_TIMEOUT", "300s");
+        assertThat(r.workload("agent").path("spec").path("template").path("spec").path("terminationGracePeriodSeconds").asInt())
+                .isEqualTo(330);
+    }
+
+    @Test
+    void workerProbesHitItsActuatorPort() {
+        JsonNode container = defaults.container("worker");
+        JsonNode port = container.path("ports").get(0);
+        assertThat(port.path("name").asString()).isEqualTo("http");
+        assertThat(port.path("containerPort").asInt()).isEqualTo(SpringApp.WORKER.serverPort());
+        assertThat(defaults.environment("worker")).containsEntry("SERVER_PORT", String.valueOf(SpringApp.WORKER.serverPort()))
+                .containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+        for (String probe : List.of("startupProbe", "livenessProbe")) {
+            assertThat(container.path(probe).path("httpGet").path("path").asString()).as(probe).isEqualTo("/actuator/health/liveness");
+            assertThat(container.path(probe).path("httpGet").path("port").asString()).as(probe).isEqualTo("http");
+        }
+        assertThat(SpringApp.WORKER.servesHttp()).isTrue();
+        assertThat(SpringApp.WORKER.exposesHealth()).isTrue();
+    }
+
+    @Test
+    void podsAreLockedDownAndBounded() {
+        for (String component : List.of("registry", "worker", "agent")) {
+            JsonNode pod = withSecrets.workload(component).path("spec").path("template").path("spec");
+            JsonNode container = withSecrets.container(component);
+            assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).as(component).isTrue();
+            assertThat(pod.path("securityContext").path("runAsUser").asInt()).as("%s: the images' user", component)
+                    .isEqualTo(10001);
+            assertThat(pod.path("automountServiceAccountToken").asBoolean(true)).as(component).isFalse();
+            assertThat(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean()).as(component).isTrue();
+            assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).as(component).isFalse();
+            assertThat(container.path("resources").path("limits").path("memory").asString()).as(component).isNotEmpty();
+            assertThat(container.path("resources").path("requests").path("cpu").asString()).as(component).isNotEmpty();
+            // Read-only root: the JVM, JNA and Tomcat need a writable /tmp.
+            assertThat(mounts(container)).as(component).containsEntry("/tmp", "tmp");
+        }
+    }
+
+    @Test
+    void changedConfigurationRollsThePods() {
+        String before = checksum(defaults, "registry", "checksum/config");
+        String after = checksum(Chart.render("registry.cacheTtl", "1s"), "registry", "checksum/config");
+        assertThat(after).isNotEqualTo(before);
+        assertThat(checksum(Chart.render("registry.cacheTtl", "1s"), "worker", "checksum/config"))
+                .isEqualTo(checksum(defaults, "worker", "checksum/config"));
+        assertThat(checksum(Chart.render(SECRET_VALUES), "registry", "checksum/secrets"))
+                .isNotEqualTo(checksum(Chart.render("tokens.admin", "x"), "registry", "checksum/secrets"));
+    }
+
+    @Test
+    void theRolloutStartsANewPodBeforeStoppingAnOldOne() {
+        // The new pod runs Flyway first; the old ones keep serving until it is ready.
+        JsonNode rolling = defaults.workload("registry").path("spec").path("strategy").path("rollingUpdate");
+        assertThat(rolling.path("maxSurge").asInt()).isEqualTo(1);
+        assertThat(rolling.path("maxUnavailable").asInt()).isZero();
+    }
+
+    private static String checksum(Chart.Rendered r, String component, String annotation) {
+        return r.workload(component).path("spec").path("template").path("metadata").path("annotations")
+                .path(annotation).asString();
+    }
+
+    private static List<String> names(Chart.Rendered r, String kind) {
+        return r.ofKind(kind).stream().map(m -> m.path("metadata").path("name").asString()).toList();
+    }
+
+    private static Map<String, String> mounts(JsonNode container) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        container.path("volumeMounts").forEach(m -> out.put(m.path("mountPath").asString(), m.path("name").asString()));
+        return out;
+    }
+
+    private static JsonNode volume(JsonNode pod, String name) {
+        for (JsonNode v : pod.path("volumes")) {
+            if (name.equals(v.path("name").asString())) {
+                return v;
+            }
+        }
+        throw new AssertionError("no volume " + name + " in " + pod.path("volumes"));
+    }
+}

@@ -1,0 +1,64 @@
+package io.aneforge.agent.config;
+
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.loop.AgentLoop;
+import io.aneforge.agent.loop.JobExecutor;
+import io.aneforge.agent.registry.HttpRegistryClient;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Runs the {@link AgentLoop} for the application's lifetime. Context close (SIGTERM, via Spring
+ * Boot's shutdown hook) drains it: no new job, the job in hand finishes within
+ * {@code aneforge.agent.drain-timeout} or goes back to the queue. Without a token or without any
+ * offered runtime the loop does not start (the log says why).
+ */
+class AgentRunner implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentRunner.class);
+
+    private final AgentProperties props;
+    private final HostFacts host;
+    private final JobExecutor executor;
+    private volatile AgentLoop loop;
+
+    AgentRunner(AgentProperties props, HostFacts host, JobExecutor executor) {
+        this.props = props;
+        this.host = host;
+        this.executor = executor;
+    }
+
+    @Override
+    public void start() {
+        if (props.registry().token().isBlank()) {
+            log.warn("not leasing jobs: aneforge.agent.registry.token is empty (set ANEFORGE_AGENT_REGISTRY_TOKEN)");
+            return;
+        }
+        if (host.runtimes().isEmpty()) {
+            log.warn("not leasing jobs: none of the configured runtimes {} is available on this host", props.runtimes());
+            return;
+        }
+        HttpRegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
+                Duration.ofSeconds(30));
+        loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5));
+        loop.start();
+    }
+
+    @Override
+    public void stop() {
+        AgentLoop l = loop;
+        if (l != null) {
+            log.info("draining: finishing or releasing the job in hand (up to {})", props.drainTimeout());
+            l.drain(props.drainTimeout());
+            loop = null;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        AgentLoop l = loop;
+        return l != null && l.isRunning();
+    }
+}

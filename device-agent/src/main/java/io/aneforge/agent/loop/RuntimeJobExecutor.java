@@ -1,0 +1,123 @@
+package io.aneforge.agent.loop;
+
+import io.aneforge.agent.bench.BenchmarkException;
+import io.aneforge.agent.bench.BenchmarkRun;
+import io.aneforge.agent.bench.BenchmarkRunner;
+import io.aneforge.agent.bench.Provenance;
+import io.aneforge.agent.cache.ArtifactCache;
+import io.aneforge.agent.cache.ArtifactCacheException;
+import io.aneforge.agent.cache.CachedArtifact;
+import io.aneforge.agent.golden.GoldenComparison;
+import io.aneforge.agent.golden.GoldenException;
+import io.aneforge.agent.golden.GoldenStore;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.registry.JobLease;
+import io.aneforge.agent.registry.JobReport;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeLoadException;
+import io.aneforge.tensor.FloatTensor;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs jobs for real: the artifact from the {@link ArtifactCache} (digest verified), the golden
+ * samples from the {@link GoldenStore}, then
+ * <ul>
+ *   <li>benchmark: {@link BenchmarkRunner} on the first golden sample with the job's compute
+ *       units; the first prediction's outputs are compared with that sample's golden outputs;
+ *   <li>accuracy: every golden sample through the runtime (the reference CPU runtime), all outputs
+ *       compared with the golden outputs.
+ * </ul>
+ * Every problem (bad digest, unknown runtime, load or prediction error, outputs that do not match
+ * the golden shapes) becomes a failed report whose message names it.
+ */
+public final class RuntimeJobExecutor implements JobExecutor {
+
+    private final ArtifactCache cache;
+    private final GoldenStore golden;
+    private final Map<String, ModelRuntime> runtimes = new LinkedHashMap<>();
+    private final BenchmarkRunner runner;
+    private final HostFacts host;
+    private final Clock clock;
+
+    public RuntimeJobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> runtimes, BenchmarkRunner runner,
+            HostFacts host, Clock clock) {
+        this.cache = cache;
+        this.golden = golden;
+        for (ModelRuntime r : runtimes) {
+            this.runtimes.putIfAbsent(r.id(), r);
+        }
+        this.runner = runner;
+        this.host = host;
+        this.clock = clock;
+    }
+
+    @Override
+    public JobReport execute(JobLease lease) {
+        ModelRuntime runtime = runtimes.get(lease.runtimeId());
+        if (runtime == null) {
+            return JobReport.failed(lease, "runtime '" + lease.runtimeId() + "' is not offered by agent " + host.hostName()
+                    + " (offers " + runtimes.keySet() + ")");
+        }
+        CachedArtifact artifact;
+        GoldenOutputs inputs;
+        GoldenOutputs outputs;
+        try {
+            artifact = cache.get(lease.artifact());
+            inputs = golden.get(lease.goldenInputs());
+            outputs = golden.get(lease.goldenOutputs());
+        } catch (ArtifactCacheException | GoldenException e) {
+            return JobReport.failed(lease, e.getMessage());
+        }
+        try {
+            return lease.kind() == JobLease.Kind.BENCHMARK
+                    ? benchmark(lease, runtime, artifact, inputs, outputs)
+                    : accuracy(lease, runtime, artifact, inputs, outputs);
+        } catch (BenchmarkException | RuntimeLoadException | IllegalArgumentException e) {
+            return JobReport.failed(lease, lease.kind().name().toLowerCase(java.util.Locale.ROOT) + " of "
+                    + lease.artifact().digest() + " on " + runtime.id() + " failed: " + e.getMessage());
+        }
+    }
+
+    private JobReport benchmark(JobLease lease, ModelRuntime runtime, CachedArtifact artifact, GoldenOutputs inputs,
+            GoldenOutputs outputs) {
+        GoldenOutputs.Sample sample = inputs.samples().get(0);
+        BenchmarkRun run = runner.run(runtime, artifact.packageRoot(), lease.artifact().digest(), sample.outputs(),
+                lease.options(), lease.protocol(), host);
+        Map<String, FidelityReport> fidelity = GoldenComparison.compare(only(outputs, sample.id()),
+                Map.of(sample.id(), run.firstOutputs()));
+        return JobReport.succeeded(lease, run.result().provenance(), run.result(), fidelity);
+    }
+
+    private JobReport accuracy(JobLease lease, ModelRuntime runtime, CachedArtifact artifact, GoldenOutputs inputs,
+            GoldenOutputs outputs) {
+        Provenance provenance = new Provenance(host, runtime.id(), runtime.version(), lease.options(),
+                lease.artifact().digest(), clock.instant());
+        Map<String, Map<String, FloatTensor>> produced = new LinkedHashMap<>();
+        try (LoadedModel model = runtime.load(artifact.packageRoot(), lease.options())) {
+            for (GoldenOutputs.Sample s : inputs.samples()) {
+                try {
+                    produced.put(s.id(), model.predict(s.outputs()));
+                } catch (RuntimeException e) {
+                    throw new BenchmarkException("prediction of golden sample '" + s.id() + "' failed: " + e.getMessage(), e);
+                }
+            }
+        }
+        return JobReport.succeeded(lease, provenance, null, GoldenComparison.compare(outputs, produced));
+    }
+
+    private static GoldenOutputs only(GoldenOutputs all, String id) {
+        for (GoldenOutputs.Sample s : all.samples()) {
+            if (s.id().equals(id)) {
+                return new GoldenOutputs(List.of(s));
+            }
+        }
+        throw new IllegalArgumentException("the golden outputs have no sample '" + id + "' (the golden inputs do);"
+                + " the two golden blobs of this version do not belong together");
+    }
+}

@@ -1,0 +1,228 @@
+package io.aneforge.agent.registry;
+
+import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.agent.bench.BenchmarkResult;
+import io.aneforge.agent.bench.LatencyStats;
+import io.aneforge.agent.bench.Provenance;
+import io.aneforge.agent.cache.ArtifactRef;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@link RegistryClient} over the registry's HTTP API ({@code /api/v1/agents/...}) with
+ * {@code java.net.http} and a bearer token. Thread-safe: one instance serves the loop and the
+ * heartbeat thread (HTTP/1.1 keep-alive connections are pooled by the JDK client).
+ */
+public final class HttpRegistryClient implements RegistryClient {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+    private final Duration timeout;
+
+    /**
+     * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
+     * @param token a bearer token with the {@code agent} role
+     * @param timeout per-request timeout (a long-polled lease adds its wait on top)
+     */
+    public HttpRegistryClient(URI registryUrl, String token, Duration timeout) {
+        String s = Objects.requireNonNull(registryUrl, "registryUrl").toString();
+        this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+        if (token == null || token.isBlank()) {
+            throw new IllegalArgumentException("the registry token is empty: set aneforge.agent.registry.token"
+                    + " (env ANEFORGE_AGENT_REGISTRY_TOKEN) to a token with the agent role");
+        }
+        this.token = token;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+    }
+
+    @Override
+    public AgentRegistration register(HostFacts host) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hostName", host.hostName());
+        body.put("osName", host.osName());
+        body.put("osVersion", host.osVersion());
+        body.put("osBuild", host.osBuild());
+        body.put("arch", host.arch());
+        body.put("cpuBrand", host.cpuBrand());
+        body.put("memoryBytes", host.memoryBytes());
+        body.put("chip", host.chip());
+        body.put("runtimes", host.runtimes());
+        JsonNode a = call("POST", "/api/v1/agents", body, timeout).json();
+        return new AgentRegistration(a.path("id").asString(), Duration.ofMillis(a.path("heartbeatIntervalMs").asLong()));
+    }
+
+    @Override
+    public HeartbeatAck heartbeat(String agentId, List<String> heldLeaseIds) {
+        JsonNode a = call("POST", "/api/v1/agents/" + agentId + "/heartbeat", Map.of("leaseIds", heldLeaseIds), timeout)
+                .json();
+        List<String> lost = new ArrayList<>();
+        a.path("lostLeaseIds").forEach(n -> lost.add(n.asString()));
+        return new HeartbeatAck(Instant.parse(a.path("extendedUntil").asString()), lost, a.path("draining").asBoolean());
+    }
+
+    @Override
+    public Optional<JobLease> lease(String agentId, Duration wait) {
+        String seconds = String.format(Locale.ROOT, "%.3f", wait.toMillis() / 1000.0);
+        Answer a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds, null, timeout.plus(wait));
+        if (a.status() == 204) {
+            return Optional.empty();
+        }
+        return Optional.of(parseLease(a.json()));
+    }
+
+    JobLease parseLease(JsonNode l) {
+        JobLease.Kind kind = JobLease.Kind.valueOf(l.path("kind").asString().toUpperCase(Locale.ROOT));
+        JsonNode p = l.path("protocol");
+        BenchmarkProtocol protocol = new BenchmarkProtocol(p.path("warmupIterations").asInt(),
+                p.path("timedIterations").asInt(), Duration.ofMillis(p.path("maxDurationMs").asLong()));
+        return new JobLease(l.path("leaseId").asString(), l.path("jobId").asString(), l.path("attempt").asInt(), kind,
+                l.path("model").asString(), l.path("version").asInt(), l.path("variant").path("id").asString(),
+                blob(l.path("artifact")), l.path("runtime").asString(),
+                new RuntimeOptions(l.path("computeUnits").asString(), false, 0), protocol, blob(l.path("goldenInputs")),
+                blob(l.path("goldenOutputs")), Instant.parse(l.path("expiresAt").asString()));
+    }
+
+    private ArtifactRef blob(JsonNode b) {
+        // URLs in leases are path-absolute unless the registry has a public base URL.
+        return new ArtifactRef(b.path("digest").asString(), b.path("size").asLong(), resolve(b.path("url").asString()));
+    }
+
+    URI resolve(String url) {
+        return url.startsWith("/") ? URI.create(base + url) : URI.create(url);
+    }
+
+    @Override
+    public void report(String agentId, JobReport r) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("leaseId", r.leaseId());
+        body.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT));
+        body.put("failure", r.failure());
+        if (r.provenance() != null) {
+            body.put("provenance", provenance(r.provenance()));
+        }
+        BenchmarkResult b = r.benchmark();
+        if (b != null) {
+            body.put("protocol", Map.of("warmupIterations", b.protocol().warmupIterations(),
+                    "timedIterations", b.protocol().timedIterations(),
+                    "maxDurationMs", b.protocol().maxDuration().toMillis()));
+            LatencyStats l = b.latency();
+            Map<String, Object> latency = new LinkedHashMap<>();
+            latency.put("n", l.n());
+            latency.put("minMs", l.minMs());
+            latency.put("p50Ms", l.p50Ms());
+            latency.put("p90Ms", l.p90Ms());
+            latency.put("p99Ms", l.p99Ms());
+            latency.put("maxMs", l.maxMs());
+            latency.put("meanMs", l.meanMs());
+            latency.put("stddevMs", l.stddevMs());
+            Map<String, Object> bench = new LinkedHashMap<>();
+            bench.put("loadMs", b.loadMs());
+            bench.put("firstPredictionMs", b.firstPredictionMs());
+            bench.put("warmupIterationsRun", b.warmupIterationsRun());
+            bench.put("latency", latency);
+            bench.put("stoppedByMaxDuration", b.stoppedByMaxDuration());
+            bench.put("peakResidentBytes", b.peakResidentBytes());
+            body.put("benchmark", bench);
+        }
+        if (!r.fidelity().isEmpty()) {
+            body.put("fidelity", r.fidelity());
+        }
+        call("POST", "/api/v1/agents/" + agentId + "/jobs/" + r.jobId() + "/result", body, timeout);
+    }
+
+    private static Map<String, Object> provenance(Provenance p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("hostName", p.host().hostName());
+        m.put("osName", p.host().osName());
+        m.put("osVersion", p.host().osVersion());
+        m.put("osBuild", p.host().osBuild());
+        m.put("chip", p.host().chip());
+        m.put("runtime", p.runtimeId());
+        m.put("runtimeVersion", p.runtimeVersion());
+        m.put("computeUnits", p.options().computeUnits());
+        m.put("fp16Activations", p.options().fp16Activations());
+        m.put("threads", p.options().threads());
+        m.put("artifactDigest", p.artifactDigest());
+        m.put("startedAt", p.startedAt().toString());
+        return m;
+    }
+
+    @Override
+    public void release(String agentId, JobLease lease, String reason) {
+        call("POST", "/api/v1/agents/" + agentId + "/jobs/" + lease.jobId() + "/release",
+                Map.of("leaseId", lease.leaseId(), "reason", reason), timeout);
+    }
+
+    @Override
+    public void drain(String agentId, boolean draining) {
+        call("POST", "/api/v1/agents/" + agentId + "/drain", Map.of("draining", draining), timeout);
+    }
+
+    private record Answer(int status, byte[] body) {
+        JsonNode json() {
+            return JSON.readTree(body);
+        }
+    }
+
+    private Answer call(String method, String path, Object body, Duration requestTimeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(requestTimeout)
+                .header("Authorization", "Bearer " + token).header("Accept", "application/json");
+        if (body == null) {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            b.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new RegistryException(method + " " + base + path + " failed: " + e, -1, true, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException(method + " " + base + path + " interrupted", -1, true, e);
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return new Answer(status, response.body());
+        }
+        String slug = "";
+        String detail = new String(response.body(), StandardCharsets.UTF_8);
+        try {
+            JsonNode problem = JSON.readTree(response.body());
+            String type = problem.path("type").asString("");
+            slug = type.substring(type.lastIndexOf('/') + 1);
+            detail = problem.path("detail").asString(detail);
+        } catch (JacksonException | IllegalArgumentException notProblemJson) {
+            // keep the raw body as the detail
+        }
+        String message = method + " " + path + " answered HTTP " + status + (slug.isEmpty() ? "" : " " + slug) + ": "
+                + detail + (status == 401 ? " (check aneforge.agent.registry.token / ANEFORGE_AGENT_REGISTRY_TOKEN)" : "");
+        if (status == 403 && slug.equals("lease-not-held")) {
+            throw new LeaseLostException(message);
+        }
+        throw new RegistryException(message, status, status >= 500 || status == 429, null);
+    }
+}

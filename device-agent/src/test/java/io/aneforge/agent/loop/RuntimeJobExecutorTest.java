@@ -1,0 +1,183 @@
+package io.aneforge.agent.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.agent.bench.BenchmarkRunner;
+import io.aneforge.agent.bench.PeakMemory;
+import io.aneforge.agent.cache.ArtifactCache;
+import io.aneforge.agent.cache.ArtifactRef;
+import io.aneforge.agent.cache.UnzipLimits;
+import io.aneforge.agent.golden.GoldenStore;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.registry.JobLease;
+import io.aneforge.agent.registry.JobReport;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.ReferenceRuntime;
+import io.aneforge.tensor.FloatTensor;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real executor with the real reference runtime ({@code reference-cpu}) on a real package
+ * (the coremltools fixture): accuracy over every golden sample, a benchmark, and the failures.
+ */
+class RuntimeJobExecutorTest {
+
+    private static final Path FIXTURE = Path.of("src/test/resources/coreml/tiny_fp16.mlpackage");
+    private static final HostFacts HOST = new HostFacts("linux-ref", "Linux", "6.1", "#1 SMP", "x86_64", "Intel Xeon",
+            8L << 30, null, List.of("reference-cpu"));
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, byte[]> blobs = new HashMap<>();
+
+    private ArtifactRef put(byte[] bytes) throws Exception {
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        blobs.put(hex, bytes);
+        return new ArtifactRef(hex, bytes.length, URI.create("http://registry/api/v1/blobs/sha256:" + hex));
+    }
+
+    private RuntimeJobExecutor executor(ModelRuntime runtime) {
+        ArtifactCache cache = new ArtifactCache(dir.resolve("cache"), 1L << 30,
+                ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), UnzipLimits.defaults(), Clock.systemUTC());
+        GoldenStore golden = new GoldenStore(ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), 1L << 24);
+        return new RuntimeJobExecutor(cache, golden, List.of(runtime), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST,
+                Clock.systemUTC());
+    }
+
+    private static byte[] zipFixture() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes); Stream<Path> files = Files.walk(FIXTURE)) {
+            for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
+                z.putNextEntry(new ZipEntry("Tiny.mlpackage/" + FIXTURE.relativize(p).toString().replace('\\', '/')));
+                z.write(Files.readAllBytes(p));
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] encode(GoldenOutputs g) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, out);
+        return out.toByteArray();
+    }
+
+    private static GoldenOutputs inputs(int samples) {
+        List<GoldenOutputs.Sample> list = new ArrayList<>();
+        for (int s = 0; s < samples; s++) {
+            float[] x = new float[4 * 64];
+            for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(0.37 * i + s);
+            list.add(new GoldenOutputs.Sample("sample-0" + s, Map.of("x", new FloatTensor(new int[] {1, 4, 64}, x))));
+        }
+        return new GoldenOutputs(list);
+    }
+
+    /** Golden outputs computed here by the reference runtime in FP32, optionally scaled to disagree. */
+    private static GoldenOutputs golden(GoldenOutputs inputs, float scaleSecondHalf) {
+        List<GoldenOutputs.Sample> list = new ArrayList<>();
+        try (LoadedModel m = new ReferenceRuntime().load(FIXTURE, RuntimeOptions.defaults())) {
+            for (GoldenOutputs.Sample s : inputs.samples()) {
+                FloatTensor out = m.predict(s.outputs()).get("out");
+                float[] d = out.data().clone();
+                for (int i = d.length / 2; i < d.length; i++) d[i] *= scaleSecondHalf;
+                list.add(new GoldenOutputs.Sample(s.id(), Map.of("out", new FloatTensor(out.shape(), d))));
+            }
+        }
+        return new GoldenOutputs(list);
+    }
+
+    private JobLease lease(JobLease.Kind kind, ArtifactRef artifact, ArtifactRef in, ArtifactRef out) {
+        return new JobLease("lease-1", "7", 1, kind, "tiny", 1, "3", artifact, ReferenceRuntime.ID,
+                RuntimeOptions.defaults(), new BenchmarkProtocol(2, 5, Duration.ofMinutes(1)), in, out,
+                Instant.now().plusSeconds(60));
+    }
+
+    @Test
+    void anAccuracyJobRunsEveryGoldenSampleThroughTheReferenceRuntime() throws Exception {
+        GoldenOutputs in = inputs(3);
+        ArtifactRef pkg = put(zipFixture());
+        JobReport same = executor(new ReferenceRuntime()).execute(
+                lease(JobLease.Kind.ACCURACY, pkg, put(encode(in)), put(encode(golden(in, 1f)))));
+        assertThat(same.outcome()).as(same.failure()).isEqualTo(JobReport.Outcome.SUCCEEDED);
+        assertThat(same.provenance().runtimeId()).isEqualTo("reference-cpu");
+        assertThat(same.provenance().host().hostName()).isEqualTo("linux-ref");
+        assertThat(same.provenance().artifactDigest()).isEqualTo(pkg.digest());
+        assertThat(same.benchmark()).isNull();
+        FidelityReport f = same.fidelity().get("out");
+        assertThat(f.positions()).isEqualTo(3 * 4); // every token of every sample
+        assertThat(f.hiddenSize()).isEqualTo(32);
+        assertThat(f.cosineMin()).isGreaterThan(0.99999);
+
+        JobReport off = executor(new ReferenceRuntime()).execute(
+                lease(JobLease.Kind.ACCURACY, pkg, put(encode(in)), put(encode(golden(in, -1f)))));
+        assertThat(off.fidelity().get("out").cosineMin()).isLessThan(0.9);
+    }
+
+    @Test
+    void aBenchmarkJobMeasuresTheFirstSampleAndComparesItsOutputs() throws Exception {
+        GoldenOutputs in = inputs(2);
+        JobReport r = executor(new ReferenceRuntime()).execute(
+                lease(JobLease.Kind.BENCHMARK, put(zipFixture()), put(encode(in)), put(encode(golden(in, 1f)))));
+        assertThat(r.outcome()).as(r.failure()).isEqualTo(JobReport.Outcome.SUCCEEDED);
+        assertThat(r.benchmark().latency().n()).isEqualTo(5);
+        assertThat(r.benchmark().warmupIterationsRun()).isEqualTo(2);
+        assertThat(r.fidelity().get("out").positions()).isEqualTo(4); // the first sample only
+        assertThat(r.fidelity().get("out").cosineMin()).isGreaterThan(0.99999);
+    }
+
+    @Test
+    void problemsBecomeFailedReportsThatNameThem() throws Exception {
+        GoldenOutputs in = inputs(1);
+        ArtifactRef pkg = put(zipFixture());
+        ArtifactRef goodIn = put(encode(in));
+        ArtifactRef goodOut = put(encode(golden(in, 1f)));
+
+        String claimed = "f".repeat(64); // the registry says this digest, the bytes are something else
+        blobs.put(claimed, zipFixture());
+        RuntimeJobExecutor executor = executor(new ReferenceRuntime());
+        JobReport tampered = executor.execute(lease(JobLease.Kind.ACCURACY,
+                new ArtifactRef(claimed, -1, URI.create("http://registry/api/v1/blobs/sha256:" + claimed)), goodIn, goodOut));
+        assertThat(tampered.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+        assertThat(tampered.failure()).startsWith("artifact digest mismatch for http://registry/api/v1/blobs/sha256:"
+                + claimed + ": expected sha256:" + claimed + " but the ");
+        try (Stream<Path> files = Files.walk(dir.resolve("cache"))) {
+            assertThat(files.filter(Files::isRegularFile).toList()).isEmpty();
+        }
+
+        ArtifactRef wrongGolden = put(encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00",
+                Map.of("out", new FloatTensor(new int[] {1, 4, 16}, new float[64])))))));
+        JobReport shapes = executor(new ReferenceRuntime()).execute(lease(JobLease.Kind.ACCURACY, pkg, goodIn, wrongGolden));
+        assertThat(shapes.failure()).contains("output 'out' has shape [1, 4, 32] but the golden output has [1, 4, 16]");
+
+        JobReport noRuntime = executor(new ReferenceRuntime()).execute(new JobLease("l", "8", 1, JobLease.Kind.BENCHMARK,
+                "tiny", 1, "3", pkg, "coreml", new RuntimeOptions("all", false, 0), BenchmarkProtocol.defaults(), goodIn,
+                goodOut, Instant.now()));
+        assertThat(noRuntime.failure()).isEqualTo("runtime 'coreml' is not offered by agent linux-ref (offers [reference-cpu])");
+    }
+}

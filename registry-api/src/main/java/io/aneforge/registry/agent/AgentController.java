@@ -1,0 +1,47 @@
+package io.aneforge.registry.agent;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+@RequestMapping("/api/v1/agents")
+class AgentController {
+
+    record Drain(Boolean draining) {}
+
+    private final Agents agents;
+
+    AgentController(Agents agents) {
+        this.agents = agents;
+    }
+
+    /** Registers this host (idempotent by host name: a restart gets its id back). */
+    @PostMapping
+    @Allowed(Role.AGENT)
+    Agents.AgentView register(@RequestBody Agents.NewAgent req, HttpServletRequest http) {
+        return agents.register(req, Caller.of(http));
+    }
+
+    @GetMapping
+    @Allowed(anyRole = true)
+    List<Agents.AgentView> list() {
+        return agents.list();
+    }
+
+    /** {@code {"draining": true}}: take no new jobs (the job in hand finishes); false resumes. */
+    @PostMapping("/{id}/drain")
+    @Allowed(Role.AGENT)
+    Agents.AgentView drain(@PathVariable UUID id, @RequestBody Drain req, HttpServletRequest http) {
+        return agents.drain(id, req.draining() == null || req.draining(), Caller.of(http));
+    }
+}

@@ -1,0 +1,63 @@
+package io.aneforge.registry.conversion;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.OffsetDateTime;
+
+/** A row of {@code conversion}; state changes go through {@link Conversions} only. */
+@Entity
+@Table(name = "conversion")
+class Conversion {
+
+    static final String QUEUED = "queued", RUNNING = "running", SUCCEEDED = "succeeded", FAILED = "failed",
+            CANCELLED = "cancelled";
+
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    Long id;
+    @Column(name = "version_id", nullable = false)
+    long versionId;
+    @Column(nullable = false)
+    String state;
+    String step;
+    @Column(nullable = false)
+    String chips;
+    @Column(nullable = false)
+    String recipe;
+    @Column(name = "seq_len", nullable = false)
+    int seqLen;
+    int attempts;
+    @Column(name = "max_attempts", nullable = false)
+    int maxAttempts;
+    @Column(name = "lease_owner")
+    String leaseOwner;
+    @Column(name = "lease_token")
+    String leaseToken;
+    @Column(name = "lease_expires_at")
+    OffsetDateTime leaseExpiresAt;
+    @Column(name = "resolved_commit")
+    String resolvedCommit;
+    @Column(name = "golden_digest")
+    String goldenDigest;
+    String error;
+    @Column(name = "created_by", nullable = false)
+    String createdBy;
+    @Column(name = "created_at", nullable = false)
+    OffsetDateTime createdAt;
+    @Column(name = "updated_at", nullable = false)
+    OffsetDateTime updatedAt;
+    @Column(name = "finished_at")
+    OffsetDateTime finishedAt;
+
+    boolean live() {
+        return QUEUED.equals(state) || RUNNING.equals(state);
+    }
+
+    boolean leaseExpired(OffsetDateTime now) {
+        return RUNNING.equals(state) && leaseExpiresAt != null && leaseExpiresAt.isBefore(now);
+    }
+}

@@ -1,0 +1,85 @@
+package io.aneforge.registry.conversion;
+
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.conversion.ConversionViews.ConversionView;
+import io.aneforge.registry.conversion.ConversionViews.FailReport;
+import io.aneforge.registry.conversion.ConversionViews.LeaseRequest;
+import io.aneforge.registry.conversion.ConversionViews.LeaseToken;
+import io.aneforge.registry.conversion.ConversionViews.LeaseView;
+import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Conversion status for everyone; leasing and reporting for workers. */
+@RestController
+class ConversionController {
+
+    private final Conversions conversions;
+
+    ConversionController(Conversions conversions) {
+        this.conversions = conversions;
+    }
+
+    @GetMapping("/api/v1/conversions/{id}")
+    @Allowed(anyRole = true)
+    ConversionView get(@PathVariable long id) {
+        return conversions.get(id);
+    }
+
+    @GetMapping("/api/v1/models/{name}/versions/{version}/conversion")
+    @Allowed(anyRole = true)
+    ConversionView forVersion(@PathVariable String name, @PathVariable int version) {
+        return conversions.forVersion(name, version);
+    }
+
+    @PostMapping("/api/v1/conversions/{id}/cancel")
+    @Allowed(Role.PUBLISHER)
+    ConversionView cancel(@PathVariable long id, HttpServletRequest http) {
+        return conversions.cancel(id, Caller.of(http));
+    }
+
+    /** 200 with a lease on the oldest queued conversion, or 204 when the queue is empty. */
+    @PostMapping("/api/v1/conversions/lease")
+    @Allowed(Role.WORKER)
+    ResponseEntity<LeaseView> leaseNext(@RequestBody LeaseRequest req) {
+        return conversions.leaseNext(req.worker()).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
+    }
+
+    /** Leases one conversion: a restarted worker recovering its own (or an expired) execution. */
+    @PostMapping("/api/v1/conversions/{id}/lease")
+    @Allowed(Role.WORKER)
+    LeaseView lease(@PathVariable long id, @RequestBody LeaseRequest req) {
+        return conversions.lease(id, req.worker());
+    }
+
+    @PostMapping("/api/v1/conversions/{id}/heartbeat")
+    @Allowed(Role.WORKER)
+    LeaseView heartbeat(@PathVariable long id, @RequestBody LeaseToken req) {
+        return conversions.heartbeat(id, req.leaseToken());
+    }
+
+    @PostMapping("/api/v1/conversions/{id}/progress")
+    @Allowed(Role.WORKER)
+    ConversionView progress(@PathVariable long id, @RequestBody ProgressReport req) {
+        return conversions.progress(id, req);
+    }
+
+    @PostMapping("/api/v1/conversions/{id}/complete")
+    @Allowed(Role.WORKER)
+    ConversionView complete(@PathVariable long id, @RequestBody LeaseToken req) {
+        return conversions.complete(id, req.leaseToken());
+    }
+
+    @PostMapping("/api/v1/conversions/{id}/fail")
+    @Allowed(Role.WORKER)
+    ConversionView fail(@PathVariable long id, @RequestBody FailReport req) {
+        return conversions.fail(id, req.leaseToken(), req.reason());
+    }
+}

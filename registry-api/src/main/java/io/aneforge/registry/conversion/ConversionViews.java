@@ -1,0 +1,45 @@
+package io.aneforge.registry.conversion;
+
+import io.aneforge.registry.model.ModelRecords.SourceView;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/** The JSON shapes of conversions. */
+public final class ConversionViews {
+
+    private ConversionViews() {}
+
+    /** What the variants API needs to register the variant (registry field names and values). */
+    public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
+                               int seqLen) {}
+
+    /**
+     * One planned variant. {@code target}/{@code layout}/{@code precision} are the
+     * {@code io.aneforge.variant.VariantSpec} values (IOS18, ane, int8-block32).
+     */
+    public record VariantProgress(String specId, String chip, String target, String layout, String precision, int seqLen,
+                                  int attentionChunk, String state, int builds, String digest, Long size, Long variantId,
+                                  String error, Registration registration) {}
+
+    public record ConversionView(long id, String model, int version, SourceView source, String state, String step,
+                                 List<String> chips, String recipe, int seqLen, int attempts, int maxAttempts,
+                                 String leaseOwner, OffsetDateTime leaseExpiresAt, String commit, String goldenDigest,
+                                 String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
+                                 OffsetDateTime finishedAt, List<VariantProgress> variants) {}
+
+    /** A granted lease: the token every later call of this worker must carry. */
+    public record LeaseView(String leaseToken, OffsetDateTime leaseExpiresAt, long leaseSeconds, ConversionView conversion) {}
+
+    /** A worker's lease request; {@code worker} is a stable id (a restarted worker re-leases its own conversions). */
+    public record LeaseRequest(String worker) {}
+
+    public record VariantReport(String specId, String state, String digest, Long size, Long variantId, String error) {}
+
+    /** Progress: the step now running and any variant state changes; commit and golden digest once known. */
+    public record ProgressReport(String leaseToken, String step, String commit, String goldenDigest,
+                                 List<VariantReport> variants) {}
+
+    public record LeaseToken(String leaseToken) {}
+
+    public record FailReport(String leaseToken, String reason) {}
+}

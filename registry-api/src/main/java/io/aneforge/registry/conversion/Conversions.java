@@ -1,0 +1,427 @@
+package io.aneforge.registry.conversion;
+
+import io.aneforge.mil.Target;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.conversion.ConversionViews.ConversionView;
+import io.aneforge.registry.conversion.ConversionViews.LeaseView;
+import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
+import io.aneforge.registry.conversion.ConversionViews.Registration;
+import io.aneforge.registry.conversion.ConversionViews.VariantProgress;
+import io.aneforge.registry.conversion.ConversionViews.VariantReport;
+import io.aneforge.registry.model.ModelRecords.VersionRef;
+import io.aneforge.registry.model.ModelRecords.VersionView;
+import io.aneforge.registry.model.Models;
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Queues, leases and finishes conversions. */
+@Service
+public class Conversions {
+
+    private static final Logger log = LoggerFactory.getLogger(Conversions.class);
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+    private static final Set<String> STEPS = Set.of("fetch", "import", "golden", "variants", "finish");
+
+    /** A publish request that asks for a conversion. */
+    public record Request(Models.Source source, List<String> chips, String recipe, Integer seqLen) {}
+
+    private final ConversionRepository conversions;
+    private final ConversionVariantRepository variants;
+    private final Models models;
+    private final VariantPlanner planner;
+    private final JdbcClient jdbc;
+    private final Duration leaseDuration;
+    private final int maxAttempts;
+
+    Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
+                VariantPlanner planner, JdbcClient jdbc,
+                @Value("${aneforge.conversions.lease-duration:60s}") Duration leaseDuration,
+                @Value("${aneforge.conversions.max-attempts:3}") int maxAttempts) {
+        this.conversions = conversions;
+        this.variants = variants;
+        this.models = models;
+        this.planner = planner;
+        this.jdbc = jdbc;
+        this.leaseDuration = leaseDuration;
+        this.maxAttempts = maxAttempts;
+    }
+
+    /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
+    @Transactional
+    public VersionView publish(String model, Request req, Caller caller) {
+        String type = req.source() == null ? null : req.source().type();
+        if (!"hub".equals(type) && !"local".equals(type)) {
+            throw ApiProblem.badRequest("invalid-source", "Invalid source",
+                    "a conversion needs source.type 'hub' (repo, revision) or 'local' (path), got '" + type
+                            + "'; upload-sourced versions take variants directly");
+        }
+        int seqLen = req.seqLen() == null ? 128 : req.seqLen();
+        String recipe = req.recipe() == null || req.recipe().isBlank() ? "default" : req.recipe();
+        List<VariantSpec> plan;
+        try {
+            plan = planner.plan(req.chips(), recipe, seqLen);
+        } catch (VariantPlanner.RecipeRejectedException | IllegalArgumentException e) {
+            throw ApiProblem.unprocessable("recipe-rejected", "Recipe rejected", e.getMessage());
+        }
+        if (plan.isEmpty()) {
+            throw ApiProblem.unprocessable("recipe-rejected", "Recipe rejected",
+                    "recipe '" + recipe + "' plans no variant for chips " + req.chips());
+        }
+        VersionView version = models.createVersion(model, req.source(), caller);
+        VersionRef ref = models.lockVersion(model, version.version());
+        OffsetDateTime now = OffsetDateTime.now();
+        Conversion c = new Conversion();
+        c.versionId = ref.id();
+        c.state = Conversion.QUEUED;
+        c.chips = String.join(",", req.chips());
+        c.recipe = recipe;
+        c.seqLen = seqLen;
+        c.maxAttempts = maxAttempts;
+        c.createdBy = caller.name();
+        c.createdAt = now;
+        c.updatedAt = now;
+        c = conversions.save(c);
+        Set<String> seen = new HashSet<>();
+        for (VariantSpec s : plan) {
+            if (!seen.add(s.id())) continue; // a recipe may list a variant twice; it is built once
+            ConversionVariant v = new ConversionVariant();
+            v.conversionId = c.id;
+            v.specId = s.id();
+            v.chip = s.chip();
+            v.deploymentTarget = s.target().name();
+            v.layout = s.layout().id();
+            v.precision = s.precision().id();
+            v.seqLen = s.seqLen();
+            v.attentionChunk = s.attentionChunk();
+            v.state = ConversionVariant.PENDING;
+            v.updatedAt = now;
+            variants.save(v);
+        }
+        log.info("queued conversion {} for {} v{} ({} variants)", c.id, model, version.version(), seen.size());
+        return version;
+    }
+
+    @Transactional(readOnly = true)
+    public ConversionView get(long id) {
+        return view(conversions.findById(id).orElseThrow(() -> notFound(id)));
+    }
+
+    @Transactional(readOnly = true)
+    public ConversionView forVersion(String model, int version) {
+        models.version(model, version); // 404 names a missing model or version
+        long versionId = jdbc.sql("SELECT v.id FROM model_version v JOIN model m ON m.id = v.model_id"
+                + " WHERE m.name = ? AND v.version = ?").params(model, version).query(Long.class).single();
+        return view(conversions.findByVersionId(versionId).orElseThrow(() -> noConversion(model, version)));
+    }
+
+    /** Leases the oldest queued (or lease-expired) conversion, or empty when there is none. */
+    @Transactional
+    public Optional<LeaseView> leaseNext(String worker) {
+        requireWorker(worker);
+        while (true) {
+            Optional<Conversion> next = conversions.lockNextLeasable();
+            if (next.isEmpty()) return Optional.empty();
+            Conversion c = next.get();
+            if (c.attempts >= c.maxAttempts) {
+                fail(c, "the lease expired " + c.attempts + " times (max attempts " + c.maxAttempts
+                        + "); the last worker was '" + c.leaseOwner + "'. Check the worker logs for conversion " + c.id);
+                continue;
+            }
+            return Optional.of(grant(c, worker));
+        }
+    }
+
+    /**
+     * Leases one conversion by id: if it is queued, its lease expired, or {@code worker} already holds it
+     * (a restarted worker recovering its own executions).
+     */
+    @Transactional(noRollbackFor = ApiProblem.class) // exhausting the attempts fails the conversion, then refuses
+    public LeaseView lease(long id, String worker) {
+        requireWorker(worker);
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        OffsetDateTime now = OffsetDateTime.now();
+        boolean free = Conversion.QUEUED.equals(c.state) || c.leaseExpired(now)
+                || (Conversion.RUNNING.equals(c.state) && worker.equals(c.leaseOwner));
+        if (!free) {
+            throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable",
+                    "conversion " + id + " is " + c.state + (Conversion.RUNNING.equals(c.state)
+                            ? ", leased by '" + c.leaseOwner + "' until " + c.leaseExpiresAt : ""));
+        }
+        if (c.attempts >= c.maxAttempts) {
+            fail(c, "attempts exhausted (" + c.attempts + " of " + c.maxAttempts + ")");
+            throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable",
+                    "conversion " + id + " used all " + c.maxAttempts + " attempts and is now failed");
+        }
+        return grant(c, worker);
+    }
+
+    private LeaseView grant(Conversion c, String worker) {
+        OffsetDateTime now = OffsetDateTime.now();
+        c.state = Conversion.RUNNING;
+        c.attempts++;
+        c.leaseOwner = worker;
+        c.leaseToken = UUID.randomUUID().toString();
+        c.leaseExpiresAt = now.plus(leaseDuration);
+        c.updatedAt = now;
+        conversions.save(c);
+        log.info("conversion {} leased to {} (attempt {}/{})", c.id, worker, c.attempts, c.maxAttempts);
+        return new LeaseView(c.leaseToken, c.leaseExpiresAt, leaseDuration.toSeconds(), view(c));
+    }
+
+    /** Extends the lease; refused once the conversion was cancelled or the lease was taken over. */
+    @Transactional
+    public LeaseView heartbeat(long id, String token) {
+        Conversion c = holding(id, token);
+        OffsetDateTime now = OffsetDateTime.now();
+        c.leaseExpiresAt = now.plus(leaseDuration);
+        c.updatedAt = now;
+        conversions.save(c);
+        return new LeaseView(c.leaseToken, c.leaseExpiresAt, leaseDuration.toSeconds(), view(c));
+    }
+
+    @Transactional
+    public ConversionView progress(long id, ProgressReport report) {
+        Conversion c = holding(id, report.leaseToken());
+        OffsetDateTime now = OffsetDateTime.now();
+        if (report.step() != null) {
+            if (!STEPS.contains(report.step())) throw invalid("step '" + report.step() + "' must be one of " + STEPS);
+            c.step = report.step();
+        }
+        if (report.commit() != null) {
+            if (!COMMIT.matcher(report.commit()).matches()) throw invalid("commit '" + report.commit() + "' must be 40 hex");
+            c.resolvedCommit = report.commit();
+            jdbc.sql("UPDATE model_version SET hub_commit = ? WHERE id = ? AND source_type = 'hub'")
+                    .params(report.commit(), c.versionId).update();
+        }
+        if (report.goldenDigest() != null) {
+            String hex = stripDigest(report.goldenDigest());
+            requireBlob(hex, "goldenDigest");
+            c.goldenDigest = hex;
+        }
+        if (report.variants() != null) {
+            for (VariantReport r : report.variants()) update(c, r, now);
+        }
+        c.updatedAt = now;
+        c.leaseExpiresAt = now.plus(leaseDuration); // progress is a heartbeat too
+        conversions.save(c);
+        return view(c);
+    }
+
+    private void update(Conversion c, VariantReport r, OffsetDateTime now) {
+        ConversionVariant v = variants.findByConversionIdAndSpecId(c.id, r.specId())
+                .orElseThrow(() -> invalid("conversion " + c.id + " has no planned variant '" + r.specId() + "'"));
+        String state = r.state();
+        if (ConversionVariant.BUILDING.equals(state)) {
+            if (ConversionVariant.REGISTERED.equals(v.state)) {
+                throw ApiProblem.conflict("variant-already-registered", "Variant already registered",
+                        "variant " + v.specId + " of conversion " + c.id + " is registered as variant " + v.variantId
+                                + "; it must not be built again");
+            }
+            v.state = state;
+            v.builds++;
+            v.error = null;
+        } else if (ConversionVariant.REGISTERED.equals(state)) {
+            String hex = stripDigest(r.digest());
+            if (r.variantId() == null) throw invalid("a registered variant report needs variantId");
+            String registered = jdbc.sql("SELECT blob_digest FROM variant WHERE id = ? AND version_id = ?")
+                    .params(r.variantId(), c.versionId).query(String.class).optional()
+                    .orElseThrow(() -> invalid("variant " + r.variantId() + " does not belong to this conversion's version"));
+            if (!registered.equals(hex)) {
+                throw invalid("variant " + r.variantId() + " has digest sha256:" + registered + ", not sha256:" + hex);
+            }
+            v.state = state;
+            v.digest = hex;
+            v.size = r.size();
+            v.variantId = r.variantId();
+            v.error = null;
+        } else if (ConversionVariant.FAILED.equals(state)) {
+            v.state = state;
+            v.error = r.error();
+        } else {
+            throw invalid("variant state '" + state + "' must be building, registered or failed");
+        }
+        v.updatedAt = now;
+        variants.save(v);
+    }
+
+    /** Every planned variant registered: publishes the version (which makes it resolvable). */
+    @Transactional
+    public ConversionView complete(long id, String token) {
+        Conversion c = holding(id, token);
+        List<String> missing = variants.findByConversionIdOrderById(id).stream()
+                .filter(v -> !ConversionVariant.REGISTERED.equals(v.state)).map(v -> v.specId).toList();
+        if (!missing.isEmpty()) {
+            throw ApiProblem.conflict("conversion-incomplete", "Conversion incomplete",
+                    "conversion " + id + " still has unregistered variants " + missing);
+        }
+        VersionRef ref = versionRef(c.versionId);
+        OffsetDateTime now = OffsetDateTime.now();
+        c.state = Conversion.SUCCEEDED;
+        c.step = "finish";
+        c.leaseToken = null;
+        c.leaseExpiresAt = null;
+        c.finishedAt = now;
+        c.updatedAt = now;
+        conversions.saveAndFlush(c); // before publishing: publish refuses versions with a live conversion
+        models.publish(ref.model(), ref.version());
+        log.info("conversion {} succeeded: {} v{} published", id, ref.model(), ref.version());
+        return view(c);
+    }
+
+    @Transactional
+    public ConversionView fail(long id, String token, String reason) {
+        Models.requireReason(reason);
+        Conversion c = holding(id, token);
+        fail(c, reason);
+        return view(c);
+    }
+
+    @Transactional
+    public ConversionView cancel(long id, Caller caller) {
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        if (!c.live()) {
+            throw ApiProblem.conflict("conversion-finished", "Conversion finished",
+                    "conversion " + id + " is already " + c.state + "; only queued or running conversions can be cancelled");
+        }
+        fail(c, "cancelled by " + caller.name());
+        c.state = Conversion.CANCELLED;
+        conversions.save(c);
+        return view(c);
+    }
+
+    /** Ends a conversion as failed: the version becomes failed and loses its (draft, never resolvable) variants. */
+    private void fail(Conversion c, String reason) {
+        OffsetDateTime now = OffsetDateTime.now();
+        c.state = Conversion.FAILED;
+        c.error = reason;
+        c.leaseToken = null;
+        c.leaseExpiresAt = null;
+        c.finishedAt = now;
+        c.updatedAt = now;
+        conversions.save(c);
+        conversions.flush();
+        jdbc.sql("UPDATE conversion_variant SET variant_id = NULL, state = CASE WHEN state = 'registered' THEN 'pending'"
+                + " ELSE state END, updated_at = now() WHERE conversion_id = ?").param(c.id).update();
+        // The variants' agent jobs (and any results) go with them: registering a variant queues its jobs
+        // (io.aneforge.registry.job), and their foreign keys would otherwise refuse the delete.
+        String draftVariants = "SELECT va.id FROM variant va WHERE va.version_id = ? AND EXISTS (SELECT 1 FROM"
+                + " model_version v WHERE v.id = ? AND v.status = 'draft')";
+        jdbc.sql("DELETE FROM job_result WHERE job_id IN (SELECT j.id FROM job j WHERE j.variant_id IN (" + draftVariants
+                + "))").params(c.versionId, c.versionId).update();
+        jdbc.sql("DELETE FROM job WHERE variant_id IN (" + draftVariants + ")").params(c.versionId, c.versionId).update();
+        jdbc.sql("DELETE FROM variant WHERE version_id = ? AND EXISTS (SELECT 1 FROM model_version v WHERE v.id = ?"
+                + " AND v.status = 'draft')").params(c.versionId, c.versionId).update();
+        jdbc.sql("UPDATE model_version SET status = 'failed' WHERE id = ? AND status = 'draft'").param(c.versionId).update();
+        log.warn("conversion {} failed: {}", c.id, reason);
+    }
+
+    /** The conversion, locked, if {@code token} is its current lease. */
+    private Conversion holding(long id, String token) {
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        if (Conversion.CANCELLED.equals(c.state)) {
+            throw ApiProblem.conflict("conversion-cancelled", "Conversion cancelled",
+                    "conversion " + id + " was cancelled: " + c.error + "; stop working on it");
+        }
+        if (!Conversion.RUNNING.equals(c.state) || token == null || !token.equals(c.leaseToken)) {
+            throw ApiProblem.conflict("lease-lost", "Lease lost",
+                    "this worker no longer holds the lease of conversion " + id + " (it is " + c.state
+                            + (c.leaseOwner == null ? "" : ", last leased by '" + c.leaseOwner + "'") + "); stop working on it");
+        }
+        return c;
+    }
+
+    private VersionRef versionRef(long versionId) {
+        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status FROM model_version v JOIN model m ON m.id = v.model_id"
+                        + " WHERE v.id = ?").param(versionId)
+                .query((rs, i) -> new VersionRef(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5)))
+                .single();
+    }
+
+    private void requireBlob(String hex, String field) {
+        long n = jdbc.sql("SELECT count(*) FROM blob WHERE digest = ?").param(hex).query(Long.class).single();
+        if (n == 0) {
+            throw ApiProblem.unprocessable("blob-not-found", "Blob not found",
+                    field + " sha256:" + hex + " has not been uploaded; PUT /api/v1/blobs/sha256:" + hex + " first");
+        }
+    }
+
+    private static String stripDigest(String digest) {
+        String hex = digest != null && digest.startsWith("sha256:") ? digest.substring(7) : digest;
+        if (hex == null || !HEX64.matcher(hex).matches()) throw invalid("digest '" + digest + "' must look like sha256:<64 hex>");
+        return hex;
+    }
+
+    private static void requireWorker(String worker) {
+        if (worker == null || worker.isBlank() || worker.length() > 200) {
+            throw invalid("field 'worker' (a stable worker id, at most 200 characters) is required");
+        }
+    }
+
+    ConversionView view(Conversion c) {
+        VersionView version = versionView(c.versionId);
+        List<VariantProgress> vs = variants.findByConversionIdOrderById(c.id).stream().map(Conversions::progress).toList();
+        return new ConversionView(c.id, version.model(), version.version(), version.source(), c.state, c.step,
+                Arrays.asList(c.chips.split(",")), c.recipe, c.seqLen, c.attempts, c.maxAttempts, c.leaseOwner,
+                c.leaseExpiresAt, c.resolvedCommit, c.goldenDigest == null ? null : "sha256:" + c.goldenDigest, c.error,
+                c.createdAt, c.updatedAt, c.finishedAt, vs);
+    }
+
+    private VersionView versionView(long versionId) {
+        VersionRef ref = versionRef(versionId);
+        return models.version(ref.model(), ref.version());
+    }
+
+    private static VariantProgress progress(ConversionVariant v) {
+        return new VariantProgress(v.specId, v.chip, v.deploymentTarget, v.layout, v.precision, v.seqLen, v.attentionChunk,
+                v.state, v.builds, v.digest == null ? null : "sha256:" + v.digest, v.size, v.variantId, v.error,
+                registration(v));
+    }
+
+    /** The variants API's names for a spec: iOS MAJOR.MINOR, and precision split into name + block size. */
+    static Registration registration(ConversionVariant v) {
+        Target target = Target.valueOf(v.deploymentTarget);
+        Precision p = Precision.parse(v.precision);
+        String precision;
+        Integer block = null;
+        switch (p.scheme()) {
+            case FP32: precision = "fp32"; break;
+            case FP16: precision = "fp16"; break;
+            case W8A8: precision = "w8a8"; break;
+            case INT8_CHANNEL: precision = "int8"; break;
+            case INT8_BLOCK: precision = "int8"; block = p.blockSize(); break;
+            case INT4_BLOCK: precision = "int4"; block = p.blockSize(); break;
+            default: throw new IllegalStateException("unmapped precision " + p);
+        }
+        return new Registration(v.chip, target.name().substring(3) + ".0", v.layout, precision, block, v.seqLen);
+    }
+
+    private static ApiProblem notFound(long id) {
+        return ApiProblem.notFound("conversion-not-found", "Conversion not found", "no conversion " + id);
+    }
+
+    private static ApiProblem noConversion(String model, int version) {
+        return ApiProblem.notFound("conversion-not-found", "Conversion not found",
+                "version " + version + " of '" + model + "' has no conversion (it was not published with chips and a recipe)");
+    }
+
+    private static ApiProblem invalid(String detail) {
+        return ApiProblem.badRequest("invalid-report", "Invalid report", detail);
+    }
+}

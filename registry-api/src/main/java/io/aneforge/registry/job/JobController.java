@@ -1,0 +1,115 @@
+package io.aneforge.registry.job;
+
+import io.aneforge.registry.agent.Agents;
+import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.job.JobRecords.Golden;
+import io.aneforge.registry.job.JobRecords.Heartbeat;
+import io.aneforge.registry.job.JobRecords.HeartbeatAck;
+import io.aneforge.registry.job.JobRecords.JobView;
+import io.aneforge.registry.job.JobRecords.LeaseView;
+import io.aneforge.registry.job.JobRecords.Release;
+import io.aneforge.registry.job.JobRecords.Report;
+import io.aneforge.registry.job.JobRecords.ResultView;
+import io.aneforge.registry.problem.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class JobController {
+
+    /** Long-polls re-check the queue at least this often (jobs created on other registry instances). */
+    static final long RECHECK_MS = 500;
+
+    private final Jobs jobs;
+    private final Agents agents;
+    private final LeaseSignal signal;
+
+    JobController(Jobs jobs, Agents agents, LeaseSignal signal) {
+        this.jobs = jobs;
+        this.agents = agents;
+        this.signal = signal;
+    }
+
+    /**
+     * Leases one job matching the agent's chip and runtimes: 200 with the lease, or 204 when there is
+     * none. {@code wait} (seconds, capped by {@code aneforge.agents.max-lease-wait}) holds the call
+     * open until a job appears.
+     */
+    @PostMapping("/api/v1/agents/{id}/lease")
+    @Allowed(Role.AGENT)
+    ResponseEntity<LeaseView> lease(@PathVariable UUID id, @RequestParam(defaultValue = "0") double wait,
+                                    HttpServletRequest http) throws InterruptedException {
+        if (!(wait >= 0)) {
+            throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter", "wait must be >= 0 seconds, got " + wait);
+        }
+        Caller caller = Caller.of(http);
+        long maxMs = Math.min((long) (wait * 1000), agents.fleet().maxLeaseWait().toMillis());
+        long deadline = System.nanoTime() + maxMs * 1_000_000;
+        while (true) {
+            long seen = signal.generation();
+            Optional<LeaseView> lease = jobs.lease(id, caller);
+            if (lease.isPresent()) return ResponseEntity.ok(lease.get());
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) return ResponseEntity.noContent().build();
+            signal.await(seen, Math.min(left, RECHECK_MS));
+        }
+    }
+
+    @PostMapping("/api/v1/agents/{id}/heartbeat")
+    @Allowed(Role.AGENT)
+    HeartbeatAck heartbeat(@PathVariable UUID id, @RequestBody(required = false) Heartbeat req, HttpServletRequest http) {
+        return jobs.heartbeat(id, req == null ? null : req.leaseIds(), Caller.of(http));
+    }
+
+    @PostMapping("/api/v1/agents/{id}/jobs/{jobId}/release")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Allowed(Role.AGENT)
+    void release(@PathVariable UUID id, @PathVariable long jobId, @RequestBody Release req, HttpServletRequest http) {
+        if (req.leaseId() == null) {
+            throw ApiProblem.badRequest("invalid-request", "Invalid request body", "field 'leaseId' is required");
+        }
+        jobs.release(id, jobId, req.leaseId(), Caller.of(http));
+    }
+
+    /** 201 with the stored result; 200 with the same result for a repeat; 403 from anyone but the lease holder. */
+    @PostMapping("/api/v1/agents/{id}/jobs/{jobId}/result")
+    @Allowed(Role.AGENT)
+    ResponseEntity<ResultView> report(@PathVariable UUID id, @PathVariable long jobId, @RequestBody Report req,
+                                      HttpServletRequest http) {
+        Jobs.Reported r = jobs.report(id, jobId, req, Caller.of(http));
+        return ResponseEntity.status(r.created() ? HttpStatus.CREATED : HttpStatus.OK).body(r.result());
+    }
+
+    @GetMapping("/api/v1/models/{name}/versions/{version}/jobs")
+    @Allowed(anyRole = true)
+    List<JobView> jobs(@PathVariable String name, @PathVariable int version) {
+        return jobs.jobs(name, version);
+    }
+
+    @GetMapping("/api/v1/models/{name}/versions/{version}/results")
+    @Allowed(anyRole = true)
+    List<ResultView> results(@PathVariable String name, @PathVariable int version) {
+        return jobs.results(name, version);
+    }
+
+    /** The pipeline stores the golden inputs and outputs (GoldenOutputsCodec blobs) the jobs compare against. */
+    @PutMapping("/api/v1/models/{name}/versions/{version}/golden")
+    @Allowed({Role.PUBLISHER, Role.WORKER})
+    Golden golden(@PathVariable String name, @PathVariable int version, @RequestBody Golden req) {
+        return jobs.setGolden(name, version, req);
+    }
+}

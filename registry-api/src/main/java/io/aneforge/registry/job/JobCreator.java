@@ -1,0 +1,65 @@
+package io.aneforge.registry.job;
+
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.registry.variant.VariantRegistered;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.List;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Queues a variant's jobs as it is registered (same transaction): one Core ML benchmark per
+ * compute-unit setting on agents of the variant's chip, and one accuracy job for any agent
+ * offering the reference CPU runtime.
+ */
+@Component
+class JobCreator {
+
+    static final String COREML = "coreml";
+    static final String REFERENCE_CPU = "reference-cpu";
+    /** Core ML's MLComputeUnits, by their API names; the default set to benchmark. */
+    static final List<String> COMPUTE_UNITS = List.of("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
+
+    private final JobRepository jobs;
+    private final JobProperties props;
+    private final LeaseSignal signal;
+    private final JdbcClient jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    JobCreator(JobRepository jobs, JobProperties props, LeaseSignal signal, JdbcClient jdbc) {
+        this.jobs = jobs;
+        this.jdbc = jdbc;
+        this.props = props;
+        this.signal = signal;
+    }
+
+    @EventListener
+    void onVariant(VariantRegistered e) {
+        List<String> units = e.computeUnits() == null ? COMPUTE_UNITS : validate(e.computeUnits());
+        boolean ready = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
+                + " WHERE id = ?").param(e.versionId()).query(Boolean.class).single();
+        for (String cu : units) {
+            jobs.save(new Job(e.variantId(), Job.BENCHMARK, COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
+        }
+        jobs.save(new Job(e.variantId(), Job.ACCURACY, REFERENCE_CPU, null, "cpuOnly", ready, props.maxAttempts(),
+                clock.instant()));
+        jobs.flush();
+        signal.afterCommit();
+    }
+
+    private static List<String> validate(List<String> units) {
+        if (units.isEmpty()) {
+            throw ApiProblem.badRequest("invalid-variant", "Invalid variant",
+                    "computeUnits must not be empty; omit it to benchmark all of " + COMPUTE_UNITS);
+        }
+        for (String u : units) {
+            if (!COMPUTE_UNITS.contains(u)) {
+                throw ApiProblem.badRequest("invalid-variant", "Invalid variant",
+                        "computeUnits entry '" + u + "' must be one of " + COMPUTE_UNITS);
+            }
+        }
+        return List.copyOf(new LinkedHashSet<>(units));
+    }
+}

@@ -1,0 +1,69 @@
+package io.aneforge.registry.job;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** The JSON shapes of leases, reports, jobs and results. */
+public final class JobRecords {
+
+    private JobRecords() {}
+
+    /** A blob to download: digest, size and the registry URL to GET it from. */
+    public record BlobRef(String digest, long size, String url) {}
+
+    public record VariantFacts(long id, String chip, String deploymentTarget, String layout, String precision,
+                               Integer blockSize, int seqLen) {}
+
+    public record ProtocolView(int warmupIterations, int timedIterations, long maxDurationMs) {}
+
+    /** What an agent gets when it leases a job. */
+    public record LeaseView(UUID leaseId, long jobId, int attempt, String kind, String runtime, String computeUnits,
+                            Instant expiresAt, String model, int version, VariantFacts variant, BlobRef artifact,
+                            BlobRef goldenInputs, BlobRef goldenOutputs, ProtocolView protocol) {}
+
+    public record Heartbeat(List<UUID> leaseIds) {}
+
+    /** @param lostLeaseIds leases named in the heartbeat that this agent no longer holds: abandon their work */
+    public record HeartbeatAck(Instant extendedUntil, List<UUID> lostLeaseIds, boolean draining) {}
+
+    public record Release(UUID leaseId, String reason) {}
+
+    public record Provenance(String hostName, String osName, String osVersion, String osBuild, String chip,
+                             String runtime, String runtimeVersion, String computeUnits, Boolean fp16Activations,
+                             Integer threads, String artifactDigest, Instant startedAt) {}
+
+    public record Latency(Integer n, Double minMs, Double p50Ms, Double p90Ms, Double p99Ms, Double maxMs,
+                          Double meanMs, Double stddevMs) {}
+
+    public record Benchmark(Double loadMs, Double firstPredictionMs, Integer warmupIterationsRun, Latency latency,
+                            Boolean stoppedByMaxDuration, Long peakResidentBytes) {}
+
+    /** The fields of io.aneforge.eval.FidelityReport. */
+    public record Fidelity(Integer positions, Integer hiddenSize, Double cosineMean, Double cosineMin,
+                           Double cosinePooled, Double maxAbsError, Double meanAbsError, Double psnrDb,
+                           Double top1Agreement) {}
+
+    public record ProtocolReport(Integer warmupIterations, Integer timedIterations, Long maxDurationMs) {}
+
+    /** An agent's report of one lease. */
+    public record Report(UUID leaseId, String outcome, String failure, Provenance provenance, ProtocolReport protocol,
+                         Benchmark benchmark, Map<String, Fidelity> fidelity) {}
+
+    /**
+     * @param waitingFor for a pending job, why nobody runs it yet (null when an online agent could take it)
+     */
+    public record JobView(long id, long variantId, String variantChip, String precision, String layout, int seqLen,
+                          String kind, String runtime, String requiredChip, String computeUnits, String state,
+                          int attempts, int maxAttempts, String leasedBy, Instant leaseExpiresAt, String failureReason,
+                          String waitingFor, Instant createdAt, Instant finishedAt) {}
+
+    public record ResultView(long jobId, int attempt, String kind, long variantId, String variantChip,
+                             String precision, String layout, int seqLen, String outcome, String failure,
+                             Provenance provenance, ProtocolReport protocol, Benchmark benchmark,
+                             Map<String, Fidelity> fidelity, Double cosineMin, Instant reportedAt) {}
+
+    /** The pipeline's golden blobs for a version (GoldenOutputsCodec format). */
+    public record Golden(String inputs, String outputs) {}
+}

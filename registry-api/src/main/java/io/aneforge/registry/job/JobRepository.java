@@ -1,0 +1,74 @@
+package io.aneforge.registry.job;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.data.jpa.repository.JpaRepository;
+import org.springframework.data.jpa.repository.Modifying;
+import org.springframework.data.jpa.repository.Query;
+import org.springframework.data.repository.query.Param;
+
+// Named explicitly: Spring Batch (on the class path when the worker's tests boot the registry in-process)
+// registers its own "jobRepository" bean, and the default name would clash with it.
+@org.springframework.stereotype.Repository("agentJobRepository")
+interface JobRepository extends JpaRepository<Job, Long> {
+
+    /**
+     * The oldest open job this agent may run, row-locked; rows other leasers hold are skipped, so
+     * concurrent agents never wait on each other nor get the same job. Open: ready (golden data
+     * stored) and pending, or leased with an expired lease and attempts left (taken over at once,
+     * without waiting for the sweeper). Reads only {@code job} (through {@code job_queue}) and the
+     * agent's row: a join to variants here made the planner loop over every variant per lease.
+     */
+    @Query(nativeQuery = true, value = """
+            SELECT j.* FROM job j
+              JOIN agent a ON a.id = :agent
+             WHERE j.ready
+               AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
+               AND j.runtime = ANY (a.runtimes)
+               AND (j.chip IS NULL OR j.chip = a.chip)
+             ORDER BY j.id
+             LIMIT 1
+               FOR UPDATE OF j SKIP LOCKED""")
+    Optional<Job> lockNextFor(@Param("agent") UUID agent, @Param("now") Instant now);
+
+    @Query(nativeQuery = true, value = "SELECT * FROM job WHERE id = :id FOR UPDATE")
+    Optional<Job> lock(@Param("id") long id);
+
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET lease_expires_at = :expires
+             WHERE leased_by = :agent AND state = 'leased' AND lease_id IN (:leases)""")
+    int extend(@Param("agent") UUID agent, @Param("leases") Collection<UUID> leases, @Param("expires") Instant expires);
+
+    /** Which of these leases the agent still holds. */
+    @Query(nativeQuery = true, value = """
+            SELECT CAST(lease_id AS text) FROM job
+             WHERE leased_by = :agent AND state = 'leased' AND lease_id IN (:leases)""")
+    List<String> held(@Param("agent") UUID agent, @Param("leases") Collection<UUID> leases);
+
+    /** Expired leases on their last attempt: the job fails, naming the agent that held it. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job j SET state = 'failed', finished_at = :now, lease_id = NULL, lease_expires_at = NULL,
+                   failure_reason = 'lease expired on attempt ' || j.attempts || ' of ' || j.max_attempts
+                       || ' (agent ' || COALESCE((SELECT host_name FROM agent a WHERE a.id = j.leased_by), '?')
+                       || ' sent no result); attempts exhausted'
+             WHERE j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts >= j.max_attempts""")
+    int failExhausted(@Param("now") Instant now);
+
+    /** Expired leases with attempts left go back to the queue. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET state = 'pending', lease_id = NULL, lease_expires_at = NULL
+             WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts""")
+    int requeueExpired(@Param("now") Instant now);
+
+    /** Jobs of a version become runnable when its golden data is stored. */
+    @Modifying
+    @Query(nativeQuery = true, value = """
+            UPDATE job SET ready = true WHERE NOT ready AND variant_id IN (SELECT id FROM variant WHERE version_id = :version)""")
+    int markReady(@Param("version") long versionId);
+}

@@ -1,0 +1,357 @@
+package io.aneforge.registry.matrix;
+
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
+import io.aneforge.estimate.LatencyEstimate;
+import io.aneforge.estimate.Roofline;
+import io.aneforge.gate.BaselineComparison;
+import io.aneforge.gate.CellDelta;
+import io.aneforge.gate.CellValues;
+import io.aneforge.gate.GateEvaluator;
+import io.aneforge.gate.GateResult;
+import io.aneforge.gate.GateStatus;
+import io.aneforge.gate.Gates;
+import io.aneforge.gate.VariantFacts;
+import io.aneforge.gate.VersionVerdict;
+import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.matrix.MatrixRecords.Cell;
+import io.aneforge.registry.matrix.MatrixRecords.Estimate;
+import io.aneforge.registry.matrix.MatrixRecords.Fidelity;
+import io.aneforge.registry.matrix.MatrixRecords.Matrix;
+import io.aneforge.registry.matrix.MatrixRecords.MeasuredOn;
+import io.aneforge.registry.matrix.MatrixRecords.Protocol;
+import io.aneforge.registry.matrix.MatrixRecords.Row;
+import io.aneforge.registry.matrix.MatrixRecords.RowDelta;
+import io.aneforge.registry.matrix.MatrixRecords.Verdict;
+import io.aneforge.registry.model.Models;
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.runtime.RuntimeOptions;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+
+/**
+ * Builds a version's matrix from the registry's variants, jobs and results, and the gate verdict
+ * that promotion checks. Rows are variants; columns are Core ML compute-units settings.
+ */
+@Service
+public class Matrices {
+
+    private final JdbcClient jdbc;
+    private final Models models;
+    private final ModelGates gates;
+    private final PackageCosts costs;
+    private final ChipCatalog chips;
+    private final String baseUrl;
+
+    Matrices(JdbcClient jdbc, Models models, ModelGates gates, PackageCosts costs, ChipCatalog chips,
+             RegistryProperties props) {
+        this.jdbc = jdbc;
+        this.models = models;
+        this.gates = gates;
+        this.costs = costs;
+        this.chips = chips;
+        this.baseUrl = props.publicBaseUrl() == null ? "" : props.publicBaseUrl();
+    }
+
+    // ---- what the database knows -------------------------------------------------------------
+
+    record VersionKey(long id, long modelId, String model, int version, String status) {}
+
+    record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize, int seqLen,
+                      String digestHex, long size, String status) {
+
+        String precisionId() {
+            return precision + (blockSize == null ? "" : "-block" + blockSize);
+        }
+
+        /** Version-independent identity, readable: the key of baseline comparisons. */
+        String canonical() {
+            return chip + ("standard".equals(layout) ? " standard " : " ") + precisionId() + " seq" + seqLen + " iOS" + target;
+        }
+    }
+
+    record Result(MeasuredOn on, Protocol protocol, Double p50, Double p90, Double load, Double cosine) {}
+
+    record JobRow(long id, long variantId, String kind, String computeUnits, String state, String failure, Result result) {}
+
+    record Snapshot(VersionKey version, Optional<Gates> gates, List<VariantRow> variants, Map<Long, String> labels,
+                    Set<Long> baselineRows, Map<Long, List<JobRow>> jobs) {
+
+        Gates effectiveGates() {
+            return gates.orElse(Gates.NONE);
+        }
+    }
+
+    private VersionKey versionKey(String model, int version) {
+        models.version(model, version); // 404s with the registry's own messages
+        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status FROM model_version v JOIN model m"
+                        + " ON m.id = v.model_id WHERE m.name = ? AND v.version = ?")
+                .params(model, version)
+                .query((rs, i) -> new VersionKey(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5)))
+                .single();
+    }
+
+    private Snapshot load(VersionKey v) {
+        List<VariantRow> variants = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
+                        + " blob_digest, size, status FROM variant WHERE version_id = ?"
+                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, seq_len, deployment_target, id")
+                .param(v.id())
+                .query((rs, i) -> {
+                    int b = rs.getInt(6);
+                    Integer block = rs.wasNull() ? null : b;
+                    return new VariantRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            block, rs.getInt(7), rs.getString(8), rs.getLong(9), rs.getString(10));
+                })
+                .list();
+        Map<Long, List<JobRow>> jobs = new HashMap<>();
+        jdbc.sql("""
+                        SELECT j.id, j.variant_id, j.kind, j.compute_units, j.state, j.failure_reason,
+                               r.host_name, r.os_name, r.os_version, r.os_build, r.chip, r.runtime, r.runtime_version,
+                               r.warmup_iterations, r.timed_iterations, r.max_duration_ms, r.latency_n,
+                               r.latency_p50_ms, r.latency_p90_ms, r.load_ms, r.cosine_min, r.id
+                          FROM job j JOIN variant v ON v.id = j.variant_id
+                          LEFT JOIN LATERAL (SELECT * FROM job_result x WHERE x.job_id = j.id AND x.outcome = 'succeeded'
+                                             ORDER BY x.attempt DESC LIMIT 1) r ON true
+                         WHERE v.version_id = ? ORDER BY j.id""")
+                .param(v.id())
+                .query((rs, i) -> new JobRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), result(rs)))
+                .list()
+                .forEach(j -> jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j));
+        return new Snapshot(v, gates.gatesOf(v.modelId()), variants, labels(variants), baselineRows(variants), jobs);
+    }
+
+    private static Result result(ResultSet rs) throws SQLException {
+        if (rs.getObject(22) == null) return null;
+        MeasuredOn on = new MeasuredOn(rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                rs.getString(11), rs.getString(12), rs.getString(13));
+        Protocol p = rs.getObject(14) == null ? null : new Protocol((Integer) rs.getObject(14), (Integer) rs.getObject(15),
+                (Long) rs.getObject(16), (Integer) rs.getObject(17));
+        return new Result(on, p, (Double) rs.getObject(18), (Double) rs.getObject(19), (Double) rs.getObject(20),
+                (Double) rs.getObject(21));
+    }
+
+    /** "A17_PRO int8-block32"; the sequence length and target are appended only where needed to tell rows apart. */
+    static Map<Long, String> labels(List<VariantRow> variants) {
+        Map<Long, String> out = new LinkedHashMap<>();
+        Map<String, Integer> count = new HashMap<>();
+        Map<String, Integer> countSeq = new HashMap<>();
+        for (VariantRow v : variants) {
+            count.merge(base(v), 1, Integer::sum);
+            countSeq.merge(base(v) + " seq" + v.seqLen(), 1, Integer::sum);
+        }
+        for (VariantRow v : variants) {
+            String label = base(v);
+            if (count.get(label) > 1) {
+                label += " seq" + v.seqLen();
+                if (countSeq.get(label) > 1) label += " iOS" + v.target();
+            }
+            out.put(v.id(), label);
+        }
+        return out;
+    }
+
+    private static String base(VariantRow v) {
+        return v.chip() + ("standard".equals(v.layout()) ? " standard " : " ") + v.precisionId();
+    }
+
+    /**
+     * The recipe's comparison variants: standard-layout fp16 on a chip that also has ANE-layout
+     * variants. A standard fp16 variant that is the only layout of its chip is what ships, so it is gated.
+     */
+    static Set<Long> baselineRows(List<VariantRow> variants) {
+        Set<String> aneChips = new LinkedHashSet<>();
+        for (VariantRow v : variants) if ("ane".equals(v.layout()) && "available".equals(v.status())) aneChips.add(v.chip());
+        Set<Long> out = new LinkedHashSet<>();
+        for (VariantRow v : variants) {
+            if ("standard".equals(v.layout()) && "fp16".equals(v.precision()) && aneChips.contains(v.chip())) out.add(v.id());
+        }
+        return out;
+    }
+
+    // ---- gates -----------------------------------------------------------------------------------
+
+    private static VariantFacts facts(Snapshot s, VariantRow v) {
+        Map<String, Double> p50 = new LinkedHashMap<>();
+        List<String> errors = new ArrayList<>();
+        Double cosine = null;
+        for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
+            boolean failed = "failed".equals(j.state());
+            if ("benchmark".equals(j.kind())) {
+                if (failed) {
+                    errors.add(j.computeUnits() + " benchmark failed (job " + j.id() + "): " + j.failure());
+                } else if (!p50.containsKey(j.computeUnits()) || p50.get(j.computeUnits()) == null) {
+                    p50.put(j.computeUnits(), j.result() == null ? null : j.result().p50());
+                }
+            } else if (failed) {
+                errors.add("accuracy run failed (job " + j.id() + "): " + j.failure());
+            } else if (j.result() != null && j.result().cosine() != null) {
+                cosine = cosine == null ? j.result().cosine() : Math.min(cosine, j.result().cosine());
+            }
+        }
+        return new VariantFacts(String.valueOf(v.id()), v.chip(), s.labels().get(v.id()), v.size(), cosine, p50, errors,
+                s.baselineRows().contains(v.id()));
+    }
+
+    private static VersionVerdict verdict(Snapshot s) {
+        List<VariantFacts> facts = new ArrayList<>();
+        for (VariantRow v : s.variants()) if ("available".equals(v.status())) facts.add(facts(s, v));
+        return GateEvaluator.rollUp(s.effectiveGates(), facts);
+    }
+
+    /**
+     * The verdict promotion checks. A model without gates passes without looking at results
+     * (nothing is gated); otherwise this is {@link GateEvaluator#rollUp} over the version's available variants.
+     */
+    public VersionVerdict promotionVerdict(long modelId, String model, int version) {
+        if (gates.gatesOf(modelId).isEmpty()) return new VersionVerdict(GateStatus.PASS, List.of(), List.of(), List.of(), List.of());
+        return verdict(load(versionKey(model, version)));
+    }
+
+    // ---- the matrix ------------------------------------------------------------------------------
+
+    public Matrix matrix(String model, int version, Integer baselineVersion) {
+        VersionKey key = versionKey(model, version);
+        Snapshot s = load(key);
+        Snapshot base = null;
+        if (baselineVersion != null) {
+            if (baselineVersion == version) {
+                throw ApiProblem.badRequest("invalid-baseline", "Invalid baseline",
+                        "baseline " + baselineVersion + " is the version itself; pass another version of '" + model + "'");
+            }
+            base = load(versionKey(model, baselineVersion));
+        }
+        VersionVerdict verdict = verdict(s);
+        Map<String, GateResult> byVariant = new HashMap<>();
+        for (VariantRow v : s.variants()) {
+            GateResult r = GateEvaluator.evaluate(s.effectiveGates(), facts(s, v));
+            byVariant.put(r.variantId(), r);
+        }
+
+        // Baseline deltas: latency per (variant, setting), cosine per variant, keyed version-independently.
+        Map<String, CellDelta> latencyDelta = new HashMap<>();
+        Map<String, CellDelta> cosineDelta = new HashMap<>();
+        List<String> regressions = new ArrayList<>();
+        if (base != null) {
+            BaselineComparison lat = BaselineComparison.compare(latencyValues(base), latencyValues(s));
+            BaselineComparison cos = BaselineComparison.compare(cosineValues(base), cosineValues(s));
+            lat.cells().forEach(c -> latencyDelta.put(c.cell(), c));
+            cos.cells().forEach(c -> cosineDelta.put(c.cell(), c));
+            for (CellDelta c : cos.cells()) regressions.addAll(c.reasons());
+            for (CellDelta c : lat.cells()) regressions.addAll(c.reasons());
+        }
+
+        Set<String> planned = new LinkedHashSet<>();
+        s.jobs().values().forEach(l -> l.forEach(j -> {
+            if ("benchmark".equals(j.kind())) planned.add(j.computeUnits());
+        }));
+        List<String> columns = RuntimeOptions.COMPUTE_UNITS.stream().filter(planned::contains).toList();
+
+        Gates g = s.effectiveGates();
+        List<Row> rows = new ArrayList<>();
+        for (VariantRow v : s.variants()) {
+            PackageCosts.Outcome cost = costs.cost(v.digestHex(), v.size());
+            Estimate estimate = null;
+            String unavailable = cost.unavailable();
+            Optional<Chip> chip = chips.chip(v.chip());
+            if (cost.cost() != null && chip.isPresent()) {
+                LatencyEstimate e = Roofline.estimate(cost.cost(), chip.get());
+                estimate = new Estimate(e.chip(), e.lowMs(), e.highMs(), e.boundBy().name(), e.flops(), e.bytes(),
+                        e.basis(), e.source());
+            } else if (cost.cost() != null) {
+                unavailable = "chip " + v.chip() + " is not in the chip catalog";
+            }
+            Double limit = g.latencyLimitMs(v.chip());
+            Map<String, Cell> cells = new LinkedHashMap<>();
+            Fidelity fidelity = new Fidelity(MatrixRecords.PENDING, null, null, null, null, null);
+            for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
+                if (!"benchmark".equals(j.kind())) {
+                    fidelity = fidelity(j, fidelity);
+                    continue;
+                }
+                if (cells.containsKey(j.computeUnits())) continue;
+                CellDelta d = latencyDelta.get(v.canonical() + " on " + j.computeUnits());
+                cells.put(j.computeUnits(), cell(j, estimate, limit, d));
+            }
+            GateResult gr = byVariant.get(String.valueOf(v.id()));
+            CellDelta cd = cosineDelta.get(v.canonical());
+            RowDelta delta = cd == null || cd.baseline() == null ? null
+                    : new RowDelta(cd.baseline().cosine(), cd.cosineChange(), cd.regression(), cd.reasons());
+            rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
+                    v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
+                    v.status(), s.baselineRows().contains(v.id()), fidelity, cells,
+                    "available".equals(v.status()) ? gr.status().name() : "YANKED", gr.reasons(), estimate,
+                    estimate == null ? unavailable : null, delta));
+        }
+        return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(),
+                new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(), verdict.reasons()),
+                columns, rows, regressions);
+    }
+
+    private static Fidelity fidelity(JobRow j, Fidelity current) {
+        if ("failed".equals(j.state())) {
+            return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null);
+        }
+        if (j.result() != null && j.result().cosine() != null) {
+            if (current.cosine() != null && current.cosine() <= j.result().cosine()) return current; // keep the worst
+            return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on());
+        }
+        if (MatrixRecords.PENDING.equals(current.source()) && current.jobId() == null) {
+            return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null);
+        }
+        return current;
+    }
+
+    private static Cell cell(JobRow j, Estimate estimate, Double limit, CellDelta d) {
+        Double baseP50 = d == null || d.baseline() == null ? null : d.baseline().p50Ms();
+        Double change = d == null ? null : d.latencyChange();
+        boolean regression = d != null && d.regression();
+        if ("failed".equals(j.state())) {
+            return new Cell(j.computeUnits(), MatrixRecords.FAILED, null, null, null, null, null, j.id(), j.state(),
+                    j.failure(), null, null, "FAIL", baseP50, null, false);
+        }
+        Result r = j.result();
+        if (r != null && r.p50() != null) {
+            String gate = limit == null ? null : r.p50() <= limit ? "PASS" : "FAIL";
+            return new Cell(j.computeUnits(), MatrixRecords.MEASURED, r.p50(), r.p90(), r.load(), null, null, j.id(),
+                    j.state(), null, r.on(), r.protocol(), gate, baseP50, change, regression);
+        }
+        if (estimate != null) {
+            return new Cell(j.computeUnits(), MatrixRecords.ESTIMATED, null, null, null, estimate.lowMs(), estimate.highMs(),
+                    j.id(), j.state(), null, null, null, null, baseP50, null, false);
+        }
+        return new Cell(j.computeUnits(), MatrixRecords.PENDING, null, null, null, null, null, j.id(), j.state(), null,
+                null, null, null, baseP50, null, false);
+    }
+
+    private static Map<String, CellValues> latencyValues(Snapshot s) {
+        Map<String, CellValues> out = new LinkedHashMap<>();
+        for (VariantRow v : s.variants()) {
+            for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
+                if ("benchmark".equals(j.kind()) && j.result() != null && j.result().p50() != null) {
+                    out.putIfAbsent(v.canonical() + " on " + j.computeUnits(), new CellValues(null, j.result().p50()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, CellValues> cosineValues(Snapshot s) {
+        Map<String, CellValues> out = new LinkedHashMap<>();
+        for (VariantRow v : s.variants()) {
+            Double cos = facts(s, v).cosine();
+            if (cos != null) out.put(v.canonical(), new CellValues(cos, null));
+        }
+        return out;
+    }
+}

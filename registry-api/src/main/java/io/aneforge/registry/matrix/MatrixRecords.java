@@ -1,0 +1,67 @@
+package io.aneforge.registry.matrix;
+
+import io.aneforge.gate.Gates;
+import java.util.List;
+import java.util.Map;
+
+/** The JSON shape of a version's matrix. */
+public final class MatrixRecords {
+
+    private MatrixRecords() {}
+
+    public static final String MEASURED = "measured";
+    public static final String ESTIMATED = "estimated";
+    public static final String PENDING = "pending";
+    public static final String FAILED = "failed";
+
+    /**
+     * @param computeUnits the columns, in Core ML's order (only settings some variant plans)
+     * @param baseline     the version compared against ({@code ?baseline=}), or null
+     * @param regressions  every regression reason against the baseline (empty without one)
+     */
+    public record Matrix(String model, int version, String versionStatus, Integer baseline, Gates gates, boolean gatesSet,
+                         Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions) {}
+
+    /** The version's gate verdict: what promotion checks. */
+    public record Verdict(String status, List<String> failingCells, List<String> pendingCells, List<String> reasons) {}
+
+    /**
+     * One variant.
+     *
+     * @param cell        the label gate reasons use ("A17_PRO int8-block32")
+     * @param baselineRow true for the standard-layout fp16 comparison variant (shown, never blocks promotion)
+     * @param cells       compute-units setting -> cell; a setting the variant does not plan is absent
+     * @param estimate    roofline estimate for the variant's chip; null when {@code estimateUnavailable} says why
+     */
+    public record Row(long variantId, String cell, String chip, String deploymentTarget, String layout, String precision,
+                      Integer blockSize, int seqLen, long sizeBytes, String digest, String downloadUrl, String status,
+                      boolean baselineRow, Fidelity fidelity, Map<String, Cell> cells, String gateStatus,
+                      List<String> gateReasons, Estimate estimate, String estimateUnavailable, RowDelta delta) {}
+
+    /** The variant's accuracy against the golden outputs (the reference-cpu accuracy job). */
+    public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn) {}
+
+    /**
+     * One variant on one compute-units setting.
+     *
+     * @param source    measured (numbers from {@code measuredOn}), estimated (the row's roofline range, no
+     *                  measurement yet), pending (no measurement, no estimate) or failed ({@code failure})
+     * @param gate      PASS/FAIL against the chip's latency limit for a measured cell; FAIL for a failed run;
+     *                  null when not gated or not measured
+     * @param p50Change relative to the baseline version's same cell (0.12 = 12 % slower)
+     */
+    public record Cell(String computeUnits, String source, Double p50Ms, Double p90Ms, Double loadMs, Double estimateLowMs,
+                       Double estimateHighMs, Long jobId, String jobState, String failure, MeasuredOn measuredOn,
+                       Protocol protocol, String gate, Double baselineP50Ms, Double p50Change, boolean regression) {}
+
+    /** Where a number came from. */
+    public record MeasuredOn(String host, String osName, String osVersion, String osBuild, String chip, String runtime,
+                             String runtimeVersion) {}
+
+    public record Protocol(Integer warmupIterations, Integer timedIterations, Long maxDurationMs, Integer samples) {}
+
+    public record Estimate(String chip, double lowMs, double highMs, String boundBy, long flops, long bytes, String basis,
+                           String source) {}
+
+    public record RowDelta(Double baselineCosine, Double cosineChange, boolean regression, List<String> reasons) {}
+}

@@ -1,0 +1,330 @@
+// ANE Forge registry UI: plain JavaScript, no dependencies. Every number comes from /api/v1 with the
+// token the user entered (kept in sessionStorage, so it is gone when the tab closes).
+'use strict';
+
+const TOKEN_KEY = 'aneforge.token';
+const app = document.getElementById('app');
+const details = document.getElementById('details');
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.substring(2), v);
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || ('HTTP ' + status));
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+async function api(path, options) {
+  const opts = Object.assign({ method: 'GET', headers: {} }, options || {});
+  opts.headers = Object.assign({ 'Authorization': 'Bearer ' + token() }, opts.headers);
+  if (opts.json !== undefined) {
+    opts.body = JSON.stringify(opts.json);
+    opts.headers['Content-Type'] = 'application/json';
+  }
+  const res = await fetch('/api/v1' + path, opts);
+  if (res.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.hash = '#/login';
+    throw new ApiError(401, { detail: 'token rejected; log in again' });
+  }
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch (e) { /* not JSON */ }
+    throw new ApiError(res.status, problem);
+  }
+  if (opts.raw) return res;
+  return res.status === 204 ? null : res.json();
+}
+
+async function download(path, filename, accept) {
+  const res = await api(path, { raw: true, headers: accept ? { 'Accept': accept } : {} });
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function fmtNum(v) { return v < 0.1 ? v.toPrecision(2) : v < 10 ? v.toFixed(2) : v.toFixed(1); }
+function fmtMs(v) { return v === null || v === undefined ? '–' : fmtNum(v) + ' ms'; }
+function fmtBytes(n) {
+  if (n === null || n === undefined) return '–';
+  if (n >= 1e9) return (n / 1e9).toFixed(2) + ' GB';
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
+  if (n >= 1e3) return (n / 1e3).toFixed(1) + ' kB';
+  return n + ' B';
+}
+function fmtCos(v) { return v === null || v === undefined ? '–' : v.toFixed(5); }
+function pct(v) { return (v >= 0 ? '+' : '') + (v * 100).toFixed(1) + ' %'; }
+
+function setCrumbs(parts) {
+  const nav = document.getElementById('crumbs');
+  nav.replaceChildren(...parts.map(([label, href]) => h('a', { href }, label)));
+  const s = document.getElementById('session');
+  s.replaceChildren(token() ? h('span', {}, 'token set',
+    h('button', { class: 'secondary', id: 'logout', onclick: () => { sessionStorage.removeItem(TOKEN_KEY); location.hash = '#/login'; } }, 'Log out')) : '');
+}
+
+function showError(e) {
+  app.replaceChildren(h('p', { class: 'error', id: 'error' }, e.message));
+}
+
+// ---- pages ---------------------------------------------------------------------------------
+
+function loginPage() {
+  setCrumbs([]);
+  const input = h('input', { type: 'password', id: 'token', placeholder: 'af_… or the admin token', size: 40, autocomplete: 'off' });
+  const msg = h('p', { class: 'error', id: 'login-error' });
+  const form = h('form', { class: 'panel login', id: 'login', onsubmit: async (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    try {
+      await api('/models');
+      location.hash = '#/';
+    } catch (e) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      msg.textContent = e.status === 401 ? 'That token is unknown or revoked.' : e.message;
+    }
+  } },
+    h('h1', {}, 'Log in'),
+    h('p', { class: 'muted' }, 'Paste an API token (any role can read; promotion needs publisher, overrides need admin). It is kept in this tab only.'),
+    h('div', { class: 'inline' }, input, ' ', h('button', { type: 'submit', id: 'login-button' }, 'Log in')),
+    msg);
+  app.replaceChildren(form);
+  input.focus();
+}
+
+async function homePage() {
+  setCrumbs([['Models', '#/']]);
+  const [models, agents] = await Promise.all([api('/models'), api('/agents')]);
+  const online = agents.filter(a => a.state === 'online');
+  app.replaceChildren(
+    h('h1', {}, 'Models'),
+    models.length === 0 ? h('p', { class: 'muted' }, 'No models yet.') :
+      h('table', { id: 'models' },
+        h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Task'), h('th', {}, 'Owner'), h('th', {}, 'Description')),
+        models.map(m => h('tr', {}, h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(m.name) }, m.name)),
+          h('td', {}, m.task), h('td', {}, m.owner), h('td', {}, m.description)))),
+    h('h2', {}, 'Agents (' + online.length + ' online of ' + agents.length + ')'),
+    agents.length === 0 ? h('p', { class: 'muted' }, 'No agent has registered.') :
+      h('table', { id: 'agents' },
+        h('tr', {}, h('th', {}, 'Host'), h('th', {}, 'State'), h('th', {}, 'Chip'), h('th', {}, 'OS'), h('th', {}, 'Runtimes'), h('th', {}, 'Last seen')),
+        agents.map(a => h('tr', { 'data-state': a.state }, h('td', {}, a.hostName), h('td', {}, a.state), h('td', {}, a.chip || '–'),
+          h('td', {}, a.osName + ' ' + a.osVersion + ' (' + a.osBuild + ')'), h('td', {}, (a.runtimes || []).join(', ')),
+          h('td', {}, a.lastSeenAt)))),
+    h('p', { class: 'muted' }, 'Conversions in progress are not shown yet: the conversions API is not part of this build.'));
+}
+
+async function modelPage(name) {
+  setCrumbs([['Models', '#/'], [name, '#/m/' + encodeURIComponent(name)]]);
+  const [model, versions, gates] = await Promise.all([
+    api('/models/' + encodeURIComponent(name)), api('/models/' + encodeURIComponent(name) + '/versions'),
+    api('/models/' + encodeURIComponent(name) + '/gates')]);
+  app.replaceChildren(
+    h('h1', {}, model.name), h('p', { class: 'muted' }, model.task + (model.description ? ' — ' + model.description : '')),
+    h('div', { class: 'panel', id: 'gates' }, h('strong', {}, 'Release gates: '),
+      gates.set ? JSON.stringify(gates.gates) : 'none (every variant passes)'),
+    h('table', { id: 'versions' },
+      h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
+      versions.slice().reverse().map(v => h('tr', {},
+        h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'v' + v.version)),
+        h('td', {}, v.status + (v.yankReason ? ' (' + v.yankReason + ')' : '')),
+        h('td', {}, v.source.type === 'hub' ? v.source.repo + '@' + (v.source.commit || v.source.revision) : 'upload'),
+        h('td', {}, v.createdAt),
+        h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'matrix'))))));
+}
+
+function cellView(row, cu, c, m) {
+  if (!c) return h('td', { class: 'cell none', 'data-variant': row.cell, 'data-cu': cu, 'data-source': 'none' }, '—');
+  const cls = ['cell', c.source];
+  if (c.gate) cls.push('gate-' + c.gate);
+  let main, sub;
+  if (c.source === 'measured') {
+    main = fmtMs(c.p50Ms);
+    sub = 'p90 ' + fmtMs(c.p90Ms) + ' · ' + (c.measuredOn ? c.measuredOn.host : '');
+  } else if (c.source === 'estimated') {
+    main = '~' + fmtNum(c.estimateLowMs) + '–' + fmtMs(c.estimateHighMs);
+    sub = 'estimated · ' + c.jobState;
+  } else if (c.source === 'failed') {
+    main = 'failed';
+    sub = c.failure || '';
+  } else {
+    main = 'pending';
+    sub = c.jobState || '';
+  }
+  const delta = c.p50Change === null || c.p50Change === undefined ? null :
+    h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
+      (c.regression ? '▲ ' : '') + pct(c.p50Change));
+  const td = h('td', { class: cls.join(' '), 'data-variant': row.cell, 'data-cu': cu, 'data-source': c.source,
+      'data-gate': c.gate || '', title: row.cell + ' on ' + cu },
+    h('div', { class: 'v' }, main), h('div', { class: 's' }, sub), delta);
+  td.addEventListener('click', () => {
+    document.querySelectorAll('td.cell.selected').forEach(e => e.classList.remove('selected'));
+    td.classList.add('selected');
+    showDetails(row, cu, c, m);
+  });
+  return td;
+}
+
+function showDetails(row, cu, c, m) {
+  const items = [['Variant', row.cell + ' (id ' + row.variantId + ')'], ['Compute units', cu], ['Source', c.source],
+    ['Job', c.jobId + ' (' + c.jobState + ')']];
+  if (c.source === 'measured') {
+    items.push(['p50 / p90', fmtMs(c.p50Ms) + ' / ' + fmtMs(c.p90Ms)], ['Load time', fmtMs(c.loadMs)]);
+    const on = c.measuredOn || {};
+    items.push(['Host', on.host], ['OS', (on.osName || '') + ' ' + (on.osVersion || '')], ['OS build', on.osBuild],
+      ['Chip', on.chip], ['Runtime', (on.runtime || '') + ' ' + (on.runtimeVersion || '')]);
+    if (c.protocol) {
+      items.push(['Protocol', c.protocol.warmupIterations + ' warm-up, ' + c.protocol.timedIterations + ' timed, max '
+        + c.protocol.maxDurationMs + ' ms (' + c.protocol.samples + ' samples)']);
+    }
+  }
+  if (c.failure) items.push(['Failure', c.failure]);
+  if (c.gate) items.push(['Latency gate', c.gate]);
+  if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
+    items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null ? ' (' + pct(c.p50Change) + ')' : '')]);
+  }
+  if (row.estimate) items.push(['Estimate', fmtMs(row.estimate.lowMs) + ' – ' + fmtMs(row.estimate.highMs) + ' (' + row.estimate.boundBy.toLowerCase() + '-bound)'],
+    ['Estimate basis', row.estimate.basis]);
+  else if (row.estimateUnavailable) items.push(['Estimate', 'unavailable: ' + row.estimateUnavailable]);
+  details.replaceChildren(h('button', { class: 'secondary', style: 'float:right', onclick: () => { details.hidden = true; } }, '×'),
+    h('h2', {}, 'Cell details'), h('dl', { id: 'cell-details' }, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === null ? '–' : v)])));
+  details.hidden = false;
+}
+
+async function versionPage(name, version, baseline) {
+  const base = '#/m/' + encodeURIComponent(name);
+  setCrumbs([['Models', '#/'], [name, base], ['v' + version, base + '/v/' + version]]);
+  const q = baseline ? '?baseline=' + baseline : '';
+  const path = '/models/' + encodeURIComponent(name) + '/versions/' + version + '/matrix';
+  const [m, versions] = await Promise.all([api(path + q), api('/models/' + encodeURIComponent(name) + '/versions')]);
+  details.hidden = true;
+
+  const baseSelect = h('select', { id: 'baseline', onchange: (ev) => {
+    location.hash = base + '/v/' + version + (ev.target.value ? '?baseline=' + ev.target.value : '');
+  } }, h('option', { value: '' }, 'no baseline'),
+    versions.filter(v => v.version !== version).map(v => h('option', { value: v.version, selected: baseline == v.version }, 'vs v' + v.version)));
+
+  const verdict = h('div', { class: 'panel', id: 'verdict', 'data-status': m.verdict.status },
+    h('strong', {}, 'Gates: '), h('span', { class: 'badge ' + m.verdict.status }, m.verdict.status), ' ',
+    m.gatesSet ? h('span', { class: 'muted' }, JSON.stringify(m.gates)) : h('span', { class: 'muted' }, 'no gates set for this model'),
+    m.verdict.reasons.length ? h('ul', { class: 'reasons' }, m.verdict.reasons.map(r => h('li', {}, r))) : null);
+
+  const regressions = m.baseline ? h('div', { class: 'panel', id: 'regressions' },
+    h('strong', {}, 'Against v' + m.baseline + ': '),
+    m.regressions.length ? h('ul', { class: 'reasons' }, m.regressions.map(r => h('li', { class: 'regression' }, r)))
+      : h('span', { class: 'muted' }, 'no regressions')) : null;
+
+  const header = h('tr', {}, h('th', {}, 'Variant'), h('th', {}, 'Size'), h('th', {}, 'Fidelity (cosine)'), h('th', {}, 'Gate'),
+    m.computeUnits.map(cu => h('th', {}, cu)), h('th', {}, 'Package'));
+  const rows = m.rows.map(r => h('tr', { class: r.baselineRow ? 'baseline-row' : '', 'data-variant': r.cell, 'data-gate': r.gateStatus },
+    h('td', {}, r.cell, r.baselineRow ? h('span', { class: 'muted', title: 'standard-layout fp16 comparison variant: shown, never blocks promotion' }, ' (comparison)') : null,
+      h('div', { class: 'muted' }, r.layout + ' · seq ' + r.seqLen + ' · iOS ' + r.deploymentTarget)),
+    h('td', {}, fmtBytes(r.sizeBytes)),
+    h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
+        'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine),
+      h('div', { class: 'muted' }, r.fidelity.source),
+      r.delta && r.delta.cosineChange !== null ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
+        (r.delta.regression ? '▼ ' : '') + (r.delta.cosineChange >= 0 ? '+' : '') + r.delta.cosineChange.toFixed(5)) : null),
+    h('td', { class: 'gate' }, h('span', { class: 'badge ' + r.gateStatus }, r.gateStatus),
+      r.gateReasons.length ? h('ul', { class: 'reasons' }, r.gateReasons.map(x => h('li', {}, x.substring(x.indexOf(': ') + 2)))) : null),
+    m.computeUnits.map(cu => cellView(r, cu, r.cells[cu], m)),
+    h('td', {}, h('button', { class: 'secondary download', onclick: () => download('/blobs/' + r.digest,
+      name + '-v' + version + '-' + r.cell.replace(/\s+/g, '-') + '.mlpackage.zip') }, 'Download'))));
+
+  app.replaceChildren(
+    h('h1', {}, name + ' v' + version + ' ', h('span', { class: 'muted' }, '(' + m.versionStatus + ')')),
+    h('div', { class: 'inline' }, baseSelect, ' ',
+      h('button', { class: 'secondary', id: 'csv', onclick: () => download(path + q, name + '-v' + version + '-matrix.csv', 'text/csv') }, 'Download CSV')),
+    verdict, regressions,
+    h('div', { class: 'legend' }, h('span', { class: 'cell gate-PASS' }, 'measured, within gate'),
+      h('span', { class: 'cell gate-FAIL' }, 'measured, over gate'), h('span', { class: 'cell measured' }, 'measured, not gated'),
+      h('span', { class: 'cell estimated' }, 'estimated (roofline)'), h('span', { class: 'cell pending' }, 'pending'),
+      h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'regression' }, '▲ regression vs baseline')),
+    h('table', { id: 'matrix' }, header, rows),
+    promotePanel(name, version, m));
+}
+
+/** PASS/FAIL of the row's cosine against the model's minCosine gate, or null when not gated or not measured. */
+function cosineGate(m, r) {
+  if (!m.gates || m.gates.minCosine === null || m.gates.minCosine === undefined) return null;
+  if (r.fidelity.cosine === null || r.fidelity.cosine === undefined) return r.fidelity.source === 'failed' ? 'FAIL' : null;
+  return r.fidelity.cosine >= m.gates.minCosine ? 'PASS' : 'FAIL';
+}
+
+function promotePanel(name, version, m) {
+  const alias = h('input', { type: 'text', id: 'alias', value: 'prod', size: 12 });
+  const reason = h('input', { type: 'text', id: 'reason', placeholder: 'why this version', size: 40 });
+  const out = h('div', { id: 'promote-result' });
+  async function promote(override) {
+    const body = { version: version, reason: reason.value };
+    if (override) {
+      body.override = true;
+      body.reason = document.getElementById('override-reason').value; // read before the panel is cleared
+    }
+    out.replaceChildren();
+    try {
+      const res = await api('/models/' + encodeURIComponent(name) + '/aliases/' + encodeURIComponent(alias.value), { method: 'PUT', json: body });
+      out.replaceChildren(h('p', { id: 'promoted', 'data-version': res.version },
+        alias.value + ' → v' + res.version + (override ? ' (gates overridden, recorded in the alias history)' : '')));
+    } catch (e) {
+      if (e.status === 409 && e.problem.reasons) {
+        out.replaceChildren(h('div', { id: 'refused', class: 'error' },
+          h('strong', {}, 'Refused: the release gates are ' + e.problem.gateStatus),
+          h('ul', { class: 'reasons', id: 'refused-reasons' }, e.problem.reasons.map(r => h('li', {}, r)))),
+          h('div', { class: 'panel' }, h('strong', {}, 'Admin override'),
+            h('p', { class: 'muted' }, 'An admin may promote anyway; the reason and the failing gates are kept in the alias history.'),
+            h('div', { class: 'inline' }, h('input', { type: 'text', id: 'override-reason', placeholder: 'reason for the override', size: 40 }),
+              h('button', { class: 'danger', id: 'override', onclick: () => promote(true) }, 'Override and promote'))));
+      } else {
+        out.replaceChildren(h('p', { class: 'error', id: 'promote-error' }, e.message));
+      }
+    }
+  }
+  return h('div', { class: 'panel', id: 'promote-panel' }, h('h2', {}, 'Promote'),
+    h('div', { class: 'inline' }, 'Alias ', alias, ' Reason ', reason,
+      h('button', { id: 'promote', onclick: () => promote(false), disabled: m.versionStatus !== 'published' }, 'Promote v' + version)),
+    m.versionStatus !== 'published' ? h('p', { class: 'muted' }, 'Only a published version can be promoted.') : null,
+    out);
+}
+
+// ---- routing -------------------------------------------------------------------------------
+
+async function route() {
+  const hash = location.hash || '#/';
+  if (!token() && hash !== '#/login') { location.hash = '#/login'; return; }
+  const [path, query] = hash.substring(1).split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  try {
+    if (parts[0] === 'login') loginPage();
+    else if (parts.length === 0) await homePage();
+    else if (parts[0] === 'm' && parts.length === 2) await modelPage(parts[1]);
+    else if (parts[0] === 'm' && parts[2] === 'v' && parts.length === 4) {
+      await versionPage(parts[1], parseInt(parts[3], 10), params.get('baseline') ? parseInt(params.get('baseline'), 10) : null);
+    } else app.replaceChildren(h('p', { class: 'error' }, 'No page at ' + hash));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,250 @@
+package io.aneforge.registry.conversion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+class ConversionTest extends RegistryTestBase {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    private String worker() {
+        return token("worker");
+    }
+
+    /** Publishes a hub-sourced version with chips and returns its conversion. */
+    private JsonNode publishConversion(String model, List<String> chips) {
+        Response r = send("POST", "/api/v1/models/" + model + "/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/" + model, "revision", "main"), "chips", chips));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        assertThat(r.json().path("status").asString()).isEqualTo("draft");
+        Response c = get("/api/v1/models/" + model + "/versions/" + r.json().path("version").asInt() + "/conversion", reader());
+        assertThat(c.status()).as(c.text()).isEqualTo(200);
+        return c.json();
+    }
+
+    private JsonNode lease(long id, String workerId) {
+        Response r = send("POST", "/api/v1/conversions/" + id + "/lease", worker(), Map.of("worker", workerId));
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        return r.json();
+    }
+
+    @Test
+    void publishingWithChipsQueuesAConversionWithTheDefaultRecipeVariants() {
+        createModel("conv-plan");
+        JsonNode c = publishConversion("conv-plan", List.of("A17_PRO", "M2"));
+        assertThat(c.path("state").asString()).isEqualTo("queued");
+        assertThat(c.path("recipe").asString()).isEqualTo("default");
+        List<String> specs = new ArrayList<>();
+        c.path("variants").forEach(v -> specs.add(v.path("specId").asString()));
+        assertThat(specs).containsExactly("a17_pro-ios16-ane-fp16-s128", "a17_pro-ios18-ane-int8-block32-s128",
+                "a17_pro-ios16-standard-fp16-s128", "m2-ios16-ane-fp16-s128", "m2-ios18-ane-int8-block32-s128",
+                "m2-ios16-standard-fp16-s128");
+        JsonNode reg = c.path("variants").get(1).path("registration");
+        assertThat(reg.path("deploymentTarget").asString()).isEqualTo("18.0");
+        assertThat(reg.path("precision").asString()).isEqualTo("int8");
+        assertThat(reg.path("blockSize").asInt()).isEqualTo(32);
+        assertThat(get("/api/v1/conversions/" + c.path("id").asLong(), reader()).json().path("state").asString())
+                .isEqualTo("queued");
+    }
+
+    @Test
+    void impossibleRecipesAndSourcesAreRejectedAtPublishTimeWithTheReason() {
+        createModel("conv-reject");
+        Response unknownChip = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("Z9")));
+        assertThat(unknownChip.status()).isEqualTo(422);
+        assertThat(unknownChip.problem()).isEqualTo("recipe-rejected");
+        assertThat(unknownChip.json().path("detail").asString()).contains("unknown chip 'Z9'");
+        Response w8a8OnM2 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M2"), "recipe",
+                        "name: fast\nvariants:\n  - chips: [M2]\n    layout: ane\n    precision: w8a8\n"));
+        assertThat(w8a8OnM2.problem()).isEqualTo("recipe-rejected");
+        assertThat(w8a8OnM2.json().path("detail").asString()).contains("M2").contains("w8a8");
+        Response blockwiseOnIos16 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("A17_PRO"), "recipe",
+                        "name: old\nvariants:\n  - chips: all\n    layout: ane\n    precision: int8-block32\n    target: ios16\n"));
+        assertThat(blockwiseOnIos16.problem()).isEqualTo("recipe-rejected");
+        assertThat(blockwiseOnIos16.json().path("detail").asString()).contains("ios18");
+        Response unknownRecipe = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M2"), "recipe", "fancy"));
+        assertThat(unknownRecipe.problem()).isEqualTo("recipe-rejected");
+        Response upload = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "upload"), "chips", List.of("M2")));
+        assertThat(upload.problem()).isEqualTo("invalid-source");
+        Response relative = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "local", "path", "snapshots/x"), "chips", List.of("M2")));
+        assertThat(relative.problem()).isEqualTo("invalid-source");
+        // Nothing was created by the refused requests.
+        assertThat(get("/api/v1/models/conv-reject/versions", reader()).json().size()).isZero();
+    }
+
+    @Test
+    void localSourcesAreAccepted() {
+        createModel("conv-local");
+        Response r = send("POST", "/api/v1/models/conv-local/versions", publisher(),
+                Map.of("source", Map.of("type", "local", "path", "/srv/snapshots/minilm"), "chips", List.of("A14")));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        assertThat(r.json().path("source").path("path").asString()).isEqualTo("/srv/snapshots/minilm");
+    }
+
+    @Test
+    void aWorkerReportsProgressRegistersEveryVariantAndCompletingPublishesTheVersion() {
+        createModel("conv-run");
+        JsonNode c = publishConversion("conv-run", List.of("A14"));
+        long id = c.path("id").asLong();
+        int version = c.path("version").asInt();
+        JsonNode lease = lease(id, "w1");
+        String token = lease.path("leaseToken").asString();
+        assertThat(lease.path("conversion").path("attempts").asInt()).isEqualTo(1);
+        Response early = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        assertThat(early.problem()).isEqualTo("conversion-incomplete");
+        String golden = upload("golden-conv-run".getBytes());
+        Response p = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token,
+                "step", "golden", "commit", "0123456789abcdef0123456789abcdef01234567", "goldenDigest", golden));
+        assertThat(p.status()).as(p.text()).isEqualTo(200);
+        for (JsonNode v : lease.path("conversion").path("variants")) {
+            String spec = v.path("specId").asString();
+            send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token, "step", "variants",
+                    "variants", List.of(Map.of("specId", spec, "state", "building"))));
+            JsonNode reg = v.path("registration");
+            String digest = upload(mlpackage("conv-run-" + spec));
+            Map<String, Object> body = new java.util.HashMap<>(Map.of("chip", reg.path("chip").asString(),
+                    "deploymentTarget", reg.path("deploymentTarget").asString(), "layout", reg.path("layout").asString(),
+                    "precision", reg.path("precision").asString(), "seqLen", reg.path("seqLen").asInt(), "digest", digest));
+            if (!reg.path("blockSize").isNull()) body.put("blockSize", reg.path("blockSize").asInt());
+            Response registered = send("POST", "/api/v1/models/conv-run/versions/" + version + "/variants", worker(), body);
+            assertThat(registered.status()).as(registered.text()).isEqualTo(201);
+            Response done = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token,
+                    "variants", List.of(Map.of("specId", spec, "state", "registered", "digest", digest,
+                            "size", registered.json().path("size").asLong(), "variantId", registered.json().path("id").asLong()))));
+            assertThat(done.status()).as(done.text()).isEqualTo(200);
+            Response rebuild = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token,
+                    "variants", List.of(Map.of("specId", spec, "state", "building"))));
+            assertThat(rebuild.problem()).isEqualTo("variant-already-registered");
+        }
+        Response manual = send("POST", "/api/v1/models/conv-run/versions/" + version + "/publish", publisher(), null);
+        assertThat(manual.problem()).isEqualTo("version-converting");
+        Response complete = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        assertThat(complete.status()).as(complete.text()).isEqualTo(200);
+        assertThat(complete.json().path("state").asString()).isEqualTo("succeeded");
+        assertThat(complete.json().path("goldenDigest").asString()).isEqualTo(golden);
+        JsonNode v = get("/api/v1/models/conv-run/versions/" + version, reader()).json();
+        assertThat(v.path("status").asString()).isEqualTo("published");
+        assertThat(v.path("source").path("commit").asString()).isEqualTo("0123456789abcdef0123456789abcdef01234567");
+        complete.json().path("variants").forEach(x -> assertThat(x.path("builds").asInt()).isEqualTo(1));
+        Response r = get("/api/v1/models/conv-run/resolve?device=iPhone13,2&os=18.0&version=" + version, reader());
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+    }
+
+    @Test
+    void anExpiredLeaseReturnsTheConversionAndTheOldTokenIsRefused() {
+        createModel("conv-expire");
+        long id = publishConversion("conv-expire", List.of("A14")).path("id").asLong();
+        String first = lease(id, "w1").path("leaseToken").asString();
+        Response held = send("POST", "/api/v1/conversions/" + id + "/lease", worker(), Map.of("worker", "w2"));
+        assertThat(held.problem()).isEqualTo("conversion-not-leasable");
+        jdbc.sql("UPDATE conversion SET lease_expires_at = now() - interval '1 second' WHERE id = ?").param(id).update();
+        JsonNode second = lease(id, "w2");
+        assertThat(second.path("conversion").path("attempts").asInt()).isEqualTo(2);
+        Response stale = send("POST", "/api/v1/conversions/" + id + "/heartbeat", worker(), Map.of("leaseToken", first));
+        assertThat(stale.problem()).isEqualTo("lease-lost");
+        Response hb = send("POST", "/api/v1/conversions/" + id + "/heartbeat", worker(),
+                Map.of("leaseToken", second.path("leaseToken").asString()));
+        assertThat(hb.status()).as(hb.text()).isEqualTo(200);
+        // The same worker (restarted) may re-lease its own running conversion without waiting for expiry.
+        assertThat(lease(id, "w2").path("conversion").path("attempts").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void attemptsAreCappedAndTheLastExpiryFailsTheConversionAndItsVersion() {
+        createModel("conv-cap");
+        JsonNode c = publishConversion("conv-cap", List.of("A14"));
+        long id = c.path("id").asLong();
+        lease(id, "w1");
+        jdbc.sql("UPDATE conversion SET attempts = max_attempts, lease_expires_at = now() - interval '1 second' WHERE id = ?")
+                .param(id).update();
+        Response r = send("POST", "/api/v1/conversions/" + id + "/lease", worker(), Map.of("worker", "w2"));
+        assertThat(r.problem()).isEqualTo("conversion-not-leasable");
+        JsonNode after = get("/api/v1/conversions/" + id, reader()).json();
+        assertThat(after.path("state").asString()).isEqualTo("failed");
+        assertThat(after.path("error").asString()).contains("attempts exhausted (3 of 3)");
+        assertThat(get("/api/v1/models/conv-cap/versions/" + c.path("version").asInt(), reader()).json()
+                .path("status").asString()).isEqualTo("failed");
+    }
+
+    @Test
+    void aFailureFailsTheVersionAndRemovesItsVariants() {
+        createModel("conv-fail");
+        JsonNode c = publishConversion("conv-fail", List.of("A14"));
+        long id = c.path("id").asLong();
+        int version = c.path("version").asInt();
+        String token = lease(id, "w1").path("leaseToken").asString();
+        addVariant("conv-fail", version, "A14", "16.0", "ane", "fp16");
+        Response f = send("POST", "/api/v1/conversions/" + id + "/fail", worker(),
+                Map.of("leaseToken", token, "reason", "import: config.json: unsupported architecture 'T5Model'"));
+        assertThat(f.status()).as(f.text()).isEqualTo(200);
+        assertThat(f.json().path("error").asString()).contains("unsupported architecture");
+        assertThat(get("/api/v1/models/conv-fail/versions/" + version, reader()).json().path("status").asString())
+                .isEqualTo("failed");
+        assertThat(get("/api/v1/models/conv-fail/versions/" + version + "/variants", reader()).json().size()).isZero();
+    }
+
+    @Test
+    void cancellingStopsTheWorker() {
+        createModel("conv-cancel");
+        long id = publishConversion("conv-cancel", List.of("A14")).path("id").asLong();
+        String token = lease(id, "w1").path("leaseToken").asString();
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", worker(), null).status()).isEqualTo(403);
+        Response cancel = send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null);
+        assertThat(cancel.status()).as(cancel.text()).isEqualTo(200);
+        assertThat(cancel.json().path("state").asString()).isEqualTo("cancelled");
+        Response hb = send("POST", "/api/v1/conversions/" + id + "/heartbeat", worker(), Map.of("leaseToken", token));
+        assertThat(hb.problem()).isEqualTo("conversion-cancelled");
+    }
+
+    @Test
+    void concurrentWorkersLeaseEachConversionExactlyOnce() throws Exception {
+        createModel("conv-race");
+        List<Long> mine = new ArrayList<>();
+        for (int i = 0; i < 6; i++) mine.add(publishConversion("conv-race", List.of("A14")).path("id").asLong());
+        Map<Long, Integer> leased = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                String workerId = "racer-" + w;
+                fs.add(pool.submit(() -> {
+                    while (true) {
+                        Response r = send("POST", "/api/v1/conversions/lease", worker(), Map.of("worker", workerId));
+                        if (r.status() == 204) return;
+                        if (r.status() != 200) {
+                            errors.add(r.text());
+                            return;
+                        }
+                        leased.merge(r.json().path("conversion").path("id").asLong(), 1, Integer::sum);
+                    }
+                }));
+            }
+            for (Future<?> f : fs) f.get();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(errors).isEmpty();
+        for (long id : mine) assertThat(leased.get(id)).as("conversion " + id).isEqualTo(1);
+    }
+}

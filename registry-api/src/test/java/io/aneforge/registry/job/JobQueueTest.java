@@ -1,0 +1,316 @@
+package io.aneforge.registry.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+/** The queue through the HTTP API: creation, matching, leases, expiry, attempt caps, holder checks, validation. */
+class JobQueueTest extends JobTestSupport {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    private int modelWithVariant(String model, String chip, List<String> computeUnits) {
+        createModel(model);
+        int v = createVersion(model);
+        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
+                "precision", "fp16", "seqLen", 128, "digest", upload(mlpackage(model))));
+        if (computeUnits != null) body.put("computeUnits", computeUnits);
+        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        return v;
+    }
+
+    @Test
+    void registeringAVariantQueuesOneBenchmarkPerComputeUnitAndOneAccuracyJob() {
+        int v = modelWithVariant("jobs-default", "M2", null);
+        JsonNode jobs = jobs("jobs-default", v);
+        assertThat(jobs).hasSize(5);
+        List<String> benchmarks = new ArrayList<>();
+        for (JsonNode j : jobs) {
+            assertThat(j.path("state").asString()).isEqualTo("pending");
+            assertThat(j.path("attempts").asInt()).isZero();
+            if (j.path("kind").asString().equals("benchmark")) {
+                assertThat(j.path("runtime").asString()).isEqualTo("coreml");
+                assertThat(j.path("requiredChip").asString()).isEqualTo("M2");
+                benchmarks.add(j.path("computeUnits").asString());
+            } else {
+                assertThat(j.path("kind").asString()).isEqualTo("accuracy");
+                assertThat(j.path("runtime").asString()).isEqualTo("reference-cpu");
+                assertThat(j.path("requiredChip").isNull()).isTrue();
+            }
+        }
+        assertThat(benchmarks).containsExactly("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
+
+        int v2 = createVersion("jobs-default");
+        Response chosen = send("POST", "/api/v1/models/jobs-default/versions/" + v2 + "/variants", publisher(),
+                Map.of("chip", "M2", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
+                        "digest", upload(mlpackage("jobs-default-2")), "computeUnits", List.of("cpuAndNeuralEngine")));
+        assertThat(chosen.status()).as(chosen.text()).isEqualTo(201);
+        assertThat(jobs("jobs-default", v2)).extracting(j -> j.path("computeUnits").asString())
+                .containsExactly("cpuAndNeuralEngine", "cpuOnly");
+
+        Response bad = send("POST", "/api/v1/models/jobs-default/versions/" + v2 + "/variants", publisher(),
+                Map.of("chip", "M2", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 256,
+                        "digest", upload(mlpackage("jobs-default-3")), "computeUnits", List.of("neuralEngineOnly")));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().path("detail").asString()).contains("computeUnits entry 'neuralEngineOnly' must be one of");
+        // The variant and its jobs commit together or not at all.
+        Response variants = get("/api/v1/models/jobs-default/versions/" + v2 + "/variants", reader());
+        assertThat(variants.json()).hasSize(1);
+    }
+
+    @Test
+    void pendingJobsSayWhatTheyWaitForAndLeasesMatchChipAndRuntime() {
+        int v = modelWithVariant("jobs-match", "M3", null);
+        assertThat(jobs("jobs-match", v).get(0).path("waitingFor").asString()).contains("golden inputs and outputs");
+        String m1 = registerAgent("match-m1", "M1", List.of("coreml", "reference-cpu"));
+        // Accuracy jobs run on any reference-cpu agent, so other tests' leftovers may come first; none is ours yet.
+        consumeForeign(m1, "jobs-match", "match-m1");
+        setGolden("jobs-match", v);
+        JsonNode pending = jobs("jobs-match", v);
+        assertThat(pending.get(0).path("waitingFor").asString()).isEqualTo("no online agent offers runtime 'coreml' on chip M3");
+        assertThat(pending.get(4).path("waitingFor").isNull()).as("match-m1 offers reference-cpu").isTrue();
+
+        // M1 agent: only the accuracy job (any chip), never an M3 benchmark.
+        Response acc = lease(m1);
+        assertThat(acc.status()).as(acc.text()).isEqualTo(200);
+        JsonNode l = acc.json();
+        assertThat(l.path("kind").asString()).isEqualTo("accuracy");
+        assertThat(l.path("runtime").asString()).isEqualTo("reference-cpu");
+        assertThat(l.path("attempt").asInt()).isEqualTo(1);
+        assertThat(l.path("artifact").path("url").asString()).isEqualTo("/api/v1/blobs/" + l.path("artifact").path("digest").asString());
+        assertThat(l.path("goldenInputs").path("digest").asString()).startsWith("sha256:");
+        assertThat(l.path("goldenOutputs").path("size").asLong()).isPositive();
+        assertThat(l.path("model").asString()).isEqualTo("jobs-match");
+        assertThat(l.path("variant").path("chip").asString()).isEqualTo("M3");
+        consumeForeign(m1, "jobs-match", "match-m1");
+
+        String m3 = registerAgent("match-m3", "M3", List.of("coreml"));
+        assertThat(jobs("jobs-match", v).get(0).path("waitingFor").isNull()).isTrue();
+        List<String> units = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            JsonNode b = lease(m3).json();
+            assertThat(b.path("kind").asString()).isEqualTo("benchmark");
+            assertThat(b.path("protocol").path("timedIterations").asInt()).isEqualTo(100);
+            units.add(b.path("computeUnits").asString());
+        }
+        assertThat(units).containsExactlyInAnyOrder("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
+        assertThat(lease(m3).status()).isEqualTo(204);
+        JsonNode leased = jobs("jobs-match", v);
+        assertThat(leased).allMatch(j -> j.path("state").asString().equals("leased"));
+        assertThat(leased.get(4).path("leasedBy").asString()).isEqualTo("match-m1");
+
+        JsonNode agents = get("/api/v1/agents", reader()).json();
+        JsonNode self = null;
+        for (JsonNode a : agents) if (a.path("hostName").asString().equals("match-m3")) self = a;
+        assertThat(self).isNotNull();
+        assertThat(self.path("state").asString()).isEqualTo("online");
+        assertThat(self.path("osBuild").asString()).isEqualTo("24B83");
+        assertThat(self.path("runtimes").get(0).asString()).isEqualTo("coreml");
+        // Re-registering the host keeps its id.
+        assertThat(registerAgent("match-m3", "M3", List.of("coreml"))).isEqualTo(m3);
+    }
+
+    @Test
+    void anExpiredLeaseReturnsTheJobAndAttemptsAreCapped() throws Exception {
+        int v = modelWithVariant("jobs-expiry", "M4", List.of("all"));
+        setGolden("jobs-expiry", v);
+        String first = registerAgent("expiry-1", "M4", List.of("coreml"));
+        String second = registerAgent("expiry-2", "M4", List.of("coreml"));
+        JsonNode l1 = lease(first).json();
+        assertThat(l1.path("attempt").asInt()).isEqualTo(1);
+        assertThat(lease(second).status()).isEqualTo(204);
+        Thread.sleep(2300); // lease-duration is 2s in tests
+        JsonNode l2 = lease(second).json();
+        assertThat(l2.path("jobId").asLong()).isEqualTo(l1.path("jobId").asLong());
+        assertThat(l2.path("attempt").asInt()).isEqualTo(2);
+        // The first agent lost it: heartbeat says so, its report is refused.
+        JsonNode ack = send("POST", "/api/v1/agents/" + first + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(l1.path("leaseId").asString()))).json();
+        assertThat(ack.path("lostLeaseIds").get(0).asString()).isEqualTo(l1.path("leaseId").asString());
+        Response late = report(first, l1, validReport(l1, "expiry-1"));
+        assertThat(late.status()).as(late.text()).isEqualTo(403);
+        assertThat(late.problem()).isEqualTo("lease-not-held");
+        // The holder's heartbeat keeps it alive past the original expiry.
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(700);
+            JsonNode ok = send("POST", "/api/v1/agents/" + second + "/heartbeat", agentToken(),
+                    Map.of("leaseIds", List.of(l2.path("leaseId").asString()))).json();
+            assertThat(ok.path("lostLeaseIds")).isEmpty();
+        }
+        assertThat(lease(first).status()).isEqualTo(204);
+        // Third and last attempt expires: the job fails with the reason.
+        Thread.sleep(2300);
+        JsonNode l3 = lease(first).json();
+        assertThat(l3.path("attempt").asInt()).isEqualTo(3);
+        Thread.sleep(2600);
+        JsonNode job = jobs("jobs-expiry", v).get(0);
+        assertThat(job.path("state").asString()).isEqualTo("failed");
+        assertThat(job.path("failureReason").asString())
+                .isEqualTo("lease expired on attempt 3 of 3 (agent expiry-1 sent no result); attempts exhausted");
+        assertThat(lease(second).status()).isEqualTo(204);
+    }
+
+    @Test
+    void onlyTheLeaseHolderMayReportAndReportsAreIdempotent() {
+        int v = modelWithVariant("jobs-holder", "A17_PRO", List.of("cpuAndNeuralEngine"));
+        setGolden("jobs-holder", v);
+        String holder = registerAgent("holder", "A17_PRO", List.of("coreml"));
+        String other = registerAgent("not-holder", "A17_PRO", List.of("coreml"));
+        JsonNode l = lease(holder).json();
+
+        Response stranger = report(other, l, validReport(l, "not-holder"));
+        assertThat(stranger.status()).isEqualTo(403);
+        assertThat(stranger.problem()).isEqualTo("lease-not-held");
+        // Another token may not act as this agent at all.
+        Response foreign = send("POST", "/api/v1/agents/" + holder + "/jobs/" + l.path("jobId").asLong() + "/result",
+                token("admin").equals(ADMIN) ? mintAgentToken("foreign-agent") : null, validReport(l, "holder"));
+        assertThat(foreign.status()).isEqualTo(403);
+        assertThat(foreign.problem()).isEqualTo("not-your-agent");
+
+        Response ok = report(holder, l, validReport(l, "holder"));
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+        Response again = report(holder, l, validReport(l, "holder"));
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json()).isEqualTo(ok.json());
+
+        JsonNode results = results("jobs-holder", v);
+        assertThat(results).hasSize(1);
+        JsonNode r = results.get(0);
+        assertThat(r.path("outcome").asString()).isEqualTo("succeeded");
+        assertThat(r.path("attempt").asInt()).isEqualTo(1);
+        assertThat(r.path("provenance").path("hostName").asString()).isEqualTo("holder");
+        assertThat(r.path("provenance").path("osBuild").asString()).isEqualTo("24B83");
+        assertThat(r.path("provenance").path("runtime").asString()).isEqualTo("coreml");
+        assertThat(r.path("provenance").path("runtimeVersion").asString()).isEqualTo("24B83");
+        assertThat(r.path("provenance").path("computeUnits").asString()).isEqualTo("cpuAndNeuralEngine");
+        assertThat(r.path("protocol").path("timedIterations").asInt()).isEqualTo(100);
+        assertThat(r.path("benchmark").path("latency").path("p99Ms").asDouble()).isEqualTo(2.0);
+        assertThat(r.path("fidelity").path("last_hidden_state").path("cosineMin").asDouble()).isEqualTo(0.9999);
+        assertThat(r.path("cosineMin").asDouble()).isEqualTo(0.9999);
+        assertThat(jobs("jobs-holder", v).get(0).path("state").asString()).isEqualTo("succeeded");
+    }
+
+    /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
+    private void consumeForeign(String agent, String model, String host) {
+        for (Response r = lease(agent); r.status() == 200; r = lease(agent)) {
+            JsonNode l = r.json();
+            assertThat(l.path("model").asString()).as("a job of " + model + " was leasable").isNotEqualTo(model);
+            assertThat(report(agent, l, Map.of("leaseId", l.path("leaseId").asString(), "outcome", "failed",
+                    "failure", "consumed by " + host)).status()).isEqualTo(201);
+        }
+    }
+
+    private String mintAgentToken(String name) {
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", name, "role", "agent"));
+        assertThat(minted.status()).isEqualTo(201);
+        return minted.json().path("token").asString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> sub(Map<String, Object> m, String... path) {
+        Map<String, Object> cur = m;
+        for (String p : path) cur = (Map<String, Object>) cur.get(p);
+        return cur;
+    }
+
+    @Test
+    void malformedOrOutOfRangeResultsAreRefusedAndNothingIsStored() {
+        int v = modelWithVariant("jobs-strict", "M2", List.of("cpuOnly"));
+        setGolden("jobs-strict", v);
+        String agent = registerAgent("strict", "M2", List.of("coreml"));
+        JsonNode l = lease(agent).json();
+        assertThat(l.path("kind").asString()).isEqualTo("benchmark");
+
+        Map<String, Consumer<Map<String, Object>>> breakages = new java.util.LinkedHashMap<>();
+        breakages.put("benchmark.latency.minMs", r -> sub(r, "benchmark", "latency").put("minMs", -0.5));
+        breakages.put("benchmark.latency", r -> sub(r, "benchmark", "latency").put("p50Ms", 1.8));
+        breakages.put("benchmark.loadMs", r -> sub(r, "benchmark").put("loadMs", "NaN"));
+        breakages.put("benchmark.latency.n", r -> sub(r, "benchmark", "latency").put("n", 101));
+        breakages.put("fidelity.last_hidden_state.cosineMean", r -> fidelity(r).put("cosineMean", 1.5));
+        breakages.put("fidelity.last_hidden_state.cosineMin", r -> fidelity(r).put("cosineMin", "NaN"));
+        breakages.put("fidelity.last_hidden_state.cosinePooled", r -> fidelity(r).put("cosinePooled", -1.01));
+        breakages.put("fidelity.last_hidden_state.meanAbsError", r -> fidelity(r).put("meanAbsError", 0.5));
+        breakages.put("fidelity.last_hidden_state.psnrDb", r -> fidelity(r).put("psnrDb", "Infinity"));
+        breakages.put("fidelity", r -> r.remove("fidelity"));
+        breakages.put("provenance.hostName", r -> sub(r, "provenance").put("hostName", "someone-else"));
+        breakages.put("provenance.computeUnits", r -> sub(r, "provenance").put("computeUnits", "all"));
+        breakages.put("provenance.artifactDigest", r -> sub(r, "provenance").put("artifactDigest", "sha256:" + "0".repeat(64)));
+        breakages.put("outcome", r -> r.put("outcome", "great"));
+        for (Map.Entry<String, Consumer<Map<String, Object>>> b : breakages.entrySet()) {
+            Map<String, Object> body = deepCopy(validReport(l, "strict"));
+            b.getValue().accept(body);
+            Response r = report(agent, l, body);
+            assertThat(r.status()).as(b.getKey() + " -> " + r.text()).isEqualTo(400);
+            if (r.problem().equals("invalid-result")) {
+                assertThat(r.json().path("field").asString()).as(b.getKey()).isEqualTo(b.getKey());
+                assertThat(r.json().path("detail").asString()).contains("nothing was stored");
+            } else {
+                // Jackson refused the document before validation (e.g. a non-numeric token).
+                assertThat(r.problem()).as(b.getKey()).isEqualTo("invalid-request");
+            }
+        }
+        Response bareNaN = send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/result",
+                agentToken(), "{\"leaseId\":\"" + l.path("leaseId").asString() + "\",\"outcome\":\"succeeded\","
+                        + "\"fidelity\":{\"x\":{\"cosineMean\":NaN}}}");
+        assertThat(bareNaN.status()).isEqualTo(400);
+        assertThat(results("jobs-strict", v)).isEmpty();
+        assertThat(jdbc.sql("SELECT count(*) FROM job_result r JOIN job j ON j.id = r.job_id JOIN variant v ON v.id = j.variant_id"
+                + " JOIN model_version mv ON mv.id = v.version_id JOIN model m ON m.id = mv.model_id WHERE m.name = 'jobs-strict'")
+                .query(Long.class).single()).isZero();
+        assertThat(jobs("jobs-strict", v).get(0).path("state").asString()).isEqualTo("leased");
+        assertThat(report(agent, l, validReport(l, "strict")).status()).isEqualTo(201);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> fidelity(Map<String, Object> r) {
+        return (Map<String, Object>) ((Map<String, Object>) r.get("fidelity")).get("last_hidden_state");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> deepCopy(Map<String, Object> m) {
+        Map<String, Object> c = new java.util.LinkedHashMap<>();
+        m.forEach((k, v) -> c.put(k, v instanceof Map<?, ?> sub ? deepCopy((Map<String, Object>) sub) : v));
+        return c;
+    }
+
+    @Test
+    void aFailedReportFailsTheJobAndReleaseAndDrainHandJobsBack() {
+        int v = modelWithVariant("jobs-release", "A16", List.of("cpuOnly", "all"));
+        setGolden("jobs-release", v);
+        String agent = registerAgent("releaser", "A16", List.of("coreml"));
+        JsonNode l = lease(agent).json();
+        Response rel = send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release",
+                agentToken(), Map.of("leaseId", l.path("leaseId").asString(), "reason", "draining"));
+        assertThat(rel.status()).as(rel.text()).isEqualTo(204);
+        JsonNode job = jobs("jobs-release", v).get(0);
+        assertThat(job.path("state").asString()).isEqualTo("pending");
+        assertThat(job.path("attempts").asInt()).as("a release spends no attempt").isZero();
+
+        JsonNode again = lease(agent).json();
+        assertThat(again.path("jobId").asLong()).isEqualTo(l.path("jobId").asLong());
+        Response failed = report(agent, again, Map.of("leaseId", again.path("leaseId").asString(), "outcome", "failed",
+                "failure", "artifact digest mismatch for /api/v1/blobs/x"));
+        assertThat(failed.status()).as(failed.text()).isEqualTo(201);
+        job = jobs("jobs-release", v).get(0);
+        assertThat(job.path("state").asString()).isEqualTo("failed");
+        assertThat(job.path("failureReason").asString()).isEqualTo("artifact digest mismatch for /api/v1/blobs/x");
+
+        Response drain = send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
+        assertThat(drain.json().path("state").asString()).isEqualTo("draining");
+        assertThat(lease(agent).status()).as("a draining agent gets no new job").isEqualTo(204);
+        assertThat(send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(), Map.of("leaseIds", List.of()))
+                .json().path("draining").asBoolean()).isTrue();
+        assertThat(registerAgent("releaser", "A16", List.of("coreml"))).isEqualTo(agent);
+        assertThat(lease(agent).status()).as("re-registering ends the drain").isEqualTo(200);
+    }
+}
