@@ -29,8 +29,8 @@ import tools.jackson.databind.JsonNode;
  * The web UI in headless Chromium against a running registry whose results came in through the
  * real agent API (register, lease, report): the matrix shows the cells and their status, marks
  * the failing cell and the regression, promotion is refused with the gate reasons and succeeds
- * after an admin override. Saves a screenshot of the matrix to {@code docs/matrix.png} and
- * {@code target/matrix.png}. Needs Debian's {@code chromium} and {@code chromium-driver}.
+ * after an admin override. Saves a screenshot of the matrix to {@code target/matrix.png} (and to
+ * {@code docs/matrix.png} with {@code -Daneforge.updateScreenshot=true}). Needs Debian's {@code chromium} and {@code chromium-driver}.
  */
 class MatrixUiE2eTest extends MatrixTestSupport {
 
@@ -171,8 +171,10 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         Path target = Path.of("target", "matrix.png");
         Files.createDirectories(target.getParent());
         Files.write(target, png);
+        // The README's screenshot is refreshed only on request, so a test run never edits the source tree:
+        // ./mvnw -pl registry-api -am verify -Dtest=MatrixUiE2eTest -Daneforge.updateScreenshot=true
         Path repoDocs = Path.of("..", "docs");
-        if (Files.isRegularFile(Path.of("..", "pom.xml"))) {
+        if (Boolean.getBoolean("aneforge.updateScreenshot") && Files.isRegularFile(Path.of("..", "pom.xml"))) {
             Files.createDirectories(repoDocs);
             Files.copy(target, repoDocs.resolve("matrix.png"), StandardCopyOption.REPLACE_EXISTING);
         }
