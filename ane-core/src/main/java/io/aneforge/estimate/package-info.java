@@ -5,7 +5,7 @@
  * {@link io.aneforge.estimate.Roofline} combines them with a chip's published Neural
  * Engine TOPS and memory bandwidth into a latency range
  * ({@link io.aneforge.estimate.LatencyEstimate}), always labelled {@code estimated}.
- * The assumptions are listed on each class and in README.gates.md; an estimate never
+ * The assumptions are listed on each class and in docs/qa.md; an estimate never
  * replaces a measurement.
  */
 package io.aneforge.estimate;
