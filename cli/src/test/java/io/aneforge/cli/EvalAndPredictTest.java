@@ -2,7 +2,12 @@ package io.aneforge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.Samples;
+import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +43,19 @@ class EvalAndPredictTest {
         return f.toString();
     }
 
+    /** Positions whose attention mask is 1 over the first {@code samples} fixed sentences. */
+    static int realTokens(int samples, int seqLen) throws Exception {
+        try (Tokenizer tok = Tokenizer.load(bert.resolve("tokenizer.json"))) {
+            int n = 0;
+            for (Map<String, FloatTensor> in : Golden.inputs(tok, Samples.fixed().subList(0, samples), seqLen)) {
+                for (float m : in.get("attention_mask").data()) {
+                    n += (int) m;
+                }
+            }
+            return n;
+        }
+    }
+
     @Test
     void evalPrintsFidelityAsJson() throws Exception {
         Cli c = Cli.run("eval", "--package", fp16.toString(), "--source", bert.toString(), "--samples", "4", "--json");
@@ -48,7 +66,8 @@ class EvalAndPredictTest {
         assertThat(j.get("samples").asInt()).isEqualTo(4);
         assertThat(j.get("outputs").propertyNames()).containsExactly("last_hidden_state", "pooler_output");
         JsonNode h = j.get("outputs").get("last_hidden_state");
-        assertThat(h.get("positions").asInt()).isEqualTo(4 * 12);
+        // Fidelity covers the real tokens only (attention_mask = 1), not the padding positions.
+        assertThat(h.get("positions").asInt()).isEqualTo(realTokens(4, 12));
         assertThat(h.get("hiddenSize").asInt()).isEqualTo(TinyModels.HIDDEN);
         assertThat(h.get("cosineMin").asDouble()).isGreaterThan(0.9999).isLessThanOrEqualTo(1.0);
         assertThat(j.get("worstCosine").asDouble()).isGreaterThan(0.9999);
