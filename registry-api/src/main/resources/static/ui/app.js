@@ -130,7 +130,81 @@ async function homePage() {
         agents.map(a => h('tr', { 'data-state': a.state }, h('td', {}, a.hostName), h('td', {}, a.state), h('td', {}, a.chip || '–'),
           h('td', {}, a.osName + ' ' + a.osVersion + ' (' + a.osBuild + ')'), h('td', {}, (a.runtimes || []).join(', ')),
           h('td', {}, a.lastSeenAt)))),
-    h('p', { class: 'muted' }, 'Conversions in progress are not shown yet: the conversions API is not part of this build.'));
+    conversionsPanel());
+}
+
+// ---- conversions ---------------------------------------------------------------------------
+
+const LIVE_CONVERSION = ['queued', 'running'];
+const REFRESH_MS = 5000;
+
+/** Re-runs load() every REFRESH_MS while it reports live work and its element is still on the page. */
+function refreshWhileLive(el, load) {
+  (async function tick() {
+    let live = false;
+    try {
+      live = await load();
+    } catch (e) {
+      if (el.isConnected) {
+        el.hidden = false;
+        el.replaceChildren(h('p', { class: 'error' }, 'Conversions: ' + e.message));
+      }
+    }
+    if (live && el.isConnected) setTimeout(() => { if (el.isConnected) tick(); }, REFRESH_MS);
+  })();
+}
+
+/** The newest conversions (live and finished), refreshed every 5 s while any is queued or running. */
+function conversionsPanel() {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const panel = h('section', { id: 'conversions-panel' }, h('h2', {}, 'Conversions'), body);
+  refreshWhileLive(panel, async () => {
+    const rows = await api('/conversions?state=all&limit=20');
+    if (!panel.isConnected) return false;
+    const live = rows.some(c => LIVE_CONVERSION.includes(c.state));
+    body.replaceChildren(rows.length === 0 ? h('p', { class: 'muted' }, 'No conversions yet.') :
+      h('table', { id: 'conversions' },
+        h('tr', {}, h('th', {}, 'Model'), h('th', {}, 'Version'), h('th', {}, 'State'), h('th', {}, 'Step'),
+          h('th', {}, 'Variants done'), h('th', {}, 'Error'), h('th', {}, 'Updated')),
+        rows.map(c => h('tr', { 'data-state': c.state, 'data-id': c.id },
+          h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) }, c.model)),
+          h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) + '/v/' + c.version }, 'v' + c.version)),
+          h('td', {}, h('span', { class: 'badge conv-' + c.state }, c.state),
+            c.state === 'running' && c.leaseOwner ? h('div', { class: 'muted' }, c.leaseOwner) : null),
+          h('td', {}, c.step || '–'),
+          h('td', { class: 'variants' }, c.variantsDone + ' / ' + c.variantsTotal,
+            c.variantsFailed ? h('span', { class: 'error' }, ' (' + c.variantsFailed + ' failed)') : null),
+          h('td', { class: 'error' }, c.error || ''),
+          h('td', {}, c.updatedAt)))),
+      h('p', { class: 'muted' }, 'Newest 20' + (live ? '; refreshing every 5 s while any is queued or running.' : '.')));
+    return live;
+  });
+  return panel;
+}
+
+/** A version's conversion, if it was published with chips; refreshed every 5 s while it is live. */
+function versionConversionPanel(name, version) {
+  const panel = h('div', { class: 'panel', id: 'conversion', hidden: true });
+  refreshWhileLive(panel, async () => {
+    let c;
+    try {
+      c = await api('/models/' + encodeURIComponent(name) + '/versions/' + version + '/conversion');
+    } catch (e) {
+      if (e.status === 404) return false; // uploaded directly: no conversion to show
+      throw e;
+    }
+    if (!panel.isConnected) return false;
+    const done = c.variants.filter(v => v.state === 'registered').length;
+    const failed = c.variants.filter(v => v.state === 'failed');
+    panel.hidden = false;
+    panel.setAttribute('data-state', c.state);
+    panel.replaceChildren(h('strong', {}, 'Conversion: '), h('span', { class: 'badge conv-' + c.state }, c.state),
+      ' step ' + (c.step || '–') + ' · variants ' + done + ' / ' + c.variants.length + ' · updated ' + c.updatedAt,
+      c.error ? h('p', { class: 'error' }, c.error) : null,
+      failed.length ? h('ul', { class: 'reasons' }, failed.map(v => h('li', {}, v.specId + ': ' + (v.error || 'failed')))) : null);
+    return LIVE_CONVERSION.includes(c.state);
+  });
+  return panel;
 }
 
 async function modelPage(name) {
@@ -254,7 +328,7 @@ async function versionPage(name, version, baseline) {
     h('h1', {}, name + ' v' + version + ' ', h('span', { class: 'muted' }, '(' + m.versionStatus + ')')),
     h('div', { class: 'inline' }, baseSelect, ' ',
       h('button', { class: 'secondary', id: 'csv', onclick: () => download(path + q, name + '-v' + version + '-matrix.csv', 'text/csv') }, 'Download CSV')),
-    verdict, regressions,
+    versionConversionPanel(name, version), verdict, regressions,
     h('div', { class: 'legend' }, h('span', { class: 'cell gate-PASS' }, 'measured, within gate'),
       h('span', { class: 'cell gate-FAIL' }, 'measured, over gate'), h('span', { class: 'cell measured' }, 'measured, not gated'),
       h('span', { class: 'cell estimated' }, 'estimated (roofline)'), h('span', { class: 'cell pending' }, 'pending'),

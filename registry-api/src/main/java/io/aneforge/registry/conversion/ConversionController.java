@@ -3,6 +3,7 @@ package io.aneforge.registry.conversion;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
 import io.aneforge.registry.conversion.ConversionViews.FailReport;
 import io.aneforge.registry.conversion.ConversionViews.LeaseRequest;
@@ -10,11 +11,13 @@ import io.aneforge.registry.conversion.ConversionViews.LeaseToken;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
 import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** Conversion status for everyone; leasing and reporting for workers. */
@@ -25,6 +28,14 @@ class ConversionController {
 
     ConversionController(Conversions conversions) {
         this.conversions = conversions;
+    }
+
+    /** Newest first; {@code state=active} (default) lists queued and running conversions, {@code all} every one. */
+    @GetMapping("/api/v1/conversions")
+    @Allowed(anyRole = true)
+    List<ConversionSummary> list(@RequestParam(defaultValue = "active") String state,
+                                 @RequestParam(defaultValue = "50") int limit) {
+        return conversions.list(state, limit);
     }
 
     @GetMapping("/api/v1/conversions/{id}")

@@ -27,6 +27,14 @@ public final class ConversionViews {
                                  String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
                                  OffsetDateTime finishedAt, List<VariantProgress> variants) {}
 
+    /**
+     * One row of the conversions list (the UI's "conversions in progress" panel): no variant details, just
+     * counts; {@code variantsDone} counts registered variants.
+     */
+    public record ConversionSummary(long id, String model, int version, String state, String step, String leaseOwner,
+                                    int attempts, int variantsDone, int variantsFailed, int variantsTotal, String error,
+                                    OffsetDateTime createdAt, OffsetDateTime updatedAt, OffsetDateTime finishedAt) {}
+
     /** A granted lease: the token every later call of this worker must carry. */
     public record LeaseView(String leaseToken, OffsetDateTime leaseExpiresAt, long leaseSeconds, ConversionView conversion) {}
 

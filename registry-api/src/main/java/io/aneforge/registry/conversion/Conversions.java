@@ -2,6 +2,7 @@ package io.aneforge.registry.conversion;
 
 import io.aneforge.mil.Target;
 import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
@@ -129,6 +130,43 @@ public class Conversions {
         long versionId = jdbc.sql("SELECT v.id FROM model_version v JOIN model m ON m.id = v.model_id"
                 + " WHERE m.name = ? AND v.version = ?").params(model, version).query(Long.class).single();
         return view(conversions.findByVersionId(versionId).orElseThrow(() -> noConversion(model, version)));
+    }
+
+    /** The most conversions one list call returns. */
+    static final int MAX_LIST = 500;
+
+    /**
+     * Conversions newest first (by id, i.e. by creation): {@code active} = queued or running (a running one
+     * holds a lease), {@code all} = every state. One query with variant counts, so the UI can poll it cheaply.
+     */
+    @Transactional(readOnly = true)
+    public List<ConversionSummary> list(String state, int limit) {
+        boolean all;
+        if ("active".equals(state)) all = false;
+        else if ("all".equals(state)) all = true;
+        else throw ApiProblem.badRequest("invalid-query", "Invalid query",
+                "parameter 'state' must be 'active' (queued or running) or 'all', got '" + state + "'");
+        if (limit < 1 || limit > MAX_LIST) {
+            throw ApiProblem.badRequest("invalid-query", "Invalid query",
+                    "parameter 'limit' must be between 1 and " + MAX_LIST + ", got " + limit);
+        }
+        return jdbc.sql("SELECT c.id, m.name, v.version, c.state, c.step, c.lease_owner, c.attempts, c.error,"
+                        + " c.created_at, c.updated_at, c.finished_at,"
+                        + " (SELECT count(*) FROM conversion_variant cv WHERE cv.conversion_id = c.id"
+                        + "   AND cv.state = '" + ConversionVariant.REGISTERED + "') AS done,"
+                        + " (SELECT count(*) FROM conversion_variant cv WHERE cv.conversion_id = c.id"
+                        + "   AND cv.state = '" + ConversionVariant.FAILED + "') AS failed,"
+                        + " (SELECT count(*) FROM conversion_variant cv WHERE cv.conversion_id = c.id) AS total"
+                        + " FROM conversion c JOIN model_version v ON v.id = c.version_id JOIN model m ON m.id = v.model_id"
+                        + " WHERE ? OR c.state IN ('" + Conversion.QUEUED + "', '" + Conversion.RUNNING + "')"
+                        + " ORDER BY c.id DESC LIMIT ?")
+                .params(all, limit)
+                .query((rs, n) -> new ConversionSummary(rs.getLong("id"), rs.getString("name"), rs.getInt("version"),
+                        rs.getString("state"), rs.getString("step"), rs.getString("lease_owner"), rs.getInt("attempts"),
+                        rs.getInt("done"), rs.getInt("failed"), rs.getInt("total"), rs.getString("error"),
+                        rs.getObject("created_at", OffsetDateTime.class), rs.getObject("updated_at", OffsetDateTime.class),
+                        rs.getObject("finished_at", OffsetDateTime.class)))
+                .list();
     }
 
     /** Leases the oldest queued (or lease-expired) conversion, or empty when there is none. */

@@ -53,6 +53,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/chips", null, ALL),
             new Endpoint("GET", "/api/v1/devices", null, ALL),
             new Endpoint("GET", "/api/v1/devices/iPhone16,1", null, ALL),
+            new Endpoint("GET", "/api/v1/conversions?state=all&limit=5", null, ALL),
             new Endpoint("GET", "/api/v1/conversions/999999", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix/versions/1/conversion", null, ALL),
             new Endpoint("POST", "/api/v1/conversions/999999/cancel", null, PUBLISH),

@@ -202,4 +202,42 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(last.path("gateStatus").asString()).isEqualTo("FAIL");
         assertThat(new File(target.toString())).exists();
     }
+
+    /** The home page's conversions panel follows a running conversion until it fails; the version page shows it too. */
+    @Test
+    void conversionsPanelRefreshesWhileAConversionIsLive() {
+        createModel("conv-ui");
+        Response v = send("POST", "/api/v1/models/conv-ui/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/conv-ui", "revision", "main"), "chips", List.of("A14")));
+        assertThat(v.status()).as(v.text()).isEqualTo(201);
+        int version = v.json().path("version").asInt();
+        JsonNode c = get("/api/v1/models/conv-ui/versions/" + version + "/conversion", reader()).json();
+        long id = c.path("id").asLong();
+        int planned = c.path("variants").size();
+        Response lease = send("POST", "/api/v1/conversions/" + id + "/lease", token("worker"), Map.of("worker", "ui-worker"));
+        String leaseToken = lease.json().path("leaseToken").asString();
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/progress", token("worker"),
+                Map.of("leaseToken", leaseToken, "step", "fetch")).status()).isEqualTo(200);
+
+        driver.get(url("/ui/"));
+        waitFor(By.id("token")).sendKeys(ADMIN);
+        driver.findElement(By.id("login-button")).click();
+        By row = By.cssSelector("#conversions tr[data-id='" + id + "']");
+        WebElement running = waitFor(row);
+        assertThat(running.getAttribute("data-state")).isEqualTo("running");
+        assertThat(running.getText()).contains("conv-ui").contains("v" + version).contains("fetch")
+                .contains("0 / " + planned).contains("ui-worker");
+
+        // No reload: the panel polls every 5 s while a conversion is live.
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/fail", token("worker"),
+                Map.of("leaseToken", leaseToken, "reason", "fetch: org/conv-ui: repository not found")).status()).isEqualTo(200);
+        new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(row, "data-state", "failed"));
+        assertThat(driver.findElement(row).getText()).contains("repository not found");
+
+        driver.get(url("/ui/#/m/conv-ui/v/" + version));
+        WebElement panel = waitFor(By.id("conversion"));
+        assertThat(panel.getAttribute("data-state")).isEqualTo("failed");
+        assertThat(panel.getText()).contains("failed").contains("step fetch").contains("0 / " + planned)
+                .contains("repository not found");
+    }
 }
