@@ -125,6 +125,7 @@ class UpScriptIT {
         int workerPort = freePort();
         Run first = start(port, workerPort);
         assertThat(first.waitFor("READY", Duration.ofMinutes(45))).as(String.join("\n", first.lines())).isTrue();
+        assertThat(first.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", first.lines())).isTrue();
         assertThat(first.childPids()).hasSize(3);
         assertThat(first.lines()).anyMatch(l -> l.contains("curl -H 'Authorization: Bearer ") && l.contains("device=iPhone16,1"));
         String token = first.token();
@@ -155,6 +156,8 @@ class UpScriptIT {
         // Same directory again: same token, the published version is reused, not converted again.
         Run second = start(port, workerPort);
         assertThat(second.waitFor("READY", Duration.ofMinutes(10))).as(String.join("\n", second.lines())).isTrue();
+        // The token is printed a few lines after READY: wait for the block's last line before reading it.
+        assertThat(second.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", second.lines())).isTrue();
         assertThat(second.token()).isEqualTo(token);
         assertThat(second.lines()).anyMatch(l -> l.contains("is already published; not publishing again"));
         assertThat(second.lines()).noneMatch(l -> l.startsWith("published " + DemoModel.NAME));
