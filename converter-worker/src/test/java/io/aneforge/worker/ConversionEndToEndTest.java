@@ -7,7 +7,7 @@ import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.mlpackage.proto.Model;
-import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.source.MiniLmSnapshot;
 import io.aneforge.testsupport.models.TinyModels;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
