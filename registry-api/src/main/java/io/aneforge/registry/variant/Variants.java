@@ -14,7 +14,6 @@ import io.aneforge.variant.Precision;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Set;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -28,7 +27,7 @@ public class Variants {
     public static final List<String> LAYOUTS = List.of("ane", "standard");
     /** Also the resolve preference order, best first (documented in the README). */
     public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
-    private static final Set<String> BLOCKWISE = Set.of("int8", "int4");
+    private static final List<String> BLOCKWISE = List.of("int8", "int4");
     /** How block-wise weights are quantized; the first is the default (all that V1 clients could mean). */
     public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine");
 
