@@ -14,19 +14,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The chip catalog and the device-identifier map, read from {@code chips.psv} and
- * {@code devices.psv} next to this class. Adding a chip or device is a data change.
+ * The chip catalog, the device-identifier map and the CPU-brand map, read from {@code chips.psv},
+ * {@code devices.psv} and {@code cpu-brands.psv} next to this class. Adding a chip or device is a
+ * data change; the registry and the device agents read the same rows.
  */
 public final class ChipCatalog {
 
     private static final String CHIPS = "chips.psv";
     private static final String DEVICES = "devices.psv";
+    private static final String CPU_BRANDS = "cpu-brands.psv";
     private static volatile ChipCatalog builtIn;
 
     private final Map<String, Chip> chips;
     private final Map<String, Device> devices;
+    private final Map<String, CpuBrand> cpuBrands;
 
     public ChipCatalog(List<Chip> chips, List<Device> devices) {
+        this(chips, devices, List.of());
+    }
+
+    public ChipCatalog(List<Chip> chips, List<Device> devices, List<CpuBrand> cpuBrands) {
         Map<String, Chip> c = new LinkedHashMap<>();
         for (Chip chip : chips) {
             if (c.put(chip.id(), chip) != null) throw new IllegalArgumentException("chip " + chip.id() + " is listed twice");
@@ -41,8 +48,19 @@ public final class ChipCatalog {
                 throw new IllegalArgumentException("device " + device.identifier() + " is listed twice");
             }
         }
+        Map<String, CpuBrand> b = new LinkedHashMap<>();
+        for (CpuBrand brand : cpuBrands) {
+            if (!c.containsKey(brand.chipId())) {
+                throw new IllegalArgumentException("cpu brand '" + brand.brand() + "' names chip '" + brand.chipId()
+                        + "' which is not in the chip catalog " + c.keySet());
+            }
+            if (b.put(CpuBrand.key(brand.brand()), brand) != null) {
+                throw new IllegalArgumentException("cpu brand '" + brand.brand() + "' is listed twice");
+            }
+        }
         this.chips = Collections.unmodifiableMap(c);
         this.devices = Collections.unmodifiableMap(d);
+        this.cpuBrands = Collections.unmodifiableMap(b);
     }
 
     /** The catalog shipped with ane-core (loaded once). */
@@ -77,7 +95,16 @@ public final class ChipCatalog {
                 throw new IllegalStateException(DEVICES + " line " + r.line() + ": " + e.getMessage(), e);
             }
         }
-        return new ChipCatalog(chips, devices);
+        List<CpuBrand> brands = new ArrayList<>();
+        for (Row r : rows(CPU_BRANDS, 3)) {
+            try {
+                String[] f = r.fields();
+                brands.add(new CpuBrand(f[0], f[1], f[2]));
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(CPU_BRANDS + " line " + r.line() + ": " + e.getMessage(), e);
+            }
+        }
+        return new ChipCatalog(chips, devices, brands);
     }
 
     private record Row(int line, String[] fields) {}
@@ -113,6 +140,17 @@ public final class ChipCatalog {
     public Optional<Chip> chip(String id) { return Optional.ofNullable(chips.get(id)); }
 
     public Optional<Device> device(String identifier) { return Optional.ofNullable(devices.get(identifier)); }
+
+    public List<CpuBrand> cpuBrands() { return List.copyOf(cpuBrands.values()); }
+
+    /**
+     * The chip of a CPU brand string ("Apple M2 Pro" → M2), matched case-insensitively with whitespace
+     * collapsed; empty for a brand the catalog does not list (Intel, Linux hosts, chips newer than the catalog).
+     */
+    public Optional<Chip> chipOfCpuBrand(String brand) {
+        if (brand == null) return Optional.empty();
+        return Optional.ofNullable(cpuBrands.get(CpuBrand.key(brand))).map(b -> chips.get(b.chipId()));
+    }
 
     /** The chip of a device identifier, if the identifier is known. */
     public Optional<Chip> chipOfDevice(String identifier) {

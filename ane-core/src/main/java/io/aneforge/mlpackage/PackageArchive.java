@@ -5,25 +5,31 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
  * Deterministic zip of a package directory (entries sorted by path, fixed timestamps,
  * no directory entries, so the same package gives the same bytes and sha256) and a
- * safe unzip (no absolute paths, no {@code ..}, no duplicates, bounded sizes counted
- * while extracting rather than trusted from headers).
+ * safe unzip for archives from elsewhere (no absolute paths, no {@code ..}, no duplicates,
+ * no symbolic links, bounded entry count and sizes counted while extracting rather than
+ * trusted from headers). The device agent's artifact cache unpacks with it.
  */
 public final class PackageArchive {
     /** DOS epoch: the earliest time a zip entry can carry; written in local-time form so no time zone leaks in. */
     static final LocalDateTime FIXED_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
+    /** Finder's resource-fork metadata, added by "Compress" on macOS; never part of a package. */
+    public static final String MACOS_METADATA_DIR = "__MACOSX/";
 
     private PackageArchive() {
     }
@@ -77,66 +83,144 @@ public final class PackageArchive {
     }
 
     /**
-     * Extracts a zip into {@code destination} (created if needed), refusing entries that
-     * would escape it or exceed the limits. Returns the extracted files.
+     * Extracts the zip file {@code zip} into {@code destination} (created if needed) and returns the
+     * extracted files. Made for archives we did not make, so it refuses, before writing anything where
+     * it can: symbolic-link entries (found in the central directory, see {@link ZipCentralDirectory}),
+     * more entries than the limit; and while extracting: unsafe names ({@link #checkName}), duplicate
+     * names, paths that resolve outside {@code destination}, files that already exist, and entries or
+     * totals over the limits, counted as bytes are written rather than trusted from headers. Finder's
+     * {@code __MACOSX/} metadata is skipped. Entries are read through the central directory, the same
+     * list the symlink check read, so local headers cannot smuggle in anything the check did not see.
      */
-    public static List<Path> unzip(InputStream in, Path destination, Limits limits) {
+    public static List<Path> unzip(Path zip, Path destination, Limits limits) {
+        String archive = "archive " + zip.getFileName();
         List<Path> written = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        long total = 0;
         try {
+            List<String> symlinks = ZipCentralDirectory.symlinks(zip, archive, limits.maxEntries());
+            if (!symlinks.isEmpty()) {
+                throw new MlPackageException(archive + " contains symbolic link entry '" + symlinks.get(0)
+                        + "': links are refused; archive the package with real files");
+            }
             Path dest = Files.createDirectories(destination).toRealPath();
-            ZipInputStream zip = new ZipInputStream(in);
+            Set<String> seen = new HashSet<>();
+            long total = 0;
             byte[] buf = new byte[1 << 16];
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                String name = e.getName();
-                if (seen.size() >= limits.maxEntries()) {
-                    throw new MlPackageException("archive has more than " + limits.maxEntries() + " entries");
-                }
-                checkName(name);
-                if (!seen.add(name)) {
-                    throw new MlPackageException("archive entry '" + name + "' appears twice");
-                }
-                Path target = dest.resolve(name).normalize();
-                if (!target.startsWith(dest)) {
-                    throw new MlPackageException("archive entry '" + name + "' would be written outside " + dest);
-                }
-                if (e.isDirectory()) {
-                    Files.createDirectories(target);
-                    continue;
-                }
-                Files.createDirectories(target.getParent());
-                long entryBytes = 0;
-                try (OutputStream out = Files.newOutputStream(target)) {
-                    for (int n; (n = zip.read(buf)) > 0; ) {
-                        entryBytes += n;
-                        total += n;
-                        if (entryBytes > limits.maxEntryBytes()) {
-                            throw new MlPackageException("archive entry '" + name + "' is larger than the limit of " + limits.maxEntryBytes() + " bytes");
-                        }
-                        if (total > limits.maxTotalBytes()) {
-                            throw new MlPackageException("archive expands to more than the limit of " + limits.maxTotalBytes() + " bytes");
-                        }
-                        out.write(buf, 0, n);
+            try (ZipFile zf = new ZipFile(zip.toFile())) {
+                Enumeration<? extends ZipEntry> entries = zf.entries();
+                while (entries.hasMoreElements()) {
+                    ZipEntry e = entries.nextElement();
+                    String name = e.getName();
+                    if (seen.size() >= limits.maxEntries()) {
+                        throw new MlPackageException(archive + " has more than " + limits.maxEntries()
+                                + " entries; refused as unsafe");
                     }
+                    checkName(archive, name);
+                    if (!seen.add(name)) {
+                        throw new MlPackageException(archive + " has entry '" + name
+                                + "' twice; refused because the two copies could differ");
+                    }
+                    if (name.startsWith(MACOS_METADATA_DIR)) {
+                        continue;
+                    }
+                    Path target = dest.resolve(name).normalize();
+                    if (!target.startsWith(dest)) {
+                        throw new MlPackageException(archive + " entry '" + name + "' resolves outside " + dest + "; refused");
+                    }
+                    if (e.isDirectory()) {
+                        Files.createDirectories(target);
+                        continue;
+                    }
+                    Files.createDirectories(target.getParent());
+                    long entryBytes = 0;
+                    // CREATE_NEW: never write through a file or link that is already there.
+                    try (InputStream in = zf.getInputStream(e);
+                            OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+                        for (int n; (n = in.read(buf)) > 0; ) {
+                            entryBytes += n;
+                            total += n;
+                            if (entryBytes > limits.maxEntryBytes()) {
+                                throw new MlPackageException(archive + " entry '" + name + "' unpacks to more than "
+                                        + limits.maxEntryBytes() + " bytes; refused");
+                            }
+                            if (total > limits.maxTotalBytes()) {
+                                throw new MlPackageException(archive + " unpacks to more than " + limits.maxTotalBytes()
+                                        + " bytes; refused (raise the unzip limit if the model is really that large)");
+                            }
+                            out.write(buf, 0, n);
+                        }
+                    }
+                    written.add(target);
                 }
-                written.add(target);
             }
             return written;
+        } catch (ZipException e) {
+            throw new MlPackageException(archive + " is not a valid zip: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip into " + destination + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot unzip " + archive + " into " + destination + ": " + e.getMessage(), e);
         }
     }
 
-    private static void checkName(String name) {
-        if (name.isEmpty() || name.startsWith("/") || name.startsWith("\\") || name.contains("\\") || name.contains("\0")
-                || (name.length() > 1 && name.charAt(1) == ':')) {
-            throw new MlPackageException("archive entry '" + name + "' has an absolute or non-portable path; entries must be relative with '/' separators");
-        }
-        for (String part : name.split("/")) {
-            if (part.equals("..")) {
-                throw new MlPackageException("archive entry '" + name + "' contains '..'; entries must stay inside the archive root");
+    /**
+     * {@link #unzip(Path, Path, Limits)} for an archive that arrives as a stream: the checks need the
+     * central directory at the end of the archive, so the stream is first copied to a temporary file
+     * (deleted afterwards). The copy stops at what a zip within the limits can measure: the data
+     * (deflate grows incompressible data by well under 1/64) plus 128 MiB of headers.
+     */
+    public static List<Path> unzip(InputStream in, Path destination, Limits limits) {
+        long maxArchiveBytes = limits.maxTotalBytes() + limits.maxTotalBytes() / 64 + (128L << 20);
+        Path spool = null;
+        try {
+            spool = Files.createTempFile("aneforge-unzip-", ".zip");
+            long n = 0;
+            byte[] buf = new byte[1 << 16];
+            try (OutputStream out = Files.newOutputStream(spool)) {
+                for (int r; (r = in.read(buf)) > 0; ) {
+                    n += r;
+                    if (n > maxArchiveBytes) {
+                        throw new MlPackageException("archive is longer than " + maxArchiveBytes + " bytes, more than a zip"
+                                + " within the unzip limit of " + limits.maxTotalBytes() + " bytes can be; refused");
+                    }
+                    out.write(buf, 0, r);
+                }
             }
+            return unzip(spool, destination, limits);
+        } catch (IOException e) {
+            throw new MlPackageException("cannot unzip into " + destination + ": " + e.getMessage(), e);
+        } finally {
+            if (spool != null) {
+                try {
+                    Files.deleteIfExists(spool);
+                } catch (IOException ignored) {
+                    // a leftover temporary file is not worth failing the unzip for
+                }
+            }
+        }
+    }
+
+    /** Refuses entry names that are not plain relative paths with '/' separators inside the archive root. */
+    static void checkName(String archive, String name) {
+        String why = null;
+        if (name.isEmpty()) {
+            why = "is empty";
+        } else if (name.indexOf('\0') >= 0) {
+            why = "contains a NUL byte";
+        } else if (name.startsWith("/")) {
+            why = "is an absolute path";
+        } else if (name.indexOf('\\') >= 0) {
+            why = "contains a backslash";
+        } else if (name.length() >= 2 && name.charAt(1) == ':') {
+            why = "starts with a drive letter";
+        } else {
+            for (String segment : name.split("/")) {
+                if (segment.equals("..")) {
+                    why = "contains a '..' segment";
+                    break;
+                }
+            }
+        }
+        if (why != null) {
+            throw new MlPackageException(archive + " entry '" + name.replace("\0", "\\0") + "' " + why
+                    + "; refused as unsafe (entries must be relative paths with '/' separators inside the archive root)");
         }
     }
 }

@@ -64,6 +64,29 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
         }
     }
 
+    /**
+     * The registry's coarse precision name: {@code fp32}, {@code fp16}, {@code int8} (per-channel and
+     * block-wise), {@code int4} or {@code w8a8}; the block size and {@link #blockQuantization()} complete it.
+     */
+    public String family() {
+        switch (scheme) {
+            case FP32: return "fp32";
+            case FP16: return "fp16";
+            case W8A8: return "w8a8";
+            case INT4_BLOCK: return "int4";
+            default: return "int8";
+        }
+    }
+
+    /**
+     * Block-wise schemes only: {@code affine} or {@code symmetric}, the registry's {@code quantization};
+     * null for the others (per-channel int8's mode is fixed by its scheme).
+     */
+    public String blockQuantization() {
+        if (scheme != Scheme.INT8_BLOCK && scheme != Scheme.INT4_BLOCK) return null;
+        return affine ? "affine" : "symmetric";
+    }
+
     /** The oldest deployment target whose Core ML has the ops this precision needs. */
     public Target minimumTarget() {
         switch (scheme) {

@@ -67,6 +67,30 @@ class ChipCatalogTest {
                 .hasMessageContaining("device iPhone1,1 names chip 'A99' which is not in the chip catalog");
     }
 
+    @Test
+    void mapsCpuBrandsToChipsAndEveryChipHasOne() {
+        assertThat(catalog.chipOfCpuBrand("Apple M2 Pro")).map(Chip::id).contains("M2");
+        assertThat(catalog.chipOfCpuBrand("  apple   m4 MAX ")).map(Chip::id).contains("M4");
+        assertThat(catalog.chipOfCpuBrand("Apple A17 Pro")).map(Chip::id).contains("A17_PRO");
+        assertThat(catalog.chipOfCpuBrand("Apple A17")).isEmpty();
+        assertThat(catalog.chipOfCpuBrand("Intel(R) Core(TM) i9-9980HK CPU @ 2.40GHz")).isEmpty();
+        assertThat(catalog.chipOfCpuBrand(null)).isEmpty();
+        assertThat(catalog.cpuBrands()).allSatisfy(b -> assertThat(b.source()).isNotBlank());
+        for (Chip c : catalog.chips()) {
+            assertThat(catalog.cpuBrands()).as("cpu brands of " + c.id()).anyMatch(b -> b.chipId().equals(c.id()));
+        }
+    }
+
+    @Test
+    void rejectsACpuBrandThatNamesAnUnknownChipOrRepeats() {
+        Chip m1 = catalog.chip("M1").orElseThrow();
+        assertThatThrownBy(() -> new ChipCatalog(List.of(m1), List.of(), List.of(new CpuBrand("Apple M9", "M9", "test"))))
+                .hasMessageContaining("cpu brand 'Apple M9' names chip 'M9' which is not in the chip catalog");
+        assertThatThrownBy(() -> new ChipCatalog(List.of(m1), List.of(),
+                List.of(new CpuBrand("Apple M1", "M1", "test"), new CpuBrand("apple  M1", "M1", "test"))))
+                .hasMessageContaining("cpu brand 'apple  M1' is listed twice");
+    }
+
     private static List<String> ids(List<Chip> chips) {
         return chips.stream().map(Chip::id).toList();
     }

@@ -2,7 +2,7 @@ package io.aneforge.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.source.MiniLmSnapshot;
 import io.aneforge.testsupport.models.TinyTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;

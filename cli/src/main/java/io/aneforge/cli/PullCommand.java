@@ -4,7 +4,6 @@ import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,10 +64,7 @@ public final class PullCommand implements Callable<Integer> {
             }
             Path unpackDir = Files.createTempDirectory(out, ".pull-");
             try {
-                List<Path> files;
-                try (InputStream in = Files.newInputStream(partial)) {
-                    files = PackageArchive.unzip(in, unpackDir, PackageArchive.Limits.defaults());
-                }
+                List<Path> files = PackageArchive.unzip(partial, unpackDir, PackageArchive.Limits.defaults());
                 Path pkgRoot = packageRoot(unpackDir, files);
                 MlPackage.read(pkgRoot); // a pulled package must load
                 String pkgName = pkgRoot.equals(unpackDir)

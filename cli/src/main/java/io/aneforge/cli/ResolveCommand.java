@@ -42,11 +42,20 @@ public final class ResolveCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
-    /** {@code minilm v3 (alias production): M2 ios 18.0 ane int8/32 seq 128, fallback from M4; sha256:… 21.7 MiB; url} */
+    /** {@code /32}, {@code /32/affine} or empty: the block size and a non-default quantization of a variant node. */
+    static String blockAndMode(JsonNode v) {
+        if (v.path("blockSize").isNull() || v.path("blockSize").isMissingNode()) return "";
+        return "/" + v.path("blockSize").asInt() + ("affine".equals(v.path("quantization").asString("")) ? "/affine" : "");
+    }
+
+    /**
+     * {@code minilm v3 (alias production): M2 ios 18.0 ane int8/32 seq 128, fallback from M4; sha256:… 21.7 MiB; url};
+     * an affine block-wise variant shows as {@code int8/32/affine}.
+     */
     static String describe(JsonNode r) {
         JsonNode v = r.path("variant");
         String alias = r.path("alias").isNull() || r.path("alias").isMissingNode() ? "" : " (alias " + r.path("alias").asString() + ")";
-        String block = v.path("blockSize").isNull() || v.path("blockSize").isMissingNode() ? "" : "/" + v.path("blockSize").asInt();
+        String block = blockAndMode(v);
         return r.path("model").asString("") + " v" + r.path("version").asInt() + alias + ": " + v.path("chip").asString("")
                 + " ios " + v.path("deploymentTarget").asString("") + " " + v.path("layout").asString("") + " "
                 + v.path("precision").asString("") + block + " seq " + v.path("seqLen").asInt()

@@ -80,7 +80,7 @@ public final class StatusCommand implements Callable<Integer> {
         for (JsonNode x : variants) {
             out.println("  #" + x.path("id").asLong() + "  " + x.path("chip").asString("") + "  ios " + x.path("deploymentTarget").asString("")
                     + "  " + x.path("layout").asString("") + "  " + x.path("precision").asString("")
-                    + (x.path("blockSize").isNull() || x.path("blockSize").isMissingNode() ? "" : "/" + x.path("blockSize").asInt())
+                    + ResolveCommand.blockAndMode(x)
                     + "  seq " + x.path("seqLen").asInt() + "  " + x.path("status").asString("") + "  " + x.path("digest").asString(""));
         }
         return AneForge.OK;

@@ -7,7 +7,7 @@ import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.mlpackage.proto.Model;
-import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.source.MiniLmSnapshot;
 import io.aneforge.testsupport.models.TinyModels;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -77,6 +77,11 @@ class ConversionEndToEndTest {
         assertThat(prom.statusCode()).isEqualTo(200);
         assertThat(prom.body()).contains("aneforge_worker_variants_total{").contains("aneforge_worker_blobs_total{")
                 .contains("spring_batch_");
+        // The liveness probe of compose and the Helm chart: enabled by the worker's application.yml, not by them.
+        java.net.http.HttpResponse<String> live = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/actuator/health/liveness")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
     }
 
     @Test

@@ -119,10 +119,13 @@ class ComposeFileTest {
         URI health = healthUri("registry-api");
         assertThat(health.getPort()).isEqualTo(port);
         assertThat(health.getPath()).isEqualTo("/actuator/health/readiness");
-        // /readiness exists outside Kubernetes only with probes enabled.
-        assertThat(env).containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
-        assertThat(env.get("MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE").split(","))
+        // /readiness exists outside Kubernetes only with probes enabled: the registry's application.yml
+        // enables them and defines the readiness group; compose does not set them again (one source).
+        assertThat(registry.effective("management.endpoint.health.probes.enabled", env)).isEqualTo("true");
+        assertThat(registry.effective("management.endpoint.health.group.readiness.include", env).split(","))
                 .contains("readinessState", "db", "storage");
+        assertThat(env).doesNotContainKeys("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED",
+                "MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE");
         assertThat(registry.servesHttp()).isTrue();
         assertThat(registry.exposesHealth()).isTrue();
     }

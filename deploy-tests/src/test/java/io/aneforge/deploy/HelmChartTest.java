@@ -99,8 +99,8 @@ class HelmChartTest {
         assertThat(env).containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/aneforge")
                 .containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
                 .containsEntry("ANEFORGE_S3_ENDPOINT", "http://minio:9000")
-                .containsEntry("ANEFORGE_S3_BUCKET", "aneforge")
-                .containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+                .containsEntry("ANEFORGE_S3_BUCKET", "aneforge");
+        assertThat(SpringApp.REGISTRY.effective("management.endpoint.health.probes.enabled", env)).isEqualTo("true");
         assertThat(withSecrets.resolve("registry", "SPRING_DATASOURCE_PASSWORD")).isEqualTo("pw-db-4711");
         assertThat(withSecrets.resolve("registry", "ANEFORGE_S3_ACCESS_KEY")).isEqualTo("ak-s3-4711");
         assertThat(withSecrets.resolve("registry", "ANEFORGE_S3_SECRET_KEY")).isEqualTo("sk-s3-4711");
@@ -212,8 +212,13 @@ class HelmChartTest {
         // Flyway runs during start-up: the startup probe must allow minutes, not seconds.
         JsonNode startup = container.path("startupProbe");
         assertThat(startup.path("periodSeconds").asInt() * startup.path("failureThreshold").asInt()).isGreaterThanOrEqualTo(180);
-        assertThat(withSecrets.environment("registry").get("MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE").split(","))
+        // The probe groups come from the registry's application.yml; the chart does not set them again.
+        Map<String, String> env = withSecrets.environment("registry");
+        assertThat(SpringApp.REGISTRY.effective("management.endpoint.health.probes.enabled", env)).isEqualTo("true");
+        assertThat(SpringApp.REGISTRY.effective("management.endpoint.health.group.readiness.include", env).split(","))
                 .contains("readinessState", "db", "storage");
+        assertThat(env).doesNotContainKeys("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED",
+                "MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE");
         assertThat(SpringApp.REGISTRY.exposesHealth()).isTrue();
 
         // Changing the port moves the container port, SERVER_PORT and (by name) the probes together.
@@ -365,7 +370,10 @@ class HelmChartTest {
         assertThat(port.path("name").asString()).isEqualTo("http");
         assertThat(port.path("containerPort").asInt()).isEqualTo(SpringApp.WORKER.serverPort());
         assertThat(defaults.environment("worker")).containsEntry("SERVER_PORT", String.valueOf(SpringApp.WORKER.serverPort()))
-                .containsEntry("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "true");
+                .doesNotContainKey("MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED");
+        // /actuator/health/liveness outside Kubernetes' auto-detection: enabled in the worker's application.yml.
+        assertThat(SpringApp.WORKER.effective("management.endpoint.health.probes.enabled", defaults.environment("worker")))
+                .isEqualTo("true");
         for (String probe : List.of("startupProbe", "livenessProbe")) {
             assertThat(container.path(probe).path("httpGet").path("path").asString()).as(probe).isEqualTo("/actuator/health/liveness");
             assertThat(container.path(probe).path("httpGet").path("port").asString()).as(probe).isEqualTo("http");

@@ -131,6 +131,16 @@ record SpringApp(String module, Set<String> contract) {
         return Integer.parseInt(port.trim());
     }
 
+    /**
+     * The value a property takes in a deployment: the environment variable Spring's relaxed binding maps
+     * to it ({@code management.endpoint.health.probes.enabled} → {@code MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED})
+     * if {@code env} sets one, else application.yml's value as written, else null.
+     */
+    String effective(String key, Map<String, String> env) {
+        String name = key.toUpperCase(Locale.ROOT).replace('.', '_').replace("-", "");
+        return env.containsKey(name) ? env.get(name) : property(key);
+    }
+
     /** A property of application.yml as written (placeholders unresolved), or null. */
     String property(String key) {
         return properties().get(key);

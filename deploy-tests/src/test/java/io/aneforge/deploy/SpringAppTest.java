@@ -31,6 +31,15 @@ class SpringAppTest {
     }
 
     @Test
+    void effectiveValuesPreferTheEnvironmentOverApplicationYml() {
+        String key = "management.endpoint.health.group.readiness.include";
+        assertThat(SpringApp.REGISTRY.effective(key, java.util.Map.of())).isEqualTo("readinessState,db,storage");
+        assertThat(SpringApp.REGISTRY.effective(key, java.util.Map.of("MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE", "db")))
+                .isEqualTo("db");
+        assertThat(SpringApp.AGENT.effective("management.endpoint.health.probes.enabled", java.util.Map.of())).isNull();
+    }
+
+    @Test
     void webAndPortFacts() {
         assertThat(SpringApp.REGISTRY.servesHttp()).isTrue();
         assertThat(SpringApp.REGISTRY.serverPort()).isEqualTo(8080);

@@ -18,6 +18,19 @@ class OperationsTest extends RegistryTestBase {
         assertThat(components.path("storage").path("details").path("embedded").asBoolean()).isTrue();
     }
 
+    /** The probe groups come from application.yml, so a plain start (no Kubernetes, no env) serves them. */
+    @Test
+    void livenessAndReadinessProbesAreServedWithReadinessCoveringDatabaseAndStorage() {
+        Response live = get("/actuator/health/liveness", null);
+        assertThat(live.status()).as(live.text()).isEqualTo(200);
+        assertThat(live.json().path("status").asString()).isEqualTo("UP");
+        assertThat(live.json().path("components").propertyNames()).containsExactly("livenessState");
+        Response ready = get("/actuator/health/readiness", null);
+        assertThat(ready.status()).as(ready.text()).isEqualTo(200);
+        assertThat(ready.json().path("components").propertyNames())
+                .containsExactlyInAnyOrder("readinessState", "db", "storage");
+    }
+
     @Test
     void prometheusMetricsAreExposed() {
         get("/api/v1/chips", reader());

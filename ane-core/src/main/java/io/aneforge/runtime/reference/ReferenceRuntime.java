@@ -13,7 +13,6 @@ import io.aneforge.runtime.RuntimeLoadException;
 import io.aneforge.runtime.RuntimeOptions;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,11 +98,7 @@ public final class ReferenceRuntime implements ModelRuntime {
             throw new UncheckedIOException(e);
         }
         try {
-            try (InputStream in = Files.newInputStream(zip)) {
-                PackageArchive.unzip(in, dir, PackageArchive.Limits.defaults());
-            } catch (IOException e) {
-                throw new RuntimeLoadException("cannot read package archive " + zip + ": " + e.getMessage(), e);
-            }
+            PackageArchive.unzip(zip, dir, PackageArchive.Limits.defaults()); // MlPackageException: load() names the file
             // PackageArchive names entries <package dir>/..., so the package is one level down
             Path root;
             try (Stream<Path> s = Files.walk(dir, 2)) {

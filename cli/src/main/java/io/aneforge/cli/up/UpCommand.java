@@ -5,6 +5,7 @@ import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.UsageException;
 import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.cli.registry.RegistryException;
+import io.aneforge.source.MiniLmSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -44,6 +45,8 @@ import tools.jackson.databind.JsonNode;
 public final class UpCommand implements Callable<Integer> {
 
     static final String ROOT_PROPERTY = "aneforge.root";
+    /** The registry name of the demo model, sentence-transformers/all-MiniLM-L6-v2 ({@link MiniLmSnapshot}). */
+    static final String DEMO_MODEL = "all-minilm-l6-v2";
     static final String DEMO_DEVICE = "iPhone16,1";
 
     @ParentCommand
@@ -134,7 +137,7 @@ public final class UpCommand implements Callable<Integer> {
             agent.put("ANEFORGE_AGENT_DRAIN_TIMEOUT", "20s");
             children.start("device-agent", java(jars.agent()), agent, homeDir);
 
-            Path snapshot = DemoModel.write(data.resolve("demo/" + DemoModel.NAME));
+            Path snapshot = MiniLmSnapshot.write(data.resolve("demo/" + DEMO_MODEL));
             int version = publishDemo(admin, snapshot, out);
             waitUntilReady(admin, version, children, deadline, out);
             promote(admin, version, out);
@@ -142,10 +145,10 @@ public final class UpCommand implements Callable<Integer> {
             out.println();
             out.println("READY");
             out.println("  registry:   " + base);
-            out.println("  matrix UI:  " + base + "/ui/  (paste the admin token; model " + DemoModel.NAME + ", version " + version + ")");
+            out.println("  matrix UI:  " + base + "/ui/  (paste the admin token; model " + DEMO_MODEL + ", version " + version + ")");
             out.println("  admin token: " + adminToken);
             out.println("  resolve:    curl -H 'Authorization: Bearer " + adminToken + "' '" + base + "/api/v1/models/"
-                    + DemoModel.NAME + "/resolve?device=" + DEMO_DEVICE + "&os=18.0'");
+                    + DEMO_MODEL + "/resolve?device=" + DEMO_DEVICE + "&os=18.0'");
             out.println("  logs:       " + homeDir.resolve("logs"));
             out.println("Press Ctrl-C to stop.");
             out.flush();
@@ -282,10 +285,10 @@ public final class UpCommand implements Callable<Integer> {
      * running, else a new version converting the local snapshot with the default recipe.
      */
     private int publishDemo(RegistryClient admin, Path snapshot, PrintWriter out) {
-        String path = "/api/v1/models/" + DemoModel.NAME;
+        String path = "/api/v1/models/" + DEMO_MODEL;
         if (admin.find(path).isEmpty()) {
-            admin.post("/api/v1/models", Map.of("name", DemoModel.NAME, "task", "feature-extraction"));
-            out.println("created model " + DemoModel.NAME);
+            admin.post("/api/v1/models", Map.of("name", DEMO_MODEL, "task", "feature-extraction"));
+            out.println("created model " + DEMO_MODEL);
         }
         JsonNode versions = admin.get(path + "/versions");
         int running = -1;
@@ -293,7 +296,7 @@ public final class UpCommand implements Callable<Integer> {
             String status = v.path("status").asText();
             int n = v.path("version").asInt();
             if ("published".equals(status)) {
-                out.println(DemoModel.NAME + " version " + n + " is already published; not publishing again");
+                out.println(DEMO_MODEL + " version " + n + " is already published; not publishing again");
                 return n;
             }
             if ("draft".equals(status)) {
@@ -302,7 +305,7 @@ public final class UpCommand implements Callable<Integer> {
             }
         }
         if (running > 0) {
-            out.println(DemoModel.NAME + " version " + running + " is still converting; waiting for it");
+            out.println(DEMO_MODEL + " version " + running + " is still converting; waiting for it");
             return running;
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -312,7 +315,7 @@ public final class UpCommand implements Callable<Integer> {
         body.put("seqLen", 128);
         JsonNode v = admin.post(path + "/versions", body);
         int n = v.path("version").asInt();
-        out.println("published " + DemoModel.NAME + " version " + n + " from " + snapshot + " (recipe default, chips "
+        out.println("published " + DEMO_MODEL + " version " + n + " from " + snapshot + " (recipe default, chips "
                 + String.join(",", chips) + "); conversion queued");
         return n;
     }
@@ -320,7 +323,7 @@ public final class UpCommand implements Callable<Integer> {
     /** Waits for the conversion (version published) and then for the accuracy jobs, printing changes. */
     private void waitUntilReady(RegistryClient admin, int version, Children children, long deadline, PrintWriter out)
             throws InterruptedException {
-        String path = "/api/v1/models/" + DemoModel.NAME + "/versions/" + version;
+        String path = "/api/v1/models/" + DEMO_MODEL + "/versions/" + version;
         String last = "";
         while (true) {
             checkAlive(children);
@@ -337,7 +340,7 @@ public final class UpCommand implements Callable<Integer> {
                 line = conversionLine(admin.find(path + "/conversion"));
             } else {
                 Optional<JsonNode> c = admin.find(path + "/conversion");
-                throw new CommandFailure(DemoModel.NAME + " version " + version + " is " + status
+                throw new CommandFailure(DEMO_MODEL + " version " + version + " is " + status
                         + c.map(j -> ": " + j.path("error").asText()).orElse("")
                         + "; see .aneforge/logs/converter-worker.log, then delete the data directory or fix and run up again");
             }
@@ -394,13 +397,13 @@ public final class UpCommand implements Callable<Integer> {
 
     /** Points {@code production} at the version so that resolve without {@code version=} finds it. */
     private static void promote(RegistryClient admin, int version, PrintWriter out) {
-        String path = "/api/v1/models/" + DemoModel.NAME + "/aliases/production";
+        String path = "/api/v1/models/" + DEMO_MODEL + "/aliases/production";
         Optional<JsonNode> current = admin.find(path);
         if (current.isPresent() && current.get().path("version").asInt() == version) return;
         try {
             admin.put(path, Map.of("version", version, "reason", "aneforge up demo"));
         } catch (RegistryException e) {
-            throw new CommandFailure("could not point alias production at " + DemoModel.NAME + " version " + version + ": "
+            throw new CommandFailure("could not point alias production at " + DEMO_MODEL + " version " + version + ": "
                     + e.getMessage(), e);
         }
         out.println("alias production -> version " + version);

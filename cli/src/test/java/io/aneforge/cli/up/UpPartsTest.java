@@ -17,7 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The parts of {@code aneforge up} that need no running platform: tokens, database, demo snapshot, children. */
+/** The parts of {@code aneforge up} that need no running platform: tokens, database, children (the demo snapshot: ane-core's MiniLmSnapshotTest). */
 class UpPartsTest {
 
     @TempDir
@@ -52,18 +52,6 @@ class UpPartsTest {
         assertThatThrownBy(() -> Database.ensure("jdbc:mysql://x/y", "postgres", ""))
                 .isInstanceOf(CommandFailure.class)
                 .hasMessageContaining("is not of the form jdbc:postgresql://host:port/database");
-    }
-
-    @Test
-    void demoSnapshotHasTheHubLayoutAndIsNotRewritten() throws Exception {
-        Path snap = DemoModel.write(dir.resolve("demo"));
-        assertThat(Files.size(snap.resolve("onnx/model.onnx"))).isGreaterThan(80_000_000L);
-        assertThat(Files.readString(snap.resolve("config.json"))).contains("\"model_type\": \"bert\"");
-        assertThat(Files.readString(snap.resolve("tokenizer.json"))).contains("[CLS]");
-        var modified = Files.getLastModifiedTime(snap.resolve("onnx/model.onnx"));
-        Thread.sleep(20);
-        DemoModel.write(snap);
-        assertThat(Files.getLastModifiedTime(snap.resolve("onnx/model.onnx"))).isEqualTo(modified);
     }
 
     @Test

@@ -133,7 +133,7 @@ class UpScriptIT {
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + port;
         HttpResponse<String> resolve = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/models/"
-                + DemoModel.NAME + "/resolve?device=iPhone16,1&os=18.0")).header("Authorization", "Bearer " + token).build(),
+                + UpCommand.DEMO_MODEL + "/resolve?device=iPhone16,1&os=18.0")).header("Authorization", "Bearer " + token).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(resolve.statusCode()).as(resolve.body()).isEqualTo(200);
         JsonNode answer = JsonMapper.builder().build().readTree(resolve.body());
@@ -160,7 +160,7 @@ class UpScriptIT {
         assertThat(second.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", second.lines())).isTrue();
         assertThat(second.token()).isEqualTo(token);
         assertThat(second.lines()).anyMatch(l -> l.contains("is already published; not publishing again"));
-        assertThat(second.lines()).noneMatch(l -> l.startsWith("published " + DemoModel.NAME));
+        assertThat(second.lines()).noneMatch(l -> l.startsWith("published " + UpCommand.DEMO_MODEL));
         stop(second);
     }
 

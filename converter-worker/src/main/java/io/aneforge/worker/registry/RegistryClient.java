@@ -96,6 +96,7 @@ public class RegistryClient {
         body.put("layout", reg.layout());
         body.put("precision", reg.precision());
         if (reg.blockSize() != null) body.put("blockSize", reg.blockSize());
+        if (reg.quantization() != null) body.put("quantization", reg.quantization());
         body.put("seqLen", reg.seqLen());
         body.put("digest", "sha256:" + hex);
         String path = "api/v1/models/" + model + "/versions/" + version + "/variants";
@@ -133,7 +134,14 @@ public class RegistryClient {
     private static boolean matches(Variant v, Registration reg) {
         return v.chip().equals(reg.chip()) && v.deploymentTarget().equals(reg.deploymentTarget())
                 && v.layout().equals(reg.layout()) && v.precision().equals(reg.precision())
-                && java.util.Objects.equals(v.blockSize(), reg.blockSize()) && v.seqLen() == reg.seqLen();
+                && java.util.Objects.equals(v.blockSize(), reg.blockSize()) && v.seqLen() == reg.seqLen()
+                && java.util.Objects.equals(quantization(v.blockSize(), v.quantization()),
+                        quantization(reg.blockSize(), reg.quantization()));
+    }
+
+    /** Block-wise variants without a quantization (a registry older than V5) were symmetric. */
+    private static String quantization(Integer blockSize, String quantization) {
+        return blockSize == null ? null : quantization == null ? "symmetric" : quantization;
     }
 
     private static HttpRequest.BodyPublisher publisher(Path file) {

@@ -12,8 +12,9 @@ public final class RegistryModels {
     public record Source(String type, String repo, String revision, String commit, String path) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
+    /** @param quantization block-wise only: symmetric or affine (null from a registry older than V5: symmetric) */
     public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
-                               int seqLen) {}
+                               String quantization, int seqLen) {}
 
     /** A planned variant; {@code target}/{@code layout}/{@code precision} are VariantSpec values. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -37,7 +38,7 @@ public final class RegistryModels {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Variant(long id, String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
-                          int seqLen, String digest, long size, String status) {}
+                          String quantization, int seqLen, String digest, long size, String status) {}
 
     public record VariantReport(String specId, String state, String digest, Long size, Long variantId, String error) {}
 

@@ -1,5 +1,7 @@
 package io.aneforge.agent.cache;
 
+import io.aneforge.mlpackage.MlPackageException;
+import io.aneforge.mlpackage.PackageArchive;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +35,7 @@ import java.util.stream.Stream;
  *
  * <p>Download: bytes stream through SHA-256 into a temp file; a digest (or announced size)
  * mismatch deletes the temp file and throws, leaving nothing in the cache. Unpack: a safe
- * unzip ({@link SafeUnzip}) and a package root check (Manifest.json at the top of the
+ * unzip (ane-core's {@link PackageArchive#unzip}: names, links, duplicates, entry and size caps) and a package root check (Manifest.json at the top of the
  * archive or inside a single {@code *.mlpackage} directory).
  *
  * <p>Eviction runs after each insert until the total is at most {@code maxBytes}; it never
@@ -114,7 +116,11 @@ public final class ArtifactCache {
             fetchVerified(ref, zip);
             Path unzipped = work.resolve("unzipped");
             Files.createDirectories(unzipped);
-            SafeUnzip.unzip(zip, unzipped, limits);
+            try {
+                PackageArchive.unzip(zip, unzipped, limits.toArchiveLimits());
+            } catch (MlPackageException e) {
+                throw new ArtifactCacheException("artifact " + ref.digest() + ": " + e.getMessage(), e);
+            }
             Files.delete(zip);
             Path pkgRoot = packageRoot(ref, unzipped);
             Path staged = work.resolve("entry");

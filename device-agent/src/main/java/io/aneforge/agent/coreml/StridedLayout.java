@@ -1,5 +1,6 @@
 package io.aneforge.agent.coreml;
 
+import io.aneforge.kernels.Fp16;
 import java.nio.ByteBuffer;
 
 /** Row-major index arithmetic for strided arrays; strides are in elements. */
@@ -62,7 +63,7 @@ final class StridedLayout {
     static float read(ByteBuffer buf, MultiArrayDataType type, long index) {
         int at = Math.toIntExact(index * type.elementBytes());
         return switch (type) {
-            case FLOAT16 -> Half.toFloat(buf.getShort(at));
+            case FLOAT16 -> Fp16.toFloat(buf.getShort(at));
             case FLOAT32 -> buf.getFloat(at);
             case FLOAT64 -> (float) buf.getDouble(at);
             case INT32 -> buf.getInt(at);
@@ -73,7 +74,7 @@ final class StridedLayout {
     static void write(ByteBuffer buf, MultiArrayDataType type, long index, float value) {
         int at = Math.toIntExact(index * type.elementBytes());
         switch (type) {
-            case FLOAT16 -> buf.putShort(at, Half.fromFloat(value));
+            case FLOAT16 -> buf.putShort(at, Fp16.fromFloat(value));
             case FLOAT32 -> buf.putFloat(at, value);
             case FLOAT64 -> buf.putDouble(at, value);
             case INT32 -> buf.putInt(at, (int) value);

@@ -1,58 +1,35 @@
 package io.aneforge.agent.host;
 
-import java.util.List;
-import java.util.Locale;
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Maps a CPU brand string ({@code machdep.cpu.brand_string} on macOS) to a chip id.
- *
- * <p>Pro/Max/Ultra variants of an M chip share the Neural Engine generation of their family,
- * so they map to the family ("Apple M2 Pro" → {@code M2}). For A chips the Pro variant is a
- * distinct chip ({@code A17_PRO}, {@code A18_PRO}); "Bionic" is marketing and ignored. A brand
- * that is not an Apple chip (Intel Macs, Linux hosts) or a chip newer than this table maps to
- * empty: such a host offers only the reference runtime until the catalog knows the chip.
- *
- * <p>The ids are plain strings matching the chip catalog in {@code io.aneforge.chips}.
+ * Finds the chip id of the host from ane-core's {@link ChipCatalog}, the one list of chips: the CPU
+ * brand string ({@code machdep.cpu.brand_string}, "Apple M2 Pro" → {@code M2}) through
+ * {@code cpu-brands.psv}, or the model identifier ({@code hw.model}, "Mac14,2" → {@code M2}) through
+ * {@code devices.psv}. A host the catalog does not list (Intel Macs, Linux hosts, chips newer than the
+ * catalog) has no chip and offers only the reference runtime until a row is added there.
  */
 public final class AppleChipParser {
 
-    public static final List<String> KNOWN_CHIPS =
-            List.of("A14", "A15", "A16", "A17_PRO", "A18", "A18_PRO", "M1", "M2", "M3", "M4");
-
-    // "Apple M2 Pro", "Apple M1", "Apple A17 Pro", "Apple A14 Bionic"; case-insensitive.
-    private static final Pattern BRAND =
-            Pattern.compile("^\\s*Apple\\s+([AM])(\\d+)(?:\\s+(Pro|Max|Ultra|Bionic))?\\s*$",
-                    Pattern.CASE_INSENSITIVE);
-
     private AppleChipParser() {}
 
+    /** The chip of a CPU brand string; empty when the catalog does not list the brand. */
     public static Optional<String> chipFromBrand(String brand) {
-        if (brand == null) {
+        return ChipCatalog.builtIn().chipOfCpuBrand(brand).map(Chip::id);
+    }
+
+    /** The chip of a model identifier such as {@code Mac14,2}; empty when the device table does not list it. */
+    public static Optional<String> chipFromModel(String model) {
+        if (model == null) {
             return Optional.empty();
         }
-        Matcher m = BRAND.matcher(brand);
-        if (!m.matches()) {
-            return Optional.empty();
-        }
-        String series = m.group(1).toUpperCase(Locale.ROOT);
-        String number = m.group(2);
-        String variant = m.group(3) == null ? "" : m.group(3).toLowerCase(Locale.ROOT);
-        String id;
-        if (series.equals("M")) {
-            // Pro/Max/Ultra share the family's Neural Engine; "Bionic" is not an M variant.
-            if (variant.equals("bionic")) {
-                return Optional.empty();
-            }
-            id = "M" + number;
-        } else {
-            if (variant.equals("max") || variant.equals("ultra")) {
-                return Optional.empty();
-            }
-            id = "A" + number + (variant.equals("pro") ? "_PRO" : "");
-        }
-        return KNOWN_CHIPS.contains(id) ? Optional.of(id) : Optional.empty();
+        return ChipCatalog.builtIn().chipOfDevice(model.trim()).map(Chip::id);
+    }
+
+    /** Whether {@code chipId} is a chip of the catalog. */
+    public static boolean isKnownChip(String chipId) {
+        return ChipCatalog.builtIn().chip(chipId).isPresent();
     }
 }

@@ -1,5 +1,7 @@
 package io.aneforge.agent.host;
 
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
 import java.util.List;
 
 /**
@@ -39,9 +41,9 @@ public record HostFacts(
         if (memoryBytes <= 0) {
             throw new IllegalArgumentException("memoryBytes must be > 0, got " + memoryBytes);
         }
-        if (chip != null && !AppleChipParser.KNOWN_CHIPS.contains(chip)) {
+        if (chip != null && !AppleChipParser.isKnownChip(chip)) {
             throw new IllegalArgumentException("unknown chip id '" + chip + "': use one of "
-                    + AppleChipParser.KNOWN_CHIPS + " or null for a non-Apple host");
+                    + ChipCatalog.builtIn().chips().stream().map(Chip::id).toList() + " or null for a non-Apple host");
         }
         runtimes = List.copyOf(runtimes);
     }

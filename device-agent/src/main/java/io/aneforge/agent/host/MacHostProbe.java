@@ -7,7 +7,8 @@ import java.util.List;
  * (14.5), {@code kern.osversion} (the build, 23F79: Core ML compiles differently per build,
  * so results and compiled-model caches are keyed by it), {@code hw.machine} (arm64),
  * {@code machdep.cpu.brand_string} (Apple M2 Pro), {@code hw.memsize} (bytes) and
- * {@code hw.model} (Mac14,2; kept in the brand when the brand string is missing).
+ * {@code hw.model} (Mac14,2; kept in the brand when the brand string is missing). The chip comes from
+ * the brand, else from the model identifier, both through the chip catalog ({@link AppleChipParser}).
  */
 public final class MacHostProbe implements HostProbe {
 
@@ -20,10 +21,11 @@ public final class MacHostProbe implements HostProbe {
     @Override
     public HostFacts read(List<String> runtimes) {
         String brand = sysctl.string("machdep.cpu.brand_string").trim();
+        String model = sysctl.string("hw.model").trim();
         if (brand.isEmpty()) {
-            brand = sysctl.string("hw.model").trim();
+            brand = model;
         }
-        String chip = AppleChipParser.chipFromBrand(brand).orElse(null);
+        String chip = AppleChipParser.chipFromBrand(brand).or(() -> AppleChipParser.chipFromModel(model)).orElse(null);
         return new HostFacts(
                 sysctl.string("kern.hostname").trim(),
                 "macOS",

@@ -1,10 +1,11 @@
 package io.aneforge.agent.cache;
 
+import static io.aneforge.testsupport.archives.Zips.symlinked;
+import static io.aneforge.testsupport.archives.Zips.zip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,8 +24,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -279,34 +278,6 @@ class ArtifactCacheTest {
         try (Stream<Path> s = Files.list(dir.resolve("cache/tmp"))) {
             return s.toList();
         }
-    }
-
-    static byte[] zip(Map<String, byte[]> files) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                z.putNextEntry(new ZipEntry(f.getKey()));
-                z.write(f.getValue());
-                z.closeEntry();
-            }
-        }
-        return bytes.toByteArray();
-    }
-
-    /** Marks the last central-directory entry as a Unix symlink (host 3, mode 0120777), as `zip -y` writes it. */
-    static byte[] symlinked(byte[] zip) {
-        int last = -1;
-        for (int i = 0; i + 4 <= zip.length; i++) {
-            if (zip[i] == 0x50 && zip[i + 1] == 0x4b && zip[i + 2] == 0x01 && zip[i + 3] == 0x02) {
-                last = i;
-            }
-        }
-        zip[last + 5] = 3;
-        int attrs = 0120777 << 16;
-        for (int k = 0; k < 4; k++) {
-            zip[last + 38 + k] = (byte) (attrs >>> (8 * k));
-        }
-        return zip;
     }
 
     static String sha256(byte[] bytes) {

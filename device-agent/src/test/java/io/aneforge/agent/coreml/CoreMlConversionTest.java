@@ -3,6 +3,7 @@ package io.aneforge.agent.coreml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.kernels.Fp16;
 import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.tensor.FloatTensor;
 import java.nio.ByteBuffer;
@@ -40,24 +41,24 @@ class CoreMlConversionTest {
 
     @Test
     void halfConversionsOnKnownBitPatterns() {
-        assertThat(Half.fromFloat(1.0f)).isEqualTo((short) 0x3C00);
-        assertThat(Half.fromFloat(-2.0f)).isEqualTo((short) 0xC000);
-        assertThat(Half.fromFloat(65504f)).isEqualTo((short) 0x7BFF);   // largest finite half
-        assertThat(Half.fromFloat(65520f)).isEqualTo((short) 0x7C00);   // rounds up to +inf
-        assertThat(Half.fromFloat(0x1p-24f)).isEqualTo((short) 0x0001); // smallest subnormal
-        assertThat(Half.fromFloat(0x1p-26f)).isEqualTo((short) 0x0000); // below half of it → 0
-        assertThat(Half.fromFloat(1.0f + 0x1p-11f)).isEqualTo((short) 0x3C00); // tie → even
-        assertThat(Half.fromFloat(1.0f + 3 * 0x1p-11f)).isEqualTo((short) 0x3C02); // tie → even (up)
-        assertThat(Half.toFloat((short) 0x3555)).isEqualTo(0.333251953125f);
-        assertThat(Half.toFloat((short) 0x0001)).isEqualTo(0x1p-24f);
-        assertThat(Half.toFloat((short) 0xFC00)).isEqualTo(Float.NEGATIVE_INFINITY);
-        assertThat(Half.toFloat(Half.fromFloat(Float.NaN))).isNaN();
+        assertThat(Fp16.fromFloat(1.0f)).isEqualTo((short) 0x3C00);
+        assertThat(Fp16.fromFloat(-2.0f)).isEqualTo((short) 0xC000);
+        assertThat(Fp16.fromFloat(65504f)).isEqualTo((short) 0x7BFF);   // largest finite half
+        assertThat(Fp16.fromFloat(65520f)).isEqualTo((short) 0x7C00);   // rounds up to +inf
+        assertThat(Fp16.fromFloat(0x1p-24f)).isEqualTo((short) 0x0001); // smallest subnormal
+        assertThat(Fp16.fromFloat(0x1p-26f)).isEqualTo((short) 0x0000); // below half of it → 0
+        assertThat(Fp16.fromFloat(1.0f + 0x1p-11f)).isEqualTo((short) 0x3C00); // tie → even
+        assertThat(Fp16.fromFloat(1.0f + 3 * 0x1p-11f)).isEqualTo((short) 0x3C02); // tie → even (up)
+        assertThat(Fp16.toFloat((short) 0x3555)).isEqualTo(0.333251953125f);
+        assertThat(Fp16.toFloat((short) 0x0001)).isEqualTo(0x1p-24f);
+        assertThat(Fp16.toFloat((short) 0xFC00)).isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(Fp16.toFloat(Fp16.fromFloat(Float.NaN))).isNaN();
         // every finite half survives half → float → half
         for (int bits = 0; bits < 0x10000; bits++) {
             if ((bits & 0x7C00) == 0x7C00) {
                 continue;
             }
-            assertThat(Half.fromFloat(Half.toFloat((short) bits))).isEqualTo((short) bits);
+            assertThat(Fp16.fromFloat(Fp16.toFloat((short) bits))).isEqualTo((short) bits);
         }
     }
 
@@ -81,10 +82,10 @@ class CoreMlConversionTest {
         int k = 0;
         for (int r = 0; r < 2; r++) {
             for (int c = 0; c < 3; c++) {
-                buf.putShort((r * 32 + c) * 2, Half.fromFloat(expected[k++]));
+                buf.putShort((r * 32 + c) * 2, Fp16.fromFloat(expected[k++]));
             }
             for (int pad = 3; pad < 32 && r * 32 + pad < buf.capacity() / 2; pad++) {
-                buf.putShort((r * 32 + pad) * 2, Half.fromFloat(999f)); // garbage in the padding
+                buf.putShort((r * 32 + pad) * 2, Fp16.fromFloat(999f)); // garbage in the padding
             }
         }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.condition.OS.LINUX;
 
+import io.aneforge.kernels.Fp16;
 import io.aneforge.runtime.LoadedModel;
 import io.aneforge.runtime.ModelRuntime;
 import io.aneforge.runtime.RuntimeLoadException;
@@ -77,7 +78,7 @@ class CoreMlRuntimeTest {
                     ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(StridedLayout.byteSpan(shape, outStrides, 2)))
                             .order(ByteOrder.nativeOrder());
                     for (int c = 0; c < shape[1]; c++) {
-                        out.putShort(c * 2, Half.fromFloat(2 * memory.getInt(c * 4)));
+                        out.putShort(c * 2, Fp16.fromFloat(2 * memory.getInt(c * 4)));
                     }
                     return Map.of("doubled", new HostArray(MultiArrayDataType.FLOAT16, shape, outStrides, out));
                 }

@@ -2,6 +2,9 @@ package io.aneforge.agent.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,5 +51,26 @@ class AppleChipParserTest {
     })
     void nonAppleOrUnknownBrandsHaveNoChip(String brand) {
         assertThat(AppleChipParser.chipFromBrand(brand)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"'Mac14,2', M2", "' Macmini9,1 ', M1", "'iPhone16,1', A17_PRO"})
+    void mapsModelIdentifiersThroughTheDeviceTable(String model, String chip) {
+        assertThat(AppleChipParser.chipFromModel(model)).contains(chip);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"MacBookPro16,1", "Mac99,9", ""})
+    void unknownModelIdentifiersHaveNoChip(String model) {
+        assertThat(AppleChipParser.chipFromModel(model)).isEmpty();
+    }
+
+    @Test
+    void everyCatalogChipIsKnownAndNothingElse() {
+        for (Chip c : ChipCatalog.builtIn().chips()) {
+            assertThat(AppleChipParser.isKnownChip(c.id())).as(c.id()).isTrue();
+        }
+        assertThat(AppleChipParser.isKnownChip("M5")).isFalse();
+        assertThat(AppleChipParser.isKnownChip("A17")).isFalse();
     }
 }

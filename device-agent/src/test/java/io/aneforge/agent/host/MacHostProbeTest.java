@@ -71,6 +71,18 @@ class MacHostProbeTest {
     }
 
     @Test
+    void withoutABrandStringTheModelIdentifierFindsTheChipInTheDeviceTable() {
+        Map<String, String> v = macBookProM2Pro();
+        v.put("machdep.cpu.brand_string", "");
+        v.put("hw.model", "Mac14,2");
+
+        HostFacts facts = new MacHostProbe(new RecordedSysctl(v)).read(List.of("coreml"));
+
+        assertThat(facts.cpuBrand()).isEqualTo("Mac14,2");
+        assertThat(facts.chip()).isEqualTo("M2");
+    }
+
+    @Test
     void missingSysctlNamesTheKey() {
         Map<String, String> v = macBookProM2Pro();
         v.remove("kern.osversion");

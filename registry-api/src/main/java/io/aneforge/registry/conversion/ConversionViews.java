@@ -11,7 +11,7 @@ public final class ConversionViews {
 
     /** What the variants API needs to register the variant (registry field names and values). */
     public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
-                               int seqLen) {}
+                               String quantization, int seqLen) {}
 
     /**
      * One planned variant. {@code target}/{@code layout}/{@code precision} are the

@@ -432,22 +432,12 @@ public class Conversions {
                 registration(v));
     }
 
-    /** The variants API's names for a spec: iOS MAJOR.MINOR, and precision split into name + block size. */
+    /** The variants API's names for a spec: iOS MAJOR.MINOR, and precision split into name, block size and mode. */
     static Registration registration(ConversionVariant v) {
         Target target = Target.valueOf(v.deploymentTarget);
         Precision p = Precision.parse(v.precision);
-        String precision;
-        Integer block = null;
-        switch (p.scheme()) {
-            case FP32: precision = "fp32"; break;
-            case FP16: precision = "fp16"; break;
-            case W8A8: precision = "w8a8"; break;
-            case INT8_CHANNEL: precision = "int8"; break;
-            case INT8_BLOCK: precision = "int8"; block = p.blockSize(); break;
-            case INT4_BLOCK: precision = "int4"; block = p.blockSize(); break;
-            default: throw new IllegalStateException("unmapped precision " + p);
-        }
-        return new Registration(v.chip, target.name().substring(3) + ".0", v.layout, precision, block, v.seqLen);
+        return new Registration(v.chip, target.name().substring(3) + ".0", v.layout, p.family(),
+                p.blockSize() == 0 ? null : p.blockSize(), p.blockQuantization(), v.seqLen);
     }
 
     private static ApiProblem notFound(long id) {

@@ -67,11 +67,12 @@ public class Matrices {
 
     record VersionKey(long id, long modelId, String model, int version, String status) {}
 
-    record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize, int seqLen,
-                      String digestHex, long size, String status) {
+    record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize,
+                      String quantization, int seqLen, String digestHex, long size, String status) {
 
+        /** int8-block32, int8-block32-affine, fp16: the full scheme, so affine and symmetric rows never share a label. */
         String precisionId() {
-            return precision + (blockSize == null ? "" : "-block" + blockSize);
+            return precision + (blockSize == null ? "" : "-block" + blockSize) + ("affine".equals(quantization) ? "-affine" : "");
         }
 
         /** Version-independent identity, readable: the key of baseline comparisons. */
@@ -103,14 +104,15 @@ public class Matrices {
 
     private Snapshot load(VersionKey v) {
         List<VariantRow> variants = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
-                        + " blob_digest, size, status FROM variant WHERE version_id = ?"
-                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, seq_len, deployment_target, id")
+                        + " blob_digest, size, status, quantization FROM variant WHERE version_id = ?"
+                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, quantization DESC NULLS FIRST, seq_len,"
+                        + " deployment_target, id")
                 .param(v.id())
                 .query((rs, i) -> {
                     int b = rs.getInt(6);
                     Integer block = rs.wasNull() ? null : b;
                     return new VariantRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            block, rs.getInt(7), rs.getString(8), rs.getLong(9), rs.getString(10));
+                            block, rs.getString(11), rs.getInt(7), rs.getString(8), rs.getLong(9), rs.getString(10));
                 })
                 .list();
         Map<Long, List<JobRow>> jobs = new HashMap<>();
@@ -288,7 +290,7 @@ public class Matrices {
             RowDelta delta = cd == null || cd.baseline() == null ? null
                     : new RowDelta(cd.baseline().cosine(), cd.cosineChange(), cd.regression(), cd.reasons());
             rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
-                    v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
+                    v.quantization(), v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
                     v.status(), s.baselineRows().contains(v.id()), fidelity, cells,
                     "available".equals(v.status()) ? gr.status().name() : "YANKED", gr.reasons(), estimate,
                     estimate == null ? unavailable : null, delta));

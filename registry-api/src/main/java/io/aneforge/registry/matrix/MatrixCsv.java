@@ -10,7 +10,7 @@ import java.util.List;
 final class MatrixCsv {
 
     static final List<String> HEADER = List.of("model", "version", "variant_id", "cell", "chip", "deployment_target", "layout",
-            "precision", "block_size", "seq_len", "size_bytes", "variant_gate", "cosine", "fidelity_source",
+            "precision", "block_size", "quantization", "seq_len", "size_bytes", "variant_gate", "cosine", "fidelity_source",
             "compute_units", "source", "p50_ms", "p90_ms", "load_ms", "estimate_low_ms", "estimate_high_ms", "cell_gate",
             "host", "os_build", "runtime", "runtime_version", "job_id", "job_state", "baseline_p50_ms", "p50_change",
             "regression", "failure");
@@ -34,6 +34,7 @@ final class MatrixCsv {
                 f.add(r.layout());
                 f.add(r.precision());
                 f.add(str(r.blockSize()));
+                f.add(str(r.quantization()));
                 f.add(String.valueOf(r.seqLen()));
                 f.add(String.valueOf(r.sizeBytes()));
                 f.add(r.gateStatus());

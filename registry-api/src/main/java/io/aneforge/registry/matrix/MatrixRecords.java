@@ -34,7 +34,7 @@ public final class MatrixRecords {
      * @param estimate    roofline estimate for the variant's chip; null when {@code estimateUnavailable} says why
      */
     public record Row(long variantId, String cell, String chip, String deploymentTarget, String layout, String precision,
-                      Integer blockSize, int seqLen, long sizeBytes, String digest, String downloadUrl, String status,
+                      Integer blockSize, String quantization, int seqLen, long sizeBytes, String digest, String downloadUrl, String status,
                       boolean baselineRow, Fidelity fidelity, Map<String, Cell> cells, String gateStatus,
                       List<String> gateReasons, Estimate estimate, String estimateUnavailable, RowDelta delta) {}
 

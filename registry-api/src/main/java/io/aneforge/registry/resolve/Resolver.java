@@ -38,7 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>The first candidate chip with a variant whose deployment target is {@code <=} the device OS
  *       wins; among its variants: newest deployment target, then layout {@code ane} before
  *       {@code standard}, then precision in {@link Variants#PRECISIONS} order, then the longest
- *       sequence length, then the smallest block size, then the oldest registration.</li>
+ *       sequence length, then the smallest block size, then affine before symmetric block quantization
+ *       (affine measured closer to the original), then the oldest registration.</li>
  * </ol>
  * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped on every local write.
  */
@@ -49,7 +50,7 @@ public class Resolver {
     public record Answer(byte[] json, String etag) {}
 
     public record VariantFacts(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
-                               int seqLen) {}
+                               String quantization, int seqLen) {}
 
     public record Resolution(String model, int version, String alias, String requestedChip, boolean fallback,
                              VariantFacts variant, String digest, long size, String url, String minimumOs) {}
@@ -57,7 +58,7 @@ public class Resolver {
     private record Key(String model, String alias, Integer version, String chip, OsVersion os) {}
 
     private record Candidate(long id, String chip, OsVersion target, String layout, String precision, Integer blockSize,
-                             int seqLen, String digestHex, long size) {}
+                             String quantization, int seqLen, String digestHex, long size) {}
 
     private final JdbcClient jdbc;
     private final ChipCatalog catalog;
@@ -161,11 +162,12 @@ public class Resolver {
                         "version " + requestedVersion + " of '" + model + "' is " + t.status() + "; only published versions resolve");
             }
         }
-        List<Candidate> all = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len, blob_digest, size"
-                        + " FROM variant WHERE version_id = ? AND status = 'available'")
+        List<Candidate> all = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
+                        + " blob_digest, size FROM variant WHERE version_id = ? AND status = 'available'")
                 .param(t.versionId())
                 .query((rs, i) -> new Candidate(rs.getLong(1), rs.getString(2), OsVersion.parse(rs.getString(3)), rs.getString(4),
-                        rs.getString(5), (Integer) rs.getObject(6, Integer.class), rs.getInt(7), rs.getString(8), rs.getLong(9)))
+                        rs.getString(5), (Integer) rs.getObject(6, Integer.class), rs.getString(7), rs.getInt(8), rs.getString(9),
+                        rs.getLong(10)))
                 .list();
 
         OsVersion lowestTarget = null;
@@ -196,19 +198,20 @@ public class Resolver {
                 .with("minimumOs", min).with("chip", chip.id());
     }
 
-    /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, oldest id. */
+    /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, affine, oldest id. */
     private static final Comparator<Candidate> PREFERENCE = Comparator
             .comparing(Candidate::target, Comparator.reverseOrder())
             .thenComparingInt(c -> Variants.LAYOUTS.indexOf(c.layout()))
             .thenComparingInt(c -> Variants.PRECISIONS.indexOf(c.precision()))
             .thenComparing(Candidate::seqLen, Comparator.reverseOrder())
             .thenComparing(c -> c.blockSize() == null ? 0 : c.blockSize())
+            .thenComparingInt(c -> "affine".equals(c.quantization()) ? 0 : 1)
             .thenComparingLong(Candidate::id);
 
     private Answer answer(String model, int version, String alias, Chip requested, Candidate c) {
         String target = c.target().major() + "." + c.target().minor();
         Resolution r = new Resolution(model, version, alias, requested.id(), !c.chip().equals(requested.id()),
-                new VariantFacts(c.chip(), target, c.layout(), c.precision(), c.blockSize(), c.seqLen()),
+                new VariantFacts(c.chip(), target, c.layout(), c.precision(), c.blockSize(), c.quantization(), c.seqLen()),
                 "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target);
         byte[] body = json.writeValueAsBytes(r);
         return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"");

@@ -10,10 +10,10 @@ import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.variant.Precision;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Set;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -27,18 +27,86 @@ public class Variants {
     public static final List<String> LAYOUTS = List.of("ane", "standard");
     /** Also the resolve preference order, best first (documented in the README). */
     public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
-    private static final Set<String> BLOCKWISE = Set.of("int8", "int4");
+    private static final List<String> BLOCKWISE = List.of("int8", "int4");
+    /** How block-wise weights are quantized; the first is the default (all that V1 clients could mean). */
+    public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine");
 
+    /** @param quantization {@code symmetric} or {@code affine} for block-wise int8/int4, else null */
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
-                              Integer blockSize, int seqLen, String digest, long size, String status, String yankReason) {}
+                              Integer blockSize, String quantization, int seqLen, String digest, long size, String status,
+                              String yankReason) {}
 
-    /** @param computeUnits the Core ML compute-unit settings to benchmark; null: all four */
+    /**
+     * @param precision a coarse name ({@link #PRECISIONS}), completed by {@code blockSize} and {@code quantization}
+     *                  for block-wise int8/int4; or a full scheme id such as {@code int8-block32-affine} or
+     *                  {@code int8-channel} ({@link Precision}), which needs neither
+     * @param quantization block-wise only: {@code symmetric} (default) or {@code affine}
+     * @param computeUnits the Core ML compute-unit settings to benchmark; null: all four
+     */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
-                             Integer blockSize, Integer seqLen, String digest, List<String> computeUnits) {
+                             Integer blockSize, String quantization, Integer seqLen, String digest,
+                             List<String> computeUnits) {
 
         public NewVariant(String chip, String deploymentTarget, String layout, String precision,
                           Integer blockSize, Integer seqLen, String digest) {
-            this(chip, deploymentTarget, layout, precision, blockSize, seqLen, digest, null);
+            this(chip, deploymentTarget, layout, precision, blockSize, null, seqLen, digest, null);
+        }
+    }
+
+    /** A request's precision, normalized to what is stored: coarse name, block size, quantization. */
+    record PrecisionFields(String precision, Integer blockSize, String quantization) {
+
+        static PrecisionFields of(String precision, Integer blockSize, String quantization) {
+            if (precision == null || precision.isBlank()) {
+                throw invalid("precision is required: one of " + PRECISIONS
+                        + " (block-wise int8/int4 with blockSize and quantization), or a full scheme such as int8-block32-affine");
+            }
+            if (!PRECISIONS.contains(precision)) {
+                return ofScheme(precision, blockSize, quantization);
+            }
+            if (blockSize == null) {
+                if (quantization != null) {
+                    throw invalid("quantization '" + quantization + "' applies to block-wise " + BLOCKWISE
+                            + " precision only (give blockSize); omit it for " + precision);
+                }
+                return new PrecisionFields(precision, null, null);
+            }
+            if (blockSize <= 0 || !BLOCKWISE.contains(precision)) {
+                throw invalid("blockSize " + blockSize + " is only meaningful (and must be positive) for block-wise "
+                        + BLOCKWISE + " precision; omit it for " + precision);
+            }
+            String q = quantization == null ? QUANTIZATIONS.get(0) : quantization;
+            if (!QUANTIZATIONS.contains(q)) {
+                throw invalid("quantization '" + q + "' must be one of " + QUANTIZATIONS + " (omitted means symmetric)");
+            }
+            return new PrecisionFields(precision, blockSize, q);
+        }
+
+        /** A full scheme id ({@link Precision#id()}); blockSize and quantization, if also given, must agree with it. */
+        private static PrecisionFields ofScheme(String scheme, Integer blockSize, String quantization) {
+            Precision p;
+            try {
+                p = Precision.parse(scheme);
+            } catch (IllegalArgumentException e) {
+                throw invalid("precision '" + scheme + "' must be one of " + PRECISIONS + " (block-wise int8/int4 with"
+                        + " blockSize and quantization) or a full scheme: " + e.getMessage());
+            }
+            Integer block = p.blockSize() == 0 ? null : p.blockSize();
+            if (blockSize != null && !blockSize.equals(block)) {
+                throw invalid("blockSize " + blockSize + " contradicts precision '" + scheme + "'"
+                        + (block == null ? ", which has no blocks" : " (block size " + block + ")") + "; omit blockSize");
+            }
+            if (quantization != null && !quantization.equals(p.blockQuantization())) {
+                throw invalid("quantization '" + quantization + "' contradicts precision '" + scheme + "'"
+                        + (p.blockQuantization() == null ? ", which is not block-wise" : " (" + p.blockQuantization() + ")")
+                        + "; omit quantization");
+            }
+            return new PrecisionFields(p.family(), block, p.blockQuantization());
+        }
+
+        /** The full scheme for messages: int8-block32-affine, int8 (no block), fp16. */
+        String describe() {
+            return precision + (blockSize == null ? "" : "-block" + blockSize) + ("affine".equals(quantization) ? "-affine" : "");
         }
     }
 
@@ -75,13 +143,7 @@ public class Variants {
         if (!LAYOUTS.contains(n.layout())) {
             throw invalid("layout '" + n.layout() + "' must be one of " + LAYOUTS);
         }
-        if (!PRECISIONS.contains(n.precision())) {
-            throw invalid("precision '" + n.precision() + "' must be one of " + PRECISIONS);
-        }
-        if (n.blockSize() != null && (n.blockSize() <= 0 || !BLOCKWISE.contains(n.precision()))) {
-            throw invalid("blockSize " + n.blockSize() + " is only meaningful (and must be positive) for block-wise "
-                    + BLOCKWISE + " precision; omit it for " + n.precision());
-        }
+        PrecisionFields p = PrecisionFields.of(n.precision(), n.blockSize(), n.quantization());
         if (n.seqLen() == null || n.seqLen() <= 0) throw invalid("seqLen must be a positive integer");
         String digest = n.digest() == null ? "" : n.digest();
         if (!digest.startsWith("sha256:")) throw invalid("digest '" + digest + "' must look like sha256:<64 hex>");
@@ -90,10 +152,11 @@ public class Variants {
                 "blob " + digest + " has not been uploaded; PUT /api/v1/blobs/" + digest + " first"));
         archive.validate(blob);
         try {
-            long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, seq_len,"
-                            + " blob_digest, size, status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?) RETURNING id")
-                    .params(v.id(), n.chip(), target, n.layout(), n.precision(), n.blockSize(), n.seqLen(), hex, blob.size(),
-                            caller.name())
+            long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size,"
+                            + " quantization, seq_len, blob_digest, size, status, created_by)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?) RETURNING id")
+                    .params(v.id(), n.chip(), target, n.layout(), p.precision(), p.blockSize(), p.quantization(), n.seqLen(),
+                            hex, blob.size(), caller.name())
                     .query(Long.class).single();
             events.publishEvent(new RegistryChanged(model));
             // Listeners run in this transaction: the variant and its jobs commit (or fail) together.
@@ -102,7 +165,7 @@ public class Variants {
         } catch (DuplicateKeyException e) {
             throw ApiProblem.conflict("variant-exists", "Variant exists",
                     "version " + version + " of '" + model + "' already has a variant for " + n.chip() + " " + target
-                            + " " + n.layout() + " " + n.precision() + " block " + n.blockSize() + " seq " + n.seqLen());
+                            + " " + n.layout() + " " + p.describe() + " seq " + n.seqLen());
         }
     }
 
@@ -125,7 +188,7 @@ public class Variants {
     }
 
     private static final String SELECT = "SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
-            + " blob_digest, size, status, yank_reason FROM variant";
+            + " blob_digest, size, status, yank_reason, quantization FROM variant";
 
     public VariantView get(long id) {
         return jdbc.sql(SELECT + " WHERE id = ?").param(id).query(Variants::row).single();
@@ -165,6 +228,6 @@ public class Variants {
         int block = rs.getInt(6);
         Integer blockSize = rs.wasNull() ? null : block;
         return new VariantView(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                blockSize, rs.getInt(7), "sha256:" + rs.getString(8), rs.getLong(9), rs.getString(10), rs.getString(11));
+                blockSize, rs.getString(12), rs.getInt(7), "sha256:" + rs.getString(8), rs.getLong(9), rs.getString(10), rs.getString(11));
     }
 }

@@ -1,0 +1,160 @@
+package io.aneforge.registry.variant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import io.aneforge.testsupport.postgres.TestDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Block-wise variants that differ only in symmetric vs affine quantization are two variants (V5): both
+ * register, list and resolve distinctly; old clients (precision + blockSize) keep meaning symmetric; full
+ * scheme ids are accepted; contradictions are 400 problems naming the fix.
+ */
+class VariantQuantizationTest extends RegistryTestBase {
+
+    private Response register(String model, int version, Map<String, Object> fields, String salt) {
+        Map<String, Object> body = new HashMap<>(Map.of("chip", "A17_PRO", "deploymentTarget", "18.0", "layout", "ane",
+                "seqLen", 128, "digest", upload(mlpackage(model + version + salt))));
+        body.putAll(fields);
+        return send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", publisher(), body);
+    }
+
+    private Response resolve(String model) {
+        return get("/api/v1/models/" + model + "/resolve?chip=A17_PRO&os=18.0&alias=production", reader());
+    }
+
+    @Test
+    void symmetricAndAffineVariantsRegisterAndResolveDistinctly() {
+        String m = "quant-distinct";
+        createModel(m);
+        int v = createVersion(m);
+        Response sym = register(m, v, Map.of("precision", "int8", "blockSize", 32), "sym"); // a pre-V5 client's request
+        assertThat(sym.status()).as(sym.text()).isEqualTo(201);
+        assertThat(sym.json().path("quantization").asString()).isEqualTo("symmetric");
+        Response aff = register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "affine"), "aff");
+        assertThat(aff.status()).as(aff.text()).isEqualTo(201);
+        assertThat(aff.json().path("precision").asString()).isEqualTo("int8");
+        assertThat(aff.json().path("blockSize").asInt()).isEqualTo(32);
+        assertThat(aff.json().path("quantization").asString()).isEqualTo("affine");
+        assertThat(aff.json().path("id").asLong()).isNotEqualTo(sym.json().path("id").asLong());
+
+        // The same identity again is still a conflict, and the message names the full scheme.
+        Response again = register(m, v, Map.of("precision", "int8-block32-affine"), "aff-again");
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.problem()).isEqualTo("variant-exists");
+        assertThat(again.json().path("detail").asString()).contains("int8-block32-affine");
+
+        Response list = get("/api/v1/models/" + m + "/versions/" + v + "/variants", reader());
+        assertThat(list.json().valueStream().map(n -> n.path("quantization").asString()).toList())
+                .containsExactly("symmetric", "affine");
+
+        // The matrix labels the two rows apart (gate reasons and baseline deltas key on the label).
+        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
+        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
+        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString() + " " + r.path("quantization").asString()).toList())
+                .containsExactlyInAnyOrder("A17_PRO int8-block32 symmetric", "A17_PRO int8-block32-affine affine");
+
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "quantization test").status()).isEqualTo(200);
+        JsonNode first = resolve(m).json();
+        assertThat(first.path("variant").path("quantization").asString()).isEqualTo("affine"); // affine preferred
+        assertThat(first.path("digest").asString()).isEqualTo(aff.json().path("digest").asString());
+
+        Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/" + aff.json().path("id").asLong()
+                + "/yank", publisher(), Map.of("reason", "affine build withdrawn"));
+        assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+        JsonNode second = resolve(m).json();
+        assertThat(second.path("variant").path("quantization").asString()).isEqualTo("symmetric");
+        assertThat(second.path("digest").asString()).isEqualTo(sym.json().path("digest").asString());
+    }
+
+    @Test
+    void fullSchemeIdsAreSplitIntoTheStoredFields() {
+        String m = "quant-scheme";
+        createModel(m);
+        int v = createVersion(m);
+        JsonNode int4 = register(m, v, Map.of("precision", "int4-block64-affine"), "int4").json();
+        assertThat(List.of(int4.path("precision").asString(), int4.path("blockSize").asString(), int4.path("quantization").asString()))
+                .containsExactly("int4", "64", "affine");
+        JsonNode channel = register(m, v, Map.of("precision", "int8-channel"), "channel").json();
+        assertThat(channel.path("precision").asString()).isEqualTo("int8");
+        assertThat(channel.path("blockSize").isNull()).isTrue();
+        assertThat(channel.path("quantization").isNull()).isTrue();
+        JsonNode fp16 = register(m, v, Map.of("precision", "fp16"), "fp16").json();
+        assertThat(fp16.path("quantization").isNull()).isTrue();
+    }
+
+    @Test
+    void badPrecisionFieldsAreProblemsThatNameTheFix() {
+        String m = "quant-invalid";
+        createModel(m);
+        int v = createVersion(m);
+        assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "asymmetric"), "a"),
+                "quantization 'asymmetric' must be one of [symmetric, affine] (omitted means symmetric)");
+        assertInvalid(register(m, v, Map.of("precision", "fp16", "quantization", "affine"), "b"),
+                "quantization 'affine' applies to block-wise [int8, int4] precision only (give blockSize); omit it for fp16");
+        assertInvalid(register(m, v, Map.of("precision", "int8", "quantization", "affine"), "c"),
+                "quantization 'affine' applies to block-wise");
+        assertInvalid(register(m, v, Map.of("precision", "int8-block32-affine", "blockSize", 64), "d"),
+                "blockSize 64 contradicts precision 'int8-block32-affine' (block size 32); omit blockSize");
+        assertInvalid(register(m, v, Map.of("precision", "int8-block32-affine", "quantization", "symmetric"), "e"),
+                "quantization 'symmetric' contradicts precision 'int8-block32-affine' (affine); omit quantization");
+        assertInvalid(register(m, v, Map.of("precision", "int8-block16"), "f"),
+                "block size must be 32, 64 or 128, got 16");
+        assertInvalid(register(m, v, Map.of("precision", "int3"), "g"),
+                "precision 'int3' must be one of [fp16, int8, w8a8, int4, fp32]");
+        assertInvalid(register(m, v, Map.of("precision", "fp16", "blockSize", 32), "h"),
+                "blockSize 32 is only meaningful");
+        Response none = register(m, v, Map.of(), "i");
+        assertInvalid(none, "precision is required");
+    }
+
+    private static void assertInvalid(Response r, String detail) {
+        assertThat(r.status()).as(r.text()).isEqualTo(400);
+        assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(r.problem()).isEqualTo("invalid-variant");
+        assertThat(r.json().path("detail").asString()).contains(detail);
+    }
+
+    /** V5 on a database that already has V4 rows: block-wise rows become symmetric, others stay without a mode. */
+    @Test
+    void migrationMarksExistingBlockwiseRowsSymmetric() throws Exception {
+        String schema = "v5_check_" + Long.toHexString(System.nanoTime());
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").target("4").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
+            st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
+                    + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
+            st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
+                    + " VALUES ('" + "a".repeat(64) + "', 1, 'application/zip', 'k', 'test')");
+            for (String fields : List.of("'int8', 32", "'int8', NULL", "'fp16', NULL")) {
+                st.execute("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, seq_len,"
+                        + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', " + fields
+                        + ", 128, '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version");
+            }
+        }
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            ResultSet rs = st.executeQuery("SELECT precision, block_size, quantization FROM " + schema + ".variant ORDER BY id");
+            StringBuilder rows = new StringBuilder();
+            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getObject(2)).append('/').append(rs.getString(3)).append(' ');
+            assertThat(rows.toString().trim()).isEqualTo("int8/32/symmetric int8/null/null fp16/null/null");
+            st.execute("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+}
