@@ -93,10 +93,13 @@ public final class QueueLoad {
         Thread.sleep(1000);
         long before = reported.get();
         timers.forEach(Timed::reset);
+        CpuMeter cpu = CpuMeter.fromEnvironment();
+        CpuMeter.Sample cpuBefore = cpu.sample();
         long start = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         long done = reported.get() - before;
         double elapsed = (System.nanoTime() - start) / 1e9;
+        CpuMeter.Sample cpuAfter = cpu.sample();
         long[] lat = timers.stream().flatMapToLong(Timed::snapshot).sorted().toArray();
         ExecutorService stopper = Executors.newFixedThreadPool(agents);
         List<Future<?>> stops = new ArrayList<>();
@@ -111,6 +114,9 @@ public final class QueueLoad {
                         + " p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                 agents, elapsed, done, done / elapsed, lat.length, pct(lat, 50), pct(lat, 90), pct(lat, 99),
                 lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6);
+        if (done > 0) {
+            System.out.println(cpu.perJob(cpuBefore, cpuAfter, done));
+        }
         if (done >= (long) variants * 5 - agents) {
             System.out.println("queue: WARNING: the queue ran dry; seed more variants for a longer run");
         }

@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -38,13 +39,15 @@ public class Agents {
                             long heartbeatIntervalMs, long leaseDurationMs) {}
 
     private final AgentRepository repo;
+    private final JdbcClient jdbc;
     private final ChipCatalog chips;
     private final FleetProperties fleet;
     private final Clock clock;
     private final java.time.Duration touchEvery;
 
-    Agents(AgentRepository repo, ChipCatalog chips, FleetProperties fleet) {
+    Agents(AgentRepository repo, JdbcClient jdbc, ChipCatalog chips, FleetProperties fleet) {
         this.repo = repo;
+        this.jdbc = jdbc;
         this.chips = chips;
         this.fleet = fleet;
         this.clock = Clock.systemUTC();
@@ -122,31 +125,43 @@ public class Agents {
         return repo.findAllByOrderByHostName().stream().map(a -> view(a, now)).toList();
     }
 
+    /** What the job queue needs of the agent making a call. */
+    public record Acting(UUID id, String hostName, String chip, boolean draining) {}
+
+    private record ActingRow(Acting agent, Long tokenId, Instant lastSeenAt) {}
+
     /**
      * The agent {@code id}, after checking that {@code caller} may act as it (the token that
-     * registered it, or an admin), and marks it as heard from.
+     * registered it, or an admin), and marks it as heard from. One plain-JDBC read: this runs on
+     * every lease and report of a busy queue.
      */
     @Transactional
-    public Agent acting(UUID id, Caller caller) {
-        Agent agent = repo.findById(id).orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
-                "no agent with id " + id + "; register with POST /api/v1/agents first"));
-        if (caller.role() != Role.ADMIN && (agent.tokenId() == null || !agent.tokenId().equals(caller.tokenId()))) {
+    public Acting acting(UUID id, Caller caller) {
+        ActingRow row = jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at FROM agent WHERE id = ?")
+                .param(id)
+                .query((rs, i) -> new ActingRow(new Acting(id, rs.getString(1), rs.getString(2), rs.getBoolean(3)),
+                        (Long) rs.getObject(4), rs.getObject(5, java.time.OffsetDateTime.class).toInstant()))
+                .optional()
+                .orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
+                        "no agent with id " + id + "; register with POST /api/v1/agents first"));
+        if (caller.role() != Role.ADMIN && (row.tokenId() == null || !row.tokenId().equals(caller.tokenId()))) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "not-your-agent", "Not your agent",
-                    "agent " + id + " (" + agent.hostName() + ") was registered with another token; an agent acts"
+                    "agent " + id + " (" + row.agent().hostName() + ") was registered with another token; an agent acts"
                             + " only with the token it registered with (re-register to switch tokens)");
         }
         // Last-seen is only as precise as the offline rule needs: rewriting the agent row on every
         // lease and report would double the writes of a busy queue.
         Instant now = clock.instant();
-        if (agent.lastSeenAt().isBefore(now.minus(touchEvery))) {
-            repo.touch(id, now);
+        if (row.lastSeenAt().isBefore(now.minus(touchEvery))) {
+            jdbc.sql("UPDATE agent SET last_seen_at = ? WHERE id = ?").params(java.sql.Timestamp.from(now), id).update();
         }
-        return agent;
+        return row.agent();
     }
 
     @Transactional
     public AgentView drain(UUID id, boolean draining, Caller caller) {
-        Agent agent = acting(id, caller);
+        acting(id, caller);
+        Agent agent = repo.findById(id).orElseThrow();
         agent.setDraining(draining);
         return view(agent, clock.instant());
     }
