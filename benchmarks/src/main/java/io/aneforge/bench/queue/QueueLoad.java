@@ -214,18 +214,20 @@ public final class QueueLoad {
     }
 
     private static void seed(URI base, String publisher, int variants) throws Exception {
-        call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"queue-bench\",\"task\":\"feature-extraction\"}");
-        call(base, "POST", "/api/v1/models/queue-bench/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
+        // A fresh model per run, so that a run against a registry that already saw one works too.
+        String model = "queue-bench-" + Long.toString(System.currentTimeMillis(), 36);
+        call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"" + model + "\",\"task\":\"feature-extraction\"}");
+        call(base, "POST", "/api/v1/models/" + model + "/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
         String pkg = upload(base, publisher, zip());
         String in = upload(base, publisher, golden("input_ids"));
         String out = upload(base, publisher, golden("out"));
-        call(base, "PUT", "/api/v1/models/queue-bench/versions/1/golden", publisher,
+        call(base, "PUT", "/api/v1/models/" + model + "/versions/1/golden", publisher,
                 "{\"inputs\":\"" + in + "\",\"outputs\":\"" + out + "\"}");
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> fs = new ArrayList<>();
         for (int i = 1; i <= variants; i++) {
             int seq = i;
-            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/queue-bench/versions/1/variants", publisher,
+            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/" + model + "/versions/1/variants", publisher,
                     "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":"
                             + seq + ",\"digest\":\"" + pkg + "\"}")));
         }

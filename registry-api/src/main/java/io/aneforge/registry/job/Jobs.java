@@ -89,7 +89,7 @@ public class Jobs {
     private static final String LEASE = """
             WITH next AS (
                 SELECT j.id FROM job j
-                  JOIN agent a ON a.id = :agent
+                  JOIN agent a ON a.id = :agent AND NOT a.draining
                  WHERE j.ready
                    AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
                    AND j.runtime = ANY (a.runtimes)
@@ -100,7 +100,10 @@ public class Jobs {
             leased AS (
                 UPDATE job j SET state = 'leased', attempts = j.attempts + 1, lease_id = :lease, leased_by = :agent,
                        lease_expires_at = :expires
-                  FROM next
+                  -- A lease lost in a database crash costs at most a duplicate run (the report of the loser gets
+                  -- a 403), so a lease need not wait for the WAL flush; results do (their transactions keep
+                  -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
+                  FROM next, (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush
                  WHERE j.id = next.id
                 RETURNING j.id, j.variant_id, j.attempts, j.kind, j.runtime, j.compute_units)
             SELECT l.id, l.attempts, l.kind, l.runtime, l.compute_units, m.name, mv.version,
@@ -116,14 +119,10 @@ public class Jobs {
     /** One job for this agent, or empty when none matches (or the agent is draining). */
     @Transactional
     public Optional<LeaseView> lease(UUID agentId, Caller caller) {
-        Agents.Acting agent = agents.acting(agentId, caller);
-        if (agent.draining()) return Optional.empty();
+        agents.identify(agentId, caller);
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
         UUID leaseId = UUID.randomUUID();
-        // A lease lost in a database crash costs at most a duplicate run (the loser's report gets a
-        // 403), so leases need not wait for the WAL flush; results do (their transactions keep it).
-        jdbc.sql("SET LOCAL synchronous_commit TO OFF").update();
         JobProperties.Protocol p = props.protocol();
         ProtocolView protocol = new ProtocolView(p.warmupIterations(), p.timedIterations(), p.maxDuration().toMillis());
         return jdbc.sql(LEASE)
@@ -229,7 +228,7 @@ public class Jobs {
      */
     @Transactional
     public Reported report(UUID agentId, long jobId, Report r, Caller caller) {
-        Agents.Acting agent = agents.acting(agentId, caller);
+        Agents.Identity agent = agents.identify(agentId, caller);
         if (r == null || r.leaseId() == null) throw ResultValidator.invalid("leaseId", "is required");
         // Lock first: a concurrent repeat of this report waits here and then finds the stored result.
         Held held = jdbc.sql(HELD).param("job", jobId).param("lease", r.leaseId())

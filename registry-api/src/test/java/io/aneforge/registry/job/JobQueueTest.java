@@ -186,6 +186,7 @@ class JobQueueTest extends JobTestSupport {
         JsonNode results = results("jobs-holder", v);
         assertThat(results).hasSize(1);
         JsonNode r = results.get(0);
+        assertThat(r).as("the 201 answer is what the results listing reads back").isEqualTo(ok.json());
         assertThat(r.path("outcome").asString()).isEqualTo("succeeded");
         assertThat(r.path("attempt").asInt()).isEqualTo(1);
         assertThat(r.path("provenance").path("hostName").asString()).isEqualTo("holder");
@@ -198,6 +199,15 @@ class JobQueueTest extends JobTestSupport {
         assertThat(r.path("fidelity").path("last_hidden_state").path("cosineMin").asDouble()).isEqualTo(0.9999);
         assertThat(r.path("cosineMin").asDouble()).isEqualTo(0.9999);
         assertThat(jobs("jobs-holder", v).get(0).path("state").asString()).isEqualTo("succeeded");
+
+        // Leases and reports check the agent against a cached identity: re-registering under another
+        // token must move the agent to that token at once, not after the cache expires.
+        String rotated = mintAgentToken("holder-rotated");
+        assertThat(registerAgent("holder", "A17_PRO", List.of("coreml"), rotated)).isEqualTo(holder);
+        Response oldToken = send("POST", "/api/v1/agents/" + holder + "/lease", agentToken(), null);
+        assertThat(oldToken.status()).isEqualTo(403);
+        assertThat(oldToken.problem()).isEqualTo("not-your-agent");
+        assertThat(send("POST", "/api/v1/agents/" + holder + "/lease", rotated, null).status()).isIn(200, 204);
     }
 
     /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
