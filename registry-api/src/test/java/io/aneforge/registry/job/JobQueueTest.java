@@ -323,4 +323,48 @@ class JobQueueTest extends JobTestSupport {
         assertThat(registerAgent("releaser", "A16", List.of("coreml"))).isEqualTo(agent);
         assertThat(lease(agent).status()).as("re-registering ends the drain").isEqualTo(200);
     }
+
+    @Test
+    void yankingAVariantOrItsVersionCancelsItsOpenJobs() {
+        int v = modelWithVariant("jobs-yank", "M1", List.of("cpuOnly", "all"));
+        setGolden("jobs-yank", v);
+        String agent = registerAgent("yank-runner", "M1", List.of("coreml"));
+        JsonNode l = lease(agent).json();
+        assertThat(l.path("model").asString()).isEqualTo("jobs-yank");
+        long variant = l.path("variant").path("id").asLong();
+
+        Response yank = send("POST", "/api/v1/models/jobs-yank/versions/" + v + "/variants/" + variant + "/yank",
+                publisher(), Map.of("reason", "bad weights"));
+        assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+        JsonNode jobs = jobs("jobs-yank", v);
+        assertThat(jobs).isNotEmpty().allSatisfy(j -> {
+            assertThat(j.path("state").asString()).isEqualTo("cancelled");
+            assertThat(j.path("failureReason").asString()).contains("was yanked (bad weights)");
+            assertThat(j.path("leasedBy").isNull()).isTrue();
+        });
+        // The holder learns it lost the lease, and its report is refused.
+        JsonNode ack = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(l.path("leaseId").asString()))).json();
+        assertThat(ack.path("lostLeaseIds").get(0).asString()).isEqualTo(l.path("leaseId").asString());
+        Response late = report(agent, l, validReport(l, "yank-runner"));
+        assertThat(late.status()).isEqualTo(403);
+        assertThat(late.problem()).isEqualTo("lease-not-held");
+        assertThat(results("jobs-yank", v)).isEmpty();
+
+        // A whole version: every variant's open jobs.
+        int w = modelWithVariant("jobs-yank-version", "M1", List.of("cpuOnly"));
+        setGolden("jobs-yank-version", w);
+        assertThat(jobs("jobs-yank-version", w)).allMatch(j -> j.path("state").asString().equals("pending"));
+        Response yankVersion = send("POST", "/api/v1/models/jobs-yank-version/versions/" + w + "/yank", publisher(),
+                Map.of("reason", "superseded"));
+        assertThat(yankVersion.status()).as(yankVersion.text()).isEqualTo(200);
+        assertThat(jobs("jobs-yank-version", w)).isNotEmpty()
+                .allMatch(j -> j.path("state").asString().equals("cancelled")
+                        && j.path("failureReason").asString().contains("version " + w + " of jobs-yank-version was yanked"));
+        for (Response r = lease(agent); r.status() == 200; r = lease(agent)) {
+            assertThat(r.json().path("model").asString()).as("a cancelled job was leased").doesNotStartWith("jobs-yank");
+            report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(), "outcome", "failed",
+                    "failure", "consumed by the yank test"));
+        }
+    }
 }
