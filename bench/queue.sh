@@ -3,8 +3,9 @@
 # jobs) lease and report against a registry started here on a fresh database, for SECONDS;
 # prints jobs/s and the lease latency percentiles. Stops what it started.
 #
-#   bench/queue.sh                        (defaults: 50 agents, 10 s, 1500 variants = 7500 jobs)
-#   AGENTS=20 SECONDS_=30 VARIANTS=4000 bench/queue.sh
+#   bench/queue.sh                        (defaults: 50 agents, 10 s measured after 20 s of warm-up,
+#                                          4000 variants = 20000 jobs)
+#   AGENTS=20 SECONDS_=30 WARMUP=20 VARIANTS=8000 bench/queue.sh
 #
 # Needs: a JDK 17, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; or set PGHOST/PGUSER), psql, curl.
 set -euo pipefail
@@ -12,7 +13,8 @@ cd "$(dirname "$0")/.."
 
 AGENTS=${AGENTS:-50}
 SECONDS_=${SECONDS_:-10}
-VARIANTS=${VARIANTS:-1500}
+VARIANTS=${VARIANTS:-4000}
+WARMUP=${WARMUP:-20}
 REG_PORT=${REG_PORT:-18090}
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
 command -v psql >/dev/null || { echo "bench: psql is required (apt-get install postgresql-client)" >&2; exit 1; }
@@ -39,4 +41,4 @@ bench_start_registry "$JAR" "$REG_PORT" "$DB" "$WORK" "$ADMIN" ${BENCH_JAVA_OPTS
 # The load generator also reports the CPU each job cost the registry, PostgreSQL (this database's
 # backends and the WAL writer) and itself: a number that, unlike jobs/s, holds on a busy machine.
 QUEUE_REGISTRY_PID="$REG_PID" QUEUE_DATABASE="$DB" \
-  java -Xmx512m -cp "$CP" io.aneforge.bench.queue.QueueLoad "$BASE" "$ADMIN" "$AGENTS" "$SECONDS_" "$VARIANTS"
+  java -Xmx512m -cp "$CP" io.aneforge.bench.queue.QueueLoad "$BASE" "$ADMIN" "$AGENTS" "$SECONDS_" "$VARIANTS" "$WARMUP"
