@@ -4,7 +4,7 @@
 # prints jobs/s and the lease latency percentiles. Stops what it started.
 #
 #   bench/queue.sh                        (defaults: 50 agents, 10 s measured after 20 s of warm-up,
-#                                          4000 variants = 20000 jobs)
+#                                          6000 variants = 30000 jobs)
 #   AGENTS=20 SECONDS_=30 WARMUP=20 VARIANTS=8000 bench/queue.sh
 #
 # Needs: a JDK 17, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; or set PGHOST/PGUSER), psql, curl.
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 AGENTS=${AGENTS:-50}
 SECONDS_=${SECONDS_:-10}
-VARIANTS=${VARIANTS:-4000}
+VARIANTS=${VARIANTS:-6000}
 WARMUP=${WARMUP:-20}
 REG_PORT=${REG_PORT:-18090}
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}

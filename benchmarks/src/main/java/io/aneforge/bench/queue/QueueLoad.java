@@ -45,7 +45,7 @@ import java.util.zip.ZipOutputStream;
  * no-op executor) lease and report jobs against a running registry for a fixed time; prints
  * jobs/s and the lease-call latency percentiles. Seeds its own model through the API first.
  *
- * <pre>QueueLoad &lt;registry-url&gt; &lt;admin-token&gt; [agents=50] [seconds=10] [variants=4000] [warmup-seconds=20]</pre>
+ * <pre>QueueLoad &lt;registry-url&gt; &lt;admin-token&gt; [agents=50] [seconds=10] [variants=6000] [warmup-seconds=20]</pre>
  *
  * Run by bench/queue.sh, which starts a registry on a fresh database.
  */
@@ -57,7 +57,7 @@ public final class QueueLoad {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: QueueLoad <registry-url> <admin-token> [agents=50] [seconds=10] [variants=4000]"
+            System.err.println("usage: QueueLoad <registry-url> <admin-token> [agents=50] [seconds=10] [variants=6000]"
                     + " [warmup-seconds=20]");
             System.exit(2);
         }
@@ -65,7 +65,7 @@ public final class QueueLoad {
         String admin = args[1];
         int agents = args.length > 2 ? Integer.parseInt(args[2]) : 50;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        int variants = args.length > 4 ? Integer.parseInt(args[4]) : 4000;
+        int variants = args.length > 4 ? Integer.parseInt(args[4]) : 6000;
         int warmup = args.length > 5 ? Integer.parseInt(args[5]) : 20;
 
         String publisher = mint(base, admin, "bench-publisher", "publisher");
