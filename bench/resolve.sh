@@ -38,32 +38,18 @@ fi
 
 WORK=$(mktemp -d /tmp/aneforge-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers run unprivileged and must read www/
-DB="aneforge_bench_$$"
-REG_PID=""
+. bench/lib.sh
 cleanup() {
   set +e
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  bench_stop_registry
   [ -f "$WORK/nginx.pid" ] && "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -s stop 2>/dev/null
-  psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-psql -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
-
 ADMIN="bench-admin-$RANDOM$RANDOM"
-echo "bench: starting the registry ($JAR) on 127.0.0.1:$REG_PORT"
-ANEFORGE_ADMIN_TOKEN="$ADMIN" ANEFORGE_DATA_DIR="$WORK/data" SERVER_PORT="$REG_PORT" SERVER_ADDRESS=127.0.0.1 \
-  SPRING_DATASOURCE_URL="jdbc:postgresql://$PGHOST:5432/$DB" SPRING_DATASOURCE_USERNAME="$PGUSER" \
-  java ${BENCH_JAVA_OPTS:--Xmx512m} -jar "$JAR" >"$WORK/registry.log" 2>&1 &
-REG_PID=$!
-BASE="http://127.0.0.1:$REG_PORT"
-for _ in $(seq 1 180); do
-  curl -fs "$BASE/actuator/health" >/dev/null 2>&1 && break
-  kill -0 "$REG_PID" 2>/dev/null || { echo "bench: the registry exited; log:" >&2; tail -n 40 "$WORK/registry.log" >&2; exit 1; }
-  sleep 1
-done
-curl -fs "$BASE/actuator/health" >/dev/null || { echo "bench: registry not healthy after 180 s" >&2; tail -n 40 "$WORK/registry.log" >&2; exit 1; }
+# shellcheck disable=SC2086
+bench_start_registry "$JAR" "$REG_PORT" "aneforge_bench_$$" "$WORK" "$ADMIN" ${BENCH_JAVA_OPTS:--Xmx512m}
 
 api() { # method path token [curl args...]
   local m=$1 p=$2 t=$3; shift 3

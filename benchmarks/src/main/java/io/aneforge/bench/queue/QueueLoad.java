@@ -45,7 +45,7 @@ import java.util.zip.ZipOutputStream;
  * no-op executor) lease and report jobs against a running registry for a fixed time; prints
  * jobs/s and the lease-call latency percentiles. Seeds its own model through the API first.
  *
- * <pre>QueueLoad &lt;registry-url&gt; &lt;admin-token&gt; [agents=50] [seconds=10] [variants=1500]</pre>
+ * <pre>QueueLoad &lt;registry-url&gt; &lt;admin-token&gt; [agents=50] [seconds=10] [variants=6000] [warmup-seconds=20]</pre>
  *
  * Run by bench/queue.sh, which starts a registry on a fresh database.
  */
@@ -57,14 +57,16 @@ public final class QueueLoad {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
-            System.err.println("usage: QueueLoad <registry-url> <admin-token> [agents=50] [seconds=10] [variants=1500]");
+            System.err.println("usage: QueueLoad <registry-url> <admin-token> [agents=50] [seconds=10] [variants=6000]"
+                    + " [warmup-seconds=20]");
             System.exit(2);
         }
         URI base = URI.create(args[0]);
         String admin = args[1];
         int agents = args.length > 2 ? Integer.parseInt(args[2]) : 50;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        int variants = args.length > 4 ? Integer.parseInt(args[4]) : 1500;
+        int variants = args.length > 4 ? Integer.parseInt(args[4]) : 6000;
+        int warmup = args.length > 5 ? Integer.parseInt(args[5]) : 20;
 
         String publisher = mint(base, admin, "bench-publisher", "publisher");
         String agentToken = mint(base, admin, "bench-agent", "agent");
@@ -89,14 +91,19 @@ public final class QueueLoad {
         for (AgentLoop l : loops) {
             l.awaitRegistered(Duration.ofSeconds(60));
         }
-        // Measure a steady window: everyone is registered and leasing.
-        Thread.sleep(1000);
+        // Measure a steady window: everyone is registered and leasing, and the registry's JIT has
+        // compiled the lease and report paths (the first seconds of a fresh JVM cost several times more).
+        System.out.printf("queue: warming up for %d s%n", warmup);
+        Thread.sleep(Math.max(1, warmup) * 1000L);
         long before = reported.get();
         timers.forEach(Timed::reset);
+        CpuMeter cpu = CpuMeter.fromEnvironment();
+        CpuMeter.Sample cpuBefore = cpu.sample();
         long start = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         long done = reported.get() - before;
         double elapsed = (System.nanoTime() - start) / 1e9;
+        CpuMeter.Sample cpuAfter = cpu.sample();
         long[] lat = timers.stream().flatMapToLong(Timed::snapshot).sorted().toArray();
         ExecutorService stopper = Executors.newFixedThreadPool(agents);
         List<Future<?>> stops = new ArrayList<>();
@@ -111,7 +118,10 @@ public final class QueueLoad {
                         + " p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                 agents, elapsed, done, done / elapsed, lat.length, pct(lat, 50), pct(lat, 90), pct(lat, 99),
                 lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6);
-        if (done >= (long) variants * 5 - agents) {
+        if (done > 0) {
+            System.out.println(cpu.perJob(cpuBefore, cpuAfter, done));
+        }
+        if (reported.get() >= (long) variants * 5 - agents) {
             System.out.println("queue: WARNING: the queue ran dry; seed more variants for a longer run");
         }
         System.exit(0);
@@ -208,20 +218,27 @@ public final class QueueLoad {
     }
 
     private static void seed(URI base, String publisher, int variants) throws Exception {
-        call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"queue-bench\",\"task\":\"feature-extraction\"}");
-        call(base, "POST", "/api/v1/models/queue-bench/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
+        // A fresh model per run, so that a run against a registry that already saw one works too. Several
+        // versions, because registering a variant locks its version: one version would seed serially.
+        String model = "queue-bench-" + Long.toString(System.currentTimeMillis(), 36);
+        int versions = Math.max(1, Math.min(8, variants / 100));
+        call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"" + model + "\",\"task\":\"feature-extraction\"}");
         String pkg = upload(base, publisher, zip());
         String in = upload(base, publisher, golden("input_ids"));
         String out = upload(base, publisher, golden("out"));
-        call(base, "PUT", "/api/v1/models/queue-bench/versions/1/golden", publisher,
-                "{\"inputs\":\"" + in + "\",\"outputs\":\"" + out + "\"}");
+        for (int v = 1; v <= versions; v++) {
+            call(base, "POST", "/api/v1/models/" + model + "/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
+            call(base, "PUT", "/api/v1/models/" + model + "/versions/" + v + "/golden", publisher,
+                    "{\"inputs\":\"" + in + "\",\"outputs\":\"" + out + "\"}");
+        }
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> fs = new ArrayList<>();
         for (int i = 1; i <= variants; i++) {
             int seq = i;
-            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/queue-bench/versions/1/variants", publisher,
-                    "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":"
-                            + seq + ",\"digest\":\"" + pkg + "\"}")));
+            int version = 1 + i % versions;
+            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/" + model + "/versions/" + version + "/variants",
+                    publisher, "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\","
+                            + "\"seqLen\":" + seq + ",\"digest\":\"" + pkg + "\"}")));
         }
         for (Future<?> f : fs) {
             f.get();

@@ -1,17 +1,22 @@
 package io.aneforge.registry.agent;
 
 import io.aneforge.chips.ChipCatalog;
+import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.cache.ExpiringCache;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.problem.ApiProblem;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -38,17 +43,21 @@ public class Agents {
                             long heartbeatIntervalMs, long leaseDurationMs) {}
 
     private final AgentRepository repo;
+    private final JdbcClient jdbc;
     private final ChipCatalog chips;
     private final FleetProperties fleet;
     private final Clock clock;
     private final java.time.Duration touchEvery;
+    private final ExpiringCache<UUID, Known> identities;
 
-    Agents(AgentRepository repo, ChipCatalog chips, FleetProperties fleet) {
+    Agents(AgentRepository repo, JdbcClient jdbc, ChipCatalog chips, FleetProperties fleet, RegistryProperties registry) {
         this.repo = repo;
+        this.jdbc = jdbc;
         this.chips = chips;
         this.fleet = fleet;
         this.clock = Clock.systemUTC();
         java.time.Duration tenth = fleet.offlineAfter().dividedBy(10);
+        this.identities = new ExpiringCache<>(registry.cacheTtl(), 10_000);
         this.touchEvery = tenth.compareTo(java.time.Duration.ofSeconds(5)) < 0 ? tenth : java.time.Duration.ofSeconds(5);
     }
 
@@ -60,6 +69,7 @@ public class Agents {
     @Transactional
     public AgentView register(NewAgent n, Caller caller) {
         NewAgent valid = validate(n);
+        identities.invalidateAll(); // the token may change
         Instant now = clock.instant();
         Agent agent = repo.findByHostName(valid.hostName()).orElse(null);
         if (agent == null) {
@@ -122,31 +132,80 @@ public class Agents {
         return repo.findAllByOrderByHostName().stream().map(a -> view(a, now)).toList();
     }
 
+    /** What the job queue needs of the agent making a call. */
+    public record Acting(UUID id, String hostName, String chip, boolean draining) {}
+
+    /** Who an agent is: fixed for its id (registration is idempotent by host name), but for the token. */
+    public record Identity(UUID id, String hostName, String chip) {}
+
+    private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt) {}
+
+    private record Known(Identity identity, Long tokenId) {}
+
     /**
      * The agent {@code id}, after checking that {@code caller} may act as it (the token that
-     * registered it, or an admin), and marks it as heard from.
+     * registered it, or an admin), and marks it as heard from. Reads the agent's row: for calls
+     * that need the current draining flag (heartbeats, releases, drains).
      */
     @Transactional
-    public Agent acting(UUID id, Caller caller) {
-        Agent agent = repo.findById(id).orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
-                "no agent with id " + id + "; register with POST /api/v1/agents first"));
-        if (caller.role() != Role.ADMIN && (agent.tokenId() == null || !agent.tokenId().equals(caller.tokenId()))) {
+    public Acting acting(UUID id, Caller caller) {
+        Row row = load(id);
+        authorize(row.identity(), row.tokenId(), caller);
+        touchIfDue(id, row.lastSeenAt());
+        return new Acting(id, row.identity().hostName(), row.identity().chip(), row.draining());
+    }
+
+    /**
+     * The same check for the job queue's hot path (every lease and report), answered from a cache
+     * of at most {@code aneforge.cache-ttl} age: a busy agent costs one read of its row per TTL,
+     * not one per call. Re-registering (the only way an agent's token changes) clears this
+     * instance's cache; other instances see it within the TTL, as with tokens. Callers that need
+     * the draining flag read it in their own statement.
+     */
+    @Transactional
+    public Identity identify(UUID id, Caller caller) {
+        Known known = identities.get(id, key -> {
+            Row row = load(key);
+            touchIfDue(key, row.lastSeenAt());
+            return new Known(row.identity(), row.tokenId());
+        });
+        authorize(known.identity(), known.tokenId(), caller);
+        return known.identity();
+    }
+
+    private Row load(UUID id) {
+        return jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at FROM agent WHERE id = ?")
+                .param(id)
+                .query((rs, i) -> new Row(new Identity(id, rs.getString(1), rs.getString(2)), rs.getBoolean(3),
+                        (Long) rs.getObject(4), rs.getObject(5, OffsetDateTime.class).toInstant()))
+                .optional()
+                .orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
+                        "no agent with id " + id + "; register with POST /api/v1/agents first"));
+    }
+
+    private static void authorize(Identity agent, Long tokenId, Caller caller) {
+        if (caller.role() != Role.ADMIN && (tokenId == null || !tokenId.equals(caller.tokenId()))) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "not-your-agent", "Not your agent",
-                    "agent " + id + " (" + agent.hostName() + ") was registered with another token; an agent acts"
+                    "agent " + agent.id() + " (" + agent.hostName() + ") was registered with another token; an agent acts"
                             + " only with the token it registered with (re-register to switch tokens)");
         }
-        // Last-seen is only as precise as the offline rule needs: rewriting the agent row on every
-        // lease and report would double the writes of a busy queue.
+    }
+
+    /**
+     * Last-seen is only as precise as the offline rule needs: rewriting the agent row on every
+     * lease and report would double the writes of a busy queue.
+     */
+    private void touchIfDue(UUID id, Instant lastSeenAt) {
         Instant now = clock.instant();
-        if (agent.lastSeenAt().isBefore(now.minus(touchEvery))) {
-            repo.touch(id, now);
+        if (lastSeenAt.isBefore(now.minus(touchEvery))) {
+            jdbc.sql("UPDATE agent SET last_seen_at = ? WHERE id = ?").params(now.atOffset(ZoneOffset.UTC), id).update();
         }
-        return agent;
     }
 
     @Transactional
     public AgentView drain(UUID id, boolean draining, Caller caller) {
-        Agent agent = acting(id, caller);
+        acting(id, caller);
+        Agent agent = repo.findById(id).orElseThrow();
         agent.setDraining(draining);
         return view(agent, clock.instant());
     }

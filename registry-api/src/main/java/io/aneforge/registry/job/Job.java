@@ -11,7 +11,7 @@ import java.util.UUID;
 
 /**
  * A benchmark or accuracy job for one variant (table {@code job}). States: pending → leased →
- * succeeded | failed; an expired lease goes back to pending until {@code maxAttempts} leases
+ * succeeded | failed (or cancelled, when the variant is yanked); an expired lease goes back to pending until {@code maxAttempts} leases
  * were handed out, then the job fails with the reason.
  */
 @Entity
@@ -24,6 +24,8 @@ public class Job {
     public static final String LEASED = "leased";
     public static final String SUCCEEDED = "succeeded";
     public static final String FAILED = "failed";
+    /** The variant or its version was yanked before the job finished (see {@link JobCancellation}). */
+    public static final String CANCELLED = "cancelled";
 
     @Id
     @GeneratedValue(strategy = GenerationType.IDENTITY)

@@ -31,4 +31,20 @@ class JobConfiguration {
             jobs.sweep();
         }
     }
+
+    /** Checks every few seconds whether the lease statement needs fresh statistics ({@link QueueStatistics}). */
+    @Component
+    static class StatisticsKeeper {
+
+        private final QueueStatistics statistics;
+
+        StatisticsKeeper(QueueStatistics statistics) {
+            this.statistics = statistics;
+        }
+
+        @Scheduled(fixedDelay = 5_000, initialDelay = 5_000)
+        void refresh() {
+            statistics.refreshIfStale();
+        }
+    }
 }

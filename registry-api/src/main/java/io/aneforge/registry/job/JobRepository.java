@@ -15,25 +15,6 @@ import org.springframework.data.repository.query.Param;
 @org.springframework.stereotype.Repository("agentJobRepository")
 interface JobRepository extends JpaRepository<Job, Long> {
 
-    /**
-     * The oldest open job this agent may run, row-locked; rows other leasers hold are skipped, so
-     * concurrent agents never wait on each other nor get the same job. Open: ready (golden data
-     * stored) and pending, or leased with an expired lease and attempts left (taken over at once,
-     * without waiting for the sweeper). Reads only {@code job} (through {@code job_queue}) and the
-     * agent's row: a join to variants here made the planner loop over every variant per lease.
-     */
-    @Query(nativeQuery = true, value = """
-            SELECT j.* FROM job j
-              JOIN agent a ON a.id = :agent
-             WHERE j.ready
-               AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
-               AND j.runtime = ANY (a.runtimes)
-               AND (j.chip IS NULL OR j.chip = a.chip)
-             ORDER BY j.id
-             LIMIT 1
-               FOR UPDATE OF j SKIP LOCKED""")
-    Optional<Job> lockNextFor(@Param("agent") UUID agent, @Param("now") Instant now);
-
     @Query(nativeQuery = true, value = "SELECT * FROM job WHERE id = :id FOR UPDATE")
     Optional<Job> lock(@Param("id") long id);
 

@@ -24,9 +24,12 @@ import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +54,6 @@ import tools.jackson.databind.json.JsonMapper;
 public class Jobs {
 
     private final JobRepository jobs;
-    private final JobResultRepository results;
     private final Agents agents;
     private final Models models;
     private final Blobs blobs;
@@ -62,10 +64,9 @@ public class Jobs {
     private final String baseUrl;
     private final Clock clock = Clock.systemUTC();
 
-    Jobs(JobRepository jobs, JobResultRepository results, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
+    Jobs(JobRepository jobs, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
          JsonMapper json, JobProperties props, LeaseSignal signal, RegistryProperties registry) {
         this.jobs = jobs;
-        this.results = results;
         this.agents = agents;
         this.models = models;
         this.blobs = blobs;
@@ -76,41 +77,74 @@ public class Jobs {
         this.baseUrl = registry.publicBaseUrl() == null ? "" : registry.publicBaseUrl();
     }
 
+    /**
+     * Takes the oldest open job this agent may run in one statement: pick (row-locked; rows other
+     * leasers hold are skipped, so concurrent agents never wait on each other nor get the same
+     * job), mark leased, and read what the agent needs to run it. Open: ready (golden data stored)
+     * and pending, or leased with an expired lease and attempts left (taken over at once, without
+     * waiting for the sweeper). The pick reads only {@code job} (through the partial index
+     * {@code job_queue}) and the agent's row: a join to variants there made the planner loop over
+     * every variant per lease.
+     */
+    private static final String LEASE = """
+            WITH next AS (
+                SELECT j.id FROM job j
+                  JOIN agent a ON a.id = :agent AND NOT a.draining
+                 WHERE j.ready
+                   AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
+                   AND j.runtime = ANY (a.runtimes)
+                   AND (j.chip IS NULL OR j.chip = a.chip)
+                 ORDER BY j.id
+                 LIMIT 1
+                   FOR UPDATE OF j SKIP LOCKED),
+            leased AS (
+                UPDATE job j SET state = 'leased', attempts = j.attempts + 1, lease_id = :lease, leased_by = :agent,
+                       lease_expires_at = :expires
+                  -- A lease lost in a database crash costs at most a duplicate run (the report of the loser gets
+                  -- a 403), so a lease need not wait for the WAL flush; results do (their transactions keep
+                  -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
+                  FROM next, (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush
+                 WHERE j.id = next.id
+                RETURNING j.id, j.variant_id, j.attempts, j.kind, j.runtime, j.compute_units)
+            SELECT l.id, l.attempts, l.kind, l.runtime, l.compute_units, m.name, mv.version,
+                   v.id, v.chip, v.deployment_target, v.layout, v.precision, v.block_size, v.seq_len,
+                   v.blob_digest, v.size, gi.digest, gi.size, go.digest, go.size
+              FROM leased l
+              JOIN variant v ON v.id = l.variant_id
+              JOIN model_version mv ON mv.id = v.version_id
+              JOIN model m ON m.id = mv.model_id
+              LEFT JOIN blob gi ON gi.digest = mv.golden_inputs_digest
+              LEFT JOIN blob go ON go.digest = mv.golden_digest""";
+
     /** One job for this agent, or empty when none matches (or the agent is draining). */
     @Transactional
     public Optional<LeaseView> lease(UUID agentId, Caller caller) {
-        Agent agent = agents.acting(agentId, caller);
-        if (agent.draining()) return Optional.empty();
+        agents.identify(agentId, caller);
         Instant now = clock.instant();
-        Optional<Job> next = jobs.lockNextFor(agentId, now);
-        if (next.isEmpty()) return Optional.empty();
-        Job job = next.get();
-        job.lease(UUID.randomUUID(), agentId, now.plus(agents.fleet().leaseDuration()));
-        // A lease lost in a database crash costs at most a duplicate run (the loser's report gets a
-        // 403), so leases need not wait for the WAL flush; results do (their transactions keep it).
-        jdbc.sql("SET LOCAL synchronous_commit TO OFF").update();
-        return Optional.of(leaseView(job));
+        Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
+        UUID leaseId = UUID.randomUUID();
+        JobProperties.Protocol p = props.protocol();
+        ProtocolView protocol = new ProtocolView(p.warmupIterations(), p.timedIterations(), p.maxDuration().toMillis());
+        return jdbc.sql(LEASE)
+                .param("agent", agentId)
+                .param("now", utc(now))
+                .param("lease", leaseId)
+                .param("expires", utc(expires))
+                .query((rs, i) -> {
+                    if (rs.getString(17) == null || rs.getString(19) == null) {
+                        // ready implies golden data; rolling back keeps the job pending rather than leased to nobody
+                        throw new IllegalStateException("job " + rs.getLong(1) + " is ready but its version has no golden blobs");
+                    }
+                    return new LeaseView(leaseId, rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), expires, rs.getString(6), rs.getInt(7), variantFacts(rs, 8),
+                            blobRef(rs.getString(15), rs.getLong(16)), blobRef(rs.getString(17), rs.getLong(18)),
+                            blobRef(rs.getString(19), rs.getLong(20)), protocol);
+                })
+                .optional();
     }
 
-    private record LeaseFacts(String model, int version, VariantFacts variant, BlobRef artifact, BlobRef goldenInputs,
-                              BlobRef goldenOutputs) {}
-
-    private LeaseView leaseView(Job job) {
-        LeaseFacts f = jdbc.sql("""
-                        SELECT m.name, mv.version, v.id, v.chip, v.deployment_target, v.layout, v.precision, v.block_size,
-                               v.seq_len, v.blob_digest, v.size, gi.digest, gi.size, go.digest, go.size
-                          FROM variant v JOIN model_version mv ON mv.id = v.version_id JOIN model m ON m.id = mv.model_id
-                          JOIN blob gi ON gi.digest = mv.golden_inputs_digest JOIN blob go ON go.digest = mv.golden_digest
-                         WHERE v.id = ?""")
-                .param(job.variantId())
-                .query((rs, i) -> new LeaseFacts(rs.getString(1), rs.getInt(2), variantFacts(rs, 3),
-                        blobRef(rs.getString(10), rs.getLong(11)), blobRef(rs.getString(12), rs.getLong(13)),
-                        blobRef(rs.getString(14), rs.getLong(15))))
-                .single();
-        JobProperties.Protocol p = props.protocol();
-        return new LeaseView(job.leaseId(), job.id(), job.attempts(), job.kind(), job.runtime(), job.computeUnits(),
-                job.leaseExpiresAt(), f.model(), f.version(), f.variant(), f.artifact(), f.goldenInputs(),
-                f.goldenOutputs(), new ProtocolView(p.warmupIterations(), p.timedIterations(), p.maxDuration().toMillis()));
+    private static OffsetDateTime utc(Instant t) {
+        return t.atOffset(ZoneOffset.UTC);
     }
 
     private static VariantFacts variantFacts(ResultSet rs, int from) throws SQLException {
@@ -127,7 +161,7 @@ public class Jobs {
     /** Extends the named leases this agent still holds; the others come back as lost. */
     @Transactional
     public HeartbeatAck heartbeat(UUID agentId, List<UUID> leaseIds, Caller caller) {
-        Agent agent = agents.acting(agentId, caller);
+        Agents.Acting agent = agents.acting(agentId, caller);
         Instant expires = clock.instant().plus(agents.fleet().leaseDuration());
         List<UUID> named = leaseIds == null ? List.of() : leaseIds.stream().filter(Objects::nonNull).distinct().toList();
         if (named.isEmpty()) return new HeartbeatAck(expires, List.of(), agent.draining());
@@ -149,77 +183,139 @@ public class Jobs {
 
     public record Reported(ResultView result, boolean created) {}
 
+    /** The job a report names, row-locked, with its variant and any result already stored under the lease. */
+    private record Held(ResultValidator.JobFacts job, String state, int attempts, int maxAttempts, UUID leaseId,
+                        UUID leasedBy, long variantId, String variantChip, String precision, String layout, int seqLen,
+                        String variantDigest, Long storedResultId, Long storedJobId, UUID storedAgentId) {}
+
+    private static final String HELD = """
+            SELECT j.id, j.kind, j.runtime, j.compute_units, j.state, j.attempts, j.max_attempts, j.lease_id, j.leased_by,
+                   j.variant_id, v.chip, v.precision, v.layout, v.seq_len, v.blob_digest, r.id, r.job_id, r.agent_id
+              FROM job j
+              JOIN variant v ON v.id = j.variant_id
+              LEFT JOIN job_result r ON r.lease_id = :lease
+             WHERE j.id = :job
+               FOR UPDATE OF j""";
+
+    private static final String STORE = """
+            WITH stored AS (
+                INSERT INTO job_result (job_id, attempt, lease_id, agent_id, outcome, failure,
+                       host_name, os_name, os_version, os_build, chip, runtime, runtime_version, compute_units,
+                       fp16_activations, threads, artifact_digest, started_at,
+                       warmup_iterations, timed_iterations, max_duration_ms,
+                       load_ms, first_prediction_ms, warmup_iterations_run, latency_n, latency_min_ms, latency_p50_ms,
+                       latency_p90_ms, latency_p99_ms, latency_max_ms, latency_mean_ms, latency_stddev_ms,
+                       stopped_by_max_duration, peak_resident_bytes, fidelity, cosine_min, reported_at)
+                VALUES (:job, :attempt, :lease, :agent, :outcome, :failure,
+                       :hostName, :osName, :osVersion, :osBuild, :chip, :runtime, :runtimeVersion, :computeUnits,
+                       :fp16, :threads, :artifactDigest, :startedAt,
+                       :warmup, :timed, :maxDuration,
+                       :loadMs, :firstMs, :warmupRun, :n, :minMs, :p50Ms,
+                       :p90Ms, :p99Ms, :maxMs, :meanMs, :stddevMs,
+                       :stopped, :peak, CAST(:fidelity AS jsonb), :cosineMin, :now)
+                RETURNING id),
+            finished AS (
+                UPDATE job SET state = :state, failure_reason = :reason, finished_at = :now, lease_id = NULL,
+                       lease_expires_at = NULL
+                 WHERE id = :job)
+            SELECT id FROM stored""";
+
     /**
      * Stores the report of a lease. Only the agent holding the lease may report (403 otherwise);
      * a repeat of a stored report returns the stored result; a malformed report stores nothing (400).
+     * Two statements besides the agent check: lock the job (with the variant and any stored result),
+     * then insert the result and finish the job together.
      */
     @Transactional
     public Reported report(UUID agentId, long jobId, Report r, Caller caller) {
-        Agent agent = agents.acting(agentId, caller);
+        Agents.Identity agent = agents.identify(agentId, caller);
         if (r == null || r.leaseId() == null) throw ResultValidator.invalid("leaseId", "is required");
         // Lock first: a concurrent repeat of this report waits here and then finds the stored result.
-        Job job = jobs.lock(jobId).orElseThrow(() -> jobNotFound(jobId));
-        Optional<JobResult> stored = results.findByLeaseId(r.leaseId());
-        if (stored.isPresent()) {
-            JobResult s = stored.get();
-            if (s.jobId != jobId || !s.agentId.equals(agentId)) {
-                throw notHeld(job, agentId, r.leaseId());
+        Held held = jdbc.sql(HELD).param("job", jobId).param("lease", r.leaseId())
+                .query((rs, i) -> new Held(new ResultValidator.JobFacts(rs.getLong(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4)), rs.getString(5), rs.getInt(6), rs.getInt(7), rs.getObject(8, UUID.class),
+                        rs.getObject(9, UUID.class), rs.getLong(10), rs.getString(11), rs.getString(12), rs.getString(13),
+                        rs.getInt(14), rs.getString(15), (Long) rs.getObject(16), (Long) rs.getObject(17),
+                        rs.getObject(18, UUID.class)))
+                .optional().orElseThrow(() -> jobNotFound(jobId));
+        if (held.storedResultId() != null) {
+            if (held.storedJobId() != jobId || !held.storedAgentId().equals(agentId)) {
+                throw notHeld(held, agentId, r.leaseId());
             }
-            return new Reported(result(s.id), false);
+            return new Reported(result(held.storedResultId()), false);
         }
-        requireHolder(job, agentId, r.leaseId());
-        String variantDigest = "sha256:" + jdbc.sql("SELECT blob_digest FROM variant WHERE id = ?").param(job.variantId())
-                .query(String.class).single();
-        ResultValidator.validate(r, job, agent, variantDigest);
+        if (!Job.LEASED.equals(held.state()) || !r.leaseId().equals(held.leaseId()) || !agentId.equals(held.leasedBy())) {
+            throw notHeld(held, agentId, r.leaseId());
+        }
+        ResultValidator.validate(r, held.job(), agent.hostName(), "sha256:" + held.variantDigest().trim());
 
-        Instant now = clock.instant();
-        JobResult res = new JobResult(jobId, job.attempts(), r.leaseId(), agentId, r.outcome(), now);
-        res.failure = r.failure();
-        Provenance p = r.provenance();
-        if (p != null) {
-            res.hostName = p.hostName();
-            res.osName = p.osName();
-            res.osVersion = p.osVersion();
-            res.osBuild = p.osBuild();
-            res.chip = p.chip();
-            res.runtime = p.runtime();
-            res.runtimeVersion = p.runtimeVersion();
-            res.computeUnits = p.computeUnits();
-            res.fp16Activations = p.fp16Activations();
-            res.threads = p.threads();
-            res.artifactDigest = p.artifactDigest();
-            res.startedAt = p.startedAt();
-        }
-        if (r.outcome().equals("succeeded")) {
-            if (r.protocol() != null) {
-                res.warmupIterations = r.protocol().warmupIterations();
-                res.timedIterations = r.protocol().timedIterations();
-                res.maxDurationMs = r.protocol().maxDurationMs();
-            }
-            Benchmark b = r.benchmark();
-            if (b != null) {
-                res.loadMs = b.loadMs();
-                res.firstPredictionMs = b.firstPredictionMs();
-                res.warmupIterationsRun = b.warmupIterationsRun();
-                Latency l = b.latency();
-                res.latencyN = l.n();
-                res.latencyMinMs = l.minMs();
-                res.latencyP50Ms = l.p50Ms();
-                res.latencyP90Ms = l.p90Ms();
-                res.latencyP99Ms = l.p99Ms();
-                res.latencyMaxMs = l.maxMs();
-                res.latencyMeanMs = l.meanMs();
-                res.latencyStddevMs = l.stddevMs();
-                res.stoppedByMaxDuration = b.stoppedByMaxDuration();
-                res.peakResidentBytes = b.peakResidentBytes();
-            }
-            res.fidelity = json.writeValueAsString(new LinkedHashMap<>(r.fidelity()));
-            res.cosineMin = r.fidelity().values().stream().mapToDouble(Fidelity::cosineMin).min().orElseThrow();
-        }
-        results.saveAndFlush(res);
-        job.finish(r.outcome().equals("succeeded"), r.failure(), now);
-        jobs.flush();
-        return new Reported(result(res.id), true);
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS); // what the database keeps
+        boolean succeeded = r.outcome().equals("succeeded");
+        Provenance p = r.provenance() == null ? null : withMicros(r.provenance());
+        ProtocolReport protocol = succeeded ? r.protocol() : null;
+        Benchmark b = succeeded ? r.benchmark() : null;
+        Latency l = b == null ? null : b.latency();
+        Map<String, Fidelity> fidelity = succeeded ? r.fidelity() : null;
+        Double cosineMin = fidelity == null ? null
+                : fidelity.values().stream().mapToDouble(Fidelity::cosineMin).min().orElseThrow();
+        jdbc.sql(STORE)
+                .param("job", jobId)
+                .param("attempt", held.attempts())
+                .param("lease", r.leaseId())
+                .param("agent", agentId)
+                .param("outcome", r.outcome())
+                .param("failure", r.failure(), Types.VARCHAR)
+                .param("hostName", p == null ? null : p.hostName(), Types.VARCHAR)
+                .param("osName", p == null ? null : p.osName(), Types.VARCHAR)
+                .param("osVersion", p == null ? null : p.osVersion(), Types.VARCHAR)
+                .param("osBuild", p == null ? null : p.osBuild(), Types.VARCHAR)
+                .param("chip", p == null ? null : p.chip(), Types.VARCHAR)
+                .param("runtime", p == null ? null : p.runtime(), Types.VARCHAR)
+                .param("runtimeVersion", p == null ? null : p.runtimeVersion(), Types.VARCHAR)
+                .param("computeUnits", p == null ? null : p.computeUnits(), Types.VARCHAR)
+                .param("fp16", p == null ? null : p.fp16Activations(), Types.BOOLEAN)
+                .param("threads", p == null ? null : p.threads(), Types.INTEGER)
+                .param("artifactDigest", p == null ? null : p.artifactDigest(), Types.VARCHAR)
+                .param("startedAt", p == null || p.startedAt() == null ? null : utc(p.startedAt()),
+                        Types.TIMESTAMP_WITH_TIMEZONE)
+                .param("warmup", protocol == null ? null : protocol.warmupIterations(), Types.INTEGER)
+                .param("timed", protocol == null ? null : protocol.timedIterations(), Types.INTEGER)
+                .param("maxDuration", protocol == null ? null : protocol.maxDurationMs(), Types.BIGINT)
+                .param("loadMs", b == null ? null : b.loadMs(), Types.DOUBLE)
+                .param("firstMs", b == null ? null : b.firstPredictionMs(), Types.DOUBLE)
+                .param("warmupRun", b == null ? null : b.warmupIterationsRun(), Types.INTEGER)
+                .param("n", l == null ? null : l.n(), Types.INTEGER)
+                .param("minMs", l == null ? null : l.minMs(), Types.DOUBLE)
+                .param("p50Ms", l == null ? null : l.p50Ms(), Types.DOUBLE)
+                .param("p90Ms", l == null ? null : l.p90Ms(), Types.DOUBLE)
+                .param("p99Ms", l == null ? null : l.p99Ms(), Types.DOUBLE)
+                .param("maxMs", l == null ? null : l.maxMs(), Types.DOUBLE)
+                .param("meanMs", l == null ? null : l.meanMs(), Types.DOUBLE)
+                .param("stddevMs", l == null ? null : l.stddevMs(), Types.DOUBLE)
+                .param("stopped", b == null ? null : b.stoppedByMaxDuration(), Types.BOOLEAN)
+                .param("peak", b == null ? null : b.peakResidentBytes(), Types.BIGINT)
+                .param("fidelity", fidelity == null ? null : json.writeValueAsString(new LinkedHashMap<>(fidelity)),
+                        Types.VARCHAR)
+                .param("cosineMin", cosineMin, Types.DOUBLE)
+                .param("now", utc(now))
+                .param("state", succeeded ? Job.SUCCEEDED : Job.FAILED)
+                .param("reason", succeeded ? null : r.failure(), Types.VARCHAR)
+                .query(Long.class).single();
+        // The answer is built from what was just stored (same values the results listing reads back).
+        ResultView view = new ResultView(jobId, held.attempts(), held.job().kind(), held.variantId(), held.variantChip(),
+                held.precision(), held.layout(), held.seqLen(), r.outcome(), r.failure(), p, protocol, b, fidelity,
+                cosineMin, now);
+        return new Reported(view, true);
+    }
+
+    private static Provenance withMicros(Provenance p) {
+        Instant started = p.startedAt() == null ? null : p.startedAt().truncatedTo(ChronoUnit.MICROS);
+        return new Provenance(p.hostName(), p.osName(), p.osVersion(), p.osBuild(), p.chip(), p.runtime(),
+                p.runtimeVersion(), p.computeUnits(), p.fp16Activations(), p.threads(), p.artifactDigest(), started);
+    }
+
+    private static ApiProblem notHeld(Held h, UUID agentId, UUID leaseId) {
+        return notHeld(h.job().id(), h.state(), h.attempts(), h.maxAttempts(), agentId, leaseId);
     }
 
     private void requireHolder(Job job, UUID agentId, UUID leaseId) {
@@ -229,11 +325,15 @@ public class Jobs {
     }
 
     private static ApiProblem notHeld(Job job, UUID agentId, UUID leaseId) {
+        return notHeld(job.id(), job.state(), job.attempts(), job.maxAttempts(), agentId, leaseId);
+    }
+
+    private static ApiProblem notHeld(long jobId, String state, int attempts, int maxAttempts, UUID agentId, UUID leaseId) {
         return new ApiProblem(HttpStatus.FORBIDDEN, "lease-not-held", "Lease not held",
-                "agent " + agentId + " does not hold lease " + leaseId + " of job " + job.id() + " (the job is "
-                        + job.state() + ", attempt " + job.attempts() + "/" + job.maxAttempts()
+                "agent " + agentId + " does not hold lease " + leaseId + " of job " + jobId + " (the job is "
+                        + state + ", attempt " + attempts + "/" + maxAttempts
                         + "); a lease that expired was handed to another agent — drop this work and lease again")
-                .with("jobId", job.id()).with("state", job.state());
+                .with("jobId", jobId).with("state", state);
     }
 
     private static ApiProblem jobNotFound(long id) {

@@ -1,6 +1,5 @@
 package io.aneforge.registry.job;
 
-import io.aneforge.registry.agent.Agent;
 import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.Fidelity;
 import io.aneforge.registry.job.JobRecords.Latency;
@@ -23,7 +22,10 @@ final class ResultValidator {
 
     private ResultValidator() {}
 
-    static void validate(Report r, Job job, Agent agent, String variantDigest) {
+    /** What the rules need of the job a report is for. */
+    record JobFacts(long id, String kind, String runtime, String computeUnits) {}
+
+    static void validate(Report r, JobFacts job, String agentHost, String variantDigest) {
         if (r.outcome() == null || !(r.outcome().equals("succeeded") || r.outcome().equals("failed"))) {
             throw invalid("outcome", "must be 'succeeded' or 'failed', got " + quote(r.outcome()));
         }
@@ -34,12 +36,12 @@ final class ResultValidator {
             if (r.failure().length() > MAX_FAILURE_LENGTH) {
                 throw invalid("failure", "must be at most " + MAX_FAILURE_LENGTH + " characters");
             }
-            if (r.provenance() != null) provenance(r.provenance(), job, agent, variantDigest);
+            if (r.provenance() != null) provenance(r.provenance(), job, agentHost, variantDigest);
             return;
         }
         if (r.failure() != null) throw invalid("failure", "a succeeded report must not carry a failure");
         if (r.provenance() == null) throw invalid("provenance", "is required: host, OS build, runtime and version");
-        provenance(r.provenance(), job, agent, variantDigest);
+        provenance(r.provenance(), job, agentHost, variantDigest);
         if (job.kind().equals(Job.BENCHMARK)) {
             if (r.protocol() == null) throw invalid("protocol", "is required for a benchmark");
             if (r.benchmark() == null) throw invalid("benchmark", "is required for a benchmark job");
@@ -60,7 +62,7 @@ final class ResultValidator {
         }
     }
 
-    private static void provenance(Provenance p, Job job, Agent agent, String variantDigest) {
+    private static void provenance(Provenance p, JobFacts job, String agentHost, String variantDigest) {
         required("provenance.hostName", p.hostName());
         required("provenance.osName", p.osName());
         required("provenance.osVersion", p.osVersion());
@@ -68,9 +70,9 @@ final class ResultValidator {
         required("provenance.runtime", p.runtime());
         required("provenance.runtimeVersion", p.runtimeVersion());
         required("provenance.computeUnits", p.computeUnits());
-        if (!p.hostName().equals(agent.hostName())) {
+        if (!p.hostName().equals(agentHost)) {
             throw invalid("provenance.hostName", "'" + p.hostName() + "' is not the reporting agent's host '"
-                    + agent.hostName() + "'");
+                    + agentHost + "'");
         }
         if (!p.runtime().equals(job.runtime())) {
             throw invalid("provenance.runtime", "'" + p.runtime() + "' but job " + job.id() + " asks for '" + job.runtime() + "'");

@@ -171,6 +171,7 @@ public class Models {
         }
         jdbc.sql("UPDATE model_version SET status = 'yanked', yanked_at = now(), yank_reason = ? WHERE id = ?")
                 .params(reason, v.id()).update();
+        events.publishEvent(new VersionYanked(v.id(), model, version, reason));
         events.publishEvent(new RegistryChanged(model));
         return version(model, version);
     }

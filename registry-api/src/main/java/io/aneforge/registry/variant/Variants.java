@@ -220,6 +220,7 @@ public class Variants {
                             + ", which alias(es) " + aliases + " point at; move them first").with("aliases", aliases);
         }
         jdbc.sql("UPDATE variant SET status = 'yanked', yank_reason = ? WHERE id = ?").params(reason, variantId).update();
+        events.publishEvent(new VariantYanked(variantId, model, version, reason));
         events.publishEvent(new RegistryChanged(model));
         return get(variantId);
     }

@@ -186,6 +186,7 @@ class JobQueueTest extends JobTestSupport {
         JsonNode results = results("jobs-holder", v);
         assertThat(results).hasSize(1);
         JsonNode r = results.get(0);
+        assertThat(r).as("the 201 answer is what the results listing reads back").isEqualTo(ok.json());
         assertThat(r.path("outcome").asString()).isEqualTo("succeeded");
         assertThat(r.path("attempt").asInt()).isEqualTo(1);
         assertThat(r.path("provenance").path("hostName").asString()).isEqualTo("holder");
@@ -198,6 +199,15 @@ class JobQueueTest extends JobTestSupport {
         assertThat(r.path("fidelity").path("last_hidden_state").path("cosineMin").asDouble()).isEqualTo(0.9999);
         assertThat(r.path("cosineMin").asDouble()).isEqualTo(0.9999);
         assertThat(jobs("jobs-holder", v).get(0).path("state").asString()).isEqualTo("succeeded");
+
+        // Leases and reports check the agent against a cached identity: re-registering under another
+        // token must move the agent to that token at once, not after the cache expires.
+        String rotated = mintAgentToken("holder-rotated");
+        assertThat(registerAgent("holder", "A17_PRO", List.of("coreml"), rotated)).isEqualTo(holder);
+        Response oldToken = send("POST", "/api/v1/agents/" + holder + "/lease", agentToken(), null);
+        assertThat(oldToken.status()).isEqualTo(403);
+        assertThat(oldToken.problem()).isEqualTo("not-your-agent");
+        assertThat(send("POST", "/api/v1/agents/" + holder + "/lease", rotated, null).status()).isIn(200, 204);
     }
 
     /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
@@ -312,5 +322,49 @@ class JobQueueTest extends JobTestSupport {
                 .json().path("draining").asBoolean()).isTrue();
         assertThat(registerAgent("releaser", "A16", List.of("coreml"))).isEqualTo(agent);
         assertThat(lease(agent).status()).as("re-registering ends the drain").isEqualTo(200);
+    }
+
+    @Test
+    void yankingAVariantOrItsVersionCancelsItsOpenJobs() {
+        int v = modelWithVariant("jobs-yank", "M1", List.of("cpuOnly", "all"));
+        setGolden("jobs-yank", v);
+        String agent = registerAgent("yank-runner", "M1", List.of("coreml"));
+        JsonNode l = lease(agent).json();
+        assertThat(l.path("model").asString()).isEqualTo("jobs-yank");
+        long variant = l.path("variant").path("id").asLong();
+
+        Response yank = send("POST", "/api/v1/models/jobs-yank/versions/" + v + "/variants/" + variant + "/yank",
+                publisher(), Map.of("reason", "bad weights"));
+        assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+        JsonNode jobs = jobs("jobs-yank", v);
+        assertThat(jobs).isNotEmpty().allSatisfy(j -> {
+            assertThat(j.path("state").asString()).isEqualTo("cancelled");
+            assertThat(j.path("failureReason").asString()).contains("was yanked (bad weights)");
+            assertThat(j.path("leasedBy").isNull()).isTrue();
+        });
+        // The holder learns it lost the lease, and its report is refused.
+        JsonNode ack = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(l.path("leaseId").asString()))).json();
+        assertThat(ack.path("lostLeaseIds").get(0).asString()).isEqualTo(l.path("leaseId").asString());
+        Response late = report(agent, l, validReport(l, "yank-runner"));
+        assertThat(late.status()).isEqualTo(403);
+        assertThat(late.problem()).isEqualTo("lease-not-held");
+        assertThat(results("jobs-yank", v)).isEmpty();
+
+        // A whole version: every variant's open jobs.
+        int w = modelWithVariant("jobs-yank-version", "M1", List.of("cpuOnly"));
+        setGolden("jobs-yank-version", w);
+        assertThat(jobs("jobs-yank-version", w)).allMatch(j -> j.path("state").asString().equals("pending"));
+        Response yankVersion = send("POST", "/api/v1/models/jobs-yank-version/versions/" + w + "/yank", publisher(),
+                Map.of("reason", "superseded"));
+        assertThat(yankVersion.status()).as(yankVersion.text()).isEqualTo(200);
+        assertThat(jobs("jobs-yank-version", w)).isNotEmpty()
+                .allMatch(j -> j.path("state").asString().equals("cancelled")
+                        && j.path("failureReason").asString().contains("version " + w + " of jobs-yank-version was yanked"));
+        for (Response r = lease(agent); r.status() == 200; r = lease(agent)) {
+            assertThat(r.json().path("model").asString()).as("a cancelled job was leased").doesNotStartWith("jobs-yank");
+            report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(), "outcome", "failed",
+                    "failure", "consumed by the yank test"));
+        }
     }
 }

@@ -21,6 +21,10 @@ public abstract class JobTestSupport extends RegistryTestBase {
     }
 
     protected String registerAgent(String host, String chip, List<String> runtimes) {
+        return registerAgent(host, chip, runtimes, agentToken());
+    }
+
+    protected String registerAgent(String host, String chip, List<String> runtimes, String token) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
@@ -31,7 +35,7 @@ public abstract class JobTestSupport extends RegistryTestBase {
         body.put("memoryBytes", 17179869184L);
         body.put("chip", chip);
         body.put("runtimes", runtimes);
-        Response r = send("POST", "/api/v1/agents", agentToken(), body);
+        Response r = send("POST", "/api/v1/agents", token, body);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         return r.json().path("id").asString();
     }

@@ -1,0 +1,51 @@
+package io.aneforge.registry.job;
+
+import io.aneforge.registry.model.VersionYanked;
+import io.aneforge.registry.variant.VariantYanked;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Cancels the open jobs of a yanked variant or version, in the yanking transaction. Pending jobs
+ * are never leased; a leased one loses its lease, so the holder's next heartbeat tells it to drop
+ * the work and its report is refused as {@code lease-not-held}. Finished jobs and their results
+ * stay as they are: they are history.
+ */
+@Component
+class JobCancellation {
+
+    private static final String CANCEL = """
+            UPDATE job SET state = 'cancelled', failure_reason = :reason, finished_at = :now, lease_id = NULL,
+                   lease_expires_at = NULL
+             WHERE state IN ('pending', 'leased') AND variant_id IN (%s)""";
+
+    private final JdbcClient jdbc;
+    private final Clock clock = Clock.systemUTC();
+
+    JobCancellation(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @EventListener
+    void onVariantYanked(VariantYanked e) {
+        cancel(":variant", e.variantId(), "cancelled: variant " + e.variantId() + " of " + e.model() + " version "
+                + e.version() + " was yanked (" + e.reason() + ")");
+    }
+
+    @EventListener
+    void onVersionYanked(VersionYanked e) {
+        cancel("SELECT id FROM variant WHERE version_id = :version", e.versionId(), "cancelled: version " + e.version()
+                + " of " + e.model() + " was yanked (" + e.reason() + ")");
+    }
+
+    private void cancel(String variants, long id, String reason) {
+        jdbc.sql(CANCEL.formatted(variants))
+                .param(variants.startsWith(":") ? "variant" : "version", id)
+                .param("reason", reason)
+                .param("now", clock.instant().atOffset(ZoneOffset.UTC))
+                .update();
+    }
+}
