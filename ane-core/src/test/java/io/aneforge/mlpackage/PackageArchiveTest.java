@@ -50,6 +50,39 @@ class PackageArchiveTest {
     }
 
     @Test
+    void weightFilesAreHuffmanCodedAndTheRestFullyDeflated(@TempDir Path tmp) throws Exception {
+        Path pkg = tmp.resolve("M.mlpackage");
+        Path weights = pkg.resolve("Data/com.apple.CoreML/weights");
+        Files.createDirectories(weights);
+        // Highly repetitive content: LZ77 shrinks 20,000 bytes to a few dozen, Huffman coding alone
+        // needs at least one bit per byte (2,500 bytes; two bits with four equally common symbols).
+        String repetitive = "abcd".repeat(5000);
+        Files.writeString(weights.resolve("weight.bin"), repetitive);
+        Files.writeString(pkg.resolve("Data/com.apple.CoreML/model.mlmodel"), repetitive);
+        Files.writeString(pkg.resolve("Manifest.json"), "{}");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PackageArchive.zip(pkg, out);
+        java.util.Map<String, Long> compressed = new java.util.HashMap<>();
+        try (java.util.zip.ZipFile z = zipFile(tmp, out.toByteArray())) {
+            z.stream().forEach(e -> compressed.put(e.getName(), e.getCompressedSize()));
+        }
+        assertThat(compressed.get("M.mlpackage/Data/com.apple.CoreML/weights/weight.bin")).isGreaterThan(2500L);
+        assertThat(compressed.get("M.mlpackage/Data/com.apple.CoreML/model.mlmodel")).isLessThan(200L);
+        // Both round-trip, and the archive is the same bytes every time.
+        PackageArchive.unzip(new ByteArrayInputStream(out.toByteArray()), tmp.resolve("x"), PackageArchive.Limits.defaults());
+        assertThat(Files.readString(tmp.resolve("x/M.mlpackage/Data/com.apple.CoreML/weights/weight.bin"))).isEqualTo(repetitive);
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        PackageArchive.zip(pkg, again);
+        assertThat(again.toByteArray()).isEqualTo(out.toByteArray());
+    }
+
+    private static java.util.zip.ZipFile zipFile(Path tmp, byte[] bytes) throws Exception {
+        Path f = tmp.resolve("a.zip");
+        Files.write(f, bytes);
+        return new java.util.zip.ZipFile(f.toFile());
+    }
+
+    @Test
     void unzipRejectsEscapingAndAbsolutePaths(@TempDir Path tmp) throws Exception {
         assertThatThrownBy(() -> PackageArchive.unzip(new ByteArrayInputStream(zipOf("a/../../evil", "x")), tmp, PackageArchive.Limits.defaults()))
                 .hasMessage("archive entry 'a/../../evil' contains '..'; entries must stay inside the archive root");

@@ -98,10 +98,11 @@ public final class RecipeConversion {
         return new VariantEntry.Quantization(reports.size(), before, after, minSqnr);
     }
 
-    /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} */
+    /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} ({@code fidelity not measured} with {@code --samples 0}). */
     public static String summary(VariantEntry e) {
-        return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  min cosine "
-                + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity()));
+        return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  " + (e.fidelity().isEmpty()
+                ? "fidelity not measured"
+                : "min cosine " + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity())));
     }
 
     public static String humanBytes(long bytes) {
