@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.lang.management.ManagementFactory;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -53,6 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       blob writer does; nothing else is, as in the converter. It does not hash, compress or read back
  *       anything, so it is the floor of a conversion's I/O.</li>
  * </ul>
+ * Secondary result {@code cpuMs}: CPU time of the whole benchmark JVM (user + system, every thread:
+ * converter threads, kernel pool, GC, JIT) per operation, which a machine shared with other work
+ * inflates much less than the wall time.
  * Each invocation writes into a fresh empty directory (created and deleted outside the measured time).
  * The page cache holds the inputs after the first read in both cases. Target (issue 4): convert ≤ 3×
  * the baseline.
@@ -119,20 +124,50 @@ public class ConvertBenchmark {
         delete(work);
     }
 
+    /** CPU milliseconds of this JVM spent during the measured operation (a JMH secondary result). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Cpu {
+        public double cpuMs;
+
+        private static final com.sun.management.OperatingSystemMXBean OS =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        private long start;
+
+        void start() {
+            start = OS.getProcessCpuTime();
+        }
+
+        void stop() {
+            cpuMs += (OS.getProcessCpuTime() - start) / 1e6;
+        }
+    }
+
     @Benchmark
-    public Path convert() {
+    public Path convert(Cpu cpu) {
+        cpu.start();
         convert(out, 8);
+        cpu.stop();
         return out;
     }
 
     @Benchmark
-    public Path convertNoFidelity() {
+    public Path convertNoFidelity(Cpu cpu) {
+        cpu.start();
         convert(out, 0);
+        cpu.stop();
         return out;
     }
 
     @Benchmark
-    public long readAndWrite() throws IOException {
+    public long readAndWrite(Cpu cpu) throws IOException {
+        cpu.start();
+        long written = readAndWrite();
+        cpu.stop();
+        return written;
+    }
+
+    private long readAndWrite() throws IOException {
         byte[][] read = new byte[inputs.size()][];
         for (int i = 0; i < read.length; i++) {
             read[i] = Files.readAllBytes(inputs.get(i));
