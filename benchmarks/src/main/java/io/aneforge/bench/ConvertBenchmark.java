@@ -56,8 +56,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       anything, so it is the floor of a conversion's I/O.</li>
  * </ul>
  * Secondary result {@code cpuMs}: CPU time of the whole benchmark JVM (user + system, every thread:
- * converter threads, kernel pool, GC, JIT) per operation, which a machine shared with other work
- * inflates much less than the wall time.
+ * converter threads, kernel pool, GC, JIT) during the measured operations, which a machine shared
+ * with other work inflates much less than the wall time. JMH sums it over the measurement
+ * iterations (one operation each): divide by {@code Cnt} for the CPU time per operation.
  * Each invocation writes into a fresh empty directory (created and deleted outside the measured time).
  * The page cache holds the inputs after the first read in both cases. Target (issue 4): convert ≤ 3×
  * the baseline.
