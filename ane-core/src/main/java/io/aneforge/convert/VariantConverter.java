@@ -9,6 +9,7 @@ import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.quant.QuantizationException;
 import io.aneforge.variant.VariantSpec;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -59,7 +60,9 @@ public final class VariantConverter {
             throw new IllegalStateException(e);
         }
         long size;
-        try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream() : Files.newOutputStream(archiveFile);
+        // Buffered: the zip's deflater hands over 512-byte pieces, one write(2) each without a buffer.
+        try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream()
+                : new BufferedOutputStream(Files.newOutputStream(archiveFile), 1 << 16);
              CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
             PackageArchive.zip(packageDir, counting);
             counting.flush();

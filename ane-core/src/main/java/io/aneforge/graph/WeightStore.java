@@ -117,10 +117,9 @@ public final class WeightStore {
 
     private Var place(String opName, EncodedWeight w) {
         if (w instanceof Fp16Weight f) {
+            // Bulk copy (one put, not a putShort per element): the same little-endian bytes.
             ByteBuffer buf = ByteBuffer.allocate(2 * f.halves().length).order(ByteOrder.LITTLE_ENDIAN);
-            for (short h : f.halves()) {
-                buf.putShort(h);
-            }
+            buf.asShortBuffer().put(f.halves());
             return b.constant(opName, Constant.ofRaw(TensorType.of(DType.FP16, f.shape()), buf.array()));
         }
         QuantizedWeight q = (QuantizedWeight) w;
@@ -131,7 +130,11 @@ public final class WeightStore {
             case UINT4 -> DType.UINT4;
         };
         boolean unsigned = !q.spec().type().signed();
-        Constant data = Constant.integers(storage, ints(q.values(), unsigned), q.shape());
+        // 8-bit values are their own storage bytes (two's complement for int8, the low byte for uint8),
+        // so they skip the widening to int[] and the per-element bit packing of Constant.integers.
+        Constant data = storage.bits() == 8
+                ? Constant.ofRaw(TensorType.of(storage, q.shape()), q.values().clone())
+                : Constant.integers(storage, ints(q.values(), unsigned), q.shape());
         Constant scale = Constant.fp16(q.scales(), q.scaleShape());
         if (q.spec().kind() == QuantSpec.Kind.PER_CHANNEL) {
             int[] zps = q.zeroPoints() == null ? new int[q.scales().length] : ints(q.zeroPoints(), unsigned);

@@ -37,6 +37,39 @@ class OpSemanticsTest {
     }
 
     @Test
+    void blockwiseShiftScaleWithBlocksOnEveryAxisMatchesTheDefinition() {
+        // data (4, 6, 8), scale/offset (2, 3, 2): blocks of 2 x 2 x 4; int4 data and offsets, exact fp16 scales.
+        int[] d = {4, 6, 8};
+        int[] s = {2, 3, 2};
+        Random r = new Random(7);
+        int[] q = new int[4 * 6 * 8];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = r.nextInt(16) - 8;
+        }
+        float[] scales = new float[12];
+        int[] offsets = new int[12];
+        for (int i = 0; i < 12; i++) {
+            scales[i] = (i % 4 + 1) * 0.25f;
+            offsets[i] = i % 5 - 2;
+        }
+        MilBuilder b = new MilBuilder(Target.IOS18);
+        Var w = b.blockwiseShiftScale(Constant.integers(DType.INT4, q, d), Constant.fp16(scales, s),
+                Constant.integers(DType.INT4, offsets, s));
+        float[] got = run(b.build(w), Map.of());
+        float[] expected = new float[q.length];
+        for (int i0 = 0; i0 < 4; i0++) {
+            for (int i1 = 0; i1 < 6; i1++) {
+                for (int i2 = 0; i2 < 8; i2++) {
+                    int i = (i0 * 6 + i1) * 8 + i2;
+                    int si = ((i0 / 2) * 3 + i1 / 2) * 2 + i2 / 4;
+                    expected[i] = scales[si] * (q[i] - offsets[si]);
+                }
+            }
+        }
+        assertThat(got).containsExactly(expected);
+    }
+
+    @Test
     void affineDequantizePerChannel() {
         MilBuilder b = new MilBuilder(Target.IOS16);
         Var w = b.affineDequantize(Constant.integers(DType.UINT8, new int[]{0, 255, 128, 10}, 2, 2),

@@ -61,6 +61,41 @@ class PackageArchiveTest {
     }
 
     @Test
+    void weightFilesAreStoredAndTheRestDeflated(@TempDir Path dir) throws Exception {
+        Path pkg = dir.resolve("M.mlpackage");
+        Path weights = pkg.resolve("Data/com.apple.CoreML/weights");
+        Files.createDirectories(weights);
+        String repetitive = "abcd".repeat(5000);
+        Files.writeString(weights.resolve("weight.bin"), repetitive);
+        Files.writeString(pkg.resolve("Data/com.apple.CoreML/model.mlmodel"), repetitive);
+        Files.writeString(pkg.resolve("Manifest.json"), "{}");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PackageArchive.zip(pkg, out);
+        java.util.Map<String, ZipEntry> entries = new java.util.HashMap<>();
+        try (java.util.zip.ZipFile z = zipFile(dir, out.toByteArray())) {
+            z.stream().forEach(e -> entries.put(e.getName(), e));
+        }
+        ZipEntry weight = entries.get("M.mlpackage/Data/com.apple.CoreML/weights/weight.bin");
+        assertThat(weight.getMethod()).isEqualTo(ZipEntry.STORED);
+        assertThat(weight.getCompressedSize()).isEqualTo(20000L);
+        ZipEntry model = entries.get("M.mlpackage/Data/com.apple.CoreML/model.mlmodel");
+        assertThat(model.getMethod()).isEqualTo(ZipEntry.DEFLATED);
+        assertThat(model.getCompressedSize()).isLessThan(200L);
+        // Streaming readers (the registry, unzip) get the stored entry's size and CRC from its local header.
+        PackageArchive.unzip(new ByteArrayInputStream(out.toByteArray()), dir.resolve("x"), PackageArchive.Limits.defaults());
+        assertThat(Files.readString(dir.resolve("x/M.mlpackage/Data/com.apple.CoreML/weights/weight.bin"))).isEqualTo(repetitive);
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        PackageArchive.zip(pkg, again);
+        assertThat(again.toByteArray()).isEqualTo(out.toByteArray());
+    }
+
+    private static java.util.zip.ZipFile zipFile(Path tmp, byte[] bytes) throws Exception {
+        Path f = tmp.resolve("a.zip");
+        Files.write(f, bytes);
+        return new java.util.zip.ZipFile(f.toFile());
+    }
+
+    @Test
     void unzipRejectsEscapingAndAbsolutePaths() throws Exception {
         PackageArchive.Limits limits = PackageArchive.Limits.defaults();
         assertThatThrownBy(() -> unzip(zipOf("a/../../evil", "x"), "out", limits))

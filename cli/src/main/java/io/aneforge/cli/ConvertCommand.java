@@ -87,7 +87,8 @@ public final class ConvertCommand implements Callable<Integer> {
     Integer attentionChunk;
 
     @Option(names = "--samples", defaultValue = "8", paramLabel = "N",
-            description = "Fixed sample sentences for the fidelity metrics, 1..32 (default: ${DEFAULT-VALUE}).")
+            description = "Fixed sample sentences for the fidelity metrics, 0..32; 0 skips the golden outputs and the "
+                    + "fidelity metrics (variants.json then has empty fidelity) (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--min-cosine", paramLabel = "C", description = "Fail (exit 1) when a variant's worst per-position "
@@ -136,8 +137,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            bar.note("computing golden FP32 outputs on " + samples + " samples");
-            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            FidelityCheck check = fidelityCheck(model, bar);
             VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar);
             stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
             gate(m.variants());
@@ -207,8 +207,7 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            bar.note("computing golden FP32 outputs on " + samples + " samples");
-            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            FidelityCheck check = fidelityCheck(model, bar);
             bar.begin("converting " + vs.id(), 1);
             ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out);
             Map<String, FidelityReport> fidelity = check.measure(out);
@@ -232,12 +231,27 @@ public final class ConvertCommand implements Callable<Integer> {
     }
 
     private void checkSamples() {
-        if (samples < 1 || samples > FidelityCheck.MAX_SAMPLES) {
-            throw new UsageException("--samples must be in 1.." + FidelityCheck.MAX_SAMPLES + ", got " + samples);
+        if (samples < 0 || samples > FidelityCheck.MAX_SAMPLES) {
+            throw new UsageException("--samples must be in 0.." + FidelityCheck.MAX_SAMPLES + " (0 skips the fidelity "
+                    + "metrics), got " + samples);
         }
         if (minCosine != null && !(minCosine >= -1 && minCosine <= 1)) {
             throw new UsageException("--min-cosine must be in [-1, 1], got " + minCosine);
         }
+        if (minCosine != null && samples == 0) {
+            throw new UsageException("--min-cosine needs the fidelity metrics, but --samples 0 skips them: pass "
+                    + "--samples 1 or more, or drop --min-cosine");
+        }
+    }
+
+    /** Golden outputs on the fixed samples, or no measurement at all with {@code --samples 0}. */
+    private FidelityCheck fidelityCheck(SourceModel model, Progress bar) {
+        if (samples == 0) {
+            bar.note("--samples 0: not measuring fidelity");
+            return FidelityCheck.none();
+        }
+        bar.note("computing golden FP32 outputs on " + samples + " samples");
+        return FidelityCheck.compute(model, samples, seqLen);
     }
 
     private SourceModel open(Progress bar) {

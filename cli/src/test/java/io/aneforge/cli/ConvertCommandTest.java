@@ -103,6 +103,39 @@ class ConvertCommandTest {
     }
 
     @Test
+    void samplesZeroSkipsFidelityAndWritesTheSamePackages() throws Exception {
+        Path noEval = dir.resolve("no-eval");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", noEval.toString(), "--chips", "A17_PRO,M2",
+                "--seq-len", "16", "--samples", "0", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("--samples 0: not measuring fidelity")
+                .doesNotContain("golden")
+                .contains("[1/6] a17_pro-ios16-ane-fp16-s16  sha256 ")
+                .contains("fidelity not measured")
+                .doesNotContain("min cosine");
+        VariantsManifest m = VariantsManifest.read(noEval.resolve("variants.json"));
+        VariantsManifest measured = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.samples()).isZero();
+        assertThat(m.variants()).hasSize(6);
+        for (int i = 0; i < m.variants().size(); i++) {
+            VariantEntry e = m.variants().get(i);
+            assertThat(e.fidelity()).as(e.id()).isEmpty();
+            // Fidelity is only measured on the written packages, so skipping it changes no output byte.
+            assertThat(e.sha256()).isEqualTo(measured.variants().get(i).sha256());
+            assertThat(noEval.resolve(e.archive())).hasSameBinaryContentAs(out.resolve(e.archive()));
+        }
+        assertThat(Files.readString(noEval.resolve("variants.json"))).contains("\"samples\" : 0")
+                .contains("\"fidelity\" : { }");
+
+        Path single = dir.resolve("no-eval-single/z.mlpackage");
+        Cli one = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--seq-len", "8", "--samples", "0",
+                "--out", single.toString(), "--progress", "plain");
+        assertThat(one.code()).as(one.toString()).isZero();
+        assertThat(one.out()).contains("fidelity not measured");
+        assertThat(MlPackage.read(single).metadata()).containsEntry("aneforge.variant", "a17_pro-ios16-ane-fp16-s8");
+    }
+
+    @Test
     void existingOutputNeedsForce() throws Exception {
         Path dirOut = dir.resolve("forced");
         Cli a = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
@@ -175,7 +208,11 @@ class ConvertCommandTest {
         expectUsage(new String[] {"convert", "--source", src, "--target", "ios14", "--out", x},
                 "aneforge convert: --target: unknown deployment target 'ios14': use one of ios15, ios16, ios17, ios18, ios26");
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o6").toString(), "--samples", "33"},
-                "aneforge convert: --samples must be in 1..32, got 33");
+                "aneforge convert: --samples must be in 0..32 (0 skips the fidelity metrics), got 33");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o7").toString(), "--samples", "0",
+                "--min-cosine", "0.99"},
+                "aneforge convert: --min-cosine needs the fidelity metrics, but --samples 0 skips them: pass --samples 1 "
+                        + "or more, or drop --min-cosine");
 
         Cli missing = Cli.run("convert", "--out", x);
         assertThat(missing.code()).isEqualTo(2);

@@ -14,6 +14,7 @@ import java.util.Map;
 /**
  * Golden outputs of a source model on the fixed samples, and the fidelity of written packages
  * against them. Packages are measured as read back from disk, so the numbers describe what ships.
+ * {@link #none()} measures nothing ({@code convert --samples 0}): no golden outputs, empty reports.
  */
 public final class FidelityCheck {
 
@@ -27,6 +28,11 @@ public final class FidelityCheck {
         this.golden = golden;
         this.inputs = inputs;
         this.samples = samples;
+    }
+
+    /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
+    public static FidelityCheck none() {
+        return new FidelityCheck(null, List.of(), 0);
     }
 
     /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
@@ -47,22 +53,34 @@ public final class FidelityCheck {
         return samples;
     }
 
+    /** False for {@link #none()}. */
+    public boolean measures() {
+        return samples > 0;
+    }
+
+    /** The golden outputs; null for {@link #none()}. */
     public GoldenOutputs golden() {
         return golden;
     }
 
-    /** Per output, the package's outputs against the golden outputs. */
+    /** Per output, the package's outputs against the golden outputs; empty for {@link #none()}. */
     public Map<String, FidelityReport> measure(Path mlpackage) {
+        if (!measures()) {
+            return Map.of();
+        }
         try (PackageRunner runner = PackageRunner.open(mlpackage)) {
             return measure(runner);
         }
     }
 
     public Map<String, FidelityReport> measure(PackageRunner runner) {
+        if (!measures()) {
+            return Map.of();
+        }
         return VariantFidelity.measure(golden, runner.program(), inputs, runner.asEvaluator());
     }
 
-    /** The lowest per-position cosine over all outputs: the number the gates and summaries use. */
+    /** The lowest per-position cosine over all outputs (NaN when nothing was measured): the number the gates and summaries use. */
     public static double worstCosine(Map<String, FidelityReport> fidelity) {
         return fidelity.values().stream().mapToDouble(FidelityReport::cosineMin).min().orElse(Double.NaN);
     }

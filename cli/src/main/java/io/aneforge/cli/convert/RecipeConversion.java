@@ -7,6 +7,7 @@ import io.aneforge.cli.progress.Progress;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.kernels.Parallel;
 import io.aneforge.model.ArchitectureConfig;
 import io.aneforge.quant.QuantReport;
 import io.aneforge.recipe.Recipe;
@@ -20,6 +21,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /** Converts every variant a recipe chooses into one output directory and writes {@code variants.json}. */
 public final class RecipeConversion {
@@ -38,6 +44,9 @@ public final class RecipeConversion {
         return spec.id() + ".mlpackage.zip";
     }
 
+    /** At most this many variants are built at once: each holds its encoded weights until written. */
+    static final int MAX_PARALLEL_VARIANTS = 4;
+
     public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
                                        Path outDir, Progress progress) {
         List<VariantEntry> entries = new ArrayList<>();
@@ -45,19 +54,41 @@ public final class RecipeConversion {
         // so their fidelity is measured once.
         Map<String, Map<String, FidelityReport>> fidelityByProgram = new HashMap<>();
         progress.begin("converting " + specs.size() + " variants", specs.size());
-        for (VariantSpec spec : specs) {
-            ConvertedVariant cv = VariantConverter.convert(source.model(), spec, outDir.resolve(packageName(spec)),
-                    outDir.resolve(archiveName(spec)));
-            String programKey = new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(),
-                    spec.attentionChunk()).id();
-            Map<String, FidelityReport> fidelity = fidelityByProgram.get(programKey);
-            if (fidelity == null) {
-                fidelity = check.measure(cv.packageDir());
-                fidelityByProgram.put(programKey, fidelity);
+        // Building, writing and zipping a variant is mostly single-threaded, and variants are independent
+        // (each writes its own files, the output bytes do not depend on the order), so they run on up to
+        // one thread per kernel thread. This thread takes the results in recipe order and measures fidelity,
+        // whose kernels use every core, while later variants are still being converted.
+        int workers = Math.max(1, Math.min(Math.min(specs.size(), Parallel.threads()), MAX_PARALLEL_VARIANTS));
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "aneforge-convert");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<ConvertedVariant>> converted = new ArrayList<>();
+            for (VariantSpec spec : specs) {
+                converted.add(pool.submit(() -> VariantConverter.convert(source.model(), spec,
+                        outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)))));
             }
-            VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity);
-            entries.add(entry);
-            progress.step(spec.id(), summary(entry));
+            for (int i = 0; i < specs.size(); i++) {
+                VariantSpec spec = specs.get(i);
+                ConvertedVariant cv = result(converted.get(i));
+                String programKey = new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(),
+                        spec.attentionChunk()).id();
+                Map<String, FidelityReport> fidelity = fidelityByProgram.get(programKey);
+                if (fidelity == null) {
+                    fidelity = check.measure(cv.packageDir());
+                    fidelityByProgram.put(programKey, fidelity);
+                }
+                VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity);
+                entries.add(entry);
+                progress.step(spec.id(), summary(entry));
+            }
+        } finally {
+            // On a failure, variants not started are dropped and running ones finish their files before
+            // the error is reported (no writer is left running behind the caller).
+            pool.shutdownNow();
+            awaitTermination(pool);
         }
         progress.end();
         try {
@@ -73,6 +104,41 @@ public final class RecipeConversion {
                 specs.get(0).seqLen(), check.samples(), TOKENIZER, entries);
         manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));
         return manifest;
+    }
+
+    /** The variant, or the exception its conversion threw (as thrown, so messages and exit codes stay the same). */
+    private static ConvertedVariant result(Future<ConvertedVariant> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new CommandFailure("conversion failed: " + cause, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while converting", e);
+        }
+    }
+
+    private static void awaitTermination(ExecutorService pool) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity) {
@@ -98,10 +164,11 @@ public final class RecipeConversion {
         return new VariantEntry.Quantization(reports.size(), before, after, minSqnr);
     }
 
-    /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} */
+    /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} ({@code fidelity not measured} with {@code --samples 0}). */
     public static String summary(VariantEntry e) {
-        return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  min cosine "
-                + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity()));
+        return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  " + (e.fidelity().isEmpty()
+                ? "fidelity not measured"
+                : "min cosine " + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity())));
     }
 
     public static String humanBytes(long bytes) {
