@@ -1,7 +1,7 @@
 package io.aneforge.bench;
 
 import io.aneforge.cli.AneForge;
-import io.aneforge.testsupport.models.MiniLmSnapshot;
+import io.aneforge.source.MiniLmSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
