@@ -5,7 +5,7 @@ package io.aneforge.kernels;
  * M×K (stored [K, M] when {@code transA}), {@code op(B)} is K×N (stored [N, K] when
  * {@code transB}); {@code lda/ldb/ldc} are row strides of the stored matrices.
  *
- * <p>Fast path: op(B) is packed into column tiles of {@value #TILE} floats, one Java array
+ * <p>Fast path: op(B) is packed into column tiles of up to {@value #MAX_TILE} floats, one Java array
  * per row of each tile ({@link Packed}; a constant weight is packed once, see
  * {@link #pack}); C is accumulated two rows at a time in two tile-wide scratch arrays, four
  * K steps per pass ({@code rows2k4}), and copied out (plus an optional per-column bias).
@@ -25,11 +25,11 @@ public final class Gemm {
      * that aligns the vector loop, and its scalar tail), about 155 columns' worth of work:
      * measured 59 GFLOP/s at 256 columns, 64 at 384, 83 at 1536.
      */
-    static final int MAX_TILE = Integer.getInteger("aneforge.gemm.maxTile", 1536);
+    static final int MAX_TILE = 1536;
     /** Rows of C per parallel task (they reuse one K block of the panel while it is in L2; 64 measured slower). */
     static final int ROW_BLOCK = 32;
     /** K rows of the panel per block (up to 768 KiB of B at the widest tile: stays in a 1 MiB L2). */
-    static final int K_BLOCK = Integer.getInteger("aneforge.gemm.kBlock", 128);
+    static final int K_BLOCK = 128;
 
     static {
         warmUp();
