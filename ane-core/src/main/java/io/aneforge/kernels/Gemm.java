@@ -5,7 +5,7 @@ package io.aneforge.kernels;
  * M×K (stored [K, M] when {@code transA}), {@code op(B)} is K×N (stored [N, K] when
  * {@code transB}); {@code lda/ldb/ldc} are row strides of the stored matrices.
  *
- * <p>Fast path: op(B) is packed into column tiles of {@value #TILE} floats, one Java array
+ * <p>Fast path: op(B) is packed into column tiles of up to {@value #MAX_TILE} floats, one Java array
  * per row of each tile ({@link Packed}; a constant weight is packed once, see
  * {@link #pack}); C is accumulated two rows at a time in two tile-wide scratch arrays, four
  * K steps per pass ({@code rows2k4}), and copied out (plus an optional per-column bias).
@@ -17,11 +17,18 @@ package io.aneforge.kernels;
  */
 public final class Gemm {
 
-    /** Columns per packed tile (1 KiB rows: a K×TILE panel stays in L2 for K up to ~1024). */
+    /** Columns per packed tile used by the warm-up (any full tile works). */
     static final int TILE = 256;
+    /**
+     * Widest packed tile: a product up to this many columns is one tile, so the inner loop
+     * runs over all N. Each call of {@link #rows2k4} pays a fixed ~26 ns (C2's scalar pre-loop
+     * that aligns the vector loop, and its scalar tail), about 155 columns' worth of work:
+     * measured 59 GFLOP/s at 256 columns, 64 at 384, 83 at 1536.
+     */
+    static final int MAX_TILE = 1536;
     /** Rows of C per parallel task (they reuse one K block of the panel while it is in L2; 64 measured slower). */
     static final int ROW_BLOCK = 32;
-    /** K rows of the panel per block (128 KiB of B). */
+    /** K rows of the panel per block (up to 768 KiB of B at the widest tile: stays in a 1 MiB L2). */
     static final int K_BLOCK = 128;
 
     static {
@@ -74,11 +81,13 @@ public final class Gemm {
     public static final class Packed {
         private final int k;
         private final int n;
-        private final float[][][] rows; // [tile][p][TILE]; K rounded up to a multiple of 4 with zero rows
+        private final int tile;
+        private final float[][][] rows; // [tile][p][tile width]; K rounded up to a multiple of 4 with zero rows
 
-        private Packed(int k, int n, float[][][] rows) {
+        private Packed(int k, int n, int tile, float[][][] rows) {
             this.k = k;
             this.n = n;
+            this.tile = tile;
             this.rows = rows;
         }
 
@@ -93,14 +102,15 @@ public final class Gemm {
 
     /** Packs op(B) ({@code [K, N]}, or stored {@code [N, K]} when {@code transB}). */
     public static Packed pack(int k, int n, float[] b, int bOff, int ldb, boolean transB) {
-        int tiles = (n + TILE - 1) / TILE;
+        int tile = tileWidth(n);
+        int tiles = (n + tile - 1) / tile;
         int kp = (k + 3) & ~3;
         float[][][] rows = new float[tiles][kp][];
         for (int t = 0; t < tiles; t++) {
-            int j0 = t * TILE;
-            int jn = Math.min(TILE, n - j0);
+            int j0 = t * tile;
+            int jn = Math.min(tile, n - j0);
             for (int p = 0; p < kp; p++) {
-                float[] r = new float[TILE];
+                float[] r = new float[tile];
                 if (p < k) {
                     if (transB) {
                         for (int j = 0; j < jn; j++) {
@@ -113,7 +123,16 @@ public final class Gemm {
                 rows[t][p] = r;
             }
         }
-        return new Packed(k, n, rows);
+        return new Packed(k, n, tile, rows);
+    }
+
+    /** All of N when it fits {@link #MAX_TILE}, else equal tiles (multiples of 16 floats, one AVX-512 vector). */
+    static int tileWidth(int n) {
+        if (n <= MAX_TILE) {
+            return Math.max(1, n);
+        }
+        int tiles = (n + MAX_TILE - 1) / MAX_TILE;
+        return ((n + tiles - 1) / tiles + 15) & ~15;
     }
 
     /** Blocked version; {@code parallel} spreads the tiles over {@link Parallel}. */
@@ -155,14 +174,15 @@ public final class Gemm {
         int tiles = b.rows.length;
         int rowBlocks = (m + ROW_BLOCK - 1) / ROW_BLOCK;
         int tasks = tiles * rowBlocks;
+        int tw = b.tile;
         Parallel.RangeBody body = (from, to) -> {
-            float[] d0 = new float[TILE];
-            float[] d1 = new float[TILE];
+            float[] d0 = new float[tw];
+            float[] d1 = new float[tw];
             for (int t = from; t < to; t++) {
                 int tile = t / rowBlocks;
                 int i0 = (t % rowBlocks) * ROW_BLOCK;
-                int j0 = tile * TILE;
-                int jn = Math.min(TILE, n - j0);
+                int j0 = tile * tw;
+                int jn = Math.min(tw, n - j0);
                 int i1 = Math.min(m, i0 + ROW_BLOCK);
                 rows(fa, fao, flda, k, b.rows[tile], j0, jn, c, cOff, ldc, i0, i1, d0, d1);
             }

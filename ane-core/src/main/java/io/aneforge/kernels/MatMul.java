@@ -11,6 +11,9 @@ import java.util.Arrays;
  */
 public final class MatMul {
 
+    /** Products with fewer columns than this (and at least twice as many rows) are computed transposed. */
+    static final int NARROW = 64;
+
     private MatMul() {
     }
 
@@ -58,8 +61,12 @@ public final class MatMul {
         long flopsEach = 2L * m * n * ka;
         // Many small products (attention heads): spread batches over threads; few large ones: spread tiles.
         boolean perBatch = fast && batches > 1 && flopsEach < (1 << 22);
+        // A narrow product (attention's P·V: N = head size 32) runs as Cᵀ = op(B)ᵀ·op(A)ᵀ: the
+        // GEMM vectorizes along N, and a 32-wide row is mostly loop prologue and scalar tail.
+        boolean transposed = fast && n < NARROW && m >= 2 * n;
         Parallel.RangeBody body = (from, to) -> {
             int[] idx = new int[batch.length];
+            float[] ct = transposed ? new float[n * m] : null;
             for (int t = from; t < to; t++) {
                 int rem = t;
                 int aOff = 0;
@@ -72,7 +79,15 @@ public final class MatMul {
                 }
                 aOff *= aMat;
                 bOff *= bMat;
-                if (fast) {
+                if (transposed) {
+                    Gemm.fast(n, m, ka, bd, bOff, ldb, !transposeB, ad, aOff, lda, !transposeA, ct, 0, m, !perBatch);
+                    int o = t * m * n;
+                    for (int j = 0; j < n; j++) {
+                        for (int i = 0; i < m; i++) {
+                            out[o + i * n + j] = ct[j * m + i];
+                        }
+                    }
+                } else if (fast) {
                     Gemm.fast(m, n, ka, ad, aOff, lda, transposeA, bd, bOff, ldb, transposeB, out, t * m * n, n, !perBatch);
                 } else {
                     Gemm.scalar(m, n, ka, ad, aOff, lda, transposeA, bd, bOff, ldb, transposeB, out, t * m * n, n);

@@ -50,9 +50,16 @@ public final class Normalization {
             }
             return new FloatTensor(s.clone(), out);
         }
+        if (inner == 1) {
+            Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len)), (from, to) -> softmaxRows(in, out, len, from, to));
+            return new FloatTensor(s.clone(), out);
+        }
         Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)), (from, to) -> {
             float[] max = new float[inner];
             float[] sum = new float[inner];
+            float[] m = new float[inner];
+            float[] f = new float[inner];
+            float[] e = new float[inner];
             for (int o = from; o < to; o++) {
                 int base = o * len * inner;
                 Arrays.fill(max, Float.NEGATIVE_INFINITY);
@@ -66,10 +73,13 @@ public final class Normalization {
                 for (int k = 0; k < len; k++) {
                     int row = base + k * inner;
                     for (int j = 0; j < inner; j++) {
-                        float e = (float) Math.exp(in[row + j] - max[j]);
-                        out[row + j] = e;
-                        sum[j] += e;
+                        e[j] = in[row + j] - max[j];
                     }
+                    FastExp.expInPlace(e, inner, m, f);
+                    for (int j = 0; j < inner; j++) {
+                        sum[j] += e[j];
+                    }
+                    System.arraycopy(e, 0, out, row, inner);
                 }
                 for (int j = 0; j < inner; j++) {
                     sum[j] = 1f / sum[j];
@@ -83,6 +93,149 @@ public final class Normalization {
             }
         });
         return new FloatTensor(s.clone(), out);
+    }
+
+    /** Rows per chunk of the last-axis kernels: their scratch arrays stay in L1. */
+    private static final int CHUNK = 2048;
+
+    /**
+     * Softmax over contiguous rows {@code [from, to)} of length {@code len} (the last axis,
+     * the standard {@code (B, H, S, S)} attention layout). A chunk of rows is shifted by each
+     * row's max in one flat loop, exponentiated by {@link FastExp} in flat loops (C2
+     * vectorizes a loop only when every array in it is indexed by the bare loop counter, hence
+     * the per-element row constants instead of per-row offsets), summed per row with four
+     * partial sums (a single float chain is latency-bound) and scaled by the reciprocal.
+     */
+    private static void softmaxRows(float[] in, float[] out, int len, int from, int to) {
+        int rowsPerChunk = Math.max(1, CHUNK / Math.max(1, len));
+        int cap = rowsPerChunk * len;
+        float[] v = new float[cap];
+        float[] c = new float[cap];
+        float[] m = new float[cap];
+        float[] f = new float[cap];
+        for (int r0 = from; r0 < to; r0 += rowsPerChunk) {
+            int rows = Math.min(rowsPerChunk, to - r0);
+            int n = rows * len;
+            System.arraycopy(in, r0 * len, v, 0, n);
+            for (int r = 0; r < rows; r++) {
+                java.util.Arrays.fill(c, r * len, (r + 1) * len, rowMax(v, r * len, len));
+            }
+            subtract(v, c, n);
+            FastExp.expInPlace(v, n, m, f);
+            for (int r = 0; r < rows; r++) {
+                java.util.Arrays.fill(c, r * len, (r + 1) * len, 1f / rowSum(v, r * len, len));
+            }
+            multiply(v, c, n);
+            System.arraycopy(v, 0, out, r0 * len, n);
+        }
+    }
+
+    private static void subtract(float[] v, float[] c, int n) {
+        for (int i = 0; i < n; i++) {
+            v[i] -= c[i];
+        }
+    }
+
+    private static void multiply(float[] v, float[] c, int n) {
+        for (int i = 0; i < n; i++) {
+            v[i] *= c[i];
+        }
+    }
+
+    /** Max of {@code v[off, off + len)}, four independent chains; NaN propagates (Math.max). */
+    private static float rowMax(float[] v, int off, int len) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = m0;
+        float m2 = m0;
+        float m3 = m0;
+        int i = off;
+        int end = off + len;
+        for (; i + 4 <= end; i += 4) {
+            m0 = Math.max(m0, v[i]);
+            m1 = Math.max(m1, v[i + 1]);
+            m2 = Math.max(m2, v[i + 2]);
+            m3 = Math.max(m3, v[i + 3]);
+        }
+        for (; i < end; i++) {
+            m0 = Math.max(m0, v[i]);
+        }
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
+    }
+
+    /** Sum of {@code v[off, off + len)} in four partial sums. */
+    private static float rowSum(float[] v, int off, int len) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = off;
+        int end = off + len;
+        for (; i + 4 <= end; i += 4) {
+            s0 += v[i];
+            s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
+        }
+        for (; i < end; i++) {
+            s0 += v[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Sum of {@code (v[i] − mean)²} over {@code [off, off + len)} in four partial sums. */
+    private static float rowSquares(float[] v, int off, int len, float mean) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = off;
+        int end = off + len;
+        for (; i + 4 <= end; i += 4) {
+            float d0 = v[i] - mean;
+            float d1 = v[i + 1] - mean;
+            float d2 = v[i + 2] - mean;
+            float d3 = v[i + 3] - mean;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+        }
+        for (; i < end; i++) {
+            float d = v[i] - mean;
+            s0 += d * d;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Layer norm over contiguous rows of length {@code len} (the last axis, standard layout):
+     * mean and variance per row in partial sums, then one flat loop over a row copy with the
+     * gamma/beta arrays indexed alike (so it vectorizes).
+     */
+    private static void layerNormRows(float[] in, float[] out, int len, float[] g, float[] b, float eps, int from, int to) {
+        float[] t = new float[len];
+        float[] gg = g != null ? g : filled(len, 1f);
+        float[] bb = b != null ? b : new float[len];
+        for (int r = from; r < to; r++) {
+            int row = r * len;
+            float mean = rowSum(in, row, len) / len;
+            float inv = (float) (1 / Math.sqrt(rowSquares(in, row, len, mean) / len + eps));
+            System.arraycopy(in, row, t, 0, len);
+            normalize(t, gg, bb, len, mean, inv);
+            System.arraycopy(t, 0, out, row, len);
+        }
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    private static void normalize(float[] t, float[] g, float[] b, int n, float mean, float inv) {
+        for (int j = 0; j < n; j++) {
+            t[j] = (t[j] - mean) * inv * g[j] + b[j];
+        }
     }
 
     /**
@@ -150,6 +303,11 @@ public final class Normalization {
                     }
                 }
             }
+            return new FloatTensor(s.clone(), out);
+        }
+        if (inner == 1) {
+            Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len)),
+                    (from, to) -> layerNormRows(in, out, len, g, b, eps, from, to));
             return new FloatTensor(s.clone(), out);
         }
         Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)), (from, to) -> {

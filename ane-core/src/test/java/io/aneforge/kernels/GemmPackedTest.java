@@ -20,7 +20,8 @@ class GemmPackedTest {
     @Test
     void matchesScalarOnAwkwardShapes() {
         SplittableRandom r = new SplittableRandom(9);
-        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {17, 300, 13}, {34, 257, 64}, {5, 512, 2}, {2, 3, 0}};
+        // {3, 3100, 5}: wider than Gemm.MAX_TILE, so several tiles with a shorter last one
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {17, 300, 13}, {34, 257, 64}, {5, 512, 2}, {2, 3, 0}, {3, 3100, 5}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (boolean ta : new boolean[]{false, true}) {

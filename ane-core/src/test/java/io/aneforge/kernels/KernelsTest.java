@@ -58,6 +58,28 @@ class KernelsTest {
     }
 
     @Test
+    void narrowMatmulComputedTransposedMatchesScalar() {
+        // N < MatMul.NARROW and M >= 2N (attention's P·V): the fast path computes Cᵀ = op(B)ᵀ·op(A)ᵀ
+        assertThat(13).isLessThan(MatMul.NARROW);
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    int m = 70;
+                    int k = 33;
+                    int n = 13;
+                    FloatTensor a = ta ? rand(2, 1, k, m) : rand(2, 1, m, k);
+                    FloatTensor b = tb ? rand(3, n, k) : rand(3, k, n);
+                    FloatTensor fast = MatMul.matmul(a, b, ta, tb, true);
+                    FloatTensor ref = MatMul.matmul(a, b, ta, tb, false);
+                    assertThat(fast.shape()).containsExactly(2, 3, m, n);
+                    assertClose(fast, ref, 1e-5, Math.sqrt(k));
+                }
+            }
+        }
+    }
+
+    @Test
     void matmulBroadcastsBatchAxes() {
         FloatTensor a = rand(2, 1, 5, 8);
         FloatTensor b = rand(3, 8, 4);
