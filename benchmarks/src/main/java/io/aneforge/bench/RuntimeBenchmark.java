@@ -102,7 +102,7 @@ public class RuntimeBenchmark {
             throw new IllegalArgumentException("program must be minilm or synthetic, got " + program);
         }
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("minilm-bench");
-        java.nio.file.Path snap = io.aneforge.testsupport.models.MiniLmSnapshot.write(dir.resolve("minilm"));
+        java.nio.file.Path snap = io.aneforge.source.MiniLmSnapshot.write(dir.resolve("minilm"));
         io.aneforge.model.ImportedModel model = io.aneforge.model.ModelImporter.importWeights(
                 io.aneforge.source.ModelSnapshot.of(snap, null));
         io.aneforge.variant.Layout l = layout == SyntheticEncoder.Layout.ANE ? io.aneforge.variant.Layout.ANE
