@@ -13,8 +13,9 @@ public final class JobRecords {
     /** A blob to download: digest, size and the registry URL to GET it from. */
     public record BlobRef(String digest, long size, String url) {}
 
+    /** @param quantization {@code symmetric} or {@code affine} for block-wise int8/int4, else null */
     public record VariantFacts(long id, String chip, String deploymentTarget, String layout, String precision,
-                               Integer blockSize, int seqLen) {}
+                               Integer blockSize, String quantization, int seqLen) {}
 
     public record ProtocolView(int warmupIterations, int timedIterations, long maxDurationMs) {}
 
@@ -54,13 +55,14 @@ public final class JobRecords {
     /**
      * @param waitingFor for a pending job, why nobody runs it yet (null when an online agent could take it)
      */
-    public record JobView(long id, long variantId, String variantChip, String precision, String layout, int seqLen,
+    public record JobView(long id, long variantId, String variantChip, String precision, Integer blockSize,
+                          String quantization, String layout, int seqLen,
                           String kind, String runtime, String requiredChip, String computeUnits, String state,
                           int attempts, int maxAttempts, String leasedBy, Instant leaseExpiresAt, String failureReason,
                           String waitingFor, Instant createdAt, Instant finishedAt) {}
 
     public record ResultView(long jobId, int attempt, String kind, long variantId, String variantChip,
-                             String precision, String layout, int seqLen, String outcome, String failure,
+                             String precision, Integer blockSize, String quantization, String layout, int seqLen, String outcome, String failure,
                              Provenance provenance, ProtocolReport protocol, Benchmark benchmark,
                              Map<String, Fidelity> fidelity, Double cosineMin, Instant reportedAt) {}
 

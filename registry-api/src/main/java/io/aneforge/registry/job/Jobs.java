@@ -108,7 +108,7 @@ public class Jobs {
                 RETURNING j.id, j.variant_id, j.attempts, j.kind, j.runtime, j.compute_units)
             SELECT l.id, l.attempts, l.kind, l.runtime, l.compute_units, m.name, mv.version,
                    v.id, v.chip, v.deployment_target, v.layout, v.precision, v.block_size, v.seq_len,
-                   v.blob_digest, v.size, gi.digest, gi.size, go.digest, go.size
+                   v.blob_digest, v.size, gi.digest, gi.size, go.digest, go.size, v.quantization
               FROM leased l
               JOIN variant v ON v.id = l.variant_id
               JOIN model_version mv ON mv.id = v.version_id
@@ -136,7 +136,7 @@ public class Jobs {
                         throw new IllegalStateException("job " + rs.getLong(1) + " is ready but its version has no golden blobs");
                     }
                     return new LeaseView(leaseId, rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), expires, rs.getString(6), rs.getInt(7), variantFacts(rs, 8),
+                            rs.getString(5), expires, rs.getString(6), rs.getInt(7), variantFacts(rs, 8, 21),
                             blobRef(rs.getString(15), rs.getLong(16)), blobRef(rs.getString(17), rs.getLong(18)),
                             blobRef(rs.getString(19), rs.getLong(20)), protocol);
                 })
@@ -147,11 +147,9 @@ public class Jobs {
         return t.atOffset(ZoneOffset.UTC);
     }
 
-    private static VariantFacts variantFacts(ResultSet rs, int from) throws SQLException {
-        int block = rs.getInt(from + 5);
-        Integer blockSize = rs.wasNull() ? null : block;
+    private static VariantFacts variantFacts(ResultSet rs, int from, int quantization) throws SQLException {
         return new VariantFacts(rs.getLong(from), rs.getString(from + 1), rs.getString(from + 2), rs.getString(from + 3),
-                rs.getString(from + 4), blockSize, rs.getInt(from + 6));
+                rs.getString(from + 4), (Integer) rs.getObject(from + 5), rs.getString(quantization), rs.getInt(from + 6));
     }
 
     private BlobRef blobRef(String hex, long size) {
@@ -185,12 +183,14 @@ public class Jobs {
 
     /** The job a report names, row-locked, with its variant and any result already stored under the lease. */
     private record Held(ResultValidator.JobFacts job, String state, int attempts, int maxAttempts, UUID leaseId,
-                        UUID leasedBy, long variantId, String variantChip, String precision, String layout, int seqLen,
-                        String variantDigest, Long storedResultId, Long storedJobId, UUID storedAgentId) {}
+                        UUID leasedBy, long variantId, String variantChip, String precision, Integer blockSize,
+                        String quantization, String layout, int seqLen, String variantDigest, Long storedResultId,
+                        Long storedJobId, UUID storedAgentId) {}
 
     private static final String HELD = """
             SELECT j.id, j.kind, j.runtime, j.compute_units, j.state, j.attempts, j.max_attempts, j.lease_id, j.leased_by,
-                   j.variant_id, v.chip, v.precision, v.layout, v.seq_len, v.blob_digest, r.id, r.job_id, r.agent_id
+                   j.variant_id, v.chip, v.precision, v.layout, v.seq_len, v.blob_digest, r.id, r.job_id, r.agent_id,
+                   v.block_size, v.quantization
               FROM job j
               JOIN variant v ON v.id = j.variant_id
               LEFT JOIN job_result r ON r.lease_id = :lease
@@ -234,9 +234,9 @@ public class Jobs {
         Held held = jdbc.sql(HELD).param("job", jobId).param("lease", r.leaseId())
                 .query((rs, i) -> new Held(new ResultValidator.JobFacts(rs.getLong(1), rs.getString(2), rs.getString(3),
                         rs.getString(4)), rs.getString(5), rs.getInt(6), rs.getInt(7), rs.getObject(8, UUID.class),
-                        rs.getObject(9, UUID.class), rs.getLong(10), rs.getString(11), rs.getString(12), rs.getString(13),
-                        rs.getInt(14), rs.getString(15), (Long) rs.getObject(16), (Long) rs.getObject(17),
-                        rs.getObject(18, UUID.class)))
+                        rs.getObject(9, UUID.class), rs.getLong(10), rs.getString(11), rs.getString(12),
+                        (Integer) rs.getObject(19), rs.getString(20), rs.getString(13), rs.getInt(14), rs.getString(15),
+                        (Long) rs.getObject(16), (Long) rs.getObject(17), rs.getObject(18, UUID.class)))
                 .optional().orElseThrow(() -> jobNotFound(jobId));
         if (held.storedResultId() != null) {
             if (held.storedJobId() != jobId || !held.storedAgentId().equals(agentId)) {
@@ -303,7 +303,7 @@ public class Jobs {
                 .query(Long.class).single();
         // The answer is built from what was just stored (same values the results listing reads back).
         ResultView view = new ResultView(jobId, held.attempts(), held.job().kind(), held.variantId(), held.variantChip(),
-                held.precision(), held.layout(), held.seqLen(), r.outcome(), r.failure(), p, protocol, b, fidelity,
+                held.precision(), held.blockSize(), held.quantization(), held.layout(), held.seqLen(), r.outcome(), r.failure(), p, protocol, b, fidelity,
                 cosineMin, now);
         return new Reported(view, true);
     }
@@ -404,7 +404,7 @@ public class Jobs {
         return jdbc.sql("""
                         SELECT j.id, j.variant_id, v.chip, v.precision, v.layout, v.seq_len, j.kind, j.runtime, j.chip,
                                j.compute_units, j.state, j.attempts, j.max_attempts, a.host_name, j.lease_expires_at,
-                               j.failure_reason, j.created_at, j.finished_at, j.ready
+                               j.failure_reason, j.created_at, j.finished_at, j.ready, v.block_size, v.quantization
                           FROM job j JOIN variant v ON v.id = j.variant_id LEFT JOIN agent a ON a.id = j.leased_by
                          WHERE v.version_id = ? ORDER BY j.id""")
                 .param(v.id())
@@ -414,7 +414,8 @@ public class Jobs {
                     if (Job.PENDING.equals(state)) {
                         waiting = waitingFor(rs.getBoolean(19), rs.getString(8), rs.getString(9), online, version);
                     }
-                    return new JobView(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                    return new JobView(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            (Integer) rs.getObject(20), rs.getString(21), rs.getString(5),
                             rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), state,
                             rs.getInt(12), rs.getInt(13), Job.LEASED.equals(state) ? rs.getString(14) : null,
                             instant(rs, 15), rs.getString(16), waiting, instant(rs, 17), instant(rs, 18));
@@ -459,7 +460,8 @@ public class Jobs {
                    r.warmup_iterations, r.timed_iterations, r.max_duration_ms,
                    r.load_ms, r.first_prediction_ms, r.warmup_iterations_run, r.latency_n, r.latency_min_ms, r.latency_p50_ms,
                    r.latency_p90_ms, r.latency_p99_ms, r.latency_max_ms, r.latency_mean_ms, r.latency_stddev_ms,
-                   r.stopped_by_max_duration, r.peak_resident_bytes, CAST(r.fidelity AS text), r.cosine_min, r.reported_at
+                   r.stopped_by_max_duration, r.peak_resident_bytes, CAST(r.fidelity AS text), r.cosine_min, r.reported_at,
+                   v.block_size, v.quantization
               FROM job_result r JOIN job j ON j.id = r.job_id JOIN variant v ON v.id = j.variant_id""";
 
     private static final TypeReference<LinkedHashMap<String, Fidelity>> FIDELITY = new TypeReference<>() {};
@@ -478,7 +480,7 @@ public class Jobs {
         Map<String, Fidelity> fidelity = f == null ? null : json.readValue(f, FIDELITY);
         Double cosineMin = (Double) rs.getObject(40);
         return new ResultView(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getString(5),
-                rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9), rs.getString(10), p, protocol, b,
+                rs.getString(6), (Integer) rs.getObject(42), rs.getString(43), rs.getString(7), rs.getInt(8), rs.getString(9), rs.getString(10), p, protocol, b,
                 fidelity, cosineMin, instant(rs, 41));
     }
 

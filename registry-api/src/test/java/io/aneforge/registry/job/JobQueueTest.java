@@ -367,4 +367,29 @@ class JobQueueTest extends JobTestSupport {
                     "failure", "consumed by the yank test"));
         }
     }
+
+    @Test
+    void leasesJobsAndResultsNameTheVariantsQuantization() {
+        createModel("jobs-affine");
+        int v = createVersion("jobs-affine");
+        Response reg = send("POST", "/api/v1/models/jobs-affine/versions/" + v + "/variants", publisher(),
+                Map.of("chip", "A14", "deploymentTarget", "18.0", "layout", "ane", "precision", "int4", "blockSize", 32,
+                        "quantization", "affine", "seqLen", 128, "digest", upload(mlpackage("jobs-affine")),
+                        "computeUnits", List.of("all")));
+        assertThat(reg.status()).as(reg.text()).isEqualTo(201);
+        setGolden("jobs-affine", v);
+        assertThat(jobs("jobs-affine", v)).isNotEmpty().allSatisfy(j -> {
+            assertThat(j.path("precision").asString()).isEqualTo("int4");
+            assertThat(j.path("blockSize").asInt()).isEqualTo(32);
+            assertThat(j.path("quantization").asString()).isEqualTo("affine");
+        });
+        String agent = registerAgent("affine-runner", "A14", List.of("coreml"));
+        JsonNode l = lease(agent).json();
+        assertThat(l.path("variant").path("quantization").asString()).isEqualTo("affine");
+        assertThat(l.path("variant").path("blockSize").asInt()).isEqualTo(32);
+        Response ok = report(agent, l, validReport(l, "affine-runner"));
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+        assertThat(ok.json().path("quantization").asString()).isEqualTo("affine");
+        assertThat(results("jobs-affine", v).get(0)).isEqualTo(ok.json());
+    }
 }
