@@ -65,6 +65,12 @@ class CrashRecoveryTest {
         JsonNode done;
         try {
             done = stack.await(id, Duration.ofMinutes(4), "succeeded", "failed");
+            // The worker reports success to the registry before Spring Batch records its job execution
+            // as COMPLETED: give it that moment before stopping the process (a busy machine needs it).
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!jobExecutions(id).equals(List.of("FAILED", "COMPLETED")) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
         } finally {
             second.destroy();
             second.waitFor();
