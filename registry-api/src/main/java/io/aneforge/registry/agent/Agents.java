@@ -160,9 +160,9 @@ public class Agents {
      * of at most {@code aneforge.cache-ttl} age: a busy agent costs one read of its row per TTL,
      * not one per call. Re-registering (the only way an agent's token changes) clears this
      * instance's cache; other instances see it within the TTL, as with tokens. Callers that need
-     * the draining flag read it in their own statement.
+     * the draining flag read it in their own statement. Runs in the caller's transaction (the job
+     * queue's plain JDBC one), so it is deliberately not {@code @Transactional}.
      */
-    @Transactional
     public Identity identify(UUID id, Caller caller) {
         Known known = identities.get(id, key -> {
             Row row = load(key);

@@ -41,7 +41,10 @@ import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import javax.sql.DataSource;
+import org.springframework.jdbc.support.JdbcTransactionManager;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -63,9 +66,16 @@ public class Jobs {
     private final LeaseSignal signal;
     private final String baseUrl;
     private final Clock clock = Clock.systemUTC();
+    /**
+     * Leases and reports are plain JDBC, so they run in plain JDBC transactions: the application's
+     * default (JPA) transaction manager would open a Hibernate session per call for nothing, on the
+     * two calls a busy queue makes most.
+     */
+    private final TransactionTemplate queueTransaction;
 
     Jobs(JobRepository jobs, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
-         JsonMapper json, JobProperties props, LeaseSignal signal, RegistryProperties registry) {
+         JsonMapper json, JobProperties props, LeaseSignal signal, RegistryProperties registry, DataSource dataSource) {
+        this.queueTransaction = new TransactionTemplate(new JdbcTransactionManager(dataSource));
         this.jobs = jobs;
         this.agents = agents;
         this.models = models;
@@ -117,8 +127,11 @@ public class Jobs {
               LEFT JOIN blob go ON go.digest = mv.golden_digest""";
 
     /** One job for this agent, or empty when none matches (or the agent is draining). */
-    @Transactional
     public Optional<LeaseView> lease(UUID agentId, Caller caller) {
+        return queueTransaction.execute(status -> leaseInTransaction(agentId, caller));
+    }
+
+    private Optional<LeaseView> leaseInTransaction(UUID agentId, Caller caller) {
         agents.identify(agentId, caller);
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
@@ -226,8 +239,11 @@ public class Jobs {
      * Two statements besides the agent check: lock the job (with the variant and any stored result),
      * then insert the result and finish the job together.
      */
-    @Transactional
     public Reported report(UUID agentId, long jobId, Report r, Caller caller) {
+        return queueTransaction.execute(status -> reportInTransaction(agentId, jobId, r, caller));
+    }
+
+    private Reported reportInTransaction(UUID agentId, long jobId, Report r, Caller caller) {
         Agents.Identity agent = agents.identify(agentId, caller);
         if (r == null || r.leaseId() == null) throw ResultValidator.invalid("leaseId", "is required");
         // Lock first: a concurrent repeat of this report waits here and then finds the stored result.
