@@ -48,8 +48,9 @@ public final class VariantConverter {
      */
     public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir, Path archiveFile) {
         BuiltVariant built = build(model, spec);
+        MlPackage.WriteResult written;
         try {
-            MlPackage.write(built.program(), packageDir);
+            written = MlPackage.write(built.program(), packageDir);
         } catch (MlPackageException e) {
             throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
         }
@@ -64,7 +65,7 @@ public final class VariantConverter {
         try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream()
                 : new BufferedOutputStream(Files.newOutputStream(archiveFile), 1 << 16);
              CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
-            PackageArchive.zip(packageDir, counting);
+            PackageArchive.zip(written, counting);
             counting.flush();
             size = counting.count;
         } catch (IOException e) {
