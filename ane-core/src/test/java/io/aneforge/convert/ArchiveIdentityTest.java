@@ -2,6 +2,10 @@ package io.aneforge.convert;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.graph.WeightCache;
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.Operation;
+import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
 import io.aneforge.mlpackage.Manifest;
 import io.aneforge.mlpackage.MlPackage;
@@ -20,6 +24,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,14 +60,42 @@ class ArchiveIdentityTest {
 
     @Test
     void archivesAreTheBytesThePreviousWriterProduced() throws Exception {
-        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert"), 11), null));
+        assertThat(convertAll("alone", null)).isEqualTo(PINNED);
+    }
+
+    @Test
+    void variantsSharingEncodedWeightsGiveTheSameBytes() throws Exception {
+        // sequentially through one cache, then in parallel through another (variants wait for each other's encodings)
+        assertThat(convertAll("shared", WeightCache.create())).isEqualTo(PINNED);
+        WeightCache cache = WeightCache.create();
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert-p"), 11), null));
+        Map<String, String> parallel = new java.util.concurrent.ConcurrentHashMap<>();
+        PINNED.keySet().parallelStream().forEach(id -> parallel.put(id, VariantConverter.convert(model, spec(id),
+                dir.resolve("parallel").resolve(id).resolve("v.mlpackage"), null, cache).archiveSha256()));
+        assertThat(parallel).isEqualTo(PINNED);
+
+        // the ane and standard fp16 programs hold the very same arrays for their weights: encoded once
+        WeightCache one = WeightCache.create();
+        Program ane = VariantConverter.build(model, spec("m4-ios16-ane-fp16-s16"), one).program();
+        Program standard = VariantConverter.build(model, spec("m4-ios16-standard-fp16-s16"), one).program();
+        Set<byte[]> aneArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        constants(ane).forEach(c -> aneArrays.add(c.raw()));
+        long big = constants(standard).stream().filter(c -> c.raw().length > 4096).count();
+        assertThat(big).isPositive();
+        assertThat(constants(standard).stream().filter(c -> c.raw().length > 4096).filter(c -> aneArrays.contains(c.raw())))
+                .hasSize((int) big);
+    }
+
+    private Map<String, String> convertAll(String run, WeightCache cache) throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert-" + run), 11), null));
         Map<String, String> got = new LinkedHashMap<>();
         for (String id : PINNED.keySet()) {
             VariantSpec spec = spec(id);
             assertThat(spec.id()).isEqualTo(id);
-            Path pkg = dir.resolve(id).resolve("v.mlpackage");
-            Path zip = dir.resolve(id + ".zip");
-            ConvertedVariant cv = VariantConverter.convert(model, spec, pkg, zip);
+            Path pkg = dir.resolve(run).resolve(id).resolve("v.mlpackage");
+            Path zip = dir.resolve(run).resolve(id + ".zip");
+            ConvertedVariant cv = cache == null ? VariantConverter.convert(model, spec, pkg, zip)
+                    : VariantConverter.convert(model, spec, pkg, zip, cache);
             got.put(id, cv.archiveSha256());
             assertThat(sha256(Files.readAllBytes(zip))).isEqualTo(cv.archiveSha256());
 
@@ -75,7 +108,7 @@ class ArchiveIdentityTest {
             PackageArchive.zip(pkg, fromFiles);
             assertThat(sha256(fromFiles.toByteArray())).isEqualTo(cv.archiveSha256());
         }
-        assertThat(got).isEqualTo(PINNED);
+        return got;
     }
 
     @Test
@@ -94,6 +127,16 @@ class ArchiveIdentityTest {
         PackageArchive.zip(r, a);
         PackageArchive.zip(pkg, b);
         assertThat(a.toByteArray()).isEqualTo(b.toByteArray());
+    }
+
+    /** Every constant of a program: op attributes (const values) and constant inputs (constexpr ops). */
+    private static java.util.List<Constant> constants(Program p) {
+        java.util.List<Constant> out = new java.util.ArrayList<>();
+        for (Operation op : p.operations()) {
+            out.addAll(op.attributes().values());
+            op.inputs().values().forEach(args -> args.stream().filter(a -> a instanceof Constant).forEach(a -> out.add((Constant) a)));
+        }
+        return out.stream().filter(c -> c.raw() != null).toList();
     }
 
     private static VariantSpec spec(String id) {
