@@ -3,6 +3,7 @@ package io.aneforge.convert;
 import io.aneforge.graph.BuiltGraph;
 import io.aneforge.graph.GraphException;
 import io.aneforge.graph.Graphs;
+import io.aneforge.graph.WeightCache;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.MlPackageException;
 import io.aneforge.mlpackage.PackageArchive;
@@ -26,9 +27,14 @@ public final class VariantConverter {
 
     /** The variant's program, quantization reports, parameter count and peak intermediate bytes. */
     public static BuiltVariant build(ImportedModel model, VariantSpec spec) {
+        return build(model, spec, WeightCache.none());
+    }
+
+    /** Like {@link #build(ImportedModel, VariantSpec)}, sharing weight encodings with the conversion's other variants. */
+    public static BuiltVariant build(ImportedModel model, VariantSpec spec, WeightCache cache) {
         BuiltGraph g;
         try {
-            g = Graphs.build(model, spec);
+            g = Graphs.build(model, spec, cache);
         } catch (GraphException | QuantizationException e) {
             throw new ConversionException("cannot build variant " + spec.id() + " of " + model.config().modelType()
                     + ": " + e.getMessage(), e);
@@ -47,9 +53,19 @@ public final class VariantConverter {
      * {@code archiveFile} when it is not null (the bytes whose sha256 is returned).
      */
     public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir, Path archiveFile) {
-        BuiltVariant built = build(model, spec);
+        return convert(model, spec, packageDir, archiveFile, WeightCache.none());
+    }
+
+    /**
+     * Like {@link #convert(ImportedModel, VariantSpec, Path, Path)}; variants of one conversion that pass the
+     * same {@code cache} encode each shared weight once (same bytes as without it).
+     */
+    public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir, Path archiveFile,
+                                           WeightCache cache) {
+        BuiltVariant built = build(model, spec, cache);
+        MlPackage.WriteResult written;
         try {
-            MlPackage.write(built.program(), packageDir);
+            written = MlPackage.write(built.program(), packageDir);
         } catch (MlPackageException e) {
             throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
         }
@@ -64,7 +80,7 @@ public final class VariantConverter {
         try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream()
                 : new BufferedOutputStream(Files.newOutputStream(archiveFile), 1 << 16);
              CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
-            PackageArchive.zip(packageDir, counting);
+            PackageArchive.zip(written, counting);
             counting.flush();
             size = counting.count;
         } catch (IOException e) {

@@ -23,8 +23,13 @@ public final class Graphs {
     }
 
     public static BuiltGraph build(ImportedModel model, VariantSpec spec) {
+        return build(model, spec, WeightCache.none());
+    }
+
+    /** Like {@link #build(ImportedModel, VariantSpec)}, sharing weight encodings with other variants through {@code cache}. */
+    public static BuiltGraph build(ImportedModel model, VariantSpec spec, WeightCache cache) {
         MilBuilder b = new MilBuilder(spec.target());
-        WeightStore weights = new WeightStore(b, spec.precision());
+        WeightStore weights = new WeightStore(b, spec.precision(), cache);
         int maxPositions = model.config().maxPositions()
                 - (model.config() instanceof BertConfig bc ? bc.positionOffset() : 0);
         if (spec.seqLen() > maxPositions) {

@@ -37,12 +37,19 @@ public final class WeightStore {
     private final Precision precision;
     private final QuantSpec spec;
     private final DType computeType;
+    private final WeightCache cache;
     private final List<QuantReport> reports = new ArrayList<>();
     private final Set<String> counted = new HashSet<>();
     private long parameterCount;
 
     public WeightStore(MilBuilder b, Precision precision) {
+        this(b, precision, WeightCache.none());
+    }
+
+    /** With {@code cache}, encodings are shared with the other variants of the same conversion. */
+    public WeightStore(MilBuilder b, Precision precision, WeightCache cache) {
         this.b = b;
+        this.cache = cache;
         this.precision = precision;
         this.spec = specFor(precision);
         this.computeType = precision.scheme() == Precision.Scheme.FP32 ? DType.FP32 : DType.FP16;
@@ -99,9 +106,12 @@ public final class WeightStore {
         if (spec == null) {
             return b.constant(opName, Constant.fp32(shaped.data(), shaped.shape()));
         }
-        WeightQuantizer.Result r = WeightQuantizer.encode(name, shaped, spec);
-        reports.add(r.report());
-        return place(opName, r.weight());
+        if (spec.kind() == QuantSpec.Kind.FP16) {
+            return fp16(opName, name, shaped);
+        }
+        WeightCache.Encoded e = cache.encoded(name, shaped, spec);
+        reports.add(e.report());
+        return place(opName, e.weight());
     }
 
     /** A small tensor that is never quantized (bias, LayerNorm gamma/beta), in the compute type. */
@@ -110,17 +120,29 @@ public final class WeightStore {
         if (spec == null) {
             return b.constant(opName, Constant.fp32(t.data(), t.shape()));
         }
-        WeightQuantizer.Result r = WeightQuantizer.encode(name, t, QuantSpec.fp16());
-        reports.add(r.report());
-        return place(opName, r.weight());
+        return fp16(opName, name, t);
+    }
+
+    /** FP16 constant of {@code t} in its own shape; the bytes are shared with other variants through the cache. */
+    private Var fp16(String opName, String name, FloatTensor t) {
+        WeightCache.Fp16 f = cache.fp16(name, t, () -> {
+            WeightQuantizer.Result r = WeightQuantizer.encode(name, t, QuantSpec.fp16());
+            return new WeightCache.Fp16(fp16Bytes((Fp16Weight) r.weight()), r.report());
+        });
+        reports.add(f.report());
+        return b.constant(opName, Constant.ofRaw(TensorType.of(DType.FP16, t.shape()), f.raw()));
+    }
+
+    /** Bulk copy (one put, not a putShort per element): the same little-endian bytes. */
+    private static byte[] fp16Bytes(Fp16Weight f) {
+        ByteBuffer buf = ByteBuffer.allocate(2 * f.halves().length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asShortBuffer().put(f.halves());
+        return buf.array();
     }
 
     private Var place(String opName, EncodedWeight w) {
         if (w instanceof Fp16Weight f) {
-            // Bulk copy (one put, not a putShort per element): the same little-endian bytes.
-            ByteBuffer buf = ByteBuffer.allocate(2 * f.halves().length).order(ByteOrder.LITTLE_ENDIAN);
-            buf.asShortBuffer().put(f.halves());
-            return b.constant(opName, Constant.ofRaw(TensorType.of(DType.FP16, f.shape()), buf.array()));
+            return b.constant(opName, Constant.ofRaw(TensorType.of(DType.FP16, f.shape()), fp16Bytes(f)));
         }
         QuantizedWeight q = (QuantizedWeight) w;
         DType storage = switch (q.spec().type()) {

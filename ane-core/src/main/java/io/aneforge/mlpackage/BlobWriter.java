@@ -12,40 +12,81 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
 
 /**
- * Streams blobs into {@code weight.bin}: each tensor is written as soon as it is added
- * (the file is never held in memory) and identical tensors (same dtype and bytes) are
- * stored once. {@link #close()} writes the blob count into the header and refuses to
- * finish if the file size or count disagree with what was written.
+ * Lays out blobs for {@code weight.bin}: {@link #add} assigns each tensor its offset (identical
+ * tensors, same dtype and bytes, are stored once) and {@link #close()} writes the file front to
+ * back in one pass, computing its sha256 (for {@code Manifest.json}) and CRC-32 (for the archive's
+ * stored entry) from the bytes as they go out, so nothing reads the file back. The tensors' bytes
+ * are the program's own arrays, which the caller holds until the package is written anyway; the
+ * file is never assembled in memory. {@link #close()} refuses to finish if the file size on disk
+ * disagrees with what was written.
  */
 public final class BlobWriter implements Closeable {
+    /** Pieces handed to the channel: bounds the temporary direct buffer the JDK copies a heap array into. */
+    private static final int CHUNK = 1 << 20;
+
     private final Path path;
     private final FileChannel channel;
-    private final Map<String, Long> offsetsByContent = new HashMap<>();
-    private long end;
+    /** Blobs by content, for deduplication: equality is the bytes themselves, not a digest of them. */
+    private final Map<Content, Long> offsetsByContent = new HashMap<>();
+    private final List<Pending> pending = new ArrayList<>();
+    private long end = BlobLayout.HEADER_SIZE;
     private int count;
     private long dataBytes;
     private boolean closed;
+    private String sha256;
+    private long crc32;
+
+    /** A blob to write at close: its metadata record at {@code meta}, its data right after. */
+    private record Pending(long meta, byte[] metadata, byte[] data) {
+    }
+
+    /**
+     * A blob's dtype and bytes as a map key. The hash samples at most 64 bytes (plus length and dtype),
+     * so keying a 20 MB tensor costs nothing; equal hashes fall back to comparing the bytes
+     * ({@link Arrays#equals(byte[], byte[])}, vectorized), so two blobs share an offset exactly when
+     * their bytes are equal, as before.
+     */
+    private record Content(DType dtype, byte[] raw, int hash) {
+        static Content of(DType dtype, byte[] raw) {
+            int h = dtype.hashCode() * 31 + raw.length;
+            int step = Math.max(1, raw.length / 64);
+            for (int i = 0; i < raw.length; i += step) {
+                h = h * 31 + raw[i];
+            }
+            return new Content(dtype, raw, h);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Content c && c.hash == hash && c.dtype == dtype && Arrays.equals(c.raw, raw);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
 
     public BlobWriter(Path path) {
         this.path = path;
         try {
             this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE);
-            ByteBuffer header = le(BlobLayout.HEADER_SIZE);
-            header.putInt(0).putInt(BlobLayout.VERSION); // count is patched on close
-            writeFully(header.clear(), 0);
-            end = BlobLayout.HEADER_SIZE;
         } catch (IOException e) {
             throw new MlPackageException("cannot create weight file " + path + ": " + e.getMessage(), e);
         }
     }
 
-    /** Appends (or reuses) a blob and returns the offset of its metadata record. */
+    /** Places (or reuses) a blob and returns the offset of its metadata record; the bytes go out at {@link #close()}. */
     public long add(Constant c) {
         if (closed) {
             throw new IllegalStateException("blob writer for " + path + " is closed");
@@ -55,7 +96,7 @@ public final class BlobWriter implements Closeable {
             throw new MlPackageException("dtype " + d.milName() + " cannot be stored in weight.bin (tensor " + c.type() + ")");
         }
         byte[] raw = c.raw();
-        String key = d.name() + ":" + sha256(raw);
+        Content key = Content.of(d, raw);
         Long existing = offsetsByContent.get(key);
         if (existing != null) {
             return existing;
@@ -65,15 +106,7 @@ public final class BlobWriter implements Closeable {
         ByteBuffer m = le(BlobLayout.METADATA_SIZE);
         m.putInt(BlobLayout.SENTINEL).putInt(d.blobCode()).putLong(raw.length).putLong(meta + BlobLayout.METADATA_SIZE)
                 .putLong(padBits);
-        try {
-            if (meta > end) {
-                writeFully(ByteBuffer.allocate((int) (meta - end)), end);
-            }
-            writeFully(m.clear(), meta);
-            writeFully(ByteBuffer.wrap(raw), meta + BlobLayout.METADATA_SIZE);
-        } catch (IOException e) {
-            throw new MlPackageException("cannot write weight file " + path + ": " + e.getMessage(), e);
-        }
+        pending.add(new Pending(meta, m.array(), raw));
         end = meta + BlobLayout.METADATA_SIZE + raw.length;
         count++;
         dataBytes += raw.length;
@@ -90,42 +123,91 @@ public final class BlobWriter implements Closeable {
         return dataBytes;
     }
 
+    /** Size of the file, known as soon as the blobs are placed. */
+    public long size() {
+        return end;
+    }
+
+    /** sha256 (hex) of the written file; after {@link #close()}. */
+    public String sha256() {
+        requireClosed();
+        return sha256;
+    }
+
+    /** CRC-32 of the written file (what a zip entry of it records); after {@link #close()}. */
+    public long crc32() {
+        requireClosed();
+        return crc32;
+    }
+
+    private void requireClosed() {
+        if (!closed || sha256 == null) {
+            throw new IllegalStateException("weight file " + path + " is not written yet (close the writer first)");
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        MessageDigest sha = newSha256();
+        CRC32 crc = new CRC32();
         try (channel) {
-            ByteBuffer c = le(4).putInt(count);
-            writeFully(c.clear(), 0);
+            ByteBuffer header = le(BlobLayout.HEADER_SIZE);
+            header.putInt(count).putInt(BlobLayout.VERSION);
+            long position = write(header.array(), 0, sha, crc);
+            for (Pending p : pending) {
+                if (p.meta() > position) {
+                    position = write(new byte[(int) (p.meta() - position)], position, sha, crc);
+                }
+                position = write(p.metadata(), position, sha, crc);
+                position = write(p.data(), position, sha, crc);
+            }
             long size = channel.size();
-            if (size != end || offsetsByContent.size() != count) {
+            if (size != end || position != end || offsetsByContent.size() != count) {
                 throw new IllegalStateException("weight file " + path + " is inconsistent: size " + size + " but " + end
                         + " bytes were written, " + count + " blobs counted vs " + offsetsByContent.size() + " recorded");
             }
             channel.force(false);
         } catch (IOException e) {
             throw new MlPackageException("cannot finish weight file " + path + ": " + e.getMessage(), e);
+        } finally {
+            pending.clear(); // the program owns the arrays; do not keep them alive through this writer
         }
+        sha256 = HexFormat.of().formatHex(sha.digest());
+        crc32 = crc.getValue();
     }
 
-    private void writeFully(ByteBuffer b, long position) throws IOException {
+    /** Writes {@code bytes} at {@code position} in pieces, hashing each piece as it goes out; returns the new end. */
+    private long write(byte[] bytes, long position, MessageDigest sha, CRC32 crc) throws IOException {
         long p = position;
-        while (b.hasRemaining()) {
-            p += channel.write(b, p);
+        for (int off = 0; off < bytes.length; off += CHUNK) {
+            int len = Math.min(CHUNK, bytes.length - off);
+            sha.update(bytes, off, len);
+            crc.update(bytes, off, len);
+            ByteBuffer b = ByteBuffer.wrap(bytes, off, len);
+            while (b.hasRemaining()) {
+                p += channel.write(b, p);
+            }
         }
+        return p;
     }
 
     private static ByteBuffer le(int size) {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    static String sha256(byte[] data) {
+    private static MessageDigest newSha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 unavailable", e);
         }
+    }
+
+    static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(newSha256().digest(data));
     }
 }

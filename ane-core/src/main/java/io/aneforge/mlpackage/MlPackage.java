@@ -26,13 +26,18 @@ public final class MlPackage {
     private MlPackage() {
     }
 
-    /** What writing produced. */
-    public record WriteResult(Path packageDir, long modelBytes, long weightBytes, int blobCount, String modelSha256) {
+    /**
+     * What writing produced. {@code weightCrc32} is the CRC-32 of {@code weight.bin}, computed while it
+     * was written, so {@link PackageArchive#zip(WriteResult, java.io.OutputStream)} need not read it for that.
+     */
+    public record WriteResult(Path packageDir, long modelBytes, long weightBytes, int blobCount, String modelSha256,
+                              String weightSha256, long weightCrc32) {
     }
 
     /**
      * Writes {@code program} to {@code packageDir} (which must not exist or be empty).
-     * The weight file is streamed while the model is encoded.
+     * Encoding the model places the blobs; {@code weight.bin} is then written in one pass that
+     * also hashes it (sha256 for the manifest, CRC-32 for the archive), so it is never read back.
      */
     public static WriteResult write(Program program, Path packageDir) {
         try {
@@ -53,17 +58,15 @@ public final class MlPackage {
             Files.createDirectories(weightsDir);
             Path weightFile = weightsDir.resolve("weight.bin");
             Model model;
-            int blobs;
-            try (BlobWriter w = new BlobWriter(weightFile)) {
+            BlobWriter w = new BlobWriter(weightFile);
+            try (w) {
                 model = ProgramCodec.encode(program, w);
-                blobs = w.count();
             }
             byte[] modelBytes = serialize(model);
             Files.write(coreml.resolve(Manifest.MODEL_NAME), modelBytes);
             String modelSha = BlobWriter.sha256(modelBytes);
-            String weightsSha = sha256(weightFile);
-            Files.writeString(packageDir.resolve(MANIFEST), Manifest.forProgram(modelSha, weightsSha).toJson(), StandardCharsets.UTF_8);
-            return new WriteResult(packageDir, modelBytes.length, Files.size(weightFile), blobs, modelSha);
+            Files.writeString(packageDir.resolve(MANIFEST), Manifest.forProgram(modelSha, w.sha256()).toJson(), StandardCharsets.UTF_8);
+            return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.sha256(), w.crc32());
         } catch (IOException e) {
             throw new MlPackageException("cannot write package " + packageDir + ": " + e.getMessage(), e);
         }
@@ -118,19 +121,6 @@ public final class MlPackage {
             if (blobs != null) {
                 blobs.close();
             }
-        }
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try (var in = Files.newInputStream(file)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -60,6 +60,23 @@ public final class PackageArchive {
      * stored, they cost a CRC-32. {@code model.mlmodel} and the manifest deflate by 90 %.
      */
     public static void zip(Path packageDir, OutputStream out) {
+        zip(packageDir, out, null, -1);
+    }
+
+    /**
+     * {@link #zip(Path, OutputStream)} of a package this process has just written: the CRC-32 of its
+     * {@code weight.bin} was computed while writing it, so the stored entry's header takes it from
+     * {@code written} instead of a pass over the file. Same bytes as the other overload (the zip
+     * stream recomputes the CRC of the data it copies and fails the entry if they differ).
+     */
+    public static void zip(MlPackage.WriteResult written, OutputStream out) {
+        Path weightFile = written.packageDir().resolve(MlPackage.DATA).resolve(Manifest.AUTHOR).resolve(Manifest.WEIGHTS_NAME)
+                .resolve("weight.bin");
+        zip(written.packageDir(), out, weightFile, written.weightCrc32());
+    }
+
+    /** {@code knownCrc}: the CRC-32 of {@code knownFile} (null: every CRC is computed from its file). */
+    private static void zip(Path packageDir, OutputStream out, Path knownFile, long knownCrc) {
         String root = packageDir.getFileName().toString();
         List<Path> files;
         try (Stream<Path> s = Files.walk(packageDir)) {
@@ -85,10 +102,10 @@ public final class PackageArchive {
                     long size = Files.size(file);
                     e.setSize(size);
                     e.setCompressedSize(size);
-                    e.setCrc(crc32(file));
+                    e.setCrc(file.equals(knownFile) ? knownCrc : crc32(file));
                 }
                 zip.putNextEntry(e);
-                Files.copy(file, zip);
+                copy(file, zip);
                 zip.closeEntry();
             }
             zip.finish();
@@ -101,6 +118,16 @@ public final class PackageArchive {
     /** Weight files sit in the package's {@code weights} directory ({@code Data/com.apple.CoreML/weights/weight.bin}). */
     static boolean isWeightFile(String entryName) {
         return entryName.contains("/" + Manifest.WEIGHTS_NAME + "/");
+    }
+
+    /** Copies in 1 MiB pieces (not {@code Files.copy}'s 8 KiB) so buffered streams below pass them straight through. */
+    private static void copy(Path file, OutputStream out) throws IOException {
+        byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, Files.size(file)))];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
+                out.write(buf, 0, n);
+            }
+        }
     }
 
     private static long crc32(Path file) throws IOException {

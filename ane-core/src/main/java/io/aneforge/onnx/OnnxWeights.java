@@ -205,14 +205,28 @@ public final class OnnxWeights {
         return new FloatTensor(shape, data);
     }
 
+    /** Tile edge of the transpose: a 32 x 32 float tile of source and destination (4 KiB each) stays in L1. */
+    private static final int TILE = 32;
+
+    /**
+     * {@code [rows, cols]} to {@code [cols, rows]}, tile by tile: the plain double loop writes one element per
+     * destination cache line and took a tenth of an import's CPU time (all-MiniLM-L6-v2's 36 projections).
+     */
     static FloatTensor transpose(FloatTensor t) {
         int rows = t.shape()[0];
         int cols = t.shape()[1];
         float[] src = t.data();
         float[] dst = new float[src.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                dst[c * rows + r] = src[r * cols + c];
+        for (int r0 = 0; r0 < rows; r0 += TILE) {
+            int r1 = Math.min(rows, r0 + TILE);
+            for (int c0 = 0; c0 < cols; c0 += TILE) {
+                int c1 = Math.min(cols, c0 + TILE);
+                for (int c = c0; c < c1; c++) {
+                    int d = c * rows;
+                    for (int r = r0; r < r1; r++) {
+                        dst[d + r] = src[r * cols + c];
+                    }
+                }
             }
         }
         return new FloatTensor(new int[] {cols, rows}, dst);

@@ -7,6 +7,7 @@ import io.aneforge.cli.progress.Progress;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.graph.WeightCache;
 import io.aneforge.kernels.Parallel;
 import io.aneforge.model.ArchitectureConfig;
 import io.aneforge.quant.QuantReport;
@@ -66,9 +67,12 @@ public final class RecipeConversion {
         });
         try {
             List<Future<ConvertedVariant>> converted = new ArrayList<>();
+            // Variants share weight encodings (ane and standard fp16 store the same bytes; variants for
+            // different chips have the same weights): each distinct encoding is computed once.
+            WeightCache weights = WeightCache.create();
             for (VariantSpec spec : specs) {
                 converted.add(pool.submit(() -> VariantConverter.convert(source.model(), spec,
-                        outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)))));
+                        outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)), weights)));
             }
             for (int i = 0; i < specs.size(); i++) {
                 VariantSpec spec = specs.get(i);
