@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -29,7 +30,12 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = VectorSwitch.ADD_MODULES)
 public class QuantizerBenchmark {
+
+    /** Vector API kernels on or off (see {@link VectorSwitch}); the copies are the same code in both forks. */
+    @Param({"true", "false"})
+    public boolean vector;
 
     @Param({"1536x384", "30522x384"})
     public String shape;
@@ -45,6 +51,7 @@ public class QuantizerBenchmark {
 
     @Setup
     public void setUp() {
+        VectorSwitch.apply(vector);
         String[] dims = shape.split("x");
         weight = FloatTensor.zeros(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]));
         SplittableRandom r = new SplittableRandom(1);
