@@ -44,6 +44,8 @@ public class QuantizerBenchmark {
     @Param({"1", "default"})
     public String threads;
 
+    private final CpuPerOp cpu = new CpuPerOp();
+    private String running = "";
     private FloatTensor weight;
     private float[] copy;
     private final QuantSpec symmetric = QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32);
@@ -64,19 +66,35 @@ public class QuantizerBenchmark {
                 : Integer.parseInt(threads));
     }
 
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+        cpu.start();
+    }
+
+    @org.openjdk.jmh.annotations.TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+        cpu.report(running + " " + shape + " threads=" + threads + " vector=" + vector);
+    }
+
     @Benchmark
     public QuantizedWeight quantizeInt8Block32Symmetric() {
+        cpu.op();
+        running = "quantizeInt8Block32Symmetric";
         return WeightQuantizer.quantize("w", weight, symmetric);
     }
 
     @Benchmark
     public QuantizedWeight quantizeInt8Block32Affine() {
+        cpu.op();
+        running = "quantizeInt8Block32Affine";
         return WeightQuantizer.quantize("w", weight, affine);
     }
 
     /** Baseline: copy the same floats into a preallocated array (allocation-free, so a strict baseline). */
     @Benchmark
     public float[] baselineArraycopy() {
+        cpu.op();
+        running = "baselineArraycopy";
         System.arraycopy(weight.data(), 0, copy, 0, copy.length);
         return copy;
     }

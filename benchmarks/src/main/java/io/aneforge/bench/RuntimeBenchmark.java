@@ -58,6 +58,9 @@ public class RuntimeBenchmark {
     @Param({"true", "false"})
     public boolean vector;
 
+    private final CpuPerOp cpu = new CpuPerOp();
+    private String running = "";
+
     private ReferenceModel reference;
     private Map<String, FloatTensor> referenceInputs;
 
@@ -135,13 +138,27 @@ public class RuntimeBenchmark {
         reference.close();
     }
 
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+        cpu.start();
+    }
+
+    @TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+        cpu.report(running + " threads=" + threads + " vector=" + vector);
+    }
+
     @Benchmark
     public float referenceRuntime() {
+        cpu.op();
+        running = "referenceRuntime";
         return reference.predict(referenceInputs).values().iterator().next().data()[0];
     }
 
     @Benchmark
     public float onnxRuntime() throws OrtException {
+        cpu.op();
+        running = "onnxRuntime";
         try (OrtSession.Result result = session.run(ortInputs)) {
             return ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);
         }

@@ -1,0 +1,123 @@
+package io.aneforge.quant;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link BlockKernel} on the incubator Vector API, bit-identical to it (and so to the
+ * reference): reached only when {@link io.aneforge.vector.VectorPath#enabled()} (this class
+ * names incubator types). One group at a time, straight from the weights, no scratch rows:
+ * <ol>
+ *   <li>range: lane-wise max of {@code |w|} (symmetric) or max and min of {@code w} (affine),
+ *       then one cross-lane reduction; {@code MAX}/{@code MIN} follow {@code Math.max/min},
+ *       so NaN and ±inf propagate to {@link WeightQuantizer#checkFinite} as before;</li>
+ *   <li>scale and zero point from {@link GroupScale}, the same calls as {@link BlockKernel};</li>
+ *   <li>{@code t = clamp((w / s + M) + zp)}, M = 1.5·2^23, exactly the plain kernel's float
+ *       operations (a true division, so the same roundings), then the low byte of t's bits,
+ *       narrowed int → byte in registers: the step C2 leaves scalar in the plain kernel.</li>
+ * </ol>
+ * Only for group lengths that are whole vectors; others take the plain kernel.
+ */
+final class VectorBlockKernel {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Bytes with as many lanes as S has floats (128-bit for 16 lanes). */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+
+    private VectorBlockKernel() {
+    }
+
+    /** Group lengths this kernel takes: whole vectors. */
+    static boolean fits(int len) {
+        return len >= L && len % L == 0;
+    }
+
+    /** Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. */
+    static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
+                         byte[] q, float[] scales, byte[] zps) {
+        // The plain kernel takes symmetric scales from the max |w| only where its tree fits; mirror that choice.
+        boolean symmetricMax = grid.symmetric() && BlockKernel.treeFits(len);
+        boolean withZeroPoint = !grid.zeroPointAlwaysZero();
+        float lo = BlockKernel.RINT_MAGIC + grid.lo();
+        float hi = BlockKernel.RINT_MAGIC + grid.hi();
+        for (int g = g0; g < g1; g++) {
+            int off = g * len;
+            float mx;
+            float mn;
+            float scale;
+            if (symmetricMax) {
+                mx = maxAbs(w, off, len);
+                mn = -mx;
+                WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
+                scale = grid.symmetricScale(mx, g);
+            } else {
+                mx = Math.max(0f, max(w, off, len));
+                mn = Math.min(0f, min(w, off, len));
+                WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
+                scale = grid.scale(mx, mn, g);
+            }
+            scales[g] = scale;
+            if (withZeroPoint) {
+                int zp = grid.zeroPoint(mx, mn);
+                if (zps != null) {
+                    zps[g] = (byte) zp;
+                }
+                roundShift(w, off, len, scale, zp, lo, hi, q);
+            } else {
+                round(w, off, len, scale, lo, hi, q);
+            }
+        }
+    }
+
+    private static float maxAbs(float[] w, int off, int len) {
+        FloatVector m = FloatVector.fromArray(S, w, off).abs();
+        for (int i = L; i < len; i += L) {
+            m = m.max(FloatVector.fromArray(S, w, off + i).abs());
+        }
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    private static float max(float[] w, int off, int len) {
+        FloatVector m = FloatVector.fromArray(S, w, off);
+        for (int i = L; i < len; i += L) {
+            m = m.max(FloatVector.fromArray(S, w, off + i));
+        }
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    private static float min(float[] w, int off, int len) {
+        FloatVector m = FloatVector.fromArray(S, w, off);
+        for (int i = L; i < len; i += L) {
+            m = m.min(FloatVector.fromArray(S, w, off + i));
+        }
+        return m.reduceLanes(VectorOperators.MIN);
+    }
+
+    private static void round(float[] w, int off, int len, float scale, float lo, float hi, byte[] q) {
+        FloatVector s = FloatVector.broadcast(S, scale);
+        for (int i = 0; i < len; i += L) {
+            FloatVector t = FloatVector.fromArray(S, w, off + i).div(s).add(BlockKernel.RINT_MAGIC).max(lo).min(hi);
+            narrow(t, q, off + i);
+        }
+    }
+
+    private static void roundShift(float[] w, int off, int len, float scale, int zp, float lo, float hi, byte[] q) {
+        FloatVector s = FloatVector.broadcast(S, scale);
+        float z = zp;
+        for (int i = 0; i < len; i += L) {
+            FloatVector t = FloatVector.fromArray(S, w, off + i).div(s).add(BlockKernel.RINT_MAGIC).add(z).max(lo).min(hi);
+            narrow(t, q, off + i);
+        }
+    }
+
+    /** {@code M + q} has q in the low byte of its bits; I2B keeps the low byte, like {@code (byte)}. */
+    private static void narrow(FloatVector t, byte[] q, int at) {
+        IntVector bits = t.reinterpretAsInts();
+        ((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
+    }
+}
