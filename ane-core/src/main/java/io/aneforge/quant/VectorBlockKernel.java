@@ -26,8 +26,9 @@ final class VectorBlockKernel {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Bytes with as many lanes as S has floats (128-bit for 16 lanes). */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Bytes with as many lanes as S has floats (128-bit for 16 lanes); a constant species C2 can see through. */
+    private static final VectorSpecies<Byte> B = L == 16 ? ByteVector.SPECIES_128 : L == 8 ? ByteVector.SPECIES_64
+            : VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
 
     private VectorBlockKernel() {
     }
@@ -37,7 +38,15 @@ final class VectorBlockKernel {
         return len >= L && len % L == 0;
     }
 
-    /** Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. */
+    /** Groups per batch: ranges, then scales, then quantization, each a loop over the batch. */
+    private static final int BATCH = 64;
+
+    /**
+     * Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. In batches, one step at a time:
+     * per group the chain range → reduction → scale → division → store is ~70 cycles of
+     * latency, so doing one group after another left the core waiting (measured 0.55 ns per
+     * element); steps over a batch have no dependencies between groups and overlap.
+     */
     static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
                          byte[] q, float[] scales, byte[] zps) {
         // The plain kernel takes symmetric scales from the max |w| only where its tree fits; mirror that choice.
@@ -45,31 +54,51 @@ final class VectorBlockKernel {
         boolean withZeroPoint = !grid.zeroPointAlwaysZero();
         float lo = BlockKernel.RINT_MAGIC + grid.lo();
         float hi = BlockKernel.RINT_MAGIC + grid.hi();
-        for (int g = g0; g < g1; g++) {
-            int off = g * len;
-            float mx;
-            float mn;
-            float scale;
-            if (symmetricMax) {
-                mx = maxAbs(w, off, len);
-                mn = -mx;
-                WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
-                scale = grid.symmetricScale(mx, g);
-            } else {
-                mx = Math.max(0f, max(w, off, len));
-                mn = Math.min(0f, min(w, off, len));
-                WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
-                scale = grid.scale(mx, mn, g);
-            }
-            scales[g] = scale;
-            if (withZeroPoint) {
-                int zp = grid.zeroPoint(mx, mn);
-                if (zps != null) {
-                    zps[g] = (byte) zp;
+        float[] mxs = new float[BATCH];
+        float[] mns = new float[BATCH];
+        int[] zs = new int[BATCH];
+        for (int b0 = g0; b0 < g1; b0 += BATCH) {
+            int count = Math.min(BATCH, g1 - b0);
+            for (int k = 0; k < count; k++) {
+                int off = (b0 + k) * len;
+                if (symmetricMax) {
+                    mxs[k] = maxAbs(w, off, len);
+                } else {
+                    mxs[k] = max(w, off, len);
+                    mns[k] = min(w, off, len);
                 }
-                roundShift(w, off, len, scale, zp, lo, hi, q);
-            } else {
-                round(w, off, len, scale, lo, hi, q);
+            }
+            for (int k = 0; k < count; k++) {
+                int g = b0 + k;
+                int off = g * len;
+                float mx;
+                float mn;
+                if (symmetricMax) {
+                    mx = mxs[k];
+                    mn = -mx;
+                    WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
+                    scales[g] = grid.symmetricScale(mx, g);
+                } else {
+                    mx = Math.max(0f, mxs[k]);
+                    mn = Math.min(0f, mns[k]);
+                    WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
+                    scales[g] = grid.scale(mx, mn, g);
+                }
+                if (withZeroPoint) {
+                    int zp = grid.zeroPoint(mx, mn);
+                    zs[k] = zp;
+                    if (zps != null) {
+                        zps[g] = (byte) zp;
+                    }
+                }
+            }
+            for (int k = 0; k < count; k++) {
+                int g = b0 + k;
+                if (withZeroPoint) {
+                    roundShift(w, g * len, len, scales[g], zs[k], lo, hi, q);
+                } else {
+                    round(w, g * len, len, scales[g], lo, hi, q);
+                }
             }
         }
     }
