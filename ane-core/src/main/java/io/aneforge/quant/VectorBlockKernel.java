@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * names incubator types). One group at a time, straight from the weights, no scratch rows:
  * <ol>
  *   <li>range: lane-wise max of {@code |w|} (symmetric) or max and min of {@code w} (affine),
- *       then one cross-lane reduction; {@code MAX}/{@code MIN} follow {@code Math.max/min},
- *       so NaN and ±inf propagate to {@link WeightQuantizer#checkFinite} as before;</li>
+ *       then one cross-lane reduction, on the bits as ordered ints (see {@code maxAbs}); the
+ *       same values as {@code Math.max/min}, and NaN and ±inf still reach
+ *       {@link WeightQuantizer#checkFinite};</li>
  *   <li>scale and zero point from {@link GroupScale}, the same calls as {@link BlockKernel};</li>
  *   <li>{@code t = clamp((w / s + M) + zp)}, M = 1.5·2^23, exactly the plain kernel's float
  *       operations (a true division, so the same roundings), then the low byte of t's bits,
@@ -103,28 +104,47 @@ final class VectorBlockKernel {
         }
     }
 
+    /*
+     * Ranges on the float bits as ints: a float reduction (MAX/MIN with Java's NaN and ±0
+     * rules) compiles to a long blend sequence per step, an int one to plain vpmaxsd/vpminsd.
+     * For |w| (sign bit cleared) int order is float order, NaN above +inf. For signed w,
+     * key(b) = b ^ ((b >> 31) & 0x7fffffff) is monotonic in float order with −0 < +0, as
+     * Math.max/min treat them, and maps back by the same formula; a NaN comes back as a NaN
+     * (above +inf, or below −inf for a negative NaN, which then shows in the min), so
+     * checkFinite still sees every non-finite group.
+     */
+
     private static float maxAbs(float[] w, int off, int len) {
-        FloatVector m = FloatVector.fromArray(S, w, off).abs();
+        IntVector m = FloatVector.fromArray(S, w, off).reinterpretAsInts().and(0x7fff_ffff);
         for (int i = L; i < len; i += L) {
-            m = m.max(FloatVector.fromArray(S, w, off + i).abs());
+            m = m.max(FloatVector.fromArray(S, w, off + i).reinterpretAsInts().and(0x7fff_ffff));
         }
-        return m.reduceLanes(VectorOperators.MAX);
+        return Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
+    }
+
+    private static IntVector key(float[] w, int at) {
+        IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
+        return b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
+    }
+
+    private static float unkey(int k) {
+        return Float.intBitsToFloat(k ^ ((k >> 31) & 0x7fff_ffff));
     }
 
     private static float max(float[] w, int off, int len) {
-        FloatVector m = FloatVector.fromArray(S, w, off);
+        IntVector m = key(w, off);
         for (int i = L; i < len; i += L) {
-            m = m.max(FloatVector.fromArray(S, w, off + i));
+            m = m.max(key(w, off + i));
         }
-        return m.reduceLanes(VectorOperators.MAX);
+        return unkey(m.reduceLanes(VectorOperators.MAX));
     }
 
     private static float min(float[] w, int off, int len) {
-        FloatVector m = FloatVector.fromArray(S, w, off);
+        IntVector m = key(w, off);
         for (int i = L; i < len; i += L) {
-            m = m.min(FloatVector.fromArray(S, w, off + i));
+            m = m.min(key(w, off + i));
         }
-        return m.reduceLanes(VectorOperators.MIN);
+        return unkey(m.reduceLanes(VectorOperators.MIN));
     }
 
     private static void round(float[] w, int off, int len, float scale, float lo, float hi, byte[] q) {
