@@ -105,8 +105,8 @@ final class VectorBlockKernel {
     }
 
     /*
-     * Ranges on the float bits as ints: a float reduction (MAX/MIN with Java's NaN and ±0
-     * rules) compiles to a long blend sequence per step, an int one to plain vpmaxsd/vpminsd.
+     * Ranges on the float bits as ints: a float MAX/MIN must honour Java's NaN and ±0 rules,
+     * an int one need not (measured 0.22 → 0.18 ms for 1536×384 block-32 symmetric).
      * For |w| (sign bit cleared) int order is float order, NaN above +inf. For signed w,
      * key(b) = b ^ ((b >> 31) & 0x7fffffff) is monotonic in float order with −0 < +0, as
      * Math.max/min treat them, and maps back by the same formula; a NaN comes back as a NaN
