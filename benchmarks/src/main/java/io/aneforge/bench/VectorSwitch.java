@@ -21,8 +21,10 @@ final class VectorSwitch {
     static void apply(boolean vector) {
         System.setProperty(VectorPath.PROPERTY, Boolean.toString(vector));
         if (VectorPath.enabled() != vector) {
+            // Either the fork lacks the module (a -jvmArgsAppend on the command line replaces the
+            // annotation's: repeat --add-modules there), or an earlier trial in this JVM (-f 0) chose already.
             throw new IllegalStateException("asked for vector=" + vector + " but this fork runs " + VectorPath.describe()
-                    + " (an earlier trial in the same fork loaded the kernels: use -f 1 or more, not -f 0)");
+                    + "; with -jvmArgsAppend add " + ADD_MODULES + ", and use -f 1 or more (not -f 0)");
         }
         System.out.println("# kernels: " + VectorPath.describe());
     }
