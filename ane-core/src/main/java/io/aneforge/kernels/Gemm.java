@@ -1,5 +1,7 @@
 package io.aneforge.kernels;
 
+import io.aneforge.vector.VectorPath;
+
 /**
  * {@code C = op(A) · op(B)} on strided row-major matrices, overwriting C. {@code op(A)} is
  * M×K (stored [K, M] when {@code transA}), {@code op(B)} is K×N (stored [N, K] when
@@ -14,6 +16,10 @@ package io.aneforge.kernels;
  * more than about six arrays, leaves it scalar, measured 4–8× slower), so every operand of
  * the inner loop is its own array indexed by {@code j}. Measured ≈ 80 GFLOP/s per core
  * on AVX-512 for L1-resident tiles.
+ *
+ * <p>When {@link VectorPath#enabled()} (the JVM runs with {@code --add-modules jdk.incubator.vector}),
+ * {@link #pack} packs for {@link VectorGemm} instead, a register-blocked FMA kernel on the
+ * Vector API; the loops here are the fallback and stay tested ({@code pack(..., false)}).
  */
 public final class Gemm {
 
@@ -83,12 +89,19 @@ public final class Gemm {
         private final int n;
         private final int tile;
         private final float[][][] rows; // [tile][p][tile width]; K rounded up to a multiple of 4 with zero rows
+        private final float[] panels; // VectorGemm's layout; null for the plain kernel (then rows is set)
 
-        private Packed(int k, int n, int tile, float[][][] rows) {
+        private Packed(int k, int n, int tile, float[][][] rows, float[] panels) {
             this.k = k;
             this.n = n;
             this.tile = tile;
             this.rows = rows;
+            this.panels = panels;
+        }
+
+        /** True when packed for the Vector API kernel. */
+        boolean vector() {
+            return panels != null;
         }
 
         public int k() {
@@ -100,8 +113,16 @@ public final class Gemm {
         }
     }
 
-    /** Packs op(B) ({@code [K, N]}, or stored {@code [N, K]} when {@code transB}). */
+    /** Packs op(B) ({@code [K, N]}, or stored {@code [N, K]} when {@code transB}) for the kernel in use. */
     public static Packed pack(int k, int n, float[] b, int bOff, int ldb, boolean transB) {
+        return pack(k, n, b, bOff, ldb, transB, VectorPath.enabled());
+    }
+
+    /** As {@link #pack(int, int, float[], int, int, boolean)}; {@code vector} picks the kernel (true only when enabled). */
+    static Packed pack(int k, int n, float[] b, int bOff, int ldb, boolean transB, boolean vector) {
+        if (vector) {
+            return new Packed(k, n, 0, null, VectorGemm.pack(k, n, b, bOff, ldb, transB));
+        }
         int tile = tileWidth(n);
         int tiles = (n + tile - 1) / tile;
         int kp = (k + 3) & ~3;
@@ -123,7 +144,7 @@ public final class Gemm {
                 rows[t][p] = r;
             }
         }
-        return new Packed(k, n, tile, rows);
+        return new Packed(k, n, tile, rows, null);
     }
 
     /** All of N when it fits {@link #MAX_TILE}, else equal tiles (multiples of 16 floats, one AVX-512 vector). */
@@ -167,6 +188,13 @@ public final class Gemm {
             a = packed;
             aOff = 0;
             lda = k;
+        }
+        if (b.panels != null) {
+            VectorGemm.multiply(m, n, k, a, aOff, lda, b.panels, c, cOff, ldc, parallel);
+            if (bias != null) {
+                addBias(bias, n, c, cOff, ldc, m);
+            }
+            return;
         }
         final float[] fa = a;
         final int fao = aOff;

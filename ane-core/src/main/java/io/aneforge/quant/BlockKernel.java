@@ -1,5 +1,7 @@
 package io.aneforge.quant;
 
+import io.aneforge.vector.VectorPath;
+
 import java.util.Arrays;
 
 /**
@@ -30,6 +32,10 @@ import java.util.Arrays;
  * bit, which changes {@code rint} next to halfway points; an exact correction would need
  * compares and selects, which C2 (JDK 17) does not vectorize either. The scalar narrowing is
  * the largest single cost left (about a quarter), then the range trees and the row fills.
+ *
+ * <p>When {@link VectorPath#enabled()}, groups that are whole vectors go to
+ * {@link VectorBlockKernel} instead (same results bit for bit); this class stays the fallback
+ * and is tested directly ({@code quantize(..., false)}).
  */
 final class BlockKernel {
 
@@ -54,6 +60,16 @@ final class BlockKernel {
     /** Quantizes groups {@code [g0, g1)} of {@code w}; same outputs as the reference for those groups. */
     static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
                          byte[] q, float[] scales, byte[] zps) {
+        quantize(shape, w, len, g0, g1, grid, q, scales, zps, VectorPath.enabled());
+    }
+
+    /** As above; {@code vector} picks the Vector API kernel (pass true only when it is enabled). */
+    static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
+                         byte[] q, float[] scales, byte[] zps, boolean vector) {
+        if (vector && g0 < g1 && VectorBlockKernel.fits(len)) {
+            VectorBlockKernel.quantize(shape, w, len, g0, g1, grid, q, scales, zps);
+            return;
+        }
         if (g0 >= g1) {
             return;
         }

@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -26,10 +27,15 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = VectorSwitch.ADD_MODULES)
 public class KernelBenchmark {
 
     @Param({"1", "2"})
     public int threads;
+
+    /** Vector API kernels on or off (see {@link VectorSwitch}). */
+    @Param({"true", "false"})
+    public boolean vector;
 
     private FloatTensor x;      // [128, 384]
     private FloatTensor w;      // [384, 1536]
@@ -50,6 +56,7 @@ public class KernelBenchmark {
 
     @Setup
     public void setUp() {
+        VectorSwitch.apply(vector);
         SplittableRandom r = new SplittableRandom(1);
         x = rand(r, 128, 384);
         w = rand(r, 384, 1536);

@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -29,7 +30,12 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = VectorSwitch.ADD_MODULES)
 public class QuantizerBenchmark {
+
+    /** Vector API kernels on or off (see {@link VectorSwitch}); the copies are the same code in both forks. */
+    @Param({"true", "false"})
+    public boolean vector;
 
     @Param({"1536x384", "30522x384"})
     public String shape;
@@ -38,6 +44,8 @@ public class QuantizerBenchmark {
     @Param({"1", "default"})
     public String threads;
 
+    private final CpuPerOp cpu = new CpuPerOp();
+    private String running = "";
     private FloatTensor weight;
     private float[] copy;
     private final QuantSpec symmetric = QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32);
@@ -45,6 +53,7 @@ public class QuantizerBenchmark {
 
     @Setup
     public void setUp() {
+        VectorSwitch.apply(vector);
         String[] dims = shape.split("x");
         weight = FloatTensor.zeros(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]));
         SplittableRandom r = new SplittableRandom(1);
@@ -57,19 +66,35 @@ public class QuantizerBenchmark {
                 : Integer.parseInt(threads));
     }
 
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+        cpu.start();
+    }
+
+    @org.openjdk.jmh.annotations.TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+        cpu.report(running + " " + shape + " threads=" + threads + " vector=" + vector);
+    }
+
     @Benchmark
     public QuantizedWeight quantizeInt8Block32Symmetric() {
+        cpu.op();
+        running = "quantizeInt8Block32Symmetric";
         return WeightQuantizer.quantize("w", weight, symmetric);
     }
 
     @Benchmark
     public QuantizedWeight quantizeInt8Block32Affine() {
+        cpu.op();
+        running = "quantizeInt8Block32Affine";
         return WeightQuantizer.quantize("w", weight, affine);
     }
 
     /** Baseline: copy the same floats into a preallocated array (allocation-free, so a strict baseline). */
     @Benchmark
     public float[] baselineArraycopy() {
+        cpu.op();
+        running = "baselineArraycopy";
         System.arraycopy(weight.data(), 0, copy, 0, copy.length);
         return copy;
     }

@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 // -Xss16m: importing the real model from its ONNX overflows the default stack of the fork's main thread (SIGSEGV, no hs_err)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m", VectorSwitch.ADD_MODULES})
 public class RuntimeBenchmark {
 
     @Param({"1", "2"})
@@ -54,6 +54,13 @@ public class RuntimeBenchmark {
     @Param({"minilm"})
     public String program;
 
+    /** Vector API kernels on or off (see {@link VectorSwitch}); ONNX Runtime is timed in both forks. */
+    @Param({"true", "false"})
+    public boolean vector;
+
+    private final CpuPerOp cpu = new CpuPerOp();
+    private String running = "";
+
     private ReferenceModel reference;
     private Map<String, FloatTensor> referenceInputs;
 
@@ -63,6 +70,7 @@ public class RuntimeBenchmark {
 
     @Setup
     public void setUp() throws OrtException, IOException {
+        VectorSwitch.apply(vector);
         reference = ReferenceRuntime.load(program(), new RuntimeOptions("cpuOnly", false, threads), true);
         SplittableRandom r = new SplittableRandom(1);
         float[] ids = new float[seq];
@@ -130,13 +138,27 @@ public class RuntimeBenchmark {
         reference.close();
     }
 
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void startIteration() {
+        cpu.start();
+    }
+
+    @TearDown(org.openjdk.jmh.annotations.Level.Iteration)
+    public void endIteration() {
+        cpu.report(running + " threads=" + threads + " vector=" + vector);
+    }
+
     @Benchmark
     public float referenceRuntime() {
+        cpu.op();
+        running = "referenceRuntime";
         return reference.predict(referenceInputs).values().iterator().next().data()[0];
     }
 
     @Benchmark
     public float onnxRuntime() throws OrtException {
+        cpu.op();
+        running = "onnxRuntime";
         try (OrtSession.Result result = session.run(ortInputs)) {
             return ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);
         }

@@ -193,6 +193,10 @@ public final class UpCommand implements Callable<Integer> {
     private static List<String> java(Path jar) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The Vector API kernels (reference runtime GEMM, quantizer) for the worker and the agent;
+        // harmless for the registry. -Daneforge.vector=false in ANEFORGE_CHILD_JAVA_OPTS turns them off.
+        cmd.add("--add-modules");
+        cmd.add("jdk.incubator.vector");
         String opts = System.getenv("ANEFORGE_CHILD_JAVA_OPTS");
         if (opts != null && !opts.isBlank()) cmd.addAll(List.of(opts.trim().split("\\s+")));
         cmd.add("-jar");

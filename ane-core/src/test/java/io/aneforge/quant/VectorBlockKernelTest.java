@@ -1,0 +1,143 @@
+package io.aneforge.quant;
+
+import io.aneforge.kernels.Fp16;
+import io.aneforge.vector.VectorPath;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/**
+ * The Vector API block kernel against the plain-Java one, both called directly, bit for bit:
+ * values, scales and zero points for every type and mode, block-wise and per-channel group
+ * lengths, on randomized weights with planted hard cases; and the same error for non-finite
+ * weights.
+ */
+class VectorBlockKernelTest {
+
+    private static float[] weights(SplittableRandom r, int n, int len) {
+        float[] d = new float[n];
+        for (int g0 = 0; g0 < n; g0 += len) {
+            int kind = r.nextInt(10);
+            for (int i = g0; i < g0 + len; i++) {
+                float g = (float) r.nextGaussian();
+                d[i] = switch (kind) {
+                    case 0 -> r.nextBoolean() ? 0f : -0f;            // all-zero group, mixed signs of zero
+                    case 1 -> -Math.abs(g) * 3f;                      // extreme negative
+                    case 2 -> Math.abs(g) * 3f;                       // extreme positive
+                    case 3 -> g * 30000f;                             // large magnitudes (scale near the fp16 top)
+                    case 4 -> g * 1e-7f;                              // scale near the fp16 subnormal floor
+                    case 5 -> g * 1e-30f;                             // below it: scale clamps to 2^-24
+                    case 6 -> i == g0 + 5 ? -40f : g * 0.01f;         // one spike
+                    case 7 -> r.nextBoolean() ? -0f : g * 0.05f;      // ±0 among values
+                    default -> g * 0.05f;
+                };
+            }
+            if (kind == 8) {
+                // Exact ties (k + ½)·s for the symmetric int8 scale of this group (max 1.27 -> s = fp16(0.01)),
+                // and for the affine one (range [-1.28, 1.27] -> s = fp16(2.55 / 255)).
+                boolean affineTies = r.nextBoolean();
+                float s = affineTies ? Fp16.round((1.27f + 1.28f) / 255) : Fp16.round(1.27f / 127);
+                d[g0] = 1.27f;
+                d[g0 + 1] = affineTies ? -1.28f : 0.5f * s;
+                for (int i = g0 + 2; i < g0 + len; i++) {
+                    d[i] = (r.nextInt(250) - 125 + 0.5f) * s;
+                }
+            }
+        }
+        return d;
+    }
+
+    private record Out(byte[] q, float[] scales, byte[] zps) {
+    }
+
+    private static Out run(float[] w, int len, QuantSpec spec, boolean vector) {
+        int groups = w.length / len;
+        Out o = new Out(new byte[w.length], new float[groups],
+                spec.mode() == QuantMode.AFFINE || !spec.type().signed() ? new byte[groups] : null);
+        BlockKernel.quantize(new int[] {groups, len}, w, len, 0, groups, new GroupScale("w", spec), o.q, o.scales, o.zps,
+                vector);
+        return o;
+    }
+
+    @Test
+    void vectorKernelIsOnInTests() {
+        assertThat(VectorPath.enabled()).as(VectorPath.describe()).isTrue();
+        assertThat(VectorBlockKernel.fits(32)).isTrue();
+    }
+
+    /**
+     * Runs both kernels long enough for C2 to compile them: the interpreter and C1 implement
+     * the vector operations in Java, C2 with intrinsics, and it is the intrinsics that must agree.
+     */
+    private static void warmUp() {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] w = weights(r, 32 * 64, 32);
+        for (int i = 0; i < 4000; i++) {
+            QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, i % 2 == 0 ? QuantMode.SYMMETRIC : QuantMode.AFFINE, 32);
+            run(w, 32, spec, true);
+            run(w, 32, spec, false);
+        }
+    }
+
+    @Test
+    void vectorKernelEqualsPlainKernelBitForBit() {
+        warmUp();
+        SplittableRandom r = new SplittableRandom(7);
+        // 32/64/128: block-wise (tree in the plain kernel); 384 and 3072: per-channel rows (scan, and longer
+        // than a plain chunk); 48: whole vectors but no tree; 100: not whole vectors (falls back to the plain kernel).
+        for (int len : new int[] {32, 64, 128, 384, 3072, 48, 100}) {
+            for (int rep = 0; rep < 3; rep++) {
+                float[] w = weights(r, len * (1 + r.nextInt(90)), len);
+                for (QuantType type : QuantType.values()) {
+                    for (QuantMode mode : QuantMode.values()) {
+                        // The group length is the kernel's argument; GroupScale reads only type and mode.
+                        QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
+                        Out v = run(w, len, spec, true);
+                        Out p = run(w, len, spec, false);
+                        String what = type + " " + mode + " len " + len;
+                        assertThat(v.q()).as("values " + what).isEqualTo(p.q());
+                        assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
+                        assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteWeightsFailTheSameWay() {
+        warmUp();
+        // A NaN with the sign bit set too: the vector kernel orders float bits as ints.
+        for (float bad : new float[] {Float.NaN, Float.intBitsToFloat(0xffc0_0001), Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY}) {
+            for (int at : new int[] {0, 17, 31, 64 + 40}) {
+                float[] w = weights(new SplittableRandom(at), 32 * 8, 32);
+                w[at] = bad;
+                for (QuantMode mode : QuantMode.values()) {
+                    QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, mode, 32);
+                    Throwable v = catchThrowable(() -> run(w, 32, spec, true));
+                    Throwable p = catchThrowable(() -> run(w, 32, spec, false));
+                    assertThat(p).as("plain kernel, %s at %d", bad, at).isInstanceOf(QuantizationException.class);
+                    assertThat(v).as("vector kernel, %s at %d", bad, at).isInstanceOf(QuantizationException.class)
+                            .hasMessage(p.getMessage());
+                }
+            }
+        }
+    }
+
+    private static int[] floatBits(float[] f) {
+        return Arrays.stream(toDoubles(f)).mapToInt(d -> Float.floatToRawIntBits((float) d)).toArray();
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}
