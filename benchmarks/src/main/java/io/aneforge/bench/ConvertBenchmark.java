@@ -69,7 +69,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
 // -Xss16m: importing the real model from its ONNX overflows the default stack (see RuntimeBenchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m", VectorSwitch.ADD_MODULES})
 public class ConvertBenchmark {
 
     /** Chips for the default recipe: one chip gives its three variants. */
