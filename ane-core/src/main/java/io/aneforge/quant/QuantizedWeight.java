@@ -63,12 +63,19 @@ public record QuantizedWeight(String name, QuantSpec spec, int[] shape, byte[] v
         float[] out = new float[values.length];
         int len = groupLength();
         QuantType t = spec.type();
+        boolean signed = t.signed(); // decided once, so the inner loops stay branch-free
         for (int g = 0; g < scales.length; g++) {
             float s = scales[g];
             int zp = zeroPoints == null ? 0 : t.decode(zeroPoints[g]);
             int base = g * len;
-            for (int i = base; i < base + len; i++) {
-                out[i] = s * (t.decode(values[i]) - zp);
+            if (signed) {
+                for (int i = base; i < base + len; i++) {
+                    out[i] = s * (values[i] - zp);
+                }
+            } else {
+                for (int i = base; i < base + len; i++) {
+                    out[i] = s * ((values[i] & 0xff) - zp);
+                }
             }
         }
         return new FloatTensor(shape.clone(), out);
