@@ -16,8 +16,9 @@ SEQ_LEN=${SEQ_LEN:-128}
 CONCURRENCY=${CONCURRENCY:-1}
 CP_FILE=$(mktemp)
 # Through the reactor (siblings resolve to their target/classes); converter-worker writes the file last.
-./mvnw -B -ntp -o -q -pl converter-worker -am test-compile dependency:build-classpath \
+./mvnw -B -ntp -q -pl converter-worker -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE"
 CP="converter-worker/target/test-classes:converter-worker/target/classes:$(cat "$CP_FILE")"
 rm -f "$CP_FILE"
-exec java -Xmx3g -cp "$CP" io.aneforge.worker.PipelineBench "$PWD" "$CHIPS" "$SEQ_LEN" "$CONCURRENCY"
+# The same Vector API kernels as `./aneforge` and the worker image use.
+exec java -Xmx3g --add-modules jdk.incubator.vector -cp "$CP" io.aneforge.worker.PipelineBench "$PWD" "$CHIPS" "$SEQ_LEN" "$CONCURRENCY"

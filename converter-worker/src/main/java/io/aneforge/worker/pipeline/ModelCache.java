@@ -1,5 +1,6 @@
 package io.aneforge.worker.pipeline;
 
+import io.aneforge.graph.WeightCache;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
@@ -19,6 +20,7 @@ import org.springframework.stereotype.Component;
 class ModelCache {
 
     private final Map<Long, ImportedModel> models = new ConcurrentHashMap<>();
+    private final Map<Long, WeightCache> encodings = new ConcurrentHashMap<>();
 
     ImportedModel get(long conversionId, String snapshotDir, String commit) {
         return models.computeIfAbsent(conversionId, id -> {
@@ -30,7 +32,17 @@ class ModelCache {
         });
     }
 
+    /**
+     * The weight encodings (FP16, quantized) of a conversion, shared by its partitions as
+     * {@code ./aneforge convert} shares them between variants: the ane and standard fp16 variants
+     * store the same bytes, and variants for several chips share everything.
+     */
+    WeightCache encodings(long conversionId) {
+        return encodings.computeIfAbsent(conversionId, id -> WeightCache.create());
+    }
+
     void evict(long conversionId) {
         models.remove(conversionId);
+        encodings.remove(conversionId);
     }
 }
