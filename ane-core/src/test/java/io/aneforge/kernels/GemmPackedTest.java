@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The packed fast GEMM against the scalar triple loop on awkward shapes (odd M, K not a multiple of 4, N over a tile). */
 class GemmPackedTest {
 
-    private static float[] random(SplittableRandom r, int n) {
+    /** Gaussian floats; shared with {@link GemmVectorTest}. */
+    static float[] random(SplittableRandom r, int n) {
         float[] d = new float[n];
         for (int i = 0; i < n; i++) {
             d[i] = (float) r.nextGaussian();

@@ -16,11 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GemmVectorTest {
 
     private static float[] random(SplittableRandom r, int n) {
-        float[] d = new float[n];
-        for (int i = 0; i < n; i++) {
-            d[i] = (float) r.nextGaussian();
-        }
-        return d;
+        return GemmPackedTest.random(r, n);
     }
 
     @Test
