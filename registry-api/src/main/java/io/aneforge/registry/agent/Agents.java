@@ -133,7 +133,7 @@ public class Agents {
     }
 
     /** What the job queue needs of the agent making a call. */
-    public record Acting(UUID id, String hostName, String chip, boolean draining) {}
+    public record Acting(Identity identity, boolean draining) {}
 
     /** Who an agent is: fixed for its id (registration is idempotent by host name), but for the token. */
     public record Identity(UUID id, String hostName, String chip) {}
@@ -152,7 +152,7 @@ public class Agents {
         Row row = load(id);
         authorize(row.identity(), row.tokenId(), caller);
         touchIfDue(id, row.lastSeenAt());
-        return new Acting(id, row.identity().hostName(), row.identity().chip(), row.draining());
+        return new Acting(row.identity(), row.draining());
     }
 
     /**

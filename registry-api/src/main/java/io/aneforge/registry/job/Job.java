@@ -75,33 +75,10 @@ public class Job {
         this.createdAt = now;
     }
 
-    void lease(UUID lease, UUID agent, Instant expires) {
-        if (!PENDING.equals(state) && !(LEASED.equals(state) && attempts < maxAttempts)) {
-            throw new IllegalStateException("job " + id + " is " + state + " (attempt " + attempts + "/" + maxAttempts
-                    + ") and cannot be leased");
-        }
-        this.state = LEASED;
-        this.attempts++;
-        this.leaseId = lease;
-        this.leasedBy = agent;
-        this.leaseExpiresAt = expires;
-    }
-
-    void extend(Instant expires) {
-        this.leaseExpiresAt = expires;
-    }
-
     /** Back to the queue without spending an attempt (a draining agent handing its job back). */
     void release() {
         this.state = PENDING;
         this.attempts = Math.max(0, attempts - 1);
-        clearLease();
-    }
-
-    void finish(boolean succeeded, String failure, Instant now) {
-        this.state = succeeded ? SUCCEEDED : FAILED;
-        this.failureReason = succeeded ? null : failure;
-        this.finishedAt = now;
         clearLease();
     }
 

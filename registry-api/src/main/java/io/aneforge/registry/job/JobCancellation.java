@@ -20,7 +20,7 @@ class JobCancellation {
     private static final String CANCEL = """
             UPDATE job SET state = 'cancelled', failure_reason = :reason, finished_at = :now, lease_id = NULL,
                    lease_expires_at = NULL
-             WHERE state IN ('pending', 'leased') AND variant_id IN (%s)""";
+             WHERE state IN ('pending', 'leased')""";
 
     private final JdbcClient jdbc;
     private final Clock clock = Clock.systemUTC();
@@ -31,19 +31,20 @@ class JobCancellation {
 
     @EventListener
     void onVariantYanked(VariantYanked e) {
-        cancel(":variant", e.variantId(), "cancelled: variant " + e.variantId() + " of " + e.model() + " version "
-                + e.version() + " was yanked (" + e.reason() + ")");
+        cancel("variant_id = :id", e.variantId(), "cancelled: variant " + e.variantId() + " of " + e.model()
+                + " version " + e.version() + " was yanked (" + e.reason() + ")");
     }
 
     @EventListener
     void onVersionYanked(VersionYanked e) {
-        cancel("SELECT id FROM variant WHERE version_id = :version", e.versionId(), "cancelled: version " + e.version()
-                + " of " + e.model() + " was yanked (" + e.reason() + ")");
+        cancel("variant_id IN (SELECT id FROM variant WHERE version_id = :id)", e.versionId(), "cancelled: version "
+                + e.version() + " of " + e.model() + " was yanked (" + e.reason() + ")");
     }
 
-    private void cancel(String variants, long id, String reason) {
-        jdbc.sql(CANCEL.formatted(variants))
-                .param(variants.startsWith(":") ? "variant" : "version", id)
+    /** Cancels the open jobs that {@code which} (a condition on {@code job} naming {@code :id}) selects. */
+    private void cancel(String which, long id, String reason) {
+        jdbc.sql(CANCEL + " AND " + which)
+                .param("id", id)
                 .param("reason", reason)
                 .param("now", clock.instant().atOffset(ZoneOffset.UTC))
                 .update();
