@@ -57,6 +57,11 @@ public final class WeightStore {
 
     /** The quantization spec a precision maps to; null for FP32 (weights stored as they are). */
     static QuantSpec specFor(Precision p) {
+        QuantSpec spec = rangeSpecFor(p);
+        return p.mse() ? spec.withScaleFit(QuantSpec.ScaleFit.MSE) : spec;
+    }
+
+    private static QuantSpec rangeSpecFor(Precision p) {
         return switch (p.scheme()) {
             case FP32 -> null;
             case FP16 -> QuantSpec.fp16();

@@ -10,8 +10,11 @@ import java.util.Set;
  * @param mode         symmetric or affine (ignored for FP16)
  * @param blockSize    elements of the input axis per block (per-block only: 32, 64 or 128)
  * @param minElements  tensors with at most this many elements stay FP16 (coremltools: 2048)
+ * @param scaleFit     how each group's scale (and zero point) is chosen: {@link ScaleFit#RANGE} is
+ *                     coremltools' formula and the default; {@link ScaleFit#MSE} searches clipped
+ *                     scales for the smallest squared error (ignored for FP16, which has none)
  */
-public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize, int minElements) {
+public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize, int minElements, ScaleFit scaleFit) {
 
     /** coremltools quantizes only weights with more than 2048 elements by default. */
     public static final int DEFAULT_MIN_ELEMENTS = 2048;
@@ -26,9 +29,28 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
         PER_BLOCK
     }
 
+    /** How a group's scale is chosen. */
+    public enum ScaleFit {
+        /** From the group's range (COREML_FORMAT.md §5): bit-compatible with coremltools. */
+        RANGE,
+        /** Clip search: the FP16 scale (affine: and zero point) with the least squared error of the group ({@link ClipSearch}). */
+        MSE
+    }
+
+    /** The coremltools scale fit ({@link ScaleFit#RANGE}). */
+    public QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize, int minElements) {
+        this(kind, type, mode, blockSize, minElements, ScaleFit.RANGE);
+    }
+
     public QuantSpec {
         if (kind == null) {
             throw new IllegalArgumentException("quantization kind is required");
+        }
+        if (scaleFit == null) {
+            throw new IllegalArgumentException("scale fit is required (RANGE is coremltools' choice)");
+        }
+        if (kind == Kind.FP16 && scaleFit != ScaleFit.RANGE) {
+            throw new IllegalArgumentException("fp16 has no scales to fit, got scale fit " + scaleFit);
         }
         if (minElements < 0) {
             throw new IllegalArgumentException("minElements must be >= 0, got " + minElements);
@@ -63,15 +85,23 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
     }
 
     public QuantSpec withMinElements(int min) {
-        return new QuantSpec(kind, type, mode, blockSize, min);
+        return new QuantSpec(kind, type, mode, blockSize, min, scaleFit);
     }
 
-    /** Short stable label, e.g. {@code fp16}, {@code int8-per-channel-affine}, {@code int4-block32-symmetric}. */
+    public QuantSpec withScaleFit(ScaleFit fit) {
+        return new QuantSpec(kind, type, mode, blockSize, minElements, fit);
+    }
+
+    /**
+     * Short stable label, e.g. {@code fp16}, {@code int8-per-channel-affine}, {@code int4-block32-symmetric},
+     * {@code int4-block32-affine-mse} (the clip search: the suffix only when it is not the default).
+     */
     public String label() {
         if (kind == Kind.FP16) {
             return "fp16";
         }
         String granularity = kind == Kind.PER_CHANNEL ? "per-channel" : "block" + blockSize;
-        return type.name().toLowerCase() + "-" + granularity + "-" + mode.name().toLowerCase();
+        return type.name().toLowerCase() + "-" + granularity + "-" + mode.name().toLowerCase()
+                + (scaleFit == ScaleFit.MSE ? "-mse" : "");
     }
 }

@@ -24,6 +24,12 @@ import java.util.Arrays;
  * channel: one scale per output channel, shape {@code [O]}. Per block of B input channels:
  * scale {@code [O, I/B]} or {@code [O, I/B, 1, 1]}; a block then covers B·kH·kW contiguous
  * elements. Tensors that cannot take the requested scheme stay FP16 and the report says why.
+ *
+ * <p>The above is {@link QuantSpec.ScaleFit#RANGE}, the default. A spec with
+ * {@link QuantSpec.ScaleFit#MSE} asks for the clip search instead ({@link ClipSearch}: per group
+ * the FP16 scale, and for affine the zero point, with the least squared error); it runs on its
+ * own scalar path whichever {@link Kernel} is asked for, because the fast kernels implement the
+ * range formulas only. Storage, geometry, the all-zero rule and the non-finite checks are the same.
  */
 public final class WeightQuantizer {
 
@@ -109,7 +115,7 @@ public final class WeightQuantizer {
         return quantize(name, weight, spec, DEFAULT_KERNEL);
     }
 
-    /** Which implementation {@link #quantize} runs; both give bit-identical results. */
+    /** Which implementation {@link #quantize} runs for the range fit; both give bit-identical results. */
     enum Kernel {
         /** Scalar, one group at a time, straight from the formulas: the definition the fast path is tested against. */
         REFERENCE,
@@ -152,7 +158,12 @@ public final class WeightQuantizer {
         int len = groups == 0 ? 0 : n / groups;
         float[] w = weight.data();
         GroupScale grid = new GroupScale(name, spec);
-        if (kernel == Kernel.FAST && len > 0) {
+        if (spec.scaleFit() == QuantSpec.ScaleFit.MSE) {
+            // The clip search is its own reference; the fast kernels implement the range fit only.
+            ClipSearch search = new ClipSearch(grid);
+            int minGroups = Math.max(1, (1 << 12) / Math.max(1, len));
+            Parallel.forRange(groups, minGroups, (g0, g1) -> search.quantize(shape, w, len, g0, g1, q, scales, zps));
+        } else if (kernel == Kernel.FAST && len > 0) {
             // Parallel over whole groups: each group is independent and contiguous.
             int minGroups = Math.max(1, (1 << 16) / len);
             Parallel.forRange(groups, minGroups,

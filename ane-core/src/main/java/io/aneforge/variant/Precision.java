@@ -8,13 +8,15 @@ import java.util.regex.Pattern;
 /**
  * How a variant stores its weights (CONVERTER.md §3), written as a short id:
  * {@code fp32}, {@code fp16}, {@code int8-channel}, {@code int8-block32},
- * {@code int4-block32-affine}, {@code w8a8}.
+ * {@code int4-block32-affine}, {@code int4-block32-mse}, {@code int4-block32-affine-mse}, {@code w8a8}.
  *
  * @param scheme the weight scheme
  * @param blockSize elements per block along the input axis for block-wise schemes, else 0
  * @param affine block-wise only: affine (scale + offset) rather than symmetric (scale only)
+ * @param mse block-wise only: scales (and offsets) from the per-block clip search
+ *     ({@code QuantSpec.ScaleFit.MSE}, suffix {@code -mse}) instead of coremltools' range formula
  */
-public record Precision(Scheme scheme, int blockSize, boolean affine) {
+public record Precision(Scheme scheme, int blockSize, boolean affine, boolean mse) {
 
     public enum Scheme { FP32, FP16, INT8_CHANNEL, INT8_BLOCK, INT4_BLOCK, W8A8 }
 
@@ -22,7 +24,12 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
     public static final Precision FP16 = new Precision(Scheme.FP16, 0, false);
     public static final Precision INT8_CHANNEL = new Precision(Scheme.INT8_CHANNEL, 0, true);
 
-    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?");
+    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?(-mse)?");
+
+    /** The range scale fit (coremltools'), as every precision had before the clip search. */
+    public Precision(Scheme scheme, int blockSize, boolean affine) {
+        this(scheme, blockSize, affine, false);
+    }
 
     public Precision {
         boolean blockwise = scheme == Scheme.INT8_BLOCK || scheme == Scheme.INT4_BLOCK;
@@ -31,6 +38,9 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
         }
         if (!blockwise && blockSize != 0) {
             throw new IllegalArgumentException(scheme + " has no block size, got " + blockSize);
+        }
+        if (!blockwise && mse) {
+            throw new IllegalArgumentException("the -mse clip search applies to block-wise int8/int4 only, not " + scheme);
         }
     }
 
@@ -45,10 +55,10 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
                 Matcher m = BLOCK.matcher(t);
                 if (m.matches()) {
                     Scheme s = m.group(1).equals("8") ? Scheme.INT8_BLOCK : Scheme.INT4_BLOCK;
-                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null);
+                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, m.group(4) != null);
                 }
                 throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
-                        + "int8-block{32,64,128}[-affine], int4-block{32,64,128}[-affine] or w8a8");
+                        + "int8-block{32,64,128}[-affine][-mse], int4-block{32,64,128}[-affine][-mse] or w8a8");
         }
     }
 
@@ -60,7 +70,8 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
             case INT8_CHANNEL: return "int8-channel";
             case W8A8: return "w8a8";
             default:
-                return (scheme == Scheme.INT8_BLOCK ? "int8" : "int4") + "-block" + blockSize + (affine ? "-affine" : "");
+                return (scheme == Scheme.INT8_BLOCK ? "int8" : "int4") + "-block" + blockSize + (affine ? "-affine" : "")
+                        + (mse ? "-mse" : "");
         }
     }
 
@@ -79,12 +90,41 @@ public record Precision(Scheme scheme, int blockSize, boolean affine) {
     }
 
     /**
-     * Block-wise schemes only: {@code affine} or {@code symmetric}, the registry's {@code quantization};
-     * null for the others (per-channel int8's mode is fixed by its scheme).
+     * Block-wise schemes only: {@code symmetric}, {@code affine}, {@code symmetric-mse} or
+     * {@code affine-mse} (clip-searched scales), the registry's {@code quantization}; null for the
+     * others (per-channel int8's mode is fixed by its scheme).
      */
     public String blockQuantization() {
         if (scheme != Scheme.INT8_BLOCK && scheme != Scheme.INT4_BLOCK) return null;
-        return affine ? "affine" : "symmetric";
+        return (affine ? "affine" : "symmetric") + (mse ? "-mse" : "");
+    }
+
+    /**
+     * The inverse of {@link #family()}, {@link #blockSize()} and {@link #blockQuantization()}: the
+     * precision the registry's three fields describe ({@code int8} without a block size is per-channel).
+     *
+     * @throws IllegalArgumentException when the fields do not describe a precision
+     */
+    public static Precision ofRegistry(String family, Integer blockSize, String quantization) {
+        if (family == null) {
+            throw new IllegalArgumentException("precision is required");
+        }
+        if (blockSize == null) {
+            if (quantization != null) {
+                throw new IllegalArgumentException("quantization '" + quantization + "' needs a block size");
+            }
+            return parse("int8".equals(family) ? "int8-channel" : family);
+        }
+        String q = quantization == null ? "symmetric" : quantization;
+        String suffix = switch (q) {
+            case "symmetric" -> "";
+            case "affine" -> "-affine";
+            case "symmetric-mse" -> "-mse";
+            case "affine-mse" -> "-affine-mse";
+            default -> throw new IllegalArgumentException("quantization '" + quantization
+                    + "' must be symmetric, affine, symmetric-mse or affine-mse");
+        };
+        return parse(family + "-block" + blockSize + suffix);
     }
 
     /** The oldest deployment target whose Core ML has the ops this precision needs. */

@@ -19,6 +19,9 @@ class PrecisionTest {
         "int8-block32-affine, int8, 32, affine",
         "int4-block64, int4, 64, symmetric",
         "int4-block128-affine, int4, 128, affine",
+        "int4-block32-mse, int4, 32, symmetric-mse",
+        "int4-block32-affine-mse, int4, 32, affine-mse",
+        "int8-block64-mse, int8, 64, symmetric-mse",
     })
     void splitsIntoTheRegistryFieldsAndBack(String id, String family, int blockSize, String quantization) {
         Precision p = Precision.parse(id);
@@ -26,6 +29,30 @@ class PrecisionTest {
         assertThat(p.family()).isEqualTo(family);
         assertThat(p.blockSize()).isEqualTo(blockSize);
         assertThat(p.blockQuantization()).isEqualTo(quantization);
+        assertThat(Precision.ofRegistry(family, blockSize == 0 ? null : blockSize, quantization)).isEqualTo(p);
+    }
+
+    @Test
+    void mseSuffixAsksForTheClipSearchAndOnlyOnBlocks() {
+        Precision p = Precision.parse(" INT4-Block32-Affine-MSE ");
+        assertThat(p).isEqualTo(new Precision(Precision.Scheme.INT4_BLOCK, 32, true, true));
+        assertThat(p.mse()).isTrue();
+        assertThat(p.affine()).isTrue();
+        assertThat(Precision.parse("int4-block32")).isEqualTo(new Precision(Precision.Scheme.INT4_BLOCK, 32, false));
+        assertThat(Precision.parse("int4-block32").mse()).isFalse();
+        assertThat(Precision.parse("int4-block32-mse")).isNotEqualTo(Precision.parse("int4-block32"));
+        assertThat(p.minimumTarget()).isEqualTo(io.aneforge.mil.Target.IOS18);
+        // the suffix order is fixed: mode, then fit
+        assertThatThrownBy(() -> Precision.parse("int4-block32-mse-affine"))
+                .hasMessageContaining("unknown precision 'int4-block32-mse-affine'")
+                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse]");
+        assertThatThrownBy(() -> Precision.parse("int8-channel-mse")).hasMessageContaining("unknown precision");
+        assertThatThrownBy(() -> new Precision(Precision.Scheme.FP16, 0, false, true))
+                .hasMessageContaining("-mse clip search applies to block-wise int8/int4 only");
+        assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "mse"))
+                .hasMessageContaining("must be symmetric, affine, symmetric-mse or affine-mse");
+        assertThatThrownBy(() -> Precision.ofRegistry("int4", null, "affine"))
+                .hasMessageContaining("needs a block size");
     }
 
     @Test

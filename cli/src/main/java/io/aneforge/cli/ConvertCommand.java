@@ -74,8 +74,8 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--layout", paramLabel = "ane|standard", description = "Single mode: tensor layout (default ane).")
     String layout;
 
-    @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, int8-block{32,64,128}[-affine], "
-            + "int4-block{32,64,128}[-affine] (default fp16).")
+    @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, int8-block{32,64,128}[-affine][-mse], "
+            + "int4-block{32,64,128}[-affine][-mse] (default fp16; -mse: per-block clip search for the scales).")
     String precision;
 
     @Option(names = "--target", paramLabel = "iosNN", description = "Single mode: deployment target ios15..ios26 "

@@ -42,10 +42,14 @@ public final class ResolveCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
-    /** {@code /32}, {@code /32/affine} or empty: the block size and a non-default quantization of a variant node. */
+    /**
+     * {@code /32}, {@code /32/affine}, {@code /32/affine-mse} or empty: the block size and a non-default
+     * quantization of a variant node (symmetric, or none from a registry older than V5, is the default).
+     */
     static String blockAndMode(JsonNode v) {
         if (v.path("blockSize").isNull() || v.path("blockSize").isMissingNode()) return "";
-        return "/" + v.path("blockSize").asInt() + ("affine".equals(v.path("quantization").asString("")) ? "/affine" : "");
+        String mode = v.path("quantization").asString("");
+        return "/" + v.path("blockSize").asInt() + (mode.isEmpty() || mode.equals("symmetric") ? "" : "/" + mode);
     }
 
     /**

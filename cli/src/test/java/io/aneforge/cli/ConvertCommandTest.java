@@ -249,6 +249,30 @@ class ConvertCommandTest {
                 + "\\(0\\.\\d{6}\\); the files are written, see variants.json\n");
     }
 
+    /** A recipe may ask for the clip search (-mse) beside the range fit; publish maps it to the registry's V7 modes. */
+    @Test
+    void msePrecisionsConvertBesideTheRangeFitAndMapToTheirRegistryModes() throws Exception {
+        Path mse = dir.resolve("mse");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", mse.toString(), "--chips", "M4",
+                "--recipe", writeRecipe("mse.yaml", "variants:\n  - {chips: all, layout: ane, precision: int4-block32-affine}\n"
+                        + "  - {chips: all, layout: ane, precision: int4-block32-affine-mse}\n"),
+                "--seq-len", "8", "--samples", "2", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        List<VariantEntry> vs = VariantsManifest.read(mse.resolve("variants.json")).variants();
+        assertThat(vs).extracting(VariantEntry::id)
+                .containsExactly("m4-ios18-ane-int4-block32-affine-s8", "m4-ios18-ane-int4-block32-affine-mse-s8");
+        VariantEntry range = vs.get(0);
+        VariantEntry searched = vs.get(1);
+        assertThat(searched.precision()).isEqualTo("int4-block32-affine-mse");
+        assertThat(searched.sha256()).isNotEqualTo(range.sha256());
+        // the same tensors and stored bytes; the worst tensor no worse (the search never loses to the range fit per block)
+        assertThat(searched.quantization().bytesAfter()).isEqualTo(range.quantization().bytesAfter());
+        assertThat(searched.quantization().minSqnrDb()).isGreaterThanOrEqualTo(range.quantization().minSqnrDb());
+        assertThat(io.aneforge.cli.registry.Registrations.of(searched))
+                .containsEntry("precision", "int4").containsEntry("blockSize", 32).containsEntry("quantization", "affine-mse");
+        assertThat(io.aneforge.cli.registry.Registrations.of(range)).containsEntry("quantization", "affine");
+    }
+
     @Test
     void recipeCommandShowsThePlanWithoutConverting() throws Exception {
         Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");

@@ -12,7 +12,10 @@ public final class RegistryModels {
     public record Source(String type, String repo, String revision, String commit, String path) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    /** @param quantization block-wise only: symmetric or affine (null from a registry older than V5: symmetric) */
+    /**
+     * @param quantization block-wise only: symmetric, affine, symmetric-mse or affine-mse (null from a registry
+     *                     older than V5: symmetric)
+     */
     public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
                                String quantization, int seqLen) {}
 

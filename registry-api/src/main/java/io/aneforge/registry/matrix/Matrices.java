@@ -25,6 +25,7 @@ import io.aneforge.registry.matrix.MatrixRecords.RowDelta;
 import io.aneforge.registry.matrix.MatrixRecords.Verdict;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.registry.variant.Variants;
 import io.aneforge.runtime.RuntimeOptions;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -70,9 +71,9 @@ public class Matrices {
     record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize,
                       String quantization, int seqLen, String digestHex, long size, String status) {
 
-        /** int8-block32, int8-block32-affine, fp16: the full scheme, so affine and symmetric rows never share a label. */
+        /** int8-block32, int8-block32-affine, int4-block32-mse, fp16: the full scheme, so rows of different modes never share a label. */
         String precisionId() {
-            return precision + (blockSize == null ? "" : "-block" + blockSize) + ("affine".equals(quantization) ? "-affine" : "");
+            return Variants.fullScheme(precision, blockSize, quantization);
         }
 
         /** Version-independent identity, readable: the key of baseline comparisons. */
@@ -105,7 +106,7 @@ public class Matrices {
     private Snapshot load(VersionKey v) {
         List<VariantRow> variants = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
                         + " blob_digest, size, status, quantization FROM variant WHERE version_id = ?"
-                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, quantization DESC NULLS FIRST, seq_len,"
+                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, array_position(ARRAY['symmetric', 'affine', 'symmetric-mse', 'affine-mse'], quantization) NULLS FIRST, seq_len,"
                         + " deployment_target, id")
                 .param(v.id())
                 .query((rs, i) -> {

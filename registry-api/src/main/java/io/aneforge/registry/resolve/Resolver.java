@@ -38,8 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>The first candidate chip with a variant whose deployment target is {@code <=} the device OS
  *       wins; among its variants: newest deployment target, then layout {@code ane} before
  *       {@code standard}, then precision in {@link Variants#PRECISIONS} order, then the longest
- *       sequence length, then the smallest block size, then affine before symmetric block quantization
- *       (affine measured closer to the original), then the oldest registration.</li>
+ *       sequence length, then the smallest block size, then block quantization in {@link #QUANTIZATION_ORDER}
+ *       (affine-mse, affine, symmetric-mse, symmetric: the order measured closer to the original), then the
+ *       oldest registration.</li>
  * </ol>
  * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped on every local write.
  */
@@ -198,14 +199,20 @@ public class Resolver {
                 .with("minimumOs", min).with("chip", chip.id());
     }
 
-    /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, affine, oldest id. */
+    /**
+     * Block quantization, best first: on all-MiniLM-L6-v2 int4-block32 each measured closer to the original than
+     * the next (docs/converter.md); variants without a block size have none and tie.
+     */
+    static final List<String> QUANTIZATION_ORDER = List.of("affine-mse", "affine", "symmetric-mse", "symmetric");
+
+    /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, quantization order, oldest id. */
     private static final Comparator<Candidate> PREFERENCE = Comparator
             .comparing(Candidate::target, Comparator.reverseOrder())
             .thenComparingInt(c -> Variants.LAYOUTS.indexOf(c.layout()))
             .thenComparingInt(c -> Variants.PRECISIONS.indexOf(c.precision()))
             .thenComparing(Candidate::seqLen, Comparator.reverseOrder())
             .thenComparing(c -> c.blockSize() == null ? 0 : c.blockSize())
-            .thenComparingInt(c -> "affine".equals(c.quantization()) ? 0 : 1)
+            .thenComparingInt(c -> c.quantization() == null ? 0 : QUANTIZATION_ORDER.indexOf(c.quantization()))
             .thenComparingLong(Candidate::id);
 
     private Answer answer(String model, int version, String alias, Chip requested, Candidate c) {

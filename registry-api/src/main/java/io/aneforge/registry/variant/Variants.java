@@ -28,10 +28,13 @@ public class Variants {
     /** Also the resolve preference order, best first (documented in the README). */
     public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
     private static final List<String> BLOCKWISE = List.of("int8", "int4");
-    /** How block-wise weights are quantized; the first is the default (all that V1 clients could mean). */
-    public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine");
+    /**
+     * How block-wise weights are quantized; the first is the default (all that V1 clients could mean).
+     * The {@code -mse} modes (V7) have clip-searched scales ({@link Precision#mse()}).
+     */
+    public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine", "symmetric-mse", "affine-mse");
 
-    /** @param quantization {@code symmetric} or {@code affine} for block-wise int8/int4, else null */
+    /** @param quantization {@link #QUANTIZATIONS} for block-wise int8/int4, else null */
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
                               Integer blockSize, String quantization, int seqLen, String digest, long size, String status,
                               String yankReason) {}
@@ -40,7 +43,8 @@ public class Variants {
      * @param precision a coarse name ({@link #PRECISIONS}), completed by {@code blockSize} and {@code quantization}
      *                  for block-wise int8/int4; or a full scheme id such as {@code int8-block32-affine} or
      *                  {@code int8-channel} ({@link Precision}), which needs neither
-     * @param quantization block-wise only: {@code symmetric} (default) or {@code affine}
+     * @param quantization block-wise only: {@code symmetric} (default), {@code affine}, {@code symmetric-mse}
+     *                     or {@code affine-mse}
      * @param computeUnits the Core ML compute-unit settings to benchmark; null: all four
      */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
@@ -104,10 +108,21 @@ public class Variants {
             return new PrecisionFields(p.family(), block, p.blockQuantization());
         }
 
-        /** The full scheme for messages: int8-block32-affine, int8 (no block), fp16. */
+        /** The full scheme for messages: int8-block32-affine, int4-block32-affine-mse, int8 (no block), fp16. */
         String describe() {
-            return precision + (blockSize == null ? "" : "-block" + blockSize) + ("affine".equals(quantization) ? "-affine" : "");
+            return fullScheme(precision, blockSize, quantization);
         }
+    }
+
+    /**
+     * The full scheme of stored fields, as {@link Precision#id()} spells it, except that per-channel int8 stays
+     * {@code int8}: {@code int8-block32}, {@code int4-block32-affine-mse}, {@code fp16}.
+     */
+    public static String fullScheme(String precision, Integer blockSize, String quantization) {
+        if (blockSize == null) {
+            return precision;
+        }
+        return Precision.ofRegistry(precision, blockSize, quantization).id();
     }
 
     private final JdbcClient jdbc;

@@ -16,6 +16,8 @@ class ConversionRegistrationTest {
         "int8-block32, IOS18, int8, 32, symmetric, 18.0",
         "int8-block32-affine, IOS18, int8, 32, affine, 18.0",
         "int4-block64-affine, IOS18, int4, 64, affine, 18.0",
+        "int4-block32-mse, IOS18, int4, 32, symmetric-mse, 18.0",
+        "int4-block32-affine-mse, IOS18, int4, 32, affine-mse, 18.0",
     })
     void splitsTheSpecPrecisionIntoTheVariantFields(String spec, String target, String precision, Integer block,
                                                     String quantization, String deploymentTarget) {

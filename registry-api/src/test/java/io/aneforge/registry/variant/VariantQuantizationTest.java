@@ -1,6 +1,7 @@
 package io.aneforge.registry.variant;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.registry.RegistryTestBase;
 import io.aneforge.testsupport.postgres.TestDatabase;
@@ -78,6 +79,89 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(second.path("digest").asString()).isEqualTo(sym.json().path("digest").asString());
     }
 
+    /** V7: clip-searched scales (-mse) are a mode of their own, beside the range-fit modes of the same block size. */
+    @Test
+    void mseVariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
+        String m = "quant-mse";
+        createModel(m);
+        int v = createVersion(m);
+        Map<String, Response> byMode = new java.util.LinkedHashMap<>();
+        byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
+        byMode.put("symmetric-mse", register(m, v, Map.of("precision", "int4-block32-mse"), "sm"));
+        byMode.put("affine", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine"), "a"));
+        byMode.put("affine-mse", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse"), "am"));
+        byMode.forEach((mode, r) -> {
+            assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
+            assertThat(r.json().path("precision").asString()).isEqualTo("int4");
+            assertThat(r.json().path("blockSize").asInt()).isEqualTo(32);
+            assertThat(r.json().path("quantization").asString()).isEqualTo(mode);
+        });
+        Response again = register(m, v, Map.of("precision", "int4-block32-affine-mse"), "am-again");
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse");
+
+        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
+        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
+        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+                .containsExactly("A17_PRO int4-block32", "A17_PRO int4-block32-affine", "A17_PRO int4-block32-mse",
+                        "A17_PRO int4-block32-affine-mse");
+
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "mse test").status()).isEqualTo(200);
+        for (String expected : List.of("affine-mse", "affine", "symmetric-mse", "symmetric")) {
+            JsonNode r = resolve(m).json();
+            assertThat(r.path("variant").path("quantization").asString()).isEqualTo(expected);
+            assertThat(r.path("digest").asString()).isEqualTo(byMode.get(expected).json().path("digest").asString());
+            if (!expected.equals("symmetric")) {
+                Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/"
+                        + byMode.get(expected).json().path("id").asLong() + "/yank", publisher(), Map.of("reason", "next mode"));
+                assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+            }
+        }
+    }
+
+    /** V7 on a database with V6 rows: they keep their modes; the -mse modes pass the check, other values still fail. */
+    @Test
+    void v7AcceptsTheMseModesAndStillRejectsOthers() throws Exception {
+        String schema = "v7_check_" + Long.toHexString(System.nanoTime());
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").target("6").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
+            st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
+                    + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
+            st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
+                    + " VALUES ('" + "a".repeat(64) + "', 1, 'application/zip', 'k', 'test')");
+            st.execute(variantRow("'affine'", 128));
+            assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 256)))
+                    .hasMessageContaining("variant_quantization_check"); // not before V7
+        }
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            st.execute(variantRow("'affine-mse'", 128)); // same facts as the affine row but the mode: a distinct variant
+            st.execute(variantRow("'symmetric-mse'", 128));
+            assertThatThrownBy(() -> st.execute(variantRow("'mse'", 128))).hasMessageContaining("variant_quantization_check");
+            assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 128))).hasMessageContaining("variant_identity");
+            ResultSet rs = st.executeQuery("SELECT quantization FROM variant ORDER BY id");
+            StringBuilder rows = new StringBuilder();
+            while (rs.next()) rows.append(rs.getString(1)).append(' ');
+            assertThat(rows.toString().trim()).isEqualTo("affine affine-mse symmetric-mse");
+            st.execute("SET search_path TO public");
+            st.execute("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+
+    private static String variantRow(String quantization, int seqLen) {
+        return "INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
+                + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', 'int4', 32, " + quantization
+                + ", " + seqLen + ", '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version";
+    }
+
     @Test
     void fullSchemeIdsAreSplitIntoTheStoredFields() {
         String m = "quant-scheme";
@@ -100,7 +184,10 @@ class VariantQuantizationTest extends RegistryTestBase {
         createModel(m);
         int v = createVersion(m);
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "asymmetric"), "a"),
-                "quantization 'asymmetric' must be one of [symmetric, affine] (omitted means symmetric)");
+                "quantization 'asymmetric' must be one of [symmetric, affine, symmetric-mse, affine-mse] (omitted means symmetric)");
+        assertInvalid(register(m, v, Map.of("precision", "int4-block32-mse", "quantization", "symmetric"), "j"),
+                "quantization 'symmetric' contradicts precision 'int4-block32-mse' (symmetric-mse); omit quantization");
+        assertInvalid(register(m, v, Map.of("precision", "fp16-mse"), "k"), "precision 'fp16-mse' must be one of");
         assertInvalid(register(m, v, Map.of("precision", "fp16", "quantization", "affine"), "b"),
                 "quantization 'affine' applies to block-wise [int8, int4] precision only (give blockSize); omit it for fp16");
         assertInvalid(register(m, v, Map.of("precision", "int8", "quantization", "affine"), "c"),
