@@ -39,6 +39,11 @@ final class GroupScale {
         return symmetric;
     }
 
+    /** Largest |q − zero point| (int8: 127, int4: 7): the symmetric scale is {@code max|w| / qmax}. */
+    int qmax() {
+        return qmax;
+    }
+
     /** Lowest stored value (symmetric: the restricted range, e.g. −127). */
     int lo() {
         return lo;

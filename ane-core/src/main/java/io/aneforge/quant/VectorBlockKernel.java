@@ -1,25 +1,32 @@
 package io.aneforge.quant;
 
+import io.aneforge.kernels.Fp16;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * {@link BlockKernel} on the incubator Vector API, bit-identical to it (and so to the
  * reference): reached only when {@link io.aneforge.vector.VectorPath#enabled()} (this class
- * names incubator types). One group at a time, straight from the weights, no scratch rows:
+ * names incubator types). Batches of groups, straight from the weights, no scratch rows:
  * <ol>
- *   <li>range: lane-wise max of {@code |w|} (symmetric) or max and min of {@code w} (affine),
- *       then one cross-lane reduction, on the bits as ordered ints (see {@code maxAbs}); the
- *       same values as {@code Math.max/min}, and NaN and ±inf still reach
+ *   <li>range: lane-wise max of {@code |w|} (symmetric) or max and min of {@code w} (affine,
+ *       one pass), then one cross-lane reduction per group, on the bits as ordered ints (see
+ *       {@code maxAbs}); the same values as {@code Math.max/min}, and NaN and ±inf still reach
  *       {@link WeightQuantizer#checkFinite};</li>
- *   <li>scale and zero point from {@link GroupScale}, the same calls as {@link BlockKernel};</li>
- *   <li>{@code t = clamp((w / s + M) + zp)}, M = 1.5·2^23, exactly the plain kernel's float
- *       operations (a true division, so the same roundings), then the low byte of t's bits,
- *       narrowed int → byte in registers: the step C2 leaves scalar in the plain kernel.</li>
+ *   <li>scale and zero point: block-wise symmetric scales a vector of groups at a time
+ *       ({@code symmetricScales}), the rest with the same {@link GroupScale} calls as
+ *       {@link BlockKernel};</li>
+ *   <li>{@code t = w / s + M}, M = 1.5·2^23, exactly the plain kernel's float operations (a
+ *       true division, so the same roundings); then {@code + zp} and the clamp on t's bits as
+ *       ints, and the low byte narrowed int → byte in registers: the step C2 leaves scalar in
+ *       the plain kernel.</li>
  * </ol>
  * Only for group lengths that are whole vectors; others take the plain kernel.
  */
@@ -41,66 +48,106 @@ final class VectorBlockKernel {
 
     /** Groups per batch: ranges, then scales, then quantization, each a loop over the batch. */
     private static final int BATCH = 64;
+    /** The bits of {@link BlockKernel#RINT_MAGIC}: {@code M + q} has the bits {@code MAGIC_BITS + q}. */
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(BlockKernel.RINT_MAGIC);
 
     /**
-     * Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. In batches, one step at a time:
-     * per group the chain range → reduction → scale → division → store is ~70 cycles of
-     * latency, so doing one group after another left the core waiting (measured 0.55 ns per
-     * element); steps over a batch have no dependencies between groups and overlap.
+     * Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. In batches, one step at a time,
+     * each step its own method with one loop over the batch: per group the chain range →
+     * reduction → scale → division → store is ~70 cycles of latency, so doing one group after
+     * another left the core waiting (measured again on Zen 3: a fused one-pass-per-group kernel
+     * was 1.7× slower); steps over a batch have no dependencies between groups and overlap.
      */
     static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
                          byte[] q, float[] scales, byte[] zps) {
         // The plain kernel takes symmetric scales from the max |w| only where its tree fits; mirror that choice.
         boolean symmetricMax = grid.symmetric() && BlockKernel.treeFits(len);
         boolean withZeroPoint = !grid.zeroPointAlwaysZero();
-        float lo = BlockKernel.RINT_MAGIC + grid.lo();
-        float hi = BlockKernel.RINT_MAGIC + grid.hi();
+        int lo = MAGIC_BITS + grid.lo();
+        int hi = MAGIC_BITS + grid.hi();
         float[] mxs = new float[BATCH];
         float[] mns = new float[BATCH];
         int[] zs = new int[BATCH];
         for (int b0 = g0; b0 < g1; b0 += BATCH) {
             int count = Math.min(BATCH, g1 - b0);
-            for (int k = 0; k < count; k++) {
-                int off = (b0 + k) * len;
-                if (symmetricMax) {
-                    mxs[k] = maxAbs(w, off, len);
-                } else {
-                    mxs[k] = max(w, off, len);
-                    mns[k] = min(w, off, len);
-                }
-            }
-            for (int k = 0; k < count; k++) {
-                int g = b0 + k;
-                int off = g * len;
-                float mx;
-                float mn;
-                if (symmetricMax) {
-                    mx = mxs[k];
-                    mn = -mx;
-                    WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
-                    scales[g] = grid.symmetricScale(mx, g);
-                } else {
-                    mx = Math.max(0f, mxs[k]);
-                    mn = Math.min(0f, mns[k]);
-                    WeightQuantizer.checkFinite(grid.name(), shape, w, off, len, mx, mn);
-                    scales[g] = grid.scale(mx, mn, g);
-                }
+            if (symmetricMax) {
+                maxAbs(w, b0, count, len, mxs);
+                symmetricScales(shape, w, len, b0, count, grid, mxs, scales);
                 if (withZeroPoint) {
-                    int zp = grid.zeroPoint(mx, mn);
-                    zs[k] = zp;
+                    // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
+                    int zp = grid.zeroPoint(1f, -1f);
+                    Arrays.fill(zs, 0, count, zp);
                     if (zps != null) {
-                        zps[g] = (byte) zp;
+                        Arrays.fill(zps, b0, b0 + count, (byte) zp);
+                    }
+                }
+            } else {
+                range(w, b0, count, len, mxs, mns);
+                for (int k = 0; k < count; k++) {
+                    int g = b0 + k;
+                    float mx = Math.max(0f, mxs[k]);
+                    float mn = Math.min(0f, mns[k]);
+                    WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+                    scales[g] = grid.scale(mx, mn, g);
+                    if (withZeroPoint) {
+                        int zp = grid.zeroPoint(mx, mn);
+                        zs[k] = zp;
+                        if (zps != null) {
+                            zps[g] = (byte) zp;
+                        }
                     }
                 }
             }
-            for (int k = 0; k < count; k++) {
-                int g = b0 + k;
-                if (withZeroPoint) {
-                    roundShift(w, g * len, len, scales[g], zs[k], lo, hi, q);
-                } else {
-                    round(w, g * len, len, scales[g], lo, hi, q);
-                }
+            if (withZeroPoint) {
+                roundShift(w, b0, count, len, scales, zs, lo, hi, q);
+            } else {
+                round(w, b0, count, len, scales, lo, hi, q);
             }
+        }
+    }
+
+    /**
+     * {@link GroupScale#symmetricScale} for the groups of a batch, a vector of groups at a time:
+     * {@code maxAbs / qmax} (the same float division), then the FP16 rounding of
+     * {@link GroupScale#roundPositiveToFp16} on the bits, both branches computed and one picked
+     * per lane. A vector with any lane off the common path (zero or non-finite max, a scale
+     * beyond FP16) goes through the scalar calls, which return 1 for an all-zero group or throw
+     * the same exceptions as the plain kernel.
+     */
+    private static void symmetricScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
+                                        float[] mxs, float[] scales) {
+        float qmax = grid.qmax();
+        int k = 0;
+        for (; k + L <= count; k += L) {
+            FloatVector mx = FloatVector.fromArray(S, mxs, k);
+            FloatVector x = mx.div(qmax);
+            IntVector b = x.reinterpretAsInts();
+            // Normal FP16: keep 10 mantissa bits, round half to even at bit 13.
+            IntVector normal = b.add(0xfff).add(b.lanewise(VectorOperators.LSHR, 13).and(1)).and(0xffff_e000);
+            // Subnormal FP16 (x < 2^-14): multiples of 2^-24, rounded by adding and removing 0.5.
+            FloatVector subnormal = x.add(0.5f).sub(0.5f);
+            FloatVector s = subnormal.blend(normal.reinterpretAsFloats(), x.compare(VectorOperators.GE, 0x1p-14f));
+            s = s.blend(GroupScale.MIN_FP16_SCALE, s.compare(VectorOperators.EQ, 0f));
+            // Off the common path: max 0 (scale 1), max not finite (error), scale beyond FP16 (error).
+            VectorMask<Float> special = mx.compare(VectorOperators.EQ, 0f)
+                    .or(mx.compare(VectorOperators.LE, Float.MAX_VALUE).not()) // NaN or infinite
+                    .or(s.compare(VectorOperators.GT, Fp16.MAX_VALUE));
+            if (special.anyTrue()) {
+                scalarScales(shape, w, len, b0, k, k + L, grid, mxs, scales);
+            } else {
+                s.intoArray(scales, b0 + k);
+            }
+        }
+        scalarScales(shape, w, len, b0, k, count, grid, mxs, scales);
+    }
+
+    private static void scalarScales(int[] shape, float[] w, int len, int b0, int k0, int k1, GroupScale grid,
+                                     float[] mxs, float[] scales) {
+        for (int k = k0; k < k1; k++) {
+            int g = b0 + k;
+            float mx = mxs[k];
+            WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, -mx);
+            scales[g] = grid.symmetricScale(mx, g);
         }
     }
 
@@ -114,12 +161,33 @@ final class VectorBlockKernel {
      * checkFinite still sees every non-finite group.
      */
 
-    private static float maxAbs(float[] w, int off, int len) {
-        IntVector m = FloatVector.fromArray(S, w, off).reinterpretAsInts().and(0x7fff_ffff);
-        for (int i = L; i < len; i += L) {
-            m = m.max(FloatVector.fromArray(S, w, off + i).reinterpretAsInts().and(0x7fff_ffff));
+    /** max |w| of each group of the batch. */
+    private static void maxAbs(float[] w, int b0, int count, int len, float[] out) {
+        for (int k = 0; k < count; k++) {
+            int at = (b0 + k) * len;
+            IntVector m = FloatVector.fromArray(S, w, at).reinterpretAsInts().and(0x7fff_ffff);
+            for (int i = L; i < len; i += L) {
+                m = m.max(FloatVector.fromArray(S, w, at + i).reinterpretAsInts().and(0x7fff_ffff));
+            }
+            out[k] = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
         }
-        return Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
+    }
+
+    /** max and min of each group of the batch, in one pass over the weights. */
+    private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
+        for (int k = 0; k < count; k++) {
+            int at = (b0 + k) * len;
+            IntVector first = key(w, at);
+            IntVector mx = first;
+            IntVector mn = first;
+            for (int i = L; i < len; i += L) {
+                IntVector next = key(w, at + i);
+                mx = mx.max(next);
+                mn = mn.min(next);
+            }
+            mxs[k] = unkey(mx.reduceLanes(VectorOperators.MAX));
+            mns[k] = unkey(mn.reduceLanes(VectorOperators.MIN));
+        }
     }
 
     private static IntVector key(float[] w, int at) {
@@ -131,42 +199,42 @@ final class VectorBlockKernel {
         return Float.intBitsToFloat(k ^ ((k >> 31) & 0x7fff_ffff));
     }
 
-    private static float max(float[] w, int off, int len) {
-        IntVector m = key(w, off);
-        for (int i = L; i < len; i += L) {
-            m = m.max(key(w, off + i));
-        }
-        return unkey(m.reduceLanes(VectorOperators.MAX));
-    }
+    /*
+     * Rounding: t = w / s + M in float, exactly the plain kernel's operations (a true division:
+     * w · (1/s) can differ in the last bit next to halfway points; a reciprocal plus a check
+     * for them measured slower than the division on Zen 3). From there on, integers: t is
+     * M + rint(w / s) with |rint(w / s)| < 2^22, and the bits of such floats are
+     * MAGIC_BITS + rint(w / s), so adding the zero point and clamping on the bits give the
+     * plain kernel's float results bit for bit, in one instruction each (Java's float max/min
+     * need several, for NaN and −0, which cannot occur here: non-finite groups were rejected).
+     */
 
-    private static float min(float[] w, int off, int len) {
-        IntVector m = key(w, off);
-        for (int i = L; i < len; i += L) {
-            m = m.min(key(w, off + i));
-        }
-        return unkey(m.reduceLanes(VectorOperators.MIN));
-    }
-
-    private static void round(float[] w, int off, int len, float scale, float lo, float hi, byte[] q) {
-        FloatVector s = FloatVector.broadcast(S, scale);
-        for (int i = 0; i < len; i += L) {
-            FloatVector t = FloatVector.fromArray(S, w, off + i).div(s).add(BlockKernel.RINT_MAGIC).max(lo).min(hi);
-            narrow(t, q, off + i);
+    private static void round(float[] w, int b0, int count, int len, float[] scales, int lo, int hi, byte[] q) {
+        for (int k = 0; k < count; k++) {
+            int at = (b0 + k) * len;
+            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
+            for (int i = 0; i < len; i += L) {
+                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                narrow(t.max(lo).min(hi), q, at + i);
+            }
         }
     }
 
-    private static void roundShift(float[] w, int off, int len, float scale, int zp, float lo, float hi, byte[] q) {
-        FloatVector s = FloatVector.broadcast(S, scale);
-        float z = zp;
-        for (int i = 0; i < len; i += L) {
-            FloatVector t = FloatVector.fromArray(S, w, off + i).div(s).add(BlockKernel.RINT_MAGIC).add(z).max(lo).min(hi);
-            narrow(t, q, off + i);
+    private static void roundShift(float[] w, int b0, int count, int len, float[] scales, int[] zs, int lo, int hi,
+                                   byte[] q) {
+        for (int k = 0; k < count; k++) {
+            int at = (b0 + k) * len;
+            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
+            int zp = zs[k];
+            for (int i = 0; i < len; i += L) {
+                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                narrow(t.add(zp).max(lo).min(hi), q, at + i);
+            }
         }
     }
 
     /** {@code M + q} has q in the low byte of its bits; I2B keeps the low byte, like {@code (byte)}. */
-    private static void narrow(FloatVector t, byte[] q, int at) {
-        IntVector bits = t.reinterpretAsInts();
+    private static void narrow(IntVector bits, byte[] q, int at) {
         ((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
     }
 }

@@ -129,6 +129,26 @@ class VectorBlockKernelTest {
         }
     }
 
+    @Test
+    void scalesBeyondFp16FailTheSameWay() {
+        warmUp();
+        // 1e9 / 127 is far beyond FP16's 65504: both kernels must refuse with the same message,
+        // wherever the group sits in a vector of groups (the vector kernel computes scales 8 or 16 groups at a time).
+        for (int group : new int[] {0, 3, 17, 63, 64, 70}) {
+            float[] w = weights(new SplittableRandom(group), 32 * 71, 32);
+            w[group * 32 + 9] = 1e9f;
+            for (QuantMode mode : QuantMode.values()) {
+                QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, mode, 32);
+                Throwable v = catchThrowable(() -> run(w, 32, spec, true));
+                Throwable p = catchThrowable(() -> run(w, 32, spec, false));
+                assertThat(p).as("plain kernel, group %d", group).isInstanceOf(QuantizationException.class)
+                        .hasMessageContaining("block " + group);
+                assertThat(v).as("vector kernel, group %d", group).isInstanceOf(QuantizationException.class)
+                        .hasMessage(p.getMessage());
+            }
+        }
+    }
+
     private static int[] floatBits(float[] f) {
         return Arrays.stream(toDoubles(f)).mapToInt(d -> Float.floatToRawIntBits((float) d)).toArray();
     }
