@@ -29,6 +29,13 @@ import java.util.Arrays;
  *       the plain kernel.</li>
  * </ol>
  * Only for group lengths that are whole vectors; others take the plain kernel.
+ *
+ * <p>No vector crosses a method boundary: every method takes and returns arrays and scalars.
+ * C2 keeps a vector in registers only while everything that touches it is inlined into one
+ * compilation; once the caller grows past its inlining budget (NodeCountInliningCutoff, seen
+ * when this kernel is reached through WeightQuantizer and Parallel) a helper taking a vector
+ * argument is called out of line, the vector is boxed on the heap per call, and the kernel
+ * ran 5× slower. Methods of arrays and scalars still compile well on their own.
  */
 final class VectorBlockKernel {
 
@@ -173,26 +180,22 @@ final class VectorBlockKernel {
         }
     }
 
-    /** max and min of each group of the batch, in one pass over the weights. */
+    /** max and min of each group of the batch, in one pass over the weights (on the ordering keys, see above). */
     private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
-            IntVector first = key(w, at);
-            IntVector mx = first;
-            IntVector mn = first;
+            IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
+            IntVector mx = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
+            IntVector mn = mx;
             for (int i = L; i < len; i += L) {
-                IntVector next = key(w, at + i);
-                mx = mx.max(next);
-                mn = mn.min(next);
+                b = FloatVector.fromArray(S, w, at + i).reinterpretAsInts();
+                IntVector key = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
+                mx = mx.max(key);
+                mn = mn.min(key);
             }
             mxs[k] = unkey(mx.reduceLanes(VectorOperators.MAX));
             mns[k] = unkey(mn.reduceLanes(VectorOperators.MIN));
         }
-    }
-
-    private static IntVector key(float[] w, int at) {
-        IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
-        return b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
     }
 
     private static float unkey(int k) {
@@ -215,7 +218,8 @@ final class VectorBlockKernel {
             FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
             for (int i = 0; i < len; i += L) {
                 IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
-                narrow(t.max(lo).min(hi), q, at + i);
+                // The low byte of M + q is q; I2B keeps the low byte, like (byte).
+                ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
             }
         }
     }
@@ -228,13 +232,8 @@ final class VectorBlockKernel {
             int zp = zs[k];
             for (int i = 0; i < len; i += L) {
                 IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
-                narrow(t.add(zp).max(lo).min(hi), q, at + i);
+                ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
             }
         }
-    }
-
-    /** {@code M + q} has q in the low byte of its bits; I2B keeps the low byte, like {@code (byte)}. */
-    private static void narrow(IntVector bits, byte[] q, int at) {
-        ((ByteVector) bits.convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
     }
 }
