@@ -244,14 +244,17 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
-    /** Golden outputs on the fixed samples, or no measurement at all with {@code --samples 0}. */
+    /**
+     * Golden outputs on the fixed samples, or no measurement at all with {@code --samples 0}. Deferred:
+     * they are computed when the first variant is measured, while the others are still converting.
+     */
     private FidelityCheck fidelityCheck(SourceModel model, Progress bar) {
         if (samples == 0) {
             bar.note("--samples 0: not measuring fidelity");
             return FidelityCheck.none();
         }
         bar.note("computing golden FP32 outputs on " + samples + " samples");
-        return FidelityCheck.compute(model, samples, seqLen);
+        return FidelityCheck.deferred(model, samples, seqLen);
     }
 
     private SourceModel open(Progress bar) {

@@ -10,6 +10,7 @@ import io.aneforge.tensor.FloatTensor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Golden outputs of a source model on the fixed samples, and the fidelity of written packages
@@ -20,33 +21,47 @@ public final class FidelityCheck {
 
     public static final int MAX_SAMPLES = 32;
 
-    private final GoldenOutputs golden;
-    private final List<Map<String, FloatTensor>> inputs;
+    private final Supplier<GoldenOutputs> goldenSource;
+    private final Supplier<List<Map<String, FloatTensor>>> inputsSource;
     private final int samples;
+    private GoldenOutputs golden;
+    private List<Map<String, FloatTensor>> inputs;
 
-    private FidelityCheck(GoldenOutputs golden, List<Map<String, FloatTensor>> inputs, int samples) {
-        this.golden = golden;
-        this.inputs = inputs;
+    private FidelityCheck(Supplier<GoldenOutputs> golden, Supplier<List<Map<String, FloatTensor>>> inputs, int samples) {
+        this.goldenSource = golden;
+        this.inputsSource = inputs;
         this.samples = samples;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(null, List.of(), 0);
+        return new FidelityCheck(() -> null, List::of, 0);
     }
 
     /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
     public static FidelityCheck compute(SourceModel source, int samples, int seqLen) {
-        List<String> texts = Samples.fixed();
-        if (samples < 1 || samples > texts.size()) {
-            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + texts.size() + " (the fixed sample set), got "
+        FidelityCheck check = deferred(source, samples, seqLen);
+        check.golden();
+        return check;
+    }
+
+    /**
+     * Like {@link #compute}, but the golden outputs are computed on first use ({@link #measure},
+     * {@link #golden()}), on the thread that uses them: {@code convert} starts its variant conversions
+     * first, so the golden pass runs while they build, write and fsync (the same outputs, computed later).
+     * {@code samples} is checked now.
+     */
+    public static FidelityCheck deferred(SourceModel source, int samples, int seqLen) {
+        List<String> all = Samples.fixed();
+        if (samples < 1 || samples > all.size()) {
+            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + all.size() + " (the fixed sample set), got "
                     + samples);
         }
-        texts = texts.subList(0, samples);
+        List<String> texts = all.subList(0, samples);
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
-        return new FidelityCheck(Golden.compute(source.model(), source.tokenizer(), texts, seqLen),
-                Golden.inputs(source.tokenizer(), texts, seqLen), samples);
+        return new FidelityCheck(() -> Golden.compute(source.model(), source.tokenizer(), texts, seqLen),
+                () -> Golden.inputs(source.tokenizer(), texts, seqLen), samples);
     }
 
     public int samples() {
@@ -58,8 +73,12 @@ public final class FidelityCheck {
         return samples > 0;
     }
 
-    /** The golden outputs; null for {@link #none()}. */
-    public GoldenOutputs golden() {
+    /** The golden outputs (computed now if they were deferred); null for {@link #none()}. */
+    public synchronized GoldenOutputs golden() {
+        if (golden == null && measures()) {
+            golden = goldenSource.get();
+            inputs = inputsSource.get();
+        }
         return golden;
     }
 
@@ -77,7 +96,8 @@ public final class FidelityCheck {
         if (!measures()) {
             return Map.of();
         }
-        return VariantFidelity.measure(golden, runner.program(), inputs, runner.asEvaluator());
+        GoldenOutputs g = golden();
+        return VariantFidelity.measure(g, runner.program(), inputs, runner.asEvaluator());
     }
 
     /** The lowest per-position cosine over all outputs (NaN when nothing was measured): the number the gates and summaries use. */

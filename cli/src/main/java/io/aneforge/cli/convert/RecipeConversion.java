@@ -74,6 +74,9 @@ public final class RecipeConversion {
                 converted.add(pool.submit(() -> VariantConverter.convert(source.model(), spec,
                         outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)), weights)));
             }
+            // The golden FP32 pass (deferred, see FidelityCheck.deferred) runs here, while the variants are being
+            // built and written: their fsyncs and single-threaded stretches leave the cores room for it.
+            check.golden();
             for (int i = 0; i < specs.size(); i++) {
                 VariantSpec spec = specs.get(i);
                 ConvertedVariant cv = result(converted.get(i));
