@@ -36,8 +36,17 @@ public interface ProgramEvaluator {
      * only weight rounding.
      */
     static ProgramEvaluator runtime() {
+        return runtime(0);
+    }
+
+    /**
+     * Like {@link #runtime()}, with {@code threads} kernel threads (0: one per core). The outputs do not
+     * depend on it; callers that run several evaluations at once pass 1 (one prediction gains little from
+     * a second core, two predictions side by side gain almost twice).
+     */
+    static ProgramEvaluator runtime(int threads) {
         return (program, inputs) -> {
-            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), 0);
+            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
             List<Map<String, FloatTensor>> out = new ArrayList<>();
             try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
                 for (Map<String, FloatTensor> in : inputs) {
