@@ -18,6 +18,8 @@ import org.openjdk.jmh.runner.IterationType;
  * per op grows with the load while CPU time per op barely moves, so it is the steadier figure for
  * comparing two kernels. It is the CPU time of the whole benchmark JVM (user + system, every
  * thread: kernel pool, converter threads, GC, JIT), so with a thread pool it can exceed wall time.
+ * The JVM reads it in 10 ms steps here (clock ticks; every value this machine reported was a multiple
+ * of 10 ms), so an iteration should hold well over 10 ms of work.
  *
  * <p>Use: take it as a {@code @Benchmark} method argument and either call {@link #op()} once per
  * invocation (the CPU window is then the whole measurement iteration, as JMH's own timer sees it), or
