@@ -41,8 +41,9 @@ public interface ProgramEvaluator {
 
     /**
      * Like {@link #runtime()}, with {@code threads} kernel threads (0: one per core). The outputs do not
-     * depend on it; callers that run several evaluations at once pass 1 (one prediction gains little from
-     * a second core, two predictions side by side gain almost twice).
+     * depend on it. A count other than the kernel pool's current size resizes the shared pool
+     * ({@link io.aneforge.kernels.Parallel}) when a prediction starts, so code that predicts while other
+     * threads use the pool passes {@code Parallel.threads()}.
      */
     static ProgramEvaluator runtime(int threads) {
         return (program, inputs) -> {
