@@ -36,8 +36,18 @@ public interface ProgramEvaluator {
      * only weight rounding.
      */
     static ProgramEvaluator runtime() {
+        return runtime(0);
+    }
+
+    /**
+     * Like {@link #runtime()}, with {@code threads} kernel threads (0: one per core). The outputs do not
+     * depend on it. A count other than the kernel pool's current size resizes the shared pool
+     * ({@link io.aneforge.kernels.Parallel}) when a prediction starts, so code that predicts while other
+     * threads use the pool passes {@code Parallel.threads()}.
+     */
+    static ProgramEvaluator runtime(int threads) {
         return (program, inputs) -> {
-            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), 0);
+            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
             List<Map<String, FloatTensor>> out = new ArrayList<>();
             try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
                 for (Map<String, FloatTensor> in : inputs) {

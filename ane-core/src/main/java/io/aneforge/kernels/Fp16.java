@@ -1,5 +1,7 @@
 package io.aneforge.kernels;
 
+import io.aneforge.vector.VectorPath;
+
 /**
  * IEEE 754 binary16 conversions (Java 17 has no {@code Float.floatToFloat16}).
  * FP32 → FP16 rounds to nearest, ties to even, like numpy's {@code astype(float16)}
@@ -65,9 +67,29 @@ public final class Fp16 {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    /** Rounds one value to the nearest FP16 value, returned as FP32. */
+    /**
+     * Rounds one value to the nearest FP16 value, returned as FP32: bit for bit
+     * {@code toFloat(fromFloat(f))} (NaN included), without the trip through the half encoding.
+     * Normal halves round the float's own mantissa at bit 13 (ties to even; a carry into the
+     * exponent is the right result); below 2^-14 the half grid is multiples of 2^-24, which is
+     * the float grid of {@code [0.5, 1)}, so {@code (|f| + 0.5) - 0.5} rounds there (ties to even,
+     * both steps otherwise exact). {@link VectorFp16} is the same computation in vector lanes;
+     * Fp16Test checks both against the conversion pair.
+     */
     public static float round(float f) {
-        return toFloat(fromFloat(f));
+        int bits = Float.floatToRawIntBits(f);
+        int abs = bits & 0x7fff_ffff;
+        int r;
+        if (abs < 0x3880_0000) {
+            r = Float.floatToRawIntBits((Float.intBitsToFloat(abs) + 0.5f) - 0.5f);
+        } else if (abs < 0x477f_f000) {
+            r = (abs + 0xfff + ((abs >>> 13) & 1)) & 0xffff_e000;
+        } else if (abs <= 0x7f80_0000) {
+            r = 0x7f80_0000; // >= 65520 overflows to infinity
+        } else {
+            r = 0x7fc0_0000 | (abs & 0x7f_e000); // NaN: quiet, top 9 payload bits kept, as fromFloat/toFloat do
+        }
+        return Float.intBitsToFloat(r | (bits & 0x8000_0000));
     }
 
     /** Converts {@code src} to FP16 bits. */
@@ -77,6 +99,30 @@ public final class Fp16 {
             out[i] = fromFloat(src[i]);
         }
         return out;
+    }
+
+    /** Every half's value ({@link #toFloat} of each bit pattern), 256 KiB, built on first use. */
+    private static final class Table {
+        static final float[] VALUES = new float[1 << 16];
+
+        static {
+            for (int h = 0; h < VALUES.length; h++) {
+                VALUES[h] = toFloat((short) h);
+            }
+        }
+    }
+
+    /**
+     * Decodes {@code n} little-endian halves starting at element {@code from} of {@code raw} into
+     * {@code dst} from {@code off}: {@link #toFloat} of each, by table (a loaded FP16 MiniLM decodes
+     * 23 million weights).
+     */
+    public static void toFloats(byte[] raw, int from, float[] dst, int off, int n) {
+        float[] values = Table.VALUES;
+        for (int i = 0; i < n; i++) {
+            int b = 2 * (from + i);
+            dst[off + i] = values[(raw[b] & 0xff) | (raw[b + 1] & 0xff) << 8];
+        }
     }
 
     /** Converts FP16 bits to FP32. */
@@ -93,10 +139,24 @@ public final class Fp16 {
      * activation is stored as FP16 between ops).
      */
     public static void roundInPlace(float[] data) {
-        Parallel.forRange(data.length, 1 << 15, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                data[i] = toFloat(fromFloat(data[i]));
-            }
-        });
+        Parallel.forRange(data.length, 1 << 16, (from, to) -> roundRange(data, from, to));
+    }
+
+    /** A rounded copy of {@code src} (load-time weights: the source array is shared and stays as it is). */
+    public static float[] rounded(float[] src) {
+        float[] out = src.clone();
+        roundInPlace(out);
+        return out;
+    }
+
+    /** {@link #round} over {@code data[from, to)}: in vector lanes when the Vector API kernels are on. */
+    static void roundRange(float[] data, int from, int to) {
+        if (VectorPath.enabled()) {
+            VectorFp16.round(data, from, to);
+            return;
+        }
+        for (int i = from; i < to; i++) {
+            data[i] = round(data[i]);
+        }
     }
 }

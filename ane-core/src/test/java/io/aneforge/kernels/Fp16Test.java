@@ -109,6 +109,71 @@ class Fp16Test {
         assertThat(Fp16.fromFloat(1.00146484375f)).isEqualTo((short) 0x3c02); // tie to even (up)
     }
 
+    /** Float bits that exercise every rounding decision: all sign/exponent/top-10-mantissa patterns with the low 13 bits at and around the tie. */
+    private static int[] roundingPatterns() {
+        int[] lows = {0, 1, 0x7ff, 0xfff, 0x1000, 0x1001, 0x17ff, 0x1fff};
+        int[] out = new int[(1 << 19) * lows.length];
+        int k = 0;
+        for (int high = 0; high < 1 << 19; high++) {
+            for (int low : lows) {
+                out[k++] = high << 13 | low;
+            }
+        }
+        return out;
+    }
+
+    private static int pairBits(int bits) {
+        return Float.floatToRawIntBits(Fp16.toFloat(Fp16.fromFloat(Float.intBitsToFloat(bits))));
+    }
+
+    @Test
+    void roundIsTheConversionPairBitForBit() {
+        for (int bits : roundingPatterns()) {
+            int got = Float.floatToRawIntBits(Fp16.round(Float.intBitsToFloat(bits)));
+            if (got != pairBits(bits)) {
+                assertThat(Integer.toHexString(got)).as("round(0x%08x)", bits).isEqualTo(Integer.toHexString(pairBits(bits)));
+            }
+        }
+        // Below 2^-14 the rounding position moves with the exponent: every float from 2^-25 (below, all round to 0) up.
+        for (int bits = 0x3300_0000; bits < 0x3880_0000; bits++) {
+            int got = Float.floatToRawIntBits(Fp16.round(Float.intBitsToFloat(bits)));
+            if (got != pairBits(bits)) {
+                assertThat(Integer.toHexString(got)).as("round(0x%08x)", bits).isEqualTo(Integer.toHexString(pairBits(bits)));
+            }
+        }
+    }
+
+    @Test
+    void vectorRoundingIsTheScalarRoundingBitForBit() {
+        assertThat(io.aneforge.vector.VectorPath.enabled()).as(io.aneforge.vector.VectorPath.describe()).isTrue();
+        int[] patterns = roundingPatterns();
+        float[] data = new float[patterns.length];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = Float.intBitsToFloat(patterns[i]);
+        }
+        VectorFp16.round(data, 3, data.length - 5); // unaligned start, scalar tail
+        for (int i = 0; i < data.length; i++) {
+            int expected = i < 3 || i >= data.length - 5 ? patterns[i] : pairBits(patterns[i]);
+            if (Float.floatToRawIntBits(data[i]) != expected) {
+                assertThat(Integer.toHexString(Float.floatToRawIntBits(data[i]))).as("lane value 0x%08x", patterns[i])
+                        .isEqualTo(Integer.toHexString(expected));
+            }
+        }
+        float[] chunk = new float[1 << 20];
+        for (int start = 0x3300_0000; start < 0x3880_0000; start += chunk.length) {
+            for (int j = 0; j < chunk.length; j++) {
+                chunk[j] = Float.intBitsToFloat(start + j);
+            }
+            VectorFp16.round(chunk, 0, chunk.length);
+            for (int j = 0; j < chunk.length; j++) {
+                if (Float.floatToRawIntBits(chunk[j]) != pairBits(start + j)) {
+                    assertThat(Integer.toHexString(Float.floatToRawIntBits(chunk[j]))).as("lane value 0x%08x", start + j)
+                            .isEqualTo(Integer.toHexString(pairBits(start + j)));
+                }
+            }
+        }
+    }
+
     @Test
     void roundInPlaceMatchesScalarConversion() {
         SplittableRandom random = new SplittableRandom(3);

@@ -70,6 +70,34 @@ class OpSemanticsTest {
     }
 
     @Test
+    void blockwiseShiftScaleOnConvWeightsWithTrailingUnitAxesMatchesTheDefinition() {
+        // The ane layout's 1x1 conv weights: data (6, 64, 1, 1), scale/offset (6, 2, 1, 1), blocks of 32 on axis 1.
+        int[] d = {6, 64, 1, 1};
+        int[] s = {6, 2, 1, 1};
+        Random r = new Random(11);
+        int[] q = new int[6 * 64];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = r.nextInt(256) - 128;
+        }
+        float[] scales = new float[12];
+        int[] offsets = new int[12];
+        for (int i = 0; i < 12; i++) {
+            scales[i] = (float) r.nextGaussian() * 0.01f;
+            offsets[i] = r.nextInt(256) - 128;
+        }
+        MilBuilder b = new MilBuilder(Target.IOS18);
+        Constant fp16Scales = Constant.fp16(scales, s);
+        Var w = b.blockwiseShiftScale(Constant.integers(DType.INT8, q, d), fp16Scales, Constant.integers(DType.INT8, offsets, s));
+        float[] got = run(b.build(w), Map.of());
+        float[] expected = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            int si = i / 64 * 2 + i % 64 / 32;
+            expected[i] = fp16Scales.floatAt(si) * (q[i] - offsets[si]);
+        }
+        assertThat(got).containsExactly(expected);
+    }
+
+    @Test
     void affineDequantizePerChannel() {
         MilBuilder b = new MilBuilder(Target.IOS16);
         Var w = b.affineDequantize(Constant.integers(DType.UINT8, new int[]{0, 255, 128, 10}, 2, 2),

@@ -16,8 +16,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.lang.management.ManagementFactory;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -55,10 +53,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       blob writer does; nothing else is, as in the converter. It does not hash, compress or read back
  *       anything, so it is the floor of a conversion's I/O.</li>
  * </ul>
- * Secondary result {@code cpuMs}: CPU time of the whole benchmark JVM (user + system, every thread:
- * converter threads, kernel pool, GC, JIT) during the measured operations, which a machine shared
- * with other work inflates much less than the wall time. JMH sums it over the measurement
- * iterations (one operation each): divide by {@code Cnt} for the CPU time per operation.
+ * Secondary results ({@link CpuCounters}): {@code cpuMsPerOp}, CPU time of the whole benchmark JVM
+ * (user + system, every thread: converter threads, kernel pool, GC, JIT) per conversion, which a
+ * machine shared with other work inflates much less than the wall time; only the operation itself
+ * is bracketed, not the per-invocation output-directory fixtures.
  * Each invocation writes into a fresh empty directory (created and deleted outside the measured time).
  * The page cache holds the inputs after the first read in both cases. Target (issue 4): convert ≤ 3×
  * the baseline.
@@ -125,46 +123,27 @@ public class ConvertBenchmark {
         delete(work);
     }
 
-    /** CPU milliseconds of this JVM spent during the measured operation (a JMH secondary result). */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Cpu {
-        public double cpuMs;
-
-        private static final com.sun.management.OperatingSystemMXBean OS =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        private long start;
-
-        void start() {
-            start = OS.getProcessCpuTime();
-        }
-
-        void stop() {
-            cpuMs += (OS.getProcessCpuTime() - start) / 1e6;
-        }
-    }
-
     @Benchmark
-    public Path convert(Cpu cpu) {
-        cpu.start();
+    public Path convert(CpuCounters cpu) {
+        cpu.begin();
         convert(out, 8);
-        cpu.stop();
+        cpu.end();
         return out;
     }
 
     @Benchmark
-    public Path convertNoFidelity(Cpu cpu) {
-        cpu.start();
+    public Path convertNoFidelity(CpuCounters cpu) {
+        cpu.begin();
         convert(out, 0);
-        cpu.stop();
+        cpu.end();
         return out;
     }
 
     @Benchmark
-    public long readAndWrite(Cpu cpu) throws IOException {
-        cpu.start();
+    public long readAndWrite(CpuCounters cpu) throws IOException {
+        cpu.begin();
         long written = readAndWrite();
-        cpu.stop();
+        cpu.end();
         return written;
     }
 

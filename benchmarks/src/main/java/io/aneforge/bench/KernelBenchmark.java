@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * The MiniLM FFN-sized matmul (128×384 · 384×1536 = 151 MFLOP) with the scalar reference
  * and the fast kernel side by side; GFLOP/s = ops/s × 0.151. Also the same product as
  * {@code linear} (W stored [out, in]) and the per-layer normalization/activation kernels.
+ * Secondary result {@code cpuMsPerOp}: process CPU time per op ({@link CpuCounters}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -71,37 +72,44 @@ public class KernelBenchmark {
     }
 
     @Benchmark
-    public FloatTensor matmulScalar() {
+    public FloatTensor matmulScalar(CpuCounters cpu) {
+        cpu.op();
         return MatMul.matmul(x, w, false, false, false);
     }
 
     @Benchmark
-    public FloatTensor matmulFast() {
+    public FloatTensor matmulFast(CpuCounters cpu) {
+        cpu.op();
         return MatMul.matmul(x, w, false, false, true);
     }
 
     @Benchmark
-    public FloatTensor linearFast() {
+    public FloatTensor linearFast(CpuCounters cpu) {
+        cpu.op();
         return MatMul.linear(x, wOutIn, bias, true);
     }
 
     @Benchmark
-    public FloatTensor layerNormAxis1Scalar() {
+    public FloatTensor layerNormAxis1Scalar(CpuCounters cpu) {
+        cpu.op();
         return Normalization.layerNorm(hidden, new int[] {1}, gamma, beta, 1e-5f, false);
     }
 
     @Benchmark
-    public FloatTensor layerNormAxis1Fast() {
+    public FloatTensor layerNormAxis1Fast(CpuCounters cpu) {
+        cpu.op();
         return Normalization.layerNorm(hidden, new int[] {1}, gamma, beta, 1e-5f, true);
     }
 
     @Benchmark
-    public FloatTensor softmaxLastAxisFast() {
+    public FloatTensor softmaxLastAxisFast(CpuCounters cpu) {
+        cpu.op();
         return Normalization.softmax(ffn, -1, true);
     }
 
     @Benchmark
-    public FloatTensor geluExact() {
+    public FloatTensor geluExact(CpuCounters cpu) {
+        cpu.op();
         return Activations.geluExact(ffn);
     }
 }

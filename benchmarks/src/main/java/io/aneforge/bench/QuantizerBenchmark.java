@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * table (30522×384) next to the cheapest thing one can do with the same floats: copy them
  * (System.arraycopy and a plain loop). Target: quantize ≥ 0.5× the copy's throughput.
  * The copies are single-threaded whatever {@code threads} says; the quantizer splits its
- * groups over {@code threads} (io.aneforge.kernels.Parallel).
+ * groups over {@code threads} (io.aneforge.kernels.Parallel). Secondary result {@code cpuMsPerOp}:
+ * process CPU time per op ({@link CpuCounters}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -44,8 +45,6 @@ public class QuantizerBenchmark {
     @Param({"1", "default"})
     public String threads;
 
-    private final CpuPerOp cpu = new CpuPerOp();
-    private String running = "";
     private FloatTensor weight;
     private float[] copy;
     private final QuantSpec symmetric = QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32);
@@ -66,42 +65,30 @@ public class QuantizerBenchmark {
                 : Integer.parseInt(threads));
     }
 
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
-    public void startIteration() {
-        cpu.start();
-    }
-
-    @org.openjdk.jmh.annotations.TearDown(org.openjdk.jmh.annotations.Level.Iteration)
-    public void endIteration() {
-        cpu.report(running + " " + shape + " threads=" + threads + " vector=" + vector);
-    }
-
     @Benchmark
-    public QuantizedWeight quantizeInt8Block32Symmetric() {
+    public QuantizedWeight quantizeInt8Block32Symmetric(CpuCounters cpu) {
         cpu.op();
-        running = "quantizeInt8Block32Symmetric";
         return WeightQuantizer.quantize("w", weight, symmetric);
     }
 
     @Benchmark
-    public QuantizedWeight quantizeInt8Block32Affine() {
+    public QuantizedWeight quantizeInt8Block32Affine(CpuCounters cpu) {
         cpu.op();
-        running = "quantizeInt8Block32Affine";
         return WeightQuantizer.quantize("w", weight, affine);
     }
 
     /** Baseline: copy the same floats into a preallocated array (allocation-free, so a strict baseline). */
     @Benchmark
-    public float[] baselineArraycopy() {
+    public float[] baselineArraycopy(CpuCounters cpu) {
         cpu.op();
-        running = "baselineArraycopy";
         System.arraycopy(weight.data(), 0, copy, 0, copy.length);
         return copy;
     }
 
     /** Baseline: a fresh array per call, like the quantizer allocates its output. */
     @Benchmark
-    public float[] baselineCloneLoop() {
+    public float[] baselineCloneLoop(CpuCounters cpu) {
+        cpu.op();
         float[] src = weight.data();
         float[] dst = new float[src.length];
         for (int i = 0; i < src.length; i++) {

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  * from the same ONNX); {@code program=synthetic} a MiniLM-shaped program with random
  * weights ({@link SyntheticEncoder}, no converter involved). {@code -p layout=ANE} times the
  * (B, C, 1, S) layout (1×1 convs, per-head einsum) instead of the standard one.
+ * Secondary result {@code cpuMsPerOp}: process CPU time per op ({@link CpuCounters}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,9 +58,6 @@ public class RuntimeBenchmark {
     /** Vector API kernels on or off (see {@link VectorSwitch}); ONNX Runtime is timed in both forks. */
     @Param({"true", "false"})
     public boolean vector;
-
-    private final CpuPerOp cpu = new CpuPerOp();
-    private String running = "";
 
     private ReferenceModel reference;
     private Map<String, FloatTensor> referenceInputs;
@@ -138,27 +136,15 @@ public class RuntimeBenchmark {
         reference.close();
     }
 
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
-    public void startIteration() {
-        cpu.start();
-    }
-
-    @TearDown(org.openjdk.jmh.annotations.Level.Iteration)
-    public void endIteration() {
-        cpu.report(running + " threads=" + threads + " vector=" + vector);
-    }
-
     @Benchmark
-    public float referenceRuntime() {
+    public float referenceRuntime(CpuCounters cpu) {
         cpu.op();
-        running = "referenceRuntime";
         return reference.predict(referenceInputs).values().iterator().next().data()[0];
     }
 
     @Benchmark
-    public float onnxRuntime() throws OrtException {
+    public float onnxRuntime(CpuCounters cpu) throws OrtException {
         cpu.op();
-        running = "onnxRuntime";
         try (OrtSession.Result result = session.run(ortInputs)) {
             return ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);
         }

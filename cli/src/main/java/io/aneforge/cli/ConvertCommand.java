@@ -9,6 +9,7 @@ import io.aneforge.cli.progress.Progress;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.kernels.Parallel;
 import io.aneforge.mil.Target;
 import io.aneforge.recipe.Recipe;
 import io.aneforge.variant.Layout;
@@ -137,7 +138,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            FidelityCheck check = fidelityCheck(model, bar);
+            FidelityCheck check = fidelityCheck(model, bar, true);
             VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar);
             stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
             gate(m.variants());
@@ -207,7 +208,7 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            FidelityCheck check = fidelityCheck(model, bar);
+            FidelityCheck check = fidelityCheck(model, bar, false);
             bar.begin("converting " + vs.id(), 1);
             ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out);
             Map<String, FidelityReport> fidelity = check.measure(out);
@@ -244,14 +245,22 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
-    /** Golden outputs on the fixed samples, or no measurement at all with {@code --samples 0}. */
-    private FidelityCheck fidelityCheck(SourceModel model, Progress bar) {
+    /**
+     * Golden outputs on the fixed samples, or no measurement at all with {@code --samples 0}. Deferred: they
+     * are computed when first needed, in recipe mode while the variants convert.
+     *
+     * @param concurrent whether predictions run while conversions use the kernel pool (recipe mode); then
+     *                   they use the pool as it is configured ({@code aneforge.threads}) instead of asking for
+     *                   one thread per core: a model with another thread count resizes the shared pool,
+     *                   and shrinking it under a running conversion left that conversion waiting forever
+     */
+    private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent) {
         if (samples == 0) {
             bar.note("--samples 0: not measuring fidelity");
             return FidelityCheck.none();
         }
         bar.note("computing golden FP32 outputs on " + samples + " samples");
-        return FidelityCheck.compute(model, samples, seqLen);
+        return FidelityCheck.deferred(model, samples, seqLen, concurrent ? Parallel.threads() : 0);
     }
 
     private SourceModel open(Progress bar) {

@@ -83,6 +83,7 @@ public final class ExecutionPlan {
             inputSlots[i] = newSlot(varSlots, program.inputs().get(i).name(), known);
         }
         Slots slots = new Slots(varSlots, immediateSlots, known);
+        Set<float[]> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Operation> ops = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
         for (Operation raw : program.operations()) {
@@ -92,7 +93,7 @@ public final class ExecutionPlan {
                 for (Arg a : args) {
                     if (a instanceof Constant c && c.dtype() != DType.STRING && !immediateSlots.containsKey(c)) {
                         immediateSlots.put(c, known.size());
-                        known.add(maybeRound(c.toFloatTensor(), c.dtype(), fp16));
+                        known.add(maybeRound(c.toFloatTensor(), c.dtype(), fp16, owned));
                         slots.markLoadTime(known.size() - 1);
                     }
                 }
@@ -108,7 +109,7 @@ public final class ExecutionPlan {
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
                 FloatTensor[] values = runLoadTime(op, def, scalar, slots);
                 for (int i = 0; i < outs.length; i++) {
-                    known.set(outs[i], values[i] == null ? null : maybeRound(values[i], types[i].dtype(), fp16));
+                    known.set(outs[i], values[i] == null ? null : maybeRound(values[i], types[i].dtype(), fp16, owned));
                     slots.markLoadTime(outs[i]);
                 }
                 continue;
@@ -166,15 +167,23 @@ public final class ExecutionPlan {
         return known.size() - 1;
     }
 
-    static FloatTensor maybeRound(FloatTensor t, DType dtype, boolean fp16) {
+    /**
+     * {@code t} rounded to FP16 when the plan computes in FP16 and {@code t} is a float. {@code owned}
+     * holds the arrays of the load-time values so far: an array not among them was just made for
+     * this value (a decoded constant, a dequantized weight) and is rounded in place; one that is
+     * (a reshape of a weight shares its array) is copied, so no other value changes under it.
+     */
+    static FloatTensor maybeRound(FloatTensor t, DType dtype, boolean fp16, Set<float[]> owned) {
         if (!fp16 || !(dtype == DType.FP32 || dtype == DType.FP16)) {
+            owned.add(t.data());
             return t;
         }
-        float[] d = t.data().clone();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = Fp16.round(d[i]);
+        if (owned.contains(t.data())) {
+            return new FloatTensor(t.shape(), Fp16.rounded(t.data()));
         }
-        return new FloatTensor(t.shape(), d);
+        Fp16.roundInPlace(t.data());
+        owned.add(t.data());
+        return t;
     }
 
     private static FloatTensor[] runLoadTime(Operation op, OpDef def, Kernel scalar, Slots slots) {

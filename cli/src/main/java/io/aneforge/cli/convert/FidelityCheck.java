@@ -2,6 +2,7 @@ package io.aneforge.cli.convert;
 
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantFidelity;
 import io.aneforge.eval.FidelityReport;
@@ -10,43 +11,67 @@ import io.aneforge.tensor.FloatTensor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Golden outputs of a source model on the fixed samples, and the fidelity of written packages
  * against them. Packages are measured as read back from disk, so the numbers describe what ships.
  * {@link #none()} measures nothing ({@code convert --samples 0}): no golden outputs, empty reports.
+ *
+ * <p>A measurement is two steps, {@link #run} (the package's outputs on the sample inputs) and
+ * {@link #compare} (those outputs against the golden ones, on real tokens); {@link #measure} does
+ * both. {@code convert} runs several packages at once on worker threads and compares on its own
+ * thread once the golden outputs are there. The numbers are the same either way: the same program,
+ * inputs and kernels, and the kernels give the same floats whatever their thread count.
  */
 public final class FidelityCheck {
 
     public static final int MAX_SAMPLES = 32;
 
-    private final GoldenOutputs golden;
+    private final Supplier<GoldenOutputs> goldenSource;
     private final List<Map<String, FloatTensor>> inputs;
     private final int samples;
+    private final int threads;
+    private GoldenOutputs golden;
 
-    private FidelityCheck(GoldenOutputs golden, List<Map<String, FloatTensor>> inputs, int samples) {
-        this.golden = golden;
+    private FidelityCheck(Supplier<GoldenOutputs> golden, List<Map<String, FloatTensor>> inputs, int samples, int threads) {
+        this.goldenSource = golden;
         this.inputs = inputs;
         this.samples = samples;
+        this.threads = threads;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(null, List.of(), 0);
+        return new FidelityCheck(() -> null, List.of(), 0, 0);
     }
 
     /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
     public static FidelityCheck compute(SourceModel source, int samples, int seqLen) {
-        List<String> texts = Samples.fixed();
-        if (samples < 1 || samples > texts.size()) {
-            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + texts.size() + " (the fixed sample set), got "
+        FidelityCheck check = deferred(source, samples, seqLen, 0);
+        check.golden();
+        return check;
+    }
+
+    /**
+     * Like {@link #compute}, but the golden outputs are computed on first use ({@link #compare},
+     * {@link #golden()}), on the thread that uses them: {@code convert} starts its variant conversions
+     * first, so the golden pass runs while they build, write and fsync (the same outputs, computed later).
+     * {@code samples} is checked and the samples are tokenized now.
+     *
+     * @param threads kernel threads of every prediction this check runs (0: one per core)
+     */
+    public static FidelityCheck deferred(SourceModel source, int samples, int seqLen, int threads) {
+        List<String> all = Samples.fixed();
+        if (samples < 1 || samples > all.size()) {
+            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + all.size() + " (the fixed sample set), got "
                     + samples);
         }
-        texts = texts.subList(0, samples);
+        List<String> texts = all.subList(0, samples);
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
-        return new FidelityCheck(Golden.compute(source.model(), source.tokenizer(), texts, seqLen),
-                Golden.inputs(source.tokenizer(), texts, seqLen), samples);
+        return new FidelityCheck(() -> Golden.compute(source.model(), source.tokenizer(), texts, seqLen,
+                ProgramEvaluator.runtime(threads)), Golden.inputs(source.tokenizer(), texts, seqLen), samples, threads);
     }
 
     public int samples() {
@@ -58,8 +83,11 @@ public final class FidelityCheck {
         return samples > 0;
     }
 
-    /** The golden outputs; null for {@link #none()}. */
-    public GoldenOutputs golden() {
+    /** The golden outputs (computed now if they were deferred); null for {@link #none()}. */
+    public synchronized GoldenOutputs golden() {
+        if (golden == null && measures()) {
+            golden = goldenSource.get();
+        }
         return golden;
     }
 
@@ -68,16 +96,35 @@ public final class FidelityCheck {
         if (!measures()) {
             return Map.of();
         }
-        try (PackageRunner runner = PackageRunner.open(mlpackage)) {
-            return measure(runner);
-        }
+        return compare(run(mlpackage));
     }
 
     public Map<String, FidelityReport> measure(PackageRunner runner) {
         if (!measures()) {
             return Map.of();
         }
-        return VariantFidelity.measure(golden, runner.program(), inputs, runner.asEvaluator());
+        return VariantFidelity.measure(golden(), runner.program(), inputs, runner.asEvaluator());
+    }
+
+    /**
+     * The package's outputs on the sample inputs, in sample order, as read back from disk (needs no golden
+     * outputs; safe to call from several threads, each reads and loads its own copy); empty for {@link #none()}.
+     */
+    public List<Map<String, FloatTensor>> run(Path mlpackage) {
+        if (!measures()) {
+            return List.of();
+        }
+        try (PackageRunner runner = PackageRunner.open(mlpackage, threads)) {
+            return runner.asEvaluator().runAll(runner.program(), inputs);
+        }
+    }
+
+    /** {@link #run} outputs against the golden outputs, on real tokens; empty for {@link #none()}. */
+    public Map<String, FidelityReport> compare(List<Map<String, FloatTensor>> outputs) {
+        if (!measures()) {
+            return Map.of();
+        }
+        return VariantFidelity.realTokens(golden(), outputs, inputs);
     }
 
     /** The lowest per-position cosine over all outputs (NaN when nothing was measured): the number the gates and summaries use. */

@@ -12,6 +12,7 @@ import io.aneforge.kernels.Parallel;
 import io.aneforge.model.ArchitectureConfig;
 import io.aneforge.quant.QuantReport;
 import io.aneforge.recipe.Recipe;
+import io.aneforge.tensor.FloatTensor;
 import io.aneforge.variant.VariantSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,6 +23,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,13 +55,15 @@ public final class RecipeConversion {
                                        Path outDir, Progress progress) {
         List<VariantEntry> entries = new ArrayList<>();
         // Variants that differ only in their chip have the same program (only the metadata differs),
-        // so their fidelity is measured once.
+        // so their fidelity is measured once: the first task to reach a program runs it, the others reuse it.
+        Map<String, CompletableFuture<List<Map<String, FloatTensor>>>> outputsByProgram = new ConcurrentHashMap<>();
         Map<String, Map<String, FidelityReport>> fidelityByProgram = new HashMap<>();
         progress.begin("converting " + specs.size() + " variants", specs.size());
         // Building, writing and zipping a variant is mostly single-threaded, and variants are independent
         // (each writes its own files, the output bytes do not depend on the order), so they run on up to
-        // one thread per kernel thread. This thread takes the results in recipe order and measures fidelity,
-        // whose kernels use every core, while later variants are still being converted.
+        // one thread per kernel thread. Each task then reads its package back and runs it on the samples
+        // (FidelityCheck.run), while this thread computes the golden outputs and then compares, in recipe
+        // order. Everything shares the kernel pool, whose size the predictions leave as it is (ConvertCommand).
         int workers = Math.max(1, Math.min(Math.min(specs.size(), Parallel.threads()), MAX_PARALLEL_VARIANTS));
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "aneforge-convert");
@@ -71,18 +76,34 @@ public final class RecipeConversion {
             // different chips have the same weights): each distinct encoding is computed once.
             WeightCache weights = WeightCache.create();
             for (VariantSpec spec : specs) {
-                converted.add(pool.submit(() -> VariantConverter.convert(source.model(), spec,
-                        outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)), weights)));
+                converted.add(pool.submit(() -> {
+                    ConvertedVariant cv = VariantConverter.convert(source.model(), spec,
+                            outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)), weights);
+                    if (check.measures()) {
+                        CompletableFuture<List<Map<String, FloatTensor>>> mine = new CompletableFuture<>();
+                        if (outputsByProgram.putIfAbsent(programKey(spec), mine) == null) {
+                            try {
+                                mine.complete(check.run(cv.packageDir()));
+                            } catch (RuntimeException | Error e) {
+                                mine.completeExceptionally(e);
+                                throw e;
+                            }
+                        }
+                    }
+                    return cv;
+                }));
             }
+            // The golden FP32 pass (deferred, see FidelityCheck.deferred) runs here, while the variants are being
+            // built, written and run: their fsyncs and single-threaded stretches leave the cores room for it.
+            check.golden();
             for (int i = 0; i < specs.size(); i++) {
                 VariantSpec spec = specs.get(i);
                 ConvertedVariant cv = result(converted.get(i));
-                String programKey = new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(),
-                        spec.attentionChunk()).id();
-                Map<String, FidelityReport> fidelity = fidelityByProgram.get(programKey);
+                String key = programKey(spec);
+                Map<String, FidelityReport> fidelity = fidelityByProgram.get(key);
                 if (fidelity == null) {
-                    fidelity = check.measure(cv.packageDir());
-                    fidelityByProgram.put(programKey, fidelity);
+                    fidelity = check.compare(check.measures() ? result(outputsByProgram.get(key)) : List.of());
+                    fidelityByProgram.put(key, fidelity);
                 }
                 VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity);
                 entries.add(entry);
@@ -110,8 +131,13 @@ public final class RecipeConversion {
         return manifest;
     }
 
-    /** The variant, or the exception its conversion threw (as thrown, so messages and exit codes stay the same). */
-    private static ConvertedVariant result(Future<ConvertedVariant> future) {
+    /** Variants with the same key have the same program: they differ only in their chip, which is metadata. */
+    private static String programKey(VariantSpec spec) {
+        return new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(), spec.attentionChunk()).id();
+    }
+
+    /** The task's value, or the exception it threw (as thrown, so messages and exit codes stay the same). */
+    private static <T> T result(Future<T> future) {
         try {
             return future.get();
         } catch (ExecutionException e) {

@@ -34,6 +34,11 @@ public final class PackageRunner implements AutoCloseable {
 
     /** Reads and validates the package; {@link io.aneforge.mlpackage.MlPackageException} names what is wrong. */
     public static PackageRunner open(Path mlpackage) {
+        return open(mlpackage, 0);
+    }
+
+    /** Like {@link #open(Path)}, with {@code threads} kernel threads (0: one per core; the outputs do not depend on it). */
+    public static PackageRunner open(Path mlpackage, int threads) {
         if (!Files.isDirectory(mlpackage)) {
             throw new io.aneforge.cli.UsageException("package " + mlpackage + " does not exist or is not a directory: "
                     + "pass the .mlpackage directory written by convert");
@@ -41,7 +46,7 @@ public final class PackageRunner implements AutoCloseable {
         Program program = MlPackage.read(mlpackage);
         boolean fp16 = ProgramEvaluator.computesInFp16(program);
         boolean fast = io.aneforge.kernels.Kernels.isFast();
-        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, 0), fast);
+        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, threads), fast);
         return new PackageRunner(program, model, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
                 + (fp16 ? " (fp16 activations)" : "") + (fast ? "" : " (scalar kernels)"));
     }
