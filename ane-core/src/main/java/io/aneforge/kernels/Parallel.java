@@ -37,8 +37,12 @@ public final class Parallel {
         if (count < 1) {
             throw new IllegalArgumentException("thread count must be >= 1, got " + count);
         }
-        if (count != threads && pool != null) {
-            pool.shutdown();
+        if (count != threads) {
+            // The next loop gets a pool of the new size. The old pool is not shut down: loops on
+            // other threads may still be inside it (conversions side by side, a model loaded with
+            // another thread count), and a pool shut down under a waiting loop could leave it
+            // waiting for a task no worker runs. Its idle workers end by themselves after the
+            // pool's keep-alive (60 s).
             pool = null;
         }
         threads = count;
