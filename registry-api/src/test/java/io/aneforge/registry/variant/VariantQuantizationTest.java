@@ -128,12 +128,7 @@ class VariantQuantizationTest extends RegistryTestBase {
                 .schemas(schema).locations("classpath:db/migration").target("6").load().migrate();
         try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
              Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
-            st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
-            st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
-                    + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
-            st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
-                    + " VALUES ('" + "a".repeat(64) + "', 1, 'application/zip', 'k', 'test')");
+            seedDraftVersionAndBlob(st, schema);
             st.execute(variantRow("'affine'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 256)))
                     .hasMessageContaining("variant_quantization_check"); // not before V7
@@ -221,12 +216,7 @@ class VariantQuantizationTest extends RegistryTestBase {
                 .schemas(schema).locations("classpath:db/migration").target("4").load().migrate();
         try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
              Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
-            st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
-            st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
-                    + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
-            st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
-                    + " VALUES ('" + "a".repeat(64) + "', 1, 'application/zip', 'k', 'test')");
+            seedDraftVersionAndBlob(st, schema);
             for (String fields : List.of("'int8', 32", "'int8', NULL", "'fp16', NULL")) {
                 st.execute("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, seq_len,"
                         + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', " + fields
@@ -243,5 +233,15 @@ class VariantQuantizationTest extends RegistryTestBase {
             assertThat(rows.toString().trim()).isEqualTo("int8/32/symmetric int8/null/null fp16/null/null");
             st.execute("DROP SCHEMA " + schema + " CASCADE");
         }
+    }
+
+    /** In {@code schema}: one model with a draft version and one blob, what a variant row refers to. */
+    private static void seedDraftVersionAndBlob(Statement st, String schema) throws java.sql.SQLException {
+        st.execute("SET search_path TO " + schema);
+        st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
+        st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
+                + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
+        st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
+                + " VALUES ('" + "a".repeat(64) + "', 1, 'application/zip', 'k', 'test')");
     }
 }
