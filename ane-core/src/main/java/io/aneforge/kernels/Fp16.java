@@ -142,6 +142,11 @@ public final class Fp16 {
         Parallel.forRange(data.length, 1 << 16, (from, to) -> roundRange(data, from, to));
     }
 
+    /** {@link #round} over {@code data[from, to)} in place, on the calling thread (vector lanes when the Vector API kernels are on). */
+    public static void roundInPlace(float[] data, int from, int to) {
+        roundRange(data, from, to);
+    }
+
     /** A rounded copy of {@code src} (load-time weights: the source array is shared and stays as it is). */
     public static float[] rounded(float[] src) {
         float[] out = src.clone();

@@ -133,7 +133,7 @@ class VectorBlockKernelTest {
     void scalesBeyondFp16FailTheSameWay() {
         warmUp();
         // 1e9 / 127 is far beyond FP16's 65504: both kernels must refuse with the same message,
-        // wherever the group sits in a vector of groups (the vector kernel computes scales 8 or 16 groups at a time).
+        // wherever the group sits in a batch (the vector kernel rounds the scales of 64 groups at a time).
         for (int group : new int[] {0, 3, 17, 63, 64, 70}) {
             float[] w = weights(new SplittableRandom(group), 32 * 71, 32);
             w[group * 32 + 9] = 1e9f;
