@@ -48,6 +48,20 @@ public final class Golden {
         return new GoldenOutputs(out);
     }
 
+    /**
+     * Golden outputs on {@code samples} ({@link SamplePrefix#run}: the FP32 graph cut to the samples' prefix),
+     * so they have the prefix length on their sequence axis.
+     */
+    public static GoldenOutputs compute(ImportedModel model, SamplePrefix samples, ProgramEvaluator evaluator) {
+        Program program = VariantConverter.build(model, referenceSpec(samples.seqLen())).program();
+        List<Map<String, FloatTensor>> outputs = samples.run(program, evaluator);
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            out.add(new GoldenOutputs.Sample(sampleId(i), outputs.get(i)));
+        }
+        return new GoldenOutputs(out);
+    }
+
     public static String sampleId(int index) {
         return String.format(Locale.ROOT, "sample-%02d", index);
     }

@@ -98,16 +98,6 @@ public final class VariantFidelity {
         return out;
     }
 
-    /**
-     * Runs {@code program} (e.g. a package read back with {@code MlPackage.read}) on the golden
-     * inputs ({@link Golden#inputs}, same samples in the same order) and measures it on real tokens
-     * ({@link #realTokens}).
-     */
-    public static Map<String, FidelityReport> measure(GoldenOutputs golden, io.aneforge.mil.Program program,
-                                                      List<Map<String, FloatTensor>> inputs, ProgramEvaluator evaluator) {
-        return realTokens(golden, evaluator.runAll(program, inputs), inputs);
-    }
-
     /** Concatenates samples along the sequence axis (1) of {@code (1, S, ...)} outputs, else along axis 0. */
     private static FloatTensor stack(List<FloatTensor> parts, String name) {
         int[] first = parts.get(0).shape();

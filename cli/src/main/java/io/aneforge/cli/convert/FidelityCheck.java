@@ -2,6 +2,7 @@ package io.aneforge.cli.convert;
 
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
+import io.aneforge.convert.SamplePrefix;
 import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantFidelity;
@@ -29,21 +30,23 @@ public final class FidelityCheck {
     public static final int MAX_SAMPLES = 32;
 
     private final Supplier<GoldenOutputs> goldenSource;
+    private final SamplePrefix prefix;
     private final List<Map<String, FloatTensor>> inputs;
     private final int samples;
     private final int threads;
     private GoldenOutputs golden;
 
-    private FidelityCheck(Supplier<GoldenOutputs> golden, List<Map<String, FloatTensor>> inputs, int samples, int threads) {
+    private FidelityCheck(Supplier<GoldenOutputs> golden, SamplePrefix prefix, int samples, int threads) {
         this.goldenSource = golden;
-        this.inputs = inputs;
+        this.prefix = prefix;
+        this.inputs = prefix == null ? List.of() : prefix.inputs();
         this.samples = samples;
         this.threads = threads;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(() -> null, List.of(), 0, 0);
+        return new FidelityCheck(() -> null, null, 0, 0);
     }
 
     /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
@@ -68,10 +71,18 @@ public final class FidelityCheck {
                     + samples);
         }
         List<String> texts = all.subList(0, samples);
+        // Predictions run on the shortest prefix of the sequence that holds every sample's real tokens
+        // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
-        return new FidelityCheck(() -> Golden.compute(source.model(), source.tokenizer(), texts, seqLen,
-                ProgramEvaluator.runtime(threads)), Golden.inputs(source.tokenizer(), texts, seqLen), samples, threads);
+        SamplePrefix prefix = SamplePrefix.of(Golden.inputs(source.tokenizer(), texts, seqLen));
+        return new FidelityCheck(() -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)), prefix,
+                samples, threads);
+    }
+
+    /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */
+    public int positions() {
+        return prefix == null ? 0 : prefix.length();
     }
 
     public int samples() {
@@ -99,11 +110,12 @@ public final class FidelityCheck {
         return compare(run(mlpackage));
     }
 
+    /** Per output, the package's outputs against the golden outputs; the runner's package is run on the sample prefix. */
     public Map<String, FidelityReport> measure(PackageRunner runner) {
         if (!measures()) {
             return Map.of();
         }
-        return VariantFidelity.measure(golden(), runner.program(), inputs, runner.asEvaluator());
+        return compare(prefix.run(runner.program(), ProgramEvaluator.runtime(threads)));
     }
 
     /**
@@ -115,7 +127,7 @@ public final class FidelityCheck {
             return List.of();
         }
         try (PackageRunner runner = PackageRunner.open(mlpackage, threads)) {
-            return runner.asEvaluator().runAll(runner.program(), inputs);
+            return prefix.run(runner.program(), ProgramEvaluator.runtime(threads));
         }
     }
 

@@ -23,12 +23,16 @@ import java.util.Map;
 public final class PackageRunner implements AutoCloseable {
 
     private final Program program;
-    private final ReferenceModel loaded;
+    private final RuntimeOptions options;
+    private final boolean fast;
     private final String engine;
+    /** Loaded on the first {@link #predict}: fidelity runs a cut program of its own ({@code SamplePrefix}) and never needs it. */
+    private ReferenceModel loaded;
 
-    private PackageRunner(Program program, ReferenceModel loaded, String engine) {
+    private PackageRunner(Program program, RuntimeOptions options, boolean fast, String engine) {
         this.program = program;
-        this.loaded = loaded;
+        this.options = options;
+        this.fast = fast;
         this.engine = engine;
     }
 
@@ -46,8 +50,7 @@ public final class PackageRunner implements AutoCloseable {
         Program program = MlPackage.read(mlpackage);
         boolean fp16 = ProgramEvaluator.computesInFp16(program);
         boolean fast = io.aneforge.kernels.Kernels.isFast();
-        ReferenceModel model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", fp16, threads), fast);
-        return new PackageRunner(program, model, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
+        return new PackageRunner(program, new RuntimeOptions("cpuOnly", fp16, threads), fast, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
                 + (fp16 ? " (fp16 activations)" : "") + (fast ? "" : " (scalar kernels)"));
     }
 
@@ -72,16 +75,21 @@ public final class PackageRunner implements AutoCloseable {
     }
 
     public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
-        return loaded.predict(inputs);
+        return model().predict(inputs);
     }
 
-    /** An evaluator bound to this loaded package (it ignores the program it is given: this package's). */
-    public ProgramEvaluator asEvaluator() {
-        return (p, inputs) -> inputs.stream().map(this::predict).toList();
+    private synchronized ReferenceModel model() {
+        if (loaded == null) {
+            loaded = ReferenceRuntime.load(program, options, fast);
+        }
+        return loaded;
     }
 
     @Override
-    public void close() {
-        loaded.close();
+    public synchronized void close() {
+        if (loaded != null) {
+            loaded.close();
+            loaded = null;
+        }
     }
 }

@@ -1,0 +1,164 @@
+package io.aneforge.convert;
+
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.MilException;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.SequencePrefix;
+import io.aneforge.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fidelity samples cut to the shortest prefix that holds every real token, rounded up to a
+ * multiple of {@value #QUANTUM}, and programs run on that prefix ({@link SequencePrefix}). The
+ * 8 samples of a default {@code convert} fit in 32 of 128 positions, so each prediction does a
+ * quarter of the projection work and a sixteenth of the attention work, and the real-token
+ * outputs are the same floats as the whole program's ({@code SamplePrefixTest}).
+ *
+ * <p>Why a multiple of 16: the kernels sum rows in 4 partial sums and vectors of up to 16
+ * lanes; with the prefix a multiple of both, the padded positions the whole program has beyond
+ * the prefix only add exact zeros to the same partial sums, in the same order.
+ *
+ * <p>Outputs come back with the prefix length on their sequence axis ({@code (1, length, ...)}),
+ * so golden and candidate outputs compare position by position and {@link VariantFidelity#realTokens}
+ * with {@link #inputs()} picks the same real tokens as it would at full length.
+ */
+public final class SamplePrefix {
+    /** The prefix length is a multiple of this (see the class comment). */
+    public static final int QUANTUM = 16;
+
+    private final List<Map<String, FloatTensor>> full;
+    private final List<Map<String, FloatTensor>> inputs;
+    private final int seqLen;
+    private final int length;
+
+    private SamplePrefix(List<Map<String, FloatTensor>> full, List<Map<String, FloatTensor>> inputs, int seqLen, int length) {
+        this.full = List.copyOf(full);
+        this.inputs = List.copyOf(inputs);
+        this.seqLen = seqLen;
+        this.length = length;
+    }
+
+    /**
+     * The prefix of full-length sample inputs ({@link Golden#inputs}): every input is {@code (1, S)},
+     * and positions at or after each sample's last {@code attention_mask} 1 are padding.
+     */
+    public static SamplePrefix of(List<Map<String, FloatTensor>> full) {
+        int seqLen = seqLen(full);
+        int last = 0;
+        for (Map<String, FloatTensor> sample : full) {
+            float[] mask = sample.get(Graphs.ATTENTION_MASK).data();
+            for (int p = mask.length - 1; p >= 0; p--) {
+                if (mask[p] != 0) {
+                    last = Math.max(last, p + 1);
+                    break;
+                }
+            }
+        }
+        int length = Math.min(seqLen, Math.max(QUANTUM, (last + QUANTUM - 1) / QUANTUM * QUANTUM));
+        return new SamplePrefix(full, cut(full, seqLen, length, 2), seqLen, length);
+    }
+
+    /** No cut: programs run whole on {@code full} (for comparisons with the prefix, and callers that want every position). */
+    public static SamplePrefix whole(List<Map<String, FloatTensor>> full) {
+        int seqLen = seqLen(full);
+        return new SamplePrefix(full, full, seqLen, seqLen);
+    }
+
+    private static int seqLen(List<Map<String, FloatTensor>> full) {
+        if (full.isEmpty()) {
+            throw new IllegalArgumentException("sample prefix: no samples");
+        }
+        int seqLen = -1;
+        for (Map<String, FloatTensor> sample : full) {
+            if (!sample.containsKey(Graphs.ATTENTION_MASK)) {
+                throw new IllegalArgumentException("sample prefix: a sample has no " + Graphs.ATTENTION_MASK + " input (has "
+                        + sample.keySet() + ")");
+            }
+            for (Map.Entry<String, FloatTensor> e : sample.entrySet()) {
+                int[] s = e.getValue().shape();
+                if (s.length != 2 || s[0] != 1 || (seqLen != -1 && s[1] != seqLen)) {
+                    throw new IllegalArgumentException("sample prefix: input '" + e.getKey() + "' is "
+                            + Arrays.toString(s) + "; every input must be (1, S) with one S");
+                }
+                seqLen = s[1];
+            }
+        }
+        return seqLen;
+    }
+
+    /**
+     * Keeps the first {@code length} positions of axis 1 of every {@code (1, S, ...)} tensor of at least
+     * {@code minRank} (inputs are (1, S); per-token outputs (1, S, C), while a (1, C) pooled output may have C = S).
+     */
+    private static List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> samples, int seqLen, int length,
+                                                      int minRank) {
+        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        for (Map<String, FloatTensor> sample : samples) {
+            Map<String, FloatTensor> m = new LinkedHashMap<>();
+            sample.forEach((name, t) -> m.put(name, cut(t, seqLen, length, minRank)));
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static FloatTensor cut(FloatTensor t, int seqLen, int length, int minRank) {
+        int[] s = t.shape();
+        if (s.length < minRank || s[0] != 1 || s[1] != seqLen || length == seqLen) {
+            return t;
+        }
+        int[] shape = s.clone();
+        shape[1] = length;
+        return new FloatTensor(shape, Arrays.copyOf(t.data(), t.size() / seqLen * length));
+    }
+
+    /** The full sequence length S. */
+    public int seqLen() {
+        return seqLen;
+    }
+
+    /** The prefix length (S when nothing is cut). */
+    public int length() {
+        return length;
+    }
+
+    /** The sample inputs cut to the prefix, in sample order. */
+    public List<Map<String, FloatTensor>> inputs() {
+        return inputs;
+    }
+
+    /**
+     * Runs a whole-sequence program (S positions) on the samples and returns outputs cut to the
+     * prefix: the program's {@link SequencePrefix} on the prefix inputs, or, when it cannot be cut
+     * ({@link MilException}), the whole program on the full inputs with its outputs cut afterwards.
+     */
+    public List<Map<String, FloatTensor>> run(Program program, ProgramEvaluator evaluator) {
+        Program loaded = program(program);
+        return outputsOf(evaluator.runAll(loaded, inputsFor(loaded)));
+    }
+
+    /** The program to load for these samples: the prefix program, or {@code program} itself when it cannot be cut. */
+    public Program program(Program program) {
+        if (length == seqLen) {
+            return program;
+        }
+        try {
+            return SequencePrefix.apply(program, length);
+        } catch (MilException e) {
+            return program;
+        }
+    }
+
+    /** The inputs for a program returned by {@link #program}: cut for a prefix program, full for a whole one. */
+    public List<Map<String, FloatTensor>> inputsFor(Program loaded) {
+        return SequencePrefix.seqLen(loaded) == length ? inputs : full;
+    }
+
+    /** Outputs of a program returned by {@link #program}, cut to the prefix (a no-op for a prefix program's). */
+    public List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
+        return cut(outputs, seqLen, length, 3);
+    }
+}

@@ -1,0 +1,211 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
+import io.aneforge.mil.MilException;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.ProgramValidator;
+import io.aneforge.mil.SequencePrefix;
+import io.aneforge.mil.Target;
+import io.aneforge.mil.Var;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.source.MiniLmSnapshot;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sequence prefix fidelity runs on ({@link SamplePrefix}, {@link SequencePrefix}) gives the
+ * whole program's floats on every real token: checked bit for bit on packages read back from
+ * disk, for the real all-MiniLM-L6-v2 in both layouts and every precision family.
+ */
+class SamplePrefixTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void miniLmPrefixOutputsAreTheWholeProgramsFloatsOnRealTokens() throws Exception {
+        Path snap = MiniLmSnapshot.write(dir.resolve("minilm"));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> full;
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            full = Golden.inputs(tok, Samples.fixed().subList(0, 8), 128);
+        }
+        SamplePrefix prefix = SamplePrefix.of(full);
+        // the longest of the 8 default samples has 25 tokens
+        assertThat(prefix.length()).isEqualTo(32);
+        assertThat(prefix.inputs().get(0).get(Graphs.INPUT_IDS).shape()).containsExactly(1, 32);
+
+        List<Program> programs = new ArrayList<>();
+        programs.add(VariantConverter.build(model, Golden.referenceSpec(128)).program());
+        for (Layout layout : Layout.values()) {
+            for (String p : List.of("fp16", "int8-channel", "int4-block32-affine")) {
+                VariantSpec spec = VariantSpec.of("A17_PRO", Target.IOS18, layout, Precision.parse(p), 128);
+                programs.add(MlPackage.read(VariantConverter.convert(model, spec, dir.resolve(spec.id() + ".mlpackage")).packageDir()));
+            }
+        }
+        ProgramEvaluator runtime = ProgramEvaluator.runtime();
+        for (Program program : programs) {
+            Program cut = SequencePrefix.apply(program, prefix.length()); // throws (naming the op) where it cannot cut
+            assertThat(prefix.program(program)).usingRecursiveComparison().isEqualTo(cut);
+            ProgramValidator.validate(cut);
+            assertSameOnRealTokens(runtime.runAll(program, full), runtime.runAll(cut, prefix.inputs()), full, 32);
+        }
+    }
+
+    @Test
+    void tinyBertWithPoolerInBothLayouts() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert"), 5);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> full;
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            full = Golden.inputs(tok, List.of(Samples.fixed().get(0), Samples.fixed().get(4)), 64);
+        }
+        SamplePrefix prefix = SamplePrefix.of(full);
+        assertThat(prefix.length()).isLessThan(64);
+        for (Layout layout : Layout.values()) {
+            for (Precision p : List.of(Precision.FP32, Precision.FP16)) {
+                Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, p, 64)).program();
+                List<Map<String, FloatTensor>> cut = prefix.run(program, ProgramEvaluator.runtime());
+                assertThat(cut.get(0).get("pooler_output").shape()).containsExactly(1, TinyModels.HIDDEN);
+                assertThat(cut.get(0).get("last_hidden_state").shape()).containsExactly(1, prefix.length(), TinyModels.HIDDEN);
+                assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), cut, full, prefix.length());
+            }
+        }
+    }
+
+    @Test
+    void causalGpt2IsRefusedAndRunsWholeWithItsOutputsCut() throws Exception {
+        Path snap = TinyModels.gpt2(dir.resolve("gpt2"), 3);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, 32))
+                .program();
+        assertThatThrownBy(() -> SequencePrefix.apply(program, 16)).isInstanceOf(MilException.class)
+                .hasMessageContaining("sequence prefix").hasMessageContaining("run the whole program instead");
+        float[] ids = new float[32];
+        float[] mask = new float[32];
+        for (int i = 0; i < 5; i++) {
+            ids[i] = i + 1;
+            mask[i] = 1;
+        }
+        List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, ids),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, mask)));
+        SamplePrefix prefix = SamplePrefix.of(full);
+        assertThat(prefix.program(program)).isSameAs(program);
+        List<Map<String, FloatTensor>> out = prefix.run(program, ProgramEvaluator.runtime());
+        FloatTensor logits = out.get(0).get(Graphs.LOGITS);
+        assertThat(logits.shape()).hasSize(3).startsWith(1, 16);
+        assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), out, full, 16);
+    }
+
+    @Test
+    void reductionsOverTheSequenceAreRefused() {
+        MilBuilder b = new MilBuilder(Target.IOS18);
+        Var ids = b.input(Graphs.INPUT_IDS, DType.INT32, 1, 64);
+        Var x = b.cast(ids, DType.FP32);
+        Program mean = b.build(b.reduceMean(x, new int[] {1}, true));
+        assertThatThrownBy(() -> SequencePrefix.apply(mean, 16)).isInstanceOf(MilException.class)
+                .hasMessageContaining("reduce_mean");
+    }
+
+    @Test
+    void constantsSpanningTheSequenceAreSlicedAndShapesFollow() {
+        MilBuilder b = new MilBuilder(Target.IOS18);
+        Var ids = b.input(Graphs.INPUT_IDS, DType.INT32, 1, 64);
+        float[] rows = new float[64 * 3];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i;
+        }
+        Var pos = b.constant("rows", io.aneforge.mil.Constant.fp32(rows, 64, 3));
+        Var x = b.add(b.expandDims(b.cast(ids, DType.FP32), 2), pos); // (1, 64, 1) + (64, 3) -> (1, 64, 3)
+        Var y = b.reshape(b.transpose(x, 0, 2, 1), 1, 3, 1, 64);
+        Program p = b.build(y);
+        Program cut = SequencePrefix.apply(p, 16);
+        ProgramValidator.validate(cut);
+        assertThat(cut.outputs().get(0).shape()).containsExactly(1, 3, 1, 16);
+        float[] in = new float[64];
+        for (int i = 0; i < 64; i++) {
+            in[i] = 100 * i;
+        }
+        FloatTensor whole = ProgramEvaluator.runtime().run(p, Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 64}, in)))
+                .values().iterator().next();
+        FloatTensor part = ProgramEvaluator.runtime().run(cut, Map.of(Graphs.INPUT_IDS,
+                new FloatTensor(new int[] {1, 16}, java.util.Arrays.copyOf(in, 16)))).values().iterator().next();
+        for (int c = 0; c < 3; c++) {
+            for (int s = 0; s < 16; s++) {
+                assertThat(part.data()[c * 16 + s]).isEqualTo(whole.data()[c * 64 + s]).isEqualTo(100f * s + 3 * s + c);
+            }
+        }
+    }
+
+    @Test
+    void prefixLengthIsAMultipleOf16CoveringEveryRealToken() {
+        assertThat(SamplePrefix.of(List.of(sample(128, 1))).length()).isEqualTo(16);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).length()).isEqualTo(32);
+        assertThat(SamplePrefix.of(List.of(sample(40, 39))).length()).isEqualTo(40); // capped at S
+        assertThat(SamplePrefix.whole(List.of(sample(128, 3))).length()).isEqualTo(128);
+        assertThatThrownBy(() -> SamplePrefix.of(List.of(Map.of(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {128}, new float[128])))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, S)");
+    }
+
+    private static Map<String, FloatTensor> sample(int seqLen, int real) {
+        float[] mask = new float[seqLen];
+        java.util.Arrays.fill(mask, 0, real, 1f);
+        return Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seqLen}, new float[seqLen]),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seqLen}, mask));
+    }
+
+    /** Every output: per-token ones equal on the real positions, the others equal whole; float ==, no NaN. */
+    private static void assertSameOnRealTokens(List<Map<String, FloatTensor>> whole, List<Map<String, FloatTensor>> cut,
+                                               List<Map<String, FloatTensor>> fullInputs, int length) {
+        assertThat(cut).hasSameSizeAs(whole);
+        for (int i = 0; i < whole.size(); i++) {
+            float[] mask = fullInputs.get(i).get(Graphs.ATTENTION_MASK).data();
+            int seqLen = mask.length;
+            for (Map.Entry<String, FloatTensor> e : whole.get(i).entrySet()) {
+                FloatTensor w = e.getValue();
+                FloatTensor c = cut.get(i).get(e.getKey());
+                assertThat(c).as(e.getKey()).isNotNull();
+                boolean perToken = w.rank() >= 3 && w.shape()[1] == seqLen;
+                int row = perToken ? w.size() / seqLen : w.size();
+                int positions = perToken ? seqLen : 1;
+                if (perToken) {
+                    assertThat(c.shape()[1]).isEqualTo(length);
+                }
+                int compared = 0;
+                for (int p = 0; p < positions; p++) {
+                    if (perToken && mask[p] == 0) {
+                        continue;
+                    }
+                    for (int j = 0; j < row; j++) {
+                        float a = w.data()[p * row + j];
+                        float b = c.data()[p * row + j];
+                        if (a != b || Float.isNaN(a)) {
+                            throw new AssertionError("sample " + i + " output " + e.getKey() + " position " + p + " element " + j
+                                    + ": whole " + a + ", prefix " + b);
+                        }
+                        compared++;
+                    }
+                }
+                assertThat(compared).isPositive();
+            }
+        }
+    }
+}
