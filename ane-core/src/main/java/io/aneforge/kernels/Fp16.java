@@ -125,11 +125,12 @@ public final class Fp16 {
         }
     }
 
-    /** Converts FP16 bits to FP32. */
+    /** Converts FP16 bits to FP32 ({@link #toFloat} of each, read from the table). */
     public static float[] toFloats(short[] src) {
+        float[] values = Table.VALUES;
         float[] out = new float[src.length];
         for (int i = 0; i < src.length; i++) {
-            out[i] = toFloat(src[i]);
+            out[i] = values[src[i] & 0xffff];
         }
         return out;
     }

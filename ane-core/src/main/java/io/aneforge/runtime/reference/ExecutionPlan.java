@@ -93,7 +93,8 @@ public final class ExecutionPlan {
                 for (Arg a : args) {
                     if (a instanceof Constant c && c.dtype() != DType.STRING && !immediateSlots.containsKey(c)) {
                         immediateSlots.put(c, known.size());
-                        known.add(maybeRound(c.toFloatTensor(), c.dtype(), fp16, owned));
+                        // FP16 data decodes to floats FP16 already holds: rounding them again changes nothing
+                        known.add(c.dtype() == DType.FP16 ? c.toFloatTensor() : maybeRound(c.toFloatTensor(), c.dtype(), fp16, owned));
                         slots.markLoadTime(known.size() - 1);
                     }
                 }
@@ -109,7 +110,8 @@ public final class ExecutionPlan {
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
                 FloatTensor[] values = runLoadTime(op, def, scalar, slots);
                 for (int i = 0; i < outs.length; i++) {
-                    known.set(outs[i], values[i] == null ? null : maybeRound(values[i], types[i].dtype(), fp16, owned));
+                    boolean decodedFp16 = op.type().equals("const") && types[i].dtype() == DType.FP16;
+                    known.set(outs[i], values[i] == null || decodedFp16 ? values[i] : maybeRound(values[i], types[i].dtype(), fp16, owned));
                     slots.markLoadTime(outs[i]);
                 }
                 continue;
