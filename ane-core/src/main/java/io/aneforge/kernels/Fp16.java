@@ -92,6 +92,25 @@ public final class Fp16 {
         return Float.intBitsToFloat(r | (bits & 0x8000_0000));
     }
 
+    /**
+     * {@link #fromFloat} of {@code src[from, to)} into {@code dst} while the values are within
+     * ±{@link #MAX_VALUE} (weights must be): returns the index of the first value it did not
+     * convert, {@code to} when it converted all. Values past a larger one, an infinity or a NaN are
+     * left to the caller, which decides what such a value means. In vector lanes when the Vector API
+     * kernels are on (same bits, {@code Fp16Test}).
+     */
+    public static int fromFloatsWithinRange(float[] src, short[] dst, int from, int to) {
+        int i = VectorPath.enabled() ? VectorFp16.toHalves(src, dst, from, to) : from;
+        for (; i < to; i++) {
+            float v = src[i];
+            if (!(Math.abs(v) <= MAX_VALUE)) {
+                return i;
+            }
+            dst[i] = fromFloat(v);
+        }
+        return to;
+    }
+
     /** Converts {@code src} to FP16 bits. */
     public static short[] fromFloats(float[] src) {
         short[] out = new short[src.length];

@@ -2,6 +2,8 @@ package io.aneforge.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,6 +23,8 @@ final class VectorFp16 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Shorts with as many lanes as {@link #I}: the FP16 bits of one float vector. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
 
     private VectorFp16() {
     }
@@ -45,5 +49,31 @@ final class VectorFp16 {
         for (; i < to; i++) {
             data[i] = Fp16.round(data[i]);
         }
+    }
+
+    /**
+     * {@link Fp16#fromFloat} of {@code src[from, ...)} into {@code dst}, whole vectors only, for values
+     * within ±65504: stops at the first vector holding a larger value, infinity or NaN, or at the
+     * last whole vector, and returns where it stopped. A normal half is the {@link #round} bits
+     * rebased from the float exponent bias to the half's ({@code (r − 112·2^23) >>> 13}); below
+     * 2^-14 the rounded value is an integer multiple of 2^-24, which is the half's mantissa.
+     */
+    static int toHalves(float[] src, short[] dst, int from, int to) {
+        int i = from;
+        for (int end = from + F.loopBound(to - from); i < end; i += L) {
+            IntVector bits = FloatVector.fromArray(F, src, i).reinterpretAsInts();
+            IntVector abs = bits.and(0x7fff_ffff);
+            if (abs.compare(VectorOperators.GT, 0x477f_e000).anyTrue()) {
+                return i;
+            }
+            IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 13).and(1)).add(0xfff).and(0xffff_e000)
+                    .sub(0x3800_0000).lanewise(VectorOperators.LSHR, 13);
+            IntVector subnormal = ((FloatVector) abs.reinterpretAsFloats().add(0.5f).sub(0.5f).mul(0x1p24f)
+                    .convert(VectorOperators.F2I, 0).reinterpretAsFloats()).reinterpretAsInts();
+            IntVector h = normal.blend(subnormal, abs.compare(VectorOperators.LT, 0x3880_0000))
+                    .or(bits.lanewise(VectorOperators.LSHR, 16).and(0x8000));
+            ((ShortVector) h.convertShape(VectorOperators.I2S, H, 0)).intoArray(dst, i);
+        }
+        return i;
     }
 }

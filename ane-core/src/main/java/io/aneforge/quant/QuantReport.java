@@ -1,5 +1,7 @@
 package io.aneforge.quant;
 
+import io.aneforge.vector.VectorPath;
+
 /**
  * What quantizing one tensor did to it.
  *
@@ -40,8 +42,23 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
             throw new IllegalStateException("dequantized '" + encoded.name() + "' has " + approx.length
                     + " values, source has " + source.length);
         }
-        // Four independent sums and maxima: one chain of dependent double additions costs a full
-        // add latency per element, which made this measurement as slow as the quantization itself.
+        double[] chains = VectorPath.enabled() ? VectorErrorSums.chains(source, approx) : chains(source, approx);
+        double signal = (chains[0] + chains[1]) + (chains[2] + chains[3]);
+        double noise = (chains[4] + chains[5]) + (chains[6] + chains[7]);
+        double maxAbs = Math.max(Math.max(chains[8], chains[9]), Math.max(chains[10], chains[11]));
+        double sqnr = noise == 0 ? MAX_SQNR_DB : Math.min(MAX_SQNR_DB, 10 * Math.log10(signal / noise));
+        int block = encoded instanceof QuantizedWeight q ? q.spec().blockSize() : 0;
+        return new QuantReport(encoded.name(), encoded.scheme(), block, maxAbs, sqnr,
+                4L * source.length, encoded.storedBytes(), note);
+    }
+
+    /**
+     * Σw², Σ(w − ŵ)² and max |w − ŵ| in four chains each (elements {@code i ≡ c mod 4} in chain c,
+     * the tail in chain 0): one chain of dependent double additions costs a full add latency per
+     * element, which made this measurement as slow as the quantization itself. Returns
+     * {@code {s0..s3, n0..n3, m0..m3}}; {@link VectorErrorSums} computes the same chains in lanes.
+     */
+    static double[] chains(float[] source, float[] approx) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         double n0 = 0, n1 = 0, n2 = 0, n3 = 0;
         double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
@@ -62,19 +79,18 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
             m2 = Math.max(m2, Math.abs(e2));
             m3 = Math.max(m3, Math.abs(e3));
         }
-        for (; i < source.length; i++) {
+        return tail(source, approx, i, new double[] {s0, s1, s2, s3, n0, n1, n2, n3, m0, m1, m2, m3});
+    }
+
+    /** Adds elements {@code [from, length)} to chain 0 of {@code chains}, as {@link #chains} does after its whole quads. */
+    static double[] tail(float[] source, float[] approx, int from, double[] chains) {
+        for (int i = from; i < source.length; i++) {
             double w = source[i];
             double e = w - approx[i];
-            s0 += w * w;
-            n0 += e * e;
-            m0 = Math.max(m0, Math.abs(e));
+            chains[0] += w * w;
+            chains[4] += e * e;
+            chains[8] = Math.max(chains[8], Math.abs(e));
         }
-        double signal = (s0 + s1) + (s2 + s3);
-        double noise = (n0 + n1) + (n2 + n3);
-        double maxAbs = Math.max(Math.max(m0, m1), Math.max(m2, m3));
-        double sqnr = noise == 0 ? MAX_SQNR_DB : Math.min(MAX_SQNR_DB, 10 * Math.log10(signal / noise));
-        int block = encoded instanceof QuantizedWeight q ? q.spec().blockSize() : 0;
-        return new QuantReport(encoded.name(), encoded.scheme(), block, maxAbs, sqnr,
-                4L * source.length, encoded.storedBytes(), note);
+        return chains;
     }
 }

@@ -92,7 +92,8 @@ public final class WeightQuantizer {
     public static Fp16Weight toFp16(String name, FloatTensor weight) {
         float[] w = weight.data();
         short[] halves = new short[w.length];
-        for (int i = 0; i < w.length; i++) {
+        // the fast path converts up to the first value beyond FP16; the loop below reports it
+        for (int i = Fp16.fromFloatsWithinRange(w, halves, 0, w.length); i < w.length; i++) {
             float v = w[i];
             if (!(Math.abs(v) <= Fp16.MAX_VALUE)) {
                 if (!Float.isFinite(v)) {

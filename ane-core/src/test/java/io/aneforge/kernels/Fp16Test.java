@@ -187,4 +187,41 @@ class Fp16Test {
             assertThat(data[i]).isEqualTo(Fp16.toFloat(Fp16.fromFloat(copy[i])));
         }
     }
+
+    /**
+     * The weight conversion (vector lanes in this JVM) gives fromFloat's bits for every value within
+     * ±65504: all float bit patterns in that range at a stride of 5 (both signs, ~70 M values, the
+     * stride coprime to every rounding-bit period), and stops exactly where a value is out of range.
+     */
+    @Test
+    void weightConversionMatchesFromFloatAndStopsAtTheFirstValueBeyondFp16() {
+        float[] chunk = new float[1 << 16];
+        short[] halves = new short[chunk.length];
+        int n = 0;
+        for (long b = 0; b <= 0x477f_e000L; b += 5) {
+            chunk[n++] = Float.intBitsToFloat((int) b);
+            chunk[n++] = -Float.intBitsToFloat((int) b);
+            if (n == chunk.length || b + 5 > 0x477f_e000L) {
+                assertThat(Fp16.fromFloatsWithinRange(chunk, halves, 0, n)).isEqualTo(n);
+                for (int i = 0; i < n; i++) {
+                    if (halves[i] != Fp16.fromFloat(chunk[i])) {
+                        throw new AssertionError("bits " + Integer.toHexString(Float.floatToRawIntBits(chunk[i])) + ": "
+                                + Integer.toHexString(halves[i] & 0xffff) + " vs " + Integer.toHexString(Fp16.fromFloat(chunk[i]) & 0xffff));
+                    }
+                }
+                n = 0;
+            }
+        }
+        float[] w = new float[100];
+        java.util.Arrays.fill(w, 1.5f);
+        assertThat(Fp16.fromFloatsWithinRange(w, new short[100], 0, 100)).isEqualTo(100);
+        for (float bad : new float[] {65505f, Float.POSITIVE_INFINITY, Float.NaN, -1e6f}) {
+            w[37] = bad;
+            short[] out = new short[100];
+            assertThat(Fp16.fromFloatsWithinRange(w, out, 0, 100)).isEqualTo(37);
+            assertThat(out[36]).isEqualTo(Fp16.fromFloat(1.5f));
+        }
+        w[37] = 65504f;
+        assertThat(Fp16.fromFloatsWithinRange(w, new short[100], 3, 99)).isEqualTo(99);
+    }
 }
