@@ -87,7 +87,7 @@ final class EncoderGraph {
             Var v = proj(model, w, layers, x, p + n.value());
             Var a = proj(model, w, layers, layers.attention(q, k, v, heads, additiveMask), p + n.attentionOut());
             x = norm(model, w, layers, b.add(a, x), p + n.attentionNorm(), eps);
-            Var f = Graphs.activation(b, proj(model, w, layers, x, p + n.ffnIn()), act);
+            Var f = Graphs.activation(b, ffnIn(model, w, layers, x, p + n.ffnIn()), act);
             f = proj(model, w, layers, f, p + n.ffnOut());
             x = norm(model, w, layers, b.add(f, x), p + n.outputNorm(), eps);
         }
@@ -103,6 +103,12 @@ final class EncoderGraph {
 
     static Var proj(ImportedModel model, WeightStore w, Layers layers, Var x, String module) {
         return layers.project(x, module, w.source(model, module + ".weight"), w.source(model, module + ".bias"));
+    }
+
+    /** The FFN input projection: marked so that an {@code -ffn8} precision stores its weight at int8. */
+    static Var ffnIn(ImportedModel model, WeightStore w, Layers layers, Var x, String module) {
+        w.markFfnInput(module + ".weight");
+        return proj(model, w, layers, x, module);
     }
 
     static Var norm(ImportedModel model, WeightStore w, Layers layers, Var x, String module, double eps) {

@@ -37,7 +37,7 @@ final class Gpt2Graph {
             Var a = EncoderGraph.proj(model, w, layers, layers.attention(q, k, v, c.numHeads(), causal), p + "attn.c_proj");
             x = b.add(x, a);
             h = EncoderGraph.norm(model, w, layers, x, p + "ln_2", eps);
-            Var m = Graphs.activation(b, EncoderGraph.proj(model, w, layers, h, p + "mlp.c_fc"), c.activation());
+            Var m = Graphs.activation(b, EncoderGraph.ffnIn(model, w, layers, h, p + "mlp.c_fc"), c.activation());
             x = b.add(x, EncoderGraph.proj(model, w, layers, m, p + "mlp.c_proj"));
         }
         x = EncoderGraph.norm(model, w, layers, x, "ln_f", eps);

@@ -31,11 +31,19 @@ import java.util.Set;
  * are quantized is the quant package's decision ({@link WeightQuantizer#skipReason}): tensors
  * of at most 2048 elements and rank-1 tensors (biases, LayerNorm) stay FP16, embedding tables
  * are quantized like projections (per row / per block along the hidden axis), as coremltools does.
+ *
+ * <p>A precision with {@link Precision#ffn8()} stores the weights the graph builder marks as FFN
+ * input projections ({@link #markFfnInput}) with {@link Precision#ffnInput()} (int8 block-wise, same
+ * block size, mode and fit) and every other quantized weight int4: int8 and int4
+ * {@code constexpr_blockwise_shift_scale} ops side by side in one iOS 18 program.
  */
 public final class WeightStore {
     private final MilBuilder b;
     private final Precision precision;
     private final QuantSpec spec;
+    /** The spec of the weights marked as FFN inputs: {@link #spec} unless the precision overrides them. */
+    private final QuantSpec ffnSpec;
+    private final Set<String> ffnInputs = new HashSet<>();
     private final DType computeType;
     private final WeightCache cache;
     private final List<QuantReport> reports = new ArrayList<>();
@@ -52,6 +60,7 @@ public final class WeightStore {
         this.cache = cache;
         this.precision = precision;
         this.spec = specFor(precision);
+        this.ffnSpec = precision.ffn8() ? specFor(precision.ffnInput()) : spec;
         this.computeType = precision.scheme() == Precision.Scheme.FP32 ? DType.FP32 : DType.FP16;
     }
 
@@ -102,6 +111,16 @@ public final class WeightStore {
     }
 
     /**
+     * Marks {@code weightName} (as later passed to {@link #weight}) as the weight of an FFN input
+     * projection (BERT {@code intermediate.dense}, DistilBERT {@code ffn.lin1}, GPT-2 {@code mlp.c_fc}),
+     * which an {@code -ffn8} precision stores at int8. The graph builders know the roles; names alone
+     * do not (every family spells them differently).
+     */
+    public void markFfnInput(String weightName) {
+        ffnInputs.add(weightName);
+    }
+
+    /**
      * A weight reshaped to {@code shape} (same element order), quantized when the
      * precision and the quant package allow. {@code source} names the Hub tensor(s) it came from.
      */
@@ -114,7 +133,8 @@ public final class WeightStore {
         if (spec.kind() == QuantSpec.Kind.FP16) {
             return fp16(opName, name, shaped);
         }
-        WeightCache.Encoded e = cache.encoded(name, shaped, spec);
+        QuantSpec s = ffnInputs.contains(name) ? ffnSpec : spec;
+        WeightCache.Encoded e = cache.encoded(name, shaped, s);
         reports.add(e.report());
         return place(opName, e.weight());
     }

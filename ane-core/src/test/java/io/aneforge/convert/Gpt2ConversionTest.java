@@ -64,7 +64,7 @@ class Gpt2ConversionTest {
         var golden = new io.aneforge.eval.GoldenOutputs(java.util.List.of(new io.aneforge.eval.GoldenOutputs.Sample("s0",
                 ProgramEvaluator.runtime().run(VariantConverter.build(model, Golden.referenceSpec(SEQ)).program(), in))));
         for (Layout layout : Layout.values()) {
-            for (String p : java.util.List.of("fp16", "int8-channel", "int8-block32", "int4-block32")) {
+            for (String p : java.util.List.of("fp16", "int8-channel", "int8-block32", "int4-block32", "int4-block32-affine-ffn8")) {
                 VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.parse(p), SEQ, 0);
                 BuiltVariant v = VariantConverter.build(model, spec);
                 FidelityReport f = VariantFidelity.of(golden, java.util.List.of(ProgramEvaluator.runtime().run(v.program(), in)))
@@ -74,6 +74,13 @@ class Gpt2ConversionTest {
                 assertThat(f.cosineMean()).as(spec.id()).isGreaterThanOrEqualTo(p.equals("fp16") ? 0.9999 : p.startsWith("int8") ? 0.999 : 0.98);
                 // the tied table is stored once: wte appears in one report only
                 assertThat(v.reports()).filteredOn(r -> r.tensor().startsWith("wte")).hasSize(1);
+                if (spec.precision().ffn8()) {
+                    // mlp.c_fc is GPT-2's FFN input (32 x 128: quantized): int8 under -ffn8, its c_proj stays int4
+                    assertThat(v.reports()).filteredOn(r -> r.tensor().endsWith("mlp.c_fc.weight")).hasSize(TinyModels.LAYERS)
+                            .allMatch(r -> r.scheme().equals("int8-block32-affine"));
+                    assertThat(v.reports()).filteredOn(r -> r.tensor().endsWith("mlp.c_proj.weight")).hasSize(TinyModels.LAYERS)
+                            .allMatch(r -> r.scheme().equals("int4-block32-affine"));
+                }
             }
         }
     }

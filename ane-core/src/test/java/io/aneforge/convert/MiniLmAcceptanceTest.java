@@ -82,9 +82,11 @@ class MiniLmAcceptanceTest {
 
     @Test
     void everyVariantReadBackFromItsPackageMatchesOnnxRuntime() {
-        // -mse: clip-searched scales (QuantSpec.ScaleFit.MSE), each checked against the range-fit variant it replaces
+        // -mse: clip-searched scales (QuantSpec.ScaleFit.MSE), each checked against the range-fit variant it replaces;
+        // -ffn8: FFN input projections at int8, the rest int4, each checked against the all-int4 variant
         List<String> precisions = List.of("fp32", "fp16", "int8-channel", "int8-block32", "int4-block32",
-                "int4-block32-affine", "int4-block32-mse", "int4-block32-affine-mse");
+                "int4-block32-affine", "int4-block32-mse", "int4-block32-affine-mse",
+                "int4-block32-ffn8", "int4-block32-affine-ffn8", "int4-block32-mse-ffn8", "int4-block32-affine-mse-ffn8");
         Map<String, Double> cosines = new java.util.HashMap<>();
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
                 "%n| layout | precision | cosine mean | cosine min | all positions: mean | all positions: min | max abs"
@@ -95,7 +97,7 @@ class MiniLmAcceptanceTest {
                 if (p.equals("fp32") && layout == Layout.STANDARD) {
                     continue; // that is the golden graph, checked above
                 }
-                if (p.endsWith("-mse") && layout == Layout.STANDARD) {
+                if ((p.contains("-mse") || p.endsWith("-ffn8")) && layout == Layout.STANDARD) {
                     continue; // both layouts give the same numbers; the clip search costs seconds per variant
                 }
                 Precision precision = Precision.parse(p);
@@ -111,10 +113,12 @@ class MiniLmAcceptanceTest {
                         cv.archiveSize(), cv.peakIntermediateBytes()));
                 // int4: the target is 0.98; round-to-nearest int4 on this 22M-parameter model measures
                 // ~0.95 (padding positions are the worst), so the gate is a sanity floor and the table reports the gap
+                // except int4 affine with the FFN inputs at int8 (-ffn8), which meets the target: 0.9817 range fit,
+                // 0.9829 -mse (32 sentences, docs/converter.md)
                 double gate = switch (precision.scheme()) {
                     case FP32, FP16 -> 0.9999;
                     case INT8_CHANNEL, INT8_BLOCK -> 0.999;
-                    default -> INT4_FLOOR;
+                    default -> precision.ffn8() && precision.affine() ? INT4_TARGET : INT4_FLOOR;
                 };
                 if (precision.scheme() == Precision.Scheme.INT4_BLOCK && f.cosineMean() < INT4_TARGET) {
                     table.append(String.format(Locale.ROOT, "|   | (%s below the int4 target %.2f) | | | | | | | |%n", p, INT4_TARGET));
@@ -123,10 +127,19 @@ class MiniLmAcceptanceTest {
                 cosines.put(spec.id(), f.cosineMean());
                 if (precision.mse()) {
                     String plain = VariantSpec.of("A17_PRO", Target.IOS18, layout,
-                            new Precision(precision.scheme(), precision.blockSize(), precision.affine()), SEQ).id();
-                    // measured with 32 sentences: +0.010 symmetric, +0.002 affine (docs/converter.md)
+                            new Precision(precision.scheme(), precision.blockSize(), precision.affine(), false, precision.ffn8()),
+                            SEQ).id();
+                    // measured with 32 sentences: +0.010 symmetric, +0.002 affine (docs/converter.md); with -ffn8
+                    // +0.005 symmetric, +0.001 affine
                     checks.add(() -> assertThat(f.cosineMean()).as(spec.id() + " vs " + plain)
                             .isGreaterThanOrEqualTo(cosines.get(plain)));
+                }
+                if (precision.ffn8()) {
+                    String allInt4 = VariantSpec.of("A17_PRO", Target.IOS18, layout,
+                            new Precision(precision.scheme(), precision.blockSize(), precision.affine(), precision.mse()), SEQ).id();
+                    // the FFN inputs at int8 instead of int4: +0.018 symmetric, +0.011 affine (32 sentences)
+                    checks.add(() -> assertThat(f.cosineMean()).as(spec.id() + " vs " + allInt4)
+                            .isGreaterThan(cosines.get(allInt4)));
                 }
                 assertThat(cv.parameterCount()).isEqualTo(22_565_376L);
                 assertThat(cv.archiveSha256()).hasSize(64);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
 import io.aneforge.mil.Operation;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
@@ -71,6 +73,65 @@ class TinyBertConversionTest {
                     }
                     checkReports(precision, cv.reports());
                     checkLayout(layout, read);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code -ffn8}: the FFN input projections (intermediate.dense) int8 block-wise with the same block size, mode
+     * and fit, everything else the int4 policy quantizes int4; both kinds of constexpr_blockwise_shift_scale in one
+     * program, which re-reads (type re-inference) and runs like the in-memory program. The FFN here is 128 wide so
+     * that both FFN projections (4096 elements) are above the 2048-element FP16 threshold.
+     */
+    @Test
+    void ffn8StoresTheFfnInputsAtInt8AndTheOtherQuantizedTensorsAtInt4() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("wide"), 11, "", 128);
+        ImportedModel wide = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<String> samples = Samples.fixed().subList(0, 4);
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            GoldenOutputs golden = Golden.compute(wide, tok, samples, SEQ);
+            var inputs = Golden.inputs(tok, samples, SEQ);
+            for (Layout layout : Layout.values()) {
+                for (String p : List.of("int4-block32-affine-ffn8", "int4-block32-mse-ffn8")) {
+                    Precision precision = Precision.parse(p);
+                    String int4 = "int4-block32-" + (precision.affine() ? "affine" : "symmetric") + (precision.mse() ? "-mse" : "");
+                    String int8 = "int8-block32-" + (precision.affine() ? "affine" : "symmetric") + (precision.mse() ? "-mse" : "");
+                    VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, precision, SEQ, 0);
+                    assertThat(spec.id()).endsWith("-" + p + "-s16");
+                    ConvertedVariant cv = VariantConverter.convert(wide, spec, dir.resolve(spec.id()));
+
+                    Map<String, QuantReport> byName = cv.reports().stream().collect(Collectors.toMap(QuantReport::tensor, r -> r));
+                    for (int i = 0; i < TinyModels.LAYERS; i++) {
+                        String l = "encoder.layer." + i + ".";
+                        assertThat(byName.get(l + "intermediate.dense.weight").scheme()).as(spec.id() + " FFN input").isEqualTo(int8);
+                        assertThat(byName.get(l + "output.dense.weight").scheme()).as(spec.id() + " FFN output").isEqualTo(int4);
+                        assertThat(byName.get(l + "attention.self.query.weight").scheme()).isEqualTo("fp16"); // 1024 elements
+                    }
+                    assertThat(byName.get("embeddings.word_embeddings.weight").scheme()).isEqualTo(int4);
+                    // the FFN input is encoded exactly as the plain int8 precision of the same mode and fit encodes it
+                    BuiltVariant plain8 = VariantConverter.build(wide, new VariantSpec("A17_PRO", Target.IOS18, layout,
+                            precision.ffnInput(), SEQ, 0));
+                    assertThat(precision.ffnInput().id()).isEqualTo(int8.replace("-symmetric", ""));
+                    QuantReport ffn = byName.get("encoder.layer.1.intermediate.dense.weight");
+                    assertThat(plain8.reports()).filteredOn(r -> r.tensor().equals(ffn.tensor())).containsExactly(ffn);
+
+                    Program read = MlPackage.read(cv.packageDir()); // re-inferred types: ProgramValidator inside
+                    Map<DType, List<String>> byStorage = read.operations().stream()
+                            .filter(o -> o.type().equals("constexpr_blockwise_shift_scale"))
+                            .collect(Collectors.groupingBy(o -> ((Constant) o.inputs().get("data").get(0)).dtype(),
+                                    Collectors.mapping(Operation::name, Collectors.toList())));
+                    assertThat(byStorage.keySet()).containsExactlyInAnyOrder(DType.INT8, DType.INT4);
+                    assertThat(byStorage.get(DType.INT8)).hasSize(TinyModels.LAYERS).allMatch(n -> n.contains("intermediate"));
+                    assertThat(byStorage.get(DType.INT4)).hasSize(TinyModels.LAYERS + 1).noneMatch(n -> n.contains("intermediate"));
+
+                    List<Map<String, FloatTensor>> out = ProgramEvaluator.runtime().runAll(read, inputs);
+                    for (var e : VariantFidelity.of(golden, out).entrySet()) {
+                        assertThat(e.getValue().cosineMean()).as(spec.id() + " " + e.getKey()).isGreaterThanOrEqualTo(0.98);
+                    }
+                    Map<String, FloatTensor> x = ProgramEvaluator.scalar().run(VariantConverter.build(wide, spec).program(), inputs.get(0));
+                    Map<String, FloatTensor> y = ProgramEvaluator.scalar().run(read, inputs.get(0));
+                    assertThat(y.get("last_hidden_state").data()).isEqualTo(x.get("last_hidden_state").data());
                 }
             }
         }

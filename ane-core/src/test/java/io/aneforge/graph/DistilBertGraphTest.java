@@ -55,4 +55,27 @@ class DistilBertGraphTest {
             assertThat(x).containsExactly(y);
         }
     }
+
+    /** {@code -ffn8} names DistilBERT's FFN input by role (ffn.lin1): int8, while ffn.lin2 stays int4. */
+    @Test
+    void ffn8KeepsFfnLin1AtInt8() {
+        DistilBertConfig dc = new DistilBertConfig(50, 32, 2, 2, 128, 24, "gelu"); // FFN 128 x 32: above the FP16 threshold
+        SplittableRandom r = new SplittableRandom(2);
+        Map<String, FloatTensor> dw = new LinkedHashMap<>();
+        for (ExpectedTensor t : dc.expectedTensors()) {
+            float[] v = new float[(int) FloatTensor.elementCount(t.shape())];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (r.nextDouble() * 0.4 - 0.2);
+            }
+            dw.put(t.name(), new FloatTensor(t.shape(), v));
+        }
+        BuiltGraph g = Graphs.build(new ImportedModel(dc, dw, null),
+                new VariantSpec("M4", Target.IOS18, Layout.ANE, Precision.parse("int4-block32-affine-ffn8"), 8, 0));
+        Map<String, String> scheme = new LinkedHashMap<>();
+        g.reports().forEach(q -> scheme.put(q.tensor(), q.scheme()));
+        for (int i = 0; i < 2; i++) {
+            assertThat(scheme).containsEntry("transformer.layer." + i + ".ffn.lin1.weight", "int8-block32-affine")
+                    .containsEntry("transformer.layer." + i + ".ffn.lin2.weight", "int4-block32-affine");
+        }
+    }
 }

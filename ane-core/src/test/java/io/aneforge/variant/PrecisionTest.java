@@ -22,6 +22,10 @@ class PrecisionTest {
         "int4-block32-mse, int4, 32, symmetric-mse",
         "int4-block32-affine-mse, int4, 32, affine-mse",
         "int8-block64-mse, int8, 64, symmetric-mse",
+        "int4-block32-ffn8, int4, 32, symmetric-ffn8",
+        "int4-block32-affine-ffn8, int4, 32, affine-ffn8",
+        "int4-block64-mse-ffn8, int4, 64, symmetric-mse-ffn8",
+        "int4-block32-affine-mse-ffn8, int4, 32, affine-mse-ffn8",
     })
     void splitsIntoTheRegistryFieldsAndBack(String id, String family, int blockSize, String quantization) {
         Precision p = Precision.parse(id);
@@ -53,6 +57,39 @@ class PrecisionTest {
                 .hasMessageContaining("must be symmetric, affine, symmetric-mse or affine-mse");
         assertThatThrownBy(() -> Precision.ofRegistry("int4", null, "affine"))
                 .hasMessageContaining("needs a block size");
+    }
+
+    @Test
+    void ffn8SuffixKeepsTheFfnInputsAtInt8OnInt4Only() {
+        Precision p = Precision.parse("int4-block32-affine-mse-ffn8");
+        assertThat(p).isEqualTo(new Precision(Precision.Scheme.INT4_BLOCK, 32, true, true, true));
+        assertThat(p.ffn8()).isTrue();
+        assertThat(p).isNotEqualTo(Precision.parse("int4-block32-affine-mse"));
+        assertThat(Precision.parse("int4-block32-affine").ffn8()).isFalse();
+        assertThat(p.minimumTarget()).isEqualTo(io.aneforge.mil.Target.IOS18);
+        // the FFN inputs: int8 with the same block size, mode and fit, no override of their own
+        assertThat(p.ffnInput()).isEqualTo(Precision.parse("int8-block32-affine-mse"));
+        assertThat(Precision.parse("int4-block64-ffn8").ffnInput()).isEqualTo(Precision.parse("int8-block64"));
+        Precision plain = Precision.parse("int4-block32-affine");
+        assertThat(plain.ffnInput()).isSameAs(plain);
+        // -ffn8 comes last
+        assertThatThrownBy(() -> Precision.parse("int4-block32-ffn8-affine"))
+                .hasMessageContaining("unknown precision 'int4-block32-ffn8-affine'")
+                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse][-ffn8]");
+        assertThatThrownBy(() -> Precision.parse("int8-block32-affine-ffn8"))
+                .hasMessageContaining("an int8 variant has them at int8 already")
+                .hasMessageContaining("int4-block32-affine-ffn8");
+        assertThatThrownBy(() -> Precision.parse("fp16-ffn8")).hasMessageContaining("unknown precision");
+        assertThatThrownBy(() -> new Precision(Precision.Scheme.INT8_BLOCK, 32, true, false, true))
+                .hasMessageContaining("applies to int4 block-wise precisions only");
+        assertThatThrownBy(() -> new Precision(Precision.Scheme.FP16, 0, false, false, true))
+                .hasMessageContaining("applies to int4 block-wise precisions only");
+        assertThatThrownBy(() -> Precision.ofRegistry("int8", 32, "affine-ffn8"))
+                .hasMessageContaining("applies to int4 only, not int8");
+        assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "ffn8"))
+                .hasMessageContaining("for int4 optionally with -ffn8");
+        assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "affine-ffn8-mse"))
+                .hasMessageContaining("must be symmetric, affine, symmetric-mse or affine-mse");
     }
 
     @Test

@@ -76,7 +76,8 @@ public final class ConvertCommand implements Callable<Integer> {
     String layout;
 
     @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, int8-block{32,64,128}[-affine][-mse], "
-            + "int4-block{32,64,128}[-affine][-mse] (default fp16; -mse: per-block clip search for the scales).")
+            + "int4-block{32,64,128}[-affine][-mse][-ffn8] (default fp16; -mse: per-block clip search for the scales; "
+            + "-ffn8: the FFN input projections at int8, the rest int4).")
     String precision;
 
     @Option(names = "--target", paramLabel = "iosNN", description = "Single mode: deployment target ios15..ios26 "

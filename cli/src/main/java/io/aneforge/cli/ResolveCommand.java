@@ -43,7 +43,7 @@ public final class ResolveCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code /32}, {@code /32/affine}, {@code /32/affine-mse} or empty: the block size and a non-default
+     * {@code /32}, {@code /32/affine}, {@code /32/affine-mse}, {@code /32/affine-ffn8} or empty: the block size and a non-default
      * quantization of a variant node (symmetric, or none from a registry older than V5, is the default).
      */
     static String blockAndMode(JsonNode v) {

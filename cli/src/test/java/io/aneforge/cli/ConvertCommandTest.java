@@ -273,6 +273,44 @@ class ConvertCommandTest {
         assertThat(io.aneforge.cli.registry.Registrations.of(range)).containsEntry("quantization", "affine");
     }
 
+    /**
+     * -ffn8 through a recipe and --precision: on a BERT whose FFN projections are quantized (128 wide), the FFN inputs
+     * take int8 bytes, so the variant is bigger than plain int4; publish maps it to the registry's V8 mode.
+     */
+    @Test
+    void ffn8PrecisionConvertsFromARecipeAndTheCommandLineAndMapsToItsRegistryMode() throws Exception {
+        Path wide = TinyModels.bert(dir.resolve("wide-bert"), 11, "", 128);
+        Path out = dir.resolve("ffn8");
+        Cli c = Cli.run("convert", "--source", wide.toString(), "--out", out.toString(), "--chips", "M4",
+                "--recipe", writeRecipe("ffn8.yaml", "variants:\n  - {chips: all, layout: ane, precision: int4-block32-affine}\n"
+                        + "  - {chips: all, layout: ane, precision: int4-block32-affine-ffn8}\n"),
+                "--seq-len", "8", "--samples", "2", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        List<VariantEntry> vs = VariantsManifest.read(out.resolve("variants.json")).variants();
+        assertThat(vs).extracting(VariantEntry::id)
+                .containsExactly("m4-ios18-ane-int4-block32-affine-s8", "m4-ios18-ane-int4-block32-affine-ffn8-s8");
+        VariantEntry int4 = vs.get(0);
+        VariantEntry mixed = vs.get(1);
+        assertThat(mixed.precision()).isEqualTo("int4-block32-affine-ffn8");
+        // same tensors quantized; two 128x32 FFN inputs at int8 instead of int4: per tensor 4096 values and 128 block
+        // offsets (affine) take a byte instead of half a byte each, the FP16 scales are the same
+        assertThat(mixed.quantization().tensors()).isEqualTo(int4.quantization().tensors());
+        assertThat(mixed.quantization().bytesAfter() - int4.quantization().bytesAfter()).isEqualTo(2L * (4096 + 128) / 2);
+        assertThat(io.aneforge.cli.registry.Registrations.of(mixed))
+                .containsEntry("precision", "int4").containsEntry("blockSize", 32).containsEntry("quantization", "affine-ffn8");
+
+        Path pkg = dir.resolve("ffn8-single/x.mlpackage");
+        Cli one = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-mse-ffn8", "--seq-len", "8",
+                "--samples", "1", "--out", pkg.toString(), "--progress", "plain");
+        assertThat(one.code()).as(one.toString()).isZero();
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-mse-ffn8-s8");
+        expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int8-block32-ffn8", "--out",
+                dir.resolve("never-ffn8.mlpackage").toString()},
+                "aneforge convert: --precision: precision 'int8-block32-ffn8': the -ffn8 override keeps the FFN input "
+                        + "projections of an int4 variant at int8; an int8 variant has them at int8 already, drop -ffn8 "
+                        + "(or use int4-block32-ffn8)");
+    }
+
     @Test
     void recipeCommandShowsThePlanWithoutConverting() throws Exception {
         Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");

@@ -150,10 +150,16 @@ final class Stack {
 
     /** Creates {@code model} (if needed) and publishes a version converting {@code source}; returns the conversion. */
     JsonNode publish(String model, Map<String, Object> source, List<String> chips, int seqLen) {
+        return publish(model, source, chips, seqLen, null);
+    }
+
+    /** With {@code recipe} (a built-in name or recipe YAML; null: the registry's default). */
+    JsonNode publish(String model, Map<String, Object> source, List<String> chips, int seqLen, String recipe) {
         Res m = send("POST", "/api/v1/models", publisherToken, Map.of("name", model, "task", "feature-extraction"));
         assertThat(m.status()).as(m.text()).isIn(201, 409);
-        Res v = send("POST", "/api/v1/models/" + model + "/versions", publisherToken,
-                Map.of("source", source, "chips", chips, "seqLen", seqLen));
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("source", source, "chips", chips, "seqLen", seqLen));
+        if (recipe != null) body.put("recipe", recipe);
+        Res v = send("POST", "/api/v1/models/" + model + "/versions", publisherToken, body);
         assertThat(v.status()).as(v.text()).isEqualTo(201);
         return get("/api/v1/models/" + model + "/versions/" + v.json().path("version").asInt() + "/conversion");
     }

@@ -13,7 +13,8 @@ public final class RegistryModels {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     /**
-     * @param quantization block-wise only: symmetric, affine, symmetric-mse or affine-mse (null from a registry
+     * @param quantization block-wise only: symmetric, affine, symmetric-mse or affine-mse, for int4 also with -ffn8
+     *                     (FFN inputs at int8, V8) (null from a registry
      *                     older than V5: symmetric)
      */
     public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,

@@ -47,6 +47,10 @@ import org.springframework.stereotype.Service;
 @Service
 public class Matrices {
 
+    /** {@link Variants#QUANTIZATIONS} as an SQL array literal: rows of a cell list in that order. */
+    private static final String QUANTIZATION_ARRAY = Variants.QUANTIZATIONS.stream().map(q -> "'" + q + "'")
+            .collect(java.util.stream.Collectors.joining(", ", "ARRAY[", "]"));
+
     private final JdbcClient jdbc;
     private final Models models;
     private final ModelGates gates;
@@ -106,7 +110,7 @@ public class Matrices {
     private Snapshot load(VersionKey v) {
         List<VariantRow> variants = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
                         + " blob_digest, size, status, quantization FROM variant WHERE version_id = ?"
-                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, array_position(ARRAY['symmetric', 'affine', 'symmetric-mse', 'affine-mse'], quantization) NULLS FIRST, seq_len,"
+                        + " ORDER BY chip, layout, precision, block_size NULLS FIRST, array_position(" + QUANTIZATION_ARRAY + ", quantization) NULLS FIRST, seq_len,"
                         + " deployment_target, id")
                 .param(v.id())
                 .query((rs, i) -> {

@@ -30,9 +30,11 @@ public class Variants {
     private static final List<String> BLOCKWISE = List.of("int8", "int4");
     /**
      * How block-wise weights are quantized; the first is the default (all that V1 clients could mean).
-     * The {@code -mse} modes (V7) have clip-searched scales ({@link Precision#mse()}).
+     * The {@code -mse} modes (V7) have clip-searched scales ({@link Precision#mse()}); the {@code -ffn8}
+     * modes (V8, int4 only) keep the FFN input projections at int8 ({@link Precision#ffn8()}).
      */
-    public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine", "symmetric-mse", "affine-mse");
+    public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine", "symmetric-mse", "affine-mse",
+            "symmetric-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse-ffn8");
 
     /** @param quantization {@link #QUANTIZATIONS} for block-wise int8/int4, else null */
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
@@ -44,7 +46,7 @@ public class Variants {
      *                  for block-wise int8/int4; or a full scheme id such as {@code int8-block32-affine} or
      *                  {@code int8-channel} ({@link Precision}), which needs neither
      * @param quantization block-wise only: {@code symmetric} (default), {@code affine}, {@code symmetric-mse}
-     *                     or {@code affine-mse}
+     *                     or {@code affine-mse}; for int4 also each of them with {@code -ffn8}
      * @param computeUnits the Core ML compute-unit settings to benchmark; null: all four
      */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
@@ -82,6 +84,10 @@ public class Variants {
             String q = quantization == null ? QUANTIZATIONS.get(0) : quantization;
             if (!QUANTIZATIONS.contains(q)) {
                 throw invalid("quantization '" + q + "' must be one of " + QUANTIZATIONS + " (omitted means symmetric)");
+            }
+            if (q.endsWith("-ffn8") && !"int4".equals(precision)) {
+                throw invalid("quantization '" + q + "' keeps the FFN inputs of an int4 variant at int8; it does not apply"
+                        + " to " + precision + " (use " + q.substring(0, q.length() - "-ffn8".length()) + ")");
             }
             return new PrecisionFields(precision, blockSize, q);
         }

@@ -18,6 +18,8 @@ class ConversionRegistrationTest {
         "int4-block64-affine, IOS18, int4, 64, affine, 18.0",
         "int4-block32-mse, IOS18, int4, 32, symmetric-mse, 18.0",
         "int4-block32-affine-mse, IOS18, int4, 32, affine-mse, 18.0",
+        "int4-block32-affine-ffn8, IOS18, int4, 32, affine-ffn8, 18.0",
+        "int4-block64-mse-ffn8, IOS18, int4, 64, symmetric-mse-ffn8, 18.0",
     })
     void splitsTheSpecPrecisionIntoTheVariantFields(String spec, String target, String precision, Integer block,
                                                     String quantization, String deploymentTarget) {

@@ -120,6 +120,92 @@ class VariantQuantizationTest extends RegistryTestBase {
         }
     }
 
+    /**
+     * V8: int4 with the FFN inputs at int8 (-ffn8) is a variant of its own beside plain int4 of the same block size and
+     * mode; resolve prefers it where its MiniLM fidelity puts it (Resolver.QUANTIZATION_ORDER).
+     */
+    @Test
+    void ffn8VariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
+        String m = "quant-ffn8";
+        createModel(m);
+        int v = createVersion(m);
+        Map<String, Response> byMode = new java.util.LinkedHashMap<>();
+        byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
+        byMode.put("affine", register(m, v, Map.of("precision", "int4-block32-affine"), "a"));
+        byMode.put("symmetric-mse", register(m, v, Map.of("precision", "int4-block32-mse"), "sm"));
+        byMode.put("affine-mse", register(m, v, Map.of("precision", "int4-block32-affine-mse"), "am"));
+        byMode.put("symmetric-ffn8", register(m, v, Map.of("precision", "int4-block32-ffn8"), "sf"));
+        byMode.put("affine-ffn8", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-ffn8"), "af"));
+        byMode.put("symmetric-mse-ffn8", register(m, v, Map.of("precision", "int4-block32-mse-ffn8"), "smf"));
+        byMode.put("affine-mse-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-mse-ffn8"), "amf"));
+        byMode.forEach((mode, r) -> {
+            assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
+            assertThat(r.json().path("precision").asString()).isEqualTo("int4");
+            assertThat(r.json().path("blockSize").asInt()).isEqualTo(32);
+            assertThat(r.json().path("quantization").asString()).isEqualTo(mode);
+        });
+        Response again = register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse-ffn8"), "amf-again");
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse-ffn8");
+
+        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
+        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
+        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+                .containsExactly("A17_PRO int4-block32", "A17_PRO int4-block32-affine", "A17_PRO int4-block32-mse",
+                        "A17_PRO int4-block32-affine-mse", "A17_PRO int4-block32-ffn8", "A17_PRO int4-block32-affine-ffn8",
+                        "A17_PRO int4-block32-mse-ffn8", "A17_PRO int4-block32-affine-mse-ffn8");
+
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "ffn8 test").status()).isEqualTo(200);
+        List<String> order = List.of("affine-mse-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse", "symmetric-ffn8",
+                "affine", "symmetric-mse", "symmetric");
+        for (String expected : order) {
+            JsonNode r = resolve(m).json();
+            assertThat(r.path("variant").path("quantization").asString()).isEqualTo(expected);
+            assertThat(r.path("digest").asString()).isEqualTo(byMode.get(expected).json().path("digest").asString());
+            if (!expected.equals("symmetric")) {
+                Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/"
+                        + byMode.get(expected).json().path("id").asLong() + "/yank", publisher(), Map.of("reason", "next mode"));
+                assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+            }
+        }
+    }
+
+    /** V8 on a database with V7 rows: they keep their modes; the -ffn8 modes pass the check for int4 rows only. */
+    @Test
+    void v8AcceptsTheFfn8ModesForInt4Only() throws Exception {
+        String schema = "v8_check_" + Long.toHexString(System.nanoTime());
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").target("7").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            seedDraftVersionAndBlob(st, schema);
+            st.execute(variantRow("'affine-mse'", 128));
+            st.execute(variantRow("'int8'", "'affine'", 128));
+            assertThatThrownBy(() -> st.execute(variantRow("'affine-ffn8'", 256)))
+                    .hasMessageContaining("variant_quantization_check"); // not before V8
+        }
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            st.execute(variantRow("'affine-mse-ffn8'", 128)); // same facts as the affine-mse row but the FFN override
+            st.execute(variantRow("'symmetric-ffn8'", 128));
+            assertThatThrownBy(() -> st.execute(variantRow("'ffn8'", 128))).hasMessageContaining("variant_quantization_check");
+            assertThatThrownBy(() -> st.execute(variantRow("'affine-ffn8-mse'", 128))).hasMessageContaining("variant_quantization_check");
+            assertThatThrownBy(() -> st.execute(variantRow("'int8'", "'affine-ffn8'", 128)))
+                    .hasMessageContaining("variant_quantization_ffn8_int4");
+            assertThatThrownBy(() -> st.execute(variantRow("'affine-mse-ffn8'", 128))).hasMessageContaining("variant_identity");
+            ResultSet rs = st.executeQuery("SELECT precision, quantization FROM variant ORDER BY id");
+            StringBuilder rows = new StringBuilder();
+            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getString(2)).append(' ');
+            assertThat(rows.toString().trim()).isEqualTo("int4/affine-mse int8/affine int4/affine-mse-ffn8 int4/symmetric-ffn8");
+            st.execute("SET search_path TO public");
+            st.execute("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+
     /** V7 on a database with V6 rows: they keep their modes; the -mse modes pass the check, other values still fail. */
     @Test
     void v7AcceptsTheMseModesAndStillRejectsOthers() throws Exception {
@@ -152,8 +238,12 @@ class VariantQuantizationTest extends RegistryTestBase {
     }
 
     private static String variantRow(String quantization, int seqLen) {
+        return variantRow("'int4'", quantization, seqLen);
+    }
+
+    private static String variantRow(String precision, String quantization, int seqLen) {
         return "INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
-                + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', 'int4', 32, " + quantization
+                + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', " + precision + ", 32, " + quantization
                 + ", " + seqLen + ", '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version";
     }
 
@@ -179,7 +269,14 @@ class VariantQuantizationTest extends RegistryTestBase {
         createModel(m);
         int v = createVersion(m);
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "asymmetric"), "a"),
-                "quantization 'asymmetric' must be one of [symmetric, affine, symmetric-mse, affine-mse] (omitted means symmetric)");
+                "quantization 'asymmetric' must be one of [symmetric, affine, symmetric-mse, affine-mse, symmetric-ffn8,"
+                        + " affine-ffn8, symmetric-mse-ffn8, affine-mse-ffn8] (omitted means symmetric)");
+        assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "affine-ffn8"), "l"),
+                "quantization 'affine-ffn8' keeps the FFN inputs of an int4 variant at int8; it does not apply to int8 (use affine)");
+        assertInvalid(register(m, v, Map.of("precision", "int8-block32-affine-ffn8"), "m"),
+                "an int8 variant has them at int8 already");
+        assertInvalid(register(m, v, Map.of("precision", "int4-block32-affine-ffn8", "quantization", "affine"), "n"),
+                "quantization 'affine' contradicts precision 'int4-block32-affine-ffn8' (affine-ffn8); omit quantization");
         assertInvalid(register(m, v, Map.of("precision", "int4-block32-mse", "quantization", "symmetric"), "j"),
                 "quantization 'symmetric' contradicts precision 'int4-block32-mse' (symmetric-mse); omit quantization");
         assertInvalid(register(m, v, Map.of("precision", "fp16-mse"), "k"), "precision 'fp16-mse' must be one of");

@@ -32,6 +32,14 @@ public final class TinyModels {
 
     /** A BERT snapshot whose tensor names carry {@code prefix} (e.g. "bert." for BertForMaskedLM). */
     public static Path bert(Path dir, long seed, String prefix) throws IOException {
+        return bert(dir, seed, prefix, INTERMEDIATE);
+    }
+
+    /**
+     * A BERT snapshot with FFN width {@code intermediate}: above 64 the FFN projections have more than
+     * 2048 elements, so quantized precisions quantize them (at 64 they stay FP16, like the attention ones).
+     */
+    public static Path bert(Path dir, long seed, String prefix, int intermediate) throws IOException {
         Files.createDirectories(dir);
         List<String> vocab = TinyTokenizers.wordPieceVocab();
         SplittableRandom random = new SplittableRandom(seed);
@@ -49,9 +57,9 @@ public final class TinyModels {
                 add(st, random, p + proj + ".bias", h);
             }
             addNorm(st, p + "attention.output.LayerNorm", h);
-            add(st, random, p + "intermediate.dense.weight", INTERMEDIATE, h);
-            add(st, random, p + "intermediate.dense.bias", INTERMEDIATE);
-            add(st, random, p + "output.dense.weight", h, INTERMEDIATE);
+            add(st, random, p + "intermediate.dense.weight", intermediate, h);
+            add(st, random, p + "intermediate.dense.bias", intermediate);
+            add(st, random, p + "output.dense.weight", h, intermediate);
             add(st, random, p + "output.dense.bias", h);
             addNorm(st, p + "output.LayerNorm", h);
         }
@@ -74,7 +82,7 @@ public final class TinyModels {
                   "pad_token_id": 0
                 }
                 """, prefix.isEmpty() ? "BertModel" : "BertForMaskedLM", vocab.size(), h, LAYERS, HEADS,
-                INTERMEDIATE, POSITIONS), StandardCharsets.UTF_8);
+                intermediate, POSITIONS), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson(), StandardCharsets.UTF_8);
         return dir;
     }
