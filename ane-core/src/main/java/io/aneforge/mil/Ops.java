@@ -41,4 +41,27 @@ public final class Ops {
         }
         return d;
     }
+
+    /**
+     * {@code op} with the defaults of the optional parameters it leaves unbound (coremltools omits e.g.
+     * {@code transpose_x} when false), computed exactly as the builder would, in the definition's
+     * parameter order; {@code op} itself when nothing is missing.
+     */
+    public static Operation withDefaults(Operation op, Target target) {
+        OpDef def = get(op.type());
+        Map<String, List<Arg>> bound = new LinkedHashMap<>(op.inputs());
+        Map<String, List<Arg>> ordered = new LinkedHashMap<>();
+        boolean changed = false;
+        for (Param p : def.inputs()) {
+            if (bound.containsKey(p.name())) {
+                ordered.put(p.name(), bound.get(p.name()));
+            } else if (p.optional() && p.defaultValue() != null && target.atLeast(p.since())) {
+                Constant d = p.defaultValue().compute(new OpContext(def, op.name(), bound, op.attributes()));
+                bound.put(p.name(), List.of(d));
+                ordered.put(p.name(), List.of(d));
+                changed = true;
+            }
+        }
+        return changed ? new Operation(op.type(), op.name(), ordered, op.attributes(), op.outputs()) : op;
+    }
 }

@@ -125,7 +125,8 @@ public final class SequencePrefix {
         return false;
     }
 
-    private void rewrite(Operation op) {
+    private void rewrite(Operation raw) {
+        Operation op = Ops.withDefaults(raw, program.target()); // packages may leave optional parameters out
         Map<String, List<Arg>> in = new LinkedHashMap<>();
         boolean tagged = false;
         for (Map.Entry<String, List<Arg>> e : op.inputs().entrySet()) {
@@ -138,10 +139,10 @@ public final class SequencePrefix {
             in.put(e.getKey(), args);
         }
         if (!tagged) { // constants, dequantization and anything computed only from them stay as they are
-            ops.add(op);
-            for (Var v : op.outputs()) {
+            ops.add(raw);
+            for (Var v : raw.outputs()) {
                 define(v, new boolean[v.rank()]);
-                producers.put(v.name(), op);
+                producers.put(v.name(), raw);
             }
             return;
         }

@@ -5,11 +5,9 @@ import io.aneforge.mil.Arg;
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
 import io.aneforge.mil.EvalContext;
-import io.aneforge.mil.OpContext;
 import io.aneforge.mil.OpDef;
 import io.aneforge.mil.Operation;
 import io.aneforge.mil.Ops;
-import io.aneforge.mil.Param;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.TensorType;
 import io.aneforge.mil.Var;
@@ -20,7 +18,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -88,7 +85,7 @@ public final class ExecutionPlan {
         List<Step> steps = new ArrayList<>();
         for (Operation raw : program.operations()) {
             OpDef def = Ops.get(raw.type());
-            Operation op = withDefaults(raw, def, program);
+            Operation op = Ops.withDefaults(raw, program.target());
             for (List<Arg> args : op.inputs().values()) {
                 for (Arg a : args) {
                     if (a instanceof Constant c && c.dtype() != DType.STRING && !immediateSlots.containsKey(c)) {
@@ -194,27 +191,6 @@ public final class ExecutionPlan {
         }
         FloatTensor[] frame = slots.known.toArray(new FloatTensor[0]);
         return scalar.run(frame);
-    }
-
-    /**
-     * Binds the defaults of optional parameters that a package may leave out (coremltools
-     * omits e.g. {@code transpose_x} when false), exactly as the builder would.
-     */
-    static Operation withDefaults(Operation op, OpDef def, Program program) {
-        Map<String, List<Arg>> bound = new LinkedHashMap<>(op.inputs());
-        Map<String, List<Arg>> ordered = new LinkedHashMap<>();
-        boolean changed = false;
-        for (Param p : def.inputs()) {
-            if (bound.containsKey(p.name())) {
-                ordered.put(p.name(), bound.get(p.name()));
-            } else if (p.optional() && p.defaultValue() != null && program.target().atLeast(p.since())) {
-                Constant d = p.defaultValue().compute(new OpContext(def, op.name(), bound, op.attributes()));
-                bound.put(p.name(), List.of(d));
-                ordered.put(p.name(), List.of(d));
-                changed = true;
-            }
-        }
-        return changed ? new Operation(op.type(), op.name(), ordered, op.attributes(), op.outputs()) : op;
     }
 
     /** The op's scalar reference evaluation, reading its arguments from the frame. */
