@@ -252,13 +252,7 @@ class ConvertCommandTest {
     /** A recipe may ask for the clip search (-mse) beside the range fit; publish maps it to the registry's V7 modes. */
     @Test
     void msePrecisionsConvertBesideTheRangeFitAndMapToTheirRegistryModes() throws Exception {
-        Path mse = dir.resolve("mse");
-        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", mse.toString(), "--chips", "M4",
-                "--recipe", writeRecipe("mse.yaml", "variants:\n  - {chips: all, layout: ane, precision: int4-block32-affine}\n"
-                        + "  - {chips: all, layout: ane, precision: int4-block32-affine-mse}\n"),
-                "--seq-len", "8", "--samples", "2", "--progress", "plain");
-        assertThat(c.code()).as(c.toString()).isZero();
-        List<VariantEntry> vs = VariantsManifest.read(mse.resolve("variants.json")).variants();
+        List<VariantEntry> vs = convertTwoOnM4(bert, "mse", "int4-block32-affine", "int4-block32-affine-mse");
         assertThat(vs).extracting(VariantEntry::id)
                 .containsExactly("m4-ios18-ane-int4-block32-affine-s8", "m4-ios18-ane-int4-block32-affine-mse-s8");
         VariantEntry range = vs.get(0);
@@ -273,6 +267,17 @@ class ConvertCommandTest {
         assertThat(io.aneforge.cli.registry.Registrations.of(range)).containsEntry("quantization", "affine");
     }
 
+    /** Converts {@code source} with a recipe of two ane variants for M4 (seq 8, 2 samples) into {@code dir/name}. */
+    private List<VariantEntry> convertTwoOnM4(Path source, String name, String first, String second) throws Exception {
+        Path out = dir.resolve(name);
+        Cli c = Cli.run("convert", "--source", source.toString(), "--out", out.toString(), "--chips", "M4",
+                "--recipe", writeRecipe(name + ".yaml", "variants:\n  - {chips: all, layout: ane, precision: " + first + "}\n"
+                        + "  - {chips: all, layout: ane, precision: " + second + "}\n"),
+                "--seq-len", "8", "--samples", "2", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        return VariantsManifest.read(out.resolve("variants.json")).variants();
+    }
+
     /**
      * -ffn8 through a recipe and --precision: on a BERT whose FFN projections are quantized (128 wide), the FFN inputs
      * take int8 bytes, so the variant is bigger than plain int4; publish maps it to the registry's V8 mode.
@@ -280,13 +285,7 @@ class ConvertCommandTest {
     @Test
     void ffn8PrecisionConvertsFromARecipeAndTheCommandLineAndMapsToItsRegistryMode() throws Exception {
         Path wide = TinyModels.bert(dir.resolve("wide-bert"), 11, "", 128);
-        Path out = dir.resolve("ffn8");
-        Cli c = Cli.run("convert", "--source", wide.toString(), "--out", out.toString(), "--chips", "M4",
-                "--recipe", writeRecipe("ffn8.yaml", "variants:\n  - {chips: all, layout: ane, precision: int4-block32-affine}\n"
-                        + "  - {chips: all, layout: ane, precision: int4-block32-affine-ffn8}\n"),
-                "--seq-len", "8", "--samples", "2", "--progress", "plain");
-        assertThat(c.code()).as(c.toString()).isZero();
-        List<VariantEntry> vs = VariantsManifest.read(out.resolve("variants.json")).variants();
+        List<VariantEntry> vs = convertTwoOnM4(wide, "ffn8", "int4-block32-affine", "int4-block32-affine-ffn8");
         assertThat(vs).extracting(VariantEntry::id)
                 .containsExactly("m4-ios18-ane-int4-block32-affine-s8", "m4-ios18-ane-int4-block32-affine-ffn8-s8");
         VariantEntry int4 = vs.get(0);

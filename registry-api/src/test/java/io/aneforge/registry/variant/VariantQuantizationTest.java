@@ -90,12 +90,7 @@ class VariantQuantizationTest extends RegistryTestBase {
         byMode.put("symmetric-mse", register(m, v, Map.of("precision", "int4-block32-mse"), "sm"));
         byMode.put("affine", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine"), "a"));
         byMode.put("affine-mse", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse"), "am"));
-        byMode.forEach((mode, r) -> {
-            assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
-            assertThat(r.json().path("precision").asString()).isEqualTo("int4");
-            assertThat(r.json().path("blockSize").asInt()).isEqualTo(32);
-            assertThat(r.json().path("quantization").asString()).isEqualTo(mode);
-        });
+        assertRegisteredAsInt4Block32(byMode);
         Response again = register(m, v, Map.of("precision", "int4-block32-affine-mse"), "am-again");
         assertThat(again.status()).as(again.text()).isEqualTo(409);
         assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse");
@@ -108,16 +103,7 @@ class VariantQuantizationTest extends RegistryTestBase {
 
         publish(m, v);
         assertThat(moveAlias(m, "production", v, "mse test").status()).isEqualTo(200);
-        for (String expected : List.of("affine-mse", "affine", "symmetric-mse", "symmetric")) {
-            JsonNode r = resolve(m).json();
-            assertThat(r.path("variant").path("quantization").asString()).isEqualTo(expected);
-            assertThat(r.path("digest").asString()).isEqualTo(byMode.get(expected).json().path("digest").asString());
-            if (!expected.equals("symmetric")) {
-                Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/"
-                        + byMode.get(expected).json().path("id").asLong() + "/yank", publisher(), Map.of("reason", "next mode"));
-                assertThat(yank.status()).as(yank.text()).isEqualTo(200);
-            }
-        }
+        assertResolvesInOrderAsEachIsYanked(m, v, byMode, List.of("affine-mse", "affine", "symmetric-mse", "symmetric"));
     }
 
     /**
@@ -138,12 +124,7 @@ class VariantQuantizationTest extends RegistryTestBase {
         byMode.put("affine-ffn8", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-ffn8"), "af"));
         byMode.put("symmetric-mse-ffn8", register(m, v, Map.of("precision", "int4-block32-mse-ffn8"), "smf"));
         byMode.put("affine-mse-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-mse-ffn8"), "amf"));
-        byMode.forEach((mode, r) -> {
-            assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
-            assertThat(r.json().path("precision").asString()).isEqualTo("int4");
-            assertThat(r.json().path("blockSize").asInt()).isEqualTo(32);
-            assertThat(r.json().path("quantization").asString()).isEqualTo(mode);
-        });
+        assertRegisteredAsInt4Block32(byMode);
         Response again = register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse-ffn8"), "amf-again");
         assertThat(again.status()).as(again.text()).isEqualTo(409);
         assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse-ffn8");
@@ -159,11 +140,26 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(moveAlias(m, "production", v, "ffn8 test").status()).isEqualTo(200);
         List<String> order = List.of("affine-mse-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse", "symmetric-ffn8",
                 "affine", "symmetric-mse", "symmetric");
-        for (String expected : order) {
+        assertResolvesInOrderAsEachIsYanked(m, v, byMode, order);
+    }
+
+    private static void assertRegisteredAsInt4Block32(Map<String, Response> byMode) {
+        byMode.forEach((mode, r) -> {
+            assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
+            assertThat(r.json().path("precision").asString()).isEqualTo("int4");
+            assertThat(r.json().path("blockSize").asInt()).isEqualTo(32);
+            assertThat(r.json().path("quantization").asString()).isEqualTo(mode);
+        });
+    }
+
+    /** Resolve returns each mode of {@code order} in turn: the test yanks each after checking it (the last stays). */
+    private void assertResolvesInOrderAsEachIsYanked(String m, int v, Map<String, Response> byMode, List<String> order) {
+        for (int i = 0; i < order.size(); i++) {
+            String expected = order.get(i);
             JsonNode r = resolve(m).json();
             assertThat(r.path("variant").path("quantization").asString()).isEqualTo(expected);
             assertThat(r.path("digest").asString()).isEqualTo(byMode.get(expected).json().path("digest").asString());
-            if (!expected.equals("symmetric")) {
+            if (i < order.size() - 1) {
                 Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/"
                         + byMode.get(expected).json().path("id").asLong() + "/yank", publisher(), Map.of("reason", "next mode"));
                 assertThat(yank.status()).as(yank.text()).isEqualTo(200);
