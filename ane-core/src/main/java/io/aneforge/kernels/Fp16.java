@@ -133,10 +133,14 @@ public final class Fp16 {
 
     /**
      * Decodes {@code n} little-endian halves starting at element {@code from} of {@code raw} into
-     * {@code dst} from {@code off}: {@link #toFloat} of each, by table (a loaded FP16 MiniLM decodes
-     * 23 million weights).
+     * {@code dst} from {@code off}: {@link #toFloat} of each, by table or, when the Vector API kernels
+     * are on, in int lanes (a loaded FP16 MiniLM decodes 23 million weights).
      */
     public static void toFloats(byte[] raw, int from, float[] dst, int off, int n) {
+        if (VectorPath.enabled()) {
+            VectorFp16.toFloats(raw, from, dst, off, n);
+            return;
+        }
         float[] values = Table.VALUES;
         for (int i = 0; i < n; i++) {
             int b = 2 * (from + i);

@@ -224,4 +224,24 @@ class Fp16Test {
         w[37] = 65504f;
         assertThat(Fp16.fromFloatsWithinRange(w, new short[100], 3, 99)).isEqualTo(99);
     }
+
+    /** The load-time decoding (int lanes in this JVM) gives toFloat's bits for all 65536 halves, at any offset and tail. */
+    @Test
+    void decodingEveryHalfMatchesToFloatBitForBit() {
+        byte[] raw = new byte[2 * 65536 + 2];
+        for (int h = 0; h < 65536; h++) {
+            raw[2 * h + 2] = (byte) h;
+            raw[2 * h + 3] = (byte) (h >>> 8);
+        }
+        float[] out = new float[65536 + 5];
+        Fp16.toFloats(raw, 1, out, 5, 65536);
+        for (int h = 0; h < 65536; h++) {
+            assertThat(Float.floatToRawIntBits(out[5 + h])).as("half %04x", h)
+                    .isEqualTo(Float.floatToRawIntBits(Fp16.toFloat((short) h)));
+        }
+        float[] tail = new float[7];
+        Fp16.toFloats(raw, 0x3c00 + 1, tail, 0, 7); // 1.0 and the next six halves, fewer than a vector
+        assertThat(tail[0]).isEqualTo(1.0f);
+        assertThat(tail[6]).isEqualTo(Fp16.toFloat((short) 0x3c06));
+    }
 }
