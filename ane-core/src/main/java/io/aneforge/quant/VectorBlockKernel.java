@@ -88,15 +88,8 @@ final class VectorBlockKernel {
             int count = Math.min(BATCH, g1 - b0);
             if (symmetricMax) {
                 maxAbs(w, b0, count, len, mxs);
-                symmetricScales(shape, w, len, b0, count, grid, mxs, scales);
-                if (withZeroPoint) {
-                    // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
-                    int zp = grid.zeroPoint(1f, -1f);
-                    Arrays.fill(zs, 0, count, zp);
-                    if (zps != null) {
-                        Arrays.fill(zps, b0, b0 + count, (byte) zp);
-                    }
-                }
+                symmetricScales(shape, w, len, b0, count, grid, mxs, scales, zs, zps, lo, hi, q);
+                continue;
             } else {
                 range(w, b0, count, len, mxs, mns);
                 if (grid.symmetric()) {
@@ -132,10 +125,12 @@ final class VectorBlockKernel {
      * (the same float division), rounded to FP16 for the whole batch at once ({@link Fp16#roundInPlace},
      * in vector lanes), then per group the rare cases: a zero or non-finite max, or a scale beyond FP16,
      * take the scalar call (which returns 1 for an all-zero group and throws the plain kernel's errors),
-     * and a scale that rounded to 0 becomes the smallest FP16 subnormal.
+     * and a scale that rounded to 0 becomes the smallest FP16 subnormal. Then the batch's rounding, called
+     * from here for the reason given at {@code affineScales}.
      */
     private static void symmetricScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
-                                        float[] mxs, float[] scales) {
+                                        float[] mxs, float[] scales, int[] zs, byte[] zps, int loBits, int hiBits,
+                                        byte[] q) {
         float qmax = grid.qmax();
         for (int k = 0; k < count; k++) {
             scales[b0 + k] = mxs[k] / qmax;
@@ -151,6 +146,17 @@ final class VectorBlockKernel {
                 scales[g] = GroupScale.MIN_FP16_SCALE;
             }
         }
+        if (grid.zeroPointAlwaysZero()) {
+            round(w, b0, count, len, scales, loBits, hiBits, q);
+        } else {
+            // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
+            int zp = grid.zeroPoint(1f, -1f);
+            Arrays.fill(zs, 0, count, zp);
+            if (zps != null) {
+                Arrays.fill(zps, b0, b0 + count, (byte) zp);
+            }
+            roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
+        }
     }
 
     /**
@@ -162,11 +168,12 @@ final class VectorBlockKernel {
      * rare cases take the scalar calls (which throw the plain kernel's errors): a non-finite range, a zero
      * range (scale 1), a scale beyond FP16; and a scale that rounded to 0 becomes the smallest FP16 subnormal.
      *
-     * <p>Then the batch's rounding ({@code roundShift}) is called from here, not from {@code quantize}:
-     * this method is larger than C2 inlines (FreqInlineSize, 325 bytecodes), so the division loop is
-     * compiled inside it, on its own. Inlined into {@code quantize} next to the range loop it ran about
-     * 0.1–0.3 ms slower per 1536×384 tensor on Zen 4 (JDK 17; whether C2 inlined it there varied
-     * from run to run).
+     * <p>Then the batch's rounding ({@code roundShift}) is called from here, not from {@code quantize}.
+     * C2 does not inline this method into {@code quantize} (larger than FreqInlineSize, 325 bytecodes;
+     * {@code symmetricScales}: "already compiled into a big method"), so the division loop is compiled
+     * inside it. Called from {@code quantize}, C2 inlined the rounding there in some JVM runs and not in
+     * others, and inlined it ran about twice as slow (JDK 17, Zen 4, 1536×384: symmetric 0.39 instead of
+     * 0.20 ms per tensor; affine 0.1–0.3 ms more), for reasons not visible without a disassembler.
      */
     private static void affineScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
                                      float[] mxs, float[] mns, double[] zd, float[] scales, int[] zs, byte[] zps,
