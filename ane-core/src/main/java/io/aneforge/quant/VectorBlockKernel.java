@@ -5,6 +5,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -164,9 +165,11 @@ final class VectorBlockKernel {
      * batch, in double lanes: the same double operations in the same order ({@code (mx − mn) / (hi − lo)},
      * {@code (lo·mx − hi·mn) / range}, rint, clamp), so the same values; the scales rounded to float, then to
      * FP16 for the batch at once ({@link Fp16#roundInPlace}). {@code rint} is {@code (z + 1.5·2^52) − 1.5·2^52}
-     * (round half to even, exact for |z| < 2^51; here z lies within [lo, hi] up to rounding). Per group the
-     * rare cases take the scalar calls (which throw the plain kernel's errors): a non-finite range, a zero
-     * range (scale 1), a scale beyond FP16; and a scale that rounded to 0 becomes the smallest FP16 subnormal.
+     * (round half to even, exact for |z| < 2^51; here z lies within [lo, hi] up to rounding); to int through
+     * a double array and a scalar cast ({@code convertShape(D2I)} measured slower, JDK 17). The rare cases
+     * take the scalar calls (which throw the plain kernel's errors): a non-finite range, a zero range (scale
+     * 1), a scale beyond FP16, and the groups past the last whole set of lanes; a scale that rounded to 0
+     * becomes the smallest FP16 subnormal. A lane mask finds them: sets of lanes with none skip the scalar pass.
      *
      * <p>Then the batch's rounding ({@code roundShift}) is called from here, not from {@code quantize}.
      * C2 does not inline this method into {@code quantize} (larger than FreqInlineSize, 325 bytecodes;
@@ -187,31 +190,55 @@ final class VectorBlockKernel {
             DoubleVector mn = (DoubleVector) FloatVector.fromArray(FD, mns, k).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector range = mx.sub(mn);
             ((FloatVector) range.div(steps).convertShape(VectorOperators.D2F, FD, 0)).intoArray(scales, b0 + k);
-            mx.mul(lo).sub(mn.mul(hi)).div(range).add(RINT_MAGIC_D).sub(RINT_MAGIC_D).min(hi).max(lo).intoArray(zd, k);
+            DoubleVector z = mx.mul(lo).sub(mn.mul(hi)).div(range).add(RINT_MAGIC_D).sub(RINT_MAGIC_D).min(hi).max(lo);
+            z.intoArray(zd, k);
+        }
+        for (int k = 0; k < vectorEnd; k++) {
+            zs[k] = (int) zd[k];
         }
         Fp16.roundInPlace(scales, b0, b0 + vectorEnd);
-        for (int k = 0; k < count; k++) {
-            int g = b0 + k;
-            float mx = mxs[k];
-            float mn = mns[k];
-            int zp;
-            if (k >= vectorEnd || !(mx <= Float.MAX_VALUE) || !(mn >= -Float.MAX_VALUE) || mx - mn == 0f
-                    || scales[g] > Fp16.MAX_VALUE) {
-                WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
-                scales[g] = grid.scale(mx, mn, g);
-                zp = grid.zeroPoint(mx, mn);
-            } else {
-                if (scales[g] == 0f) {
-                    scales[g] = GroupScale.MIN_FP16_SCALE;
+        for (int k = 0; k < vectorEnd; k += DL) {
+            FloatVector mx = FloatVector.fromArray(FD, mxs, k);
+            FloatVector mn = FloatVector.fromArray(FD, mns, k);
+            FloatVector sc = FloatVector.fromArray(FD, scales, b0 + k);
+            // Ordinary groups: a finite, non-zero range and a scale in (0, FP16 max].
+            VectorMask<Float> ordinary = mx.compare(VectorOperators.LE, Float.MAX_VALUE)
+                    .and(mn.compare(VectorOperators.GE, -Float.MAX_VALUE))
+                    .and(mx.compare(VectorOperators.GT, 0f).or(mn.compare(VectorOperators.LT, 0f)))
+                    .and(sc.compare(VectorOperators.LE, Fp16.MAX_VALUE))
+                    .and(sc.compare(VectorOperators.GT, 0f));
+            if (!ordinary.allTrue()) {
+                for (int j = k; j < k + DL; j++) {
+                    rareAffineGroup(shape, w, len, b0 + j, grid, mxs[j], mns[j], scales, zs, j, false);
                 }
-                zp = (int) zd[k];
             }
-            zs[k] = zp;
-            if (zps != null) {
-                zps[g] = (byte) zp;
+        }
+        for (int k = vectorEnd; k < count; k++) {
+            rareAffineGroup(shape, w, len, b0 + k, grid, mxs[k], mns[k], scales, zs, k, true);
+        }
+        if (zps != null) {
+            for (int k = 0; k < count; k++) {
+                zps[b0 + k] = (byte) zs[k];
             }
         }
         roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
+    }
+
+    /**
+     * The scalar side of {@code affineScales} for group g (batch index k): the {@link GroupScale} calls for a
+     * group outside the double lanes ({@code always}) or with a non-finite or zero range or a scale beyond
+     * FP16; the smallest FP16 subnormal for a scale that rounded to 0; nothing for an ordinary group.
+     */
+    private static void rareAffineGroup(int[] shape, float[] w, int len, int g, GroupScale grid, float mx, float mn,
+                                        float[] scales, int[] zs, int k, boolean always) {
+        if (always || !(mx <= Float.MAX_VALUE) || !(mn >= -Float.MAX_VALUE) || mx - mn == 0f
+                || scales[g] > Fp16.MAX_VALUE) {
+            WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+            scales[g] = grid.scale(mx, mn, g);
+            zs[k] = grid.zeroPoint(mx, mn);
+        } else if (scales[g] == 0f) {
+            scales[g] = GroupScale.MIN_FP16_SCALE;
+        }
     }
 
     /** max |w| of each group of the batch. */
