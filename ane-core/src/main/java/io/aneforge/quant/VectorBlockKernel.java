@@ -137,15 +137,23 @@ final class VectorBlockKernel {
             scales[b0 + k] = mxs[k] / qmax;
         }
         Fp16.roundInPlace(scales, b0, b0 + count);
-        for (int k = 0; k < count; k++) {
-            int g = b0 + k;
-            float mx = mxs[k];
-            if (mx == 0f || !(mx <= Float.MAX_VALUE) || scales[g] > Fp16.MAX_VALUE) {
-                WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, -mx);
-                scales[g] = grid.symmetricScale(mx, g);
-            } else if (scales[g] == 0f) {
-                scales[g] = GroupScale.MIN_FP16_SCALE;
+        int vectorEnd = count - count % L;
+        for (int k = 0; k < vectorEnd; k += L) {
+            FloatVector mx = FloatVector.fromArray(S, mxs, k);
+            FloatVector sc = FloatVector.fromArray(S, scales, b0 + k);
+            // Ordinary groups: a finite, non-zero max and a scale in (0, FP16 max].
+            VectorMask<Float> ordinary = mx.compare(VectorOperators.LE, Float.MAX_VALUE)
+                    .and(mx.compare(VectorOperators.GT, 0f))
+                    .and(sc.compare(VectorOperators.LE, Fp16.MAX_VALUE))
+                    .and(sc.compare(VectorOperators.GT, 0f));
+            if (!ordinary.allTrue()) {
+                for (int j = k; j < k + L; j++) {
+                    rareSymmetricGroup(shape, w, len, b0 + j, grid, mxs[j], scales);
+                }
             }
+        }
+        for (int k = vectorEnd; k < count; k++) {
+            rareSymmetricGroup(shape, w, len, b0 + k, grid, mxs[k], scales);
         }
         if (grid.zeroPointAlwaysZero()) {
             round(w, b0, count, len, scales, loBits, hiBits, q);
@@ -222,6 +230,17 @@ final class VectorBlockKernel {
             }
         }
         roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
+    }
+
+    /** The scalar side of {@code symmetricScales} for group g, as in {@code rareAffineGroup}. */
+    private static void rareSymmetricGroup(int[] shape, float[] w, int len, int g, GroupScale grid, float mx,
+                                           float[] scales) {
+        if (mx == 0f || !(mx <= Float.MAX_VALUE) || scales[g] > Fp16.MAX_VALUE) {
+            WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, -mx);
+            scales[g] = grid.symmetricScale(mx, g);
+        } else if (scales[g] == 0f) {
+            scales[g] = GroupScale.MIN_FP16_SCALE;
+        }
     }
 
     /**
