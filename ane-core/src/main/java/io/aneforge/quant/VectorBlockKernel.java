@@ -124,10 +124,10 @@ final class VectorBlockKernel {
     /**
      * {@link GroupScale#symmetricScale} for the groups of a batch: the quotients {@code maxAbs / qmax}
      * (the same float division), rounded to FP16 for the whole batch at once ({@link Fp16#roundInPlace},
-     * in vector lanes), then per group the rare cases: a zero or non-finite max, or a scale beyond FP16,
-     * take the scalar call (which returns 1 for an all-zero group and throws the plain kernel's errors),
-     * and a scale that rounded to 0 becomes the smallest FP16 subnormal. Then the batch's rounding, called
-     * from here for the reason given at {@code affineScales}.
+     * in vector lanes), then the rare cases, found with a lane mask as in {@code affineScales}: a zero or
+     * non-finite max, or a scale beyond FP16, take the scalar call (which returns 1 for an all-zero group
+     * and throws the plain kernel's errors), and a scale that rounded to 0 becomes the smallest FP16
+     * subnormal. Then the batch's rounding, called from here for the reason given at {@code affineScales}.
      */
     private static void symmetricScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
                                         float[] mxs, float[] scales, int[] zs, byte[] zps, int loBits, int hiBits,
