@@ -2,8 +2,10 @@ package io.aneforge.quant;
 
 import io.aneforge.kernels.Fp16;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,11 +18,12 @@ import java.util.Arrays;
  * names incubator types). Batches of groups, straight from the weights, no scratch rows:
  * <ol>
  *   <li>range: lane-wise max of {@code |w|} (symmetric) or max and min of {@code w} (affine,
- *       one pass), then one cross-lane reduction per group, on the bits as ordered ints (see
- *       {@code maxAbs}); the same values as {@code Math.max/min}, and NaN and ±inf still reach
+ *       one pass), then one cross-lane reduction per group, on the float bits as ints (see
+ *       {@code range}); the same values as {@code Math.max/min}, and NaN and ±inf still reach
  *       {@link WeightQuantizer#checkFinite};</li>
  *   <li>scale and zero point: block-wise symmetric scales rounded to FP16 a batch at a time
- *       ({@code symmetricScales}), the rest with the same {@link GroupScale} calls as
+ *       ({@code symmetricScales}), affine scales and zero points in double lanes a batch at a
+ *       time ({@code affineScales}), the rest with the same {@link GroupScale} calls as
  *       {@link BlockKernel};</li>
  *   <li>{@code t = w / s + M}, M = 1.5·2^23, exactly the plain kernel's float operations (a
  *       true division, so the same roundings); then {@code + zp} and the clamp on t's bits as
@@ -43,6 +46,13 @@ final class VectorBlockKernel {
     /** Bytes with as many lanes as S has floats (128-bit for 16 lanes); a constant species C2 can see through. */
     private static final VectorSpecies<Byte> B = L == 16 ? ByteVector.SPECIES_128 : L == 8 ? ByteVector.SPECIES_64
             : VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+
+    /** Double lanes for the affine scales, and floats with as many lanes (half the width). */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
+    private static final VectorSpecies<Float> FD = VectorSpecies.of(float.class, VectorShape.forBitSize(DL * 32));
+    /** 1.5·2^52: {@code (z + M) − M} is {@code Math.rint(z)} for |z| < 2^51. */
+    private static final double RINT_MAGIC_D = 0x1.8p52;
 
     private VectorBlockKernel() {
     }
@@ -74,34 +84,33 @@ final class VectorBlockKernel {
         float[] mxs = new float[BATCH];
         float[] mns = new float[BATCH];
         int[] zs = new int[BATCH];
+        double[] zd = new double[BATCH];
         for (int b0 = g0; b0 < g1; b0 += BATCH) {
             int count = Math.min(BATCH, g1 - b0);
             if (symmetricMax) {
                 maxAbs(w, b0, count, len, mxs);
-                symmetricScales(shape, w, len, b0, count, grid, mxs, scales);
-                if (withZeroPoint) {
-                    // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
-                    int zp = grid.zeroPoint(1f, -1f);
-                    Arrays.fill(zs, 0, count, zp);
-                    if (zps != null) {
-                        Arrays.fill(zps, b0, b0 + count, (byte) zp);
-                    }
-                }
+                symmetricScales(shape, w, len, b0, count, grid, mxs, scales, zs, zps, lo, hi, q);
+                continue;
             } else {
                 range(w, b0, count, len, mxs, mns);
-                for (int k = 0; k < count; k++) {
-                    int g = b0 + k;
-                    float mx = Math.max(0f, mxs[k]);
-                    float mn = Math.min(0f, mns[k]);
-                    WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
-                    scales[g] = grid.scale(mx, mn, g);
-                    if (withZeroPoint) {
-                        int zp = grid.zeroPoint(mx, mn);
-                        zs[k] = zp;
-                        if (zps != null) {
-                            zps[g] = (byte) zp;
+                if (grid.symmetric()) {
+                    for (int k = 0; k < count; k++) {
+                        int g = b0 + k;
+                        float mx = mxs[k];
+                        float mn = mns[k];
+                        WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+                        scales[g] = grid.scale(mx, mn, g);
+                        if (withZeroPoint) {
+                            int zp = grid.zeroPoint(mx, mn);
+                            zs[k] = zp;
+                            if (zps != null) {
+                                zps[g] = (byte) zp;
+                            }
                         }
                     }
+                } else {
+                    affineScales(shape, w, len, b0, count, grid, mxs, mns, zd, scales, zs, zps, lo, hi, q);
+                    continue;
                 }
             }
             if (withZeroPoint) {
@@ -115,26 +124,139 @@ final class VectorBlockKernel {
     /**
      * {@link GroupScale#symmetricScale} for the groups of a batch: the quotients {@code maxAbs / qmax}
      * (the same float division), rounded to FP16 for the whole batch at once ({@link Fp16#roundInPlace},
-     * in vector lanes), then per group the rare cases: a zero or non-finite max, or a scale beyond FP16,
-     * take the scalar call (which returns 1 for an all-zero group and throws the plain kernel's errors),
-     * and a scale that rounded to 0 becomes the smallest FP16 subnormal.
+     * in vector lanes), then the rare cases, found with a lane mask as in {@code affineScales}: a zero or
+     * non-finite max, or a scale beyond FP16, take the scalar call (which returns 1 for an all-zero group
+     * and throws the plain kernel's errors), and a scale that rounded to 0 becomes the smallest FP16
+     * subnormal. Then the batch's rounding, called from here for the reason given at {@code affineScales}.
      */
     private static void symmetricScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
-                                        float[] mxs, float[] scales) {
+                                        float[] mxs, float[] scales, int[] zs, byte[] zps, int loBits, int hiBits,
+                                        byte[] q) {
         float qmax = grid.qmax();
         for (int k = 0; k < count; k++) {
             scales[b0 + k] = mxs[k] / qmax;
         }
         Fp16.roundInPlace(scales, b0, b0 + count);
-        for (int k = 0; k < count; k++) {
-            int g = b0 + k;
-            float mx = mxs[k];
-            if (mx == 0f || !(mx <= Float.MAX_VALUE) || scales[g] > Fp16.MAX_VALUE) {
-                WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, -mx);
-                scales[g] = grid.symmetricScale(mx, g);
-            } else if (scales[g] == 0f) {
-                scales[g] = GroupScale.MIN_FP16_SCALE;
+        int vectorEnd = count - count % L;
+        for (int k = 0; k < vectorEnd; k += L) {
+            FloatVector mx = FloatVector.fromArray(S, mxs, k);
+            FloatVector sc = FloatVector.fromArray(S, scales, b0 + k);
+            // Ordinary groups: a finite, non-zero max and a scale in (0, FP16 max].
+            VectorMask<Float> ordinary = mx.compare(VectorOperators.LE, Float.MAX_VALUE)
+                    .and(mx.compare(VectorOperators.GT, 0f))
+                    .and(sc.compare(VectorOperators.LE, Fp16.MAX_VALUE))
+                    .and(sc.compare(VectorOperators.GT, 0f));
+            if (!ordinary.allTrue()) {
+                for (int j = k; j < k + L; j++) {
+                    rareSymmetricGroup(shape, w, len, b0 + j, grid, mxs[j], scales);
+                }
             }
+        }
+        for (int k = vectorEnd; k < count; k++) {
+            rareSymmetricGroup(shape, w, len, b0 + k, grid, mxs[k], scales);
+        }
+        if (grid.zeroPointAlwaysZero()) {
+            round(w, b0, count, len, scales, loBits, hiBits, q);
+        } else {
+            // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
+            int zp = grid.zeroPoint(1f, -1f);
+            Arrays.fill(zs, 0, count, zp);
+            if (zps != null) {
+                Arrays.fill(zps, b0, b0 + count, (byte) zp);
+            }
+            roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
+        }
+    }
+
+    /**
+     * {@link GroupScale#scale} and {@link GroupScale#zeroPoint} of an affine spec for the groups of a
+     * batch, in double lanes: the same double operations in the same order ({@code (mx − mn) / (hi − lo)},
+     * {@code (lo·mx − hi·mn) / range}, rint, clamp), so the same values; the scales rounded to float, then to
+     * FP16 for the batch at once ({@link Fp16#roundInPlace}). {@code rint} is {@code (z + 1.5·2^52) − 1.5·2^52}
+     * (round half to even, exact for |z| < 2^51; here z lies within [lo, hi] up to rounding); to int through
+     * a double array and a scalar cast ({@code convertShape(D2I)} measured slower, JDK 17). The rare cases
+     * take the scalar calls (which throw the plain kernel's errors): a non-finite range, a zero range (scale
+     * 1), a scale beyond FP16, and the groups past the last whole set of lanes; a scale that rounded to 0
+     * becomes the smallest FP16 subnormal. A lane mask finds them: sets of lanes with none skip the scalar pass.
+     *
+     * <p>Then the batch's rounding ({@code roundShift}) is called from here, not from {@code quantize}.
+     * C2 does not inline this method into {@code quantize} (larger than FreqInlineSize, 325 bytecodes;
+     * {@code symmetricScales}: "already compiled into a big method"), so the division loop is compiled
+     * inside it. Called from {@code quantize}, C2 inlined the rounding there in some JVM runs and not in
+     * others, and inlined it ran about twice as slow (JDK 17, Zen 4, 1536×384: symmetric 0.39 instead of
+     * 0.20 ms per tensor; affine 0.1–0.3 ms more), for reasons not visible without a disassembler.
+     */
+    private static void affineScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
+                                     float[] mxs, float[] mns, double[] zd, float[] scales, int[] zs, byte[] zps,
+                                     int loBits, int hiBits, byte[] q) {
+        double lo = grid.lo();
+        double hi = grid.hi();
+        double steps = grid.hi() - grid.lo();
+        int vectorEnd = count - count % DL;
+        for (int k = 0; k < vectorEnd; k += DL) {
+            DoubleVector mx = (DoubleVector) FloatVector.fromArray(FD, mxs, k).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector mn = (DoubleVector) FloatVector.fromArray(FD, mns, k).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector range = mx.sub(mn);
+            ((FloatVector) range.div(steps).convertShape(VectorOperators.D2F, FD, 0)).intoArray(scales, b0 + k);
+            DoubleVector z = mx.mul(lo).sub(mn.mul(hi)).div(range).add(RINT_MAGIC_D).sub(RINT_MAGIC_D).min(hi).max(lo);
+            z.intoArray(zd, k);
+        }
+        for (int k = 0; k < vectorEnd; k++) {
+            zs[k] = (int) zd[k];
+        }
+        Fp16.roundInPlace(scales, b0, b0 + vectorEnd);
+        for (int k = 0; k < vectorEnd; k += DL) {
+            FloatVector mx = FloatVector.fromArray(FD, mxs, k);
+            FloatVector mn = FloatVector.fromArray(FD, mns, k);
+            FloatVector sc = FloatVector.fromArray(FD, scales, b0 + k);
+            // Ordinary groups: a finite, non-zero range and a scale in (0, FP16 max].
+            VectorMask<Float> ordinary = mx.compare(VectorOperators.LE, Float.MAX_VALUE)
+                    .and(mn.compare(VectorOperators.GE, -Float.MAX_VALUE))
+                    .and(mx.compare(VectorOperators.GT, 0f).or(mn.compare(VectorOperators.LT, 0f)))
+                    .and(sc.compare(VectorOperators.LE, Fp16.MAX_VALUE))
+                    .and(sc.compare(VectorOperators.GT, 0f));
+            if (!ordinary.allTrue()) {
+                for (int j = k; j < k + DL; j++) {
+                    rareAffineGroup(shape, w, len, b0 + j, grid, mxs[j], mns[j], scales, zs, j, false);
+                }
+            }
+        }
+        for (int k = vectorEnd; k < count; k++) {
+            rareAffineGroup(shape, w, len, b0 + k, grid, mxs[k], mns[k], scales, zs, k, true);
+        }
+        if (zps != null) {
+            for (int k = 0; k < count; k++) {
+                zps[b0 + k] = (byte) zs[k];
+            }
+        }
+        roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
+    }
+
+    /** The scalar side of {@code symmetricScales} for group g, as in {@code rareAffineGroup}. */
+    private static void rareSymmetricGroup(int[] shape, float[] w, int len, int g, GroupScale grid, float mx,
+                                           float[] scales) {
+        if (mx == 0f || !(mx <= Float.MAX_VALUE) || scales[g] > Fp16.MAX_VALUE) {
+            WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, -mx);
+            scales[g] = grid.symmetricScale(mx, g);
+        } else if (scales[g] == 0f) {
+            scales[g] = GroupScale.MIN_FP16_SCALE;
+        }
+    }
+
+    /**
+     * The scalar side of {@code affineScales} for group g (batch index k): the {@link GroupScale} calls for a
+     * group outside the double lanes ({@code always}) or with a non-finite or zero range or a scale beyond
+     * FP16; the smallest FP16 subnormal for a scale that rounded to 0; nothing for an ordinary group.
+     */
+    private static void rareAffineGroup(int[] shape, float[] w, int len, int g, GroupScale grid, float mx, float mn,
+                                        float[] scales, int[] zs, int k, boolean always) {
+        if (always || !(mx <= Float.MAX_VALUE) || !(mn >= -Float.MAX_VALUE) || mx - mn == 0f
+                || scales[g] > Fp16.MAX_VALUE) {
+            WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+            scales[g] = grid.scale(mx, mn, g);
+            zs[k] = grid.zeroPoint(mx, mn);
+        } else if (scales[g] == 0f) {
+            scales[g] = GroupScale.MIN_FP16_SCALE;
         }
     }
 
@@ -150,26 +272,31 @@ final class VectorBlockKernel {
         }
     }
 
-    /** max and min of each group of the batch, in one pass over the weights (on the ordering keys, see above). */
+    /**
+     * {@code max(0, max w)} and {@code min(0, min w)} of each group of the batch (the plain kernel's range,
+     * which includes 0), in one pass over the weights, on the float bits as ints. The max: the largest bits
+     * as signed ints, floored at 0, since every negative w (and −0) has negative bits and the positive ones
+     * order as their values (+NaN above +inf). The min: with the sign bit flipped the most negative w has the
+     * largest bits (−NaN above −inf); when there is none the flipped max is negative and the result is +0,
+     * as {@code Math.min(0f, positives)} is; a −0 with no negative value gives −0, as {@code Math.min(0f, −0f)}
+     * does. NaN and ±inf reach the finiteness check either way.
+     */
     private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
             IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
-            IntVector mx = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
-            IntVector mn = mx;
+            IntVector hi = b;
+            IntVector neg = b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE);
             for (int i = L; i < len; i += L) {
                 b = FloatVector.fromArray(S, w, at + i).reinterpretAsInts();
-                IntVector key = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).and(0x7fff_ffff));
-                mx = mx.max(key);
-                mn = mn.min(key);
+                hi = hi.max(b);
+                neg = neg.max(b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE));
             }
-            mxs[k] = unkey(mx.reduceLanes(VectorOperators.MAX));
-            mns[k] = unkey(mn.reduceLanes(VectorOperators.MIN));
+            int h = hi.reduceLanes(VectorOperators.MAX);
+            int n = neg.reduceLanes(VectorOperators.MAX);
+            mxs[k] = Float.intBitsToFloat(Math.max(h, 0));
+            mns[k] = Float.intBitsToFloat(n < 0 ? 0 : n ^ Integer.MIN_VALUE);
         }
-    }
-
-    private static float unkey(int k) {
-        return Float.intBitsToFloat(k ^ ((k >> 31) & 0x7fff_ffff));
     }
 
     /*

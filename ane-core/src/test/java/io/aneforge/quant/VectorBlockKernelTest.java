@@ -149,6 +149,46 @@ class VectorBlockKernelTest {
         }
     }
 
+    /**
+     * The affine scales and zero points are computed in double lanes a batch at a time (64 groups, then a
+     * scalar tail shorter than the lane count); a group that needs the scalar path (all zero, non-finite,
+     * scale beyond FP16) must get it wherever it sits: first or last in a batch, in the lanes or in the tail.
+     * 77 groups: a full batch of 64, then 13 (the last 1–5 of them outside the double lanes for 4–8 lanes).
+     */
+    @Test
+    void affineRareGroupsAnywhereInABatch() {
+        warmUp();
+        int groups = 77;
+        for (int group : new int[] {0, 1, 7, 8, 63, 64, 71, 72, 75, 76}) {
+            for (QuantType type : QuantType.values()) {
+                QuantSpec spec = QuantSpec.perBlock(type, QuantMode.AFFINE, 32);
+                String what = type + " group " + group;
+                // All zero (scale 1, zero point at 0's code), one sign of zero each, next to ordinary groups.
+                float[] zero = weights(new SplittableRandom(group), 32 * groups, 32);
+                for (int i = group * 32; i < group * 32 + 32; i++) {
+                    zero[i] = i % 3 == 0 ? -0f : 0f;
+                }
+                Out v = run(zero, 32, spec, true);
+                Out p = run(zero, 32, spec, false);
+                assertThat(v.scales()[group]).as("all-zero scale " + what).isEqualTo(1f);
+                assertThat(v.q()).as("values " + what).isEqualTo(p.q());
+                assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
+                assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+                // Non-finite (either sign, so that it is the max or the min) and beyond FP16: the same error.
+                for (float bad : new float[] {Float.NaN, Float.intBitsToFloat(0xffc0_0001), Float.POSITIVE_INFINITY,
+                        Float.NEGATIVE_INFINITY, 1e9f, -1e9f}) {
+                    float[] w = weights(new SplittableRandom(group), 32 * groups, 32);
+                    w[group * 32 + 13] = bad;
+                    Throwable tv = catchThrowable(() -> run(w, 32, spec, true));
+                    Throwable tp = catchThrowable(() -> run(w, 32, spec, false));
+                    assertThat(tp).as("plain kernel, %s %s", bad, what).isInstanceOf(QuantizationException.class);
+                    assertThat(tv).as("vector kernel, %s %s", bad, what).isInstanceOf(QuantizationException.class)
+                            .hasMessage(tp.getMessage());
+                }
+            }
+        }
+    }
+
     private static int[] floatBits(float[] f) {
         return Arrays.stream(toDoubles(f)).mapToInt(d -> Float.floatToRawIntBits((float) d)).toArray();
     }
