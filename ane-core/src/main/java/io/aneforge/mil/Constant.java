@@ -50,9 +50,7 @@ public final class Constant implements Arg {
 
     public static Constant fp32(float[] data, int... shape) {
         ByteBuffer b = buffer(data.length * 4L);
-        for (float f : data) {
-            b.putFloat(f);
-        }
+        b.asFloatBuffer().put(data); // one bulk copy (raw float bits, like putFloat), not a call per element
         return ofRaw(TensorType.of(DType.FP32, shape), b.array());
     }
 
