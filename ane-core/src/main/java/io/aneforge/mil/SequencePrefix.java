@@ -28,10 +28,12 @@ import java.util.Set;
  * <p>The rewrite follows the sequence axes from the inputs (all {@code (1, S)}) through each
  * op and refuses ({@link MilException}) whatever it cannot prove position-wise: a reduction or
  * concatenation along the sequence, a sequence axis merged by a reshape, a strided slice, a
- * causal {@code band_part}, a contraction over the sequence that is not over softmax weights, or
- * an op it does not know. Callers then run the whole program. Constants that broadcast against
- * a sequence axis with size {@code S} (the position-embedding rows) get a {@code slice_by_index},
- * which the runtime evaluates once at load time.
+ * contraction over the sequence that is not over softmax weights, or an op it does not know.
+ * Callers then run the whole program. Constants that broadcast against a sequence axis with size
+ * {@code S} (the position-embedding rows), or that spread the mask over the other sequence axis of
+ * a causal mask (an outer product with ones), get a {@code slice_by_index}, which the runtime
+ * evaluates once at load time. A causal mask also keeps padded and future keys at −1e4, so GPT-2
+ * is cut like the encoders.
  */
 public final class SequencePrefix {
 
@@ -208,6 +210,8 @@ public final class SequencePrefix {
             }
             case "matmul":
                 return List.of(matmul(op, in));
+            case "band_part": // keeps (i, j) by i − j alone: the prefix of the band is the band of the prefix
+                return List.of(axesOf(first(in, "x")));
             case "einsum":
                 return List.of(einsum(op, in));
             case "reshape":
@@ -437,6 +441,19 @@ public final class SequencePrefix {
         boolean[] out = new boolean[Math.max(rx, ry)];
         out[out.length - 2] = x[xRows];
         out[out.length - 1] = y[yCols];
+        // An outer product (inner size 1) of the sequence with an S-long constant (the ones a causal mask is
+        // spread with) spans the sequence on both sides: the constant's first L entries give the first L rows
+        // or columns. Only for an outer product: a constant S-wide projection would be channels that happen to be S.
+        if (xa.type().shape()[xInner] == 1 && x[xRows] != y[yCols]) {
+            Arg constant = x[xRows] ? ya : xa;
+            int axis = x[xRows] ? yCols : xRows;
+            if (constant.type().shape()[axis] == seqLen && constant instanceof Var v && v.isCompileTimeConstant()) {
+                Var cut = cutConstant(v, List.of(axis));
+                in.put(x[xRows] ? "y" : "x", List.of(cut));
+                out[out.length - 2] = true;
+                out[out.length - 1] = true;
+            }
+        }
         return out;
     }
 

@@ -91,38 +91,81 @@ class SamplePrefixTest {
         }
     }
 
+    /** GPT-2's causal mask (an outer product with ones, then band_part) is cut too: logits on real tokens unchanged. */
     @Test
-    void causalGpt2IsRefusedAndRunsWholeWithItsOutputsCut() throws Exception {
+    void causalGpt2InBothLayouts() throws Exception {
         Path snap = TinyModels.gpt2(dir.resolve("gpt2"), 3);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
-        Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, 32))
-                .program();
-        assertThatThrownBy(() -> SequencePrefix.apply(program, 16)).isInstanceOf(MilException.class)
-                .hasMessageContaining("sequence prefix").hasMessageContaining("run the whole program instead");
-        float[] ids = new float[32];
-        float[] mask = new float[32];
+        float[] ids = new float[48];
+        float[] mask = new float[48];
         for (int i = 0; i < 5; i++) {
             ids[i] = i + 1;
             mask[i] = 1;
         }
-        List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, ids),
-                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, mask)));
+        List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 48}, ids),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 48}, mask)));
         SamplePrefix prefix = SamplePrefix.of(full);
-        assertThat(prefix.program(program)).isSameAs(program);
-        List<Map<String, FloatTensor>> out = prefix.run(program, ProgramEvaluator.runtime());
-        FloatTensor logits = out.get(0).get(Graphs.LOGITS);
-        assertThat(logits.shape()).hasSize(3).startsWith(1, 16);
-        assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), out, full, 16);
+        assertThat(prefix.length()).isEqualTo(16);
+        for (Layout layout : Layout.values()) {
+            for (Precision p : List.of(Precision.FP32, Precision.FP16)) {
+                Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, p, 48)).program();
+                Program cut = SequencePrefix.apply(program, 16);
+                ProgramValidator.validate(cut);
+                List<Map<String, FloatTensor>> out = prefix.run(program, ProgramEvaluator.runtime());
+                assertThat(out.get(0).get(Graphs.LOGITS).shape()).hasSize(3).startsWith(1, 16);
+                assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), out, full, 16);
+            }
+        }
     }
 
+    /** A program the prefix cannot follow runs whole on the full inputs; its outputs come back cut. */
     @Test
-    void reductionsOverTheSequenceAreRefused() {
+    void aProgramThatCannotBeCutRunsWholeWithItsOutputsCut() {
         MilBuilder b = new MilBuilder(Target.IOS18);
-        Var ids = b.input(Graphs.INPUT_IDS, DType.INT32, 1, 64);
-        Var x = b.cast(ids, DType.FP32);
-        Program mean = b.build(b.reduceMean(x, new int[] {1}, true));
-        assertThatThrownBy(() -> SequencePrefix.apply(mean, 16)).isInstanceOf(MilException.class)
-                .hasMessageContaining("reduce_mean");
+        Var ids = b.input(Graphs.INPUT_IDS, DType.INT32, 1, 32);
+        Var mask = b.input(Graphs.ATTENTION_MASK, DType.INT32, 1, 32);
+        Var x = b.expandDims(b.cast(ids, DType.FP32), 2); // (1, 32, 1)
+        Var total = b.reduceMean(x, new int[] {1}, true); // mixes every position: cannot be cut
+        Program p = b.build(b.add(b.add(x, total), b.expandDims(b.cast(mask, DType.FP32), 2)));
+        assertThatThrownBy(() -> SequencePrefix.apply(p, 16)).isInstanceOf(MilException.class)
+                .hasMessageContaining("reduce_mean").hasMessageContaining("run the whole program instead");
+        float[] in = new float[32];
+        float[] m = new float[32];
+        for (int i = 0; i < 32; i++) {
+            in[i] = i;
+            m[i] = i < 3 ? 1 : 0;
+        }
+        List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, m)));
+        SamplePrefix prefix = SamplePrefix.of(full);
+        assertThat(prefix.program(p)).isSameAs(p);
+        FloatTensor out = prefix.run(p, ProgramEvaluator.runtime()).get(0).values().iterator().next();
+        assertThat(out.shape()).containsExactly(1, 16, 1);
+        assertThat(out.data()[0]).isEqualTo(0 + 15.5f + 1); // the mean over all 32 positions, as the whole program computes
+    }
+
+    /** A constant projection whose width happens to be S keeps its width: only an outer product spreads the sequence. */
+    @Test
+    void aProjectionAsWideAsTheSequenceIsNotMistakenForIt() {
+        MilBuilder b = new MilBuilder(Target.IOS18);
+        Var ids = b.input(Graphs.INPUT_IDS, DType.INT32, 1, 32);
+        float[] w = new float[4 * 32];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 7) - 3;
+        }
+        Var x = b.mul(b.expandDims(b.cast(ids, DType.FP32), 2), b.constant(io.aneforge.mil.Constant.fp32(new float[] {1, 2, 3, 4}, 4)));
+        Program p = b.build(b.matmul(x, b.constant("w", io.aneforge.mil.Constant.fp32(w, 4, 32)), false, false)); // (1, 32, 4) x (4, 32)
+        Program cut = SequencePrefix.apply(p, 16);
+        assertThat(cut.outputs().get(0).shape()).containsExactly(1, 16, 32);
+        float[] in = new float[32];
+        for (int i = 0; i < 32; i++) {
+            in[i] = i;
+        }
+        FloatTensor whole = ProgramEvaluator.runtime().run(p, Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in)))
+                .values().iterator().next();
+        FloatTensor part = ProgramEvaluator.runtime().run(cut, Map.of(Graphs.INPUT_IDS,
+                new FloatTensor(new int[] {1, 16}, java.util.Arrays.copyOf(in, 16)))).values().iterator().next();
+        assertThat(part.data()).containsExactly(java.util.Arrays.copyOf(whole.data(), 16 * 32));
     }
 
     @Test
