@@ -161,10 +161,8 @@ class SamplePrefixTest {
         for (int i = 0; i < 32; i++) {
             in[i] = i;
         }
-        FloatTensor whole = ProgramEvaluator.runtime().run(p, Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in)))
-                .values().iterator().next();
-        FloatTensor part = ProgramEvaluator.runtime().run(cut, Map.of(Graphs.INPUT_IDS,
-                new FloatTensor(new int[] {1, 16}, java.util.Arrays.copyOf(in, 16)))).values().iterator().next();
+        FloatTensor whole = runOnIds(p, in);
+        FloatTensor part = runOnIds(cut, java.util.Arrays.copyOf(in, 16));
         assertThat(part.data()).containsExactly(java.util.Arrays.copyOf(whole.data(), 16 * 32));
     }
 
@@ -187,10 +185,8 @@ class SamplePrefixTest {
         for (int i = 0; i < 64; i++) {
             in[i] = 100 * i;
         }
-        FloatTensor whole = ProgramEvaluator.runtime().run(p, Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 64}, in)))
-                .values().iterator().next();
-        FloatTensor part = ProgramEvaluator.runtime().run(cut, Map.of(Graphs.INPUT_IDS,
-                new FloatTensor(new int[] {1, 16}, java.util.Arrays.copyOf(in, 16)))).values().iterator().next();
+        FloatTensor whole = runOnIds(p, in);
+        FloatTensor part = runOnIds(cut, java.util.Arrays.copyOf(in, 16));
         for (int c = 0; c < 3; c++) {
             for (int s = 0; s < 16; s++) {
                 assertThat(part.data()[c * 16 + s]).isEqualTo(whole.data()[c * 64 + s]).isEqualTo(100f * s + 3 * s + c);
@@ -206,6 +202,12 @@ class SamplePrefixTest {
         assertThat(SamplePrefix.whole(List.of(sample(128, 3))).length()).isEqualTo(128);
         assertThatThrownBy(() -> SamplePrefix.of(List.of(Map.of(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {128}, new float[128])))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, S)");
+    }
+
+    /** The only output of a program whose only input is (1, ids.length) input_ids. */
+    private static FloatTensor runOnIds(Program p, float[] ids) {
+        return ProgramEvaluator.runtime().run(p, Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, ids.length}, ids)))
+                .values().iterator().next();
     }
 
     private static Map<String, FloatTensor> sample(int seqLen, int real) {
