@@ -46,8 +46,8 @@ class ParallelTest {
         ExecutorService callers = Executors.newFixedThreadPool(2);
         AtomicBoolean stop = new AtomicBoolean();
         try {
+            java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
             Future<Long> loops = callers.submit(() -> {
-                long done = 0;
                 while (!stop.get()) {
                     long[] sum = new long[64];
                     Parallel.forRange(64, 1, (from, to) -> {
@@ -60,18 +60,19 @@ class ParallelTest {
                         total += v;
                     }
                     assertThat(total).isEqualTo(64 * 63 / 2);
-                    done++;
+                    done.incrementAndGet();
                 }
-                return done;
+                return done.get();
             });
+            // at least 2000 resizes, and at least 200 loops run while they happen (the loop thread may start late)
             Future<?> resizes = callers.submit(() -> {
-                for (int i = 0; i < 2000 && !stop.get(); i++) {
+                for (int i = 0; (i < 2000 || done.get() < 200) && !stop.get(); i++) {
                     Parallel.setThreads(2 + i % 3);
                 }
             });
             resizes.get(30, TimeUnit.SECONDS);
             stop.set(true);
-            assertThat(loops.get(30, TimeUnit.SECONDS)).isPositive();
+            assertThat(loops.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(200);
         } finally {
             stop.set(true);
             callers.shutdownNow();
