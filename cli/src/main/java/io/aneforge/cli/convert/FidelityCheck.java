@@ -2,8 +2,8 @@ package io.aneforge.cli.convert;
 
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
-import io.aneforge.convert.SamplePrefix;
 import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.convert.SamplePrefix;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantFidelity;
 import io.aneforge.eval.FidelityReport;
