@@ -153,12 +153,12 @@ public final class SamplePrefix {
     }
 
     /** The inputs for a program returned by {@link #program}: cut for a prefix program, full for a whole one. */
-    public List<Map<String, FloatTensor>> inputsFor(Program loaded) {
+    private List<Map<String, FloatTensor>> inputsFor(Program loaded) {
         return SequencePrefix.seqLen(loaded) == length ? inputs : full;
     }
 
     /** Outputs of a program returned by {@link #program}, cut to the prefix (a no-op for a prefix program's). */
-    public List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
+    private List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
         return cut(outputs, seqLen, length, 3);
     }
 }

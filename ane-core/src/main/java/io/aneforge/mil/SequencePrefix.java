@@ -149,7 +149,6 @@ public final class SequencePrefix {
             return;
         }
         List<boolean[]> outAxes = follow(op, in);
-        Operation cut = new Operation(op.type(), op.name(), in, op.attributes(), op.outputs());
         List<TensorType> types = OpChecker.check(Ops.get(op.type()), op.name(), in, op.attributes(), program.target());
         List<Var> outs = new ArrayList<>();
         for (int i = 0; i < op.outputs().size(); i++) {
@@ -166,7 +165,7 @@ public final class SequencePrefix {
             }
             outs.add(new Var(old.name(), t, null, old.constexpr()));
         }
-        cut = new Operation(cut.type(), cut.name(), cut.inputs(), cut.attributes(), outs);
+        Operation cut = new Operation(op.type(), op.name(), in, op.attributes(), outs);
         ops.add(cut);
         for (int i = 0; i < outs.size(); i++) {
             define(outs.get(i), outAxes.get(i));
