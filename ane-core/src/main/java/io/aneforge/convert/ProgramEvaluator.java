@@ -7,7 +7,6 @@ import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.tensor.FloatTensor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -48,13 +47,9 @@ public interface ProgramEvaluator {
     static ProgramEvaluator runtime(int threads) {
         return (program, inputs) -> {
             RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
-            List<Map<String, FloatTensor>> out = new ArrayList<>();
             try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
-                for (Map<String, FloatTensor> in : inputs) {
-                    out.add(m.predict(in));
-                }
+                return m.predictAll(inputs);
             }
-            return out;
         };
     }
 
