@@ -25,11 +25,10 @@ import java.util.Arrays;
  *       ({@code symmetricScales}), affine scales and zero points in double lanes a batch at a
  *       time ({@code affineScales}), the rest with the same {@link GroupScale} calls as
  *       {@link BlockKernel};</li>
- *   <li>{@code w · (1/s)} with one scalar division per group, rounded through the bits of
- *       {@code t + 1536.5 + 2^-12}; lanes near a halfway point send their vector to the plain
- *       kernel's true division (proof at {@code round}), so the same integers as {@code rint(w / s)};
- *       then {@code + zp} and the clamp on the bits as ints, and the low byte narrowed int → byte
- *       in registers: the step C2 leaves scalar in the plain kernel.</li>
+ *   <li>{@code t = w / s + M}, M = 1.5·2^23, exactly the plain kernel's float operations (a
+ *       true division, so the same roundings); then {@code + zp} and the clamp on t's bits as
+ *       ints, and the low byte narrowed int → byte in registers: the step C2 leaves scalar in
+ *       the plain kernel.</li>
  * </ol>
  * Only for group lengths that are whole vectors; others take the plain kernel.
  *
@@ -67,14 +66,6 @@ final class VectorBlockKernel {
     private static final int BATCH = 64;
     /** The bits of {@link BlockKernel#RINT_MAGIC}: {@code M + q} has the bits {@code MAGIC_BITS + q}. */
     private static final int MAGIC_BITS = Float.floatToRawIntBits(BlockKernel.RINT_MAGIC);
-    /** Fraction bits kept by {@link #NEAR_MAGIC}: floats in [1024, 2048) are spaced 2^-13. */
-    private static final int FRACTION_BITS = 13;
-    /** 1536.5 + 2^-12: {@code bits(t + NEAR_MAGIC) >> 13} is {@code BASE + rint(t)} away from halfway points (see round). */
-    private static final float NEAR_MAGIC = 1536.5f + 0x1p-12f;
-    /** {@code bits(NEAR_MAGIC) >> 13}: the integer 0 on the fast path; a multiple of 256, so the low byte is the value. */
-    private static final int BASE = Float.floatToRawIntBits(NEAR_MAGIC) >> FRACTION_BITS;
-    /** Fraction codes 0–3 (t within about 2^-12 of a halfway point) take the division. */
-    private static final int NEAR_HALF = 0x1FFC;
 
     /**
      * Groups {@code [g0, g1)}, as {@link BlockKernel#quantize}. In batches, one step at a time,
@@ -88,8 +79,8 @@ final class VectorBlockKernel {
         // The plain kernel takes symmetric scales from the max |w| only where its tree fits; mirror that choice.
         boolean symmetricMax = grid.symmetric() && BlockKernel.treeFits(len);
         boolean withZeroPoint = !grid.zeroPointAlwaysZero();
-        int lo = BASE + grid.lo();
-        int hi = BASE + grid.hi();
+        int lo = MAGIC_BITS + grid.lo();
+        int hi = MAGIC_BITS + grid.hi();
         float[] mxs = new float[BATCH];
         float[] mns = new float[BATCH];
         int[] zs = new int[BATCH];
@@ -309,56 +300,23 @@ final class VectorBlockKernel {
     }
 
     /*
-     * Rounding: w · (1/s) instead of w / s, bit-identical to the plain kernel's rint(w / s) in float.
-     * A 512-bit vdivps is slow on Intel (about 10 cycles per vector on Emerald Rapids, against a
-     * multiply and an add on two ports); one scalar division per group gives r = 1/s.
-     *
-     * Per lane: t = fl(w · r), y = fl(t + C) with C = 1536.5 + 2^-12, b = the bits of y. Floats in
-     * [1024, 2048] are spaced 2^-13 and their bits are linear there, bits(y) = bits(1024) + (y − 1024)·2^13,
-     * so for y in that range b >> 13 = BASE + floor(t + ½ + 2^-12 + e) (BASE = bits(C) >> 13, e the
-     * rounding of the add, |e| ≤ 2^-14), and the low 13 bits of b are that sum's fraction in 2^-13 units.
-     * The fast result is m = (b >> 13) − BASE; a lane whose fraction code is below 4 ({@code (b & 0x1FFC)
-     * == 0}, i.e. t within about 2^-12 of a halfway point) sends its whole vector to the true division.
-     *
-     * Why that is exact. Let q = w / s (the real quotient), p = fl(w / s) (the plain kernel's), u = 2^-24.
-     * r = (1/s)(1 + d1) and t = w·r·(1 + d2) with |d1|, |d2| ≤ u (1/s lies in [2^-16, 2^24]: s is an FP16
-     * value ≥ 2^-24, or 1; a t below the normal range is within 2^-150 of w·r, nowhere near a halfway
-     * point), so |t − q| ≤ |q|(2u + u²) and |p − q| ≤ u|q|: |t − p| ≤ |q|(3u + u²).
-     * (1) y in [1024, 2048], fraction code ≥ 4: t + ½ + 2^-12 + e lies in [m + 2^-11, m + 1), so t lies in
-     *     [m − ½ + 3·2^-14, m + ½ − 3·2^-14]. There |t| < 513, |q| < 513.1 and |t − p| < 9.2e-5 < 3·2^-14
-     *     (1.8e-4), so p lies strictly inside (m − ½, m + ½) and rint(p) = m (no tie can reach the fast path).
-     * (2) y > 2048: t > 511.49, so p > 511.4 and rint(p) ≥ 511, while the bits, monotone in y, give m ≥ 512.
-     * (3) y < 1024 (down to negative y, whose bits are negative ints): t < −512.49, rint(p) ≤ −512, and
-     *     m ≤ −513. In (2) and (3) both values clamp to the same end: lo ≥ −128, hi ≤ 255 and the zero point
-     *     lies in [−128, 255], so m + zp and rint(p) + zp are both above hi, or both below lo.
-     * The fallback test is needed only for (1) and costs nothing in (2)/(3) but speed. How often it fires:
-     * |w / s| ≤ 1.5·255 here (symmetric: |w| ≤ qmax·(max|w|/qmax), and the FP16 scale is within 2^-11
-     * of that quotient, or up to 1.5× below it for subnormal FP16 scales; affine: |w| ≤ mx − mn), so every
-     * lane is in case (1), and 4 of the 8192 fraction codes fall back: ≈ 0.05 % of lanes, ≈ 0.8 % of
-     * 16-lane vectors on weights whose quotients are not planted on halfway points.
-     *
-     * The fallback is the previous kernel: t = w / s + M (M = 1.5·2^23), whose bits are MAGIC_BITS +
-     * rint(w / s); re-based to BASE it meets the same clamp. From there on, integers: adding the zero point
-     * and clamping on the bits (BASE + m) give the plain kernel's float results bit for bit, one instruction
-     * each (Java's float max/min need several, for NaN and −0, which cannot occur here: non-finite groups
-     * were rejected), and BASE's low byte is 0, so the low byte (I2B) is m + zp. The fast result is stored
-     * first and overwritten in the rare branch, so no vector value merges across the branch.
+     * Rounding: t = w / s + M in float, exactly the plain kernel's operations (a true division:
+     * w · (1/s) can differ in the last bit next to halfway points; a reciprocal plus a check
+     * for them measured slower than the division on Zen 3). From there on, integers: t is
+     * M + rint(w / s) with |rint(w / s)| < 2^22, and the bits of such floats are
+     * MAGIC_BITS + rint(w / s), so adding the zero point and clamping on the bits give the
+     * plain kernel's float results bit for bit, in one instruction each (Java's float max/min
+     * need several, for NaN and −0, which cannot occur here: non-finite groups were rejected).
      */
 
     private static void round(float[] w, int b0, int count, int len, float[] scales, int lo, int hi, byte[] q) {
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
-            float s = scales[b0 + k];
-            FloatVector r = FloatVector.broadcast(S, 1f / s);
+            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
             for (int i = 0; i < len; i += L) {
-                FloatVector x = FloatVector.fromArray(S, w, at + i);
-                IntVector b = x.mul(r).add(NEAR_MAGIC).reinterpretAsInts();
-                ((ByteVector) b.lanewise(VectorOperators.ASHR, FRACTION_BITS).max(lo).min(hi)
-                        .convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-                if (b.and(NEAR_HALF).compare(VectorOperators.EQ, 0).anyTrue()) {
-                    IntVector t = x.div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts().add(BASE - MAGIC_BITS);
-                    ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-                }
+                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                // The low byte of M + q is q; I2B keeps the low byte, like (byte).
+                ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
             }
         }
     }
@@ -367,18 +325,11 @@ final class VectorBlockKernel {
                                    byte[] q) {
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
-            float s = scales[b0 + k];
-            FloatVector r = FloatVector.broadcast(S, 1f / s);
+            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
             int zp = zs[k];
             for (int i = 0; i < len; i += L) {
-                FloatVector x = FloatVector.fromArray(S, w, at + i);
-                IntVector b = x.mul(r).add(NEAR_MAGIC).reinterpretAsInts();
-                ((ByteVector) b.lanewise(VectorOperators.ASHR, FRACTION_BITS).add(zp).max(lo).min(hi)
-                        .convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-                if (b.and(NEAR_HALF).compare(VectorOperators.EQ, 0).anyTrue()) {
-                    IntVector t = x.div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts().add(BASE - MAGIC_BITS + zp);
-                    ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-                }
+                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
             }
         }
     }
