@@ -108,6 +108,76 @@ class VectorBlockKernelTest {
         }
     }
 
+    /**
+     * Quotients on and within a few ulps of halfway points, for every positive finite FP16 scale, every type and
+     * both modes: where {@code rint(w / s)} is most fragile (a kernel that rounds {@code w · (1/s)}, or rounds
+     * twice, differs exactly here). Each group is built to get scale s exactly: symmetric {@code ±qmax·s} as its
+     * max |w|; affine {@code a·s} and {@code −b·s} with {@code a + b = hi − lo}. The other weights are
+     * {@code (k + ½)·s} (exact in float, so w / s is exactly k + ½) moved by −2…2 ulps, and one in four is an
+     * ordinary value. Both kernels must give the definition's {@code clamp(rint(w / s) + zp)}, computed here.
+     */
+    @Test
+    void quotientsOnAndNextToHalfwayPointsForEveryFp16Scale() {
+        warmUp();
+        SplittableRandom r = new SplittableRandom(11);
+        for (int len : new int[] {32, 128}) {
+            for (QuantType type : QuantType.values()) {
+                for (QuantMode mode : QuantMode.values()) {
+                    QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
+                    GroupScale grid = new GroupScale("w", spec);
+                    boolean symmetric = mode == QuantMode.SYMMETRIC;
+                    // Affine: the range [−b·s, a·s] with a + b = hi − lo gives (mx − mn) / (hi − lo) = s exactly.
+                    int b = symmetric ? grid.qmax() : (grid.hi() - grid.lo() + 1) / 2;
+                    int a = symmetric ? grid.qmax() : grid.hi() - grid.lo() - b;
+                    int step = len == 32 ? 1 : 7;
+                    int groups = 0x7bff / step;
+                    float[] w = new float[groups * len];
+                    float[] s = new float[groups];
+                    for (int g = 0; g < groups; g++) {
+                        s[g] = Fp16.toFloat((short) (1 + g * step));
+                        int g0 = g * len;
+                        int first = symmetric ? 1 : 2;
+                        w[g0] = (symmetric && g % 2 == 1 ? -a : a) * s[g];
+                        if (!symmetric) {
+                            w[g0 + 1] = -b * s[g];
+                        }
+                        for (int i = g0 + first; i < g0 + len; i++) {
+                            int k = r.nextInt(a + b) - b;
+                            if (r.nextInt(4) == 0) {
+                                w[i] = (float) ((k + r.nextDouble()) * s[g]);
+                                continue;
+                            }
+                            float v = (k + 0.5f) * s[g];
+                            for (int d = r.nextInt(5) - 2; d != 0; d -= Integer.signum(d)) {
+                                v = d > 0 ? Math.nextUp(v) : Math.nextDown(v);
+                            }
+                            w[i] = v;
+                        }
+                    }
+                    Out v = run(w, len, spec, true);
+                    Out p = run(w, len, spec, false);
+                    String what = type + " " + mode + " len " + len;
+                    int zp = grid.zeroPoint(a * 1f, -b * 1f);
+                    byte[] expected = new byte[w.length];
+                    for (int g = 0; g < groups; g++) {
+                        assertThat(p.scales()[g]).as("constructed scale, group %d, %s", g, what).isEqualTo(s[g]);
+                        for (int i = g * len; i < (g + 1) * len; i++) {
+                            double q = Math.rint(w[i] / s[g]) + zp;
+                            expected[i] = (byte) (int) Math.max(grid.lo(), Math.min(grid.hi(), q));
+                        }
+                    }
+                    assertThat(p.q()).as("plain kernel values " + what).isEqualTo(expected);
+                    assertThat(v.q()).as("vector kernel values " + what).isEqualTo(expected);
+                    assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
+                    assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+                    if (v.zps() != null) {
+                        assertThat(v.zps()[0]).as("zero point " + what).isEqualTo((byte) zp);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void nonFiniteWeightsFailTheSameWay() {
         warmUp();
