@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * not be loaded otherwise).
  *
  * <p>op(B) is packed into panels of {@link #NR} columns (two vectors), K-major and
- * zero-padded: panel {@code q} holds {@code B[p][q·NR + j]} at {@code q·K·NR + p·NR + j}. Six
- * rows of C times one panel accumulate in twelve vector registers over all of K, one FMA
+ * zero-padded: panel {@code q} holds {@code B[p][q·NR + j]} at {@code q·K·NR + p·NR + j}.
+ * {@link #MR} rows of C (8 with AVX-512, 6 with AVX2) times one panel accumulate in 2·MR vector
+ * registers over all of K, one FMA
  * per A element and vector ({@code B·a + c}, rounded once), then are stored once. The plain
  * kernel instead reloads and stores its C rows every four K steps, which is what bounds it.
  * Panels are the outer loop: one panel (K·NR floats, 48 KiB at K = 384) stays in L1/L2 while
@@ -22,8 +23,13 @@ final class VectorGemm {
     private static final int L = S.length();
     /** Columns per packed panel: two vectors. */
     static final int NR = 2 * L;
-    /** Rows of C per micro-kernel call: 6×2 accumulators + 2 B vectors + 1 broadcast fit 16 registers (AVX2), well within 32 (AVX-512). */
-    static final int MR = 6;
+    /**
+     * Rows of C per micro-kernel call. With 16-float vectors (AVX-512, 32 vector registers): 8,
+     * i.e. 8×2 accumulators + 2 B vectors + 1 broadcast = 19 registers, and M = 32 or 128 (the
+     * converter's prediction rows) are whole blocks. With 8-float vectors (AVX2, 16 registers): 6,
+     * i.e. 12 + 2 + 1 = 15.
+     */
+    static final int MR = L >= 16 ? 8 : 6;
 
     private VectorGemm() {
     }
@@ -37,12 +43,7 @@ final class VectorGemm {
             int jn = Math.min(NR, n - j0);
             int base = q * k * NR;
             if (transB) {
-                for (int j = 0; j < jn; j++) {
-                    int src = bOff + (j0 + j) * ldb;
-                    for (int p = 0; p < k; p++) {
-                        out[base + p * NR + j] = b[src + p];
-                    }
-                }
+                transposeInto(k, jn, b, bOff + j0 * ldb, ldb, out, base);
             } else {
                 for (int p = 0; p < k; p++) {
                     System.arraycopy(b, bOff + p * ldb + j0, out, base + p * NR, jn);
@@ -50,6 +51,32 @@ final class VectorGemm {
             }
         }
         return out;
+    }
+
+    /** K values per block of {@link #transposeInto}: one 64-byte line of each stored B row. */
+    private static final int PACK_KB = 16;
+
+    /**
+     * One panel of a transposed B: {@code out[base + p·NR + j] = b[src + j·ldb + p]} for j < jn, p < k.
+     * In blocks of {@link #PACK_KB} values of p, so that a block reads one line from each of the
+     * jn stored rows and writes {@code PACK_KB} panel rows (2 KiB at NR = 32). Writing a whole
+     * column of the panel per stored row instead (K writes 128 bytes apart, over the panel's
+     * 48 KiB each time) took 0.92 ms for a 1536×384 weight against 0.63 ms (best of 300 warm
+     * calls; allocating and copying an array of that size: 0.52 ms). A Vector API 16×16
+     * in-register transpose took 0.46 ms warm but ~1.9 s over the first 40 calls in a fresh JVM
+     * (interpreted and C1-compiled vector code), against 0.15 s here, so it was not kept.
+     */
+    private static void transposeInto(int k, int jn, float[] b, int src, int ldb, float[] out, int base) {
+        for (int p0 = 0; p0 < k; p0 += PACK_KB) {
+            int p1 = Math.min(k, p0 + PACK_KB);
+            for (int j = 0; j < jn; j++) {
+                int s = src + j * ldb;
+                int o = base + j;
+                for (int p = p0; p < p1; p++) {
+                    out[o + p * NR] = b[s + p];
+                }
+            }
+        }
     }
 
     /** {@code C = A · B} for rows-major A ({@code [M, K]}, stride lda) and B packed by {@link #pack}. */
@@ -62,10 +89,11 @@ final class VectorGemm {
             }
             return;
         }
+        float[] ap = MR == 8 ? packRows(m, k, a, aOff, lda) : null;
         Parallel.RangeBody body = (from, to) -> {
             float[] tmp = new float[MR * NR];
             for (int q = from; q < to; q++) {
-                panel(m, n, k, a, aOff, lda, panels, q, c, cOff, ldc, tmp);
+                panel(m, n, k, a, aOff, lda, ap, panels, q, c, cOff, ldc, tmp);
             }
         };
         long flops = 2L * m * n * k;
@@ -76,8 +104,35 @@ final class VectorGemm {
         }
     }
 
-    /** All rows of C against panel q. Full 6-row blocks of a full panel are stored in place; edges go through tmp. */
-    private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] panels, int q,
+    /**
+     * The whole 8-row blocks of A interleaved for {@link #kernel8p}: block {@code i/8} at
+     * {@code i·K}, A[i + r][p] at {@code i·K + p·8 + r}. With the rows read in place the 8-row
+     * kernel needs eight row offsets in general registers besides its loop state, and ran at
+     * 93–107 GFLOP/s against the 6-row kernel's 99–117 (MiniLM shapes, depending on the JVM
+     * run); on interleaved rows, one offset: 127–150. Costs one pass over A per product.
+     */
+    private static float[] packRows(int m, int k, float[] a, int aOff, int lda) {
+        int blocks = m / 8;
+        float[] ap = new float[blocks * 8 * k];
+        for (int blk = 0; blk < blocks; blk++) {
+            for (int r = 0; r < 8; r++) {
+                int src = aOff + (blk * 8 + r) * lda;
+                int dst = blk * k * 8 + r;
+                for (int p = 0; p < k; p++) {
+                    ap[dst + p * 8] = a[src + p];
+                }
+            }
+        }
+        return ap;
+    }
+
+    /**
+     * All rows of C against panel q. Full {@link #MR}-row blocks of a full panel are stored in
+     * place; edges go through tmp. A tail of at most 4 rows takes the 4-row kernel (so that a
+     * one-row product computes 4 rows, not MR); every kernel forms each C element by the same
+     * chain of FMAs over p = 0..K−1, so the results do not depend on the blocking.
+     */
+    private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q,
                               float[] c, int cOff, int ldc, float[] tmp) {
         int j0 = q * NR;
         int jn = Math.min(NR, n - j0);
@@ -86,25 +141,180 @@ final class VectorGemm {
         int i = 0;
         for (; i + MR <= m && fullPanel; i += MR) {
             int r0 = aOff + i * lda;
-            kernel(k, a, r0, r0 + lda, r0 + 2 * lda, r0 + 3 * lda, r0 + 4 * lda, r0 + 5 * lda,
-                    panels, base, c, cOff + i * ldc + j0, ldc);
+            if (MR == 8) {
+                kernel8p(k, ap, i * k, panels, base, c, cOff + i * ldc + j0, ldc);
+            } else {
+                kernel6(k, a, r0, lda, 5, panels, base, c, cOff + i * ldc + j0, ldc);
+            }
         }
         for (; i < m; i += MR) {
             int rows = Math.min(MR, m - i);
             int r0 = aOff + i * lda;
             // Missing rows repeat the last real one; their results land in tmp and are dropped.
-            int last = r0 + (rows - 1) * lda;
-            kernel(k, a, r0, Math.min(r0 + lda, last), Math.min(r0 + 2 * lda, last), Math.min(r0 + 3 * lda, last),
-                    Math.min(r0 + 4 * lda, last), Math.min(r0 + 5 * lda, last), panels, base, tmp, 0, NR);
+            if (rows <= 4) {
+                kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+            } else if (MR == 8) {
+                kernel8(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+            } else {
+                kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+            }
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(tmp, r * NR, c, cOff + (i + r) * ldc + j0, jn);
             }
         }
     }
 
-    /** Six rows (A row offsets r0..r5) times one panel, all of K, stored to {@code out} at o, o + ld, …. */
-    private static void kernel(int k, float[] a, int r0, int r1, int r2, int r3, int r4, int r5,
-                               float[] b, int base, float[] out, int o, int ld) {
+    /**
+     * Eight rows of A (row r at {@code r0 + min(r, last)·lda}) times one panel, all of K, stored to
+     * {@code out} at o, o + ld, …. One FMA per A element and vector, p ascending, from zero.
+     * Used for tails of 5–7 rows; whole blocks take {@link #kernel8p}.
+     */
+    private static void kernel8(int k, float[] a, int r0, int lda, int last,
+                                float[] b, int base, float[] out, int o, int ld) {
+        int r1 = r0 + Math.min(1, last) * lda;
+        int r2 = r0 + Math.min(2, last) * lda;
+        int r3 = r0 + Math.min(3, last) * lda;
+        int r4 = r0 + Math.min(4, last) * lda;
+        int r5 = r0 + Math.min(5, last) * lda;
+        int r6 = r0 + Math.min(6, last) * lda;
+        int r7 = r0 + Math.min(7, last) * lda;
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        FloatVector c71 = FloatVector.zero(S);
+        int bo = base;
+        for (int p = 0; p < k; p++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[r4 + p]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[r5 + p]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[r6 + p]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[r7 + p]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + ld);
+        c11.intoArray(out, o + ld + L);
+        c20.intoArray(out, o + 2 * ld);
+        c21.intoArray(out, o + 2 * ld + L);
+        c30.intoArray(out, o + 3 * ld);
+        c31.intoArray(out, o + 3 * ld + L);
+        c40.intoArray(out, o + 4 * ld);
+        c41.intoArray(out, o + 4 * ld + L);
+        c50.intoArray(out, o + 5 * ld);
+        c51.intoArray(out, o + 5 * ld + L);
+        c60.intoArray(out, o + 6 * ld);
+        c61.intoArray(out, o + 6 * ld + L);
+        c70.intoArray(out, o + 7 * ld);
+        c71.intoArray(out, o + 7 * ld + L);
+    }
+
+    /** As {@link #kernel8} on eight rows interleaved by {@link #packRows}, starting at {@code ao}. */
+    private static void kernel8p(int k, float[] a, int ao,
+                                 float[] b, int base, float[] out, int o, int ld) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        FloatVector c71 = FloatVector.zero(S);
+        int bo = base;
+        for (int p = 0; p < k; p++, bo += NR, ao += 8) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[ao]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[ao + 1]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[ao + 2]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[ao + 3]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(S, a[ao + 4]);
+            c40 = b0.fma(x, c40);
+            c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(S, a[ao + 5]);
+            c50 = b0.fma(x, c50);
+            c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(S, a[ao + 6]);
+            c60 = b0.fma(x, c60);
+            c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(S, a[ao + 7]);
+            c70 = b0.fma(x, c70);
+            c71 = b1.fma(x, c71);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + ld);
+        c11.intoArray(out, o + ld + L);
+        c20.intoArray(out, o + 2 * ld);
+        c21.intoArray(out, o + 2 * ld + L);
+        c30.intoArray(out, o + 3 * ld);
+        c31.intoArray(out, o + 3 * ld + L);
+        c40.intoArray(out, o + 4 * ld);
+        c41.intoArray(out, o + 4 * ld + L);
+        c50.intoArray(out, o + 5 * ld);
+        c51.intoArray(out, o + 5 * ld + L);
+        c60.intoArray(out, o + 6 * ld);
+        c61.intoArray(out, o + 6 * ld + L);
+        c70.intoArray(out, o + 7 * ld);
+        c71.intoArray(out, o + 7 * ld + L);
+    }
+
+    /** As {@link #kernel8} with six rows (the block for 16 vector registers; rows read in place). */
+    private static void kernel6(int k, float[] a, int r0, int lda, int last,
+                                float[] b, int base, float[] out, int o, int ld) {
+        int r1 = r0 + Math.min(1, last) * lda;
+        int r2 = r0 + Math.min(2, last) * lda;
+        int r3 = r0 + Math.min(3, last) * lda;
+        int r4 = r0 + Math.min(4, last) * lda;
+        int r5 = r0 + Math.min(5, last) * lda;
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -152,5 +362,46 @@ final class VectorGemm {
         c41.intoArray(out, o + 4 * ld + L);
         c50.intoArray(out, o + 5 * ld);
         c51.intoArray(out, o + 5 * ld + L);
+    }
+
+    /** As {@link #kernel8} with four rows (tails of up to four rows). */
+    private static void kernel4(int k, float[] a, int r0, int lda, int last,
+                                float[] b, int base, float[] out, int o, int ld) {
+        int r1 = r0 + Math.min(1, last) * lda;
+        int r2 = r0 + Math.min(2, last) * lda;
+        int r3 = r0 + Math.min(3, last) * lda;
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        int bo = base;
+        for (int p = 0; p < k; p++, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[r0 + p]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(S, a[r1 + p]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(S, a[r2 + p]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(S, a[r3 + p]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + ld);
+        c11.intoArray(out, o + ld + L);
+        c20.intoArray(out, o + 2 * ld);
+        c21.intoArray(out, o + 2 * ld + L);
+        c30.intoArray(out, o + 3 * ld);
+        c31.intoArray(out, o + 3 * ld + L);
     }
 }

@@ -28,8 +28,8 @@ class GemmVectorTest {
     @Test
     void vectorAndPlainKernelsMatchTheReferenceOnEdgeShapes() {
         SplittableRandom r = new SplittableRandom(41);
-        // Edges: 1 row, fewer rows than the 6-row block, 6k±1 rows; N of 1, under one panel
-        // (16/32 columns), one panel + 1, wider than a plain tile (1536); K of 1, odd, long.
+        // Edges: 1 row, fewer rows than the 6- or 8-row block (AVX2 or AVX-512), 6k±1 and 8k±1 rows;
+        // N of 1, under one panel (16/32 columns), one panel + 1, wider than a plain tile (1536); K of 1, odd, long.
         int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {2, 3, 5}, {5, 31, 9}, {6, 32, 16}, {7, 33, 17}, {12, 64, 3},
                 {13, 65, 384}, {1, 1536, 384}, {128, 384, 384}, {11, 1537, 20}, {35, 17, 1536}, {3, 8, 0}};
         for (int[] s : shapes) {

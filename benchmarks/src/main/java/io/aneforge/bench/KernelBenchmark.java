@@ -1,6 +1,7 @@
 package io.aneforge.bench;
 
 import io.aneforge.kernels.Activations;
+import io.aneforge.kernels.Gemm;
 import io.aneforge.kernels.Kernels;
 import io.aneforge.kernels.MatMul;
 import io.aneforge.kernels.Normalization;
@@ -22,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The MiniLM FFN-sized matmul (128×384 · 384×1536 = 151 MFLOP) with the scalar reference
  * and the fast kernel side by side; GFLOP/s = ops/s × 0.151. Also the same product as
- * {@code linear} (W stored [out, in]) and the per-layer normalization/activation kernels.
+ * {@code linear} (W stored [out, in]) and the per-layer normalization/activation kernels; and
+ * the load-time packing of that [out, in] weight ({@code packLinearWeight}, one thread).
  * Secondary result {@code cpuMsPerOp}: process CPU time per op ({@link CpuCounters}).
  */
 @State(Scope.Benchmark)
@@ -87,6 +89,12 @@ public class KernelBenchmark {
     public FloatTensor linearFast(CpuCounters cpu) {
         cpu.op();
         return MatMul.linear(x, wOutIn, bias, true);
+    }
+
+    @Benchmark
+    public Gemm.Packed packLinearWeight(CpuCounters cpu) {
+        cpu.op();
+        return Gemm.pack(384, 1536, wOutIn.data(), 0, 384, true);
     }
 
     @Benchmark

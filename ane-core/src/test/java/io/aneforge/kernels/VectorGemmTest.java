@@ -1,0 +1,104 @@
+package io.aneforge.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link VectorGemm} exactly: packing against the plain per-element layout, and every C element
+ * against its scalar chain of {@code Math.fma} over p = 0..K−1 from zero, which is what each
+ * micro-kernel (8, 6 or 4 rows) computes; so the row blocking never changes a result bit.
+ * (Tests run with the Vector API: see {@link GemmVectorTest#testsRunTheVectorPath}.)
+ */
+class VectorGemmTest {
+
+    /** The panel layout element by element (the packing code before the blocked transposition). */
+    private static float[] packReference(int k, int n, float[] b, int bOff, int ldb, boolean transB) {
+        int nr = VectorGemm.NR;
+        int panels = (n + nr - 1) / nr;
+        float[] out = new float[panels * k * nr];
+        for (int q = 0; q < panels; q++) {
+            for (int j = 0; j < Math.min(nr, n - q * nr); j++) {
+                for (int p = 0; p < k; p++) {
+                    int col = q * nr + j;
+                    out[q * k * nr + p * nr + j] = transB ? b[bOff + col * ldb + p] : b[bOff + p * ldb + col];
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void packIsThePanelLayoutForOddShapes() {
+        SplittableRandom r = new SplittableRandom(5);
+        int nr = VectorGemm.NR;
+        // K under, at and over the 16-value block, K tails; N under one panel, panel ± 1, many panels.
+        int[][] shapes = {{1, 1}, {15, 7}, {16, nr}, {17, nr + 1}, {33, nr - 1}, {384, 1536}, {383, 1537}, {7, 3 * nr + 5}};
+        for (int[] s : shapes) {
+            int k = s[0];
+            int n = s[1];
+            for (boolean transB : new boolean[]{true, false}) {
+                int ldb = (transB ? k : n) + 3;
+                float[] b = GemmPackedTest.random(r, (transB ? n : k) * ldb + 4);
+                float[] got = VectorGemm.pack(k, n, b, 4, ldb, transB);
+                // isEqualTo compares the arrays bit for bit (Arrays.equals); containsExactly is quadratic here.
+                assertThat(got).as("k=%d n=%d transB=%s", k, n, transB).isEqualTo(packReference(k, n, b, 4, ldb, transB));
+            }
+        }
+    }
+
+    @Test
+    void everyElementIsTheFmaChainOverK() {
+        SplittableRandom r = new SplittableRandom(17);
+        // M: every tail length of the 8- and 6-row blocks; N: a partial panel, a whole panel, a
+        // partial last panel; then the converter's 32 and 128 rows (and two odd counts) at K = 384.
+        int[] ms = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 17};
+        int[] ns = {5, VectorGemm.NR, 3 * VectorGemm.NR + 7};
+        for (int m : ms) {
+            for (int n : ns) {
+                check(r, m, n, 1);
+                check(r, m, n, 19);
+            }
+        }
+        for (int m : new int[]{13, 32, 37, 128}) {
+            check(r, m, 2 * VectorGemm.NR + 3, 384);
+        }
+    }
+
+    private static void check(SplittableRandom r, int m, int n, int k) {
+        int lda = k + 1;
+        int ldc = n + 2;
+        float[] a = GemmPackedTest.random(r, m * lda + 3);
+        float[] w = GemmPackedTest.random(r, n * k); // [n, k], packed transposed as a weight is
+        float[] panels = VectorGemm.pack(k, n, w, 0, k, true);
+        float[] want = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum = Math.fma(a[3 + i * lda + p], w[j * k + p], sum);
+                }
+                want[i * n + j] = sum;
+            }
+        }
+        for (boolean parallel : new boolean[]{false, true}) {
+            float[] c = new float[m * ldc + 1];
+            Arrays.fill(c, Float.NaN);
+            VectorGemm.multiply(m, n, k, a, 3, lda, panels, c, 1, ldc, parallel);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float got = c[1 + i * ldc + j];
+                    if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(want[i * n + j])) {
+                        assertThat(got).as("m=%d n=%d k=%d parallel=%s at (%d,%d)", m, n, k, parallel, i, j)
+                                .isEqualTo(want[i * n + j]);
+                    }
+                }
+                assertThat(c[1 + i * ldc + n]).as("C padding").isNaN();
+            }
+            assertThat(c[0]).isNaN();
+        }
+    }
+}
