@@ -89,7 +89,10 @@ final class VectorGemm {
             }
             return;
         }
-        float[] ap = MR == 8 ? packRows(m, k, a, aOff, lda) : null;
+        // The interleaved copy of A pays off when several panels reuse it; with one panel (the ane
+        // layout's 1×1 convs at a short sequence, where A is the weight) it would be one more pass
+        // over the weight per call, so the 8-row kernel reads the rows in place there.
+        float[] ap = MR == 8 && count > 1 ? packRows(m, k, a, aOff, lda) : null;
         Parallel.RangeBody body = (from, to) -> {
             float[] tmp = new float[MR * NR];
             for (int q = from; q < to; q++) {
@@ -141,8 +144,10 @@ final class VectorGemm {
         int i = 0;
         for (; i + MR <= m && fullPanel; i += MR) {
             int r0 = aOff + i * lda;
-            if (MR == 8) {
+            if (ap != null) {
                 kernel8p(k, ap, i * k, panels, base, c, cOff + i * ldc + j0, ldc);
+            } else if (MR == 8) {
+                kernel8(k, a, r0, lda, 7, panels, base, c, cOff + i * ldc + j0, ldc);
             } else {
                 kernel6(k, a, r0, lda, 5, panels, base, c, cOff + i * ldc + j0, ldc);
             }
@@ -167,7 +172,7 @@ final class VectorGemm {
     /**
      * Eight rows of A (row r at {@code r0 + min(r, last)·lda}) times one panel, all of K, stored to
      * {@code out} at o, o + ld, …. One FMA per A element and vector, p ascending, from zero.
-     * Used for tails of 5–7 rows; whole blocks take {@link #kernel8p}.
+     * Used for tails of 5–7 rows, and for whole blocks of a one-panel product; other whole blocks take {@link #kernel8p}.
      */
     private static void kernel8(int k, float[] a, int r0, int lda, int last,
                                 float[] b, int base, float[] out, int o, int ld) {

@@ -66,6 +66,8 @@ class VectorGemmTest {
         for (int m : new int[]{13, 32, 37, 128}) {
             check(r, m, 2 * VectorGemm.NR + 3, 384);
         }
+        // one panel: whole blocks read A's rows in place (the ane layout's 1×1 conv at 32 positions)
+        check(r, 384, VectorGemm.NR, 384);
     }
 
     private static void check(SplittableRandom r, int m, int n, int k) {
