@@ -148,6 +148,14 @@ public final class Fp16 {
         }
     }
 
+    /** {@link #toFloat} of {@code src[from, from + n)} into {@code dst} from {@code off} (read from the table). */
+    public static void toFloats(short[] src, int from, float[] dst, int off, int n) {
+        float[] values = Table.VALUES;
+        for (int i = 0; i < n; i++) {
+            dst[off + i] = values[src[from + i] & 0xffff];
+        }
+    }
+
     /** Converts FP16 bits to FP32 ({@link #toFloat} of each, read from the table). */
     public static float[] toFloats(short[] src) {
         float[] values = Table.VALUES;

@@ -17,6 +17,12 @@ public sealed interface EncodedWeight permits Fp16Weight, QuantizedWeight {
     /** The values the device will compute with, as FP32 (for error measurement). */
     FloatTensor dequantize();
 
+    /**
+     * The values {@link #dequantize()} gives for the flat elements {@code [from, from + count)}, into
+     * {@code dst[0, count)}: a piece at a time, for measurements that need not hold a second copy.
+     */
+    void dequantize(int from, int count, float[] dst);
+
     /** Bytes this weight occupies in weight.bin payloads (data + scales + offsets, no metadata). */
     long storedBytes();
 }

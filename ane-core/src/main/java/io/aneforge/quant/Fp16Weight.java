@@ -29,6 +29,11 @@ public record Fp16Weight(String name, int[] shape, short[] halves) implements En
     }
 
     @Override
+    public void dequantize(int from, int count, float[] dst) {
+        Fp16.toFloats(halves, from, dst, 0, count);
+    }
+
+    @Override
     public long storedBytes() {
         return 2L * halves.length;
     }

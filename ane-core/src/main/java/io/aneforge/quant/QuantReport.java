@@ -1,5 +1,6 @@
 package io.aneforge.quant;
 
+import io.aneforge.tensor.FloatTensor;
 import io.aneforge.vector.VectorPath;
 
 /**
@@ -35,62 +36,91 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
         }
     }
 
-    /** Measures {@code encoded} against the FP32 source. */
+    /**
+     * Measures {@code encoded} against the FP32 source, a piece of {@link #CHUNK} elements at a time: the
+     * dequantized values are never held whole (the embedding table alone would be another 47 MB), and
+     * int8/int4 weights with whole vectors per group are dequantized in vector lanes as they are compared.
+     */
     public static QuantReport measure(float[] source, EncodedWeight encoded, String note) {
-        float[] approx = encoded.dequantize().data();
-        if (approx.length != source.length) {
-            throw new IllegalStateException("dequantized '" + encoded.name() + "' has " + approx.length
+        long count = FloatTensor.elementCount(encoded.shape());
+        if (count != source.length) {
+            throw new IllegalStateException("encoded '" + encoded.name() + "' has " + count
                     + " values, source has " + source.length);
         }
-        double[] chains = VectorPath.enabled() ? VectorErrorSums.chains(source, approx) : chains(source, approx);
-        double signal = (chains[0] + chains[1]) + (chains[2] + chains[3]);
-        double noise = (chains[4] + chains[5]) + (chains[6] + chains[7]);
-        double maxAbs = Math.max(Math.max(chains[8], chains[9]), Math.max(chains[10], chains[11]));
+        double[] chains = new double[3 * CHAINS];
+        if (VectorPath.enabled() && encoded instanceof QuantizedWeight q && VectorErrorSums.fused(q)) {
+            VectorErrorSums.quantized(source, q, chains);
+        } else {
+            float[] approx = new float[Math.min(CHUNK, source.length)];
+            for (int from = 0; from < source.length; from += CHUNK) {
+                int n = Math.min(CHUNK, source.length - from);
+                encoded.dequantize(from, n, approx);
+                if (VectorPath.enabled()) {
+                    VectorErrorSums.chunk(source, from, approx, n, chains);
+                } else {
+                    chunk(source, from, approx, n, chains);
+                }
+            }
+        }
+        double signal = sum(chains, 0);
+        double noise = sum(chains, CHAINS);
+        double maxAbs = 0;
+        for (int c = 0; c < CHAINS; c++) {
+            maxAbs = Math.max(maxAbs, chains[2 * CHAINS + c]);
+        }
         double sqnr = noise == 0 ? MAX_SQNR_DB : Math.min(MAX_SQNR_DB, 10 * Math.log10(signal / noise));
         int block = encoded instanceof QuantizedWeight q ? q.spec().blockSize() : 0;
         return new QuantReport(encoded.name(), encoded.scheme(), block, maxAbs, sqnr,
                 4L * source.length, encoded.storedBytes(), note);
     }
 
-    /**
-     * Σw², Σ(w − ŵ)² and max |w − ŵ| in four chains each (elements {@code i ≡ c mod 4} in chain c,
-     * the tail in chain 0): one chain of dependent double additions costs a full add latency per
-     * element, which made this measurement as slow as the quantization itself. Returns
-     * {@code {s0..s3, n0..n3, m0..m3}}; {@link VectorErrorSums} computes the same chains in lanes.
+    /*
+     * The sums, defined so that every machine gets the same bits (the report is part of variants.json,
+     * which a conversion reproduces byte for byte): element i of the tensor goes to chain i mod 8; within
+     * each piece of CHUNK elements a chain adds in float (w·w, e·e with e = w − ŵ, each product rounded
+     * and then added, no fused multiply-add) and keeps max |e|; at the end of the piece each chain's float
+     * sums are added to its double, so float sums never run over more than 128 elements (relative error
+     * far below what a report in dB shows). The scalar loop below is the definition; VectorErrorSums does
+     * the same operations in the 8 lanes of a 256-bit vector (any machine with the Vector API kernels has
+     * them), four times as many elements per instruction as the double chains it replaces.
      */
-    static double[] chains(float[] source, float[] approx) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        double n0 = 0, n1 = 0, n2 = 0, n3 = 0;
-        double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-        int i = 0;
-        for (; i + 4 <= source.length; i += 4) {
-            double w0 = source[i], w1 = source[i + 1], w2 = source[i + 2], w3 = source[i + 3];
-            double e0 = w0 - approx[i], e1 = w1 - approx[i + 1], e2 = w2 - approx[i + 2], e3 = w3 - approx[i + 3];
-            s0 += w0 * w0;
-            s1 += w1 * w1;
-            s2 += w2 * w2;
-            s3 += w3 * w3;
-            n0 += e0 * e0;
-            n1 += e1 * e1;
-            n2 += e2 * e2;
-            n3 += e3 * e3;
-            m0 = Math.max(m0, Math.abs(e0));
-            m1 = Math.max(m1, Math.abs(e1));
-            m2 = Math.max(m2, Math.abs(e2));
-            m3 = Math.max(m3, Math.abs(e3));
+
+    /** Chains per sum; element i goes to chain {@code i % CHAINS}. */
+    static final int CHAINS = 8;
+    /** Elements per piece: float chain sums are folded into the double ones at every multiple of this. */
+    static final int CHUNK = 1024;
+
+    /**
+     * Adds the piece {@code source[from, from + n)} (a multiple of {@link #CHUNK} from, n ≤ CHUNK) against
+     * {@code approx[0, n)} to {@code chains} = {Σw² ×8, Σe² ×8, max|e| ×8}.
+     */
+    static void chunk(float[] source, int from, float[] approx, int n, double[] chains) {
+        float[] s = new float[CHAINS];
+        float[] q = new float[CHAINS];
+        float[] m = new float[CHAINS];
+        for (int i = 0; i < n; i++) {
+            int c = i % CHAINS;
+            float w = source[from + i];
+            float e = w - approx[i];
+            s[c] += w * w;
+            q[c] += e * e;
+            m[c] = Math.max(m[c], Math.abs(e));
         }
-        return tail(source, approx, i, new double[] {s0, s1, s2, s3, n0, n1, n2, n3, m0, m1, m2, m3});
+        fold(s, q, m, chains);
     }
 
-    /** Adds elements {@code [from, length)} to chain 0 of {@code chains}, as {@link #chains} does after its whole quads. */
-    static double[] tail(float[] source, float[] approx, int from, double[] chains) {
-        for (int i = from; i < source.length; i++) {
-            double w = source[i];
-            double e = w - approx[i];
-            chains[0] += w * w;
-            chains[4] += e * e;
-            chains[8] = Math.max(chains[8], Math.abs(e));
+    /** A piece's float chains into the double ones. */
+    static void fold(float[] s, float[] q, float[] m, double[] chains) {
+        for (int c = 0; c < CHAINS; c++) {
+            chains[c] += s[c];
+            chains[CHAINS + c] += q[c];
+            chains[2 * CHAINS + c] = Math.max(chains[2 * CHAINS + c], m[c]);
         }
-        return chains;
+    }
+
+    /** The eight chains from {@code at} in pairs, in a fixed order. */
+    private static double sum(double[] chains, int at) {
+        return ((chains[at] + chains[at + 1]) + (chains[at + 2] + chains[at + 3]))
+                + ((chains[at + 4] + chains[at + 5]) + (chains[at + 6] + chains[at + 7]));
     }
 }

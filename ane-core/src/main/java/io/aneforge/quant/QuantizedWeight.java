@@ -81,6 +81,22 @@ public record QuantizedWeight(String name, QuantSpec spec, int[] shape, byte[] v
         return new FloatTensor(shape.clone(), out);
     }
 
+    /** {@link #dequantize()}'s values of elements {@code [from, from + count)} into {@code dst[0, count)}. */
+    @Override
+    public void dequantize(int from, int count, float[] dst) {
+        int len = groupLength();
+        QuantType t = spec.type();
+        for (int i = from; i < from + count; ) {
+            int g = i / len;
+            int end = Math.min(from + count, (g + 1) * len);
+            float s = scales[g];
+            int zp = zeroPoints == null ? 0 : t.decode(zeroPoints[g]);
+            for (; i < end; i++) {
+                dst[i - from] = s * (t.decode(values[i]) - zp);
+            }
+        }
+    }
+
     /** Values as stored in the blob: int8/uint8 one per byte, int4/uint4 two per byte, LSB first. */
     public byte[] packedValues() {
         return spec.type().bits() == 4 ? Int4Packing.pack(values) : values.clone();

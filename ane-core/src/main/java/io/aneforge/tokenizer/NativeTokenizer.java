@@ -24,7 +24,7 @@ public final class NativeTokenizer implements Tokenizer {
     }
 
     public static NativeTokenizer load(Path tokenizerJson) throws IOException {
-        NativeTokenizer t = new NativeTokenizer(tokenizerJson, TokenizerJson.read(tokenizerJson).padId());
+        NativeTokenizer t = new NativeTokenizer(tokenizerJson, TokenizerJson.padId(tokenizerJson));
         t.forLength(8); // Fail now, not at first encode, if the file or the native library is broken.
         return t;
     }

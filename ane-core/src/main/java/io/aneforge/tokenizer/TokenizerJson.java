@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -76,6 +78,107 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         return new TokenizerJson(file, root, type, vocab, padId,
                 prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * The pad id {@link #read} would give ({@code padding.pad_id}, else the id of {@code [PAD]}, else of
+     * {@code <pad>}, else 0), read with the streaming parser: the native tokenizer needs only this, and
+     * building the tree and the vocabulary map of a 30 000-token file was most of a MiniLM import's
+     * tokenizer time. Checks what {@link #read} checks first: the file's size, JSON, a {@code model}
+     * with a {@code vocab} object.
+     */
+    static int padId(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new TokenizerException(file, "tokenizer.json is missing");
+        }
+        if (Files.size(file) > MAX_BYTES) {
+            throw new TokenizerException(file, "tokenizer.json is larger than " + MAX_BYTES + " bytes");
+        }
+        Integer padding = null;
+        boolean paddingObject = false;
+        boolean vocabObject = false;
+        Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
+        Map<String, Integer> added = new HashMap<>();
+        try (JsonParser p = JSON.createParser(Files.readAllBytes(file))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new TokenizerException(file, "no 'model' with a 'vocab' object");
+            }
+            for (String name = p.nextName(); name != null; name = p.nextName()) {
+                JsonToken t = p.nextToken();
+                switch (name) {
+                    case "padding" -> {
+                        paddingObject = t == JsonToken.START_OBJECT;
+                        if (paddingObject) {
+                            for (String field = p.nextName(); field != null; field = p.nextName()) {
+                                JsonToken v = p.nextToken();
+                                if (field.equals("pad_id") && v == JsonToken.VALUE_NUMBER_INT) {
+                                    padding = p.getIntValue();
+                                } else {
+                                    p.skipChildren();
+                                }
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                    case "model" -> {
+                        if (t != JsonToken.START_OBJECT) {
+                            p.skipChildren();
+                            continue;
+                        }
+                        for (String field = p.nextName(); field != null; field = p.nextName()) {
+                            JsonToken v = p.nextToken();
+                            if (field.equals("vocab") && v == JsonToken.START_OBJECT) {
+                                vocabObject = true;
+                                for (String token = p.nextName(); token != null; token = p.nextName()) {
+                                    JsonToken id = p.nextToken();
+                                    if (id != JsonToken.VALUE_NUMBER_INT) {
+                                        throw new TokenizerException(file, "vocab id for '" + token + "' is not an integer");
+                                    }
+                                    if (token.equals("[PAD]") || token.equals("<pad>")) {
+                                        specials.put(token, p.getIntValue());
+                                    }
+                                }
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                    }
+                    case "added_tokens" -> {
+                        if (t != JsonToken.START_ARRAY) {
+                            p.skipChildren();
+                            continue;
+                        }
+                        while (p.nextToken() == JsonToken.START_OBJECT) {
+                            String content = "";
+                            int id = 0;
+                            for (String field = p.nextName(); field != null; field = p.nextName()) {
+                                JsonToken v = p.nextToken();
+                                if (field.equals("content") && v == JsonToken.VALUE_STRING) {
+                                    content = p.getString();
+                                } else if (field.equals("id") && v == JsonToken.VALUE_NUMBER_INT) {
+                                    id = p.getIntValue();
+                                } else {
+                                    p.skipChildren();
+                                }
+                            }
+                            added.putIfAbsent(content, id);
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+        } catch (JacksonException e) {
+            throw new TokenizerException(file, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (!vocabObject) {
+            throw new TokenizerException(file, "no 'model' with a 'vocab' object");
+        }
+        if (paddingObject) {
+            return padding == null ? 0 : padding;
+        }
+        added.forEach(specials::putIfAbsent);
+        return specials.getOrDefault("[PAD]", specials.getOrDefault("<pad>", 0));
     }
 
     /** Specials around truncated content: content keeps {@code maxLength - specials} tokens. */

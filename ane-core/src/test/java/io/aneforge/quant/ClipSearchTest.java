@@ -215,7 +215,8 @@ class ClipSearchTest {
             }
             assertThat(searched.report().scheme()).isEqualTo("int4-block32-" + mode.name().toLowerCase() + "-mse");
             assertThat(searched.report().maxAbsError()).isEqualTo(max);
-            assertThat(searched.report().sqnrDb()).isCloseTo(10 * Math.log10(signal / noise), org.assertj.core.data.Offset.offset(1e-9));
+            // the report sums in float chains folded into doubles (QuantReport): close to the double sums, not equal
+            assertThat(searched.report().sqnrDb()).isCloseTo(10 * Math.log10(signal / noise), org.assertj.core.data.Offset.offset(1e-5));
             assertThat(searched.report().sqnrDb()).isGreaterThan(plain.report().sqnrDb());
             assertThat(searched.report().bytesAfter()).isEqualTo(plain.report().bytesAfter());
         }

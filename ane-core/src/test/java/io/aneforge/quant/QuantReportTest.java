@@ -2,45 +2,138 @@ package io.aneforge.quant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.tensor.FloatTensor;
 import io.aneforge.vector.VectorPath;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The report's error sums: the vector lanes give the scalar chains' doubles bit for bit. */
+/**
+ * The report's error sums: the vector lanes give the scalar definition's sums bit for bit (the
+ * report is part of a reproducible variants.json), the fused int8/int4 path gives the piecewise one's,
+ * and the float-chain definition stays within a millionth of a straightforward double computation.
+ */
 class QuantReportTest {
 
     @Test
-    void vectorChainsAreTheScalarChainsBitForBit() {
+    void vectorPiecesAreTheScalarDefinitionBitForBit() {
         assertThat(VectorPath.enabled()).as(VectorPath.describe()).isTrue();
         Random r = new Random(42);
-        for (int n : new int[] {0, 1, 3, 4, 7, 32, 1001, 384 * 1536 + 3}) {
+        for (int n : new int[] {0, 1, 3, 8, 13, 1024, 1031, 384 * 1536 + 3}) {
             float[] w = new float[n];
             float[] a = new float[n];
             for (int i = 0; i < n; i++) {
                 w[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 6));
                 a[i] = i % 5 == 0 ? w[i] : w[i] + (float) (r.nextGaussian() * 1e-3);
             }
-            double[] scalar = QuantReport.chains(w, a);
-            double[] vector = VectorErrorSums.chains(w, a);
-            for (int k = 0; k < 12; k++) {
-                assertThat(Double.doubleToRawLongBits(vector[k])).as("n=" + n + " chain value " + k)
-                        .isEqualTo(Double.doubleToRawLongBits(scalar[k]));
+            double[] scalar = new double[3 * QuantReport.CHAINS];
+            double[] vector = new double[3 * QuantReport.CHAINS];
+            for (int from = 0; from < n; from += QuantReport.CHUNK) {
+                int m = Math.min(QuantReport.CHUNK, n - from);
+                float[] piece = java.util.Arrays.copyOfRange(a, from, from + m);
+                QuantReport.chunk(w, from, piece, m, scalar);
+                VectorErrorSums.chunk(w, from, piece, m, vector);
             }
+            assertBitIdentical(vector, scalar, "n=" + n);
             if (n > 1) {
-                assertThat(scalar[4] + scalar[5] + scalar[6] + scalar[7]).isPositive(); // the noise is measured, not zero
+                assertThat(scalar[QuantReport.CHAINS] + scalar[QuantReport.CHAINS + 1]).isPositive(); // noise measured
             }
+        }
+    }
+
+    @Test
+    void fusedQuantizedSumsAreThePiecewiseOnesForEveryIntegerScheme() {
+        Random r = new Random(7);
+        FloatTensor w = new FloatTensor(new int[] {48, 256}, new float[48 * 256]);
+        for (int i = 0; i < w.size(); i++) {
+            w.data()[i] = (float) (r.nextGaussian() * 0.05 + (i % 7 == 0 ? 0.02 : 0));
+        }
+        QuantSpec[] specs = {
+                QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32),
+                QuantSpec.perBlock(QuantType.INT8, QuantMode.AFFINE, 64),
+                QuantSpec.perBlock(QuantType.INT4, QuantMode.AFFINE, 32),
+                QuantSpec.perBlock(QuantType.INT4, QuantMode.SYMMETRIC, 128),
+                QuantSpec.perChannel(QuantType.UINT8, QuantMode.AFFINE),
+                QuantSpec.perChannel(QuantType.INT8, QuantMode.SYMMETRIC)};
+        for (QuantSpec spec : specs) {
+            QuantizedWeight q = WeightQuantizer.quantize("w", w, spec);
+            assertThat(VectorErrorSums.fused(q)).isTrue();
+            double[] fused = new double[3 * QuantReport.CHAINS];
+            VectorErrorSums.quantized(w.data(), q, fused);
+            double[] piecewise = new double[3 * QuantReport.CHAINS];
+            float[] approx = new float[QuantReport.CHUNK];
+            for (int from = 0; from < w.size(); from += QuantReport.CHUNK) {
+                int m = Math.min(QuantReport.CHUNK, w.size() - from);
+                q.dequantize(from, m, approx);
+                QuantReport.chunk(w.data(), from, approx, m, piecewise);
+            }
+            assertBitIdentical(fused, piecewise, spec.label());
+        }
+    }
+
+    @Test
+    void piecesDequantizeAsTheWholeTensorDoes() {
+        FloatTensor w = new FloatTensor(new int[] {6, 96}, new float[6 * 96]);
+        Random r = new Random(3);
+        for (int i = 0; i < w.size(); i++) {
+            w.data()[i] = (float) r.nextGaussian();
+        }
+        EncodedWeight[] encodings = {
+                WeightQuantizer.quantize("w", w, QuantSpec.perChannel(QuantType.UINT8, QuantMode.AFFINE)),
+                WeightQuantizer.quantize("w", w, QuantSpec.perBlock(QuantType.INT4, QuantMode.AFFINE, 32)),
+                WeightQuantizer.toFp16("w", w)};
+        for (EncodedWeight e : encodings) {
+            float[] whole = e.dequantize().data();
+            float[] piece = new float[101];
+            e.dequantize(50, 101, piece); // crosses group boundaries at 96 and 128
+            for (int i = 0; i < piece.length; i++) {
+                assertThat(piece[i]).as(e.scheme() + " element " + (50 + i)).isEqualTo(whole[50 + i]);
+            }
+        }
+    }
+
+    @Test
+    void reportAgreesWithAStraightforwardDoubleComputation() {
+        Random r = new Random(11);
+        FloatTensor w = new FloatTensor(new int[] {300, 384}, new float[300 * 384]);
+        for (int i = 0; i < w.size(); i++) {
+            w.data()[i] = (float) (r.nextGaussian() * 0.04);
+        }
+        for (EncodedWeight e : new EncodedWeight[] {WeightQuantizer.toFp16("w", w),
+                WeightQuantizer.quantize("w", w, QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32)),
+                WeightQuantizer.quantize("w", w, QuantSpec.perBlock(QuantType.INT4, QuantMode.AFFINE, 32))}) {
+            float[] a = e.dequantize().data();
+            double signal = 0;
+            double noise = 0;
+            double max = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = (double) w.data()[i] - a[i];
+                signal += (double) w.data()[i] * w.data()[i];
+                noise += d * d;
+                max = Math.max(max, Math.abs(d));
+            }
+            QuantReport report = QuantReport.measure(w.data(), e, "");
+            assertThat(report.maxAbsError()).as(e.scheme()).isCloseTo(max, org.assertj.core.data.Percentage.withPercentage(1e-4));
+            assertThat(report.sqnrDb()).as(e.scheme()).isCloseTo(10 * Math.log10(signal / noise),
+                    org.assertj.core.api.Assertions.within(1e-4));
         }
     }
 
     @Test
     void reportOfAnExactEncodingIsCappedAndOfANoisyOneIsFinite() {
         float[] w = {1f, -2f, 0.5f, 4f, 3f};
-        QuantReport exact = QuantReport.measure(w, WeightQuantizer.toFp16("w", new io.aneforge.tensor.FloatTensor(new int[] {5}, w)), "");
+        QuantReport exact = QuantReport.measure(w, WeightQuantizer.toFp16("w", new FloatTensor(new int[] {5}, w)), "");
         assertThat(exact.sqnrDb()).isEqualTo(QuantReport.MAX_SQNR_DB);
         assertThat(exact.maxAbsError()).isZero();
         float[] v = {1.0001f, -2.0003f, 0.50002f, 4.0007f, 3.0001f};
-        QuantReport noisy = QuantReport.measure(v, WeightQuantizer.toFp16("v", new io.aneforge.tensor.FloatTensor(new int[] {5}, v)), "");
+        QuantReport noisy = QuantReport.measure(v, WeightQuantizer.toFp16("v", new FloatTensor(new int[] {5}, v)), "");
         assertThat(noisy.maxAbsError()).isGreaterThan(0).isLessThan(0.002);
         assertThat(noisy.sqnrDb()).isBetween(60.0, 120.0);
+    }
+
+    private static void assertBitIdentical(double[] actual, double[] expected, String what) {
+        for (int k = 0; k < expected.length; k++) {
+            assertThat(Double.doubleToRawLongBits(actual[k])).as(what + " chain value " + k)
+                    .isEqualTo(Double.doubleToRawLongBits(expected[k]));
+        }
     }
 }

@@ -1,7 +1,9 @@
 package io.aneforge.bench;
 
 import io.aneforge.kernels.Parallel;
+import io.aneforge.quant.Fp16Weight;
 import io.aneforge.quant.QuantMode;
+import io.aneforge.quant.QuantReport;
 import io.aneforge.quant.QuantSpec;
 import io.aneforge.quant.QuantType;
 import io.aneforge.quant.QuantizedWeight;
@@ -47,6 +49,9 @@ public class QuantizerBenchmark {
 
     private FloatTensor weight;
     private float[] copy;
+    /** Encoded once in the setup, for the report benchmarks. */
+    private QuantizedWeight symmetricWeight;
+    private Fp16Weight fp16Weight;
     private final QuantSpec symmetric = QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32);
     private final QuantSpec affine = QuantSpec.perBlock(QuantType.INT8, QuantMode.AFFINE, 32);
 
@@ -60,6 +65,8 @@ public class QuantizerBenchmark {
             weight.data()[i] = (float) (r.nextGaussian() * 0.05);
         }
         copy = new float[weight.size()];
+        symmetricWeight = WeightQuantizer.quantize("w", weight, symmetric);
+        fp16Weight = WeightQuantizer.toFp16("w", weight);
         Parallel.setThreads("default".equals(threads)
                 ? Math.max(1, Integer.getInteger("aneforge.threads", Runtime.getRuntime().availableProcessors()))
                 : Integer.parseInt(threads));
@@ -75,6 +82,23 @@ public class QuantizerBenchmark {
     public QuantizedWeight quantizeInt8Block32Affine(CpuCounters cpu) {
         cpu.op();
         return WeightQuantizer.quantize("w", weight, affine);
+    }
+
+    /**
+     * The per-tensor report a conversion writes (max abs error, SQNR) of the int8 block-32 encoding:
+     * part of every {@code encode}, measured on its own (not part of the 0.5× target, which is the quantizer's).
+     */
+    @Benchmark
+    public QuantReport reportInt8Block32Symmetric(CpuCounters cpu) {
+        cpu.op();
+        return QuantReport.measure(weight.data(), symmetricWeight, "");
+    }
+
+    /** The report of the FP16 encoding (the default recipe's fp16 variants measure every weight this way). */
+    @Benchmark
+    public QuantReport reportFp16(CpuCounters cpu) {
+        cpu.op();
+        return QuantReport.measure(weight.data(), fp16Weight, "");
     }
 
     /** Baseline: copy the same floats into a preallocated array (allocation-free, so a strict baseline). */
