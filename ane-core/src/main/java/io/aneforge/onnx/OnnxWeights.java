@@ -6,6 +6,7 @@ import io.aneforge.onnx.proto.GraphProto;
 import io.aneforge.onnx.proto.ModelProto;
 import io.aneforge.onnx.proto.NodeProto;
 import io.aneforge.onnx.proto.TensorProto;
+import io.aneforge.kernels.Parallel;
 import io.aneforge.tensor.FloatTensor;
 import java.io.IOException;
 import java.nio.ByteOrder;
@@ -58,7 +59,9 @@ public final class OnnxWeights {
                 consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(node);
             }
         }
-        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        // First every structural check, in initializer order (so the first problem in the file is the one
+        // reported); then the decoding, the bulk of an import, on every kernel thread; then the map, in order.
+        List<Decode> decodes = new ArrayList<>();
         Map<String, String> sourceOf = new HashMap<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (TensorProto init : graph.getInitializerList()) {
@@ -83,7 +86,8 @@ public final class OnnxWeights {
             int[] shape = shape(file, init);
             boolean anonymous = name.startsWith("onnx::") || !HUB_NAME.matcher(name).matches();
             if (!anonymous) {
-                put(file, out, sourceOf, name, name, decode(file, init, shape));
+                claim(file, sourceOf, name, name);
+                decodes.add(new Decode(name, init, shape, false));
                 continue;
             }
             List<NodeProto> users = consumers.getOrDefault(name, List.of());
@@ -97,20 +101,45 @@ public final class OnnxWeights {
                         + "; only named initializers and MatMul right-hand weights can be mapped to Hub names");
             }
             String module = modulePath(file, name, users.get(0));
-            FloatTensor inOut = decode(file, init, shape);
-            put(file, out, sourceOf, module + ".weight", name, transpose(inOut));
+            claim(file, sourceOf, module + ".weight", name);
+            decodes.add(new Decode(module + ".weight", init, shape, true));
+        }
+        FloatTensor[] tensors = new FloatTensor[decodes.size()];
+        OnnxFormatException[] failures = new OnnxFormatException[decodes.size()];
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        // One range per kernel thread, each taking the next initializer: sizes range from 1 to 12 million floats.
+        Parallel.forRange(Parallel.threads(), 1, (from, to) -> {
+            for (int i = next.getAndIncrement(); i < tensors.length; i = next.getAndIncrement()) {
+                Decode d = decodes.get(i);
+                try {
+                    FloatTensor t = decode(file, d.init(), d.shape());
+                    tensors[i] = d.transposed() ? transpose(t) : t;
+                } catch (OnnxFormatException e) {
+                    failures[i] = e;
+                }
+            }
+        });
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < tensors.length; i++) {
+            if (failures[i] != null) {
+                throw failures[i];
+            }
+            out.put(decodes.get(i).hubName(), tensors[i]);
         }
         return out;
     }
 
-    private static void put(Path file, Map<String, FloatTensor> out, Map<String, String> sourceOf, String hubName,
-                            String initializer, FloatTensor t) throws OnnxFormatException {
+    /** One initializer to decode, under its Hub name, transposed from ONNX's {@code [in, out]} when a MatMul weight. */
+    private record Decode(String hubName, TensorProto init, int[] shape, boolean transposed) {
+    }
+
+    private static void claim(Path file, Map<String, String> sourceOf, String hubName, String initializer)
+            throws OnnxFormatException {
         String previous = sourceOf.putIfAbsent(hubName, initializer);
         if (previous != null) {
             throw new OnnxFormatException(file, "initializers '" + previous + "' and '" + initializer
                     + "' both map to '" + hubName + "'");
         }
-        out.put(hubName, t);
     }
 
     /** {@code /encoder/layer.0/attention/self/query/MatMul} to {@code encoder.layer.0.attention.self.query}. */
