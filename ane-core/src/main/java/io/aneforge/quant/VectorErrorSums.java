@@ -1,5 +1,6 @@
 package io.aneforge.quant;
 
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -74,12 +75,12 @@ final class VectorErrorSums {
 
     /*
      * Two copies of one loop, for signed and unsigned values (with the choice inside the loop the two
-     * conversions would meet in one vector phi). Pieces outside, groups inside: nothing is called while
-     * a vector is live. With the fold called inside the group loop at piece boundaries, C2 (JDK 17)
-     * boxed the accumulators on every iteration and the sums took 2.4 ms for a 1536×384 weight. The zero
-     * point is a broadcast vector, not a scalar operand: {@code v.sub(float)} was not intrinsified in this
-     * loop (JDK 17: 2.6 ms instead of 0.3 in a test loop), nor were the unsigned B2I-then-I2F pair (5 ms) or a
-     * blend of the signed value plus 256 (3 ms): unsigned bytes flip their top bit instead (0.4 ms).
+     * conversions would meet in one vector phi). The running sums go through the 8-float arrays at every
+     * group: a vector carried from one group to the next (through the outer loop) made C2 (JDK 17) box it
+     * on every iteration, 2.3 ms instead of 0.4 for a 1536×384 weight; in memory between groups they add
+     * in the same order as one flat loop would. The zero point is a broadcast vector, not a scalar operand
+     * ({@code v.sub(float)} was not intrinsified either), and unsigned bytes flip their top bit and convert
+     * as signed (B2I then I2F, or a blend adding 256, were boxed too).
      */
 
     private static void signed(float[] source, QuantizedWeight weight, double[] chains) {
@@ -87,21 +88,20 @@ final class VectorErrorSums {
         float[] scales = weight.scales();
         byte[] zps = weight.zeroPoints();
         int len = weight.groupLength();
-        int n = values.length;
         float[] sa = new float[L];
         float[] qa = new float[L];
         float[] ma = new float[L];
-        for (int from = 0; from < n; from += QuantReport.CHUNK) {
-            int to = Math.min(n, from + QuantReport.CHUNK);
-            FloatVector s = FloatVector.zero(F);
-            FloatVector q = FloatVector.zero(F);
-            FloatVector m = FloatVector.zero(F);
-            for (int i = from; i < to; ) {
-                int g = i / len;
-                int end = Math.min(to, (g + 1) * len);
-                FloatVector scale = FloatVector.broadcast(F, scales[g]);
-                FloatVector zp = FloatVector.broadcast(F, zps == null ? 0f : zps[g]);
-                for (; i < end; i += L) {
+        for (int g = 0; g < scales.length; g++) {
+            FloatVector scale = FloatVector.broadcast(F, scales[g]);
+            FloatVector zp = FloatVector.broadcast(F, zps == null ? 0f : zps[g]);
+            int i = g * len;
+            int end = i + len;
+            while (i < end) {
+                int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
+                FloatVector s = FloatVector.fromArray(F, sa, 0);
+                FloatVector q = FloatVector.fromArray(F, qa, 0);
+                FloatVector m = FloatVector.fromArray(F, ma, 0);
+                for (; i < pieceEnd; i += L) {
                     FloatVector v = (FloatVector) ByteVector.fromArray(B, values, i)
                             .convertShape(VectorOperators.B2F, F, 0);
                     FloatVector w = FloatVector.fromArray(F, source, i);
@@ -110,10 +110,18 @@ final class VectorErrorSums {
                     q = q.add(e.mul(e));
                     m = m.max(e.abs());
                 }
+                s.intoArray(sa, 0);
+                q.intoArray(qa, 0);
+                m.intoArray(ma, 0);
+                if (i % QuantReport.CHUNK == 0) {
+                    QuantReport.fold(sa, qa, ma, chains);
+                    Arrays.fill(sa, 0f);
+                    Arrays.fill(qa, 0f);
+                    Arrays.fill(ma, 0f);
+                }
             }
-            s.intoArray(sa, 0);
-            q.intoArray(qa, 0);
-            m.intoArray(ma, 0);
+        }
+        if (values.length % QuantReport.CHUNK != 0) {
             QuantReport.fold(sa, qa, ma, chains);
         }
     }
@@ -123,21 +131,20 @@ final class VectorErrorSums {
         float[] scales = weight.scales();
         byte[] zps = weight.zeroPoints();
         int len = weight.groupLength();
-        int n = values.length;
         float[] sa = new float[L];
         float[] qa = new float[L];
         float[] ma = new float[L];
-        for (int from = 0; from < n; from += QuantReport.CHUNK) {
-            int to = Math.min(n, from + QuantReport.CHUNK);
-            FloatVector s = FloatVector.zero(F);
-            FloatVector q = FloatVector.zero(F);
-            FloatVector m = FloatVector.zero(F);
-            for (int i = from; i < to; ) {
-                int g = i / len;
-                int end = Math.min(to, (g + 1) * len);
-                FloatVector scale = FloatVector.broadcast(F, scales[g]);
-                FloatVector zp = FloatVector.broadcast(F, (zps == null ? 0f : zps[g] & 0xff) - 128f);
-                for (; i < end; i += L) {
+        for (int g = 0; g < scales.length; g++) {
+            FloatVector scale = FloatVector.broadcast(F, scales[g]);
+            FloatVector zp = FloatVector.broadcast(F, (zps == null ? 0f : zps[g] & 0xff) - 128f);
+            int i = g * len;
+            int end = i + len;
+            while (i < end) {
+                int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
+                FloatVector s = FloatVector.fromArray(F, sa, 0);
+                FloatVector q = FloatVector.fromArray(F, qa, 0);
+                FloatVector m = FloatVector.fromArray(F, ma, 0);
+                for (; i < pieceEnd; i += L) {
                     // u − 128 is the byte with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp
                     FloatVector v = (FloatVector) ByteVector.fromArray(B, values, i).lanewise(VectorOperators.XOR, (byte) 0x80)
                             .convertShape(VectorOperators.B2F, F, 0);
@@ -147,10 +154,18 @@ final class VectorErrorSums {
                     q = q.add(e.mul(e));
                     m = m.max(e.abs());
                 }
+                s.intoArray(sa, 0);
+                q.intoArray(qa, 0);
+                m.intoArray(ma, 0);
+                if (i % QuantReport.CHUNK == 0) {
+                    QuantReport.fold(sa, qa, ma, chains);
+                    Arrays.fill(sa, 0f);
+                    Arrays.fill(qa, 0f);
+                    Arrays.fill(ma, 0f);
+                }
             }
-            s.intoArray(sa, 0);
-            q.intoArray(qa, 0);
-            m.intoArray(ma, 0);
+        }
+        if (values.length % QuantReport.CHUNK != 0) {
             QuantReport.fold(sa, qa, ma, chains);
         }
     }

@@ -54,19 +54,31 @@ class QuantReportTest {
                 QuantSpec.perBlock(QuantType.INT4, QuantMode.SYMMETRIC, 128),
                 QuantSpec.perChannel(QuantType.UINT8, QuantMode.AFFINE),
                 QuantSpec.perChannel(QuantType.INT8, QuantMode.SYMMETRIC)};
-        for (QuantSpec spec : specs) {
-            QuantizedWeight q = WeightQuantizer.quantize("w", w, spec);
+        // per channel over 384 inputs: groups straddle the 1024-element pieces
+        FloatTensor rows384 = new FloatTensor(new int[] {30, 384}, new float[30 * 384]);
+        for (int i = 0; i < rows384.size(); i++) {
+            rows384.data()[i] = (float) (r.nextGaussian() * 0.03);
+        }
+        QuantizedWeight[] weights = new QuantizedWeight[specs.length + 2];
+        for (int k = 0; k < specs.length; k++) {
+            weights[k] = WeightQuantizer.quantize("w", w, specs[k]);
+        }
+        weights[specs.length] = WeightQuantizer.quantize("r", rows384, QuantSpec.perChannel(QuantType.INT8, QuantMode.SYMMETRIC));
+        weights[specs.length + 1] = WeightQuantizer.quantize("r", rows384, QuantSpec.perChannel(QuantType.UINT8, QuantMode.AFFINE));
+        for (QuantizedWeight q : weights) {
+            QuantSpec spec = q.spec();
+            float[] src = q.name().equals("w") ? w.data() : rows384.data();
             assertThat(VectorErrorSums.fused(q)).isTrue();
             double[] fused = new double[3 * QuantReport.CHAINS];
-            VectorErrorSums.quantized(w.data(), q, fused);
+            VectorErrorSums.quantized(src, q, fused);
             double[] piecewise = new double[3 * QuantReport.CHAINS];
             float[] approx = new float[QuantReport.CHUNK];
-            for (int from = 0; from < w.size(); from += QuantReport.CHUNK) {
-                int m = Math.min(QuantReport.CHUNK, w.size() - from);
+            for (int from = 0; from < src.length; from += QuantReport.CHUNK) {
+                int m = Math.min(QuantReport.CHUNK, src.length - from);
                 q.dequantize(from, m, approx);
-                QuantReport.chunk(w.data(), from, approx, m, piecewise);
+                QuantReport.chunk(src, from, approx, m, piecewise);
             }
-            assertBitIdentical(fused, piecewise, spec.label());
+            assertBitIdentical(fused, piecewise, spec.label() + " " + java.util.Arrays.toString(q.shape()));
         }
     }
 
