@@ -73,9 +73,6 @@ final class VectorBlockKernel {
      * reduction → scale → division → store is ~70 cycles of latency, so doing one group after
      * another left the core waiting (measured again on Zen 3: a fused one-pass-per-group kernel
      * was 1.7× slower); steps over a batch have no dependencies between groups and overlap.
-     * Range fits by max |w| (symmetric) and affine ones are also pipelined across batches: the
-     * loop that rounds batch k reads the ranges of batch k + 1 ({@code roundThenRange},
-     * {@code roundShiftThenRange}), so the loads that miss the cache overlap the divisions.
      */
     static void quantize(int[] shape, float[] w, int len, int g0, int g1, GroupScale grid,
                          byte[] q, float[] scales, byte[] zps) {
@@ -102,42 +99,27 @@ final class VectorBlockKernel {
             }
             return;
         }
-        if (!grid.symmetric()) {
-            // Pipelined like the symmetric case: the next batch's ranges are read while this one is rounded.
-            float[] nextMx = new float[BATCH];
-            float[] nextMn = new float[BATCH];
-            range(w, g0, Math.min(BATCH, g1 - g0), len, mxs, mns);
-            for (int b0 = g0; b0 < g1; b0 += BATCH) {
-                int count = Math.min(BATCH, g1 - b0);
-                int nextCount = Math.max(0, Math.min(BATCH, g1 - b0 - count));
-                affineScales(shape, w, len, b0, count, grid, mxs, mns, zd, scales, zs, zps, lo, hi, q,
-                        nextCount, nextMx, nextMn);
-                float[] t = mxs;
-                mxs = nextMx;
-                nextMx = t;
-                t = mns;
-                mns = nextMn;
-                nextMn = t;
-            }
-            return;
-        }
         for (int b0 = g0; b0 < g1; b0 += BATCH) {
             int count = Math.min(BATCH, g1 - b0);
             range(w, b0, count, len, mxs, mns);
-            // symmetric groups whose length the plain kernel scans (not a power of two): its scalar scale calls
-            for (int k = 0; k < count; k++) {
-                int g = b0 + k;
-                float mx = mxs[k];
-                float mn = mns[k];
-                WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
-                scales[g] = grid.scale(mx, mn, g);
-                if (withZeroPoint) {
-                    int zp = grid.zeroPoint(mx, mn);
-                    zs[k] = zp;
-                    if (zps != null) {
-                        zps[g] = (byte) zp;
+            if (grid.symmetric()) {
+                for (int k = 0; k < count; k++) {
+                    int g = b0 + k;
+                    float mx = mxs[k];
+                    float mn = mns[k];
+                    WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+                    scales[g] = grid.scale(mx, mn, g);
+                    if (withZeroPoint) {
+                        int zp = grid.zeroPoint(mx, mn);
+                        zs[k] = zp;
+                        if (zps != null) {
+                            zps[g] = (byte) zp;
+                        }
                     }
                 }
+            } else {
+                affineScales(shape, w, len, b0, count, grid, mxs, mns, zd, scales, zs, zps, lo, hi, q);
+                continue;
             }
             if (withZeroPoint) {
                 roundShift(w, b0, count, len, scales, zs, lo, hi, q);
@@ -215,7 +197,7 @@ final class VectorBlockKernel {
      */
     private static void affineScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
                                      float[] mxs, float[] mns, double[] zd, float[] scales, int[] zs, byte[] zps,
-                                     int loBits, int hiBits, byte[] q, int nextCount, float[] nextMx, float[] nextMn) {
+                                     int loBits, int hiBits, byte[] q) {
         double lo = grid.lo();
         double hi = grid.hi();
         double steps = grid.hi() - grid.lo();
@@ -256,7 +238,7 @@ final class VectorBlockKernel {
                 zps[b0 + k] = (byte) zs[k];
             }
         }
-        roundShiftThenRange(w, b0, count, len, scales, zs, loBits, hiBits, q, nextCount, nextMx, nextMn);
+        roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
     }
 
     /** The scalar side of {@code symmetricScales} for group g, as in {@code rareAffineGroup}. */
@@ -372,36 +354,6 @@ final class VectorBlockKernel {
                     m = m.max(FloatVector.fromArray(S, w, n + i).reinterpretAsInts().and(0x7fff_ffff));
                 }
                 next[k] = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
-            }
-        }
-    }
-
-    /** {@code roundShift} of the batch with {@code range} of the next one interleaved, as in {@code roundThenRange}. */
-    private static void roundShiftThenRange(float[] w, int b0, int count, int len, float[] scales, int[] zs, int lo, int hi,
-                                            byte[] q, int nextCount, float[] nextMx, float[] nextMn) {
-        int nextBase = (b0 + count) * len;
-        for (int k = 0; k < count; k++) {
-            int at = (b0 + k) * len;
-            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
-            int zp = zs[k];
-            for (int i = 0; i < len; i += L) {
-                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
-                ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-            }
-            if (k < nextCount) {
-                int n = nextBase + k * len;
-                IntVector b = FloatVector.fromArray(S, w, n).reinterpretAsInts();
-                IntVector hiBits = b;
-                IntVector neg = b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE);
-                for (int i = L; i < len; i += L) {
-                    b = FloatVector.fromArray(S, w, n + i).reinterpretAsInts();
-                    hiBits = hiBits.max(b);
-                    neg = neg.max(b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE));
-                }
-                int h = hiBits.reduceLanes(VectorOperators.MAX);
-                int m = neg.reduceLanes(VectorOperators.MAX);
-                nextMx[k] = Float.intBitsToFloat(Math.max(h, 0));
-                nextMn[k] = Float.intBitsToFloat(m < 0 ? 0 : m ^ Integer.MIN_VALUE);
             }
         }
     }
