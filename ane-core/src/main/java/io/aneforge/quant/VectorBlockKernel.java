@@ -85,41 +85,33 @@ final class VectorBlockKernel {
         float[] mns = new float[BATCH];
         int[] zs = new int[BATCH];
         double[] zd = new double[BATCH];
-        if (symmetricMax) {
-            // Software-pipelined: the ranges of batch k + 1 are read while batch k is rounded (roundThenRange).
-            float[] next = new float[BATCH];
-            maxAbs(w, g0, Math.min(BATCH, g1 - g0), len, mxs);
-            for (int b0 = g0; b0 < g1; b0 += BATCH) {
-                int count = Math.min(BATCH, g1 - b0);
-                int nextCount = Math.max(0, Math.min(BATCH, g1 - b0 - count));
-                symmetricScales(shape, w, len, b0, count, grid, mxs, scales, zs, zps, lo, hi, q, nextCount, next);
-                float[] t = mxs;
-                mxs = next;
-                next = t;
-            }
-            return;
-        }
         for (int b0 = g0; b0 < g1; b0 += BATCH) {
             int count = Math.min(BATCH, g1 - b0);
-            range(w, b0, count, len, mxs, mns);
-            if (grid.symmetric()) {
-                for (int k = 0; k < count; k++) {
-                    int g = b0 + k;
-                    float mx = mxs[k];
-                    float mn = mns[k];
-                    WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
-                    scales[g] = grid.scale(mx, mn, g);
-                    if (withZeroPoint) {
-                        int zp = grid.zeroPoint(mx, mn);
-                        zs[k] = zp;
-                        if (zps != null) {
-                            zps[g] = (byte) zp;
+            if (symmetricMax) {
+                maxAbs(w, b0, count, len, mxs);
+                symmetricScales(shape, w, len, b0, count, grid, mxs, scales, zs, zps, lo, hi, q);
+                continue;
+            } else {
+                range(w, b0, count, len, mxs, mns);
+                if (grid.symmetric()) {
+                    for (int k = 0; k < count; k++) {
+                        int g = b0 + k;
+                        float mx = mxs[k];
+                        float mn = mns[k];
+                        WeightQuantizer.checkFinite(grid.name(), shape, w, g * len, len, mx, mn);
+                        scales[g] = grid.scale(mx, mn, g);
+                        if (withZeroPoint) {
+                            int zp = grid.zeroPoint(mx, mn);
+                            zs[k] = zp;
+                            if (zps != null) {
+                                zps[g] = (byte) zp;
+                            }
                         }
                     }
+                } else {
+                    affineScales(shape, w, len, b0, count, grid, mxs, mns, zd, scales, zs, zps, lo, hi, q);
+                    continue;
                 }
-            } else {
-                affineScales(shape, w, len, b0, count, grid, mxs, mns, zd, scales, zs, zps, lo, hi, q);
-                continue;
             }
             if (withZeroPoint) {
                 roundShift(w, b0, count, len, scales, zs, lo, hi, q);
@@ -139,7 +131,7 @@ final class VectorBlockKernel {
      */
     private static void symmetricScales(int[] shape, float[] w, int len, int b0, int count, GroupScale grid,
                                         float[] mxs, float[] scales, int[] zs, byte[] zps, int loBits, int hiBits,
-                                        byte[] q, int nextCount, float[] next) {
+                                        byte[] q) {
         float qmax = grid.qmax();
         for (int k = 0; k < count; k++) {
             scales[b0 + k] = mxs[k] / qmax;
@@ -164,7 +156,7 @@ final class VectorBlockKernel {
             rareSymmetricGroup(shape, w, len, b0 + k, grid, mxs[k], scales);
         }
         if (grid.zeroPointAlwaysZero()) {
-            roundThenRange(w, b0, count, len, scales, loBits, hiBits, q, nextCount, next);
+            round(w, b0, count, len, scales, loBits, hiBits, q);
         } else {
             // Unsigned symmetric: the fixed mid point (uint8: 128) for every group.
             int zp = grid.zeroPoint(1f, -1f);
@@ -173,7 +165,6 @@ final class VectorBlockKernel {
                 Arrays.fill(zps, b0, b0 + count, (byte) zp);
             }
             roundShift(w, b0, count, len, scales, zs, loBits, hiBits, q);
-            maxAbs(w, b0 + count, nextCount, len, next);
         }
     }
 
@@ -326,34 +317,6 @@ final class VectorBlockKernel {
                 IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
                 // The low byte of M + q is q; I2B keeps the low byte, like (byte).
                 ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-            }
-        }
-    }
-
-    /**
-     * {@code round} of the batch's groups, with {@code maxAbs} of the next batch's first {@code nextCount}
-     * groups (which start at {@code b0 + count}) interleaved group by group: the rounding is division-bound
-     * on data already in L1 (read by the previous range pass), the range pass waits on memory, and one loop
-     * holding both lets the core overlap them; one after the other, the division units idled during every
-     * range pass and the loads during every rounding pass. Same operations per group as the two methods.
-     */
-    private static void roundThenRange(float[] w, int b0, int count, int len, float[] scales, int lo, int hi, byte[] q,
-                                       int nextCount, float[] next) {
-        int nextBase = (b0 + count) * len;
-        for (int k = 0; k < count; k++) {
-            int at = (b0 + k) * len;
-            FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
-            for (int i = 0; i < len; i += L) {
-                IntVector t = FloatVector.fromArray(S, w, at + i).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
-                ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + i);
-            }
-            if (k < nextCount) {
-                int n = nextBase + k * len;
-                IntVector m = FloatVector.fromArray(S, w, n).reinterpretAsInts().and(0x7fff_ffff);
-                for (int i = L; i < len; i += L) {
-                    m = m.max(FloatVector.fromArray(S, w, n + i).reinterpretAsInts().and(0x7fff_ffff));
-                }
-                next[k] = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
             }
         }
     }
