@@ -48,14 +48,15 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
                     + " values, source has " + source.length);
         }
         double[] chains = new double[3 * CHAINS];
-        if (VectorPath.enabled() && encoded instanceof QuantizedWeight q && VectorErrorSums.fused(q)) {
+        boolean lanes = VectorPath.enabled() && VectorErrorSums.usable();
+        if (lanes && encoded instanceof QuantizedWeight q && VectorErrorSums.fused(q)) {
             VectorErrorSums.quantized(source, q, chains);
         } else {
             float[] approx = new float[Math.min(CHUNK, source.length)];
             for (int from = 0; from < source.length; from += CHUNK) {
                 int n = Math.min(CHUNK, source.length - from);
                 encoded.dequantize(from, n, approx);
-                if (VectorPath.enabled()) {
+                if (lanes) {
                     VectorErrorSums.chunk(source, from, approx, n, chains);
                 } else {
                     chunk(source, from, approx, n, chains);
@@ -76,17 +77,19 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
 
     /*
      * The sums, defined so that every machine gets the same bits (the report is part of variants.json,
-     * which a conversion reproduces byte for byte): element i of the tensor goes to chain i mod 8; within
+     * which a conversion reproduces byte for byte): element i of the tensor goes to chain i mod 16; within
      * each piece of CHUNK elements a chain adds in float (w·w, e·e with e = w − ŵ, each product rounded
      * and then added, no fused multiply-add) and keeps max |e|; at the end of the piece each chain's float
-     * sums are added to its double, so float sums never run over more than 128 elements (relative error
+     * sums are added to its double, so float sums never run over more than 64 elements (relative error
      * far below what a report in dB shows). The scalar loop below is the definition; VectorErrorSums does
-     * the same operations in the 8 lanes of a 256-bit vector (any machine with the Vector API kernels has
-     * them), four times as many elements per instruction as the double chains it replaces.
+     * the same operations in the 16 lanes of an AVX-512 vector, where that is the preferred shape (other
+     * machines run the definition). Sixteen, not eight in 256-bit vectors: a second float vector shape
+     * in the JVM made C2 compile the GEMM kernels with boxed vectors in cold runs (`./aneforge convert`
+     * took 38–40 s of CPU instead of 23–26; docs/converter.md, sixth round).
      */
 
-    /** Chains per sum; element i goes to chain {@code i % CHAINS}. */
-    static final int CHAINS = 8;
+    /** Chains per sum; element i goes to chain {@code i % CHAINS} (16: one AVX-512 vector of floats). */
+    static final int CHAINS = 16;
     /** Elements per piece: float chain sums are folded into the double ones at every multiple of this. */
     static final int CHUNK = 1024;
 
@@ -118,9 +121,14 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
         }
     }
 
-    /** The eight chains from {@code at} in pairs, in a fixed order. */
+    /** The chains from {@code at} added pairwise, in a fixed order. */
     private static double sum(double[] chains, int at) {
-        return ((chains[at] + chains[at + 1]) + (chains[at + 2] + chains[at + 3]))
-                + ((chains[at + 4] + chains[at + 5]) + (chains[at + 6] + chains[at + 7]));
+        double[] level = java.util.Arrays.copyOfRange(chains, at, at + CHAINS);
+        for (int n = CHAINS; n > 1; n /= 2) {
+            for (int i = 0; i < n / 2; i++) {
+                level[i] = level[2 * i] + level[2 * i + 1];
+            }
+        }
+        return level[0];
     }
 }

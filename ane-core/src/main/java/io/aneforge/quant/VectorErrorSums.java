@@ -7,21 +7,30 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link QuantReport}'s error sums in the 8 lanes of a 256-bit vector: lane c is chain c, doing the
+ * {@link QuantReport}'s error sums in the 16 lanes of an AVX-512 vector: lane c is chain c, doing the
  * scalar definition's float operations in its order ({@link QuantReport#chunk}: a multiply, then an
  * add, no fused multiply-add), so the sums are bit-identical ({@code QuantReportTest}). Reached only
- * when {@link io.aneforge.vector.VectorPath#enabled()} (this class names incubator types; every
- * machine it enables has 256-bit vectors).
+ * when {@link io.aneforge.vector.VectorPath#enabled()} (this class names incubator types) and
+ * {@link #usable()}.
  *
  * <p>As in {@code VectorBlockKernel}, no vector crosses a method boundary: C2 boxes a vector passed
  * to a helper it did not inline.
  */
 final class VectorErrorSums {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final int L = QuantReport.CHAINS;
 
     private VectorErrorSums() {
+    }
+
+    /**
+     * Whether the preferred float vector has one lane per chain (AVX-512). Only the preferred shape is
+     * used: the kernels that matter (GEMM) are compiled for it, and C2 compiled them with boxed vectors
+     * in some cold JVMs once another float shape was also in use.
+     */
+    static boolean usable() {
+        return F.length() == L;
     }
 
     /** Whether {@link #quantized} takes this weight: every group is whole vectors (so no vector spans two scales). */
