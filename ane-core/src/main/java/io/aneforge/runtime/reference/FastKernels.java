@@ -27,7 +27,7 @@ import java.util.Arrays;
 final class FastKernels {
 
     /** Marks a kernel as a fast path (for plan statistics). */
-    static final class Fast implements Kernel {
+    static class Fast implements Kernel {
         private final Kernel body;
 
         Fast(Kernel body) {
@@ -37,6 +37,21 @@ final class FastKernels {
         @Override
         public FloatTensor[] run(FloatTensor[] frame) {
             return body.run(frame);
+        }
+    }
+
+    /** A fast path that also runs a whole group of predictions in one call. */
+    static final class FastGroup extends Fast implements GroupKernel {
+        private final GroupKernel body;
+
+        FastGroup(GroupKernel body) {
+            super(body);
+            this.body = body;
+        }
+
+        @Override
+        public FloatTensor[][] runAll(FloatTensor[][] frames) {
+            return body.runAll(frames);
         }
     }
 
@@ -70,7 +85,10 @@ final class FastKernels {
             }
             default -> k = null;
         }
-        return k == null ? null : new Fast(k);
+        if (k == null) {
+            return null;
+        }
+        return k instanceof GroupKernel g ? new FastGroup(g) : new Fast(k);
     }
 
     private static Arg arg(OpContext c, String param) {
@@ -89,7 +107,10 @@ final class FastKernels {
         return f -> one(MatMul.matmul(f[x], f[y], tx, ty, true));
     }
 
-    /** {@code y = x·Wᵀ + b} with Wᵀ packed for the GEMM once, at load, and the bias added as C is written. */
+    /**
+     * {@code y = x·Wᵀ + b} with Wᵀ packed for the GEMM once, at load, and the bias added as C is written.
+     * For a group of predictions, their rows of x are stacked into one product (see {@link StackedGemm}).
+     */
     private static Kernel linear(OpContext c, ExecutionPlan.Slots slots, int[] outShape) {
         FloatTensor w = slots.loadTimeValue(arg(c, "weight"));
         FloatTensor b = c.has("bias") ? slots.loadTimeValue(arg(c, "bias")) : null;
@@ -101,12 +122,20 @@ final class FastKernels {
         Gemm.Packed wt = Gemm.pack(in, out, w.data(), 0, in, true);
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
         int x = slots.slot(arg(c, "x"));
-        return f -> {
-            float[] xd = f[x].data();
-            int rows = in == 0 ? 0 : xd.length / in;
-            float[] y = new float[rows * out];
-            Gemm.fast(rows, xd, 0, in, false, wt, bias, y, 0, out, true);
-            return one(new FloatTensor(outShape, y));
+        return new GroupKernel() {
+            @Override
+            public FloatTensor[] run(FloatTensor[] f) {
+                float[] xd = f[x].data();
+                int rows = in == 0 ? 0 : xd.length / in;
+                float[] y = new float[rows * out];
+                Gemm.fast(rows, xd, 0, in, false, wt, bias, y, 0, out, true);
+                return one(new FloatTensor(outShape, y));
+            }
+
+            @Override
+            public FloatTensor[][] runAll(FloatTensor[][] frames) {
+                return StackedGemm.linear(frames, x, in, out, wt, bias, outShape);
+            }
         };
     }
 
@@ -176,7 +205,7 @@ final class FastKernels {
         int kk = cg * kh * kw;
         int ohw = oh * ow;
         boolean direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == h && ow == wd;
-        return f -> {
+        Kernel single = f -> {
             float[] in = f[x].data();
             float[] y = new float[n * cout * ohw];
             float[] col = direct ? null : new float[kk * ohw];
@@ -209,6 +238,23 @@ final class FastKernels {
                 }
             }
             return one(new FloatTensor(outShape, y));
+        };
+        if (!direct || groups != 1) {
+            return single;
+        }
+        // A direct conv is y[img] = W · x[img] with x[img] = [Cin, H·W]: for a group of predictions, one
+        // product over all their positions (see StackedGemm.conv).
+        StackedGemm.Conv stacked = new StackedGemm.Conv(wd0, cin, cout, n, ohw, bias, x, outShape);
+        return new GroupKernel() {
+            @Override
+            public FloatTensor[] run(FloatTensor[] f) {
+                return single.run(f);
+            }
+
+            @Override
+            public FloatTensor[][] runAll(FloatTensor[][] frames) {
+                return stacked.runAll(frames);
+            }
         };
     }
 

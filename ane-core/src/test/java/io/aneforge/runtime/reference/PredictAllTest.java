@@ -3,8 +3,12 @@ package io.aneforge.runtime.reference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Program;
+import io.aneforge.mil.Target;
+import io.aneforge.mil.Var;
 import io.aneforge.runtime.PredictionException;
 import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.tensor.FloatTensor;
@@ -12,19 +16,25 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link ReferenceModel#predictAll} (op-major) gives each input exactly what {@link ReferenceModel#predict} gives it alone. */
 class PredictAllTest {
 
+    /**
+     * 1: a group of one (the per-prediction kernels); GROUP + 1: a full group (the stacked GEMMs) and a
+     * group of one; GROUP + 3: a full group and a group of three.
+     */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void opMajorPredictionsAreBitForBitThoseOfSinglePredictions(boolean fp16) {
-        for (Program p : new Program[] {TestPrograms.standard(7, 2, DType.FP32, "EXACT"), TestPrograms.ane(11, 2, DType.FP32)}) {
-            // more inputs than one group, so a second group runs too
+    @CsvSource({"false, 1", "true, 1", "false, 9", "true, 9", "false, 11", "true, 11"})
+    void opMajorPredictionsAreBitForBitThoseOfSinglePredictions(boolean fp16, int count) {
+        Program[] programs = {TestPrograms.standard(7, 2, DType.FP32, "EXACT"), TestPrograms.ane(11, 2, DType.FP32)};
+        for (Program p : programs) {
             List<Map<String, FloatTensor>> inputs = new ArrayList<>();
-            for (int i = 0; i < ReferenceModel.GROUP + 3; i++) {
+            for (int i = 0; i < count; i++) {
                 inputs.add(TestPrograms.inputs(100 + i));
             }
             List<Map<String, FloatTensor>> alone = new ArrayList<>();
@@ -47,13 +57,64 @@ class PredictAllTest {
                         assertThat(bits(b.data())).as("input %d output %s", i, name).isEqualTo(bits(a.data()));
                     }
                 }
-                // the inputs differ, so a mix-up between frames would show
-                assertThat(bits(together.get(0).values().iterator().next().data()))
-                        .isNotEqualTo(bits(together.get(1).values().iterator().next().data()));
+                if (count > 1) { // the inputs differ, so a mix-up between frames would show
+                    assertThat(bits(together.get(0).values().iterator().next().data()))
+                            .isNotEqualTo(bits(together.get(1).values().iterator().next().data()));
+                }
+                // the GEMM steps (6 per layer: linear in one layout, conv in the other) are the ones that run stacked
+                assertThat(m.plan().steps().stream().filter(s -> s.kernel() instanceof GroupKernel)
+                        .map(s -> s.op().type()).distinct().toList()).containsExactly(p == programs[0] ? "linear" : "conv");
+                assertThat(m.plan().steps().stream().filter(s -> s.kernel() instanceof GroupKernel).count()).isEqualTo(6 * 2);
                 // peak: that of one prediction (the programs' shapes are static, so every input has the same)
                 assertThat(m.peakIntermediateBytes()).isEqualTo(largestPeak).isPositive();
             }
         }
+    }
+
+    /**
+     * The stacked GEMMs on shapes that are not whole blocks of the kernels: 5 positions (so 3 predictions
+     * stack to 15 rows, a 7-row tail), 40 input and 70 / 33 output channels (partial panels), K = 40 (not a
+     * multiple of 4), a zero bias (not added at all), and a conv over two images per prediction.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void stackedGemmsOnRaggedShapesAreBitForBitThoseOfSinglePredictions(boolean fp16) {
+        SplittableRandom rnd = new SplittableRandom(5);
+        MilBuilder b = new MilBuilder(Target.IOS16);
+        Var x = b.input("x", DType.FP32, 1, 5, 40);
+        Var z = b.input("z", DType.FP32, 2, 40, 1, 5);
+        Var lin = b.linear(x, floats(rnd, 70, 40), floats(rnd, 70));
+        Var linNoBias = b.linear(x, floats(rnd, 33, 40), Constant.floats(DType.FP32, new float[33], 33));
+        Var xc = b.expandDims(b.transpose(x, 0, 2, 1), 2); // [1, 40, 1, 5]
+        Var conv = b.conv(xc, floats(rnd, 70, 40, 1, 1), floats(rnd, 70));
+        Var conv2 = b.conv(z, floats(rnd, 33, 40, 1, 1), null);
+        Program p = b.build(lin, linNoBias, conv, conv2);
+        List<Map<String, FloatTensor>> inputs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            inputs.add(Map.of("x", TestPrograms.random(10 + i, 1, 5, 40), "z", TestPrograms.random(20 + i, 2, 40, 1, 5)));
+        }
+        try (ReferenceModel m = ReferenceRuntime.load(p, new RuntimeOptions("cpuOnly", fp16, 2), true)) {
+            assertThat(m.plan().steps().stream().filter(s -> s.kernel() instanceof GroupKernel).count()).isEqualTo(4);
+            List<Map<String, FloatTensor>> alone = new ArrayList<>();
+            for (Map<String, FloatTensor> in : inputs) {
+                alone.add(m.predict(in));
+            }
+            List<Map<String, FloatTensor>> together = m.predictAll(inputs);
+            for (int i = 0; i < inputs.size(); i++) {
+                for (String name : alone.get(i).keySet()) {
+                    assertThat(bits(together.get(i).get(name).data())).as("input %d output %s", i, name)
+                            .isEqualTo(bits(alone.get(i).get(name).data()));
+                }
+            }
+            // per-prediction outputs: the scatter put each prediction's values in its own tensor
+            String first = alone.get(0).keySet().iterator().next();
+            assertThat(bits(together.get(0).get(first).data())).isNotEqualTo(bits(together.get(1).get(first).data()));
+        }
+    }
+
+    private static Constant floats(SplittableRandom rnd, int... shape) {
+        int n = Math.toIntExact(FloatTensor.elementCount(shape));
+        return Constant.floats(DType.FP32, TestPrograms.gaussian(rnd, n, 0.3), shape);
     }
 
     @ParameterizedTest
