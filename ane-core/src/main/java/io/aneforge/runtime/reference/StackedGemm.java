@@ -5,10 +5,10 @@ import io.aneforge.tensor.FloatTensor;
 
 /**
  * The batched entry points of the GEMM kernels ({@link GroupKernel#runAll} of linear and of a
- * direct conv): the group's activations stacked along the free dimension into one product with
- * the packed weight as B, so each weight panel is read from memory once per group and reused
- * from cache for every prediction's rows, instead of the whole weight being streamed once per
- * prediction (it does not fit a 1 MiB L2).
+ * direct conv): the weight is read from memory once per group and reused from cache for every
+ * prediction, instead of being streamed once per prediction (it does not fit a 1 MiB L2).
+ * Linear stacks the predictions' rows of x into one product with the packed weight as B; the
+ * conv runs one product per prediction with the weight as the shared A ({@link Conv}).
  *
  * <p>Why the results are bit for bit those of one prediction at a time: stacking only moves an
  * output element to another row (or column) of C, and both GEMM kernels compute each element
@@ -18,9 +18,7 @@ import io.aneforge.tensor.FloatTensor;
  * products per K step in the same grouping for every element, K blocks at fixed K offsets,
  * partial sums kept in FP32, and no FMA contraction (Java forbids it), so its vectorized and
  * scalar loop parts agree. The bias is added after the product in both the single and the
- * stacked path, to the same values. The stacked conv also swaps the operands (Yᵀ = Xᵀ·Wᵀ
- * instead of Y = W·X): each FMA or product then multiplies the same two values the other way
- * round, which is exact either way.
+ * stacked path, to the same values.
  */
 final class StackedGemm {
 
@@ -53,10 +51,12 @@ final class StackedGemm {
     }
 
     /**
-     * A 1×1, stride-1, unpadded, ungrouped conv with a load-time weight W [Cout, Cin], as
-     * {@code Yᵀ = Xᵀ·Wᵀ} over all the group's positions: A = every prediction's images
-     * transposed to [H·W, Cin] and stacked, B = Wᵀ packed like a linear weight. Per prediction
-     * that costs two transposes of its activations (in and out), small next to the product.
+     * A 1×1, stride-1, unpadded, ungrouped conv with a load-time weight W [Cout, Cin]: {@code y = W · x}
+     * for every prediction and image ({@code x} = [Cin, H·W]) through {@link Gemm#multiplyEach}, which
+     * reads each chunk of W's rows once for all of the group's products and writes each product into
+     * that prediction's own output array (no gather or scatter copies). A first version computed
+     * {@code Yᵀ = Xᵀ·Wᵀ} as one stacked product instead; its two transposes per prediction made the
+     * ane-layout fidelity predictions 1.46× slower (measured), so it was dropped.
      */
     static final class Conv {
         private final float[] w;
@@ -68,10 +68,10 @@ final class StackedGemm {
         private final int x;
         private final int[] outShape;
         /**
-         * Wᵀ packed on the first batched call, not at load: a model that only ever runs
-         * {@code predict} keeps one copy of its conv weights.
+         * W prepared on the first batched call, not at load: a model that only ever runs
+         * {@code predict} does not keep a second copy of its conv weights.
          */
-        private Gemm.Packed wt;
+        private Gemm.PackedA packed;
 
         Conv(float[] w, int cin, int cout, int images, int positions, float[] bias, int x, int[] outShape) {
             this.w = w;
@@ -85,45 +85,44 @@ final class StackedGemm {
         }
 
         FloatTensor[][] runAll(FloatTensor[][] frames) {
-            if (wt == null) {
-                wt = Gemm.pack(cin, cout, w, 0, cin, true);
+            if (packed == null) {
+                packed = Gemm.packA(cout, cin, w, 0, cin);
             }
             int g = frames.length;
-            int blocks = g * images; // one [Cin, H·W] block per prediction and image
-            float[] a = new float[blocks * positions * cin];
+            int blocks = g * images; // one [Cin, H·W] product per prediction and image
+            float[][] bs = new float[blocks][];
+            int[] bOffs = new int[blocks];
+            float[][] cs = new float[blocks][];
+            int[] cOffs = new int[blocks];
+            float[][] ys = new float[g][];
             for (int r = 0; r < g; r++) {
-                float[] xd = frames[r][x].data();
+                ys[r] = new float[images * cout * positions];
                 for (int img = 0; img < images; img++) {
-                    transpose(xd, img * cin * positions, cin, positions, a, (r * images + img) * positions * cin);
+                    int blk = r * images + img;
+                    bs[blk] = frames[r][x].data();
+                    bOffs[blk] = img * cin * positions;
+                    cs[blk] = ys[r];
+                    cOffs[blk] = img * cout * positions;
                 }
             }
-            float[] yt = new float[blocks * positions * cout];
-            Gemm.fast(blocks * positions, a, 0, cin, false, wt, bias, yt, 0, cout, true);
+            Gemm.multiplyEach(packed, positions, bs, bOffs, cs, cOffs, true);
             FloatTensor[][] result = new FloatTensor[g][];
             for (int r = 0; r < g; r++) {
-                float[] y = new float[images * cout * positions];
-                for (int img = 0; img < images; img++) {
-                    transpose(yt, (r * images + img) * positions * cout, positions, cout, y, img * cout * positions);
+                float[] y = ys[r];
+                if (bias != null) { // as the single-prediction kernel adds it: after the product
+                    for (int img = 0; img < images; img++) {
+                        for (int oc = 0; oc < cout; oc++) {
+                            float bv = bias[oc];
+                            int base = (img * cout + oc) * positions;
+                            for (int p = 0; p < positions; p++) {
+                                y[base + p] += bv;
+                            }
+                        }
+                    }
                 }
                 result[r] = new FloatTensor[]{new FloatTensor(outShape, y)};
             }
             return result;
-        }
-    }
-
-    /** Rows × cols block at {@code src[so..]} written transposed (cols × rows) at {@code dst[d0..]}, in 16×16 tiles. */
-    static void transpose(float[] src, int so, int rows, int cols, float[] dst, int d0) {
-        for (int i0 = 0; i0 < rows; i0 += 16) {
-            int i1 = Math.min(rows, i0 + 16);
-            for (int j0 = 0; j0 < cols; j0 += 16) {
-                int j1 = Math.min(cols, j0 + 16);
-                for (int i = i0; i < i1; i++) {
-                    int s = so + i * cols;
-                    for (int j = j0; j < j1; j++) {
-                        dst[d0 + j * rows + i] = src[s + j];
-                    }
-                }
-            }
         }
     }
 }
