@@ -10,9 +10,11 @@ import io.aneforge.tensor.FloatTensor;
  * Linear stacks the predictions' rows of x into one product with the packed weight as B; the
  * conv runs one product per prediction with the weight as the shared A ({@link Conv}).
  *
- * <p>Why the results are bit for bit those of one prediction at a time: stacking only moves an
- * output element to another row (or column) of C, and both GEMM kernels compute each element
- * the same way wherever it falls in the tiling. {@code VectorGemm}: every micro-kernel (8-row in
+ * <p>Why the results are bit for bit those of one prediction at a time (so batching is not
+ * restricted to particular shapes): stacking moves an output element to another row of C, and the
+ * shared-A conv takes the weight's rows from an interleaved copy where a single product may read
+ * them in place; both GEMM kernels compute each element the same way wherever it falls in the
+ * tiling and whichever micro-kernel takes it. {@code VectorGemm}: every micro-kernel (8-row in
  * place or interleaved, 6-row, 4-row tail, partial panels through scratch) forms C[i][j] by one
  * FMA chain over p = 0..K−1 in order, from +0, with no K blocking. The plain kernel: sums of four
  * products per K step in the same grouping for every element, K blocks at fixed K offsets,
