@@ -242,13 +242,16 @@ final class FastKernels {
         if (!direct || groups != 1) {
             return single;
         }
-        // A direct conv is y[img] = W · x[img] with x[img] = [Cin, H·W]: for a group of predictions, one
-        // product over all their positions (see StackedGemm.conv).
+        // A direct conv is y[img] = W · x[img] with x[img] = [Cin, H·W]: W's rows interleaved once, at load,
+        // shared by every image of every prediction of a group (see StackedGemm.Conv). One prediction takes
+        // the same path as a group of one: with the interleaved W and its rows split over the threads it
+        // measured 1.7-2.1× faster than the per-call product above (which reads W in place, one panel,
+        // one thread) at 32 positions.
         StackedGemm.Conv stacked = new StackedGemm.Conv(wd0, cin, cout, n, ohw, bias, x, outShape);
         return new GroupKernel() {
             @Override
             public FloatTensor[] run(FloatTensor[] f) {
-                return single.run(f);
+                return stacked.runAll(new FloatTensor[][]{f})[0];
             }
 
             @Override

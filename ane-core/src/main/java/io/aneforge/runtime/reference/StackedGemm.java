@@ -61,7 +61,6 @@ final class StackedGemm {
      * ane-layout fidelity predictions 1.46× slower (measured), so it was dropped.
      */
     static final class Conv {
-        private final float[] w;
         private final int cin;
         private final int cout;
         private final int images;
@@ -69,14 +68,10 @@ final class StackedGemm {
         private final float[] bias;
         private final int x;
         private final int[] outShape;
-        /**
-         * W prepared on the first batched call, not at load: a model that only ever runs
-         * {@code predict} does not keep a second copy of its conv weights.
-         */
-        private Gemm.PackedA packed;
+        /** W interleaved for the 8-row kernel: a second copy of the conv weight, for the life of the model. */
+        private final Gemm.PackedA packed;
 
         Conv(float[] w, int cin, int cout, int images, int positions, float[] bias, int x, int[] outShape) {
-            this.w = w;
             this.cin = cin;
             this.cout = cout;
             this.images = images;
@@ -84,12 +79,10 @@ final class StackedGemm {
             this.bias = bias;
             this.x = x;
             this.outShape = outShape;
+            this.packed = Gemm.packA(cout, cin, w, 0, cin);
         }
 
         FloatTensor[][] runAll(FloatTensor[][] frames) {
-            if (packed == null) {
-                packed = Gemm.packA(cout, cin, w, 0, cin);
-            }
             int g = frames.length;
             int blocks = g * images; // one [Cin, H·W] product per prediction and image
             float[][] bs = new float[blocks][];
