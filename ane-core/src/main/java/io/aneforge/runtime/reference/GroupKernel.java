@@ -4,8 +4,8 @@ import io.aneforge.tensor.FloatTensor;
 
 /**
  * A kernel that can also run its op for several predictions in one call, for
- * {@link ReferenceModel#predictAll}: the GEMM ops with a load-time weight ({@link StackedGemm})
- * read the weight from memory once per group instead of once per prediction.
+ * {@link ReferenceModel#predictAll}: the direct conv with a load-time weight ({@link StackedGemm})
+ * reads its weight from memory once per group instead of once per prediction.
  */
 interface GroupKernel extends Kernel {
 

@@ -53,16 +53,17 @@ public final class ReferenceModel implements LoadedModel {
 
     /**
      * Op-major: each step of the plan runs for every input (up to {@link #GROUP} at a time) before
-     * the next step. A step whose kernel is a {@link GroupKernel} (linear, and a 1×1 stride-1
-     * unpadded ungrouped conv, both with a load-time weight) runs for the whole group in one call,
-     * so the weight is streamed from memory once per group instead of once per prediction: linear
-     * as one GEMM over the predictions' rows stacked, the conv as one pass over the weight's rows
-     * against every prediction's activations ({@link StackedGemm}). Every other step runs the
-     * prediction's own kernel on its own frame. Either way each prediction gets its own output
-     * arrays, bit for bit those of {@link #predict} (why the stacked GEMM gives the same floats:
-     * {@link StackedGemm}), and is counted on its own: its peak is the peak of one prediction, as
-     * documented above, and {@link #lastPeakIntermediateBytes} is the largest of the group's. A
-     * group of one (and so {@link #predict}) runs the per-prediction kernels.
+     * the next step. A step whose kernel is a {@link GroupKernel} (a 1×1 stride-1 unpadded
+     * ungrouped conv with a load-time weight, the ane layout's projections) runs for the whole
+     * group in one call, one pass over the weight's rows against every prediction's activations
+     * ({@link StackedGemm}), so the weight is streamed from memory once per group instead of once
+     * per prediction. Every other step, linear included (stacking its rows measured no faster, see
+     * {@code FastKernels.linear}), runs the prediction's own kernel on its own frame. Either way
+     * each prediction gets its own output arrays, bit for bit those of {@link #predict} (why the
+     * batched conv gives the same floats: {@link StackedGemm}), and is counted on its own: its peak
+     * is the peak of one prediction, as documented above, and {@link #lastPeakIntermediateBytes} is
+     * the largest of the group's. A group of one (and so {@link #predict}) calls each step's
+     * per-prediction entry point.
      */
     @Override
     public List<Map<String, FloatTensor>> predictAll(List<Map<String, FloatTensor>> inputs) {
@@ -113,8 +114,8 @@ public final class ReferenceModel implements LoadedModel {
     /**
      * Predictions run together by {@link #predictAll}: 8 MiniLM samples at 128 positions hold about
      * 8 × 10 MB of intermediates at once; more would add memory without reading the weights fewer times
-     * than once per op and group. At the converter's 32-position fidelity prefix, a group's linear
-     * GEMM has 8 × 32 = 256 rows and its conv GEMMs share one read of the weight among 8 products.
+     * than once per op and group. At the converter's 32-position fidelity prefix, a group's 1×1 convs
+     * share one read of each weight among 8 products.
      */
     static final int GROUP = 8;
 

@@ -4,52 +4,23 @@ import io.aneforge.kernels.Gemm;
 import io.aneforge.tensor.FloatTensor;
 
 /**
- * The batched entry points of the GEMM kernels ({@link GroupKernel#runAll} of linear and of a
- * direct conv): the weight is read from memory once per group and reused from cache for every
- * prediction, instead of being streamed once per prediction (it does not fit a 1 MiB L2).
- * Linear stacks the predictions' rows of x into one product with the packed weight as B; the
- * conv runs one product per prediction with the weight as the shared A ({@link Conv}).
+ * The batched entry point of the direct conv ({@link GroupKernel#runAll}): the weight is read
+ * from memory once per group and reused from cache for every prediction, instead of being
+ * streamed once per prediction (it does not fit a 1 MiB L2). See {@link Conv}.
  *
- * <p>Why the results are bit for bit those of one prediction at a time (so batching is not
- * restricted to particular shapes): stacking moves an output element to another row of C, and the
- * shared-A conv takes the weight's rows from an interleaved copy where a single product may read
- * them in place; both GEMM kernels compute each element the same way wherever it falls in the
- * tiling and whichever micro-kernel takes it. {@code VectorGemm}: every micro-kernel (8-row in
- * place or interleaved, 6-row, 4-row tail, partial panels through scratch) forms C[i][j] by one
- * FMA chain over p = 0..K−1 in order, from +0, with no K blocking. The plain kernel: sums of four
- * products per K step in the same grouping for every element, K blocks at fixed K offsets,
- * partial sums kept in FP32, and no FMA contraction (Java forbids it), so its vectorized and
- * scalar loop parts agree. The bias is added after the product in both the single and the
- * stacked path, to the same values.
+ * <p>Why the results are bit for bit those of one prediction at a time through the plain
+ * product (so batching is not restricted to particular shapes): {@link Gemm#multiplyEach} takes
+ * the weight's rows from an interleaved copy where a single {@link Gemm#fast} product may read
+ * them in place, and splits the work by rows of the weight instead of by panels, but every
+ * micro-kernel of {@code VectorGemm} (8-row in place or interleaved, 6-row, 4-row tail, partial
+ * panels through scratch) forms C[i][j] by one FMA chain over p = 0..K−1 in order, from +0,
+ * with no K blocking, so an element's value does not depend on where it falls in the tiling or
+ * which kernel takes it. Without the Vector API, {@code multiplyEach} is {@code Gemm.fast} per
+ * product. The bias is added after the product, as the plain conv kernel adds it.
  */
 final class StackedGemm {
 
     private StackedGemm() {
-    }
-
-    /** Linear {@code y = x·Wᵀ + b} for every frame: the frames' rows of x stacked into one [Σrows, in] product. */
-    static FloatTensor[][] linear(FloatTensor[][] frames, int x, int in, int out, Gemm.Packed wt, float[] bias,
-                                  int[] outShape) {
-        int g = frames.length;
-        int[] rows = new int[g];
-        int total = 0;
-        for (int r = 0; r < g; r++) {
-            rows[r] = in == 0 ? 0 : frames[r][x].data().length / in;
-            total += rows[r];
-        }
-        float[] xa = new float[total * in];
-        for (int r = 0, row = 0; r < g; row += rows[r], r++) {
-            System.arraycopy(frames[r][x].data(), 0, xa, row * in, rows[r] * in);
-        }
-        float[] ya = new float[total * out];
-        Gemm.fast(total, xa, 0, in, false, wt, bias, ya, 0, out, true);
-        FloatTensor[][] result = new FloatTensor[g][];
-        for (int r = 0, row = 0; r < g; row += rows[r], r++) {
-            float[] y = new float[rows[r] * out];
-            System.arraycopy(ya, row * out, y, 0, y.length);
-            result[r] = new FloatTensor[]{new FloatTensor(outShape, y)};
-        }
-        return result;
     }
 
     /**
