@@ -156,6 +156,57 @@ public final class Gemm {
         return ((n + tiles - 1) / tiles + 15) & ~15;
     }
 
+    /** A constant left operand A ({@code [M, K]}, row-major) prepared once for {@link #multiplyEach}. */
+    public static final class PackedA {
+        private final int m;
+        private final int k;
+        private final float[] a;
+        private final int aOff;
+        private final int lda;
+        private final float[] rows; // VectorGemm's interleaved 8-row blocks; null for the plain kernel or 6-row blocks
+
+        private PackedA(int m, int k, float[] a, int aOff, int lda, float[] rows) {
+            this.m = m;
+            this.k = k;
+            this.a = a;
+            this.aOff = aOff;
+            this.lda = lda;
+            this.rows = rows;
+        }
+    }
+
+    /** Prepares A (kept by reference, not copied: it must not change) for {@link #multiplyEach}. */
+    public static PackedA packA(int m, int k, float[] a, int aOff, int lda) {
+        float[] rows = VectorPath.enabled() ? VectorGemm.packConstantRows(m, k, a, aOff, lda) : null;
+        return new PackedA(m, k, a, aOff, lda, rows);
+    }
+
+    /**
+     * {@code C_r = A · B_r} for each r: B_r is {@code [K, n]} at {@code bs[r][bOffs[r]]}, row stride n, and
+     * C_r is {@code [M, n]} at {@code cs[r][cOffs[r]]}, row stride n. Each C_r is bit for bit what
+     * {@link #fast(int, int, int, float[], int, int, boolean, float[], int, int, boolean, float[], int, int, boolean)}
+     * gives for A · B_r alone; on the Vector API kernel all the products run together so that A is
+     * read from memory once, not once per product.
+     */
+    public static void multiplyEach(PackedA a, int n, float[][] bs, int[] bOffs, float[][] cs, int[] cOffs, boolean parallel) {
+        int m = a.m;
+        int k = a.k;
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (!VectorPath.enabled()) {
+            for (int r = 0; r < bs.length; r++) {
+                fast(m, n, k, a.a, a.aOff, a.lda, false, bs[r], bOffs[r], n, false, cs[r], cOffs[r], n, parallel);
+            }
+            return;
+        }
+        float[][] panels = new float[bs.length][];
+        for (int r = 0; r < bs.length; r++) {
+            panels[r] = VectorGemm.pack(k, n, bs[r], bOffs[r], n, false);
+        }
+        VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, panels, cs, cOffs, n, parallel);
+    }
+
     /** Blocked version; {@code parallel} spreads the tiles over {@link Parallel}. */
     public static void fast(int m, int n, int k,
                             float[] a, int aOff, int lda, boolean transA,

@@ -137,13 +137,20 @@ final class VectorGemm {
      */
     private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q,
                               float[] c, int cOff, int ldc, float[] tmp) {
+        for (int i = 0; i < m; i += MR) {
+            rowBlock(m, n, k, a, aOff, lda, ap, panels, q, i, c, cOff, ldc, tmp);
+        }
+    }
+
+    /** Rows i..i+MR−1 (fewer at the end) of C against panel q: the step of {@link #panel}. */
+    private static void rowBlock(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q, int i,
+                                 float[] c, int cOff, int ldc, float[] tmp) {
         int j0 = q * NR;
         int jn = Math.min(NR, n - j0);
         int base = q * k * NR;
-        boolean fullPanel = jn == NR;
-        int i = 0;
-        for (; i + MR <= m && fullPanel; i += MR) {
-            int r0 = aOff + i * lda;
+        int rows = Math.min(MR, m - i);
+        int r0 = aOff + i * lda;
+        if (rows == MR && jn == NR) {
             if (ap != null) {
                 kernel8p(k, ap, i * k, panels, base, c, cOff + i * ldc + j0, ldc);
             } else if (MR == 8) {
@@ -151,21 +158,70 @@ final class VectorGemm {
             } else {
                 kernel6(k, a, r0, lda, 5, panels, base, c, cOff + i * ldc + j0, ldc);
             }
+            return;
         }
-        for (; i < m; i += MR) {
-            int rows = Math.min(MR, m - i);
-            int r0 = aOff + i * lda;
-            // Missing rows repeat the last real one; their results land in tmp and are dropped.
-            if (rows <= 4) {
-                kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
-            } else if (MR == 8) {
-                kernel8(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
-            } else {
-                kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+        // Missing rows repeat the last real one; their results land in tmp and are dropped.
+        if (rows <= 4) {
+            kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+        } else if (MR == 8) {
+            kernel8(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+        } else {
+            kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+        }
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(tmp, r * NR, c, cOff + (i + r) * ldc + j0, jn);
+        }
+    }
+
+    /** A constant A's whole 8-row blocks interleaved once for {@link #multiplyEach}, or null when {@link #MR} is not 8. */
+    static float[] packConstantRows(int m, int k, float[] a, int aOff, int lda) {
+        return MR == 8 ? packRows(m, k, a, aOff, lda) : null;
+    }
+
+    /** Floats of A per task of {@link #multiplyEach} (256 KiB: a quarter of a 1 MiB L2, next to one B panel). */
+    private static final int SHARED_A_CHUNK = 64 * 1024;
+
+    /**
+     * {@code C_r = A · B_r} for several B_r of the same shape (packed by {@link #pack}) and one A:
+     * the group of a 1×1 conv, A its weight ([M, K], whole 8-row blocks interleaved in {@code ap}
+     * by {@link #packConstantRows}). Each task takes a chunk of A's rows (≈ {@link #SHARED_A_CHUNK}
+     * floats, so it stays in L2) and runs it against every panel of every B_r, so A is read from
+     * memory once for all the products instead of once per product. Each C element is computed by
+     * {@link #rowBlock} exactly as {@link #multiply} computes it.
+     */
+    static void multiplyEach(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[][] bs,
+                             float[][] cs, int[] cOffs, int ldc, boolean parallel) {
+        if (k == 0) {
+            for (int r = 0; r < cs.length; r++) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(cs[r], cOffs[r] + i * ldc, cOffs[r] + i * ldc + n, 0f);
+                }
             }
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(tmp, r * NR, c, cOff + (i + r) * ldc + j0, jn);
+            return;
+        }
+        int count = (n + NR - 1) / NR;
+        int blocks = (m + MR - 1) / MR;
+        int perTask = Math.max(1, Math.min(SHARED_A_CHUNK / (MR * k), (blocks + 3) / 4));
+        int tasks = (blocks + perTask - 1) / perTask;
+        Parallel.RangeBody body = (from, to) -> {
+            float[] tmp = new float[MR * NR];
+            for (int t = from; t < to; t++) {
+                int b0 = t * perTask;
+                int b1 = Math.min(blocks, b0 + perTask);
+                for (int r = 0; r < bs.length; r++) {
+                    for (int q = 0; q < count; q++) {
+                        for (int blk = b0; blk < b1; blk++) {
+                            rowBlock(m, n, k, a, aOff, lda, ap, bs[r], q, blk * MR, cs[r], cOffs[r], ldc, tmp);
+                        }
+                    }
+                }
             }
+        };
+        long flops = 2L * m * n * k * bs.length;
+        if (parallel && flops >= (1 << 20)) {
+            Parallel.forRange(tasks, 1, body);
+        } else {
+            body.run(0, tasks);
         }
     }
 

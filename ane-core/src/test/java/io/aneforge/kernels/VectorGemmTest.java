@@ -103,4 +103,45 @@ class VectorGemmTest {
             assertThat(c[0]).isNaN();
         }
     }
+
+    /**
+     * The shared-A products of a 1×1 conv group give each C_r exactly what {@link Gemm#fast} gives for
+     * A · B_r alone: M with row tails and whole 8-row blocks over several chunks (the single product reads
+     * A in place or interleaves it per call, the group always uses the load-time interleaving), N under,
+     * at and over one panel, K from 1 to 1536 (the chunk of A per task shrinks with K).
+     */
+    @Test
+    void multiplyEachIsEachProductAlone() {
+        SplittableRandom r = new SplittableRandom(23);
+        int nr = VectorGemm.NR;
+        int[][] shapes = {{1, 5, 1}, {13, nr, 19}, {70, 5, 40}, {384, nr, 384}, {96, 2 * nr + 3, 1536}, {1536, nr, 384}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            int lda = k + 2;
+            float[] a = GemmPackedTest.random(r, m * lda + 1);
+            Gemm.PackedA packed = Gemm.packA(m, k, a, 1, lda);
+            int count = 3;
+            float[][] bs = new float[count][];
+            int[] bOffs = new int[count];
+            float[][] cs = new float[count][];
+            int[] cOffs = new int[count];
+            for (int q = 0; q < count; q++) {
+                bOffs[q] = q;
+                bs[q] = GemmPackedTest.random(r, q + k * n);
+                cOffs[q] = 2 * q;
+                cs[q] = new float[2 * q + m * n];
+            }
+            for (boolean parallel : new boolean[]{false, true}) {
+                Gemm.multiplyEach(packed, n, bs, bOffs, cs, cOffs, parallel);
+                for (int q = 0; q < count; q++) {
+                    float[] want = new float[m * n];
+                    Gemm.fast(m, n, k, a, 1, lda, false, bs[q], bOffs[q], n, false, want, 0, n, false);
+                    float[] got = Arrays.copyOfRange(cs[q], cOffs[q], cOffs[q] + m * n);
+                    assertThat(got).as("m=%d n=%d k=%d product %d parallel=%s", m, n, k, q, parallel).isEqualTo(want);
+                }
+            }
+        }
+    }
 }

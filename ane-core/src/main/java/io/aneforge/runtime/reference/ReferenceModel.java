@@ -53,11 +53,17 @@ public final class ReferenceModel implements LoadedModel {
 
     /**
      * Op-major: each step of the plan runs for every input (up to {@link #GROUP} at a time) before
-     * the next step, so the weights of one op are read from memory once for the group and then
-     * from cache, instead of once per prediction. Each prediction has its own frame and runs the
-     * same kernels on the same arrays as alone, so its outputs are bit for bit those of
-     * {@link #predict}; its peak is counted on its own (the peak of one prediction, as documented
-     * above), and {@link #lastPeakIntermediateBytes} is the largest of the group's.
+     * the next step. A step whose kernel is a {@link GroupKernel} (a 1×1 stride-1 unpadded
+     * ungrouped conv with a load-time weight, the ane layout's projections) runs for the whole
+     * group in one call, one pass over the weight's rows against every prediction's activations
+     * ({@link StackedGemm}), so the weight is streamed from memory once per group instead of once
+     * per prediction. Every other step, linear included (stacking its rows measured no faster, see
+     * {@code FastKernels.linear}), runs the prediction's own kernel on its own frame. Either way
+     * each prediction gets its own output arrays, bit for bit those of {@link #predict} (why the
+     * batched conv gives the same floats: {@link StackedGemm}), and is counted on its own: its peak
+     * is the peak of one prediction, as documented above, and {@link #lastPeakIntermediateBytes} is
+     * the largest of the group's. A group of one (and so {@link #predict}) calls each step's
+     * per-prediction entry point.
      */
     @Override
     public List<Map<String, FloatTensor>> predictAll(List<Map<String, FloatTensor>> inputs) {
@@ -74,8 +80,24 @@ public final class ReferenceModel implements LoadedModel {
                 runs.add(new Run(in));
             }
             for (ExecutionPlan.Step step : plan.steps()) {
-                for (Run run : runs) {
-                    run.step(step);
+                if (runs.size() > 1 && step.kernel() instanceof GroupKernel group) {
+                    FloatTensor[][] frames = new FloatTensor[runs.size()][];
+                    for (int r = 0; r < frames.length; r++) {
+                        frames[r] = runs.get(r).frame;
+                    }
+                    FloatTensor[][] outs;
+                    try {
+                        outs = group.runAll(frames);
+                    } catch (MilException e) {
+                        throw cannotRun(step, e);
+                    }
+                    for (int r = 0; r < frames.length; r++) {
+                        runs.get(r).account(step, outs[r]);
+                    }
+                } else {
+                    for (Run run : runs) {
+                        run.step(step);
+                    }
                 }
             }
             long peak = 0;
@@ -92,7 +114,8 @@ public final class ReferenceModel implements LoadedModel {
     /**
      * Predictions run together by {@link #predictAll}: 8 MiniLM samples at 128 positions hold about
      * 8 × 10 MB of intermediates at once; more would add memory without reading the weights fewer times
-     * than once per op and group.
+     * than once per op and group. At the converter's 32-position fidelity prefix, a group's 1×1 convs
+     * share one read of each weight among 8 products.
      */
     static final int GROUP = 8;
 
@@ -113,9 +136,16 @@ public final class ReferenceModel implements LoadedModel {
             try {
                 outs = step.kernel().run(frame);
             } catch (MilException e) {
-                throw new PredictionException("op '" + step.op().name() + "' (" + step.op().type() + ") cannot run on these inputs: "
-                        + e.getMessage(), e);
+                throw cannotRun(step, e);
             }
+            account(step, outs);
+        }
+
+        /**
+         * Puts the step's outputs in the frame, counts (and under FP16 activations rounds) each new
+         * array once, and releases the slots the step was the last reader of.
+         */
+        void account(ExecutionPlan.Step step, FloatTensor[] outs) {
             if (outs.length != step.outputSlots().length) {
                 throw new IllegalStateException("op '" + step.op().name() + "' returned " + outs.length + " outputs, expected "
                         + step.outputSlots().length);
@@ -170,6 +200,11 @@ public final class ReferenceModel implements LoadedModel {
             }
             return result;
         }
+    }
+
+    private static PredictionException cannotRun(ExecutionPlan.Step step, MilException e) {
+        return new PredictionException("op '" + step.op().name() + "' (" + step.op().type() + ") cannot run on these inputs: "
+                + e.getMessage(), e);
     }
 
     /** Checks names and shapes and converts each input to its declared dtype (a copy: callers' arrays are never touched). */
