@@ -95,13 +95,19 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
 
     /**
      * Adds the piece {@code source[from, from + n)} (a multiple of {@link #CHUNK} from, n ≤ CHUNK) against
-     * {@code approx[0, n)} to {@code chains} = {Σw² ×8, Σe² ×8, max|e| ×8}.
+     * {@code approx[0, n)} to {@code chains} = {Σw² ×16, Σe² ×16, max|e| ×16}.
      */
     static void chunk(float[] source, int from, float[] approx, int n, double[] chains) {
         float[] s = new float[CHAINS];
         float[] q = new float[CHAINS];
         float[] m = new float[CHAINS];
-        for (int i = 0; i < n; i++) {
+        add(source, from, approx, 0, n, s, q, m);
+        fold(s, q, m, chains);
+    }
+
+    /** Elements {@code [i0, n)} of a piece into its float chains (element i into chain {@code i % CHAINS}). */
+    static void add(float[] source, int from, float[] approx, int i0, int n, float[] s, float[] q, float[] m) {
+        for (int i = i0; i < n; i++) {
             int c = i % CHAINS;
             float w = source[from + i];
             float e = w - approx[i];
@@ -109,7 +115,6 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
             q[c] += e * e;
             m[c] = Math.max(m[c], Math.abs(e));
         }
-        fold(s, q, m, chains);
     }
 
     /** A piece's float chains into the double ones. */

@@ -57,14 +57,7 @@ final class VectorErrorSums {
         s.intoArray(sa, 0);
         q.intoArray(qa, 0);
         m.intoArray(ma, 0);
-        for (; i < n; i++) { // the last piece's tail: chain i % 8, as in the definition
-            int c = i % L;
-            float w = source[from + i];
-            float e = w - approx[i];
-            sa[c] += w * w;
-            qa[c] += e * e;
-            ma[c] = Math.max(ma[c], Math.abs(e));
-        }
+        QuantReport.add(source, from, approx, i, n, sa, qa, ma); // the last piece's tail, as in the definition
         QuantReport.fold(sa, qa, ma, chains);
     }
 
