@@ -149,7 +149,11 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                             p.skipChildren();
                             continue;
                         }
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
+                        for (JsonToken element = p.nextToken(); element != JsonToken.END_ARRAY; element = p.nextToken()) {
+                            if (element != JsonToken.START_OBJECT) {
+                                p.skipChildren(); // not a token object: read() finds no content there either
+                                continue;
+                            }
                             String content = "";
                             int id = 0;
                             for (String field = p.nextName(); field != null; field = p.nextName()) {

@@ -28,11 +28,13 @@ class PadIdTest {
                 "{\"added_tokens\":[{\"id\":9,\"content\":\"[PAD]\"}],\"model\":{\"vocab\":{\"x\":0,\"[PAD]\":3}},\"padding\":null}",
                 // [PAD] only among the added tokens, first one wins
                 "{\"model\":{\"vocab\":{\"x\":0}},\"added_tokens\":[{\"content\":\"[PAD]\",\"id\":4,\"special\":true},{\"content\":\"[PAD]\",\"id\":8}]}",
+                // odd entries among the added tokens are skipped, the fields after them still read
+                "{\"added_tokens\":[\"x\",[1],{\"content\":\"[PAD]\",\"id\":6}],\"model\":{\"vocab\":{\"y\":1}}}",
                 // <pad> when there is no [PAD]
                 "{\"model\":{\"merges\":[[\"a\",\"b\"]],\"vocab\":{\"<pad>\":2,\"y\":1}}}",
                 // neither: 0
                 "{\"model\":{\"vocab\":{\"y\":1}},\"post_processor\":{\"type\":\"ByteLevel\"}}"};
-        int[] expected = {7, 0, 3, 4, 2, 0};
+        int[] expected = {7, 0, 3, 4, 6, 2, 0};
         for (int i = 0; i < edge.length; i++) {
             Path f = dir.resolve("edge" + i + ".json");
             Files.writeString(f, edge[i]);
