@@ -221,15 +221,7 @@ final class FastKernels {
                 }
             }
             if (bias != null) {
-                for (int img = 0; img < n; img++) {
-                    for (int oc = 0; oc < cout; oc++) {
-                        float bv = bias[oc];
-                        int base = (img * cout + oc) * ohw;
-                        for (int p = 0; p < ohw; p++) {
-                            y[base + p] += bv;
-                        }
-                    }
-                }
+                addChannelBias(y, bias, n, cout, ohw);
             }
             return one(new FloatTensor(outShape, y));
         };
@@ -253,6 +245,19 @@ final class FastKernels {
                 return stacked.runAll(frames);
             }
         };
+    }
+
+    /** {@code y[img][c][p] += bias[c]} over {@code [images, channels, positions]}: a conv's bias, after the product. */
+    static void addChannelBias(float[] y, float[] bias, int images, int channels, int positions) {
+        for (int img = 0; img < images; img++) {
+            for (int c = 0; c < channels; c++) {
+                float bv = bias[c];
+                int base = (img * channels + c) * positions;
+                for (int p = 0; p < positions; p++) {
+                    y[base + p] += bv;
+                }
+            }
+        }
     }
 
     private static void im2col(float[] in, int off, int h, int w, int channels, int kh, int kw, int oh, int ow,

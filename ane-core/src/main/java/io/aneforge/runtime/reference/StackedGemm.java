@@ -76,15 +76,7 @@ final class StackedGemm {
             for (int r = 0; r < g; r++) {
                 float[] y = ys[r];
                 if (bias != null) { // as the single-prediction kernel adds it: after the product
-                    for (int img = 0; img < images; img++) {
-                        for (int oc = 0; oc < cout; oc++) {
-                            float bv = bias[oc];
-                            int base = (img * cout + oc) * positions;
-                            for (int p = 0; p < positions; p++) {
-                                y[base + p] += bv;
-                            }
-                        }
-                    }
+                    FastKernels.addChannelBias(y, bias, images, cout, positions);
                 }
                 result[r] = new FloatTensor[]{new FloatTensor(outShape, y)};
             }
