@@ -82,10 +82,11 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
      * and then added, no fused multiply-add) and keeps max |e|; at the end of the piece each chain's float
      * sums are added to its double, so float sums never run over more than 64 elements (relative error
      * far below what a report in dB shows). The scalar loop below is the definition; VectorErrorSums does
-     * the same operations in the 16 lanes of an AVX-512 vector, where that is the preferred shape (other
-     * machines run the definition). Sixteen, not eight in 256-bit vectors: a second float vector shape
-     * in the JVM made C2 compile the GEMM kernels with boxed vectors in cold runs (`./aneforge convert`
-     * took 38–40 s of CPU instead of 23–26; docs/converter.md, sixth round).
+     * the same operations in vector lanes of the preferred shape: one pass of 16 lanes on AVX-512, two of
+     * 8 on AVX2 (other machines run the definition). Always the preferred shape, never a second one: a
+     * report in 256-bit vectors next to 512-bit GEMM kernels made C2 compile the GEMM kernels with boxed
+     * vectors in cold runs (`./aneforge convert` took 38–40 s of CPU instead of 23–26; docs/converter.md,
+     * sixth round).
      */
 
     /** Chains per sum; element i goes to chain {@code i % CHAINS} (16: one AVX-512 vector of floats). */

@@ -7,57 +7,66 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link QuantReport}'s error sums in the 16 lanes of an AVX-512 vector: lane c is chain c, doing the
- * scalar definition's float operations in its order ({@link QuantReport#chunk}: a multiply, then an
- * add, no fused multiply-add), so the sums are bit-identical ({@code QuantReportTest}). Reached only
- * when {@link io.aneforge.vector.VectorPath#enabled()} (this class names incubator types) and
- * {@link #usable()}.
+ * {@link QuantReport}'s error sums in vector lanes: lane c of pass h is chain {@code h·VL + c}, doing the
+ * scalar definition's float operations in its order ({@link QuantReport#chunk}: a multiply, then an add,
+ * no fused multiply-add), so the sums are bit-identical ({@code QuantReportTest}). With 16 lanes (AVX-512)
+ * one pass covers the 16 chains; with 8 (AVX2) a piece is swept twice, once for chains 0–7 (the first
+ * 8 of every 16 elements) and once for 8–15, each pass striding over the other's elements (the piece,
+ * 4 KiB, is still in L1 for the second pass). Reached only when {@link io.aneforge.vector.VectorPath#enabled()}
+ * (this class names incubator types) and {@link #usable()}.
  *
  * <p>As in {@code VectorBlockKernel}, no vector crosses a method boundary: C2 boxes a vector passed
- * to a helper it did not inline.
+ * to a helper it did not inline. And no vector is carried across the pass loop: each pass loads its
+ * running sums from the float arrays and stores them back.
  */
 final class VectorErrorSums {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** Float lanes per vector (8 or 16 where {@link #usable()}). */
+    private static final int VL = F.length();
+    /** Bytes with as many lanes as F has floats; a constant species C2 can see through. */
+    private static final VectorSpecies<Byte> B = VL == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** Chains, and the stride of every pass. */
     private static final int L = QuantReport.CHAINS;
 
     private VectorErrorSums() {
     }
 
     /**
-     * Whether the preferred float vector has one lane per chain (AVX-512). Only the preferred shape is
-     * used: the kernels that matter (GEMM) are compiled for it, and C2 compiled them with boxed vectors
-     * in some cold JVMs once another float shape was also in use.
+     * Whether the preferred float vector divides the chains into whole passes: 16 lanes (AVX-512) or
+     * 8 (AVX2). Only the preferred shape is used: the kernels that matter (GEMM) are compiled for it,
+     * and C2 compiled them with boxed vectors in some cold JVMs once another float shape was also in use.
      */
     static boolean usable() {
-        return F.length() == L;
+        return (VL == 16 || VL == 8) && L % VL == 0;
     }
 
-    /** Whether {@link #quantized} takes this weight: every group is whole vectors (so no vector spans two scales). */
+    /** Whether {@link #quantized} takes this weight: every group is whole strides (so no vector spans two scales). */
     static boolean fused(QuantizedWeight q) {
         return q.groupLength() % L == 0;
     }
 
     /** {@link QuantReport#chunk} of {@code source[from, from + n)} against {@code approx[0, n)}. */
     static void chunk(float[] source, int from, float[] approx, int n, double[] chains) {
-        FloatVector s = FloatVector.zero(F);
-        FloatVector q = FloatVector.zero(F);
-        FloatVector m = FloatVector.zero(F);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector w = FloatVector.fromArray(F, source, from + i);
-            FloatVector e = w.sub(FloatVector.fromArray(F, approx, i));
-            s = s.add(w.mul(w));
-            q = q.add(e.mul(e));
-            m = m.max(e.abs());
-        }
         float[] sa = new float[L];
         float[] qa = new float[L];
         float[] ma = new float[L];
-        s.intoArray(sa, 0);
-        q.intoArray(qa, 0);
-        m.intoArray(ma, 0);
-        QuantReport.add(source, from, approx, i, n, sa, qa, ma); // the last piece's tail, as in the definition
+        int whole = n - n % L;
+        for (int h = 0; h < L; h += VL) {
+            FloatVector s = FloatVector.fromArray(F, sa, h);
+            FloatVector q = FloatVector.fromArray(F, qa, h);
+            FloatVector m = FloatVector.fromArray(F, ma, h);
+            for (int i = h; i < whole; i += L) {
+                FloatVector w = FloatVector.fromArray(F, source, from + i);
+                FloatVector e = w.sub(FloatVector.fromArray(F, approx, i));
+                s = s.add(w.mul(w));
+                q = q.add(e.mul(e));
+                m = m.max(e.abs());
+            }
+            s.intoArray(sa, h);
+            q.intoArray(qa, h);
+            m.intoArray(ma, h);
+        }
+        QuantReport.add(source, from, approx, whole, n, sa, qa, ma); // the last piece's tail, as in the definition
         QuantReport.fold(sa, qa, ma, chains);
     }
 
@@ -77,8 +86,8 @@ final class VectorErrorSums {
 
     /*
      * Two copies of one loop, for signed and unsigned values (with the choice inside the loop the two
-     * conversions would meet in one vector phi). The running sums go through the 8-float arrays at every
-     * group: a vector carried from one group to the next (through the outer loop) made C2 (JDK 17) box it
+     * conversions would meet in one vector phi). The running sums go through the chains' float arrays at every
+     * group and pass: a vector carried from one group to the next (through the outer loop) made C2 (JDK 17) box it
      * on every iteration, 2.3 ms instead of 0.4 for a 1536×384 weight; in memory between groups they add
      * in the same order as one flat loop would. The zero point is a broadcast vector, not a scalar operand
      * ({@code v.sub(float)} was not intrinsified either), and unsigned bytes flip their top bit and convert
@@ -100,21 +109,24 @@ final class VectorErrorSums {
             int end = i + len;
             while (i < end) {
                 int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
-                FloatVector s = FloatVector.fromArray(F, sa, 0);
-                FloatVector q = FloatVector.fromArray(F, qa, 0);
-                FloatVector m = FloatVector.fromArray(F, ma, 0);
-                for (; i < pieceEnd; i += L) {
-                    FloatVector v = (FloatVector) ByteVector.fromArray(B, values, i)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector w = FloatVector.fromArray(F, source, i);
-                    FloatVector e = w.sub(v.sub(zp).mul(scale));
-                    s = s.add(w.mul(w));
-                    q = q.add(e.mul(e));
-                    m = m.max(e.abs());
+                for (int h = 0; h < L; h += VL) {
+                    FloatVector s = FloatVector.fromArray(F, sa, h);
+                    FloatVector q = FloatVector.fromArray(F, qa, h);
+                    FloatVector m = FloatVector.fromArray(F, ma, h);
+                    for (int k = i + h; k < pieceEnd; k += L) {
+                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector w = FloatVector.fromArray(F, source, k);
+                        FloatVector e = w.sub(v.sub(zp).mul(scale));
+                        s = s.add(w.mul(w));
+                        q = q.add(e.mul(e));
+                        m = m.max(e.abs());
+                    }
+                    s.intoArray(sa, h);
+                    q.intoArray(qa, h);
+                    m.intoArray(ma, h);
                 }
-                s.intoArray(sa, 0);
-                q.intoArray(qa, 0);
-                m.intoArray(ma, 0);
+                i = pieceEnd;
                 if (i % QuantReport.CHUNK == 0) {
                     QuantReport.fold(sa, qa, ma, chains);
                     Arrays.fill(sa, 0f);
@@ -143,22 +155,25 @@ final class VectorErrorSums {
             int end = i + len;
             while (i < end) {
                 int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
-                FloatVector s = FloatVector.fromArray(F, sa, 0);
-                FloatVector q = FloatVector.fromArray(F, qa, 0);
-                FloatVector m = FloatVector.fromArray(F, ma, 0);
-                for (; i < pieceEnd; i += L) {
-                    // u − 128 is the byte with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp
-                    FloatVector v = (FloatVector) ByteVector.fromArray(B, values, i).lanewise(VectorOperators.XOR, (byte) 0x80)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector w = FloatVector.fromArray(F, source, i);
-                    FloatVector e = w.sub(v.sub(zp).mul(scale));
-                    s = s.add(w.mul(w));
-                    q = q.add(e.mul(e));
-                    m = m.max(e.abs());
+                for (int h = 0; h < L; h += VL) {
+                    FloatVector s = FloatVector.fromArray(F, sa, h);
+                    FloatVector q = FloatVector.fromArray(F, qa, h);
+                    FloatVector m = FloatVector.fromArray(F, ma, h);
+                    for (int k = i + h; k < pieceEnd; k += L) {
+                        // u − 128 is the byte with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp
+                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k).lanewise(VectorOperators.XOR, (byte) 0x80)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector w = FloatVector.fromArray(F, source, k);
+                        FloatVector e = w.sub(v.sub(zp).mul(scale));
+                        s = s.add(w.mul(w));
+                        q = q.add(e.mul(e));
+                        m = m.max(e.abs());
+                    }
+                    s.intoArray(sa, h);
+                    q.intoArray(qa, h);
+                    m.intoArray(ma, h);
                 }
-                s.intoArray(sa, 0);
-                q.intoArray(qa, 0);
-                m.intoArray(ma, 0);
+                i = pieceEnd;
                 if (i % QuantReport.CHUNK == 0) {
                     QuantReport.fold(sa, qa, ma, chains);
                     Arrays.fill(sa, 0f);

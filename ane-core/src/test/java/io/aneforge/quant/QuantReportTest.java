@@ -17,7 +17,7 @@ class QuantReportTest {
     @Test
     void vectorPiecesAreTheScalarDefinitionBitForBit() {
         assertThat(VectorPath.enabled()).as(VectorPath.describe()).isTrue();
-        org.junit.jupiter.api.Assumptions.assumeTrue(VectorErrorSums.usable(), "needs 16 float lanes (AVX-512)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorErrorSums.usable(), "needs 8 or 16 float lanes (AVX2 or AVX-512)");
         Random r = new Random(42);
         for (int n : new int[] {0, 1, 3, 8, 16, 29, 1024, 1031, 384 * 1536 + 3}) {
             float[] w = new float[n];
@@ -43,7 +43,7 @@ class QuantReportTest {
 
     @Test
     void fusedQuantizedSumsAreThePiecewiseOnesForEveryIntegerScheme() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(VectorPath.enabled() && VectorErrorSums.usable(), "needs 16 float lanes (AVX-512)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorPath.enabled() && VectorErrorSums.usable(), "needs 8 or 16 float lanes (AVX2 or AVX-512)");
         Random r = new Random(7);
         FloatTensor w = new FloatTensor(new int[] {48, 256}, new float[48 * 256]);
         for (int i = 0; i < w.size(); i++) {
