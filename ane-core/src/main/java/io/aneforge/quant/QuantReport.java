@@ -89,7 +89,7 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
      * sixth round).
      */
 
-    /** Chains per sum; element i goes to chain {@code i % CHAINS} (16: one AVX-512 vector of floats). */
+    /** Chains per sum; element i goes to chain {@code i % CHAINS} (16: one AVX-512 vector of floats, or two AVX2 ones). */
     static final int CHAINS = 16;
     /** Elements per piece: float chain sums are folded into the double ones at every multiple of this. */
     static final int CHUNK = 1024;
