@@ -70,6 +70,17 @@ final class VectorErrorSums {
         QuantReport.fold(sa, qa, ma, chains);
     }
 
+    /*
+     * One loop for signed and unsigned values, without a choice inside it (with one, the two conversions
+     * would meet in one vector phi, which C2 boxes): every byte is XORed with a broadcast vector, 0 for signed
+     * values. The running sums go through the chains' float arrays at every group and pass: a vector carried
+     * from one group to the next (through the outer loop) made C2 (JDK 17) box it on every iteration, 2.3 ms
+     * instead of 0.4 for a 1536×384 weight; in memory between groups they add in the same order as one flat
+     * loop would. The zero point is a broadcast vector, not a scalar operand ({@code v.sub(float)} was not
+     * intrinsified either), and unsigned bytes flip their top bit and convert as signed (B2I then I2F, or a
+     * blend adding 256, were boxed too).
+     */
+
     /**
      * The whole measurement of a quantized weight ({@link #fused}), dequantizing in the lanes:
      * {@code ŵ = scale · (q − zp)} with {@code q − zp} converted to float (exact: both are small
@@ -77,24 +88,10 @@ final class VectorErrorSums {
      * multiples of {@link QuantReport#CHUNK}.
      */
     static void quantized(float[] source, QuantizedWeight weight, double[] chains) {
-        if (weight.spec().type().signed()) {
-            signed(source, weight, chains);
-        } else {
-            unsigned(source, weight, chains);
-        }
-    }
-
-    /*
-     * Two copies of one loop, for signed and unsigned values (with the choice inside the loop the two
-     * conversions would meet in one vector phi). The running sums go through the chains' float arrays at every
-     * group and pass: a vector carried from one group to the next (through the outer loop) made C2 (JDK 17) box it
-     * on every iteration, 2.3 ms instead of 0.4 for a 1536×384 weight; in memory between groups they add
-     * in the same order as one flat loop would. The zero point is a broadcast vector, not a scalar operand
-     * ({@code v.sub(float)} was not intrinsified either), and unsigned bytes flip their top bit and convert
-     * as signed (B2I then I2F, or a blend adding 256, were boxed too).
-     */
-
-    private static void signed(float[] source, QuantizedWeight weight, double[] chains) {
+        boolean signed = weight.spec().type().signed();
+        // u − 128 is the byte u with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp.
+        // Signed bytes are XORed with 0, which leaves them as they are.
+        ByteVector flip = ByteVector.broadcast(B, signed ? (byte) 0 : (byte) 0x80);
         byte[] values = weight.values();
         float[] scales = weight.scales();
         byte[] zps = weight.zeroPoints();
@@ -104,7 +101,8 @@ final class VectorErrorSums {
         float[] ma = new float[L];
         for (int g = 0; g < scales.length; g++) {
             FloatVector scale = FloatVector.broadcast(F, scales[g]);
-            FloatVector zp = FloatVector.broadcast(F, zps == null ? 0f : zps[g]);
+            float z = zps == null ? 0f : signed ? zps[g] : (zps[g] & 0xff);
+            FloatVector zp = FloatVector.broadcast(F, signed ? z : z - 128f);
             int i = g * len;
             int end = i + len;
             while (i < end) {
@@ -114,54 +112,7 @@ final class VectorErrorSums {
                     FloatVector q = FloatVector.fromArray(F, qa, h);
                     FloatVector m = FloatVector.fromArray(F, ma, h);
                     for (int k = i + h; k < pieceEnd; k += L) {
-                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector w = FloatVector.fromArray(F, source, k);
-                        FloatVector e = w.sub(v.sub(zp).mul(scale));
-                        s = s.add(w.mul(w));
-                        q = q.add(e.mul(e));
-                        m = m.max(e.abs());
-                    }
-                    s.intoArray(sa, h);
-                    q.intoArray(qa, h);
-                    m.intoArray(ma, h);
-                }
-                i = pieceEnd;
-                if (i % QuantReport.CHUNK == 0) {
-                    QuantReport.fold(sa, qa, ma, chains);
-                    Arrays.fill(sa, 0f);
-                    Arrays.fill(qa, 0f);
-                    Arrays.fill(ma, 0f);
-                }
-            }
-        }
-        if (values.length % QuantReport.CHUNK != 0) {
-            QuantReport.fold(sa, qa, ma, chains);
-        }
-    }
-
-    private static void unsigned(float[] source, QuantizedWeight weight, double[] chains) {
-        byte[] values = weight.values();
-        float[] scales = weight.scales();
-        byte[] zps = weight.zeroPoints();
-        int len = weight.groupLength();
-        float[] sa = new float[L];
-        float[] qa = new float[L];
-        float[] ma = new float[L];
-        for (int g = 0; g < scales.length; g++) {
-            FloatVector scale = FloatVector.broadcast(F, scales[g]);
-            FloatVector zp = FloatVector.broadcast(F, (zps == null ? 0f : zps[g] & 0xff) - 128f);
-            int i = g * len;
-            int end = i + len;
-            while (i < end) {
-                int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
-                for (int h = 0; h < L; h += VL) {
-                    FloatVector s = FloatVector.fromArray(F, sa, h);
-                    FloatVector q = FloatVector.fromArray(F, qa, h);
-                    FloatVector m = FloatVector.fromArray(F, ma, h);
-                    for (int k = i + h; k < pieceEnd; k += L) {
-                        // u − 128 is the byte with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp
-                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k).lanewise(VectorOperators.XOR, (byte) 0x80)
+                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k).lanewise(VectorOperators.XOR, flip)
                                 .convertShape(VectorOperators.B2F, F, 0);
                         FloatVector w = FloatVector.fromArray(F, source, k);
                         FloatVector e = w.sub(v.sub(zp).mul(scale));
