@@ -86,9 +86,14 @@ public final class ExecutionPlan {
         for (Operation raw : program.operations()) {
             OpDef def = Ops.get(raw.type());
             Operation op = Ops.withDefaults(raw, program.target());
+            // A constexpr op's evaluator reads its arguments as Constants (OpContext.constant), never as
+            // tensors, so its immediates (the int8/int4 data, scales, offsets of a quantized weight) get no
+            // decoded copy: decoding them doubled a quantized package's load work and kept a float copy of
+            // every quantized weight for the model's lifetime.
+            boolean constexpr = op.type().startsWith("constexpr_");
             for (List<Arg> args : op.inputs().values()) {
                 for (Arg a : args) {
-                    if (a instanceof Constant c && c.dtype() != DType.STRING && !immediateSlots.containsKey(c)) {
+                    if (a instanceof Constant c && c.dtype() != DType.STRING && !constexpr && !immediateSlots.containsKey(c)) {
                         immediateSlots.put(c, known.size());
                         // FP16 data decodes to floats FP16 already holds: rounding them again changes nothing
                         known.add(c.dtype() == DType.FP16 ? c.toFloatTensor() : maybeRound(c.toFloatTensor(), c.dtype(), fp16, owned));
