@@ -37,22 +37,37 @@ final class ConstexprOps {
                     return List.of(new TensorType(c.type("scale").dtype(), q));
                 },
                 c -> {
-                    // out = scale[ch] * (q - zero_point[ch]), ch = index along axis
-                    Constant q = c.constant("quantized_data");
-                    Constant zp = c.constant("zero_point");
-                    Constant sc = c.constant("scale");
-                    int[] s = q.type().shape();
-                    int axis = c.axis("axis", c.intValue("axis"), s.length);
-                    int inner = Shapes.strides(s)[axis];
+                    int[] s = c.constant("quantized_data").type().shape();
                     float[] out = new float[Shapes.size(s)];
-                    for (int i = 0; i < out.length; i++) {
-                        int ch = (i / inner) % s[axis];
-                        float scale = sc.floatAt(sc.elementCount() == 1 ? 0 : ch);
-                        float zero = zp.floatAt(zp.elementCount() == 1 ? 0 : ch);
-                        out[i] = scale * (q.floatAt(i) - zero);
-                    }
+                    affineRows(c).decode(0, out.length, out, 0);
                     return List.of(new FloatTensor(s, out));
                 });
+    }
+
+    /** {@code constexpr_affine_dequantize} element by element: {@code out = scale[ch] * (q - zero_point[ch])}, ch = index along axis. */
+    static WeightRows affineRows(OpContext c) {
+        Constant q = c.constant("quantized_data");
+        Constant zp = c.constant("zero_point");
+        Constant sc = c.constant("scale");
+        int[] s = q.type().shape();
+        int axis = c.axis("axis", c.intValue("axis"), s.length);
+        int inner = Shapes.strides(s)[axis];
+        return new WeightRows() {
+            @Override
+            public int unit() {
+                return 1;
+            }
+
+            @Override
+            public void decode(int from, int n, float[] dst, int off) {
+                for (int i = from; i < from + n; i++) {
+                    int ch = (i / inner) % s[axis];
+                    float scale = sc.floatAt(sc.elementCount() == 1 ? 0 : ch);
+                    float zero = zp.floatAt(zp.elementCount() == 1 ? 0 : ch);
+                    dst[off + i - from] = scale * (q.floatAt(i) - zero);
+                }
+            }
+        };
     }
 
     static OpDef blockwiseShiftScale() {
@@ -86,52 +101,75 @@ final class ConstexprOps {
                     return List.of(new TensorType(c.type("scale").dtype(), d));
                 },
                 c -> {
-                    // out[i] = scale[i / b] * (data[i] - offset[i / b]), b = data.shape / scale.shape per axis
-                    Constant data0 = c.constant("data");
-                    Constant scale = c.constant("scale");
-                    Constant offset = c.has("offset") ? c.constant("offset") : null;
-                    int[] d = data0.type().shape();
-                    int[] s = scale.type().shape();
-                    int[] ss = Shapes.strides(s);
-                    // Scales and offsets decoded once; rows of the last axis walked in order with an index
-                    // counter for the leading axes (an unravel per element made loading an int8 MiniLM take
-                    // 0.7 s of CPU). Same expression per element, so the same floats.
-                    float[] sc = scale.toFloats();
-                    float[] off = offset == null ? null : offset.toFloats();
-                    // Trailing size-1 axes (the (C_out, C_in, 1, 1) weights of the ane layout's 1x1 convs) are
-                    // dropped: a size-1 axis moves no index, and with them every "row" was one element long.
-                    int rank = d.length;
-                    while (rank > 1 && d[rank - 1] == 1) {
-                        rank--;
-                    }
-                    int last = d[rank - 1];
-                    int lastBlock = last / s[rank - 1];
-                    int lastStride = ss[rank - 1];
+                    int[] d = c.constant("data").type().shape();
                     float[] out = new float[Shapes.size(d)];
-                    int[] idx = new int[rank];
-                    for (int o = 0; o < out.length; o += last) {
-                        int base = 0;
-                        for (int k = 0; k < rank - 1; k++) {
-                            base += idx[k] / (d[k] / s[k]) * ss[k];
-                        }
-                        // The row's data decoded in place first (floatAt per element was most of the load time).
-                        data0.floatsInto(o, out, o, last);
-                        for (int j0 = 0; j0 < last; j0 += lastBlock) {
-                            int si = base + j0 / lastBlock * lastStride;
-                            float scale0 = sc[si];
-                            float offset0 = off == null ? 0 : off[si];
-                            for (int j = j0; j < j0 + lastBlock; j++) {
-                                out[o + j] = scale0 * (out[o + j] - offset0);
-                            }
-                        }
-                        for (int k = rank - 2; k >= 0; k--) {
-                            if (++idx[k] < d[k]) {
-                                break;
-                            }
-                            idx[k] = 0;
-                        }
-                    }
+                    blockwiseRows(c).decode(0, out.length, out, 0);
                     return List.of(new FloatTensor(d, out));
                 });
+    }
+
+    /**
+     * {@code constexpr_blockwise_shift_scale} a run of rows at a time: {@code out[i] = scale[i / b] * (data[i] - offset[i / b])},
+     * b = data.shape / scale.shape per axis. A "row" here is the last axis that is not a trailing size-1 axis.
+     */
+    static WeightRows blockwiseRows(OpContext c) {
+        Constant data = c.constant("data");
+        Constant scale = c.constant("scale");
+        Constant offset = c.has("offset") ? c.constant("offset") : null;
+        int[] d = data.type().shape();
+        int[] s = scale.type().shape();
+        int[] ss = Shapes.strides(s);
+        // Scales and offsets decoded once; rows of the last axis walked in order with an index
+        // counter for the leading axes (an unravel per element made loading an int8 MiniLM take
+        // 0.7 s of CPU). Same expression per element, so the same floats.
+        float[] sc = scale.toFloats();
+        float[] off = offset == null ? null : offset.toFloats();
+        // Trailing size-1 axes (the (C_out, C_in, 1, 1) weights of the ane layout's 1x1 convs) are
+        // dropped: a size-1 axis moves no index, and with them every "row" was one element long.
+        int r = d.length;
+        while (r > 1 && d[r - 1] == 1) {
+            r--;
+        }
+        int rank = r;
+        int last = d[rank - 1];
+        int lastBlock = last / s[rank - 1];
+        int lastStride = ss[rank - 1];
+        return new WeightRows() {
+            @Override
+            public int unit() {
+                return last;
+            }
+
+            @Override
+            public void decode(int from, int n, float[] dst, int at) {
+                int[] idx = new int[rank];
+                for (int k = rank - 2, row = from / last; k >= 0; k--) {
+                    idx[k] = row % d[k];
+                    row /= d[k];
+                }
+                for (int o = 0; o < n; o += last) {
+                    int base = 0;
+                    for (int k = 0; k < rank - 1; k++) {
+                        base += idx[k] / (d[k] / s[k]) * ss[k];
+                    }
+                    // The row's data decoded in place first (floatAt per element was most of the load time).
+                    data.floatsInto(from + o, dst, at + o, last);
+                    for (int j0 = 0; j0 < last; j0 += lastBlock) {
+                        int si = base + j0 / lastBlock * lastStride;
+                        float scale0 = sc[si];
+                        float offset0 = off == null ? 0 : off[si];
+                        for (int j = at + o + j0; j < at + o + j0 + lastBlock; j++) {
+                            dst[j] = scale0 * (dst[j] - offset0);
+                        }
+                    }
+                    for (int k = rank - 2; k >= 0; k--) {
+                        if (++idx[k] < d[k]) {
+                            break;
+                        }
+                        idx[k] = 0;
+                    }
+                }
+            }
+        };
     }
 }

@@ -81,6 +81,9 @@ public final class ExecutionPlan {
         }
         Slots slots = new Slots(varSlots, immediateSlots, known);
         Set<float[]> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+        // Gather-only tables stay encoded (GatherRows); the scalar plan, the definition, decodes everything.
+        Set<String> gatherOnly = fastKernels ? GatherRows.gatherOnly(program) : Set.of();
+        Map<Integer, GatherRows.Table> tables = new HashMap<>();
         List<Operation> ops = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
         for (Operation raw : program.operations()) {
@@ -107,6 +110,13 @@ public final class ExecutionPlan {
                 outs[i] = newSlot(varSlots, op.outputs().get(i).name(), known);
                 types[i] = op.outputs().get(i).type();
             }
+            if (outs.length == 1 && gatherOnly.contains(op.outputs().get(0).name()) && slots.allLoadTime(op)) {
+                GatherRows.Table table = GatherRows.table(op, types[0], roundsToFp16(op, types[0], fp16));
+                if (table != null) {
+                    tables.put(outs[0], table); // no value in the frame: its gathers decode the rows they read
+                    continue;
+                }
+            }
             Kernel scalar = scalarKernel(op, def, slots);
             if (slots.allLoadTime(op)) {
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
@@ -118,7 +128,13 @@ public final class ExecutionPlan {
                 }
                 continue;
             }
-            Kernel kernel = fastKernels ? FastKernels.create(op, def, slots) : null;
+            Kernel kernel = null;
+            if (op.type().equals("gather") && op.inputs().get("x").get(0) instanceof Var x
+                    && tables.containsKey(slots.slot(x))) {
+                kernel = GatherRows.kernel(op, tables.get(slots.slot(x)), slots.slot(op.inputs().get("indices").get(0)), types[0]);
+            } else if (fastKernels) {
+                kernel = FastKernels.create(op, def, slots);
+            }
             ops.add(op);
             steps.add(new Step(op, kernel != null ? kernel : scalar, outs, types, null));
         }
@@ -169,6 +185,15 @@ public final class ExecutionPlan {
         }
         known.add(null);
         return known.size() - 1;
+    }
+
+    /**
+     * Whether a load-time value of this op and type is rounded to FP16 (as {@link #compile} rounds it):
+     * floats under FP16 activations, except a {@code const}'s FP16 data, which decodes to floats FP16 holds.
+     */
+    private static boolean roundsToFp16(Operation op, TensorType type, boolean fp16) {
+        boolean decodedFp16 = op.type().equals("const") && type.dtype() == DType.FP16;
+        return fp16 && !decodedFp16 && (type.dtype() == DType.FP32 || type.dtype() == DType.FP16);
     }
 
     /**

@@ -1,0 +1,53 @@
+package io.aneforge.mil;
+
+/**
+ * A load-time weight ({@code const}, or a {@code constexpr_*} dequantization) decoded a range of
+ * elements at a time, with the per-element operations of the op's own evaluation: the
+ * dequantizing evaluators decode the whole weight through the same object, so a range decoded
+ * here holds the floats the whole evaluation holds at those positions.
+ *
+ * <p>Why: the reference runtime keeps a table that only {@code gather} reads (a word embedding:
+ * 11.7 M of all-MiniLM-L6-v2's 22.7 M weights) in this form and decodes, per prediction, the
+ * rows it gathers, instead of decoding the whole table when the model loads.
+ */
+public interface WeightRows {
+
+    /** Ranges given to {@link #decode} start and end on multiples of this many elements. */
+    int unit();
+
+    /** Elements {@code [from, from + n)} of the weight, in row-major order, into {@code dst} from {@code off}. */
+    void decode(int from, int n, float[] dst, int off);
+
+    /**
+     * The decoder of a weight op's output: a non-string {@code const}, {@code constexpr_blockwise_shift_scale}
+     * or {@code constexpr_affine_dequantize}; null for any other op.
+     */
+    static WeightRows of(Operation op) {
+        OpContext c = new OpContext(Ops.get(op.type()), op.name(), op.inputs(), op.attributes());
+        switch (op.type()) {
+            case "const": {
+                Constant val = c.constant("val");
+                if (val.dtype() == DType.STRING) {
+                    return null;
+                }
+                return new WeightRows() {
+                    @Override
+                    public int unit() {
+                        return 1;
+                    }
+
+                    @Override
+                    public void decode(int from, int n, float[] dst, int off) {
+                        val.floatsInto(from, dst, off, n); // what the const's evaluation (Constant.toFloatTensor) does for every element
+                    }
+                };
+            }
+            case "constexpr_blockwise_shift_scale":
+                return ConstexprOps.blockwiseRows(c);
+            case "constexpr_affine_dequantize":
+                return ConstexprOps.affineRows(c);
+            default:
+                return null;
+        }
+    }
+}
