@@ -66,8 +66,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
-// -Xss16m: importing the real model from its ONNX overflows the default stack (see RuntimeBenchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Xss16m", VectorSwitch.ADD_MODULES})
+// -Xss16m: importing the real model from its ONNX overflows the default stack (see RuntimeBenchmark).
+// -Xms4g: a fixed heap, as the converter worker runs (its image sets InitialRAMPercentage =
+// MaxRAMPercentage); with a growing one G1 shrinks the heap between conversions and faults it in
+// again, 15 % more CPU per convert (docs/converter.md, "Measured"). To measure a growing heap, replace
+// these arguments: -jvmArgsAppend "-Xmx4g -Xss16m --add-modules=jdk.incubator.vector".
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-Xss16m", VectorSwitch.ADD_MODULES})
 public class ConvertBenchmark {
 
     /** Chips for the default recipe: one chip gives its three variants. */
