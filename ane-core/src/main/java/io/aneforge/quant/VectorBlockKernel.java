@@ -262,6 +262,15 @@ final class VectorBlockKernel {
 
     /** max |w| of each group of the batch. */
     private static void maxAbs(float[] w, int b0, int count, int len, float[] out) {
+        if (len == 2 * L) {
+            for (int k = 0; k < count; k++) {
+                int at = (b0 + k) * len;
+                IntVector m = FloatVector.fromArray(S, w, at).reinterpretAsInts().and(0x7fff_ffff)
+                        .max(FloatVector.fromArray(S, w, at + L).reinterpretAsInts().and(0x7fff_ffff));
+                out[k] = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
+            }
+            return;
+        }
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
             IntVector m = FloatVector.fromArray(S, w, at).reinterpretAsInts().and(0x7fff_ffff);
@@ -282,6 +291,19 @@ final class VectorBlockKernel {
      * does. NaN and ±inf reach the finiteness check either way.
      */
     private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
+        if (len == 2 * L) {
+            for (int k = 0; k < count; k++) {
+                int at = (b0 + k) * len;
+                IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
+                IntVector c = FloatVector.fromArray(S, w, at + L).reinterpretAsInts();
+                int h = b.max(c).reduceLanes(VectorOperators.MAX);
+                int n = b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).max(c.lanewise(VectorOperators.XOR, Integer.MIN_VALUE))
+                        .reduceLanes(VectorOperators.MAX);
+                mxs[k] = Float.intBitsToFloat(Math.max(h, 0));
+                mns[k] = Float.intBitsToFloat(n < 0 ? 0 : n ^ Integer.MIN_VALUE);
+            }
+            return;
+        }
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
             IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
@@ -310,6 +332,17 @@ final class VectorBlockKernel {
      */
 
     private static void round(float[] w, int b0, int count, int len, float[] scales, int lo, int hi, byte[] q) {
+        if (len == 2 * L) {
+            for (int k = 0; k < count; k++) {
+                int at = (b0 + k) * len;
+                FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
+                IntVector t = FloatVector.fromArray(S, w, at).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                IntVector u = FloatVector.fromArray(S, w, at + L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
+                ((ByteVector) u.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + L);
+            }
+            return;
+        }
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
             FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
@@ -323,6 +356,18 @@ final class VectorBlockKernel {
 
     private static void roundShift(float[] w, int b0, int count, int len, float[] scales, int[] zs, int lo, int hi,
                                    byte[] q) {
+        if (len == 2 * L) {
+            for (int k = 0; k < count; k++) {
+                int at = (b0 + k) * len;
+                FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
+                int zp = zs[k];
+                IntVector t = FloatVector.fromArray(S, w, at).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                IntVector u = FloatVector.fromArray(S, w, at + L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
+                ((ByteVector) u.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + L);
+            }
+            return;
+        }
         for (int k = 0; k < count; k++) {
             int at = (b0 + k) * len;
             FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
