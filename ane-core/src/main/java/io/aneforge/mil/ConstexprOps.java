@@ -39,7 +39,7 @@ final class ConstexprOps {
                 c -> {
                     int[] s = c.constant("quantized_data").type().shape();
                     float[] out = new float[Shapes.size(s)];
-                    affineRows(c).decode(0, out.length, out, 0);
+                    affineRows(c).decode(0, out, 0, out.length);
                     return List.of(new FloatTensor(s, out));
                 });
     }
@@ -52,20 +52,12 @@ final class ConstexprOps {
         int[] s = q.type().shape();
         int axis = c.axis("axis", c.intValue("axis"), s.length);
         int inner = Shapes.strides(s)[axis];
-        return new WeightRows() {
-            @Override
-            public int unit() {
-                return 1;
-            }
-
-            @Override
-            public void decode(int from, int n, float[] dst, int off) {
-                for (int i = from; i < from + n; i++) {
-                    int ch = (i / inner) % s[axis];
-                    float scale = sc.floatAt(sc.elementCount() == 1 ? 0 : ch);
-                    float zero = zp.floatAt(zp.elementCount() == 1 ? 0 : ch);
-                    dst[off + i - from] = scale * (q.floatAt(i) - zero);
-                }
+        return (from, dst, off, n) -> {
+            for (int i = from; i < from + n; i++) {
+                int ch = (i / inner) % s[axis];
+                float scale = sc.floatAt(sc.elementCount() == 1 ? 0 : ch);
+                float zero = zp.floatAt(zp.elementCount() == 1 ? 0 : ch);
+                dst[off + i - from] = scale * (q.floatAt(i) - zero);
             }
         };
     }
@@ -103,7 +95,7 @@ final class ConstexprOps {
                 c -> {
                     int[] d = c.constant("data").type().shape();
                     float[] out = new float[Shapes.size(d)];
-                    blockwiseRows(c).decode(0, out.length, out, 0);
+                    blockwiseRows(c).decode(0, out, 0, out.length);
                     return List.of(new FloatTensor(d, out));
                 });
     }
@@ -141,7 +133,7 @@ final class ConstexprOps {
             }
 
             @Override
-            public void decode(int from, int n, float[] dst, int at) {
+            public void decode(int from, float[] dst, int at, int n) {
                 int[] idx = new int[rank];
                 for (int k = rank - 2, row = from / last; k >= 0; k--) {
                     idx[k] = row % d[k];

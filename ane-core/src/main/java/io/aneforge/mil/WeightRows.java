@@ -10,13 +10,19 @@ package io.aneforge.mil;
  * 11.7 M of all-MiniLM-L6-v2's 22.7 M weights) in this form and decodes, per prediction, the
  * rows it gathers, instead of decoding the whole table when the model loads.
  */
+@FunctionalInterface
 public interface WeightRows {
 
-    /** Ranges given to {@link #decode} start and end on multiples of this many elements. */
-    int unit();
+    /**
+     * Elements {@code [from, from + n)} of the weight, in row-major order, into {@code dst} from
+     * {@code off} (the argument order of {@link Constant#floatsInto}).
+     */
+    void decode(int from, float[] dst, int off, int n);
 
-    /** Elements {@code [from, from + n)} of the weight, in row-major order, into {@code dst} from {@code off}. */
-    void decode(int from, int n, float[] dst, int off);
+    /** Ranges given to {@link #decode} start and end on multiples of this many elements (1: any range). */
+    default int unit() {
+        return 1;
+    }
 
     /**
      * The decoder of a weight op's output: a non-string {@code const}, {@code constexpr_blockwise_shift_scale}
@@ -27,20 +33,8 @@ public interface WeightRows {
         switch (op.type()) {
             case "const": {
                 Constant val = c.constant("val");
-                if (val.dtype() == DType.STRING) {
-                    return null;
-                }
-                return new WeightRows() {
-                    @Override
-                    public int unit() {
-                        return 1;
-                    }
-
-                    @Override
-                    public void decode(int from, int n, float[] dst, int off) {
-                        val.floatsInto(from, dst, off, n); // what the const's evaluation (Constant.toFloatTensor) does for every element
-                    }
-                };
+                // what the const's evaluation (Constant.toFloatTensor) does for every element
+                return val.dtype() == DType.STRING ? null : val::floatsInto;
             }
             case "constexpr_blockwise_shift_scale":
                 return ConstexprOps.blockwiseRows(c);

@@ -113,7 +113,7 @@ final class GatherRows {
                 if (idx < 0 || idx >= n) {
                     throw errors.fail("indices", "index " + (int) ids[j] + " is out of range for axis size " + n);
                 }
-                table.rows().decode(idx * row, row, out, j * row);
+                table.rows().decode(idx * row, out, j * row, row);
                 if (table.roundToFp16()) {
                     Fp16.roundInPlace(out, j * row, (j + 1) * row);
                 }
