@@ -261,6 +261,12 @@ final class VectorBlockKernel {
         }
     }
 
+    /*
+     * Each pass below has a straight-line copy for groups of exactly two vectors (block 32 with 16 lanes,
+     * the default precisions on AVX-512): for a two-iteration loop C2 still builds a pre-, main- and
+     * post-loop per group, about a tenth of the kernel's time (eighth round, docs/converter.md).
+     */
+
     /** max |w| of each group of the batch. */
     private static void maxAbs(float[] w, int b0, int count, int len, float[] out) {
         if (len == 2 * L) {
@@ -282,15 +288,6 @@ final class VectorBlockKernel {
         }
     }
 
-    /**
-     * {@code max(0, max w)} and {@code min(0, min w)} of each group of the batch (the plain kernel's range,
-     * which includes 0), in one pass over the weights, on the float bits as ints. The max: the largest bits
-     * as signed ints, floored at 0, since every negative w (and −0) has negative bits and the positive ones
-     * order as their values (+NaN above +inf). The min: with the sign bit flipped the most negative w has the
-     * largest bits (−NaN above −inf); when there is none the flipped max is negative and the result is +0,
-     * as {@code Math.min(0f, positives)} is; a −0 with no negative value gives −0, as {@code Math.min(0f, −0f)}
-     * does. NaN and ±inf reach the finiteness check either way.
-     */
     /*
      * With 16 lanes the affine range's two reductions (max of the bits, max of the sign-flipped bits)
      * share one: lanes 0-7 fold the first vector, lanes 8-15 the second (a blend each way and a swap of
@@ -305,6 +302,15 @@ final class VectorBlockKernel {
     private static final VectorShuffle<Integer> SWAP2 = VectorShuffle.fromOp(I16, i -> i ^ 2);
     private static final VectorShuffle<Integer> SWAP1 = VectorShuffle.fromOp(I16, i -> i ^ 1);
 
+    /**
+     * {@code max(0, max w)} and {@code min(0, min w)} of each group of the batch (the plain kernel's range,
+     * which includes 0), in one pass over the weights, on the float bits as ints. The max: the largest bits
+     * as signed ints, floored at 0, since every negative w (and −0) has negative bits and the positive ones
+     * order as their values (+NaN above +inf). The min: with the sign bit flipped the most negative w has the
+     * largest bits (−NaN above −inf); when there is none the flipped max is negative and the result is +0,
+     * as {@code Math.min(0f, positives)} is; a −0 with no negative value gives −0, as {@code Math.min(0f, −0f)}
+     * does. NaN and ±inf reach the finiteness check either way.
+     */
     private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
         if (len == 2 * L) {
             for (int k = 0; k < count; k++) {
