@@ -261,19 +261,29 @@ final class VectorBlockKernel {
         }
     }
 
-    /*
-     * Each pass below has a straight-line copy for groups of exactly two vectors (block 32 with 16 lanes,
-     * the default precisions on AVX-512): for a two-iteration loop C2 still builds a pre-, main- and
-     * post-loop per group, about a tenth of the kernel's time (eighth round, docs/converter.md).
+    /**
+     * Groups of two or four vectors (block 32 with 16 or 8 lanes: the default precisions on AVX-512 and
+     * AVX2) take a straight-line form of each pass below: for a loop of two or four iterations C2 still
+     * builds a pre-, main- and post-loop per group, about a tenth of the kernel's time (eighth round,
+     * docs/converter.md). The second pair of vectors sits behind a test that does not change within a
+     * pass, so one body serves both lengths.
      */
+    private static boolean straightLine(int len) {
+        return len == 2 * L || len == 4 * L;
+    }
 
     /** max |w| of each group of the batch. */
     private static void maxAbs(float[] w, int b0, int count, int len, float[] out) {
-        if (len == 2 * L) {
+        if (straightLine(len)) {
+            boolean four = len == 4 * L;
             for (int k = 0; k < count; k++) {
                 int at = (b0 + k) * len;
                 IntVector m = FloatVector.fromArray(S, w, at).reinterpretAsInts().and(0x7fff_ffff)
                         .max(FloatVector.fromArray(S, w, at + L).reinterpretAsInts().and(0x7fff_ffff));
+                if (four) {
+                    m = m.max(FloatVector.fromArray(S, w, at + 2 * L).reinterpretAsInts().and(0x7fff_ffff))
+                            .max(FloatVector.fromArray(S, w, at + 3 * L).reinterpretAsInts().and(0x7fff_ffff));
+                }
                 out[k] = Float.intBitsToFloat(m.reduceLanes(VectorOperators.MAX));
             }
             return;
@@ -312,13 +322,20 @@ final class VectorBlockKernel {
      * does. NaN and ±inf reach the finiteness check either way.
      */
     private static void range(float[] w, int b0, int count, int len, float[] mxs, float[] mns) {
-        if (len == 2 * L) {
+        if (straightLine(len)) {
+            boolean four = len == 4 * L;
             for (int k = 0; k < count; k++) {
                 int at = (b0 + k) * len;
                 IntVector b = FloatVector.fromArray(S, w, at).reinterpretAsInts();
                 IntVector c = FloatVector.fromArray(S, w, at + L).reinterpretAsInts();
                 IntVector hv = b.max(c);
                 IntVector nv = b.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).max(c.lanewise(VectorOperators.XOR, Integer.MIN_VALUE));
+                if (four) {
+                    IntVector d = FloatVector.fromArray(S, w, at + 2 * L).reinterpretAsInts();
+                    IntVector e = FloatVector.fromArray(S, w, at + 3 * L).reinterpretAsInts();
+                    hv = hv.max(d.max(e));
+                    nv = nv.max(d.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).max(e.lanewise(VectorOperators.XOR, Integer.MIN_VALUE)));
+                }
                 int h;
                 int n;
                 if (L == 16) {
@@ -365,7 +382,8 @@ final class VectorBlockKernel {
      */
 
     private static void round(float[] w, int b0, int count, int len, float[] scales, int lo, int hi, byte[] q) {
-        if (len == 2 * L) {
+        if (straightLine(len)) {
+            boolean four = len == 4 * L;
             for (int k = 0; k < count; k++) {
                 int at = (b0 + k) * len;
                 FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
@@ -373,6 +391,12 @@ final class VectorBlockKernel {
                 IntVector u = FloatVector.fromArray(S, w, at + L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
                 ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
                 ((ByteVector) u.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + L);
+                if (four) {
+                    t = FloatVector.fromArray(S, w, at + 2 * L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                    u = FloatVector.fromArray(S, w, at + 3 * L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                    ((ByteVector) t.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + 2 * L);
+                    ((ByteVector) u.max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + 3 * L);
+                }
             }
             return;
         }
@@ -389,7 +413,8 @@ final class VectorBlockKernel {
 
     private static void roundShift(float[] w, int b0, int count, int len, float[] scales, int[] zs, int lo, int hi,
                                    byte[] q) {
-        if (len == 2 * L) {
+        if (straightLine(len)) {
+            boolean four = len == 4 * L;
             for (int k = 0; k < count; k++) {
                 int at = (b0 + k) * len;
                 FloatVector s = FloatVector.broadcast(S, scales[b0 + k]);
@@ -398,6 +423,12 @@ final class VectorBlockKernel {
                 IntVector u = FloatVector.fromArray(S, w, at + L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
                 ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at);
                 ((ByteVector) u.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + L);
+                if (four) {
+                    t = FloatVector.fromArray(S, w, at + 2 * L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                    u = FloatVector.fromArray(S, w, at + 3 * L).div(s).add(BlockKernel.RINT_MAGIC).reinterpretAsInts();
+                    ((ByteVector) t.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + 2 * L);
+                    ((ByteVector) u.add(zp).max(lo).min(hi).convertShape(VectorOperators.I2B, B, 0)).intoArray(q, at + 3 * L);
+                }
             }
             return;
         }
