@@ -122,16 +122,17 @@ public final class ExecutionPlan {
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
                 FloatTensor[] values = runLoadTime(op, def, scalar, slots);
                 for (int i = 0; i < outs.length; i++) {
-                    boolean decodedFp16 = op.type().equals("const") && types[i].dtype() == DType.FP16;
-                    known.set(outs[i], values[i] == null || decodedFp16 ? values[i] : maybeRound(values[i], types[i].dtype(), fp16, owned));
+                    known.set(outs[i], values[i] == null || decodedFp16(op, types[i]) ? values[i]
+                            : maybeRound(values[i], types[i].dtype(), fp16, owned));
                     slots.markLoadTime(outs[i]);
                 }
                 continue;
             }
             Kernel kernel = null;
-            if (op.type().equals("gather") && op.inputs().get("x").get(0) instanceof Var x
-                    && tables.containsKey(slots.slot(x))) {
-                kernel = GatherRows.kernel(op, tables.get(slots.slot(x)), slots.slot(op.inputs().get("indices").get(0)), types[0]);
+            GatherRows.Table gathered = op.type().equals("gather") && op.inputs().get("x").get(0) instanceof Var x
+                    ? tables.get(slots.slot(x)) : null;
+            if (gathered != null) {
+                kernel = GatherRows.kernel(op, gathered, slots.slot(op.inputs().get("indices").get(0)), types[0]);
             } else if (fastKernels) {
                 kernel = FastKernels.create(op, def, slots);
             }
@@ -187,13 +188,14 @@ public final class ExecutionPlan {
         return known.size() - 1;
     }
 
-    /**
-     * Whether a load-time value of this op and type is rounded to FP16 (as {@link #compile} rounds it):
-     * floats under FP16 activations, except a {@code const}'s FP16 data, which decodes to floats FP16 holds.
-     */
+    /** A {@code const}'s FP16 data: it decodes to floats FP16 already holds, so it is never rounded again. */
+    private static boolean decodedFp16(Operation op, TensorType type) {
+        return op.type().equals("const") && type.dtype() == DType.FP16;
+    }
+
+    /** Whether a load-time value of this op and type is rounded to FP16, as {@link #compile} and {@link #maybeRound} round it. */
     private static boolean roundsToFp16(Operation op, TensorType type, boolean fp16) {
-        boolean decodedFp16 = op.type().equals("const") && type.dtype() == DType.FP16;
-        return fp16 && !decodedFp16 && (type.dtype() == DType.FP32 || type.dtype() == DType.FP16);
+        return fp16 && !decodedFp16(op, type) && (type.dtype() == DType.FP32 || type.dtype() == DType.FP16);
     }
 
     /**
