@@ -186,9 +186,11 @@ public final class Gemm {
      * C_r is {@code [M, n]} at {@code cs[r][cOffs[r]]}, row stride n. Each C_r is bit for bit what
      * {@link #fast(int, int, int, float[], int, int, boolean, float[], int, int, boolean, float[], int, int, boolean)}
      * gives for A · B_r alone; on the Vector API kernel all the products run together so that A is
-     * read from memory once, not once per product.
+     * read from memory once, not once per product. {@code rowBias} (may be null) is then added to
+     * every row i of every C_r, {@code C_r[i][j] += rowBias[i]}, as a pass over C_r afterwards would.
      */
-    public static void multiplyEach(PackedA a, int n, float[][] bs, int[] bOffs, float[][] cs, int[] cOffs, boolean parallel) {
+    public static void multiplyEach(PackedA a, float[] rowBias, int n, float[][] bs, int[] bOffs, float[][] cs, int[] cOffs,
+                                    boolean parallel) {
         int m = a.m;
         int k = a.k;
         if (m == 0 || n == 0) {
@@ -197,6 +199,14 @@ public final class Gemm {
         if (!VectorPath.enabled()) {
             for (int r = 0; r < bs.length; r++) {
                 fast(m, n, k, a.a, a.aOff, a.lda, false, bs[r], bOffs[r], n, false, cs[r], cOffs[r], n, parallel);
+                if (rowBias != null) {
+                    for (int i = 0; i < m; i++) {
+                        int o = cOffs[r] + i * n;
+                        for (int j = 0; j < n; j++) {
+                            cs[r][o + j] += rowBias[i];
+                        }
+                    }
+                }
             }
             return;
         }
@@ -204,7 +214,7 @@ public final class Gemm {
         for (int r = 0; r < bs.length; r++) {
             panels[r] = VectorGemm.pack(k, n, bs[r], bOffs[r], n, false);
         }
-        VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, panels, cs, cOffs, n, parallel);
+        VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, rowBias, panels, cs, cOffs, n, parallel);
     }
 
     /** Blocked version; {@code parallel} spreads the tiles over {@link Parallel}. */
@@ -241,10 +251,7 @@ public final class Gemm {
             lda = k;
         }
         if (b.panels != null) {
-            VectorGemm.multiply(m, n, k, a, aOff, lda, b.panels, c, cOff, ldc, parallel);
-            if (bias != null) {
-                addBias(bias, n, c, cOff, ldc, m);
-            }
+            VectorGemm.multiply(m, n, k, a, aOff, lda, b.panels, bias, c, cOff, ldc, parallel);
             return;
         }
         final float[] fa = a;

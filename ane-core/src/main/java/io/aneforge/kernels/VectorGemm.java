@@ -79,13 +79,23 @@ final class VectorGemm {
         }
     }
 
-    /** {@code C = A · B} for rows-major A ({@code [M, K]}, stride lda) and B packed by {@link #pack}. */
-    static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] panels,
+    /**
+     * {@code C = A · B + bias} for rows-major A ({@code [M, K]}, stride lda) and B packed by {@link #pack};
+     * {@code bias} (one value per column of C) may be null. The bias is added to each block of C right
+     * after its sums are stored, while the block is in L1 ({@link #addBias}), with the same float
+     * additions as a pass over C afterwards.
+     */
+    static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] panels, float[] bias,
                          float[] c, int cOff, int ldc, boolean parallel) {
         int count = (n + NR - 1) / NR;
         if (k == 0) {
             for (int i = 0; i < m; i++) {
                 java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            }
+            if (bias != null) {
+                for (int q = 0; q < count; q++) {
+                    addBias(bias, false, 0, m, q * NR, Math.min(NR, n - q * NR), c, cOff + q * NR, ldc);
+                }
             }
             return;
         }
@@ -96,7 +106,7 @@ final class VectorGemm {
         Parallel.RangeBody body = (from, to) -> {
             float[] tmp = new float[MR * NR];
             for (int q = from; q < to; q++) {
-                panel(m, n, k, a, aOff, lda, ap, panels, q, c, cOff, ldc, tmp);
+                panel(m, n, k, a, aOff, lda, ap, panels, q, bias, c, cOff, ldc, tmp);
             }
         };
         long flops = 2L * m * n * k;
@@ -136,27 +146,34 @@ final class VectorGemm {
      * chain of FMAs over p = 0..K−1, so the results do not depend on the blocking.
      */
     private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q,
-                              float[] c, int cOff, int ldc, float[] tmp) {
+                              float[] bias, float[] c, int cOff, int ldc, float[] tmp) {
         for (int i = 0; i < m; i += MR) {
-            rowBlock(m, n, k, a, aOff, lda, ap, panels, q, i, c, cOff, ldc, tmp);
+            rowBlock(m, n, k, a, aOff, lda, ap, panels, q, i, bias, false, c, cOff, ldc, tmp);
         }
     }
 
-    /** Rows i..i+MR−1 (fewer at the end) of C against panel q: the step of {@link #panel}. */
+    /**
+     * Rows i..i+MR−1 (fewer at the end) of C against panel q: the step of {@link #panel}; then the
+     * bias, if any, per column of C or, when {@code biasPerRow}, per row.
+     */
     private static void rowBlock(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q, int i,
-                                 float[] c, int cOff, int ldc, float[] tmp) {
+                                 float[] bias, boolean biasPerRow, float[] c, int cOff, int ldc, float[] tmp) {
         int j0 = q * NR;
         int jn = Math.min(NR, n - j0);
         int base = q * k * NR;
         int rows = Math.min(MR, m - i);
         int r0 = aOff + i * lda;
+        int o = cOff + i * ldc + j0;
         if (rows == MR && jn == NR) {
             if (ap != null) {
-                kernel8p(k, ap, i * k, panels, base, c, cOff + i * ldc + j0, ldc);
+                kernel8p(k, ap, i * k, panels, base, c, o, ldc);
             } else if (MR == 8) {
-                kernel8(k, a, r0, lda, 7, panels, base, c, cOff + i * ldc + j0, ldc);
+                kernel8(k, a, r0, lda, 7, panels, base, c, o, ldc);
             } else {
-                kernel6(k, a, r0, lda, 5, panels, base, c, cOff + i * ldc + j0, ldc);
+                kernel6(k, a, r0, lda, 5, panels, base, c, o, ldc);
+            }
+            if (bias != null) {
+                addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
             }
             return;
         }
@@ -169,7 +186,32 @@ final class VectorGemm {
             kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
         }
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(tmp, r * NR, c, cOff + (i + r) * ldc + j0, jn);
+            System.arraycopy(tmp, r * NR, c, o + r * ldc, jn);
+        }
+        if (bias != null) {
+            addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
+        }
+    }
+
+    /**
+     * {@code C[i + r][j0 + j] += bias} for r < rows, j < jn, the block at {@code c[o + r·ldc + j]}: the
+     * bias value of column {@code j0 + j}, or of row {@code i + r} when {@code perRow} (a conv's output
+     * channel). Whole panels in two vectors per row: a plain loop over 32 columns would run in C2's scalar
+     * post-loop, its vector loop being unrolled past 32 floats.
+     */
+    private static void addBias(float[] bias, boolean perRow, int i, int rows, int j0, int jn, float[] c, int o, int ldc) {
+        for (int r = 0; r < rows; r++) {
+            int off = o + r * ldc;
+            if (jn == NR) {
+                FloatVector b0 = perRow ? FloatVector.broadcast(S, bias[i + r]) : FloatVector.fromArray(S, bias, j0);
+                FloatVector b1 = perRow ? b0 : FloatVector.fromArray(S, bias, j0 + L);
+                FloatVector.fromArray(S, c, off).add(b0).intoArray(c, off);
+                FloatVector.fromArray(S, c, off + L).add(b1).intoArray(c, off + L);
+            } else {
+                for (int j = 0; j < jn; j++) {
+                    c[off + j] += perRow ? bias[i + r] : bias[j0 + j];
+                }
+            }
         }
     }
 
@@ -187,14 +229,20 @@ final class VectorGemm {
      * by {@link #packConstantRows}). Each task takes a chunk of A's rows (≈ {@link #SHARED_A_CHUNK}
      * floats, so it stays in L2) and runs it against every panel of every B_r, so A is read from
      * memory once for all the products instead of once per product. Each C element is computed by
-     * {@link #rowBlock} exactly as {@link #multiply} computes it.
+     * {@link #rowBlock} exactly as {@link #multiply} computes it. {@code rowBias} (one value per row of
+     * every C_r: a conv's output channels) may be null; it is added as {@link #multiply} adds its bias.
      */
-    static void multiplyEach(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[][] bs,
+    static void multiplyEach(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] rowBias, float[][] bs,
                              float[][] cs, int[] cOffs, int ldc, boolean parallel) {
         if (k == 0) {
             for (int r = 0; r < cs.length; r++) {
                 for (int i = 0; i < m; i++) {
                     java.util.Arrays.fill(cs[r], cOffs[r] + i * ldc, cOffs[r] + i * ldc + n, 0f);
+                }
+                if (rowBias != null) {
+                    for (int q = 0; q * NR < n; q++) {
+                        addBias(rowBias, true, 0, m, q * NR, Math.min(NR, n - q * NR), cs[r], cOffs[r] + q * NR, ldc);
+                    }
                 }
             }
             return;
@@ -211,7 +259,7 @@ final class VectorGemm {
                 for (int r = 0; r < bs.length; r++) {
                     for (int q = 0; q < count; q++) {
                         for (int blk = b0; blk < b1; blk++) {
-                            rowBlock(m, n, k, a, aOff, lda, ap, bs[r], q, blk * MR, cs[r], cOffs[r], ldc, tmp);
+                            rowBlock(m, n, k, a, aOff, lda, ap, bs[r], q, blk * MR, rowBias, true, cs[r], cOffs[r], ldc, tmp);
                         }
                     }
                 }

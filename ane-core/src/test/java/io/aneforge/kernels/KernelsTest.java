@@ -157,6 +157,43 @@ class KernelsTest {
         assertThat(p.data()).containsExactly(0.5f, 0.5f, 0f);
     }
 
+    /**
+     * The fast softmax over an axis that is not the last (the ane layout's key axis) is, bit for bit,
+     * its definition: per column, the max over the axis, FastExp of the shifted values, their float sum
+     * in axis order, times its reciprocal. Shapes where one exponentiation block holds many axis rows
+     * (inner 32: 64 rows of 2048 floats, the last block ragged), one row (inner 2100) and a masked -1e4.
+     */
+    @Test
+    void softmaxOverAnInnerAxisIsItsDefinitionBitForBit() {
+        for (int[] shape : new int[][] {{3, 100, 32}, {2, 70, 5}, {1, 3, 2100}}) {
+            FloatTensor x = rand(shape);
+            x.data()[7] = -1e4f;
+            float[] got = Normalization.softmax(x, 1, true).data();
+            int len = shape[1];
+            int inner = shape[2];
+            for (int o = 0; o < shape[0]; o++) {
+                for (int j = 0; j < inner; j++) {
+                    int base = o * len * inner + j;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k < len; k++) {
+                        max = Math.max(max, x.data()[base + k * inner]);
+                    }
+                    float sum = 0f;
+                    for (int k = 0; k < len; k++) {
+                        sum += FastExp.exp(x.data()[base + k * inner] - max);
+                    }
+                    float scale = 1f / sum;
+                    for (int k = 0; k < len; k++) {
+                        int i = base + k * inner;
+                        float want = FastExp.exp(x.data()[i] - max) * scale;
+                        assertThat(Float.floatToRawIntBits(got[i])).as("shape %s element %d", java.util.Arrays.toString(shape), i)
+                                .isEqualTo(Float.floatToRawIntBits(want));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void layerNormMatchesScalarAndKnownValues() {
         FloatTensor x = rand(2, 24, 1, 10);

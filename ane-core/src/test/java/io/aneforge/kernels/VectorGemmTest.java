@@ -76,31 +76,36 @@ class VectorGemmTest {
         float[] a = GemmPackedTest.random(r, m * lda + 3);
         float[] w = GemmPackedTest.random(r, n * k); // [n, k], packed transposed as a weight is
         float[] panels = VectorGemm.pack(k, n, w, 0, k, true);
-        float[] want = new float[m * n];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float sum = 0f;
-                for (int p = 0; p < k; p++) {
-                    sum = Math.fma(a[3 + i * lda + p], w[j * k + p], sum);
-                }
-                want[i * n + j] = sum;
-            }
-        }
-        for (boolean parallel : new boolean[]{false, true}) {
-            float[] c = new float[m * ldc + 1];
-            Arrays.fill(c, Float.NaN);
-            VectorGemm.multiply(m, n, k, a, 3, lda, panels, c, 1, ldc, parallel);
+        float[] bias = GemmPackedTest.random(r, n);
+        bias[n / 2] = -0f;
+        for (float[] b : new float[][]{null, bias}) {
+            // the sum's FMA chain from zero, then the bias added to the finished sum
+            float[] want = new float[m * n];
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
-                    float got = c[1 + i * ldc + j];
-                    if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(want[i * n + j])) {
-                        assertThat(got).as("m=%d n=%d k=%d parallel=%s at (%d,%d)", m, n, k, parallel, i, j)
-                                .isEqualTo(want[i * n + j]);
+                    float sum = 0f;
+                    for (int p = 0; p < k; p++) {
+                        sum = Math.fma(a[3 + i * lda + p], w[j * k + p], sum);
                     }
+                    want[i * n + j] = b == null ? sum : sum + b[j];
                 }
-                assertThat(c[1 + i * ldc + n]).as("C padding").isNaN();
             }
-            assertThat(c[0]).isNaN();
+            for (boolean parallel : new boolean[]{false, true}) {
+                float[] c = new float[m * ldc + 1];
+                Arrays.fill(c, Float.NaN);
+                VectorGemm.multiply(m, n, k, a, 3, lda, panels, b, c, 1, ldc, parallel);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        float got = c[1 + i * ldc + j];
+                        if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(want[i * n + j])) {
+                            assertThat(got).as("m=%d n=%d k=%d bias=%s parallel=%s at (%d,%d)", m, n, k, b != null, parallel, i, j)
+                                    .isEqualTo(want[i * n + j]);
+                        }
+                    }
+                    assertThat(c[1 + i * ldc + n]).as("C padding").isNaN();
+                }
+                assertThat(c[0]).isNaN();
+            }
         }
     }
 
@@ -133,13 +138,22 @@ class VectorGemmTest {
                 cOffs[q] = 2 * q;
                 cs[q] = new float[2 * q + m * n];
             }
-            for (boolean parallel : new boolean[]{false, true}) {
-                Gemm.multiplyEach(packed, n, bs, bOffs, cs, cOffs, parallel);
-                for (int q = 0; q < count; q++) {
-                    float[] want = new float[m * n];
-                    Gemm.fast(m, n, k, a, 1, lda, false, bs[q], bOffs[q], n, false, want, 0, n, false);
-                    float[] got = Arrays.copyOfRange(cs[q], cOffs[q], cOffs[q] + m * n);
-                    assertThat(got).as("m=%d n=%d k=%d product %d parallel=%s", m, n, k, q, parallel).isEqualTo(want);
+            float[] rowBias = GemmPackedTest.random(r, m);
+            for (float[] bias : new float[][]{null, rowBias}) {
+                for (boolean parallel : new boolean[]{false, true}) {
+                    Gemm.multiplyEach(packed, bias, n, bs, bOffs, cs, cOffs, parallel);
+                    for (int q = 0; q < count; q++) {
+                        float[] want = new float[m * n];
+                        Gemm.fast(m, n, k, a, 1, lda, false, bs[q], bOffs[q], n, false, want, 0, n, false);
+                        for (int i = 0; bias != null && i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                want[i * n + j] += bias[i]; // a pass over the finished product, as a conv adds its bias
+                            }
+                        }
+                        float[] got = Arrays.copyOfRange(cs[q], cOffs[q], cOffs[q] + m * n);
+                        assertThat(got).as("m=%d n=%d k=%d product %d bias=%s parallel=%s", m, n, k, q, bias != null, parallel)
+                                .isEqualTo(want);
+                    }
                 }
             }
         }

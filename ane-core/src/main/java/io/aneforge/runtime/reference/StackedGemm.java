@@ -16,7 +16,7 @@ import io.aneforge.tensor.FloatTensor;
  * panels through scratch) forms C[i][j] by one FMA chain over p = 0..K−1 in order, from +0,
  * with no K blocking, so an element's value does not depend on where it falls in the tiling or
  * which kernel takes it. Without the Vector API, {@code multiplyEach} is {@code Gemm.fast} per
- * product. The bias is added after the product, as the plain conv kernel adds it.
+ * product. The bias is added to each sum after it is complete, as the plain conv kernel adds it.
  */
 final class StackedGemm {
 
@@ -71,14 +71,12 @@ final class StackedGemm {
                     cOffs[blk] = img * cout * positions;
                 }
             }
-            Gemm.multiplyEach(packed, positions, bs, bOffs, cs, cOffs, true);
+            // The bias per output channel (row of W) is added to each product's block as soon as it is
+            // stored, with the same additions as the single-prediction kernel's pass after the product.
+            Gemm.multiplyEach(packed, bias, positions, bs, bOffs, cs, cOffs, true);
             FloatTensor[][] result = new FloatTensor[g][];
             for (int r = 0; r < g; r++) {
-                float[] y = ys[r];
-                if (bias != null) { // as the single-prediction kernel adds it: after the product
-                    FastKernels.addChannelBias(y, bias, images, cout, positions);
-                }
-                result[r] = new FloatTensor[]{new FloatTensor(outShape, y)};
+                result[r] = new FloatTensor[]{new FloatTensor(outShape, ys[r])};
             }
             return result;
         }
