@@ -5,8 +5,9 @@ import io.aneforge.tensor.FloatTensor;
 /**
  * Binary element-wise ops with NumPy broadcasting (MIL {@code add}, {@code sub}, {@code mul},
  * {@code real_div}). The scalar version computes every element's source indices; the fast
- * version walks the output row by row (last axis) with one of four specialized inner loops
- * (each side either contiguous or a broadcast scalar) and splits rows over threads.
+ * version walks the output row by row with one of four specialized inner loops (each side either
+ * contiguous or a broadcast scalar) and splits rows over threads; a row is the longest run of axes
+ * both sides step through evenly ({@link #coalesce}), not just the last axis.
  */
 public final class Elementwise {
 
@@ -58,25 +59,79 @@ public final class Elementwise {
             }
             return new FloatTensor(shape, out);
         }
-        int last = shape[rank - 1];
+        // Walk the output as rows of the longest run both sides can index with a fixed step: size-1 axes
+        // dropped and adjacent axes merged where neither side breaks the run. Same-shape operands (the
+        // residual adds) become one row; the ane layout's (B, C, 1, S) tensors otherwise ran as rows of
+        // S = 32 floats, each costing index arithmetic per row and C2's scalar post-loop.
+        int[][] runs = coalesce(shape, sa, sb);
+        int[] cs = runs[0];
+        int[] ca = runs[1];
+        int[] cb = runs[2];
+        int crank = cs.length;
+        int last = cs[crank - 1];
         int rows = last == 0 ? 0 : n / last;
-        int aStep = sa[rank - 1];
-        int bStep = sb[rank - 1];
-        Parallel.forRange(rows, Math.max(1, (1 << 15) / Math.max(1, last)), (from, to) -> {
-            for (int r = from; r < to; r++) {
+        int aStep = ca[crank - 1];
+        int bStep = cb[crank - 1];
+        // a long row is cut into pieces so that threads can share it
+        int pieces = Math.max(1, (last + PIECE - 1) / PIECE);
+        int pieceLen = (last + pieces - 1) / pieces;
+        Parallel.forRange(rows * pieces, Math.max(1, (1 << 15) / Math.max(1, pieceLen)), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int r = t / pieces;
+                int j0 = (t % pieces) * pieceLen;
                 int rem = r;
                 int ia = 0;
                 int ib = 0;
-                for (int d = rank - 2; d >= 0; d--) {
-                    int c = rem % shape[d];
-                    rem /= shape[d];
-                    ia += c * sa[d];
-                    ib += c * sb[d];
+                for (int d = crank - 2; d >= 0; d--) {
+                    int c = rem % cs[d];
+                    rem /= cs[d];
+                    ia += c * ca[d];
+                    ib += c * cb[d];
                 }
-                row(op, ad, ia, aStep, bd, ib, bStep, out, r * last, last);
+                row(op, ad, ia + j0 * aStep, aStep, bd, ib + j0 * bStep, bStep, out, r * last + j0,
+                        Math.min(pieceLen, last - j0));
             }
         });
         return new FloatTensor(shape, out);
+    }
+
+    /** Floats per piece of a long row (see {@link #binary}). */
+    private static final int PIECE = 8192;
+
+    /**
+     * The output shape and both sides' strides with size-1 axes dropped and each axis merged into the
+     * next where, on both sides, stepping the outer axis is the same as running on along the inner one
+     * ({@code stride[outer] == stride[inner] · size[inner]}, which includes both broadcast). At least
+     * one axis remains. Returns {shape, strides of a, strides of b}.
+     */
+    static int[][] coalesce(int[] shape, int[] sa, int[] sb) {
+        int[] cs = new int[shape.length + 1];
+        int[] ca = new int[shape.length + 1];
+        int[] cb = new int[shape.length + 1];
+        int k = 0; // merged axes, innermost first
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] == 1) {
+                continue;
+            }
+            if (k > 0 && sa[d] == ca[k - 1] * cs[k - 1] && sb[d] == cb[k - 1] * cs[k - 1]) {
+                cs[k - 1] *= shape[d];
+                continue;
+            }
+            cs[k] = shape[d];
+            ca[k] = sa[d];
+            cb[k] = sb[d];
+            k++;
+        }
+        if (k == 0) {
+            return new int[][]{{1}, {0}, {0}};
+        }
+        int[][] out = new int[3][k];
+        for (int i = 0; i < k; i++) {
+            out[0][i] = cs[k - 1 - i];
+            out[1][i] = ca[k - 1 - i];
+            out[2][i] = cb[k - 1 - i];
+        }
+        return out;
     }
 
     private static void row(Op op, float[] a, int ia, int aStep, float[] b, int ib, int bStep, float[] out, int o, int n) {

@@ -1,6 +1,7 @@
 package io.aneforge.kernels;
 
 import io.aneforge.tensor.FloatTensor;
+import io.aneforge.vector.VectorPath;
 
 import java.util.Arrays;
 
@@ -323,6 +324,11 @@ public final class Normalization {
         if (inner == 1) {
             Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len)),
                     (from, to) -> layerNormRows(in, out, len, g, b, eps, from, to));
+            return new FloatTensor(s.clone(), out);
+        }
+        if (VectorPath.enabled() && VectorLayerNorm.fits(inner)) {
+            Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)),
+                    (from, to) -> VectorLayerNorm.blocks(in, out, len, inner, g, b, eps, from, to, new float[inner], new float[inner]));
             return new FloatTensor(s.clone(), out);
         }
         Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)), (from, to) -> {

@@ -194,6 +194,50 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The fast layer norm over an axis followed by positions (the ane layout, normalized over C) is,
+     * bit for bit, the float loop per position: sum, one division, squared deviations as a multiply
+     * then an add, {@code 1/sqrt} in double, then {@code ((x − mean)·inv)·γ + β}. Inner 32 and 48 take
+     * the vector lanes (with 16 or 8 of them), inner 20 the plain loop.
+     */
+    @Test
+    void layerNormOverAnInnerAxisIsTheFloatLoopBitForBit() {
+        for (int[] shape : new int[][] {{2, 24, 1, 32}, {1, 384, 1, 48}, {3, 7, 1, 20}}) {
+            for (boolean affine : new boolean[] {true, false}) {
+                FloatTensor x = rand(shape);
+                int len = shape[1];
+                int inner = shape[3];
+                FloatTensor g = affine ? rand(len) : null;
+                FloatTensor b = affine ? rand(len) : null;
+                float eps = 1e-5f;
+                float[] got = Normalization.layerNorm(x, new int[] {1}, g, b, eps, true).data();
+                float[] in = x.data();
+                for (int o = 0; o < shape[0]; o++) {
+                    int base = o * len * inner;
+                    for (int j = 0; j < inner; j++) {
+                        float mean = 0f;
+                        for (int k = 0; k < len; k++) {
+                            mean += in[base + k * inner + j];
+                        }
+                        mean /= len;
+                        float m2 = 0f;
+                        for (int k = 0; k < len; k++) {
+                            float d = in[base + k * inner + j] - mean;
+                            m2 += d * d;
+                        }
+                        float inv = (float) (1 / Math.sqrt(m2 / len + eps));
+                        for (int k = 0; k < len; k++) {
+                            int i = base + k * inner + j;
+                            float want = (in[i] - mean) * inv * (g == null ? 1f : g.data()[k]) + (b == null ? 0f : b.data()[k]);
+                            assertThat(Float.floatToRawIntBits(got[i])).as("shape %s affine %s element %d",
+                                    java.util.Arrays.toString(shape), affine, i).isEqualTo(Float.floatToRawIntBits(want));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void layerNormMatchesScalarAndKnownValues() {
         FloatTensor x = rand(2, 24, 1, 10);
@@ -215,6 +259,11 @@ class KernelsTest {
     void broadcastingBinaryOpsMatchScalar() {
         int[][][] cases = {
             {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{2, 3, 4}, {3, 1}}, {{1, 3, 1}, {2, 1, 5}}, {{5}, {}}, {{}, {}},
+            // the ane layout: residual adds, masks over scores, per-channel scales
+            {{1, 384, 1, 32}, {1, 384, 1, 32}}, {{1, 12, 32, 32}, {1, 1, 1, 32}}, {{1, 12, 32, 32}, {1, 1, 32, 1}},
+            {{1, 384, 1, 32}, {384, 1, 1}}, {{2, 1, 3, 1, 4}, {1, 5, 1, 1, 4}}, {{1, 1, 1}, {1}}, {{0, 3}, {3}},
+            // rows longer than one piece, whole and broadcast
+            {{3, 20000}, {20000}}, {{2, 1, 20001}, {2, 1, 1}}, {{40000}, {40000}}, {{17000}, {}},
         };
         for (int[][] c : cases) {
             FloatTensor a = rand(c[0]);
@@ -225,6 +274,11 @@ class KernelsTest {
                 assertThat(fast).isEqualTo(ref); // same float operations, so bit-identical
             }
         }
+        // runs merge where both sides step evenly: same shapes into one row, a broadcast axis stays apart
+        assertThat(Elementwise.coalesce(new int[] {1, 384, 1, 32}, new int[] {0, 32, 0, 1}, new int[] {0, 32, 0, 1}))
+                .isDeepEqualTo(new int[][] {{384 * 32}, {1}, {1}});
+        assertThat(Elementwise.coalesce(new int[] {1, 12, 32, 32}, new int[] {0, 1024, 32, 1}, new int[] {0, 0, 0, 1}))
+                .isDeepEqualTo(new int[][] {{384, 32}, {32, 1}, {0, 1}});
         FloatTensor sum = Elementwise.add(new FloatTensor(new int[] {2, 1}, new float[] {10, 20}),
                 new FloatTensor(new int[] {3}, new float[] {1, 2, 3}));
         assertThat(sum.shape()).containsExactly(2, 3);
