@@ -69,6 +69,10 @@ public final class Normalization {
             float[] e = new float[cap];
             float[] m = new float[cap];
             float[] f = new float[cap];
+            if (VectorPath.enabled() && VectorNormalization.fits(inner)) {
+                VectorNormalization.softmax(in, out, len, inner, rowsPerBlock, from, to, max, sum, e, m, f);
+                return;
+            }
             for (int o = from; o < to; o++) {
                 int base = o * len * inner;
                 Arrays.fill(max, Float.NEGATIVE_INFINITY);
@@ -326,9 +330,9 @@ public final class Normalization {
                     (from, to) -> layerNormRows(in, out, len, g, b, eps, from, to));
             return new FloatTensor(s.clone(), out);
         }
-        if (VectorPath.enabled() && VectorLayerNorm.fits(inner)) {
+        if (VectorPath.enabled() && VectorNormalization.fits(inner)) {
             Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)),
-                    (from, to) -> VectorLayerNorm.blocks(in, out, len, inner, g, b, eps, from, to, new float[inner], new float[inner]));
+                    (from, to) -> VectorNormalization.layerNorm(in, out, len, inner, g, b, eps, from, to, new float[inner], new float[inner]));
             return new FloatTensor(s.clone(), out);
         }
         Parallel.forRange(outer, Math.max(1, (1 << 14) / Math.max(1, len * inner)), (from, to) -> {

@@ -161,13 +161,17 @@ class KernelsTest {
      * The fast softmax over an axis that is not the last (the ane layout's key axis) is, bit for bit,
      * its definition: per column, the max over the axis, FastExp of the shifted values, their float sum
      * in axis order, times its reciprocal. Shapes where one exponentiation block holds many axis rows
-     * (inner 32: 64 rows of 2048 floats, the last block ragged), one row (inner 2100) and a masked -1e4.
+     * (inner 32: 64 rows of 2048 floats, the last block ragged; vector lanes), inner 5 (the plain loops),
+     * one row per block (inner 2100), with a masked -1e4, a -∞ and signed zeros.
      */
     @Test
     void softmaxOverAnInnerAxisIsItsDefinitionBitForBit() {
         for (int[] shape : new int[][] {{3, 100, 32}, {2, 70, 5}, {1, 3, 2100}}) {
             FloatTensor x = rand(shape);
             x.data()[7] = -1e4f;
+            x.data()[shape[2] + 3] = Float.NEGATIVE_INFINITY;
+            x.data()[5] = -0f;
+            x.data()[shape[2] + 5] = 0f;
             float[] got = Normalization.softmax(x, 1, true).data();
             int len = shape[1];
             int inner = shape[2];
