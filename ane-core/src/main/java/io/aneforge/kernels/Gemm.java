@@ -156,11 +156,16 @@ public final class Gemm {
         return ((n + tiles - 1) / tiles + 15) & ~15;
     }
 
-    /** A constant left operand A ({@code [M, K]}, row-major) prepared once for {@link #multiplyEach}. */
+    /**
+     * A constant left operand A ({@code [M, K]}, row-major) prepared once for {@link #multiplyEach}: its
+     * rows interleaved in 8-row blocks for the Vector API kernel, and A itself by reference where a product
+     * still reads rows in place (the plain kernel, 6-row blocks, a tail of fewer than 8 rows). When every
+     * row is in an interleaved block, A is not kept, so a weight copied this way is held once, not twice.
+     */
     public static final class PackedA {
         private final int m;
         private final int k;
-        private final float[] a;
+        private final float[] a; // null when rows holds every row
         private final int aOff;
         private final int lda;
         private final float[] rows; // VectorGemm's interleaved 8-row blocks; null for the plain kernel or 6-row blocks
@@ -168,14 +173,19 @@ public final class Gemm {
         private PackedA(int m, int k, float[] a, int aOff, int lda, float[] rows) {
             this.m = m;
             this.k = k;
-            this.a = a;
+            this.a = rows != null && m % 8 == 0 ? null : a;
             this.aOff = aOff;
             this.lda = lda;
             this.rows = rows;
         }
+
+        /** Whether A's row-major array is still referenced (see the class comment). */
+        boolean holdsRowMajor() {
+            return a != null;
+        }
     }
 
-    /** Prepares A (kept by reference, not copied: it must not change) for {@link #multiplyEach}. */
+    /** Prepares A (kept by reference where needed, not copied: it must not change) for {@link #multiplyEach}. */
     public static PackedA packA(int m, int k, float[] a, int aOff, int lda) {
         float[] rows = VectorPath.enabled() ? VectorGemm.packConstantRows(m, k, a, aOff, lda) : null;
         return new PackedA(m, k, a, aOff, lda, rows);

@@ -164,10 +164,24 @@ final class VectorGemm {
         int rows = Math.min(MR, m - i);
         int r0 = aOff + i * lda;
         int o = cOff + i * ldc + j0;
-        if (rows == MR && jn == NR) {
-            if (ap != null) {
+        if (rows == MR && ap != null) {
+            // a whole block of interleaved rows: in place, or through tmp for a partial last panel (so a
+            // constant A whose rows are all in whole blocks is never read row-major: see Gemm.PackedA)
+            if (jn == NR) {
                 kernel8p(k, ap, i * k, panels, base, c, o, ldc);
-            } else if (MR == 8) {
+            } else {
+                kernel8p(k, ap, i * k, panels, base, tmp, 0, NR);
+                for (int r = 0; r < rows; r++) {
+                    System.arraycopy(tmp, r * NR, c, o + r * ldc, jn);
+                }
+            }
+            if (bias != null) {
+                addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
+            }
+            return;
+        }
+        if (rows == MR && jn == NR) {
+            if (MR == 8) {
                 kernel8(k, a, r0, lda, 7, panels, base, c, o, ldc);
             } else {
                 kernel6(k, a, r0, lda, 5, panels, base, c, o, ldc);

@@ -84,6 +84,9 @@ public final class ExecutionPlan {
         // Gather-only tables stay encoded (GatherRows); the scalar plan, the definition, decodes everything.
         Set<String> gatherOnly = fastKernels ? GatherRows.gatherOnly(program) : Set.of();
         Map<Integer, GatherRows.Table> tables = new HashMap<>();
+        // Slots some prediction step reads from its frame; a load-time value no step reads there (a weight
+        // every reader copied into its own layout at load) is not kept in the frame.
+        java.util.BitSet frameRead = new java.util.BitSet();
         List<Operation> ops = new ArrayList<>();
         List<Step> steps = new ArrayList<>();
         for (Operation raw : program.operations()) {
@@ -136,6 +139,15 @@ public final class ExecutionPlan {
             } else if (fastKernels) {
                 kernel = FastKernels.create(op, def, slots);
             }
+            java.util.BitSet copied = slots.takeCopiedAtLoad();
+            for (List<Arg> args : op.inputs().values()) {
+                for (Arg a : args) {
+                    Integer s = slots.slotOrNull(a);
+                    if (s != null && (kernel == null || !copied.get(s))) {
+                        frameRead.set(s);
+                    }
+                }
+            }
             ops.add(op);
             steps.add(new Step(op, kernel != null ? kernel : scalar, outs, types, null));
         }
@@ -175,7 +187,8 @@ public final class ExecutionPlan {
         }
         FloatTensor[] values = new FloatTensor[known.size()];
         for (int slot = 0; slot < values.length; slot++) {
-            values[slot] = slots.isLoadTime(slot) ? known.get(slot) : null;
+            values[slot] = slots.isLoadTime(slot) && (frameRead.get(slot) || lastUse[slot] == Integer.MAX_VALUE)
+                    ? known.get(slot) : null;
         }
         return new ExecutionPlan(program, fastKernels, fp16, values, inputSlots, outputSlots, planned);
     }
@@ -256,6 +269,7 @@ public final class ExecutionPlan {
         private final Map<Constant, Integer> immediateSlots;
         private final List<FloatTensor> known;
         private final java.util.BitSet loadTime = new java.util.BitSet();
+        private final java.util.BitSet copiedNow = new java.util.BitSet();
 
         Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known) {
             this.varSlots = varSlots;
@@ -264,11 +278,32 @@ public final class ExecutionPlan {
         }
 
         int slot(Arg a) {
-            Integer s = a instanceof Var v ? varSlots.get(v.name()) : immediateSlots.get(a);
+            Integer s = slotOrNull(a);
             if (s == null) {
                 throw new IllegalStateException("argument " + a + " has no slot (not defined before use in a validated program)");
             }
             return s;
+        }
+
+        /** The slot of {@code a}, or null for an argument that has none (a string, a constexpr op's immediate). */
+        Integer slotOrNull(Arg a) {
+            return a instanceof Var v ? varSlots.get(v.name()) : immediateSlots.get(a);
+        }
+
+        /**
+         * Called by a fast kernel being built for {@code a}, a load-time value it has copied into a layout of
+         * its own (a packed GEMM weight) and never reads from the frame. If no other step reads it from the
+         * frame either, the plan does not keep it ({@link #compile}).
+         */
+        void copiedAtLoad(Arg a) {
+            copiedNow.set(slot(a));
+        }
+
+        /** The slots marked by {@link #copiedAtLoad} while the current step's kernel was built, then cleared. */
+        java.util.BitSet takeCopiedAtLoad() {
+            java.util.BitSet b = (java.util.BitSet) copiedNow.clone();
+            copiedNow.clear();
+            return b;
         }
 
         /** The value of {@code a} when it is known at load time (a constant or a weight), else null. */
@@ -343,7 +378,11 @@ public final class ExecutionPlan {
         return fastSteps;
     }
 
-    /** Bytes of load-time values (weights after dequantization, constants), as FP32. */
+    /**
+     * Bytes of the load-time values predictions read from their frames (weights after dequantization,
+     * constants), as FP32. Weights that every reader copied into a kernel layout at load (packed GEMM
+     * weights) are held only in that layout and not counted.
+     */
     public long loadTimeBytes() {
         long b = 0;
         for (float[] a : loadTimeArrays) {
