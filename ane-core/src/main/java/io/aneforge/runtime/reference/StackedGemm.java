@@ -39,7 +39,10 @@ final class StackedGemm {
         private final float[] bias;
         private final int x;
         private final int[] outShape;
-        /** W interleaved for the 8-row kernel: a second copy of the conv weight, for the life of the model. */
+        /**
+         * W interleaved for the 8-row kernel, for the life of the model; the row-major W is then dropped
+         * (by the plan and by PackedA) when every row is in a whole 8-row block, as in MiniLM's shapes.
+         */
         private final Gemm.PackedA packed;
 
         Conv(float[] w, int cin, int cout, int images, int positions, float[] bias, int x, int[] outShape) {
