@@ -10,6 +10,8 @@ import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.TokenStreamFactory;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,6 +20,13 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                      int[] prefixIds, int[] suffixIds) {
     static final long MAX_BYTES = 64L << 20;
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /**
+     * For {@link #padId}'s streaming read: property names are not canonicalized, since a vocabulary is
+     * tens of thousands of names seen once each, and adding every one to the parser's symbol table was
+     * most of that read's time.
+     */
+    private static final JsonMapper STREAM = JsonMapper.builder(
+            JsonFactory.builder().disable(TokenStreamFactory.Feature.CANONICALIZE_PROPERTY_NAMES).build()).build();
 
     static TokenizerJson read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -99,7 +108,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         boolean vocabObject = false;
         Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
         Map<String, Integer> added = new HashMap<>();
-        try (JsonParser p = JSON.createParser(Files.readAllBytes(file))) {
+        try (JsonParser p = STREAM.createParser(Files.readAllBytes(file))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new TokenizerException(file, "no 'model' with a 'vocab' object");
             }
