@@ -93,9 +93,7 @@ final class VectorGemm {
                 java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
             if (bias != null) {
-                for (int q = 0; q < count; q++) {
-                    addBias(bias, false, 0, m, q * NR, Math.min(NR, n - q * NR), c, cOff + q * NR, ldc);
-                }
+                addBias(bias, false, m, n, c, cOff, ldc);
             }
             return;
         }
@@ -164,46 +162,39 @@ final class VectorGemm {
         int rows = Math.min(MR, m - i);
         int r0 = aOff + i * lda;
         int o = cOff + i * ldc + j0;
-        if (rows == MR && ap != null) {
-            // a whole block of interleaved rows: in place, or through tmp for a partial last panel (so a
-            // constant A whose rows are all in whole blocks is never read row-major: see Gemm.PackedA)
-            if (jn == NR) {
+        if (jn == NR && rows == MR) { // a whole block, stored in place
+            if (ap != null) {
                 kernel8p(k, ap, i * k, panels, base, c, o, ldc);
-            } else {
-                kernel8p(k, ap, i * k, panels, base, tmp, 0, NR);
-                for (int r = 0; r < rows; r++) {
-                    System.arraycopy(tmp, r * NR, c, o + r * ldc, jn);
-                }
-            }
-            if (bias != null) {
-                addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
-            }
-            return;
-        }
-        if (rows == MR && jn == NR) {
-            if (MR == 8) {
+            } else if (MR == 8) {
                 kernel8(k, a, r0, lda, 7, panels, base, c, o, ldc);
             } else {
                 kernel6(k, a, r0, lda, 5, panels, base, c, o, ldc);
             }
-            if (bias != null) {
-                addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
+        } else { // an edge: computed into tmp, and only its real rows and columns copied out
+            if (rows == MR && ap != null) {
+                // whole interleaved rows of a partial last panel: a constant A whose rows are all in whole
+                // blocks is then never read row-major (see Gemm.PackedA)
+                kernel8p(k, ap, i * k, panels, base, tmp, 0, NR);
+            } else if (rows <= 4) { // missing rows repeat the last real one; their results are dropped
+                kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+            } else if (MR == 8) {
+                kernel8(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
+            } else {
+                kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
             }
-            return;
-        }
-        // Missing rows repeat the last real one; their results land in tmp and are dropped.
-        if (rows <= 4) {
-            kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
-        } else if (MR == 8) {
-            kernel8(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
-        } else {
-            kernel6(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
-        }
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(tmp, r * NR, c, o + r * ldc, jn);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(tmp, r * NR, c, o + r * ldc, jn);
+            }
         }
         if (bias != null) {
             addBias(bias, biasPerRow, i, rows, j0, jn, c, o, ldc);
+        }
+    }
+
+    /** {@link #addBias} over all of an {@code [m, n]} C (the K = 0 products, whose sums are zeros). */
+    private static void addBias(float[] bias, boolean perRow, int m, int n, float[] c, int cOff, int ldc) {
+        for (int j0 = 0; j0 < n; j0 += NR) {
+            addBias(bias, perRow, 0, m, j0, Math.min(NR, n - j0), c, cOff + j0, ldc);
         }
     }
 
@@ -254,9 +245,7 @@ final class VectorGemm {
                     java.util.Arrays.fill(cs[r], cOffs[r] + i * ldc, cOffs[r] + i * ldc + n, 0f);
                 }
                 if (rowBias != null) {
-                    for (int q = 0; q * NR < n; q++) {
-                        addBias(rowBias, true, 0, m, q * NR, Math.min(NR, n - q * NR), cs[r], cOffs[r] + q * NR, ldc);
-                    }
+                    addBias(rowBias, true, m, n, cs[r], cOffs[r], ldc);
                 }
             }
             return;

@@ -31,7 +31,7 @@ final class VectorNormalization {
      * of {@code inner} floats.
      */
     static void layerNorm(float[] in, float[] out, int len, int inner, float[] g, float[] b, float eps, int from, int to,
-                       float[] mean, float[] inv) {
+                          float[] mean, float[] inv) {
         for (int o = from; o < to; o++) {
             int base = o * len * inner;
             for (int j = 0; j < inner; j += L) {
