@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -68,6 +69,20 @@ class MatrixUiE2eTest extends MatrixTestSupport {
 
     private WebElement waitFor(By by) {
         return new WebDriverWait(driver, Duration.ofSeconds(30)).until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    /**
+     * The text of the element {@code by} finds, located again if the page replaced it between finding and
+     * reading it (the conversions panel re-renders its rows on every poll).
+     */
+    private String textOf(By by) {
+        return new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(d -> d.findElement(by).getText());
+    }
+
+    private String attributeOf(By by, String name) {
+        return new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(d -> d.findElement(by).getAttribute(name));
     }
 
     private WebElement cell(String variant, String cu) {
@@ -223,16 +238,16 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         waitFor(By.id("token")).sendKeys(ADMIN);
         driver.findElement(By.id("login-button")).click();
         By row = By.cssSelector("#conversions tr[data-id='" + id + "']");
-        WebElement running = waitFor(row);
-        assertThat(running.getAttribute("data-state")).isEqualTo("running");
-        assertThat(running.getText()).contains("conv-ui").contains("v" + version).contains("fetch")
+        waitFor(row);
+        assertThat(attributeOf(row, "data-state")).isEqualTo("running");
+        assertThat(textOf(row)).contains("conv-ui").contains("v" + version).contains("fetch")
                 .contains("0 / " + planned).contains("ui-worker");
 
         // No reload: the panel polls every 5 s while a conversion is live.
         assertThat(send("POST", "/api/v1/conversions/" + id + "/fail", token("worker"),
                 Map.of("leaseToken", leaseToken, "reason", "fetch: org/conv-ui: repository not found")).status()).isEqualTo(200);
         new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(row, "data-state", "failed"));
-        assertThat(driver.findElement(row).getText()).contains("repository not found");
+        assertThat(textOf(row)).contains("repository not found");
 
         driver.get(url("/ui/#/m/conv-ui/v/" + version));
         WebElement panel = waitFor(By.id("conversion"));
