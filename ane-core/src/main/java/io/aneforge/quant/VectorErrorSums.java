@@ -3,6 +3,7 @@ package io.aneforge.quant;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -134,6 +135,55 @@ final class VectorErrorSums {
             }
         }
         if (values.length % QuantReport.CHUNK != 0) {
+            QuantReport.fold(sa, qa, ma, chains);
+        }
+    }
+
+    /**
+     * The whole measurement of an FP16 encoding of {@code source} (every value within ±65504, as
+     * {@link WeightQuantizer#toFp16} guarantees), with each dequantized value computed in the lanes as
+     * {@code Fp16.round} of its source value instead of decoded from the halves: a normal half rounds the
+     * float's mantissa to 10 bits (ties to even) on the bits, below 2^-14 {@code (|w| + 0.5) − 0.5} rounds
+     * to a multiple of 2^-24. The error is taken on magnitudes ({@code |w| − |ŵ|}: the same magnitude as
+     * {@code w − ŵ}, since ŵ has w's sign and float subtraction is symmetric in sign), so its square and
+     * absolute value are the definition's bits. Pieces and tails as {@link #chunk}.
+     */
+    static void fp16(float[] source, double[] chains) {
+        float[] sa = new float[L];
+        float[] qa = new float[L];
+        float[] ma = new float[L];
+        float[] tail = new float[QuantReport.CHUNK];
+        for (int from = 0; from < source.length; from += QuantReport.CHUNK) {
+            int n = Math.min(QuantReport.CHUNK, source.length - from);
+            int whole = n - n % L;
+            Arrays.fill(sa, 0f);
+            Arrays.fill(qa, 0f);
+            Arrays.fill(ma, 0f);
+            for (int h = 0; h < L; h += VL) {
+                FloatVector s = FloatVector.fromArray(F, sa, h);
+                FloatVector q = FloatVector.fromArray(F, qa, h);
+                FloatVector m = FloatVector.fromArray(F, ma, h);
+                for (int i = h; i < whole; i += L) {
+                    FloatVector w = FloatVector.fromArray(F, source, from + i);
+                    IntVector abs = w.reinterpretAsInts().and(0x7fff_ffff);
+                    IntVector normal = abs.add(abs.lanewise(VectorOperators.LSHR, 13).and(1)).add(0xfff).and(0xffff_e000);
+                    FloatVector absW = abs.reinterpretAsFloats();
+                    IntVector subnormal = absW.add(0.5f).sub(0.5f).reinterpretAsInts();
+                    FloatVector rounded = normal.blend(subnormal, abs.compare(VectorOperators.LT, 0x3880_0000))
+                            .reinterpretAsFloats();
+                    FloatVector e = absW.sub(rounded);
+                    s = s.add(w.mul(w));
+                    q = q.add(e.mul(e));
+                    m = m.max(e.abs());
+                }
+                s.intoArray(sa, h);
+                q.intoArray(qa, h);
+                m.intoArray(ma, h);
+            }
+            for (int i = whole; i < n; i++) {
+                tail[i] = io.aneforge.kernels.Fp16.round(source[from + i]);
+            }
+            QuantReport.add(source, from, tail, whole, n, sa, qa, ma);
             QuantReport.fold(sa, qa, ma, chains);
         }
     }

@@ -64,7 +64,7 @@ public final class WeightQuantizer {
             encoded = quantize(name, weight, spec);
             note = "";
         }
-        return new Result(encoded, QuantReport.measure(weight.data(), encoded, note));
+        return new Result(encoded, QuantReport.measure(weight.data(), encoded, note, encoded instanceof Fp16Weight));
     }
 
     /**

@@ -84,6 +84,38 @@ class QuantReportTest {
         }
     }
 
+    /** The FP16 report rounds in the lanes (no halves decoded): the decoded halves' sums, bit for bit, at every magnitude. */
+    @Test
+    void fp16SumsFromTheSourceAreTheDecodedHalvesSums() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(VectorPath.enabled() && VectorErrorSums.usable(), "needs 8 or 16 float lanes (AVX2 or AVX-512)");
+        Random r = new Random(5);
+        for (int n : new int[] {0, 5, 16, 1024, 1031, 3 * 1024 + 17, 384 * 1536 + 3}) {
+            float[] w = new float[n];
+            for (int i = 0; i < n; i++) {
+                w[i] = switch (i % 6) {
+                    case 0 -> (float) (r.nextGaussian() * Math.pow(2, r.nextInt(40) - 30)); // subnormal halves to normal ones
+                    case 1 -> Float.intBitsToFloat(r.nextInt(0x477f_0000) & ~0xfff | 0x1000) * (r.nextBoolean() ? 1 : -1); // ties
+                    case 2 -> i % 12 == 2 ? 0f : -0f;
+                    case 3 -> (float) (r.nextGaussian() * 0.05);
+                    case 4 -> r.nextBoolean() ? 65504f : -65504f + r.nextFloat();
+                    default -> (float) (r.nextGaussian() * 1e-6);
+                };
+            }
+            Fp16Weight halves = WeightQuantizer.toFp16("w", new FloatTensor(new int[] {n}, w));
+            double[] fused = new double[3 * QuantReport.CHAINS];
+            VectorErrorSums.fp16(w, fused);
+            double[] decoded = new double[3 * QuantReport.CHAINS];
+            float[] approx = new float[QuantReport.CHUNK];
+            for (int from = 0; from < n; from += QuantReport.CHUNK) {
+                int m = Math.min(QuantReport.CHUNK, n - from);
+                halves.dequantize(from, m, approx);
+                QuantReport.chunk(w, from, approx, m, decoded);
+            }
+            assertBitIdentical(fused, decoded, "n=" + n);
+            assertThat(QuantReport.measure(w, halves, "", true)).isEqualTo(QuantReport.measure(w, halves, ""));
+        }
+    }
+
     @Test
     void piecesDequantizeAsTheWholeTensorDoes() {
         FloatTensor w = new FloatTensor(new int[] {6, 96}, new float[6 * 96]);
