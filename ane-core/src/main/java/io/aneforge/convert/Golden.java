@@ -49,12 +49,13 @@ public final class Golden {
     }
 
     /**
-     * Golden outputs on {@code samples} ({@link SamplePrefix#run}: the FP32 graph cut to the samples' prefix),
-     * so they have the prefix length on their sequence axis.
+     * Golden outputs on {@code samples} ({@link SamplePrefix#runRealTokens}: the FP32 graph cut to the samples'
+     * prefix), so they have the prefix length on their sequence axis, and per-token outputs hold the golden
+     * floats on each sample's real tokens only (compare them with {@link VariantFidelity#realTokens}).
      */
     public static GoldenOutputs compute(ImportedModel model, SamplePrefix samples, ProgramEvaluator evaluator) {
         Program program = VariantConverter.build(model, referenceSpec(samples.seqLen())).program();
-        List<Map<String, FloatTensor>> outputs = samples.run(program, evaluator);
+        List<Map<String, FloatTensor>> outputs = samples.runRealTokens(program, evaluator);
         List<GoldenOutputs.Sample> out = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
             out.add(new GoldenOutputs.Sample(sampleId(i), outputs.get(i)));

@@ -18,6 +18,18 @@ import java.util.Map;
 public interface ProgramEvaluator {
     List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs);
 
+    /**
+     * {@link #runAll} for a caller that reads only the first {@code realLengths[i]} positions of input i's
+     * per-token outputs (and outputs without a sequence axis), the inputs being padding past them: those
+     * are {@link #runAll}'s floats, the other positions are unspecified. The reference runtime then skips
+     * the padded positions' projections ({@link ReferenceModel#predictAll(List, int[])}); by default
+     * everything is computed.
+     */
+    default List<Map<String, FloatTensor>> runRealTokens(Program program, List<Map<String, FloatTensor>> inputs,
+                                                         int[] realLengths) {
+        return runAll(program, inputs);
+    }
+
     default Map<String, FloatTensor> run(Program program, Map<String, FloatTensor> inputs) {
         return runAll(program, List.of(inputs)).get(0);
     }
@@ -45,10 +57,19 @@ public interface ProgramEvaluator {
      * threads use the pool passes {@code Parallel.threads()}.
      */
     static ProgramEvaluator runtime(int threads) {
-        return (program, inputs) -> {
-            RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
-            try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
-                return m.predictAll(inputs);
+        return new ProgramEvaluator() {
+            @Override
+            public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
+                return runRealTokens(program, inputs, null);
+            }
+
+            @Override
+            public List<Map<String, FloatTensor>> runRealTokens(Program program, List<Map<String, FloatTensor>> inputs,
+                                                                int[] realLengths) {
+                RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
+                try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
+                    return m.predictAll(inputs, realLengths);
+                }
             }
         };
     }

@@ -140,6 +140,33 @@ public final class SamplePrefix {
         return outputsOf(evaluator.runAll(loaded, inputsFor(loaded)));
     }
 
+    /**
+     * {@link #run}, but only the real tokens of per-token outputs are computed for sure (and outputs
+     * without a sequence axis): positions past a sample's last real token are unspecified
+     * ({@link ProgramEvaluator#runRealTokens}), which is all fidelity reads ({@link VariantFidelity#realTokens}).
+     */
+    public List<Map<String, FloatTensor>> runRealTokens(Program program, ProgramEvaluator evaluator) {
+        Program loaded = program(program);
+        return outputsOf(evaluator.runRealTokens(loaded, inputsFor(loaded), realLengths()));
+    }
+
+    /** Per sample, the positions up to and including its last real token (at least 1). */
+    int[] realLengths() {
+        int[] lengths = new int[inputs.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            float[] mask = inputs.get(i).get(Graphs.ATTENTION_MASK).data();
+            int last = 0;
+            for (int p = mask.length - 1; p >= 0; p--) {
+                if (mask[p] != 0) {
+                    last = p + 1;
+                    break;
+                }
+            }
+            lengths[i] = Math.max(1, last);
+        }
+        return lengths;
+    }
+
     /** The program to load for these samples: the prefix program, or {@code program} itself when it cannot be cut. */
     public Program program(Program program) {
         if (length == seqLen) {

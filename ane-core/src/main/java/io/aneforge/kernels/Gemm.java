@@ -227,6 +227,48 @@ public final class Gemm {
         VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, rowBias, panels, cs, cOffs, n, parallel);
     }
 
+    /**
+     * {@code C = A · [B_0 | B_1 | …]} over the first {@code ns[r]} columns of each B_r ({@code [K, ·]} at
+     * {@code bs[r][bOffs[r]]}, row stride {@code ldb}), side by side as one product of {@code Σ ns[r]} columns;
+     * returns C ({@code [M, Σ ns[r]]}, row-major) with {@code rowBias} (may be null) added to every row. Each
+     * column is, bit for bit, that column of {@link #multiplyEach} for its B_r: every element is one chain over
+     * K in order (both kernels), whatever the tiling, and the bias is added after it.
+     */
+    public static float[] multiplyConcatenated(PackedA a, float[] rowBias, float[][] bs, int[] bOffs, int ldb, int[] ns,
+                                               boolean parallel) {
+        int m = a.m;
+        int k = a.k;
+        int total = 0;
+        for (int n : ns) {
+            total += n;
+        }
+        float[] c = new float[m * total];
+        if (m == 0 || total == 0) {
+            return c;
+        }
+        if (VectorPath.enabled()) {
+            float[] panels = VectorGemm.packColumns(k, bs, bOffs, ldb, ns);
+            VectorGemm.multiplyEach(m, total, k, a.a, a.aOff, a.lda, a.rows, rowBias, new float[][]{panels},
+                    new float[][]{c}, new int[]{0}, total, parallel);
+            return c;
+        }
+        float[] b = new float[k * total];
+        for (int r = 0, at = 0; r < bs.length; at += ns[r++]) {
+            for (int p = 0; p < k; p++) {
+                System.arraycopy(bs[r], bOffs[r] + p * ldb, b, p * total + at, ns[r]);
+            }
+        }
+        fast(m, total, k, a.a, a.aOff, a.lda, false, b, 0, total, false, c, 0, total, parallel);
+        if (rowBias != null) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < total; j++) {
+                    c[i * total + j] += rowBias[i];
+                }
+            }
+        }
+        return c;
+    }
+
     /** Blocked version; {@code parallel} spreads the tiles over {@link Parallel}. */
     public static void fast(int m, int n, int k,
                             float[] a, int aOff, int lda, boolean transA,

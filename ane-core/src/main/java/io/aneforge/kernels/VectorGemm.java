@@ -53,6 +53,33 @@ final class VectorGemm {
         return out;
     }
 
+    /**
+     * Panels of {@code [B_0[:, :ns[0]] | B_1[:, :ns[1]] | …]}, each B_r {@code [K, ·]} row-major at
+     * {@code bs[r][bOffs[r]]} with row stride {@code ldb}: what {@link #pack} gives for the concatenation,
+     * without building it.
+     */
+    static float[] packColumns(int k, float[][] bs, int[] bOffs, int ldb, int[] ns) {
+        int total = 0;
+        for (int n : ns) {
+            total += n;
+        }
+        float[] out = new float[(total + NR - 1) / NR * k * NR];
+        for (int r = 0, at = 0; r < bs.length; at += ns[r++]) {
+            for (int c0 = 0; c0 < ns[r]; ) {
+                int col = at + c0;
+                int j = col % NR;
+                int len = Math.min(ns[r] - c0, NR - j);
+                int base = col / NR * k * NR + j;
+                int src = bOffs[r] + c0;
+                for (int p = 0; p < k; p++) {
+                    System.arraycopy(bs[r], src + p * ldb, out, base + p * NR, len);
+                }
+                c0 += len;
+            }
+        }
+        return out;
+    }
+
     /** K values per block of {@link #transposeInto}: one 64-byte line of each stored B row. */
     private static final int PACK_KB = 16;
 

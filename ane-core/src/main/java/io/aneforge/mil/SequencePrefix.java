@@ -86,6 +86,23 @@ public final class SequencePrefix {
         return new SequencePrefix(program, s, length).rewrite();
     }
 
+    /**
+     * Which axes of each value of {@code program} (by name: inputs and op outputs) are sequence axes, as
+     * {@link #apply} follows them: a value's positions along those axes depend only on the same positions
+     * of the inputs, except through masked attention. For {@link io.aneforge.runtime.reference.ReferenceModel}'s
+     * real-token predictions, which skip the projections of padded positions.
+     *
+     * @throws MilException when the program has an op whose positions cannot be followed (as {@link #apply})
+     */
+    public static Map<String, boolean[]> sequenceAxes(Program program) {
+        int s = seqLen(program);
+        SequencePrefix follower = new SequencePrefix(program, s, s);
+        follower.rewrite();
+        Map<String, boolean[]> copy = new HashMap<>();
+        follower.seqAxes.forEach((name, axes) -> copy.put(name, axes.clone()));
+        return copy;
+    }
+
     private Program rewrite() {
         for (Var v : program.inputs()) {
             names.add(v.name());

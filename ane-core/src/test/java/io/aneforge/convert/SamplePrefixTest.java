@@ -66,7 +66,12 @@ class SamplePrefixTest {
             Program cut = SequencePrefix.apply(program, prefix.length()); // throws (naming the op) where it cannot cut
             assertThat(prefix.program(program)).usingRecursiveComparison().isEqualTo(cut);
             ProgramValidator.validate(cut);
-            assertSameOnRealTokens(runtime.runAll(program, full), runtime.runAll(cut, prefix.inputs()), full, 32);
+            List<Map<String, FloatTensor>> whole = runtime.runAll(program, full);
+            assertSameOnRealTokens(whole, runtime.runAll(cut, prefix.inputs()), full, 32);
+            // real-token predictions skip the padded positions' projections: the same floats on real tokens
+            List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, runtime);
+            assertSameOnRealTokens(whole, realOnly, full, 32);
+            assertSomePaddedPositionDiffers(whole, realOnly, full);
         }
     }
 
@@ -86,7 +91,11 @@ class SamplePrefixTest {
                 List<Map<String, FloatTensor>> cut = prefix.run(program, ProgramEvaluator.runtime());
                 assertThat(cut.get(0).get("pooler_output").shape()).containsExactly(1, TinyModels.HIDDEN);
                 assertThat(cut.get(0).get("last_hidden_state").shape()).containsExactly(1, prefix.length(), TinyModels.HIDDEN);
-                assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), cut, full, prefix.length());
+                List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(program, full);
+                assertSameOnRealTokens(whole, cut, full, prefix.length());
+                List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, ProgramEvaluator.runtime());
+                assertSameOnRealTokens(whole, realOnly, full, prefix.length()); // the pooler output included
+                assertSomePaddedPositionDiffers(whole, realOnly, full);
             }
         }
     }
@@ -113,7 +122,11 @@ class SamplePrefixTest {
                 ProgramValidator.validate(cut);
                 List<Map<String, FloatTensor>> out = prefix.run(program, ProgramEvaluator.runtime());
                 assertThat(out.get(0).get(Graphs.LOGITS).shape()).hasSize(3).startsWith(1, 16);
-                assertSameOnRealTokens(ProgramEvaluator.runtime().runAll(program, full), out, full, 16);
+                List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(program, full);
+                assertSameOnRealTokens(whole, out, full, 16);
+                List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, ProgramEvaluator.runtime());
+                assertSameOnRealTokens(whole, realOnly, full, 16);
+                assertSomePaddedPositionDiffers(whole, realOnly, full);
             }
         }
     }
@@ -218,6 +231,30 @@ class SamplePrefixTest {
     }
 
     /** Every output: per-token ones equal on the real positions, the others equal whole; float ==, no NaN. */
+    /** Shows that the real-token run skipped work: some padded position of a per-token output is not the whole program's. */
+    private static void assertSomePaddedPositionDiffers(List<Map<String, FloatTensor>> whole, List<Map<String, FloatTensor>> realOnly,
+                                                        List<Map<String, FloatTensor>> fullInputs) {
+        for (int i = 0; i < whole.size(); i++) {
+            float[] mask = fullInputs.get(i).get(Graphs.ATTENTION_MASK).data();
+            for (Map.Entry<String, FloatTensor> e : whole.get(i).entrySet()) {
+                FloatTensor w = e.getValue();
+                FloatTensor c = realOnly.get(i).get(e.getKey());
+                if (w.rank() < 3 || w.shape()[1] != mask.length) {
+                    continue;
+                }
+                int row = w.size() / mask.length;
+                for (int p = 0; p < c.shape()[1]; p++) {
+                    for (int j = 0; mask[p] == 0 && j < row; j++) {
+                        if (w.data()[p * row + j] != c.data()[p * row + j]) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        throw new AssertionError("every padded position holds the whole program's floats: nothing was skipped");
+    }
+
     private static void assertSameOnRealTokens(List<Map<String, FloatTensor>> whole, List<Map<String, FloatTensor>> cut,
                                                List<Map<String, FloatTensor>> fullInputs, int length) {
         assertThat(cut).hasSameSizeAs(whole);

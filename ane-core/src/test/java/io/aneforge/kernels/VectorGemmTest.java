@@ -50,6 +50,50 @@ class VectorGemmTest {
         }
     }
 
+    /**
+     * Real-token predictions put the first n_r columns of several products side by side
+     * ({@link Gemm#multiplyConcatenated}): each column must be that product's own, bit for bit, with the
+     * row bias, for segments that start and end inside panels, span a whole panel, or are one column, and for
+     * row tails of the 8-row blocks.
+     */
+    @Test
+    void concatenatedColumnsAreEachProductsOwn() {
+        SplittableRandom r = new SplittableRandom(23);
+        int nr = VectorGemm.NR;
+        int ldb = 2 * nr + 3;
+        int[][] columnSets = {{5, nr + 7, 1, nr, 20}, {ldb}, {1}, {nr - 1, nr + 1}};
+        for (int m : new int[]{8, 70, 3}) {
+            int k = 40;
+            float[] w = GemmPackedTest.random(r, m * k);
+            float[] bias = GemmPackedTest.random(r, m);
+            Gemm.PackedA a = Gemm.packA(m, k, w, 0, k);
+            for (int[] ns : columnSets) {
+                float[][] bs = new float[ns.length][];
+                int[] bOffs = new int[ns.length];
+                float[][] cs = new float[ns.length][];
+                int[] cOffs = new int[ns.length];
+                for (int q = 0; q < ns.length; q++) {
+                    bOffs[q] = q;
+                    bs[q] = GemmPackedTest.random(r, q + k * ldb);
+                    cs[q] = new float[m * ldb];
+                }
+                Gemm.multiplyEach(a, bias, ldb, bs, bOffs, cs, cOffs, true);
+                float[] c = Gemm.multiplyConcatenated(a, bias, bs, bOffs, ldb, ns, true);
+                int total = Arrays.stream(ns).sum();
+                assertThat(c).hasSize(m * total);
+                for (int q = 0, at = 0; q < ns.length; at += ns[q++]) {
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < ns[q]; j++) {
+                            assertThat(Float.floatToRawIntBits(c[i * total + at + j]))
+                                    .as("m=%d ns=%s product %d at (%d,%d)", m, Arrays.toString(ns), q, i, j)
+                                    .isEqualTo(Float.floatToRawIntBits(cs[q][i * ldb + j]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void everyElementIsTheFmaChainOverK() {
         SplittableRandom r = new SplittableRandom(17);

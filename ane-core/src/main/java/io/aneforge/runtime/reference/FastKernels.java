@@ -53,6 +53,11 @@ final class FastKernels {
         public FloatTensor[][] runAll(FloatTensor[][] frames) {
             return body.runAll(frames);
         }
+
+        @Override
+        public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+            return body.runAll(frames, positions);
+        }
     }
 
     private FastKernels() {
@@ -125,12 +130,54 @@ final class FastKernels {
         slots.copiedAtLoad(arg(c, "weight")); // the kernel reads only wt
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
         int x = slots.slot(arg(c, "x"));
-        return f -> {
+        Kernel single = f -> {
             float[] xd = f[x].data();
             int rows = in == 0 ? 0 : xd.length / in;
             float[] y = new float[rows * out];
             Gemm.fast(rows, xd, 0, in, false, wt, bias, y, 0, out, true);
             return one(new FloatTensor(outShape, y));
+        };
+        return new GroupKernel() {
+            @Override
+            public FloatTensor[] run(FloatTensor[] f) {
+                return single.run(f);
+            }
+
+            @Override
+            public FloatTensor[][] runAll(FloatTensor[][] frames) {
+                FloatTensor[][] outs = new FloatTensor[frames.length][];
+                for (int r = 0; r < frames.length; r++) {
+                    outs[r] = single.run(frames[r]);
+                }
+                return outs;
+            }
+
+            /**
+             * The rows are positions here: the first {@code positions[r]} rows of every prediction, one after
+             * another, as one product (Wᵀ read once per group, and no work on padded positions); each row of
+             * C is the same FMA chains whichever product it is computed in (Gemm), so the real rows are
+             * {@link #run}'s bits. The other rows stay zero.
+             */
+            @Override
+            public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+                int total = 0;
+                for (int p : positions) {
+                    total += p;
+                }
+                float[] a = new float[total * in];
+                for (int r = 0, at = 0; r < frames.length; at += positions[r++]) {
+                    System.arraycopy(frames[r][x].data(), 0, a, at * in, positions[r] * in);
+                }
+                float[] c = new float[total * out];
+                Gemm.fast(total, a, 0, in, false, wt, bias, c, 0, out, true);
+                FloatTensor[][] outs = new FloatTensor[frames.length][];
+                for (int r = 0, at = 0; r < frames.length; at += positions[r++]) {
+                    float[] y = new float[frames[r][x].data().length / in * out];
+                    System.arraycopy(c, at * out, y, 0, positions[r] * out);
+                    outs[r] = one(new FloatTensor(outShape, y));
+                }
+                return outs;
+            }
         };
     }
 
@@ -245,6 +292,11 @@ final class FastKernels {
             @Override
             public FloatTensor[][] runAll(FloatTensor[][] frames) {
                 return stacked.runAll(frames);
+            }
+
+            @Override
+            public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+                return stacked.runAll(frames, positions);
             }
         };
     }

@@ -14,4 +14,15 @@ interface GroupKernel extends Kernel {
      * fresh arrays of its own (the caller counts and rounds each prediction's outputs separately).
      */
     FloatTensor[][] runAll(FloatTensor[][] frames);
+
+    /**
+     * Like {@link #runAll(FloatTensor[][])}, but only the first {@code positions[r]} positions of prediction r
+     * need to be right: the caller ({@link ReferenceModel#predictAll(java.util.List, int[])}) has checked that
+     * this step's rows (a linear) or columns (a 1×1 conv) are the sequence positions. Those positions are, bit
+     * for bit, what {@link #runAll(FloatTensor[][])} gives; the others may hold anything finite (the kernels
+     * leave zeros). The default computes everything.
+     */
+    default FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+        return runAll(frames);
+    }
 }

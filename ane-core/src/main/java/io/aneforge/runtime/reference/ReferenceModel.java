@@ -4,6 +4,7 @@ import io.aneforge.kernels.Fp16;
 import io.aneforge.kernels.Parallel;
 import io.aneforge.mil.DType;
 import io.aneforge.mil.MilException;
+import io.aneforge.mil.SequencePrefix;
 import io.aneforge.mil.TensorType;
 import io.aneforge.mil.Var;
 import io.aneforge.runtime.LoadedModel;
@@ -67,6 +68,35 @@ public final class ReferenceModel implements LoadedModel {
      */
     @Override
     public List<Map<String, FloatTensor>> predictAll(List<Map<String, FloatTensor>> inputs) {
+        return predictAll(inputs, null);
+    }
+
+    /**
+     * {@link #predictAll(List)} for callers that read only each prediction's first {@code realLengths[i]}
+     * positions, the rest being padding ({@code attention_mask} 0): the fidelity predictions, which compare real
+     * tokens. The projections whose rows (a {@code linear}) or columns (a 1×1 {@code conv}) are the sequence
+     * positions compute only those positions, for all the group's predictions in one product, and leave zeros
+     * elsewhere. Everything at positions below {@code realLengths[i]} (and every output without a sequence
+     * axis, such as a pooler's) is then, bit for bit, what {@link #predictAll(List)} gives: positions mix only in
+     * masked attention, where a padded key's weight is exactly +0 whatever its (finite) values, which is what
+     * {@link SequencePrefix} proves of the program; when it cannot follow the program's positions, everything is
+     * computed. Positions at and past {@code realLengths[i]} of per-token outputs are unspecified.
+     *
+     * @param realLengths per input, 1..S (the inputs' sequence length), or null for {@link #predictAll(List)}
+     */
+    public List<Map<String, FloatTensor>> predictAll(List<Map<String, FloatTensor>> inputs, int[] realLengths) {
+        if (realLengths != null) {
+            int s = SequencePrefix.seqLen(plan.program());
+            if (realLengths.length != inputs.size()) {
+                throw new IllegalArgumentException(realLengths.length + " real lengths for " + inputs.size() + " inputs");
+            }
+            for (int len : realLengths) {
+                if (len < 1 || len > s) {
+                    throw new IllegalArgumentException("real length " + len + " is outside 1.." + s);
+                }
+            }
+        }
+        boolean[] positional = realLengths == null ? null : positionalSteps();
         if (closed) {
             throw new IllegalStateException("model is closed");
         }
@@ -79,15 +109,19 @@ public final class ReferenceModel implements LoadedModel {
             for (Map<String, FloatTensor> in : inputs.subList(g0, Math.min(inputs.size(), g0 + GROUP))) {
                 runs.add(new Run(in));
             }
-            for (ExecutionPlan.Step step : plan.steps()) {
-                if (runs.size() > 1 && step.kernel() instanceof GroupKernel group) {
+            int[] live = positional == null ? null : Arrays.copyOfRange(realLengths, g0, g0 + runs.size());
+            List<ExecutionPlan.Step> steps = plan.steps();
+            for (int si = 0; si < steps.size(); si++) {
+                ExecutionPlan.Step step = steps.get(si);
+                boolean skip = live != null && positional[si];
+                if ((runs.size() > 1 || skip) && step.kernel() instanceof GroupKernel group) {
                     FloatTensor[][] frames = new FloatTensor[runs.size()][];
                     for (int r = 0; r < frames.length; r++) {
                         frames[r] = runs.get(r).frame;
                     }
                     FloatTensor[][] outs;
                     try {
-                        outs = group.runAll(frames);
+                        outs = skip ? group.runAll(frames, live) : group.runAll(frames);
                     } catch (MilException e) {
                         throw cannotRun(step, e);
                     }
@@ -109,6 +143,59 @@ public final class ReferenceModel implements LoadedModel {
             peakBytes = Math.max(peakBytes, peak);
         }
         return results;
+    }
+
+    /** Per plan step, whether it may skip padded positions (see {@link #predictAll(List, int[])}); computed on first use. */
+    private boolean[] positional;
+
+    private boolean[] positionalSteps() {
+        if (positional == null) {
+            List<ExecutionPlan.Step> steps = plan.steps();
+            boolean[] result = new boolean[steps.size()];
+            Map<String, boolean[]> axes;
+            try {
+                axes = SequencePrefix.sequenceAxes(plan.program());
+            } catch (MilException e) {
+                axes = null; // positions cannot be followed: every step computes every position
+            }
+            for (int i = 0; axes != null && i < steps.size(); i++) {
+                result[i] = steps.get(i).kernel() instanceof GroupKernel && positionsAreRowsOrColumns(steps.get(i).op(), axes);
+            }
+            positional = result;
+        }
+        return positional;
+    }
+
+    /**
+     * A linear whose input is {@code (1, …, 1, S, C)} (rows = positions), or a conv whose input is
+     * {@code (1, C, 1, S)} or {@code (1, C, S)} (columns = positions), with S the only sequence axis.
+     */
+    private static boolean positionsAreRowsOrColumns(io.aneforge.mil.Operation op, Map<String, boolean[]> axes) {
+        List<io.aneforge.mil.Arg> xs = op.inputs().get("x");
+        if (xs == null || xs.size() != 1 || !(xs.get(0) instanceof Var x) || !axes.containsKey(x.name())) {
+            return false;
+        }
+        boolean[] seq = axes.get(x.name());
+        int[] shape = x.shape();
+        int at = switch (op.type()) {
+            case "linear" -> shape.length - 2;
+            case "conv" -> shape.length - 1;
+            default -> -1;
+        };
+        if (at < 0 || (op.type().equals("conv") && (shape.length < 3 || shape.length > 4))) {
+            return false;
+        }
+        for (int d = 0; d < shape.length; d++) {
+            boolean isSequence = d == at;
+            if (seq[d] != isSequence) {
+                return false;
+            }
+            boolean leading = op.type().equals("linear") ? d < at : d == 0 || d == 2 && shape.length == 4;
+            if (leading && shape[d] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

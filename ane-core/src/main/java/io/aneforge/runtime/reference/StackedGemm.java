@@ -83,5 +83,36 @@ final class StackedGemm {
             }
             return result;
         }
+
+        /**
+         * {@link #runAll(FloatTensor[][])} where the columns (H·W, with one image) are sequence positions and
+         * prediction r needs only its first {@code positions[r]}: those columns of every prediction side by
+         * side as one product ({@link Gemm#multiplyConcatenated}: whole panels of real positions instead of
+         * one mostly padded panel per prediction), then copied to each prediction's output. Same floats in
+         * those columns; the others stay zero.
+         */
+        FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+            if (images != 1) {
+                return runAll(frames);
+            }
+            int g = frames.length;
+            float[][] bs = new float[g][];
+            int[] bOffs = new int[g];
+            int total = 0;
+            for (int r = 0; r < g; r++) {
+                bs[r] = frames[r][x].data();
+                total += positions[r];
+            }
+            float[] c = Gemm.multiplyConcatenated(packed, bias, bs, bOffs, this.positions, positions, true);
+            FloatTensor[][] result = new FloatTensor[g][];
+            for (int r = 0, at = 0; r < g; at += positions[r++]) {
+                float[] y = new float[cout * this.positions];
+                for (int i = 0; i < cout; i++) {
+                    System.arraycopy(c, i * total + at, y, i * this.positions, positions[r]);
+                }
+                result[r] = new FloatTensor[]{new FloatTensor(outShape, y)};
+            }
+            return result;
+        }
     }
 }

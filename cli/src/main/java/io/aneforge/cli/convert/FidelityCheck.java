@@ -115,11 +115,12 @@ public final class FidelityCheck {
         if (!measures()) {
             return Map.of();
         }
-        return compare(prefix.run(runner.program(), ProgramEvaluator.runtime(threads)));
+        return compare(prefix.runRealTokens(runner.program(), ProgramEvaluator.runtime(threads)));
     }
 
     /**
-     * The package's outputs on the sample inputs, in sample order, as read back from disk (needs no golden
+     * The package's outputs on the sample inputs, in sample order, as read back from disk (per-token outputs on
+     * the samples' real tokens only: padded positions are not computed, {@link SamplePrefix#runRealTokens}; needs no golden
      * outputs; safe to call from several threads, each reads and loads its own copy); empty for {@link #none()}.
      */
     public List<Map<String, FloatTensor>> run(Path mlpackage) {
@@ -127,7 +128,7 @@ public final class FidelityCheck {
             return List.of();
         }
         try (PackageRunner runner = PackageRunner.open(mlpackage, threads)) {
-            return prefix.run(runner.program(), ProgramEvaluator.runtime(threads));
+            return prefix.runRealTokens(runner.program(), ProgramEvaluator.runtime(threads));
         }
     }
 
