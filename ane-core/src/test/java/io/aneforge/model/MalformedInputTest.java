@@ -182,6 +182,13 @@ class MalformedInputTest {
                 "unsupported data type 11"));
         c.add(onnx("NaN in ONNX initializer", onnxModel(List.of(named("a.weight", new float[] {Float.NaN, 0, 0, 0})),
                 List.of()).toByteArray(), "NaN and infinite weights are rejected"));
+        float[] badMatMul = new float[10 * 3];
+        badMatMul[25] = Float.POSITIVE_INFINITY; // row 8 of the [10, 3] ONNX layout: in the second block of 8 rows the import reads
+        c.add(onnx("infinity in a MatMul weight (read transposed)", onnxModel(List.of(named("onnx::MatMul_4", badMatMul)
+                .toBuilder().clearDims().addDims(10).addDims(3).build()), List.of(NodeProto.newBuilder()
+                .setName("/encoder/layer.0/attention/self/query/MatMul").setOpType("MatMul").addInput("x")
+                .addInput("onnx::MatMul_4").build())).toByteArray(),
+                "initializer 'onnx::MatMul_4' element 25 is Infinity: NaN and infinite weights are rejected"));
         c.add(onnx("MatMul without module path", onnxModel(List.of(anonymous("onnx::MatMul_1", 2, 2)),
                 List.of(NodeProto.newBuilder().setName("MatMul_3").setOpType("MatMul").addInput("x")
                         .addInput("onnx::MatMul_1").build())).toByteArray(), "has no module path"));

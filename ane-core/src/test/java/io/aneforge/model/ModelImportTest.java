@@ -95,8 +95,12 @@ class ModelImportTest {
     @Test
     void namedMatMulNodesMapToHubNames() throws Exception {
         Path onnx = dir.resolve("m.onnx");
+        float[] stored = new float[19 * 3]; // [in, out] as ONNX stores it; 19 rows: two blocks of 8 and a tail
+        for (int i = 0; i < stored.length; i++) {
+            stored[i] = i + 0.5f;
+        }
         ModelProto m = MalformedInputTest.onnxModel(java.util.List.of(
-                MalformedInputTest.anonymous("onnx::MatMul_9", 2, 3),
+                MalformedInputTest.named("onnx::MatMul_9", stored).toBuilder().clearDims().addDims(19).addDims(3).build(),
                 MalformedInputTest.named("encoder.layer.0.attention.self.query.bias", new float[] {1, 2, 3})),
                 java.util.List.of(NodeProto.newBuilder().setName("/encoder/layer.0/attention/self/query/MatMul")
                         .setOpType("MatMul").addInput("x").addInput("onnx::MatMul_9").build()));
@@ -104,6 +108,12 @@ class ModelImportTest {
         Map<String, FloatTensor> w = io.aneforge.onnx.OnnxWeights.read(onnx);
         assertThat(w).containsOnlyKeys("encoder.layer.0.attention.self.query.weight",
                 "encoder.layer.0.attention.self.query.bias");
-        assertThat(w.get("encoder.layer.0.attention.self.query.weight").shape()).containsExactly(3, 2);
+        FloatTensor q = w.get("encoder.layer.0.attention.self.query.weight");
+        assertThat(q.shape()).containsExactly(3, 19); // [out, in]
+        for (int in = 0; in < 19; in++) {
+            for (int out = 0; out < 3; out++) {
+                assertThat(q.data()[out * 19 + in]).isEqualTo(stored[in * 3 + out]);
+            }
+        }
     }
 }

@@ -6,11 +6,11 @@ import io.aneforge.tensor.FloatTensor;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The tiled transpose moves every element where the plain double loop does, for edges on and off the tile size. */
+/** The transpose (eight source rows at a time) moves every element where the plain double loop does, with and without a row tail. */
 class OnnxTransposeTest {
 
     @Test
-    void tiledTransposeEqualsTheElementWiseDefinition() {
+    void transposeEqualsTheElementWiseDefinition() {
         Random random = new Random(7);
         int[][] shapes = {{1, 1}, {1, 5}, {5, 1}, {32, 32}, {37, 70}, {64, 33}, {384, 1536}};
         for (int[] s : shapes) {

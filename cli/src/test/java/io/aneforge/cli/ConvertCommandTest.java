@@ -239,6 +239,24 @@ class ConvertCommandTest {
         assertThat(v.err()).contains("\tat io.aneforge.convert.VariantConverter.build");
     }
 
+    /** The tokenizer loads beside the import and is first needed after the conversions start: its failure is still one line, exit 1. */
+    @Test
+    void unreadableTokenizerIsExit1WithTheFile() throws Exception {
+        Path broken = dir.resolve("broken-tokenizer");
+        Files.createDirectories(broken);
+        try (Stream<Path> files = Files.list(bert)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, broken.resolve(f.getFileName().toString()));
+            }
+        }
+        Files.writeString(broken.resolve("tokenizer.json"), "{\"model\": 42}");
+        Cli c = Cli.run("convert", "--source", broken.toString(), "--out", dir.resolve("broken-out").toString(), "--chips", "M4",
+                "--seq-len", "8", "--samples", "2", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isEqualTo(1);
+        assertThat(c.err().lines().toList()).as(c.err()).hasSize(1);
+        assertThat(c.err()).startsWith("aneforge convert: cannot load " + broken.resolve("tokenizer.json"));
+    }
+
     @Test
     void minCosineGateFailsTheRun() throws Exception {
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", dir.resolve("gate").toString(), "--chips", "M4",

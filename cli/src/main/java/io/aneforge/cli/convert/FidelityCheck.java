@@ -29,24 +29,34 @@ public final class FidelityCheck {
 
     public static final int MAX_SAMPLES = 32;
 
-    private final Supplier<GoldenOutputs> goldenSource;
-    private final SamplePrefix prefix;
-    private final List<Map<String, FloatTensor>> inputs;
+    private final java.util.function.Function<SamplePrefix, GoldenOutputs> goldenSource;
+    private final Supplier<SamplePrefix> prefixSource;
     private final int samples;
     private final int threads;
+    private SamplePrefix prefix;
     private GoldenOutputs golden;
 
-    private FidelityCheck(Supplier<GoldenOutputs> golden, SamplePrefix prefix, int samples, int threads) {
+    private FidelityCheck(java.util.function.Function<SamplePrefix, GoldenOutputs> golden, Supplier<SamplePrefix> prefix,
+                          int samples, int threads) {
         this.goldenSource = golden;
-        this.prefix = prefix;
-        this.inputs = prefix == null ? List.of() : prefix.inputs();
+        this.prefixSource = prefix;
         this.samples = samples;
         this.threads = threads;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(() -> null, null, 0, 0);
+        return new FidelityCheck(p -> null, () -> null, 0, 0);
+    }
+
+    /** The tokenized samples on their prefix, tokenized on first use (by whichever thread needs them first). */
+    private SamplePrefix prefix() {
+        synchronized (prefixSource) { // not this: golden() holds this while it predicts, and run() must not wait for it
+            if (prefix == null) {
+                prefix = prefixSource.get();
+            }
+            return prefix;
+        }
     }
 
     /** Runs the unconverted FP32 graph on the first {@code samples} fixed sentences at {@code seqLen}. */
@@ -75,14 +85,14 @@ public final class FidelityCheck {
         // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
-        SamplePrefix prefix = SamplePrefix.of(Golden.inputs(source.tokenizer(), texts, seqLen));
-        return new FidelityCheck(() -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)), prefix,
-                samples, threads);
+        // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
+        return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
+                () -> SamplePrefix.of(Golden.inputs(source.tokenizer(), texts, seqLen)), samples, threads);
     }
 
     /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */
     public int positions() {
-        return prefix == null ? 0 : prefix.length();
+        return measures() ? prefix().length() : 0;
     }
 
     public int samples() {
@@ -97,7 +107,7 @@ public final class FidelityCheck {
     /** The golden outputs (computed now if they were deferred); null for {@link #none()}. */
     public synchronized GoldenOutputs golden() {
         if (golden == null && measures()) {
-            golden = goldenSource.get();
+            golden = goldenSource.apply(prefix());
         }
         return golden;
     }
@@ -115,7 +125,7 @@ public final class FidelityCheck {
         if (!measures()) {
             return Map.of();
         }
-        return compare(prefix.runRealTokens(runner.program(), ProgramEvaluator.runtime(threads)));
+        return compare(prefix().runRealTokens(runner.program(), ProgramEvaluator.runtime(threads)));
     }
 
     /**
@@ -128,7 +138,7 @@ public final class FidelityCheck {
             return List.of();
         }
         try (PackageRunner runner = PackageRunner.open(mlpackage, threads)) {
-            return prefix.runRealTokens(runner.program(), ProgramEvaluator.runtime(threads));
+            return prefix().runRealTokens(runner.program(), ProgramEvaluator.runtime(threads));
         }
     }
 
@@ -137,7 +147,7 @@ public final class FidelityCheck {
         if (!measures()) {
             return Map.of();
         }
-        return VariantFidelity.realTokens(golden(), outputs, inputs);
+        return VariantFidelity.realTokens(golden(), outputs, prefix().inputs());
     }
 
     /** The lowest per-position cosine over all outputs (NaN when nothing was measured): the number the gates and summaries use. */

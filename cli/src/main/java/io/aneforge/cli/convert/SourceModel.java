@@ -16,16 +16,19 @@ import java.util.Map;
 
 /**
  * A {@code --source} opened for conversion: the snapshot (downloaded when it is {@code hf:}), the
- * imported FP32 weights and the tokenizer.
+ * imported FP32 weights and the tokenizer. The tokenizer loads on a thread of its own while the
+ * weights import (20 ms of a warm default convert's serial start otherwise), and {@link #tokenizer()}
+ * waits for it: {@code convert} starts building variants before it needs the tokenizer.
  */
 public final class SourceModel implements AutoCloseable {
 
     private final String source;
     private final ModelSnapshot snapshot;
     private final ImportedModel model;
-    private final Tokenizer tokenizer;
+    private final java.util.concurrent.CompletableFuture<Tokenizer> tokenizer;
 
-    private SourceModel(String source, ModelSnapshot snapshot, ImportedModel model, Tokenizer tokenizer) {
+    private SourceModel(String source, ModelSnapshot snapshot, ImportedModel model,
+                        java.util.concurrent.CompletableFuture<Tokenizer> tokenizer) {
         this.source = source;
         this.snapshot = snapshot;
         this.model = model;
@@ -47,17 +50,25 @@ public final class SourceModel implements AutoCloseable {
         } catch (IOException | UncheckedIOException e) {
             throw new CommandFailure("cannot fetch model source '" + source + "': " + e.getMessage(), e);
         }
+        java.util.concurrent.CompletableFuture<Tokenizer> tokenizer = new java.util.concurrent.CompletableFuture<>();
+        Thread loader = new Thread(() -> {
+            try {
+                tokenizer.complete(Tokenizer.load(snapshot.tokenizerJson()));
+            } catch (IOException | RuntimeException | Error e) {
+                tokenizer.completeExceptionally(e);
+            }
+        }, "aneforge-tokenizer");
+        loader.setDaemon(true);
+        loader.start();
         ImportedModel model;
         try {
             model = ModelImporter.importWeights(snapshot);
         } catch (IOException e) {
+            tokenizer.thenAccept(Tokenizer::close); // not handed out: closed once loaded
             throw new CommandFailure("cannot import the weights of '" + source + "': " + e.getMessage(), e);
-        }
-        Tokenizer tokenizer;
-        try {
-            tokenizer = Tokenizer.load(snapshot.tokenizerJson());
-        } catch (IOException e) {
-            throw new CommandFailure("cannot load " + snapshot.tokenizerJson() + ": " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            tokenizer.thenAccept(Tokenizer::close);
+            throw e;
         }
         return new SourceModel(source, snapshot, model, tokenizer);
     }
@@ -79,12 +90,27 @@ public final class SourceModel implements AutoCloseable {
         return model;
     }
 
+    /** The tokenizer, once loaded; a tokenizer.json that cannot be loaded fails here ({@link CommandFailure}). */
     public Tokenizer tokenizer() {
-        return tokenizer;
+        try {
+            return tokenizer.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw new CommandFailure("cannot load " + snapshot.tokenizerJson() + ": " + io.getMessage(), io);
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     @Override
     public void close() {
-        tokenizer.close();
+        tokenizer.thenAccept(Tokenizer::close); // now, or when a load still under way ends
     }
 }
