@@ -113,6 +113,30 @@ public final class Gemm {
         }
     }
 
+    /**
+     * A row-major matrix produced a range of elements at a time (a weight still encoded, decoded as it is
+     * packed): {@code read(from, dst, off, n)} writes elements {@code [from, from + n)} to {@code dst} at
+     * {@code off}. Packing from one never holds the whole matrix as floats, only the packed copy.
+     */
+    @FunctionalInterface
+    public interface Source {
+        void read(int from, float[] dst, int off, int n);
+    }
+
+    /**
+     * {@link #pack(int, int, float[], int, int, boolean)} of a B stored {@code [N, K]} ({@code transB}) and read
+     * from {@code b}: the same packed floats, decoded a panel's rows at a time into a scratch array (in cache)
+     * instead of from a decoded copy of the whole weight, which the load otherwise writes, reads back and drops.
+     */
+    public static Packed packTransposed(int k, int n, Source b) {
+        if (VectorPath.enabled()) {
+            return new Packed(k, n, 0, null, VectorGemm.packTransposed(k, n, b));
+        }
+        float[] whole = new float[Math.multiplyExact(k, n)];
+        b.read(0, whole, 0, whole.length);
+        return pack(k, n, whole, 0, k, true, false);
+    }
+
     /** Packs op(B) ({@code [K, N]}, or stored {@code [N, K]} when {@code transB}) for the kernel in use. */
     public static Packed pack(int k, int n, float[] b, int bOff, int ldb, boolean transB) {
         return pack(k, n, b, bOff, ldb, transB, VectorPath.enabled());
@@ -183,6 +207,23 @@ public final class Gemm {
         boolean holdsRowMajor() {
             return a != null;
         }
+    }
+
+    /**
+     * {@link #packA(int, int, float[], int, int)} of an A read from {@code a}: where every row falls in an
+     * interleaved 8-row block, the blocks are filled a block at a time from a scratch array and A is never held
+     * row-major; otherwise A is read whole.
+     */
+    public static PackedA packA(int m, int k, Source a) {
+        if (VectorPath.enabled() && m % 8 == 0) {
+            float[] rows = VectorGemm.packConstantRows(m, k, a);
+            if (rows != null) {
+                return new PackedA(m, k, null, 0, k, rows);
+            }
+        }
+        float[] whole = new float[Math.multiplyExact(m, k)];
+        a.read(0, whole, 0, whole.length);
+        return packA(m, k, whole, 0, k);
     }
 
     /** Prepares A (kept by reference where needed, not copied: it must not change) for {@link #multiplyEach}. */

@@ -80,6 +80,20 @@ final class VectorGemm {
         return out;
     }
 
+    /** {@link #pack} of a B stored {@code [N, K]} read from {@code b}, one panel's rows at a time through a scratch array. */
+    static float[] packTransposed(int k, int n, Gemm.Source b) {
+        int panels = (n + NR - 1) / NR;
+        float[] out = new float[panels * k * NR];
+        float[] scratch = new float[Math.min(n, NR) * k];
+        for (int q = 0; q < panels; q++) {
+            int j0 = q * NR;
+            int jn = Math.min(NR, n - j0);
+            b.read(j0 * k, scratch, 0, jn * k);
+            transposeInto(k, jn, scratch, 0, k, out, q * k * NR);
+        }
+        return out;
+    }
+
     /** K values per block of {@link #transposeInto}: one 64-byte line of each stored B row. */
     private static final int PACK_KB = 16;
 
@@ -153,15 +167,20 @@ final class VectorGemm {
         int blocks = m / 8;
         float[] ap = new float[blocks * 8 * k];
         for (int blk = 0; blk < blocks; blk++) {
-            for (int r = 0; r < 8; r++) {
-                int src = aOff + (blk * 8 + r) * lda;
-                int dst = blk * k * 8 + r;
-                for (int p = 0; p < k; p++) {
-                    ap[dst + p * 8] = a[src + p];
-                }
-            }
+            interleave(k, a, aOff + blk * 8 * lda, lda, ap, blk * k * 8);
         }
         return ap;
+    }
+
+    /** Eight rows of A from {@code src} (stride lda) interleaved into {@code ap} at {@code dst}: A[r][p] at {@code dst + p·8 + r}. */
+    private static void interleave(int k, float[] a, int src, int lda, float[] ap, int dst) {
+        for (int r = 0; r < 8; r++) {
+            int s = src + r * lda;
+            int d = dst + r;
+            for (int p = 0; p < k; p++) {
+                ap[d + p * 8] = a[s + p];
+            }
+        }
     }
 
     /**
@@ -250,6 +269,21 @@ final class VectorGemm {
     /** A constant A's whole 8-row blocks interleaved once for {@link #multiplyEach}, or null when {@link #MR} is not 8. */
     static float[] packConstantRows(int m, int k, float[] a, int aOff, int lda) {
         return MR == 8 ? packRows(m, k, a, aOff, lda) : null;
+    }
+
+    /** {@link #packConstantRows} of an A read from {@code a} ([M, K] row-major), eight rows at a time through a scratch array. */
+    static float[] packConstantRows(int m, int k, Gemm.Source a) {
+        if (MR != 8) {
+            return null;
+        }
+        int blocks = m / 8;
+        float[] ap = new float[blocks * 8 * k];
+        float[] scratch = new float[8 * k];
+        for (int blk = 0; blk < blocks; blk++) {
+            a.read(blk * 8 * k, scratch, 0, 8 * k);
+            interleave(k, scratch, 0, k, ap, blk * k * 8);
+        }
+        return ap;
     }
 
     /** Floats of A per task of {@link #multiplyEach} (256 KiB: a quarter of a 1 MiB L2, next to one B panel). */

@@ -94,6 +94,31 @@ class VectorGemmTest {
         }
     }
 
+    /** A weight packed from its encoded rows (a range at a time) is packed exactly as from its decoded floats. */
+    @Test
+    void packingFromASourceIsPackingTheDecodedFloats() {
+        SplittableRandom r = new SplittableRandom(29);
+        for (int[] s : new int[][]{{40, 70}, {384, 1536}, {1536, 384}, {7, VectorGemm.NR + 1}}) {
+            int k = s[0];
+            int n = s[1];
+            float[] w = GemmPackedTest.random(r, n * k); // stored [N, K]
+            int[] calls = {0};
+            Gemm.Source src = (from, dst, off, len) -> {
+                calls[0]++;
+                System.arraycopy(w, from, dst, off, len);
+            };
+            assertThat(VectorGemm.packTransposed(k, n, src)).as("k=%d n=%d", k, n).isEqualTo(VectorGemm.pack(k, n, w, 0, k, true));
+            assertThat(calls[0]).isEqualTo((n + VectorGemm.NR - 1) / VectorGemm.NR); // one range per panel, never the whole
+            int m = n / 8 * 8; // rows of a conv weight [M, K], whole 8-row blocks
+            float[] fromRows = VectorGemm.packConstantRows(m, k, src);
+            if (VectorGemm.MR == 8) {
+                assertThat(fromRows).isEqualTo(VectorGemm.packConstantRows(m, k, w, 0, k));
+            } else {
+                assertThat(fromRows).isNull();
+            }
+        }
+    }
+
     @Test
     void everyElementIsTheFmaChainOverK() {
         SplittableRandom r = new SplittableRandom(17);

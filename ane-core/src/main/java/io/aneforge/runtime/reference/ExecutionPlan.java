@@ -11,6 +11,8 @@ import io.aneforge.mil.Ops;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.TensorType;
 import io.aneforge.mil.Var;
+import io.aneforge.mil.WeightRows;
+import io.aneforge.kernels.Gemm;
 import io.aneforge.tensor.FloatTensor;
 
 import java.util.ArrayList;
@@ -79,8 +81,8 @@ public final class ExecutionPlan {
         for (int i = 0; i < inputSlots.length; i++) {
             inputSlots[i] = newSlot(varSlots, program.inputs().get(i).name(), known);
         }
-        Slots slots = new Slots(varSlots, immediateSlots, known);
         Set<float[]> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+        Slots slots = new Slots(varSlots, immediateSlots, known, fp16, owned);
         // Gather-only tables stay encoded (GatherRows); the scalar plan, the definition, decodes everything.
         Set<String> gatherOnly = fastKernels ? GatherRows.gatherOnly(program) : Set.of();
         Map<Integer, GatherRows.Table> tables = new HashMap<>();
@@ -122,7 +124,15 @@ public final class ExecutionPlan {
             }
             Kernel scalar = scalarKernel(op, def, slots);
             if (slots.allLoadTime(op)) {
+                WeightRows rows = fastKernels && outs.length == 1 ? WeightRows.of(op) : null;
+                if (rows != null) {
+                    // a weight: decoded when a consumer asks for its value, or packed from its rows by a
+                    // kernel that copies it into its own layout (never decoded whole, see Slots.loadTimeSource)
+                    slots.defer(outs[0], new Deferred(op, scalar, types[0], rows));
+                    continue;
+                }
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
+                slots.materializeArgs(op);
                 FloatTensor[] values = runLoadTime(op, def, scalar, slots);
                 for (int i = 0; i < outs.length; i++) {
                     known.set(outs[i], values[i] == null || decodedFp16(op, types[i]) ? values[i]
@@ -188,7 +198,7 @@ public final class ExecutionPlan {
         FloatTensor[] values = new FloatTensor[known.size()];
         for (int slot = 0; slot < values.length; slot++) {
             values[slot] = slots.isLoadTime(slot) && (frameRead.get(slot) || lastUse[slot] == Integer.MAX_VALUE)
-                    ? known.get(slot) : null;
+                    ? slots.value(slot) : null;
         }
         return new ExecutionPlan(program, fastKernels, fp16, values, inputSlots, outputSlots, planned);
     }
@@ -228,6 +238,10 @@ public final class ExecutionPlan {
         Fp16.roundInPlace(t.data());
         owned.add(t.data());
         return t;
+    }
+
+    /** A weight op whose value is not computed yet: its evaluation, type and row decoder. */
+    private record Deferred(Operation op, Kernel scalar, TensorType type, WeightRows rows) {
     }
 
     private static FloatTensor[] runLoadTime(Operation op, OpDef def, Kernel scalar, Slots slots) {
@@ -271,10 +285,77 @@ public final class ExecutionPlan {
         private final java.util.BitSet loadTime = new java.util.BitSet();
         private final java.util.BitSet copiedNow = new java.util.BitSet();
 
-        Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known) {
+        private final boolean fp16;
+        private final Set<float[]> owned;
+        private final Map<Integer, Deferred> deferred = new HashMap<>();
+
+        Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known, boolean fp16,
+              Set<float[]> owned) {
             this.varSlots = varSlots;
             this.immediateSlots = immediateSlots;
             this.known = known;
+            this.fp16 = fp16;
+            this.owned = owned;
+        }
+
+        /** A load-time weight evaluated when first asked for ({@link #value}), or packed from its rows. */
+        void defer(int slot, Deferred d) {
+            deferred.put(slot, d);
+            loadTime.set(slot);
+        }
+
+        /**
+         * The load-time value in {@code slot}, evaluated now if it was deferred: the op's evaluation, rounded
+         * to FP16 as {@link #compile} rounds every load-time value.
+         */
+        FloatTensor value(int slot) {
+            Deferred d = deferred.remove(slot);
+            if (d != null) {
+                FloatTensor v = d.scalar().run(known.toArray(new FloatTensor[0]))[0];
+                known.set(slot, decodedFp16(d.op(), d.type()) ? v : maybeRound(v, d.type().dtype(), fp16, owned));
+            }
+            return known.get(slot);
+        }
+
+        /** Evaluates the deferred weights {@code op} reads, before {@code op} itself is evaluated at load time. */
+        void materializeArgs(Operation op) {
+            for (List<Arg> args : op.inputs().values()) {
+                for (Arg a : args) {
+                    if (a instanceof Var v) {
+                        value(slot(v));
+                    }
+                }
+            }
+        }
+
+        /**
+         * A deferred weight as a {@link Gemm.Source} of its elements (row-major), each range decoded and rounded
+         * as {@link #value} would hold it, for a kernel that copies the weight into a layout of its own;
+         * null when {@code a} is not a deferred weight, or its decoder cannot start a range at every multiple
+         * of {@code rowLength} (then the kernel takes {@link #loadTimeValue}).
+         */
+        Gemm.Source loadTimeSource(Arg a, int rowLength) {
+            Integer s = a instanceof Var ? slotOrNull(a) : null;
+            Deferred d = s == null ? null : deferred.get(s);
+            if (d == null || rowLength % d.rows().unit() != 0) {
+                return null;
+            }
+            WeightRows rows = d.rows();
+            boolean round = roundsToFp16(d.op(), d.type(), fp16);
+            return (from, dst, off, n) -> {
+                rows.decode(from, dst, off, n);
+                if (round) {
+                    Fp16.roundInPlace(dst, off, off + n);
+                }
+            };
+        }
+
+        /** Whether {@code a} is known at load time (decoded or deferred). */
+        boolean isLoadTimeArg(Arg a) {
+            if (a instanceof Constant c) {
+                return c.dtype() != DType.STRING;
+            }
+            return loadTime.get(slot(a));
         }
 
         int slot(Arg a) {
@@ -312,7 +393,7 @@ public final class ExecutionPlan {
                 return c.dtype() == DType.STRING ? null : known.get(immediateSlots.get(c));
             }
             int s = slot(a);
-            return loadTime.get(s) ? known.get(s) : null;
+            return loadTime.get(s) ? value(s) : null;
         }
 
         boolean isLoadTime(int slot) {

@@ -119,14 +119,17 @@ final class FastKernels {
      * round, medians 0.97-1.04 over four A/B runs), since Wᵀ is already read one panel at a time.
      */
     private static Kernel linear(OpContext c, ExecutionPlan.Slots slots, int[] outShape) {
-        FloatTensor w = slots.loadTimeValue(arg(c, "weight"));
         FloatTensor b = c.has("bias") ? slots.loadTimeValue(arg(c, "bias")) : null;
-        if (w == null || (c.has("bias") && b == null)) {
+        if (!slots.isLoadTimeArg(arg(c, "weight")) || (c.has("bias") && b == null)) {
             return null;
         }
-        int out = w.shape()[0];
-        int in = w.shape()[1];
-        Gemm.Packed wt = Gemm.pack(in, out, w.data(), 0, in, true);
+        int[] ws = c.shape("weight");
+        int out = ws[0];
+        int in = ws[1];
+        // a weight not decoded yet is packed from its encoded rows; one already decoded, from its floats
+        Gemm.Source encoded = slots.loadTimeSource(arg(c, "weight"), in);
+        Gemm.Packed wt = encoded != null ? Gemm.packTransposed(in, out, encoded)
+                : Gemm.pack(in, out, slots.loadTimeValue(arg(c, "weight")).data(), 0, in, true);
         slots.copiedAtLoad(arg(c, "weight")); // the kernel reads only wt
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
         int x = slots.slot(arg(c, "x"));
@@ -197,9 +200,8 @@ final class FastKernels {
      * Rank-3 input is treated as height 1. Same geometry rules as the scalar evaluation.
      */
     private static Kernel conv(OpContext c, ExecutionPlan.Slots slots, int[] outShape) {
-        FloatTensor w = slots.loadTimeValue(arg(c, "weight"));
         FloatTensor b = c.has("bias") ? slots.loadTimeValue(arg(c, "bias")) : null;
-        if (w == null || (c.has("bias") && b == null)) {
+        if (!slots.isLoadTimeArg(arg(c, "weight")) || (c.has("bias") && b == null)) {
             return null;
         }
         int[] xs = c.shape("x");
@@ -208,7 +210,7 @@ final class FastKernels {
         int cin = xs[1];
         int h = oneD ? 1 : xs[2];
         int wd = xs[xs.length - 1];
-        int[] ws = w.shape();
+        int[] ws = c.shape("weight");
         int cout = ws[0];
         int cg = ws[1];
         int kh = oneD ? 1 : ws[2];
@@ -240,13 +242,41 @@ final class FastKernels {
         int dw = dil[sr - 1];
         int ph = oneD ? 0 : padBegin[0];
         int pw = padBegin[sr - 1];
-        float[] wd0 = w.data();
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
         int x = slots.slot(arg(c, "x"));
         int coutG = cout / groups;
         int kk = cg * kh * kw;
         int ohw = oh * ow;
         boolean direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == h && ow == wd;
+        if (direct && groups == 1) {
+            // A direct conv is y[img] = W · x[img] with x[img] = [Cin, H·W]: W's rows interleaved once, at load,
+            // shared by every image of every prediction of a group (see StackedGemm.Conv). One prediction takes
+            // the same path as a group of one: with the interleaved W and its rows split over the threads it
+            // measured 1.7-2.1× faster than the per-call product below (which reads W in place, one panel,
+            // one thread) at 32 positions. A weight not decoded yet is interleaved from its encoded rows.
+            Gemm.Source rows = slots.loadTimeSource(arg(c, "weight"), cin);
+            Gemm.PackedA packed = rows != null ? Gemm.packA(cout, cin, rows)
+                    : Gemm.packA(cout, cin, slots.loadTimeValue(arg(c, "weight")).data(), 0, cin);
+            StackedGemm.Conv stacked = new StackedGemm.Conv(packed, cin, cout, n, ohw, bias, x, outShape);
+            slots.copiedAtLoad(arg(c, "weight")); // read only through stacked's Gemm.PackedA
+            return new GroupKernel() {
+                @Override
+                public FloatTensor[] run(FloatTensor[] f) {
+                    return stacked.runAll(new FloatTensor[][]{f})[0];
+                }
+
+                @Override
+                public FloatTensor[][] runAll(FloatTensor[][] frames) {
+                    return stacked.runAll(frames);
+                }
+
+                @Override
+                public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+                    return stacked.runAll(frames, positions);
+                }
+            };
+        }
+        float[] wd0 = slots.loadTimeValue(arg(c, "weight")).data();
         Kernel single = f -> {
             float[] in = f[x].data();
             float[] y = new float[n * cout * ohw];
@@ -273,32 +303,7 @@ final class FastKernels {
             }
             return one(new FloatTensor(outShape, y));
         };
-        if (!direct || groups != 1) {
-            return single;
-        }
-        // A direct conv is y[img] = W · x[img] with x[img] = [Cin, H·W]: W's rows interleaved once, at load,
-        // shared by every image of every prediction of a group (see StackedGemm.Conv). One prediction takes
-        // the same path as a group of one: with the interleaved W and its rows split over the threads it
-        // measured 1.7-2.1× faster than the per-call product above (which reads W in place, one panel,
-        // one thread) at 32 positions.
-        StackedGemm.Conv stacked = new StackedGemm.Conv(wd0, cin, cout, n, ohw, bias, x, outShape);
-        slots.copiedAtLoad(arg(c, "weight")); // read only through stacked's Gemm.PackedA
-        return new GroupKernel() {
-            @Override
-            public FloatTensor[] run(FloatTensor[] f) {
-                return stacked.runAll(new FloatTensor[][]{f})[0];
-            }
-
-            @Override
-            public FloatTensor[][] runAll(FloatTensor[][] frames) {
-                return stacked.runAll(frames);
-            }
-
-            @Override
-            public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
-                return stacked.runAll(frames, positions);
-            }
-        };
+        return single;
     }
 
     /** {@code y[img][c][p] += bias[c]} over {@code [images, channels, positions]}: a conv's bias, after the product. */

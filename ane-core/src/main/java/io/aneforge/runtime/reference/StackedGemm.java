@@ -45,7 +45,8 @@ final class StackedGemm {
          */
         private final Gemm.PackedA packed;
 
-        Conv(float[] w, int cin, int cout, int images, int positions, float[] bias, int x, int[] outShape) {
+        /** {@code packed}: W [Cout, Cin] prepared by {@link Gemm#packA}. */
+        Conv(Gemm.PackedA packed, int cin, int cout, int images, int positions, float[] bias, int x, int[] outShape) {
             this.cin = cin;
             this.cout = cout;
             this.images = images;
@@ -53,7 +54,7 @@ final class StackedGemm {
             this.bias = bias;
             this.x = x;
             this.outShape = outShape;
-            this.packed = Gemm.packA(cout, cin, w, 0, cin);
+            this.packed = packed;
         }
 
         FloatTensor[][] runAll(FloatTensor[][] frames) {
