@@ -76,6 +76,11 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
                 }
             }
         }
+        return of(source.length, encoded, note, chains);
+    }
+
+    /** The report of {@code encoded} from its error sums ({@link #chunk}'s chains) over {@code count} source values. */
+    static QuantReport of(int count, EncodedWeight encoded, String note, double[] chains) {
         double signal = sum(chains, 0);
         double noise = sum(chains, CHAINS);
         double maxAbs = 0;
@@ -85,7 +90,7 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
         double sqnr = noise == 0 ? MAX_SQNR_DB : Math.min(MAX_SQNR_DB, 10 * Math.log10(signal / noise));
         int block = encoded instanceof QuantizedWeight q ? q.spec().blockSize() : 0;
         return new QuantReport(encoded.name(), encoded.scheme(), block, maxAbs, sqnr,
-                4L * source.length, encoded.storedBytes(), note);
+                4L * count, encoded.storedBytes(), note);
     }
 
     /*

@@ -149,12 +149,24 @@ final class VectorErrorSums {
      * absolute value are the definition's bits. Pieces and tails as {@link #chunk}.
      */
     static void fp16(float[] source, double[] chains) {
-        float[] sa = new float[L];
-        float[] qa = new float[L];
-        float[] ma = new float[L];
-        float[] tail = new float[QuantReport.CHUNK];
+        Fp16Pieces pieces = new Fp16Pieces();
         for (int from = 0; from < source.length; from += QuantReport.CHUNK) {
-            int n = Math.min(QuantReport.CHUNK, source.length - from);
+            pieces.add(source, from, Math.min(QuantReport.CHUNK, source.length - from), chains);
+        }
+    }
+
+    /**
+     * {@link #fp16} one piece at a time, so that an encoder can measure each piece right after converting it
+     * (while it is in cache): {@link #add} the pieces in order, each starting at a multiple of
+     * {@link QuantReport#CHUNK} and {@code CHUNK} long except the last.
+     */
+    static final class Fp16Pieces {
+        private final float[] sa = new float[L];
+        private final float[] qa = new float[L];
+        private final float[] ma = new float[L];
+        private final float[] tail = new float[QuantReport.CHUNK];
+
+        void add(float[] source, int from, int n, double[] chains) {
             int whole = n - n % L;
             Arrays.fill(sa, 0f);
             Arrays.fill(qa, 0f);

@@ -113,6 +113,10 @@ class QuantReportTest {
             }
             assertBitIdentical(fused, decoded, "n=" + n);
             assertThat(QuantReport.measure(w, halves, "", true)).isEqualTo(QuantReport.measure(w, halves, ""));
+            // encode converts and measures piece by piece: the same halves and report
+            WeightQuantizer.Result encoded = WeightQuantizer.encode("w", new FloatTensor(new int[] {n}, w), QuantSpec.fp16());
+            assertThat(((Fp16Weight) encoded.weight()).halves()).isEqualTo(halves.halves());
+            assertThat(encoded.report()).isEqualTo(QuantReport.measure(w, halves, ""));
         }
     }
 
