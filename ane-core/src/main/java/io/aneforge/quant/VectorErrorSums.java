@@ -89,6 +89,22 @@ final class VectorErrorSums {
      * multiples of {@link QuantReport#CHUNK}.
      */
     static void quantized(float[] source, QuantizedWeight weight, double[] chains) {
+        float[] sa = new float[L];
+        float[] qa = new float[L];
+        float[] ma = new float[L];
+        for (int p = 0; (long) p * QuantReport.CHUNK < weight.values().length; p++) {
+            quantizedPiece(source, weight, p, sa, qa, ma);
+            QuantReport.fold(sa, qa, ma, chains);
+        }
+    }
+
+    /**
+     * Piece {@code p} of {@link #quantized} (elements {@code [p·CHUNK, (p + 1)·CHUNK)}) into fresh float chains
+     * {@code sa, qa, ma}: group by group, each group's part of the piece in strides. A piece depends only on
+     * its own elements, so pieces can be measured on any thread, as their groups are quantized, and folded
+     * in order afterwards ({@link WeightQuantizer}).
+     */
+    static void quantizedPiece(float[] source, QuantizedWeight weight, int p, float[] sa, float[] qa, float[] ma) {
         boolean signed = weight.spec().type().signed();
         // u − 128 is the byte u with its top bit flipped, read as signed: (u − 128) − (zp − 128) = u − zp.
         // Signed bytes are XORed with 0, which leaves them as they are.
@@ -97,45 +113,34 @@ final class VectorErrorSums {
         float[] scales = weight.scales();
         byte[] zps = weight.zeroPoints();
         int len = weight.groupLength();
-        float[] sa = new float[L];
-        float[] qa = new float[L];
-        float[] ma = new float[L];
-        for (int g = 0; g < scales.length; g++) {
+        int pieceStart = p * QuantReport.CHUNK;
+        int pieceEnd = Math.min(values.length, pieceStart + QuantReport.CHUNK);
+        Arrays.fill(sa, 0f);
+        Arrays.fill(qa, 0f);
+        Arrays.fill(ma, 0f);
+        for (int g = pieceStart / len; g < scales.length && g * len < pieceEnd; g++) {
             FloatVector scale = FloatVector.broadcast(F, scales[g]);
             float z = zps == null ? 0f : signed ? zps[g] : (zps[g] & 0xff);
             FloatVector zp = FloatVector.broadcast(F, signed ? z : z - 128f);
-            int i = g * len;
-            int end = i + len;
-            while (i < end) {
-                int pieceEnd = Math.min(end, (i / QuantReport.CHUNK + 1) * QuantReport.CHUNK);
-                for (int h = 0; h < L; h += VL) {
-                    FloatVector s = FloatVector.fromArray(F, sa, h);
-                    FloatVector q = FloatVector.fromArray(F, qa, h);
-                    FloatVector m = FloatVector.fromArray(F, ma, h);
-                    for (int k = i + h; k < pieceEnd; k += L) {
-                        FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k).lanewise(VectorOperators.XOR, flip)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector w = FloatVector.fromArray(F, source, k);
-                        FloatVector e = w.sub(v.sub(zp).mul(scale));
-                        s = s.add(w.mul(w));
-                        q = q.add(e.mul(e));
-                        m = m.max(e.abs());
-                    }
-                    s.intoArray(sa, h);
-                    q.intoArray(qa, h);
-                    m.intoArray(ma, h);
+            int i = Math.max(g * len, pieceStart);
+            int end = Math.min((g + 1) * len, pieceEnd);
+            for (int h = 0; h < L; h += VL) {
+                FloatVector s = FloatVector.fromArray(F, sa, h);
+                FloatVector q = FloatVector.fromArray(F, qa, h);
+                FloatVector m = FloatVector.fromArray(F, ma, h);
+                for (int k = i + h; k < end; k += L) {
+                    FloatVector v = (FloatVector) ByteVector.fromArray(B, values, k).lanewise(VectorOperators.XOR, flip)
+                            .convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector w = FloatVector.fromArray(F, source, k);
+                    FloatVector e = w.sub(v.sub(zp).mul(scale));
+                    s = s.add(w.mul(w));
+                    q = q.add(e.mul(e));
+                    m = m.max(e.abs());
                 }
-                i = pieceEnd;
-                if (i % QuantReport.CHUNK == 0) {
-                    QuantReport.fold(sa, qa, ma, chains);
-                    Arrays.fill(sa, 0f);
-                    Arrays.fill(qa, 0f);
-                    Arrays.fill(ma, 0f);
-                }
+                s.intoArray(sa, h);
+                q.intoArray(qa, h);
+                m.intoArray(ma, h);
             }
-        }
-        if (values.length % QuantReport.CHUNK != 0) {
-            QuantReport.fold(sa, qa, ma, chains);
         }
     }
 

@@ -65,6 +65,10 @@ public final class WeightQuantizer {
             }
             encoded = toFp16(name, weight);
         } else {
+            Result measured = quantizedMeasured(name, weight, spec);
+            if (measured != null) {
+                return measured;
+            }
             encoded = quantize(name, weight, spec);
             note = "";
         }
@@ -119,6 +123,61 @@ public final class WeightQuantizer {
         }
         Fp16Weight encoded = new Fp16Weight(name, weight.shape().clone(), halves);
         return new Result(encoded, QuantReport.of(w.length, encoded, note, chains));
+    }
+
+    /**
+     * {@link #quantize} and its report with the report's pieces measured by the task that quantized them, while
+     * the piece is in cache, instead of a second pass over the whole FP32 weight; each task takes whole pieces
+     * ({@link QuantReport#CHUNK} values, whole groups when the group length divides it, as blocks of 32, 64 and
+     * 128 do), and the pieces' float sums are folded in order afterwards, so the report has the bits of
+     * {@link QuantReport#measure}. Null where the lanes are off, the fit is not the range fit, or groups straddle
+     * pieces (per-channel weights): then the caller quantizes and measures in two passes.
+     */
+    private static Result quantizedMeasured(String name, FloatTensor weight, QuantSpec spec) {
+        if (!(io.aneforge.vector.VectorPath.enabled() && VectorErrorSums.usable()) || DEFAULT_KERNEL != Kernel.FAST
+                || spec.scaleFit() != QuantSpec.ScaleFit.RANGE || spec.kind() != QuantSpec.Kind.PER_BLOCK
+                || weight.shape().length < 2 || weight.size() == 0 || weight.shape()[1] % spec.blockSize() != 0
+                || QuantReport.CHUNK % spec.blockSize() != 0 || spec.blockSize() % QuantReport.CHAINS != 0) {
+            return null;
+        }
+        int[] shape = weight.shape();
+        int len = spec.blockSize();
+        int groups = weight.size() / len;
+        int[] scaleShape = new int[shape.length];
+        Arrays.fill(scaleShape, 1);
+        scaleShape[0] = shape[0];
+        scaleShape[1] = shape[1] / len;
+        boolean needZeroPoints = spec.mode() == QuantMode.AFFINE || !spec.type().signed();
+        QuantizedWeight q = new QuantizedWeight(name, spec, shape.clone(), new byte[weight.size()], scaleShape,
+                new float[groups], needZeroPoints ? new byte[groups] : null);
+        float[] w = weight.data();
+        GroupScale grid = new GroupScale(name, spec);
+        int perPiece = QuantReport.CHUNK / len;
+        int pieces = (groups + perPiece - 1) / perPiece;
+        float[] sums = new float[pieces * 3 * QuantReport.CHAINS];
+        int minPieces = Math.max(1, (1 << 16) / QuantReport.CHUNK); // 64 K values per task, as quantize's groups
+        Parallel.forRange(pieces, minPieces, (p0, p1) -> {
+            BlockKernel.quantize(shape, w, len, p0 * perPiece, Math.min(groups, p1 * perPiece), grid, q.values(),
+                    q.scales(), q.zeroPoints());
+            int c = QuantReport.CHAINS;
+            float[] sa = new float[c];
+            float[] qa = new float[c];
+            float[] ma = new float[c];
+            for (int p = p0; p < p1; p++) {
+                VectorErrorSums.quantizedPiece(w, q, p, sa, qa, ma);
+                System.arraycopy(sa, 0, sums, p * 3 * c, c);
+                System.arraycopy(qa, 0, sums, p * 3 * c + c, c);
+                System.arraycopy(ma, 0, sums, p * 3 * c + 2 * c, c);
+            }
+        });
+        int c = QuantReport.CHAINS;
+        double[] chains = new double[3 * c];
+        for (int p = 0; p < pieces; p++) {
+            QuantReport.fold(Arrays.copyOfRange(sums, p * 3 * c, p * 3 * c + c),
+                    Arrays.copyOfRange(sums, p * 3 * c + c, p * 3 * c + 2 * c),
+                    Arrays.copyOfRange(sums, p * 3 * c + 2 * c, p * 3 * c + 3 * c), chains);
+        }
+        return new Result(q, QuantReport.of(w.length, q, "", chains));
     }
 
     /** FP16 conversion; rejects non-finite values and values beyond the FP16 range. */

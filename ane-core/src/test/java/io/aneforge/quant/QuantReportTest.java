@@ -81,6 +81,14 @@ class QuantReportTest {
                 QuantReport.chunk(src, from, approx, m, piecewise);
             }
             assertBitIdentical(fused, piecewise, spec.label() + " " + java.util.Arrays.toString(q.shape()));
+            if (spec.kind() == QuantSpec.Kind.PER_BLOCK) { // encode quantizes and measures piece by piece, on the kernel threads
+                WeightQuantizer.Result r2 = WeightQuantizer.encode("w", w, spec);
+                QuantizedWeight e = (QuantizedWeight) r2.weight();
+                assertThat(e.values()).isEqualTo(q.values());
+                assertThat(e.scales()).isEqualTo(q.scales());
+                assertThat(e.zeroPoints()).isEqualTo(q.zeroPoints());
+                assertThat(r2.report()).isEqualTo(QuantReport.measure(src, q, ""));
+            }
         }
     }
 
