@@ -29,10 +29,12 @@ public final class BlobReader implements AutoCloseable {
 
     public BlobReader(Path path) {
         this.path = path;
+        FileChannel opened = null;
         try {
-            this.channel = FileChannel.open(path, StandardOpenOption.READ);
+            opened = FileChannel.open(path, StandardOpenOption.READ);
+            this.channel = opened;
             this.size = channel.size();
-            this.mapped = size < Integer.MAX_VALUE ? channel.map(FileChannel.MapMode.READ_ONLY, 0, size) : null;
+            this.mapped = map(channel, size);
             if (size < BlobLayout.HEADER_SIZE) {
                 throw new MlPackageException(path + " is " + size + " bytes, shorter than the " + BlobLayout.HEADER_SIZE + "-byte blob storage header");
             }
@@ -42,8 +44,30 @@ public final class BlobReader implements AutoCloseable {
             if (version != BlobLayout.VERSION) {
                 throw new MlPackageException(path + ": blob storage version " + version + " is not supported (expected " + BlobLayout.VERSION + ")");
             }
-        } catch (IOException e) {
+        } catch (IOException | InternalError | RuntimeException e) {
+            if (opened != null) {
+                try {
+                    opened.close();
+                } catch (IOException ignored) {
+                    // the error below is the one to report
+                }
+            }
+            if (e instanceof MlPackageException m) {
+                throw m;
+            }
             throw new MlPackageException("cannot read weight file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The whole file mapped read-only, or null where it is 2 GiB or more or cannot be mapped (then channel reads). */
+    private static ByteBuffer map(FileChannel channel, long size) {
+        if (size >= Integer.MAX_VALUE) {
+            return null;
+        }
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
         }
     }
 
@@ -101,7 +125,7 @@ public final class BlobReader implements AutoCloseable {
                     return "; BlobFileValue.offset must point at the metadata record, not at the data: the record for this data is at offset "
                             + (offset - BlobLayout.METADATA_SIZE);
                 }
-            } catch (IOException ignored) {
+            } catch (IOException | InternalError ignored) {
                 // the main message stands on its own
             }
         }

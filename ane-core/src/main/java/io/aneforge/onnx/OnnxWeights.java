@@ -214,14 +214,17 @@ public final class OnnxWeights {
                 throw new OnnxFormatException(file, "initializer '" + init.getName() + "' raw_data has " + raw.size()
                         + " bytes but dims " + init.getDimsList() + " need " + expected);
             }
+            // A view from the buffer's position: raw_data aliases the file's bytes, so index 0 of the buffer
+            // is the start of the file, not of this tensor (views start at the position).
             var buf = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             if (!half && transposed) {
                 return decodeTransposed(file, init, buf.asFloatBuffer(), shape[0], shape[1]);
             }
             float[] data = new float[count];
             if (half) {
+                java.nio.ShortBuffer halves = buf.asShortBuffer();
                 for (int i = 0; i < count; i++) {
-                    data[i] = halfToFloat(buf.getShort(i * 2));
+                    data[i] = halfToFloat(halves.get(i));
                 }
             } else {
                 buf.asFloatBuffer().get(data);

@@ -137,6 +137,7 @@ public final class WeightQuantizer {
         if (!(io.aneforge.vector.VectorPath.enabled() && VectorErrorSums.usable()) || DEFAULT_KERNEL != Kernel.FAST
                 || spec.scaleFit() != QuantSpec.ScaleFit.RANGE || spec.kind() != QuantSpec.Kind.PER_BLOCK
                 || weight.shape().length < 2 || weight.size() == 0 || weight.shape()[1] % spec.blockSize() != 0
+                || weight.size() / weight.shape()[0] != weight.shape()[1] // [O, I] or [O, I, 1, 1]: a block is blockSize values
                 || QuantReport.CHUNK % spec.blockSize() != 0 || spec.blockSize() % QuantReport.CHAINS != 0) {
             return null;
         }

@@ -92,6 +92,38 @@ class ModelImportTest {
         assertThat(model.weight("h.1.mlp.c_proj.weight").shape()).containsExactly(TinyModels.HIDDEN, 4 * TinyModels.HIDDEN);
     }
 
+    /**
+     * FP16 initializers after other fields of the file: raw_data is parsed as a view of the file's bytes, so
+     * the decoder must index from the view's start (a buffer index of 0 is the start of the file).
+     */
+    @Test
+    void fp16InitializersDecodeTheirOwnBytes() throws Exception {
+        float[] values = {1f, -2f, 0.5f, 65504f, 0.000061035156f, -0f};
+        ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putShort(io.aneforge.kernels.Fp16.fromFloat(v));
+        }
+        TensorProto half = TensorProto.newBuilder().setName("encoder.layer.0.output.LayerNorm.weight")
+                .setDataType(TensorProto.DataType.FLOAT16_VALUE).addDims(values.length)
+                .setRawData(com.google.protobuf.ByteString.copyFrom(b.array())).build();
+        TensorProto halfMatMul = half.toBuilder().setName("onnx::MatMul_3").clearDims().addDims(3).addDims(2).build(); // [in, out]
+        Path onnx = dir.resolve("half.onnx");
+        Files.write(onnx, MalformedInputTest.onnxModel(java.util.List.of(
+                MalformedInputTest.named("encoder.layer.0.output.LayerNorm.bias", new float[] {7, 8, 9}), half, halfMatMul),
+                java.util.List.of(NodeProto.newBuilder().setName("/encoder/layer.0/attention/self/key/MatMul")
+                        .setOpType("MatMul").addInput("x").addInput("onnx::MatMul_3").build())).toByteArray());
+        Map<String, FloatTensor> w = io.aneforge.onnx.OnnxWeights.read(onnx);
+        assertThat(w.get("encoder.layer.0.output.LayerNorm.weight").data()).containsExactly(values);
+        assertThat(w.get("encoder.layer.0.output.LayerNorm.bias").data()).containsExactly(7f, 8f, 9f);
+        FloatTensor key = w.get("encoder.layer.0.attention.self.key.weight"); // [out, in]
+        assertThat(key.shape()).containsExactly(2, 3);
+        for (int in = 0; in < 3; in++) {
+            for (int out = 0; out < 2; out++) {
+                assertThat(key.data()[out * 3 + in]).isEqualTo(values[in * 2 + out]);
+            }
+        }
+    }
+
     @Test
     void namedMatMulNodesMapToHubNames() throws Exception {
         Path onnx = dir.resolve("m.onnx");

@@ -118,6 +118,21 @@ class WeightQuantizerTest {
         assertThat(general).containsExactly(q.dequantize().data());
     }
 
+    /**
+     * A conv weight with a spatial kernel: its blocks are blockSize × kh × kw values, so encode's one-pass path
+     * (blocks of blockSize values) must leave it to the two-pass one, with the same result as quantize + measure.
+     */
+    @Test
+    void spatialConvWeightEncodesAsQuantizeAndMeasure() {
+        FloatTensor w = random(9, 16, 32, 3, 3);
+        QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, QuantMode.SYMMETRIC, 32);
+        WeightQuantizer.Result r = WeightQuantizer.encode("conv3x3", w, spec);
+        QuantizedWeight q = WeightQuantizer.quantize("conv3x3", w, spec);
+        assertThat(((QuantizedWeight) r.weight()).values()).isEqualTo(q.values());
+        assertThat(((QuantizedWeight) r.weight()).scaleShape()).containsExactly(16, 1, 1, 1);
+        assertThat(r.report()).isEqualTo(QuantReport.measure(w.data(), q, ""));
+    }
+
     @Test
     void allZeroBlocksDequantizeToExactZeros() {
         FloatTensor w = random(5, 8, 128);

@@ -255,6 +255,12 @@ class ConvertCommandTest {
         assertThat(c.code()).as(c.toString()).isEqualTo(1);
         assertThat(c.err().lines().toList()).as(c.err()).hasSize(1);
         assertThat(c.err()).startsWith("aneforge convert: cannot load " + broken.resolve("tokenizer.json"));
+        // without fidelity nothing tokenizes, but the file that would ship beside the packages is still checked
+        Cli none = Cli.run("convert", "--source", broken.toString(), "--out", dir.resolve("broken-out-0").toString(),
+                "--chips", "M4", "--seq-len", "8", "--samples", "0", "--progress", "plain");
+        assertThat(none.code()).as(none.toString()).isEqualTo(1);
+        assertThat(none.err()).startsWith("aneforge convert: cannot load " + broken.resolve("tokenizer.json"));
+        assertThat(dir.resolve("broken-out-0").resolve("tokenizer.json")).doesNotExist();
     }
 
     @Test

@@ -163,6 +163,9 @@ final class FastKernels {
              */
             @Override
             public FloatTensor[][] runAll(FloatTensor[][] frames, int[] positions) {
+                if (in == 0) {
+                    return runAll(frames);
+                }
                 int total = 0;
                 for (int p : positions) {
                     total += p;

@@ -85,6 +85,9 @@ public final class ReferenceModel implements LoadedModel {
      * @param realLengths per input, 1..S (the inputs' sequence length), or null for {@link #predictAll(List)}
      */
     public List<Map<String, FloatTensor>> predictAll(List<Map<String, FloatTensor>> inputs, int[] realLengths) {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
         if (realLengths != null) {
             int s = SequencePrefix.seqLen(plan.program());
             if (realLengths.length != inputs.size()) {
@@ -97,9 +100,6 @@ public final class ReferenceModel implements LoadedModel {
             }
         }
         boolean[] positional = realLengths == null ? null : positionalSteps();
-        if (closed) {
-            throw new IllegalStateException("model is closed");
-        }
         if (Parallel.threads() != threads) {
             Parallel.setThreads(threads);
         }

@@ -119,6 +119,9 @@ public final class RecipeConversion {
             awaitTermination(pool);
         }
         progress.end();
+        // The tokenizer loaded beside the import; with --samples 0 nothing has used it yet. A tokenizer.json it
+        // cannot load fails the run here rather than ship beside the packages (SourceModel.tokenizer()).
+        source.tokenizer();
         try {
             Files.copy(source.snapshot().tokenizerJson(), outDir.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
