@@ -50,13 +50,7 @@ public final class SamplePrefix {
         int seqLen = seqLen(full);
         int last = 0;
         for (Map<String, FloatTensor> sample : full) {
-            float[] mask = sample.get(Graphs.ATTENTION_MASK).data();
-            for (int p = mask.length - 1; p >= 0; p--) {
-                if (mask[p] != 0) {
-                    last = Math.max(last, p + 1);
-                    break;
-                }
-            }
+            last = Math.max(last, realLength(sample));
         }
         int length = Math.min(seqLen, Math.max(QUANTUM, (last + QUANTUM - 1) / QUANTUM * QUANTUM));
         return new SamplePrefix(full, cut(full, seqLen, length, 2), seqLen, length);
@@ -154,17 +148,20 @@ public final class SamplePrefix {
     int[] realLengths() {
         int[] lengths = new int[inputs.size()];
         for (int i = 0; i < lengths.length; i++) {
-            float[] mask = inputs.get(i).get(Graphs.ATTENTION_MASK).data();
-            int last = 0;
-            for (int p = mask.length - 1; p >= 0; p--) {
-                if (mask[p] != 0) {
-                    last = p + 1;
-                    break;
-                }
-            }
-            lengths[i] = Math.max(1, last);
+            lengths[i] = Math.max(1, realLength(inputs.get(i)));
         }
         return lengths;
+    }
+
+    /** Positions up to and including the sample's last {@code attention_mask} 1 (0 when it has none). */
+    private static int realLength(Map<String, FloatTensor> sample) {
+        float[] mask = sample.get(Graphs.ATTENTION_MASK).data();
+        for (int p = mask.length - 1; p >= 0; p--) {
+            if (mask[p] != 0) {
+                return p + 1;
+            }
+        }
+        return 0;
     }
 
     /** The program to load for these samples: the prefix program, or {@code program} itself when it cannot be cut. */

@@ -42,17 +42,6 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
      * int8/int4 weights with whole vectors per group are dequantized in vector lanes as they are compared.
      */
     public static QuantReport measure(float[] source, EncodedWeight encoded, String note) {
-        return measure(source, encoded, note, false);
-    }
-
-    /**
-     * {@link #measure(float[], EncodedWeight, String)}; {@code encodedFromSource} says that {@code encoded} is
-     * {@link WeightQuantizer#toFp16} of this very {@code source} (all within ±65504), so each dequantized
-     * value is {@code Fp16.round} of its source value and the lanes compute it from the source instead of
-     * decoding the halves (same floats: {@code Fp16Test} checks the rounding against the conversion pair on
-     * every float).
-     */
-    static QuantReport measure(float[] source, EncodedWeight encoded, String note, boolean encodedFromSource) {
         long count = FloatTensor.elementCount(encoded.shape());
         if (count != source.length) {
             throw new IllegalStateException("encoded '" + encoded.name() + "' has " + count
@@ -62,8 +51,6 @@ public record QuantReport(String tensor, String scheme, int blockSize, double ma
         boolean lanes = VectorPath.enabled() && VectorErrorSums.usable();
         if (lanes && encoded instanceof QuantizedWeight q && VectorErrorSums.fused(q)) {
             VectorErrorSums.quantized(source, q, chains);
-        } else if (lanes && encodedFromSource && encoded instanceof Fp16Weight) {
-            VectorErrorSums.fp16(source, chains);
         } else {
             float[] approx = new float[Math.min(CHUNK, source.length)];
             for (int from = 0; from < source.length; from += CHUNK) {

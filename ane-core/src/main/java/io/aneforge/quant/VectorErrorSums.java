@@ -145,25 +145,16 @@ final class VectorErrorSums {
     }
 
     /**
-     * The whole measurement of an FP16 encoding of {@code source} (every value within ±65504, as
+     * The measurement of an FP16 encoding of a source (every value within ±65504, as
      * {@link WeightQuantizer#toFp16} guarantees), with each dequantized value computed in the lanes as
      * {@code Fp16.round} of its source value instead of decoded from the halves: a normal half rounds the
      * float's mantissa to 10 bits (ties to even) on the bits, below 2^-14 {@code (|w| + 0.5) − 0.5} rounds
      * to a multiple of 2^-24. The error is taken on magnitudes ({@code |w| − |ŵ|}: the same magnitude as
      * {@code w − ŵ}, since ŵ has w's sign and float subtraction is symmetric in sign), so its square and
-     * absolute value are the definition's bits. Pieces and tails as {@link #chunk}.
-     */
-    static void fp16(float[] source, double[] chains) {
-        Fp16Pieces pieces = new Fp16Pieces();
-        for (int from = 0; from < source.length; from += QuantReport.CHUNK) {
-            pieces.add(source, from, Math.min(QuantReport.CHUNK, source.length - from), chains);
-        }
-    }
-
-    /**
-     * {@link #fp16} one piece at a time, so that an encoder can measure each piece right after converting it
-     * (while it is in cache): {@link #add} the pieces in order, each starting at a multiple of
-     * {@link QuantReport#CHUNK} and {@code CHUNK} long except the last.
+     * absolute value are the definition's bits. Pieces and tails as {@link #chunk}, one
+     * piece at a time, so that the encoder measures each piece right after converting it (while it is in cache):
+     * {@link #add} the pieces in order, each starting at a multiple of {@link QuantReport#CHUNK} and {@code CHUNK}
+     * long except the last ({@link WeightQuantizer}).
      */
     static final class Fp16Pieces {
         private final float[] sa = new float[L];

@@ -72,7 +72,7 @@ public final class WeightQuantizer {
             encoded = quantize(name, weight, spec);
             note = "";
         }
-        return new Result(encoded, QuantReport.measure(weight.data(), encoded, note, encoded instanceof Fp16Weight));
+        return new Result(encoded, QuantReport.measure(weight.data(), encoded, note));
     }
 
     /**
@@ -144,41 +144,43 @@ public final class WeightQuantizer {
         int[] shape = weight.shape();
         int len = spec.blockSize();
         int groups = weight.size() / len;
-        int[] scaleShape = new int[shape.length];
-        Arrays.fill(scaleShape, 1);
-        scaleShape[0] = shape[0];
-        scaleShape[1] = shape[1] / len;
-        boolean needZeroPoints = spec.mode() == QuantMode.AFFINE || !spec.type().signed();
-        QuantizedWeight q = new QuantizedWeight(name, spec, shape.clone(), new byte[weight.size()], scaleShape,
-                new float[groups], needZeroPoints ? new byte[groups] : null);
+        QuantizedWeight q = new QuantizedWeight(name, spec, shape.clone(), new byte[weight.size()],
+                blockScaleShape(shape, len), new float[groups], needsZeroPoints(spec) ? new byte[groups] : null);
         float[] w = weight.data();
         GroupScale grid = new GroupScale(name, spec);
         int perPiece = QuantReport.CHUNK / len;
         int pieces = (groups + perPiece - 1) / perPiece;
-        float[] sums = new float[pieces * 3 * QuantReport.CHAINS];
+        float[][] sums = new float[3 * pieces][]; // per piece: its Σw², Σe² and max|e| chains
         int minPieces = Math.max(1, (1 << 16) / QuantReport.CHUNK); // 64 K values per task, as quantize's groups
         Parallel.forRange(pieces, minPieces, (p0, p1) -> {
             BlockKernel.quantize(shape, w, len, p0 * perPiece, Math.min(groups, p1 * perPiece), grid, q.values(),
                     q.scales(), q.zeroPoints());
-            int c = QuantReport.CHAINS;
-            float[] sa = new float[c];
-            float[] qa = new float[c];
-            float[] ma = new float[c];
             for (int p = p0; p < p1; p++) {
-                VectorErrorSums.quantizedPiece(w, q, p, sa, qa, ma);
-                System.arraycopy(sa, 0, sums, p * 3 * c, c);
-                System.arraycopy(qa, 0, sums, p * 3 * c + c, c);
-                System.arraycopy(ma, 0, sums, p * 3 * c + 2 * c, c);
+                for (int k = 0; k < 3; k++) {
+                    sums[3 * p + k] = new float[QuantReport.CHAINS];
+                }
+                VectorErrorSums.quantizedPiece(w, q, p, sums[3 * p], sums[3 * p + 1], sums[3 * p + 2]);
             }
         });
-        int c = QuantReport.CHAINS;
-        double[] chains = new double[3 * c];
+        double[] chains = new double[3 * QuantReport.CHAINS];
         for (int p = 0; p < pieces; p++) {
-            QuantReport.fold(Arrays.copyOfRange(sums, p * 3 * c, p * 3 * c + c),
-                    Arrays.copyOfRange(sums, p * 3 * c + c, p * 3 * c + 2 * c),
-                    Arrays.copyOfRange(sums, p * 3 * c + 2 * c, p * 3 * c + 3 * c), chains);
+            QuantReport.fold(sums[3 * p], sums[3 * p + 1], sums[3 * p + 2], chains);
         }
         return new Result(q, QuantReport.of(w.length, q, "", chains));
+    }
+
+    /** Scales of block-wise quantization: one per output channel and block of {@code block} inputs, trailing axes 1. */
+    private static int[] blockScaleShape(int[] shape, int block) {
+        int[] scaleShape = new int[shape.length];
+        Arrays.fill(scaleShape, 1);
+        scaleShape[0] = shape[0];
+        scaleShape[1] = shape[1] / block;
+        return scaleShape;
+    }
+
+    /** Affine schemes and unsigned types store a zero point per group. */
+    private static boolean needsZeroPoints(QuantSpec spec) {
+        return spec.mode() == QuantMode.AFFINE || !spec.type().signed();
     }
 
     /** FP16 conversion; rejects non-finite values and values beyond the FP16 range. */
@@ -239,16 +241,12 @@ public final class WeightQuantizer {
                 throw new QuantizationException("weight tensor '" + name + "' input axis " + shape[1]
                         + " is not divisible by block size " + b + "; keep it FP16 or pick another block size");
             }
-            scaleShape = new int[shape.length];
-            Arrays.fill(scaleShape, 1);
-            scaleShape[0] = outChannels;
-            scaleShape[1] = shape[1] / b;
+            scaleShape = blockScaleShape(shape, b);
             groups = outChannels * (shape[1] / b);
         }
         byte[] q = new byte[n];
         float[] scales = new float[groups];
-        boolean needZeroPoints = spec.mode() == QuantMode.AFFINE || !spec.type().signed();
-        byte[] zps = needZeroPoints ? new byte[groups] : null;
+        byte[] zps = needsZeroPoints(spec) ? new byte[groups] : null;
         int len = groups == 0 ? 0 : n / groups;
         float[] w = weight.data();
         GroupScale grid = new GroupScale(name, spec);
