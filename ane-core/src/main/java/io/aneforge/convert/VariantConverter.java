@@ -6,7 +6,6 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.MlPackageException;
-import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.quant.QuantizationException;
 import io.aneforge.variant.VariantSpec;
@@ -63,12 +62,6 @@ public final class VariantConverter {
     public static ConvertedVariant convert(ImportedModel model, VariantSpec spec, Path packageDir, Path archiveFile,
                                            WeightCache cache) {
         BuiltVariant built = build(model, spec, cache);
-        MlPackage.WriteResult written;
-        try {
-            written = MlPackage.write(built.program(), packageDir);
-        } catch (MlPackageException e) {
-            throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
-        }
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -77,12 +70,28 @@ public final class VariantConverter {
         }
         long size;
         // Buffered: the zip's deflater hands over 512-byte pieces, one write(2) each without a buffer.
-        try (OutputStream file = archiveFile == null ? OutputStream.nullOutputStream()
-                : new BufferedOutputStream(Files.newOutputStream(archiveFile), 1 << 16);
-             CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
-            PackageArchive.zip(written, counting);
+        OutputStream file;
+        try {
+            if (archiveFile == null) {
+                file = OutputStream.nullOutputStream();
+            } else {
+                Path parent = archiveFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                file = new BufferedOutputStream(Files.newOutputStream(archiveFile), 1 << 16);
+            }
+        } catch (IOException e) {
+            throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
+                    + e.getMessage(), e);
+        }
+        // The package and its archive in one call: the archive takes the weights from the program's arrays.
+        try (file; CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
+            MlPackage.write(built.program(), packageDir, counting);
             counting.flush();
             size = counting.count;
+        } catch (MlPackageException e) {
+            throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
                     + e.getMessage(), e);

@@ -5,6 +5,7 @@ import io.aneforge.mil.DType;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -23,11 +24,15 @@ import java.util.zip.CRC32;
 /**
  * Lays out blobs for {@code weight.bin}: {@link #add} assigns each tensor its offset (identical
  * tensors, same dtype and bytes, are stored once) and {@link #close()} writes the file front to
- * back in one pass, computing its sha256 (for {@code Manifest.json}) and CRC-32 (for the archive's
- * stored entry) from the bytes as they go out, so nothing reads the file back. The tensors' bytes
- * are the program's own arrays, which the caller holds until the package is written anyway; the
- * file is never assembled in memory. {@link #close()} refuses to finish if the file size on disk
- * disagrees with what was written.
+ * back in one pass, computing its CRC-32 (for the archive's stored entry and the manifest's weights
+ * identifier) from the bytes as they go out. The tensors' bytes are the program's own arrays, which
+ * the caller holds until the package is written anyway; the file is never assembled in memory, and
+ * {@link #writeTo} replays the same bytes from those arrays into the package's archive, so nothing
+ * reads the file back. {@link #close()} refuses to finish if the file size on disk disagrees with
+ * what was written.
+ *
+ * <p>No sha256 of the file: hashing every weight byte twice (here and again in the archive's
+ * sha256) was 7 % of a default MiniLM convert's CPU; the archive's digest covers these bytes.
  */
 public final class BlobWriter implements Closeable {
     /** Pieces handed to the channel: bounds the temporary direct buffer the JDK copies a heap array into. */
@@ -42,7 +47,7 @@ public final class BlobWriter implements Closeable {
     private int count;
     private long dataBytes;
     private boolean closed;
-    private String sha256;
+    private boolean written;
     private long crc32;
 
     /** A blob to write at close: its metadata record at {@code meta}, its data right after. */
@@ -128,12 +133,6 @@ public final class BlobWriter implements Closeable {
         return end;
     }
 
-    /** sha256 (hex) of the written file; after {@link #close()}. */
-    public String sha256() {
-        requireClosed();
-        return sha256;
-    }
-
     /** CRC-32 of the written file (what a zip entry of it records); after {@link #close()}. */
     public long crc32() {
         requireClosed();
@@ -141,7 +140,7 @@ public final class BlobWriter implements Closeable {
     }
 
     private void requireClosed() {
-        if (!closed || sha256 == null) {
+        if (!written) {
             throw new IllegalStateException("weight file " + path + " is not written yet (close the writer first)");
         }
     }
@@ -152,62 +151,76 @@ public final class BlobWriter implements Closeable {
             return;
         }
         closed = true;
-        MessageDigest sha = newSha256();
         CRC32 crc = new CRC32();
         try (channel) {
-            ByteBuffer header = le(BlobLayout.HEADER_SIZE);
-            header.putInt(count).putInt(BlobLayout.VERSION);
-            long position = write(header.array(), 0, sha, crc);
-            for (Pending p : pending) {
-                if (p.meta() > position) {
-                    position = write(new byte[(int) (p.meta() - position)], position, sha, crc);
+            long[] position = {0};
+            emit((bytes, off, len) -> {
+                crc.update(bytes, off, len);
+                ByteBuffer b = ByteBuffer.wrap(bytes, off, len);
+                while (b.hasRemaining()) {
+                    position[0] += channel.write(b, position[0]);
                 }
-                position = write(p.metadata(), position, sha, crc);
-                position = write(p.data(), position, sha, crc);
-            }
+            });
             long size = channel.size();
-            if (size != end || position != end || offsetsByContent.size() != count) {
+            if (size != end || position[0] != end || offsetsByContent.size() != count) {
                 throw new IllegalStateException("weight file " + path + " is inconsistent: size " + size + " but " + end
                         + " bytes were written, " + count + " blobs counted vs " + offsetsByContent.size() + " recorded");
             }
             channel.force(false);
         } catch (IOException e) {
+            pending.clear();
             throw new MlPackageException("cannot finish weight file " + path + ": " + e.getMessage(), e);
-        } finally {
-            pending.clear(); // the program owns the arrays; do not keep them alive through this writer
         }
-        sha256 = HexFormat.of().formatHex(sha.digest());
         crc32 = crc.getValue();
+        written = true;
     }
 
-    /** Writes {@code bytes} at {@code position} in pieces, hashing each piece as it goes out; returns the new end. */
-    private long write(byte[] bytes, long position, MessageDigest sha, CRC32 crc) throws IOException {
-        long p = position;
-        for (int off = 0; off < bytes.length; off += CHUNK) {
-            int len = Math.min(CHUNK, bytes.length - off);
-            sha.update(bytes, off, len);
-            crc.update(bytes, off, len);
-            ByteBuffer b = ByteBuffer.wrap(bytes, off, len);
-            while (b.hasRemaining()) {
-                p += channel.write(b, p);
+    /**
+     * Writes the bytes {@link #close()} wrote to the file, in the same 1 MiB pieces, from the arrays they
+     * came from. Only after a successful close. The writer keeps the program's arrays reachable for this,
+     * so callers drop it with the program.
+     */
+    public void writeTo(OutputStream out) throws IOException {
+        requireClosed();
+        emit(out::write);
+    }
+
+    /** Receives the file's bytes in order. */
+    private interface Sink {
+        void accept(byte[] bytes, int off, int len) throws IOException;
+    }
+
+    /** The file front to back: header, then per blob the alignment padding, its metadata record and its data. */
+    private void emit(Sink sink) throws IOException {
+        ByteBuffer header = le(BlobLayout.HEADER_SIZE);
+        header.putInt(count).putInt(BlobLayout.VERSION);
+        long position = emit(header.array(), 0, sink);
+        for (Pending p : pending) {
+            if (p.meta() > position) {
+                position = emit(new byte[(int) (p.meta() - position)], position, sink);
             }
+            position = emit(p.metadata(), position, sink);
+            position = emit(p.data(), position, sink);
         }
-        return p;
+    }
+
+    /** Hands {@code bytes} over in pieces of at most {@link #CHUNK}; returns the position after them. */
+    private static long emit(byte[] bytes, long position, Sink sink) throws IOException {
+        for (int off = 0; off < bytes.length; off += CHUNK) {
+            sink.accept(bytes, off, Math.min(CHUNK, bytes.length - off));
+        }
+        return position + bytes.length;
     }
 
     private static ByteBuffer le(int size) {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static MessageDigest newSha256() {
+    static String sha256(byte[] data) {
         try {
-            return MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 unavailable", e);
         }
-    }
-
-    static String sha256(byte[] data) {
-        return HexFormat.of().formatHex(newSha256().digest(data));
     }
 }

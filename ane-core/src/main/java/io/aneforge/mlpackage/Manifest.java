@@ -11,8 +11,8 @@ import java.util.UUID;
 
 /**
  * {@code Manifest.json} of a package: format version {@code "1.0.0"}, the root model
- * identifier and the item entries. Identifiers are name-based UUIDs of the items'
- * content hashes, so the same model always gets the same manifest.
+ * identifier and the item entries. Identifiers are name-based UUIDs of the items' content
+ * ({@link #forProgram}), so the same model always gets the same manifest.
  */
 public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
     public static final String FILE_FORMAT_VERSION = "1.0.0";
@@ -32,10 +32,18 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
         items = new TreeMap<>(items);
     }
 
-    /** The two-item manifest of an ML Program package, with ids derived from the content hashes. */
-    public static Manifest forProgram(String modelSha256, String weightsSha256) {
+    /**
+     * The two-item manifest of an ML Program package, with ids derived from the content: the model's from
+     * the sha256 of {@code model.mlmodel}; the weights' from that sha256 (the program places every blob),
+     * the size and the CRC-32 of {@code weight.bin}. Core ML uses the ids only to find the items within
+     * the package (coremltools makes them random); deriving them from content keeps packages
+     * reproducible, and the archive's sha256 identifies the artifact. A sha256 of {@code weight.bin} for
+     * this would hash every weight byte a second time (7 % of a default MiniLM convert's CPU).
+     */
+    public static Manifest forProgram(String modelSha256, long weightBytes, long weightCrc32) {
         String modelId = UUID.nameUUIDFromBytes(("model.mlmodel:" + modelSha256).getBytes(StandardCharsets.UTF_8)).toString();
-        String weightsId = UUID.nameUUIDFromBytes(("weights:" + weightsSha256).getBytes(StandardCharsets.UTF_8)).toString();
+        String weightsId = UUID.nameUUIDFromBytes(("weights:" + modelSha256 + ":" + weightBytes + ":"
+                + Long.toHexString(weightCrc32)).getBytes(StandardCharsets.UTF_8)).toString();
         return new Manifest(modelId, Map.of(
                 modelId, new Item(AUTHOR, MODEL_DESCRIPTION, MODEL_NAME, AUTHOR + "/" + MODEL_NAME),
                 weightsId, new Item(AUTHOR, WEIGHTS_DESCRIPTION, WEIGHTS_NAME, AUTHOR + "/" + WEIGHTS_NAME)));

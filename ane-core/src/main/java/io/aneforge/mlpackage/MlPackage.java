@@ -9,9 +9,11 @@ import com.google.protobuf.CodedOutputStream;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Writes and reads {@code .mlpackage} directories:
@@ -22,24 +24,32 @@ import java.nio.file.Path;
 public final class MlPackage {
     public static final String MANIFEST = "Manifest.json";
     public static final String DATA = "Data";
+    /** The one blob file of a package, in {@code Data/com.apple.CoreML/weights/}. */
+    public static final String WEIGHT_FILE = "weight.bin";
 
     private MlPackage() {
     }
 
-    /**
-     * What writing produced. {@code weightCrc32} is the CRC-32 of {@code weight.bin}, computed while it
-     * was written, so {@link PackageArchive#zip(WriteResult, java.io.OutputStream)} need not read it for that.
-     */
+    /** What writing produced. {@code weightCrc32} is the CRC-32 of {@code weight.bin}, computed while it was written. */
     public record WriteResult(Path packageDir, long modelBytes, long weightBytes, int blobCount, String modelSha256,
-                              String weightSha256, long weightCrc32) {
+                              long weightCrc32) {
     }
 
     /**
      * Writes {@code program} to {@code packageDir} (which must not exist or be empty).
      * Encoding the model places the blobs; {@code weight.bin} is then written in one pass that
-     * also hashes it (sha256 for the manifest, CRC-32 for the archive), so it is never read back.
+     * also computes its CRC-32 (for the manifest and an archive's stored entry).
      */
     public static WriteResult write(Program program, Path packageDir) {
+        return write(program, packageDir, null);
+    }
+
+    /**
+     * {@link #write(Program, Path)}, then zips the package into {@code archive} (when not null): the same
+     * bytes as {@link PackageArchive#zip(Path, OutputStream)} of the written directory, taken from the
+     * arrays the files were written from instead of read back from disk. The caller owns the stream.
+     */
+    public static WriteResult write(Program program, Path packageDir, OutputStream archive) {
         try {
             ProgramValidator.validate(program); // never write what the reader would reject
         } catch (MilException e) {
@@ -56,7 +66,7 @@ public final class MlPackage {
             Path coreml = packageDir.resolve(DATA).resolve(Manifest.AUTHOR);
             Path weightsDir = coreml.resolve(Manifest.WEIGHTS_NAME);
             Files.createDirectories(weightsDir);
-            Path weightFile = weightsDir.resolve("weight.bin");
+            Path weightFile = weightsDir.resolve(WEIGHT_FILE);
             Model model;
             BlobWriter w = new BlobWriter(weightFile);
             try (w) {
@@ -65,8 +75,16 @@ public final class MlPackage {
             byte[] modelBytes = serialize(model);
             Files.write(coreml.resolve(Manifest.MODEL_NAME), modelBytes);
             String modelSha = BlobWriter.sha256(modelBytes);
-            Files.writeString(packageDir.resolve(MANIFEST), Manifest.forProgram(modelSha, w.sha256()).toJson(), StandardCharsets.UTF_8);
-            return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.sha256(), w.crc32());
+            byte[] manifest = Manifest.forProgram(modelSha, w.size(), w.crc32()).toJson().getBytes(StandardCharsets.UTF_8);
+            Files.write(packageDir.resolve(MANIFEST), manifest);
+            if (archive != null) {
+                String coremlDir = DATA + "/" + Manifest.AUTHOR + "/";
+                PackageArchive.zip(packageDir.getFileName().toString(), List.of(
+                        PackageArchive.Entry.of(coremlDir + Manifest.MODEL_NAME, modelBytes),
+                        new PackageArchive.Entry(coremlDir + Manifest.WEIGHTS_NAME + "/" + WEIGHT_FILE, w.size(), w.crc32(), w::writeTo),
+                        PackageArchive.Entry.of(MANIFEST, manifest)), archive);
+            }
+            return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.crc32());
         } catch (IOException e) {
             throw new MlPackageException("cannot write package " + packageDir + ": " + e.getMessage(), e);
         }
@@ -109,7 +127,7 @@ public final class MlPackage {
     public static Program read(Path packageDir) {
         Manifest manifest = readManifest(packageDir);
         Model model = readModel(packageDir);
-        Path weightFile = packageDir.resolve(DATA).resolve(manifest.weights().path()).resolve("weight.bin");
+        Path weightFile = packageDir.resolve(DATA).resolve(manifest.weights().path()).resolve(WEIGHT_FILE);
         BlobReader blobs = Files.isRegularFile(weightFile) ? new BlobReader(weightFile) : null;
         try {
             Program p = ProgramCodec.decode(model, blobs);

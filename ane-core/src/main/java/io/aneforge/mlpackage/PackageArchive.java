@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
@@ -60,58 +61,78 @@ public final class PackageArchive {
      * stored, they cost a CRC-32. {@code model.mlmodel} and the manifest deflate by 90 %.
      */
     public static void zip(Path packageDir, OutputStream out) {
-        zip(packageDir, out, null, -1);
-    }
-
-    /**
-     * {@link #zip(Path, OutputStream)} of a package this process has just written: the CRC-32 of its
-     * {@code weight.bin} was computed while writing it, so the stored entry's header takes it from
-     * {@code written} instead of a pass over the file. Same bytes as the other overload (the zip
-     * stream recomputes the CRC of the data it copies and fails the entry if they differ).
-     */
-    public static void zip(MlPackage.WriteResult written, OutputStream out) {
-        Path weightFile = written.packageDir().resolve(MlPackage.DATA).resolve(Manifest.AUTHOR).resolve(Manifest.WEIGHTS_NAME)
-                .resolve("weight.bin");
-        zip(written.packageDir(), out, weightFile, written.weightCrc32());
-    }
-
-    /** {@code knownCrc}: the CRC-32 of {@code knownFile} (null: every CRC is computed from its file). */
-    private static void zip(Path packageDir, OutputStream out, Path knownFile, long knownCrc) {
-        String root = packageDir.getFileName().toString();
         List<Path> files;
         try (Stream<Path> s = Files.walk(packageDir)) {
-            files = new ArrayList<>(s.filter(Files::isRegularFile).toList());
+            files = s.filter(Files::isRegularFile).toList();
         } catch (IOException e) {
             throw new MlPackageException("cannot list package " + packageDir + ": " + e.getMessage(), e);
         }
-        List<String> names = new ArrayList<>();
-        for (Path f : files) {
-            names.add(root + "/" + packageDir.relativize(f).toString().replace('\\', '/'));
+        List<Entry> entries = new ArrayList<>();
+        try {
+            for (Path f : files) {
+                String name = packageDir.relativize(f).toString().replace('\\', '/');
+                // A STORED entry's header carries the CRC, so weight files are read once for it and once for the data.
+                entries.add(new Entry(name, Files.size(f), isWeightFile("/" + name) ? crc32(f) : -1, out2 -> copy(f, out2)));
+            }
+        } catch (IOException e) {
+            throw new MlPackageException("cannot read package " + packageDir + ": " + e.getMessage(), e);
         }
-        names.sort(String::compareTo);
+        zip(packageDir.getFileName().toString(), entries, out);
+    }
+
+    /**
+     * One file of a package to zip: its path relative to the package directory ('/' separators), its
+     * size, its CRC-32 (-1 when not known; weight files are stored, so theirs must be known before
+     * their data goes out) and what writes its bytes.
+     */
+    record Entry(String path, long size, long crc32, Content content) {
+        /** A file whose bytes are in memory. */
+        static Entry of(String path, byte[] bytes) {
+            CRC32 crc = new CRC32();
+            crc.update(bytes);
+            return new Entry(path, bytes.length, crc.getValue(), out -> writeInPieces(bytes, out));
+        }
+    }
+
+    /**
+     * Writes one entry's bytes, in pieces of at most {@link #PIECE} whatever their source, so a file on disk and
+     * the same bytes from memory reach the deflater in the same calls.
+     */
+    interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Zips {@code entries} as the files of a package directory named {@code root}: the one place that
+     * decides names, order, times and methods, for directories on disk and packages just written from
+     * memory ({@link MlPackage#write(io.aneforge.mil.Program, Path, OutputStream)}) alike.
+     */
+    static void zip(String root, List<Entry> entries, OutputStream out) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparing(e -> root + "/" + e.path()));
         try {
             ZipOutputStream zip = new ZipOutputStream(out);
             zip.setLevel(6);
-            for (String name : names) {
-                Path file = packageDir.resolve(name.substring(root.length() + 1));
+            for (Entry entry : sorted) {
+                String name = root + "/" + entry.path();
                 ZipEntry e = new ZipEntry(name);
                 e.setTimeLocal(FIXED_TIME);
                 if (isWeightFile(name)) {
-                    // A STORED entry needs its size and CRC in the local header, before the data.
+                    // A STORED entry needs its size and CRC in the local header, before the data; the zip
+                    // stream recomputes the CRC of the bytes it copies and fails the entry if they differ.
                     e.setMethod(ZipEntry.STORED);
-                    long size = Files.size(file);
-                    e.setSize(size);
-                    e.setCompressedSize(size);
-                    e.setCrc(file.equals(knownFile) ? knownCrc : crc32(file));
+                    e.setSize(entry.size());
+                    e.setCompressedSize(entry.size());
+                    e.setCrc(entry.crc32());
                 }
                 zip.putNextEntry(e);
-                copy(file, zip);
+                entry.content().writeTo(zip);
                 zip.closeEntry();
             }
             zip.finish();
             zip.flush();
         } catch (IOException e) {
-            throw new MlPackageException("cannot zip package " + packageDir + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot zip package " + root + ": " + e.getMessage(), e);
         }
     }
 
@@ -120,13 +141,22 @@ public final class PackageArchive {
         return entryName.contains("/" + Manifest.WEIGHTS_NAME + "/");
     }
 
-    /** Copies in 1 MiB pieces (not {@code Files.copy}'s 8 KiB) so buffered streams below pass them straight through. */
+    /** Pieces handed to the zip stream: large enough that buffered streams below pass them straight through. */
+    private static final int PIECE = 1 << 20;
+
+    /** Copies in {@link #PIECE}s (not {@code Files.copy}'s 8 KiB) so buffered streams below pass them straight through. */
     private static void copy(Path file, OutputStream out) throws IOException {
-        byte[] buf = new byte[(int) Math.min(1 << 20, Math.max(1, Files.size(file)))];
+        byte[] buf = new byte[(int) Math.min(PIECE, Math.max(1, Files.size(file)))];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
                 out.write(buf, 0, n);
             }
+        }
+    }
+
+    private static void writeInPieces(byte[] bytes, OutputStream out) throws IOException {
+        for (int off = 0; off < bytes.length; off += PIECE) {
+            out.write(bytes, off, Math.min(PIECE, bytes.length - off));
         }
     }
 

@@ -30,29 +30,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The write path (weight.bin written in one hashing pass, the archive taking the CRC-32 from it) produces
- * the same bytes as before it was rewritten: archive sha256 of the tiny BERT's variants pinned to the
- * values the previous writer (tensor by tensor, then re-reading the file for sha256 and CRC-32) produced.
+ * The write path (weight.bin written in one pass that computes its CRC-32, the archive zipped from the
+ * arrays the files were written from) produces pinned bytes: archive sha256 of the tiny BERT's variants.
+ * The pins were first taken from the writer before the single-pass rewrite (commit 40d3918, tensor by
+ * tensor, then re-reading the file); they changed once since, on purpose, when the manifest's weights
+ * id stopped coming from a sha256 of weight.bin (Manifest.forProgram): model.mlmodel and weight.bin
+ * kept their bytes, only Manifest.json's weights id changed.
  */
 class ArchiveIdentityTest {
     static final int SEQ = 16;
 
-    /** Archive sha256 per variant id, from the writer before the single-pass rewrite (commit 40d3918). */
+    /** Archive sha256 per variant id (see the class comment for where they come from). */
     static final Map<String, String> PINNED = new LinkedHashMap<>();
 
     static {
         PINNED.put("m4-ios16-ane-fp16-s16",
-                "2e4d0d22eaaf9ab909d7b880e403f0aaf67abaa3427a01a18bf47d4558245188");
+                "1e2f98a8b40aa002e6c90d40d65852e59d336d03da31d7e97b0b4122b075ac1e");
         PINNED.put("m4-ios16-standard-fp16-s16",
-                "cd86feaf680b890e00df431bed7b7ab741e4171840165a7eb2e258fcdfc13aa7");
+                "8d7bea9e834e09b498c3cee1b065cd9928450ba61c4360cac24a3815589e25db");
         PINNED.put("m4-ios18-ane-int8-block32-s16",
-                "23efadc15db1a10b3f75b0fffc3a898de2a0329a4ef23e5218138702e50ad4d1");
+                "b47de618671e8ef0066910f814c5e86e882a991a2b882bf38e02484f7bbf8cfc");
         PINNED.put("m4-ios18-standard-int4-block32-s16",
-                "cc4e550ecc99c762f201c4a767128e4b962f9cf6e99647bf3e9975c4856de3e6");
+                "f5569dfab431b1380b162abdc6203b24205aed271122d3392a759aa9cf6f46ce");
         PINNED.put("m4-ios16-ane-int8-channel-s16",
-                "88c06d792bca5f7c91d63271583c41fdc3ccc7d485428cf02d561c4d58dfa795");
+                "9faa2602e9ce14749f374ada7fbe4460c0ff5b8118cdc54d7d6d2de2a466f4de");
         PINNED.put("m4-ios16-standard-fp32-s16",
-                "14c62d27d25380e11f12877b49128ef260983b284c52dc9e797d1170f4710d21");
+                "affb8e869fc88df8e9682961eaaca19569251175e4c30a87804ee39d697b6429");
     }
 
     @TempDir
@@ -99,11 +102,13 @@ class ArchiveIdentityTest {
             got.put(id, cv.archiveSha256());
             assertThat(sha256(Files.readAllBytes(zip))).isEqualTo(cv.archiveSha256());
 
-            // The manifest's weight digest is the file's, and zipping from the file alone gives the same archive.
+            // The manifest's ids come from the files as written, and zipping the files alone gives the same archive.
             byte[] weights = Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/weights/weight.bin"));
             byte[] mlmodel = Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/model.mlmodel"));
+            CRC32 crc = new CRC32();
+            crc.update(weights);
             assertThat(Files.readString(pkg.resolve(MlPackage.MANIFEST)))
-                    .isEqualTo(Manifest.forProgram(sha256(mlmodel), sha256(weights)).toJson());
+                    .isEqualTo(Manifest.forProgram(sha256(mlmodel), weights.length, crc.getValue()).toJson());
             ByteArrayOutputStream fromFiles = new ByteArrayOutputStream();
             PackageArchive.zip(pkg, fromFiles);
             assertThat(sha256(fromFiles.toByteArray())).isEqualTo(cv.archiveSha256());
@@ -112,21 +117,34 @@ class ArchiveIdentityTest {
     }
 
     @Test
-    void writeResultCarriesTheDigestsOfTheWrittenWeightFile() throws Exception {
+    void writeResultCarriesTheDigestsAndTheArchiveIsTheWrittenFilesZipped() throws Exception {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert"), 11), null));
         Path pkg = dir.resolve("p.mlpackage");
-        MlPackage.WriteResult r = MlPackage.write(VariantConverter.build(model, spec("m4-ios18-ane-int8-block32-s16")).program(), pkg);
+        ByteArrayOutputStream a = new ByteArrayOutputStream();
+        MlPackage.WriteResult r = MlPackage.write(VariantConverter.build(model, spec("m4-ios18-ane-int8-block32-s16")).program(), pkg, a);
         byte[] weights = Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/weights/weight.bin"));
+        byte[] mlmodel = Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/model.mlmodel"));
         CRC32 crc = new CRC32();
         crc.update(weights);
-        assertThat(r.weightSha256()).isEqualTo(sha256(weights));
         assertThat(r.weightCrc32()).isEqualTo(crc.getValue());
         assertThat(r.weightBytes()).isEqualTo(weights.length);
-        ByteArrayOutputStream a = new ByteArrayOutputStream();
+        assertThat(r.modelSha256()).isEqualTo(sha256(mlmodel));
+        // the archive written from memory holds exactly the files on disk
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        PackageArchive.zip(r, a);
         PackageArchive.zip(pkg, b);
         assertThat(a.toByteArray()).isEqualTo(b.toByteArray());
+        Path unpacked = dir.resolve("unpacked");
+        PackageArchive.unzip(new java.io.ByteArrayInputStream(a.toByteArray()), unpacked, PackageArchive.Limits.defaults());
+        assertThat(Files.readAllBytes(unpacked.resolve("p.mlpackage/Data/com.apple.CoreML/weights/weight.bin"))).isEqualTo(weights);
+    }
+
+    @Test
+    void weightsWithTheSameProgramButOtherValuesGetAnotherManifestId() {
+        Manifest m = Manifest.forProgram("ab", 1000, 0x1234L);
+        assertThat(Manifest.forProgram("ab", 1000, 0x1235L).weights()).isEqualTo(m.weights());
+        assertThat(Manifest.forProgram("ab", 1000, 0x1235L).items().keySet()).isNotEqualTo(m.items().keySet());
+        assertThat(Manifest.forProgram("ab", 1001, 0x1234L).items().keySet()).isNotEqualTo(m.items().keySet());
+        assertThat(Manifest.forProgram("ab", 1000, 0x1234L).items().keySet()).isEqualTo(m.items().keySet());
     }
 
     /** Every constant of a program: op attributes (const values) and constant inputs (constexpr ops). */
