@@ -54,6 +54,11 @@ class TokenizerTest {
             // bert-base-uncased: [CLS]=101 hello=7592 ,=1010 world=2088 !=999 [SEP]=102, then padding.
             assertThat(e.ids()).containsExactly(101, 7592, 1010, 2088, 999, 102, 0, 0);
             assertThat(e.attentionMask()).containsExactly(1, 1, 1, 1, 1, 1, 0, 0);
+            // longer than the length: Hugging Face's truncation keeps the trailing [SEP]; exactly full: untouched
+            assertThat(t.encode("Hello, world!", 4).ids()).containsExactly(101, 7592, 1010, 102);
+            assertThat(t.encode("Hello, world!", 6).ids()).containsExactly(101, 7592, 1010, 2088, 999, 102);
+            assertThat(t.encode("Hello, world!", 5).ids()).containsExactly(101, 7592, 1010, 2088, 102);
+            assertThat(t.encode("Hello, world!", 8).ids()).containsExactly(e.ids());
         }
     }
 
