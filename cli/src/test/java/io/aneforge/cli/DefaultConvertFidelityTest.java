@@ -17,7 +17,9 @@ import tools.jackson.databind.json.JsonMapper;
  * runtime with FP16 activations) on the real all-MiniLM-L6-v2 writes exactly the variants and
  * fidelity numbers recorded before the fidelity pass was made cheaper
  * ({@code minilm-default-fidelity.json}, from commit a691b22): same archives, same samples, and every
- * metric equal to the last bit. Making the measurement faster must not change what it measures.
+ * metric equal to the last bit. Making the measurement faster must not change what it measures. The
+ * archives' sha256 were updated once since, when the manifest's weights id stopped coming from a sha256
+ * of weight.bin (Manifest.forProgram): model.mlmodel and weight.bin kept their bytes, the metrics their bits.
  */
 class DefaultConvertFidelityTest {
 
