@@ -67,7 +67,10 @@ public interface ProgramEvaluator {
             public List<Map<String, FloatTensor>> runRealTokens(Program program, List<Map<String, FloatTensor>> inputs,
                                                                 int[] realLengths) {
                 RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
-                try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast())) {
+                // Loaded, run and closed: where the inputs make one group of predictions, each weight is packed as
+                // the group's product uses it, never held packed (more groups would pack it once per group).
+                boolean oneGroup = inputs.size() <= ReferenceModel.GROUP;
+                try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast(), oneGroup)) {
                     return m.predictAll(inputs, realLengths);
                 }
             }

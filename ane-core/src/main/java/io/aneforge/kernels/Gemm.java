@@ -90,18 +90,24 @@ public final class Gemm {
         private final int tile;
         private final float[][][] rows; // [tile][p][tile width]; K rounded up to a multiple of 4 with zero rows
         private final float[] panels; // VectorGemm's layout; null for the plain kernel (then rows is set)
+        private final Source source; // B stored [N, K], packed a panel at a time by each product; else null
 
         private Packed(int k, int n, int tile, float[][][] rows, float[] panels) {
+            this(k, n, tile, rows, panels, null);
+        }
+
+        private Packed(int k, int n, int tile, float[][][] rows, float[] panels, Source source) {
             this.k = k;
             this.n = n;
             this.tile = tile;
             this.rows = rows;
             this.panels = panels;
+            this.source = source;
         }
 
-        /** True when packed for the Vector API kernel. */
+        /** True when packed for the Vector API kernel (now, or by each product). */
         boolean vector() {
-            return panels != null;
+            return panels != null || source != null;
         }
 
         public int k() {
@@ -135,6 +141,18 @@ public final class Gemm {
         float[] whole = new float[Math.multiplyExact(k, n)];
         b.read(0, whole, 0, whole.length);
         return pack(k, n, whole, 0, k, true, false);
+    }
+
+    /**
+     * {@link #packTransposed(int, int, Source)} deferred to the products: each product packs each panel of B from
+     * {@code b} into a buffer of its own (in cache) just before the panel's sums, and drops it after, so the packed
+     * copy of B is never held. The same floats in the same kernels: the products' bits are the packed B's. For a
+     * weight used by one product (a model loaded to run once): the whole packed copy is written, and read back from
+     * memory, for nothing; a B used by many products pays its decoding and packing in each. Packed now where the
+     * Vector API kernel is off.
+     */
+    public static Packed packTransposedOnUse(int k, int n, Source b) {
+        return VectorPath.enabled() ? new Packed(k, n, 0, null, null, b) : packTransposed(k, n, b);
     }
 
     /** Packs op(B) ({@code [K, N]}, or stored {@code [N, K]} when {@code transB}) for the kernel in use. */
@@ -193,14 +211,20 @@ public final class Gemm {
         private final int aOff;
         private final int lda;
         private final float[] rows; // VectorGemm's interleaved 8-row blocks; null for the plain kernel or 6-row blocks
+        private final Source source; // A, interleaved a chunk of blocks at a time by each product; else null
 
         private PackedA(int m, int k, float[] a, int aOff, int lda, float[] rows) {
+            this(m, k, a, aOff, lda, rows, null);
+        }
+
+        private PackedA(int m, int k, float[] a, int aOff, int lda, float[] rows, Source source) {
             this.m = m;
             this.k = k;
-            this.a = rows != null && m % 8 == 0 ? null : a;
+            this.a = (rows != null || source != null) && m % 8 == 0 ? null : a;
             this.aOff = aOff;
             this.lda = lda;
             this.rows = rows;
+            this.source = source;
         }
 
         /** Whether A's row-major array is still referenced (see the class comment). */
@@ -224,6 +248,18 @@ public final class Gemm {
         float[] whole = new float[Math.multiplyExact(m, k)];
         a.read(0, whole, 0, whole.length);
         return packA(m, k, whole, 0, k);
+    }
+
+    /**
+     * {@link #packA(int, int, Source)} deferred to the products, as {@link #packTransposedOnUse} defers B's: each
+     * task of a product interleaves its chunk of A's 8-row blocks from {@code a} into a buffer of its own just
+     * before using it. Packed now where the Vector API kernel is off or a row falls outside the blocks.
+     */
+    public static PackedA packAOnUse(int m, int k, Source a) {
+        if (VectorPath.enabled() && m % 8 == 0 && VectorGemm.interleavesRows()) {
+            return new PackedA(m, k, null, 0, k, null, a);
+        }
+        return packA(m, k, a);
     }
 
     /** Prepares A (kept by reference where needed, not copied: it must not change) for {@link #multiplyEach}. */
@@ -265,7 +301,7 @@ public final class Gemm {
         for (int r = 0; r < bs.length; r++) {
             panels[r] = VectorGemm.pack(k, n, bs[r], bOffs[r], n, false);
         }
-        VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, rowBias, panels, cs, cOffs, n, parallel);
+        VectorGemm.multiplyEach(m, n, k, a.a, a.aOff, a.lda, a.rows, a.source, rowBias, panels, cs, cOffs, n, parallel);
     }
 
     /**
@@ -289,7 +325,7 @@ public final class Gemm {
         }
         if (VectorPath.enabled()) {
             float[] panels = VectorGemm.packColumns(k, bs, bOffs, ldb, ns);
-            VectorGemm.multiplyEach(m, total, k, a.a, a.aOff, a.lda, a.rows, rowBias, new float[][]{panels},
+            VectorGemm.multiplyEach(m, total, k, a.a, a.aOff, a.lda, a.rows, a.source, rowBias, new float[][]{panels},
                     new float[][]{c}, new int[]{0}, total, parallel);
             return c;
         }
@@ -343,8 +379,8 @@ public final class Gemm {
             aOff = 0;
             lda = k;
         }
-        if (b.panels != null) {
-            VectorGemm.multiply(m, n, k, a, aOff, lda, b.panels, bias, c, cOff, ldc, parallel);
+        if (b.panels != null || b.source != null) {
+            VectorGemm.multiply(m, n, k, a, aOff, lda, b.panels, b.source, bias, c, cOff, ldc, parallel);
             return;
         }
         final float[] fa = a;

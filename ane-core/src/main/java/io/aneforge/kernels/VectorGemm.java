@@ -94,6 +94,20 @@ final class VectorGemm {
         return out;
     }
 
+    /**
+     * Panel q of {@link #packTransposed} into {@code out} ({@code k·NR} floats, reused from panel to panel), through
+     * {@code scratch} ({@code min(n, NR)·k} floats): the same floats; a partial last panel's missing columns are zeros.
+     */
+    private static void packPanel(int k, int n, Gemm.Source b, int q, float[] scratch, float[] out) {
+        int j0 = q * NR;
+        int jn = Math.min(NR, n - j0);
+        b.read(j0 * k, scratch, 0, jn * k);
+        if (jn < NR) {
+            java.util.Arrays.fill(out, 0, k * NR, 0f);
+        }
+        transposeInto(k, jn, scratch, 0, k, out, 0);
+    }
+
     /** K values per block of {@link #transposeInto}: one 64-byte line of each stored B row. */
     private static final int PACK_KB = 16;
 
@@ -128,6 +142,16 @@ final class VectorGemm {
      */
     static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] panels, float[] bias,
                          float[] c, int cOff, int ldc, boolean parallel) {
+        multiply(m, n, k, a, aOff, lda, panels, null, bias, c, cOff, ldc, parallel);
+    }
+
+    /**
+     * {@link #multiply(int, int, int, float[], int, int, float[], float[], float[], int, int, boolean)} with B either
+     * packed ({@code panels}) or, when {@code panels} is null, stored {@code [N, K]} in {@code source}: each task then
+     * packs its panel into a buffer of its own (as {@link #packTransposed} would) right before the panel's sums.
+     */
+    static void multiply(int m, int n, int k, float[] a, int aOff, int lda, float[] panels, Gemm.Source source,
+                         float[] bias, float[] c, int cOff, int ldc, boolean parallel) {
         int count = (n + NR - 1) / NR;
         if (k == 0) {
             for (int i = 0; i < m; i++) {
@@ -144,8 +168,15 @@ final class VectorGemm {
         float[] ap = MR == 8 && count > 1 ? packRows(m, k, a, aOff, lda) : null;
         Parallel.RangeBody body = (from, to) -> {
             float[] tmp = new float[MR * NR];
+            float[] own = panels == null ? new float[k * NR] : null; // one panel, packed here
+            float[] rows = panels == null ? new float[Math.min(n, NR) * k] : null;
             for (int q = from; q < to; q++) {
-                panel(m, n, k, a, aOff, lda, ap, panels, q, bias, c, cOff, ldc, tmp);
+                if (panels == null) {
+                    packPanel(k, n, source, q, rows, own);
+                    panel(m, n, k, a, aOff, lda, ap, own, 0, q, bias, c, cOff, ldc, tmp);
+                } else {
+                    panel(m, n, k, a, aOff, lda, ap, panels, q * k * NR, q, bias, c, cOff, ldc, tmp);
+                }
             }
         };
         long flops = 2L * m * n * k;
@@ -189,28 +220,29 @@ final class VectorGemm {
      * one-row product computes 4 rows, not MR); every kernel forms each C element by the same
      * chain of FMAs over p = 0..K−1, so the results do not depend on the blocking.
      */
-    private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q,
-                              float[] bias, float[] c, int cOff, int ldc, float[] tmp) {
+    private static void panel(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int base,
+                              int q, float[] bias, float[] c, int cOff, int ldc, float[] tmp) {
         for (int i = 0; i < m; i += MR) {
-            rowBlock(m, n, k, a, aOff, lda, ap, panels, q, i, bias, false, c, cOff, ldc, tmp);
+            rowBlock(m, n, k, a, aOff, lda, ap, 0, panels, base, q, i, bias, false, c, cOff, ldc, tmp);
         }
     }
 
     /**
-     * Rows i..i+MR−1 (fewer at the end) of C against panel q: the step of {@link #panel}; then the
-     * bias, if any, per column of C or, when {@code biasPerRow}, per row.
+     * Rows i..i+MR−1 (fewer at the end) of C against panel q (at {@code base} in {@code panels}): the step of
+     * {@link #panel}; then the bias, if any, per column of C or, when {@code biasPerRow}, per row. {@code ap}
+     * holds interleaved blocks from row {@code apRow0} on.
      */
-    private static void rowBlock(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] panels, int q, int i,
-                                 float[] bias, boolean biasPerRow, float[] c, int cOff, int ldc, float[] tmp) {
+    private static void rowBlock(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, int apRow0, float[] panels,
+                                 int base, int q, int i, float[] bias, boolean biasPerRow, float[] c, int cOff, int ldc,
+                                 float[] tmp) {
         int j0 = q * NR;
         int jn = Math.min(NR, n - j0);
-        int base = q * k * NR;
         int rows = Math.min(MR, m - i);
         int r0 = aOff + i * lda;
         int o = cOff + i * ldc + j0;
         if (jn == NR && rows == MR) { // a whole block, stored in place
             if (ap != null) {
-                kernel8p(k, ap, i * k, panels, base, c, o, ldc);
+                kernel8p(k, ap, (i - apRow0) * k, panels, base, c, o, ldc);
             } else if (MR == 8) {
                 kernel8(k, a, r0, lda, 7, panels, base, c, o, ldc);
             } else {
@@ -220,7 +252,7 @@ final class VectorGemm {
             if (rows == MR && ap != null) {
                 // whole interleaved rows of a partial last panel: a constant A whose rows are all in whole
                 // blocks is then never read row-major (see Gemm.PackedA)
-                kernel8p(k, ap, i * k, panels, base, tmp, 0, NR);
+                kernel8p(k, ap, (i - apRow0) * k, panels, base, tmp, 0, NR);
             } else if (rows <= 4) { // missing rows repeat the last real one; their results are dropped
                 kernel4(k, a, r0, lda, rows - 1, panels, base, tmp, 0, NR);
             } else if (MR == 8) {
@@ -300,6 +332,22 @@ final class VectorGemm {
      */
     static void multiplyEach(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, float[] rowBias, float[][] bs,
                              float[][] cs, int[] cOffs, int ldc, boolean parallel) {
+        multiplyEach(m, n, k, a, aOff, lda, ap, null, rowBias, bs, cs, cOffs, ldc, parallel);
+    }
+
+    /** True when A's rows are interleaved in 8-row blocks for this machine's kernel ({@link #packConstantRows}). */
+    static boolean interleavesRows() {
+        return MR == 8;
+    }
+
+    /**
+     * {@link #multiplyEach(int, int, int, float[], int, int, float[], float[], float[][], float[][], int[], int, boolean)}
+     * with A, when {@code ap} and {@code a} are null, read from {@code source} ({@code [M, K]} row-major, M a multiple
+     * of 8): each task interleaves its chunk of blocks into a buffer of its own, as {@link #packConstantRows} would,
+     * before its products.
+     */
+    static void multiplyEach(int m, int n, int k, float[] a, int aOff, int lda, float[] ap, Gemm.Source source,
+                             float[] rowBias, float[][] bs, float[][] cs, int[] cOffs, int ldc, boolean parallel) {
         if (k == 0) {
             for (int r = 0; r < cs.length; r++) {
                 for (int i = 0; i < m; i++) {
@@ -315,15 +363,27 @@ final class VectorGemm {
         int blocks = (m + MR - 1) / MR;
         int perTask = Math.max(1, Math.min(SHARED_A_CHUNK / (MR * k), (blocks + 3) / 4));
         int tasks = (blocks + perTask - 1) / perTask;
+        boolean own = ap == null && source != null;
         Parallel.RangeBody body = (from, to) -> {
             float[] tmp = new float[MR * NR];
+            float[] chunk = own ? new float[Math.min(perTask, blocks) * MR * k] : null;
+            float[] rows = own ? new float[MR * k] : null;
             for (int t = from; t < to; t++) {
                 int b0 = t * perTask;
                 int b1 = Math.min(blocks, b0 + perTask);
+                if (own) {
+                    for (int blk = b0; blk < b1; blk++) {
+                        source.read(blk * MR * k, rows, 0, MR * k);
+                        interleave(k, rows, 0, k, chunk, (blk - b0) * k * MR);
+                    }
+                }
+                float[] blocksOfA = own ? chunk : ap;
+                int row0 = own ? b0 * MR : 0;
                 for (int r = 0; r < bs.length; r++) {
                     for (int q = 0; q < count; q++) {
                         for (int blk = b0; blk < b1; blk++) {
-                            rowBlock(m, n, k, a, aOff, lda, ap, bs[r], q, blk * MR, rowBias, true, cs[r], cOffs[r], ldc, tmp);
+                            rowBlock(m, n, k, a, aOff, lda, blocksOfA, row0, bs[r], q * k * NR, q, blk * MR, rowBias, true,
+                                    cs[r], cOffs[r], ldc, tmp);
                         }
                     }
                 }

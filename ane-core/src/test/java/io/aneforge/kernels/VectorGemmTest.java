@@ -230,4 +230,67 @@ class VectorGemmTest {
             }
         }
     }
+
+    /**
+     * Weights packed by the products that use them ({@link Gemm#packTransposedOnUse}, {@link Gemm#packAOnUse})
+     * give the bits of the weights packed at load, for partial last panels, several panels and tasks, K from
+     * 1 to 1536, with and without bias, on one thread and on the pool, and a partial panel after a full one
+     * (the reused panel buffer's stale columns must not leak).
+     */
+    @Test
+    void packingOnUseIsPackingAtLoad() {
+        SplittableRandom r = new SplittableRandom(31);
+        int nr = VectorGemm.NR;
+        for (int[] s : new int[][]{{1, 1, 1}, {13, nr + 3, 40}, {130, 384, 384}, {130, 1536, 384}, {70, 2 * nr - 1, 1536}, {8, 5, 17}}) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            float[] w = GemmPackedTest.random(r, n * k); // B stored [N, K], a linear's weight
+            int[] reads = {0};
+            Gemm.Source src = (from, dst, off, len) -> {
+                reads[0]++;
+                System.arraycopy(w, from, dst, off, len);
+            };
+            float[] a = GemmPackedTest.random(r, m * k);
+            float[] bias = GemmPackedTest.random(r, n);
+            for (float[] b : new float[][]{null, bias}) {
+                for (boolean parallel : new boolean[]{false, true}) {
+                    float[] want = new float[m * n];
+                    Gemm.fast(m, a, 0, k, false, Gemm.packTransposed(k, n, src), b, want, 0, n, parallel);
+                    float[] got = new float[m * n];
+                    reads[0] = 0;
+                    Gemm.fast(m, a, 0, k, false, Gemm.packTransposedOnUse(k, n, src), b, got, 0, n, parallel);
+                    assertThat(got).as("linear m=%d n=%d k=%d bias=%s parallel=%s", m, n, k, b != null, parallel).isEqualTo(want);
+                    assertThat(reads[0]).as("one range per panel and product").isEqualTo((n + nr - 1) / nr);
+                }
+            }
+            // a conv's weight A [M, K] (whole 8-row blocks) against several B, side by side and each alone
+            int rowsA = n / 8 * 8;
+            if (rowsA == 0) {
+                continue;
+            }
+            Gemm.PackedA atLoad = Gemm.packA(rowsA, k, src);
+            Gemm.PackedA onUse = Gemm.packAOnUse(rowsA, k, src);
+            float[] rowBias = GemmPackedTest.random(r, rowsA);
+            int[] ns = {m, 3, nr + 1};
+            int ldb = Math.max(m, nr + 1);
+            float[][] bs = new float[ns.length][];
+            int[] bOffs = new int[ns.length];
+            for (int q = 0; q < ns.length; q++) {
+                bOffs[q] = q;
+                bs[q] = GemmPackedTest.random(r, q + k * ldb);
+            }
+            for (boolean parallel : new boolean[]{false, true}) {
+                assertThat(Gemm.multiplyConcatenated(onUse, rowBias, bs, bOffs, ldb, ns, parallel))
+                        .as("conv concatenated m=%d k=%d parallel=%s", rowsA, k, parallel)
+                        .isEqualTo(Gemm.multiplyConcatenated(atLoad, rowBias, bs, bOffs, ldb, ns, parallel));
+                float[][] want = new float[ns.length][rowsA * ldb];
+                float[][] got = new float[ns.length][rowsA * ldb];
+                int[] cOffs = new int[ns.length];
+                Gemm.multiplyEach(atLoad, rowBias, ldb, bs, bOffs, want, cOffs, parallel);
+                Gemm.multiplyEach(onUse, rowBias, ldb, bs, bOffs, got, cOffs, parallel);
+                assertThat(got).as("conv each m=%d k=%d parallel=%s", rowsA, k, parallel).isEqualTo(want);
+            }
+        }
+    }
 }

@@ -74,6 +74,16 @@ public final class ExecutionPlan {
      * @param fp16        round every float value (load-time values and op outputs) to FP16
      */
     public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16) {
+        return compile(program, fastKernels, fp16, false);
+    }
+
+    /**
+     * As {@link #compile(Program, boolean, boolean)}; {@code packOnUse}: the matrix kernels of weights still encoded
+     * at load pack them as each product uses them ({@link Gemm#packTransposedOnUse}, {@link Gemm#packAOnUse}) instead
+     * of holding packed float copies, for a plan that runs one group of predictions and is dropped (the converter's
+     * fidelity check). Same outputs, bit for bit.
+     */
+    public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16, boolean packOnUse) {
         Map<String, Integer> varSlots = new HashMap<>();
         Map<Constant, Integer> immediateSlots = new IdentityHashMap<>();
         List<FloatTensor> known = new ArrayList<>(); // slot -> load-time value (null = computed per prediction)
@@ -82,7 +92,7 @@ public final class ExecutionPlan {
             inputSlots[i] = newSlot(varSlots, program.inputs().get(i).name(), known);
         }
         Set<float[]> owned = Collections.newSetFromMap(new IdentityHashMap<>());
-        Slots slots = new Slots(varSlots, immediateSlots, known, fp16, owned);
+        Slots slots = new Slots(varSlots, immediateSlots, known, fp16, owned, packOnUse);
         // Gather-only tables stay encoded (GatherRows); the scalar plan, the definition, decodes everything.
         Set<String> gatherOnly = fastKernels ? GatherRows.gatherOnly(program) : Set.of();
         Map<Integer, GatherRows.Table> tables = new HashMap<>();
@@ -288,14 +298,21 @@ public final class ExecutionPlan {
         private final boolean fp16;
         private final Set<float[]> owned;
         private final Map<Integer, Deferred> deferred = new HashMap<>();
+        private final boolean packOnUse;
 
         Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known, boolean fp16,
-              Set<float[]> owned) {
+              Set<float[]> owned, boolean packOnUse) {
             this.varSlots = varSlots;
             this.immediateSlots = immediateSlots;
             this.known = known;
             this.fp16 = fp16;
             this.owned = owned;
+            this.packOnUse = packOnUse;
+        }
+
+        /** Whether weights read through {@link #loadTimeSource} are packed by each product rather than at load. */
+        boolean packsOnUse() {
+            return packOnUse;
         }
 
         /** A load-time weight evaluated when first asked for ({@link #value}), or packed from its rows. */

@@ -204,7 +204,7 @@ public final class ReferenceModel implements LoadedModel {
      * than once per op and group. At the converter's 32-position fidelity prefix, a group's 1×1 convs
      * share one read of each weight among 8 products.
      */
-    static final int GROUP = 8;
+    public static final int GROUP = 8;
 
     /** One prediction's state: its frame, the reference counts of its arrays and its live and peak bytes. */
     private final class Run {

@@ -67,6 +67,16 @@ public final class ReferenceRuntime implements ModelRuntime {
      * @param fastKernels false runs every op with its scalar reference evaluation
      */
     public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels) {
+        return load(program, options, fastKernels, false);
+    }
+
+    /**
+     * As {@link #load(Program, RuntimeOptions, boolean)}; {@code oneGroup}: the model will run one group of
+     * predictions ({@link ReferenceModel#predictAll}) and be closed, so weights still encoded in the program are
+     * decoded and packed by each product as it runs instead of once at load into copies held for the model's life
+     * (the same outputs; a model that predicts more than once pays the packing again in each).
+     */
+    public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels, boolean oneGroup) {
         checkOptions(options);
         try {
             ProgramValidator.validate(program);
@@ -75,7 +85,7 @@ public final class ReferenceRuntime implements ModelRuntime {
         }
         ExecutionPlan plan;
         try {
-            plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations());
+            plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations(), oneGroup);
         } catch (MilException e) {
             throw new RuntimeLoadException("cannot prepare the program: " + e.getMessage(), e);
         }

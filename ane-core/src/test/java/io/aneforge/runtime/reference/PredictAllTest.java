@@ -75,6 +75,44 @@ class PredictAllTest {
     }
 
     /**
+     * A model loaded for one group of predictions (weights packed by the products that use them, as the converter's
+     * fidelity check loads) predicts the bits of one that packed them at load, on every position and on real
+     * positions only, for FP32 and FP16 weights, with and without FP16 activations.
+     */
+    @ParameterizedTest
+    @CsvSource({"false, FP32", "true, FP32", "false, FP16", "true, FP16"})
+    void packingWeightsOnUseGivesTheBitsOfPackingThemAtLoad(boolean fp16, DType weights) {
+        Program[] programs = {TestPrograms.standard(7, 2, weights, "EXACT"), TestPrograms.ane(11, 2, weights)};
+        for (Program p : programs) {
+            List<Map<String, FloatTensor>> inputs = new ArrayList<>();
+            for (int i = 0; i < ReferenceModel.GROUP; i++) {
+                inputs.add(TestPrograms.inputs(200 + i));
+            }
+            int s = io.aneforge.mil.SequencePrefix.seqLen(p);
+            int[] real = new int[inputs.size()];
+            for (int i = 0; i < real.length; i++) {
+                real[i] = 1 + (i * 3) % s;
+            }
+            for (int[] lengths : new int[][]{null, real}) {
+                List<Map<String, FloatTensor>> atLoad;
+                List<Map<String, FloatTensor>> onUse;
+                try (ReferenceModel m = ReferenceRuntime.load(p, new RuntimeOptions("cpuOnly", fp16, 2), true, false)) {
+                    atLoad = m.predictAll(inputs, lengths);
+                }
+                try (ReferenceModel m = ReferenceRuntime.load(p, new RuntimeOptions("cpuOnly", fp16, 2), true, true)) {
+                    onUse = m.predictAll(inputs, lengths);
+                }
+                for (int i = 0; i < inputs.size(); i++) {
+                    for (String name : atLoad.get(i).keySet()) {
+                        assertThat(bits(onUse.get(i).get(name).data())).as("input %d output %s real %s", i, name, lengths != null)
+                                .isEqualTo(bits(atLoad.get(i).get(name).data()));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The batched conv on shapes that are not whole blocks of the kernels: 5 positions (a partial panel),
      * 40 input and 70 / 33 output channels (row tails of 6 and 1), with and without bias, two images per
      * prediction; next to linears (run per prediction) reading the same input, one with a zero bias. Since
