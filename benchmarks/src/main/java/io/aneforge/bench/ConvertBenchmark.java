@@ -60,12 +60,18 @@ import org.openjdk.jmh.annotations.Warmup;
  * Each invocation writes into a fresh empty directory (created and deleted outside the measured time).
  * The page cache holds the inputs after the first read in both cases. Target (issue 4): convert ≤ 3×
  * the baseline.
+ *
+ * <p>Warm-up: 150 converts. A convert runs much of its code once (the ONNX import, the graph builders,
+ * the package codec, option parsing), so C2 keeps compiling large methods for a long time: with 60
+ * converts behind it, compilation still took ~180 ms of CPU per convert (a fifth of it), ~55 ms after
+ * 200 (JFR compilation events, eleventh round). The converter worker is a long-running JVM; fewer
+ * warm-up iterations measure the JIT's tail, not the converter.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
+@Warmup(iterations = 150)
+@Measurement(iterations = 20)
 // -Xss16m: importing the real model from its ONNX overflows the default stack (see RuntimeBenchmark).
 // -Xms4g: a fixed heap, as the converter worker runs (its image sets InitialRAMPercentage =
 // MaxRAMPercentage); with a growing one G1 shrinks the heap between conversions and faults it in
