@@ -127,8 +127,8 @@ public final class WeightStore {
     public Var weight(String name, FloatTensor t, int... shape) {
         FloatTensor shaped = new FloatTensor(shape.length == 0 ? t.shape() : shape, t.data());
         String opName = Names.sanitize(name);
-        if (spec == null) {
-            return b.constant(opName, Constant.fp32(shaped.data(), shaped.shape()));
+        if (spec == null) { // the imported floats themselves (see Constant.fp32View)
+            return b.constant(opName, Constant.fp32View(shaped.data(), shaped.shape()));
         }
         if (spec.kind() == QuantSpec.Kind.FP16) {
             return fp16(opName, name, shaped);
@@ -143,7 +143,7 @@ public final class WeightStore {
     public Var vector(String name, FloatTensor t) {
         String opName = Names.sanitize(name);
         if (spec == null) {
-            return b.constant(opName, Constant.fp32(t.data(), t.shape()));
+            return b.constant(opName, Constant.fp32View(t.data(), t.shape()));
         }
         return fp16(opName, name, t);
     }
@@ -178,9 +178,11 @@ public final class WeightStore {
         };
         boolean unsigned = !q.spec().type().signed();
         // 8-bit values are their own storage bytes (two's complement for int8, the low byte for uint8),
-        // so they skip the widening to int[] and the per-element bit packing of Constant.integers.
+        // so they skip the widening to int[] and the per-element bit packing of Constant.integers; the
+        // constant wraps the encoding's array, as FP16 constants wrap the cache's bytes: nothing writes
+        // either after encoding, and variants sharing the encoding share the array (no 23 MB copy each).
         Constant data = storage.bits() == 8
-                ? Constant.ofRaw(TensorType.of(storage, q.shape()), q.values().clone())
+                ? Constant.ofRaw(TensorType.of(storage, q.shape()), q.values())
                 : Constant.integers(storage, ints(q.values(), unsigned), q.shape());
         Constant scale = Constant.fp16(q.scales(), q.scaleShape());
         if (q.spec().kind() == QuantSpec.Kind.PER_CHANNEL) {

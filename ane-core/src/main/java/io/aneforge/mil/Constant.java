@@ -15,13 +15,26 @@ import java.util.List;
  */
 public final class Constant implements Arg {
     private final TensorType type;
+    /** The bytes; null for strings and FP32 views. */
     private final byte[] raw;
+    /** An FP32 view's values (not a copy), else null. */
+    private final float[] floats;
+    /** An FP32 view's bytes, made from {@link #floats} when first asked for ({@link #raw()}). */
+    private volatile byte[] viewBytes;
     private final List<String> strings;
 
     private Constant(TensorType type, byte[] raw, List<String> strings) {
         this.type = type;
         this.raw = raw;
+        this.floats = null;
         this.strings = strings;
+    }
+
+    private Constant(TensorType type, float[] floats) {
+        this.type = type;
+        this.raw = null;
+        this.floats = floats;
+        this.strings = null;
     }
 
     /** Wraps raw little-endian bytes of a numeric or bool tensor; the array is not copied. */
@@ -46,6 +59,20 @@ public final class Constant implements Arg {
 
     public static Constant string(String value) {
         return ofStrings(new int[0], List.of(value));
+    }
+
+    /**
+     * An FP32 constant over {@code data} itself, not a copy: the caller must never change the array. Reading
+     * floats ({@link #floatsInto}, {@link #floatAt}) reads the array; the little-endian bytes are made on the
+     * first {@link #raw()} (writing a package), so a program that is only run (the converter's golden FP32
+     * graph over the imported weights) never copies its weights. The same value as {@link #fp32}.
+     */
+    public static Constant fp32View(float[] data, int... shape) {
+        TensorType t = TensorType.of(DType.FP32, shape);
+        if (data.length != t.elementCount()) {
+            throw new MilException("constant of type " + t + " needs " + t.elementCount() + " values but has " + data.length);
+        }
+        return new Constant(t, data);
     }
 
     public static Constant fp32(float[] data, int... shape) {
@@ -162,7 +189,17 @@ public final class Constant implements Arg {
 
     /** Raw little-endian bytes (shared, do not mutate); null for strings. */
     public byte[] raw() {
-        return raw;
+        if (floats == null) {
+            return raw;
+        }
+        byte[] r = viewBytes;
+        if (r == null) {
+            ByteBuffer b = buffer(floats.length * 4L);
+            b.asFloatBuffer().put(floats);
+            r = b.array();
+            viewBytes = r;
+        }
+        return r;
     }
 
     public List<String> strings() {
@@ -174,7 +211,7 @@ public final class Constant implements Arg {
         DType d = type.dtype();
         switch (d) {
             case FP32:
-                return Float.intBitsToFloat(le(i * 4, 4));
+                return floats != null ? floats[i] : Float.intBitsToFloat(le(i * 4, 4));
             case FP16:
                 return Half.toFloat((short) le(i * 2, 2));
             case BF16:
@@ -253,7 +290,11 @@ public final class Constant implements Arg {
     public void floatsInto(int from, float[] dst, int off, int n) {
         switch (type.dtype()) {
             case FP32:
-                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(from, dst, off, n);
+                if (floats != null) {
+                    System.arraycopy(floats, from, dst, off, n);
+                } else {
+                    ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(from, dst, off, n);
+                }
                 return;
             case FP16:
                 io.aneforge.kernels.Fp16.toFloats(raw, from, dst, off, n);
@@ -337,13 +378,13 @@ public final class Constant implements Arg {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Constant c && c.type.equals(type) && Arrays.equals(c.raw, raw)
+        return o instanceof Constant c && c.type.equals(type) && Arrays.equals(c.raw(), raw())
                 && java.util.Objects.equals(c.strings, strings);
     }
 
     @Override
     public int hashCode() {
-        return type.hashCode() * 31 + Arrays.hashCode(raw) + java.util.Objects.hashCode(strings);
+        return type.hashCode() * 31 + Arrays.hashCode(raw()) + java.util.Objects.hashCode(strings);
     }
 
     @Override

@@ -40,4 +40,28 @@ class ConstantTest {
             }
         }
     }
+
+    /** An FP32 view is the FP32 constant of the same floats: same bytes, equal, same values, without copying them. */
+    @Test
+    void fp32ViewIsTheFp32ConstantOfItsFloats() {
+        SplittableRandom r = new SplittableRandom(9);
+        float[] data = new float[37];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) r.nextGaussian();
+        }
+        data[5] = Float.intBitsToFloat(0x7fc0_1234); // a NaN payload keeps its bits
+        Constant view = Constant.fp32View(data, 37);
+        Constant copy = Constant.fp32(data, 37);
+        float[] part = new float[40];
+        view.floatsInto(2, part, 1, 30);
+        for (int i = 0; i < 30; i++) {
+            assertThat(Float.floatToRawIntBits(part[1 + i])).isEqualTo(Float.floatToRawIntBits(data[2 + i]));
+        }
+        assertThat(Float.floatToRawIntBits(view.floatAt(5))).isEqualTo(0x7fc0_1234);
+        assertThat(view.raw()).isEqualTo(copy.raw()).isSameAs(view.raw()); // made once
+        assertThat(view).isEqualTo(copy).hasSameHashCodeAs(copy);
+        assertThat(copy).isEqualTo(view);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Constant.fp32View(data, 36))
+                .isInstanceOf(MilException.class).hasMessageContaining("needs 36 values but has 37");
+    }
 }
