@@ -91,13 +91,26 @@ public final class VariantConverter {
             counting.flush();
             size = counting.count;
         } catch (MlPackageException e) {
+            deletePartial(archiveFile);
             throw new ConversionException("cannot write variant " + spec.id() + ": " + e.getMessage(), e);
         } catch (IOException e) {
+            deletePartial(archiveFile);
             throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
                     + e.getMessage(), e);
         }
         return new ConvertedVariant(spec, packageDir, HexFormat.of().formatHex(sha.digest()), size,
                 built.parameterCount(), built.peakIntermediateBytes(), built.reports());
+    }
+
+    /** A failed write leaves no archive behind that could pass for a finished one. */
+    private static void deletePartial(Path archiveFile) {
+        if (archiveFile != null) {
+            try {
+                Files.deleteIfExists(archiveFile);
+            } catch (IOException ignored) {
+                // the conversion fails anyway, with the first error
+            }
+        }
     }
 
     private static final class CountingStream extends java.io.FilterOutputStream {

@@ -139,6 +139,18 @@ class ArchiveIdentityTest {
     }
 
     @Test
+    void aPackageThatCannotBeWrittenLeavesNoArchive() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert"), 11), null));
+        Path pkg = Files.createDirectories(dir.resolve("busy.mlpackage"));
+        Files.writeString(pkg.resolve("someone-elses-file"), "x"); // MlPackage.write refuses a non-empty directory
+        Path zip = dir.resolve("out").resolve("busy.zip");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> VariantConverter.convert(model, spec("m4-ios16-ane-fp16-s16"), pkg, zip))
+                .isInstanceOf(ConversionException.class).hasMessageContaining("is not empty");
+        assertThat(zip).doesNotExist();
+        assertThat(pkg.resolve("someone-elses-file")).hasContent("x");
+    }
+
+    @Test
     void weightsWithTheSameProgramButOtherValuesGetAnotherManifestId() {
         Manifest m = Manifest.forProgram("ab", 1000, 0x1234L);
         assertThat(Manifest.forProgram("ab", 1000, 0x1235L).weights()).isEqualTo(m.weights());
