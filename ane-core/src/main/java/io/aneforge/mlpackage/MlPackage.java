@@ -73,16 +73,17 @@ public final class MlPackage {
                 model = ProgramCodec.encode(program, w);
             }
             byte[] modelBytes = serialize(model);
-            Files.write(coreml.resolve(Manifest.MODEL_NAME), modelBytes);
+            Path modelFile = coreml.resolve(Manifest.MODEL_NAME);
+            Files.write(modelFile, modelBytes);
             String modelSha = BlobWriter.sha256(modelBytes);
             byte[] manifest = Manifest.forProgram(modelSha, w.size(), w.crc32()).toJson().getBytes(StandardCharsets.UTF_8);
-            Files.write(packageDir.resolve(MANIFEST), manifest);
-            if (archive != null) {
-                String coremlDir = DATA + "/" + Manifest.AUTHOR + "/";
+            Path manifestFile = packageDir.resolve(MANIFEST);
+            Files.write(manifestFile, manifest);
+            if (archive != null) { // the files just written, named as the directory's zip names them
                 PackageArchive.zip(packageDir.getFileName().toString(), List.of(
-                        PackageArchive.Entry.of(coremlDir + Manifest.MODEL_NAME, modelBytes),
-                        new PackageArchive.Entry(coremlDir + Manifest.WEIGHTS_NAME + "/" + WEIGHT_FILE, w.size(), w.crc32(), w::writeTo),
-                        PackageArchive.Entry.of(MANIFEST, manifest)), archive);
+                        PackageArchive.Entry.of(packageDir, modelFile, modelBytes),
+                        new PackageArchive.Entry(PackageArchive.entryPath(packageDir, weightFile), w.size(), w.crc32(), w::writeTo),
+                        PackageArchive.Entry.of(packageDir, manifestFile, manifest)), archive);
             }
             return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.crc32());
         } catch (IOException e) {

@@ -70,7 +70,7 @@ public final class PackageArchive {
         List<Entry> entries = new ArrayList<>();
         try {
             for (Path f : files) {
-                String name = packageDir.relativize(f).toString().replace('\\', '/');
+                String name = entryPath(packageDir, f);
                 // A STORED entry's header carries the CRC, so weight files are read once for it and once for the data.
                 entries.add(new Entry(name, Files.size(f), isWeightFile("/" + name) ? crc32(f) : -1, out2 -> copy(f, out2)));
             }
@@ -86,12 +86,15 @@ public final class PackageArchive {
      * their data goes out) and what writes its bytes.
      */
     record Entry(String path, long size, long crc32, Content content) {
-        /** A file whose bytes are in memory. */
-        static Entry of(String path, byte[] bytes) {
-            CRC32 crc = new CRC32();
-            crc.update(bytes);
-            return new Entry(path, bytes.length, crc.getValue(), out -> writeInPieces(bytes, out));
+        /** A file of {@code packageDir} whose bytes are in memory (deflated, so its CRC-32 is the zip stream's). */
+        static Entry of(Path packageDir, Path file, byte[] bytes) {
+            return new Entry(entryPath(packageDir, file), bytes.length, -1, out -> writeInPieces(bytes, out));
         }
+    }
+
+    /** {@code file}'s path relative to {@code packageDir}, with '/' separators: its entry name below the root. */
+    static String entryPath(Path packageDir, Path file) {
+        return packageDir.relativize(file).toString().replace('\\', '/');
     }
 
     /**
