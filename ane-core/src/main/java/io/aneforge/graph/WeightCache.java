@@ -1,5 +1,6 @@
 package io.aneforge.graph;
 
+import io.aneforge.quant.CalibrationInputs;
 import io.aneforge.quant.EncodedWeight;
 import io.aneforge.quant.QuantReport;
 import io.aneforge.quant.QuantSpec;
@@ -27,18 +28,52 @@ import java.util.function.Supplier;
  * same arrays until they are written anyway; the cache adds what finished variants no longer need).
  */
 public final class WeightCache {
-    private static final WeightCache NONE = new WeightCache(false);
+    private static final WeightCache NONE = new WeightCache(false, null);
 
     private final boolean enabled;
     private final ConcurrentHashMap<Key, CompletableFuture<Object>> entries = new ConcurrentHashMap<>();
+    /** Measures the calibration statistics, once, when the first GPTQ weight asks; null: none available. */
+    private final Supplier<CalibrationInputs> calibration;
+    private CalibrationInputs measured;
 
-    private WeightCache(boolean enabled) {
+    private WeightCache(boolean enabled, Supplier<CalibrationInputs> calibration) {
         this.enabled = enabled;
+        this.calibration = calibration;
     }
 
     /** A cache for the variants of one conversion. */
     public static WeightCache create() {
-        return new WeightCache(true);
+        return new WeightCache(true, null);
+    }
+
+    /**
+     * A cache for the variants of one conversion whose {@code -gptq} variants take their calibration statistics
+     * from {@code calibration}: called once, when the first GPTQ weight is encoded (conversions without such a
+     * variant never run it). The same statistics for every variant, so GPTQ encodings are shared like the others.
+     */
+    public static WeightCache create(Supplier<CalibrationInputs> calibration) {
+        if (calibration == null) {
+            throw new IllegalArgumentException("calibration is required (use create() for none)");
+        }
+        return new WeightCache(true, calibration);
+    }
+
+    /** No sharing, with calibration statistics at hand for {@code -gptq} variants. */
+    public static WeightCache uncached(CalibrationInputs calibration) {
+        return new WeightCache(false, () -> calibration);
+    }
+
+    private synchronized CalibrationInputs calibration(String name, QuantSpec spec) {
+        if (calibration == null) {
+            throw new GraphException("weight '" + name + "' is to be quantized " + spec.label() + ", which needs "
+                    + "calibration statistics, and this conversion has none: convert through the CLI or the converter "
+                    + "worker (they measure them on the model's tokenizer), or pass a WeightCache created with them "
+                    + "(io.aneforge.convert.Calibration)");
+        }
+        if (measured == null) {
+            measured = calibration.get();
+        }
+        return measured;
     }
 
     /** No sharing: every call encodes (a single variant has nothing to share). */
@@ -73,7 +108,9 @@ public final class WeightCache {
 
     Encoded encoded(String name, FloatTensor shaped, QuantSpec spec) {
         return (Encoded) get(new Key(name, shaped.data(), Arrays.toString(shaped.shape()), spec), () -> {
-            WeightQuantizer.Result r = WeightQuantizer.encode(name, shaped, spec);
+            WeightQuantizer.Result r = spec.scaleFit() == QuantSpec.ScaleFit.GPTQ
+                    ? WeightQuantizer.encode(name, shaped, spec, calibration(name, spec).of(name))
+                    : WeightQuantizer.encode(name, shaped, spec);
             return new Encoded(r.weight(), r.report());
         });
     }

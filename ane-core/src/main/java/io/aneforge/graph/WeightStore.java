@@ -67,7 +67,7 @@ public final class WeightStore {
     /** The quantization spec a precision maps to; null for FP32 (weights stored as they are). */
     static QuantSpec specFor(Precision p) {
         QuantSpec spec = rangeSpecFor(p);
-        return p.mse() ? spec.withScaleFit(QuantSpec.ScaleFit.MSE) : spec;
+        return p.mse() ? spec.withScaleFit(QuantSpec.ScaleFit.MSE) : p.gptq() ? spec.withScaleFit(QuantSpec.ScaleFit.GPTQ) : spec;
     }
 
     private static QuantSpec rangeSpecFor(Precision p) {

@@ -34,7 +34,13 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
         /** From the group's range (COREML_FORMAT.md §5): bit-compatible with coremltools. */
         RANGE,
         /** Clip search: the FP16 scale (affine: and zero point) with the least squared error of the group ({@link ClipSearch}). */
-        MSE
+        MSE,
+        /**
+         * GPTQ ({@link Gptq}): each input column is rounded in turn and its error spread over the columns not yet
+         * rounded, weighted by what calibration inputs made of them; a group's scale comes from the range of its
+         * compensated weights. Needs the weight's {@link InputGram}; block-wise only.
+         */
+        GPTQ
     }
 
     /** The coremltools scale fit ({@link ScaleFit#RANGE}). */
@@ -67,6 +73,9 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
         if (kind == Kind.PER_BLOCK && !BLOCK_SIZES.contains(blockSize)) {
             throw new IllegalArgumentException("block size must be one of 32, 64, 128, got " + blockSize);
         }
+        if (scaleFit == ScaleFit.GPTQ && kind != Kind.PER_BLOCK) {
+            throw new IllegalArgumentException("GPTQ applies to block-wise quantization only, got " + kind);
+        }
         if (kind != Kind.PER_BLOCK && blockSize != 0) {
             throw new IllegalArgumentException(kind + " has no block size, got " + blockSize);
         }
@@ -94,7 +103,8 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
 
     /**
      * Short stable label, e.g. {@code fp16}, {@code int8-per-channel-affine}, {@code int4-block32-symmetric},
-     * {@code int4-block32-affine-mse} (the clip search: the suffix only when it is not the default).
+     * {@code int4-block32-affine-mse} (the clip search), {@code int4-block32-symmetric-gptq}: the fit's suffix only
+     * when it is not the default.
      */
     public String label() {
         if (kind == Kind.FP16) {
@@ -102,6 +112,6 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
         }
         String granularity = kind == Kind.PER_CHANNEL ? "per-channel" : "block" + blockSize;
         return type.name().toLowerCase() + "-" + granularity + "-" + mode.name().toLowerCase()
-                + (scaleFit == ScaleFit.MSE ? "-mse" : "");
+                + (scaleFit == ScaleFit.RANGE ? "" : "-" + scaleFit.name().toLowerCase());
     }
 }

@@ -51,8 +51,29 @@ public final class WeightQuantizer {
 
     /** Encodes one tensor as {@code spec} asks (or FP16 when it cannot), and measures the error. */
     public static Result encode(String name, FloatTensor weight, QuantSpec spec) {
+        return encode(name, weight, spec, null);
+    }
+
+    /**
+     * Like {@link #encode(String, FloatTensor, QuantSpec)}, with what calibration saw at the weight's input
+     * ({@code inputs}, may be null) for a {@link QuantSpec.ScaleFit#GPTQ} spec. A tensor GPTQ cannot take (no
+     * calibration inputs reached it, as for embedding tables, or not an {@code [O, I]} weight) gets the range fit,
+     * and its report says so.
+     */
+    public static Result encode(String name, FloatTensor weight, QuantSpec spec, InputGram inputs) {
         if (name == null || weight == null || spec == null) {
             throw new IllegalArgumentException("name, weight and spec are required");
+        }
+        if (spec.scaleFit() == QuantSpec.ScaleFit.GPTQ && skipReason(weight.shape(), spec) == null) {
+            if (inputs != null && inputs.tokens() > 0 && Gptq.applies(weight.shape(), spec)) {
+                QuantizedWeight q = Gptq.quantize(name, weight, spec, inputs);
+                return new Result(q, QuantReport.measure(weight.data(), q, ""));
+            }
+            QuantSpec range = spec.withScaleFit(QuantSpec.ScaleFit.RANGE);
+            QuantizedWeight q = quantize(name, weight, range);
+            return new Result(q, QuantReport.measure(weight.data(), q, inputs == null || inputs.tokens() == 0
+                    ? "range fit: no calibration inputs reach this tensor (GPTQ needs them)"
+                    : "range fit: GPTQ takes [O, I] weights only"));
         }
         String skip = skipReason(weight.shape(), spec);
         EncodedWeight encoded;
@@ -170,7 +191,7 @@ public final class WeightQuantizer {
     }
 
     /** Scales of block-wise quantization: one per output channel and block of {@code block} inputs, trailing axes 1. */
-    private static int[] blockScaleShape(int[] shape, int block) {
+    static int[] blockScaleShape(int[] shape, int block) {
         int[] scaleShape = new int[shape.length];
         Arrays.fill(scaleShape, 1);
         scaleShape[0] = shape[0];
@@ -223,6 +244,10 @@ public final class WeightQuantizer {
         int[] shape = weight.shape();
         if (spec.kind() == QuantSpec.Kind.FP16) {
             throw new IllegalArgumentException("quantize() needs an integer scheme, got fp16 for '" + name + "'");
+        }
+        if (spec.scaleFit() == QuantSpec.ScaleFit.GPTQ) {
+            throw new IllegalArgumentException("GPTQ needs what calibration saw at the input of '" + name
+                    + "': use encode(name, weight, spec, inputs) or Gptq.quantize");
         }
         if (shape.length < 2) {
             throw new QuantizationException("weight tensor '" + name + "' has shape " + Arrays.toString(shape)

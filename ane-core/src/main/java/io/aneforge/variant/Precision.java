@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * How a variant stores its weights (CONVERTER.md §3), written as a short id:
  * {@code fp32}, {@code fp16}, {@code int8-channel}, {@code int8-block32},
  * {@code int4-block32-affine}, {@code int4-block32-mse}, {@code int4-block32-affine-mse},
- * {@code int4-block32-affine-ffn8}, {@code int4-block32-affine-mse-ffn8}, {@code w8a8}.
+ * {@code int4-block32-affine-ffn8}, {@code int4-block32-affine-mse-ffn8}, {@code int4-block32-affine-gptq}, {@code w8a8}.
  *
  * @param scheme the weight scheme
  * @param blockSize elements per block along the input axis for block-wise schemes, else 0
@@ -21,8 +21,12 @@ import java.util.regex.Pattern;
  *     int8 block-wise with the same block size, mode and scale fit; every other quantized tensor is int4.
  *     On all-MiniLM-L6-v2 this lifts int4 affine above 0.98 cosine for 14 % more archive bytes
  *     (docs/converter.md, "Mixed precision")
+ * @param gptq block-wise only (suffix {@code -gptq}, in place of {@code -mse}): GPTQ error compensation
+ *     ({@code QuantSpec.ScaleFit.GPTQ}) with what the model's projections see on calibration texts; the
+ *     conversion measures those first ({@code io.aneforge.convert.Calibration}). Weights no calibration input
+ *     reaches (embedding tables) get the range fit
  */
-public record Precision(Scheme scheme, int blockSize, boolean affine, boolean mse, boolean ffn8) {
+public record Precision(Scheme scheme, int blockSize, boolean affine, boolean mse, boolean ffn8, boolean gptq) {
 
     public enum Scheme { FP32, FP16, INT8_CHANNEL, INT8_BLOCK, INT4_BLOCK, W8A8 }
 
@@ -30,7 +34,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
     public static final Precision FP16 = new Precision(Scheme.FP16, 0, false);
     public static final Precision INT8_CHANNEL = new Precision(Scheme.INT8_CHANNEL, 0, true);
 
-    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?(-mse)?(-ffn8)?");
+    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?(-mse|-gptq)?(-ffn8)?");
 
     /** The range scale fit (coremltools'), as every precision had before the clip search. */
     public Precision(Scheme scheme, int blockSize, boolean affine) {
@@ -40,6 +44,11 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
     /** One precision for every quantized tensor (no FFN-input override). */
     public Precision(Scheme scheme, int blockSize, boolean affine, boolean mse) {
         this(scheme, blockSize, affine, mse, false);
+    }
+
+    /** Without GPTQ. */
+    public Precision(Scheme scheme, int blockSize, boolean affine, boolean mse, boolean ffn8) {
+        this(scheme, blockSize, affine, mse, ffn8, false);
     }
 
     public Precision {
@@ -52,6 +61,13 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
         }
         if (!blockwise && mse) {
             throw new IllegalArgumentException("the -mse clip search applies to block-wise int8/int4 only, not " + scheme);
+        }
+        if (gptq && !blockwise) {
+            throw new IllegalArgumentException("-gptq (error compensation with calibration inputs) applies to block-wise "
+                    + "int8/int4 only, not " + scheme);
+        }
+        if (gptq && mse) {
+            throw new IllegalArgumentException("-gptq and -mse are two ways to fit the same scales; pick one");
         }
         if (ffn8 && scheme != Scheme.INT4_BLOCK) {
             throw new IllegalArgumentException("the -ffn8 override (FFN input projections at int8) applies to int4 "
@@ -74,13 +90,13 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                         throw new IllegalArgumentException("precision '" + text + "': the -ffn8 override keeps the FFN "
                                 + "input projections of an int4 variant at int8; an int8 variant has them at int8 already, "
                                 + "drop -ffn8 (or use int4-block" + m.group(2) + (m.group(3) != null ? "-affine" : "")
-                                + (m.group(4) != null ? "-mse" : "") + "-ffn8)");
+                                + (m.group(4) != null ? m.group(4) : "") + "-ffn8)");
                     }
-                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, m.group(4) != null,
-                            m.group(5) != null);
+                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, "-mse".equals(m.group(4)),
+                            m.group(5) != null, "-gptq".equals(m.group(4)));
                 }
                 throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
-                        + "int8-block{32,64,128}[-affine][-mse], int4-block{32,64,128}[-affine][-mse][-ffn8] or w8a8");
+                        + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
         }
     }
 
@@ -93,7 +109,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
             case W8A8: return "w8a8";
             default:
                 return (scheme == Scheme.INT8_BLOCK ? "int8" : "int4") + "-block" + blockSize + (affine ? "-affine" : "")
-                        + (mse ? "-mse" : "") + (ffn8 ? "-ffn8" : "");
+                        + (mse ? "-mse" : "") + (gptq ? "-gptq" : "") + (ffn8 ? "-ffn8" : "");
         }
     }
 
@@ -102,7 +118,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
      * under {@link #ffn8()}, else this precision itself.
      */
     public Precision ffnInput() {
-        return ffn8 ? new Precision(Scheme.INT8_BLOCK, blockSize, affine, mse, false) : this;
+        return ffn8 ? new Precision(Scheme.INT8_BLOCK, blockSize, affine, mse, false, gptq) : this;
     }
 
     /**
@@ -127,7 +143,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
      */
     public String blockQuantization() {
         if (scheme != Scheme.INT8_BLOCK && scheme != Scheme.INT4_BLOCK) return null;
-        return (affine ? "affine" : "symmetric") + (mse ? "-mse" : "") + (ffn8 ? "-ffn8" : "");
+        return (affine ? "affine" : "symmetric") + (mse ? "-mse" : "") + (gptq ? "-gptq" : "") + (ffn8 ? "-ffn8" : "");
     }
 
     /**
@@ -154,8 +170,11 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
             case "affine" -> "-affine";
             case "symmetric-mse" -> "-mse";
             case "affine-mse" -> "-affine-mse";
+            case "symmetric-gptq" -> "-gptq";
+            case "affine-gptq" -> "-affine-gptq";
             default -> throw new IllegalArgumentException("quantization '" + quantization
-                    + "' must be symmetric, affine, symmetric-mse or affine-mse, for int4 optionally with -ffn8");
+                    + "' must be symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq, for int4"
+                    + " optionally with -ffn8");
         };
         if (ffn8 && !"int4".equals(family)) {
             throw new IllegalArgumentException("quantization '" + quantization + "' (FFN inputs at int8) applies to "

@@ -26,6 +26,10 @@ class PrecisionTest {
         "int4-block32-affine-ffn8, int4, 32, affine-ffn8",
         "int4-block64-mse-ffn8, int4, 64, symmetric-mse-ffn8",
         "int4-block32-affine-mse-ffn8, int4, 32, affine-mse-ffn8",
+        "int4-block32-gptq, int4, 32, symmetric-gptq",
+        "int4-block32-affine-gptq, int4, 32, affine-gptq",
+        "int8-block64-gptq, int8, 64, symmetric-gptq",
+        "int4-block32-affine-gptq-ffn8, int4, 32, affine-gptq-ffn8",
     })
     void splitsIntoTheRegistryFieldsAndBack(String id, String family, int blockSize, String quantization) {
         Precision p = Precision.parse(id);
@@ -49,14 +53,30 @@ class PrecisionTest {
         // the suffix order is fixed: mode, then fit
         assertThatThrownBy(() -> Precision.parse("int4-block32-mse-affine"))
                 .hasMessageContaining("unknown precision 'int4-block32-mse-affine'")
-                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse]");
+                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse|-gptq]");
         assertThatThrownBy(() -> Precision.parse("int8-channel-mse")).hasMessageContaining("unknown precision");
         assertThatThrownBy(() -> new Precision(Precision.Scheme.FP16, 0, false, true))
                 .hasMessageContaining("-mse clip search applies to block-wise int8/int4 only");
         assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "mse"))
-                .hasMessageContaining("must be symmetric, affine, symmetric-mse or affine-mse");
+                .hasMessageContaining("must be symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq");
         assertThatThrownBy(() -> Precision.ofRegistry("int4", null, "affine"))
                 .hasMessageContaining("needs a block size");
+    }
+
+    @Test
+    void gptqSuffixAsksForErrorCompensationInPlaceOfTheClipSearch() {
+        Precision p = Precision.parse("int4-block32-affine-gptq");
+        assertThat(p).isEqualTo(new Precision(Precision.Scheme.INT4_BLOCK, 32, true, false, false, true));
+        assertThat(p.gptq()).isTrue();
+        assertThat(p.mse()).isFalse();
+        assertThat(p).isNotEqualTo(Precision.parse("int4-block32-affine"));
+        assertThat(Precision.parse("int4-block32-gptq-ffn8").ffnInput()).isEqualTo(Precision.parse("int8-block32-gptq"));
+        assertThatThrownBy(() -> Precision.parse("int4-block32-mse-gptq")).hasMessageContaining("unknown precision");
+        assertThatThrownBy(() -> Precision.parse("int4-block32-gptq-affine")).hasMessageContaining("unknown precision");
+        assertThatThrownBy(() -> new Precision(Precision.Scheme.INT4_BLOCK, 32, true, true, false, true))
+                .hasMessageContaining("-gptq and -mse are two ways to fit the same scales");
+        assertThatThrownBy(() -> new Precision(Precision.Scheme.INT8_CHANNEL, 0, true, false, false, true))
+                .hasMessageContaining("applies to block-wise int8/int4 only");
     }
 
     @Test
@@ -75,7 +95,7 @@ class PrecisionTest {
         // -ffn8 comes last
         assertThatThrownBy(() -> Precision.parse("int4-block32-ffn8-affine"))
                 .hasMessageContaining("unknown precision 'int4-block32-ffn8-affine'")
-                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse][-ffn8]");
+                .hasMessageContaining("int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8]");
         assertThatThrownBy(() -> Precision.parse("int8-block32-affine-ffn8"))
                 .hasMessageContaining("an int8 variant has them at int8 already")
                 .hasMessageContaining("int4-block32-affine-ffn8");
@@ -89,7 +109,7 @@ class PrecisionTest {
         assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "ffn8"))
                 .hasMessageContaining("for int4 optionally with -ffn8");
         assertThatThrownBy(() -> Precision.ofRegistry("int4", 32, "affine-ffn8-mse"))
-                .hasMessageContaining("must be symmetric, affine, symmetric-mse or affine-mse");
+                .hasMessageContaining("must be symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.aneforge.cli;
 
+import io.aneforge.convert.Calibration;
+import io.aneforge.graph.WeightCache;
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.RecipeConversion;
 import io.aneforge.cli.convert.SourceModel;
@@ -211,7 +213,9 @@ public final class ConvertCommand implements Callable<Integer> {
             checkSeqLen(model);
             FidelityCheck check = fidelityCheck(model, bar, false);
             bar.begin("converting " + vs.id(), 1);
-            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out);
+            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, vs.precision().gptq()
+                    ? WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), vs.seqLen()))
+                    : WeightCache.none());
             Map<String, FidelityReport> fidelity = check.measure(out);
             VariantEntry e = RecipeConversion.entry(cv, io.aneforge.recipe.Recipe.builtIn("default").computeUnits(), fidelity);
             bar.step(vs.id(), RecipeConversion.summary(e));

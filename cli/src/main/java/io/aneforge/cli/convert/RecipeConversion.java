@@ -4,6 +4,7 @@ import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.progress.Progress;
+import io.aneforge.convert.Calibration;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
@@ -77,7 +78,9 @@ public final class RecipeConversion {
             List<Future<ConvertedVariant>> converted = new ArrayList<>();
             // Variants share weight encodings (ane and standard fp16 store the same bytes; variants for
             // different chips have the same weights): each distinct encoding is computed once.
-            WeightCache weights = WeightCache.create();
+            // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
+            int seqLen = specs.get(0).seqLen();
+            WeightCache weights = WeightCache.create(() -> Calibration.measure(source.model(), source.tokenizer(), seqLen));
             for (VariantSpec spec : specs) {
                 converted.add(pool.submit(() -> {
                     ConvertedVariant cv = VariantConverter.convert(source.model(), spec,

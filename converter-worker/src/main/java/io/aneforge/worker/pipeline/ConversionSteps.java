@@ -158,7 +158,8 @@ public class ConversionSteps {
         Path archive = workDir(id).resolve(specId + ".mlpackage.zip");
         deleteTree(dir);
         Timer.Sample t = Timer.start(meters);
-        ConvertedVariant cv = VariantConverter.convert(m, spec, dir, archive, models.encodings(id));
+        ConvertedVariant cv = VariantConverter.convert(m, spec, dir, archive,
+                models.encodings(id, f.snapshotDir(), f.commit(), spec.seqLen()));
         t.stop(meters.timer("aneforge.worker.variant.build"));
         String hex = cv.archiveSha256();
         boolean present = registry.blobExists(hex);

@@ -1,9 +1,11 @@
 package io.aneforge.worker.pipeline;
 
+import io.aneforge.convert.Calibration;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -35,10 +37,18 @@ class ModelCache {
     /**
      * The weight encodings (FP16, quantized) of a conversion, shared by its partitions as
      * {@code ./aneforge convert} shares them between variants: the ane and standard fp16 variants
-     * store the same bytes, and variants for several chips share everything.
+     * store the same bytes, and variants for several chips share everything. A {@code -gptq} variant's
+     * calibration statistics are measured once per conversion, when the first one needs them, on the
+     * snapshot's tokenizer and the fixed calibration texts ({@link Calibration}).
      */
-    WeightCache encodings(long conversionId) {
-        return encodings.computeIfAbsent(conversionId, id -> WeightCache.create());
+    WeightCache encodings(long conversionId, String snapshotDir, String commit, int seqLen) {
+        return encodings.computeIfAbsent(conversionId, id -> WeightCache.create(() -> {
+            try (Tokenizer tokenizer = Tokenizer.load(Path.of(snapshotDir).resolve(ModelSnapshot.TOKENIZER))) {
+                return Calibration.measure(get(id, snapshotDir, commit), tokenizer, seqLen);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load the tokenizer for GPTQ calibration: " + e.getMessage(), e);
+            }
+        }));
     }
 
     void evict(long conversionId) {

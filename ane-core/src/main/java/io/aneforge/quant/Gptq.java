@@ -1,0 +1,250 @@
+package io.aneforge.quant;
+
+import io.aneforge.kernels.Parallel;
+import io.aneforge.tensor.FloatTensor;
+
+/**
+ * GPTQ (Frantar, Ashkboos, Hoefler, Alistarh, "GPTQ: Accurate Post-Training Quantization for Generative
+ * Pre-trained Transformers", ICLR 2023) for block-wise weights, written from the paper. Rounding every
+ * weight to nearest minimizes each weight's own error; what the model sees is the error of {@code W·x}
+ * on its real inputs. GPTQ rounds the input columns of {@code W [O, I]} one at a time and moves each
+ * column's rounding error onto the columns not yet rounded, in the proportions that cancel it best
+ * for inputs with the calibration's second moments {@code H = Σ x xᵀ} ({@link InputGram}):
+ * <pre>
+ *   U upper triangular with UᵀU = (H + λ·I)⁻¹            λ = 1 % of mean diag(H) (damping)
+ *   for column i:  q_i = round(W[:, i]),  e = (W[:, i] − q_i) / U[i, i],  W[:, j] −= e · U[i, j]  (j &gt; i)
+ * </pre>
+ * The storage is exactly the range fit's ({@code constexpr_blockwise_shift_scale}, FP16 scales, the same
+ * rounding and clamp; {@link WeightQuantizer}), with each group's scale and zero point taken from the
+ * range of its weights as compensated so far, when its first column comes up. Where the inputs are
+ * uncorrelated (diagonal H) nothing moves and the result is the range fit's, bit for bit.
+ *
+ * <p>Deterministic: the same weights and sums give the same bytes (double arithmetic in a fixed order;
+ * the updates are split over threads by column, and each column's sums keep their order). Updates are
+ * applied in batches of {@value #BATCH} columns (the paper's "lazy batch" form: the same arithmetic,
+ * fewer passes over the weights). Inputs calibration never reached (a zero diagonal) keep their weights'
+ * own error, as if uncorrelated.
+ */
+public final class Gptq {
+    /** Damping added to the diagonal, as a fraction of its mean (the paper's 1 %). */
+    public static final double DAMPING = 0.01;
+    /** Columns per lazy batch. */
+    static final int BATCH = 128;
+
+    private Gptq() {
+    }
+
+    /** Whether GPTQ can quantize a weight of this shape with {@code spec}: block-wise, {@code [O, I]} or {@code [O, I, 1, 1]}. */
+    public static boolean applies(int[] shape, QuantSpec spec) {
+        return spec.kind() == QuantSpec.Kind.PER_BLOCK && shape.length >= 2 && shape[1] % spec.blockSize() == 0
+                && FloatTensor.elementCount(shape) == (long) shape[0] * shape[1];
+    }
+
+    /**
+     * Quantizes {@code weight} block-wise as {@code spec} asks, compensating rounding errors for inputs with the
+     * second moments in {@code gram}. Throws {@link QuantizationException} for non-finite weights or scales
+     * beyond FP16, as the range fit does.
+     */
+    public static QuantizedWeight quantize(String name, FloatTensor weight, QuantSpec spec, InputGram gram) {
+        int[] shape = weight.shape();
+        if (!applies(shape, spec)) {
+            throw new IllegalArgumentException("GPTQ quantizes block-wise [O, I] or [O, I, 1, 1] weights; '" + name
+                    + "' has shape " + java.util.Arrays.toString(shape) + " and spec " + spec.label());
+        }
+        int outs = shape[0];
+        int ins = shape[1];
+        if (gram.features() != ins) {
+            throw new IllegalArgumentException("calibration inputs of '" + name + "' have " + gram.features()
+                    + " features but the weight takes " + ins + " inputs; the statistics belong to another weight");
+        }
+        float[] w = weight.data();
+        for (int k = 0; k < w.length; k++) {
+            if (!Float.isFinite(w[k])) {
+                throw WeightQuantizer.nonFinite(name, shape, w, k);
+            }
+        }
+        double[] u = inverseFactor(gram);
+        int block = spec.blockSize();
+        int blocksPerRow = ins / block;
+        GroupScale grid = new GroupScale(name, spec);
+        int lo = grid.lo();
+        int hi = grid.hi();
+        // column-major working copy: column i (one input, all outputs) is contiguous, so updates are axpy loops
+        double[] cols = new double[ins * outs];
+        for (int o = 0; o < outs; o++) {
+            for (int i = 0; i < ins; i++) {
+                cols[i * outs + o] = w[o * ins + i];
+            }
+        }
+        byte[] q = new byte[w.length];
+        float[] scales = new float[outs * blocksPerRow];
+        byte[] zps = spec.mode() == QuantMode.AFFINE || !spec.type().signed() ? new byte[scales.length] : null;
+        float[] rowScale = new float[outs];
+        int[] rowZero = new int[outs];
+        double[] errors = new double[BATCH * outs]; // the current batch's scaled errors, column-major
+        for (int i1 = 0; i1 < ins; i1 += BATCH) {
+            int i2 = Math.min(ins, i1 + BATCH);
+            for (int i = i1; i < i2; i++) {
+                if (i % block == 0) {
+                    groupScales(cols, outs, i, block, i / block, blocksPerRow, grid, scales, zps, rowScale, rowZero);
+                }
+                double d = u[i * ins + i];
+                int at = i * outs;
+                int e0 = (i - i1) * outs;
+                for (int o = 0; o < outs; o++) {
+                    float v = (float) cols[at + o];
+                    float s = rowScale[o];
+                    int z = rowZero[o];
+                    int qi = (int) Math.max(lo, Math.min(hi, Math.rint(v / s) + z));
+                    q[o * ins + i] = (byte) qi;
+                    errors[e0 + o] = (cols[at + o] - s * (float) (qi - z)) / d;
+                }
+                for (int j = i + 1; j < i2; j++) {
+                    axpy(-u[i * ins + j], errors, e0, cols, j * outs, outs);
+                }
+            }
+            int first = i1;
+            int last = i2;
+            Parallel.forRange(ins - i2, Math.max(1, (1 << 16) / Math.max(1, outs * (last - first))), (j0, j1) -> {
+                for (int j = i2 + j0; j < i2 + j1; j++) {
+                    for (int i = first; i < last; i++) {
+                        double f = u[i * ins + j];
+                        if (f != 0) {
+                            axpy(-f, errors, (i - first) * outs, cols, j * outs, outs);
+                        }
+                    }
+                }
+            });
+        }
+        return new QuantizedWeight(name, spec, shape.clone(), q, WeightQuantizer.blockScaleShape(shape, block), scales, zps);
+    }
+
+    /** {@code y[yAt + k] += a · x[xAt + k]} for k in [0, n): a loop C2 vectorizes; each element's sum keeps its order. */
+    private static void axpy(double a, double[] x, int xAt, double[] y, int yAt, int n) {
+        for (int k = 0; k < n; k++) {
+            y[yAt + k] += a * x[xAt + k];
+        }
+    }
+
+    /**
+     * Scale and zero point of group {@code [i, i + block)} of every row, from the range (including 0) of the
+     * weights as compensated so far, with the range fit's formulas ({@link GroupScale}).
+     */
+    private static void groupScales(double[] cols, int outs, int i, int block, int blockIndex, int blocksPerRow,
+                                    GroupScale grid, float[] scales, byte[] zps, float[] rowScale, int[] rowZero) {
+        float[] mx = new float[outs];
+        float[] mn = new float[outs];
+        for (int c = i; c < i + block; c++) {
+            int at = c * outs;
+            for (int o = 0; o < outs; o++) {
+                float v = (float) cols[at + o];
+                mx[o] = Math.max(mx[o], v);
+                mn[o] = Math.min(mn[o], v);
+            }
+        }
+        for (int o = 0; o < outs; o++) {
+            int g = o * blocksPerRow + blockIndex;
+            if (!Float.isFinite(mx[o]) || !Float.isFinite(mn[o])) {
+                throw new QuantizationException("weight tensor '" + grid.name() + "' block " + g + ": GPTQ's error "
+                        + "compensation overflowed (range [" + mn[o] + ", " + mx[o] + "]); the calibration statistics are "
+                        + "degenerate for this weight — use the range fit (drop -gptq) or other calibration texts");
+            }
+            float s = grid.scale(mx[o], mn[o], g);
+            int z = grid.zeroPoint(mx[o], mn[o]);
+            scales[g] = s;
+            if (zps != null) {
+                zps[g] = (byte) z;
+            }
+            rowScale[o] = s;
+            rowZero[o] = z;
+        }
+    }
+
+    /**
+     * The upper triangular U with {@code UᵀU = (H + λI)⁻¹}, row-major. With J the reversal of the index
+     * order, {@code J(H + λI)J = LLᵀ} (Cholesky) gives {@code (H + λI)⁻¹ = (J L⁻¹ J)ᵀ (J L⁻¹ J)}, and
+     * {@code J L⁻¹ J} is upper triangular: one factorization and one triangular inverse, no full inverse.
+     * A zero diagonal entry (an input calibration never reached) becomes 1 before damping.
+     */
+    static double[] inverseFactor(InputGram gram) {
+        int n = gram.features();
+        double[] h = gram.sums();
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            double d = h[i * n + i];
+            if (!(d >= 0) || Double.isInfinite(d)) {
+                throw new QuantizationException("calibration statistics hold a negative or non-finite second moment ("
+                        + d + ") at input " + i + "; they are corrupt — measure them again");
+            }
+            mean += d == 0 ? 1 : d;
+        }
+        double damp = DAMPING * mean / n;
+        // a = J H J + λI, column-major (column c contiguous), lower triangle used
+        double[] a = new double[n * n];
+        for (int c = 0; c < n; c++) {
+            int hc = n - 1 - c;
+            for (int r = c; r < n; r++) {
+                int hr = n - 1 - r;
+                double v = h[hr * n + hc];
+                if (r == c) {
+                    v = (v == 0 ? 1 : v) + damp;
+                }
+                a[c * n + r] = v;
+            }
+        }
+        cholesky(a, n);
+        double[] inv = lowerInverse(a, n);
+        // U[i][j] = (L⁻¹)[n−1−i][n−1−j]; L⁻¹ is column-major in inv
+        double[] u = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                u[i * n + j] = inv[(n - 1 - j) * n + (n - 1 - i)];
+            }
+        }
+        return u;
+    }
+
+    /** In-place lower Cholesky factor of the column-major lower triangle of {@code a} (right-looking, axpy updates). */
+    private static void cholesky(double[] a, int n) {
+        for (int k = 0; k < n; k++) {
+            double pivot = a[k * n + k];
+            if (!(pivot > 0)) {
+                throw new QuantizationException("calibration statistics are not positive definite at input " + (n - 1 - k)
+                        + " even with damping; they are corrupt — measure them again");
+            }
+            double d = Math.sqrt(pivot);
+            a[k * n + k] = d;
+            for (int r = k + 1; r < n; r++) {
+                a[k * n + r] /= d;
+            }
+            int kk = k;
+            Parallel.forRange(n - k - 1, Math.max(1, (1 << 15) / Math.max(1, n - k)), (c0, c1) -> {
+                for (int c = kk + 1 + c0; c < kk + 1 + c1; c++) {
+                    double f = a[kk * n + c];
+                    if (f != 0) {
+                        axpy(-f, a, kk * n + c, a, c * n + c, n - c);
+                    }
+                }
+            });
+        }
+    }
+
+    /** The inverse of the lower triangular column-major {@code l}, column-major: column c solves {@code L x = e_c}. */
+    private static double[] lowerInverse(double[] l, int n) {
+        double[] inv = new double[n * n];
+        Parallel.forRange(n, Math.max(1, (1 << 15) / Math.max(1, n * n / 4)), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int col = c * n;
+                inv[col + c] = 1;
+                for (int k = c; k < n; k++) {
+                    double x = inv[col + k] / l[k * n + k];
+                    inv[col + k] = x;
+                    if (x != 0) {
+                        axpy(-x, l, k * n + k + 1, inv, col + k + 1, n - k - 1);
+                    }
+                }
+            }
+        });
+        return inv;
+    }
+}
