@@ -92,7 +92,8 @@ class MiniLmAcceptanceTest {
         List<String> precisions = List.of("fp32", "fp16", "int8-channel", "int8-block32", "int4-block32",
                 "int4-block32-affine", "int4-block32-mse", "int4-block32-affine-mse",
                 "int4-block32-ffn8", "int4-block32-affine-ffn8", "int4-block32-mse-ffn8", "int4-block32-affine-mse-ffn8",
-                "int8-block32-gptq", "int4-block32-gptq", "int4-block32-affine-gptq");
+                "int8-block32-gptq", "int4-block32-gptq", "int4-block32-affine-gptq", "int4-block32-gptq-ffn8",
+                "int4-block32-affine-gptq-ffn8");
         Map<String, Double> cosines = new java.util.HashMap<>();
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
                 "%n| layout | precision | cosine mean | cosine min | all positions: mean | all positions: min | max abs"
@@ -151,7 +152,8 @@ class MiniLmAcceptanceTest {
                 }
                 if (precision.ffn8()) {
                     String allInt4 = VariantSpec.of("A17_PRO", Target.IOS18, layout,
-                            new Precision(precision.scheme(), precision.blockSize(), precision.affine(), precision.mse()), SEQ).id();
+                            new Precision(precision.scheme(), precision.blockSize(), precision.affine(), precision.mse(), false,
+                                    precision.gptq()), SEQ).id();
                     // the FFN inputs at int8 instead of int4: +0.018 symmetric, +0.011 affine (32 sentences)
                     checks.add(() -> assertThat(f.cosineMean()).as(spec.id() + " vs " + allInt4)
                             .isGreaterThan(cosines.get(allInt4)));

@@ -9,8 +9,8 @@ import java.util.Map;
  * Maps a converted variant to the registry's variant fields. The registry records precision
  * as a coarse name ({@code fp16}, {@code int8}, {@code int4}, {@code w8a8}, {@code fp32}) plus, for
  * block-wise weights, a block size and a quantization ({@code symmetric}, {@code affine}, or either with
- * clip-searched scales: {@code symmetric-mse}, {@code affine-mse}; int4 with the FFN inputs at int8: any of
- * them with {@code -ffn8}), and
+ * clip-searched scales: {@code symmetric-mse}, {@code affine-mse}; GPTQ: {@code symmetric-gptq},
+ * {@code affine-gptq}; int4 with the FFN inputs at int8: any of them with {@code -ffn8}), and
  * deployment targets as {@code MAJOR.MINOR} in iOS numbering.
  */
 public final class Registrations {

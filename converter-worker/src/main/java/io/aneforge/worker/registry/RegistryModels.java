@@ -13,7 +13,7 @@ public final class RegistryModels {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     /**
-     * @param quantization block-wise only: symmetric, affine, symmetric-mse or affine-mse, for int4 also with -ffn8
+     * @param quantization block-wise only: symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq, for int4 also with -ffn8
      *                     (FFN inputs at int8, V8) (null from a registry
      *                     older than V5: symmetric)
      */

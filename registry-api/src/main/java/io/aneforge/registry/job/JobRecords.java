@@ -13,7 +13,7 @@ public final class JobRecords {
     /** A blob to download: digest, size and the registry URL to GET it from. */
     public record BlobRef(String digest, long size, String url) {}
 
-    /** @param quantization {@code symmetric}, {@code affine}, {@code symmetric-mse} or {@code affine-mse} for block-wise int8/int4 (int4 also with {@code -ffn8}), else null */
+    /** @param quantization {@code symmetric}, {@code affine}, {@code symmetric-mse}, {@code affine-mse}, {@code symmetric-gptq} or {@code affine-gptq} for block-wise int8/int4 (int4 also with {@code -ffn8}), else null */
     public record VariantFacts(long id, String chip, String deploymentTarget, String layout, String precision,
                                Integer blockSize, String quantization, int seqLen) {}
 

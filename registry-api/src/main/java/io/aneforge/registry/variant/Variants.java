@@ -31,10 +31,12 @@ public class Variants {
     /**
      * How block-wise weights are quantized; the first is the default (all that V1 clients could mean).
      * The {@code -mse} modes (V7) have clip-searched scales ({@link Precision#mse()}); the {@code -ffn8}
-     * modes (V8, int4 only) keep the FFN input projections at int8 ({@link Precision#ffn8()}).
+     * modes (V8, int4 only) keep the FFN input projections at int8 ({@link Precision#ffn8()}); the {@code -gptq}
+     * modes (V9) are GPTQ-quantized ({@link Precision#gptq()}).
      */
     public static final List<String> QUANTIZATIONS = List.of("symmetric", "affine", "symmetric-mse", "affine-mse",
-            "symmetric-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse-ffn8");
+            "symmetric-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse-ffn8",
+            "symmetric-gptq", "affine-gptq", "symmetric-gptq-ffn8", "affine-gptq-ffn8");
 
     /** @param quantization {@link #QUANTIZATIONS} for block-wise int8/int4, else null */
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
@@ -45,8 +47,9 @@ public class Variants {
      * @param precision a coarse name ({@link #PRECISIONS}), completed by {@code blockSize} and {@code quantization}
      *                  for block-wise int8/int4; or a full scheme id such as {@code int8-block32-affine} or
      *                  {@code int8-channel} ({@link Precision}), which needs neither
-     * @param quantization block-wise only: {@code symmetric} (default), {@code affine}, {@code symmetric-mse}
-     *                     or {@code affine-mse}; for int4 also each of them with {@code -ffn8}
+     * @param quantization block-wise only: {@code symmetric} (default), {@code affine}, {@code symmetric-mse},
+     *                     {@code affine-mse}, {@code symmetric-gptq} or {@code affine-gptq}; for int4 also each of them
+     *                     with {@code -ffn8}
      * @param computeUnits the Core ML compute-unit settings to benchmark; null: all four
      */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,

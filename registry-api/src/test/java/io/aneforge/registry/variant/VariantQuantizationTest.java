@@ -143,6 +143,35 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertResolvesInOrderAsEachIsYanked(m, v, byMode, order);
     }
 
+    /**
+     * V9: GPTQ-quantized variants (-gptq) are variants of their own beside the range fit and the clip search of the
+     * same block size and mode; resolve prefers them where their MiniLM fidelity puts them.
+     */
+    @Test
+    void gptqVariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
+        String m = "quant-gptq";
+        createModel(m);
+        int v = createVersion(m);
+        Map<String, Response> byMode = new java.util.LinkedHashMap<>();
+        byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
+        byMode.put("affine", register(m, v, Map.of("precision", "int4-block32-affine"), "a"));
+        byMode.put("symmetric-gptq", register(m, v, Map.of("precision", "int4-block32-gptq"), "sg"));
+        byMode.put("affine-gptq", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-gptq"), "ag"));
+        byMode.put("affine-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-ffn8"), "af"));
+        byMode.put("affine-gptq-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-gptq-ffn8"), "agf"));
+        assertRegisteredAsInt4Block32(byMode);
+        Response again = register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-gptq"), "ag-again");
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-gptq");
+        assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "affine-gptq-ffn8"), "x"),
+                "it does not apply to int8");
+
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "gptq test").status()).isEqualTo(200);
+        assertResolvesInOrderAsEachIsYanked(m, v, byMode,
+                List.of("affine-gptq-ffn8", "affine-ffn8", "affine-gptq", "affine", "symmetric-gptq", "symmetric"));
+    }
+
     private static void assertRegisteredAsInt4Block32(Map<String, Response> byMode) {
         byMode.forEach((mode, r) -> {
             assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
@@ -266,7 +295,8 @@ class VariantQuantizationTest extends RegistryTestBase {
         int v = createVersion(m);
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "asymmetric"), "a"),
                 "quantization 'asymmetric' must be one of [symmetric, affine, symmetric-mse, affine-mse, symmetric-ffn8,"
-                        + " affine-ffn8, symmetric-mse-ffn8, affine-mse-ffn8] (omitted means symmetric)");
+                        + " affine-ffn8, symmetric-mse-ffn8, affine-mse-ffn8, symmetric-gptq, affine-gptq, symmetric-gptq-ffn8,"
+                        + " affine-gptq-ffn8] (omitted means symmetric)");
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "affine-ffn8"), "l"),
                 "quantization 'affine-ffn8' keeps the FFN inputs of an int4 variant at int8; it does not apply to int8 (use affine)");
         assertInvalid(register(m, v, Map.of("precision", "int8-block32-affine-ffn8"), "m"),
