@@ -15,7 +15,12 @@ import io.aneforge.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,11 +49,42 @@ public final class Calibration implements CalibrationInputs {
     private final Map<String, InputGram> byWeight;
     private final int samples;
     private final long tokens;
+    private final String fingerprint;
 
     private Calibration(Map<String, InputGram> byWeight, int samples, long tokens) {
         this.byWeight = byWeight;
         this.samples = samples;
         this.tokens = tokens;
+        this.fingerprint = digest(byWeight, samples, tokens);
+    }
+
+    /** sha256 over the texts and tokens counted and each weight's name and sums (in graph order), as hex. */
+    private static String digest(Map<String, InputGram> byWeight, int samples, long tokens) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer head = ByteBuffer.allocate(12).putInt(samples).putLong(tokens);
+        sha.update(head.array());
+        Map<InputGram, Boolean> seen = new IdentityHashMap<>();
+        ByteBuffer buf = ByteBuffer.allocate(8 * 4096);
+        for (Map.Entry<String, InputGram> e : byWeight.entrySet()) {
+            sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            InputGram g = e.getValue();
+            sha.update(ByteBuffer.allocate(12).putInt(g.features()).putLong(g.tokens()).array());
+            if (seen.put(g, Boolean.TRUE) != null) {
+                continue; // shared with an earlier weight (query, key and value): its sums are in already
+            }
+            double[] s = g.sums();
+            for (int i = 0; i < s.length; i += 4096) {
+                buf.clear();
+                buf.asDoubleBuffer().put(s, i, Math.min(4096, s.length - i));
+                sha.update(buf.array(), 0, 8 * Math.min(4096, s.length - i));
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     /** The fixed calibration texts, in file order. */
@@ -137,6 +173,11 @@ public final class Calibration implements CalibrationInputs {
     @Override
     public InputGram of(String weightName) {
         return byWeight.get(Names.sanitize(weightName));
+    }
+
+    @Override
+    public String fingerprint() {
+        return fingerprint;
     }
 
     public int samples() {

@@ -46,6 +46,10 @@ public final class Graphs {
         if (model.commit() != null) {
             b.metadata("aneforge.source_commit", model.commit());
         }
+        if (spec.precision().gptq()) {
+            // the statistics GPTQ used, bit for bit: builds whose bytes differ show whether these did
+            b.metadata("aneforge.calibration_sha256", cache.calibrationFingerprint(spec.id()));
+        }
         Var ids = b.input(INPUT_IDS, DType.INT32, 1, spec.seqLen());
         Var mask = b.input(ATTENTION_MASK, DType.INT32, 1, spec.seqLen());
         Var[] outputs;

@@ -63,9 +63,18 @@ public final class WeightCache {
         return new WeightCache(false, () -> calibration);
     }
 
+    /**
+     * The calibration statistics' fingerprint ({@link CalibrationInputs#fingerprint()}) for a GPTQ variant's metadata;
+     * measures them if no weight has yet.
+     */
+    String calibrationFingerprint(String variant) {
+        return calibration(variant, null).fingerprint();
+    }
+
     private synchronized CalibrationInputs calibration(String name, QuantSpec spec) {
         if (calibration == null) {
-            throw new GraphException("weight '" + name + "' is to be quantized " + spec.label() + ", which needs "
+            throw new GraphException((spec == null ? "variant " + name + " is GPTQ-quantized"
+                    : "weight '" + name + "' is to be quantized " + spec.label()) + ", which needs "
                     + "calibration statistics, and this conversion has none: convert through the CLI or the converter "
                     + "worker (they measure them on the model's tokenizer), or pass a WeightCache created with them "
                     + "(io.aneforge.convert.Calibration)");

@@ -4,8 +4,13 @@ package io.aneforge.quant;
  * What calibration saw at the input of each weight, by the weight's name (GPTQ's statistics,
  * {@link QuantSpec.ScaleFit#GPTQ}). Measured by {@code io.aneforge.convert.Calibration}.
  */
-@FunctionalInterface
 public interface CalibrationInputs {
     /** The statistics of the inputs {@code weightName} multiplies, or null when no calibration input reached it. */
     InputGram of(String weightName);
+
+    /**
+     * A digest of every statistic, bit for bit: GPTQ variants carry it in their metadata, so two builds whose
+     * bytes differ show whether their statistics did.
+     */
+    String fingerprint();
 }

@@ -1,0 +1,135 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.graph.WeightCache;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.Target;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.quant.QuantReport;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * GPTQ variants end to end on the tiny BERT (FFN width 128, so the FFN projections are quantized): calibration
+ * statistics measured on the golden graph, reproducible bytes, the statistics' fingerprint in the metadata,
+ * the range fit where no calibration input reaches (the embedding table), and a clear error without statistics.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GptqConversionTest {
+    static final int SEQ = 16;
+
+    @TempDir
+    Path dir;
+    ImportedModel model;
+    Path snapshot;
+
+    @BeforeAll
+    void importTinyBert(@TempDir Path tmp) throws Exception {
+        snapshot = TinyModels.bert(tmp.resolve("bert"), 21, "", 128);
+        model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+    }
+
+    Calibration measure() {
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            return Calibration.measure(model, tok, SEQ);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static VariantSpec spec(String precision, Layout layout) {
+        return VariantSpec.of("M4", Target.IOS18, layout, Precision.parse(precision), SEQ);
+    }
+
+    @Test
+    void calibrationCoversEveryProjectionOnRealTokensOnly() {
+        Calibration c = measure();
+        assertThat(c.samples()).isEqualTo(Calibration.texts().size()).isEqualTo(64);
+        // query, key and value share their input: one matrix, three names
+        assertThat(c.of("encoder.layer.0.attention.self.query.weight"))
+                .isSameAs(c.of("encoder.layer.0.attention.self.value.weight"));
+        assertThat(c.of("encoder.layer.1.output.dense.weight").features()).isEqualTo(128);
+        assertThat(c.of("encoder.layer.1.intermediate.dense.weight").features()).isEqualTo(TinyModels.HIDDEN);
+        assertThat(c.of("encoder.layer.0.intermediate.dense.weight").tokens()).isEqualTo(c.tokens());
+        assertThat(c.of("pooler.dense.weight").tokens()).isEqualTo(64); // the first token of each text
+        assertThat(c.of("embeddings.word_embeddings.weight")).isNull(); // a gather, no input to measure
+        assertThat(c.tokens()).isLessThan(64L * SEQ).isGreaterThan(64L * 3); // padding excluded
+        assertThat(c.weights()).isEqualTo(2 * 6 + 1);
+    }
+
+    @Test
+    void gptqVariantsAreReproducibleAndCarryTheirStatisticsFingerprint() throws Exception {
+        VariantSpec spec = spec("int4-block32-affine-gptq", Layout.ANE);
+        ConvertedVariant a = VariantConverter.convert(model, spec, dir.resolve("a").resolve("v.mlpackage"), null,
+                WeightCache.create(this::measure));
+        ConvertedVariant b = VariantConverter.convert(model, spec, dir.resolve("b").resolve("v.mlpackage"), null,
+                WeightCache.uncached(measure()));
+        // (the archive's root is the package directory's name: the same name, the same bytes)
+        assertThat(b.archiveSha256()).isEqualTo(a.archiveSha256());
+        Program read = MlPackage.read(a.packageDir());
+        assertThat(read.metadata()).containsEntry("aneforge.calibration_sha256", measure().fingerprint());
+        ConvertedVariant range = VariantConverter.convert(model, spec("int4-block32-affine", Layout.ANE),
+                dir.resolve("range").resolve("v.mlpackage"), null, WeightCache.uncached(measure()));
+        assertThat(MlPackage.read(range.packageDir()).metadata()).doesNotContainKey("aneforge.calibration_sha256");
+        Path weights = Path.of("Data/com.apple.CoreML/weights/weight.bin");
+        assertThat(java.nio.file.Files.size(range.packageDir().resolve(weights)))
+                .isEqualTo(java.nio.file.Files.size(a.packageDir().resolve(weights))); // the same storage, other values
+        assertThat(range.archiveSha256()).isNotEqualTo(a.archiveSha256());
+
+        BuiltVariant built = VariantConverter.build(model, spec, WeightCache.uncached(measure()));
+        Map<String, String> notes = new java.util.HashMap<>();
+        for (QuantReport r : built.reports()) {
+            notes.put(r.tensor(), r.scheme() + " " + r.note());
+        }
+        assertThat(notes.get("encoder.layer.0.output.dense.weight")).isEqualTo("int4-block32-affine-gptq ");
+        assertThat(notes.get("embeddings.word_embeddings.weight"))
+                .isEqualTo("int4-block32-affine range fit: no calibration inputs reach this tensor (GPTQ needs them)");
+    }
+
+    @Test
+    void gptqLowersTheErrorOnTextsCalibrationNeverSaw() throws Exception {
+        List<String> samples = Samples.fixed();
+        GoldenOutputs golden;
+        List<Map<String, io.aneforge.tensor.FloatTensor>> inputs;
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            golden = Golden.compute(model, tok, samples, SEQ);
+            inputs = Golden.inputs(tok, samples, SEQ);
+        }
+        WeightCache cache = WeightCache.uncached(measure());
+        double[] cos = new double[2];
+        String[] ids = {"int4-block32-affine", "int4-block32-affine-gptq"};
+        for (int i = 0; i < 2; i++) {
+            Program p = VariantConverter.build(model, spec(ids[i], Layout.ANE), cache).program();
+            FidelityReport f = VariantFidelity.realTokens(golden, ProgramEvaluator.runtime().runAll(p, inputs), inputs)
+                    .get("last_hidden_state");
+            cos[i] = f.cosineMean();
+        }
+        System.out.printf("tiny BERT, 32 evaluation texts: mean token cosine %.6f range fit, %.6f GPTQ%n", cos[0], cos[1]);
+        assertThat(1 - cos[1]).isLessThan(1 - cos[0]);
+    }
+
+    @Test
+    void withoutStatisticsAGptqVariantIsAnErrorThatSaysWhereToGetThem() {
+        assertThatThrownBy(() -> VariantConverter.build(model, spec("int4-block32-gptq", Layout.STANDARD)))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("needs calibration statistics")
+                .hasMessageContaining("io.aneforge.convert.Calibration");
+    }
+}
