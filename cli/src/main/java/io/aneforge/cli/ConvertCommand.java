@@ -77,8 +77,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--layout", paramLabel = "ane|standard", description = "Single mode: tensor layout (default ane).")
     String layout;
 
-    @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, int8-block{32,64,128}[-affine][-mse], "
-            + "int4-block{32,64,128}[-affine][-mse][-ffn8] (default fp16; -mse: per-block clip search for the scales; "
+    @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, "
+            + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] (default fp16; "
+            + "-mse: per-block clip search for the scales; -gptq: GPTQ with statistics of fixed calibration texts; "
             + "-ffn8: the FFN input projections at int8, the rest int4).")
     String precision;
 

@@ -334,6 +334,37 @@ class ConvertCommandTest {
                         + "(or use int4-block32-ffn8)");
     }
 
+    /**
+     * -gptq through a recipe and --precision: the conversion measures GPTQ's statistics on the model's tokenizer and
+     * the calibration texts; same storage as the range fit, other bytes, the statistics' digest in the metadata, the
+     * registry's V9 mode; converting again gives the same archive.
+     */
+    @Test
+    void gptqPrecisionConvertsFromARecipeAndTheCommandLineReproducibly() throws Exception {
+        Path wide = TinyModels.bert(dir.resolve("gptq-bert"), 11, "", 128);
+        List<VariantEntry> vs = convertTwoOnM4(wide, "gptq", "int4-block32-affine", "int4-block32-affine-gptq");
+        VariantEntry range = vs.get(0);
+        VariantEntry gptq = vs.get(1);
+        assertThat(gptq.precision()).isEqualTo("int4-block32-affine-gptq");
+        assertThat(gptq.quantization().bytesAfter()).isEqualTo(range.quantization().bytesAfter());
+        assertThat(gptq.sha256()).isNotEqualTo(range.sha256());
+        assertThat(io.aneforge.cli.registry.Registrations.of(gptq))
+                .containsEntry("precision", "int4").containsEntry("quantization", "affine-gptq");
+        assertThat(convertTwoOnM4(wide, "gptq-again", "int4-block32-affine", "int4-block32-affine-gptq").get(1).sha256())
+                .isEqualTo(gptq.sha256());
+
+        Path pkg = dir.resolve("gptq-single/x.mlpackage");
+        Cli one = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--seq-len", "8",
+                "--samples", "1", "--out", pkg.toString(), "--progress", "plain");
+        assertThat(one.code()).as(one.toString()).isZero();
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-gptq-s8")
+                .containsKey("aneforge.calibration_sha256");
+        expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-mse-gptq", "--out",
+                dir.resolve("never-gptq.mlpackage").toString()}, "aneforge convert: --precision: unknown precision "
+                + "'int4-block32-mse-gptq': use fp32, fp16, int8-channel, int8-block{32,64,128}[-affine][-mse|-gptq], "
+                + "int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
+    }
+
     @Test
     void recipeCommandShowsThePlanWithoutConverting() throws Exception {
         Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");
