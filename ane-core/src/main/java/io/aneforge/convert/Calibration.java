@@ -1,6 +1,7 @@
 package io.aneforge.convert;
 
 import io.aneforge.graph.Graphs;
+import io.aneforge.kernels.Gemm;
 import io.aneforge.kernels.Parallel;
 import io.aneforge.mil.Arg;
 import io.aneforge.mil.Names;
@@ -39,7 +40,7 @@ import java.util.Map;
  * <p>Reproducible where the golden outputs are: the reference runtime's vector kernels give the same bits
  * with 256- and 512-bit vectors; a JVM without the Vector API runs the plain kernels, whose activations
  * differ in the last bits, and GPTQ's roundings then differ here and there (docs/converter.md, "GPTQ").
- * The sums are doubles added in token order.
+ * A batch's sums are computed in float by the runtime's matrix kernel, and batches added in doubles.
  */
 public final class Calibration implements CalibrationInputs {
     public static final String RESOURCE = "calibration.txt";
@@ -144,23 +145,28 @@ public final class Calibration implements CalibrationInputs {
             for (Var v : probes.values()) {
                 int features = v.shape()[v.rank() - 1];
                 double[] s = sums.computeIfAbsent(v.name(), k -> new double[features * features]);
-                long n = 0;
+                // the batch's rows: the real tokens of each text (other inputs, as the pooler's first token, whole)
+                int n = 0;
+                int[] used = new int[outputs.size()];
                 for (int i = 0; i < outputs.size(); i++) {
-                    FloatTensor t = outputs.get(i).get(v.name());
-                    int rows = t.size() / features;
-                    // rows along the sequence axis: the real tokens only; other inputs (the pooler's first token) whole
-                    int used = rows == seqLen ? real[i] : rows;
-                    accumulate(s, t.data(), used, features);
-                    n += used;
+                    int rows = outputs.get(i).get(v.name()).size() / features;
+                    used[i] = rows == seqLen ? real[i] : rows;
+                    n += used[i];
                 }
-                counts.merge(v.name(), n, Long::sum);
+                float[] x = new float[n * features];
+                int at = 0;
+                for (int i = 0; i < outputs.size(); i++) {
+                    System.arraycopy(outputs.get(i).get(v.name()).data(), 0, x, at, used[i] * features);
+                    at += used[i] * features;
+                }
+                accumulate(s, x, n, features);
+                counts.merge(v.name(), (long) n, Long::sum);
             }
         }
         Map<String, InputGram> byWeight = new LinkedHashMap<>();
         weightsByInput.forEach((input, weights) -> {
             double[] s = sums.get(input);
             int features = (int) Math.round(Math.sqrt(s.length));
-            mirror(s, features);
             InputGram gram = new InputGram(features, counts.get(input), s);
             for (String w : weights) {
                 byWeight.put(w, gram);
@@ -206,31 +212,18 @@ public final class Calibration implements CalibrationInputs {
     }
 
     /**
-     * Adds {@code Σ x xᵀ} of the first {@code rows} rows of {@code x} to the upper triangle of {@code s}: row a of
-     * the sums over rows, in row order, so each sum has one order whatever the threads.
+     * Adds {@code Xᵀ X} of the {@code rows} rows of {@code x} to {@code s}: a batch's sums in float by the runtime's
+     * matrix kernel (as the activations themselves are computed; each sum in token order whatever the threads),
+     * then into the doubles that hold the whole calibration.
      */
     private static void accumulate(double[] s, float[] x, int rows, int features) {
-        Parallel.forRange(features, Math.max(1, 64), (a0, a1) -> {
-            for (int a = a0; a < a1; a++) {
-                int at = a * features;
-                for (int r = 0; r < rows; r++) {
-                    int row = r * features;
-                    double xa = x[row + a];
-                    if (xa != 0) {
-                        for (int c = a; c < features; c++) {
-                            s[at + c] += xa * x[row + c];
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    private static void mirror(double[] s, int n) {
-        for (int a = 0; a < n; a++) {
-            for (int c = a + 1; c < n; c++) {
-                s[c * n + a] = s[a * n + c];
-            }
+        if (rows == 0) {
+            return;
+        }
+        float[] batch = new float[features * features];
+        Gemm.fast(features, features, rows, x, 0, features, true, x, 0, features, false, batch, 0, features, true);
+        for (int i = 0; i < batch.length; i++) {
+            s[i] += batch[i];
         }
     }
 }

@@ -203,13 +203,13 @@ public class Resolver {
      * Block quantization, best first: on all-MiniLM-L6-v2 int4-block32 each measured closer to the original than
      * the next (docs/converter.md); variants without a block size have none and tie. The {@code -ffn8} modes
      * (FFN inputs at int8, about 13 % bigger) come where their fidelity puts them, as the precision order puts
-     * accuracy before size: so symmetric-ffn8 between affine-mse and affine. GPTQ (-gptq, same sizes as the range
-     * fit) likewise: affine-gptq-ffn8 first (0.988), affine-gptq just after affine-ffn8 (0.9816 vs 0.9817),
-     * symmetric-gptq between affine and symmetric-mse.
+     * accuracy before size: so symmetric-ffn8 between affine-mse and affine. GPTQ (-gptq, the range fit's sizes)
+     * likewise: affine-gptq-ffn8 (0.990) and affine-gptq (0.984) first, symmetric-gptq-ffn8 (0.983) just after
+     * affine-mse-ffn8, symmetric-gptq (0.975) between symmetric-mse-ffn8 and affine-mse.
      */
-    static final List<String> QUANTIZATION_ORDER = List.of("affine-gptq-ffn8", "affine-mse-ffn8", "affine-ffn8",
-            "affine-gptq", "symmetric-gptq-ffn8", "symmetric-mse-ffn8", "affine-mse", "symmetric-ffn8", "affine",
-            "symmetric-gptq", "symmetric-mse", "symmetric");
+    static final List<String> QUANTIZATION_ORDER = List.of("affine-gptq-ffn8", "affine-gptq", "affine-mse-ffn8",
+            "symmetric-gptq-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "symmetric-gptq", "affine-mse", "symmetric-ffn8",
+            "affine", "symmetric-mse", "symmetric");
 
     /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, quantization order, oldest id. */
     private static final Comparator<Candidate> PREFERENCE = Comparator

@@ -169,7 +169,7 @@ class VariantQuantizationTest extends RegistryTestBase {
         publish(m, v);
         assertThat(moveAlias(m, "production", v, "gptq test").status()).isEqualTo(200);
         assertResolvesInOrderAsEachIsYanked(m, v, byMode,
-                List.of("affine-gptq-ffn8", "affine-ffn8", "affine-gptq", "affine", "symmetric-gptq", "symmetric"));
+                List.of("affine-gptq-ffn8", "affine-gptq", "affine-ffn8", "symmetric-gptq", "affine", "symmetric"));
     }
 
     private static void assertRegisteredAsInt4Block32(Map<String, Response> byMode) {
