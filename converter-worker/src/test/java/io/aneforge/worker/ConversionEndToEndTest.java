@@ -96,20 +96,24 @@ class ConversionEndToEndTest {
                 .path("digest").asString()).startsWith("sha256:");
     }
 
-    /** A recipe asking for int4 with the FFN inputs at int8 (-ffn8): the worker builds and registers it as int4/32/affine-ffn8. */
+    /**
+     * A recipe asking for int4 with the FFN inputs at int8 (-ffn8), also GPTQ-quantized (-gptq: the worker measures the
+     * calibration statistics on the snapshot's tokenizer): registered as int4/32/affine-ffn8 and affine-gptq-ffn8.
+     */
     @Test
     void anFfn8RecipeVariantIsRegisteredWithItsQuantizationMode() throws Exception {
         String sha = "3333333333333333333333333333333333333333";
         stack.serve("org/wide-bert", sha, TinyModels.bert(stack.root.resolve("wide-bert"), 7, "", 128));
         String recipe = "variants:\n  - {chips: all, layout: ane, precision: int4-block32-affine}\n"
-                + "  - {chips: all, layout: ane, precision: int4-block32-affine-ffn8}\n";
+                + "  - {chips: all, layout: ane, precision: int4-block32-affine-ffn8}\n"
+                + "  - {chips: all, layout: ane, precision: int4-block32-affine-gptq-ffn8}\n";
         JsonNode c = stack.publish("wide-bert", Map.of("type", "hub", "repo", "org/wide-bert", "revision", "main"),
                 List.of("A17_PRO"), 16, recipe);
         assertThat(c.path("variants").valueStream().map(v -> v.path("precision").asString()).toList())
-                .containsExactly("int4-block32-affine", "int4-block32-affine-ffn8");
+                .containsExactly("int4-block32-affine", "int4-block32-affine-ffn8", "int4-block32-affine-gptq-ffn8");
         JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
-        assertThatReady(done, 2);
+        assertThatReady(done, 3);
         JsonNode variants = stack.get("/api/v1/models/wide-bert/versions/" + done.path("version").asInt() + "/variants");
         Map<String, Long> sizeByMode = new HashMap<>();
         for (JsonNode v : variants) {
@@ -117,10 +121,10 @@ class ConversionEndToEndTest {
             assertThat(v.path("blockSize").asInt()).isEqualTo(32);
             sizeByMode.put(v.path("quantization").asString(), v.path("size").asLong());
         }
-        assertThat(sizeByMode).containsOnlyKeys("affine", "affine-ffn8");
+        assertThat(sizeByMode).containsOnlyKeys("affine", "affine-ffn8", "affine-gptq-ffn8");
         assertThat(sizeByMode.get("affine-ffn8")).isGreaterThan(sizeByMode.get("affine")); // the FFN inputs take int8 bytes
         JsonNode resolved = stack.get("/api/v1/models/wide-bert/resolve?chip=A17_PRO&os=18.2&version=" + done.path("version").asInt());
-        assertThat(resolved.path("variant").path("quantization").asString()).isEqualTo("affine-ffn8");
+        assertThat(resolved.path("variant").path("quantization").asString()).isEqualTo("affine-gptq-ffn8");
     }
 
     /** The version is published; every planned variant is registered once, downloads, verifies and reads back. */
