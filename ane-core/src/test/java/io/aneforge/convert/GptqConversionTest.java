@@ -125,6 +125,34 @@ class GptqConversionTest {
         assertThat(1 - cos[1]).isLessThan(1 - cos[0]);
     }
 
+    /** GPT-2: both layouts take the same statistics (the ane layout's split c_attn and 1×1 convs by name) and agree. */
+    @Test
+    void gpt2LayoutsShareTheStatisticsAndAgree() throws Exception {
+        Path g = TinyModels.gpt2(dir.resolve("gpt2"), 5);
+        ImportedModel gpt2 = ModelImporter.importWeights(ModelSnapshot.of(g, null));
+        int seq = 12;
+        Calibration c;
+        Map<String, io.aneforge.tensor.FloatTensor> in;
+        try (Tokenizer tok = Tokenizer.load(g.resolve("tokenizer.json"))) {
+            c = Calibration.measure(gpt2, tok, seq);
+            in = Golden.inputs(tok, List.of("The quick brown fox jumps over the lazy dog."), seq).get(0);
+        }
+        assertThat(c.of("h.0.attn.c_attn.q.weight")).isSameAs(c.of("h.0.attn.c_attn.v.weight"));
+        assertThat(c.of("h.1.mlp.c_proj.weight").features()).isEqualTo(4 * TinyModels.HIDDEN);
+        WeightCache cache = WeightCache.uncached(c);
+        Map<Layout, io.aneforge.tensor.FloatTensor> logits = new java.util.EnumMap<>(Layout.class);
+        for (Layout layout : Layout.values()) {
+            BuiltVariant v = VariantConverter.build(gpt2,
+                    new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.parse("int4-block32-affine-gptq"), seq, 0), cache);
+            assertThat(v.reports()).filteredOn(r -> r.tensor().endsWith("mlp.c_fc.weight") || r.tensor().endsWith("mlp.c_proj.weight"))
+                    .hasSize(2 * TinyModels.LAYERS).allMatch(r -> r.scheme().equals("int4-block32-affine-gptq"));
+            logits.put(layout, ProgramEvaluator.runtime().run(v.program(), in).get("logits"));
+        }
+        FidelityReport f = io.aneforge.eval.Fidelity.compareLogits(logits.get(Layout.STANDARD), logits.get(Layout.ANE));
+        assertThat(f.cosineMin()).isGreaterThanOrEqualTo(0.9999);
+        assertThat(f.top1Agreement()).isEqualTo(1.0);
+    }
+
     @Test
     void withoutStatisticsAGptqVariantIsAnErrorThatSaysWhereToGetThem() {
         assertThatThrownBy(() -> VariantConverter.build(model, spec("int4-block32-gptq", Layout.STANDARD)))

@@ -154,7 +154,7 @@ class RecipeTest {
                     layout: ane
                     precision: bf16
                 """, "r.yaml line 4 (variants[0].precision): unknown precision 'bf16': use fp32, fp16, int8-channel, "
-                + "int8-block{32,64,128}[-affine][-mse], int4-block{32,64,128}[-affine][-mse][-ffn8] or w8a8");
+                + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
     }
 
     @Test
