@@ -44,8 +44,11 @@ import java.util.Map;
  */
 public final class Calibration implements CalibrationInputs {
     public static final String RESOURCE = "calibration.txt";
-    /** Texts per batch of predictions (bounds the activations held at once). */
-    private static final int BATCH = 8;
+    /**
+     * Positions per batch of predictions: every probed activation of a batch is held at once (at seq 128, 8 texts,
+     * about 40 MB for MiniLM), so long sequences take fewer texts per batch, at least one.
+     */
+    private static final int BATCH_POSITIONS = 1024;
 
     private final Map<String, InputGram> byWeight;
     private final int samples;
@@ -134,8 +137,9 @@ public final class Calibration implements CalibrationInputs {
         Map<String, double[]> sums = new LinkedHashMap<>();
         Map<String, Long> counts = new LinkedHashMap<>();
         long realTokens = 0;
-        for (int b0 = 0; b0 < inputs.size(); b0 += BATCH) {
-            List<Map<String, FloatTensor>> batch = inputs.subList(b0, Math.min(inputs.size(), b0 + BATCH));
+        int perBatch = Math.max(1, BATCH_POSITIONS / seqLen);
+        for (int b0 = 0; b0 < inputs.size(); b0 += perBatch) {
+            List<Map<String, FloatTensor>> batch = inputs.subList(b0, Math.min(inputs.size(), b0 + perBatch));
             int[] real = new int[batch.size()];
             for (int i = 0; i < real.length; i++) {
                 real[i] = realLength(batch.get(i).get(Graphs.ATTENTION_MASK), seqLen);
