@@ -214,9 +214,12 @@ public final class ConvertCommand implements Callable<Integer> {
             checkSeqLen(model);
             FidelityCheck check = fidelityCheck(model, bar, false);
             bar.begin("converting " + vs.id(), 1);
-            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, vs.precision().gptq()
-                    ? WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), vs.seqLen()))
-                    : WeightCache.none());
+            WeightCache weights = WeightCache.none();
+            if (vs.precision().gptq()) {
+                bar.note(RecipeConversion.CALIBRATING);
+                weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), vs.seqLen()));
+            }
+            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, weights);
             Map<String, FidelityReport> fidelity = check.measure(out);
             VariantEntry e = RecipeConversion.entry(cv, io.aneforge.recipe.Recipe.builtIn("default").computeUnits(), fidelity);
             bar.step(vs.id(), RecipeConversion.summary(e));

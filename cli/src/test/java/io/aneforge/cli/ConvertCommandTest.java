@@ -357,6 +357,7 @@ class ConvertCommandTest {
         Cli one = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--seq-len", "8",
                 "--samples", "1", "--out", pkg.toString(), "--progress", "plain");
         assertThat(one.code()).as(one.toString()).isZero();
+        assertThat(one.out()).contains("measuring GPTQ calibration statistics on 64 calibration texts");
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-gptq-s8")
                 .containsKey("aneforge.calibration_sha256");
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-mse-gptq", "--out",

@@ -49,6 +49,10 @@ public final class RecipeConversion {
         return spec.id() + ".mlpackage.zip";
     }
 
+    /** The progress note when a -gptq variant makes the run measure calibration statistics. */
+    public static final String CALIBRATING = "measuring GPTQ calibration statistics on " + Calibration.texts().size()
+            + " calibration texts";
+
     /** At most this many variants are built at once: each holds its encoded weights until written. */
     static final int MAX_PARALLEL_VARIANTS = 4;
 
@@ -80,7 +84,10 @@ public final class RecipeConversion {
             // different chips have the same weights): each distinct encoding is computed once.
             // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
             int seqLen = specs.get(0).seqLen();
-            WeightCache weights = WeightCache.create(() -> Calibration.measure(source.model(), source.tokenizer(), seqLen));
+            WeightCache weights = WeightCache.create(() -> {
+                progress.note(CALIBRATING);
+                return Calibration.measure(source.model(), source.tokenizer(), seqLen);
+            });
             for (VariantSpec spec : specs) {
                 converted.add(pool.submit(() -> {
                     ConvertedVariant cv = VariantConverter.convert(source.model(), spec,

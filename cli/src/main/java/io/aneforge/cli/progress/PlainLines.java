@@ -14,7 +14,7 @@ final class PlainLines implements Progress {
     }
 
     @Override
-    public void begin(String phase, int steps) {
+    public synchronized void begin(String phase, int steps) {
         this.steps = steps;
         this.done = 0;
         out.println(phase + " (" + steps + (steps == 1 ? " step)" : " steps)"));
@@ -22,20 +22,20 @@ final class PlainLines implements Progress {
     }
 
     @Override
-    public void step(String label, String detail) {
+    public synchronized void step(String label, String detail) {
         done++;
         out.println("[" + done + "/" + steps + "] " + label + (detail.isEmpty() ? "" : "  " + detail));
         out.flush();
     }
 
     @Override
-    public void note(String message) {
+    public synchronized void note(String message) {
         out.println(message);
         out.flush();
     }
 
     @Override
-    public void end() {
+    public synchronized void end() {
         out.flush();
     }
 }

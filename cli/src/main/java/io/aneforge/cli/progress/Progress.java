@@ -4,7 +4,8 @@ import java.io.PrintWriter;
 
 /**
  * Reports the steps of a long command: a redrawn bar on a terminal, one plain line per step
- * otherwise (pipes, logs, CI), so that redirected output stays readable.
+ * otherwise (pipes, logs, CI), so that redirected output stays readable. Thread-safe: a conversion's
+ * worker threads may note something (calibration) while the main thread reports steps.
  */
 public interface Progress {
 

@@ -21,7 +21,7 @@ final class TerminalBar implements Progress {
     }
 
     @Override
-    public void begin(String phase, int steps) {
+    public synchronized void begin(String phase, int steps) {
         this.phase = phase;
         this.steps = steps;
         this.done = 0;
@@ -29,7 +29,7 @@ final class TerminalBar implements Progress {
     }
 
     @Override
-    public void step(String label, String detail) {
+    public synchronized void step(String label, String detail) {
         done++;
         clear();
         out.println(label + (detail.isEmpty() ? "" : "  " + detail));
@@ -37,14 +37,14 @@ final class TerminalBar implements Progress {
     }
 
     @Override
-    public void note(String message) {
+    public synchronized void note(String message) {
         clear();
         out.println(message);
         redraw("");
     }
 
     @Override
-    public void end() {
+    public synchronized void end() {
         clear();
         out.flush();
     }
