@@ -73,7 +73,7 @@ public final class Calibration implements CalibrationInputs {
         ByteBuffer head = ByteBuffer.allocate(12).putInt(samples).putLong(tokens);
         sha.update(head.array());
         Map<InputGram, Boolean> seen = new IdentityHashMap<>();
-        ByteBuffer buf = ByteBuffer.allocate(8 * 4096);
+        ByteBuffer buf = ByteBuffer.allocate(4 * 4096);
         for (Map.Entry<String, InputGram> e : byWeight.entrySet()) {
             sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
             InputGram g = e.getValue();
@@ -81,11 +81,11 @@ public final class Calibration implements CalibrationInputs {
             if (seen.put(g, Boolean.TRUE) != null) {
                 continue; // shared with an earlier weight (query, key and value): its sums are in already
             }
-            double[] s = g.sums();
+            float[] s = g.sums();
             for (int i = 0; i < s.length; i += 4096) {
                 buf.clear();
-                buf.asDoubleBuffer().put(s, i, Math.min(4096, s.length - i));
-                sha.update(buf.array(), 0, 8 * Math.min(4096, s.length - i));
+                buf.asFloatBuffer().put(s, i, Math.min(4096, s.length - i));
+                sha.update(buf.array(), 0, 4 * Math.min(4096, s.length - i));
             }
         }
         return HexFormat.of().formatHex(sha.digest());
@@ -142,19 +142,19 @@ public final class Calibration implements CalibrationInputs {
             List<Map<String, FloatTensor>> batch = inputs.subList(b0, Math.min(inputs.size(), b0 + perBatch));
             int[] real = new int[batch.size()];
             for (int i = 0; i < real.length; i++) {
-                real[i] = realLength(batch.get(i).get(Graphs.ATTENTION_MASK), seqLen);
+                real[i] = realLength(batch.get(i).get(Graphs.ATTENTION_MASK), seqLen, b0 + i);
                 realTokens += real[i];
             }
             List<Map<String, FloatTensor>> outputs = evaluator.runRealTokens(probe, batch, real);
             for (Var v : probes.values()) {
                 int features = v.shape()[v.rank() - 1];
                 double[] s = sums.computeIfAbsent(v.name(), k -> new double[features * features]);
-                // the batch's rows: the real tokens of each text (other inputs, as the pooler's first token, whole)
+                // per-token inputs (1, S, C): the real tokens of each text; others (the pooler's first token) whole
+                boolean perToken = v.rank() == 3 && v.shape()[1] == seqLen;
                 int n = 0;
                 int[] used = new int[outputs.size()];
                 for (int i = 0; i < outputs.size(); i++) {
-                    int rows = outputs.get(i).get(v.name()).size() / features;
-                    used[i] = rows == seqLen ? real[i] : rows;
+                    used[i] = perToken ? real[i] : outputs.get(i).get(v.name()).size() / features;
                     n += used[i];
                 }
                 float[] x = new float[n * features];
@@ -171,7 +171,11 @@ public final class Calibration implements CalibrationInputs {
         weightsByInput.forEach((input, weights) -> {
             double[] s = sums.get(input);
             int features = (int) Math.round(Math.sqrt(s.length));
-            InputGram gram = new InputGram(features, counts.get(input), s);
+            float[] stored = new float[s.length];
+            for (int i = 0; i < s.length; i++) {
+                stored[i] = (float) s[i];
+            }
+            InputGram gram = new InputGram(features, counts.get(input), stored);
             for (String w : weights) {
                 byWeight.put(w, gram);
             }
@@ -204,15 +208,19 @@ public final class Calibration implements CalibrationInputs {
         return byWeight.size();
     }
 
-    /** Positions up to the last one the mask keeps (the tokenizer pads at the end). */
-    private static int realLength(FloatTensor mask, int seqLen) {
-        int last = 0;
-        for (int i = 0; i < seqLen; i++) {
+    /** The real tokens of a text: its mask's leading ones (the tokenizer pads at the end; anything else is refused). */
+    private static int realLength(FloatTensor mask, int seqLen, int text) {
+        int real = 0;
+        while (real < seqLen && mask.data()[real] != 0) {
+            real++;
+        }
+        for (int i = real; i < seqLen; i++) {
             if (mask.data()[i] != 0) {
-                last = i + 1;
+                throw new IllegalArgumentException("calibration input " + text + " has padding before position " + i
+                        + " of its attention mask; calibration takes end-padded inputs (as Golden.inputs makes them)");
             }
         }
-        return last;
+        return real;
     }
 
     /**

@@ -60,6 +60,9 @@ public final class WeightCache {
 
     /** No sharing, with calibration statistics at hand for {@code -gptq} variants. */
     public static WeightCache uncached(CalibrationInputs calibration) {
+        if (calibration == null) {
+            throw new IllegalArgumentException("calibration is required (use none() for none)");
+        }
         return new WeightCache(false, () -> calibration);
     }
 

@@ -40,10 +40,14 @@ public final class Gptq {
     private Gptq() {
     }
 
-    /** Whether GPTQ can quantize a weight of this shape with {@code spec}: block-wise, {@code [O, I]} or {@code [O, I, 1, 1]}. */
+    /**
+     * Whether GPTQ can quantize a weight of this shape with {@code spec}: block-wise, {@code [O, I]} or
+     * {@code [O, I, 1, 1]}, with blocks that fit a lazy batch whole (a group's scale is read when its first column
+     * comes up, so every earlier column's update must have reached the group's columns: 32, 64 and 128 do).
+     */
     public static boolean applies(int[] shape, QuantSpec spec) {
-        return spec.kind() == QuantSpec.Kind.PER_BLOCK && shape.length >= 2 && shape[1] % spec.blockSize() == 0
-                && FloatTensor.elementCount(shape) == (long) shape[0] * shape[1];
+        return spec.kind() == QuantSpec.Kind.PER_BLOCK && BATCH % spec.blockSize() == 0 && shape.length >= 2
+                && shape[1] % spec.blockSize() == 0 && FloatTensor.elementCount(shape) == (long) shape[0] * shape[1];
     }
 
     /**
@@ -69,7 +73,7 @@ public final class Gptq {
                 throw WeightQuantizer.nonFinite(name, shape, w, k);
             }
         }
-        double[] u = inverseFactor(gram);
+        double[] u = factorOf(gram);
         int block = spec.blockSize();
         int blocksPerRow = ins / block;
         GroupScale grid = new GroupScale(name, spec);
@@ -181,6 +185,23 @@ public final class Gptq {
         }
     }
 
+    private record Factor(InputGram gram, double[] u) {
+    }
+
+    /** The last factor computed: query, key and value share one input (one {@link InputGram}) and come one after another. */
+    private static final java.util.concurrent.atomic.AtomicReference<Factor> LAST = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** {@link #inverseFactor} of {@code gram}, reused when the previous weight had the same statistics (deterministic either way). */
+    private static double[] factorOf(InputGram gram) {
+        Factor last = LAST.get();
+        if (last != null && last.gram() == gram) {
+            return last.u();
+        }
+        double[] u = inverseFactor(gram);
+        LAST.set(new Factor(gram, u));
+        return u;
+    }
+
     /**
      * The upper triangular U with {@code UᵀU = (H + λI)⁻¹}, row-major. With J the reversal of the index
      * order, {@code J(H + λI)J = LLᵀ} (Cholesky) gives {@code (H + λI)⁻¹ = (J L⁻¹ J)ᵀ (J L⁻¹ J)}, and
@@ -189,7 +210,7 @@ public final class Gptq {
      */
     static double[] inverseFactor(InputGram gram) {
         int n = gram.features();
-        double[] h = gram.sums();
+        float[] h = gram.sums();
         double mean = 0;
         for (int i = 0; i < n; i++) {
             double d = h[i * n + i];

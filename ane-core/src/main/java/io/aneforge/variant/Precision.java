@@ -34,7 +34,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
     public static final Precision FP16 = new Precision(Scheme.FP16, 0, false);
     public static final Precision INT8_CHANNEL = new Precision(Scheme.INT8_CHANNEL, 0, true);
 
-    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?(-mse|-gptq)?(-ffn8)?");
+    private static final Pattern BLOCK = Pattern.compile("int([48])-block(\\d+)(-affine)?((?:-mse|-gptq){0,2})(-ffn8)?");
 
     /** The range scale fit (coremltools'), as every precision had before the clip search. */
     public Precision(Scheme scheme, int blockSize, boolean affine) {
@@ -90,10 +90,14 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                         throw new IllegalArgumentException("precision '" + text + "': the -ffn8 override keeps the FFN "
                                 + "input projections of an int4 variant at int8; an int8 variant has them at int8 already, "
                                 + "drop -ffn8 (or use int4-block" + m.group(2) + (m.group(3) != null ? "-affine" : "")
-                                + (m.group(4) != null ? m.group(4) : "") + "-ffn8)");
+                                + m.group(4) + "-ffn8)");
                     }
-                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, "-mse".equals(m.group(4)),
-                            m.group(5) != null, "-gptq".equals(m.group(4)));
+                    String fit = m.group(4);
+                    if (fit.equals("-mse-mse") || fit.equals("-gptq-gptq")) {
+                        throw new IllegalArgumentException("precision '" + text + "' names its scale fit twice");
+                    }
+                    return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, fit.contains("-mse"),
+                            m.group(5) != null, fit.contains("-gptq"));
                 }
                 throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
                         + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
@@ -137,9 +141,9 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
 
     /**
      * Block-wise schemes only: {@code symmetric}, {@code affine}, {@code symmetric-mse} or
-     * {@code affine-mse} (clip-searched scales), each int4 one also with {@code -ffn8} (FFN inputs at
-     * int8): the registry's {@code quantization}; null for the others (per-channel int8's mode is
-     * fixed by its scheme).
+     * {@code affine-mse} (clip-searched scales), {@code symmetric-gptq} or {@code affine-gptq} (GPTQ), each
+     * int4 one also with {@code -ffn8} (FFN inputs at int8): the registry's {@code quantization}; null for
+     * the others (per-channel int8's mode is fixed by its scheme).
      */
     public String blockQuantization() {
         if (scheme != Scheme.INT8_BLOCK && scheme != Scheme.INT4_BLOCK) return null;

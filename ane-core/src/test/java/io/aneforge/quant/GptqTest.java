@@ -64,7 +64,11 @@ class GptqTest {
                 }
             }
         }
-        return new InputGram(n, x.length, s);
+        float[] f = new float[s.length];
+        for (int i = 0; i < s.length; i++) {
+            f[i] = (float) s[i];
+        }
+        return new InputGram(n, x.length, f);
     }
 
     /** Σ over tokens and outputs of (W x − Ŵ x)². */
@@ -89,10 +93,10 @@ class GptqTest {
     @Test
     void uncorrelatedInputsGiveTheRangeFitBitForBit() {
         FloatTensor w = weight(48, 128, 1);
-        double[] diag = new double[128 * 128];
+        float[] diag = new float[128 * 128];
         SplittableRandom r = new SplittableRandom(2);
         for (int i = 0; i < 128; i++) {
-            diag[i * 128 + i] = 0.5 + r.nextDouble(); // uneven but diagonal: no column can cancel another's error
+            diag[i * 128 + i] = (float) (0.5 + r.nextDouble()); // uneven but diagonal: no column can cancel another's error
         }
         for (QuantSpec spec : new QuantSpec[] {INT4, INT4_AFFINE}) {
             QuantizedWeight g = Gptq.quantize("w", w, spec, new InputGram(128, 10, diag));
@@ -180,10 +184,10 @@ class GptqTest {
     @Test
     void rejectsStatisticsOfAnotherShapeAndNonFiniteWeights() {
         FloatTensor w = weight(8, 64, 10);
-        assertThatThrownBy(() -> Gptq.quantize("w", w, INT4, new InputGram(32, 1, new double[32 * 32])))
+        assertThatThrownBy(() -> Gptq.quantize("w", w, INT4, new InputGram(32, 1, new float[32 * 32])))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 features").hasMessageContaining("64 inputs");
         w.data()[70] = Float.NaN;
-        double[] eye = new double[64 * 64];
+        float[] eye = new float[64 * 64];
         for (int i = 0; i < 64; i++) {
             eye[i * 64 + i] = 1;
         }

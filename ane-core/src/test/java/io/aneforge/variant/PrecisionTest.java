@@ -71,7 +71,9 @@ class PrecisionTest {
         assertThat(p.mse()).isFalse();
         assertThat(p).isNotEqualTo(Precision.parse("int4-block32-affine"));
         assertThat(Precision.parse("int4-block32-gptq-ffn8").ffnInput()).isEqualTo(Precision.parse("int8-block32-gptq"));
-        assertThatThrownBy(() -> Precision.parse("int4-block32-mse-gptq")).hasMessageContaining("unknown precision");
+        assertThatThrownBy(() -> Precision.parse("int4-block32-mse-gptq"))
+                .hasMessageContaining("-gptq and -mse are two ways to fit the same scales; pick one");
+        assertThatThrownBy(() -> Precision.parse("int4-block32-gptq-gptq")).hasMessageContaining("names its scale fit twice");
         assertThatThrownBy(() -> Precision.parse("int4-block32-gptq-affine")).hasMessageContaining("unknown precision");
         assertThatThrownBy(() -> new Precision(Precision.Scheme.INT4_BLOCK, 32, true, true, false, true))
                 .hasMessageContaining("-gptq and -mse are two ways to fit the same scales");

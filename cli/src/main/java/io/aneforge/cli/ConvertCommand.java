@@ -216,7 +216,7 @@ public final class ConvertCommand implements Callable<Integer> {
             bar.begin("converting " + vs.id(), 1);
             WeightCache weights = WeightCache.none();
             if (vs.precision().gptq()) {
-                bar.note(RecipeConversion.CALIBRATING);
+                bar.note(RecipeConversion.calibratingNote());
                 weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), vs.seqLen()));
             }
             ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, weights);

@@ -361,9 +361,8 @@ class ConvertCommandTest {
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-gptq-s8")
                 .containsKey("aneforge.calibration_sha256");
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-mse-gptq", "--out",
-                dir.resolve("never-gptq.mlpackage").toString()}, "aneforge convert: --precision: unknown precision "
-                + "'int4-block32-mse-gptq': use fp32, fp16, int8-channel, int8-block{32,64,128}[-affine][-mse|-gptq], "
-                + "int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
+                dir.resolve("never-gptq.mlpackage").toString()},
+                "aneforge convert: --precision: -gptq and -mse are two ways to fit the same scales; pick one");
     }
 
     @Test

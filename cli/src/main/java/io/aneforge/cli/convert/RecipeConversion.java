@@ -50,8 +50,9 @@ public final class RecipeConversion {
     }
 
     /** The progress note when a -gptq variant makes the run measure calibration statistics. */
-    public static final String CALIBRATING = "measuring GPTQ calibration statistics on " + Calibration.texts().size()
-            + " calibration texts";
+    public static String calibratingNote() {
+        return "measuring GPTQ calibration statistics on " + Calibration.texts().size() + " calibration texts";
+    }
 
     /** At most this many variants are built at once: each holds its encoded weights until written. */
     static final int MAX_PARALLEL_VARIANTS = 4;
@@ -85,7 +86,7 @@ public final class RecipeConversion {
             // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
             int seqLen = specs.get(0).seqLen();
             WeightCache weights = WeightCache.create(() -> {
-                progress.note(CALIBRATING);
+                progress.note(calibratingNote());
                 return Calibration.measure(source.model(), source.tokenizer(), seqLen);
             });
             for (VariantSpec spec : specs) {
