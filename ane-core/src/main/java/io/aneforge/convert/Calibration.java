@@ -13,9 +13,6 @@ import io.aneforge.quant.CalibrationInputs;
 import io.aneforge.quant.InputGram;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.tokenizer.Tokenizer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -93,14 +90,7 @@ public final class Calibration implements CalibrationInputs {
 
     /** The fixed calibration texts, in file order. */
     public static List<String> texts() {
-        try (InputStream in = Calibration.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("resource io/aneforge/convert/" + RESOURCE + " is missing from ane-core");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Samples.lines(RESOURCE);
     }
 
     /** Statistics of {@code model} on {@link #texts()} at {@code seqLen}, on the reference runtime. */

@@ -15,9 +15,14 @@ public final class Samples {
 
     /** All 32 sentences, in file order. */
     public static List<String> fixed() {
-        try (InputStream in = Samples.class.getResourceAsStream(RESOURCE)) {
+        return lines(RESOURCE);
+    }
+
+    /** The non-blank lines of a text resource of this package (UTF-8), in file order. */
+    static List<String> lines(String resource) {
+        try (InputStream in = Samples.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("resource io/aneforge/convert/" + RESOURCE + " is missing from ane-core");
+                throw new IllegalStateException("resource io/aneforge/convert/" + resource + " is missing from ane-core");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
         } catch (IOException e) {
