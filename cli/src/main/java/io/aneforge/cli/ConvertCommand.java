@@ -100,6 +100,10 @@ public final class ConvertCommand implements Callable<Integer> {
             + "cosine similarity to the FP32 outputs is below C.")
     Double minCosine;
 
+    @Option(names = "--calibration", paramLabel = "<texts.txt>", description = "-gptq precisions: calibration texts, "
+            + "one per line, UTF-8 (default: the 64 built-in texts); texts from the model's own domain fit it best.")
+    Path calibration;
+
     @Option(names = "--force", description = "Replace output files that already exist.")
     boolean force;
 
@@ -136,6 +140,7 @@ public final class ConvertCommand implements Callable<Integer> {
         Recipe r = recipe == null ? Recipe.builtIn("default") : Recipe.resolve(recipe);
         List<VariantSpec> specs = r.variantsFor(chips, seqLen);
         checkSamples();
+        List<String> texts = calibrationTexts(specs.stream().anyMatch(s -> s.precision().gptq()));
         prepareDirectory(specs);
         long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
         bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
@@ -143,7 +148,7 @@ public final class ConvertCommand implements Callable<Integer> {
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
             FidelityCheck check = fidelityCheck(model, bar, true);
-            VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar);
+            VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar, texts);
             stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
             gate(m.variants());
         }
@@ -198,6 +203,7 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new UsageException("cannot build this variant: " + e.getMessage());
         }
         checkSamples();
+        List<String> texts = calibrationTexts(vs.precision().gptq());
         if (Files.exists(out)) {
             if (!force) {
                 throw new UsageException(out + " already exists: pass --force to replace it or choose another --out");
@@ -216,8 +222,10 @@ public final class ConvertCommand implements Callable<Integer> {
             bar.begin("converting " + vs.id(), 1);
             WeightCache weights = WeightCache.none();
             if (vs.precision().gptq()) {
-                bar.note(RecipeConversion.calibratingNote());
-                weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), vs.seqLen()));
+                List<String> calibrationTexts = texts == null ? Calibration.texts() : texts;
+                bar.note(RecipeConversion.calibratingNote(calibrationTexts.size()));
+                weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), calibrationTexts,
+                        vs.seqLen()));
             }
             ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, weights);
             Map<String, FidelityReport> fidelity = check.measure(out);
@@ -228,6 +236,31 @@ public final class ConvertCommand implements Callable<Integer> {
             gate(List.of(e));
         }
         return AneForge.OK;
+    }
+
+    /**
+     * The texts of {@code --calibration} (null when not given: the built-in ones); refused when no variant
+     * calibrates ({@code gptq} false), the file cannot be read, or it has no text.
+     */
+    private List<String> calibrationTexts(boolean gptq) {
+        if (calibration == null) {
+            return null;
+        }
+        if (!gptq) {
+            throw new UsageException("--calibration gives GPTQ its calibration texts, and no variant of this run is GPTQ-"
+                    + "quantized: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq)");
+        }
+        List<String> texts;
+        try {
+            texts = Files.readAllLines(calibration, java.nio.charset.StandardCharsets.UTF_8).stream()
+                    .filter(line -> !line.isBlank()).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new UsageException("--calibration: cannot read " + calibration + " as UTF-8 text: " + e.getMessage());
+        }
+        if (texts.isEmpty()) {
+            throw new UsageException("--calibration: " + calibration + " has no texts; write one text per line");
+        }
+        return texts;
     }
 
     static Target parseTarget(String text) {

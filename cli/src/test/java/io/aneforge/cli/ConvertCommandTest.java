@@ -360,6 +360,29 @@ class ConvertCommandTest {
         assertThat(one.out()).contains("measuring GPTQ calibration statistics on 64 calibration texts");
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-gptq-s8")
                 .containsKey("aneforge.calibration_sha256");
+        // the user's own calibration texts: other statistics, other bytes, their digest in the metadata
+        Path texts = dir.resolve("calibration.txt");
+        Files.writeString(texts, "the cat sat on the mat\n\nhello world, hello again\nquick brown dogs\n");
+        Path own = dir.resolve("gptq-own/x.mlpackage");
+        Cli mine = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--seq-len", "8",
+                "--samples", "1", "--calibration", texts.toString(), "--out", own.toString(), "--progress", "plain");
+        assertThat(mine.code()).as(mine.toString()).isZero();
+        assertThat(mine.out()).contains("measuring GPTQ calibration statistics on 3 calibration texts");
+        assertThat(MlPackage.read(own).metadata().get("aneforge.calibration_sha256"))
+                .isNotEqualTo(MlPackage.read(pkg).metadata().get("aneforge.calibration_sha256"));
+        expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32", "--calibration",
+                texts.toString(), "--out", dir.resolve("never-calibrated.mlpackage").toString()},
+                "aneforge convert: --calibration gives GPTQ its calibration texts, and no variant of this run is "
+                        + "GPTQ-quantized: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq)");
+        Path blank = dir.resolve("blank.txt");
+        Files.writeString(blank, "\n  \n");
+        expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--calibration",
+                blank.toString(), "--out", dir.resolve("never-blank.mlpackage").toString()},
+                "aneforge convert: --calibration: " + blank + " has no texts; write one text per line");
+        Cli missing = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--calibration",
+                dir.resolve("absent.txt").toString(), "--out", dir.resolve("never-absent.mlpackage").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("aneforge convert: --calibration: cannot read " + dir.resolve("absent.txt"));
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-mse-gptq", "--out",
                 dir.resolve("never-gptq.mlpackage").toString()},
                 "aneforge convert: --precision: -gptq and -mse are two ways to fit the same scales; pick one");

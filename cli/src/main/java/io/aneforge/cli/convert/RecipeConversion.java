@@ -49,16 +49,21 @@ public final class RecipeConversion {
         return spec.id() + ".mlpackage.zip";
     }
 
-    /** The progress note when a -gptq variant makes the run measure calibration statistics. */
-    public static String calibratingNote() {
-        return "measuring GPTQ calibration statistics on " + Calibration.texts().size() + " calibration texts";
+    /** The progress note when a -gptq variant makes the run measure calibration statistics on {@code texts}. */
+    public static String calibratingNote(int texts) {
+        return "measuring GPTQ calibration statistics on " + texts + " calibration texts";
     }
 
     /** At most this many variants are built at once: each holds its encoded weights until written. */
     static final int MAX_PARALLEL_VARIANTS = 4;
 
+    /**
+     * Converts {@code specs}; {@code calibrationTexts} are what -gptq variants calibrate on (null: the built-in
+     * {@link Calibration#texts()}).
+     */
     public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
-                                       Path outDir, Progress progress) {
+                                       Path outDir, Progress progress, List<String> calibrationTexts) {
+        List<String> texts = calibrationTexts == null ? Calibration.texts() : calibrationTexts;
         List<VariantEntry> entries = new ArrayList<>();
         // Variants that differ only in their chip have the same program (only the metadata differs),
         // so their fidelity is measured once: the first task to reach a program runs it, the others reuse it.
@@ -86,8 +91,8 @@ public final class RecipeConversion {
             // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
             int seqLen = specs.get(0).seqLen();
             WeightCache weights = WeightCache.create(() -> {
-                progress.note(calibratingNote());
-                return Calibration.measure(source.model(), source.tokenizer(), seqLen);
+                progress.note(calibratingNote(texts.size()));
+                return Calibration.measure(source.model(), source.tokenizer(), texts, seqLen);
             });
             for (VariantSpec spec : specs) {
                 converted.add(pool.submit(() -> {
