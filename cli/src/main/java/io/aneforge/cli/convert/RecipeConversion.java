@@ -63,7 +63,6 @@ public final class RecipeConversion {
      */
     public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
                                        Path outDir, Progress progress, List<String> calibrationTexts) {
-        List<String> texts = calibrationTexts == null ? Calibration.texts() : calibrationTexts;
         List<VariantEntry> entries = new ArrayList<>();
         // Variants that differ only in their chip have the same program (only the metadata differs),
         // so their fidelity is measured once: the first task to reach a program runs it, the others reuse it.
@@ -91,6 +90,7 @@ public final class RecipeConversion {
             // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
             int seqLen = specs.get(0).seqLen();
             WeightCache weights = WeightCache.create(() -> {
+                List<String> texts = calibrationTexts == null ? Calibration.texts() : calibrationTexts;
                 progress.note(calibratingNote(texts.size()));
                 return Calibration.measure(source.model(), source.tokenizer(), texts, seqLen);
             });
