@@ -11,27 +11,29 @@ import io.aneforge.tensor.FloatTensor;
  * column's rounding error onto the columns not yet rounded, in the proportions that cancel it best
  * for inputs with the calibration's second moments {@code H = Σ x xᵀ} ({@link InputGram}):
  * <pre>
- *   U upper triangular with UᵀU = (H + λ·I)⁻¹            λ = 10 % of mean diag(H) (damping)
- *   for column i:  q_i = round(W[:, i]),  e = (W[:, i] − q_i) / U[i, i],  W[:, j] −= e · U[i, j]  (j &gt; i)
+ *   columns in order of decreasing H[i, i] ("act order": the inputs that carry the most energy first)
+ *   U upper triangular with UᵀU = (H + λ·I)⁻¹, in that order     λ = 10 % of mean diag(H) (damping)
+ *   for column i:  q_i = round(W[:, i]),  e = (W[:, i] − q_i) / U[i, i],  W[:, j] −= e · U[i, j]  (j after i)
  * </pre>
- * The storage is exactly the range fit's ({@code constexpr_blockwise_shift_scale}, FP16 scales, the same
- * rounding and clamp; {@link WeightQuantizer}), with each group's scale and zero point taken from the
- * range of its weights as compensated so far, when its first column comes up. Where the inputs are
- * uncorrelated (diagonal H) nothing moves and the result is the range fit's, bit for bit.
+ * The storage is exactly the range fit's ({@code constexpr_blockwise_shift_scale}, the same rounding and
+ * clamp; {@link WeightQuantizer}), and so are the scales and zero points: each group's come from the range
+ * of its original weights ("static groups", as the reference implementation does with act order); GPTQ
+ * changes only the integers. Where the inputs are uncorrelated (diagonal H) nothing moves and the result is
+ * the range fit's, bit for bit.
  *
- * <p>Deterministic: the same weights and sums give the same bytes (double arithmetic in a fixed order;
- * the updates are split over threads by column, and each column's sums keep their order). Updates are
- * applied in batches of {@value #BATCH} columns (the paper's "lazy batch" form: the same arithmetic,
- * fewer passes over the weights). Inputs calibration never reached (a zero diagonal) keep their weights'
- * own error, as if uncorrelated.
+ * <p>Deterministic: the same weights and sums give the same bytes (the order is H's diagonal with ties by
+ * index; double arithmetic in a fixed order; the updates are split over threads by column, and each
+ * column's sums keep their order). Updates are applied in batches of {@value #BATCH} columns (the paper's
+ * "lazy batch" form: the same arithmetic, fewer passes over the weights). Inputs calibration never reached
+ * (a zero diagonal) keep their weights' own error, as if uncorrelated.
  */
 public final class Gptq {
     /**
      * Damping added to the diagonal, as a fraction of its mean. The paper uses 1 %; with about a thousand
      * calibration tokens for up to 1536 inputs (fewer tokens than inputs: H is singular before damping) more
      * damping keeps GPTQ from fitting the sample's noise. Chosen on the calibration texts alone (GPTQ on 48,
-     * fidelity on the other 16, all-MiniLM-L6-v2 int4-block32: 1 %, 3 %, 10 %, 30 % gave affine 0.9834, 0.9847,
-     * 0.9863, 0.9856 and symmetric 0.9719, 0.9760, 0.9769, 0.9776), not on the evaluation sentences.
+     * fidelity on the other 16, all-MiniLM-L6-v2 int4-block32: 1 %, 3 %, 10 %, 30 % gave affine 0.9847, 0.9859,
+     * 0.9871, 0.9868 and symmetric 0.9765, 0.9778, 0.9802, 0.9786), not on the evaluation sentences.
      */
     public static final double DAMPING = 0.10;
     /** Columns per lazy batch. */
@@ -40,14 +42,10 @@ public final class Gptq {
     private Gptq() {
     }
 
-    /**
-     * Whether GPTQ can quantize a weight of this shape with {@code spec}: block-wise, {@code [O, I]} or
-     * {@code [O, I, 1, 1]}, with blocks that fit a lazy batch whole (a group's scale is read when its first column
-     * comes up, so every earlier column's update must have reached the group's columns: 32, 64 and 128 do).
-     */
+    /** Whether GPTQ can quantize a weight of this shape with {@code spec}: block-wise, {@code [O, I]} or {@code [O, I, 1, 1]}. */
     public static boolean applies(int[] shape, QuantSpec spec) {
-        return spec.kind() == QuantSpec.Kind.PER_BLOCK && BATCH % spec.blockSize() == 0 && shape.length >= 2
-                && shape[1] % spec.blockSize() == 0 && FloatTensor.elementCount(shape) == (long) shape[0] * shape[1];
+        return spec.kind() == QuantSpec.Kind.PER_BLOCK && shape.length >= 2 && shape[1] % spec.blockSize() == 0
+                && FloatTensor.elementCount(shape) == (long) shape[0] * shape[1];
     }
 
     /**
@@ -73,40 +71,42 @@ public final class Gptq {
                 throw WeightQuantizer.nonFinite(name, shape, w, k);
             }
         }
-        double[] u = factorOf(gram);
+        Factor factor = factorOf(gram);
+        int[] order = factor.order();
+        double[] u = factor.u();
         int block = spec.blockSize();
         int blocksPerRow = ins / block;
         GroupScale grid = new GroupScale(name, spec);
         int lo = grid.lo();
         int hi = grid.hi();
-        // column-major working copy: column i (one input, all outputs) is contiguous, so updates are axpy loops
+        float[] scales = new float[outs * blocksPerRow];
+        byte[] zps = spec.mode() == QuantMode.AFFINE || !spec.type().signed() ? new byte[scales.length] : null;
+        int[] zeros = new int[scales.length];
+        rangeFit(w, outs, ins, block, grid, scales, zps, zeros);
+        // column-major working copy in processing order: column i (input order[i], all outputs) is contiguous,
+        // so updates are axpy loops
         double[] cols = new double[ins * outs];
         for (int o = 0; o < outs; o++) {
             for (int i = 0; i < ins; i++) {
-                cols[i * outs + o] = w[o * ins + i];
+                cols[i * outs + o] = w[o * ins + order[i]];
             }
         }
         byte[] q = new byte[w.length];
-        float[] scales = new float[outs * blocksPerRow];
-        byte[] zps = spec.mode() == QuantMode.AFFINE || !spec.type().signed() ? new byte[scales.length] : null;
-        float[] rowScale = new float[outs];
-        int[] rowZero = new int[outs];
         double[] errors = new double[BATCH * outs]; // the current batch's scaled errors, column-major
         for (int i1 = 0; i1 < ins; i1 += BATCH) {
             int i2 = Math.min(ins, i1 + BATCH);
             for (int i = i1; i < i2; i++) {
-                if (i % block == 0) {
-                    groupScales(cols, outs, i, block, i / block, blocksPerRow, grid, scales, zps, rowScale, rowZero);
-                }
+                int input = order[i];
+                int group = input / block;
                 double d = u[i * ins + i];
                 int at = i * outs;
                 int e0 = (i - i1) * outs;
                 for (int o = 0; o < outs; o++) {
                     float v = (float) cols[at + o];
-                    float s = rowScale[o];
-                    int z = rowZero[o];
+                    float s = scales[o * blocksPerRow + group];
+                    int z = zeros[o * blocksPerRow + group];
                     int qi = (int) Math.max(lo, Math.min(hi, Math.rint(v / s) + z));
-                    q[o * ins + i] = (byte) qi;
+                    q[o * ins + input] = (byte) qi;
                     errors[e0 + o] = (cols[at + o] - s * (float) (qi - z)) / d;
                 }
                 for (int j = i + 1; j < i2; j++) {
@@ -152,54 +152,73 @@ public final class Gptq {
     }
 
     /**
-     * Scale and zero point of group {@code [i, i + block)} of every row, from the range (including 0) of the
-     * weights as compensated so far, with the range fit's formulas ({@link GroupScale}).
+     * The range fit's scale and zero point of every group ({@link GroupScale}, from the range including 0 of the
+     * original weights): GPTQ keeps them and changes only the integers.
      */
-    private static void groupScales(double[] cols, int outs, int i, int block, int blockIndex, int blocksPerRow,
-                                    GroupScale grid, float[] scales, byte[] zps, float[] rowScale, int[] rowZero) {
-        float[] mx = new float[outs];
-        float[] mn = new float[outs];
-        for (int c = i; c < i + block; c++) {
-            int at = c * outs;
-            for (int o = 0; o < outs; o++) {
-                float v = (float) cols[at + o];
-                mx[o] = Math.max(mx[o], v);
-                mn[o] = Math.min(mn[o], v);
-            }
-        }
+    private static void rangeFit(float[] w, int outs, int ins, int block, GroupScale grid, float[] scales, byte[] zps,
+                                 int[] zeros) {
+        int blocksPerRow = ins / block;
         for (int o = 0; o < outs; o++) {
-            int g = o * blocksPerRow + blockIndex;
-            if (!Float.isFinite(mx[o]) || !Float.isFinite(mn[o])) {
-                throw new QuantizationException("weight tensor '" + grid.name() + "' block " + g + ": GPTQ's error "
-                        + "compensation overflowed (range [" + mn[o] + ", " + mx[o] + "]); the calibration statistics are "
-                        + "degenerate for this weight — use the range fit (drop -gptq) or other calibration texts");
+            for (int b = 0; b < blocksPerRow; b++) {
+                float mx = 0f;
+                float mn = 0f;
+                for (int c = o * ins + b * block; c < o * ins + (b + 1) * block; c++) {
+                    mx = Math.max(mx, w[c]);
+                    mn = Math.min(mn, w[c]);
+                }
+                int g = o * blocksPerRow + b;
+                scales[g] = grid.scale(mx, mn, g);
+                zeros[g] = grid.zeroPoint(mx, mn);
+                if (zps != null) {
+                    zps[g] = (byte) zeros[g];
+                }
             }
-            float s = grid.scale(mx[o], mn[o], g);
-            int z = grid.zeroPoint(mx[o], mn[o]);
-            scales[g] = s;
-            if (zps != null) {
-                zps[g] = (byte) z;
-            }
-            rowScale[o] = s;
-            rowZero[o] = z;
         }
     }
 
-    private record Factor(InputGram gram, double[] u) {
+    /** The processing order (inputs by decreasing H[i, i], ties by index) and U in that order. */
+    record Factor(InputGram gram, int[] order, double[] u) {
     }
 
     /** The last factor computed: query, key and value share one input (one {@link InputGram}) and come one after another. */
     private static final java.util.concurrent.atomic.AtomicReference<Factor> LAST = new java.util.concurrent.atomic.AtomicReference<>();
 
-    /** {@link #inverseFactor} of {@code gram}, reused when the previous weight had the same statistics (deterministic either way). */
-    private static double[] factorOf(InputGram gram) {
+    /** The order and factor of {@code gram}, reused when the previous weight had the same statistics (deterministic either way). */
+    static Factor factorOf(InputGram gram) {
         Factor last = LAST.get();
         if (last != null && last.gram() == gram) {
-            return last.u();
+            return last;
         }
-        double[] u = inverseFactor(gram);
-        LAST.set(new Factor(gram, u));
-        return u;
+        int[] order = actOrder(gram);
+        Factor f = new Factor(gram, order, inverseFactor(permuted(gram, order)));
+        LAST.set(f);
+        return f;
+    }
+
+    /** Inputs by decreasing diagonal of H (the paper's act order), ties by index. */
+    static int[] actOrder(InputGram gram) {
+        int n = gram.features();
+        float[] h = gram.sums();
+        return java.util.stream.IntStream.range(0, n).boxed()
+                .sorted((a, b) -> {
+                    int c = Float.compare(h[b * n + b], h[a * n + a]);
+                    return c != 0 ? c : Integer.compare(a, b);
+                })
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** {@code gram} with inputs (rows and columns) in {@code order}. */
+    private static InputGram permuted(InputGram gram, int[] order) {
+        int n = gram.features();
+        float[] h = gram.sums();
+        float[] p = new float[n * n];
+        for (int a = 0; a < n; a++) {
+            int row = order[a] * n;
+            for (int b = 0; b < n; b++) {
+                p[a * n + b] = h[row + order[b]];
+            }
+        }
+        return new InputGram(n, gram.tokens(), p);
     }
 
     /**

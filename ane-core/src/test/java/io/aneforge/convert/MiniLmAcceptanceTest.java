@@ -122,7 +122,7 @@ class MiniLmAcceptanceTest {
                 // int4: the target is 0.98; round-to-nearest int4 on this 22M-parameter model measures
                 // ~0.95 (padding positions are the worst), so the gate is a sanity floor and the table reports the gap
                 // except int4 affine with the FFN inputs at int8 (-ffn8), which meets the target: 0.9817 range fit,
-                // 0.9829 -mse (32 sentences, docs/converter.md), and all-int4 affine with GPTQ (-gptq): 0.9840
+                // 0.9829 -mse (32 sentences, docs/converter.md), and all-int4 affine with GPTQ (-gptq): 0.9851
                 double gate = switch (precision.scheme()) {
                     case FP32, FP16 -> 0.9999;
                     case INT8_CHANNEL, INT8_BLOCK -> 0.999;
@@ -146,7 +146,7 @@ class MiniLmAcceptanceTest {
                     String range = VariantSpec.of("A17_PRO", Target.IOS18, layout,
                             new Precision(precision.scheme(), precision.blockSize(), precision.affine(), false, precision.ffn8()),
                             SEQ).id();
-                    // measured with 32 sentences: int4 +0.021 symmetric, +0.013 affine; int8 +0.00006
+                    // measured with 32 sentences: int4 +0.022 symmetric, +0.014 affine; int8 +0.00007
                     checks.add(() -> assertThat(f.cosineMean()).as(spec.id() + " vs " + range)
                             .isGreaterThan(cosines.get(range)));
                 }

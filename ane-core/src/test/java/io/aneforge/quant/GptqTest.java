@@ -152,6 +152,29 @@ class GptqTest {
     }
 
     @Test
+    void onlyTheIntegersChangeTheScalesAreTheRangeFits() {
+        FloatTensor w = weight(32, 128, 11);
+        InputGram g = gram(correlatedInputs(300, 128, 12));
+        for (QuantSpec spec : new QuantSpec[] {INT4, INT4_AFFINE}) {
+            QuantizedWeight gptq = Gptq.quantize("w", w, spec, g);
+            QuantizedWeight range = WeightQuantizer.quantize("w", w, spec.withScaleFit(QuantSpec.ScaleFit.RANGE));
+            assertThat(gptq.scales()).isEqualTo(range.scales());
+            assertThat(gptq.zeroPoints()).isEqualTo(range.zeroPoints());
+            assertThat(gptq.values()).isNotEqualTo(range.values());
+        }
+    }
+
+    @Test
+    void inputsGoInOrderOfDecreasingEnergyTiesByIndex() {
+        float[] h = new float[4 * 4];
+        h[0] = 1f;
+        h[5] = 3f;
+        h[10] = 1f;
+        h[15] = 2f;
+        assertThat(Gptq.actOrder(new InputGram(4, 1, h))).containsExactly(1, 3, 0, 2);
+    }
+
+    @Test
     void sameBytesWhateverTheThreads() {
         FloatTensor w = weight(96, 384, 7);
         InputGram g = gram(correlatedInputs(300, 384, 8));

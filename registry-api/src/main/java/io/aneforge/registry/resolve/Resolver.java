@@ -204,11 +204,11 @@ public class Resolver {
      * the next (docs/converter.md); variants without a block size have none and tie. The {@code -ffn8} modes
      * (FFN inputs at int8, about 13 % bigger) come where their fidelity puts them, as the precision order puts
      * accuracy before size: so symmetric-ffn8 between affine-mse and affine. GPTQ (-gptq, the range fit's sizes)
-     * likewise: affine-gptq-ffn8 (0.990) and affine-gptq (0.984) first, symmetric-gptq-ffn8 (0.983) just after
-     * affine-mse-ffn8, symmetric-gptq (0.975) between symmetric-mse-ffn8 and affine-mse.
+     * likewise: affine-gptq-ffn8 (0.990), affine-gptq (0.985) and symmetric-gptq-ffn8 (0.9835) first,
+     * symmetric-gptq (0.976) between symmetric-mse-ffn8 and affine-mse.
      */
-    static final List<String> QUANTIZATION_ORDER = List.of("affine-gptq-ffn8", "affine-gptq", "affine-mse-ffn8",
-            "symmetric-gptq-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "symmetric-gptq", "affine-mse", "symmetric-ffn8",
+    static final List<String> QUANTIZATION_ORDER = List.of("affine-gptq-ffn8", "affine-gptq", "symmetric-gptq-ffn8",
+            "affine-mse-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "symmetric-gptq", "affine-mse", "symmetric-ffn8",
             "affine", "symmetric-mse", "symmetric");
 
     /** Best first: newest target, ane layout, precision order, longest sequence, smallest block, quantization order, oldest id. */
