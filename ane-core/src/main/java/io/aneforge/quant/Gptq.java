@@ -190,7 +190,7 @@ public final class Gptq {
             return last;
         }
         int[] order = actOrder(gram);
-        Factor f = new Factor(gram, order, inverseFactor(permuted(gram, order)));
+        Factor f = new Factor(gram, order, inverseFactor(gram, order));
         LAST.set(f);
         return f;
     }
@@ -207,20 +207,6 @@ public final class Gptq {
                 .mapToInt(Integer::intValue).toArray();
     }
 
-    /** {@code gram} with inputs (rows and columns) in {@code order}. */
-    private static InputGram permuted(InputGram gram, int[] order) {
-        int n = gram.features();
-        float[] h = gram.sums();
-        float[] p = new float[n * n];
-        for (int a = 0; a < n; a++) {
-            int row = order[a] * n;
-            for (int b = 0; b < n; b++) {
-                p[a * n + b] = h[row + order[b]];
-            }
-        }
-        return new InputGram(n, gram.tokens(), p);
-    }
-
     /**
      * The upper triangular U with {@code UᵀU = (H + λI)⁻¹}, row-major. With J the reversal of the index
      * order, {@code J(H + λI)J = LLᵀ} (Cholesky) gives {@code (H + λI)⁻¹ = (J L⁻¹ J)ᵀ (J L⁻¹ J)}, and
@@ -228,24 +214,29 @@ public final class Gptq {
      * A zero diagonal entry (an input calibration never reached) becomes 1 before damping.
      */
     static double[] inverseFactor(InputGram gram) {
+        return inverseFactor(gram, java.util.stream.IntStream.range(0, gram.features()).toArray());
+    }
+
+    /** {@link #inverseFactor(InputGram)} of H with its inputs (rows and columns) taken in {@code order}. */
+    static double[] inverseFactor(InputGram gram, int[] order) {
         int n = gram.features();
         float[] h = gram.sums();
         double mean = 0;
         for (int i = 0; i < n; i++) {
-            double d = h[i * n + i];
+            double d = h[order[i] * n + order[i]];
             if (!(d >= 0) || Double.isInfinite(d)) {
                 throw new QuantizationException("calibration statistics hold a negative or non-finite second moment ("
-                        + d + ") at input " + i + "; they are corrupt — measure them again");
+                        + d + ") at input " + order[i] + "; they are corrupt — measure them again");
             }
             mean += d == 0 ? 1 : d;
         }
         double damp = DAMPING * mean / n;
-        // a = J H J + λI, column-major (column c contiguous), lower triangle used
+        // a = J P H Pᵀ J + λI (P: the order), column-major (column c contiguous), lower triangle used
         double[] a = new double[n * n];
         for (int c = 0; c < n; c++) {
-            int hc = n - 1 - c;
+            int hc = order[n - 1 - c];
             for (int r = c; r < n; r++) {
-                int hr = n - 1 - r;
+                int hr = order[n - 1 - r];
                 double v = h[hr * n + hc];
                 if (r == c) {
                     v = (v == 0 ? 1 : v) + damp;

@@ -37,8 +37,8 @@ public record QuantSpec(Kind kind, QuantType type, QuantMode mode, int blockSize
         MSE,
         /**
          * GPTQ ({@link Gptq}): each input column is rounded in turn and its error spread over the columns not yet
-         * rounded, weighted by what calibration inputs made of them; a group's scale comes from the range of its
-         * compensated weights. Needs the weight's {@link InputGram}; block-wise only.
+         * rounded, weighted by what calibration inputs made of them; the scales and zero points are the range
+         * fit's, only the integers change. Needs the weight's {@link InputGram}; block-wise only.
          */
         GPTQ
     }

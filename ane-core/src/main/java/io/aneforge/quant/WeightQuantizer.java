@@ -69,9 +69,11 @@ public final class WeightQuantizer {
                 QuantizedWeight q = Gptq.quantize(name, weight, spec, inputs);
                 return new Result(q, QuantReport.measure(weight.data(), q, ""));
             }
-            QuantSpec range = spec.withScaleFit(QuantSpec.ScaleFit.RANGE);
-            QuantizedWeight q = quantize(name, weight, range);
-            return new Result(q, QuantReport.measure(weight.data(), q, inputs == null || inputs.tokens() == 0
+            // the range fit's encoding and report (one fused pass where the lanes allow), with the reason noted
+            Result r = encode(name, weight, spec.withScaleFit(QuantSpec.ScaleFit.RANGE));
+            QuantReport m = r.report();
+            return new Result(r.weight(), new QuantReport(m.tensor(), m.scheme(), m.blockSize(), m.maxAbsError(),
+                    m.sqnrDb(), m.bytesBefore(), m.bytesAfter(), inputs == null || inputs.tokens() == 0
                     ? "range fit: no calibration inputs reach this tensor (GPTQ needs them)"
                     : "range fit: GPTQ takes [O, I] weights only"));
         }
