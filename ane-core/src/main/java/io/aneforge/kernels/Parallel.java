@@ -1,17 +1,18 @@
 package io.aneforge.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
-
 /**
  * The one place where numeric code goes multithreaded. A loop over {@code [0, n)} is cut
- * into at most {@link #threads()} contiguous ranges; the caller runs the first range itself
- * and waits for the others.
+ * into at most {@link #threads()} contiguous ranges; the caller runs ranges itself and waits
+ * for the others ({@link KernelPool}: its workers spin briefly before they park, because
+ * waking a parked thread cost more than many loops take).
  *
  * <p>Thread count: system property {@code aneforge.threads}, else the number of processors;
- * {@link #setThreads(int)} changes it at run time (tests and benchmarks). Calls from inside
- * a range run sequentially, so kernels may nest without deadlocking the pool.
+ * {@link #setThreads(int)} changes it at run time (tests and benchmarks). Spin time: system
+ * property {@code aneforge.kernel.spinMicros} (default {@value #DEFAULT_SPIN_MICROS}; 0 parks
+ * idle workers at once, for hosts where a spinning core takes time from other processes).
+ * Calls from inside a range on a pool worker run sequentially, so kernels may nest without
+ * deadlocking the pool. Which thread runs a range never changes what it computes: kernels
+ * give the same bits whatever the thread count (their tests check it).
  */
 public final class Parallel {
 
@@ -21,9 +22,18 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    /**
+     * Spin time of an idle worker or a waiting caller before it parks. A prediction's loops come back to back
+     * (tens of microseconds apart), so a worker that spins this long sees the next one without being woken.
+     */
+    static final long DEFAULT_SPIN_MICROS = 200;
+
+    private static final long SPIN_NANOS = 1000L * Math.max(0L,
+            Long.getLong("aneforge.kernel.spinMicros", DEFAULT_SPIN_MICROS));
+
     private static volatile int threads = Math.max(1,
             Integer.getInteger("aneforge.threads", Runtime.getRuntime().availableProcessors()));
-    private static ForkJoinPool pool;
+    private static volatile KernelPool pool;
 
     private Parallel() {
     }
@@ -32,32 +42,46 @@ public final class Parallel {
         return threads;
     }
 
+    /** How long an idle worker spins for work, and a caller for its workers, before parking. */
+    static long spinNanos() {
+        return SPIN_NANOS;
+    }
+
     /** Sets the number of threads used by every kernel (1 = fully sequential). */
     public static synchronized void setThreads(int count) {
         if (count < 1) {
             throw new IllegalArgumentException("thread count must be >= 1, got " + count);
         }
         if (count != threads) {
-            // The next loop gets a pool of the new size. The old pool is not shut down: loops on
-            // other threads may still be inside it (conversions side by side, a model loaded with
-            // another thread count), and a pool shut down under a waiting loop could leave it
-            // waiting for a task no worker runs. Its idle workers end by themselves after the
-            // pool's keep-alive (60 s).
+            // The next loop gets a pool of the new size. The old pool is retired, not stopped: loops on other
+            // threads may still be inside it (conversions side by side, a model loaded with another thread count);
+            // each caller runs its own loop's unclaimed ranges, so none waits for a worker that has gone, and the
+            // old workers end once they find no work.
+            KernelPool old = pool;
             pool = null;
+            if (old != null) {
+                old.retire();
+            }
         }
         threads = count;
     }
 
-    private static synchronized ForkJoinPool pool() {
-        if (pool == null) {
-            pool = new ForkJoinPool(threads, p -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-                t.setDaemon(true);
-                t.setName("aneforge-kernel-" + t.getPoolIndex());
-                return t;
-            }, null, false);
+    private static KernelPool pool() {
+        KernelPool p = pool;
+        if (p != null) {
+            return p;
         }
-        return pool;
+        synchronized (Parallel.class) {
+            if (pool == null) {
+                pool = new KernelPool(threads, SPIN_NANOS);
+            }
+            return pool;
+        }
+    }
+
+    /** The current pool, started if need be (tests). */
+    static KernelPool currentPool() {
+        return pool();
     }
 
     /**
@@ -70,36 +94,10 @@ public final class Parallel {
         }
         int t = threads;
         int chunks = (int) Math.min(t, Math.max(1, (long) n / Math.max(1, minGrain)));
-        if (chunks <= 1 || Thread.currentThread() instanceof ForkJoinWorkerThread w
-                && w.getName().startsWith("aneforge-kernel-")) {
+        if (chunks <= 1 || Thread.currentThread() instanceof KernelPool.Worker) {
             body.run(0, n);
             return;
         }
-        ForkJoinPool p = pool();
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks);
-            int to = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = p.submit(() -> body.run(from, to));
-        }
-        RuntimeException failure = null;
-        try {
-            body.run(0, (int) ((long) n / chunks));
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        for (ForkJoinTask<?> task : tasks) {
-            try {
-                task.join();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        pool().run(n, chunks, body);
     }
 }
