@@ -35,8 +35,9 @@ import java.util.Map;
  * not the 32 evaluation sentences ({@link Samples}), so fidelity is measured on text calibration never saw.
  *
  * <p>Reproducible where the golden outputs are: the reference runtime's vector kernels give the same bits
- * with 256- and 512-bit vectors; a JVM without the Vector API runs the plain kernels, whose activations
- * differ in the last bits, and GPTQ's roundings then differ here and there (docs/converter.md, "GPTQ").
+ * with 256- and 512-bit vectors and, on a CPU with hardware FMA, without the Vector API too (the plain GEMM
+ * chains {@code Math.fma} in the vector kernel's order; everything else the golden graph runs is the same code on
+ * both paths). Only a JVM without hardware FMA ({@code -XX:-UseFMA}) computes other bits (docs/converter.md, "GPTQ").
  * A batch's sums are computed in float by the runtime's matrix kernel, and batches added in doubles.
  */
 public final class Calibration implements CalibrationInputs {

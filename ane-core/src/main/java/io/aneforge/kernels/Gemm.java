@@ -11,6 +11,12 @@ import io.aneforge.vector.VectorPath;
  * per row of each tile ({@link Packed}; a constant weight is packed once, see
  * {@link #pack}); C is accumulated two rows at a time in two tile-wide scratch arrays, four
  * K steps per pass ({@code rows2k4}), and copied out (plus an optional per-column bias).
+ * Every element of C is one {@code Math.fma} chain over K in order, starting from +0, with the bias
+ * added after it: the bits of {@link VectorGemm}, whatever the vector width, so a JVM without the
+ * Vector API computes what one with it does (GPTQ's calibration statistics, and so a {@code -gptq}
+ * package's bytes, depend on it). Where the JVM has no hardware FMA ({@code -XX:-UseFMA}, or a CPU
+ * without it) {@code Math.fma} is a software routine ~1000× slower, and the loop multiplies and adds
+ * instead ({@link #EXACT_FMA}): the same values up to rounding, not the same bits.
  * Why this shape: C2 in JDK 17 turns a loop into SIMD code only when every array in it is
  * indexed by the bare loop counter (an {@code a[off + j]} with a run-time {@code off}, or
  * more than about six arrays, leaves it scalar, measured 4–8× slower), so every operand of
@@ -37,8 +43,24 @@ public final class Gemm {
     /** K rows of the panel per block (up to 768 KiB of B at the widest tile: stays in a 1 MiB L2). */
     static final int K_BLOCK = 128;
 
+    /**
+     * Whether the plain kernel chains {@code Math.fma} (the vector kernel's bits) or multiplies and adds: true when
+     * HotSpot reports hardware FMA ({@code UseFMA}), the case on x86-64 since Haswell / Zen and on AArch64.
+     */
+    static final boolean EXACT_FMA = hardwareFma();
+
     static {
         warmUp();
+    }
+
+    private static boolean hardwareFma() {
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return hotspot != null && "true".equals(hotspot.getVMOption("UseFMA").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return false; // not HotSpot, or the option is gone: keep the kernel that is fast everywhere
+        }
     }
 
     private Gemm() {
@@ -478,11 +500,32 @@ public final class Gemm {
     }
 
     /**
-     * Two rows of C += 2×4 block of A times four rows of B. Plain multiplies and adds
-     * (not {@code Math.fma}, which C2 leaves scalar here) over arrays indexed by {@code j}.
+     * Two rows of C += 2×4 block of A times four rows of B, over arrays indexed by {@code j}. With hardware FMA
+     * one row at a time, each element's four steps one {@code Math.fma} after another ({@code row1k4}): C2
+     * (JDK 17) vectorizes that one-row loop, while the same chain over two rows in one loop stayed scalar
+     * (13 against 42 GFLOP/s on one Zen 4 core); the mul-and-add loop below is ~1.4× as fast, with other bits.
      */
     private static void rows2k4(float[] d0, float[] d1, float[] x0, float[] x1, float[] x2, float[] x3, int n,
                                 float a0, float a1, float a2, float a3, float e0, float e1, float e2, float e3) {
+        if (EXACT_FMA) {
+            row1k4(d0, x0, x1, x2, x3, n, a0, a1, a2, a3);
+            row1k4(d1, x0, x1, x2, x3, n, e0, e1, e2, e3);
+            return;
+        }
+        rows2k4MulAdd(d0, d1, x0, x1, x2, x3, n, a0, a1, a2, a3, e0, e1, e2, e3);
+    }
+
+    /** One row of C += four K steps, p ascending, one rounding per step: {@link VectorGemm}'s chain. */
+    private static void row1k4(float[] d, float[] x0, float[] x1, float[] x2, float[] x3, int n,
+                               float a0, float a1, float a2, float a3) {
+        for (int j = 0; j < n; j++) {
+            d[j] = Math.fma(a3, x3[j], Math.fma(a2, x2[j], Math.fma(a1, x1[j], Math.fma(a0, x0[j], d[j]))));
+        }
+    }
+
+    /** Without hardware FMA: plain multiplies and adds, two rows per loop. */
+    private static void rows2k4MulAdd(float[] d0, float[] d1, float[] x0, float[] x1, float[] x2, float[] x3, int n,
+                                      float a0, float a1, float a2, float a3, float e0, float e1, float e2, float e3) {
         for (int j = 0; j < n; j++) {
             float v0 = x0[j];
             float v1 = x1[j];

@@ -65,4 +65,54 @@ class GemmPackedTest {
             }
         }
     }
+
+    /**
+     * With hardware FMA the plain kernel gives {@link VectorGemm}'s bits: each element the {@code Math.fma} chain
+     * over K in order from +0, then the bias. Shapes cross every seam of the plain kernel: an odd last row (computed
+     * twice), K not a multiple of 4 (zero-padded tail), K past a K block (partial sums stored and reloaded), N past a
+     * tile, A transposed; a −0 bias.
+     */
+    @Test
+    void plainKernelIsTheFmaChainOverK() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.EXACT_FMA, "this JVM reports no hardware FMA (UseFMA)");
+        SplittableRandom r = new SplittableRandom(31);
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {33, 300, 131}, {2, Gemm.MAX_TILE + 9, 6}, {7, 40, 2 * Gemm.K_BLOCK + 3},
+                {64, 384, 384}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            for (boolean transA : new boolean[]{false, true}) {
+                int lda = transA ? m + 1 : k + 2;
+                float[] a = random(r, (transA ? k : m) * lda + 1);
+                float[] w = random(r, n * k); // [n, k], as a linear weight
+                float[] bias = random(r, n);
+                bias[n / 2] = -0f;
+                Gemm.Packed packed = Gemm.pack(k, n, w, 0, k, true, false);
+                assertThat(packed.vector()).isFalse();
+                for (float[] b : new float[][]{null, bias}) {
+                    float[] want = new float[m * n];
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            float sum = 0f;
+                            for (int p = 0; p < k; p++) {
+                                float av = transA ? a[1 + p * lda + i] : a[1 + i * lda + p];
+                                sum = Math.fma(av, w[j * k + p], sum);
+                            }
+                            want[i * n + j] = b == null ? sum : sum + b[j];
+                        }
+                    }
+                    for (boolean parallel : new boolean[]{false, true}) {
+                        float[] c = new float[m * n];
+                        java.util.Arrays.fill(c, Float.NaN);
+                        Gemm.fast(m, a, 1, lda, transA, packed, b, c, 0, n, parallel);
+                        for (int i = 0; i < c.length; i++) {
+                            if (Float.floatToRawIntBits(c[i]) != Float.floatToRawIntBits(want[i])) {
+                                assertThat(c[i]).as("m=%d n=%d k=%d transA=%s bias=%s parallel=%s at %d",
+                                        m, n, k, transA, b != null, parallel, i).isEqualTo(want[i]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

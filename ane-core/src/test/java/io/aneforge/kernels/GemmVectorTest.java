@@ -63,12 +63,25 @@ class GemmVectorTest {
                     abs[i * n + j] = sumAbs;
                 }
             }
+            float[] vectorC = null;
             for (boolean vector : new boolean[]{true, false}) {
                 Gemm.Packed packed = Gemm.pack(k, n, b, 2, ldb, transB, vector);
                 assertThat(packed.vector()).isEqualTo(vector);
                 float[] c = new float[m * ldc + 4];
                 Arrays.fill(c, Float.NaN);
                 Gemm.fast(m, a, 1, lda, false, packed, null, c, 2, ldc, true);
+                if (vector) {
+                    vectorC = c;
+                } else if (Gemm.EXACT_FMA) {
+                    // the plain kernel's FMA chains give the vector kernel's bits (a JVM without the Vector API
+                    // computes GPTQ's calibration statistics, and so a -gptq package, alike)
+                    for (int i = 0; i < c.length; i++) {
+                        if (Float.floatToRawIntBits(c[i]) != Float.floatToRawIntBits(vectorC[i])) {
+                            assertThat(c[i]).as("plain vs vector, m=%d n=%d k=%d transB=%s at %d", m, n, k, transB, i)
+                                    .isEqualTo(vectorC[i]);
+                        }
+                    }
+                }
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) {
                         // Float summation of k products: |error| ≤ (k + 1)·2^-24·Σ|a·b| (the classic bound).
