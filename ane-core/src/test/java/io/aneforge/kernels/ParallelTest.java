@@ -212,4 +212,45 @@ class ParallelTest {
             assertThat(pool.liveWorkers()).as("workers of a retired pool").isZero();
         }
     }
+
+    /**
+     * A range that fails on a worker reaches the caller with its own type and message, plus the caller's stack as a
+     * suppressed exception (a worker's stack alone does not say which loop failed); on the caller, nothing is added.
+     */
+    @Test
+    void aWorkersFailureCarriesTheCallersStack() throws Exception {
+        KernelPool pool = new KernelPool(2, TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            for (int round = 0; round < 10; round++) {
+                java.util.concurrent.CountDownLatch secondRan = new java.util.concurrent.CountDownLatch(1);
+                String[] thrower = new String[1];
+                Thread caller = Thread.currentThread();
+                // range 0 waits for range 1, so the two run on different threads, in either order of claiming
+                Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> pool.run(2, 2, (from, to) -> {
+                    if (from == 0) {
+                        try {
+                            assertThat(secondRan.await(10, TimeUnit.SECONDS)).isTrue();
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return;
+                    }
+                    thrower[0] = Thread.currentThread().getName();
+                    secondRan.countDown();
+                    throw new IllegalArgumentException("range 1 failed");
+                }));
+                assertThat(thrown).isInstanceOf(IllegalArgumentException.class).hasMessage("range 1 failed");
+                if (thrower[0].equals(caller.getName())) {
+                    assertThat(thrown.getSuppressed()).isEmpty();
+                } else {
+                    assertThat(thrower[0]).startsWith("aneforge-kernel-");
+                    assertThat(thrown.getSuppressed()).singleElement()
+                            .isInstanceOf(KernelPool.KernelLoopCaller.class)
+                            .satisfies(s -> assertThat(s.getMessage()).contains(caller.getName()));
+                }
+            }
+        } finally {
+            pool.retire();
+        }
+    }
 }
