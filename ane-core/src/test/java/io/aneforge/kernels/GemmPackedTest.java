@@ -89,17 +89,7 @@ class GemmPackedTest {
                 Gemm.Packed packed = Gemm.pack(k, n, w, 0, k, true, false);
                 assertThat(packed.vector()).isFalse();
                 for (float[] b : new float[][]{null, bias}) {
-                    float[] want = new float[m * n];
-                    for (int i = 0; i < m; i++) {
-                        for (int j = 0; j < n; j++) {
-                            float sum = 0f;
-                            for (int p = 0; p < k; p++) {
-                                float av = transA ? a[1 + p * lda + i] : a[1 + i * lda + p];
-                                sum = Math.fma(av, w[j * k + p], sum);
-                            }
-                            want[i * n + j] = b == null ? sum : sum + b[j];
-                        }
-                    }
+                    float[] want = fmaChains(m, n, k, a, 1, lda, transA, w, b);
                     for (boolean parallel : new boolean[]{false, true}) {
                         float[] c = new float[m * n];
                         java.util.Arrays.fill(c, Float.NaN);
@@ -114,5 +104,23 @@ class GemmPackedTest {
                 }
             }
         }
+    }
+
+    /**
+     * What both GEMM kernels compute, by definition: each element of {@code op(A) · Wᵀ} ({@code w} is {@code [n, k]},
+     * as a linear weight) the {@code Math.fma} chain over K in order from +0, then {@code bias} (may be null) added.
+     */
+    static float[] fmaChains(int m, int n, int k, float[] a, int aOff, int lda, boolean transA, float[] w, float[] bias) {
+        float[] c = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum = Math.fma(transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p], w[j * k + p], sum);
+                }
+                c[i * n + j] = bias == null ? sum : sum + bias[j];
+            }
+        }
+        return c;
     }
 }

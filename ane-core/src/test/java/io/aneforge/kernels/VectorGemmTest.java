@@ -148,17 +148,7 @@ class VectorGemmTest {
         float[] bias = GemmPackedTest.random(r, n);
         bias[n / 2] = -0f;
         for (float[] b : new float[][]{null, bias}) {
-            // the sum's FMA chain from zero, then the bias added to the finished sum
-            float[] want = new float[m * n];
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    float sum = 0f;
-                    for (int p = 0; p < k; p++) {
-                        sum = Math.fma(a[3 + i * lda + p], w[j * k + p], sum);
-                    }
-                    want[i * n + j] = b == null ? sum : sum + b[j];
-                }
-            }
+            float[] want = GemmPackedTest.fmaChains(m, n, k, a, 3, lda, false, w, b);
             for (boolean parallel : new boolean[]{false, true}) {
                 float[] c = new float[m * ldc + 1];
                 Arrays.fill(c, Float.NaN);
