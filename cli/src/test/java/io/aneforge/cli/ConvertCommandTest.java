@@ -352,6 +352,17 @@ class ConvertCommandTest {
                 .containsEntry("precision", "int4").containsEntry("quantization", "affine-gptq");
         assertThat(convertTwoOnM4(wide, "gptq-again", "int4-block32-affine", "int4-block32-affine-gptq").get(1).sha256())
                 .isEqualTo(gptq.sha256());
+        // variants.json says what the statistics were measured on; the range-fit entry has no calibration at all
+        VariantEntry.Calibration calibration = gptq.quantization().calibration();
+        assertThat(calibration).isNotNull();
+        assertThat(calibration.texts()).isEqualTo("built-in");
+        assertThat(calibration.samples()).isEqualTo(io.aneforge.convert.Calibration.texts().size());
+        assertThat(calibration.tokens()).isPositive();
+        assertThat(calibration.sha256()).isEqualTo(MlPackage.read(dir.resolve("gptq").resolve(gptq.path())).metadata()
+                .get("aneforge.calibration_sha256"));
+        assertThat(range.quantization().calibration()).isNull();
+        String json = Files.readString(dir.resolve("gptq/variants.json"));
+        assertThat(json.split("\"calibration\"", -1)).as("one calibration object, the -gptq entry's").hasSize(2);
 
         Path pkg = dir.resolve("gptq-single/x.mlpackage");
         Cli one = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--seq-len", "8",

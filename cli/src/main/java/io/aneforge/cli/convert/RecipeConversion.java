@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Converts every variant a recipe chooses into one output directory and writes {@code variants.json}. */
 public final class RecipeConversion {
@@ -89,10 +90,13 @@ public final class RecipeConversion {
             // different chips have the same weights): each distinct encoding is computed once.
             // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
             int seqLen = specs.get(0).seqLen();
+            AtomicReference<Calibration> measured = new AtomicReference<>();
             WeightCache weights = WeightCache.create(() -> {
                 List<String> texts = calibrationTexts == null ? Calibration.texts() : calibrationTexts;
                 progress.note(calibratingNote(texts.size()));
-                return Calibration.measure(source.model(), source.tokenizer(), texts, seqLen);
+                Calibration c = Calibration.measure(source.model(), source.tokenizer(), texts, seqLen);
+                measured.set(c);
+                return c;
             });
             for (VariantSpec spec : specs) {
                 converted.add(pool.submit(() -> {
@@ -124,7 +128,8 @@ public final class RecipeConversion {
                     fidelity = check.compare(check.measures() ? result(outputsByProgram.get(key)) : List.of());
                     fidelityByProgram.put(key, fidelity);
                 }
-                VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity);
+                VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity,
+                        spec.precision().gptq() ? calibration(measured.get(), calibrationTexts == null) : null);
                 entries.add(entry);
                 progress.step(spec.id(), summary(entry));
             }
@@ -194,11 +199,25 @@ public final class RecipeConversion {
     }
 
     public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity) {
+        return entry(cv, computeUnits, fidelity, null);
+    }
+
+    /** As above, with the calibration a {@code -gptq} variant was quantized from (null for the others). */
+    public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity,
+                                     VariantEntry.Calibration calibration) {
         VariantSpec s = cv.spec();
+        VariantEntry.Quantization q = quantization(cv.reports());
         return new VariantEntry(s.id(), s.chip(), s.target().name().toLowerCase(Locale.ROOT), s.layout().id(),
                 s.precision().id(), s.precision().blockSize(), s.seqLen(), s.attentionChunk(), packageName(s),
                 archiveName(s), cv.archiveSha256(), cv.archiveSize(), cv.parameterCount(), cv.peakIntermediateBytes(),
-                quantization(cv.reports()), computeUnits, fidelity);
+                q == null || calibration == null ? q : q.withCalibration(calibration), computeUnits, fidelity);
+    }
+
+    /** The manifest's record of measured statistics; null when none were measured (no GPTQ weight asked for them). */
+    static VariantEntry.Calibration calibration(Calibration c, boolean builtInTexts) {
+        return c == null ? null
+                : new VariantEntry.Calibration(builtInTexts ? "built-in" : "--calibration", c.samples(), c.tokens(),
+                        c.fingerprint());
     }
 
     static VariantEntry.Quantization quantization(List<QuantReport> reports) {

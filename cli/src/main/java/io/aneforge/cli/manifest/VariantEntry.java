@@ -1,5 +1,6 @@
 package io.aneforge.cli.manifest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.aneforge.eval.FidelityReport;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,30 @@ public record VariantEntry(String id, String chip, String deploymentTarget, Stri
      * @param bytesBefore their FP32 bytes
      * @param bytesAfter their stored bytes
      * @param minSqnrDb the worst tensor's signal-to-quantization-noise ratio
+     * @param calibration what GPTQ's statistics were measured on, for a {@code -gptq} variant; null (and left out
+     *                    of the JSON, so other variants' entries keep their bytes) otherwise
      */
-    public record Quantization(int tensors, long bytesBefore, long bytesAfter, double minSqnrDb) {
+    public record Quantization(int tensors, long bytesBefore, long bytesAfter, double minSqnrDb,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Calibration calibration) {
+
+        public Quantization(int tensors, long bytesBefore, long bytesAfter, double minSqnrDb) {
+            this(tensors, bytesBefore, bytesAfter, minSqnrDb, null);
+        }
+
+        public Quantization withCalibration(Calibration c) {
+            return new Quantization(tensors, bytesBefore, bytesAfter, minSqnrDb, c);
+        }
+    }
+
+    /**
+     * GPTQ's calibration statistics behind a {@code -gptq} variant: two variants with the same {@code sha256} were
+     * quantized from the same statistics, bit for bit (it is the package's {@code aneforge.calibration_sha256}).
+     *
+     * @param texts {@code built-in} (the converter's 64 calibration texts) or {@code --calibration} (the user's file)
+     * @param samples texts measured
+     * @param tokens real tokens the statistics sum over (padding excluded)
+     * @param sha256 hex sha256 of every statistic, bit for bit
+     */
+    public record Calibration(String texts, int samples, long tokens, String sha256) {
     }
 }
