@@ -16,7 +16,7 @@ import io.aneforge.vector.VectorPath;
  * Vector API computes what one with it does (GPTQ's calibration statistics, and so a {@code -gptq}
  * package's bytes, depend on it). Where the JVM has no hardware FMA ({@code -XX:-UseFMA}, or a CPU
  * without it) {@code Math.fma} is a software routine ~1000× slower, and the loop multiplies and adds
- * instead ({@link #EXACT_FMA}): the same values up to rounding, not the same bits.
+ * instead ({@link #exactFma()}): the same values up to rounding, not the same bits.
  * Why this shape: C2 in JDK 17 turns a loop into SIMD code only when every array in it is
  * indexed by the bare loop counter (an {@code a[off + j]} with a run-time {@code off}, or
  * more than about six arrays, leaves it scalar, measured 4–8× slower), so every operand of
@@ -43,23 +43,33 @@ public final class Gemm {
     /** K rows of the panel per block (up to 768 KiB of B at the widest tile: stays in a 1 MiB L2). */
     static final int K_BLOCK = 128;
 
-    /**
-     * Whether the plain kernel chains {@code Math.fma} (the vector kernel's bits) or multiplies and adds: true when
-     * HotSpot reports hardware FMA ({@code UseFMA}), the case on x86-64 since Haswell / Zen and on AArch64.
-     */
-    static final boolean EXACT_FMA = hardwareFma();
-
     static {
         warmUp();
     }
 
-    private static boolean hardwareFma() {
-        try {
-            com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
-                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            return hotspot != null && "true".equals(hotspot.getVMOption("UseFMA").getValue());
-        } catch (RuntimeException | LinkageError e) {
-            return false; // not HotSpot, or the option is gone: keep the kernel that is fast everywhere
+    /**
+     * Whether the plain kernel chains {@code Math.fma} (the vector kernel's bits) or multiplies and adds: true when
+     * HotSpot reports hardware FMA ({@code UseFMA}), the case on x86-64 since Haswell / Zen and on AArch64.
+     */
+    static boolean exactFma() {
+        return Fma.EXACT;
+    }
+
+    /**
+     * Read when the plain kernel first runs, not when this class loads: asking HotSpot takes ~25 ms (the management
+     * classes), which a JVM on the vector path, where nothing here reads it, should not pay at start-up.
+     */
+    private static final class Fma {
+        static final boolean EXACT = hardwareFma();
+
+        private static boolean hardwareFma() {
+            try {
+                com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+                        .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+                return hotspot != null && "true".equals(hotspot.getVMOption("UseFMA").getValue());
+            } catch (RuntimeException | LinkageError e) {
+                return false; // not HotSpot, or the option is gone: keep the kernel that is fast everywhere
+            }
         }
     }
 
@@ -507,7 +517,7 @@ public final class Gemm {
      */
     private static void rows2k4(float[] d0, float[] d1, float[] x0, float[] x1, float[] x2, float[] x3, int n,
                                 float a0, float a1, float a2, float a3, float e0, float e1, float e2, float e3) {
-        if (EXACT_FMA) {
+        if (Fma.EXACT) {
             row1k4(d0, x0, x1, x2, x3, n, a0, a1, a2, a3);
             row1k4(d1, x0, x1, x2, x3, n, e0, e1, e2, e3);
             return;

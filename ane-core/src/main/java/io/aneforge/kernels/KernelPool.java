@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  * workers park at once, and waking a parked thread costs more than many of the loops are long. Measured on a
  * 2-vCPU VM (Zen 4, JDK 17): 40–50 µs per {@code forRange} on two threads whatever the work, so a 1536×384
  * weight quantized on two threads took as long as on one (125 µs), and a 15 µs loop took 50. Here an idle
- * worker first spins ({@link Thread#onSpinWait}) for {@link Parallel#spinNanos()} looking for work, and the
+ * worker first spins ({@link Thread#onSpinWait}) for up to {@code aneforge.kernel.spinMicros} looking for work, and the
  * caller spins the same way for its workers to finish, before either parks; kernels come in bursts (a
  * prediction is a few hundred loops back to back), so within a burst nobody parks. ONNX Runtime's intra-op
  * pool spins the same way by default. Two limits keep the spinning from costing what it saves: workers spin
@@ -145,10 +145,6 @@ final class KernelPool {
             while (runOne()) {
                 // claim until every chunk is taken
             }
-        }
-
-        boolean exhausted() {
-            return next.get() >= chunks;
         }
 
         void await(long spinNanos) {

@@ -42,11 +42,6 @@ public final class Parallel {
         return threads;
     }
 
-    /** How long an idle worker spins for work, and a caller for its workers, before parking. */
-    static long spinNanos() {
-        return SPIN_NANOS;
-    }
-
     /** Sets the number of threads used by every kernel (1 = fully sequential). */
     public static synchronized void setThreads(int count) {
         if (count < 1) {
@@ -77,11 +72,6 @@ public final class Parallel {
             }
             return pool;
         }
-    }
-
-    /** The current pool, started if need be (tests). */
-    static KernelPool currentPool() {
-        return pool();
     }
 
     /**

@@ -74,7 +74,7 @@ class GemmPackedTest {
      */
     @Test
     void plainKernelIsTheFmaChainOverK() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.EXACT_FMA, "this JVM reports no hardware FMA (UseFMA)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Gemm.exactFma(), "this JVM reports no hardware FMA (UseFMA)");
         SplittableRandom r = new SplittableRandom(31);
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {33, 300, 131}, {2, Gemm.MAX_TILE + 9, 6}, {7, 40, 2 * Gemm.K_BLOCK + 3},
                 {64, 384, 384}};

@@ -72,7 +72,7 @@ class GemmVectorTest {
                 Gemm.fast(m, a, 1, lda, false, packed, null, c, 2, ldc, true);
                 if (vector) {
                     vectorC = c;
-                } else if (Gemm.EXACT_FMA) {
+                } else if (Gemm.exactFma()) {
                     // the plain kernel's FMA chains give the vector kernel's bits (a JVM without the Vector API
                     // computes GPTQ's calibration statistics, and so a -gptq package, alike)
                     for (int i = 0; i < c.length; i++) {
