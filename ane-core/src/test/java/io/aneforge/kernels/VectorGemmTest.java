@@ -236,9 +236,10 @@ class VectorGemmTest {
             int n = s[1];
             int k = s[2];
             float[] w = GemmPackedTest.random(r, n * k); // B stored [N, K], a linear's weight
-            int[] reads = {0};
+            // counted from the kernel threads at once (parallel products): an int[] lost increments
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
             Gemm.Source src = (from, dst, off, len) -> {
-                reads[0]++;
+                reads.incrementAndGet();
                 System.arraycopy(w, from, dst, off, len);
             };
             float[] a = GemmPackedTest.random(r, m * k);
@@ -248,10 +249,10 @@ class VectorGemmTest {
                     float[] want = new float[m * n];
                     Gemm.fast(m, a, 0, k, false, Gemm.packTransposed(k, n, src), b, want, 0, n, parallel);
                     float[] got = new float[m * n];
-                    reads[0] = 0;
+                    reads.set(0);
                     Gemm.fast(m, a, 0, k, false, Gemm.packTransposedOnUse(k, n, src), b, got, 0, n, parallel);
                     assertThat(got).as("linear m=%d n=%d k=%d bias=%s parallel=%s", m, n, k, b != null, parallel).isEqualTo(want);
-                    assertThat(reads[0]).as("one range per panel and product").isEqualTo((n + nr - 1) / nr);
+                    assertThat(reads.get()).as("one range per panel and product").isEqualTo((n + nr - 1) / nr);
                 }
             }
             // a conv's weight A [M, K] (whole 8-row blocks) against several B, side by side and each alone
