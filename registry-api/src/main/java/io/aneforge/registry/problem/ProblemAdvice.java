@@ -4,6 +4,8 @@ import java.net.URI;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -19,8 +21,14 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
-/** The one place where exceptions become problem+json documents. */
+/**
+ * The one place where exceptions become problem+json documents. First among the advices: Spring Boot's own
+ * problem-details handler ({@code spring.mvc.problemdetails.enabled}) also handles the framework's exceptions
+ * (unreadable JSON, a missing field, a bad parameter, an unknown path), with generic details and no slug; ahead
+ * of it, clients get these handlers' slugs and details that name the field and the fix.
+ */
 @RestControllerAdvice
+@Order(Ordered.HIGHEST_PRECEDENCE)
 class ProblemAdvice {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
@@ -73,7 +81,7 @@ class ProblemAdvice {
     @ExceptionHandler(NoResourceFoundException.class)
     ResponseEntity<ProblemDetail> noResource(NoResourceFoundException e) {
         return apiProblem(ApiProblem.notFound("no-such-endpoint", "No such endpoint",
-                "nothing is served at " + e.getResourcePath() + "; see /v3/api-docs for the API"));
+                "nothing is served at /" + e.getResourcePath() + "; see /v3/api-docs for the API"));
     }
 
     @ExceptionHandler(Exception.class)

@@ -70,6 +70,9 @@ public class ResolveFastPath extends OncePerRequestFilter {
         String uri = request.getRequestURI();
         String name = uri.substring(PREFIX.length(), uri.length() - SUFFIX.length());
         if (name.isEmpty() || name.indexOf('/') >= 0 || name.indexOf('%') >= 0 || name.indexOf(';') >= 0) return false;
+        // an encoded NUL cannot be looked up (PostgreSQL text holds none): the MVC path refuses it as a 400
+        String query = request.getQueryString();
+        if (query != null && query.contains("%00")) return false;
         String header = request.getHeader("Authorization");
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
         // Resolve is open to every role, so a valid token is all the authorization needed.

@@ -78,6 +78,11 @@ public class Variants {
                     throw invalid("quantization '" + quantization + "' applies to block-wise " + BLOCKWISE
                             + " precision only (give blockSize); omit it for " + precision);
                 }
+                if ("int4".equals(precision)) {
+                    // int8 without a block size is per-channel int8; int4 exists only block-wise
+                    throw invalid("precision int4 is block-wise only: give blockSize (32, 64 or 128), or a full scheme"
+                            + " such as int4-block32");
+                }
                 return new PrecisionFields(precision, null, null);
             }
             if (blockSize <= 0 || !BLOCKWISE.contains(precision)) {
@@ -91,6 +96,14 @@ public class Variants {
             if (q.endsWith("-ffn8") && !"int4".equals(precision)) {
                 throw invalid("quantization '" + q + "' keeps the FFN inputs of an int4 variant at int8; it does not apply"
                         + " to " + precision + " (use " + q.substring(0, q.length() - "-ffn8".length()) + ")");
+            }
+            try {
+                // the same rules the converter applies (block sizes 32/64/128), so nothing stored is a scheme that
+                // the matrix, the gates or the agents cannot read back
+                Precision.ofRegistry(precision, blockSize, q);
+            } catch (IllegalArgumentException e) {
+                throw invalid("precision " + precision + " with blockSize " + blockSize + " and quantization '" + q
+                        + "' is not a scheme the converter writes: " + e.getMessage());
             }
             return new PrecisionFields(precision, blockSize, q);
         }

@@ -322,6 +322,18 @@ class VariantQuantizationTest extends RegistryTestBase {
                 "blockSize 32 is only meaningful");
         Response none = register(m, v, Map.of(), "i");
         assertInvalid(none, "precision is required");
+        // coarse fields that no converter writes: refused before they are stored (a stored one broke the matrix and
+        // the gates of its version for good)
+        assertInvalid(register(m, v, Map.of("precision", "int4", "blockSize", 33), "o"),
+                "precision int4 with blockSize 33 and quantization 'symmetric' is not a scheme the converter writes:"
+                        + " block size must be 32, 64 or 128, got 33");
+        assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", Integer.MAX_VALUE), "p"),
+                "block size must be 32, 64 or 128, got 2147483647");
+        assertInvalid(register(m, v, Map.of("precision", "int4"), "q"), "precision int4 is block-wise only: give blockSize");
+        Response variants = get("/api/v1/models/" + m + "/versions/" + v + "/variants", reader());
+        assertThat(variants.status()).isEqualTo(200);
+        assertThat(variants.json().size()).as(variants.text()).isZero();
+        assertThat(get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader()).status()).isEqualTo(200);
     }
 
     private static void assertInvalid(Response r, String detail) {

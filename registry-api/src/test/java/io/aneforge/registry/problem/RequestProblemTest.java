@@ -1,0 +1,50 @@
+package io.aneforge.registry.problem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Malformed requests get this registry's problem documents (slug, the field, the fix), not the framework's
+ * generic ones, and text holding U+0000 is refused before it reaches PostgreSQL (which cannot store it).
+ */
+class RequestProblemTest extends RegistryTestBase {
+
+    private static void assertProblem(Response r, int status, String slug, String... detailParts) {
+        assertThat(r.status()).as(r.text()).isEqualTo(status);
+        assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(r.problem()).as(r.text()).isEqualTo(slug);
+        for (String part : detailParts) {
+            assertThat(r.json().path("detail").asString()).as(r.text()).contains(part);
+        }
+    }
+
+    @Test
+    void frameworkRefusalsCarryTheRegistrysSlugs() {
+        assertProblem(send("POST", "/api/v1/models", publisher(), "{\"name\": \"broken\", "), 400, "invalid-request",
+                "not valid JSON");
+        assertProblem(send("POST", "/api/v1/models", publisher(), "{\"name\": \"wrong-type\", \"task\": {\"a\": 1}}"),
+                400, "invalid-request", "task");
+        assertProblem(send("POST", "/api/v1/models", publisher(), Map.of("name", "no-task")), 400, "invalid-request",
+                "task");
+        assertProblem(get("/api/v1/conversions?limit=abc", reader()), 400, "invalid-parameter", "limit", "abc");
+        assertProblem(get("/api/v1/nothing-here", reader()), 404, "no-such-endpoint", "/api/v1/nothing-here");
+    }
+
+    @Test
+    void nulInTextIsABadRequestNamingTheField() {
+        createModel("nul-checks");
+        assertProblem(send("POST", "/api/v1/models", publisher(),
+                Map.of("name", "nul-desc", "task", "feature-extraction", "description", "a\u0000b")),
+                400, "invalid-request", "U+0000", "description");
+        assertProblem(send("POST", "/api/v1/tokens", token("admin"), Map.of("name", "x\u0000y", "role", "reader")),
+                400, "invalid-request", "U+0000", "name");
+        assertProblem(get("/api/v1/models/nul-checks/resolve?chip=A17_PRO&os=18&alias=%00", reader()),
+                400, "invalid-parameter", "alias", "U+0000");
+        // nothing was stored by the refused requests
+        assertThat(get("/api/v1/models/nul-desc", reader()).status()).isEqualTo(404);
+        assertThat(get("/api/v1/models/nul-checks", reader()).status()).isEqualTo(200);
+    }
+}
