@@ -254,6 +254,11 @@ public class Conversions {
             c.goldenDigest = hex;
         }
         if (report.variants() != null) {
+            for (int i = 0; i < report.variants().size(); i++) {
+                if (report.variants().get(i) == null) {
+                    throw invalid("variants[" + i + "] is null; send one {specId, state, ...} object per variant");
+                }
+            }
             for (VariantReport r : report.variants()) update(c, r, now);
         }
         c.updatedAt = now;

@@ -136,8 +136,7 @@ public class Jobs {
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
         UUID leaseId = UUID.randomUUID();
-        JobProperties.Protocol p = props.protocol();
-        ProtocolView protocol = new ProtocolView(p.warmupIterations(), p.timedIterations(), p.maxDuration().toMillis());
+        ProtocolView protocol = protocolView();
         return jdbc.sql(LEASE)
                 .param("agent", agentId)
                 .param("now", utc(now))
@@ -169,12 +168,20 @@ public class Jobs {
         return new BlobRef("sha256:" + hex, size, baseUrl + "/api/v1/blobs/sha256:" + hex);
     }
 
+    static final int MAX_HEARTBEAT_LEASES = 1000;
+
     /** Extends the named leases this agent still holds; the others come back as lost. */
     @Transactional
     public HeartbeatAck heartbeat(UUID agentId, List<UUID> leaseIds, Caller caller) {
         Agents.Acting agent = agents.acting(agentId, caller);
         Instant expires = clock.instant().plus(agents.fleet().leaseDuration());
         List<UUID> named = leaseIds == null ? List.of() : leaseIds.stream().filter(Objects::nonNull).distinct().toList();
+        if (named.size() > MAX_HEARTBEAT_LEASES) {
+            // an agent holds a few leases (one per job it runs); the bound also keeps the queries within PostgreSQL's
+            // 65,535 bind parameters
+            throw ApiProblem.badRequest("invalid-heartbeat", "Invalid heartbeat", named.size() + " lease ids in one"
+                    + " heartbeat; at most " + MAX_HEARTBEAT_LEASES + " (name the leases this agent holds)");
+        }
         if (named.isEmpty()) return new HeartbeatAck(expires, List.of(), agent.draining());
         jobs.extend(agentId, named, expires);
         Set<String> held = new HashSet<>(jobs.held(agentId, named));
@@ -243,6 +250,12 @@ public class Jobs {
         return queueTransaction.execute(status -> reportInTransaction(agentId, jobId, r, caller));
     }
 
+    /** The benchmark protocol sent with benchmark leases (and the least a benchmark report may have run). */
+    private ProtocolView protocolView() {
+        JobProperties.Protocol p = props.protocol();
+        return new ProtocolView(p.warmupIterations(), p.timedIterations(), p.maxDuration().toMillis());
+    }
+
     private Reported reportInTransaction(UUID agentId, long jobId, Report r, Caller caller) {
         Agents.Identity agent = agents.identify(agentId, caller);
         if (r == null || r.leaseId() == null) throw ResultValidator.invalid("leaseId", "is required");
@@ -263,7 +276,8 @@ public class Jobs {
         if (!Job.LEASED.equals(held.state()) || !r.leaseId().equals(held.leaseId()) || !agentId.equals(held.leasedBy())) {
             throw notHeld(held, agentId, r.leaseId());
         }
-        ResultValidator.validate(r, held.job(), agent.hostName(), "sha256:" + held.variantDigest().trim());
+        ResultValidator.validate(r, held.job(), new ResultValidator.AgentFacts(agent.hostName(), agent.chip()),
+                "sha256:" + held.variantDigest().trim(), protocolView());
 
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS); // what the database keeps
         boolean succeeded = r.outcome().equals("succeeded");

@@ -4,6 +4,7 @@ import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.Fidelity;
 import io.aneforge.registry.job.JobRecords.Latency;
 import io.aneforge.registry.job.JobRecords.ProtocolReport;
+import io.aneforge.registry.job.JobRecords.ProtocolView;
 import io.aneforge.registry.job.JobRecords.Provenance;
 import io.aneforge.registry.job.JobRecords.Report;
 import io.aneforge.registry.problem.ApiProblem;
@@ -25,7 +26,15 @@ final class ResultValidator {
     /** What the rules need of the job a report is for. */
     record JobFacts(long id, String kind, String runtime, String computeUnits) {}
 
-    static void validate(Report r, JobFacts job, String agentHost, String variantDigest) {
+    /** What the rules need of the reporting agent: as it registered. */
+    record AgentFacts(String hostName, String chip) {}
+
+    /**
+     * @param protocol the benchmark protocol the registry sends with benchmark leases: a report's protocol may be
+     *                 stronger (more iterations, a longer cap), never weaker, or the matrix would show a cell measured
+     *                 on fewer iterations than every other as if it were comparable
+     */
+    static void validate(Report r, JobFacts job, AgentFacts agent, String variantDigest, ProtocolView protocol) {
         if (r.outcome() == null || !(r.outcome().equals("succeeded") || r.outcome().equals("failed"))) {
             throw invalid("outcome", "must be 'succeeded' or 'failed', got " + quote(r.outcome()));
         }
@@ -36,16 +45,16 @@ final class ResultValidator {
             if (r.failure().length() > MAX_FAILURE_LENGTH) {
                 throw invalid("failure", "must be at most " + MAX_FAILURE_LENGTH + " characters");
             }
-            if (r.provenance() != null) provenance(r.provenance(), job, agentHost, variantDigest);
+            if (r.provenance() != null) provenance(r.provenance(), job, agent, variantDigest);
             return;
         }
         if (r.failure() != null) throw invalid("failure", "a succeeded report must not carry a failure");
         if (r.provenance() == null) throw invalid("provenance", "is required: host, OS build, runtime and version");
-        provenance(r.provenance(), job, agentHost, variantDigest);
+        provenance(r.provenance(), job, agent, variantDigest);
         if (job.kind().equals(Job.BENCHMARK)) {
             if (r.protocol() == null) throw invalid("protocol", "is required for a benchmark");
             if (r.benchmark() == null) throw invalid("benchmark", "is required for a benchmark job");
-            protocol(r.protocol());
+            protocol(r.protocol(), protocol);
             benchmark(r.benchmark(), r.protocol());
         } else if (r.benchmark() != null) {
             throw invalid("benchmark", "an accuracy job carries no latency numbers");
@@ -62,7 +71,7 @@ final class ResultValidator {
         }
     }
 
-    private static void provenance(Provenance p, JobFacts job, String agentHost, String variantDigest) {
+    private static void provenance(Provenance p, JobFacts job, AgentFacts agent, String variantDigest) {
         required("provenance.hostName", p.hostName());
         required("provenance.osName", p.osName());
         required("provenance.osVersion", p.osVersion());
@@ -70,9 +79,16 @@ final class ResultValidator {
         required("provenance.runtime", p.runtime());
         required("provenance.runtimeVersion", p.runtimeVersion());
         required("provenance.computeUnits", p.computeUnits());
-        if (!p.hostName().equals(agentHost)) {
+        if (!p.hostName().equals(agent.hostName())) {
             throw invalid("provenance.hostName", "'" + p.hostName() + "' is not the reporting agent's host '"
-                    + agentHost + "'");
+                    + agent.hostName() + "'");
+        }
+        // The chip a number is traced to is the one the agent registered with (and was matched on for the lease);
+        // a host whose chip changed registers again.
+        if (p.chip() != null && !p.chip().equals(agent.chip())) {
+            throw invalid("provenance.chip", "'" + p.chip() + "' is not the reporting agent's chip "
+                    + (agent.chip() == null ? "(it registered without one)" : "'" + agent.chip() + "'")
+                    + "; an agent whose chip changed must register again");
         }
         if (!p.runtime().equals(job.runtime())) {
             throw invalid("provenance.runtime", "'" + p.runtime() + "' but job " + job.id() + " asks for '" + job.runtime() + "'");
@@ -88,10 +104,19 @@ final class ResultValidator {
         if (p.startedAt() == null) throw invalid("provenance.startedAt", "is required");
     }
 
-    private static void protocol(ProtocolReport p) {
-        if (p.warmupIterations() == null || p.warmupIterations() < 0) throw invalid("protocol.warmupIterations", "must be >= 0");
-        if (p.timedIterations() == null || p.timedIterations() < 1) throw invalid("protocol.timedIterations", "must be >= 1");
-        if (p.maxDurationMs() == null || p.maxDurationMs() <= 0) throw invalid("protocol.maxDurationMs", "must be > 0");
+    private static void protocol(ProtocolReport p, ProtocolView job) {
+        if (p.warmupIterations() == null || p.warmupIterations() < job.warmupIterations()) {
+            throw invalid("protocol.warmupIterations", "must be at least the job's " + job.warmupIterations() + ", got "
+                    + p.warmupIterations());
+        }
+        if (p.timedIterations() == null || p.timedIterations() < Math.max(1, job.timedIterations())) {
+            throw invalid("protocol.timedIterations", "must be at least the job's " + Math.max(1, job.timedIterations())
+                    + ", got " + p.timedIterations());
+        }
+        if (p.maxDurationMs() == null || p.maxDurationMs() < Math.max(1, job.maxDurationMs())) {
+            throw invalid("protocol.maxDurationMs", "must be at least the job's " + Math.max(1, job.maxDurationMs())
+                    + " ms, got " + p.maxDurationMs());
+        }
     }
 
     private static void benchmark(Benchmark b, ProtocolReport p) {

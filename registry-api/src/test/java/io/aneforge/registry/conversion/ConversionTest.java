@@ -116,6 +116,10 @@ class ConversionTest extends RegistryTestBase {
         Response p = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token,
                 "step", "golden", "commit", "0123456789abcdef0123456789abcdef01234567", "goldenDigest", golden));
         assertThat(p.status()).as(p.text()).isEqualTo(200);
+        Response nullEntry = send("POST", "/api/v1/conversions/" + id + "/progress", worker(),
+                "{\"leaseToken\": \"" + token + "\", \"variants\": [null]}");
+        assertThat(nullEntry.status()).as(nullEntry.text()).isEqualTo(400);
+        assertThat(nullEntry.json().path("detail").asString()).contains("variants[0] is null");
         for (JsonNode v : lease.path("conversion").path("variants")) {
             String spec = v.path("specId").asString();
             send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token, "step", "variants",

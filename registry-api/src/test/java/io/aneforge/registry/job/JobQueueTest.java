@@ -140,6 +140,12 @@ class JobQueueTest extends JobTestSupport {
         Response late = report(first, l1, validReport(l1, "expiry-1"));
         assertThat(late.status()).as(late.text()).isEqualTo(403);
         assertThat(late.problem()).isEqualTo("lease-not-held");
+        // A heartbeat names the leases an agent holds: a flood of ids is a 400, not a query past PostgreSQL's limits.
+        List<String> flood = new java.util.ArrayList<>();
+        for (int i = 0; i < 70_000; i++) flood.add(java.util.UUID.randomUUID().toString());
+        Response tooMany = send("POST", "/api/v1/agents/" + second + "/heartbeat", agentToken(), Map.of("leaseIds", flood));
+        assertThat(tooMany.status()).as(tooMany.text()).isEqualTo(400);
+        assertThat(tooMany.problem()).isEqualTo("invalid-heartbeat");
         // The holder's heartbeat keeps it alive past the original expiry.
         for (int i = 0; i < 3; i++) {
             Thread.sleep(700);
@@ -256,6 +262,16 @@ class JobQueueTest extends JobTestSupport {
         breakages.put("provenance.computeUnits", r -> sub(r, "provenance").put("computeUnits", "all"));
         breakages.put("provenance.artifactDigest", r -> sub(r, "provenance").put("artifactDigest", "sha256:" + "0".repeat(64)));
         breakages.put("outcome", r -> r.put("outcome", "great"));
+        // numbers are traced to the agent's registered chip and measured with at least the job's protocol
+        breakages.put("provenance.chip", r -> sub(r, "provenance").put("chip", "M4"));
+        breakages.put("protocol.timedIterations", r -> {
+            r.put("protocol", Map.of("warmupIterations", 10, "timedIterations", 1, "maxDurationMs", 300000));
+            sub(r, "benchmark", "latency").put("n", 1);
+        });
+        breakages.put("protocol.warmupIterations", r -> r.put("protocol",
+                Map.of("warmupIterations", 0, "timedIterations", 100, "maxDurationMs", 300000)));
+        breakages.put("protocol.maxDurationMs", r -> r.put("protocol",
+                Map.of("warmupIterations", 10, "timedIterations", 100, "maxDurationMs", 1)));
         for (Map.Entry<String, Consumer<Map<String, Object>>> b : breakages.entrySet()) {
             Map<String, Object> body = deepCopy(validReport(l, "strict"));
             b.getValue().accept(body);

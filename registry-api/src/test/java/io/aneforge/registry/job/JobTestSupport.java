@@ -16,6 +16,9 @@ import tools.jackson.databind.JsonNode;
 /** Helpers for job tests: agents, golden blobs, valid reports. */
 public abstract class JobTestSupport extends RegistryTestBase {
 
+    /** The chip each test agent registered with, by host: a valid report names the agent's own chip. */
+    private static final Map<String, String> CHIPS = new java.util.concurrent.ConcurrentHashMap<>();
+
     protected String agentToken() {
         return token("agent");
     }
@@ -37,6 +40,7 @@ public abstract class JobTestSupport extends RegistryTestBase {
         body.put("runtimes", runtimes);
         Response r = send("POST", "/api/v1/agents", token, body);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
+        if (chip != null) CHIPS.put(host, chip);
         return r.json().path("id").asString();
     }
 
@@ -88,7 +92,7 @@ public abstract class JobTestSupport extends RegistryTestBase {
         provenance.put("osName", "macOS");
         provenance.put("osVersion", "15.1");
         provenance.put("osBuild", "24B83");
-        provenance.put("chip", "M2");
+        provenance.put("chip", CHIPS.get(host));
         provenance.put("runtime", lease.path("runtime").asString());
         provenance.put("runtimeVersion", "24B83");
         provenance.put("computeUnits", lease.path("computeUnits").asString());
