@@ -30,6 +30,16 @@ class RequestProblemTest extends RegistryTestBase {
         assertProblem(send("POST", "/api/v1/models", publisher(), Map.of("name", "no-task")), 400, "invalid-request",
                 "task");
         assertProblem(get("/api/v1/conversions?limit=abc", reader()), 400, "invalid-parameter", "limit", "abc");
+        // numbers are JSON numbers, whole where the field is whole: no silent rounding or parsing of strings
+        createModel("coercion");
+        int v = createVersion("coercion");
+        String digest = upload(mlpackage("coercion"));
+        for (String seqLen : new String[] {"128.5", "\"128\""}) {
+            assertProblem(send("POST", "/api/v1/models/coercion/versions/" + v + "/variants", publisher(),
+                    "{\"chip\": \"M2\", \"deploymentTarget\": \"18.0\", \"layout\": \"ane\", \"precision\": \"fp16\","
+                            + " \"seqLen\": " + seqLen + ", \"digest\": \"" + digest + "\"}"),
+                    400, "invalid-request", "seqLen");
+        }
         assertProblem(get("/api/v1/nothing-here", reader()), 404, "no-such-endpoint", "/api/v1/nothing-here");
     }
 
