@@ -76,6 +76,8 @@ class PackageCosts {
         } catch (RuntimeException | IOException e) {
             // Not fatal for the matrix: the cells stay "pending" and the row says why there is no estimate.
             String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            // the reader names files by their path in this server's scratch directory: show them within the package
+            if (dir != null) msg = msg.replace(dir + java.io.File.separator, "").replace(dir.toString(), "the package");
             return new Outcome(null, "the package could not be read as a MIL program: "
                     + (msg.length() > 300 ? msg.substring(0, 300) + "…" : msg));
         } finally {

@@ -236,7 +236,8 @@ class MatrixApiTest extends MatrixTestSupport {
         assertThat(running.path("jobState").asString()).isIn("leased", "pending");
         JsonNode m2 = row(m, "M2 fp16");
         assertThat(m2.path("estimate").isNull()).isTrue();
-        assertThat(m2.path("estimateUnavailable").asString()).startsWith("the package could not be read as a MIL program");
+        assertThat(m2.path("estimateUnavailable").asString()).startsWith("the package could not be read as a MIL program")
+                .doesNotContain("aneforge-cost-"); // no path of the server's scratch directory
         assertThat(m2.path("cells").path("cpuAndNeuralEngine").path("source").asString()).isEqualTo("pending");
 
         Response refused = moveAlias("mx-pending", "prod", v, "early");
