@@ -97,7 +97,8 @@ public abstract class RegistryTestBase {
                 pub = HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : JSON.writeValueAsString(body));
                 b.header("Content-Type", "application/json");
             }
-            for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+            // setHeader: a test's header replaces the default Content-Type above rather than adding a second one.
+            for (int i = 0; i < headers.length; i += 2) b.setHeader(headers[i], headers[i + 1]);
             b.method(method, pub);
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
             return new Response(r.statusCode(), r.headers().map(), r.body());

@@ -9,11 +9,18 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 class BlobTest extends RegistryTestBase {
 
     @Autowired
     BlobStorage storage;
+
+    @Autowired
+    JdbcClient jdbc;
+
+    /** What {@code curl --data-binary} sends when no Content-Type is given. */
+    private static final String FORM = "application/x-www-form-urlencoded";
 
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
@@ -115,6 +122,72 @@ class BlobTest extends RegistryTestBase {
         Response beyond = get(path, reader(), "Range", "bytes=200000-");
         assertThat(beyond.status()).isEqualTo(416);
         assertThat(beyond.header("Content-Range")).isEqualTo("bytes */100000");
+    }
+
+    @Test
+    void aBodySentAsFormContentIsStoredAsRawBytes() {
+        // Bytes a form parser would mangle: '&', '=', '+', '%' and non-ASCII.
+        byte[] data = "a=1&b=%20+x\u00e9&=&&c".getBytes(StandardCharsets.UTF_8);
+        byte[] large = random(200_000, 5);
+        for (byte[] body : new byte[][] {data, large}) {
+            String hex = sha256(body);
+            Response put = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), body, "Content-Type", FORM);
+            assertThat(put.status()).as(put.text()).isEqualTo(201);
+            assertThat(put.json().path("size").asLong()).isEqualTo(body.length);
+            assertThat(put.json().path("mediaType").asString()).isEqualTo("application/octet-stream");
+            Response got = get("/api/v1/blobs/sha256:" + hex, reader());
+            assertThat(got.status()).isEqualTo(200);
+            assertThat(got.body()).isEqualTo(body);
+        }
+    }
+
+    @Test
+    void aWrongDigestSentAsFormContentIsADigestMismatch() {
+        byte[] data = "k=v&the real content".getBytes(StandardCharsets.UTF_8);
+        String claimed = sha256("something else".getBytes(StandardCharsets.UTF_8));
+        Response r = send("PUT", "/api/v1/blobs/sha256:" + claimed, publisher(), data, "Content-Type", FORM);
+        assertThat(r.status()).as(r.text()).isEqualTo(400);
+        assertThat(r.problem()).isEqualTo("digest-mismatch");
+        assertThat(r.json().path("actual").asString()).isEqualTo("sha256:" + sha256(data));
+        assertThat(get("/api/v1/blobs/sha256:" + claimed, reader()).status()).isEqualTo(404);
+        assertThat(storage.exists("blobs/sha256/" + claimed)).isFalse();
+        assertThat(storage.exists("blobs/sha256/" + sha256(data))).isFalse();
+    }
+
+    @Test
+    void blobsAreServedWithAnExpectedTypeAndNosniff() {
+        byte[] page = "<html><script>alert(document.cookie)</script></html>".getBytes(StandardCharsets.UTF_8);
+        String hex = sha256(page);
+        Response put = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), page, "Content-Type", "text/html");
+        assertThat(put.status()).as(put.text()).isEqualTo(201);
+        assertThat(put.json().path("mediaType").asString()).isEqualTo("application/octet-stream");
+        Response got = get("/api/v1/blobs/sha256:" + hex, reader());
+        assertThat(got.header("Content-Type")).isEqualTo("application/octet-stream");
+        assertThat(got.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(got.body()).isEqualTo(page);
+
+        // A row stored before uploads were checked still carries the uploader's type: it is not served.
+        jdbc.sql("UPDATE blob SET media_type = 'text/html; charset=utf-8' WHERE digest = ?").param(hex).update();
+        Response legacy = get("/api/v1/blobs/sha256:" + hex, reader());
+        assertThat(legacy.header("Content-Type")).isEqualTo("application/octet-stream");
+        assertThat(legacy.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        Response head = send("HEAD", "/api/v1/blobs/sha256:" + hex, reader(), null);
+        assertThat(head.header("Content-Type")).isEqualTo("application/octet-stream");
+        assertThat(head.header("X-Content-Type-Options")).isEqualTo("nosniff");
+
+        // The types the registry's own clients send are kept (parameters dropped, case folded).
+        byte[] zip = mlpackage("served-type");
+        Response zipPut = send("PUT", "/api/v1/blobs/sha256:" + sha256(zip), publisher(), zip, "Content-Type", "Application/ZIP; x=1");
+        assertThat(zipPut.json().path("mediaType").asString()).isEqualTo("application/zip");
+        Response zipGot = get("/api/v1/blobs/sha256:" + sha256(zip), reader());
+        assertThat(zipGot.header("Content-Type")).isEqualTo("application/zip");
+        assertThat(zipGot.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        byte[] golden = random(1000, 6);
+        Response goldenPut = send("PUT", "/api/v1/blobs/sha256:" + sha256(golden), publisher(), golden,
+                "Content-Type", "application/vnd.aneforge.golden-outputs");
+        assertThat(goldenPut.json().path("mediaType").asString()).isEqualTo("application/vnd.aneforge.golden-outputs");
+        assertThat(get("/api/v1/blobs/sha256:" + sha256(golden), reader()).header("Content-Type"))
+                .isEqualTo("application/vnd.aneforge.golden-outputs");
     }
 
     @Test
