@@ -2,7 +2,8 @@ package io.aneforge.registry.problem;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.util.Map;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -39,14 +40,23 @@ class NulTextRules implements WebMvcConfigurer {
         registry.addInterceptor(new HandlerInterceptor() {
             @Override
             public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
-                for (Map.Entry<String, String[]> p : request.getParameterMap().entrySet()) {
-                    boolean nul = p.getKey().indexOf('\0') >= 0;
-                    for (String v : p.getValue()) {
-                        nul |= v != null && v.indexOf('\0') >= 0;
-                    }
-                    if (nul) {
+                // the raw query string, not getParameterMap(): that would parse (and consume) a form-typed POST body
+                String query = request.getQueryString();
+                if (query == null || !query.contains("%00")) {
+                    return true;
+                }
+                for (String pair : query.split("&")) {
+                    if (pair.contains("%00")) {
+                        int eq = pair.indexOf('=');
+                        String raw = eq < 0 ? pair : pair.substring(0, eq);
+                        String name;
+                        try {
+                            name = URLDecoder.decode(raw, StandardCharsets.UTF_8);
+                        } catch (IllegalArgumentException malformedEscape) {
+                            name = raw;
+                        }
                         throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter",
-                                "query parameter '" + p.getKey().replace("\0", "\\u0000") + "': " + NUL_HINT);
+                                "query parameter '" + name.replace("\0", "\\u0000") + "': " + NUL_HINT);
                     }
                 }
                 return true;
