@@ -1,5 +1,6 @@
 package io.aneforge.mlpackage;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -174,82 +175,198 @@ public final class PackageArchive {
         return crc.getValue();
     }
 
+    /** Which of the {@link Limits} an archive is over. */
+    public enum Limit { ENTRIES, ENTRY_BYTES, TOTAL_BYTES }
+
+    /** An archive over one of the {@link Limits}: {@link #limit()} lets a caller name the setting that raises it. */
+    public static final class LimitExceeded extends MlPackageException {
+        private final Limit limit;
+
+        LimitExceeded(Limit limit, String message) {
+            super(message);
+            this.limit = limit;
+        }
+
+        public Limit limit() {
+            return limit;
+        }
+    }
+
     /**
      * Extracts the zip file {@code zip} into {@code destination} (created if needed) and returns the
      * extracted files. Made for archives we did not make, so it refuses, before writing anything where
-     * it can: symbolic-link entries (found in the central directory, see {@link ZipCentralDirectory}),
-     * more entries than the limit; and while extracting: unsafe names ({@link #checkName}), duplicate
-     * names, paths that resolve outside {@code destination}, files that already exist, and entries or
-     * totals over the limits, counted as bytes are written rather than trusted from headers. Finder's
-     * {@code __MACOSX/} metadata is skipped. Entries are read through the central directory, the same
-     * list the symlink check read, so local headers cannot smuggle in anything the check did not see.
+     * it can: a malformed layout, symbolic-link entries and local headers that disagree with the central
+     * directory (see {@link ZipCentralDirectory}), more entries than the limit; and while extracting: unsafe
+     * names ({@link #checkName}), duplicate names, paths that resolve outside {@code destination}, files
+     * that already exist, entries or totals over the limits, counted as bytes are written rather than
+     * trusted from headers, and entries whose bytes do not match the size and CRC-32 the central directory
+     * records. Finder's {@code __MACOSX/} metadata is not written. Entries are read through the central
+     * directory, the same list the checks read, so local headers cannot smuggle in anything they did not see.
      */
     public static List<Path> unzip(Path zip, Path destination, Limits limits) {
         String archive = "archive " + zip.getFileName();
         List<Path> written = new ArrayList<>();
         try {
-            List<String> symlinks = ZipCentralDirectory.symlinks(zip, archive, limits.maxEntries());
-            if (!symlinks.isEmpty()) {
-                throw new MlPackageException(archive + " contains symbolic link entry '" + symlinks.get(0)
-                        + "': links are refused; archive the package with real files");
-            }
+            ZipCentralDirectory.check(zip, archive, limits.maxEntries());
             Path dest = Files.createDirectories(destination).toRealPath();
-            Set<String> seen = new HashSet<>();
-            long total = 0;
             byte[] buf = new byte[1 << 16];
-            try (ZipFile zf = new ZipFile(zip.toFile())) {
-                Enumeration<? extends ZipEntry> entries = zf.entries();
-                while (entries.hasMoreElements()) {
-                    ZipEntry e = entries.nextElement();
-                    String name = e.getName();
-                    if (seen.size() >= limits.maxEntries()) {
-                        throw new MlPackageException(archive + " has more than " + limits.maxEntries()
-                                + " entries; refused as unsafe");
-                    }
-                    checkName(archive, name);
-                    if (!seen.add(name)) {
-                        throw new MlPackageException(archive + " has entry '" + name
-                                + "' twice; refused because the two copies could differ");
-                    }
-                    if (name.startsWith(MACOS_METADATA_DIR)) {
-                        continue;
-                    }
-                    Path target = dest.resolve(name).normalize();
-                    if (!target.startsWith(dest)) {
-                        throw new MlPackageException(archive + " entry '" + name + "' resolves outside " + dest + "; refused");
-                    }
-                    if (e.isDirectory()) {
-                        Files.createDirectories(target);
-                        continue;
-                    }
-                    Files.createDirectories(target.getParent());
-                    long entryBytes = 0;
-                    // CREATE_NEW: never write through a file or link that is already there.
-                    try (InputStream in = zf.getInputStream(e);
-                            OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
-                        for (int n; (n = in.read(buf)) > 0; ) {
-                            entryBytes += n;
-                            total += n;
-                            if (entryBytes > limits.maxEntryBytes()) {
-                                throw new MlPackageException(archive + " entry '" + name + "' unpacks to more than "
-                                        + limits.maxEntryBytes() + " bytes; refused");
-                            }
-                            if (total > limits.maxTotalBytes()) {
-                                throw new MlPackageException(archive + " unpacks to more than " + limits.maxTotalBytes()
-                                        + " bytes; refused (raise the unzip limit if the model is really that large)");
-                            }
-                            out.write(buf, 0, n);
-                        }
-                    }
-                    written.add(target);
+            readEntries(zip, archive, limits, (e, data) -> {
+                String name = e.getName();
+                if (name.startsWith(MACOS_METADATA_DIR)) {
+                    return;
                 }
-            }
+                Path target = dest.resolve(name).normalize();
+                if (!target.startsWith(dest)) {
+                    throw new MlPackageException(archive + " entry '" + name + "' resolves outside " + dest + "; refused");
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(target);
+                    return;
+                }
+                Files.createDirectories(target.getParent());
+                // CREATE_NEW: never write through a file or link that is already there.
+                try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+                    for (int n; (n = data.read(buf)) > 0; ) {
+                        out.write(buf, 0, n);
+                    }
+                }
+                written.add(target);
+            });
             return written;
         } catch (ZipException e) {
-            throw new MlPackageException(archive + " is not a valid zip: " + e.getMessage(), e);
+            throw new MlPackageException(archive + " is not a valid zip: " + describe(e), e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip " + archive + " into " + destination + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot unzip " + archive + " into " + destination + ": " + describe(e), e);
         }
+    }
+
+    /**
+     * Applies every check of {@link #unzip(Path, Path, Limits)} to the zip file {@code zip} without writing
+     * anything (each entry is inflated to count and verify its bytes) and returns the entry names in
+     * central-directory order, {@code __MACOSX/} ones included. {@code archive} names the file in messages
+     * ("archive x.zip", "the archive").
+     */
+    public static List<String> check(Path zip, String archive, Limits limits) {
+        List<String> names = new ArrayList<>();
+        try {
+            ZipCentralDirectory.check(zip, archive, limits.maxEntries());
+            readEntries(zip, archive, limits, (e, data) -> names.add(e.getName()));
+            return names;
+        } catch (ZipException e) {
+            throw new MlPackageException(archive + " is not a valid zip: " + describe(e), e);
+        } catch (IOException e) {
+            // The file is local: a read failure is almost always a broken entry (a deflate stream cut short).
+            throw new MlPackageException("cannot read " + archive + ": " + describe(e), e);
+        }
+    }
+
+    /** Receives one entry of {@link #readEntries} and as much of its inflated bytes as it wants. */
+    private interface EntryVisitor {
+        void visit(ZipEntry entry, InputStream data) throws IOException;
+    }
+
+    /**
+     * Reads the entries of {@code zip} through {@link ZipFile} (the central directory), refusing more than
+     * the limit, unsafe names and duplicates, and hands each to {@code visitor}. What the visitor leaves
+     * unread is read here, so every entry is inflated, counted against the limits and verified.
+     */
+    private static void readEntries(Path zip, String archive, Limits limits, EntryVisitor visitor) throws IOException {
+        Set<String> seen = new HashSet<>();
+        long total = 0;
+        try (ZipFile zf = new ZipFile(zip.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zf.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                String name = e.getName();
+                if (seen.size() >= limits.maxEntries()) {
+                    throw new LimitExceeded(Limit.ENTRIES, archive + " has more than " + limits.maxEntries()
+                            + " entries; refused as unsafe");
+                }
+                checkName(archive, name);
+                if (!seen.add(name)) {
+                    throw new MlPackageException(archive + " has entry '" + name
+                            + "' twice; refused because the two copies could differ");
+                }
+                try (EntryData data = new EntryData(zf.getInputStream(e), archive, name, limits, total)) {
+                    visitor.visit(e, data);
+                    data.transferTo(OutputStream.nullOutputStream());
+                    data.verify(e);
+                    total = data.total;
+                }
+            }
+        }
+    }
+
+    /**
+     * One entry's inflated bytes, counted against the limits as they are read (a zip bomb's headers may say
+     * anything) and checked at the end against the size and CRC-32 of its central-directory record.
+     */
+    private static final class EntryData extends FilterInputStream {
+        private final String archive;
+        private final String name;
+        private final Limits limits;
+        private final CRC32 crc = new CRC32();
+        private long bytes;
+        long total;
+
+        EntryData(InputStream in, String archive, String name, Limits limits, long totalBefore) {
+            super(in);
+            this.archive = archive;
+            this.name = name;
+            this.limits = limits;
+            this.total = totalBefore;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                bytes += n;
+                total += n;
+                if (bytes > limits.maxEntryBytes()) {
+                    throw new LimitExceeded(Limit.ENTRY_BYTES, archive + " entry '" + name + "' unpacks to more than "
+                            + limits.maxEntryBytes() + " bytes; refused");
+                }
+                if (total > limits.maxTotalBytes()) {
+                    throw new LimitExceeded(Limit.TOTAL_BYTES, archive + " unpacks to more than " + limits.maxTotalBytes()
+                            + " bytes; refused (raise the unzip limit if the model is really that large)");
+                }
+                crc.update(b, off, n);
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            // Skipped bytes are read all the same, so they are counted and checksummed.
+            byte[] buf = new byte[(int) Math.min(Math.max(n, 0), 8192)];
+            int r = buf.length == 0 ? -1 : read(buf, 0, buf.length);
+            return Math.max(r, 0);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        void verify(ZipEntry e) {
+            if ((e.getSize() >= 0 && bytes != e.getSize()) || (e.getCrc() >= 0 && crc.getValue() != e.getCrc())) {
+                throw new MlPackageException(archive + " entry '" + name + "' unpacks to " + bytes + " bytes with CRC-32 "
+                        + Long.toHexString(crc.getValue()) + " but the central directory records " + e.getSize()
+                        + " bytes with CRC-32 " + Long.toHexString(e.getCrc()) + "; refused as corrupt");
+            }
+        }
+    }
+
+    /** An exception's message, or its type when it has none (an EOFException's usually has none). */
+    static String describe(Exception e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /**
@@ -277,7 +394,7 @@ public final class PackageArchive {
             }
             return unzip(spool, destination, limits);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip into " + destination + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot unzip into " + destination + ": " + describe(e), e);
         } finally {
             if (spool != null) {
                 try {

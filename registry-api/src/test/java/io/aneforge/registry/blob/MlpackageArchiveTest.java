@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.RegistryTestBase;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The archive limits, with small limits so the test stays small. */
 class MlpackageArchiveTest {
@@ -17,24 +19,33 @@ class MlpackageArchiveTest {
     private final MlpackageArchive archive = new MlpackageArchive(null,
             new RegistryProperties(null, null, null, null, null, new RegistryProperties.Archive(3, 10_000), null, null));
 
-    @Test
-    void acceptsBothPackageRootLayouts() {
-        assertThatCode(() -> archive.validate(new ByteArrayInputStream(RegistryTestBase.mlpackage("a")), "x")).doesNotThrowAnyException();
-        assertThatCode(() -> archive.validate(new ByteArrayInputStream(RegistryTestBase.zip("Manifest.json", "{}")), "x"))
-                .doesNotThrowAnyException();
+    @TempDir
+    Path tmp;
+
+    private Path file(byte[] zip) throws Exception {
+        return Files.write(Files.createTempFile(tmp, "archive", ".zip"), zip);
     }
 
     @Test
-    void refusesAManifestInsideANonPackageDirectory() {
-        assertThatThrownBy(() -> archive.validate(new ByteArrayInputStream(RegistryTestBase.zip("stuff/Manifest.json", "{}")), "x"))
-                .hasMessageContaining("no Manifest.json at the package root");
+    void acceptsBothPackageRootLayouts() throws Exception {
+        Path nested = file(RegistryTestBase.mlpackage("a"));
+        Path flat = file(RegistryTestBase.zip("Manifest.json", "{}"));
+        assertThatCode(() -> archive.validate(nested, "x")).doesNotThrowAnyException();
+        assertThatCode(() -> archive.validate(flat, "x")).doesNotThrowAnyException();
     }
 
     @Test
-    void refusesTooManyEntries() {
-        byte[] zip = RegistryTestBase.zip("Manifest.json", "{}", "a", "1", "b", "2", "c", "3");
-        assertThatThrownBy(() -> archive.validate(new ByteArrayInputStream(zip), "sha256:x"))
-                .hasMessage("blob sha256:x is not a zipped .mlpackage: it has more than 3 entries (aneforge.archive.max-entries)");
+    void refusesAManifestInsideANonPackageDirectory() throws Exception {
+        Path zip = file(RegistryTestBase.zip("stuff/Manifest.json", "{}"));
+        assertThatThrownBy(() -> archive.validate(zip, "x")).hasMessageContaining("no Manifest.json at the package root");
+    }
+
+    @Test
+    void refusesTooManyEntries() throws Exception {
+        Path zip = file(RegistryTestBase.zip("Manifest.json", "{}", "a", "1", "b", "2", "c", "3"));
+        assertThatThrownBy(() -> archive.validate(zip, "sha256:x"))
+                .hasMessage("blob sha256:x is not a zipped .mlpackage: the archive has 4 entries, more than the limit of 3;"
+                        + " refused as unsafe; the registry's limit is aneforge.archive.max-entries");
     }
 
     @Test
@@ -45,7 +56,16 @@ class MlpackageArchiveTest {
             z.write(new byte[20_000]); // compresses to a few dozen bytes
             z.closeEntry();
         }
-        assertThatThrownBy(() -> archive.validate(new ByteArrayInputStream(bytes.toByteArray()), "sha256:x"))
-                .hasMessageContaining("it inflates to more than 10000 bytes");
+        Path zip = file(bytes.toByteArray());
+        assertThatThrownBy(() -> archive.validate(zip, "sha256:x"))
+                .hasMessage("blob sha256:x is not a zipped .mlpackage: the archive entry 'Manifest.json' unpacks to more than"
+                        + " 10000 bytes; refused; the registry's limit is aneforge.archive.max-uncompressed-size");
+    }
+
+    @Test
+    void refusesAnEmptyArchive() throws Exception {
+        Path zip = file(RegistryTestBase.zip());
+        assertThatThrownBy(() -> archive.validate(zip, "sha256:x"))
+                .hasMessage("blob sha256:x is not a zipped .mlpackage: the archive has no entries");
     }
 }

@@ -3,6 +3,8 @@ package io.aneforge.testsupport.archives;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -45,5 +47,28 @@ public final class Zips {
             zip[last + 38 + k] = (byte) (attrs >>> (8 * k));
         }
         return zip;
+    }
+
+    /**
+     * Renames entry {@code from} to {@code to} in the central directory only; its local header keeps
+     * {@code from}. The names must have the same length, so no offset moves. unzip, Python's zipfile and
+     * {@code java.util.zip.ZipFile} list {@code to}; a reader that walks local headers
+     * ({@code ZipInputStream}) sees {@code from}. Changes {@code zip} in place.
+     */
+    public static byte[] renamedInCentralDirectory(byte[] zip, String from, String to) {
+        byte[] a = from.getBytes(StandardCharsets.UTF_8);
+        byte[] b = to.getBytes(StandardCharsets.UTF_8);
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("'" + from + "' and '" + to + "' differ in length");
+        }
+        for (int i = 0; i + 46 + a.length <= zip.length; i++) {
+            boolean central = zip[i] == 0x50 && zip[i + 1] == 0x4b && zip[i + 2] == 0x01 && zip[i + 3] == 0x02;
+            int nameLength = central ? (zip[i + 28] & 0xff) | (zip[i + 29] & 0xff) << 8 : -1;
+            if (nameLength == a.length && Arrays.equals(zip, i + 46, i + 46 + a.length, a, 0, a.length)) {
+                System.arraycopy(b, 0, zip, i + 46, b.length);
+                return zip;
+            }
+        }
+        throw new IllegalArgumentException("no central-directory entry named '" + from + "'");
     }
 }
