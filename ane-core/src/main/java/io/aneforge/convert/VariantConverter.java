@@ -1,5 +1,6 @@
 package io.aneforge.convert;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.graph.BuiltGraph;
 import io.aneforge.graph.GraphException;
 import io.aneforge.graph.Graphs;
@@ -83,7 +84,7 @@ public final class VariantConverter {
             }
         } catch (IOException e) {
             throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
-                    + e.getMessage(), e);
+                    + IoProblems.describe(e, archiveFile), e);
         }
         // The package and its archive in one call: the archive takes the weights from the program's arrays.
         try (file; CountingStream counting = new CountingStream(new DigestOutputStream(file, sha))) {
@@ -96,7 +97,7 @@ public final class VariantConverter {
         } catch (IOException e) {
             deletePartial(archiveFile);
             throw new ConversionException("cannot write archive " + archiveFile + " of variant " + spec.id() + ": "
-                    + e.getMessage(), e);
+                    + IoProblems.describe(e, archiveFile), e);
         }
         return new ConvertedVariant(spec, packageDir, HexFormat.of().formatHex(sha.digest()), size,
                 built.parameterCount(), built.peakIntermediateBytes(), built.reports());

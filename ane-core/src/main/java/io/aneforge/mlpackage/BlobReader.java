@@ -1,5 +1,6 @@
 package io.aneforge.mlpackage;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
 import io.aneforge.mil.TensorType;
@@ -55,7 +56,7 @@ public final class BlobReader implements AutoCloseable {
             if (e instanceof MlPackageException m) {
                 throw m;
             }
-            throw new MlPackageException("cannot read weight file " + path + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
         }
     }
 
@@ -110,7 +111,7 @@ public final class BlobReader implements AutoCloseable {
             data.get(raw);
             return Constant.ofRaw(type, raw);
         } catch (IOException e) {
-            throw new MlPackageException("cannot read weight file " + path + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
         } catch (InternalError e) { // a mapped file cut short under us: the access faults
             throw new MlPackageException("cannot read weight file " + path + " (did it change while being read?): "
                     + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package io.aneforge.mlpackage;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
 
@@ -87,7 +88,7 @@ public final class BlobWriter implements Closeable {
             this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new MlPackageException("cannot create weight file " + path + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot create weight file " + path + ": " + IoProblems.describe(e, path), e);
         }
     }
 
@@ -169,7 +170,7 @@ public final class BlobWriter implements Closeable {
             channel.force(false);
         } catch (IOException e) {
             pending.clear();
-            throw new MlPackageException("cannot finish weight file " + path + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot finish weight file " + path + ": " + IoProblems.describe(e, path), e);
         }
         crc32 = crc.getValue();
         written = true;

@@ -78,6 +78,8 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
+        } catch (tools.jackson.core.JacksonException e) { // its own message adds a second line, "at [Source: ...]"
+            throw new MlPackageException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (RuntimeException e) {
             throw new MlPackageException(file + " is not valid JSON: " + e.getMessage(), e);
         }

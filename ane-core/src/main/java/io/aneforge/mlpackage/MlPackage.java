@@ -1,5 +1,6 @@
 package io.aneforge.mlpackage;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.ProgramValidator;
 import io.aneforge.mil.MilException;
@@ -87,7 +88,7 @@ public final class MlPackage {
             }
             return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.crc32());
         } catch (IOException e) {
-            throw new MlPackageException("cannot write package " + packageDir + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot write package " + packageDir + ": " + IoProblems.describe(e, packageDir), e);
         }
     }
 
@@ -107,8 +108,11 @@ public final class MlPackage {
         Path modelFile = packageDir.resolve(DATA).resolve(m.rootModel().path());
         try {
             return Model.parseFrom(Files.readAllBytes(modelFile));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
+                    + " is missing (convert it again)", e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot read " + modelFile + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
         }
     }
 
@@ -120,7 +124,7 @@ public final class MlPackage {
         try {
             return Manifest.parse(Files.readAllBytes(manifest), manifest.toString());
         } catch (IOException e) {
-            throw new MlPackageException("cannot read " + manifest + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot read " + manifest + ": " + IoProblems.describe(e, manifest), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.aneforge.mlpackage;
 
 import java.io.FilterInputStream;
+import io.aneforge.io.IoProblems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -66,7 +67,7 @@ public final class PackageArchive {
         try (Stream<Path> s = Files.walk(packageDir)) {
             files = s.filter(Files::isRegularFile).toList();
         } catch (IOException e) {
-            throw new MlPackageException("cannot list package " + packageDir + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot list package " + packageDir + ": " + IoProblems.describe(e, packageDir), e);
         }
         List<Entry> entries = new ArrayList<>();
         try {
@@ -76,7 +77,7 @@ public final class PackageArchive {
                 entries.add(new Entry(name, Files.size(f), isWeightFile("/" + name) ? crc32(f) : -1, out2 -> copy(f, out2)));
             }
         } catch (IOException e) {
-            throw new MlPackageException("cannot read package " + packageDir + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot read package " + packageDir + ": " + IoProblems.describe(e, packageDir), e);
         }
         zip(packageDir.getFileName().toString(), entries, out);
     }
@@ -136,7 +137,7 @@ public final class PackageArchive {
             zip.finish();
             zip.flush();
         } catch (IOException e) {
-            throw new MlPackageException("cannot zip package " + root + ": " + e.getMessage(), e);
+            throw new MlPackageException("cannot zip package " + root + ": " + IoProblems.describe(e), e);
         }
     }
 
@@ -236,7 +237,7 @@ public final class PackageArchive {
         } catch (ZipException e) {
             throw new MlPackageException(archive + " is not a valid zip: " + describe(e), e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip " + archive + " into " + destination + ": " + describe(e), e);
+            throw new MlPackageException("cannot unzip " + archive + " into " + destination + ": " + IoProblems.describe(e), e);
         }
     }
 
@@ -394,7 +395,7 @@ public final class PackageArchive {
             }
             return unzip(spool, destination, limits);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip into " + destination + ": " + describe(e), e);
+            throw new MlPackageException("cannot unzip into " + destination + ": " + IoProblems.describe(e, destination), e);
         } finally {
             if (spool != null) {
                 try {

@@ -1,5 +1,6 @@
 package io.aneforge.recipe;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.chips.Chip;
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.chips.FastPath;
@@ -115,7 +116,7 @@ public final class Recipe {
             throw new RecipeException("recipe file " + yaml + " does not exist: pass an existing .yaml file or a built-in name "
                     + BUILT_IN);
         } catch (IOException e) {
-            throw new RecipeException("cannot read recipe file " + yaml + ": " + e.getMessage(), e);
+            throw new RecipeException("cannot read recipe file " + yaml + ": " + IoProblems.describe(e, yaml), e);
         }
         return parse(text, yaml.toString());
     }

@@ -1,5 +1,6 @@
 package io.aneforge.safetensors;
 
+import io.aneforge.io.IoProblems;
 import io.aneforge.tensor.FloatTensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -150,7 +151,7 @@ public final class SafetensorsFile implements TensorReader {
             return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.byteLength())
                     .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
-            throw new SafetensorsException(path, name, "cannot map tensor bytes: " + e.getMessage(), e);
+            throw new SafetensorsException(path, name, "cannot map tensor bytes: " + IoProblems.describe(e, path), e);
         }
     }
 

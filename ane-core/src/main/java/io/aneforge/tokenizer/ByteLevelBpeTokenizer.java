@@ -22,6 +22,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
     private static final char[] BYTE_TO_CHAR = byteToUnicode();
 
     private final TokenizerJson json;
+    private final int maxTokenId;
     private final Map<String, Integer> vocab;
     private final Map<String, Integer> mergeRank = new HashMap<>();
     private final boolean addPrefixSpace;
@@ -30,6 +31,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
 
     ByteLevelBpeTokenizer(TokenizerJson json) throws TokenizerException {
         this.json = json;
+        this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
         this.added = new AddedTokens(json.root().path("added_tokens"));
         JsonNode pre = json.root().path("pre_tokenizer");
@@ -134,6 +136,11 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
             map[b] = direct[b] ? (char) b : (char) (256 + n++);
         }
         return map;
+    }
+
+    @Override
+    public int maxTokenId() {
+        return maxTokenId;
     }
 
     @Override

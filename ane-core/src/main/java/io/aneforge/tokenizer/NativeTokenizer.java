@@ -16,6 +16,7 @@ public final class NativeTokenizer implements Tokenizer {
 
     private final Path file;
     private final int padId;
+    private final int maxTokenId;
     /**
      * Encodes without truncation: a text whose encoding fits the requested length gets exactly the ids a
      * truncating tokenizer gives it, from the one instance {@link #load} parsed (each instance parses the
@@ -25,15 +26,16 @@ public final class NativeTokenizer implements Tokenizer {
     /** Truncating instances, made for the first text longer than their length: Hugging Face's own truncation. */
     private final Map<Integer, HuggingFaceTokenizer> byLength = new ConcurrentHashMap<>();
 
-    private NativeTokenizer(Path file, int padId) throws IOException {
+    private NativeTokenizer(Path file, TokenizerJson.Scan scan) throws IOException {
         this.file = file;
-        this.padId = padId;
+        this.padId = scan.padId();
+        this.maxTokenId = scan.maxId();
         this.whole = newInstance(file, Map.of("addSpecialTokens", "true", "padding", "false", "truncation", "false"));
     }
 
     /** Parses the file once, now: a broken file or native library fails here, not at the first encode. */
     public static NativeTokenizer load(Path tokenizerJson) throws IOException {
-        return new NativeTokenizer(tokenizerJson, TokenizerJson.padId(tokenizerJson));
+        return new NativeTokenizer(tokenizerJson, TokenizerJson.scan(tokenizerJson));
     }
 
     /** True when the native library loads on this host (checked once). */
@@ -91,6 +93,11 @@ public final class NativeTokenizer implements Tokenizer {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public int maxTokenId() {
+        return maxTokenId;
     }
 
     @Override

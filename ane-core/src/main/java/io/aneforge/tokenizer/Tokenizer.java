@@ -22,6 +22,12 @@ public interface Tokenizer extends AutoCloseable {
      */
     Encoding encode(String text, int maxLength);
 
+    /**
+     * The largest token id this tokenizer can produce (of its vocabulary, added tokens and padding): a model
+     * whose embedding table has {@code vocab_size} rows can take its ids only when this is below it.
+     */
+    int maxTokenId();
+
     /** Human-readable implementation name, for logs and reports. */
     String implementation();
 

@@ -97,6 +97,18 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
      * with a {@code vocab} object.
      */
     static int padId(Path file) throws IOException {
+        return scan(file).padId();
+    }
+
+    /** What the streaming read of {@link #padId(Path)} finds: the pad id and the largest id of the file. */
+    record Scan(int padId, int maxId) {
+    }
+
+    /**
+     * {@link #padId(Path)} and, from the same pass, the largest id of the vocabulary, the added tokens and the
+     * padding (what {@link #maxId()} gives for the tree).
+     */
+    static Scan scan(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new TokenizerException(file, "tokenizer.json is missing");
         }
@@ -104,6 +116,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
             throw new TokenizerException(file, "tokenizer.json is larger than " + MAX_BYTES + " bytes");
         }
         Integer padding = null;
+        int maxId = -1;
         boolean paddingObject = false;
         boolean vocabObject = false;
         Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
@@ -144,8 +157,10 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     if (id != JsonToken.VALUE_NUMBER_INT) {
                                         throw new TokenizerException(file, "vocab id for '" + token + "' is not an integer");
                                     }
+                                    int value = p.getIntValue();
+                                    maxId = Math.max(maxId, value);
                                     if (token.equals("[PAD]") || token.equals("<pad>")) {
-                                        specials.put(token, p.getIntValue());
+                                        specials.put(token, value);
                                     }
                                 }
                             } else {
@@ -176,6 +191,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                 }
                             }
                             added.putIfAbsent(content, id);
+                            maxId = Math.max(maxId, id);
                         }
                     }
                     default -> p.skipChildren();
@@ -187,11 +203,32 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         if (!vocabObject) {
             throw new TokenizerException(file, "no 'model' with a 'vocab' object");
         }
+        int pad;
         if (paddingObject) {
-            return padding == null ? 0 : padding;
+            pad = padding == null ? 0 : padding;
+        } else {
+            added.forEach(specials::putIfAbsent);
+            pad = specials.getOrDefault("[PAD]", specials.getOrDefault("<pad>", 0));
         }
-        added.forEach(specials::putIfAbsent);
-        return specials.getOrDefault("[PAD]", specials.getOrDefault("<pad>", 0));
+        return new Scan(pad, Math.max(maxId, pad));
+    }
+
+    /** The largest id of the vocabulary, the added tokens, the post-processor's special tokens and the padding. */
+    int maxId() {
+        int max = padId;
+        for (int id : vocab.values()) {
+            max = Math.max(max, id);
+        }
+        for (JsonNode t : root.path("added_tokens")) {
+            max = Math.max(max, t.path("id").asInt());
+        }
+        for (int id : prefixIds) {
+            max = Math.max(max, id);
+        }
+        for (int id : suffixIds) {
+            max = Math.max(max, id);
+        }
+        return max;
     }
 
     /** Specials around truncated content: content keeps {@code maxLength - specials} tokens. */

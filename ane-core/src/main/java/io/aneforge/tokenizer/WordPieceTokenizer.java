@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
  */
 final class WordPieceTokenizer implements Tokenizer {
     private final TokenizerJson json;
+    private final int maxTokenId;
     private final Map<String, Integer> vocab;
     private final int unkId;
     private final String prefix;
@@ -27,6 +28,7 @@ final class WordPieceTokenizer implements Tokenizer {
 
     WordPieceTokenizer(TokenizerJson json) throws TokenizerException {
         this.json = json;
+        this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
         this.added = new AddedTokens(json.root().path("added_tokens"));
         JsonNode model = json.root().get("model");
@@ -196,6 +198,11 @@ final class WordPieceTokenizer implements Tokenizer {
         return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
                 || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
                 || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+    }
+
+    @Override
+    public int maxTokenId() {
+        return maxTokenId;
     }
 
     @Override
