@@ -5,21 +5,27 @@ import io.aneforge.graph.WeightCache;
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.RecipeConversion;
 import io.aneforge.cli.convert.SourceModel;
+import io.aneforge.cli.convert.Staging;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.progress.Progress;
+import io.aneforge.chips.Chip;
+import io.aneforge.chips.ChipCatalog;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.io.IoProblems;
 import io.aneforge.kernels.Parallel;
 import io.aneforge.mil.Target;
 import io.aneforge.recipe.Recipe;
+import io.aneforge.source.ModelSource;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
 import io.aneforge.variant.VariantSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -111,12 +117,23 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "Progress display (default: a bar on a terminal, plain lines otherwise).")
     String progress;
 
+    /**
+     * The shortest --seq-len: the tokenizers need room for two tokens (a BERT input is at least [CLS] [SEP];
+     * the native tokenizer refuses fewer for GPT-2 too), and fidelity, eval and predict tokenize at this length.
+     */
+    static final int MIN_SEQ_LEN = 2;
+
     @Override
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
+        if (out.toString().isBlank()) {
+            throw new UsageException("--out is empty: pass an output directory (or an .mlpackage path for one variant)");
+        }
         boolean single = layout != null || precision != null || target != null || attentionChunk != null
                 || out.getFileName() != null && out.getFileName().toString().endsWith(".mlpackage");
         Progress bar = progress(stdout);
+        checkOptions();
+        chips = canonicalChips(chips);
         if (single) {
             if (recipe != null) {
                 throw new UsageException("--recipe chooses many variants, while --layout/--precision/--target (or an "
@@ -136,21 +153,37 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Everything is checked before anything is written: the options, the recipe, the output paths, then the
+     * source (config, weights, tokenizer) and the sequence length against it. The files are written under a
+     * temporary directory in --out ({@link Staging}) and moved into place when they are all complete, so a
+     * refused or failed run leaves the output as it was (with --force too).
+     */
     private int convertRecipe(PrintWriter stdout, Progress bar) {
         Recipe r = recipe == null ? Recipe.builtIn("default") : Recipe.resolve(recipe);
         List<VariantSpec> specs = r.variantsFor(chips, seqLen);
-        checkSamples();
         List<String> texts = calibrationTexts(specs.stream().anyMatch(s -> s.precision().gptq()));
-        prepareDirectory(specs);
+        List<String> names = new ArrayList<>();
+        for (VariantSpec s : specs) {
+            names.add(RecipeConversion.packageName(s));
+            names.add(RecipeConversion.archiveName(s));
+        }
+        names.add(RecipeConversion.TOKENIZER);
+        names.add(VariantsManifest.FILE_NAME);
+        checkDirectory(names);
         long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
         bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
                 + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            FidelityCheck check = fidelityCheck(model, bar, true);
-            VariantsManifest m = RecipeConversion.run(model, r, specs, check, out, bar, texts);
+            VariantsManifest m;
+            try (Staging staging = Staging.in(out)) {
+                FidelityCheck check = fidelityCheck(model, bar, true);
+                m = RecipeConversion.run(model, r, specs, check, staging.dir(), bar, texts);
+                staging.commit(names);
+            }
             stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
-            gate(m.variants());
+            gate(m.variants(), false);
         }
         return AneForge.OK;
     }
@@ -164,10 +197,9 @@ public final class ConvertCommand implements Callable<Integer> {
                     + ": pass one chip, or drop --layout/--precision/--target to use a recipe");
         }
         String chip = chips.isEmpty() ? SINGLE_DEFAULT_CHIP : chips.get(0);
-        if (io.aneforge.chips.ChipCatalog.builtIn().chip(chip).isEmpty()) {
-            throw new UsageException("unknown chip '" + chip + "': use a catalog id ("
-                    + String.join(", ", io.aneforge.chips.ChipCatalog.builtIn().chips().stream()
-                    .map(io.aneforge.chips.Chip::id).toList()) + ")");
+        if (ChipCatalog.builtIn().chip(chip).isEmpty()) { // the words of the recipe's check (Recipe.variantsFor)
+            throw new UsageException("unknown chip '" + chip + "': use catalog ids "
+                    + ChipCatalog.builtIn().chips().stream().map(Chip::id).toList());
         }
         Layout l;
         Precision p;
@@ -202,38 +234,39 @@ public final class ConvertCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("cannot build this variant: " + e.getMessage());
         }
-        checkSamples();
         List<String> texts = calibrationTexts(vs.precision().gptq());
-        if (Files.exists(out)) {
-            if (!force) {
-                throw new UsageException(out + " already exists: pass --force to replace it or choose another --out");
-            }
-            delete(out);
-        }
-        Path parent = out.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-        } catch (IOException e) {
-            throw new CommandFailure("cannot create " + parent + ": " + e.getMessage(), e);
+        Path parent = out.toAbsolutePath().normalize().getParent();
+        String name = out.getFileName().toString();
+        checkOutputPlace(parent, List.of(name));
+        if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !force) {
+            throw new UsageException(out + " already exists: pass --force to replace it or choose another --out");
         }
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
-            FidelityCheck check = fidelityCheck(model, bar, false);
-            bar.begin("converting " + vs.id(), 1);
-            WeightCache weights = WeightCache.none();
-            if (vs.precision().gptq()) {
-                List<String> calibrationTexts = texts == null ? Calibration.texts() : texts;
-                bar.note(RecipeConversion.calibratingNote(calibrationTexts.size()));
-                weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), calibrationTexts,
-                        vs.seqLen()));
+            VariantEntry e;
+            try (Staging staging = Staging.in(parent)) {
+                Path staged = staging.dir().resolve(name);
+                FidelityCheck check = fidelityCheck(model, bar, false);
+                bar.begin("converting " + vs.id(), 1);
+                WeightCache weights = WeightCache.none();
+                if (vs.precision().gptq()) {
+                    List<String> calibrationTexts = texts == null ? Calibration.texts() : texts;
+                    bar.note(RecipeConversion.calibratingNote(calibrationTexts.size()));
+                    weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), calibrationTexts,
+                            vs.seqLen()));
+                }
+                ConvertedVariant cv = VariantConverter.convert(model.model(), vs, staged, null, weights);
+                Map<String, FidelityReport> fidelity = check.measure(staged);
+                e = RecipeConversion.entry(cv, Recipe.builtIn("default").computeUnits(), fidelity);
+                staging.commit(List.of(name));
             }
-            ConvertedVariant cv = VariantConverter.convert(model.model(), vs, out, null, weights);
-            Map<String, FidelityReport> fidelity = check.measure(out);
-            VariantEntry e = RecipeConversion.entry(cv, io.aneforge.recipe.Recipe.builtIn("default").computeUnits(), fidelity);
             bar.step(vs.id(), RecipeConversion.summary(e));
             bar.end();
-            stdout.println("wrote " + out + " (" + vs.id() + ", archive sha256 " + e.sha256() + ")");
-            gate(List.of(e));
+            // Single mode writes the package only; the digest is the one its deterministic archive has (what recipe
+            // mode's variants.json and the registry record), so the two modes can be compared.
+            stdout.println("wrote " + out + " (" + vs.id() + "; no archive written, its deterministic .mlpackage.zip "
+                    + "would have sha256 " + e.sha256() + ")");
+            gate(List.of(e), true);
         }
         return AneForge.OK;
     }
@@ -255,7 +288,10 @@ public final class ConvertCommand implements Callable<Integer> {
             texts = Files.readAllLines(calibration, java.nio.charset.StandardCharsets.UTF_8).stream()
                     .filter(line -> !line.isBlank()).toList();
         } catch (IOException | java.io.UncheckedIOException e) {
-            throw new UsageException("--calibration: cannot read " + calibration + " as UTF-8 text: " + e.getMessage());
+            throw new UsageException("--calibration: cannot read " + calibration + ": " + IoProblems.describe(e, calibration)
+                    + (e instanceof java.nio.charset.CharacterCodingException
+                    || e.getCause() instanceof java.nio.charset.CharacterCodingException ? ""
+                    : ": pass a text file, one calibration text per line"));
         }
         if (texts.isEmpty()) {
             throw new UsageException("--calibration: " + calibration + " has no texts; write one text per line");
@@ -273,18 +309,40 @@ public final class ConvertCommand implements Callable<Integer> {
                 + String.join(", ", Stream.of(Target.values()).map(x -> x.name().toLowerCase(Locale.ROOT)).toList()));
     }
 
-    private void checkSamples() {
+    /** The options that need neither the recipe nor the source. */
+    private void checkOptions() {
         if (samples < 0 || samples > FidelityCheck.MAX_SAMPLES) {
             throw new UsageException("--samples must be in 0.." + FidelityCheck.MAX_SAMPLES + " (0 skips the fidelity "
                     + "metrics), got " + samples);
         }
-        if (minCosine != null && !(minCosine >= -1 && minCosine <= 1)) {
-            throw new UsageException("--min-cosine must be in [-1, 1], got " + minCosine);
-        }
+        FidelityCheck.checkMinCosine(minCosine);
         if (minCosine != null && samples == 0) {
             throw new UsageException("--min-cosine needs the fidelity metrics, but --samples 0 skips them: pass "
                     + "--samples 1 or more, or drop --min-cosine");
         }
+        checkMinSeqLen(seqLen);
+    }
+
+    static void checkMinSeqLen(int seqLen) {
+        if (seqLen < MIN_SEQ_LEN) {
+            throw new UsageException("--seq-len must be at least " + MIN_SEQ_LEN + " (room for the tokenizer's two "
+                    + "special tokens, [CLS] and [SEP] of a BERT input), got " + seqLen + ": pass --seq-len "
+                    + MIN_SEQ_LEN + " or more");
+        }
+    }
+
+    /**
+     * Chip ids as the catalog spells them, whatever their case ({@code a17_pro} is {@code A17_PRO}), like
+     * --precision and --target; unknown ids stay as given, for the error that names them.
+     */
+    static List<String> canonicalChips(List<String> chips) {
+        ChipCatalog catalog = ChipCatalog.builtIn();
+        List<String> ids = new ArrayList<>();
+        for (String c : chips) {
+            String upper = c.trim().toUpperCase(Locale.ROOT);
+            ids.add(catalog.chip(c).isEmpty() && catalog.chip(upper).isPresent() ? upper : c);
+        }
+        return ids;
     }
 
     /**
@@ -323,35 +381,71 @@ public final class ConvertCommand implements Callable<Integer> {
     }
 
     /** The output directory must not hold files of this run unless --force (then exactly those are replaced). */
-    private void prepareDirectory(List<VariantSpec> specs) {
+    private void checkDirectory(List<String> names) {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UsageException("--out " + out + " is a file: pass a directory for recipe mode (or an .mlpackage "
                     + "path with --layout/--precision for one variant)");
         }
-        List<Path> ours = new ArrayList<>();
-        for (VariantSpec s : specs) {
-            ours.add(out.resolve(RecipeConversion.packageName(s)));
-            ours.add(out.resolve(RecipeConversion.archiveName(s)));
-        }
-        ours.add(out.resolve(VariantsManifest.FILE_NAME));
-        ours.add(out.resolve(RecipeConversion.TOKENIZER));
-        List<Path> existing = ours.stream().filter(Files::exists).toList();
-        if (!existing.isEmpty()) {
-            if (!force) {
-                throw new UsageException(out + " already holds output of a conversion (" + existing.get(0).getFileName()
-                        + (existing.size() > 1 ? " and " + (existing.size() - 1) + " more" : "")
-                        + "): pass --force to replace it or choose another --out");
-            }
-            existing.forEach(ConvertCommand::delete);
-        }
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new CommandFailure("cannot create " + out + ": " + e.getMessage(), e);
+        checkOutputPlace(out.toAbsolutePath().normalize(), names);
+        List<Path> existing = names.stream().map(out::resolve).filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))
+                .toList();
+        if (!existing.isEmpty() && !force) {
+            throw new UsageException(out + " already holds output of a conversion (" + existing.get(0).getFileName()
+                    + (existing.size() > 1 ? " and " + (existing.size() - 1) + " more" : "")
+                    + "): pass --force to replace it or choose another --out");
         }
     }
 
-    private void gate(List<VariantEntry> entries) {
+    /**
+     * {@code dir}, where the output {@code names} go, can be created or written (no file on its path) and the
+     * output does not overlap a local --source: it is not the model's directory or inside it, and no output
+     * path is, or holds, the model (--force would replace its files).
+     */
+    private void checkOutputPlace(Path dir, List<String> names) {
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing != null && !Files.isDirectory(existing)) {
+            throw new UsageException("--out " + out + ": " + existing + " is a file, not a directory: choose another --out");
+        }
+        if (existing != null && !Files.isWritable(existing)) {
+            throw new UsageException("--out " + out + ": cannot write into " + existing + " (permission denied): "
+                    + "choose another --out");
+        }
+        if (ModelSource.isHubSource(source) || !Files.isDirectory(Path.of(source))) {
+            return; // a Hub snapshot lives in the Hub cache; a missing directory is refused when the source opens
+        }
+        Path model = real(Path.of(source));
+        Path outDir = real(dir);
+        boolean overlaps = outDir.startsWith(model);
+        for (String name : names) {
+            overlaps |= model.startsWith(outDir.resolve(name));
+        }
+        if (overlaps) {
+            throw new UsageException("--out " + out + " overlaps --source " + source + " (the output would be written "
+                    + "among, or replace, the model's own files): choose an --out outside the model directory");
+        }
+    }
+
+    /** The absolute path with symbolic links of its existing part resolved, so two spellings of a directory compare equal. */
+    private static Path real(Path path) {
+        Path abs = path.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (IOException e) {
+            return abs;
+        }
+    }
+
+    private void gate(List<VariantEntry> entries, boolean single) {
         if (minCosine == null) {
             return;
         }
@@ -364,7 +458,8 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         if (!below.isEmpty()) {
             throw new CommandFailure(below.size() + " variant(s) below --min-cosine " + minCosine + ": "
-                    + String.join(", ", below) + "; the files are written, see " + VariantsManifest.FILE_NAME);
+                    + String.join(", ", below) + (single ? "; the package is written, see its numbers above"
+                    : "; the files are written, see " + VariantsManifest.FILE_NAME));
         }
     }
 
@@ -374,7 +469,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 Files.delete(p);
             }
         } catch (IOException e) {
-            throw new CommandFailure("cannot delete " + path + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot delete " + path + ": " + IoProblems.describe(e, path), e);
         }
     }
 }

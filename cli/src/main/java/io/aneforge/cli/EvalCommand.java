@@ -53,6 +53,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (samples < 1 || samples > FidelityCheck.MAX_SAMPLES) {
             throw new UsageException("--samples must be in 1.." + FidelityCheck.MAX_SAMPLES + ", got " + samples);
         }
+        FidelityCheck.checkMinCosine(minCosine);
         PrintWriter out = spec.commandLine().getOut();
         try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
             int seqLen = runner.seqLen();

@@ -105,7 +105,7 @@ public final class PullCommand implements Callable<Integer> {
                 return top.get(0);
             }
         } catch (IOException e) {
-            throw new CommandFailure("cannot list " + unpackDir + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot list " + unpackDir + ": " + io.aneforge.io.IoProblems.describe(e, unpackDir), e);
         }
         throw new CommandFailure("the pulled archive holds no .mlpackage (no Manifest.json at its root or in one top-level "
                 + "directory; " + files.size() + " files)");

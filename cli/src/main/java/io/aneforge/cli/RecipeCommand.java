@@ -38,8 +38,9 @@ public final class RecipeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ConvertCommand.checkMinSeqLen(seqLen);
         Recipe r = Recipe.resolve(recipe);
-        List<VariantSpec> specs = r.variantsFor(chips, seqLen);
+        List<VariantSpec> specs = r.variantsFor(ConvertCommand.canonicalChips(chips), seqLen);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();

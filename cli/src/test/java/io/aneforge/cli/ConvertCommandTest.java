@@ -161,7 +161,13 @@ class ConvertCommandTest {
                 "--target", "ios18", "--seq-len", "16", "--samples", "2", "--out", pkg.toString(), "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int8-block32-s16");
-        assertThat(c.out()).contains("wrote " + pkg + " (a17_pro-ios18-ane-int8-block32-s16, archive sha256 ");
+        // single mode writes the package only; the digest it prints is its deterministic archive's
+        assertThat(c.out()).containsPattern("wrote " + java.util.regex.Pattern.quote(pkg.toString())
+                + " \\(a17_pro-ios18-ane-int8-block32-s16; no archive written, its deterministic \\.mlpackage\\.zip "
+                + "would have sha256 [0-9a-f]{64}\\)\n");
+        try (Stream<Path> files = Files.list(pkg.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("x.mlpackage");
+        }
 
         Cli derived = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--chips", "M1",
                 "--seq-len", "8", "--samples", "1", "--out", dir.resolve("single/y.mlpackage").toString());
@@ -185,7 +191,10 @@ class ConvertCommandTest {
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o1").toString(), "--chips", "M9"},
                 "aneforge convert: unknown chip 'M9': use catalog ids [A14, A15, A16, A17_PRO, A18, A18_PRO, M1, M2, M3, M4]");
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o2").toString(), "--seq-len", "0"},
-                "aneforge convert: sequence length 0 is out of range for recipe default (1..8192): pass a sequence "
+                "aneforge convert: --seq-len must be at least 2 (room for the tokenizer's two special tokens, [CLS] and "
+                        + "[SEP] of a BERT input), got 0: pass --seq-len 2 or more");
+        expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o2").toString(), "--seq-len", "9000"},
+                "aneforge convert: sequence length 9000 is out of range for recipe default (1..8192): pass a sequence "
                         + "length between 1 and 8192");
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o3").toString(), "--chips", "M1",
                 "--seq-len", "100"},
@@ -239,9 +248,12 @@ class ConvertCommandTest {
         assertThat(v.err()).contains("\tat io.aneforge.convert.VariantConverter.build");
     }
 
-    /** The tokenizer loads beside the import and is first needed after the conversions start: its failure is still one line, exit 1. */
+    /**
+     * The tokenizer loads beside the import, and the source is refused (exit 2, one line naming the file) before
+     * anything is converted or written, also with --samples 0, where nothing tokenizes.
+     */
     @Test
-    void unreadableTokenizerIsExit1WithTheFile() throws Exception {
+    void unreadableTokenizerIsRefusedBeforeConverting() throws Exception {
         Path broken = dir.resolve("broken-tokenizer");
         Files.createDirectories(broken);
         try (Stream<Path> files = Files.list(bert)) {
@@ -250,17 +262,23 @@ class ConvertCommandTest {
             }
         }
         Files.writeString(broken.resolve("tokenizer.json"), "{\"model\": 42}");
-        Cli c = Cli.run("convert", "--source", broken.toString(), "--out", dir.resolve("broken-out").toString(), "--chips", "M4",
-                "--seq-len", "8", "--samples", "2", "--progress", "plain");
-        assertThat(c.code()).as(c.toString()).isEqualTo(1);
-        assertThat(c.err().lines().toList()).as(c.err()).hasSize(1);
-        assertThat(c.err()).startsWith("aneforge convert: cannot load " + broken.resolve("tokenizer.json"));
-        // without fidelity nothing tokenizes, but the file that would ship beside the packages is still checked
-        Cli none = Cli.run("convert", "--source", broken.toString(), "--out", dir.resolve("broken-out-0").toString(),
-                "--chips", "M4", "--seq-len", "8", "--samples", "0", "--progress", "plain");
-        assertThat(none.code()).as(none.toString()).isEqualTo(1);
-        assertThat(none.err()).startsWith("aneforge convert: cannot load " + broken.resolve("tokenizer.json"));
-        assertThat(dir.resolve("broken-out-0").resolve("tokenizer.json")).doesNotExist();
+        String message = "aneforge convert: --source: cannot load " + broken.resolve("tokenizer.json")
+                + ": no 'model' with a 'vocab' object: fix tokenizer.json or pass a --source whose tokenizer.json loads\n";
+        for (String samples : List.of("2", "0")) {
+            Path o = dir.resolve("broken-out-" + samples);
+            Cli c = Cli.run("convert", "--source", broken.toString(), "--out", o.toString(), "--chips", "M4",
+                    "--seq-len", "8", "--samples", samples, "--progress", "plain");
+            assertThat(c.code()).as(c.toString()).isEqualTo(2);
+            assertThat(c.err()).isEqualTo(message);
+            assertThat(c.out()).doesNotContain("converting");
+            assertThat(o).doesNotExist();
+        }
+        Path single = dir.resolve("broken-single/x.mlpackage");
+        Cli one = Cli.run("convert", "--source", broken.toString(), "--precision", "fp16", "--seq-len", "8", "--samples", "0",
+                "--out", single.toString(), "--progress", "plain");
+        assertThat(one.code()).as(one.toString()).isEqualTo(2);
+        assertThat(one.err()).isEqualTo(message);
+        assertThat(single.getParent()).doesNotExist();
     }
 
     @Test

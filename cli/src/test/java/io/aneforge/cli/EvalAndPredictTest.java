@@ -96,6 +96,18 @@ class EvalAndPredictTest {
         assertThat(notPackage.err()).isEqualTo("aneforge eval: " + bert + " is not an .mlpackage: Manifest.json is missing\n");
     }
 
+    /** The same check as convert's: a cosine similarity is in [-1, 1]. */
+    @Test
+    void evalRefusesAMinCosineOutsideMinusOneToOne() {
+        for (String c : new String[] {"5", "NaN", "-1.5"}) {
+            Cli e = Cli.run("eval", "--package", fp16.toString(), "--source", bert.toString(), "--min-cosine", c);
+            assertThat(e.code()).as(e.toString()).isEqualTo(2);
+            assertThat(e.err()).isEqualTo("aneforge eval: --min-cosine must be in [-1, 1] (a cosine similarity), got "
+                    + Double.parseDouble(c) + "\n");
+            assertThat(e.out()).isEmpty();
+        }
+    }
+
     @Test
     void predictPrintsShapesAndFirstValues() throws Exception {
         Cli c = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--values", "3");

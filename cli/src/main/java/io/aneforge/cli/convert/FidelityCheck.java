@@ -150,6 +150,17 @@ public final class FidelityCheck {
         return VariantFidelity.realTokens(golden(), outputs, prefix().inputs());
     }
 
+    /**
+     * A {@code --min-cosine} gate as given ({@code convert}, {@code eval}): a cosine similarity, in [-1, 1]; null
+     * (no gate) passes.
+     */
+    public static void checkMinCosine(Double minCosine) {
+        if (minCosine != null && !(minCosine >= -1 && minCosine <= 1)) {
+            throw new io.aneforge.cli.UsageException("--min-cosine must be in [-1, 1] (a cosine similarity), got "
+                    + minCosine);
+        }
+    }
+
     /** The lowest per-position cosine over all outputs (NaN when nothing was measured): the number the gates and summaries use. */
     public static double worstCosine(Map<String, FidelityReport> fidelity) {
         return fidelity.values().stream().mapToDouble(FidelityReport::cosineMin).min().orElse(Double.NaN);

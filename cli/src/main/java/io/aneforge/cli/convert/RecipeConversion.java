@@ -9,6 +9,7 @@ import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.graph.WeightCache;
+import io.aneforge.io.IoProblems;
 import io.aneforge.kernels.Parallel;
 import io.aneforge.model.ArchitectureConfig;
 import io.aneforge.quant.QuantReport;
@@ -140,13 +141,12 @@ public final class RecipeConversion {
             awaitTermination(pool);
         }
         progress.end();
-        // The tokenizer loaded beside the import; with --samples 0 nothing has used it yet. A tokenizer.json it
-        // cannot load fails the run here rather than ship beside the packages (SourceModel.tokenizer()).
-        source.tokenizer();
+        // The tokenizer that ships beside the packages loaded when the source opened (SourceModel.open refuses
+        // a tokenizer.json that does not load or does not fit the model), also with --samples 0.
         try {
             Files.copy(source.snapshot().tokenizerJson(), outDir.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new CommandFailure("cannot copy tokenizer.json into " + outDir + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot copy tokenizer.json into " + outDir + ": " + IoProblems.describe(e), e);
         }
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,

@@ -4,21 +4,28 @@ import io.aneforge.cli.CommandFailure;
 import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubClient;
 import io.aneforge.hub.HubConfig;
+import io.aneforge.io.IoProblems;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImportException;
 import io.aneforge.model.ModelImporter;
+import io.aneforge.onnx.OnnxFormatException;
+import io.aneforge.safetensors.SafetensorsException;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.source.ModelSource;
 import io.aneforge.source.ModelSourceException;
 import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
  * A {@code --source} opened for conversion: the snapshot (downloaded when it is {@code hf:}), the
  * imported FP32 weights and the tokenizer. The tokenizer loads on a thread of its own while the
- * weights import (20 ms of a warm default convert's serial start otherwise), and {@link #tokenizer()}
- * waits for it: {@code convert} starts building variants before it needs the tokenizer.
+ * weights import (20 ms of a warm default convert's serial start otherwise); {@link #open} waits for
+ * it and checks that its ids fit the model's vocabulary, so a source whose config, weights or
+ * tokenizer is unusable is refused before anything is written.
  */
 public final class SourceModel implements AutoCloseable {
 
@@ -37,9 +44,13 @@ public final class SourceModel implements AutoCloseable {
 
     /**
      * Opens a local snapshot directory or {@code hf:org/name[@revision]} (Hub settings from the
-     * environment: {@code HF_TOKEN}, {@code HF_HOME}, {@code HF_HUB_OFFLINE}, ...).
+     * environment: {@code HF_TOKEN}, {@code HF_HOME}, {@code HF_HUB_OFFLINE}, ...), imports its weights and
+     * loads its tokenizer.
      *
-     * @throws ModelSourceException when the source is not a usable model (user error)
+     * @throws ModelSourceException when the source is not a usable model (user error): the snapshot is
+     *     incomplete, config.json or the weights break a rule of their format or of a supported
+     *     architecture, or tokenizer.json cannot be loaded or has ids beyond the model's vocab_size; the
+     *     message names the file, the problem and the fix
      */
     public static SourceModel open(String source, Map<String, String> env) throws ModelSourceException {
         ModelSnapshot snapshot;
@@ -48,7 +59,7 @@ public final class SourceModel implements AutoCloseable {
         } catch (ModelSourceException e) {
             throw e;
         } catch (IOException | UncheckedIOException e) {
-            throw new CommandFailure("cannot fetch model source '" + source + "': " + e.getMessage(), e);
+            throw new CommandFailure("cannot fetch model source '" + source + "': " + IoProblems.describe(e), e);
         }
         java.util.concurrent.CompletableFuture<Tokenizer> tokenizer = new java.util.concurrent.CompletableFuture<>();
         Thread loader = new Thread(() -> {
@@ -63,14 +74,38 @@ public final class SourceModel implements AutoCloseable {
         ImportedModel model;
         try {
             model = ModelImporter.importWeights(snapshot);
-        } catch (IOException e) {
+        } catch (ModelImportException | SafetensorsException | OnnxFormatException e) {
             tokenizer.thenAccept(Tokenizer::close); // not handed out: closed once loaded
-            throw new CommandFailure("cannot import the weights of '" + source + "': " + e.getMessage(), e);
+            throw new ModelSourceException(e.getMessage() + ": fix the model files or pass another --source");
+        } catch (IOException e) {
+            tokenizer.thenAccept(Tokenizer::close);
+            throw new CommandFailure("cannot import the weights of '" + source + "': " + IoProblems.describe(e), e);
         } catch (RuntimeException | Error e) {
             tokenizer.thenAccept(Tokenizer::close);
             throw e;
         }
-        return new SourceModel(source, snapshot, model, tokenizer);
+        Path tokenizerJson = snapshot.tokenizerJson();
+        Tokenizer tok;
+        try {
+            tok = tokenizer.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new ModelSourceException("cannot load " + (cause instanceof TokenizerException ? cause.getMessage()
+                    : tokenizerJson + ": " + IoProblems.describe(cause, tokenizerJson))
+                    + ": fix tokenizer.json or pass a --source whose tokenizer.json loads");
+        }
+        SourceModel opened = new SourceModel(source, snapshot, model, tokenizer);
+        int vocab = model.config().vocabSize();
+        if (tok.maxTokenId() >= vocab) {
+            opened.close();
+            throw new ModelSourceException(tokenizerJson + " has token ids up to " + tok.maxTokenId()
+                    + ", but the model embeds only ids below " + vocab + " (vocab_size in config.json): use the "
+                    + "tokenizer.json that belongs to these weights");
+        }
+        return opened;
     }
 
     /** The Hub client for an {@code hf:} source (settings from {@code env}), null for a local directory. */
@@ -90,14 +125,14 @@ public final class SourceModel implements AutoCloseable {
         return model;
     }
 
-    /** The tokenizer, once loaded; a tokenizer.json that cannot be loaded fails here ({@link CommandFailure}). */
+    /** The tokenizer, once loaded ({@link #open} has checked that it loads). */
     public Tokenizer tokenizer() {
         try {
             return tokenizer.join();
         } catch (java.util.concurrent.CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
-                throw new CommandFailure("cannot load " + snapshot.tokenizerJson() + ": " + io.getMessage(), io);
+                throw new CommandFailure("cannot load " + snapshot.tokenizerJson() + ": " + IoProblems.describe(io), io);
             }
             if (cause instanceof RuntimeException r) {
                 throw r;

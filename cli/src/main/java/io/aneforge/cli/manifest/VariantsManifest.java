@@ -1,6 +1,7 @@
 package io.aneforge.cli.manifest;
 
 import io.aneforge.cli.CommandFailure;
+import io.aneforge.io.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
         try {
             Files.writeString(file, toJson(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new CommandFailure("cannot write " + file + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot write " + file + ": " + IoProblems.describe(e, file), e);
         }
     }
 
@@ -63,7 +64,7 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
         try {
             return JSON.readValue(Files.readString(file, StandardCharsets.UTF_8), VariantsManifest.class);
         } catch (IOException e) {
-            throw new CommandFailure("cannot read " + file + ": " + e.getMessage(), e);
+            throw new CommandFailure("cannot read " + file + ": " + IoProblems.describe(e, file), e);
         } catch (JacksonException e) {
             throw new CommandFailure(file + " is not a valid " + FILE_NAME + ": " + e.getOriginalMessage()
                     + " (rerun convert to regenerate it)", e);
