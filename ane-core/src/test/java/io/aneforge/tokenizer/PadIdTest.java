@@ -42,6 +42,16 @@ class PadIdTest {
         }
         assertThat(TokenizerJson.padId(miniLm)).isEqualTo(TokenizerJson.read(miniLm).padId()).isEqualTo(0);
         assertThat(TokenizerJson.padId(bpe)).isEqualTo(TokenizerJson.read(bpe).padId());
+        // the largest id, from the same pass: what Tokenizer.maxTokenId gives, whichever implementation loads the file
+        int[] maxIds = {7, 5, 9, 8, 6, 2, 1};
+        for (int i = 0; i < edge.length; i++) {
+            assertThat(TokenizerJson.scan(dir.resolve("edge" + i + ".json")).maxId()).as(edge[i]).isEqualTo(maxIds[i]);
+        }
+        assertThat(TokenizerJson.scan(miniLm).maxId()).isEqualTo(TokenizerJson.read(miniLm).maxId()).isEqualTo(30521);
+        assertThat(TokenizerJson.scan(bpe).maxId()).isEqualTo(TokenizerJson.read(bpe).maxId());
+        try (Tokenizer java = Tokenizer.loadPureJava(miniLm); Tokenizer any = Tokenizer.load(miniLm)) {
+            assertThat(java.maxTokenId()).isEqualTo(any.maxTokenId()).isEqualTo(30521);
+        }
     }
 
     @Test
