@@ -36,7 +36,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--package", required = true, paramLabel = "<x.mlpackage>")
+    @Option(names = "--package", required = true, paramLabel = "<x.mlpackage>",
+            description = "The package to run (an .mlpackage directory written by convert).")
     Path pkg;
 
     @Option(names = "--text", required = true, description = "The input text.")
@@ -59,8 +60,13 @@ public final class PredictCommand implements Callable<Integer> {
     public record Output(List<Integer> shape, List<Float> first) {
     }
 
-    /** What predict prints with --json. */
-    public record Result(String packagePath, String engine, int tokens, Map<String, Output> outputs) {
+    /**
+     * What predict prints with --json.
+     *
+     * @param tokens the text's tokens the package takes (at most its sequence length)
+     * @param truncatedTokens the text's tokens beyond the sequence length, which the package does not see
+     */
+    public record Result(String packagePath, String engine, int tokens, int truncatedTokens, Map<String, Output> outputs) {
     }
 
     @Override
@@ -70,10 +76,16 @@ public final class PredictCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Path tokenizerJson = tokenizerPath();
-        try (PackageRunner runner = PackageRunner.open(pkg); Tokenizer tok = Tokenizer.load(tokenizerJson)) {
+        try (PackageRunner runner = PackageRunner.open(pkg); Tokenizer tok = load(tokenizerJson)) {
             int seqLen = runner.seqLen();
             Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
             int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
+            if (tokens == 0) {
+                throw new UsageException("--text " + (text.isEmpty() ? "\"\"" : "'" + text + "'") + " gives no tokens "
+                        + "with " + tokenizerJson + " (a GPT-2 tokenizer adds no special tokens), so every position "
+                        + "would be masked: pass some text");
+            }
+            int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text) - seqLen);
             Map<String, FloatTensor> outputs = runner.predict(inputs);
             Map<String, Output> shown = new LinkedHashMap<>();
             for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
@@ -83,9 +95,11 @@ public final class PredictCommand implements Callable<Integer> {
                         IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
             }
             if (json) {
-                out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, shown)));
+                out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated, shown)));
             } else {
-                out.println(tokens + " tokens (padded to " + seqLen + "), engine " + runner.engine());
+                out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated) + ": the last "
+                        + truncated + " cut off at the package's sequence length " + seqLen : "padded to " + seqLen)
+                        + "), engine " + runner.engine());
                 for (Map.Entry<String, Output> e : shown.entrySet()) {
                     out.println(e.getKey() + "  shape (" + e.getValue().shape().stream().map(String::valueOf)
                             .collect(Collectors.joining(", ")) + ")  first " + e.getValue().first().size() + ": "
@@ -97,11 +111,39 @@ public final class PredictCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
+    /** The tokenizer; one that does not load is a usage error naming the file. */
+    private static Tokenizer load(Path tokenizerJson) {
+        try {
+            return Tokenizer.load(tokenizerJson);
+        } catch (IOException e) {
+            throw new UsageException("cannot load " + (e instanceof io.aneforge.tokenizer.TokenizerException
+                    ? e.getMessage() : tokenizerJson + ": " + io.aneforge.io.IoProblems.describe(e, tokenizerJson))
+                    + ": pass the tokenizer.json of the package's model (--tokenizer or --source)");
+        }
+    }
+
+    /**
+     * How many tokens the whole text has (with the special tokens): encoded at a length it cannot fill, since
+     * every token covers at least one UTF-8 byte of the text (or is one of the few special tokens).
+     */
+    private static int untruncatedTokens(Tokenizer tok, String text) {
+        int room = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 16;
+        int n = 0;
+        for (int m : tok.encode(text, room).attentionMask()) {
+            n += m != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
     private Path tokenizerPath() throws IOException {
         if (tokenizer != null && source != null) {
             throw new UsageException("pass either --tokenizer or --source, not both");
         }
         if (tokenizer != null) {
+            if (Files.isDirectory(tokenizer)) {
+                throw new UsageException("--tokenizer " + tokenizer + " is a directory: pass the tokenizer.json file "
+                        + "(e.g. " + tokenizer.resolve("tokenizer.json") + ")");
+            }
             if (!Files.isRegularFile(tokenizer)) {
                 throw new UsageException("--tokenizer " + tokenizer + " does not exist: pass a tokenizer.json file");
             }

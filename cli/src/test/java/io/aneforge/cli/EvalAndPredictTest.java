@@ -132,6 +132,62 @@ class EvalAndPredictTest {
                 .isNotEqualTo(n.get("outputs").get("last_hidden_state").get("first"));
     }
 
+    /** A text longer than the package's sequence length: predict says how many tokens it cut off. */
+    @Test
+    void predictSaysHowManyTokensItCutOff() throws Exception {
+        String text = "hello world ".repeat(10).strip(); // 20 words, [CLS] and [SEP]: more than 12
+        int all;
+        try (Tokenizer tok = Tokenizer.load(bert.resolve("tokenizer.json"))) {
+            all = tok.encode(text, 100).length();
+        }
+        assertThat(all).isGreaterThan(12);
+        Cli c = Cli.run("predict", "--package", fp16.toString(), "--text", text);
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).startsWith("12 tokens (the text has " + all + ": the last " + (all - 12)
+                + " cut off at the package's sequence length 12), engine ");
+        Cli j = Cli.run("predict", "--package", fp16.toString(), "--text", text, "--json");
+        JsonNode n = JsonMapper.shared().readTree(j.out());
+        assertThat(n.get("tokens").asInt()).isEqualTo(12);
+        assertThat(n.get("truncatedTokens").asInt()).isEqualTo(all - 12);
+        Cli shortText = Cli.run("predict", "--package", fp16.toString(), "--text", "hi", "--json");
+        assertThat(JsonMapper.shared().readTree(shortText.out()).get("truncatedTokens").asInt()).isZero();
+    }
+
+    /** GPT-2 adds no special tokens: an empty text would be a fully masked input, so it is refused. */
+    @Test
+    void predictRefusesATextWithoutTokens() throws Exception {
+        Path gpt2 = TinyModels.gpt2(dir.resolve("gpt2"), 2);
+        Path pkg = dir.resolve("gpt2-out/g.mlpackage");
+        Cli c = Cli.run("convert", "--source", gpt2.toString(), "--precision", "fp16", "--seq-len", "8", "--samples", "0",
+                "--out", pkg.toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        Cli empty = Cli.run("predict", "--package", pkg.toString(), "--text", "", "--source", gpt2.toString());
+        assertThat(empty.code()).as(empty.toString()).isEqualTo(2);
+        assertThat(empty.err()).isEqualTo("aneforge predict: --text \"\" gives no tokens with " + gpt2.resolve("tokenizer.json")
+                + " (a GPT-2 tokenizer adds no special tokens), so every position would be masked: pass some text\n");
+        assertThat(Cli.run("predict", "--package", pkg.toString(), "--text", "hi", "--source", gpt2.toString()).code())
+                .isZero();
+        // BERT's [CLS] and [SEP] make an empty text two tokens
+        Cli bertEmpty = Cli.run("predict", "--package", fp16.toString(), "--text", "");
+        assertThat(bertEmpty.code()).as(bertEmpty.toString()).isZero();
+        assertThat(bertEmpty.out()).startsWith("2 tokens (padded to 12)");
+    }
+
+    @Test
+    void predictTokenizerOptionErrorsSayWhatIsWrong() throws Exception {
+        Cli directory = Cli.run("predict", "--package", fp16.toString(), "--text", "hi", "--tokenizer", bert.toString());
+        assertThat(directory.code()).isEqualTo(2);
+        assertThat(directory.err()).isEqualTo("aneforge predict: --tokenizer " + bert + " is a directory: pass the "
+                + "tokenizer.json file (e.g. " + bert.resolve("tokenizer.json") + ")\n");
+        Path broken = Files.writeString(dir.resolve("broken-tokenizer.json"), "{\"model\": 42}");
+        Cli bad = Cli.run("predict", "--package", fp16.toString(), "--text", "hi", "--tokenizer", broken.toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("aneforge predict: cannot load " + broken + ": no 'model' with a 'vocab' object: "
+                + "pass the tokenizer.json of the package's model (--tokenizer or --source)\n");
+        Cli help = Cli.run("predict", "--help");
+        assertThat(help.out()).containsPattern("--package=<x\\.mlpackage>\\s+The package to run");
+    }
+
     @Test
     void predictNeedsATokenizer() throws Exception {
         Path lonely = dir.resolve("lonely/x.mlpackage");
