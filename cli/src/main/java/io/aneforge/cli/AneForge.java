@@ -88,13 +88,20 @@ public final class AneForge implements Runnable {
         return FAILURE;
     }
 
-    /** Domain exceptions carry a complete message; anything else is a bug and says so. */
+    /**
+     * Domain exceptions carry a complete message; anything else is a bug and says so. Always one line: a message
+     * that spans several (a parser's location on a line of its own) has its lines joined.
+     */
     static String message(Throwable e) {
         if (e instanceof IllegalStateException || e instanceof NullPointerException || e instanceof ClassCastException
                 || e instanceof IndexOutOfBoundsException || e.getMessage() == null) {
-            return "internal error: " + e + " (rerun with --verbose for the stack trace and report it)";
+            return oneLine("internal error: " + e + " (rerun with --verbose for the stack trace and report it)");
         }
-        return e.getMessage();
+        return oneLine(e.getMessage());
+    }
+
+    static String oneLine(String message) {
+        return message.lines().map(String::strip).filter(l -> !l.isEmpty()).collect(java.util.stream.Collectors.joining(" "));
     }
 
     static final class Version implements CommandLine.IVersionProvider {

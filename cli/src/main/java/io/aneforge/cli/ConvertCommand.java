@@ -110,7 +110,7 @@ public final class ConvertCommand implements Callable<Integer> {
             + "one per line, UTF-8 (default: the 64 built-in texts); texts from the model's own domain fit it best.")
     Path calibration;
 
-    @Option(names = "--force", description = "Replace output files that already exist.")
+    @Option(names = "--force", description = "Replace output files that already exist (once the new ones are complete).")
     boolean force;
 
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|bar|plain",

@@ -320,6 +320,14 @@ class ConvertRefusalsTest {
                 .doesNotContain("REDACTED");
     }
 
+    /** Whatever an exception's message holds, the error is one line. */
+    @Test
+    void errorMessagesAreOneLine() {
+        assertThat(AneForge.message(new CommandFailure("x.json is not valid JSON: Unexpected end\n at [Source: REDACTED; "
+                + "line: 1]\r\n"))).isEqualTo("x.json is not valid JSON: Unexpected end at [Source: REDACTED; line: 1]");
+        assertThat(AneForge.message(new IllegalStateException("a\nb"))).doesNotContain("\n");
+    }
+
     static void copyTree(Path from, Path to) throws Exception {
         try (Stream<Path> walk = Files.walk(from)) {
             for (Path p : walk.toList()) {
