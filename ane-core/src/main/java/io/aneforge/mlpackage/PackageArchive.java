@@ -1,7 +1,7 @@
 package io.aneforge.mlpackage;
 
-import java.io.FilterInputStream;
 import io.aneforge.io.IoProblems;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
