@@ -13,7 +13,8 @@ import org.springframework.context.SmartLifecycle;
  * Runs the {@link AgentLoop} for the application's lifetime. Context close (SIGTERM, via Spring
  * Boot's shutdown hook) drains it: no new job, the job in hand finishes within
  * {@code aneforge.agent.drain-timeout} or goes back to the queue. Without a token or without any
- * offered runtime the loop does not start (the log says why).
+ * offered runtime the loop does not start (the log says why). If the loop dies (a
+ * {@link VirtualMachineError}), the process exits with status 1.
  */
 class AgentRunner implements SmartLifecycle {
 
@@ -42,8 +43,19 @@ class AgentRunner implements SmartLifecycle {
         }
         HttpRegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
                 Duration.ofSeconds(30));
-        loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5));
+        loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5))
+                .onCrash(e -> exit());
         loop.start();
+    }
+
+    /**
+     * The loop died of an error it does not survive (out of memory, after reporting the job): exit 1 so
+     * the supervisor (launchd, systemd, compose) starts a fresh agent. The agent is not a web app, so
+     * without this the JVM would end with status 0 once the loop thread is gone, or linger. From another
+     * thread: exiting runs the shutdown hook, whose drain joins the loop thread.
+     */
+    private static void exit() {
+        new Thread(() -> System.exit(1), "aneforge-agent-exit").start();
     }
 
     @Override

@@ -29,6 +29,13 @@ import org.slf4j.LoggerFactory;
  *       report is retried until its lease would have expired (after that another agent owns the job).
  *   <li>Lost leases: when a heartbeat says the lease in hand was taken back (it expired), the job's
  *       thread is interrupted and nothing is reported.
+ *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
+ *       (say {@code 400 invalid-result}) is replaced by a failed report naming the refusal; if that is
+ *       refused too, the lease is released. Either way the job does not sit leased until it expires.
+ *   <li>Anything unexpected (a lease answer that does not parse, an {@link Error} from a job) is logged
+ *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
+ *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
+ *       longer trustworthy, a fresh process is.
  *   <li>{@link #drain(Duration)} (SIGTERM): tells the registry it is draining, takes no new job, lets
  *       the job in hand finish within the timeout or releases it back to the queue, then stops.
  *   <li>A crash (or {@link #halt()}, which behaves like one) loses at most the job in hand: its lease
@@ -56,7 +63,12 @@ public final class AgentLoop {
     private volatile JobLease executing;
     /** The lease held from lease until report (heartbeats extend it). */
     private volatile JobLease held;
-    private volatile boolean heldLost;
+    /**
+     * The last lease a heartbeat said the registry took back. An id, not a flag: a heartbeat that named
+     * the previous lease can answer after that lease was reported and the next one leased, and must not
+     * drop the next one.
+     */
+    private volatile String lostLeaseId;
 
     /**
      * @param leaseWait how long one lease call may wait for a job (long poll)
@@ -78,6 +90,19 @@ public final class AgentLoop {
 
     public void start() {
         thread.start();
+    }
+
+    /**
+     * What to do when the loop thread dies of something it does not survive (a {@link VirtualMachineError}
+     * after the job was reported): the application exits non-zero so its supervisor starts a fresh one.
+     * Call before {@link #start()}. Without it the error ends the thread (logged by the default handler).
+     */
+    public AgentLoop onCrash(java.util.function.Consumer<Throwable> handler) {
+        thread.setUncaughtExceptionHandler((t, e) -> {
+            log.error("agent loop {} died", t.getName(), e);
+            handler.accept(e);
+        });
+        return this;
     }
 
     /** The registry's id for this agent, once registered. */
@@ -121,13 +146,21 @@ public final class AgentLoop {
                     log.warn("lease failed ({}); retrying in {}", e.getMessage(), backoff);
                     pause();
                     continue;
+                } catch (RuntimeException e) {
+                    // A 200 answer this agent cannot read (a proxy's HTML page, a job kind it does not
+                    // know). The lease it may hold is unknown here, so it expires; the loop goes on.
+                    if (halted || stopping) {
+                        break;
+                    }
+                    log.error("lease answer not understood; retrying in {}", backoff, e);
+                    pause();
+                    continue;
                 }
                 if (lease.isEmpty()) {
                     continue;
                 }
                 JobLease l = lease.get();
                 held = l;
-                heldLost = false;
                 if (stopping) {
                     releaseQuietly(l, "agent " + host.hostName() + " is shutting down");
                     break;
@@ -142,50 +175,92 @@ public final class AgentLoop {
 
     private void runAndReport(JobLease l) {
         JobReport report;
+        VirtualMachineError fatal = null;
         executing = l;
         try {
             report = executor.execute(l);
         } catch (InterruptedException e) {
             report = null;
-        } catch (RuntimeException e) {
-            report = JobReport.failed(l, "agent " + host.hostName() + " failed to run job " + l.jobId() + ": " + e);
+        } catch (Throwable e) {
+            // Errors too (a LinkageError from a native framework, OutOfMemoryError on a big golden blob):
+            // reported as the job's failure rather than ending the loop with the job still leased.
+            log.error("job {} (lease {}) failed", l.jobId(), l.leaseId(), e);
+            report = JobReport.failed(l, failure("agent " + host.hostName() + " failed to run job " + l.jobId() + ": " + e));
+            if (e instanceof VirtualMachineError vme) {
+                fatal = vme;
+            }
         } finally {
             executing = null;
             Thread.interrupted(); // an interrupt aimed at the job must not hit the report call
         }
+        deliver(l, report);
+        if (fatal != null && !halted) {
+            throw fatal; // reported; this JVM is not to be trusted with the next job (see onCrash)
+        }
+    }
+
+    private void deliver(JobLease l, JobReport report) {
         if (halted) {
             return; // a crash reports nothing; the lease expires
         }
-        if (report == null || heldLost) {
+        if (report == null || lost(l)) {
             log.warn("job {} (lease {}) abandoned: {}", l.jobId(), l.leaseId(),
-                    heldLost ? "the registry took the lease back" : "interrupted");
+                    lost(l) ? "the registry took the lease back" : "interrupted");
             return;
         }
-        reportUntilExpiry(l, report);
+        RegistryException refused = reportUntilExpiry(l, report);
+        if (refused == null) {
+            return;
+        }
+        // Refused (400 invalid-result, say): nothing is stored and the lease is still ours. Left alone the
+        // job would run on every agent until its attempts ran out and fail as "sent no result", hiding why.
+        refused = reportUntilExpiry(l, JobReport.failed(l, failure("agent " + host.hostName() + "'s "
+                + report.outcome().name().toLowerCase(java.util.Locale.ROOT) + " report of job " + l.jobId()
+                + " was refused by the registry: " + refused.getMessage()
+                + (report.failure() == null ? "" : "; the job's failure: " + report.failure()))));
+        if (refused != null) {
+            releaseQuietly(l, "agent " + host.hostName() + " could not report job " + l.jobId() + ": "
+                    + refused.getMessage());
+        }
     }
 
-    private void reportUntilExpiry(JobLease l, JobReport report) {
+    /** The registry takes failures of up to 8000 characters (a longer one would be refused). */
+    private static String failure(String why) {
+        return why.length() <= 8000 ? why : why.substring(0, 7997) + "...";
+    }
+
+    private boolean lost(JobLease l) {
+        return l.leaseId().equals(lostLeaseId);
+    }
+
+    /** Reports until accepted, the lease is lost, or it would have expired: then null. A refusal (4xx) is returned. */
+    private RegistryException reportUntilExpiry(JobLease l, JobReport report) {
         while (!halted) {
             try {
                 client.report(agentId, report);
                 reported.incrementAndGet();
-                return;
+                return null;
             } catch (LeaseLostException e) {
                 log.warn("report of job {} refused, the lease moved on: {}", l.jobId(), e.getMessage());
-                return;
+                return null;
             } catch (RegistryException e) {
                 if (!e.retryable()) {
                     log.error("report of job {} refused: {}", l.jobId(), e.getMessage());
-                    return;
+                    return e;
                 }
-                if (heldLost || Instant.now().isAfter(l.expiresAt().plus(Duration.ofHours(1)))) {
+                if (lost(l) || Instant.now().isAfter(l.expiresAt().plus(Duration.ofHours(1)))) {
                     log.warn("giving up reporting job {}: {}", l.jobId(), e.getMessage());
-                    return;
+                    return null;
                 }
                 log.warn("report of job {} failed ({}); retrying in {}", l.jobId(), e.getMessage(), backoff);
                 pause();
+            } catch (RuntimeException e) {
+                // The report could not even be sent (it does not serialise, say): as good as refused.
+                log.error("report of job {} could not be sent", l.jobId(), e);
+                return new RegistryException("the report could not be sent: " + e, -1, false, e);
             }
         }
+        return null;
     }
 
     private void heartbeat() {
@@ -193,7 +268,7 @@ public final class AgentLoop {
         try {
             HeartbeatAck ack = client.heartbeat(agentId, h == null ? List.of() : List.of(h.leaseId()));
             if (h != null && ack.lostLeaseIds().contains(h.leaseId())) {
-                heldLost = true;
+                lostLeaseId = h.leaseId();
                 if (executing == h) {
                     thread.interrupt();
                 }
@@ -221,7 +296,7 @@ public final class AgentLoop {
             thread.join(Math.max(1, timeout.toMillis()));
             JobLease l = executing;
             if (thread.isAlive() && l != null) {
-                heldLost = true; // whatever the job produces now is not reported
+                lostLeaseId = l.leaseId(); // whatever the job produces now is not reported
                 releaseQuietly(l, "agent " + host.hostName() + " shut down before job " + l.jobId() + " finished");
                 thread.interrupt();
                 thread.join(5_000);
@@ -263,6 +338,10 @@ public final class AgentLoop {
                 if (!e.retryable() && e.status() != 409) {
                     log.error("{} refused by the registry: {}", what, e.getMessage());
                 }
+                pause();
+            } catch (RuntimeException e) {
+                // An answer this agent cannot read (no heartbeatIntervalMs, HTML from a proxy): keep trying.
+                log.error("{} answer not understood; retrying in {}", what, backoff, e);
                 pause();
             }
         }

@@ -1,0 +1,299 @@
+package io.aneforge.agent.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.agent.bench.Provenance;
+import io.aneforge.agent.cache.ArtifactRef;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.registry.AgentRegistration;
+import io.aneforge.agent.registry.HeartbeatAck;
+import io.aneforge.agent.registry.HttpRegistryClient;
+import io.aneforge.agent.registry.JobLease;
+import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.registry.RegistryClient;
+import io.aneforge.agent.registry.RegistryException;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.runtime.RuntimeOptions;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link AgentLoop} against registry stand-ins (and once the real {@link HttpRegistryClient} against a
+ * stand-in server): stale heartbeat answers, answers it cannot read, errors from jobs, refused reports.
+ * The loop against the real registry is {@code AgentFleetTest} (registry-api).
+ */
+class AgentLoopTest {
+
+    private static final HostFacts HOST = new HostFacts("loop-host", "Linux", "6.1", "#1", "x86_64", "Xeon", 8L << 30,
+            null, List.of("reference-cpu"));
+
+    private static JobLease lease(String id) {
+        ArtifactRef a = new ArtifactRef("a".repeat(64), 1, URI.create("http://x/a"));
+        return new JobLease("lease-" + id, "job-" + id, 1, JobLease.Kind.ACCURACY, "m", 1, "v", a, "reference-cpu",
+                new RuntimeOptions("cpuOnly", false, 0), BenchmarkProtocol.defaults(), a, a,
+                Instant.now().plusSeconds(300));
+    }
+
+    private static JobReport done(JobLease l) {
+        return JobReport.failed(l, "done (a failed report is enough to see it delivered)");
+    }
+
+    private static JobReport succeeded(JobLease l) {
+        return JobReport.succeeded(l, new Provenance(HOST, "reference-cpu", "1", RuntimeOptions.defaults(), null,
+                Instant.now()), null, Map.of("out", new FidelityReport(1, 4, 1, 1, 1, 0, 0, 200, null)));
+    }
+
+    /** A registry stand-in: leases {@code jobs} in order, then none; records reports and releases. */
+    private static class Registry implements RegistryClient {
+        final List<JobLease> jobs;
+        final AtomicInteger leases = new AtomicInteger();
+        final List<JobReport> reports = new CopyOnWriteArrayList<>();
+        final List<String> released = new CopyOnWriteArrayList<>();
+        Function<JobReport, RuntimeException> refuse = r -> null;
+
+        Registry(JobLease... jobs) {
+            this.jobs = List.of(jobs);
+        }
+
+        public AgentRegistration register(HostFacts h) {
+            return new AgentRegistration("agent-1", Duration.ofSeconds(10));
+        }
+
+        public HeartbeatAck heartbeat(String id, List<String> held) {
+            return new HeartbeatAck(Instant.now(), List.of(), false);
+        }
+
+        public Optional<JobLease> lease(String id, Duration wait) {
+            int n = leases.getAndIncrement();
+            if (n < jobs.size()) {
+                return Optional.of(jobs.get(n));
+            }
+            sleep(20);
+            return Optional.empty();
+        }
+
+        public void report(String id, JobReport r) {
+            RuntimeException e = refuse.apply(r);
+            if (e != null) {
+                throw e;
+            }
+            reports.add(r);
+        }
+
+        public void release(String id, JobLease l, String reason) {
+            released.add(l.leaseId() + ": " + reason);
+        }
+
+        public void drain(String id, boolean d) {
+        }
+    }
+
+    /**
+     * A heartbeat that listed lease A is answered "A lost" (A was just reported, so the registry no longer
+     * holds it) after the loop has moved on to lease B: the stale answer must not flag B as lost.
+     */
+    @Test
+    void aStaleHeartbeatAnswerForTheFinishedLeaseDoesNotDropTheNextJob() {
+        JobLease a = lease("A");
+        JobLease b = lease("B");
+        CountDownLatch heartbeatWithA = new CountDownLatch(1);
+        CountDownLatch bStarted = new CountDownLatch(1);
+        CountDownLatch staleAckDelivered = new CountDownLatch(1);
+        Registry client = new Registry(a, b) {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                return new AgentRegistration("agent-1", Duration.ofMillis(20));
+            }
+
+            @Override
+            public HeartbeatAck heartbeat(String id, List<String> held) {
+                if (held.contains(a.leaseId()) && heartbeatWithA.getCount() > 0) {
+                    heartbeatWithA.countDown();
+                    await(bStarted); // the answer arrives late: the loop has reported A and leased B meanwhile
+                    staleAckDelivered.countDown();
+                    return new HeartbeatAck(Instant.now(), List.of(a.leaseId()), false);
+                }
+                return super.heartbeat(id, held);
+            }
+        };
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            if (l == a) {
+                await(heartbeatWithA); // A finishes while a heartbeat naming A is in flight
+            } else {
+                bStarted.countDown();
+                await(staleAckDelivered);
+                sleep(100); // let the heartbeat thread apply the stale answer
+            }
+            return done(l);
+        }, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 2);
+        loop.halt();
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(a.leaseId(), b.leaseId());
+    }
+
+    /** A 200 lease answer the agent cannot parse (HTML from a proxy, a job kind it does not know) does not kill the loop. */
+    @Test
+    void anUnparsableLeaseAnswerDoesNotKillTheAgentLoop() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        AtomicInteger leaseCalls = new AtomicInteger();
+        AtomicInteger registerCalls = new AtomicInteger();
+        server.createContext("/api/v1/agents", ex -> {
+            String path = ex.getRequestURI().getPath();
+            String body;
+            if (path.endsWith("/lease")) {
+                leaseCalls.incrementAndGet();
+                body = "{\"kind\":\"compile\",\"leaseId\":\"l\",\"jobId\":\"j\"}";
+            } else if (path.endsWith("/heartbeat")) {
+                body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
+            } else if (registerCalls.getAndIncrement() == 0) {
+                body = "{\"id\":\"agent-1\"}"; // no heartbeatIntervalMs: not understood, retried
+            } else {
+                body = "{\"id\":\"agent-1\",\"heartbeatIntervalMs\":1000}";
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5));
+            AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(50));
+            loop.start();
+            assertThat(loop.awaitRegistered(Duration.ofSeconds(5))).isTrue();
+            waitFor(() -> leaseCalls.get() >= 3);
+            boolean alive = loop.isRunning();
+            int calls = leaseCalls.get();
+            loop.halt();
+            assertThat(registerCalls.get()).isEqualTo(2);
+            assertThat(alive).as("agent loop thread alive after %d lease call(s)", calls).isTrue();
+            assertThat(calls).isGreaterThanOrEqualTo(3);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** An Error from the job (a JNA LinkageError, say) is reported as the job's failure; the loop goes on. */
+    @Test
+    void anErrorFromAJobIsReportedAndTheLoopGoesOn() {
+        JobLease e = lease("E");
+        JobLease next = lease("N");
+        Registry client = new Registry(e, next);
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            if (l == e) {
+                throw new UnsatisfiedLinkError("simulated: CoreML framework");
+            }
+            return done(l);
+        }, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 2);
+        boolean alive = loop.isRunning();
+        loop.halt();
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(e.leaseId(), next.leaseId());
+        assertThat(client.reports.get(0).failure()).contains("UnsatisfiedLinkError", "simulated: CoreML framework");
+        assertThat(alive).isTrue();
+    }
+
+    /** Out of memory: the job is reported, then the loop ends through onCrash (the application exits non-zero). */
+    @Test
+    void aVirtualMachineErrorIsReportedThenEndsTheLoop() throws Exception {
+        JobLease e = lease("OOM");
+        Registry client = new Registry(e);
+        CompletableFuture<Throwable> crashed = new CompletableFuture<>();
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            throw new OutOfMemoryError("simulated: golden blob");
+        }, Duration.ofMillis(10), Duration.ofMillis(10)).onCrash(crashed::complete);
+        loop.start();
+        assertThat(crashed.get(10, TimeUnit.SECONDS)).isInstanceOf(OutOfMemoryError.class);
+        waitFor(() -> !loop.isRunning());
+        assertThat(loop.isRunning()).isFalse();
+        assertThat(client.reports).singleElement().satisfies(r -> {
+            assertThat(r.leaseId()).isEqualTo(e.leaseId());
+            assertThat(r.failure()).contains("OutOfMemoryError", "simulated: golden blob");
+        });
+        assertThat(client.leases.get()).isEqualTo(1);
+    }
+
+    /**
+     * A succeeded report refused with 400 invalid-result: a failed report naming the refusal follows, so the
+     * job fails with the real reason instead of staying leased until it expires (and running again elsewhere).
+     */
+    @Test
+    void aRefusedReportIsFollowedByAFailedReportNamingTheRefusal() {
+        JobLease r = lease("R");
+        Registry client = new Registry(r);
+        client.refuse = rep -> rep.outcome() == JobReport.Outcome.SUCCEEDED
+                ? new RegistryException("POST /api/v1/agents/agent-1/jobs/job-R/result answered HTTP 400 invalid-result:"
+                        + " field 'fidelity.out.cosineMin' must be in [-1, 1]", 400, false, null)
+                : null;
+        AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::succeeded, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> !client.reports.isEmpty());
+        loop.halt();
+        assertThat(client.reports).singleElement().satisfies(rep -> {
+            assertThat(rep.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+            assertThat(rep.leaseId()).isEqualTo(r.leaseId());
+            assertThat(rep.failure()).contains("succeeded report of job job-R was refused", "invalid-result",
+                    "fidelity.out.cosineMin");
+        });
+        assertThat(client.released).isEmpty();
+        assertThat(loop.reported()).isEqualTo(1);
+    }
+
+    /** When the failed report is refused too, the lease is released rather than left to expire. */
+    @Test
+    void aLeaseWhoseReportsAreAllRefusedIsReleased() {
+        JobLease r = lease("X");
+        Registry client = new Registry(r);
+        client.refuse = rep -> new RegistryException("answered HTTP 400 invalid-result", 400, false, null);
+        AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::succeeded, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> !client.released.isEmpty());
+        boolean alive = loop.isRunning();
+        loop.halt();
+        assertThat(client.reports).isEmpty();
+        assertThat(client.released).singleElement().asString()
+                .startsWith(r.leaseId() + ": agent loop-host could not report job job-X");
+        assertThat(alive).isTrue();
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+    }
+
+    private static void await(CountDownLatch l) {
+        try {
+            l.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
