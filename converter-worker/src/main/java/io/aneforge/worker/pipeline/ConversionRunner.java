@@ -18,7 +18,10 @@ import org.springframework.batch.core.job.parameters.JobParameters;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.LivenessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
@@ -27,6 +30,10 @@ import org.springframework.stereotype.Component;
  * The worker's loop: first recover the executions a killed process left {@code STARTED} (re-lease each
  * under this worker's id, {@link JobOperator#recover}, restart: completed partitions are kept), then
  * lease conversions one after another and run one job per conversion.
+ *
+ * <p>Nothing restarts the loop's thread, so it survives whatever a registry answer or the job repository
+ * throws (logged, tried again after the poll interval). If it dies anyway (an {@link Error}), liveness goes
+ * {@link LivenessState#BROKEN} so that the orchestrator restarts the worker instead of it idling as UP.
  */
 @Component
 public class ConversionRunner implements SmartLifecycle {
@@ -42,11 +49,12 @@ public class ConversionRunner implements SmartLifecycle {
     private final Leases leases;
     private final WorkerProperties props;
     private final MeterRegistry meters;
+    private final ApplicationEventPublisher events;
     private volatile boolean running;
     private Thread loop;
 
     ConversionRunner(JobOperator operator, JobRepository repository, Job conversionJob, RegistryClient registry, Leases leases,
-                     WorkerProperties props, MeterRegistry meters) {
+                     WorkerProperties props, MeterRegistry meters, ApplicationEventPublisher events) {
         this.operator = operator;
         this.repository = repository;
         this.job = conversionJob;
@@ -54,6 +62,7 @@ public class ConversionRunner implements SmartLifecycle {
         this.leases = leases;
         this.props = props;
         this.meters = meters;
+        this.events = events;
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -63,15 +72,38 @@ public class ConversionRunner implements SmartLifecycle {
     }
 
     private void run() {
+        try {
+            poll();
+        } catch (Throwable e) {
+            log.error("conversion runner died: liveness is now BROKEN", e);
+            AvailabilityChangeEvent.publish(events, this, LivenessState.BROKEN);
+            throw e;
+        }
+    }
+
+    private void poll() {
         log.info("worker '{}' polling {} ({} partitions in parallel)", props.id(), props.registryUrl(), props.concurrency());
         try {
-            recover();
+            while (running) {
+                try {
+                    recover();
+                    break;
+                } catch (RuntimeException e) {
+                    // The job repository is unreachable (DataAccessException), say: leasing would not help either.
+                    log.error("cannot recover interrupted executions; retrying in {}", props.pollInterval(), e);
+                    Thread.sleep(props.pollInterval().toMillis());
+                }
+            }
             while (running && props.poll()) {
                 Optional<Lease> lease;
                 try {
                     lease = registry.leaseNext(props.id());
                 } catch (RegistryException e) {
                     log.warn("cannot lease: {}", e.getMessage());
+                    lease = Optional.empty();
+                } catch (RuntimeException e) {
+                    // A 200 answer that does not parse (a proxy's maintenance page): not fatal, try again.
+                    log.error("lease answer not understood; retrying in {}", props.pollInterval(), e);
                     lease = Optional.empty();
                 }
                 if (lease.isPresent()) {
@@ -99,6 +131,10 @@ public class ConversionRunner implements SmartLifecycle {
             } catch (RegistryException ex) {
                 // Held by another live worker (its execution is genuinely running), or finished: leave it.
                 log.info("not recovering execution {}: {}", e.getId(), ex.getMessage());
+            } catch (RuntimeException ex) {
+                // An answer that does not parse: once the lease expires, leaseNext hands the conversion to
+                // a worker, and launch recovers the execution then.
+                log.error("not recovering execution {}", e.getId(), ex);
             } finally {
                 MDC.remove("conversion");
             }
