@@ -1,5 +1,6 @@
 package io.aneforge.worker.registry;
 
+import io.aneforge.io.IdleTimeoutInputStream;
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
 import io.aneforge.worker.registry.RegistryModels.Lease;
@@ -7,6 +8,7 @@ import io.aneforge.worker.registry.RegistryModels.Progress;
 import io.aneforge.worker.registry.RegistryModels.Registration;
 import io.aneforge.worker.registry.RegistryModels.Variant;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,11 +24,16 @@ import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The worker's side of the registry REST API (bearer token with the worker role). */
+/**
+ * The worker's side of the registry REST API (bearer token with the worker role). {@link #TIMEOUT} bounds
+ * each request until its response headers (a blob upload included) and, separately, each wait for bytes
+ * of a response body: the JDK's request timeout does not cover the body.
+ */
 @Component
 public class RegistryClient {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    static final Duration TIMEOUT = Duration.ofMinutes(10);
 
     private final URI base;
     private final String token;
@@ -39,7 +46,7 @@ public class RegistryClient {
     }
 
     public Optional<Lease> leaseNext(String worker) {
-        HttpResponse<byte[]> r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker)), "application/json");
+        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker)), "application/json");
         if (r.statusCode() == 204) return Optional.empty();
         return Optional.of(read(r, Lease.class));
     }
@@ -74,7 +81,7 @@ public class RegistryClient {
 
     /** Whether a verified blob with this digest exists (HEAD). */
     public boolean blobExists(String hex) {
-        HttpResponse<byte[]> r = send("HEAD", "api/v1/blobs/sha256:" + hex, null, null);
+        Reply r = send("HEAD", "api/v1/blobs/sha256:" + hex, null, null);
         if (r.statusCode() == 200) return true;
         if (r.statusCode() == 404) return false;
         throw failure("HEAD blob sha256:" + hex, r);
@@ -84,7 +91,7 @@ public class RegistryClient {
     public void putBlob(String hex, Path file, String mediaType) {
         HttpRequest req = request("PUT", "api/v1/blobs/sha256:" + hex).header("Content-Type", mediaType)
                 .method("PUT", publisher(file)).build();
-        HttpResponse<byte[]> r = exchange(req);
+        Reply r = exchange(req);
         if (r.statusCode() != 200 && r.statusCode() != 201) throw failure("PUT blob sha256:" + hex, r);
     }
 
@@ -100,7 +107,7 @@ public class RegistryClient {
         body.put("seqLen", reg.seqLen());
         body.put("digest", "sha256:" + hex);
         String path = "api/v1/models/" + model + "/versions/" + version + "/variants";
-        HttpResponse<byte[]> r = send("POST", path, json(body), "application/json");
+        Reply r = send("POST", path, json(body), "application/json");
         if (r.statusCode() == 201) return read(r, Variant.class);
         if (r.statusCode() == 409 && "variant-exists".equals(problem(r))) {
             Variant existing = variants(model, version).stream().filter(v -> matches(v, reg)).findFirst()
@@ -121,13 +128,13 @@ public class RegistryClient {
      */
     public void setGolden(String model, int version, String inputsHex, String outputsHex) {
         String path = "api/v1/models/" + model + "/versions/" + version + "/golden";
-        HttpResponse<byte[]> r = send("PUT", path,
+        Reply r = send("PUT", path,
                 json(Map.of("inputs", "sha256:" + inputsHex, "outputs", "sha256:" + outputsHex)), "application/json");
         if (r.statusCode() != 200) throw failure("PUT golden of " + model + " v" + version, r);
     }
 
     public List<Variant> variants(String model, int version) {
-        HttpResponse<byte[]> r = send("GET", "api/v1/models/" + model + "/versions/" + version + "/variants", null, null);
+        Reply r = send("GET", "api/v1/models/" + model + "/versions/" + version + "/variants", null, null);
         return List.of(read(r, Variant[].class));
     }
 
@@ -153,20 +160,23 @@ public class RegistryClient {
     }
 
     private HttpRequest.Builder request(String method, String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(10))
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT)
                 .header("Authorization", "Bearer " + token);
     }
 
-    private HttpResponse<byte[]> send(String method, String path, byte[] body, String contentType) {
+    private Reply send(String method, String path, byte[] body, String contentType) {
         HttpRequest.Builder b = request(method, path);
         if (contentType != null) b.header("Content-Type", contentType);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         return exchange(b.build());
     }
 
-    private HttpResponse<byte[]> exchange(HttpRequest req) {
+    private Reply exchange(HttpRequest req) {
         try {
-            return http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            // The request timeout ends with the headers: read the body with a deadline of its own, so a
+            // registry or proxy that stalls mid-body fails the call instead of hanging the conversion.
+            return new Reply(r.statusCode(), IdleTimeoutInputStream.readAll(r.body(), TIMEOUT, req.uri()), req);
         } catch (IOException e) {
             throw new RegistryException("registry at " + base + " is unreachable (" + req.method() + " " + req.uri().getPath()
                     + "): " + e, 0, null, e);
@@ -176,16 +186,20 @@ public class RegistryClient {
         }
     }
 
+    /** A response with its body read. */
+    private record Reply(int statusCode, byte[] body, HttpRequest request) {
+    }
+
     private static byte[] json(Object o) {
         return JSON.writeValueAsBytes(o);
     }
 
-    private <T> T read(HttpResponse<byte[]> r, Class<T> type) {
+    private <T> T read(Reply r, Class<T> type) {
         if (r.statusCode() / 100 != 2) throw failure(r.request().method() + " " + r.request().uri().getPath(), r);
         return JSON.readValue(r.body(), type);
     }
 
-    private static String problem(HttpResponse<byte[]> r) {
+    private static String problem(Reply r) {
         try {
             JsonNode n = JSON.readTree(r.body());
             String type = n.path("type").asString("");
@@ -195,7 +209,7 @@ public class RegistryClient {
         }
     }
 
-    private static RegistryException failure(String what, HttpResponse<byte[]> r) {
+    private static RegistryException failure(String what, Reply r) {
         String body = new String(r.body() == null ? new byte[0] : r.body(), StandardCharsets.UTF_8);
         String detail = body;
         try {

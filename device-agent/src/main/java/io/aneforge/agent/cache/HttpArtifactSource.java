@@ -1,5 +1,6 @@
 package io.aneforge.agent.cache;
 
+import io.aneforge.io.IdleTimeoutInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -15,6 +16,10 @@ import java.util.Objects;
  * presigned S3 URL, which must not receive the token (S3 would also refuse a request that
  * carries two authentication mechanisms). Redirects are therefore followed here, up to
  * {@value #MAX_REDIRECTS}, rather than by the HTTP client.
+ *
+ * <p>The timeout bounds the connect, the wait for the response headers and, through
+ * {@link IdleTimeoutInputStream}, each wait for body bytes: a server that stalls mid-body fails
+ * the download (the request timeout alone would not cover the body).
  */
 public final class HttpArtifactSource implements ArtifactSource {
 
@@ -28,6 +33,7 @@ public final class HttpArtifactSource implements ArtifactSource {
     /**
      * @param registryUrl the registry's base URL; the token goes only to this origin
      * @param bearerToken agent token, or null/blank for none
+     * @param timeout connect timeout, wait for the response headers, and longest wait for body bytes
      */
     public HttpArtifactSource(URI registryUrl, String bearerToken, Duration timeout) {
         this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(timeout).build();
@@ -66,7 +72,7 @@ public final class HttpArtifactSource implements ArtifactSource {
             }
             int status = response.statusCode();
             if (status == 200) {
-                return response.body();
+                return IdleTimeoutInputStream.wrap(response.body(), timeout, url);
             }
             response.body().close();
             if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {

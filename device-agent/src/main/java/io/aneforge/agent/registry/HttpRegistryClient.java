@@ -6,8 +6,10 @@ import io.aneforge.agent.bench.LatencyStats;
 import io.aneforge.agent.bench.Provenance;
 import io.aneforge.agent.cache.ArtifactRef;
 import io.aneforge.agent.host.HostFacts;
+import io.aneforge.io.IdleTimeoutInputStream;
 import io.aneforge.runtime.RuntimeOptions;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,7 +45,8 @@ public final class HttpRegistryClient implements RegistryClient {
     /**
      * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
      * @param token a bearer token with the {@code agent} role
-     * @param timeout per-request timeout (a long-polled lease adds its wait on top)
+     * @param timeout per-request timeout (a long-polled lease adds its wait on top); also the longest wait
+     *     for the bytes of a response body once its headers arrived
      */
     public HttpRegistryClient(URI registryUrl, String token, Duration timeout) {
         String s = Objects.requireNonNull(registryUrl, "registryUrl").toString();
@@ -200,23 +203,27 @@ public final class HttpRegistryClient implements RegistryClient {
             b.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
         }
-        HttpResponse<byte[]> response;
+        int status;
+        byte[] bytes;
         try {
-            response = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            // The request timeout ends when the headers arrive; the body is read with its own idle timeout
+            // so a registry or proxy that stalls mid-body fails the call instead of hanging the agent.
+            HttpResponse<InputStream> streamed = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            status = streamed.statusCode();
+            bytes = IdleTimeoutInputStream.readAll(streamed.body(), timeout, base + path);
         } catch (IOException e) {
             throw new RegistryException(method + " " + base + path + " failed: " + e, -1, true, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RegistryException(method + " " + base + path + " interrupted", -1, true, e);
         }
-        int status = response.statusCode();
         if (status >= 200 && status < 300) {
-            return new Answer(status, response.body());
+            return new Answer(status, bytes);
         }
         String slug = "";
-        String detail = new String(response.body(), StandardCharsets.UTF_8);
+        String detail = new String(bytes, StandardCharsets.UTF_8);
         try {
-            JsonNode problem = JSON.readTree(response.body());
+            JsonNode problem = JSON.readTree(bytes);
             String type = problem.path("type").asString("");
             slug = type.substring(type.lastIndexOf('/') + 1);
             detail = problem.path("detail").asString(detail);

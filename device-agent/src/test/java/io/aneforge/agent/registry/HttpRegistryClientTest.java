@@ -1,0 +1,65 @@
+package io.aneforge.agent.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.aneforge.agent.host.HostFacts;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The registry client against the JDK's HTTP server. */
+class HttpRegistryClientTest {
+
+    static final HostFacts HOST = new HostFacts("test-host", "Linux", "6.1", "#1", "x86_64", "Xeon", 8L << 30, null,
+            List.of("reference-cpu"));
+
+    /**
+     * A registry (or proxy) that sends the headers and part of a JSON body, then stalls: the call fails as
+     * retryable instead of blocking the agent (the request timeout alone ends with the headers).
+     */
+    @Test
+    void aStalledRegistryBodyTimesOut() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/api/v1/agents", ex -> {
+            ex.sendResponseHeaders(200, 1000);
+            ex.getResponseBody().write("{\"id\":".getBytes(StandardCharsets.UTF_8));
+            ex.getResponseBody().flush();
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(1));
+            CompletableFuture<AgentRegistration> call = CompletableFuture.supplyAsync(() -> client.register(HOST));
+
+            assertThatThrownBy(() -> call.get(15, TimeUnit.SECONDS))
+                    .as("register() with a 1 s timeout against a registry that stalled mid-body")
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(RegistryException.class)
+                    .hasMessageContaining("no data from http://127.0.0.1:" + server.getAddress().getPort()
+                            + "/api/v1/agents for 1 s");
+            RegistryException e = (RegistryException) call.handle((r, t) -> t.getCause()).get();
+            assertThat(e.retryable()).as("a stall is worth retrying").isTrue();
+        } finally {
+            release.countDown();
+            server.stop(0);
+        }
+    }
+}
