@@ -1,5 +1,6 @@
 package io.aneforge.hub;
 
+import io.aneforge.io.IdleTimeoutInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,7 +34,10 @@ import tools.jackson.databind.json.JsonMapper;
  * download to {@code blobs/{etag}.incomplete} with {@code Range} resume, sha256 (LFS) or git
  * sha1 (small files) checked against the etag before the blob is moved into place, redirects
  * followed by hand so {@code Authorization} never leaves the Hub's host, bounded retries with
- * exponential backoff. Offline mode never builds a request.
+ * exponential backoff. Offline mode never builds a request. {@code requestTimeout} bounds the wait
+ * for response headers and, through {@link IdleTimeoutInputStream}, each wait for body bytes (a stalled
+ * download is retried with resume like a dropped connection); a body longer than the announced size is
+ * cut off as soon as it passes that size.
  */
 public final class HttpHubClient implements HubClient {
     private static final int MAX_REDIRECTS = 5;
@@ -84,12 +88,19 @@ public final class HttpHubClient implements HubClient {
             return new RepoInfo(repoId, commit, files);
         }
         URI uri = URI.create(config.endpoint() + "/api/models/" + repoId + "/revision/" + encode(revision));
-        HttpResponse<byte[]> response = send(request(uri, true).GET().build(), HttpResponse.BodyHandlers.ofByteArray(),
-                repoId, revision, null);
+        HttpResponse<InputStream> response = send(request(uri, true).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream(), repoId, revision, null);
+        byte[] body;
+        try {
+            body = IdleTimeoutInputStream.readAll(response.body(), config.requestTimeout(), uri);
+        } catch (IOException e) {
+            throw new HubException(HubException.Kind.NO_NETWORK, "model info for " + repoId + "@" + revision
+                    + " did not arrive: " + e.getMessage(), e);
+        }
         checkStatus(response, repoId, revision, null);
         JsonNode root;
         try {
-            root = JSON.readTree(response.body());
+            root = JSON.readTree(body);
         } catch (JacksonException e) {
             throw new HubException(HubException.Kind.HTTP, "model info for " + repoId + "@" + revision
                     + " is not valid JSON: " + e.getOriginalMessage());
@@ -225,7 +236,7 @@ public final class HttpHubClient implements HubClient {
             break;
         }
         int status = response.statusCode();
-        try (InputStream in = response.body()) {
+        try (InputStream in = IdleTimeoutInputStream.wrap(response.body(), config.requestTimeout(), uri)) {
             if (status == 416 && size >= 0 && have == size) {
                 // Already complete from an earlier attempt: hash what is on disk.
                 try (InputStream existing = Files.newInputStream(partial)) {
@@ -247,14 +258,27 @@ public final class HttpHubClient implements HubClient {
                     updateDigest(digest, existing);
                 }
             }
+            long total = append ? have : 0;
+            boolean tooLong = false;
             try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 byte[] buffer = new byte[BUFFER];
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    total += n;
+                    if (size >= 0 && total > size) {
+                        // Stop at the announced size: an endless body must not fill the cache's disk.
+                        tooLong = true;
+                        break;
+                    }
                     digest.update(buffer, 0, n); // hashed while streaming
                     out.write(buffer, 0, n);
                 }
+            }
+            if (tooLong) {
+                Files.deleteIfExists(partial);
+                throw new HubException(HubException.Kind.INTEGRITY, "integrity failure for " + what + ": the body from "
+                        + uri.getHost() + " is longer than the announced " + size + " bytes (download discarded; retry)");
             }
         }
         return true;
@@ -333,6 +357,9 @@ public final class HttpHubClient implements HubClient {
                 boolean streamed = request.headers().firstValue("Range").isPresent()
                         || !request.uri().getPath().startsWith("/api/") && request.method().equals("GET");
                 if ((status == 429 || status >= 500) && attempt < config.maxRetries() && !streamed) {
+                    if (response.body() instanceof InputStream unread) {
+                        unread.close(); // frees the connection
+                    }
                     continue;
                 }
                 return response;

@@ -3,6 +3,7 @@ package io.aneforge.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.source.ModelSource;
 import io.aneforge.source.WeightsFormat;
@@ -10,6 +11,8 @@ import io.aneforge.testsupport.hub.FakeHub;
 import io.aneforge.testsupport.hub.FakeHub.Fault;
 import io.aneforge.testsupport.models.TinyModels;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -22,10 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -150,6 +156,99 @@ class HubClientTest {
         hub.fault("model.safetensors", Fault.SERVER_ERROR);
         Path p = client().download("acme/tiny-bert", "main", "model.safetensors");
         assertThat(Files.readAllBytes(p)).isEqualTo(files.get("model.safetensors"));
+    }
+
+    /**
+     * A Hub (or CDN, or proxy) that announces a file, sends the headers and 100 bytes, then stalls ({@code stall})
+     * or sends an endless chunked body far past the announced 1000 bytes.
+     */
+    static HttpServer misbehavingHub(boolean stall, AtomicLong sent, CountDownLatch release) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.setExecutor(Executors.newCachedThreadPool());
+        s.createContext("/", ex -> {
+            ex.getResponseHeaders().add("X-Repo-Commit", COMMIT);
+            ex.getResponseHeaders().add("ETag", "\"" + "2".repeat(64) + "\"");
+            ex.getResponseHeaders().add("X-Linked-Size", "1000");
+            if (ex.getRequestMethod().equals("HEAD")) {
+                ex.sendResponseHeaders(200, -1);
+                ex.close();
+                return;
+            }
+            if (stall) {
+                ex.sendResponseHeaders(200, 1000);
+                ex.getResponseBody().write(new byte[100]);
+                ex.getResponseBody().flush();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                ex.sendResponseHeaders(200, 0); // chunked
+                OutputStream out = ex.getResponseBody();
+                byte[] mb = new byte[1 << 20];
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        out.write(mb);
+                        sent.addAndGet(mb.length);
+                    }
+                } catch (IOException clientHungUp) {
+                    // expected once the client stops reading
+                }
+            }
+            ex.close();
+        });
+        s.start();
+        return s;
+    }
+
+    HttpHubClient client(HttpServer s) {
+        return new HttpHubClient(new HubConfig(URI.create("http://127.0.0.1:" + s.getAddress().getPort()), cache,
+                null, false, Duration.ofSeconds(1), Duration.ofSeconds(1), 0, Duration.ofMillis(10)));
+    }
+
+    @Test
+    void aStalledHubBodyTimesOut() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer s = misbehavingHub(true, new AtomicLong(), release);
+        try {
+            HttpHubClient hub = client(s);
+            Future<Path> download = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r);
+                t.setDaemon(true);
+                return t;
+            }).submit(() -> hub.download("org/m", "main", "model.safetensors"));
+
+            assertThatThrownBy(() -> download.get(15, TimeUnit.SECONDS))
+                    .as("Hub download with requestTimeout 1 s from a server that stalled mid-body")
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(HubException.class)
+                    .hasMessageContaining("no data from http://127.0.0.1:" + s.getAddress().getPort()
+                            + "/org/m/resolve/main/model.safetensors for 1 s");
+        } finally {
+            release.countDown();
+            s.stop(0);
+        }
+    }
+
+    @Test
+    void aBodyLongerThanTheAnnouncedSizeIsCutOff() throws Exception {
+        AtomicLong sent = new AtomicLong();
+        HttpServer s = misbehavingHub(false, sent, new CountDownLatch(0));
+        try {
+            assertThatThrownBy(() -> client(s).download("org/m", "main", "model.safetensors"))
+                    .isInstanceOf(HubException.class)
+                    .hasMessageContaining("longer than the announced 1000 bytes")
+                    .extracting(e -> ((HubException) e).kind()).isEqualTo(HubException.Kind.INTEGRITY);
+            assertThat(sent.get()).as("bytes the client accepted for a file announced as 1000 bytes")
+                    .isLessThan(1 << 21);
+            try (Stream<Path> files = Files.walk(cache)) {
+                assertThat(files.filter(Files::isRegularFile).map(Path::toString).toList())
+                        .as("partial download left in the cache").noneMatch(f -> f.endsWith(".incomplete"));
+            }
+        } finally {
+            s.stop(0);
+        }
     }
 
     @Test
