@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -21,7 +22,12 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -177,6 +183,88 @@ class ArtifactCacheTest {
                 .isInstanceOf(ArtifactCacheException.class)
                 .hasMessageContaining("longer than the announced " + (bytes.length - 1) + " bytes");
         assertThat(entries()).isEmpty();
+    }
+
+    /** A server that sends the headers and part of the body, then stalls: the download fails, it does not hang. */
+    @Test
+    void aStalledDownloadTimesOut() throws Exception {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[4096]));
+        CountDownLatch release = new CountDownLatch(1);
+        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        stalling.setExecutor(Executors.newCachedThreadPool());
+        stalling.createContext("/blobs/", ex -> {
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes, 0, 100);
+            ex.getResponseBody().flush();
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        stalling.start();
+        try {
+            URI origin = URI.create("http://127.0.0.1:" + stalling.getAddress().getPort());
+            ArtifactCache cache = new ArtifactCache(dir.resolve("s"), 1L << 30,
+                    new HttpArtifactSource(origin, "t", Duration.ofSeconds(1)), UnzipLimits.defaults(), clock);
+            ArtifactRef ref = new ArtifactRef("sha256:" + sha256(bytes), bytes.length, URI.create(origin + "/blobs/x"));
+            CompletableFuture<CachedArtifact> download = CompletableFuture.supplyAsync(() -> cache.get(ref));
+
+            assertThatThrownBy(() -> download.get(15, TimeUnit.SECONDS))
+                    .as("download with a 1 s timeout from a server that stalled mid-body")
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(ArtifactCacheException.class)
+                    .hasMessageContaining("no data from " + origin + "/blobs/x for 1 s");
+            try (Stream<Path> s = Files.list(dir.resolve("s/tmp"))) {
+                assertThat(s.toList()).as("partial download left behind").isEmpty();
+            }
+        } finally {
+            release.countDown();
+            stalling.stop(0);
+        }
+    }
+
+    /**
+     * Two agents share the cache directory and download the same artifact: the one that loses the rename
+     * keeps the winner's identical entry (Linux and macOS refuse a rename onto a non-empty directory with
+     * "Directory not empty", not FileAlreadyExistsException).
+     */
+    @Test
+    void anotherProcessWinningTheRaceIsNotAnError() throws IOException {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        ArtifactRef ref = publish(bytes);
+        Path root = dir.resolve("shared");
+        ArtifactCache other = new ArtifactCache(root, 1L << 30, r -> new ByteArrayInputStream(bytes),
+                UnzipLimits.defaults(), clock);
+        ArtifactSource racing = r -> {
+            other.get(r); // the other agent process finishes the same download first
+            return new ByteArrayInputStream(bytes);
+        };
+        ArtifactCache mine = new ArtifactCache(root, 1L << 30, racing, UnzipLimits.defaults(), clock);
+
+        CachedArtifact got = mine.get(ref);
+
+        assertThat(got.packageRoot().resolve("Manifest.json")).hasContent("{}");
+        try (Stream<Path> s = Files.list(root.resolve("tmp"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+    }
+
+    /** An entry directory without its package (half-removed by hand, disk trouble) is replaced, not fatal forever. */
+    @Test
+    void aBrokenEntryDirectoryIsReplacedNotFatal() throws IOException {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        ArtifactRef ref = publish(bytes);
+        Path entry = dir.resolve("cache/sha256").resolve(ref.sha256Hex());
+        Files.createDirectories(entry.resolve("model.mlpackage/Data"));
+        Files.createFile(entry.resolve(".last-used"));
+
+        CachedArtifact got = cache(1L << 30).get(ref);
+
+        assertThat(got.packageRoot().resolve("Manifest.json")).hasContent("{}");
+        assertThat(downloads).hasValue(1);
+        assertThat(tmpContents()).as("the broken entry moved aside and deleted").isEmpty();
     }
 
     @Test

@@ -98,4 +98,51 @@ class CompiledModelCacheTest {
                 .isInstanceOf(RuntimeLoadException.class)
                 .hasMessageContaining("contains Data, which is not a regular file");
     }
+
+    /** A fake Core ML compiler: writes a one-file .mlmodelc into a temp directory, as the real one does. */
+    Path compile(Path mlpackage) {
+        try {
+            Path out = Files.createTempDirectory(dir, "coreml-").resolve("m.mlmodelc");
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("coremldata.bin"), "compiled");
+            return out;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Another agent process sharing the directory compiled the same package first: theirs is kept. */
+    @Test
+    void anotherProcessWinningTheRaceIsNotAnError() throws Exception {
+        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "24A335");
+        Path target = cache.keyFor(fixture());
+
+        Path got = cache.compiled(fixture(), pkg -> {
+            Path produced = compile(pkg);
+            new CompiledModelCache(dir.resolve("compiled"), "24A335").compiled(pkg, this::compile); // the other process
+            return produced;
+        });
+
+        assertThat(got).isEqualTo(target);
+        assertThat(target.resolve("coremldata.bin")).hasContent("compiled");
+        try (Stream<Path> s = Files.list(target.getParent())) {
+            assertThat(s.toList()).as("staging left behind").containsExactly(target);
+        }
+    }
+
+    /** Something other than a compiled model where one belongs (a file, an empty directory) is replaced. */
+    @Test
+    void aBrokenEntryIsReplacedNotFatal() throws Exception {
+        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "24A335");
+        Path target = cache.keyFor(fixture());
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, "not a model");
+
+        assertThat(cache.compiled(fixture(), this::compile)).isEqualTo(target);
+        assertThat(target.resolve("coremldata.bin")).hasContent("compiled");
+
+        CompiledModelCache fresh = new CompiledModelCache(dir.resolve("compiled2"), "24A335");
+        Files.createDirectories(fresh.keyFor(fixture()));
+        assertThat(fresh.compiled(fixture(), this::compile).resolve("coremldata.bin")).hasContent("compiled");
+    }
 }
