@@ -2,12 +2,15 @@ package io.aneforge.cli.registry;
 
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.UsageException;
+import io.aneforge.io.IdleTimeoutInputStream;
+import io.aneforge.io.IoProblems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpTimeoutException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -35,16 +38,29 @@ public final class RegistryClient {
     public static final String URL_ENV = "ANEFORGE_REGISTRY_URL";
     public static final String TOKEN_ENV = "ANEFORGE_TOKEN";
     public static final String DEFAULT_URL = "http://localhost:8080";
+    /** Seconds to wait for the registry's answer and for each part of its body (default {@value #DEFAULT_TIMEOUT_SECONDS}). */
+    public static final String TIMEOUT_ENV = "ANEFORGE_REGISTRY_TIMEOUT";
+    public static final int DEFAULT_TIMEOUT_SECONDS = 30;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final URI base;
     private final String token;
     private final HttpClient http;
+    private final Duration timeout;
 
     public RegistryClient(URI base, String token) {
+        this(base, token, Duration.ofSeconds(DEFAULT_TIMEOUT_SECONDS));
+    }
+
+    /**
+     * @param timeout how long to wait for the headers of an answer, and then for each part of its body
+     *                (the JDK's request timeout ends with the headers; bodies are read with an idle timeout)
+     */
+    public RegistryClient(URI base, String token, Duration timeout) {
         this.base = base;
         this.token = token;
+        this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
     }
@@ -66,7 +82,12 @@ public final class RegistryClient {
             throw new UsageException(TOKEN_ENV + " is not set: export ANEFORGE_TOKEN=<registry token> "
                     + "(an admin mints one with POST /api/v1/tokens)");
         }
-        return new RegistryClient(uri, token.trim());
+        String seconds = env.getOrDefault(TIMEOUT_ENV, String.valueOf(DEFAULT_TIMEOUT_SECONDS)).strip();
+        if (!seconds.matches("[1-9][0-9]{0,5}")) {
+            throw new UsageException(TIMEOUT_ENV + " '" + seconds + "' is not a number of seconds: set it like "
+                    + DEFAULT_TIMEOUT_SECONDS + " or unset it");
+        }
+        return new RegistryClient(uri, token.trim(), Duration.ofSeconds(Integer.parseInt(seconds)));
     }
 
     public URI base() {
@@ -120,16 +141,19 @@ public final class RegistryClient {
      */
     public String download(String url, Path file) {
         URI uri = url.startsWith("/") ? URI.create(base + url) : URI.create(url);
-        HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + token).GET().build();
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout).header("Authorization", "Bearer " + token).GET().build();
         HttpResponse<InputStream> resp = call(req, uri.toString(), HttpResponse.BodyHandlers.ofInputStream());
         MessageDigest sha = sha256();
-        try (InputStream in = resp.body()) {
+        try (InputStream in = IdleTimeoutInputStream.wrap(resp.body(), timeout, uri)) {
             if (resp.statusCode() / 100 != 2) {
                 throw RegistryException.of(resp.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8), uri.getPath());
             }
             try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
                 in.transferTo(out);
             }
+        } catch (HttpTimeoutException e) {
+            throw new CommandFailure("download of " + uri + " stalled: " + e.getMessage() + ": check the registry at "
+                    + base + " and its blob store, then run pull again", e);
         } catch (IOException e) {
             throw new CommandFailure("download of " + uri + " failed: " + e.getMessage() + " (run pull again)", e);
         }
@@ -145,16 +169,26 @@ public final class RegistryClient {
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(10))
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                 .header("Authorization", "Bearer " + token).header("Accept", "application/json, application/problem+json");
     }
 
     private HttpResponse<String> send(HttpRequest req, String path) {
-        HttpResponse<String> resp = call(req, path, HttpResponse.BodyHandlers.ofString());
-        if (resp.statusCode() / 100 != 2) {
-            throw RegistryException.of(resp.statusCode(), resp.body(), req.method() + " " + path);
+        HttpResponse<InputStream> raw = call(req, req.method() + " " + path, HttpResponse.BodyHandlers.ofInputStream());
+        String body;
+        try {
+            body = new String(IdleTimeoutInputStream.readAll(raw.body(), timeout, base + path), StandardCharsets.UTF_8);
+        } catch (HttpTimeoutException e) {
+            throw new CommandFailure("the registry stopped sending its answer to " + req.method() + " " + path + " ("
+                    + e.getMessage() + "): check the registry at " + base + ", then retry", e);
+        } catch (IOException e) {
+            throw new CommandFailure("reading the registry's answer to " + req.method() + " " + path + " failed: "
+                    + IoProblems.describe(e) + ": check the registry at " + base + ", then retry", e);
         }
-        return resp;
+        if (raw.statusCode() / 100 != 2) {
+            throw RegistryException.of(raw.statusCode(), body, req.method() + " " + path);
+        }
+        return new StringResponse(raw, body);
     }
 
     private <T> HttpResponse<T> call(HttpRequest req, String what, HttpResponse.BodyHandler<T> handler) {
@@ -162,6 +196,9 @@ public final class RegistryClient {
             return http.send(req, handler);
         } catch (ConnectException e) {
             throw new CommandFailure("cannot reach the registry at " + base + ": start it or set " + URL_ENV, e);
+        } catch (HttpTimeoutException e) {
+            throw new CommandFailure("the registry at " + base + " did not answer " + what + " within "
+                    + timeout.toSeconds() + " s: check the registry at " + base + " (or raise " + TIMEOUT_ENV + "), then retry", e);
         } catch (IOException e) {
             throw new CommandFailure("request " + what + " to " + base + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -181,6 +218,17 @@ public final class RegistryClient {
             throw new CommandFailure("the registry answered " + resp.statusCode() + " with a body that is not JSON: "
                     + body.substring(0, Math.min(200, body.length())));
         }
+    }
+
+    /** A response whose body was read with the idle timeout. */
+    private record StringResponse(HttpResponse<InputStream> raw, String body) implements HttpResponse<String> {
+        @Override public int statusCode() { return raw.statusCode(); }
+        @Override public HttpRequest request() { return raw.request(); }
+        @Override public Optional<HttpResponse<String>> previousResponse() { return Optional.empty(); }
+        @Override public java.net.http.HttpHeaders headers() { return raw.headers(); }
+        @Override public Optional<javax.net.ssl.SSLSession> sslSession() { return raw.sslSession(); }
+        @Override public URI uri() { return raw.uri(); }
+        @Override public HttpClient.Version version() { return raw.version(); }
     }
 
     static JsonMapper mapper() {

@@ -1,0 +1,127 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry commands against a tiny local server that stalls, breaks or answers like a proxy. */
+class RegistryStallsTest {
+
+    static final String DIGEST = "sha256:" + "ab".repeat(32);
+
+    @TempDir
+    Path dir;
+    HttpServer server;
+    String url;
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "stall-server");
+            t.setDaemon(true);
+            return t;
+        }));
+        // resolve answers; the blob sends 1000 of 100000 bytes and then nothing.
+        server.createContext("/api/v1/models/m/resolve", ex -> json(ex, 200, "{\"model\":\"m\",\"version\":1,\"digest\":\""
+                + DIGEST + "\",\"size\":100000,\"url\":\"/blob\",\"variant\":{}}"));
+        server.createContext("/blob", ex -> {
+            ex.sendResponseHeaders(200, 100_000);
+            OutputStream o = ex.getResponseBody();
+            o.write(new byte[1000]);
+            o.flush();
+            await();
+            ex.close();
+        });
+        // a registry that never answers
+        server.createContext("/api/v1/models/silent", ex -> {
+            await();
+            ex.close();
+        });
+        server.createContext("/api/v1/models/proxy", ex -> {
+            byte[] html = "<html><body>502 Bad Gateway</body></html>".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/html");
+            ex.sendResponseHeaders(502, html.length);
+            ex.getResponseBody().write(html);
+            ex.close();
+        });
+        server.start();
+        url = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        server.stop(0);
+    }
+
+    private void await() {
+        try {
+            release.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void json(HttpExchange ex, int status, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+        ex.close();
+    }
+
+    Cli run(String... args) {
+        return run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "t", "ANEFORGE_REGISTRY_TIMEOUT", "1"), args);
+    }
+
+    static Cli run(Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void aStalledDownloadTimesOutAndLeavesNothing() throws IOException {
+        Path out = dir.resolve("out");
+        long start = System.nanoTime();
+        Cli p = run("pull", "--model", "m", "--chip", "M2", "--os", "18.0", "--out", out.toString());
+        assertThat(System.nanoTime() - start).isLessThan(20_000_000_000L);
+        assertThat(p.code()).as(p.toString()).isEqualTo(1);
+        assertThat(p.err()).startsWith("aneforge pull: download of " + url + "/blob stalled: ")
+                .contains("check the registry at " + url).endsWith("then run pull again\n");
+        try (Stream<Path> left = Files.list(out)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void aRegistryThatNeverAnswersTimesOut() {
+        long start = System.nanoTime();
+        Cli s = run("status", "--model", "silent");
+        assertThat(System.nanoTime() - start).isLessThan(20_000_000_000L);
+        assertThat(s.code()).as(s.toString()).isEqualTo(1);
+        assertThat(s.err()).isEqualTo("aneforge status: the registry at " + url + " did not answer GET /api/v1/models/silent "
+                + "within 1 s: check the registry at " + url + " (or raise ANEFORGE_REGISTRY_TIMEOUT), then retry\n");
+    }
+}
