@@ -5,6 +5,7 @@ import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.registry.Registrations;
 import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.cli.registry.RegistryException;
+import io.aneforge.cli.registry.RegistryNames;
 import io.aneforge.source.ModelSource;
 import io.aneforge.source.ModelSourceException;
 import java.io.PrintWriter;
@@ -84,12 +85,22 @@ public final class PublishCommand implements Callable<Integer> {
             throw new UsageException("--alias needs a version published now: use it with --dir and without --draft "
                     + "(move the alias later with the aliases API)");
         }
+        // Everything the registry would refuse is checked here first: a refusal after "publish" cannot be undone.
+        RegistryNames.model(model);
+        if (alias != null) {
+            RegistryNames.alias(alias);
+        }
+        if (reason != null) {
+            RegistryNames.reason(reason);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (dir != null) {
-            // Read everything local first so that a broken directory fails before the registry changes.
+            // Read, check and hash everything local first so that a broken directory fails before the registry changes.
             VariantsManifest m = readManifest();
+            Map<String, Object> src = versionSource(m);
+            List<Map<String, Object>> registrations = registrations(m);
             RegistryClient registry = RegistryClient.fromEnvironment(root.env);
-            return publishDirectory(registry, m, out);
+            return publishDirectory(registry, m, src, registrations, out);
         }
         ModelSource.HubSource hub;
         try {
@@ -99,6 +110,11 @@ public final class PublishCommand implements Callable<Integer> {
         }
         if (chips.isEmpty()) {
             throw new UsageException("a registry-side conversion needs --chips (e.g. --chips A17_PRO,M4)");
+        }
+        if (seqLen != null && seqLen < ConvertCommand.MIN_SEQ_LEN) {
+            throw new UsageException("--seq-len must be at least " + ConvertCommand.MIN_SEQ_LEN + " (room for the tokenizer's "
+                    + "two special tokens, [CLS] and [SEP] of a BERT input), got " + seqLen + ": pass --seq-len "
+                    + ConvertCommand.MIN_SEQ_LEN + " or more (default 128)");
         }
         RegistryClient registry = RegistryClient.fromEnvironment(root.env);
         ensureModel(registry, out);
@@ -121,24 +137,72 @@ public final class PublishCommand implements Callable<Integer> {
                     + "aneforge convert");
         }
         VariantsManifest m = VariantsManifest.read(file);
-        for (VariantEntry e : m.variants()) {
-            if (!Files.isRegularFile(dir.resolve(e.archive()))) {
-                throw new UsageException(dir.resolve(e.archive()) + " is missing: rerun convert into " + dir);
+        String fix = ": rerun aneforge convert into " + dir;
+        if (m.model() == null || m.model().source() == null) {
+            throw new UsageException(file + " has no model.source" + fix);
+        }
+        if (m.variants().isEmpty()) {
+            throw new UsageException(file + " lists no variants (\"variants\": [])" + fix);
+        }
+        for (int i = 0; i < m.variants().size(); i++) {
+            VariantEntry e = m.variants().get(i);
+            String at = file + " variants[" + i + "] (" + e.id() + ")";
+            for (Map.Entry<String, String> f : Map.of("chip", nz(e.chip()), "deploymentTarget", nz(e.deploymentTarget()),
+                    "layout", nz(e.layout()), "precision", nz(e.precision()), "archive", nz(e.archive())).entrySet()) {
+                if (f.getValue().isBlank()) {
+                    throw new UsageException(at + " has no " + f.getKey() + fix);
+                }
+            }
+            Path archive = dir.resolve(e.archive());
+            if (!Files.isRegularFile(archive)) {
+                throw new UsageException(archive + " is missing: rerun convert into " + dir);
+            }
+            String actual;
+            try (var in = new java.security.DigestInputStream(Files.newInputStream(archive),
+                    java.security.MessageDigest.getInstance("SHA-256"))) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                actual = java.util.HexFormat.of().formatHex(in.getMessageDigest().digest());
+            } catch (java.io.IOException ex) {
+                throw new UsageException("cannot read " + archive + ": " + io.aneforge.io.IoProblems.describe(ex, archive));
+            } catch (java.security.NoSuchAlgorithmException ex) {
+                throw new IllegalStateException(ex);
+            }
+            if (!actual.equals(e.sha256())) {
+                throw new UsageException(archive + " has sha256 " + actual + " but " + at + " says " + e.sha256()
+                        + ": the archive is corrupt or was changed" + fix);
             }
         }
         return m;
     }
 
-    private int publishDirectory(RegistryClient registry, VariantsManifest m, PrintWriter out) {
-        ensureModel(registry, out);
-        String name = RegistryClient.encode(model);
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
+    /** The registry's variant fields of every entry, or a usage error naming the entry and field. */
+    private List<Map<String, Object>> registrations(VariantsManifest m) {
+        Path file = dir.resolve(VariantsManifest.FILE_NAME);
+        List<Map<String, Object>> all = new ArrayList<>();
+        for (int i = 0; i < m.variants().size(); i++) {
+            VariantEntry e = m.variants().get(i);
+            try {
+                all.add(Registrations.of(e));
+            } catch (IllegalArgumentException ex) {
+                throw new UsageException(file + " variants[" + i + "] (" + e.id() + ") " + ex.getMessage()
+                        + ": rerun aneforge convert into " + dir);
+            }
+        }
+        return all;
+    }
+
+    private Map<String, Object> versionSource(VariantsManifest m) {
         Map<String, Object> src = new LinkedHashMap<>();
         if (ModelSource.isHubSource(m.model().source())) {
             ModelSource.HubSource hub;
             try {
                 hub = ModelSource.parseHubSource(m.model().source());
             } catch (ModelSourceException e) {
-                throw new IllegalStateException("variants.json holds an unparsable source: " + e.getMessage(), e);
+                throw new UsageException(dir.resolve(VariantsManifest.FILE_NAME) + " model.source: " + e.getMessage());
             }
             src.put("type", "hub");
             src.put("repo", hub.repoId());
@@ -146,13 +210,20 @@ public final class PublishCommand implements Callable<Integer> {
         } else {
             src.put("type", "upload");
         }
+        return src;
+    }
+
+    private int publishDirectory(RegistryClient registry, VariantsManifest m, Map<String, Object> src,
+                                 List<Map<String, Object>> registrations, PrintWriter out) {
+        ensureModel(registry, out);
+        String name = RegistryClient.encode(model);
         JsonNode v = registry.post("/api/v1/models/" + name + "/versions", Map.of("source", src));
         int version = v.path("version").asInt();
         out.println("created draft version " + version + " of " + model);
         int n = 0;
         for (VariantEntry e : m.variants()) {
             registry.putBlob(e.sha256(), dir.resolve(e.archive()));
-            registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", Registrations.of(e));
+            registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", registrations.get(n));
             n++;
             out.println("[" + n + "/" + m.variants().size() + "] " + e.id() + "  sha256:" + e.sha256().substring(0, 12) + "…");
             out.flush();
@@ -167,7 +238,13 @@ public final class PublishCommand implements Callable<Integer> {
             Map<String, Object> move = new LinkedHashMap<>();
             move.put("version", version);
             move.put("reason", reason == null ? "aneforge publish" : reason);
-            registry.put("/api/v1/models/" + name + "/aliases/" + RegistryClient.encode(alias), move);
+            try {
+                registry.put("/api/v1/models/" + name + "/aliases/" + RegistryClient.encode(alias), move);
+            } catch (CommandFailure e) {
+                throw new CommandFailure("version " + version + " of " + model + " WAS published, but moving alias " + alias
+                        + " failed (" + e.getMessage() + "): do not publish again; move the alias with PUT /api/v1/models/"
+                        + model + "/aliases/" + alias + " {\"version\": " + version + ", \"reason\": ...}", e);
+            }
             out.println("alias " + alias + " -> version " + version);
         }
         return AneForge.OK;

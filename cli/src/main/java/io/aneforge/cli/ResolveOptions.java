@@ -27,6 +27,10 @@ final class ResolveOptions {
     Integer version;
 
     String path() {
+        io.aneforge.cli.registry.RegistryNames.model(model);
+        if (alias != null) {
+            io.aneforge.cli.registry.RegistryNames.alias(alias);
+        }
         if ((device == null) == (chip == null)) {
             throw new UsageException("pass either --device (e.g. iPhone16,1) or --chip (e.g. A17_PRO)");
         }

@@ -35,6 +35,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        io.aneforge.cli.registry.RegistryNames.model(model);
         RegistryClient registry = RegistryClient.fromEnvironment(root.env);
         PrintWriter out = spec.commandLine().getOut();
         String name = "/api/v1/models/" + RegistryClient.encode(model);

@@ -192,4 +192,78 @@ class RegistryCommandsTest {
         assertThat(neither.code()).isEqualTo(2);
         assertThat(neither.err()).startsWith("aneforge publish: pass either --dir <convert output>");
     }
+
+    /** A copy of the convert output with variants.json changed by {@code edit}. */
+    static Path brokenCopy(String name, java.util.function.Consumer<tools.jackson.databind.node.ObjectNode> edit) throws Exception {
+        Path copy = dir.resolve("broken-" + name);
+        Files.createDirectories(copy);
+        try (Stream<Path> files = Files.list(converted)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        var json = (tools.jackson.databind.node.ObjectNode) JsonMapper.shared().readTree(converted.resolve("variants.json").toFile());
+        edit.accept(json);
+        Files.writeString(copy.resolve("variants.json"), json.toString());
+        return copy;
+    }
+
+    static tools.jackson.databind.node.ObjectNode variant(tools.jackson.databind.node.ObjectNode m, int i) {
+        return (tools.jackson.databind.node.ObjectNode) m.get("variants").get(i);
+    }
+
+    @Test
+    @Order(5)
+    void publishChecksEverythingLocallyBeforeTheRegistryChanges() throws Exception {
+        Map<String, Path> broken = new java.util.LinkedHashMap<>();
+        broken.put("variants[2] (" + manifest.variants().get(2).id() + ") precision: unknown precision 'int9'",
+                brokenCopy("precision", m -> variant(m, 2).put("precision", "int9")));
+        broken.put("variants[1] (", brokenCopy("target", m -> variant(m, 1).put("deploymentTarget", "18")));
+        broken.put("variants[3] (" + manifest.variants().get(3).id() + ") has no precision",
+                brokenCopy("noprecision", m -> variant(m, 3).remove("precision")));
+        broken.put("has no model.source", brokenCopy("nomodel", m -> m.remove("model")));
+        broken.put("lists no variants", brokenCopy("empty", m -> m.putArray("variants")));
+        Path corrupt = brokenCopy("corrupt", m -> { });
+        Path archive = corrupt.resolve(manifest.variants().get(4).archive());
+        byte[] bytes = Files.readAllBytes(archive);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(archive, bytes);
+        broken.put(archive + " has sha256 ", corrupt);
+        Path notJson = brokenCopy("notjson", m -> { });
+        Files.writeString(notJson.resolve("variants.json"), "{\"formatVersion\": 1,\n  \"variants\": [ ,");
+        broken.put(notJson.resolve("variants.json") + " line 2 column ", notJson);
+
+        for (Map.Entry<String, Path> b : broken.entrySet()) {
+            Cli p = run("publish", "--model", "untouched", "--dir", b.getValue().toString(), "--alias", "production");
+            assertThat(p.code()).as(p.toString()).isEqualTo(2);
+            assertThat(p.err()).as(p.toString()).startsWith("aneforge publish: ").contains(b.getKey())
+                    .doesNotContain("internal error").doesNotContain("Source:").hasLineCount(1);
+        }
+        String[][] badOptions = {
+            {"--dir", converted.toString(), "--alias", "Bad Alias"},
+            {"--dir", converted.toString(), "--alias", ""},
+            {"--dir", converted.toString(), "--alias", "canary", "--reason", ""},
+            {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "1"},
+            {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "0"},
+            {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "-1"},
+        };
+        for (String[] o : badOptions) {
+            List<String> args = new ArrayList<>(List.of("publish", "--model", "untouched"));
+            args.addAll(List.of(o));
+            Cli p = run(args.toArray(String[]::new));
+            assertThat(p.code()).as(p.toString()).isEqualTo(2);
+            assertThat(p.out()).as(p.toString()).isEmpty();
+        }
+        Cli badName = run("publish", "--model", "Bad/Name", "--dir", converted.toString());
+        assertThat(badName.code()).as(badName.toString()).isEqualTo(2);
+        assertThat(badName.err()).startsWith("aneforge publish: --model 'Bad/Name' is not a registry model name: ");
+        Cli statusBadName = run("status", "--model", "Bad/Name");
+        assertThat(statusBadName.code()).as(statusBadName.toString()).isEqualTo(2);
+
+        Cli nothing = run("status", "--model", "untouched");
+        assertThat(nothing.code()).as(nothing.toString()).isEqualTo(1);
+        assertThat(nothing.err()).contains("HTTP 404 model-not-found");
+        Cli v1Only = run("status", "--model", "tiny-bert");
+        assertThat(v1Only.out()).contains("1 versions");
+    }
 }

@@ -64,6 +64,20 @@ class RegistryStallsTest {
             ex.getResponseBody().write(html);
             ex.close();
         });
+        // a registry that takes the version, publishes it and then refuses the alias move
+        server.createContext("/api/v1/models/pub", ex -> {
+            ex.getRequestBody().readAllBytes();
+            String path = ex.getRequestURI().getPath();
+            if (path.contains("/aliases/")) {
+                json(ex, 409, "{\"type\":\"https://aneforge.io/problems/gate-not-passed\",\"detail\":\"the gate says no\"}");
+            } else {
+                json(ex, 200, path.endsWith("/versions") ? "{\"version\":7}" : "{}");
+            }
+        });
+        server.createContext("/api/v1/blobs/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            json(ex, 200, "{}");
+        });
         server.start();
         url = "http://127.0.0.1:" + server.getAddress().getPort();
     }
@@ -123,5 +137,24 @@ class RegistryStallsTest {
         assertThat(s.code()).as(s.toString()).isEqualTo(1);
         assertThat(s.err()).isEqualTo("aneforge status: the registry at " + url + " did not answer GET /api/v1/models/silent "
                 + "within 1 s: check the registry at " + url + " (or raise ANEFORGE_REGISTRY_TIMEOUT), then retry\n");
+    }
+
+    @Test
+    void aFailureAfterPublishingSaysTheVersionWasPublished() throws Exception {
+        Path converted = dir.resolve("converted");
+        Files.createDirectories(converted);
+        byte[] zip = "not really a zip".getBytes(StandardCharsets.UTF_8);
+        Files.write(converted.resolve("v.zip"), zip);
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
+        new io.aneforge.cli.manifest.VariantsManifest(1, new io.aneforge.cli.manifest.VariantsManifest.Model("/m", null, "bert",
+                8, 1, 1, 8), new io.aneforge.cli.manifest.VariantsManifest.RecipeRef("default", "built-in", java.util.List.of()),
+                8, 1, "tokenizer.json", java.util.List.of(new io.aneforge.cli.manifest.VariantEntry("v", "M2", "ios18", "ane",
+                "fp16", 0, 8, 0, "v.mlpackage", "v.zip", sha, zip.length, 0, 0, null, java.util.List.of(), Map.of())))
+                .write(converted.resolve("variants.json"));
+        Cli p = run("publish", "--model", "pub", "--dir", converted.toString(), "--alias", "production", "--reason", "r");
+        assertThat(p.code()).as(p.toString()).isEqualTo(1);
+        assertThat(p.out()).contains("published version 7 of pub");
+        assertThat(p.err()).startsWith("aneforge publish: version 7 of pub WAS published, but moving alias production failed ")
+                .contains("the gate says no").contains("do not publish again");
     }
 }

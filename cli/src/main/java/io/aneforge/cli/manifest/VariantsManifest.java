@@ -1,6 +1,7 @@
 package io.aneforge.cli.manifest;
 
 import io.aneforge.cli.CommandFailure;
+import io.aneforge.cli.UsageException;
 import io.aneforge.io.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -66,8 +67,15 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + file + ": " + IoProblems.describe(e, file), e);
         } catch (JacksonException e) {
-            throw new CommandFailure(file + " is not a valid " + FILE_NAME + ": " + e.getOriginalMessage()
-                    + " (rerun convert to regenerate it)", e);
+            // One line without Jackson's "at [Source: ...]" trailer: the line and column, then the problem.
+            String problem = e.getOriginalMessage() == null ? e.getClass().getSimpleName()
+                    : e.getOriginalMessage().lines().findFirst().orElse("").strip();
+            int cut = problem.indexOf(" at [Source");
+            problem = cut >= 0 ? problem.substring(0, cut) : problem;
+            String at = e.getLocation() == null || e.getLocation().getLineNr() < 1 ? ""
+                    : " line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
+            throw new UsageException(file + at + " is not a valid " + FILE_NAME + ": " + problem
+                    + " (rerun convert to regenerate it)");
         }
     }
 

@@ -18,8 +18,17 @@ public final class Registrations {
     private Registrations() {
     }
 
+    /** @throws IllegalArgumentException naming the field when the entry's precision or deployment target is not one */
     public static Map<String, Object> of(VariantEntry e) {
-        Precision p = Precision.parse(e.precision());
+        if (e.precision() == null) {
+            throw new IllegalArgumentException("has no precision");
+        }
+        Precision p;
+        try {
+            p = Precision.parse(e.precision());
+        } catch (IllegalArgumentException x) {
+            throw new IllegalArgumentException("precision: " + x.getMessage());
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("chip", e.chip());
         m.put("deploymentTarget", deploymentTarget(e.deploymentTarget()));
@@ -32,10 +41,10 @@ public final class Registrations {
         return m;
     }
 
-    /** {@code ios18} becomes {@code 18.0}. */
+    /** {@code ios18} becomes {@code 18.0}; anything else is an {@link IllegalArgumentException}. */
     static String deploymentTarget(String target) {
-        if (!target.matches("ios\\d+")) {
-            throw new IllegalStateException("deployment target '" + target + "' is not of the form iosNN");
+        if (target == null || !target.matches("ios\\d+")) {
+            throw new IllegalArgumentException("deploymentTarget '" + target + "' is not of the form iosNN (e.g. ios18)");
         }
         return target.substring(3) + ".0";
     }
