@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
  * {@code aneforge pull}: resolve, download, verify the sha256 against the registry's digest, and
  * unpack the {@code .mlpackage}. Nothing is left behind when the bytes do not match.
  */
-@Command(name = "pull", sortOptions = false, mixinStandardHelpOptions = true,
+@Command(name = "pull", sortOptions = false,
         description = "Download the variant a device gets, verify its sha256 and unpack the .mlpackage.")
 public final class PullCommand implements Callable<Integer> {
 
@@ -31,6 +31,10 @@ public final class PullCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    // Not mixinStandardHelpOptions: its -V/--version would collide with this command's --version N.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Mixin
     ResolveOptions select;

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /** {@code aneforge resolve}: which variant the registry serves to a device. */
-@Command(name = "resolve", sortOptions = false, mixinStandardHelpOptions = true,
+@Command(name = "resolve", sortOptions = false,
         description = "Ask the registry which variant a device gets.")
 public final class ResolveCommand implements Callable<Integer> {
 
@@ -22,6 +22,10 @@ public final class ResolveCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    // Not mixinStandardHelpOptions: its -V/--version would collide with this command's --version N.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Mixin
     ResolveOptions select;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /** {@code aneforge status}: a model's versions, or one version with its variants and conversion. */
-@Command(name = "status", sortOptions = false, mixinStandardHelpOptions = true,
+@Command(name = "status", sortOptions = false,
         description = "Show a model's versions, or one version with its variants and its conversion's progress.")
 public final class StatusCommand implements Callable<Integer> {
 
@@ -23,6 +23,10 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    // Not mixinStandardHelpOptions: its -V/--version would collide with this command's --version N.
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--model", required = true, paramLabel = "NAME")
     String model;

@@ -157,4 +157,16 @@ class RegistryStallsTest {
         assertThat(p.err()).startsWith("aneforge publish: version 7 of pub WAS published, but moving alias production failed ")
                 .contains("the gate says no").contains("do not publish again");
     }
+
+    @Test
+    void helpWorksOnEveryRegistryCommand() {
+        for (String command : new String[] {"publish", "status", "resolve", "pull"}) {
+            for (String help : new String[] {"--help", "-h"}) {
+                Cli c = run(Map.of(), command, help);
+                assertThat(c.code()).as(c.toString()).isZero();
+                assertThat(c.out()).as(c.toString()).startsWith("Usage: aneforge " + command).contains("--model");
+            }
+        }
+        assertThat(run(Map.of(), "status", "--help").out()).contains("--version=N");
+    }
 }
