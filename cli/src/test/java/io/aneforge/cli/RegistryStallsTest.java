@@ -169,4 +169,46 @@ class RegistryStallsTest {
         }
         assertThat(run(Map.of(), "status", "--help").out()).contains("--version=N");
     }
+
+    @Test
+    void pullOutProblemsAreUsageErrorsInWords() throws IOException {
+        Path file = Files.writeString(dir.resolve("outfile"), "x");
+        Cli p = run("pull", "--model", "m", "--chip", "M2", "--os", "18.0", "--out", file.toString());
+        assertThat(p.code()).as(p.toString()).isEqualTo(2);
+        assertThat(p.err()).isEqualTo("aneforge pull: cannot write into --out " + file + ": it exists and is not a directory: "
+                + "pass a directory you can write to\n");
+
+        Path readOnly = Files.createDirectories(dir.resolve("ro"));
+        assertThat(readOnly.toFile().setWritable(false)).isTrue();
+        try {
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(readOnly), "running as root: permissions do not apply");
+            Cli ro = run("pull", "--model", "m", "--chip", "M2", "--os", "18.0", "--out", readOnly.toString());
+            assertThat(ro.code()).as(ro.toString()).isEqualTo(2);
+            assertThat(ro.err()).startsWith("aneforge pull: cannot write into --out " + readOnly + ": permission denied on ")
+                    .endsWith(": pass a directory you can write to\n");
+        } finally {
+            readOnly.toFile().setWritable(true);
+        }
+    }
+
+    @Test
+    void pullRemovesWhatAKilledPullLeftBehind() throws IOException {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path oldPartial = Files.write(out.resolve(".pull-123.zip.partial"), new byte[10]);
+        Path oldUnpack = Files.createDirectories(out.resolve(".pull-456"));
+        Files.writeString(oldUnpack.resolve("Manifest.json"), "{}");
+        java.nio.file.attribute.FileTime twoHoursAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(2)));
+        Files.setLastModifiedTime(oldPartial, twoHoursAgo);
+        Files.setLastModifiedTime(oldUnpack, twoHoursAgo);
+        Path running = Files.write(out.resolve(".pull-789.zip.partial"), new byte[10]); // another pull, still writing
+        Path mine = Files.writeString(out.resolve("keep.txt"), "not ours");
+        Files.setLastModifiedTime(mine, twoHoursAgo);
+
+        Cli p = run("pull", "--model", "m", "--chip", "M2", "--os", "18.0", "--out", out.toString());
+        assertThat(p.code()).as(p.toString()).isEqualTo(1); // the stalled blob
+        try (Stream<Path> left = Files.list(out)) {
+            assertThat(left).containsExactlyInAnyOrder(running, mine);
+        }
+    }
 }
