@@ -211,4 +211,23 @@ class RegistryStallsTest {
             assertThat(left).containsExactlyInAnyOrder(running, mine);
         }
     }
+
+    @Test
+    void environmentAndProxyProblemsNameTheFix() {
+        for (String bad : new String[] {"http:foo", "http://", "http:///x"}) {
+            Cli c = run(Map.of("ANEFORGE_REGISTRY_URL", bad, "ANEFORGE_TOKEN", "t"), "status", "--model", "m");
+            assertThat(c.code()).as(c.toString()).isEqualTo(2);
+            assertThat(c.err()).as(c.toString()).startsWith("aneforge status: ANEFORGE_REGISTRY_URL '" + bad + "' ")
+                    .contains("http://localhost:8080").hasLineCount(1);
+        }
+        Cli token = run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "abc\ndef-secret"), "status", "--model", "m");
+        assertThat(token.code()).as(token.toString()).isEqualTo(2);
+        assertThat(token.err()).startsWith("aneforge status: ANEFORGE_TOKEN holds a line break or another control character: ")
+                .doesNotContain("secret").hasLineCount(1);
+
+        Cli proxy = run("status", "--model", "proxy");
+        assertThat(proxy.code()).as(proxy.toString()).isEqualTo(1);
+        assertThat(proxy.err()).isEqualTo("aneforge status: registry answered HTTP 502 to GET /api/v1/models/proxy: "
+                + "retry, or check the registry and any proxy in front of it\n");
+    }
 }

@@ -77,10 +77,18 @@ public final class RegistryClient {
         if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
             throw new UsageException(URL_ENV + " '" + url + "' must be an http(s) URL like " + DEFAULT_URL);
         }
+        if (uri.isOpaque() || uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new UsageException(URL_ENV + " '" + url + "' names no host: set it to http(s)://host:port, like " + DEFAULT_URL);
+        }
         String token = env.get(TOKEN_ENV);
         if (token == null || token.isBlank()) {
             throw new UsageException(TOKEN_ENV + " is not set: export ANEFORGE_TOKEN=<registry token> "
                     + "(an admin mints one with POST /api/v1/tokens)");
+        }
+        if (token.strip().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            // Never print the token: say what is wrong with it.
+            throw new UsageException(TOKEN_ENV + " holds a line break or another control character: set it to the token "
+                    + "alone, on one line (e.g. export ANEFORGE_TOKEN=\"$(tr -d '\\r\\n' < token.txt)\")");
         }
         String seconds = env.getOrDefault(TIMEOUT_ENV, String.valueOf(DEFAULT_TIMEOUT_SECONDS)).strip();
         if (!seconds.matches("[1-9][0-9]{0,5}")) {

@@ -42,6 +42,10 @@ public class RegistryException extends CommandFailure {
         }
         if (status == 401 && detail == null) {
             detail = "the token was refused: check ANEFORGE_TOKEN";
+        } else if (detail == null && status >= 500) {
+            detail = "retry, or check the registry and any proxy in front of it";
+        } else if (detail == null) {
+            detail = "no problem detail in the answer: check that " + RegistryClient.URL_ENV + " points at the registry";
         }
         String text = "registry answered HTTP " + status + (slug != null ? " " + slug : "") + " to " + what
                 + (detail != null ? ": " + detail : "");
