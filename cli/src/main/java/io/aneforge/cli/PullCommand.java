@@ -114,7 +114,9 @@ public final class PullCommand implements Callable<Integer> {
             Path pkgRoot = packageRoot(unpackDir, files);
             MlPackage.read(pkgRoot); // a pulled package must load
             String pkgName = pkgRoot.equals(unpackDir)
-                    ? r.path("model").asString("model") + "-v" + r.path("version").asInt() + ".mlpackage"
+                    // content at the root (not an aneforge archive): the digest keeps two variants of a version apart
+                    ? r.path("model").asString("model") + "-v" + r.path("version").asInt() + "-" + expected.substring(0, 12)
+                        + ".mlpackage"
                     : pkgRoot.getFileName().toString();
             Path target = out.resolve(pkgName);
             if (Files.exists(target)) {

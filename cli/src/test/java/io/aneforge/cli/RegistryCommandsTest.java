@@ -266,4 +266,59 @@ class RegistryCommandsTest {
         Cli v1Only = run("status", "--model", "tiny-bert");
         assertThat(v1Only.out()).contains("1 versions");
     }
+
+    /** An archive with the package content at its root, as a served zip; pulled under a name with its digest. */
+    static byte[] rootContentZip(VariantEntry v) throws Exception {
+        Path unpacked = dir.resolve("rezip-" + v.id());
+        io.aneforge.mlpackage.PackageArchive.unzip(converted.resolve(v.archive()), unpacked,
+                io.aneforge.mlpackage.PackageArchive.Limits.defaults());
+        Path pkg = unpacked.resolve(v.path());
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var zip = new java.util.zip.ZipOutputStream(bytes); Stream<Path> files = Files.walk(pkg)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(pkg.relativize(f).toString().replace('\\', '/')));
+                Files.copy(f, zip);
+                zip.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    @Order(6)
+    void twoRootContentArchivesOfOneVersionDoNotOverwriteEachOther() throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        Map<String, String> digests = new java.util.HashMap<>();
+        for (int i : new int[] {0, 3}) {
+            byte[] zip = rootContentZip(manifest.variants().get(i));
+            String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
+            digests.put("c" + i, hex);
+            server.createContext("/blob" + i, ex -> {
+                ex.sendResponseHeaders(200, zip.length);
+                ex.getResponseBody().write(zip);
+                ex.close();
+            });
+            byte[] answer = ("{\"model\":\"m\",\"version\":1,\"digest\":\"sha256:" + hex + "\",\"size\":" + zip.length
+                    + ",\"url\":\"/blob" + i + "\",\"variant\":{}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            server.createContext("/api/v1/models/m" + i + "/resolve", ex -> {
+                ex.sendResponseHeaders(200, answer.length);
+                ex.getResponseBody().write(answer);
+                ex.close();
+            });
+        }
+        server.start();
+        try {
+            Map<String, String> stub = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
+                    "ANEFORGE_TOKEN", "t");
+            Path out = dir.resolve("rootcontent");
+            for (int i : new int[] {0, 3}) {
+                Cli p = run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString());
+                assertThat(p.code()).as(p.toString()).isZero();
+            }
+            assertThat(out.resolve("m-v1-" + digests.get("c0").substring(0, 12) + ".mlpackage")).isDirectory();
+            assertThat(out.resolve("m-v1-" + digests.get("c3").substring(0, 12) + ".mlpackage")).isDirectory();
+        } finally {
+            server.stop(0);
+        }
+    }
 }
