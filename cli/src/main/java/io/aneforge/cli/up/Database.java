@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 public final class Database {
 
-    private static final Pattern URL = Pattern.compile("jdbc:postgresql://([^/?]+)/([A-Za-z0-9_]+)(\\?.*)?");
+    private static final Pattern URL = Pattern.compile("jdbc:postgresql://([^/?]+)/([^/?]+)(\\?.*)?");
 
     private Database() {
     }
@@ -44,11 +44,23 @@ public final class Database {
                 }
             }
             try (Statement st = c.createStatement()) {
-                // The name matched [A-Za-z0-9_]+ above, so quoting it is enough.
-                st.execute("CREATE DATABASE \"" + name + "\"");
+                // A quoted identifier: any name (my-db) as is, a double quote doubled.
+                st.execute("CREATE DATABASE \"" + name.replace("\"", "\"\"") + "\"");
             }
             return true;
         } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("28") || state.startsWith("3D") || state.equals("42501")) {
+                // It answered: the user, password or maintenance database is what is wrong, not the server.
+                throw new CommandFailure("PostgreSQL at " + hostPort + " refused user '" + user + "' (" + e.getMessage()
+                        + "): set SPRING_DATASOURCE_USERNAME/SPRING_DATASOURCE_PASSWORD to a role that may create databases "
+                        + "(or create the database " + name + " yourself), or create that role, e.g. "
+                        + "'createuser -h " + m.group(1).replaceAll(":.*", "") + " -U postgres --createdb " + user + "'", e);
+            }
+            if (!state.startsWith("08") && !state.isEmpty()) {
+                throw new CommandFailure("PostgreSQL at " + hostPort + " could not create the database " + name + " ("
+                        + e.getMessage() + "): create it yourself or point SPRING_DATASOURCE_URL at an existing one", e);
+            }
             throw new CommandFailure("PostgreSQL at " + hostPort + " did not answer (" + e.getMessage() + "): start one, "
                     + "e.g. 'docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:17', "
                     + "or point SPRING_DATASOURCE_URL (and SPRING_DATASOURCE_USERNAME/PASSWORD) at yours", e);

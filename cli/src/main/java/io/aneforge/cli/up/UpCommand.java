@@ -8,6 +8,8 @@ import io.aneforge.cli.registry.RegistryException;
 import io.aneforge.source.MiniLmSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -77,21 +79,26 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "<dir>", description = "Repository root holding the built jars (the script sets it).")
     Path repoRoot;
 
+    /** {@code <home>/logs}, named in failure messages. */
+    private Path logs;
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        checkPorts(port, workerPort);
         Map<String, String> env = System.getenv();
         Path repo = repoRoot != null ? repoRoot : Path.of(System.getProperty(ROOT_PROPERTY, "."));
         Path homeDir = home.toAbsolutePath().normalize();
+        logs = homeDir.resolve("logs");
         Path data = homeDir.resolve("data");
         Files.createDirectories(data);
         Jars jars = Jars.find(repo.toAbsolutePath().normalize());
 
         String adminToken = adminToken(env, data);
         String dbUrl = env.getOrDefault("SPRING_DATASOURCE_URL", "jdbc:postgresql://127.0.0.1:5432/" + database);
-        if (!database.matches("[A-Za-z0-9_]+")) throw new UsageException("--database '" + database + "': use letters, digits and _");
+        if (!database.matches("[A-Za-z0-9_-]+")) throw new UsageException("--database '" + database + "': use letters, digits, - and _");
         if (Database.ensure(dbUrl, env.getOrDefault("SPRING_DATASOURCE_USERNAME", "postgres"),
                 env.getOrDefault("SPRING_DATASOURCE_PASSWORD", ""))) {
             out.println("created database " + dbUrl);
@@ -99,7 +106,7 @@ public final class UpCommand implements Callable<Integer> {
         String base = "http://127.0.0.1:" + port;
         long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
 
-        Children children = new Children(homeDir.resolve("logs"), out, 40_000);
+        Children children = new Children(logs, out, 40_000);
         Thread hook = new Thread(children::close, "aneforge-up-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -166,6 +173,29 @@ public final class UpCommand implements Callable<Integer> {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
                 // Already in the hook (Ctrl-C): it stops the children; nothing to remove.
+            }
+        }
+    }
+
+    /**
+     * Before anything starts: both ports valid, distinct and free. A port taken by another {@code up} would
+     * otherwise have this run talk to that run's registry (and append to its logs).
+     */
+    static void checkPorts(int registryPort, int workerActuatorPort) {
+        for (int p : new int[] {registryPort, workerActuatorPort}) {
+            if (p < 1 || p > 65535) {
+                throw new UsageException("port " + p + " is not a port number (1..65535): pass another --port/--worker-port");
+            }
+        }
+        if (registryPort == workerActuatorPort) {
+            throw new UsageException("--port and --worker-port are both " + registryPort + ": pass two different ports");
+        }
+        for (int p : new int[] {registryPort, workerActuatorPort}) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true); // a port left in TIME_WAIT by a stopped run is free
+                s.bind(new InetSocketAddress(p));
+            } catch (IOException e) {
+                throw new UsageException("port " + p + " is in use (another aneforge up?): stop it or pass --port/--worker-port");
             }
         }
     }
@@ -319,8 +349,8 @@ public final class UpCommand implements Callable<Integer> {
         body.put("seqLen", 128);
         JsonNode v = admin.post(path + "/versions", body);
         int n = v.path("version").asInt();
-        out.println("published " + DEMO_MODEL + " version " + n + " from " + snapshot + " (recipe default, chips "
-                + String.join(",", chips) + "); conversion queued");
+        out.println("queued " + DEMO_MODEL + " version " + n + " for conversion from " + snapshot + " (recipe default, chips "
+                + String.join(",", chips) + "); it is published once converted");
         return n;
     }
 
@@ -346,7 +376,7 @@ public final class UpCommand implements Callable<Integer> {
                 Optional<JsonNode> c = admin.find(path + "/conversion");
                 throw new CommandFailure(DEMO_MODEL + " version " + version + " is " + status
                         + c.map(j -> ": " + j.path("error").asText()).orElse("")
-                        + "; see .aneforge/logs/converter-worker.log, then delete the data directory or fix and run up again");
+                        + "; see " + logs.resolve("converter-worker.log") + ", then delete the data directory or fix and run up again");
             }
             if (!line.equals(last)) {
                 out.println(line);
@@ -355,7 +385,7 @@ public final class UpCommand implements Callable<Integer> {
             }
             if (System.nanoTime() > deadline) {
                 throw new CommandFailure("the demo model is not READY within --timeout " + timeoutMinutes + " minutes (" + line
-                        + "): see the logs under " + home.resolve("logs") + " or raise --timeout");
+                        + "): see the logs under " + logs + " or raise --timeout");
             }
             Thread.sleep(2000);
         }
@@ -378,7 +408,7 @@ public final class UpCommand implements Callable<Integer> {
     }
 
     /** Null when every accuracy job has finished; otherwise a progress line. Failed checks end {@code up}. */
-    private static String accuracyLine(JsonNode jobs) {
+    private String accuracyLine(JsonNode jobs) {
         int total = 0;
         int done = 0;
         String waiting = null;
@@ -390,7 +420,7 @@ public final class UpCommand implements Callable<Integer> {
                 done++;
             } else if ("failed".equals(s)) {
                 throw new CommandFailure("accuracy job " + j.path("id").asText() + " failed: " + j.path("failureReason").asText()
-                        + "; see .aneforge/logs/device-agent.log");
+                        + "; see " + logs.resolve("device-agent.log"));
             } else if (waiting == null && !j.path("waitingFor").isMissingNode() && !j.path("waitingFor").isNull()) {
                 waiting = j.path("waitingFor").asText();
             }

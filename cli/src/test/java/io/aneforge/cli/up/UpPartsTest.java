@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.cli.CommandFailure;
+import io.aneforge.cli.UsageException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -52,6 +54,48 @@ class UpPartsTest {
         assertThatThrownBy(() -> Database.ensure("jdbc:mysql://x/y", "postgres", ""))
                 .isInstanceOf(CommandFailure.class)
                 .hasMessageContaining("is not of the form jdbc:postgresql://host:port/database");
+    }
+
+    @Test
+    void portsAreCheckedBeforeAnythingStarts() throws Exception {
+        assertThatThrownBy(() -> UpCommand.checkPorts(0, 18282)).isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("port 0 is not a port number (1..65535)");
+        assertThatThrownBy(() -> UpCommand.checkPorts(18281, 70000)).isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("port 70000 is not a port number (1..65535)");
+        assertThatThrownBy(() -> UpCommand.checkPorts(18281, 18281)).isInstanceOf(UsageException.class);
+        try (ServerSocket taken = new ServerSocket(0)) {
+            int p = taken.getLocalPort();
+            assertThatThrownBy(() -> UpCommand.checkPorts(p, freePort())).isInstanceOf(UsageException.class)
+                    .hasMessage("port " + p + " is in use (another aneforge up?): stop it or pass --port/--worker-port");
+            assertThatThrownBy(() -> UpCommand.checkPorts(freePort(), p)).isInstanceOf(UsageException.class)
+                    .hasMessageContaining("port " + p + " is in use");
+        }
+        UpCommand.checkPorts(freePort(), freePort());
+    }
+
+    @Test
+    void aRefusedLoginIsNotAMissingServerAndAHyphenatedNameIsAName() throws Exception {
+        assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://127.0.0.1:5432/aneforge", "nouser_" + System.nanoTime(), ""))
+                .isInstanceOf(CommandFailure.class)
+                .hasMessageStartingWith("PostgreSQL at 127.0.0.1:5432 refused user 'nouser_")
+                .hasMessageContaining("SPRING_DATASOURCE_USERNAME")
+                .hasMessageNotContaining("did not answer").hasMessageNotContaining("docker run");
+        String name = "aneforge-up-parts-" + Long.toHexString(System.nanoTime());
+        try {
+            assertThat(Database.ensure("jdbc:postgresql://127.0.0.1:5432/" + name + "?connectTimeout=5", "postgres", "")).isTrue();
+            assertThat(Database.ensure("jdbc:postgresql://127.0.0.1:5432/" + name, "postgres", "")).isFalse();
+        } finally {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
+                 Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE IF EXISTS \"" + name + "\"");
+            }
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     @Test
