@@ -2,6 +2,8 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.LeaseLostException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -113,7 +115,7 @@ public class ConversionJobConfig {
         return new ConversionSteps.Fetched(job.getString(SNAPSHOT_DIR), job.containsKey(COMMIT) ? job.getString(COMMIT) : null);
     }
 
-    /** Reports a failed job to the registry (unless the lease is gone) and frees what the job held. */
+    /** Reports a failed job to the registry (unless the lease is gone or the worker is shutting down) and frees what the job held. */
     static final class Outcome implements JobExecutionListener {
         private final ConversionSteps steps;
 
@@ -137,6 +139,11 @@ public class ConversionJobConfig {
                             .anyMatch(t -> t instanceof LeaseLostException || t.getCause() instanceof LeaseLostException);
                     if (leaseLost) {
                         log.warn("stopped: the lease is gone");
+                    } else if (interrupted(execution)) {
+                        // The worker is shutting down (SIGTERM, Ctrl-C): not a failure of the conversion. The
+                        // registry is told nothing, the lease expires (or this worker's id re-leases it) and the
+                        // FAILED execution restarts, keeping its completed partitions, as after kill -9.
+                        log.warn("stopped: the worker is shutting down; the conversion is left to be resumed");
                     } else {
                         String reason = (failed == null ? "conversion" : failed.getStepName()) + ": "
                                 + (cause == null ? "unknown error" : describe(cause));
@@ -153,6 +160,18 @@ public class ConversionJobConfig {
             } finally {
                 MDC.remove("conversion");
             }
+        }
+
+        /** An interrupt ends a step only when the worker shuts down (the runner interrupts its loop). */
+        static boolean interrupted(JobExecution execution) {
+            if (Thread.currentThread().isInterrupted()) return true;
+            for (Throwable t : execution.getAllFailureExceptions()) {
+                for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+                    if (c instanceof InterruptedException || c instanceof InterruptedIOException
+                            || c instanceof ClosedByInterruptException) return true;
+                }
+            }
+            return false;
         }
 
         private static String describe(Throwable t) {

@@ -6,6 +6,7 @@ import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.RegistryModels.Lease;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -41,6 +42,8 @@ public class ConversionRunner implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ConversionRunner.class);
     private static final Set<BatchStatus> RUNNING = Set.of(BatchStatus.STARTING, BatchStatus.STARTED, BatchStatus.STOPPING,
             BatchStatus.UNKNOWN);
+
+    private static final Duration STOP_WAIT = Duration.ofSeconds(20);
 
     private final JobOperator operator;
     private final JobRepository repository;
@@ -158,8 +161,11 @@ public class ConversionRunner implements SmartLifecycle {
                 leases.release(id);
                 return;
             } else {
-                if (RUNNING.contains(last.getStatus())) {
-                    last = operator.recover(last); // the process that ran it is gone: mark it failed so it can restart
+                if (RUNNING.contains(last.getStatus())
+                        || last.getStepExecutions().stream().anyMatch(s -> s.getStatus().isRunning())) {
+                    // The process that ran it is gone (killed, or stopped while a partition was still running):
+                    // mark it and its steps failed so it can restart.
+                    last = operator.recover(last);
                 }
                 log.info("restarting execution {} ({})", last.getId(), last.getStatus());
                 result = operator.restart(last);
@@ -182,7 +188,15 @@ public class ConversionRunner implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        if (loop != null) loop.interrupt();
+        if (loop != null) {
+            loop.interrupt();
+            // Let the interrupted job record its execution (restartable) before the job repository closes.
+            try {
+                loop.join(STOP_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
