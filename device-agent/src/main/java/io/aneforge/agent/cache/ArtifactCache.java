@@ -7,9 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -22,7 +20,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -132,7 +129,7 @@ public final class ArtifactCache {
             Files.createFile(staged.resolve(LAST_USED));
             touch(staged);
             Path entry = entries.resolve(ref.sha256Hex());
-            moveIntoPlace(staged, entry, ref.sha256Hex());
+            EntryMove.intoPlace(staged, entry, work.resolve("replaced"), e -> lookup(ref.sha256Hex()).isPresent());
             return lookup(ref.sha256Hex()).orElseThrow(() -> new IllegalStateException(
                     "entry " + entry + " vanished right after it was moved into place"));
         } catch (IOException e) {
@@ -140,40 +137,6 @@ public final class ArtifactCache {
                     + e.getMessage(), e);
         } finally {
             deleteTree(work);
-        }
-    }
-
-    /**
-     * Renames the staged entry to {@code entry}. When something is there already: a complete entry is
-     * another process's identical download (it shares the directory and won the race), so theirs is kept;
-     * an incomplete one (a package removed by hand, disk trouble) would otherwise fail every job on this
-     * artifact forever, so it is moved aside and the rename is tried once more.
-     */
-    private void moveIntoPlace(Path staged, Path entry, String hex) throws IOException {
-        try {
-            Files.move(staged, entry, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        } catch (FileSystemException e) {
-            // Linux and macOS refuse a rename onto a non-empty directory with a plain FileSystemException
-            // ("Directory not empty"), not FileAlreadyExistsException: check what is there instead.
-            if (lookup(hex).isPresent()) {
-                return;
-            }
-        }
-        Path aside = tmp.resolve("broken-" + hex.substring(0, 12) + "-" + UUID.randomUUID());
-        try {
-            Files.move(entry, aside, StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException gone) {
-            // another process moved it aside (or replaced it) first
-        }
-        try {
-            Files.move(staged, entry, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileSystemException e) {
-            if (lookup(hex).isEmpty()) {
-                throw e;
-            }
-        } finally {
-            deleteTree(aside);
         }
     }
 

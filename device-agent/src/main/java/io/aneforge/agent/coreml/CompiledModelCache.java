@@ -1,15 +1,14 @@
 package io.aneforge.agent.coreml;
 
+import io.aneforge.agent.cache.EntryMove;
 import io.aneforge.runtime.RuntimeLoadException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
@@ -64,7 +63,7 @@ final class CompiledModelCache {
             // Core ML compiles into its own temp dir, often on another volume: copy, then rename.
             copyTree(produced, staged);
             try {
-                moveIntoPlace(staged, target, staging);
+                EntryMove.intoPlace(staged, target, staging.resolve("broken"), CompiledModelCache::complete);
             } finally {
                 deleteTree(staging);
             }
@@ -73,37 +72,6 @@ final class CompiledModelCache {
         } catch (IOException e) {
             throw new RuntimeLoadException("cannot cache the compiled model of " + mlpackage + " in " + dir + ": "
                     + e.getMessage() + " (check aneforge.agent.cache.dir)", e);
-        }
-    }
-
-    /**
-     * Renames the staged model to {@code target}. A complete model there already is another agent process's
-     * identical compile (it won the race), so theirs is kept; anything else there (an empty directory or a
-     * file left by hand or by disk trouble) would fail this package on this host forever, so it is moved
-     * into {@code staging} (deleted with it) and the rename is tried once more.
-     */
-    private static void moveIntoPlace(Path staged, Path target, Path staging) throws IOException {
-        try {
-            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        } catch (FileSystemException e) {
-            // Linux and macOS refuse a rename onto a non-empty directory with a plain FileSystemException
-            // ("Directory not empty"), not FileAlreadyExistsException: check what is there instead.
-            if (complete(target)) {
-                return;
-            }
-        }
-        try {
-            Files.move(target, staging.resolve("broken"), StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException gone) {
-            // another process moved it aside (or replaced it) first
-        }
-        try {
-            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileSystemException e) {
-            if (!complete(target)) {
-                throw e;
-            }
         }
     }
 
