@@ -1,6 +1,14 @@
 package io.aneforge.registry.ui;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.Resource;
+import org.springframework.http.CacheControl;
+import org.springframework.web.servlet.config.annotation.ResourceHandlerRegistry;
 import org.springframework.web.servlet.config.annotation.ViewControllerRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
@@ -8,6 +16,12 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * The web UI: static files under {@code classpath:/static/ui/} (no CDN, no build step). They are
  * served without a token; the pages call {@code /api/v1} with the token the user enters, which the
  * token interceptor (registered for {@code /api/**} only) checks as for any client.
+ *
+ * <p>Caching: every file carries {@code Cache-Control: no-cache} and an ETag made from a hash of its
+ * content, and no {@code Last-Modified}. The jar's entries all have the same timestamp
+ * ({@code project.build.outputTimestamp}, for reproducible builds), so a date would tell a browser that
+ * an upgraded {@code app.js} is the one it already has; the content hash changes exactly when the file
+ * does, so an upgrade is picked up on the next load and an unchanged file still gets a 304.
  */
 @Configuration
 class UiConfig implements WebMvcConfigurer {
@@ -16,5 +30,29 @@ class UiConfig implements WebMvcConfigurer {
     public void addViewControllers(ViewControllerRegistry registry) {
         registry.addRedirectViewController("/ui", "/ui/");
         registry.addViewController("/ui/").setViewName("forward:/ui/index.html");
+    }
+
+    @Override
+    public void addResourceHandlers(ResourceHandlerRegistry registry) {
+        registry.addResourceHandler("/ui/**")
+                .addResourceLocations("classpath:/static/ui/")
+                .setCacheControl(CacheControl.noCache())
+                .setUseLastModified(false)
+                .setEtagGenerator(UiConfig::contentEtag);
+    }
+
+    /**
+     * The hex SHA-256 of the file (the files are a few kB, so hashing per request costs less than
+     * keeping a cache that would have to notice a changed file when run from {@code target/classes}).
+     */
+    static String contentEtag(Resource resource) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(resource.getContentAsByteArray());
+            return HexFormat.of().formatHex(digest);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + resource + " to hash it for its ETag", e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
     }
 }
