@@ -3,8 +3,12 @@
 'use strict';
 
 const TOKEN_KEY = 'aneforge.token';
+// How often live pages poll; tests set this key in sessionStorage to poll faster.
+const REFRESH_KEY = 'aneforge.refreshMs';
 const app = document.getElementById('app');
 const details = document.getElementById('details');
+const { fmtMs, fmtCos, fmtBytes, pct, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary } = window.AneForgeFormat;
+const { parseRoute } = window.AneForgeRoute;
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -18,6 +22,12 @@ function h(tag, attrs, ...children) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
+  return el;
+}
+
+/** Replaces el's children, skipping null, undefined and false (replaceChildren would print them as text). */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined && c !== false));
   return el;
 }
 
@@ -63,18 +73,6 @@ async function download(path, filename, accept) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function fmtNum(v) { return v < 0.1 ? v.toPrecision(2) : v < 10 ? v.toFixed(2) : v.toFixed(1); }
-function fmtMs(v) { return v === null || v === undefined ? '–' : fmtNum(v) + ' ms'; }
-function fmtBytes(n) {
-  if (n === null || n === undefined) return '–';
-  if (n >= 1e9) return (n / 1e9).toFixed(2) + ' GB';
-  if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
-  if (n >= 1e3) return (n / 1e3).toFixed(1) + ' kB';
-  return n + ' B';
-}
-function fmtCos(v) { return v === null || v === undefined ? '–' : v.toFixed(5); }
-function pct(v) { return (v >= 0 ? '+' : '') + (v * 100).toFixed(1) + ' %'; }
-
 function setCrumbs(parts) {
   const nav = document.getElementById('crumbs');
   nav.replaceChildren(...parts.map(([label, href]) => h('a', { href }, label)));
@@ -83,11 +81,28 @@ function setCrumbs(parts) {
     h('button', { class: 'secondary', id: 'logout', onclick: () => { sessionStorage.removeItem(TOKEN_KEY); location.hash = '#/login'; } }, 'Log out')) : '');
 }
 
-function showError(e) {
-  app.replaceChildren(h('p', { class: 'error', id: 'error' }, e.message));
+function showError(message) {
+  fill(app, h('p', { class: 'error', id: 'error' }, message), h('p', {}, h('a', { href: '#/' }, 'Models')));
 }
 
+/** The cell details panel sits beside the page: main makes room for it (body.details-open) instead of being covered. */
+function closeDetails() {
+  details.hidden = true;
+  document.body.classList.remove('details-open');
+  document.querySelectorAll('td.cell.selected').forEach(e => e.classList.remove('selected'));
+  selection = null;
+}
+
+/** The open cell details' variant label and compute units, so a refreshed matrix keeps showing them. */
+let selection = null;
+
 // ---- pages ---------------------------------------------------------------------------------
+
+/**
+ * Counts route() calls: a page that awaited the API renders only if no other page was asked for meanwhile
+ * (a slow answer for an old address must not replace the page the user went to next).
+ */
+let routeSeq = 0;
 
 function loginPage() {
   setCrumbs([]);
@@ -108,15 +123,16 @@ function loginPage() {
     h('p', { class: 'muted' }, 'Paste an API token (any role can read; promotion needs publisher, overrides need admin). It is kept in this tab only.'),
     h('div', { class: 'inline' }, input, ' ', h('button', { type: 'submit', id: 'login-button' }, 'Log in')),
     msg);
-  app.replaceChildren(form);
+  fill(app, form);
   input.focus();
 }
 
-async function homePage() {
+async function homePage(seq) {
   setCrumbs([['Models', '#/']]);
   const [models, agents] = await Promise.all([api('/models'), api('/agents')]);
+  if (seq !== routeSeq) return;
   const online = agents.filter(a => a.state === 'online');
-  app.replaceChildren(
+  fill(app,
     h('h1', {}, 'Models'),
     models.length === 0 ? h('p', { class: 'muted' }, 'No models yet.') :
       h('table', { id: 'models' },
@@ -136,10 +152,17 @@ async function homePage() {
 // ---- conversions ---------------------------------------------------------------------------
 
 const LIVE_CONVERSION = ['queued', 'running'];
-const REFRESH_MS = 5000;
 
-/** Re-runs load() every REFRESH_MS while it reports live work and its element is still on the page. */
-function refreshWhileLive(el, load) {
+function refreshMs() {
+  const ms = Number(sessionStorage.getItem(REFRESH_KEY));
+  return Number.isFinite(ms) && ms >= 100 ? ms : 5000;
+}
+
+/**
+ * Runs load() now and again every refreshMs() while it reports live work and el is still on the page. A failed
+ * load shows its message in el under {@code label} and ends the polling (a reload starts it again).
+ */
+function refreshWhileLive(el, label, load) {
   (async function tick() {
     let live = false;
     try {
@@ -147,10 +170,10 @@ function refreshWhileLive(el, load) {
     } catch (e) {
       if (el.isConnected) {
         el.hidden = false;
-        el.replaceChildren(h('p', { class: 'error' }, 'Conversions: ' + e.message));
+        fill(el, h('p', { class: 'error' }, label + ': ' + e.message));
       }
     }
-    if (live && el.isConnected) setTimeout(() => { if (el.isConnected) tick(); }, REFRESH_MS);
+    if (live && el.isConnected) setTimeout(() => { if (el.isConnected) tick(); }, refreshMs());
   })();
 }
 
@@ -158,11 +181,11 @@ function refreshWhileLive(el, load) {
 function conversionsPanel() {
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const panel = h('section', { id: 'conversions-panel' }, h('h2', {}, 'Conversions'), body);
-  refreshWhileLive(panel, async () => {
+  refreshWhileLive(panel, 'Conversions', async () => {
     const rows = await api('/conversions?state=all&limit=20');
     if (!panel.isConnected) return false;
     const live = rows.some(c => LIVE_CONVERSION.includes(c.state));
-    body.replaceChildren(rows.length === 0 ? h('p', { class: 'muted' }, 'No conversions yet.') :
+    fill(body, rows.length === 0 ? h('p', { class: 'muted' }, 'No conversions yet.') :
       h('table', { id: 'conversions' },
         h('tr', {}, h('th', {}, 'Model'), h('th', {}, 'Version'), h('th', {}, 'State'), h('th', {}, 'Step'),
           h('th', {}, 'Variants done'), h('th', {}, 'Error'), h('th', {}, 'Updated')),
@@ -176,83 +199,73 @@ function conversionsPanel() {
             c.variantsFailed ? h('span', { class: 'error' }, ' (' + c.variantsFailed + ' failed)') : null),
           h('td', { class: 'error' }, c.error || ''),
           h('td', {}, c.updatedAt)))),
-      h('p', { class: 'muted' }, 'Newest 20' + (live ? '; refreshing every 5 s while any is queued or running.' : '.')));
+      h('p', { class: 'muted' }, 'Newest 20' + (live ? '; refreshing every ' + refreshMs() / 1000 + ' s while any is queued or running.' : '.')));
     return live;
   });
   return panel;
 }
 
-/** A version's conversion, if it was published with chips; refreshed every 5 s while it is live. */
-function versionConversionPanel(name, version) {
-  const panel = h('div', { class: 'panel', id: 'conversion', hidden: true });
-  refreshWhileLive(panel, async () => {
-    let c;
-    try {
-      c = await api('/models/' + encodeURIComponent(name) + '/versions/' + version + '/conversion');
-    } catch (e) {
-      if (e.status === 404) return false; // uploaded directly: no conversion to show
-      throw e;
-    }
-    if (!panel.isConnected) return false;
-    const done = c.variants.filter(v => v.state === 'registered').length;
-    const failed = c.variants.filter(v => v.state === 'failed');
-    panel.hidden = false;
-    panel.setAttribute('data-state', c.state);
-    panel.replaceChildren(h('strong', {}, 'Conversion: '), h('span', { class: 'badge conv-' + c.state }, c.state),
-      ' step ' + (c.step || '–') + ' · variants ' + done + ' / ' + c.variants.length + ' · updated ' + c.updatedAt,
-      c.error ? h('p', { class: 'error' }, c.error) : null,
-      failed.length ? h('ul', { class: 'reasons' }, failed.map(v => h('li', {}, v.specId + ': ' + (v.error || 'failed')))) : null);
-    return LIVE_CONVERSION.includes(c.state);
-  });
-  return panel;
+/**
+ * Shows a version's conversion in panel; returns whether it is still live. Hidden when the version has
+ * none (uploaded directly, or published without chips).
+ */
+async function loadConversion(panel, name, version) {
+  let c;
+  try {
+    c = await api('/models/' + encodeURIComponent(name) + '/versions/' + version + '/conversion');
+  } catch (e) {
+    if (e.status === 404) return false;
+    throw e;
+  }
+  if (!panel.isConnected) return false;
+  const done = c.variants.filter(v => v.state === 'registered').length;
+  const failed = c.variants.filter(v => v.state === 'failed');
+  panel.hidden = false;
+  panel.setAttribute('data-state', c.state);
+  fill(panel, h('strong', {}, 'Conversion: '), h('span', { class: 'badge conv-' + c.state }, c.state),
+    ' step ' + (c.step || '–') + ' · variants ' + done + ' / ' + c.variants.length + ' · updated ' + c.updatedAt,
+    c.error ? h('p', { class: 'error' }, c.error) : null,
+    failed.length ? h('ul', { class: 'reasons' }, failed.map(v => h('li', {}, v.specId + ': ' + (v.error || 'failed')))) : null);
+  return LIVE_CONVERSION.includes(c.state);
 }
 
-async function modelPage(name) {
+async function modelPage(seq, name) {
   setCrumbs([['Models', '#/'], [name, '#/m/' + encodeURIComponent(name)]]);
   const [model, versions, gates] = await Promise.all([
     api('/models/' + encodeURIComponent(name)), api('/models/' + encodeURIComponent(name) + '/versions'),
     api('/models/' + encodeURIComponent(name) + '/gates')]);
-  app.replaceChildren(
+  if (seq !== routeSeq) return;
+  fill(app,
     h('h1', {}, model.name), h('p', { class: 'muted' }, model.task + (model.description ? ' — ' + model.description : '')),
     h('div', { class: 'panel', id: 'gates' }, h('strong', {}, 'Release gates: '),
-      gates.set ? JSON.stringify(gates.gates) : 'none (every variant passes)'),
+      gates.set ? gatesLabel(gates.gates) : 'none (every variant passes)'),
     h('table', { id: 'versions' },
       h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
-      versions.slice().reverse().map(v => h('tr', {},
+      versions.slice().reverse().map(v => h('tr', { 'data-version': v.version },
         h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'v' + v.version)),
         h('td', {}, v.status + (v.yankReason ? ' (' + v.yankReason + ')' : '')),
-        h('td', {}, v.source.type === 'hub' ? v.source.repo + '@' + (v.source.commit || v.source.revision) : 'upload'),
+        h('td', { class: 'source', 'data-type': v.source ? v.source.type : '' }, sourceLabel(v.source)),
         h('td', {}, v.createdAt),
         h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'matrix'))))));
 }
 
+// ---- the matrix of a version ---------------------------------------------------------------
+
 function cellView(row, cu, c, m) {
   if (!c) return h('td', { class: 'cell none', 'data-variant': row.cell, 'data-cu': cu, 'data-source': 'none' }, '—');
-  const cls = ['cell', c.source];
+  const s = cellSummary(c, latencyLimit(m.gates, row.chip));
+  const cls = ['cell', s.kind];
   if (c.gate) cls.push('gate-' + c.gate);
-  let main, sub;
-  if (c.source === 'measured') {
-    main = fmtMs(c.p50Ms);
-    sub = 'p90 ' + fmtMs(c.p90Ms) + ' · ' + (c.measuredOn ? c.measuredOn.host : '');
-  } else if (c.source === 'estimated') {
-    main = '~' + fmtNum(c.estimateLowMs) + '–' + fmtMs(c.estimateHighMs);
-    sub = 'estimated · ' + c.jobState;
-  } else if (c.source === 'failed') {
-    main = 'failed';
-    sub = c.failure || '';
-  } else {
-    main = 'pending';
-    sub = c.jobState || '';
-  }
   const delta = c.p50Change === null || c.p50Change === undefined ? null :
     h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
       (c.regression ? '▲ ' : '') + pct(c.p50Change));
   const td = h('td', { class: cls.join(' '), 'data-variant': row.cell, 'data-cu': cu, 'data-source': c.source,
-      'data-gate': c.gate || '', title: row.cell + ' on ' + cu },
-    h('div', { class: 'v' }, main), h('div', { class: 's' }, sub), delta);
+      'data-gate': c.gate || '', title: row.cell + ' on ' + cu + (c.failure ? ': ' + c.failure : '') },
+    h('div', { class: 'v' }, s.main), h('div', { class: 's' }, s.sub), delta);
   td.addEventListener('click', () => {
     document.querySelectorAll('td.cell.selected').forEach(e => e.classList.remove('selected'));
     td.classList.add('selected');
+    selection = { variant: row.cell, cu };
     showDetails(row, cu, c, m);
   });
   return td;
@@ -262,7 +275,7 @@ function showDetails(row, cu, c, m) {
   const items = [['Variant', row.cell + ' (id ' + row.variantId + ')'], ['Compute units', cu], ['Source', c.source],
     ['Job', c.jobId + ' (' + c.jobState + ')']];
   if (c.source === 'measured') {
-    items.push(['p50 / p90', fmtMs(c.p50Ms) + ' / ' + fmtMs(c.p90Ms)], ['Load time', fmtMs(c.loadMs)]);
+    items.push(['p50 / p90', fmtMs(c.p50Ms, latencyLimit(m.gates, row.chip)) + ' / ' + fmtMs(c.p90Ms)], ['Load time', fmtMs(c.loadMs)]);
     const on = c.measuredOn || {};
     items.push(['Host', on.host], ['OS', (on.osName || '') + ' ' + (on.osVersion || '')], ['OS build', on.osBuild],
       ['Chip', on.chip], ['Runtime', (on.runtime || '') + ' ' + (on.runtimeVersion || '')]);
@@ -271,42 +284,56 @@ function showDetails(row, cu, c, m) {
         + c.protocol.maxDurationMs + ' ms (' + c.protocol.samples + ' samples)']);
     }
   }
-  if (c.failure) items.push(['Failure', c.failure]);
+  if (c.failure) items.push([c.source === 'failed' ? 'Failure' : 'Reason', c.failure]);
   if (c.gate) items.push(['Latency gate', c.gate]);
   if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
-    items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null ? ' (' + pct(c.p50Change) + ')' : '')]);
+    items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined ? ' (' + pct(c.p50Change) + ')' : '')]);
   }
   if (row.estimate) items.push(['Estimate', fmtMs(row.estimate.lowMs) + ' – ' + fmtMs(row.estimate.highMs) + ' (' + row.estimate.boundBy.toLowerCase() + '-bound)'],
     ['Estimate basis', row.estimate.basis]);
   else if (row.estimateUnavailable) items.push(['Estimate', 'unavailable: ' + row.estimateUnavailable]);
-  details.replaceChildren(h('button', { class: 'secondary', style: 'float:right', onclick: () => { details.hidden = true; } }, '×'),
+  fill(details, h('button', { class: 'secondary', id: 'close-details', style: 'float:right', onclick: closeDetails }, '×'),
     h('h2', {}, 'Cell details'), h('dl', { id: 'cell-details' }, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === null ? '–' : v)])));
   details.hidden = false;
+  document.body.classList.add('details-open');
 }
 
-async function versionPage(name, version, baseline) {
-  const base = '#/m/' + encodeURIComponent(name);
-  setCrumbs([['Models', '#/'], [name, base], ['v' + version, base + '/v/' + version]]);
-  const q = baseline ? '?baseline=' + baseline : '';
-  const path = '/models/' + encodeURIComponent(name) + '/versions/' + version + '/matrix';
-  const [m, versions] = await Promise.all([api(path + q), api('/models/' + encodeURIComponent(name) + '/versions')]);
-  details.hidden = true;
+/** PASS/FAIL of the row's cosine against the model's minCosine gate, or null when not gated or not measured. */
+function cosineGate(m, r) {
+  const min = cosineLimit(m.gates);
+  if (min === null) return null;
+  if (r.fidelity.cosine === null || r.fidelity.cosine === undefined) return r.fidelity.source === 'failed' ? 'FAIL' : null;
+  return r.fidelity.cosine >= min ? 'PASS' : 'FAIL';
+}
 
-  const baseSelect = h('select', { id: 'baseline', onchange: (ev) => {
-    location.hash = base + '/v/' + version + (ev.target.value ? '?baseline=' + ev.target.value : '');
-  } }, h('option', { value: '' }, 'no baseline'),
-    versions.filter(v => v.version !== version).map(v => h('option', { value: v.version, selected: baseline == v.version }, 'vs v' + v.version)));
-
-  const verdict = h('div', { class: 'panel', id: 'verdict', 'data-status': m.verdict.status },
+function verdictPanel(m) {
+  return h('div', { class: 'panel', id: 'verdict', 'data-status': m.verdict.status },
     h('strong', {}, 'Gates: '), h('span', { class: 'badge ' + m.verdict.status }, m.verdict.status), ' ',
-    m.gatesSet ? h('span', { class: 'muted' }, JSON.stringify(m.gates)) : h('span', { class: 'muted' }, 'no gates set for this model'),
+    h('span', { class: 'muted', id: 'gates-set' }, m.gatesSet ? gatesLabel(m.gates) : 'no gates set for this model'),
     m.verdict.reasons.length ? h('ul', { class: 'reasons' }, m.verdict.reasons.map(r => h('li', {}, r))) : null);
+}
 
-  const regressions = m.baseline ? h('div', { class: 'panel', id: 'regressions' },
+function regressionsPanel(m) {
+  if (!m.baseline) return null;
+  return h('div', { class: 'panel', id: 'regressions' },
     h('strong', {}, 'Against v' + m.baseline + ': '),
     m.regressions.length ? h('ul', { class: 'reasons' }, m.regressions.map(r => h('li', { class: 'regression' }, r)))
-      : h('span', { class: 'muted' }, 'no regressions')) : null;
+      : h('span', { class: 'muted' }, 'no regressions'));
+}
 
+function legend() {
+  return h('div', { class: 'legend' }, h('span', { class: 'cell gate-PASS' }, 'measured, within gate'),
+    h('span', { class: 'cell gate-FAIL' }, 'measured, over gate'), h('span', { class: 'cell measured' }, 'measured, not gated'),
+    h('span', { class: 'cell estimated' }, 'estimated (roofline)'), h('span', { class: 'cell pending' }, 'pending'),
+    h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'cell cancelled' }, 'cancelled (yanked)'),
+    h('span', { class: 'regression' }, '▲ regression vs baseline'));
+}
+
+function matrixTable(name, version, m) {
+  if (m.rows.length === 0) {
+    return h('p', { class: 'muted', id: 'no-variants' }, m.versionStatus === 'draft' ? 'No variants registered yet.' : 'No variants.');
+  }
+  const minCosine = cosineLimit(m.gates);
   const header = h('tr', {}, h('th', {}, 'Variant'), h('th', {}, 'Size'), h('th', {}, 'Fidelity (cosine)'), h('th', {}, 'Gate'),
     m.computeUnits.map(cu => h('th', {}, cu)), h('th', {}, 'Package'));
   const rows = m.rows.map(r => h('tr', { class: r.baselineRow ? 'baseline-row' : '', 'data-variant': r.cell, 'data-gate': r.gateStatus },
@@ -314,38 +341,100 @@ async function versionPage(name, version, baseline) {
       h('div', { class: 'muted' }, r.layout + ' · seq ' + r.seqLen + ' · iOS ' + r.deploymentTarget)),
     h('td', {}, fmtBytes(r.sizeBytes)),
     h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
-        'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine),
+        'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine, minCosine),
       h('div', { class: 'muted' }, r.fidelity.source),
-      r.delta && r.delta.cosineChange !== null ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
+      r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
         (r.delta.regression ? '▼ ' : '') + (r.delta.cosineChange >= 0 ? '+' : '') + r.delta.cosineChange.toFixed(5)) : null),
     h('td', { class: 'gate' }, h('span', { class: 'badge ' + r.gateStatus }, r.gateStatus),
-      r.gateReasons.length ? h('ul', { class: 'reasons' }, r.gateReasons.map(x => h('li', {}, x.substring(x.indexOf(': ') + 2)))) : null),
+      r.yankReason ? h('div', { class: 'muted yank-reason' }, 'yanked: ' + r.yankReason) : null,
+      r.gateReasons.length ? h('ul', { class: 'reasons' }, r.gateReasons.map(x => {
+        const reason = x.substring(x.indexOf(': ') + 2); // the row already names the cell
+        return h('li', { title: reason }, clip(reason));
+      })) : null),
     m.computeUnits.map(cu => cellView(r, cu, r.cells[cu], m)),
     h('td', {}, h('button', { class: 'secondary download', onclick: () => download('/blobs/' + r.digest,
       name + '-v' + version + '-' + r.cell.replace(/\s+/g, '-') + '.mlpackage.zip') }, 'Download'))));
+  // The wrapper scrolls sideways, so a wide matrix never widens the page.
+  return h('div', { class: 'matrix-scroll' }, h('table', { id: 'matrix' }, header, rows));
+}
 
-  app.replaceChildren(
-    h('h1', {}, name + ' v' + version + ' ', h('span', { class: 'muted' }, '(' + m.versionStatus + ')')),
+/** Marks the selected cell again in a re-rendered matrix and refreshes its details; closes them if it is gone. */
+function reselect(m) {
+  if (!selection || details.hidden) return;
+  const row = m.rows.find(r => r.cell === selection.variant);
+  const c = row ? row.cells[selection.cu] : null;
+  const td = c ? [...document.querySelectorAll('#matrix td.cell')].find(e =>
+    e.getAttribute('data-variant') === selection.variant && e.getAttribute('data-cu') === selection.cu) : null;
+  if (!td) { closeDetails(); return; }
+  td.classList.add('selected');
+  showDetails(row, selection.cu, c, m);
+}
+
+async function versionPage(seq, name, version, baseline) {
+  const base = '#/m/' + encodeURIComponent(name);
+  setCrumbs([['Models', '#/'], [name, base], ['v' + version, base + '/v/' + version]]);
+  const q = baseline ? '?baseline=' + baseline : '';
+  const path = '/models/' + encodeURIComponent(name) + '/versions/' + version + '/matrix';
+  const [first, versions] = await Promise.all([api(path + q), api('/models/' + encodeURIComponent(name) + '/versions')]);
+  if (seq !== routeSeq) return;
+
+  const baseSelect = h('select', { id: 'baseline', onchange: (ev) => {
+    location.hash = base + '/v/' + version + (ev.target.value ? '?baseline=' + ev.target.value : '');
+  } }, h('option', { value: '' }, 'no baseline'),
+    versions.filter(v => v.version !== version).map(v => h('option', { value: v.version, selected: baseline === v.version }, 'vs v' + v.version)));
+
+  const heading = h('h1', {});
+  const matrixSection = h('section', { id: 'matrix-section' });
+  let promote = promotePanel(name, version, first);
+  let shownStatus = first.versionStatus;
+  function render(m) {
+    fill(heading, name + ' v' + version + ' ', h('span', { class: 'muted', id: 'version-status' }, '(' + m.versionStatus + ')'));
+    fill(matrixSection, verdictPanel(m), regressionsPanel(m), legend(), matrixTable(name, version, m));
+    reselect(m);
+    // The promote form keeps what the user typed; it is rebuilt only when the version's status changes
+    // (a conversion publishes its version when it succeeds), since only then can the button change.
+    if (m.versionStatus !== shownStatus) {
+      shownStatus = m.versionStatus;
+      const next = promotePanel(name, version, m);
+      promote.replaceWith(next);
+      promote = next;
+    }
+  }
+  render(first);
+
+  // While the version's conversion is live its variants are still being registered: the matrix is fetched
+  // again with each conversion poll, and once more on the poll that sees the conversion finished.
+  const conversion = h('div', { class: 'panel', id: 'conversion', hidden: true });
+  let polls = 0;
+  refreshWhileLive(conversion, 'Conversion', async () => {
+    const live = await loadConversion(conversion, name, version);
+    if (polls++ > 0 && conversion.isConnected) {
+      try {
+        const m = await api(path + q);
+        if (conversion.isConnected) render(m);
+      } catch (e) {
+        // the last matrix stays; the next poll tries again
+        if (conversion.isConnected) {
+          const old = document.getElementById('matrix-error');
+          if (old) old.remove();
+          matrixSection.prepend(h('p', { class: 'error', id: 'matrix-error' }, 'Refreshing the matrix: ' + e.message));
+        }
+      }
+    }
+    return live;
+  });
+
+  fill(app, heading,
     h('div', { class: 'inline' }, baseSelect, ' ',
       h('button', { class: 'secondary', id: 'csv', onclick: () => download(path + q, name + '-v' + version + '-matrix.csv', 'text/csv') }, 'Download CSV')),
-    versionConversionPanel(name, version), verdict, regressions,
-    h('div', { class: 'legend' }, h('span', { class: 'cell gate-PASS' }, 'measured, within gate'),
-      h('span', { class: 'cell gate-FAIL' }, 'measured, over gate'), h('span', { class: 'cell measured' }, 'measured, not gated'),
-      h('span', { class: 'cell estimated' }, 'estimated (roofline)'), h('span', { class: 'cell pending' }, 'pending'),
-      h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'regression' }, '▲ regression vs baseline')),
-    h('table', { id: 'matrix' }, header, rows),
-    promotePanel(name, version, m));
+    conversion, matrixSection, promote);
 }
 
-/** PASS/FAIL of the row's cosine against the model's minCosine gate, or null when not gated or not measured. */
-function cosineGate(m, r) {
-  if (!m.gates || m.gates.minCosine === null || m.gates.minCosine === undefined) return null;
-  if (r.fidelity.cosine === null || r.fidelity.cosine === undefined) return r.fidelity.source === 'failed' ? 'FAIL' : null;
-  return r.fidelity.cosine >= m.gates.minCosine ? 'PASS' : 'FAIL';
-}
+// resolve's default alias, and the one `aneforge up` and the README use.
+const DEFAULT_ALIAS = 'production';
 
 function promotePanel(name, version, m) {
-  const alias = h('input', { type: 'text', id: 'alias', value: 'prod', size: 12 });
+  const alias = h('input', { type: 'text', id: 'alias', value: DEFAULT_ALIAS, size: 12 });
   const reason = h('input', { type: 'text', id: 'reason', placeholder: 'why this version', size: 40 });
   const out = h('div', { id: 'promote-result' });
   async function promote(override) {
@@ -354,14 +443,14 @@ function promotePanel(name, version, m) {
       body.override = true;
       body.reason = document.getElementById('override-reason').value; // read before the panel is cleared
     }
-    out.replaceChildren();
+    fill(out);
     try {
       const res = await api('/models/' + encodeURIComponent(name) + '/aliases/' + encodeURIComponent(alias.value), { method: 'PUT', json: body });
-      out.replaceChildren(h('p', { id: 'promoted', 'data-version': res.version },
+      fill(out, h('p', { id: 'promoted', 'data-version': res.version },
         alias.value + ' → v' + res.version + (override ? ' (gates overridden, recorded in the alias history)' : '')));
     } catch (e) {
       if (e.status === 409 && e.problem.reasons) {
-        out.replaceChildren(h('div', { id: 'refused', class: 'error' },
+        fill(out, h('div', { id: 'refused', class: 'error' },
           h('strong', {}, 'Refused: the release gates are ' + e.problem.gateStatus),
           h('ul', { class: 'reasons', id: 'refused-reasons' }, e.problem.reasons.map(r => h('li', {}, r)))),
           h('div', { class: 'panel' }, h('strong', {}, 'Admin override'),
@@ -369,7 +458,7 @@ function promotePanel(name, version, m) {
             h('div', { class: 'inline' }, h('input', { type: 'text', id: 'override-reason', placeholder: 'reason for the override', size: 40 }),
               h('button', { class: 'danger', id: 'override', onclick: () => promote(true) }, 'Override and promote'))));
       } else {
-        out.replaceChildren(h('p', { class: 'error', id: 'promote-error' }, e.message));
+        fill(out, h('p', { class: 'error', id: 'promote-error' }, e.message));
       }
     }
   }
@@ -383,20 +472,22 @@ function promotePanel(name, version, m) {
 // ---- routing -------------------------------------------------------------------------------
 
 async function route() {
+  const seq = ++routeSeq;
   const hash = location.hash || '#/';
   if (!token() && hash !== '#/login') { location.hash = '#/login'; return; }
-  const [path, query] = hash.substring(1).split('?');
-  const params = new URLSearchParams(query || '');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  closeDetails();
+  const r = parseRoute(hash);
   try {
-    if (parts[0] === 'login') loginPage();
-    else if (parts.length === 0) await homePage();
-    else if (parts[0] === 'm' && parts.length === 2) await modelPage(parts[1]);
-    else if (parts[0] === 'm' && parts[2] === 'v' && parts.length === 4) {
-      await versionPage(parts[1], parseInt(parts[3], 10), params.get('baseline') ? parseInt(params.get('baseline'), 10) : null);
-    } else app.replaceChildren(h('p', { class: 'error' }, 'No page at ' + hash));
+    if (r.page === 'login') loginPage();
+    else if (r.page === 'home') await homePage(seq);
+    else if (r.page === 'model') await modelPage(seq, r.name);
+    else if (r.page === 'version') await versionPage(seq, r.name, r.version, r.baseline);
+    else {
+      setCrumbs([['Models', '#/']]);
+      showError(r.message);
+    }
   } catch (e) {
-    showError(e);
+    if (seq === routeSeq) showError(e.message);
   }
 }
 

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
@@ -85,6 +86,25 @@ class MatrixUiE2eTest extends MatrixTestSupport {
                 .until(d -> d.findElement(by).getAttribute(name));
     }
 
+    private Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** Logs in as admin, with live panels polling every 300 ms instead of 5 s (the UI's test knob). */
+    private void login() {
+        driver.get(url("/ui/"));
+        WebElement tokenField = waitFor(By.id("token"));
+        js("sessionStorage.setItem('aneforge.refreshMs', '300')");
+        tokenField.sendKeys(ADMIN);
+        driver.findElement(By.id("login-button")).click();
+        waitFor(By.id("conversions-panel"));
+    }
+
+    /** Goes to a page of the UI the way a link does: the hash changes, the document stays. */
+    private void go(String hash) {
+        js("location.hash = arguments[0]", hash);
+    }
+
     private WebElement cell(String variant, String cu) {
         return driver.findElement(By.cssSelector("td.cell[data-variant='" + variant + "'][data-cu='" + cu + "']"));
     }
@@ -122,7 +142,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
     @Test
     void matrixPageShowsCellsAndGatesAndPromotionNeedsAnOverride() throws Exception {
         seed("mx-ui");
-        Response prod = moveAlias("mx-ui", "prod", 1, "first release");
+        Response prod = moveAlias("mx-ui", "production", 1, "first release");
         assertThat(prod.status()).as(prod.text()).isEqualTo(200);
 
         // The UI's files need no token; the API behind them still does.
@@ -159,6 +179,9 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(failingCosine.getText()).contains("0.99710").contains("▼ -0.00240");
         assertThat(driver.findElement(By.cssSelector("#matrix tr[data-variant='A17_PRO fp16'] td.fidelity")).getAttribute("data-gate"))
                 .isEqualTo("PASS");
+
+        // the promote form's alias is resolve's default
+        assertThat(driver.findElement(By.id("alias")).getAttribute("value")).isEqualTo("production");
 
         WebElement slower = cell("A17_PRO fp16", "cpuAndNeuralEngine");
         assertThat(slower.getAttribute("data-source")).isEqualTo("measured");
@@ -201,16 +224,16 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         WebElement refused = waitFor(By.id("refused"));
         assertThat(refused.getText()).contains("Refused: the release gates are FAIL")
                 .contains("A17_PRO int8-block32: cosine 0.9971 < 0.999");
-        assertThat(get("/api/v1/models/mx-ui/aliases/prod", reader()).json().path("version").asInt()).isEqualTo(1);
+        assertThat(get("/api/v1/models/mx-ui/aliases/production", reader()).json().path("version").asInt()).isEqualTo(1);
 
         driver.findElement(By.id("override-reason")).sendKeys("int8 cosine accepted by QA for this release");
         driver.findElement(By.id("override")).click();
         WebElement promoted = waitFor(By.id("promoted"));
         assertThat(promoted.getAttribute("data-version")).isEqualTo("2");
-        assertThat(promoted.getText()).contains("prod → v2").contains("gates overridden");
+        assertThat(promoted.getText()).contains("production → v2").contains("gates overridden");
 
-        assertThat(get("/api/v1/models/mx-ui/aliases/prod", reader()).json().path("version").asInt()).isEqualTo(2);
-        JsonNode history = get("/api/v1/models/mx-ui/aliases/prod/history", reader()).json();
+        assertThat(get("/api/v1/models/mx-ui/aliases/production", reader()).json().path("version").asInt()).isEqualTo(2);
+        JsonNode history = get("/api/v1/models/mx-ui/aliases/production/history", reader()).json();
         JsonNode last = history.get(history.size() - 1);
         assertThat(last.path("overridden").asBoolean()).isTrue();
         assertThat(last.path("reason").asString()).isEqualTo("int8 cosine accepted by QA for this release");
@@ -234,16 +257,14 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(send("POST", "/api/v1/conversions/" + id + "/progress", token("worker"),
                 Map.of("leaseToken", leaseToken, "step", "fetch")).status()).isEqualTo(200);
 
-        driver.get(url("/ui/"));
-        waitFor(By.id("token")).sendKeys(ADMIN);
-        driver.findElement(By.id("login-button")).click();
+        login();
         By row = By.cssSelector("#conversions tr[data-id='" + id + "']");
         waitFor(row);
         assertThat(attributeOf(row, "data-state")).isEqualTo("running");
         assertThat(textOf(row)).contains("conv-ui").contains("v" + version).contains("fetch")
                 .contains("0 / " + planned).contains("ui-worker");
 
-        // No reload: the panel polls every 5 s while a conversion is live.
+        // No reload: the panel polls (every 5 s, here 300 ms) while a conversion is live.
         assertThat(send("POST", "/api/v1/conversions/" + id + "/fail", token("worker"),
                 Map.of("leaseToken", leaseToken, "reason", "fetch: org/conv-ui: repository not found")).status()).isEqualTo(200);
         new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(row, "data-state", "failed"));
@@ -254,5 +275,137 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(panel.getAttribute("data-state")).isEqualTo("failed");
         assertThat(panel.getText()).contains("failed").contains("step fetch").contains("0 / " + planned)
                 .contains("repository not found");
+    }
+
+    /**
+     * Review findings on one page: numbers next to a gate show the digits that set them apart from it, an
+     * 8000-character failure neither widens the page nor hides the details, the details panel covers no
+     * column, a local source is named as such, and bad addresses get a clear message instead of the old page.
+     */
+    @Test
+    void nearGateNumbersLongFailuresDetailsSourcesAndBadAddresses() {
+        String model = "ui-near";
+        createModel(model);
+        assertThat(putGates(model, "{\"minCosine\":0.999,\"maxP50Ms\":{\"A17_PRO\":3.0}}", publisher()).status()).isEqualTo(200);
+        int v = createVersion(model);
+        variant(model, v, "A17_PRO", "ane", "fp16", null, realPackage(64, 128, 0.375f), List.of("cpuOnly", "cpuAndNeuralEngine", "all"));
+        setGolden(model, v);
+        publish(model, v);
+        String longFailure = "E".repeat(8000);
+        runAgents(model, Map.of("A17_PRO", "ui-near-a17"), (chip, precision, kind, cu) -> {
+            if (kind.equals("accuracy")) return new Measured(0.9989996);
+            return switch (cu) {
+                case "cpuOnly" -> new Failed(longFailure);
+                case "all" -> new Measured(3.0);
+                default -> new Measured(3.004);
+            };
+        });
+        Response local = send("POST", "/api/v1/models/" + model + "/versions", publisher(),
+                Map.of("source", Map.of("type", "local", "path", "/srv/snapshots/ui-near")));
+        assertThat(local.status()).as(local.text()).isEqualTo(201);
+        int localVersion = local.json().path("version").asInt();
+
+        // the review's window: at the class's 1780 px the 1400 px page never reaches the details panel
+        driver.manage().window().setSize(new Dimension(1400, 900));
+        login();
+        go("#/m/" + model);
+        assertThat(waitFor(By.cssSelector("#versions tr[data-version='" + localVersion + "'] td.source")).getText())
+                .isEqualTo("local /srv/snapshots/ui-near");
+        assertThat(driver.findElement(By.cssSelector("#versions tr[data-version='" + v + "'] td.source")).getText()).isEqualTo("upload");
+
+        go("#/m/" + model + "/v/" + v);
+        waitFor(By.cssSelector("#matrix td.cell"));
+        String row = "A17_PRO fp16";
+        WebElement cosine = driver.findElement(By.cssSelector("#matrix tr[data-variant='" + row + "'] td.fidelity"));
+        assertThat(cosine.getAttribute("data-gate")).isEqualTo("FAIL");
+        assertThat(cosine.getText()).startsWith("0.9989996").doesNotContain("0.99900");
+        assertThat(cell(row, "cpuAndNeuralEngine").getAttribute("data-gate")).isEqualTo("FAIL");
+        assertThat(cell(row, "cpuAndNeuralEngine").getText()).contains("3.004 ms");
+        assertThat(cell(row, "all").getAttribute("data-gate")).isEqualTo("PASS");
+        assertThat(cell(row, "all").getText()).contains("3.00 ms"); // exactly at the limit passes, and looks it
+        // no baseline chosen: nothing of the missing regressions panel is printed
+        assertThat(driver.findElement(By.id("app")).getText()).doesNotContain("null");
+
+        WebElement failed = cell(row, "cpuOnly");
+        assertThat(failed.getAttribute("data-source")).isEqualTo("failed");
+        assertThat(failed.getText().length()).isLessThan(300);
+        assertThat(pageFitsTheWindow()).as("page width").isTrue();
+
+        failed.click();
+        WebElement details = waitFor(By.id("cell-details"));
+        assertThat(details.getText()).contains(longFailure);
+        assertThat(pageFitsTheWindow()).as("page width with details open").isTrue();
+        // The panel lies beside the matrix, not over it: every column can be seen and clicked.
+        assertThat((Boolean) js("const d = document.getElementById('details').getBoundingClientRect();"
+                + " const m = document.querySelector('.matrix-scroll').getBoundingClientRect(); return m.right <= d.left;"))
+                .as("matrix ends left of the details panel").isTrue();
+        WebElement download = driver.findElement(By.cssSelector("#matrix tr[data-variant='" + row + "'] button.download"));
+        assertThat((Boolean) js("const b = arguments[0]; b.scrollIntoView({block: 'center', inline: 'center'});"
+                + " const r = b.getBoundingClientRect(); return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b;",
+                download)).as("the last column's Download button is on top where it is shown").isTrue();
+        driver.findElement(By.id("close-details")).click();
+        assertThat((String) js("return document.body.className")).doesNotContain("details-open");
+
+        go("#/m/%E0%A4%A");
+        assertThat(waitFor(By.id("error")).getText()).contains("'%E0%A4%A' is not valid percent-encoding");
+        assertThat(driver.findElements(By.id("matrix"))).as("the old page is gone").isEmpty();
+        go("#/m/" + model + "/v/abc");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"),
+                "version 'abc' is not a version number: versions are whole numbers from 1"));
+        assertThat(driver.findElement(By.id("app")).getText()).doesNotContain("NaN");
+    }
+
+    private boolean pageFitsTheWindow() {
+        return (Boolean) js("return document.documentElement.scrollWidth <= document.documentElement.clientWidth");
+    }
+
+    /** The version page fetches the matrix again while the version's conversion is live, and stops once it ends. */
+    @Test
+    void versionPageShowsVariantsAsItsConversionRegistersThem() throws Exception {
+        String model = "conv-live-ui";
+        createModel(model);
+        Response v = send("POST", "/api/v1/models/" + model + "/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/conv-live-ui", "revision", "main"), "chips", List.of("A14")));
+        assertThat(v.status()).as(v.text()).isEqualTo(201);
+        int version = v.json().path("version").asInt();
+        JsonNode c = get("/api/v1/models/" + model + "/versions/" + version + "/conversion", reader()).json();
+        long id = c.path("id").asLong();
+        Response lease = send("POST", "/api/v1/conversions/" + id + "/lease", token("worker"), Map.of("worker", "ui-live-worker"));
+        assertThat(lease.status()).as(lease.text()).isEqualTo(200);
+        String leaseToken = lease.json().path("leaseToken").asString();
+
+        login();
+        // count the matrix requests the page makes
+        js("window.matrixFetches = 0; const f = window.fetch;"
+                + " window.fetch = function (u, o) { if (String(u).includes('/matrix')) window.matrixFetches++; return f.call(this, u, o); };");
+        go("#/m/" + model + "/v/" + version);
+        waitFor(By.id("no-variants"));
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "running"));
+
+        JsonNode first = c.path("variants").get(0);
+        JsonNode reg = first.path("registration");
+        String digest = upload(realPackage(64, 128, 0.625f));
+        Map<String, Object> body = new java.util.HashMap<>(Map.of("chip", reg.path("chip").asString(),
+                "deploymentTarget", reg.path("deploymentTarget").asString(), "layout", reg.path("layout").asString(),
+                "precision", reg.path("precision").asString(), "seqLen", reg.path("seqLen").asInt(), "digest", digest));
+        if (!reg.path("blockSize").isNull()) body.put("blockSize", reg.path("blockSize").asInt());
+        Response registered = send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", token("worker"), body);
+        assertThat(registered.status()).as(registered.text()).isEqualTo(201);
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/progress", token("worker"), Map.of("leaseToken", leaseToken,
+                "step", "variants", "variants", List.of(Map.of("specId", first.path("specId").asString(), "state", "registered",
+                        "digest", digest, "variantId", registered.json().path("id").asLong())))).status()).isEqualTo(200);
+
+        // no reload: the new variant's row appears
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#matrix tr[data-variant]")));
+
+        // Cancelling fails the draft version and drops its variants: the poll that sees the conversion end
+        // fetches the matrix once more, then the page stops asking.
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null).status()).isEqualTo(200);
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "cancelled"));
+        waitFor(By.id("no-variants"));
+        assertThat(textOf(By.id("version-status"))).isEqualTo("(failed)");
+        long fetches = ((Number) js("return window.matrixFetches")).longValue();
+        Thread.sleep(1500); // five poll intervals
+        assertThat(((Number) js("return window.matrixFetches")).longValue()).as("matrix requests after the conversion ended").isEqualTo(fetches);
     }
 }

@@ -22,7 +22,7 @@ class UiCachingTest extends RegistryTestBase {
 
     @Test
     void everyFileHasAContentHashEtagNoCacheAndNoLastModified() throws IOException {
-        for (String name : new String[] {"index.html", "app.js", "app.css"}) {
+        for (String name : new String[] {"index.html", "app.js", "format.js", "route.js", "app.css"}) {
             Response r = get("/ui/" + name, null);
             assertThat(r.status()).as(name).isEqualTo(200);
             assertThat(r.header("ETag")).as(name).isEqualTo("\"" + sha256(classpathFile(name)) + "\"");

@@ -1,0 +1,95 @@
+// node --test registry-api/src/test/js (UiScriptsTest runs it in the Maven build)
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const f = require('../../main/resources/static/ui/format.js');
+
+test('a cosine just under the gate never shows as the gate', () => {
+  assert.equal(f.fmtCos(0.9989996, 0.999), '0.9989996');
+  assert.equal(f.fmtCos(0.99899, 0.999), '0.99899');
+  // float32 from the database: 0.9989996 stored as real
+  assert.ok(Number(f.fmtCos(Math.fround(0.9989996), 0.999)) < 0.999);
+});
+
+test('a cosine just over the gate never shows as the gate', () => {
+  assert.equal(f.fmtCos(0.9990004, 0.999), '0.9990004');
+});
+
+test('a value exactly at the gate and values far from it keep the short form', () => {
+  assert.equal(f.fmtCos(0.999, 0.999), '0.99900');
+  assert.equal(f.fmtCos(0.9971, 0.999), '0.99710');
+  assert.equal(f.fmtCos(0.99995, 0.999), '0.99995');
+  assert.equal(f.fmtCos(0.99995), '0.99995');
+  assert.equal(f.fmtCos(null, 0.999), '–');
+  assert.equal(f.fmtMs(3.0, 3.0), '3.00 ms');
+  assert.equal(f.fmtMs(2.5, 3.0), '2.50 ms');
+  assert.equal(f.fmtMs(9.0, 3.0), '9.00 ms');
+  assert.equal(f.fmtMs(undefined, 3.0), '–');
+});
+
+test('a latency just over or under its limit shows the digits that tell them apart', () => {
+  assert.equal(f.fmtMs(3.004, 3.0), '3.004 ms');
+  assert.equal(f.fmtMs(2.996, 3.0), '2.996 ms');
+  assert.equal(f.fmtMs(12.04, 12), '12.04 ms');
+  assert.equal(f.fmtMs(3.0000001, 3.0), '3.0000001 ms');
+  assert.equal(f.fmtMs(0.05004, 0.05), '0.05004 ms');
+});
+
+test('a rounded value never lands on the other side of the limit', () => {
+  // 2.996 to 2 decimals is 3.00, above a 2.999 limit the value is under
+  assert.equal(f.fmtMs(2.996, 2.999), '2.996 ms');
+  // 0.999003 to 5 decimals is 0.99900, under a 0.999002 limit the value is over
+  assert.equal(f.fmtCos(0.999003, 0.999002), '0.999003');
+});
+
+test('the latency limit of a chip is its own entry, else the default, else none', () => {
+  const gates = { minCosine: 0.999, maxP50Ms: { A17_PRO: 3.0 }, maxP50MsDefault: 8.0 };
+  assert.equal(f.latencyLimit(gates, 'A17_PRO'), 3.0);
+  assert.equal(f.latencyLimit(gates, 'M2'), 8.0);
+  assert.equal(f.latencyLimit({ maxP50Ms: { A17_PRO: 3.0 } }, 'M2'), null);
+  assert.equal(f.latencyLimit(null, 'M2'), null);
+  assert.equal(f.cosineLimit(gates), 0.999);
+  assert.equal(f.cosineLimit({ maxP50MsDefault: 8 }), null);
+});
+
+test('a version source names hub, local and upload sources as such', () => {
+  assert.equal(f.sourceLabel({ type: 'hub', repo: 'org/m', revision: 'main', commit: null }), 'org/m@main');
+  assert.equal(f.sourceLabel({ type: 'hub', repo: 'org/m', revision: 'main', commit: 'abc' }), 'org/m@abc');
+  assert.equal(f.sourceLabel({ type: 'local', path: '/srv/snap' }), 'local /srv/snap');
+  assert.equal(f.sourceLabel({ type: 'upload' }), 'upload');
+  assert.equal(f.sourceLabel({ type: 'git' }), 'git');
+  assert.equal(f.sourceLabel(null), '–');
+});
+
+test('a long failure is clipped in the cell', () => {
+  const long = 'E'.repeat(8000);
+  const s = f.cellSummary({ source: 'failed', failure: long, jobState: 'failed' }, null);
+  assert.equal(s.kind, 'failed');
+  assert.equal(s.sub.length, 160);
+  assert.ok(s.sub.endsWith('…'));
+  assert.equal(f.clip('short'), 'short');
+  assert.equal(f.clip(null), '');
+});
+
+test('cells say measured, estimated, pending, failed or cancelled', () => {
+  const measured = f.cellSummary({ source: 'measured', p50Ms: 3.004, p90Ms: 3.6, measuredOn: { host: 'h1' } }, 3.0);
+  assert.deepEqual(measured, { kind: 'measured', main: '3.004 ms', sub: 'p90 3.60 ms · h1' });
+  assert.deepEqual(f.cellSummary({ source: 'estimated', estimateLowMs: 0.5, estimateHighMs: 1.7, jobState: 'pending' }, 3.0),
+    { kind: 'estimated', main: '~0.50–1.70 ms', sub: 'estimated · pending' });
+  assert.deepEqual(f.cellSummary({ source: 'pending', jobState: 'leased' }, null), { kind: 'pending', main: 'pending', sub: 'leased' });
+  // the registry today marks a cancelled job only in jobState; a 'cancelled' source is read the same way
+  assert.equal(f.cellSummary({ source: 'estimated', jobState: 'cancelled', failure: 'cancelled: variant 3 yanked' }, null).kind, 'cancelled');
+  assert.deepEqual(f.cellSummary({ source: 'cancelled', jobState: 'cancelled', failure: 'cancelled: version 2 yanked' }, null),
+    { kind: 'cancelled', main: 'cancelled', sub: 'cancelled: version 2 yanked' });
+  assert.deepEqual(f.cellSummary({ source: 'cancelled', jobState: 'cancelled' }, null), { kind: 'cancelled', main: 'cancelled', sub: '' });
+});
+
+test('gates are written out without the ones not set', () => {
+  assert.equal(f.gatesLabel({ minCosine: 0.999, maxP50Ms: { A17_PRO: 3 }, maxArtifactBytes: null, maxP50MsDefault: null }),
+    'cosine ≥ 0.999 · p50 ≤ 3 ms on A17_PRO');
+  assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: { A17_PRO: 3 }, maxArtifactBytes: 50000000, maxP50MsDefault: 8 }),
+    'p50 ≤ 3 ms on A17_PRO · p50 ≤ 8 ms on other chips · package ≤ 50000000 bytes (50.0 MB)');
+  assert.equal(f.gatesLabel({ maxP50MsDefault: 8 }), 'p50 ≤ 8 ms on every chip');
+  assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: {} }), 'none');
+  assert.equal(f.gatesLabel(null), 'none');
+});
