@@ -69,7 +69,7 @@ public class Agents {
     @Transactional
     public AgentView register(NewAgent n, Caller caller) {
         NewAgent valid = validate(n);
-        identities.invalidateAll(); // the token may change
+        identities.invalidateAfterCommit(); // the token may change: dropped once the new one is committed
         Instant now = clock.instant();
         Agent agent = repo.findByHostName(valid.hostName()).orElse(null);
         if (agent == null) {
@@ -159,7 +159,7 @@ public class Agents {
      * The same check for the job queue's hot path (every lease and report), answered from a cache
      * of at most {@code aneforge.cache-ttl} age: a busy agent costs one read of its row per TTL,
      * not one per call. Re-registering (the only way an agent's token changes) clears this
-     * instance's cache; other instances see it within the TTL, as with tokens. Callers that need
+     * instance's cache when it commits; other instances see it within the TTL, as with tokens. Callers that need
      * the draining flag read it in their own statement. Runs in the caller's transaction (the job
      * queue's plain JDBC one), so it is deliberately not {@code @Transactional}.
      */

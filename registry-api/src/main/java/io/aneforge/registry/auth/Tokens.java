@@ -87,7 +87,7 @@ public class Tokens {
     /** @return false when no such token */
     public boolean revoke(long id) {
         int n = jdbc.sql("UPDATE api_token SET revoked_at = COALESCE(revoked_at, now()) WHERE id = ?").param(id).update();
-        cache.invalidateAll();
+        cache.invalidateAfterCommit(); // at once here (no transaction); after the commit inside one
         return n > 0;
     }
 }

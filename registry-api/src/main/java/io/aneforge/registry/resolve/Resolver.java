@@ -24,9 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalEventListener;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -42,7 +43,7 @@ import tools.jackson.databind.json.JsonMapper;
  *       (the order measured closer to the original on all-MiniLM-L6-v2 int4-block32), then the oldest
  *       registration.</li>
  * </ol>
- * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped on every local write.
+ * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped when a local write commits.
  */
 @Service
 public class Resolver {
@@ -77,7 +78,12 @@ public class Resolver {
         this.cache = new ExpiringCache<>(props.cacheTtl(), 50_000);
     }
 
-    @EventListener
+    /**
+     * After the writer's commit, not inside its transaction: cleared before the commit, a resolve running
+     * meanwhile would read the old row and cache it for a whole TTL. Writes outside a transaction (gates)
+     * are committed when they publish, so they invalidate at once.
+     */
+    @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT, fallbackExecution = true)
     void onChange(RegistryChanged e) {
         cache.invalidateAll();
     }

@@ -1,0 +1,49 @@
+package io.aneforge.registry.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.job.JobTestSupport;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/** Re-registering an agent with another token locks the old token out at once, even after a lease ran meanwhile. */
+class AgentIdentityCacheTest extends JobTestSupport {
+
+    @Autowired
+    PlatformTransactionManager transactions;
+
+    @Autowired
+    Agents agents;
+
+    private int lease(String agentId, String token) {
+        return send("POST", "/api/v1/agents/" + agentId + "/lease", token, null).status();
+    }
+
+    @Test
+    void theOldTokenIsRefusedOnceTheReRegistrationCommits() {
+        String oldToken = agentToken();
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "agent-two", "role", "agent"));
+        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
+        String newToken = minted.json().path("token").asString();
+        long newTokenId = minted.json().path("id").asLong();
+        // a runtime no job asks for: every lease is a 204 after the identity check
+        String id = registerAgent("identity-cache-host", "A14", List.of("no-such-runtime"), oldToken);
+        assertThat(lease(id, oldToken)).isEqualTo(204);
+
+        int during = new TransactionTemplate(transactions).execute(status -> {
+            agents.register(new Agents.NewAgent("identity-cache-host", "macOS", "15.1", "24B83", "arm64", "Apple A14",
+                    17179869184L, "A14", List.of("no-such-runtime")), new Caller(newTokenId, "agent-two", Role.AGENT));
+            return CompletableFuture.supplyAsync(() -> lease(id, oldToken)).join();
+        });
+        assertThat(during).as("not committed yet: still the old token's agent").isEqualTo(204);
+        assertThat(lease(id, oldToken)).as("after the commit").isEqualTo(403);
+        assertThat(lease(id, newToken)).isEqualTo(204);
+    }
+}
