@@ -73,7 +73,8 @@ public class Aliases {
         Integer from = jdbc.sql("SELECT v.version FROM alias a JOIN model_version v ON v.id = a.version_id"
                         + " WHERE a.model_id = ? AND a.name = ? FOR UPDATE OF a")
                 .params(target.modelId(), alias).query(Integer.class).optional().orElse(null);
-        if (from != null && from == version) return get(model, alias);
+        // equals, not ==: two Integers are the same object only within the small-value cache (-128..127)
+        if (version.equals(from)) return get(model, alias);
         VersionVerdict verdict = matrices.promotionVerdict(target.modelId(), model, version);
         boolean overridden = false;
         if (verdict.status() != GateStatus.PASS) {
