@@ -10,6 +10,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -19,8 +21,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * The fast path for the hottest call, {@code GET /api/v1/models/{name}/resolve}: a servlet filter in
  * front of Spring MVC that authenticates with the same {@link Tokens}, asks the same {@link Resolver}
  * and writes the same bytes and headers as {@link ResolveController}, skipping handler mapping,
- * argument binding and message conversion. Anything unusual (no or bad token, a refusal, odd
- * parameters) falls through to the MVC path, which renders it; so the MVC controller stays the
+ * argument binding and message conversion. Anything unusual (no or bad token, a refusal, a repeated
+ * or unknown query parameter) falls through to the MVC path, which renders it; so the MVC controller stays the
  * reference behaviour. Switch: {@code aneforge.resolve-fast-path} (ANEFORGE_RESOLVE_FAST_PATH);
  * {@code ResolveFastPathTest} compares the two paths byte for byte.
  *
@@ -33,6 +35,8 @@ public class ResolveFastPath extends OncePerRequestFilter {
 
     private static final String PREFIX = "/api/v1/models/";
     private static final String SUFFIX = "/resolve";
+    /** The query parameters {@link ResolveController} binds. */
+    private static final Set<String> PARAMETERS = Set.of("device", "chip", "os", "alias", "version");
 
     private final Tokens tokens;
     private final Resolver resolver;
@@ -73,6 +77,11 @@ public class ResolveFastPath extends OncePerRequestFilter {
         // an encoded NUL cannot be looked up (PostgreSQL text holds none): the MVC path refuses it as a 400
         String query = request.getQueryString();
         if (query != null && query.contains("%00")) return false;
+        // Only the parameters the controller reads, each once: Spring joins a repeated one ("18.0,1.0") where
+        // getParameter takes the first, so anything else is left to the controller to answer.
+        for (Map.Entry<String, String[]> p : request.getParameterMap().entrySet()) {
+            if (!PARAMETERS.contains(p.getKey()) || p.getValue().length != 1) return false;
+        }
         String header = request.getHeader("Authorization");
         if (header == null || header.length() <= 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
         // Resolve is open to every role, so a valid token is all the authorization needed.

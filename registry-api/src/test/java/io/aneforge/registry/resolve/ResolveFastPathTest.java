@@ -66,6 +66,34 @@ class ResolveFastPathTest extends RegistryTestBase {
         assertThat(r.problem()).isEqualTo("model-not-found");
     }
 
+    /** Repeated or unknown parameters: the fast path steps aside, so both paths give the controller's bytes. */
+    @Test
+    void repeatedOrUnexpectedParametersGetTheControllersAnswer() throws Exception {
+        String m = "fastpath-params";
+        createModel(m);
+        int v = createVersion(m);
+        addVariant(m, v, "A17_PRO", "18.0", "ane", "fp16");
+        addVariant(m, v, "A16", "17.0", "ane", "fp16");
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "params test").status()).isEqualTo(200);
+        MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+        for (String query : List.of("chip=A17_PRO&os=18.0&os=1.0", "chip=A17_PRO&chip=A16&os=18.0",
+                "chip=A17_PRO&os=18.0&version=" + v + "&version=" + v, "chip=A17_PRO&os=18.0&alias=production&alias=x",
+                "chip=A17_PRO&os=18.0&unexpected=1")) {
+            MockHttpServletResponse reference = mvc.perform(MockMvcRequestBuilders.get("/api/v1/models/" + m + "/resolve?" + query)
+                    .header("Authorization", "Bearer " + reader())).andReturn().getResponse();
+            Response viaFilter = get("/api/v1/models/" + m + "/resolve?" + query, reader());
+            assertThat(viaFilter.status()).as(query + ": " + viaFilter.text()).isEqualTo(reference.getStatus());
+            assertThat(viaFilter.text()).as(query).isEqualTo(reference.getContentAsString());
+        }
+        MockHttpServletRequest repeated = new MockHttpServletRequest("GET", "/api/v1/models/" + m + "/resolve");
+        repeated.setQueryString("chip=A17_PRO&os=18.0&os=1.0");
+        repeated.addParameter("chip", "A17_PRO");
+        repeated.addParameter("os", "18.0", "1.0");
+        repeated.addHeader("Authorization", "Bearer " + reader());
+        assertThat(fastPath.handle(repeated, new MockHttpServletResponse())).isFalse();
+    }
+
     private MockHttpServletRequest request(String query, String ifNoneMatch) {
         MockHttpServletRequest req = new MockHttpServletRequest("GET", "/api/v1/models/" + M + "/resolve");
         req.setQueryString(query);
