@@ -34,8 +34,16 @@ class ConversionController {
     @GetMapping("/api/v1/conversions")
     @Allowed(anyRole = true)
     List<ConversionSummary> list(@RequestParam(defaultValue = "active") String state,
-                                 @RequestParam(defaultValue = "50") int limit) {
-        return conversions.list(state, limit);
+                                 @RequestParam(defaultValue = "50") String limit) {
+        // read here, not bound as an int: a limit that is no number is invalid-query like one out of range
+        int n;
+        try {
+            n = Integer.parseInt(limit.trim());
+        } catch (NumberFormatException e) {
+            throw io.aneforge.registry.problem.ApiProblem.badRequest("invalid-query", "Invalid query",
+                    "parameter 'limit' must be a whole number between 1 and " + Conversions.MAX_LIST + ", got '" + limit + "'");
+        }
+        return conversions.list(state, n);
     }
 
     @GetMapping("/api/v1/conversions/{id}")

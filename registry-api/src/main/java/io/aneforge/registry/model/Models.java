@@ -109,7 +109,7 @@ public class Models {
 
     public VersionView version(String model, int version) {
         return jdbc.sql(VERSION_SELECT + " WHERE m.name = ? AND v.version = ?").params(model, version)
-                .query(Models::version).optional().orElseThrow(() -> versionNotFound(model, version));
+                .query(Models::version).optional().orElseThrow(() -> missing(model, version));
     }
 
     public List<VersionView> versions(String model) {
@@ -123,7 +123,13 @@ public class Models {
                         + " WHERE m.name = ? AND v.version = ? FOR UPDATE OF v")
                 .params(model, version)
                 .query((rs, i) -> new VersionRef(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5)))
-                .optional().orElseThrow(() -> versionNotFound(model, version));
+                .optional().orElseThrow(() -> missing(model, version));
+    }
+
+    /** model-not-found when the model itself is missing (that is what the client got wrong), else version-not-found. */
+    private ApiProblem missing(String model, int version) {
+        modelId(model);
+        return versionNotFound(model, version);
     }
 
     static ApiProblem versionNotFound(String model, int version) {

@@ -1,6 +1,7 @@
 package io.aneforge.registry.problem;
 
 import java.net.URI;
+import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +13,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
@@ -76,6 +78,22 @@ class ProblemAdvice {
     ResponseEntity<ProblemDetail> mediaType(HttpMediaTypeNotSupportedException e) {
         return apiProblem(new ApiProblem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
                 "Unsupported media type", e.getMessage() + "; send application/json"));
+    }
+
+    /**
+     * The client's {@code Accept} names no type the endpoint writes. 406, and the body is still problem+json:
+     * RFC 9110 lets a server send a 406 in a type the client did not ask for, and a problem document is the one
+     * error format of this API (Spring's own handling would send no body, or fail the same negotiation again;
+     * the preset Content-Type here skips that negotiation).
+     */
+    @ExceptionHandler(HttpMediaTypeNotAcceptableException.class)
+    ResponseEntity<ProblemDetail> notAcceptable(HttpMediaTypeNotAcceptableException e) {
+        List<String> supported = e.getSupportedMediaTypes().stream().map(MediaType::toString).distinct().toList();
+        String send = supported.contains("text/csv") ? "application/json or text/csv" : "application/json";
+        return apiProblem(new ApiProblem(HttpStatus.NOT_ACCEPTABLE, "not-acceptable", "Not acceptable",
+                "the Accept header names no type this endpoint answers (listed in supportedMediaTypes); send Accept: "
+                        + send + ", or */*; errors are always application/problem+json")
+                .with("supportedMediaTypes", supported));
     }
 
     @ExceptionHandler(NoResourceFoundException.class)

@@ -29,7 +29,9 @@ class RequestProblemTest extends RegistryTestBase {
                 400, "invalid-request", "task");
         assertProblem(send("POST", "/api/v1/models", publisher(), Map.of("name", "no-task")), 400, "invalid-request",
                 "task");
-        assertProblem(get("/api/v1/conversions?limit=abc", reader()), 400, "invalid-parameter", "limit", "abc");
+        // docs/pipeline.md: a bad limit is invalid-query, whether it is no number or out of range
+        assertProblem(get("/api/v1/conversions?limit=abc", reader()), 400, "invalid-query", "limit", "abc");
+        assertProblem(get("/api/v1/conversions?limit=0", reader()), 400, "invalid-query", "limit", "0");
         // numbers are JSON numbers, whole where the field is whole: no silent rounding or parsing of strings
         createModel("coercion");
         int v = createVersion("coercion");
@@ -41,6 +43,46 @@ class RequestProblemTest extends RegistryTestBase {
                     400, "invalid-request", "seqLen");
         }
         assertProblem(get("/api/v1/nothing-here", reader()), 404, "no-such-endpoint", "/api/v1/nothing-here");
+    }
+
+    @Test
+    void anAcceptHeaderTheEndpointCannotAnswerIsA406Problem() {
+        for (String accept : new String[] {"text/html", "text/csv", "image/png"}) {
+            Response r = get("/api/v1/models", reader(), "Accept", accept);
+            assertProblem(r, 406, "not-acceptable", "application/json");
+        }
+        createModel("accept-checks");
+        // the matrix writes JSON and CSV, and says so
+        Response matrix = get("/api/v1/models/accept-checks/versions/1/matrix", reader(), "Accept", "text/html");
+        assertProblem(matrix, 406, "not-acceptable", "application/json or text/csv");
+        assertThat(matrix.json().path("supportedMediaTypes")).extracting(tools.jackson.databind.JsonNode::asString)
+                .containsExactlyInAnyOrder("application/json", "text/csv");
+        assertThat(get("/api/v1/models", reader(), "Accept", "application/json").status()).isEqualTo(200);
+        assertThat(get("/api/v1/models", reader(), "Accept", "*/*").status()).isEqualTo(200);
+    }
+
+    @Test
+    void pathsTomcatRefusesGetProblemDocumentsNotItsHtmlPage() {
+        for (String path : new String[] {"/api/v1/models/a%00b", "/api/v1/models/..%2fx", "/api/v1/models/a%5cb"}) {
+            Response r = get(path, reader());
+            assertProblem(r, 400, "invalid-request-uri", "%00");
+            assertThat(r.text()).as(path).doesNotContain("<html");
+        }
+    }
+
+    @Test
+    void aMissingModelIsModelNotFoundWhereverAVersionIsNamed() {
+        for (String path : new String[] {"/api/v1/models/nope/versions/1", "/api/v1/models/nope/versions/1/variants",
+                "/api/v1/models/nope/versions/1/matrix"}) {
+            assertProblem(get(path, reader()), 404, "model-not-found", "no model named 'nope'");
+        }
+        assertProblem(send("PUT", "/api/v1/models/nope/aliases/x", publisher(), Map.of("version", 1, "reason", "r")),
+                404, "model-not-found", "no model named 'nope'");
+        createModel("has-no-versions");
+        assertProblem(get("/api/v1/models/has-no-versions/versions/1", reader()), 404, "version-not-found",
+                "model 'has-no-versions' has no version 1");
+        assertProblem(send("PUT", "/api/v1/models/has-no-versions/aliases/x", publisher(), Map.of("version", 1, "reason", "r")),
+                404, "version-not-found");
     }
 
     @Test
