@@ -34,7 +34,8 @@ public abstract class RegistryTestBase {
 
     public static final String ADMIN = "test-admin-token-0123456789";
     protected static final long MAX_BLOB = 1024 * 1024;
-    private static final Path DATA_DIR;
+    /** aneforge.data-dir: the embedded S3 server's files are under {@code s3/aneforge/}. */
+    protected static final Path DATA_DIR;
     private static final Map<String, String> TOKENS = new ConcurrentHashMap<>();
     protected static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -55,6 +56,8 @@ public abstract class RegistryTestBase {
         // Short leases so expiry and re-queueing are observable within a test.
         r.add("aneforge.agents.lease-duration", () -> "2s");
         r.add("aneforge.jobs.sweep-interval", () -> "200ms");
+        // A package whose blob could not be read is counted again after this (10 s by default).
+        r.add("aneforge.matrix.estimate-retry-after", () -> "300ms");
     }
 
     @LocalServerPort

@@ -70,10 +70,15 @@ public class Matrices {
 
     // ---- what the database knows -------------------------------------------------------------
 
-    record VersionKey(long id, long modelId, String model, int version, String status) {}
+    record VersionKey(long id, long modelId, String model, int version, String status, String yankReason) {
+
+        boolean yanked() {
+            return "yanked".equals(status);
+        }
+    }
 
     record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize,
-                      String quantization, int seqLen, String digestHex, long size, String status) {
+                      String quantization, int seqLen, String digestHex, long size, String status, String yankReason) {
 
         /** int8-block32, int8-block32-affine, int4-block32-mse, fp16: the full scheme, so rows of different modes never share a label. */
         String precisionId() {
@@ -100,16 +105,17 @@ public class Matrices {
 
     private VersionKey versionKey(String model, int version) {
         models.version(model, version); // 404s with the registry's own messages
-        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status FROM model_version v JOIN model m"
+        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status, v.yank_reason FROM model_version v JOIN model m"
                         + " ON m.id = v.model_id WHERE m.name = ? AND v.version = ?")
                 .params(model, version)
-                .query((rs, i) -> new VersionKey(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5)))
+                .query((rs, i) -> new VersionKey(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5),
+                        rs.getString(6)))
                 .single();
     }
 
     private Snapshot load(VersionKey v) {
         List<VariantRow> variants = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, seq_len,"
-                        + " blob_digest, size, status, quantization FROM variant WHERE version_id = ?"
+                        + " blob_digest, size, status, quantization, yank_reason FROM variant WHERE version_id = ?"
                         + " ORDER BY chip, layout, precision, block_size NULLS FIRST, array_position(" + QUANTIZATION_ARRAY + ", quantization) NULLS FIRST, seq_len,"
                         + " deployment_target, id")
                 .param(v.id())
@@ -117,7 +123,8 @@ public class Matrices {
                     int b = rs.getInt(6);
                     Integer block = rs.wasNull() ? null : b;
                     return new VariantRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            block, rs.getString(11), rs.getInt(7), rs.getString(8), rs.getLong(9), rs.getString(10));
+                            block, rs.getString(11), rs.getInt(7), rs.getString(8), rs.getLong(9), rs.getString(10),
+                            rs.getString(12));
                 })
                 .list();
         Map<Long, List<JobRow>> jobs = new HashMap<>();
@@ -193,6 +200,7 @@ public class Matrices {
         List<String> errors = new ArrayList<>();
         Double cosine = null;
         for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
+            if (CANCELLED_STATE.equals(j.state())) continue; // withdrawn with a yank: no result is coming, none is awaited
             boolean failed = "failed".equals(j.state());
             if ("benchmark".equals(j.kind())) {
                 if (failed) {
@@ -210,18 +218,23 @@ public class Matrices {
                 s.baselineRows().contains(v.id()));
     }
 
-    private static VersionVerdict verdict(Snapshot s) {
-        List<VariantFacts> facts = new ArrayList<>();
-        for (VariantRow v : s.variants()) if ("available".equals(v.status())) facts.add(facts(s, v));
-        return GateEvaluator.rollUp(s.effectiveGates(), facts);
-    }
+    /** The verdict of a model without gates: nothing is gated, so it passes whatever the results say. */
+    private static final VersionVerdict UNGATED = new VersionVerdict(GateStatus.PASS, List.of(), List.of(), List.of(), List.of());
 
     /**
-     * The verdict promotion checks. A model without gates passes without looking at results
-     * (nothing is gated); otherwise this is {@link GateEvaluator#rollUp} over the version's available variants.
+     * The one gate verdict, shown by the matrix and checked by promotion: {@link #UNGATED} for a model
+     * without gates, else {@link GateEvaluator#rollUp} over the version's available variants.
      */
+    private static VersionVerdict verdict(Snapshot s) {
+        if (s.gates().isEmpty()) return UNGATED;
+        List<VariantFacts> facts = new ArrayList<>();
+        for (VariantRow v : s.variants()) if ("available".equals(v.status())) facts.add(facts(s, v));
+        return GateEvaluator.rollUp(s.gates().get(), facts);
+    }
+
+    /** The verdict promotion checks: {@link #verdict(Snapshot)}, without reading the results when there are no gates. */
     public VersionVerdict promotionVerdict(long modelId, String model, int version) {
-        if (gates.gatesOf(modelId).isEmpty()) return new VersionVerdict(GateStatus.PASS, List.of(), List.of(), List.of(), List.of());
+        if (gates.gatesOf(modelId).isEmpty()) return UNGATED;
         return verdict(load(versionKey(model, version)));
     }
 
@@ -240,10 +253,7 @@ public class Matrices {
         }
         VersionVerdict verdict = verdict(s);
         Map<String, GateResult> byVariant = new HashMap<>();
-        for (VariantRow v : s.variants()) {
-            GateResult r = GateEvaluator.evaluate(s.effectiveGates(), facts(s, v));
-            byVariant.put(r.variantId(), r);
-        }
+        for (GateResult r : verdict.variants()) byVariant.put(r.variantId(), r);
 
         // Baseline deltas: latency per (variant, setting), cosine per variant, keyed version-independently.
         Map<String, CellDelta> latencyDelta = new HashMap<>();
@@ -265,19 +275,25 @@ public class Matrices {
         List<String> columns = RuntimeOptions.COMPUTE_UNITS.stream().filter(planned::contains).toList();
 
         Gates g = s.effectiveGates();
+        // one query for the stored costs of every package of the version, not one per row
+        Map<String, PackageCosts.Outcome> outcomes = costs.costs(s.variants().stream()
+                .map(v -> new PackageCosts.Package(v.digestHex(), v.size())).toList());
         List<Row> rows = new ArrayList<>();
         for (VariantRow v : s.variants()) {
-            PackageCosts.Outcome cost = costs.cost(v.digestHex(), v.size());
+            PackageCosts.Outcome cost = outcomes.get(v.digestHex());
             Estimate estimate = null;
             String unavailable = cost.unavailable();
             Optional<Chip> chip = chips.chip(v.chip());
             if (cost.cost() != null && chip.isPresent()) {
                 LatencyEstimate e = Roofline.estimate(cost.cost(), chip.get());
                 estimate = new Estimate(e.chip(), e.lowMs(), e.highMs(), e.boundBy().name(), e.flops(), e.bytes(),
-                        e.basis(), e.source());
+                        e.basis() + ESTIMATE_SCOPE, e.source(), NEURAL_ENGINE_UNITS);
             } else if (cost.cost() != null) {
                 unavailable = "chip " + v.chip() + " is not in the chip catalog";
             }
+            // a yanked variant, or any variant of a yanked version, waits for nothing: its open jobs were cancelled
+            String yankReason = "yanked".equals(v.status()) ? v.yankReason() : key.yanked() ? key.yankReason() : null;
+            boolean yanked = "yanked".equals(v.status()) || key.yanked();
             Double limit = g.latencyLimitMs(v.chip());
             Map<String, Cell> cells = new LinkedHashMap<>();
             Fidelity fidelity = new Fidelity(MatrixRecords.PENDING, null, null, null, null, null);
@@ -288,24 +304,49 @@ public class Matrices {
                 }
                 if (cells.containsKey(j.computeUnits())) continue;
                 CellDelta d = latencyDelta.get(v.canonical() + " on " + j.computeUnits());
-                cells.put(j.computeUnits(), cell(j, estimate, limit, d));
+                cells.put(j.computeUnits(), cell(j, NEURAL_ENGINE_UNITS.contains(j.computeUnits()) ? estimate : null, limit,
+                        s.gates().isPresent(), d));
+            }
+            if (yanked && MatrixRecords.PENDING.equals(fidelity.source())) {
+                fidelity = new Fidelity(MatrixRecords.CANCELLED, null, fidelity.jobId(), fidelity.jobState(),
+                        "no accuracy result: yanked (" + yankReason + ")", null);
             }
             GateResult gr = byVariant.get(String.valueOf(v.id()));
             CellDelta cd = cosineDelta.get(v.canonical());
             RowDelta delta = cd == null || cd.baseline() == null ? null
                     : new RowDelta(cd.baseline().cosine(), cd.cosineChange(), cd.regression(), cd.reasons());
+            String gateStatus = yanked ? YANKED : gr == null ? GateStatus.PASS.name() : gr.status().name();
+            List<String> gateReasons = yanked || gr == null ? List.of() : gr.reasons();
             rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
                     v.quantization(), v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
-                    v.status(), s.baselineRows().contains(v.id()), fidelity, cells,
-                    "available".equals(v.status()) ? gr.status().name() : "YANKED", gr.reasons(), estimate,
-                    estimate == null ? unavailable : null, delta));
+                    v.status(), s.baselineRows().contains(v.id()), fidelity, cells, gateStatus, gateReasons, estimate,
+                    estimate == null ? unavailable : null, delta, yankReason));
         }
-        return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(),
-                new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(), verdict.reasons()),
-                columns, rows, regressions);
+        Verdict shown = key.yanked()
+                ? new Verdict(YANKED, List.of(), List.of(), List.of("version " + key.version() + " of '" + key.model()
+                        + "' was yanked (" + key.yankReason() + "); its open jobs were cancelled and it cannot be promoted"))
+                : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(), verdict.reasons());
+        return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
+                columns, rows, regressions, key.yankReason());
     }
 
+    private static final String YANKED = "YANKED";
+    private static final String CANCELLED_STATE = "cancelled";
+
+    /**
+     * The settings a roofline estimate stands for: it is computed from the Neural Engine's figures, so only
+     * cells that may run there show it; the chip catalog has no CPU or GPU figures for the others.
+     */
+    static final List<String> NEURAL_ENGINE_UNITS = List.of("cpuAndNeuralEngine", "all");
+
+    private static final String ESTIMATE_SCOPE = "; shown on the cpuAndNeuralEngine and all settings only (Neural Engine"
+            + " figures): no estimate for cpuOnly or cpuAndGPU, whose CPU and GPU roofs the chip catalog does not have";
+
     private static Fidelity fidelity(JobRow j, Fidelity current) {
+        if (CANCELLED_STATE.equals(j.state()) && j.result() == null) {
+            if (!MatrixRecords.PENDING.equals(current.source()) || current.jobId() != null) return current;
+            return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null);
+        }
         if ("failed".equals(j.state())) {
             return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null);
         }
@@ -319,13 +360,18 @@ public class Matrices {
         return current;
     }
 
-    private static Cell cell(JobRow j, Estimate estimate, Double limit, CellDelta d) {
+    /** @param gated the model has gates: a failed run fails the variant (without gates nothing does) */
+    private static Cell cell(JobRow j, Estimate estimate, Double limit, boolean gated, CellDelta d) {
         Double baseP50 = d == null || d.baseline() == null ? null : d.baseline().p50Ms();
         Double change = d == null ? null : d.latencyChange();
         boolean regression = d != null && d.regression();
+        if (CANCELLED_STATE.equals(j.state()) && (j.result() == null || j.result().p50() == null)) {
+            return new Cell(j.computeUnits(), MatrixRecords.CANCELLED, null, null, null, null, null, j.id(), j.state(),
+                    j.failure(), null, null, null, baseP50, null, false);
+        }
         if ("failed".equals(j.state())) {
             return new Cell(j.computeUnits(), MatrixRecords.FAILED, null, null, null, null, null, j.id(), j.state(),
-                    j.failure(), null, null, "FAIL", baseP50, null, false);
+                    j.failure(), null, null, gated ? "FAIL" : null, baseP50, null, false);
         }
         Result r = j.result();
         if (r != null && r.p50() != null) {

@@ -13,16 +13,23 @@ public final class MatrixRecords {
     public static final String ESTIMATED = "estimated";
     public static final String PENDING = "pending";
     public static final String FAILED = "failed";
+    /** The job was cancelled (its variant or version was yanked): no result is coming, nothing is pending. */
+    public static final String CANCELLED = "cancelled";
 
     /**
      * @param computeUnits the columns, in Core ML's order (only settings some variant plans)
      * @param baseline     the version compared against ({@code ?baseline=}), or null
      * @param regressions  every regression reason against the baseline (empty without one)
+     * @param yankReason   why the version was yanked, or null
      */
     public record Matrix(String model, int version, String versionStatus, Integer baseline, Gates gates, boolean gatesSet,
-                         Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions) {}
+                         Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions,
+                         String yankReason) {}
 
-    /** The version's gate verdict: what promotion checks. */
+    /**
+     * The version's gate verdict: what promotion checks (PASS without gates). YANKED for a yanked version, whose
+     * results will never complete and which promotion refuses anyway; its reason says why.
+     */
     public record Verdict(String status, List<String> failingCells, List<String> pendingCells, List<String> reasons) {}
 
     /**
@@ -31,21 +38,30 @@ public final class MatrixRecords {
      * @param cell        the label gate reasons use ("A17_PRO int8-block32")
      * @param baselineRow true for the standard-layout fp16 comparison variant (shown, never blocks promotion)
      * @param cells       compute-units setting -> cell; a setting the variant does not plan is absent
+     * @param gateStatus  PASS, FAIL, INCOMPLETE; YANKED when the variant or its version is yanked (then
+     *                    {@code gateReasons} is empty and {@code yankReason} says why)
      * @param estimate    roofline estimate for the variant's chip; null when {@code estimateUnavailable} says why
+     * @param yankReason  the variant's yank reason, else its version's when the version is yanked, else null
      */
     public record Row(long variantId, String cell, String chip, String deploymentTarget, String layout, String precision,
                       Integer blockSize, String quantization, int seqLen, long sizeBytes, String digest, String downloadUrl, String status,
                       boolean baselineRow, Fidelity fidelity, Map<String, Cell> cells, String gateStatus,
-                      List<String> gateReasons, Estimate estimate, String estimateUnavailable, RowDelta delta) {}
+                      List<String> gateReasons, Estimate estimate, String estimateUnavailable, RowDelta delta,
+                      String yankReason) {}
 
-    /** The variant's accuracy against the golden outputs (the reference-cpu accuracy job). */
+    /**
+     * The variant's accuracy against the golden outputs (the reference-cpu accuracy job). {@code source}: measured,
+     * pending, failed ({@code failure} is the agent's reason) or cancelled ({@code failure} is the yank).
+     */
     public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn) {}
 
     /**
      * One variant on one compute-units setting.
      *
      * @param source    measured (numbers from {@code measuredOn}), estimated (the row's roofline range, no
-     *                  measurement yet), pending (no measurement, no estimate) or failed ({@code failure})
+     *                  measurement yet; only on settings that use the Neural Engine), pending (no measurement,
+     *                  no estimate), failed ({@code failure}) or cancelled (the variant or version was yanked;
+     *                  {@code failure} says so; never pending)
      * @param gate      PASS/FAIL against the chip's latency limit for a measured cell; FAIL for a failed run;
      *                  null when not gated or not measured
      * @param p50Change relative to the baseline version's same cell (0.12 = 12 % slower)
@@ -60,8 +76,9 @@ public final class MatrixRecords {
 
     public record Protocol(Integer warmupIterations, Integer timedIterations, Long maxDurationMs, Integer samples) {}
 
+    /** @param appliesTo the compute-units settings whose cells show this estimate (those using the Neural Engine) */
     public record Estimate(String chip, double lowMs, double highMs, String boundBy, long flops, long bytes, String basis,
-                           String source) {}
+                           String source, List<String> appliesTo) {}
 
     public record RowDelta(Double baselineCosine, Double cosineChange, boolean regression, List<String> reasons) {}
 }

@@ -1,29 +1,51 @@
 package io.aneforge.registry.matrix;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.aneforge.estimate.CostCounter;
 import io.aneforge.estimate.ProgramCost;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.storage.BlobStorage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import java.util.zip.ZipException;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
  * The FLOPs and bytes of a variant's package, counted once per blob and kept in {@code blob_cost}.
- * Counting needs the package's program and weights, so the blob is read from storage and unzipped
- * into a temporary directory the first time a matrix shows it; later matrices read the row. A
- * package that cannot be counted (not a MIL program, or larger than
- * {@code aneforge.matrix.estimate-max-bytes}) gets a row with the reason and no estimate.
+ * Counting needs the package's program and weights, so the blob is copied from storage to a temporary
+ * file, unzipped and decoded the first time a matrix shows it; later matrices read the row (one query
+ * for all the packages of a matrix).
+ *
+ * <p>Only what the package's bytes decide is stored: a count, or the reason the package cannot be read
+ * as a MIL program. A failure to read the store or the scratch directory says nothing about the
+ * package, so it is not stored: the row shows it, and the package is counted again by the first
+ * request after {@code aneforge.matrix.estimate-retry-after}. A package over
+ * {@code aneforge.matrix.estimate-max-bytes} is not counted and not stored either (the limit may be raised).
+ *
+ * <p>Counting runs inside the first matrix request. Concurrent requests for the same blob wait for one
+ * count (single flight per digest) rather than each reading and unzipping the blob.
  */
 @Component
 class PackageCosts {
@@ -31,58 +53,179 @@ class PackageCosts {
     /** A counted cost, or why there is none. */
     record Outcome(ProgramCost cost, String unavailable) {}
 
+    /** A blob to cost. */
+    record Package(String digestHex, long size) {}
+
+    /** A failure that says nothing about the package: reported until {@code untilNanos}, then retried. */
+    private record Transient(String reason, long untilNanos) {}
+
+    /** Thrown by the counting step for failures of the store or the local disk. */
+    private static final class TransientFailure extends RuntimeException {
+        TransientFailure(String message) {
+            super(message);
+        }
+    }
+
     private final JdbcClient jdbc;
     private final BlobStorage storage;
     private final long maxBytes;
+    private final long retryAfterNanos;
+    private final ConcurrentHashMap<String, CompletableFuture<Outcome>> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Transient> recentFailures = new ConcurrentHashMap<>();
+    private final Counter counted;
+    private final Counter unreadable;
+    private final Counter failed;
 
-    PackageCosts(JdbcClient jdbc, BlobStorage storage,
-                 @Value("${aneforge.matrix.estimate-max-bytes:536870912}") long maxBytes) {
+    PackageCosts(JdbcClient jdbc, BlobStorage storage, MeterRegistry meters,
+                 @Value("${aneforge.matrix.estimate-max-bytes:536870912}") long maxBytes,
+                 @Value("${aneforge.matrix.estimate-retry-after:10s}") Duration retryAfter) {
         this.jdbc = jdbc;
         this.storage = storage;
         this.maxBytes = maxBytes;
+        this.retryAfterNanos = retryAfter.toNanos();
+        String name = "aneforge.matrix.package.counts";
+        String what = "packages read and counted for roofline estimates, by outcome";
+        this.counted = Counter.builder(name).description(what).tag("outcome", "counted").register(meters);
+        this.unreadable = Counter.builder(name).description(what).tag("outcome", "unreadable").register(meters);
+        this.failed = Counter.builder(name).description(what).tag("outcome", "storage-error").register(meters);
     }
 
-    Outcome cost(String digestHex, long size) {
-        Outcome stored = jdbc.sql("SELECT flops, weight_bytes, activation_bytes, error FROM blob_cost WHERE digest = ?")
+    /** The outcome of each package by digest: stored rows in one query, the rest counted (once per digest). */
+    Map<String, Outcome> costs(Collection<Package> packages) {
+        Map<String, Outcome> out = new HashMap<>();
+        if (packages.isEmpty()) return out;
+        String[] digests = packages.stream().map(Package::digestHex).distinct().toArray(String[]::new);
+        jdbc.sql("SELECT digest, flops, weight_bytes, activation_bytes, error FROM blob_cost WHERE digest = ANY(?)")
+                .param(digests)
+                .query(rs -> {
+                    out.put(rs.getString(1), row(rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5)));
+                });
+        for (Package p : packages) {
+            if (!out.containsKey(p.digestHex())) out.put(p.digestHex(), countOnce(p));
+        }
+        return out;
+    }
+
+    private static Outcome row(long flops, long weightBytes, long activationBytes, String error) {
+        return error != null ? new Outcome(null, error) : new Outcome(ProgramCost.of(flops, weightBytes, activationBytes), null);
+    }
+
+    private Outcome stored(String digestHex) {
+        return jdbc.sql("SELECT flops, weight_bytes, activation_bytes, error FROM blob_cost WHERE digest = ?")
                 .param(digestHex)
-                .query((rs, i) -> rs.getString(4) != null ? new Outcome(null, rs.getString(4))
-                        : new Outcome(ProgramCost.of(rs.getLong(1), rs.getLong(2), rs.getLong(3)), null))
+                .query((rs, i) -> row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getString(4)))
                 .optional().orElse(null);
+    }
+
+    /** One count per digest at a time: later callers wait for the running one and share its outcome. */
+    private Outcome countOnce(Package p) {
+        CompletableFuture<Outcome> mine = new CompletableFuture<>();
+        CompletableFuture<Outcome> running = inFlight.putIfAbsent(p.digestHex(), mine);
+        if (running != null) return running.join();
+        try {
+            Outcome o = countAndStore(p);
+            mine.complete(o);
+            return o;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            inFlight.remove(p.digestHex(), mine);
+        }
+    }
+
+    private Outcome countAndStore(Package p) {
+        // counted and stored by a request whose flight ended after this request's batch read
+        Outcome stored = stored(p.digestHex());
         if (stored != null) return stored;
-        Outcome fresh = count(digestHex, size);
+        if (p.size() > maxBytes) {
+            return new Outcome(null, "the package is " + p.size() + " bytes, over aneforge.matrix.estimate-max-bytes ("
+                    + maxBytes + "); raise it to estimate packages this large");
+        }
+        Transient recent = recentFailures.get(p.digestHex());
+        if (recent != null && recent.untilNanos() - System.nanoTime() > 0) return new Outcome(null, recent.reason());
+        Outcome fresh;
+        try {
+            fresh = count(p);
+        } catch (TransientFailure e) {
+            failed.increment();
+            String reason = e.getMessage() + "; not stored, tried again on a matrix request after "
+                    + Duration.ofNanos(retryAfterNanos).toMillis() + " ms";
+            recentFailures.put(p.digestHex(), new Transient(reason, System.nanoTime() + retryAfterNanos));
+            return new Outcome(null, reason);
+        }
+        recentFailures.remove(p.digestHex());
+        (fresh.cost() != null ? counted : unreadable).increment();
         ProgramCost c = fresh.cost();
         jdbc.sql("INSERT INTO blob_cost (digest, flops, weight_bytes, activation_bytes, error) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT (digest) DO NOTHING")
-                .params(digestHex, c == null ? null : c.flops(), c == null ? null : c.weightBytes(),
+                .params(p.digestHex(), c == null ? null : c.flops(), c == null ? null : c.weightBytes(),
                         c == null ? null : c.activationBytes(), fresh.unavailable())
                 .update();
         return fresh;
     }
 
-    private Outcome count(String digestHex, long size) {
-        if (size > maxBytes) {
-            return new Outcome(null, "the package is " + size + " bytes, over aneforge.matrix.estimate-max-bytes ("
-                    + maxBytes + "); raise it to estimate packages this large");
-        }
+    /** The package's cost or why its content cannot be counted; {@link TransientFailure} for everything else. */
+    private Outcome count(Package p) {
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("aneforge-cost-");
-            try (InputStream in = storage.open(Blob.keyFor(digestHex), 0, -1)) {
-                PackageArchive.unzip(in, dir, PackageArchive.Limits.defaults());
+            Path spool;
+            try {
+                dir = Files.createTempDirectory("aneforge-cost-");
+                spool = dir.resolve("package.zip");
+                try (InputStream in = storage.open(Blob.keyFor(p.digestHex()), 0, -1)) {
+                    long copied = Files.copy(in, spool, StandardCopyOption.REPLACE_EXISTING);
+                    if (copied != p.size()) {
+                        throw new IOException("read " + copied + " of the blob's " + p.size() + " bytes");
+                    }
+                }
+            } catch (RuntimeException | IOException e) {
+                // the store (or the scratch directory) failed, not the package
+                throw new TransientFailure("the package could not be read from storage: " + message(e, dir));
             }
-            Path root = packageRoot(dir);
-            if (root == null) return new Outcome(null, "no Manifest.json at the package root");
-            return new Outcome(CostCounter.count(MlPackage.read(root)), null);
-        } catch (RuntimeException | IOException e) {
-            // Not fatal for the matrix: the cells stay "pending" and the row says why there is no estimate.
-            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            // the reader names files by their path in this server's scratch directory: show them within the package
-            if (dir != null) msg = msg.replace(dir + java.io.File.separator, "").replace(dir.toString(), "the package");
-            return new Outcome(null, "the package could not be read as a MIL program: "
-                    + (msg.length() > 300 ? msg.substring(0, 300) + "…" : msg));
+            try {
+                Path unpacked = dir.resolve("p");
+                PackageArchive.unzip(spool, unpacked, PackageArchive.Limits.defaults());
+                Path root = packageRoot(unpacked);
+                if (root == null) return new Outcome(null, "no Manifest.json at the package root");
+                return new Outcome(CostCounter.count(MlPackage.read(root)), null);
+            } catch (RuntimeException | IOException e) {
+                if (isLocalDiskFailure(e)) {
+                    throw new TransientFailure("the package could not be unpacked on this server: " + message(e, dir));
+                }
+                // Not fatal for the matrix: the cells stay "pending" and the row says why there is no estimate.
+                return new Outcome(null, "the package could not be read as a MIL program: " + message(e, dir));
+            }
         } finally {
             if (dir != null) delete(dir);
         }
+    }
+
+    /**
+     * An I/O failure of this server's scratch directory (disk full, permissions) rather than of the
+     * package's content: the exceptions that describe content (a bad zip, a truncated or missing file,
+     * a protobuf that does not parse, bad text) are not.
+     */
+    private static boolean isLocalDiskFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException && !(t instanceof ZipException || t instanceof EOFException
+                    || t instanceof NoSuchFileException || t instanceof CharacterCodingException
+                    || t instanceof InvalidProtocolBufferException)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String message(Throwable e, Path dir) {
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // the reader names files by their path in this server's scratch directory: show them within the package
+        if (dir != null) {
+            Path unpacked = dir.resolve("p");
+            msg = msg.replace(unpacked + java.io.File.separator, "").replace(unpacked.toString(), "the package")
+                    .replace(dir + java.io.File.separator, "").replace(dir.toString(), "the package");
+        }
+        return msg.length() > 300 ? msg.substring(0, 300) + "…" : msg;
     }
 
     private static Path packageRoot(Path dir) throws IOException {
@@ -93,8 +236,8 @@ class PackageCosts {
         }
     }
 
-    private static void delete(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
+    private static void delete(Path path) {
+        try (Stream<Path> s = Files.walk(path)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {
                     Files.deleteIfExists(p);
@@ -103,7 +246,7 @@ class PackageCosts {
                 }
             });
         } catch (IOException | UncheckedIOException ignored) {
-            // a leftover temp directory is harmless
+            // a leftover temp file is harmless
         }
     }
 }

@@ -1,0 +1,192 @@
+package io.aneforge.registry.matrix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.testsupport.postgres.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.search.Search;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+/** Package costs (the roofline estimate's input): what is stored, what is retried, how often blobs are read. */
+class PackageCostsTest extends MatrixTestSupport {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @Autowired
+    MeterRegistry meters;
+
+    private double counts() {
+        return Search.in(meters).name("aneforge.matrix.package.counts").counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
+    private Long storedRows(String digest) {
+        return jdbc.sql("SELECT count(*) FROM blob_cost WHERE digest = ?").param(digest.substring("sha256:".length()))
+                .query(Long.class).single();
+    }
+
+    private Path storedObject(String digest) {
+        return DATA_DIR.resolve("s3").resolve("aneforge").resolve("blobs").resolve("sha256")
+                .resolve(digest.substring("sha256:".length()));
+    }
+
+    @Test
+    void aStorageFailureIsShownButNotStoredAndTheNextRequestAfterTheRetryDelayCounts() throws Exception {
+        String m = "cost-transient";
+        createModel(m);
+        int v = createVersion(m);
+        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, realPackage(32, 128, 2.5f), List.of("cpuAndNeuralEngine"))
+                .json().path("digest").asString();
+        publish(m, v);
+        Path object = storedObject(digest);
+        Path away = object.resolveSibling(object.getFileName() + ".away");
+        assertThat(object).exists();
+        Files.move(object, away); // the store briefly cannot serve the blob
+        JsonNode during;
+        try {
+            during = row(matrix(m, v, ""), "A17_PRO fp16");
+        } finally {
+            Files.move(away, object);
+        }
+        assertThat(during.path("estimate").isNull()).isTrue();
+        assertThat(during.path("estimateUnavailable").asString()).startsWith("the package could not be read from storage")
+                .contains("not stored");
+        assertThat(storedRows(digest)).as("a storage failure says nothing about the package").isZero();
+
+        Thread.sleep(400); // aneforge.matrix.estimate-retry-after is 300 ms in tests
+        JsonNode after = row(matrix(m, v, ""), "A17_PRO fp16");
+        assertThat(after.path("estimate").path("flops").asLong()).isEqualTo(2L * 128 * 32 * 32);
+        assertThat(after.path("cells").path("cpuAndNeuralEngine").path("source").asString()).isEqualTo("estimated");
+        assertThat(storedRows(digest)).isEqualTo(1);
+    }
+
+    @Test
+    void aPackageThatIsNoMilProgramIsStoredAndNotReadAgain() {
+        String m = "cost-unreadable";
+        createModel(m);
+        int v = createVersion(m);
+        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, mlpackage("cost-unreadable"), List.of("cpuAndNeuralEngine"))
+                .json().path("digest").asString();
+        publish(m, v);
+        double before = counts();
+        String reason = row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString();
+        assertThat(reason).startsWith("the package could not be read as a MIL program");
+        assertThat(storedRows(digest)).isEqualTo(1);
+        assertThat(row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString()).isEqualTo(reason);
+        assertThat(counts() - before).as("read once").isEqualTo(1.0);
+    }
+
+    @Test
+    void concurrentFirstRequestsCountABlobOnce() throws Exception {
+        String m = "cost-single-flight";
+        createModel(m);
+        int v = createVersion(m);
+        // big enough that reading, unzipping and decoding it takes a while
+        variant(m, v, "A17_PRO", "ane", "fp16", null, realPackage(384, 128, 3.5f), List.of("cpuAndNeuralEngine"));
+        publish(m, v);
+        double before = counts();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<CompletableFuture<JsonNode>> all = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                all.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return matrix(m, v, "");
+                }, pool));
+            }
+            start.countDown();
+            for (CompletableFuture<JsonNode> f : all) {
+                assertThat(row(f.get(), "A17_PRO fp16").path("estimate").path("flops").asLong()).isEqualTo(2L * 128 * 384 * 384);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(counts() - before).as("one count for six concurrent first requests").isEqualTo(1.0);
+    }
+
+    @Test
+    void aMatrixReadsTheStoredCostsOfAllItsPackagesInOneQuery() {
+        String m = "cost-batch";
+        createModel(m);
+        int v = createVersion(m);
+        for (int seq = 1; seq <= 16; seq++) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("chip", "M2");
+            body.put("deploymentTarget", "18.0");
+            body.put("layout", "ane");
+            body.put("precision", "fp16");
+            body.put("seqLen", seq);
+            body.put("digest", upload(mlpackage("cost-batch-" + seq)));
+            body.put("computeUnits", List.of("cpuAndNeuralEngine"));
+            Response r = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(), body);
+            assertThat(r.status()).as(r.text()).isEqualTo(201);
+        }
+        publish(m, v);
+        matrix(m, v, ""); // counts and stores all 16
+        // Outside a transaction every statement borrows a pool connection: the pool's usage count counts statements.
+        var usage = meters.find("hikaricp.connections.usage").timer();
+        assertThat(usage).as("Hikari's metrics").isNotNull();
+        long before = usage.count();
+        JsonNode mx = matrix(m, v, "");
+        long statements = usage.count() - before;
+        assertThat(mx.path("rows")).hasSize(16);
+        // about six statements (version, variants, jobs, gates, costs); one per row would be 16 more
+        assertThat(statements).as("connections borrowed by one matrix request of 16 rows").isLessThan(12);
+    }
+
+    /** V10 on a database with V9 rows: stored errors (transient or not) go, counted costs stay. */
+    @Test
+    void v10DropsStoredErrorsAndKeepsCounts() throws Exception {
+        String schema = "v10_check_" + Long.toHexString(System.nanoTime());
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").target("9").load().migrate();
+        String counted = "a".repeat(64);
+        String failed = "b".repeat(64);
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            for (String d : List.of(counted, failed)) {
+                st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by) VALUES ('" + d
+                        + "', 1, 'application/zip', 'blobs/sha256/" + d + "', 'test')");
+            }
+            st.execute("INSERT INTO blob_cost (digest, flops, weight_bytes, activation_bytes) VALUES ('" + counted + "', 1, 2, 3)");
+            st.execute("INSERT INTO blob_cost (digest, error) VALUES ('" + failed
+                    + "', 'the package could not be read as a MIL program: get blobs/sha256/" + failed + ": connection refused')");
+        }
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            ResultSet rs = st.executeQuery("SELECT digest, flops FROM blob_cost ORDER BY digest");
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) rows.add(rs.getString(1).substring(0, 1) + "/" + rs.getLong(2));
+            assertThat(rows).containsExactly("a/1");
+            st.execute("SET search_path TO public");
+            st.execute("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+}
