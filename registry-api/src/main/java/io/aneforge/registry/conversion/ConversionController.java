@@ -10,14 +10,17 @@ import io.aneforge.registry.conversion.ConversionViews.LeaseRequest;
 import io.aneforge.registry.conversion.ConversionViews.LeaseToken;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
+import io.aneforge.registry.conversion.ConversionViews.ReleaseReport;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 /** Conversion status for everyone; leasing and reporting for workers. */
@@ -94,6 +97,17 @@ class ConversionController {
     @Allowed(Role.WORKER)
     ConversionView complete(@PathVariable long id, @RequestBody LeaseToken req) {
         return conversions.complete(id, req.leaseToken());
+    }
+
+    /**
+     * 204: the conversion is queued again without spending an attempt (also for a repeat of the same release);
+     * 409 {@code lease-lost} / {@code conversion-cancelled} for a lease that is not current, 404 for no conversion.
+     */
+    @PostMapping("/api/v1/conversions/{id}/release")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    @Allowed(Role.WORKER)
+    void release(@PathVariable long id, @RequestBody ReleaseReport req) {
+        conversions.release(id, req.leaseToken(), req.reason());
     }
 
     @PostMapping("/api/v1/conversions/{id}/fail")

@@ -37,6 +37,9 @@ class ConversionVariant {
     @Column(nullable = false)
     String state;
     int builds;
+    /** The lease under which {@link #builds} was last counted (V10): a repeated report counts once. */
+    @Column(name = "build_lease")
+    String buildLease;
     String digest;
     Long size;
     @Column(name = "variant_id")

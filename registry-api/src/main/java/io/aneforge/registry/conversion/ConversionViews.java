@@ -50,4 +50,7 @@ public final class ConversionViews {
     public record LeaseToken(String leaseToken) {}
 
     public record FailReport(String leaseToken, String reason) {}
+
+    /** A worker handing its lease back; {@code reason} (optional) is logged. */
+    public record ReleaseReport(String leaseToken, String reason) {}
 }

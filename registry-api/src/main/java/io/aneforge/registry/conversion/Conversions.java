@@ -277,8 +277,11 @@ public class Conversions {
                         "variant " + v.specId + " of conversion " + c.id + " is registered as variant " + v.variantId
                                 + "; it must not be built again");
             }
+            // One build per lease: a repeated report of the same lease (a worker retrying after a lost answer)
+            // must not count a second build.
+            if (!(ConversionVariant.BUILDING.equals(v.state) && c.leaseToken.equals(v.buildLease))) v.builds++;
             v.state = state;
-            v.builds++;
+            v.buildLease = c.leaseToken;
             v.error = null;
         } else if (ConversionVariant.REGISTERED.equals(state)) {
             String hex = stripDigest(r.digest());
@@ -304,10 +307,15 @@ public class Conversions {
         variants.save(v);
     }
 
-    /** Every planned variant registered: publishes the version (which makes it resolvable). */
+    /**
+     * Every planned variant registered: publishes the version (which makes it resolvable). A repeat with the
+     * token of the lease that completed it (a worker retrying after the answer was lost) gets the same answer.
+     */
     @Transactional
     public ConversionView complete(long id, String token) {
-        Conversion c = holding(id, token);
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        if (endedBy(c, Conversion.SUCCEEDED, token)) return view(c);
+        requireHolder(c, token);
         List<String> missing = variants.findByConversionIdOrderById(id).stream()
                 .filter(v -> !ConversionVariant.REGISTERED.equals(v.state)).map(v -> v.specId).toList();
         if (!missing.isEmpty()) {
@@ -318,7 +326,7 @@ public class Conversions {
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.SUCCEEDED;
         c.step = "finish";
-        c.leaseToken = null;
+        // The token stays (it no longer leases anything: the state is not running) so a repeat is recognised.
         c.leaseExpiresAt = null;
         c.finishedAt = now;
         c.updatedAt = now;
@@ -328,12 +336,46 @@ public class Conversions {
         return view(c);
     }
 
+    /** Fails the conversion for good; a repeat with the token of the lease that failed it gets the same answer. */
     @Transactional
     public ConversionView fail(long id, String token, String reason) {
         Models.requireReason(reason);
-        Conversion c = holding(id, token);
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        if (endedBy(c, Conversion.FAILED, token)) return view(c);
+        requireHolder(c, token);
         fail(c, reason);
+        c.leaseToken = token; // kept so that a repeat is recognised (the state is no longer running)
+        conversions.save(c);
         return view(c);
+    }
+
+    /**
+     * Hands the lease back: the conversion is queued again and the attempt it took is given back (a worker
+     * shutting down, or one that could not reach the registry for a while), so the next worker leases it at
+     * once instead of after the lease expires. Idempotent: a repeat with the same token, while the conversion
+     * is still queued, changes nothing. Anything else than the current or just released lease is refused.
+     */
+    @Transactional
+    public void release(long id, String token, String reason) {
+        if (token == null || token.isBlank()) throw invalid("field 'leaseToken' is required");
+        Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        if (endedBy(c, Conversion.QUEUED, token)) return;
+        requireHolder(c, token);
+        OffsetDateTime now = OffsetDateTime.now();
+        c.state = Conversion.QUEUED;
+        c.attempts = Math.max(0, c.attempts - 1);
+        // leaseToken stays as the released one (a queued conversion has no lease) so that a repeat is
+        // recognised; the next grant replaces it. leaseOwner stays as the last worker, as after an expiry.
+        c.leaseExpiresAt = null;
+        c.updatedAt = now;
+        conversions.save(c);
+        log.info("conversion {} released by '{}'{}: queued again, the attempt is not spent", id, c.leaseOwner,
+                reason == null || reason.isBlank() ? "" : " (" + reason + ")");
+    }
+
+    /** Whether {@code token}'s lease already ended the conversion in {@code state} (a repeated final call). */
+    private static boolean endedBy(Conversion c, String state, String token) {
+        return state.equals(c.state) && token != null && token.equals(c.leaseToken);
     }
 
     @Transactional
@@ -378,6 +420,13 @@ public class Conversions {
     /** The conversion, locked, if {@code token} is its current lease. */
     private Conversion holding(long id, String token) {
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        requireHolder(c, token);
+        return c;
+    }
+
+    /** Refuses a token that is not the conversion's current lease (409, naming what happened to the conversion). */
+    private static void requireHolder(Conversion c, String token) {
+        long id = c.id;
         if (Conversion.CANCELLED.equals(c.state)) {
             throw ApiProblem.conflict("conversion-cancelled", "Conversion cancelled",
                     "conversion " + id + " was cancelled: " + c.error + "; stop working on it");
@@ -387,7 +436,6 @@ public class Conversions {
                     "this worker no longer holds the lease of conversion " + id + " (it is " + c.state
                             + (c.leaseOwner == null ? "" : ", last leased by '" + c.leaseOwner + "'") + "); stop working on it");
         }
-        return c;
     }
 
     private VersionRef versionRef(long versionId) {

@@ -64,6 +64,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("POST", "/api/v1/conversions/999999/progress", Map.of("leaseToken", "t"), WORKER),
             new Endpoint("POST", "/api/v1/conversions/999999/complete", Map.of("leaseToken", "t"), WORKER),
             new Endpoint("POST", "/api/v1/conversions/999999/fail", Map.of("leaseToken", "t", "reason", "r"), WORKER),
+            new Endpoint("POST", "/api/v1/conversions/999999/release", Map.of("leaseToken", "t"), WORKER),
             new Endpoint("POST", "/api/v1/agents", Map.of("hostName", ""), AGENT),
             new Endpoint("GET", "/api/v1/agents", null, ALL),
             new Endpoint("POST", NO_AGENT + "/drain", Map.of("draining", true), AGENT),

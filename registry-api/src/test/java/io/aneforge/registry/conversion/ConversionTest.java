@@ -122,8 +122,11 @@ class ConversionTest extends RegistryTestBase {
         assertThat(nullEntry.json().path("detail").asString()).contains("variants[0] is null");
         for (JsonNode v : lease.path("conversion").path("variants")) {
             String spec = v.path("specId").asString();
-            send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token, "step", "variants",
-                    "variants", List.of(Map.of("specId", spec, "state", "building"))));
+            for (int repeat = 0; repeat < 2; repeat++) { // a retried report (the first answer lost) counts one build
+                Response building = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken",
+                        token, "step", "variants", "variants", List.of(Map.of("specId", spec, "state", "building"))));
+                assertThat(building.status()).as(building.text()).isEqualTo(200);
+            }
             JsonNode reg = v.path("registration");
             String digest = upload(mlpackage("conv-run-" + spec));
             Map<String, Object> body = new java.util.HashMap<>(Map.of("chip", reg.path("chip").asString(),
@@ -146,6 +149,18 @@ class ConversionTest extends RegistryTestBase {
         assertThat(complete.status()).as(complete.text()).isEqualTo(200);
         assertThat(complete.json().path("state").asString()).isEqualTo("succeeded");
         assertThat(complete.json().path("goldenDigest").asString()).isEqualTo(golden);
+        // A worker that lost the answer completes again: the same answer, nothing else happens.
+        String finishedAt = get("/api/v1/conversions/" + id, reader()).json().path("finishedAt").asString();
+        Response repeat = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        assertThat(repeat.status()).as(repeat.text()).isEqualTo(200);
+        assertThat(repeat.json().path("state").asString()).isEqualTo("succeeded");
+        assertThat(repeat.json().path("finishedAt").asString()).as("not completed again")
+                .isEqualTo(finishedAt);
+        Response otherToken = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", "nope"));
+        assertThat(otherToken.problem()).isEqualTo("lease-lost");
+        Response released = send("POST", "/api/v1/conversions/" + id + "/release", worker(), Map.of("leaseToken", token));
+        assertThat(released.status()).as("a finished conversion cannot be released: " + released.text()).isEqualTo(409);
+        assertThat(released.problem()).isEqualTo("lease-lost");
         JsonNode v = get("/api/v1/models/conv-run/versions/" + version, reader()).json();
         assertThat(v.path("status").asString()).isEqualTo("published");
         assertThat(v.path("source").path("commit").asString()).isEqualTo("0123456789abcdef0123456789abcdef01234567");
@@ -202,9 +217,53 @@ class ConversionTest extends RegistryTestBase {
                 Map.of("leaseToken", token, "reason", "import: config.json: unsupported architecture 'T5Model'"));
         assertThat(f.status()).as(f.text()).isEqualTo(200);
         assertThat(f.json().path("error").asString()).contains("unsupported architecture");
+        Response repeat = send("POST", "/api/v1/conversions/" + id + "/fail", worker(),
+                Map.of("leaseToken", token, "reason", "import: config.json: unsupported architecture 'T5Model'"));
+        assertThat(repeat.status()).as("a repeated fail of the same lease: " + repeat.text()).isEqualTo(200);
+        assertThat(repeat.json().path("state").asString()).isEqualTo("failed");
         assertThat(get("/api/v1/models/conv-fail/versions/" + version, reader()).json().path("status").asString())
                 .isEqualTo("failed");
         assertThat(get("/api/v1/models/conv-fail/versions/" + version + "/variants", reader()).json().size()).isZero();
+    }
+
+    @Test
+    void aReleasedLeaseIsQueuedAgainWithoutSpendingAnAttempt() {
+        createModel("conv-release");
+        long id = publishConversion("conv-release", List.of("A14")).path("id").asLong();
+        String first = lease(id, "w1").path("leaseToken").asString();
+        Response released = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
+                Map.of("leaseToken", first, "reason", "worker shutting down"));
+        assertThat(released.status()).as(released.text()).isEqualTo(204);
+        JsonNode queued = get("/api/v1/conversions/" + id, reader()).json();
+        assertThat(queued.path("state").asString()).isEqualTo("queued");
+        assertThat(queued.path("attempts").asInt()).as("a release spends no attempt").isZero();
+        assertThat(queued.path("leaseExpiresAt").isNull() || queued.path("leaseExpiresAt").isMissingNode()).isTrue();
+        Response again = send("POST", "/api/v1/conversions/" + id + "/release", worker(), Map.of("leaseToken", first));
+        assertThat(again.status()).as("a repeated release: " + again.text()).isEqualTo(204);
+        Response heartbeat = send("POST", "/api/v1/conversions/" + id + "/heartbeat", worker(), Map.of("leaseToken", first));
+        assertThat(heartbeat.problem()).as("a released lease is over").isEqualTo("lease-lost");
+
+        // The next worker leases it at once (no waiting for an expiry), on attempt 1.
+        Response next = send("POST", "/api/v1/conversions/lease", worker(), Map.of("worker", "w2"));
+        assertThat(next.status()).as(next.text()).isEqualTo(200);
+        assertThat(next.json().path("conversion").path("id").asLong()).isEqualTo(id);
+        assertThat(next.json().path("conversion").path("attempts").asInt()).isEqualTo(1);
+        Response stale = send("POST", "/api/v1/conversions/" + id + "/release", worker(), Map.of("leaseToken", first));
+        assertThat(stale.status()).isEqualTo(409);
+        assertThat(stale.problem()).isEqualTo("lease-lost");
+        assertThat(stale.json().path("detail").asString()).contains("last leased by 'w2'");
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("state").asString()).isEqualTo("running");
+
+        Response noToken = send("POST", "/api/v1/conversions/" + id + "/release", worker(), Map.of("reason", "x"));
+        assertThat(noToken.status()).isEqualTo(400);
+        assertThat(noToken.json().path("detail").asString()).contains("leaseToken");
+        Response missing = send("POST", "/api/v1/conversions/999999999/release", worker(), Map.of("leaseToken", first));
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.problem()).isEqualTo("conversion-not-found");
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null).status()).isEqualTo(200);
+        Response cancelled = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
+                Map.of("leaseToken", next.json().path("leaseToken").asString()));
+        assertThat(cancelled.problem()).isEqualTo("conversion-cancelled");
     }
 
     @Test
