@@ -16,8 +16,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * A worker stopped with SIGTERM (Ctrl-C under {@code ./aneforge up}) in the middle of the partitioned step
- * hands its conversion back instead of failing it: the registry still shows it running on its first
- * attempt, and once the lease expires a worker resumes the Batch execution and completes it.
+ * hands its conversion back instead of failing it: the registry shows it queued again with its attempt given
+ * back, and the next worker leases it at once (not after the 60 s lease would have run out), resumes the
+ * Batch execution and completes it.
  */
 class ShutdownTest {
 
@@ -44,21 +45,27 @@ class ShutdownTest {
             assertThat(first.waitFor(60, TimeUnit.SECONDS)).as("the worker exits on SIGTERM").isTrue();
         }
         JsonNode stopped = stack.get("/api/v1/conversions/" + id);
-        assertThat(stopped.path("state").asString()).as(stopped.toString()).isNotEqualTo("failed");
-        assertThat(stopped.path("attempts").asInt()).isEqualTo(1);
+        assertThat(stopped.path("state").asString()).as("handed back: " + stopped).isEqualTo("queued");
+        assertThat(stopped.path("attempts").asInt()).as("the attempt is given back").isZero();
         assertThat(stopped.path("error").isMissingNode() || stopped.path("error").isNull()).as(stopped.toString()).isTrue();
-        assertThat(jobExecutions(id)).doesNotContain("COMPLETED", "ABANDONED");
+        assertThat(jobExecutions(id)).doesNotContain("COMPLETED", "ABANDONED").isNotEmpty();
 
+        long restarted = System.nanoTime();
         Process second = stack.startWorkerProcess("stop-worker-2", 1);
         JsonNode done;
         try {
+            JsonNode leased = stack.await(id, Duration.ofSeconds(40), "running", "succeeded", "failed");
+            assertThat(leased.path("leaseOwner").asString()).isEqualTo("stop-worker-2");
+            assertThat(Duration.ofNanos(System.nanoTime() - restarted))
+                    .as("leased as soon as the new worker polls, not after the old lease ran out")
+                    .isLessThan(Duration.ofSeconds(40));
             done = stack.await(id, Duration.ofMinutes(5), "succeeded", "failed");
         } finally {
             second.destroy();
             second.waitFor();
         }
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
-        assertThat(done.path("attempts").asInt()).isEqualTo(2);
+        assertThat(done.path("attempts").asInt()).as("only the second worker's attempt counts").isEqualTo(1);
     }
 
     private static int registered(Stack stack, long id) {

@@ -5,12 +5,16 @@ import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
 import io.aneforge.worker.registry.RegistryModels.Lease;
 import jakarta.annotation.PreDestroy;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -19,22 +23,51 @@ import org.springframework.stereotype.Component;
 /**
  * The leases this worker holds, kept in memory (never in a Batch execution context: a lease token is
  * not worth restarting with), each kept alive by a heartbeat at a third of its duration.
+ *
+ * <p>A heartbeat waits at most {@link #heartbeatTimeout} (a third of the lease, at most the request timeout)
+ * and runs on a thread of its own: the timer only starts beats, so one beat stuck on a half-open connection
+ * cannot delay the next one, which opens a fresh connection and keeps the lease.
+ *
+ * <p>A lease ends in one of three ways: the job completed or failed it in the registry ({@link #forget}), the
+ * registry took it away (lost: nothing to do), or the worker hands it back ({@link #handBack}) so that the
+ * conversion is queued again at once without spending an attempt.
  */
 @Component
 public class Leases {
 
     private static final Logger log = LoggerFactory.getLogger(Leases.class);
 
+    /**
+     * The shortest heartbeat period: a lease the registry grants for under 3 s (misconfigured) would
+     * otherwise have the worker send heartbeats back to back.
+     */
+    static final Duration MIN_PERIOD = Duration.ofSeconds(1);
+
+    /**
+     * How often one worker process hands the same conversion back after transient failures before it lets
+     * the lease run out instead (which spends an attempt): a registry that keeps answering 503 to one call
+     * must not have a conversion go round forever.
+     */
+    static final int MAX_HAND_BACKS = 3;
+
     private final class Held {
         volatile Lease lease;
         volatile String lost;
-        ScheduledFuture<?> heartbeat;
+        volatile String handBack;
+        volatile ScheduledFuture<?> heartbeat;
     }
 
     private final RegistryClient registry;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> handedBack = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "lease-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicInteger beatThreads = new AtomicInteger();
+    private final ExecutorService beats = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "lease-heartbeat-" + beatThreads.incrementAndGet());
         t.setDaemon(true);
         return t;
     });
@@ -43,31 +76,57 @@ public class Leases {
         this.registry = registry;
     }
 
+    /** A third of the lease, but not under {@link #MIN_PERIOD}. */
+    static Duration heartbeatPeriod(long leaseSeconds) {
+        Duration third = Duration.ofMillis(Math.max(0, leaseSeconds) * 1000 / 3);
+        return third.compareTo(MIN_PERIOD) < 0 ? MIN_PERIOD : third;
+    }
+
+    /** A beat that has not answered by the time the next one starts is given up: min(period, request timeout). */
+    Duration heartbeatTimeout(long leaseSeconds) {
+        Duration period = heartbeatPeriod(leaseSeconds);
+        return period.compareTo(registry.requestTimeout()) < 0 ? period : registry.requestTimeout();
+    }
+
     public void hold(Lease lease) {
         long id = lease.conversion().id();
         Held h = new Held();
         h.lease = lease;
-        long period = Math.max(1, lease.leaseSeconds() * 1000 / 3);
-        h.heartbeat = timer.scheduleAtFixedRate(() -> beat(id, h), period, period, TimeUnit.MILLISECONDS);
+        if (lease.leaseSeconds() < 3) {
+            log.warn("the registry leases conversion {} for {} s; heartbeats go out every {} ms at most, so the lease"
+                    + " may run out between them (raise ANEFORGE_CONVERSIONS_LEASE_DURATION)", id, lease.leaseSeconds(),
+                    MIN_PERIOD.toMillis());
+        }
+        long period = heartbeatPeriod(lease.leaseSeconds()).toMillis();
+        Duration timeout = heartbeatTimeout(lease.leaseSeconds());
+        h.heartbeat = timer.scheduleAtFixedRate(() -> {
+            try {
+                beats.execute(() -> beat(id, h, timeout));
+            } catch (RejectedExecutionException stopping) {
+                // the worker is shutting down
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
         Held old = held.put(id, h);
         if (old != null) old.heartbeat.cancel(false);
     }
 
-    private void beat(long id, Held h) {
+    private void beat(long id, Held h, Duration timeout) {
+        if (h.lost != null || h.heartbeat.isCancelled()) return;
         MDC.put("conversion", Long.toString(id));
         try {
-            h.lease = new Lease(h.lease.leaseToken(), h.lease.leaseSeconds(),
-                    registry.heartbeat(id, h.lease.leaseToken()).conversion());
+            Lease current = h.lease;
+            h.lease = new Lease(current.leaseToken(), current.leaseSeconds(),
+                    registry.heartbeat(id, current.leaseToken(), timeout).conversion());
         } catch (RegistryException e) {
             if (e.leaseGone()) {
                 h.lost = e.getMessage();
                 h.heartbeat.cancel(false);
                 log.warn("lost the lease: {}", e.getMessage());
             } else {
-                log.warn("heartbeat failed (will retry): {}", e.getMessage());
+                log.warn("heartbeat failed (the next one follows): {}", e.getMessage());
             }
         } catch (RuntimeException e) {
-            log.warn("heartbeat failed (will retry): {}", e.toString());
+            log.warn("heartbeat failed (the next one follows): {}", e.toString());
         } finally {
             MDC.remove("conversion");
         }
@@ -94,13 +153,72 @@ public class Leases {
         return h != null && h.lost == null;
     }
 
-    public void release(long id) {
+    /** Stops the heartbeats (the job is over); what happens to the lease is decided by {@link #end}. */
+    public void stopHeartbeat(long id) {
+        Held h = held.get(id);
+        if (h != null) h.heartbeat.cancel(false);
+    }
+
+    /**
+     * Marks the lease to be handed back when its job is over ({@link #end}): the job stopped for a reason that
+     * is not the conversion's fault (the worker is stopping, the registry was unreachable). Unless the worker
+     * is stopping, returns false when it already handed the conversion back {@link #MAX_HAND_BACKS} times; the
+     * lease then runs out.
+     */
+    public boolean handBackWhenDone(long id, String reason, boolean stopping) {
+        Held h = held.get(id);
+        if (h == null || h.lost != null) return false;
+        if (!stopping && handedBack.getOrDefault(id, 0) >= MAX_HAND_BACKS) {
+            log.warn("not handing conversion {} back again (already {} times); its lease runs out and that costs an"
+                    + " attempt", id, MAX_HAND_BACKS);
+            return false;
+        }
+        h.handBack = reason;
+        return true;
+    }
+
+    /**
+     * The job of this lease is over (and recorded in the job repository): hands the lease back if the job
+     * asked for that, otherwise just forgets it. Returns whether the registry took the lease back.
+     */
+    public boolean end(long id) {
+        Held h = held.remove(id);
+        if (h == null) return false;
+        h.heartbeat.cancel(false);
+        if (h.handBack == null || h.lost != null) {
+            if (h.handBack == null) handedBack.remove(id);
+            return false;
+        }
+        return handBack(id, h);
+    }
+
+    private boolean handBack(long id, Held h) {
+        // A worker stopping was interrupted: the call must still go out (the interrupt is restored after it).
+        boolean interrupted = Thread.interrupted();
+        try {
+            registry.release(id, h.lease.leaseToken(), h.handBack);
+            handedBack.merge(id, 1, Integer::sum);
+            log.info("handed the lease back ({}): the conversion is queued again without spending an attempt", h.handBack);
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
+                    h.lease.leaseSeconds(), e.getMessage());
+            return false;
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Forgets the lease without telling the registry (the job completed or failed the conversion there). */
+    public void forget(long id) {
         Held h = held.remove(id);
         if (h != null) h.heartbeat.cancel(false);
+        handedBack.remove(id);
     }
 
     @PreDestroy
     void stop() {
         timer.shutdownNow();
+        beats.shutdownNow();
     }
 }

@@ -2,9 +2,12 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.LeaseLostException;
+import io.aneforge.worker.lease.Leases;
+import io.aneforge.worker.registry.RegistryException;
 import java.io.InterruptedIOException;
 import java.nio.channels.ClosedByInterruptException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +29,6 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
@@ -46,7 +48,7 @@ public class ConversionJobConfig {
     private static final Logger log = LoggerFactory.getLogger(ConversionJobConfig.class);
 
     @Bean
-    Job conversionJob(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Step variantsStep) {
+    Job conversionJob(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Leases leases, Step variantsStep) {
         Step fetch = new StepBuilder("fetch", repo).tasklet(tasklet((id, job, step) -> {
             ConversionSteps.Fetched f = steps.fetch(id);
             job.putString(SNAPSHOT_DIR, f.snapshotDir());
@@ -58,23 +60,18 @@ public class ConversionJobConfig {
                 job.putString(GOLDEN, steps.golden(id, fetched(job)))), tx).build();
         Step finish = new StepBuilder("finish", repo).tasklet(tasklet((id, job, step) -> steps.finish(id)), tx).build();
         return new JobBuilder(JOB, repo)
-                .listener(new Outcome(steps))
+                .listener(new Outcome(steps, leases))
                 .start(fetch).next(importStep).next(golden).next(variantsStep).next(finish)
                 .build();
     }
 
     @Bean
     Step variantsStep(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Partitioner variantPartitioner,
-                      WorkerProperties props) {
+                      WorkerProperties props, VariantPool pool) {
         Step build = new StepBuilder("variant", repo).tasklet(tasklet((id, job, step) ->
                 steps.variant(id, step.getString(SPEC_ID), fetched(job))), tx).build();
-        ThreadPoolTaskExecutor pool = new ThreadPoolTaskExecutor();
-        pool.setCorePoolSize(props.concurrency());
-        pool.setMaxPoolSize(props.concurrency());
-        pool.setThreadNamePrefix("variant-");
-        pool.initialize();
         return new StepBuilder("variants", repo).partitioner("variant", variantPartitioner).step(build)
-                .gridSize(props.concurrency()).taskExecutor(pool).build();
+                .gridSize(props.concurrency()).taskExecutor(pool.executor()).build();
     }
 
     /** One partition per planned variant; Spring Batch names its step execution {@code variant:<specId>} (stable across restarts). */
@@ -115,12 +112,20 @@ public class ConversionJobConfig {
         return new ConversionSteps.Fetched(job.getString(SNAPSHOT_DIR), job.containsKey(COMMIT) ? job.getString(COMMIT) : null);
     }
 
-    /** Reports a failed job to the registry (unless the lease is gone or the worker is shutting down) and frees what the job held. */
+    /**
+     * Decides what a failed job means for its conversion: a failure of the conversion is reported to the
+     * registry (the version fails); a stopping worker or a registry that stayed unreachable through the
+     * retries hands the lease back instead (the conversion is queued again without spending an attempt,
+     * and its FAILED execution restarts keeping completed partitions); a lost lease is left alone. The
+     * hand-back itself happens in {@link ConversionRunner} once the execution is recorded.
+     */
     static final class Outcome implements JobExecutionListener {
         private final ConversionSteps steps;
+        private final Leases leases;
 
-        Outcome(ConversionSteps steps) {
+        Outcome(ConversionSteps steps, Leases leases) {
             this.steps = steps;
+            this.leases = leases;
         }
 
         @Override
@@ -140,10 +145,13 @@ public class ConversionJobConfig {
                     if (leaseLost) {
                         log.warn("stopped: the lease is gone");
                     } else if (interrupted(execution)) {
-                        // The worker is shutting down (SIGTERM, Ctrl-C): not a failure of the conversion. The
-                        // registry is told nothing, the lease expires (or this worker's id re-leases it) and the
-                        // FAILED execution restarts, keeping its completed partitions, as after kill -9.
-                        log.warn("stopped: the worker is shutting down; the conversion is left to be resumed");
+                        // The worker is shutting down (SIGTERM, Ctrl-C): not a failure of the conversion.
+                        log.warn("stopped: the worker is shutting down; the conversion is handed back to be resumed");
+                        leases.handBackWhenDone(id, "the worker is shutting down", true);
+                    } else if (registryUnreachable(execution)) {
+                        String reason = "the registry stayed unreachable: " + (cause == null ? "" : describe(cause));
+                        log.warn("stopped: {}", reason);
+                        leases.handBackWhenDone(id, reason, false);
                     } else {
                         String reason = (failed == null ? "conversion" : failed.getStepName()) + ": "
                                 + (cause == null ? "unknown error" : describe(cause));
@@ -156,10 +164,31 @@ public class ConversionJobConfig {
                         }
                     }
                 }
+                leases.stopHeartbeat(id);
                 steps.cleanUp(id);
             } finally {
                 MDC.remove("conversion");
             }
+        }
+
+        /**
+         * Every failure of the job is a registry call that failed transiently after its retries (connection
+         * refused or reset, timeouts, 429/502/503/504): the conversion is not at fault. The partitioned step's
+         * own failure only says that a partition failed, so it does not count.
+         */
+        static boolean registryUnreachable(JobExecution execution) {
+            List<Throwable> causes = execution.getStepExecutions().stream()
+                    .filter(s -> !s.getStepName().equals("variants"))
+                    .flatMap(s -> s.getFailureExceptions().stream()).toList();
+            if (causes.isEmpty()) causes = execution.getAllFailureExceptions();
+            return !causes.isEmpty() && causes.stream().allMatch(Outcome::transientRegistryFailure);
+        }
+
+        private static boolean transientRegistryFailure(Throwable t) {
+            for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+                if (c instanceof RegistryException r) return r.isTransient();
+            }
+            return false;
         }
 
         /** An interrupt ends a step only when the worker shuts down (the runner interrupts its loop). */

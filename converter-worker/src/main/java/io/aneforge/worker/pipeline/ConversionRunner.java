@@ -5,6 +5,7 @@ import io.aneforge.worker.lease.Leases;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.RegistryModels.Lease;
+import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,9 +29,14 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * The worker's loop: first recover the executions a killed process left {@code STARTED} (re-lease each
- * under this worker's id, {@link JobOperator#recover}, restart: completed partitions are kept), then
- * lease conversions one after another and run one job per conversion.
+ * The worker's loop: first delete the work directories stopped workers left ({@link WorkDirs#sweep}) and
+ * recover the executions a killed process left {@code STARTED} (re-lease each under this worker's id,
+ * {@link JobOperator#recover}, restart: completed partitions are kept), then lease conversions one after
+ * another and run one job per conversion.
+ *
+ * <p>Each job ends its lease here, after Spring Batch has recorded the execution: a job that asked for it
+ * (the worker is stopping, the registry stayed unreachable) hands the lease back, so the conversion is leased
+ * again at once, by this or another worker, and its FAILED execution restarts.
  *
  * <p>Nothing restarts the loop's thread, so it survives whatever a registry answer or the job repository
  * throws (logged, tried again after the poll interval). If it dies anyway (an {@link Error}), liveness goes
@@ -44,6 +50,8 @@ public class ConversionRunner implements SmartLifecycle {
             BatchStatus.UNKNOWN);
 
     private static final Duration STOP_WAIT = Duration.ofSeconds(20);
+    /** Part of {@link #STOP_WAIT}: interrupted partitions record themselves before the lease is handed back. */
+    private static final Duration PARTITIONS_STOP_WAIT = Duration.ofSeconds(5);
 
     private final JobOperator operator;
     private final JobRepository repository;
@@ -53,11 +61,16 @@ public class ConversionRunner implements SmartLifecycle {
     private final WorkerProperties props;
     private final MeterRegistry meters;
     private final ApplicationEventPublisher events;
+    private final WorkDirs workDirs;
+    private final VariantPool variants;
     private volatile boolean running;
     private Thread loop;
 
     ConversionRunner(JobOperator operator, JobRepository repository, Job conversionJob, RegistryClient registry, Leases leases,
-                     WorkerProperties props, MeterRegistry meters, ApplicationEventPublisher events) {
+                     WorkerProperties props, MeterRegistry meters, ApplicationEventPublisher events, WorkDirs workDirs,
+                     VariantPool variants) {
+        this.workDirs = workDirs;
+        this.variants = variants;
         this.operator = operator;
         this.repository = repository;
         this.job = conversionJob;
@@ -87,6 +100,7 @@ public class ConversionRunner implements SmartLifecycle {
     private void poll() {
         log.info("worker '{}' polling {} ({} partitions in parallel)", props.id(), props.registryUrl(), props.concurrency());
         try {
+            sweep();
             while (running) {
                 try {
                     recover();
@@ -110,7 +124,11 @@ public class ConversionRunner implements SmartLifecycle {
                     lease = Optional.empty();
                 }
                 if (lease.isPresent()) {
-                    launch(lease.get());
+                    sweep(); // another worker on this host may have ended a conversion a killed one had begun
+                    if (launch(lease.get()) && running) {
+                        // Handed back because the registry was unreachable: give it a moment before leasing again.
+                        Thread.sleep(props.pollInterval().toMillis());
+                    }
                 } else {
                     Thread.sleep(props.pollInterval().toMillis());
                 }
@@ -144,40 +162,66 @@ public class ConversionRunner implements SmartLifecycle {
         }
     }
 
-    /** Runs (or continues) the conversion's job instance under a fresh lease. */
-    void launch(Lease lease) {
+    private void sweep() {
+        try {
+            workDirs.sweep();
+        } catch (RuntimeException e) {
+            log.warn("cannot clean up the work directory: {}", e.getMessage());
+        }
+    }
+
+    /** Runs (or continues) the conversion's job instance under a fresh lease; returns whether the lease was handed back. */
+    boolean launch(Lease lease) {
         long id = lease.conversion().id();
         MDC.put("conversion", Long.toString(id));
         leases.hold(lease);
         try {
-            JobParameters params = new JobParametersBuilder().addLong(ConversionJobConfig.CONVERSION_ID, id).toJobParameters();
-            JobExecution last = repository.getLastJobExecution(ConversionJobConfig.JOB, params);
-            JobExecution result;
-            if (last == null) {
-                result = operator.start(job, params);
-            } else if (last.getStatus() == BatchStatus.COMPLETED) {
-                log.info("job already completed; finishing in the registry");
-                registry.complete(id, lease.leaseToken());
-                leases.release(id);
-                return;
-            } else {
-                if (RUNNING.contains(last.getStatus())
-                        || last.getStepExecutions().stream().anyMatch(s -> s.getStatus().isRunning())) {
-                    // The process that ran it is gone (killed, or stopped while a partition was still running):
-                    // mark it and its steps failed so it can restart.
-                    last = operator.recover(last);
-                }
-                log.info("restarting execution {} ({})", last.getId(), last.getStatus());
-                result = operator.restart(last);
+            try {
+                run(id, lease);
+            } catch (RegistryException e) {
+                log.error("could not run the job: {}", e.getMessage());
+                if (e.isTransient()) leases.handBackWhenDone(id, "the registry stayed unreachable: " + e.getMessage(), !running);
+            } catch (Exception e) {
+                // Not the conversion's fault (the job repository, the work directory): let it be leased again
+                // rather than wait out the lease.
+                log.error("could not run the job", e);
+                leases.handBackWhenDone(id, "the worker could not run the job: " + e.getMessage(), !running);
             }
-            meters.counter("aneforge.worker.conversions", "status", result.getStatus().name().toLowerCase()).increment();
-            log.info("job finished: {}", result.getStatus());
-        } catch (Exception e) {
-            log.error("could not run the job", e);
-            leases.release(id);
+            if (!running) variants.stop(PARTITIONS_STOP_WAIT); // stopping: partitions record themselves, then the lease goes
+            return leases.end(id);
         } finally {
+            try {
+                workDirs.release(id);
+            } catch (RuntimeException e) {
+                log.warn("cannot delete the work directory: {}", e.getMessage());
+            }
             MDC.remove("conversion");
         }
+    }
+
+    private void run(long id, Lease lease) throws Exception {
+        workDirs.claim(id);
+        JobParameters params = new JobParametersBuilder().addLong(ConversionJobConfig.CONVERSION_ID, id).toJobParameters();
+        JobExecution last = repository.getLastJobExecution(ConversionJobConfig.JOB, params);
+        JobExecution result;
+        if (last == null) {
+            result = operator.start(job, params);
+        } else if (last.getStatus() == BatchStatus.COMPLETED) {
+            log.info("job already completed; finishing in the registry");
+            registry.complete(id, lease.leaseToken());
+            return;
+        } else {
+            if (RUNNING.contains(last.getStatus())
+                    || last.getStepExecutions().stream().anyMatch(s -> s.getStatus().isRunning())) {
+                // The process that ran it is gone (killed, or stopped while a partition was still running):
+                // mark it and its steps failed so it can restart.
+                last = operator.recover(last);
+            }
+            log.info("restarting execution {} ({})", last.getId(), last.getStatus());
+            result = operator.restart(last);
+        }
+        meters.counter("aneforge.worker.conversions", "status", result.getStatus().name().toLowerCase()).increment();
+        log.info("job finished: {}", result.getStatus());
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.hub.HubClient;
+import io.aneforge.hub.HubException;
 import io.aneforge.mil.Target;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.source.ModelSnapshot;
@@ -15,7 +16,6 @@ import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
 import io.aneforge.variant.VariantSpec;
-import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
@@ -23,6 +23,7 @@ import io.aneforge.worker.registry.RegistryModels.PlannedVariant;
 import io.aneforge.worker.registry.RegistryModels.Progress;
 import io.aneforge.worker.registry.RegistryModels.Variant;
 import io.aneforge.worker.registry.RegistryModels.VariantReport;
+import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -54,17 +55,17 @@ public class ConversionSteps {
     private final RegistryClient registry;
     private final Leases leases;
     private final ModelCache models;
-    private final WorkerProperties props;
     private final MeterRegistry meters;
     private final HubClient hub;
+    private final WorkDirs workDirs;
 
-    ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, WorkerProperties props, MeterRegistry meters,
-                    HubClient hub) {
+    ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, MeterRegistry meters,
+                    HubClient hub, WorkDirs workDirs) {
         this.hub = hub;
+        this.workDirs = workDirs;
         this.registry = registry;
         this.leases = leases;
         this.models = models;
-        this.props = props;
         this.meters = meters;
     }
 
@@ -78,7 +79,17 @@ public class ConversionSteps {
         ModelSnapshot snapshot;
         if ("hub".equals(c.source().type())) {
             String rev = c.source().commit() != null ? c.source().commit() : c.source().revision();
-            snapshot = ModelSource.open(ModelSource.HUB_PREFIX + c.source().repo() + "@" + rev, hub);
+            String source = ModelSource.HUB_PREFIX + c.source().repo() + "@" + rev;
+            try {
+                snapshot = ModelSource.open(source, hub);
+            } catch (HubException e) {
+                if (e.kind() != HubException.Kind.INTEGRITY) throw e;
+                // The bad download was discarded: a flipped bit in transit or a mirror serving a stale file
+                // is worth one more download; a second mismatch is the Hub's (or the mirror's) and fails.
+                log.warn("{}; downloading once more", e.getMessage());
+                meters.counter("aneforge.worker.hub.integrity.retries").increment();
+                snapshot = ModelSource.open(source, hub);
+            }
         } else if ("local".equals(c.source().type())) {
             snapshot = ModelSnapshot.of(Path.of(c.source().path()), null);
         } else {
@@ -188,19 +199,18 @@ public class ConversionSteps {
         registry.fail(id, leases.token(id), reason.length() > 4000 ? reason.substring(0, 4000) : reason);
     }
 
-    /** Frees what a finished (or failed) job held on this worker. */
+    /** Frees the memory a finished (or failed) job held on this worker (its lease and work directory: ConversionRunner). */
     public void cleanUp(long id) {
         models.evict(id);
-        leases.release(id);
-        deleteTree(props.workDir().resolve("conversion-" + id));
     }
 
     private void report(long id, String step, String commit, String golden, VariantReport v) {
         registry.progress(id, new Progress(leases.token(id), step, commit, golden, v == null ? null : List.of(v)));
     }
 
+    /** The conversion's scratch directory, claimed by the runner for as long as the job runs. */
     private Path workDir(long id) {
-        Path dir = props.workDir().resolve("conversion-" + id);
+        Path dir = workDirs.dir(id);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

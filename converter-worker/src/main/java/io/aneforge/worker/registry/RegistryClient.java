@@ -20,82 +20,140 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The worker's side of the registry REST API (bearer token with the worker role). {@link #TIMEOUT} bounds
- * each request until its response headers (a blob upload included) and, separately, each wait for bytes
- * of a response body: the JDK's request timeout does not cover the body.
+ * The worker's side of the registry REST API (bearer token with the worker role).
+ *
+ * <p>Timeouts: small JSON calls wait at most {@link WorkerProperties#requestTimeout()} for the response headers
+ * and, separately, for each piece of the body (the JDK's request timeout does not cover the body); blob uploads
+ * get {@link WorkerProperties#transferTimeout()} because the request itself streams a whole archive; a heartbeat
+ * gets the (shorter) timeout its caller passes, so that one stalled connection cannot outlast the lease.
+ *
+ * <p>Retries: a call whose repeat leaves the registry as one call would ({@link Repeat#SAFE}: progress reports,
+ * complete, fail, release, blob uploads, variant registration, golden data, reads) is tried again after a
+ * transient failure — connection refused or reset, a timeout, HTTP 429, 502, 503 or 504 — up to
+ * {@link WorkerProperties#retries()} times with doubling backoff. Leases are never repeated (a lost answer
+ * would lease a conversion twice) and neither are heartbeats (the next beat is their retry). What still fails
+ * throws a {@link RegistryException} that tells a transient failure from a refusal.
  */
 @Component
 public class RegistryClient {
 
+    private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    static final Duration TIMEOUT = Duration.ofMinutes(10);
+
+    /** Whether a call may be sent again after a transient failure. */
+    private enum Repeat {
+        /** The registry ends up in the same state whether it applied the call once or more often. */
+        SAFE,
+        /** Sent once: a repeat could do the work twice (a lease), or a fresh call follows anyway (a heartbeat). */
+        ONCE
+    }
 
     private final URI base;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final Duration requestTimeout;
+    private final Duration transferTimeout;
+    private final int retries;
+    private final Duration retryBackoff;
+    private final HttpClient http;
 
     public RegistryClient(WorkerProperties props) {
         String u = props.registryUrl().toString();
         this.base = URI.create(u.endsWith("/") ? u : u + "/");
         this.token = props.token();
+        this.requestTimeout = props.requestTimeout();
+        this.transferTimeout = props.transferTimeout();
+        this.retries = props.retries();
+        this.retryBackoff = props.retryBackoff();
+        Duration connect = Duration.ofSeconds(10);
+        this.http = HttpClient.newBuilder().connectTimeout(requestTimeout.compareTo(connect) < 0 ? requestTimeout : connect)
+                .build();
+    }
+
+    /** The bound of a small JSON call (a heartbeat's bound is at most this). */
+    public Duration requestTimeout() {
+        return requestTimeout;
     }
 
     public Optional<Lease> leaseNext(String worker) {
-        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker)), "application/json");
+        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker)), Repeat.ONCE);
         if (r.statusCode() == 204) return Optional.empty();
         return Optional.of(read(r, Lease.class));
     }
 
     public Lease lease(long id, String worker) {
-        return read(send("POST", "api/v1/conversions/" + id + "/lease", json(Map.of("worker", worker)), "application/json"),
+        return read(send("POST", "api/v1/conversions/" + id + "/lease", json(Map.of("worker", worker)), Repeat.ONCE),
                 Lease.class);
     }
 
-    public Lease heartbeat(long id, String leaseToken) {
-        return read(send("POST", "api/v1/conversions/" + id + "/heartbeat", json(Map.of("leaseToken", leaseToken)),
-                "application/json"), Lease.class);
+    /** Extends the lease; {@code timeout} bounds the whole call (headers, and each wait for body bytes). */
+    public Lease heartbeat(long id, String leaseToken, Duration timeout) {
+        HttpRequest req = withBody(request("api/v1/conversions/" + id + "/heartbeat", timeout), "POST",
+                json(Map.of("leaseToken", leaseToken)));
+        return read(exchange(req, timeout, Repeat.ONCE), Lease.class);
     }
 
     public Conversion progress(long id, Progress p) {
-        return read(send("POST", "api/v1/conversions/" + id + "/progress", json(p), "application/json"), Conversion.class);
+        return read(send("POST", "api/v1/conversions/" + id + "/progress", json(p), Repeat.SAFE), Conversion.class);
     }
 
+    /** Completes the conversion (publishes the version); the registry answers a repeat of the same lease alike. */
     public Conversion complete(long id, String leaseToken) {
         return read(send("POST", "api/v1/conversions/" + id + "/complete", json(Map.of("leaseToken", leaseToken)),
-                "application/json"), Conversion.class);
+                Repeat.SAFE), Conversion.class);
     }
 
+    /** Fails the conversion for good; the registry answers a repeat of the same lease alike. */
     public Conversion fail(long id, String leaseToken, String reason) {
         return read(send("POST", "api/v1/conversions/" + id + "/fail",
-                json(Map.of("leaseToken", leaseToken, "reason", reason)), "application/json"), Conversion.class);
+                json(Map.of("leaseToken", leaseToken, "reason", reason)), Repeat.SAFE), Conversion.class);
+    }
+
+    /**
+     * Hands the lease back: the conversion is queued again without spending an attempt (204; a repeat of
+     * the same release is 204 too). A lease that is no longer this worker's is a 409 {@code lease-lost}.
+     */
+    public void release(long id, String leaseToken, String reason) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("leaseToken", leaseToken);
+        if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
+        Reply r = send("POST", "api/v1/conversions/" + id + "/release", json(body), Repeat.SAFE);
+        if (r.statusCode() != 204) throw failure("POST " + r.request().uri().getPath(), r);
     }
 
     public Conversion conversion(long id) {
-        return read(send("GET", "api/v1/conversions/" + id, null, null), Conversion.class);
+        return read(send("GET", "api/v1/conversions/" + id, null, Repeat.SAFE), Conversion.class);
     }
 
     /** Whether a verified blob with this digest exists (HEAD). */
     public boolean blobExists(String hex) {
-        Reply r = send("HEAD", "api/v1/blobs/sha256:" + hex, null, null);
+        Reply r = send("HEAD", "api/v1/blobs/sha256:" + hex, null, Repeat.SAFE);
         if (r.statusCode() == 200) return true;
         if (r.statusCode() == 404) return false;
         throw failure("HEAD blob sha256:" + hex, r);
     }
 
-    /** Streams {@code file} to {@code PUT /api/v1/blobs/sha256:<hex>}; the registry verifies the digest. */
+    /**
+     * Streams {@code file} to {@code PUT /api/v1/blobs/sha256:<hex>}; the registry verifies the digest. Safe to
+     * repeat: blobs are content-addressed, a repeat of a stored one is a 200.
+     */
     public void putBlob(String hex, Path file, String mediaType) {
-        HttpRequest req = request("PUT", "api/v1/blobs/sha256:" + hex).header("Content-Type", mediaType)
+        HttpRequest req = request("api/v1/blobs/sha256:" + hex, transferTimeout).header("Content-Type", mediaType)
                 .method("PUT", publisher(file)).build();
-        Reply r = exchange(req);
+        Reply r = exchange(req, transferTimeout, Repeat.SAFE);
         if (r.statusCode() != 200 && r.statusCode() != 201) throw failure("PUT blob sha256:" + hex, r);
     }
 
-    /** Registers a variant; an existing identical one (same identity, same digest) is returned instead. */
+    /**
+     * Registers a variant; an existing identical one (same identity, same digest) is returned instead, which also
+     * makes a repeat safe.
+     */
     public Variant registerVariant(String model, int version, Registration reg, String hex) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("chip", reg.chip());
@@ -107,7 +165,7 @@ public class RegistryClient {
         body.put("seqLen", reg.seqLen());
         body.put("digest", "sha256:" + hex);
         String path = "api/v1/models/" + model + "/versions/" + version + "/variants";
-        Reply r = send("POST", path, json(body), "application/json");
+        Reply r = send("POST", path, json(body), Repeat.SAFE);
         if (r.statusCode() == 201) return read(r, Variant.class);
         if (r.statusCode() == 409 && "variant-exists".equals(problem(r))) {
             Variant existing = variants(model, version).stream().filter(v -> matches(v, reg)).findFirst()
@@ -129,12 +187,12 @@ public class RegistryClient {
     public void setGolden(String model, int version, String inputsHex, String outputsHex) {
         String path = "api/v1/models/" + model + "/versions/" + version + "/golden";
         Reply r = send("PUT", path,
-                json(Map.of("inputs", "sha256:" + inputsHex, "outputs", "sha256:" + outputsHex)), "application/json");
+                json(Map.of("inputs", "sha256:" + inputsHex, "outputs", "sha256:" + outputsHex)), Repeat.SAFE);
         if (r.statusCode() != 200) throw failure("PUT golden of " + model + " v" + version, r);
     }
 
     public List<Variant> variants(String model, int version) {
-        Reply r = send("GET", "api/v1/models/" + model + "/versions/" + version + "/variants", null, null);
+        Reply r = send("GET", "api/v1/models/" + model + "/versions/" + version + "/variants", null, Repeat.SAFE);
         return List.of(read(r, Variant[].class));
     }
 
@@ -159,30 +217,55 @@ public class RegistryClient {
         }
     }
 
-    private HttpRequest.Builder request(String method, String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT)
-                .header("Authorization", "Bearer " + token);
+    private HttpRequest.Builder request(String path, Duration timeout) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Authorization", "Bearer " + token);
     }
 
-    private Reply send(String method, String path, byte[] body, String contentType) {
-        HttpRequest.Builder b = request(method, path);
-        if (contentType != null) b.header("Content-Type", contentType);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        return exchange(b.build());
+    private static HttpRequest withBody(HttpRequest.Builder b, String method, byte[] body) {
+        if (body != null) b.header("Content-Type", "application/json");
+        return b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
     }
 
-    private Reply exchange(HttpRequest req) {
-        try {
-            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            // The request timeout ends with the headers: read the body with a deadline of its own, so a
-            // registry or proxy that stalls mid-body fails the call instead of hanging the conversion.
-            return new Reply(r.statusCode(), IdleTimeoutInputStream.readAll(r.body(), TIMEOUT, req.uri()), req);
-        } catch (IOException e) {
-            throw new RegistryException("registry at " + base + " is unreachable (" + req.method() + " " + req.uri().getPath()
-                    + "): " + e, 0, null, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException("interrupted calling the registry", 0, null, e);
+    /** A small JSON call with the request timeout. */
+    private Reply send(String method, String path, byte[] body, Repeat repeat) {
+        return exchange(withBody(request(path, requestTimeout), method, body), requestTimeout, repeat);
+    }
+
+    /**
+     * Sends {@code req}, and again after a transient failure if {@code repeat} allows; returns the last answer
+     * (which may still be a transient status: the caller's {@link #failure} marks it so).
+     */
+    private Reply exchange(HttpRequest req, Duration bodyTimeout, Repeat repeat) {
+        String what = req.method() + " " + req.uri().getPath();
+        for (int attempt = 0; ; attempt++) {
+            boolean last = repeat == Repeat.ONCE || attempt >= retries;
+            String trouble;
+            try {
+                HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                // The request timeout ends with the headers: read the body with a deadline of its own, so a
+                // registry or proxy that stalls mid-body fails the call instead of hanging the conversion.
+                Reply reply = new Reply(r.statusCode(), IdleTimeoutInputStream.readAll(r.body(), bodyTimeout, req.uri()), req);
+                if (last || !RegistryException.transientStatus(reply.statusCode())) return reply;
+                trouble = "HTTP " + reply.statusCode();
+            } catch (IOException e) {
+                if (last) {
+                    throw new RegistryException("registry at " + base + " is unreachable (" + what + ")"
+                            + (attempt > 0 ? " after " + (attempt + 1) + " tries" : "") + ": " + e, 0, null, e);
+                }
+                trouble = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RegistryException("interrupted calling the registry (" + what + ")", 0, null, e);
+            }
+            Duration wait = retryBackoff.multipliedBy(1L << attempt);
+            log.warn("{}: {}; trying again in {} ms ({} of {} retries)", what, trouble, wait.toMillis(), attempt + 1, retries);
+            try {
+                Thread.sleep(wait.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RegistryException("interrupted calling the registry (" + what + ")", 0, null, e);
+            }
         }
     }
 

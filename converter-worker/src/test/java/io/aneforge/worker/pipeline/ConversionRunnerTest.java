@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
 import io.aneforge.worker.registry.RegistryClient;
+import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -70,7 +71,7 @@ class ConversionRunnerTest {
 
     private ConversionRunner runner(JobRepository repo) {
         return new ConversionRunner(null, repo, null, registry, new Leases(registry), props, new SimpleMeterRegistry(),
-                events::add);
+                events::add, new WorkDirs(props), new VariantPool(props));
     }
 
     private int pollFor(ConversionRunner runner, long ms) throws InterruptedException {

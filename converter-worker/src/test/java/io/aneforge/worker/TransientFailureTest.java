@@ -1,0 +1,97 @@
+package io.aneforge.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.testsupport.hub.FakeHub;
+import io.aneforge.testsupport.models.TinyModels;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Trouble between the worker and the registry or the Hub that is not the conversion's fault does not fail it:
+ * the worker talks to the real registry through a {@link FaultProxy} that answers 503, closes connections and
+ * loses answers after the registry applied the request, and the FakeHub corrupts one download.
+ */
+class TransientFailureTest {
+
+    private static final Stack stack = Stack.get();
+    private static FaultProxy proxy;
+    private static ConfigurableApplicationContext worker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        proxy = FaultProxy.start(stack.url);
+        stack.serve("org/transient-bert", "8888888888888888888888888888888888888888",
+                TinyModels.bert(stack.root.resolve("transient-bert"), 21));
+        worker = stack.startWorker("e2e-transient", 2, Map.of("ANEFORGE_REGISTRY_URL", proxy.url(),
+                "ANEFORGE_WORKER_RETRIES", "3", "ANEFORGE_WORKER_RETRY_BACKOFF", "50ms"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (worker != null) worker.close();
+        if (proxy != null) proxy.close();
+    }
+
+    private static JsonNode convert(String model) {
+        JsonNode c = stack.publishHub(model, "org/transient-bert", List.of("A14"), 32);
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        return done;
+    }
+
+    @Test
+    void unavailableRegistryDroppedConnectionsAndLostAnswersAreRetriedAndCountOnce() {
+        String conversion = "/api/v1/conversions/\\d+";
+        proxy.inject("POST", conversion + "/progress", "\"fetch\"", FaultProxy.Fault.UNAVAILABLE, 2);
+        // Applied by the registry, answer lost: the repeat must not count a second build.
+        proxy.inject("POST", conversion + "/progress", "\"building\"", FaultProxy.Fault.LOST_ANSWER, 1);
+        proxy.inject("PUT", "/api/v1/blobs/sha256:[0-9a-f]+", null, FaultProxy.Fault.DROP, 1);
+        proxy.inject("POST", "/api/v1/models/transient-a/versions/\\d+/variants", null, FaultProxy.Fault.LOST_ANSWER, 1);
+        proxy.inject("POST", conversion + "/complete", null, FaultProxy.Fault.LOST_ANSWER, 1);
+
+        JsonNode done = convert("transient-a");
+        assertThat(proxy.pending()).as("every injected fault happened").isZero();
+        assertThat(done.path("attempts").asInt()).as("no attempt lost").isEqualTo(1);
+        done.path("variants").forEach(v -> assertThat(v.path("builds").asInt()).as(v.toString()).isEqualTo(1));
+        assertThat(stack.get("/api/v1/models/transient-a/versions/" + done.path("version").asInt() + "/variants").size())
+                .isEqualTo(done.path("variants").size());
+        List<FaultProxy.Seen> completes = proxy.seen("POST", conversion + "/complete");
+        assertThat(completes).extracting(FaultProxy.Seen::status).containsExactly(0, 200);
+    }
+
+    @Test
+    void aRegistryThatStaysUnavailableGetsTheLeaseBackNotAFailedConversion() {
+        // More 503s than retries: the finish step fails, the worker hands the lease back (no attempt spent),
+        // leases the conversion again and its restarted execution runs only the finish step.
+        proxy.inject("POST", "/api/v1/conversions/\\d+/complete", null, FaultProxy.Fault.UNAVAILABLE, 4);
+
+        JsonNode done = convert("transient-b");
+        assertThat(done.path("attempts").asInt()).as("the hand-back spent no attempt").isEqualTo(1);
+        List<FaultProxy.Seen> releases = proxy.seen("POST", "/api/v1/conversions/" + done.path("id").asLong() + "/release");
+        assertThat(releases).extracting(FaultProxy.Seen::status).containsExactly(204);
+        done.path("variants").forEach(v -> assertThat(v.path("builds").asInt()).as("not rebuilt: " + v).isEqualTo(1));
+    }
+
+    @Test
+    void aCorruptedHubDownloadIsDownloadedOnceMore() throws Exception {
+        stack.hub.clearRequests();
+        java.nio.file.Path model = TinyModels.bert(stack.root.resolve("transient-corrupt"), 22);
+        String etag = FakeHub.sha256(java.nio.file.Files.readAllBytes(model.resolve("model.safetensors")));
+        stack.serve("org/transient-corrupt", "9999999999999999999999999999999999999999", model);
+        stack.hub.fault("model.safetensors", FakeHub.Fault.CORRUPT_BODY);
+        JsonNode c = stack.publishHub("transient-c", "org/transient-corrupt", List.of("A14"), 32);
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        long downloads = stack.hub.requests().stream()
+                .filter(r -> r.server().equals("cdn") && r.method().equals("GET") && r.path().startsWith("/blobs/" + etag))
+                .count();
+        assertThat(downloads).as("the corrupted download and the good one").isEqualTo(2);
+    }
+}

@@ -1,0 +1,147 @@
+package io.aneforge.worker.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.sun.net.httpserver.HttpServer;
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.registry.RegistryModels.Progress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How the worker's registry client sorts failures, against a stand-in registry over real HTTP that answers
+ * whatever status the test queues: transient answers (429, 502, 503, 504) and connection failures are retried
+ * for calls that are safe to repeat, refusals are not, leases are never repeated, and a heartbeat gives up
+ * after its own short timeout. (Against the real registry: {@code TransientFailureTest}, {@code HeartbeatTest}.)
+ */
+class RegistryClientRetryTest {
+
+    private static final String CONVERSION = "{\"id\": 7, \"model\": \"m\", \"version\": 1, \"state\": \"running\","
+            + " \"seqLen\": 32, \"attempts\": 1, \"maxAttempts\": 3, \"variants\": []}";
+
+    private HttpServer server;
+    private final AtomicInteger requests = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @BeforeEach
+    void registry() throws Exception {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", ex -> {
+            requests.incrementAndGet();
+            ex.getRequestBody().readAllBytes();
+            if (ex.getRequestURI().getPath().endsWith("/heartbeat")) {
+                try {
+                    stopped.await(); // never answers while the test runs
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ex.close();
+                return;
+            }
+            Integer status = answers.poll();
+            int s = status == null ? 200 : status;
+            byte[] body = (s == 200 ? CONVERSION : "{\"type\": \"https://aneforge.io/problems/x\", \"detail\": \"status " + s + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(s, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        stopped.countDown();
+        server.stop(0);
+    }
+
+    private RegistryClient client(URI url) {
+        return new RegistryClient(new WorkerProperties(url, "token", "w1", 1, Path.of("unused"), Duration.ofSeconds(1),
+                false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
+    }
+
+    private RegistryClient client() {
+        return client(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
+    }
+
+    private static Progress progress() {
+        return new Progress("token", "fetch", null, null, null);
+    }
+
+    @Test
+    void transientAnswersAreRetriedAndAfterTheRetriesReportedAsTransient() {
+        for (int status : List.of(429, 502, 503, 504)) {
+            requests.set(0);
+            answers.clear();
+            answers.addAll(List.of(status, status, status));
+            RegistryException e = catchThrowableOfType(RegistryException.class, () -> client().progress(7, progress()));
+            assertThat(e.status()).isEqualTo(status);
+            assertThat(e.isTransient()).as("HTTP " + status).isTrue();
+            assertThat(requests.get()).as("HTTP " + status + ": one call and two retries").isEqualTo(3);
+        }
+        requests.set(0);
+        answers.addAll(List.of(503, 502));
+        assertThat(client().complete(7, "token").id()).as("the third try succeeds").isEqualTo(7);
+        assertThat(requests.get()).isEqualTo(3);
+    }
+
+    @Test
+    void refusalsAreNotRetriedAndNotTransient() {
+        for (int status : List.of(400, 404, 409, 422, 500)) {
+            requests.set(0);
+            answers.clear();
+            answers.add(status);
+            RegistryException e = catchThrowableOfType(RegistryException.class, () -> client().progress(7, progress()));
+            assertThat(e.status()).isEqualTo(status);
+            assertThat(e.isTransient()).as("HTTP " + status).isFalse();
+            assertThat(requests.get()).as("HTTP " + status).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void leasesAreNeverRepeated() {
+        answers.addAll(List.of(503, 503, 503));
+        RegistryException e = catchThrowableOfType(RegistryException.class, () -> client().leaseNext("w1"));
+        assertThat(e.isTransient()).isTrue();
+        assertThat(requests.get()).as("a repeated lease could lease a second conversion").isEqualTo(1);
+    }
+
+    @Test
+    void anUnreachableRegistryIsTransientAfterTheRetries() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0)) {
+            dead = s.getLocalPort(); // closed again: connections are refused
+        }
+        RegistryException e = catchThrowableOfType(RegistryException.class,
+                () -> client(URI.create("http://127.0.0.1:" + dead)).release(7, "token", "stopping"));
+        assertThat(e.isTransient()).isTrue();
+        assertThat(e.getMessage()).contains("unreachable").contains("after 3 tries").contains("/release");
+    }
+
+    @Test
+    void aHeartbeatGivesUpAfterItsOwnTimeout() {
+        long start = System.nanoTime();
+        RegistryException e = catchThrowableOfType(RegistryException.class,
+                () -> client().heartbeat(7, "token", Duration.ofMillis(300)));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(e.isTransient()).isTrue();
+        assertThat(ms).as("the heartbeat's 300 ms, not the 5 s request timeout").isLessThan(2500);
+        assertThat(requests.get()).as("not repeated: the next heartbeat is the retry").isEqualTo(1);
+    }
+}
