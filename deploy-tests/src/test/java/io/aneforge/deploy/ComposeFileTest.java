@@ -207,6 +207,13 @@ class ComposeFileTest {
         assertThat(grace).as("stop_grace_period vs. ANEFORGE_AGENT_DRAIN_TIMEOUT").isGreaterThan(drain);
     }
 
+    @Test
+    void composeWaitsForTheWorkerToHandItsLeaseBack() {
+        // ConversionRunner waits up to 20 s for the interrupted job, then releases the lease.
+        long grace = seconds(COMPOSE.service("converter-worker").path("stop_grace_period").asString("10s"));
+        assertThat(grace).as("converter-worker stop_grace_period").isGreaterThan(20);
+    }
+
     private static long seconds(String duration) {
         Matcher m = Pattern.compile("(\\d+)(s|m)").matcher(duration);
         assertThat(m.matches()).as("duration %s", duration).isTrue();

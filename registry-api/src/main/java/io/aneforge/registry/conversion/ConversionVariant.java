@@ -37,7 +37,7 @@ class ConversionVariant {
     @Column(nullable = false)
     String state;
     int builds;
-    /** The lease under which {@link #builds} was last counted (V10): a repeated report counts once. */
+    /** The lease under which {@link #builds} was last counted (V11): a repeated report counts once. */
     @Column(name = "build_lease")
     String buildLease;
     String digest;
