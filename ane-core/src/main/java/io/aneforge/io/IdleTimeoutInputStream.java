@@ -11,57 +11,82 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A response body whose reads give up when no byte arrives for an idle timeout. {@code java.net.http}'s
- * {@code HttpRequest.timeout} bounds only the wait for the response headers (JDK 17): a server or proxy
- * that sends the headers and then stalls blocks a body read forever, and a job's heartbeats keep its lease
- * alive meanwhile. Every HTTP client here reads bodies through this class.
+ * A response body whose reads give up when no byte arrives for an idle timeout, or when the whole body
+ * takes longer than its {@link BodyTimeout} budget (a deadline, optionally extended per byte received: a
+ * minimum throughput). {@code java.net.http}'s {@code HttpRequest.timeout} bounds only the wait for the
+ * response headers (JDK 17): a server or proxy that sends the headers and then stalls blocks a body read
+ * forever, and a job's heartbeats keep its lease alive meanwhile. Every HTTP client here reads bodies
+ * through this class.
  *
- * <p>Each read arms an alarm on one shared daemon thread; when it fires the reading thread is interrupted
- * (the JDK's body stream waits in an interruptible queue, and ignores a close from another thread while
- * waiting) and the stream is closed (which cancels the exchange and unblocks a socket read). The read then
- * throws an {@link HttpTimeoutException} "no data from &lt;url&gt; for N s", and the interrupt the alarm
- * caused is cleared. A slow but steady body is never cut off: the timeout is per read, not per body.
+ * <p>Each read arms an alarm on one shared daemon thread, for the idle timeout or the end of the budget,
+ * whichever comes first; when it fires the reading thread is interrupted (the JDK's body stream waits in
+ * an interruptible queue, and ignores a close from another thread while waiting) and the stream is closed
+ * (which cancels the exchange and unblocks a socket read). The read then throws an
+ * {@link HttpTimeoutException} saying which rule cut the body off ("no data from &lt;url&gt; for N s",
+ * "&lt;url&gt; did not send its whole answer within N s", "&lt;url&gt; sent only B bytes in N s ..."),
+ * and the interrupt the alarm caused is cleared. A read that starts after the budget ran out fails at once,
+ * so a server that answers every read quickly but with a byte at a time is cut off too. When the budget
+ * ends in the last tenth of a read's idle period, that read is cut off by the idle alarm instead (up to a
+ * tenth of the idle timeout after the budget) and reported as a stall, which is what it is.
  */
 public final class IdleTimeoutInputStream extends FilterInputStream {
 
     private static final ScheduledThreadPoolExecutor ALARMS = alarms();
 
-    private final Duration idle;
+    private enum Rule { IDLE, BUDGET }
+
+    private final BodyTimeout limits;
     private final String what;
+    private final long start = System.nanoTime();
     private final Object lock = new Object();
     private Thread reader; // guarded by lock: the thread inside a read, or null
     private long generation; // guarded by lock: which read an alarm belongs to
-    private boolean timedOut; // guarded by lock
+    private Rule armed; // guarded by lock: the rule the current read's alarm enforces
+    private long received; // guarded by lock: bytes read so far
+    private Rule broken; // guarded by lock: the rule that cut the body off, or null
+    private long brokenAtNanos; // guarded by lock: when, since the headers
 
-    private IdleTimeoutInputStream(InputStream in, Duration idle, String what) {
+    private IdleTimeoutInputStream(InputStream in, BodyTimeout limits, String what) {
         super(Objects.requireNonNull(in, "in"));
-        if (idle == null || idle.isNegative() || idle.isZero()) {
-            throw new IllegalArgumentException("idle timeout must be > 0, got " + idle);
-        }
-        this.idle = idle;
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.what = what;
     }
 
     /**
+     * Idle timeout only ({@link BodyTimeout#idleOnly}); prefer {@link #wrap(InputStream, BodyTimeout, Object)}.
+     *
      * @param what what the body comes from, for the message (usually its URL)
      */
     public static InputStream wrap(InputStream body, Duration idle, Object what) {
-        return new IdleTimeoutInputStream(body, idle, String.valueOf(what));
+        return wrap(body, BodyTimeout.idleOnly(idle), what);
     }
 
-    /** A whole (small) body, read with the idle timeout; the stream is closed. */
+    /** @param what what the body comes from, for the message (usually its URL) */
+    public static InputStream wrap(InputStream body, BodyTimeout limits, Object what) {
+        return new IdleTimeoutInputStream(body, limits, String.valueOf(what));
+    }
+
+    /** A whole (small) body, read with the idle timeout only; prefer {@link #readAll(InputStream, BodyTimeout, Object)}. */
     public static byte[] readAll(InputStream body, Duration idle, Object what) throws IOException {
-        try (InputStream in = wrap(body, idle, what)) {
+        return readAll(body, BodyTimeout.idleOnly(idle), what);
+    }
+
+    /** A whole (small) body, read within {@code limits}; the stream is closed. */
+    public static byte[] readAll(InputStream body, BodyTimeout limits, Object what) throws IOException {
+        try (InputStream in = wrap(body, limits, what)) {
             return in.readAllBytes();
         }
     }
 
     @Override
     public int read() throws IOException {
-        long g = arm();
-        ScheduledFuture<?> alarm = ALARMS.schedule(() -> fire(g), idle.toNanos(), TimeUnit.NANOSECONDS);
+        long[] alarmAt = new long[1];
+        long g = arm(alarmAt);
+        ScheduledFuture<?> alarm = ALARMS.schedule(() -> fire(g), alarmAt[0], TimeUnit.NANOSECONDS);
         try {
-            return in.read();
+            int b = in.read();
+            counted(b < 0 ? 0 : 1);
+            return b;
         } catch (IOException e) {
             throw translate(e);
         } finally {
@@ -71,10 +96,13 @@ public final class IdleTimeoutInputStream extends FilterInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        long g = arm();
-        ScheduledFuture<?> alarm = ALARMS.schedule(() -> fire(g), idle.toNanos(), TimeUnit.NANOSECONDS);
+        long[] alarmAt = new long[1];
+        long g = arm(alarmAt);
+        ScheduledFuture<?> alarm = ALARMS.schedule(() -> fire(g), alarmAt[0], TimeUnit.NANOSECONDS);
         try {
-            return in.read(b, off, len);
+            int n = in.read(b, off, len);
+            counted(Math.max(n, 0));
+            return n;
         } catch (IOException e) {
             throw translate(e);
         } finally {
@@ -97,13 +125,33 @@ public final class IdleTimeoutInputStream extends FilterInputStream {
         return skipped;
     }
 
-    private long arm() throws IOException {
+    /** Starts a read: fails at once when the body is already over; else says when its alarm is due. */
+    private long arm(long[] delayNanos) throws IOException {
         synchronized (lock) {
-            if (timedOut) {
+            if (broken != null) {
                 throw timeout(null);
             }
+            long elapsed = System.nanoTime() - start;
+            long left = limits.budgetNanos(received) - elapsed;
+            if (left <= 0) {
+                broken = Rule.BUDGET;
+                brokenAtNanos = elapsed;
+                throw timeout(null);
+            }
+            long idle = limits.idle().toNanos();
+            // A budget that ends within the last tenth of this read's idle period is left to the idle alarm: a
+            // read that waits (nearly) the whole idle timeout is a stall and says so, rather than racing the
+            // budget (an answer's deadline equals its idle timeout, so the first read would always race it).
+            armed = left < idle - idle / 10 ? Rule.BUDGET : Rule.IDLE;
+            delayNanos[0] = armed == Rule.BUDGET ? left : idle;
             reader = Thread.currentThread();
             return ++generation;
+        }
+    }
+
+    private void counted(int bytes) {
+        synchronized (lock) {
+            received += bytes;
         }
     }
 
@@ -112,7 +160,7 @@ public final class IdleTimeoutInputStream extends FilterInputStream {
         synchronized (lock) {
             reader = null;
             generation++;
-            if (timedOut) {
+            if (broken != null) {
                 Thread.interrupted(); // the alarm's interrupt, not the caller's: clear it
             }
         }
@@ -123,7 +171,8 @@ public final class IdleTimeoutInputStream extends FilterInputStream {
             if (reader == null || g != generation) {
                 return; // that read finished in time
             }
-            timedOut = true;
+            broken = armed;
+            brokenAtNanos = System.nanoTime() - start;
             reader.interrupt();
         }
         try {
@@ -135,14 +184,27 @@ public final class IdleTimeoutInputStream extends FilterInputStream {
 
     private IOException translate(IOException e) {
         synchronized (lock) {
-            return timedOut ? timeout(e) : e;
+            return broken != null ? timeout(e) : e;
         }
     }
 
+    /** The message for the rule that cut the body off (caller holds the lock). */
     private HttpTimeoutException timeout(Throwable cause) {
-        long ms = idle.toMillis();
-        HttpTimeoutException t = new HttpTimeoutException("no data from " + what + " for "
-                + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms") + " (the server or a proxy stalled mid-response)");
+        String message;
+        if (broken == Rule.IDLE) {
+            message = "no data from " + what + " for " + BodyTimeout.seconds(limits.idle())
+                    + " (the server or a proxy stalled mid-response)";
+        } else if (limits.minBytesPerSecond() == 0) {
+            message = what + " did not send its whole answer within " + BodyTimeout.seconds(limits.deadline())
+                    + " (" + received + " bytes arrived; the server or a proxy is stalling or trickling)";
+        } else {
+            message = what + " sent only " + received + " bytes in "
+                    + BodyTimeout.seconds(Duration.ofMillis(brokenAtNanos / 1_000_000))
+                    + ", below the minimum of " + BodyTimeout.rate(limits.minBytesPerSecond()) + " after the first "
+                    + BodyTimeout.seconds(limits.deadline()) + " (the server, a proxy or the link is too slow;"
+                    + " the transfer was cut off)";
+        }
+        HttpTimeoutException t = new HttpTimeoutException(message);
         if (cause != null) {
             t.initCause(cause);
         }

@@ -52,6 +52,19 @@ class RegistryStallsTest {
             await();
             ex.close();
         });
+        // a registry (or proxy) that trickles: its answer a byte every 100 ms, a blob 1 KiB every 100 ms
+        server.createContext("/api/v1/models/trickle", ex -> {
+            byte[] b = ("{\"name\":\"trickle\",\"versions\":[]" + " ".repeat(200) + "}").getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, b.length);
+            trickle(ex, b, 1);
+        });
+        server.createContext("/api/v1/models/slow/resolve", ex -> json(ex, 200, "{\"model\":\"slow\",\"version\":1,"
+                + "\"digest\":\"" + DIGEST + "\",\"size\":100000,\"url\":\"/slow-blob\",\"variant\":{}}"));
+        server.createContext("/slow-blob", ex -> {
+            ex.sendResponseHeaders(200, 100_000);
+            trickle(ex, new byte[100_000], 1024);
+        });
         // a registry that never answers
         server.createContext("/api/v1/models/silent", ex -> {
             await();
@@ -96,6 +109,19 @@ class RegistryStallsTest {
         }
     }
 
+    /** Sends {@code body} in pieces of {@code piece} bytes, one every 100 ms, until done or the client hangs up. */
+    private static void trickle(HttpExchange ex, byte[] body, int piece) {
+        try (OutputStream o = ex.getResponseBody()) {
+            for (int i = 0; i < body.length; i += piece) {
+                Thread.sleep(100);
+                o.write(body, i, Math.min(piece, body.length - i));
+                o.flush();
+            }
+        } catch (IOException | InterruptedException gone) {
+            // the client cut the body off
+        }
+    }
+
     private static void json(HttpExchange ex, int status, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json");
@@ -124,6 +150,33 @@ class RegistryStallsTest {
         assertThat(p.code()).as(p.toString()).isEqualTo(1);
         assertThat(p.err()).startsWith("aneforge pull: download of " + url + "/blob stalled: ")
                 .contains("check the registry at " + url).endsWith("then run pull again\n");
+        try (Stream<Path> left = Files.list(out)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    /**
+     * ANEFORGE_REGISTRY_TIMEOUT=1: an answer trickled a byte every 100 ms (never idle for 1 s, 23 s in all) fails
+     * once 1 s is up; a download at 10 KiB/s, below the 16 KiB/s minimum, fails a few seconds in (it would
+     * take 10 s) instead of being read to the end.
+     */
+    @Test
+    void aTricklingRegistryIsCutOff() throws IOException {
+        long start = System.nanoTime();
+        Cli s = run("status", "--model", "trickle");
+        assertThat(System.nanoTime() - start).isLessThan(5_000_000_000L);
+        assertThat(s.code()).as(s.toString()).isEqualTo(1);
+        assertThat(s.err()).startsWith("aneforge status: the registry did not finish its answer to GET /api/v1/models/trickle ("
+                + url + "/api/v1/models/trickle did not send its whole answer within 1 s (")
+                .endsWith("check the registry at " + url + " (or raise ANEFORGE_REGISTRY_TIMEOUT), then retry\n");
+
+        Path out = dir.resolve("out");
+        start = System.nanoTime();
+        Cli p = run("pull", "--model", "slow", "--chip", "M2", "--os", "18.0", "--out", out.toString());
+        assertThat(System.nanoTime() - start).isLessThan(8_000_000_000L);
+        assertThat(p.code()).as(p.toString()).isEqualTo(1);
+        assertThat(p.err()).startsWith("aneforge pull: download of " + url + "/slow-blob stalled: " + url + "/slow-blob sent only ")
+                .contains("below the minimum of 16 KiB/s after the first 1 s");
         try (Stream<Path> left = Files.list(out)) {
             assertThat(left).isEmpty();
         }

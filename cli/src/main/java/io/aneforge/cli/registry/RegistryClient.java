@@ -2,6 +2,7 @@ package io.aneforge.cli.registry;
 
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.UsageException;
+import io.aneforge.io.BodyTimeout;
 import io.aneforge.io.IdleTimeoutInputStream;
 import io.aneforge.io.IoProblems;
 import java.io.IOException;
@@ -38,9 +39,18 @@ public final class RegistryClient {
     public static final String URL_ENV = "ANEFORGE_REGISTRY_URL";
     public static final String TOKEN_ENV = "ANEFORGE_TOKEN";
     public static final String DEFAULT_URL = "http://localhost:8080";
-    /** Seconds to wait for the registry's answer and for each part of its body (default {@value #DEFAULT_TIMEOUT_SECONDS}). */
+    /**
+     * Seconds (default {@value #DEFAULT_TIMEOUT_SECONDS}) T: an answer's headers must arrive within T, no part of a
+     * body may take longer than T, an API answer's whole body must arrive within T of its headers, and a download
+     * must average at least {@value #DOWNLOAD_MIN_BYTES_PER_SECOND} bytes/s after its first T (see {@link BodyTimeout}).
+     */
     public static final String TIMEOUT_ENV = "ANEFORGE_REGISTRY_TIMEOUT";
     public static final int DEFAULT_TIMEOUT_SECONDS = 30;
+    /**
+     * The slowest download pull accepts (16 KiB/s, a 128 kbit/s link): a 100 MB archive may take up to 1.7 h at
+     * it; a server trickling below it is cut off instead of holding the pull forever.
+     */
+    public static final long DOWNLOAD_MIN_BYTES_PER_SECOND = 16 << 10;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -54,8 +64,9 @@ public final class RegistryClient {
     }
 
     /**
-     * @param timeout how long to wait for the headers of an answer, and then for each part of its body
-     *                (the JDK's request timeout ends with the headers; bodies are read with an idle timeout)
+     * @param timeout how long to wait for the headers of an answer, then for each part of its body; also the
+     *                deadline for a whole API answer and the grace period of a download's minimum throughput
+     *                (the JDK's request timeout ends with the headers; bodies are read with {@link BodyTimeout})
      */
     public RegistryClient(URI base, String token, Duration timeout) {
         this.base = base;
@@ -152,7 +163,8 @@ public final class RegistryClient {
         HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout).header("Authorization", "Bearer " + token).GET().build();
         HttpResponse<InputStream> resp = call(req, uri.toString(), HttpResponse.BodyHandlers.ofInputStream());
         MessageDigest sha = sha256();
-        try (InputStream in = IdleTimeoutInputStream.wrap(resp.body(), timeout, uri)) {
+        try (InputStream in = IdleTimeoutInputStream.wrap(resp.body(),
+                BodyTimeout.download(timeout, DOWNLOAD_MIN_BYTES_PER_SECOND), uri)) {
             if (resp.statusCode() / 100 != 2) {
                 throw RegistryException.of(resp.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8), uri.getPath());
             }
@@ -185,10 +197,12 @@ public final class RegistryClient {
         HttpResponse<InputStream> raw = call(req, req.method() + " " + path, HttpResponse.BodyHandlers.ofInputStream());
         String body;
         try {
-            body = new String(IdleTimeoutInputStream.readAll(raw.body(), timeout, base + path), StandardCharsets.UTF_8);
+            body = new String(IdleTimeoutInputStream.readAll(raw.body(), BodyTimeout.answer(timeout), base + path),
+                    StandardCharsets.UTF_8);
         } catch (HttpTimeoutException e) {
-            throw new CommandFailure("the registry stopped sending its answer to " + req.method() + " " + path + " ("
-                    + e.getMessage() + "): check the registry at " + base + ", then retry", e);
+            throw new CommandFailure("the registry did not finish its answer to " + req.method() + " " + path + " ("
+                    + e.getMessage() + "): check the registry at " + base + " (or raise " + TIMEOUT_ENV
+                    + "), then retry", e);
         } catch (IOException e) {
             throw new CommandFailure("reading the registry's answer to " + req.method() + " " + path + " failed: "
                     + IoProblems.describe(e) + ": check the registry at " + base + ", then retry", e);
@@ -228,7 +242,7 @@ public final class RegistryClient {
         }
     }
 
-    /** A response whose body was read with the idle timeout. */
+    /** A response whose body was read within the answer's {@link BodyTimeout}. */
     private record StringResponse(HttpResponse<InputStream> raw, String body) implements HttpResponse<String> {
         @Override public int statusCode() { return raw.statusCode(); }
         @Override public HttpRequest request() { return raw.request(); }
