@@ -193,8 +193,8 @@ public final class QueueLoad {
         }
 
         @Override
-        public void release(String agentId, JobLease lease, String reason) {
-            inner.release(agentId, lease, reason);
+        public void release(String agentId, String jobId, String leaseId, String reason) {
+            inner.release(agentId, jobId, leaseId, reason);
         }
 
         @Override

@@ -14,7 +14,6 @@ import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.host.HostProbe;
 import io.aneforge.runtime.ModelRuntime;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -53,15 +52,18 @@ class AgentConfiguration {
 
     @Bean
     ArtifactCache artifactCache(AgentProperties props) {
-        return new ArtifactCache(props.cache().artifactsDir(), props.cache().maxSize().toBytes(),
-                new HttpArtifactSource(props.registry().url(), props.registry().token(), Duration.ofMinutes(10)), UnzipLimits.defaults(),
-                Clock.systemUTC());
+        return new ArtifactCache(props.cache().artifactsDir(), props.cache().maxSize().toBytes(), downloads(props),
+                UnzipLimits.defaults(), Clock.systemUTC());
     }
 
     @Bean
     GoldenStore goldenStore(AgentProperties props) {
-        return new GoldenStore(new HttpArtifactSource(props.registry().url(), props.registry().token(),
-                Duration.ofMinutes(10)), 1L << 30);
+        return new GoldenStore(downloads(props), 1L << 30);
+    }
+
+    private static HttpArtifactSource downloads(AgentProperties props) {
+        return new HttpArtifactSource(props.registry().url(), props.registry().token(), props.download().timeout(),
+                props.download().minThroughput().toBytes());
     }
 
     @Bean

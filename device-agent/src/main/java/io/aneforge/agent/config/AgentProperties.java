@@ -13,7 +13,8 @@ import org.springframework.util.unit.DataSize;
  * from the environment, e.g. {@code ANEFORGE_AGENT_REGISTRY_URL},
  * {@code ANEFORGE_AGENT_REGISTRY_TOKEN}, {@code ANEFORGE_AGENT_CACHE_DIR},
  * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_POLL_INTERVAL},
- * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT}.
+ * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT},
+ * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT}.
  *
  * <p>{@code pollInterval} is how long one lease call waits for a job (the registry long-polls,
  * capped by its {@code aneforge.agents.max-lease-wait}); {@code drainTimeout} is how long a
@@ -26,7 +27,8 @@ public record AgentProperties(
         @DefaultValue("30s") Duration pollInterval,
         @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
         Benchmark benchmark,
-        @DefaultValue("2m") Duration drainTimeout) {
+        @DefaultValue("2m") Duration drainTimeout,
+        Download download) {
 
     public AgentProperties {
         if (registry == null) {
@@ -48,6 +50,9 @@ public record AgentProperties(
         }
         if (benchmark == null) {
             benchmark = new Benchmark(10, 100, Duration.ofMinutes(5));
+        }
+        if (download == null) {
+            download = new Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64));
         }
     }
 
@@ -87,6 +92,26 @@ public record AgentProperties(
 
         public Path compiledDir() {
             return dir.resolve("coreml-compiled");
+        }
+    }
+
+    /**
+     * Artifact and golden downloads.
+     *
+     * @param timeout connect, wait for the response headers, longest gap in a body, and the grace period before
+     *     the minimum throughput applies
+     * @param minThroughput bytes per second a download must average after its first {@code timeout}; a slower one
+     *     (a server or proxy trickling) is cut off and the job goes back to the queue
+     */
+    public record Download(@DefaultValue("60s") Duration timeout, @DefaultValue("64KB") DataSize minThroughput) {
+        public Download {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("aneforge.agent.download.timeout must be positive, got " + timeout);
+            }
+            if (minThroughput == null || minThroughput.toBytes() <= 0) {
+                throw new IllegalArgumentException("aneforge.agent.download.min-throughput must be positive (bytes per"
+                        + " second, e.g. 64KB), got " + minThroughput);
+            }
         }
     }
 

@@ -8,9 +8,12 @@ import io.aneforge.agent.registry.JobReport;
 import io.aneforge.agent.registry.LeaseLostException;
 import io.aneforge.agent.registry.RegistryClient;
 import io.aneforge.agent.registry.RegistryException;
+import io.aneforge.agent.registry.UnreadableLeaseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -32,7 +35,17 @@ import org.slf4j.LoggerFactory;
  *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
  *       (say {@code 400 invalid-result}) is replaced by a failed report naming the refusal; if that is
  *       refused too, the lease is released. Either way the job does not sit leased until it expires.
- *   <li>Anything unexpected (a lease answer that does not parse, an {@link Error} from a job) is logged
+ *   <li>Trouble that is not the job's own ({@link TransientJobException}: a download that timed out, was
+ *       cut short or got a 5xx; a full disk) releases the job (the registry spends no attempt on a release)
+ *       and pauses before the next lease, longer each time in a row ({@code backoff} doubled up to
+ *       {@link #MAX_PAUSE} or 64 × {@code backoff}, whichever is less). Host trouble also stops leasing until
+ *       {@link JobExecutor#hostProblem()} reports the host fixed, checked after each pause and logged
+ *       ({@link #hostTrouble()}). A job that hits such trouble {@link #MAX_TRANSIENT_TRIES} times on this
+ *       agent is reported failed naming the last problem: releases never spend attempts, so without this
+ *       bound a permanent problem would hand the same (oldest) job back to this agent for ever.
+ *   <li>A lease answer that does not parse: its lease is released when its {@code leaseId} and {@code jobId}
+ *       can still be read (bounded the same way: the third time for one job it is reported failed with the
+ *       reason), else it expires. Anything else unexpected (an {@link Error} from a job) is logged
  *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
@@ -46,6 +59,12 @@ public final class AgentLoop {
 
     private static final Logger log = LoggerFactory.getLogger(AgentLoop.class);
 
+    /** Failures of one job on this agent for reasons that are not its own before it is reported failed. */
+    public static final int MAX_TRANSIENT_TRIES = 3;
+    /** The longest pause after trouble in a row. */
+    public static final Duration MAX_PAUSE = Duration.ofMinutes(5);
+    private static final int TRIES_REMEMBERED = 1000;
+
     private final RegistryClient client;
     private final HostFacts host;
     private final JobExecutor executor;
@@ -54,6 +73,19 @@ public final class AgentLoop {
     private final Thread thread;
     private final ScheduledExecutorService heartbeats;
     private final CountDownLatch registered = new CountDownLatch(1);
+    /** Counted down by drain and halt: ends any pause at once. */
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+    /** Transient failures per job id on this agent (loop thread only); the oldest are forgotten. */
+    private final Map<String, Integer> transientTries = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+            return size() > TRIES_REMEMBERED;
+        }
+    };
+    /** Trouble in a row (loop thread only): sets the length of the next pause. */
+    private int troubleStreak;
+    /** The host problem this agent waits out before leasing again, or null. */
+    private volatile String hostTrouble;
     private final AtomicLong reported = new AtomicLong();
 
     private volatile String agentId;
@@ -124,6 +156,14 @@ public final class AgentLoop {
         return thread.isAlive();
     }
 
+    /**
+     * The host problem this agent is waiting out (a full disk, a cache it cannot write) without taking jobs, or
+     * empty when it takes jobs: its health. Also logged at every check.
+     */
+    public Optional<String> hostTrouble() {
+        return Optional.ofNullable(hostTrouble);
+    }
+
     private void run() {
         AgentRegistration reg = retry("register", () -> client.register(host));
         if (reg == null) {
@@ -136,9 +176,18 @@ public final class AgentLoop {
         heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
         try {
             while (!stopping && !halted) {
+                if (hostTrouble != null && !waitForHealthyHost()) {
+                    break;
+                }
                 Optional<JobLease> lease;
                 try {
                     lease = client.lease(agentId, leaseWait);
+                } catch (UnreadableLeaseException e) {
+                    if (halted) {
+                        break; // a crash tells the registry nothing
+                    }
+                    unreadable(e);
+                    continue;
                 } catch (RegistryException e) {
                     if (halted || stopping) {
                         break;
@@ -147,12 +196,10 @@ public final class AgentLoop {
                     pause();
                     continue;
                 } catch (RuntimeException e) {
-                    // A 200 answer this agent cannot read (a proxy's HTML page, a job kind it does not
-                    // know). The lease it may hold is unknown here, so it expires; the loop goes on.
                     if (halted || stopping) {
                         break;
                     }
-                    log.error("lease answer not understood; retrying in {}", backoff, e);
+                    log.error("lease call failed unexpectedly; retrying in {}", backoff, e);
                     pause();
                     continue;
                 }
@@ -176,11 +223,15 @@ public final class AgentLoop {
     private void runAndReport(JobLease l) {
         JobReport report;
         VirtualMachineError fatal = null;
+        TransientJobException notItsFault = null;
         executing = l;
         try {
             report = executor.execute(l);
         } catch (InterruptedException e) {
             report = null;
+        } catch (TransientJobException e) {
+            report = null;
+            notItsFault = e;
         } catch (Throwable e) {
             // Errors too (a LinkageError from a native framework, OutOfMemoryError on a big golden blob):
             // reported as the job's failure rather than ending the loop with the job still leased.
@@ -192,6 +243,14 @@ public final class AgentLoop {
         } finally {
             executing = null;
             Thread.interrupted(); // an interrupt aimed at the job must not hit the report call
+        }
+        if (notItsFault != null) {
+            defer(l, notItsFault);
+            return;
+        }
+        if (report != null) {
+            troubleStreak = 0;
+            transientTries.remove(l.jobId());
         }
         deliver(l, report);
         if (fatal != null && !halted) {
@@ -222,6 +281,114 @@ public final class AgentLoop {
             releaseQuietly(l, "agent " + host.hostName() + " could not report job " + l.jobId() + ": "
                     + refused.getMessage());
         }
+    }
+
+    /**
+     * The job could not run for a reason that is not its own: release it (no attempt spent) and pause, or, the
+     * {@link #MAX_TRANSIENT_TRIES}th time for this job on this agent, report it failed with the reason.
+     */
+    private void defer(JobLease l, TransientJobException e) {
+        if (halted) {
+            return; // a crash reports nothing; the lease expires
+        }
+        if (lost(l)) {
+            log.warn("job {} (lease {}) abandoned: the registry took the lease back", l.jobId(), l.leaseId());
+            return;
+        }
+        troubleStreak++;
+        if (e.hostTrouble()) {
+            hostTrouble = e.getMessage();
+        }
+        int tries = transientTries.merge(l.jobId(), 1, Integer::sum);
+        if (tries >= MAX_TRANSIENT_TRIES) {
+            transientTries.remove(l.jobId());
+            log.error("job {} (lease {}) could not run on this agent {} times in a row for reasons that are not its own;"
+                    + " reporting it failed. The last: {}", l.jobId(), l.leaseId(), tries, e.getMessage());
+            deliver(l, JobReport.failed(l, failure("agent " + host.hostName() + " could not run job " + l.jobId() + " "
+                    + tries + " times in a row, each time for a reason that is not the job's own (a transfer or this"
+                    + " host failed; each time the job went back to the queue); the last: " + e.getMessage())));
+        } else {
+            log.warn("job {} (lease {}) could not run now ({} trouble, {} of {} on this agent): {}; releasing it to the"
+                    + " queue (no attempt spent)", l.jobId(), l.leaseId(), e.hostTrouble() ? "host" : "transfer", tries,
+                    MAX_TRANSIENT_TRIES, e.getMessage());
+            releaseQuietly(l.jobId(), l.leaseId(), failure("agent " + host.hostName() + ": " + e.getMessage()));
+        }
+        Duration p = nextPause();
+        log.warn("agent {} pauses {} before taking another job", host.hostName(), p);
+        pauseFor(p);
+    }
+
+    /**
+     * A lease answer this agent cannot read: the registry leased the job all the same. Release it by the ids when
+     * they can be read (the third time for one job, report it failed naming the problem: a job this agent can
+     * never read would otherwise come back to it for ever, releases spending no attempt); else it expires.
+     */
+    private void unreadable(UnreadableLeaseException e) {
+        String jobId = e.jobId().orElse(null);
+        String leaseId = e.leaseId().orElse(null);
+        troubleStreak++;
+        Duration p = nextPause();
+        if (jobId == null || leaseId == null || jobId.isBlank() || leaseId.isBlank()) {
+            log.error("lease answer not understood, and it names no lease and job to release (the lease, if any, expires"
+                    + " and spends an attempt); retrying in {}", p, e);
+            pauseFor(p);
+            return;
+        }
+        String why = failure("agent " + host.hostName() + " could not read the registry's lease answer for job " + jobId
+                + ": " + e.getMessage());
+        int tries = transientTries.merge(jobId, 1, Integer::sum);
+        boolean failedReport = false;
+        if (tries >= MAX_TRANSIENT_TRIES && !stopping && !halted) {
+            transientTries.remove(jobId);
+            try {
+                client.report(agentId, new JobReport(leaseId, jobId, JobReport.Outcome.FAILED, null, null, Map.of(),
+                        failure(why + " (" + tries + " times in a row)")));
+                reported.incrementAndGet();
+                failedReport = true;
+                log.error("{} ({} times in a row); reported the job failed", why, tries, e);
+            } catch (RuntimeException refused) {
+                log.warn("could not report job {} failed ({}); releasing it", jobId, refused.getMessage());
+            }
+        }
+        if (!failedReport) {
+            log.error("{}; releasing it (no attempt spent, {} of {}); next lease in {}", why, tries, MAX_TRANSIENT_TRIES,
+                    p, e);
+            releaseQuietly(jobId, leaseId, why);
+        }
+        pauseFor(p);
+    }
+
+    /**
+     * Waits out host trouble: asks the executor whether the host is fixed after growing pauses; false when the
+     * agent stops meanwhile.
+     */
+    private boolean waitForHealthyHost() {
+        while (!stopping && !halted) {
+            Optional<String> problem;
+            try {
+                problem = executor.hostProblem();
+            } catch (RuntimeException e) {
+                problem = Optional.of("checking the host failed: " + e);
+            }
+            if (problem.isEmpty()) {
+                log.info("agent {} takes jobs again; the host trouble is over ({})", host.hostName(), hostTrouble);
+                hostTrouble = null;
+                return true;
+            }
+            hostTrouble = problem.get();
+            troubleStreak++;
+            Duration p = nextPause();
+            log.warn("agent {} takes no job: {}; checking again in {}", host.hostName(), problem.get(), p);
+            pauseFor(p);
+        }
+        return false;
+    }
+
+    /** {@code backoff} doubled per trouble in a row, up to 64 × backoff or {@link #MAX_PAUSE}, whichever is less. */
+    private Duration nextPause() {
+        int doublings = Math.max(0, Math.min(troubleStreak - 1, 6));
+        Duration p = backoff.multipliedBy(1L << doublings);
+        return p.compareTo(MAX_PAUSE) > 0 ? (backoff.compareTo(MAX_PAUSE) > 0 ? backoff : MAX_PAUSE) : p;
     }
 
     /** The registry takes failures of up to 8000 characters (a longer one would be refused). */
@@ -284,6 +451,7 @@ public final class AgentLoop {
      */
     public void drain(Duration timeout) {
         stopping = true;
+        stopSignal.countDown();
         String id = agentId;
         if (id != null) {
             try {
@@ -316,16 +484,21 @@ public final class AgentLoop {
     public void halt() {
         halted = true;
         stopping = true;
+        stopSignal.countDown();
         heartbeats.shutdownNow();
         thread.interrupt();
     }
 
     private void releaseQuietly(JobLease l, String reason) {
+        releaseQuietly(l.jobId(), l.leaseId(), reason);
+    }
+
+    private void releaseQuietly(String jobId, String leaseId, String reason) {
         try {
-            client.release(agentId, l, reason);
-            log.info("released job {} back to the queue: {}", l.jobId(), reason);
+            client.release(agentId, jobId, leaseId, reason);
+            log.info("released job {} back to the queue: {}", jobId, reason);
         } catch (RuntimeException e) {
-            log.warn("could not release job {} ({}); its lease will expire", l.jobId(), e.getMessage());
+            log.warn("could not release job {} ({}); its lease will expire", jobId, e.getMessage());
         }
     }
 
@@ -349,8 +522,12 @@ public final class AgentLoop {
     }
 
     private void pause() {
+        pauseFor(backoff);
+    }
+
+    private void pauseFor(Duration d) {
         try {
-            Thread.sleep(backoff.toMillis());
+            stopSignal.await(d.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             // Interrupts only ever mean "stop or drop the job": the stopping/halted flags say which,
             // and keeping the flag set would make every following call fail at once.

@@ -7,6 +7,8 @@ import io.aneforge.agent.bench.Provenance;
 import io.aneforge.agent.cache.ArtifactCache;
 import io.aneforge.agent.cache.ArtifactCacheException;
 import io.aneforge.agent.cache.CachedArtifact;
+import io.aneforge.agent.cache.DiskTrouble;
+import io.aneforge.agent.cache.Fault;
 import io.aneforge.agent.golden.GoldenComparison;
 import io.aneforge.agent.golden.GoldenException;
 import io.aneforge.agent.golden.GoldenStore;
@@ -23,6 +25,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs jobs for real: the artifact from the {@link ArtifactCache} (digest verified), the golden
@@ -33,8 +36,10 @@ import java.util.Map;
  *   <li>accuracy: every golden sample through the runtime (the reference CPU runtime), all outputs
  *       compared with the golden outputs.
  * </ul>
- * Every problem (bad digest, unknown runtime, load or prediction error, outputs that do not match
- * the golden shapes) becomes a failed report whose message names it.
+ * Every problem of the job itself (a blob corrupt twice, an invalid archive, unknown runtime, load or
+ * prediction error, outputs that do not match the golden shapes) becomes a failed report whose message
+ * names it. A problem that is not the job's (a download that timed out, was cut short or got a 5xx; a
+ * full disk) throws {@link TransientJobException}: the loop releases the job for a later try.
  */
 public final class RuntimeJobExecutor implements JobExecutor {
 
@@ -71,17 +76,36 @@ public final class RuntimeJobExecutor implements JobExecutor {
             artifact = cache.get(lease.artifact());
             inputs = golden.get(lease.goldenInputs());
             outputs = golden.get(lease.goldenOutputs());
-        } catch (ArtifactCacheException | GoldenException e) {
-            return JobReport.failed(lease, e.getMessage());
+        } catch (ArtifactCacheException e) {
+            return verdict(lease, e.fault(), e.getMessage(), e);
+        } catch (GoldenException e) {
+            return verdict(lease, e.fault(), e.getMessage(), e);
         }
         try {
             return lease.kind() == JobLease.Kind.BENCHMARK
                     ? benchmark(lease, runtime, artifact, inputs, outputs)
                     : accuracy(lease, runtime, artifact, inputs, outputs);
         } catch (BenchmarkException | RuntimeLoadException | IllegalArgumentException e) {
-            return JobReport.failed(lease, lease.kind().name().toLowerCase(java.util.Locale.ROOT) + " of "
-                    + lease.artifact().digest() + " on " + runtime.id() + " failed: " + e.getMessage());
+            String why = lease.kind().name().toLowerCase(java.util.Locale.ROOT) + " of " + lease.artifact().digest()
+                    + " on " + runtime.id() + " failed: " + e.getMessage();
+            // A runtime that writes (Core ML compiles into the agent's cache) can hit a full disk: not the model's fault.
+            return verdict(lease, DiskTrouble.in(e) ? Fault.HOST : Fault.ARTIFACT, why, e);
         }
+    }
+
+    /** The cache's view of this host: can it write into the artifact cache now? */
+    @Override
+    public Optional<String> hostProblem() {
+        return cache.writeProblem();
+    }
+
+    /** A failed report when the job's input is at fault; otherwise the job is released for a later try. */
+    private static JobReport verdict(JobLease lease, Fault fault, String why, RuntimeException e) {
+        return switch (fault) {
+            case ARTIFACT -> JobReport.failed(lease, why);
+            case TRANSFER -> throw new TransientJobException(why, false, e);
+            case HOST -> throw new TransientJobException(why, true, e);
+        };
     }
 
     private JobReport benchmark(JobLease lease, ModelRuntime runtime, CachedArtifact artifact, GoldenOutputs inputs,

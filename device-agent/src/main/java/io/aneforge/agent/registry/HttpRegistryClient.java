@@ -6,6 +6,7 @@ import io.aneforge.agent.bench.LatencyStats;
 import io.aneforge.agent.bench.Provenance;
 import io.aneforge.agent.cache.ArtifactRef;
 import io.aneforge.agent.host.HostFacts;
+import io.aneforge.io.BodyTimeout;
 import io.aneforge.io.IdleTimeoutInputStream;
 import io.aneforge.runtime.RuntimeOptions;
 import java.io.IOException;
@@ -46,7 +47,8 @@ public final class HttpRegistryClient implements RegistryClient {
      * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
      * @param token a bearer token with the {@code agent} role
      * @param timeout per-request timeout (a long-polled lease adds its wait on top); also the longest wait
-     *     for the bytes of a response body once its headers arrived
+     *     for the bytes of a response body once its headers arrived, and for the whole body
+     *     ({@link BodyTimeout#answer})
      */
     public HttpRegistryClient(URI registryUrl, String token, Duration timeout) {
         String s = Objects.requireNonNull(registryUrl, "registryUrl").toString();
@@ -97,7 +99,32 @@ public final class HttpRegistryClient implements RegistryClient {
         if (a.status() == 204) {
             return Optional.empty();
         }
-        return Optional.of(parseLease(a.json()));
+        JsonNode json;
+        try {
+            json = a.json();
+        } catch (JacksonException e) {
+            throw new UnreadableLeaseException("lease answer is not JSON (" + e.getOriginalMessage() + "); the answer: "
+                    + excerpt(a.body()), null, null, e);
+        }
+        try {
+            return Optional.of(parseLease(json));
+        } catch (RuntimeException e) {
+            // The registry leased the job to us all the same: hand back the ids if they can be read, so the
+            // lease can be released rather than left to expire at the cost of an attempt.
+            throw new UnreadableLeaseException("lease answer not understood (" + e + "); the answer: "
+                    + excerpt(a.body()), id(json, "leaseId"), id(json, "jobId"), e);
+        }
+    }
+
+    /** A string or number field as text, or null when absent or of another kind. */
+    private static String id(JsonNode json, String field) {
+        JsonNode n = json.path(field);
+        return n.isString() || n.isNumber() ? n.asString() : null;
+    }
+
+    private static String excerpt(byte[] body) {
+        String s = new String(body, StandardCharsets.UTF_8).replaceAll("\\s+", " ").strip();
+        return s.length() <= 300 ? s : s.substring(0, 297) + "...";
     }
 
     JobLease parseLease(JsonNode l) {
@@ -178,9 +205,9 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     @Override
-    public void release(String agentId, JobLease lease, String reason) {
-        call("POST", "/api/v1/agents/" + agentId + "/jobs/" + lease.jobId() + "/release",
-                Map.of("leaseId", lease.leaseId(), "reason", reason), timeout);
+    public void release(String agentId, String jobId, String leaseId, String reason) {
+        call("POST", "/api/v1/agents/" + agentId + "/jobs/" + jobId + "/release",
+                Map.of("leaseId", leaseId, "reason", reason), timeout);
     }
 
     @Override
@@ -206,11 +233,12 @@ public final class HttpRegistryClient implements RegistryClient {
         int status;
         byte[] bytes;
         try {
-            // The request timeout ends when the headers arrive; the body is read with its own idle timeout
-            // so a registry or proxy that stalls mid-body fails the call instead of hanging the agent.
+            // The request timeout ends when the headers arrive; the body is read within its own timeout (no gap
+            // and no whole body longer than it) so a registry or proxy that stalls or trickles mid-body fails the
+            // call instead of hanging the agent.
             HttpResponse<InputStream> streamed = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
             status = streamed.statusCode();
-            bytes = IdleTimeoutInputStream.readAll(streamed.body(), timeout, base + path);
+            bytes = IdleTimeoutInputStream.readAll(streamed.body(), BodyTimeout.answer(timeout), base + path);
         } catch (IOException e) {
             throw new RegistryException(method + " " + base + path + " failed: " + e, -1, true, e);
         } catch (InterruptedException e) {

@@ -25,6 +25,9 @@ public interface RegistryClient {
     /**
      * Leases one job matching this agent's chip and runtimes, waiting up to {@code wait} for one
      * to appear; empty when there is none.
+     *
+     * @throws UnreadableLeaseException when a job was leased but the answer cannot be read (with its ids when
+     *     those can be)
      */
     Optional<JobLease> lease(String agentId, Duration wait);
 
@@ -35,8 +38,16 @@ public interface RegistryClient {
      */
     void report(String agentId, JobReport report);
 
-    /** Hands a leased job back to the queue without spending an attempt (graceful shutdown). */
-    void release(String agentId, JobLease lease, String reason);
+    /**
+     * Hands a leased job back to the queue without spending an attempt (graceful shutdown, a transfer or host
+     * problem, an answer the agent could not read). The registry does not store {@code reason}; the agent logs it.
+     */
+    void release(String agentId, String jobId, String leaseId, String reason);
+
+    /** {@link #release(String, String, String, String)} for a lease in hand. */
+    default void release(String agentId, JobLease lease, String reason) {
+        release(agentId, lease.jobId(), lease.leaseId(), reason);
+    }
 
     /** Takes no new jobs (true) or resumes (false); shown to operators as the agent's state. */
     void drain(String agentId, boolean draining);

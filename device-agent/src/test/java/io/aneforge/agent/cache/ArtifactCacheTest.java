@@ -43,6 +43,10 @@ class ArtifactCacheTest {
 
     private HttpServer server;
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
+    /** Bodies served instead of {@link #blobs} for the next requests of a blob, one per request. */
+    private final Map<String, java.util.Deque<byte[]>> firstServed = new ConcurrentHashMap<>();
+    /** Bytes under {@code cache/sha256} when each download request arrived (read from the disk, not the cache). */
+    private final List<Long> cachedBytesAtRequest = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger downloads = new AtomicInteger();
     private final Map<String, String> authHeaders = new ConcurrentHashMap<>();
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -54,7 +58,10 @@ class ArtifactCacheTest {
             String name = exchange.getRequestURI().getPath().substring("/blobs/".length());
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             authHeaders.put(name, auth == null ? "" : auth);
-            byte[] body = blobs.get(name);
+            cachedBytesAtRequest.add(bytesUnder(dir.resolve("cache/sha256")));
+            java.util.Deque<byte[]> first = firstServed.get(name);
+            byte[] override = first == null ? null : first.poll();
+            byte[] body = override != null ? override : blobs.get(name);
             if (body == null) {
                 exchange.sendResponseHeaders(404, -1);
             } else {
@@ -167,10 +174,141 @@ class ArtifactCacheTest {
                 .hasMessageContaining("artifact digest mismatch")
                 .hasMessageContaining("expected sha256:" + hex)
                 .hasMessageContaining("hash to sha256:" + sha256(tampered))
-                .hasMessageContaining("nothing was cached");
+                .hasMessageContaining("nothing was cached")
+                .hasMessageContaining("Two downloads gave the same bytes, so the blob the registry stores is corrupt")
+                .extracting(e -> ((ArtifactCacheException) e).fault()).isEqualTo(Fault.ARTIFACT);
+        assertThat(downloads).as("downloaded once more before it counts").hasValue(2);
         assertThat(cache.lookup(hex)).isEmpty();
         assertThat(entries()).isEmpty();
         assertThat(tmpContents()).isEmpty();
+    }
+
+    /** A transfer that corrupted the bytes once: the second download is good and the job goes on. */
+    @Test
+    void aCorruptedTransferIsDownloadedOnceMore() throws IOException {
+        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        ArtifactRef ref = publish(good);
+        byte[] flipped = good.clone();
+        flipped[flipped.length / 2] ^= 0x40;
+        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(flipped)));
+
+        CachedArtifact got = cache(1 << 20).get(ref);
+
+        assertThat(got.packageRoot().resolve("Manifest.json")).hasContent("{}");
+        assertThat(downloads).hasValue(2);
+    }
+
+    /** Two downloads that differ (and both mismatch) blame the transfer, not the blob. */
+    @Test
+    void twoDifferentMismatchesAreATransferProblem() throws IOException {
+        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        ArtifactRef ref = publish(good);
+        byte[] a = good.clone();
+        a[a.length / 2] ^= 0x01;
+        byte[] b = good.clone();
+        b[b.length / 2] ^= 0x02;
+        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(a, b)));
+
+        assertThatThrownBy(() -> cache(1 << 20).get(ref))
+                .isInstanceOf(ArtifactCacheException.class)
+                .hasMessageContaining("Two downloads gave different bytes: the transfer is corrupting them")
+                .extracting(e -> ((ArtifactCacheException) e).fault()).isEqualTo(Fault.TRANSFER);
+    }
+
+    /**
+     * Whose fault each failure is: a 503, a reset connection and a body cut short are the transfer's (try again
+     * later), a 404 and an invalid archive the artifact's (final), a cache it cannot write this host's.
+     */
+    @Test
+    void everyFailureSaysWhoseFaultItIs() throws Exception {
+        byte[] bytes = zip(Map.of("Manifest.json", new byte[2000]));
+        String hex = sha256(bytes);
+        HttpServer broken = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        broken.createContext("/503", ex -> {
+            ex.sendResponseHeaders(503, -1);
+            ex.close();
+        });
+        broken.createContext("/short", ex -> {
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes, 0, 100);
+            ex.getResponseBody().flush();
+            ex.getHttpContext().getServer().stop(0); // the connection goes away mid-body
+        });
+        broken.start();
+        String origin = "http://127.0.0.1:" + broken.getAddress().getPort();
+        try {
+            ArtifactCache cache = cache(1 << 20);
+            assertFault(cache, new ArtifactRef(hex, bytes.length, URI.create(origin + "/503")), Fault.TRANSFER,
+                    "answered HTTP 503");
+            assertFault(cache, ref("ab".repeat(32), -1), Fault.ARTIFACT, "answered HTTP 404");
+            assertFault(cache, publish(zip(Map.of("Data/x.bin", new byte[1]))), Fault.ARTIFACT,
+                    "is not an .mlpackage archive");
+            assertFault(cache, new ArtifactRef(hex, bytes.length, URI.create(origin + "/short")), Fault.TRANSFER,
+                    "download of artifact sha256:" + hex + " from " + origin + "/short failed: ");
+        } finally {
+            broken.stop(0);
+        }
+        // connection refused: the server is gone
+        assertFault(cache(1 << 20), new ArtifactRef(hex, bytes.length, URI.create(origin + "/503")), Fault.TRANSFER,
+                "failed: ");
+        // a body that ends cleanly but short of the announced size
+        ArtifactRef ok = publish(bytes);
+        assertFault(cache(1 << 20), ref(ok.sha256Hex(), bytes.length + 10), Fault.TRANSFER,
+                "ended after " + bytes.length + " of its " + (bytes.length + 10) + " bytes");
+
+        // this host: the cache's work directory is not a directory any more
+        ArtifactCache cache = cache(1 << 20);
+        Files.delete(dir.resolve("cache/tmp"));
+        Files.writeString(dir.resolve("cache/tmp"), "in the way");
+        assertFault(cache, ok, Fault.HOST, "cannot create a work directory in " + dir.resolve("cache/tmp"));
+        assertThat(cache.writeProblem()).get().asString().startsWith("cannot write into the artifact cache ");
+        Files.delete(dir.resolve("cache/tmp"));
+        assertThat(cache.writeProblem()).isEmpty();
+    }
+
+    private static void assertFault(ArtifactCache cache, ArtifactRef ref, Fault fault, String message) {
+        assertThatThrownBy(() -> cache.get(ref))
+                .isInstanceOf(ArtifactCacheException.class)
+                .hasMessageContaining(message)
+                .extracting(e -> ((ArtifactCacheException) e).fault()).as("fault of " + ref.downloadUrl()).isEqualTo(fault);
+    }
+
+    /**
+     * The cache is full to its cap and the next artifact would take it over: entries are evicted before the
+     * download starts, not after the insert (a disk that holds the cap but not the cap plus one artifact would
+     * fail the download).
+     */
+    @Test
+    void makesRoomUnderTheCapBeforeDownloading() throws IOException {
+        ArtifactRef a = publish(zip(Map.of("Manifest.json", new byte[1000])));
+        ArtifactRef b = publish(zip(Map.of("Manifest.json", new byte[1001])));
+        ArtifactRef c = publish(zip(Map.of("Manifest.json", new byte[1002])));
+        ArtifactCache cache = cache(2100); // room for two entries
+        cache.get(a);
+        clock.advance(Duration.ofMinutes(1));
+        cache.get(b);
+        long full = cache.sizeBytes();
+        assertThat(full).isGreaterThan(2100 - c.sizeBytes());
+
+        clock.advance(Duration.ofMinutes(1));
+        cache.get(c);
+
+        assertThat(cachedBytesAtRequest.get(2)).as("bytes cached when c's download began")
+                .isLessThanOrEqualTo(2100 - c.sizeBytes());
+        assertThat(cache.lookup(a.sha256Hex())).isEmpty();
+        assertThat(cache.lookup(b.sha256Hex())).isPresent();
+        assertThat(cache.lookup(c.sha256Hex())).isPresent();
+    }
+
+    private static long bytesUnder(Path root) {
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
     }
 
     @Test
@@ -222,6 +360,49 @@ class ArtifactCacheTest {
         } finally {
             release.countDown();
             stalling.stop(0);
+        }
+    }
+
+    /**
+     * A server that trickles (1 KiB every 100 ms, never idle for the 500 ms timeout) is cut off by the minimum
+     * throughput (64 KiB/s after the first 500 ms) within about a second instead of holding the job for the whole
+     * download; a transfer problem, so the job goes back to the queue.
+     */
+    @Test
+    void aTricklingDownloadIsCutOffByTheMinimumThroughput() throws Exception {
+        byte[] content = new byte[200 * 1024];
+        new java.util.Random(1).nextBytes(content); // incompressible: the zip stays 200 KiB
+        byte[] bytes = zip(Map.of("Manifest.json", content));
+        HttpServer trickling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        trickling.setExecutor(Executors.newCachedThreadPool());
+        trickling.createContext("/blobs/", ex -> {
+            ex.sendResponseHeaders(200, bytes.length);
+            try (var out = ex.getResponseBody()) {
+                for (int i = 0; i < bytes.length; i += 1024) {
+                    Thread.sleep(100);
+                    out.write(bytes, i, Math.min(1024, bytes.length - i));
+                    out.flush();
+                }
+            } catch (IOException | InterruptedException cutOff) {
+                // the agent hung up
+            }
+        });
+        trickling.start();
+        try {
+            URI origin = URI.create("http://127.0.0.1:" + trickling.getAddress().getPort());
+            ArtifactCache cache = new ArtifactCache(dir.resolve("t"), 1L << 30,
+                    new HttpArtifactSource(origin, "t", Duration.ofMillis(500), 64 * 1024), UnzipLimits.defaults(), clock);
+            ArtifactRef ref = new ArtifactRef("sha256:" + sha256(bytes), bytes.length, URI.create(origin + "/blobs/x"));
+            long t0 = System.nanoTime();
+
+            assertThatThrownBy(() -> cache.get(ref))
+                    .isInstanceOf(ArtifactCacheException.class)
+                    .hasMessageContaining(origin + "/blobs/x sent only ")
+                    .hasMessageContaining("below the minimum of 64 KiB/s after the first 500 ms")
+                    .extracting(e -> ((ArtifactCacheException) e).fault()).isEqualTo(Fault.TRANSFER);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        } finally {
+            trickling.stop(0);
         }
     }
 

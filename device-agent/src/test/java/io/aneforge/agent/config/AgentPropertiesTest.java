@@ -54,6 +54,7 @@ class AgentPropertiesTest {
         assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(p.runtimes()).containsExactly("coreml", "reference-cpu");
         assertThat(p.benchmark()).isEqualTo(new AgentProperties.Benchmark(10, 100, Duration.ofMinutes(5)));
+        assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64)));
     }
 
     @Test
@@ -65,7 +66,9 @@ class AgentPropertiesTest {
                 "ANEFORGE_AGENT_CACHE_MAX_SIZE", "50GB",
                 "ANEFORGE_AGENT_POLL_INTERVAL", "5s",
                 "ANEFORGE_AGENT_RUNTIMES", "reference-cpu",
-                "ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500"));
+                "ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500",
+                "ANEFORGE_AGENT_DOWNLOAD_TIMEOUT", "2m",
+                "ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "1MB"));
 
         assertThat(p.registry().url()).isEqualTo(URI.create("https://registry.example.com"));
         assertThat(p.registry().token()).isEqualTo("agt_123");
@@ -74,6 +77,7 @@ class AgentPropertiesTest {
         assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(p.runtimes()).containsExactly("reference-cpu");
         assertThat(p.benchmark().timedIterations()).isEqualTo(500);
+        assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofMinutes(2), DataSize.ofMegabytes(1)));
     }
 
     @Test
@@ -82,6 +86,8 @@ class AgentPropertiesTest {
                 .rootCause().hasMessageContaining("aneforge.agent.registry.url must be an http(s) URL, got 'ftp://x'");
         assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_POLL_INTERVAL", "0s")))
                 .rootCause().hasMessageContaining("aneforge.agent.poll-interval must be positive");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "0B")))
+                .rootCause().hasMessageContaining("aneforge.agent.download.min-throughput must be positive");
     }
 
     record StubRuntime(String id, boolean isAvailable) implements ModelRuntime {

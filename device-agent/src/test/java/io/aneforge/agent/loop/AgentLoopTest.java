@@ -95,8 +95,8 @@ class AgentLoopTest {
             reports.add(r);
         }
 
-        public void release(String id, JobLease l, String reason) {
-            released.add(l.leaseId() + ": " + reason);
+        public void release(String id, String jobId, String leaseId, String reason) {
+            released.add(leaseId + ": " + reason);
         }
 
         public void drain(String id, boolean d) {
@@ -147,20 +147,30 @@ class AgentLoopTest {
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(a.leaseId(), b.leaseId());
     }
 
-    /** A 200 lease answer the agent cannot parse (HTML from a proxy, a job kind it does not know) does not kill the loop. */
+    /**
+     * A 200 lease answer the agent cannot parse (a job kind it does not know) does not kill the loop, and does not
+     * cost the job an attempt: the lease is released by the ids read from the answer. Releases spend no attempt, so
+     * the same job comes back: the third time it is reported failed, naming the problem.
+     */
     @Test
-    void anUnparsableLeaseAnswerDoesNotKillTheAgentLoop() throws Exception {
+    void anUnparsableLeaseAnswerIsReleasedByItsIdsAndTheLoopGoesOn() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         AtomicInteger leaseCalls = new AtomicInteger();
         AtomicInteger registerCalls = new AtomicInteger();
+        List<String> calls = new CopyOnWriteArrayList<>();
         server.createContext("/api/v1/agents", ex -> {
             String path = ex.getRequestURI().getPath();
+            String request = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String body;
             if (path.endsWith("/lease")) {
-                leaseCalls.incrementAndGet();
-                body = "{\"kind\":\"compile\",\"leaseId\":\"l\",\"jobId\":\"j\"}";
+                int n = leaseCalls.incrementAndGet();
+                body = n <= 3 ? "{\"kind\":\"compile\",\"leaseId\":\"lease-" + n + "\",\"jobId\":\"42\"}"
+                        : "<html>not a lease</html>";
             } else if (path.endsWith("/heartbeat")) {
                 body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
+            } else if (path.endsWith("/release") || path.endsWith("/result")) {
+                calls.add(path + " " + request);
+                body = "{}";
             } else if (registerCalls.getAndIncrement() == 0) {
                 body = "{\"id\":\"agent-1\"}"; // no heartbeatIntervalMs: not understood, retried
             } else {
@@ -175,19 +185,98 @@ class AgentLoopTest {
         try {
             HttpRegistryClient client = new HttpRegistryClient(
                     URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5));
-            AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(50));
+            AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
             loop.start();
             assertThat(loop.awaitRegistered(Duration.ofSeconds(5))).isTrue();
-            waitFor(() -> leaseCalls.get() >= 3);
+            waitFor(() -> leaseCalls.get() >= 5);
             boolean alive = loop.isRunning();
-            int calls = leaseCalls.get();
+            int leases = leaseCalls.get();
             loop.halt();
             assertThat(registerCalls.get()).isEqualTo(2);
-            assertThat(alive).as("agent loop thread alive after %d lease call(s)", calls).isTrue();
-            assertThat(calls).isGreaterThanOrEqualTo(3);
+            assertThat(alive).as("agent loop thread alive after %d lease call(s)", leases).isTrue();
+            assertThat(calls).hasSize(3);
+            assertThat(calls.get(0)).startsWith("/api/v1/agents/agent-1/jobs/42/release ")
+                    .contains("\"leaseId\":\"lease-1\"", "could not read the registry's lease answer for job 42",
+                            "No enum constant");
+            assertThat(calls.get(1)).startsWith("/api/v1/agents/agent-1/jobs/42/release ").contains("\"leaseId\":\"lease-2\"");
+            assertThat(calls.get(2)).startsWith("/api/v1/agents/agent-1/jobs/42/result ")
+                    .contains("\"leaseId\":\"lease-3\"", "\"outcome\":\"failed\"", "(3 times in a row)");
         } finally {
             server.stop(0);
         }
+    }
+
+    /** A job whose input cannot be had now (a 503, a reset) is released, not failed; the third time it is failed. */
+    @Test
+    void transientTroubleReleasesTheJobAndIsBoundedPerJob() {
+        JobLease t = lease("T");
+        JobLease next = lease("N");
+        Registry client = new Registry(t, t, t, next); // released jobs come back (oldest first)
+        AtomicInteger runs = new AtomicInteger();
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            if (l == t) {
+                runs.incrementAndGet();
+                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
+            }
+            return done(l);
+        }, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 2);
+        loop.halt();
+        assertThat(runs).hasValue(3);
+        assertThat(client.released).hasSize(2).allSatisfy(r -> assertThat(r)
+                .isEqualTo(t.leaseId() + ": agent loop-host: download of artifact x answered HTTP 503"));
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(t.leaseId(), next.leaseId());
+        assertThat(client.reports.get(0).failure()).isEqualTo("agent loop-host could not run job job-T 3 times in a row,"
+                + " each time for a reason that is not the job's own (a transfer or this host failed; each time the job"
+                + " went back to the queue); the last: download of artifact x answered HTTP 503");
+        assertThat(loop.hostTrouble()).isEmpty();
+    }
+
+    /**
+     * Host trouble (a full disk): the job is released, and the agent takes no job until the executor says the host
+     * is fixed; meanwhile hostTrouble() names the problem.
+     */
+    @Test
+    void hostTroubleStopsLeasingUntilTheHostIsFixed() {
+        JobLease h = lease("H");
+        JobLease next = lease("N");
+        Registry client = new Registry(h, next);
+        AtomicInteger checks = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean fixed = new java.util.concurrent.atomic.AtomicBoolean();
+        JobExecutor executor = new JobExecutor() {
+            @Override
+            public JobReport execute(JobLease l) {
+                if (l == h) {
+                    throw new TransientJobException("cannot write artifact x: the disk is full", true, null);
+                }
+                return done(l);
+            }
+
+            @Override
+            public Optional<String> hostProblem() {
+                checks.incrementAndGet();
+                return fixed.get() ? Optional.empty() : Optional.of("cannot write into the artifact cache: disk full");
+            }
+        };
+        AgentLoop loop = new AgentLoop(client, HOST, executor, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> checks.get() >= 4);
+        int leasesWhileBroken = client.leases.get();
+        Optional<String> health = loop.hostTrouble();
+        sleep(100);
+        int leasesLater = client.leases.get();
+        fixed.set(true);
+        waitFor(() -> client.reports.size() >= 1);
+        Optional<String> healthAfter = loop.hostTrouble();
+        loop.halt();
+        assertThat(client.released).singleElement().asString()
+                .isEqualTo(h.leaseId() + ": agent loop-host: cannot write artifact x: the disk is full");
+        assertThat(leasesWhileBroken).isEqualTo(1);
+        assertThat(leasesLater).as("no lease while the host is broken").isEqualTo(1);
+        assertThat(health).contains("cannot write into the artifact cache: disk full");
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(next.leaseId());
+        assertThat(healthAfter).isEmpty();
     }
 
     /** An Error from the job (a JNA LinkageError, say) is reported as the job's failure; the loop goes on. */

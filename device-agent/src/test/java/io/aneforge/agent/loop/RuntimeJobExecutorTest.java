@@ -1,12 +1,16 @@
 package io.aneforge.agent.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
 
 import io.aneforge.agent.bench.BenchmarkProtocol;
 import io.aneforge.agent.bench.BenchmarkRunner;
 import io.aneforge.agent.bench.PeakMemory;
 import io.aneforge.agent.cache.ArtifactCache;
 import io.aneforge.agent.cache.ArtifactRef;
+import io.aneforge.agent.cache.HttpArtifactSource;
 import io.aneforge.agent.cache.UnzipLimits;
 import io.aneforge.agent.golden.GoldenStore;
 import io.aneforge.agent.host.HostFacts;
@@ -23,6 +27,7 @@ import io.aneforge.tensor.FloatTensor;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,5 +184,83 @@ class RuntimeJobExecutorTest {
                 "tiny", 1, "3", pkg, "coreml", new RuntimeOptions("all", false, 0), BenchmarkProtocol.defaults(), goodIn,
                 goodOut, Instant.now()));
         assertThat(noRuntime.failure()).isEqualTo("runtime 'coreml' is not offered by agent linux-ref (offers [reference-cpu])");
+    }
+
+    /**
+     * Trouble that is not the job's own is no verdict on it: a 503 for the artifact or a golden blob, a cache this
+     * host cannot write, throw TransientJobException (the loop releases the job) instead of returning a failed report.
+     */
+    @Test
+    void transferAndHostTroubleAreNotFailedReports() throws Exception {
+        GoldenOutputs in = inputs(1);
+        byte[] pkgBytes = zipFixture();
+        ArtifactRef pkg = put(pkgBytes);
+        ArtifactRef goodIn = put(encode(in));
+        ArtifactRef goodOut = put(encode(golden(in, 1f)));
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/blobs/", ex -> {
+            byte[] body = blobs.get(ex.getRequestURI().getPath().substring("/blobs/".length()));
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.createContext("/503/", ex -> {
+            ex.sendResponseHeaders(503, -1);
+            ex.close();
+        });
+        server.start();
+        try {
+            String origin = "http://127.0.0.1:" + server.getAddress().getPort();
+            HttpArtifactSource source = new HttpArtifactSource(URI.create(origin), "t", Duration.ofSeconds(5));
+            ArtifactCache cache = new ArtifactCache(dir.resolve("http-cache"), 1L << 30, source, UnzipLimits.defaults(),
+                    Clock.systemUTC());
+            RuntimeJobExecutor executor = new RuntimeJobExecutor(cache, new GoldenStore(source, 1L << 24),
+                    List.of(new ReferenceRuntime()), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST, Clock.systemUTC());
+            ArtifactRef served = at(pkg, origin + "/blobs/");
+            ArtifactRef servedIn = at(goodIn, origin + "/blobs/");
+            ArtifactRef servedOut = at(goodOut, origin + "/blobs/");
+
+            assertThatThrownBy(() -> executor.execute(lease(JobLease.Kind.ACCURACY, at(pkg, origin + "/503/"), servedIn,
+                    servedOut)))
+                    .isInstanceOf(TransientJobException.class)
+                    .hasMessageContaining("answered HTTP 503")
+                    .matches(e -> !((TransientJobException) e).hostTrouble());
+            assertThatThrownBy(() -> executor.execute(lease(JobLease.Kind.ACCURACY, served, at(goodIn, origin + "/503/"),
+                    servedOut)))
+                    .isInstanceOf(TransientJobException.class)
+                    .hasMessageStartingWith("cannot download golden blob " + goodIn.digest())
+                    .matches(e -> !((TransientJobException) e).hostTrouble());
+            assertThat(executor.execute(lease(JobLease.Kind.ACCURACY, served, servedIn, servedOut)).outcome())
+                    .isEqualTo(JobReport.Outcome.SUCCEEDED);
+
+            Path tmp = dir.resolve("http-cache/tmp");
+            Files.delete(tmp);
+            Files.writeString(tmp, "in the way");
+            ArtifactRef other = put(zipFixtureWith("Other.mlpackage"));
+            assertThatThrownBy(() -> executor.execute(lease(JobLease.Kind.ACCURACY, at(other, origin + "/blobs/"), servedIn,
+                    servedOut)))
+                    .isInstanceOf(TransientJobException.class)
+                    .hasMessageContaining("cannot create a work directory in " + tmp)
+                    .matches(e -> ((TransientJobException) e).hostTrouble());
+            assertThat(executor.hostProblem()).get().asString().startsWith("cannot write into the artifact cache " + tmp);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    private static ArtifactRef at(ArtifactRef ref, String prefix) {
+        return new ArtifactRef(ref.sha256Hex(), ref.sizeBytes(), URI.create(prefix + ref.sha256Hex()));
+    }
+
+    private static byte[] zipFixtureWith(String top) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bytes); Stream<Path> files = Files.walk(FIXTURE)) {
+            for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
+                z.putNextEntry(new ZipEntry(top + "/" + FIXTURE.relativize(p).toString().replace('\\', '/')));
+                z.write(Files.readAllBytes(p));
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
     }
 }

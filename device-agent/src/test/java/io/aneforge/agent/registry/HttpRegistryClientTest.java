@@ -62,4 +62,41 @@ class HttpRegistryClientTest {
             server.stop(0);
         }
     }
+
+    /**
+     * A registry (or proxy) that trickles its answer, a byte every 100 ms (never idle for the 1 s timeout): the
+     * whole answer must arrive within the timeout, so the call fails (retryably) after about a second.
+     */
+    @Test
+    void aTricklingRegistryBodyIsCutOffAtTheTimeout() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/api/v1/agents", ex -> {
+            byte[] body = ("{\"id\":\"a\",\"heartbeatIntervalMs\":1000}" + " ".repeat(100)).getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            try (var out = ex.getResponseBody()) {
+                for (byte b : body) {
+                    Thread.sleep(100);
+                    out.write(b);
+                    out.flush();
+                }
+            } catch (java.io.IOException | InterruptedException cutOff) {
+                // the agent hung up
+            }
+        });
+        server.start();
+        try {
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            HttpRegistryClient client = new HttpRegistryClient(URI.create(base), "t", Duration.ofSeconds(1));
+            long t0 = System.nanoTime();
+
+            assertThatThrownBy(() -> client.register(HOST))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessageContaining(base + "/api/v1/agents did not send its whole answer within 1 s")
+                    .matches(e -> ((RegistryException) e).retryable());
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        } finally {
+            server.stop(0);
+        }
+    }
 }
