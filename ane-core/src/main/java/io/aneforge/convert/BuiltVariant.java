@@ -11,7 +11,7 @@ import java.util.List;
  * @param reports               per stored weight tensor: scheme, error, bytes (empty for FP32)
  * @param parameterCount        elements of the imported weights the program uses
  * @param peakIntermediateBytes largest sum of live intermediate tensors when the ops run in
- *                              order and each value is freed after its last use ({@link PeakMemory})
+ *                              order and each value is freed after its last use ({@link io.aneforge.mil.PeakMemory})
  */
 public record BuiltVariant(VariantSpec spec, Program program, List<QuantReport> reports, long parameterCount,
                            long peakIntermediateBytes) {

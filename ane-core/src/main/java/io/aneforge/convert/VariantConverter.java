@@ -9,6 +9,7 @@ import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.MlPackageException;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.quant.QuantizationException;
+import io.aneforge.mil.PeakMemory;
 import io.aneforge.variant.VariantSpec;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -6,6 +6,11 @@ import java.util.Arrays;
 public record TensorType(DType dtype, int[] shape) {
 
     public static final int MAX_RANK = 5;
+    /**
+     * The most elements a tensor may have: one Java array holds a tensor's values, and {@link #elementCount()}
+     * must not wrap (65536^4 is 2^64, which a long multiplication turns into 0).
+     */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE;
 
     public TensorType {
         if (dtype == null || shape == null) {
@@ -15,9 +20,19 @@ public record TensorType(DType dtype, int[] shape) {
             throw new MilException("rank " + shape.length + " exceeds the Core ML maximum of " + MAX_RANK
                     + " (shape " + Arrays.toString(shape) + ")");
         }
+        long count = 1;
         for (int d : shape) {
             if (d <= 0) {
                 throw new MilException("shape " + Arrays.toString(shape) + " has a non-positive dimension; only static shapes are supported");
+            }
+            count *= d; // at most (2^31 - 1)^2 here: count was <= MAX_ELEMENTS before, so this never wraps
+            if (count > MAX_ELEMENTS) {
+                java.math.BigInteger exact = java.math.BigInteger.ONE;
+                for (int e : shape) {
+                    exact = exact.multiply(java.math.BigInteger.valueOf(e));
+                }
+                throw new MilException("shape " + Arrays.toString(shape) + " has " + exact + " elements, more than the "
+                        + MAX_ELEMENTS + " a tensor may have");
             }
         }
         shape = shape.clone();

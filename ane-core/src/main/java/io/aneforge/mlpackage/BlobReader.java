@@ -4,6 +4,7 @@ import io.aneforge.io.IoProblems;
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
 import io.aneforge.mil.TensorType;
+import io.aneforge.memory.Heap;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,6 +12,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Resolves {@code BlobFileValue}s through their metadata records, checking the header,
@@ -20,6 +24,10 @@ import java.nio.file.StandardOpenOption;
  * constant's array: a channel read into a heap buffer goes through a temporary direct buffer, and
  * then into the constant, three copies of every weight (a MiniLM package's 43 MB, read back by
  * every fidelity check).
+ *
+ * <p>What a package makes the reader allocate is bounded by the file: a blob named by several consts is read
+ * once and shared, blobs may not overlap (a crafted file could otherwise name the same gigabyte through a
+ * million records), and the total must fit in the heap. Offsets are checked without overflowing.
  */
 public final class BlobReader implements AutoCloseable {
     private final Path path;
@@ -27,9 +35,21 @@ public final class BlobReader implements AutoCloseable {
     private final long size;
     private final int count;
     private final ByteBuffer mapped; // null for files of 2 GiB and more
+    /** The largest blob: one Java array (the VM refuses arrays of the last few indices). */
+    static final long MAX_BLOB_BYTES = Integer.MAX_VALUE - 8;
+    private final Map<Long, byte[]> dataByOffset = new HashMap<>(); // record offset -> its data, shared by every const naming it
+    private final TreeMap<Long, Long> extents = new TreeMap<>(); // record offset -> end of its data
+    private long allocated;
+    private final long budget;
 
     public BlobReader(Path path) {
+        this(path, Heap.maxBytes());
+    }
+
+    /** {@code budget}: the most bytes of blob data to hold at once (the heap; tests pass less). */
+    BlobReader(Path path, long budget) {
         this.path = path;
+        this.budget = budget;
         FileChannel opened = null;
         try {
             opened = FileChannel.open(path, StandardOpenOption.READ);
@@ -76,9 +96,14 @@ public final class BlobReader implements AutoCloseable {
         return count;
     }
 
-    /** Reads the blob whose metadata record is at {@code offset}, expecting {@code type}. */
+    /**
+     * Reads the blob whose metadata record is at {@code offset}, expecting {@code type}. A blob read before (the
+     * writer stores equal constants once, and several consts may name it) is not read again: its bytes are shared.
+     * Blobs may not overlap, so everything read together is at most the file's size; that must fit in the heap.
+     */
     public Constant read(long offset, TensorType type, String what) {
-        if (offset < BlobLayout.HEADER_SIZE || offset % BlobLayout.ALIGNMENT != 0 || offset + BlobLayout.METADATA_SIZE > size) {
+        // offset > size - METADATA_SIZE rather than offset + METADATA_SIZE > size, which overflows for huge offsets
+        if (offset < BlobLayout.HEADER_SIZE || offset % BlobLayout.ALIGNMENT != 0 || offset > size - BlobLayout.METADATA_SIZE) {
             throw new MlPackageException(what + ": blob offset " + offset + " in " + path.getFileName() + " is not a 64-aligned metadata record inside the file ("
                     + size + " bytes)" + hint(offset));
         }
@@ -102,13 +127,45 @@ public final class BlobReader implements AutoCloseable {
                 throw new MlPackageException(what + ": blob at offset " + offset + " holds " + sizeInBytes + " bytes but type " + type
                         + " needs " + need);
             }
-            if (dataOffset != offset + BlobLayout.METADATA_SIZE || dataOffset + sizeInBytes > size) {
+            if (dataOffset != offset + BlobLayout.METADATA_SIZE || sizeInBytes > size - dataOffset) {
                 throw new MlPackageException(what + ": blob at offset " + offset + " points its data at " + dataOffset
                         + " (expected " + (offset + BlobLayout.METADATA_SIZE) + ", within the file's " + size + " bytes)");
             }
-            ByteBuffer data = read(dataOffset, Math.toIntExact(sizeInBytes));
-            byte[] raw = new byte[(int) sizeInBytes];
-            data.get(raw);
+            byte[] shared = dataByOffset.get(offset);
+            if (shared != null) {
+                return Constant.ofRaw(type, shared);
+            }
+            if (sizeInBytes > MAX_BLOB_BYTES) {
+                throw new MlPackageException(what + ": blob at offset " + offset + " holds " + sizeInBytes + " bytes (type " + type
+                        + "); a constant is at most " + MAX_BLOB_BYTES + " bytes (one Java array)");
+            }
+            long end = dataOffset + sizeInBytes;
+            var before = extents.floorEntry(offset);
+            var after = extents.ceilingEntry(offset);
+            Long other = before != null && before.getValue() > offset ? before.getKey()
+                    : after != null && after.getKey() < end ? after.getKey() : null;
+            if (other != null) {
+                throw new MlPackageException(what + ": blob at offset " + offset + " (bytes " + offset + ".." + end
+                        + ") overlaps the blob at offset " + other + " (bytes " + other + ".." + extents.get(other) + ") in "
+                        + path.getFileName() + ": blobs never share bytes, so the file is damaged");
+            }
+            if (allocated + sizeInBytes > budget) {
+                throw new MlPackageException(what + ": the weights of " + path.getFileName() + " read so far and this blob take "
+                        + Heap.describe(allocated + sizeInBytes) + ", more than this JVM's heap of at most "
+                        + Heap.describe(budget) + ": " + Heap.fix(size));
+            }
+            byte[] raw;
+            try {
+                raw = new byte[(int) sizeInBytes];
+            } catch (OutOfMemoryError e) { // only this array failed; nothing is half-built
+                throw new MlPackageException(what + ": the " + sizeInBytes + "-byte blob at offset " + offset + " of "
+                        + path.getFileName() + " does not fit in the free heap (" + Heap.describe(allocated)
+                        + " of weights read so far, at most " + Heap.describe(budget) + " in all): " + Heap.fix(2 * size), e);
+            }
+            readInto(dataOffset, raw);
+            dataByOffset.put(offset, raw);
+            extents.put(offset, end);
+            allocated += sizeInBytes;
             return Constant.ofRaw(type, raw);
         } catch (IOException e) {
             throw new MlPackageException("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
@@ -150,6 +207,26 @@ public final class BlobReader implements AutoCloseable {
             p += n;
         }
         return b.flip();
+    }
+
+    /** Copies {@code dst.length} bytes at {@code position} straight into {@code dst} (no intermediate buffer). */
+    private void readInto(long position, byte[] dst) throws IOException {
+        if (mapped != null) {
+            if (position + dst.length > mapped.capacity()) {
+                throw new MlPackageException(path + " ends at " + mapped.capacity() + " while reading " + dst.length + " bytes at " + position);
+            }
+            mapped.get((int) position, dst);
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(dst);
+        long p = position;
+        while (b.hasRemaining()) {
+            int n = channel.read(b, p);
+            if (n < 0) {
+                throw new MlPackageException(path + " ends at " + p + " while reading " + dst.length + " bytes at " + position);
+            }
+            p += n;
+        }
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.aneforge.mlpackage;
 
+import io.aneforge.io.BoundedFiles;
 import io.aneforge.io.IoProblems;
+import io.aneforge.memory.Heap;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.ProgramValidator;
 import io.aneforge.mil.MilException;
@@ -102,17 +104,52 @@ public final class MlPackage {
         return out.toByteArray();
     }
 
+    /**
+     * The largest {@code model.mlmodel} read: an ML program keeps its weights in {@code weight.bin}, so the model
+     * file holds only ops, types, names and small constants (26 KB for MiniLM, about 100 KB for a BERT-base from
+     * ONNX; a graph of thousands of ops stays within a few MB). 64 MiB leaves a wide margin for large graphs and
+     * still refuses a damaged or crafted file (a 2 MB zip inflating to a 2 GB model) before it is read into memory.
+     */
+    public static final long MAX_MODEL_BYTES = 64L << 20;
+    /** The largest {@code Manifest.json} read: a real one is about 600 bytes. */
+    public static final long MAX_MANIFEST_BYTES = 1L << 20;
+
     /** Parses the raw Core ML model of a package (no validation). */
     public static Model readModel(Path packageDir) {
-        Manifest m = readManifest(packageDir);
-        Path modelFile = packageDir.resolve(DATA).resolve(m.rootModel().path());
+        return readModel(packageDir, readManifest(packageDir));
+    }
+
+    private static Model readModel(Path packageDir, Manifest m) {
+        Path modelFile = itemPath(packageDir, m.rootModel());
+        if (!Files.exists(modelFile)) {
+            throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
+                    + " is missing (convert it again)");
+        }
+        requireInside(packageDir, modelFile);
+        byte[] bytes;
         try {
-            return Model.parseFrom(Files.readAllBytes(modelFile));
+            bytes = BoundedFiles.readAllBytes(modelFile, MAX_MODEL_BYTES);
+        } catch (BoundedFiles.Refused e) {
+            throw new MlPackageException(e.notRegular()
+                    ? packageDir + ": " + packageDir.relativize(modelFile) + " is not a regular file: a package holds its model as a file"
+                    : packageDir + ": " + packageDir.relativize(modelFile) + " is " + e.size() + " bytes, more than the "
+                    + Heap.describe(MAX_MODEL_BYTES) + " a model.mlmodel may have (an ML program keeps its weights in weight.bin; "
+                    + "real ones are well under a few MB): the package is damaged or not a Core ML package", e);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
                     + " is missing (convert it again)", e);
         } catch (IOException e) {
             throw new MlPackageException("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
+        }
+        try {
+            return Model.parseFrom(bytes);
+        } catch (IOException e) {
+            throw new MlPackageException("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
+        } catch (OutOfMemoryError e) {
+            // Protobuf objects take many times their encoded size; the parse's partial objects are garbage now.
+            throw new MlPackageException(packageDir + ": parsing " + packageDir.relativize(modelFile) + " (" + bytes.length
+                    + " bytes) does not fit in this JVM's heap of at most " + Heap.describe(Heap.maxBytes()) + ": "
+                    + Heap.fix(2 * Heap.maxBytes()), e);
         }
     }
 
@@ -121,8 +158,12 @@ public final class MlPackage {
         if (!Files.isRegularFile(manifest)) {
             throw new MlPackageException(packageDir + " is not an .mlpackage: " + MANIFEST + " is missing");
         }
+        requireInside(packageDir, manifest);
         try {
-            return Manifest.parse(Files.readAllBytes(manifest), manifest.toString());
+            return Manifest.parse(BoundedFiles.readAllBytes(manifest, MAX_MANIFEST_BYTES), manifest.toString());
+        } catch (BoundedFiles.Refused e) {
+            throw new MlPackageException(packageDir + ": " + MANIFEST + " is " + e.size() + " bytes, more than the "
+                    + Heap.describe(MAX_MANIFEST_BYTES) + " a manifest may have (real ones are under 1 KB): the package is damaged", e);
         } catch (IOException e) {
             throw new MlPackageException("cannot read " + manifest + ": " + IoProblems.describe(e, manifest), e);
         }
@@ -131,9 +172,17 @@ public final class MlPackage {
     /** Reads, decodes and validates a package; every problem is an {@link MlPackageException} naming file, op and rule. */
     public static Program read(Path packageDir) {
         Manifest manifest = readManifest(packageDir);
-        Model model = readModel(packageDir);
-        Path weightFile = packageDir.resolve(DATA).resolve(manifest.weights().path()).resolve(WEIGHT_FILE);
-        BlobReader blobs = Files.isRegularFile(weightFile) ? new BlobReader(weightFile) : null;
+        Model model = readModel(packageDir, manifest);
+        Path weightFile = itemPath(packageDir, manifest.weights()).resolve(WEIGHT_FILE);
+        BlobReader blobs = null;
+        if (Files.exists(weightFile)) {
+            requireInside(packageDir, weightFile);
+            if (!Files.isRegularFile(weightFile)) {
+                throw new MlPackageException(packageDir + ": " + packageDir.relativize(weightFile)
+                        + " is not a regular file: a package holds its weights as a file");
+            }
+            blobs = new BlobReader(weightFile);
+        }
         try {
             Program p = ProgramCodec.decode(model, blobs);
             ProgramValidator.validate(p);
@@ -144,6 +193,47 @@ public final class MlPackage {
             if (blobs != null) {
                 blobs.close();
             }
+        }
+    }
+
+    /**
+     * Where a manifest item is: its {@code path} taken relative to {@code Data/}. A path that is absolute or steps
+     * out with {@code ..} is refused: the reader would otherwise read {@code /dev/zero} or another package's weights.
+     */
+    static Path itemPath(Path packageDir, Manifest.Item item) {
+        String path = item.path();
+        Path relative;
+        try {
+            relative = Path.of(path);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new MlPackageException(packageDir + ": " + MANIFEST + ": item '" + item.name() + "' has path '" + path
+                    + "', which is not a valid path: " + e.getReason(), e);
+        }
+        boolean escapes = path.isEmpty() || relative.isAbsolute() || path.startsWith("/");
+        for (Path part : relative) {
+            escapes |= part.toString().equals("..");
+        }
+        if (escapes) {
+            throw new MlPackageException(packageDir + ": " + MANIFEST + ": item '" + item.name() + "' has path '" + path
+                    + "', which is not inside the package's " + DATA + "/ folder: item paths are relative to " + DATA
+                    + "/, like " + Manifest.AUTHOR + "/" + item.name());
+        }
+        return packageDir.resolve(DATA).resolve(relative.normalize());
+    }
+
+    /** Refuses an existing file whose real location (symbolic links resolved) is outside the package. */
+    private static void requireInside(Path packageDir, Path file) {
+        Path real;
+        Path root;
+        try {
+            real = file.toRealPath();
+            root = packageDir.toRealPath();
+        } catch (IOException e) {
+            throw new MlPackageException("cannot read " + file + ": " + IoProblems.describe(e, file), e);
+        }
+        if (!real.startsWith(root)) {
+            throw new MlPackageException(packageDir + ": " + packageDir.relativize(file) + " is a symbolic link to " + real
+                    + ", outside the package: a package holds its own files (copy them in)");
         }
     }
 }

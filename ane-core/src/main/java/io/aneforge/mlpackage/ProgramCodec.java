@@ -254,8 +254,10 @@ public final class ProgramCodec {
         for (int i = 0; i < features.size(); i++) {
             FeatureType ft = features.get(i).getType();
             if (ft.hasMultiArrayType()) {
-                int[] shape = ft.getMultiArrayType().getShapeList().stream().mapToInt(Long::intValue).toArray();
-                if (!Arrays.equals(shape, vars.get(i).shape())) {
+                // compared as longs: narrowing first would let a shape of 2^32 + 16 pass as 16
+                long[] shape = ft.getMultiArrayType().getShapeList().stream().mapToLong(Long::longValue).toArray();
+                long[] declared = Arrays.stream(vars.get(i).shape()).asLongStream().toArray();
+                if (!Arrays.equals(shape, declared)) {
                     throw new MlPackageException("model description " + what + " '" + names.get(i) + "' has shape " + Arrays.toString(shape)
                             + " but the program's var has " + vars.get(i).type());
                 }
@@ -362,7 +364,12 @@ public final class ProgramCodec {
             if (!d.hasConstant()) {
                 throw new MlPackageException(where + ": dimension " + i + " is not a constant; only static shapes are supported");
             }
-            shape[i] = Math.toIntExact(d.getConstant().getSize());
+            long size = d.getConstant().getSize(); // a uint64 in the proto
+            if (Long.compareUnsigned(size, Integer.MAX_VALUE) > 0) {
+                throw new MlPackageException(where + ": dimension " + i + " is " + Long.toUnsignedString(size)
+                        + ", more than the largest dimension, " + Integer.MAX_VALUE);
+            }
+            shape[i] = (int) size;
         }
         try {
             return new io.aneforge.mil.TensorType(dtype, shape);

@@ -77,4 +77,77 @@ class BlobStorageTest {
                     .hasMessage("dtype bool cannot be stored in weight.bin (tensor bool[12])");
         }
     }
+
+    @Test
+    void anOffsetNearLongMaxIsNamedNotAnIndexError(@TempDir Path tmp) {
+        Path f = tmp.resolve("weight.bin");
+        try (BlobWriter w = new BlobWriter(f)) {
+            w.add(Constant.fp16(new float[12], 12));
+        }
+        try (BlobReader r = new BlobReader(f)) {
+            // offset + 64 overflowed to a negative number and passed the bounds check
+            assertThatThrownBy(() -> r.read(Long.MAX_VALUE - 63, TensorType.of(DType.FP16, 12), "op 'w' (const), attribute 'val'"))
+                    .isInstanceOf(MlPackageException.class)
+                    .hasMessage("op 'w' (const), attribute 'val': blob offset 9223372036854775744 in weight.bin is not a 64-aligned"
+                            + " metadata record inside the file (152 bytes)");
+        }
+    }
+
+    /** A record at 64 whose 128 data bytes hold a second record at 128: two constants over the same bytes. */
+    @Test
+    void overlappingBlobsAreRefused(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("weight.bin");
+        ByteBuffer b = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, 2).putInt(4, BlobLayout.VERSION);
+        b.putInt(64, BlobLayout.SENTINEL).putInt(68, DType.FP16.blobCode()).putLong(72, 128).putLong(80, 128);
+        b.putInt(128, BlobLayout.SENTINEL).putInt(132, DType.FP16.blobCode()).putLong(136, 64).putLong(144, 192);
+        Files.write(f, b.array());
+        try (BlobReader r = new BlobReader(f)) {
+            r.read(64, TensorType.of(DType.FP16, 64), "a");
+            assertThatThrownBy(() -> r.read(128, TensorType.of(DType.FP16, 32), "b")).isInstanceOf(MlPackageException.class)
+                    .hasMessage("b: blob at offset 128 (bytes 128..256) overlaps the blob at offset 64 (bytes 64..256) in weight.bin:"
+                            + " blobs never share bytes, so the file is damaged");
+        }
+        try (BlobReader r = new BlobReader(f)) { // the other order
+            r.read(128, TensorType.of(DType.FP16, 32), "b");
+            assertThatThrownBy(() -> r.read(64, TensorType.of(DType.FP16, 64), "a"))
+                    .hasMessageContaining("a: blob at offset 64 (bytes 64..256) overlaps the blob at offset 128");
+        }
+    }
+
+    /** The writer stores equal constants once; every const naming the blob shares one copy of its bytes. */
+    @Test
+    void aBlobNamedTwiceIsReadOnce(@TempDir Path tmp) {
+        Path f = tmp.resolve("weight.bin");
+        long a;
+        try (BlobWriter w = new BlobWriter(f)) {
+            a = w.add(Constant.fp16(new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 12));
+        }
+        try (BlobReader r = new BlobReader(f, 30)) { // room for the 24 bytes once, not twice
+            Constant first = r.read(a, TensorType.of(DType.FP16, 12), "a");
+            Constant second = r.read(a, TensorType.of(DType.FP16, 3, 4), "b");
+            assertThat(second.raw()).isSameAs(first.raw());
+            assertThat(second.toFloats()).containsExactly(first.toFloats());
+        }
+    }
+
+    @Test
+    void weightsOverTheHeapAreRefusedWithTheFix(@TempDir Path tmp) {
+        Path f = tmp.resolve("weight.bin");
+        long a;
+        long b;
+        try (BlobWriter w = new BlobWriter(f)) {
+            a = w.add(Constant.fp16(new float[32], 32));
+            b = w.add(Constant.fp16(new float[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                    24, 25, 26, 27, 28, 29, 30, 31, 32}, 32));
+        }
+        try (BlobReader r = new BlobReader(f, 100)) {
+            r.read(a, TensorType.of(DType.FP16, 32), "a");
+            assertThatThrownBy(() -> r.read(b, TensorType.of(DType.FP16, 32), "op 'b' (const), attribute 'val'"))
+                    .isInstanceOf(MlPackageException.class)
+                    .hasMessage("op 'b' (const), attribute 'val': the weights of weight.bin read so far and this blob take 128 bytes,"
+                            + " more than this JVM's heap of at most 100 bytes: give the JVM a larger heap: -Xmx1g"
+                            + " (for ./aneforge: ANEFORGE_JAVA_OPTS=-Xmx1g)");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 package io.aneforge.runtime.reference;
 
 import io.aneforge.kernels.Kernels;
+import io.aneforge.memory.Heap;
 import io.aneforge.mil.MilException;
+import io.aneforge.mil.PeakMemory;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.ProgramValidator;
 import io.aneforge.mlpackage.MlPackage;
@@ -85,6 +87,7 @@ public final class ReferenceRuntime implements ModelRuntime {
         } catch (MilException e) {
             throw new RuntimeLoadException("program is not valid: " + e.getMessage(), e);
         }
+        requireHeap(program, Heap.maxBytes());
         ExecutionPlan plan;
         try {
             plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations(), oneGroup);
@@ -93,6 +96,23 @@ public final class ReferenceRuntime implements ModelRuntime {
         }
         int threads = options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads();
         return new ReferenceModel(plan, threads);
+    }
+
+    /**
+     * Refuses a program whose intermediate values alone, at their static peak ({@link PeakMemory}, 4 bytes per
+     * element as this runtime holds them), exceed {@code maxHeapBytes}: it could only end in an
+     * {@link OutOfMemoryError} part way through (a crafted 284 KB package asked for a 30000 x 30000 product). The
+     * heap must also hold the weights, so a program under the limit can still run out; this catches the
+     * hopeless cases with numbers and the fix.
+     */
+    static void requireHeap(Program program, long maxHeapBytes) {
+        PeakMemory.Peak peak = PeakMemory.peakFloatBytes(program);
+        if (peak.bytes() > maxHeapBytes) {
+            throw new RuntimeLoadException("cannot run this program: its intermediate values take "
+                    + Heap.describe(peak.bytes()) + " (" + peak.bytes() + " bytes) at their peak, at op '" + peak.at().name()
+                    + "' (" + peak.at().type() + "), more than this JVM's heap of at most " + Heap.describe(maxHeapBytes)
+                    + ": " + Heap.fix(peak.bytes()));
+        }
     }
 
     private static void checkOptions(RuntimeOptions options) {

@@ -106,4 +106,35 @@ class RuntimeErrorsTest {
             assertThat(got).containsExactly(want, org.assertj.core.api.Assertions.within(1e-5f));
         }
     }
+
+    /** The review's 284 KB package: x[30000, 1] times its transpose needs a 3.6 GB product. */
+    @Test
+    void intermediatesOverTheHeapAreRefusedWithTheNumbersAndTheFix() {
+        MilBuilder b = new MilBuilder(Target.IOS16);
+        Var x = b.input("x", DType.FP32, 30000, 1);
+        Program p = b.build(b.reduceMean(b.matmul(x, x, false, true), new int[]{1}, false));
+        assertThatThrownBy(() -> ReferenceRuntime.requireHeap(p, 1L << 30)).isInstanceOf(RuntimeLoadException.class)
+                .hasMessage("cannot run this program: its intermediate values take 3.4 GiB (3600120000 bytes) at their peak, at op"
+                        + " 'reduce_mean_0' (reduce_mean), more than this JVM's heap of at most 1.0 GiB: give the JVM a larger heap:"
+                        + " -Xmx5g (for ./aneforge: ANEFORGE_JAVA_OPTS=-Xmx5g)");
+        ReferenceRuntime.requireHeap(p, 4L << 30);
+    }
+
+    /** Against this JVM's real heap: enough 32768 x 32768 products (4 GiB each) kept as outputs to exceed it. */
+    @Test
+    void loadRefusesAProgramThatCannotFitThisHeap() {
+        long each = 4L << 30;
+        int outputs = (int) (Runtime.getRuntime().maxMemory() / each) + 1;
+        MilBuilder b = new MilBuilder(Target.IOS16);
+        Var x = b.input("x", DType.FP32, 32768, 1);
+        Var[] products = new Var[outputs];
+        for (int i = 0; i < outputs; i++) {
+            products[i] = b.matmul(b.mul(x, (float) (i + 1)), x, false, true);
+        }
+        Program p = b.build(products);
+        assertThatThrownBy(() -> ReferenceRuntime.load(p, new RuntimeOptions("cpuOnly", false, 1), true))
+                .isInstanceOf(RuntimeLoadException.class)
+                .hasMessageContaining("more than this JVM's heap of at most")
+                .hasMessageContaining("ANEFORGE_JAVA_OPTS=-Xmx");
+    }
 }
