@@ -1,5 +1,6 @@
 package io.aneforge.recipe;
 
+import io.aneforge.io.BoundedFiles;
 import io.aneforge.io.IoProblems;
 import io.aneforge.chips.Chip;
 import io.aneforge.chips.ChipCatalog;
@@ -61,6 +62,8 @@ public final class Recipe {
     public static final Target DEFAULT_MINIMUM_TARGET = Target.IOS16;
     /** The largest static sequence length a variant can have (same bound as {@link VariantSpec}). */
     public static final int MAX_SEQ_LEN = 8192;
+    /** The largest recipe file read: recipes are a few hundred bytes; this refuses {@code /dev/zero} and huge files. */
+    public static final long MAX_FILE_BYTES = 1L << 20;
     /** The built-in recipes, resources {@code io/aneforge/recipe/<name>.yaml}. */
     public static final List<String> BUILT_IN = List.of("default");
 
@@ -111,7 +114,12 @@ public final class Recipe {
     public static Recipe load(Path yaml) {
         String text;
         try {
-            text = Files.readString(yaml, StandardCharsets.UTF_8);
+            text = BoundedFiles.readString(yaml, MAX_FILE_BYTES);
+        } catch (BoundedFiles.Refused e) {
+            throw new RecipeException(e.notRegular()
+                    ? "recipe file " + yaml + " is not a regular file: pass a .yaml file or a built-in name " + BUILT_IN
+                    : "recipe file " + yaml + " is " + e.size() + " bytes, more than the limit of " + MAX_FILE_BYTES
+                    + " (a recipe is a few lines of YAML): pass a recipe .yaml file");
         } catch (NoSuchFileException e) {
             throw new RecipeException("recipe file " + yaml + " does not exist: pass an existing .yaml file or a built-in name "
                     + BUILT_IN);

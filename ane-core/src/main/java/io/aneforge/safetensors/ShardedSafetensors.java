@@ -1,5 +1,6 @@
 package io.aneforge.safetensors;
 
+import io.aneforge.io.BoundedFiles;
 import io.aneforge.tensor.FloatTensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,6 +23,12 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class ShardedSafetensors implements TensorReader {
     public static final String INDEX_FILE = "model.safetensors.index.json";
+    /**
+     * The largest index read. Real indexes hold a shard file name per tensor and stay under 1 MB even for models
+     * of thousands of tensors; 16 MiB leaves room for any of them and refuses a huge or endless file (a 3 GB
+     * sparse file took 32 s to read before running out of memory) before reading it.
+     */
+    public static final long MAX_INDEX_BYTES = 16L << 20;
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -37,7 +44,11 @@ public final class ShardedSafetensors implements TensorReader {
         Path dir = index.toAbsolutePath().getParent();
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(index));
+            root = JSON.readTree(BoundedFiles.readString(index, MAX_INDEX_BYTES));
+        } catch (BoundedFiles.Refused e) {
+            throw new SafetensorsException(index, null, e.notRegular() ? "index is not a regular file"
+                    : "index is " + e.size() + " bytes, more than the limit of " + MAX_INDEX_BYTES
+                    + " (real ones are under 1 MB: a file name per tensor): the file is damaged or not an index");
         } catch (JacksonException e) {
             throw new SafetensorsException(index, null, "index is not valid JSON: " + e.getOriginalMessage());
         }

@@ -227,4 +227,17 @@ class RecipeTest {
         assertThatThrownBy(() -> r.variantsFor(List.of("M4", "A16"), 128)).hasMessage(
                 "recipe m4 (m4.yaml) has no variant for chip A16: add it to an entry's chips or drop it from the requested chips");
     }
+
+    @Test
+    void aRecipeFileMustBeARegularFileOfSaneSize(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> Recipe.load(Path.of("/dev/zero"))).isInstanceOf(RecipeException.class)
+                .hasMessage("recipe file /dev/zero is not a regular file: pass a .yaml file or a built-in name [default]");
+        Path big = dir.resolve("big.yaml");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(Recipe.MAX_FILE_BYTES + 1);
+        }
+        assertThatThrownBy(() -> Recipe.resolve(big.toString())).isInstanceOf(RecipeException.class)
+                .hasMessage("recipe file " + big + " is 1048577 bytes, more than the limit of 1048576 (a recipe is a few lines"
+                        + " of YAML): pass a recipe .yaml file");
+    }
 }

@@ -99,6 +99,22 @@ class SafetensorsTest {
                 .hasMessageContaining("tensor 'b'").hasMessageContaining("is not in this shard");
     }
 
+    /** A 3 GB sparse index ran the JVM out of memory after 32 s of reading; /dev/zero never ends. */
+    @Test
+    void anIndexIsReadOnlyWhenItIsARegularFileOfSaneSize() throws Exception {
+        Path index = dir.resolve(ShardedSafetensors.INDEX_FILE);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(index.toFile(), "rw")) {
+            f.setLength(ShardedSafetensors.MAX_INDEX_BYTES + 1); // sparse: nothing is written
+        }
+        assertThatThrownBy(() -> ShardedSafetensors.open(index)).isInstanceOf(SafetensorsException.class)
+                .hasMessage(index + ": index is 16777217 bytes, more than the limit of 16777216 (real ones are under 1 MB:"
+                        + " a file name per tensor): the file is damaged or not an index");
+        Files.delete(index);
+        Files.createSymbolicLink(index, Path.of("/dev/zero"));
+        assertThatThrownBy(() -> ShardedSafetensors.open(index)).isInstanceOf(SafetensorsException.class)
+                .hasMessage(index + ": index is not a regular file");
+    }
+
     private static ByteBuffer le(int n) {
         return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
     }

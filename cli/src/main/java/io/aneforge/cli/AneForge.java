@@ -1,9 +1,11 @@
 package io.aneforge.cli;
 
+import io.aneforge.memory.Heap;
 import io.aneforge.recipe.RecipeException;
 import io.aneforge.source.ModelSourceException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -75,10 +77,48 @@ public final class AneForge implements Runnable {
             err.flush();
             return code;
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler above. The frames that held the memory are gone by now,
+            // so there is room to say what happened instead of a stack trace.
+            err.println(commandName(cl) + ": " + outOfMemory(e, Heap.maxBytes()));
+            if (root.verbose) {
+                e.printStackTrace(err);
+            }
+            code = FAILURE;
+        }
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The qualified name of the (sub)command that ran, {@code aneforge convert}, for messages. */
+    private static String commandName(CommandLine cl) {
+        CommandLine.ParseResult parsed = cl.getParseResult();
+        if (parsed == null) {
+            return cl.getCommandSpec().qualifiedName();
+        }
+        List<CommandLine> chain = parsed.asCommandLineList();
+        return chain.get(chain.size() - 1).getCommandSpec().qualifiedName();
+    }
+
+    /** One line for an {@link OutOfMemoryError}: what ran out, the heap this JVM had, and the option that gives more. */
+    static String outOfMemory(OutOfMemoryError e, long maxHeapBytes) {
+        String what = e.getMessage() == null ? "Java heap space" : e.getMessage();
+        if (what.contains("array size")) { // one array over the VM's limit: no heap is large enough
+            return oneLine("internal error: out of memory (" + what + "): an array over the JVM's limit was asked for;"
+                    + " rerun with --verbose for the stack trace and report it");
+        }
+        boolean heap = what.contains("heap") || what.contains("GC overhead");
+        if (!heap) { // metaspace, native threads, direct buffers: not the -Xmx heap
+            return oneLine("out of memory (" + what + "): the machine or the JVM ran out of something other than heap;"
+                    + " close other programs or raise the limit the message names (JVM options go in ANEFORGE_JAVA_OPTS)");
+        }
+        String xmx = Heap.xmxFor(2 * maxHeapBytes);
+        return oneLine("out of memory (" + what + ") with a heap of at most " + Heap.describe(maxHeapBytes)
+                + ": run with a larger heap, e.g. ANEFORGE_JAVA_OPTS=" + xmx + " ./aneforge ...");
     }
 
     static int exitCode(Throwable e) {
