@@ -40,7 +40,7 @@ import tools.jackson.databind.JsonNode;
  *     layout: ane                 # ane | standard
  *     precision: fp16             # fp32 | fp16 | int8-channel | int8-block{32,64,128}[-affine][-mse|-gptq] | int4-block..[-ffn8] | w8a8
  *     target: ios18               # optional; default max(precision minimum, minimumTarget)
- *     attentionChunk: 512         # optional; default 512 above 512 tokens in the ane layout
+ *     attentionChunk: 512         # optional; 0 or 64..8192; default 512 above 512 tokens in the ane layout
  *     computeUnits: [cpuAndNeuralEngine]                        # optional per-variant override
  * </pre>
  *
@@ -231,9 +231,12 @@ public final class Recipe {
         Integer chunk = null;
         if (node.has("attentionChunk")) {
             JsonNode n = node.get("attentionChunk");
-            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() > MAX_SEQ_LEN) {
-                throw new RecipeException(doc.where(at + "/attentionChunk") + ": attentionChunk must be an integer in 0.."
-                        + MAX_SEQ_LEN + " (0 = no chunking), got " + n);
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() > MAX_SEQ_LEN
+                    || n.intValue() > 0 && n.intValue() < VariantSpec.MIN_CHUNK) {
+                throw new RecipeException(doc.where(at + "/attentionChunk") + ": attentionChunk must be 0 (no chunking) or an integer in "
+                        + VariantSpec.MIN_CHUNK + ".." + MAX_SEQ_LEN + ", got " + n
+                        + (n.isIntegralNumber() && n.canConvertToInt() && n.intValue() > 0 && n.intValue() < VariantSpec.MIN_CHUNK
+                        ? ": smaller chunks multiply the graph's ops by seqLen / chunk and save almost no memory" : ""));
             }
             chunk = n.intValue();
             if (chunk > 0 && layout != Layout.ANE) {
@@ -382,6 +385,11 @@ public final class Recipe {
                 .collect(Collectors.joining(", ", "(", ")"));
     }
 
+    /**
+     * Entries that build the same variant at every sequence length. An omitted attentionChunk is compared as the
+     * chunk it means: 0 in the standard layout and wherever maxSeqLen keeps sequences at or under 512; above that
+     * it means 512 for some lengths and 0 for others, and {@link #variantsFor} compares the actual chunks.
+     */
     private void checkDuplicates() {
         Map<String, RecipeEntry> seen = new HashMap<>();
         for (Chip chip : catalog.chips()) {
@@ -389,7 +397,9 @@ public final class Recipe {
                 if (!e.chips().matches(chip)) {
                     continue;
                 }
-                String key = chip.id() + "|" + targetFor(e) + "|" + e.layout() + "|" + e.precision() + "|" + e.attentionChunk();
+                String chunk = e.attentionChunk() != null ? e.attentionChunk().toString()
+                        : e.layout() != Layout.ANE || maxSeqLen <= VariantSpec.DEFAULT_CHUNK ? "0" : "default";
+                String key = chip.id() + "|" + targetFor(e) + "|" + e.layout() + "|" + e.precision() + "|" + chunk;
                 RecipeEntry first = seen.putIfAbsent(key, e);
                 if (first != null) {
                     throw new RecipeException(e.where() + ": duplicate variant: " + chip.id() + " " + e.layout().id() + " "
@@ -457,18 +467,28 @@ public final class Recipe {
                     + chipIds(catalog) + (catalog.chip(id.toUpperCase(Locale.ROOT)).isPresent()
                     ? " (did you mean " + id.toUpperCase(Locale.ROOT) + "?)" : "")));
             int before = out.size();
+            Map<String, RecipeEntry> builtBy = new HashMap<>();
             for (RecipeEntry e : entries) {
                 if (!e.chips().matches(chip)) {
                     continue;
                 }
+                VariantSpec spec;
                 try {
-                    out.add(e.attentionChunk() == null
-                            ? VariantSpec.of(chip.id(), targetFor(e), e.layout(), e.precision(), seqLen)
-                            : new VariantSpec(chip.id(), targetFor(e), e.layout(), e.precision(), seqLen, e.attentionChunk()));
+                    spec = new VariantSpec(chip.id(), targetFor(e), e.layout(), e.precision(), seqLen, e.attentionChunkAt(seqLen));
                 } catch (IllegalArgumentException ex) {
                     throw new RecipeException(e.where() + ": cannot build for " + chip.id() + " at sequence length " + seqLen
                             + ": " + ex.getMessage());
                 }
+                // Two entries whose chunks differ only as written (omitted vs 512 above 512 tokens, omitted vs 0 at or
+                // below) build the same package twice; checkDuplicates cannot know the length.
+                RecipeEntry first = builtBy.putIfAbsent(spec.id(), e);
+                if (first != null) {
+                    throw new RecipeException(e.where() + ": duplicate variant at sequence length " + seqLen + ": " + spec.id()
+                            + " is already built by " + first.where() + " (without attentionChunk an ane entry chunks by "
+                            + VariantSpec.DEFAULT_CHUNK + " above " + VariantSpec.DEFAULT_CHUNK
+                            + " tokens and not at all up to it): remove one entry or give them different attentionChunk values");
+                }
+                out.add(spec);
             }
             if (out.size() == before) {
                 throw new RecipeException("recipe " + name + " (" + source + ") has no variant for chip " + id
@@ -483,7 +503,7 @@ public final class Recipe {
         Chip chip = catalog.chip(spec.chip()).orElseThrow(() -> new RecipeException("unknown chip '" + spec.chip() + "'"));
         for (RecipeEntry e : entries) {
             if (e.chips().matches(chip) && e.layout() == spec.layout() && e.precision().equals(spec.precision())
-                    && targetFor(e) == spec.target()) {
+                    && targetFor(e) == spec.target() && e.attentionChunkAt(spec.seqLen()) == spec.attentionChunk()) {
                 return e.computeUnits().stream().map(ComputeUnit::id).collect(Collectors.toList());
             }
         }

@@ -3,6 +3,7 @@ package io.aneforge.recipe;
 import io.aneforge.mil.Target;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
 import java.util.List;
 
 /**
@@ -28,5 +29,10 @@ public record RecipeEntry(ChipSelector chips, Layout layout, Precision precision
         if (computeUnits.isEmpty()) {
             throw new IllegalArgumentException("at least one compute unit is required");
         }
+    }
+
+    /** The chunk this entry's variants get at {@code seqLen}: the explicit one, else {@link VariantSpec#defaultChunk}. */
+    public int attentionChunkAt(int seqLen) {
+        return attentionChunk != null ? attentionChunk : VariantSpec.defaultChunk(layout, seqLen);
     }
 }

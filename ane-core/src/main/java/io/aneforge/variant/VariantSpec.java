@@ -13,13 +13,21 @@ import java.util.Locale;
  * @param layout tensor layout
  * @param precision weight precision
  * @param seqLen static sequence length (R9)
- * @param attentionChunk query chunk for attention in the ane layout; 0 = no chunking.
- *     Sequences above 512 default to 512 (CONVERTER.md §2)
+ * @param attentionChunk query chunk for attention in the ane layout; 0 = no chunking, else
+ *     {@value #MIN_CHUNK}..seqLen. Sequences above 512 default to 512 (CONVERTER.md §2). A chunk need not
+ *     divide the sequence: the last chunk is shorter, and the result is exact either way
  */
 public record VariantSpec(String chip, Target target, Layout layout, Precision precision, int seqLen,
                           int attentionChunk) {
 
     public static final int DEFAULT_CHUNK = 512;
+    /**
+     * The smallest attention chunk. Every chunk adds its own slice, products, softmax and concat per head and
+     * layer, so the graph grows with seqLen / chunk (a chunk of 1 at 8192 tokens took 75 s to convert and wrote a
+     * 49 MB model.mlmodel) while a 64-query chunk's scores are already small (64 x 8192 floats per head, 2 MB):
+     * smaller chunks add ops and save next to nothing.
+     */
+    public static final int MIN_CHUNK = 64;
 
     public VariantSpec {
         if (chip == null || !chip.matches("[A-Z][A-Z0-9_]*")) {
@@ -39,6 +47,10 @@ public record VariantSpec(String chip, Target target, Layout layout, Precision p
         if (attentionChunk < 0 || attentionChunk > seqLen) {
             throw new IllegalArgumentException("attention chunk must be in 0..seqLen (" + seqLen + "), got " + attentionChunk);
         }
+        if (attentionChunk > 0 && attentionChunk < MIN_CHUNK) {
+            throw new IllegalArgumentException("attention chunk must be 0 (none) or at least " + MIN_CHUNK + ", got "
+                    + attentionChunk + ": smaller chunks multiply the graph's ops by seqLen / chunk and save almost no memory");
+        }
         if (attentionChunk > 0 && layout != Layout.ANE) {
             throw new IllegalArgumentException("chunked attention exists only in the ane layout");
         }
@@ -46,8 +58,12 @@ public record VariantSpec(String chip, Target target, Layout layout, Precision p
 
     /** A spec with the default chunking: 512-token query chunks above 512 tokens in the ane layout. */
     public static VariantSpec of(String chip, Target target, Layout layout, Precision precision, int seqLen) {
-        int chunk = layout == Layout.ANE && seqLen > DEFAULT_CHUNK ? DEFAULT_CHUNK : 0;
-        return new VariantSpec(chip, target, layout, precision, seqLen, chunk);
+        return new VariantSpec(chip, target, layout, precision, seqLen, defaultChunk(layout, seqLen));
+    }
+
+    /** The chunk a variant gets when none is asked for: {@value #DEFAULT_CHUNK} above 512 tokens in the ane layout, else 0. */
+    public static int defaultChunk(Layout layout, int seqLen) {
+        return layout == Layout.ANE && seqLen > DEFAULT_CHUNK ? DEFAULT_CHUNK : 0;
     }
 
     /** Stable id, e.g. {@code a17_pro-ios18-ane-int8-block32-s128}; used for file names. */

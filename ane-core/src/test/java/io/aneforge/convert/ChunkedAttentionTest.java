@@ -93,4 +93,15 @@ class ChunkedAttentionTest {
         // the (1, Sk, 1, Sq) fp32 score tensor alone is 16 MiB per head unchunked
         assertThat(whole.peakIntermediateBytes()).isGreaterThanOrEqualTo(16L << 20);
     }
+
+    /** A chunk need not divide the length (the last chunk is shorter): 640 at 2048 is 640, 640, 640, 128, and exact. */
+    @Test
+    void aChunkThatDoesNotDivideTheLengthIsExact() {
+        ImportedModel model = longBert();
+        BuiltVariant whole = VariantConverter.build(model, new VariantSpec("M4", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 0));
+        BuiltVariant chunk640 = VariantConverter.build(model, new VariantSpec("M4", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 640));
+        Map<String, FloatTensor> in = inputs(1900);
+        assertThat(Fidelity.compare(run(whole.program(), in).out, run(chunk640.program(), in).out).maxAbsError())
+                .isLessThanOrEqualTo(1e-4);
+    }
 }

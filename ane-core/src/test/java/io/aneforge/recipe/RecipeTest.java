@@ -240,4 +240,72 @@ class RecipeTest {
                 .hasMessage("recipe file " + big + " is 1048577 bytes, more than the limit of 1048576 (a recipe is a few lines"
                         + " of YAML): pass a recipe .yaml file");
     }
+
+    private static final String OMITTED_AND_512 = """
+            variants:
+              - chips: [A17_PRO]
+                layout: ane
+                precision: fp16
+              - chips: [A17_PRO]
+                layout: ane
+                precision: fp16
+                attentionChunk: 512
+            """;
+
+    private static final String OMITTED_AND_0 = OMITTED_AND_512.replace("attentionChunk: 512", "attentionChunk: 0");
+
+    /** An omitted attentionChunk is compared as the chunk it means at the requested length. */
+    @Test
+    void duplicatesAreFoundByTheEffectiveChunk() {
+        Recipe r = Recipe.parse(OMITTED_AND_512, "r.yaml");
+        assertThatThrownBy(() -> r.variantsFor(List.of("A17_PRO"), 1024)).isInstanceOf(RecipeException.class)
+                .hasMessage("r.yaml line 5 (variants[1]): duplicate variant at sequence length 1024: a17_pro-ios16-ane-fp16-s1024-c512"
+                        + " is already built by r.yaml line 2 (variants[0]) (without attentionChunk an ane entry chunks by 512 above"
+                        + " 512 tokens and not at all up to it): remove one entry or give them different attentionChunk values");
+        Recipe zero = Recipe.parse(OMITTED_AND_0, "r.yaml");
+        assertThatThrownBy(() -> zero.variantsFor(List.of("A17_PRO"), 128))
+                .hasMessageStartingWith("r.yaml line 5 (variants[1]): duplicate variant at sequence length 128: a17_pro-ios16-ane-fp16-s128"
+                        + " is already built by r.yaml line 2 (variants[0])");
+        // Above 512 tokens they are two variants: chunked by 512 and not chunked.
+        assertThat(ids(zero.variantsFor(List.of("A17_PRO"), 1024)))
+                .containsExactly("a17_pro-ios16-ane-fp16-s1024-c512", "a17_pro-ios16-ane-fp16-s1024");
+        // Where the length cannot pass 512, or in the standard layout, omitted is 0 at every length: refused when read.
+        rejects("maxSeqLen: 512\n" + OMITTED_AND_0, "r.yaml line 6 (variants[1]): duplicate variant: A17_PRO ane fp16 ios16 is"
+                + " already built by r.yaml line 3 (variants[0]): remove one entry or narrow its chips");
+        rejects(OMITTED_AND_0.replace("ane", "standard"), "r.yaml line 5 (variants[1]): duplicate variant: A17_PRO standard fp16"
+                + " ios16 is already built by r.yaml line 2 (variants[0]): remove one entry or narrow its chips");
+    }
+
+    @Test
+    void computeUnitsFollowTheEntryWithTheVariantsChunk() {
+        Recipe r = Recipe.parse("""
+                variants:
+                  - {chips: [M4], layout: ane, precision: fp16, attentionChunk: 256, computeUnits: [cpuOnly]}
+                  - {chips: [M4], layout: ane, precision: fp16, computeUnits: [cpuAndNeuralEngine]}
+                """, "r.yaml");
+        List<VariantSpec> specs = r.variantsFor(List.of("M4"), 1024);
+        assertThat(ids(specs)).containsExactly("m4-ios16-ane-fp16-s1024-c256", "m4-ios16-ane-fp16-s1024-c512");
+        assertThat(r.computeUnitsFor(specs.get(0))).containsExactly("cpuOnly");
+        assertThat(r.computeUnitsFor(specs.get(1))).containsExactly("cpuAndNeuralEngine");
+    }
+
+    /** A chunk of 1 at 8192 tokens took 75 s and wrote a 49 MB model; chunks need not divide the length. */
+    @Test
+    void attentionChunksUnder64AreRefused() {
+        rejects("variants:\n  - {chips: all, layout: ane, precision: fp16, attentionChunk: 7}\n",
+                "r.yaml line 2 (variants[0].attentionChunk): attentionChunk must be 0 (no chunking) or an integer in 64..8192,"
+                        + " got 7: smaller chunks multiply the graph's ops by seqLen / chunk and save almost no memory");
+        rejects("variants:\n  - {chips: all, layout: ane, precision: fp16, attentionChunk: 63}\n",
+                "r.yaml line 2 (variants[0].attentionChunk): attentionChunk must be 0 (no chunking) or an integer in 64..8192,"
+                        + " got 63: smaller chunks multiply the graph's ops by seqLen / chunk and save almost no memory");
+        rejects("variants:\n  - {chips: all, layout: ane, precision: fp16, attentionChunk: -1}\n",
+                "r.yaml line 2 (variants[0].attentionChunk): attentionChunk must be 0 (no chunking) or an integer in 64..8192,"
+                        + " got -1");
+        assertThatThrownBy(() -> new VariantSpec("M4", Target.IOS16, Layout.ANE, Precision.FP16, 8192, 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attention chunk must be 0 (none) or at least 64, got 1: smaller chunks multiply the graph's ops by"
+                        + " seqLen / chunk and save almost no memory");
+        Recipe r = Recipe.parse("variants:\n  - {chips: [M4], layout: ane, precision: fp16, attentionChunk: 96}\n", "r.yaml");
+        assertThat(ids(r.variantsFor(List.of("M4"), 200))).containsExactly("m4-ios16-ane-fp16-s200-c96");
+    }
 }

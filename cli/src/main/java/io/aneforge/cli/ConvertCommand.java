@@ -94,7 +94,7 @@ public final class ConvertCommand implements Callable<Integer> {
     String target;
 
     @Option(names = "--attention-chunk", paramLabel = "N", description = "Single mode: query chunk of the attention "
-            + "(default: 512 above 512 tokens in the ane layout, else none).")
+            + "(0 = none, else 64..seq-len; default: 512 above 512 tokens in the ane layout, else none).")
     Integer attentionChunk;
 
     @Option(names = "--samples", defaultValue = "8", paramLabel = "N",

@@ -340,4 +340,44 @@ class ConvertRefusalsTest {
             }
         }
     }
+
+    /**
+     * Entries that differ only in how their chunk is written (omitted vs 512 above 512 tokens) are one variant: exit 2
+     * naming both, before anything is written (it used to fail late: "package directory ... is not empty").
+     */
+    @Test
+    void aDuplicateByTheEffectiveChunkIsAUsageError() throws Exception {
+        Path dup = dir.resolve("dupchunk.yaml");
+        Files.writeString(dup, """
+                variants:
+                  - chips: [M4]
+                    layout: ane
+                    precision: fp16
+                  - chips: [M4]
+                    layout: ane
+                    precision: fp16
+                    attentionChunk: 512
+                """);
+        Path out = dir.resolve("dup-out");
+        expectUsage(convert(bert, out, "--recipe", dup.toString(), "--seq-len", "1024"), "aneforge convert: " + dup
+                + " line 5 (variants[1]): duplicate variant at sequence length 1024: m4-ios16-ane-fp16-s1024-c512 is already built by "
+                + dup + " line 2 (variants[0]) (without attentionChunk an ane entry chunks by 512 above 512 tokens and not at all up"
+                + " to it): remove one entry or give them different attentionChunk values");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void attentionChunksUnder64AreUsageErrors() throws Exception {
+        Path seven = dir.resolve("chunk7.yaml");
+        Files.writeString(seven, "variants:\n  - {chips: [M4], layout: ane, precision: fp16, attentionChunk: 7}\n");
+        Path out = dir.resolve("chunk-out");
+        expectUsage(convert(bert, out, "--recipe", seven.toString()), "aneforge convert: " + seven + " line 2"
+                + " (variants[0].attentionChunk): attentionChunk must be 0 (no chunking) or an integer in 64..8192, got 7: smaller"
+                + " chunks multiply the graph's ops by seqLen / chunk and save almost no memory");
+        expectUsage(Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--seq-len", "16", "--attention-chunk",
+                        "1", "--out", out.resolve("x.mlpackage").toString()),
+                "aneforge convert: cannot build this variant: attention chunk must be 0 (none) or at least 64, got 1: smaller chunks"
+                        + " multiply the graph's ops by seqLen / chunk and save almost no memory");
+        assertThat(out).doesNotExist();
+    }
 }
