@@ -1,5 +1,6 @@
 package io.aneforge.hub;
 
+import io.aneforge.io.BodyTimeout;
 import io.aneforge.io.IdleTimeoutInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,13 +36,21 @@ import tools.jackson.databind.json.JsonMapper;
  * sha1 (small files) checked against the etag before the blob is moved into place, redirects
  * followed by hand so {@code Authorization} never leaves the Hub's host, bounded retries with
  * exponential backoff. Offline mode never builds a request. {@code requestTimeout} bounds the wait
- * for response headers and, through {@link IdleTimeoutInputStream}, each wait for body bytes (a stalled
- * download is retried with resume like a dropped connection); a body longer than the announced size is
- * cut off as soon as it passes that size.
+ * for response headers and, through {@link IdleTimeoutInputStream}, each wait for body bytes; model info
+ * must arrive whole within it, and a file download must average {@link #MIN_DOWNLOAD_RATE} after its first
+ * {@code requestTimeout} ({@link BodyTimeout#download}), so a server trickling a byte just inside every wait
+ * is cut off too (a stalled or trickling download is retried with resume like a dropped connection); a body
+ * longer than the announced size is cut off as soon as it passes that size.
  */
 public final class HttpHubClient implements HubClient {
     private static final int MAX_REDIRECTS = 5;
     private static final int BUFFER = 1 << 16;
+    /**
+     * Slowest average a file download may keep after its first {@code requestTimeout}, in bytes per second:
+     * far below any working link (a 1 GB shard may take 4.5 h at this rate), but a server sending a byte every
+     * 29 s no longer holds a conversion for ever.
+     */
+    static final long MIN_DOWNLOAD_RATE = 64 * 1024;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final HubConfig config;
@@ -92,7 +101,7 @@ public final class HttpHubClient implements HubClient {
                 HttpResponse.BodyHandlers.ofInputStream(), repoId, revision, null);
         byte[] body;
         try {
-            body = IdleTimeoutInputStream.readAll(response.body(), config.requestTimeout(), uri);
+            body = IdleTimeoutInputStream.readAll(response.body(), BodyTimeout.answer(config.requestTimeout()), uri);
         } catch (IOException e) {
             throw new HubException(HubException.Kind.NO_NETWORK, "model info for " + repoId + "@" + revision
                     + " did not arrive: " + e.getMessage(), e);
@@ -236,7 +245,8 @@ public final class HttpHubClient implements HubClient {
             break;
         }
         int status = response.statusCode();
-        try (InputStream in = IdleTimeoutInputStream.wrap(response.body(), config.requestTimeout(), uri)) {
+        try (InputStream in = IdleTimeoutInputStream.wrap(response.body(),
+                BodyTimeout.download(config.requestTimeout(), MIN_DOWNLOAD_RATE), uri)) {
             if (status == 416 && size >= 0 && have == size) {
                 // Already complete from an earlier attempt: hash what is on disk.
                 try (InputStream existing = Files.newInputStream(partial)) {

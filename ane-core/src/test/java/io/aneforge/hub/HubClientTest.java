@@ -233,6 +233,56 @@ class HubClientTest {
         }
     }
 
+    /**
+     * A server that sends one byte every 300 ms: never idle for the 1 s request timeout, so only the download's
+     * minimum average throughput ({@link HttpHubClient#MIN_DOWNLOAD_RATE} after the first second) cuts it off;
+     * with the idle rule alone the 1000 announced bytes would take five minutes.
+     */
+    @Test
+    void aTricklingHubBodyIsCutOffByTheMinimumThroughput() throws Exception {
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.setExecutor(Executors.newCachedThreadPool());
+        s.createContext("/", ex -> {
+            ex.getResponseHeaders().add("X-Repo-Commit", COMMIT);
+            ex.getResponseHeaders().add("ETag", "\"" + "2".repeat(64) + "\"");
+            ex.getResponseHeaders().add("X-Linked-Size", "1000");
+            if (ex.getRequestMethod().equals("HEAD")) {
+                ex.sendResponseHeaders(200, -1);
+                ex.close();
+                return;
+            }
+            ex.sendResponseHeaders(200, 1000);
+            try {
+                for (int i = 0; i < 1000; i++) {
+                    ex.getResponseBody().write(0);
+                    ex.getResponseBody().flush();
+                    Thread.sleep(300);
+                }
+            } catch (IOException | InterruptedException clientHungUp) {
+                // expected once the client gives up
+            }
+            ex.close();
+        });
+        s.start();
+        try {
+            HttpHubClient hub = client(s);
+            Future<Path> download = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r);
+                t.setDaemon(true);
+                return t;
+            }).submit(() -> hub.download("org/m", "main", "model.safetensors"));
+
+            assertThatThrownBy(() -> download.get(20, TimeUnit.SECONDS))
+                    .as("Hub download with requestTimeout 1 s from a server trickling a byte every 300 ms")
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(HubException.class)
+                    .hasMessageContaining("below the minimum of 64 KiB/s after the first 1 s");
+            // the bytes that did arrive stay in blobs/<etag>.incomplete for a resumed download, as after a stall
+        } finally {
+            s.stop(0);
+        }
+    }
+
     @Test
     void aBodyLongerThanTheAnnouncedSizeIsCutOff() throws Exception {
         AtomicLong sent = new AtomicLong();

@@ -1,5 +1,6 @@
 package io.aneforge.worker.registry;
 
+import io.aneforge.io.BodyTimeout;
 import io.aneforge.io.IdleTimeoutInputStream;
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
@@ -243,9 +244,11 @@ public class RegistryClient {
             String trouble;
             try {
                 HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                // The request timeout ends with the headers: read the body with a deadline of its own, so a
-                // registry or proxy that stalls mid-body fails the call instead of hanging the conversion.
-                Reply reply = new Reply(r.statusCode(), IdleTimeoutInputStream.readAll(r.body(), bodyTimeout, req.uri()), req);
+                // The request timeout ends with the headers: every answer is small JSON, so its whole body must
+                // arrive within the same timeout (a registry or proxy that stalls or trickles mid-body fails the
+                // call instead of holding the conversion while heartbeats keep its lease).
+                Reply reply = new Reply(r.statusCode(),
+                        IdleTimeoutInputStream.readAll(r.body(), BodyTimeout.answer(bodyTimeout), req.uri()), req);
                 if (last || !RegistryException.transientStatus(reply.statusCode())) return reply;
                 trouble = "HTTP " + reply.statusCode();
             } catch (IOException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.registry.RegistryModels.Progress;
 import java.net.InetSocketAddress;
@@ -36,6 +37,7 @@ class RegistryClientRetryTest {
     private final AtomicInteger requests = new AtomicInteger();
     private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicBoolean trickle = new java.util.concurrent.atomic.AtomicBoolean();
 
     @BeforeEach
     void registry() throws Exception {
@@ -49,6 +51,20 @@ class RegistryClientRetryTest {
                     stopped.await(); // never answers while the test runs
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                }
+                ex.close();
+                return;
+            }
+            if (trickle.get()) {
+                ex.sendResponseHeaders(200, 100);
+                try {
+                    for (int i = 0; i < 100 && stopped.getCount() > 0; i++) {
+                        ex.getResponseBody().write(' ');
+                        ex.getResponseBody().flush();
+                        Thread.sleep(300); // one byte well inside the 5 s idle period
+                    }
+                } catch (IOException | InterruptedException clientGaveUp) {
+                    // expected
                 }
                 ex.close();
                 return;
@@ -143,5 +159,17 @@ class RegistryClientRetryTest {
         assertThat(e.isTransient()).isTrue();
         assertThat(ms).as("the heartbeat's 300 ms, not the 5 s request timeout").isLessThan(2500);
         assertThat(requests.get()).as("not repeated: the next heartbeat is the retry").isEqualTo(1);
+    }
+
+    @Test
+    void anAnswerTricklingInIsCutOffAtTheRequestTimeout() {
+        trickle.set(true);
+        long start = System.nanoTime();
+        RegistryException e = catchThrowableOfType(RegistryException.class, () -> client().leaseNext("w1"));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(e).as("a lease answer sent a byte every 300 ms").isNotNull();
+        assertThat(e.getMessage()).contains("did not send its whole answer within 5 s");
+        assertThat(ms).as("the 5 s request timeout for the whole answer, not the 30 s the server would take")
+                .isLessThan(15_000);
     }
 }
