@@ -50,9 +50,9 @@ public final class AneLayers extends BaseLayers {
     }
 
     @Override
-    public Var attention(Var q, Var k, Var v, int heads, Var mask) {
+    public Var attention(Var q, Var k, Var v, int heads, float scale, Var mask) {
         int c = q.shape()[1];
-        List<Var> qs = b.split(b.mul(q, headScale(c, heads)), 1, heads); // H x (1, d, 1, Sq)
+        List<Var> qs = b.split(scaled(q, scale), 1, heads); // H x (1, d, 1, Sq)
         List<Var> ks = b.split(b.transpose(k, 0, 3, 2, 1), 3, heads); // (1, Sk, 1, C) -> H x (1, Sk, 1, d)
         List<Var> vs = b.split(v, 1, heads); // H x (1, d, 1, Sk)
         List<Var> contexts = new ArrayList<>();

@@ -46,7 +46,13 @@ abstract class BaseLayers implements Layers {
         return b.constant(Constant.floats(ct(), v, shape));
     }
 
-    float headScale(int channels, int heads) {
+    /** The usual attention factor {@code 1/sqrt(head_dim)} (BERT family; GPT-2's comes from its config). */
+    static float headScale(int channels, int heads) {
         return (float) (1.0 / Math.sqrt(channels / (double) heads));
+    }
+
+    /** {@code q · scale}; q itself when the factor is 1 (GPT-2 with {@code scale_attn_weights: false}). */
+    Var scaled(Var q, float scale) {
+        return scale == 1f ? q : b.mul(q, scale);
     }
 }

@@ -85,7 +85,7 @@ final class EncoderGraph {
             Var q = proj(model, w, layers, x, p + n.query());
             Var k = proj(model, w, layers, x, p + n.key());
             Var v = proj(model, w, layers, x, p + n.value());
-            Var a = proj(model, w, layers, layers.attention(q, k, v, heads, additiveMask), p + n.attentionOut());
+            Var a = proj(model, w, layers, layers.attention(q, k, v, heads, BaseLayers.headScale(hidden, heads), additiveMask), p + n.attentionOut());
             x = norm(model, w, layers, b.add(a, x), p + n.attentionNorm(), eps);
             Var f = Graphs.activation(b, ffnIn(model, w, layers, x, p + n.ffnIn()), act);
             f = proj(model, w, layers, f, p + n.ffnOut());

@@ -34,7 +34,7 @@ final class Gpt2Graph {
             Var q = layers.project(h, p + "attn.c_attn.q", rows(qkvW, 0, hidden), rows(qkvB, 0, hidden));
             Var k = layers.project(h, p + "attn.c_attn.k", rows(qkvW, hidden, hidden), rows(qkvB, hidden, hidden));
             Var v = layers.project(h, p + "attn.c_attn.v", rows(qkvW, 2 * hidden, hidden), rows(qkvB, 2 * hidden, hidden));
-            Var a = EncoderGraph.proj(model, w, layers, layers.attention(q, k, v, c.numHeads(), causal), p + "attn.c_proj");
+            Var a = EncoderGraph.proj(model, w, layers, layers.attention(q, k, v, c.numHeads(), (float) c.attentionScale(i), causal), p + "attn.c_proj");
             x = b.add(x, a);
             h = EncoderGraph.norm(model, w, layers, x, p + "ln_2", eps);
             Var m = Graphs.activation(b, EncoderGraph.ffnIn(model, w, layers, h, p + "mlp.c_fc"), c.activation());

@@ -26,10 +26,11 @@ public interface Layers {
     Var layerNorm(Var x, String name, FloatTensor gamma, FloatTensor beta, double epsilon);
 
     /**
-     * Multi-head scaled dot-product attention of already projected q, k, v with the
-     * additive mask from {@link #paddingMask} or {@link #causalMask}.
+     * Multi-head dot-product attention of already projected q, k, v, scores {@code scale · q·k} (q is
+     * scaled before the product, which keeps FP16 scores small) plus the additive mask from
+     * {@link #paddingMask} or {@link #causalMask}.
      */
-    Var attention(Var q, Var k, Var v, int heads, Var mask);
+    Var attention(Var q, Var k, Var v, int heads, float scale, Var mask);
 
     /** Additive key mask {@code (1 - m) · -1e4} from {@code attention_mask} (1, S) int32, shaped for {@link #attention}. */
     Var paddingMask(Var attentionMask);

@@ -35,11 +35,11 @@ public final class StandardLayers extends BaseLayers {
     }
 
     @Override
-    public Var attention(Var q, Var k, Var v, int heads, Var mask) {
+    public Var attention(Var q, Var k, Var v, int heads, float scale, Var mask) {
         int c = q.shape()[2];
         int d = c / heads;
         int s = seqLen;
-        Var qh = b.transpose(b.reshape(b.mul(q, headScale(c, heads)), 1, s, heads, d), 0, 2, 1, 3);
+        Var qh = b.transpose(b.reshape(scaled(q, scale), 1, s, heads, d), 0, 2, 1, 3);
         Var kh = b.transpose(b.reshape(k, 1, s, heads, d), 0, 2, 1, 3);
         Var vh = b.transpose(b.reshape(v, 1, s, heads, d), 0, 2, 1, 3);
         Var scores = b.add(b.matmul(qh, kh, false, true), mask); // (1, H, Sq, Sk)

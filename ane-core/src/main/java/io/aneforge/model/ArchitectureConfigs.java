@@ -20,6 +20,9 @@ public final class ArchitectureConfigs {
             "distilbert", List.of("DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification"),
             "gpt2", List.of("GPT2Model", "GPT2LMHeadModel"));
     static final long MAX_CONFIG_BYTES = 1 << 20;
+    /** Hub activation names the graph builders implement ({@code Graphs.activation}), lower case. */
+    public static final List<String> ACTIVATIONS = List.of("gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh",
+            "gelu_fast", "relu");
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -63,27 +66,66 @@ public final class ArchitectureConfigs {
         }
         Fields f = new Fields(configJson, root);
         try {
+            refuseUnimplemented(f, modelType);
             return switch (modelType) {
                 case "bert", "roberta" -> new BertConfig(modelType, f.integer("vocab_size"), f.integer("hidden_size"),
                         f.integer("num_hidden_layers"), f.integer("num_attention_heads"),
                         f.integer("intermediate_size"), f.integer("max_position_embeddings"),
                         f.integerOr("type_vocab_size", 2), f.number("layer_norm_eps", 1e-12),
-                        f.string("hidden_act", "gelu"),
+                        f.activation("hidden_act", "gelu"),
                         modelType.equals("roberta") ? f.integerOr("pad_token_id", 1) + 1 : 0);
                 case "distilbert" -> new DistilBertConfig(f.integer("vocab_size"), f.integer("dim"),
                         f.integer("n_layers"), f.integer("n_heads"), f.integer("hidden_dim"),
-                        f.integer("max_position_embeddings"), f.string("activation", "gelu"));
+                        f.integer("max_position_embeddings"), f.activation("activation", "gelu"));
                 case "gpt2" -> {
                     int embd = f.integer("n_embd");
                     yield new Gpt2Config(f.integer("vocab_size"), embd, f.integer("n_layer"), f.integer("n_head"),
                             root.path("n_inner").isNull() || !root.has("n_inner") ? 4 * embd : f.integer("n_inner"),
                             f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
-                            f.string("activation_function", "gelu_new"));
+                            f.activation("activation_function", "gelu_new"), f.bool("scale_attn_weights", true),
+                            f.bool("scale_attn_by_inverse_layer_idx", false));
                 }
                 default -> throw new IllegalStateException("unreachable model_type " + modelType);
             };
         } catch (IllegalArgumentException e) {
             throw new ModelImportException(configJson, e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses config values that change what the model computes and that the graph builders do not implement
+     * (docs/converter.md lists every key: honoured, refused when not the default, or ignored because it does not
+     * change inference). Without this a conversion would succeed, pass its own fidelity check (the golden outputs
+     * come from the same graph) and compute another function than the checkpoint's.
+     */
+    private static void refuseUnimplemented(Fields f, String modelType) {
+        // Any model type: quantized checkpoints (bitsandbytes, GPTQ, AWQ...) and pruned heads change the weights.
+        f.requireAbsent("quantization_config", "quantized checkpoints are not supported: convert the unquantized"
+                + " FP32/FP16/BF16 weights (the converter quantizes them itself)");
+        f.requireEmptyObject("pruned_heads", "models with pruned attention heads are not supported");
+        switch (modelType) {
+            case "bert", "roberta" -> {
+                f.requireFalse("is_decoder", "only bidirectional encoders are implemented (is_decoder false);"
+                        + " a decoder BERT attends causally");
+                f.requireFalse("add_cross_attention", "cross-attention layers need encoder inputs, which the"
+                        + " converted graph does not have");
+                f.requireString("position_embedding_type", "absolute", "only \"absolute\" (learned absolute position"
+                        + " embeddings) is implemented; relative_key and relative_key_query add relative-position"
+                        + " terms to the attention scores");
+            }
+            case "gpt2" -> {
+                f.requireFalse("add_cross_attention", "cross-attention layers need encoder inputs, which the"
+                        + " converted graph does not have");
+                f.requireTrue("tie_word_embeddings", "the logits are computed with the token embedding table wte"
+                        + " (lm_head tied to it); an untied lm_head is not implemented");
+                // Upcasting to FP32 and scaling before the product is a numerical, not a functional, change: the
+                // reference is FP32 and the graphs already scale q before q·k. Checked only for its type.
+                f.bool("reorder_and_upcast_attn", false);
+            }
+            default -> {
+                // distilbert: its config has no other key that changes inference (sinusoidal_pos_embds: the
+                // checkpoint's position table holds the sinusoids)
+            }
         }
     }
 
@@ -119,6 +161,69 @@ public final class ArchitectureConfigs {
                 throw new IllegalArgumentException("config field '" + name + "' = " + n + " is not a number");
             }
             return n.doubleValue();
+        }
+
+        boolean bool(String name, boolean fallback) {
+            JsonNode n = root.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw new IllegalArgumentException("config field '" + name + "' = " + n + " is not a boolean");
+            }
+            return n.booleanValue();
+        }
+
+        /** A Hub activation name the graph builders implement ({@link #ACTIVATIONS}). */
+        String activation(String name, String fallback) {
+            String value = string(name, fallback);
+            if (!ACTIVATIONS.contains(value.toLowerCase(java.util.Locale.ROOT))) {
+                throw new IllegalArgumentException("config field '" + name + "' = \"" + value + "\" is not supported"
+                        + " (supported: " + String.join(", ", ACTIVATIONS) + ")");
+            }
+            return value;
+        }
+
+        void requireFalse(String name, String why) {
+            if (bool(name, false)) {
+                throw new IllegalArgumentException("config field '" + name + "' = true is not supported: " + why);
+            }
+        }
+
+        void requireTrue(String name, String why) {
+            if (!bool(name, true)) {
+                throw new IllegalArgumentException("config field '" + name + "' = false is not supported: " + why);
+            }
+        }
+
+        void requireString(String name, String only, String why) {
+            String value = string(name, only);
+            if (!value.equals(only)) {
+                throw new IllegalArgumentException("config field '" + name + "' = \"" + value + "\" is not supported: "
+                        + why);
+            }
+        }
+
+        void requireAbsent(String name, String why) {
+            JsonNode n = root.get(name);
+            if (n != null && !n.isNull()) {
+                throw new IllegalArgumentException("config field '" + name + "' is present (" + abbreviated(n)
+                        + "): " + why);
+            }
+        }
+
+        /** Absent, null, or {} (what the Hub writes for no pruned heads). */
+        void requireEmptyObject(String name, String why) {
+            JsonNode n = root.get(name);
+            if (n != null && !n.isNull() && !(n.isObject() && n.isEmpty())) {
+                throw new IllegalArgumentException("config field '" + name + "' = " + abbreviated(n)
+                        + " is not supported: " + why + " (supported: {})");
+            }
+        }
+
+        private static String abbreviated(JsonNode n) {
+            String s = n.toString();
+            return s.length() <= 80 ? s : s.substring(0, 77) + "...";
         }
 
         String string(String name, String fallback) {

@@ -7,9 +7,14 @@ import java.util.Set;
 /**
  * GPT-2 decoder. Checkpoints store {@code c_attn}, {@code c_proj}, {@code c_fc} as Conv1D
  * {@code [in, out]}; canonical form (what {@link #expectedTensors} lists) is {@code [out, in]}.
+ *
+ * @param scaleAttnWeights {@code scale_attn_weights}: attention scores divided by {@code sqrt(head_dim)}
+ * @param scaleAttnByInverseLayerIdx {@code scale_attn_by_inverse_layer_idx}: scores of layer {@code i}
+ *     (from 0) also divided by {@code i + 1}
  */
 public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHeads, int intermediateSize,
-                         int maxPositions, double layerNormEps, String activation) implements ArchitectureConfig {
+                         int maxPositions, double layerNormEps, String activation, boolean scaleAttnWeights,
+                         boolean scaleAttnByInverseLayerIdx) implements ArchitectureConfig {
     private static final Set<String> CONV1D = Set.of("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
             "mlp.c_proj.weight");
 
@@ -28,9 +33,26 @@ public record Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHe
         }
     }
 
+    /** The defaults of the Hub's GPT2Config for the two attention-scale flags (scaled by sqrt(head_dim) only). */
+    public Gpt2Config(int vocabSize, int hiddenSize, int numLayers, int numHeads, int intermediateSize,
+                      int maxPositions, double layerNormEps, String activation) {
+        this(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, layerNormEps, activation, true,
+                false);
+    }
+
     @Override
     public String modelType() {
         return "gpt2";
+    }
+
+    /**
+     * The factor of layer {@code layer}'s attention scores {@code q·k}, as GPT2Attention computes it:
+     * {@code 1/sqrt(head_dim)} when {@code scale_attn_weights}, times {@code 1/(layer + 1)} when
+     * {@code scale_attn_by_inverse_layer_idx}.
+     */
+    public double attentionScale(int layer) {
+        double scale = scaleAttnWeights ? 1.0 / Math.sqrt(hiddenSize / (double) numHeads) : 1.0;
+        return scaleAttnByInverseLayerIdx ? scale / (layer + 1) : scale;
     }
 
     @Override

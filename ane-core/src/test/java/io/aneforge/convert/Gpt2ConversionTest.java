@@ -57,6 +57,35 @@ class Gpt2ConversionTest {
         }
     }
 
+    /**
+     * {@code scale_attn_weights: false} and {@code scale_attn_by_inverse_layer_idx: true} change the attention
+     * scores; both layouts follow the plain loop with the flags (they were ignored: the packages computed the
+     * default scaling, and the golden outputs, from the same graph, agreed).
+     */
+    @Test
+    void attentionScaleFlagsOfTheConfigAreHonoured() throws Exception {
+        Path plainDir = TinyModels.gpt2(dir.resolve("g"), 5);
+        Path flagged = TinyModels.gpt2(dir.resolve("flags"), 5);
+        String config = java.nio.file.Files.readString(flagged.resolve("config.json"));
+        java.nio.file.Files.writeString(flagged.resolve("config.json"), config.replace("\"activation_function\"",
+                "\"scale_attn_weights\": false, \"scale_attn_by_inverse_layer_idx\": true, \"activation_function\""));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(flagged, null));
+        Gpt2Config c = (Gpt2Config) model.config();
+        assertThat(c.scaleAttnWeights()).isFalse();
+        assertThat(c.scaleAttnByInverseLayerIdx()).isTrue();
+        Map<String, FloatTensor> in = inputs(c.vocabSize());
+        FloatTensor expected = PlainGpt2.logits(model, ids(in), REAL);
+        FloatTensor defaults = PlainGpt2.logits(ModelImporter.importWeights(ModelSnapshot.of(plainDir, null)), ids(in), REAL);
+        // the flags matter for these weights: the default scaling gives other logits
+        assertThat(Fidelity.compareLogits(expected, defaults).maxAbsError()).isGreaterThan(1e-3);
+        for (Layout layout : Layout.values()) {
+            BuiltVariant v = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0));
+            FidelityReport r = Fidelity.compareLogits(expected, ProgramEvaluator.scalar().run(v.program(), in).get("logits"));
+            assertThat(r.maxAbsError()).as(layout.name()).isLessThan(1e-4);
+            assertThat(r.top1Agreement()).isEqualTo(1.0);
+        }
+    }
+
     @Test
     void quantizedVariantsTrackTheFp32Logits() throws Exception {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.gpt2(dir.resolve("g"), 5), null));
@@ -169,7 +198,12 @@ class Gpt2ConversionTest {
                             for (int j = 0; j < d; j++) {
                                 dot += qkv[q][hd * d + j] * qkv[k][h + hd * d + j];
                             }
-                            sc[k] = dot / Math.sqrt(d);
+                            // GPT2Attention._attn: divided by sqrt(head_dim) when scale_attn_weights, and by
+                            // (layer_idx + 1) when scale_attn_by_inverse_layer_idx
+                            sc[k] = c.scaleAttnWeights() ? dot / Math.sqrt(d) : dot;
+                            if (c.scaleAttnByInverseLayerIdx()) {
+                                sc[k] /= l + 1;
+                            }
                             max = Math.max(max, sc[k]);
                         }
                         double sum = 0;

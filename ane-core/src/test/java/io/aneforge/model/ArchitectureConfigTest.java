@@ -58,6 +58,83 @@ class ArchitectureConfigTest {
                 .hasMessageContaining("bert=[BertModel").hasMessageContaining("gpt2=[GPT2Model, GPT2LMHeadModel]");
     }
 
+    /**
+     * Keys whose non-default value changes what the model computes, and which the graph builders do not implement,
+     * are refused naming the key, the value and what is supported (before this, each of these converted and the
+     * packages computed another function than the checkpoint's).
+     */
+    @Test
+    void functionChangingKeysAreRefusedWithTheKeyTheValueAndWhatIsSupported() throws Exception {
+        String bert = MalformedInputTest.bertConfig(384, 12, 30522);
+        String gpt2 = """
+                {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 50, "n_embd": 16,
+                 "n_layer": 2, "n_head": 2, "n_positions": 32}""";
+        java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put(with(bert, "\"is_decoder\": true"), "config field 'is_decoder' = true is not supported: only"
+                + " bidirectional encoders are implemented");
+        refused.put(with(bert, "\"position_embedding_type\": \"relative_key\""), "config field 'position_embedding_type'"
+                + " = \"relative_key\" is not supported: only \"absolute\"");
+        refused.put(with(bert.replace("\"bert\"", "\"roberta\"").replace("BertModel", "RobertaModel"),
+                "\"position_embedding_type\": \"relative_key_query\""), "'position_embedding_type' = \"relative_key_query\"");
+        refused.put(with(bert, "\"add_cross_attention\": true"), "config field 'add_cross_attention' = true is not"
+                + " supported: cross-attention layers need encoder inputs");
+        refused.put(with(bert, "\"hidden_act\": \"silu\""), "config field 'hidden_act' = \"silu\" is not supported"
+                + " (supported: gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu)");
+        refused.put(with(bert, "\"pruned_heads\": {\"0\": [1]}"), "config field 'pruned_heads' = {\"0\":[1]} is not"
+                + " supported: models with pruned attention heads are not supported (supported: {})");
+        refused.put(with(bert, "\"quantization_config\": {\"load_in_8bit\": true}"), "config field"
+                + " 'quantization_config' is present ({\"load_in_8bit\":true}): quantized checkpoints are not supported");
+        refused.put(with(bert, "\"is_decoder\": \"yes\""), "config field 'is_decoder' = \"yes\" is not a boolean");
+        refused.put(with(gpt2, "\"tie_word_embeddings\": false"), "config field 'tie_word_embeddings' = false is not"
+                + " supported: the logits are computed with the token embedding table wte");
+        refused.put(with(gpt2, "\"add_cross_attention\": true"), "config field 'add_cross_attention' = true");
+        refused.put(with(gpt2, "\"activation_function\": \"quick_gelu\""), "config field 'activation_function' ="
+                + " \"quick_gelu\" is not supported (supported: gelu,");
+        refused.put(with(gpt2, "\"scale_attn_weights\": 0"), "config field 'scale_attn_weights' = 0 is not a boolean");
+        refused.put(with(gpt2, "\"reorder_and_upcast_attn\": \"true\""), "'reorder_and_upcast_attn' = \"true\" is not a"
+                + " boolean");
+        refused.put("""
+                {"architectures": ["DistilBertModel"], "model_type": "distilbert", "vocab_size": 50, "dim": 16,
+                 "n_layers": 2, "n_heads": 2, "hidden_dim": 32, "max_position_embeddings": 20, "activation": "silu"}""",
+                "config field 'activation' = \"silu\" is not supported");
+        for (java.util.Map.Entry<String, String> e : refused.entrySet()) {
+            Files.writeString(dir.resolve("config.json"), e.getKey());
+            assertThatThrownBy(() -> ArchitectureConfigs.parse(dir.resolve("config.json"))).as(e.getValue())
+                    .isInstanceOf(ModelImportException.class)
+                    .hasMessageStartingWith(dir.resolve("config.json") + ": ").hasMessageContaining(e.getValue());
+        }
+    }
+
+    /** The defaults of those keys, as the Hub writes them, and keys that do not change inference, are accepted. */
+    @Test
+    void defaultValuesAndKeysThatDoNotChangeInferenceAreAccepted() throws Exception {
+        String bert = with(MalformedInputTest.bertConfig(384, 12, 30522), "\"is_decoder\": false, \"add_cross_attention\":"
+                + " false, \"position_embedding_type\": \"absolute\", \"pruned_heads\": {}, \"quantization_config\": null,"
+                + " \"hidden_dropout_prob\": 0.1, \"initializer_range\": 0.02, \"use_cache\": true, \"torch_dtype\":"
+                + " \"float16\", \"chunk_size_feed_forward\": 0, \"classifier_dropout\": null, \"hidden_act\": \"gelu_new\"");
+        Files.writeString(dir.resolve("config.json"), bert);
+        assertThat(((BertConfig) ArchitectureConfigs.parse(dir.resolve("config.json"))).hiddenAct()).isEqualTo("gelu_new");
+        Files.writeString(dir.resolve("config.json"), """
+                {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 50, "n_embd": 16,
+                 "n_layer": 3, "n_head": 4, "n_positions": 32, "n_ctx": 32, "tie_word_embeddings": true,
+                 "reorder_and_upcast_attn": true, "scale_attn_weights": false, "scale_attn_by_inverse_layer_idx": true,
+                 "attn_pdrop": 0.1, "summary_type": "cls_index", "bos_token_id": 0, "eos_token_id": 0}
+                """);
+        Gpt2Config g = (Gpt2Config) ArchitectureConfigs.parse(dir.resolve("config.json"));
+        assertThat(g.scaleAttnWeights()).isFalse();
+        assertThat(g.scaleAttnByInverseLayerIdx()).isTrue();
+        assertThat(g.attentionScale(0)).isEqualTo(1.0);
+        assertThat(g.attentionScale(2)).isEqualTo(1.0 / 3);
+        Gpt2Config plain = new Gpt2Config(50, 16, 3, 4, 64, 32, 1e-5, "gelu_new");
+        assertThat(plain.attentionScale(2)).isEqualTo(0.5); // 1/sqrt(16/4)
+    }
+
+    /** {@code json} (an object) with {@code fields} added at its end. */
+    private static String with(String json, String fields) {
+        String trimmed = json.strip();
+        return trimmed.substring(0, trimmed.length() - 1) + ", " + fields + "}";
+    }
+
     private static float[] filled(int[] shape, float v) {
         long n = 1;
         for (int d : shape) {

@@ -223,6 +223,17 @@ class ConvertRefusalsTest {
         String config = Files.readString(bert.resolve("config.json"));
         configs.put("heads", config.replaceFirst("\"num_attention_heads\"\\s*:\\s*4", "\"num_attention_heads\": 5"));
         assertThat(configs.get("heads")).isNotEqualTo(config);
+        // keys whose value changes the function and is not implemented: these converted and computed another function
+        Map<String, String> named = Map.of(
+                "decoder", "config field 'is_decoder' = true is not supported",
+                "relative-positions", "config field 'position_embedding_type' = \"relative_key\" is not supported: only"
+                        + " \"absolute\"",
+                "silu", "config field 'hidden_act' = \"silu\" is not supported (supported: gelu,");
+        configs.put("decoder", config.replace("\"pad_token_id\"", "\"is_decoder\": true, \"pad_token_id\""));
+        configs.put("relative-positions", config.replace("\"pad_token_id\"",
+                "\"position_embedding_type\": \"relative_key\", \"pad_token_id\""));
+        configs.put("silu", config.replace("\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\""));
+        named.keySet().forEach(k -> assertThat(configs.get(k)).as(k).isNotEqualTo(config));
         for (Map.Entry<String, String> e : configs.entrySet()) {
             Path model = copyOf(bert, "bad-" + e.getKey());
             Files.writeString(model.resolve("config.json"), e.getValue());
@@ -231,6 +242,9 @@ class ConvertRefusalsTest {
             assertThat(c.err()).as(e.getKey()).startsWith("aneforge convert: --source: " + model.resolve("config.json") + ": ")
                     .endsWith(": fix the model files or pass another --source\n");
             assertThat(c.err().lines()).hasSize(1);
+            if (named.containsKey(e.getKey())) {
+                assertThat(c.err()).as(e.getKey()).contains(named.get(e.getKey()));
+            }
             assertThat(dir.resolve("bad-out-" + e.getKey())).doesNotExist();
         }
         Path truncated = copyOf(bert, "bad-weights");
