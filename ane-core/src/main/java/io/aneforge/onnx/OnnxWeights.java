@@ -26,7 +26,13 @@ import java.util.regex.Pattern;
  * anonymous {@code onnx::MatMul_N} initializers stored {@code [in, out]}; the MatMul that consumes
  * one is named after the module ({@code /encoder/layer.0/attention/self/query/MatMul}), which gives
  * back {@code encoder.layer.0.attention.self.query.weight}, transposed to {@code [out, in]}.
- * Anything else that carries weights is an unknown layout and is refused rather than guessed.
+ *
+ * <p>A name says nothing about a matrix's layout, so every 2-D initializer, named or not, is read in
+ * the layout its consumers give it: the right-hand operand of {@code MatMul} is {@code [in, out]}
+ * (transposed on import), {@code Gemm}'s {@code B} is {@code [out, in]} with {@code transB = 1} and
+ * {@code [in, out]} without, a {@code Transpose} flips what its own consumers say, and a table read
+ * by {@code Gather}, {@code Slice} or element-wise ops keeps its rows. Consumers that disagree, and
+ * anything else that carries weights, are an unknown layout and are refused rather than guessed.
  */
 public final class OnnxWeights {
     /** protobuf-java parses from one byte array; larger models use external data anyway. */
@@ -63,7 +69,7 @@ public final class OnnxWeights {
         GraphProto graph = model.getGraph();
         Map<String, List<NodeProto>> consumers = new HashMap<>();
         for (NodeProto node : graph.getNodeList()) {
-            for (String input : node.getInputList()) {
+            for (String input : new java.util.LinkedHashSet<>(node.getInputList())) {
                 consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(node);
             }
         }
@@ -81,36 +87,47 @@ public final class OnnxWeights {
                 throw new OnnxFormatException(file, "initializer '" + name + "' uses external data, which is not"
                         + " supported: use a single-file ONNX export or the safetensors revision");
             }
+            boolean anonymous = name.startsWith("onnx::") || !HUB_NAME.matcher(name).matches();
+            List<NodeProto> users = consumers.getOrDefault(name, List.of());
             int type = init.getDataType();
             if (type != TensorProto.DataType.FLOAT_VALUE && type != TensorProto.DataType.FLOAT16_VALUE) {
-                // Integer initializers are index buffers (position_ids) or shape constants, not weights.
-                if (type == TensorProto.DataType.INT64_VALUE || type == TensorProto.DataType.INT32_VALUE
-                        || type == TensorProto.DataType.BOOL_VALUE) {
+                // Integer initializers are index buffers (position_ids) or shape constants, not weights: skipped,
+                // unless the name or a consumer says weight (a weight left out would be reported as missing,
+                // which blames config.json instead of the dtype).
+                boolean integer = type == TensorProto.DataType.INT64_VALUE || type == TensorProto.DataType.INT32_VALUE
+                        || type == TensorProto.DataType.BOOL_VALUE;
+                if (integer && (anonymous || !(name.endsWith(".weight") || name.endsWith(".bias")))
+                        && users.stream().noneMatch(n -> readsAsWeight(n, name))) {
                     continue;
                 }
-                throw new OnnxFormatException(file, "initializer '" + name + "' has unsupported data type " + type
-                        + " (supported: 1 = float32, 10 = float16)");
+                throw new OnnxFormatException(file, "initializer '" + name + "' has dtype " + typeName(type)
+                        + (integer || isInteger(type) ? ", which is not a floating-point weight" : ", which is not supported")
+                        + " (supported weights: FLOAT (1), FLOAT16 (10)): use an FP32 or FP16 export, or the safetensors"
+                        + " revision");
             }
             int[] shape = shape(file, init);
-            boolean anonymous = name.startsWith("onnx::") || !HUB_NAME.matcher(name).matches();
             if (!anonymous) {
                 claim(file, sourceOf, name, name);
-                decodes.add(new Decode(name, init, shape, false));
+                boolean transposed = shape.length == 2 && layout(file, name, shape, name, users, consumers, 0)
+                        == Layout.IN_OUT;
+                decodes.add(new Decode(name, init, shape, transposed));
                 continue;
             }
-            List<NodeProto> users = consumers.getOrDefault(name, List.of());
             if (shape.length <= 1 && product(shape) <= 1) {
                 continue; // scalar graph constants (eps, scale) folded into initializers
             }
-            if (users.size() != 1 || !users.get(0).getOpType().equals("MatMul") || shape.length != 2
-                    || users.get(0).getInputCount() != 2 || !users.get(0).getInput(1).equals(name)) {
+            NodeProto user = users.size() == 1 ? users.get(0) : null;
+            if (user == null || !(user.getOpType().equals("MatMul") || user.getOpType().equals("Gemm"))
+                    || shape.length != 2 || user.getInputCount() < 2 || !user.getInput(1).equals(name)
+                    || user.getInput(0).equals(name)) {
                 throw new OnnxFormatException(file, "unknown layout: initializer '" + name + "' "
                         + java.util.Arrays.toString(shape) + " is consumed by " + describe(users)
-                        + "; only named initializers and MatMul right-hand weights can be mapped to Hub names");
+                        + "; only named initializers and MatMul/Gemm right-hand weights can be mapped to Hub names");
             }
-            String module = modulePath(file, name, users.get(0));
+            String module = modulePath(file, name, user);
             claim(file, sourceOf, module + ".weight", name);
-            decodes.add(new Decode(module + ".weight", init, shape, true));
+            decodes.add(new Decode(module + ".weight", init, shape,
+                    layout(file, name, shape, name, users, consumers, 0) == Layout.IN_OUT));
         }
         FloatTensor[] tensors = new FloatTensor[decodes.size()];
         OnnxFormatException[] failures = new OnnxFormatException[decodes.size()];
@@ -138,6 +155,114 @@ public final class OnnxWeights {
 
     /** One initializer to decode, under its Hub name, transposed from ONNX's {@code [in, out]} when a MatMul weight. */
     private record Decode(String hubName, TensorProto init, int[] shape, boolean transposed) {
+    }
+
+    /** How the consumers of a 2-D initializer read it. */
+    private enum Layout {
+        /** Rows as stored: a Hub {@code [out, in]} projection or a table ({@code Gather}, element-wise ops). */
+        AS_STORED,
+        /** {@code [in, out]}: the right-hand operand of a matrix product; transposed on import. */
+        IN_OUT
+    }
+
+    /** Ops that read a 2-D operand row by row, as stored: tables and rows added to activations. */
+    private static final java.util.Set<String> ROW_OPS = java.util.Set.of("Add", "Sub", "Mul", "Div");
+
+    /**
+     * The layout every consumer of {@code value} (the initializer {@code initializer}, or a {@code Transpose} of
+     * it at {@code depth} 1) gives a 2-D matrix; {@link Layout#AS_STORED} when nothing reads it. Refuses
+     * consumers that disagree and consumers whose layout is unknown.
+     */
+    private static Layout layout(Path file, String initializer, int[] shape, String value, List<NodeProto> users,
+                                 Map<String, List<NodeProto>> consumers, int depth) throws OnnxFormatException {
+        Layout agreed = null;
+        for (NodeProto n : users) {
+            for (int i = 0; i < n.getInputCount(); i++) {
+                if (!n.getInput(i).equals(value)) {
+                    continue;
+                }
+                Layout l = switch (n.getOpType()) {
+                    case "MatMul" -> i == 1 ? Layout.IN_OUT : null;
+                    case "Gemm" -> i == 1 ? gemmLayout(file, initializer, n) : i == 2 ? Layout.AS_STORED : null;
+                    case "Gather", "Slice" -> i == 0 ? Layout.AS_STORED : null;
+                    case "Transpose" -> depth == 0 && isTwoDimensionalSwap(n) && n.getOutputCount() == 1
+                            ? flip(layout(file, initializer, shape, n.getOutput(0),
+                                    consumers.getOrDefault(n.getOutput(0), List.of()), consumers, depth + 1))
+                            : null;
+                    default -> ROW_OPS.contains(n.getOpType()) ? Layout.AS_STORED : null;
+                };
+                if (l == null) {
+                    throw new OnnxFormatException(file, "unknown layout: initializer '" + initializer + "' "
+                            + java.util.Arrays.toString(shape) + " is consumed by " + n.getOpType() + " '" + n.getName()
+                            + "' as input " + i + "; only MatMul/Gemm right-hand weights (also through a Transpose),"
+                            + " Gather/Slice tables and element-wise operands have a known layout");
+                }
+                if (agreed != null && agreed != l) {
+                    throw new OnnxFormatException(file, "unknown layout: initializer '" + initializer + "' "
+                            + java.util.Arrays.toString(shape) + " is read both as [in, out] and as [out, in] by "
+                            + describe(users));
+                }
+                agreed = l;
+            }
+        }
+        return agreed == null ? Layout.AS_STORED : agreed;
+    }
+
+    private static Layout flip(Layout l) {
+        return l == Layout.IN_OUT ? Layout.AS_STORED : Layout.IN_OUT;
+    }
+
+    /** {@code Gemm}'s {@code B}: {@code [out, in]} with {@code transB = 1}; alpha and beta must be 1 (else the weights are scaled). */
+    private static Layout gemmLayout(Path file, String initializer, NodeProto gemm) throws OnnxFormatException {
+        for (String scale : List.of("alpha", "beta")) {
+            io.aneforge.onnx.proto.AttributeProto a = attribute(gemm, scale);
+            if (a != null && a.getF() != 1f) {
+                throw new OnnxFormatException(file, "unknown layout: Gemm '" + gemm.getName() + "' consuming '"
+                        + initializer + "' has " + scale + " = " + a.getF() + " (only 1 is imported)");
+            }
+        }
+        io.aneforge.onnx.proto.AttributeProto transB = attribute(gemm, "transB");
+        return transB != null && transB.getI() != 0 ? Layout.AS_STORED : Layout.IN_OUT;
+    }
+
+    /** A {@code Transpose} of a matrix: no {@code perm} (reverses the axes) or {@code perm = [1, 0]}. */
+    private static boolean isTwoDimensionalSwap(NodeProto transpose) {
+        io.aneforge.onnx.proto.AttributeProto perm = attribute(transpose, "perm");
+        return perm == null || perm.getIntsList().equals(List.of(1L, 0L));
+    }
+
+    private static io.aneforge.onnx.proto.AttributeProto attribute(NodeProto node, String name) {
+        for (io.aneforge.onnx.proto.AttributeProto a : node.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** True when {@code node} reads {@code initializer} as weights: a matrix operand or a Gather table. */
+    private static boolean readsAsWeight(NodeProto node, String initializer) {
+        for (int i = 0; i < node.getInputCount(); i++) {
+            if (node.getInput(i).equals(initializer)) {
+                String op = node.getOpType();
+                if ((op.equals("MatMul") || op.equals("Gemm")) && i <= 1 || op.equals("Gather") && i == 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isInteger(int type) {
+        return type == TensorProto.DataType.INT8_VALUE || type == TensorProto.DataType.UINT8_VALUE
+                || type == TensorProto.DataType.INT16_VALUE || type == TensorProto.DataType.UINT16_VALUE
+                || type == TensorProto.DataType.UINT32_VALUE || type == TensorProto.DataType.UINT64_VALUE;
+    }
+
+    /** {@code INT32 (6)}; the number alone for a type this trimmed schema does not name. */
+    private static String typeName(int type) {
+        TensorProto.DataType t = TensorProto.DataType.forNumber(type);
+        return t == null || t == TensorProto.DataType.UNRECOGNIZED ? String.valueOf(type) : t.name() + " (" + type + ")";
     }
 
     private static void claim(Path file, Map<String, String> sourceOf, String hubName, String initializer)
@@ -239,9 +364,23 @@ public final class OnnxWeights {
                 data[i] = init.getFloatData(i);
             }
             return finished(file, init, shape, data, transposed);
+        } else if (half && init.getInt32DataCount() == count) {
+            // onnx.proto: FLOAT16 without raw_data keeps each value's 16-bit pattern in int32_data
+            float[] data = new float[count];
+            for (int i = 0; i < count; i++) {
+                int bits = init.getInt32Data(i);
+                if (bits < 0 || bits > 0xFFFF) {
+                    throw new OnnxFormatException(file, "initializer '" + init.getName() + "' int32_data element " + i
+                            + " = " + bits + " is not a 16-bit FLOAT16 bit pattern");
+                }
+                data[i] = halfToFloat((short) bits);
+            }
+            return finished(file, init, shape, data, transposed);
         } else {
             throw new OnnxFormatException(file, "initializer '" + init.getName() + "' holds "
-                    + init.getFloatDataCount() + " values but dims " + init.getDimsList() + " need " + count);
+                    + (half ? init.getInt32DataCount() + " values in int32_data (where FLOAT16 without raw_data keeps"
+                    + " them)" : init.getFloatDataCount() + " values in float_data") + " but dims " + init.getDimsList()
+                    + " need " + count);
         }
     }
 

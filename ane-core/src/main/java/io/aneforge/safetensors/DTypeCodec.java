@@ -22,21 +22,7 @@ final class DTypeCodec {
                     out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xFFFF) << 16);
                 }
             }
-            case I8 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.get(i);
-                }
-            }
-            case I32 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getInt(i * 4);
-                }
-            }
-            case I64 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getLong(i * 8);
-                }
-            }
+            default -> throw new IllegalStateException("not a float dtype: " + dtype);
         }
     }
 

@@ -158,6 +158,12 @@ public final class SafetensorsFile implements TensorReader {
     @Override
     public FloatTensor readFloat(String name) throws SafetensorsException {
         TensorInfo info = require(name);
+        if (!info.dtype().isFloat()) {
+            // An integer tensor where a weight belongs is a quantized or broken checkpoint: widening its values
+            // to floats converts without complaint and computes garbage.
+            throw new SafetensorsException(path, null, "tensor '" + name + "' has dtype " + info.dtype()
+                    + ", which is not a floating-point weight (weights are F32, F16 or BF16)");
+        }
         ByteBuffer bytes = bytes(name);
         float[] out = new float[Math.toIntExact(info.elementCount())];
         if (info.dtype() == DType.F32) {

@@ -152,6 +152,23 @@ class MalformedInputTest {
             rewriteConfig(dir, "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
             ModelImporter.importWeights(ModelSnapshot.of(dir, null));
         }, ModelImportException.class, "unexpected tensor 'encoder.layer.1."));
+        c.add(new Case("integer tensor where a weight belongs", dir -> {
+            TinyModels.bert(dir, 1);
+            Path st = dir.resolve("model.safetensors");
+            RawSafetensors rewritten = new RawSafetensors();
+            try (SafetensorsFile f = SafetensorsFile.open(st)) {
+                for (TensorInfo t : f.tensors()) {
+                    if (t.name().equals("embeddings.LayerNorm.weight")) {
+                        rewritten.raw(t.name(), "I32", new byte[4 * 32], 32);
+                    } else {
+                        rewritten.f32(t.name(), f.readFloat(t.name()).data(), t.shape());
+                    }
+                }
+            }
+            rewritten.write(st);
+            ModelImporter.importWeights(ModelSnapshot.of(dir, null));
+        }, SafetensorsException.class, "tensor 'embeddings.LayerNorm.weight' has dtype I32, which is not a floating-point"
+                + " weight"));
         c.add(new Case("missing tensors", dir -> {
             TinyModels.bert(dir, 1);
             new RawSafetensors().f32("embeddings.LayerNorm.weight", new float[32], 32)
@@ -179,7 +196,36 @@ class MalformedInputTest {
                 List.of()).toByteArray(), "initializer 'a.weight' is defined twice"));
         c.add(onnx("unsupported initializer type", onnxModel(List.of(named("a.weight", FOUR).toBuilder()
                 .setDataType(TensorProto.DataType.DOUBLE_VALUE).build()), List.of()).toByteArray(),
-                "unsupported data type 11"));
+                "initializer 'a.weight' has dtype DOUBLE (11), which is not supported (supported weights: FLOAT (1),"
+                        + " FLOAT16 (10))"));
+        // integer initializers are skipped as index buffers, unless they are weights: named so, or read as one
+        c.add(onnx("integer weight under its Hub name", onnxModel(List.of(named("embeddings.word_embeddings.weight", FOUR)
+                .toBuilder().setDataType(TensorProto.DataType.INT32_VALUE).build()), List.of()).toByteArray(),
+                "initializer 'embeddings.word_embeddings.weight' has dtype INT32 (6), which is not a floating-point weight"));
+        c.add(onnx("integer MatMul weight", onnxModel(List.of(anonymous("onnx::MatMul_5", 2, 2).toBuilder()
+                .setDataType(TensorProto.DataType.INT64_VALUE).build()), List.of(matMul("/encoder/layer.0/attention/self/"
+                + "key/MatMul", "onnx::MatMul_5"))).toByteArray(), "initializer 'onnx::MatMul_5' has dtype INT64 (7), which"
+                + " is not a floating-point weight"));
+        c.add(onnx("FLOAT16 int32_data value beyond 16 bits", onnxModel(List.of(named("a.weight", FOUR).toBuilder()
+                .clearRawData().setDataType(TensorProto.DataType.FLOAT16_VALUE).addAllInt32Data(List.of(0x3c00, 0x3c00,
+                        0x13c00, 0)).build()), List.of()).toByteArray(), "int32_data element 2 = 80896 is not a 16-bit"));
+        c.add(onnx("FLOAT16 with too few values", onnxModel(List.of(named("a.weight", FOUR).toBuilder().clearRawData()
+                .setDataType(TensorProto.DataType.FLOAT16_VALUE).addInt32Data(0x3c00).build()), List.of()).toByteArray(),
+                "initializer 'a.weight' holds 1 values in int32_data (where FLOAT16 without raw_data keeps them) but dims"
+                        + " [4] need 4"));
+        // a matrix's layout comes from its consumers, never from its name
+        c.add(onnx("named matrix read by an op of unknown layout", onnxModel(List.of(anonymous("a.weight", 2, 2)),
+                List.of(NodeProto.newBuilder().setName("/a/Concat").setOpType("Concat").addInput("a.weight").addInput("x")
+                        .build())).toByteArray(), "unknown layout: initializer 'a.weight' [2, 2] is consumed by Concat"
+                + " '/a/Concat' as input 0"));
+        c.add(onnx("named matrix read as [in, out] and as [out, in]", onnxModel(List.of(anonymous("a.weight", 2, 2)),
+                List.of(matMul("/a/MatMul", "a.weight"), NodeProto.newBuilder().setName("/b/Gather").setOpType("Gather")
+                        .addInput("a.weight").addInput("ids").build())).toByteArray(),
+                "initializer 'a.weight' [2, 2] is read both as [in, out] and as [out, in]"));
+        c.add(onnx("Gemm that scales its weight", onnxModel(List.of(anonymous("a.weight", 2, 2)),
+                List.of(NodeProto.newBuilder().setName("/a/Gemm").setOpType("Gemm").addInput("x").addInput("a.weight")
+                        .addAttribute(io.aneforge.onnx.proto.AttributeProto.newBuilder().setName("alpha").setF(0.5f))
+                        .build())).toByteArray(), "Gemm '/a/Gemm' consuming 'a.weight' has alpha = 0.5 (only 1 is imported)"));
         c.add(onnx("NaN in ONNX initializer", onnxModel(List.of(named("a.weight", new float[] {Float.NaN, 0, 0, 0})),
                 List.of()).toByteArray(), "NaN and infinite weights are rejected"));
         float[] badMatMul = new float[10 * 3];
@@ -275,6 +321,11 @@ class MalformedInputTest {
 
     static TensorProto anonymous(String name, int rows, int cols) {
         return named(name, new float[rows * cols]).toBuilder().clearDims().addDims(rows).addDims(cols).build();
+    }
+
+    /** {@code MatMul(x, weight)} named {@code name}, the way export names a module's projection. */
+    static NodeProto matMul(String name, String weight) {
+        return NodeProto.newBuilder().setName(name).setOpType("MatMul").addInput("x").addInput(weight).build();
     }
 
     static ModelProto onnxModel(List<TensorProto> inits, List<NodeProto> nodes) {

@@ -65,6 +65,102 @@ class ModelImportTest {
         }
     }
 
+    /**
+     * The real all-MiniLM-L6-v2 export with layer 0's query weight kept under its Hub name (still the [in, out]
+     * MatMul operand) imports to the same weights: the name does not make it [out, in]. It used to be imported
+     * untransposed (384 x 384 passes the shape check), and the converted model computed another function.
+     */
+    @Test
+    void aMatMulWeightUnderItsHubNameIsStillTransposed() throws Exception {
+        Path original = MiniLmSnapshot.write(dir.resolve("minilm"));
+        Path renamed = MiniLmSnapshot.write(dir.resolve("renamed"));
+        String hub = "encoder.layer.0.attention.self.query.weight";
+        Path onnx = renamed.resolve("onnx/model.onnx");
+        ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(onnx));
+        io.aneforge.onnx.proto.GraphProto.Builder g = proto.getGraph().toBuilder();
+        String anonymous = null;
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getName().equals("/encoder/layer.0/attention/self/query/MatMul")) {
+                anonymous = g.getNode(i).getInput(1);
+                g.setNode(i, g.getNode(i).toBuilder().setInput(1, hub).build());
+            }
+        }
+        assertThat(anonymous).startsWith("onnx::MatMul_");
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            if (g.getInitializer(i).getName().equals(anonymous)) {
+                g.setInitializer(i, g.getInitializer(i).toBuilder().setName(hub).build());
+            }
+        }
+        Files.write(onnx, proto.toBuilder().setGraph(g).build().toByteArray());
+
+        ImportedModel expected = ModelImporter.importWeights(ModelSnapshot.of(original, null));
+        ImportedModel got = ModelImporter.importWeights(ModelSnapshot.of(renamed, null));
+        assertThat(got.weights().keySet()).containsExactlyElementsOf(expected.weights().keySet());
+        assertThat(got.weight(hub).data()).isEqualTo(expected.weight(hub).data());
+        assertThat(got.weight("embeddings.word_embeddings.weight").data())
+                .isEqualTo(expected.weight("embeddings.word_embeddings.weight").data()); // a Gather table stays as stored
+    }
+
+    /** Named and anonymous matrices in every layout a consumer gives: MatMul, Gemm with and without transB, Transpose. */
+    @Test
+    void matricesAreReadInTheLayoutTheirConsumersGive() throws Exception {
+        float[] stored = new float[2 * 3];
+        for (int i = 0; i < stored.length; i++) {
+            stored[i] = i + 1; // [[1, 2, 3], [4, 5, 6]] as stored
+        }
+        float[] transposed = {1, 4, 2, 5, 3, 6};
+        java.util.function.Function<String, TensorProto> matrix = name -> MalformedInputTest.named(name, stored).toBuilder()
+                .clearDims().addDims(2).addDims(3).build();
+        io.aneforge.onnx.proto.AttributeProto transB = io.aneforge.onnx.proto.AttributeProto.newBuilder().setName("transB")
+                .setI(1).build();
+        io.aneforge.onnx.proto.AttributeProto perm = io.aneforge.onnx.proto.AttributeProto.newBuilder().setName("perm")
+                .addInts(1).addInts(0).build();
+        ModelProto m = MalformedInputTest.onnxModel(java.util.List.of(matrix.apply("a.weight"), matrix.apply("b.weight"),
+                        matrix.apply("c.weight"), matrix.apply("d.weight"), matrix.apply("onnx::Gemm_7"),
+                        matrix.apply("e.weight")),
+                java.util.List.of(
+                        MalformedInputTest.matMul("/a/MatMul", "a.weight"), // [in, out]
+                        NodeProto.newBuilder().setName("/b/Gemm").setOpType("Gemm").addInput("x").addInput("b.weight")
+                                .addInput("b.bias").addAttribute(transB).build(), // [out, in]
+                        NodeProto.newBuilder().setName("/c/Gemm").setOpType("Gemm").addInput("x").addInput("c.weight")
+                                .build(), // [in, out]
+                        NodeProto.newBuilder().setName("/d/Transpose").setOpType("Transpose").addInput("d.weight")
+                                .addOutput("dt").addAttribute(perm).build(),
+                        MalformedInputTest.matMul("/d/MatMul", "dt"), // [out, in] transposed in the graph
+                        NodeProto.newBuilder().setName("/f/Gemm").setOpType("Gemm").addInput("x").addInput("onnx::Gemm_7")
+                                .addAttribute(transB).build(), // anonymous, [out, in], named after its module
+                        NodeProto.newBuilder().setName("/e/Gather").setOpType("Gather").addInput("e.weight").addInput("ids")
+                                .build())); // a table
+        Path onnx = dir.resolve("layouts.onnx");
+        Files.write(onnx, m.toByteArray());
+        Map<String, FloatTensor> w = io.aneforge.onnx.OnnxWeights.read(onnx);
+        for (String name : java.util.List.of("a.weight", "c.weight")) {
+            assertThat(w.get(name).shape()).as(name).containsExactly(3, 2);
+            assertThat(w.get(name).data()).as(name).containsExactly(transposed);
+        }
+        for (String name : java.util.List.of("b.weight", "d.weight", "f.weight", "e.weight")) {
+            assertThat(w.get(name).shape()).as(name).containsExactly(2, 3);
+            assertThat(w.get(name).data()).as(name).containsExactly(stored);
+        }
+    }
+
+    /** onnx.proto keeps FLOAT16 values without raw_data as their bit patterns in int32_data; they used to hold "0 values". */
+    @Test
+    void fp16InitializersInInt32DataDecode() throws Exception {
+        float[] values = {1f, -2f, 0.5f, 65504f};
+        TensorProto.Builder half = TensorProto.newBuilder().setName("onnx::MatMul_2")
+                .setDataType(TensorProto.DataType.FLOAT16_VALUE).addDims(2).addDims(2);
+        for (float v : values) {
+            half.addInt32Data(io.aneforge.kernels.Fp16.fromFloat(v) & 0xFFFF);
+        }
+        Path onnx = dir.resolve("int32data.onnx");
+        Files.write(onnx, MalformedInputTest.onnxModel(java.util.List.of(half.build()),
+                java.util.List.of(MalformedInputTest.matMul("/encoder/layer.0/output/dense/MatMul", "onnx::MatMul_2")))
+                .toByteArray());
+        FloatTensor w = io.aneforge.onnx.OnnxWeights.read(onnx).get("encoder.layer.0.output.dense.weight");
+        assertThat(w.data()).containsExactly(1f, 0.5f, -2f, 65504f); // [in, out] stored, [out, in] imported
+    }
+
     @Test
     void tinyBertWithTaskPrefixImportsToCanonicalNames() throws Exception {
         ImportedModel plain = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("a"), 7), null));

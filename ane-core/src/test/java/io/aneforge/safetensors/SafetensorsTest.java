@@ -42,8 +42,9 @@ class SafetensorsTest {
         }
     }
 
+    /** Float dtypes decode to floats; integer ones are read as integers only, never widened into weights. */
     @Test
-    void decodesEveryDtypeToFloat() throws Exception {
+    void decodesEveryFloatDtypeAndRefusesIntegersAsWeights() throws Exception {
         ByteBuffer f16 = le(6).putShort((short) 0x3C00).putShort((short) 0xC000).putShort((short) 0x0001);
         ByteBuffer bf16 = le(4).putShort((short) 0x3F80).putShort((short) 0xC0A0);
         ByteBuffer i32 = le(8).putInt(-7).putInt(123456);
@@ -59,8 +60,12 @@ class SafetensorsTest {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertThat(f.readFloat("f16").data()).containsExactly(1f, -2f, 0x1.0p-24f);
             assertThat(f.readFloat("bf16").data()).containsExactly(1f, -5f);
-            assertThat(f.readFloat("i8").data()).containsExactly(-3f, 5f);
-            assertThat(f.readFloat("i32").data()).containsExactly(-7f, 123456f);
+            for (String name : java.util.List.of("i8", "i32", "i64")) {
+                assertThatThrownBy(() -> f.readFloat(name)).isInstanceOf(SafetensorsException.class)
+                        .hasMessage(file + ": tensor '" + name + "' has dtype " + name.toUpperCase(java.util.Locale.ROOT)
+                                + ", which is not a floating-point weight (weights are F32, F16 or BF16)");
+            }
+            assertThat(f.readLongs("i32")).containsExactly(-7L, 123456L);
             assertThat(f.readLongs("i64")).containsExactly(1L << 40);
             assertThat(f.readLongs("i8")).containsExactly(-3L, 5L);
             assertThatThrownBy(() -> f.readLongs("f16")).hasMessageContaining("not an integer type");
