@@ -79,6 +79,7 @@ public final class HttpHubClient implements HubClient {
     @Override
     public RepoInfo modelInfo(String repoId, String revision) throws IOException {
         HubCache.checkRepoId(repoId);
+        HubCache.checkRevision(revision);
         if (config.offline()) {
             String commit = cache.commitOf(repoId, revision).orElseThrow(() -> new HubException(
                     HubException.Kind.OFFLINE_NOT_CACHED, "HF_HUB_OFFLINE=1 and " + repoId + "@" + revision
@@ -132,6 +133,7 @@ public final class HttpHubClient implements HubClient {
     @Override
     public Path download(String repoId, String revision, String file) throws IOException {
         HubCache.checkRepoId(repoId);
+        HubCache.checkRevision(revision);
         HubCache.checkFileName(file);
         Optional<String> cachedCommit = cache.commitOf(repoId, revision);
         if (cachedCommit.isPresent()) {

@@ -1,5 +1,6 @@
 package io.aneforge.source;
 
+import io.aneforge.hub.HubCache;
 import io.aneforge.hub.HubClient;
 import io.aneforge.hub.RepoInfo;
 import java.io.IOException;
@@ -16,8 +17,8 @@ import java.util.regex.Pattern;
  */
 public final class ModelSource {
     public static final String HUB_PREFIX = "hf:";
-    private static final Pattern HUB_SOURCE = Pattern.compile(
-            "hf:([A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9._/-]+))?");
+    /** {@code hf:} then the repo id, optionally {@code @revision}; both are then checked by the Hub cache's rules. */
+    private static final Pattern HUB_SOURCE = Pattern.compile("hf:([^@]*)(?:@(.*))?");
 
     private ModelSource() {
     }
@@ -30,13 +31,27 @@ public final class ModelSource {
         return source.startsWith(HUB_PREFIX);
     }
 
+    /**
+     * Splits {@code hf:org/name[@revision]} and checks both parts as the Hub would ({@link HubCache#repoIdProblem},
+     * {@link HubCache#revisionProblem}): the revision names a file under the cache's {@code refs/}, so a revision
+     * such as {@code /tmp/x} or {@code ../x} is refused here, whoever built the string (the CLI's --source, the
+     * converter worker from a registry version's repo and revision).
+     */
     public static HubSource parseHubSource(String source) throws ModelSourceException {
         Matcher m = HUB_SOURCE.matcher(source);
-        if (!m.matches() || source.contains("..")) {
-            throw new ModelSourceException("invalid model source '" + source
-                    + "': expected hf:org/name or hf:org/name@revision (branch, tag, refs/pr/N or commit)");
+        String usage = "expected hf:org/name or hf:org/name@revision (branch, tag, refs/pr/N or commit)";
+        if (!m.matches()) {
+            throw new ModelSourceException("invalid model source '" + source + "': " + usage);
         }
-        return new HubSource(m.group(1), m.group(2) == null ? "main" : m.group(2));
+        String revision = m.group(2) == null ? "main" : m.group(2);
+        String problem = HubCache.repoIdProblem(m.group(1));
+        if (problem == null) {
+            problem = HubCache.revisionProblem(revision);
+        }
+        if (problem != null) {
+            throw new ModelSourceException("invalid model source '" + source + "': " + problem);
+        }
+        return new HubSource(m.group(1), revision);
     }
 
     /** Opens a local directory, or downloads {@code hf:org/name[@revision]} with {@code hub}. */

@@ -76,6 +76,42 @@ class HubClientTest {
         return new HttpHubClient(config(TOKEN, false));
     }
 
+    /**
+     * Revisions, repo ids and file names come from users, the registry and the Hub's file list; none may make the
+     * cache write or read outside its directory ({@code refs/} + an absolute revision wrote the commit there).
+     */
+    @Test
+    void namesCannotLeadOutsideTheCache() throws Exception {
+        Path outside = tmp.resolve("outside");
+        HttpHubClient client = client();
+        for (String revision : List.of(outside.toString(), "../../../outside", "refs/../../x", ".git", "a//b")) {
+            assertThatThrownBy(() -> client.modelInfo("acme/tiny-bert", revision)).as(revision)
+                    .isInstanceOf(HubException.class).hasMessageStartingWith("invalid revision '" + revision + "': ")
+                    .extracting(e -> ((HubException) e).kind()).isEqualTo(HubException.Kind.REVISION_NOT_FOUND);
+            assertThatThrownBy(() -> client.download("acme/tiny-bert", revision, "config.json")).as(revision)
+                    .isInstanceOf(HubException.class).hasMessageStartingWith("invalid revision '");
+            assertThatThrownBy(() -> client.cache().writeRef("acme/tiny-bert", revision, COMMIT)).as(revision)
+                    .isInstanceOf(HubException.class);
+            assertThatThrownBy(() -> client.cache().commitOf("acme/tiny-bert", revision)).as(revision)
+                    .isInstanceOf(HubException.class);
+        }
+        for (String repo : List.of("acme/../x", "a--b/c", "acme/x-")) {
+            assertThatThrownBy(() -> client.modelInfo(repo, "main")).as(repo).isInstanceOf(HubException.class)
+                    .hasMessageStartingWith("invalid repo id '" + repo + "'");
+        }
+        assertThatThrownBy(() -> client.cache().snapshot("acme/tiny-bert", COMMIT, "../../../../outside"))
+                .isInstanceOf(HubException.class).hasMessageContaining("would lie outside");
+        assertThatThrownBy(() -> client.cache().snapshot("acme/tiny-bert", "../x", "config.json"))
+                .isInstanceOf(HubException.class).hasMessageContaining("would lie outside");
+        assertThatThrownBy(() -> client.cache().writeRef("acme/tiny-bert", "main", "not-a-commit"))
+                .isInstanceOf(HubException.class);
+        assertThat(outside).doesNotExist();
+        assertThat(tmp.resolve("x")).doesNotExist();
+        // the valid spellings still work
+        assertThat(client.modelInfo("acme/tiny-bert", "main").commit()).isEqualTo(COMMIT);
+        assertThat(client.cache().commitOf("acme/tiny-bert", "main")).contains(COMMIT);
+    }
+
     @Test
     void downloadsAPinnedSnapshotInThePythonCacheLayout() throws Exception {
         ModelSnapshot snap = ModelSource.open("hf:acme/tiny-bert", client());

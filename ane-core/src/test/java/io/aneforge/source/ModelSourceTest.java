@@ -31,9 +31,49 @@ class ModelSourceTest {
         assertThat(ModelSource.parseHubSource("hf:sentence-transformers/all-MiniLM-L6-v2"))
                 .isEqualTo(new ModelSource.HubSource("sentence-transformers/all-MiniLM-L6-v2", "main"));
         assertThat(ModelSource.parseHubSource("hf:org/name@refs/pr/3").revision()).isEqualTo("refs/pr/3");
-        for (String bad : new String[] {"hf:noslash", "hf:org/name@", "hf:../etc/passwd", "hf:org/na me"}) {
-            assertThatThrownBy(() -> ModelSource.parseHubSource(bad)).isInstanceOf(ModelSourceException.class)
-                    .hasMessageContaining("expected hf:org/name or hf:org/name@revision");
+        for (String bad : new String[] {"hf:noslash", "hf:../etc/passwd", "hf:org/na me", "hf:a--b/c", "hf:org/name-",
+                "hf:org/.x", "hf:org/a..b", "hf:/org/name"}) {
+            assertThatThrownBy(() -> ModelSource.parseHubSource(bad)).as(bad).isInstanceOf(ModelSourceException.class)
+                    .hasMessageStartingWith("invalid model source '" + bad + "': invalid repo id '");
+        }
+        assertThatThrownBy(() -> ModelSource.parseHubSource("org/name")).isInstanceOf(ModelSourceException.class)
+                .hasMessageContaining("expected hf:org/name or hf:org/name@revision");
+    }
+
+    /**
+     * A revision names a file under the Hub cache's {@code refs/}: only commits and git-valid branch and tag names
+     * pass ({@code /tmp/x} used to be accepted and the commit written there).
+     */
+    @Test
+    void revisionsFollowGitRefRules() throws Exception {
+        for (String good : new String[] {"main", "v1.0", "refs/pr/3", "refs/convert/parquet", "release_2024-01",
+                "0123456789abcdef0123456789abcdef01234567"}) {
+            assertThat(ModelSource.parseHubSource("hf:org/name@" + good).revision()).isEqualTo(good);
+        }
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("", "it is empty");
+        bad.put("/tmp/pwned", "it starts or ends with '/' or has an empty component");
+        bad.put("refs//pr", "it starts or ends with '/' or has an empty component");
+        bad.put("main/", "it starts or ends with '/' or has an empty component");
+        bad.put("../x", "it contains '..' or ends with '.'");
+        bad.put("a/../../b", "it contains '..' or ends with '.'");
+        bad.put("v1.", "it contains '..' or ends with '.'");
+        bad.put(".hidden", "a component starts with '.' or ends with '.lock'");
+        bad.put("refs/.x", "a component starts with '.' or ends with '.lock'");
+        bad.put("main.lock", "a component starts with '.' or ends with '.lock'");
+        bad.put("-x", "it starts with '-'");
+        bad.put("a@b", "only letters, digits, '.', '_', '-' and '/' are allowed");
+        bad.put("a b", "only letters, digits, '.', '_', '-' and '/' are allowed");
+        bad.put("a\\b", "only letters, digits, '.', '_', '-' and '/' are allowed");
+        bad.put("x".repeat(257), "it is longer than 256 characters");
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            String source = "hf:org/name@" + e.getKey();
+            assertThatThrownBy(() -> ModelSource.parseHubSource(source)).as(e.getKey())
+                    .isInstanceOf(ModelSourceException.class)
+                    .hasMessage("invalid model source '" + source + "': invalid revision '" + e.getKey() + "': "
+                            + e.getValue() + " (expected a branch, a tag, refs/pr/N or a 40-hex commit)");
+            assertThatThrownBy(() -> io.aneforge.hub.HubCache.checkRevision(e.getKey())).as(e.getKey())
+                    .isInstanceOf(io.aneforge.hub.HubException.class);
         }
     }
 

@@ -59,8 +59,20 @@ class HubSourceTest {
 
             Cli bad = run(env, "convert", "--source", "hf:no-slash", "--out", dir.resolve("o3").toString());
             assertThat(bad.code()).isEqualTo(2);
-            assertThat(bad.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:no-slash': expected "
-                    + "hf:org/name or hf:org/name@revision (branch, tag, refs/pr/N or commit)\n");
+            assertThat(bad.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:no-slash': invalid "
+                    + "repo id 'no-slash': expected org/name (letters, digits, '.', '_', '-'; no '--' or '..'; each part "
+                    + "starting with a letter or digit and at most 96 characters)\n");
+
+            // a revision names a file under the cache's refs/: an absolute one wrote the commit outside the cache
+            Path outside = dir.resolve("outside-the-cache");
+            Cli escape = run(env, "convert", "--source", "hf:acme/tiny-bert@" + outside, "--out",
+                    dir.resolve("o4").toString(), "--chips", "M1", "--seq-len", "8", "--samples", "0");
+            assertThat(escape.code()).as(escape.toString()).isEqualTo(2);
+            assertThat(escape.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:acme/tiny-bert@"
+                    + outside + "': invalid revision '" + outside + "': it starts or ends with '/' or has an empty "
+                    + "component (expected a branch, a tag, refs/pr/N or a 40-hex commit)\n");
+            assertThat(outside).doesNotExist();
+            assertThat(dir.resolve("o4")).doesNotExist();
         }
     }
 }
