@@ -48,16 +48,17 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         String type = model.path("type").asString("");
         Map<String, Integer> vocab = new HashMap<>();
         for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
-            if (!e.getValue().canConvertToInt()) {
+            if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
                 throw new TokenizerException(file, "vocab id for '" + e.getKey() + "' is not an integer");
             }
-            vocab.put(e.getKey(), e.getValue().intValue());
+            vocab.put(e.getKey(), tokenId(file, e.getValue().intValue(), "vocab id for '" + e.getKey() + "'"));
         }
         for (JsonNode t : root.path("added_tokens")) {
-            vocab.putIfAbsent(t.path("content").asString(""), t.path("id").asInt());
+            String content = t.path("content").asString("");
+            vocab.putIfAbsent(content, tokenId(file, t.path("id").asInt(), "added token id for '" + content + "'"));
         }
-        int padId = root.path("padding").isObject() ? root.path("padding").path("pad_id").asInt(0)
-                : vocab.getOrDefault("[PAD]", vocab.getOrDefault("<pad>", 0));
+        int padId = tokenId(file, root.path("padding").isObject() ? root.path("padding").path("pad_id").asInt(0)
+                : vocab.getOrDefault("[PAD]", vocab.getOrDefault("<pad>", 0)), "padding.pad_id");
         List<Integer> prefix = new ArrayList<>();
         List<Integer> suffix = new ArrayList<>();
         JsonNode post = root.path("post_processor");
@@ -74,19 +75,72 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                         throw new TokenizerException(file, "post_processor special token '" + id + "' has no ids");
                     }
                     for (JsonNode i : ids) {
-                        (before ? prefix : suffix).add(i.asInt());
+                        (before ? prefix : suffix).add(specialId(file, i, id));
                     }
                 }
             }
         } else if (postType.equals("BertProcessing") || postType.equals("RobertaProcessing")) {
-            prefix.add(post.path("cls").get(1).asInt());
-            suffix.add(post.path("sep").get(1).asInt());
+            prefix.add(specialId(file, post.path("cls").path(1), "cls"));
+            suffix.add(specialId(file, post.path("sep").path(1), "sep"));
         } else if (!postType.isEmpty() && !postType.equals("ByteLevel")) {
             throw new TokenizerException(file, "post_processor '" + postType + "' is not supported by the Java"
                     + " tokenizer (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel)");
         }
+        postProcessorIds(file, post); // checks the ids of every special token, not only the single template's
         return new TokenizerJson(file, root, type, vocab, padId,
                 prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** {@code id} when it is a token id (the Rust tokenizers read ids as u32, and refuse negative ones too). */
+    private static int tokenId(Path file, int id, String what) throws TokenizerException {
+        if (id < 0) {
+            throw new TokenizerException(file, what + " is " + id + ": token ids are 0 or more");
+        }
+        return id;
+    }
+
+    /** A post-processor special token's id: an integer, 0 or more. */
+    private static int specialId(Path file, JsonNode id, String token) throws TokenizerException {
+        if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+            throw new TokenizerException(file, "post_processor special token '" + token + "' id " + id
+                    + " is not an integer");
+        }
+        return tokenId(file, id.intValue(), "post_processor special token '" + token + "' id");
+    }
+
+    /**
+     * Every id the post-processor can add: the ids of each {@code TemplateProcessing} special token (not only
+     * those of the single-sequence template), {@code cls} and {@code sep} of {@code BertProcessing} and
+     * {@code RobertaProcessing}, and those of each processor of a {@code Sequence}. The tokenizer emits these ids
+     * as given, whatever the vocabulary holds, so the model must embed them.
+     */
+    static List<Integer> postProcessorIds(Path file, JsonNode post) throws TokenizerException {
+        List<Integer> ids = new ArrayList<>();
+        switch (post.path("type").asString("")) {
+            case "TemplateProcessing" -> {
+                for (Map.Entry<String, JsonNode> token : post.path("special_tokens").properties()) {
+                    for (JsonNode id : token.getValue().path("ids")) {
+                        ids.add(specialId(file, id, token.getKey()));
+                    }
+                }
+            }
+            case "BertProcessing", "RobertaProcessing" -> {
+                for (String part : List.of("cls", "sep")) {
+                    if (post.has(part)) {
+                        ids.add(specialId(file, post.path(part).path(1), part));
+                    }
+                }
+            }
+            case "Sequence" -> {
+                for (JsonNode processor : post.path("processors")) {
+                    ids.addAll(postProcessorIds(file, processor));
+                }
+            }
+            default -> {
+                // ByteLevel and no post-processor add no tokens
+            }
+        }
+        return ids;
     }
 
     /**
@@ -105,8 +159,9 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
     }
 
     /**
-     * {@link #padId(Path)} and, from the same pass, the largest id of the vocabulary, the added tokens and the
-     * padding (what {@link #maxId()} gives for the tree).
+     * {@link #padId(Path)} and, from the same pass, the largest id of the vocabulary, the added tokens, the
+     * post-processor's special tokens and the padding (what {@link #maxId()} gives for the tree). Negative ids
+     * are refused with the words {@link #read} uses.
      */
     static Scan scan(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -134,7 +189,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                             for (String field = p.nextName(); field != null; field = p.nextName()) {
                                 JsonToken v = p.nextToken();
                                 if (field.equals("pad_id") && v == JsonToken.VALUE_NUMBER_INT) {
-                                    padding = p.getIntValue();
+                                    padding = tokenId(file, p.getIntValue(), "padding.pad_id");
                                 } else {
                                     p.skipChildren();
                                 }
@@ -157,7 +212,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     if (id != JsonToken.VALUE_NUMBER_INT) {
                                         throw new TokenizerException(file, "vocab id for '" + token + "' is not an integer");
                                     }
-                                    int value = p.getIntValue();
+                                    int value = tokenId(file, p.getIntValue(), "vocab id for '" + token + "'");
                                     maxId = Math.max(maxId, value);
                                     if (token.equals("[PAD]") || token.equals("<pad>")) {
                                         specials.put(token, value);
@@ -190,7 +245,18 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     p.skipChildren();
                                 }
                             }
+                            tokenId(file, id, "added token id for '" + content + "'");
                             added.putIfAbsent(content, id);
+                            maxId = Math.max(maxId, id);
+                        }
+                    }
+                    case "post_processor" -> {
+                        if (t != JsonToken.START_OBJECT) {
+                            p.skipChildren();
+                            continue;
+                        }
+                        JsonNode post = p.readValueAsTree(); // small: a few templates and special tokens
+                        for (int id : postProcessorIds(file, post)) {
                             maxId = Math.max(maxId, id);
                         }
                     }
@@ -227,6 +293,13 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         for (int id : suffixIds) {
             max = Math.max(max, id);
+        }
+        try {
+            for (int id : postProcessorIds(file, root.path("post_processor"))) {
+                max = Math.max(max, id);
+            }
+        } catch (TokenizerException e) {
+            throw new IllegalStateException("read() checked the post-processor's ids", e);
         }
         return max;
     }

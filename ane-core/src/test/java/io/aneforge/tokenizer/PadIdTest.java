@@ -71,4 +71,57 @@ class PadIdTest {
         }
         assertThatThrownBy(() -> TokenizerJson.padId(dir.resolve("absent.json"))).hasMessageContaining("missing");
     }
+
+    /**
+     * The post-processor's special tokens are ids the tokenizer emits as given: a [CLS] of 5000 with a 90-row
+     * vocabulary used to pass the native tokenizer's check (it read the vocabulary, added tokens and padding only)
+     * and the packages were unusable. Both implementations now give the same largest id.
+     */
+    @Test
+    void postProcessorSpecialTokensCountTowardsTheLargestId(@TempDir Path dir) throws Exception {
+        String tiny = TinyTokenizers.wordPieceJson();
+        assertThat(tiny).contains("\"ids\":[2]");
+        Path template = dir.resolve("template.json");
+        Files.writeString(template, tiny.replace("\"ids\":[2]", "\"ids\":[5000]"));
+        assertThat(TokenizerJson.scan(template).maxId()).isEqualTo(TokenizerJson.read(template).maxId()).isEqualTo(5000);
+        try (Tokenizer java = Tokenizer.loadPureJava(template); Tokenizer reference = NativeTokenizer.load(template)) {
+            assertThat(java.maxTokenId()).isEqualTo(reference.maxTokenId()).isEqualTo(5000);
+            assertThat(reference.encode("hello", 8).ids()[0]).isEqualTo(5000); // what the model would be fed
+        }
+        String vocab = "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"a\",\"vocab\":{\"a\":0,\"b\":1}}";
+        Path bert = dir.resolve("bert.json");
+        Files.writeString(bert, "{\"post_processor\":{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",700],\"cls\":"
+                + "[\"[CLS]\",600]}," + vocab + "}");
+        assertThat(TokenizerJson.scan(bert).maxId()).isEqualTo(TokenizerJson.read(bert).maxId()).isEqualTo(700);
+        // a pair-only special token counts too, and so do the processors of a Sequence (native only)
+        Path sequence = dir.resolve("sequence.json");
+        Files.writeString(sequence, "{\"post_processor\":{\"type\":\"Sequence\",\"processors\":[{\"type\":\"ByteLevel\"},"
+                + "{\"type\":\"TemplateProcessing\",\"single\":[{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],"
+                + "\"special_tokens\":{\"[X]\":{\"id\":\"[X]\",\"ids\":[42],\"tokens\":[\"[X]\"]}}}]}," + vocab + "}");
+        assertThat(TokenizerJson.scan(sequence).maxId()).isEqualTo(42);
+    }
+
+    /** Negative ids (vocabulary, added tokens, padding, special tokens) are refused by both, in the same words. */
+    @Test
+    void negativeIdsAreRefusedByBothImplementations(@TempDir Path dir) throws Exception {
+        String tiny = TinyTokenizers.wordPieceJson();
+        java.util.Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put(tiny.replace("\"padding\":null", "\"padding\":{\"pad_id\":-1,\"pad_token\":\"[PAD]\"}"),
+                "padding.pad_id is -1: token ids are 0 or more");
+        bad.put(tiny.replace("\"ids\":[2]", "\"ids\":[-2]"), "post_processor special token '[CLS]' id is -2: token ids"
+                + " are 0 or more");
+        bad.put(tiny.replace("{\"id\":4,", "{\"id\":-4,"), "added token id for '");
+        bad.put(tiny.replace("\"hello\":", "\"hello\":-7,\"unused\":"), "vocab id for 'hello' is -7: token ids are 0"
+                + " or more");
+        int i = 0;
+        for (java.util.Map.Entry<String, String> e : bad.entrySet()) {
+            assertThat(e.getKey()).as(e.getValue()).isNotEqualTo(tiny);
+            Path f = dir.resolve("neg" + i++ + ".json");
+            Files.writeString(f, e.getKey());
+            assertThatThrownBy(() -> Tokenizer.loadPureJava(f)).as(e.getValue()).isInstanceOf(TokenizerException.class)
+                    .hasMessageContaining(e.getValue());
+            assertThatThrownBy(() -> NativeTokenizer.load(f)).as(e.getValue()).isInstanceOf(TokenizerException.class)
+                    .hasMessageContaining(e.getValue());
+        }
+    }
 }

@@ -211,6 +211,18 @@ class ConvertRefusalsTest {
                 mixed.resolve("tokenizer.json").toString()) + " has token ids up to \\d+, but the model embeds only ids "
                 + "below 90 \\(vocab_size in config.json\\): use the tokenizer.json that belongs to these weights\n");
         assertThat(out).doesNotExist();
+
+        // a post-processor special token beyond the vocabulary: the native tokenizer's check missed it, and with
+        // --samples 0 (nothing tokenized) the unusable packages were written
+        Path special = copyOf(bert, "special-beyond-vocab");
+        String tokenizer = Files.readString(special.resolve("tokenizer.json"));
+        assertThat(tokenizer).contains("\"ids\":[2]");
+        Files.writeString(special.resolve("tokenizer.json"), tokenizer.replace("\"ids\":[2]", "\"ids\":[5000]"));
+        Path specialOut = dir.resolve("special-out");
+        expectUsage(convert(special, specialOut), "aneforge convert: --source: " + special.resolve("tokenizer.json")
+                + " has token ids up to 5000, but the model embeds only ids below 90 (vocab_size in config.json): use the"
+                + " tokenizer.json that belongs to these weights");
+        assertThat(specialOut).doesNotExist();
     }
 
     /** A source that is not a usable model is a usage error (2) whatever is wrong with it, before anything is written. */
