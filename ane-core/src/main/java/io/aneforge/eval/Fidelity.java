@@ -133,12 +133,22 @@ public final class Fidelity {
         return Math.max(-1, Math.min(1, dot / Math.sqrt(nr * nc)));
     }
 
+    /**
+     * Refuses non-finite outputs, saying what produced them: the reference is the unconverted model in FP32, so its
+     * overflow is the source's (weights too large for FP32 arithmetic), not a variant's; the candidate is checked
+     * after it, so its overflow is the variant's (FP16's range is ±65504).
+     */
     private static void checkFinite(String which, float[] d) {
         for (int i = 0; i < d.length; i++) {
             if (!Float.isFinite(d[i])) {
-                throw new IllegalArgumentException("fidelity: " + which + " output has a non-finite value (" + d[i]
-                        + ") at flat index " + i + "; an FP16 variant that overflows produces this — "
-                        + "check activations beyond ±65504 (e.g. masks of -inf instead of -1e4)");
+                throw new IllegalArgumentException(which.equals("reference")
+                        ? "fidelity: reference output (the unconverted model computed in FP32) has a non-finite value ("
+                        + d[i] + ") at flat index " + i + ": the source model itself overflows FP32 arithmetic on the"
+                        + " samples, so its weights hold values far too large (a broken or mis-scaled checkpoint):"
+                        + " fix the weights or use another source"
+                        : "fidelity: " + which + " output has a non-finite value (" + d[i] + ") at flat index " + i
+                        + " where the reference is finite; an FP16 variant that overflows produces this — check"
+                        + " activations beyond ±65504 (e.g. masks of -inf instead of -1e4)");
             }
         }
     }

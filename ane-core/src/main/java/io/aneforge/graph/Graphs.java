@@ -30,8 +30,7 @@ public final class Graphs {
     public static BuiltGraph build(ImportedModel model, VariantSpec spec, WeightCache cache) {
         MilBuilder b = new MilBuilder(spec.target());
         WeightStore weights = new WeightStore(b, spec.precision(), cache);
-        int maxPositions = model.config().maxPositions()
-                - (model.config() instanceof BertConfig bc ? bc.positionOffset() : 0);
+        int maxPositions = model.config().maxSequenceLength();
         if (spec.seqLen() > maxPositions) {
             throw new GraphException("sequence length " + spec.seqLen() + " exceeds the " + maxPositions
                     + " positions of this " + model.config().modelType() + " model (max_position_embeddings); "

@@ -27,6 +27,14 @@ public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig,
 
     int maxPositions();
 
+    /**
+     * The longest input sequence: {@link #maxPositions()} less the first position id (RoBERTa's positions start
+     * at {@code pad_token_id + 1}, so 514 rows hold 512 tokens).
+     */
+    default int maxSequenceLength() {
+        return maxPositions();
+    }
+
     /** Every weight in canonical name and shape, in a stable order. */
     List<ExpectedTensor> expectedTensors();
 

@@ -31,6 +31,11 @@ public record BertConfig(String modelType, int vocabSize, int hiddenSize, int nu
     }
 
     @Override
+    public int maxSequenceLength() {
+        return maxPositions - positionOffset;
+    }
+
+    @Override
     public List<ExpectedTensor> expectedTensors() {
         int h = hiddenSize;
         List<ExpectedTensor> t = new ArrayList<>();

@@ -36,8 +36,7 @@ public final class ModelImporter {
         Path weights = snapshot.weights();
         switch (snapshot.format()) {
             case SAFETENSORS, SHARDED_SAFETENSORS -> {
-                try (TensorReader reader = snapshot.format() == io.aneforge.source.WeightsFormat.SAFETENSORS
-                        ? SafetensorsFile.open(weights) : ShardedSafetensors.open(weights)) {
+                try (TensorReader reader = open(snapshot)) {
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
                         if (config.isIgnored(name)) {
@@ -97,6 +96,23 @@ public final class ModelImporter {
             }
         }
         return new ImportedModel(config, ordered, snapshot.commit());
+    }
+
+    /**
+     * The snapshot's safetensors reader. The shard index is the one text file among the weights: bytes that are not
+     * UTF-8 are a broken model file (named, like config.json's), not an I/O failure.
+     */
+    private static TensorReader open(ModelSnapshot snapshot) throws IOException {
+        Path weights = snapshot.weights();
+        if (snapshot.format() == io.aneforge.source.WeightsFormat.SAFETENSORS) {
+            return SafetensorsFile.open(weights);
+        }
+        try {
+            return ShardedSafetensors.open(weights);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ModelImportException(weights, ShardedSafetensors.INDEX_FILE + " is not valid UTF-8: save it as"
+                    + " UTF-8 JSON");
+        }
     }
 
     private static ExpectedTensor expect(Path file, ArchitectureConfig config, Map<String, ExpectedTensor> expected,

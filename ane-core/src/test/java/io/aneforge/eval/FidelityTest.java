@@ -88,7 +88,15 @@ class FidelityTest {
         FloatTensor bad = rand(1, 2, 3);
         bad.data()[4] = Float.POSITIVE_INFINITY;
         assertThatThrownBy(() -> Fidelity.compare(rand(1, 2, 3), bad))
-                .hasMessageContaining("candidate output has a non-finite value (Infinity) at flat index 4");
+                .hasMessageContaining("candidate output has a non-finite value (Infinity) at flat index 4 where the"
+                        + " reference is finite; an FP16 variant that overflows");
+        // a non-finite reference is the source model's own overflow, not a variant's
+        FloatTensor nan = rand(1, 2, 3);
+        nan.data()[0] = Float.NaN;
+        assertThatThrownBy(() -> Fidelity.compare(nan, rand(1, 2, 3)))
+                .hasMessageContaining("reference output (the unconverted model computed in FP32) has a non-finite value"
+                        + " (NaN) at flat index 0: the source model itself overflows FP32 arithmetic")
+                .message().asString().doesNotContain("FP16");
         assertThatThrownBy(() -> new FidelityReport(1, 4, 1.2, 1, 1, 0, 0, 10, null))
                 .hasMessage("cosineMean must be in [-1, 1], got 1.2");
         assertThatThrownBy(() -> new FidelityReport(1, 4, 1, 1, 1, 0, 0, Double.POSITIVE_INFINITY, null))

@@ -169,6 +169,13 @@ class MalformedInputTest {
             ModelImporter.importWeights(ModelSnapshot.of(dir, null));
         }, SafetensorsException.class, "tensor 'embeddings.LayerNorm.weight' has dtype I32, which is not a floating-point"
                 + " weight"));
+        c.add(new Case("shard index not UTF-8", dir -> {
+            TinyModels.bert(dir, 1);
+            Files.delete(dir.resolve("model.safetensors"));
+            Files.write(dir.resolve(ShardedSafetensors.INDEX_FILE), new byte[] {'{', (byte) 0xff, (byte) 0xfe, '}'});
+            ModelImporter.importWeights(ModelSnapshot.of(dir, null));
+        }, ModelImportException.class, ShardedSafetensors.INDEX_FILE + ": " + ShardedSafetensors.INDEX_FILE
+                + " is not valid UTF-8: save it as UTF-8 JSON"));
         c.add(new Case("missing tensors", dir -> {
             TinyModels.bert(dir, 1);
             new RawSafetensors().f32("embeddings.LayerNorm.weight", new float[32], 32)

@@ -372,11 +372,23 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * --seq-len against the positions the model has: {@code max_position_embeddings}, less RoBERTa's first
+     * position id ({@code pad_token_id + 1}), which the graph builders check too, mid-run and naming an internal
+     * variant.
+     */
     private void checkSeqLen(SourceModel model) {
-        int max = model.model().config().maxPositions();
+        checkSeqLen(seqLen, model.model().config());
+    }
+
+    static void checkSeqLen(int seqLen, io.aneforge.model.ArchitectureConfig config) {
+        int max = config.maxSequenceLength();
         if (seqLen > max) {
-            throw new UsageException("--seq-len " + seqLen + " exceeds the model's " + max
-                    + " positions (max_position_embeddings in config.json): pass --seq-len " + max + " or less");
+            int offset = config.maxPositions() - max;
+            throw new UsageException("--seq-len " + seqLen + " exceeds the model's " + max + " positions ("
+                    + (offset == 0 ? "max_position_embeddings in config.json"
+                    : "max_position_embeddings " + config.maxPositions() + " in config.json, less the " + offset
+                    + " before RoBERTa's first position, pad_token_id + 1") + "): pass --seq-len " + max + " or less");
         }
     }
 

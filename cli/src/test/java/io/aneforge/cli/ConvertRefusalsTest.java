@@ -157,6 +157,57 @@ class ConvertRefusalsTest {
         assertThat(p.code()).as(p.toString()).isZero();
     }
 
+    /**
+     * RoBERTa's positions start at pad_token_id + 1: with 64 rows and pad_token_id 1 it takes 62 tokens. --seq-len 64
+     * passed the up-front check and failed mid-run naming an internal variant.
+     */
+    @Test
+    void robertaSeqLenIsCheckedUpFrontAgainstItsOffsetPositions() throws Exception {
+        Path roberta = copyOf(bert, "tiny-roberta");
+        String config = Files.readString(roberta.resolve("config.json"));
+        String changed = config.replace("\"bert\"", "\"roberta\"").replace("BertModel", "RobertaModel")
+                .replace("\"pad_token_id\": 0", "\"pad_token_id\": 1");
+        assertThat(changed).contains("\"roberta\"", "RobertaModel", "\"pad_token_id\": 1");
+        Files.writeString(roberta.resolve("config.json"), changed);
+        String message = "exceeds the model's 62 positions (max_position_embeddings " + TinyModels.POSITIONS + " in"
+                + " config.json, less the 2 before RoBERTa's first position, pad_token_id + 1): pass --seq-len 62 or less";
+        expectUsage(convert(roberta, dir.resolve("roberta-64"), "--seq-len", String.valueOf(TinyModels.POSITIONS)),
+                "aneforge convert: --seq-len " + TinyModels.POSITIONS + " " + message);
+        expectUsage(Cli.run("convert", "--source", roberta.toString(), "--precision", "fp32", "--seq-len", "63",
+                "--samples", "0", "--out", dir.resolve("roberta-63.mlpackage").toString()), "aneforge convert: --seq-len 63 "
+                + message);
+        assertThat(dir.resolve("roberta-64")).doesNotExist();
+        Cli fits = Cli.run("convert", "--source", roberta.toString(), "--precision", "fp32", "--seq-len", "62",
+                "--samples", "1", "--out", dir.resolve("roberta-62.mlpackage").toString(), "--progress", "plain");
+        assertThat(fits.code()).as(fits.toString()).isZero();
+    }
+
+    /** A finite but huge weight makes the FP32 model itself overflow: the error says so, not "an FP16 variant". */
+    @Test
+    void aSourceThatOverflowsInFp32IsNotBlamedOnFp16() throws Exception {
+        Path huge = copyOf(bert, "huge-weight");
+        Path st = huge.resolve("model.safetensors");
+        io.aneforge.testsupport.models.RawSafetensors rewritten = new io.aneforge.testsupport.models.RawSafetensors();
+        try (io.aneforge.safetensors.SafetensorsFile f = io.aneforge.safetensors.SafetensorsFile.open(st)) {
+            for (io.aneforge.safetensors.TensorInfo t : f.tensors()) {
+                float[] v = f.readFloat(t.name()).data();
+                if (t.name().equals("encoder.layer.0.attention.self.query.bias")
+                        || t.name().equals("encoder.layer.0.attention.self.key.bias")) {
+                    v[0] = 3e38f; // finite, but q·k is not
+                }
+                rewritten.f32(t.name(), v, t.shape());
+            }
+        }
+        rewritten.write(st);
+        Cli c = Cli.run("convert", "--source", huge.toString(), "--precision", "fp32", "--seq-len", "8", "--samples", "1",
+                "--out", dir.resolve("huge.mlpackage").toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isEqualTo(1);
+        assertThat(c.err()).startsWith("aneforge convert: fidelity: reference output (the unconverted model computed in"
+                + " FP32) has a non-finite value (").contains("the source model itself overflows FP32 arithmetic")
+                .doesNotContain("FP16");
+        assertThat(dir.resolve("huge.mlpackage")).doesNotExist();
+    }
+
     /** A variant that fails to build fails the run after others were written: none of them is left behind. */
     @Test
     void aFailedRunLeavesNoPartialOutput() throws Exception {
@@ -265,6 +316,16 @@ class ConvertRefusalsTest {
         Cli c = convert(truncated, dir.resolve("bad-out-weights"));
         assertThat(c.code()).as(c.toString()).isEqualTo(2);
         assertThat(c.err()).startsWith("aneforge convert: --source: " + truncated.resolve("model.safetensors") + ": ");
+
+        // a shard index that is not UTF-8 is a bad model file like config.json (it was exit 1, "the file is not UTF-8
+        // text", naming no file)
+        Path latin1Index = copyOf(bert, "bad-index");
+        Files.delete(latin1Index.resolve("model.safetensors"));
+        Files.write(latin1Index.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"caf\u00e9\": \"a.safetensors\"}}"
+                .getBytes(StandardCharsets.ISO_8859_1));
+        expectUsage(convert(latin1Index, dir.resolve("bad-out-index")), "aneforge convert: --source: "
+                + latin1Index.resolve("model.safetensors.index.json") + ": model.safetensors.index.json is not valid UTF-8:"
+                + " save it as UTF-8 JSON: fix the model files or pass another --source");
     }
 
     @Test
