@@ -1,5 +1,6 @@
 package io.aneforge.registry.model;
 
+import io.aneforge.hub.HubCache;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.model.ModelRecords.ModelView;
 import io.aneforge.registry.model.ModelRecords.SourceView;
@@ -22,7 +23,6 @@ import org.springframework.transaction.annotation.Transactional;
 public class Models {
 
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
-    private static final Pattern HUB_REPO = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
     private final JdbcClient jdbc;
@@ -77,9 +77,15 @@ public class Models {
         if ("hub".equals(type)) {
             repo = source.repo();
             revision = source.revision() == null || source.revision().isBlank() ? "main" : source.revision();
-            if (repo == null || !HUB_REPO.matcher(repo).matches()) {
-                throw ApiProblem.badRequest("invalid-source", "Invalid source",
-                        "source.repo '" + repo + "' is not a Hub repository id of the form org/name");
+            // The Hub client's own rules (ane-core), so that a version the worker could never fetch (a revision
+            // like "/etc/x" or "a..b", a repo id with "--") is refused here rather than stored and failed later.
+            String repoProblem = HubCache.repoIdProblem(repo);
+            if (repoProblem != null) {
+                throw ApiProblem.badRequest("invalid-source", "Invalid source", "source.repo: " + repoProblem);
+            }
+            String revisionProblem = HubCache.revisionProblem(revision);
+            if (revisionProblem != null) {
+                throw ApiProblem.badRequest("invalid-source", "Invalid source", "source.revision: " + revisionProblem);
             }
             if (COMMIT.matcher(revision).matches()) commit = revision; // already pinned
         } else if ("local".equals(type)) {

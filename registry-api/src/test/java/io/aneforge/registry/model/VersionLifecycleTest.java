@@ -69,6 +69,26 @@ class VersionLifecycleTest extends RegistryTestBase {
         assertThat(bad.problem()).isEqualTo("invalid-source");
     }
 
+    /** Revisions and repo ids the Hub client would refuse (or that would lead outside its cache) are not stored. */
+    @Test
+    void hubSourcesTheWorkerCouldNeverFetchAreRefused() {
+        createModel("hub-bad");
+        for (Map<String, String> source : List.of(
+                Map.of("type", "hub", "repo", "org/name", "revision", "/etc/passwd"),
+                Map.of("type", "hub", "repo", "org/name", "revision", "a..b"),
+                Map.of("type", "hub", "repo", "org/name", "revision", "refs/heads/main.lock"),
+                Map.of("type", "hub", "repo", "org--x/name", "revision", "main"),
+                Map.of("type", "hub", "repo", "org/name.", "revision", "main"))) {
+            Response bad = send("POST", "/api/v1/models/hub-bad/versions", publisher(), Map.of("source", source));
+            assertThat(bad.status()).as(source.toString()).isEqualTo(400);
+            assertThat(bad.problem()).as(source.toString()).isEqualTo("invalid-source");
+            assertThat(bad.json().path("detail").asString()).as(source.toString())
+                    .startsWith(source.get("revision").equals("main") ? "source.repo: " : "source.revision: ");
+        }
+        assertThat(send("GET", "/api/v1/models/hub-bad/versions", publisher(), null).json().path("items").size())
+                .as("versions stored").isZero();
+    }
+
     @Test
     void publishedVersionsAreImmutableAndYankingIsGuardedByAliases() {
         createModel("immutable");
