@@ -31,7 +31,12 @@ public final class PeakMemory {
         return peak(program, v -> 4 * v.type().elementCount());
     }
 
-    private static Peak peak(Program program, ToLongFunction<Var> bytesOf) {
+    /**
+     * The index of the last op that reads each var ({@code Integer.MAX_VALUE} for the program's outputs): a value
+     * is dead after that op. Shared with {@link ReferenceEvaluator}, which frees values at the same points, so
+     * the peak computed here is the one the evaluator reaches.
+     */
+    static Map<String, Integer> lastUses(Program program) {
         List<Operation> ops = program.operations();
         Map<String, Integer> lastUse = new HashMap<>();
         for (int i = 0; i < ops.size(); i++) {
@@ -46,6 +51,12 @@ public final class PeakMemory {
         for (Var o : program.outputs()) {
             lastUse.put(o.name(), Integer.MAX_VALUE);
         }
+        return lastUse;
+    }
+
+    private static Peak peak(Program program, ToLongFunction<Var> bytesOf) {
+        List<Operation> ops = program.operations();
+        Map<String, Integer> lastUse = lastUses(program);
         Map<String, Long> live = new HashMap<>();
         long current = 0;
         long peak = 0;

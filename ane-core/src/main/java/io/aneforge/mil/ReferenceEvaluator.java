@@ -32,20 +32,8 @@ public final class ReferenceEvaluator {
             values.put(in.name(), t);
         }
         // last use of each var, so intermediates are dropped as soon as nothing reads them
-        Map<String, Integer> lastUse = new HashMap<>();
+        Map<String, Integer> lastUse = PeakMemory.lastUses(program);
         List<Operation> ops = program.operations();
-        for (int i = 0; i < ops.size(); i++) {
-            for (List<Arg> args : ops.get(i).inputs().values()) {
-                for (Arg a : args) {
-                    if (a instanceof Var v) {
-                        lastUse.put(v.name(), i);
-                    }
-                }
-            }
-        }
-        for (Var o : program.outputs()) {
-            lastUse.put(o.name(), Integer.MAX_VALUE);
-        }
         for (int index = 0; index < ops.size(); index++) {
             Operation op = ops.get(index);
             OpDef def = Ops.get(op.type());

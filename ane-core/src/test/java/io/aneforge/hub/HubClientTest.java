@@ -240,6 +240,15 @@ class HubClientTest {
         return s;
     }
 
+    /** {@code model.safetensors} of org/m, downloaded on a daemon thread (a test must not hang on a hung download). */
+    static Future<Path> downloadInBackground(HttpHubClient hub) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        }).submit(() -> hub.download("org/m", "main", "model.safetensors"));
+    }
+
     HttpHubClient client(HttpServer s) {
         return new HttpHubClient(new HubConfig(URI.create("http://127.0.0.1:" + s.getAddress().getPort()), cache,
                 null, false, Duration.ofSeconds(1), Duration.ofSeconds(1), 0, Duration.ofMillis(10)));
@@ -250,12 +259,7 @@ class HubClientTest {
         CountDownLatch release = new CountDownLatch(1);
         HttpServer s = misbehavingHub(true, new AtomicLong(), release, new CountDownLatch(1));
         try {
-            HttpHubClient hub = client(s);
-            Future<Path> download = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r);
-                t.setDaemon(true);
-                return t;
-            }).submit(() -> hub.download("org/m", "main", "model.safetensors"));
+            Future<Path> download = downloadInBackground(client(s));
 
             assertThatThrownBy(() -> download.get(15, TimeUnit.SECONDS))
                     .as("Hub download with requestTimeout 1 s from a server that stalled mid-body")
@@ -301,12 +305,7 @@ class HubClientTest {
         });
         s.start();
         try {
-            HttpHubClient hub = client(s);
-            Future<Path> download = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r);
-                t.setDaemon(true);
-                return t;
-            }).submit(() -> hub.download("org/m", "main", "model.safetensors"));
+            Future<Path> download = downloadInBackground(client(s));
 
             assertThatThrownBy(() -> download.get(20, TimeUnit.SECONDS))
                     .as("Hub download with requestTimeout 1 s from a server trickling a byte every 300 ms")

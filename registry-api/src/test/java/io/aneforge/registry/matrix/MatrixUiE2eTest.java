@@ -69,7 +69,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
     }
 
     private WebElement waitFor(By by) {
-        return new WebDriverWait(driver, Duration.ofSeconds(30)).until(ExpectedConditions.visibilityOfElementLocated(by));
+        return new WebDriverWait(driver, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.visibilityOfElementLocated(by));
     }
 
     /**
@@ -267,13 +267,14 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         // No reload: the panel polls (every 5 s, here 300 ms) while a conversion is live.
         assertThat(send("POST", "/api/v1/conversions/" + id + "/fail", token("worker"),
                 Map.of("leaseToken", leaseToken, "reason", "fetch: org/conv-ui: repository not found")).status()).isEqualTo(200);
-        new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.attributeToBe(row, "data-state", "failed"));
+        new WebDriverWait(driver, Duration.ofSeconds(20)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.attributeToBe(row, "data-state", "failed"));
         assertThat(textOf(row)).contains("repository not found");
 
         driver.get(url("/ui/#/m/conv-ui/v/" + version));
-        WebElement panel = waitFor(By.id("conversion"));
-        assertThat(panel.getAttribute("data-state")).isEqualTo("failed");
-        assertThat(panel.getText()).contains("failed").contains("step fetch").contains("0 / " + planned)
+        waitFor(By.id("conversion"));
+        // the page re-renders as it polls: read through the locator, never a WebElement found earlier
+        assertThat(attributeOf(By.id("conversion"), "data-state")).isEqualTo("failed");
+        assertThat(textOf(By.id("conversion"))).contains("failed").contains("step fetch").contains("0 / " + planned)
                 .contains("repository not found");
     }
 
@@ -350,7 +351,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(waitFor(By.id("error")).getText()).contains("'%E0%A4%A' is not valid percent-encoding");
         assertThat(driver.findElements(By.id("matrix"))).as("the old page is gone").isEmpty();
         go("#/m/" + model + "/v/abc");
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"),
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"),
                 "version 'abc' is not a version number: versions are whole numbers from 1"));
         assertThat(driver.findElement(By.id("app")).getText()).doesNotContain("NaN");
     }
@@ -380,7 +381,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
                 + " window.fetch = function (u, o) { if (String(u).includes('/matrix')) window.matrixFetches++; return f.call(this, u, o); };");
         go("#/m/" + model + "/v/" + version);
         waitFor(By.id("no-variants"));
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "running"));
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "running"));
 
         JsonNode first = c.path("variants").get(0);
         JsonNode reg = first.path("registration");
@@ -396,12 +397,12 @@ class MatrixUiE2eTest extends MatrixTestSupport {
                         "digest", digest, "variantId", registered.json().path("id").asLong())))).status()).isEqualTo(200);
 
         // no reload: the new variant's row appears
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#matrix tr[data-variant]")));
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#matrix tr[data-variant]")));
 
         // Cancelling fails the draft version and drops its variants: the poll that sees the conversion end
         // fetches the matrix once more, then the page stops asking.
         assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null).status()).isEqualTo(200);
-        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "cancelled"));
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "cancelled"));
         waitFor(By.id("no-variants"));
         assertThat(textOf(By.id("version-status"))).isEqualTo("(failed)");
         long fetches = ((Number) js("return window.matrixFetches")).longValue();
