@@ -76,7 +76,7 @@ public final class BlobReader implements AutoCloseable {
             if (e instanceof MlPackageException m) {
                 throw m;
             }
-            throw new MlPackageException("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
+            throw MlPackageException.localIo("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
         }
     }
 
@@ -150,17 +150,17 @@ public final class BlobReader implements AutoCloseable {
                         + path.getFileName() + ": blobs never share bytes, so the file is damaged");
             }
             if (allocated + sizeInBytes > budget) {
-                throw new MlPackageException(what + ": the weights of " + path.getFileName() + " read so far and this blob take "
+                throw new MlPackageException.OutOfHeap(what + ": the weights of " + path.getFileName() + " read so far and this blob take "
                         + Heap.describe(allocated + sizeInBytes) + ", more than this JVM's heap of at most "
-                        + Heap.describe(budget) + ": " + Heap.fix(size));
+                        + Heap.describe(budget), size, null);
             }
             byte[] raw;
             try {
                 raw = new byte[(int) sizeInBytes];
             } catch (OutOfMemoryError e) { // only this array failed; nothing is half-built
-                throw new MlPackageException(what + ": the " + sizeInBytes + "-byte blob at offset " + offset + " of "
+                throw new MlPackageException.OutOfHeap(what + ": the " + sizeInBytes + "-byte blob at offset " + offset + " of "
                         + path.getFileName() + " does not fit in the free heap (" + Heap.describe(allocated)
-                        + " of weights read so far, at most " + Heap.describe(budget) + " in all): " + Heap.fix(2 * size), e);
+                        + " of weights read so far, at most " + Heap.describe(budget) + " in all)", 2 * size, e);
             }
             readInto(dataOffset, raw);
             dataByOffset.put(offset, raw);
@@ -168,9 +168,9 @@ public final class BlobReader implements AutoCloseable {
             allocated += sizeInBytes;
             return Constant.ofRaw(type, raw);
         } catch (IOException e) {
-            throw new MlPackageException("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
+            throw MlPackageException.localIo("cannot read weight file " + path + ": " + IoProblems.describe(e, path), e);
         } catch (InternalError e) { // a mapped file cut short under us: the access faults
-            throw new MlPackageException("cannot read weight file " + path + " (did it change while being read?): "
+            throw MlPackageException.localIo("cannot read weight file " + path + " (did it change while being read?): "
                     + e.getMessage(), e);
         }
     }

@@ -90,7 +90,7 @@ public final class MlPackage {
             }
             return new WriteResult(packageDir, modelBytes.length, w.size(), w.count(), modelSha, w.crc32());
         } catch (IOException e) {
-            throw new MlPackageException("cannot write package " + packageDir + ": " + IoProblems.describe(e, packageDir), e);
+            throw MlPackageException.localIo("cannot write package " + packageDir + ": " + IoProblems.describe(e, packageDir), e);
         }
     }
 
@@ -139,7 +139,7 @@ public final class MlPackage {
             throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
                     + " is missing (convert it again)", e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
+            throw MlPackageException.localIo("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
         }
         try {
             return Model.parseFrom(bytes);
@@ -147,9 +147,8 @@ public final class MlPackage {
             throw new MlPackageException("cannot read " + modelFile + ": " + IoProblems.describe(e, modelFile), e);
         } catch (OutOfMemoryError e) {
             // Protobuf objects take many times their encoded size; the parse's partial objects are garbage now.
-            throw new MlPackageException(packageDir + ": parsing " + packageDir.relativize(modelFile) + " (" + bytes.length
-                    + " bytes) does not fit in this JVM's heap of at most " + Heap.describe(Heap.maxBytes()) + ": "
-                    + Heap.fix(2 * Heap.maxBytes()), e);
+            throw new MlPackageException.OutOfHeap(packageDir + ": parsing " + packageDir.relativize(modelFile) + " (" + bytes.length
+                    + " bytes) does not fit in this JVM's heap of at most " + Heap.describe(Heap.maxBytes()), 2 * Heap.maxBytes(), e);
         }
     }
 
@@ -165,7 +164,7 @@ public final class MlPackage {
             throw new MlPackageException(packageDir + ": " + MANIFEST + " is " + e.size() + " bytes, more than the "
                     + Heap.describe(MAX_MANIFEST_BYTES) + " a manifest may have (real ones are under 1 KB): the package is damaged", e);
         } catch (IOException e) {
-            throw new MlPackageException("cannot read " + manifest + ": " + IoProblems.describe(e, manifest), e);
+            throw MlPackageException.localIo("cannot read " + manifest + ": " + IoProblems.describe(e, manifest), e);
         }
     }
 
@@ -229,7 +228,7 @@ public final class MlPackage {
             real = file.toRealPath();
             root = packageDir.toRealPath();
         } catch (IOException e) {
-            throw new MlPackageException("cannot read " + file + ": " + IoProblems.describe(e, file), e);
+            throw MlPackageException.localIo("cannot read " + file + ": " + IoProblems.describe(e, file), e);
         }
         if (!real.startsWith(root)) {
             throw new MlPackageException(packageDir + ": " + packageDir.relativize(file) + " is a symbolic link to " + real

@@ -209,7 +209,13 @@ public final class PackageArchive {
         List<Path> written = new ArrayList<>();
         try {
             ZipCentralDirectory.check(zip, archive, limits.maxEntries());
-            Path dest = Files.createDirectories(destination).toRealPath();
+            Path dest;
+            try {
+                dest = Files.createDirectories(destination).toRealPath();
+            } catch (IOException e) {
+                throw MlPackageException.localIo("cannot unzip " + archive + " into " + destination + ": "
+                        + IoProblems.describe(e, destination), e);
+            }
             byte[] buf = new byte[1 << 16];
             readEntries(zip, archive, limits, (e, data) -> {
                 String name = e.getName();
@@ -220,15 +226,35 @@ public final class PackageArchive {
                 if (!target.startsWith(dest)) {
                     throw new MlPackageException(archive + " entry '" + name + "' resolves outside " + dest + "; refused");
                 }
-                if (e.isDirectory()) {
-                    Files.createDirectories(target);
-                    return;
+                // Reading the entry fails on the archive's bytes; writing it fails on this machine's disk.
+                try {
+                    if (e.isDirectory()) {
+                        Files.createDirectories(target);
+                        return;
+                    }
+                    Files.createDirectories(target.getParent());
+                } catch (IOException io) {
+                    throw MlPackageException.localIo("cannot unzip " + archive + " into " + destination + ": "
+                            + IoProblems.describe(io, target), io);
                 }
-                Files.createDirectories(target.getParent());
                 // CREATE_NEW: never write through a file or link that is already there.
-                try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+                OutputStream out;
+                try {
+                    out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW);
+                } catch (java.nio.file.FileAlreadyExistsException io) {
+                    throw io; // a duplicate or colliding entry name: the archive's fault
+                } catch (IOException io) {
+                    throw MlPackageException.localIo("cannot unzip " + archive + " into " + destination + ": "
+                            + IoProblems.describe(io, target), io);
+                }
+                try (out) {
                     for (int n; (n = data.read(buf)) > 0; ) {
-                        out.write(buf, 0, n);
+                        try {
+                            out.write(buf, 0, n);
+                        } catch (IOException io) {
+                            throw MlPackageException.localIo("cannot unzip " + archive + " into " + destination + ": "
+                                    + IoProblems.describe(io, target), io);
+                        }
                     }
                 }
                 written.add(target);
@@ -395,7 +421,7 @@ public final class PackageArchive {
             }
             return unzip(spool, destination, limits);
         } catch (IOException e) {
-            throw new MlPackageException("cannot unzip into " + destination + ": " + IoProblems.describe(e, destination), e);
+            throw MlPackageException.localIo("cannot unzip into " + destination + ": " + IoProblems.describe(e, destination), e);
         } finally {
             if (spool != null) {
                 try {

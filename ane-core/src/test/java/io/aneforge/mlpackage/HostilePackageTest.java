@@ -146,6 +146,8 @@ class HostilePackageTest {
         Files.delete(modelFile(pkg));
         Files.createDirectory(modelFile(pkg));
         assertThatThrownBy(() -> MlPackage.read(pkg)).isInstanceOf(MlPackageException.class)
+                // the package's own content, though the refusal's cause (BoundedFiles.Refused) is an IOException
+                .satisfies(e -> assertThat(((MlPackageException) e).kind()).isEqualTo(MlPackageException.Kind.CONTENT))
                 .hasMessage(pkg + ": Data/com.apple.CoreML/model.mlmodel is not a regular file: a package holds its model as a file");
 
         Path weights = write("w", 0);
@@ -162,6 +164,7 @@ class HostilePackageTest {
             f.setLength(MlPackage.MAX_MODEL_BYTES + 1); // sparse: nothing is written
         }
         assertThatThrownBy(() -> MlPackage.read(pkg)).isInstanceOf(MlPackageException.class)
+                .satisfies(e -> assertThat(((MlPackageException) e).kind()).isEqualTo(MlPackageException.Kind.CONTENT))
                 .hasMessageStartingWith(pkg + ": Data/com.apple.CoreML/model.mlmodel is 67108865 bytes, more than the 64 MiB"
                         + " a model.mlmodel may have");
 

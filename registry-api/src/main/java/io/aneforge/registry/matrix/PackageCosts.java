@@ -1,21 +1,19 @@
 package io.aneforge.registry.matrix;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.aneforge.estimate.CostCounter;
 import io.aneforge.estimate.ProgramCost;
+import io.aneforge.memory.Heap;
 import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.mlpackage.MlPackageException;
 import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.storage.BlobStorage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -27,7 +25,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
-import java.util.zip.ZipException;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -59,10 +56,21 @@ class PackageCosts {
     /** A failure that says nothing about the package: reported until {@code untilNanos}, then retried. */
     private record Transient(String reason, long untilNanos) {}
 
-    /** Thrown by the counting step for failures of the store or the local disk. */
-    private static final class TransientFailure extends RuntimeException {
+    /**
+     * Thrown by the counting step for what is not the package's fault: the store or the local disk
+     * (tried again after the retry delay), or this server's heap or settings, which only a restart changes
+     * (so not tried again by this process).
+     */
+    static final class TransientFailure extends RuntimeException {
+        final boolean untilRestart;
+
         TransientFailure(String message) {
+            this(message, false);
+        }
+
+        TransientFailure(String message, boolean untilRestart) {
             super(message);
+            this.untilRestart = untilRestart;
         }
     }
 
@@ -149,9 +157,12 @@ class PackageCosts {
             fresh = count(p);
         } catch (TransientFailure e) {
             failed.increment();
-            String reason = e.getMessage() + "; not stored, tried again on a matrix request after "
-                    + Duration.ofNanos(retryAfterNanos).toMillis() + " ms";
-            recentFailures.put(p.digestHex(), new Transient(reason, System.nanoTime() + retryAfterNanos));
+            String reason = e.getMessage() + (e.untilRestart
+                    ? "; not stored, tried again after the registry restarts"
+                    : "; not stored, tried again on a matrix request after " + Duration.ofNanos(retryAfterNanos).toMillis() + " ms");
+            // the heap and the settings are fixed for this process's life: reading the package again cannot help
+            long wait = e.untilRestart ? Long.MAX_VALUE / 4 : retryAfterNanos;
+            recentFailures.put(p.digestHex(), new Transient(reason, System.nanoTime() + wait));
             return new Outcome(null, reason);
         }
         recentFailures.remove(p.digestHex());
@@ -183,42 +194,58 @@ class PackageCosts {
                 // the store (or the scratch directory) failed, not the package
                 throw new TransientFailure("the package could not be read from storage: " + message(e, dir));
             }
+            Path unpacked = dir.resolve("p");
             try {
-                Path unpacked = dir.resolve("p");
-                PackageArchive.unzip(spool, unpacked, PackageArchive.Limits.defaults());
-                Path root = packageRoot(unpacked);
-                if (root == null) return new Outcome(null, "no Manifest.json at the package root");
-                return new Outcome(CostCounter.count(MlPackage.read(root)), null);
-            } catch (RuntimeException | IOException e) {
-                if (isLocalDiskFailure(e)) {
-                    throw new TransientFailure("the package could not be unpacked on this server: " + message(e, dir));
-                }
-                // Not fatal for the matrix: the cells stay "pending" and the row says why there is no estimate.
-                return new Outcome(null, "the package could not be read as a MIL program: " + message(e, dir));
+                PackageArchive.unzip(spool, unpacked, unzipLimits());
+            } catch (PackageArchive.LimitExceeded e) {
+                if (e.limit() == PackageArchive.Limit.ENTRIES) throw e; // the package's own shape: a content verdict
+                throw new TransientFailure("the package unpacks to more than aneforge.matrix.estimate-max-bytes (" + maxBytes
+                        + ") allows: " + message(e, dir) + "; raise it to estimate packages this large", true);
             }
+            Path root;
+            try {
+                root = packageRoot(unpacked);
+            } catch (IOException e) {
+                throw new TransientFailure("the package could not be unpacked on this server: " + message(e, dir));
+            }
+            if (root == null) return new Outcome(null, "no Manifest.json at the package root");
+            return new Outcome(CostCounter.count(MlPackage.read(root)), null);
+        } catch (MlPackageException.OutOfHeap e) {
+            throw new TransientFailure(message(e.problem(), dir) + ": give the registry a larger heap, at least "
+                    + Heap.xmxFor(e.neededBytes()) + " (its JVM's -Xmx; the image sizes the heap at 75 % of the container's"
+                    + " memory, so with the Helm chart raise registry.resources.limits.memory)", true);
+        } catch (MlPackageException e) {
+            if (e.kind() != MlPackageException.Kind.CONTENT) {
+                throw new TransientFailure("the package could not be unpacked on this server: " + message(e, dir));
+            }
+            // Not fatal for the matrix: the cells stay "pending" and the row says why there is no estimate.
+            return new Outcome(null, "the package could not be read as a MIL program: " + message(e, dir));
+        } catch (RuntimeException e) {
+            if (e instanceof TransientFailure) throw e;
+            // the counter's refusals (a MilException) are about the program
+            return new Outcome(null, "the package could not be read as a MIL program: " + message(e, dir));
         } finally {
             if (dir != null) delete(dir);
         }
     }
 
     /**
-     * An I/O failure of this server's scratch directory (disk full, permissions) rather than of the
-     * package's content: the exceptions that describe content (a bad zip, a truncated or missing file,
-     * a protobuf that does not parse, bad text) are not.
+     * What the unzip may write: a package's weights are stored (not deflated), so its weight.bin is at most
+     * the blob's size, which is at most {@code estimate-max-bytes}; the rest is a model.mlmodel and a
+     * manifest the reader takes only up to their own limits. A zip that inflates past this (a 2 MB blob
+     * holding a 4 GiB model.mlmodel) is refused while unzipping instead of being written out and then refused.
      */
-    private static boolean isLocalDiskFailure(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof IOException && !(t instanceof ZipException || t instanceof EOFException
-                    || t instanceof NoSuchFileException || t instanceof CharacterCodingException
-                    || t instanceof InvalidProtocolBufferException)) {
-                return true;
-            }
-        }
-        return false;
+    private PackageArchive.Limits unzipLimits() {
+        long total = maxBytes + MlPackage.MAX_MODEL_BYTES + MlPackage.MAX_MANIFEST_BYTES;
+        return new PackageArchive.Limits(PackageArchive.Limits.defaults().maxEntries(),
+                Math.max(maxBytes, MlPackage.MAX_MODEL_BYTES), total);
     }
 
     private static String message(Throwable e, Path dir) {
-        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), dir);
+    }
+
+    private static String message(String msg, Path dir) {
         // the reader names files by their path in this server's scratch directory: show them within the package
         if (dir != null) {
             Path unpacked = dir.resolve("p");

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.aneforge.testsupport.postgres.TestDatabase;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,6 +22,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -92,6 +98,47 @@ class PackageCostsTest extends MatrixTestSupport {
         assertThat(storedRows(digest)).isEqualTo(1);
         assertThat(row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString()).isEqualTo(reason);
         assertThat(counts() - before).as("read once").isEqualTo(1.0);
+    }
+
+    /**
+     * The reader's refusal of a model.mlmodel that is a directory has an IOException as its cause
+     * (BoundedFiles.Refused); it is still the package's content, so it is stored and not read again
+     * (it was taken for a disk fault: never stored, re-read every retry delay).
+     */
+    @Test
+    void aPackageTheReaderRefusesForItsBoundsIsStoredAndNotReadAgain() throws Exception {
+        String m = "cost-bounds";
+        createModel(m);
+        int v = createVersion(m);
+        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withModelAsDirectory(realPackage(32, 128, 4.5f)),
+                List.of("cpuAndNeuralEngine")).json().path("digest").asString();
+        publish(m, v);
+        double before = counts();
+        String reason = row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString();
+        assertThat(reason).startsWith("the package could not be read as a MIL program")
+                .contains("model.mlmodel is not a regular file").doesNotContain("not stored");
+        assertThat(storedRows(digest)).isEqualTo(1);
+        Thread.sleep(400); // past aneforge.matrix.estimate-retry-after (300 ms in tests)
+        assertThat(row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString()).isEqualTo(reason);
+        assertThat(counts() - before).as("read once").isEqualTo(1.0);
+    }
+
+    /** {@code pkg} with its model.mlmodel replaced by a directory of that name. */
+    private static byte[] withModelAsDirectory(byte[] pkg) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(pkg));
+             ZipOutputStream out = new ZipOutputStream(bytes)) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                if (e.getName().endsWith("/model.mlmodel")) {
+                    out.putNextEntry(new ZipEntry(e.getName() + "/"));
+                } else {
+                    out.putNextEntry(new ZipEntry(e.getName()));
+                    in.transferTo(out);
+                }
+                out.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
     }
 
     @Test
