@@ -108,7 +108,7 @@ public final class OnnxWeights {
             int[] shape = shape(file, init);
             if (!anonymous) {
                 claim(file, sourceOf, name, name);
-                boolean transposed = shape.length == 2 && layout(file, name, shape, name, users, consumers, 0)
+                boolean transposed = shape.length == 2 && layout(file, name, shape, name, users, consumers, 0, true)
                         == Layout.IN_OUT;
                 decodes.add(new Decode(name, init, shape, transposed));
                 continue;
@@ -127,7 +127,7 @@ public final class OnnxWeights {
             String module = modulePath(file, name, user);
             claim(file, sourceOf, module + ".weight", name);
             decodes.add(new Decode(module + ".weight", init, shape,
-                    layout(file, name, shape, name, users, consumers, 0) == Layout.IN_OUT));
+                    layout(file, name, shape, name, users, consumers, 0, false) == Layout.IN_OUT));
         }
         FloatTensor[] tensors = new FloatTensor[decodes.size()];
         OnnxFormatException[] failures = new OnnxFormatException[decodes.size()];
@@ -169,33 +169,55 @@ public final class OnnxWeights {
     private static final java.util.Set<String> ROW_OPS = java.util.Set.of("Add", "Sub", "Mul", "Div");
 
     /**
-     * The layout every consumer of {@code value} (the initializer {@code initializer}, or a {@code Transpose} of
-     * it at {@code depth} 1) gives a 2-D matrix; {@link Layout#AS_STORED} when nothing reads it. Refuses
-     * consumers that disagree and consumers whose layout is unknown.
+     * The layout every consumer of {@code value} (the initializer {@code initializer}, or what an {@code Identity},
+     * a float {@code Cast} or, at {@code depth} 0, a {@code Transpose} makes of it) gives a 2-D matrix. Consumers
+     * that disagree are refused. A consumer whose layout is unknown is refused for an anonymous initializer; a
+     * {@code named} one (a Hub name) keeps the Hub's {@code [out, in]} unless a consumer that knows says otherwise,
+     * as before consumers were read (PyTorch exports put Identity, Reshape, Unsqueeze… before tied weights).
      */
     private static Layout layout(Path file, String initializer, int[] shape, String value, List<NodeProto> users,
-                                 Map<String, List<NodeProto>> consumers, int depth) throws OnnxFormatException {
+                                 Map<String, List<NodeProto>> consumers, int depth, boolean named) throws OnnxFormatException {
+        Layout l = evidence(file, initializer, shape, value, users, consumers, depth, named);
+        return l == null ? Layout.AS_STORED : l;
+    }
+
+    /** {@link #layout}, or null when no consumer says. */
+    private static Layout evidence(Path file, String initializer, int[] shape, String value, List<NodeProto> users,
+                                   Map<String, List<NodeProto>> consumers, int depth, boolean named) throws OnnxFormatException {
         Layout agreed = null;
         for (NodeProto n : users) {
             for (int i = 0; i < n.getInputCount(); i++) {
                 if (!n.getInput(i).equals(value)) {
                     continue;
                 }
+                // the same matrix under another name (or transposed): its consumers decide, or none of them says
+                boolean relay = n.getOutputCount() == 1 && (n.getOpType().equals("Identity")
+                        || n.getOpType().equals("Cast") && isFloatCast(n)
+                        || n.getOpType().equals("Transpose") && depth == 0 && isTwoDimensionalSwap(n));
+                List<NodeProto> next = relay ? consumers.getOrDefault(n.getOutput(0), List.of()) : List.of();
                 Layout l = switch (n.getOpType()) {
                     case "MatMul" -> i == 1 ? Layout.IN_OUT : null;
                     case "Gemm" -> i == 1 ? gemmLayout(file, initializer, n) : i == 2 ? Layout.AS_STORED : null;
                     case "Gather", "Slice" -> i == 0 ? Layout.AS_STORED : null;
-                    case "Transpose" -> depth == 0 && isTwoDimensionalSwap(n) && n.getOutputCount() == 1
-                            ? flip(layout(file, initializer, shape, n.getOutput(0),
-                                    consumers.getOrDefault(n.getOutput(0), List.of()), consumers, depth + 1))
+                    case "Transpose" -> relay
+                            ? flip(evidence(file, initializer, shape, n.getOutput(0), next, consumers, depth + 1, named))
+                            : null;
+                    case "Identity", "Cast" -> relay
+                            ? evidence(file, initializer, shape, n.getOutput(0), next, consumers, depth, named)
                             : null;
                     default -> ROW_OPS.contains(n.getOpType()) ? Layout.AS_STORED : null;
                 };
-                if (l == null) {
+                if (l == null && !relay) {
+                    if (named) {
+                        continue; // no evidence: the Hub name's layout stands
+                    }
                     throw new OnnxFormatException(file, "unknown layout: initializer '" + initializer + "' "
                             + java.util.Arrays.toString(shape) + " is consumed by " + n.getOpType() + " '" + n.getName()
-                            + "' as input " + i + "; only MatMul/Gemm right-hand weights (also through a Transpose),"
-                            + " Gather/Slice tables and element-wise operands have a known layout");
+                            + "' as input " + i + "; only MatMul/Gemm right-hand weights (also through a Transpose,"
+                            + " Identity or float Cast), Gather/Slice tables and element-wise operands have a known layout");
+                }
+                if (l == null) {
+                    continue; // a pass-through whose consumers do not say
                 }
                 if (agreed != null && agreed != l) {
                     throw new OnnxFormatException(file, "unknown layout: initializer '" + initializer + "' "
@@ -205,11 +227,18 @@ public final class OnnxWeights {
                 agreed = l;
             }
         }
-        return agreed == null ? Layout.AS_STORED : agreed;
+        return agreed;
+    }
+
+    /** A {@code Cast} to FLOAT, FLOAT16, DOUBLE or BFLOAT16. */
+    private static boolean isFloatCast(NodeProto cast) {
+        io.aneforge.onnx.proto.AttributeProto to = attribute(cast, "to");
+        return to != null && java.util.Set.of((long) TensorProto.DataType.FLOAT_VALUE, (long) TensorProto.DataType.FLOAT16_VALUE,
+                (long) TensorProto.DataType.DOUBLE_VALUE, (long) TensorProto.DataType.BFLOAT16_VALUE).contains(to.getI());
     }
 
     private static Layout flip(Layout l) {
-        return l == Layout.IN_OUT ? Layout.AS_STORED : Layout.IN_OUT;
+        return l == null ? null : l == Layout.IN_OUT ? Layout.AS_STORED : Layout.IN_OUT;
     }
 
     /** {@code Gemm}'s {@code B}: {@code [out, in]} with {@code transB = 1}; alpha and beta must be 1 (else the weights are scaled). */

@@ -144,6 +144,54 @@ class ModelImportTest {
         }
     }
 
+    /**
+     * PyTorch exports put Identity, Cast, Reshape or Unsqueeze between a (tied) weight and its reader: Identity and
+     * float Casts pass the layout through, and a Hub-named matrix whose readers say nothing keeps the Hub's
+     * [out, in] (these were refused as "unknown layout"); readers that disagree are still refused.
+     */
+    @Test
+    void layoutsPassThroughIdentityAndCastAndNamedMatricesKeepTheHubLayout() throws Exception {
+        float[] stored = {1, 2, 3, 4, 5, 6};
+        float[] transposed = {1, 4, 2, 5, 3, 6};
+        java.util.function.Function<String, TensorProto> matrix = name -> MalformedInputTest.named(name, stored).toBuilder()
+                .clearDims().addDims(2).addDims(3).build();
+        io.aneforge.onnx.proto.AttributeProto transB = io.aneforge.onnx.proto.AttributeProto.newBuilder().setName("transB")
+                .setI(1).build();
+        io.aneforge.onnx.proto.AttributeProto toHalf = io.aneforge.onnx.proto.AttributeProto.newBuilder().setName("to")
+                .setI(TensorProto.DataType.FLOAT16_VALUE).build();
+        java.util.function.BiFunction<String, String[], NodeProto> node = (op, io) -> NodeProto.newBuilder()
+                .setName("/" + op + "_" + io[0]).setOpType(op).addInput(io[0]).addOutput(io[1]).build();
+        ModelProto m = MalformedInputTest.onnxModel(java.util.List.of(matrix.apply("g.weight"), matrix.apply("h.weight"),
+                        matrix.apply("k.weight"), matrix.apply("u.weight")),
+                java.util.List.of(
+                        node.apply("Identity", new String[]{"g.weight", "gi"}),
+                        MalformedInputTest.matMul("/g/MatMul", "gi"), // [in, out] through an Identity
+                        node.apply("Cast", new String[]{"h.weight", "hc"}).toBuilder().addAttribute(toHalf).build(),
+                        NodeProto.newBuilder().setName("/h/Gemm").setOpType("Gemm").addInput("x").addInput("hc")
+                                .addAttribute(transB).build(), // [out, in] through a Cast
+                        node.apply("Reshape", new String[]{"k.weight", "kr"}), // says nothing: the Hub's [out, in]
+                        node.apply("Unsqueeze", new String[]{"u.weight", "uu"}),
+                        MalformedInputTest.matMul("/u/MatMul", "u.weight"))); // one reader says [in, out]
+        Path onnx = dir.resolve("relays.onnx");
+        Files.write(onnx, m.toByteArray());
+        Map<String, FloatTensor> w = io.aneforge.onnx.OnnxWeights.read(onnx);
+        for (String name : java.util.List.of("g.weight", "u.weight")) {
+            assertThat(w.get(name).data()).as(name).containsExactly(transposed);
+        }
+        for (String name : java.util.List.of("h.weight", "k.weight")) {
+            assertThat(w.get(name).data()).as(name).containsExactly(stored);
+        }
+
+        Path conflict = dir.resolve("conflict.onnx");
+        Files.write(conflict, MalformedInputTest.onnxModel(java.util.List.of(matrix.apply("t.weight")), java.util.List.of(
+                node.apply("Identity", new String[]{"t.weight", "ti"}),
+                MalformedInputTest.matMul("/t/MatMul", "ti"),
+                NodeProto.newBuilder().setName("/t/Gather").setOpType("Gather").addInput("t.weight").addInput("ids").build()))
+                .toByteArray());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.aneforge.onnx.OnnxWeights.read(conflict))
+                .hasMessageContaining("unknown layout: initializer 't.weight' [2, 3] is read both as [in, out] and as [out, in]");
+    }
+
     /** onnx.proto keeps FLOAT16 values without raw_data as their bit patterns in int32_data; they used to hold "0 values". */
     @Test
     void fp16InitializersInInt32DataDecode() throws Exception {
