@@ -46,7 +46,8 @@ public class Leases {
     /**
      * How often one worker process hands the same conversion back after transient failures before it lets
      * the lease run out instead (which spends an attempt): a registry that keeps answering 503 to one call
-     * must not have a conversion go round forever.
+     * must not have a conversion go round forever. The count lasts until the conversion completes or fails
+     * ({@link #forget}); a lease that ran out, or was refused a hand-back, does not reset it.
      */
     static final int MAX_HAND_BACKS = 3;
 
@@ -185,10 +186,9 @@ public class Leases {
         Held h = held.remove(id);
         if (h == null) return false;
         h.heartbeat.cancel(false);
-        if (h.handBack == null || h.lost != null) {
-            if (h.handBack == null) handedBack.remove(id);
-            return false;
-        }
+        // The hand-back count is kept here (a refused hand-back, a lost lease): only forget(), when the conversion
+        // really ended in the registry, resets it; otherwise a refusal would start the count over.
+        if (h.handBack == null || h.lost != null) return false;
         return handBack(id, h);
     }
 

@@ -1,0 +1,101 @@
+package io.aneforge.worker.lease;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.registry.RegistryClient;
+import io.aneforge.worker.registry.RegistryModels.Conversion;
+import io.aneforge.worker.registry.RegistryModels.Lease;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How the worker hands leases back, against a stand-in registry over real HTTP that answers each
+ * {@code /release} with the status the test queues (204 when none is queued).
+ */
+class LeasesTest {
+
+    private HttpServer server;
+    private final AtomicInteger releases = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+    private Leases leases;
+
+    @BeforeEach
+    void registry() throws Exception {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            if (ex.getRequestURI().getPath().endsWith("/release")) releases.incrementAndGet();
+            Integer queued = answers.poll();
+            int status = queued == null ? 204 : queued;
+            if (status == 204) {
+                ex.sendResponseHeaders(204, -1);
+            } else {
+                byte[] body = ("{\"type\": \"https://aneforge.io/problems/" + (status == 409 ? "lease-lost" : "x")
+                        + "\", \"detail\": \"status " + status + "\"}").getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/problem+json");
+                ex.sendResponseHeaders(status, body.length);
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        });
+        server.start();
+        RegistryClient client = new RegistryClient(new WorkerProperties(
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "token", "w1", 1, Path.of("unused"),
+                Duration.ofSeconds(1), false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
+        leases = new Leases(client);
+    }
+
+    @AfterEach
+    void stop() {
+        leases.stop();
+        server.stop(0);
+    }
+
+    private static Lease lease(long id) {
+        return new Lease("token-" + id, 60, new Conversion(id, "m", 1, null, "running", null, List.of(), null, 32, 1, 3,
+                null, null, null, List.of()));
+    }
+
+    @Test
+    void oneProcessHandsAConversionBackAtMostMaxHandBacksTimesEvenAcrossRefusals() {
+        for (int i = 0; i < Leases.MAX_HAND_BACKS; i++) {
+            leases.hold(lease(7));
+            assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).as("hand-back " + (i + 1)).isTrue();
+            assertThat(leases.end(7)).isTrue();
+        }
+        assertThat(releases.get()).isEqualTo(Leases.MAX_HAND_BACKS);
+        // The refused hand-back must not reset the count: the lease runs out (an attempt), and the next lease
+        // of the same conversion in this process is refused a hand-back again.
+        for (int i = 0; i < 3; i++) {
+            leases.hold(lease(7));
+            assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).as("refused " + (i + 1)).isFalse();
+            assertThat(leases.end(7)).isFalse();
+        }
+        assertThat(releases.get()).as("no release past the bound").isEqualTo(Leases.MAX_HAND_BACKS);
+
+        // Another conversion has its own count; a stopping worker always hands back.
+        leases.hold(lease(8));
+        assertThat(leases.handBackWhenDone(8, "registry unreachable", false)).isTrue();
+        assertThat(leases.end(8)).isTrue();
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "the worker is shutting down", true)).isTrue();
+
+        // The conversion really ended (completed or failed in the registry): the count starts over.
+        leases.forget(7);
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
+    }
+}
