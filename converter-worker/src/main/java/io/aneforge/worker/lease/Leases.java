@@ -47,7 +47,7 @@ public class Leases {
      * How often one worker process hands the same conversion back after transient failures before it lets
      * the lease run out instead (which spends an attempt): a registry that keeps answering 503 to one call
      * must not have a conversion go round forever. The count lasts until the conversion completes or fails
-     * ({@link #forget}); a lease that ran out, or was refused a hand-back, does not reset it.
+     * ({@link #finished}); a lease that ran out, or was refused a hand-back, does not reset it.
      */
     static final int MAX_HAND_BACKS = 3;
 
@@ -186,7 +186,7 @@ public class Leases {
         Held h = held.remove(id);
         if (h == null) return false;
         h.heartbeat.cancel(false);
-        // The hand-back count is kept here (a refused hand-back, a lost lease): only forget(), when the conversion
+        // The hand-back count is kept here (a refused hand-back, a lost lease): only finished(), when the conversion
         // really ended in the registry, resets it; otherwise a refusal would start the count over.
         if (h.handBack == null || h.lost != null) return false;
         return handBack(id, h);
@@ -213,6 +213,11 @@ public class Leases {
     public void forget(long id) {
         Held h = held.remove(id);
         if (h != null) h.heartbeat.cancel(false);
+        finished(id);
+    }
+
+    /** The registry accepted the conversion's completion or failure: its hand-back count starts over. */
+    public void finished(long id) {
         handedBack.remove(id);
     }
 

@@ -209,6 +209,7 @@ public class ConversionRunner implements SmartLifecycle {
         } else if (last.getStatus() == BatchStatus.COMPLETED) {
             log.info("job already completed; finishing in the registry");
             registry.complete(id, lease.leaseToken());
+            leases.finished(id);
             return;
         } else {
             if (RUNNING.contains(last.getStatus())

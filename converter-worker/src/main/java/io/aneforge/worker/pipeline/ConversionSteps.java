@@ -191,12 +191,14 @@ public class ConversionSteps {
 
     public void finish(long id) {
         registry.complete(id, leases.token(id));
+        leases.finished(id);
         log.info("conversion complete; version published");
     }
 
     /** Reports a failure the job could not recover from (the version fails, its variants are removed). */
     public void fail(long id, String reason) {
         registry.fail(id, leases.token(id), reason.length() > 4000 ? reason.substring(0, 4000) : reason);
+        leases.finished(id);
     }
 
     /** Frees the memory a finished (or failed) job held on this worker (its lease and work directory: ConversionRunner). */

@@ -94,7 +94,8 @@ class LeasesTest {
         assertThat(leases.handBackWhenDone(7, "the worker is shutting down", true)).isTrue();
 
         // The conversion really ended (completed or failed in the registry): the count starts over.
-        leases.forget(7);
+        leases.end(7);
+        leases.finished(7);
         leases.hold(lease(7));
         assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
     }
