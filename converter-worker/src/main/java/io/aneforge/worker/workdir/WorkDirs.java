@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,6 +49,15 @@ public class WorkDirs {
      */
     private static final Map<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
 
+    /**
+     * The {@code conversion-<id>/.lock} files this process holds a lock on, whichever instance took it. On Linux
+     * a Java file lock is a POSIX lock, and closing ANY channel on the file releases every lock the process holds
+     * on it: a second worker in this JVM that merely opened the file to try it (and closed it on the
+     * OverlappingFileLockException) would free the first one's lock for other processes. So nobody opens a
+     * channel on a file listed here. Changed only under the root lock.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
     private final Path root;
     private final Object jvmLock;
     private final Map<Long, FileChannel> claimed = new ConcurrentHashMap<>();
@@ -71,8 +81,13 @@ public class WorkDirs {
         if (claimed.containsKey(id)) return dir(id);
         Path dir = dir(id);
         underRootLock(() -> {
+            Path lockFile = dir.resolve(LOCK);
+            if (HELD.contains(lockFile)) {
+                throw new IllegalStateException("work directory " + dir + " is in use by another worker in this process"
+                        + " (running conversion " + id + ")");
+            }
             Files.createDirectories(dir);
-            FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             boolean locked = false;
             try {
                 locked = tryLock(channel) != null;
@@ -83,6 +98,7 @@ public class WorkDirs {
                 throw new IllegalStateException("work directory " + dir + " is in use by another process (a worker"
                         + " still running conversion " + id + ")");
             }
+            HELD.add(lockFile);
             claimed.put(id, channel);
             return null;
         });
@@ -97,7 +113,11 @@ public class WorkDirs {
             try {
                 deleteTree(dir(id));
             } finally {
-                channel.close();
+                try {
+                    channel.close();
+                } finally {
+                    HELD.remove(dir(id).resolve(LOCK));
+                }
             }
             return null;
         });
@@ -116,7 +136,7 @@ public class WorkDirs {
                     Matcher m = NAME.matcher(dir.getFileName().toString());
                     if (!m.matches() || !Files.isDirectory(dir)) continue;
                     long id = Long.parseLong(m.group(1));
-                    if (claimed.containsKey(id)) continue;
+                    if (claimed.containsKey(id) || HELD.contains(dir.resolve(LOCK))) continue; // never opened: see HELD
                     if (deleteIfUnused(dir)) deleted.add(id);
                 }
             }

@@ -87,6 +87,36 @@ class WorkDirsTest {
         }
     }
 
+    /** Whether another process could take the directory's lock right now (a second JVM tries it once). */
+    private static String tryLockFromAnotherProcess(Path dir) throws Exception {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", cp,
+                LockHolder.class.getName(), dir.toString(), "try").redirectErrorStream(true).start();
+        String answer = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return answer;
+    }
+
+    @Test
+    void anotherWorkerInThisJvmNeverDropsTheLockOfAClaimedDirectory() throws Exception {
+        // POSIX locks belong to the process: closing any channel on the file releases every lock the JVM holds
+        // on it. A sweep or claim by a second worker in this JVM must not open (and close) one.
+        WorkDirs mine = workDirs();
+        Path claimed = mine.claim(9);
+        WorkDirs sameJvm = workDirs();
+        assertThat(sameJvm.sweep()).isEmpty();
+        assertThatThrownBy(() -> sameJvm.claim(9)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("in use");
+        assertThat(tryLockFromAnotherProcess(claimed)).as("the OS lock is still held after the sweep and the claim")
+                .isEqualTo("busy");
+        assertThat(sameJvm.sweep()).isEmpty();
+        assertThat(claimed).exists();
+        mine.release(9);
+        assertThat(claimed).doesNotExist();
+        assertThat(sameJvm.claim(9)).exists();
+        sameJvm.release(9);
+    }
+
     @Test
     void aLeftoverDirectoryOfTheConversionBeingClaimedIsReused() throws Exception {
         Path dir = leftover(11);
