@@ -17,8 +17,8 @@ import org.springframework.boot.context.properties.bind.ConstructorBinding;
  * @param workDir scratch space for packages and archives (one directory per conversion)
  * @param pollInterval wait between lease attempts while the queue is empty
  * @param poll whether to lease conversions at all (false: only recover; used by tests)
- * @param requestTimeout bound of a small JSON call to the registry (until the headers, and each wait for body
- *                       bytes); a heartbeat waits at most a third of the lease, and never longer than this
+ * @param requestTimeout bound of a small JSON call to the registry, from sending it to the end of the answer's
+ *                       body; a heartbeat waits at most a third of the lease, and never longer than this
  * @param transferTimeout the same bound for blob uploads, which stream whole archives
  * @param retries how often a failed call that is safe to repeat is tried again when the failure is transient
  *                (connection refused or reset, timeout, HTTP 429, 502, 503, 504)

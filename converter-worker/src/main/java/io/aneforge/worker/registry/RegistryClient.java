@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,8 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The worker's side of the registry REST API (bearer token with the worker role).
  *
- * <p>Timeouts: small JSON calls wait at most {@link WorkerProperties#requestTimeout()} for the response headers
- * and, separately, for each piece of the body (the JDK's request timeout does not cover the body); blob uploads
+ * <p>Timeouts: small JSON calls get {@link WorkerProperties#requestTimeout()} for the whole call, headers and
+ * body (the JDK's request timeout ends with the headers, the body gets what is left of it); blob uploads
  * get {@link WorkerProperties#transferTimeout()} because the request itself streams a whole archive; a heartbeat
  * gets the (shorter) timeout its caller passes, so that one stalled connection cannot outlast the lease.
  *
@@ -55,6 +56,9 @@ public class RegistryClient {
         /** Sent once: a repeat could do the work twice (a lease), or a fresh call follows anyway (a heartbeat). */
         ONCE
     }
+
+    /** What a body is given at least when the headers took (nearly) the whole timeout: it may be complete already. */
+    private static final Duration MIN_BODY_TIME = Duration.ofMillis(1);
 
     private final URI base;
     private final String token;
@@ -93,7 +97,7 @@ public class RegistryClient {
                 Lease.class);
     }
 
-    /** Extends the lease; {@code timeout} bounds the whole call (headers, and each wait for body bytes). */
+    /** Extends the lease; {@code timeout} bounds the whole call, headers and body. */
     public Lease heartbeat(long id, String leaseToken, Duration timeout) {
         HttpRequest req = withBody(request("api/v1/conversions/" + id + "/heartbeat", timeout), "POST",
                 json(Map.of("leaseToken", leaseToken)));
@@ -243,12 +247,25 @@ public class RegistryClient {
             boolean last = repeat == Repeat.ONCE || attempt >= retries;
             String trouble;
             try {
+                long start = System.nanoTime();
                 HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-                // The request timeout ends with the headers: every answer is small JSON, so its whole body must
-                // arrive within the same timeout (a registry or proxy that stalls or trickles mid-body fails the
-                // call instead of holding the conversion while heartbeats keep its lease).
-                Reply reply = new Reply(r.statusCode(),
-                        IdleTimeoutInputStream.readAll(r.body(), BodyTimeout.answer(bodyTimeout), req.uri()), req);
+                // The request timeout ends with the headers: the body gets what is left of the same timeout,
+                // so the whole call (headers and body) ends within it — a heartbeat within its bound, not twice
+                // that — and a registry or proxy that stalls or trickles mid-body fails the call instead of
+                // holding the conversion while heartbeats keep its lease.
+                Duration left = bodyTimeout.minusNanos(System.nanoTime() - start);
+                byte[] body;
+                try {
+                    body = IdleTimeoutInputStream.readAll(r.body(),
+                            BodyTimeout.answer(left.compareTo(MIN_BODY_TIME) < 0 ? MIN_BODY_TIME : left), req.uri());
+                } catch (HttpTimeoutException e) {
+                    HttpTimeoutException t = new HttpTimeoutException(req.uri() + " did not send its whole answer within "
+                            + seconds(bodyTimeout) + " of the request (headers after "
+                            + seconds(bodyTimeout.minus(left)) + "): " + e.getMessage());
+                    t.initCause(e);
+                    throw t;
+                }
+                Reply reply = new Reply(r.statusCode(), body, req);
                 if (last || !RegistryException.transientStatus(reply.statusCode())) return reply;
                 trouble = "HTTP " + reply.statusCode();
             } catch (IOException e) {
@@ -270,6 +287,11 @@ public class RegistryClient {
                 throw new RegistryException("interrupted calling the registry (" + what + ")", 0, null, e);
             }
         }
+    }
+
+    private static String seconds(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
     /** A response with its body read. */

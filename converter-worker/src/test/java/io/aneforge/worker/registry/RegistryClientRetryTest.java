@@ -38,6 +38,7 @@ class RegistryClientRetryTest {
     private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final java.util.concurrent.atomic.AtomicBoolean trickle = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean lateThenTrickle = new java.util.concurrent.atomic.AtomicBoolean();
 
     @BeforeEach
     void registry() throws Exception {
@@ -46,6 +47,21 @@ class RegistryClientRetryTest {
         server.createContext("/", ex -> {
             requests.incrementAndGet();
             ex.getRequestBody().readAllBytes();
+            if (lateThenTrickle.get()) {
+                try {
+                    Thread.sleep(1500); // headers late, but inside the 2 s bound
+                    ex.sendResponseHeaders(200, 100);
+                    for (int i = 0; i < 100 && stopped.getCount() > 0; i++) {
+                        ex.getResponseBody().write(' ');
+                        ex.getResponseBody().flush();
+                        Thread.sleep(100);
+                    }
+                } catch (IOException | InterruptedException clientGaveUp) {
+                    // expected
+                }
+                ex.close();
+                return;
+            }
             if (ex.getRequestURI().getPath().endsWith("/heartbeat")) {
                 try {
                     stopped.await(); // never answers while the test runs
@@ -171,5 +187,19 @@ class RegistryClientRetryTest {
         assertThat(e.getMessage()).contains("did not send its whole answer within 5 s");
         assertThat(ms).as("the 5 s request timeout for the whole answer, not the 30 s the server would take")
                 .isLessThan(15_000);
+    }
+
+    @Test
+    void theBodyGetsWhatIsLeftOfTheTimeoutNotTheWholeTimeoutAgain() {
+        lateThenTrickle.set(true);
+        long start = System.nanoTime();
+        RegistryException e = catchThrowableOfType(RegistryException.class,
+                () -> client().heartbeat(7, "token", Duration.ofSeconds(2)));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(e).as("headers after 1.5 s, then a byte every 100 ms").isNotNull();
+        assertThat(e.isTransient()).isTrue();
+        assertThat(e.getMessage()).contains("did not send its whole answer within 2 s of the request");
+        assertThat(ms).as("the heartbeat's 2 s for headers and body together, not 1.5 s + another 2 s")
+                .isBetween(1900L, 3000L);
     }
 }
