@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -51,14 +52,24 @@ public class Leases {
      */
     static final int MAX_HAND_BACKS = 3;
 
+    /**
+     * The bound of the one release a stopping worker sends (not retried). The runner waits {@code STOP_WAIT}
+     * (20 s) for the job: the interrupted job records itself, partitions get up to 5 s, and this leaves the rest
+     * of the 20 s (and of compose's 30 s stop_grace_period) to spare; with retries (4 × 10 s + backoff) a
+     * registry that is down would have had the context close under the job.
+     */
+    static final Duration SHUTDOWN_RELEASE_TIMEOUT = Duration.ofSeconds(5);
+
     private final class Held {
         volatile Lease lease;
         volatile String lost;
         volatile String handBack;
+        volatile boolean stopping;
         volatile ScheduledFuture<?> heartbeat;
     }
 
     private final RegistryClient registry;
+    private final Duration shutdownReleaseTimeout;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
     private final Map<Long, Integer> handedBack = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -73,8 +84,15 @@ public class Leases {
         return t;
     });
 
+    @Autowired
     public Leases(RegistryClient registry) {
+        this(registry, SHUTDOWN_RELEASE_TIMEOUT);
+    }
+
+    /** With a shorter shutdown release bound (tests). */
+    Leases(RegistryClient registry, Duration shutdownReleaseTimeout) {
         this.registry = registry;
+        this.shutdownReleaseTimeout = shutdownReleaseTimeout;
     }
 
     /** A third of the lease, but not under {@link #MIN_PERIOD}. */
@@ -164,7 +182,7 @@ public class Leases {
      * Marks the lease to be handed back when its job is over ({@link #end}): the job stopped for a reason that
      * is not the conversion's fault (the worker is stopping, the registry was unreachable). Unless the worker
      * is stopping, returns false when it already handed the conversion back {@link #MAX_HAND_BACKS} times; the
-     * lease then runs out.
+     * lease then runs out. A stopping worker's release is sent once, within {@link #SHUTDOWN_RELEASE_TIMEOUT}.
      */
     public boolean handBackWhenDone(long id, String reason, boolean stopping) {
         Held h = held.get(id);
@@ -175,6 +193,7 @@ public class Leases {
             return false;
         }
         h.handBack = reason;
+        if (stopping) h.stopping = true;
         return true;
     }
 
@@ -196,7 +215,11 @@ public class Leases {
         // A worker stopping was interrupted: the call must still go out (the interrupt is restored after it).
         boolean interrupted = Thread.interrupted();
         try {
-            registry.release(id, h.lease.leaseToken(), h.handBack);
+            if (h.stopping) {
+                registry.releaseOnce(id, h.lease.leaseToken(), h.handBack, shutdownReleaseTimeout);
+            } else {
+                registry.release(id, h.lease.leaseToken(), h.handBack);
+            }
             handedBack.merge(id, 1, Integer::sum);
             log.info("handed the lease back ({}): the conversion is queued again without spending an attempt", h.handBack);
             return true;

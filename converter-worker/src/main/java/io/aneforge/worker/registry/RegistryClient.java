@@ -125,10 +125,23 @@ public class RegistryClient {
      * the same release is 204 too). A lease that is no longer this worker's is a 409 {@code lease-lost}.
      */
     public void release(long id, String leaseToken, String reason) {
+        release(id, leaseToken, reason, requestTimeout, Repeat.SAFE);
+    }
+
+    /**
+     * {@link #release} sent once, bounded by {@code timeout} (headers and body): a stopping worker has only the
+     * time its orchestrator gives it, which the retries could outlast.
+     */
+    public void releaseOnce(long id, String leaseToken, String reason, Duration timeout) {
+        release(id, leaseToken, reason, timeout, Repeat.ONCE);
+    }
+
+    private void release(long id, String leaseToken, String reason, Duration timeout, Repeat repeat) {
         Map<String, String> body = new LinkedHashMap<>();
         body.put("leaseToken", leaseToken);
         if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
-        Reply r = send("POST", "api/v1/conversions/" + id + "/release", json(body), Repeat.SAFE);
+        Reply r = exchange(withBody(request("api/v1/conversions/" + id + "/release", timeout), "POST", json(body)),
+                timeout, repeat);
         if (r.statusCode() != 204) throw failure("POST " + r.request().uri().getPath(), r);
     }
 

@@ -29,6 +29,8 @@ class LeasesTest {
     private HttpServer server;
     private final AtomicInteger releases = new AtomicInteger();
     private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private Leases leases;
 
     @BeforeEach
@@ -38,6 +40,15 @@ class LeasesTest {
         server.createContext("/", ex -> {
             ex.getRequestBody().readAllBytes();
             if (ex.getRequestURI().getPath().endsWith("/release")) releases.incrementAndGet();
+            if (hang.get()) {
+                try {
+                    stopped.await(); // never answers while the test runs
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ex.close();
+                return;
+            }
             Integer queued = answers.poll();
             int status = queued == null ? 204 : queued;
             if (status == 204) {
@@ -55,11 +66,12 @@ class LeasesTest {
         RegistryClient client = new RegistryClient(new WorkerProperties(
                 URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "token", "w1", 1, Path.of("unused"),
                 Duration.ofSeconds(1), false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
-        leases = new Leases(client);
+        leases = new Leases(client, Duration.ofMillis(500));
     }
 
     @AfterEach
     void stop() {
+        stopped.countDown();
         leases.stop();
         server.stop(0);
     }
@@ -98,5 +110,36 @@ class LeasesTest {
         leases.finished(7);
         leases.hold(lease(7));
         assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
+    }
+
+    @Test
+    void aStoppingWorkerReleasesOnceWithinItsShortBound() {
+        // The registry answers 503: a running worker retries (one call and two retries here) ...
+        answers.addAll(List.of(503, 503, 503));
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
+        assertThat(leases.end(7)).isFalse();
+        assertThat(releases.get()).isEqualTo(3);
+
+        // ... a stopping one sends the release once.
+        releases.set(0);
+        answers.clear();
+        answers.addAll(List.of(503, 503, 503));
+        leases.hold(lease(8));
+        assertThat(leases.handBackWhenDone(8, "the worker is shutting down", true)).isTrue();
+        assertThat(leases.end(8)).isFalse();
+        assertThat(releases.get()).as("not retried at shutdown").isEqualTo(1);
+
+        // A registry that never answers holds a stopping worker for the short bound, not the 5 s request timeout.
+        releases.set(0);
+        answers.clear();
+        hang.set(true);
+        leases.hold(lease(9));
+        leases.handBackWhenDone(9, "the worker is shutting down", true);
+        long start = System.nanoTime();
+        assertThat(leases.end(9)).isFalse();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(ms).as("the 500 ms shutdown bound").isLessThan(2500);
+        assertThat(releases.get()).isEqualTo(1);
     }
 }
