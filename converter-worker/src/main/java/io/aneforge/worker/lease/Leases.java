@@ -223,6 +223,18 @@ public class Leases {
             handedBack.merge(id, 1, Integer::sum);
             log.info("handed the lease back ({}): the conversion is queued again without spending an attempt", h.handBack);
             return true;
+        } catch (RegistryException e) {
+            if (!e.leaseGone()) {
+                log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
+                        h.lease.leaseSeconds(), e.getMessage());
+                return false;
+            }
+            // Counted: the conversion may well have been handed back (a retried release whose first try landed).
+            handedBack.merge(id, 1, Integer::sum);
+            log.warn("the lease is no longer this worker's, so there is nothing left to hand back ({}): an earlier try"
+                    + " of this release may have gone through, or the lease ran out or was taken over: {}", h.handBack,
+                    e.getMessage());
+            return false;
         } catch (RuntimeException e) {
             log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
                     h.lease.leaseSeconds(), e.getMessage());

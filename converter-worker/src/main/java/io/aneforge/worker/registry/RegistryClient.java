@@ -142,6 +142,13 @@ public class RegistryClient {
         if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
         Reply r = exchange(withBody(request("api/v1/conversions/" + id + "/release", timeout), "POST", json(body)),
                 timeout, repeat);
+        if (r.statusCode() == 409 && r.tries() > 1) {
+            // The first try may have landed with its answer lost: the lease is then handed back already (and
+            // perhaps leased by another worker since), which is all the registry can say with lease-lost.
+            RegistryException e = failure("POST " + r.request().uri().getPath(), r);
+            throw new RegistryException(e.getMessage() + " (on try " + r.tries() + " of this release; an earlier try"
+                    + " may have handed the lease back already)", e.status(), e.problem(), null);
+        }
         if (r.statusCode() != 204) throw failure("POST " + r.request().uri().getPath(), r);
     }
 
@@ -278,7 +285,7 @@ public class RegistryClient {
                     t.initCause(e);
                     throw t;
                 }
-                Reply reply = new Reply(r.statusCode(), body, req);
+                Reply reply = new Reply(r.statusCode(), body, req, attempt + 1);
                 if (last || !RegistryException.transientStatus(reply.statusCode())) return reply;
                 trouble = "HTTP " + reply.statusCode();
             } catch (IOException e) {
@@ -308,7 +315,7 @@ public class RegistryClient {
     }
 
     /** A response with its body read. */
-    private record Reply(int statusCode, byte[] body, HttpRequest request) {
+    private record Reply(int statusCode, byte[] body, HttpRequest request, int tries) {
     }
 
     private static byte[] json(Object o) {

@@ -142,4 +142,27 @@ class LeasesTest {
         assertThat(ms).as("the 500 ms shutdown bound").isLessThan(2500);
         assertThat(releases.get()).isEqualTo(1);
     }
+
+    @Test
+    void aRetriedReleaseRefusedAsLeaseLostIsNotReportedAsRunningOut() {
+        // The first try's answer is lost (503 here); the repeat finds the lease no longer this worker's.
+        answers.addAll(List.of(503, 409));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Leases.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            leases.hold(lease(7));
+            assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
+            assertThat(leases.end(7)).isFalse();
+        } finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(releases.get()).isEqualTo(2);
+        List<String> messages = logged.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        assertThat(messages).noneMatch(m -> m.contains("runs out"));
+        assertThat(messages).anyMatch(m -> m.contains("no longer this worker's") && m.contains("may have gone through")
+                && m.contains("on try 2 of this release"));
+    }
 }
