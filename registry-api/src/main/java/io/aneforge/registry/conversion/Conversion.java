@@ -31,6 +31,8 @@ class Conversion {
     @Column(name = "seq_len", nullable = false)
     int seqLen;
     int attempts;
+    /** Releases so far (V12): past {@link Conversions#FREE_RELEASES} a release spends the attempt. */
+    int releases;
     @Column(name = "max_attempts", nullable = false)
     int maxAttempts;
     @Column(name = "lease_owner")

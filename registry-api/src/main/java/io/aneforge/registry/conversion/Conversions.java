@@ -47,6 +47,13 @@ public class Conversions {
     private final ConversionVariantRepository variants;
     private final Models models;
     private final VariantPlanner planner;
+    /**
+     * Releases of one conversion that give its attempt back. Rolling updates and registry outages release a
+     * conversion a few times; one that is released more often is taken to stop its own workers (killed for
+     * memory or a failing liveness probe during its build) and its releases spend attempts from then on.
+     */
+    static final int FREE_RELEASES = 10;
+
     private final JdbcClient jdbc;
     private final Duration leaseDuration;
     private final int maxAttempts;
@@ -354,6 +361,8 @@ public class Conversions {
      * shutting down, or one that could not reach the registry for a while), so the next worker leases it at
      * once instead of after the lease expires. Idempotent: a repeat with the same token, while the conversion
      * is still queued, changes nothing. Anything else than the current or just released lease is refused.
+     * Past {@link #FREE_RELEASES} releases of one conversion a release keeps the attempt spent, so that a
+     * conversion whose own build gets its worker stopped every time still runs out of attempts.
      */
     @Transactional
     public void release(long id, String token, String reason) {
@@ -363,14 +372,23 @@ public class Conversions {
         requireHolder(c, token);
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.QUEUED;
-        c.attempts = Math.max(0, c.attempts - 1);
+        c.releases++;
+        boolean free = c.releases <= FREE_RELEASES;
+        if (free) c.attempts = Math.max(0, c.attempts - 1);
         // leaseToken stays as the released one (a queued conversion has no lease) so that a repeat is
         // recognised; the next grant replaces it. leaseOwner stays as the last worker, as after an expiry.
         c.leaseExpiresAt = null;
         c.updatedAt = now;
         conversions.save(c);
-        log.info("conversion {} released by '{}'{}: queued again, the attempt is not spent", id, c.leaseOwner,
-                reason == null || reason.isBlank() ? "" : " (" + reason + ")");
+        if (free) {
+            log.info("conversion {} released by '{}'{}: queued again, the attempt is not spent", id, c.leaseOwner,
+                    reason == null || reason.isBlank() ? "" : " (" + reason + ")");
+        } else {
+            log.warn("conversion {} released by '{}'{}: queued again; release {} is past the {} that give the attempt"
+                    + " back, so attempt {} of {} is spent", id, c.leaseOwner,
+                    reason == null || reason.isBlank() ? "" : " (" + reason + ")", c.releases, FREE_RELEASES, c.attempts,
+                    c.maxAttempts);
+        }
     }
 
     /** Whether {@code token}'s lease already ended the conversion in {@code state} (a repeated final call). */

@@ -267,6 +267,32 @@ class ConversionTest extends RegistryTestBase {
     }
 
     @Test
+    void pastTheFreeReleasesAReleaseSpendsTheAttempt() {
+        // A conversion whose build gets its worker stopped every time must not go round for ever.
+        createModel("conv-releases");
+        long id = publishConversion("conv-releases", List.of("A14")).path("id").asLong();
+        for (int i = 1; i <= Conversions.FREE_RELEASES; i++) {
+            String token = lease(id, "w1").path("leaseToken").asString();
+            Response r = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
+                    Map.of("leaseToken", token, "reason", "the worker is shutting down"));
+            assertThat(r.status()).as(r.text()).isEqualTo(204);
+            assertThat(get("/api/v1/conversions/" + id, reader()).json().path("attempts").asInt())
+                    .as("release " + i + " gives the attempt back").isZero();
+        }
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            String token = lease(id, "w1").path("leaseToken").asString();
+            Response r = send("POST", "/api/v1/conversions/" + id + "/release", worker(), Map.of("leaseToken", token));
+            assertThat(r.status()).as(r.text()).isEqualTo(204);
+            JsonNode c = get("/api/v1/conversions/" + id, reader()).json();
+            assertThat(c.path("state").asString()).isEqualTo("queued");
+            assertThat(c.path("attempts").asInt()).as("past the free releases the attempt is spent").isEqualTo(attempt);
+        }
+        Response exhausted = send("POST", "/api/v1/conversions/" + id + "/lease", worker(), Map.of("worker", "w1"));
+        assertThat(exhausted.status()).as(exhausted.text()).isEqualTo(409);
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("state").asString()).isEqualTo("failed");
+    }
+
+    @Test
     void cancellingStopsTheWorker() {
         createModel("conv-cancel");
         long id = publishConversion("conv-cancel", List.of("A14")).path("id").asLong();
