@@ -195,10 +195,13 @@ class HubClientTest {
     }
 
     /**
-     * A Hub (or CDN, or proxy) that announces a file, sends the headers and 100 bytes, then stalls ({@code stall})
-     * or sends an endless chunked body far past the announced 1000 bytes.
+     * A Hub (or CDN, or proxy) that announces a 1000-byte file, then sends the headers and 100 bytes and stalls
+     * until {@code release}, sends an endless chunked body far past the announced size, or trickles one byte every
+     * 300 ms.
      */
-    static HttpServer misbehavingHub(boolean stall, AtomicLong sent, CountDownLatch release, CountDownLatch finished)
+    enum Misbehaviour { STALL, ENDLESS, TRICKLE }
+
+    static HttpServer misbehavingHub(Misbehaviour mode, AtomicLong sent, CountDownLatch release, CountDownLatch finished)
             throws IOException {
         HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         s.setExecutor(Executors.newCachedThreadPool());
@@ -211,7 +214,18 @@ class HubClientTest {
                 ex.close();
                 return;
             }
-            if (stall) {
+            if (mode == Misbehaviour.TRICKLE) {
+                ex.sendResponseHeaders(200, 1000);
+                try {
+                    for (int i = 0; i < 1000; i++) {
+                        ex.getResponseBody().write(0);
+                        ex.getResponseBody().flush();
+                        Thread.sleep(300);
+                    }
+                } catch (IOException | InterruptedException clientHungUp) {
+                    // expected once the client gives up
+                }
+            } else if (mode == Misbehaviour.STALL) {
                 ex.sendResponseHeaders(200, 1000);
                 ex.getResponseBody().write(new byte[100]);
                 ex.getResponseBody().flush();
@@ -257,7 +271,7 @@ class HubClientTest {
     @Test
     void aStalledHubBodyTimesOut() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        HttpServer s = misbehavingHub(true, new AtomicLong(), release, new CountDownLatch(1));
+        HttpServer s = misbehavingHub(Misbehaviour.STALL, new AtomicLong(), release, new CountDownLatch(1));
         try {
             Future<Path> download = downloadInBackground(client(s));
 
@@ -280,30 +294,7 @@ class HubClientTest {
      */
     @Test
     void aTricklingHubBodyIsCutOffByTheMinimumThroughput() throws Exception {
-        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        s.setExecutor(Executors.newCachedThreadPool());
-        s.createContext("/", ex -> {
-            ex.getResponseHeaders().add("X-Repo-Commit", COMMIT);
-            ex.getResponseHeaders().add("ETag", "\"" + "2".repeat(64) + "\"");
-            ex.getResponseHeaders().add("X-Linked-Size", "1000");
-            if (ex.getRequestMethod().equals("HEAD")) {
-                ex.sendResponseHeaders(200, -1);
-                ex.close();
-                return;
-            }
-            ex.sendResponseHeaders(200, 1000);
-            try {
-                for (int i = 0; i < 1000; i++) {
-                    ex.getResponseBody().write(0);
-                    ex.getResponseBody().flush();
-                    Thread.sleep(300);
-                }
-            } catch (IOException | InterruptedException clientHungUp) {
-                // expected once the client gives up
-            }
-            ex.close();
-        });
-        s.start();
+        HttpServer s = misbehavingHub(Misbehaviour.TRICKLE, new AtomicLong(), new CountDownLatch(0), new CountDownLatch(1));
         try {
             Future<Path> download = downloadInBackground(client(s));
 
@@ -322,7 +313,7 @@ class HubClientTest {
     void aBodyLongerThanTheAnnouncedSizeIsCutOff() throws Exception {
         AtomicLong sent = new AtomicLong();
         CountDownLatch finished = new CountDownLatch(1);
-        HttpServer s = misbehavingHub(false, sent, new CountDownLatch(0), finished);
+        HttpServer s = misbehavingHub(Misbehaviour.ENDLESS, sent, new CountDownLatch(0), finished);
         try {
             assertThatThrownBy(() -> client(s).download("org/m", "main", "model.safetensors"))
                     .isInstanceOf(HubException.class)
