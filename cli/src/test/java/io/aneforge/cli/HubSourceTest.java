@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.testsupport.hub.FakeHub;
 import io.aneforge.testsupport.models.TinyModels;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,12 +21,6 @@ class HubSourceTest {
     @TempDir
     Path dir;
 
-    static Cli run(Map<String, String> env, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Cli(code, out.toString(), err.toString());
-    }
 
     @Test
     void convertsAHubModelPinnedToItsCommit() throws Exception {
@@ -43,7 +35,7 @@ class HubSourceTest {
             hub.repo("acme/tiny-bert").commit(COMMIT, "main", files);
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", dir.resolve("hf").toString());
             Path out = dir.resolve("out");
-            Cli c = run(env, "convert", "--source", "hf:acme/tiny-bert@main", "--out", out.toString(), "--chips", "M1",
+            Cli c = Cli.run(env, "convert", "--source", "hf:acme/tiny-bert@main", "--out", out.toString(), "--chips", "M1",
                     "--seq-len", "8", "--samples", "1", "--progress", "plain");
             assertThat(c.code()).as(c.toString()).isZero();
             VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
@@ -51,13 +43,13 @@ class HubSourceTest {
             assertThat(m.model().commit()).isEqualTo(COMMIT);
             assertThat(m.variants()).hasSize(3);
 
-            Cli missing = run(env, "convert", "--source", "hf:acme/absent", "--out", dir.resolve("o2").toString(),
+            Cli missing = Cli.run(env, "convert", "--source", "hf:acme/absent", "--out", dir.resolve("o2").toString(),
                     "--chips", "M1", "--seq-len", "8", "--samples", "1");
             assertThat(missing.code()).as(missing.toString()).isEqualTo(1);
             assertThat(missing.err()).startsWith("aneforge convert: cannot fetch model source 'hf:acme/absent': ");
             assertThat(missing.err().lines().count()).isEqualTo(1);
 
-            Cli bad = run(env, "convert", "--source", "hf:no-slash", "--out", dir.resolve("o3").toString());
+            Cli bad = Cli.run(env, "convert", "--source", "hf:no-slash", "--out", dir.resolve("o3").toString());
             assertThat(bad.code()).isEqualTo(2);
             assertThat(bad.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:no-slash': invalid "
                     + "repo id 'no-slash': expected org/name (letters, digits, '.', '_', '-'; no '--' or '..'; each part "
@@ -65,7 +57,7 @@ class HubSourceTest {
 
             // a revision names a file under the cache's refs/: an absolute one wrote the commit outside the cache
             Path outside = dir.resolve("outside-the-cache");
-            Cli escape = run(env, "convert", "--source", "hf:acme/tiny-bert@" + outside, "--out",
+            Cli escape = Cli.run(env, "convert", "--source", "hf:acme/tiny-bert@" + outside, "--out",
                     dir.resolve("o4").toString(), "--chips", "M1", "--seq-len", "8", "--samples", "0");
             assertThat(escape.code()).as(escape.toString()).isEqualTo(2);
             assertThat(escape.err()).isEqualTo("aneforge convert: --source: invalid model source 'hf:acme/tiny-bert@"

@@ -8,8 +8,6 @@ import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.registry.RegistryApplication;
 import io.aneforge.testsupport.models.TinyModels;
 import io.aneforge.testsupport.postgres.TestDatabase;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,15 +65,9 @@ class RegistryCommandsTest {
         }
     }
 
-    static Cli run(Map<String, String> environment, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), environment, args);
-        return new Cli(code, out.toString(), err.toString());
-    }
 
     static Cli run(String... args) {
-        return run(env, args);
+        return Cli.run(env, args);
     }
 
     @Test
@@ -155,12 +147,12 @@ class RegistryCommandsTest {
     @Test
     @Order(4)
     void errorsNameTheProblemAndTheFix() {
-        Cli noToken = run(Map.of(), "status", "--model", "tiny-bert");
+        Cli noToken = Cli.run(Map.of(), "status", "--model", "tiny-bert");
         assertThat(noToken.code()).isEqualTo(2);
         assertThat(noToken.err()).isEqualTo("aneforge status: ANEFORGE_TOKEN is not set: export ANEFORGE_TOKEN=<registry token> "
                 + "(an admin mints one with POST /api/v1/tokens)\n");
 
-        Cli badToken = run(Map.of("ANEFORGE_REGISTRY_URL", env.get("ANEFORGE_REGISTRY_URL"), "ANEFORGE_TOKEN", "wrong"),
+        Cli badToken = Cli.run(Map.of("ANEFORGE_REGISTRY_URL", env.get("ANEFORGE_REGISTRY_URL"), "ANEFORGE_TOKEN", "wrong"),
                 "status", "--model", "tiny-bert");
         assertThat(badToken.code()).isEqualTo(1);
         assertThat(badToken.err()).startsWith("aneforge status: registry answered HTTP 401 ");
@@ -178,7 +170,7 @@ class RegistryCommandsTest {
         assertThat(both.code()).isEqualTo(2);
         assertThat(both.err()).isEqualTo("aneforge resolve: pass either --device (e.g. iPhone16,1) or --chip (e.g. A17_PRO)\n");
 
-        Cli down = run(Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:1", "ANEFORGE_TOKEN", ADMIN), "status", "--model", "x");
+        Cli down = Cli.run(Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:1", "ANEFORGE_TOKEN", ADMIN), "status", "--model", "x");
         assertThat(down.code()).isEqualTo(1);
         assertThat(down.err()).isEqualTo("aneforge status: cannot reach the registry at http://127.0.0.1:1: start it or set "
                 + "ANEFORGE_REGISTRY_URL\n");
@@ -312,7 +304,7 @@ class RegistryCommandsTest {
                     "ANEFORGE_TOKEN", "t");
             Path out = dir.resolve("rootcontent");
             for (int i : new int[] {0, 3}) {
-                Cli p = run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString());
+                Cli p = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString());
                 assertThat(p.code()).as(p.toString()).isZero();
             }
             assertThat(out.resolve("m-v1-" + digests.get("c0").substring(0, 12) + ".mlpackage")).isDirectory();

@@ -6,8 +6,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -131,15 +129,9 @@ class RegistryStallsTest {
     }
 
     Cli run(String... args) {
-        return run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "t", "ANEFORGE_REGISTRY_TIMEOUT", "1"), args);
+        return Cli.run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "t", "ANEFORGE_REGISTRY_TIMEOUT", "1"), args);
     }
 
-    static Cli run(Map<String, String> env, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Cli(code, out.toString(), err.toString());
-    }
 
     @Test
     void aStalledDownloadTimesOutAndLeavesNothing() throws IOException {
@@ -215,12 +207,12 @@ class RegistryStallsTest {
     void helpWorksOnEveryRegistryCommand() {
         for (String command : new String[] {"publish", "status", "resolve", "pull"}) {
             for (String help : new String[] {"--help", "-h"}) {
-                Cli c = run(Map.of(), command, help);
+                Cli c = Cli.run(Map.of(), command, help);
                 assertThat(c.code()).as(c.toString()).isZero();
                 assertThat(c.out()).as(c.toString()).startsWith("Usage: aneforge " + command).contains("--model");
             }
         }
-        assertThat(run(Map.of(), "status", "--help").out()).contains("--version=N");
+        assertThat(Cli.run(Map.of(), "status", "--help").out()).contains("--version=N");
     }
 
     @Test
@@ -268,12 +260,12 @@ class RegistryStallsTest {
     @Test
     void environmentAndProxyProblemsNameTheFix() {
         for (String bad : new String[] {"http:foo", "http://", "http:///x"}) {
-            Cli c = run(Map.of("ANEFORGE_REGISTRY_URL", bad, "ANEFORGE_TOKEN", "t"), "status", "--model", "m");
+            Cli c = Cli.run(Map.of("ANEFORGE_REGISTRY_URL", bad, "ANEFORGE_TOKEN", "t"), "status", "--model", "m");
             assertThat(c.code()).as(c.toString()).isEqualTo(2);
             assertThat(c.err()).as(c.toString()).startsWith("aneforge status: ANEFORGE_REGISTRY_URL '" + bad + "' ")
                     .contains("http://localhost:8080").hasLineCount(1);
         }
-        Cli token = run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "abc\ndef-secret"), "status", "--model", "m");
+        Cli token = Cli.run(Map.of("ANEFORGE_REGISTRY_URL", url, "ANEFORGE_TOKEN", "abc\ndef-secret"), "status", "--model", "m");
         assertThat(token.code()).as(token.toString()).isEqualTo(2);
         assertThat(token.err()).startsWith("aneforge status: ANEFORGE_TOKEN holds a line break or another control character: ")
                 .doesNotContain("secret").hasLineCount(1);
