@@ -1,5 +1,6 @@
 package io.aneforge.model;
 
+import io.aneforge.io.BoundedFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ public final class ArchitectureConfigs {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(configJson));
+            root = JSON.readTree(BoundedFiles.readString(configJson, MAX_CONFIG_BYTES));
         } catch (JacksonException e) {
             throw new ModelImportException(configJson, "config.json is not valid JSON: " + e.getOriginalMessage());
         } catch (java.nio.charset.MalformedInputException e) {

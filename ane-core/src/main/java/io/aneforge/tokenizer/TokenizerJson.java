@@ -1,5 +1,6 @@
 package io.aneforge.tokenizer;
 
+import io.aneforge.io.BoundedFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(file));
+            root = JSON.readTree(BoundedFiles.readAllBytes(file, MAX_BYTES));
         } catch (JacksonException e) {
             throw new TokenizerException(file, "not valid JSON: " + e.getOriginalMessage());
         }
@@ -176,7 +177,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         boolean vocabObject = false;
         Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
         Map<String, Integer> added = new HashMap<>();
-        try (JsonParser p = STREAM.createParser(Files.readAllBytes(file))) {
+        try (JsonParser p = STREAM.createParser(BoundedFiles.readAllBytes(file, MAX_BYTES))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new TokenizerException(file, "no 'model' with a 'vocab' object");
             }
