@@ -93,3 +93,41 @@ test('gates are written out without the ones not set', () => {
   assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: {} }), 'none');
   assert.equal(f.gatesLabel(null), 'none');
 });
+
+test('a latency regression never shows as its threshold', () => {
+  // 2.2008 ms against 2.00 ms: +10.04 %, over the +10 % threshold
+  assert.equal(f.pct(2.2008 / 2.0 - 1, 0.10, true), '+10.04 %');
+  assert.equal(f.pct(0.10001, 0.10, true), '+10.001 %');
+  assert.equal(f.pct(0.25, 0.10, true), '+25.0 %');
+  // under it and passing: the digits that show it under
+  assert.equal(f.pct(0.0996, 0.10, false), '+9.96 %');
+  // exactly at it (6.6 ms against 6.0 ms, binary noise within the registry's tolerance) passes and reads +10.0 %
+  assert.equal(f.pct(6.6 / 6.0 - 1, 0.10, false), '+10.0 %');
+  assert.equal(f.pct(0.10, 0.10, false), '+10.0 %');
+  // a threshold with binary noise in percent (0.07 * 100) does not spill digits at the limit
+  assert.equal(f.pct(0.07, 0.07, false), '+7.0 %');
+  assert.equal(f.pct(0.0704, 0.07, true), '+7.04 %');
+  // far from it, faster, or with no threshold known: one decimal
+  assert.equal(f.pct(-0.05, 0.10, false), '-5.0 %');
+  assert.equal(f.pct(0.1004), '+10.0 %');
+});
+
+test('a cosine regression never shows as its threshold', () => {
+  assert.equal(f.cosChange(-0.000501, 0.0005, true), '-0.000501');
+  assert.equal(f.cosChange(-0.0024, 0.0005, true), '-0.00240');
+  assert.equal(f.cosChange(-0.000499, 0.0005, false), '-0.000499');
+  assert.equal(f.cosChange(-0.0005, 0.0005, false), '-0.00050');
+  assert.equal(f.cosChange(0.00001, 0.0005, false), '+0.00001');
+  // float32 cosines from the database: the difference carries their noise, and still reads past the threshold
+  const drop = Math.fround(0.9985) - Math.fround(0.999);
+  assert.ok(Number(f.cosChange(drop, 0.0005, true)) < -0.0005);
+  assert.equal(f.cosChange(-0.0024), '-0.00240');
+});
+
+test('the regression thresholds are written out', () => {
+  assert.equal(f.regressionLabel({ latencyIncrease: 0.1, cosineDrop: 0.0005 }),
+    'a regression is p50 more than +10 % slower or cosine more than 0.0005 lower');
+  assert.equal(f.regressionLabel({ latencyIncrease: 0.07, cosineDrop: 0.001 }),
+    'a regression is p50 more than +7 % slower or cosine more than 0.001 lower');
+  assert.equal(f.regressionLabel(null), '');
+});

@@ -5,10 +5,13 @@
 const TOKEN_KEY = 'aneforge.token';
 // How often live pages poll; tests set this key in sessionStorage to poll faster.
 const REFRESH_KEY = 'aneforge.refreshMs';
+// The longest pause of the version page's matrix polling once nothing changes (or the registry is down).
+const REFRESH_MAX_KEY = 'aneforge.refreshMaxMs';
 const app = document.getElementById('app');
 const details = document.getElementById('details');
-const { fmtMs, fmtCos, fmtBytes, pct, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary } = window.AneForgeFormat;
+const { fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary } = window.AneForgeFormat;
 const { parseRoute } = window.AneForgeRoute;
+const { createPoller } = window.AneForgeRefresh;
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -42,6 +45,18 @@ class ApiError extends Error {
 }
 
 async function api(path, options) {
+  const res = await request(path, options);
+  if (!res.ok) {
+    let problem = null;
+    try { problem = await res.json(); } catch (e) { /* not JSON */ }
+    throw new ApiError(res.status, problem);
+  }
+  if (options && options.raw) return res;
+  return res.status === 204 ? null : res.json();
+}
+
+/** The fetch behind api(): adds the token, sends {@code json} as the body; a 401 goes back to the login page. */
+async function request(path, options) {
   const opts = Object.assign({ method: 'GET', headers: {} }, options || {});
   opts.headers = Object.assign({ 'Authorization': 'Bearer ' + token() }, opts.headers);
   if (opts.json !== undefined) {
@@ -54,13 +69,23 @@ async function api(path, options) {
     location.hash = '#/login';
     throw new ApiError(401, { detail: 'token rejected; log in again' });
   }
+  return res;
+}
+
+/**
+ * A GET that names the answer it already has ({@code etag}): resolves to {@code {changed: false}} on the
+ * registry's 304, else to {@code {changed: true, etag, body}}. The browser's own cache is bypassed, so the 304
+ * reaches the page (which then leaves the DOM alone) instead of being turned into a copy of the old 200.
+ */
+async function apiIfChanged(path, etag) {
+  const res = await request(path, { cache: 'no-store', headers: etag ? { 'If-None-Match': etag } : {} });
+  if (res.status === 304) return { changed: false };
   if (!res.ok) {
     let problem = null;
     try { problem = await res.json(); } catch (e) { /* not JSON */ }
     throw new ApiError(res.status, problem);
   }
-  if (opts.raw) return res;
-  return res.status === 204 ? null : res.json();
+  return { changed: true, etag: res.headers.get('ETag'), body: await res.json() };
 }
 
 async function download(path, filename, accept) {
@@ -258,7 +283,7 @@ function cellView(row, cu, c, m) {
   if (c.gate) cls.push('gate-' + c.gate);
   const delta = c.p50Change === null || c.p50Change === undefined ? null :
     h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
-      (c.regression ? '▲ ' : '') + pct(c.p50Change));
+      (c.regression ? '▲ ' : '') + pct(c.p50Change, latencyThreshold(m), c.regression));
   const td = h('td', { class: cls.join(' '), 'data-variant': row.cell, 'data-cu': cu, 'data-source': c.source,
       'data-gate': c.gate || '', title: row.cell + ' on ' + cu + (c.failure ? ': ' + c.failure : '') },
     h('div', { class: 'v' }, s.main), h('div', { class: 's' }, s.sub), delta);
@@ -287,7 +312,8 @@ function showDetails(row, cu, c, m) {
   if (c.failure) items.push([c.source === 'failed' ? 'Failure' : 'Reason', c.failure]);
   if (c.gate) items.push(['Latency gate', c.gate]);
   if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
-    items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined ? ' (' + pct(c.p50Change) + ')' : '')]);
+    items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined
+      ? ' (' + pct(c.p50Change, latencyThreshold(m), c.regression) + (c.regression ? ', a regression' : '') + ')' : '')]);
   }
   if (row.estimate) items.push(['Estimate', fmtMs(row.estimate.lowMs) + ' – ' + fmtMs(row.estimate.highMs) + ' (' + row.estimate.boundBy.toLowerCase() + '-bound)'],
     ['Estimate basis', row.estimate.basis]);
@@ -313,10 +339,16 @@ function verdictPanel(m) {
     m.verdict.reasons.length ? h('ul', { class: 'reasons' }, m.verdict.reasons.map(r => h('li', {}, r))) : null);
 }
 
+/** The relative p50 increase past which a cell regressed against the baseline (0.10), or null. */
+function latencyThreshold(m) {
+  return m.regressionThresholds ? m.regressionThresholds.latencyIncrease : null;
+}
+
 function regressionsPanel(m) {
   if (!m.baseline) return null;
   return h('div', { class: 'panel', id: 'regressions' },
     h('strong', {}, 'Against v' + m.baseline + ': '),
+    m.regressionThresholds ? h('span', { class: 'muted', id: 'regression-thresholds' }, '(' + regressionLabel(m.regressionThresholds) + ') ') : null,
     m.regressions.length ? h('ul', { class: 'reasons' }, m.regressions.map(r => h('li', { class: 'regression' }, r)))
       : h('span', { class: 'muted' }, 'no regressions'));
 }
@@ -344,7 +376,7 @@ function matrixTable(name, version, m) {
         'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine, minCosine),
       h('div', { class: 'muted' }, r.fidelity.source),
       r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
-        (r.delta.regression ? '▼ ' : '') + (r.delta.cosineChange >= 0 ? '+' : '') + r.delta.cosineChange.toFixed(5)) : null),
+        (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression)) : null),
     h('td', { class: 'gate' }, h('span', { class: 'badge ' + r.gateStatus }, r.gateStatus),
       r.yankReason ? h('div', { class: 'muted yank-reason' }, 'yanked: ' + r.yankReason) : null,
       r.gateReasons.length ? h('ul', { class: 'reasons' }, r.gateReasons.map(x => {
@@ -375,8 +407,10 @@ async function versionPage(seq, name, version, baseline) {
   setCrumbs([['Models', '#/'], [name, base], ['v' + version, base + '/v/' + version]]);
   const q = baseline ? '?baseline=' + baseline : '';
   const path = '/models/' + encodeURIComponent(name) + '/versions/' + version + '/matrix';
-  const [first, versions] = await Promise.all([api(path + q), api('/models/' + encodeURIComponent(name) + '/versions')]);
+  const [answer, versions] = await Promise.all([apiIfChanged(path + q, null), api('/models/' + encodeURIComponent(name) + '/versions')]);
   if (seq !== routeSeq) return;
+  const first = answer.body;
+  let etag = answer.etag;
 
   const baseSelect = h('select', { id: 'baseline', onchange: (ev) => {
     location.hash = base + '/v/' + version + (ev.target.value ? '?baseline=' + ev.target.value : '');
@@ -385,12 +419,24 @@ async function versionPage(seq, name, version, baseline) {
 
   const heading = h('h1', {});
   const matrixSection = h('section', { id: 'matrix-section' });
+  const status = h('p', { class: 'muted', id: 'matrix-status', 'data-state': 'ok' });
   let promote = promotePanel(name, version, first);
   let shownStatus = first.versionStatus;
   function render(m) {
+    // A refresh must not move what the user is looking at: the matrix's sideways scroll, the page's and
+    // the details panel's scroll, and the selected cell with its details (reselect) stay as they were.
+    const wide = matrixSection.querySelector('.matrix-scroll');
+    const left = wide ? wide.scrollLeft : 0;
+    const x = window.scrollX;
+    const y = window.scrollY;
+    const detailsTop = details.scrollTop;
     fill(heading, name + ' v' + version + ' ', h('span', { class: 'muted', id: 'version-status' }, '(' + m.versionStatus + ')'));
     fill(matrixSection, verdictPanel(m), regressionsPanel(m), legend(), matrixTable(name, version, m));
     reselect(m);
+    const again = matrixSection.querySelector('.matrix-scroll');
+    if (again) again.scrollLeft = left;
+    window.scrollTo(x, y);
+    details.scrollTop = detailsTop;
     // The promote form keeps what the user typed; it is rebuilt only when the version's status changes
     // (a conversion publishes its version when it succeeds), since only then can the button change.
     if (m.versionStatus !== shownStatus) {
@@ -402,32 +448,69 @@ async function versionPage(seq, name, version, baseline) {
   }
   render(first);
 
-  // While the version's conversion is live its variants are still being registered: the matrix is fetched
-  // again with each conversion poll, and once more on the poll that sees the conversion finished.
+  // "Updated" is when the matrix last changed on the page; "checked" when the registry last answered.
+  let updatedAt = Date.now();
+  function showStatus(r) {
+    const time = t => new Date(t).toLocaleTimeString();
+    const next = r.nextMs === null ? 'paused while the tab is hidden' : 'next check in ' + Math.round(r.nextMs / 100) / 10 + ' s';
+    if (r.ok) {
+      if (r.changed) updatedAt = r.at;
+      status.className = 'muted';
+      status.setAttribute('data-state', 'ok');
+      status.setAttribute('data-updated', new Date(updatedAt).toISOString());
+      fill(status, 'Updated ' + time(updatedAt) + ' · checked ' + time(r.at) + ' · ' + next);
+    } else {
+      // the last matrix stays on the page, with its age: the error is a line above it, not a page
+      status.className = 'error';
+      status.setAttribute('data-state', 'error');
+      fill(status, 'Cannot reach the registry (' + r.error.message + '): showing the matrix as of ' + time(updatedAt)
+        + ' · retrying in ' + (r.nextMs === null ? 'when the tab is shown' : Math.round(r.nextMs / 100) / 10 + ' s'));
+    }
+  }
+  fill(status, 'Updated ' + new Date(updatedAt).toLocaleTimeString());
+  status.setAttribute('data-updated', new Date(updatedAt).toISOString());
+
+  // Agents report benchmark and accuracy results long after a conversion ends, so the matrix is asked for
+  // again for as long as the page is open and the tab is in front: every refreshMs() while answers change,
+  // slowing down to aneforge.refreshMaxMs (30 s) while they do not or the registry cannot be reached. Each
+  // poll names the matrix it has (ETag), so an unchanged matrix costs the registry a 304 and the page nothing.
+  const maxMs = Number(sessionStorage.getItem(REFRESH_MAX_KEY));
+  const poller = createPoller({
+    baseMs: refreshMs(),
+    maxMs: Number.isFinite(maxMs) && maxMs >= 100 ? maxMs : 30000,
+    clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: id => clearTimeout(id) },
+    isVisible: () => document.visibilityState === 'visible',
+    isAlive: () => matrixSection.isConnected,
+    load: async () => {
+      const a = await apiIfChanged(path + q, etag);
+      if (!a.changed || !matrixSection.isConnected) return false;
+      etag = a.etag;
+      render(a.body);
+      return true;
+    },
+    onResult: showStatus,
+  });
+  const onVisibility = () => {
+    if (!matrixSection.isConnected) document.removeEventListener('visibilitychange', onVisibility);
+    else poller.visibilityChanged();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  // While the version's conversion is live its variants are still being registered: each conversion poll,
+  // and the one that sees the conversion finished, asks for the matrix at once.
   const conversion = h('div', { class: 'panel', id: 'conversion', hidden: true });
   let polls = 0;
   refreshWhileLive(conversion, 'Conversion', async () => {
     const live = await loadConversion(conversion, name, version);
-    if (polls++ > 0 && conversion.isConnected) {
-      try {
-        const m = await api(path + q);
-        if (conversion.isConnected) render(m);
-      } catch (e) {
-        // the last matrix stays; the next poll tries again
-        if (conversion.isConnected) {
-          const old = document.getElementById('matrix-error');
-          if (old) old.remove();
-          matrixSection.prepend(h('p', { class: 'error', id: 'matrix-error' }, 'Refreshing the matrix: ' + e.message));
-        }
-      }
-    }
+    if (polls++ > 0) poller.poke();
     return live;
   });
 
   fill(app, heading,
     h('div', { class: 'inline' }, baseSelect, ' ',
       h('button', { class: 'secondary', id: 'csv', onclick: () => download(path + q, name + '-v' + version + '-matrix.csv', 'text/csv') }, 'Download CSV')),
-    conversion, matrixSection, promote);
+    conversion, status, matrixSection, promote);
+  poller.start(true); // the first answer was just rendered: the first poll is one interval away
 }
 
 // resolve's default alias, and the one `aneforge up` and the README use.

@@ -18,10 +18,25 @@
    */
   function apart(value, limit, text) {
     if (!present(limit) || !Number.isFinite(limit) || !Number.isFinite(value)) return text;
-    const want = Math.sign(value - limit);
+    return toward(value, limit, text, Math.sign(value - limit));
+  }
+
+  /** {@code text}, or {@code value} with more decimals until the shown number lies on side {@code want} (-1, 0, 1) of {@code limit}. */
+  function toward(value, limit, text, want) {
     let shown = text;
     for (let d = decimals(text) + 1; Math.sign(Number(shown) - limit) !== want && d <= 20; d++) shown = value.toFixed(d);
     return shown;
+  }
+
+  /**
+   * The side of {@code limit} a baseline change is shown on: the registry's verdict decides ({@code regressed}
+   * puts it on side {@code bad}), and a change within the registry's tolerance of the limit (1e-9, kept so that
+   * 6.6 ms against 6.0 ms is exactly +10 % and no regression) counts as at the limit, not past it.
+   */
+  const CHANGE_EPSILON = 1e-9;
+  function changeSide(change, limit, regressed, bad) {
+    if (regressed) return bad;
+    return Math.abs(change - limit) <= CHANGE_EPSILON ? 0 : Math.sign(change - limit);
   }
 
   /** A latency or other positive number: 2 significant digits under 0.1, 2 decimals under 10, else 1. */
@@ -42,7 +57,39 @@
     return n + ' B';
   }
 
-  function pct(v) { return (v >= 0 ? '+' : '') + (v * 100).toFixed(1) + ' %'; }
+  /**
+   * A relative change against the baseline (0.1004 = "+10.04 %"). With {@code limit}, the latency regression
+   * threshold (0.10), and {@code regressed}, the registry's verdict on it, the number gets the digits that keep
+   * it off the threshold when it is not at it: a regression never reads "+10.0 %" next to "more than +10 %",
+   * and +9.96 % that passes never reads "+10.0 %" either. Without a limit: one decimal.
+   */
+  function pct(v, limit, regressed) {
+    const sign = v >= 0 ? '+' : '';
+    const text = (v * 100).toFixed(1);
+    if (!present(limit) || !Number.isFinite(limit) || !Number.isFinite(v)) return sign + text + ' %';
+    const want = changeSide(v, limit, regressed, 1);
+    // in percent, without the binary noise of the multiplication (0.07 * 100 is 7.000000000000001)
+    const limitPct = Number((limit * 100).toFixed(10));
+    return sign + toward(v * 100, limitPct, text, want) + ' %';
+  }
+
+  /**
+   * A cosine change against the baseline ("-0.00240"), apart from {@code -maxDrop} (the cosine regression
+   * threshold, 0.0005) the same way {@link pct} keeps latency apart from its threshold.
+   */
+  function cosChange(v, maxDrop, regressed) {
+    const sign = v >= 0 ? '+' : '';
+    const text = v.toFixed(5);
+    if (!present(maxDrop) || !Number.isFinite(maxDrop) || !Number.isFinite(v)) return sign + text;
+    return sign + toward(v, -maxDrop, text, changeSide(v, -maxDrop, regressed, -1));
+  }
+
+  /** The registry's regression thresholds in words ("p50 more than +10 % slower or cosine more than 0.0005 lower"). */
+  function regressionLabel(t) {
+    if (!t) return '';
+    const n = x => String(Number(x.toFixed(10)));
+    return 'a regression is p50 more than +' + n(t.latencyIncrease * 100) + ' % slower or cosine more than ' + n(t.cosineDrop) + ' lower';
+  }
 
   /** The p50 limit of {@code chip} under {@code gates}: its own entry, else the default, else null (as ane-core's Gates). */
   function latencyLimit(gates, chip) {
@@ -112,5 +159,5 @@
     return { kind: 'pending', main: 'pending', sub: c.jobState || '' };
   }
 
-  Object.assign(exports, { fmtNum, fmtMs, fmtCos, fmtBytes, pct, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary });
+  Object.assign(exports, { fmtNum, fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary });
 })(typeof module === 'object' && module.exports ? module.exports : (globalThis.AneForgeFormat = {}));

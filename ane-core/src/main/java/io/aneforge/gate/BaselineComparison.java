@@ -40,15 +40,19 @@ public record BaselineComparison(List<CellDelta> cells, boolean regressed) {
                 if (b.p50Ms() != null && c.p50Ms() != null && b.p50Ms() > 0) {
                     lat = c.p50Ms() / b.p50Ms() - 1;
                     if (lat > t.latencyIncrease() + EPSILON) {
-                        reasons.add(cell + ": p50 " + Numbers.fixed(c.p50Ms(), 2) + " ms vs " + Numbers.fixed(b.p50Ms(), 2)
-                                + " ms (+" + Numbers.fixed(lat * 100, 1) + " %) exceeds +" + Numbers.fixed(t.latencyIncrease() * 100, 1) + " %");
+                        // the change (and the p50 it came from) with the digits that keep it off the threshold:
+                        // +10.04 % never reads "+10.0 % exceeds +10.0 %"
+                        double limitPct = t.latencyIncrease() * 100;
+                        reasons.add(cell + ": p50 " + Numbers.value(c.p50Ms(), b.p50Ms() * (1 + t.latencyIncrease()), 2)
+                                + " ms vs " + Numbers.fixed(b.p50Ms(), 2) + " ms (+" + Numbers.value(lat * 100, limitPct, 1)
+                                + " %) exceeds +" + Numbers.fixed(limitPct, 1) + " %");
                     }
                 }
                 if (b.cosine() != null && c.cosine() != null) {
                     cos = c.cosine() - b.cosine();
                     if (-cos > t.cosineDrop() + EPSILON || (c.cosine().isNaN() && !b.cosine().isNaN())) {
                         reasons.add(cell + ": cosine " + Numbers.fixed(c.cosine(), 5) + " vs " + Numbers.fixed(b.cosine(), 5)
-                                + " (" + Numbers.fixed(cos, 5) + ") drops more than " + Numbers.limit(t.cosineDrop()));
+                                + " (" + Numbers.value(cos, -t.cosineDrop(), 5) + ") drops more than " + Numbers.limit(t.cosineDrop()));
                     }
                 }
             }

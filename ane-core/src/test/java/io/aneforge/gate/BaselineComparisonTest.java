@@ -55,4 +55,17 @@ class BaselineComparisonTest {
         assertThat(BaselineComparison.compare(v1, Map.of("M2 fp16", new CellValues(0.9999, 4.2)),
                 new RegressionThresholds(0.02, 0.0001)).regressed()).isTrue();
     }
+
+    @Test
+    void aChangeJustPastAThresholdNeverReadsAsTheThreshold() {
+        // +10.04 %: one decimal would print "+10.0 % exceeds +10.0 %", and 2.2008 ms would print as 2.20 (= 2.00 × 1.1)
+        BaselineComparison lat = BaselineComparison.compare(Map.of("c", new CellValues(null, 2.0)), Map.of("c", new CellValues(null, 2.2008)));
+        assertThat(lat.cells().get(0).reasons()).containsExactly("c: p50 2.201 ms vs 2.00 ms (+10.04 %) exceeds +10.0 %");
+        // -0.000501 cosine: five decimals would print "(-0.00050) drops more than 0.0005"
+        BaselineComparison cos = BaselineComparison.compare(Map.of("c", new CellValues(0.9995, null)), Map.of("c", new CellValues(0.998999, null)));
+        assertThat(cos.cells().get(0).reasons()).containsExactly("c: cosine 0.99900 vs 0.99950 (-0.000501) drops more than 0.0005");
+        // far from the threshold the short form stays
+        BaselineComparison far = BaselineComparison.compare(Map.of("c", new CellValues(null, 2.0)), Map.of("c", new CellValues(null, 2.5)));
+        assertThat(far.cells().get(0).reasons()).containsExactly("c: p50 2.50 ms vs 2.00 ms (+25.0 %) exceeds +10.0 %");
+    }
 }

@@ -11,6 +11,7 @@ import io.aneforge.gate.GateEvaluator;
 import io.aneforge.gate.GateResult;
 import io.aneforge.gate.GateStatus;
 import io.aneforge.gate.Gates;
+import io.aneforge.gate.RegressionThresholds;
 import io.aneforge.gate.VariantFacts;
 import io.aneforge.gate.VersionVerdict;
 import io.aneforge.registry.RegistryProperties;
@@ -260,8 +261,8 @@ public class Matrices {
         Map<String, CellDelta> cosineDelta = new HashMap<>();
         List<String> regressions = new ArrayList<>();
         if (base != null) {
-            BaselineComparison lat = BaselineComparison.compare(latencyValues(base), latencyValues(s));
-            BaselineComparison cos = BaselineComparison.compare(cosineValues(base), cosineValues(s));
+            BaselineComparison lat = BaselineComparison.compare(latencyValues(base), latencyValues(s), RegressionThresholds.DEFAULT);
+            BaselineComparison cos = BaselineComparison.compare(cosineValues(base), cosineValues(s), RegressionThresholds.DEFAULT);
             lat.cells().forEach(c -> latencyDelta.put(c.cell(), c));
             cos.cells().forEach(c -> cosineDelta.put(c.cell(), c));
             for (CellDelta c : cos.cells()) regressions.addAll(c.reasons());
@@ -327,7 +328,7 @@ public class Matrices {
                         + "' was yanked (" + key.yankReason() + "); its open jobs were cancelled and it cannot be promoted"))
                 : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(), verdict.reasons());
         return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
-                columns, rows, regressions, key.yankReason());
+                columns, rows, regressions, key.yankReason(), base != null ? RegressionThresholds.DEFAULT : null);
     }
 
     private static final String YANKED = "YANKED";

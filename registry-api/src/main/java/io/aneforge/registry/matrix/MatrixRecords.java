@@ -1,6 +1,7 @@
 package io.aneforge.registry.matrix;
 
 import io.aneforge.gate.Gates;
+import io.aneforge.gate.RegressionThresholds;
 import java.util.List;
 import java.util.Map;
 
@@ -21,10 +22,12 @@ public final class MatrixRecords {
      * @param baseline     the version compared against ({@code ?baseline=}), or null
      * @param regressions  every regression reason against the baseline (empty without one)
      * @param yankReason   why the version was yanked, or null
+     * @param regressionThresholds when a change against the baseline counts as a regression (null without a
+     *                     baseline); the UI prints changes with the digits that keep them apart from these
      */
     public record Matrix(String model, int version, String versionStatus, Integer baseline, Gates gates, boolean gatesSet,
                          Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions,
-                         String yankReason) {}
+                         String yankReason, RegressionThresholds regressionThresholds) {}
 
     /**
      * The version's gate verdict: what promotion checks (PASS without gates). YANKED for a yanked version, whose

@@ -258,4 +258,58 @@ class MatrixApiTest extends MatrixTestSupport {
         assertThat(m.path("gatesSet").asBoolean()).isFalse();
         assertThat(m.path("verdict").path("status").asString()).isEqualTo("PASS");
     }
+
+    /**
+     * The QA page polls the matrix while it is open: the JSON (and the CSV) carry a content-hash ETag, and
+     * If-None-Match with it is a 304 without a body until a result changes the matrix.
+     */
+    @Test
+    void theMatrixAnswers304ToItsEtagUntilAResultChangesIt() {
+        String model = "mx-etag";
+        createModel(model);
+        int v = createVersion(model);
+        variant(model, v, "A17_PRO", "ane", "fp16", null, realPackage(32, 128, 0.125f), List.of("cpuAndNeuralEngine"));
+        setGolden(model, v);
+        publish(model, v);
+        String path = "/api/v1/models/" + model + "/versions/" + v + "/matrix";
+
+        Response first = get(path, reader());
+        assertThat(first.status()).isEqualTo(200);
+        String etag = first.header("ETag");
+        assertThat(etag).startsWith("\"").endsWith("\"");
+        assertThat(get(path, reader()).header("ETag")).as("the same matrix, the same tag").isEqualTo(etag);
+
+        Response again = get(path, reader(), "If-None-Match", etag);
+        assertThat(again.status()).isEqualTo(304);
+        assertThat(again.body()).isEmpty();
+        assertThat(get(path, reader(), "If-None-Match", "\"0123abcd\"").status()).isEqualTo(200);
+        // the token is checked first: no 304 for a caller who may not read the matrix
+        assertThat(get(path, null, "If-None-Match", etag).status()).isEqualTo(401);
+        // the CSV is another representation with its own tag
+        Response csv = get(path, reader(), "Accept", "text/csv");
+        assertThat(csv.status()).isEqualTo(200);
+        assertThat(csv.header("ETag")).isNotNull().isNotEqualTo(etag);
+        assertThat(get(path, reader(), "Accept", "text/csv", "If-None-Match", csv.header("ETag")).status()).isEqualTo(304);
+        // other endpoints are not hashed
+        assertThat(get("/api/v1/models/" + model + "/versions", reader()).header("ETag")).isNull();
+
+        // an agent reports: the matrix changed, so the old tag gets the new matrix and a new tag
+        runAgents(model, Map.of("A17_PRO", "mx-etag-a17"), (chip, precision, kind, cu) ->
+                new Measured(kind.equals("accuracy") ? 0.99995 : 2.0));
+        Response changed = get(path, reader(), "If-None-Match", etag);
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.header("ETag")).isNotEqualTo(etag);
+        assertThat(row(changed.json(), "A17_PRO fp16").path("cells").path("cpuAndNeuralEngine").path("source").asString())
+                .isEqualTo("measured");
+        assertThat(get(path, reader(), "If-None-Match", changed.header("ETag")).status()).isEqualTo(304);
+    }
+
+    @Test
+    void theMatrixNamesItsRegressionThresholdsOnlyAgainstABaseline() {
+        int[] v = twoVersions("mx-thresholds");
+        assertThat(matrix("mx-thresholds", v[1], "").path("regressionThresholds").isNull()).isTrue();
+        JsonNode t = matrix("mx-thresholds", v[1], "?baseline=" + v[0]).path("regressionThresholds");
+        assertThat(t.path("latencyIncrease").asDouble()).isEqualTo(0.10);
+        assertThat(t.path("cosineDrop").asDouble()).isEqualTo(0.0005);
+    }
 }

@@ -376,9 +376,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         String leaseToken = lease.json().path("leaseToken").asString();
 
         login();
-        // count the matrix requests the page makes
-        js("window.matrixFetches = 0; const f = window.fetch;"
-                + " window.fetch = function (u, o) { if (String(u).includes('/matrix')) window.matrixFetches++; return f.call(this, u, o); };");
+        countMatrixFetches();
         go("#/m/" + model + "/v/" + version);
         waitFor(By.id("no-variants"));
         new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "running"));
@@ -400,13 +398,121 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#matrix tr[data-variant]")));
 
         // Cancelling fails the draft version and drops its variants: the poll that sees the conversion end
-        // fetches the matrix once more, then the page stops asking.
+        // fetches the matrix once more. The page goes on asking (results come after conversions), but the
+        // registry answers 304 and the page leaves the matrix alone.
         assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null).status()).isEqualTo(200);
         new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(ExpectedConditions.attributeToBe(By.id("conversion"), "data-state", "cancelled"));
         waitFor(By.id("no-variants"));
         assertThat(textOf(By.id("version-status"))).isEqualTo("(failed)");
-        long fetches = ((Number) js("return window.matrixFetches")).longValue();
-        Thread.sleep(1500); // five poll intervals
-        assertThat(((Number) js("return window.matrixFetches")).longValue()).as("matrix requests after the conversion ended").isEqualTo(fetches);
+        js("document.getElementById('no-variants').marked = true; window.matrixStatuses = [];");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> ((Number) js("return window.matrixStatuses.length")).intValue() >= 2);
+        assertThat(matrixStatuses()).as("matrix answers after the conversion ended").containsOnly(304L);
+        assertThat((Boolean) js("return document.getElementById('no-variants').marked === true")).as("the matrix was not rendered again").isTrue();
+    }
+
+    /** Counts the page's matrix requests (window.matrixFetches) and keeps their statuses (window.matrixStatuses). */
+    private void countMatrixFetches() {
+        js("window.matrixFetches = 0; window.matrixStatuses = []; window.failMatrix = false; const f = window.fetch;"
+                + " window.fetch = function (u, o) {"
+                + "   if (!String(u).includes('/matrix')) return f.call(this, u, o);"
+                + "   window.matrixFetches++;"
+                + "   if (window.failMatrix) return Promise.reject(new TypeError('Failed to fetch'));"
+                + "   return f.call(this, u, o).then(r => { window.matrixStatuses.push(r.status); return r; });"
+                + " };");
+    }
+
+    private List<Long> matrixStatuses() {
+        return ((List<?>) js("return window.matrixStatuses")).stream().map(o -> ((Number) o).longValue()).toList();
+    }
+
+    /** Makes the page believe its tab was hidden or shown again (headless Chromium's tab is always visible). */
+    private void tabVisible(boolean visible) {
+        js(visible ? "delete document.visibilityState;"
+                : "Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });");
+        js("document.dispatchEvent(new Event('visibilitychange'))");
+    }
+
+    /**
+     * Agents report results long after a conversion: with no conversion live, a benchmark result reported after
+     * the page loaded appears without a reload, as a regression whose percentage reads past the threshold; the
+     * open cell details follow it; a hidden tab makes no requests and refreshes when shown; an unreachable
+     * registry is a line above the matrix, which stays.
+     */
+    @Test
+    void lateResultsAppearWithoutAReloadWhileThePageIsVisible() {
+        String model = "ui-late";
+        createModel(model);
+        int[] v = new int[2];
+        String row = "A17_PRO fp16";
+        String cu = "cpuAndNeuralEngine";
+        for (int i = 0; i < 2; i++) {
+            v[i] = createVersion(model);
+            variant(model, v[i], "A17_PRO", "ane", "fp16", null, realPackage(64, 128, 0.875f + i * 0.001f), List.of(cu));
+            setGolden(model, v[i]);
+            publish(model, v[i]);
+            // v1's results are in; v2's are still to come
+            if (i == 0) runAgents(model, Map.of("A17_PRO", "ui-late-a17"), (chip, precision, kind, c) ->
+                    new Measured(kind.equals("accuracy") ? 0.99995 : 2.0));
+        }
+        assertThat(matrix(model, v[1], "").path("rows").get(0).path("cells").path(cu).path("source").asString()).isNotEqualTo("measured");
+
+        login();
+        js("sessionStorage.setItem('aneforge.refreshMaxMs', '1200')");
+        countMatrixFetches();
+        go("#/m/" + model + "/v/" + v[1] + "?baseline=" + v[0]);
+        waitFor(By.cssSelector("#matrix td.cell"));
+        assertThat(cell(row, cu).getAttribute("data-source")).isIn("estimated", "pending");
+        assertThat(textOf(By.id("regression-thresholds"))).contains("more than +10 % slower").contains("0.0005");
+        cell(row, cu).click();
+        waitFor(By.id("cell-details"));
+        // nothing new: the page keeps asking, and the registry answers 304
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> matrixStatuses().contains(304L));
+        assertThat(attributeOf(By.id("matrix-status"), "data-state")).isEqualTo("ok");
+        assertThat(textOf(By.id("matrix-status"))).startsWith("Updated ").contains("checked");
+
+        // hidden: no requests, even when a result arrives
+        tabVisible(false);
+        long before = ((Number) js("return window.matrixFetches")).longValue();
+        runAgents(model, Map.of("A17_PRO", "ui-late-a17"), (chip, precision, kind, c) ->
+                new Measured(kind.equals("accuracy") ? 0.99995 : 2.2008)); // +10.04 %
+        sleep(1600); // longer than the slowest poll interval (1.2 s here)
+        // a poll that had started before the tab was hidden may still land
+        assertThat(((Number) js("return window.matrixFetches")).longValue()).as("requests while hidden").isLessThanOrEqualTo(before + 1);
+        long hidden = ((Number) js("return window.matrixFetches")).longValue();
+        sleep(1300);
+        assertThat(((Number) js("return window.matrixFetches")).longValue()).as("requests while hidden").isEqualTo(hidden);
+
+        // shown again: it asks at once, and the result appears
+        tabVisible(true);
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(ExpectedConditions.attributeToBe(By.cssSelector("td.cell[data-variant='" + row + "'][data-cu='" + cu + "']"), "data-source", "measured"));
+        String text = textOf(By.cssSelector("td.cell[data-variant='" + row + "'][data-cu='" + cu + "']"));
+        assertThat(text).contains("2.20 ms").contains("▲ +10.04 %").doesNotContain("+10.0 %");
+        assertThat(textOf(By.id("regressions"))).contains("p50 2.201 ms vs 2.00 ms (+10.04 %) exceeds +10.0 %");
+        // the open details followed the refresh instead of closing or going stale
+        assertThat(attributeOf(By.cssSelector("td.cell[data-variant='" + row + "'][data-cu='" + cu + "']"), "class")).contains("selected");
+        assertThat(textOf(By.id("cell-details"))).contains("measured").contains("ui-late-a17").contains("(+10.04 %, a regression)");
+        assertThat((String) js("return document.body.className")).contains("details-open");
+
+        // the registry cannot be reached: a line says so and how old the matrix is; the matrix stays
+        js("window.failMatrix = true");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(ExpectedConditions.attributeToBe(By.id("matrix-status"), "data-state", "error"));
+        assertThat(textOf(By.id("matrix-status"))).contains("Cannot reach the registry").contains("Failed to fetch")
+                .contains("showing the matrix as of").contains("retrying in");
+        assertThat(attributeOf(By.cssSelector("td.cell[data-variant='" + row + "'][data-cu='" + cu + "']"), "data-source")).isEqualTo("measured");
+        assertThat(driver.findElements(By.id("error"))).as("no error page").isEmpty();
+        js("window.failMatrix = false");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(ExpectedConditions.attributeToBe(By.id("matrix-status"), "data-state", "ok"));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }
