@@ -114,6 +114,31 @@ public final class MlPackage {
     /** The largest {@code Manifest.json} read: a real one is about 600 bytes. */
     public static final long MAX_MANIFEST_BYTES = 1L << 20;
 
+    /**
+     * The most bytes this reader takes of a package file named {@code fileName} (the last segment of its path), or
+     * -1 where it sets no bound of its own: {@code weight.bin} is bounded only by the heap and, in an archive, by the
+     * unzip limits. {@link PackageArchive#unzip} applies these while unpacking, so a zip whose model.mlmodel inflates
+     * to gigabytes is refused when the entry is seen, not after it was written out for this reader to refuse.
+     */
+    static long readLimit(String fileName) {
+        return switch (fileName) {
+            case Manifest.MODEL_NAME -> MAX_MODEL_BYTES;
+            case MANIFEST -> MAX_MANIFEST_BYTES;
+            default -> -1;
+        };
+    }
+
+    /**
+     * Why a file over its {@link #readLimit} is refused, to follow "is N bytes, more than " or "unpacks to more
+     * than ": the same words whether the reader or an unzip finds it.
+     */
+    static String overLimit(String fileName) {
+        return fileName.equals(MANIFEST)
+                ? "the " + Heap.describe(MAX_MANIFEST_BYTES) + " a manifest may have (real ones are under 1 KB): the package is damaged"
+                : "the " + Heap.describe(MAX_MODEL_BYTES) + " a model.mlmodel may have (an ML program keeps its weights in "
+                + "weight.bin; real ones are well under a few MB): the package is damaged or not a Core ML package";
+    }
+
     /** Parses the raw Core ML model of a package (no validation). */
     public static Model readModel(Path packageDir) {
         return readModel(packageDir, readManifest(packageDir));
@@ -132,9 +157,8 @@ public final class MlPackage {
         } catch (BoundedFiles.Refused e) {
             throw new MlPackageException(e.notRegular()
                     ? packageDir + ": " + packageDir.relativize(modelFile) + " is not a regular file: a package holds its model as a file"
-                    : packageDir + ": " + packageDir.relativize(modelFile) + " is " + e.size() + " bytes, more than the "
-                    + Heap.describe(MAX_MODEL_BYTES) + " a model.mlmodel may have (an ML program keeps its weights in weight.bin; "
-                    + "real ones are well under a few MB): the package is damaged or not a Core ML package", e);
+                    : packageDir + ": " + packageDir.relativize(modelFile) + " is " + e.size() + " bytes, more than "
+                    + overLimit(Manifest.MODEL_NAME), e);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
                     + " is missing (convert it again)", e);
@@ -161,8 +185,8 @@ public final class MlPackage {
         try {
             return Manifest.parse(BoundedFiles.readAllBytes(manifest, MAX_MANIFEST_BYTES), manifest.toString());
         } catch (BoundedFiles.Refused e) {
-            throw new MlPackageException(packageDir + ": " + MANIFEST + " is " + e.size() + " bytes, more than the "
-                    + Heap.describe(MAX_MANIFEST_BYTES) + " a manifest may have (real ones are under 1 KB): the package is damaged", e);
+            throw new MlPackageException(packageDir + ": " + MANIFEST + " is " + e.size() + " bytes, more than "
+                    + overLimit(MANIFEST), e);
         } catch (IOException e) {
             throw MlPackageException.localIo("cannot read " + manifest + ": " + IoProblems.describe(e, manifest), e);
         }

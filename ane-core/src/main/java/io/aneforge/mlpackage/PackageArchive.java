@@ -26,9 +26,14 @@ import java.util.zip.ZipOutputStream;
  * Deterministic zip of a package directory (entries sorted by path, fixed timestamps,
  * no directory entries, a fixed compression method per entry, so the same package gives
  * the same bytes and sha256) and a safe unzip for archives from elsewhere (no absolute
- * paths, no {@code ..}, no duplicates, no symbolic links, bounded entry count and sizes
- * counted while extracting rather than trusted from headers). The device agent's artifact
- * cache unpacks with it.
+ * paths, no {@code ..}, no duplicates, no symbolic links, bounded entry count and sizes: refused
+ * from the central directory's declared sizes before anything is written, and counted while
+ * extracting, since headers can lie). On top of the caller's {@link Limits}, a {@code model.mlmodel}
+ * or {@code Manifest.json} entry is held to the package reader's own bound for it
+ * ({@link MlPackage#MAX_MODEL_BYTES}, {@link MlPackage#MAX_MANIFEST_BYTES}), with the reader's words, so
+ * a package the reader would refuse is refused while it is unpacked. Every unzip of a package (the
+ * reference runtime's load of a zip, the device agent's artifact cache, {@code aneforge pull}, the
+ * registry's upload check and cost estimate) goes through here.
  */
 public final class PackageArchive {
     /** DOS epoch: the earliest time a zip entry can carry; written in local-time form so no time zone leaks in. */
@@ -197,12 +202,13 @@ public final class PackageArchive {
      * Extracts the zip file {@code zip} into {@code destination} (created if needed) and returns the
      * extracted files. Made for archives we did not make, so it refuses, before writing anything where
      * it can: a malformed layout, symbolic-link entries and local headers that disagree with the central
-     * directory (see {@link ZipCentralDirectory}), more entries than the limit; and while extracting: unsafe
-     * names ({@link #checkName}), duplicate names, paths that resolve outside {@code destination}, files
-     * that already exist, entries or totals over the limits, counted as bytes are written rather than
-     * trusted from headers, and entries whose bytes do not match the size and CRC-32 the central directory
-     * records. Finder's {@code __MACOSX/} metadata is not written. Entries are read through the central
-     * directory, the same list the checks read, so local headers cannot smuggle in anything they did not see.
+     * directory (see {@link ZipCentralDirectory}), more entries than the limit, unsafe names
+     * ({@link #checkName}), duplicate names, and entries or totals whose declared sizes are over the limits (or
+     * over the reader's bound for a model.mlmodel or manifest: a {@link MlPackageException.Kind#CONTENT} failure,
+     * not a {@link LimitExceeded}, since no setting raises it); and while extracting: paths that resolve outside
+     * {@code destination}, files that already exist, the same size bounds counted as bytes are written (declared
+     * sizes can lie), and entries whose bytes do not match the size and CRC-32 the central directory records.
+     * Finder's {@code __MACOSX/} metadata is not written. Entries are read through the central directory, the same list the checks read, so local headers cannot smuggle in anything they did not see.
      */
     public static List<Path> unzip(Path zip, Path destination, Limits limits) {
         String archive = "archive " + zip.getFileName();
@@ -293,28 +299,18 @@ public final class PackageArchive {
     }
 
     /**
-     * Reads the entries of {@code zip} through {@link ZipFile} (the central directory), refusing more than
-     * the limit, unsafe names and duplicates, and hands each to {@code visitor}. What the visitor leaves
-     * unread is read here, so every entry is inflated, counted against the limits and verified.
+     * Reads the entries of {@code zip} through {@link ZipFile} (the central directory) and hands each to
+     * {@code visitor}. First, before any entry is inflated: more than the limit, unsafe names, duplicates, and
+     * sizes the central directory declares over a limit are refused, so an archive that says it holds a 4 GiB
+     * model.mlmodel writes nothing. Then, while inflating, the bytes are counted against the same limits (declared
+     * sizes can lie) and verified; what the visitor leaves unread is read here, so every entry is checked.
      */
     private static void readEntries(Path zip, String archive, Limits limits, EntryVisitor visitor) throws IOException {
-        Set<String> seen = new HashSet<>();
-        long total = 0;
         try (ZipFile zf = new ZipFile(zip.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zf.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                String name = e.getName();
-                if (seen.size() >= limits.maxEntries()) {
-                    throw new LimitExceeded(Limit.ENTRIES, archive + " has more than " + limits.maxEntries()
-                            + " entries; refused as unsafe");
-                }
-                checkName(archive, name);
-                if (!seen.add(name)) {
-                    throw new MlPackageException(archive + " has entry '" + name
-                            + "' twice; refused because the two copies could differ");
-                }
-                try (EntryData data = new EntryData(zf.getInputStream(e), archive, name, limits, total)) {
+            List<ZipEntry> entries = checkEntries(zf, archive, limits);
+            long total = 0;
+            for (ZipEntry e : entries) {
+                try (EntryData data = new EntryData(zf.getInputStream(e), archive, e.getName(), limits, total)) {
                     visitor.visit(e, data);
                     data.transferTo(OutputStream.nullOutputStream());
                     data.verify(e);
@@ -322,6 +318,60 @@ public final class PackageArchive {
                 }
             }
         }
+    }
+
+    /** The checks of {@link #readEntries} that need only the central directory: count, names, declared sizes. */
+    private static List<ZipEntry> checkEntries(ZipFile zf, String archive, Limits limits) {
+        List<ZipEntry> entries = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        long declaredTotal = 0;
+        Enumeration<? extends ZipEntry> all = zf.entries();
+        while (all.hasMoreElements()) {
+            ZipEntry e = all.nextElement();
+            String name = e.getName();
+            if (seen.size() >= limits.maxEntries()) {
+                throw new LimitExceeded(Limit.ENTRIES, archive + " has more than " + limits.maxEntries()
+                        + " entries; refused as unsafe");
+            }
+            checkName(archive, name);
+            if (!seen.add(name)) {
+                throw new MlPackageException(archive + " has entry '" + name
+                        + "' twice; refused because the two copies could differ");
+            }
+            long declared = e.getSize(); // -1 where the central directory does not say
+            if (declared > 0) {
+                String file = fileName(name);
+                long readLimit = MlPackage.readLimit(file);
+                if (readLimit >= 0 && declared > readLimit) {
+                    throw new MlPackageException(archive + " entry '" + name + "' is " + declared + " bytes, more than "
+                            + MlPackage.overLimit(file));
+                }
+                if (declared > limits.maxEntryBytes()) {
+                    throw entryOverLimit(archive, name, limits);
+                }
+                declaredTotal += declared;
+                if (declaredTotal > limits.maxTotalBytes()) {
+                    throw totalOverLimit(archive, limits);
+                }
+            }
+            entries.add(e);
+        }
+        return entries;
+    }
+
+    /** The last segment of an entry's name: what the package reader knows a file by ("" for a directory entry). */
+    private static String fileName(String entryName) {
+        return entryName.substring(entryName.lastIndexOf('/') + 1);
+    }
+
+    private static LimitExceeded entryOverLimit(String archive, String name, Limits limits) {
+        return new LimitExceeded(Limit.ENTRY_BYTES, archive + " entry '" + name + "' unpacks to more than "
+                + limits.maxEntryBytes() + " bytes; refused");
+    }
+
+    private static LimitExceeded totalOverLimit(String archive, Limits limits) {
+        return new LimitExceeded(Limit.TOTAL_BYTES, archive + " unpacks to more than " + limits.maxTotalBytes()
+                + " bytes; refused (raise the unzip limit if the model is really that large)");
     }
 
     /**
@@ -332,6 +382,8 @@ public final class PackageArchive {
         private final String archive;
         private final String name;
         private final Limits limits;
+        /** The package reader's own bound for this file ({@link MlPackage#readLimit}), -1 for none. */
+        private final long readLimit;
         private final CRC32 crc = new CRC32();
         private long bytes;
         long total;
@@ -341,6 +393,7 @@ public final class PackageArchive {
             this.archive = archive;
             this.name = name;
             this.limits = limits;
+            this.readLimit = MlPackage.readLimit(fileName(name));
             this.total = totalBefore;
         }
 
@@ -356,13 +409,16 @@ public final class PackageArchive {
             if (n > 0) {
                 bytes += n;
                 total += n;
+                if (readLimit >= 0 && bytes > readLimit) {
+                    // a content verdict, not a limit a setting raises: the reader would refuse the file at any size above
+                    throw new MlPackageException(archive + " entry '" + name + "' unpacks to more than "
+                            + MlPackage.overLimit(fileName(name)));
+                }
                 if (bytes > limits.maxEntryBytes()) {
-                    throw new LimitExceeded(Limit.ENTRY_BYTES, archive + " entry '" + name + "' unpacks to more than "
-                            + limits.maxEntryBytes() + " bytes; refused");
+                    throw entryOverLimit(archive, name, limits);
                 }
                 if (total > limits.maxTotalBytes()) {
-                    throw new LimitExceeded(Limit.TOTAL_BYTES, archive + " unpacks to more than " + limits.maxTotalBytes()
-                            + " bytes; refused (raise the unzip limit if the model is really that large)");
+                    throw totalOverLimit(archive, limits);
                 }
                 crc.update(b, off, n);
             }

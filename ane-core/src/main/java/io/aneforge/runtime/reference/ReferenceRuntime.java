@@ -123,9 +123,18 @@ public final class ReferenceRuntime implements ModelRuntime {
     }
 
     private static Program readArchive(Path zip) {
+        return readArchive(zip, null);
+    }
+
+    /**
+     * Unpacks {@code zip} into a fresh directory in {@code scratch} (the system's temporary directory when null),
+     * reads the package and deletes the directory, whatever happened. The unzip holds each file to the reader's
+     * own bound (a model.mlmodel over 64 MiB is refused when its entry is seen), so a crafted zip costs little disk.
+     */
+    static Program readArchive(Path zip, Path scratch) {
         Path dir;
         try {
-            dir = Files.createTempDirectory("aneforge-load-");
+            dir = scratch == null ? Files.createTempDirectory("aneforge-load-") : Files.createTempDirectory(scratch, "aneforge-load-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
