@@ -44,6 +44,14 @@ public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig,
     /** True for checkpoint tensors that are not base-model weights (heads, buffers) and are dropped. */
     boolean isIgnored(String canonicalName);
 
+    /**
+     * The value of an optional weight the checkpoint does not carry, computed as the reference implementation
+     * initializes it, or null when a missing weight is simply absent (DistilBERT's sinusoidal position table).
+     */
+    default io.aneforge.tensor.FloatTensor computedWhenMissing(String canonicalName) {
+        return null;
+    }
+
     /** True when the checkpoint stores this weight {@code [in, out]} (GPT-2 Conv1D). */
     default boolean storedTransposed(String canonicalName) {
         return false;

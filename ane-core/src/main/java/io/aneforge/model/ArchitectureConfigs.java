@@ -77,7 +77,8 @@ public final class ArchitectureConfigs {
                         modelType.equals("roberta") ? f.integerOr("pad_token_id", 1) + 1 : 0);
                 case "distilbert" -> new DistilBertConfig(f.integer("vocab_size"), f.integer("dim"),
                         f.integer("n_layers"), f.integer("n_heads"), f.integer("hidden_dim"),
-                        f.integer("max_position_embeddings"), f.activation("activation", "gelu"));
+                        f.integer("max_position_embeddings"), f.activation("activation", "gelu"),
+                        f.bool("sinusoidal_pos_embds", false));
                 case "gpt2" -> {
                     int embd = f.integer("n_embd");
                     yield new Gpt2Config(f.integer("vocab_size"), embd, f.integer("n_layer"), f.integer("n_head"),
@@ -124,8 +125,8 @@ public final class ArchitectureConfigs {
                 f.bool("reorder_and_upcast_attn", false);
             }
             default -> {
-                // distilbert: its config has no other key that changes inference (sinusoidal_pos_embds: the
-                // checkpoint's position table holds the sinusoids)
+                // distilbert: its config has no other key that changes inference (sinusoidal_pos_embds only
+                // initializes the position table: DistilBertConfig says how the import follows transformers)
             }
         }
     }

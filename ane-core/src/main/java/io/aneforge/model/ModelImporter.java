@@ -91,8 +91,9 @@ public final class ModelImporter {
         }
         Map<String, FloatTensor> ordered = new LinkedHashMap<>();
         for (ExpectedTensor t : expected.values()) {
-            if (found.containsKey(t.name())) {
-                ordered.put(t.name(), found.get(t.name()));
+            FloatTensor value = found.containsKey(t.name()) ? found.get(t.name()) : config.computedWhenMissing(t.name());
+            if (value != null) {
+                ordered.put(t.name(), value);
             }
         }
         return new ImportedModel(config, ordered, snapshot.commit());

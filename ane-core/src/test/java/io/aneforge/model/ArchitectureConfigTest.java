@@ -36,6 +36,89 @@ class ArchitectureConfigTest {
                 .containsKey("transformer.layer.1.ffn.lin2.weight").doesNotContainKey("vocab_projector.bias");
     }
 
+    private static final String DISTILBERT_SINUSOIDAL = """
+            {"architectures": ["DistilBertModel"], "model_type": "distilbert", "vocab_size": 50, "dim": 16,
+             "n_layers": 1, "n_heads": 2, "hidden_dim": 32, "max_position_embeddings": 20, "activation": "gelu",
+             "sinusoidal_pos_embds": %s}
+            """;
+
+    /** A DistilBERT snapshot in {@link #dir} whose tensors hold 0.5, without the position table when {@code table} is false. */
+    private ImportedModel importDistilBert(String sinusoidal, boolean table) throws Exception {
+        Files.writeString(dir.resolve("config.json"), DISTILBERT_SINUSOIDAL.formatted(sinusoidal));
+        ArchitectureConfig config = ArchitectureConfigs.parse(dir.resolve("config.json"));
+        RawSafetensors st = new RawSafetensors();
+        for (ExpectedTensor t : config.expectedTensors()) {
+            if (table || !t.name().equals("embeddings.position_embeddings.weight")) {
+                st.f32(t.name(), filled(t.shape(), 0.5f), toLong(t.shape()));
+            }
+        }
+        st.write(dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson());
+        return ModelImporter.importWeights(ModelSnapshot.of(dir, null));
+    }
+
+    /**
+     * transformers loads a checkpoint's position table over whatever {@code sinusoidal_pos_embds} initialized, so a
+     * table that is not the sinusoids (here all 0.5) is used as it is, not replaced or refused.
+     */
+    @Test
+    void distilBertSinusoidalFlagKeepsTheCheckpointsPositionTable() throws Exception {
+        ImportedModel m = importDistilBert("true", true);
+        assertThat(((DistilBertConfig) m.config()).sinusoidalPositions()).isTrue();
+        assertThat(m.weight("embeddings.position_embeddings.weight").data()).containsOnly(0.5f);
+    }
+
+    /** Without the table, the sinusoids are computed as transformers' create_sinusoidal_embeddings computes them. */
+    @Test
+    void distilBertSinusoidalFlagComputesAMissingPositionTable() throws Exception {
+        ImportedModel m = importDistilBert("true", false);
+        io.aneforge.tensor.FloatTensor table = m.weight("embeddings.position_embeddings.weight");
+        assertThat(table.shape()).containsExactly(20, 16);
+        float[] t = table.data();
+        assertThat(t[0]).isEqualTo(0f); // position 0: sin 0, cos 0
+        assertThat(t[1]).isEqualTo(1f);
+        assertThat(t[16]).isEqualTo((float) Math.sin(1)); // position 1, column 0: angle 1
+        assertThat(t[17]).isEqualTo((float) Math.cos(1));
+        // column 2j and 2j+1 share the angle pos / 10000^(2j/dim): position 3, columns 6 and 7 (j = 3)
+        double angle = 3 / Math.pow(10000, 6 / 16.0);
+        assertThat(t[3 * 16 + 6]).isEqualTo((float) Math.sin(angle));
+        assertThat(t[3 * 16 + 7]).isEqualTo((float) Math.cos(angle));
+        assertThat(m.weights().keySet()).as("in expectedTensors order, like a checkpoint that has it")
+                .containsExactlyElementsOf(m.config().expectedTensors().stream().map(ExpectedTensor::name).toList());
+        // the learned-position default still requires the table
+        assertThatThrownBy(() -> importDistilBert("false", false)).isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("1 tensor(s) required by distilbert are missing: [embeddings.position_embeddings.weight]");
+        assertThatThrownBy(() -> importDistilBert("\"yes\"", true)).isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("config field 'sinusoidal_pos_embds' = \"yes\" is not a boolean");
+    }
+
+    /**
+     * The values transformers' create_sinusoidal_embeddings(512, 768) printed in huggingface/transformers issue 1226
+     * (rows 1, 2 and 511, to the five digits shown there); the table was also checked bit for bit against numpy's
+     * float64 computation rounded to float32 (the function's own arithmetic) for 512 x 768.
+     */
+    @Test
+    void sinusoidsMatchTransformersPrintedTable() {
+        float[] t = DistilBertConfig.sinusoids(512, 768).data();
+        java.util.function.BiFunction<Integer, Integer, Float> at = (pos, j) -> t[pos * 768 + j];
+        org.assertj.core.data.Offset<Float> printed = org.assertj.core.data.Offset.offset(0.00005f);
+        assertThat(at.apply(0, 0)).isEqualTo(0f);
+        assertThat(at.apply(0, 1)).isEqualTo(1f);
+        assertThat(at.apply(1, 0)).isCloseTo(8.4147e-01f, printed);
+        assertThat(at.apply(1, 1)).isCloseTo(5.4030e-01f, printed);
+        assertThat(at.apply(1, 2)).isCloseTo(8.2843e-01f, printed);
+        assertThat(at.apply(1, 766)).isCloseTo(1.0243e-04f, org.assertj.core.data.Offset.offset(0.00000005f));
+        assertThat(at.apply(2, 0)).isCloseTo(9.0930e-01f, printed);
+        assertThat(at.apply(2, 1)).isCloseTo(-4.1615e-01f, printed);
+        assertThat(at.apply(2, 2)).isCloseTo(9.2799e-01f, printed);
+        assertThat(at.apply(511, 0)).isCloseTo(8.8177e-01f, printed);
+        assertThat(at.apply(511, 1)).isCloseTo(-4.7168e-01f, printed);
+        assertThat(at.apply(511, 2)).isCloseTo(5.8419e-01f, printed);
+        assertThat(at.apply(511, 766)).isCloseTo(5.2317e-02f, printed);
+        assertThat(at.apply(511, 767)).isCloseTo(9.9863e-01f, printed);
+        assertThat(at.apply(509, 0)).isCloseTo(6.1950e-02f, printed);
+    }
+
     @Test
     void robertaUsesPaddingOffsetPositions() throws Exception {
         Files.writeString(dir.resolve("config.json"), """
