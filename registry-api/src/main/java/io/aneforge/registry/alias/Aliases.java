@@ -2,6 +2,7 @@ package io.aneforge.registry.alias;
 
 import io.aneforge.gate.GateStatus;
 import io.aneforge.gate.VersionVerdict;
+import io.aneforge.names.RegistryNames;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.matrix.Matrices;
@@ -11,7 +12,6 @@ import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -21,8 +21,6 @@ import org.springframework.transaction.annotation.Transactional;
 /** Aliases (model + name -> version) and their append-only history. */
 @Service
 public class Aliases {
-
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     public record AliasView(String model, String alias, int version, String updatedBy, OffsetDateTime updatedAt) {}
 
@@ -58,9 +56,9 @@ public class Aliases {
      */
     @Transactional
     public AliasView move(String model, String alias, Integer version, String reason, boolean override, Caller caller) {
-        if (!NAME.matcher(alias).matches()) {
+        if (!RegistryNames.isAlias(alias)) {
             throw ApiProblem.badRequest("invalid-alias-name", "Invalid alias name",
-                    "alias '" + alias + "' must match " + NAME.pattern());
+                    "alias '" + alias + "' must match " + RegistryNames.ALIAS.pattern());
         }
         if (version == null) throw ApiProblem.badRequest("invalid-request", "Invalid request body", "field 'version' is required");
         Models.requireReason(reason);

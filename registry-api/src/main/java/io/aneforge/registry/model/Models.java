@@ -1,6 +1,7 @@
 package io.aneforge.registry.model;
 
 import io.aneforge.hub.HubCache;
+import io.aneforge.names.RegistryNames;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.model.ModelRecords.ModelView;
 import io.aneforge.registry.model.ModelRecords.SourceView;
@@ -22,7 +23,6 @@ import org.springframework.transaction.annotation.Transactional;
 @Service
 public class Models {
 
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
     private final JdbcClient jdbc;
@@ -34,9 +34,9 @@ public class Models {
     }
 
     public ModelView create(String name, String task, String description, String owner) {
-        if (!NAME.matcher(name).matches()) {
+        if (!RegistryNames.isModel(name)) {
             throw ApiProblem.badRequest("invalid-model-name", "Invalid model name",
-                    "model name '" + name + "' must match " + NAME.pattern() + " (lowercase letters, digits, . _ -)");
+                    "model name '" + name + "' must match " + RegistryNames.MODEL.pattern() + " (lowercase letters, digits, . _ -)");
         }
         try {
             return jdbc.sql("INSERT INTO model (name, task, description, owner) VALUES (?, ?, ?, ?)"
@@ -189,7 +189,7 @@ public class Models {
     }
 
     public static void requireReason(String reason) {
-        if (reason == null || reason.isBlank()) {
+        if (!RegistryNames.isReason(reason)) {
             throw ApiProblem.badRequest("reason-required", "Reason required", "field 'reason' is required and must not be blank");
         }
     }

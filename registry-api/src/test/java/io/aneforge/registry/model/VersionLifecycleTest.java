@@ -54,6 +54,22 @@ class VersionLifecycleTest extends RegistryTestBase {
         }
     }
 
+    /** The naming rules are ane-core's RegistryNames, which the CLI checks too; the API words its own 400s. */
+    @Test
+    void modelAndAliasNamesFollowTheSharedRules() {
+        Response upper = send("POST", "/api/v1/models", publisher(), Map.of("name", "MiniLM", "task", "feature-extraction"));
+        assertThat(upper.status()).isEqualTo(400);
+        assertThat(upper.problem()).isEqualTo("invalid-model-name");
+        assertThat(upper.json().path("detail").asString())
+                .isEqualTo("model name 'MiniLM' must match [a-z0-9][a-z0-9._-]{0,127} (lowercase letters, digits, . _ -)");
+        createModel("named");
+        int v1 = createVersion("named");
+        Response alias = moveAlias("named", "a".repeat(65), v1, "too long");
+        assertThat(alias.problem()).isEqualTo("invalid-alias-name");
+        assertThat(alias.json().path("detail").asString())
+                .isEqualTo("alias '" + "a".repeat(65) + "' must match [a-z0-9][a-z0-9._-]{0,63}");
+    }
+
     @Test
     void hubSourcesArePinnedOnlyByA40HexRevision() {
         createModel("hub-src");
