@@ -73,6 +73,11 @@ public class Agent {
         this.draining = false;
     }
 
+    /** An admin's handover: from now on only {@code tokenId} (or an admin) acts as this host. */
+    void handTo(long tokenId) {
+        this.tokenId = tokenId;
+    }
+
     void setDraining(boolean draining) {
         this.draining = draining;
     }

@@ -9,6 +9,7 @@ import java.util.UUID;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -19,13 +20,18 @@ class AgentController {
 
     record Drain(Boolean draining) {}
 
+    record HandOver(Long tokenId) {}
+
     private final Agents agents;
 
     AgentController(Agents agents) {
         this.agents = agents;
     }
 
-    /** Registers this host (idempotent by host name: a restart gets its id back). */
+    /**
+     * Registers this host (idempotent by host name: a restart gets its id back). A host registered with
+     * another live token is 409 host-owned-by-another-token (docs/agents.md, "Switching a host's token").
+     */
     @PostMapping
     @Allowed(Role.AGENT)
     Agents.AgentView register(@RequestBody Agents.NewAgent req, HttpServletRequest http) {
@@ -36,6 +42,13 @@ class AgentController {
     @Allowed(anyRole = true)
     List<Agents.AgentView> list() {
         return agents.list();
+    }
+
+    /** Admin: moves the host to another agent token (the old token is refused from then on). */
+    @PutMapping("/{id}/token")
+    @Allowed
+    Agents.AgentView handOver(@PathVariable UUID id, @RequestBody HandOver req, HttpServletRequest http) {
+        return agents.handOver(id, req.tokenId(), Caller.of(http));
     }
 
     /** {@code {"draining": true}}: take no new jobs (the job in hand finishes); false resumes. */

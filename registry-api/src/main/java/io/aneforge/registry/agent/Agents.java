@@ -12,8 +12,11 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -26,6 +29,8 @@ import org.springframework.transaction.annotation.Transactional;
  */
 @Service
 public class Agents {
+
+    private static final Logger log = LoggerFactory.getLogger(Agents.class);
 
     static final Pattern RUNTIME_ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
@@ -65,13 +70,19 @@ public class Agents {
         return fleet;
     }
 
-    /** Registers a host, or updates it when the host name is already known (restarts keep their id). */
+    /**
+     * Registers a host, or updates it when the host name is already known (restarts keep their id, so the
+     * results it reported stay its own). A known host stays with the token that registered it: another token
+     * gets {@code 409 host-owned-by-another-token} unless it is an admin's or the owner's token is revoked
+     * (see {@link #requireMayClaim}); an admin moves a live host with {@link #handOver}.
+     */
     @Transactional
     public AgentView register(NewAgent n, Caller caller) {
         NewAgent valid = validate(n);
         identities.invalidateAfterCommit(); // the token may change: dropped once the new one is committed
         Instant now = clock.instant();
-        Agent agent = repo.findByHostName(valid.hostName()).orElse(null);
+        Agent agent = repo.lockByHostName(valid.hostName()).orElse(null);
+        if (agent != null) requireMayClaim(agent, caller);
         if (agent == null) {
             agent = new Agent(UUID.randomUUID(), valid.hostName(), now);
             agent.describe(valid, caller.tokenId(), caller.name(), now);
@@ -86,6 +97,76 @@ public class Agents {
             agent.describe(valid, caller.tokenId(), caller.name(), now);
         }
         return view(agent, now);
+    }
+
+    /**
+     * Whether {@code caller} may register a host name that is already known. Host names are what agents
+     * call themselves, not secrets, so a name alone must not move a host (its leases, its place in the
+     * matrix's provenance) from the token that registered it to any other agent token. Allowed: the same
+     * token (an agent restart), an admin (who may act as any agent anyway), and any token once the
+     * owner's token is revoked (the owner can no longer act, so nobody loses the host). Anything else is
+     * refused with the two ways to switch a host's token on purpose.
+     */
+    private void requireMayClaim(Agent agent, Caller caller) {
+        Long owner = agent.tokenId();
+        if (caller.role() == Role.ADMIN || Objects.equals(owner, caller.tokenId())) return;
+        if (owner != null && revoked(owner)) {
+            log.info("host '{}' (agent {}) moves from revoked token #{} to token #{} ({})", agent.hostName(),
+                    agent.id(), owner, caller.tokenId(), caller.name());
+            return;
+        }
+        String ownedBy = owner == null ? "the bootstrap admin token" : "another token (#" + owner + ")";
+        String revoke = owner == null ? "" : "revoke the old token if no other host uses it (an admin: DELETE /api/v1/tokens/"
+                + owner + "), or ";
+        throw ApiProblem.conflict("host-owned-by-another-token", "Host registered with another token",
+                        "host '" + agent.hostName() + "' is registered as agent " + agent.id() + " with " + ownedBy
+                                + ", and a token cannot take over another token's host. To switch this host to this token (#"
+                                + caller.tokenId() + "): " + revoke + "have an admin hand the host over (PUT /api/v1/agents/"
+                                + agent.id() + "/token {\"tokenId\": " + caller.tokenId() + "}); then register again. The"
+                                + " host keeps its agent id and its reported results either way")
+                .with("hostName", agent.hostName())
+                .with("agentId", agent.id().toString());
+    }
+
+    private boolean revoked(long tokenId) {
+        // A token row is never deleted (agents reference it): a missing one cannot act either.
+        return jdbc.sql("SELECT revoked_at IS NOT NULL FROM api_token WHERE id = ?").param(tokenId)
+                .query(Boolean.class).optional().orElse(true);
+    }
+
+    /**
+     * An admin moves agent {@code id} to agent token {@code tokenId}: the old token is refused at once (on
+     * this instance; others within {@code aneforge.cache-ttl}), the new one may register the host and act
+     * as it. The agent keeps its id, state and results.
+     */
+    @Transactional
+    public AgentView handOver(UUID id, Long tokenId, Caller by) {
+        if (tokenId == null) {
+            throw ApiProblem.badRequest("invalid-handover", "Invalid handover",
+                    "tokenId is required: the id of the agent token the host switches to (GET /api/v1/tokens)");
+        }
+        record Target(String name, String role, boolean revoked) {}
+        Target target = jdbc.sql("SELECT name, role, revoked_at IS NOT NULL FROM api_token WHERE id = ?").param(tokenId)
+                .query((rs, i) -> new Target(rs.getString(1), rs.getString(2), rs.getBoolean(3)))
+                .optional()
+                .orElseThrow(() -> ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + tokenId
+                        + "; mint one with POST /api/v1/tokens {\"name\": ..., \"role\": \"agent\"}"));
+        if (target.revoked()) {
+            throw ApiProblem.badRequest("invalid-handover", "Invalid handover",
+                    "token #" + tokenId + " (" + target.name() + ") is revoked; hand the host to a live agent token");
+        }
+        if (Role.fromWire(target.role()) != Role.AGENT) {
+            throw ApiProblem.badRequest("invalid-handover", "Invalid handover",
+                    "token #" + tokenId + " (" + target.name() + ") has role '" + target.role()
+                            + "'; a host is handed to a token of role 'agent'");
+        }
+        Agent agent = repo.lockById(id).orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
+                "no agent with id " + id + " (GET /api/v1/agents lists them)"));
+        identities.invalidateAfterCommit();
+        log.info("host '{}' (agent {}) handed from token #{} to token #{} ({}) by {}", agent.hostName(), id,
+                agent.tokenId(), tokenId, target.name(), by.name());
+        agent.handTo(tokenId);
+        return view(agent, clock.instant());
     }
 
     private NewAgent validate(NewAgent n) {
@@ -158,7 +239,7 @@ public class Agents {
     /**
      * The same check for the job queue's hot path (every lease and report), answered from a cache
      * of at most {@code aneforge.cache-ttl} age: a busy agent costs one read of its row per TTL,
-     * not one per call. Re-registering (the only way an agent's token changes) clears this
+     * not one per call. Registering and handing over (the only ways an agent's token changes) clear this
      * instance's cache when it commits; other instances see it within the TTL, as with tokens. Callers that need
      * the draining flag read it in their own statement. Runs in the caller's transaction (the job
      * queue's plain JDBC one), so it is deliberately not {@code @Transactional}.
@@ -187,7 +268,8 @@ public class Agents {
         if (caller.role() != Role.ADMIN && (tokenId == null || !tokenId.equals(caller.tokenId()))) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "not-your-agent", "Not your agent",
                     "agent " + agent.id() + " (" + agent.hostName() + ") was registered with another token; an agent acts"
-                            + " only with the token it registered with (re-register to switch tokens)");
+                            + " only with the token it registered with (to switch tokens: revoke the old one, or an admin hands the"
+                            + " host over with PUT /api/v1/agents/" + agent.id() + "/token; then register again)");
         }
     }
 

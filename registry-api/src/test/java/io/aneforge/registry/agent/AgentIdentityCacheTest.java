@@ -7,13 +7,14 @@ import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.job.JobTestSupport;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** Re-registering an agent with another token locks the old token out at once, even after a lease ran meanwhile. */
+/** Handing an agent to another token locks the old token out at once, even after a lease ran meanwhile. */
 class AgentIdentityCacheTest extends JobTestSupport {
 
     @Autowired
@@ -27,7 +28,7 @@ class AgentIdentityCacheTest extends JobTestSupport {
     }
 
     @Test
-    void theOldTokenIsRefusedOnceTheReRegistrationCommits() {
+    void theOldTokenIsRefusedOnceTheHandoverCommits() {
         String oldToken = agentToken();
         Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "agent-two", "role", "agent"));
         assertThat(minted.status()).as(minted.text()).isEqualTo(201);
@@ -38,8 +39,7 @@ class AgentIdentityCacheTest extends JobTestSupport {
         assertThat(lease(id, oldToken)).isEqualTo(204);
 
         int during = new TransactionTemplate(transactions).execute(status -> {
-            agents.register(new Agents.NewAgent("identity-cache-host", "macOS", "15.1", "24B83", "arm64", "Apple A14",
-                    17179869184L, "A14", List.of("no-such-runtime")), new Caller(newTokenId, "agent-two", Role.AGENT));
+            agents.handOver(UUID.fromString(id), newTokenId, new Caller(null, "bootstrap-admin", Role.ADMIN));
             return CompletableFuture.supplyAsync(() -> lease(id, oldToken)).join();
         });
         assertThat(during).as("not committed yet: still the old token's agent").isEqualTo(204);

@@ -206,9 +206,13 @@ class JobQueueTest extends JobTestSupport {
         assertThat(r.path("cosineMin").asDouble()).isEqualTo(0.9999);
         assertThat(jobs("jobs-holder", v).get(0).path("state").asString()).isEqualTo("succeeded");
 
-        // Leases and reports check the agent against a cached identity: re-registering under another
+        // Leases and reports check the agent against a cached identity: an admin's handover to another
         // token must move the agent to that token at once, not after the cache expires.
-        String rotated = mintAgentToken("holder-rotated");
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "holder-rotated", "role", "agent"));
+        String rotated = minted.json().path("token").asString();
+        Response handed = send("PUT", "/api/v1/agents/" + holder + "/token", ADMIN,
+                Map.of("tokenId", minted.json().path("id").asLong()));
+        assertThat(handed.status()).as(handed.text()).isEqualTo(200);
         assertThat(registerAgent("holder", "A17_PRO", List.of("coreml"), rotated)).isEqualTo(holder);
         Response oldToken = send("POST", "/api/v1/agents/" + holder + "/lease", agentToken(), null);
         assertThat(oldToken.status()).isEqualTo(403);
