@@ -34,6 +34,8 @@ public abstract class RegistryTestBase {
 
     public static final String ADMIN = "test-admin-token-0123456789";
     protected static final long MAX_BLOB = 1024 * 1024;
+    /** aneforge.conversions.free-releases of the test registry. */
+    protected static final int FREE_RELEASES = 4;
     /** aneforge.data-dir: the embedded S3 server's files are under {@code s3/aneforge/}. */
     protected static final Path DATA_DIR;
     private static final Map<String, String> TOKENS = new ConcurrentHashMap<>();
@@ -56,6 +58,8 @@ public abstract class RegistryTestBase {
         // Short leases so expiry and re-queueing are observable within a test.
         r.add("aneforge.agents.lease-duration", () -> "2s");
         r.add("aneforge.jobs.sweep-interval", () -> "200ms");
+        // Not the default (10): ConversionTest shows the setting is what bounds the free releases.
+        r.add("aneforge.conversions.free-releases", () -> FREE_RELEASES);
         // A package whose blob could not be read is counted again after this (10 s by default).
         r.add("aneforge.matrix.estimate-retry-after", () -> "300ms");
     }

@@ -193,8 +193,14 @@ public final class QueueLoad {
         }
 
         @Override
-        public void release(String agentId, String jobId, String leaseId, String reason) {
-            inner.release(agentId, jobId, leaseId, reason);
+        public io.aneforge.agent.registry.HandBack release(String agentId, String jobId, String leaseId, String reason,
+                                                          boolean trouble) {
+            return inner.release(agentId, jobId, leaseId, reason, trouble);
+        }
+
+        @Override
+        public io.aneforge.agent.registry.HandBack releaseLeaseRequest(String agentId, String request, String reason) {
+            return inner.releaseLeaseRequest(agentId, request, reason);
         }
 
         @Override

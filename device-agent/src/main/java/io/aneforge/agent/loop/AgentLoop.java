@@ -2,6 +2,7 @@ package io.aneforge.agent.loop;
 
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.registry.AgentRegistration;
+import io.aneforge.agent.registry.HandBack;
 import io.aneforge.agent.registry.HeartbeatAck;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
@@ -11,9 +12,7 @@ import io.aneforge.agent.registry.RegistryException;
 import io.aneforge.agent.registry.UnreadableLeaseException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -40,12 +39,15 @@ import org.slf4j.LoggerFactory;
  *       and pauses before the next lease, longer each time in a row ({@code backoff} doubled up to
  *       {@link #MAX_PAUSE} or 64 × {@code backoff}, whichever is less). Host trouble also stops leasing until
  *       {@link JobExecutor#hostProblem()} reports the host fixed, checked after each pause and logged
- *       ({@link #hostTrouble()}). A job that hits such trouble {@link #MAX_TRANSIENT_TRIES} times on this
- *       agent is reported failed naming the last problem: releases never spend attempts, so without this
- *       bound a permanent problem would hand the same (oldest) job back to this agent for ever.
- *   <li>A lease answer that does not parse: its lease is released when its {@code leaseId} and {@code jobId}
- *       can still be read (bounded the same way: the third time for one job it is reported failed with the
- *       reason), else it expires. Anything else unexpected (an {@link Error} from a job) is logged
+ *       ({@link #hostTrouble()}). Such a release says {@code trouble}: the registry counts those per job and
+ *       agent (in its database, so a restart of this agent does not start the count over) and past its
+ *       {@code aneforge.jobs.max-hand-backs} fails the job with the reason instead of taking it back: releases
+ *       never spend attempts, so without this bound a permanent problem would hand the same (oldest) job back
+ *       to this agent for ever.
+ *   <li>A lease answer that does not parse (even an HTML page naming no lease): the lease the registry granted
+ *       for this call is released by the id the agent sent with the call ({@link
+ *       RegistryClient#releaseLeaseRequest}), counted like trouble; it does not wait out its expiry, which would
+ *       spend an attempt. Anything else unexpected (an {@link Error} from a job) is logged
  *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
@@ -59,11 +61,8 @@ public final class AgentLoop {
 
     private static final Logger log = LoggerFactory.getLogger(AgentLoop.class);
 
-    /** Failures of one job on this agent for reasons that are not its own before it is reported failed. */
-    public static final int MAX_TRANSIENT_TRIES = 3;
     /** The longest pause after trouble in a row. */
     public static final Duration MAX_PAUSE = Duration.ofMinutes(5);
-    private static final int TRIES_REMEMBERED = 1000;
 
     private final RegistryClient client;
     private final HostFacts host;
@@ -75,13 +74,6 @@ public final class AgentLoop {
     private final CountDownLatch registered = new CountDownLatch(1);
     /** Counted down by drain and halt: ends any pause at once. */
     private final CountDownLatch stopSignal = new CountDownLatch(1);
-    /** Transient failures per job id on this agent (loop thread only); the oldest are forgotten. */
-    private final Map<String, Integer> transientTries = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-            return size() > TRIES_REMEMBERED;
-        }
-    };
     /** Trouble in a row (loop thread only): sets the length of the next pause. */
     private int troubleStreak;
     /** The host problem this agent waits out before leasing again, or null. */
@@ -250,7 +242,6 @@ public final class AgentLoop {
         }
         if (report != null) {
             troubleStreak = 0;
-            transientTries.remove(l.jobId());
         }
         deliver(l, report);
         if (fatal != null && !halted) {
@@ -284,8 +275,8 @@ public final class AgentLoop {
     }
 
     /**
-     * The job could not run for a reason that is not its own: release it (no attempt spent) and pause, or, the
-     * {@link #MAX_TRANSIENT_TRIES}th time for this job on this agent, report it failed with the reason.
+     * The job could not run for a reason that is not its own: release it for trouble (no attempt spent) and pause.
+     * The registry counts such releases per job and agent and, past its bound, fails the job instead.
      */
     private void defer(JobLease l, TransientJobException e) {
         if (halted) {
@@ -299,61 +290,62 @@ public final class AgentLoop {
         if (e.hostTrouble()) {
             hostTrouble = e.getMessage();
         }
-        int tries = transientTries.merge(l.jobId(), 1, Integer::sum);
-        if (tries >= MAX_TRANSIENT_TRIES) {
-            transientTries.remove(l.jobId());
-            log.error("job {} (lease {}) could not run on this agent {} times in a row for reasons that are not its own;"
-                    + " reporting it failed. The last: {}", l.jobId(), l.leaseId(), tries, e.getMessage());
-            deliver(l, JobReport.failed(l, failure("agent " + host.hostName() + " could not run job " + l.jobId() + " "
-                    + tries + " times in a row, each time for a reason that is not the job's own (a transfer or this"
-                    + " host failed; each time the job went back to the queue); the last: " + e.getMessage())));
-        } else {
-            log.warn("job {} (lease {}) could not run now ({} trouble, {} of {} on this agent): {}; releasing it to the"
-                    + " queue (no attempt spent)", l.jobId(), l.leaseId(), e.hostTrouble() ? "host" : "transfer", tries,
-                    MAX_TRANSIENT_TRIES, e.getMessage());
-            releaseQuietly(l.jobId(), l.leaseId(), failure("agent " + host.hostName() + ": " + e.getMessage()));
+        log.warn("job {} (lease {}) could not run now ({} trouble): {}; releasing it to the queue", l.jobId(), l.leaseId(),
+                e.hostTrouble() ? "host" : "transfer", e.getMessage());
+        String why = failure("agent " + host.hostName() + ": " + e.getMessage());
+        try {
+            handedBack(client.release(agentId, l.jobId(), l.leaseId(), why, true));
+        } catch (RuntimeException refused) {
+            log.warn("could not release job {} ({}); its lease will expire", l.jobId(), refused.getMessage());
         }
         Duration p = nextPause();
         log.warn("agent {} pauses {} before taking another job", host.hostName(), p);
         pauseFor(p);
     }
 
+    private void handedBack(HandBack h) {
+        if (h.failed()) {
+            log.error("the registry failed job {} instead of taking it back: {}", h.jobId(), h.failure());
+        } else if (HandBack.NONE.equals(h.outcome())) {
+            log.info("the registry holds no lease for that call: nothing to release");
+        } else {
+            log.info("released job {} back to the queue (no attempt spent)", h.jobId());
+        }
+    }
+
     /**
-     * A lease answer this agent cannot read: the registry leased the job all the same. Release it by the ids when
-     * they can be read (the third time for one job, report it failed naming the problem: a job this agent can
-     * never read would otherwise come back to it for ever, releases spending no attempt); else it expires.
+     * A lease answer this agent cannot read: the registry may have leased a job all the same. Release the lease it
+     * granted for this call by the call's request id, which works even when the answer names nothing (an HTML
+     * page); by the answer's ids only when that fails and they could be read. Counted as trouble by the registry,
+     * so a job this agent can never read does not come back to it for ever.
      */
     private void unreadable(UnreadableLeaseException e) {
-        String jobId = e.jobId().orElse(null);
-        String leaseId = e.leaseId().orElse(null);
         troubleStreak++;
         Duration p = nextPause();
-        if (jobId == null || leaseId == null || jobId.isBlank() || leaseId.isBlank()) {
-            log.error("lease answer not understood, and it names no lease and job to release (the lease, if any, expires"
-                    + " and spends an attempt); retrying in {}", p, e);
-            pauseFor(p);
-            return;
-        }
-        String why = failure("agent " + host.hostName() + " could not read the registry's lease answer for job " + jobId
-                + ": " + e.getMessage());
-        int tries = transientTries.merge(jobId, 1, Integer::sum);
-        boolean failedReport = false;
-        if (tries >= MAX_TRANSIENT_TRIES && !stopping && !halted) {
-            transientTries.remove(jobId);
+        String jobId = e.jobId().filter(s -> !s.isBlank()).orElse(null);
+        String leaseId = e.leaseId().filter(s -> !s.isBlank()).orElse(null);
+        String why = failure("agent " + host.hostName() + " could not read the registry's lease answer"
+                + (jobId == null ? "" : " for job " + jobId) + ": " + e.getMessage());
+        log.error("{}; releasing the lease granted for that call (no attempt spent); next lease in {}", why, p, e);
+        boolean released = false;
+        if (e.request().isPresent()) {
             try {
-                client.report(agentId, new JobReport(leaseId, jobId, JobReport.Outcome.FAILED, null, null, Map.of(),
-                        failure(why + " (" + tries + " times in a row)")));
-                reported.incrementAndGet();
-                failedReport = true;
-                log.error("{} ({} times in a row); reported the job failed", why, tries, e);
+                handedBack(client.releaseLeaseRequest(agentId, e.request().get(), why));
+                released = true;
             } catch (RuntimeException refused) {
-                log.warn("could not report job {} failed ({}); releasing it", jobId, refused.getMessage());
+                log.warn("could not release the lease of lease call {} ({})", e.request().get(), refused.getMessage());
             }
         }
-        if (!failedReport) {
-            log.error("{}; releasing it (no attempt spent, {} of {}); next lease in {}", why, tries, MAX_TRANSIENT_TRIES,
-                    p, e);
-            releaseQuietly(jobId, leaseId, why);
+        if (!released && jobId != null && leaseId != null) {
+            try {
+                handedBack(client.release(agentId, jobId, leaseId, why, true));
+                released = true;
+            } catch (RuntimeException refused) {
+                log.warn("could not release job {} ({})", jobId, refused.getMessage());
+            }
+        }
+        if (!released) {
+            log.error("the lease of that call, if any, could not be released; it expires and spends an attempt");
         }
         pauseFor(p);
     }

@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -95,7 +96,11 @@ public final class HttpRegistryClient implements RegistryClient {
     @Override
     public Optional<JobLease> lease(String agentId, Duration wait) {
         String seconds = String.format(Locale.ROOT, "%.3f", wait.toMillis() / 1000.0);
-        Answer a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds, null, timeout.plus(wait));
+        // A fresh id per call, kept by the registry with the lease it grants: should the answer be unreadable (a
+        // proxy's HTML page names no lease), the agent can still release that lease by this id.
+        String request = UUID.randomUUID().toString();
+        Answer a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request, null,
+                timeout.plus(wait));
         if (a.status() == 204) {
             return Optional.empty();
         }
@@ -104,7 +109,7 @@ public final class HttpRegistryClient implements RegistryClient {
             json = a.json();
         } catch (JacksonException e) {
             throw new UnreadableLeaseException("lease answer is not JSON (" + e.getOriginalMessage() + "); the answer: "
-                    + excerpt(a.body()), null, null, e);
+                    + excerpt(a.body()), request, null, null, e);
         }
         try {
             return Optional.of(parseLease(json));
@@ -112,7 +117,7 @@ public final class HttpRegistryClient implements RegistryClient {
             // The registry leased the job to us all the same: hand back the ids if they can be read, so the
             // lease can be released rather than left to expire at the cost of an attempt.
             throw new UnreadableLeaseException("lease answer not understood (" + e + "); the answer: "
-                    + excerpt(a.body()), id(json, "leaseId"), id(json, "jobId"), e);
+                    + excerpt(a.body()), request, id(json, "leaseId"), id(json, "jobId"), e);
         }
     }
 
@@ -205,9 +210,31 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     @Override
-    public void release(String agentId, String jobId, String leaseId, String reason) {
-        call("POST", "/api/v1/agents/" + agentId + "/jobs/" + jobId + "/release",
-                Map.of("leaseId", leaseId, "reason", reason), timeout);
+    public HandBack release(String agentId, String jobId, String leaseId, String reason, boolean trouble) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("leaseId", leaseId);
+        body.put("reason", reason);
+        if (trouble) {
+            body.put("trouble", true);
+        }
+        return handBack(call("POST", "/api/v1/agents/" + agentId + "/jobs/" + jobId + "/release", body, timeout), jobId);
+    }
+
+    @Override
+    public HandBack releaseLeaseRequest(String agentId, String request, String reason) {
+        return handBack(call("POST", "/api/v1/agents/" + agentId + "/lease-requests/" + request + "/release",
+                Map.of("reason", reason), timeout), null);
+    }
+
+    /** The registry's answer to a release; a registry before V14 answers 204 (released, nothing counted). */
+    private static HandBack handBack(Answer a, String jobId) {
+        if (a.status() == 204 || a.body().length == 0) {
+            return new HandBack(jobId, HandBack.RELEASED, null);
+        }
+        JsonNode n = a.json();
+        String job = id(n, "jobId");
+        String failure = n.path("failure").isString() ? n.path("failure").asString() : null;
+        return new HandBack(job == null ? jobId : job, n.path("outcome").asString(HandBack.RELEASED), failure);
     }
 
     @Override

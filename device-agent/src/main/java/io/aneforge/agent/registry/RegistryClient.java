@@ -39,15 +39,31 @@ public interface RegistryClient {
     void report(String agentId, JobReport report);
 
     /**
-     * Hands a leased job back to the queue without spending an attempt (graceful shutdown, a transfer or host
-     * problem, an answer the agent could not read). The registry does not store {@code reason}; the agent logs it.
+     * Hands a leased job back to the queue without spending an attempt. {@code trouble}: the job could not run for
+     * a reason that is not its own (a transfer or host problem, an answer the agent could not read); the registry
+     * counts those per job and agent and past its bound fails the job instead (the answer says so). Without
+     * trouble (graceful shutdown, a report it could not deliver) nothing is counted.
      */
-    void release(String agentId, String jobId, String leaseId, String reason);
+    HandBack release(String agentId, String jobId, String leaseId, String reason, boolean trouble);
+
+    /** A release without trouble (not counted). */
+    default void release(String agentId, String jobId, String leaseId, String reason) {
+        release(agentId, jobId, leaseId, reason, false);
+    }
 
     /** {@link #release(String, String, String, String)} for a lease in hand. */
     default void release(String agentId, JobLease lease, String reason) {
         release(agentId, lease.jobId(), lease.leaseId(), reason);
     }
+
+    /**
+     * Releases the lease the registry granted for the lease call {@code request}
+     * ({@link UnreadableLeaseException#request()}) whose answer this agent could not read: it names no lease, but
+     * the registry kept the request id with the lease. Counted like a release for trouble. Answers
+     * {@link HandBack#NONE} when this agent holds no lease for that request (the call never reached the registry,
+     * or there was no job).
+     */
+    HandBack releaseLeaseRequest(String agentId, String request, String reason);
 
     /** Takes no new jobs (true) or resumes (false); shown to operators as the agent's state. */
     void drain(String agentId, boolean draining);

@@ -8,6 +8,7 @@ import io.aneforge.agent.bench.Provenance;
 import io.aneforge.agent.cache.ArtifactRef;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.registry.AgentRegistration;
+import io.aneforge.agent.registry.HandBack;
 import io.aneforge.agent.registry.HeartbeatAck;
 import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.agent.registry.JobLease;
@@ -64,7 +65,11 @@ class AgentLoopTest {
         final AtomicInteger leases = new AtomicInteger();
         final List<JobReport> reports = new CopyOnWriteArrayList<>();
         final List<String> released = new CopyOnWriteArrayList<>();
+        /** Whether each release said trouble (counted by the registry). */
+        final List<Boolean> trouble = new CopyOnWriteArrayList<>();
         Function<JobReport, RuntimeException> refuse = r -> null;
+        /** The registry's answer to a release (by job id): released unless a test says otherwise. */
+        Function<String, HandBack> verdict = jobId -> new HandBack(jobId, HandBack.RELEASED, null);
 
         Registry(JobLease... jobs) {
             this.jobs = List.of(jobs);
@@ -95,8 +100,14 @@ class AgentLoopTest {
             reports.add(r);
         }
 
-        public void release(String id, String jobId, String leaseId, String reason) {
+        public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
             released.add(leaseId + ": " + reason);
+            trouble.add(t);
+            return verdict.apply(jobId);
+        }
+
+        public HandBack releaseLeaseRequest(String id, String request, String reason) {
+            throw new UnsupportedOperationException("not used by these tests");
         }
 
         public void drain(String id, boolean d) {
@@ -148,36 +159,45 @@ class AgentLoopTest {
     }
 
     /**
-     * A 200 lease answer the agent cannot parse (a job kind it does not know) does not kill the loop, and does not
-     * cost the job an attempt: the lease is released by the ids read from the answer. Releases spend no attempt, so
-     * the same job comes back: the third time it is reported failed, naming the problem.
+     * 200 lease answers the agent cannot parse (a job kind it does not know; a proxy's HTML page that names no lease
+     * at all) do not kill the loop, and do not leave the lease to expire (which spends an attempt): the agent
+     * releases the lease granted for that call by the request id it sent with the call. When that release fails
+     * and the answer's ids could be read, it releases by those. Every such release is counted as trouble.
      */
     @Test
-    void anUnparsableLeaseAnswerIsReleasedByItsIdsAndTheLoopGoesOn() throws Exception {
+    void anUnparsableLeaseAnswerIsReleasedByItsRequestIdAndTheLoopGoesOn() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         AtomicInteger leaseCalls = new AtomicInteger();
         AtomicInteger registerCalls = new AtomicInteger();
+        List<String> requests = new CopyOnWriteArrayList<>();
         List<String> calls = new CopyOnWriteArrayList<>();
         server.createContext("/api/v1/agents", ex -> {
             String path = ex.getRequestURI().getPath();
             String request = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String body;
+            int status = 200;
             if (path.endsWith("/lease")) {
                 int n = leaseCalls.incrementAndGet();
-                body = n <= 3 ? "{\"kind\":\"compile\",\"leaseId\":\"lease-" + n + "\",\"jobId\":\"42\"}"
+                String query = ex.getRequestURI().getQuery();
+                requests.add(query.substring(query.indexOf("request=") + "request=".length()));
+                body = n == 1 || n == 3 ? "{\"kind\":\"compile\",\"leaseId\":\"lease-" + n + "\",\"jobId\":\"42\"}"
                         : "<html>not a lease</html>";
             } else if (path.endsWith("/heartbeat")) {
                 body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
+            } else if (path.contains("/lease-requests/") && leaseCalls.get() == 3) {
+                calls.add(path + " " + request);
+                status = 503; // the release by request fails: the ids of this answer are the fallback
+                body = "{}";
             } else if (path.endsWith("/release") || path.endsWith("/result")) {
                 calls.add(path + " " + request);
-                body = "{}";
+                body = "{\"jobId\":42,\"outcome\":\"released\",\"handBacks\":1,\"maxHandBacks\":2}";
             } else if (registerCalls.getAndIncrement() == 0) {
                 body = "{\"id\":\"agent-1\"}"; // no heartbeatIntervalMs: not understood, retried
             } else {
                 body = "{\"id\":\"agent-1\",\"heartbeatIntervalMs\":1000}";
             }
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, bytes.length);
+            ex.sendResponseHeaders(status, bytes.length);
             ex.getResponseBody().write(bytes);
             ex.close();
         });
@@ -194,24 +214,38 @@ class AgentLoopTest {
             loop.halt();
             assertThat(registerCalls.get()).isEqualTo(2);
             assertThat(alive).as("agent loop thread alive after %d lease call(s)", leases).isTrue();
-            assertThat(calls).hasSize(3);
-            assertThat(calls.get(0)).startsWith("/api/v1/agents/agent-1/jobs/42/release ")
-                    .contains("\"leaseId\":\"lease-1\"", "could not read the registry's lease answer for job 42",
-                            "No enum constant");
-            assertThat(calls.get(1)).startsWith("/api/v1/agents/agent-1/jobs/42/release ").contains("\"leaseId\":\"lease-2\"");
-            assertThat(calls.get(2)).startsWith("/api/v1/agents/agent-1/jobs/42/result ")
-                    .contains("\"leaseId\":\"lease-3\"", "\"outcome\":\"failed\"", "(3 times in a row)");
+            assertThat(requests).as("a fresh request id per lease call").doesNotHaveDuplicates()
+                    .allSatisfy(r -> assertThat(java.util.UUID.fromString(r)).isNotNull());
+            assertThat(calls.size()).isGreaterThanOrEqualTo(4);
+            // 1: a job kind the agent does not know: released by the request id
+            assertThat(calls.get(0)).startsWith("/api/v1/agents/agent-1/lease-requests/" + requests.get(0) + "/release ")
+                    .contains("could not read the registry's lease answer for job 42", "No enum constant");
+            // 2: an HTML page naming nothing: released by the request id all the same
+            assertThat(calls.get(1)).startsWith("/api/v1/agents/agent-1/lease-requests/" + requests.get(1) + "/release ")
+                    .contains("could not read the registry's lease answer", "not a lease");
+            // 3: the release by request fails (503): the ids read from the answer are the fallback, counted as trouble
+            assertThat(calls.get(2)).startsWith("/api/v1/agents/agent-1/lease-requests/" + requests.get(2) + "/release ");
+            assertThat(calls.get(3)).startsWith("/api/v1/agents/agent-1/jobs/42/release ")
+                    .contains("\"leaseId\":\"lease-3\"", "\"trouble\":true");
+            assertThat(calls).noneMatch(c -> c.contains("/result"));
         } finally {
             server.stop(0);
         }
     }
 
-    /** A job whose input cannot be had now (a 503, a reset) is released, not failed; the third time it is failed. */
+    /**
+     * A job whose input cannot be had now (a 503, a reset) is released for trouble, not failed, and the agent keeps
+     * no count of its own: the registry counts such releases per job and agent (across agent restarts) and, past
+     * its bound, answers that it failed the job. The agent then moves on without a report.
+     */
     @Test
-    void transientTroubleReleasesTheJobAndIsBoundedPerJob() {
+    void transientTroubleReleasesTheJobAndTheRegistryBoundsIt() {
         JobLease t = lease("T");
         JobLease next = lease("N");
         Registry client = new Registry(t, t, t, next); // released jobs come back (oldest first)
+        AtomicInteger releases = new AtomicInteger();
+        client.verdict = jobId -> releases.incrementAndGet() < 3 ? new HandBack(jobId, HandBack.RELEASED, null)
+                : new HandBack(jobId, HandBack.FAILED, "agent loop-host could not run job " + jobId + " 3 times");
         AtomicInteger runs = new AtomicInteger();
         AgentLoop loop = new AgentLoop(client, HOST, l -> {
             if (l == t) {
@@ -221,15 +255,14 @@ class AgentLoopTest {
             return done(l);
         }, Duration.ofMillis(10), Duration.ofMillis(10));
         loop.start();
-        waitFor(() -> client.reports.size() >= 2);
+        waitFor(() -> client.reports.size() >= 1);
         loop.halt();
         assertThat(runs).hasValue(3);
-        assertThat(client.released).hasSize(2).allSatisfy(r -> assertThat(r)
+        assertThat(client.released).hasSize(3).allSatisfy(r -> assertThat(r)
                 .isEqualTo(t.leaseId() + ": agent loop-host: download of artifact x answered HTTP 503"));
-        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(t.leaseId(), next.leaseId());
-        assertThat(client.reports.get(0).failure()).isEqualTo("agent loop-host could not run job job-T 3 times in a row,"
-                + " each time for a reason that is not the job's own (a transfer or this host failed; each time the job"
-                + " went back to the queue); the last: download of artifact x answered HTTP 503");
+        assertThat(client.trouble).containsExactly(true, true, true);
+        assertThat(client.reports).as("the registry failed T; the agent reports nothing for it")
+                .extracting(JobReport::leaseId).containsExactly(next.leaseId());
         assertThat(loop.hostTrouble()).isEmpty();
     }
 

@@ -31,7 +31,7 @@ class Conversion {
     @Column(name = "seq_len", nullable = false)
     int seqLen;
     int attempts;
-    /** Releases so far (V12): past {@link Conversions#FREE_RELEASES} a release spends the attempt. */
+    /** Releases so far (V12): past {@code aneforge.conversions.free-releases} a release spends the attempt. */
     int releases;
     @Column(name = "max_attempts", nullable = false)
     int maxAttempts;
@@ -39,6 +39,9 @@ class Conversion {
     String leaseOwner;
     @Column(name = "lease_token")
     String leaseToken;
+    /** The request id the worker sent with the call that took the current lease (V14), or null. */
+    @Column(name = "lease_request")
+    java.util.UUID leaseRequest;
     @Column(name = "lease_expires_at")
     OffsetDateTime leaseExpiresAt;
     @Column(name = "resolved_commit")

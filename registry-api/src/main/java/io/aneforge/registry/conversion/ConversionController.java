@@ -11,6 +11,8 @@ import io.aneforge.registry.conversion.ConversionViews.LeaseToken;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
 import io.aneforge.registry.conversion.ConversionViews.ReleaseReport;
+import io.aneforge.registry.conversion.ConversionViews.RequestRelease;
+import io.aneforge.registry.conversion.ConversionViews.RequestReleaseReport;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import org.springframework.http.HttpStatus;
@@ -71,14 +73,14 @@ class ConversionController {
     @PostMapping("/api/v1/conversions/lease")
     @Allowed(Role.WORKER)
     ResponseEntity<LeaseView> leaseNext(@RequestBody LeaseRequest req) {
-        return conversions.leaseNext(req.worker()).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
+        return conversions.leaseNext(req.worker(), req.request()).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
     }
 
     /** Leases one conversion: a restarted worker recovering its own (or an expired) execution. */
     @PostMapping("/api/v1/conversions/{id}/lease")
     @Allowed(Role.WORKER)
     LeaseView lease(@PathVariable long id, @RequestBody LeaseRequest req) {
-        return conversions.lease(id, req.worker());
+        return conversions.lease(id, req.worker(), req.request());
     }
 
     @PostMapping("/api/v1/conversions/{id}/heartbeat")
@@ -108,6 +110,17 @@ class ConversionController {
     @Allowed(Role.WORKER)
     void release(@PathVariable long id, @RequestBody ReleaseReport req) {
         conversions.release(id, req.leaseToken(), req.reason());
+    }
+
+    /**
+     * Releases the lease granted for the worker's lease call {@code request}, whose answer it could not read
+     * (no lease token to name): 200 naming the conversion released, or {@code released: false} when this worker
+     * holds no lease for that request (a repeat, or the call never reached the registry).
+     */
+    @PostMapping("/api/v1/conversions/lease-requests/{request}/release")
+    @Allowed(Role.WORKER)
+    RequestRelease releaseRequest(@PathVariable java.util.UUID request, @RequestBody RequestReleaseReport req) {
+        return conversions.releaseRequest(request, req.worker(), req.reason());
     }
 
     @PostMapping("/api/v1/conversions/{id}/fail")

@@ -3,6 +3,7 @@ package io.aneforge.registry.conversion;
 import io.aneforge.registry.model.ModelRecords.SourceView;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.UUID;
 
 /** The JSON shapes of conversions. */
 public final class ConversionViews {
@@ -38,8 +39,18 @@ public final class ConversionViews {
     /** A granted lease: the token every later call of this worker must carry. */
     public record LeaseView(String leaseToken, OffsetDateTime leaseExpiresAt, long leaseSeconds, ConversionView conversion) {}
 
-    /** A worker's lease request; {@code worker} is a stable id (a restarted worker re-leases its own conversions). */
-    public record LeaseRequest(String worker) {}
+    /**
+     * A worker's lease request; {@code worker} is a stable id (a restarted worker re-leases its own conversions).
+     * {@code request} (optional) is a fresh random id per call: a worker that cannot read the answer releases
+     * the lease granted for it ({@code POST /api/v1/conversions/lease-requests/{request}/release}).
+     */
+    public record LeaseRequest(String worker, UUID request) {}
+
+    /** Releasing the lease granted for a request: which conversion was released, if any. */
+    public record RequestRelease(UUID request, Long conversionId, boolean released) {}
+
+    /** A worker releasing the lease granted for one of its lease requests, whose answer it could not read. */
+    public record RequestReleaseReport(String worker, String reason) {}
 
     public record VariantReport(String specId, String state, String digest, Long size, Long variantId, String error) {}
 

@@ -26,7 +26,6 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -47,28 +46,27 @@ public class Conversions {
     private final ConversionVariantRepository variants;
     private final Models models;
     private final VariantPlanner planner;
-    /**
-     * Releases of one conversion that give its attempt back. Rolling updates and registry outages release a
-     * conversion a few times; one that is released more often is taken to stop its own workers (killed for
-     * memory or a failing liveness probe during its build) and its releases spend attempts from then on.
-     */
-    static final int FREE_RELEASES = 10;
-
     private final JdbcClient jdbc;
     private final Duration leaseDuration;
     private final int maxAttempts;
+    /**
+     * Releases of one conversion that give its attempt back ({@code aneforge.conversions.free-releases}). Rolling
+     * updates and registry outages release a conversion a few times; one that is released more often is taken to
+     * stop its own workers (killed for memory or a failing liveness probe during its build) and its releases spend
+     * attempts from then on.
+     */
+    private final int freeReleases;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
-                VariantPlanner planner, JdbcClient jdbc,
-                @Value("${aneforge.conversions.lease-duration:60s}") Duration leaseDuration,
-                @Value("${aneforge.conversions.max-attempts:3}") int maxAttempts) {
+                VariantPlanner planner, JdbcClient jdbc, ConversionProperties props) {
         this.conversions = conversions;
         this.variants = variants;
         this.models = models;
         this.planner = planner;
         this.jdbc = jdbc;
-        this.leaseDuration = leaseDuration;
-        this.maxAttempts = maxAttempts;
+        this.leaseDuration = props.leaseDuration();
+        this.maxAttempts = props.maxAttempts();
+        this.freeReleases = props.freeReleases();
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -178,7 +176,7 @@ public class Conversions {
 
     /** Leases the oldest queued (or lease-expired) conversion, or empty when there is none. */
     @Transactional
-    public Optional<LeaseView> leaseNext(String worker) {
+    public Optional<LeaseView> leaseNext(String worker, UUID request) {
         requireWorker(worker);
         while (true) {
             Optional<Conversion> next = conversions.lockNextLeasable();
@@ -189,7 +187,7 @@ public class Conversions {
                         + "); the last worker was '" + c.leaseOwner + "'. Check the worker logs for conversion " + c.id);
                 continue;
             }
-            return Optional.of(grant(c, worker));
+            return Optional.of(grant(c, worker, request));
         }
     }
 
@@ -198,7 +196,7 @@ public class Conversions {
      * (a restarted worker recovering its own executions).
      */
     @Transactional(noRollbackFor = ApiProblem.class) // exhausting the attempts fails the conversion, then refuses
-    public LeaseView lease(long id, String worker) {
+    public LeaseView lease(long id, String worker, UUID request) {
         requireWorker(worker);
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
         OffsetDateTime now = OffsetDateTime.now();
@@ -214,15 +212,16 @@ public class Conversions {
             throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable",
                     "conversion " + id + " used all " + c.maxAttempts + " attempts and is now failed");
         }
-        return grant(c, worker);
+        return grant(c, worker, request);
     }
 
-    private LeaseView grant(Conversion c, String worker) {
+    private LeaseView grant(Conversion c, String worker, UUID request) {
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.RUNNING;
         c.attempts++;
         c.leaseOwner = worker;
         c.leaseToken = UUID.randomUUID().toString();
+        c.leaseRequest = request;
         c.leaseExpiresAt = now.plus(leaseDuration);
         c.updatedAt = now;
         conversions.save(c);
@@ -361,7 +360,7 @@ public class Conversions {
      * shutting down, or one that could not reach the registry for a while), so the next worker leases it at
      * once instead of after the lease expires. Idempotent: a repeat with the same token, while the conversion
      * is still queued, changes nothing. Anything else than the current or just released lease is refused.
-     * Past {@link #FREE_RELEASES} releases of one conversion a release keeps the attempt spent, so that a
+     * Past {@code aneforge.conversions.free-releases} releases of one conversion a release keeps the attempt spent, so that a
      * conversion whose own build gets its worker stopped every time still runs out of attempts.
      */
     @Transactional
@@ -373,7 +372,7 @@ public class Conversions {
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.QUEUED;
         c.releases++;
-        boolean free = c.releases <= FREE_RELEASES;
+        boolean free = c.releases <= freeReleases;
         if (free) c.attempts = Math.max(0, c.attempts - 1);
         // leaseToken stays as the released one (a queued conversion has no lease) so that a repeat is
         // recognised; the next grant replaces it. leaseOwner stays as the last worker, as after an expiry.
@@ -386,9 +385,34 @@ public class Conversions {
         } else {
             log.warn("conversion {} released by '{}'{}: queued again; release {} is past the {} that give the attempt"
                     + " back, so attempt {} of {} is spent", id, c.leaseOwner,
-                    reason == null || reason.isBlank() ? "" : " (" + reason + ")", c.releases, FREE_RELEASES, c.attempts,
+                    reason == null || reason.isBlank() ? "" : " (" + reason + ")", c.releases, freeReleases, c.attempts,
                     c.maxAttempts);
         }
+    }
+
+    /**
+     * Releases the lease granted for {@code request} (the id a worker sent with its lease call) if {@code worker}
+     * still holds it: the worker could not read the lease answer (a proxy's HTML page, a cut body), so it knows
+     * no lease token, but the lease would otherwise run out and spend an attempt. Only the conversion leased under
+     * this worker id for this request is touched: another worker neither shares the id nor knows the (random)
+     * request id. Otherwise a release like {@link #release}: it counts against the free releases. Nothing held
+     * for the request (already released, never granted, taken over) is not an error: the answer says so.
+     */
+    @Transactional
+    public ConversionViews.RequestRelease releaseRequest(UUID request, String worker, String reason) {
+        requireWorker(worker);
+        if (request == null) throw invalid("the lease request id is required");
+        Optional<Long> id = jdbc.sql("SELECT id FROM conversion WHERE state = 'running' AND lease_owner = ?"
+                        + " AND lease_request = ? ORDER BY id LIMIT 1")
+                .params(worker, request).query(Long.class).optional();
+        if (id.isEmpty()) return new ConversionViews.RequestRelease(request, null, false);
+        Conversion c = conversions.lock(id.get()).orElseThrow(() -> notFound(id.get()));
+        if (!Conversion.RUNNING.equals(c.state) || !worker.equals(c.leaseOwner) || !request.equals(c.leaseRequest)) {
+            return new ConversionViews.RequestRelease(request, null, false); // taken over meanwhile
+        }
+        release(c.id, c.leaseToken, reason == null || reason.isBlank()
+                ? "the worker could not read the lease answer" : reason);
+        return new ConversionViews.RequestRelease(request, c.id, true);
     }
 
     /** Whether {@code token}'s lease already ended the conversion in {@code state} (a repeated final call). */

@@ -82,6 +82,14 @@ public class Job {
         clearLease();
     }
 
+    /** Failed by the registry: its agent handed it back too often for trouble (see {@code Jobs.handBack}). */
+    void fail(String reason, Instant now) {
+        this.state = FAILED;
+        this.failureReason = reason;
+        this.finishedAt = now;
+        clearLease();
+    }
+
     private void clearLease() {
         this.leaseId = null;
         this.leaseExpiresAt = null;

@@ -5,6 +5,8 @@ import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.job.JobRecords.Golden;
+import io.aneforge.registry.job.JobRecords.HandBack;
+import io.aneforge.registry.job.JobRecords.RequestRelease;
 import io.aneforge.registry.job.JobRecords.Heartbeat;
 import io.aneforge.registry.job.JobRecords.HeartbeatAck;
 import io.aneforge.registry.job.JobRecords.JobView;
@@ -52,6 +54,7 @@ class JobController {
     @PostMapping("/api/v1/agents/{id}/lease")
     @Allowed(Role.AGENT)
     ResponseEntity<LeaseView> lease(@PathVariable UUID id, @RequestParam(defaultValue = "0") double wait,
+                                    @RequestParam(required = false) UUID request,
                                     HttpServletRequest http) throws InterruptedException {
         if (!(wait >= 0)) {
             throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter", "wait must be >= 0 seconds, got " + wait);
@@ -61,7 +64,7 @@ class JobController {
         long deadline = System.nanoTime() + maxMs * 1_000_000;
         while (true) {
             long seen = signal.generation();
-            Optional<LeaseView> lease = jobs.lease(id, caller);
+            Optional<LeaseView> lease = jobs.lease(id, request, caller);
             if (lease.isPresent()) return ResponseEntity.ok(lease.get());
             long left = (deadline - System.nanoTime()) / 1_000_000;
             if (left <= 0) return ResponseEntity.noContent().build();
@@ -75,14 +78,29 @@ class JobController {
         return jobs.heartbeat(id, req == null ? null : req.leaseIds(), Caller.of(http));
     }
 
+    /**
+     * 200 with what happened: {@code released} (pending again, no attempt spent) or, for the hand-back with
+     * {@code trouble} past {@code aneforge.jobs.max-hand-backs} of this job by this agent, {@code failed}.
+     */
     @PostMapping("/api/v1/agents/{id}/jobs/{jobId}/release")
-    @ResponseStatus(HttpStatus.NO_CONTENT)
     @Allowed(Role.AGENT)
-    void release(@PathVariable UUID id, @PathVariable long jobId, @RequestBody Release req, HttpServletRequest http) {
+    HandBack release(@PathVariable UUID id, @PathVariable long jobId, @RequestBody Release req, HttpServletRequest http) {
         if (req.leaseId() == null) {
             throw ApiProblem.badRequest("invalid-request", "Invalid request body", "field 'leaseId' is required");
         }
-        jobs.release(id, jobId, req.leaseId(), Caller.of(http));
+        return jobs.release(id, jobId, req.leaseId(), req.reason(), Boolean.TRUE.equals(req.trouble()), Caller.of(http));
+    }
+
+    /**
+     * Releases the job leased to this agent for its lease call with {@code ?request=<id>}, whose answer it could
+     * not read: 200 with {@code released}, {@code failed} (counted like a release for trouble) or {@code none}
+     * (no lease held for that request).
+     */
+    @PostMapping("/api/v1/agents/{id}/lease-requests/{request}/release")
+    @Allowed(Role.AGENT)
+    HandBack releaseRequest(@PathVariable UUID id, @PathVariable UUID request,
+                            @RequestBody(required = false) RequestRelease req, HttpServletRequest http) {
+        return jobs.releaseRequest(id, request, req == null ? null : req.reason(), Caller.of(http));
     }
 
     /** 201 with the stored result; 200 with the same result for a repeat; 403 from anyone but the lease holder. */

@@ -29,7 +29,24 @@ public final class JobRecords {
     /** @param lostLeaseIds leases named in the heartbeat that this agent no longer holds: abandon their work */
     public record HeartbeatAck(Instant extendedUntil, List<UUID> lostLeaseIds, boolean draining) {}
 
-    public record Release(UUID leaseId, String reason) {}
+    /**
+     * An agent handing a lease back. {@code trouble}: the job could not run for a reason that is not its own (a
+     * transfer or host problem), which counts against {@code aneforge.jobs.max-hand-backs}; absent or false (a
+     * draining agent, a report it could not deliver) does not count.
+     */
+    public record Release(UUID leaseId, String reason, Boolean trouble) {}
+
+    /** An agent releasing the lease granted for one of its lease calls, whose answer it could not read. */
+    public record RequestRelease(String reason) {}
+
+    /**
+     * What a hand-back did: {@code released} (the job is pending again, no attempt spent), {@code failed} (this
+     * agent handed the job back more than {@code maxHandBacks} times for trouble; the job failed with
+     * {@code failure}) or {@code none} (a release by lease request found no lease held for it).
+     *
+     * @param handBacks this agent's counted hand-backs of this job so far, this one included
+     */
+    public record HandBack(Long jobId, String outcome, int handBacks, int maxHandBacks, String failure) {}
 
     public record Provenance(String hostName, String osName, String osVersion, String osBuild, String chip,
                              String runtime, String runtimeVersion, String computeUnits, Boolean fp16Activations,

@@ -9,6 +9,7 @@ import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.BlobRef;
 import io.aneforge.registry.job.JobRecords.Fidelity;
 import io.aneforge.registry.job.JobRecords.Golden;
+import io.aneforge.registry.job.JobRecords.HandBack;
 import io.aneforge.registry.job.JobRecords.HeartbeatAck;
 import io.aneforge.registry.job.JobRecords.JobView;
 import io.aneforge.registry.job.JobRecords.Latency;
@@ -109,7 +110,7 @@ public class Jobs {
                    FOR UPDATE OF j SKIP LOCKED),
             leased AS (
                 UPDATE job j SET state = 'leased', attempts = j.attempts + 1, lease_id = :lease, leased_by = :agent,
-                       lease_expires_at = :expires
+                       lease_expires_at = :expires, lease_request = :request
                   -- A lease lost in a database crash costs at most a duplicate run (the report of the loser gets
                   -- a 403), so a lease need not wait for the WAL flush; results do (their transactions keep
                   -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
@@ -126,12 +127,16 @@ public class Jobs {
               LEFT JOIN blob gi ON gi.digest = mv.golden_inputs_digest
               LEFT JOIN blob go ON go.digest = mv.golden_digest""";
 
-    /** One job for this agent, or empty when none matches (or the agent is draining). */
-    public Optional<LeaseView> lease(UUID agentId, Caller caller) {
-        return queueTransaction.execute(status -> leaseInTransaction(agentId, caller));
+    /**
+     * One job for this agent, or empty when none matches (or the agent is draining). {@code request} (may be null)
+     * is the agent's id for this call, kept with the lease so that an agent that cannot read the answer can
+     * release it ({@link #releaseRequest}).
+     */
+    public Optional<LeaseView> lease(UUID agentId, UUID request, Caller caller) {
+        return queueTransaction.execute(status -> leaseInTransaction(agentId, request, caller));
     }
 
-    private Optional<LeaseView> leaseInTransaction(UUID agentId, Caller caller) {
+    private Optional<LeaseView> leaseInTransaction(UUID agentId, UUID request, Caller caller) {
         agents.identify(agentId, caller);
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
@@ -142,6 +147,7 @@ public class Jobs {
                 .param("now", utc(now))
                 .param("lease", leaseId)
                 .param("expires", utc(expires))
+                .param("request", request, Types.OTHER)
                 .query((rs, i) -> {
                     if (rs.getString(17) == null || rs.getString(19) == null) {
                         // ready implies golden data; rolling back keeps the job pending rather than leased to nobody
@@ -189,14 +195,68 @@ public class Jobs {
         return new HeartbeatAck(expires, lost, agent.draining());
     }
 
-    /** Hands a leased job back to the queue without spending an attempt (a draining agent). */
+    /**
+     * Hands a leased job back to the queue without spending an attempt. A release for {@code trouble} (a transfer or
+     * host problem) is counted per job and agent: past {@code aneforge.jobs.max-hand-backs} the job fails instead,
+     * naming the count and {@code reason}.
+     */
     @Transactional
-    public void release(UUID agentId, long jobId, UUID leaseId, Caller caller) {
-        agents.acting(agentId, caller);
+    public HandBack release(UUID agentId, long jobId, UUID leaseId, String reason, boolean trouble, Caller caller) {
+        Agents.Acting agent = agents.acting(agentId, caller);
         Job job = jobs.lock(jobId).orElseThrow(() -> jobNotFound(jobId));
         requireHolder(job, agentId, leaseId);
-        job.release();
-        signal.afterCommit();
+        return handBack(agent.identity(), job, reason, trouble);
+    }
+
+    /**
+     * Releases the job leased to this agent for its lease call {@code request}, whose answer it could not read (a
+     * proxy's HTML page: no lease or job id to name). Only a lease this agent holds and was granted for that
+     * request is touched; nothing found is answered {@code none}. Counted like a release for trouble: a job this
+     * agent can never read must not come back to it for ever.
+     */
+    @Transactional
+    public HandBack releaseRequest(UUID agentId, UUID request, String reason, Caller caller) {
+        Agents.Acting agent = agents.acting(agentId, caller);
+        Optional<Long> id = jdbc.sql("SELECT id FROM job WHERE ready AND state = 'leased' AND leased_by = ?"
+                        + " AND lease_request = ? LIMIT 1 FOR UPDATE")
+                .params(agentId, request).query(Long.class).optional();
+        if (id.isEmpty()) return new HandBack(null, "none", 0, props.maxHandBacks(), null);
+        Job job = jobs.lock(id.get()).orElseThrow(() -> jobNotFound(id.get()));
+        String why = reason == null || reason.isBlank()
+                ? "agent " + agent.identity().hostName() + " could not read the registry's lease answer" : reason;
+        return handBack(agent.identity(), job, why, true);
+    }
+
+    private HandBack handBack(Agents.Identity agent, Job job, String reason, boolean trouble) {
+        int max = props.maxHandBacks();
+        if (!trouble) {
+            job.release();
+            signal.afterCommit();
+            return new HandBack(job.id(), "released", 0, max, null);
+        }
+        int n = jdbc.sql("""
+                        INSERT INTO job_hand_back (job_id, agent_id, hand_backs) VALUES (?, ?, 1)
+                        ON CONFLICT (job_id, agent_id) DO UPDATE SET hand_backs = job_hand_back.hand_backs + 1
+                        RETURNING hand_backs""")
+                .params(job.id(), agent.id()).query(Integer.class).single();
+        if (n <= max) {
+            job.release();
+            signal.afterCommit();
+            return new HandBack(job.id(), "released", n, max, null);
+        }
+        String last = reason == null || reason.isBlank() ? "(no reason given)"
+                : reason.length() <= 4000 ? reason : reason.substring(0, 3997) + "...";
+        String failure = "agent " + agent.hostName() + " could not run job " + job.id() + " " + n + " times, each time"
+                + " for a reason that is not the job's own (a transfer or the host failed, or it could not read the lease;"
+                + " each time the job went back to the queue, and aneforge.jobs.max-hand-backs allows " + max
+                + "); the last: " + last;
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        // Stored as this attempt's failed result, as the agent's own failed report was before the count moved here.
+        jdbc.sql("INSERT INTO job_result (job_id, attempt, lease_id, agent_id, outcome, failure, reported_at)"
+                        + " VALUES (?, ?, ?, ?, 'failed', ?, ?)")
+                .params(job.id(), job.attempts(), job.leaseId(), agent.id(), failure, utc(now)).update();
+        job.fail(failure, now);
+        return new HandBack(job.id(), "failed", n, max, failure);
     }
 
     public record Reported(ResultView result, boolean created) {}

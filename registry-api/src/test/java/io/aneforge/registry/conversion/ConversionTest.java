@@ -267,11 +267,42 @@ class ConversionTest extends RegistryTestBase {
     }
 
     @Test
+    void aLeaseWhoseAnswerTheWorkerCouldNotReadIsReleasedByItsRequestOnlyForThatWorker() {
+        createModel("conv-request");
+        long id = publishConversion("conv-request", List.of("A14")).path("id").asLong();
+        String request = java.util.UUID.randomUUID().toString();
+        Response leased = send("POST", "/api/v1/conversions/" + id + "/lease", worker(),
+                Map.of("worker", "w-request", "request", request));
+        assertThat(leased.status()).as(leased.text()).isEqualTo(200);
+        // The worker could not read that answer: it knows only its worker id and the request id it sent.
+        String path = "/api/v1/conversions/lease-requests/" + request + "/release";
+        Response other = send("POST", path, worker(), Map.of("worker", "w-other", "reason", "x"));
+        assertThat(other.status()).as(other.text()).isEqualTo(200);
+        assertThat(other.json().path("released").asBoolean()).as("another worker naming the request").isFalse();
+        Response wrong = send("POST", "/api/v1/conversions/lease-requests/" + java.util.UUID.randomUUID() + "/release",
+                worker(), Map.of("worker", "w-request"));
+        assertThat(wrong.json().path("released").asBoolean()).as("another request of the same worker").isFalse();
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("state").asString()).isEqualTo("running");
+
+        Response mine = send("POST", path, worker(), Map.of("worker", "w-request", "reason", "lease answer not JSON"));
+        assertThat(mine.status()).as(mine.text()).isEqualTo(200);
+        assertThat(mine.json().path("released").asBoolean()).isTrue();
+        assertThat(mine.json().path("conversionId").asLong()).isEqualTo(id);
+        JsonNode queued = get("/api/v1/conversions/" + id, reader()).json();
+        assertThat(queued.path("state").asString()).isEqualTo("queued");
+        assertThat(queued.path("attempts").asInt()).as("no attempt spent").isZero();
+        assertThat(send("POST", path, worker(), Map.of("worker", "w-request")).json().path("released").asBoolean())
+                .as("a repeat releases nothing").isFalse();
+        Response noWorker = send("POST", path, worker(), Map.of("reason", "x"));
+        assertThat(noWorker.status()).as(noWorker.text()).isEqualTo(400);
+    }
+
+    @Test
     void pastTheFreeReleasesAReleaseSpendsTheAttempt() {
         // A conversion whose build gets its worker stopped every time must not go round for ever.
         createModel("conv-releases");
         long id = publishConversion("conv-releases", List.of("A14")).path("id").asLong();
-        for (int i = 1; i <= Conversions.FREE_RELEASES; i++) {
+        for (int i = 1; i <= FREE_RELEASES; i++) { // aneforge.conversions.free-releases (4 here, 10 by default)
             String token = lease(id, "w1").path("leaseToken").asString();
             Response r = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
                     Map.of("leaseToken", token, "reason", "the worker is shutting down"));

@@ -321,7 +321,9 @@ class JobQueueTest extends JobTestSupport {
         JsonNode l = lease(agent).json();
         Response rel = send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release",
                 agentToken(), Map.of("leaseId", l.path("leaseId").asString(), "reason", "draining"));
-        assertThat(rel.status()).as(rel.text()).isEqualTo(204);
+        assertThat(rel.status()).as(rel.text()).isEqualTo(200);
+        assertThat(rel.json().path("outcome").asString()).isEqualTo("released");
+        assertThat(rel.json().path("handBacks").asInt()).as("a release without trouble is not counted").isZero();
         JsonNode job = jobs("jobs-release", v).get(0);
         assertThat(job.path("state").asString()).isEqualTo("pending");
         assertThat(job.path("attempts").asInt()).as("a release spends no attempt").isZero();

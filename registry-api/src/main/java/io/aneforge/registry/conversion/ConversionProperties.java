@@ -1,0 +1,42 @@
+package io.aneforge.registry.conversion;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * {@code aneforge.conversions.*} (application.yml, environment {@code ANEFORGE_CONVERSIONS_*}), checked when the
+ * registry starts so that a bad value stops it with a message naming the variable instead of misbehaving later.
+ *
+ * @param leaseDuration how long a worker's lease lasts without a heartbeat or progress report
+ * @param maxAttempts leases per conversion; when the last one expires the conversion fails
+ * @param freeReleases releases of one conversion that give its attempt back; every later release leaves it spent,
+ *     so a conversion whose own build gets its worker stopped each time still runs out of attempts. Rolling updates
+ *     and registry outages release a conversion a few times; 0 makes every release spend the attempt.
+ */
+@ConfigurationProperties("aneforge.conversions")
+public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, Integer freeReleases) {
+
+    public ConversionProperties {
+        if (leaseDuration == null) leaseDuration = Duration.ofSeconds(60);
+        if (maxAttempts == null) maxAttempts = 3;
+        if (freeReleases == null) freeReleases = 10;
+        if (leaseDuration.isNegative() || leaseDuration.isZero()) {
+            throw new IllegalArgumentException("aneforge.conversions.lease-duration (ANEFORGE_CONVERSIONS_LEASE_DURATION)"
+                    + " must be positive, e.g. 60s; got " + leaseDuration);
+        }
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("aneforge.conversions.max-attempts (ANEFORGE_CONVERSIONS_MAX_ATTEMPTS)"
+                    + " must be at least 1; got " + maxAttempts);
+        }
+        if (freeReleases < 0) {
+            throw new IllegalArgumentException("aneforge.conversions.free-releases (ANEFORGE_CONVERSIONS_FREE_RELEASES)"
+                    + " must be 0 or more (releases of one conversion that give its attempt back); got " + freeReleases);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(ConversionProperties.class)
+    static class Enable {}
+}

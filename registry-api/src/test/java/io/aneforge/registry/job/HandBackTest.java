@@ -1,0 +1,335 @@
+package io.aneforge.registry.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.loop.AgentLoop;
+import io.aneforge.agent.loop.JobExecutor;
+import io.aneforge.agent.loop.TransientJobException;
+import io.aneforge.agent.registry.HttpRegistryClient;
+import io.aneforge.agent.registry.JobLease;
+import io.aneforge.agent.registry.JobReport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Hand-backs of agent leases against the real registry over HTTP: a lease whose answer the agent cannot read at
+ * all (no ids in it) is released by the request id the agent sent with the call, only by that agent; hand-backs
+ * for trouble are counted per job and agent by the registry, which fails the job past
+ * {@code aneforge.jobs.max-hand-backs} (2 by default); that count survives an agent restart.
+ */
+class HandBackTest extends JobTestSupport {
+
+    /** One coreml benchmark job on {@code chip} (cpuOnly); the accuracy job needs reference-cpu, which no agent here offers. */
+    private int oneJob(String model, String chip) {
+        createModel(model);
+        int v = createVersion(model);
+        String digest = upload(mlpackage(model));
+        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
+                "precision", "fp16", "seqLen", 8, "digest", digest, "computeUnits", List.of("cpuOnly")));
+        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        setGolden(model, v);
+        return v;
+    }
+
+    private JsonNode benchmarkJob(String model, int v) {
+        for (JsonNode j : jobs(model, v)) if (j.path("kind").asString().equals("benchmark")) return j;
+        throw new AssertionError("no benchmark job: " + jobs(model, v));
+    }
+
+    /**
+     * Leases until it gets a job of {@code model}: other tests' leftovers on the same chip (older, so leased first)
+     * are held meanwhile and released afterwards, without trouble.
+     */
+    private JsonNode leaseOf(String agent, String model, String request) {
+        List<JsonNode> leftovers = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                Response r = send("POST", "/api/v1/agents/" + agent + "/lease?request=" + request, agentToken(), null);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                if (r.json().path("model").asString().equals(model)) return r.json();
+                leftovers.add(r.json());
+            }
+            throw new AssertionError("no job of " + model);
+        } finally {
+            for (JsonNode l : leftovers) {
+                send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release", agentToken(),
+                        Map.of("leaseId", l.path("leaseId").asString()));
+            }
+        }
+    }
+
+    private Response releaseRequest(String agent, String request) {
+        return send("POST", "/api/v1/agents/" + agent + "/lease-requests/" + request + "/release", agentToken(),
+                Map.of("reason", "lease answer not understood"));
+    }
+
+    private Response release(String agent, JsonNode lease, boolean trouble, String reason) {
+        return send("POST", "/api/v1/agents/" + agent + "/jobs/" + lease.path("jobId").asLong() + "/release", agentToken(),
+                Map.of("leaseId", lease.path("leaseId").asString(), "reason", reason, "trouble", trouble));
+    }
+
+    @Test
+    void aLeaseIsReleasedByTheRequestItWasGrantedForOnlyByItsAgent() {
+        int v = oneJob("hb-request", "A18");
+        String a = registerAgent("hb-request-a", "A18", List.of("coreml"));
+        String b = registerAgent("hb-request-b", "A18", List.of("coreml"));
+        String request = UUID.randomUUID().toString();
+        leaseOf(a, "hb-request", request);
+        assertThat(benchmarkJob("hb-request", v).path("state").asString()).isEqualTo("leased");
+
+        Response other = releaseRequest(b, request);
+        assertThat(other.status()).as(other.text()).isEqualTo(200);
+        assertThat(other.json().path("outcome").asString()).as("another agent naming the request").isEqualTo("none");
+        Response wrong = releaseRequest(a, UUID.randomUUID().toString());
+        assertThat(wrong.json().path("outcome").asString()).as("another request of the same agent").isEqualTo("none");
+        assertThat(benchmarkJob("hb-request", v).path("state").asString()).isEqualTo("leased");
+
+        Response mine = releaseRequest(a, request);
+        assertThat(mine.status()).as(mine.text()).isEqualTo(200);
+        assertThat(mine.json().path("outcome").asString()).isEqualTo("released");
+        assertThat(mine.json().path("jobId").asLong()).isEqualTo(benchmarkJob("hb-request", v).path("id").asLong());
+        assertThat(mine.json().path("handBacks").asInt()).as("counted like trouble").isEqualTo(1);
+        JsonNode job = benchmarkJob("hb-request", v);
+        assertThat(job.path("state").asString()).isEqualTo("pending");
+        assertThat(job.path("attempts").asInt()).as("no attempt spent").isZero();
+        assertThat(releaseRequest(a, request).json().path("outcome").asString()).as("a repeat").isEqualTo("none");
+
+        Response bad = send("POST", "/api/v1/agents/" + a + "/lease-requests/not-a-uuid/release", agentToken(), Map.of());
+        assertThat(bad.status()).as(bad.text()).isEqualTo(400);
+    }
+
+    @Test
+    void handBacksForTroubleAreCountedPerJobAndAgentAndFailTheJobPastTheBound() {
+        int v = oneJob("hb-count", "A18_PRO");
+        String a = registerAgent("hb-count-a", "A18_PRO", List.of("coreml"));
+        String b = registerAgent("hb-count-b", "A18_PRO", List.of("coreml"));
+        for (int i = 1; i <= 2; i++) {
+            Response r = release(a, leaseOf(a, "hb-count", UUID.randomUUID().toString()), true, "HTTP 503 " + i);
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            assertThat(r.json().path("outcome").asString()).isEqualTo("released");
+            assertThat(r.json().path("handBacks").asInt()).isEqualTo(i);
+            assertThat(r.json().path("maxHandBacks").asInt()).isEqualTo(2);
+        }
+        // Not counted: a release without trouble (a draining agent); another agent's trouble has its own count.
+        assertThat(release(a, leaseOf(a, "hb-count", UUID.randomUUID().toString()), false, "draining").json()
+                .path("handBacks").asInt()).isZero();
+        assertThat(release(b, leaseOf(b, "hb-count", UUID.randomUUID().toString()), true, "disk full").json()
+                .path("handBacks").asInt()).isEqualTo(1);
+        JsonNode job = benchmarkJob("hb-count", v);
+        assertThat(job.path("state").asString()).isEqualTo("pending");
+        assertThat(job.path("attempts").asInt()).isZero();
+
+        Response third = release(a, leaseOf(a, "hb-count", UUID.randomUUID().toString()), true, "HTTP 503 3");
+        assertThat(third.status()).as(third.text()).isEqualTo(200);
+        assertThat(third.json().path("outcome").asString()).isEqualTo("failed");
+        String failure = third.json().path("failure").asString();
+        assertThat(failure).startsWith("agent hb-count-a could not run job " + job.path("id").asLong() + " 3 times")
+                .contains("max-hand-backs allows 2", "the last: HTTP 503 3");
+        job = benchmarkJob("hb-count", v);
+        assertThat(job.path("state").asString()).isEqualTo("failed");
+        assertThat(job.path("failureReason").asString()).isEqualTo(failure);
+        assertThat(results("hb-count", v)).singleElement().satisfies(r -> {
+            assertThat(r.path("outcome").asString()).isEqualTo("failed");
+            assertThat(r.path("failure").asString()).isEqualTo(failure);
+        });
+    }
+
+    private static HostFacts host(String name, String chip) {
+        return new HostFacts(name, "macOS", "15.1", "24B83", "arm64", "Apple " + chip, 16L << 30, chip, List.of("coreml"));
+    }
+
+    private HttpRegistryClient client(String url) {
+        return new HttpRegistryClient(URI.create(url), agentToken(), Duration.ofSeconds(30));
+    }
+
+    /**
+     * The real agent loop: two hand-backs for trouble, then the agent restarts (a new process: nothing in memory);
+     * its first hand-back after the restart is the third, and the registry fails the job. Counted in the agent's
+     * memory, the restarted agent would have run the job three more times.
+     */
+    @Test
+    void theHandBackCountSurvivesAnAgentRestart() {
+        int v = oneJob("hb-restart", "A17_PRO");
+        HostFacts h = host("hb-restart-host", "A17_PRO");
+        String url = "http://127.0.0.1:" + port;
+        AtomicInteger before = new AtomicInteger();
+        JobExecutor first = new JobExecutor() {
+            @Override
+            public JobReport execute(JobLease lease) {
+                if (!lease.model().equals("hb-restart")) return AgentFleetTest.fakeReport(lease, h);
+                // The second time as host trouble that never clears: this agent leases nothing more until halted.
+                int n = before.incrementAndGet();
+                throw new TransientJobException("artifact download answered HTTP 503 (" + n + ")", n >= 2, null);
+            }
+
+            @Override
+            public Optional<String> hostProblem() {
+                return Optional.of("the disk stays full");
+            }
+        };
+        AgentLoop loop = new AgentLoop(client(url), h, first, Duration.ofMillis(200), Duration.ofMillis(20));
+        loop.start();
+        waitFor(() -> before.get() >= 2 && benchmarkJob("hb-restart", v).path("state").asString().equals("pending"),
+                "two hand-backs before the restart");
+        loop.halt();
+
+        AtomicInteger after = new AtomicInteger();
+        AgentLoop restarted = new AgentLoop(client(url), h, lease -> {
+            if (!lease.model().equals("hb-restart")) return AgentFleetTest.fakeReport(lease, h);
+            throw new TransientJobException("artifact download answered HTTP 503 (after restart " + after.incrementAndGet()
+                    + ")", false, null);
+        }, Duration.ofMillis(200), Duration.ofMillis(20));
+        restarted.start();
+        try {
+            waitFor(() -> benchmarkJob("hb-restart", v).path("state").asString().equals("failed"), "the job failed");
+        } finally {
+            restarted.halt();
+        }
+        JsonNode job = benchmarkJob("hb-restart", v);
+        assertThat(after).as("the restarted agent ran the job once: its hand-back was the third").hasValue(1);
+        assertThat(job.path("failureReason").asString())
+                .startsWith("agent hb-restart-host could not run job " + job.path("id").asLong() + " 3 times")
+                .contains("the last: agent hb-restart-host: artifact download answered HTTP 503 (after restart 1)");
+        assertThat(job.path("attempts").asInt()).as("no attempt spent by a hand-back").isEqualTo(1);
+    }
+
+    /**
+     * A proxy between the agent and the registry replaces the registry's lease answers for this test's job with an
+     * HTML page (status 200): the agent learns no lease or job id. It releases the lease by the request id it sent,
+     * so the lease never expires; the third time the registry fails the job naming the unreadable answer, on its
+     * first attempt. Left to expire (2 s leases here), the job would have failed as "lease expired on attempt 3 of 3".
+     */
+    @Test
+    void aLeaseAnswerWithNoIdsInItIsReleasedNotLeftToExpire() throws Exception {
+        int v = oneJob("hb-html", "A16");
+        HtmlProxy proxy = new HtmlProxy("http://127.0.0.1:" + port, "hb-html");
+        HostFacts h = host("hb-html-host", "A16");
+        AgentLoop loop = new AgentLoop(client(proxy.url()), h, lease -> AgentFleetTest.fakeReport(lease, h),
+                Duration.ofMillis(200), Duration.ofMillis(20));
+        loop.start();
+        try {
+            waitFor(() -> benchmarkJob("hb-html", v).path("state").asString().equals("failed"), "the job failed");
+        } finally {
+            loop.halt();
+            proxy.close();
+        }
+        JsonNode job = benchmarkJob("hb-html", v);
+        assertThat(proxy.replaced).as("lease answers replaced by HTML").hasValue(3);
+        assertThat(proxy.requestReleases).hasSize(3)
+                .allSatisfy(s -> assertThat(s).as("released by request, answered 200").endsWith(" 200"));
+        assertThat(job.path("failureReason").asString()).contains("3 times",
+                "could not read the registry's lease answer", "<html>maintenance</html>");
+        assertThat(job.path("attempts").asInt()).as("no lease expired").isEqualTo(1);
+    }
+
+    private static void waitFor(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /**
+     * Forwards everything to the registry, but answers a lease whose job belongs to {@code model} with a proxy's
+     * maintenance page (200, HTML) after the registry granted it.
+     */
+    private static final class HtmlProxy implements AutoCloseable {
+        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
+                "transfer-encoding", "keep-alive", "expect", "date");
+        final AtomicInteger replaced = new AtomicInteger();
+        final List<String> requestReleases = new CopyOnWriteArrayList<>();
+        private final String target;
+        private final String model;
+        private final HttpServer server;
+        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        HtmlProxy(String target, String model) throws IOException {
+            this.target = target;
+            this.model = model;
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+            server.setExecutor(Executors.newCachedThreadPool());
+            server.createContext("/", this::handle);
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        private void handle(HttpExchange ex) throws IOException {
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
+                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(body));
+            ex.getRequestHeaders().forEach((name, values) -> {
+                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
+            });
+            HttpResponse<byte[]> r;
+            try {
+                r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ex.close();
+                return;
+            }
+            String path = ex.getRequestURI().getPath();
+            byte[] answer = r.body();
+            int status = r.statusCode();
+            if (path.contains("/lease-requests/")) requestReleases.add(path + " " + status);
+            if (path.endsWith("/lease") && status == 200
+                    && new String(answer, StandardCharsets.UTF_8).contains("\"model\":\"" + model + "\"")) {
+                replaced.incrementAndGet();
+                answer = "<html>maintenance</html>".getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "text/html");
+            } else {
+                r.headers().map().forEach((name, values) -> {
+                    if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
+                        ex.getResponseHeaders().put(name, values);
+                    }
+                });
+            }
+            boolean noBody = status == 204 || answer.length == 0;
+            ex.sendResponseHeaders(status, noBody ? -1 : answer.length);
+            if (!noBody) ex.getResponseBody().write(answer);
+            ex.close();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+}
