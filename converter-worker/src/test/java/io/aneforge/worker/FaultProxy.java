@@ -39,7 +39,12 @@ final class FaultProxy implements AutoCloseable {
         /** The registry applies the request; its answer is lost (the connection is closed instead). */
         LOST_ANSWER,
         /** Never answered while the proxy runs. */
-        HANG
+        HANG,
+        /**
+         * The registry applies the request; its 200 answer is replaced by a proxy's HTML page (also 200). Counted only
+         * for requests the registry answered 200 (a 204 "nothing to lease" passes through unchanged).
+         */
+        HTML_PAGE
     }
 
     /** A request: its method, path, body and the fault injected (null: forwarded), and the status answered (0: none). */
@@ -104,10 +109,12 @@ final class FaultProxy implements AutoCloseable {
         }
         String text = new String(body, StandardCharsets.UTF_8);
         Fault fault = null;
+        Rule matched = null;
         for (Rule r : rules) {
             if (r.method().equals(method) && r.path().matcher(path).matches()
                     && (r.bodyContains() == null || text.contains(r.bodyContains())) && r.left().getAndDecrement() > 0) {
                 fault = r.fault();
+                matched = r;
                 break;
             }
         }
@@ -148,7 +155,19 @@ final class FaultProxy implements AutoCloseable {
             ex.close();
             return;
         }
+        if (fault == Fault.HTML_PAGE && r.statusCode() != 200) {
+            matched.left().incrementAndGet(); // not a 200: passed through, the fault waits for one
+            fault = null;
+        }
         seen.add(new Seen(method, path, text, fault, fault == Fault.LOST_ANSWER ? 0 : r.statusCode()));
+        if (fault == Fault.HTML_PAGE) {
+            byte[] page = "<html><body>Down for maintenance</body></html>".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/html");
+            ex.sendResponseHeaders(200, page.length);
+            ex.getResponseBody().write(page);
+            ex.close();
+            return;
+        }
         if (fault == Fault.LOST_ANSWER) {
             ex.close();
             return;

@@ -25,9 +25,10 @@ class HeartbeatTest {
         long id = stack.publishHub("heartbeat", "org/heartbeat", List.of("A14"), 32).path("id").asLong();
         try (FaultProxy proxy = FaultProxy.start(stack.url)) {
             WorkerProperties props = new WorkerProperties(URI.create(proxy.url()), stack.workerToken, "e2e-heartbeat", 1,
-                    Path.of("unused"), Duration.ofSeconds(1), false, Duration.ofSeconds(10), null, 0, null);
+                    stack.root.resolve("work-e2e-heartbeat"), Duration.ofSeconds(1), false, Duration.ofSeconds(10), null, 0,
+                    null);
             RegistryClient registry = new RegistryClient(props);
-            Leases leases = new Leases(registry);
+            Leases leases = new Leases(registry, props);
             Lease granted = registry.lease(id, "e2e-heartbeat");
             String heartbeats = "/api/v1/conversions/" + id + "/heartbeat";
             try {

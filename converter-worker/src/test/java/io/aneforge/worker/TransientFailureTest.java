@@ -85,6 +85,29 @@ class TransientFailureTest {
     }
 
     @Test
+    void aLeaseAnswerTheWorkerCannotReadIsReleasedNotLeftToRunOut() {
+        // The registry grants the lease, a proxy in front of it answers with its maintenance page (200, HTML): the
+        // worker learns no lease token. It releases the lease by the request id it sent with the call, so the
+        // conversion is leased again at once on the same attempt instead of after its 60 s lease ran out.
+        // A model of its own: its blobs must not exist yet for the other tests here (they count blob uploads).
+        stack.serve("org/transient-html", "5555555555555555555555555555555555555555",
+                TinyModels.bert(stack.root.resolve("transient-html"), 24));
+        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.HTML_PAGE, 1);
+        long start = System.nanoTime();
+        JsonNode c = stack.publishHub("transient-d", "org/transient-html", List.of("A14"), 32);
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(proxy.pending()).as("the lease answer was replaced").isZero();
+        assertThat(done.path("attempts").asInt()).as("the unread lease spent no attempt").isEqualTo(1);
+        List<FaultProxy.Seen> released = proxy.seen("POST", "/api/v1/conversions/lease-requests/[0-9a-f-]{36}/release");
+        assertThat(released).extracting(FaultProxy.Seen::status).containsExactly(200);
+        assertThat(released.get(0).body()).contains("\"worker\":\"e2e-transient\"", "could not read the lease answer",
+                "Down for maintenance");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
+                .isLessThan(Duration.ofSeconds(60));
+    }
+
+    @Test
     void aCorruptedHubDownloadIsDownloadedOnceMore() throws Exception {
         stack.hub.clearRequests();
         java.nio.file.Path model = TinyModels.bert(stack.root.resolve("transient-corrupt"), 22);

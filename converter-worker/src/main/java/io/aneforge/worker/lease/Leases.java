@@ -1,10 +1,12 @@
 package io.aneforge.worker.lease;
 
+import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
 import io.aneforge.worker.registry.RegistryModels.Lease;
 import jakarta.annotation.PreDestroy;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -70,6 +72,7 @@ public class Leases {
 
     private final RegistryClient registry;
     private final Duration shutdownReleaseTimeout;
+    private final UnreleasedLeases unreleased;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
     private final Map<Long, Integer> handedBack = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -85,14 +88,15 @@ public class Leases {
     });
 
     @Autowired
-    public Leases(RegistryClient registry) {
-        this(registry, SHUTDOWN_RELEASE_TIMEOUT);
+    public Leases(RegistryClient registry, WorkerProperties props) {
+        this(registry, SHUTDOWN_RELEASE_TIMEOUT, props.workDir());
     }
 
     /** With a shorter shutdown release bound (tests). */
-    Leases(RegistryClient registry, Duration shutdownReleaseTimeout) {
+    Leases(RegistryClient registry, Duration shutdownReleaseTimeout, Path workDir) {
         this.registry = registry;
         this.shutdownReleaseTimeout = shutdownReleaseTimeout;
+        this.unreleased = new UnreleasedLeases(workDir);
     }
 
     /** A third of the lease, but not under {@link #MIN_PERIOD}. */
@@ -225,8 +229,12 @@ public class Leases {
             return true;
         } catch (RegistryException e) {
             if (!e.leaseGone()) {
-                log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
-                        h.lease.leaseSeconds(), e.getMessage());
+                if (e.isTransient()) {
+                    remember(id, h, e.getMessage());
+                } else {
+                    log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
+                            h.lease.leaseSeconds(), e.getMessage());
+                }
                 return false;
             }
             // Counted: the conversion may well have been handed back (a retried release whose first try landed).
@@ -236,12 +244,61 @@ public class Leases {
                     e.getMessage());
             return false;
         } catch (RuntimeException e) {
-            log.warn("could not hand the lease back ({}); it runs out within {} s instead: {}", h.handBack,
-                    h.lease.leaseSeconds(), e.getMessage());
+            remember(id, h, e.toString());
             return false;
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The release did not get through (the registry unreachable, or no answer within the bound): recorded in the
+     * work directory and sent again before the next lease, or by the next worker started on this work directory.
+     * The registry takes it until another worker has taken the conversion over, so the attempt is given back.
+     */
+    private void remember(long id, Held h, String why) {
+        if (unreleased.record(new UnreleasedLeases.Unreleased(id, h.lease.leaseToken(), h.handBack))) {
+            log.warn("could not hand the lease back ({}): {}; recorded in the work directory, the release is sent again"
+                    + " before the next lease (or by the next worker on this work directory)", h.handBack, why);
+        } else {
+            log.warn("could not hand the lease back ({}) nor record it in the work directory; it runs out within {} s"
+                    + " instead: {}", h.handBack, h.lease.leaseSeconds(), why);
+        }
+    }
+
+    /**
+     * Sends the releases recorded by {@link #remember} (by this process or a stopped worker on the same work
+     * directory) again: a record goes when the registry took the release or says the lease is no longer current
+     * (taken over, finished: nothing left to give back), and stays for the next try when the registry is still
+     * unreachable. Returns how many leases were handed back.
+     */
+    public int releaseRecorded() {
+        int released = 0;
+        for (UnreleasedLeases.Unreleased u : unreleased.recorded()) {
+            if (held.containsKey(u.conversionId())) continue; // leased again by this process: its own lease now
+            MDC.put("conversion", Long.toString(u.conversionId()));
+            try {
+                registry.release(u.conversionId(), u.leaseToken(), u.reason() + " (sent again: the first release failed)");
+                unreleased.forget(u.conversionId());
+                released++;
+                log.info("handed back the lease a release had failed for ({}): the conversion is queued again without"
+                        + " spending an attempt", u.reason());
+            } catch (RegistryException e) {
+                if (e.isTransient()) {
+                    log.warn("the recorded release still does not get through (tried again before the next lease): {}",
+                            e.getMessage());
+                } else {
+                    unreleased.forget(u.conversionId());
+                    log.info("the recorded lease is no longer to be handed back: {}", e.getMessage());
+                }
+            } catch (RuntimeException e) {
+                log.warn("the recorded release still does not get through (tried again before the next lease): {}",
+                        e.toString());
+            } finally {
+                MDC.remove("conversion");
+            }
+        }
+        return released;
     }
 
     /** Forgets the lease without telling the registry (the job completed or failed the conversion there). */

@@ -4,6 +4,7 @@ import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
+import io.aneforge.worker.registry.UnreadableLeaseException;
 import io.aneforge.worker.registry.RegistryModels.Lease;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -101,6 +102,7 @@ public class ConversionRunner implements SmartLifecycle {
         log.info("worker '{}' polling {} ({} partitions in parallel)", props.id(), props.registryUrl(), props.concurrency());
         try {
             sweep();
+            releaseRecorded(); // leases a stopped worker on this work directory could not hand back
             while (running) {
                 try {
                     recover();
@@ -112,11 +114,15 @@ public class ConversionRunner implements SmartLifecycle {
                 }
             }
             while (running && props.poll()) {
+                releaseRecorded(); // before leasing: a conversion this worker failed to hand back goes back first
                 Optional<Lease> lease;
                 try {
                     lease = registry.leaseNext(props.id());
                 } catch (RegistryException e) {
                     log.warn("cannot lease: {}", e.getMessage());
+                    lease = Optional.empty();
+                } catch (UnreadableLeaseException e) {
+                    releaseUnread(e);
                     lease = Optional.empty();
                 } catch (RuntimeException e) {
                     // A 200 answer that does not parse (a proxy's maintenance page): not fatal, try again.
@@ -152,6 +158,8 @@ public class ConversionRunner implements SmartLifecycle {
             } catch (RegistryException ex) {
                 // Held by another live worker (its execution is genuinely running), or finished: leave it.
                 log.info("not recovering execution {}: {}", e.getId(), ex.getMessage());
+            } catch (UnreadableLeaseException ex) {
+                releaseUnread(ex);
             } catch (RuntimeException ex) {
                 // An answer that does not parse: once the lease expires, leaseNext hands the conversion to
                 // a worker, and launch recovers the execution then.
@@ -159,6 +167,32 @@ public class ConversionRunner implements SmartLifecycle {
             } finally {
                 MDC.remove("conversion");
             }
+        }
+    }
+
+    /**
+     * A lease answer this worker cannot read (a proxy's maintenance page): the registry may have granted a lease all
+     * the same. It is released by the request id this worker sent with the call (the answer names no token), so it
+     * does not run out and spend an attempt; the worker tries leasing again after the poll interval.
+     */
+    private void releaseUnread(UnreadableLeaseException e) {
+        log.error("lease answer not understood; releasing the lease granted for that call, if any, and retrying in {}",
+                props.pollInterval(), e);
+        try {
+            boolean released = registry.releaseLeaseRequest(e.request(), props.id(),
+                    "worker '" + props.id() + "' could not read the lease answer: " + e.getMessage());
+            log.info(released ? "released the lease granted for that call: the conversion is queued again without"
+                    + " spending an attempt" : "the registry holds no lease of this worker for that call");
+        } catch (RuntimeException ex) {
+            log.warn("could not release the lease granted for that call; it runs out instead: {}", ex.getMessage());
+        }
+    }
+
+    private void releaseRecorded() {
+        try {
+            leases.releaseRecorded();
+        } catch (RuntimeException e) {
+            log.warn("cannot send the recorded releases: {}", e.toString());
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -86,15 +87,58 @@ public class RegistryClient {
         return requestTimeout;
     }
 
+    /**
+     * Leases the oldest queued conversion, or empty when there is none.
+     *
+     * @throws UnreadableLeaseException when the answer is a success this worker cannot read (with the request id to
+     *     release the lease by)
+     */
     public Optional<Lease> leaseNext(String worker) {
-        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker)), Repeat.ONCE);
+        String request = UUID.randomUUID().toString();
+        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker, "request", request)), Repeat.ONCE);
         if (r.statusCode() == 204) return Optional.empty();
-        return Optional.of(read(r, Lease.class));
+        return Optional.of(readLease(r, request));
     }
 
+    /** Leases one conversion by id (recovery); {@link UnreadableLeaseException} as {@link #leaseNext}. */
     public Lease lease(long id, String worker) {
-        return read(send("POST", "api/v1/conversions/" + id + "/lease", json(Map.of("worker", worker)), Repeat.ONCE),
-                Lease.class);
+        String request = UUID.randomUUID().toString();
+        return readLease(send("POST", "api/v1/conversions/" + id + "/lease",
+                json(Map.of("worker", worker, "request", request)), Repeat.ONCE), request);
+    }
+
+    /**
+     * A lease answer: each call carries a fresh request id, which the registry keeps with the lease it grants. A
+     * success that does not parse (HTML from a proxy, a body cut short) still granted a lease, so it is an
+     * {@link UnreadableLeaseException} naming the request, for the caller to release that lease by it.
+     */
+    private Lease readLease(Reply r, String request) {
+        if (r.statusCode() / 100 != 2) throw failure(r.request().method() + " " + r.request().uri().getPath(), r);
+        try {
+            Lease lease = JSON.readValue(r.body(), Lease.class);
+            if (lease == null || lease.leaseToken() == null || lease.conversion() == null) {
+                throw new IllegalArgumentException("no leaseToken or conversion in it");
+            }
+            return lease;
+        } catch (RuntimeException e) {
+            String body = new String(r.body() == null ? new byte[0] : r.body(), StandardCharsets.UTF_8)
+                    .replaceAll("\\s+", " ").strip();
+            throw new UnreadableLeaseException("lease answer (HTTP " + r.statusCode() + ") not understood (" + e.getMessage()
+                    + "); the answer: " + (body.length() <= 300 ? body : body.substring(0, 297) + "..."), request, e);
+        }
+    }
+
+    /**
+     * Releases the lease the registry granted for lease call {@code request} (see {@link UnreadableLeaseException}),
+     * if this worker still holds it; returns whether a conversion was released. Safe to repeat: a repeat finds
+     * nothing held for the request.
+     */
+    public boolean releaseLeaseRequest(String request, String worker, String reason) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("worker", worker);
+        if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
+        Reply r = send("POST", "api/v1/conversions/lease-requests/" + request + "/release", json(body), Repeat.SAFE);
+        return read(r, JsonNode.class).path("released").asBoolean();
     }
 
     /** Extends the lease; {@code timeout} bounds the whole call, headers and body. */

@@ -32,6 +32,8 @@ class LeasesTest {
     private final java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private Leases leases;
+    @org.junit.jupiter.api.io.TempDir
+    Path workDir;
 
     @BeforeEach
     void registry() throws Exception {
@@ -66,7 +68,7 @@ class LeasesTest {
         RegistryClient client = new RegistryClient(new WorkerProperties(
                 URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "token", "w1", 1, Path.of("unused"),
                 Duration.ofSeconds(1), false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
-        leases = new Leases(client, Duration.ofMillis(500));
+        leases = new Leases(client, Duration.ofMillis(500), workDir);
     }
 
     @AfterEach

@@ -70,7 +70,7 @@ class ConversionRunnerTest {
     }
 
     private ConversionRunner runner(JobRepository repo) {
-        return new ConversionRunner(null, repo, null, registry, new Leases(registry), props, new SimpleMeterRegistry(),
+        return new ConversionRunner(null, repo, null, registry, new Leases(registry, props), props, new SimpleMeterRegistry(),
                 events::add, new WorkDirs(props), new VariantPool(props));
     }
 

@@ -1,0 +1,89 @@
+package io.aneforge.worker.lease;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Leases this worker meant to hand back but could not (the one release a stopping worker sends failed within its
+ * 5 s, or the registry stayed unreachable through a running worker's retries), written to
+ * {@code <work dir>/unreleased-leases/conversion-<id>.json} so that the worker — this process or the next one
+ * started on the same work directory — sends the release again instead of letting the lease run out, which
+ * spends an attempt. Until another worker takes the conversion over (after the lease expired), the registry
+ * still accepts the release and gives the attempt back; after that it answers {@code lease-lost} and the record
+ * is dropped. A file per conversion, written atomically (a temporary file moved into place): a worker killed
+ * while writing leaves no half record.
+ */
+public final class UnreleasedLeases {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String DIR = "unreleased-leases";
+
+    /** A lease to hand back: the conversion, its lease token, and why it is handed back. */
+    public record Unreleased(long conversionId, String leaseToken, String reason) {}
+
+    private final Path dir;
+
+    public UnreleasedLeases(Path workDir) {
+        this.dir = workDir.resolve(DIR);
+    }
+
+    /** Records the lease; returns false (nothing to do about it) when the work directory cannot be written. */
+    public boolean record(Unreleased u) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "conversion-" + u.conversionId() + "-", ".tmp");
+            Files.write(tmp, JSON.writeValueAsBytes(u));
+            try {
+                Files.move(tmp, file(u.conversionId()), StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file(u.conversionId()), StandardCopyOption.REPLACE_EXISTING);
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The recorded leases (records that do not parse are dropped: they could never be released). */
+    public List<Unreleased> recorded() {
+        List<Unreleased> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "conversion-*.json")) {
+            for (Path f : files) {
+                try {
+                    out.add(JSON.readValue(Files.readString(f, StandardCharsets.UTF_8), Unreleased.class));
+                } catch (NoSuchFileException gone) {
+                    // released by another worker on this work directory meanwhile
+                } catch (IOException | RuntimeException unreadable) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** Forgets the record of this conversion (released, or no longer this worker's to release). */
+    public void forget(long conversionId) {
+        try {
+            Files.deleteIfExists(file(conversionId));
+        } catch (IOException ignored) {
+            // tried again (and answered lease-lost or 204) next time
+        }
+    }
+
+    private Path file(long conversionId) {
+        return dir.resolve("conversion-" + conversionId + ".json");
+    }
+}
