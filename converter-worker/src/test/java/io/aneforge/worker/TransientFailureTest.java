@@ -85,7 +85,7 @@ class TransientFailureTest {
     }
 
     @Test
-    void aLeaseAnswerTheWorkerCannotReadIsReleasedNotLeftToRunOut() {
+    void aLeaseAnswerTheWorkerCannotReadIsReleasedNotLeftToRunOut() throws Exception {
         // The registry grants the lease, a proxy in front of it answers with its maintenance page (200, HTML): the
         // worker learns no lease token. It releases the lease by the request id it sent with the call, so the
         // conversion is leased again at once on the same attempt instead of after its 60 s lease ran out.
