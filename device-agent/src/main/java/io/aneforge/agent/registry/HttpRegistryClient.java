@@ -226,7 +226,7 @@ public final class HttpRegistryClient implements RegistryClient {
                 Map.of("reason", reason), timeout), null);
     }
 
-    /** The registry's answer to a release; a registry before V14 answers 204 (released, nothing counted). */
+    /** The registry's answer to a release; a registry before V13 answers 204 (released, nothing counted). */
     private static HandBack handBack(Answer a, String jobId) {
         if (a.status() == 204 || a.body().length == 0) {
             return new HandBack(jobId, HandBack.RELEASED, null);

@@ -39,7 +39,7 @@ class Conversion {
     String leaseOwner;
     @Column(name = "lease_token")
     String leaseToken;
-    /** The request id the worker sent with the call that took the current lease (V14), or null. */
+    /** The request id the worker sent with the call that took the current lease (V13), or null. */
     @Column(name = "lease_request")
     java.util.UUID leaseRequest;
     @Column(name = "lease_expires_at")
