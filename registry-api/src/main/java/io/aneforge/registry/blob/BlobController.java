@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -49,7 +50,8 @@ class BlobController {
                 .body(body);
     }
 
-    @RequestMapping(path = "/sha256:{hex}", method = {RequestMethod.GET, RequestMethod.HEAD})
+    /** The bytes in the type they were uploaded with, whatever the client accepts (not JSON: see JsonByDefault). */
+    @RequestMapping(path = "/sha256:{hex}", method = {RequestMethod.GET, RequestMethod.HEAD}, produces = MediaType.ALL_VALUE)
     @Allowed(anyRole = true)
     void get(@PathVariable String hex, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Blobs.requireHex(hex);

@@ -3,7 +3,17 @@ package io.aneforge.registry.problem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.registry.RegistryTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.http.MediaType;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -13,6 +23,10 @@ import tools.jackson.databind.JsonNode;
  * configured are the ones checked.
  */
 class JsonOnlyNegotiationTest extends RegistryTestBase {
+
+    @Autowired
+    @Qualifier("requestMappingHandlerMapping")
+    private RequestMappingHandlerMapping mapping;
 
     private static final String[] OTHER_FORMATS = {"application/xml", "text/xml", "application/atom+xml",
             "application/yaml", "application/x-yaml", "application/cbor", "application/x-jackson-smile"};
@@ -59,11 +73,100 @@ class JsonOnlyNegotiationTest extends RegistryTestBase {
         Response problemJson = get("/api/v1/models/negotiation-ok", reader(), "Accept", "application/problem+json");
         assertThat(problemJson.status()).as(problemJson.text()).isEqualTo(200);
         assertThat(problemJson.json().path("name").asString()).isEqualTo("negotiation-ok");
-        // an error is problem+json whatever the Accept header asked for
-        Response missing = get("/api/v1/models/no-such-model", reader(), "Accept", "application/xml");
+        // an error is problem+json although the Accept header asked for JSON only
+        Response missing = get("/api/v1/models/no-such-model", reader(), "Accept", "application/json");
         assertThat(missing.status()).isEqualTo(404);
         assertThat(missing.header("Content-Type")).startsWith("application/problem+json");
         assertThat(missing.problem()).isEqualTo("model-not-found");
+        // the Accept header is checked first, before the handler looks for the model
+        assertNotAcceptable(get("/api/v1/models/no-such-model", reader(), "Accept", "application/xml"),
+                "application/xml", "application/json");
+    }
+
+    /**
+     * A mutating request whose Accept the endpoint cannot answer is refused before the handler runs: nothing is
+     * created, changed or deleted, so the client's 406 tells the truth and its retry meets no conflict.
+     */
+    @Test
+    void mutatingRequestsWithAnUnacceptableAcceptChangeNothing() {
+        String browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (String accept : new String[] {"application/xml", "text/html", "application/yaml"}) {
+            // POST: no model
+            Response post = send("POST", "/api/v1/models", publisher(),
+                    Map.of("name", "negotiation-post", "task", "feature-extraction"), "Accept", accept);
+            assertNotAcceptable(post, "POST " + accept, "application/json");
+            Response absent = get("/api/v1/models/negotiation-post", reader(), "Accept", "application/json");
+            assertThat(absent.status()).as(accept + " -> " + absent.text()).isEqualTo(404);
+
+            // PUT: no blob
+            byte[] bytes = mlpackage("negotiation-put-" + accept);
+            String hex = sha256(bytes);
+            assertNotAcceptable(send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), bytes, "Accept", accept),
+                    "PUT blob " + accept, "application/json");
+            assertThat(get("/api/v1/blobs/sha256:" + hex, reader()).status()).as(accept).isEqualTo(404);
+        }
+
+        // PUT: the gates stay as they were
+        createModel("negotiation-gates");
+        Response gates = send("PUT", "/api/v1/models/negotiation-gates/gates", publisher(), "{\"minCosine\":0.999}",
+                "Accept", "application/xml");
+        assertNotAcceptable(gates, "PUT gates", "application/json");
+        Response unchanged = get("/api/v1/models/negotiation-gates/gates", reader(), "Accept", "application/json");
+        assertThat(unchanged.status()).as(unchanged.text()).isEqualTo(200);
+        assertThat(unchanged.json().path("set").asBoolean()).as(unchanged.text()).isFalse();
+
+        // DELETE (a 204 without a body, which Spring never negotiated at all): the token still works
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "negotiation-delete", "role", "reader"));
+        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
+        long id = minted.json().path("id").asLong();
+        String token = minted.json().path("token").asString();
+        assertNotAcceptable(send("DELETE", "/api/v1/tokens/" + id, ADMIN, null, "Accept", "application/xml"),
+                "DELETE", "application/json");
+        assertThat(get("/api/v1/chips", token).status()).isEqualTo(200);
+
+        // the same requests with an Accept that allows JSON do what they say
+        Response created = send("POST", "/api/v1/models", publisher(),
+                Map.of("name", "negotiation-post", "task", "feature-extraction"), "Accept", browser);
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.header("Content-Type")).startsWith("application/json");
+        assertThat(get("/api/v1/models/negotiation-post", reader()).status()).isEqualTo(200);
+        Response conflict = send("POST", "/api/v1/models", publisher(),
+                Map.of("name", "negotiation-post", "task", "feature-extraction"), "Accept", "application/json");
+        assertThat(conflict.status()).as(conflict.text()).isEqualTo(409);
+        assertThat(conflict.header("Content-Type")).startsWith("application/problem+json");
+
+        byte[] bytes = mlpackage("negotiation-put-ok");
+        Response put = send("PUT", "/api/v1/blobs/sha256:" + sha256(bytes), publisher(), bytes, "Accept", "application/json");
+        assertThat(put.status()).as(put.text()).isEqualTo(201);
+
+        Response gatesSet = send("PUT", "/api/v1/models/negotiation-gates/gates", publisher(), "{\"minCosine\":0.999}",
+                "Accept", "application/problem+json, application/json");
+        assertThat(gatesSet.status()).as(gatesSet.text()).isEqualTo(200);
+        assertThat(gatesSet.json().path("set").asBoolean()).isTrue();
+
+        Response revoked = send("DELETE", "/api/v1/tokens/" + id, ADMIN, null, "Accept", "*/*");
+        assertThat(revoked.status()).as(revoked.text()).isEqualTo(204);
+        assertThat(get("/api/v1/chips", token).status()).isEqualTo(401);
+    }
+
+    /**
+     * Every endpoint of the registry names the types it writes in its mapping (JSON unless it declares others), so
+     * Spring refuses an unacceptable Accept before the handler: a new endpoint cannot forget it.
+     */
+    @Test
+    void everyRegistryEndpointNegotiatesBeforeItsHandlerRuns() {
+        Map<RequestMappingInfo, HandlerMethod> handlers = mapping.getHandlerMethods();
+        List<String> ours = new ArrayList<>();
+        handlers.forEach((info, method) -> {
+            if (!method.getBeanType().getName().startsWith("io.aneforge.")) return;
+            Set<MediaType> produces = info.getProducesCondition().getProducibleMediaTypes();
+            ours.add(method.getShortLogMessage() + " " + produces);
+            assertThat(produces).as(method.getShortLogMessage()).isNotEmpty();
+        });
+        assertThat(ours).as("registry endpoints seen").hasSizeGreaterThan(30)
+                .anyMatch(s -> s.contains("ModelController#create") && s.contains("[application/json, application/problem+json]"))
+                .anyMatch(s -> s.contains("BlobController#get") && s.contains("[*/*]"))
+                .anyMatch(s -> s.contains("MatrixController#matrixCsv") && s.contains("[text/csv]"));
     }
 
     @Test
