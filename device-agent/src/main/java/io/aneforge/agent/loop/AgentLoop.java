@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Registry outages: every call that fails retryably is retried after {@code backoff}; a
  *       report is retried until its lease would have expired (after that another agent owns the job).
+ *   <li>A refused registration (401 bad token, 409 {@code host-owned-by-another-token}): logged once at ERROR
+ *       with the registry's detail, then retried quietly at a slow pace ({@link #MAX_REFUSED_PAUSE}) until someone
+ *       fixes it; {@link #registrationRefused()} says why meanwhile.
  *   <li>Lost leases: when a heartbeat says the lease in hand was taken back (it expired), the job's
  *       thread is interrupted and nothing is reported.
  *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
@@ -63,6 +66,10 @@ public final class AgentLoop {
 
     /** The longest pause after trouble in a row. */
     public static final Duration MAX_PAUSE = Duration.ofMinutes(5);
+    /** The longest pause between tries of a registration the registry refused (a bad token, a host owned by another). */
+    public static final Duration MAX_REFUSED_PAUSE = Duration.ofMinutes(1);
+    /** The registry's 409 when two registrations of one host meet: the next try settles it, no one has to act. */
+    private static final String REGISTRATION_RACE = "agent-registration-race";
 
     private final RegistryClient client;
     private final HostFacts host;
@@ -79,6 +86,8 @@ public final class AgentLoop {
     /** The host problem this agent waits out before leasing again, or null. */
     private volatile String hostTrouble;
     private final AtomicLong reported = new AtomicLong();
+    /** Why the registry refuses to register this agent (logged once), or null. */
+    private volatile String registrationRefused;
 
     private volatile String agentId;
     private volatile boolean stopping;
@@ -156,8 +165,16 @@ public final class AgentLoop {
         return Optional.ofNullable(hostTrouble);
     }
 
+    /**
+     * Why the registry refuses this agent's registration (a bad token, a host owned by another token), with the
+     * registry's detail naming the fix, or empty: its health while it waits. Logged at ERROR once.
+     */
+    public Optional<String> registrationRefused() {
+        return Optional.ofNullable(registrationRefused);
+    }
+
     private void run() {
-        AgentRegistration reg = retry("register", () -> client.register(host));
+        AgentRegistration reg = register();
         if (reg == null) {
             return;
         }
@@ -494,23 +511,63 @@ public final class AgentLoop {
         }
     }
 
-    private <T> T retry(String what, java.util.function.Supplier<T> call) {
+    /**
+     * Registers, trying until the registry accepts. Outages (transport, 5xx, 429) and a registration race are
+     * retried after {@code backoff} with a warning each time. A refusal (a bad token, {@code 409
+     * host-owned-by-another-token}, any other 4xx) will not pass by itself: someone has to act on the registry's
+     * detail, which names the fix. It is logged once at ERROR (again only if the refusal changes) and retried
+     * quietly at a slow pace ({@link #refusedPause}), so the agent comes up by itself once the token is fixed or
+     * the host handed over, without a log line every few seconds meanwhile. Not an exit: the agent treats every
+     * registry refusal this way (the process stays up for its supervisor, and exiting would only make the
+     * supervisor restart it into the same refusal).
+     */
+    private AgentRegistration register() {
+        String refusal = null;
+        int refusals = 0;
         while (!stopping && !halted) {
             try {
-                return call.get();
-            } catch (RegistryException e) {
-                log.warn("{} failed ({}); retrying in {}", what, e.getMessage(), backoff);
-                if (!e.retryable() && e.status() != 409) {
-                    log.error("{} refused by the registry: {}", what, e.getMessage());
+                AgentRegistration reg = client.register(host);
+                if (refusals > 0) {
+                    log.info("registration of {} accepted after {} refusal(s)", host.hostName(), refusals);
                 }
-                pause();
+                registrationRefused = null;
+                return reg;
+            } catch (RegistryException e) {
+                if (e.retryable() || e.problem().equals(REGISTRATION_RACE)) {
+                    log.warn("register failed ({}); retrying in {}", e.getMessage(), backoff);
+                    pause();
+                    continue;
+                }
+                refusals++;
+                Duration p = refusedPause(refusals);
+                String kind = e.status() + " " + e.problem();
+                if (!kind.equals(refusal)) {
+                    refusal = kind;
+                    log.error("registration of {} refused by the registry; no jobs until it is fixed: {}. Trying again"
+                            + " quietly, every {} at most", host.hostName(), e.getMessage(), maxRefusedPause());
+                } else {
+                    log.debug("registration of {} still refused ({} times; next try in {}): {}", host.hostName(),
+                            refusals, p, e.getMessage());
+                }
+                registrationRefused = e.getMessage();
+                pauseFor(p);
             } catch (RuntimeException e) {
                 // An answer this agent cannot read (no heartbeatIntervalMs, HTML from a proxy): keep trying.
-                log.error("{} answer not understood; retrying in {}", what, backoff, e);
+                log.error("register answer not understood; retrying in {}", backoff, e);
                 pause();
             }
         }
         return null;
+    }
+
+    /** The pause after the n-th refusal in a row: {@code backoff} doubled each time up to {@link #MAX_REFUSED_PAUSE}. */
+    private Duration refusedPause(int refusals) {
+        Duration p = backoff.multipliedBy(1L << Math.max(0, Math.min(refusals - 1, 10)));
+        return p.compareTo(maxRefusedPause()) > 0 ? maxRefusedPause() : p;
+    }
+
+    private Duration maxRefusedPause() {
+        return backoff.compareTo(MAX_REFUSED_PAUSE) > 0 ? backoff : MAX_REFUSED_PAUSE;
     }
 
     private void pause() {

@@ -290,6 +290,6 @@ public final class HttpRegistryClient implements RegistryClient {
         if (status == 403 && slug.equals("lease-not-held")) {
             throw new LeaseLostException(message);
         }
-        throw new RegistryException(message, status, status >= 500 || status == 429, null);
+        throw new RegistryException(message, status, slug, status >= 500 || status == 429, null);
     }
 }

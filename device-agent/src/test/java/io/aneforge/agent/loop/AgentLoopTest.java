@@ -396,6 +396,51 @@ class AgentLoopTest {
         assertThat(alive).isTrue();
     }
 
+    /**
+     * Registration: a race (409 agent-registration-race) is retried at the backoff like an outage; a refusal that
+     * needs a person (here a 401) is named by registrationRefused() and retried at a pause that doubles, until it
+     * passes. (The real registry's 409 host-owned-by-another-token and the one ERROR line: AgentHostOwnershipTest
+     * in registry-api.)
+     */
+    @Test
+    void aRefusedRegistrationIsRetriedSlowlyAndARaceAtOnce() {
+        List<Long> tries = new CopyOnWriteArrayList<>();
+        CountDownLatch fix = new CountDownLatch(1);
+        Registry client = new Registry() {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                tries.add(System.nanoTime());
+                if (tries.size() == 1) {
+                    throw new RegistryException("POST /api/v1/agents answered HTTP 409 agent-registration-race: again",
+                            409, "agent-registration-race", false, null);
+                }
+                if (fix.getCount() > 0) {
+                    throw new RegistryException("POST /api/v1/agents answered HTTP 401 invalid-token: revoked", 401,
+                            "invalid-token", false, null);
+                }
+                return super.register(h);
+            }
+        };
+        AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(20));
+        loop.start();
+        try {
+            waitFor(() -> tries.size() >= 6);
+            assertThat(loop.agentId()).isNull();
+            assertThat(loop.registrationRefused()).get().asString().contains("401 invalid-token");
+            // after the race: 20 ms; after the refusals: 20, 40, 80, 160 ms
+            long[] gaps = new long[5];
+            for (int i = 0; i < 5; i++) gaps[i] = TimeUnit.NANOSECONDS.toMillis(tries.get(i + 1) - tries.get(i));
+            assertThat(gaps[0]).as("race retried at the backoff").isLessThan(200);
+            assertThat(gaps[4]).as("refusals back off: %s", java.util.Arrays.toString(gaps)).isGreaterThanOrEqualTo(150);
+            fix.countDown();
+            waitFor(() -> loop.agentId() != null);
+            assertThat(loop.agentId()).isEqualTo("agent-1");
+            assertThat(loop.registrationRefused()).isEmpty();
+        } finally {
+            loop.halt();
+        }
+    }
+
     private static void waitFor(java.util.function.BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean() && System.nanoTime() < deadline) {

@@ -2,11 +2,22 @@ package io.aneforge.registry.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.loop.AgentLoop;
+import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.registry.job.JobTestSupport;
+import java.net.URI;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
@@ -191,6 +202,75 @@ class AgentHostOwnershipTest extends JobTestSupport {
         assertThat(registered.json().path("id").asString()).isEqualTo(id);
         assertThat(register("handover-host", old.token()).status()).as("and now the old token is the outsider")
                 .isEqualTo(409);
+    }
+
+    /**
+     * The device agent's own loop and client against the refusal: one ERROR line carrying the registry's detail
+     * (which names the fix), quiet slow retries meanwhile (no line per try), and the agent comes up by itself, as
+     * the same agent, once the old token is revoked.
+     */
+    @Test
+    void theDeviceAgentLogsTheRefusalOnceAndComesUpAfterTheSwitch() throws Exception {
+        Minted old = mint("agent-loop-old", "agent");
+        Minted fresh = mint("agent-loop-new", "agent");
+        Response first = register("agent-loop-host", old.token());
+        assertThat(first.status()).as(first.text()).isEqualTo(200);
+        String id = first.json().path("id").asString();
+
+        Logger logger = (Logger) LoggerFactory.getLogger(AgentLoop.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        Level level = logger.getLevel();
+        logger.setLevel(Level.DEBUG);
+        logger.addAppender(logs);
+        HostFacts host = new HostFacts("agent-loop-host", "macOS", "15.1", "24B83", "arm64", "Apple M1", 16L << 30, "M1",
+                List.of("no-such-runtime"));
+        AgentLoop loop = new AgentLoop(
+                new HttpRegistryClient(URI.create("http://127.0.0.1:" + port), fresh.token(), Duration.ofSeconds(30)), host,
+                lease -> {
+                    throw new AssertionError("no job asks for no-such-runtime");
+                }, Duration.ofMillis(300), Duration.ofMillis(100));
+        try {
+            loop.start();
+            // tries after 0, 0.1, 0.3, 0.7 s: the pause doubles
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (refusals(logs) < 4 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(refusals(logs)).as(messages(logs)).isGreaterThanOrEqualTo(4);
+            assertThat(loop.agentId()).isNull();
+            assertThat(loop.registrationRefused().orElseThrow())
+                    .contains("409 host-owned-by-another-token", "DELETE /api/v1/tokens/" + old.id());
+            List<ILoggingEvent> errors = at(logs, Level.ERROR);
+            assertThat(errors).as(messages(logs)).hasSize(1);
+            assertThat(errors.get(0).getFormattedMessage()).contains("agent-loop-host", "409 host-owned-by-another-token",
+                    "PUT /api/v1/agents/" + id + "/token {\"tokenId\": " + fresh.id() + "}", "every PT1M");
+            assertThat(at(logs, Level.WARN)).as("a refusal is no outage to warn about per try").isEmpty();
+            assertThat(agentRow("agent-loop-host").path("registeredBy").asString()).isEqualTo("agent-loop-old");
+
+            assertThat(send("DELETE", "/api/v1/tokens/" + old.id(), ADMIN, null).status()).isEqualTo(204);
+            assertThat(loop.awaitRegistered(Duration.ofSeconds(20))).as(messages(logs)).isTrue();
+            assertThat(loop.agentId()).as("the same agent").isEqualTo(id);
+            assertThat(loop.registrationRefused()).isEmpty();
+            assertThat(agentRow("agent-loop-host").path("registeredBy").asString()).isEqualTo("agent-loop-new");
+            assertThat(at(logs, Level.ERROR)).hasSize(1);
+            assertThat(at(logs, Level.INFO)).extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.contains("agent-loop-host accepted after"));
+        } finally {
+            loop.halt();
+            logger.detachAppender(logs);
+            logger.setLevel(level);
+        }
+    }
+
+    private static long refusals(ListAppender<ILoggingEvent> logs) {
+        return List.copyOf(logs.list).stream().filter(e -> e.getFormattedMessage().contains("refused")).count();
+    }
+
+    private static List<ILoggingEvent> at(ListAppender<ILoggingEvent> logs, Level level) {
+        return List.copyOf(logs.list).stream().filter(e -> e.getLevel() == level).toList();
+    }
+
+    private static String messages(ListAppender<ILoggingEvent> logs) {
+        return String.join("\n", List.copyOf(logs.list).stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList());
     }
 
     /** Leases until a job of {@code model} comes up, failing other tests' leftovers on the way. */
