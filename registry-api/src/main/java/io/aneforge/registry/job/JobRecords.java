@@ -10,7 +10,7 @@ public final class JobRecords {
 
     private JobRecords() {}
 
-    /** A blob to download: digest, size and the registry URL to GET it from. */
+    /** A blob to download: digest, size and the path-absolute registry URL to GET it from (against the agent's registry URL). */
     public record BlobRef(String digest, long size, String url) {}
 
     /** @param quantization {@code symmetric}, {@code affine}, {@code symmetric-mse}, {@code affine-mse}, {@code symmetric-gptq} or {@code affine-gptq} for block-wise int8/int4 (int4 also with {@code -ffn8}), else null */

@@ -1,6 +1,5 @@
 package io.aneforge.registry.job;
 
-import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.agent.Agent;
 import io.aneforge.registry.agent.Agents;
 import io.aneforge.registry.auth.Caller;
@@ -65,7 +64,6 @@ public class Jobs {
     private final JsonMapper json;
     private final JobProperties props;
     private final LeaseSignal signal;
-    private final String baseUrl;
     private final Clock clock = Clock.systemUTC();
     /**
      * Leases and reports are plain JDBC, so they run in plain JDBC transactions: the application's
@@ -75,7 +73,7 @@ public class Jobs {
     private final TransactionTemplate queueTransaction;
 
     Jobs(JobRepository jobs, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
-         JsonMapper json, JobProperties props, LeaseSignal signal, RegistryProperties registry, DataSource dataSource) {
+         JsonMapper json, JobProperties props, LeaseSignal signal, DataSource dataSource) {
         this.queueTransaction = new TransactionTemplate(new JdbcTransactionManager(dataSource));
         this.jobs = jobs;
         this.agents = agents;
@@ -85,7 +83,6 @@ public class Jobs {
         this.json = json;
         this.props = props;
         this.signal = signal;
-        this.baseUrl = registry.publicBaseUrl() == null ? "" : registry.publicBaseUrl();
     }
 
     /**
@@ -170,8 +167,14 @@ public class Jobs {
                 rs.getString(from + 4), (Integer) rs.getObject(from + 5), rs.getString(quantization), rs.getInt(from + 6));
     }
 
-    private BlobRef blobRef(String hex, long size) {
-        return new BlobRef("sha256:" + hex, size, baseUrl + "/api/v1/blobs/sha256:" + hex);
+    /**
+     * Path-absolute, never prefixed with aneforge.public-base-url: an agent resolves it against the
+     * registry URL it is configured with and already sends its token to. The public base URL is for
+     * apps outside; an agent in the cluster would otherwise leave through the external ingress (and
+     * over whatever scheme that has) to fetch a blob from the service next door.
+     */
+    private static BlobRef blobRef(String hex, long size) {
+        return new BlobRef("sha256:" + hex, size, "/api/v1/blobs/sha256:" + hex);
     }
 
     static final int MAX_HEARTBEAT_LEASES = 1000;
