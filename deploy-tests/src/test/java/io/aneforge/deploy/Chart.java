@@ -25,16 +25,44 @@ final class Chart {
 
     /** {@code helm template af helm/aneforge --namespace aneforge --set k=v ...}. */
     static Rendered render(Object... keyValues) {
+        return renderWithValues(null, keyValues);
+    }
+
+    /**
+     * {@code helm template ... -f values.yaml --set k=v ...}: a values file, unlike --set, gives every
+     * number as a float, the way users' values files reach the templates.
+     */
+    static Rendered renderWithValues(String valuesYaml, Object... keyValues) {
+        return renderRelease(RELEASE, valuesYaml, keyValues);
+    }
+
+    /** As {@link #renderWithValues} for another release name. */
+    static Rendered renderRelease(String release, String valuesYaml, Object... keyValues) {
         if (keyValues.length % 2 != 0) {
             throw new IllegalArgumentException("render takes key, value pairs");
         }
+        FakeKubeApi.get(); // answers the chart's lookup calls
         // helm's default for an offline render is an old Kubernetes (1.20), below the chart's kubeVersion.
-        TemplateCommand template = new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE)
+        TemplateCommand template = new Helm(DIR).template().withName(release).withNamespace(NAMESPACE)
                 .withKubeVersion(KUBE_VERSION);
-        for (int i = 0; i < keyValues.length; i += 2) {
-            template = template.set((String) keyValues[i], keyValues[i + 1]);
+        Path values = null;
+        try {
+            if (valuesYaml != null) {
+                values = java.nio.file.Files.createTempFile("aneforge-values", ".yaml");
+                java.nio.file.Files.writeString(values, valuesYaml);
+                template = template.withValuesFile(values);
+            }
+            for (int i = 0; i < keyValues.length; i += 2) {
+                template = template.set((String) keyValues[i], keyValues[i + 1]);
+            }
+            return new Rendered(Yaml.parseAll(template.call()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            if (values != null) {
+                values.toFile().delete();
+            }
         }
-        return new Rendered(Yaml.parseAll(template.call()));
     }
 
     record Rendered(List<JsonNode> manifests) {
