@@ -131,15 +131,94 @@ In-cluster base URL of the registry, for the workers and agents.
 {{- end }}
 
 {{/*
-Public base URL for download links: registry.publicBaseUrl, else the first ingress host.
+Public base URL for download links in resolve answers (apps outside the cluster; agents get
+path-absolute URLs and use their own registry URL): registry.publicBaseUrl, else the first ingress
+host, https when a tls entry covers that host (an entry without hosts covers every host). A wildcard
+host names no URL, so it needs registry.publicBaseUrl (checked in aneforge.validate).
 */}}
 {{- define "aneforge.publicBaseUrl" -}}
 {{- if .Values.registry.publicBaseUrl }}
 {{- .Values.registry.publicBaseUrl | trimSuffix "/" }}
 {{- else if and .Values.registry.ingress.enabled .Values.registry.ingress.hosts }}
 {{- $host := (first .Values.registry.ingress.hosts).host }}
-{{- printf "%s://%s" (ternary "https" "http" (gt (len .Values.registry.ingress.tls) 0)) $host }}
+{{- $tls := false }}
+{{- range .Values.registry.ingress.tls }}
+{{- if not .hosts }}
+{{- $tls = true }}
 {{- end }}
+{{- range .hosts }}
+{{- if or (eq . $host) (and (hasPrefix "*." .) (hasSuffix (trimPrefix "*" .) $host) (not (contains "." (trimSuffix (trimPrefix "*" .) $host)))) }}
+{{- $tls = true }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- printf "%s://%s" (ternary "https" "http" $tls) $host }}
+{{- end }}
+{{- end }}
+
+{{/*
+One extra environment value as a ConfigMap string. Values files give every number as a float, which
+would print as 4.294967296e+09; whole numbers print as integers, everything else as written.
+*/}}
+{{- define "aneforge.envValue" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) (lt (float64 .) 9.007199254740992e15) (gt (float64 .) -9.007199254740992e15) }}
+{{- printf "%d" (int64 .) }}
+{{- else }}
+{{- toString . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The extra env of one component (values <component>.env) as ConfigMap entries. Call with
+(dict "root" $ "component" "registry"). Keys the chart sets itself are refused in aneforge.validate,
+so each key appears once.
+*/}}
+{{- define "aneforge.extraEnv" -}}
+{{- range $key, $value := (index .root.Values .component).env }}
+{{ $key }}: {{ include "aneforge.envValue" $value | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Variables each component's pods get from the chart, with the value that sets them ("" for wiring the
+chart owns: mount paths, in-cluster URLs, the pod name). <component>.env may not set them again.
+*/}}
+{{- define "aneforge.chartEnv" -}}
+registry:
+  SERVER_PORT: registry.port
+  SPRING_DATASOURCE_URL: database.url
+  SPRING_DATASOURCE_USERNAME: database.username
+  ANEFORGE_S3_ENDPOINT: s3.endpoint
+  ANEFORGE_S3_BUCKET: s3.bucket
+  ANEFORGE_S3_REGION: s3.region
+  ANEFORGE_PUBLIC_BASE_URL: registry.publicBaseUrl
+  ANEFORGE_CACHE_TTL: registry.cacheTtl
+  ANEFORGE_DATA_DIR: ""
+worker:
+  SERVER_PORT: worker.port
+  SPRING_DATASOURCE_URL: worker.batchDatabaseUrl
+  SPRING_DATASOURCE_USERNAME: database.username
+  ANEFORGE_REGISTRY_URL: ""
+  ANEFORGE_WORKER_CONCURRENCY: worker.concurrency
+  ANEFORGE_WORKER_WORK_DIR: ""
+  ANEFORGE_WORKER_ID: ""
+  HF_ENDPOINT: worker.hfEndpoint
+  HF_HOME: ""
+  DJL_CACHE_DIR: ""
+agent:
+  ANEFORGE_AGENT_REGISTRY_URL: ""
+  ANEFORGE_AGENT_RUNTIMES: agent.runtimes
+  ANEFORGE_AGENT_POLL_INTERVAL: agent.pollInterval
+  ANEFORGE_AGENT_CACHE_DIR: ""
+  ANEFORGE_AGENT_CACHE_MAX_SIZE: agent.cache.maxSize
+  ANEFORGE_AGENT_DRAIN_TIMEOUT: agent.drainTimeoutSeconds
+{{- end }}
+
+{{/*
+A zero maxSurge/maxUnavailable: 0, "0" or "0%".
+*/}}
+{{- define "aneforge.isZero" -}}
+{{- if has (toString .) (list "0" "0%") }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -182,11 +261,52 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and .Values.tokens.existingSecret (or .Values.tokens.admin .Values.tokens.worker .Values.tokens.agent .Values.tokens.huggingFace) }}
 {{- fail "tokens.existingSecret is set together with tokens.admin/worker/agent/huggingFace: keep the tokens in the existing Secret and leave those values empty" }}
 {{- end }}
+{{- $chartEnv := include "aneforge.chartEnv" . | fromYaml }}
 {{- range $component := list "registry" "worker" "agent" }}
 {{- range $key, $value := (index $.Values $component).env }}
 {{- if regexMatch "(?i)(PASSWORD|SECRET|TOKEN|ACCESS_KEY|CREDENTIAL)" $key }}
 {{- fail (printf "%s.env.%s looks like a secret, and %s.env is rendered into a ConfigMap: put it in a Secret (database.*, s3.*, tokens.* or their existingSecret)" $component $key $component) }}
 {{- end }}
+{{- $own := index $chartEnv $component }}
+{{- if hasKey $own $key }}
+{{- with index $own $key }}
+{{- fail (printf "%s.env.%s is set by the chart from %s: set %s instead of %s.env.%s" $component $key . . $component $key) }}
+{{- else }}
+{{- fail (printf "%s.env.%s is set by the chart (a mount path or in-cluster wiring the pod depends on) and cannot be overridden: remove %s.env.%s" $component $key $component $key) }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- $ingress := $r.ingress }}
+{{- if and $ingress.enabled $ingress.hosts (not $r.publicBaseUrl) (contains "*" (first $ingress.hosts).host) }}
+{{- fail (printf "registry.ingress.hosts[0].host is the wildcard %q, which names no URL to download from: set registry.publicBaseUrl to the URL apps reach the registry at, e.g. https://models.example.com" (first $ingress.hosts).host) }}
+{{- end }}
+{{- if and (include "aneforge.isZero" $r.maxSurge) (include "aneforge.isZero" $r.maxUnavailable) }}
+{{- fail "registry.maxSurge and registry.maxUnavailable are both 0, so a rollout could neither add nor remove a pod (the API server refuses it): set registry.maxSurge to 1 (start a new pod first) or registry.maxUnavailable to 1" }}
+{{- end }}
+{{- $pods := ternary (int $r.autoscaling.minReplicas) (int $r.replicaCount) (and $r.autoscaling.enabled true) }}
+{{- $min := $r.podDisruptionBudget.minAvailable }}
+{{- $minPods := int $min }}
+{{- if hasSuffix "%" (toString $min) }}
+{{- $minPods = div (add (mul $pods (int (trimSuffix "%" (toString $min)))) 99) 100 }}
+{{- end }}
+{{- if and $r.podDisruptionBudget.enabled (gt $pods 1) (ge (int $minPods) $pods) }}
+{{- fail (printf "registry.podDisruptionBudget.minAvailable (%v) would keep all %d registry pods up, so no node could be drained: lower it below %d, or set registry.podDisruptionBudget.enabled=false" $min $pods $pods) }}
+{{- end }}
+{{- if .Values.worker.enabled }}
+{{- $sts := printf "%s-worker" (include "aneforge.fullname" .) }}
+{{- if gt (len $sts) 52 }}
+{{- fail (printf "the worker StatefulSet would be named %q (%d characters); Kubernetes adds an 11-character revision hash to it in a 63-character label, so it may have at most 52: use a shorter release name, or set fullnameOverride (at most 45 characters)" $sts (len $sts)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether the registry gets a PodDisruptionBudget: only when at least two pods run at all times. With
+one pod (replicaCount 1, or autoscaling.minReplicas 1) any minAvailable would block every node drain.
+*/}}
+{{- define "aneforge.registryPdb" -}}
+{{- $r := .Values.registry }}
+{{- $pods := ternary (int $r.autoscaling.minReplicas) (int $r.replicaCount) (and $r.autoscaling.enabled true) }}
+{{- if and $r.podDisruptionBudget.enabled (gt $pods 1) }}true{{ end }}
 {{- end }}

@@ -157,6 +157,56 @@ class HelmChartTest {
     }
 
     @Test
+    void extraEnvFromAValuesFileKeepsNumbersAsWritten() {
+        // A values file gives numbers as floats: printed as they came, 4294967296 would be "4.294967296e+09",
+        // which Spring cannot bind to a long.
+        Chart.Rendered r = Chart.renderWithValues("""
+                registry:
+                  env:
+                    ANEFORGE_BLOBS_MAX_SIZE: 4294967296
+                    ANEFORGE_SOME_RATIO: 0.75
+                    ANEFORGE_SOME_FLAG: true
+                    ANEFORGE_SOME_NEGATIVE: -3
+                worker:
+                  env:
+                    ANEFORGE_WORKER_RETRIES: 5
+                agent:
+                  enabled: true
+                  env:
+                    ANEFORGE_AGENT_SOME_SIZE: 10000000000
+                """);
+        assertThat(r.environment("registry")).containsEntry("ANEFORGE_BLOBS_MAX_SIZE", "4294967296")
+                .containsEntry("ANEFORGE_SOME_RATIO", "0.75")
+                .containsEntry("ANEFORGE_SOME_FLAG", "true")
+                .containsEntry("ANEFORGE_SOME_NEGATIVE", "-3");
+        assertThat(r.environment("worker")).containsEntry("ANEFORGE_WORKER_RETRIES", "5");
+        assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_SOME_SIZE", "10000000000");
+    }
+
+    @Test
+    void extraEnvMayNotSetAVariableTheChartSets() {
+        // Twice in one ConfigMap, which value wins depends on the client; each has its own value or is wiring.
+        assertThatThrownBy(() -> Chart.render("registry.env.ANEFORGE_CACHE_TTL", "30s"))
+                .hasMessageContaining("registry.env.ANEFORGE_CACHE_TTL is set by the chart from registry.cacheTtl")
+                .hasMessageContaining("set registry.cacheTtl instead");
+        assertThatThrownBy(() -> Chart.render("worker.env.ANEFORGE_WORKER_CONCURRENCY", 4))
+                .hasMessageContaining("set worker.concurrency instead");
+        assertThatThrownBy(() -> Chart.render("registry.env.ANEFORGE_DATA_DIR", "/data"))
+                .hasMessageContaining("registry.env.ANEFORGE_DATA_DIR is set by the chart (a mount path");
+        // Every variable the chart gives a component's pods is covered, so no key can appear twice.
+        for (String component : List.of("registry", "worker", "agent")) {
+            for (String name : withSecrets.environment(component).keySet()) {
+                if (Pattern.compile("(?i)PASSWORD|SECRET|TOKEN|ACCESS_KEY").matcher(name).find()) {
+                    continue; // refused as secret-looking already
+                }
+                assertThatThrownBy(() -> Chart.render("agent.enabled", true, component + ".env." + name, "x"))
+                        .as("%s.env.%s", component, name)
+                        .hasMessageContaining(component + ".env." + name + " is set by the chart");
+            }
+        }
+    }
+
+    @Test
     void existingSecretsAreReferencedInsteadOfRendered() {
         Chart.Rendered r = Chart.render("database.existingSecret", "pg-cred", "database.existingSecretPasswordKey", "pgpass",
                 "s3.existingSecret", "s3-cred", "tokens.existingSecret", "af-tokens", "agent.enabled", true);
@@ -176,7 +226,7 @@ class HelmChartTest {
     void anEmptyAdminTokenIsGeneratedOnceAndWorkersFallBackToIt() {
         String generated = FULLNAME + "-admin-token";
         JsonNode secret = defaults.get("Secret", generated);
-        // Rendered on install only and kept by upgrades (which no longer render it): the value never changes.
+        // Kept on uninstall, and re-rendered with its stored value (lookup) on upgrades and reinstalls.
         assertThat(secret.path("metadata").path("annotations").path("helm.sh/resource-policy").asString()).isEqualTo("keep");
         assertThat(defaults.secret(generated).get("admin-token")).matches("[A-Za-z0-9]{48}");
         assertThat(defaults.secret(FULLNAME + "-tokens")).doesNotContainKey("admin-token");
@@ -303,6 +353,34 @@ class HelmChartTest {
     }
 
     @Test
+    void thePublicBaseUrlIsHttpsOnlyWhenTlsCoversTheHostAndNeverAWildcard() {
+        Object[] ingress = {"registry.ingress.enabled", true, "registry.ingress.hosts[0].host", "models.acme.test",
+                "registry.ingress.hosts[0].paths[0].path", "/", "registry.ingress.hosts[0].paths[0].pathType", "Prefix"};
+        assertThat(publicBaseUrl(ingress)).isEqualTo("http://models.acme.test");
+        // TLS for another host does not make this one https.
+        assertThat(publicBaseUrl(ingress, "registry.ingress.tls[0].secretName", "other",
+                "registry.ingress.tls[0].hosts[0]", "other.acme.test")).isEqualTo("http://models.acme.test");
+        assertThat(publicBaseUrl(ingress, "registry.ingress.tls[0].secretName", "wild",
+                "registry.ingress.tls[0].hosts[0]", "*.acme.test")).isEqualTo("https://models.acme.test");
+        // An entry without hosts covers every host of the ingress.
+        assertThat(publicBaseUrl(ingress, "registry.ingress.tls[0].secretName", "all")).isEqualTo("https://models.acme.test");
+
+        assertThatThrownBy(() -> Chart.render("registry.ingress.enabled", true, "registry.ingress.hosts[0].host", "*.acme.test",
+                "registry.ingress.hosts[0].paths[0].path", "/", "registry.ingress.hosts[0].paths[0].pathType", "Prefix"))
+                .hasMessageContaining("registry.ingress.hosts[0].host is the wildcard \"*.acme.test\"")
+                .hasMessageContaining("set registry.publicBaseUrl");
+        assertThat(publicBaseUrl(new Object[] {"registry.ingress.enabled", true, "registry.ingress.hosts[0].host", "*.acme.test",
+                "registry.ingress.hosts[0].paths[0].path", "/", "registry.ingress.hosts[0].paths[0].pathType", "Prefix"},
+                "registry.publicBaseUrl", "https://models.acme.test")).isEqualTo("https://models.acme.test");
+    }
+
+    private static String publicBaseUrl(Object[] base, Object... more) {
+        Object[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return Chart.render(all).environment("registry").get("ANEFORGE_PUBLIC_BASE_URL");
+    }
+
+    @Test
     void valuesAreCheckedAgainstTheSchema() {
         // A misspelt key would otherwise be ignored silently and the default used.
         assertThatThrownBy(() -> Chart.render("registry.replicas", 3))
@@ -409,6 +487,78 @@ class HelmChartTest {
                 .isEqualTo(checksum(defaults, "worker", "checksum/config"));
         assertThat(checksum(Chart.render(SECRET_VALUES), "registry", "checksum/secrets"))
                 .isNotEqualTo(checksum(Chart.render("tokens.admin", "x"), "registry", "checksum/secrets"));
+    }
+
+    @Test
+    void aDisruptionBudgetNeverBlocksEveryDrain() {
+        // Autoscaling down to one pod: minAvailable 1 would leave nothing to evict.
+        assertThat(Chart.render("registry.autoscaling.enabled", true, "registry.autoscaling.minReplicas", 1)
+                .ofKind("PodDisruptionBudget")).isEmpty();
+        assertThat(Chart.render("registry.autoscaling.enabled", true, "registry.autoscaling.minReplicas", 2)
+                .ofKind("PodDisruptionBudget")).hasSize(1);
+        assertThat(Chart.render("registry.replicaCount", 4, "registry.podDisruptionBudget.minAvailable", "50%")
+                .ofKind("PodDisruptionBudget")).hasSize(1);
+        assertThatThrownBy(() -> Chart.render("registry.podDisruptionBudget.minAvailable", 2))
+                .hasMessageContaining("registry.podDisruptionBudget.minAvailable (2) would keep all 2 registry pods up");
+        assertThatThrownBy(() -> Chart.render("registry.podDisruptionBudget.minAvailable", "100%"))
+                .hasMessageContaining("lower it below 2");
+    }
+
+    @Test
+    void aRolloutThatCanNeitherAddNorRemoveAPodIsRefused() {
+        assertThatThrownBy(() -> Chart.render("registry.maxSurge", 0, "registry.maxUnavailable", 0))
+                .hasMessageContaining("registry.maxSurge and registry.maxUnavailable are both 0");
+        assertThatThrownBy(() -> Chart.render("registry.maxSurge", "0%", "registry.maxUnavailable", 0))
+                .hasMessageContaining("are both 0");
+        JsonNode rolling = Chart.render("registry.maxSurge", 0, "registry.maxUnavailable", 1).workload("registry")
+                .path("spec").path("strategy").path("rollingUpdate");
+        assertThat(rolling.path("maxUnavailable").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void aReleaseNameTooLongForTheWorkerStatefulSetIsRefused() {
+        // The StatefulSet's name plus "-" and a 10-character hash is its pods' controller-revision-hash label (<= 63).
+        String longest = "r".repeat(52 - "-aneforge-worker".length());
+        JsonNode sts = Chart.renderRelease(longest, null).get("StatefulSet", longest + "-aneforge-worker");
+        assertThat(sts.path("metadata").path("name").asString()).hasSize(52);
+        assertThatThrownBy(() -> Chart.renderRelease(longest + "r", null))
+                .hasMessageContaining("(53 characters)")
+                .hasMessageContaining("use a shorter release name, or set fullnameOverride");
+        assertThat(Chart.renderRelease(longest + "r", null, "worker.enabled", false).ofKind("StatefulSet")).isEmpty();
+        assertThatThrownBy(() -> Chart.render("fullnameOverride", "f".repeat(46))).hasMessageContaining("at most 52");
+    }
+
+    @Test
+    void theWorkerGracePeriodCoversItsLeaseHandBack() {
+        // The worker waits up to 20 s for its job to record itself and hand the lease back (docs/pipeline.md);
+        // the pod gets as long as compose gives the container.
+        JsonNode pod = defaults.workload("worker").path("spec").path("template").path("spec");
+        int grace = pod.path("terminationGracePeriodSeconds").asInt();
+        assertThat(grace).isGreaterThan(20);
+        assertThat(ComposeFile.load().service("converter-worker").path("stop_grace_period").asString())
+                .isEqualTo(grace + "s");
+        assertThat(Repository.read("helm/aneforge/templates/worker-statefulset.yaml"))
+                .doesNotContain("after its lease expires");
+    }
+
+    @Test
+    void theGeneratedAdminTokenIsReadBackFromTheClusterSoReinstallsKeepIt() {
+        // A previous install left the Secret (resource-policy keep survives helm uninstall); an upgrade or a
+        // reinstall with the same name adopts it, so it must come out with the stored value, not a new one.
+        String name = FULLNAME + "-admin-token";
+        FakeKubeApi cluster = FakeKubeApi.get();
+        cluster.putSecret(Chart.NAMESPACE, name, Map.of("admin-token", "kept-token-from-the-first-install"));
+        try {
+            Chart.Rendered again = Chart.render();
+            assertThat(again.secret(name)).containsEntry("admin-token", "kept-token-from-the-first-install");
+            assertThat(again.get("Secret", name).path("metadata").path("annotations").path("helm.sh/resource-policy")
+                    .asString()).isEqualTo("keep");
+        } finally {
+            cluster.removeSecret(Chart.NAMESPACE, name);
+        }
+        // Without one (a first install, or `helm template`), a new random token.
+        assertThat(Chart.render().secret(name).get("admin-token")).matches("[A-Za-z0-9]{48}")
+                .isNotEqualTo(defaults.secret(name).get("admin-token"));
     }
 
     @Test

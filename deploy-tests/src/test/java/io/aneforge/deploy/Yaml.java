@@ -11,7 +11,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 /** YAML as Jackson trees: one document, or the multi-document stream `helm template` prints. */
 final class Yaml {
 
-    private static final YAMLMapper MAPPER = new YAMLMapper();
+    /** A key twice in one mapping is an error, not "the last one wins": a ConfigMap must not carry one. */
+    private static final YAMLMapper MAPPER = YAMLMapper.builder()
+            .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private Yaml() {
     }
