@@ -29,12 +29,11 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 need psql || { echo "bench: psql is required to create the benchmark database (apt-get install postgresql-client)" >&2; exit 1; }
 
-JAR=$(ls registry-api/target/registry-api-*-exec.jar 2>/dev/null | head -n 1 || true)
-if [ -z "$JAR" ]; then
-  echo "bench: building the registry jar"
-  ./mvnw -B -q -ntp -pl registry-api -am package -DskipTests
-  JAR=$(ls registry-api/target/registry-api-*-exec.jar | head -n 1)
-fi
+# Always packaged (as bench/queue.sh does): a jar left over from an older checkout would measure old
+# code. Maven compiles only what changed, so an up-to-date tree costs a repackage.
+echo "bench: building the registry jar"
+./mvnw -B -q -ntp -pl registry-api -am package -DskipTests >/dev/null
+JAR=$(ls registry-api/target/registry-api-*-exec.jar | head -n 1)
 
 WORK=$(mktemp -d /tmp/aneforge-bench.XXXXXX)
 chmod 755 "$WORK" # nginx workers run unprivileged and must read www/
@@ -128,4 +127,16 @@ printf '%-10s %12s %10s %10s %8s\n' target 'requests/s' 'p50 ms' 'p99 ms' non-2x
 printf '%-10s %12s %10s %10s %8s\n' nginx "$N_RPS" "$N_P50" "$N_P99" "$N_BAD"
 printf '%-10s %12s %10s %10s %8s\n' registry "$R_RPS" "$R_P50" "$R_P99" "$R_BAD"
 echo "ratio registry/nginx requests/s: $RATIO (target >= 0.3; registry p99 target < 20 ms)"
-if [ "$R_BAD" != "0" ]; then echo "bench: WARNING: the registry answered $R_BAD non-2xx responses" >&2; fi
+# Errors are fast: a side answering 401/404/5xx would post a flattering rate, so the run fails.
+failed=0
+if [ "$N_BAD" != "0" ]; then
+  echo "bench: FAILED: nginx answered $N_BAD non-2xx responses; the numbers above are not comparable. nginx error log:" >&2
+  tail -n 20 "$WORK/nginx-error.log" >&2
+  failed=1
+fi
+if [ "$R_BAD" != "0" ]; then
+  echo "bench: FAILED: the registry answered $R_BAD non-2xx responses; the numbers above are not comparable. Registry log:" >&2
+  tail -n 20 "$WORK/registry.log" >&2
+  failed=1
+fi
+exit "$failed"
