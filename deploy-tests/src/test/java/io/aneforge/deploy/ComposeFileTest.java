@@ -253,6 +253,16 @@ class ComposeFileTest {
 
     @ParameterizedTest
     @MethodSource("apps")
+    void documentsTheDockerfileNamesExist(SpringApp app) {
+        java.util.regex.Matcher doc = java.util.regex.Pattern.compile("[\\w./-]+\\.md\\b")
+                .matcher(Dockerfile.of(app.module()).text());
+        while (doc.find()) {
+            assertThat(Repository.path(doc.group())).as("%s/Dockerfile names %s", app.module(), doc.group()).exists();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
     void healthCheckToolsAreInstalledInTheImage(SpringApp app) {
         List<String> check = COMPOSE.healthcheck(app.module());
         if (check.size() > 1 && check.get(1).equals("curl")) {
