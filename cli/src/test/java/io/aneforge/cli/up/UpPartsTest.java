@@ -16,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,6 +97,91 @@ class UpPartsTest {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * A terminal's Ctrl-C is a SIGINT to the whole foreground process group. It must reach only {@code up}
+     * (here: {@link ChildrenHost}, made a group leader by setsid), which then stops its children one after the
+     * other, newest first; a child that got the SIGINT itself would stop at the same moment as the others
+     * (the registry together with the worker that still has to hand its lease back).
+     */
+    @Test
+    void aSigintToTheProcessGroupReachesOnlyUpWhichStopsTheChildrenInOrder() throws Exception {
+        Path record = dir.resolve("signals.txt");
+        Files.writeString(record, "");
+        Process host = host(List.of("setsid"), record);
+        try {
+            assertThat(readUntil(host, "all started")).isTrue();
+            Thread.sleep(500); // both bash children have set their traps (they print "ready" to their logs first)
+            assertThat(Files.readString(dir.resolve("logs/second.log"))).contains("ready");
+            assertThat(new ProcessBuilder("kill", "-INT", "--", "-" + host.pid()).inheritIO().start().waitFor()).isZero();
+            assertThat(host.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(host.exitValue()).isEqualTo(130);
+            assertThat(Files.readAllLines(record)).containsExactly("TERM second", "TERM first");
+        } finally {
+            host.destroyForcibly();
+        }
+    }
+
+    /** An {@code up} killed outright (kill -9) leaves no children behind: the watchdog stops them. */
+    @Test
+    void childrenOfAKilledUpAreStoppedByTheWatchdog() throws Exception {
+        Path record = dir.resolve("signals.txt");
+        Files.writeString(record, "");
+        Process host = host(List.of(), record);
+        List<ProcessHandle> kids;
+        try {
+            assertThat(readUntil(host, "all started")).isTrue();
+            Thread.sleep(500);
+            kids = host.descendants().filter(h -> h.info().command().map(c -> c.endsWith("bash")).orElse(false)
+                    && h.parent().map(pa -> pa.pid() == host.pid()).orElse(false)).toList();
+            assertThat(kids).hasSize(3); // first, second and the watchdog
+        } finally {
+            host.destroyForcibly();
+        }
+        assertThat(host.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < end && kids.stream().anyMatch(ProcessHandle::isAlive)) Thread.sleep(200);
+        assertThat(kids).noneMatch(ProcessHandle::isAlive);
+        assertThat(Files.readAllLines(record)).containsExactly("TERM second", "TERM first");
+        assertThat(Files.readString(dir.resolve("logs/watchdog.log"))).contains("aneforge up is gone without stopping its children");
+    }
+
+    @Test
+    void withoutSetsidChildrenIgnoreSigintAndSighup() throws Exception {
+        assertThat(Children.detachPrefix("/nonexistent")).startsWith("bash", "-c");
+        assertThat(Children.detachPrefix("/nonexistent" + java.io.File.pathSeparator + "/usr/bin")).containsExactly("/usr/bin/setsid");
+        Path record = dir.resolve("signals.txt");
+        Files.writeString(record, "");
+        StringWriter text = new StringWriter();
+        try (Children children = new Children(dir.resolve("logs"), new PrintWriter(text, true), 5000,
+                Children.detachPrefix("/nonexistent"))) {
+            Children.Child c = children.start("child", List.of("bash", "-c", "echo ready; while true; do sleep 0.2; done"),
+                    Map.of(), dir);
+            Thread.sleep(500);
+            ProcessHandle.of(c.process().pid()).orElseThrow();
+            assertThat(new ProcessBuilder("kill", "-INT", Long.toString(c.process().pid())).start().waitFor()).isZero();
+            assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(c.process().pid())).start().waitFor()).isZero();
+            Thread.sleep(500);
+            assertThat(c.process().isAlive()).as("SIGINT and SIGHUP are ignored").isTrue();
+        }
+    }
+
+    private Process host(List<String> prefix, Path record) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), ChildrenHost.class.getName(), dir.resolve("logs").toString(), record.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        return p;
+    }
+
+    private static boolean readUntil(Process p, String line) throws Exception {
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+        for (String l; (l = r.readLine()) != null; ) {
+            if (l.equals(line)) return true;
+        }
+        return false;
     }
 
     @Test
