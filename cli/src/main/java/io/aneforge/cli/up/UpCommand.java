@@ -87,10 +87,18 @@ public final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        checkPorts(port, workerPort);
+        Path homeDir = home.toAbsolutePath().normalize();
+        // First the directory's lock (a second run in it fails here, before it could take the ports of the first
+        // while that one's registry is still starting), then the ports (runs in other directories).
+        try (HomeLock lock = HomeLock.acquire(homeDir)) {
+            checkPorts(port, workerPort);
+            return run(out, homeDir);
+        }
+    }
+
+    private int run(PrintWriter out, Path homeDir) throws Exception {
         Map<String, String> env = System.getenv();
         Path repo = repoRoot != null ? repoRoot : Path.of(System.getProperty(ROOT_PROPERTY, "."));
-        Path homeDir = home.toAbsolutePath().normalize();
         logs = homeDir.resolve("logs");
         Path data = homeDir.resolve("data");
         Files.createDirectories(data);

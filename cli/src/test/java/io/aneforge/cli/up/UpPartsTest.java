@@ -167,6 +167,38 @@ class UpPartsTest {
         }
     }
 
+    /** Two runs in one home directory would share its database, blob store, worker id and logs: the second fails at once. */
+    @Test
+    void aSecondRunInTheSameHomeFailsAtOnceNamingTheOtherRunAndTheFix() throws Exception {
+        Path home = dir.resolve("home");
+        Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), HomeLockHolder.class.getName(), home.toString()).redirectErrorStream(true).start();
+        try {
+            assertThat(readUntil(other, "locked")).isTrue();
+            assertThatThrownBy(() -> HomeLock.acquire(home)).isInstanceOf(UsageException.class)
+                    .hasMessage("another aneforge up (pid " + other.pid() + ") is running with the state directory " + home
+                            + ": stop it (Ctrl-C in its terminal, or kill " + other.pid() + "), or run this one with another "
+                            + "--home <dir> (and other --port, --worker-port and --database, so the two do not share them)");
+            // The exit code of a UsageException.
+            StringWriter err = new StringWriter();
+            assertThat(io.aneforge.cli.AneForge.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "up",
+                    "--home", home.toString(), "--port", Integer.toString(freePort()), "--worker-port",
+                    Integer.toString(freePort()))).isEqualTo(2);
+            assertThat(err.toString()).contains("another aneforge up (pid " + other.pid() + ") is running with the state directory");
+        } finally {
+            other.destroyForcibly();
+            other.waitFor();
+        }
+        // The lock died with its holder (kill -9); the file it left behind does not count.
+        assertThat(Files.readString(home.resolve("up.lock")).trim()).isEqualTo(Long.toString(other.pid()));
+        try (HomeLock lock = HomeLock.acquire(home)) {
+            assertThat(Files.readString(home.resolve("up.lock")).trim()).isEqualTo(Long.toString(ProcessHandle.current().pid()));
+            assertThatThrownBy(() -> HomeLock.acquire(home)).isInstanceOf(UsageException.class)
+                    .hasMessageContaining("(pid " + ProcessHandle.current().pid() + ")");
+        }
+        HomeLock.acquire(home).close();
+    }
+
     private Process host(List<String> prefix, Path record) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(prefix);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
