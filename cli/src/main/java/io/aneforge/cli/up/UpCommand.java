@@ -8,9 +8,12 @@ import io.aneforge.cli.registry.RegistryException;
 import io.aneforge.source.MiniLmSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -64,6 +67,11 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--worker-port", defaultValue = "8081", description = "Converter worker actuator port (default: ${DEFAULT-VALUE}).")
     int workerPort;
 
+    @Option(names = "--address", defaultValue = "${env:ANEFORGE_UP_ADDRESS:-127.0.0.1}", paramLabel = "<ip>",
+            description = {"Address the registry and the worker's actuator listen on (default: ${DEFAULT-VALUE}, this machine",
+                "only; env ANEFORGE_UP_ADDRESS). 0.0.0.0 listens on every interface: anyone who can reach it may try the API."})
+    String address;
+
     @Option(names = "--database", defaultValue = "aneforge", paramLabel = "NAME",
             description = "Database on 127.0.0.1:5432 when SPRING_DATASOURCE_URL is unset (default: ${DEFAULT-VALUE}).")
     String database;
@@ -91,12 +99,13 @@ public final class UpCommand implements Callable<Integer> {
         // First the directory's lock (a second run in it fails here, before it could take the ports of the first
         // while that one's registry is still starting), then the ports (runs in other directories).
         try (HomeLock lock = HomeLock.acquire(homeDir)) {
-            checkPorts(port, workerPort);
-            return run(out, homeDir);
+            InetAddress listen = listenAddress(address);
+            checkPorts(listen, port, workerPort);
+            return run(out, homeDir, listen);
         }
     }
 
-    private int run(PrintWriter out, Path homeDir) throws Exception {
+    private int run(PrintWriter out, Path homeDir, InetAddress listen) throws Exception {
         Map<String, String> env = System.getenv();
         Path repo = repoRoot != null ? repoRoot : Path.of(System.getProperty(ROOT_PROPERTY, "."));
         logs = homeDir.resolve("logs");
@@ -111,7 +120,7 @@ public final class UpCommand implements Callable<Integer> {
                 env.getOrDefault("SPRING_DATASOURCE_PASSWORD", ""))) {
             out.println("created database " + dbUrl);
         }
-        String base = "http://127.0.0.1:" + port;
+        String base = "http://" + urlHost(listen) + ":" + port;
         long deadline = System.nanoTime() + Duration.ofMinutes(timeoutMinutes).toNanos();
 
         Children children = new Children(logs, out, 40_000);
@@ -121,7 +130,7 @@ public final class UpCommand implements Callable<Integer> {
             Map<String, String> common = new LinkedHashMap<>();
             common.put("SPRING_DATASOURCE_URL", dbUrl);
             Map<String, String> reg = new LinkedHashMap<>(common);
-            reg.put("SERVER_PORT", Integer.toString(port));
+            reg.putAll(serverEnvironment(listen, port));
             reg.put("ANEFORGE_ADMIN_TOKEN", adminToken);
             reg.put("ANEFORGE_DATA_DIR", data.toString());
             reg.put("ANEFORGE_S3_ENDPOINT", "");
@@ -133,7 +142,7 @@ public final class UpCommand implements Callable<Integer> {
             String agentToken = roleToken(admin, base, data, "agent");
 
             Map<String, String> worker = new LinkedHashMap<>(common);
-            worker.put("SERVER_PORT", Integer.toString(workerPort));
+            worker.putAll(serverEnvironment(listen, workerPort));
             worker.put("ANEFORGE_REGISTRY_URL", base);
             worker.put("ANEFORGE_WORKER_TOKEN", workerToken);
             worker.put("ANEFORGE_WORKER_ID", "aneforge-up-worker");
@@ -159,7 +168,8 @@ public final class UpCommand implements Callable<Integer> {
 
             out.println();
             out.println("READY");
-            out.println("  registry:   " + base);
+            out.println("  registry:   " + base + (listen.isAnyLocalAddress()
+                    ? "  (listening on every interface, --address " + listen.getHostAddress() + ")" : ""));
             out.println("  matrix UI:  " + base + "/ui/  (paste the admin token; model " + DEMO_MODEL + ", version " + version + ")");
             out.println("  admin token: " + adminToken);
             out.println("  resolve:    curl -H 'Authorization: Bearer " + adminToken + "' '" + base + "/api/v1/models/"
@@ -186,10 +196,55 @@ public final class UpCommand implements Callable<Integer> {
     }
 
     /**
+     * The address the registry and the worker listen on ({@code --address}): an IP literal of this machine, or
+     * a wildcard (0.0.0.0, ::) for every interface. The default is the loopback address, since the registry
+     * takes the admin token and the machine's network need not reach it.
+     */
+    static InetAddress listenAddress(String address) {
+        String a = address == null ? "" : address.trim();
+        if (a.startsWith("[") && a.endsWith("]")) a = a.substring(1, a.length() - 1);
+        InetAddress ip;
+        try {
+            // Only literals (a name would be looked up, and could stand for another machine).
+            if (!a.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !a.contains(":")) throw new UnknownHostException(a);
+            ip = InetAddress.getByName(a); // an IP literal: no name lookup
+        } catch (UnknownHostException e) {
+            throw new UsageException("--address '" + address + "' is not an IP address: pass one of this machine's, e.g. "
+                    + "127.0.0.1 (the default) or 0.0.0.0 for every interface");
+        }
+        if (!ip.isAnyLocalAddress()) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(ip, 0));
+            } catch (IOException e) {
+                throw new UsageException("--address " + ip.getHostAddress() + " is not an address of this machine ("
+                        + e.getMessage() + "): pass one of its addresses, 127.0.0.1 (the default) or 0.0.0.0");
+            }
+        }
+        return ip;
+    }
+
+    /** Where a Spring Boot child (registry, worker actuator) listens: {@code --address} and its port. */
+    static Map<String, String> serverEnvironment(InetAddress listen, int port) {
+        return Map.of("SERVER_ADDRESS", listen.getHostAddress(), "SERVER_PORT", Integer.toString(port));
+    }
+
+    /** The host part of the URL up itself calls the registry at: the loopback address for a wildcard. */
+    static String urlHost(InetAddress listen) {
+        if (listen.isAnyLocalAddress()) return listen instanceof Inet6Address ? "[::1]" : "127.0.0.1";
+        String h = listen.getHostAddress();
+        return listen instanceof Inet6Address ? "[" + h.replaceAll("%.*", "") + "]" : h;
+    }
+
+    /** As {@link #checkPorts(InetAddress, int, int)} on the loopback address. */
+    static void checkPorts(int registryPort, int workerActuatorPort) {
+        checkPorts(InetAddress.getLoopbackAddress(), registryPort, workerActuatorPort);
+    }
+
+    /**
      * Before anything starts: both ports valid, distinct and free. A port taken by another {@code up} would
      * otherwise have this run talk to that run's registry (and append to its logs).
      */
-    static void checkPorts(int registryPort, int workerActuatorPort) {
+    static void checkPorts(InetAddress listen, int registryPort, int workerActuatorPort) {
         for (int p : new int[] {registryPort, workerActuatorPort}) {
             if (p < 1 || p > 65535) {
                 throw new UsageException("port " + p + " is not a port number (1..65535): pass another --port/--worker-port");
@@ -201,7 +256,7 @@ public final class UpCommand implements Callable<Integer> {
         for (int p : new int[] {registryPort, workerActuatorPort}) {
             try (ServerSocket s = new ServerSocket()) {
                 s.setReuseAddress(true); // a port left in TIME_WAIT by a stopped run is free
-                s.bind(new InetSocketAddress(p));
+                s.bind(new InetSocketAddress(listen, p));
             } catch (IOException e) {
                 throw new UsageException("port " + p + " is in use (another aneforge up?): stop it or pass --port/--worker-port");
             }

@@ -74,6 +74,25 @@ class UpPartsTest {
         UpCommand.checkPorts(freePort(), freePort());
     }
 
+    /** The registry takes the admin token: by default it and the worker listen on the loopback address only. */
+    @Test
+    void theListenAddressIsLoopbackByDefaultAndOnlyALocalIpLiteral() throws Exception {
+        assertThat(UpCommand.listenAddress("127.0.0.1").isLoopbackAddress()).isTrue();
+        assertThat(UpCommand.urlHost(UpCommand.listenAddress("127.0.0.1"))).isEqualTo("127.0.0.1");
+        assertThat(UpCommand.urlHost(UpCommand.listenAddress("0.0.0.0"))).isEqualTo("127.0.0.1");
+        assertThat(UpCommand.urlHost(UpCommand.listenAddress("[::1]"))).isEqualTo("[0:0:0:0:0:0:0:1]");
+        assertThatThrownBy(() -> UpCommand.listenAddress("localhost")).isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--address 'localhost' is not an IP address");
+        assertThatThrownBy(() -> UpCommand.listenAddress("192.0.2.1")).isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--address 192.0.2.1 is not an address of this machine");
+        // The option's default (ANEFORGE_UP_ADDRESS unset here) and the environment override.
+        UpCommand up = new UpCommand();
+        new picocli.CommandLine(up).parseArgs();
+        assertThat(up.address).isEqualTo("127.0.0.1");
+        assertThat(UpCommand.serverEnvironment(UpCommand.listenAddress(up.address), 8080))
+                .containsEntry("SERVER_ADDRESS", "127.0.0.1").containsEntry("SERVER_PORT", "8080");
+    }
+
     @Test
     void aRefusedLoginIsNotAMissingServerAndAHyphenatedNameIsAName() throws Exception {
         assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://127.0.0.1:5432/aneforge", "nouser_" + System.nanoTime(), ""))
