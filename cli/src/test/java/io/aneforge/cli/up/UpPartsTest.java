@@ -93,6 +93,28 @@ class UpPartsTest {
                 .containsEntry("SERVER_ADDRESS", "127.0.0.1").containsEntry("SERVER_PORT", "8080");
     }
 
+    /**
+     * A server that answers but refuses (here: sslmode=require against the build machine's server, which has SSL
+     * off) is not a missing server: the message names what it refused and the setting to change, not docker.
+     */
+    @Test
+    void aServerThatAnswersButRefusesSslIsNotAMissingServer() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
+             Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SHOW ssl")) {
+            rs.next();
+            org.junit.jupiter.api.Assumptions.assumeTrue("off".equals(rs.getString(1)), "the server has SSL on");
+        }
+        assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://127.0.0.1:5432/x?sslmode=require", "postgres", ""))
+                .isInstanceOf(CommandFailure.class)
+                .hasMessageStartingWith("PostgreSQL at 127.0.0.1:5432 answered but the connection's SSL settings do not match")
+                .hasMessageContaining("The server does not support SSL")
+                .hasMessageContaining("sslmode in SPRING_DATASOURCE_URL")
+                .hasMessageNotContaining("did not answer").hasMessageNotContaining("docker run");
+        // A connection that is not even tried (an unknown host) is "no answer".
+        assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://no-such-host.invalid:5432/x", "postgres", ""))
+                .isInstanceOf(CommandFailure.class).hasMessageStartingWith("PostgreSQL at no-such-host.invalid:5432 did not answer");
+    }
+
     @Test
     void aRefusedLoginIsNotAMissingServerAndAHyphenatedNameIsAName() throws Exception {
         assertThatThrownBy(() -> Database.ensure("jdbc:postgresql://127.0.0.1:5432/aneforge", "nouser_" + System.nanoTime(), ""))
