@@ -12,7 +12,8 @@ import org.springframework.boot.context.properties.bind.ConstructorBinding;
  *
  * @param registryUrl base URL of the registry, e.g. http://registry:8080
  * @param token bearer token with the worker role
- * @param id stable worker id: a restarted worker re-leases the conversions it held under this id
+ * @param id stable worker id: a restarted worker re-leases the conversions it held under this id; default
+ *           (unset or blank): this host's name ({@link WorkerId})
  * @param concurrency variant partitions built in parallel
  * @param workDir scratch space for packages and archives (one directory per conversion)
  * @param pollInterval wait between lease attempts while the queue is empty
@@ -42,7 +43,8 @@ public record WorkerProperties(URI registryUrl, String token, String id, int con
             throw new IllegalArgumentException("ANEFORGE_WORKER_TOKEN (aneforge.worker.token) is required: mint a token"
                     + " with role 'worker' via POST /api/v1/tokens");
         }
-        if (id == null || id.isBlank()) throw new IllegalArgumentException("ANEFORGE_WORKER_ID (aneforge.worker.id) must not be blank");
+        // Unset: this host's name (WorkerId says why not the HOSTNAME variable alone).
+        id = id == null || id.isBlank() ? WorkerId.ofThisHost() : id.trim();
         if (concurrency < 1) throw new IllegalArgumentException("ANEFORGE_WORKER_CONCURRENCY must be at least 1, got " + concurrency);
         if (workDir == null) throw new IllegalArgumentException("ANEFORGE_WORKER_WORK_DIR is required");
         if (pollInterval == null || pollInterval.isNegative() || pollInterval.isZero()) pollInterval = Duration.ofSeconds(5);
