@@ -32,10 +32,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code ./aneforge up} end to end, as a user runs it: in an empty directory with a fresh database, it
- * must reach READY; the printed token must resolve the demo model for iPhone16,1 and download an artifact
- * with the announced digest; SIGTERM must end every child; a second run must reuse the data (no new
- * version). Opt-in (tag "up", Maven profile {@code up}) because it converts a real model: ~10 min here.
+ * {@code ./aneforge up} end to end, as a user runs it: in an empty directory with a fresh database, a Ctrl-C
+ * (SIGINT to the process group) during the conversion must stop the children newest first with the worker's
+ * lease handed back (no attempt spent); meanwhile a second run in the same directory must fail at once and
+ * the registry must not answer on a non-loopback address; the next run must continue the conversion and reach
+ * READY; the printed token must resolve the demo model for iPhone16,1 and download an artifact with the
+ * announced digest; SIGTERM must end every child; a third run must reuse the data (no new version). Opt-in (tag "up", Maven profile {@code up}) because it converts a real model: ~10 min here.
  * Needs PostgreSQL on 127.0.0.1:5432 and the application jars (the profile packages them first).
  */
 @Tag("up")
@@ -52,6 +54,15 @@ class UpScriptIT {
 
     /** One run of the script: its process and every stdout line so far (read by a daemon thread). */
     record Run(Process process, List<String> lines, Thread reader) {
+        boolean waitForLineContaining(String part, Duration timeout) throws InterruptedException {
+            long end = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < end && process.isAlive()) {
+                if (lines.stream().anyMatch(l -> l.contains(part))) return true;
+                Thread.sleep(200);
+            }
+            return lines.stream().anyMatch(l -> l.contains(part));
+        }
+
         boolean waitFor(String line, Duration timeout) throws InterruptedException {
             long end = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < end) {
@@ -77,13 +88,25 @@ class UpScriptIT {
     }
 
     private Run start(int port, int workerPort) throws Exception {
+        return start(port, workerPort, false);
+    }
+
+    /**
+     * {@code inItsOwnSession}: under setsid, so that the script's pid (the JVM's: the script execs it) is also
+     * its process group's id, as for a command a terminal runs in the foreground; a signal to that group is what
+     * Ctrl-C sends.
+     */
+    private Run start(int port, int workerPort, boolean inItsOwnSession) throws Exception {
         Path root = Path.of("").toAbsolutePath().getParent();
-        ProcessBuilder pb = new ProcessBuilder(root.resolve("aneforge").toString(), "up", "--port", Integer.toString(port),
-                "--worker-port", Integer.toString(workerPort), "--database", database, "--timeout", "40")
-                .directory(dir.toFile()).redirectErrorStream(true);
+        List<String> cmd = new ArrayList<>();
+        if (inItsOwnSession) cmd.add("setsid");
+        cmd.addAll(List.of(root.resolve("aneforge").toString(), "up", "--port", Integer.toString(port),
+                "--worker-port", Integer.toString(workerPort), "--database", database, "--timeout", "40"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().put("ANEFORGE_NO_BUILD", "1");
         pb.environment().remove("SPRING_DATASOURCE_URL");
         pb.environment().remove("ANEFORGE_ADMIN_TOKEN");
+        pb.environment().remove("ANEFORGE_UP_ADDRESS");
         Process p = pb.start();
         p.getOutputStream().close();
         running.add(p);
@@ -123,12 +146,42 @@ class UpScriptIT {
     void upReachesReadyServesTheDemoModelStopsEverythingAndReusesItsData() throws Exception {
         int port = freePort();
         int workerPort = freePort();
-        Run first = start(port, workerPort);
-        assertThat(first.waitFor("READY", Duration.ofMinutes(45))).as(String.join("\n", first.lines())).isTrue();
-        assertThat(first.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", first.lines())).isTrue();
-        assertThat(first.childPids()).hasSize(3);
-        assertThat(first.lines()).anyMatch(l -> l.contains("curl -H 'Authorization: Bearer ") && l.contains("device=iPhone16,1"));
-        String token = first.token();
+        // 1. Ctrl-C (SIGINT to the whole process group) while a variant is being built: only up gets it and stops
+        //    the children newest first, so the registry is still there when the worker hands its lease back.
+        Run first = start(port, workerPort, true);
+        assertThat(first.waitFor("registry is up", Duration.ofMinutes(5))).as(String.join("\n", first.lines())).isTrue();
+        assertNotReachableFromTheNetwork(port);
+        assertASecondRunInTheSameDirectoryFailsAtOnce(port, workerPort, first);
+        assertThat(first.waitForLineContaining(", step variants,", Duration.ofMinutes(20))).as(String.join("\n", first.lines()))
+                .isTrue();
+        Thread.sleep(3000); // a variant is being built
+        assertThat(new ProcessBuilder("kill", "-INT", "--", "-" + first.process().pid()).inheritIO().start().waitFor()).isZero();
+        assertThat(first.process().waitFor(3, TimeUnit.MINUTES)).as("up exits after Ctrl-C").isTrue();
+        first.reader().join(10_000);
+        String printed = String.join("\n", first.lines());
+        assertThat(first.process().exitValue()).as(printed).isEqualTo(130);
+        assertThat(first.lines().stream().filter(l -> l.startsWith("stopping ")).map(l -> l.split(" ")[1]).toList()).as(printed)
+                .containsExactly("device-agent", "converter-worker", "registry");
+        assertThat(first.lines()).as(printed).contains("stopped");
+        for (long pid : first.childPids()) {
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("child pid " + pid + " ended").isFalse();
+        }
+        String workerLog = java.nio.file.Files.readString(dir.resolve(".aneforge/logs/converter-worker.log"));
+        assertThat(workerLog).doesNotContain("unreachable");
+        assertThat(java.nio.file.Files.readString(dir.resolve(".aneforge/logs/registry.log")))
+                .contains("released by 'aneforge-up-worker'").contains("the attempt is not spent");
+        assertThat(attemptsAndReleases()).as("the lease was handed back: the attempt is given back").containsExactly(0, 1);
+
+        // 2. Again in the same directory: it waits for that version, whose conversion continues without spending
+        //    a second attempt, then the demo model is served.
+        Run second = start(port, workerPort);
+        assertThat(second.waitFor("READY", Duration.ofMinutes(45))).as(String.join("\n", second.lines())).isTrue();
+        assertThat(second.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", second.lines())).isTrue();
+        assertThat(second.lines()).anyMatch(l -> l.contains("is still converting; waiting for it"));
+        assertThat(attemptsAndReleases()).as("one attempt in all").containsExactly(1, 1);
+        assertThat(second.childPids()).hasSize(3);
+        assertThat(second.lines()).anyMatch(l -> l.contains("curl -H 'Authorization: Bearer ") && l.contains("device=iPhone16,1"));
+        String token = second.token();
 
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + port;
@@ -151,17 +204,63 @@ class UpScriptIT {
         assertThat("sha256:" + HexFormat.of().formatHex(sha.digest())).isEqualTo(answer.path("digest").asText());
         assertThat(size).isEqualTo(answer.path("size").asLong()).isPositive();
 
-        stop(first);
-
-        // Same directory again: same token, the published version is reused, not converted again.
-        Run second = start(port, workerPort);
-        assertThat(second.waitFor("READY", Duration.ofMinutes(10))).as(String.join("\n", second.lines())).isTrue();
-        // The token is printed a few lines after READY: wait for the block's last line before reading it.
-        assertThat(second.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", second.lines())).isTrue();
-        assertThat(second.token()).isEqualTo(token);
-        assertThat(second.lines()).anyMatch(l -> l.contains("is already published; not publishing again"));
-        assertThat(second.lines()).noneMatch(l -> l.startsWith("published " + UpCommand.DEMO_MODEL));
         stop(second);
+
+        // 3. Same directory again: same token, the published version is reused, not converted again.
+        Run third = start(port, workerPort);
+        assertThat(third.waitFor("READY", Duration.ofMinutes(10))).as(String.join("\n", third.lines())).isTrue();
+        // The token is printed a few lines after READY: wait for the block's last line before reading it.
+        assertThat(third.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", third.lines())).isTrue();
+        assertThat(third.token()).isEqualTo(token);
+        assertThat(third.lines()).anyMatch(l -> l.contains("is already published; not publishing again"));
+        assertThat(third.lines()).noneMatch(l -> l.startsWith("published " + UpCommand.DEMO_MODEL));
+        stop(third);
+    }
+
+    /** The registry takes the admin token: by default it listens on the loopback address only. */
+    private static void assertNotReachableFromTheNetwork(int port) throws Exception {
+        java.util.Optional<java.net.InetAddress> external = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())
+                .stream().filter(i -> {
+                    try {
+                        return i.isUp() && !i.isLoopback();
+                    } catch (java.net.SocketException e) {
+                        return false;
+                    }
+                }).flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address).findFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(external.isPresent(), "no non-loopback IPv4 address to try");
+        try (java.net.Socket s = new java.net.Socket()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.connect(new java.net.InetSocketAddress(external.get(), port), 3000))
+                    .as("the registry answers on " + external.get()).isInstanceOf(java.io.IOException.class);
+        }
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 3000);
+        }
+    }
+
+    /** A second up in the same home directory would share everything with the first: it exits 2 at once. */
+    private void assertASecondRunInTheSameDirectoryFailsAtOnce(int port, int workerPort, Run first) throws Exception {
+        Run other = start(port, workerPort);
+        assertThat(other.process().waitFor(1, TimeUnit.MINUTES)).isTrue();
+        other.reader().join(10_000);
+        assertThat(other.process().exitValue()).as(String.join("\n", other.lines())).isEqualTo(2);
+        String expected = "another aneforge up (pid " + first.process().pid() + ") is running with the state directory ";
+        Path real = dir.toRealPath().resolve(".aneforge");
+        assertThat(other.lines()).as(String.join("\n", other.lines())).anyMatch(l -> l.contains(expected + real)
+                || l.contains(expected + dir.resolve(".aneforge")));
+        assertThat(first.process().isAlive()).isTrue();
+    }
+
+    /** attempts and releases of the (only) conversion. */
+    private List<Integer> attemptsAndReleases() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/" + database, "postgres", "");
+             Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT attempts, releases FROM conversion")) {
+            assertThat(rs.next()).isTrue();
+            List<Integer> r = List.of(rs.getInt(1), rs.getInt(2));
+            assertThat(rs.next()).as("one conversion").isFalse();
+            return r;
+        }
     }
 
     @AfterEach
