@@ -12,7 +12,9 @@ import io.aneforge.agent.registry.RegistryException;
 import io.aneforge.agent.registry.UnreadableLeaseException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *       report is retried until its lease would have expired (after that another agent owns the job).
  *   <li>A refused registration (401 bad token, 409 {@code host-owned-by-another-token}): logged once at ERROR
  *       with the registry's detail, then retried quietly at a slow pace ({@link #MAX_REFUSED_PAUSE}) until someone
- *       fixes it; {@link #registrationRefused()} says why meanwhile.
+ *       fixes it. {@link #registrationRefused()} says why meanwhile; the agent has no web server, so for an operator
+ *       the ERROR line is the signal.
  *   <li>Lost leases: when a heartbeat says the lease in hand was taken back (it expired), the job's
  *       thread is interrupted and nothing is reported.
  *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
@@ -46,7 +49,10 @@ import org.slf4j.LoggerFactory;
  *       agent (in its database, so a restart of this agent does not start the count over) and past its
  *       {@code aneforge.jobs.max-hand-backs} fails the job with the reason instead of taking it back: releases
  *       never spend attempts, so without this bound a permanent problem would hand the same (oldest) job back
- *       to this agent for ever.
+ *       to this agent for ever. A registry before V13 ignores {@code trouble} and answers a release 204
+ *       ({@link HandBack#counted()} false): then the agent counts such hand-backs per job itself, in memory, and
+ *       the {@link #MAX_UNCOUNTED_TRIES}th time a job hits trouble on this agent reports it failed with the reason
+ *       instead of handing it back.
  *   <li>A lease answer that does not parse (even an HTML page naming no lease): the lease the registry granted
  *       for this call is released by the id the agent sent with the call ({@link
  *       RegistryClient#releaseLeaseRequest}), counted like trouble; it does not wait out its expiry, which would
@@ -64,6 +70,12 @@ public final class AgentLoop {
 
     private static final Logger log = LoggerFactory.getLogger(AgentLoop.class);
 
+    /**
+     * Against a registry that does not count hand-backs (before V13: a release answered 204), the time a job hits
+     * trouble on this agent at which it is reported failed rather than handed back again.
+     */
+    public static final int MAX_UNCOUNTED_TRIES = 3;
+    private static final int TRIES_REMEMBERED = 1000;
     /** The longest pause after trouble in a row. */
     public static final Duration MAX_PAUSE = Duration.ofMinutes(5);
     /** The longest pause between tries of a registration the registry refused (a bad token, a host owned by another). */
@@ -81,6 +93,16 @@ public final class AgentLoop {
     private final CountDownLatch registered = new CountDownLatch(1);
     /** Counted down by drain and halt: ends any pause at once. */
     private final CountDownLatch stopSignal = new CountDownLatch(1);
+    /**
+     * Hand-backs per job id the registry did not count (loop thread only; the oldest are forgotten). Lost on a
+     * restart, unlike the registry's count: only the fallback for a registry before V13.
+     */
+    private final Map<String, Integer> uncountedHandBacks = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+            return size() > TRIES_REMEMBERED;
+        }
+    };
     /** Trouble in a row (loop thread only): sets the length of the next pause. */
     private int troubleStreak;
     /** The host problem this agent waits out before leasing again, or null. */
@@ -167,7 +189,8 @@ public final class AgentLoop {
 
     /**
      * Why the registry refuses this agent's registration (a bad token, a host owned by another token), with the
-     * registry's detail naming the fix, or empty: its health while it waits. Logged at ERROR once.
+     * registry's detail naming the fix, or empty. The agent has no web server or health endpoint: this is for
+     * tests and embedders; operators see the ERROR line it is logged with (once per kind of refusal).
      */
     public Optional<String> registrationRefused() {
         return Optional.ofNullable(registrationRefused);
@@ -259,6 +282,7 @@ public final class AgentLoop {
         }
         if (report != null) {
             troubleStreak = 0;
+            uncountedHandBacks.remove(l.jobId());
         }
         deliver(l, report);
         if (fatal != null && !halted) {
@@ -310,21 +334,56 @@ public final class AgentLoop {
         log.warn("job {} (lease {}) could not run now ({} trouble): {}; releasing it to the queue", l.jobId(), l.leaseId(),
                 e.hostTrouble() ? "host" : "transfer", e.getMessage());
         String why = failure("agent " + host.hostName() + ": " + e.getMessage());
-        try {
-            handedBack(client.release(agentId, l.jobId(), l.leaseId(), why, true));
-        } catch (RuntimeException refused) {
-            log.warn("could not release job {} ({}); its lease will expire", l.jobId(), refused.getMessage());
+        if (!reportedFailedUncounted(l.jobId(), l.leaseId(), e.getMessage())) {
+            try {
+                handedBack(client.release(agentId, l.jobId(), l.leaseId(), why, true));
+            } catch (RuntimeException refused) {
+                log.warn("could not release job {} ({}); its lease will expire", l.jobId(), refused.getMessage());
+            }
         }
         Duration p = nextPause();
         log.warn("agent {} pauses {} before taking another job", host.hostName(), p);
         pauseFor(p);
     }
 
+    /**
+     * The fallback bound for a registry that does not count hand-backs: when it answered this job's last
+     * {@link #MAX_UNCOUNTED_TRIES} - 1 hand-backs without counting them, this trouble is reported as the job's
+     * failure (true) instead of handing it back once more. A report the registry refuses is left to the caller's
+     * release.
+     */
+    private boolean reportedFailedUncounted(String jobId, String leaseId, String problem) {
+        int tries = uncountedHandBacks.getOrDefault(jobId, 0) + 1;
+        if (tries < MAX_UNCOUNTED_TRIES || stopping || halted) {
+            return false;
+        }
+        uncountedHandBacks.remove(jobId);
+        String why = failure("agent " + host.hostName() + " could not run job " + jobId + " " + tries
+                + " times, each time for a reason that is not the job's own (each time the job went back to the"
+                + " queue; this registry does not count hand-backs); the last: " + problem);
+        log.error("job {} (lease {}) hit trouble on this agent {} times and the registry does not count hand-backs;"
+                + " reporting it failed. The last: {}", jobId, leaseId, tries, problem);
+        try {
+            client.report(agentId, new JobReport(leaseId, jobId, JobReport.Outcome.FAILED, null, null, Map.of(), why));
+            reported.incrementAndGet();
+            return true;
+        } catch (RuntimeException refused) {
+            log.warn("could not report job {} failed ({}); releasing it", jobId, refused.getMessage());
+            return false;
+        }
+    }
+
     private void handedBack(HandBack h) {
+        if (!h.counted() && h.jobId() != null) {
+            // A registry before V13 ignored "trouble": count this job's hand-backs here instead.
+            uncountedHandBacks.merge(h.jobId(), 1, Integer::sum);
+        } else if (h.jobId() != null) {
+            uncountedHandBacks.remove(h.jobId());
+        }
         if (h.failed()) {
             log.error("the registry failed job {} instead of taking it back: {}", h.jobId(), h.failure());
         } else if (HandBack.NONE.equals(h.outcome())) {
-            log.info("the registry holds no lease for that call: nothing to release");
+            log.info("the registry holds no lease for that lease call");
         } else {
             log.info("released job {} back to the queue (no attempt spent)", h.jobId());
         }
@@ -333,8 +392,10 @@ public final class AgentLoop {
     /**
      * A lease answer this agent cannot read: the registry may have leased a job all the same. Release the lease it
      * granted for this call by the call's request id, which works even when the answer names nothing (an HTML
-     * page); by the answer's ids only when that fails and they could be read. Counted as trouble by the registry,
-     * so a job this agent can never read does not come back to it for ever.
+     * page); by the answer's ids only when that fails or finds no lease for the request ({@code none}: a registry
+     * instance on older code did not keep the request id) and they could be read. Counted as trouble by the
+     * registry, so a job this agent can never read does not come back to it for ever (by this agent when the
+     * registry does not count: {@link #reportedFailedUncounted}).
      */
     private void unreadable(UnreadableLeaseException e) {
         troubleStreak++;
@@ -347,18 +408,26 @@ public final class AgentLoop {
         boolean released = false;
         if (e.request().isPresent()) {
             try {
-                handedBack(client.releaseLeaseRequest(agentId, e.request().get(), why));
-                released = true;
+                HandBack h = client.releaseLeaseRequest(agentId, e.request().get(), why);
+                handedBack(h);
+                // "none" with ids in hand: the registry kept no request id with the lease (a registry instance on
+                // older code ignores ?request=, say during a rolling update), so release by the ids. Without ids
+                // "none" means there is nothing to release.
+                released = !h.none() || jobId == null || leaseId == null;
             } catch (RuntimeException refused) {
                 log.warn("could not release the lease of lease call {} ({})", e.request().get(), refused.getMessage());
             }
         }
         if (!released && jobId != null && leaseId != null) {
-            try {
-                handedBack(client.release(agentId, jobId, leaseId, why, true));
+            if (reportedFailedUncounted(jobId, leaseId, "could not read the registry's lease answer: " + e.getMessage())) {
                 released = true;
-            } catch (RuntimeException refused) {
-                log.warn("could not release job {} ({})", jobId, refused.getMessage());
+            } else {
+                try {
+                    handedBack(client.release(agentId, jobId, leaseId, why, true));
+                    released = true;
+                } catch (RuntimeException refused) {
+                    log.warn("could not release job {} ({})", jobId, refused.getMessage());
+                }
             }
         }
         if (!released) {
@@ -522,6 +591,8 @@ public final class AgentLoop {
      * supervisor restart it into the same refusal).
      */
     private AgentRegistration register() {
+        // Neither is reset by an outage between two refusals: the same refusal after a 503 is not logged again
+        // and its pause keeps growing. Acceptable: nothing changed on the agent's side, and the pause is bounded.
         String refusal = null;
         int refusals = 0;
         while (!stopping && !halted) {

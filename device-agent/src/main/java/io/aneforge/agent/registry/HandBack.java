@@ -9,12 +9,30 @@ package io.aneforge.agent.registry;
  * @param outcome {@code released} (queued again, no attempt spent), {@code failed} (the registry failed the job:
  *     {@code failure} says why) or {@code none} (nothing was held for the lease request)
  * @param failure the registry's reason when it failed the job, else null
+ * @param counted whether the registry counted the hand-back: false when it answered 204 without a body, as a
+ *     registry before V13 (no {@code job_hand_back}) does; it ignores {@code trouble}, so the agent has to bound
+ *     the hand-backs of a job itself
  */
-public record HandBack(String jobId, String outcome, String failure) {
+public record HandBack(String jobId, String outcome, String failure, boolean counted) {
 
     public static final String RELEASED = "released", FAILED = "failed", NONE = "none";
 
+    /** An answer of a registry that counts hand-backs (200 with a body). */
+    public HandBack(String jobId, String outcome, String failure) {
+        this(jobId, outcome, failure, true);
+    }
+
+    /** A registry before V13: 204, released, nothing counted. */
+    public static HandBack uncounted(String jobId) {
+        return new HandBack(jobId, RELEASED, null, false);
+    }
+
     public boolean failed() {
         return FAILED.equals(outcome);
+    }
+
+    /** Nothing was held for the lease request: nothing was released. */
+    public boolean none() {
+        return NONE.equals(outcome);
     }
 }

@@ -145,7 +145,8 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     private ArtifactRef blob(JsonNode b) {
-        // URLs in leases are path-absolute unless the registry has a public base URL.
+        // The registry writes blob URLs path-absolute (never prefixed with its public base URL), resolved here
+        // against the registry URL this agent uses; an absolute URL (an older registry's) is taken as it is.
         return new ArtifactRef(b.path("digest").asString(), b.path("size").asLong(), resolve(b.path("url").asString()));
     }
 
@@ -226,10 +227,14 @@ public final class HttpRegistryClient implements RegistryClient {
                 Map.of("reason", reason), timeout), null);
     }
 
-    /** The registry's answer to a release; a registry before V13 answers 204 (released, nothing counted). */
+    /**
+     * The registry's answer to a release. A registry before V13 answers 204: released, but it ignored
+     * {@code trouble} and counted nothing ({@link HandBack#counted()} false), so the agent bounds the job's
+     * hand-backs itself.
+     */
     private static HandBack handBack(Answer a, String jobId) {
         if (a.status() == 204 || a.body().length == 0) {
-            return new HandBack(jobId, HandBack.RELEASED, null);
+            return HandBack.uncounted(jobId);
         }
         JsonNode n = a.json();
         String job = id(n, "jobId");

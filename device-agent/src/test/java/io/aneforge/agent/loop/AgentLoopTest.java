@@ -234,8 +234,8 @@ class AgentLoopTest {
     }
 
     /**
-     * A job whose input cannot be had now (a 503, a reset) is released for trouble, not failed, and the agent keeps
-     * no count of its own: the registry counts such releases per job and agent (across agent restarts) and, past
+     * A job whose input cannot be had now (a 503, a reset) is released for trouble, not failed, and against a registry
+     * that counts hand-backs the agent keeps no count of its own: the registry counts such releases per job and agent (across agent restarts) and, past
      * its bound, answers that it failed the job. The agent then moves on without a report.
      */
     @Test
@@ -264,6 +264,104 @@ class AgentLoopTest {
         assertThat(client.reports).as("the registry failed T; the agent reports nothing for it")
                 .extracting(JobReport::leaseId).containsExactly(next.leaseId());
         assertThat(loop.hostTrouble()).isEmpty();
+    }
+
+    /**
+     * A registry before V13 ignores {@code trouble} and answers every release 204 (released, not counted): the agent
+     * then bounds the job's hand-backs itself, as it did before the registry counted them. The third time the job
+     * hits trouble on this agent it is reported failed naming the problem, instead of being handed back for ever.
+     */
+    @Test
+    void againstARegistryThatDoesNotCountHandBacksTheAgentReportsTheThirdTroubleAsAFailure() {
+        JobLease t = lease("T");
+        JobLease next = lease("N");
+        Registry client = new Registry(t, t, t, next);
+        client.verdict = HandBack::uncounted;
+        AtomicInteger runs = new AtomicInteger();
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            if (l == t) {
+                runs.incrementAndGet();
+                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
+            }
+            return done(l);
+        }, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 2);
+        loop.halt();
+        assertThat(runs).hasValue(3);
+        assertThat(client.released).as("handed back twice, then reported").hasSize(2);
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(t.leaseId(), next.leaseId());
+        JobReport failed = client.reports.get(0);
+        assertThat(failed.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+        assertThat(failed.failure()).contains("agent loop-host could not run job job-T 3 times",
+                "this registry does not count hand-backs", "the last: download of artifact x answered HTTP 503");
+    }
+
+    /**
+     * A registry that counts hand-backs leaves the bound to the registry: the agent keeps handing the job back
+     * (here the registry never fails it), no local count fails it.
+     */
+    @Test
+    void aRegistryThatCountsHandBacksKeepsTheBoundToItself() {
+        JobLease t = lease("T");
+        JobLease next = lease("N");
+        Registry client = new Registry(t, t, t, t, next);
+        AgentLoop loop = new AgentLoop(client, HOST, l -> {
+            if (l == t) {
+                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
+            }
+            return done(l);
+        }, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 1);
+        loop.halt();
+        assertThat(client.released).hasSize(4);
+        assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(next.leaseId());
+    }
+
+    /**
+     * The release by request id answers {@code none} (a registry instance on older code ignored ?request= and kept
+     * no request id with the lease): when the unreadable answer's ids could be read, the lease is released by those.
+     * Without ids, {@code none} means there is nothing to release.
+     */
+    @Test
+    void aReleaseByRequestThatFindsNothingFallsBackToTheAnswersIds() {
+        JobLease next = lease("N");
+        AtomicInteger leaseCalls = new AtomicInteger();
+        List<String> requests = new CopyOnWriteArrayList<>();
+        Registry client = new Registry() {
+            @Override
+            public Optional<JobLease> lease(String id, Duration wait) {
+                int n = leaseCalls.incrementAndGet();
+                if (n == 1) {
+                    throw new io.aneforge.agent.registry.UnreadableLeaseException("lease answer not understood",
+                            "req-1", "lease-U", "job-U", null);
+                }
+                if (n == 2) {
+                    throw new io.aneforge.agent.registry.UnreadableLeaseException("lease answer is not JSON",
+                            "req-2", null, null, null);
+                }
+                if (n == 3) {
+                    return Optional.of(next);
+                }
+                sleep(20);
+                return Optional.empty();
+            }
+
+            @Override
+            public HandBack releaseLeaseRequest(String id, String request, String reason) {
+                requests.add(request);
+                return new HandBack(null, HandBack.NONE, null);
+            }
+        };
+        AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
+        loop.start();
+        waitFor(() -> client.reports.size() >= 1);
+        loop.halt();
+        assertThat(requests).containsExactly("req-1", "req-2");
+        assertThat(client.released).singleElement().asString()
+                .startsWith("lease-U: agent loop-host could not read the registry's lease answer for job job-U");
+        assertThat(client.trouble).containsExactly(true);
     }
 
     /**

@@ -67,6 +67,38 @@ class HttpRegistryClientTest {
      * A registry (or proxy) that trickles its answer, a byte every 100 ms (never idle for the 1 s timeout): the
      * whole answer must arrive within the timeout, so the call fails (retryably) after about a second.
      */
+    /**
+     * A release answered 200 with a body was counted by the registry; one answered 204 (a registry before V13, which
+     * ignores {@code trouble}) was not, and the agent has to bound the job's hand-backs itself.
+     */
+    @Test
+    void aReleaseAnswered204IsNotCounted() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/v1/agents", ex -> {
+            ex.getRequestBody().readAllBytes();
+            if (ex.getRequestURI().getPath().contains("/jobs/7/")) {
+                ex.sendResponseHeaders(204, -1);
+            } else {
+                byte[] body = "{\"jobId\":8,\"outcome\":\"failed\",\"handBacks\":3,\"maxHandBacks\":2,\"failure\":\"x\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5));
+            assertThat(client.release("a", "7", "l", "why", true)).isEqualTo(HandBack.uncounted("7"))
+                    .matches(h -> !h.counted());
+            assertThat(client.release("a", "8", "l", "why", true)).isEqualTo(new HandBack("8", HandBack.FAILED, "x"))
+                    .matches(HandBack::counted);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     @Test
     void aTricklingRegistryBodyIsCutOffAtTheTimeout() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
