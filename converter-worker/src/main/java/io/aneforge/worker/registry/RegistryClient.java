@@ -109,8 +109,10 @@ public class RegistryClient {
 
     /**
      * A lease answer: each call carries a fresh request id, which the registry keeps with the lease it grants. A
-     * success that does not parse (HTML from a proxy, a body cut short) still granted a lease, so it is an
-     * {@link UnreadableLeaseException} naming the request, for the caller to release that lease by it.
+     * success that does not parse (HTML from a proxy, JSON without a lease token) still granted a lease, so it is
+     * an {@link UnreadableLeaseException} naming the request, for the caller to release that lease by it. A body cut
+     * short in transfer or an idle timeout is not such an answer: it fails the call as a transport error
+     * (IOException) before this is reached, and a lease it may have granted runs out.
      */
     private Lease readLease(Reply r, String request) {
         if (r.statusCode() / 100 != 2) throw failure(r.request().method() + " " + r.request().uri().getPath(), r);

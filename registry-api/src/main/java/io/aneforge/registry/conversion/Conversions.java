@@ -392,7 +392,8 @@ public class Conversions {
 
     /**
      * Releases the lease granted for {@code request} (the id a worker sent with its lease call) if {@code worker}
-     * still holds it: the worker could not read the lease answer (a proxy's HTML page, a cut body), so it knows
+     * still holds it: the worker could not read the lease answer (a proxy's HTML page, JSON without the lease; a
+     * body cut short in transfer is a transport error on the worker's side and does not come here), so it knows
      * no lease token, but the lease would otherwise run out and spend an attempt. Only the conversion leased under
      * this worker id for this request is touched: another worker neither shares the id nor knows the (random)
      * request id. Otherwise a release like {@link #release}: it counts against the free releases. Nothing held
