@@ -38,15 +38,22 @@ class WorkerIdTest {
         }
         WorkerProperties props = Binder.get(env).bind("aneforge.worker", WorkerProperties.class).get();
         String hostname = System.getenv("HOSTNAME"); // ofThisHost() prefers an exported one (containers)
-        String expected = hostname != null && !hostname.isBlank() ? hostname : InetAddress.getLocalHost().getHostName();
+        Path etc = Path.of("/etc/hostname"); // then /etc/hostname (no DNS), then the system's name
+        String etcName = Files.isRegularFile(etc) ? Files.readString(etc).trim() : "";
+        String expected = hostname != null && !hostname.isBlank() ? hostname
+                : !etcName.isEmpty() ? etcName : InetAddress.getLocalHost().getHostName();
         assertThat(props.id()).isEqualTo(expected).isNotEqualTo("worker");
 
         env.getPropertySources().addFirst(new MapPropertySource("id", Map.of("ANEFORGE_WORKER_ID", "builder-7")));
         assertThat(Binder.get(env).bind("aneforge.worker", WorkerProperties.class).get().id()).isEqualTo("builder-7");
     }
 
+    /**
+     * HOSTNAME, then /etc/hostname (a file read), then the system's name last: getLocalHost also resolves the name,
+     * which can block for seconds where DNS is broken.
+     */
     @Test
-    void theHostNameComesFromTheVariableTheSystemOrEtcHostnameAndItsAbsenceIsAClearError() throws Exception {
+    void theHostNameComesFromTheVariableEtcHostnameOrTheSystemAndItsAbsenceIsAClearError() throws Exception {
         Path etc = dir.resolve("hostname");
         assertThat(WorkerId.resolve(" pod-3 ", () -> "ignored", etc)).isEqualTo("pod-3");
         assertThat(WorkerId.resolve(null, () -> "mac-mini-2", etc)).isEqualTo("mac-mini-2");
@@ -56,8 +63,9 @@ class WorkerIdTest {
         }, etc)).isEqualTo("build-9");
         Files.writeString(etc, "from-etc\n");
         assertThat(WorkerId.resolve(null, () -> {
-            throw new SecurityException("no");
+            throw new AssertionError("getLocalHost is not asked when /etc/hostname names the host");
         }, etc)).isEqualTo("from-etc");
+        assertThat(WorkerId.resolve("pod-3", () -> "ignored", etc)).isEqualTo("pod-3");
         Files.writeString(etc, "  \n");
         assertThatThrownBy(() -> WorkerId.resolve(null, () -> "", etc)).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("ANEFORGE_WORKER_ID is not set and this machine's host name cannot be found")
