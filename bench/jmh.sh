@@ -15,9 +15,14 @@ trap 'rm -f "$cp_file"' EXIT
 classpath="benchmarks/target/classes:$(cat "$cp_file")"
 if [ "$#" -eq 0 ]; then set -- '.*'; fi
 # -foe true: a benchmark that throws fails the run (exit status 1) instead of leaving its row out
-# of the table with exit status 0. Given explicitly (-foe false), the caller's choice stands.
+# of the table with exit status 0. Given explicitly (JMH's `-foe <bool>`; its option parser also takes
+# -foe=<bool> and --foe), the caller's choice stands.
 foe=(-foe true)
 for arg in "$@"; do
-  if [ "$arg" = "-foe" ]; then foe=(); fi
+  case "$arg" in
+    -foe | -foe=* | --foe | --foe=*) foe=() ;;
+  esac
 done
-exec java -cp "$classpath" org.openjdk.jmh.Main "${foe[@]}" "$@"
+# ${foe[@]+...}: an empty array under `set -u` is an "unbound variable" error on bash before 4.4
+# (macOS ships 3.2).
+exec java -cp "$classpath" org.openjdk.jmh.Main ${foe[@]+"${foe[@]}"} "$@"
