@@ -154,7 +154,9 @@ class UpScriptIT {
         assertASecondRunInTheSameDirectoryFailsAtOnce(port, workerPort, first);
         assertThat(first.waitForLineContaining(", step variants,", Duration.ofMinutes(20))).as(String.join("\n", first.lines()))
                 .isTrue();
-        Thread.sleep(3000); // a variant is being built
+        // Not a fixed sleep after that line: on a fast machine the conversion could finish before it ends. The
+        // registry's own record says when a variant is being built under a held lease: signal at once then.
+        awaitAVariantBeingBuiltUnderAHeldLease(first, Duration.ofMinutes(5));
         assertThat(new ProcessBuilder("kill", "-INT", "--", "-" + first.process().pid()).inheritIO().start().waitFor()).isZero();
         assertThat(first.process().waitFor(3, TimeUnit.MINUTES)).as("up exits after Ctrl-C").isTrue();
         first.reader().join(10_000);
@@ -249,6 +251,34 @@ class UpScriptIT {
         assertThat(other.lines()).as(String.join("\n", other.lines())).anyMatch(l -> l.contains(expected + real)
                 || l.contains(expected + dir.resolve(".aneforge")));
         assertThat(first.process().isAlive()).isTrue();
+    }
+
+    /**
+     * Polls the registry's database until the (only) conversion is running under a lease that has not expired and
+     * one of its variants is being built; fails if the conversion is over first (nothing would be handed back).
+     */
+    private void awaitAVariantBeingBuiltUnderAHeldLease(Run run, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        String last = "no conversion yet";
+        while (System.nanoTime() < end && run.process().isAlive()) {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/" + database, "postgres", "");
+                 Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT c.state, c.lease_owner, c.lease_expires_at > now(),"
+                         + " (SELECT count(*) FROM conversion_variant v WHERE v.conversion_id = c.id AND v.state = 'building')"
+                         + " FROM conversion c")) {
+                if (rs.next()) {
+                    String state = rs.getString(1);
+                    last = "state " + state + ", lease owner " + rs.getString(2) + ", lease current " + rs.getBoolean(3)
+                            + ", variants building " + rs.getLong(4);
+                    if (state.equals("running") && rs.getString(2) != null && rs.getBoolean(3) && rs.getLong(4) > 0) return;
+                    assertThat(state).as("the conversion ended before it could be interrupted (%s)", last)
+                            .isIn("queued", "running");
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no variant was being built under a held lease within " + timeout + " (" + last + ")\n"
+                + String.join("\n", run.lines()));
     }
 
     /** attempts and releases of the (only) conversion. */
