@@ -62,6 +62,14 @@ public class Leases {
      */
     static final Duration SHUTDOWN_RELEASE_TIMEOUT = Duration.ofSeconds(5);
 
+    /**
+     * How long a recorded unreleased lease is sent again at most. A lease lasts minutes (the registry's lease
+     * duration) and a few attempts later another worker has long taken the conversion over, so a release older
+     * than a day can give nothing back; without a bound a record the registry keeps refusing with something other
+     * than {@code lease-lost} (a 401 for a token that is never fixed) would stay in the work directory for ever.
+     */
+    static final Duration MAX_RECORD_AGE = Duration.ofHours(24);
+
     private final class Held {
         volatile Lease lease;
         volatile String lost;
@@ -75,6 +83,8 @@ public class Leases {
     private final UnreleasedLeases unreleased;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
     private final Map<Long, Integer> handedBack = new ConcurrentHashMap<>();
+    /** The refusal last logged per recorded lease: a refusal that repeats before each lease is logged once. */
+    private final Map<Long, String> recordRefusals = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "lease-heartbeat");
         t.setDaemon(true);
@@ -268,9 +278,11 @@ public class Leases {
 
     /**
      * Sends the releases recorded by {@link #remember} (by this process or a stopped worker on the same work
-     * directory) again: a record goes when the registry took the release or says the lease is no longer current
-     * (taken over, finished: nothing left to give back), and stays for the next try when the registry is still
-     * unreachable. Returns how many leases were handed back.
+     * directory) again: a record goes when the registry took the release or says the lease is gone ({@code
+     * lease-lost} or any other 409: taken over, finished, cancelled; nothing left to give back), and stays for the
+     * next try otherwise: the registry unreachable, but also a refusal that says nothing about the lease (401/403
+     * after a token rotation, 404 from a registry without the endpoint), logged once per kind. A record older than
+     * {@link #MAX_RECORD_AGE} is dropped unsent (logged). Returns how many leases were handed back.
      */
     public int releaseRecorded() {
         int released = 0;
@@ -278,8 +290,15 @@ public class Leases {
             if (held.containsKey(u.conversionId())) continue; // leased again by this process: its own lease now
             MDC.put("conversion", Long.toString(u.conversionId()));
             try {
+                java.time.Instant at = unreleased.recordedAt(u.conversionId()).orElse(null);
+                if (at != null && at.isBefore(java.time.Instant.now().minus(MAX_RECORD_AGE))) {
+                    drop(u.conversionId());
+                    log.warn("dropped the recorded release of lease ({}) unsent: recorded {}, more than {} h ago; long"
+                            + " expired and taken over, it can give nothing back", u.reason(), at, MAX_RECORD_AGE.toHours());
+                    continue;
+                }
                 registry.release(u.conversionId(), u.leaseToken(), u.reason() + " (sent again: the first release failed)");
-                unreleased.forget(u.conversionId());
+                drop(u.conversionId());
                 released++;
                 log.info("handed back the lease a release had failed for ({}): the conversion is queued again without"
                         + " spending an attempt", u.reason());
@@ -287,9 +306,16 @@ public class Leases {
                 if (e.isTransient()) {
                     log.warn("the recorded release still does not get through (tried again before the next lease): {}",
                             e.getMessage());
-                } else {
-                    unreleased.forget(u.conversionId());
+                } else if (e.leaseGone() || e.status() == 409) {
+                    drop(u.conversionId());
                     log.info("the recorded lease is no longer to be handed back: {}", e.getMessage());
+                } else if (!Integer.toString(e.status()).equals(recordRefusals.put(u.conversionId(),
+                        Integer.toString(e.status())))) {
+                    log.warn("the registry refuses the recorded release ({}); the record is kept and sent again before"
+                            + " each lease (for at most {} h; this is logged once per status): {}", u.reason(),
+                            MAX_RECORD_AGE.toHours(), e.getMessage());
+                } else {
+                    log.debug("the registry still refuses the recorded release: {}", e.getMessage());
                 }
             } catch (RuntimeException e) {
                 log.warn("the recorded release still does not get through (tried again before the next lease): {}",
@@ -299,6 +325,11 @@ public class Leases {
             }
         }
         return released;
+    }
+
+    private void drop(long conversionId) {
+        unreleased.forget(conversionId);
+        recordRefusals.remove(conversionId);
     }
 
     /** Forgets the lease without telling the registry (the job completed or failed the conversion there). */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.json.JsonMapper;
@@ -19,7 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
  * started on the same work directory — sends the release again instead of letting the lease run out, which
  * spends an attempt. Until another worker takes the conversion over (after the lease expired), the registry
  * still accepts the release and gives the attempt back; after that it answers {@code lease-lost} and the record
- * is dropped. A file per conversion, written atomically (a temporary file moved into place): a worker killed
+ * is dropped. Other refusals (401 after a token rotation, 404 from an older registry) keep it, for at most
+ * {@link Leases#MAX_RECORD_AGE}. A file per conversion, written atomically (a temporary file moved into place): a worker killed
  * while writing leaves no half record.
  */
 public final class UnreleasedLeases {
@@ -72,6 +74,18 @@ public final class UnreleasedLeases {
             return out;
         }
         return out;
+    }
+
+    /**
+     * When this conversion's lease was recorded (the record file's last write), or empty when there is no record.
+     * Not in the record itself, so records written before it was asked for are read the same.
+     */
+    public java.util.Optional<Instant> recordedAt(long conversionId) {
+        try {
+            return java.util.Optional.of(Files.getLastModifiedTime(file(conversionId)).toInstant());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** Forgets the record of this conversion (released, or no longer this worker's to release). */

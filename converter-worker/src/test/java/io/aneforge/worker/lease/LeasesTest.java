@@ -167,4 +167,55 @@ class LeasesTest {
         assertThat(messages).anyMatch(m -> m.contains("no longer this worker's") && m.contains("may have gone through")
                 && m.contains("on try 2 of this release"));
     }
+    /**
+     * A recorded release (the stopping worker's one release failed) is dropped only when the registry took it or
+     * says the lease is gone (409): a 401 after a token rotation or a 404 from an older registry keeps it for the
+     * next try, logged once per status. A record older than MAX_RECORD_AGE is dropped unsent.
+     */
+    @Test
+    void aRecordedReleaseIsKeptThroughRefusalsThatSayNothingAboutTheLeaseAndDroppedWhenGoneOrTooOld() throws Exception {
+        Path record = workDir.resolve(UnreleasedLeases.DIR).resolve("conversion-7.json");
+        answers.add(503);
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "the worker is shutting down", true)).isTrue();
+        assertThat(leases.end(7)).isFalse();
+        assertThat(record).exists();
+
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Leases.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            releases.set(0);
+            answers.addAll(List.of(401, 401, 404));
+            for (int i = 0; i < 3; i++) {
+                assertThat(leases.releaseRecorded()).isZero();
+                assertThat(record).as("kept after refusal " + (i + 1)).exists();
+            }
+            answers.add(409);
+            assertThat(leases.releaseRecorded()).isZero();
+            assertThat(record).as("lease-lost drops it").doesNotExist();
+            assertThat(releases.get()).isEqualTo(4);
+        } finally {
+            logger.detachAppender(logged);
+        }
+        List<String> warned = logged.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        assertThat(warned).filteredOn(m -> m.contains("refuses the recorded release")).as("once per status").hasSize(2);
+
+        // A record of a day ago (a token never fixed, say) is dropped without sending it.
+        answers.add(503);
+        leases.hold(lease(8));
+        assertThat(leases.handBackWhenDone(8, "the worker is shutting down", true)).isTrue();
+        assertThat(leases.end(8)).isFalse();
+        Path old = workDir.resolve(UnreleasedLeases.DIR).resolve("conversion-8.json");
+        assertThat(old).exists();
+        java.nio.file.Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(Leases.MAX_RECORD_AGE).minusSeconds(60)));
+        releases.set(0);
+        assertThat(leases.releaseRecorded()).isZero();
+        assertThat(old).doesNotExist();
+        assertThat(releases.get()).as("not sent").isZero();
+    }
 }
