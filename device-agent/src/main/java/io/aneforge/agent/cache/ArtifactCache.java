@@ -158,10 +158,12 @@ public final class ArtifactCache {
         }
         evictOver(Math.max(0, maxBytes - size), ref.sha256Hex());
         long need = size > Long.MAX_VALUE / 2 ? Long.MAX_VALUE : 2 * size;
-        List<Path> byAge = new ArrayList<>(listEntries());
-        byAge.removeIf(e -> e.getFileName().toString().equals(ref.sha256Hex()));
-        byAge.sort(Comparator.comparing(ArtifactCache::lastUsed));
         long free = usableSpace();
+        if (free >= need) {
+            return;
+        }
+        List<Path> byAge = new ArrayList<>(LeastRecentlyUsed.oldestFirst(evictionView(ref.sha256Hex())).stream()
+                .filter(e -> !e.inUse()).map(LeastRecentlyUsed.Entry::path).toList());
         while (free < need) {
             if (byAge.isEmpty()) {
                 throw new ArtifactCacheException(Fault.HOST, "not enough disk space for artifact " + ref.digest() + " ("
@@ -353,24 +355,19 @@ public final class ArtifactCache {
 
     /** Deletes least recently used entries (never {@code keepHex}) until the total is at most {@code cap}. */
     synchronized void evictOver(long cap, String keepHex) {
-        List<Path> all = listEntries();
-        long total = all.stream().mapToLong(ArtifactCache::treeSize).sum();
-        List<Path> byAge = new ArrayList<>(all);
-        byAge.sort(Comparator.comparing(ArtifactCache::lastUsed));
-        for (Path entry : byAge) {
-            if (total <= cap) {
-                return;
-            }
-            if (entry.getFileName().toString().equals(keepHex)) {
-                continue;
-            }
-            total -= evict(entry);
+        for (LeastRecentlyUsed.Entry victim : LeastRecentlyUsed.toEvict(evictionView(keepHex), cap)) {
+            evict(victim.path());
         }
     }
 
-    /** Removes one entry; returns the bytes it held. */
-    private long evict(Path entry) {
-        long size = treeSize(entry);
+    /** The entries as eviction sees them; {@code keepHex} (the entry being returned) counts as in use. */
+    private List<LeastRecentlyUsed.Entry> evictionView(String keepHex) {
+        return listEntries().stream().map(e -> new LeastRecentlyUsed.Entry(e, treeSize(e), lastUsed(e),
+                e.getFileName().toString().equals(keepHex))).toList();
+    }
+
+    /** Removes one entry. */
+    private void evict(Path entry) {
         // Rename first so a reader never sees a half-deleted package.
         Path doomed = tmp.resolve("evict-" + entry.getFileName());
         try {
@@ -379,7 +376,6 @@ public final class ArtifactCache {
             throw new ArtifactCacheException(Fault.HOST, "cannot evict " + entry + ": " + IoProblems.describe(e), e);
         }
         deleteTree(doomed);
-        return size;
     }
 
     private List<Path> listEntries() {

@@ -36,7 +36,7 @@ class AgentConfiguration {
     List<ModelRuntime> offeredRuntimes(AgentProperties props) {
         List<ModelRuntime> discovered = new ArrayList<>();
         // Core ML is built here so that its compiled models live under the configured cache dir.
-        discovered.add(new CoreMlRuntime(props.cache().compiledDir()));
+        discovered.add(new CoreMlRuntime(props.cache().compiledDir(), props.cache().compiledMaxSize().toBytes()));
         for (ModelRuntime r : ServiceLoader.load(ModelRuntime.class)) {
             if (!r.id().equals(CoreMlRuntime.ID)) {
                 discovered.add(r);

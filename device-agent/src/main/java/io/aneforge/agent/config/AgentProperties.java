@@ -12,7 +12,8 @@ import org.springframework.util.unit.DataSize;
  * {@code aneforge.agent.*}, documented in {@code application.yml}. Every property can be set
  * from the environment, e.g. {@code ANEFORGE_AGENT_REGISTRY_URL},
  * {@code ANEFORGE_AGENT_REGISTRY_TOKEN}, {@code ANEFORGE_AGENT_CACHE_DIR},
- * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_POLL_INTERVAL},
+ * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE},
+ * {@code ANEFORGE_AGENT_POLL_INTERVAL},
  * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT},
  * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT}.
  *
@@ -75,14 +76,21 @@ public record AgentProperties(
      * @param dir root of the artifact cache ({@code <dir>/sha256/<hex>/…}) and of compiled Core ML
      *     models ({@code <dir>/coreml-compiled/<osBuild>/…})
      * @param maxSize cap for downloaded artifacts; least recently used ones are evicted above it
+     * @param compiledMaxSize cap for compiled Core ML models (macOS), counted apart from {@code maxSize}; least
+     *     recently used ones not in use are evicted above it
      */
-    public record Cache(Path dir, @DefaultValue("20GB") DataSize maxSize) {
+    public record Cache(Path dir, @DefaultValue("20GB") DataSize maxSize,
+            @DefaultValue("10GB") DataSize compiledMaxSize) {
         public Cache {
             if (dir == null) {
                 throw new IllegalArgumentException("aneforge.agent.cache.dir is required (env ANEFORGE_AGENT_CACHE_DIR)");
             }
             if (maxSize.toBytes() <= 0) {
                 throw new IllegalArgumentException("aneforge.agent.cache.max-size must be positive, got " + maxSize);
+            }
+            if (compiledMaxSize.toBytes() <= 0) {
+                throw new IllegalArgumentException("aneforge.agent.cache.compiled-max-size must be positive, got "
+                        + compiledMaxSize + " (env ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE, e.g. 10GB)");
             }
         }
 

@@ -30,8 +30,11 @@ import java.util.function.Supplier;
 public final class CoreMlRuntime implements ModelRuntime {
 
     public static final String ID = "coreml";
+    /** The compiled-model cache's cap unless configured: {@code aneforge.agent.cache.compiled-max-size}'s default. */
+    public static final long DEFAULT_COMPILED_CACHE_BYTES = 10L << 30;
 
     private final Path compiledCacheDir;
+    private final long compiledCacheMaxBytes;
     private final String osName;
     private final String osArch;
     private final Supplier<String> osBuild;
@@ -39,6 +42,7 @@ public final class CoreMlRuntime implements ModelRuntime {
     private CoreMlBridge bridge;
     private Boolean frameworkLoadable;
     private String frameworkFailure = "";
+    private CompiledModelCache compiledModels;
 
     /** For {@link java.util.ServiceLoader}: compiled models under {@code ~/Library/Caches/io.aneforge.agent/coreml}. */
     public CoreMlRuntime() {
@@ -46,13 +50,23 @@ public final class CoreMlRuntime implements ModelRuntime {
     }
 
     public CoreMlRuntime(Path compiledCacheDir) {
-        this(compiledCacheDir, System.getProperty("os.name", ""), System.getProperty("os.arch", ""),
+        this(compiledCacheDir, DEFAULT_COMPILED_CACHE_BYTES);
+    }
+
+    /** Compiled models under {@code compiledCacheDir}, least recently used ones evicted above {@code maxBytes}. */
+    public CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes) {
+        this(compiledCacheDir, compiledCacheMaxBytes, System.getProperty("os.name", ""), System.getProperty("os.arch", ""),
                 () -> new JnaSysctl().string("kern.osversion").trim(), JnaCoreMlBridge::new);
     }
 
-    CoreMlRuntime(Path compiledCacheDir, String osName, String osArch, Supplier<String> osBuild,
-            Supplier<CoreMlBridge> bridgeFactory) {
+    CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes, String osName, String osArch,
+            Supplier<String> osBuild, Supplier<CoreMlBridge> bridgeFactory) {
+        if (compiledCacheMaxBytes <= 0) {
+            throw new IllegalArgumentException("the compiled-model cache's cap must be > 0 bytes, got "
+                    + compiledCacheMaxBytes + " (aneforge.agent.cache.compiled-max-size)");
+        }
         this.compiledCacheDir = compiledCacheDir;
+        this.compiledCacheMaxBytes = compiledCacheMaxBytes;
         this.osName = osName;
         this.osArch = osArch;
         this.osBuild = osBuild;
@@ -104,20 +118,37 @@ public final class CoreMlRuntime implements ModelRuntime {
             throw new RuntimeLoadException(mlpackage + " has no Manifest.json: it is not an .mlpackage directory");
         }
         long units = ComputeUnits.fromOption(options.computeUnits());
-        CompiledModelCache cache = new CompiledModelCache(compiledCacheDir, osBuild.get());
         CoreMlBridge b = bridge;
-        Path compiled = cache.compiled(mlpackage, b::compile);
-        return new CoreMlLoadedModel(mlpackage, b.load(compiled, units));
+        CompiledModelCache.CompiledModel compiled = compiledModels().compiled(mlpackage, b::compile);
+        try {
+            return new CoreMlLoadedModel(mlpackage, b.load(compiled.path(), units), compiled);
+        } catch (RuntimeException | Error e) {
+            compiled.close();
+            throw e;
+        }
     }
 
-    /** An MLModel plus the FloatTensor ↔ MLMultiArray conversion. */
+    /** One cache per runtime, made at the first load: its start-up sweep and the OS build need a Mac. */
+    private synchronized CompiledModelCache compiledModels() {
+        if (compiledModels == null) {
+            compiledModels = new CompiledModelCache(compiledCacheDir, osBuild.get(), compiledCacheMaxBytes);
+        }
+        return compiledModels;
+    }
+
+    /**
+     * An MLModel plus the FloatTensor ↔ MLMultiArray conversion. Its compiled model stays in use (not evicted)
+     * until it is closed: Core ML may read the {@code .mlmodelc} after the load.
+     */
     static final class CoreMlLoadedModel implements LoadedModel {
         private final Path mlpackage;
         private final CoreMlBridge.NativeModel model;
+        private final CompiledModelCache.CompiledModel compiled;
 
-        CoreMlLoadedModel(Path mlpackage, CoreMlBridge.NativeModel model) {
+        CoreMlLoadedModel(Path mlpackage, CoreMlBridge.NativeModel model, CompiledModelCache.CompiledModel compiled) {
             this.mlpackage = mlpackage;
             this.model = model;
+            this.compiled = compiled;
         }
 
         @Override
@@ -143,7 +174,11 @@ public final class CoreMlRuntime implements ModelRuntime {
 
         @Override
         public void close() {
-            model.close();
+            try {
+                model.close();
+            } finally {
+                compiled.close();
+            }
         }
     }
 }

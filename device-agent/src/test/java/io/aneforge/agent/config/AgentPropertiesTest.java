@@ -3,6 +3,7 @@ package io.aneforge.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.agent.coreml.CoreMlRuntime;
 import io.aneforge.runtime.LoadedModel;
 import io.aneforge.runtime.ModelRuntime;
 import io.aneforge.runtime.RuntimeOptions;
@@ -51,6 +52,8 @@ class AgentPropertiesTest {
         assertThat(p.cache().artifactsDir()).isEqualTo(Path.of("/home/qa/.cache/aneforge-agent/artifacts"));
         assertThat(p.cache().compiledDir()).isEqualTo(Path.of("/home/qa/.cache/aneforge-agent/coreml-compiled"));
         assertThat(p.cache().maxSize()).isEqualTo(DataSize.ofGigabytes(20));
+        assertThat(p.cache().compiledMaxSize()).isEqualTo(DataSize.ofGigabytes(10));
+        assertThat(p.cache().compiledMaxSize().toBytes()).isEqualTo(CoreMlRuntime.DEFAULT_COMPILED_CACHE_BYTES);
         assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(p.runtimes()).containsExactly("coreml", "reference-cpu");
         assertThat(p.benchmark()).isEqualTo(new AgentProperties.Benchmark(10, 100, Duration.ofMinutes(5)));
@@ -64,6 +67,7 @@ class AgentPropertiesTest {
                 "ANEFORGE_AGENT_REGISTRY_TOKEN", "agt_123",
                 "ANEFORGE_AGENT_CACHE_DIR", "/var/cache/aneforge",
                 "ANEFORGE_AGENT_CACHE_MAX_SIZE", "50GB",
+                "ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE", "3GB",
                 "ANEFORGE_AGENT_POLL_INTERVAL", "5s",
                 "ANEFORGE_AGENT_RUNTIMES", "reference-cpu",
                 "ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500",
@@ -74,6 +78,7 @@ class AgentPropertiesTest {
         assertThat(p.registry().token()).isEqualTo("agt_123");
         assertThat(p.cache().dir()).isEqualTo(Path.of("/var/cache/aneforge"));
         assertThat(p.cache().maxSize()).isEqualTo(DataSize.ofGigabytes(50));
+        assertThat(p.cache().compiledMaxSize()).isEqualTo(DataSize.ofGigabytes(3));
         assertThat(p.pollInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(p.runtimes()).containsExactly("reference-cpu");
         assertThat(p.benchmark().timedIterations()).isEqualTo(500);
@@ -86,6 +91,8 @@ class AgentPropertiesTest {
                 .rootCause().hasMessageContaining("aneforge.agent.registry.url must be an http(s) URL, got 'ftp://x'");
         assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_POLL_INTERVAL", "0s")))
                 .rootCause().hasMessageContaining("aneforge.agent.poll-interval must be positive");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE", "0B")))
+                .rootCause().hasMessageContaining("aneforge.agent.cache.compiled-max-size must be positive");
         assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "0B")))
                 .rootCause().hasMessageContaining("aneforge.agent.download.min-throughput must be positive");
     }

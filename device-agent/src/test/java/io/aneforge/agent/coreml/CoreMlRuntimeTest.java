@@ -34,7 +34,7 @@ class CoreMlRuntimeTest {
     Path dir;
 
     /** Records compile/load calls; "compiles" by writing a directory; predicts by echoing doubled ids. */
-    final class RecordingBridge implements CoreMlBridge {
+    class RecordingBridge implements CoreMlBridge {
         final List<Path> compiled = new ArrayList<>();
         final List<Long> loadedWithUnits = new ArrayList<>();
         ByteBuffer lastInputMemory;
@@ -100,7 +100,7 @@ class CoreMlRuntimeTest {
     }
 
     private CoreMlRuntime macRuntime(RecordingBridge bridge, String build) {
-        return new CoreMlRuntime(dir.resolve("compiled"), "Mac OS X", "aarch64", () -> build, () -> bridge);
+        return new CoreMlRuntime(dir.resolve("compiled"), 1 << 20, "Mac OS X", "aarch64", () -> build, () -> bridge);
     }
 
     private static final Map<String, FloatTensor> INPUTS = Map.of(
@@ -132,7 +132,7 @@ class CoreMlRuntimeTest {
         assertThat(CoreMlRuntime.isMacOnAppleSilicon("Mac OS X", "aarch64")).isTrue();
         assertThat(CoreMlRuntime.isMacOnAppleSilicon("Mac OS X", "x86_64")).isFalse();
         assertThat(CoreMlRuntime.isMacOnAppleSilicon("Linux", "aarch64")).isFalse();
-        CoreMlRuntime broken = new CoreMlRuntime(dir, "Mac OS X", "aarch64", () -> "23F79", () -> {
+        CoreMlRuntime broken = new CoreMlRuntime(dir, 1 << 20, "Mac OS X", "aarch64", () -> "23F79", () -> {
             throw new UnsatisfiedLinkError("Unable to load library 'CoreML'");
         });
         assertThat(broken.isAvailable()).isFalse();
@@ -161,7 +161,7 @@ class CoreMlRuntimeTest {
         macRuntime(bridge, "24A335").load(a, RuntimeOptions.defaults()).close();
         assertThat(bridge.compiled).containsExactly(a, changed, a);
 
-        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "23F79");
+        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "23F79", 1 << 20);
         Path key = cache.keyFor(a);
         assertThat(key).isEqualTo(dir.resolve("compiled/23F79/" + CompiledModelCache.packageDigest(a) + ".mlmodelc"));
         assertThat(key.resolve("coremldata.bin")).hasContent("compiled a.mlpackage");
@@ -213,7 +213,40 @@ class CoreMlRuntimeTest {
         assertThatThrownBy(() -> macRuntime(new RecordingBridge(), "23F79").load(notPkg, RuntimeOptions.defaults()))
                 .isInstanceOf(RuntimeLoadException.class)
                 .hasMessageContaining("has no Manifest.json");
-        assertThatThrownBy(() -> new CompiledModelCache(dir, "../etc"))
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "../etc", 1 << 20))
                 .hasMessageContaining("is not a build identifier like 23F79");
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "..", 1 << 20))
+                .hasMessageContaining("is not a build identifier like 23F79");
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "23F79", 0))
+                .hasMessageContaining("aneforge.agent.cache.compiled-max-size");
+    }
+
+    private List<String> inUseMarks() throws IOException {
+        try (var s = Files.list(dir.resolve("compiled/23F79"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.contains(CompiledModelCache.IN_USE)).toList();
+        }
+    }
+
+    /** A loaded model keeps its compiled model in use until it is closed, and a failed load does not keep it. */
+    @Test
+    void aLoadedModelHoldsItsCompiledModelUntilClosed() throws IOException {
+        RecordingBridge bridge = new RecordingBridge();
+        CoreMlRuntime runtime = macRuntime(bridge, "23F79");
+
+        LoadedModel model = runtime.load(mlpackage("m.mlpackage", "w"), RuntimeOptions.defaults());
+        assertThat(inUseMarks()).hasSize(1);
+        model.close();
+        assertThat(bridge.closed).isTrue();
+        assertThat(inUseMarks()).isEmpty();
+
+        RecordingBridge failing = new RecordingBridge() {
+            @Override
+            public NativeModel load(Path mlmodelc, long computeUnits) {
+                throw new RuntimeLoadException("Core ML refused the model (NSError 0)");
+            }
+        };
+        assertThatThrownBy(() -> macRuntime(failing, "23F79").load(mlpackage("n.mlpackage", "v"), RuntimeOptions.defaults()))
+                .hasMessageContaining("Core ML refused the model");
+        assertThat(inUseMarks()).isEmpty();
     }
 }

@@ -1,0 +1,55 @@
+package io.aneforge.agent.cache;
+
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Which entries a size-capped cache evicts: least recently used first, never one in use. The artifact cache and
+ * the compiled-model cache store entries, mark their use and delete them differently; this choice is the same.
+ */
+public final class LeastRecentlyUsed {
+
+    private LeastRecentlyUsed() {
+    }
+
+    /**
+     * One cache entry as eviction sees it.
+     *
+     * @param path where it is
+     * @param sizeBytes what it holds on disk
+     * @param lastUsed when it was last handed out (ordering only; an entry without a mark is the oldest)
+     * @param inUse kept whatever the cap says (the entry just returned, a model being benchmarked), and counted
+     */
+    public record Entry(Path path, long sizeBytes, FileTime lastUsed, boolean inUse) {}
+
+    /** Oldest first; equal times by path, so two runs over the same entries choose the same ones. */
+    public static List<Entry> oldestFirst(Collection<Entry> entries) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparing(Entry::lastUsed).thenComparing(Entry::path));
+        return sorted;
+    }
+
+    /**
+     * The entries to evict, oldest first, so that the rest hold at most {@code maxBytes}. Entries in use are never
+     * chosen but their bytes count, so the rest may have to go to make room beside them; when the entries in use
+     * alone are over the cap, everything else goes and the cache stays over it until they are released.
+     */
+    public static List<Entry> toEvict(Collection<Entry> entries, long maxBytes) {
+        long total = entries.stream().mapToLong(Entry::sizeBytes).sum();
+        List<Entry> victims = new ArrayList<>();
+        for (Entry e : oldestFirst(entries)) {
+            if (total <= maxBytes) {
+                break;
+            }
+            if (!e.inUse()) {
+                victims.add(e);
+                total -= e.sizeBytes();
+            }
+        }
+        return victims;
+    }
+}
