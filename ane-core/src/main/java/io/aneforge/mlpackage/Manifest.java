@@ -6,6 +6,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -21,6 +22,11 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
     public static final String MODEL_DESCRIPTION = "CoreML Model Specification";
     public static final String WEIGHTS_NAME = "weights";
     public static final String WEIGHTS_DESCRIPTION = "CoreML Model Weights";
+    /**
+     * The root model item's path (relative to {@code Data/}) in every Core ML package: coremltools writes no other,
+     * and only a file of this name is held to the reader's model bound while a package is unzipped.
+     */
+    public static final String ROOT_MODEL_PATH = AUTHOR + "/" + MODEL_NAME;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -71,6 +77,26 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
         });
         root.put("rootModelIdentifier", rootModelIdentifier);
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+    }
+
+    /**
+     * The path {@code json}'s root model item names, read without any other check: empty unless {@code json} is an
+     * object whose {@code rootModelIdentifier} is a string naming an item entry with a string {@code path}. For the
+     * unzip, which looks at the root model before unpacking; a manifest this cannot read is refused by
+     * {@link #parse} with its own words.
+     */
+    static Optional<String> rootModelPath(byte[] json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (root == null || !root.path("rootModelIdentifier").isString()) {
+            return Optional.empty();
+        }
+        JsonNode path = root.path("itemInfoEntries").path(root.get("rootModelIdentifier").asString()).path("path");
+        return path.isString() ? Optional.of(path.asString()) : Optional.empty();
     }
 
     /** Parses and checks a manifest; {@code file} names it in messages. */

@@ -139,6 +139,17 @@ public final class MlPackage {
                 + "weight.bin; real ones are well under a few MB): the package is damaged or not a Core ML package";
     }
 
+    /**
+     * Why a manifest whose root model item has {@code path} is refused, to follow "{@code <file>} ": the same
+     * words whether the reader or an unzip (before unpacking) finds it. A root model of another name would escape
+     * the model bound an unzip applies by name ({@link #readLimit}).
+     */
+    static String wrongRootModel(String path) {
+        return "names '" + path + "' as the root model, but a Core ML package keeps its model at " + DATA + "/"
+                + Manifest.ROOT_MODEL_PATH + ": set the root model item's path to '" + Manifest.ROOT_MODEL_PATH
+                + "' with the model file there, or convert the model again";
+    }
+
     /** Parses the raw Core ML model of a package (no validation). */
     public static Model readModel(Path packageDir) {
         return readModel(packageDir, readManifest(packageDir));
@@ -146,6 +157,9 @@ public final class MlPackage {
 
     private static Model readModel(Path packageDir, Manifest m) {
         Path modelFile = itemPath(packageDir, m.rootModel());
+        if (!Manifest.ROOT_MODEL_PATH.equals(m.rootModel().path())) {
+            throw new MlPackageException(packageDir + ": " + MANIFEST + " " + wrongRootModel(m.rootModel().path()));
+        }
         if (!Files.exists(modelFile)) {
             throw new MlPackageException(packageDir + " is not a complete .mlpackage: " + packageDir.relativize(modelFile)
                     + " is missing (convert it again)");

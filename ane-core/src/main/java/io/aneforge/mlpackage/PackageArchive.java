@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
@@ -31,7 +32,9 @@ import java.util.zip.ZipOutputStream;
  * extracting, since headers can lie). On top of the caller's {@link Limits}, a {@code model.mlmodel}
  * or {@code Manifest.json} entry is held to the package reader's own bound for it
  * ({@link MlPackage#MAX_MODEL_BYTES}, {@link MlPackage#MAX_MANIFEST_BYTES}), with the reader's words, so
- * a package the reader would refuse is refused while it is unpacked. Every unzip of a package (the
+ * a package the reader would refuse is refused while it is unpacked; a package manifest naming its root model
+ * at another path than {@code Data/com.apple.CoreML/model.mlmodel} (which would escape that bound) is refused
+ * before anything is unpacked. Every unzip of a package (the
  * reference runtime's load of a zip, the device agent's artifact cache, {@code aneforge pull}, the
  * registry's upload check and cost estimate) goes through here.
  */
@@ -308,6 +311,7 @@ public final class PackageArchive {
     private static void readEntries(Path zip, String archive, Limits limits, EntryVisitor visitor) throws IOException {
         try (ZipFile zf = new ZipFile(zip.toFile())) {
             List<ZipEntry> entries = checkEntries(zf, archive, limits);
+            checkRootModels(zf, entries, archive, limits);
             long total = 0;
             for (ZipEntry e : entries) {
                 try (EntryData data = new EntryData(zf.getInputStream(e), archive, e.getName(), limits, total)) {
@@ -357,6 +361,41 @@ public final class PackageArchive {
             entries.add(e);
         }
         return entries;
+    }
+
+    /**
+     * Before any entry is inflated for the visitor: a package manifest ({@code Manifest.json} at the top of the
+     * archive or one directory down, where package roots are) that names its root model at another path than
+     * {@link Manifest#ROOT_MODEL_PATH} is refused. Only a file named {@code model.mlmodel} is held to the reader's
+     * model bound while unpacking, so a manifest naming another file as the model would let it unpack up to the
+     * unzip limits before the reader refused the package. The manifest is read here with the same bounds as when it
+     * is unpacked (the reader's 1 MiB, the unzip limits, its size and CRC-32); one that names no root model at all
+     * is left to the reader, which refuses it in its own words.
+     */
+    private static void checkRootModels(ZipFile zf, List<ZipEntry> entries, String archive, Limits limits)
+            throws IOException {
+        for (ZipEntry e : entries) {
+            if (!isPackageManifest(e.getName())) {
+                continue;
+            }
+            byte[] json;
+            try (EntryData data = new EntryData(zf.getInputStream(e), archive, e.getName(), limits, 0)) {
+                json = data.readAllBytes();
+                data.verify(e);
+            }
+            Optional<String> root = Manifest.rootModelPath(json);
+            if (root.isPresent() && !root.get().equals(Manifest.ROOT_MODEL_PATH)) {
+                throw new MlPackageException(archive + " entry '" + e.getName() + "' " + MlPackage.wrongRootModel(root.get())
+                        + "; refused before anything was unpacked");
+            }
+        }
+    }
+
+    /** {@code Manifest.json} or {@code <dir>/Manifest.json}: a manifest where the package readers look for one. */
+    private static boolean isPackageManifest(String name) {
+        int slash = name.indexOf('/');
+        return name.equals(MlPackage.MANIFEST)
+                || (slash > 0 && !name.startsWith(MACOS_METADATA_DIR) && name.substring(slash + 1).equals(MlPackage.MANIFEST));
     }
 
     /** The last segment of an entry's name: what the package reader knows a file by ("" for a directory entry). */

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayOutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,6 +200,73 @@ class HostilePackageTest {
                 .hasMessageContaining("entry 'p.mlpackage/Data/com.apple.CoreML/model.mlmodel' is 68157440 bytes, more than the"
                         + " 64 MiB a model.mlmodel may have")
                 .satisfies(e -> assertThat(((MlPackageException) e.getCause()).kind()).isEqualTo(MlPackageException.Kind.CONTENT));
+    }
+
+    /** A manifest may only name Data/com.apple.CoreML/model.mlmodel as the root model: the reader's rule. */
+    @Test
+    void aRootModelOfAnotherNameIsRefusedByTheReader() throws Exception {
+        Path pkg = write("p", 0);
+        Files.move(modelFile(pkg), modelFile(pkg).resolveSibling("model.bin"));
+        setItemPath(pkg, Manifest.MODEL_NAME, "com.apple.CoreML/model.bin");
+
+        assertThatThrownBy(() -> MlPackage.read(pkg)).isInstanceOf(MlPackageException.class)
+                .satisfies(e -> assertThat(((MlPackageException) e).kind()).isEqualTo(MlPackageException.Kind.CONTENT))
+                .hasMessage(pkg + ": Manifest.json names 'com.apple.CoreML/model.bin' as the root model, but a Core ML"
+                        + " package keeps its model at Data/com.apple.CoreML/model.mlmodel: set the root model item's path to"
+                        + " 'com.apple.CoreML/model.mlmodel' with the model file there, or convert the model again");
+    }
+
+    /**
+     * A zip whose manifest names another file as the root model: only model.mlmodel is held to the reader's 64 MiB
+     * while unpacking, so a 128 MiB "model.bin" would have been written out in full before the reader refused it.
+     * The manifest (written last, as the archive's sorted order puts it) is read from the zip first and the archive
+     * is refused before anything is unpacked, through unzip and through check.
+     */
+    @Test
+    void aZipWhoseManifestNamesAnotherRootModelIsRefusedBeforeUnpacking() throws Exception {
+        Path pkg = write("p", 0);
+        setItemPath(pkg, Manifest.MODEL_NAME, "com.apple.CoreML/model.bin");
+        for (String root : new String[] {"p.mlpackage/", ""}) {
+            Path zip = tmp.resolve("renamed" + root.length() + ".zip");
+            try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+                z.setLevel(1);
+                z.putNextEntry(new ZipEntry(root + "Data/com.apple.CoreML/model.bin"));
+                byte[] zeros = new byte[1 << 20];
+                for (int i = 0; i < 128; i++) {
+                    z.write(zeros);
+                }
+                z.putNextEntry(new ZipEntry(root + "Data/com.apple.CoreML/weights/weight.bin"));
+                z.write(Files.readAllBytes(weightFile(pkg)));
+                z.putNextEntry(new ZipEntry(root + "Manifest.json"));
+                z.write(Files.readAllBytes(pkg.resolve(MlPackage.MANIFEST)));
+            }
+            assertThat(Files.size(zip)).isLessThan(1 << 20);
+            String refusal = "archive " + zip.getFileName() + " entry '" + root + "Manifest.json' names"
+                    + " 'com.apple.CoreML/model.bin' as the root model, but a Core ML package keeps its model at"
+                    + " Data/com.apple.CoreML/model.mlmodel: set the root model item's path to 'com.apple.CoreML/model.mlmodel'"
+                    + " with the model file there, or convert the model again; refused before anything was unpacked";
+            Path out = tmp.resolve("out" + root.length());
+
+            assertThatThrownBy(() -> PackageArchive.unzip(zip, out, PackageArchive.Limits.defaults()))
+                    .isInstanceOf(MlPackageException.class)
+                    .satisfies(e -> assertThat(((MlPackageException) e).kind()).isEqualTo(MlPackageException.Kind.CONTENT))
+                    .hasMessage(refusal);
+            try (var files = Files.walk(out)) {
+                assertThat(files.filter(Files::isRegularFile).toList()).as("unpacked before the refusal").isEmpty();
+            }
+            assertThatThrownBy(() -> PackageArchive.check(zip, "archive " + zip.getFileName(), PackageArchive.Limits.defaults()))
+                    .hasMessage(refusal);
+            assertThatThrownBy(() -> new ReferenceRuntime().load(zip, RuntimeOptions.defaults()))
+                    .isInstanceOf(RuntimeLoadException.class).hasMessageContaining("names 'com.apple.CoreML/model.bin' as the root model");
+        }
+
+        // the same archive with the manifest as written (the model where it belongs) unpacks and reads
+        Path good = write("good", 0);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PackageArchive.zip(good, bytes);
+        Path goodZip = Files.write(tmp.resolve("good.zip"), bytes.toByteArray());
+        assertThat(PackageArchive.unzip(goodZip, tmp.resolve("good-out"), PackageArchive.Limits.defaults())).hasSize(3);
+        assertThat(MlPackage.read(tmp.resolve("good-out/good.mlpackage"))).isNotNull();
     }
 
     @Test
