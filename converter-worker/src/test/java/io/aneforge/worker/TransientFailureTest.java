@@ -80,8 +80,35 @@ class TransientFailureTest {
         JsonNode done = convert("transient-b");
         assertThat(done.path("attempts").asInt()).as("the hand-back spent no attempt").isEqualTo(1);
         List<FaultProxy.Seen> releases = proxy.seen("POST", "/api/v1/conversions/" + done.path("id").asLong() + "/release");
-        assertThat(releases).extracting(FaultProxy.Seen::status).containsExactly(204);
+        assertThat(releases).extracting(FaultProxy.Seen::status).containsExactly(200);
+        assertThat(releases.get(0).body()).contains("\"trouble\":true");
         done.path("variants").forEach(v -> assertThat(v.path("builds").asInt()).as("not rebuilt: " + v).isEqualTo(1));
+    }
+
+    /**
+     * A call the registry keeps answering 503 through four runs of the finish step: the worker hands the conversion
+     * back after each, and the registry counts those hand-backs per conversion and worker. The fourth is past
+     * aneforge.conversions.max-hand-backs (3 by default): the registry fails the conversion naming the count, the
+     * bound and the last reason instead of taking it back again, and the worker follows.
+     */
+    @Test
+    void theRegistryFailsAConversionHandedBackPastItsBound() throws Exception {
+        // A model of its own: uploading its blobs must not keep the other tests here from uploading theirs.
+        stack.serve("org/transient-bound", "2626262626262626262626262626262626262626",
+                TinyModels.bert(stack.root.resolve("transient-bound"), 26));
+        JsonNode c = stack.publishHub("transient-e", "org/transient-bound", List.of("A14"), 32);
+        long id = c.path("id").asLong();
+        // Four runs of one call each (the call and its 3 retries), all answered 503.
+        proxy.inject("POST", "/api/v1/conversions/" + id + "/complete", null, FaultProxy.Fault.UNAVAILABLE, 16);
+        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("failed");
+        assertThat(done.path("error").asString())
+                .startsWith("worker 'e2e-transient' handed conversion " + id + " back 4 times")
+                .contains("max-hand-backs allows 3", "the last: the registry stayed unreachable");
+        assertThat(proxy.pending()).as("every injected 503 was answered").isZero();
+        assertThat(proxy.seen("POST", "/api/v1/conversions/" + id + "/release")).hasSize(4)
+                .allSatisfy(s -> assertThat(s.status()).isEqualTo(200));
+        assertThat(done.path("attempts").asInt()).as("the hand-backs spent no attempt").isEqualTo(1);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.aneforge.worker.lease;
 
 import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.registry.HandBack;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
@@ -47,12 +48,15 @@ public class Leases {
     static final Duration MIN_PERIOD = Duration.ofSeconds(1);
 
     /**
-     * How often one worker process hands the same conversion back after transient failures before it lets
-     * the lease run out instead (which spends an attempt): a registry that keeps answering 503 to one call
-     * must not have a conversion go round forever. The count lasts until the conversion completes or fails
-     * ({@link #finished}); a lease that ran out, or was refused a hand-back, does not reset it.
+     * Against a registry that does not count hand-backs (before V14: a release answered 204), how often one worker
+     * process hands the same conversion back after transient failures before it lets the lease run out instead
+     * (which spends an attempt): a registry that keeps answering 503 to one call must not have a conversion go round
+     * forever. The count lasts until the conversion completes or fails ({@link #finished}); a lease that ran out, or
+     * was refused a hand-back, does not reset it. A registry that counts (its release answers say what it did) keeps
+     * the bound itself ({@code aneforge.conversions.max-hand-backs}, per conversion and worker, across restarts) and
+     * fails the conversion past it; this count is then not kept.
      */
-    static final int MAX_HAND_BACKS = 3;
+    static final int MAX_UNCOUNTED_HAND_BACKS = 3;
 
     /**
      * The bound of the one release a stopping worker sends (not retried). The runner waits {@code STOP_WAIT}
@@ -82,7 +86,10 @@ public class Leases {
     private final Duration shutdownReleaseTimeout;
     private final UnreleasedLeases unreleased;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
-    private final Map<Long, Integer> handedBack = new ConcurrentHashMap<>();
+    /** Hand-backs per conversion the registry did not count (a registry before V14); see {@link #MAX_UNCOUNTED_HAND_BACKS}. */
+    private final Map<Long, Integer> uncountedHandBacks = new ConcurrentHashMap<>();
+    /** Whether the registry's last release answer said it counts hand-backs (false until one did). */
+    private volatile boolean registryCounts;
     /** The refusal last logged per recorded lease: a refusal that repeats before each lease is logged once. */
     private final Map<Long, String> recordRefusals = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -194,16 +201,18 @@ public class Leases {
 
     /**
      * Marks the lease to be handed back when its job is over ({@link #end}): the job stopped for a reason that
-     * is not the conversion's fault (the worker is stopping, the registry was unreachable). Unless the worker
-     * is stopping, returns false when it already handed the conversion back {@link #MAX_HAND_BACKS} times; the
-     * lease then runs out. A stopping worker's release is sent once, within {@link #SHUTDOWN_RELEASE_TIMEOUT}.
+     * is not the conversion's fault (the worker is stopping, the registry was unreachable). A hand-back for trouble
+     * (not stopping) is counted by a registry that counts them, which fails the conversion past its bound. Against a
+     * registry that does not, and unless the worker is stopping, returns false when this process already handed the
+     * conversion back {@link #MAX_UNCOUNTED_HAND_BACKS} times; the lease then runs out. A stopping worker's release is
+     * not counted, and sent once, within {@link #SHUTDOWN_RELEASE_TIMEOUT}.
      */
     public boolean handBackWhenDone(long id, String reason, boolean stopping) {
         Held h = held.get(id);
         if (h == null || h.lost != null) return false;
-        if (!stopping && handedBack.getOrDefault(id, 0) >= MAX_HAND_BACKS) {
-            log.warn("not handing conversion {} back again (already {} times); its lease runs out and that costs an"
-                    + " attempt", id, MAX_HAND_BACKS);
+        if (!stopping && uncountedHandBacks.getOrDefault(id, 0) >= MAX_UNCOUNTED_HAND_BACKS) {
+            log.warn("not handing conversion {} back again (already {} times, and the registry does not count"
+                    + " hand-backs); its lease runs out and that costs an attempt", id, MAX_UNCOUNTED_HAND_BACKS);
             return false;
         }
         h.handBack = reason;
@@ -229,14 +238,10 @@ public class Leases {
         // A worker stopping was interrupted: the call must still go out (the interrupt is restored after it).
         boolean interrupted = Thread.interrupted();
         try {
-            if (h.stopping) {
-                registry.releaseOnce(id, h.lease.leaseToken(), h.handBack, shutdownReleaseTimeout);
-            } else {
-                registry.release(id, h.lease.leaseToken(), h.handBack);
-            }
-            handedBack.merge(id, 1, Integer::sum);
-            log.info("handed the lease back ({}): the conversion is queued again without spending an attempt", h.handBack);
-            return true;
+            HandBack answer = h.stopping
+                    ? registry.releaseOnce(id, h.lease.leaseToken(), h.handBack, shutdownReleaseTimeout)
+                    : registry.release(id, h.lease.leaseToken(), h.handBack, true);
+            return handedBack(id, answer, h.handBack);
         } catch (RegistryException e) {
             if (!e.leaseGone()) {
                 if (e.isTransient()) {
@@ -247,8 +252,9 @@ public class Leases {
                 }
                 return false;
             }
-            // Counted: the conversion may well have been handed back (a retried release whose first try landed).
-            handedBack.merge(id, 1, Integer::sum);
+            // Counted (against a registry that does not count): the conversion may well have been handed back (a
+            // retried release whose first try landed).
+            if (!registryCounts) uncountedHandBacks.merge(id, 1, Integer::sum);
             log.warn("the lease is no longer this worker's, so there is nothing left to hand back ({}): an earlier try"
                     + " of this release may have gone through, or the lease ran out or was taken over: {}", h.handBack,
                     e.getMessage());
@@ -262,12 +268,32 @@ public class Leases {
     }
 
     /**
+     * Follows the registry's answer to a hand-back: true when the conversion is queued again, false when the registry
+     * failed it instead (this worker's hand-backs of it went past {@code aneforge.conversions.max-hand-backs}).
+     */
+    private boolean handedBack(long id, HandBack answer, String reason) {
+        registryCounts = answer.counted();
+        if (answer.counted()) {
+            uncountedHandBacks.remove(id);
+        } else {
+            uncountedHandBacks.merge(id, 1, Integer::sum); // a registry before V14: bounded here instead
+        }
+        if (answer.failed()) {
+            finished(id);
+            log.error("the registry failed the conversion instead of taking it back ({}): {}", reason, answer.failure());
+            return false;
+        }
+        log.info("handed the lease back ({}): the conversion is queued again without spending an attempt", reason);
+        return true;
+    }
+
+    /**
      * The release did not get through (the registry unreachable, or no answer within the bound): recorded in the
      * work directory and sent again before the next lease, or by the next worker started on this work directory.
      * The registry takes it until another worker has taken the conversion over, so the attempt is given back.
      */
     private void remember(long id, Held h, String why) {
-        if (unreleased.record(new UnreleasedLeases.Unreleased(id, h.lease.leaseToken(), h.handBack))) {
+        if (unreleased.record(new UnreleasedLeases.Unreleased(id, h.lease.leaseToken(), h.handBack, !h.stopping))) {
             log.warn("could not hand the lease back ({}): {}; recorded in the work directory, the release is sent again"
                     + " before the next lease (or by the next worker on this work directory)", h.handBack, why);
         } else {
@@ -297,11 +323,12 @@ public class Leases {
                             + " expired and taken over, it can give nothing back", u.reason(), at, MAX_RECORD_AGE.toHours());
                     continue;
                 }
-                registry.release(u.conversionId(), u.leaseToken(), u.reason() + " (sent again: the first release failed)");
+                HandBack answer = registry.release(u.conversionId(), u.leaseToken(),
+                        u.reason() + " (sent again: the first release failed)", u.trouble());
                 drop(u.conversionId());
-                released++;
-                log.info("handed back the lease a release had failed for ({}): the conversion is queued again without"
-                        + " spending an attempt", u.reason());
+                if (handedBack(u.conversionId(), answer, u.reason() + ", sent again: the first release failed")) {
+                    released++;
+                }
             } catch (RegistryException e) {
                 if (e.isTransient()) {
                     log.warn("the recorded release still does not get through (tried again before the next lease): {}",
@@ -341,7 +368,7 @@ public class Leases {
 
     /** The registry accepted the conversion's completion or failure: its hand-back count starts over. */
     public void finished(long id) {
-        handedBack.remove(id);
+        uncountedHandBacks.remove(id);
     }
 
     @PreDestroy

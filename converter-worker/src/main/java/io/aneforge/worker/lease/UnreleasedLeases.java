@@ -29,8 +29,11 @@ public final class UnreleasedLeases {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String DIR = "unreleased-leases";
 
-    /** A lease to hand back: the conversion, its lease token, and why it is handed back. */
-    public record Unreleased(long conversionId, String leaseToken, String reason) {}
+    /**
+     * A lease to hand back: the conversion, its lease token, why it is handed back, and whether for trouble (counted
+     * by the registry; false for a stopping worker's release, and in records written before the field existed).
+     */
+    public record Unreleased(long conversionId, String leaseToken, String reason, boolean trouble) {}
 
     private final Path dir;
 

@@ -2,6 +2,7 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
+import io.aneforge.worker.registry.HandBack;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.UnreadableLeaseException;
@@ -179,10 +180,14 @@ public class ConversionRunner implements SmartLifecycle {
         log.error("lease answer not understood; releasing the lease granted for that call, if any, and retrying in {}",
                 props.pollInterval(), e);
         try {
-            boolean released = registry.releaseLeaseRequest(e.request(), props.id(),
+            HandBack h = registry.releaseLeaseRequest(e.request(), props.id(),
                     "worker '" + props.id() + "' could not read the lease answer: " + e.getMessage());
-            log.info(released ? "released the lease granted for that call: the conversion is queued again without"
-                    + " spending an attempt" : "the registry holds no lease of this worker for that call");
+            if (h.failed()) {
+                log.error("the registry failed conversion {} instead of taking it back: {}", h.conversionId(), h.failure());
+            } else {
+                log.info(h.none() ? "the registry holds no lease of this worker for that call" : "released the lease"
+                        + " granted for that call: the conversion is queued again without spending an attempt");
+            }
         } catch (RuntimeException ex) {
             log.warn("could not release the lease granted for that call; it runs out instead: {}", ex.getMessage());
         }

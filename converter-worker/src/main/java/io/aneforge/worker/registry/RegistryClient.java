@@ -132,15 +132,20 @@ public class RegistryClient {
 
     /**
      * Releases the lease the registry granted for lease call {@code request} (see {@link UnreadableLeaseException}),
-     * if this worker still holds it; returns whether a conversion was released. Safe to repeat: a repeat finds
-     * nothing held for the request.
+     * if this worker still holds it. Safe to repeat: a repeat finds nothing held for the request ({@code none}). A
+     * registry before V14 answers only {@code released} (true or false): then the answer is not {@link
+     * HandBack#counted()}.
      */
-    public boolean releaseLeaseRequest(String request, String worker, String reason) {
+    public HandBack releaseLeaseRequest(String request, String worker, String reason) {
         Map<String, String> body = new LinkedHashMap<>();
         body.put("worker", worker);
         if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
         Reply r = send("POST", "api/v1/conversions/lease-requests/" + request + "/release", json(body), Repeat.SAFE);
-        return read(r, JsonNode.class).path("released").asBoolean();
+        JsonNode n = read(r, JsonNode.class);
+        Long id = n.path("conversionId").isNumber() ? n.path("conversionId").asLong() : null;
+        String failure = n.path("failure").isString() ? n.path("failure").asString() : null;
+        if (n.path("outcome").isString()) return new HandBack(id, n.path("outcome").asString(), failure, true);
+        return new HandBack(id, n.path("released").asBoolean() ? HandBack.RELEASED : HandBack.NONE, null, false);
     }
 
     /** Extends the lease; {@code timeout} bounds the whole call, headers and body. */
@@ -167,25 +172,32 @@ public class RegistryClient {
     }
 
     /**
-     * Hands the lease back: the conversion is queued again without spending an attempt (204; a repeat of
-     * the same release is 204 too). A lease that is no longer this worker's is a 409 {@code lease-lost}.
+     * Hands the lease back: the conversion is queued again without spending an attempt (a repeat of the same release
+     * gets the same answer). {@code trouble}: the conversion could not go on for a reason that is not its own (the
+     * registry unreachable, the worker unable to run the job); the registry counts such hand-backs per conversion and
+     * worker and past its bound fails the conversion instead (the answer says so). A lease that is no longer this
+     * worker's is a 409 {@code lease-lost}. A registry before V14 answers 204 and counts nothing: the answer is then
+     * not {@link HandBack#counted()}.
      */
-    public void release(long id, String leaseToken, String reason) {
-        release(id, leaseToken, reason, requestTimeout, Repeat.SAFE);
+    public HandBack release(long id, String leaseToken, String reason, boolean trouble) {
+        return release(id, leaseToken, reason, trouble, requestTimeout, Repeat.SAFE);
     }
 
     /**
-     * {@link #release} sent once, bounded by {@code timeout} (headers and body): a stopping worker has only the
-     * time its orchestrator gives it, which the retries could outlast.
+     * A stopping worker's release (not trouble: not counted), sent once and bounded by {@code timeout} (headers and
+     * body): a stopping worker has only the time its orchestrator gives it, which the retries could outlast.
      */
-    public void releaseOnce(long id, String leaseToken, String reason, Duration timeout) {
-        release(id, leaseToken, reason, timeout, Repeat.ONCE);
+    public HandBack releaseOnce(long id, String leaseToken, String reason, Duration timeout) {
+        return release(id, leaseToken, reason, false, timeout, Repeat.ONCE);
     }
 
-    private void release(long id, String leaseToken, String reason, Duration timeout, Repeat repeat) {
-        Map<String, String> body = new LinkedHashMap<>();
+    private HandBack release(long id, String leaseToken, String reason, boolean trouble, Duration timeout, Repeat repeat) {
+        Map<String, Object> body = new LinkedHashMap<>();
         body.put("leaseToken", leaseToken);
         if (reason != null) body.put("reason", reason.length() > 1000 ? reason.substring(0, 1000) : reason);
+        // Named either way: a registry that counts hand-backs then answers 200 with what it did (204 without it, for
+        // workers that expect 204).
+        body.put("trouble", trouble);
         Reply r = exchange(withBody(request("api/v1/conversions/" + id + "/release", timeout), "POST", json(body)),
                 timeout, repeat);
         if (r.statusCode() == 409 && r.tries() > 1) {
@@ -195,7 +207,11 @@ public class RegistryClient {
             throw new RegistryException(e.getMessage() + " (on try " + r.tries() + " of this release; an earlier try"
                     + " may have handed the lease back already)", e.status(), e.problem(), null);
         }
-        if (r.statusCode() != 204) throw failure("POST " + r.request().uri().getPath(), r);
+        if (r.statusCode() == 204) return new HandBack(id, HandBack.RELEASED, null, false);
+        JsonNode n = read(r, JsonNode.class);
+        if (!n.path("outcome").isString()) return new HandBack(id, HandBack.RELEASED, null, false);
+        return new HandBack(id, n.path("outcome").asString(),
+                n.path("failure").isString() ? n.path("failure").asString() : null, true);
     }
 
     public Conversion conversion(long id) {

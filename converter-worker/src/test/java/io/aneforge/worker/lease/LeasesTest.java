@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How the worker hands leases back, against a stand-in registry over real HTTP that answers each
- * {@code /release} with the status the test queues (204 when none is queued).
+ * {@code /release} with the status the test queues (204 when none is queued, as a registry before V14 that does not
+ * count hand-backs), or, once {@link #counting} is set, as a registry that counts them (200 with what it did).
  */
 class LeasesTest {
 
@@ -32,6 +33,10 @@ class LeasesTest {
     private final java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private Leases leases;
+    /** Answer releases as a registry that counts hand-backs for trouble: past 3 of one conversion it fails it. */
+    private final java.util.concurrent.atomic.AtomicBoolean counting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.Map<String, Integer> counted = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> releaseBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
     @org.junit.jupiter.api.io.TempDir
     Path workDir;
 
@@ -40,8 +45,25 @@ class LeasesTest {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/", ex -> {
-            ex.getRequestBody().readAllBytes();
-            if (ex.getRequestURI().getPath().endsWith("/release")) releases.incrementAndGet();
+            String request = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String path = ex.getRequestURI().getPath();
+            if (path.endsWith("/release")) {
+                releases.incrementAndGet();
+                releaseBodies.add(request);
+            }
+            if (counting.get() && path.endsWith("/release")) {
+                int n = request.contains("\"trouble\":true") ? counted.merge(path, 1, Integer::sum)
+                        : counted.getOrDefault(path, 0);
+                byte[] body = ("{\"conversionId\": 7, \"outcome\": \"" + (n > 3 ? "failed" : "released")
+                        + "\", \"handBacks\": " + n + ", \"maxHandBacks\": 3, \"failure\": "
+                        + (n > 3 ? "\"worker 'w1' handed conversion 7 back " + n + " times\"" : "null") + "}")
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "application/json");
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+                ex.close();
+                return;
+            }
             if (hang.get()) {
                 try {
                     stopped.await(); // never answers while the test runs
@@ -85,12 +107,12 @@ class LeasesTest {
 
     @Test
     void oneProcessHandsAConversionBackAtMostMaxHandBacksTimesEvenAcrossRefusals() {
-        for (int i = 0; i < Leases.MAX_HAND_BACKS; i++) {
+        for (int i = 0; i < Leases.MAX_UNCOUNTED_HAND_BACKS; i++) {
             leases.hold(lease(7));
             assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).as("hand-back " + (i + 1)).isTrue();
             assertThat(leases.end(7)).isTrue();
         }
-        assertThat(releases.get()).isEqualTo(Leases.MAX_HAND_BACKS);
+        assertThat(releases.get()).isEqualTo(Leases.MAX_UNCOUNTED_HAND_BACKS);
         // The refused hand-back must not reset the count: the lease runs out (an attempt), and the next lease
         // of the same conversion in this process is refused a hand-back again.
         for (int i = 0; i < 3; i++) {
@@ -98,7 +120,7 @@ class LeasesTest {
             assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).as("refused " + (i + 1)).isFalse();
             assertThat(leases.end(7)).isFalse();
         }
-        assertThat(releases.get()).as("no release past the bound").isEqualTo(Leases.MAX_HAND_BACKS);
+        assertThat(releases.get()).as("no release past the bound").isEqualTo(Leases.MAX_UNCOUNTED_HAND_BACKS);
 
         // Another conversion has its own count; a stopping worker always hands back.
         leases.hold(lease(8));
@@ -112,6 +134,32 @@ class LeasesTest {
         leases.finished(7);
         leases.hold(lease(7));
         assertThat(leases.handBackWhenDone(7, "registry unreachable", false)).isTrue();
+    }
+
+    /**
+     * A registry that counts hand-backs keeps the bound: the worker hands the conversion back past its own fallback
+     * bound (every hand-back for trouble says so; a stopping worker's release does not), and when the registry
+     * answers that it failed the conversion instead, the lease is not taken back ({@code end} is false).
+     */
+    @Test
+    void aRegistryThatCountsHandBacksKeepsTheBoundAndItsFailureIsFollowed() {
+        counting.set(true);
+        for (int i = 1; i <= Leases.MAX_UNCOUNTED_HAND_BACKS; i++) {
+            leases.hold(lease(7));
+            assertThat(leases.handBackWhenDone(7, "registry unreachable " + i, false)).isTrue();
+            assertThat(leases.end(7)).as("hand-back " + i).isTrue();
+        }
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "the worker is shutting down", true)).isTrue();
+        assertThat(leases.end(7)).isTrue();
+        leases.hold(lease(7));
+        assertThat(leases.handBackWhenDone(7, "registry unreachable 4", false))
+                .as("no bound of the worker's own against a registry that counts").isTrue();
+        assertThat(leases.end(7)).as("the registry failed the conversion instead").isFalse();
+        assertThat(releaseBodies).hasSize(5);
+        assertThat(releaseBodies.get(0)).contains("\"trouble\":true", "registry unreachable 1");
+        assertThat(releaseBodies.get(3)).as("a stopping worker's release is not trouble").contains("\"trouble\":false");
+        assertThat(releaseBodies.get(4)).contains("\"trouble\":true", "registry unreachable 4");
     }
 
     @Test

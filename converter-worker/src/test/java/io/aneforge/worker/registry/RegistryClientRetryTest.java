@@ -161,7 +161,7 @@ class RegistryClientRetryTest {
             dead = s.getLocalPort(); // closed again: connections are refused
         }
         RegistryException e = catchThrowableOfType(RegistryException.class,
-                () -> client(URI.create("http://127.0.0.1:" + dead)).release(7, "token", "stopping"));
+                () -> client(URI.create("http://127.0.0.1:" + dead)).release(7, "token", "stopping", false));
         assertThat(e.isTransient()).isTrue();
         assertThat(e.getMessage()).contains("unreachable").contains("after 3 tries").contains("/release");
     }

@@ -6,6 +6,7 @@ import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
 import io.aneforge.registry.conversion.ConversionViews.FailReport;
+import io.aneforge.registry.conversion.ConversionViews.HandBack;
 import io.aneforge.registry.conversion.ConversionViews.LeaseRequest;
 import io.aneforge.registry.conversion.ConversionViews.LeaseToken;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
@@ -15,14 +16,12 @@ import io.aneforge.registry.conversion.ConversionViews.RequestRelease;
 import io.aneforge.registry.conversion.ConversionViews.RequestReleaseReport;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 /** Conversion status for everyone; leasing and reporting for workers. */
@@ -102,20 +101,24 @@ class ConversionController {
     }
 
     /**
-     * 204: the conversion is queued again without spending an attempt (also for a repeat of the same release);
-     * 409 {@code lease-lost} / {@code conversion-cancelled} for a lease that is not current, 404 for no conversion.
+     * The conversion is queued again without spending an attempt (also for a repeat of the same release), or, for a
+     * hand-back with {@code trouble} past {@code aneforge.conversions.max-hand-backs} of this conversion by this
+     * worker, failed: 200 with the {@link HandBack} when the request names {@code trouble} (true or false), 204 when
+     * it does not (workers before V14 expect 204; their releases are not counted). 409 {@code lease-lost} /
+     * {@code conversion-cancelled} for a lease that is not current, 404 for no conversion.
      */
     @PostMapping("/api/v1/conversions/{id}/release")
-    @ResponseStatus(HttpStatus.NO_CONTENT)
     @Allowed(Role.WORKER)
-    void release(@PathVariable long id, @RequestBody ReleaseReport req) {
-        conversions.release(id, req.leaseToken(), req.reason());
+    ResponseEntity<HandBack> release(@PathVariable long id, @RequestBody ReleaseReport req) {
+        HandBack h = conversions.release(id, req.leaseToken(), req.reason(), Boolean.TRUE.equals(req.trouble()));
+        return req.trouble() == null ? ResponseEntity.noContent().build() : ResponseEntity.ok(h);
     }
 
     /**
-     * Releases the lease granted for the worker's lease call {@code request}, whose answer it could not read
-     * (no lease token to name): 200 naming the conversion released, or {@code released: false} when this worker
-     * holds no lease for that request (a repeat, or the call never reached the registry).
+     * Releases the lease granted for the worker's lease call {@code request}, whose answer it could not read or
+     * lost in transport (no lease token to name): 200 naming the conversion released (or failed: counted like a
+     * hand-back for trouble), or {@code outcome: none} ({@code released: false}) when this worker holds no lease for
+     * that request (a repeat, the call never reached the registry, or not yet: a late lease call).
      */
     @PostMapping("/api/v1/conversions/lease-requests/{request}/release")
     @Allowed(Role.WORKER)

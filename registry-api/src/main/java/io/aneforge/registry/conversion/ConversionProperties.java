@@ -14,14 +14,21 @@ import org.springframework.context.annotation.Configuration;
  * @param freeReleases releases of one conversion that give its attempt back; every later release leaves it spent,
  *     so a conversion whose own build gets its worker stopped each time still runs out of attempts. Rolling updates
  *     and registry outages release a conversion a few times; 0 makes every release spend the attempt.
+ * @param maxHandBacks how often one worker may hand one conversion back for trouble that is not the conversion's own
+ *     (the registry unreachable through its retries, the worker unable to run the job, a lease answer it could not
+ *     read) before the registry fails the conversion instead of taking it back: without a bound a worker that can
+ *     never get through would bring the same conversion back for ever. Counted per conversion and worker in the
+ *     database (survives worker restarts); a stopping worker's release is not counted.
  */
 @ConfigurationProperties("aneforge.conversions")
-public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, Integer freeReleases) {
+public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, Integer freeReleases,
+                                   Integer maxHandBacks) {
 
     public ConversionProperties {
         if (leaseDuration == null) leaseDuration = Duration.ofSeconds(60);
         if (maxAttempts == null) maxAttempts = 3;
         if (freeReleases == null) freeReleases = 10;
+        if (maxHandBacks == null) maxHandBacks = 3;
         if (leaseDuration.isNegative() || leaseDuration.isZero()) {
             throw new IllegalArgumentException("aneforge.conversions.lease-duration (ANEFORGE_CONVERSIONS_LEASE_DURATION)"
                     + " must be positive, e.g. 60s; got " + leaseDuration);
@@ -33,6 +40,11 @@ public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, 
         if (freeReleases < 0) {
             throw new IllegalArgumentException("aneforge.conversions.free-releases (ANEFORGE_CONVERSIONS_FREE_RELEASES)"
                     + " must be 0 or more (releases of one conversion that give its attempt back); got " + freeReleases);
+        }
+        if (maxHandBacks < 0) {
+            throw new IllegalArgumentException("aneforge.conversions.max-hand-backs (ANEFORGE_CONVERSIONS_MAX_HAND_BACKS)"
+                    + " must be 0 or more (hand-backs of one conversion by one worker before the next one fails the"
+                    + " conversion); got " + maxHandBacks);
         }
     }
 

@@ -46,8 +46,24 @@ public final class ConversionViews {
      */
     public record LeaseRequest(String worker, UUID request) {}
 
-    /** Releasing the lease granted for a request: which conversion was released, if any. */
-    public record RequestRelease(UUID request, Long conversionId, boolean released) {}
+    /**
+     * Releasing the lease granted for a request: which conversion was released, if any. {@code released} (what
+     * workers before V14 read) is true only for {@code outcome} {@code released}; the other fields are those of
+     * {@link HandBack} (such a release is counted like a hand-back for trouble).
+     */
+    public record RequestRelease(UUID request, Long conversionId, boolean released, String outcome, int handBacks,
+                                 int maxHandBacks, String failure) {}
+
+    /**
+     * What a release did: {@code released} (queued again) or, for a hand-back for trouble past
+     * {@code aneforge.conversions.max-hand-backs} of this conversion by this worker, {@code failed} (the conversion
+     * failed with {@code failure}); {@code none} only in a {@link RequestRelease} that found no lease.
+     *
+     * @param handBacks the worker's counted hand-backs of this conversion so far, this one included if counted
+     */
+    public record HandBack(Long conversionId, String outcome, int handBacks, int maxHandBacks, String failure) {
+        public static final String RELEASED = "released", FAILED = "failed", NONE = "none";
+    }
 
     /** A worker releasing the lease granted for one of its lease requests, whose answer it could not read. */
     public record RequestReleaseReport(String worker, String reason) {}
@@ -62,6 +78,11 @@ public final class ConversionViews {
 
     public record FailReport(String leaseToken, String reason) {}
 
-    /** A worker handing its lease back; {@code reason} (optional) is logged. */
-    public record ReleaseReport(String leaseToken, String reason) {}
+    /**
+     * A worker handing its lease back; {@code reason} (optional) is logged. {@code trouble}: the conversion could not
+     * go on for a reason that is not its own (counted against {@code aneforge.conversions.max-hand-backs}); false
+     * for a stopping worker. A request that names {@code trouble} (true or false) is answered 200 with a
+     * {@link HandBack}; one without it (a worker before V14, which expects 204) gets 204 and is not counted.
+     */
+    public record ReleaseReport(String leaseToken, String reason, Boolean trouble) {}
 }

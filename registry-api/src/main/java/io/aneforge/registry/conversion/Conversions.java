@@ -4,6 +4,7 @@ import io.aneforge.mil.Target;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
+import io.aneforge.registry.conversion.ConversionViews.HandBack;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
 import io.aneforge.registry.conversion.ConversionViews.Registration;
@@ -56,6 +57,8 @@ public class Conversions {
      * attempts from then on.
      */
     private final int freeReleases;
+    /** {@code aneforge.conversions.max-hand-backs}: hand-backs for trouble of one conversion by one worker. */
+    private final int maxHandBacks;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
                 VariantPlanner planner, JdbcClient jdbc, ConversionProperties props) {
@@ -67,6 +70,7 @@ public class Conversions {
         this.leaseDuration = props.leaseDuration();
         this.maxAttempts = props.maxAttempts();
         this.freeReleases = props.freeReleases();
+        this.maxHandBacks = props.maxHandBacks();
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -359,16 +363,45 @@ public class Conversions {
      * Hands the lease back: the conversion is queued again and the attempt it took is given back (a worker
      * shutting down, or one that could not reach the registry for a while), so the next worker leases it at
      * once instead of after the lease expires. Idempotent: a repeat with the same token, while the conversion
-     * is still queued, changes nothing. Anything else than the current or just released lease is refused.
+     * is still queued (or failed by this release), changes nothing and gets the same answer. Anything else than the
+     * current or just released lease is refused.
      * Past {@code aneforge.conversions.free-releases} releases of one conversion a release keeps the attempt spent, so that a
      * conversion whose own build gets its worker stopped every time still runs out of attempts.
+     * A release for {@code trouble} (not the conversion's own: the registry unreachable, the worker unable to run the
+     * job, a lease answer it could not read) is counted per conversion and worker ({@code conversion_hand_back}, V14);
+     * past {@code aneforge.conversions.max-hand-backs} the conversion fails instead, naming the count, the bound and
+     * {@code reason}. A stopping worker's release is not for trouble and not counted.
      */
     @Transactional
-    public void release(long id, String token, String reason) {
+    public HandBack release(long id, String token, String reason, boolean trouble) {
         if (token == null || token.isBlank()) throw invalid("field 'leaseToken' is required");
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
-        if (endedBy(c, Conversion.QUEUED, token)) return;
+        if (endedBy(c, Conversion.QUEUED, token)) {
+            return new HandBack(id, HandBack.RELEASED, handBacks(c), maxHandBacks, null);
+        }
+        if (endedBy(c, Conversion.FAILED, token)) return new HandBack(id, HandBack.FAILED, handBacks(c), maxHandBacks, c.error);
         requireHolder(c, token);
+        int n = handBacks(c);
+        if (trouble) {
+            n = jdbc.sql("""
+                            INSERT INTO conversion_hand_back (conversion_id, worker, hand_backs) VALUES (?, ?, 1)
+                            ON CONFLICT (conversion_id, worker) DO UPDATE SET hand_backs = conversion_hand_back.hand_backs + 1
+                            RETURNING hand_backs""")
+                    .params(c.id, c.leaseOwner).query(Integer.class).single();
+            if (n > maxHandBacks) {
+                String last = reason == null || reason.isBlank() ? "(no reason given)"
+                        : reason.length() <= 4000 ? reason : reason.substring(0, 3997) + "...";
+                String failure = "worker '" + c.leaseOwner + "' handed conversion " + id + " back " + n + " times, each"
+                        + " time for a reason that is not the conversion's own (the registry unreachable, the worker unable"
+                        + " to run the job, or a lease answer it could not read; each time the conversion went back to"
+                        + " the queue, and aneforge.conversions.max-hand-backs allows " + maxHandBacks + "); the last: "
+                        + last;
+                fail(c, failure);
+                c.leaseToken = token; // kept so that a repeat of this release is recognised (the state is failed)
+                conversions.save(c);
+                return new HandBack(id, HandBack.FAILED, n, maxHandBacks, failure);
+            }
+        }
         OffsetDateTime now = OffsetDateTime.now();
         c.state = Conversion.QUEUED;
         c.releases++;
@@ -379,25 +412,34 @@ public class Conversions {
         c.leaseExpiresAt = null;
         c.updatedAt = now;
         conversions.save(c);
+        String why = (reason == null || reason.isBlank() ? "" : " (" + reason + ")")
+                + (trouble ? "; hand-back " + n + " of " + maxHandBacks + " for trouble by this worker" : "");
         if (free) {
-            log.info("conversion {} released by '{}'{}: queued again, the attempt is not spent", id, c.leaseOwner,
-                    reason == null || reason.isBlank() ? "" : " (" + reason + ")");
+            log.info("conversion {} released by '{}'{}: queued again, the attempt is not spent", id, c.leaseOwner, why);
         } else {
             log.warn("conversion {} released by '{}'{}: queued again; release {} is past the {} that give the attempt"
-                    + " back, so attempt {} of {} is spent", id, c.leaseOwner,
-                    reason == null || reason.isBlank() ? "" : " (" + reason + ")", c.releases, freeReleases, c.attempts,
+                    + " back, so attempt {} of {} is spent", id, c.leaseOwner, why, c.releases, freeReleases, c.attempts,
                     c.maxAttempts);
         }
+        return new HandBack(id, HandBack.RELEASED, n, maxHandBacks, null);
+    }
+
+    /** The counted hand-backs of the conversion by its (last) lease owner. */
+    private int handBacks(Conversion c) {
+        if (c.leaseOwner == null) return 0;
+        return jdbc.sql("SELECT hand_backs FROM conversion_hand_back WHERE conversion_id = ? AND worker = ?")
+                .params(c.id, c.leaseOwner).query(Integer.class).optional().orElse(0);
     }
 
     /**
      * Releases the lease granted for {@code request} (the id a worker sent with its lease call) if {@code worker}
-     * still holds it: the worker could not read the lease answer (a proxy's HTML page, JSON without the lease; a
-     * body cut short in transfer is a transport error on the worker's side and does not come here), so it knows
-     * no lease token, but the lease would otherwise run out and spend an attempt. Only the conversion leased under
-     * this worker id for this request is touched: another worker neither shares the id nor knows the (random)
-     * request id. Otherwise a release like {@link #release}: it counts against the free releases. Nothing held
-     * for the request (already released, never granted, taken over) is not an error: the answer says so.
+     * still holds it: the worker could not read the lease answer (a proxy's HTML page, JSON without the lease) or
+     * lost it in transport (a reset, a timeout, a body cut short, a proxy's 5xx), so it knows no lease token, but
+     * the lease would otherwise run out and spend an attempt. Only the conversion leased under this worker id for
+     * this request is touched: another worker neither shares the id nor knows the (random) request id. Otherwise a
+     * release like {@link #release}, counted for trouble: it counts against the free releases and this worker's
+     * hand-backs. Nothing held for the request (already released, never granted, taken over, or not yet granted: a
+     * lease call that reaches the registry late) is not an error: the answer says {@code none}.
      */
     @Transactional
     public ConversionViews.RequestRelease releaseRequest(UUID request, String worker, String reason) {
@@ -406,14 +448,17 @@ public class Conversions {
         Optional<Long> id = jdbc.sql("SELECT id FROM conversion WHERE state = 'running' AND lease_owner = ?"
                         + " AND lease_request = ? ORDER BY id LIMIT 1")
                 .params(worker, request).query(Long.class).optional();
-        if (id.isEmpty()) return new ConversionViews.RequestRelease(request, null, false);
+        ConversionViews.RequestRelease none = new ConversionViews.RequestRelease(request, null, false, HandBack.NONE, 0,
+                maxHandBacks, null);
+        if (id.isEmpty()) return none;
         Conversion c = conversions.lock(id.get()).orElseThrow(() -> notFound(id.get()));
         if (!Conversion.RUNNING.equals(c.state) || !worker.equals(c.leaseOwner) || !request.equals(c.leaseRequest)) {
-            return new ConversionViews.RequestRelease(request, null, false); // taken over meanwhile
+            return none; // taken over meanwhile
         }
-        release(c.id, c.leaseToken, reason == null || reason.isBlank()
-                ? "the worker could not read the lease answer" : reason);
-        return new ConversionViews.RequestRelease(request, c.id, true);
+        HandBack h = release(c.id, c.leaseToken, reason == null || reason.isBlank()
+                ? "the worker could not read the lease answer" : reason, true);
+        return new ConversionViews.RequestRelease(request, c.id, HandBack.RELEASED.equals(h.outcome()), h.outcome(),
+                h.handBacks(), h.maxHandBacks(), h.failure());
     }
 
     /** Whether {@code token}'s lease already ended the conversion in {@code state} (a repeated final call). */

@@ -26,6 +26,9 @@ class ConversionPropertiesTest {
         assertThat(defaults.freeReleases()).isEqualTo(10);
         assertThat(defaults.maxAttempts()).isEqualTo(3);
         assertThat(defaults.leaseDuration()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(defaults.maxHandBacks()).isEqualTo(3);
+        assertThat(bind("aneforge.conversions", ConversionProperties.class,
+                Map.of("aneforge.conversions.max-hand-backs", "0")).maxHandBacks()).isZero();
         assertThat(bind("aneforge.conversions", ConversionProperties.class,
                 Map.of("aneforge.conversions.free-releases", "0")).freeReleases()).isZero();
         assertThat(bind("aneforge.jobs", JobProperties.class, Map.of()).maxHandBacks()).isEqualTo(2);
@@ -38,6 +41,9 @@ class ConversionPropertiesTest {
         assertThatThrownBy(() -> bind("aneforge.conversions", ConversionProperties.class,
                 Map.of("aneforge.conversions.free-releases", "-1")))
                 .rootCause().hasMessageContaining("ANEFORGE_CONVERSIONS_FREE_RELEASES").hasMessageContaining("got -1");
+        assertThatThrownBy(() -> bind("aneforge.conversions", ConversionProperties.class,
+                Map.of("aneforge.conversions.max-hand-backs", "-1")))
+                .rootCause().hasMessageContaining("ANEFORGE_CONVERSIONS_MAX_HAND_BACKS").hasMessageContaining("got -1");
         assertThatThrownBy(() -> bind("aneforge.jobs", JobProperties.class, Map.of("aneforge.jobs.max-hand-backs", "-2")))
                 .rootCause().hasMessageContaining("ANEFORGE_JOBS_MAX_HAND_BACKS").hasMessageContaining("got -2");
         assertThatThrownBy(() -> bind("aneforge.conversions", ConversionProperties.class,

@@ -279,6 +279,7 @@ class ConversionTest extends RegistryTestBase {
         Response other = send("POST", path, worker(), Map.of("worker", "w-other", "reason", "x"));
         assertThat(other.status()).as(other.text()).isEqualTo(200);
         assertThat(other.json().path("released").asBoolean()).as("another worker naming the request").isFalse();
+        assertThat(other.json().path("outcome").asString()).isEqualTo("none");
         Response wrong = send("POST", "/api/v1/conversions/lease-requests/" + java.util.UUID.randomUUID() + "/release",
                 worker(), Map.of("worker", "w-request"));
         assertThat(wrong.json().path("released").asBoolean()).as("another request of the same worker").isFalse();
@@ -288,6 +289,9 @@ class ConversionTest extends RegistryTestBase {
         assertThat(mine.status()).as(mine.text()).isEqualTo(200);
         assertThat(mine.json().path("released").asBoolean()).isTrue();
         assertThat(mine.json().path("conversionId").asLong()).isEqualTo(id);
+        assertThat(mine.json().path("outcome").asString()).isEqualTo("released");
+        assertThat(mine.json().path("handBacks").asInt()).as("counted like a hand-back for trouble").isEqualTo(1);
+        assertThat(mine.json().path("maxHandBacks").asInt()).isEqualTo(3);
         JsonNode queued = get("/api/v1/conversions/" + id, reader()).json();
         assertThat(queued.path("state").asString()).isEqualTo("queued");
         assertThat(queued.path("attempts").asInt()).as("no attempt spent").isZero();
@@ -295,6 +299,60 @@ class ConversionTest extends RegistryTestBase {
                 .as("a repeat releases nothing").isFalse();
         Response noWorker = send("POST", path, worker(), Map.of("reason", "x"));
         assertThat(noWorker.status()).as(noWorker.text()).isEqualTo(400);
+    }
+
+    private Response release(long id, String token, Boolean trouble, String reason) {
+        Map<String, Object> body = new java.util.HashMap<>(Map.of("leaseToken", token, "reason", reason));
+        if (trouble != null) body.put("trouble", trouble);
+        return send("POST", "/api/v1/conversions/" + id + "/release", worker(), body);
+    }
+
+    /**
+     * Hand-backs for trouble are counted per conversion and worker in the database: past
+     * aneforge.conversions.max-hand-backs (3) the next one fails the conversion, naming the count, the bound and the
+     * last reason. A stopping worker's release (trouble false) and another worker's hand-backs do not add to the
+     * count; a release without the field (a worker before V14) is answered 204 as before.
+     */
+    @Test
+    void handBacksForTroubleAreCountedPerConversionAndWorkerAndFailItPastTheBound() {
+        createModel("conv-hand-backs");
+        JsonNode published = publishConversion("conv-hand-backs", List.of("A14"));
+        long id = published.path("id").asLong();
+        for (int i = 1; i <= 3; i++) {
+            Response r = release(id, lease(id, "w-hb").path("leaseToken").asString(), true, "registry unreachable " + i);
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            assertThat(r.json().path("outcome").asString()).isEqualTo("released");
+            assertThat(r.json().path("conversionId").asLong()).isEqualTo(id);
+            assertThat(r.json().path("handBacks").asInt()).isEqualTo(i);
+            assertThat(r.json().path("maxHandBacks").asInt()).isEqualTo(3);
+        }
+        Response stopping = release(id, lease(id, "w-hb").path("leaseToken").asString(), false, "the worker is stopping");
+        assertThat(stopping.status()).as(stopping.text()).isEqualTo(200);
+        assertThat(stopping.json().path("outcome").asString()).isEqualTo("released");
+        assertThat(stopping.json().path("handBacks").asInt()).as("a stopping worker's release is not counted").isEqualTo(3);
+        Response other = release(id, lease(id, "w-hb-other").path("leaseToken").asString(), true, "disk full");
+        assertThat(other.json().path("handBacks").asInt()).as("another worker's own count").isEqualTo(1);
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("state").asString()).isEqualTo("queued");
+
+        String token = lease(id, "w-hb").path("leaseToken").asString();
+        Response fourth = release(id, token, true, "registry unreachable 4");
+        assertThat(fourth.status()).as(fourth.text()).isEqualTo(200);
+        assertThat(fourth.json().path("outcome").asString()).isEqualTo("failed");
+        assertThat(fourth.json().path("handBacks").asInt()).isEqualTo(4);
+        String failure = fourth.json().path("failure").asString();
+        assertThat(failure).startsWith("worker 'w-hb' handed conversion " + id + " back 4 times")
+                .contains("max-hand-backs allows 3", "the last: registry unreachable 4");
+        JsonNode c = get("/api/v1/conversions/" + id, reader()).json();
+        assertThat(c.path("state").asString()).isEqualTo("failed");
+        assertThat(c.path("error").asString()).isEqualTo(failure);
+        assertThat(get("/api/v1/models/conv-hand-backs/versions/" + published.path("version").asInt(), reader()).json()
+                .path("status").asString()).isEqualTo("failed");
+        Response repeat = release(id, token, true, "registry unreachable 4");
+        assertThat(repeat.status()).as("a repeat (the answer was lost): " + repeat.text()).isEqualTo(200);
+        assertThat(repeat.json().path("outcome").asString()).isEqualTo("failed");
+        assertThat(repeat.json().path("failure").asString()).isEqualTo(failure);
+        assertThat(jdbc.sql("SELECT hand_backs FROM conversion_hand_back WHERE conversion_id = ? AND worker = 'w-hb'")
+                .param(id).query(Integer.class).single()).as("the repeat counted nothing").isEqualTo(4);
     }
 
     @Test
