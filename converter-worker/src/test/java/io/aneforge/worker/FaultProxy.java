@@ -44,11 +44,25 @@ final class FaultProxy implements AutoCloseable {
          * The registry applies the request; its 200 answer is replaced by a proxy's HTML page (also 200). Counted only
          * for requests the registry answered 200 (a 204 "nothing to lease" passes through unchanged).
          */
-        HTML_PAGE
+        HTML_PAGE,
+        /**
+         * A lease call: the registry grants it (200); its answer is lost (the connection is closed instead). Counted
+         * only for calls the registry answered 200 (a 204 "nothing to lease" passes through unchanged).
+         */
+        LOST_GRANT,
+        /**
+         * A lease call held back until the worker gave up on it and its first release by that call's request id
+         * ({@code /lease-requests/<request>/release}) has been answered; only then is it sent to the registry, whose
+         * answer is lost (the worker is long gone). Lease calls that come meanwhile wait for it.
+         */
+        LATE_GRANT
     }
 
-    /** A request: its method, path, body and the fault injected (null: forwarded), and the status answered (0: none). */
-    record Seen(String method, String path, String body, Fault fault, int status) {}
+    /**
+     * A request: its method, path, body and the fault injected (null: forwarded), the status answered (0: none) and
+     * the registry's answer (empty when it did not see the request).
+     */
+    record Seen(String method, String path, String body, Fault fault, int status, String answer) {}
 
     private record Rule(String method, Pattern path, String bodyContains, Fault fault, AtomicInteger left) {}
 
@@ -66,6 +80,11 @@ final class FaultProxy implements AutoCloseable {
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** The request id of the lease call held by {@link Fault#LATE_GRANT}, while it is held. */
+    private volatile String heldRequest;
+    private volatile CountDownLatch heldReleaseAnswered = new CountDownLatch(0);
+    private volatile CountDownLatch heldDone = new CountDownLatch(0);
+    private static final Pattern REQUEST = Pattern.compile("\"request\"\\s*:\\s*\"([0-9a-f-]{36})\"");
 
     private FaultProxy(String target) throws IOException {
         this.target = target;
@@ -124,16 +143,16 @@ final class FaultProxy implements AutoCloseable {
             ex.sendResponseHeaders(503, page.length);
             ex.getResponseBody().write(page);
             ex.close();
-            seen.add(new Seen(method, path, text, fault, 503));
+            seen.add(new Seen(method, path, text, fault, 503, ""));
             return;
         }
         if (fault == Fault.DROP) {
-            seen.add(new Seen(method, path, text, fault, 0));
+            seen.add(new Seen(method, path, text, fault, 0, ""));
             ex.close(); // no answer: the connection is closed
             return;
         }
         if (fault == Fault.HANG) {
-            seen.add(new Seen(method, path, text, fault, 0));
+            seen.add(new Seen(method, path, text, fault, 0, ""));
             try {
                 closed.await();
             } catch (InterruptedException e) {
@@ -141,6 +160,27 @@ final class FaultProxy implements AutoCloseable {
             }
             ex.close();
             return;
+        }
+        if (fault == Fault.LATE_GRANT) {
+            java.util.regex.Matcher m = REQUEST.matcher(text);
+            heldRequest = m.find() ? m.group(1) : null;
+            heldReleaseAnswered = new CountDownLatch(1);
+            heldDone = new CountDownLatch(1);
+            try {
+                heldReleaseAnswered.await(); // the worker gave up on this call and its first release came back
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ex.close();
+                return;
+            }
+        } else if (path.endsWith("/lease")) {
+            try {
+                heldDone.await(); // a held lease call reaches the registry first
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ex.close();
+                return;
+            }
         }
         HttpResponse<byte[]> r;
         try {
@@ -155,11 +195,20 @@ final class FaultProxy implements AutoCloseable {
             ex.close();
             return;
         }
-        if (fault == Fault.HTML_PAGE && r.statusCode() != 200) {
+        if ((fault == Fault.HTML_PAGE || fault == Fault.LOST_GRANT) && r.statusCode() != 200) {
             matched.left().incrementAndGet(); // not a 200: passed through, the fault waits for one
             fault = null;
         }
-        seen.add(new Seen(method, path, text, fault, fault == Fault.LOST_ANSWER ? 0 : r.statusCode()));
+        String answered = new String(r.body(), StandardCharsets.UTF_8);
+        boolean lost = fault == Fault.LOST_ANSWER || fault == Fault.LOST_GRANT || fault == Fault.LATE_GRANT;
+        seen.add(new Seen(method, path, text, fault, lost ? 0 : r.statusCode(), answered));
+        if (heldRequest != null && path.equals("/api/v1/conversions/lease-requests/" + heldRequest + "/release")) {
+            heldReleaseAnswered.countDown();
+        }
+        if (fault == Fault.LATE_GRANT) {
+            heldRequest = null;
+            heldDone.countDown();
+        }
         if (fault == Fault.HTML_PAGE) {
             byte[] page = "<html><body>Down for maintenance</body></html>".getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "text/html");
@@ -168,7 +217,7 @@ final class FaultProxy implements AutoCloseable {
             ex.close();
             return;
         }
-        if (fault == Fault.LOST_ANSWER) {
+        if (lost) {
             ex.close();
             return;
         }
@@ -187,6 +236,8 @@ final class FaultProxy implements AutoCloseable {
     @Override
     public void close() {
         closed.countDown();
+        heldReleaseAnswered.countDown();
+        heldDone.countDown();
         server.stop(0);
         threads.shutdownNow();
         try {

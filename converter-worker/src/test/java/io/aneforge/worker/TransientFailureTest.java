@@ -134,6 +134,70 @@ class TransientFailureTest {
                 .isLessThan(Duration.ofSeconds(60));
     }
 
+    /** The request id a lease call carried (its body's {@code request}). */
+    private static String requestOf(FaultProxy.Seen leaseCall) {
+        return Stack.JSON.readTree(leaseCall.body()).path("request").asString();
+    }
+
+    /**
+     * The registry grants a lease whose answer is lost on the way (the connection closed instead of answered): the
+     * worker releases it by the request id it sent with the call, at once, so the conversion is leased again on the
+     * same attempt instead of after its 60 s lease ran out.
+     */
+    @Test
+    void aLeaseWhoseAnswerIsLostInTransportIsReleasedByItsRequest() throws Exception {
+        stack.serve("org/transient-lost", "2727272727272727272727272727272727272727",
+                TinyModels.bert(stack.root.resolve("transient-lost"), 27));
+        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LOST_GRANT, 1);
+        long start = System.nanoTime();
+        long id = stack.publishHub("transient-f", "org/transient-lost", List.of("A14"), 32).path("id").asLong();
+        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(proxy.pending()).as("the lease answer was lost").isZero();
+        FaultProxy.Seen lost = proxy.seen("POST", "/api/v1/conversions/lease").stream()
+                .filter(s -> s.fault() == FaultProxy.Fault.LOST_GRANT).findFirst().orElseThrow();
+        assertThat(Stack.JSON.readTree(lost.answer()).path("conversion").path("id").asLong()).isEqualTo(id);
+        assertThat(proxy.seen("POST", "/api/v1/conversions/lease-requests/" + requestOf(lost) + "/release"))
+                .singleElement().satisfies(r -> {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.answer()).contains("\"outcome\":\"released\"", "\"conversionId\":" + id);
+                    assertThat(r.body()).contains("lost the answer to its lease call");
+                });
+        assertThat(done.path("attempts").asInt()).as("the lost lease spent no attempt").isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
+                .isLessThan(Duration.ofSeconds(60));
+    }
+
+    /**
+     * A lease call that reaches the registry only after the worker gave up on it (its 10 s request timeout) and after
+     * its first release by that request came back finding nothing: the registry grants it then. The worker's second
+     * release, sent once the call's grant window (the request timeout after the failure) closed, releases that lease,
+     * so the conversion is leased again on the same attempt instead of after its 60 s lease ran out.
+     */
+    @Test
+    void aLeaseGrantedAfterTheFirstReleaseIsReleasedByTheSecond() throws Exception {
+        stack.serve("org/transient-late", "2828282828282828282828282828282828282828",
+                TinyModels.bert(stack.root.resolve("transient-late"), 28));
+        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LATE_GRANT, 1);
+        long start = System.nanoTime();
+        long id = stack.publishHub("transient-g", "org/transient-late", List.of("A14"), 32).path("id").asLong();
+        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(proxy.pending()).as("the lease call was held").isZero();
+        FaultProxy.Seen late = proxy.seen("POST", "/api/v1/conversions/lease").stream()
+                .filter(s -> s.fault() == FaultProxy.Fault.LATE_GRANT).findFirst().orElseThrow();
+        assertThat(Stack.JSON.readTree(late.answer()).path("conversion").path("id").asLong())
+                .as("granted after the worker gave up on the call").isEqualTo(id);
+        List<FaultProxy.Seen> released = proxy.seen("POST",
+                "/api/v1/conversions/lease-requests/" + requestOf(late) + "/release");
+        assertThat(released).as("the first release came before the grant, the second after it").hasSize(2);
+        assertThat(released.get(0).answer()).contains("\"outcome\":\"none\"");
+        assertThat(released.get(1).answer()).contains("\"outcome\":\"released\"", "\"conversionId\":" + id);
+        assertThat(done.path("attempts").asInt()).as("the late lease spent no attempt").isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
+                .isLessThan(Duration.ofSeconds(60));
+    }
+
     @Test
     void aCorruptedHubDownloadIsDownloadedOnceMore() throws Exception {
         stack.hub.clearRequests();

@@ -9,8 +9,11 @@ import io.aneforge.worker.registry.RegistryModels.Lease;
 import jakarta.annotation.PreDestroy;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -74,6 +77,33 @@ public class Leases {
      */
     static final Duration MAX_RECORD_AGE = Duration.ofHours(24);
 
+    /**
+     * Tries of one release by lease request that keeps failing (after the client's own retries) before it is given
+     * up; its lease, if any, runs out.
+     */
+    static final int MAX_REQUEST_RELEASE_TRIES = 5;
+    /** Releases by lease request kept at most: a registry that fails every lease call must not grow the list. */
+    static final int MAX_REQUEST_RELEASES = 20;
+
+    /**
+     * A release by lease request still to be sent: due at {@code due}; any lease the call gets is granted by
+     * {@code windowEnd}. Only the runner's thread uses these.
+     */
+    private static final class RequestRelease {
+        final String request;
+        final Instant windowEnd;
+        final String reason;
+        int failures;
+        Instant due;
+
+        RequestRelease(String request, Instant windowEnd, String reason, Instant due) {
+            this.request = request;
+            this.windowEnd = windowEnd;
+            this.reason = reason;
+            this.due = due;
+        }
+    }
+
     private final class Held {
         volatile Lease lease;
         volatile String lost;
@@ -83,7 +113,9 @@ public class Leases {
     }
 
     private final RegistryClient registry;
+    private final String worker;
     private final Duration shutdownReleaseTimeout;
+    private final List<RequestRelease> requestReleases = new CopyOnWriteArrayList<>();
     private final UnreleasedLeases unreleased;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
     /** Hand-backs per conversion the registry did not count (a registry before V14); see {@link #MAX_UNCOUNTED_HAND_BACKS}. */
@@ -106,12 +138,13 @@ public class Leases {
 
     @Autowired
     public Leases(RegistryClient registry, WorkerProperties props) {
-        this(registry, SHUTDOWN_RELEASE_TIMEOUT, props.workDir());
+        this(registry, SHUTDOWN_RELEASE_TIMEOUT, props.workDir(), props.id());
     }
 
     /** With a shorter shutdown release bound (tests). */
-    Leases(RegistryClient registry, Duration shutdownReleaseTimeout, Path workDir) {
+    Leases(RegistryClient registry, Duration shutdownReleaseTimeout, Path workDir, String worker) {
         this.registry = registry;
+        this.worker = worker;
         this.shutdownReleaseTimeout = shutdownReleaseTimeout;
         this.unreleased = new UnreleasedLeases(workDir);
     }
@@ -352,6 +385,77 @@ public class Leases {
             }
         }
         return released;
+    }
+
+    /**
+     * Releases the lease the registry granted for lease call {@code request}, whose answer this worker could not read
+     * or never got, by that request id: now, and, when the registry holds none for it yet (a call still on its way may
+     * be granted after this release arrived), once more after {@code grantWindowEnd}. A release that fails is sent
+     * again before the next lease calls ({@link #releaseLeaseRequests}), {@link #MAX_REQUEST_RELEASE_TRIES} times in
+     * all. Kept in memory only: a worker that stops meanwhile leaves such a lease to run out.
+     */
+    public void releaseLeaseRequest(String request, String reason, Instant grantWindowEnd) {
+        if (requestReleases.size() >= MAX_REQUEST_RELEASES) {
+            RequestRelease oldest = requestReleases.remove(0);
+            log.warn("dropped the release of lease call {} unsent ({} releases by request are waiting already); the"
+                    + " lease it got, if any, runs out", oldest.request, MAX_REQUEST_RELEASES);
+        }
+        Instant now = Instant.now();
+        requestReleases.add(new RequestRelease(request, grantWindowEnd, reason, now));
+        releaseLeaseRequests();
+    }
+
+    /**
+     * Sends the releases by lease request that are due (see {@link #releaseLeaseRequest}): dropped once the registry
+     * released or failed the conversion, or finds nothing after the call's grant window; a failed release is tried
+     * again at the next call of this, and a round stops at it (the registry is unreachable: one wait per round).
+     */
+    public void releaseLeaseRequests() {
+        Instant now = Instant.now();
+        for (RequestRelease p : requestReleases) {
+            if (p.due.isAfter(now)) continue;
+            try {
+                HandBack h = registry.releaseLeaseRequest(p.request, worker, p.reason);
+                if (h.none() && now.isBefore(p.windowEnd)) {
+                    p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
+                    log.info("the registry holds no lease of this worker for lease call {} (yet); asking again at {}",
+                            p.request, p.windowEnd);
+                    continue;
+                }
+                requestReleases.remove(p);
+                if (h.failed()) {
+                    log.error("the registry failed conversion {} instead of taking it back ({}): {}", h.conversionId(),
+                            p.reason, h.failure());
+                } else if (h.none()) {
+                    log.info("the registry holds no lease of this worker for lease call {}", p.request);
+                } else {
+                    log.info("released the lease granted for lease call {} (conversion {}): queued again without"
+                            + " spending an attempt", p.request, h.conversionId());
+                }
+            } catch (RuntimeException e) {
+                if (e instanceof RegistryException r && !r.isTransient()) {
+                    requestReleases.remove(p);
+                    log.warn("the registry refuses the release of lease call {}; the lease, if any, runs out: {}",
+                            p.request, r.getMessage());
+                    continue;
+                }
+                p.failures++;
+                if (p.failures >= MAX_REQUEST_RELEASE_TRIES) {
+                    requestReleases.remove(p);
+                    log.warn("gave up releasing the lease of lease call {} after {} tries; the lease, if any, runs out:"
+                            + " {}", p.request, p.failures, e.getMessage());
+                } else {
+                    log.warn("could not release the lease of lease call {} (tried again before the next lease): {}",
+                            p.request, e.getMessage());
+                }
+                return;
+            }
+        }
+    }
+
+    /** Releases by lease request still waiting (for tests). */
+    int pendingLeaseRequests() {
+        return requestReleases.size();
     }
 
     private void drop(long conversionId) {

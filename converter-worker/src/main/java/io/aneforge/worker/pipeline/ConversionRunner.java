@@ -2,7 +2,7 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
-import io.aneforge.worker.registry.HandBack;
+import io.aneforge.worker.registry.LeaseAnswerLostException;
 import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryException;
 import io.aneforge.worker.registry.UnreadableLeaseException;
@@ -10,6 +10,7 @@ import io.aneforge.worker.registry.RegistryModels.Lease;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -116,9 +117,13 @@ public class ConversionRunner implements SmartLifecycle {
             }
             while (running && props.poll()) {
                 releaseRecorded(); // before leasing: a conversion this worker failed to hand back goes back first
+                releaseLeaseRequests();
                 Optional<Lease> lease;
                 try {
                     lease = registry.leaseNext(props.id());
+                } catch (LeaseAnswerLostException e) {
+                    releaseLost(e);
+                    lease = Optional.empty();
                 } catch (RegistryException e) {
                     log.warn("cannot lease: {}", e.getMessage());
                     lease = Optional.empty();
@@ -156,6 +161,8 @@ public class ConversionRunner implements SmartLifecycle {
                         lease.conversion().attempts());
                 meters.counter("aneforge.worker.recoveries").increment();
                 launch(lease);
+            } catch (LeaseAnswerLostException ex) {
+                releaseLost(ex); // once the lease is released (or runs out), leaseNext hands the conversion out again
             } catch (RegistryException ex) {
                 // Held by another live worker (its execution is genuinely running), or finished: leave it.
                 log.info("not recovering execution {}: {}", e.getId(), ex.getMessage());
@@ -174,22 +181,33 @@ public class ConversionRunner implements SmartLifecycle {
     /**
      * A lease answer this worker cannot read (a proxy's maintenance page): the registry may have granted a lease all
      * the same. It is released by the request id this worker sent with the call (the answer names no token), so it
-     * does not run out and spend an attempt; the worker tries leasing again after the poll interval.
+     * does not run out and spend an attempt; the worker tries leasing again after the poll interval. The answer
+     * arrived, so the registry's call is over: the release is not sent again after a window, only retried if it fails.
      */
     private void releaseUnread(UnreadableLeaseException e) {
         log.error("lease answer not understood; releasing the lease granted for that call, if any, and retrying in {}",
                 props.pollInterval(), e);
+        leases.releaseLeaseRequest(e.request(), "worker '" + props.id() + "' could not read the lease answer: "
+                + e.getMessage(), Instant.now());
+    }
+
+    /**
+     * A lease call without an answer (a reset, a timeout, a body cut short, a proxy's 5xx): the registry may have
+     * granted a lease, now or, while the call is still on its way, later. Released by the call's request id now and,
+     * if the registry holds none for it yet, once more after the call's grant window.
+     */
+    private void releaseLost(LeaseAnswerLostException e) {
+        log.warn("lease call failed: {}; releasing the lease the registry may have granted for it (request {}), now and,"
+                + " if it holds none yet, again at {}", e.getMessage(), e.request(), e.grantWindowEnd());
+        leases.releaseLeaseRequest(e.request(), "worker '" + props.id() + "' lost the answer to its lease call: "
+                + e.getMessage(), e.grantWindowEnd());
+    }
+
+    private void releaseLeaseRequests() {
         try {
-            HandBack h = registry.releaseLeaseRequest(e.request(), props.id(),
-                    "worker '" + props.id() + "' could not read the lease answer: " + e.getMessage());
-            if (h.failed()) {
-                log.error("the registry failed conversion {} instead of taking it back: {}", h.conversionId(), h.failure());
-            } else {
-                log.info(h.none() ? "the registry holds no lease of this worker for that call" : "released the lease"
-                        + " granted for that call: the conversion is queued again without spending an attempt");
-            }
-        } catch (RuntimeException ex) {
-            log.warn("could not release the lease granted for that call; it runs out instead: {}", ex.getMessage());
+            leases.releaseLeaseRequests();
+        } catch (RuntimeException e) {
+            log.warn("cannot send the releases by lease request: {}", e.toString());
         }
     }
 

@@ -18,6 +18,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,7 +96,7 @@ public class RegistryClient {
      */
     public Optional<Lease> leaseNext(String worker) {
         String request = UUID.randomUUID().toString();
-        Reply r = send("POST", "api/v1/conversions/lease", json(Map.of("worker", worker, "request", request)), Repeat.ONCE);
+        Reply r = sendLease("api/v1/conversions/lease", worker, request);
         if (r.statusCode() == 204) return Optional.empty();
         return Optional.of(readLease(r, request));
     }
@@ -103,16 +104,37 @@ public class RegistryClient {
     /** Leases one conversion by id (recovery); {@link UnreadableLeaseException} as {@link #leaseNext}. */
     public Lease lease(long id, String worker) {
         String request = UUID.randomUUID().toString();
-        return readLease(send("POST", "api/v1/conversions/" + id + "/lease",
-                json(Map.of("worker", worker, "request", request)), Repeat.ONCE), request);
+        return readLease(sendLease("api/v1/conversions/" + id + "/lease", worker, request), request);
+    }
+
+    /**
+     * A lease call, sent once.
+     *
+     * @throws LeaseAnswerLostException when it gets no answer (a reset, a timeout, a body cut short) or a proxy's 5xx
+     *     (the registry's own 5xx problem ends its call without a lease): a lease may have been granted for it, now or,
+     *     while the call is still on its way, later
+     */
+    private Reply sendLease(String path, String worker, String request) {
+        Reply r;
+        try {
+            r = send("POST", path, json(Map.of("worker", worker, "request", request)), Repeat.ONCE);
+        } catch (RegistryException e) {
+            if (!e.isTransient()) throw e; // interrupted: the worker is stopping
+            throw new LeaseAnswerLostException(e, request, Instant.now().plus(requestTimeout));
+        }
+        if (r.statusCode() >= 500 && problem(r) == null) {
+            throw new LeaseAnswerLostException(failure("POST " + r.request().uri().getPath(), r), request,
+                    Instant.now().plus(requestTimeout));
+        }
+        return r;
     }
 
     /**
      * A lease answer: each call carries a fresh request id, which the registry keeps with the lease it grants. A
      * success that does not parse (HTML from a proxy, JSON without a lease token) still granted a lease, so it is
      * an {@link UnreadableLeaseException} naming the request, for the caller to release that lease by it. A body cut
-     * short in transfer or an idle timeout is not such an answer: it fails the call as a transport error
-     * (IOException) before this is reached, and a lease it may have granted runs out.
+     * short in transfer or an idle timeout is not such an answer: it fails the call as a transport error before this
+     * is reached ({@link LeaseAnswerLostException}, released by the request id too).
      */
     private Lease readLease(Reply r, String request) {
         if (r.statusCode() / 100 != 2) throw failure(r.request().method() + " " + r.request().uri().getPath(), r);

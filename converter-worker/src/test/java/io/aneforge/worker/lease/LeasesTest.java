@@ -37,6 +37,9 @@ class LeasesTest {
     private final java.util.concurrent.atomic.AtomicBoolean counting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.Map<String, Integer> counted = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<String> releaseBodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Answers to releases by lease request, in order; none queued: 503. */
+    private final ConcurrentLinkedQueue<String> requestAnswers = new ConcurrentLinkedQueue<>();
+    private final List<String> requestReleases = new java.util.concurrent.CopyOnWriteArrayList<>();
     @org.junit.jupiter.api.io.TempDir
     Path workDir;
 
@@ -50,6 +53,15 @@ class LeasesTest {
             if (path.endsWith("/release")) {
                 releases.incrementAndGet();
                 releaseBodies.add(request);
+            }
+            if (path.contains("/lease-requests/")) {
+                requestReleases.add(path.split("/")[5]);
+                String answer = requestAnswers.poll();
+                byte[] body = (answer == null ? "{}" : answer).getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(answer == null ? 503 : 200, body.length);
+                ex.getResponseBody().write(body);
+                ex.close();
+                return;
             }
             if (counting.get() && path.endsWith("/release")) {
                 int n = request.contains("\"trouble\":true") ? counted.merge(path, 1, Integer::sum)
@@ -90,7 +102,7 @@ class LeasesTest {
         RegistryClient client = new RegistryClient(new WorkerProperties(
                 URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "token", "w1", 1, Path.of("unused"),
                 Duration.ofSeconds(1), false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
-        leases = new Leases(client, Duration.ofMillis(500), workDir);
+        leases = new Leases(client, Duration.ofMillis(500), workDir, "w1");
     }
 
     @AfterEach
@@ -160,6 +172,32 @@ class LeasesTest {
         assertThat(releaseBodies.get(0)).contains("\"trouble\":true", "registry unreachable 1");
         assertThat(releaseBodies.get(3)).as("a stopping worker's release is not trouble").contains("\"trouble\":false");
         assertThat(releaseBodies.get(4)).contains("\"trouble\":true", "registry unreachable 4");
+    }
+
+    /**
+     * Releases by lease request: one that finds nothing before the call's grant window closed is sent once more after
+     * it, and then releases the conversion granted late; one that keeps failing (503 through the client's retries) is
+     * tried {@link Leases#MAX_REQUEST_RELEASE_TRIES} rounds and then given up, not sent for ever.
+     */
+    @Test
+    void aReleaseByRequestIsSentAgainAfterTheGrantWindowAndFailingOnesAreGivenUp() throws Exception {
+        requestAnswers.add("{\"request\":\"r1\",\"conversionId\":null,\"released\":false,\"outcome\":\"none\"}");
+        leases.releaseLeaseRequest("r1", "lost the answer", java.time.Instant.now().plusMillis(300));
+        assertThat(requestReleases).containsExactly("r1");
+        leases.releaseLeaseRequests();
+        assertThat(requestReleases).as("not again before the window closed").containsExactly("r1");
+        Thread.sleep(350);
+        requestAnswers.add("{\"request\":\"r1\",\"conversionId\":7,\"released\":true,\"outcome\":\"released\"}");
+        leases.releaseLeaseRequests();
+        assertThat(requestReleases).containsExactly("r1", "r1");
+        assertThat(leases.pendingLeaseRequests()).isZero();
+
+        requestReleases.clear();
+        leases.releaseLeaseRequest("r2", "lost the answer", java.time.Instant.now());
+        for (int round = 2; round <= Leases.MAX_REQUEST_RELEASE_TRIES + 2; round++) leases.releaseLeaseRequests();
+        assertThat(leases.pendingLeaseRequests()).isZero();
+        assertThat(requestReleases).as("each round one call and the client's 2 retries, for 5 rounds")
+                .hasSize(3 * Leases.MAX_REQUEST_RELEASE_TRIES).containsOnly("r2");
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.aneforge.agent.registry.HandBack;
 import io.aneforge.agent.registry.HeartbeatAck;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.registry.LeaseAnswerLostException;
 import io.aneforge.agent.registry.LeaseLostException;
 import io.aneforge.agent.registry.RegistryClient;
 import io.aneforge.agent.registry.RegistryException;
@@ -56,7 +57,12 @@ import org.slf4j.LoggerFactory;
  *   <li>A lease answer that does not parse (even an HTML page naming no lease): the lease the registry granted
  *       for this call is released by the id the agent sent with the call ({@link
  *       RegistryClient#releaseLeaseRequest}), counted like trouble; it does not wait out its expiry, which would
- *       spend an attempt. Anything else unexpected (an {@link Error} from a job) is logged
+ *       spend an attempt.
+ *   <li>A lease call that got no answer (a reset, a timeout, a body cut short) or a proxy's 5xx
+ *       ({@link LeaseAnswerLostException}): the registry may have leased a job all the same, or still may while the
+ *       call is on its way or in its long poll. The lease granted for that call is released by its request id at once
+ *       and, if the registry holds none yet, once more after the call's grant window ({@link LeaseRequestReleases},
+ *       sent before the next lease calls). Anything else unexpected (an {@link Error} from a job) is logged
  *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
@@ -103,6 +109,8 @@ public final class AgentLoop {
             return size() > TRIES_REMEMBERED;
         }
     };
+    /** Releases by lease request still to be sent (loop thread only), before each lease call. */
+    private final LeaseRequestReleases leaseRequestReleases;
     /** Trouble in a row (loop thread only): sets the length of the next pause. */
     private int troubleStreak;
     /** The host problem this agent waits out before leasing again, or null. */
@@ -135,6 +143,7 @@ public final class AgentLoop {
         this.executor = executor;
         this.leaseWait = leaseWait;
         this.backoff = backoff;
+        this.leaseRequestReleases = new LeaseRequestReleases(client, backoff);
         this.thread = new Thread(this::run, "aneforge-agent-" + host.hostName());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "aneforge-heartbeat-" + host.hostName());
@@ -211,6 +220,7 @@ public final class AgentLoop {
                 if (hostTrouble != null && !waitForHealthyHost()) {
                     break;
                 }
+                leaseRequestReleases.releaseDue(agentId, Instant.now(), this::handedBack);
                 Optional<JobLease> lease;
                 try {
                     lease = client.lease(agentId, leaseWait);
@@ -219,6 +229,16 @@ public final class AgentLoop {
                         break; // a crash tells the registry nothing
                     }
                     unreadable(e);
+                    continue;
+                } catch (LeaseAnswerLostException e) {
+                    if (halted) {
+                        break;
+                    }
+                    lostAnswer(e);
+                    if (stopping) {
+                        break;
+                    }
+                    pause();
                     continue;
                 } catch (RegistryException e) {
                     if (halted || stopping) {
@@ -247,9 +267,28 @@ public final class AgentLoop {
                 runAndReport(l);
                 held = null;
             }
+            if (!halted && leaseRequestReleases.size() > 0) {
+                leaseRequestReleases.releaseAll(agentId, this::handedBack);
+            }
         } finally {
             heartbeats.shutdownNow();
         }
+    }
+
+    /**
+     * A lease call that got no answer (a reset, a timeout, a body cut short) or a proxy's 5xx: the registry may have
+     * leased a job to this agent for it, and may still, while the call is on its way or in its long poll. Released by
+     * the call's request id now and, should that find nothing, once more after the call's grant window closed
+     * ({@link LeaseRequestReleases}); counted like trouble by the registry. No attempt is spent.
+     */
+    private void lostAnswer(LeaseAnswerLostException e) {
+        log.warn("lease call failed ({}); releasing the lease the registry may have granted for it (request {}), now and,"
+                + " if it holds none yet, again at {}; retrying in {}", e.getMessage(), e.request(), e.grantWindowEnd(),
+                backoff);
+        Instant now = Instant.now();
+        leaseRequestReleases.add(e.request(), e.grantWindowEnd(), failure("agent " + host.hostName()
+                + " lost the answer to its lease call: " + e.getMessage()), 0, now);
+        leaseRequestReleases.releaseDue(agentId, now, this::handedBack);
     }
 
     private void runAndReport(JobLease l) {
@@ -406,6 +445,7 @@ public final class AgentLoop {
                 + (jobId == null ? "" : " for job " + jobId) + ": " + e.getMessage());
         log.error("{}; releasing the lease granted for that call (no attempt spent); next lease in {}", why, p, e);
         boolean released = false;
+        boolean requestReleaseFailed = false;
         if (e.request().isPresent()) {
             try {
                 HandBack h = client.releaseLeaseRequest(agentId, e.request().get(), why);
@@ -416,6 +456,7 @@ public final class AgentLoop {
                 released = !h.none() || jobId == null || leaseId == null;
             } catch (RuntimeException refused) {
                 log.warn("could not release the lease of lease call {} ({})", e.request().get(), refused.getMessage());
+                requestReleaseFailed = !(refused instanceof RegistryException r) || r.retryable();
             }
         }
         if (!released && jobId != null && leaseId != null) {
@@ -430,7 +471,12 @@ public final class AgentLoop {
                 }
             }
         }
-        if (!released) {
+        if (!released && requestReleaseFailed) {
+            // The answer arrived, so the registry's call is over: no later grant to wait for, only the release to retry.
+            Instant now = Instant.now();
+            leaseRequestReleases.add(e.request().get(), now, why, 1, now.plus(backoff));
+            log.warn("the release of lease call {} is tried again before the next lease calls", e.request().get());
+        } else if (!released) {
             log.error("the lease of that call, if any, could not be released; it expires and spends an attempt");
         }
         pauseFor(p);

@@ -99,8 +99,18 @@ public final class HttpRegistryClient implements RegistryClient {
         // A fresh id per call, kept by the registry with the lease it grants: should the answer be unreadable (a
         // proxy's HTML page names no lease), the agent can still release that lease by this id.
         String request = UUID.randomUUID().toString();
-        Answer a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request, null,
-                timeout.plus(wait));
+        Answer a;
+        try {
+            a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request, null,
+                    timeout.plus(wait));
+        } catch (RegistryException e) {
+            // No answer, or a proxy's 5xx (the registry's own 5xx problem ends its call without a lease): the registry
+            // may have granted a lease, now or, while the call is still on its way or in its long poll, later.
+            if (e.status() == -1 || (e.status() >= 500 && e.problem().isEmpty())) {
+                throw new LeaseAnswerLostException(e, request, Instant.now().plus(wait).plus(timeout));
+            }
+            throw e;
+        }
         if (a.status() == 204) {
             return Optional.empty();
         }

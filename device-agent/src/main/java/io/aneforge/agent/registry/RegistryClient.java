@@ -28,6 +28,8 @@ public interface RegistryClient {
      *
      * @throws UnreadableLeaseException when a job was leased but the answer cannot be read (with its ids when
      *     those can be)
+     * @throws LeaseAnswerLostException when the call got no answer (a reset, a timeout, a body cut short) or a
+     *     proxy's 5xx: a job may have been leased for it, now or later
      */
     Optional<JobLease> lease(String agentId, Duration wait);
 
@@ -58,10 +60,10 @@ public interface RegistryClient {
 
     /**
      * Releases the lease the registry granted for the lease call {@code request}
-     * ({@link UnreadableLeaseException#request()}) whose answer this agent could not read: it names no lease, but
-     * the registry kept the request id with the lease. Counted like a release for trouble. Answers
-     * {@link HandBack#NONE} when this agent holds no lease for that request (the call never reached the registry,
-     * or there was no job).
+     * ({@link UnreadableLeaseException#request()}, {@link LeaseAnswerLostException#request()}) whose answer this agent
+     * could not read or never got: it names no lease, but the registry kept the request id with the lease. Counted
+     * like a release for trouble. Answers {@link HandBack#NONE} when this agent holds no lease for that request (the
+     * call never reached the registry, there was no job, or not yet: a call still on its way or in its long poll).
      */
     HandBack releaseLeaseRequest(String agentId, String request, String reason);
 

@@ -234,6 +234,83 @@ class AgentLoopTest {
     }
 
     /**
+     * Lease calls whose answers are lost (the connection closed without an answer, as a reset): the agent releases
+     * the lease granted for each by its request id. For the first call the release itself is lost once (tried again
+     * after the backoff), then finds nothing yet ({@code none}: the call may still be granted), and is sent once more
+     * after the call's grant window (the 10 ms wait and the 500 ms timeout), when it releases job 42. The second
+     * call's releases are all lost: tried {@link LeaseRequestReleases#MAX_TRIES} times, then given up. The loop goes
+     * on throughout. (Against the real registry: HandBackTest in registry-api.)
+     */
+    @Test
+    void aLostLeaseAnswerIsReleasedByRequestAgainAfterItsWindowAndFailedReleasesAreRetriedBoundedly() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        AtomicInteger leaseCalls = new AtomicInteger();
+        List<String> requests = new CopyOnWriteArrayList<>();
+        java.util.Map<String, List<Long>> releases = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Long> lostAt = new CopyOnWriteArrayList<>();
+        server.createContext("/api/v1/agents", ex -> {
+            String path = ex.getRequestURI().getPath();
+            ex.getRequestBody().readAllBytes();
+            String body;
+            if (path.endsWith("/lease")) {
+                int n = leaseCalls.incrementAndGet();
+                if (n <= 2) {
+                    String query = ex.getRequestURI().getQuery();
+                    requests.add(query.substring(query.indexOf("request=") + "request=".length()));
+                    lostAt.add(System.nanoTime());
+                    ex.close(); // the answer is lost: no status, no body
+                    return;
+                }
+                sleep(20);
+                ex.sendResponseHeaders(204, -1);
+                ex.close();
+                return;
+            } else if (path.contains("/lease-requests/")) {
+                String request = path.split("/")[6];
+                List<Long> tries = releases.computeIfAbsent(request, r -> new CopyOnWriteArrayList<>());
+                tries.add(System.nanoTime());
+                if ((requests.size() > 1 && request.equals(requests.get(1))) || tries.size() == 1) {
+                    ex.close(); // this release is lost too
+                    return;
+                }
+                body = tries.size() == 2 ? "{\"jobId\":null,\"outcome\":\"none\",\"handBacks\":0,\"maxHandBacks\":2}"
+                        : "{\"jobId\":42,\"outcome\":\"released\",\"handBacks\":1,\"maxHandBacks\":2}";
+            } else if (path.endsWith("/heartbeat")) {
+                body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
+            } else {
+                body = "{\"id\":\"agent-1\",\"heartbeatIntervalMs\":1000}";
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofMillis(500));
+            AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
+            loop.start();
+            waitFor(() -> requests.size() == 2 && releases.getOrDefault(requests.get(0), List.of()).size() >= 3
+                    && releases.getOrDefault(requests.get(1), List.of()).size() >= LeaseRequestReleases.MAX_TRIES);
+            sleep(700); // nothing more is sent for either
+            boolean alive = loop.isRunning();
+            loop.halt();
+            assertThat(alive).isTrue();
+            List<Long> first = releases.get(requests.get(0));
+            assertThat(first).as("lost, none (not yet), released after the window").hasSize(3);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(first.get(2) - lostAt.get(0)))
+                    .as("the last release waits for the call's grant window (10 ms wait + 500 ms timeout)")
+                    .isGreaterThanOrEqualTo(500);
+            assertThat(releases.get(requests.get(1))).as("a lost release is tried a bounded number of times")
+                    .hasSize(LeaseRequestReleases.MAX_TRIES);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /**
      * A job whose input cannot be had now (a 503, a reset) is released for trouble, not failed, and against a registry
      * that counts hand-backs the agent keeps no count of its own: the registry counts such releases per job and agent (across agent restarts) and, past
      * its bound, answers that it failed the job. The agent then moves on without a report.

@@ -99,6 +99,75 @@ class HttpRegistryClientTest {
         }
     }
 
+    /**
+     * A lease call that gets no answer the agent can trust to have leased nothing: a connection closed without an
+     * answer, a body cut short, an answer later than the timeout, a proxy's 502 page. Each is a
+     * {@link LeaseAnswerLostException} naming the request id the call carried and a grant window that covers the wait
+     * and the timeout. The registry's own 503 problem and a 400 are plain refusals: the registry ended those calls
+     * without a lease.
+     */
+    @Test
+    void leaseCallsWithoutAnAnswerNameTheirRequestAndGrantWindow() throws Exception {
+        java.util.Map<String, String> requests = new java.util.concurrent.ConcurrentHashMap<>();
+        CountDownLatch stop = new CountDownLatch(1);
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/api/v1/agents", ex -> {
+            String agent = ex.getRequestURI().getPath().split("/")[4];
+            String query = ex.getRequestURI().getQuery();
+            requests.put(agent, query.substring(query.indexOf("request=") + "request=".length()));
+            try {
+                switch (agent) {
+                    case "reset" -> {
+                        // closed without an answer
+                    }
+                    case "cut" -> {
+                        ex.sendResponseHeaders(200, 1000);
+                        ex.getResponseBody().write("{\"leaseId\":".getBytes(StandardCharsets.UTF_8));
+                    }
+                    case "late" -> stop.await(10, TimeUnit.SECONDS);
+                    case "proxy" -> answer(ex, 502, "<html>502 Bad Gateway</html>");
+                    case "registry" -> answer(ex, 503, "{\"type\":\"https://aneforge.io/problems/unavailable\","
+                            + "\"detail\":\"database down\"}");
+                    default -> answer(ex, 400, "{\"type\":\"https://aneforge.io/problems/invalid-parameter\"}");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                ex.close();
+            }
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofMillis(500));
+            for (String agent : List.of("reset", "cut", "late", "proxy")) {
+                java.time.Instant before = java.time.Instant.now();
+                assertThatThrownBy(() -> client.lease(agent, Duration.ofMillis(200))).as(agent)
+                        .isInstanceOfSatisfying(LeaseAnswerLostException.class, e -> {
+                            assertThat(e.request()).isEqualTo(requests.get(agent));
+                            assertThat(e.retryable()).isTrue();
+                            assertThat(e.grantWindowEnd()).as("the wait and the timeout after the failure")
+                                    .isAfterOrEqualTo(before.plusMillis(700));
+                        });
+            }
+            assertThatThrownBy(() -> client.lease("registry", Duration.ZERO))
+                    .isInstanceOf(RegistryException.class).isNotInstanceOf(LeaseAnswerLostException.class)
+                    .hasMessageContaining("503 unavailable");
+            assertThatThrownBy(() -> client.lease("refused", Duration.ZERO))
+                    .isInstanceOf(RegistryException.class).isNotInstanceOf(LeaseAnswerLostException.class);
+        } finally {
+            stop.countDown();
+            server.stop(0);
+        }
+    }
+
+    private static void answer(com.sun.net.httpserver.HttpExchange ex, int status, String body) throws java.io.IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(status, bytes.length);
+        ex.getResponseBody().write(bytes);
+    }
+
     @Test
     void aTricklingRegistryBodyIsCutOffAtTheTimeout() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

@@ -213,9 +213,10 @@ public class Jobs {
 
     /**
      * Releases the job leased to this agent for its lease call {@code request}, whose answer it could not read (a
-     * proxy's HTML page: no lease or job id to name). Only a lease this agent holds and was granted for that
-     * request is touched; nothing found is answered {@code none}. Counted like a release for trouble: a job this
-     * agent can never read must not come back to it for ever.
+     * proxy's HTML page: no lease or job id to name) or never got (a reset, a timeout). Only a lease this agent holds
+     * and was granted for that request is touched; nothing found is answered {@code none} (the agent asks again after
+     * the call's long poll surely ended: a call still on its way may be granted after this). Counted like a release
+     * for trouble: a job this agent can never read must not come back to it for ever.
      */
     @Transactional
     public HandBack releaseRequest(UUID agentId, UUID request, String reason, Caller caller) {

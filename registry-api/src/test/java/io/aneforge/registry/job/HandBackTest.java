@@ -260,6 +260,76 @@ class HandBackTest extends JobTestSupport {
         assertThat(job.path("attempts").asInt()).as("no lease expired").isEqualTo(1);
     }
 
+    /**
+     * A lease granted by the registry whose answer the proxy cuts off (the connection closed instead): the agent
+     * releases the lease by the request id it sent, at once, so the job is pending again without an attempt spent,
+     * and runs it again as the same attempt. Left to expire (2 s leases here), the rerun would be the next attempt.
+     */
+    @Test
+    void aLeaseWhoseAnswerIsLostInTransportIsReleasedByItsRequest() throws Exception {
+        oneJob("hb-reset", "A18");
+        LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, false);
+        HostFacts h = host("hb-reset-host", "A18");
+        AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
+                h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
+        loop.start();
+        try {
+            waitFor(() -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job whose answer was lost succeeded");
+        } finally {
+            haltAndDrain(loop);
+            proxy.close();
+        }
+        JsonNode lost = proxy.lost.get();
+        assertThat(proxy.requestReleases).as("released at once by the request id the lost call carried")
+                .first().asString().startsWith("/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest
+                        + "/release 200").contains("\"outcome\":\"released\"", "\"jobId\":" + lost.path("jobId").asLong());
+        assertRanAgainAsTheSameAttempt(lost);
+    }
+
+    /**
+     * A lease call the proxy holds until after the agent gave up on it (its 1 s timeout) and after the agent's first
+     * release by request arrived, which finds nothing ({@code none}); only then does the registry see the call and
+     * grant it. The agent's second release, sent once the call's grant window closed (the wait and the timeout after
+     * the failure), releases that lease: the job runs again as the same attempt instead of waiting out the lease.
+     */
+    @Test
+    void aLeaseGrantedAfterTheFirstReleaseIsReleasedByTheSecond() throws Exception {
+        oneJob("hb-late", "A18_PRO");
+        LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, true);
+        HostFacts h = host("hb-late-host", "A18_PRO");
+        AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
+                h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
+        loop.start();
+        try {
+            waitFor(() -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job granted late succeeded");
+        } finally {
+            haltAndDrain(loop);
+            proxy.close();
+        }
+        JsonNode lost = proxy.lost.get();
+        String path = "/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest + "/release 200";
+        assertThat(proxy.requestReleases).as("the first release came before the grant, the second after it").hasSize(2);
+        assertThat(proxy.requestReleases.get(0)).startsWith(path).contains("\"outcome\":\"none\"");
+        assertThat(proxy.requestReleases.get(1)).startsWith(path)
+                .contains("\"outcome\":\"released\"", "\"jobId\":" + lost.path("jobId").asLong());
+        assertRanAgainAsTheSameAttempt(lost);
+    }
+
+    private boolean succeeded(JsonNode lease) {
+        return results(lease.path("model").asString(), lease.path("version").asInt()).valueStream()
+                .anyMatch(r -> r.path("jobId").asLong() == lease.path("jobId").asLong()
+                        && r.path("outcome").asString().equals("succeeded"));
+    }
+
+    /** The job of a lease the agent never read ran again on the same attempt: the lease was released, not expired. */
+    private void assertRanAgainAsTheSameAttempt(JsonNode lost) {
+        long jobId = lost.path("jobId").asLong();
+        assertThat(results(lost.path("model").asString(), lost.path("version").asInt()).valueStream()
+                .filter(r -> r.path("jobId").asLong() == jobId).toList()).singleElement()
+                .satisfies(r -> assertThat(r.path("attempt").asInt()).as("no attempt spent on the lost lease")
+                        .isEqualTo(lost.path("attempt").asInt()));
+    }
+
     private static void waitFor(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!condition.getAsBoolean()) {
@@ -270,6 +340,110 @@ class HandBackTest extends JobTestSupport {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
+        }
+    }
+
+    /**
+     * Forwards everything to the registry, but loses the answer of one lease call the registry grants, recorded in
+     * {@link #lost} with its request id: either the first lease the registry grants, whose connection is closed
+     * instead of answered (as a reset), or ({@code late}) the first lease call, held back until the agent gave up on it
+     * and its first release by that request has been answered, and only then sent to the registry. Lease calls that
+     * come meanwhile wait for it, so they cannot take its job first. Every release by request is recorded with its
+     * status and answer.
+     */
+    private static final class LostAnswerProxy implements AutoCloseable {
+        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
+                "transfer-encoding", "keep-alive", "expect", "date");
+        final java.util.concurrent.atomic.AtomicReference<JsonNode> lost = new java.util.concurrent.atomic.AtomicReference<>();
+        volatile String lostRequest;
+        final List<String> requestReleases = new CopyOnWriteArrayList<>();
+        private final String target;
+        private final boolean late;
+        private final java.util.concurrent.atomic.AtomicBoolean faulted = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.CountDownLatch firstReleaseAnswered = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch lateCallDone = new java.util.concurrent.CountDownLatch(1);
+        private final HttpServer server;
+        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        LostAnswerProxy(String target, boolean late) throws IOException {
+            this.target = target;
+            this.late = late;
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+            server.setExecutor(Executors.newCachedThreadPool());
+            server.createContext("/", this::handle);
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        private static String request(HttpExchange ex) {
+            String query = ex.getRequestURI().getQuery();
+            int at = query == null ? -1 : query.indexOf("request=");
+            return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
+        }
+
+        private void handle(HttpExchange ex) throws IOException {
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            String path = ex.getRequestURI().getPath();
+            boolean lease = path.endsWith("/lease");
+            try {
+                if (lease && late && faulted.compareAndSet(false, true)) {
+                    lostRequest = request(ex);
+                    // Held past the agent's timeout and its first release; then the registry sees it and grants it.
+                    firstReleaseAnswered.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    HttpResponse<byte[]> r = forward(ex, body);
+                    if (r.statusCode() == 200) lost.set(JSON.readTree(r.body()));
+                    lateCallDone.countDown();
+                    ex.close(); // the agent is long gone
+                    return;
+                }
+                if (lease && late) lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                HttpResponse<byte[]> r = forward(ex, body);
+                if (lease && !late && r.statusCode() == 200 && faulted.compareAndSet(false, true)) {
+                    lostRequest = request(ex);
+                    lost.set(JSON.readTree(r.body()));
+                    ex.close(); // granted, but the answer never arrives
+                    return;
+                }
+                if (path.contains("/lease-requests/")) {
+                    requestReleases.add(path + " " + r.statusCode() + " " + new String(r.body(), StandardCharsets.UTF_8));
+                    firstReleaseAnswered.countDown();
+                }
+                r.headers().map().forEach((name, values) -> {
+                    if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
+                        ex.getResponseHeaders().put(name, values);
+                    }
+                });
+                boolean noBody = r.statusCode() == 204 || r.body().length == 0;
+                ex.sendResponseHeaders(r.statusCode(), noBody ? -1 : r.body().length);
+                if (!noBody) ex.getResponseBody().write(r.body());
+                ex.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ex.close();
+            }
+        }
+
+        private HttpResponse<byte[]> forward(HttpExchange ex, byte[] body) throws IOException, InterruptedException {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
+                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(body));
+            ex.getRequestHeaders().forEach((name, values) -> {
+                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
+            });
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        }
+
+        @Override
+        public void close() {
+            firstReleaseAnswered.countDown();
+            lateCallDone.countDown();
+            server.stop(0);
         }
     }
 

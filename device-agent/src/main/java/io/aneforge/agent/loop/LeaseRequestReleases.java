@@ -1,0 +1,143 @@
+package io.aneforge.agent.loop;
+
+import io.aneforge.agent.registry.HandBack;
+import io.aneforge.agent.registry.RegistryClient;
+import io.aneforge.agent.registry.RegistryException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Releases by request id ({@link RegistryClient#releaseLeaseRequest}) still to be sent: for lease calls whose answer
+ * was lost on the way, whose lease the registry may have granted, and for releases that failed themselves. Used by
+ * the loop thread only, which sends the due ones before each lease call.
+ *
+ * <p>A lease call that is still on its way, or still waiting in the registry's long poll, may be granted after the
+ * first release arrived, which then finds nothing ({@code none}). So a release that finds nothing before the call's
+ * grant window closed ({@link io.aneforge.agent.registry.LeaseAnswerLostException#grantWindowEnd()}) is sent once
+ * more after it; {@code none} after the window means nothing was granted, and the request is dropped, as it is when
+ * the registry released or failed the job. A release that fails (the registry unreachable, a 5xx, an answer it cannot
+ * read) is tried again after a pause that doubles, {@link #MAX_TRIES} times in all; a refusal (4xx: a registry
+ * without the endpoint, a revoked token) drops it. At most {@link #MAX_REMEMBERED} requests are kept (the oldest go
+ * first), and a round stops at the first release that fails, so an unreachable registry holds the loop up for one
+ * call per round, not one per request.
+ */
+final class LeaseRequestReleases {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseRequestReleases.class);
+
+    /** Tries of one release that keeps failing before it is given up (its lease, if any, expires). */
+    static final int MAX_TRIES = 5;
+    /** Requests kept at most: a registry that fails every lease call for hours must not grow this list. */
+    static final int MAX_REMEMBERED = 20;
+
+    private static final class Pending {
+        final String request;
+        final Instant windowEnd;
+        final String reason;
+        int failures;
+        Instant due;
+
+        Pending(String request, Instant windowEnd, String reason, int failures, Instant due) {
+            this.request = request;
+            this.windowEnd = windowEnd;
+            this.reason = reason;
+            this.failures = failures;
+            this.due = due;
+        }
+    }
+
+    private final RegistryClient client;
+    private final Duration retryPause;
+    private final List<Pending> pending = new ArrayList<>();
+
+    /** @param retryPause the pause after the first failed release, doubled after each further one */
+    LeaseRequestReleases(RegistryClient client, Duration retryPause) {
+        this.client = client;
+        this.retryPause = retryPause;
+    }
+
+    /**
+     * Remembers the lease call {@code request}: its release is due at {@code due} ({@code failures} tries of it
+     * failed already), and any lease it gets is granted by {@code windowEnd}.
+     */
+    void add(String request, Instant windowEnd, String reason, int failures, Instant due) {
+        if (pending.size() >= MAX_REMEMBERED) {
+            Pending oldest = pending.remove(0);
+            log.warn("dropped the release of lease call {} unsent ({} releases by request are waiting already); the"
+                    + " lease it got, if any, expires", oldest.request, MAX_REMEMBERED);
+        }
+        pending.add(new Pending(request, windowEnd, reason, failures, due));
+    }
+
+    int size() {
+        return pending.size();
+    }
+
+    /** Sends the releases due at {@code now}; {@code answered} gets every answer that released or failed a job. */
+    void releaseDue(String agentId, Instant now, Consumer<HandBack> answered) {
+        send(agentId, now, false, answered);
+    }
+
+    /** The agent is stopping: one last try of every release, due or not, and none kept. */
+    void releaseAll(String agentId, Consumer<HandBack> answered) {
+        send(agentId, Instant.now(), true, answered);
+        pending.clear();
+    }
+
+    private void send(String agentId, Instant now, boolean last, Consumer<HandBack> answered) {
+        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (!last && p.due.isAfter(now)) {
+                continue;
+            }
+            try {
+                HandBack h = client.releaseLeaseRequest(agentId, p.request, p.reason);
+                if (!h.none()) {
+                    it.remove();
+                    answered.accept(h);
+                } else if (!last && now.isBefore(p.windowEnd)) {
+                    p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
+                    log.info("the registry holds no lease for lease call {} (yet); asking again at {}", p.request,
+                            p.windowEnd);
+                } else {
+                    it.remove();
+                    log.info("the registry granted no lease for lease call {}", p.request);
+                }
+            } catch (RegistryException e) {
+                if (!e.retryable()) {
+                    it.remove();
+                    log.warn("the registry refuses to release the lease of lease call {} ({}); the lease, if any,"
+                            + " expires", p.request, e.getMessage());
+                } else if (failed(it, p, now, e.getMessage()) || last) {
+                    return; // the registry does not answer: the others wait for the next round
+                }
+            } catch (RuntimeException e) {
+                // an answer that does not read (a proxy's page): as good as no answer
+                if (failed(it, p, now, e.toString()) || last) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Counts a failed try: drops the request after the last one. Returns true (the round ends). */
+    private boolean failed(Iterator<Pending> it, Pending p, Instant now, String why) {
+        p.failures++;
+        if (p.failures >= MAX_TRIES) {
+            it.remove();
+            log.warn("gave up releasing the lease of lease call {} after {} tries ({}); the lease, if any, expires",
+                    p.request, p.failures, why);
+        } else {
+            Duration pause = retryPause.multipliedBy(1L << Math.min(p.failures - 1, 10));
+            p.due = now.plus(pause);
+            log.warn("could not release the lease of lease call {} ({}); trying again in {}", p.request, why, pause);
+        }
+        return true;
+    }
+}
