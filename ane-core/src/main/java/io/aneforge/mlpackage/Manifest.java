@@ -92,10 +92,20 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
         } catch (RuntimeException e) {
             return Optional.empty();
         }
-        if (root == null || !root.path("rootModelIdentifier").isString()) {
+        return root == null ? Optional.empty() : rootModelPath(root);
+    }
+
+    /**
+     * The one reading of a manifest's root model, for {@link #parse} and the unzip's look before unpacking alike, so
+     * the two cannot see different models: {@code rootModelIdentifier} must be a string (Core ML's ids are; a number
+     * is not taken as its text) naming an item entry whose {@code path} is a string.
+     */
+    private static Optional<String> rootModelPath(JsonNode root) {
+        JsonNode id = root.path("rootModelIdentifier");
+        if (!id.isString()) {
             return Optional.empty();
         }
-        JsonNode path = root.path("itemInfoEntries").path(root.get("rootModelIdentifier").asString()).path("path");
+        JsonNode path = root.path("itemInfoEntries").path(id.asString()).path("path");
         return path.isString() ? Optional.of(path.asString()) : Optional.empty();
     }
 
@@ -128,11 +138,16 @@ public record Manifest(String rootModelIdentifier, Map<String, Item> items) {
             items.put(e.getKey(), new Item(n.get("author").asString(), n.get("description").asString(), n.get("name").asString(),
                     n.get("path").asString()));
         }
-        String rootId = root.path("rootModelIdentifier").asString("");
-        Manifest m = new Manifest(rootId, items);
-        if (m.rootModel() == null) {
-            throw new MlPackageException(file + ": rootModelIdentifier '" + rootId + "' is not one of the item entries " + items.keySet());
+        JsonNode rootId = root.path("rootModelIdentifier");
+        if (!rootId.isString()) {
+            throw new MlPackageException(file + ": rootModelIdentifier is " + (rootId.isMissingNode() ? "missing" : rootId.toString())
+                    + ", not a string: it must be the id (a string) of one of the item entries " + items.keySet());
         }
+        if (rootModelPath(root).isEmpty()) {
+            throw new MlPackageException(file + ": rootModelIdentifier '" + rootId.asString() + "' is not one of the item entries "
+                    + items.keySet());
+        }
+        Manifest m = new Manifest(rootId.asString(), items);
         if (m.weights() == null) {
             throw new MlPackageException(file + " has no weights item (author " + AUTHOR + ", name " + WEIGHTS_NAME
                     + ", path " + AUTHOR + "/" + WEIGHTS_NAME + "); Core ML cannot find weight.bin without it - add the item");

@@ -16,7 +16,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Writes and reads {@code .mlpackage} directories:
@@ -116,16 +118,26 @@ public final class MlPackage {
 
     /**
      * The most bytes this reader takes of a package file named {@code fileName} (the last segment of its path), or
-     * -1 where it sets no bound of its own: {@code weight.bin} is bounded only by the heap and, in an archive, by the
+     * -1 where it sets no bound of its own (names compared as a case-insensitive file system does, {@link #caseFolded}): {@code weight.bin} is bounded only by the heap and, in an archive, by the
      * unzip limits. {@link PackageArchive#unzip} applies these while unpacking, so a zip whose model.mlmodel inflates
      * to gigabytes is refused when the entry is seen, not after it was written out for this reader to refuse.
      */
     static long readLimit(String fileName) {
-        return switch (fileName) {
-            case Manifest.MODEL_NAME -> MAX_MODEL_BYTES;
-            case MANIFEST -> MAX_MANIFEST_BYTES;
-            default -> -1;
-        };
+        String name = caseFolded(fileName);
+        if (name.equals(caseFolded(Manifest.MODEL_NAME))) {
+            return MAX_MODEL_BYTES;
+        }
+        return name.equals(caseFolded(MANIFEST)) ? MAX_MANIFEST_BYTES : -1;
+    }
+
+    /**
+     * A file name as a case-insensitive file system sees it: on macOS's default APFS (insensitive to case and to
+     * Unicode normalization) {@code MODEL.MLMODEL} or {@code manifest.json} is the file this reader opens as
+     * {@code model.mlmodel} or {@code Manifest.json}, so the bounds by name, and the unzip's test for two entries
+     * that would be one file, compare names in this form.
+     */
+    static String caseFolded(String name) {
+        return Normalizer.normalize(name, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -133,7 +145,7 @@ public final class MlPackage {
      * than ": the same words whether the reader or an unzip finds it.
      */
     static String overLimit(String fileName) {
-        return fileName.equals(MANIFEST)
+        return caseFolded(fileName).equals(caseFolded(MANIFEST))
                 ? "the " + Heap.describe(MAX_MANIFEST_BYTES) + " a manifest may have (real ones are under 1 KB): the package is damaged"
                 : "the " + Heap.describe(MAX_MODEL_BYTES) + " a model.mlmodel may have (an ML program keeps its weights in "
                 + "weight.bin; real ones are well under a few MB): the package is damaged or not a Core ML package";

@@ -12,10 +12,10 @@ import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
@@ -27,14 +27,15 @@ import java.util.zip.ZipOutputStream;
  * Deterministic zip of a package directory (entries sorted by path, fixed timestamps,
  * no directory entries, a fixed compression method per entry, so the same package gives
  * the same bytes and sha256) and a safe unzip for archives from elsewhere (no absolute
- * paths, no {@code ..}, no duplicates, no symbolic links, bounded entry count and sizes: refused
- * from the central directory's declared sizes before anything is written, and counted while
- * extracting, since headers can lie). On top of the caller's {@link Limits}, a {@code model.mlmodel}
- * or {@code Manifest.json} entry is held to the package reader's own bound for it
+ * paths, no {@code ..}, no duplicates, nor two names that differ only in case (one file on macOS), no symbolic
+ * links, bounded entry count and sizes: refused from the central directory's declared sizes before anything is
+ * written, and counted while extracting, since headers can lie). The disk an archive may take is bounded by
+ * those {@link Limits}. On top of them, a {@code model.mlmodel} or {@code Manifest.json} entry (in any case, as a
+ * case-insensitive file system would open it) is held to the package reader's own bound for it
  * ({@link MlPackage#MAX_MODEL_BYTES}, {@link MlPackage#MAX_MANIFEST_BYTES}), with the reader's words, so
- * a package the reader would refuse is refused while it is unpacked; a package manifest naming its root model
- * at another path than {@code Data/com.apple.CoreML/model.mlmodel} (which would escape that bound) is refused
- * before anything is unpacked. Every unzip of a package (the
+ * a package the reader would refuse is refused while it is unpacked; for the same reason a package manifest naming
+ * its root model at another path than {@code Data/com.apple.CoreML/model.mlmodel}, which the reader refuses, is
+ * refused before anything is unpacked. Every unzip of a package (the
  * reference runtime's load of a zip, the device agent's artifact cache, {@code aneforge pull}, the
  * registry's upload check and cost estimate) goes through here.
  */
@@ -206,7 +207,7 @@ public final class PackageArchive {
      * extracted files. Made for archives we did not make, so it refuses, before writing anything where
      * it can: a malformed layout, symbolic-link entries and local headers that disagree with the central
      * directory (see {@link ZipCentralDirectory}), more entries than the limit, unsafe names
-     * ({@link #checkName}), duplicate names, and entries or totals whose declared sizes are over the limits (or
+     * ({@link #checkName}), duplicate names (also those differing only in case), and entries or totals whose declared sizes are over the limits (or
      * over the reader's bound for a model.mlmodel or manifest: a {@link MlPackageException.Kind#CONTENT} failure,
      * not a {@link LimitExceeded}, since no setting raises it); and while extracting: paths that resolve outside
      * {@code destination}, files that already exist, the same size bounds counted as bytes are written (declared
@@ -327,7 +328,8 @@ public final class PackageArchive {
     /** The checks of {@link #readEntries} that need only the central directory: count, names, declared sizes. */
     private static List<ZipEntry> checkEntries(ZipFile zf, String archive, Limits limits) {
         List<ZipEntry> entries = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
+        // Names as a case-insensitive file system sees them (macOS): two entries that are one file there are refused.
+        Map<String, String> seen = new HashMap<>();
         long declaredTotal = 0;
         Enumeration<? extends ZipEntry> all = zf.entries();
         while (all.hasMoreElements()) {
@@ -338,9 +340,15 @@ public final class PackageArchive {
                         + " entries; refused as unsafe");
             }
             checkName(archive, name);
-            if (!seen.add(name)) {
+            String earlier = seen.putIfAbsent(MlPackage.caseFolded(name), name);
+            if (earlier != null && earlier.equals(name)) {
                 throw new MlPackageException(archive + " has entry '" + name
                         + "' twice; refused because the two copies could differ");
+            }
+            if (earlier != null) {
+                throw new MlPackageException(archive + " has entries '" + earlier + "' and '" + name + "', whose names"
+                        + " differ only in case: on a case-insensitive file system (macOS's default) they are one file;"
+                        + " refused because the two could differ");
             }
             long declared = e.getSize(); // -1 where the central directory does not say
             if (declared > 0) {
@@ -366,11 +374,12 @@ public final class PackageArchive {
     /**
      * Before any entry is inflated for the visitor: a package manifest ({@code Manifest.json} at the top of the
      * archive or one directory down, where package roots are) that names its root model at another path than
-     * {@link Manifest#ROOT_MODEL_PATH} is refused. Only a file named {@code model.mlmodel} is held to the reader's
-     * model bound while unpacking, so a manifest naming another file as the model would let it unpack up to the
-     * unzip limits before the reader refused the package. The manifest is read here with the same bounds as when it
-     * is unpacked (the reader's 1 MiB, the unzip limits, its size and CRC-32); one that names no root model at all
-     * is left to the reader, which refuses it in its own words.
+     * {@link Manifest#ROOT_MODEL_PATH} is refused, as the reader would refuse it (the same reading of the manifest,
+     * {@link Manifest#rootModelPath}), but before its model file, which no bound by name covers, is unpacked. This
+     * keeps the unzip and the reader in step; it does not bound the disk: a file the manifest does not name at all
+     * unpacks within the unzip {@link Limits}, which are that bound. The manifest is read here with the same bounds
+     * as when it is unpacked (the reader's 1 MiB, the unzip limits, its size and CRC-32); one that names no root
+     * model at all is left to the reader, which refuses it in its own words.
      */
     private static void checkRootModels(ZipFile zf, List<ZipEntry> entries, String archive, Limits limits)
             throws IOException {
@@ -391,11 +400,15 @@ public final class PackageArchive {
         }
     }
 
-    /** {@code Manifest.json} or {@code <dir>/Manifest.json}: a manifest where the package readers look for one. */
+    /**
+     * {@code Manifest.json} or {@code <dir>/Manifest.json}: a manifest where the package readers look for one (in any
+     * case: {@code manifest.json} is the one they read on a case-insensitive file system).
+     */
     private static boolean isPackageManifest(String name) {
         int slash = name.indexOf('/');
-        return name.equals(MlPackage.MANIFEST)
-                || (slash > 0 && !name.startsWith(MACOS_METADATA_DIR) && name.substring(slash + 1).equals(MlPackage.MANIFEST));
+        String manifest = MlPackage.caseFolded(MlPackage.MANIFEST);
+        return MlPackage.caseFolded(name).equals(manifest) || (slash > 0 && !name.startsWith(MACOS_METADATA_DIR)
+                && MlPackage.caseFolded(name.substring(slash + 1)).equals(manifest));
     }
 
     /** The last segment of an entry's name: what the package reader knows a file by ("" for a directory entry). */

@@ -269,6 +269,160 @@ class HostilePackageTest {
         assertThat(MlPackage.read(tmp.resolve("good-out/good.mlpackage"))).isNotNull();
     }
 
+    /** One entry of a zip made by hand: {@code zerosMiB} MiB of zeros (deflated to almost nothing), or {@code bytes}. */
+    private record Part(String name, byte[] bytes, int zerosMiB) {
+        static Part of(String name, byte[] bytes) {
+            return new Part(name, bytes, 0);
+        }
+
+        static Part zeros(String name, int mib) {
+            return new Part(name, new byte[0], mib);
+        }
+    }
+
+    private Path zip(String name, Part... parts) throws Exception {
+        Path zip = tmp.resolve(name);
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.setLevel(1);
+            byte[] mib = new byte[1 << 20];
+            for (Part part : parts) {
+                z.putNextEntry(new ZipEntry(part.name()));
+                z.write(part.bytes());
+                for (int i = 0; i < part.zerosMiB(); i++) {
+                    z.write(mib);
+                }
+            }
+        }
+        return zip;
+    }
+
+    private static java.util.List<Path> filesUnder(Path dir) throws Exception {
+        if (!Files.exists(dir)) {
+            return java.util.List.of();
+        }
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    private static String manifestWithRootId(String rootIdJson) {
+        return """
+                {"fileFormatVersion":"1.0.0","rootModelIdentifier":%s,
+                 "itemInfoEntries":{
+                   "7":{"author":"com.apple.CoreML","description":"CoreML Model Specification","name":"model.mlmodel",
+                        "path":"com.apple.CoreML/model.bin"},
+                   "W":{"author":"com.apple.CoreML","description":"CoreML Model Weights","name":"weights",
+                        "path":"com.apple.CoreML/weights"}}}
+                """.formatted(rootIdJson);
+    }
+
+    /**
+     * rootModelIdentifier is a string. A number (7) used to be read as the id "7" by the reader but as no id by the
+     * unzip's look before unpacking, so a 128 MiB model.bin it named unpacked as the model before the reader refused
+     * it. Both now read the root model through one function: the reader refuses the number itself, and no file is
+     * the model, so model.bin is only a file the manifest does not name (see the next test for those).
+     */
+    @Test
+    void aRootModelIdentifierThatIsNotAStringNamesNoModel() throws Exception {
+        for (String id : new String[] {"7", "7.0", "true", "[\"7\"]", "null"}) {
+            byte[] json = manifestWithRootId(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(Manifest.rootModelPath(json)).as(id).isEmpty();
+            assertThatThrownBy(() -> Manifest.parse(json, "Manifest.json")).as(id).isInstanceOf(MlPackageException.class)
+                    .hasMessage("Manifest.json: rootModelIdentifier is " + id + ", not a string: it must be the id (a string)"
+                            + " of one of the item entries [7, W]");
+        }
+        byte[] missing = manifestWithRootId("0").replace("\"rootModelIdentifier\":0,", "")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Manifest.parse(missing, "Manifest.json")).hasMessageStartingWith(
+                "Manifest.json: rootModelIdentifier is missing, not a string");
+
+        // the same manifest with the id as a string: both read model.bin as the root model, and the unzip refuses it
+        byte[] named = manifestWithRootId("\"7\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(Manifest.rootModelPath(named)).contains("com.apple.CoreML/model.bin");
+        assertThat(Manifest.parse(named, "Manifest.json").rootModel().path()).isEqualTo("com.apple.CoreML/model.bin");
+        Path refused = zip("named.zip", Part.zeros("p.mlpackage/Data/com.apple.CoreML/model.bin", 128),
+                Part.of("p.mlpackage/Manifest.json", named));
+        assertThatThrownBy(() -> PackageArchive.unzip(refused, tmp.resolve("named-out"), PackageArchive.Limits.defaults()))
+                .hasMessageContaining("names 'com.apple.CoreML/model.bin' as the root model")
+                .hasMessageEndingWith("; refused before anything was unpacked");
+        assertThat(filesUnder(tmp.resolve("named-out"))).isEmpty();
+
+        Path numeric = zip("numeric.zip", Part.zeros("p.mlpackage/Data/com.apple.CoreML/model.bin", 1),
+                Part.of("p.mlpackage/Manifest.json", manifestWithRootId("7").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Path out = tmp.resolve("numeric-out");
+        PackageArchive.unzip(numeric, out, PackageArchive.Limits.defaults());
+        assertThatThrownBy(() -> MlPackage.read(out.resolve("p.mlpackage"))).isInstanceOf(MlPackageException.class)
+                .hasMessageEndingWith("Manifest.json: rootModelIdentifier is 7, not a string: it must be the id (a string)"
+                        + " of one of the item entries [7, W]");
+    }
+
+    /**
+     * What bounds the disk an archive takes is the unzip's limits, not the root-model rule: a file the manifest does
+     * not name at all (a 128 MiB junk.bin beside a good package) unpacks within them and the package still reads; under
+     * limits it does not fit, it is refused before anything is written.
+     */
+    @Test
+    void aFileTheManifestDoesNotNameIsBoundOnlyByTheUnzipLimits() throws Exception {
+        Path pkg = write("good", 0);
+        Path zip = zip("junk.zip", Part.zeros("good.mlpackage/Data/com.apple.CoreML/junk.bin", 128),
+                Part.of("good.mlpackage/Manifest.json", Files.readAllBytes(pkg.resolve(MlPackage.MANIFEST))),
+                Part.of("good.mlpackage/Data/com.apple.CoreML/model.mlmodel", Files.readAllBytes(modelFile(pkg))),
+                Part.of("good.mlpackage/Data/com.apple.CoreML/weights/weight.bin", Files.readAllBytes(weightFile(pkg))));
+        assertThat(Files.size(zip)).isLessThan(1 << 20);
+
+        Path out = tmp.resolve("junk-out");
+        PackageArchive.unzip(zip, out, PackageArchive.Limits.defaults());
+        assertThat(out.resolve("good.mlpackage/Data/com.apple.CoreML/junk.bin")).hasSize(128L << 20);
+        assertThat(MlPackage.read(out.resolve("good.mlpackage"))).isNotNull();
+
+        Path bounded = tmp.resolve("bounded-out");
+        assertThatThrownBy(() -> PackageArchive.unzip(zip, bounded, new PackageArchive.Limits(64, 64L << 20, 64L << 20)))
+                .isInstanceOf(PackageArchive.LimitExceeded.class)
+                .satisfies(e -> assertThat(((PackageArchive.LimitExceeded) e).limit()).isEqualTo(PackageArchive.Limit.ENTRY_BYTES))
+                .hasMessageContaining("entry 'good.mlpackage/Data/com.apple.CoreML/junk.bin' unpacks to more than 67108864 bytes");
+        assertThat(filesUnder(bounded)).isEmpty();
+    }
+
+    /**
+     * On a case-insensitive file system (macOS's APFS by default) MODEL.MLMODEL and manifest.json are the files the
+     * reader opens as model.mlmodel and Manifest.json: the unzip holds them to the same bounds and reads such a
+     * manifest before unpacking. Two entries that would be one file there are refused before anything is written.
+     */
+    @Test
+    void namesThatDifferOnlyInCaseAreTheSameFileToTheUnzip() throws Exception {
+        Path pkg = write("p", 0);
+        byte[] manifest = Files.readAllBytes(pkg.resolve(MlPackage.MANIFEST));
+
+        Path bigModel = zip("upper.zip", Part.of("p.mlpackage/Manifest.json", manifest),
+                Part.zeros("p.mlpackage/Data/com.apple.CoreML/MODEL.MLMODEL", 128));
+        assertThatThrownBy(() -> PackageArchive.unzip(bigModel, tmp.resolve("upper-out"), PackageArchive.Limits.defaults()))
+                .isInstanceOf(MlPackageException.class).isNotInstanceOf(PackageArchive.LimitExceeded.class)
+                .hasMessageStartingWith("archive upper.zip entry 'p.mlpackage/Data/com.apple.CoreML/MODEL.MLMODEL' is "
+                        + (128L << 20) + " bytes, more than the 64 MiB a model.mlmodel may have");
+        assertThat(filesUnder(tmp.resolve("upper-out"))).isEmpty();
+
+        setItemPath(pkg, Manifest.MODEL_NAME, "com.apple.CoreML/model.bin");
+        Path lowerManifest = zip("lower.zip", Part.zeros("p.mlpackage/Data/com.apple.CoreML/model.bin", 128),
+                Part.of("p.mlpackage/manifest.json", Files.readAllBytes(pkg.resolve(MlPackage.MANIFEST))));
+        assertThatThrownBy(() -> PackageArchive.unzip(lowerManifest, tmp.resolve("lower-out"), PackageArchive.Limits.defaults()))
+                .hasMessageStartingWith("archive lower.zip entry 'p.mlpackage/manifest.json' names 'com.apple.CoreML/model.bin'"
+                        + " as the root model")
+                .hasMessageEndingWith("; refused before anything was unpacked");
+        assertThat(filesUnder(tmp.resolve("lower-out"))).isEmpty();
+
+        Path twice = zip("twice.zip", Part.of("p.mlpackage/Manifest.json", manifest),
+                Part.of("p.mlpackage/Data/com.apple.CoreML/weights/weight.bin", new byte[16]),
+                Part.of("p.mlpackage/Data/com.apple.coreml/weights/WEIGHT.bin", new byte[16]));
+        String refusal = "archive twice.zip has entries 'p.mlpackage/Data/com.apple.CoreML/weights/weight.bin' and"
+                + " 'p.mlpackage/Data/com.apple.coreml/weights/WEIGHT.bin', whose names differ only in case: on a"
+                + " case-insensitive file system (macOS's default) they are one file; refused because the two could differ";
+        assertThatThrownBy(() -> PackageArchive.unzip(twice, tmp.resolve("twice-out"), PackageArchive.Limits.defaults()))
+                .isInstanceOf(MlPackageException.class).hasMessage(refusal);
+        assertThat(filesUnder(tmp.resolve("twice-out"))).isEmpty();
+        assertThatThrownBy(() -> PackageArchive.check(twice, "archive twice.zip", PackageArchive.Limits.defaults()))
+                .hasMessage(refusal);
+    }
+
     @Test
     void aDimensionOverTheIntRangeIsNamed() throws Exception {
         Path pkg = write("p", 0);
