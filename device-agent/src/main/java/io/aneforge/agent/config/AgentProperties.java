@@ -74,7 +74,8 @@ public record AgentProperties(
 
     /**
      * @param dir root of the artifact cache ({@code <dir>/sha256/<hex>/…}) and of compiled Core ML
-     *     models ({@code <dir>/coreml-compiled/<osBuild>/…})
+     *     models ({@code <dir>/coreml-compiled/<osBuild>/…}); agents on one host may share it, agents on several
+     *     may not (the compiled models' in-use marks name processes by pid, and a second host is refused)
      * @param maxSize cap for downloaded artifacts; least recently used ones are evicted above it
      * @param compiledMaxSize cap for compiled Core ML models (macOS), counted apart from {@code maxSize}; least
      *     recently used ones not in use are evicted above it

@@ -2,6 +2,8 @@ package io.aneforge.agent.coreml;
 
 import io.aneforge.agent.cache.EntryMove;
 import io.aneforge.agent.cache.LeastRecentlyUsed;
+import io.aneforge.agent.host.JnaSysctl;
+import io.aneforge.io.BoundedFiles;
 import io.aneforge.io.IoProblems;
 import io.aneforge.runtime.RuntimeLoadException;
 import java.io.IOException;
@@ -10,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,7 +35,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -58,12 +61,25 @@ import org.slf4j.LoggerFactory;
  * {@code MLModel} may read its directory after the load) and is never evicted, by this process or by another agent
  * sharing the directory: in use is a file {@code <packageDigest>.mlmodelc.in-use-<pid>-<start>-<n>} beside it,
  * naming the process and its start time (ms). A mark whose process has ended, or whose pid now names a process
- * started at another time, is stale and removed. Marking and evicting happen under an exclusive lock on
- * {@code <dir>/.lock}, so a mark cannot appear between eviction's look at the marks and its rename.
+ * started at another time, is stale and removed. Where a start time cannot be read (on either side: the mark was
+ * written without one, or the running process does not show its own), the pid alone decides: a running process
+ * with that pid keeps the model, since a model kept too long beats one deleted while in use. Marking and evicting
+ * happen under an exclusive lock on {@code <dir>/.lock}, so a mark cannot appear between eviction's look at the
+ * marks and its rename.
  *
  * <p>Work directories carry their process the same way: {@code .compiling-<pid>-<start>-*} (a compiled model being
  * copied in) and {@code .evicting-<pid>-<start>-*} (one being deleted). Those of a process no longer running, an
  * agent killed mid-compile, are deleted on every eviction pass; the first runs when the cache is created.
+ *
+ * <p>A pid means something only on its own host (and, on Linux, in its own pid namespace: a container's), so the
+ * directory belongs to one host: the first pass writes {@link #thisHost()} to {@code <dir>/.host}, and an agent on
+ * another host finds it there and is refused ({@link #compiled} and the constructor throw, naming the directory, the
+ * other host and the fix), instead of taking that host's live agents for ended ones and deleting models they have
+ * in use and copies they are making. Agents on one host may share the directory.
+ *
+ * <p>Eviction is housekeeping: a model that cannot be moved aside or deleted is logged and left, and the load goes
+ * on (the cache stays over its cap until a later pass succeeds); what one pass moved aside is deleted before it
+ * returns, whatever failed.
  */
 final class CompiledModelCache {
 
@@ -71,6 +87,10 @@ final class CompiledModelCache {
 
     private static final Pattern OS_BUILD = Pattern.compile("[0-9A-Za-z][0-9A-Za-z.]{0,31}");
     static final String LOCK_FILE = ".lock";
+    /** Names the host whose agents use the directory ({@link #thisHost()}). */
+    static final String HOST_FILE = ".host";
+    /** Far more than a host name and a namespace take: a larger .host was not written by this code. */
+    private static final int MAX_HOST_BYTES = 4096;
     static final String MODEL_SUFFIX = ".mlmodelc";
     static final String IN_USE = ".in-use-";
     static final String COMPILING = ".compiling-";
@@ -80,27 +100,37 @@ final class CompiledModelCache {
     /** Two reads of one process's start time can differ by rounding; a reused pid's process started much later. */
     private static final Duration SAME_START = Duration.ofSeconds(1);
     /**
-     * Every instance on one directory in this JVM takes the file lock through one monitor: a file lock belongs to
-     * the whole process, and the JDK refuses a second lock on a file this JVM already holds locked.
+     * Every instance in this JVM takes its file lock through this one monitor: a file lock belongs to the whole
+     * process, the JDK refuses a second lock on a file this JVM already holds locked, and one directory can be named
+     * two ways (a symbolic link; /tmp and /private/tmp on macOS), so a monitor per spelling would not keep two
+     * instances apart. An agent has one cache; the work under the lock is short.
      */
-    private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
+    private static final Object FILE_LOCK_HOLDER = new Object();
     private static final AtomicLong MARKS = new AtomicLong();
 
     private final Path dir;
     private final String osBuild;
     private final long maxBytes;
+    private final String host;
     private final String owner;
     private final Clock clock;
 
     CompiledModelCache(Path dir, String osBuild, long maxBytes) {
-        this(dir, osBuild, maxBytes, ProcessHandle.current(), Clock.systemUTC());
+        this(dir, osBuild, maxBytes, thisHost(), ProcessHandle.current(), Clock.systemUTC());
+    }
+
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, ProcessHandle self, Clock clock) {
+        this(dir, osBuild, maxBytes, thisHost(), self, clock);
     }
 
     /**
+     * @param host the host this cache's pids belong to ({@link #thisHost()}; another one in tests, to play an agent
+     *     elsewhere)
      * @param self the process this cache marks models and work directories with (another one in tests, to play
      *     a second agent)
+     * @throws RuntimeLoadException when the directory cannot be prepared or belongs to another host
      */
-    CompiledModelCache(Path dir, String osBuild, long maxBytes, ProcessHandle self, Clock clock) {
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, ProcessHandle self, Clock clock) {
         if (!OS_BUILD.matcher(osBuild).matches()) {
             throw new IllegalArgumentException("OS build '" + osBuild
                     + "' is not a build identifier like 23F79 (letters, digits, dots)");
@@ -112,6 +142,7 @@ final class CompiledModelCache {
         this.dir = dir.toAbsolutePath().normalize();
         this.osBuild = osBuild;
         this.maxBytes = maxBytes;
+        this.host = host;
         this.owner = self.pid() + "-" + startMillis(self).orElse(0L) + "-";
         this.clock = clock;
         try {
@@ -120,7 +151,28 @@ final class CompiledModelCache {
             throw new RuntimeLoadException("cannot prepare the compiled-model cache at " + this.dir + ": "
                     + IoProblems.describe(e) + " (check aneforge.agent.cache.dir)", e);
         }
-        evictOver(maxBytes); // a lowered cap applies now; leftovers of a killed agent go
+        evictOver(maxBytes); // claims the directory for this host; a lowered cap applies now; leftovers of a killed agent go
+    }
+
+    /**
+     * This host as pids see it: its name and, where processes can live in pid namespaces of their own (Linux:
+     * containers), this process's namespace, e.g. {@code build-7 pid:[4026531836]}. On macOS, where Core ML runs,
+     * the name {@code kern.hostname}, which the agent also registers with.
+     */
+    static String thisHost() {
+        Path linuxHostName = Path.of("/proc/sys/kernel/hostname");
+        Path pidNamespace = Path.of("/proc/self/ns/pid");
+        if (Files.isReadable(linuxHostName)) {
+            try {
+                String name = Files.readString(linuxHostName).trim();
+                return Files.exists(pidNamespace, LinkOption.NOFOLLOW_LINKS)
+                        ? name + " " + Files.readSymbolicLink(pidNamespace) : name;
+            } catch (IOException e) {
+                throw new RuntimeLoadException("cannot tell which host this is from " + linuxHostName + " and "
+                        + pidNamespace + ": " + IoProblems.describe(e), e);
+            }
+        }
+        return new JnaSysctl().string("kern.hostname").trim();
     }
 
     /** A compiled model handed out by the cache: in use, so never evicted, until closed. */
@@ -219,6 +271,10 @@ final class CompiledModelCache {
     /**
      * Under the lock: removes marks and work directories of processes that have ended, then moves the least
      * recently used models not in use aside until the rest hold at most {@code cap}; deletes them after the lock.
+     * Trouble is logged, not thrown: a model that cannot be moved is left and the next one tried, and what was moved
+     * aside is deleted even when the pass fails half-way (left for the life of this agent, it would count against
+     * no cap and no pass would delete it). Only a directory of another host is refused, by a
+     * {@link RuntimeLoadException}.
      */
     private void evictOver(long cap) {
         List<Path> doomed = new ArrayList<>();
@@ -229,22 +285,43 @@ final class CompiledModelCache {
                     models.addAll(sweep(build));
                 }
                 for (LeastRecentlyUsed.Entry victim : LeastRecentlyUsed.toEvict(models, cap)) {
-                    Path aside = Files.createTempDirectory(victim.path().getParent(), EVICTING + owner);
-                    // Renamed first, so no one is handed a half-deleted model.
-                    Files.move(victim.path(), aside.resolve("m" + MODEL_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
-                    doomed.add(aside);
-                    log.info("evicted compiled model {} ({} bytes, last used {}): the compiled-model cache holds at"
-                            + " most {} bytes (aneforge.agent.cache.compiled-max-size)", victim.path(), victim.sizeBytes(),
-                            victim.lastUsed(), maxBytes);
+                    try {
+                        Path aside = Files.createTempDirectory(victim.path().getParent(), EVICTING + owner);
+                        doomed.add(aside);
+                        // Renamed first, so no one is handed a half-deleted model.
+                        Files.move(victim.path(), aside.resolve("m" + MODEL_SUFFIX), StandardCopyOption.ATOMIC_MOVE);
+                        log.info("evicted compiled model {} ({} bytes, last used {}): the compiled-model cache holds at"
+                                + " most {} bytes (aneforge.agent.cache.compiled-max-size)", victim.path(),
+                                victim.sizeBytes(), victim.lastUsed(), maxBytes);
+                    } catch (IOException e) {
+                        log.warn("cannot evict compiled model {} ({} bytes): {}; it stays, and the compiled-model cache"
+                                + " may stay above its {} bytes until a later pass can (check aneforge.agent.cache.dir)",
+                                victim.path(), victim.sizeBytes(), IoProblems.describe(e), maxBytes);
+                    }
                 }
                 return null;
             });
-            for (Path p : doomed) {
-                deleteTree(p);
-            }
         } catch (IOException | UncheckedIOException e) {
-            throw new RuntimeLoadException("cannot evict from the compiled-model cache " + dir + ": "
-                    + IoProblems.describe(e) + " (check aneforge.agent.cache.dir and its disk)", e);
+            log.warn("cannot evict from the compiled-model cache {}: {}; the load goes on, and the cache may stay above"
+                    + " its {} bytes until a later pass can (check aneforge.agent.cache.dir and its disk)", dir,
+                    IoProblems.describe(e), maxBytes);
+        } finally {
+            for (Path p : doomed) {
+                deleteQuietly(p, "an evicted model");
+            }
+        }
+    }
+
+    /**
+     * Deletes the work directory {@code p}; on failure logs it: a later pass, once the process it names has ended,
+     * tries again.
+     */
+    private static void deleteQuietly(Path p, String what) {
+        try {
+            deleteTree(p);
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("cannot delete {} ({}): {}; a later pass tries again once its agent has ended", p, what,
+                    IoProblems.describe(e));
         }
     }
 
@@ -262,13 +339,13 @@ final class CompiledModelCache {
                 if (ownerAlive(name.substring(mark + IN_USE.length()))) {
                     inUse.add(name.substring(0, mark));
                 } else {
-                    Files.deleteIfExists(p);
+                    unmark(p); // a stale mark left behind only keeps its model a while longer
                 }
             } else if (name.startsWith(COMPILING) || name.startsWith(EVICTING)) {
                 String rest = name.substring(name.startsWith(COMPILING) ? COMPILING.length() : EVICTING.length());
                 if (!ownerAlive(rest)) {
                     log.info("deleting {}, left by agent process {} that has ended", p, rest.split("-")[0]);
-                    deleteTree(p);
+                    deleteQuietly(p, "left by an ended agent");
                 }
             } else if (name.endsWith(MODEL_SUFFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 models.add(p);
@@ -336,15 +413,52 @@ final class CompiledModelCache {
         T run() throws IOException;
     }
 
-    /** Runs {@code work} holding {@code <dir>/.lock} exclusively: against this JVM's other instances and other agents. */
+    /**
+     * Runs {@code work} holding {@code <dir>/.lock} exclusively (against this JVM's other instances and other agents),
+     * after making sure the directory is this host's.
+     */
     private <T> T underLock(LockedWork<T> work) throws IOException {
         Path lockFile = dir.resolve(LOCK_FILE);
-        synchronized (MONITORS.computeIfAbsent(lockFile, k -> new Object())) {
+        synchronized (FILE_LOCK_HOLDER) {
             Files.createDirectories(dir);
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock held = channel.lock()) {
+                claimForThisHost();
                 return work.run();
             }
+        }
+    }
+
+    /**
+     * Under the lock: writes this host to {@code <dir>/.host} when no host is named there yet; refuses a directory
+     * that names another host, with a {@link RuntimeLoadException} caused by an {@link AccessDeniedException}, so a
+     * job that meets it is released as this host's trouble, not failed as its model's.
+     */
+    private void claimForThisHost() throws IOException {
+        Path file = dir.resolve(HOST_FILE);
+        String named;
+        try {
+            named = BoundedFiles.readString(file, MAX_HOST_BYTES).trim();
+        } catch (NoSuchFileException e) {
+            named = "";
+        } catch (BoundedFiles.Refused | CharacterCodingException e) {
+            named = "(unreadable: " + IoProblems.describe(e, file) + ")";
+        }
+        if (named.isEmpty()) {
+            Path next = dir.resolve(HOST_FILE + ".new");
+            Files.writeString(next, host + "\n");
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            log.info("compiled-model cache {} is host {}'s ({})", dir, host, file);
+            return;
+        }
+        if (!named.equals(host)) {
+            String why = "belongs to host '" + named + "'";
+            throw new RuntimeLoadException("the compiled-model cache " + dir + " " + why + " (" + file + "), and this agent"
+                    + " runs on '" + host + "': agents on other hosts (or in other pid namespaces, as containers are)"
+                    + " cannot see each other's processes, so they would delete models the other has in use. Give each"
+                    + " host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk; if"
+                    + " '" + named + "' was this host under an earlier name and no agent elsewhere uses the directory,"
+                    + " delete " + file, new AccessDeniedException(file.toString(), null, why));
         }
     }
 

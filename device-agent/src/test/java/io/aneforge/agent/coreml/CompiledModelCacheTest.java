@@ -6,13 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.aneforge.agent.cache.ArtifactCache;
 import io.aneforge.agent.cache.ArtifactRef;
 import io.aneforge.agent.cache.CachedArtifact;
+import io.aneforge.agent.cache.DiskTrouble;
 import io.aneforge.agent.cache.UnzipLimits;
 import io.aneforge.runtime.RuntimeLoadException;
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,16 +30,25 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Cache keys for compiled models, on the real tiny_fp16 package from coremltools; eviction, in-use marks and
  * leftovers on real directories, with a stand-in compiler that writes a model directory as Core ML's does and real
- * processes ({@code sleep}) playing other agents.
+ * processes playing other agents ({@code sleep}; a second JVM holding the lock, {@link FileLockHolder}).
  */
 class CompiledModelCacheTest {
 
@@ -387,5 +403,247 @@ class CompiledModelCacheTest {
         })).isInstanceOf(RuntimeLoadException.class).hasMessageContaining("cannot cache the compiled model of " + a);
 
         assertThat(list(dir.resolve("compiled/24A335"))).isEmpty();
+    }
+
+    /**
+     * A directory is one host's: an agent elsewhere (a network home, a container with its own pid namespace) cannot
+     * see this host's processes and would take its marks and copies for an ended agent's. It is refused, as this
+     * host's trouble, and touches nothing.
+     */
+    @Test
+    void aDirectoryOfAnotherHostIsRefusedAndLeftAlone() throws Exception {
+        Path a = pkg("a", 1000);
+        Path b = pkg("b", 1000);
+        CompiledModelCache mine = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1500, "mac-a",
+                ProcessHandle.current(), clock);
+        CompiledModelCache.CompiledModel inUse = mine.compiled(a, this::compileLikeCoreMl);
+        Path hostFile = dir.resolve("compiled").resolve(CompiledModelCache.HOST_FILE);
+        assertThat(hostFile).hasContent("mac-a");
+        List<Path> before = list(dir.resolve("compiled/24A335"));
+
+        // the other host's agent has a process with this very pid and start time: without the host, it is "alive"
+        assertThatThrownBy(() -> new CompiledModelCache(dir.resolve("compiled"), "24A335", 1, "mac-b",
+                ProcessHandle.current(), clock))
+                .isInstanceOf(RuntimeLoadException.class)
+                .hasMessage("the compiled-model cache " + dir.resolve("compiled") + " belongs to host 'mac-a' (" + hostFile
+                        + "), and this agent runs on 'mac-b': agents on other hosts (or in other pid namespaces, as"
+                        + " containers are) cannot see each other's processes, so they would delete models the other has in"
+                        + " use. Give each host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local"
+                        + " disk; if 'mac-a' was this host under an earlier name and no agent elsewhere uses the directory,"
+                        + " delete " + hostFile)
+                .hasCauseInstanceOf(AccessDeniedException.class)
+                .satisfies(e -> assertThat(DiskTrouble.in(e)).as("this host's trouble, not the model's").isTrue());
+        assertThat(list(dir.resolve("compiled/24A335"))).isEqualTo(before);
+        assertThat(hostFile).hasContent("mac-a");
+
+        // each pass looks: a directory taken over while this agent ran is refused too, and no mark is left
+        Files.writeString(hostFile, "mac-b\n");
+        assertThatThrownBy(() -> mine.compiled(b, this::compileLikeCoreMl)).isInstanceOf(RuntimeLoadException.class)
+                .hasMessageContaining("belongs to host 'mac-b'");
+        assertThat(compiles).containsExactly("a.mlpackage");
+        assertThat(list(dir.resolve("compiled/24A335"))).isEqualTo(before);
+        inUse.close();
+
+        // another directory for the other host
+        CompiledModelCache theirs = new CompiledModelCache(dir.resolve("compiled-b"), "24A335", 1500, "mac-b",
+                ProcessHandle.current(), clock);
+        use(theirs, b);
+        assertThat(dir.resolve("compiled-b").resolve(CompiledModelCache.HOST_FILE)).hasContent("mac-b");
+    }
+
+    @Test
+    void thisHostIsTheHostNameAndOnLinuxThePidNamespace() throws Exception {
+        Path hostName = Path.of("/proc/sys/kernel/hostname");
+        Assumptions.assumeTrue(Files.isReadable(hostName), "Linux");
+        assertThat(CompiledModelCache.thisHost()).isEqualTo(Files.readString(hostName).trim() + " "
+                + Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
+        assertThat(CompiledModelCache.thisHost()).matches(".+ pid:\\[\\d+]");
+    }
+
+    /**
+     * Makes {@code directory} impossible to move to another directory, as a model locked by hand ({@code chflags
+     * uchg}) or owned by another user is: immutable where the test runs as root on Linux, else read-only (moving a
+     * directory elsewhere rewrites its "..").
+     */
+    private static Runnable pin(Path directory) throws Exception {
+        Runnable unpin;
+        if (run("chattr", "+i", directory.toString())) {
+            unpin = () -> run("chattr", "-i", directory.toString());
+        } else {
+            Set<PosixFilePermission> was = Files.getPosixFilePermissions(directory);
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("r-xr-xr-x"));
+            unpin = () -> {
+                try {
+                    Files.setPosixFilePermissions(directory, was);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+        Path probe = directory.resolveSibling("probe").resolve("moved");
+        Files.createDirectories(probe.getParent());
+        try {
+            Files.move(directory, probe);
+            Files.move(probe, directory);
+            unpin.run();
+            Assumptions.abort("cannot keep a directory from being moved here");
+        } catch (java.io.IOException expected) {
+            // pinned
+        } finally {
+            Files.delete(probe.getParent());
+        }
+        return unpin;
+    }
+
+    private static boolean run(String... command) {
+        try {
+            return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor() == 0;
+        } catch (java.io.IOException e) {
+            return false; // not installed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * One victim of a pass cannot be moved: it is logged and left, the pass goes on with the next, the model that was
+     * moved aside is deleted (it used to stay in its .evicting- directory, counted nowhere, until the agent ended) and
+     * the load succeeds. The next pass, once the model can be moved, evicts it.
+     */
+    @Test
+    void aModelThatCannotBeEvictedIsLeftAndTheLoadGoesOn() throws Exception {
+        Path a = pkg("a", 500);
+        Path b = pkg("b", 500);
+        Path c = pkg("c", 1000);
+        CompiledModelCache cache = cache(ProcessHandle.current(), 1100);
+        use(cache, a);
+        later();
+        use(cache, b);
+        later();
+        Runnable unpin = pin(cache.keyFor(b));
+        try {
+            // c's 1000 bytes leave room for 100: a and b both go, in that order; b cannot
+            try (CompiledModelCache.CompiledModel got = cache.compiled(c, this::compileLikeCoreMl)) {
+                assertThat(got.path().resolve("coremldata.bin")).hasContent("compiled c.mlpackage");
+            }
+        } finally {
+            unpin.run();
+        }
+        assertThat(cache.keyFor(a)).doesNotExist();
+        assertThat(cache.keyFor(b).resolve("coremldata.bin")).hasContent("compiled b.mlpackage");
+        assertThat(list(dir.resolve("compiled/24A335"))).as("nothing moved aside is left, not even an empty directory")
+                .containsExactlyInAnyOrder(cache.keyFor(b), cache.keyFor(c));
+        assertThat(cache.sizeBytes()).as("over the cap while b cannot go: b 520 + c 1020 bytes").isEqualTo(1540);
+
+        later();
+        cache(ProcessHandle.current(), 1100);
+        assertThat(list(dir.resolve("compiled/24A335"))).containsExactly(cache.keyFor(c));
+    }
+
+    /**
+     * An ended agent's leftover that cannot be deleted is logged and left: the pass goes on and evicts what it must,
+     * and the load succeeds. A later pass deletes the leftover once it can.
+     */
+    @Test
+    void aLeftoverThatCannotBeDeletedDoesNotStopThePass() throws Exception {
+        Path a = pkg("a", 1000);
+        Path b = pkg("b", 1000);
+        Process killed = new ProcessBuilder("sleep", "300").start();
+        String dead = owner(killed.toHandle());
+        killed.destroyForcibly();
+        killed.waitFor();
+        Path leftover = dir.resolve("compiled/24A335").resolve(CompiledModelCache.COMPILING + dead + "4711");
+        Files.createDirectories(leftover.resolve("m.mlmodelc/weights"));
+        Files.write(leftover.resolve("m.mlmodelc/weights/weight.bin"), new byte[4096]);
+        Runnable unpin = pin(leftover.resolve("m.mlmodelc/weights"));
+        try {
+            CompiledModelCache cache = cache(ProcessHandle.current(), 1500);
+            use(cache, a);
+            later();
+            try (CompiledModelCache.CompiledModel got = cache.compiled(b, this::compileLikeCoreMl)) {
+                assertThat(got.path().resolve("coremldata.bin")).hasContent("compiled b.mlpackage");
+            }
+            assertThat(cache.keyFor(a)).as("evicted all the same").doesNotExist();
+            assertThat(leftover.resolve("m.mlmodelc/weights/weight.bin")).hasSize(4096);
+        } finally {
+            unpin.run();
+        }
+        CompiledModelCache restarted = cache(ProcessHandle.current(), 1500);
+        assertThat(list(dir.resolve("compiled/24A335"))).containsExactly(restarted.keyFor(b));
+    }
+
+    /** Two instances on one directory under two names, in one JVM: the JDK's file lock is the JVM's, taken once at a time. */
+    @Test
+    void twoSpellingsOfOneDirectoryShareTheLock() throws Exception {
+        Path real = Files.createDirectories(dir.resolve("compiled"));
+        Path alias = Files.createSymbolicLink(dir.resolve("alias"), real);
+        Path a = pkg("a", 10);
+        CompiledModelCache one = new CompiledModelCache(real, "24A335", 1 << 20);
+        CompiledModelCache two = new CompiledModelCache(alias, "24A335", 1 << 20);
+        one.compiled(a, this::compileLikeCoreMl).close();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (CompiledModelCache cache : List.of(one, two)) {
+            Thread t = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 1000 && failure.get() == null; i++) {
+                        cache.compiled(a, this::compileLikeCoreMl).close();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failure.get()).isNull();
+        assertThat(compiles).containsExactly("a.mlpackage");
+        assertThat(marks()).isEmpty();
+    }
+
+    /**
+     * The lock is real between processes: while another JVM holds {@code .lock} (as a second agent's pass does), a
+     * compile and a new cache's first pass wait, touching nothing; both go on once it lets go.
+     */
+    @Test
+    void anotherProcessHoldingTheLockMakesCompilesAndPassesWait() throws Exception {
+        Path a = pkg("a", 1000);
+        CompiledModelCache cache = cache(ProcessHandle.current(), 1 << 20);
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), FileLockHolder.class.getName(),
+                dir.resolve("compiled").resolve(CompiledModelCache.LOCK_FILE).toString())
+                .redirectErrorStream(true).start();
+        ExecutorService agentThreads = Executors.newFixedThreadPool(2);
+        try {
+            BufferedReader said = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(said.readLine()).isEqualTo("locked");
+
+            Future<Path> compile = agentThreads.submit(() -> {
+                try (CompiledModelCache.CompiledModel m = cache.compiled(a, this::compileLikeCoreMl)) {
+                    return m.path();
+                }
+            });
+            Future<CompiledModelCache> start = agentThreads.submit(() -> cache(ProcessHandle.current(), 1 << 20));
+            assertThatThrownBy(() -> compile.get(2, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+            assertThat(start.isDone()).isFalse();
+            assertThat(compiles).isEmpty();
+            assertThat(list(dir.resolve("compiled/24A335"))).as("not even a mark before the lock").isEmpty();
+
+            holder.getOutputStream().close();
+            assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(holder.exitValue()).isZero();
+            assertThat(compile.get(30, TimeUnit.SECONDS)).isEqualTo(cache.keyFor(a));
+            assertThat(start.get(30, TimeUnit.SECONDS).keyFor(a).resolve("coremldata.bin")).hasContent("compiled a.mlpackage");
+        } catch (ExecutionException e) {
+            throw new AssertionError(e.getCause());
+        } finally {
+            holder.destroyForcibly();
+            agentThreads.shutdownNow();
+        }
     }
 }
