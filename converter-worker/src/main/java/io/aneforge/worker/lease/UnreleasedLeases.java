@@ -11,6 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -26,14 +28,21 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class UnreleasedLeases {
 
+    private static final Logger log = LoggerFactory.getLogger(UnreleasedLeases.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String DIR = "unreleased-leases";
 
     /**
      * A lease to hand back: the conversion, its lease token, why it is handed back, and whether for trouble (counted
      * by the registry; false for a stopping worker's release, and in records written before the field existed).
+     * {@code trouble} is a {@code Boolean} on purpose: Jackson refuses a record without a primitive field, and a
+     * worker updated in place must still read the records its predecessor wrote (null reads as false).
      */
-    public record Unreleased(long conversionId, String leaseToken, String reason, boolean trouble) {}
+    public record Unreleased(long conversionId, String leaseToken, String reason, Boolean trouble) {
+        public Unreleased {
+            trouble = Boolean.TRUE.equals(trouble);
+        }
+    }
 
     private final Path dir;
 
@@ -59,7 +68,11 @@ public final class UnreleasedLeases {
         }
     }
 
-    /** The recorded leases (records that do not parse are dropped: they could never be released). */
+    /**
+     * The recorded leases. A record that does not parse is moved aside to {@code conversion-<id>.json.unreadable}
+     * (logged), not deleted: it may be a newer or older worker's format that a fix can still read, and its lease
+     * token is the only way to give the attempt back.
+     */
     public List<Unreleased> recorded() {
         List<Unreleased> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return out;
@@ -70,13 +83,25 @@ public final class UnreleasedLeases {
                 } catch (NoSuchFileException gone) {
                     // released by another worker on this work directory meanwhile
                 } catch (IOException | RuntimeException unreadable) {
-                    Files.deleteIfExists(f);
+                    setAside(f, unreadable);
                 }
             }
         } catch (IOException e) {
             return out;
         }
         return out;
+    }
+
+    private static void setAside(Path f, Exception why) {
+        Path aside = f.resolveSibling(f.getFileName() + ".unreadable");
+        try {
+            Files.move(f, aside, StandardCopyOption.REPLACE_EXISTING);
+            log.warn("cannot read the unreleased-lease record {} ({}); moved it to {} and it is not sent: read it and"
+                    + " release the lease by hand if it is still held, then delete the file", f, why.toString(), aside);
+        } catch (IOException e) {
+            log.warn("cannot read the unreleased-lease record {} ({}) nor move it aside ({}); it is skipped", f,
+                    why.toString(), e.toString());
+        }
     }
 
     /**

@@ -304,4 +304,28 @@ class LeasesTest {
         assertThat(old).doesNotExist();
         assertThat(releases.get()).as("not sent").isZero();
     }
+
+    /**
+     * A rolling update: the record a worker before the {@code trouble} field wrote is read (as not trouble) and sent,
+     * not deleted unsent; a record that does not parse at all is moved aside, not deleted.
+     */
+    @Test
+    void aRecordWrittenByAnOlderWorkerIsSentAndAnUnreadableOneIsMovedAside() throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(workDir.resolve(UnreleasedLeases.DIR));
+        Path old = dir.resolve("conversion-7.json");
+        java.nio.file.Files.writeString(old,
+                "{\"conversionId\":7,\"leaseToken\":\"token-7\",\"reason\":\"the worker is shutting down\"}");
+        Path garbage = dir.resolve("conversion-8.json");
+        java.nio.file.Files.writeString(garbage, "{\"conversionId\":8,\"leaseTok");
+
+        assertThat(new UnreleasedLeases(workDir).recorded()).singleElement()
+                .satisfies(u -> assertThat(u.trouble()).isFalse());
+        assertThat(garbage).doesNotExist();
+        assertThat(dir.resolve("conversion-8.json.unreadable")).hasContent("{\"conversionId\":8,\"leaseTok");
+
+        assertThat(leases.releaseRecorded()).isEqualTo(1);
+        assertThat(releaseBodies).singleElement().asString().contains("\"leaseToken\":\"token-7\"",
+                "\"trouble\":false");
+        assertThat(old).doesNotExist();
+    }
 }
