@@ -78,10 +78,19 @@ public class Leases {
     static final Duration MAX_RECORD_AGE = Duration.ofHours(24);
 
     /**
-     * Tries of one release by lease request that keeps failing (after the client's own retries) before it is given
-     * up; its lease, if any, runs out.
+     * The pause after a release by lease request failed (after the client's own retries), doubled after each further
+     * failure up to {@link #MAX_REQUEST_RELEASE_PAUSE}: during an outage a release is tried once per pause, not once
+     * per poll.
      */
-    static final int MAX_REQUEST_RELEASE_TRIES = 5;
+    static final Duration REQUEST_RELEASE_PAUSE = Duration.ofSeconds(1);
+    static final Duration MAX_REQUEST_RELEASE_PAUSE = Duration.ofSeconds(30);
+    /**
+     * How long a lease lasts as far as this worker knows before it held one: the registry's default
+     * ({@code aneforge.conversions.lease-duration}); every lease held since says what it really is. A release by lease
+     * request is kept until that long after the call's grant window: a lease granted by then has run out after it,
+     * and there is nothing left to give back.
+     */
+    static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
     /** Releases by lease request kept at most: a registry that fails every lease call must not grow the list. */
     static final int MAX_REQUEST_RELEASES = 20;
 
@@ -95,6 +104,8 @@ public class Leases {
         final String reason;
         int failures;
         Instant due;
+        /** Whether the registry answered once that it holds nothing (yet): the next answer is final after the window. */
+        boolean askedBeforeWindowEnd;
 
         RequestRelease(String request, Instant windowEnd, String reason, Instant due) {
             this.request = request;
@@ -116,6 +127,8 @@ public class Leases {
     private final String worker;
     private final Duration shutdownReleaseTimeout;
     private final List<RequestRelease> requestReleases = new CopyOnWriteArrayList<>();
+    /** The duration of the last lease held (see {@link #DEFAULT_LEASE_DURATION}). */
+    private volatile Duration leaseDuration = DEFAULT_LEASE_DURATION;
     private final UnreleasedLeases unreleased;
     private final Map<Long, Held> held = new ConcurrentHashMap<>();
     /** Hand-backs per conversion the registry did not count (a registry before V14); see {@link #MAX_UNCOUNTED_HAND_BACKS}. */
@@ -163,6 +176,7 @@ public class Leases {
 
     public void hold(Lease lease) {
         long id = lease.conversion().id();
+        if (lease.leaseSeconds() > 0) leaseDuration = Duration.ofSeconds(lease.leaseSeconds());
         Held h = new Held();
         h.lease = lease;
         if (lease.leaseSeconds() < 3) {
@@ -390,9 +404,9 @@ public class Leases {
     /**
      * Releases the lease the registry granted for lease call {@code request}, whose answer this worker could not read
      * or never got, by that request id: now, and, when the registry holds none for it yet (a call still on its way may
-     * be granted after this release arrived), once more after {@code grantWindowEnd}. A release that fails is sent
-     * again before the next lease calls ({@link #releaseLeaseRequests}), {@link #MAX_REQUEST_RELEASE_TRIES} times in
-     * all. Kept in memory only: a worker that stops meanwhile leaves such a lease to run out.
+     * be granted after this release arrived), once more after {@code grantWindowEnd}; the runner does not lease again
+     * before that ({@link #openGrantWindow}). Only this release is sent now: the others wait for their own time
+     * ({@link #releaseLeaseRequests}). Kept in memory only: a worker that stops meanwhile leaves such a lease to run out.
      */
     public void releaseLeaseRequest(String request, String reason, Instant grantWindowEnd) {
         if (requestReleases.size() >= MAX_REQUEST_RELEASES) {
@@ -400,56 +414,91 @@ public class Leases {
             log.warn("dropped the release of lease call {} unsent ({} releases by request are waiting already); the"
                     + " lease it got, if any, runs out", oldest.request, MAX_REQUEST_RELEASES);
         }
-        Instant now = Instant.now();
-        requestReleases.add(new RequestRelease(request, grantWindowEnd, reason, now));
-        releaseLeaseRequests();
+        RequestRelease p = new RequestRelease(request, grantWindowEnd, reason, Instant.now());
+        requestReleases.add(p);
+        send(p, Instant.now());
+    }
+
+    /** {@link #releaseLeaseRequests(Instant)} now. */
+    public void releaseLeaseRequests() {
+        releaseLeaseRequests(Instant.now());
     }
 
     /**
-     * Sends the releases by lease request that are due (see {@link #releaseLeaseRequest}): dropped once the registry
-     * released or failed the conversion, or finds nothing after the call's grant window; a failed release is tried
-     * again at the next call of this, and a round stops at it (the registry is unreachable: one wait per round).
+     * Sends the releases by lease request that are due at {@code now} (see {@link #releaseLeaseRequest}): dropped once
+     * the registry released or failed the conversion, or finds nothing after the call's grant window. A release that
+     * fails (the registry unreachable, a 5xx, a 401/403 after a token rotation) is tried again after a pause that
+     * doubles ({@link #REQUEST_RELEASE_PAUSE} up to {@link #MAX_REQUEST_RELEASE_PAUSE}), and a round stops at it (one
+     * wait per round, not one per request); it is given up once the lease a late grant got would have run out (the
+     * grant window plus the lease duration), or at once on a 400 or 404 (a registry without the endpoint, a request id
+     * it does not take: a repeat cannot change that).
      */
-    public void releaseLeaseRequests() {
-        Instant now = Instant.now();
+    void releaseLeaseRequests(Instant now) {
         for (RequestRelease p : requestReleases) {
             if (p.due.isAfter(now)) continue;
-            try {
-                HandBack h = registry.releaseLeaseRequest(p.request, worker, p.reason);
-                if (h.none() && now.isBefore(p.windowEnd)) {
-                    p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
-                    log.info("the registry holds no lease of this worker for lease call {} (yet); asking again at {}",
-                            p.request, p.windowEnd);
-                    continue;
-                }
-                requestReleases.remove(p);
-                if (h.failed()) {
-                    log.error("the registry failed conversion {} instead of taking it back ({}): {}", h.conversionId(),
-                            p.reason, h.failure());
-                } else if (h.none()) {
-                    log.info("the registry holds no lease of this worker for lease call {}", p.request);
-                } else {
-                    log.info("released the lease granted for lease call {} (conversion {}): queued again without"
-                            + " spending an attempt", p.request, h.conversionId());
-                }
-            } catch (RuntimeException e) {
-                if (e instanceof RegistryException r && !r.isTransient()) {
-                    requestReleases.remove(p);
-                    log.warn("the registry refuses the release of lease call {}; the lease, if any, runs out: {}",
-                            p.request, r.getMessage());
-                    continue;
-                }
-                p.failures++;
-                if (p.failures >= MAX_REQUEST_RELEASE_TRIES) {
-                    requestReleases.remove(p);
-                    log.warn("gave up releasing the lease of lease call {} after {} tries; the lease, if any, runs out:"
-                            + " {}", p.request, p.failures, e.getMessage());
-                } else {
-                    log.warn("could not release the lease of lease call {} (tried again before the next lease): {}",
-                            p.request, e.getMessage());
-                }
-                return;
+            if (!send(p, now)) return;
+        }
+    }
+
+    /**
+     * When the grant window of a lost lease call closes, if one is still open at {@code now} and its release has not
+     * yet been sent after it: the runner waits until then before leasing again, so that the second release goes out
+     * while a lease granted late is still held (a job started meanwhile could run past that lease's expiry).
+     */
+    public java.util.Optional<Instant> openGrantWindow(Instant now) {
+        return requestReleases.stream().map(p -> p.windowEnd).filter(now::isBefore).max(Instant::compareTo);
+    }
+
+    /** Sends one release by lease request; returns false when it failed (the round stops). */
+    private boolean send(RequestRelease p, Instant now) {
+        try {
+            HandBack h = registry.releaseLeaseRequest(p.request, worker, p.reason);
+            if (h.none() && now.isBefore(p.windowEnd)) {
+                p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
+                log.info("the registry holds no lease of this worker for lease call {} (yet); asking again at {}",
+                        p.request, p.windowEnd);
+                return true;
             }
+            requestReleases.remove(p);
+            if (h.failed()) {
+                log.error("the registry failed conversion {} instead of taking it back ({}): {}", h.conversionId(),
+                        p.reason, h.failure());
+            } else if (h.none()) {
+                log.info("the registry holds no lease of this worker for lease call {}", p.request);
+            } else {
+                log.info("released the lease granted for lease call {} (conversion {}): queued again without"
+                        + " spending an attempt", p.request, h.conversionId());
+            }
+            return true;
+        } catch (RuntimeException e) {
+            if (e instanceof RegistryException r && r.getCause() instanceof InterruptedException) {
+                // The worker is stopping: not a refusal. Kept in memory only, so the lease, if any, runs out.
+                Thread.currentThread().interrupt();
+                log.info("the worker is stopping before the release of lease call {} got through; the lease, if any,"
+                        + " runs out", p.request);
+                return false;
+            }
+            if (e instanceof RegistryException r && (r.status() == 400 || r.status() == 404)) {
+                requestReleases.remove(p);
+                log.warn("the registry refuses the release of lease call {}; the lease, if any, runs out: {}",
+                        p.request, r.getMessage());
+                return true;
+            }
+            Instant giveUp = p.windowEnd.plus(leaseDuration);
+            p.failures++;
+            Duration pause = REQUEST_RELEASE_PAUSE.multipliedBy(1L << Math.min(p.failures - 1, 10));
+            if (pause.compareTo(MAX_REQUEST_RELEASE_PAUSE) > 0) pause = MAX_REQUEST_RELEASE_PAUSE;
+            if (!now.isBefore(giveUp)) {
+                requestReleases.remove(p);
+                log.warn("gave up releasing the lease of lease call {} after {} tries: a lease granted for it has run"
+                        + " out by {}: {}", p.request, p.failures, giveUp, e.getMessage());
+            } else {
+                Instant next = now.plus(pause);
+                p.due = next.isBefore(giveUp) ? next : giveUp; // the last try when such a lease runs out
+                log.warn("could not release the lease of lease call {} (trying again in {} s): {}", p.request,
+                        pause.toSeconds(), e.getMessage());
+            }
+            return false;
         }
     }
 

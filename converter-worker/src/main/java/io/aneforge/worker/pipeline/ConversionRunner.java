@@ -118,6 +118,16 @@ public class ConversionRunner implements SmartLifecycle {
             while (running && props.poll()) {
                 releaseRecorded(); // before leasing: a conversion this worker failed to hand back goes back first
                 releaseLeaseRequests();
+                Optional<Instant> window = leases.openGrantWindow(Instant.now());
+                if (window.isPresent()) {
+                    // A lost lease call may still be granted until then: its second release must go out while such
+                    // a lease is held, not after a job leased meanwhile (minutes) let it run out. Costs at most the
+                    // request timeout of idle polling after a lost answer, which is rare. stop() interrupts this.
+                    log.info("not leasing before {}: the lost lease call may still be granted until then, and its"
+                            + " release is sent again first", window.get());
+                    Thread.sleep(Math.max(1, Duration.between(Instant.now(), window.get()).toMillis()));
+                    continue;
+                }
                 Optional<Lease> lease;
                 try {
                     lease = registry.leaseNext(props.id());

@@ -18,11 +18,20 @@ public final class LeaseAnswerLostException extends RegistryException {
 
     private final String request;
     private final Instant grantWindowEnd;
+    private final boolean transientFailure;
 
     public LeaseAnswerLostException(RegistryException lost, String request, Instant grantWindowEnd) {
         super(lost.getMessage(), lost.status(), lost.problem(), lost);
         this.request = request;
         this.grantWindowEnd = grantWindowEnd;
+        // The lost call's own verdict: the cause here is that exception, not the IOException it wraps.
+        this.transientFailure = lost.isTransient();
+    }
+
+    /** As the lost call's failure: a transport failure or a 502/503/504 is transient, another proxy 5xx is not. */
+    @Override
+    public boolean isTransient() {
+        return transientFailure;
     }
 
     /** The id this worker sent with the lease call (body field {@code request}). */

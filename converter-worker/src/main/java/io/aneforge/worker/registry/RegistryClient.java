@@ -120,6 +120,8 @@ public class RegistryClient {
             r = send("POST", path, json(Map.of("worker", worker, "request", request)), Repeat.ONCE);
         } catch (RegistryException e) {
             if (!e.isTransient()) throw e; // interrupted: the worker is stopping
+            // A refused connection or a connect timeout never reached the registry: nothing can have been granted.
+            if (neverSent(e)) throw e;
             throw new LeaseAnswerLostException(e, request, Instant.now().plus(requestTimeout));
         }
         if (r.statusCode() >= 500 && problem(r) == null) {
@@ -127,6 +129,19 @@ public class RegistryClient {
                     Instant.now().plus(requestTimeout));
         }
         return r;
+    }
+
+    /**
+     * Whether a call failed before its request could reach the registry: the connection was refused or not set up
+     * within the connect timeout. Anything later (a reset, a timeout waiting for the answer) may have been applied.
+     */
+    static boolean neverSent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.http.HttpConnectTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -176,28 +176,80 @@ class LeasesTest {
 
     /**
      * Releases by lease request: one that finds nothing before the call's grant window closed is sent once more after
-     * it, and then releases the conversion granted late; one that keeps failing (503 through the client's retries) is
-     * tried {@link Leases#MAX_REQUEST_RELEASE_TRIES} rounds and then given up, not sent for ever.
+     * it (and the runner does not lease while the window is open), and then releases the conversion granted late.
+     * Time is passed in, so the 10 s window costs the test nothing and a slow machine cannot close it early.
      */
     @Test
-    void aReleaseByRequestIsSentAgainAfterTheGrantWindowAndFailingOnesAreGivenUp() throws Exception {
+    void aReleaseByRequestIsSentAgainAfterTheGrantWindow() {
         requestAnswers.add("{\"request\":\"r1\",\"conversionId\":null,\"released\":false,\"outcome\":\"none\"}");
-        leases.releaseLeaseRequest("r1", "lost the answer", java.time.Instant.now().plusMillis(300));
+        java.time.Instant windowEnd = java.time.Instant.now().plusSeconds(10);
+        leases.releaseLeaseRequest("r1", "lost the answer", windowEnd);
         assertThat(requestReleases).containsExactly("r1");
-        leases.releaseLeaseRequests();
+        assertThat(leases.openGrantWindow(windowEnd.minusSeconds(5))).as("no lease before the window closed")
+                .contains(windowEnd);
+        leases.releaseLeaseRequests(windowEnd.minusSeconds(5));
         assertThat(requestReleases).as("not again before the window closed").containsExactly("r1");
-        Thread.sleep(350);
+        assertThat(leases.openGrantWindow(windowEnd.plusMillis(1))).isEmpty();
         requestAnswers.add("{\"request\":\"r1\",\"conversionId\":7,\"released\":true,\"outcome\":\"released\"}");
-        leases.releaseLeaseRequests();
+        leases.releaseLeaseRequests(windowEnd.plusMillis(1));
         assertThat(requestReleases).containsExactly("r1", "r1");
         assertThat(leases.pendingLeaseRequests()).isZero();
+    }
 
+    /**
+     * During an outage (every release answered 503 through the client's retries) a release by lease request is tried
+     * once per pause that doubles, not once per poll, also when later lost calls add releases of their own, and is
+     * kept until a lease granted late would have run out (the grant window plus the lease duration), then given up.
+     */
+    @Test
+    void duringAnOutageAReleaseByRequestBacksOffAndIsKeptForTheLeaseDuration() {
+        java.time.Instant start = java.time.Instant.now();
+        java.time.Instant windowEnd = start.plusSeconds(5);
+        leases.releaseLeaseRequest("real", "lost the answer", windowEnd); // try 1: fails, due again in 1 s
+        assertThat(requestReleases).hasSize(3).containsOnly("real");
+        for (int poll = 1; poll <= 3; poll++) {
+            leases.releaseLeaseRequests(start.plusMillis(100 * poll)); // polls within the pause: not due
+            leases.releaseLeaseRequest("refused-" + poll, "lost the answer", windowEnd); // sends only its own
+        }
+        assertThat(requestReleases).filteredOn("real"::equals).as("one try so far").hasSize(3);
+        assertThat(leases.pendingLeaseRequests()).isEqualTo(4);
+
+        // The pauses double (1, 2, 4, 8, 16, 30 s): polled every second, 'real' is tried on few of them only.
         requestReleases.clear();
-        leases.releaseLeaseRequest("r2", "lost the answer", java.time.Instant.now());
-        for (int round = 2; round <= Leases.MAX_REQUEST_RELEASE_TRIES + 2; round++) leases.releaseLeaseRequests();
-        assertThat(leases.pendingLeaseRequests()).isZero();
-        assertThat(requestReleases).as("each round one call and the client's 2 retries, for 5 rounds")
-                .hasSize(3 * Leases.MAX_REQUEST_RELEASE_TRIES).containsOnly("r2");
+        for (int second = 1; second <= 60; second++) leases.releaseLeaseRequests(start.plusSeconds(second));
+        long realTries = requestReleases.stream().filter("real"::equals).count() / 3;
+        assertThat(realTries).as("tries of 'real' in a minute of polls").isBetween(3L, 7L);
+        assertThat(leases.pendingLeaseRequests()).as("kept: a late grant could still be held").isEqualTo(4);
+
+        for (int second = 61; second <= 120; second++) leases.releaseLeaseRequests(start.plusSeconds(second));
+        assertThat(leases.pendingLeaseRequests()).as("given up once a late grant ran out (window + 60 s lease)")
+                .isZero();
+    }
+
+    /** A registry 500 or a 401 (a rotated token) keeps the release for another try; a 400 or 404 drops it. */
+    @Test
+    void aReleaseByRequestIsDroppedOnlyOnADefinitiveRefusal() throws Exception {
+        server.removeContext("/");
+        java.util.Queue<Integer> statuses = new ConcurrentLinkedQueue<>(List.of(500, 401, 403, 404));
+        server.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            requestReleases.add(ex.getRequestURI().getPath().split("/")[5]);
+            byte[] b = "{\"type\":\"https://aneforge.io/problems/x\",\"detail\":\"no\"}".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/problem+json");
+            ex.sendResponseHeaders(statuses.poll(), b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        java.time.Instant start = java.time.Instant.now();
+        leases.releaseLeaseRequest("r", "lost the answer", start); // 500
+        assertThat(leases.pendingLeaseRequests()).as("kept after a 500").isEqualTo(1);
+        leases.releaseLeaseRequests(start.plusSeconds(2)); // 401 (the pause after the 500 was 1 s)
+        assertThat(leases.pendingLeaseRequests()).as("kept after a 401").isEqualTo(1);
+        leases.releaseLeaseRequests(start.plusSeconds(5)); // 403 (2 s)
+        assertThat(leases.pendingLeaseRequests()).as("kept after a 403").isEqualTo(1);
+        leases.releaseLeaseRequests(start.plusSeconds(10)); // 404 (4 s)
+        assertThat(leases.pendingLeaseRequests()).as("dropped on a 404").isZero();
+        assertThat(requestReleases).as("refusals are not retried by the client").hasSize(4);
     }
 
     @Test

@@ -166,6 +166,39 @@ class RegistryClientRetryTest {
         assertThat(e.getMessage()).contains("unreachable").contains("after 3 tries").contains("/release");
     }
 
+    /**
+     * A lease call refused at connect never reached the registry: a plain transient failure, nothing to release. One
+     * whose connection is closed after the request went out may have been granted: a lost answer, and transient (its
+     * cause is the transport failure, not a refusal).
+     */
+    @Test
+    void aRefusedLeaseCallIsNotALostAnswerButAClosedOneIsAndBothAreTransient() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0)) {
+            dead = s.getLocalPort(); // closed again: connections are refused
+        }
+        RegistryException refused = catchThrowableOfType(RegistryException.class,
+                () -> client(URI.create("http://127.0.0.1:" + dead)).leaseNext("w1"));
+        assertThat(refused).isNotInstanceOf(LeaseAnswerLostException.class);
+        assertThat(refused.isTransient()).isTrue();
+
+        try (ServerSocket closing = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try (java.net.Socket s = closing.accept()) {
+                    s.getInputStream().read(new byte[8192]); // the request arrived; closed without an answer
+                } catch (IOException ignored) {
+                    // the test fails on the client's side if this goes wrong
+                }
+            });
+            acceptor.start();
+            LeaseAnswerLostException lost = catchThrowableOfType(LeaseAnswerLostException.class,
+                    () -> client(URI.create("http://127.0.0.1:" + closing.getLocalPort())).leaseNext("w1"));
+            assertThat(lost.request()).isNotBlank();
+            assertThat(lost.isTransient()).as("a transport failure").isTrue();
+            acceptor.join(5_000);
+        }
+    }
+
     @Test
     void aHeartbeatGivesUpAfterItsOwnTimeout() {
         long start = System.nanoTime();

@@ -61,8 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A lease call that got no answer (a reset, a timeout, a body cut short) or a proxy's 5xx
  *       ({@link LeaseAnswerLostException}): the registry may have leased a job all the same, or still may while the
  *       call is on its way or in its long poll. The lease granted for that call is released by its request id at once
- *       and, if the registry holds none yet, once more after the call's grant window ({@link LeaseRequestReleases},
- *       sent before the next lease calls). Anything else unexpected (an {@link Error} from a job) is logged
+ *       and, if the registry holds none yet, once more after the call's grant window ({@link LeaseRequestReleases}):
+ *       the loop leases again only after that window closed, so the second release comes first. Anything else unexpected (an {@link Error} from a job) is logged
  *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
@@ -221,6 +221,16 @@ public final class AgentLoop {
                     break;
                 }
                 leaseRequestReleases.releaseDue(agentId, Instant.now(), this::handedBack);
+                Optional<Instant> window = leaseRequestReleases.openGrantWindow(Instant.now());
+                if (window.isPresent()) {
+                    // A lost lease call may still be granted until then: its second release must go out while such a
+                    // lease is held, not after a job leased meanwhile (minutes) let it expire. Costs at most the wait
+                    // plus the request timeout of idle time after a lost answer, which is rare; drain ends it at once.
+                    log.info("not leasing before {}: the lost lease call may still be granted until then, and its"
+                            + " release is sent again first", window.get());
+                    pauseFor(Duration.between(Instant.now(), window.get()));
+                    continue;
+                }
                 Optional<JobLease> lease;
                 try {
                     lease = client.lease(agentId, leaseWait);
@@ -234,6 +244,10 @@ public final class AgentLoop {
                     if (halted) {
                         break;
                     }
+                    // An interrupt (drain) may have ended the call after it went out: a lease may still be granted
+                    // for it, so it is released like any lost answer. The stopping flag says what the interrupt
+                    // meant; left set, it would fail these releases at once.
+                    Thread.interrupted();
                     lostAnswer(e);
                     if (stopping) {
                         break;
@@ -260,6 +274,7 @@ public final class AgentLoop {
                 }
                 JobLease l = lease.get();
                 held = l;
+                leaseRequestReleases.leaseLasts(Duration.between(Instant.now(), l.expiresAt()));
                 if (stopping) {
                     releaseQuietly(l, "agent " + host.hostName() + " is shutting down");
                     break;
@@ -268,6 +283,7 @@ public final class AgentLoop {
                 held = null;
             }
             if (!halted && leaseRequestReleases.size() > 0) {
+                Thread.interrupted(); // drain's interrupt must not fail the last releases at once
                 leaseRequestReleases.releaseAll(agentId, this::handedBack);
             }
         } finally {
@@ -456,7 +472,8 @@ public final class AgentLoop {
                 released = !h.none() || jobId == null || leaseId == null;
             } catch (RuntimeException refused) {
                 log.warn("could not release the lease of lease call {} ({})", e.request().get(), refused.getMessage());
-                requestReleaseFailed = !(refused instanceof RegistryException r) || r.retryable();
+                // Kept for another try unless the registry says it never will take it (as LeaseRequestReleases).
+                requestReleaseFailed = !(refused instanceof RegistryException r) || (r.status() != 400 && r.status() != 404);
             }
         }
         if (!released && jobId != null && leaseId != null) {

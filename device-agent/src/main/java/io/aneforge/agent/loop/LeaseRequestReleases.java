@@ -21,18 +21,26 @@ import org.slf4j.LoggerFactory;
  * first release arrived, which then finds nothing ({@code none}). So a release that finds nothing before the call's
  * grant window closed ({@link io.aneforge.agent.registry.LeaseAnswerLostException#grantWindowEnd()}) is sent once
  * more after it; {@code none} after the window means nothing was granted, and the request is dropped, as it is when
- * the registry released or failed the job. A release that fails (the registry unreachable, a 5xx, an answer it cannot
- * read) is tried again after a pause that doubles, {@link #MAX_TRIES} times in all; a refusal (4xx: a registry
- * without the endpoint, a revoked token) drops it. At most {@link #MAX_REMEMBERED} requests are kept (the oldest go
- * first), and a round stops at the first release that fails, so an unreachable registry holds the loop up for one
- * call per round, not one per request.
+ * the registry released or failed the job. The loop does not lease again while such a window is open
+ * ({@link #openGrantWindow}): the second release goes out while a lease granted late is still held, not after a job
+ * leased meanwhile ran past it. A release that fails (the registry unreachable, a 5xx, an answer it cannot read, a
+ * 401/403 after a token rotation) is tried again after a pause that doubles (up to {@link #MAX_PAUSE}), until a lease
+ * granted for the call would have expired (its grant window plus the lease duration, {@link #leaseLasts}); a 400 or
+ * 404 (a registry without the endpoint, a request id it does not take) drops it at once. At most
+ * {@link #MAX_REMEMBERED} requests are kept (the oldest go first), and a round stops at the first release that fails,
+ * so an unreachable registry holds the loop up for one call per round, not one per request.
  */
 final class LeaseRequestReleases {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseRequestReleases.class);
 
-    /** Tries of one release that keeps failing before it is given up (its lease, if any, expires). */
-    static final int MAX_TRIES = 5;
+    /** The longest pause between tries of a release that keeps failing. */
+    static final Duration MAX_PAUSE = Duration.ofMinutes(1);
+    /**
+     * How long a job lease lasts before the agent held one: the registry's default ({@code
+     * aneforge.agents.lease-duration}); every lease held since says what it really is ({@link #leaseLasts}).
+     */
+    static final Duration DEFAULT_LEASE_DURATION = Duration.ofMinutes(5);
     /** Requests kept at most: a registry that fails every lease call for hours must not grow this list. */
     static final int MAX_REMEMBERED = 20;
 
@@ -55,6 +63,7 @@ final class LeaseRequestReleases {
     private final RegistryClient client;
     private final Duration retryPause;
     private final List<Pending> pending = new ArrayList<>();
+    private Duration leaseDuration = DEFAULT_LEASE_DURATION;
 
     /** @param retryPause the pause after the first failed release, doubled after each further one */
     LeaseRequestReleases(RegistryClient client, Duration retryPause) {
@@ -77,6 +86,21 @@ final class LeaseRequestReleases {
 
     int size() {
         return pending.size();
+    }
+
+    /** A lease just granted lasts this long: how long a release by request is worth trying. */
+    void leaseLasts(Duration d) {
+        if (!d.isNegative() && !d.isZero()) {
+            leaseDuration = d;
+        }
+    }
+
+    /**
+     * When the last grant window still open at {@code now} closes (a lost call may still be granted until then), or
+     * empty: the loop does not lease before it, and sends the second release first.
+     */
+    java.util.Optional<Instant> openGrantWindow(Instant now) {
+        return pending.stream().map(p -> p.windowEnd).filter(now::isBefore).max(Instant::compareTo);
     }
 
     /** Sends the releases due at {@code now}; {@code answered} gets every answer that released or failed a job. */
@@ -110,7 +134,7 @@ final class LeaseRequestReleases {
                     log.info("the registry granted no lease for lease call {}", p.request);
                 }
             } catch (RegistryException e) {
-                if (!e.retryable()) {
+                if (e.status() == 400 || e.status() == 404) {
                     it.remove();
                     log.warn("the registry refuses to release the lease of lease call {} ({}); the lease, if any,"
                             + " expires", p.request, e.getMessage());
@@ -126,17 +150,25 @@ final class LeaseRequestReleases {
         }
     }
 
-    /** Counts a failed try: drops the request after the last one. Returns true (the round ends). */
+    /**
+     * Counts a failed try: the request is dropped once a lease granted for it would have expired, else tried again
+     * after a pause that doubles (its last try when such a lease expires). Returns true (the round ends).
+     */
     private boolean failed(Iterator<Pending> it, Pending p, Instant now, String why) {
         p.failures++;
-        if (p.failures >= MAX_TRIES) {
+        Instant giveUp = p.windowEnd.plus(leaseDuration);
+        if (!now.isBefore(giveUp)) {
             it.remove();
-            log.warn("gave up releasing the lease of lease call {} after {} tries ({}); the lease, if any, expires",
-                    p.request, p.failures, why);
+            log.warn("gave up releasing the lease of lease call {} after {} tries ({}); a lease granted for it has"
+                    + " expired by now", p.request, p.failures, why);
         } else {
             Duration pause = retryPause.multipliedBy(1L << Math.min(p.failures - 1, 10));
-            p.due = now.plus(pause);
-            log.warn("could not release the lease of lease call {} ({}); trying again in {}", p.request, why, pause);
+            if (pause.compareTo(MAX_PAUSE) > 0) {
+                pause = MAX_PAUSE;
+            }
+            Instant next = now.plus(pause);
+            p.due = next.isBefore(giveUp) ? next : giveUp;
+            log.warn("could not release the lease of lease call {} ({}); trying again at {}", p.request, why, p.due);
         }
         return true;
     }

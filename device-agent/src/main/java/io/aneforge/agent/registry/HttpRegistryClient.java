@@ -106,6 +106,10 @@ public final class HttpRegistryClient implements RegistryClient {
         } catch (RegistryException e) {
             // No answer, or a proxy's 5xx (the registry's own 5xx problem ends its call without a lease): the registry
             // may have granted a lease, now or, while the call is still on its way or in its long poll, later.
+            // A refused connection or a connect timeout never reached the registry: nothing can have been granted.
+            if (e.status() == -1 && neverSent(e)) {
+                throw e;
+            }
             if (e.status() == -1 || (e.status() >= 500 && e.problem().isEmpty())) {
                 throw new LeaseAnswerLostException(e, request, Instant.now().plus(wait).plus(timeout));
             }
@@ -129,6 +133,19 @@ public final class HttpRegistryClient implements RegistryClient {
             throw new UnreadableLeaseException("lease answer not understood (" + e + "); the answer: "
                     + excerpt(a.body()), request, id(json, "leaseId"), id(json, "jobId"), e);
         }
+    }
+
+    /**
+     * Whether a call failed before its request could reach the registry: the connection was refused or not set up
+     * within the connect timeout. Anything later (a reset, a timeout waiting for the answer) may have been applied.
+     */
+    static boolean neverSent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.http.HttpConnectTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A string or number field as text, or null when absent or of another kind. */

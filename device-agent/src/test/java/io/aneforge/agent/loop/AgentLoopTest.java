@@ -235,11 +235,11 @@ class AgentLoopTest {
 
     /**
      * Lease calls whose answers are lost (the connection closed without an answer, as a reset): the agent releases
-     * the lease granted for each by its request id. For the first call the release itself is lost once (tried again
-     * after the backoff), then finds nothing yet ({@code none}: the call may still be granted), and is sent once more
-     * after the call's grant window (the 10 ms wait and the 500 ms timeout), when it releases job 42. The second
-     * call's releases are all lost: tried {@link LeaseRequestReleases#MAX_TRIES} times, then given up. The loop goes
-     * on throughout. (Against the real registry: HandBackTest in registry-api.)
+     * the lease granted for each by its request id. For the first call the release finds nothing yet ({@code none}:
+     * the call may still be granted); the loop does not lease again before the call's grant window (the 10 ms wait
+     * and the 500 ms timeout) closed, and sends the release once more first, when it releases job 42. The second
+     * call's releases are all lost: tried again after pauses that double, and kept (a lease granted for it would
+     * last minutes). The loop goes on throughout. (Against the real registry: HandBackTest in registry-api.)
      */
     @Test
     void aLostLeaseAnswerIsReleasedByRequestAgainAfterItsWindowAndFailedReleasesAreRetriedBoundedly() throws Exception {
@@ -270,11 +270,11 @@ class AgentLoopTest {
                 String request = path.split("/")[6];
                 List<Long> tries = releases.computeIfAbsent(request, r -> new CopyOnWriteArrayList<>());
                 tries.add(System.nanoTime());
-                if ((requests.size() > 1 && request.equals(requests.get(1))) || tries.size() == 1) {
+                if (requests.size() > 1 && request.equals(requests.get(1))) {
                     ex.close(); // this release is lost too
                     return;
                 }
-                body = tries.size() == 2 ? "{\"jobId\":null,\"outcome\":\"none\",\"handBacks\":0,\"maxHandBacks\":2}"
+                body = tries.size() == 1 ? "{\"jobId\":null,\"outcome\":\"none\",\"handBacks\":0,\"maxHandBacks\":2}"
                         : "{\"jobId\":42,\"outcome\":\"released\",\"handBacks\":1,\"maxHandBacks\":2}";
             } else if (path.endsWith("/heartbeat")) {
                 body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
@@ -292,19 +292,65 @@ class AgentLoopTest {
                     URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofMillis(500));
             AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
             loop.start();
-            waitFor(() -> requests.size() == 2 && releases.getOrDefault(requests.get(0), List.of()).size() >= 3
-                    && releases.getOrDefault(requests.get(1), List.of()).size() >= LeaseRequestReleases.MAX_TRIES);
-            sleep(700); // nothing more is sent for either
+            waitFor(() -> requests.size() == 2 && releases.getOrDefault(requests.get(0), List.of()).size() >= 2
+                    && releases.getOrDefault(requests.get(1), List.of()).size() >= 4);
             boolean alive = loop.isRunning();
             loop.halt();
             assertThat(alive).isTrue();
             List<Long> first = releases.get(requests.get(0));
-            assertThat(first).as("lost, none (not yet), released after the window").hasSize(3);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(first.get(2) - lostAt.get(0)))
+            assertThat(first).as("none (not yet), released after the window").hasSize(2);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(first.get(1) - lostAt.get(0)))
                     .as("the last release waits for the call's grant window (10 ms wait + 500 ms timeout)")
                     .isGreaterThanOrEqualTo(500);
-            assertThat(releases.get(requests.get(1))).as("a lost release is tried a bounded number of times")
-                    .hasSize(LeaseRequestReleases.MAX_TRIES);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(lostAt.get(1) - lostAt.get(0)))
+                    .as("no lease call while the lost call's grant window is open").isGreaterThanOrEqualTo(500);
+            assertThat(first.get(1)).as("the second release goes out before the next lease call").isLessThan(lostAt.get(1));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /**
+     * A release by request that keeps failing (the registry answers 503, or a 401 after a token rotation) is tried
+     * after pauses that double, once per pause however often the loop asks, and kept until a lease granted late would
+     * have expired (the grant window plus the lease duration); a 404 drops it at once. Time is passed in.
+     */
+    @Test
+    void aFailingReleaseByRequestBacksOffAndIsKeptForTheLeaseDuration() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        List<String> tried = new CopyOnWriteArrayList<>();
+        server.createContext("/api/v1/agents", ex -> {
+            ex.getRequestBody().readAllBytes();
+            String request = ex.getRequestURI().getPath().split("/")[6];
+            tried.add(request);
+            ex.sendResponseHeaders(request.equals("gone") ? 404 : request.equals("token") ? 401 : 503, -1);
+            ex.close();
+        });
+        server.start();
+        try {
+            LeaseRequestReleases pending = new LeaseRequestReleases(new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(2)),
+                    Duration.ofSeconds(1));
+            pending.leaseLasts(Duration.ofSeconds(60));
+            Instant start = Instant.now();
+            pending.add("down", start.plusSeconds(5), "lost", 0, start);
+            for (int second = 0; second < 60; second++) {
+                pending.releaseDue("agent-1", start.plusSeconds(second), h -> { });
+            }
+            assertThat(tried).as("tried at 0, 1, 3, 7, 15, 31 s: once per doubling pause").hasSize(6);
+            assertThat(pending.size()).as("kept: a late grant could still be held").isEqualTo(1);
+            pending.releaseDue("agent-1", start.plusSeconds(65), h -> { });
+            assertThat(pending.size()).as("given up once a late grant expired (window + lease)").isZero();
+
+            tried.clear();
+            pending.add("token", start, "lost", 0, start);
+            pending.add("gone", start, "lost", 0, start);
+            pending.releaseDue("agent-1", start, h -> { });
+            assertThat(pending.size()).as("a 401 is kept").isEqualTo(2);
+            pending.releaseDue("agent-1", start.plusSeconds(1), h -> { }); // the round stops at the 401: 'gone' waits
+            pending.releaseDue("agent-1", start.plusMillis(1500), h -> { }); // 'token' not due: 'gone' answered 404
+            assertThat(tried).containsExactly("token", "token", "gone");
+            assertThat(pending.size()).as("a 404 drops it").isEqualTo(1);
         } finally {
             server.stop(0);
         }

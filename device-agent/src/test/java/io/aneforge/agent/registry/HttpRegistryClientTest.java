@@ -162,6 +162,20 @@ class HttpRegistryClientTest {
         }
     }
 
+    /** A lease call refused at connect never reached the registry: a failure to retry, not a lost answer. */
+    @Test
+    void aRefusedLeaseCallIsNotALostAnswer() throws Exception {
+        int dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            dead = s.getLocalPort(); // closed again: connections are refused
+        }
+        HttpRegistryClient client = new HttpRegistryClient(URI.create("http://127.0.0.1:" + dead), "t",
+                Duration.ofSeconds(1));
+        assertThatThrownBy(() -> client.lease("agent-1", Duration.ofSeconds(30)))
+                .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.retryable()).isTrue())
+                .isNotInstanceOf(LeaseAnswerLostException.class);
+    }
+
     private static void answer(com.sun.net.httpserver.HttpExchange ex, int status, String body) throws java.io.IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(status, bytes.length);
