@@ -372,6 +372,11 @@ public class Conversions {
      * past {@code aneforge.conversions.max-hand-backs} the conversion fails instead, naming the count, the bound and
      * {@code reason}. A stopping worker's release is not for trouble and not counted.
      */
+    /** How the failure a hand-back past the bound causes begins: it tells that failure from the holder's own. */
+    private static String handBackFailurePrefix(Conversion c) {
+        return "worker '" + c.leaseOwner + "' handed conversion " + c.id + " back ";
+    }
+
     @Transactional
     public HandBack release(long id, String token, String reason, boolean trouble) {
         if (token == null || token.isBlank()) throw invalid("field 'leaseToken' is required");
@@ -379,7 +384,11 @@ public class Conversions {
         if (endedBy(c, Conversion.QUEUED, token)) {
             return new HandBack(id, HandBack.RELEASED, handBacks(c), maxHandBacks, null);
         }
-        if (endedBy(c, Conversion.FAILED, token)) return new HandBack(id, HandBack.FAILED, handBacks(c), maxHandBacks, c.error);
+        // Only a failure this release caused (past the bound) is answered as its repeat; after the holder's own
+        // /fail the lease is gone as before (409 lease-lost from requireHolder).
+        if (endedBy(c, Conversion.FAILED, token) && c.error != null && c.error.startsWith(handBackFailurePrefix(c))) {
+            return new HandBack(id, HandBack.FAILED, handBacks(c), maxHandBacks, c.error);
+        }
         requireHolder(c, token);
         int n = handBacks(c);
         if (trouble) {
@@ -391,7 +400,7 @@ public class Conversions {
             if (n > maxHandBacks) {
                 String last = reason == null || reason.isBlank() ? "(no reason given)"
                         : reason.length() <= 4000 ? reason : reason.substring(0, 3997) + "...";
-                String failure = "worker '" + c.leaseOwner + "' handed conversion " + id + " back " + n + " times, each"
+                String failure = handBackFailurePrefix(c) + n + " times, each"
                         + " time for a reason that is not the conversion's own (the registry unreachable, the worker unable"
                         + " to run the job, or a lease answer it could not read; each time the conversion went back to"
                         + " the queue, and aneforge.conversions.max-hand-backs allows " + maxHandBacks + "); the last: "

@@ -224,6 +224,13 @@ class ConversionTest extends RegistryTestBase {
         assertThat(get("/api/v1/models/conv-fail/versions/" + version, reader()).json().path("status").asString())
                 .isEqualTo("failed");
         assertThat(get("/api/v1/models/conv-fail/versions/" + version + "/variants", reader()).json().size()).isZero();
+        // A release after the holder's own fail is not that release's repeat: the lease is gone.
+        for (boolean trouble : List.of(true, false)) {
+            Response release = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
+                    Map.of("leaseToken", token, "reason", "registry unreachable", "trouble", trouble));
+            assertThat(release.status()).as("trouble " + trouble + ": " + release.text()).isEqualTo(409);
+            assertThat(release.json().path("type").asString()).endsWith("/lease-lost");
+        }
     }
 
     @Test
