@@ -149,7 +149,6 @@ class TransientFailureTest {
         stack.serve("org/transient-lost", "2727272727272727272727272727272727272727",
                 TinyModels.bert(stack.root.resolve("transient-lost"), 27));
         proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LOST_GRANT, 1);
-        long start = System.nanoTime();
         long id = stack.publishHub("transient-f", "org/transient-lost", List.of("A14"), 32).path("id").asLong();
         JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
@@ -163,9 +162,8 @@ class TransientFailureTest {
                     assertThat(r.answer()).contains("\"outcome\":\"released\"", "\"conversionId\":" + id);
                     assertThat(r.body()).contains("lost the answer to its lease call");
                 });
+        // One attempt proves the lease did not run out (a wall-clock bound would only measure a loaded machine).
         assertThat(done.path("attempts").asInt()).as("the lost lease spent no attempt").isEqualTo(1);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
-                .isLessThan(Duration.ofSeconds(60));
     }
 
     /**
@@ -179,7 +177,6 @@ class TransientFailureTest {
         stack.serve("org/transient-late", "2828282828282828282828282828282828282828",
                 TinyModels.bert(stack.root.resolve("transient-late"), 28));
         proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LATE_GRANT, 1);
-        long start = System.nanoTime();
         long id = stack.publishHub("transient-g", "org/transient-late", List.of("A14"), 32).path("id").asLong();
         JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
@@ -193,9 +190,8 @@ class TransientFailureTest {
         assertThat(released).as("the first release came before the grant, the second after it").hasSize(2);
         assertThat(released.get(0).answer()).contains("\"outcome\":\"none\"");
         assertThat(released.get(1).answer()).contains("\"outcome\":\"released\"", "\"conversionId\":" + id);
+        // One attempt proves the lease did not run out (a wall-clock bound would only measure a loaded machine).
         assertThat(done.path("attempts").asInt()).as("the late lease spent no attempt").isEqualTo(1);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
-                .isLessThan(Duration.ofSeconds(60));
     }
 
     @Test

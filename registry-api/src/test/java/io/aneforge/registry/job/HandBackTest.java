@@ -288,9 +288,11 @@ class HandBackTest extends JobTestSupport {
 
     /**
      * A lease call the proxy holds until after the agent gave up on it (its 1 s timeout) and after the agent's first
-     * release by request arrived, which finds nothing ({@code none}); only then does the registry see the call and
-     * grant it. The agent's second release, sent once the call's grant window closed (the wait and the timeout after
-     * the failure), releases that lease: the job runs again as the same attempt instead of waiting out the lease.
+     * release by request arrived, which finds nothing ({@code none}); the agent does not lease again meanwhile, and
+     * sends its second release once the call's grant window closed (the wait and the timeout after the failure). The
+     * proxy lets the registry see the held call (and grant it) only when that second release arrives, and passes the
+     * release on after the grant: it releases that lease, and the job runs again as the same attempt instead of
+     * waiting out the lease. The grant comes as late as the agent allows, and the 2 s test lease has all its time.
      */
     @Test
     void aLeaseGrantedAfterTheFirstReleaseIsReleasedByTheSecond() throws Exception {
@@ -362,6 +364,7 @@ class HandBackTest extends JobTestSupport {
         private final java.util.concurrent.atomic.AtomicBoolean faulted = new java.util.concurrent.atomic.AtomicBoolean();
         private final java.util.concurrent.CountDownLatch firstReleaseAnswered = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch lateCallDone = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch secondReleaseArrived = new java.util.concurrent.CountDownLatch(1);
         private final HttpServer server;
         private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -394,8 +397,11 @@ class HandBackTest extends JobTestSupport {
             try {
                 if (lease && late && faulted.compareAndSet(false, true)) {
                     lostRequest = request(ex);
-                    // Held past the agent's timeout and its first release; then the registry sees it and grants it.
+                    // Held past the agent's timeout and its first release, until its second release arrives (after
+                    // the grant window); then the registry sees it and grants it, just before that release goes on.
+                    // So the 2 s test lease cannot expire before the release however slow the machine: no timing.
                     firstReleaseAnswered.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    secondReleaseArrived.await(30, java.util.concurrent.TimeUnit.SECONDS);
                     HttpResponse<byte[]> r = forward(ex, body);
                     if (r.statusCode() == 200) lost.set(JSON.readTree(r.body()));
                     lateCallDone.countDown();
@@ -403,6 +409,11 @@ class HandBackTest extends JobTestSupport {
                     return;
                 }
                 if (lease && late) lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                if (late && lostRequest != null && path.contains("/lease-requests/" + lostRequest + "/")
+                        && firstReleaseAnswered.getCount() == 0) {
+                    secondReleaseArrived.countDown();
+                    lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
                 HttpResponse<byte[]> r = forward(ex, body);
                 if (lease && !late && r.statusCode() == 200 && faulted.compareAndSet(false, true)) {
                     lostRequest = request(ex);
@@ -442,6 +453,7 @@ class HandBackTest extends JobTestSupport {
         @Override
         public void close() {
             firstReleaseAnswered.countDown();
+            secondReleaseArrived.countDown();
             lateCallDone.countDown();
             server.stop(0);
         }
