@@ -406,7 +406,8 @@ public class Leases {
      * or never got, by that request id: now, and, when the registry holds none for it yet (a call still on its way may
      * be granted after this release arrived), once more after {@code grantWindowEnd}; the runner does not lease again
      * before that ({@link #openGrantWindow}). Only this release is sent now: the others wait for their own time
-     * ({@link #releaseLeaseRequests}). Kept in memory only: a worker that stops meanwhile leaves such a lease to run out.
+     * ({@link #releaseLeaseRequests}). Kept in memory only: a worker that stops meanwhile leaves such a lease to run
+     * out.
      */
     public void releaseLeaseRequest(String request, String reason, Instant grantWindowEnd) {
         if (requestReleases.size() >= MAX_REQUEST_RELEASES) {

@@ -125,7 +125,8 @@ public class ConversionRunner implements SmartLifecycle {
                     // request timeout of idle polling after a lost answer, which is rare. stop() interrupts this.
                     log.info("not leasing before {}: the lost lease call may still be granted until then, and its"
                             + " release is sent again first", window.get());
-                    Thread.sleep(Math.max(1, Duration.between(Instant.now(), window.get()).toMillis()));
+                    // Rounded up, so that it wakes after the window closed, not a fraction of a millisecond before.
+                    Thread.sleep(Math.max(1, Duration.between(Instant.now(), window.get()).toMillis() + 1));
                     continue;
                 }
                 Optional<Lease> lease;

@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  *       ({@link LeaseAnswerLostException}): the registry may have leased a job all the same, or still may while the
  *       call is on its way or in its long poll. The lease granted for that call is released by its request id at once
  *       and, if the registry holds none yet, once more after the call's grant window ({@link LeaseRequestReleases}):
- *       the loop leases again only after that window closed, so the second release comes first. Anything else unexpected (an {@link Error} from a job) is logged
+ *       the loop leases again only after that window closed, so the second release comes first. Anything else
+ *       unexpected (an {@link Error} from a job) is logged
  *       and retried or reported as the job's failure; the loop goes on. Only a {@link VirtualMachineError}
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
@@ -228,7 +229,8 @@ public final class AgentLoop {
                     // plus the request timeout of idle time after a lost answer, which is rare; drain ends it at once.
                     log.info("not leasing before {}: the lost lease call may still be granted until then, and its"
                             + " release is sent again first", window.get());
-                    pauseFor(Duration.between(Instant.now(), window.get()));
+                    // Rounded up, so that it wakes after the window closed, not a fraction of a millisecond before.
+                    pauseFor(Duration.between(Instant.now(), window.get()).plusMillis(1));
                     continue;
                 }
                 Optional<JobLease> lease;
@@ -473,7 +475,8 @@ public final class AgentLoop {
             } catch (RuntimeException refused) {
                 log.warn("could not release the lease of lease call {} ({})", e.request().get(), refused.getMessage());
                 // Kept for another try unless the registry says it never will take it (as LeaseRequestReleases).
-                requestReleaseFailed = !(refused instanceof RegistryException r) || (r.status() != 400 && r.status() != 404);
+                requestReleaseFailed = !(refused instanceof RegistryException r)
+                        || (r.status() != 400 && r.status() != 404);
             }
         }
         if (!released && jobId != null && leaseId != null) {
