@@ -104,8 +104,6 @@ public class Leases {
         final String reason;
         int failures;
         Instant due;
-        /** Whether the registry answered once that it holds nothing (yet): the next answer is final after the window. */
-        boolean askedBeforeWindowEnd;
 
         RequestRelease(String request, Instant windowEnd, String reason, Instant due) {
             this.request = request;
