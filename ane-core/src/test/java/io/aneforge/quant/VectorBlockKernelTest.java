@@ -178,6 +178,49 @@ class VectorBlockKernelTest {
         }
     }
 
+    /**
+     * Scales of every magnitude FP16 can hold and a few below, for every type and mode: the vector kernel rounds
+     * the quotients to FP16 with an add of 2^(e + 13), its exponent e clamped to FP16's normal range, so the
+     * subnormal halves (below 2^−14), the top binade (2^15 up to 65504) and the scales that round to 0 (which
+     * become 2^−24) are where it would go wrong. Eight groups per binade from 2^−40 to 2^15, values spread over
+     * the whole range (affine: a random share of it below zero), against the plain kernel.
+     */
+    @Test
+    void scalesOfEveryMagnitudeMatchThePlainKernel() {
+        warmUp();
+        SplittableRandom r = new SplittableRandom(13);
+        for (int len : new int[] {32, 128}) {
+            for (QuantType type : QuantType.values()) {
+                for (QuantMode mode : QuantMode.values()) {
+                    QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
+                    GroupScale grid = new GroupScale("w", spec);
+                    boolean symmetric = mode == QuantMode.SYMMETRIC;
+                    int steps = symmetric ? grid.qmax() : grid.hi() - grid.lo();
+                    int groups = 8 * (15 + 40 + 1);
+                    float[] w = new float[groups * len];
+                    for (int g = 0; g < groups; g++) {
+                        // a scale of about s = (1 + u) · 2^e, kept below FP16's largest value
+                        double s = Math.min(65000, (1 + r.nextDouble()) * Math.scalb(1.0, g / 8 - 40));
+                        double hi = symmetric ? s * steps : s * steps * r.nextDouble();
+                        double lo = symmetric ? -hi : hi - s * steps;
+                        int g0 = g * len;
+                        w[g0] = (float) (symmetric && r.nextBoolean() ? lo : hi);
+                        w[g0 + 1] = (float) lo;
+                        for (int i = g0 + 2; i < g0 + len; i++) {
+                            w[i] = (float) (lo + (hi - lo) * r.nextDouble());
+                        }
+                    }
+                    Out v = run(w, len, spec, true);
+                    Out p = run(w, len, spec, false);
+                    String what = type + " " + mode + " len " + len;
+                    assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
+                    assertThat(v.q()).as("values " + what).isEqualTo(p.q());
+                    assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+                }
+            }
+        }
+    }
+
     @Test
     void nonFiniteWeightsFailTheSameWay() {
         warmUp();
