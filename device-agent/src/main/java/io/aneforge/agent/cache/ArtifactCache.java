@@ -113,12 +113,12 @@ public final class ArtifactCache {
         if (!Files.isRegularFile(pkg.resolve(MANIFEST))) {
             return Optional.empty();
         }
-        return Optional.of(new CachedArtifact(sha256Hex, pkg, treeSize(entry)));
+        return Optional.of(new CachedArtifact(sha256Hex, pkg, LeastRecentlyUsed.sizeOnDisk(entry)));
     }
 
     /** Bytes currently held under {@code sha256/}. */
     public synchronized long sizeBytes() {
-        return listEntries().stream().mapToLong(ArtifactCache::treeSize).sum();
+        return listEntries().stream().mapToLong(LeastRecentlyUsed::sizeOnDisk).sum();
     }
 
     /**
@@ -362,7 +362,7 @@ public final class ArtifactCache {
 
     /** The entries as eviction sees them; {@code keepHex} (the entry being returned) counts as in use. */
     private List<LeastRecentlyUsed.Entry> evictionView(String keepHex) {
-        return listEntries().stream().map(e -> new LeastRecentlyUsed.Entry(e, treeSize(e), lastUsed(e),
+        return listEntries().stream().map(e -> new LeastRecentlyUsed.Entry(e, LeastRecentlyUsed.sizeOnDisk(e), lastUsed(e),
                 e.getFileName().toString().equals(keepHex))).toList();
     }
 
@@ -405,20 +405,6 @@ public final class ArtifactCache {
             return Files.getLastModifiedTime(entry.resolve(LAST_USED));
         } catch (IOException e) {
             return FileTime.fromMillis(0); // no marker: oldest, evicted first
-        }
-    }
-
-    private static long treeSize(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot measure " + dir, e);
         }
     }
 

@@ -1,11 +1,16 @@
 package io.aneforge.agent.cache;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Which entries a size-capped cache evicts: least recently used first, never one in use. The artifact cache and
@@ -51,5 +56,24 @@ public final class LeastRecentlyUsed {
             }
         }
         return victims;
+    }
+
+    /**
+     * What an entry (a file or a directory tree) holds on disk, for {@link Entry#sizeBytes()}: the sizes of its
+     * regular files, links not followed (a link into another tree is not this entry's bytes). A file that vanishes
+     * while it is walked counts 0; the root itself unreadable is an error.
+     */
+    public static long sizeOnDisk(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot measure " + root, e);
+        }
     }
 }

@@ -212,7 +212,7 @@ final class CompiledModelCache {
         Path mark = markInUse(target);
         try {
             if (!complete(target)) {
-                evictOver(Math.max(0, maxBytes - treeSize(mlpackage)));
+                evictOver(Math.max(0, maxBytes - LeastRecentlyUsed.sizeOnDisk(mlpackage)));
                 compileInto(target, mlpackage, compiler);
                 markUsed(target);
                 evictOver(maxBytes); // a hit adds no bytes
@@ -261,7 +261,7 @@ final class CompiledModelCache {
         for (Path build : buildDirs()) {
             for (Path p : children(build)) {
                 if (p.getFileName().toString().endsWith(MODEL_SUFFIX) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    total += treeSize(p);
+                    total += LeastRecentlyUsed.sizeOnDisk(p);
                 }
             }
         }
@@ -353,7 +353,7 @@ final class CompiledModelCache {
         }
         List<LeastRecentlyUsed.Entry> entries = new ArrayList<>();
         for (Path m : models) {
-            entries.add(new LeastRecentlyUsed.Entry(m, treeSize(m), lastUsed(m), inUse.contains(m.getFileName().toString())));
+            entries.add(new LeastRecentlyUsed.Entry(m, LeastRecentlyUsed.sizeOnDisk(m), lastUsed(m), inUse.contains(m.getFileName().toString())));
         }
         return entries;
     }
@@ -490,20 +490,6 @@ final class CompiledModelCache {
             return Files.getLastModifiedTime(model, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             return FileTime.fromMillis(0); // oldest, evicted first
-        }
-    }
-
-    private static long treeSize(Path root) {
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot measure " + root, e);
         }
     }
 
