@@ -457,9 +457,9 @@ final class VectorBlockKernel {
      * round to the same float. Where e underflows the quotient is below 2^−78 and t is M either way.
      * VectorBlockKernelTest checks quotients on and next to halfway points for every FP16 scale.
      * (w · (1/s) alone differs in the last bit next to halfway points. Earlier rounds measured this
-     * correction no faster than vdivps on Zen 3, Zen 4 and an Emerald Rapids Xeon; on a Cascade Lake Xeon,
-     * where a 512-bit vdivps takes ~10 cycles, 1536×384 block 32 takes about 18 % (symmetric) and 11 %
-     * (affine) less time per tensor with it, seventeenth round.)
+     * correction no faster than vdivps on Zen 3 and Zen 4; on a Cascade Lake Xeon, where a 512-bit vdivps
+     * takes ~10 cycles, 1536×384 block 32 takes about 18 % (symmetric) and 11 % (affine) less time per
+     * tensor with it, seventeenth round.)
      * From there on, integers: t is M + rint(w / s) with |rint(w / s)| < 2^22, and the bits of such
      * floats are MAGIC_BITS + rint(w / s), so adding the zero point and clamping on the bits give the
      * plain kernel's float results bit for bit, in one instruction each (Java's float max/min
