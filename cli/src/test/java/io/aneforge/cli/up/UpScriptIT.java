@@ -170,17 +170,30 @@ class UpScriptIT {
         }
         String workerLog = java.nio.file.Files.readString(dir.resolve(".aneforge/logs/converter-worker.log"));
         assertThat(workerLog).doesNotContain("unreachable");
-        assertThat(java.nio.file.Files.readString(dir.resolve(".aneforge/logs/registry.log")))
-                .contains("released by 'aneforge-up-worker'").contains("the attempt is not spent");
-        assertThat(attemptsAndReleases()).as("the lease was handed back: the attempt is given back").containsExactly(0, 1);
+        String registryLog = java.nio.file.Files.readString(dir.resolve(".aneforge/logs/registry.log"));
+        // up stops the agent before the worker; on a fast idle machine the conversion (3 variants, ~15 s) can end
+        // while the agent stops, and then there is no lease left to hand back. Both outcomes are checked; the
+        // worker's release on shutdown is also covered by converter-worker's ShutdownTest.
+        boolean handedBack = !registryLog.contains("conversion 1 succeeded");
+        if (handedBack) {
+            assertThat(registryLog).contains("released by 'aneforge-up-worker'").contains("the attempt is not spent");
+            assertThat(attemptsAndReleases()).as("the lease was handed back: the attempt is given back").containsExactly(0, 1);
+        } else {
+            assertThat(registryLog).doesNotContain("released by 'aneforge-up-worker'");
+            assertThat(attemptsAndReleases()).as("the conversion ended before the worker stopped").containsExactly(1, 0);
+        }
 
         // 2. Again in the same directory: it waits for that version, whose conversion continues without spending
         //    a second attempt, then the demo model is served.
         Run second = start(port, workerPort);
         assertThat(second.waitFor("READY", Duration.ofMinutes(45))).as(String.join("\n", second.lines())).isTrue();
         assertThat(second.waitFor("Press Ctrl-C to stop.", Duration.ofSeconds(30))).as(String.join("\n", second.lines())).isTrue();
-        assertThat(second.lines()).anyMatch(l -> l.contains("is still converting; waiting for it"));
-        assertThat(attemptsAndReleases()).as("one attempt in all").containsExactly(1, 1);
+        if (handedBack) {
+            assertThat(second.lines()).anyMatch(l -> l.contains("is still converting; waiting for it"));
+            assertThat(attemptsAndReleases()).as("one attempt in all").containsExactly(1, 1);
+        } else {
+            assertThat(attemptsAndReleases()).as("one attempt in all").containsExactly(1, 0);
+        }
         assertThat(second.childPids()).hasSize(3);
         assertThat(second.lines()).anyMatch(l -> l.contains("curl -H 'Authorization: Bearer ") && l.contains("device=iPhone16,1"));
         String token = second.token();
