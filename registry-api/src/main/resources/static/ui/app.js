@@ -5,7 +5,8 @@
 const TOKEN_KEY = 'aneforge.token';
 // How often live pages poll; tests set this key in sessionStorage to poll faster.
 const REFRESH_KEY = 'aneforge.refreshMs';
-// The longest pause of the version page's matrix polling once nothing changes (or the registry is down).
+// The longest pause of the polling of pages that stay open (the version page's matrix, the home page's
+// conversions) once nothing changes (or the registry is down).
 const REFRESH_MAX_KEY = 'aneforge.refreshMaxMs';
 const app = document.getElementById('app');
 const details = document.getElementById('details');
@@ -202,31 +203,83 @@ function refreshWhileLive(el, label, load) {
   })();
 }
 
-/** The newest conversions (live and finished), refreshed every 5 s while any is queued or running. */
+/**
+ * Polls load() (see createPoller: resolves to whether the answer changed) for as long as el is on the page, only
+ * while the tab is in front: every refreshMs() while answers change, doubling the pause up to
+ * aneforge.refreshMaxMs (30 s) while they do not or the registry cannot be reached. onResult gets each poll's
+ * outcome. Returns the poller; start it once el is on the page (a poller whose element is not connected stops).
+ */
+function pollWhileShown(el, load, onResult) {
+  const maxMs = Number(sessionStorage.getItem(REFRESH_MAX_KEY));
+  const poller = createPoller({
+    baseMs: refreshMs(),
+    maxMs: Number.isFinite(maxMs) && maxMs >= 100 ? maxMs : 30000,
+    clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: id => clearTimeout(id) },
+    isVisible: () => document.visibilityState === 'visible',
+    isAlive: () => el.isConnected,
+    load,
+    onResult,
+  });
+  const onVisibility = () => {
+    if (!el.isConnected) document.removeEventListener('visibilitychange', onVisibility);
+    else poller.visibilityChanged();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+  return poller;
+}
+
+/**
+ * The newest conversions (live and finished). The panel stays current while the page is open: every 5 s while
+ * any is queued or running or the list changed, slowing down to every 30 s while nothing changes, so a
+ * conversion published meanwhile (by a CI job, another user) shows up without a reload. A failed poll shows
+ * its message above the last list and is retried the same way.
+ */
 function conversionsPanel() {
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  const panel = h('section', { id: 'conversions-panel' }, h('h2', {}, 'Conversions'), body);
-  refreshWhileLive(panel, 'Conversions', async () => {
+  const status = h('p', { class: 'muted', id: 'conversions-status', 'data-state': 'ok' });
+  const panel = h('section', { id: 'conversions-panel' }, h('h2', {}, 'Conversions'), status, body);
+  let shown = null;
+  const poller = pollWhileShown(panel, async () => {
     const rows = await api('/conversions?state=all&limit=20');
     if (!panel.isConnected) return false;
     const live = rows.some(c => LIVE_CONVERSION.includes(c.state));
-    fill(body, rows.length === 0 ? h('p', { class: 'muted' }, 'No conversions yet.') :
-      h('table', { id: 'conversions' },
-        h('tr', {}, h('th', {}, 'Model'), h('th', {}, 'Version'), h('th', {}, 'State'), h('th', {}, 'Step'),
-          h('th', {}, 'Variants done'), h('th', {}, 'Error'), h('th', {}, 'Updated')),
-        rows.map(c => h('tr', { 'data-state': c.state, 'data-id': c.id },
-          h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) }, c.model)),
-          h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) + '/v/' + c.version }, 'v' + c.version)),
-          h('td', {}, h('span', { class: 'badge conv-' + c.state }, c.state),
-            c.state === 'running' && c.leaseOwner ? h('div', { class: 'muted' }, c.leaseOwner) : null),
-          h('td', {}, c.step || '–'),
-          h('td', { class: 'variants' }, c.variantsDone + ' / ' + c.variantsTotal,
-            c.variantsFailed ? h('span', { class: 'error' }, ' (' + c.variantsFailed + ' failed)') : null),
-          h('td', { class: 'error' }, c.error || ''),
-          h('td', {}, c.updatedAt)))),
-      h('p', { class: 'muted' }, 'Newest 20' + (live ? '; refreshing every ' + refreshMs() / 1000 + ' s while any is queued or running.' : '.')));
-    return live;
+    const key = JSON.stringify(rows);
+    const changed = key !== shown;
+    if (changed) {
+      shown = key;
+      fill(body, rows.length === 0 ? h('p', { class: 'muted' }, 'No conversions yet.') :
+        h('table', { id: 'conversions' },
+          h('tr', {}, h('th', {}, 'Model'), h('th', {}, 'Version'), h('th', {}, 'State'), h('th', {}, 'Step'),
+            h('th', {}, 'Variants done'), h('th', {}, 'Error'), h('th', {}, 'Updated')),
+          rows.map(c => h('tr', { 'data-state': c.state, 'data-id': c.id },
+            h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) }, c.model)),
+            h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(c.model) + '/v/' + c.version }, 'v' + c.version)),
+            h('td', {}, h('span', { class: 'badge conv-' + c.state }, c.state),
+              c.state === 'running' && c.leaseOwner ? h('div', { class: 'muted' }, c.leaseOwner) : null),
+            h('td', {}, c.step || '–'),
+            h('td', { class: 'variants' }, c.variantsDone + ' / ' + c.variantsTotal,
+              c.variantsFailed ? h('span', { class: 'error' }, ' (' + c.variantsFailed + ' failed)') : null),
+            h('td', { class: 'error' }, c.error || ''),
+            h('td', {}, c.updatedAt)))),
+        h('p', { class: 'muted' }, 'Newest 20.'));
+    }
+    // while a conversion is live the next change is near: keep the base pace even after an unchanged answer
+    return changed || live;
+  }, r => {
+    if (r.ok) {
+      status.className = 'muted';
+      status.setAttribute('data-state', 'ok');
+      fill(status);
+    } else {
+      // the last list stays below the error, which says when the next try is
+      status.className = 'error';
+      status.setAttribute('data-state', 'error');
+      fill(status, 'Conversions: cannot reach the registry (' + r.error.message + ')' + (shown === null ? '' : '; showing the last list')
+        + ' · retrying in ' + (r.nextMs === null ? 'when the tab is shown' : Math.round(r.nextMs / 100) / 10 + ' s'));
+    }
   });
+  // the caller puts the panel on the page right after this returns: poll once it is there
+  setTimeout(() => poller.start(false), 0);
   return panel;
 }
 
@@ -474,27 +527,13 @@ async function versionPage(seq, name, version, baseline) {
   // again for as long as the page is open and the tab is in front: every refreshMs() while answers change,
   // slowing down to aneforge.refreshMaxMs (30 s) while they do not or the registry cannot be reached. Each
   // poll names the matrix it has (ETag), so an unchanged matrix costs the registry a 304 and the page nothing.
-  const maxMs = Number(sessionStorage.getItem(REFRESH_MAX_KEY));
-  const poller = createPoller({
-    baseMs: refreshMs(),
-    maxMs: Number.isFinite(maxMs) && maxMs >= 100 ? maxMs : 30000,
-    clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: id => clearTimeout(id) },
-    isVisible: () => document.visibilityState === 'visible',
-    isAlive: () => matrixSection.isConnected,
-    load: async () => {
-      const a = await apiIfChanged(path + q, etag);
-      if (!a.changed || !matrixSection.isConnected) return false;
-      etag = a.etag;
-      render(a.body);
-      return true;
-    },
-    onResult: showStatus,
-  });
-  const onVisibility = () => {
-    if (!matrixSection.isConnected) document.removeEventListener('visibilitychange', onVisibility);
-    else poller.visibilityChanged();
-  };
-  document.addEventListener('visibilitychange', onVisibility);
+  const poller = pollWhileShown(matrixSection, async () => {
+    const a = await apiIfChanged(path + q, etag);
+    if (!a.changed || !matrixSection.isConnected) return false;
+    etag = a.etag;
+    render(a.body);
+    return true;
+  }, showStatus);
 
   // While the version's conversion is live its variants are still being registered: each conversion poll,
   // and the one that sees the conversion finished, asks for the matrix at once.

@@ -279,6 +279,45 @@ class MatrixUiE2eTest extends MatrixTestSupport {
     }
 
     /**
+     * With nothing live the home page's conversions panel keeps asking, slower: a conversion started after the
+     * page loaded (a CI job publishing a version) shows up without a reload, and a failed poll is a line above the
+     * last list, which stays, until the registry answers again.
+     */
+    @Test
+    void conversionsPanelShowsAConversionStartedAfterThePageLoaded() {
+        createModel("conv-late-ui");
+        login();
+        js("sessionStorage.setItem('aneforge.refreshMaxMs', '1200')");
+        driver.navigate().refresh(); // the home page again, polling with the keys just set
+        waitFor(By.id("conversions-panel"));
+        sleep(2500); // past the first doublings of the pause: the panel is now at its slowest (1.2 s here)
+
+        Response v = send("POST", "/api/v1/models/conv-late-ui/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/conv-late-ui", "revision", "main"), "chips", List.of("A14")));
+        assertThat(v.status()).as(v.text()).isEqualTo(201);
+        long id = get("/api/v1/models/conv-late-ui/versions/" + v.json().path("version").asInt() + "/conversion", reader())
+                .json().path("id").asLong();
+        By row = By.cssSelector("#conversions tr[data-id='" + id + "']");
+        waitFor(row);
+        assertThat(attributeOf(row, "data-state")).isEqualTo("queued");
+        assertThat(attributeOf(By.id("conversions-status"), "data-state")).isEqualTo("ok");
+
+        js("const f = window.fetch; window.fetch = function (u, o) {"
+                + " if (window.failConversions && String(u).includes('/conversions?')) return Promise.reject(new TypeError('Failed to fetch'));"
+                + " return f.call(this, u, o); }; window.failConversions = true;");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(ExpectedConditions.attributeToBe(By.id("conversions-status"), "data-state", "error"));
+        assertThat(textOf(By.id("conversions-status"))).contains("cannot reach the registry").contains("Failed to fetch")
+                .contains("showing the last list").contains("retrying in");
+        assertThat(attributeOf(row, "data-state")).as("the last list stays").isEqualTo("queued");
+        js("window.failConversions = false");
+        new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(ExpectedConditions.attributeToBe(By.id("conversions-status"), "data-state", "ok"));
+        // the test classes share one queue: no queued conversion is left for another class to lease
+        assertThat(send("POST", "/api/v1/conversions/" + id + "/cancel", publisher(), null).status()).isEqualTo(200);
+    }
+
+    /**
      * Review findings on one page: numbers next to a gate show the digits that set them apart from it, an
      * 8000-character failure neither widens the page nor hides the details, the details panel covers no
      * column, a local source is named as such, and bad addresses get a clear message instead of the old page.
