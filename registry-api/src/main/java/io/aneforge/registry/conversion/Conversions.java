@@ -6,6 +6,8 @@ import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
 import io.aneforge.registry.conversion.ConversionViews.HandBack;
 import io.aneforge.registry.conversion.ConversionViews.LeaseView;
+import io.aneforge.registry.leaserequest.ReleasedLeaseRequests;
+import io.aneforge.registry.leaserequest.ReleasedLeaseRequests.Queue;
 import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
 import io.aneforge.registry.conversion.ConversionViews.Registration;
 import io.aneforge.registry.conversion.ConversionViews.VariantProgress;
@@ -59,9 +61,11 @@ public class Conversions {
     private final int freeReleases;
     /** {@code aneforge.conversions.max-hand-backs}: hand-backs for trouble of one conversion by one worker. */
     private final int maxHandBacks;
+    private final ReleasedLeaseRequests releasedRequests;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
-                VariantPlanner planner, JdbcClient jdbc, ConversionProperties props) {
+                VariantPlanner planner, JdbcClient jdbc, ConversionProperties props,
+                ReleasedLeaseRequests releasedRequests) {
         this.conversions = conversions;
         this.variants = variants;
         this.models = models;
@@ -71,6 +75,7 @@ public class Conversions {
         this.maxAttempts = props.maxAttempts();
         this.freeReleases = props.freeReleases();
         this.maxHandBacks = props.maxHandBacks();
+        this.releasedRequests = releasedRequests;
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -178,10 +183,18 @@ public class Conversions {
                 .list();
     }
 
-    /** Leases the oldest queued (or lease-expired) conversion, or empty when there is none. */
+    /**
+     * Leases the oldest queued (or lease-expired) conversion, or empty when there is none, or when the worker already
+     * released {@code request} (it lost this call's answer, and its release found nothing yet: the call came late).
+     */
     @Transactional
     public Optional<LeaseView> leaseNext(String worker, UUID request) {
         requireWorker(worker);
+        // In this transaction and before the pick, so a release cannot slip in between (ReleasedLeaseRequests).
+        if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
+            log.info("lease call {} of worker '{}' arrived after the worker released it: nothing granted", request, worker);
+            return Optional.empty();
+        }
         while (true) {
             Optional<Conversion> next = conversions.lockNextLeasable();
             if (next.isEmpty()) return Optional.empty();
@@ -197,11 +210,17 @@ public class Conversions {
 
     /**
      * Leases one conversion by id: if it is queued, its lease expired, or {@code worker} already holds it
-     * (a restarted worker recovering its own executions).
+     * (a restarted worker recovering its own executions). A call whose {@code request} the worker already released
+     * is refused ({@code 409 conversion-not-leasable}), as {@link #leaseNext} grants nothing for it.
      */
     @Transactional(noRollbackFor = ApiProblem.class) // exhausting the attempts fails the conversion, then refuses
     public LeaseView lease(long id, String worker, UUID request) {
         requireWorker(worker);
+        if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
+            throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable", "worker '" + worker
+                    + "' released lease request " + request + " before this call reached the registry (it had lost the"
+                    + " answer); nothing is granted for it. Lease again with a new request id");
+        }
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
         OffsetDateTime now = OffsetDateTime.now();
         boolean free = Conversion.QUEUED.equals(c.state) || c.leaseExpired(now)
@@ -448,18 +467,24 @@ public class Conversions {
      * this request is touched: another worker neither shares the id nor knows the (random) request id. Otherwise a
      * release like {@link #release}, counted for trouble: it counts against the free releases and this worker's
      * hand-backs. Nothing held for the request (already released, never granted, taken over, or not yet granted: a
-     * lease call that reaches the registry late) is not an error: the answer says {@code none}.
+     * lease call that reaches the registry late) is not an error: the answer says {@code none}, and the request is
+     * remembered so that a grant for it later is refused ({@link ReleasedLeaseRequests}, V15).
      */
     @Transactional
     public ConversionViews.RequestRelease releaseRequest(UUID request, String worker, String reason) {
         requireWorker(worker);
         if (request == null) throw invalid("the lease request id is required");
+        // Before the search: waits for a grant of this request under way, and holds later ones until this commits.
+        releasedRequests.lockForRelease(Queue.CONVERSION, worker, request);
         Optional<Long> id = jdbc.sql("SELECT id FROM conversion WHERE state = 'running' AND lease_owner = ?"
                         + " AND lease_request = ? ORDER BY id LIMIT 1")
                 .params(worker, request).query(Long.class).optional();
         ConversionViews.RequestRelease none = new ConversionViews.RequestRelease(request, null, false, HandBack.NONE, 0,
                 maxHandBacks, null);
-        if (id.isEmpty()) return none;
+        if (id.isEmpty()) {
+            releasedRequests.remember(Queue.CONVERSION, worker, request);
+            return none;
+        }
         Conversion c = conversions.lock(id.get()).orElseThrow(() -> notFound(id.get()));
         if (!Conversion.RUNNING.equals(c.state) || !worker.equals(c.leaseOwner) || !request.equals(c.leaseRequest)) {
             return none; // taken over meanwhile

@@ -19,6 +19,8 @@ import io.aneforge.registry.job.JobRecords.Provenance;
 import io.aneforge.registry.job.JobRecords.Report;
 import io.aneforge.registry.job.JobRecords.ResultView;
 import io.aneforge.registry.job.JobRecords.VariantFacts;
+import io.aneforge.registry.leaserequest.ReleasedLeaseRequests;
+import io.aneforge.registry.leaserequest.ReleasedLeaseRequests.Queue;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
@@ -64,6 +66,7 @@ public class Jobs {
     private final JsonMapper json;
     private final JobProperties props;
     private final LeaseSignal signal;
+    private final ReleasedLeaseRequests releasedRequests;
     private final Clock clock = Clock.systemUTC();
     /**
      * Leases and reports are plain JDBC, so they run in plain JDBC transactions: the application's
@@ -73,7 +76,8 @@ public class Jobs {
     private final TransactionTemplate queueTransaction;
 
     Jobs(JobRepository jobs, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
-         JsonMapper json, JobProperties props, LeaseSignal signal, DataSource dataSource) {
+         JsonMapper json, JobProperties props, LeaseSignal signal, ReleasedLeaseRequests releasedRequests,
+         DataSource dataSource) {
         this.queueTransaction = new TransactionTemplate(new JdbcTransactionManager(dataSource));
         this.jobs = jobs;
         this.agents = agents;
@@ -83,6 +87,7 @@ public class Jobs {
         this.json = json;
         this.props = props;
         this.signal = signal;
+        this.releasedRequests = releasedRequests;
     }
 
     /**
@@ -92,7 +97,9 @@ public class Jobs {
      * and pending, or leased with an expired lease and attempts left (taken over at once, without
      * waiting for the sweeper). The pick reads only {@code job} (through the partial index
      * {@code job_queue}) and the agent's row: a join to variants there made the planner loop over
-     * every variant per lease.
+     * every variant per lease. A lease call whose request the agent already released (it lost the answer, and the
+     * release found nothing yet: {@link #releaseRequest}) picks nothing; that check runs once, ahead of the pick, in
+     * this statement and so in the grant's transaction ({@link ReleasedLeaseRequests}).
      */
     private static final String LEASE = """
             WITH next AS (
@@ -102,6 +109,7 @@ public class Jobs {
                    AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
                    AND j.runtime = ANY (a.runtimes)
                    AND (j.chip IS NULL OR j.chip = a.chip)
+                   AND %s
                  ORDER BY j.id
                  LIMIT 1
                    FOR UPDATE OF j SKIP LOCKED),
@@ -122,12 +130,12 @@ public class Jobs {
               JOIN model_version mv ON mv.id = v.version_id
               JOIN model m ON m.id = mv.model_id
               LEFT JOIN blob gi ON gi.digest = mv.golden_inputs_digest
-              LEFT JOIN blob go ON go.digest = mv.golden_digest""";
+              LEFT JOIN blob go ON go.digest = mv.golden_digest""".formatted(ReleasedLeaseRequests.notReleased(Queue.JOB));
 
     /**
      * One job for this agent, or empty when none matches (or the agent is draining). {@code request} (may be null)
      * is the agent's id for this call, kept with the lease so that an agent that cannot read the answer can
-     * release it ({@link #releaseRequest}).
+     * release it ({@link #releaseRequest}); a request it released before anything was granted gets nothing.
      */
     public Optional<LeaseView> lease(UUID agentId, UUID request, Caller caller) {
         return queueTransaction.execute(status -> leaseInTransaction(agentId, request, caller));
@@ -141,6 +149,7 @@ public class Jobs {
         ProtocolView protocol = protocolView();
         return jdbc.sql(LEASE)
                 .param("agent", agentId)
+                .param("leaseRequestOwner", agentId.toString())
                 .param("now", utc(now))
                 .param("lease", leaseId)
                 .param("expires", utc(expires))
@@ -214,17 +223,23 @@ public class Jobs {
     /**
      * Releases the job leased to this agent for its lease call {@code request}, whose answer it could not read (a
      * proxy's HTML page: no lease or job id to name) or never got (a reset, a timeout). Only a lease this agent holds
-     * and was granted for that request is touched; nothing found is answered {@code none} (the agent asks again after
-     * the call's long poll surely ended: a call still on its way may be granted after this). Counted like a release
-     * for trouble: a job this agent can never read must not come back to it for ever.
+     * and was granted for that request is touched. Nothing found is answered {@code none}, and the request is
+     * remembered so that a grant for it later (a call still on its way, or waiting in its long poll) is refused
+     * ({@link ReleasedLeaseRequests}); the agent still asks again after the call's grant window, for a registry before
+     * V15. Counted like a release for trouble: a job this agent can never read must not come back to it for ever.
      */
     @Transactional
     public HandBack releaseRequest(UUID agentId, UUID request, String reason, Caller caller) {
         Agents.Acting agent = agents.acting(agentId, caller);
+        // Before the search: waits for a grant of this request under way, and holds later ones until this commits.
+        releasedRequests.lockForRelease(Queue.JOB, agentId.toString(), request);
         Optional<Long> id = jdbc.sql("SELECT id FROM job WHERE ready AND state = 'leased' AND leased_by = ?"
                         + " AND lease_request = ? LIMIT 1 FOR UPDATE")
                 .params(agentId, request).query(Long.class).optional();
-        if (id.isEmpty()) return new HandBack(null, "none", 0, props.maxHandBacks(), null);
+        if (id.isEmpty()) {
+            releasedRequests.remember(Queue.JOB, agentId.toString(), request);
+            return new HandBack(null, "none", 0, props.maxHandBacks(), null);
+        }
         Job job = jobs.lock(id.get()).orElseThrow(() -> jobNotFound(id.get()));
         String why = reason == null || reason.isBlank()
                 ? "agent " + agent.identity().hostName() + " could not read the registry's lease answer" : reason;

@@ -308,6 +308,45 @@ class ConversionTest extends RegistryTestBase {
         assertThat(noWorker.status()).as(noWorker.text()).isEqualTo(400);
     }
 
+    /**
+     * A release by request that finds nothing (the worker lost its lease call's answer before the call reached the
+     * registry) is remembered: the call, arriving late, grants nothing (204 for the queue's next conversion, 409 for a
+     * lease by id), the conversion stays queued with no attempt spent, and the worker's second release finds nothing.
+     * Another request of the same worker, and the same request id of another worker, still lease it.
+     */
+    @Test
+    void aLeaseCallReleasedBeforeItsGrantGetsNothing() {
+        createModel("conv-refused");
+        long id = publishConversion("conv-refused", List.of("A14")).path("id").asLong();
+        String request = java.util.UUID.randomUUID().toString();
+        String path = "/api/v1/conversions/lease-requests/" + request + "/release";
+        Response first = send("POST", path, worker(), Map.of("worker", "w-refused", "reason", "lease answer lost"));
+        assertThat(first.status()).as(first.text()).isEqualTo(200);
+        assertThat(first.json().path("outcome").asString()).isEqualTo("none");
+
+        Response late = send("POST", "/api/v1/conversions/lease", worker(), Map.of("worker", "w-refused", "request", request));
+        assertThat(late.status()).as("the late call: " + late.text()).isEqualTo(204);
+        Response lateById = send("POST", "/api/v1/conversions/" + id + "/lease", worker(),
+                Map.of("worker", "w-refused", "request", request));
+        assertThat(lateById.status()).as(lateById.text()).isEqualTo(409);
+        assertThat(lateById.text()).contains("conversion-not-leasable", "released lease request " + request);
+        JsonNode queued = get("/api/v1/conversions/" + id, reader()).json();
+        assertThat(queued.path("state").asString()).isEqualTo("queued");
+        assertThat(queued.path("attempts").asInt()).as("no attempt spent").isZero();
+        assertThat(send("POST", path, worker(), Map.of("worker", "w-refused")).json().path("outcome").asString())
+                .as("the worker's second release").isEqualTo("none");
+
+        Response other = send("POST", "/api/v1/conversions/" + id + "/lease", worker(),
+                Map.of("worker", "w-refused-other", "request", request));
+        assertThat(other.status()).as("another worker with the same request id: " + other.text()).isEqualTo(200);
+        assertThat(other.json().path("conversion").path("attempts").asInt()).isEqualTo(1);
+        assertThat(release(id, other.json().path("leaseToken").asString(), false, "test").status()).isEqualTo(200);
+        Response mine = send("POST", "/api/v1/conversions/" + id + "/lease", worker(),
+                Map.of("worker", "w-refused", "request", java.util.UUID.randomUUID().toString()));
+        assertThat(mine.status()).as("another request of the same worker: " + mine.text()).isEqualTo(200);
+        assertThat(release(id, mine.json().path("leaseToken").asString(), false, "test").status()).isEqualTo(200);
+    }
+
     private Response release(long id, String token, Boolean trouble, String reason) {
         Map<String, Object> body = new java.util.HashMap<>(Map.of("leaseToken", token, "reason", reason));
         if (trouble != null) body.put("trouble", trouble);

@@ -44,6 +44,13 @@ class HandBackTest extends JobTestSupport {
 
     /** One coreml benchmark job on {@code chip} (cpuOnly); the accuracy job needs reference-cpu, which no agent here offers. */
     private int oneJob(String model, String chip) {
+        int v = oneJobNotReady(model, chip);
+        setGolden(model, v);
+        return v;
+    }
+
+    /** As {@link #oneJob}, without golden data yet: the job exists but is not ready to lease. */
+    private int oneJobNotReady(String model, String chip) {
         createModel(model);
         int v = createVersion(model);
         String digest = upload(mlpackage(model));
@@ -51,7 +58,6 @@ class HandBackTest extends JobTestSupport {
                 "precision", "fp16", "seqLen", 8, "digest", digest, "computeUnits", List.of("cpuOnly")));
         Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
         assertThat(r.status()).as(r.text()).isEqualTo(201);
-        setGolden(model, v);
         return v;
     }
 
@@ -120,6 +126,84 @@ class HandBackTest extends JobTestSupport {
 
         Response bad = send("POST", "/api/v1/agents/" + a + "/lease-requests/not-a-uuid/release", agentToken(), Map.of());
         assertThat(bad.status()).as(bad.text()).isEqualTo(400);
+    }
+
+    /**
+     * A release by request that finds nothing (the lease call has not reached the registry yet, or waits in its long
+     * poll) is remembered, and the call then grants nothing: here a long poll that is waiting when the release
+     * arrives and wakes when the job becomes ready answers 204, and so does a later call with that request; the job
+     * stays pending with no attempt spent. Another request of the same agent, and the same request id of another
+     * agent, still get the job.
+     */
+    @Test
+    void aLeaseCallReleasedBeforeItsGrantGetsNothing() throws Exception {
+        int v = oneJobNotReady("hb-refused", "A15");
+        String a = registerAgent("hb-refused-a", "A15", List.of("coreml"));
+        String b = registerAgent("hb-refused-b", "A15", List.of("coreml"));
+        String request = UUID.randomUUID().toString();
+        var pool = Executors.newSingleThreadExecutor();
+        try {
+            // The lost call: waits in its long poll (up to 4 s) while the job is not ready.
+            var call = pool.submit(() -> send("POST", "/api/v1/agents/" + a + "/lease?wait=4&request=" + request,
+                    agentToken(), null));
+            Thread.sleep(300);
+            Response first = releaseRequest(a, request);
+            assertThat(first.status()).as(first.text()).isEqualTo(200);
+            assertThat(first.json().path("outcome").asString()).isEqualTo("none");
+            setGolden("hb-refused", v); // wakes the long poll: the job is ready now
+            Response late = call.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(late.status()).as("the long poll woken after the release: " + late.text()).isEqualTo(204);
+        } finally {
+            pool.shutdownNow();
+        }
+        JsonNode job = benchmarkJob("hb-refused", v);
+        assertThat(job.path("state").asString()).isEqualTo("pending");
+        assertThat(job.path("attempts").asInt()).as("no attempt spent").isZero();
+
+        Response again = send("POST", "/api/v1/agents/" + a + "/lease?request=" + request, agentToken(), null);
+        assertThat(again.status()).as("a later call with the released request: " + again.text()).isEqualTo(204);
+        assertThat(benchmarkJob("hb-refused", v).path("attempts").asInt()).isZero();
+        Response second = releaseRequest(a, request);
+        assertThat(second.json().path("outcome").asString()).as("the client's second release").isEqualTo("none");
+
+        JsonNode other = leaseOf(b, "hb-refused", request);
+        assertThat(other.path("jobId").asLong()).as("another agent with the same request id")
+                .isEqualTo(job.path("id").asLong());
+        assertThat(other.path("attempt").asInt()).isEqualTo(1);
+        assertThat(release(b, other, false, "test").json().path("outcome").asString()).isEqualTo("released");
+
+        JsonNode mine = leaseOf(a, "hb-refused", UUID.randomUUID().toString());
+        assertThat(mine.path("jobId").asLong()).as("another request of the same agent").isEqualTo(job.path("id").asLong());
+        assertThat(release(a, mine, false, "test").json().path("outcome").asString()).isEqualTo("released");
+    }
+
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    io.aneforge.registry.leaserequest.ReleasedLeaseRequests releasedRequests;
+
+    /** Records older than a day are purged; younger ones stay and still refuse their grant. */
+    @Test
+    void releasedRequestsArePurgedAfterADay() {
+        oneJob("hb-purge", "A14");
+        String a = registerAgent("hb-purge-a", "A14", List.of("coreml"));
+        String old = UUID.randomUUID().toString();
+        String young = UUID.randomUUID().toString();
+        assertThat(releaseRequest(a, old).json().path("outcome").asString()).isEqualTo("none");
+        assertThat(releaseRequest(a, young).json().path("outcome").asString()).isEqualTo("none");
+        jdbc.sql("UPDATE released_lease_request SET released_at = now() - interval '25 hours' WHERE request = ?")
+                .param(UUID.fromString(old)).update();
+        jdbc.sql("UPDATE released_lease_request SET released_at = now() - interval '23 hours' WHERE request = ?")
+                .param(UUID.fromString(young)).update();
+
+        assertThat(releasedRequests.purge()).isGreaterThanOrEqualTo(1);
+        assertThat(jdbc.sql("SELECT request::text FROM released_lease_request WHERE owner = ?").param(a)
+                .query(String.class).list()).containsExactly(young);
+        Response refused = send("POST", "/api/v1/agents/" + a + "/lease?request=" + young, agentToken(), null);
+        assertThat(refused.status()).as(refused.text()).isEqualTo(204);
+        JsonNode granted = leaseOf(a, "hb-purge", old);
+        assertThat(granted.path("attempt").asInt()).as("a purged record refuses nothing").isEqualTo(1);
     }
 
     @Test
@@ -290,31 +374,35 @@ class HandBackTest extends JobTestSupport {
      * A lease call the proxy holds until after the agent gave up on it (its 1 s timeout) and after the agent's first
      * release by request arrived, which finds nothing ({@code none}); the agent does not lease again meanwhile, and
      * sends its second release once the call's grant window closed (the wait and the timeout after the failure). The
-     * proxy lets the registry see the held call (and grant it) only when that second release arrives, and passes the
-     * release on after the grant: it releases that lease, and the job runs again as the same attempt instead of
-     * waiting out the lease. The grant comes as late as the agent allows, and the 2 s test lease has all its time.
+     * proxy lets the registry see the held call only when that second release arrives. The registry remembered the
+     * first release, so it grants that call nothing (204) and the second release finds nothing either; the job is
+     * leased by the agent's next call and succeeds on its first attempt. (Before V15 the late call was granted and the
+     * second release handed it back; an agent still does that against an older registry.)
      */
     @Test
-    void aLeaseGrantedAfterTheFirstReleaseIsReleasedByTheSecond() throws Exception {
-        oneJob("hb-late", "A18_PRO");
+    void aLeaseCallArrivingAfterItsFirstReleaseIsGrantedNothing() throws Exception {
+        int v = oneJob("hb-late", "A18_PRO");
         LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, true);
         HostFacts h = host("hb-late-host", "A18_PRO");
         AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
                 h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
         loop.start();
         try {
-            waitFor(() -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job granted late succeeded");
+            waitFor(() -> results("hb-late", v).valueStream().anyMatch(r -> r.path("outcome").asString().equals("succeeded")),
+                    "the job succeeded");
         } finally {
             haltAndDrain(loop);
             proxy.close();
         }
-        JsonNode lost = proxy.lost.get();
+        assertThat(proxy.lateStatus).as("the late call, refused by the registry").isEqualTo(204);
+        assertThat(proxy.lost.get()).as("nothing granted for it").isNull();
         String path = "/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest + "/release 200";
-        assertThat(proxy.requestReleases).as("the first release came before the grant, the second after it").hasSize(2);
-        assertThat(proxy.requestReleases.get(0)).startsWith(path).contains("\"outcome\":\"none\"");
-        assertThat(proxy.requestReleases.get(1)).startsWith(path)
-                .contains("\"outcome\":\"released\"", "\"jobId\":" + lost.path("jobId").asLong());
-        assertRanAgainAsTheSameAttempt(lost);
+        assertThat(proxy.requestReleases).as("the first release before the late call, the second after it").hasSize(2)
+                .allSatisfy(r -> assertThat(r).startsWith(path).contains("\"outcome\":\"none\""));
+        JsonNode job = benchmarkJob("hb-late", v);
+        assertThat(job.path("attempts").asInt()).as("one attempt: the late call spent none").isEqualTo(1);
+        assertThat(results("hb-late", v).valueStream().toList()).singleElement()
+                .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(1));
     }
 
     private boolean succeeded(JsonNode lease) {
@@ -358,6 +446,8 @@ class HandBackTest extends JobTestSupport {
                 "transfer-encoding", "keep-alive", "expect", "date");
         final java.util.concurrent.atomic.AtomicReference<JsonNode> lost = new java.util.concurrent.atomic.AtomicReference<>();
         volatile String lostRequest;
+        /** The registry's status for the held ({@code late}) call, once it was let through. */
+        volatile int lateStatus;
         final List<String> requestReleases = new CopyOnWriteArrayList<>();
         private final String target;
         private final boolean late;
@@ -403,6 +493,7 @@ class HandBackTest extends JobTestSupport {
                     firstReleaseAnswered.await(30, java.util.concurrent.TimeUnit.SECONDS);
                     secondReleaseArrived.await(30, java.util.concurrent.TimeUnit.SECONDS);
                     HttpResponse<byte[]> r = forward(ex, body);
+                    lateStatus = r.statusCode();
                     if (r.statusCode() == 200) lost.set(JSON.readTree(r.body()));
                     lateCallDone.countDown();
                     ex.close(); // the agent is long gone
