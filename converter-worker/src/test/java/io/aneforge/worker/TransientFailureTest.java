@@ -168,12 +168,14 @@ class TransientFailureTest {
 
     /**
      * A lease call that reaches the registry only after the worker gave up on it (its 10 s request timeout) and after
-     * its first release by that request came back finding nothing: the registry grants it then. The worker's second
-     * release, sent once the call's grant window (the request timeout after the failure) closed, releases that lease,
-     * so the conversion is leased again on the same attempt instead of after its 60 s lease ran out.
+     * its first release by that request came back finding nothing. The registry remembered that release (V15), so it
+     * grants the late call nothing (204); the worker's second release, sent once the call's grant window (the request
+     * timeout after the failure) closed, finds nothing either, and the conversion is leased by the worker's next call
+     * and succeeds on its first attempt. (A registry before V15 granted the late call, and the second release handed
+     * that lease back; the worker still sends it for such a registry.)
      */
     @Test
-    void aLeaseGrantedAfterTheFirstReleaseIsReleasedByTheSecond() throws Exception {
+    void aLeaseCallArrivingAfterItsFirstReleaseIsGrantedNothing() throws Exception {
         stack.serve("org/transient-late", "2828282828282828282828282828282828282828",
                 TinyModels.bert(stack.root.resolve("transient-late"), 28));
         proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LATE_GRANT, 1);
@@ -183,15 +185,12 @@ class TransientFailureTest {
         assertThat(proxy.pending()).as("the lease call was held").isZero();
         FaultProxy.Seen late = proxy.seen("POST", "/api/v1/conversions/lease").stream()
                 .filter(s -> s.fault() == FaultProxy.Fault.LATE_GRANT).findFirst().orElseThrow();
-        assertThat(Stack.JSON.readTree(late.answer()).path("conversion").path("id").asLong())
-                .as("granted after the worker gave up on the call").isEqualTo(id);
+        assertThat(late.answer()).as("the registry granted the late call nothing (204, no body)").isEmpty();
         List<FaultProxy.Seen> released = proxy.seen("POST",
                 "/api/v1/conversions/lease-requests/" + requestOf(late) + "/release");
-        assertThat(released).as("the first release came before the grant, the second after it").hasSize(2);
-        assertThat(released.get(0).answer()).contains("\"outcome\":\"none\"");
-        assertThat(released.get(1).answer()).contains("\"outcome\":\"released\"", "\"conversionId\":" + id);
-        // One attempt proves the lease did not run out (a wall-clock bound would only measure a loaded machine).
-        assertThat(done.path("attempts").asInt()).as("the late lease spent no attempt").isEqualTo(1);
+        assertThat(released).as("the first release before the late call, the second after it").hasSize(2)
+                .allSatisfy(r -> assertThat(r.answer()).contains("\"outcome\":\"none\""));
+        assertThat(done.path("attempts").asInt()).as("the late call spent no attempt").isEqualTo(1);
     }
 
     @Test

@@ -402,7 +402,8 @@ public class Leases {
     /**
      * Releases the lease the registry granted for lease call {@code request}, whose answer this worker could not read
      * or never got, by that request id: now, and, when the registry holds none for it yet (a call still on its way may
-     * be granted after this release arrived), once more after {@code grantWindowEnd}; the runner does not lease again
+     * be granted after this release arrived by a registry before V15; since V15 the registry refuses that grant
+     * itself), once more after {@code grantWindowEnd}; the runner does not lease again
      * before that ({@link #openGrantWindow}). Only this release is sent now: the others wait for their own time
      * ({@link #releaseLeaseRequests}). Kept in memory only: a worker that stops meanwhile leaves such a lease to run
      * out.

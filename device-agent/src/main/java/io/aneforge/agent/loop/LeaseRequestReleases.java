@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * the loop thread only, which sends the due ones before each lease call.
  *
  * <p>A lease call that is still on its way, or still waiting in the registry's long poll, may be granted after the
- * first release arrived, which then finds nothing ({@code none}). So a release that finds nothing before the call's
+ * first release arrived, which then finds nothing ({@code none}) by a registry before V15 (since V15 the registry
+ * remembers that {@code none} and grants the call nothing; the second release then finds nothing too, which costs
+ * one call and keeps older registries covered). So a release that finds nothing before the call's
  * grant window closed ({@link io.aneforge.agent.registry.LeaseAnswerLostException#grantWindowEnd()}) is sent once
  * more after it; {@code none} after the window means nothing was granted, and the request is dropped, as it is when
  * the registry released or failed the job. The loop does not lease again while such a window is open

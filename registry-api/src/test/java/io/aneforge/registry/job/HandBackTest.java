@@ -36,7 +36,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Hand-backs of agent leases against the real registry over HTTP: a lease whose answer the agent cannot read at
- * all (no ids in it) is released by the request id the agent sent with the call, only by that agent; hand-backs
+ * all (no ids in it) is released by the request id the agent sent with the call, only by that agent; a call whose
+ * request was released before anything was granted gets nothing when it arrives (V15); hand-backs
  * for trouble are counted per job and agent by the registry, which fails the job past
  * {@code aneforge.jobs.max-hand-backs} (2 by default); that count survives an agent restart.
  */
