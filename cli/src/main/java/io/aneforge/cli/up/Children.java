@@ -139,7 +139,15 @@ public final class Children implements AutoCloseable {
         return started.stream().filter(c -> !c.process().isAlive()).findFirst();
     }
 
-    /** Stops every child, newest first: destroy, wait for the grace period, then destroy forcibly. */
+    /** A duration in nanoseconds as seconds with one decimal, e.g. {@code 1.4 s}. */
+    static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
+    }
+
+    /**
+     * Stops every child, newest first: destroy, wait for the grace period, then destroy forcibly. Prints how long
+     * each one took to stop.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
@@ -149,14 +157,21 @@ public final class Children implements AutoCloseable {
             if (!c.process().isAlive()) continue;
             out.println("stopping " + c.name() + " (pid " + c.process().pid() + ")");
             out.flush();
+            long start = System.nanoTime();
             c.process().destroy();
             try {
-                if (!c.process().waitFor(graceMillis, TimeUnit.MILLISECONDS)) {
+                if (c.process().waitFor(graceMillis, TimeUnit.MILLISECONDS)) {
+                    // How long each stop took, so that a slow one (a drain waiting on something) shows in the log.
+                    out.println(c.name() + " stopped in " + seconds(System.nanoTime() - start));
+                } else {
                     out.println(c.name() + " did not stop within " + graceMillis / 1000 + " s; killing it");
                     out.flush();
                     c.process().destroyForcibly();
-                    c.process().waitFor(10, TimeUnit.SECONDS);
+                    boolean gone = c.process().waitFor(10, TimeUnit.SECONDS);
+                    out.println(c.name() + (gone ? " killed; gone after " : " still there after ")
+                            + seconds(System.nanoTime() - start));
                 }
+                out.flush();
             } catch (InterruptedException e) {
                 c.process().destroyForcibly();
                 Thread.currentThread().interrupt();

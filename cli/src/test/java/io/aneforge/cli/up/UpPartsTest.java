@@ -279,6 +279,9 @@ class UpPartsTest {
         String log = text.toString();
         assertThat(log.indexOf("stopping stubborn")).isLessThan(log.indexOf("stopping polite"));
         assertThat(log).contains("stubborn did not stop within 1 s; killing it").endsWith("stopped" + System.lineSeparator());
+        // Each stop says how long it took: the killed one past the grace period, the polite one at once.
+        assertThat(log).containsPattern("stubborn killed; gone after (1|2)\\.\\d s");
+        assertThat(log).containsPattern("polite stopped in 0\\.\\d s");
         assertThat(Files.readString(dir.resolve("logs/stubborn.log"))).contains("up");
     }
 }
