@@ -68,7 +68,9 @@ import org.slf4j.LoggerFactory;
  *       (out of memory, ...) ends it, after reporting the job, through {@link #onCrash}: the JVM is no
  *       longer trustworthy, a fresh process is.
  *   <li>{@link #drain(Duration)} (SIGTERM): tells the registry it is draining, takes no new job, lets
- *       the job in hand finish within the timeout or releases it back to the queue, then stops.
+ *       the job in hand finish within the timeout or releases it back to the queue, then stops. A lease call waiting
+ *       in its long poll is cut short at once (and its lease, if one was granted, released by request id), so an
+ *       idle agent stops without waiting out the poll.
  *   <li>A crash (or {@link #halt()}, which behaves like one) loses at most the job in hand: its lease
  *       expires and the registry gives it to another agent.
  * </ul>
@@ -133,6 +135,10 @@ public final class AgentLoop {
      * drop the next one.
      */
     private volatile String lostLeaseId;
+    /** Guards {@link #inLeaseCall}: drain interrupts the loop thread only while a lease call is on. */
+    private final Object leaseCall = new Object();
+    /** Whether the loop thread is in a lease call (guarded by {@link #leaseCall}). */
+    private boolean inLeaseCall;
 
     /**
      * @param leaseWait how long one lease call may wait for a job (long poll)
@@ -235,7 +241,7 @@ public final class AgentLoop {
                 }
                 Optional<JobLease> lease;
                 try {
-                    lease = client.lease(agentId, leaseWait);
+                    lease = leaseUnlessStopping();
                 } catch (UnreadableLeaseException e) {
                     if (halted) {
                         break; // a crash tells the registry nothing
@@ -290,6 +296,34 @@ public final class AgentLoop {
             }
         } finally {
             heartbeats.shutdownNow();
+        }
+    }
+
+    /**
+     * One lease call, which {@link #drain} may cut short: an idle agent spends nearly all its time in the long poll
+     * ({@code leaseWait}), and a stop that waited it out would take that long. Empty without a call when the agent is
+     * stopping. The drain's interrupt is sent only while the call is on (both under {@link #leaseCall}), so it cannot
+     * land on the releases or the job that follow; it ends the call as a {@link LeaseAnswerLostException} (the
+     * registry may have granted a lease before it saw the drain), released by request like any lost answer.
+     */
+    private Optional<JobLease> leaseUnlessStopping() {
+        synchronized (leaseCall) {
+            if (stopping) {
+                return Optional.empty();
+            }
+            inLeaseCall = true;
+        }
+        try {
+            return client.lease(agentId, leaseWait);
+        } finally {
+            synchronized (leaseCall) {
+                inLeaseCall = false;
+                if (stopping && !halted) {
+                    // Whether or not it ended the call, the drain's interrupt is spent: the stopping flag says what it
+                    // meant, and left set it would fail the releases that follow at once.
+                    Thread.interrupted();
+                }
+            }
         }
     }
 
@@ -602,6 +636,13 @@ public final class AgentLoop {
                 client.drain(id, true);
             } catch (RuntimeException e) {
                 log.warn("could not tell the registry that {} is draining: {}", host.hostName(), e.getMessage());
+            }
+        }
+        // An idle agent waits in a long poll: end it now rather than after up to leaseWait (after the drain call, so
+        // the registry, which grants no lease to a draining agent, grants none for a call about to be cut short).
+        synchronized (leaseCall) {
+            if (inLeaseCall) {
+                thread.interrupt();
             }
         }
         try {

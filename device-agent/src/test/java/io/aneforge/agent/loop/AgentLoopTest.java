@@ -311,6 +311,82 @@ class AgentLoopTest {
     }
 
     /**
+     * An idle agent sits in a long poll (here one the registry would hold for a minute): drain ends that call at once
+     * instead of waiting it out, and the lease the registry might have granted for the call cut short is released by
+     * its request id; the registry is told of the drain before the call is cut.
+     */
+    @Test
+    void drainCutsALongPollShortAndReleasesItsLeaseByRequest() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        List<String> requests = new CopyOnWriteArrayList<>();
+        List<String> calls = new CopyOnWriteArrayList<>();
+        CountDownLatch polling = new CountDownLatch(1);
+        CountDownLatch serverStops = new CountDownLatch(1);
+        server.createContext("/api/v1/agents", ex -> {
+            String path = ex.getRequestURI().getPath();
+            ex.getRequestBody().readAllBytes();
+            String body;
+            if (path.endsWith("/lease")) {
+                String query = ex.getRequestURI().getQuery();
+                requests.add(query.substring(query.indexOf("request=") + "request=".length()));
+                calls.add("lease");
+                polling.countDown();
+                try {
+                    serverStops.await(60, TimeUnit.SECONDS); // the registry's long poll: no job comes
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ex.close();
+                return;
+            } else if (path.contains("/lease-requests/")) {
+                calls.add("release " + path.split("/")[6]);
+                body = "{\"jobId\":null,\"outcome\":\"none\",\"handBacks\":0,\"maxHandBacks\":2}";
+            } else if (path.endsWith("/drain")) {
+                calls.add("drain");
+                ex.sendResponseHeaders(204, -1);
+                ex.close();
+                return;
+            } else if (path.endsWith("/heartbeat")) {
+                body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
+            } else {
+                body = "{\"id\":\"agent-1\",\"heartbeatIntervalMs\":10000}";
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.start();
+        AgentLoop loop = null;
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(30));
+            loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofSeconds(60), Duration.ofSeconds(5));
+            loop.start();
+            assertThat(polling.await(10, TimeUnit.SECONDS)).as("the agent is in its long poll").isTrue();
+            sleep(200); // well inside the poll
+            long start = System.nanoTime();
+            loop.drain(Duration.ofMinutes(2));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(loop.isRunning()).isFalse();
+            assertThat(tookMs).as("drain does not wait out the 60 s poll (nor its 30 s request timeout)")
+                    .isLessThan(5_000);
+            assertThat(requests).hasSize(1);
+            assertThat(calls).as("told the registry, then cut the call").startsWith("lease", "drain");
+            // Released at once (none yet: the call's grant window is open) and once more as the loop ends.
+            assertThat(calls.subList(2, calls.size())).as("the cut call's lease released by its request id, nothing else")
+                    .containsOnly("release " + requests.get(0)).hasSizeBetween(1, 2);
+        } finally {
+            if (loop != null) {
+                loop.halt();
+            }
+            serverStops.countDown();
+            server.stop(0);
+        }
+    }
+
+    /**
      * A release by request that keeps failing (the registry answers 503, or a 401 after a token rotation) is tried
      * after pauses that double, once per pause however often the loop asks, and kept until a lease granted late would
      * have expired (the grant window plus the lease duration); a 404 drops it at once. Time is passed in.
