@@ -27,7 +27,8 @@ import java.util.zip.ZipOutputStream;
  * Deterministic zip of a package directory (entries sorted by path, fixed timestamps,
  * no directory entries, a fixed compression method per entry, so the same package gives
  * the same bytes and sha256) and a safe unzip for archives from elsewhere (no absolute
- * paths, no {@code ..}, no duplicates, nor two names that differ only in case (one file on macOS), no symbolic
+ * paths, no {@code ..}, no duplicates, nor two names that differ only in case (one file on macOS), no file
+ * whose name another entry needs as a directory ({@code a} and {@code a/x} or {@code A/x}), no symbolic
  * links, bounded entry count and sizes: refused from the central directory's declared sizes before anything is
  * written, and counted while extracting, since headers can lie). The disk an archive may take is bounded by
  * those {@link Limits}. On top of them, a {@code model.mlmodel} or {@code Manifest.json} entry (in any case, as a
@@ -207,7 +208,8 @@ public final class PackageArchive {
      * extracted files. Made for archives we did not make, so it refuses, before writing anything where
      * it can: a malformed layout, symbolic-link entries and local headers that disagree with the central
      * directory (see {@link ZipCentralDirectory}), more entries than the limit, unsafe names
-     * ({@link #checkName}), duplicate names (also those differing only in case), and entries or totals whose declared sizes are over the limits (or
+     * ({@link #checkName}), duplicate names (also those differing only in case), a file entry whose name is also
+     * a directory of another entry ({@code a} and {@code a/x}, or {@code A/x}), and entries or totals whose declared sizes are over the limits (or
      * over the reader's bound for a model.mlmodel or manifest: a {@link MlPackageException.Kind#CONTENT} failure,
      * not a {@link LimitExceeded}, since no setting raises it); and while extracting: paths that resolve outside
      * {@code destination}, files that already exist, the same size bounds counted as bytes are written (declared
@@ -304,7 +306,8 @@ public final class PackageArchive {
 
     /**
      * Reads the entries of {@code zip} through {@link ZipFile} (the central directory) and hands each to
-     * {@code visitor}. First, before any entry is inflated: more than the limit, unsafe names, duplicates, and
+     * {@code visitor}. First, before any entry is inflated: more than the limit, unsafe names, duplicates, a file
+     * where another entry needs a directory, and
      * sizes the central directory declares over a limit are refused, so an archive that says it holds a 4 GiB
      * model.mlmodel writes nothing. Then, while inflating, the bytes are counted against the same limits (declared
      * sizes can lie) and verified; what the visitor leaves unread is read here, so every entry is checked.
@@ -368,7 +371,40 @@ public final class PackageArchive {
             }
             entries.add(e);
         }
+        checkFilesAreNotDirectories(entries, archive);
         return entries;
+    }
+
+    /**
+     * A file entry ({@code a}) and an entry below a directory of the same name, or of a name differing only in case
+     * ({@code a/x}, {@code A/x}, {@code a/}) cannot both be unpacked: whichever comes second fails halfway through
+     * the unzip, and as a local write error rather than as the archive's fault. Refused before anything is written.
+     * Names are compared as a case-insensitive file system sees them, like duplicates; Finder's {@code __MACOSX/}
+     * entries, which are not unpacked, are left out.
+     */
+    private static void checkFilesAreNotDirectories(List<ZipEntry> entries, String archive) {
+        Map<String, String> files = new HashMap<>();
+        for (ZipEntry e : entries) {
+            if (!e.getName().endsWith("/") && !e.getName().startsWith(MACOS_METADATA_DIR)) {
+                files.put(MlPackage.caseFolded(e.getName()), e.getName());
+            }
+        }
+        for (ZipEntry e : entries) {
+            String name = e.getName();
+            if (name.startsWith(MACOS_METADATA_DIR)) {
+                continue;
+            }
+            for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+                String file = files.get(MlPackage.caseFolded(name.substring(0, slash)));
+                if (file != null) {
+                    throw new MlPackageException(archive + " has file entry '" + file + "' and entry '" + name
+                            + "', which needs a directory of that name" + (file.equals(name.substring(0, slash)) ? ""
+                            : " (the names differ only in case: on a case-insensitive file system, macOS's default,"
+                            + " they are one)") + "; refused before anything was unpacked, because the two cannot"
+                            + " both be unpacked");
+                }
+            }
+        }
     }
 
     /**

@@ -423,6 +423,42 @@ class HostilePackageTest {
                 .hasMessage(refusal);
     }
 
+    /**
+     * A file entry and an entry that needs a directory of the same name (or of one differing only in case, the same
+     * directory on macOS) cannot both be unpacked: refused before anything is written, in either order, whether the
+     * directory comes from a path below it or a directory entry, and by the check without unpacking too.
+     */
+    @Test
+    void aFileWhoseNameAnotherEntryNeedsAsADirectoryIsRefusedUpFront() throws Exception {
+        byte[] one = {1};
+        Path sameName = zip("same.zip", Part.of("p/a", one), Part.of("p/a/x", one));
+        String refusal = "archive same.zip has file entry 'p/a' and entry 'p/a/x', which needs a directory of that name;"
+                + " refused before anything was unpacked, because the two cannot both be unpacked";
+        assertThatThrownBy(() -> PackageArchive.unzip(sameName, tmp.resolve("same-out"), PackageArchive.Limits.defaults()))
+                .isInstanceOf(MlPackageException.class).hasMessage(refusal)
+                .satisfies(e -> assertThat(((MlPackageException) e).kind()).isEqualTo(MlPackageException.Kind.CONTENT));
+        assertThat(filesUnder(tmp.resolve("same-out"))).isEmpty();
+        assertThatThrownBy(() -> PackageArchive.check(sameName, "archive same.zip", PackageArchive.Limits.defaults()))
+                .hasMessage(refusal);
+
+        Path otherCase = zip("case.zip", Part.of("p/B/deep/x", one), Part.of("p/b", one));
+        assertThatThrownBy(() -> PackageArchive.unzip(otherCase, tmp.resolve("case-out"), PackageArchive.Limits.defaults()))
+                .isInstanceOf(MlPackageException.class)
+                .hasMessage("archive case.zip has file entry 'p/b' and entry 'p/B/deep/x', which needs a directory of that"
+                        + " name (the names differ only in case: on a case-insensitive file system, macOS's default, they"
+                        + " are one); refused before anything was unpacked, because the two cannot both be unpacked");
+        assertThat(filesUnder(tmp.resolve("case-out"))).isEmpty();
+
+        Path dirEntry = zip("dir.zip", Part.of("p/c", one), Part.of("p/C/", new byte[0]));
+        assertThatThrownBy(() -> PackageArchive.unzip(dirEntry, tmp.resolve("dir-out"), PackageArchive.Limits.defaults()))
+                .hasMessageStartingWith("archive dir.zip has file entry 'p/c' and entry 'p/C/', which needs a directory");
+        assertThat(filesUnder(tmp.resolve("dir-out"))).isEmpty();
+
+        // Names that only share a beginning are no such clash.
+        Path fine = zip("fine.zip", Part.of("p/a", one), Part.of("p/ab/x", one), Part.of("p/a.d/x", one));
+        assertThat(PackageArchive.unzip(fine, tmp.resolve("fine-out"), PackageArchive.Limits.defaults())).hasSize(3);
+    }
+
     @Test
     void aDimensionOverTheIntRangeIsNamed() throws Exception {
         Path pkg = write("p", 0);
