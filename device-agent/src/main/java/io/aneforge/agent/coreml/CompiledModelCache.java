@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  * <p>Bounded by {@code maxBytes} ({@code aneforge.agent.cache.compiled-max-size}): before a compile (with the
  * package's size as the estimate of the model's) and after it, the least recently used models are evicted
  * ({@link LeastRecentlyUsed}, as the artifact cache does) across every OS build, so the models of a build the OS
- * has moved past, never used again, go first. A model's directory modification time, set each time it is handed
- * out, orders eviction and survives restarts.
+ * has moved past, never used again, go first. A model kept over the cap because it was in use goes when it is
+ * released (its {@link CompiledModel} closed: the same pass runs then), not only at the next compile. A model's
+ * directory modification time, set each time it is handed out, orders eviction and survives restarts.
  *
  * <p>A model handed out by {@link #compiled} is in use until its {@link CompiledModel} is closed (the loaded
  * {@code MLModel} may read its directory after the load) and is never evicted, by this process or by another agent
@@ -176,9 +177,10 @@ final class CompiledModelCache {
     }
 
     /** A compiled model handed out by the cache: in use, so never evicted, until closed. */
-    static final class CompiledModel implements AutoCloseable {
+    final class CompiledModel implements AutoCloseable {
         private final Path path;
         private final Path mark;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
         CompiledModel(Path path, Path mark) {
             this.path = path;
@@ -190,10 +192,31 @@ final class CompiledModelCache {
             return path;
         }
 
-        /** Ends the use; closing twice is harmless. */
+        /**
+         * Ends the use, then evicts what the cache holds over its cap ({@link #released}); closing twice is harmless.
+         * Never throws: the job is over, and eviction is housekeeping.
+         */
         @Override
         public void close() {
-            unmark(mark);
+            if (closed.compareAndSet(false, true)) {
+                unmark(mark);
+                released();
+            }
+        }
+    }
+
+    /**
+     * A model just stopped being in use: models kept over the cap only because they were in use can go now, rather
+     * than at the next compile, which may not come for a long time (an agent that benchmarks cached models only).
+     * The same pass as before a compile, under the same lock; its trouble is logged, never thrown.
+     */
+    private void released() {
+        try {
+            evictOver(maxBytes);
+        } catch (RuntimeException e) {
+            // A directory of another host (refused by the pass): the next compile says so to a job; here only logged.
+            log.warn("cannot evict from the compiled-model cache {} after a model was released: {}", dir,
+                    e.getMessage());
         }
     }
 

@@ -284,12 +284,16 @@ class CompiledModelCacheTest {
         later();
         use(cache, b);
         later();
-        use(cache, c);
-
+        try (CompiledModelCache.CompiledModel running = cache.compiled(c, this::compileLikeCoreMl)) {
+            assertThat(benchmarked.path().resolve("coremldata.bin")).hasContent("compiled a.mlpackage");
+            assertThat(benchmarked.path().resolve("weights/weight.bin")).hasSize(1000);
+            assertThat(cache.keyFor(b)).as("not in use, least recently used").doesNotExist();
+            assertThat(running.path()).isDirectory();
+            assertThat(marks()).hasSize(2);
+        }
+        // Released while a keeps the cache at its cap: evicted on release (releasingAModelEvictsWhatTheCapNoLongerHolds).
+        assertThat(cache.keyFor(c)).doesNotExist();
         assertThat(benchmarked.path().resolve("coremldata.bin")).hasContent("compiled a.mlpackage");
-        assertThat(benchmarked.path().resolve("weights/weight.bin")).hasSize(1000);
-        assertThat(cache.keyFor(b)).as("not in use, least recently used").doesNotExist();
-        assertThat(cache.keyFor(c)).isDirectory();
         assertThat(marks()).hasSize(1);
 
         benchmarked.close();
@@ -299,6 +303,64 @@ class CompiledModelCacheTest {
 
         assertThat(cache.keyFor(a)).doesNotExist();
         assertThat(cache.keyFor(c)).doesNotExist();
+        assertThat(cache.keyFor(b)).isDirectory();
+        assertThat(marks()).isEmpty();
+    }
+
+    /**
+     * A cache over its cap only because models were in use comes back under it when they are released, not at the
+     * next compile (which may not come: an agent benchmarking cached models only compiles nothing). The released
+     * model that is least recently used goes; one still in use stays.
+     */
+    @Test
+    void releasingAModelEvictsWhatTheCapNoLongerHolds() throws Exception {
+        Path a = pkg("a", 1000);
+        Path b = pkg("b", 1000);
+        Path c = pkg("c", 1000);
+        CompiledModelCache cache = cache(ProcessHandle.current(), 1500); // room for one model
+        CompiledModelCache.CompiledModel first = cache.compiled(a, this::compileLikeCoreMl);
+        later();
+        CompiledModelCache.CompiledModel second = cache.compiled(b, this::compileLikeCoreMl);
+        later();
+        CompiledModelCache.CompiledModel third = cache.compiled(c, this::compileLikeCoreMl);
+        assertThat(cache.sizeBytes()).as("three models in use, over the cap").isGreaterThan(3000);
+
+        second.close();
+        assertThat(cache.keyFor(b)).as("released and over the cap: evicted at once").doesNotExist();
+        assertThat(cache.keyFor(a)).as("older, but still in use").isDirectory();
+        assertThat(cache.keyFor(c)).isDirectory();
+
+        third.close();
+        assertThat(cache.keyFor(c)).as("the only model not in use").doesNotExist();
+        assertThat(cache.keyFor(a)).isDirectory();
+        assertThat(cache.sizeBytes()).isLessThanOrEqualTo(1500);
+
+        first.close();
+        first.close(); // twice is harmless
+        assertThat(cache.keyFor(a)).as("back under the cap: nothing more to evict").isDirectory();
+        assertThat(marks()).isEmpty();
+        assertThat(compiles).containsExactly("a.mlpackage", "b.mlpackage", "c.mlpackage");
+    }
+
+    /** A release never fails for eviction: a model that cannot be moved is left (logged) and the close returns. */
+    @Test
+    void aReleaseWhoseEvictionFailsStillEndsTheUse() throws Exception {
+        Path a = pkg("a", 1000);
+        Path b = pkg("b", 1000);
+        CompiledModelCache cache = cache(ProcessHandle.current(), 1500);
+        CompiledModelCache.CompiledModel first = cache.compiled(a, this::compileLikeCoreMl);
+        later();
+        CompiledModelCache.CompiledModel second = cache.compiled(b, this::compileLikeCoreMl);
+        Runnable unpin = pin(cache.keyFor(a));
+        try {
+            first.close();
+        } finally {
+            unpin.run();
+        }
+        assertThat(cache.keyFor(a)).as("could not be moved: left").isDirectory();
+        assertThat(marks()).as("the use ended all the same").hasSize(1);
+        second.close();
+        assertThat(cache.keyFor(a)).as("the next pass, at the next release, evicts it").doesNotExist();
         assertThat(cache.keyFor(b)).isDirectory();
         assertThat(marks()).isEmpty();
     }
