@@ -354,16 +354,8 @@ class HandBackTest extends JobTestSupport {
     void aLeaseWhoseAnswerIsLostInTransportIsReleasedByItsRequest() throws Exception {
         oneJob("hb-reset", "A18");
         LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, false);
-        HostFacts h = host("hb-reset-host", "A18");
-        AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
-                h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
-        loop.start();
-        try {
-            waitFor(() -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job whose answer was lost succeeded");
-        } finally {
-            haltAndDrain(loop);
-            proxy.close();
-        }
+        AgentLoop loop = runThroughProxy(proxy, host("hb-reset-host", "A18"),
+                () -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job whose answer was lost succeeded");
         JsonNode lost = proxy.lost.get();
         assertThat(proxy.requestReleases).as("released at once by the request id the lost call carried")
                 .first().asString().startsWith("/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest
@@ -384,17 +376,9 @@ class HandBackTest extends JobTestSupport {
     void aLeaseCallArrivingAfterItsFirstReleaseIsGrantedNothing() throws Exception {
         int v = oneJob("hb-late", "A18_PRO");
         LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, true);
-        HostFacts h = host("hb-late-host", "A18_PRO");
-        AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
-                h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
-        loop.start();
-        try {
-            waitFor(() -> results("hb-late", v).valueStream().anyMatch(r -> r.path("outcome").asString().equals("succeeded")),
-                    "the job succeeded");
-        } finally {
-            haltAndDrain(loop);
-            proxy.close();
-        }
+        AgentLoop loop = runThroughProxy(proxy, host("hb-late-host", "A18_PRO"),
+                () -> results("hb-late", v).valueStream().anyMatch(r -> r.path("outcome").asString().equals("succeeded")),
+                "the job succeeded");
         assertThat(proxy.lateStatus).as("the late call, refused by the registry").isEqualTo(204);
         assertThat(proxy.lost.get()).as("nothing granted for it").isNull();
         String path = "/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest + "/release 200";
@@ -404,6 +388,24 @@ class HandBackTest extends JobTestSupport {
         assertThat(job.path("attempts").asInt()).as("one attempt: the late call spent none").isEqualTo(1);
         assertThat(results("hb-late", v).valueStream().toList()).singleElement()
                 .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(1));
+    }
+
+    /**
+     * Runs an agent on {@code h} through {@code proxy} (1 s request timeout, 100 ms lease wait, 20 ms backoff) until
+     * {@code done} ({@code what} names it in a timeout); then halts the agent and closes the proxy. Returns the halted
+     * loop, whose agent id the releases name.
+     */
+    private AgentLoop runThroughProxy(LostAnswerProxy proxy, HostFacts h, BooleanSupplier done, String what) {
+        AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
+                h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
+        loop.start();
+        try {
+            waitFor(done, what);
+        } finally {
+            haltAndDrain(loop);
+            proxy.close();
+        }
+        return loop;
     }
 
     private boolean succeeded(JsonNode lease) {
