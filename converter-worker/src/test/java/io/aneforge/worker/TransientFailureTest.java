@@ -117,14 +117,9 @@ class TransientFailureTest {
         // worker learns no lease token. It releases the lease by the request id it sent with the call, so the
         // conversion is leased again at once on the same attempt instead of after its 60 s lease ran out.
         // A model of its own: its blobs must not exist yet for the other tests here (they count blob uploads).
-        stack.serve("org/transient-html", "5555555555555555555555555555555555555555",
-                TinyModels.bert(stack.root.resolve("transient-html"), 24));
-        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.HTML_PAGE, 1);
         long start = System.nanoTime();
-        JsonNode c = stack.publishHub("transient-d", "org/transient-html", List.of("A14"), 32);
-        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
-        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
-        assertThat(proxy.pending()).as("the lease answer was replaced").isZero();
+        JsonNode done = convertThroughALeaseFault("transient-html", "5555555555555555555555555555555555555555", 24,
+                "transient-d", FaultProxy.Fault.HTML_PAGE, "the lease answer was replaced");
         assertThat(done.path("attempts").asInt()).as("the unread lease spent no attempt").isEqualTo(1);
         List<FaultProxy.Seen> released = proxy.seen("POST", "/api/v1/conversions/lease-requests/[0-9a-f-]{36}/release");
         assertThat(released).extracting(FaultProxy.Seen::status).containsExactly(200);
@@ -132,6 +127,22 @@ class TransientFailureTest {
                 "Down for maintenance");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not after the lease ran out")
                 .isLessThan(Duration.ofSeconds(60));
+    }
+
+    /**
+     * Converts a tiny BERT of its own, served as {@code org/<repo>} (so its blobs are new to the registry: other tests
+     * here count blob uploads), as model {@code model}, with {@code fault} injected into the next lease call. Returns
+     * the conversion, asserted succeeded with the fault spent ({@code spent} says how it was).
+     */
+    private static JsonNode convertThroughALeaseFault(String repo, String revision, int seed, String model,
+            FaultProxy.Fault fault, String spent) throws Exception {
+        stack.serve("org/" + repo, revision, TinyModels.bert(stack.root.resolve(repo), seed));
+        proxy.inject("POST", "/api/v1/conversions/lease", null, fault, 1);
+        long id = stack.publishHub(model, "org/" + repo, List.of("A14"), 32).path("id").asLong();
+        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(proxy.pending()).as(spent).isZero();
+        return done;
     }
 
     /** The request id a lease call carried (its body's {@code request}). */
@@ -146,13 +157,9 @@ class TransientFailureTest {
      */
     @Test
     void aLeaseWhoseAnswerIsLostInTransportIsReleasedByItsRequest() throws Exception {
-        stack.serve("org/transient-lost", "2727272727272727272727272727272727272727",
-                TinyModels.bert(stack.root.resolve("transient-lost"), 27));
-        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LOST_GRANT, 1);
-        long id = stack.publishHub("transient-f", "org/transient-lost", List.of("A14"), 32).path("id").asLong();
-        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
-        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
-        assertThat(proxy.pending()).as("the lease answer was lost").isZero();
+        JsonNode done = convertThroughALeaseFault("transient-lost", "2727272727272727272727272727272727272727", 27,
+                "transient-f", FaultProxy.Fault.LOST_GRANT, "the lease answer was lost");
+        long id = done.path("id").asLong();
         FaultProxy.Seen lost = proxy.seen("POST", "/api/v1/conversions/lease").stream()
                 .filter(s -> s.fault() == FaultProxy.Fault.LOST_GRANT).findFirst().orElseThrow();
         assertThat(Stack.JSON.readTree(lost.answer()).path("conversion").path("id").asLong()).isEqualTo(id);
@@ -176,13 +183,8 @@ class TransientFailureTest {
      */
     @Test
     void aLeaseCallArrivingAfterItsFirstReleaseIsGrantedNothing() throws Exception {
-        stack.serve("org/transient-late", "2828282828282828282828282828282828282828",
-                TinyModels.bert(stack.root.resolve("transient-late"), 28));
-        proxy.inject("POST", "/api/v1/conversions/lease", null, FaultProxy.Fault.LATE_GRANT, 1);
-        long id = stack.publishHub("transient-g", "org/transient-late", List.of("A14"), 32).path("id").asLong();
-        JsonNode done = stack.await(id, Duration.ofMinutes(3), "succeeded", "failed");
-        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
-        assertThat(proxy.pending()).as("the lease call was held").isZero();
+        JsonNode done = convertThroughALeaseFault("transient-late", "2828282828282828282828282828282828282828", 28,
+                "transient-g", FaultProxy.Fault.LATE_GRANT, "the lease call was held");
         FaultProxy.Seen late = proxy.seen("POST", "/api/v1/conversions/lease").stream()
                 .filter(s -> s.fault() == FaultProxy.Fault.LATE_GRANT).findFirst().orElseThrow();
         assertThat(late.answer()).as("the registry granted the late call nothing (204, no body)").isEmpty();

@@ -112,6 +112,13 @@ class RegistryClientRetryTest {
         return client(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
     }
 
+    /** A local port nothing listens on (taken and closed again): connections to it are refused. */
+    private static int refusingPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     private static Progress progress() {
         return new Progress("token", "fetch", null, null, null);
     }
@@ -156,10 +163,7 @@ class RegistryClientRetryTest {
 
     @Test
     void anUnreachableRegistryIsTransientAfterTheRetries() throws Exception {
-        int dead;
-        try (ServerSocket s = new ServerSocket(0)) {
-            dead = s.getLocalPort(); // closed again: connections are refused
-        }
+        int dead = refusingPort();
         RegistryException e = catchThrowableOfType(RegistryException.class,
                 () -> client(URI.create("http://127.0.0.1:" + dead)).release(7, "token", "stopping", false));
         assertThat(e.isTransient()).isTrue();
@@ -173,10 +177,7 @@ class RegistryClientRetryTest {
      */
     @Test
     void aRefusedLeaseCallIsNotALostAnswerButAClosedOneIsAndBothAreTransient() throws Exception {
-        int dead;
-        try (ServerSocket s = new ServerSocket(0)) {
-            dead = s.getLocalPort(); // closed again: connections are refused
-        }
+        int dead = refusingPort();
         RegistryException refused = catchThrowableOfType(RegistryException.class,
                 () -> client(URI.create("http://127.0.0.1:" + dead)).leaseNext("w1"));
         assertThat(refused).isNotInstanceOf(LeaseAnswerLostException.class);
