@@ -334,9 +334,15 @@ public final class AgentLoop {
      * ({@link LeaseRequestReleases}); counted like trouble by the registry. No attempt is spent.
      */
     private void lostAnswer(LeaseAnswerLostException e) {
-        log.warn("lease call failed ({}); releasing the lease the registry may have granted for it (request {}), now and,"
-                + " if it holds none yet, again at {}; retrying in {}", e.getMessage(), e.request(), e.grantWindowEnd(),
-                backoff);
+        if (stopping) {
+            // The drain cut the long poll short on purpose: nothing went wrong, so no warning.
+            log.info("the drain cut lease call {} short; releasing the lease the registry may have granted for it",
+                    e.request());
+        } else {
+            log.warn("lease call failed ({}); releasing the lease the registry may have granted for it (request {}), now"
+                    + " and, if it holds none yet, again at {}; retrying in {}", e.getMessage(), e.request(),
+                    e.grantWindowEnd(), backoff);
+        }
         Instant now = Instant.now();
         leaseRequestReleases.add(e.request(), e.grantWindowEnd(), failure("agent " + host.hostName()
                 + " lost the answer to its lease call: " + e.getMessage()), 0, now);
