@@ -12,9 +12,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,6 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code aneforge publish}: either upload the variants of a local {@code convert --out} directory as a
@@ -33,6 +38,8 @@ import tools.jackson.databind.JsonNode;
             "--dir <convert output>: upload its archives, register the variants, publish (unless --draft).",
             "--source hf:org/name@rev --chips ...: queue a conversion on the registry's workers."})
 public final class PublishCommand implements Callable<Integer> {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @ParentCommand
     AneForge root;
@@ -217,17 +224,39 @@ public final class PublishCommand implements Callable<Integer> {
                                  List<Map<String, Object>> registrations, PrintWriter out) {
         ensureModel(registry, out);
         String name = RegistryClient.encode(model);
-        JsonNode v = registry.post("/api/v1/models/" + name + "/versions", Map.of("source", src));
-        int version = v.path("version").asInt();
-        out.println("created draft version " + version + " of " + model);
+        // Blobs first, and only those the registry lacks (as the worker does): a failed upload then leaves no draft
+        // version behind, and a retry sends only what is missing.
         int n = 0;
         for (VariantEntry e : m.variants()) {
-            registry.putBlob(e.sha256(), dir.resolve(e.archive()));
-            registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", registrations.get(n));
+            boolean stored = registry.blobExists(e.sha256());
+            if (!stored) {
+                registry.putBlob(e.sha256(), dir.resolve(e.archive()));
+            }
             n++;
-            out.println("[" + n + "/" + m.variants().size() + "] " + e.id() + "  sha256:" + e.sha256().substring(0, 12) + "…");
+            out.println("[" + n + "/" + m.variants().size() + "] " + e.id() + "  sha256:" + e.sha256().substring(0, 12) + "…  "
+                    + (stored ? "already stored" : "uploaded"));
             out.flush();
         }
+        int version;
+        Set<String> registered = new HashSet<>();
+        Optional<JsonNode> left = draftLeftBehind(registry, src, registrations);
+        if (left.isPresent()) {
+            version = left.get().path("version").asInt();
+            for (JsonNode v : registry.get("/api/v1/models/" + name + "/versions/" + version + "/variants")) {
+                registered.add(identity(v));
+            }
+            out.println("reusing draft version " + version + " of " + model + " (left by an earlier attempt with "
+                    + registered.size() + " of these variants)");
+        } else {
+            version = registry.post("/api/v1/models/" + name + "/versions", Map.of("source", src)).path("version").asInt();
+            out.println("created draft version " + version + " of " + model);
+        }
+        for (Map<String, Object> r : registrations) {
+            if (!registered.contains(identity(JSON.valueToTree(r)))) {
+                registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", r);
+            }
+        }
+        out.println("registered " + n + " variants");
         if (draft) {
             out.println("version " + version + " stays a draft with " + n + " variants");
             return AneForge.OK;
@@ -248,6 +277,54 @@ public final class PublishCommand implements Callable<Integer> {
             out.println("alias " + alias + " -> version " + version);
         }
         return AneForge.OK;
+    }
+
+    /**
+     * The newest draft an earlier {@code publish --dir} of these variants left (it failed after creating the version):
+     * same source, no conversion, and every variant it holds is one of ours. Reusing it keeps retries from piling up
+     * drafts, which the registry cannot delete.
+     */
+    private Optional<JsonNode> draftLeftBehind(RegistryClient registry, Map<String, Object> src,
+                                               List<Map<String, Object>> registrations) {
+        String path = "/api/v1/models/" + RegistryClient.encode(model) + "/versions";
+        Set<String> ours = new HashSet<>();
+        registrations.forEach(r -> ours.add(identity(JSON.valueToTree(r))));
+        List<JsonNode> drafts = new ArrayList<>();
+        for (JsonNode v : registry.get(path)) {
+            JsonNode s = v.path("source");
+            boolean sameSource = s.path("type").asString("").equals(src.get("type"))
+                    && (!"hub".equals(src.get("type")) || (s.path("repo").asString("").equals(src.get("repo"))
+                    && (s.path("revision").asString("").equals(src.get("revision"))
+                    || s.path("commit").asString("").equals(src.get("revision")))));
+            if ("draft".equals(v.path("status").asString("")) && sameSource) {
+                drafts.add(v);
+            }
+        }
+        drafts.sort(Comparator.comparingInt((JsonNode v) -> v.path("version").asInt()).reversed());
+        for (JsonNode d : drafts) {
+            String at = path + "/" + d.path("version").asInt();
+            if (registry.find(at + "/conversion").isPresent()) {
+                continue; // a registry-side conversion's version: its worker fills it
+            }
+            boolean onlyOurs = true;
+            for (JsonNode v : registry.get(at + "/variants")) {
+                onlyOurs &= ours.contains(identity(v));
+            }
+            if (onlyOurs) {
+                return Optional.of(d);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A variant's identity as the registry sees it (chip, target, layout, precision, block, quantization, seq len) and its blob. */
+    private static String identity(JsonNode v) {
+        List<String> parts = new ArrayList<>();
+        for (String f : List.of("chip", "deploymentTarget", "layout", "precision", "blockSize", "quantization", "seqLen", "digest")) {
+            JsonNode x = v.path(f);
+            parts.add(x.isNull() || x.isMissingNode() ? "" : x.asString());
+        }
+        return String.join("|", parts);
     }
 
     private void ensureModel(RegistryClient registry, PrintWriter out) {

@@ -143,6 +143,20 @@ public final class RegistryClient {
                 .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), path));
     }
 
+    /** Whether the registry already holds the verified blob {@code sha256:<hex>} ({@code HEAD}, no body sent). */
+    public boolean blobExists(String hex) {
+        String path = "/api/v1/blobs/sha256:" + hex;
+        try {
+            send(request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), path);
+            return true;
+        } catch (RegistryException e) {
+            if (e.status() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** Uploads a file as the blob {@code sha256:<hex>}; the registry hashes it while storing and refuses a mismatch. */
     public JsonNode putBlob(String hex, Path file) {
         String path = "/api/v1/blobs/sha256:" + hex;

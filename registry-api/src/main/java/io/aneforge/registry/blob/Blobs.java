@@ -7,6 +7,7 @@ import io.aneforge.registry.storage.BlobStorage;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -57,11 +58,23 @@ public class Blobs {
     public PutResult put(String hex, InputStream body, long contentLength, String mediaType, Caller caller) throws IOException {
         requireHex(hex);
         if (contentLength > maxSize) throw tooLarge(contentLength);
-        Optional<Blob> existing = find(hex);
-        if (existing.isPresent()) return new PutResult(existing.get(), false);
-
         MessageDigest sha = sha256();
         CountingLimit counted = new CountingLimit(new DigestInputStream(body, sha), maxSize);
+        Optional<Blob> existing = find(hex);
+        if (existing.isPresent()) {
+            // Read (and discard) the body anyway: answering before it is read makes Tomcat close the connection
+            // mid-upload, which the JDK HttpClient and others report as a failed request; and an uploader must learn
+            // that its bytes are not what it named, even when the digest is already stored.
+            try {
+                counted.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                if (counted.exceeded) throw tooLarge(counted.count);
+                throw e;
+            }
+            verify(hex, sha, counted.count, contentLength);
+            return new PutResult(existing.get(), false);
+        }
+
         String staging = "uploads/" + UUID.randomUUID();
         try {
             storage.put(staging, counted, contentLength, "application/octet-stream");
@@ -71,16 +84,7 @@ public class Blobs {
             throw e;
         }
         try {
-            if (contentLength >= 0 && counted.count != contentLength) {
-                throw ApiProblem.badRequest("incomplete-upload", "Incomplete upload",
-                        "received " + counted.count + " bytes but Content-Length said " + contentLength);
-            }
-            String actual = HexFormat.of().formatHex(sha.digest());
-            if (!actual.equals(hex)) {
-                throw ApiProblem.badRequest("digest-mismatch", "Digest mismatch",
-                        "the body's digest is sha256:" + actual + ", not sha256:" + hex + "; nothing was stored")
-                        .with("expected", "sha256:" + hex).with("actual", "sha256:" + actual);
-            }
+            verify(hex, sha, counted.count, contentLength);
             String key = Blob.keyFor(hex);
             if (!storage.exists(key)) storage.copy(staging, key);
             Blob blob = new Blob(hex, counted.count, mediaType, key);
@@ -90,6 +94,20 @@ public class Blobs {
             return new PutResult(inserted == 1 ? blob : find(hex).orElseThrow(), inserted == 1);
         } finally {
             deleteQuietly(staging);
+        }
+    }
+
+    /** Refuses a body shorter than its Content-Length or whose digest is not the one it was uploaded as. */
+    private static void verify(String hex, MessageDigest sha, long received, long contentLength) {
+        if (contentLength >= 0 && received != contentLength) {
+            throw ApiProblem.badRequest("incomplete-upload", "Incomplete upload",
+                    "received " + received + " bytes but Content-Length said " + contentLength);
+        }
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (!actual.equals(hex)) {
+            throw ApiProblem.badRequest("digest-mismatch", "Digest mismatch",
+                    "the body's digest is sha256:" + actual + ", not sha256:" + hex + "; nothing was stored")
+                    .with("expected", "sha256:" + hex).with("actual", "sha256:" + actual);
         }
     }
 

@@ -56,6 +56,49 @@ class BlobTest extends RegistryTestBase {
     }
 
     @Test
+    void reuploadingAnExistingDigestReadsTheWholeBodyAndKeepsTheConnectionUsable() throws Exception {
+        byte[] data = random(900_000, 7);
+        String hex = sha256(data);
+        assertThat(send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data).status()).isEqualTo(201);
+        // As the CLI sends it: a file body on one client. Answering before the body was read made Tomcat close the
+        // connection mid-upload and the JDK client fail ("chunked transfer encoding, state: READING_LENGTH").
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("blob", ".bin");
+        try {
+            java.nio.file.Files.write(file, data);
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            for (int i = 0; i < 5; i++) {
+                var r = client.send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/blobs/sha256:" + hex))
+                        .header("Authorization", "Bearer " + publisher()).header("Content-Type", "application/zip")
+                        .PUT(java.net.http.HttpRequest.BodyPublishers.ofFile(file)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.headers().firstValue("Connection")).as("attempt " + i).isNotEqualTo(java.util.Optional.of("close"));
+            }
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
+    void aDifferentBodyForAnExistingDigestIsStillADigestMismatch() {
+        byte[] data = "stored first".getBytes(StandardCharsets.UTF_8);
+        String hex = sha256(data);
+        assertThat(send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), data).status()).isEqualTo(201);
+        byte[] other = "not the same bytes".getBytes(StandardCharsets.UTF_8);
+        Response r = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), other);
+        assertThat(r.status()).as(r.text()).isEqualTo(400);
+        assertThat(r.problem()).isEqualTo("digest-mismatch");
+        assertThat(r.json().path("actual").asString()).isEqualTo("sha256:" + sha256(other));
+        assertThat(get("/api/v1/blobs/sha256:" + hex, reader()).body()).isEqualTo(data);
+
+        byte[] big = random((int) MAX_BLOB + 4096, 8);
+        Response tooBig = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), big);
+        assertThat(tooBig.status()).isEqualTo(413);
+        assertThat(tooBig.problem()).isEqualTo("blob-too-large");
+    }
+
+    @Test
     void digestMismatchLeavesNothingVisible() {
         byte[] data = "the real content".getBytes(StandardCharsets.UTF_8);
         String claimed = sha256("something else".getBytes(StandardCharsets.UTF_8));
