@@ -53,7 +53,7 @@ class ProblemAdvice {
     @ExceptionHandler(HttpMessageNotReadableException.class)
     ResponseEntity<ProblemDetail> unreadable(HttpMessageNotReadableException e) {
         return apiProblem(ApiProblem.badRequest("invalid-request", "Invalid request body",
-                "the request body is not valid JSON for this endpoint: " + rootMessage(e)));
+                UnreadableBody.detail(e.getCause())));
     }
 
     @ExceptionHandler(MissingServletRequestParameterException.class)
@@ -110,10 +110,5 @@ class ProblemAdvice {
         pd.setType(URI.create(ApiProblem.TYPE_BASE + "internal-error"));
         pd.setTitle("Internal error");
         return ResponseEntity.status(500).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);
-    }
-
-    private static String rootMessage(Throwable t) {
-        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        return t.getMessage();
     }
 }

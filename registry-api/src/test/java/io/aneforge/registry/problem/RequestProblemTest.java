@@ -45,6 +45,40 @@ class RequestProblemTest extends RegistryTestBase {
         assertProblem(get("/api/v1/nothing-here", reader()), 404, "no-such-endpoint", "/api/v1/nothing-here");
     }
 
+    /** An unreadable body's detail names the place (a JSON pointer) and what JSON belongs there, never Java internals. */
+    private static void assertUnreadable(Response r, String... detailParts) {
+        assertProblem(r, 400, "invalid-request", detailParts);
+        assertThat(r.json().path("title").asString()).isEqualTo("Invalid request body");
+        assertThat(r.json().path("detail").asString()).as(r.text()).doesNotContain("io.aneforge").doesNotContain("java.")
+                .doesNotContain("tools.jackson").doesNotContain("Source:").doesNotContain("`").doesNotContain("$")
+                .doesNotContain("Cannot deserialize").doesNotContain("byte offset");
+    }
+
+    @Test
+    void unreadableBodiesNameTheFieldAndTheExpectedJsonNotJavaClasses() {
+        assertUnreadable(send("POST", "/api/v1/tokens", token("admin"), "[\"name\", \"reader\"]"), "the body must be an object");
+        assertUnreadable(send("POST", "/api/v1/models", publisher(), "{\"name\": \"broken\", "),
+                "not valid JSON: it ends before the JSON is complete (line 1, column ");
+        assertUnreadable(send("POST", "/api/v1/models", publisher(), "{\"name\": \"a\u0000b\", \"task\": \"t\"}"),
+                "not valid JSON: a string holds a raw control character");
+        assertUnreadable(send("POST", "/api/v1/models", publisher(), "{\"name\": \"bad\" \"task\": \"t\"}"),
+                "the request body is not valid JSON (line 1, column ");
+        assertUnreadable(send("POST", "/api/v1/models", publisher(), ""), "the request needs a JSON body");
+        createModel("unreadable");
+        assertUnreadable(send("POST", "/api/v1/models/unreadable/versions", publisher(), "{\"source\": \"upload\"}"),
+                "field '/source' must be an object");
+        int v = createVersion("unreadable");
+        String digest = upload(mlpackage("unreadable"));
+        String variant = "{\"chip\": \"M2\", \"deploymentTarget\": \"18.0\", \"layout\": \"ane\", \"precision\": \"fp16\","
+                + " \"digest\": \"" + digest + "\", \"seqLen\": ";
+        assertUnreadable(send("POST", "/api/v1/models/unreadable/versions/" + v + "/variants", publisher(), variant + "99999999999}"),
+                "field '/seqLen' is out of range: expected a whole number from -2147483648 to 2147483647");
+        assertUnreadable(send("POST", "/api/v1/models/unreadable/versions/" + v + "/variants", publisher(), variant + "\"128\"}"),
+                "field '/seqLen' must be a whole number from -2147483648 to 2147483647");
+        assertUnreadable(send("POST", "/api/v1/models/unreadable/versions/" + v + "/variants", publisher(), variant + "[128]}"),
+                "field '/seqLen' must be a whole number");
+    }
+
     @Test
     void anAcceptHeaderTheEndpointCannotAnswerIsA406Problem() {
         for (String accept : new String[] {"text/html", "text/csv", "image/png"}) {
