@@ -80,6 +80,25 @@ class RequestProblemTest extends RegistryTestBase {
     }
 
     @Test
+    void scalarsAreNotCoercedAndKeysAreNotRepeated() {
+        for (String task : new String[] {"123", "1.5", "true"}) {
+            assertUnreadable(send("POST", "/api/v1/models", publisher(), "{\"name\": \"coerced\", \"task\": " + task + "}"),
+                    "field '/task' must be a string");
+        }
+        assertThat(get("/api/v1/models/coerced", reader()).status()).isEqualTo(404);
+        assertUnreadable(send("POST", "/api/v1/models", publisher(), "{\"name\": \"dup\", \"name\": \"dup2\", \"task\": \"t\"}"),
+                "the request body has the key 'name' twice");
+        assertThat(get("/api/v1/models/dup", reader()).status()).isEqualTo(404);
+        assertThat(get("/api/v1/models/dup2", reader()).status()).isEqualTo(404);
+        createModel("dup-nested");
+        assertUnreadable(send("POST", "/api/v1/models/dup-nested/versions", publisher(),
+                "{\"source\": {\"type\": \"upload\", \"type\": \"hub\"}}"), "the key 'type' twice");
+        // the same bodies, well-formed, are accepted
+        assertThat(send("POST", "/api/v1/models", publisher(), "{\"name\": \"coerced\", \"task\": \"123\"}").status())
+                .isEqualTo(201);
+    }
+
+    @Test
     void anAcceptHeaderTheEndpointCannotAnswerIsA406Problem() {
         for (String accept : new String[] {"text/html", "text/csv", "image/png"}) {
             Response r = get("/api/v1/models", reader(), "Accept", accept);
