@@ -15,9 +15,13 @@ public record RegistryProperties(String adminToken, Path dataDir, String publicB
     public RegistryProperties {
         if (dataDir == null) dataDir = Path.of(".aneforge", "data");
         if (s3 == null) s3 = new S3(null, null, null, null, null);
-        if (blobs == null) blobs = new Blobs(0);
-        if (archive == null) archive = new Archive(0, 0);
+        if (blobs == null) blobs = new Blobs(null);
+        if (archive == null) archive = new Archive(null, null);
         if (cacheTtl == null) cacheTtl = Duration.ofSeconds(5);
+        if (cacheTtl.isNegative()) {
+            throw new IllegalArgumentException("aneforge.cache-ttl (ANEFORGE_CACHE_TTL) must be 0s (no caching) or more,"
+                    + " e.g. 5s; got " + cacheTtl);
+        }
         if (resolveFastPath == null) resolveFastPath = Boolean.TRUE;
         if (publicBaseUrl != null && publicBaseUrl.endsWith("/")) {
             publicBaseUrl = publicBaseUrl.substring(0, publicBaseUrl.length() - 1);
@@ -36,16 +40,30 @@ public record RegistryProperties(String adminToken, Path dataDir, String publicB
         }
     }
 
-    public record Blobs(long maxSize) {
+    /** A value that is given must be positive: a typo must not quietly become the default or no limit. */
+    public record Blobs(Long maxSize) {
         public Blobs {
-            if (maxSize <= 0) maxSize = 2L * 1024 * 1024 * 1024;
+            if (maxSize == null) maxSize = 2L * 1024 * 1024 * 1024;
+            if (maxSize <= 0) {
+                throw new IllegalArgumentException("aneforge.blobs.max-size (ANEFORGE_BLOBS_MAX_SIZE) must be a positive"
+                        + " number of bytes, e.g. 2147483648 (2 GiB); got " + maxSize);
+            }
         }
     }
 
-    public record Archive(int maxEntries, long maxUncompressedSize) {
+    public record Archive(Integer maxEntries, Long maxUncompressedSize) {
         public Archive {
-            if (maxEntries <= 0) maxEntries = 10_000;
-            if (maxUncompressedSize <= 0) maxUncompressedSize = 8L * 1024 * 1024 * 1024;
+            if (maxEntries == null) maxEntries = 10_000;
+            if (maxUncompressedSize == null) maxUncompressedSize = 8L * 1024 * 1024 * 1024;
+            if (maxEntries <= 0) {
+                throw new IllegalArgumentException("aneforge.archive.max-entries (ANEFORGE_ARCHIVE_MAX_ENTRIES) must be"
+                        + " a positive number of zip entries, e.g. 10000; got " + maxEntries);
+            }
+            if (maxUncompressedSize <= 0) {
+                throw new IllegalArgumentException("aneforge.archive.max-uncompressed-size"
+                        + " (ANEFORGE_ARCHIVE_MAX_UNCOMPRESSED_SIZE) must be a positive number of bytes, e.g. 8589934592"
+                        + " (8 GiB); got " + maxUncompressedSize);
+            }
         }
     }
 }
