@@ -30,17 +30,31 @@ class ProblemErrorReportValve extends ErrorReportValve {
         AtomicBoolean ioAllowed = new AtomicBoolean(true);
         response.getCoyoteResponse().action(ActionCode.IS_IO_ALLOWED, ioAllowed);
         if (!ioAllowed.get()) return;
-        HttpStatus known = HttpStatus.resolve(status);
-        String why = response.getMessage();
-        String detail = "the HTTP server refused the request before it reached the API"
-                + (why == null || why.isBlank() ? "" : " (" + why + ")")
-                + (status == 400 ? "; a request path may not hold a malformed %-escape, an encoded NUL (%00),"
-                        + " an encoded slash or backslash (%2F, %5C), or a .. segment that climbs above the root" : "");
         Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("type", ApiProblem.TYPE_BASE + (status == 400 ? "invalid-request-uri" : "http-" + status));
-        problem.put("title", known == null ? "HTTP " + status : known.getReasonPhrase());
-        problem.put("status", status);
-        problem.put("detail", detail);
+        if (status == 400 && headerTooLarge(throwable)) {
+            // Tomcat answers 400 for this; RFC 6585 has the precise status, and the fix is the client's or a setting.
+            status = HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value();
+            response.setStatus(status);
+            problem.put("type", ApiProblem.TYPE_BASE + "request-header-too-large");
+            problem.put("title", "Request header too large");
+            problem.put("status", status);
+            problem.put("detail", "the request's header lines are larger than the HTTP server accepts: send smaller"
+                    + " headers (a shorter token, fewer or smaller cookies), or raise server.max-http-request-header-size"
+                    + " (SERVER_MAX_HTTP_REQUEST_HEADER_SIZE, default 8KB)");
+        } else {
+            HttpStatus known = HttpStatus.resolve(status);
+            String why = response.getMessage();
+            problem.put("type", ApiProblem.TYPE_BASE + (status == 400 ? "invalid-request-uri" : "http-" + status));
+            problem.put("title", status == 400 ? "Invalid request URI"
+                    : known == null ? "HTTP " + status : known.getReasonPhrase());
+            problem.put("status", status);
+            problem.put("detail", "the HTTP server refused the request before it reached the API"
+                    + (why == null || why.isBlank() ? "" : " (" + why + ")")
+                    + (status == 400 ? "; a request path may not hold a malformed %-escape, an encoded NUL (%00),"
+                            + " an encoded slash or backslash (%2F, %5C), or a .. segment that climbs above the root" : ""));
+        }
+        String uri = request.getRequestURI();
+        if (uri != null && !uri.isEmpty()) problem.put("instance", uri);
         try {
             response.setContentType("application/problem+json");
             response.setCharacterEncoding("UTF-8");
@@ -52,5 +66,10 @@ class ProblemErrorReportValve extends ErrorReportValve {
         } catch (IOException | IllegalStateException ignored) {
             // the client is gone or the response cannot take a body: nothing more to tell it
         }
+    }
+
+    /** Tomcat's header parser signals an over-long header block with this exception (message "Request header is too large"). */
+    private static boolean headerTooLarge(Throwable t) {
+        return t instanceof IllegalArgumentException && t.getMessage() != null && t.getMessage().contains("header is too large");
     }
 }

@@ -120,7 +120,18 @@ class RequestProblemTest extends RegistryTestBase {
             Response r = get(path, reader());
             assertProblem(r, 400, "invalid-request-uri", "%00");
             assertThat(r.text()).as(path).doesNotContain("<html");
+            assertThat(r.json().path("title").asString()).isEqualTo("Invalid request URI");
+            assertThat(r.json().path("instance").asString()).isEqualTo(path);
         }
+    }
+
+    @Test
+    void anOversizedHeaderIsA431ProblemSayingWhatToShrink() {
+        Response r = get("/api/v1/models", reader(), "X-Padding", "a".repeat(20_000));
+        assertProblem(r, 431, "request-header-too-large", "send smaller headers", "SERVER_MAX_HTTP_REQUEST_HEADER_SIZE");
+        assertThat(r.json().path("title").asString()).isEqualTo("Request header too large");
+        assertThat(r.json().path("instance").asString()).isEqualTo("/api/v1/models");
+        assertThat(get("/api/v1/models", reader()).status()).isEqualTo(200);
     }
 
     @Test
