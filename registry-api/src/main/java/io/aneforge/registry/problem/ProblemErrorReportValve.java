@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Tomcat's error report, as a problem document instead of its HTML page. It covers what Tomcat refuses
  * before the request reaches Spring, so that no handler or advice can answer: a path holding a malformed
  * %-escape, an encoded NUL ({@code %00}), an encoded slash or backslash ({@code %2F}, {@code %5C}), or a
- * {@code ..} segment that climbs above the root. Everything Spring handles already has a body, which this valve leaves alone.
+ * {@code ..} segment that climbs above the root (400), or header lines over the connector's limit (431). Everything Spring handles already has a body, which this valve leaves alone.
  */
 class ProblemErrorReportValve extends ErrorReportValve {
 
