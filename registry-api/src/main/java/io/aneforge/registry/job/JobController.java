@@ -67,7 +67,8 @@ class JobController {
             Optional<LeaseView> lease = jobs.lease(id, request, caller);
             if (lease.isPresent()) return ResponseEntity.ok(lease.get());
             long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) return ResponseEntity.noContent().build();
+            // stopping: answer "nothing now" at once; the agent asks again (another replica, or this one restarted)
+            if (left <= 0 || signal.closing()) return ResponseEntity.noContent().build();
             signal.await(seen, Math.min(left, RECHECK_MS));
         }
     }
