@@ -34,6 +34,11 @@ public enum Target {
         return os;
     }
 
+    /** The iOS major version this target needs: 15 for {@link #IOS15}, 26 for {@link #IOS26} (macOS 15 is iOS 18). */
+    public int iosMajor() {
+        return Integer.parseInt(name().substring("IOS".length()));
+    }
+
     public boolean atLeast(Target other) {
         return compareTo(other) >= 0;
     }

@@ -2,6 +2,12 @@ package io.aneforge.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
+import io.aneforge.mil.Target;
+import io.aneforge.mil.Var;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.testsupport.postgres.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -163,10 +169,33 @@ public abstract class RegistryTestBase {
         return "sha256:" + hex;
     }
 
-    /** A small zipped .mlpackage; {@code salt} makes its digest unique. */
+    /** A small zipped .mlpackage for seqLen 128; {@code salt} makes its digest unique. */
     public static byte[] mlpackage(String salt) {
-        return zip("Model.mlpackage/Manifest.json", "{\"fileFormatVersion\":\"1.0.0\",\"salt\":\"" + salt + "\"}",
-                "Model.mlpackage/Data/com.apple.CoreML/model.mlmodel", "model-" + salt);
+        return mlpackage(salt, 128);
+    }
+
+    /**
+     * A real, tiny zipped .mlpackage written by ane-core (one cast of {@code input_ids [1, seqLen]}, no weights,
+     * iOS 15, so it loads on every deployment target a test declares); {@code salt} (metadata) makes its digest unique.
+     */
+    public static byte[] mlpackage(String salt, int seqLen) {
+        return mlpackage(Target.IOS15, seqLen, Map.of("salt", salt));
+    }
+
+    /** {@link #mlpackage(String, int)} for {@code target}, with {@code metadata} (Core ML's userDefined). */
+    public static byte[] mlpackage(Target target, int seqLen, Map<String, String> metadata) {
+        try {
+            MilBuilder b = new MilBuilder(target);
+            metadata.forEach(b::metadata);
+            Var ids = b.input("input_ids", DType.INT32, 1, seqLen);
+            Path dir = Files.createTempDirectory("registry-pkg").resolve("Model.mlpackage");
+            MlPackage.write(b.build(b.named("out").cast(ids, DType.FP32)), dir);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PackageArchive.zip(dir, out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static byte[] zip(String... namesAndContents) {

@@ -1,7 +1,14 @@
 package io.aneforge.registry.blob;
 
+import io.aneforge.mil.MilException;
+import io.aneforge.mil.Target;
+import io.aneforge.mlpackage.Manifest;
+import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.MlPackageException;
 import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.mlpackage.proto.FeatureDescription;
+import io.aneforge.mlpackage.proto.Function;
+import io.aneforge.mlpackage.proto.Model;
 import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.registry.storage.BlobStorage;
@@ -14,6 +21,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,7 +32,10 @@ import org.springframework.stereotype.Component;
  * rules the device agent and the CLI unzip with: read from the central directory (what unzip, Python and
  * ZipFile list), no truncation, no symbolic links, local headers naming the same files, no absolute
  * paths, {@code ..} segments, backslashes or duplicates, and within the entry-count and
- * uncompressed-size limits (counted while inflating, not trusted from headers).
+ * uncompressed-size limits (counted while inflating, not trusted from headers). Then its {@code Manifest.json}
+ * and root {@code model.mlmodel} are read (within ane-core's reader bounds, 1 MiB and 64 MiB) and must parse:
+ * a Core ML ML program whose specification version and opset ane-core knows, with a {@code main} function and
+ * at least one input ({@link PackageFacts}). {@code weight.bin} is not read: the ops and weights are not decoded.
  */
 @Component
 public class MlpackageArchive {
@@ -45,7 +57,7 @@ public class MlpackageArchive {
      * blob is copied to a temporary file first (deleted afterwards) rather than held in memory. Failing to
      * read the store or write the copy is the registry's fault, not the archive's: that is not a 422.
      */
-    public void validate(Blob blob) {
+    public PackageFacts validate(Blob blob) {
         Path spool = null;
         try {
             spool = Files.createTempFile("aneforge-archive-", ".zip");
@@ -55,7 +67,7 @@ public class MlpackageArchive {
                     throw new IOException("read " + copied + " bytes of blob " + blob.digest() + ", which has " + blob.size());
                 }
             }
-            validate(spool, blob.digest());
+            return validate(spool, blob.digest());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy blob " + blob.digest() + " to a temporary file to check it", e);
         } finally {
@@ -69,7 +81,12 @@ public class MlpackageArchive {
         }
     }
 
-    void validate(Path zip, String what) {
+    PackageFacts validate(Path zip, String what) {
+        return facts(zip, what, packageRoot(zip, what));
+    }
+
+    /** The package root's prefix inside the archive: "" or "{@code <name>.mlpackage/}". */
+    private String packageRoot(Path zip, String what) {
         List<String> names;
         try {
             names = PackageArchive.check(zip, ARCHIVE, limits);
@@ -89,12 +106,86 @@ public class MlpackageArchive {
             if (name.equals("Manifest.json")) rootManifest = true;
             if (slash > 0 && name.substring(slash + 1).equals("Manifest.json")) nestedManifests.add(name.substring(0, slash));
         }
-        if (rootManifest) return;
+        if (rootManifest) return "";
         if (roots.size() == 1) {
             String root = roots.iterator().next();
-            if (root.endsWith(".mlpackage") && nestedManifests.contains(root)) return;
+            if (root.endsWith(".mlpackage") && nestedManifests.contains(root)) return root + "/";
         }
         throw invalid(what, "no Manifest.json at the package root (expected 'Manifest.json' or '<name>.mlpackage/Manifest.json')");
+    }
+
+    /**
+     * Reads the manifest and the root model of an archive {@link PackageArchive#check} accepted (names, sizes and
+     * CRCs verified), each within the bound ane-core's package reader applies to it.
+     */
+    private static PackageFacts facts(Path zip, String what, String root) {
+        try (ZipFile zf = new ZipFile(zip.toFile())) {
+            Manifest manifest = Manifest.parse(entry(zf, root + MlPackage.MANIFEST, MlPackage.MAX_MANIFEST_BYTES, what),
+                    MlPackage.MANIFEST);
+            Manifest.Item item = manifest.rootModel();
+            if (item == null || !Manifest.ROOT_MODEL_PATH.equals(item.path())) {
+                throw invalid(what, MlPackage.MANIFEST + " does not name its root model at " + Manifest.ROOT_MODEL_PATH
+                        + " (rootModelIdentifier and its item entry); convert the model again");
+            }
+            String modelName = root + MlPackage.DATA + "/" + Manifest.ROOT_MODEL_PATH;
+            Model model;
+            try {
+                model = Model.parseFrom(entry(zf, modelName, MlPackage.MAX_MODEL_BYTES, what));
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw invalid(what, modelName + " is not a Core ML model: " + e.getMessage() + "; convert the model again");
+            }
+            return facts(model, modelName, what);
+        } catch (MlPackageException e) {
+            throw invalid(what, e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the checked copy of blob " + what, e);
+        }
+    }
+
+    private static PackageFacts facts(Model model, String modelName, String what) {
+        if (!model.hasMlProgram()) {
+            throw invalid(what, modelName + " is not a Core ML ML program (no mlProgram): the registry serves ML programs only");
+        }
+        Target target;
+        Target opset;
+        try {
+            target = Target.fromSpecificationVersion((int) model.getSpecificationVersion());
+            Function main = model.getMlProgram().getFunctionsMap().get("main");
+            if (main == null) {
+                throw invalid(what, modelName + " has no function 'main'");
+            }
+            opset = Target.fromOpset(main.getOpset());
+        } catch (MilException e) {
+            throw invalid(what, modelName + ": " + e.getMessage());
+        }
+        if (opset.compareTo(target) > 0) {
+            throw invalid(what, modelName + ": opset " + opset.opset() + " needs specification version "
+                    + opset.specificationVersion() + " but the model declares " + model.getSpecificationVersion());
+        }
+        List<FeatureDescription> inputs = model.getDescription().getInputList();
+        if (inputs.isEmpty()) {
+            throw invalid(what, modelName + " declares no inputs");
+        }
+        FeatureDescription first = inputs.get(0);
+        List<Long> shape = first.getType().hasMultiArrayType() ? first.getType().getMultiArrayType().getShapeList() : List.of();
+        String variantId = model.getDescription().getMetadata().getUserDefinedMap().get(PackageFacts.VARIANT_METADATA);
+        return new PackageFacts(target, first.getName(), List.copyOf(shape), variantId);
+    }
+
+    /** An entry's bytes, refused past {@code max} (counted, not taken from the entry's header). */
+    private static byte[] entry(ZipFile zf, String name, long max, String what) throws IOException {
+        ZipEntry e = zf.getEntry(name);
+        if (e == null || e.isDirectory()) {
+            throw invalid(what, "'" + name + "' is missing or not a file: a package holds its "
+                    + (name.endsWith(MlPackage.MANIFEST) ? "manifest" : "model") + " there");
+        }
+        try (InputStream in = zf.getInputStream(e)) {
+            byte[] bytes = in.readNBytes((int) max + 1);
+            if (bytes.length > max) {
+                throw invalid(what, "'" + name + "' is more than " + max + " bytes, the most the package reader takes");
+            }
+            return bytes;
+        }
     }
 
     private static ApiProblem invalid(String what, String why) {

@@ -6,14 +6,17 @@ import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.blob.Blobs;
 import io.aneforge.registry.blob.MlpackageArchive;
+import io.aneforge.registry.blob.PackageFacts;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.mil.Target;
 import io.aneforge.variant.Precision;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Locale;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -181,13 +184,20 @@ public class Variants {
             throw invalid("layout '" + n.layout() + "' must be one of " + LAYOUTS);
         }
         PrecisionFields p = PrecisionFields.of(n.precision(), n.blockSize(), n.quantization());
+        Precision scheme = Precision.ofRegistry(p.precision(), p.blockSize(), p.quantization());
+        Target needed = scheme.minimumTarget(); // the converter's own rule (VariantSpec), not a copy of its table
+        if (OsVersion.parse(target).major() < needed.iosMajor()) {
+            throw invalid("deploymentTarget " + target + " is older than precision " + p.describe() + " runs on: it needs "
+                    + needed.os() + " (Core ML " + needed.opset() + " ops) or newer; declare deploymentTarget "
+                    + needed.iosMajor() + ".0 or later");
+        }
         if (n.seqLen() == null || n.seqLen() <= 0) throw invalid("seqLen must be a positive integer");
         String digest = n.digest() == null ? "" : n.digest();
         if (!digest.startsWith("sha256:")) throw invalid("digest '" + digest + "' must look like sha256:<64 hex>");
         String hex = Blobs.requireHex(digest.substring(7));
         Blob blob = blobs.find(hex).orElseThrow(() -> ApiProblem.unprocessable("blob-not-found", "Blob not found",
                 "blob " + digest + " has not been uploaded; PUT /api/v1/blobs/" + digest + " first"));
-        archive.validate(blob);
+        crossCheck(archive.validate(blob), digest, n, target, scheme);
         try {
             long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size,"
                             + " quantization, seq_len, blob_digest, size, status, created_by)"
@@ -204,6 +214,60 @@ public class Variants {
                     "version " + version + " of '" + model + "' already has a variant for " + n.chip() + " " + target
                             + " " + n.layout() + " " + p.describe() + " seq " + n.seqLen());
         }
+    }
+
+    /**
+     * The declared facts against what the package says about itself: its Core ML specification version must load
+     * on the declared deployment target, its first input must be {@code [1, seqLen]} (or {@code [1, seqLen, ...]}),
+     * and where the converter wrote its variant id ({@code aneforge.variant} metadata), chip, layout, precision and
+     * sequence length must be that id's. A package from elsewhere carries no id: its chip, layout and precision are
+     * taken as declared.
+     */
+    private static void crossCheck(PackageFacts f, String digest, NewVariant n, String target, Precision scheme) {
+        if (OsVersion.parse(target).major() < f.target().iosMajor()) {
+            throw mismatch(digest, "deploymentTarget", "deploymentTarget " + target + " is older than the package's Core ML"
+                    + " specification version " + f.target().specificationVersion() + " (" + f.target().os()
+                    + "), which older systems cannot load; declare " + f.target().iosMajor() + ".0 or later");
+        }
+        List<Long> shape = f.firstInputShape();
+        if (shape.size() < 2 || shape.get(1) != n.seqLen().longValue()) {
+            throw mismatch(digest, "seqLen", "seqLen " + n.seqLen() + " contradicts the package: its input '"
+                    + f.firstInput() + "' has shape " + shape + ", a sequence of "
+                    + (shape.size() < 2 ? "no length" : shape.get(1)) + "; declare seqLen " + (shape.size() < 2 ? "?" : shape.get(1))
+                    + " or upload the package built for " + n.seqLen());
+        }
+        if (f.variantId() == null) return;
+        String id = f.variantId();
+        String[] parts = id.split("-");
+        int last = parts.length - 1;
+        if (parts.length >= 5 && parts[last].matches("c\\d+")) last--;
+        if (parts.length < 5 || !parts[last].matches("s\\d+") || last < 4) return; // not an id this converter writes
+        String chip = parts[0];
+        String layout = parts[2];
+        String precision = String.join("-", java.util.Arrays.copyOfRange(parts, 3, last));
+        if (!chip.equalsIgnoreCase(n.chip())) {
+            throw mismatch(digest, "chip", "chip " + n.chip() + " contradicts the package, converted for "
+                    + chip.toUpperCase(Locale.ROOT) + " (" + id + "); declare that chip or upload the " + n.chip() + " package");
+        }
+        if (!layout.equals(n.layout())) {
+            throw mismatch(digest, "layout", "layout " + n.layout() + " contradicts the package, converted with layout "
+                    + layout + " (" + id + ")");
+        }
+        Precision built;
+        try {
+            built = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            return; // an id from another converter version: nothing to compare with
+        }
+        if (!built.equals(scheme)) {
+            throw mismatch(digest, "precision", "precision " + scheme.id() + " contradicts the package, converted at "
+                    + built.id() + " (" + id + "); declare precision " + built.id());
+        }
+    }
+
+    private static ApiProblem mismatch(String digest, String field, String detail) {
+        return ApiProblem.unprocessable("variant-contradicts-package", "Variant contradicts its package",
+                "blob " + digest + ": " + detail).with("field", field);
     }
 
     private List<String> chipIds() {

@@ -29,9 +29,51 @@ class MlpackageArchiveTest {
     @Test
     void acceptsBothPackageRootLayouts() throws Exception {
         Path nested = file(RegistryTestBase.mlpackage("a"));
-        Path flat = file(RegistryTestBase.zip("Manifest.json", "{}"));
+        Path flat = file(flat(RegistryTestBase.mlpackage("b")));
         assertThatCode(() -> archive.validate(nested, "x")).doesNotThrowAnyException();
         assertThatCode(() -> archive.validate(flat, "x")).doesNotThrowAnyException();
+    }
+
+    /** The same package with its entries at the archive root instead of under Model.mlpackage/. */
+    private static byte[] flat(byte[] nested) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(nested));
+             ZipOutputStream z = new ZipOutputStream(bytes)) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                z.putNextEntry(new ZipEntry(e.getName().substring(e.getName().indexOf('/') + 1)));
+                in.transferTo(z);
+                z.closeEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void refusesAPackageWhoseModelIsNotACoreMlModel() throws Exception {
+        String manifest = new String(unzipped(RegistryTestBase.mlpackage("c"), "Model.mlpackage/Manifest.json"),
+                java.nio.charset.StandardCharsets.UTF_8);
+        Path garbage = file(RegistryTestBase.zip("Manifest.json", manifest, "Data/com.apple.CoreML/model.mlmodel", "garbage"));
+        assertThatThrownBy(() -> archive.validate(garbage, "sha256:x"))
+                .hasMessageStartingWith("blob sha256:x is not a zipped .mlpackage: Data/com.apple.CoreML/model.mlmodel is not"
+                        + " a Core ML model: ");
+        // a manifest with no items names no root model: nothing a reader could load
+        Path noItems = file(RegistryTestBase.zip("Manifest.json", "{\"fileFormatVersion\":\"1.0.0\"}",
+                "Data/com.apple.CoreML/model.mlmodel", "garbage"));
+        assertThatThrownBy(() -> archive.validate(noItems, "sha256:x"))
+                .hasMessage("blob sha256:x is not a zipped .mlpackage: Manifest.json: itemInfoEntries is missing");
+        Path noModel = file(RegistryTestBase.zip("Manifest.json", manifest));
+        assertThatThrownBy(() -> archive.validate(noModel, "sha256:x"))
+                .hasMessage("blob sha256:x is not a zipped .mlpackage: 'Data/com.apple.CoreML/model.mlmodel' is missing or"
+                        + " not a file: a package holds its model there");
+    }
+
+    private static byte[] unzipped(byte[] zip, String name) throws Exception {
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                if (e.getName().equals(name)) return in.readAllBytes();
+            }
+        }
+        throw new IllegalArgumentException(name);
     }
 
     @Test

@@ -92,10 +92,11 @@ class AgentFleetTest extends JobTestSupport {
     private int versionWithVariants(String model, String chip, int variants, List<String> computeUnits) {
         createModel(model);
         int v = createVersion(model);
-        String digest = upload(mlpackage(model));
         for (int i = 1; i <= variants; i++) {
+            // one package per sequence length: the registry checks the declared seqLen against the package's input
+            String digest = upload(mlpackage(model, i + 1));
             Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
-                    "precision", "fp16", "seqLen", i, "digest", digest));
+                    "precision", "fp16", "seqLen", i + 1, "digest", digest));
             if (computeUnits != null) body.put("computeUnits", computeUnits);
             Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
             assertThat(r.status()).as(r.text()).isEqualTo(201);

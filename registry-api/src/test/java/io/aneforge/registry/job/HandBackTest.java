@@ -54,7 +54,7 @@ class HandBackTest extends JobTestSupport {
     private int oneJobNotReady(String model, String chip) {
         createModel(model);
         int v = createVersion(model);
-        String digest = upload(mlpackage(model));
+        String digest = upload(mlpackage(model, 8));
         Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
                 "precision", "fp16", "seqLen", 8, "digest", digest, "computeUnits", List.of("cpuOnly")));
         Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);

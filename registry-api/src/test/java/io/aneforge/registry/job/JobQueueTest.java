@@ -60,7 +60,7 @@ class JobQueueTest extends JobTestSupport {
 
         Response bad = send("POST", "/api/v1/models/jobs-default/versions/" + v2 + "/variants", publisher(),
                 Map.of("chip", "M2", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 256,
-                        "digest", upload(mlpackage("jobs-default-3")), "computeUnits", List.of("neuralEngineOnly")));
+                        "digest", upload(mlpackage("jobs-default-3", 256)), "computeUnits", List.of("neuralEngineOnly")));
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.json().path("detail").asString()).contains("computeUnits entry 'neuralEngineOnly' must be one of");
         // The variant and its jobs commit together or not at all.

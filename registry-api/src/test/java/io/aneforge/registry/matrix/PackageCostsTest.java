@@ -89,7 +89,7 @@ class PackageCostsTest extends MatrixTestSupport {
         String m = "cost-unreadable";
         createModel(m);
         int v = createVersion(m);
-        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, mlpackage("cost-unreadable"), List.of("cpuAndNeuralEngine"))
+        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withoutWeights(realPackage(32, 128, 5.5f)), List.of("cpuAndNeuralEngine"))
                 .json().path("digest").asString();
         publish(m, v);
         double before = counts();
@@ -101,35 +101,52 @@ class PackageCostsTest extends MatrixTestSupport {
     }
 
     /**
-     * The reader's refusal of a model.mlmodel that is a directory has an IOException as its cause
-     * (BoundedFiles.Refused); it is still the package's content, so it is stored and not read again
-     * (it was taken for a disk fault: never stored, re-read every retry delay).
+     * The reader's refusal of a package file that is a directory is the package's content, so it is stored and
+     * not read again (it was taken for a disk fault: never stored, re-read every retry delay). Since the registry
+     * reads model.mlmodel at registration, a model.mlmodel that is a directory is refused there (below); a
+     * weight.bin that is one, which the registry does not read, still reaches the matrix.
      */
     @Test
     void aPackageTheReaderRefusesForItsBoundsIsStoredAndNotReadAgain() throws Exception {
         String m = "cost-bounds";
         createModel(m);
         int v = createVersion(m);
-        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withModelAsDirectory(realPackage(32, 128, 4.5f)),
+        String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withWeightsAsDirectory(realPackage(32, 128, 4.5f)),
                 List.of("cpuAndNeuralEngine")).json().path("digest").asString();
         publish(m, v);
         double before = counts();
         String reason = row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString();
         assertThat(reason).startsWith("the package could not be read as a MIL program")
-                .contains("model.mlmodel is not a regular file").doesNotContain("not stored");
+                .contains("weight.bin is not a regular file").doesNotContain("not stored");
         assertThat(storedRows(digest)).isEqualTo(1);
         Thread.sleep(400); // past aneforge.matrix.estimate-retry-after (300 ms in tests)
         assertThat(row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString()).isEqualTo(reason);
         assertThat(counts() - before).as("read once").isEqualTo(1.0);
     }
 
-    /** {@code pkg} with its model.mlmodel replaced by a directory of that name. */
-    private static byte[] withModelAsDirectory(byte[] pkg) throws IOException {
+    @Test
+    void aModelThatIsADirectoryIsRefusedAtRegistration() throws Exception {
+        createModel("cost-model-dir");
+        int v = createVersion("cost-model-dir");
+        Response r = send("POST", "/api/v1/models/cost-model-dir/versions/" + v + "/variants", publisher(),
+                Map.of("chip", "A17_PRO", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
+                        "digest", upload(withFileAsDirectory(realPackage(32, 128, 6.5f), "/model.mlmodel"))));
+        assertThat(r.status()).as(r.text()).isEqualTo(422);
+        assertThat(r.json().path("detail").asString()).endsWith("'Model.mlpackage/Data/com.apple.CoreML/model.mlmodel'"
+                + " is missing or not a file: a package holds its model there");
+    }
+
+    private static byte[] withWeightsAsDirectory(byte[] pkg) throws IOException {
+        return withFileAsDirectory(pkg, "/weight.bin");
+    }
+
+    /** {@code pkg} with the file whose name ends with {@code suffix} replaced by a directory of that name. */
+    private static byte[] withFileAsDirectory(byte[] pkg, String suffix) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(pkg));
              ZipOutputStream out = new ZipOutputStream(bytes)) {
             for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-                if (e.getName().endsWith("/model.mlmodel")) {
+                if (e.getName().endsWith(suffix)) {
                     out.putNextEntry(new ZipEntry(e.getName() + "/"));
                 } else {
                     out.putNextEntry(new ZipEntry(e.getName()));
@@ -179,14 +196,14 @@ class PackageCostsTest extends MatrixTestSupport {
         String m = "cost-batch";
         createModel(m);
         int v = createVersion(m);
-        for (int seq = 1; seq <= 16; seq++) {
+        for (int seq = 2; seq <= 17; seq++) {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("chip", "M2");
             body.put("deploymentTarget", "18.0");
             body.put("layout", "ane");
             body.put("precision", "fp16");
             body.put("seqLen", seq);
-            body.put("digest", upload(mlpackage("cost-batch-" + seq)));
+            body.put("digest", upload(withoutWeights(realPackage(32, seq, 0.01f * seq))));
             body.put("computeUnits", List.of("cpuAndNeuralEngine"));
             Response r = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(), body);
             assertThat(r.status()).as(r.text()).isEqualTo(201);

@@ -37,7 +37,7 @@ class VariantArchiveTest extends RegistryTestBase {
     void archivesAreJudgedByTheirCentralDirectory() {
         createModel("cd-archives");
         int v = createVersion("cd-archives");
-        byte[] good = zip("x.mlpackage/Manifest.json", MANIFEST, "x.mlpackage/Data/com.apple.CoreML/model.mlmodel", "m");
+        byte[] good = mlpackage("cd-archives");
 
         // `head -c 133 good.zip`: the first entry's local header and data, no central directory.
         assertThat(refused("cd-archives", v, Arrays.copyOf(good, 133)))

@@ -1,0 +1,115 @@
+package io.aneforge.registry.variant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.mil.Target;
+import io.aneforge.registry.RegistryTestBase;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A variant's declared facts must agree with the precision's minimum OS (the converter's rule) and with the
+ * package it names: its Core ML specification version, its input's sequence length and, where the converter
+ * wrote its variant id into the package, its chip, layout and precision. Nothing contradicting is stored.
+ */
+class VariantFactsTest extends RegistryTestBase {
+
+    private Response register(String model, int version, String chip, String target, String layout, String precision,
+                              int seqLen, byte[] pkg) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("chip", chip);
+        body.put("deploymentTarget", target);
+        body.put("layout", layout);
+        body.put("precision", precision);
+        body.put("seqLen", seqLen);
+        body.put("digest", upload(pkg));
+        return send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", publisher(), body);
+    }
+
+    private static byte[] converted(String variantId, Target target, int seqLen) {
+        return mlpackage(target, seqLen, Map.of("aneforge.variant", variantId, "aneforge.converter", "io.aneforge.graph"));
+    }
+
+    @Test
+    void aDeploymentTargetBelowThePrecisionsMinimumIsRefused() {
+        createModel("facts-os");
+        int v = createVersion("facts-os");
+        byte[] pkg = converted("a17_pro-ios18-ane-int8-block32-s128", Target.IOS18, 128);
+        Response r = register("facts-os", v, "A17_PRO", "15.0", "ane", "int8-block32", 128, pkg);
+        assertThat(r.status()).as(r.text()).isEqualTo(400);
+        assertThat(r.problem()).isEqualTo("invalid-variant");
+        assertThat(r.json().path("detail").asString()).isEqualTo("deploymentTarget 15.0 is older than precision int8-block32"
+                + " runs on: it needs iOS 18 / macOS 15 (Core ML CoreML8 ops) or newer; declare deploymentTarget 18.0 or later");
+        Response w8a8 = register("facts-os", v, "A17_PRO", "16.4", "ane", "w8a8", 128, mlpackage("facts-w8a8"));
+        assertThat(w8a8.status()).as(w8a8.text()).isEqualTo(400);
+        assertThat(w8a8.json().path("detail").asString()).contains("needs iOS 17 / macOS 14").contains("declare deploymentTarget 17.0");
+        assertThat(get("/api/v1/models/facts-os/versions/" + v + "/variants", reader()).json().size()).isZero();
+
+        Response ok = register("facts-os", v, "A17_PRO", "18.0", "ane", "int8-block32", 128, pkg);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+    }
+
+    @Test
+    void factsContradictingThePackageAreRefused() {
+        createModel("facts-pkg");
+        int v = createVersion("facts-pkg");
+        // the review's repro: an ane int8-block32 iOS 18 seq-128 package declared as standard int4 iOS 15 seq 4096
+        byte[] pkg = converted("a17_pro-ios18-ane-int8-block32-s128", Target.IOS18, 128);
+        Response seq = register("facts-pkg", v, "A17_PRO", "18.0", "ane", "int8-block32", 4096, pkg);
+        assertThat(seq.status()).as(seq.text()).isEqualTo(422);
+        assertThat(seq.problem()).isEqualTo("variant-contradicts-package");
+        assertThat(seq.json().path("field").asString()).isEqualTo("seqLen");
+        assertThat(seq.json().path("detail").asString()).endsWith(": seqLen 4096 contradicts the package: its input"
+                + " 'input_ids' has shape [1, 128], a sequence of 128; declare seqLen 128 or upload the package built for 4096");
+
+        Response layout = register("facts-pkg", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg);
+        assertThat(layout.status()).as(layout.text()).isEqualTo(422);
+        assertThat(layout.json().path("field").asString()).isEqualTo("layout");
+
+        Response precision = register("facts-pkg", v, "A17_PRO", "18.0", "ane", "int4-block32", 128, pkg);
+        assertThat(precision.status()).as(precision.text()).isEqualTo(422);
+        assertThat(precision.json().path("detail").asString()).endsWith("precision int4-block32 contradicts the package,"
+                + " converted at int8-block32 (a17_pro-ios18-ane-int8-block32-s128); declare precision int8-block32");
+
+        Response chip = register("facts-pkg", v, "M4", "18.0", "ane", "int8-block32", 128, pkg);
+        assertThat(chip.status()).as(chip.text()).isEqualTo(422);
+        assertThat(chip.json().path("field").asString()).isEqualTo("chip");
+
+        // a package whose Core ML specification version is iOS 18's, declared for iOS 17 (fp16 itself runs on 15)
+        Response os = register("facts-pkg", v, "A17_PRO", "17.0", "ane", "fp16", 128, mlpackage(Target.IOS18, 128, Map.of()));
+        assertThat(os.status()).as(os.text()).isEqualTo(422);
+        assertThat(os.json().path("field").asString()).isEqualTo("deploymentTarget");
+        assertThat(os.json().path("detail").asString()).contains("older than the package's Core ML specification version 9"
+                + " (iOS 18 / macOS 15)").endsWith("declare 18.0 or later");
+
+        assertThat(get("/api/v1/models/facts-pkg/versions/" + v + "/variants", reader()).json().size()).isZero();
+        // a newer deployment target than the package's is fine: it only serves fewer devices
+        Response ok = register("facts-pkg", v, "A17_PRO", "26.0", "ane", "int8-block32", 128, pkg);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+    }
+
+    @Test
+    void aModelThatIsNotACoreMlModelIsRefused() {
+        createModel("facts-garbage");
+        int v = createVersion("facts-garbage");
+        byte[] real = mlpackage("facts-garbage");
+        String manifest;
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(real))) {
+            java.util.zip.ZipEntry e;
+            do {
+                e = in.getNextEntry();
+            } while (!e.getName().endsWith("Manifest.json"));
+            manifest = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] garbage = zip("x.mlpackage/Manifest.json", manifest, "x.mlpackage/Data/com.apple.CoreML/model.mlmodel", "garbage");
+        Response r = register("facts-garbage", v, "A16", "17.0", "ane", "fp16", 128, garbage);
+        assertThat(r.status()).as(r.text()).isEqualTo(422);
+        assertThat(r.problem()).isEqualTo("invalid-mlpackage");
+        assertThat(r.json().path("detail").asString()).contains(": x.mlpackage/Data/com.apple.CoreML/model.mlmodel is not a"
+                + " Core ML model: ").endsWith("; convert the model again");
+        assertThat(get("/api/v1/models/facts-garbage/versions/" + v + "/variants", reader()).json().size()).isZero();
+    }
+}
