@@ -61,7 +61,7 @@ public final class Recipe {
     /** The floor of every deployment target when a recipe does not set {@code minimumTarget}. */
     public static final Target DEFAULT_MINIMUM_TARGET = Target.IOS16;
     /** The largest static sequence length a variant can have (same bound as {@link VariantSpec}). */
-    public static final int MAX_SEQ_LEN = 8192;
+    public static final int MAX_SEQ_LEN = VariantSpec.MAX_SEQ_LEN;
     /** The largest recipe file read: recipes are a few hundred bytes; this refuses {@code /dev/zero} and huge files. */
     public static final long MAX_FILE_BYTES = 1L << 20;
     /** The built-in recipes, resources {@code io/aneforge/recipe/<name>.yaml}. */
@@ -453,9 +453,10 @@ public final class Recipe {
      * in recipe order.
      */
     public List<VariantSpec> variantsFor(List<String> chips, int seqLen) {
-        if (seqLen < 1 || seqLen > maxSeqLen) {
-            throw new RecipeException("sequence length " + seqLen + " is out of range for recipe " + name + " (1.."
-                    + maxSeqLen + "): pass a sequence length between 1 and " + maxSeqLen);
+        if (seqLen < VariantSpec.MIN_SEQ_LEN || seqLen > maxSeqLen) {
+            throw new RecipeException("sequence length " + seqLen + " is out of range for recipe " + name + " ("
+                    + VariantSpec.MIN_SEQ_LEN + ".." + maxSeqLen + "): pass a sequence length between " + VariantSpec.MIN_SEQ_LEN
+                    + " and " + maxSeqLen);
         }
         List<String> ids = new ArrayList<>(new LinkedHashSet<>(chips));
         if (ids.isEmpty()) {

@@ -28,6 +28,23 @@ public record VariantSpec(String chip, Target target, Layout layout, Precision p
      * smaller chunks add ops and save next to nothing.
      */
     public static final int MIN_CHUNK = 64;
+    /**
+     * The shortest static sequence: the tokenizers need room for two tokens (a BERT input is at least [CLS] [SEP];
+     * the native tokenizer refuses fewer for GPT-2 too), and the golden data, fidelity, eval and predict tokenize at
+     * this length. The one bound the CLI, the recipes and the registry all apply.
+     */
+    public static final int MIN_SEQ_LEN = 2;
+    /** The longest static sequence a variant is built for. */
+    public static final int MAX_SEQ_LEN = 8192;
+
+    /** Why {@code seqLen} cannot be a variant's sequence length ({@value #MIN_SEQ_LEN}..{@value #MAX_SEQ_LEN}), or null. */
+    public static String seqLenProblem(int seqLen) {
+        if (seqLen < MIN_SEQ_LEN) {
+            return "sequence length " + seqLen + " is too short: at least " + MIN_SEQ_LEN + " (room for the tokenizer's two"
+                    + " special tokens, [CLS] and [SEP] of a BERT input)";
+        }
+        return seqLen > MAX_SEQ_LEN ? "sequence length " + seqLen + " is more than " + MAX_SEQ_LEN : null;
+    }
 
     public VariantSpec {
         if (chip == null || !chip.matches("[A-Z][A-Z0-9_]*")) {
@@ -41,8 +58,9 @@ public record VariantSpec(String chip, Target target, Layout layout, Precision p
                     + precision.minimumTarget().name().toLowerCase(Locale.ROOT) + " or newer, got "
                     + target.name().toLowerCase(Locale.ROOT));
         }
-        if (seqLen < 1 || seqLen > 8192) {
-            throw new IllegalArgumentException("sequence length must be in 1..8192, got " + seqLen);
+        String seqProblem = seqLenProblem(seqLen);
+        if (seqProblem != null) {
+            throw new IllegalArgumentException(seqProblem);
         }
         if (attentionChunk < 0 || attentionChunk > seqLen) {
             throw new IllegalArgumentException("attention chunk must be in 0..seqLen (" + seqLen + "), got " + attentionChunk);

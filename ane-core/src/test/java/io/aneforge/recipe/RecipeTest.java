@@ -161,9 +161,9 @@ class RecipeTest {
     void sequenceLengthOutOfRange() {
         Recipe r = Recipe.parse("maxSeqLen: 512\nvariants:\n  - {chips: all, layout: ane, precision: fp16}\n", "short.yaml");
         assertThatThrownBy(() -> r.variantsFor(List.of("M1"), 513)).isInstanceOf(RecipeException.class)
-                .hasMessage("sequence length 513 is out of range for recipe short (1..512): pass a sequence length between 1 and 512");
+                .hasMessage("sequence length 513 is out of range for recipe short (2..512): pass a sequence length between 2 and 512");
         assertThatThrownBy(() -> Recipe.builtIn("default").variantsFor(List.of("M1"), 0))
-                .hasMessage("sequence length 0 is out of range for recipe default (1..8192): pass a sequence length between 1 and 8192");
+                .hasMessage("sequence length 0 is out of range for recipe default (2..8192): pass a sequence length between 2 and 8192");
         rejects("maxSeqLen: 10000\nvariants: []\n",
                 "r.yaml line 1 (maxSeqLen): maxSeqLen must be an integer in 1..8192, got 10000: fix the value or remove it");
         // An explicit chunk larger than the requested length.

@@ -117,11 +117,8 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "Progress display (default: a bar on a terminal, plain lines otherwise).")
     String progress;
 
-    /**
-     * The shortest --seq-len: the tokenizers need room for two tokens (a BERT input is at least [CLS] [SEP];
-     * the native tokenizer refuses fewer for GPT-2 too), and fidelity, eval and predict tokenize at this length.
-     */
-    static final int MIN_SEQ_LEN = 2;
+    /** The shortest --seq-len: ane-core's, which the recipes and the registry apply too. */
+    static final int MIN_SEQ_LEN = io.aneforge.variant.VariantSpec.MIN_SEQ_LEN;
 
     @Override
     public Integer call() {

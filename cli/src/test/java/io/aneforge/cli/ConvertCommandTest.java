@@ -194,8 +194,8 @@ class ConvertCommandTest {
                 "aneforge convert: --seq-len must be at least 2 (room for the tokenizer's two special tokens, [CLS] and "
                         + "[SEP] of a BERT input), got 0: pass --seq-len 2 or more");
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o2").toString(), "--seq-len", "9000"},
-                "aneforge convert: sequence length 9000 is out of range for recipe default (1..8192): pass a sequence "
-                        + "length between 1 and 8192");
+                "aneforge convert: sequence length 9000 is out of range for recipe default (2..8192): pass a sequence "
+                        + "length between 2 and 8192");
         expectUsage(new String[] {"convert", "--source", src, "--out", dir.resolve("o3").toString(), "--chips", "M1",
                 "--seq-len", "100"},
                 "aneforge convert: --seq-len 100 exceeds the model's " + TinyModels.POSITIONS + " positions "

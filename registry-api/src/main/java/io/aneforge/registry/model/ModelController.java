@@ -6,6 +6,8 @@ import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.conversion.Conversions;
 import io.aneforge.registry.model.ModelRecords.ModelView;
 import io.aneforge.registry.model.ModelRecords.VersionView;
+import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.variant.VariantSpec;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -65,6 +67,12 @@ class ModelController {
     @ResponseStatus(HttpStatus.CREATED)
     @Allowed({Role.PUBLISHER, Role.WORKER})
     VersionView createVersion(@PathVariable String name, @Valid @RequestBody CreateVersion req, HttpServletRequest http) {
+        if (req.seqLen() != null && VariantSpec.seqLenProblem(req.seqLen()) != null) {
+            // ane-core's bounds, as the CLI and the converter apply them: refused before a version is created
+            throw ApiProblem.badRequest("invalid-request", "Invalid request", "seqLen: "
+                    + VariantSpec.seqLenProblem(req.seqLen()) + "; pass seqLen between " + VariantSpec.MIN_SEQ_LEN + " and "
+                    + VariantSpec.MAX_SEQ_LEN + " (default 128)");
+        }
         if (req.chips() != null || req.recipe() != null) {
             return conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen()),
                     Caller.of(http));

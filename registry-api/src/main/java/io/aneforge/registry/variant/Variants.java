@@ -13,6 +13,7 @@ import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.mil.Target;
 import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
@@ -191,7 +192,12 @@ public class Variants {
                     + needed.os() + " (Core ML " + needed.opset() + " ops) or newer; declare deploymentTarget "
                     + needed.iosMajor() + ".0 or later");
         }
-        if (n.seqLen() == null || n.seqLen() <= 0) throw invalid("seqLen must be a positive integer");
+        if (n.seqLen() == null) throw invalid("seqLen is required: the variant's static sequence length");
+        String seqProblem = VariantSpec.seqLenProblem(n.seqLen());
+        if (seqProblem != null) {
+            throw invalid("seqLen: " + seqProblem + "; declare the length the package was converted for ("
+                    + VariantSpec.MIN_SEQ_LEN + ".." + VariantSpec.MAX_SEQ_LEN + ")");
+        }
         String digest = n.digest() == null ? "" : n.digest();
         if (!digest.startsWith("sha256:")) throw invalid("digest '" + digest + "' must look like sha256:<64 hex>");
         String hex = Blobs.requireHex(digest.substring(7));
