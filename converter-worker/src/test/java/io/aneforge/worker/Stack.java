@@ -60,6 +60,8 @@ final class Stack {
         p.put("server.port", 0);
         p.put("aneforge.data-dir", root.resolve("registry").toString());
         p.put("aneforge.admin-token", ADMIN);
+        // local sources of these tests (snapshots, missing directories) are temporary directories
+        p.put("aneforge.sources.local-roots", Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize().toString());
         p.put("aneforge.cache-ttl", "0s");
         p.put("spring.batch.job.enabled", false);
         p.put("spring.application.name", "e2e-registry");

@@ -55,11 +55,15 @@ public abstract class RegistryTestBase {
         }
     }
 
+    /** Where tests' local sources may come from (aneforge.sources.local-roots). */
+    protected static final String LOCAL_ROOTS = "/srv/snapshots,/data/models";
+
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry r) {
         TestDatabase.springProperties().forEach((k, v) -> r.add(k, () -> v));
         r.add("aneforge.data-dir", DATA_DIR::toString);
         r.add("aneforge.admin-token", () -> ADMIN);
+        r.add("aneforge.sources.local-roots", () -> LOCAL_ROOTS);
         r.add("aneforge.blobs.max-size", () -> MAX_BLOB);
         // Short leases so expiry and re-queueing are observable within a test.
         r.add("aneforge.agents.lease-duration", () -> "2s");

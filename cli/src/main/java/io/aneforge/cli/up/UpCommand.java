@@ -134,6 +134,10 @@ public final class UpCommand implements Callable<Integer> {
             reg.put("ANEFORGE_ADMIN_TOKEN", adminToken);
             reg.put("ANEFORGE_DATA_DIR", data.toString());
             reg.put("ANEFORGE_S3_ENDPOINT", "");
+            // the demo's local source (below) and whatever the caller already allows
+            String demoRoot = data.resolve("demo").toAbsolutePath().normalize().toString();
+            String roots = env.getOrDefault("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
+            reg.put("ANEFORGE_SOURCES_LOCAL_ROOTS", roots.isBlank() ? demoRoot : roots + "," + demoRoot);
             children.start("registry", java(jars.registry()), reg, homeDir);
             waitForRegistry(base, children, deadline, out);
 
@@ -406,7 +410,7 @@ public final class UpCommand implements Callable<Integer> {
             return running;
         }
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("source", Map.of("type", "local", "path", snapshot.toAbsolutePath().toString()));
+        body.put("source", Map.of("type", "local", "path", snapshot.toAbsolutePath().normalize().toString()));
         body.put("chips", chips);
         body.put("recipe", "default");
         body.put("seqLen", 128);

@@ -27,10 +27,12 @@ public class Models {
 
     private final JdbcClient jdbc;
     private final ApplicationEventPublisher events;
+    private final SourceProperties sources;
 
-    Models(JdbcClient jdbc, ApplicationEventPublisher events) {
+    Models(JdbcClient jdbc, ApplicationEventPublisher events, SourceProperties sources) {
         this.jdbc = jdbc;
         this.events = events;
+        this.sources = sources;
     }
 
     public ModelView create(String name, String task, String description, String owner) {
@@ -89,11 +91,7 @@ public class Models {
             }
             if (COMMIT.matcher(revision).matches()) commit = revision; // already pinned
         } else if ("local".equals(type)) {
-            path = source.path();
-            if (path == null || path.isBlank() || !path.startsWith("/")) {
-                throw ApiProblem.badRequest("invalid-source", "Invalid source",
-                        "source.path '" + path + "' must be the absolute path of a Hub snapshot directory the workers can read");
-            }
+            path = localPath(source.path());
         } else if (!"upload".equals(type)) {
             throw ApiProblem.badRequest("invalid-source", "Invalid source",
                     "source.type must be 'hub' (with repo and revision), 'local' (with path) or 'upload', got '" + type + "'");
@@ -107,6 +105,28 @@ public class Models {
                         + " status, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'draft', ?)")
                 .params(next.id(), next.version(), type, repo, revision, commit, path, caller.name()).update();
         return version(model, next.version());
+    }
+
+    /**
+     * A local source's path, normalized, if it lies under one of {@link SourceProperties#localRoots}. Checked
+     * lexically: the path is on the workers' machines, not the registry's, so symbolic links are theirs to resolve.
+     */
+    private String localPath(String path) {
+        String problem = path == null || path.isBlank() ? "is empty" : SourceProperties.pathProblem(path);
+        if (problem != null) {
+            throw ApiProblem.badRequest("invalid-source", "Invalid source", "source.path '" + path + "' " + problem
+                    + ": it must be the absolute path of a Hub snapshot directory the workers can read");
+        }
+        java.nio.file.Path normalized = java.nio.file.Path.of(path).normalize();
+        if (sources.rootOf(normalized) == null) {
+            throw ApiProblem.badRequest("local-source-not-allowed", "Local source not allowed", sources.localRoots().isEmpty()
+                    ? "local sources are off on this registry: its operator allows them by listing the directories they"
+                    + " may come from in " + SourceProperties.SETTING + "; or publish from the Hub (source.type 'hub')"
+                    : "source.path '" + path + "' is not under a directory this registry allows local sources from ("
+                    + String.join(", ", sources.localRoots()) + ", set by " + SourceProperties.SETTING + ")")
+                    .with("setting", "aneforge.sources.local-roots");
+        }
+        return normalized.toString();
     }
 
     private static final String VERSION_SELECT = "SELECT m.name, v.version, v.source_type, v.hub_repo, v.hub_revision,"
