@@ -64,8 +64,13 @@ class ProblemAdvice {
 
     @ExceptionHandler(MethodArgumentTypeMismatchException.class)
     ResponseEntity<ProblemDetail> mismatch(MethodArgumentTypeMismatchException e) {
+        // say what was expected where the type tells (agent ids are UUIDs, version numbers integers)
+        Class<?> type = e.getRequiredType();
+        String expected = type == java.util.UUID.class ? ": expected a UUID such as 3f2c9a4e-7b1d-4c5e-9f60-1a2b3c4d5e6f"
+                : type == int.class || type == Integer.class || type == long.class || type == Long.class
+                ? ": expected an integer" : "";
         return apiProblem(ApiProblem.badRequest("invalid-parameter", "Invalid parameter",
-                "parameter '" + e.getName() + "' has an invalid value '" + e.getValue() + "'"));
+                "parameter '" + e.getName() + "' has an invalid value '" + e.getValue() + "'" + expected));
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)

@@ -176,7 +176,9 @@ public class Variants {
                     "version " + version + " of '" + model + "' is " + v.status()
                             + "; variants can only be added to a draft version — create a new version instead");
         }
-        if (n.chip() == null || chips.chip(n.chip()).isEmpty()) {
+        // like the CLI, any case names a catalog chip (a17_pro is A17_PRO); what is stored is the catalog's id
+        String chip = n.chip() == null || chips.chip(n.chip()).isPresent() ? n.chip() : n.chip().strip().toUpperCase(Locale.ROOT);
+        if (chip == null || chips.chip(chip).isEmpty()) {
             throw ApiProblem.badRequest("unknown-chip", "Unknown chip",
                     "chip '" + n.chip() + "' is not in the catalog; known chips: " + chipIds()).with("chips", chipIds());
         }
@@ -208,16 +210,16 @@ public class Variants {
             long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size,"
                             + " quantization, seq_len, blob_digest, size, status, created_by)"
                             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?) RETURNING id")
-                    .params(v.id(), n.chip(), target, n.layout(), p.precision(), p.blockSize(), p.quantization(), n.seqLen(),
+                    .params(v.id(), chip, target, n.layout(), p.precision(), p.blockSize(), p.quantization(), n.seqLen(),
                             hex, blob.size(), caller.name())
                     .query(Long.class).single();
             events.publishEvent(new RegistryChanged(model));
             // Listeners run in this transaction: the variant and its jobs commit (or fail) together.
-            events.publishEvent(new VariantRegistered(id, v.id(), model, version, n.chip(), n.computeUnits()));
+            events.publishEvent(new VariantRegistered(id, v.id(), model, version, chip, n.computeUnits()));
             return get(id);
         } catch (DuplicateKeyException e) {
             throw ApiProblem.conflict("variant-exists", "Variant exists",
-                    "version " + version + " of '" + model + "' already has a variant for " + n.chip() + " " + target
+                    "version " + version + " of '" + model + "' already has a variant for " + chip + " " + target
                             + " " + n.layout() + " " + p.describe() + " seq " + n.seqLen());
         }
     }
@@ -236,11 +238,14 @@ public class Variants {
                     + "), which older systems cannot load; declare " + f.target().iosMajor() + ".0 or later");
         }
         List<Long> shape = f.firstInputShape();
-        if (shape.size() < 2 || shape.get(1) != n.seqLen().longValue()) {
+        if (shape.size() < 2) {
+            throw mismatch(digest, "seqLen", "the package's first input '" + f.firstInput() + "' has shape " + shape
+                    + ", no sequence dimension: a variant's first input is [1, seqLen] (input_ids); convert the model again");
+        }
+        if (shape.get(1) != n.seqLen().longValue()) {
             throw mismatch(digest, "seqLen", "seqLen " + n.seqLen() + " contradicts the package: its input '"
-                    + f.firstInput() + "' has shape " + shape + ", a sequence of "
-                    + (shape.size() < 2 ? "no length" : shape.get(1)) + "; declare seqLen " + (shape.size() < 2 ? "?" : shape.get(1))
-                    + " or upload the package built for " + n.seqLen());
+                    + f.firstInput() + "' has shape " + shape + ", a sequence of " + shape.get(1) + "; declare seqLen "
+                    + shape.get(1) + " or upload the package built for " + n.seqLen());
         }
         if (f.variantId() == null) return;
         String id = f.variantId();
