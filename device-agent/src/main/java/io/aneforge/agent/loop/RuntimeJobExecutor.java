@@ -36,6 +36,8 @@ import java.util.Optional;
  *   <li>accuracy: every golden sample through the runtime (the reference CPU runtime), all outputs
  *       compared with the golden outputs.
  * </ul>
+ * Both compare on real tokens only ({@link GoldenComparison}: the golden inputs' {@code attention_mask}),
+ * as {@code convert} and {@code eval} do, so a gate means the same number wherever it was measured.
  * Every problem of the job itself (a blob corrupt twice, an invalid archive, unknown runtime, load or
  * prediction error, outputs that do not match the golden shapes) becomes a failed report whose message
  * names it. A problem that is not the job's (a download that timed out, was cut short or got a 5xx; a
@@ -113,7 +115,7 @@ public final class RuntimeJobExecutor implements JobExecutor {
         GoldenOutputs.Sample sample = inputs.samples().get(0);
         BenchmarkRun run = runner.run(runtime, artifact.packageRoot(), lease.artifact().digest(), sample.outputs(),
                 lease.options(), lease.protocol(), host);
-        Map<String, FidelityReport> fidelity = GoldenComparison.compare(only(outputs, sample.id()),
+        Map<String, FidelityReport> fidelity = GoldenComparison.compare(only(outputs, sample.id()), inputs,
                 Map.of(sample.id(), run.firstOutputs()));
         return JobReport.succeeded(lease, run.result().provenance(), run.result(), fidelity);
     }
@@ -132,7 +134,7 @@ public final class RuntimeJobExecutor implements JobExecutor {
                 }
             }
         }
-        return JobReport.succeeded(lease, provenance, null, GoldenComparison.compare(outputs, produced));
+        return JobReport.succeeded(lease, provenance, null, GoldenComparison.compare(outputs, inputs, produced));
     }
 
     private static GoldenOutputs only(GoldenOutputs all, String id) {

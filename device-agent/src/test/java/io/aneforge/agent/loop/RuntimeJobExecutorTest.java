@@ -16,14 +16,26 @@ import io.aneforge.agent.golden.GoldenStore;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.Target;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
 import io.aneforge.runtime.LoadedModel;
 import io.aneforge.runtime.ModelRuntime;
 import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.runtime.reference.ReferenceRuntime;
+import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -142,6 +154,56 @@ class RuntimeJobExecutorTest {
         JobReport off = executor(new ReferenceRuntime()).execute(
                 lease(JobLease.Kind.ACCURACY, pkg, put(encode(in)), put(encode(golden(in, -1f)))));
         assertThat(off.fidelity().get("out").cosineMin()).isLessThan(0.9);
+    }
+
+    /**
+     * A converted BERT (ANE layout) with golden data as the worker makes it (Golden.inputs / Golden.compute), whose
+     * golden outputs are then garbled on every padded position: the accuracy job compares the real tokens only (the
+     * golden inputs' attention_mask), as convert and eval do, so the garbage cannot move the numbers.
+     */
+    @Test
+    void anAccuracyJobComparesRealTokensOnlyAsConvertDoes() throws Exception {
+        int seq = 16;
+        Path snapshot = TinyModels.bert(dir.resolve("bert"), 5);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        Path zip = dir.resolve("bert.zip");
+        VariantConverter.convert(model, VariantSpec.of("M4", Target.IOS16, Layout.ANE, Precision.FP16, seq),
+                dir.resolve("bert/v.mlpackage"), zip);
+        List<String> texts = List.of("hello world", "the quick brown fox jumps", "a");
+        GoldenOutputs in;
+        GoldenOutputs exact;
+        try (Tokenizer tokenizer = Tokenizer.load(snapshot.resolve(ModelSnapshot.TOKENIZER))) {
+            List<GoldenOutputs.Sample> samples = new ArrayList<>();
+            List<Map<String, FloatTensor>> inputs = Golden.inputs(tokenizer, texts, seq);
+            for (int i = 0; i < inputs.size(); i++) samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), inputs.get(i)));
+            in = new GoldenOutputs(samples);
+            exact = Golden.compute(model, tokenizer, texts, seq);
+        }
+        int real = 0;
+        List<GoldenOutputs.Sample> garbled = new ArrayList<>();
+        for (GoldenOutputs.Sample s : exact.samples()) {
+            float[] mask = in.samples().get(garbled.size()).outputs().get(Graphs.ATTENTION_MASK).data();
+            Map<String, FloatTensor> outs = new java.util.LinkedHashMap<>(s.outputs());
+            FloatTensor h = outs.get(Graphs.LAST_HIDDEN_STATE);
+            float[] d = h.data().clone();
+            int c = h.shape()[2];
+            for (int p = 0; p < seq; p++) {
+                real += mask[p] != 0 ? 1 : 0;
+                for (int k = 0; mask[p] == 0 && k < c; k++) d[p * c + k] = -50 * d[p * c + k] + k % 7;
+            }
+            outs.put(Graphs.LAST_HIDDEN_STATE, new FloatTensor(h.shape(), d));
+            garbled.add(new GoldenOutputs.Sample(s.id(), outs));
+        }
+        assertThat(real).isLessThan(texts.size() * seq - 20); // plenty of padding
+
+        JobReport r = executor(new ReferenceRuntime()).execute(lease(JobLease.Kind.ACCURACY, put(Files.readAllBytes(zip)),
+                put(encode(in)), put(encode(new GoldenOutputs(garbled)))));
+        assertThat(r.outcome()).as(r.failure()).isEqualTo(JobReport.Outcome.SUCCEEDED);
+        FidelityReport f = r.fidelity().get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(f.positions()).isEqualTo(real);
+        assertThat(f.cosineMean()).isGreaterThan(0.9999);
+        assertThat(f.cosineMin()).isGreaterThan(0.999);
+        assertThat(r.fidelity().get(Graphs.POOLER_OUTPUT).positions()).isEqualTo(texts.size()); // one vector per sample
     }
 
     @Test

@@ -1,0 +1,113 @@
+package io.aneforge.agent.golden;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.graph.Graphs;
+import io.aneforge.tensor.FloatTensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The agent's accuracy numbers use ane-core's definition of fidelity: per-token outputs are compared on the
+ * positions whose attention_mask is 1 only, so padding (which nothing downstream reads) cannot drag a gate down.
+ */
+class GoldenComparisonTest {
+
+    static final int S = 8;
+    static final int C = 4;
+
+    /** (1, S, C) with a smooth, non-zero vector per position. */
+    static FloatTensor hidden(int seed) {
+        float[] d = new float[S * C];
+        for (int i = 0; i < d.length; i++) d[i] = (float) Math.sin(0.7 * i + seed) + 1.5f;
+        return new FloatTensor(new int[] {1, S, C}, d);
+    }
+
+    /** The same tensor with the positions from {@code real} on replaced by vectors pointing the other way. */
+    static FloatTensor wildPadding(FloatTensor t, int real) {
+        float[] d = t.data().clone();
+        for (int i = real * C; i < d.length; i++) d[i] = -7 * d[i] + (i % 3);
+        return new FloatTensor(t.shape(), d);
+    }
+
+    static Map<String, FloatTensor> inputs(int real) {
+        float[] ids = new float[S];
+        float[] mask = new float[S];
+        for (int p = 0; p < real; p++) {
+            ids[p] = 100 + p;
+            mask[p] = 1;
+        }
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, S}, ids));
+        m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, S}, mask));
+        return m;
+    }
+
+    @Test
+    void paddedPositionsThatDifferWildlyDoNotCountWhenTheRealTokensMatch() {
+        GoldenOutputs golden = new GoldenOutputs(List.of(
+                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))),
+                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))));
+        GoldenOutputs inputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(3)),
+                new GoldenOutputs.Sample("sample-01", inputs(5))));
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        candidates.put("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(0), 3)));
+        candidates.put("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(1), 5)));
+
+        FidelityReport f = GoldenComparison.compare(golden, inputs, candidates).get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(f.positions()).isEqualTo(3 + 5); // the real tokens of both samples, not 2 x 8
+        assertThat(f.hiddenSize()).isEqualTo(C);
+        assertThat(f.cosineMean()).isGreaterThan(0.999999);
+        assertThat(f.cosineMin()).isGreaterThan(0.999999);
+        assertThat(f.maxAbsError()).isZero();
+
+        // Counting padding in (what the agent did before) reads the same variant as broken.
+        GoldenOutputs noMask = new GoldenOutputs(List.of(
+                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.INPUT_IDS, inputs(3).get(Graphs.INPUT_IDS))),
+                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.INPUT_IDS, inputs(5).get(Graphs.INPUT_IDS)))));
+        FidelityReport all = GoldenComparison.compare(golden, noMask, candidates).get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(all.positions()).isEqualTo(2 * S); // no attention_mask input: every position is real
+        assertThat(all.cosineMin()).isLessThan(0);
+    }
+
+    @Test
+    void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
+        FloatTensor ref = hidden(2);
+        FloatTensor wild = wildPadding(ref, 6);
+        float[] ane = new float[S * C]; // (1, C, 1, S)
+        for (int c = 0; c < C; c++) {
+            for (int p = 0; p < S; p++) ane[c * S + p] = wild.data()[p * C + c];
+        }
+        FidelityReport f = GoldenComparison.compare(
+                new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, ref)))),
+                new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(6)))),
+                Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, C, 1, S}, ane))))
+                .get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(f.positions()).isEqualTo(6);
+        assertThat(f.cosineMin()).isGreaterThan(0.999999);
+    }
+
+    @Test
+    void onlyTheSamplesRunAreComparedAndTheirInputsMustBeThere() {
+        GoldenOutputs golden = new GoldenOutputs(List.of(
+                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))),
+                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))));
+        GoldenOutputs inputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(2)),
+                new GoldenOutputs.Sample("sample-01", inputs(7))));
+        FidelityReport one = GoldenComparison.compare(golden, inputs,
+                Map.of("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))).get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(one.positions()).isEqualTo(7);
+
+        GoldenOutputs otherInputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("other", inputs(2))));
+        assertThatThrownBy(() -> GoldenComparison.compare(golden, otherInputs,
+                Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the golden inputs have no sample 'sample-00' (the golden outputs do); the two golden blobs"
+                        + " of this version do not belong together");
+    }
+}
