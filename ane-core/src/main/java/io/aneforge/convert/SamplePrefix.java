@@ -185,4 +185,51 @@ public final class SamplePrefix {
     private List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
         return cut(outputs, seqLen, length, 3);
     }
+
+    /**
+     * Per-token outputs at full length ({@code (1, S, ...)}, one map per sample in order, e.g. from
+     * {@link #fullLength}) cut to this prefix; other outputs as they are. The first samples of a longer
+     * list are these samples when they were tokenized alike, so outputs of more samples serve fewer.
+     */
+    public List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> fullLengthOutputs) {
+        return cut(fullLengthOutputs, seqLen, length, 3);
+    }
+
+    /**
+     * Outputs on this prefix ({@link #run}, {@link #runRealTokens}) laid out at full length {@code (1, S, ...)},
+     * the shape a variant's outputs have, holding each sample's real tokens and 0 at every other position:
+     * per-token outputs beyond the real tokens are not computed (or are padding, which fidelity skips), and
+     * zeros keep such outputs the same bytes on every run. Outputs without a sequence axis stay as they are.
+     */
+    public List<Map<String, FloatTensor>> fullLength(List<Map<String, FloatTensor>> outputs) {
+        if (outputs.size() != inputs.size()) {
+            throw new IllegalArgumentException("sample prefix: " + outputs.size() + " outputs for " + inputs.size()
+                    + " samples");
+        }
+        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            float[] mask = full.get(i).get(Graphs.ATTENTION_MASK).data();
+            Map<String, FloatTensor> m = new LinkedHashMap<>();
+            for (Map.Entry<String, FloatTensor> e : outputs.get(i).entrySet()) {
+                FloatTensor t = e.getValue();
+                int[] s = t.shape();
+                if (s.length < 3 || s[0] != 1 || s[1] != length) {
+                    m.put(e.getKey(), t);
+                    continue;
+                }
+                int row = t.size() / length;
+                float[] data = new float[row * seqLen];
+                for (int p = 0; p < length; p++) {
+                    if (mask[p] != 0) {
+                        System.arraycopy(t.data(), p * row, data, p * row, row);
+                    }
+                }
+                int[] shape = s.clone();
+                shape[1] = seqLen;
+                m.put(e.getKey(), new FloatTensor(shape, data));
+            }
+            out.add(m);
+        }
+        return out;
+    }
 }

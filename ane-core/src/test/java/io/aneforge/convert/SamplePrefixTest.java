@@ -100,6 +100,53 @@ class SamplePrefixTest {
         }
     }
 
+    /**
+     * The golden data {@code convert} stores: outputs on the real tokens of every fixed sample, laid out at full length
+     * ({@link SamplePrefix#fullLength}), hold the whole program's floats on real tokens and 0 elsewhere; cut to the
+     * prefix of the first few samples ({@link SamplePrefix#cut}) they are those samples' fidelity golden outputs.
+     */
+    @Test
+    void fullLengthOutputsOfEverySampleServeFewerSamplesToo() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-full"), 7);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> all;
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            // three short texts first, so that their prefix is shorter than that of all of them
+            List<String> texts = new ArrayList<>(List.of("hello", "the cat sat", "a b c"));
+            texts.addAll(Samples.fixed().subList(0, 8));
+            all = Golden.inputs(tok, texts, 64);
+        }
+        SamplePrefix every = SamplePrefix.of(all);
+        ProgramEvaluator runtime = ProgramEvaluator.runtime();
+        List<Map<String, FloatTensor>> whole = runtime.runAll(VariantConverter.build(model, Golden.referenceSpec(64)).program(),
+                all);
+        List<Map<String, FloatTensor>> full = every.fullLength(outputs(Golden.compute(model, every, runtime)));
+        assertSameOnRealTokens(whole, full, all, 64);
+        for (int i = 0; i < all.size(); i++) {
+            float[] mask = all.get(i).get(Graphs.ATTENTION_MASK).data();
+            FloatTensor h = full.get(i).get(Graphs.LAST_HIDDEN_STATE);
+            assertThat(h.shape()).containsExactly(1, 64, TinyModels.HIDDEN);
+            assertThat(full.get(i).get(Graphs.POOLER_OUTPUT).shape()).containsExactly(1, TinyModels.HIDDEN);
+            for (int p = 0; p < 64; p++) {
+                for (int j = 0; mask[p] == 0 && j < TinyModels.HIDDEN; j++) {
+                    assertThat(h.data()[p * TinyModels.HIDDEN + j]).as("sample %d padded position %d", i, p).isZero();
+                }
+            }
+        }
+
+        SamplePrefix three = SamplePrefix.of(all.subList(0, 3));
+        assertThat(three.length()).isLessThan(every.length());
+        List<Map<String, FloatTensor>> fromEvery = three.cut(full.subList(0, 3));
+        assertThat(fromEvery.get(0).get(Graphs.LAST_HIDDEN_STATE).shape()).containsExactly(1, three.length(), TinyModels.HIDDEN);
+        assertSameOnRealTokens(whole.subList(0, 3), fromEvery, all.subList(0, 3), three.length());
+        assertSameOnRealTokens(whole.subList(0, 3), outputs(Golden.compute(model, three, runtime)), all.subList(0, 3),
+                three.length());
+    }
+
+    private static List<Map<String, FloatTensor>> outputs(io.aneforge.eval.GoldenOutputs golden) {
+        return golden.samples().stream().map(io.aneforge.eval.GoldenOutputs.Sample::outputs).toList();
+    }
+
     /** GPT-2's causal mask (an outer product with ones, then band_part) is cut too: logits on real tokens unchanged. */
     @Test
     void causalGpt2InBothLayouts() throws Exception {

@@ -3,6 +3,7 @@ package io.aneforge.cli;
 import io.aneforge.convert.Calibration;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.cli.convert.FidelityCheck;
+import io.aneforge.cli.convert.GoldenData;
 import io.aneforge.cli.convert.RecipeConversion;
 import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.convert.Staging;
@@ -12,6 +13,7 @@ import io.aneforge.cli.progress.Progress;
 import io.aneforge.chips.Chip;
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.io.IoProblems;
@@ -48,7 +50,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Convert a model into Core ML variants.",
             "Recipe mode (default): one <variant-id>.mlpackage and .mlpackage.zip per variant the recipe chooses for "
-                    + "the chips, plus variants.json and tokenizer.json, in --out.",
+                    + "the chips, plus variants.json, tokenizer.json and the golden data publish --dir uploads "
+                    + "(golden-inputs.bin, golden-outputs.bin), in --out.",
             "Single mode (--layout/--precision/--target, or --out ending in .mlpackage): one package."})
 public final class ConvertCommand implements Callable<Integer> {
 
@@ -99,7 +102,8 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--samples", defaultValue = "8", paramLabel = "N",
             description = "Fixed sample sentences for the fidelity metrics, 0..32; 0 skips the golden outputs and the "
-                    + "fidelity metrics (variants.json then has empty fidelity) (default: ${DEFAULT-VALUE}).")
+                    + "fidelity metrics (variants.json then has empty fidelity and no golden data for publish --dir) "
+                    + "(default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--min-cosine", paramLabel = "C", description = "Fail (exit 1) when a variant's worst per-position "
@@ -166,6 +170,9 @@ public final class ConvertCommand implements Callable<Integer> {
             names.add(RecipeConversion.archiveName(s));
         }
         names.add(RecipeConversion.TOKENIZER);
+        if (samples > 0) {
+            names.addAll(GoldenData.fileNames());
+        }
         names.add(VariantsManifest.FILE_NAME);
         checkDirectory(names);
         long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
@@ -175,7 +182,7 @@ public final class ConvertCommand implements Callable<Integer> {
             checkSeqLen(model);
             VariantsManifest m;
             try (Staging staging = Staging.in(out)) {
-                FidelityCheck check = fidelityCheck(model, bar, true);
+                FidelityCheck check = fidelityCheck(model, bar, true, true);
                 m = RecipeConversion.run(model, r, specs, check, staging.dir(), bar, texts);
                 staging.commit(names);
             }
@@ -243,7 +250,7 @@ public final class ConvertCommand implements Callable<Integer> {
             VariantEntry e;
             try (Staging staging = Staging.in(parent)) {
                 Path staged = staging.dir().resolve(name);
-                FidelityCheck check = fidelityCheck(model, bar, false);
+                FidelityCheck check = fidelityCheck(model, bar, false, false);
                 bar.begin("converting " + vs.id(), 1);
                 WeightCache weights = WeightCache.none();
                 if (vs.precision().gptq()) {
@@ -350,14 +357,18 @@ public final class ConvertCommand implements Callable<Integer> {
      *                   they use the pool as it is configured ({@code aneforge.threads}) instead of asking for
      *                   one thread per core: a model with another thread count resizes the shared pool,
      *                   and shrinking it under a running conversion left that conversion waiting forever
+     * @param goldenData also compute the golden data for the registry (recipe mode: {@code golden-*.bin})
      */
-    private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent) {
+    private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent, boolean goldenData) {
         if (samples == 0) {
-            bar.note("--samples 0: not measuring fidelity");
+            bar.note("--samples 0: not measuring fidelity" + (goldenData ? " and writing no golden data (publish --dir"
+                    + " then leaves the version's accuracy and benchmark jobs waiting for it)" : ""));
             return FidelityCheck.none();
         }
-        bar.note("computing golden FP32 outputs on " + samples + " samples");
-        return FidelityCheck.deferred(model, samples, seqLen, concurrent ? Parallel.threads() : 0);
+        bar.note(goldenData ? "computing golden FP32 outputs on the " + Samples.fixed().size() + " fixed samples (the "
+                + "registry's golden data; fidelity uses the first " + samples + ")"
+                : "computing golden FP32 outputs on " + samples + " samples");
+        return FidelityCheck.deferred(model, samples, seqLen, concurrent ? Parallel.threads() : 0, goldenData);
     }
 
     private SourceModel open(Progress bar) {

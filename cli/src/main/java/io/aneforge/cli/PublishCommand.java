@@ -1,5 +1,6 @@
 package io.aneforge.cli;
 
+import io.aneforge.cli.convert.GoldenData;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.registry.Registrations;
@@ -35,7 +36,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Command(name = "publish", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Publish a model version to the registry (ANEFORGE_REGISTRY_URL, token in ANEFORGE_TOKEN).",
-            "--dir <convert output>: upload its archives, register the variants, publish (unless --draft).",
+            "--dir <convert output>: upload its golden data and archives, register the variants, publish (unless "
+                    + "--draft).",
             "--source hf:org/name@rev --chips ...: queue a conversion on the registry's workers."})
 public final class PublishCommand implements Callable<Integer> {
 
@@ -164,22 +166,44 @@ public final class PublishCommand implements Callable<Integer> {
             if (!Files.isRegularFile(archive)) {
                 throw new UsageException(archive + " is missing: rerun convert into " + dir);
             }
-            String actual;
-            try (var in = new java.security.DigestInputStream(Files.newInputStream(archive),
-                    java.security.MessageDigest.getInstance("SHA-256"))) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-                actual = java.util.HexFormat.of().formatHex(in.getMessageDigest().digest());
-            } catch (java.io.IOException ex) {
-                throw new UsageException("cannot read " + archive + ": " + io.aneforge.io.IoProblems.describe(ex, archive));
-            } catch (java.security.NoSuchAlgorithmException ex) {
-                throw new IllegalStateException(ex);
-            }
+            String actual = sha256(archive);
             if (!actual.equals(e.sha256())) {
                 throw new UsageException(archive + " has sha256 " + actual + " but " + at + " says " + e.sha256()
                         + ": the archive is corrupt or was changed" + fix);
             }
         }
+        VariantsManifest.Golden g = m.golden();
+        if (g != null) {
+            for (String[] f : new String[][] {{"inputs", g.inputs(), g.inputsSha256()},
+                    {"outputs", g.outputs(), g.outputsSha256()}}) {
+                String at = file + " golden." + f[0];
+                if (nz(f[1]).isBlank() || f[2] == null || !f[2].matches("[0-9a-f]{64}")) {
+                    throw new UsageException(at + " needs a file and its 64-hex sha256" + fix);
+                }
+                Path golden = dir.resolve(f[1]);
+                if (!Files.isRegularFile(golden)) {
+                    throw new UsageException(golden + " (" + at + ") is missing" + fix);
+                }
+                String actual = sha256(golden);
+                if (!actual.equals(f[2])) {
+                    throw new UsageException(golden + " has sha256 " + actual + " but " + at + "Sha256 says " + f[2]
+                            + ": the file is corrupt or was changed" + fix);
+                }
+            }
+        }
         return m;
+    }
+
+    private static String sha256(Path file) {
+        try (var in = new java.security.DigestInputStream(Files.newInputStream(file),
+                java.security.MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return java.util.HexFormat.of().formatHex(in.getMessageDigest().digest());
+        } catch (java.io.IOException ex) {
+            throw new UsageException("cannot read " + file + ": " + io.aneforge.io.IoProblems.describe(ex, file));
+        } catch (java.security.NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
     }
 
     private static String nz(String s) {
@@ -251,6 +275,7 @@ public final class PublishCommand implements Callable<Integer> {
             version = registry.post("/api/v1/models/" + name + "/versions", Map.of("source", src)).path("version").asInt();
             out.println("created draft version " + version + " of " + model);
         }
+        setGolden(registry, m, name, version, out);
         for (Map<String, Object> r : registrations) {
             if (!registered.contains(identity(JSON.valueToTree(r)))) {
                 registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", r);
@@ -325,6 +350,32 @@ public final class PublishCommand implements Callable<Integer> {
             parts.add(x.isNull() || x.isMissingNode() ? "" : x.asString());
         }
         return String.join("|", parts);
+    }
+
+    /**
+     * Uploads the directory's golden data and sets it on the draft (PUT .../golden: only a draft takes it), so
+     * the version's accuracy and benchmark jobs can run; without it (--samples 0, or an older convert) one line
+     * says what that means and how to fix it, and the publish goes on.
+     */
+    private void setGolden(RegistryClient registry, VariantsManifest m, String name, int version, PrintWriter out) {
+        VariantsManifest.Golden g = m.golden();
+        if (g == null) {
+            out.println("no golden data in " + dir + " (convert --samples 0, or a convert older than golden-*.bin): the"
+                    + " accuracy and benchmark jobs of version " + version + " will wait for it; to have them run,"
+                    + " convert again (--samples 1 or more) and publish that as a new version");
+            return;
+        }
+        if (!registry.blobExists(g.inputsSha256())) {
+            registry.putBlob(g.inputsSha256(), dir.resolve(g.inputs()), GoldenData.INPUTS_MEDIA_TYPE);
+        }
+        if (!registry.blobExists(g.outputsSha256())) {
+            registry.putBlob(g.outputsSha256(), dir.resolve(g.outputs()), GoldenData.OUTPUTS_MEDIA_TYPE);
+        }
+        registry.put("/api/v1/models/" + name + "/versions/" + version + "/golden",
+                Map.of("inputs", "sha256:" + g.inputsSha256(), "outputs", "sha256:" + g.outputsSha256()));
+        out.println("golden data: " + g.samples() + " samples, inputs sha256:" + g.inputsSha256().substring(0, 12)
+                + "…, outputs sha256:" + g.outputsSha256().substring(0, 12) + "…");
+        out.flush();
     }
 
     private void ensureModel(RegistryClient registry, PrintWriter out) {

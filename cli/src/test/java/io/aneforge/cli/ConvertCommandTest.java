@@ -4,7 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.Samples;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.graph.Graphs;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.testsupport.models.TinyModels;
 import java.nio.file.Files;
@@ -12,6 +21,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +44,12 @@ class ConvertCommandTest {
                 "--seq-len", "16", "--samples", "3", "--progress", "plain");
     }
 
+    static GoldenOutputs read(Path file) throws Exception {
+        try (var in = Files.newInputStream(file)) {
+            return GoldenOutputsCodec.read(in);
+        }
+    }
+
     static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
@@ -52,6 +68,45 @@ class ConvertCommandTest {
         assertThat(m.seqLen()).isEqualTo(16);
         assertThat(m.samples()).isEqualTo(3);
         assertThat(out.resolve("tokenizer.json")).hasSameBinaryContentAs(bert.resolve("tokenizer.json"));
+        // The golden data for publish --dir: every fixed sample at --seq-len, as the converter worker stores it.
+        VariantsManifest.Golden g = m.golden();
+        assertThat(g.samples()).isEqualTo(Samples.fixed().size());
+        assertThat(sha256(out.resolve(g.inputs()))).isEqualTo(g.inputsSha256());
+        assertThat(sha256(out.resolve(g.outputs()))).isEqualTo(g.outputsSha256());
+        GoldenOutputs inputs = read(out.resolve("golden-inputs.bin"));
+        GoldenOutputs golden = read(out.resolve("golden-outputs.bin"));
+        assertThat(inputs.samples()).hasSize(32);
+        assertThat(golden.samples().get(31).id()).isEqualTo("sample-31");
+        try (Tokenizer tok = Tokenizer.load(bert.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> expected = Golden.inputs(tok, Samples.fixed(), 16);
+            for (int i = 0; i < 32; i++) {
+                assertThat(inputs.samples().get(i).id()).isEqualTo(Golden.sampleId(i));
+                for (String name : List.of(Graphs.INPUT_IDS, Graphs.ATTENTION_MASK)) {
+                    assertThat(inputs.samples().get(i).outputs().get(name).data()).as(name)
+                            .containsExactly(expected.get(i).get(name).data());
+                }
+            }
+            // On real tokens, the whole FP32 graph's floats (what the worker stores); padded positions are 0.
+            GoldenOutputs whole = Golden.compute(ModelImporter.importWeights(ModelSnapshot.of(bert, null)), tok,
+                    Samples.fixed(), 16);
+            int real = 0;
+            for (int i = 0; i < 32; i++) {
+                float[] mask = expected.get(i).get(Graphs.ATTENTION_MASK).data();
+                float[] w = whole.samples().get(i).outputs().get(Graphs.LAST_HIDDEN_STATE).data();
+                FloatTensor stored = golden.samples().get(i).outputs().get(Graphs.LAST_HIDDEN_STATE);
+                assertThat(stored.shape()).containsExactly(1, 16, TinyModels.HIDDEN);
+                for (int p = 0; p < 16; p++) {
+                    real += mask[p] != 0 ? 1 : 0;
+                    for (int j = 0; j < TinyModels.HIDDEN; j++) {
+                        assertThat(stored.data()[p * TinyModels.HIDDEN + j]).as("sample %d position %d", i, p)
+                                .isEqualTo(mask[p] != 0 ? w[p * TinyModels.HIDDEN + j] : 0f);
+                    }
+                }
+                assertThat(golden.samples().get(i).outputs().get(Graphs.POOLER_OUTPUT).data())
+                        .containsExactly(whole.samples().get(i).outputs().get(Graphs.POOLER_OUTPUT).data());
+            }
+            assertThat(real).isLessThan(32 * 16);
+        }
 
         for (VariantEntry e : m.variants()) {
             Path pkg = out.resolve(e.path());
@@ -95,6 +150,8 @@ class ConvertCommandTest {
                 "--seq-len", "16", "--samples", "3", "--progress", "plain");
         assertThat(second.code()).as(second.toString()).isZero();
         assertThat(again.resolve("variants.json")).hasSameBinaryContentAs(out.resolve("variants.json"));
+        assertThat(again.resolve("golden-inputs.bin")).hasSameBinaryContentAs(out.resolve("golden-inputs.bin"));
+        assertThat(again.resolve("golden-outputs.bin")).hasSameBinaryContentAs(out.resolve("golden-outputs.bin"));
         try (Stream<Path> zips = Files.list(out)) {
             for (Path zip : zips.filter(p -> p.toString().endsWith(".zip")).toList()) {
                 assertThat(again.resolve(zip.getFileName().toString())).hasSameBinaryContentAs(zip);
@@ -108,8 +165,8 @@ class ConvertCommandTest {
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", noEval.toString(), "--chips", "A17_PRO,M2",
                 "--seq-len", "16", "--samples", "0", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
-        assertThat(c.out()).contains("--samples 0: not measuring fidelity")
-                .doesNotContain("golden")
+        assertThat(c.out()).contains("--samples 0: not measuring fidelity and writing no golden data")
+                .doesNotContain("computing golden")
                 .contains("[1/6] a17_pro-ios16-ane-fp16-s16  sha256 ")
                 .contains("fidelity not measured")
                 .doesNotContain("min cosine");
@@ -125,7 +182,10 @@ class ConvertCommandTest {
             assertThat(noEval.resolve(e.archive())).hasSameBinaryContentAs(out.resolve(e.archive()));
         }
         assertThat(Files.readString(noEval.resolve("variants.json"))).contains("\"samples\" : 0")
-                .contains("\"fidelity\" : { }");
+                .contains("\"fidelity\" : { }").doesNotContain("golden");
+        assertThat(m.golden()).isNull();
+        assertThat(noEval.resolve("golden-inputs.bin")).doesNotExist();
+        assertThat(noEval.resolve("golden-outputs.bin")).doesNotExist();
 
         Path single = dir.resolve("no-eval-single/z.mlpackage");
         Cli one = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--seq-len", "8", "--samples", "0",
@@ -146,7 +206,7 @@ class ConvertCommandTest {
                 "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1");
         assertThat(b.code()).isEqualTo(2);
         assertThat(b.err()).isEqualTo("aneforge convert: " + dirOut + " already holds output of a conversion "
-                + "(m4-ios16-ane-fp16-s8.mlpackage and 3 more): pass --force to replace it or choose another --out\n");
+                + "(m4-ios16-ane-fp16-s8.mlpackage and 5 more): pass --force to replace it or choose another --out\n");
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
                 "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1", "--force",
                 "--progress", "plain");

@@ -77,6 +77,7 @@ class RegistryCommandsTest {
         assertThat(p.code()).as(p.toString()).isZero();
         assertThat(p.out()).contains("created model tiny-bert (task feature-extraction)")
                 .contains("created draft version 1 of tiny-bert")
+                .contains("golden data: 32 samples, inputs sha256:" + manifest.golden().inputsSha256().substring(0, 12))
                 .contains("[6/6] m2-ios16-standard-fp16-s8")
                 .contains("published version 1 of tiny-bert with 6 variants")
                 .contains("alias production -> version 1");
@@ -221,6 +222,16 @@ class RegistryCommandsTest {
         bytes[bytes.length / 2] ^= 1;
         Files.write(archive, bytes);
         broken.put(archive + " has sha256 ", corrupt);
+        Path badGolden = brokenCopy("golden", m -> { });
+        Path goldenOutputs = badGolden.resolve(manifest.golden().outputs());
+        byte[] golden = Files.readAllBytes(goldenOutputs);
+        golden[golden.length - 1] ^= 1;
+        Files.write(goldenOutputs, golden);
+        broken.put(goldenOutputs + " has sha256 ", badGolden);
+        Path noGolden = brokenCopy("nogoldenfile", m -> { });
+        Files.delete(noGolden.resolve(manifest.golden().inputs()));
+        broken.put(noGolden.resolve(manifest.golden().inputs()) + " (" + noGolden.resolve("variants.json")
+                + " golden.inputs) is missing", noGolden);
         Path notJson = brokenCopy("notjson", m -> { });
         Files.writeString(notJson.resolve("variants.json"), "{\"formatVersion\": 1,\n  \"variants\": [ ,");
         broken.put(notJson.resolve("variants.json") + " line 2 column ", notJson);
@@ -359,5 +370,95 @@ class RegistryCommandsTest {
         assertThat(client.get("/api/v1/models/retried/versions/1/variants").size()).isEqualTo(6);
         assertThat(client.get("/api/v1/models/retried/versions/1").path("status").asString()).isEqualTo("published");
         assertThat(client.get("/api/v1/models/retried/versions/2").path("status").asString()).isEqualTo("draft");
+    }
+
+    /**
+     * publish --dir uploads the golden data convert wrote and sets it on the draft, so the version's jobs are ready:
+     * an agent gets an accuracy job whose golden blobs are these files, and they measure a variant as the agent does.
+     */
+    @Test
+    @Order(8)
+    void publishedDirectoriesBringTheirGoldenDataSoAccuracyJobsRun() throws Exception {
+        VariantsManifest.Golden g = manifest.golden();
+        assertThat(g).isNotNull();
+        assertThat(g.samples()).isEqualTo(io.aneforge.convert.Samples.fixed().size());
+        for (JsonNode job : api("GET", "/api/v1/models/tiny-bert/versions/1/jobs", null)) {
+            assertThat(job.path("state").asString()).isEqualTo("pending");
+            assertThat(job.path("waitingFor").asString()).as(job.toString()).doesNotContain("golden");
+        }
+
+        Map<String, Object> agent = new java.util.LinkedHashMap<>();
+        agent.put("hostName", "cli-accuracy-agent");
+        agent.put("osName", "Linux");
+        agent.put("osVersion", "6.1");
+        agent.put("osBuild", "#1");
+        agent.put("arch", "x86_64");
+        agent.put("cpuBrand", "Intel Xeon");
+        agent.put("memoryBytes", 8L << 30);
+        agent.put("runtimes", List.of("reference-cpu"));
+        String id = api("POST", "/api/v1/agents", agent).path("id").asString();
+        JsonNode lease = api("POST", "/api/v1/agents/" + id + "/lease", null);
+        assertThat(lease.path("kind").asString()).isEqualTo("accuracy");
+        assertThat(lease.path("goldenInputs").path("digest").asString()).isEqualTo("sha256:" + g.inputsSha256());
+        assertThat(lease.path("goldenOutputs").path("digest").asString()).isEqualTo("sha256:" + g.outputsSha256());
+
+        // What the agent then computes (GoldenComparison): the variant on every golden input, real tokens compared.
+        String digest = lease.path("artifact").path("digest").asString();
+        VariantEntry leased = manifest.variants().stream().filter(v -> digest.equals("sha256:" + v.sha256())).findFirst()
+                .orElseThrow();
+        io.aneforge.eval.GoldenOutputs inputs;
+        io.aneforge.eval.GoldenOutputs outputs;
+        try (var in = Files.newInputStream(converted.resolve(g.inputs()));
+             var out = Files.newInputStream(converted.resolve(g.outputs()))) {
+            inputs = io.aneforge.eval.golden.GoldenOutputsCodec.read(in);
+            outputs = io.aneforge.eval.golden.GoldenOutputsCodec.read(out);
+        }
+        assertThat(outputs.samples().get(0).outputs().get("last_hidden_state").shape()).containsExactly(1, 8, 32);
+        List<Map<String, io.aneforge.tensor.FloatTensor>> sampleInputs = inputs.samples().stream()
+                .map(io.aneforge.eval.GoldenOutputs.Sample::outputs).toList();
+        List<Map<String, io.aneforge.tensor.FloatTensor>> produced;
+        try (var model = new io.aneforge.runtime.reference.ReferenceRuntime().load(converted.resolve(leased.path()),
+                io.aneforge.runtime.RuntimeOptions.defaults())) {
+            produced = sampleInputs.stream().map(model::predict).toList();
+        }
+        io.aneforge.eval.FidelityReport f = io.aneforge.convert.VariantFidelity.realTokens(outputs, produced, sampleInputs)
+                .get("last_hidden_state");
+        assertThat(f.cosineMin()).as(leased.id()).isGreaterThan(0.999);
+        assertThat(f.positions()).isLessThan(32 * 8); // padding is not compared
+    }
+
+    /** A directory from an older convert (no golden data) is published with one line saying what that means. */
+    @Test
+    @Order(9)
+    void aDirectoryWithoutGoldenDataIsPublishedWithANote() throws Exception {
+        Path old = brokenCopy("older-convert", m -> {
+            m.remove("golden");
+            // the M2 variants' blobs are the ones pullRefusesBytesThatDoNotMatchTheDigest corrupted in the store
+            for (int i = 5; i >= 3; i--) {
+                ((tools.jackson.databind.node.ArrayNode) m.get("variants")).remove(i);
+            }
+        });
+        Cli p = run("publish", "--model", "no-golden", "--dir", old.toString());
+        assertThat(p.code()).as(p.toString()).isZero();
+        assertThat(p.out()).contains("no golden data in " + old + " (convert --samples 0, or a convert older than "
+                + "golden-*.bin): the accuracy and benchmark jobs of version 1 will wait for it; to have them run, convert "
+                + "again (--samples 1 or more) and publish that as a new version\n")
+                .contains("published version 1 of no-golden with 3 variants");
+        for (JsonNode job : api("GET", "/api/v1/models/no-golden/versions/1/jobs", null)) {
+            assertThat(job.path("waitingFor").asString()).startsWith("golden inputs and outputs of version 1 are not stored yet")
+                    .endsWith("convert again and publish a new version");
+        }
+    }
+
+    /** The registry's JSON answer to an admin request (fails the test on anything but 2xx). */
+    static JsonNode api(String method, String path, Object body) throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL") + path))
+                .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+                .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                        : java.net.http.HttpRequest.BodyPublishers.ofString(JsonMapper.shared().writeValueAsString(body)))
+                .build();
+        var r = java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
+        return JsonMapper.shared().readTree(r.body());
     }
 }

@@ -194,7 +194,7 @@ class RegistryStallsTest {
         new io.aneforge.cli.manifest.VariantsManifest(1, new io.aneforge.cli.manifest.VariantsManifest.Model("/m", null, "bert",
                 8, 1, 1, 8), new io.aneforge.cli.manifest.VariantsManifest.RecipeRef("default", "built-in", java.util.List.of()),
                 8, 1, "tokenizer.json", java.util.List.of(new io.aneforge.cli.manifest.VariantEntry("v", "M2", "ios18", "ane",
-                "fp16", 0, 8, 0, "v.mlpackage", "v.zip", sha, zip.length, 0, 0, null, java.util.List.of(), Map.of())))
+                "fp16", 0, 8, 0, "v.mlpackage", "v.zip", sha, zip.length, 0, 0, null, java.util.List.of(), Map.of())), null)
                 .write(converted.resolve("variants.json"));
         Cli p = run("publish", "--model", "pub", "--dir", converted.toString(), "--alias", "production", "--reason", "r");
         assertThat(p.code()).as(p.toString()).isEqualTo(1);

@@ -30,30 +30,40 @@ public final class FidelityCheck {
     public static final int MAX_SAMPLES = 32;
 
     private final java.util.function.Function<SamplePrefix, GoldenOutputs> goldenSource;
-    private final Supplier<SamplePrefix> prefixSource;
+    private final Supplier<List<Map<String, FloatTensor>>> inputSource;
     private final int samples;
+    private final boolean keepsGoldenData;
     private final int threads;
+    private List<Map<String, FloatTensor>> tokenized;
     private SamplePrefix prefix;
     private GoldenOutputs golden;
+    private GoldenData goldenData;
 
-    private FidelityCheck(java.util.function.Function<SamplePrefix, GoldenOutputs> golden, Supplier<SamplePrefix> prefix,
-                          int samples, int threads) {
+    /**
+     * @param inputs the full-length inputs of the samples the golden pass runs on: the first {@code samples}
+     *               fixed ones, or all of them when {@code keepsGoldenData}
+     */
+    private FidelityCheck(java.util.function.Function<SamplePrefix, GoldenOutputs> golden,
+                          Supplier<List<Map<String, FloatTensor>>> inputs, int samples, boolean keepsGoldenData,
+                          int threads) {
         this.goldenSource = golden;
-        this.prefixSource = prefix;
+        this.inputSource = inputs;
         this.samples = samples;
+        this.keepsGoldenData = keepsGoldenData;
         this.threads = threads;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(p -> null, () -> null, 0, 0);
+        return new FidelityCheck(p -> null, List::of, 0, false, 0);
     }
 
     /** The tokenized samples on their prefix, tokenized on first use (by whichever thread needs them first). */
     private SamplePrefix prefix() {
-        synchronized (prefixSource) { // not this: golden() holds this while it predicts, and run() must not wait for it
+        synchronized (inputSource) { // not this: golden() holds this while it predicts, and run() must not wait for it
             if (prefix == null) {
-                prefix = prefixSource.get();
+                tokenized = inputSource.get();
+                prefix = SamplePrefix.of(tokenized.subList(0, samples));
             }
             return prefix;
         }
@@ -75,19 +85,30 @@ public final class FidelityCheck {
      * @param threads kernel threads of every prediction this check runs (0: one per core)
      */
     public static FidelityCheck deferred(SourceModel source, int samples, int seqLen, int threads) {
+        return deferred(source, samples, seqLen, threads, false);
+    }
+
+    /**
+     * Like {@link #deferred(SourceModel, int, int, int)}; with {@code keepGoldenData} the golden pass runs on every
+     * fixed sample, on their real tokens, and keeps them as {@link #goldenData()} (what {@code convert} writes for
+     * the registry's jobs, the samples and sequence length of the converter worker's golden step), and the
+     * fidelity golden outputs are the first {@code samples} of those: one pass for both, the same floats (the real
+     * tokens' outputs do not depend on the prefix or the other samples, {@code SamplePrefixTest}).
+     */
+    public static FidelityCheck deferred(SourceModel source, int samples, int seqLen, int threads, boolean keepGoldenData) {
         List<String> all = Samples.fixed();
         if (samples < 1 || samples > all.size()) {
             throw new io.aneforge.cli.UsageException("--samples must be in 1.." + all.size() + " (the fixed sample set), got "
                     + samples);
         }
-        List<String> texts = all.subList(0, samples);
+        List<String> texts = keepGoldenData ? all : all.subList(0, samples);
         // Predictions run on the shortest prefix of the sequence that holds every sample's real tokens
         // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
         // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
         return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
-                () -> SamplePrefix.of(Golden.inputs(source.tokenizer(), texts, seqLen)), samples, threads);
+                () -> Golden.inputs(source.tokenizer(), texts, seqLen), samples, keepGoldenData, threads);
     }
 
     /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */
@@ -107,9 +128,39 @@ public final class FidelityCheck {
     /** The golden outputs (computed now if they were deferred); null for {@link #none()}. */
     public synchronized GoldenOutputs golden() {
         if (golden == null && measures()) {
-            golden = goldenSource.apply(prefix());
+            SamplePrefix mine = prefix();
+            if (!keepsGoldenData) {
+                golden = goldenSource.apply(mine);
+            } else {
+                SamplePrefix every = SamplePrefix.of(tokenized);
+                List<Map<String, FloatTensor>> full = every.fullLength(outputs(goldenSource.apply(every)));
+                goldenData = new GoldenData(samples(tokenized), samples(full));
+                golden = samples(mine.cut(full.subList(0, samples)));
+            }
         }
         return golden;
+    }
+
+    /**
+     * The golden data on every fixed sample (computing the golden outputs now if they were deferred); null unless
+     * made with {@code keepGoldenData}.
+     */
+    public synchronized GoldenData goldenData() {
+        golden();
+        return goldenData;
+    }
+
+    private static List<Map<String, FloatTensor>> outputs(GoldenOutputs golden) {
+        return golden.samples().stream().map(GoldenOutputs.Sample::outputs).toList();
+    }
+
+    /** Per-sample maps as golden samples, with the ids {@code Golden.sampleId} gives in list order. */
+    private static GoldenOutputs samples(List<Map<String, FloatTensor>> maps) {
+        List<GoldenOutputs.Sample> out = new java.util.ArrayList<>();
+        for (int i = 0; i < maps.size(); i++) {
+            out.add(new GoldenOutputs.Sample(Golden.sampleId(i), maps.get(i)));
+        }
+        return new GoldenOutputs(out);
     }
 
     /** Per output, the package's outputs against the golden outputs; empty for {@link #none()}. */

@@ -148,12 +148,15 @@ public final class RecipeConversion {
         } catch (IOException e) {
             throw new CommandFailure("cannot copy tokenizer.json into " + outDir + ": " + IoProblems.describe(e), e);
         }
+        // The golden data for the registry's jobs (publish --dir uploads it), computed by the golden pass above.
+        GoldenData goldenData = check.goldenData();
+        VariantsManifest.Golden golden = goldenData == null ? null : goldenData.write(outDir);
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
                 new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
                         c.numLayers(), c.numHeads(), c.maxPositions()),
                 new VariantsManifest.RecipeRef(recipe.name(), recipe.source(), recipe.computeUnits()),
-                specs.get(0).seqLen(), check.samples(), TOKENIZER, entries);
+                specs.get(0).seqLen(), check.samples(), TOKENIZER, entries, golden);
         manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));
         return manifest;
     }

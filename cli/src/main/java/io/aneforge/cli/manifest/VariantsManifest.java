@@ -1,5 +1,6 @@
 package io.aneforge.cli.manifest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.UsageException;
 import io.aneforge.io.IoProblems;
@@ -23,9 +24,12 @@ import tools.jackson.databind.json.JsonMapper;
  * @param samples how many fixed sample sentences the fidelity metrics use
  * @param tokenizer the copied {@code tokenizer.json}, relative to {@code variants.json}
  * @param variants in recipe order: per requested chip, the recipe's entries
+ * @param golden the golden data files the registry's accuracy and benchmark jobs compare against (uploaded by
+ *               {@code publish --dir}); absent with {@code --samples 0} and in the output of older converts
  */
 public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe, int seqLen, int samples,
-                               String tokenizer, List<VariantEntry> variants) {
+                               String tokenizer, List<VariantEntry> variants,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Golden golden) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "variants.json";
@@ -43,6 +47,15 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      */
     public record Model(String source, String commit, String modelType, int hiddenSize, int layers, int heads,
                         int maxPositions) {
+    }
+
+    /**
+     * The golden inputs and FP32 outputs on the fixed samples, as the converter worker stores them for a version
+     * ({@code GoldenOutputsCodec} files, relative to {@code variants.json}).
+     *
+     * @param samples how many fixed samples they hold (all of them, as the worker's)
+     */
+    public record Golden(int samples, String inputs, String inputsSha256, String outputs, String outputsSha256) {
     }
 
     /** @param source {@code built-in recipe default} or the recipe file as given */

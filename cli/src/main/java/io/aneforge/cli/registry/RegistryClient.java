@@ -159,9 +159,14 @@ public final class RegistryClient {
 
     /** Uploads a file as the blob {@code sha256:<hex>}; the registry hashes it while storing and refuses a mismatch. */
     public JsonNode putBlob(String hex, Path file) {
+        return putBlob(hex, file, "application/zip");
+    }
+
+    /** Uploads {@code file} as blob {@code hex} with {@code mediaType} (one the registry's blob allow-list has). */
+    public JsonNode putBlob(String hex, Path file, String mediaType) {
         String path = "/api/v1/blobs/sha256:" + hex;
         try {
-            return json(send(request(path).header("Content-Type", "application/zip")
+            return json(send(request(path).header("Content-Type", mediaType)
                     .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(), path));
         } catch (java.io.FileNotFoundException e) {
             throw new CommandFailure("cannot read " + file + ": " + e.getMessage(), e);

@@ -534,8 +534,10 @@ public class Jobs {
 
     private static String waitingFor(boolean ready, String runtime, String chip, List<Agent> online, int version) {
         if (!ready) {
-            return "golden inputs and outputs of version " + version + " are not stored yet (the pipeline sets them"
-                    + " with PUT .../golden)";
+            return "golden inputs and outputs of version " + version + " are not stored yet (PUT .../golden, only while"
+                    + " the version is a draft): a registry conversion stores them in its golden step; a version uploaded"
+                    + " with aneforge publish --dir from a convert output without golden-inputs.bin and golden-outputs.bin"
+                    + " (--samples 0, or an older convert) never gets them: convert again and publish a new version";
         }
         boolean someone = online.stream().anyMatch(a -> a.runtimes().contains(runtime) && (chip == null || chip.equals(a.chip())));
         if (someone) return null;

@@ -1,0 +1,60 @@
+package io.aneforge.cli.convert;
+
+import io.aneforge.cli.CommandFailure;
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.io.IoProblems;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The golden data of a {@code convert} output directory: what the registry's accuracy and benchmark jobs
+ * compare a version's variants against, in the files and media types the converter worker stores. The
+ * inputs are {@code Golden.inputs} of every fixed sample at the sequence length (the worker's bytes); the
+ * outputs are the FP32 graph's on each sample's real tokens, laid out at full length with 0 at padded
+ * positions ({@code SamplePrefix.fullLength}): agents compare real tokens only, where these are the very
+ * floats of the worker's full-length pass.
+ */
+public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
+
+    public static final String INPUTS_FILE = "golden-inputs.bin";
+    public static final String OUTPUTS_FILE = "golden-outputs.bin";
+    /** The media types the converter worker uploads them with (the registry's blob allow-list has both). */
+    public static final String INPUTS_MEDIA_TYPE = "application/vnd.aneforge.golden-inputs";
+    public static final String OUTPUTS_MEDIA_TYPE = "application/vnd.aneforge.golden-outputs";
+
+    /** The two files, for the output directory's list of what a run writes. */
+    public static List<String> fileNames() {
+        return List.of(INPUTS_FILE, OUTPUTS_FILE);
+    }
+
+    /** Writes both files into {@code dir} and returns their {@code variants.json} entry. */
+    public VariantsManifest.Golden write(Path dir) {
+        return new VariantsManifest.Golden(inputs.samples().size(), INPUTS_FILE, write(inputs, dir.resolve(INPUTS_FILE)),
+                OUTPUTS_FILE, write(outputs, dir.resolve(OUTPUTS_FILE)));
+    }
+
+    private static String write(GoldenOutputs data, Path file) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK must provide SHA-256", e);
+        }
+        try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(file)), sha)) {
+            GoldenOutputsCodec.write(data, out);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot write " + file + ": " + IoProblems.describe(e, file), e);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}
