@@ -358,7 +358,9 @@ class RegistryCommandsTest {
         // Not reusable: a draft holding a variant this directory does not have.
         client.post("/api/v1/models/retried/versions", Map.of("source", Map.of("type", "upload")));
         var foreign = new java.util.LinkedHashMap<>(partial);
-        foreign.put("seqLen", 16);
+        // a later target than the package needs is the one fact the registry lets differ from the package
+        assertThat(partial.get("deploymentTarget")).isEqualTo("16.0");
+        foreign.put("deploymentTarget", "18.0");
         client.post("/api/v1/models/retried/versions/2/variants", foreign);
 
         Cli retry = run("publish", "--model", "retried", "--dir", converted.toString());
