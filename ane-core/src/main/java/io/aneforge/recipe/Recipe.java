@@ -33,7 +33,7 @@ import tools.jackson.databind.JsonNode;
  * <pre>
  * name: default
  * minimumTarget: ios16            # optional floor for every variant's deployment target (default ios16)
- * maxSeqLen: 8192                 # optional, 1..8192
+ * maxSeqLen: 8192                 # optional, 2..8192
  * computeUnits: [cpuOnly, cpuAndGPU, cpuAndNeuralEngine, all]   # optional, default all four
  * variants:
  *   - chips: all                  # all | w8a8 | [A17_PRO, M4]
@@ -60,6 +60,8 @@ public final class Recipe {
 
     /** The floor of every deployment target when a recipe does not set {@code minimumTarget}. */
     public static final Target DEFAULT_MINIMUM_TARGET = Target.IOS16;
+    /** The smallest sequence length a variant can have (same bound as {@link VariantSpec}: room for [CLS] and [SEP]). */
+    public static final int MIN_SEQ_LEN = VariantSpec.MIN_SEQ_LEN;
     /** The largest static sequence length a variant can have (same bound as {@link VariantSpec}). */
     public static final int MAX_SEQ_LEN = VariantSpec.MAX_SEQ_LEN;
     /** The largest recipe file read: recipes are a few hundred bytes; this refuses {@code /dev/zero} and huge files. */
@@ -166,8 +168,8 @@ public final class Recipe {
         int maxSeqLen = MAX_SEQ_LEN;
         if (root.has("maxSeqLen")) {
             JsonNode n = root.get("maxSeqLen");
-            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 1 || n.intValue() > MAX_SEQ_LEN) {
-                throw new RecipeException(doc.where("/maxSeqLen") + ": maxSeqLen must be an integer in 1.." + MAX_SEQ_LEN
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < MIN_SEQ_LEN || n.intValue() > MAX_SEQ_LEN) {
+                throw new RecipeException(doc.where("/maxSeqLen") + ": maxSeqLen must be an integer in " + MIN_SEQ_LEN + ".." + MAX_SEQ_LEN
                         + ", got " + n + ": fix the value or remove it");
             }
             maxSeqLen = n.intValue();
@@ -354,8 +356,17 @@ public final class Recipe {
         if (node.isObject()) {
             return "a mapping";
         }
-        return "'" + node.asString() + "'";
+        // An excerpt: a file that is not a recipe at all (`--recipe /etc/passwd`) reads as one long scalar, and
+        // echoing all of it buries the message (and shows a file's contents to whoever reads the log).
+        String text = node.asString();
+        if (text.length() <= KIND_EXCERPT) {
+            return "'" + text + "'";
+        }
+        return "'" + text.substring(0, KIND_EXCERPT) + "…' (" + text.length() + " characters)";
     }
+
+    /** Characters of a scalar quoted in an error message. */
+    private static final int KIND_EXCERPT = 40;
 
     private static String example(String field) {
         switch (field) {
@@ -453,10 +464,9 @@ public final class Recipe {
      * in recipe order.
      */
     public List<VariantSpec> variantsFor(List<String> chips, int seqLen) {
-        if (seqLen < VariantSpec.MIN_SEQ_LEN || seqLen > maxSeqLen) {
+        if (seqLen < MIN_SEQ_LEN || seqLen > maxSeqLen) {
             throw new RecipeException("sequence length " + seqLen + " is out of range for recipe " + name + " ("
-                    + VariantSpec.MIN_SEQ_LEN + ".." + maxSeqLen + "): pass a sequence length between " + VariantSpec.MIN_SEQ_LEN
-                    + " and " + maxSeqLen);
+                    + MIN_SEQ_LEN + ".." + maxSeqLen + "): pass a sequence length between " + MIN_SEQ_LEN + " and " + maxSeqLen);
         }
         List<String> ids = new ArrayList<>(new LinkedHashSet<>(chips));
         if (ids.isEmpty()) {

@@ -157,6 +157,18 @@ class RecipeTest {
                 + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
     }
 
+    /** A file that is no recipe at all is quoted by an excerpt, not echoed whole. */
+    @Test
+    void aScalarFileIsQuotedByAnExcerpt() {
+        String passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+                + "bin:x:2:2:bin:/bin:/usr/sbin/nologin\nsys:x:3:3:sys:/dev:/usr/sbin/nologin\n";
+        assertThatThrownBy(() -> Recipe.parse(passwd, "/etc/passwd")).isInstanceOf(RecipeException.class)
+                .hasMessageStartingWith("/etc/passwd line 1: a recipe is a mapping with a 'variants:' list, found "
+                        + "'root:x:0:0:root:/root:/bin/bash daemon:x…' (")
+                .hasMessageEndingWith(" characters)")
+                .hasMessageNotContaining("nologin");
+    }
+
     @Test
     void sequenceLengthOutOfRange() {
         Recipe r = Recipe.parse("maxSeqLen: 512\nvariants:\n  - {chips: all, layout: ane, precision: fp16}\n", "short.yaml");
@@ -164,8 +176,13 @@ class RecipeTest {
                 .hasMessage("sequence length 513 is out of range for recipe short (2..512): pass a sequence length between 2 and 512");
         assertThatThrownBy(() -> Recipe.builtIn("default").variantsFor(List.of("M1"), 0))
                 .hasMessage("sequence length 0 is out of range for recipe default (2..8192): pass a sequence length between 2 and 8192");
+        // 1 is refused as the message says (the tokenizers need room for [CLS] and [SEP])
+        assertThatThrownBy(() -> Recipe.builtIn("default").variantsFor(List.of("M1"), 1))
+                .hasMessageContaining("(2..8192): pass a sequence length between 2 and 8192");
+        rejects("maxSeqLen: 1\nvariants: []\n",
+                "r.yaml line 1 (maxSeqLen): maxSeqLen must be an integer in 2..8192, got 1: fix the value or remove it");
         rejects("maxSeqLen: 10000\nvariants: []\n",
-                "r.yaml line 1 (maxSeqLen): maxSeqLen must be an integer in 1..8192, got 10000: fix the value or remove it");
+                "r.yaml line 1 (maxSeqLen): maxSeqLen must be an integer in 2..8192, got 10000: fix the value or remove it");
         // An explicit chunk larger than the requested length.
         Recipe chunked = Recipe.parse("variants:\n  - {chips: [M1], layout: ane, precision: fp16, attentionChunk: 256}\n", "c.yaml");
         assertThatThrownBy(() -> chunked.variantsFor(List.of("M1"), 128)).hasMessage(
