@@ -134,7 +134,8 @@ public final class ConvertCommand implements Callable<Integer> {
                 || out.getFileName() != null && out.getFileName().toString().endsWith(".mlpackage");
         Progress bar = progress(stdout);
         checkOptions();
-        chips = canonicalChips(chips);
+        ChipsOption.refuseEmptyEntries(spec);
+        chips = ChipsOption.canonical(chips);
         if (single) {
             if (recipe != null) {
                 throw new UsageException("--recipe chooses many variants, while --layout/--precision/--target (or an "
@@ -333,20 +334,6 @@ public final class ConvertCommand implements Callable<Integer> {
                     + "special tokens, [CLS] and [SEP] of a BERT input), got " + seqLen + ": pass --seq-len "
                     + MIN_SEQ_LEN + " or more");
         }
-    }
-
-    /**
-     * Chip ids as the catalog spells them, whatever their case ({@code a17_pro} is {@code A17_PRO}), like
-     * --precision and --target; unknown ids stay as given, for the error that names them.
-     */
-    static List<String> canonicalChips(List<String> chips) {
-        ChipCatalog catalog = ChipCatalog.builtIn();
-        List<String> ids = new ArrayList<>();
-        for (String c : chips) {
-            String upper = c.trim().toUpperCase(Locale.ROOT);
-            ids.add(catalog.chip(c).isEmpty() && catalog.chip(upper).isPresent() ? upper : c);
-        }
-        return ids;
     }
 
     /**

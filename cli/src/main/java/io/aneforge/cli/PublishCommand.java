@@ -82,6 +82,7 @@ public final class PublishCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ChipsOption.refuseEmptyEntries(spec);
         if ((dir == null) == (source == null)) {
             throw new UsageException("pass either --dir <convert output> (upload local variants) or --source hf:org/name "
                     + "--chips ... (convert on the registry), not " + (dir == null ? "neither" : "both"));

@@ -39,8 +39,9 @@ public final class RecipeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ConvertCommand.checkMinSeqLen(seqLen);
+        ChipsOption.refuseEmptyEntries(spec);
         Recipe r = Recipe.resolve(recipe);
-        List<VariantSpec> specs = r.variantsFor(ConvertCommand.canonicalChips(chips), seqLen);
+        List<VariantSpec> specs = r.variantsFor(ChipsOption.canonical(chips), seqLen);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();

@@ -340,6 +340,22 @@ class ConvertRefusalsTest {
                 + file + " is a file, not a directory: choose another --out");
     }
 
+    /** `--chips ,` split into no chips at all and converted for every chip; an empty entry is refused like `--chips ""`. */
+    @Test
+    void anEmptyChipEntryIsRefusedEverywhere() {
+        String refusal = "has an empty entry: pass chip ids separated by commas, e.g. --chips A17_PRO,M4 (leave --chips "
+                + "out for every chip), from [A14, A15, A16, A17_PRO, A18, A18_PRO, M1, M2, M3, M4]";
+        for (String chips : List.of(",", "A17_PRO,", ",M4", "A17_PRO,,M4", " ")) {
+            Path out = dir.resolve("chips-" + chips.hashCode());
+            expectUsage(Cli.run("convert", "--source", bert.toString(), "--chips", chips, "--seq-len", "8", "--samples",
+                    "0", "--out", out.toString()), "aneforge convert: --chips '" + chips + "' " + refusal);
+            assertThat(out).doesNotExist();
+            expectUsage(Cli.run("recipe", "--chips", chips), "aneforge recipe: --chips '" + chips + "' " + refusal);
+        }
+        expectUsage(Cli.run("publish", "--model", "m", "--source", "hf:org/name", "--chips", ","),
+                "aneforge publish: --chips ',' " + refusal);
+    }
+
     /** Chip ids are case-insensitive in both modes, like --precision and --target; unknown ones get the same words. */
     @Test
     void chipIdsAreCaseInsensitiveInBothModes() throws Exception {

@@ -1,6 +1,7 @@
 package io.aneforge.cli.up;
 
 import io.aneforge.cli.AneForge;
+import io.aneforge.cli.ChipsOption;
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.UsageException;
 import io.aneforge.cli.registry.RegistryClient;
@@ -32,8 +33,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -56,6 +59,9 @@ public final class UpCommand implements Callable<Integer> {
 
     @ParentCommand
     AneForge root;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--home", defaultValue = ".aneforge", paramLabel = "<dir>",
             description = "State directory: data/, logs/, worker/, agent-cache/ (default: ${DEFAULT-VALUE}).")
@@ -95,6 +101,8 @@ public final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        // Before the lock, the database and the children: a typo here used to surface ~50 s later as the registry's 422.
+        checkOptions();
         Path homeDir = home.toAbsolutePath().normalize();
         // First the directory's lock (a second run in it fails here, before it could take the ports of the first
         // while that one's registry is still starting), then the ports (runs in other directories).
@@ -102,6 +110,16 @@ public final class UpCommand implements Callable<Integer> {
             InetAddress listen = listenAddress(address);
             checkPorts(listen, port, workerPort);
             return run(out, homeDir, listen);
+        }
+    }
+
+    /** The options checked before anything is created or started. */
+    void checkOptions() {
+        ChipsOption.refuseEmptyEntries(spec);
+        chips = ChipsOption.canonical(chips);
+        ChipsOption.refuseUnknown(chips);
+        if (timeoutMinutes < 1) {
+            throw new UsageException("--timeout must be at least 1 (minutes to wait for the demo model), got " + timeoutMinutes);
         }
     }
 

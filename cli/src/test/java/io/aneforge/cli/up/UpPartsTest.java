@@ -57,6 +57,38 @@ class UpPartsTest {
                 .hasMessageContaining("is not of the form jdbc:postgresql://host:port/database");
     }
 
+    /**
+     * A wrong --chips or --timeout is refused at once, naming the option, before the lock, the database or any
+     * child: {@code --chips FOO} used to surface after ~50 s as the registry's 422, {@code --timeout 0} as "the
+     * registry did not become healthy in time". The home directory given does not exist afterwards: nothing ran.
+     */
+    @Test
+    void chipsAndTimeoutAreCheckedBeforeAnythingStarts() {
+        Path home = dir.resolve("never-created");
+        String known = "[A14, A15, A16, A17_PRO, A18, A18_PRO, M1, M2, M3, M4]";
+        expectUp("aneforge up: --chips: unknown chip 'FOO': use catalog ids " + known,
+                "--home", home.toString(), "--chips", "FOO", "--database", "never_created_f4");
+        expectUp("aneforge up: --chips: unknown chip 'M9': use catalog ids " + known,
+                "--home", home.toString(), "--chips", "a17_pro,M9");
+        expectUp("aneforge up: --chips ',' has an empty entry", "--home", home.toString(), "--chips", ",");
+        expectUp("aneforge up: --timeout must be at least 1 (minutes to wait for the demo model), got 0",
+                "--home", home.toString(), "--timeout", "0");
+        expectUp("aneforge up: --timeout must be at least 1 (minutes to wait for the demo model), got -1",
+                "--home", home.toString(), "--timeout", "-1");
+        assertThat(home).doesNotExist();
+    }
+
+    private static void expectUp(String messageStart, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 1];
+        all[0] = "up";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int code = io.aneforge.cli.AneForge.run(new PrintWriter(out, true), new PrintWriter(err, true), all);
+        assertThat(code).as(out + "\n" + err).isEqualTo(2);
+        assertThat(err.toString()).startsWith(messageStart);
+    }
+
     @Test
     void portsAreCheckedBeforeAnythingStarts() throws Exception {
         assertThatThrownBy(() -> UpCommand.checkPorts(0, 18282)).isInstanceOf(UsageException.class)
