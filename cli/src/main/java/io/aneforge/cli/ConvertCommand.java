@@ -387,11 +387,23 @@ public final class ConvertCommand implements Callable<Integer> {
         }
     }
 
-    /** The output directory must not hold files of this run unless --force (then exactly those are replaced). */
+    /**
+     * The output directory must not hold files of this run unless --force (then exactly those are replaced), and
+     * must not be a filesystem root or the home directory: a recipe run spreads dozens of packages, archives,
+     * variants.json and tokenizer.json over --out, where it is almost surely a slip (`--out /`, `--out ~`).
+     * Other non-empty directories stay allowed (e.g. `--out .` in a project): only this run's names are written.
+     */
     private void checkDirectory(List<String> names) {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UsageException("--out " + out + " is a file: pass a directory for recipe mode (or an .mlpackage "
                     + "path with --layout/--precision for one variant)");
+        }
+        Path place = real(out);
+        String what = place.getParent() == null ? "the filesystem root"
+                : place.equals(real(Path.of(System.getProperty("user.home")))) ? "your home directory" : null;
+        if (what != null) {
+            throw new UsageException("--out " + out + " is " + what + ": a recipe run writes its packages, variants.json "
+                    + "and tokenizer.json straight into --out; pass a directory of their own, e.g. --out ./variants");
         }
         checkOutputPlace(out.toAbsolutePath().normalize(), names);
         List<Path> existing = names.stream().map(out::resolve).filter(p -> Files.exists(p, LinkOption.NOFOLLOW_LINKS))

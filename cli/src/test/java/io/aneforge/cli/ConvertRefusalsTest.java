@@ -356,6 +356,23 @@ class ConvertRefusalsTest {
                 "aneforge publish: --chips ',' " + refusal);
     }
 
+    /** A recipe run spreads its files over --out: the filesystem root and the home directory are refused. */
+    @Test
+    void theRootAndTheHomeDirectoryAreRefusedAsOut() throws Exception {
+        String tail = ": a recipe run writes its packages, variants.json and tokenizer.json straight into --out; pass a "
+                + "directory of their own, e.g. --out ./variants";
+        expectUsage(convert(bert, Path.of("/"), "--force"), "aneforge convert: --out / is the filesystem root" + tail);
+        Path home = Path.of(System.getProperty("user.home"));
+        expectUsage(convert(bert, home, "--force"), "aneforge convert: --out " + home + " is your home directory" + tail);
+        // a directory of its own inside them is fine (checked by every other test); so is a non-empty one
+        Path busy = Files.createDirectories(dir.resolve("busy"));
+        Files.writeString(busy.resolve("notes.txt"), "mine");
+        Cli c = convert(bert, busy);
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(busy.resolve("notes.txt")).hasContent("mine");
+        assertThat(busy.resolve("variants.json")).exists();
+    }
+
     /** Chip ids are case-insensitive in both modes, like --precision and --target; unknown ones get the same words. */
     @Test
     void chipIdsAreCaseInsensitiveInBothModes() throws Exception {
