@@ -47,9 +47,13 @@ import tools.jackson.databind.JsonNode;
  * A second run reuses the data: the demo version is not published again when one is already READY.
  */
 @Command(name = "up", sortOptions = false, mixinStandardHelpOptions = true,
-        description = {"Start a local ANE Forge (registry, converter worker, reference-cpu agent), publish the",
-            "all-MiniLM-L6-v2 demo model and wait until it is converted and checked. Ctrl-C stops everything.",
-            "PostgreSQL: SPRING_DATASOURCE_URL, else jdbc:postgresql://127.0.0.1:5432/<--database> (created if missing)."})
+        // Each line a whole sentence under 80 columns: `aneforge --help` lists a command by its first line only, and
+        // picocli wraps longer lines wherever the width ends (the old first line ended "…, publish the").
+        description = {"Start a local ANE Forge (registry, converter worker, reference-cpu agent).",
+            "Then publish the all-MiniLM-L6-v2 demo model and wait until it is READY",
+            "(converted and checked). Ctrl-C stops everything.",
+            "PostgreSQL: SPRING_DATASOURCE_URL, else",
+            "jdbc:postgresql://127.0.0.1:5432/<--database> (created if missing)."})
 public final class UpCommand implements Callable<Integer> {
 
     static final String ROOT_PROPERTY = "aneforge.root";
