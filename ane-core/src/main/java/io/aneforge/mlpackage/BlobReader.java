@@ -127,9 +127,15 @@ public final class BlobReader implements AutoCloseable {
                 throw new MlPackageException(what + ": blob at offset " + offset + " holds " + sizeInBytes + " bytes but type " + type
                         + " needs " + need);
             }
-            if (dataOffset != offset + BlobLayout.METADATA_SIZE || sizeInBytes > size - dataOffset) {
+            if (dataOffset != offset + BlobLayout.METADATA_SIZE) {
                 throw new MlPackageException(what + ": blob at offset " + offset + " points its data at " + dataOffset
-                        + " (expected " + (offset + BlobLayout.METADATA_SIZE) + ", within the file's " + size + " bytes)");
+                        + " (expected " + (offset + BlobLayout.METADATA_SIZE) + "): " + path.getFileName() + " is damaged");
+            }
+            if (sizeInBytes > size - dataOffset) {
+                // A sound record whose data runs past the end: the file was cut short (an interrupted copy or download).
+                throw new MlPackageException(what + ": " + path.getFileName() + " is truncated: the blob at offset " + offset
+                        + " needs the file to be at least " + (dataOffset + sizeInBytes) + " bytes, it has " + size
+                        + ": the package is damaged; convert or pull it again");
             }
             byte[] shared = dataByOffset.get(offset);
             if (shared != null) {

@@ -93,6 +93,25 @@ class BlobStorageTest {
         }
     }
 
+    /** A weight.bin cut short (an interrupted copy) is named truncated, with the size it needs and the size it has. */
+    @Test
+    void aTruncatedFileIsNamedTruncated(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("weight.bin");
+        try (BlobWriter w = new BlobWriter(f)) {
+            w.add(Constant.fp16(new float[500], 500));
+        }
+        assertThat(Files.size(f)).isEqualTo(64 + 64 + 1000);
+        try (var ch = java.nio.channels.FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.truncate(1000);
+        }
+        try (BlobReader r = new BlobReader(f)) {
+            assertThatThrownBy(() -> r.read(64, TensorType.of(DType.FP16, 500), "op 'w' (const), attribute 'val'"))
+                    .isInstanceOf(MlPackageException.class)
+                    .hasMessage("op 'w' (const), attribute 'val': weight.bin is truncated: the blob at offset 64 needs the file"
+                            + " to be at least 1128 bytes, it has 1000: the package is damaged; convert or pull it again");
+        }
+    }
+
     /** A record at 64 whose 128 data bytes hold a second record at 128: two constants over the same bytes. */
     @Test
     void overlappingBlobsAreRefused(@TempDir Path tmp) throws Exception {
