@@ -105,7 +105,7 @@ public final class BlobReader implements AutoCloseable {
         // offset > size - METADATA_SIZE rather than offset + METADATA_SIZE > size, which overflows for huge offsets
         if (offset < BlobLayout.HEADER_SIZE || offset % BlobLayout.ALIGNMENT != 0 || offset > size - BlobLayout.METADATA_SIZE) {
             throw new MlPackageException(what + ": blob offset " + offset + " in " + path.getFileName() + " is not a 64-aligned metadata record inside the file ("
-                    + size + " bytes)" + hint(offset));
+                    + size + " bytes)" + hint(offset) + truncationHint(offset));
         }
         try {
             ByteBuffer m = read(offset, BlobLayout.METADATA_SIZE);
@@ -179,6 +179,18 @@ public final class BlobReader implements AutoCloseable {
             throw MlPackageException.localIo("cannot read weight file " + path + " (did it change while being read?): "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A well-formed offset past the end: most often the file was cut short (an interrupted copy or download) after
+     * the blobs read so far, though a model naming a blob that was never written reads the same.
+     */
+    private String truncationHint(long offset) {
+        if (offset >= BlobLayout.HEADER_SIZE && offset % BlobLayout.ALIGNMENT == 0 && offset > size - BlobLayout.METADATA_SIZE) {
+            return ": it lies past the end of " + path.getFileName() + ", which is truncated (or the model names a blob"
+                    + " that is not there): the package is damaged; convert or pull it again";
+        }
+        return "";
     }
 
     private String hint(long offset) {

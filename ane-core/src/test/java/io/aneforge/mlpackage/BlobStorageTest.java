@@ -88,8 +88,8 @@ class BlobStorageTest {
             // offset + 64 overflowed to a negative number and passed the bounds check
             assertThatThrownBy(() -> r.read(Long.MAX_VALUE - 63, TensorType.of(DType.FP16, 12), "op 'w' (const), attribute 'val'"))
                     .isInstanceOf(MlPackageException.class)
-                    .hasMessage("op 'w' (const), attribute 'val': blob offset 9223372036854775744 in weight.bin is not a 64-aligned"
-                            + " metadata record inside the file (152 bytes)");
+                    .hasMessageStartingWith("op 'w' (const), attribute 'val': blob offset 9223372036854775744 in weight.bin is not a"
+                            + " 64-aligned metadata record inside the file (152 bytes)");
         }
     }
 
@@ -109,6 +109,21 @@ class BlobStorageTest {
                     .isInstanceOf(MlPackageException.class)
                     .hasMessage("op 'w' (const), attribute 'val': weight.bin is truncated: the blob at offset 64 needs the file"
                             + " to be at least 1128 bytes, it has 1000: the package is damaged; convert or pull it again");
+        }
+        // cut before a later blob's record: the record lies past the end
+        try (BlobWriter w = new BlobWriter(f)) {
+            w.add(Constant.fp16(new float[4], 4));
+            w.add(Constant.fp16(new float[8], 8));
+        }
+        try (var ch = java.nio.channels.FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.truncate(192);
+        }
+        try (BlobReader r = new BlobReader(f)) {
+            r.read(64, TensorType.of(DType.FP16, 4), "a");
+            assertThatThrownBy(() -> r.read(192, TensorType.of(DType.FP16, 8), "b")).isInstanceOf(MlPackageException.class)
+                    .hasMessage("b: blob offset 192 in weight.bin is not a 64-aligned metadata record inside the file (192 bytes):"
+                            + " it lies past the end of weight.bin, which is truncated (or the model names a blob that is not"
+                            + " there): the package is damaged; convert or pull it again");
         }
     }
 
