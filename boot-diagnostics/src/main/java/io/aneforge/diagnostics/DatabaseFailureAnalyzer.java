@@ -1,4 +1,4 @@
-package io.aneforge.registry.startup;
+package io.aneforge.diagnostics;
 
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -18,7 +18,8 @@ import org.springframework.core.env.Environment;
  * a driver bug) is left to Spring Boot's own report: its stack trace is what is needed there.
  *
  * <p>Registered in {@code META-INF/spring.factories}; Spring Boot passes the {@link Environment} to the
- * constructor so the report can show the configured URL and user.
+ * constructor so the report can show the configured URL and user. One copy for the registry and the worker,
+ * each of which names itself in the report through {@code spring.application.name}.
  */
 public final class DatabaseFailureAnalyzer implements FailureAnalyzer {
 

@@ -1,4 +1,4 @@
-package io.aneforge.worker.startup;
+package io.aneforge.diagnostics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,7 +40,7 @@ class DatabaseFailureAnalyzerTest {
 
         assertThat(analysis).isNotNull();
         assertThat(analysis.getDescription())
-                .contains("aneforge-converter-worker cannot start", "'" + MISSING + "' does not exist", url);
+                .contains("aneforge-registry cannot start", "'" + MISSING + "' does not exist", url);
         assertThat(analysis.getAction()).contains("createdb", "-U " + TestDatabase.username() + " " + MISSING,
                 "CREATE DATABASE " + MISSING, "SPRING_DATASOURCE_URL");
     }
@@ -122,7 +122,7 @@ class DatabaseFailureAnalyzerTest {
     private static StandardEnvironment environment(String url, String user) {
         StandardEnvironment env = new StandardEnvironment();
         env.getPropertySources().addFirst(new MapPropertySource("test", Map.of(
-                "spring.application.name", "aneforge-converter-worker",
+                "spring.application.name", "aneforge-registry",
                 "spring.datasource.url", url,
                 "spring.datasource.username", user)));
         return env;
