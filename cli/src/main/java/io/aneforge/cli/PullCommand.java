@@ -1,5 +1,6 @@
 package io.aneforge.cli;
 
+import io.aneforge.cli.registry.BlobCache;
 import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.io.IoProblems;
 import io.aneforge.mlpackage.MlPackage;
@@ -12,7 +13,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,11 +26,12 @@ import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /**
- * {@code aneforge pull}: resolve, download, verify the sha256 against the registry's digest, and
- * unpack the {@code .mlpackage}. Nothing is left behind when the bytes do not match.
+ * {@code aneforge pull}: resolve, download (or find in the {@link BlobCache}), verify the sha256 against
+ * the registry's digest, and unpack the {@code .mlpackage}. Nothing is left behind when the bytes do not match.
  */
 @Command(name = "pull", sortOptions = false,
-        description = "Download the variant a device gets, verify its sha256 and unpack the .mlpackage.")
+        description = "Download the variant a device gets (or take it from the local cache), verify its sha256 and unpack "
+                + "the .mlpackage.")
 public final class PullCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -49,11 +53,37 @@ public final class PullCommand implements Callable<Integer> {
     @Option(names = "--keep-archive", description = "Also keep the verified .mlpackage.zip.")
     boolean keepArchive;
 
+    @Option(names = "--name", paramLabel = "<name>.mlpackage",
+            description = "Unpack under this directory name in --out, replacing a package of that name: a stable name "
+                    + "for an app build's resources, whichever variant the registry serves (default: the variant's own "
+                    + "package name).")
+    String name;
+
+    @Option(names = "--cache-dir", paramLabel = "<dir>",
+            description = "Where verified archives are kept by sha256, so pulling the same variant again does not download "
+                    + "it (default: $ANEFORGE_CACHE_DIR, else $XDG_CACHE_HOME/aneforge, else ~/.cache/aneforge).")
+    Path cacheDir;
+
+    @Option(names = "--no-cache", description = "Neither read nor fill the cache: always download.")
+    boolean noCache;
+
+    @Option(names = "--json", description = "Print one JSON object (model, version, alias, variant, digest, size, path, "
+            + "archive, fromCache, otherPackages) instead of text, for build logs.")
+    boolean json;
+
     /** A {@code .pull-*} leftover in --out older than this is from a pull that was killed, not one still running. */
     static final Duration STALE = Duration.ofHours(1);
 
     @Override
     public Integer call() {
+        if (name != null && (!name.endsWith(".mlpackage") || name.equals(".mlpackage") || name.contains("/")
+                || name.contains("\\") || name.startsWith("."))) {
+            throw new UsageException("--name must be a directory name ending in .mlpackage, without / or a leading dot "
+                    + "(got '" + name + "'), e.g. --name Encoder.mlpackage");
+        }
+        if (noCache && cacheDir != null) {
+            throw new UsageException("--no-cache and --cache-dir contradict each other: pass one of them");
+        }
         String path = select.path();
         RegistryClient registry = RegistryClient.fromEnvironment(root.env);
         JsonNode r = registry.get(path);
@@ -99,21 +129,36 @@ public final class PullCommand implements Callable<Integer> {
             throw new CommandFailure("the registry's answer has no sha256 digest (got '" + digest + "'): cannot verify a download");
         }
         String expected = digest.substring("sha256:".length());
-        String actual = registry.download(r.path("url").asString(), partial);
-        if (!actual.equals(expected)) {
-            throw new CommandFailure("downloaded bytes have sha256 " + actual + " but the registry promised " + expected
-                    + "; nothing was kept (retry; if it repeats, the blob store is corrupt)");
-        }
-        long size = Files.size(partial);
-        if (r.has("size") && r.path("size").asLong() != size) {
-            throw new CommandFailure("downloaded " + size + " bytes but the registry promised " + r.path("size").asLong());
+        long promised = r.has("size") ? r.path("size").asLong() : -1;
+        PrintWriter stderr = spec.commandLine().getErr();
+        BlobCache cache = noCache ? null : new BlobCache(cacheDir != null ? cacheDir : BlobCache.defaultDir(root.env));
+        Path cached = cache == null ? null : cache.find(expected, promised).orElse(null);
+        Path archive;
+        if (cached != null) {
+            archive = cached; // find() re-hashed it: these are the promised bytes
+        } else {
+            String actual = registry.download(r.path("url").asString(), partial);
+            if (!actual.equals(expected)) {
+                throw new CommandFailure("downloaded bytes have sha256 " + actual + " but the registry promised " + expected
+                        + "; nothing was kept (retry; if it repeats, the blob store is corrupt)");
+            }
+            long size = Files.size(partial);
+            if (promised >= 0 && promised != size) {
+                throw new CommandFailure("downloaded " + size + " bytes but the registry promised " + promised);
+            }
+            if (cache != null) {
+                cache.store(partial, expected).ifPresent(why -> stderr.println("aneforge pull: note: not caching the "
+                        + "archive in " + cache.dir() + " (" + why + "); pass --cache-dir <dir> or --no-cache"));
+            }
+            archive = partial;
         }
         Path unpackDir = Files.createTempDirectory(out, ".pull-");
         try {
-            List<Path> files = PackageArchive.unzip(partial, unpackDir, PackageArchive.Limits.defaults());
+            List<Path> files = PackageArchive.unzip(archive, unpackDir, PackageArchive.Limits.defaults());
             Path pkgRoot = packageRoot(unpackDir, files);
             MlPackage.read(pkgRoot); // a pulled package must load
-            String pkgName = pkgRoot.equals(unpackDir)
+            String pkgName = name != null ? name
+                    : pkgRoot.equals(unpackDir)
                     // content at the root (not an aneforge archive): the digest keeps two variants of a version apart
                     ? r.path("model").asString("model") + "-v" + r.path("version").asInt() + "-" + expected.substring(0, 12)
                         + ".mlpackage"
@@ -123,13 +168,38 @@ public final class PullCommand implements Callable<Integer> {
                 ConvertCommand.delete(target);
             }
             Files.move(pkgRoot, target);
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.println("pulled " + ResolveCommand.describe(r));
-            stdout.println("verified sha256 " + actual + ", unpacked " + target);
+            Path zip = null;
             if (keepArchive) {
-                Path zip = out.resolve(pkgName + ".zip");
-                Files.move(partial, zip, StandardCopyOption.REPLACE_EXISTING);
-                stdout.println("kept " + zip);
+                zip = out.resolve(pkgName + ".zip");
+                Files.copy(archive, zip, StandardCopyOption.REPLACE_EXISTING);
+            }
+            List<String> others = otherPackages(out, pkgName);
+            PrintWriter stdout = spec.commandLine().getOut();
+            if (json) {
+                Map<String, Object> summary = new LinkedHashMap<>();
+                summary.put("model", r.path("model").asString(""));
+                summary.put("version", r.path("version").asInt());
+                summary.put("alias", r.path("alias").isString() ? r.path("alias").asString() : null);
+                summary.put("variant", r.path("variant"));
+                summary.put("digest", digest);
+                summary.put("size", Files.size(archive));
+                summary.put("path", target.toString());
+                summary.put("archive", zip == null ? null : zip.toString());
+                summary.put("fromCache", cached != null);
+                summary.put("otherPackages", others);
+                stdout.println(io.aneforge.cli.manifest.VariantsManifest.json(summary));
+            } else {
+                stdout.println("pulled " + ResolveCommand.describe(r));
+                stdout.println((cached != null ? "found sha256 " + expected + " in the cache " + cache.dir()
+                        : "verified sha256 " + expected) + ", unpacked " + target);
+                if (zip != null) {
+                    stdout.println("kept " + zip);
+                }
+            }
+            if (!others.isEmpty()) {
+                stderr.println("aneforge pull: note: " + out + " also holds " + String.join(", ", others) + " (earlier pulls?): "
+                        + "an app that bundles " + out + " ships them too; pass --name <name>.mlpackage to pull into one "
+                        + "stable name, or remove them");
             }
         } finally {
             if (Files.exists(unpackDir)) {
@@ -137,6 +207,16 @@ public final class PullCommand implements Callable<Integer> {
             }
         }
         return AneForge.OK;
+    }
+
+    /** The other {@code *.mlpackage} directories in {@code dir}, sorted: what an app bundling it would ship besides {@code name}. */
+    private static List<String> otherPackages(Path dir, String name) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString())
+                    .filter(f -> f.endsWith(".mlpackage") && !f.startsWith(".") && !f.equals(name))
+                    .filter(f -> Files.isDirectory(dir.resolve(f)))
+                    .sorted().toList();
+        }
     }
 
     /** The archive holds one top-level {@code <name>.mlpackage/} directory or the package content at its root. */
