@@ -5,6 +5,7 @@ import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.cache.ExpiringCache;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.job.Runtimes;
 import io.aneforge.registry.problem.ApiProblem;
 import java.time.Clock;
 import java.time.Instant;
@@ -191,6 +192,14 @@ public class Agents {
         for (String r : n.runtimes()) {
             if (r == null || !RUNTIME_ID.matcher(r).matches()) {
                 throw invalid("runtime id '" + r + "' must match " + RUNTIME_ID.pattern());
+            }
+            if (!Runtimes.KNOWN.contains(r)) {
+                // Worded like the device agent's own refusal (RuntimeSelection): the id, the known ones, the fix.
+                throw ApiProblem.badRequest("unknown-runtime", "Unknown runtime", "runtimes lists '" + r
+                                + "', but the registry queues jobs for no runtime with that id; known: " + Runtimes.KNOWN
+                                + ". Fix the agent's runtime list (env ANEFORGE_AGENT_RUNTIMES)")
+                        .with("runtime", r)
+                        .with("knownRuntimes", Runtimes.KNOWN);
             }
         }
         List<String> runtimes = List.copyOf(new LinkedHashSet<>(n.runtimes()));

@@ -17,8 +17,6 @@ import org.springframework.stereotype.Component;
 @Component
 class JobCreator {
 
-    static final String COREML = "coreml";
-    static final String REFERENCE_CPU = "reference-cpu";
     /** Core ML's MLComputeUnits, by their API names; the default set to benchmark. */
     static final List<String> COMPUTE_UNITS = List.of("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
 
@@ -41,9 +39,9 @@ class JobCreator {
         boolean ready = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
                 + " WHERE id = ?").param(e.versionId()).query(Boolean.class).single();
         for (String cu : units) {
-            jobs.save(new Job(e.variantId(), Job.BENCHMARK, COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
+            jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
         }
-        jobs.save(new Job(e.variantId(), Job.ACCURACY, REFERENCE_CPU, null, "cpuOnly", ready, props.maxAttempts(),
+        jobs.save(new Job(e.variantId(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, "cpuOnly", ready, props.maxAttempts(),
                 clock.instant()));
         jobs.flush();
         signal.afterCommit();

@@ -10,6 +10,7 @@ import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.registry.job.JobTestSupport;
+import io.aneforge.registry.job.Runtimes;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -41,12 +42,15 @@ class AgentHostOwnershipTest extends JobTestSupport {
         return new Minted(r.json().path("id").asLong(), r.json().path("token").asString());
     }
 
-    /** Registers with a runtime no job asks for: every lease is a 204 after the identity check. */
+    /**
+     * Registers a host no job matches: Core ML without an Apple chip (benchmark jobs need the variant's chip,
+     * accuracy jobs reference-cpu), so every lease is a 204 after the identity check, whatever other tests queued.
+     */
     private Response register(String host, String token) {
-        return register(host, token, "no-such-runtime");
+        return register(host, token, Runtimes.COREML, null);
     }
 
-    private Response register(String host, String token, String runtime) {
+    private Response register(String host, String token, String runtime, String chip) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
@@ -55,7 +59,7 @@ class AgentHostOwnershipTest extends JobTestSupport {
         body.put("arch", "arm64");
         body.put("cpuBrand", "Apple M1");
         body.put("memoryBytes", 17179869184L);
-        body.put("chip", "M1");
+        body.put("chip", chip);
         body.put("runtimes", List.of(runtime));
         return send("POST", "/api/v1/agents", token, body);
     }
@@ -131,7 +135,7 @@ class AgentHostOwnershipTest extends JobTestSupport {
         assertThat(variant.status()).as(variant.text()).isEqualTo(201);
         setGolden("switch-results", v);
 
-        Response reg = register("switching-host", old.token(), "coreml");
+        Response reg = register("switching-host", old.token(), Runtimes.COREML, "M1");
         assertThat(reg.status()).as(reg.text()).isEqualTo(200);
         String id = reg.json().path("id").asString();
         JsonNode lease = leaseOwn(id, old.token(), "switch-results");
@@ -143,7 +147,7 @@ class AgentHostOwnershipTest extends JobTestSupport {
 
         assertThat(register("switching-host", fresh.token()).status()).isEqualTo(409);
         assertThat(send("DELETE", "/api/v1/tokens/" + old.id(), ADMIN, null).status()).isEqualTo(204);
-        Response switched = register("switching-host", fresh.token(), "no-such-runtime");
+        Response switched = register("switching-host", fresh.token());
         assertThat(switched.status()).as(switched.text()).isEqualTo(200);
         assertThat(switched.json().path("id").asString()).as("the same agent").isEqualTo(id);
         assertThat(switched.json().path("registeredBy").asString()).isEqualTo("switch-new");
@@ -223,12 +227,12 @@ class AgentHostOwnershipTest extends JobTestSupport {
         Level level = logger.getLevel();
         logger.setLevel(Level.DEBUG);
         logger.addAppender(logs);
-        HostFacts host = new HostFacts("agent-loop-host", "macOS", "15.1", "24B83", "arm64", "Apple M1", 16L << 30, "M1",
-                List.of("no-such-runtime"));
+        HostFacts host = new HostFacts("agent-loop-host", "macOS", "15.1", "24B83", "arm64", "Apple M1", 16L << 30, null,
+                List.of(Runtimes.COREML));
         AgentLoop loop = new AgentLoop(
                 new HttpRegistryClient(URI.create("http://127.0.0.1:" + port), fresh.token(), Duration.ofSeconds(30)), host,
                 lease -> {
-                    throw new AssertionError("no job asks for no-such-runtime");
+                    throw new AssertionError("no job matches Core ML without a chip");
                 }, Duration.ofMillis(300), Duration.ofMillis(100));
         try {
             loop.start();
