@@ -13,7 +13,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -264,7 +263,8 @@ public final class PublishCommand implements Callable<Integer> {
         }
         int version;
         Set<String> registered = new HashSet<>();
-        Optional<JsonNode> left = draftLeftBehind(registry, src, registrations);
+        String kind = draft ? PublishNote.DRAFT : PublishNote.PUBLISH;
+        Optional<JsonNode> left = draftLeftBehind(registry, src, registrations, kind);
         if (left.isPresent()) {
             version = left.get().path("version").asInt();
             for (JsonNode v : registry.get("/api/v1/models/" + name + "/versions/" + version + "/variants")) {
@@ -275,6 +275,7 @@ public final class PublishCommand implements Callable<Integer> {
         } else {
             version = registry.post("/api/v1/models/" + name + "/versions", Map.of("source", src)).path("version").asInt();
             out.println("created draft version " + version + " of " + model);
+            note(new PublishNote(registry.base().toString(), model, version, kind), out);
         }
         setGolden(registry, m, name, version, out);
         for (Map<String, Object> r : registrations) {
@@ -284,10 +285,13 @@ public final class PublishCommand implements Callable<Integer> {
         }
         out.println("registered " + n + " variants");
         if (draft) {
+            // Kept on purpose: no later run may take it for a failed one's.
+            forgetNote(out);
             out.println("version " + version + " stays a draft with " + n + " variants");
             return AneForge.OK;
         }
         registry.post("/api/v1/models/" + name + "/versions/" + version + "/publish", Map.of());
+        forgetNote(out);
         out.println("published version " + version + " of " + model + " with " + n + " variants");
         if (alias != null) {
             Map<String, Object> move = new LinkedHashMap<>();
@@ -305,42 +309,64 @@ public final class PublishCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
+    /** Notes the new draft in the directory (PublishNote); a directory we cannot write only loses the reuse. */
+    private void note(PublishNote note, PrintWriter out) {
+        try {
+            note.write(dir);
+        } catch (java.io.IOException | RuntimeException e) {
+            out.println("could not note draft version " + note.version() + " in " + PublishNote.file(dir) + " (" + e
+                    + "): if this publish fails, the next one creates a new draft instead of finishing this one");
+        }
+    }
+
+    private void forgetNote(PrintWriter out) {
+        try {
+            PublishNote.delete(dir);
+        } catch (java.io.IOException | RuntimeException e) {
+            // Harmless: a note names one draft, which is no draft any more (published) or was a --draft run's,
+            // and --dir runs reuse only a draft their own kind of run left.
+            out.println("could not delete " + PublishNote.file(dir) + " (" + e + "); delete it by hand");
+        }
+    }
+
     /**
-     * The newest draft an earlier {@code publish --dir} of these variants left (it failed after creating the version):
-     * same source, no conversion, and every variant it holds is one of ours. Reusing it keeps retries from piling up
-     * drafts, which the registry cannot delete.
+     * The draft an earlier {@code publish --dir} of this directory left when it failed after creating the version,
+     * as its {@link PublishNote} says, if it was the same kind of run ({@code --draft} or not) for this registry and
+     * model, and the draft still fits: a draft, same source, no conversion, and every variant it holds is one of ours.
+     * Reusing it keeps retries from piling up drafts, which the registry cannot delete. A draft kept on purpose
+     * ({@code --draft} that succeeded) has no note, so it is never reused, let alone published.
      */
     private Optional<JsonNode> draftLeftBehind(RegistryClient registry, Map<String, Object> src,
-                                               List<Map<String, Object>> registrations) {
-        String path = "/api/v1/models/" + RegistryClient.encode(model) + "/versions";
+                                               List<Map<String, Object>> registrations, String kind) {
+        Optional<PublishNote> note = PublishNote.read(dir);
+        if (note.isEmpty() || !note.get().leftBy(registry.base().toString(), model, kind)) {
+            return Optional.empty();
+        }
+        String at = "/api/v1/models/" + RegistryClient.encode(model) + "/versions/" + note.get().version();
+        Optional<JsonNode> found = registry.find(at);
+        if (found.isEmpty()) {
+            return Optional.empty(); // another registry behind the same URL (a fresh database)
+        }
+        JsonNode d = found.get();
+        JsonNode s = d.path("source");
+        boolean sameSource = s.path("type").asString("").equals(src.get("type"))
+                && (!"hub".equals(src.get("type")) || (s.path("repo").asString("").equals(src.get("repo"))
+                && (s.path("revision").asString("").equals(src.get("revision"))
+                || s.path("commit").asString("").equals(src.get("revision")))));
+        if (!"draft".equals(d.path("status").asString("")) || !sameSource) {
+            return Optional.empty();
+        }
+        if (registry.find(at + "/conversion").isPresent()) {
+            return Optional.empty(); // a registry-side conversion's version: its worker fills it
+        }
         Set<String> ours = new HashSet<>();
         registrations.forEach(r -> ours.add(identity(JSON.valueToTree(r))));
-        List<JsonNode> drafts = new ArrayList<>();
-        for (JsonNode v : registry.get(path)) {
-            JsonNode s = v.path("source");
-            boolean sameSource = s.path("type").asString("").equals(src.get("type"))
-                    && (!"hub".equals(src.get("type")) || (s.path("repo").asString("").equals(src.get("repo"))
-                    && (s.path("revision").asString("").equals(src.get("revision"))
-                    || s.path("commit").asString("").equals(src.get("revision")))));
-            if ("draft".equals(v.path("status").asString("")) && sameSource) {
-                drafts.add(v);
+        for (JsonNode v : registry.get(at + "/variants")) {
+            if (!ours.contains(identity(v))) {
+                return Optional.empty();
             }
         }
-        drafts.sort(Comparator.comparingInt((JsonNode v) -> v.path("version").asInt()).reversed());
-        for (JsonNode d : drafts) {
-            String at = path + "/" + d.path("version").asInt();
-            if (registry.find(at + "/conversion").isPresent()) {
-                continue; // a registry-side conversion's version: its worker fills it
-            }
-            boolean onlyOurs = true;
-            for (JsonNode v : registry.get(at + "/variants")) {
-                onlyOurs &= ours.contains(identity(v));
-            }
-            if (onlyOurs) {
-                return Optional.of(d);
-            }
-        }
-        return Optional.empty();
+        return Optional.of(d);
     }
 
     /** A variant's identity as the registry sees it (chip, target, layout, precision, block, quantization, seq len) and its blob. */

@@ -350,11 +350,13 @@ class RegistryCommandsTest {
                 .doesNotContain("uploaded").contains("created draft version 1 of same-blobs")
                 .contains("published version 1 of same-blobs with 6 variants");
 
-        // What a publish that failed after creating its version leaves: a draft with some of the variants.
+        // What a publish that failed after creating its version leaves: a draft with some of the variants, and the
+        // note naming it in the directory.
         client.post("/api/v1/models", Map.of("name", "retried", "task", "feature-extraction"));
         client.post("/api/v1/models/retried/versions", Map.of("source", Map.of("type", "upload")));
         var partial = io.aneforge.cli.registry.Registrations.of(manifest.variants().get(2));
         client.post("/api/v1/models/retried/versions/1/variants", partial);
+        new PublishNote(client.base().toString(), "retried", 1, PublishNote.PUBLISH).write(converted);
         // Not reusable: a draft holding a variant this directory does not have.
         client.post("/api/v1/models/retried/versions", Map.of("source", Map.of("type", "upload")));
         var foreign = new java.util.LinkedHashMap<>(partial);
@@ -362,16 +364,64 @@ class RegistryCommandsTest {
         assertThat(partial.get("deploymentTarget")).isEqualTo("16.0");
         foreign.put("deploymentTarget", "18.0");
         client.post("/api/v1/models/retried/versions/2/variants", foreign);
+        Cli foreignRetry = runNoting(client, "retried", 2, PublishNote.PUBLISH);
+        assertThat(foreignRetry.out()).as("the noted draft holds a variant of another package")
+                .contains("created draft version 3 of retried").doesNotContain("reusing");
+        assertThat(client.get("/api/v1/models/retried/versions/2").path("status").asString()).isEqualTo("draft");
 
+        new PublishNote(client.base().toString(), "retried", 1, PublishNote.PUBLISH).write(converted);
         Cli retry = run("publish", "--model", "retried", "--dir", converted.toString());
         assertThat(retry.code()).as(retry.toString()).isZero();
         assertThat(retry.out()).contains("reusing draft version 1 of retried (left by an earlier attempt with 1 of these variants)")
                 .contains("published version 1 of retried with 6 variants").doesNotContain("created draft");
         JsonNode versions = client.get("/api/v1/models/retried/versions");
-        assertThat(versions.size()).isEqualTo(2);
+        assertThat(versions.size()).isEqualTo(3);
         assertThat(client.get("/api/v1/models/retried/versions/1/variants").size()).isEqualTo(6);
         assertThat(client.get("/api/v1/models/retried/versions/1").path("status").asString()).isEqualTo("published");
         assertThat(client.get("/api/v1/models/retried/versions/2").path("status").asString()).isEqualTo("draft");
+        assertThat(Files.exists(PublishNote.file(converted))).as("a finished publish leaves no note").isFalse();
+    }
+
+    /** Notes draft {@code version} as left by a run of {@code kind}, then publishes the directory to {@code model}. */
+    private Cli runNoting(io.aneforge.cli.registry.RegistryClient client, String model, int version, String kind)
+            throws Exception {
+        new PublishNote(client.base().toString(), model, version, kind).write(converted);
+        Cli c = run("publish", "--model", model, "--dir", converted.toString());
+        assertThat(c.code()).as(c.toString()).isZero();
+        return c;
+    }
+
+    /**
+     * A draft kept on purpose with --draft is never taken for a failed publish's: the next publish --dir of the same
+     * directory makes a new version and leaves that draft alone, even when nothing else tells the two apart (same
+     * source, only this directory's variants). A note a failed --draft run left is for --draft runs only.
+     */
+    @Test
+    @Order(8)
+    void aDraftKeptOnPurposeIsNeverReusedNorPublished() throws Exception {
+        var client = new io.aneforge.cli.registry.RegistryClient(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL")), ADMIN);
+        Cli kept = run("publish", "--model", "kept-draft", "--dir", converted.toString(), "--draft");
+        assertThat(kept.code()).as(kept.toString()).isZero();
+        assertThat(kept.out()).contains("created draft version 1 of kept-draft").contains("version 1 stays a draft with 6 variants");
+        assertThat(Files.exists(PublishNote.file(converted))).as("a draft kept on purpose leaves no note").isFalse();
+
+        Cli publish = run("publish", "--model", "kept-draft", "--dir", converted.toString());
+        assertThat(publish.code()).as(publish.toString()).isZero();
+        assertThat(publish.out()).contains("created draft version 2 of kept-draft").doesNotContain("reusing")
+                .contains("published version 2 of kept-draft with 6 variants");
+        assertThat(client.get("/api/v1/models/kept-draft/versions/1").path("status").asString()).isEqualTo("draft");
+        assertThat(client.get("/api/v1/models/kept-draft/versions/1/variants").size()).isEqualTo(6);
+
+        // a --draft run that failed after creating version 3: a publish run does not take it, a --draft run does
+        client.post("/api/v1/models/kept-draft/versions", Map.of("source", Map.of("type", "upload")));
+        Cli other = runNoting(client, "kept-draft", 3, PublishNote.DRAFT);
+        assertThat(other.out()).contains("created draft version 4 of kept-draft").doesNotContain("reusing");
+        assertThat(client.get("/api/v1/models/kept-draft/versions/3").path("status").asString()).isEqualTo("draft");
+        new PublishNote(client.base().toString(), "kept-draft", 3, PublishNote.DRAFT).write(converted);
+        Cli sameKind = run("publish", "--model", "kept-draft", "--dir", converted.toString(), "--draft");
+        assertThat(sameKind.code()).as(sameKind.toString()).isZero();
+        assertThat(sameKind.out()).contains("reusing draft version 3 of kept-draft").contains("version 3 stays a draft");
+        assertThat(client.get("/api/v1/models/kept-draft/versions").size()).as("no draft piled up").isEqualTo(4);
     }
 
     /**
