@@ -3,6 +3,7 @@ package io.aneforge.worker;
 import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubClient;
 import io.aneforge.hub.HubConfig;
+import io.aneforge.worker.source.LocalSourceRoots;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import org.springframework.core.env.Environment;
 
 /** The converter worker: leases conversions from the registry and runs one Spring Batch job per conversion. */
 @SpringBootApplication
-@EnableConfigurationProperties(WorkerProperties.class)
+@EnableConfigurationProperties({WorkerProperties.class, LocalSourceRoots.class})
 public class WorkerApplication {
 
     private static final List<String> HUB_VARIABLES =

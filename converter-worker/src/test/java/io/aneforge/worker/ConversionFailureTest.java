@@ -22,7 +22,9 @@ class ConversionFailureTest {
 
     @BeforeAll
     static void startWorker() {
-        worker = stack.startWorker("e2e-failures", 2);
+        // The registry allows local sources anywhere in java.io.tmpdir; this worker only under the stack's root,
+        // so a local source the registry accepts can lead (by a symbolic link) out of the worker's roots.
+        worker = stack.startWorker("e2e-failures", 2, Map.of("ANEFORGE_SOURCES_LOCAL_ROOTS", stack.root.toString()));
     }
 
     @AfterAll
@@ -67,6 +69,30 @@ class ConversionFailureTest {
     void aMissingLocalSnapshotFailsAtFetch() {
         JsonNode done = failed("missing-local", Map.of("type", "local", "path", stack.root.resolve("nowhere").toString()));
         assertThat(done.path("error").asString()).startsWith("fetch: ").contains("is not a directory");
+    }
+
+    @Test
+    void aLocalSnapshotWhoseConfigLinksOutOfTheWorkersRootsFailsAtFetch() throws Exception {
+        Path outside = Files.createTempDirectory("aneforge-outside-roots");
+        Path dir = TinyModels.bert(stack.root.resolve("linked-out"), 6);
+        Path secret = Files.move(dir.resolve("config.json"), outside.resolve("config.json"));
+        Files.createSymbolicLink(dir.resolve("config.json"), secret);
+        JsonNode done = failed("linked-out", Map.of("type", "local", "path", dir.toString()));
+        assertThat(done.path("error").asString()).startsWith("fetch: ")
+                .contains("'config.json' is a symbolic link to '" + secret.toRealPath() + "'", stack.root.toString(),
+                        "ANEFORGE_SOURCES_LOCAL_ROOTS");
+    }
+
+    /** Links that stay under the worker's roots (a Hub cache snapshot's files link to its blobs) convert as usual. */
+    @Test
+    void aLocalSnapshotWhoseLinksStayUnderTheRootsConverts() throws Exception {
+        Path blobs = Files.createDirectories(stack.root.resolve("linked-in/blobs"));
+        Path dir = TinyModels.bert(stack.root.resolve("linked-in/snapshot"), 7);
+        Files.move(dir.resolve("config.json"), blobs.resolve("config"));
+        Files.createSymbolicLink(dir.resolve("config.json"), Path.of("../blobs/config"));
+        JsonNode c = stack.publish("linked-in", Map.of("type", "local", "path", dir.toString()), List.of("A14"), 32);
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(2), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
     }
 
     @Test

@@ -198,6 +198,8 @@ final class Stack {
         env.put("ANEFORGE_WORKER_POLL_INTERVAL", "200ms");
         env.put("HF_ENDPOINT", hub.endpoint());
         env.put("HF_HOME", root.resolve("hf-" + id).toString());
+        // the registry's roots: the worker checks the real paths of the same directories
+        env.put("ANEFORGE_SOURCES_LOCAL_ROOTS", Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize().toString());
         return env;
     }
 

@@ -226,6 +226,17 @@ class ComposeFileTest {
         assertThat(COMPOSE.environment("device-agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");
     }
 
+    /** The registry checks a local source's path lexically, the worker its real path: both read the same variable. */
+    @Test
+    void registryAndWorkerGetTheSameLocalSourceRoots() {
+        assertThat(COMPOSE.environment("registry-api")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
+        assertThat(COMPOSE.environment("converter-worker")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
+        ComposeFile set = ComposeFile.parse(Repository.read("docker-compose.yml"),
+                Map.of("ANEFORGE_SOURCES_LOCAL_ROOTS", "/srv/snapshots"));
+        assertThat(set.environment("registry-api")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "/srv/snapshots");
+        assertThat(set.environment("converter-worker")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "/srv/snapshots");
+    }
+
     @Test
     void theWorkerSharesItsHuggingFaceCacheAtHfHome() {
         String hfHome = COMPOSE.environment("converter-worker").get("HF_HOME");

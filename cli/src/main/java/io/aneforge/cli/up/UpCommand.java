@@ -156,10 +156,12 @@ public final class UpCommand implements Callable<Integer> {
             reg.put("ANEFORGE_ADMIN_TOKEN", adminToken);
             reg.put("ANEFORGE_DATA_DIR", data.toString());
             reg.put("ANEFORGE_S3_ENDPOINT", "");
-            // the demo's local source (below) and whatever the caller already allows
+            // the demo's local source (below) and whatever the caller already allows; the worker checks the same
+            // roots again on its file system (real paths)
             String demoRoot = data.resolve("demo").toAbsolutePath().normalize().toString();
             String roots = env.getOrDefault("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
-            reg.put("ANEFORGE_SOURCES_LOCAL_ROOTS", roots.isBlank() ? demoRoot : roots + "," + demoRoot);
+            String localRoots = roots.isBlank() ? demoRoot : roots + "," + demoRoot;
+            reg.put("ANEFORGE_SOURCES_LOCAL_ROOTS", localRoots);
             children.start("registry", java(jars.registry()), reg, homeDir);
             waitForRegistry(base, children, deadline, out);
 
@@ -175,6 +177,7 @@ public final class UpCommand implements Callable<Integer> {
             worker.put("ANEFORGE_WORKER_WORK_DIR", homeDir.resolve("worker").toString());
             worker.put("ANEFORGE_WORKER_POLL_INTERVAL", "2s");
             worker.put("ANEFORGE_WORKER_CONCURRENCY", env.getOrDefault("ANEFORGE_WORKER_CONCURRENCY", "1"));
+            worker.put("ANEFORGE_SOURCES_LOCAL_ROOTS", localRoots);
             children.start("converter-worker", java(jars.worker()), worker, homeDir);
 
             Map<String, String> agent = new LinkedHashMap<>();

@@ -23,6 +23,7 @@ import io.aneforge.worker.registry.RegistryModels.PlannedVariant;
 import io.aneforge.worker.registry.RegistryModels.Progress;
 import io.aneforge.worker.registry.RegistryModels.Variant;
 import io.aneforge.worker.registry.RegistryModels.VariantReport;
+import io.aneforge.worker.source.LocalSourceRoots;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -58,10 +59,12 @@ public class ConversionSteps {
     private final MeterRegistry meters;
     private final HubClient hub;
     private final WorkDirs workDirs;
+    private final LocalSourceRoots localRoots;
 
     ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, MeterRegistry meters,
-                    HubClient hub, WorkDirs workDirs) {
+                    HubClient hub, WorkDirs workDirs, LocalSourceRoots localRoots) {
         this.hub = hub;
+        this.localRoots = localRoots;
         this.workDirs = workDirs;
         this.registry = registry;
         this.leases = leases;
@@ -91,7 +94,8 @@ public class ConversionSteps {
                 snapshot = ModelSource.open(source, hub);
             }
         } else if ("local".equals(c.source().type())) {
-            snapshot = ModelSnapshot.of(Path.of(c.source().path()), null);
+            // The registry checked the path lexically; here its real path and its files' are checked.
+            snapshot = ModelSnapshot.of(localRoots.realSource(Path.of(c.source().path())), null);
         } else {
             throw new IllegalStateException("conversion " + id + " has source type " + c.source().type());
         }

@@ -109,7 +109,8 @@ public class Models {
 
     /**
      * A local source's path, normalized, if it lies under one of {@link SourceProperties#localRoots}. Checked
-     * lexically: the path is on the workers' machines, not the registry's, so symbolic links are theirs to resolve.
+     * lexically: the path is on the workers' machines, not the registry's, so symbolic links are theirs to resolve
+     * (the worker's LocalSourceRoots checks the real paths against the same setting).
      */
     private String localPath(String path) {
         String problem = path == null || path.isBlank() ? "is empty" : SourceProperties.pathProblem(path);

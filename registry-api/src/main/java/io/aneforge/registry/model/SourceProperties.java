@@ -15,7 +15,8 @@ import org.springframework.context.annotation.Configuration;
  * @param localRoots the directories under which a {@code local} source's path must lie (absolute, no {@code ..});
  *     empty (the default) refuses every {@code local} source: a publisher could otherwise point the workers at any
  *     directory they can read ({@code /etc}, {@code /proc/self/root}) and learn from the failure texts what is there.
- *     The registry checks the path lexically (it does not see the workers' file systems); {@code ./aneforge up} sets
+ *     The registry checks the path lexically (it does not see the workers' file systems); the workers read the same
+ *     setting and check the real paths (symbolic links) of the source and its files. {@code ./aneforge up} sets
  *     this to its own demo directory.
  */
 @ConfigurationProperties("aneforge.sources")
