@@ -193,6 +193,7 @@ registry:
   ANEFORGE_S3_REGION: s3.region
   ANEFORGE_PUBLIC_BASE_URL: registry.publicBaseUrl
   ANEFORGE_CACHE_TTL: registry.cacheTtl
+  ANEFORGE_SOURCES_LOCAL_ROOTS: sources.localRoots
   ANEFORGE_DATA_DIR: ""
 worker:
   SERVER_PORT: worker.port
@@ -202,6 +203,7 @@ worker:
   ANEFORGE_WORKER_CONCURRENCY: worker.concurrency
   ANEFORGE_WORKER_WORK_DIR: ""
   ANEFORGE_WORKER_ID: ""
+  ANEFORGE_SOURCES_LOCAL_ROOTS: sources.localRoots
   HF_ENDPOINT: worker.hfEndpoint
   HF_HOME: ""
   DJL_CACHE_DIR: ""

@@ -183,6 +183,20 @@ class HelmChartTest {
         assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_SOME_SIZE", "10000000000");
     }
 
+    /** The registry checks a local source's path lexically, the workers its real path: both need the same roots. */
+    @Test
+    void registryAndWorkersGetTheSameLocalSourceRoots() {
+        assertThat(defaults.environment("registry")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
+        assertThat(defaults.environment("worker")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "");
+        Chart.Rendered set = Chart.render("sources.localRoots", "/srv/snapshots,/mnt/models");
+        assertThat(set.environment("registry")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "/srv/snapshots,/mnt/models");
+        assertThat(set.environment("worker")).containsEntry("ANEFORGE_SOURCES_LOCAL_ROOTS", "/srv/snapshots,/mnt/models");
+        assertThat(SpringApp.REGISTRY.knows("ANEFORGE_SOURCES_LOCAL_ROOTS")).isTrue();
+        assertThat(SpringApp.WORKER.knows("ANEFORGE_SOURCES_LOCAL_ROOTS")).isTrue();
+        assertThatThrownBy(() -> Chart.render("worker.env.ANEFORGE_SOURCES_LOCAL_ROOTS", "/elsewhere"))
+                .hasMessageContaining("set sources.localRoots instead");
+    }
+
     @Test
     void extraEnvMayNotSetAVariableTheChartSets() {
         // Twice in one ConfigMap, which value wins depends on the client; each has its own value or is wiring.
