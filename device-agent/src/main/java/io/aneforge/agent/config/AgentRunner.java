@@ -43,7 +43,7 @@ class AgentRunner implements SmartLifecycle {
         }
         HttpRegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
                 Duration.ofSeconds(30));
-        loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5))
+        loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5), props.cache().dir())
                 .onCrash(e -> exit());
         loop.start();
     }

@@ -71,6 +71,11 @@ import org.slf4j.LoggerFactory;
  *       the job in hand finish within the timeout or releases it back to the queue, then stops. A lease call waiting
  *       in its long poll is cut short at once (and its lease, if one was granted, released by request id), so an
  *       idle agent stops without waiting out the poll.
+ *   <li>A release that does not get through (the registry unreachable, a 5xx, an answer it cannot read, a 401/403
+ *       after a token rotation), of a lease in hand or by request, is written to the cache directory
+ *       ({@link UnsentReleases}) and sent again before each lease call, also by the next agent started on that
+ *       directory before it leases anything: a restart while the registry is unreachable does not leave the lease to
+ *       expire (an attempt spent). A {@code lease-not-held} answer (or a 400/404/409) drops it: the lease is gone.
  *   <li>A crash (or {@link #halt()}, which behaves like one) loses at most the job in hand: its lease
  *       expires and the registry gives it to another agent.
  * </ul>
@@ -114,6 +119,8 @@ public final class AgentLoop {
     };
     /** Releases by lease request still to be sent (loop thread only), before each lease call. */
     private final LeaseRequestReleases leaseRequestReleases;
+    /** Releases not delivered yet, kept in the cache directory across restarts; null: none kept (tests). */
+    private final UnsentReleases unsent;
     /** Trouble in a row (loop thread only): sets the length of the next pause. */
     private int troubleStreak;
     /** The host problem this agent waits out before leasing again, or null. */
@@ -145,12 +152,22 @@ public final class AgentLoop {
      * @param backoff pause after a failed registry call
      */
     public AgentLoop(RegistryClient client, HostFacts host, JobExecutor executor, Duration leaseWait, Duration backoff) {
+        this(client, host, executor, leaseWait, backoff, null);
+    }
+
+    /**
+     * @param cacheDir the agent's cache directory ({@code aneforge.agent.cache.dir}), where releases not delivered yet
+     *     are kept across restarts ({@link UnsentReleases}); null keeps them in memory only (a restart loses them)
+     */
+    public AgentLoop(RegistryClient client, HostFacts host, JobExecutor executor, Duration leaseWait, Duration backoff,
+            java.nio.file.Path cacheDir) {
         this.client = client;
         this.host = host;
         this.executor = executor;
         this.leaseWait = leaseWait;
         this.backoff = backoff;
-        this.leaseRequestReleases = new LeaseRequestReleases(client, backoff);
+        this.unsent = cacheDir == null ? null : new UnsentReleases(cacheDir);
+        this.leaseRequestReleases = new LeaseRequestReleases(client, backoff, unsent);
         this.thread = new Thread(this::run, "aneforge-agent-" + host.hostName());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "aneforge-heartbeat-" + host.hostName());
@@ -222,12 +239,15 @@ public final class AgentLoop {
         log.info("agent {} registered as {}; heartbeat every {}", host.hostName(), agentId, reg.heartbeatInterval());
         long every = reg.heartbeatInterval().toMillis();
         heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
+        // What an earlier process on this cache directory could not deliver goes first (below, before any lease).
+        leaseRequestReleases.load(Instant.now());
         try {
             while (!stopping && !halted) {
                 if (hostTrouble != null && !waitForHealthyHost()) {
                     break;
                 }
-                leaseRequestReleases.releaseDue(agentId, Instant.now(), this::handedBack);
+                releaseRecorded();
+                leaseRequestReleases.releaseDue(Instant.now(), this::handedBack);
                 Optional<Instant> window = leaseRequestReleases.openGrantWindow(Instant.now());
                 if (window.isPresent()) {
                     // A lost lease call may still be granted until then: its second release must go out while such a
@@ -290,9 +310,12 @@ public final class AgentLoop {
                 runAndReport(l);
                 held = null;
             }
-            if (!halted && leaseRequestReleases.size() > 0) {
+            if (!halted) {
                 Thread.interrupted(); // drain's interrupt must not fail the last releases at once
-                leaseRequestReleases.releaseAll(agentId, this::handedBack);
+                releaseRecorded(); // one last try; what does not get through stays for the next agent
+                if (leaseRequestReleases.size() > 0) {
+                    leaseRequestReleases.releaseAll(this::handedBack);
+                }
             }
         } finally {
             heartbeats.shutdownNow();
@@ -344,9 +367,9 @@ public final class AgentLoop {
                     e.grantWindowEnd(), backoff);
         }
         Instant now = Instant.now();
-        leaseRequestReleases.add(e.request(), e.grantWindowEnd(), failure("agent " + host.hostName()
+        leaseRequestReleases.add(agentId, e.request(), e.grantWindowEnd(), failure("agent " + host.hostName()
                 + " lost the answer to its lease call: " + e.getMessage()), 0, now);
-        leaseRequestReleases.releaseDue(agentId, now, this::handedBack);
+        leaseRequestReleases.releaseDue(now, this::handedBack);
     }
 
     private void runAndReport(JobLease l) {
@@ -435,7 +458,7 @@ public final class AgentLoop {
             try {
                 handedBack(client.release(agentId, l.jobId(), l.leaseId(), why, true));
             } catch (RuntimeException refused) {
-                log.warn("could not release job {} ({}); its lease will expire", l.jobId(), refused.getMessage());
+                unsent(l.jobId(), l.leaseId(), why, true, refused);
             }
         }
         Duration p = nextPause();
@@ -527,14 +550,14 @@ public final class AgentLoop {
                     handedBack(client.release(agentId, jobId, leaseId, why, true));
                     released = true;
                 } catch (RuntimeException refused) {
-                    log.warn("could not release job {} ({})", jobId, refused.getMessage());
+                    released = unsent(jobId, leaseId, why, true, refused); // kept: sent again before the next lease
                 }
             }
         }
         if (!released && requestReleaseFailed) {
             // The answer arrived, so the registry's call is over: no later grant to wait for, only the release to retry.
             Instant now = Instant.now();
-            leaseRequestReleases.add(e.request().get(), now, why, 1, now.plus(backoff));
+            leaseRequestReleases.add(agentId, e.request().get(), now, why, 1, now.plus(backoff));
             log.warn("the release of lease call {} is tried again before the next lease calls", e.request().get());
         } else if (!released) {
             log.error("the lease of that call, if any, could not be released; it expires and spends an attempt");
@@ -689,7 +712,74 @@ public final class AgentLoop {
             client.release(agentId, jobId, leaseId, reason);
             log.info("released job {} back to the queue: {}", jobId, reason);
         } catch (RuntimeException e) {
+            unsent(jobId, leaseId, reason, false, e);
+        }
+    }
+
+    /**
+     * A release of a lease in hand failed: kept (true) in the cache directory when the failure may pass (the registry
+     * unreachable, a 5xx, an answer that does not read, a 401/403 after a token rotation), to be sent again before the
+     * next lease call, by this process or the next one on that directory. A {@code lease-not-held} (the lease is gone)
+     * or a 400/404/409 (a repeat cannot change it) is only logged: the lease expires, if it is still held.
+     */
+    private boolean unsent(String jobId, String leaseId, String reason, boolean trouble, RuntimeException e) {
+        if (unsent == null || e instanceof LeaseLostException || (e instanceof RegistryException r && final4xx(r))) {
             log.warn("could not release job {} ({}); its lease will expire", jobId, e.getMessage());
+            return false;
+        }
+        if (unsent.record(new UnsentReleases.LeaseRelease(agentId, jobId, leaseId, reason, trouble, Instant.now()))) {
+            log.warn("could not release job {} ({}); kept in {}: sent again before the next lease, also by the next"
+                    + " agent started on this cache directory", jobId, e.getMessage(), unsent.dir());
+            return true;
+        }
+        log.warn("could not release job {} ({}) nor keep the release; its lease will expire", jobId, e.getMessage());
+        return false;
+    }
+
+    /** Refusals a repeat of the same release cannot change. */
+    private static boolean final4xx(RegistryException e) {
+        return e.status() == 400 || e.status() == 404 || e.status() == 409;
+    }
+
+    /**
+     * Sends the releases of leases in hand kept in the cache directory ({@link #unsent}), by this process or one
+     * before it on the directory, oldest first. A release is forgotten once the registry answers it, or says the lease
+     * is gone ({@code lease-not-held}) or refuses it for good (400/404/409); anything else keeps it, and the round
+     * stops there: an unreachable registry costs one call per round. Records older than a day are dropped unsent
+     * ({@link UnsentReleases#MAX_AGE}).
+     */
+    private void releaseRecorded() {
+        if (unsent == null) {
+            return;
+        }
+        for (UnsentReleases.LeaseRelease r : unsent.leases(Instant.now())) {
+            if (halted) {
+                return; // a crash sends nothing
+            }
+            try {
+                // As recorded: the agent id of the process that held the lease (agents on one host share one id).
+                HandBack h = client.release(r.agentId(), r.jobId(), r.leaseId(),
+                        failure(r.reason() + " (sent again: the first release did not get through)"), r.trouble());
+                unsent.forget(r);
+                handedBack(h);
+            } catch (LeaseLostException e) {
+                unsent.forget(r);
+                log.info("the kept release of job {} is no longer needed, the lease is gone: {}", r.jobId(),
+                        e.getMessage());
+            } catch (RegistryException e) {
+                if (final4xx(e)) {
+                    unsent.forget(r);
+                    log.warn("the registry refuses the kept release of job {}; dropped: {}", r.jobId(), e.getMessage());
+                } else {
+                    log.warn("the kept release of job {} still does not get through ({}); tried again before the next"
+                            + " lease", r.jobId(), e.getMessage());
+                    return;
+                }
+            } catch (RuntimeException e) {
+                log.warn("the kept release of job {} still does not get through ({}); tried again before the next lease",
+                        r.jobId(), e.toString());
+                return;
+            }
         }
     }
 

@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * 404 (a registry without the endpoint, a request id it does not take) drops it at once. At most
  * {@link #MAX_REMEMBERED} requests are kept (the oldest go first), and a round stops at the first release that fails,
  * so an unreachable registry holds the loop up for one call per round, not one per request.
+ *
+ * <p>Each request is also written to the agent's cache directory ({@link UnsentReleases}) until it is dropped, and
+ * {@link #load} reads back what an earlier process left there: an agent restarted before a release got through (the
+ * registry unreachable meanwhile) still sends it, instead of leaving the lease to expire at the cost of an attempt.
+ * A request loaded that way is sent at once; the same bounds then apply.
  */
 final class LeaseRequestReleases {
 
@@ -47,16 +52,20 @@ final class LeaseRequestReleases {
     static final int MAX_REMEMBERED = 20;
 
     private static final class Pending {
+        final UnsentReleases.RequestRelease recorded;
+        final String agentId;
         final String request;
         final Instant windowEnd;
         final String reason;
         int failures;
         Instant due;
 
-        Pending(String request, Instant windowEnd, String reason, int failures, Instant due) {
-            this.request = request;
-            this.windowEnd = windowEnd;
-            this.reason = reason;
+        Pending(UnsentReleases.RequestRelease recorded, int failures, Instant due) {
+            this.recorded = recorded;
+            this.agentId = recorded.agentId();
+            this.request = recorded.request();
+            this.windowEnd = recorded.windowEnd();
+            this.reason = recorded.reason();
             this.failures = failures;
             this.due = due;
         }
@@ -64,26 +73,67 @@ final class LeaseRequestReleases {
 
     private final RegistryClient client;
     private final Duration retryPause;
+    /** Where the requests outlive this process, or null (kept in memory only). */
+    private final UnsentReleases unsent;
     private final List<Pending> pending = new ArrayList<>();
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
 
-    /** @param retryPause the pause after the first failed release, doubled after each further one */
-    LeaseRequestReleases(RegistryClient client, Duration retryPause) {
+    /**
+     * @param retryPause the pause after the first failed release, doubled after each further one
+     * @param unsent where the requests are kept until sent, to outlive the process; null keeps them in memory only
+     */
+    LeaseRequestReleases(RegistryClient client, Duration retryPause, UnsentReleases unsent) {
         this.client = client;
         this.retryPause = retryPause;
+        this.unsent = unsent;
     }
 
     /**
-     * Remembers the lease call {@code request}: its release is due at {@code due} ({@code failures} tries of it
-     * failed already), and any lease it gets is granted by {@code windowEnd}.
+     * Remembers agent {@code agentId}'s lease call {@code request}: its release is due at {@code due} ({@code
+     * failures} tries of it failed already), and any lease it gets is granted by {@code windowEnd}. Written to the
+     * cache directory before anything is sent, so a crash in between loses nothing.
      */
-    void add(String request, Instant windowEnd, String reason, int failures, Instant due) {
+    void add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due) {
+        UnsentReleases.RequestRelease r = new UnsentReleases.RequestRelease(agentId, request, reason, windowEnd,
+                Instant.now());
+        if (unsent != null) {
+            unsent.record(r);
+        }
+        remember(new Pending(r, failures, due));
+    }
+
+    /**
+     * Takes up the requests an earlier agent process on this cache directory left unsent (it stopped or crashed before
+     * the registry answered them), due at {@code now}. Requests already held are not read twice.
+     */
+    void load(Instant now) {
+        if (unsent == null) {
+            return;
+        }
+        for (UnsentReleases.RequestRelease r : unsent.requests(now)) {
+            if (pending.stream().noneMatch(p -> p.request.equals(r.request()))) {
+                log.info("the release of lease call {} (recorded {}) was not delivered before the agent stopped;"
+                        + " sending it now", r.request(), r.recordedAt());
+                remember(new Pending(r, 0, now));
+            }
+        }
+    }
+
+    private void remember(Pending p) {
         if (pending.size() >= MAX_REMEMBERED) {
             Pending oldest = pending.remove(0);
+            forget(oldest);
             log.warn("dropped the release of lease call {} unsent ({} releases by request are waiting already); the"
                     + " lease it got, if any, expires", oldest.request, MAX_REMEMBERED);
         }
-        pending.add(new Pending(request, windowEnd, reason, failures, due));
+        pending.add(p);
+    }
+
+    /** Dropped from memory and from the cache directory: delivered, refused for good, or no longer worth sending. */
+    private void forget(Pending p) {
+        if (unsent != null) {
+            unsent.forget(p.recorded);
+        }
     }
 
     int size() {
@@ -106,38 +156,50 @@ final class LeaseRequestReleases {
     }
 
     /** Sends the releases due at {@code now}; {@code answered} gets every answer that released or failed a job. */
-    void releaseDue(String agentId, Instant now, Consumer<HandBack> answered) {
-        send(agentId, now, false, answered);
+    void releaseDue(Instant now, Consumer<HandBack> answered) {
+        send(now, false, answered);
     }
 
-    /** The agent is stopping: one last try of every release, due or not, and none kept. */
-    void releaseAll(String agentId, Consumer<HandBack> answered) {
-        send(agentId, Instant.now(), true, answered);
+    /**
+     * The agent is stopping: one last try of every release, due or not. Those that did not get through (and a
+     * {@code none} while the call's grant window is still open) stay in the cache directory for the next agent
+     * started on it.
+     */
+    void releaseAll(Consumer<HandBack> answered) {
+        send(Instant.now(), true, answered);
+        if (!pending.isEmpty() && unsent != null) {
+            log.warn("{} release(s) by request did not get through before the agent stopped; kept in {} for the next"
+                    + " agent started on this cache directory", pending.size(), unsent.dir());
+        }
         pending.clear();
     }
 
-    private void send(String agentId, Instant now, boolean last, Consumer<HandBack> answered) {
+    private void send(Instant now, boolean last, Consumer<HandBack> answered) {
         for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (!last && p.due.isAfter(now)) {
                 continue;
             }
             try {
-                HandBack h = client.releaseLeaseRequest(agentId, p.request, p.reason);
+                // As recorded: a request loaded from the cache directory was made by the agent id of that time.
+                HandBack h = client.releaseLeaseRequest(p.agentId, p.request, p.reason);
                 if (!h.none()) {
                     it.remove();
+                    forget(p);
                     answered.accept(h);
-                } else if (!last && now.isBefore(p.windowEnd)) {
+                } else if (now.isBefore(p.windowEnd)) {
                     p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
                     log.info("the registry holds no lease for lease call {} (yet); asking again at {}", p.request,
                             p.windowEnd);
                 } else {
                     it.remove();
+                    forget(p);
                     log.info("the registry granted no lease for lease call {}", p.request);
                 }
             } catch (RegistryException e) {
                 if (e.status() == 400 || e.status() == 404) {
                     it.remove();
+                    forget(p);
                     log.warn("the registry refuses to release the lease of lease call {} ({}); the lease, if any,"
                             + " expires", p.request, e.getMessage());
                 } else if (failed(it, p, now, e.getMessage()) || last) {
@@ -161,6 +223,7 @@ final class LeaseRequestReleases {
         Instant giveUp = p.windowEnd.plus(leaseDuration);
         if (!now.isBefore(giveUp)) {
             it.remove();
+            forget(p);
             log.warn("gave up releasing the lease of lease call {} after {} tries ({}); a lease granted for it has"
                     + " expired by now", p.request, p.failures, why);
         } else {

@@ -19,6 +19,7 @@ import io.aneforge.eval.FidelityReport;
 import io.aneforge.runtime.RuntimeOptions;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link AgentLoop} against registry stand-ins (and once the real {@link HttpRegistryClient} against a
@@ -406,25 +408,25 @@ class AgentLoopTest {
         try {
             LeaseRequestReleases pending = new LeaseRequestReleases(new HttpRegistryClient(
                     URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(2)),
-                    Duration.ofSeconds(1));
+                    Duration.ofSeconds(1), null);
             pending.leaseLasts(Duration.ofSeconds(60));
             Instant start = Instant.now();
-            pending.add("down", start.plusSeconds(5), "lost", 0, start);
+            pending.add("agent-1", "down", start.plusSeconds(5), "lost", 0, start);
             for (int second = 0; second < 60; second++) {
-                pending.releaseDue("agent-1", start.plusSeconds(second), h -> { });
+                pending.releaseDue(start.plusSeconds(second), h -> { });
             }
             assertThat(tried).as("tried at 0, 1, 3, 7, 15, 31 s: once per doubling pause").hasSize(6);
             assertThat(pending.size()).as("kept: a late grant could still be held").isEqualTo(1);
-            pending.releaseDue("agent-1", start.plusSeconds(65), h -> { });
+            pending.releaseDue(start.plusSeconds(65), h -> { });
             assertThat(pending.size()).as("given up once a late grant expired (window + lease)").isZero();
 
             tried.clear();
-            pending.add("token", start, "lost", 0, start);
-            pending.add("gone", start, "lost", 0, start);
-            pending.releaseDue("agent-1", start, h -> { });
+            pending.add("agent-1", "token", start, "lost", 0, start);
+            pending.add("agent-1", "gone", start, "lost", 0, start);
+            pending.releaseDue(start, h -> { });
             assertThat(pending.size()).as("a 401 is kept").isEqualTo(2);
-            pending.releaseDue("agent-1", start.plusSeconds(1), h -> { }); // the round stops at the 401: 'gone' waits
-            pending.releaseDue("agent-1", start.plusMillis(1500), h -> { }); // 'token' not due: 'gone' answered 404
+            pending.releaseDue(start.plusSeconds(1), h -> { }); // the round stops at the 401: 'gone' waits
+            pending.releaseDue(start.plusMillis(1500), h -> { }); // 'token' not due: 'gone' answered 404
             assertThat(tried).containsExactly("token", "token", "gone");
             assertThat(pending.size()).as("a 404 drops it").isEqualTo(1);
         } finally {
@@ -735,6 +737,113 @@ class AgentLoopTest {
             assertThat(loop.registrationRefused()).isEmpty();
         } finally {
             loop.halt();
+        }
+    }
+
+    /**
+     * The registry is unreachable when the agent releases (a lease answer lost, then a job that hit trouble): both
+     * releases are kept in the cache directory, and the agent is stopped like a crash. A new agent on the same cache
+     * directory, with the registry back, sends them before its first lease call (as recorded: the trouble flag, the
+     * reason) and forgets them. In memory only, the restart would have lost both and the leases expired.
+     */
+    @Test
+    void releasesThatDidNotGetThroughAreSentByTheNextAgentOnTheCacheDirectory(@TempDir Path cache) {
+        JobLease a = lease("a");
+        List<String> calls = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicBoolean lostOne = new java.util.concurrent.atomic.AtomicBoolean();
+        Registry registry = new Registry(a) {
+            @Override
+            public Optional<JobLease> lease(String id, Duration wait) {
+                calls.add("lease");
+                if (lostOne.compareAndSet(false, true)) {
+                    throw new io.aneforge.agent.registry.LeaseAnswerLostException(
+                            new RegistryException("connection reset", -1, true, null), "req-1", Instant.now());
+                }
+                return down.get() ? super.lease(id, wait) : Optional.empty();
+            }
+
+            @Override
+            public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
+                calls.add("release " + jobId + (t ? " trouble" : ""));
+                if (down.get()) {
+                    throw new RegistryException("HTTP 503", 503, true, null);
+                }
+                return super.release(id, jobId, leaseId, reason, t);
+            }
+
+            @Override
+            public HandBack releaseLeaseRequest(String id, String request, String reason) {
+                calls.add("release request " + request);
+                if (down.get()) {
+                    throw new RegistryException("connection refused", -1, true, null);
+                }
+                return new HandBack("job-x", HandBack.RELEASED, null);
+            }
+        };
+        AgentLoop first = new AgentLoop(registry, HOST, l -> {
+            throw new TransientJobException("artifact download answered HTTP 503", false, null);
+        }, Duration.ofMillis(10), Duration.ofMillis(10), cache);
+        first.start();
+        Path kept = cache.resolve(UnsentReleases.DIR);
+        waitFor(() -> calls.contains("release job-a trouble") && files(kept).size() == 2);
+        first.halt();
+        assertThat(files(kept)).as("one release of a lease in hand, one by request")
+                .anyMatch(f -> f.startsWith("lease-")).anyMatch(f -> f.startsWith("request-")).hasSize(2);
+
+        calls.clear();
+        down.set(false);
+        AgentLoop restarted = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10),
+                Duration.ofMillis(10), cache);
+        restarted.start();
+        try {
+            waitFor(() -> calls.contains("lease"));
+        } finally {
+            restarted.halt();
+        }
+        assertThat(calls.subList(0, 3)).as("both releases before the first lease call")
+                .containsExactly("release job-a trouble", "release request req-1", "lease");
+        assertThat(registry.released).last().asString().startsWith("lease-a: agent loop-host: artifact download"
+                + " answered HTTP 503").endsWith("(sent again: the first release did not get through)");
+        assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
+    }
+
+    /**
+     * A release kept in the cache directory that does not parse is moved aside (never deleted: it is the only way to
+     * give its attempt back) and does not stop the others; a record older than a day is dropped unsent.
+     */
+    @Test
+    void anUnreadableKeptReleaseIsMovedAsideAndAnOldOneDropped(@TempDir Path cache) throws Exception {
+        UnsentReleases unsent = new UnsentReleases(cache);
+        Instant now = Instant.now();
+        assertThat(unsent.record(new UnsentReleases.LeaseRelease("agent-1", "7", "lease-7", "why", true, now))).isTrue();
+        assertThat(unsent.record(new UnsentReleases.LeaseRelease("agent-1", "8", "lease-8", "old", false,
+                now.minus(Duration.ofHours(25))))).isTrue();
+        assertThat(unsent.record(new UnsentReleases.RequestRelease("agent-1", "req-9", "lost", now, now))).isTrue();
+        java.nio.file.Files.writeString(unsent.dir().resolve("lease-broken.json"), "{\"agentId\":\"agent-1\",");
+        java.nio.file.Files.writeString(unsent.dir().resolve("request-noid.json"),
+                "{\"agentId\":\"agent-1\",\"windowEnd\":\"" + now + "\",\"recordedAt\":\"" + now + "\"}");
+
+        assertThat(unsent.leases(now)).singleElement().satisfies(r -> {
+            assertThat(r.jobId()).isEqualTo("7");
+            assertThat(r.trouble()).isTrue();
+            assertThat(r.recordedAt()).isEqualTo(now);
+        });
+        assertThat(unsent.requests(now)).singleElement()
+                .satisfies(r -> assertThat(r.request()).isEqualTo("req-9"));
+        assertThat(files(unsent.dir())).as("the unreadable ones set aside, the old one gone")
+                .contains("lease-broken.json.unreadable", "request-noid.json.unreadable")
+                .noneMatch(f -> f.endsWith(".tmp")).hasSize(4);
+    }
+
+    private static List<String> files(Path dir) {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -39,7 +39,8 @@ import tools.jackson.databind.JsonNode;
  * all (no ids in it) is released by the request id the agent sent with the call, only by that agent; a call whose
  * request was released before anything was granted gets nothing when it arrives (V15); hand-backs
  * for trouble are counted per job and agent by the registry, which fails the job past
- * {@code aneforge.jobs.max-hand-backs} (2 by default); that count survives an agent restart.
+ * {@code aneforge.jobs.max-hand-backs} (2 by default); that count survives an agent restart, and so does a release
+ * the registry could not be reached for (kept in the agent's cache directory).
  */
 class HandBackTest extends JobTestSupport {
 
@@ -391,6 +392,76 @@ class HandBackTest extends JobTestSupport {
     }
 
     /**
+     * The registry cannot be reached when the agent hands a job back (a proxy in front of it answers every job release
+     * 503): the agent keeps the release in its cache directory, then crashes. A new agent on that cache directory (a
+     * restart, with the registry reachable) sends the kept release before it leases anything: the job is back in the
+     * queue at once and runs again as the same attempt. The test keeps the lease alive meanwhile (heartbeats in the
+     * crashed agent's name, standing in for the 5 min of a real lease against the 2 s here), so only the release can
+     * have handed the job back; in memory only, the restart would have lost it and the lease run out (an attempt).
+     */
+    @Test
+    void aReleaseThatDidNotGetThroughIsSentByTheRestartedAgent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path cache)
+            throws Exception {
+        int v = oneJob("hb-unsent", "M3");
+        HostFacts h = host("hb-unsent-host", "M3");
+        String url = "http://127.0.0.1:" + port;
+        ReleaseRefusingProxy proxy = new ReleaseRefusingProxy(url);
+        java.util.concurrent.atomic.AtomicReference<JobLease> leased = new java.util.concurrent.atomic.AtomicReference<>();
+        AgentLoop first = new AgentLoop(client(proxy.url()), h, lease -> {
+            if (!lease.model().equals("hb-unsent")) return AgentFleetTest.fakeReport(lease, h);
+            leased.set(lease);
+            throw new TransientJobException("artifact download answered HTTP 503", false, null);
+        }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
+        java.util.concurrent.ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor();
+        AgentLoop restarted = null;
+        try {
+            first.start();
+            waitFor(() -> leased.get() != null, "the job leased");
+            String agent = first.agentId();
+            String leaseId = leased.get().leaseId();
+            keepAlive.scheduleWithFixedDelay(() -> {
+                try {
+                    send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(), Map.of("leaseIds", List.of(leaseId)));
+                } catch (RuntimeException e) {
+                    // the next beat tries again (an exception would end the schedule, and the lease with it)
+                }
+            }, 0, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+            java.nio.file.Path kept = cache.resolve("unsent-releases");
+            waitFor(() -> files(kept).stream().anyMatch(f -> f.startsWith("lease-")), "the release kept");
+            haltAndDrain(first);
+            proxy.close();
+            assertThat(proxy.refused.get()).as("job releases the proxy answered 503").isPositive();
+            assertThat(benchmarkJob("hb-unsent", v).path("state").asString()).as("still leased: no release got through")
+                    .isEqualTo("leased");
+
+            restarted = new AgentLoop(client(url), h, lease -> AgentFleetTest.fakeReport(lease, h),
+                    Duration.ofMillis(200), Duration.ofMillis(20), cache);
+            restarted.start();
+            waitFor(() -> results("hb-unsent", v).valueStream()
+                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
+        } finally {
+            keepAlive.shutdownNow();
+            if (restarted != null) haltAndDrain(restarted);
+            first.halt();
+            proxy.close();
+        }
+        JsonNode job = benchmarkJob("hb-unsent", v);
+        assertThat(job.path("attempts").asInt()).as("no attempt spent: released, not expired").isEqualTo(1);
+        assertThat(results("hb-unsent", v).valueStream().toList()).singleElement()
+                .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(leased.get().attempt()));
+    }
+
+    private static List<String> files(java.nio.file.Path dir) {
+        if (!java.nio.file.Files.isDirectory(dir)) return List.of();
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
      * Runs an agent on {@code h} through {@code proxy} (1 s request timeout, 100 ms lease wait, 20 ms backoff) until
      * {@code done} ({@code what} names it in a timeout); then halts the agent and closes the proxy. Returns the halted
      * loop, whose agent id the releases name.
@@ -550,6 +621,74 @@ class HandBackTest extends JobTestSupport {
             secondReleaseArrived.countDown();
             lateCallDone.countDown();
             server.stop(0);
+        }
+    }
+
+    /** Forwards everything to the registry but job releases, which it answers 503 with a page: the registry is down. */
+    private static final class ReleaseRefusingProxy implements AutoCloseable {
+        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
+                "transfer-encoding", "keep-alive", "expect", "date");
+        final AtomicInteger refused = new AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        private final String target;
+        private final HttpServer server;
+        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        ReleaseRefusingProxy(String target) throws IOException {
+            this.target = target;
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+            server.setExecutor(Executors.newCachedThreadPool());
+            server.createContext("/", this::handle);
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        private void handle(HttpExchange ex) throws IOException {
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            String path = ex.getRequestURI().getPath();
+            if (path.contains("/jobs/") && path.endsWith("/release")) {
+                refused.incrementAndGet();
+                byte[] page = "<html>503 Service Unavailable</html>".getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "text/html");
+                ex.sendResponseHeaders(503, page.length);
+                ex.getResponseBody().write(page);
+                ex.close();
+                return;
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
+                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(body));
+            ex.getRequestHeaders().forEach((name, values) -> {
+                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
+            });
+            HttpResponse<byte[]> r;
+            try {
+                r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ex.close();
+                return;
+            }
+            r.headers().map().forEach((name, values) -> {
+                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
+                    ex.getResponseHeaders().put(name, values);
+                }
+            });
+            boolean noBody = r.statusCode() == 204 || r.body().length == 0;
+            ex.sendResponseHeaders(r.statusCode(), noBody ? -1 : r.body().length);
+            if (!noBody) ex.getResponseBody().write(r.body());
+            ex.close();
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) server.stop(0);
         }
     }
 
