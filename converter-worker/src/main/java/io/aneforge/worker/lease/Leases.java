@@ -100,15 +100,18 @@ public class Leases {
      */
     private static final class RequestRelease {
         final String request;
+        /** The worker id the lease call was made with (this worker's, or a stopped one's on this work directory). */
+        final String worker;
         final Instant windowEnd;
         final String reason;
         int failures;
         Instant due;
 
-        RequestRelease(String request, Instant windowEnd, String reason, Instant due) {
-            this.request = request;
-            this.windowEnd = windowEnd;
-            this.reason = reason;
+        RequestRelease(UnreleasedLeases.UnreleasedRequest r, Instant due) {
+            this.request = r.request();
+            this.worker = r.worker();
+            this.windowEnd = r.windowEnd();
+            this.reason = r.reason();
             this.due = due;
         }
     }
@@ -405,18 +408,52 @@ public class Leases {
      * be granted after this release arrived by a registry before V15; since V15 the registry refuses that grant
      * itself), once more after {@code grantWindowEnd}; the runner does not lease again
      * before that ({@link #openGrantWindow}). Only this release is sent now: the others wait for their own time
-     * ({@link #releaseLeaseRequests}). Kept in memory only: a worker that stops meanwhile leaves such a lease to run
-     * out.
+     * ({@link #releaseLeaseRequests}). Recorded in the work directory ({@link UnreleasedLeases#record(
+     * UnreleasedLeases.UnreleasedRequest)}) until the registry answered it: a worker that stops meanwhile leaves it to
+     * the next worker started on that work directory ({@link #loadLeaseRequests}).
      */
     public void releaseLeaseRequest(String request, String reason, Instant grantWindowEnd) {
+        UnreleasedLeases.UnreleasedRequest r = new UnreleasedLeases.UnreleasedRequest(request, worker, reason,
+                grantWindowEnd, Instant.now());
+        if (!unreleased.record(r)) {
+            log.warn("cannot record the release of lease call {} in the work directory; kept in memory only", request);
+        }
+        RequestRelease p = new RequestRelease(r, Instant.now());
+        keep(p);
+        send(p, Instant.now());
+    }
+
+    /**
+     * Takes up the releases by lease request a stopped worker on this work directory recorded but did not get
+     * through (the registry unreachable, or the worker stopped first); they are due at once and then follow {@link
+     * #releaseLeaseRequests}. Records older than {@link #MAX_RECORD_AGE} are dropped (logged). Returns how many.
+     */
+    public int loadLeaseRequests() {
+        int loaded = 0;
+        for (UnreleasedLeases.UnreleasedRequest r : unreleased.requests(Instant.now(), MAX_RECORD_AGE)) {
+            if (requestReleases.stream().anyMatch(p -> p.request.equals(r.request()))) continue;
+            log.info("the release of lease call {} (worker '{}', recorded {}) did not get through before that worker"
+                    + " stopped; sending it now", r.request(), r.worker(), r.recordedAt());
+            keep(new RequestRelease(r, Instant.now()));
+            loaded++;
+        }
+        return loaded;
+    }
+
+    private void keep(RequestRelease p) {
         if (requestReleases.size() >= MAX_REQUEST_RELEASES) {
             RequestRelease oldest = requestReleases.remove(0);
+            unreleased.forgetRequest(oldest.request);
             log.warn("dropped the release of lease call {} unsent ({} releases by request are waiting already); the"
                     + " lease it got, if any, runs out", oldest.request, MAX_REQUEST_RELEASES);
         }
-        RequestRelease p = new RequestRelease(request, grantWindowEnd, reason, Instant.now());
         requestReleases.add(p);
-        send(p, Instant.now());
+    }
+
+    /** Done with it: answered, refused for good, or no longer worth sending. */
+    private void drop(RequestRelease p) {
+        requestReleases.remove(p);
+        unreleased.forgetRequest(p.request);
     }
 
     /** {@link #releaseLeaseRequests(Instant)} now. */
@@ -452,14 +489,14 @@ public class Leases {
     /** Sends one release by lease request; returns false when it failed (the round stops). */
     private boolean send(RequestRelease p, Instant now) {
         try {
-            HandBack h = registry.releaseLeaseRequest(p.request, worker, p.reason);
+            HandBack h = registry.releaseLeaseRequest(p.request, p.worker, p.reason);
             if (h.none() && now.isBefore(p.windowEnd)) {
                 p.due = p.windowEnd; // the call may still be granted: ask again once it no longer can be
                 log.info("the registry holds no lease of this worker for lease call {} (yet); asking again at {}",
                         p.request, p.windowEnd);
                 return true;
             }
-            requestReleases.remove(p);
+            drop(p);
             if (h.failed()) {
                 log.error("the registry failed conversion {} instead of taking it back ({}): {}", h.conversionId(),
                         p.reason, h.failure());
@@ -472,14 +509,14 @@ public class Leases {
             return true;
         } catch (RuntimeException e) {
             if (e instanceof RegistryException r && r.getCause() instanceof InterruptedException) {
-                // The worker is stopping: not a refusal. Kept in memory only, so the lease, if any, runs out.
+                // The worker is stopping: not a refusal. The record stays for the next worker on this work directory.
                 Thread.currentThread().interrupt();
-                log.info("the worker is stopping before the release of lease call {} got through; the lease, if any,"
-                        + " runs out", p.request);
+                log.info("the worker is stopping before the release of lease call {} got through; recorded in the"
+                        + " work directory, the next worker started on it sends it", p.request);
                 return false;
             }
             if (e instanceof RegistryException r && (r.status() == 400 || r.status() == 404)) {
-                requestReleases.remove(p);
+                drop(p);
                 log.warn("the registry refuses the release of lease call {}; the lease, if any, runs out: {}",
                         p.request, r.getMessage());
                 return true;
@@ -489,7 +526,7 @@ public class Leases {
             Duration pause = REQUEST_RELEASE_PAUSE.multipliedBy(1L << Math.min(p.failures - 1, 10));
             if (pause.compareTo(MAX_REQUEST_RELEASE_PAUSE) > 0) pause = MAX_REQUEST_RELEASE_PAUSE;
             if (!now.isBefore(giveUp)) {
-                requestReleases.remove(p);
+                drop(p);
                 log.warn("gave up releasing the lease of lease call {} after {} tries: a lease granted for it has run"
                         + " out by {}: {}", p.request, p.failures, giveUp, e.getMessage());
             } else {

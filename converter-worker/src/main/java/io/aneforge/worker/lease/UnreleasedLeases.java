@@ -25,6 +25,11 @@ import tools.jackson.databind.json.JsonMapper;
  * is dropped. Other refusals (401 after a token rotation, 404 from an older registry) keep it, for at most
  * {@link Leases#MAX_RECORD_AGE}. A file per conversion, written atomically (a temporary file moved into place): a worker killed
  * while writing leaves no half record.
+ *
+ * <p>Releases by lease request ({@link Leases#releaseLeaseRequest}) are kept here too, as {@code request-<uuid>.json}
+ * (the UUID derived from the request id, so no id from outside makes a path), from the moment the lease call's answer
+ * was lost until the registry answered the release: a worker restarted meanwhile on the same work directory sends them
+ * ({@link #requests}). Older workers list only {@code conversion-*.json} and leave these alone.
  */
 public final class UnreleasedLeases {
 
@@ -44,6 +49,22 @@ public final class UnreleasedLeases {
         }
     }
 
+    /**
+     * A release by lease request still to be sent: the lease call {@code request} of worker {@code worker} (whose id
+     * the registry bound the grant to), any lease for it granted by {@code windowEnd}; recorded at {@code recordedAt}.
+     */
+    public record UnreleasedRequest(String request, String worker, String reason, Instant windowEnd,
+            Instant recordedAt) {
+        public UnreleasedRequest {
+            // A record without them cannot be sent: read as unreadable (moved aside), not as a release of nothing.
+            if (request == null || request.isBlank() || worker == null || worker.isBlank() || windowEnd == null
+                    || recordedAt == null) {
+                throw new IllegalArgumentException("a release by lease request needs request, worker, windowEnd and"
+                        + " recordedAt");
+            }
+        }
+    }
+
     private final Path dir;
 
     public UnreleasedLeases(Path workDir) {
@@ -52,20 +73,84 @@ public final class UnreleasedLeases {
 
     /** Records the lease; returns false (nothing to do about it) when the work directory cannot be written. */
     public boolean record(Unreleased u) {
+        return write(file(u.conversionId()), "conversion-" + u.conversionId() + "-", u);
+    }
+
+    /** Records a release by lease request; false when the work directory cannot be written (then kept in memory only). */
+    public boolean record(UnreleasedRequest r) {
+        return write(requestFile(r.request()), "request-", r);
+    }
+
+    private boolean write(Path target, String prefix, Object record) {
+        Path tmp = null;
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "conversion-" + u.conversionId() + "-", ".tmp");
-            Files.write(tmp, JSON.writeValueAsBytes(u));
+            tmp = Files.createTempFile(dir, prefix, ".tmp");
+            Files.write(tmp, JSON.writeValueAsBytes(record));
             try {
-                Files.move(tmp, file(u.conversionId()), StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file(u.conversionId()), StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             return true;
         } catch (IOException | RuntimeException e) {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a stray .tmp file is never read
+                }
+            }
             return false;
         }
+    }
+
+    /**
+     * The recorded releases by lease request, oldest first. One that does not parse is moved aside as for {@link
+     * #recorded}; one recorded more than {@code maxAge} before {@code now} is deleted unsent (logged): the registry
+     * keeps a release by request for a day (V15), and a lease granted for the call ran out long before.
+     */
+    public List<UnreleasedRequest> requests(Instant now, java.time.Duration maxAge) {
+        List<UnreleasedRequest> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "request-*.json")) {
+            for (Path f : files) {
+                try {
+                    UnreleasedRequest r = JSON.readValue(Files.readString(f, StandardCharsets.UTF_8),
+                            UnreleasedRequest.class);
+                    if (r.recordedAt().isBefore(now.minus(maxAge))) {
+                        Files.deleteIfExists(f);
+                        log.warn("dropped the recorded release of lease call {} unsent: recorded {}, more than {} h ago;"
+                                + " a lease granted for it ran out long ago", r.request(), r.recordedAt(),
+                                maxAge.toHours());
+                    } else {
+                        out.add(r);
+                    }
+                } catch (NoSuchFileException gone) {
+                    // sent by another worker on this work directory meanwhile
+                } catch (IOException | RuntimeException unreadable) {
+                    setAside(f, unreadable);
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        out.sort(java.util.Comparator.comparing(UnreleasedRequest::recordedAt));
+        return out;
+    }
+
+    /** Forgets the record of this release by lease request (answered, or no longer worth sending). */
+    public void forgetRequest(String request) {
+        try {
+            Files.deleteIfExists(requestFile(request));
+        } catch (IOException ignored) {
+            // sent again by the next worker on this work directory; the registry answers a repeat the same way
+        }
+    }
+
+    private Path requestFile(String request) {
+        return dir.resolve("request-" + java.util.UUID.nameUUIDFromBytes(request.getBytes(StandardCharsets.UTF_8))
+                + ".json");
     }
 
     /**

@@ -105,6 +105,7 @@ public class ConversionRunner implements SmartLifecycle {
         try {
             sweep();
             releaseRecorded(); // leases a stopped worker on this work directory could not hand back
+            loadLeaseRequests(); // and its releases by lease request: sent before the first lease call below
             while (running) {
                 try {
                     recover();
@@ -219,6 +220,14 @@ public class ConversionRunner implements SmartLifecycle {
             leases.releaseLeaseRequests();
         } catch (RuntimeException e) {
             log.warn("cannot send the releases by lease request: {}", e.toString());
+        }
+    }
+
+    private void loadLeaseRequests() {
+        try {
+            leases.loadLeaseRequests();
+        } catch (RuntimeException e) {
+            log.warn("cannot read the recorded releases by lease request: {}", e.toString());
         }
     }
 

@@ -226,6 +226,57 @@ class LeasesTest {
                 .isZero();
     }
 
+    /**
+     * A release by lease request that did not get through (the registry answering 503) is recorded in the work
+     * directory; a worker started afterwards on that directory (a new {@link Leases}: nothing in memory) takes it up
+     * and sends it, under the worker id of the lease call, before it leases, then deletes the record. A record that
+     * does not parse is moved aside and one older than a day dropped, without stopping the others.
+     */
+    @Test
+    void aReleaseByRequestThatDidNotGetThroughIsSentByTheNextWorkerOnTheWorkDirectory() throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        leases.releaseLeaseRequest("lost-1", "lost the answer", now.minusSeconds(1)); // 503 through the retries
+        assertThat(leases.pendingLeaseRequests()).isEqualTo(1);
+        Path dir = workDir.resolve(UnreleasedLeases.DIR);
+        assertThat(requestFiles(dir)).hasSize(1);
+        leases.stop();
+
+        UnreleasedLeases records = new UnreleasedLeases(workDir);
+        assertThat(records.record(new UnreleasedLeases.UnreleasedRequest("ancient", "w0", "lost", now.minusSeconds(90000),
+                now.minusSeconds(90000)))).isTrue();
+        java.nio.file.Files.writeString(dir.resolve("request-broken.json"), "{\"request\":");
+        requestReleases.clear();
+        List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.removeContext("/");
+        server.createContext("/", ex -> {
+            bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            requestReleases.add(ex.getRequestURI().getPath().split("/")[5]);
+            byte[] b = "{\"request\":\"lost-1\",\"conversionId\":7,\"released\":true,\"outcome\":\"released\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        RegistryClient client = new RegistryClient(new WorkerProperties(
+                URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "token", "w2", 1, Path.of("unused"),
+                Duration.ofSeconds(1), false, Duration.ofSeconds(5), Duration.ofSeconds(5), 2, Duration.ofMillis(10)));
+        leases = new Leases(client, Duration.ofMillis(500), workDir, "w2");
+        assertThat(leases.loadLeaseRequests()).as("only the readable, young record").isEqualTo(1);
+        leases.releaseLeaseRequests();
+        assertThat(requestReleases).containsExactly("lost-1");
+        assertThat(bodies).singleElement().asString().contains("\"worker\":\"w1\"", "lost the answer");
+        assertThat(leases.pendingLeaseRequests()).isZero();
+        assertThat(requestFiles(dir)).as("sent, so deleted; the old one dropped; the unreadable one set aside")
+                .containsExactly("request-broken.json.unreadable");
+    }
+
+    private static List<String> requestFiles(Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("request-")).toList();
+        }
+    }
+
     /** A registry 500 or a 401 (a rotated token) keeps the release for another try; a 400 or 404 drops it. */
     @Test
     void aReleaseByRequestIsDroppedOnlyOnADefinitiveRefusal() throws Exception {
