@@ -788,6 +788,8 @@ class AgentLoopTest {
         Path kept = cache.resolve(UnsentReleases.DIR);
         waitFor(() -> calls.contains("release job-a trouble") && files(kept).size() == 2);
         first.halt();
+        waitFor(() -> !first.isRunning()); // a call it was in the middle of must not land after the restart
+        assertThat(first.isRunning()).isFalse();
         assertThat(files(kept)).as("one release of a lease in hand, one by request")
                 .anyMatch(f -> f.startsWith("lease-")).anyMatch(f -> f.startsWith("request-")).hasSize(2);
 

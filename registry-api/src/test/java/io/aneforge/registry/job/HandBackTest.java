@@ -429,6 +429,10 @@ class HandBackTest extends JobTestSupport {
             java.nio.file.Path kept = cache.resolve("unsent-releases");
             waitFor(() -> files(kept).stream().anyMatch(f -> f.startsWith("lease-")), "the release kept");
             haltAndDrain(first);
+            waitFor(() -> !first.isRunning(), "the crashed agent's thread ended");
+            // A long poll of the crashed agent still waiting in the registry (200 ms) must end before the restarted
+            // agent re-registers (ending the drain) and releases the job, or it could take the job and lose it.
+            Thread.sleep(500);
             proxy.close();
             assertThat(proxy.refused.get()).as("job releases the proxy answered 503").isPositive();
             assertThat(benchmarkJob("hb-unsent", v).path("state").asString()).as("still leased: no release got through")
