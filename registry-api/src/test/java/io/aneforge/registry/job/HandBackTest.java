@@ -395,30 +395,54 @@ class HandBackTest extends JobTestSupport {
      * The registry cannot be reached when the agent hands a job back (a proxy in front of it answers every job release
      * 503): the agent keeps the release in its cache directory, then crashes. A new agent on that cache directory (a
      * restart, with the registry reachable) sends the kept release before it leases anything: the job is back in the
-     * queue at once and runs again as the same attempt. The test keeps the lease alive meanwhile (heartbeats in the
-     * crashed agent's name, standing in for the 5 min of a real lease against the 2 s here), so only the release can
-     * have handed the job back; in memory only, the restart would have lost it and the lease run out (an attempt).
+     * queue at once and runs again as the same attempt. In memory only, the restart would have lost the release and
+     * the lease run out (an attempt).
      */
     @Test
     void aReleaseThatDidNotGetThroughIsSentByTheRestartedAgent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path cache)
             throws Exception {
-        int v = oneJob("hb-unsent", "M3");
-        HostFacts h = host("hb-unsent-host", "M3");
+        crashWithAnUnsentReleaseAndRestart(cache, "hb-unsent", "M3", false);
+    }
+
+    /**
+     * As {@link #aReleaseThatDidNotGetThroughIsSentByTheRestartedAgent} for a release by request: the proxy loses the
+     * answer to the lease call that gets the job (the connection closed instead) and answers the release by request
+     * 503 too; the restarted agent sends that release (the request id it kept) before it leases.
+     */
+    @Test
+    void aReleaseByRequestThatDidNotGetThroughIsSentByTheRestartedAgent(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path cache) throws Exception {
+        crashWithAnUnsentReleaseAndRestart(cache, "hb-unsent-req", "M2", true);
+    }
+
+    /**
+     * An agent on {@code cache} through a {@link ReleaseRefusingProxy} gets the job of {@code model}, cannot release it
+     * (by its lease after trouble, or by request after {@code loseTheAnswer}), keeps the release and crashes; a new
+     * agent on {@code cache}, straight to the registry, must hand the job back and run it as the same attempt. The test
+     * keeps the lease alive meanwhile (heartbeats in the crashed agent's name, standing in for the 5 min of a real lease
+     * against the 2 s here), so only the kept release can have handed the job back.
+     */
+    private void crashWithAnUnsentReleaseAndRestart(java.nio.file.Path cache, String model, String chip,
+            boolean loseTheAnswer) throws Exception {
+        int v = oneJob(model, chip);
+        HostFacts h = host(model + "-host", chip);
         String url = "http://127.0.0.1:" + port;
-        ReleaseRefusingProxy proxy = new ReleaseRefusingProxy(url);
-        java.util.concurrent.atomic.AtomicReference<JobLease> leased = new java.util.concurrent.atomic.AtomicReference<>();
+        ReleaseRefusingProxy proxy = new ReleaseRefusingProxy(url, loseTheAnswer ? model : null);
         AgentLoop first = new AgentLoop(client(proxy.url()), h, lease -> {
-            if (!lease.model().equals("hb-unsent")) return AgentFleetTest.fakeReport(lease, h);
-            leased.set(lease);
+            if (!lease.model().equals(model)) return AgentFleetTest.fakeReport(lease, h);
+            proxy.leaseId.set(lease.leaseId());
+            proxy.attempt.set(lease.attempt());
             throw new TransientJobException("artifact download answered HTTP 503", false, null);
         }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
         java.util.concurrent.ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor();
+        java.nio.file.Path kept = cache.resolve("unsent-releases");
+        String prefix = loseTheAnswer ? "request-" : "lease-";
         AgentLoop restarted = null;
         try {
             first.start();
-            waitFor(() -> leased.get() != null, "the job leased");
+            waitFor(() -> proxy.leaseId.get() != null, "the job leased");
             String agent = first.agentId();
-            String leaseId = leased.get().leaseId();
+            String leaseId = proxy.leaseId.get();
             keepAlive.scheduleWithFixedDelay(() -> {
                 try {
                     send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(), Map.of("leaseIds", List.of(leaseId)));
@@ -426,22 +450,21 @@ class HandBackTest extends JobTestSupport {
                     // the next beat tries again (an exception would end the schedule, and the lease with it)
                 }
             }, 0, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
-            java.nio.file.Path kept = cache.resolve("unsent-releases");
-            waitFor(() -> files(kept).stream().anyMatch(f -> f.startsWith("lease-")), "the release kept");
+            waitFor(() -> proxy.refused.get() > 0 && files(kept).stream().anyMatch(f -> f.startsWith(prefix)),
+                    "the release refused and kept");
             haltAndDrain(first);
             waitFor(() -> !first.isRunning(), "the crashed agent's thread ended");
             // A long poll of the crashed agent still waiting in the registry (200 ms) must end before the restarted
             // agent re-registers (ending the drain) and releases the job, or it could take the job and lose it.
             Thread.sleep(500);
             proxy.close();
-            assertThat(proxy.refused.get()).as("job releases the proxy answered 503").isPositive();
-            assertThat(benchmarkJob("hb-unsent", v).path("state").asString()).as("still leased: no release got through")
+            assertThat(benchmarkJob(model, v).path("state").asString()).as("still leased: no release got through")
                     .isEqualTo("leased");
 
             restarted = new AgentLoop(client(url), h, lease -> AgentFleetTest.fakeReport(lease, h),
                     Duration.ofMillis(200), Duration.ofMillis(20), cache);
             restarted.start();
-            waitFor(() -> results("hb-unsent", v).valueStream()
+            waitFor(() -> results(model, v).valueStream()
                     .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
             assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
         } finally {
@@ -450,10 +473,10 @@ class HandBackTest extends JobTestSupport {
             first.halt();
             proxy.close();
         }
-        JsonNode job = benchmarkJob("hb-unsent", v);
+        JsonNode job = benchmarkJob(model, v);
         assertThat(job.path("attempts").asInt()).as("no attempt spent: released, not expired").isEqualTo(1);
-        assertThat(results("hb-unsent", v).valueStream().toList()).singleElement()
-                .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(leased.get().attempt()));
+        assertThat(results(model, v).valueStream().toList()).singleElement()
+                .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(proxy.attempt.get()));
     }
 
     private static List<String> files(java.nio.file.Path dir) {
@@ -628,18 +651,27 @@ class HandBackTest extends JobTestSupport {
         }
     }
 
-    /** Forwards everything to the registry but job releases, which it answers 503 with a page: the registry is down. */
+    /**
+     * Forwards everything to the registry but job releases, which it answers 503 with a page: the registry is down.
+     * With {@code loseLeaseOf}, it also closes the connection instead of answering the first lease granted for a job of
+     * that model (recording its lease id and attempt), and answers releases by request 503 too.
+     */
     private static final class ReleaseRefusingProxy implements AutoCloseable {
         private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
                 "transfer-encoding", "keep-alive", "expect", "date");
         final AtomicInteger refused = new AtomicInteger();
+        /** The lease of the job, once granted (by the proxy when it lost the answer, else by the agent's executor). */
+        final java.util.concurrent.atomic.AtomicReference<String> leaseId = new java.util.concurrent.atomic.AtomicReference<>();
+        final AtomicInteger attempt = new AtomicInteger();
         private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
         private final String target;
+        private final String loseLeaseOf;
         private final HttpServer server;
         private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-        ReleaseRefusingProxy(String target) throws IOException {
+        ReleaseRefusingProxy(String target, String loseLeaseOf) throws IOException {
             this.target = target;
+            this.loseLeaseOf = loseLeaseOf;
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
             server.setExecutor(Executors.newCachedThreadPool());
             server.createContext("/", this::handle);
@@ -656,7 +688,8 @@ class HandBackTest extends JobTestSupport {
                 body = in.readAllBytes();
             }
             String path = ex.getRequestURI().getPath();
-            if (path.contains("/jobs/") && path.endsWith("/release")) {
+            if ((path.contains("/jobs/") && path.endsWith("/release"))
+                    || (loseLeaseOf != null && path.contains("/lease-requests/"))) {
                 refused.incrementAndGet();
                 byte[] page = "<html>503 Service Unavailable</html>".getBytes(StandardCharsets.UTF_8);
                 ex.getResponseHeaders().set("Content-Type", "text/html");
@@ -678,6 +711,15 @@ class HandBackTest extends JobTestSupport {
                 Thread.currentThread().interrupt();
                 ex.close();
                 return;
+            }
+            if (loseLeaseOf != null && path.endsWith("/lease") && r.statusCode() == 200 && leaseId.get() == null) {
+                JsonNode lease = JSON.readTree(r.body());
+                if (lease.path("model").asString().equals(loseLeaseOf)) {
+                    attempt.set(lease.path("attempt").asInt());
+                    leaseId.set(lease.path("leaseId").asString());
+                    ex.close(); // granted, but the answer never arrives
+                    return;
+                }
             }
             r.headers().map().forEach((name, values) -> {
                 if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
