@@ -46,6 +46,11 @@ public class Agent {
     private Instant lastSeenAt;
     @Column(nullable = false)
     private boolean draining;
+    /** Set by an admin's retirement (hidden from lists); cleared when the agent is heard from again. */
+    @Column(name = "retired_at")
+    private Instant retiredAt;
+    @Column(name = "retired_by")
+    private String retiredBy;
 
     protected Agent() {}
 
@@ -71,6 +76,13 @@ public class Agent {
         this.registeredAt = now;
         this.lastSeenAt = now;
         this.draining = false;
+        this.retiredAt = null;
+        this.retiredBy = null;
+    }
+
+    void retire(String by, Instant now) {
+        this.retiredAt = now;
+        this.retiredBy = by;
     }
 
     /** An admin's handover: from now on only {@code tokenId} (or an admin) acts as this host. */
@@ -97,4 +109,6 @@ public class Agent {
     public Instant registeredAt() { return registeredAt; }
     public Instant lastSeenAt() { return lastSeenAt; }
     public boolean draining() { return draining; }
+    public Instant retiredAt() { return retiredAt; }
+    public String retiredBy() { return retiredBy; }
 }

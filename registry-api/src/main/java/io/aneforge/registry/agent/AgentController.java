@@ -6,12 +6,14 @@ import io.aneforge.registry.auth.Role;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.UUID;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -38,10 +40,18 @@ class AgentController {
         return agents.register(req, Caller.of(http));
     }
 
+    /** Agents, without the retired ones unless {@code ?retired=true}. */
     @GetMapping
     @Allowed(anyRole = true)
-    List<Agents.AgentView> list() {
-        return agents.list();
+    List<Agents.AgentView> list(@RequestParam(name = "retired", defaultValue = "false") boolean retired) {
+        return agents.list(retired);
+    }
+
+    /** Admin: retires an agent that is gone (kept for its results' provenance, no longer listed); see {@link Agents#retire}. */
+    @DeleteMapping("/{id}")
+    @Allowed
+    Agents.AgentView retire(@PathVariable UUID id, HttpServletRequest http) {
+        return agents.retire(id, Caller.of(http));
     }
 
     /** Admin: moves the host to another agent token (the old token is refused from then on). */

@@ -95,6 +95,10 @@ public class Agents {
                         "host '" + valid.hostName() + "' was registered concurrently; retry the registration");
             }
         } else {
+            if (agent.retiredAt() != null) {
+                log.info("host '{}' (agent {}) registered again after {} retired it; listed again", agent.hostName(),
+                        agent.id(), agent.retiredBy());
+            }
             agent.describe(valid, caller.tokenId(), caller.name(), now);
         }
         return view(agent, now);
@@ -217,9 +221,44 @@ public class Agents {
     }
 
     @Transactional(readOnly = true)
-    public List<AgentView> list() {
+    public List<AgentView> list(boolean withRetired) {
         Instant now = clock.instant();
-        return repo.findAllByOrderByHostName().stream().map(a -> view(a, now)).toList();
+        return repo.findAllByOrderByHostName().stream().filter(a -> withRetired || a.retiredAt() == null)
+                .map(a -> view(a, now)).toList();
+    }
+
+    /**
+     * Admin: retires an agent that is gone for good (a host decommissioned, a pod name that will never come back),
+     * so it leaves the agent list and the fleet gauges. The row stays: results and past leases name it. Refused
+     * while the agent is online (it would only come back with its next call) or holds a lease. Retiring a retired
+     * agent again changes nothing. The agent is listed again once it registers or calls as itself.
+     */
+    @Transactional
+    public AgentView retire(UUID id, Caller caller) {
+        Agent agent = repo.lockById(id).orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
+                "no agent with id " + id + " (GET /api/v1/agents?retired=true lists every agent)"));
+        Instant now = clock.instant();
+        if (agent.retiredAt() != null) {
+            return view(agent, now);
+        }
+        if (online(agent, now)) {
+            throw ApiProblem.conflict("agent-online", "Agent is online",
+                    "agent " + id + " (" + agent.hostName() + ") was heard from at " + agent.lastSeenAt() + ", within "
+                            + "aneforge.agents.offline-after (" + fleet.offlineAfter() + "); retire only an agent that is gone: "
+                            + "stop it (POST /api/v1/agents/" + id + "/drain first to let its job finish), then retry once it "
+                            + "shows offline").with("agentId", id.toString());
+        }
+        Long leases = jdbc.sql("SELECT count(*) FROM job WHERE leased_by = ? AND state = 'leased'").param(id)
+                .query(Long.class).single();
+        if (leases > 0) {
+            throw ApiProblem.conflict("agent-holds-leases", "Agent holds leases",
+                    "agent " + id + " (" + agent.hostName() + ") still holds " + leases + " leased job(s); they return to "
+                            + "the queue when their leases expire (aneforge.agents.lease-duration, " + fleet.leaseDuration()
+                            + "): retry after that").with("agentId", id.toString());
+        }
+        agent.retire(caller.name(), now);
+        log.info("agent {} (host '{}') retired by {}", id, agent.hostName(), caller.name());
+        return view(agent, now);
     }
 
     /** What the job queue needs of the agent making a call. */
@@ -228,7 +267,7 @@ public class Agents {
     /** Who an agent is: fixed for its id (registration is idempotent by host name), but for the token. */
     public record Identity(UUID id, String hostName, String chip) {}
 
-    private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt) {}
+    private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt, boolean retired) {}
 
     private record Known(Identity identity, Long tokenId) {}
 
@@ -264,13 +303,19 @@ public class Agents {
     }
 
     private Row load(UUID id) {
-        return jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at FROM agent WHERE id = ?")
+        Row row = jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at, retired_at IS NOT NULL FROM agent WHERE id = ?")
                 .param(id)
                 .query((rs, i) -> new Row(new Identity(id, rs.getString(1), rs.getString(2)), rs.getBoolean(3),
-                        (Long) rs.getObject(4), rs.getObject(5, OffsetDateTime.class).toInstant()))
+                        (Long) rs.getObject(4), rs.getObject(5, OffsetDateTime.class).toInstant(), rs.getBoolean(6)))
                 .optional()
                 .orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
                         "no agent with id " + id + "; register with POST /api/v1/agents first"));
+        if (row.retired() && jdbc.sql("UPDATE agent SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_at IS NOT NULL")
+                .param(id).update() > 0) {
+            // It was not gone after all: listed again (the call's own authorization still follows).
+            log.info("retired agent {} (host '{}') called again; listed again", id, row.identity().hostName());
+        }
+        return row;
     }
 
     private static void authorize(Identity agent, Long tokenId, Caller caller) {
@@ -302,7 +347,7 @@ public class Agents {
     }
 
     public AgentView view(Agent a, Instant now) {
-        String state = a.draining() ? "draining" : online(a, now) ? "online" : "offline";
+        String state = a.retiredAt() != null ? "retired" : a.draining() ? "draining" : online(a, now) ? "online" : "offline";
         return new AgentView(a.id(), a.hostName(), a.osName(), a.osVersion(), a.osBuild(), a.arch(), a.cpuBrand(),
                 a.memoryBytes(), a.chip(), a.runtimes(), state, a.registeredBy(), a.registeredAt(), a.lastSeenAt(),
                 fleet.heartbeatInterval().toMillis(), fleet.leaseDuration().toMillis());
@@ -316,6 +361,7 @@ public class Agents {
     @Transactional(readOnly = true)
     public List<Agent> onlineAgents() {
         Instant now = clock.instant();
-        return repo.findAllByOrderByHostName().stream().filter(a -> !a.draining() && online(a, now)).toList();
+        return repo.findAllByOrderByHostName().stream().filter(a -> !a.draining() && a.retiredAt() == null && online(a, now))
+                .toList();
     }
 }

@@ -28,7 +28,8 @@ import org.springframework.stereotype.Component;
  *       {@code leased} running on an agent; chip {@code any} for jobs any agent with the runtime may take.</li>
  *   <li>{@code aneforge.jobs.oldest.age} (same tags, seconds): age of the oldest open job of the row.</li>
  *   <li>{@code aneforge.agents} (state, chip, runtime): agents per runtime they offer; state {@code online},
- *       {@code offline} (not heard from within {@code aneforge.agents.offline-after}) or {@code draining};
+ *       {@code offline} (not heard from within {@code aneforge.agents.offline-after}) or {@code draining}; retired
+ *       agents are left out;
  *       chip {@code none} for hosts without an Apple chip.</li>
  *   <li>{@code aneforge.conversions} (state) and {@code aneforge.conversions.oldest.age} (seconds): queued
  *       and running conversions.</li>
@@ -101,7 +102,7 @@ class QueueMetrics {
         jdbc.sql("""
                 SELECT CASE WHEN draining THEN 'draining' WHEN last_seen_at > ? THEN 'online' ELSE 'offline' END AS state,
                        coalesce(chip, 'none') AS chip, r.runtime, count(*) AS n
-                FROM agent, unnest(runtimes) AS r(runtime) GROUP BY 1, 2, 3""")
+                FROM agent, unnest(runtimes) AS r(runtime) WHERE retired_at IS NULL GROUP BY 1, 2, 3""")
                 .param(Timestamp.from(java.time.Instant.now().minus(offlineAfter)))
                 .query((rs, i) -> agentRows.add(MultiGauge.Row.of(Tags.of("state", rs.getString("state"),
                         "chip", rs.getString("chip"), "runtime", rs.getString("runtime")), rs.getLong("n")))).list();
