@@ -63,6 +63,33 @@ public final class Golden {
         return new GoldenOutputs(out);
     }
 
+    /**
+     * The golden outputs the registry stores for a version ({@code golden-outputs.bin}), the one function both the
+     * converter worker's golden step and {@code ./aneforge convert} call, so that both store the same bytes for the
+     * same source, sequence length and samples: the FP32 graph on each sample's real tokens only
+     * ({@link #compute(ImportedModel, SamplePrefix, ProgramEvaluator)}), laid out at full length {@code (1, S, ...)}
+     * with 0 at every padded position ({@link SamplePrefix#fullLength}). Computing the padded positions too would
+     * cost more and change nothing agents compare (they compare real tokens only); zeros make the bytes the same
+     * whichever path and thread count computed them ({@code GoldenTest}).
+     *
+     * @param inputs full-length sample inputs, as {@link #inputs} makes them
+     */
+    public static GoldenOutputs fullLength(ImportedModel model, List<Map<String, FloatTensor>> inputs,
+                                           ProgramEvaluator evaluator) {
+        SamplePrefix prefix = SamplePrefix.of(inputs);
+        GoldenOutputs real = compute(model, prefix, evaluator);
+        return samples(prefix.fullLength(real.samples().stream().map(GoldenOutputs.Sample::outputs).toList()));
+    }
+
+    /** Per-sample maps (inputs or outputs) as golden samples with the ids {@link #sampleId} gives in list order. */
+    public static GoldenOutputs samples(List<Map<String, FloatTensor>> maps) {
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < maps.size(); i++) {
+            out.add(new GoldenOutputs.Sample(sampleId(i), maps.get(i)));
+        }
+        return new GoldenOutputs(out);
+    }
+
     public static String sampleId(int index) {
         return String.format(Locale.ROOT, "sample-%02d", index);
     }

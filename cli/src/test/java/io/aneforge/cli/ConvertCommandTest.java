@@ -106,6 +106,11 @@ class ConvertCommandTest {
                         .containsExactly(whole.samples().get(i).outputs().get(Graphs.POOLER_OUTPUT).data());
             }
             assertThat(real).isLessThan(32 * 16);
+            // Byte for byte what the converter worker stores: both call Golden.fullLength (ConversionEndToEndTest).
+            java.io.ByteArrayOutputStream worker = new java.io.ByteArrayOutputStream();
+            GoldenOutputsCodec.write(Golden.fullLength(ModelImporter.importWeights(ModelSnapshot.of(bert, null)), expected,
+                    io.aneforge.convert.ProgramEvaluator.runtime(1)), worker);
+            assertThat(Files.readAllBytes(out.resolve("golden-outputs.bin"))).isEqualTo(worker.toByteArray());
         }
 
         for (VariantEntry e : m.variants()) {

@@ -2,12 +2,19 @@ package io.aneforge.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.convert.Samples;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
 import io.aneforge.mlpackage.proto.Model;
+import io.aneforge.model.ModelImporter;
 import io.aneforge.source.MiniLmSnapshot;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.testsupport.models.TinyModels;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayInputStream;
@@ -87,11 +94,29 @@ class ConversionEndToEndTest {
     @Test
     void allMiniLmL6V2IsConvertedWithTheDefaultRecipe() throws Exception {
         String sha = "2222222222222222222222222222222222222222";
-        stack.serve("sentence-transformers/all-MiniLM-L6-v2", sha, MiniLmSnapshot.write(stack.root.resolve("minilm")));
+        Path snapshot = MiniLmSnapshot.write(stack.root.resolve("minilm"));
+        stack.serve("sentence-transformers/all-MiniLM-L6-v2", sha, snapshot);
         JsonNode c = stack.publishHub("minilm", "sentence-transformers/all-MiniLM-L6-v2", List.of("A17_PRO"), 32); // seqLen 32 keeps the golden run short
         JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(8), "succeeded", "failed");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
         assertThatReady(done, 3);
+        // The worker's golden blobs are the bytes `convert` writes for the same source, seq len and samples: both
+        // encode Golden.inputs and Golden.fullLength (real tokens only, 0 at padding; GoldenTest, ConvertCommandTest).
+        byte[] expectedInputs;
+        byte[] expectedOutputs;
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> in = Golden.inputs(tok, Samples.fixed(), 32);
+            expectedInputs = codec(Golden.samples(in));
+            expectedOutputs = codec(Golden.fullLength(ModelImporter.importWeights(ModelSnapshot.of(snapshot, null)), in,
+                    ProgramEvaluator.runtime(1)));
+        }
+        assertThat(done.path("goldenDigest").asString()).isEqualTo("sha256:" + sha256(expectedOutputs));
+        assertThat(stack.send("GET", "/api/v1/blobs/" + done.path("goldenDigest").asString(), stack.publisherToken, null)
+                .body()).isEqualTo(expectedOutputs);
+        // blobs are stored by digest: the inputs blob exists only if the worker uploaded these very bytes
+        Stack.Res inputs = stack.send("GET", "/api/v1/blobs/sha256:" + sha256(expectedInputs), stack.publisherToken, null);
+        assertThat(inputs.status()).isEqualTo(200);
+        assertThat(inputs.body()).isEqualTo(expectedInputs);
         assertThat(stack.get("/api/v1/models/minilm/resolve?device=iPhone16,1&os=18.2&version=" + done.path("version").asInt())
                 .path("digest").asString()).startsWith("sha256:");
     }
@@ -163,6 +188,12 @@ class ConversionEndToEndTest {
         for (JsonNode j : jobs) {
             assertThat(j.path("waitingFor").asString("")).as(j.toString()).doesNotContain("golden");
         }
+    }
+
+    private static byte[] codec(GoldenOutputs golden) throws java.io.IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        GoldenOutputsCodec.write(golden, out);
+        return out.toByteArray();
     }
 
     static String sha256(byte[] data) throws Exception {

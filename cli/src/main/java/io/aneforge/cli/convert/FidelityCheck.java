@@ -30,6 +30,8 @@ public final class FidelityCheck {
     public static final int MAX_SAMPLES = 32;
 
     private final java.util.function.Function<SamplePrefix, GoldenOutputs> goldenSource;
+    /** Full-length inputs of every fixed sample to the stored golden outputs ({@code Golden.fullLength}). */
+    private final java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenDataSource;
     private final Supplier<List<Map<String, FloatTensor>>> inputSource;
     private final int samples;
     private final boolean keepsGoldenData;
@@ -44,9 +46,11 @@ public final class FidelityCheck {
      *               fixed ones, or all of them when {@code keepsGoldenData}
      */
     private FidelityCheck(java.util.function.Function<SamplePrefix, GoldenOutputs> golden,
+                          java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenData,
                           Supplier<List<Map<String, FloatTensor>>> inputs, int samples, boolean keepsGoldenData,
                           int threads) {
         this.goldenSource = golden;
+        this.goldenDataSource = goldenData;
         this.inputSource = inputs;
         this.samples = samples;
         this.keepsGoldenData = keepsGoldenData;
@@ -55,7 +59,7 @@ public final class FidelityCheck {
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(p -> null, List::of, 0, false, 0);
+        return new FidelityCheck(p -> null, in -> null, List::of, 0, false, 0);
     }
 
     /** The tokenized samples on their prefix, tokenized on first use (by whichever thread needs them first). */
@@ -107,7 +111,10 @@ public final class FidelityCheck {
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
         // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
+        // The stored golden data comes from Golden.fullLength, the function the converter worker's golden step
+        // calls, so both write the same bytes (real tokens only, 0 at padding).
         return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
+                in -> Golden.fullLength(source.model(), in, ProgramEvaluator.runtime(threads)),
                 () -> Golden.inputs(source.tokenizer(), texts, seqLen), samples, keepGoldenData, threads);
     }
 
@@ -132,10 +139,9 @@ public final class FidelityCheck {
             if (!keepsGoldenData) {
                 golden = goldenSource.apply(mine);
             } else {
-                SamplePrefix every = SamplePrefix.of(tokenized);
-                List<Map<String, FloatTensor>> full = every.fullLength(outputs(goldenSource.apply(every)));
-                goldenData = new GoldenData(samples(tokenized), samples(full));
-                golden = samples(mine.cut(full.subList(0, samples)));
+                GoldenOutputs stored = goldenDataSource.apply(tokenized);
+                goldenData = new GoldenData(Golden.samples(tokenized), stored);
+                golden = Golden.samples(mine.cut(outputs(stored).subList(0, samples)));
             }
         }
         return golden;
@@ -152,15 +158,6 @@ public final class FidelityCheck {
 
     private static List<Map<String, FloatTensor>> outputs(GoldenOutputs golden) {
         return golden.samples().stream().map(GoldenOutputs.Sample::outputs).toList();
-    }
-
-    /** Per-sample maps as golden samples, with the ids {@code Golden.sampleId} gives in list order. */
-    private static GoldenOutputs samples(List<Map<String, FloatTensor>> maps) {
-        List<GoldenOutputs.Sample> out = new java.util.ArrayList<>();
-        for (int i = 0; i < maps.size(); i++) {
-            out.add(new GoldenOutputs.Sample(Golden.sampleId(i), maps.get(i)));
-        }
-        return new GoldenOutputs(out);
     }
 
     /** Per output, the package's outputs against the golden outputs; empty for {@link #none()}. */

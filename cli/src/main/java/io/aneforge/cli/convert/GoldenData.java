@@ -19,10 +19,10 @@ import java.util.List;
 /**
  * The golden data of a {@code convert} output directory: what the registry's accuracy and benchmark jobs
  * compare a version's variants against, in the files and media types the converter worker stores. The
- * inputs are {@code Golden.inputs} of every fixed sample at the sequence length (the worker's bytes); the
- * outputs are the FP32 graph's on each sample's real tokens, laid out at full length with 0 at padded
- * positions ({@code SamplePrefix.fullLength}): agents compare real tokens only, where these are the very
- * floats of the worker's full-length pass.
+ * inputs are {@code Golden.inputs} of every fixed sample at the sequence length; the outputs are
+ * {@code Golden.fullLength} of them (the FP32 graph on each sample's real tokens, 0 at padded positions), the
+ * function the worker's golden step calls: both files are the bytes the worker stores for the same source,
+ * sequence length and samples.
  */
 public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
 

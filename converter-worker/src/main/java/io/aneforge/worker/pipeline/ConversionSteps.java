@@ -2,6 +2,7 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.GoldenOutputs;
@@ -123,11 +124,10 @@ public class ConversionSteps {
         GoldenOutputs golden = null;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
             List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(), c.seqLen());
-            List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
-            for (int i = 0; i < in.size(); i++) samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), in.get(i)));
-            inputs = new GoldenOutputs(samples);
+            inputs = Golden.samples(in);
             if (c.goldenDigest() == null) {
-                golden = Golden.compute(models.get(id, f.snapshotDir(), f.commit()), tokenizer, Samples.fixed(), c.seqLen());
+                // The function `convert` calls too: real tokens only, 0 at padding, so both store the same bytes.
+                golden = Golden.fullLength(models.get(id, f.snapshotDir(), f.commit()), in, ProgramEvaluator.runtime());
             }
         }
         String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
