@@ -60,7 +60,7 @@ public final class PipelineBench {
         long t2 = System.nanoTime();
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
         try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
-            Golden.compute(model, tok, Samples.fixed(), seqLen);
+            Golden.fullLength(model, Golden.inputs(tok, Samples.fixed(), seqLen), io.aneforge.convert.ProgramEvaluator.runtime());
         }
         Path out = Files.createTempDirectory("bench-local");
         for (VariantSpec spec : Recipe.builtIn("default").variantsFor(chips, seqLen)) {
