@@ -59,6 +59,9 @@ public class Job {
     private Instant createdAt;
     @Column(name = "finished_at")
     private Instant finishedAt;
+    /** 1 for the job queued with the variant; 2, 3, ... for accuracy re-runs ({@code Jobs.rerunAccuracy}). */
+    @Column(nullable = false)
+    private int run = 1;
 
     protected Job() {}
 
@@ -73,6 +76,14 @@ public class Job {
         this.state = PENDING;
         this.maxAttempts = maxAttempts;
         this.createdAt = now;
+    }
+
+    /** A re-run of an identity whose newest job has run {@code run - 1}: a new job, the earlier ones stay as history. */
+    static Job rerun(long variantId, String kind, String runtime, String chip, String computeUnits, int maxAttempts,
+                     Instant now, int run) {
+        Job j = new Job(variantId, kind, runtime, chip, computeUnits, true, maxAttempts, now);
+        j.run = run;
+        return j;
     }
 
     /** Back to the queue without spending an attempt (a draining agent handing its job back). */
@@ -111,4 +122,5 @@ public class Job {
     public String failureReason() { return failureReason; }
     public Instant createdAt() { return createdAt; }
     public Instant finishedAt() { return finishedAt; }
+    public int run() { return run; }
 }

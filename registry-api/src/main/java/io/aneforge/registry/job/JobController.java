@@ -4,6 +4,7 @@ import io.aneforge.registry.agent.Agents;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.job.JobRecords.AccuracyRuns;
 import io.aneforge.registry.job.JobRecords.Golden;
 import io.aneforge.registry.job.JobRecords.HandBack;
 import io.aneforge.registry.job.JobRecords.RequestRelease;
@@ -123,6 +124,16 @@ class JobController {
     @Allowed(anyRole = true)
     List<ResultView> results(@PathVariable String name, @PathVariable int version) {
         return jobs.results(name, version);
+    }
+
+    /**
+     * Queues the version's accuracy jobs again (new jobs; earlier results stay as history): 202 with what was queued,
+     * 409 when the version is yanked, has no golden data or no available variant, or every accuracy job is still open.
+     */
+    @PostMapping("/api/v1/models/{name}/versions/{version}/accuracy-runs")
+    @Allowed(Role.PUBLISHER)
+    ResponseEntity<AccuracyRuns> rerunAccuracy(@PathVariable String name, @PathVariable int version) {
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(jobs.rerunAccuracy(name, version));
     }
 
     /** The pipeline stores the golden inputs and outputs (GoldenOutputsCodec blobs) the jobs compare against. */

@@ -19,6 +19,8 @@ class JobCreator {
 
     /** Core ML's MLComputeUnits, by their API names; the default set to benchmark. */
     static final List<String> COMPUTE_UNITS = List.of("cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all");
+    /** The setting accuracy jobs run with (the reference runtime computes on the CPU). */
+    static final String ACCURACY_UNITS = "cpuOnly";
 
     private final JobRepository jobs;
     private final JobProperties props;
@@ -41,7 +43,7 @@ class JobCreator {
         for (String cu : units) {
             jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
         }
-        jobs.save(new Job(e.variantId(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, "cpuOnly", ready, props.maxAttempts(),
+        jobs.save(new Job(e.variantId(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, ACCURACY_UNITS, ready, props.maxAttempts(),
                 clock.instant()));
         jobs.flush();
         signal.afterCommit();

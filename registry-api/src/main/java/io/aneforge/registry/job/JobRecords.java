@@ -70,11 +70,13 @@ public final class JobRecords {
                          Benchmark benchmark, Map<String, Fidelity> fidelity) {}
 
     /**
+     * @param run        1 for the job queued with the variant, 2, 3, ... for accuracy re-runs
+     *                   ({@code POST .../accuracy-runs}); the newest finished run is what the matrix shows
      * @param waitingFor for a pending job, why nobody runs it yet (null when an online agent could take it)
      */
     public record JobView(long id, long variantId, String variantChip, String precision, Integer blockSize,
                           String quantization, String layout, int seqLen,
-                          String kind, String runtime, String requiredChip, String computeUnits, String state,
+                          String kind, String runtime, String requiredChip, String computeUnits, String state, int run,
                           int attempts, int maxAttempts, String leasedBy, Instant leaseExpiresAt, String failureReason,
                           String waitingFor, Instant createdAt, Instant finishedAt) {}
 
@@ -82,6 +84,16 @@ public final class JobRecords {
                              String precision, Integer blockSize, String quantization, String layout, int seqLen, String outcome, String failure,
                              Provenance provenance, ProtocolReport protocol, Benchmark benchmark,
                              Map<String, Fidelity> fidelity, Double cosineMin, Instant reportedAt) {}
+
+    /** One accuracy job of a re-run: the variant it measures, the job and its run number. */
+    public record AccuracyJob(long variantId, String variantChip, String precision, long jobId, int run) {}
+
+    /**
+     * What {@code POST .../accuracy-runs} did: {@code queued}, the new jobs (one per available variant); {@code alreadyOpen},
+     * variants whose accuracy job was still pending or leased, so nothing new was queued for them (that job measures
+     * against the same golden data).
+     */
+    public record AccuracyRuns(String model, int version, List<AccuracyJob> queued, List<AccuracyJob> alreadyOpen) {}
 
     /** The pipeline's golden blobs for a version (GoldenOutputsCodec format). */
     public record Golden(String inputs, String outputs) {}

@@ -4,6 +4,8 @@ import io.aneforge.registry.agent.Agent;
 import io.aneforge.registry.agent.Agents;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.blob.Blobs;
+import io.aneforge.registry.job.JobRecords.AccuracyJob;
+import io.aneforge.registry.job.JobRecords.AccuracyRuns;
 import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.BlobRef;
 import io.aneforge.registry.job.JobRecords.Fidelity;
@@ -481,6 +483,68 @@ public class Jobs {
         return wanted;
     }
 
+    /**
+     * Queues the version's accuracy jobs again: one new job (the next {@link Job#run}) per available variant, runnable
+     * at once against the version's stored golden data. Earlier jobs and their results stay as they are (history;
+     * the matrix shows the newest finished run). A variant whose accuracy job is still pending or leased gets no
+     * second one. 409 when the version is yanked, has no golden data, no available variant, or every variant's
+     * accuracy job is still open; 404 for an unknown model or version.
+     */
+    @Transactional
+    public AccuracyRuns rerunAccuracy(String model, int version) {
+        VersionRef v = models.lockVersion(model, version); // serializes re-runs of one version: run numbers stay unique
+        if ("yanked".equals(v.status())) {
+            throw ApiProblem.conflict("version-yanked", "Version is yanked",
+                    "version " + version + " of '" + model + "' was yanked: its jobs were cancelled and no new ones run;"
+                            + " re-run accuracy on a version that is not yanked");
+        }
+        if (golden(v.id()) == null) {
+            throw ApiProblem.conflict("no-golden-data", "No golden data",
+                    "version " + version + " of '" + model + "' has no golden inputs and outputs, which accuracy jobs"
+                            + " compare against: its conversion has not stored them yet (wait for it), or it was published"
+                            + " without them (publish --dir from a convert run with --samples > 0, or let the converter"
+                            + " worker convert it)");
+        }
+        record AvailableVariant(long id, String chip, String precision) {}
+        List<AvailableVariant> variants = jdbc.sql("SELECT id, chip, precision FROM variant WHERE version_id = ?"
+                        + " AND status = 'available' ORDER BY id")
+                .param(v.id())
+                .query((rs, i) -> new AvailableVariant(rs.getLong(1), rs.getString(2), rs.getString(3)))
+                .list();
+        if (variants.isEmpty()) {
+            throw ApiProblem.conflict("no-available-variants", "No available variants",
+                    "version " + version + " of '" + model + "' has no available variant to measure (none registered yet,"
+                            + " or all yanked)");
+        }
+        Instant now = clock.instant();
+        List<AccuracyJob> queued = new java.util.ArrayList<>();
+        List<AccuracyJob> open = new java.util.ArrayList<>();
+        for (AvailableVariant av : variants) {
+            Map<String, Object> newest = jdbc.sql("SELECT id, run, state FROM job WHERE variant_id = ? AND kind = ?"
+                            + " AND runtime = ? AND compute_units = ? ORDER BY run DESC LIMIT 1")
+                    .params(av.id(), Job.ACCURACY, JobCreator.REFERENCE_CPU, JobCreator.ACCURACY_UNITS)
+                    .query().listOfRows().stream().findFirst().orElse(null);
+            int run = newest == null ? 0 : ((Number) newest.get("run")).intValue();
+            if (newest != null && (Job.PENDING.equals(newest.get("state")) || Job.LEASED.equals(newest.get("state")))) {
+                open.add(new AccuracyJob(av.id(), av.chip(), av.precision(), ((Number) newest.get("id")).longValue(), run));
+                continue;
+            }
+            Job j = jobs.save(Job.rerun(av.id(), Job.ACCURACY, JobCreator.REFERENCE_CPU, null, JobCreator.ACCURACY_UNITS,
+                    props.maxAttempts(), now, run + 1));
+            queued.add(new AccuracyJob(av.id(), av.chip(), av.precision(), j.id(), j.run()));
+        }
+        if (queued.isEmpty()) {
+            throw ApiProblem.conflict("accuracy-jobs-open", "Accuracy jobs still open",
+                    "every available variant of version " + version + " of '" + model + "' already has a pending or"
+                            + " leased accuracy job (" + open.stream().map(a -> "job " + a.jobId()).toList()
+                            + "); wait for them: GET /api/v1/models/" + model + "/versions/" + version + "/jobs")
+                    .with("alreadyOpen", open);
+        }
+        jobs.flush();
+        signal.afterCommit();
+        return new AccuracyRuns(model, version, queued, open);
+    }
+
     private String goldenHex(String field, String digest) {
         if (digest == null || !digest.startsWith("sha256:")) {
             throw invalidGolden(field + " '" + digest + "' must look like sha256:<64 hex>");
@@ -513,7 +577,7 @@ public class Jobs {
         return jdbc.sql("""
                         SELECT j.id, j.variant_id, v.chip, v.precision, v.layout, v.seq_len, j.kind, j.runtime, j.chip,
                                j.compute_units, j.state, j.attempts, j.max_attempts, a.host_name, j.lease_expires_at,
-                               j.failure_reason, j.created_at, j.finished_at, j.ready, v.block_size, v.quantization
+                               j.failure_reason, j.created_at, j.finished_at, j.ready, v.block_size, v.quantization, j.run
                           FROM job j JOIN variant v ON v.id = j.variant_id LEFT JOIN agent a ON a.id = j.leased_by
                          WHERE v.version_id = ? ORDER BY j.id""")
                 .param(v.id())
@@ -526,7 +590,7 @@ public class Jobs {
                     return new JobView(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             (Integer) rs.getObject(20), rs.getString(21), rs.getString(5),
                             rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), state,
-                            rs.getInt(12), rs.getInt(13), Job.LEASED.equals(state) ? rs.getString(14) : null,
+                            rs.getInt(22), rs.getInt(12), rs.getInt(13), Job.LEASED.equals(state) ? rs.getString(14) : null,
                             instant(rs, 15), rs.getString(16), waiting, instant(rs, 17), instant(rs, 18));
                 })
                 .list();

@@ -200,19 +200,23 @@ public class Matrices {
         Map<String, Double> p50 = new LinkedHashMap<>();
         List<String> errors = new ArrayList<>();
         Double cosine = null;
-        for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
+        List<JobRow> jobs = s.jobs().getOrDefault(v.id(), List.of());
+        for (JobRow j : jobs) {
             if (CANCELLED_STATE.equals(j.state())) continue; // withdrawn with a yank: no result is coming, none is awaited
-            boolean failed = "failed".equals(j.state());
             if ("benchmark".equals(j.kind())) {
-                if (failed) {
+                if ("failed".equals(j.state())) {
                     errors.add(j.computeUnits() + " benchmark failed (job " + j.id() + "): " + j.failure());
                 } else if (!p50.containsKey(j.computeUnits()) || p50.get(j.computeUnits()) == null) {
                     p50.put(j.computeUnits(), j.result() == null ? null : j.result().p50());
                 }
-            } else if (failed) {
-                errors.add("accuracy run failed (job " + j.id() + "): " + j.failure());
-            } else if (j.result() != null && j.result().cosine() != null) {
-                cosine = cosine == null ? j.result().cosine() : Math.min(cosine, j.result().cosine());
+            }
+        }
+        JobRow accuracy = accuracyJob(jobs);
+        if (accuracy != null && !CANCELLED_STATE.equals(accuracy.state())) {
+            if ("failed".equals(accuracy.state())) {
+                errors.add("accuracy run failed (job " + accuracy.id() + "): " + accuracy.failure());
+            } else if (accuracy.result() != null) {
+                cosine = accuracy.result().cosine();
             }
         }
         return new VariantFacts(String.valueOf(v.id()), v.chip(), s.labels().get(v.id()), v.size(), cosine, p50, errors,
@@ -297,12 +301,9 @@ public class Matrices {
             boolean yanked = "yanked".equals(v.status()) || key.yanked();
             Double limit = g.latencyLimitMs(v.chip());
             Map<String, Cell> cells = new LinkedHashMap<>();
-            Fidelity fidelity = new Fidelity(MatrixRecords.PENDING, null, null, null, null, null);
+            Fidelity fidelity = fidelity(accuracyJob(s.jobs().getOrDefault(v.id(), List.of())));
             for (JobRow j : s.jobs().getOrDefault(v.id(), List.of())) {
-                if (!"benchmark".equals(j.kind())) {
-                    fidelity = fidelity(j, fidelity);
-                    continue;
-                }
+                if (!"benchmark".equals(j.kind())) continue;
                 if (cells.containsKey(j.computeUnits())) continue;
                 CellDelta d = latencyDelta.get(v.canonical() + " on " + j.computeUnits());
                 cells.put(j.computeUnits(), cell(j, NEURAL_ENGINE_UNITS.contains(j.computeUnits()) ? estimate : null, limit,
@@ -343,22 +344,44 @@ public class Matrices {
     private static final String ESTIMATE_SCOPE = "; shown on the cpuAndNeuralEngine and all settings only (Neural Engine"
             + " figures): no estimate for cpuOnly or cpuAndGPU, whose CPU and GPU roofs the chip catalog does not have";
 
-    private static Fidelity fidelity(JobRow j, Fidelity current) {
+    /**
+     * The accuracy job that stands for a variant (jobs in id order). A version's accuracy jobs can be queued again
+     * ({@code POST .../accuracy-runs}), so a variant may have several runs: the newest finished one (failed, or with
+     * a cosine) decides, so a re-run replaces the earlier result when it reports, and the earlier result stands
+     * until then (all results stay listed under {@code .../results}). With none finished, the newest open one
+     * (pending), else the newest cancelled one; null without an accuracy job.
+     */
+    static JobRow accuracyJob(List<JobRow> jobs) {
+        JobRow finished = null;
+        JobRow open = null;
+        JobRow cancelled = null;
+        for (JobRow j : jobs) {
+            if ("benchmark".equals(j.kind())) continue;
+            if ("failed".equals(j.state()) || (j.result() != null && j.result().cosine() != null)) {
+                finished = j;
+            } else if (CANCELLED_STATE.equals(j.state())) {
+                cancelled = j;
+            } else {
+                open = j;
+            }
+        }
+        return finished != null ? finished : open != null ? open : cancelled;
+    }
+
+    private static Fidelity fidelity(JobRow j) {
+        if (j == null) {
+            return new Fidelity(MatrixRecords.PENDING, null, null, null, null, null);
+        }
         if (CANCELLED_STATE.equals(j.state()) && j.result() == null) {
-            if (!MatrixRecords.PENDING.equals(current.source()) || current.jobId() != null) return current;
             return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null);
         }
         if ("failed".equals(j.state())) {
             return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null);
         }
         if (j.result() != null && j.result().cosine() != null) {
-            if (current.cosine() != null && current.cosine() <= j.result().cosine()) return current; // keep the worst
             return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on());
         }
-        if (MatrixRecords.PENDING.equals(current.source()) && current.jobId() == null) {
-            return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null);
-        }
-        return current;
+        return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null);
     }
 
     /** @param gated the model has gates: a failed run fails the variant (without gates nothing does) */
