@@ -53,7 +53,8 @@ public final class MatrixRecords {
                       String yankReason) {}
 
     /**
-     * The variant's accuracy against the golden outputs (the reference-cpu accuracy job). {@code source}: measured,
+     * The variant's accuracy against the golden outputs (its newest finished reference-cpu accuracy run, see
+     * {@code Matrices.accuracyJob}; {@code jobId} names it). {@code source}: measured,
      * pending, failed ({@code failure} is the agent's reason) or cancelled ({@code failure} is the yank).
      */
     public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn) {}
