@@ -522,14 +522,14 @@ public class Jobs {
         for (AvailableVariant av : variants) {
             Map<String, Object> newest = jdbc.sql("SELECT id, run, state FROM job WHERE variant_id = ? AND kind = ?"
                             + " AND runtime = ? AND compute_units = ? ORDER BY run DESC LIMIT 1")
-                    .params(av.id(), Job.ACCURACY, JobCreator.REFERENCE_CPU, JobCreator.ACCURACY_UNITS)
+                    .params(av.id(), Job.ACCURACY, Runtimes.REFERENCE_CPU, JobCreator.ACCURACY_UNITS)
                     .query().listOfRows().stream().findFirst().orElse(null);
             int run = newest == null ? 0 : ((Number) newest.get("run")).intValue();
             if (newest != null && (Job.PENDING.equals(newest.get("state")) || Job.LEASED.equals(newest.get("state")))) {
                 open.add(new AccuracyJob(av.id(), av.chip(), av.precision(), ((Number) newest.get("id")).longValue(), run));
                 continue;
             }
-            Job j = jobs.save(Job.rerun(av.id(), Job.ACCURACY, JobCreator.REFERENCE_CPU, null, JobCreator.ACCURACY_UNITS,
+            Job j = jobs.save(Job.rerun(av.id(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, JobCreator.ACCURACY_UNITS,
                     props.maxAttempts(), now, run + 1));
             queued.add(new AccuracyJob(av.id(), av.chip(), av.precision(), j.id(), j.run()));
         }
