@@ -71,6 +71,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/agents", null, ALL),
             new Endpoint("POST", NO_AGENT + "/drain", Map.of("draining", true), AGENT),
             new Endpoint("PUT", NO_AGENT + "/token", Map.of("tokenId", 999999), ADMIN_ONLY),
+            new Endpoint("DELETE", NO_AGENT, null, ADMIN_ONLY),
             new Endpoint("POST", NO_AGENT + "/lease", null, AGENT),
             new Endpoint("POST", NO_AGENT + "/heartbeat", Map.of("leaseIds", java.util.List.of()), AGENT),
             new Endpoint("POST", NO_AGENT + "/jobs/1/release", Map.of("leaseId", "00000000-0000-0000-0000-000000000001"), AGENT),
