@@ -1,9 +1,9 @@
 package io.aneforge.worker.source;
 
+import io.aneforge.source.LocalRoots;
 import io.aneforge.source.ModelSourceException;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,33 +31,9 @@ public record LocalSourceRoots(List<String> localRoots) {
     static final String SETTING = "ANEFORGE_SOURCES_LOCAL_ROOTS (aneforge.sources.local-roots)";
 
     public LocalSourceRoots {
-        List<String> roots = new ArrayList<>();
-        for (String r : localRoots == null ? List.<String>of() : localRoots) {
-            if (r == null || r.isBlank()) continue;
-            String root = r.strip();
-            String problem = pathProblem(root);
-            if (problem != null) {
-                throw new IllegalArgumentException(SETTING + ": root '" + root + "' " + problem
-                        + "; give comma-separated absolute directories, the same as the registry's, e.g. /srv/snapshots");
-            }
-            roots.add(Path.of(root).normalize().toString());
-        }
-        localRoots = List.copyOf(roots);
+        localRoots = LocalRoots.parse(localRoots, SETTING);
     }
 
-    private static String pathProblem(String path) {
-        Path p;
-        try {
-            p = Path.of(path);
-        } catch (InvalidPathException e) {
-            return "is not a valid path (" + e.getReason() + ")";
-        }
-        if (!p.isAbsolute()) return "is not absolute";
-        for (Path part : p) {
-            if (part.toString().equals("..")) return "has a '..' segment";
-        }
-        return null;
-    }
 
     /**
      * The real path of the local source {@code source}, once it and everything in it (followed through symbolic

@@ -113,7 +113,7 @@ public class Models {
      * (the worker's LocalSourceRoots checks the real paths against the same setting).
      */
     private String localPath(String path) {
-        String problem = path == null || path.isBlank() ? "is empty" : SourceProperties.pathProblem(path);
+        String problem = path == null || path.isBlank() ? "is empty" : io.aneforge.source.LocalRoots.pathProblem(path);
         if (problem != null) {
             throw ApiProblem.badRequest("invalid-source", "Invalid source", "source.path '" + path + "' " + problem
                     + ": it must be the absolute path of a Hub snapshot directory the workers can read");

@@ -1,8 +1,7 @@
 package io.aneforge.registry.model;
 
-import java.nio.file.InvalidPathException;
+import io.aneforge.source.LocalRoots;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -25,39 +24,13 @@ public record SourceProperties(List<String> localRoots) {
     static final String SETTING = "aneforge.sources.local-roots (ANEFORGE_SOURCES_LOCAL_ROOTS)";
 
     public SourceProperties {
-        List<String> roots = new ArrayList<>();
-        for (String r : localRoots == null ? List.<String>of() : localRoots) {
-            if (r == null || r.isBlank()) continue; // "" (the default) and stray commas
-            String root = r.strip();
-            String problem = pathProblem(root);
-            if (problem != null) {
-                throw new IllegalArgumentException(SETTING + ": root '" + root + "' " + problem
-                        + "; give comma-separated absolute directories, e.g. /srv/snapshots");
-            }
-            roots.add(Path.of(root).normalize().toString());
-        }
-        localRoots = List.copyOf(roots);
+        localRoots = LocalRoots.parse(localRoots, SETTING);
     }
 
     /** The normalized root {@code path} lies under, or null. */
     String rootOf(Path path) {
         for (String root : localRoots) {
             if (path.startsWith(Path.of(root))) return root;
-        }
-        return null;
-    }
-
-    /** Why {@code path} is not an absolute path without {@code ..} segments, or null: for local paths and roots alike. */
-    static String pathProblem(String path) {
-        Path p;
-        try {
-            p = Path.of(path);
-        } catch (InvalidPathException e) {
-            return "is not a valid path (" + e.getReason() + ")";
-        }
-        if (!p.isAbsolute()) return "is not absolute";
-        for (Path part : p) {
-            if (part.toString().equals("..")) return "has a '..' segment";
         }
         return null;
     }

@@ -56,7 +56,7 @@ class LocalSourceTest extends RegistryTestBase {
         assertThat(new SourceProperties(List.of("", " /srv/a/ ")).localRoots()).containsExactly("/srv/a");
         assertThatThrownBy(() -> new SourceProperties(List.of("snapshots")))
                 .hasMessage("aneforge.sources.local-roots (ANEFORGE_SOURCES_LOCAL_ROOTS): root 'snapshots' is not absolute;"
-                        + " give comma-separated absolute directories, e.g. /srv/snapshots");
+                        + " give comma-separated absolute directories, the same on the registry and the workers, e.g. /srv/snapshots");
         assertThatThrownBy(() -> new SourceProperties(List.of("/srv/../etc"))).hasMessageContaining("has a '..' segment");
     }
 }
