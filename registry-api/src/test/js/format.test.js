@@ -73,7 +73,7 @@ test('a long failure is clipped in the cell', () => {
 
 test('cells say measured, estimated, pending, failed or cancelled', () => {
   const measured = f.cellSummary({ source: 'measured', p50Ms: 3.004, p90Ms: 3.6, measuredOn: { host: 'h1' } }, 3.0);
-  assert.deepEqual(measured, { kind: 'measured', main: '3.004 ms', sub: 'p90 3.60 ms · h1' });
+  assert.deepEqual(measured, { kind: 'measured', main: '3.004 ms', sub: 'p90 3.60 ms · unknown runtime on h1' });
   assert.deepEqual(f.cellSummary({ source: 'estimated', estimateLowMs: 0.5, estimateHighMs: 1.7, jobState: 'pending' }, 3.0),
     { kind: 'estimated', main: '~0.50–1.70 ms', sub: 'estimated · pending' });
   assert.deepEqual(f.cellSummary({ source: 'pending', jobState: 'leased' }, null), { kind: 'pending', main: 'pending', sub: 'leased' });
@@ -130,4 +130,16 @@ test('the regression thresholds are written out', () => {
   assert.equal(f.regressionLabel({ latencyIncrease: 0.07, cosineDrop: 0.001 }),
     'a regression is p50 more than +7 % slower or cosine more than 0.001 lower');
   assert.equal(f.regressionLabel(null), '');
+});
+
+test('a number says the runtime and host that measured it, and a reference-cpu cosine never reads as the chip\'s', () => {
+  const ref = { host: 'vm', osName: 'Linux', chip: null, runtime: 'reference-cpu', runtimeVersion: '1.1' };
+  assert.equal(f.fidelityWhere({ source: 'measured', cosine: 0.9998, measuredOn: ref }, 'A17_PRO'),
+    'reference-cpu 1.1 on vm (Linux), not on A17_PRO');
+  const mac = { host: 'mac-1', osName: 'macOS', chip: 'M2', runtime: 'coreml', runtimeVersion: '8.0' };
+  assert.equal(f.fidelityWhere({ source: 'measured', cosine: 0.9998, measuredOn: mac }, 'M2'), 'coreml 8.0 on mac-1 (macOS), chip M2');
+  // Core ML on another chip is still not this row's chip
+  assert.equal(f.fidelityWhere({ source: 'measured', cosine: 0.9998, measuredOn: mac }, 'A17_PRO'), 'coreml 8.0 on mac-1 (macOS), not on A17_PRO');
+  assert.equal(f.fidelityWhere({ source: 'pending', cosine: null, measuredOn: null }, 'A17_PRO'), '');
+  assert.equal(f.cellSummary({ source: 'measured', p50Ms: 2.5, p90Ms: 3.0, measuredOn: mac }, null).sub, 'p90 3.00 ms · coreml on mac-1');
 });

@@ -10,7 +10,7 @@ const REFRESH_KEY = 'aneforge.refreshMs';
 const REFRESH_MAX_KEY = 'aneforge.refreshMaxMs';
 const app = document.getElementById('app');
 const details = document.getElementById('details');
-const { fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary } = window.AneForgeFormat;
+const { fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary, fidelityWhere } = window.AneForgeFormat;
 const { parseRoute } = window.AneForgeRoute;
 const { createPoller } = window.AneForgeRefresh;
 
@@ -364,6 +364,9 @@ function showDetails(row, cu, c, m) {
   }
   if (c.failure) items.push([c.source === 'failed' ? 'Failure' : 'Reason', c.failure]);
   if (c.gate) items.push(['Latency gate', c.gate]);
+  // the row's cosine is not measured where this cell's latency is: say where, so it never passes for the chip's
+  items.push(['Variant cosine', row.fidelity.source === 'measured'
+    ? fmtCos(row.fidelity.cosine, cosineLimit(m.gates)) + ' (' + fidelityWhere(row.fidelity, row.chip) + ')' : row.fidelity.source]);
   if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
     items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined
       ? ' (' + pct(c.p50Change, latencyThreshold(m), c.regression) + (c.regression ? ', a regression' : '') + ')' : '')]);
@@ -419,15 +422,18 @@ function matrixTable(name, version, m) {
     return h('p', { class: 'muted', id: 'no-variants' }, m.versionStatus === 'draft' ? 'No variants registered yet.' : 'No variants.');
   }
   const minCosine = cosineLimit(m.gates);
-  const header = h('tr', {}, h('th', {}, 'Variant'), h('th', {}, 'Size'), h('th', {}, 'Fidelity (cosine)'), h('th', {}, 'Gate'),
+  const header = h('tr', {}, h('th', {}, 'Variant'), h('th', {}, 'Size'),
+    h('th', { title: 'cosine against the golden outputs, with the runtime and host that measured it (today reference-cpu on a Linux host, not the chip)' }, 'Fidelity (cosine, where measured)'),
+    h('th', {}, 'Gate'),
     m.computeUnits.map(cu => h('th', {}, cu)), h('th', {}, 'Package'));
   const rows = m.rows.map(r => h('tr', { class: r.baselineRow ? 'baseline-row' : '', 'data-variant': r.cell, 'data-gate': r.gateStatus },
     h('td', {}, r.cell, r.baselineRow ? h('span', { class: 'muted', title: 'standard-layout fp16 comparison variant: shown, never blocks promotion' }, ' (comparison)') : null,
       h('div', { class: 'muted' }, r.layout + ' · seq ' + r.seqLen + ' · iOS ' + r.deploymentTarget)),
     h('td', {}, fmtBytes(r.sizeBytes)),
     h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
-        'data-gate': cosineGate(m, r) || '' }, fmtCos(r.fidelity.cosine, minCosine),
+        'data-gate': cosineGate(m, r) || '', title: fidelityWhere(r.fidelity, r.chip) || r.fidelity.source }, fmtCos(r.fidelity.cosine, minCosine),
       h('div', { class: 'muted' }, r.fidelity.source),
+      fidelityWhere(r.fidelity, r.chip) ? h('div', { class: 'muted fidelity-where' }, fidelityWhere(r.fidelity, r.chip)) : null,
       r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
         (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression)) : null),
     h('td', { class: 'gate' }, h('span', { class: 'badge ' + r.gateStatus }, r.gateStatus),

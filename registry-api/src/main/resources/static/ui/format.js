@@ -146,7 +146,7 @@
   function cellSummary(c, limit) {
     if (c.source === 'measured') {
       return { kind: 'measured', main: fmtMs(c.p50Ms, limit),
-        sub: 'p90 ' + fmtMs(c.p90Ms) + ' · ' + (c.measuredOn ? c.measuredOn.host : '') };
+        sub: 'p90 ' + fmtMs(c.p90Ms) + ' · ' + measuredWhere(c.measuredOn) };
     }
     if (c.source === 'failed') return { kind: 'failed', main: 'failed', sub: clip(c.failure) };
     if (c.source === 'cancelled' || c.jobState === 'cancelled') {
@@ -159,5 +159,29 @@
     return { kind: 'pending', main: 'pending', sub: c.jobState || '' };
   }
 
-  Object.assign(exports, { fmtNum, fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary });
+  /**
+   * Where a number was measured, short: the runtime, then the host ("coreml on mac-1", "reference-cpu on vm").
+   * The runtime comes first because it decides what the number means: a reference-cpu result is the
+   * package's arithmetic on a Linux CPU, not what a chip's Neural Engine computes (docs/qa.md "Matrix").
+   */
+  function measuredWhere(on) {
+    if (!on) return '';
+    return (on.runtime || 'unknown runtime') + ' on ' + (on.host || 'unknown host');
+  }
+
+  /**
+   * Where a variant's cosine was measured, in words, for the fidelity cell of a row of chip {@code chip}.
+   * Never reads as the chip's own number unless Core ML on that chip produced it: a reference-cpu cosine says
+   * "reference-cpu 1.1 on vm (Linux), not on A17_PRO". Empty while nothing was measured.
+   */
+  function fidelityWhere(fidelity, chip) {
+    if (!fidelity || fidelity.source !== 'measured' || !fidelity.measuredOn) return '';
+    const on = fidelity.measuredOn;
+    const runtime = [on.runtime || 'unknown runtime', on.runtimeVersion].filter(present).join(' ');
+    const host = (on.host || 'unknown host') + (present(on.osName) ? ' (' + on.osName + ')' : '');
+    const onChip = on.runtime === 'coreml' && present(on.chip) && on.chip === chip;
+    return runtime + ' on ' + host + (onChip ? ', chip ' + on.chip : (present(chip) ? ', not on ' + chip : ''));
+  }
+
+  Object.assign(exports, { fmtNum, fmtMs, fmtCos, fmtBytes, pct, cosChange, regressionLabel, latencyLimit, cosineLimit, gatesLabel, sourceLabel, clip, cellSummary, measuredWhere, fidelityWhere });
 })(typeof module === 'object' && module.exports ? module.exports : (globalThis.AneForgeFormat = {}));

@@ -177,6 +177,8 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(failingCosine.getAttribute("data-gate")).isEqualTo("FAIL");
         assertThat(failingCosine.getAttribute("class")).contains("gate-FAIL");
         assertThat(failingCosine.getText()).contains("0.99710").contains("▼ -0.00240");
+        // review-d #12: the cosine says it came from the reference runtime, never passing for the chip's own number
+        assertThat(failingCosine.getText()).contains("reference-cpu").contains("not on A17_PRO");
         assertThat(driver.findElement(By.cssSelector("#matrix tr[data-variant='A17_PRO fp16'] td.fidelity")).getAttribute("data-gate"))
                 .isEqualTo("PASS");
 
@@ -202,7 +204,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         slower.click();
         String details = waitFor(By.id("cell-details")).getText();
         assertThat(details).contains("mx-ui-a17").contains("24B83").contains("coreml").contains("10 warm-up, 100 timed")
-                .contains("Baseline v1");
+                .contains("Baseline v1").contains("Variant cosine").contains("reference-cpu");
 
         byte[] png = ((org.openqa.selenium.TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
         assertThat(png.length).isGreaterThan(10_000);
