@@ -143,3 +143,12 @@ test('a number says the runtime and host that measured it, and a reference-cpu c
   assert.equal(f.fidelityWhere({ source: 'pending', cosine: null, measuredOn: null }, 'A17_PRO'), '');
   assert.equal(f.cellSummary({ source: 'measured', p50Ms: 2.5, p90Ms: 3.0, measuredOn: mac }, null).sub, 'p90 3.00 ms · coreml on mac-1');
 });
+
+test('a pending cell nobody can take says why; one an agent could take says only its state', () => {
+  const why = "no online agent offers runtime 'coreml' on chip A17_PRO";
+  assert.deepEqual(f.cellSummary({ source: 'pending', jobState: 'pending', waitingFor: why }, null),
+    { kind: 'pending', main: 'pending', sub: 'pending · ' + why });
+  assert.equal(f.cellSummary({ source: 'estimated', estimateLowMs: 0.5, estimateHighMs: 1.7, jobState: 'pending', waitingFor: why }, 3.0).sub,
+    'estimated · pending · ' + why);
+  assert.deepEqual(f.cellSummary({ source: 'pending', jobState: 'pending', waitingFor: null }, null), { kind: 'pending', main: 'pending', sub: 'pending' });
+});

@@ -338,7 +338,8 @@ function cellView(row, cu, c, m) {
     h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
       (c.regression ? '▲ ' : '') + pct(c.p50Change, latencyThreshold(m), c.regression));
   const td = h('td', { class: cls.join(' '), 'data-variant': row.cell, 'data-cu': cu, 'data-source': c.source,
-      'data-gate': c.gate || '', title: row.cell + ' on ' + cu + (c.failure ? ': ' + c.failure : '') },
+      'data-gate': c.gate || '', title: row.cell + ' on ' + cu + (c.failure ? ': ' + c.failure : '')
+        + (c.waitingFor ? ': waiting: ' + c.waitingFor : '') },
     h('div', { class: 'v' }, s.main), h('div', { class: 's' }, s.sub), delta);
   td.addEventListener('click', () => {
     document.querySelectorAll('td.cell.selected').forEach(e => e.classList.remove('selected'));
@@ -363,6 +364,7 @@ function showDetails(row, cu, c, m) {
     }
   }
   if (c.failure) items.push([c.source === 'failed' ? 'Failure' : 'Reason', c.failure]);
+  if (c.waitingFor) items.push(['Waiting for', c.waitingFor]);
   if (c.gate) items.push(['Latency gate', c.gate]);
   // the row's cosine is not measured where this cell's latency is: say where, so it never passes for the chip's
   items.push(['Variant cosine', row.fidelity.source === 'measured'
@@ -431,8 +433,9 @@ function matrixTable(name, version, m) {
       h('div', { class: 'muted' }, r.layout + ' · seq ' + r.seqLen + ' · iOS ' + r.deploymentTarget)),
     h('td', {}, fmtBytes(r.sizeBytes)),
     h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
-        'data-gate': cosineGate(m, r) || '', title: fidelityWhere(r.fidelity, r.chip) || r.fidelity.source }, fmtCos(r.fidelity.cosine, minCosine),
-      h('div', { class: 'muted' }, r.fidelity.source),
+        'data-gate': cosineGate(m, r) || '', title: fidelityWhere(r.fidelity, r.chip) || r.fidelity.waitingFor || r.fidelity.source },
+      fmtCos(r.fidelity.cosine, minCosine),
+      h('div', { class: 'muted' }, r.fidelity.source + (r.fidelity.waitingFor ? ' · ' + clip(r.fidelity.waitingFor) : '')),
       fidelityWhere(r.fidelity, r.chip) ? h('div', { class: 'muted fidelity-where' }, fidelityWhere(r.fidelity, r.chip)) : null,
       r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
         (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression)) : null),

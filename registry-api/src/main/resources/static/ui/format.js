@@ -152,11 +152,13 @@
     if (c.source === 'cancelled' || c.jobState === 'cancelled') {
       return { kind: 'cancelled', main: 'cancelled', sub: clip(c.failure) };
     }
+    // a pending job nobody can take says why (the jobs list's waitingFor), clipped like a failure
+    const waiting = present(c.waitingFor) ? ' · ' + clip(c.waitingFor) : '';
     if (c.source === 'estimated') {
       return { kind: 'estimated', main: '~' + fmtNum(c.estimateLowMs) + '–' + fmtMs(c.estimateHighMs),
-        sub: 'estimated · ' + c.jobState };
+        sub: 'estimated · ' + c.jobState + waiting };
     }
-    return { kind: 'pending', main: 'pending', sub: c.jobState || '' };
+    return { kind: 'pending', main: 'pending', sub: (c.jobState || '') + waiting };
   }
 
   /**

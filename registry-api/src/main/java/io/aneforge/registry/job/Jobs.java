@@ -596,7 +596,11 @@ public class Jobs {
                 .list();
     }
 
-    private static String waitingFor(boolean ready, String runtime, String chip, List<Agent> online, int version) {
+    /**
+     * Why a pending job is not run yet, or null when an online agent could take it. Public because the matrix
+     * gives each pending cell the same text as the jobs list (review-d #11).
+     */
+    public static String waitingFor(boolean ready, String runtime, String chip, List<Agent> online, int version) {
         if (!ready) {
             return "golden inputs and outputs of version " + version + " are not stored yet (PUT .../golden, only while"
                     + " the version is a draft): a registry conversion stores them in its golden step; a version uploaded"

@@ -15,6 +15,9 @@ import io.aneforge.gate.RegressionThresholds;
 import io.aneforge.gate.VariantFacts;
 import io.aneforge.gate.VersionVerdict;
 import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.agent.Agent;
+import io.aneforge.registry.agent.Agents;
+import io.aneforge.registry.job.Jobs;
 import io.aneforge.registry.matrix.MatrixRecords.Cell;
 import io.aneforge.registry.matrix.MatrixRecords.Estimate;
 import io.aneforge.registry.matrix.MatrixRecords.Fidelity;
@@ -58,10 +61,12 @@ public class Matrices {
     private final PackageCosts costs;
     private final ChipCatalog chips;
     private final String baseUrl;
+    private final Agents agents;
 
     Matrices(JdbcClient jdbc, Models models, ModelGates gates, PackageCosts costs, ChipCatalog chips,
-             RegistryProperties props) {
+             RegistryProperties props, Agents agents) {
         this.jdbc = jdbc;
+        this.agents = agents;
         this.models = models;
         this.gates = gates;
         this.costs = costs;
@@ -94,7 +99,9 @@ public class Matrices {
 
     record Result(MeasuredOn on, Protocol protocol, Double p50, Double p90, Double load, Double cosine) {}
 
-    record JobRow(long id, long variantId, String kind, String computeUnits, String state, String failure, Result result) {}
+    /** @param waitingFor why a pending job is not run yet ({@link Jobs#waitingFor}), else null */
+    record JobRow(long id, long variantId, String kind, String computeUnits, String state, String failure, Result result,
+                  String waitingFor) {}
 
     record Snapshot(VersionKey version, Optional<Gates> gates, List<VariantRow> variants, Map<Long, String> labels,
                     Set<Long> baselineRows, Map<Long, List<JobRow>> jobs) {
@@ -129,21 +136,35 @@ public class Matrices {
                 })
                 .list();
         Map<Long, List<JobRow>> jobs = new HashMap<>();
+        // read once, and only when some job is pending (a finished version's matrix costs no agent query)
+        java.util.function.Supplier<List<Agent>> online = memoize(agents::onlineAgents);
         jdbc.sql("""
                         SELECT j.id, j.variant_id, j.kind, j.compute_units, j.state, j.failure_reason,
                                r.host_name, r.os_name, r.os_version, r.os_build, r.chip, r.runtime, r.runtime_version,
                                r.warmup_iterations, r.timed_iterations, r.max_duration_ms, r.latency_n,
-                               r.latency_p50_ms, r.latency_p90_ms, r.load_ms, r.cosine_min, r.id
+                               r.latency_p50_ms, r.latency_p90_ms, r.load_ms, r.cosine_min, r.id,
+                               j.ready, j.runtime, j.chip
                           FROM job j JOIN variant v ON v.id = j.variant_id
                           LEFT JOIN LATERAL (SELECT * FROM job_result x WHERE x.job_id = j.id AND x.outcome = 'succeeded'
                                              ORDER BY x.attempt DESC LIMIT 1) r ON true
                          WHERE v.version_id = ? ORDER BY j.id""")
                 .param(v.id())
                 .query((rs, i) -> new JobRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), result(rs)))
+                        rs.getString(6), result(rs), "pending".equals(rs.getString(5))
+                                ? Jobs.waitingFor(rs.getBoolean(23), rs.getString(24), rs.getString(25), online.get(), v.version())
+                                : null))
                 .list()
                 .forEach(j -> jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j));
         return new Snapshot(v, gates.gatesOf(v.modelId()), variants, labels(variants), baselineRows(variants), jobs);
+    }
+
+    private static <T> java.util.function.Supplier<T> memoize(java.util.function.Supplier<T> source) {
+        Object[] held = new Object[1];
+        return () -> {
+            if (held[0] == null) held[0] = source.get();
+            @SuppressWarnings("unchecked") T t = (T) held[0];
+            return t;
+        };
     }
 
     private static Result result(ResultSet rs) throws SQLException {
@@ -311,7 +332,7 @@ public class Matrices {
             }
             if (yanked && MatrixRecords.PENDING.equals(fidelity.source())) {
                 fidelity = new Fidelity(MatrixRecords.CANCELLED, null, fidelity.jobId(), fidelity.jobState(),
-                        "no accuracy result: yanked (" + yankReason + ")", null);
+                        "no accuracy result: yanked (" + yankReason + ")", null, null);
             }
             GateResult gr = byVariant.get(String.valueOf(v.id()));
             CellDelta cd = cosineDelta.get(v.canonical());
@@ -370,18 +391,18 @@ public class Matrices {
 
     private static Fidelity fidelity(JobRow j) {
         if (j == null) {
-            return new Fidelity(MatrixRecords.PENDING, null, null, null, null, null);
+            return new Fidelity(MatrixRecords.PENDING, null, null, null, null, null, null);
         }
         if (CANCELLED_STATE.equals(j.state()) && j.result() == null) {
-            return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null);
+            return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null, null);
         }
         if ("failed".equals(j.state())) {
-            return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null);
+            return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null, null);
         }
         if (j.result() != null && j.result().cosine() != null) {
-            return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on());
+            return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on(), null);
         }
-        return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null);
+        return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null, j.waitingFor());
     }
 
     /** @param gated the model has gates: a failed run fails the variant (without gates nothing does) */
@@ -391,24 +412,24 @@ public class Matrices {
         boolean regression = d != null && d.regression();
         if (CANCELLED_STATE.equals(j.state()) && (j.result() == null || j.result().p50() == null)) {
             return new Cell(j.computeUnits(), MatrixRecords.CANCELLED, null, null, null, null, null, j.id(), j.state(),
-                    j.failure(), null, null, null, baseP50, null, false);
+                    j.failure(), null, null, null, baseP50, null, false, null);
         }
         if ("failed".equals(j.state())) {
             return new Cell(j.computeUnits(), MatrixRecords.FAILED, null, null, null, null, null, j.id(), j.state(),
-                    j.failure(), null, null, gated ? "FAIL" : null, baseP50, null, false);
+                    j.failure(), null, null, gated ? "FAIL" : null, baseP50, null, false, null);
         }
         Result r = j.result();
         if (r != null && r.p50() != null) {
             String gate = limit == null ? null : r.p50() <= limit ? "PASS" : "FAIL";
             return new Cell(j.computeUnits(), MatrixRecords.MEASURED, r.p50(), r.p90(), r.load(), null, null, j.id(),
-                    j.state(), null, r.on(), r.protocol(), gate, baseP50, change, regression);
+                    j.state(), null, r.on(), r.protocol(), gate, baseP50, change, regression, null);
         }
         if (estimate != null) {
             return new Cell(j.computeUnits(), MatrixRecords.ESTIMATED, null, null, null, estimate.lowMs(), estimate.highMs(),
-                    j.id(), j.state(), null, null, null, null, baseP50, null, false);
+                    j.id(), j.state(), null, null, null, null, baseP50, null, false, j.waitingFor());
         }
         return new Cell(j.computeUnits(), MatrixRecords.PENDING, null, null, null, null, null, j.id(), j.state(), null,
-                null, null, null, baseP50, null, false);
+                null, null, null, baseP50, null, false, j.waitingFor());
     }
 
     private static Map<String, CellValues> latencyValues(Snapshot s) {

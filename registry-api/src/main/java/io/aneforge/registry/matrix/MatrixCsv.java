@@ -31,7 +31,8 @@ final class MatrixCsv {
             "baseline_cosine", "cosine_change", "cosine_regression", "cosine_regression_reasons",
             "estimate_bound_by", "estimate_flops", "estimate_bytes", "estimate_basis", "estimate_unavailable",
             "os_name", "os_version", "measured_chip",
-            "warmup_iterations", "timed_iterations", "max_duration_ms", "samples");
+            "warmup_iterations", "timed_iterations", "max_duration_ms", "samples",
+            "waiting_for", "fidelity_waiting_for");
 
     /** Joins the items of a list field (gate reasons): "; " and "," occur inside the reasons themselves. */
     static final String LIST_SEPARATOR = " | ";
@@ -123,6 +124,8 @@ final class MatrixCsv {
                 f.add(p == null ? null : p.timedIterations());
                 f.add(p == null ? null : p.maxDurationMs());
                 f.add(p == null ? null : p.samples());
+                f.add(has ? c.waitingFor() : null);
+                f.add(fid.waitingFor());
                 line(sb, f);
             }
         }

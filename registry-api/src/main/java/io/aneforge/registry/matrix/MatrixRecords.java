@@ -56,8 +56,11 @@ public final class MatrixRecords {
      * The variant's accuracy against the golden outputs (its newest finished reference-cpu accuracy run, see
      * {@code Matrices.accuracyJob}; {@code jobId} names it). {@code source}: measured,
      * pending, failed ({@code failure} is the agent's reason) or cancelled ({@code failure} is the yank).
+     * {@code waitingFor}: for a pending job, why nobody runs it yet (the jobs list's text); null otherwise and
+     * when an online agent could take it.
      */
-    public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn) {}
+    public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn,
+                           String waitingFor) {}
 
     /**
      * One variant on one compute-units setting.
@@ -69,10 +72,14 @@ public final class MatrixRecords {
      * @param gate      PASS/FAIL against the chip's latency limit for a measured cell; FAIL for a failed run;
      *                  null when not gated or not measured
      * @param p50Change relative to the baseline version's same cell (0.12 = 12 % slower)
+     * @param waitingFor for a pending job (a pending or estimated cell), why nobody runs it yet, the same text as the
+     *                  jobs list's {@code waitingFor} ("no online agent offers runtime 'coreml' on chip A17_PRO");
+     *                  null when an online agent could take it, and for every other state
      */
     public record Cell(String computeUnits, String source, Double p50Ms, Double p90Ms, Double loadMs, Double estimateLowMs,
                        Double estimateHighMs, Long jobId, String jobState, String failure, MeasuredOn measuredOn,
-                       Protocol protocol, String gate, Double baselineP50Ms, Double p50Change, boolean regression) {}
+                       Protocol protocol, String gate, Double baselineP50Ms, Double p50Change, boolean regression,
+                       String waitingFor) {}
 
     /** Where a number came from. */
     public record MeasuredOn(String host, String osName, String osVersion, String osBuild, String chip, String runtime,

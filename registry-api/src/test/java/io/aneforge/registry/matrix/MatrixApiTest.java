@@ -247,6 +247,35 @@ class MatrixApiTest extends MatrixTestSupport {
                 .containsExactlyInAnyOrder("A17_PRO fp16", "M2 fp16");
     }
 
+    /** review-d #11: a pending cell and a pending fidelity carry the jobs list's waitingFor, in the JSON and the CSV. */
+    @Test
+    void pendingCellsSayWhatTheirJobWaitsFor() {
+        createModel("mx-waiting");
+        int v = createVersion("mx-waiting");
+        addVariant("mx-waiting", v, "M2", "18.0", "ane", "fp16");
+        publish("mx-waiting", v); // no golden data: no job of this version can be leased, whoever is online
+        JsonNode m = matrix("mx-waiting", v, "");
+        JsonNode row = row(m, "M2 fp16");
+        String expected = "golden inputs and outputs of version " + v + " are not stored yet";
+        JsonNode cell = row.path("cells").path("cpuOnly");
+        assertThat(cell.path("source").asString()).isEqualTo("pending");
+        assertThat(cell.path("waitingFor").asString()).startsWith(expected);
+        assertThat(row.path("fidelity").path("source").asString()).isEqualTo("pending");
+        assertThat(row.path("fidelity").path("waitingFor").asString()).startsWith(expected);
+        // the very text of the jobs list, job by job
+        JsonNode jobs = get("/api/v1/models/mx-waiting/versions/" + v + "/jobs", reader()).json();
+        for (JsonNode j : jobs) {
+            long id = j.path("id").asLong();
+            JsonNode shown = j.path("kind").asString().equals("accuracy") ? row.path("fidelity")
+                    : row.path("cells").path(j.path("computeUnits").asString());
+            assertThat(shown.path("jobId").asLong()).isEqualTo(id);
+            assertThat(shown.path("waitingFor").asString()).isEqualTo(j.path("waitingFor").asString());
+        }
+        String csv = get("/api/v1/models/mx-waiting/versions/" + v + "/matrix", reader(), "Accept", "text/csv").text();
+        assertThat(csv.split("\r\n")[0]).endsWith(",waiting_for,fidelity_waiting_for");
+        assertThat(csv.split("\r\n")[1]).contains(expected);
+    }
+
     @Test
     void modelsWithoutGatesPromoteAsBefore() {
         createModel("mx-nogates");
