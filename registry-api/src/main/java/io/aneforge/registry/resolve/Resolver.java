@@ -37,7 +37,9 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>Candidate chips in order: {@link VariantPolicy#compatibleChips} — the chip itself, then the
  *       same generation of the same line, then older generations of the same line, newest first.</li>
  *   <li>The first candidate chip with a variant whose deployment target is {@code <=} the device OS
- *       wins; among its variants: newest deployment target, then layout {@code ane} before
+ *       wins; among its variants: newest deployment target (it dominates: precision only breaks ties
+ *       between variants of the same target, so an iOS 18 int8 variant beats an iOS 16 fp16 one on an
+ *       iOS 18 device), then layout {@code ane} before
  *       {@code standard}, then precision in {@link Variants#PRECISIONS} order, then the longest
  *       sequence length, then the smallest block size, then block quantization in {@link #QUANTIZATION_ORDER}
  *       (the order measured closer to the original on all-MiniLM-L6-v2 int4-block32), then the oldest
@@ -54,8 +56,12 @@ public class Resolver {
     public record VariantFacts(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
                                String quantization, int seqLen) {}
 
+    /**
+     * @param variantId the picked variant's id (as in the matrix and {@code GET .../variants}), so an app build can
+     *                  log which variant it shipped; appended last, as fields are only ever added
+     */
     public record Resolution(String model, int version, String alias, String requestedChip, boolean fallback,
-                             VariantFacts variant, String digest, long size, String url, String minimumOs) {}
+                             VariantFacts variant, String digest, long size, String url, String minimumOs, long variantId) {}
 
     private record Key(String model, String alias, Integer version, String chip, OsVersion os) {}
 
@@ -231,7 +237,7 @@ public class Resolver {
         String target = c.target().major() + "." + c.target().minor();
         Resolution r = new Resolution(model, version, alias, requested.id(), !c.chip().equals(requested.id()),
                 new VariantFacts(c.chip(), target, c.layout(), c.precision(), c.blockSize(), c.quantization(), c.seqLen()),
-                "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target);
+                "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target, c.id());
         byte[] body = json.writeValueAsBytes(r);
         return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"");
     }

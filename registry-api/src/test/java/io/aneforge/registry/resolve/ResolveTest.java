@@ -54,6 +54,30 @@ class ResolveTest extends RegistryTestBase {
         assertThat(j.path("size").asLong()).isEqualTo(blob.body().length);
     }
 
+    /**
+     * review-d #13: the newest deployment target the OS allows wins before precision is looked at (the default
+     * recipe's iOS 18 int8 beats its iOS 16 fp16 on an iOS 18 device), and the answer names the variant's id.
+     */
+    @Test
+    void newestTargetWinsBeforePrecisionAndTheAnswerNamesTheVariant() {
+        String m = "resolve-target-first";
+        createModel(m);
+        int v = createVersion(m);
+        long fp16 = registerVariant(m, v, "A17_PRO", "16.0", "ane", "fp16", upload(mlpackage(m + "fp16"))).json()
+                .path("id").asLong();
+        long int8 = registerVariant(m, v, "A17_PRO", "18.0", "ane", "int8", upload(mlpackage(m + "int8"))).json()
+                .path("id").asLong();
+        assertThat(fp16).isPositive();
+        publish(m, v);
+        assertThat(moveAlias(m, "production", v, "first release").status()).isEqualTo(200);
+        JsonNode ios18 = get("/api/v1/models/" + m + "/resolve?device=iPhone16,1&os=18.0", reader()).json();
+        assertThat(ios18.path("variant").path("precision").asString()).isEqualTo("int8");
+        assertThat(ios18.path("variantId").asLong()).isEqualTo(int8);
+        JsonNode ios17 = get("/api/v1/models/" + m + "/resolve?device=iPhone16,1&os=17.0", reader()).json();
+        assertThat(ios17.path("variant").path("precision").asString()).isEqualTo("fp16");
+        assertThat(ios17.path("variantId").asLong()).isEqualTo(fp16);
+    }
+
     @Test
     void olderOsGetsTheOlderTarget() {
         Response r = resolve("chip=A17_PRO&os=17.4");
