@@ -109,9 +109,12 @@ class ProblemAdvice {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
-        log.error("unexpected error", e);
+        // the id is in the line itself too, so plain-text logs (no MDC in their pattern) can be searched for it
+        String requestId = org.slf4j.MDC.get("requestId");
+        log.error("unexpected error (requestId={})", requestId, e);
         ProblemDetail pd = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
-                "internal error (" + e.getClass().getSimpleName() + "); see the registry log");
+                "internal error (" + e.getClass().getSimpleName() + "); see the registry log"
+                        + (requestId == null ? "" : ", the line with requestId=" + requestId));
         pd.setType(URI.create(ApiProblem.TYPE_BASE + "internal-error"));
         pd.setTitle("Internal error");
         return ResponseEntity.status(500).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);

@@ -55,6 +55,9 @@ class ProblemErrorReportValve extends ErrorReportValve {
         }
         String uri = request.getRequestURI();
         if (uri != null && !uri.isEmpty()) problem.put("instance", uri);
+        // set by RequestIdFilter when the request got that far (a URI Tomcat refuses never reaches the filters)
+        String requestId = response.getHeader("X-Request-Id");
+        if (requestId != null) problem.put("requestId", requestId);
         try {
             response.setContentType("application/problem+json");
             response.setCharacterEncoding("UTF-8");

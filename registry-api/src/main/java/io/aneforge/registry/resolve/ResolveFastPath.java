@@ -30,7 +30,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * {@code aneforge.resolve.fast} timer rather than {@code http.server.requests}.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
+@Order(Ordered.HIGHEST_PRECEDENCE + 1) // right after RequestIdFilter, so its answers carry an X-Request-Id too
 public class ResolveFastPath extends OncePerRequestFilter {
 
     private static final String PREFIX = "/api/v1/models/";

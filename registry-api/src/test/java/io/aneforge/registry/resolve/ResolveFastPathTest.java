@@ -24,6 +24,10 @@ class ResolveFastPathTest extends RegistryTestBase {
     @Autowired
     ResolveFastPath fastPath;
 
+    /** In the reference MockMvc too, so both answers' problem documents carry the same (given) requestId. */
+    @Autowired
+    io.aneforge.registry.requestid.RequestIdFilter requestIds;
+
     @Test
     void answersLikeTheControllerByteForByte() throws Exception {
         createModel(M);
@@ -76,13 +80,13 @@ class ResolveFastPathTest extends RegistryTestBase {
         addVariant(m, v, "A16", "17.0", "ane", "fp16");
         publish(m, v);
         assertThat(moveAlias(m, "production", v, "params test").status()).isEqualTo(200);
-        MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+        MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(requestIds).build();
         for (String query : List.of("chip=A17_PRO&os=18.0&os=1.0", "chip=A17_PRO&chip=A16&os=18.0",
                 "chip=A17_PRO&os=18.0&version=" + v + "&version=" + v, "chip=A17_PRO&os=18.0&alias=production&alias=x",
                 "chip=A17_PRO&os=18.0&unexpected=1")) {
             MockHttpServletResponse reference = mvc.perform(MockMvcRequestBuilders.get("/api/v1/models/" + m + "/resolve?" + query)
-                    .header("Authorization", "Bearer " + reader())).andReturn().getResponse();
-            Response viaFilter = get("/api/v1/models/" + m + "/resolve?" + query, reader());
+                    .header("Authorization", "Bearer " + reader()).header("X-Request-Id", "same-id")).andReturn().getResponse();
+            Response viaFilter = get("/api/v1/models/" + m + "/resolve?" + query, reader(), "X-Request-Id", "same-id");
             assertThat(viaFilter.status()).as(query + ": " + viaFilter.text()).isEqualTo(reference.getStatus());
             assertThat(viaFilter.text()).as(query).isEqualTo(reference.getContentAsString());
         }
