@@ -376,7 +376,7 @@ function showDetails(row, cu, c, m) {
   if (row.estimate) items.push(['Estimate', fmtMs(row.estimate.lowMs) + ' – ' + fmtMs(row.estimate.highMs) + ' (' + row.estimate.boundBy.toLowerCase() + '-bound)'],
     ['Estimate basis', row.estimate.basis]);
   else if (row.estimateUnavailable) items.push(['Estimate', 'unavailable: ' + row.estimateUnavailable]);
-  fill(details, h('button', { class: 'secondary', id: 'close-details', style: 'float:right', onclick: closeDetails }, '×'),
+  fill(details, h('button', { class: 'secondary', id: 'close-details', onclick: closeDetails }, '×'),
     h('h2', {}, 'Cell details'), h('dl', { id: 'cell-details' }, items.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === null ? '–' : v)])));
   details.hidden = false;
   document.body.classList.add('details-open');

@@ -8,6 +8,8 @@ import java.util.HexFormat;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.ResourceHandlerRegistry;
 import org.springframework.web.servlet.config.annotation.ViewControllerRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -22,9 +24,36 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * ({@code project.build.outputTimestamp}, for reproducible builds), so a date would tell a browser that
  * an upgraded {@code app.js} is the one it already has; the content hash changes exactly when the file
  * does, so an upgrade is picked up on the next load and an unchanged file still gets a 304.
+ *
+ * <p>Browser hardening ({@link #HARDENING}, on every answer under {@code /ui}): the page holds a pasted token
+ * (admin, for overrides) in {@code sessionStorage} and shows agents' text (host names, failure reasons), so
+ * a content security policy allows only this origin's own scripts, styles and requests (no inline script or
+ * style, no plugins), no page may frame it (the promote and override forms cannot be clickjacked), the
+ * browser may not guess a file's type, and no address of the UI leaks to another site as a referrer.
  */
 @Configuration
 class UiConfig implements WebMvcConfigurer {
+
+    /** Header name to value; docs/qa.md "Web UI" lists them. */
+    static final java.util.Map<String, String> HARDENING = java.util.Map.of(
+            "Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
+                    + " frame-ancestors 'none'",
+            // for browsers without CSP level 2's frame-ancestors
+            "X-Frame-Options", "DENY",
+            "X-Content-Type-Options", "nosniff",
+            "Referrer-Policy", "no-referrer");
+
+    @Override
+    public void addInterceptors(InterceptorRegistry registry) {
+        registry.addInterceptor(new HandlerInterceptor() {
+            @Override
+            public boolean preHandle(jakarta.servlet.http.HttpServletRequest request,
+                                     jakarta.servlet.http.HttpServletResponse response, Object handler) {
+                HARDENING.forEach(response::setHeader);
+                return true;
+            }
+        }).addPathPatterns("/ui", "/ui/**");
+    }
 
     @Override
     public void addViewControllers(ViewControllerRegistry registry) {

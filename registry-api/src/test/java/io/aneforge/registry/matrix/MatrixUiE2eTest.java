@@ -53,6 +53,8 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--user-data-dir=" + profile, "--window-size=1780,1000");
+        // the console, where Chromium reports what the UI's content security policy blocked
+        options.setCapability("goog:loggingPrefs", java.util.Map.of("browser", "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         driver = new ChromeDriver(service, options);
@@ -84,6 +86,13 @@ class MatrixUiE2eTest extends MatrixTestSupport {
     private String attributeOf(By by, String name) {
         return new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
                 .until(d -> d.findElement(by).getAttribute(name));
+    }
+
+    /** review-d #26: nothing the page did so far was blocked by its content security policy. */
+    private void assertNoCspViolations() {
+        List<String> blocked = driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+                .map(e -> e.getMessage()).filter(m -> m.contains("Content Security Policy")).toList();
+        assertThat(blocked).isEmpty();
     }
 
     private Object js(String script, Object... args) {
@@ -149,6 +158,7 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         Response page = get("/ui/", null);
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.text()).contains("<script src=\"app.js\"></script>");
+        assertThat(page.header("Content-Security-Policy")).contains("default-src 'self'").contains("frame-ancestors 'none'");
         assertThat(get("/ui/app.js", null).status()).isEqualTo(200);
         assertThat(get("/api/v1/models", null).status()).isEqualTo(401);
 
@@ -205,6 +215,9 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         String details = waitFor(By.id("cell-details")).getText();
         assertThat(details).contains("mx-ui-a17").contains("24B83").contains("coreml").contains("10 warm-up, 100 timed")
                 .contains("Baseline v1").contains("Variant cosine").contains("reference-cpu");
+        // the close button is floated by app.css (a style attribute would be blocked), and nothing else was blocked
+        assertThat(driver.findElement(By.id("close-details")).getCssValue("float")).isEqualTo("right");
+        assertNoCspViolations();
 
         byte[] png = ((org.openqa.selenium.TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES);
         assertThat(png.length).isGreaterThan(10_000);
