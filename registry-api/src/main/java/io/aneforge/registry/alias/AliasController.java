@@ -28,7 +28,10 @@ class AliasController {
     @PutMapping("/{alias}")
     @Allowed(Role.PUBLISHER)
     Aliases.AliasView move(@PathVariable String name, @PathVariable String alias, @RequestBody Move req, HttpServletRequest http) {
-        return aliases.move(name, alias, req.version(), req.reason(), Boolean.TRUE.equals(req.override()), Caller.of(http));
+        Aliases.AliasView moved = aliases.move(name, alias, req.version(), req.reason(), Boolean.TRUE.equals(req.override()), Caller.of(http));
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "alias.move", "model " + name + " alias " + alias,
+                "version " + moved.version() + (Boolean.TRUE.equals(req.override()) ? ", override" : "") + ", reason: " + req.reason());
+        return moved;
     }
 
     @GetMapping("/{alias}")

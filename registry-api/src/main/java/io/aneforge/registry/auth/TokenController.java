@@ -1,5 +1,6 @@
 package io.aneforge.registry.auth;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.problem.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
@@ -38,7 +39,9 @@ class TokenController {
             throw ApiProblem.badRequest("unknown-role", "Unknown role",
                     "role '" + req.role() + "' is not one of reader, publisher, qa, worker, agent, admin");
         }
-        return tokens.mint(req.name(), role, Caller.of(http));
+        Tokens.Minted minted = tokens.mint(req.name(), role, Caller.of(http));
+        Audit.log(Caller.of(http), "token.mint", "token " + minted.id(), "name " + minted.name() + ", role " + minted.role());
+        return minted;
     }
 
     @GetMapping
@@ -50,7 +53,8 @@ class TokenController {
     @DeleteMapping("/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     @Allowed
-    void revoke(@PathVariable long id) {
+    void revoke(@PathVariable long id, HttpServletRequest http) {
         if (!tokens.revoke(id)) throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
+        Audit.log(Caller.of(http), "token.revoke", "token " + id, null);
     }
 }

@@ -37,7 +37,9 @@ class MatrixController {
     @Allowed(Role.PUBLISHER)
     ModelGates.GatesView putGates(@PathVariable String name, @RequestBody(required = false) String body,
                                   HttpServletRequest http) {
-        return gates.put(name, body, Caller.of(http));
+        ModelGates.GatesView put = gates.put(name, body, Caller.of(http));
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "gates.put", "model " + name, "gates " + put.gates());
+        return put;
     }
 
     @GetMapping(value = "/api/v1/models/{name}/versions/{version}/matrix", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -102,7 +102,10 @@ class ModelController {
     /** Withdraws a version (with a reason); refused while an alias points at it. */
     @PostMapping("/{name}/versions/{version}/yank")
     @Allowed(Role.PUBLISHER)
-    VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req) {
-        return models.yank(name, version, req.reason());
+    VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req, HttpServletRequest http) {
+        VersionView yanked = models.yank(name, version, req.reason());
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "version.yank", "model " + name + " version " + version,
+                "reason: " + req.reason());
+        return yanked;
     }
 }

@@ -43,7 +43,10 @@ class VariantController {
     @PostMapping("/{id}/yank")
     @Allowed(Role.PUBLISHER)
     Variants.VariantView yank(@PathVariable String name, @PathVariable int version, @PathVariable long id,
-                              @RequestBody Yank req) {
-        return variants.yank(name, version, id, req.reason());
+                              @RequestBody Yank req, HttpServletRequest http) {
+        Variants.VariantView yanked = variants.yank(name, version, id, req.reason());
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "variant.yank", "model " + name + " version " + version
+                + " variant " + id, "reason: " + req.reason());
+        return yanked;
     }
 }
