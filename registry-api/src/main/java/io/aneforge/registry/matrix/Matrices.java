@@ -348,9 +348,26 @@ public class Matrices {
         Verdict shown = key.yanked()
                 ? new Verdict(YANKED, List.of(), List.of(), List.of("version " + key.version() + " of '" + key.model()
                         + "' was yanked (" + key.yankReason() + "); its open jobs were cancelled and it cannot be promoted"))
-                : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(), verdict.reasons());
+                : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(),
+                        verdict.status() == GateStatus.INCOMPLETE ? withWaiting(verdict.reasons(), rows) : verdict.reasons());
         return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
                 columns, rows, regressions, key.yankReason(), base != null ? RegressionThresholds.DEFAULT : null);
+    }
+
+    /**
+     * An INCOMPLETE verdict's reasons, then one line per reason jobs wait for ("3 jobs wait: no online agent offers
+     * runtime 'coreml' on chip A17_PRO"), so the verdict names what it waits for, not only which cells.
+     */
+    static List<String> withWaiting(List<String> reasons, List<Row> rows) {
+        Map<String, Integer> waiting = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (r.fidelity().waitingFor() != null) waiting.merge(r.fidelity().waitingFor(), 1, Integer::sum);
+            for (Cell c : r.cells().values()) if (c.waitingFor() != null) waiting.merge(c.waitingFor(), 1, Integer::sum);
+        }
+        if (waiting.isEmpty()) return reasons;
+        List<String> out = new ArrayList<>(reasons);
+        waiting.forEach((why, n) -> out.add(n + (n == 1 ? " job waits: " : " jobs wait: ") + why));
+        return out;
     }
 
     private static final String YANKED = "YANKED";

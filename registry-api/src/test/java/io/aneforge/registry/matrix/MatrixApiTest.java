@@ -271,9 +271,19 @@ class MatrixApiTest extends MatrixTestSupport {
             assertThat(shown.path("jobId").asLong()).isEqualTo(id);
             assertThat(shown.path("waitingFor").asString()).isEqualTo(j.path("waitingFor").asString());
         }
+        // without gates the verdict is PASS and waits for nothing
+        assertThat(m.path("verdict").path("reasons")).isEmpty();
         String csv = get("/api/v1/models/mx-waiting/versions/" + v + "/matrix", reader(), "Accept", "text/csv").text();
         assertThat(csv.split("\r\n")[0]).endsWith(",waiting_for,fidelity_waiting_for");
         assertThat(csv.split("\r\n")[1]).contains(expected);
+
+        // gated: the INCOMPLETE verdict names what its pending jobs wait for, once per reason with the count
+        assertThat(putGates("mx-waiting", "{\"minCosine\":0.999}", publisher()).status()).isEqualTo(200);
+        JsonNode verdict = matrix("mx-waiting", v, "").path("verdict");
+        assertThat(verdict.path("status").asString()).isEqualTo("INCOMPLETE");
+        assertThat(verdict.path("reasons")).extracting(JsonNode::asString)
+                .contains("M2 fp16: no accuracy result yet")
+                .anySatisfy(r -> assertThat(r).startsWith("5 jobs wait: " + expected));
     }
 
     @Test
