@@ -1,6 +1,10 @@
 package io.aneforge.registry.resolve;
 
 import io.aneforge.registry.auth.Allowed;
+import io.aneforge.registry.problem.ApiProblem;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import java.util.Set;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -14,6 +18,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 @RestController
 class ResolveController {
+
+    /** The query parameters resolve reads, in the order the refusal lists them. */
+    static final List<String> PARAMETERS = List.of("device", "chip", "os", "alias", "version");
+    private static final Set<String> KNOWN = Set.copyOf(PARAMETERS);
 
     private final Resolver resolver;
 
@@ -30,7 +38,9 @@ class ResolveController {
                                    @RequestParam(required = false) String os,
                                    @RequestParam(required = false) String alias,
                                    @RequestParam(required = false) Integer version,
-                                   @RequestHeader(value = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
+                                   @RequestHeader(value = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
+                                   HttpServletRequest request) {
+        refuseUnknownParameters(request);
         Resolver.Answer a = resolver.resolve(name, alias, version, device, chip, os);
         // no-cache: clients may keep the answer but must revalidate, since an alias can move.
         if (ifNoneMatch != null && (ifNoneMatch.contains(a.etag()) || ifNoneMatch.trim().equals("*"))) {
@@ -38,5 +48,20 @@ class ResolveController {
         }
         return ResponseEntity.ok().eTag(a.etag()).cacheControl(CacheControl.noCache())
                 .contentType(MediaType.APPLICATION_JSON).body(a.json());
+    }
+
+    /**
+     * A misspelt pin ({@code verison=2}, or Hugging Face's {@code revision=}) must not silently resolve the
+     * default alias: an app build would then ship whatever {@code production} points at with a 200.
+     */
+    private static void refuseUnknownParameters(HttpServletRequest request) {
+        for (String name : request.getParameterMap().keySet()) {
+            if (!KNOWN.contains(name)) {
+                throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter",
+                                "unknown query parameter '" + name + "'; resolve takes device|chip, os, alias|version "
+                                        + "(pin a version with version=N, an alias with alias=NAME)")
+                        .with("parameter", name).with("allowed", PARAMETERS);
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ public class ResolveFastPath extends OncePerRequestFilter {
     private static final String PREFIX = "/api/v1/models/";
     private static final String SUFFIX = "/resolve";
     /** The query parameters {@link ResolveController} binds. */
-    private static final Set<String> PARAMETERS = Set.of("device", "chip", "os", "alias", "version");
+    private static final Set<String> PARAMETERS = Set.copyOf(ResolveController.PARAMETERS);
 
     private final Tokens tokens;
     private final Resolver resolver;

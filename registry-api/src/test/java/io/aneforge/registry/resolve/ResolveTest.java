@@ -164,4 +164,21 @@ class ResolveTest extends RegistryTestBase {
         assertThat(resolve("chip=Z9&os=18.0").problem()).isEqualTo("unknown-chip");
         assertThat(get("/api/v1/models/nope/resolve?chip=A17_PRO&os=18.0", reader()).problem()).isEqualTo("model-not-found");
     }
+
+    @Test
+    void unknownQueryParametersAreRefusedNotIgnored() {
+        // production is set, so ignoring the typo would answer 200 with whatever production points at.
+        for (String typo : new String[] {"revision=abc", "verison=2", "rev=1", "tag=v1"}) {
+            Response r = resolve("device=iPhone16,1&os=18.2&" + typo);
+            assertThat(r.status()).as(typo + ": " + r.text()).isEqualTo(400);
+            assertThat(r.problem()).isEqualTo("invalid-parameter");
+            String name = typo.substring(0, typo.indexOf('='));
+            assertThat(r.json().path("detail").asString())
+                    .contains("unknown query parameter '" + name + "'").contains("device|chip, os, alias|version");
+            assertThat(r.json().path("parameter").asString()).isEqualTo(name);
+            assertThat(r.json().path("allowed").toString()).contains("device", "chip", "os", "alias", "version");
+        }
+        // A known parameter still resolves.
+        assertThat(resolve("device=iPhone16,1&os=18.2&version=1").status()).isEqualTo(200);
+    }
 }
