@@ -25,7 +25,12 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/blobs")
 class BlobController {
 
-    static final String IMMUTABLE = "public, max-age=31536000, immutable";
+    /**
+     * {@code private}, not {@code public}: downloads need a bearer token, and {@code public} is exactly what lets a
+     * shared cache (CDN, proxy, ingress) store an answer to a request with {@code Authorization} and serve it to
+     * anyone who knows the digest (RFC 9111 §3.5). The client's own cache still keeps the bytes for a year.
+     */
+    static final String IMMUTABLE = "private, max-age=31536000, immutable";
     static final String NOSNIFF_HEADER = "X-Content-Type-Options";
 
     private final Blobs blobs;
@@ -60,11 +65,10 @@ class BlobController {
         String etag = "\"" + blob.digest() + "\"";
         // Browsers must not guess a type from the bytes (an uploaded page would run on the registry's origin).
         response.setHeader(NOSNIFF_HEADER, "nosniff");
-        response.setHeader(HttpHeaders.ETAG, etag);
-        response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
         response.setHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
         String inm = request.getHeader(HttpHeaders.IF_NONE_MATCH);
         if (inm != null && (inm.contains(etag) || inm.trim().equals("*"))) {
+            cacheable(response, etag);
             response.setStatus(HttpStatus.NOT_MODIFIED.value());
             return;
         }
@@ -73,10 +77,12 @@ class BlobController {
             String ifRange = request.getHeader(HttpHeaders.IF_RANGE);
             range = ifRange != null && !ifRange.equals(etag) ? null : ByteRange.parse(request.getHeader(HttpHeaders.RANGE), blob.size());
         } catch (ByteRange.Unsatisfiable e) {
+            // No validators or long caching on the refusal: a cache must not keep an error for a year.
             response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + blob.size());
             throw new ApiProblem(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range-not-satisfiable",
                     "Range not satisfiable", e.getMessage());
         }
+        cacheable(response, etag);
         // Rows stored before uploads were checked may carry any type the uploader sent.
         response.setContentType(Blob.servedType(blob.mediaType()));
         long offset = 0, length = blob.size();
@@ -92,5 +98,11 @@ class BlobController {
             OutputStream out = response.getOutputStream();
             in.transferTo(out);
         }
+    }
+
+    /** The validator and year-long caching, only on answers that carry the blob (200, 206) or confirm it (304). */
+    private static void cacheable(HttpServletResponse response, String etag) {
+        response.setHeader(HttpHeaders.ETAG, etag);
+        response.setHeader(HttpHeaders.CACHE_CONTROL, IMMUTABLE);
     }
 }

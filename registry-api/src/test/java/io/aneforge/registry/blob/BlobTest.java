@@ -43,7 +43,8 @@ class BlobTest extends RegistryTestBase {
         assertThat(got.status()).isEqualTo(200);
         assertThat(got.body()).isEqualTo(data);
         assertThat(got.header("ETag")).isEqualTo("\"sha256:" + hex + "\"");
-        assertThat(got.header("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+        // private: the download needs a token, so no shared cache may store it for others (RFC 9111 §3.5)
+        assertThat(got.header("Cache-Control")).isEqualTo("private, max-age=31536000, immutable");
         assertThat(got.header("Accept-Ranges")).isEqualTo("bytes");
 
         Response head = send("HEAD", "/api/v1/blobs/sha256:" + hex, reader(), null);
@@ -53,6 +54,8 @@ class BlobTest extends RegistryTestBase {
 
         Response notModified = get("/api/v1/blobs/sha256:" + hex, reader(), "If-None-Match", "\"sha256:" + hex + "\"");
         assertThat(notModified.status()).isEqualTo(304);
+        assertThat(notModified.header("ETag")).isEqualTo("\"sha256:" + hex + "\"");
+        assertThat(notModified.header("Cache-Control")).isEqualTo("private, max-age=31536000, immutable");
     }
 
     @Test
@@ -154,6 +157,7 @@ class BlobTest extends RegistryTestBase {
         assertThat(mid.status()).isEqualTo(206);
         assertThat(mid.header("Content-Range")).isEqualTo("bytes 1000-1999/100000");
         assertThat(mid.body()).isEqualTo(Arrays.copyOfRange(data, 1000, 2000));
+        assertThat(mid.header("Cache-Control")).isEqualTo("private, max-age=31536000, immutable");
 
         Response open = get(path, reader(), "Range", "bytes=99990-");
         assertThat(open.body()).isEqualTo(Arrays.copyOfRange(data, 99990, 100000));
@@ -165,6 +169,9 @@ class BlobTest extends RegistryTestBase {
         Response beyond = get(path, reader(), "Range", "bytes=200000-");
         assertThat(beyond.status()).isEqualTo(416);
         assertThat(beyond.header("Content-Range")).isEqualTo("bytes */100000");
+        // An error is not the blob: no validator, no year-long caching.
+        assertThat(beyond.header("ETag")).isNull();
+        assertThat(String.valueOf(beyond.header("Cache-Control"))).doesNotContain("max-age=31536000").doesNotContain("public");
     }
 
     @Test
