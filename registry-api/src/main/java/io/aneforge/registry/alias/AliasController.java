@@ -5,11 +5,14 @@ import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
@@ -18,6 +21,8 @@ class AliasController {
 
     /** {@code override}: an admin moves the alias although the version's gates did not pass (recorded in the history). */
     record Move(Integer version, String reason, Boolean override) {}
+
+    record Removal(String reason) {}
 
     private final Aliases aliases;
 
@@ -32,6 +37,21 @@ class AliasController {
         io.aneforge.registry.audit.Audit.log(Caller.of(http), "alias.move", "model " + name + " alias " + alias,
                 "version " + moved.version() + (Boolean.TRUE.equals(req.override()) ? ", override" : "") + ", reason: " + req.reason());
         return moved;
+    }
+
+    /** The same role as a move: deleting an alias ships nothing new, it only stops resolving it. */
+    @DeleteMapping("/{alias}")
+    @Allowed(Role.PUBLISHER)
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    void delete(@PathVariable String name, @PathVariable String alias,
+                @RequestBody(required = false) Removal req, HttpServletRequest http) {
+        aliases.delete(name, alias, req == null ? null : req.reason(), Caller.of(http));
+    }
+
+    @GetMapping
+    @Allowed(anyRole = true)
+    List<Aliases.AliasView> list(@PathVariable String name) {
+        return aliases.list(name);
     }
 
     @GetMapping("/{alias}")

@@ -25,11 +25,12 @@ public class Aliases {
     public record AliasView(String model, String alias, int version, String updatedBy, OffsetDateTime updatedAt) {}
 
     /**
+     * @param toVersion   the version the alias points at from then on; null when the alias was deleted
      * @param overridden  an admin moved the alias although the version's gates did not pass
      * @param gateStatus  the gate verdict at the time of an overridden move (null otherwise)
      * @param gateReasons the verdict's reasons at that time
      */
-    public record HistoryEntry(String alias, Integer fromVersion, int toVersion, String changedBy, String reason,
+    public record HistoryEntry(String alias, Integer fromVersion, Integer toVersion, String changedBy, String reason,
                                OffsetDateTime changedAt, boolean overridden, String gateStatus, List<String> gateReasons) {}
 
     private final JdbcClient jdbc;
@@ -110,6 +111,38 @@ public class Aliases {
         return get(model, alias);
     }
 
+    /**
+     * Deletes the alias; resolve then answers {@code alias-not-set} for it. The same role that may move an alias may
+     * delete it (deleting ships nothing new, so no gates apply); the removal is appended to the history. This is the
+     * way to withdraw a model's only published version, or to drop a misspelt alias that blocks a yank.
+     */
+    @Transactional
+    public void delete(String model, String alias, String reason, Caller caller) {
+        Models.requireReason(reason);
+        long modelId = models.modelId(model);
+        // The alias row lock orders this against a concurrent move of the same alias (which locks it too).
+        Integer from = jdbc.sql("SELECT v.version FROM alias a JOIN model_version v ON v.id = a.version_id"
+                        + " WHERE a.model_id = ? AND a.name = ? FOR UPDATE OF a")
+                .params(modelId, alias).query(Integer.class).optional()
+                .orElseThrow(() -> aliasNotSet(model, alias, names(modelId)));
+        jdbc.sql("DELETE FROM alias WHERE model_id = ? AND name = ?").params(modelId, alias).update();
+        jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason)"
+                        + " VALUES (?, ?, ?, NULL, ?, ?)")
+                .params(modelId, alias, from, caller.name(), reason).update();
+        events.publishEvent(new RegistryChanged(model));
+    }
+
+    /** The model's aliases and their current targets, by name. */
+    public List<AliasView> list(String model) {
+        long modelId = models.modelId(model);
+        return jdbc.sql("SELECT a.name, v.version, a.updated_by, a.updated_at FROM alias a"
+                        + " JOIN model_version v ON v.id = a.version_id WHERE a.model_id = ? ORDER BY a.name")
+                .param(modelId)
+                .query((rs, i) -> new AliasView(model, rs.getString(1), rs.getInt(2), rs.getString(3),
+                        rs.getObject(4, OffsetDateTime.class)))
+                .list();
+    }
+
     public AliasView get(String model, String alias) {
         long modelId = models.modelId(model);
         return jdbc.sql("SELECT v.version, a.updated_by, a.updated_at FROM alias a JOIN model_version v ON v.id = a.version_id"
@@ -139,9 +172,11 @@ public class Aliases {
                 .query((rs, i) -> {
                     int f = rs.getInt(2);
                     Integer fromV = rs.wasNull() ? null : f;
+                    int t = rs.getInt(3);
+                    Integer toV = rs.wasNull() ? null : t;
                     java.sql.Array reasons = rs.getArray(9);
                     List<String> gateReasons = reasons == null ? List.of() : List.of((String[]) reasons.getArray());
-                    return new HistoryEntry(rs.getString(1), fromV, rs.getInt(3), rs.getString(4), rs.getString(5),
+                    return new HistoryEntry(rs.getString(1), fromV, toV, rs.getString(4), rs.getString(5),
                             rs.getObject(6, OffsetDateTime.class), rs.getBoolean(7), rs.getString(8), gateReasons);
                 })
                 .list();

@@ -200,7 +200,9 @@ public class Models {
         if (!aliases.isEmpty()) {
             throw ApiProblem.conflict("version-aliased", "Version is aliased",
                     "version " + version + " of '" + model + "' is the target of alias(es) " + aliases
-                            + "; move them to another version first").with("aliases", aliases);
+                            + "; move them to another version (PUT /api/v1/models/" + model + "/aliases/{alias})"
+                            + " or delete them (DELETE /api/v1/models/" + model + "/aliases/{alias} with"
+                            + " {\"reason\": ...}; resolve then answers alias-not-set) first").with("aliases", aliases);
         }
         jdbc.sql("UPDATE model_version SET status = 'yanked', yanked_at = now(), yank_reason = ? WHERE id = ?")
                 .params(reason, v.id()).update();

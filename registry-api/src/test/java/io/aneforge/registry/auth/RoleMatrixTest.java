@@ -47,6 +47,8 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/blobs/sha256:" + HEX, null, ALL),
             new Endpoint("HEAD", "/api/v1/blobs/sha256:" + HEX, null, ALL),
             new Endpoint("PUT", "/api/v1/models/nope/aliases/production", Map.of("version", 1, "reason", "r"), PUBLISH),
+            new Endpoint("DELETE", "/api/v1/models/nope/aliases/production", Map.of("reason", "r"), PUBLISH),
+            new Endpoint("GET", "/api/v1/models/matrix/aliases", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix/aliases/production", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix/aliases/production/history", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix/resolve?chip=A16&os=18.0", null, ALL),
