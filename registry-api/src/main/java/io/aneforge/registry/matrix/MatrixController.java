@@ -32,7 +32,14 @@ class MatrixController {
         return gates.get(name);
     }
 
-    /** Replaces the model's gates; the body is the gates JSON itself (every field optional). */
+    /** Who changed the gates when, from what to what (append-only). */
+    @GetMapping("/api/v1/models/{name}/gates/history")
+    @Allowed(anyRole = true)
+    java.util.List<ModelGates.GatesChange> gatesHistory(@PathVariable String name) {
+        return gates.history(name);
+    }
+
+    /** Replaces the model's gates; the body is the gates JSON itself (every field optional; loosening needs admin). */
     @PutMapping(value = "/api/v1/models/{name}/gates", consumes = MediaType.APPLICATION_JSON_VALUE)
     @Allowed(Role.PUBLISHER)
     ModelGates.GatesView putGates(@PathVariable String name, @RequestBody(required = false) String body,

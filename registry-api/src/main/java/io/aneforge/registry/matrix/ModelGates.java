@@ -4,14 +4,20 @@ import io.aneforge.chips.ChipCatalog;
 import io.aneforge.gate.Gates;
 import io.aneforge.gate.InvalidGatesException;
 import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,6 +30,14 @@ public class ModelGates {
      * @param set false when the model has no gates (then {@code gates} is {@link Gates#NONE} and every variant passes)
      */
     public record GatesView(String model, Gates gates, boolean set, String updatedBy, OffsetDateTime updatedAt) {}
+
+    /**
+     * One change of a model's gates, as {@code GET /models/{name}/gates/history} lists it.
+     *
+     * @param before   the gates before the change; null when the model had none
+     * @param loosened the limits the change removed or relaxed (empty for a first set or a tightening)
+     */
+    public record GatesChange(Gates before, Gates after, List<String> loosened, String changedBy, OffsetDateTime changedAt) {}
 
     /** Strict reading: a misspelt field is an error, not a silently missing gate. */
     private static final JsonMapper STRICT = JsonMapper.builder()
@@ -55,7 +69,13 @@ public class ModelGates {
                 .query(String.class).optional().map(ModelGates::parseStored);
     }
 
-    /** Replaces the gates of a model with {@code body} (the JSON of {@link Gates}); 400 names the bad field. */
+    /**
+     * Replaces the gates of a model with {@code body} (the JSON of {@link Gates}); 400 names the bad field.
+     * Setting gates for the first time or tightening them is open to publishers; removing or relaxing any limit
+     * needs an admin, the authority of a gate override, since otherwise "clear the gates, promote, put them back"
+     * would be an override without the admin or the record. Every change is appended to the gate history.
+     */
+    @Transactional
     public GatesView put(String model, String body, Caller caller) {
         long id = models.modelId(model);
         Gates gates = parse(body);
@@ -65,12 +85,75 @@ public class ModelGates {
                         + chips.chips().stream().map(c -> c.id()).toList());
             }
         }
+        // Orders concurrent changes of one model's gates, so each history row's "before" is what it replaced.
+        // NO KEY UPDATE: rows referencing the model (versions, aliases) may still be inserted meanwhile.
+        jdbc.sql("SELECT id FROM model WHERE id = ? FOR NO KEY UPDATE").param(id).query(Long.class).single();
+        Optional<Gates> before = gatesOf(id);
+        List<String> loosened = before.map(b -> loosened(b, gates)).orElse(List.of());
+        if (!loosened.isEmpty() && caller.role() != Role.ADMIN) {
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "gates-loosening-needs-admin", "Loosening gates needs an admin",
+                    "removing or relaxing release gates needs an admin, like a gate override (" + String.join("; ", loosened)
+                            + "); role '" + caller.role().wireName() + "' may set gates for the first time or tighten"
+                            + " them. Ask an admin to change them, or to move the alias with \"override\": true")
+                    .with("loosened", loosened);
+        }
+        jdbc.sql("INSERT INTO model_gates_history (model_id, gates_before, gates_after, loosened, changed_by)"
+                        + " VALUES (?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?)")
+                .params(id, before.map(STRICT::writeValueAsString).orElse(null), STRICT.writeValueAsString(gates),
+                        loosened.toArray(new String[0]), caller.name())
+                .update();
         jdbc.sql("INSERT INTO model_gates (model_id, gates, updated_by) VALUES (?, CAST(? AS jsonb), ?)"
                         + " ON CONFLICT (model_id) DO UPDATE SET gates = EXCLUDED.gates, updated_by = EXCLUDED.updated_by,"
                         + " updated_at = now()")
                 .params(id, STRICT.writeValueAsString(gates), caller.name()).update();
         events.publishEvent(new RegistryChanged(model));
         return get(model);
+    }
+
+    /** The gate changes of a model, oldest first. */
+    public List<GatesChange> history(String model) {
+        long id = models.modelId(model);
+        return jdbc.sql("SELECT CAST(gates_before AS text), CAST(gates_after AS text), loosened, changed_by, changed_at"
+                        + " FROM model_gates_history WHERE model_id = ? ORDER BY id")
+                .param(id)
+                .query((rs, i) -> {
+                    String b = rs.getString(1);
+                    return new GatesChange(b == null ? null : parseStored(b), parseStored(rs.getString(2)),
+                            List.of((String[]) rs.getArray(3).getArray()), rs.getString(4),
+                            rs.getObject(5, OffsetDateTime.class));
+                })
+                .list();
+    }
+
+    /**
+     * What {@code after} removes or relaxes compared to {@code before}, one phrase per limit
+     * ("minCosine 0.999 -> none"); empty when every limit of {@code before} still holds at least as strictly.
+     */
+    static List<String> loosened(Gates before, Gates after) {
+        List<String> out = new ArrayList<>();
+        if (before.minCosine() != null && (after.minCosine() == null || after.minCosine() < before.minCosine())) {
+            out.add("minCosine " + before.minCosine() + " -> " + orNone(after.minCosine()));
+        }
+        if (before.maxArtifactBytes() != null
+                && (after.maxArtifactBytes() == null || after.maxArtifactBytes() > before.maxArtifactBytes())) {
+            out.add("maxArtifactBytes " + before.maxArtifactBytes() + " -> " + orNone(after.maxArtifactBytes()));
+        }
+        if (before.maxP50MsDefault() != null
+                && (after.maxP50MsDefault() == null || after.maxP50MsDefault() > before.maxP50MsDefault())) {
+            out.add("maxP50MsDefault " + before.maxP50MsDefault() + " -> " + orNone(after.maxP50MsDefault()));
+        }
+        // Per chip, the limit that actually applies (its own entry, else the default) must not rise or vanish.
+        TreeSet<String> chipIds = new TreeSet<>(before.maxP50Ms().keySet());
+        chipIds.addAll(after.maxP50Ms().keySet());
+        for (String chip : chipIds) {
+            Double was = before.latencyLimitMs(chip), now = after.latencyLimitMs(chip);
+            if (was != null && (now == null || now > was)) out.add("maxP50Ms." + chip + " " + was + " -> " + orNone(now));
+        }
+        return out;
+    }
+
+    private static String orNone(Object limit) {
+        return limit == null ? "none" : limit.toString();
     }
 
     static Gates parse(String body) {

@@ -84,6 +84,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("PUT", "/api/v1/models/nope/versions/1/golden", Map.of("inputs", "x", "outputs", "y"), BUILD),
             new Endpoint("POST", "/api/v1/models/nope/versions/1/accuracy-runs", null, PUBLISH),
             new Endpoint("GET", "/api/v1/models/matrix/gates", null, ALL),
+            new Endpoint("GET", "/api/v1/models/matrix/gates/history", null, ALL),
             new Endpoint("PUT", "/api/v1/models/nope/gates", Map.of("minCosine", 0.999), PUBLISH),
             // one path, two handlers: JSON (default) and text/csv
             new Endpoint("GET", "/api/v1/models/matrix/versions/1/matrix", null, ALL),
