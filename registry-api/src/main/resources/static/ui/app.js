@@ -334,8 +334,10 @@ function cellView(row, cu, c, m) {
   const s = cellSummary(c, latencyLimit(m.gates, row.chip));
   const cls = ['cell', s.kind];
   if (c.gate) cls.push('gate-' + c.gate);
-  const delta = c.p50Change === null || c.p50Change === undefined ? null :
-    h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
+  // regression null = not compared (no p50 on one side): said so, never shown as "no regression"
+  const delta = c.p50Change === null || c.p50Change === undefined
+    ? (m.baseline && c.source === 'measured' ? h('div', { class: 'muted not-compared', 'data-regression': '' }, 'not compared') : null)
+    : h('div', { class: c.regression ? 'regression' : (c.p50Change < 0 ? 'improvement' : 'muted'), 'data-regression': c.regression ? 'true' : 'false' },
       (c.regression ? '▲ ' : '') + pct(c.p50Change, latencyThreshold(m), c.regression));
   const td = h('td', { class: cls.join(' '), 'data-variant': row.cell, 'data-cu': cu, 'data-source': c.source,
       'data-gate': c.gate || '', title: row.cell + ' on ' + cu + (c.failure ? ': ' + c.failure : '')
@@ -371,7 +373,9 @@ function showDetails(row, cu, c, m) {
     ? fmtCos(row.fidelity.cosine, cosineLimit(m.gates)) + ' (' + fidelityWhere(row.fidelity, row.chip) + ')' : row.fidelity.source]);
   if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
     items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined
-      ? ' (' + pct(c.p50Change, latencyThreshold(m), c.regression) + (c.regression ? ', a regression' : '') + ')' : '')]);
+      ? ' (' + pct(c.p50Change, latencyThreshold(m), c.regression) + (c.regression ? ', a regression' : '') + ')' : ' (not compared)')]);
+  } else if (m.baseline) {
+    items.push(['Baseline v' + m.baseline, 'not compared: no p50 in v' + m.baseline]);
   }
   if (row.estimate) items.push(['Estimate', fmtMs(row.estimate.lowMs) + ' – ' + fmtMs(row.estimate.highMs) + ' (' + row.estimate.boundBy.toLowerCase() + '-bound)'],
     ['Estimate basis', row.estimate.basis]);
@@ -408,7 +412,9 @@ function regressionsPanel(m) {
     h('strong', {}, 'Against v' + m.baseline + ': '),
     m.regressionThresholds ? h('span', { class: 'muted', id: 'regression-thresholds' }, '(' + regressionLabel(m.regressionThresholds) + ') ') : null,
     m.regressions.length ? h('ul', { class: 'reasons' }, m.regressions.map(r => h('li', { class: 'regression' }, r)))
-      : h('span', { class: 'muted' }, 'no regressions'));
+      : h('span', { class: 'muted' }, (m.notCompared || []).length ? 'no regressions among the compared cells' : 'no regressions'),
+    (m.notCompared || []).length ? h('ul', { class: 'reasons', id: 'not-compared' },
+      m.notCompared.map(r => h('li', { class: 'muted' }, r))) : null);
 }
 
 function legend() {
@@ -438,7 +444,8 @@ function matrixTable(name, version, m) {
       h('div', { class: 'muted' }, r.fidelity.source + (r.fidelity.waitingFor ? ' · ' + clip(r.fidelity.waitingFor) : '')),
       fidelityWhere(r.fidelity, r.chip) ? h('div', { class: 'muted fidelity-where' }, fidelityWhere(r.fidelity, r.chip)) : null,
       r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
-        (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression)) : null),
+        (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression))
+        : m.baseline ? h('div', { class: 'muted not-compared' }, 'not compared') : null),
     h('td', { class: 'gate' }, h('span', { class: 'badge ' + r.gateStatus }, r.gateStatus),
       r.yankReason ? h('div', { class: 'muted yank-reason' }, 'yanked: ' + r.yankReason) : null,
       r.gateReasons.length ? h('ul', { class: 'reasons' }, r.gateReasons.map(x => {

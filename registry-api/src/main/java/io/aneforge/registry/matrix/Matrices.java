@@ -285,6 +285,7 @@ public class Matrices {
         Map<String, CellDelta> latencyDelta = new HashMap<>();
         Map<String, CellDelta> cosineDelta = new HashMap<>();
         List<String> regressions = new ArrayList<>();
+        List<String> notCompared = new ArrayList<>();
         if (base != null) {
             BaselineComparison lat = BaselineComparison.compare(latencyValues(base), latencyValues(s), RegressionThresholds.DEFAULT);
             BaselineComparison cos = BaselineComparison.compare(cosineValues(base), cosineValues(s), RegressionThresholds.DEFAULT);
@@ -292,6 +293,13 @@ public class Matrices {
             cos.cells().forEach(c -> cosineDelta.put(c.cell(), c));
             for (CellDelta c : cos.cells()) regressions.addAll(c.reasons());
             for (CellDelta c : lat.cells()) regressions.addAll(c.reasons());
+            // Named apart from "no regression": a cell with a result on one side only was not compared at all.
+            for (CellDelta c : cos.cells()) {
+                if (c.cosineChange() == null) notCompared.add(notCompared(c, "cosine", baselineVersion, version));
+            }
+            for (CellDelta c : lat.cells()) {
+                if (c.latencyChange() == null) notCompared.add(notCompared(c, "p50", baselineVersion, version));
+            }
         }
 
         Set<String> planned = new LinkedHashSet<>();
@@ -337,7 +345,8 @@ public class Matrices {
             GateResult gr = byVariant.get(String.valueOf(v.id()));
             CellDelta cd = cosineDelta.get(v.canonical());
             RowDelta delta = cd == null || cd.baseline() == null ? null
-                    : new RowDelta(cd.baseline().cosine(), cd.cosineChange(), cd.regression(), cd.reasons());
+                    : new RowDelta(cd.baseline().cosine(), cd.cosineChange(),
+                            cd.cosineChange() == null ? null : cd.regression(), cd.reasons());
             String gateStatus = yanked ? YANKED : gr == null ? GateStatus.PASS.name() : gr.status().name();
             List<String> gateReasons = yanked || gr == null ? List.of() : gr.reasons();
             rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
@@ -351,7 +360,15 @@ public class Matrices {
                 : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(),
                         verdict.status() == GateStatus.INCOMPLETE ? withWaiting(verdict.reasons(), rows) : verdict.reasons());
         return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
-                columns, rows, regressions, key.yankReason(), base != null ? RegressionThresholds.DEFAULT : null);
+                columns, rows, regressions, key.yankReason(), base != null ? RegressionThresholds.DEFAULT : null,
+                notCompared);
+    }
+
+    /** "A17_PRO ane fp16 on cpuOnly: p50 not compared (no result in v1)"; the key side that lacks a number. */
+    private static String notCompared(CellDelta c, String what, int baselineVersion, int version) {
+        String missing = c.baseline() == null ? "no result in v" + baselineVersion
+                : c.candidate() == null ? "no result in v" + version : "no result on one side";
+        return c.cell() + ": " + what + " not compared (" + missing + ")";
     }
 
     /**
@@ -426,14 +443,15 @@ public class Matrices {
     private static Cell cell(JobRow j, Estimate estimate, Double limit, boolean gated, CellDelta d) {
         Double baseP50 = d == null || d.baseline() == null ? null : d.baseline().p50Ms();
         Double change = d == null ? null : d.latencyChange();
-        boolean regression = d != null && d.regression();
+        // null, not false, when nothing was compared: "no regression" must not read the same as "not compared"
+        Boolean regression = d == null || d.latencyChange() == null ? null : d.regression();
         if (CANCELLED_STATE.equals(j.state()) && (j.result() == null || j.result().p50() == null)) {
             return new Cell(j.computeUnits(), MatrixRecords.CANCELLED, null, null, null, null, null, j.id(), j.state(),
-                    j.failure(), null, null, null, baseP50, null, false, null);
+                    j.failure(), null, null, null, baseP50, null, null, null);
         }
         if ("failed".equals(j.state())) {
             return new Cell(j.computeUnits(), MatrixRecords.FAILED, null, null, null, null, null, j.id(), j.state(),
-                    j.failure(), null, null, gated ? "FAIL" : null, baseP50, null, false, null);
+                    j.failure(), null, null, gated ? "FAIL" : null, baseP50, null, null, null);
         }
         Result r = j.result();
         if (r != null && r.p50() != null) {
@@ -443,10 +461,10 @@ public class Matrices {
         }
         if (estimate != null) {
             return new Cell(j.computeUnits(), MatrixRecords.ESTIMATED, null, null, null, estimate.lowMs(), estimate.highMs(),
-                    j.id(), j.state(), null, null, null, null, baseP50, null, false, j.waitingFor());
+                    j.id(), j.state(), null, null, null, null, baseP50, null, null, j.waitingFor());
         }
         return new Cell(j.computeUnits(), MatrixRecords.PENDING, null, null, null, null, null, j.id(), j.state(), null,
-                null, null, null, baseP50, null, false, j.waitingFor());
+                null, null, null, baseP50, null, null, j.waitingFor());
     }
 
     private static Map<String, CellValues> latencyValues(Snapshot s) {

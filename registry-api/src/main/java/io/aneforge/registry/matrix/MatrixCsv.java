@@ -83,7 +83,7 @@ final class MatrixCsv {
                 f.add(has ? c.jobState() : null);
                 f.add(has ? c.baselineP50Ms() : null);
                 f.add(has ? c.p50Change() : null);
-                f.add(has && c.regression());
+                f.add(has ? c.regression() : null); // empty when not compared, not false
                 f.add(has ? c.failure() : null);
 
                 f.add(m.versionStatus());
@@ -108,7 +108,7 @@ final class MatrixCsv {
                 RowDelta d = r.delta();
                 f.add(d == null ? null : d.baselineCosine());
                 f.add(d == null ? null : d.cosineChange());
-                f.add(d != null && d.regression());
+                f.add(d == null ? null : d.regression());
                 f.add(d == null ? null : String.join(LIST_SEPARATOR, d.reasons()));
                 Estimate e = r.estimate();
                 f.add(e == null ? null : e.boundBy());

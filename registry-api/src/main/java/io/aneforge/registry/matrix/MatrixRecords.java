@@ -24,10 +24,12 @@ public final class MatrixRecords {
      * @param yankReason   why the version was yanked, or null
      * @param regressionThresholds when a change against the baseline counts as a regression (null without a
      *                     baseline); the UI prints changes with the digits that keep them apart from these
+     * @param notCompared  with a baseline, each cell (p50) and variant (cosine) measured in one version only, so
+     *                     not compared: neither a regression nor "no regression" (empty without a baseline)
      */
     public record Matrix(String model, int version, String versionStatus, Integer baseline, Gates gates, boolean gatesSet,
                          Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions,
-                         String yankReason, RegressionThresholds regressionThresholds) {}
+                         String yankReason, RegressionThresholds regressionThresholds, List<String> notCompared) {}
 
     /**
      * The version's gate verdict: what promotion checks (PASS without gates). YANKED for a yanked version, whose
@@ -72,13 +74,15 @@ public final class MatrixRecords {
      * @param gate      PASS/FAIL against the chip's latency limit for a measured cell; FAIL for a failed run;
      *                  null when not gated or not measured
      * @param p50Change relative to the baseline version's same cell (0.12 = 12 % slower)
+     * @param regression true/false when the cell was compared with the baseline; null when it was not (no
+     *                   baseline, or no p50 on one side): "not compared" is not "no regression"
      * @param waitingFor for a pending job (a pending or estimated cell), why nobody runs it yet, the same text as the
      *                  jobs list's {@code waitingFor} ("no online agent offers runtime 'coreml' on chip A17_PRO");
      *                  null when an online agent could take it, and for every other state
      */
     public record Cell(String computeUnits, String source, Double p50Ms, Double p90Ms, Double loadMs, Double estimateLowMs,
                        Double estimateHighMs, Long jobId, String jobState, String failure, MeasuredOn measuredOn,
-                       Protocol protocol, String gate, Double baselineP50Ms, Double p50Change, boolean regression,
+                       Protocol protocol, String gate, Double baselineP50Ms, Double p50Change, Boolean regression,
                        String waitingFor) {}
 
     /** Where a number came from. */
@@ -91,5 +95,6 @@ public final class MatrixRecords {
     public record Estimate(String chip, double lowMs, double highMs, String boundBy, long flops, long bytes, String basis,
                            String source, List<String> appliesTo) {}
 
-    public record RowDelta(Double baselineCosine, Double cosineChange, boolean regression, List<String> reasons) {}
+    /** @param regression null when the cosine was not compared (no accuracy result on one side) */
+    public record RowDelta(Double baselineCosine, Double cosineChange, Boolean regression, List<String> reasons) {}
 }

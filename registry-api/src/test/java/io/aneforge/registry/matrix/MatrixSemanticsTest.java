@@ -204,6 +204,17 @@ class MatrixSemanticsTest extends MatrixTestSupport {
         Map<String, String> cpu = byUnits.get("cpuOnly");
         assertThat(cpu.get("failure")).isEqualTo("'\t=1+1");
         assertThat(cpu.get("source")).isEqualTo("failed");
+        // v2's cpuOnly run failed: nothing to compare with v1's 9.0 ms, which is "not compared", not "no regression"
+        assertThat(ane.get("regression")).isEqualTo("false");
+        assertThat(cpu.get("regression")).as("empty when not compared").isEmpty();
+        assertThat(row.path("cells").path("cpuAndNeuralEngine").path("regression").asBoolean()).isFalse();
+        assertThat(row.path("cells").path("cpuOnly").path("regression").isNull()).isTrue();
+        assertThat(json.path("notCompared")).extracting(JsonNode::asString)
+                .containsExactly("A17_PRO fp16 seq128 iOS18.0 on cpuOnly: p50 not compared (no result in v" + v[1] + ")");
+        // Without a baseline nothing is compared at all.
+        JsonNode alone = matrix(m, v[1], "");
+        assertThat(row(alone, "A17_PRO fp16").path("cells").path("cpuAndNeuralEngine").path("regression").isNull()).isTrue();
+        assertThat(alone.path("notCompared")).isEmpty();
     }
 
     /** RFC 4180: quoted fields may hold commas, quotes and line breaks. */
