@@ -347,7 +347,9 @@ public class Matrices {
             RowDelta delta = cd == null || cd.baseline() == null ? null
                     : new RowDelta(cd.baseline().cosine(), cd.cosineChange(),
                             cd.cosineChange() == null ? null : cd.regression(), cd.reasons());
-            String gateStatus = yanked ? YANKED : gr == null ? GateStatus.PASS.name() : gr.status().name();
+            // Without gates nothing was checked: NO_GATES, never a green PASS (promotion still lets it through).
+            String gateStatus = yanked ? YANKED : s.gates().isEmpty() ? NO_GATES
+                    : gr == null ? GateStatus.PASS.name() : gr.status().name();
             List<String> gateReasons = yanked || gr == null ? List.of() : gr.reasons();
             rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
                     v.quantization(), v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
@@ -357,6 +359,7 @@ public class Matrices {
         Verdict shown = key.yanked()
                 ? new Verdict(YANKED, List.of(), List.of(), List.of("version " + key.version() + " of '" + key.model()
                         + "' was yanked (" + key.yankReason() + "); its open jobs were cancelled and it cannot be promoted"))
+                : s.gates().isEmpty() ? ungatedVerdict(key.model(), rows.isEmpty())
                 : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(),
                         verdict.status() == GateStatus.INCOMPLETE ? withWaiting(verdict.reasons(), rows) : verdict.reasons());
         return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
@@ -388,6 +391,21 @@ public class Matrices {
     }
 
     private static final String YANKED = "YANKED";
+    /**
+     * The shown status of a model without gates, for the version and each row. Promotion treats it as a pass
+     * ({@link #UNGATED}), but the matrix must not call unchecked results PASS: a failed run or an empty matrix
+     * would read as green.
+     */
+    static final String NO_GATES = "NO_GATES";
+
+    private static Verdict ungatedVerdict(String model, boolean noRows) {
+        List<String> reasons = new ArrayList<>();
+        reasons.add("no gates set, so nothing is checked (an alias may still point at this version): set them with"
+                + " PUT /api/v1/models/" + model + "/gates");
+        if (noRows) reasons.add("no variants yet");
+        return new Verdict(NO_GATES, List.of(), List.of(), reasons);
+    }
+
     private static final String CANCELLED_STATE = "cancelled";
 
     /**

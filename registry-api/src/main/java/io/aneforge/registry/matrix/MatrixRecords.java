@@ -32,8 +32,9 @@ public final class MatrixRecords {
                          String yankReason, RegressionThresholds regressionThresholds, List<String> notCompared) {}
 
     /**
-     * The version's gate verdict: what promotion checks (PASS without gates). YANKED for a yanked version, whose
-     * results will never complete and which promotion refuses anyway; its reason says why.
+     * The version's gate verdict: what promotion checks (PASS, FAIL, INCOMPLETE). NO_GATES for a model without
+     * gates (nothing is checked; promotion lets it through; a reason names the PUT that sets gates). YANKED for a
+     * yanked version, whose results will never complete and which promotion refuses anyway; its reason says why.
      */
     public record Verdict(String status, List<String> failingCells, List<String> pendingCells, List<String> reasons) {}
 
@@ -43,7 +44,7 @@ public final class MatrixRecords {
      * @param cell        the label gate reasons use ("A17_PRO int8-block32")
      * @param baselineRow true for the standard-layout fp16 comparison variant (shown, never blocks promotion)
      * @param cells       compute-units setting -> cell; a setting the variant does not plan is absent
-     * @param gateStatus  PASS, FAIL, INCOMPLETE; YANKED when the variant or its version is yanked (then
+     * @param gateStatus  PASS, FAIL, INCOMPLETE; NO_GATES when the model has no gates; YANKED when the variant or its version is yanked (then
      *                    {@code gateReasons} is empty and {@code yankReason} says why)
      * @param estimate    roofline estimate for the variant's chip; null when {@code estimateUnavailable} says why
      * @param yankReason  the variant's yank reason, else its version's when the version is yanked, else null

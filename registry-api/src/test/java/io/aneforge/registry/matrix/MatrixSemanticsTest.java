@@ -31,10 +31,15 @@ class MatrixSemanticsTest extends MatrixTestSupport {
 
         JsonNode mx = matrix(m, v, "");
         assertThat(mx.path("gatesSet").asBoolean()).isFalse();
-        assertThat(mx.path("verdict").path("status").asString()).as(mx.path("verdict").toString()).isEqualTo("PASS");
-        assertThat(mx.path("verdict").path("reasons")).isEmpty();
+        // nothing was checked, and a run failed: not a green PASS
+        assertThat(mx.path("verdict").path("status").asString()).as(mx.path("verdict").toString()).isEqualTo("NO_GATES");
+        assertThat(mx.path("verdict").path("reasons")).extracting(JsonNode::asString).containsExactly(
+                "no gates set, so nothing is checked (an alias may still point at this version): set them with"
+                        + " PUT /api/v1/models/" + m + "/gates");
         JsonNode row = row(mx, "A17_PRO fp16");
-        assertThat(row.path("gateStatus").asString()).isEqualTo("PASS");
+        assertThat(row.path("gateStatus").asString()).isEqualTo("NO_GATES");
+        Response csv = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader(), "Accept", "text/csv");
+        assertThat(csv.text().split("\r\n")[1].split(",", -1)[MatrixCsv.HEADER.indexOf("variant_gate")]).isEqualTo("NO_GATES");
         JsonNode failed = row.path("cells").path("cpuAndNeuralEngine");
         assertThat(failed.path("source").asString()).isEqualTo("failed");
         assertThat(failed.path("failure").asString()).isEqualTo("the compiler crashed");
@@ -42,6 +47,13 @@ class MatrixSemanticsTest extends MatrixTestSupport {
 
         Response promoted = moveAlias(m, "prod", v, "no gates");
         assertThat(promoted.status()).as(promoted.text()).isEqualTo(200);
+
+        // An empty draft of an ungated model says so too, instead of PASS over nothing.
+        int draft = createVersion(m);
+        JsonNode empty = matrix(m, draft, "");
+        assertThat(empty.path("rows")).isEmpty();
+        assertThat(empty.path("verdict").path("status").asString()).isEqualTo("NO_GATES");
+        assertThat(empty.path("verdict").path("reasons").toString()).contains("no variants yet");
     }
 
     @Test
