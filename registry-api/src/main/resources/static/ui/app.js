@@ -316,7 +316,7 @@ async function modelPage(seq, name) {
   fill(app,
     h('h1', {}, model.name), h('p', { class: 'muted' }, model.task + (model.description ? ' — ' + model.description : '')),
     h('div', { class: 'panel', id: 'gates' }, h('strong', {}, 'Release gates: '),
-      gates.set ? gatesLabel(gates.gates) : 'none (every variant passes)'),
+      gates.set ? gatesLabel(gates.gates) : 'none: nothing is checked (the matrix shows NO_GATES)'),
     h('table', { id: 'versions' },
       h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
       versions.slice().reverse().map(v => h('tr', { 'data-version': v.version },
