@@ -309,14 +309,18 @@ async function loadConversion(panel, name, version) {
 
 async function modelPage(seq, name) {
   setCrumbs([['Models', '#/'], [name, '#/m/' + encodeURIComponent(name)]]);
-  const [model, versions, gates] = await Promise.all([
+  const [model, versions, gates, aliases] = await Promise.all([
     api('/models/' + encodeURIComponent(name)), api('/models/' + encodeURIComponent(name) + '/versions'),
-    api('/models/' + encodeURIComponent(name) + '/gates')]);
+    api('/models/' + encodeURIComponent(name) + '/gates'), api('/models/' + encodeURIComponent(name) + '/aliases')]);
   if (seq !== routeSeq) return;
   fill(app,
     h('h1', {}, model.name), h('p', { class: 'muted' }, model.task + (model.description ? ' — ' + model.description : '')),
     h('div', { class: 'panel', id: 'gates' }, h('strong', {}, 'Release gates: '),
       gates.set ? gatesLabel(gates.gates) : 'none: nothing is checked (the matrix shows NO_GATES)'),
+    // what resolve answers per alias; an alias is deleted with DELETE .../aliases/{alias} (not from this page)
+    h('div', { class: 'panel', id: 'aliases' }, h('strong', {}, 'Aliases: '),
+      aliases.length ? aliases.map((a, i) => [i ? ', ' : '', a.alias + ' → ',
+        h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + a.version }, 'v' + a.version)]).flat() : 'none'),
     h('table', { id: 'versions' },
       h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
       versions.slice().reverse().map(v => h('tr', { 'data-version': v.version },

@@ -254,6 +254,10 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(last.path("reason").asString()).isEqualTo("int8 cosine accepted by QA for this release");
         assertThat(last.path("gateStatus").asString()).isEqualTo("FAIL");
         assertThat(new File(target.toString())).exists();
+
+        // The model page lists the aliases and where they point now.
+        driver.get(url("/ui/#/m/mx-ui"));
+        assertThat(waitFor(By.id("aliases")).getText()).contains("production → v2");
     }
 
     /** The home page's conversions panel follows a running conversion until it fails; the version page shows it too. */
