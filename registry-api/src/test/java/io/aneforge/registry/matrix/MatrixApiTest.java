@@ -271,8 +271,10 @@ class MatrixApiTest extends MatrixTestSupport {
             assertThat(shown.path("jobId").asLong()).isEqualTo(id);
             assertThat(shown.path("waitingFor").asString()).isEqualTo(j.path("waitingFor").asString());
         }
-        // without gates the verdict is PASS and waits for nothing
-        assertThat(m.path("verdict").path("reasons")).isEmpty();
+        // without gates the verdict is NO_GATES: its one reason names how to set gates, and it waits for nothing
+        assertThat(m.path("verdict").path("status").asString()).isEqualTo("NO_GATES");
+        assertThat(m.path("verdict").path("reasons")).extracting(JsonNode::asString)
+                .noneSatisfy(r -> assertThat(r).contains("jobs wait"));
         String csv = get("/api/v1/models/mx-waiting/versions/" + v + "/matrix", reader(), "Accept", "text/csv").text();
         assertThat(csv.split("\r\n")[0]).endsWith(",waiting_for,fidelity_waiting_for");
         assertThat(csv.split("\r\n")[1]).contains(expected);
