@@ -21,10 +21,19 @@ final class S3BlobStorage implements BlobStorage {
 
     private final MinioClient client;
     private final String bucket;
+    /**
+     * Whether the bucket was found or created. The registry starts without it when S3 does not answer (it is then
+     * unready); the readiness check creates the bucket once S3 answers.
+     */
+    private volatile boolean bucketReady;
 
     S3BlobStorage(MinioClient client, String bucket) {
         this.client = client;
         this.bucket = bucket;
+    }
+
+    boolean bucketReady() {
+        return bucketReady;
     }
 
     void ensureBucket() {
@@ -32,7 +41,8 @@ final class S3BlobStorage implements BlobStorage {
             if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
                 client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
             }
-        } catch (MinioException e) {
+            bucketReady = true;
+        } catch (MinioException | RuntimeException e) {
             throw new StorageException("cannot create or reach bucket '" + bucket + "': " + e.getMessage(), e);
         }
     }
@@ -94,11 +104,17 @@ final class S3BlobStorage implements BlobStorage {
 
     @Override
     public void check() {
+        if (!bucketReady) {
+            ensureBucket();
+            return;
+        }
         try {
             if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
                 throw new StorageException("bucket '" + bucket + "' does not exist", null);
             }
-        } catch (MinioException e) {
+        } catch (StorageException e) {
+            throw e;
+        } catch (MinioException | RuntimeException e) {
             throw new StorageException("bucket '" + bucket + "' unreachable: " + e.getMessage(), e);
         }
     }

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -74,6 +75,12 @@ class StorageConfiguration {
         return s3;
     }
 
+    /**
+     * An external S3 that does not answer at start (MinIO restarting, a wrong endpoint or key) does not stop the
+     * registry: it starts, logs what to check, and stays unready ({@code storage} is in the readiness group)
+     * until the bucket can be reached or created. The embedded store is part of this JVM: a failure there is a
+     * real start failure.
+     */
     @Bean
     BlobStorage blobStorage(RegistryProperties props, S3Endpoint endpoint) {
         MinioClient client = MinioClient.builder()
@@ -82,19 +89,49 @@ class StorageConfiguration {
                 .region(props.s3().region())
                 .build();
         S3BlobStorage storage = new S3BlobStorage(client, props.s3().bucket());
-        storage.ensureBucket();
+        if (props.s3().embedded()) {
+            storage.ensureBucket();
+        } else {
+            try {
+                storage.ensureBucket();
+            } catch (RuntimeException e) {
+                log.warn("{} Starting anyway: the registry stays unready until storage answers.",
+                        problem(props.s3(), e));
+            }
+        }
         return storage;
+    }
+
+    /** What is wrong with storage, naming the endpoint, the bucket and the settings to check. */
+    static String problem(RegistryProperties.S3 s3, RuntimeException e) {
+        if (s3.embedded()) {
+            return "The embedded S3 store does not answer: " + e.getMessage() + ".";
+        }
+        return "S3 storage at " + s3.endpoint() + " (ANEFORGE_S3_ENDPOINT), bucket '" + s3.bucket()
+                + "' (ANEFORGE_S3_BUCKET), cannot be used: " + e.getMessage() + ". Check that the endpoint answers,"
+                + " that ANEFORGE_S3_ACCESS_KEY / ANEFORGE_S3_SECRET_KEY are right, and that the key may read and"
+                + " create the bucket.";
     }
 
     @Bean
     HealthIndicator storageHealthIndicator(BlobStorage storage, RegistryProperties props) {
+        // The readiness probe asks every few seconds: log when storage goes away or comes back, not on every probe.
+        // A store that did not answer at start was reported then.
+        AtomicBoolean up = new AtomicBoolean(!(storage instanceof S3BlobStorage s3) || s3.bucketReady());
         return () -> {
             try {
                 storage.check();
+                if (!up.getAndSet(true)) {
+                    log.info("S3 storage answers again (bucket '{}'): ready", props.s3().bucket());
+                }
                 return Health.up().withDetail("bucket", props.s3().bucket())
                         .withDetail("embedded", props.s3().embedded()).build();
             } catch (RuntimeException ex) {
-                return Health.down().withDetail("error", ex.getMessage()).build();
+                String problem = problem(props.s3(), ex);
+                if (up.getAndSet(false)) {
+                    log.warn("{} The registry is unready until it answers.", problem);
+                }
+                return Health.down().withDetail("error", problem).build();
             }
         };
     }
