@@ -130,6 +130,16 @@ class ComposeFileTest {
         assertThat(registry.exposesHealth()).isTrue();
     }
 
+    @Test
+    void workerHealthCheckIsItsReadinessWhichIncludesTheLeaseOutcome() {
+        // A worker whose token the registry refuses converts nothing: it must not show healthy.
+        URI health = healthUri("converter-worker");
+        assertThat(health.getPath()).isEqualTo("/actuator/health/readiness");
+        assertThat(health.getPort()).isEqualTo(SpringApp.WORKER.serverPort());
+        assertThat(SpringApp.WORKER.effective("management.endpoint.health.group.readiness.include",
+                COMPOSE.environment("converter-worker")).split(",")).contains("readinessState", "registry");
+    }
+
     @ParameterizedTest
     @MethodSource("apps")
     void httpHealthChecksOnlyWhereTheApplicationServesHttp(SpringApp app) {

@@ -470,6 +470,12 @@ class HelmChartTest {
             assertThat(container.path(probe).path("httpGet").path("path").asString()).as(probe).isEqualTo("/actuator/health/liveness");
             assertThat(container.path(probe).path("httpGet").path("port").asString()).as(probe).isEqualTo("http");
         }
+        // Readiness reports whether the worker can lease (a refused ANEFORGE_WORKER_TOKEN makes it DOWN).
+        assertThat(container.path("readinessProbe").path("httpGet").path("path").asString())
+                .isEqualTo("/actuator/health/readiness");
+        assertThat(container.path("readinessProbe").path("httpGet").path("port").asString()).isEqualTo("http");
+        assertThat(SpringApp.WORKER.effective("management.endpoint.health.group.readiness.include",
+                defaults.environment("worker")).split(",")).contains("readinessState", "registry");
         assertThat(SpringApp.WORKER.servesHttp()).isTrue();
         assertThat(SpringApp.WORKER.exposesHealth()).isTrue();
     }

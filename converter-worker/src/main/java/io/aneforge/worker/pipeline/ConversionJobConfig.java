@@ -27,6 +27,7 @@ import org.springframework.batch.core.step.tasklet.Tasklet;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
 import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -46,6 +47,15 @@ public class ConversionJobConfig {
     static final String SNAPSHOT_DIR = "snapshotDir", COMMIT = "commit", GOLDEN = "goldenDigest", SPEC_ID = "specId";
 
     private static final Logger log = LoggerFactory.getLogger(ConversionJobConfig.class);
+
+    /**
+     * Health component {@code registry}: the last lease call's outcome, in the readiness group (application.yml),
+     * so a worker the registry refuses or cannot be reached from reports unready.
+     */
+    @Bean
+    HealthIndicator registryHealthIndicator(ConversionRunner runner) {
+        return runner.registryHealth();
+    }
 
     @Bean
     Job conversionJob(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Leases leases, Step variantsStep) {

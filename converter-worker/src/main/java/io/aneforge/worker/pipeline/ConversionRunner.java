@@ -9,6 +9,7 @@ import io.aneforge.worker.registry.UnreadableLeaseException;
 import io.aneforge.worker.registry.RegistryModels.Lease;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -66,6 +67,7 @@ public class ConversionRunner implements SmartLifecycle {
     private final ApplicationEventPublisher events;
     private final WorkDirs workDirs;
     private final VariantPool variants;
+    private final RegistryHealth registryHealth;
     private volatile boolean running;
     private Thread loop;
 
@@ -82,6 +84,12 @@ public class ConversionRunner implements SmartLifecycle {
         this.props = props;
         this.meters = meters;
         this.events = events;
+        this.registryHealth = new RegistryHealth(props.registryUrl(), Clock.systemUTC());
+    }
+
+    /** The last lease call's outcome: the {@code registry} health indicator (readiness group). */
+    RegistryHealth registryHealth() {
+        return registryHealth;
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -131,13 +139,17 @@ public class ConversionRunner implements SmartLifecycle {
                     continue;
                 }
                 Optional<Lease> lease;
+                Duration wait = props.pollInterval();
                 try {
                     lease = registry.leaseNext(props.id());
+                    registryHealth.succeeded();
                 } catch (LeaseAnswerLostException e) {
                     releaseLost(e);
                     lease = Optional.empty();
                 } catch (RegistryException e) {
-                    log.warn("cannot lease: {}", e.getMessage());
+                    // Logged (once, then at growing intervals) and reported by the readiness probe; a refused
+                    // token also slows polling.
+                    wait = registryHealth.failed(e, props.pollInterval());
                     lease = Optional.empty();
                 } catch (UnreadableLeaseException e) {
                     releaseUnread(e);
@@ -154,7 +166,7 @@ public class ConversionRunner implements SmartLifecycle {
                         Thread.sleep(props.pollInterval().toMillis());
                     }
                 } else {
-                    Thread.sleep(props.pollInterval().toMillis());
+                    Thread.sleep(wait.toMillis());
                 }
             }
         } catch (InterruptedException e) {
