@@ -295,6 +295,35 @@ class ComposeFileTest {
 
     @ParameterizedTest
     @MethodSource("apps")
+    void jvmOptionsAUserPassesCannotDropTheImagesHeapSizingOrExitOnOom(SpringApp app) {
+        Dockerfile dockerfile = Dockerfile.of(app.module());
+        // A user's JAVA_TOOL_OPTIONS / JDK_JAVA_OPTIONS replaces an image's value of it: the image keeps none.
+        assertThat(dockerfile.env()).as("ENV of %s/Dockerfile", app.module())
+                .doesNotContainKeys("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_OPTS");
+        String entrypoint = dockerfile.instructions().stream().filter(i -> i.startsWith("ENTRYPOINT "))
+                .reduce((a, b) -> b).orElseThrow();
+        assertThat(entrypoint).as("%s/Dockerfile ENTRYPOINT", app.module())
+                .contains("exec java ", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "$JAVA_OPTS");
+        // Appended after the image's flags (the last of a repeated flag wins) and before -jar (after it, they
+        // would be the application's arguments).
+        assertThat(entrypoint.indexOf("$JAVA_OPTS"))
+                .isGreaterThan(entrypoint.indexOf("-XX:+ExitOnOutOfMemoryError"))
+                .isLessThan(entrypoint.indexOf("-jar application.jar"));
+
+        // Compose passes the documented host variable through, empty by default.
+        String hostVariable = "ANEFORGE_" + switch (app.module()) {
+            case "registry-api" -> "REGISTRY";
+            case "converter-worker" -> "WORKER";
+            default -> "AGENT";
+        } + "_JAVA_OPTS";
+        assertThat(COMPOSE.environment(app.module())).containsEntry("JAVA_OPTS", "");
+        assertThat(ComposeFile.parse(Repository.read("docker-compose.yml"), Map.of(hostVariable, "-Xmx2g"))
+                .environment(app.module())).containsEntry("JAVA_OPTS", "-Xmx2g");
+        assertThat(Repository.read("docs/deploy.md")).contains(hostVariable);
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
     void variablesBakedIntoTheImageAreReadByTheApplication(SpringApp app) {
         assertThat(Dockerfile.of(app.module()).env().keySet())
                 .as("ENV of %s/Dockerfile", app.module())

@@ -157,6 +157,14 @@ class HelmChartTest {
     }
 
     @Test
+    void jvmOptionsGoThroughExtraEnvAsJavaOpts() {
+        // The images append JAVA_OPTS after their own flags (heap sizing, exit on OOM), so it is safe to set.
+        assertThat(Chart.render("worker.env.JAVA_OPTS", "-Daneforge.vector=false -Xlog:gc").environment("worker"))
+                .containsEntry("JAVA_OPTS", "-Daneforge.vector=false -Xlog:gc");
+        assertThat(Repository.read("helm/aneforge/values.yaml")).contains("JAVA_OPTS");
+    }
+
+    @Test
     void extraEnvFromAValuesFileKeepsNumbersAsWritten() {
         // A values file gives numbers as floats: printed as they came, 4294967296 would be "4.294967296e+09",
         // which Spring cannot bind to a long.

@@ -48,6 +48,8 @@ record SpringApp(String module, Set<String> contract) {
      */
     private static final List<String> GENERIC_PREFIXES = List.of(
             "SPRING_", "SERVER_", "MANAGEMENT_", "LOGGING_", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
+            // Read by the images' entrypoint: extra JVM options after the image's own.
+            "JAVA_OPTS",
             "HF_", "DJL_");
 
     String applicationYmlPath() {
