@@ -152,8 +152,9 @@ class ComposeFileTest {
             String port = COMPOSE.environment(app.module()).getOrDefault("SERVER_PORT", String.valueOf(app.serverPort()));
             assertThat(health.getPort()).as("%s health check port", app.module()).isEqualTo(Integer.parseInt(port));
         } else {
-            assertThat(check).as("%s serves no HTTP (no web starter, or web-application-type none):"
-                    + " an HTTP health check could never pass", app.module()).isEmpty();
+            // A check of something else (the agent's liveness file) is fine; an HTTP one could never pass.
+            assertThat(String.join(" ", check)).as("%s serves no HTTP (no web starter, or web-application-type none):"
+                    + " an HTTP health check could never pass", app.module()).doesNotContain("http://", "/actuator");
         }
     }
 
@@ -208,6 +209,16 @@ class ComposeFileTest {
             assertThat(COMPOSE.ports(service)).as("%s: a host port would collide with --scale", service).isEmpty();
             assertThat(COMPOSE.service(service).has("container_name")).as("%s container_name", service).isFalse();
         }
+    }
+
+    /** The agent has no web server: its health check is the age of the file it touches on every registry call. */
+    @Test
+    void agentHealthCheckIsTheAgeOfTheLivenessFileTheImageNames() {
+        String file = Dockerfile.of("device-agent").env().get("ANEFORGE_AGENT_LIVENESS_FILE");
+        assertThat(file).as("device-agent/Dockerfile sets ANEFORGE_AGENT_LIVENESS_FILE").startsWith("/tmp/");
+        assertThat(SpringApp.AGENT.knows("ANEFORGE_AGENT_LIVENESS_FILE")).isTrue();
+        assertThat(String.join(" ", COMPOSE.healthcheck("device-agent")))
+                .contains("find " + file + " -mmin -5").startsWith("CMD sh -c test -n");
     }
 
     @Test
@@ -284,17 +295,6 @@ class ComposeFileTest {
 
     @ParameterizedTest
     @MethodSource("apps")
-    void healthCheckToolsAreInstalledInTheImage(SpringApp app) {
-        List<String> check = COMPOSE.healthcheck(app.module());
-        if (check.size() > 1 && check.get(1).equals("curl")) {
-            assertThat(Dockerfile.of(app.module()).text())
-                    .as("%s checks health with curl, which eclipse-temurin does not promise", app.module())
-                    .containsPattern("apt-get install[^\\n]*curl");
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("apps")
     void jvmOptionsAUserPassesCannotDropTheImagesHeapSizingOrExitOnOom(SpringApp app) {
         Dockerfile dockerfile = Dockerfile.of(app.module());
         // A user's JAVA_TOOL_OPTIONS / JDK_JAVA_OPTIONS replaces an image's value of it: the image keeps none.
@@ -320,6 +320,17 @@ class ComposeFileTest {
         assertThat(ComposeFile.parse(Repository.read("docker-compose.yml"), Map.of(hostVariable, "-Xmx2g"))
                 .environment(app.module())).containsEntry("JAVA_OPTS", "-Xmx2g");
         assertThat(Repository.read("docs/deploy.md")).contains(hostVariable);
+    }
+
+    @ParameterizedTest
+    @MethodSource("apps")
+    void healthCheckToolsAreInstalledInTheImage(SpringApp app) {
+        List<String> check = COMPOSE.healthcheck(app.module());
+        if (check.size() > 1 && check.get(1).equals("curl")) {
+            assertThat(Dockerfile.of(app.module()).text())
+                    .as("%s checks health with curl, which eclipse-temurin does not promise", app.module())
+                    .containsPattern("apt-get install[^\\n]*curl");
+        }
     }
 
     @ParameterizedTest

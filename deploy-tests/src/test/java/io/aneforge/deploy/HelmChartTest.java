@@ -455,6 +455,24 @@ class HelmChartTest {
         assertThat(governing.path("spec").path("selector").path("app.kubernetes.io/component").asString()).isEqualTo("worker");
     }
 
+    /** No web server: the agent's liveness is the age of the file the image names, in the /tmp emptyDir. */
+    @Test
+    void agentLivenessIsTheAgeOfItsLivenessFile() {
+        JsonNode container = Chart.render("agent.enabled", true).container("agent");
+        String file = Dockerfile.of("device-agent").env().get("ANEFORGE_AGENT_LIVENESS_FILE");
+        JsonNode probe = container.path("livenessProbe");
+        List<String> command = new java.util.ArrayList<>();
+        probe.path("exec").path("command").forEach(c -> command.add(c.asString()));
+        assertThat(String.join(" ", command)).startsWith("sh -c test -n").contains("find " + file + " -mmin -5");
+        // Probed every minute, restarted after two misses: never while calls return (at least every lease wait).
+        assertThat(probe.path("periodSeconds").asInt() * probe.path("failureThreshold").asInt()).isGreaterThanOrEqualTo(60);
+        boolean tmpMounted = false;
+        for (JsonNode mount : container.path("volumeMounts")) {
+            tmpMounted |= file.startsWith(mount.path("mountPath").asString() + "/");
+        }
+        assertThat(tmpMounted).as("the liveness file's directory is a writable volume").isTrue();
+    }
+
     @Test
     void agentsGetTimeToDrainTheJobInHand() {
         Chart.Rendered r = Chart.render("agent.enabled", true, "agent.drainTimeoutSeconds", 300);

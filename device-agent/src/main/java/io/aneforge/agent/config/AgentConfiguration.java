@@ -13,12 +13,14 @@ import io.aneforge.agent.loop.RuntimeJobExecutor;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.host.HostProbe;
 import io.aneforge.runtime.ModelRuntime;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -73,8 +75,9 @@ class AgentConfiguration {
     }
 
     @Bean
-    AgentRunner agentRunner(AgentProperties props, HostFacts host, JobExecutor executor) {
-        return new AgentRunner(props, host, executor);
+    AgentRunner agentRunner(AgentProperties props, HostFacts host, JobExecutor executor,
+            @Value("${aneforge.agent.liveness-file:}") String livenessFile) {
+        return new AgentRunner(props, host, executor, livenessFile.isBlank() ? null : Path.of(livenessFile));
     }
 
     @Bean

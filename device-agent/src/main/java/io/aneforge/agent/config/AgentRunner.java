@@ -4,6 +4,9 @@ import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.agent.loop.JobExecutor;
 import io.aneforge.agent.registry.HttpRegistryClient;
+import io.aneforge.agent.registry.RegistryClient;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,16 +26,27 @@ class AgentRunner implements SmartLifecycle {
     private final AgentProperties props;
     private final HostFacts host;
     private final JobExecutor executor;
+    /** Null: no liveness file (outside a container, where nothing probes the agent). */
+    private final Path livenessFile;
     private volatile AgentLoop loop;
 
     AgentRunner(AgentProperties props, HostFacts host, JobExecutor executor) {
+        this(props, host, executor, null);
+    }
+
+    AgentRunner(AgentProperties props, HostFacts host, JobExecutor executor, Path livenessFile) {
         this.props = props;
         this.host = host;
         this.executor = executor;
+        this.livenessFile = livenessFile;
     }
 
     @Override
     public void start() {
+        LivenessFile alive = livenessFile == null ? null : new LivenessFile(livenessFile, Clock.systemUTC());
+        if (alive != null) {
+            alive.touch(); // started; kept fresh by every registry call from here on (none without a token)
+        }
         if (props.registry().token().isBlank()) {
             log.warn("not leasing jobs: aneforge.agent.registry.token is empty (set ANEFORGE_AGENT_REGISTRY_TOKEN)");
             return;
@@ -41,8 +55,11 @@ class AgentRunner implements SmartLifecycle {
             log.warn("not leasing jobs: none of the configured runtimes {} is available on this host", props.runtimes());
             return;
         }
-        HttpRegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
+        RegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
                 Duration.ofSeconds(30));
+        if (alive != null) {
+            client = alive.around(client);
+        }
         loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5), props.cache().dir())
                 .onCrash(e -> exit());
         loop.start();
