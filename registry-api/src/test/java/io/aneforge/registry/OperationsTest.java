@@ -33,12 +33,32 @@ class OperationsTest extends RegistryTestBase {
                 .containsExactlyInAnyOrder("readinessState", "db", "storage");
     }
 
+    /** Metrics show what health hides (data directory, disk sizes, request counts): a token, any role. */
     @Test
-    void prometheusMetricsAreExposed() {
+    void prometheusMetricsNeedAToken() {
         get("/api/v1/chips", reader());
-        Response r = get("/actuator/prometheus", null);
+        Response open = get("/actuator/prometheus", null);
+        assertThat(open.status()).as(open.text()).isEqualTo(401);
+        assertThat(open.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(open.problem()).isEqualTo("unauthenticated");
+        assertThat(open.text()).doesNotContain("disk_free_bytes", "http_server_requests");
+        Response bad = get("/actuator/prometheus", "not-a-token");
+        assertThat(bad.status()).isEqualTo(401);
+        assertThat(bad.problem()).isEqualTo("invalid-token");
+
+        Response r = get("/actuator/prometheus", reader());
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.text()).contains("http_server_requests_seconds_count");
+    }
+
+    /** Which build a pod runs, without a token: the build-info goal's version and time. */
+    @Test
+    void infoShowsTheBuild() {
+        Response r = get("/actuator/info", null);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.json().path("build").path("version").asString()).isNotBlank();
+        assertThat(r.json().path("build").path("artifact").asString()).isEqualTo("registry-api");
+        assertThat(r.json().path("build").path("time").asString()).isNotBlank();
     }
 
     @Test

@@ -193,10 +193,10 @@ class JsonOnlyNegotiationTest extends RegistryTestBase {
         assertThat(ui.status()).isEqualTo(200);
         assertThat(ui.header("Content-Type")).startsWith("text/html");
 
-        Response metrics = get("/actuator/prometheus", null, "Accept", "text/plain");
+        Response metrics = get("/actuator/prometheus", reader(), "Accept", "text/plain");
         assertThat(metrics.status()).isEqualTo(200);
         assertThat(metrics.header("Content-Type")).startsWith("text/plain");
-        Response openMetrics = get("/actuator/prometheus", null, "Accept", "application/openmetrics-text");
+        Response openMetrics = get("/actuator/prometheus", reader(), "Accept", "application/openmetrics-text");
         assertThat(openMetrics.status()).isEqualTo(200);
         assertThat(openMetrics.header("Content-Type")).startsWith("application/openmetrics-text");
         assertThat(get("/actuator/health", null, "Accept", "application/json").status()).isEqualTo(200);
