@@ -2,8 +2,6 @@ package io.aneforge.registry.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.agent.loop.JobExecutor;
@@ -11,21 +9,16 @@ import io.aneforge.agent.loop.TransientJobException;
 import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.testsupport.http.ForwardingProxy;
+import io.aneforge.testsupport.http.ForwardingProxy.Answer;
+import io.aneforge.testsupport.http.ForwardingProxy.Request;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -543,103 +536,67 @@ class HandBackTest extends JobTestSupport {
      * status and answer.
      */
     private static final class LostAnswerProxy implements AutoCloseable {
-        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
-                "transfer-encoding", "keep-alive", "expect", "date");
         final java.util.concurrent.atomic.AtomicReference<JsonNode> lost = new java.util.concurrent.atomic.AtomicReference<>();
         volatile String lostRequest;
         /** The registry's status for the held ({@code late}) call, once it was let through. */
         volatile int lateStatus;
         final List<String> requestReleases = new CopyOnWriteArrayList<>();
-        private final String target;
         private final boolean late;
         private final java.util.concurrent.atomic.AtomicBoolean faulted = new java.util.concurrent.atomic.AtomicBoolean();
         private final java.util.concurrent.CountDownLatch firstReleaseAnswered = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch lateCallDone = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch secondReleaseArrived = new java.util.concurrent.CountDownLatch(1);
-        private final HttpServer server;
-        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        private final ForwardingProxy proxy;
 
         LostAnswerProxy(String target, boolean late) throws IOException {
-            this.target = target;
             this.late = late;
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", this::handle);
-            server.start();
+            proxy = ForwardingProxy.start(target, this::exchange);
         }
 
         String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort();
+            return proxy.url();
         }
 
-        private static String request(HttpExchange ex) {
-            String query = ex.getRequestURI().getQuery();
+        private static String request(URI uri) {
+            String query = uri.getQuery();
             int at = query == null ? -1 : query.indexOf("request=");
             return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
         }
 
-        private void handle(HttpExchange ex) throws IOException {
-            byte[] body;
-            try (InputStream in = ex.getRequestBody()) {
-                body = in.readAllBytes();
-            }
-            String path = ex.getRequestURI().getPath();
+        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+                throws IOException, InterruptedException {
+            String path = request.uri().getPath();
             boolean lease = path.endsWith("/lease");
-            try {
-                if (lease && late && faulted.compareAndSet(false, true)) {
-                    lostRequest = request(ex);
-                    // Held past the agent's timeout and its first release, until its second release arrives (after
-                    // the grant window); then the registry sees it and grants it, just before that release goes on.
-                    // So the 2 s test lease cannot expire before the release however slow the machine: no timing.
-                    firstReleaseAnswered.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                    secondReleaseArrived.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                    HttpResponse<byte[]> r = forward(ex, body);
-                    lateStatus = r.statusCode();
-                    if (r.statusCode() == 200) lost.set(JSON.readTree(r.body()));
-                    lateCallDone.countDown();
-                    ex.close(); // the agent is long gone
-                    return;
-                }
-                if (lease && late) lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                if (late && lostRequest != null && path.contains("/lease-requests/" + lostRequest + "/")
-                        && firstReleaseAnswered.getCount() == 0) {
-                    secondReleaseArrived.countDown();
-                    lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                }
-                HttpResponse<byte[]> r = forward(ex, body);
-                if (lease && !late && r.statusCode() == 200 && faulted.compareAndSet(false, true)) {
-                    lostRequest = request(ex);
-                    lost.set(JSON.readTree(r.body()));
-                    ex.close(); // granted, but the answer never arrives
-                    return;
-                }
-                if (path.contains("/lease-requests/")) {
-                    requestReleases.add(path + " " + r.statusCode() + " " + new String(r.body(), StandardCharsets.UTF_8));
-                    firstReleaseAnswered.countDown();
-                }
-                r.headers().map().forEach((name, values) -> {
-                    if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
-                        ex.getResponseHeaders().put(name, values);
-                    }
-                });
-                boolean noBody = r.statusCode() == 204 || r.body().length == 0;
-                ex.sendResponseHeaders(r.statusCode(), noBody ? -1 : r.body().length);
-                if (!noBody) ex.getResponseBody().write(r.body());
-                ex.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.close();
+            if (lease && late && faulted.compareAndSet(false, true)) {
+                lostRequest = request(request.uri());
+                // Held past the agent's timeout and its first release, until its second release arrives (after
+                // the grant window); then the registry sees it and grants it, just before that release goes on.
+                // So the 2 s test lease cannot expire before the release however slow the machine: no timing.
+                firstReleaseAnswered.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                secondReleaseArrived.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                Answer r = registry.forward(request);
+                lateStatus = r.status();
+                if (r.status() == 200) lost.set(JSON.readTree(r.body()));
+                lateCallDone.countDown();
+                return Optional.empty(); // the agent is long gone
             }
-        }
-
-        private HttpResponse<byte[]> forward(HttpExchange ex, byte[] body) throws IOException, InterruptedException {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
-                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
-            });
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (lease && late) lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            if (late && lostRequest != null && path.contains("/lease-requests/" + lostRequest + "/")
+                    && firstReleaseAnswered.getCount() == 0) {
+                secondReleaseArrived.countDown();
+                lateCallDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            Answer r = registry.forward(request);
+            if (lease && !late && r.status() == 200 && faulted.compareAndSet(false, true)) {
+                lostRequest = request(request.uri());
+                lost.set(JSON.readTree(r.body()));
+                return Optional.empty(); // granted, but the answer never arrives
+            }
+            if (path.contains("/lease-requests/")) {
+                requestReleases.add(path + " " + r.status() + " " + r.text());
+                firstReleaseAnswered.countDown();
+            }
+            return Optional.of(r);
         }
 
         @Override
@@ -647,7 +604,7 @@ class HandBackTest extends JobTestSupport {
             firstReleaseAnswered.countDown();
             secondReleaseArrived.countDown();
             lateCallDone.countDown();
-            server.stop(0);
+            proxy.close();
         }
     }
 
@@ -657,84 +614,45 @@ class HandBackTest extends JobTestSupport {
      * that model (recording its lease id and attempt), and answers releases by request 503 too.
      */
     private static final class ReleaseRefusingProxy implements AutoCloseable {
-        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
-                "transfer-encoding", "keep-alive", "expect", "date");
         final AtomicInteger refused = new AtomicInteger();
         /** The lease of the job, once granted (by the proxy when it lost the answer, else by the agent's executor). */
         final java.util.concurrent.atomic.AtomicReference<String> leaseId = new java.util.concurrent.atomic.AtomicReference<>();
         final AtomicInteger attempt = new AtomicInteger();
-        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-        private final String target;
         private final String loseLeaseOf;
-        private final HttpServer server;
-        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        private final ForwardingProxy proxy;
 
         ReleaseRefusingProxy(String target, String loseLeaseOf) throws IOException {
-            this.target = target;
             this.loseLeaseOf = loseLeaseOf;
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", this::handle);
-            server.start();
+            proxy = ForwardingProxy.start(target, this::exchange);
         }
 
         String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort();
+            return proxy.url();
         }
 
-        private void handle(HttpExchange ex) throws IOException {
-            byte[] body;
-            try (InputStream in = ex.getRequestBody()) {
-                body = in.readAllBytes();
-            }
-            String path = ex.getRequestURI().getPath();
+        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+                throws IOException, InterruptedException {
+            String path = request.uri().getPath();
             if ((path.contains("/jobs/") && path.endsWith("/release"))
                     || (loseLeaseOf != null && path.contains("/lease-requests/"))) {
                 refused.incrementAndGet();
-                byte[] page = "<html>503 Service Unavailable</html>".getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().set("Content-Type", "text/html");
-                ex.sendResponseHeaders(503, page.length);
-                ex.getResponseBody().write(page);
-                ex.close();
-                return;
+                return Optional.of(Answer.html(503, "<html>503 Service Unavailable</html>"));
             }
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
-                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
-            });
-            HttpResponse<byte[]> r;
-            try {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.close();
-                return;
-            }
-            if (loseLeaseOf != null && path.endsWith("/lease") && r.statusCode() == 200 && leaseId.get() == null) {
+            Answer r = registry.forward(request);
+            if (loseLeaseOf != null && path.endsWith("/lease") && r.status() == 200 && leaseId.get() == null) {
                 JsonNode lease = JSON.readTree(r.body());
                 if (lease.path("model").asString().equals(loseLeaseOf)) {
                     attempt.set(lease.path("attempt").asInt());
                     leaseId.set(lease.path("leaseId").asString());
-                    ex.close(); // granted, but the answer never arrives
-                    return;
+                    return Optional.empty(); // granted, but the answer never arrives
                 }
             }
-            r.headers().map().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
-                    ex.getResponseHeaders().put(name, values);
-                }
-            });
-            boolean noBody = r.statusCode() == 204 || r.body().length == 0;
-            ex.sendResponseHeaders(r.statusCode(), noBody ? -1 : r.body().length);
-            if (!noBody) ex.getResponseBody().write(r.body());
-            ex.close();
+            return Optional.of(r);
         }
 
         @Override
         public void close() {
-            if (closed.compareAndSet(false, true)) server.stop(0);
+            proxy.close();
         }
     }
 
@@ -743,72 +661,35 @@ class HandBackTest extends JobTestSupport {
      * maintenance page (200, HTML) after the registry granted it.
      */
     private static final class HtmlProxy implements AutoCloseable {
-        private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "upgrade",
-                "transfer-encoding", "keep-alive", "expect", "date");
         final AtomicInteger replaced = new AtomicInteger();
         final List<String> requestReleases = new CopyOnWriteArrayList<>();
-        private final String target;
         private final String model;
-        private final HttpServer server;
-        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        private final ForwardingProxy proxy;
 
         HtmlProxy(String target, String model) throws IOException {
-            this.target = target;
             this.model = model;
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/", this::handle);
-            server.start();
+            proxy = ForwardingProxy.start(target, this::exchange);
         }
 
         String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort();
+            return proxy.url();
         }
 
-        private void handle(HttpExchange ex) throws IOException {
-            byte[] body;
-            try (InputStream in = ex.getRequestBody()) {
-                body = in.readAllBytes();
-            }
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
-                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
-            });
-            HttpResponse<byte[]> r;
-            try {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.close();
-                return;
-            }
-            String path = ex.getRequestURI().getPath();
-            byte[] answer = r.body();
-            int status = r.statusCode();
-            if (path.contains("/lease-requests/")) requestReleases.add(path + " " + status);
-            if (path.endsWith("/lease") && status == 200
-                    && new String(answer, StandardCharsets.UTF_8).contains("\"model\":\"" + model + "\"")) {
+        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+                throws IOException, InterruptedException {
+            Answer r = registry.forward(request);
+            String path = request.uri().getPath();
+            if (path.contains("/lease-requests/")) requestReleases.add(path + " " + r.status());
+            if (path.endsWith("/lease") && r.status() == 200 && r.text().contains("\"model\":\"" + model + "\"")) {
                 replaced.incrementAndGet();
-                answer = "<html>maintenance</html>".getBytes(StandardCharsets.UTF_8);
-                ex.getResponseHeaders().set("Content-Type", "text/html");
-            } else {
-                r.headers().map().forEach((name, values) -> {
-                    if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
-                        ex.getResponseHeaders().put(name, values);
-                    }
-                });
+                return Optional.of(Answer.html(200, "<html>maintenance</html>"));
             }
-            boolean noBody = status == 204 || answer.length == 0;
-            ex.sendResponseHeaders(status, noBody ? -1 : answer.length);
-            if (!noBody) ex.getResponseBody().write(answer);
-            ex.close();
+            return Optional.of(r);
         }
 
         @Override
         public void close() {
-            server.stop(0);
+            proxy.close();
         }
     }
 }
