@@ -1,25 +1,14 @@
 package io.aneforge.worker;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.aneforge.testsupport.http.ForwardingProxy;
+import io.aneforge.testsupport.http.ForwardingProxy.Answer;
+import io.aneforge.testsupport.http.ForwardingProxy.Request;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
@@ -27,7 +16,8 @@ import java.util.regex.Pattern;
  * A reverse proxy in front of the real registry that injects the failures a worker meets between itself
  * and the registry: a gateway's 503, a connection closed before the registry saw the request, an answer lost
  * after the registry applied the request, a request that is never answered (a half-open connection).
- * Every request is logged with what happened to it.
+ * Every request is logged with what happened to it. The forwarding itself is test-support's {@link ForwardingProxy};
+ * this class decides, per request, what goes wrong.
  */
 final class FaultProxy implements AutoCloseable {
 
@@ -66,17 +56,7 @@ final class FaultProxy implements AutoCloseable {
 
     private record Rule(String method, Pattern path, String bodyContains, Fault fault, AtomicInteger left) {}
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "expect", "host", "upgrade",
-            "transfer-encoding", "keep-alive", "http2-settings", "date");
-
-    private final String target;
-    private final HttpServer server;
-    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "fault-proxy");
-        t.setDaemon(true);
-        return t;
-    });
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final ForwardingProxy proxy;
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -87,11 +67,7 @@ final class FaultProxy implements AutoCloseable {
     private static final Pattern REQUEST = Pattern.compile("\"request\"\\s*:\\s*\"([0-9a-f-]{36})\"");
 
     private FaultProxy(String target) throws IOException {
-        this.target = target;
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        server.setExecutor(threads);
-        server.createContext("/", this::handle);
-        server.start();
+        proxy = ForwardingProxy.start(target, this::exchange);
     }
 
     static FaultProxy start(String target) throws IOException {
@@ -99,7 +75,7 @@ final class FaultProxy implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return proxy.url();
     }
 
     /** The next {@code times} requests with this method and path (a regex), whose body contains {@code bodyContains} (or any). */
@@ -119,14 +95,11 @@ final class FaultProxy implements AutoCloseable {
         return rules.stream().mapToInt(r -> Math.max(0, r.left().get())).sum();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        String method = ex.getRequestMethod();
-        String path = ex.getRequestURI().getRawPath();
-        byte[] body;
-        try (InputStream in = ex.getRequestBody()) {
-            body = in.readAllBytes();
-        }
-        String text = new String(body, StandardCharsets.UTF_8);
+    private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+            throws IOException, InterruptedException {
+        String method = request.method();
+        String path = request.path();
+        String text = request.text();
         Fault fault = null;
         Rule matched = null;
         for (Rule r : rules) {
@@ -138,70 +111,34 @@ final class FaultProxy implements AutoCloseable {
             }
         }
         if (fault == Fault.UNAVAILABLE) {
-            byte[] page = "<html>503 Service Unavailable</html>".getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/html");
-            ex.sendResponseHeaders(503, page.length);
-            ex.getResponseBody().write(page);
-            ex.close();
             seen.add(new Seen(method, path, text, fault, 503, ""));
-            return;
+            return Optional.of(Answer.html(503, "<html>503 Service Unavailable</html>"));
         }
         if (fault == Fault.DROP) {
             seen.add(new Seen(method, path, text, fault, 0, ""));
-            ex.close(); // no answer: the connection is closed
-            return;
+            return Optional.empty(); // no answer: the connection is closed
         }
         if (fault == Fault.HANG) {
             seen.add(new Seen(method, path, text, fault, 0, ""));
-            try {
-                closed.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            ex.close();
-            return;
+            closed.await();
+            return Optional.empty();
         }
         if (fault == Fault.LATE_GRANT) {
             java.util.regex.Matcher m = REQUEST.matcher(text);
             heldRequest = m.find() ? m.group(1) : null;
             heldReleaseAnswered = new CountDownLatch(1);
             heldDone = new CountDownLatch(1);
-            try {
-                heldReleaseAnswered.await(); // the worker gave up on this call and its first release came back
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.close();
-                return;
-            }
+            heldReleaseAnswered.await(); // the worker gave up on this call and its first release came back
         } else if (path.endsWith("/lease")) {
-            try {
-                heldDone.await(); // a held lease call reaches the registry first
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                ex.close();
-                return;
-            }
+            heldDone.await(); // a held lease call reaches the registry first
         }
-        HttpResponse<byte[]> r;
-        try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
-                    .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            ex.getRequestHeaders().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) values.forEach(v -> b.header(name, v));
-            });
-            r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            ex.close();
-            return;
-        }
-        if ((fault == Fault.HTML_PAGE || fault == Fault.LOST_GRANT) && r.statusCode() != 200) {
+        Answer r = registry.forward(request);
+        if ((fault == Fault.HTML_PAGE || fault == Fault.LOST_GRANT) && r.status() != 200) {
             matched.left().incrementAndGet(); // not a 200: passed through, the fault waits for one
             fault = null;
         }
-        String answered = new String(r.body(), StandardCharsets.UTF_8);
         boolean lost = fault == Fault.LOST_ANSWER || fault == Fault.LOST_GRANT || fault == Fault.LATE_GRANT;
-        seen.add(new Seen(method, path, text, fault, lost ? 0 : r.statusCode(), answered));
+        seen.add(new Seen(method, path, text, fault, lost ? 0 : r.status(), r.text()));
         if (heldRequest != null && path.equals("/api/v1/conversions/lease-requests/" + heldRequest + "/release")) {
             heldReleaseAnswered.countDown();
         }
@@ -209,28 +146,8 @@ final class FaultProxy implements AutoCloseable {
             heldRequest = null;
             heldDone.countDown();
         }
-        if (fault == Fault.HTML_PAGE) {
-            byte[] page = "<html><body>Down for maintenance</body></html>".getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/html");
-            ex.sendResponseHeaders(200, page.length);
-            ex.getResponseBody().write(page);
-            ex.close();
-            return;
-        }
-        if (lost) {
-            ex.close();
-            return;
-        }
-        r.headers().map().forEach((name, values) -> {
-            if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT)) && !name.startsWith(":")) {
-                ex.getResponseHeaders().put(name, values);
-            }
-        });
-        byte[] answer = r.body();
-        boolean noBody = method.equals("HEAD") || r.statusCode() == 204 || r.statusCode() == 304 || answer.length == 0;
-        ex.sendResponseHeaders(r.statusCode(), noBody ? -1 : answer.length);
-        if (!noBody) ex.getResponseBody().write(answer);
-        ex.close();
+        if (fault == Fault.HTML_PAGE) return Optional.of(Answer.html(200, "<html><body>Down for maintenance</body></html>"));
+        return lost ? Optional.empty() : Optional.of(r);
     }
 
     @Override
@@ -238,12 +155,6 @@ final class FaultProxy implements AutoCloseable {
         closed.countDown();
         heldReleaseAnswered.countDown();
         heldDone.countDown();
-        server.stop(0);
-        threads.shutdownNow();
-        try {
-            threads.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        proxy.close();
     }
 }
