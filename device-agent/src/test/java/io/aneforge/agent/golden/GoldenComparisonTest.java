@@ -7,6 +7,7 @@ import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.graph.Graphs;
 import io.aneforge.tensor.FloatTensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,13 +49,30 @@ class GoldenComparisonTest {
         return m;
     }
 
+    /** Golden outputs of {@code samples} samples, {@code sample-00} on, whose last hidden states are {@code hidden(0)} on. */
+    private static GoldenOutputs goldenHidden(int samples) {
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            out.add(new GoldenOutputs.Sample(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(i))));
+        }
+        return new GoldenOutputs(out);
+    }
+
+    /** Golden inputs of {@code real.length} samples, {@code sample-00} on: sample i has {@code real[i]} real tokens. */
+    private static GoldenOutputs goldenInputs(int... real) {
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < real.length; i++) out.add(new GoldenOutputs.Sample(sample(i), inputs(real[i])));
+        return new GoldenOutputs(out);
+    }
+
+    private static String sample(int i) {
+        return String.format("sample-%02d", i);
+    }
+
     @Test
     void paddedPositionsThatDifferWildlyDoNotCountWhenTheRealTokensMatch() {
-        GoldenOutputs golden = new GoldenOutputs(List.of(
-                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))),
-                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))));
-        GoldenOutputs inputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(3)),
-                new GoldenOutputs.Sample("sample-01", inputs(5))));
+        GoldenOutputs golden = goldenHidden(2);
+        GoldenOutputs inputs = goldenInputs(3, 5);
         Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
         candidates.put("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(0), 3)));
         candidates.put("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(1), 5)));
@@ -94,11 +112,8 @@ class GoldenComparisonTest {
 
     @Test
     void onlyTheSamplesRunAreComparedAndTheirInputsMustBeThere() {
-        GoldenOutputs golden = new GoldenOutputs(List.of(
-                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))),
-                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))));
-        GoldenOutputs inputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(2)),
-                new GoldenOutputs.Sample("sample-01", inputs(7))));
+        GoldenOutputs golden = goldenHidden(2);
+        GoldenOutputs inputs = goldenInputs(2, 7);
         FidelityReport one = GoldenComparison.compare(golden, inputs,
                 Map.of("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))).get(Graphs.LAST_HIDDEN_STATE);
         assertThat(one.positions()).isEqualTo(7);
