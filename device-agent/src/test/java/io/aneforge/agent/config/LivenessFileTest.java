@@ -15,11 +15,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.aneforge.testsupport.time.MutableClock;
 
 /**
  * The liveness file's modification time follows every registry call that returns, answered or failed (a refused
@@ -34,18 +34,18 @@ class LivenessFileTest {
     @Test
     void everyReturningCallSetsTheFilesTimeFailedOnesToo() throws Exception {
         Path file = dir.resolve("run/alive");
-        MovingClock clock = new MovingClock(Instant.parse("2026-01-01T00:00:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
         LivenessFile liveness = new LivenessFile(file, clock);
         RegistryClient alive = liveness.around(new Unreachable());
 
         liveness.touch();
         assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(clock.instant());
 
-        clock.now = clock.now.plus(Duration.ofMinutes(3));
+        clock.advance(Duration.ofMinutes(3));
         assertThatThrownBy(() -> alive.heartbeat("a1", List.of())).hasMessageContaining("unreachable");
         assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(clock.instant());
 
-        clock.now = clock.now.plus(Duration.ofMinutes(3));
+        clock.advance(Duration.ofMinutes(3));
         assertThat(alive.lease("a1", Duration.ofSeconds(30))).isEmpty();
         assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(clock.instant());
     }
@@ -90,29 +90,6 @@ class LivenessFileTest {
 
         @Override
         public void drain(String agentId, boolean draining) {
-        }
-    }
-
-    private static final class MovingClock extends Clock {
-        Instant now;
-
-        MovingClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
         }
     }
 }
