@@ -76,6 +76,8 @@ class QueueMetricsTest extends JobTestSupport {
         assertThat(expected).as("each version got jobs").isNotEmpty();
         expected.forEach((key, n) -> assertThat(delta(before, after, key)).as(key).isEqualTo(n));
         assertThat(delta(before, after, "agents|online|M4|reference-cpu")).isEqualTo(1d);
+        assertThat(meters.find("aneforge.jobs").tag("application", "aneforge-registry").gauges())
+                .as("the common tag that tells the registry's series from the worker's").isNotEmpty();
         Gauge age = meters.find("aneforge.jobs.oldest.age").tag("state", "waiting").gauge();
         assertThat(age).isNotNull();
         assertThat(age.value()).isGreaterThanOrEqualTo(0d);
