@@ -49,6 +49,16 @@ class OperationsTest extends RegistryTestBase {
         Response r = get("/actuator/prometheus", reader());
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.text()).contains("http_server_requests_seconds_count");
+
+        // The container serves these spellings as the same endpoint: the check must not be bypassed by them.
+        for (String spelling : new String[] {"/actuator/prometheus;x=1", "/actuator/%70rometheus", "/actuator/./prometheus",
+                "/actuator/prometheus/", "/actuator"}) {
+            Response sneaky = get(spelling, null);
+            assertThat(sneaky.status()).as(spelling + ": " + sneaky.text()).isIn(401, 404);
+            assertThat(sneaky.text()).as(spelling).doesNotContain("http_server_requests", "disk_free_bytes");
+        }
+        assertThat(get("/actuator/health", null).status()).isEqualTo(200);
+        assertThat(get("/actuator/health/readiness", null).status()).isEqualTo(200);
     }
 
     /** Which build a pod runs, without a token: the build-info goal's version (no time: builds are reproducible). */

@@ -13,7 +13,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * {@code /actuator/prometheus} needs a bearer token, any valid one (a {@code reader} token for the scraper will
+ * {@code /actuator/prometheus} (every actuator endpoint but health and info) needs a bearer token, any valid one (a {@code reader} token for the scraper will
  * do), like the rest of the API. Open, it gave anyone who can reach the registry (compose publishes its port, the
  * Helm ingress routes {@code /actuator/*}) what health hides since it needs no token: the data directory, disk
  * sizes, and per-endpoint request counts and timings. Health and info stay open: the probes and a rollout check
@@ -27,6 +27,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 class MetricsTokenFilter extends OncePerRequestFilter {
 
     static final String PATH = "/actuator/prometheus";
+    private static final String ACTUATOR = "/actuator";
 
     private final Tokens tokens;
 
@@ -34,10 +35,20 @@ class MetricsTokenFilter extends OncePerRequestFilter {
         this.tokens = tokens;
     }
 
+    /**
+     * Every actuator path but health and info needs the token. Decided on the path the container serves, which it
+     * has percent-decoded, normalized and stripped of {@code ;} parameters (servlet path + path info), never on the
+     * raw request URI: {@code /actuator/prometheus;x=1} and {@code /actuator/%70rometheus} reach the same endpoint,
+     * and a check on the raw URI let both through without a token. Everything not named open is guarded, so an
+     * endpoint exposed later is guarded too.
+     */
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        return !(path.equals(PATH) || path.startsWith(PATH + "/"));
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        if (!(path.equals(ACTUATOR) || path.startsWith(ACTUATOR + "/"))) {
+            return true;
+        }
+        return path.equals(ACTUATOR + "/health") || path.startsWith(ACTUATOR + "/health/") || path.equals(ACTUATOR + "/info");
     }
 
     @Override
