@@ -51,7 +51,9 @@ class AgentController {
     @DeleteMapping("/{id}")
     @Allowed
     Agents.AgentView retire(@PathVariable UUID id, HttpServletRequest http) {
-        return agents.retire(id, Caller.of(http));
+        Agents.AgentView retired = agents.retire(id, Caller.of(http));
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "agent.retire", "agent " + id, "host " + retired.hostName());
+        return retired;
     }
 
     /** Admin: moves the host to another agent token (the old token is refused from then on). */

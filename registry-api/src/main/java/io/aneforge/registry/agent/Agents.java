@@ -245,8 +245,8 @@ public class Agents {
             throw ApiProblem.conflict("agent-online", "Agent is online",
                     "agent " + id + " (" + agent.hostName() + ") was heard from at " + agent.lastSeenAt() + ", within "
                             + "aneforge.agents.offline-after (" + fleet.offlineAfter() + "); retire only an agent that is gone: "
-                            + "stop it (POST /api/v1/agents/" + id + "/drain first to let its job finish), then retry once it "
-                            + "shows offline").with("agentId", id.toString());
+                            + "stop it (its own drain, e.g. SIGTERM, lets its job finish first), then retry once it shows "
+                            + "offline").with("agentId", id.toString());
         }
         Long leases = jdbc.sql("SELECT count(*) FROM job WHERE leased_by = ? AND state = 'leased'").param(id)
                 .query(Long.class).single();
@@ -269,7 +269,7 @@ public class Agents {
 
     private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt, boolean retired) {}
 
-    private record Known(Identity identity, Long tokenId) {}
+    private record Known(Identity identity, Long tokenId, boolean retired) {}
 
     /**
      * The agent {@code id}, after checking that {@code caller} may act as it (the token that
@@ -280,6 +280,7 @@ public class Agents {
     public Acting acting(UUID id, Caller caller) {
         Row row = load(id);
         authorize(row.identity(), row.tokenId(), caller);
+        unretireIfCalledByItself(row.retired(), row.identity(), caller);
         touchIfDue(id, row.lastSeenAt());
         return new Acting(row.identity(), row.draining());
     }
@@ -296,9 +297,10 @@ public class Agents {
         Known known = identities.get(id, key -> {
             Row row = load(key);
             touchIfDue(key, row.lastSeenAt());
-            return new Known(row.identity(), row.tokenId());
+            return new Known(row.identity(), row.tokenId(), row.retired());
         });
         authorize(known.identity(), known.tokenId(), caller);
+        unretireIfCalledByItself(known.retired(), known.identity(), caller);
         return known.identity();
     }
 
@@ -310,12 +312,19 @@ public class Agents {
                 .optional()
                 .orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
                         "no agent with id " + id + "; register with POST /api/v1/agents first"));
-        if (row.retired() && jdbc.sql("UPDATE agent SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_at IS NOT NULL")
-                .param(id).update() > 0) {
-            // It was not gone after all: listed again (the call's own authorization still follows).
-            log.info("retired agent {} (host '{}') called again; listed again", id, row.identity().hostName());
-        }
         return row;
+    }
+
+    /**
+     * A retired agent that calls as itself (its own token, after authorization) was not gone after all: listed again.
+     * An admin acting on it (a drain, a handover) is not the agent being heard from, so it stays retired.
+     */
+    private void unretireIfCalledByItself(boolean retired, Identity agent, Caller caller) {
+        if (!retired || caller.role() == Role.ADMIN) return;
+        if (jdbc.sql("UPDATE agent SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_at IS NOT NULL")
+                .param(agent.id()).update() > 0) {
+            log.info("retired agent {} (host '{}') called again; listed again", agent.id(), agent.hostName());
+        }
     }
 
     private static void authorize(Identity agent, Long tokenId, Caller caller) {

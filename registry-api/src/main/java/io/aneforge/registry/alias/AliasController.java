@@ -46,6 +46,8 @@ class AliasController {
     void delete(@PathVariable String name, @PathVariable String alias,
                 @RequestBody(required = false) Removal req, HttpServletRequest http) {
         aliases.delete(name, alias, req == null ? null : req.reason(), Caller.of(http));
+        io.aneforge.registry.audit.Audit.log(Caller.of(http), "alias.delete", "model " + name + " alias " + alias,
+                "reason: " + (req == null ? null : req.reason()));
     }
 
     @GetMapping

@@ -135,10 +135,11 @@ public class Matrices {
                             rs.getString(12));
                 })
                 .list();
-        Map<Long, List<JobRow>> jobs = new HashMap<>();
-        // read once, and only when some job is pending (a finished version's matrix costs no agent query)
-        java.util.function.Supplier<List<Agent>> online = memoize(agents::onlineAgents);
-        jdbc.sql("""
+        // The rows first, the agents after: asking for the online agents while the job query still streams its rows
+        // took a second pooled connection per matrix request (found by review: a pool full of matrix requests each
+        // waiting for its second connection failed them all with 500s after the connection timeout).
+        record Read(JobRow row, boolean ready, String runtime, String chip) {}
+        List<Read> read = jdbc.sql("""
                         SELECT j.id, j.variant_id, j.kind, j.compute_units, j.state, j.failure_reason,
                                r.host_name, r.os_name, r.os_version, r.os_build, r.chip, r.runtime, r.runtime_version,
                                r.warmup_iterations, r.timed_iterations, r.max_duration_ms, r.latency_n,
@@ -149,12 +150,22 @@ public class Matrices {
                                              ORDER BY x.attempt DESC LIMIT 1) r ON true
                          WHERE v.version_id = ? ORDER BY j.id""")
                 .param(v.id())
-                .query((rs, i) -> new JobRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), result(rs), "pending".equals(rs.getString(5))
-                                ? Jobs.waitingFor(rs.getBoolean(23), rs.getString(24), rs.getString(25), online.get(), v.version())
-                                : null))
-                .list()
-                .forEach(j -> jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j));
+                .query((rs, i) -> new Read(new JobRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), result(rs), null), rs.getBoolean(23), rs.getString(24),
+                        rs.getString(25)))
+                .list();
+        // read once, and only when some job is pending (a finished version's matrix costs no agent query)
+        java.util.function.Supplier<List<Agent>> online = memoize(agents::onlineAgents);
+        Map<Long, List<JobRow>> jobs = new HashMap<>();
+        for (Read r : read) {
+            JobRow j = r.row();
+            if ("pending".equals(j.state())) {
+                j = new JobRow(j.id(), j.variantId(), j.kind(), j.computeUnits(), j.state(), j.failure(), j.result(),
+                        Jobs.waitingFor(r.ready(), r.runtime(), r.chip(), r.ready() ? online.get() : List.of(),
+                        v.version()));
+            }
+            jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j);
+        }
         return new Snapshot(v, gates.gatesOf(v.modelId()), variants, labels(variants), baselineRows(variants), jobs);
     }
 

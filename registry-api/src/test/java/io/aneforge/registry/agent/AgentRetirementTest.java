@@ -46,7 +46,7 @@ class AgentRetirementTest extends JobTestSupport {
         Response online = send("DELETE", "/api/v1/agents/" + id, ADMIN, null);
         assertThat(online.status()).as(online.text()).isEqualTo(409);
         assertThat(online.json().path("type").asString()).endsWith("agent-online");
-        assertThat(online.json().path("detail").asString()).contains("aneforge.agents.offline-after").contains("/drain");
+        assertThat(online.json().path("detail").asString()).contains("aneforge.agents.offline-after").contains("drain");
 
         Response notAdmin = send("DELETE", "/api/v1/agents/" + id, publisher(), null);
         assertThat(notAdmin.status()).isEqualTo(403);
@@ -58,6 +58,11 @@ class AgentRetirementTest extends JobTestSupport {
         assertThat(listed(host, false)).as("hidden from the default list").isNull();
         assertThat(listed(host, true).path("state").asString()).isEqualTo("retired");
         assertThat(send("DELETE", "/api/v1/agents/" + id, ADMIN, null).status()).as("idempotent").isEqualTo(200);
+
+        // An admin acting on it is not the agent being heard from: still retired.
+        Response adminDrain = send("POST", "/api/v1/agents/" + id + "/drain", ADMIN, Map.of("draining", true));
+        assertThat(adminDrain.status()).as(adminDrain.text()).isEqualTo(200);
+        assertThat(listed(host, false)).as("an admin's call does not list it again").isNull();
 
         // It was not gone after all: its next call as itself lists it again.
         Response heartbeat = send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", false));
