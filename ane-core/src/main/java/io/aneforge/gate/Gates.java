@@ -23,6 +23,11 @@ public record Gates(Double minCosine, Map<String, Double> maxP50Ms, Long maxArti
     /** No gates at all: every variant passes. */
     public static final Gates NONE = new Gates(null, Map.of(), null, null);
 
+    /** Whether these gates set no limit at all (as {@link #NONE}, e.g. after {@code PUT .../gates {}}). */
+    public boolean checksNothing() {
+        return minCosine == null && maxP50Ms.isEmpty() && maxArtifactBytes == null && maxP50MsDefault == null;
+    }
+
     public Gates {
         if (minCosine != null && !(minCosine > 0 && minCosine <= 1)) {
             throw new InvalidGatesException("gates.minCosine must be in (0, 1], got " + minCosine

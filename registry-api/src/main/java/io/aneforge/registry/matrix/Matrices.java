@@ -166,7 +166,9 @@ public class Matrices {
             }
             jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j);
         }
-        return new Snapshot(v, gates.gatesOf(v.modelId()), variants, labels(variants), baselineRows(variants), jobs);
+        // Gates that set no limit (cleared with PUT {}) check nothing: shown as no gates (NO_GATES), never a green PASS.
+        return new Snapshot(v, gates.gatesOf(v.modelId()).filter(g -> !g.checksNothing()), variants, labels(variants),
+                baselineRows(variants), jobs);
     }
 
     private static <T> java.util.function.Supplier<T> memoize(java.util.function.Supplier<T> source) {

@@ -54,6 +54,16 @@ class MatrixSemanticsTest extends MatrixTestSupport {
         assertThat(empty.path("rows")).isEmpty();
         assertThat(empty.path("verdict").path("status").asString()).isEqualTo("NO_GATES");
         assertThat(empty.path("verdict").path("reasons").toString()).contains("no variants yet");
+
+        // Gates set, then cleared by an admin (PUT {} leaves a row that sets no limit): nothing is checked again.
+        Response set = send("PUT", "/api/v1/models/" + m + "/gates", publisher(), Map.of("minCosine", 0.999));
+        assertThat(set.status()).as(set.text()).isEqualTo(200);
+        assertThat(matrix(m, v, "").path("verdict").path("status").asString()).isNotEqualTo("NO_GATES");
+        Response cleared = send("PUT", "/api/v1/models/" + m + "/gates", ADMIN, Map.of());
+        assertThat(cleared.status()).as(cleared.text()).isEqualTo(200);
+        JsonNode after = matrix(m, v, "");
+        assertThat(after.path("verdict").path("status").asString()).as("cleared gates check nothing").isEqualTo("NO_GATES");
+        assertThat(row(after, "A17_PRO fp16").path("gateStatus").asString()).isEqualTo("NO_GATES");
     }
 
     @Test
