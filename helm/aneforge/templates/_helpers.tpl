@@ -214,6 +214,7 @@ agent:
   ANEFORGE_AGENT_CACHE_DIR: ""
   ANEFORGE_AGENT_CACHE_MAX_SIZE: agent.cache.maxSize
   ANEFORGE_AGENT_DRAIN_TIMEOUT: agent.drainTimeoutSeconds
+  ANEFORGE_AGENT_LIVENESS_FILE: ""
 {{- end }}
 
 {{/*

@@ -23,7 +23,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * and never reach the API's interceptors.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+// After the request-id filter (HIGHEST_PRECEDENCE) and beside the resolve fast path (+ 1), which serves other paths.
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)
 class MetricsTokenFilter extends OncePerRequestFilter {
 
     static final String PATH = "/actuator/prometheus";
