@@ -13,7 +13,6 @@ import io.aneforge.registry.job.JobTestSupport;
 import io.aneforge.registry.job.Runtimes;
 import java.net.URI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -51,17 +50,7 @@ class AgentHostOwnershipTest extends JobTestSupport {
     }
 
     private Response register(String host, String token, String runtime, String chip) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("hostName", host);
-        body.put("osName", "macOS");
-        body.put("osVersion", "15.1");
-        body.put("osBuild", "24B83");
-        body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple M1");
-        body.put("memoryBytes", 17179869184L);
-        body.put("chip", chip);
-        body.put("runtimes", List.of(runtime));
-        return send("POST", "/api/v1/agents", token, body);
+        return sendRegistration(host, chip, List.of(runtime), token);
     }
 
     private int leaseStatus(String agentId, String token) {

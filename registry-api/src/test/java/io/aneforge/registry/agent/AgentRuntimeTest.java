@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.registry.job.JobTestSupport;
 import io.aneforge.registry.job.Runtimes;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -23,17 +21,7 @@ class AgentRuntimeTest extends JobTestSupport {
     JdbcClient jdbc;
 
     private Response register(String host, List<String> runtimes) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("hostName", host);
-        body.put("osName", "Linux");
-        body.put("osVersion", "6.8");
-        body.put("osBuild", "6.8.0");
-        body.put("arch", "x86_64");
-        body.put("cpuBrand", "Test CPU");
-        body.put("memoryBytes", 8L << 30);
-        body.put("chip", null);
-        body.put("runtimes", runtimes);
-        return send("POST", "/api/v1/agents", agentToken(), body);
+        return sendRegistration(host, null, runtimes, agentToken());
     }
 
     @Test

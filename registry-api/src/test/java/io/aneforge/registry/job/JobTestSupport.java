@@ -28,20 +28,25 @@ public abstract class JobTestSupport extends RegistryTestBase {
     }
 
     protected String registerAgent(String host, String chip, List<String> runtimes, String token) {
+        Response r = sendRegistration(host, chip, runtimes, token);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        if (chip != null) CHIPS.put(host, chip);
+        return r.json().path("id").asString();
+    }
+
+    /** {@code POST /api/v1/agents} for a macOS host with {@code chip} (null: none) and {@code runtimes}, as answered. */
+    protected Response sendRegistration(String host, String chip, List<String> runtimes, String token) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
         body.put("osVersion", "15.1");
         body.put("osBuild", "24B83");
         body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple " + chip);
+        body.put("cpuBrand", chip == null ? "Apple M1" : "Apple " + chip);
         body.put("memoryBytes", 17179869184L);
         body.put("chip", chip);
         body.put("runtimes", runtimes);
-        Response r = send("POST", "/api/v1/agents", token, body);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        if (chip != null) CHIPS.put(host, chip);
-        return r.json().path("id").asString();
+        return send("POST", "/api/v1/agents", token, body);
     }
 
     /** AFGO bytes of one sample with one tensor named {@code name}. */
