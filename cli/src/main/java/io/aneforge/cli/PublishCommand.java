@@ -195,14 +195,10 @@ public final class PublishCommand implements Callable<Integer> {
     }
 
     private static String sha256(Path file) {
-        try (var in = new java.security.DigestInputStream(Files.newInputStream(file),
-                java.security.MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return java.util.HexFormat.of().formatHex(in.getMessageDigest().digest());
+        try {
+            return io.aneforge.cli.registry.BlobCache.sha256Of(file);
         } catch (java.io.IOException ex) {
             throw new UsageException("cannot read " + file + ": " + io.aneforge.io.IoProblems.describe(ex, file));
-        } catch (java.security.NoSuchAlgorithmException ex) {
-            throw new IllegalStateException(ex);
         }
     }
 

@@ -107,7 +107,8 @@ public final class BlobCache {
         }
     }
 
-    static String sha256Of(Path file) throws IOException {
+    /** The sha256 of a file's bytes, as lowercase hex. */
+    public static String sha256Of(Path file) throws IOException {
         MessageDigest sha = RegistryClient.sha256();
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
