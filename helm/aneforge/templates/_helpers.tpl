@@ -72,6 +72,19 @@ Secret names: the chart's own, or the one the user manages (existingSecret).
 {{- if .Values.database.existingSecret }}{{ .Values.database.existingSecretPasswordKey }}{{ else }}password{{ end }}
 {{- end }}
 
+{{- /* The workers' job-repository credentials: their own (worker.batchDatabaseUsername set) or the registry's. */}}
+{{- define "aneforge.workerDatabaseSecretName" -}}
+{{- if not .Values.worker.batchDatabaseUsername }}{{ include "aneforge.databaseSecretName" . }}
+{{- else }}{{ .Values.worker.batchDatabaseExistingSecret | default (include "aneforge.componentName" (dict "root" . "component" "worker-database")) }}
+{{- end }}
+{{- end }}
+
+{{- define "aneforge.workerDatabasePasswordKey" -}}
+{{- if not .Values.worker.batchDatabaseUsername }}{{ include "aneforge.databasePasswordKey" . }}
+{{- else if .Values.worker.batchDatabaseExistingSecret }}{{ .Values.worker.batchDatabaseExistingSecretPasswordKey }}
+{{- else }}password{{ end }}
+{{- end }}
+
 {{- define "aneforge.s3SecretName" -}}
 {{- .Values.s3.existingSecret | default (include "aneforge.componentName" (dict "root" . "component" "s3")) }}
 {{- end }}
@@ -198,7 +211,7 @@ registry:
 worker:
   SERVER_PORT: worker.port
   SPRING_DATASOURCE_URL: worker.batchDatabaseUrl
-  SPRING_DATASOURCE_USERNAME: database.username
+  SPRING_DATASOURCE_USERNAME: worker.batchDatabaseUsername
   ANEFORGE_REGISTRY_URL: ""
   ANEFORGE_WORKER_CONCURRENCY: worker.concurrency
   ANEFORGE_WORKER_WORK_DIR: ""
@@ -257,6 +270,16 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- end }}
 {{- if and .Values.database.existingSecret .Values.database.password }}
 {{- fail "database.password and database.existingSecret are both set: keep the password in the existing Secret and leave database.password empty" }}
+{{- end }}
+{{- $w := .Values.worker }}
+{{- if and (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret) (not $w.batchDatabaseUsername) }}
+{{- fail "worker.batchDatabasePassword/batchDatabaseExistingSecret are set without worker.batchDatabaseUsername: set the workers' own database user too (docs/deploy.md, \"The worker's database\"), or leave all three empty to use database.*" }}
+{{- end }}
+{{- if and $w.batchDatabaseUsername (not (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret)) }}
+{{- fail "worker.batchDatabaseUsername is set without a password: set worker.batchDatabasePassword or worker.batchDatabaseExistingSecret" }}
+{{- end }}
+{{- if and $w.batchDatabasePassword $w.batchDatabaseExistingSecret }}
+{{- fail "worker.batchDatabasePassword and worker.batchDatabaseExistingSecret are both set: keep the password in the existing Secret and leave worker.batchDatabasePassword empty" }}
 {{- end }}
 {{- if and .Values.s3.existingSecret (or .Values.s3.accessKey .Values.s3.secretKey) }}
 {{- fail "s3.accessKey/s3.secretKey and s3.existingSecret are both set: keep the keys in the existing Secret and leave s3.accessKey and s3.secretKey empty" }}

@@ -3,7 +3,6 @@ package io.aneforge.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.testsupport.models.TinyModels;
-import io.aneforge.testsupport.postgres.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -103,7 +102,7 @@ class CrashRecoveryTest {
             + " WHERE p.parameter_name = 'conversionId' AND p.parameter_value = ?";
 
     private static int runningExecutions(long id) throws Exception {
-        try (Connection c = TestDatabase.connect();
+        try (Connection c = Stack.get().workerDb.open();
              PreparedStatement s = c.prepareStatement("SELECT count(*)" + FOR_CONVERSION + " AND je.status = 'STARTED'")) {
             s.setString(1, Long.toString(id));
             try (ResultSet r = s.executeQuery()) {
@@ -115,7 +114,7 @@ class CrashRecoveryTest {
 
     private static List<String> jobExecutions(long id) throws Exception {
         List<String> out = new ArrayList<>();
-        try (Connection c = TestDatabase.connect();
+        try (Connection c = Stack.get().workerDb.open();
              PreparedStatement s = c.prepareStatement("SELECT je.status" + FOR_CONVERSION + " ORDER BY je.job_execution_id")) {
             s.setString(1, Long.toString(id));
             try (ResultSet r = s.executeQuery()) {
@@ -127,7 +126,7 @@ class CrashRecoveryTest {
 
     private static Map<String, Integer> completedSteps(long id) throws Exception {
         Map<String, Integer> out = new HashMap<>();
-        try (Connection c = TestDatabase.connect();
+        try (Connection c = Stack.get().workerDb.open();
              PreparedStatement s = c.prepareStatement("SELECT se.step_name, count(*) FROM aneforge_batch.batch_step_execution se"
                      + " WHERE se.status = 'COMPLETED' AND se.job_execution_id IN (SELECT je.job_execution_id" + FOR_CONVERSION + ")"
                      + " GROUP BY se.step_name")) {

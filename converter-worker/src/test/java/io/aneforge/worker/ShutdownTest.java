@@ -3,7 +3,6 @@ package io.aneforge.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.testsupport.models.TinyModels;
-import io.aneforge.testsupport.postgres.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -78,7 +77,7 @@ class ShutdownTest {
 
     private static List<String> jobExecutions(long id) throws Exception {
         List<String> out = new ArrayList<>();
-        try (Connection c = TestDatabase.connect();
+        try (Connection c = Stack.get().workerDb.open();
              PreparedStatement s = c.prepareStatement("SELECT je.status FROM aneforge_batch.batch_job_execution je"
                      + " JOIN aneforge_batch.batch_job_execution_params p ON p.job_execution_id = je.job_execution_id"
                      + " WHERE p.parameter_name = 'conversionId' AND p.parameter_value = ? ORDER BY je.job_execution_id")) {

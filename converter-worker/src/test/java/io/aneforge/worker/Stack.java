@@ -42,6 +42,11 @@ final class Stack {
     final String url;
     final String workerToken;
     final String publisherToken;
+    /**
+     * The workers' job repository: a database and role of their own (no superuser, no access to the registry's
+     * tables), as docker-compose and the Helm chart give them, so every worker test runs with least privilege.
+     */
+    final TestDatabase workerDb;
     private final HttpClient http = HttpClient.newHttpClient();
 
     static synchronized Stack get() {
@@ -68,6 +73,7 @@ final class Stack {
         // The worker's application.yml comes first on this classpath: point the registry at its own.
         p.put("spring.config.location", registryConfig());
         registry = new SpringApplicationBuilder(RegistryApplication.class).run(args(p));
+        workerDb = TestDatabase.ofOwnUser("worker");
         url = "http://127.0.0.1:" + registry.getEnvironment().getProperty("local.server.port");
         workerToken = mint("worker");
         publisherToken = mint("publisher");
@@ -185,9 +191,9 @@ final class Stack {
     /** Worker properties for an in-process worker or (as environment variables) a worker process. */
     Map<String, String> workerEnv(String id, int concurrency) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("SPRING_DATASOURCE_URL", TestDatabase.jdbcUrl());
-        env.put("SPRING_DATASOURCE_USERNAME", TestDatabase.username());
-        env.put("SPRING_DATASOURCE_PASSWORD", TestDatabase.password());
+        env.put("SPRING_DATASOURCE_URL", workerDb.url());
+        env.put("SPRING_DATASOURCE_USERNAME", workerDb.user());
+        env.put("SPRING_DATASOURCE_PASSWORD", workerDb.userPassword());
         env.put("SPRING_FLYWAY_ENABLED", "false");
         env.put("SERVER_PORT", "0");
         env.put("ANEFORGE_REGISTRY_URL", url);

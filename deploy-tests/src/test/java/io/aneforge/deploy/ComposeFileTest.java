@@ -187,20 +187,28 @@ class ComposeFileTest {
                 .contains("mc alias set aneforge \"${ANEFORGE_S3_ENDPOINT}\"");
     }
 
+    /**
+     * The workers' job repository is a database of their own under a role of their own, created by the postgres
+     * service's init script (WorkerDatabaseScriptTest runs it): a worker's credentials cannot read the registry's
+     * tables. The script reads its password from the postgres service; the worker must be given the same one.
+     */
     @Test
-    void theWorkerJobRepositoryStaysOutOfTheRegistrysFlywaySchema() {
+    void theWorkerHasADatabaseAndRoleOfItsOwn() {
         Map<String, String> worker = COMPOSE.environment("converter-worker");
+        Map<String, String> registry = COMPOSE.environment("registry-api");
         Map<String, String> postgres = COMPOSE.environment("postgres");
-        assertThat(worker).containsEntry("SPRING_DATASOURCE_USERNAME", postgres.get("POSTGRES_USER"))
-                .containsEntry("SPRING_DATASOURCE_PASSWORD", postgres.get("POSTGRES_PASSWORD"));
-        assertThat(worker.get("SPRING_DATASOURCE_URL")).startsWith("jdbc:postgresql://postgres:5432/");
-        if (worker.get("SPRING_DATASOURCE_URL").equals(COMPOSE.environment("registry-api").get("SPRING_DATASOURCE_URL"))) {
-            // One database: Flyway refuses to migrate a non-empty public schema it has no history
-            // for, so the Spring Batch tables must live in a schema of their own.
-            String prefix = SpringApp.WORKER.property("spring.batch.jdbc.table-prefix");
-            assertThat(prefix).as("spring.batch.jdbc.table-prefix of converter-worker").isNotNull().contains(".");
-            assertThat(prefix.substring(0, prefix.indexOf('.')).toLowerCase()).isNotEqualTo("public");
-        }
+        assertThat(worker.get("SPRING_DATASOURCE_URL")).isEqualTo("jdbc:postgresql://postgres:5432/aneforge_worker")
+                .isNotEqualTo(registry.get("SPRING_DATASOURCE_URL"));
+        assertThat(worker.get("SPRING_DATASOURCE_USERNAME")).isEqualTo("aneforge_worker")
+                .isNotEqualTo(registry.get("SPRING_DATASOURCE_USERNAME"));
+        assertThat(worker.get("SPRING_DATASOURCE_PASSWORD")).isEqualTo(postgres.get("ANEFORGE_WORKER_DB_PASSWORD"))
+                .isNotEqualTo(registry.get("SPRING_DATASOURCE_PASSWORD"));
+        assertThat(COMPOSE.volumes("postgres")).contains("./deploy/postgres-init:/docker-entrypoint-initdb.d:ro");
+        assertThat(Files.isExecutable(Repository.path("deploy/postgres-init/10-worker-database.sh")))
+                .as("the postgres image runs *.sh init scripts that are executable (others are sourced)").isTrue();
+        // Within its own database the worker still keeps its tables out of public (as when it shared one).
+        String prefix = SpringApp.WORKER.property("spring.batch.jdbc.table-prefix");
+        assertThat(prefix).as("spring.batch.jdbc.table-prefix of converter-worker").isNotNull().contains(".");
     }
 
     @Test

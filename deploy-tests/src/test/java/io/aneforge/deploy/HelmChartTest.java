@@ -442,6 +442,38 @@ class HelmChartTest {
         assertThat(volume(shared, "hf-cache").path("persistentVolumeClaim").path("claimName").asString()).isEqualTo("hf-rwx");
     }
 
+    /** The workers' job repository under credentials of their own, which cannot touch the registry's tables. */
+    @Test
+    void theWorkerMayHaveADatabaseUserOfItsOwn() {
+        // By default it shares the registry's (the chart cannot create roles), and NOTES say so.
+        assertThat(defaults.environment("worker")).containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-database/password");
+
+        Chart.Rendered own = Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://postgresql:5432/aneforge_worker",
+                "worker.batchDatabaseUsername", "aneforge_worker", "worker.batchDatabasePassword", "w0rker-pw");
+        assertThat(own.environment("worker")).containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/aneforge_worker")
+                .containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge_worker")
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-worker-database/password");
+        assertThat(own.environment("registry")).containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-database/password");
+        JsonNode secret = own.get("Secret", FULLNAME + "-worker-database");
+        assertThat(new String(java.util.Base64.getDecoder().decode(secret.path("data").path("password").asString()),
+                java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("w0rker-pw");
+
+        Chart.Rendered managed = Chart.render("worker.batchDatabaseUsername", "aneforge_worker",
+                "worker.batchDatabaseExistingSecret", "worker-pg", "worker.batchDatabaseExistingSecretPasswordKey", "pw");
+        assertThat(managed.environment("worker")).containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:worker-pg/pw");
+        assertThat(managed.ofKind("Secret")).noneMatch(m -> m.path("metadata").path("name").asString().endsWith("-worker-database"));
+
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "aneforge_worker"))
+                .hasMessageContaining("worker.batchDatabaseUsername is set without a password");
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabasePassword", "x"))
+                .hasMessageContaining("without worker.batchDatabaseUsername");
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "w", "worker.batchDatabasePassword", "x",
+                "worker.batchDatabaseExistingSecret", "s"))
+                .hasMessageContaining("worker.batchDatabasePassword and worker.batchDatabaseExistingSecret are both set");
+    }
+
     @Test
     void workersKeepTheirIdAcrossPodReplacement() {
         // The worker resumes its own STARTED executions after a crash, found by ANEFORGE_WORKER_ID.

@@ -76,6 +76,73 @@ public final class TestDatabase {
         return DriverManager.getConnection(jdbcUrl(), username(), password());
     }
 
+    /**
+     * A second database for this JVM, {@code <name>_<purpose>}, owned by a role of its own ({@code <name>_<purpose>},
+     * LOGIN with a random password, no superuser, no CREATEDB, no CREATEROLE), both dropped at JVM exit. For a
+     * service that must run with least privilege beside this JVM's database (the converter worker's job
+     * repository): it may create what it needs in its own database and cannot read {@link #name()}'s tables.
+     * {@code springProperties()}, {@code jdbcUrl()}, ... of the result are that role's.
+     *
+     * @param purpose lower-case letters, digits and {@code _}
+     */
+    public static TestDatabase ofOwnUser(String purpose) {
+        if (!purpose.matches("[a-z0-9_]{1,20}")) {
+            throw new IllegalArgumentException("purpose '" + purpose + "': lower-case letters, digits and _ only (1-20)");
+        }
+        TestDatabase main = get();
+        Server server = locate();
+        String name = main.name + "_" + purpose;
+        String password = Long.toUnsignedString(new SecureRandom().nextLong(), 36);
+        try (Connection c = DriverManager.getConnection(server.adminUrl(), server.username(), server.password());
+             Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE " + name + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '" + password + "'");
+            s.execute("CREATE DATABASE " + name + " OWNER " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create role and database " + name + " at " + server.adminUrl() + ": "
+                    + e.getMessage() + " (set " + ENV + " to a PostgreSQL URL whose user may CREATE ROLE and CREATE DATABASE)", e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            drop(server, name);
+            try (Connection c = DriverManager.getConnection(server.adminUrl(), server.username(), server.password());
+                 Statement s = c.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS " + name);
+            } catch (SQLException ignored) {
+                // Best effort, as for the databases.
+            }
+        }, "drop-" + name));
+        Matcher m = URL.matcher(main.jdbcUrl);
+        if (!m.matches()) throw new IllegalStateException("unexpected JDBC URL " + main.jdbcUrl);
+        // the admin's user/password in the query string would outrank the role's (the driver reads the URL's first)
+        String query = m.group(3) == null ? "" : m.group(3).substring(1).replaceAll("(^|&)(user|password)=[^&]*", "")
+                .replaceFirst("^&", "");
+        return new TestDatabase(m.group(1) + name + (query.isEmpty() ? "" : "?" + query), name, password, name);
+    }
+
+    /** This database's JDBC URL (for a database from {@link #ofOwnUser}). */
+    public String url() {
+        return jdbcUrl;
+    }
+
+    /** This database's user. */
+    public String user() {
+        return username;
+    }
+
+    /** This database's user's password. */
+    public String userPassword() {
+        return password;
+    }
+
+    /** This database's name. */
+    public String databaseName() {
+        return name;
+    }
+
+    /** A connection as this database's user. */
+    public Connection open() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, username, password);
+    }
+
     private static TestDatabase get() {
         TestDatabase db = instance;
         if (db == null) {
