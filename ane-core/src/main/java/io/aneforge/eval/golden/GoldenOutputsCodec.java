@@ -20,26 +20,35 @@ import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
- * Binary form of {@link GoldenOutputs}, version 1. All integers little-endian.
+ * Binary form of {@link GoldenOutputs}, version 2 (the reader also reads version 1). All integers little-endian.
  * <pre>
  *   magic        4 bytes  "AFGO"
- *   version      u32      1
+ *   version      u32      2
  *   sampleCount  u32      ≥ 1
  *   outputCount  u32      ≥ 1
  *   outputCount × name    (u32 byte length, UTF-8)
  *   sampleCount × {
  *     id                  (u32 byte length, UTF-8)
- *     outputCount × { rank u32 (≤ 8), rank × u32 dims, elements × f32 }
+ *     outputCount × { rank u32 (≤ 8), rank × u32 dims, stored u32 (≤ elements), stored × f32 }
  *   }
  *   crc32        u32      CRC-32 of every byte before it
  * </pre>
- * The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
- * data, a checksum mismatch and trailing bytes, each with a message naming the field.
+ * Version 2 leaves out a tensor's trailing {@code +0.0f} elements ({@code stored} counts the ones written; the
+ * rest read back as {@code +0.0f}, so a blob decodes to the same floats whichever version holds them). Golden
+ * outputs are laid out at full sequence length with zeros at the padded positions, which come last
+ * ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of the 823 MB a
+ * version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
+ *
+ * <p>The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
+ * data, a checksum mismatch and trailing bytes, each with a message naming the field; and, before allocating,
+ * a blob whose tensors would not fit in this JVM's heap (a few bytes of header may declare gigabytes of zeros).
  * Streams only: callers open and close them.
  */
 public final class GoldenOutputsCodec {
 
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    /** The oldest version the reader reads. */
+    static final int FIRST_VERSION = 1;
     private static final byte[] MAGIC = {'A', 'F', 'G', 'O'};
     static final int MAX_STRING_BYTES = 1 << 16;
     static final int MAX_RANK = 8;
@@ -69,7 +78,13 @@ public final class GoldenOutputsCodec {
                 for (int d : t.shape()) {
                     w.u32(d);
                 }
-                w.floats(t.data());
+                float[] data = t.data();
+                int stored = data.length;
+                while (stored > 0 && Float.floatToRawIntBits(data[stored - 1]) == 0) {
+                    stored--;
+                }
+                w.u32(stored);
+                w.floats(data, stored);
             }
         }
         long crc = w.crc.getValue();
@@ -78,6 +93,14 @@ public final class GoldenOutputsCodec {
     }
 
     public static GoldenOutputs read(InputStream in) throws IOException {
+        return read(in, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * {@link #read(InputStream)}, refusing a blob whose tensors decode to more than {@code maxDecodedBytes} before
+     * allocating the tensor that would pass it (the default is this JVM's maximum heap).
+     */
+    public static GoldenOutputs read(InputStream in, long maxDecodedBytes) throws IOException {
         Reader r = new Reader(in);
         byte[] magic = r.bytes(4, "magic");
         if (!Arrays.equals(magic, MAGIC)) {
@@ -85,10 +108,14 @@ public final class GoldenOutputsCodec {
                     + " (expected \"AFGO\"): this is not a golden-outputs blob");
         }
         int version = r.u32("version");
-        if (version != VERSION) {
+        if (version < FIRST_VERSION || version > VERSION) {
             throw new GoldenFormatException("golden outputs: unsupported version " + Integer.toUnsignedString(version)
-                    + " (this reader supports " + VERSION + "); regenerate the golden outputs");
+                    + " (this reader supports " + FIRST_VERSION + " to " + VERSION + "): "
+                    + (Integer.compareUnsigned(version, VERSION) > 0
+                    ? "the blob was written by a newer ANE Forge; upgrade this component to the registry's version"
+                    : "regenerate the golden outputs"));
         }
+        long declared = 0;
         int samples = r.count("sampleCount", MAX_SAMPLES);
         int outputs = r.count("outputCount", MAX_OUTPUTS);
         List<String> names = new ArrayList<>();
@@ -124,7 +151,25 @@ public final class GoldenOutputsCodec {
                                 + " elements (shape so far " + Arrays.toString(Arrays.copyOf(shape, d + 1)) + "); the blob is corrupt");
                     }
                 }
-                tensors.put(name, new FloatTensor(shape, r.floats((int) count, where)));
+                int stored = (int) count;
+                if (version >= 2) {
+                    stored = r.u32("stored element count of " + where);
+                    if (stored < 0 || stored > count) {
+                        throw new GoldenFormatException("golden outputs: " + where + " stores "
+                                + Integer.toUnsignedString(stored) + " elements of " + count + "; the blob is corrupt");
+                    }
+                }
+                declared += 4 * count;
+                if (declared > maxDecodedBytes) {
+                    throw new GoldenFormatException("golden outputs: the tensors up to " + where + " decode to " + declared
+                            + " bytes, more than this JVM can hold (" + maxDecodedBytes + " bytes): give it more memory"
+                            + " (-Xmx), or the blob is corrupt");
+                }
+                float[] data = r.floats(stored, where);
+                if (stored < count) {
+                    data = Arrays.copyOf(data, (int) count); // the trailing +0.0f version 2 leaves out
+                }
+                tensors.put(name, new FloatTensor(shape, data));
             }
             try {
                 list.add(new GoldenOutputs.Sample(id, tensors));
@@ -185,9 +230,10 @@ public final class GoldenOutputsCodec {
             bytes(b);
         }
 
-        void floats(float[] data) throws IOException {
-            for (int i = 0; i < data.length; i += CHUNK_FLOATS) {
-                int n = Math.min(CHUNK_FLOATS, data.length - i);
+        /** The first {@code length} elements of {@code data}. */
+        void floats(float[] data, int length) throws IOException {
+            for (int i = 0; i < length; i += CHUNK_FLOATS) {
+                int n = Math.min(CHUNK_FLOATS, length - i);
                 buf.clear();
                 buf.asFloatBuffer().put(data, i, n);
                 out.write(buf.array(), 0, n * 4);

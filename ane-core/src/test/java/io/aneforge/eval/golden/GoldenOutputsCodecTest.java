@@ -43,7 +43,7 @@ class GoldenOutputsCodecTest {
     void roundTripsExactly() throws IOException {
         GoldenOutputs g = sample();
         byte[] bytes = encode(g);
-        assertThat(Arrays.copyOf(bytes, 8)).containsExactly('A', 'F', 'G', 'O', 1, 0, 0, 0);
+        assertThat(Arrays.copyOf(bytes, 8)).containsExactly('A', 'F', 'G', 'O', 2, 0, 0, 0);
         GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(bytes));
         assertThat(back.outputNames()).containsExactly("last_hidden_state", "pooler_output", "scalar");
         assertThat(back.samples()).hasSize(3);
@@ -58,9 +58,66 @@ class GoldenOutputsCodecTest {
     void littleEndianFloatsAtTheDocumentedOffsets() throws IOException {
         Map<String, FloatTensor> out = Map.of("y", new FloatTensor(new int[] {1}, new float[] {1f}));
         byte[] b = encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", out))));
-        // magic 4 + version 4 + counts 8 + name (4 + 1) + id (4 + 1) + rank 4 + dim 4 = 34, then 1.0f LE, then crc
-        assertThat(b).hasSize(34 + 4 + 4);
-        assertThat(Arrays.copyOfRange(b, 34, 38)).containsExactly(0, 0, (byte) 0x80, 0x3f);
+        // magic 4 + version 4 + counts 8 + name (4 + 1) + id (4 + 1) + rank 4 + dim 4 + stored 4 = 38, then 1.0f LE, then crc
+        assertThat(b).hasSize(38 + 4 + 4);
+        assertThat(Arrays.copyOfRange(b, 34, 38)).containsExactly(1, 0, 0, 0);
+        assertThat(Arrays.copyOfRange(b, 38, 42)).containsExactly(0, 0, (byte) 0x80, 0x3f);
+    }
+
+    /**
+     * Golden outputs at full length hold zeros at the padded positions, which come last: version 2 leaves trailing
+     * +0.0f out and reads them back, while -0.0f, zeros before the last non-zero value and all-zero tensors keep
+     * their bits.
+     */
+    @Test
+    void trailingZerosAreLeftOutAndReadBack() throws IOException {
+        float[] padded = new float[4 * 1000];
+        for (int i = 0; i < 1000; i++) {
+            padded[i] = i % 7 == 0 ? 0f : i * 0.5f; // the first of 4 positions is real, zeros inside it stay
+        }
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        out.put("logits", new FloatTensor(new int[] {1, 4, 1000}, padded));
+        out.put("signed", new FloatTensor(new int[] {1, 3}, new float[] {1f, 0f, -0f}));
+        out.put("none", FloatTensor.zeros(1, 2, 5));
+        GoldenOutputs g = new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", out)));
+        byte[] bytes = encode(g);
+        assertThat(bytes.length).as("about a quarter of the 4000 floats").isLessThan(4 * 1000 + 200);
+        GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(bytes));
+        assertThat(back.samples().get(0).outputs()).isEqualTo(out);
+        float[] signed = back.samples().get(0).outputs().get("signed").data();
+        assertThat(Float.floatToRawIntBits(signed[2])).isEqualTo(Float.floatToRawIntBits(-0f));
+        assertThat(back.samples().get(0).outputs().get("none").data()).hasSize(10).containsOnly(0f);
+    }
+
+    /** Blobs written before version 2 (every element, no stored count) still read. */
+    @Test
+    void readsVersionOne() throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.put(new byte[] {'A', 'F', 'G', 'O'}).putInt(1).putInt(1).putInt(1).putInt(1).put((byte) 'y')
+                .putInt(1).put((byte) 's').putInt(2).putInt(1).putInt(2).putFloat(3f).putFloat(0f);
+        b.write(buf.array(), 0, buf.position());
+        crc.update(buf.array(), 0, buf.position());
+        b.write(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue()).array());
+        GoldenOutputs v1 = GoldenOutputsCodec.read(new ByteArrayInputStream(b.toByteArray()));
+        assertThat(v1.samples().get(0).outputs().get("y")).isEqualTo(new FloatTensor(new int[] {1, 2}, new float[] {3f, 0f}));
+    }
+
+    /** A few header bytes may declare gigabytes of zeros: refused before the tensor that would pass the bound is allocated. */
+    @Test
+    void refusesTensorsLargerThanTheJvmCanHoldBeforeAllocating() throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 12).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.put(new byte[] {'A', 'F', 'G', 'O'}).putInt(2).putInt(100).putInt(1).putInt(1).put((byte) 'y');
+        for (int i = 0; i < 100; i++) {
+            buf.putInt(1).put((byte) 's').putInt(1).putInt(1 << 20).putInt(0); // 4 MiB of zeros in 17 bytes
+        }
+        b.write(buf.array(), 0, buf.position());
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(b.toByteArray()), 10L << 20))
+                .isInstanceOf(GoldenFormatException.class)
+                .hasMessageContaining("tensor 'y' of sample 's' decode to 12582912 bytes, more than this JVM can hold (10485760")
+                .hasMessageContaining("-Xmx");
     }
 
     @Test
@@ -72,9 +129,14 @@ class GoldenOutputsCodecTest {
                 .isInstanceOf(GoldenFormatException.class).hasMessageContaining("bad magic 0x5846474f")
                 .hasMessageContaining("not a golden-outputs blob");
         byte[] version = good.clone();
-        version[4] = 2;
+        version[4] = 3;
         assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(version)))
-                .hasMessage("golden outputs: unsupported version 2 (this reader supports 1); regenerate the golden outputs");
+                .hasMessage("golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by a"
+                        + " newer ANE Forge; upgrade this component to the registry's version");
+        byte[] zero = good.clone();
+        zero[4] = 0;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(zero)))
+                .hasMessageContaining("unsupported version 0").hasMessageContaining("regenerate the golden outputs");
         byte[] truncated = Arrays.copyOf(good, good.length - 1000);
         assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(truncated)))
                 .isInstanceOf(GoldenFormatException.class)
