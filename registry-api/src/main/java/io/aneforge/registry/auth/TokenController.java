@@ -21,7 +21,8 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/tokens")
 class TokenController {
 
-    record MintRequest(@NotBlank @Size(max = 200) String name, @NotBlank String role) {}
+    /** {@code models}: the models a publisher token may write to ({@link ModelScope}); left out, every model. */
+    record MintRequest(@NotBlank @Size(max = 200) String name, @NotBlank String role, @Size(max = 100) List<String> models) {}
 
     private final Tokens tokens;
 
@@ -39,10 +40,29 @@ class TokenController {
             throw ApiProblem.badRequest("unknown-role", "Unknown role",
                     "role '" + req.role() + "' is not one of reader, publisher, qa, worker, agent, admin");
         }
-        Tokens.Minted minted = tokens.mint(req.name(), role, Caller.of(http));
-        Audit.log(Caller.of(http), "token.mint", "token " + minted.id(), "name " + minted.name() + ", role " + minted.role());
+        ModelScope scope = ModelScope.parse(req.models());
+        if (!scope.all() && role != Role.PUBLISHER) {
+            // Only a publisher writes to models it names: a worker leases from the one shared conversion queue,
+            // an agent runs any model's jobs, reader and qa only read, and admin is never limited.
+            throw ApiProblem.badRequest("model-scope-not-supported", "Model scope not supported for this role",
+                    "models limits what a publisher token may write; a " + role.wireName() + " token cannot be limited"
+                            + " to models: leave models out, or mint a publisher token");
+        }
+        Tokens.Minted minted = tokens.mint(req.name(), role, scope, Caller.of(http));
+        Audit.log(Caller.of(http), "token.mint", "token " + minted.id(), "name " + minted.name() + ", role " + minted.role()
+                + (scope.all() ? "" : ", models " + String.join(" ", scope.patterns())));
         return minted;
     }
+
+    /** The calling token itself, whatever its role: name, role and the models it may write to (null: every model). */
+    @GetMapping("/self")
+    @Allowed(anyRole = true)
+    WhoAmI self(HttpServletRequest http) {
+        Caller c = Caller.of(http);
+        return new WhoAmI(c.tokenId(), c.name(), c.role().wireName(), c.scope().patterns());
+    }
+
+    record WhoAmI(Long id, String name, String role, List<String> models) {}
 
     @GetMapping
     @Allowed

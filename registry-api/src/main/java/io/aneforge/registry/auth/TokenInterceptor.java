@@ -4,13 +4,20 @@ import io.aneforge.registry.problem.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.HandlerMapping;
 
-/** Bearer-token check for {@code /api/v1/**}: 401 without a valid token, 403 for a role not {@link Allowed}. */
+/**
+ * Bearer-token check for {@code /api/v1/**}: 401 without a valid token, 403 for a role not {@link Allowed}, and 403
+ * {@code forbidden-model} for a write (any method but GET and HEAD) whose path names a model ({@code {name}}) the
+ * token's {@link ModelScope} does not cover. Checked here, on the path pattern, so that every write under
+ * {@code /models/{name}} is covered, including one added later; reads are never limited by the scope.
+ */
 @Component
 class TokenInterceptor implements HandlerInterceptor {
 
@@ -44,6 +51,12 @@ class TokenInterceptor implements HandlerInterceptor {
                     "role '" + role.wireName() + "' may not call " + request.getMethod() + " " + request.getRequestURI()
                             + "; allowed: " + describe(allowed))
                     .with("role", role.wireName());
+        }
+        if (!caller.get().scope().all() && !request.getMethod().equals("GET") && !request.getMethod().equals("HEAD")) {
+            @SuppressWarnings("unchecked")
+            Map<String, String> variables = (Map<String, String>) request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
+            String model = variables == null ? null : variables.get("name");
+            if (model != null) caller.get().requireWriteTo(model);
         }
         request.setAttribute(Caller.ATTRIBUTE, caller.get());
         return true;

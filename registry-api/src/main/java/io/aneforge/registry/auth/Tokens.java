@@ -22,10 +22,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class Tokens {
 
-    public record Minted(long id, String name, String role, String token) {}
+    /** {@code models}: the models the token may write to (null: every model), as for {@link TokenInfo}. */
+    public record Minted(long id, String name, String role, List<String> models, String token) {}
 
-    public record TokenInfo(long id, String name, String role, String createdBy, OffsetDateTime createdAt,
-                            OffsetDateTime lastUsedAt, OffsetDateTime revokedAt) {}
+    /** {@code models} null: the token may write to every model ({@link ModelScope}). */
+    public record TokenInfo(long id, String name, String role, List<String> models, String createdBy,
+                            OffsetDateTime createdAt, OffsetDateTime lastUsedAt, OffsetDateTime revokedAt) {}
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -59,29 +61,37 @@ public class Tokens {
 
     private Optional<Caller> load(String hash) {
         Optional<Caller> c = jdbc.sql("UPDATE api_token SET last_used_at = now() WHERE token_sha256 = ? AND revoked_at IS NULL"
-                        + " RETURNING id, name, role")
+                        + " RETURNING id, name, role, models")
                 .param(hash)
-                .query((rs, i) -> new Caller(rs.getLong("id"), rs.getString("name"), Role.fromWire(rs.getString("role"))))
+                .query((rs, i) -> new Caller(rs.getLong("id"), rs.getString("name"), Role.fromWire(rs.getString("role")),
+                        new ModelScope(models(rs.getArray("models")))))
                 .optional();
         return c;
     }
 
-    public Minted mint(String name, Role role, Caller by) {
+    public Minted mint(String name, Role role, ModelScope scope, Caller by) {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         String token = "af_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        long id = jdbc.sql("INSERT INTO api_token (name, role, token_sha256, created_by) VALUES (?, ?, ?, ?) RETURNING id")
-                .params(name, role.wireName(), sha256Hex(token), by.name())
+        long id = jdbc.sql("INSERT INTO api_token (name, role, models, token_sha256, created_by) VALUES (?, ?, ?, ?, ?)"
+                        + " RETURNING id")
+                .params(name, role.wireName(), scope.all() ? null : scope.patterns().toArray(String[]::new),
+                        sha256Hex(token), by.name())
                 .query(Long.class).single();
-        return new Minted(id, name, role.wireName(), token);
+        return new Minted(id, name, role.wireName(), scope.patterns(), token);
     }
 
     public List<TokenInfo> list() {
-        return jdbc.sql("SELECT id, name, role, created_by, created_at, last_used_at, revoked_at FROM api_token ORDER BY id")
-                .query((rs, i) -> new TokenInfo(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getObject(5, OffsetDateTime.class), rs.getObject(6, OffsetDateTime.class),
-                        rs.getObject(7, OffsetDateTime.class)))
+        return jdbc.sql("SELECT id, name, role, models, created_by, created_at, last_used_at, revoked_at FROM api_token"
+                        + " ORDER BY id")
+                .query((rs, i) -> new TokenInfo(rs.getLong(1), rs.getString(2), rs.getString(3), models(rs.getArray(4)),
+                        rs.getString(5), rs.getObject(6, OffsetDateTime.class), rs.getObject(7, OffsetDateTime.class),
+                        rs.getObject(8, OffsetDateTime.class)))
                 .list();
+    }
+
+    private static List<String> models(java.sql.Array array) throws java.sql.SQLException {
+        return array == null ? null : List.of((String[]) array.getArray());
     }
 
     /** @return false when no such token */

@@ -47,6 +47,7 @@ class ModelController {
     @ResponseStatus(HttpStatus.CREATED)
     @Allowed(Role.PUBLISHER)
     ModelView create(@Valid @RequestBody CreateModel req, HttpServletRequest http) {
+        Caller.of(http).requireWriteTo(req.name()); // the path names no model: a scoped token creates only its own
         String owner = req.owner() == null || req.owner().isBlank() ? Caller.of(http).name() : req.owner();
         return models.create(req.name(), req.task(), req.description(), owner);
     }
