@@ -234,6 +234,29 @@ public abstract class RegistryTestBase {
         assertThat(r.status()).as(r.text()).isEqualTo(200);
     }
 
+    /**
+     * The audit trail's events for one request (GET /api/v1/audit?requestId=), newest first: a test sends its
+     * write with its own {@code X-Request-Id} and reads back what the write recorded.
+     */
+    protected java.util.List<JsonNode> auditEvents(String requestId) {
+        Response r = get("/api/v1/audit?requestId=" + java.net.URLEncoder.encode(requestId, StandardCharsets.UTF_8), ADMIN);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        java.util.List<JsonNode> events = new java.util.ArrayList<>();
+        r.json().path("events").forEach(events::add);
+        return events;
+    }
+
+    /** The one audit event {@code requestId} recorded, after checking its action and actor. */
+    protected JsonNode auditEvent(String requestId, String action, String actor) {
+        java.util.List<JsonNode> events = auditEvents(requestId);
+        assertThat(events).as("audit events of request " + requestId).hasSize(1);
+        JsonNode e = events.get(0);
+        assertThat(e.path("action").asString()).isEqualTo(action);
+        assertThat(e.path("actor").asString()).isEqualTo(actor);
+        assertThat(e.path("requestId").asString()).isEqualTo(requestId);
+        return e;
+    }
+
     protected Response moveAlias(String model, String alias, int version, String reason) {
         return send("PUT", "/api/v1/models/" + model + "/aliases/" + alias, publisher(),
                 Map.of("version", version, "reason", reason));

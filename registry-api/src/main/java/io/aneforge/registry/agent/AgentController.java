@@ -1,5 +1,6 @@
 package io.aneforge.registry.agent;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -25,9 +26,11 @@ class AgentController {
     record HandOver(Long tokenId) {}
 
     private final Agents agents;
+    private final Audit audit;
 
-    AgentController(Agents agents) {
+    AgentController(Agents agents, Audit audit) {
         this.agents = agents;
+        this.audit = audit;
     }
 
     /**
@@ -51,9 +54,9 @@ class AgentController {
     @DeleteMapping("/{id}")
     @Allowed
     Agents.AgentView retire(@PathVariable UUID id, HttpServletRequest http) {
-        Agents.AgentView retired = agents.retire(id, Caller.of(http));
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "agent.retire", "agent " + id, "host " + retired.hostName());
-        return retired;
+        return audit.record(Caller.of(http), () -> agents.retire(id, Caller.of(http)), retired -> Audit.Event.of(
+                "agent.retire", "agent " + id, "host " + retired.hostName())
+                .with("agentId", id.toString()).with("hostName", retired.hostName()));
     }
 
     /** Admin: moves the host to another agent token (the old token is refused from then on). */

@@ -1,5 +1,6 @@
 package io.aneforge.registry.alias;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -25,18 +26,22 @@ class AliasController {
     record Removal(String reason) {}
 
     private final Aliases aliases;
+    private final Audit audit;
 
-    AliasController(Aliases aliases) {
+    AliasController(Aliases aliases, Audit audit) {
         this.aliases = aliases;
+        this.audit = audit;
     }
 
     @PutMapping("/{alias}")
     @Allowed(Role.PUBLISHER)
     Aliases.AliasView move(@PathVariable String name, @PathVariable String alias, @RequestBody Move req, HttpServletRequest http) {
-        Aliases.AliasView moved = aliases.move(name, alias, req.version(), req.reason(), Boolean.TRUE.equals(req.override()), Caller.of(http));
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "alias.move", "model " + name + " alias " + alias,
-                "version " + moved.version() + (Boolean.TRUE.equals(req.override()) ? ", override" : "") + ", reason: " + req.reason());
-        return moved;
+        boolean override = Boolean.TRUE.equals(req.override());
+        return audit.record(Caller.of(http), () -> aliases.move(name, alias, req.version(), req.reason(), override, Caller.of(http)),
+                moved -> Audit.Event.of("alias.move", "model " + name + " alias " + alias,
+                                "version " + moved.version() + (override ? ", override" : "") + ", reason: " + req.reason())
+                        .on(name, moved.version(), null).with("alias", alias).with("override", override)
+                        .with("reason", req.reason()));
     }
 
     /** The same role as a move: deleting an alias ships nothing new, it only stops resolving it. */
@@ -45,9 +50,12 @@ class AliasController {
     @ResponseStatus(HttpStatus.NO_CONTENT)
     void delete(@PathVariable String name, @PathVariable String alias,
                 @RequestBody(required = false) Removal req, HttpServletRequest http) {
-        aliases.delete(name, alias, req == null ? null : req.reason(), Caller.of(http));
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "alias.delete", "model " + name + " alias " + alias,
-                "reason: " + (req == null ? null : req.reason()));
+        String reason = req == null ? null : req.reason();
+        audit.record(Caller.of(http), () -> {
+            aliases.delete(name, alias, reason, Caller.of(http));
+            return alias;
+        }, deleted -> Audit.Event.of("alias.delete", "model " + name + " alias " + alias, "reason: " + reason)
+                .on(name, null, null).with("alias", alias).with("reason", reason));
     }
 
     @GetMapping

@@ -1,34 +1,115 @@
 package io.aneforge.registry.audit;
 
 import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.requestid.RequestIdFilter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * One log line per security-relevant write (token minted or revoked, version or variant yanked, alias moved,
- * gates changed), on the logger {@code aneforge.audit} at INFO, as {@code key=value} pairs:
+ * The one place that records a security-relevant write (token minted or revoked, version published or yanked,
+ * variant yanked, alias moved or deleted, gates changed, agent retired, accuracy jobs queued again): a row in
+ * {@code audit_event} (V22), inserted in the write's own transaction, and one log line on the logger
+ * {@code aneforge.audit} at INFO once that transaction committed. So a row and a line exist exactly when the change
+ * committed; a refused or failed write (403, 409, ...) leaves neither (its problem answer and the request id say
+ * what happened).
+ *
+ * <p>The line is {@code key=value} pairs:
  * {@code audit action=alias.move actor=ci-publisher actorTokenId=7 actorRole=publisher target="model m alias production"
- * detail="version 3, reason: release" requestId=…}. Written by the controllers after the service call
- * returned (the write committed), so a refused or failed write leaves no line (its problem answer and the
- * request id say what happened). Values are quoted when they hold anything but plain characters, with quotes,
- * backslashes and line breaks escaped, so a reason cannot forge a second line or another key.
+ * detail="version 3, reason: release" requestId=…}. Values are quoted when they hold anything but plain characters,
+ * with quotes, backslashes and line breaks escaped, so a reason cannot forge a second line or another key.
  */
-public final class Audit {
+@Component
+public class Audit {
 
     private static final Logger LOG = LoggerFactory.getLogger("aneforge.audit");
-
-    private Audit() {}
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /**
-     * @param action what was done ({@code token.mint}, {@code token.revoke}, {@code version.yank},
-     *               {@code variant.yank}, {@code alias.move}, {@code gates.put})
-     * @param target the object, in words ({@code "model m version 2"})
-     * @param detail what changed or why (the reason given), or null
+     * One audited change.
+     *
+     * @param action  what was done ({@code token.mint}, {@code version.yank}, ...: {@link AuditEvents#ACTIONS})
+     * @param target  the object, in words, for the log line ({@code "model m version 2"})
+     * @param text    what changed or why, in words, for the log line, or null
+     * @param model   the model changed, or null (tokens, agents)
+     * @param version its version, or null
+     * @param variant the variant's id, or null
+     * @param detail  the same facts as {@code text}, as the row's JSON (ids, reason, new gates, ...)
      */
-    public static void log(Caller actor, String action, String target, String detail) {
+    public record Event(String action, String target, String text, String model, Integer version, Long variant,
+                        Map<String, Object> detail) {
+
+        public static Event of(String action, String target, String text) {
+            return new Event(action, target, text, null, null, null, new LinkedHashMap<>());
+        }
+
+        public Event on(String model, Integer version, Long variant) {
+            return new Event(action, target, text, model, version, variant, detail);
+        }
+
+        /** Adds a detail (kept in order; a null value is written as JSON null). */
+        public Event with(String key, Object value) {
+            Map<String, Object> d = new LinkedHashMap<>(detail);
+            d.put(key, value);
+            return new Event(action, target, text, model, version, variant, d);
+        }
+    }
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
+
+    Audit(JdbcClient jdbc, PlatformTransactionManager transactions) {
+        this.jdbc = jdbc;
+        this.tx = new TransactionTemplate(transactions);
+    }
+
+    /**
+     * Runs {@code change} in a transaction (the service's own {@code @Transactional} joins it) and records
+     * {@code event(result)} in the same one: when the change throws, it is rolled back and nothing is recorded.
+     */
+    public <T> T record(Caller actor, Supplier<T> change, Function<T, Event> event) {
+        return tx.execute(status -> {
+            T result = change.get();
+            record(actor, event.apply(result));
+            return result;
+        });
+    }
+
+    /** Records {@code event} in the running transaction (a service's {@code @Transactional} method calls it). */
+    public void record(Caller actor, Event event) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw new IllegalStateException("audit event " + event.action() + " outside a transaction: it would not"
+                    + " commit or roll back with its change");
+        }
+        String requestId = MDC.get(RequestIdFilter.MDC_KEY);
+        jdbc.sql("INSERT INTO audit_event (actor_token_id, actor_name, actor_role, action, model, version, variant,"
+                        + " detail, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?)")
+                .params(actor.tokenId(), actor.name(), actor.role().wireName(), event.action(), event.model(),
+                        event.version(), event.variant(), JSON.writeValueAsString(event.detail()), requestId)
+                .update();
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                log(actor, event.action(), event.target(), event.text(), requestId);
+            }
+        });
+    }
+
+    private static void log(Caller actor, String action, String target, String detail, String requestId) {
         LOG.info("audit action={} actor={} actorTokenId={} actorRole={} target={} detail={} requestId={}", action,
                 value(actor.name()), actor.tokenId() == null ? "-" : actor.tokenId(), actor.role().wireName(), value(target),
-                value(detail), value(org.slf4j.MDC.get("requestId")));
+                value(detail), value(requestId));
     }
 
     /** A value as it appears after {@code key=}: bare when plain, else quoted with \ " and line breaks escaped. */

@@ -25,9 +25,11 @@ class TokenController {
     record MintRequest(@NotBlank @Size(max = 200) String name, @NotBlank String role, @Size(max = 100) List<String> models) {}
 
     private final Tokens tokens;
+    private final Audit audit;
 
-    TokenController(Tokens tokens) {
+    TokenController(Tokens tokens, Audit audit) {
         this.tokens = tokens;
+        this.audit = audit;
     }
 
     /** Mints a token; the response is the only time the token itself is shown. */
@@ -48,10 +50,12 @@ class TokenController {
                     "models limits what a publisher token may write; a " + role.wireName() + " token cannot be limited"
                             + " to models: leave models out, or mint a publisher token");
         }
-        Tokens.Minted minted = tokens.mint(req.name(), role, scope, Caller.of(http));
-        Audit.log(Caller.of(http), "token.mint", "token " + minted.id(), "name " + minted.name() + ", role " + minted.role()
-                + (scope.all() ? "" : ", models " + String.join(" ", scope.patterns())));
-        return minted;
+        Caller by = Caller.of(http);
+        return audit.record(by, () -> tokens.mint(req.name(), role, scope, by), minted -> Audit.Event.of("token.mint",
+                        "token " + minted.id(), "name " + minted.name() + ", role " + minted.role()
+                                + (scope.all() ? "" : ", models " + String.join(" ", scope.patterns())))
+                .with("tokenId", minted.id()).with("name", minted.name()).with("role", minted.role())
+                .with("models", minted.models()));
     }
 
     /** The calling token itself, whatever its role: name, role and the models it may write to (null: every model). */
@@ -74,7 +78,9 @@ class TokenController {
     @ResponseStatus(HttpStatus.NO_CONTENT)
     @Allowed
     void revoke(@PathVariable long id, HttpServletRequest http) {
-        if (!tokens.revoke(id)) throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
-        Audit.log(Caller.of(http), "token.revoke", "token " + id, null);
+        audit.record(Caller.of(http), () -> {
+            if (!tokens.revoke(id)) throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
+            return id;
+        }, revoked -> Audit.Event.of("token.revoke", "token " + id, null).with("tokenId", id));
     }
 }

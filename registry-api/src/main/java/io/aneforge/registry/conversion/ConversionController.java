@@ -98,8 +98,8 @@ class ConversionController {
 
     @PostMapping("/api/v1/conversions/{id}/complete")
     @Allowed(Role.WORKER)
-    ConversionView complete(@PathVariable long id, @RequestBody LeaseToken req) {
-        return conversions.complete(id, req.leaseToken());
+    ConversionView complete(@PathVariable long id, @RequestBody LeaseToken req, HttpServletRequest http) {
+        return conversions.complete(id, req.leaseToken(), Caller.of(http));
     }
 
     /**

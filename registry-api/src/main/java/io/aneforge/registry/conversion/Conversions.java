@@ -1,6 +1,7 @@
 package io.aneforge.registry.conversion;
 
 import io.aneforge.mil.Target;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
@@ -62,10 +63,11 @@ public class Conversions {
     /** {@code aneforge.conversions.max-hand-backs}: hand-backs for trouble of one conversion by one worker. */
     private final int maxHandBacks;
     private final ReleasedLeaseRequests releasedRequests;
+    private final Audit audit;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
                 VariantPlanner planner, JdbcClient jdbc, ConversionProperties props,
-                ReleasedLeaseRequests releasedRequests) {
+                ReleasedLeaseRequests releasedRequests, Audit audit) {
         this.conversions = conversions;
         this.variants = variants;
         this.models = models;
@@ -76,6 +78,7 @@ public class Conversions {
         this.freeReleases = props.freeReleases();
         this.maxHandBacks = props.maxHandBacks();
         this.releasedRequests = releasedRequests;
+        this.audit = audit;
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -339,9 +342,10 @@ public class Conversions {
     /**
      * Every planned variant registered: publishes the version (which makes it resolvable). A repeat with the
      * token of the lease that completed it (a worker retrying after the answer was lost) gets the same answer.
+     * The publish is audited as the worker's ({@code version.publish}, in this transaction); a repeat is not.
      */
     @Transactional
-    public ConversionView complete(long id, String token) {
+    public ConversionView complete(long id, String token, Caller worker) {
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
         if (endedBy(c, Conversion.SUCCEEDED, token)) return view(c);
         requireHolder(c, token);
@@ -361,6 +365,8 @@ public class Conversions {
         c.updatedAt = now;
         conversions.saveAndFlush(c); // before publishing: publish refuses versions with a live conversion
         models.publish(ref.model(), ref.version());
+        audit.record(worker, Audit.Event.of("version.publish", "model " + ref.model() + " version " + ref.version(),
+                "conversion " + id).on(ref.model(), ref.version(), null).with("conversion", id));
         log.info("conversion {} succeeded: {} v{} published", id, ref.model(), ref.version());
         return view(c);
     }

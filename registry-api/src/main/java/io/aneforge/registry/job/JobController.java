@@ -1,6 +1,7 @@
 package io.aneforge.registry.job;
 
 import io.aneforge.registry.agent.Agents;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -40,11 +41,13 @@ class JobController {
     private final Jobs jobs;
     private final Agents agents;
     private final LeaseSignal signal;
+    private final Audit audit;
 
-    JobController(Jobs jobs, Agents agents, LeaseSignal signal) {
+    JobController(Jobs jobs, Agents agents, LeaseSignal signal, Audit audit) {
         this.jobs = jobs;
         this.agents = agents;
         this.signal = signal;
+        this.audit = audit;
     }
 
     /**
@@ -132,8 +135,12 @@ class JobController {
      */
     @PostMapping("/api/v1/models/{name}/versions/{version}/accuracy-runs")
     @Allowed(Role.PUBLISHER)
-    ResponseEntity<AccuracyRuns> rerunAccuracy(@PathVariable String name, @PathVariable int version) {
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(jobs.rerunAccuracy(name, version));
+    ResponseEntity<AccuracyRuns> rerunAccuracy(@PathVariable String name, @PathVariable int version, HttpServletRequest http) {
+        AccuracyRuns runs = audit.record(Caller.of(http), () -> jobs.rerunAccuracy(name, version), queued -> Audit.Event.of(
+                        "accuracy.rerun", "model " + name + " version " + version,
+                        "queued " + queued.queued().size() + ", already open " + queued.alreadyOpen().size())
+                .on(name, version, null).with("queued", queued.queued()).with("alreadyOpen", queued.alreadyOpen()));
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(runs);
     }
 
     /** The pipeline stores the golden inputs and outputs (GoldenOutputsCodec blobs) the jobs compare against. */

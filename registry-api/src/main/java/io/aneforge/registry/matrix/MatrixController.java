@@ -1,5 +1,6 @@
 package io.aneforge.registry.matrix;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -20,10 +21,12 @@ class MatrixController {
 
     private final Matrices matrices;
     private final ModelGates gates;
+    private final Audit audit;
 
-    MatrixController(Matrices matrices, ModelGates gates) {
+    MatrixController(Matrices matrices, ModelGates gates, Audit audit) {
         this.matrices = matrices;
         this.gates = gates;
+        this.audit = audit;
     }
 
     @GetMapping("/api/v1/models/{name}/gates")
@@ -44,9 +47,8 @@ class MatrixController {
     @Allowed(Role.PUBLISHER)
     ModelGates.GatesView putGates(@PathVariable String name, @RequestBody(required = false) String body,
                                   HttpServletRequest http) {
-        ModelGates.GatesView put = gates.put(name, body, Caller.of(http));
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "gates.put", "model " + name, "gates " + put.gates());
-        return put;
+        return audit.record(Caller.of(http), () -> gates.put(name, body, Caller.of(http)), put -> Audit.Event.of(
+                "gates.put", "model " + name, "gates " + put.gates()).on(name, null, null).with("gates", put.gates()));
     }
 
     @GetMapping(value = "/api/v1/models/{name}/versions/{version}/matrix", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -1,5 +1,6 @@
 package io.aneforge.registry.model;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -37,10 +38,12 @@ class ModelController {
 
     private final Models models;
     private final Conversions conversions;
+    private final Audit audit;
 
-    ModelController(Models models, Conversions conversions) {
+    ModelController(Models models, Conversions conversions, Audit audit) {
         this.models = models;
         this.conversions = conversions;
+        this.audit = audit;
     }
 
     @PostMapping
@@ -96,17 +99,17 @@ class ModelController {
     /** Freezes a draft: afterwards no variant can be added and the version can be aliased. */
     @PostMapping("/{name}/versions/{version}/publish")
     @Allowed({Role.PUBLISHER, Role.WORKER})
-    VersionView publish(@PathVariable String name, @PathVariable int version) {
-        return models.publish(name, version);
+    VersionView publish(@PathVariable String name, @PathVariable int version, HttpServletRequest http) {
+        return audit.record(Caller.of(http), () -> models.publish(name, version), published -> Audit.Event.of(
+                "version.publish", "model " + name + " version " + version, null).on(name, version, null));
     }
 
     /** Withdraws a version (with a reason); refused while an alias points at it. */
     @PostMapping("/{name}/versions/{version}/yank")
     @Allowed(Role.PUBLISHER)
     VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req, HttpServletRequest http) {
-        VersionView yanked = models.yank(name, version, req.reason());
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "version.yank", "model " + name + " version " + version,
-                "reason: " + req.reason());
-        return yanked;
+        return audit.record(Caller.of(http), () -> models.yank(name, version, req.reason()), yanked -> Audit.Event.of(
+                        "version.yank", "model " + name + " version " + version, "reason: " + req.reason())
+                .on(name, version, null).with("reason", req.reason()));
     }
 }

@@ -1,5 +1,6 @@
 package io.aneforge.registry.variant;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -21,9 +22,11 @@ class VariantController {
     record Yank(String reason) {}
 
     private final Variants variants;
+    private final Audit audit;
 
-    VariantController(Variants variants) {
+    VariantController(Variants variants, Audit audit) {
         this.variants = variants;
+        this.audit = audit;
     }
 
     @PostMapping
@@ -44,9 +47,8 @@ class VariantController {
     @Allowed(Role.PUBLISHER)
     Variants.VariantView yank(@PathVariable String name, @PathVariable int version, @PathVariable long id,
                               @RequestBody Yank req, HttpServletRequest http) {
-        Variants.VariantView yanked = variants.yank(name, version, id, req.reason());
-        io.aneforge.registry.audit.Audit.log(Caller.of(http), "variant.yank", "model " + name + " version " + version
-                + " variant " + id, "reason: " + req.reason());
-        return yanked;
+        return audit.record(Caller.of(http), () -> variants.yank(name, version, id, req.reason()), yanked -> Audit.Event.of(
+                        "variant.yank", "model " + name + " version " + version + " variant " + id, "reason: " + req.reason())
+                .on(name, version, id).with("reason", req.reason()));
     }
 }

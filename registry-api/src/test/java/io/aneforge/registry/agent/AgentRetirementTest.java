@@ -43,8 +43,9 @@ class AgentRetirementTest extends JobTestSupport {
         String host = "retire-" + UUID.randomUUID();
         String id = registerAgent(host, "M2", List.of("reference-cpu"));
 
-        Response online = send("DELETE", "/api/v1/agents/" + id, ADMIN, null);
+        Response online = send("DELETE", "/api/v1/agents/" + id, ADMIN, null, "X-Request-Id", "retire-online-" + id);
         assertThat(online.status()).as(online.text()).isEqualTo(409);
+        assertThat(auditEvents("retire-online-" + id)).as("a refused retirement is not in the audit trail").isEmpty();
         assertThat(online.json().path("type").asString()).endsWith("agent-online");
         assertThat(online.json().path("detail").asString()).contains("aneforge.agents.offline-after").contains("drain");
 
@@ -52,8 +53,11 @@ class AgentRetirementTest extends JobTestSupport {
         assertThat(notAdmin.status()).isEqualTo(403);
 
         goneAnHourAgo(id);
-        Response retired = send("DELETE", "/api/v1/agents/" + id, ADMIN, null);
+        Response retired = send("DELETE", "/api/v1/agents/" + id, ADMIN, null, "X-Request-Id", "retire-" + id);
         assertThat(retired.status()).as(retired.text()).isEqualTo(200);
+        JsonNode audited = auditEvent("retire-" + id, "agent.retire", "bootstrap-admin");
+        assertThat(audited.path("detail").path("agentId").asString()).isEqualTo(id);
+        assertThat(audited.path("detail").path("hostName").asString()).isEqualTo(host);
         assertThat(retired.json().path("state").asString()).isEqualTo("retired");
         assertThat(listed(host, false)).as("hidden from the default list").isNull();
         assertThat(listed(host, true).path("state").asString()).isEqualTo("retired");

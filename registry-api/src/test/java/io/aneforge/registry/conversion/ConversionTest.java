@@ -145,14 +145,23 @@ class ConversionTest extends RegistryTestBase {
         }
         Response manual = send("POST", "/api/v1/models/conv-run/versions/" + version + "/publish", publisher(), null);
         assertThat(manual.problem()).isEqualTo("version-converting");
-        Response complete = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        String completeId = "conv-run-complete-" + id;
+        Response complete = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token),
+                "X-Request-Id", completeId);
         assertThat(complete.status()).as(complete.text()).isEqualTo(200);
+        // the publish is the worker's, in the audit trail (V22)
+        JsonNode published = auditEvent(completeId, "version.publish", "test-worker");
+        assertThat(published.path("model").asString()).isEqualTo("conv-run");
+        assertThat(published.path("version").asInt()).isEqualTo(version);
+        assertThat(published.path("detail").path("conversion").asLong()).isEqualTo(id);
         assertThat(complete.json().path("state").asString()).isEqualTo("succeeded");
         assertThat(complete.json().path("goldenDigest").asString()).isEqualTo(golden);
         // A worker that lost the answer completes again: the same answer, nothing else happens.
         String finishedAt = get("/api/v1/conversions/" + id, reader()).json().path("finishedAt").asString();
-        Response repeat = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        Response repeat = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token),
+                "X-Request-Id", completeId + "-repeat");
         assertThat(repeat.status()).as(repeat.text()).isEqualTo(200);
+        assertThat(auditEvents(completeId + "-repeat")).as("a repeat publishes nothing").isEmpty();
         assertThat(repeat.json().path("state").asString()).isEqualTo("succeeded");
         assertThat(repeat.json().path("finishedAt").asString()).as("not completed again")
                 .isEqualTo(finishedAt);

@@ -52,8 +52,13 @@ class AccuracyRerunTest extends MatrixTestSupport {
 
         assertThat(rerun(m, v, reader()).status()).isEqualTo(403);
         assertThat(rerun(m, 99, publisher()).status()).isEqualTo(404);
-        Response queued = rerun(m, v, publisher());
+        Response queued = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/accuracy-runs", publisher(), null,
+                "X-Request-Id", "acc-rerun-" + v);
         assertThat(queued.status()).as(queued.text()).isEqualTo(202);
+        JsonNode audited = auditEvent("acc-rerun-" + v, "accuracy.rerun", "test-publisher");
+        assertThat(audited.path("model").asString()).isEqualTo(m);
+        assertThat(audited.path("version").asInt()).isEqualTo(v);
+        assertThat(audited.path("detail").path("queued")).hasSize(2);
         assertThat(queued.json().path("queued")).hasSize(2);
         assertThat(queued.json().path("alreadyOpen")).isEmpty();
         for (JsonNode q : queued.json().path("queued")) assertThat(q.path("run").asInt()).isEqualTo(2);

@@ -1,0 +1,30 @@
+package io.aneforge.registry.audit;
+
+import io.aneforge.registry.auth.Allowed;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class AuditController {
+
+    private final AuditEvents events;
+
+    AuditController(AuditEvents events) {
+        this.events = events;
+    }
+
+    /**
+     * Admin: the audit trail, newest first; each filter optional ({@code model}, {@code action} and {@code requestId}
+     * (what one request changed: the {@code X-Request-Id} of its answer) exact,
+     * {@code since} an ISO-8601 date-time, inclusive), {@code limit} per page (default 100, at most 500), and
+     * {@code before} the previous page's {@code nextBefore} for the next, older one.
+     */
+    @GetMapping("/api/v1/audit")
+    @Allowed
+    AuditEvents.Page list(@RequestParam(required = false) String model, @RequestParam(required = false) String action,
+                          @RequestParam(required = false) String requestId, @RequestParam(required = false) String since, @RequestParam(required = false) String before,
+                          @RequestParam(required = false) String limit) {
+        return events.page(new AuditEvents.Query(model, action, requestId, since, before, limit));
+    }
+}
