@@ -1,7 +1,10 @@
 package io.aneforge.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -69,6 +72,17 @@ class OperationsTest extends RegistryTestBase {
         assertThat(r.json().path("build").path("version").asString()).isNotBlank();
         assertThat(r.json().path("build").path("artifact").asString()).isEqualTo("registry-api");
         assertThat(r.json().path("build").has("time")).as("the fixed reproducible-build time would mislead").isFalse();
+    }
+
+    /** Which commit: git.properties from the git-commit-id plugin (abbreviated id and commit time, no build time). */
+    @Test
+    void infoShowsTheCommitWhenBuiltFromAGitCheckout() {
+        assumeTrue(Files.exists(Path.of("..", ".git")), "built from a source tree without .git: no commit to show");
+        Response r = get("/actuator/info", null);
+        JsonNode commit = r.json().path("git").path("commit");
+        assertThat(commit.path("id").asString()).as(r.text()).matches("[0-9a-f]{7,12}");
+        assertThat(commit.path("time").asString()).as(r.text()).isNotBlank();
+        assertThat(r.json().path("git").has("build")).as("a build time would make the jar differ per build").isFalse();
     }
 
     @Test
