@@ -12,6 +12,7 @@ import io.aneforge.agent.loop.JobExecutor;
 import io.aneforge.agent.loop.RuntimeJobExecutor;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.host.HostProbe;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
 import io.aneforge.runtime.ModelRuntime;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,7 +22,10 @@ import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.boot.info.GitProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -69,9 +73,10 @@ class AgentConfiguration {
     }
 
     @Bean
-    JobExecutor jobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> offeredRuntimes,
-            BenchmarkRunner runner, HostFacts host) {
-        return new RuntimeJobExecutor(cache, golden, offeredRuntimes, runner, host, Clock.systemUTC());
+    JobExecutor jobExecutor(AgentProperties props, ArtifactCache cache, GoldenStore golden,
+            List<ModelRuntime> offeredRuntimes, BenchmarkRunner runner, HostFacts host) {
+        return new RuntimeJobExecutor(cache, golden, offeredRuntimes, runner, host, Clock.systemUTC(),
+                new RuntimeCallWatch(props.maxRuntimeCall()));
     }
 
     @Bean
@@ -92,12 +97,19 @@ class AgentConfiguration {
     }
 
     @Bean
-    ApplicationRunner logHost(HostFacts host, AgentProperties props) {
+    ApplicationRunner logHost(HostFacts host, AgentProperties props, ObjectProvider<BuildProperties> build,
+            ObjectProvider<GitProperties> git) {
         return args -> {
             log.info("device agent on {}: {} {} ({}), {}, chip {}, {} bytes RAM, offering {}; registry {}", host.hostName(),
                     host.osName(), host.osVersion(), host.osBuild(), host.cpuBrand(),
                     host.chip() == null ? "none" : host.chip(), host.memoryBytes(), host.runtimes(),
                     props.registry().url());
+            // What the registry and the worker show at /actuator/info: the agent has no web server, so its log says it.
+            BuildProperties b = build.getIfAvailable();
+            GitProperties g = git.getIfAvailable();
+            log.info("device agent version {}, commit {} ({})", b == null ? "unknown" : b.getVersion(),
+                    g == null || g.getShortCommitId() == null ? "unknown" : g.getShortCommitId(),
+                    g == null || g.getCommitTime() == null ? "no commit time" : g.getCommitTime());
             if (props.registry().token().isBlank()) {
                 log.warn("aneforge.agent.registry.token is empty: the registry will refuse this agent"
                         + " (set ANEFORGE_AGENT_REGISTRY_TOKEN)");

@@ -15,11 +15,14 @@ import org.springframework.util.unit.DataSize;
  * {@code ANEFORGE_AGENT_CACHE_MAX_SIZE}, {@code ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE},
  * {@code ANEFORGE_AGENT_POLL_INTERVAL},
  * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT},
- * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT}.
+ * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT},
+ * {@code ANEFORGE_AGENT_MAX_RUNTIME_CALL}.
  *
  * <p>{@code pollInterval} is how long one lease call waits for a job (the registry long-polls,
  * capped by its {@code aneforge.agents.max-lease-wait}); {@code drainTimeout} is how long a
- * stopping agent (SIGTERM) lets the job in hand finish before handing it back to the queue.
+ * stopping agent (SIGTERM) lets the job in hand finish before handing it back to the queue; {@code maxRuntimeCall}
+ * is how long one runtime call (load, predict) may run before the agent gives its job up and lets its liveness file
+ * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}).
  */
 @ConfigurationProperties("aneforge.agent")
 public record AgentProperties(
@@ -29,7 +32,8 @@ public record AgentProperties(
         @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
         Benchmark benchmark,
         @DefaultValue("2m") Duration drainTimeout,
-        Download download) {
+        Download download,
+        @DefaultValue("30m") Duration maxRuntimeCall) {
 
     public AgentProperties {
         if (registry == null) {
@@ -51,6 +55,10 @@ public record AgentProperties(
         }
         if (benchmark == null) {
             benchmark = new Benchmark(10, 100, Duration.ofMinutes(5));
+        }
+        if (maxRuntimeCall == null || maxRuntimeCall.isNegative() || maxRuntimeCall.isZero()) {
+            throw new IllegalArgumentException("aneforge.agent.max-runtime-call must be positive, got " + maxRuntimeCall
+                    + " (env ANEFORGE_AGENT_MAX_RUNTIME_CALL, e.g. 30m)");
         }
         if (download == null) {
             download = new Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64));

@@ -43,7 +43,8 @@ class AgentRunner implements SmartLifecycle {
 
     @Override
     public void start() {
-        LivenessFile alive = livenessFile == null ? null : new LivenessFile(livenessFile, Clock.systemUTC());
+        LivenessFile alive = livenessFile == null ? null
+                : new LivenessFile(livenessFile, Clock.systemUTC(), executor::overrunningCall);
         if (alive != null) {
             alive.touch(); // started; kept fresh by every registry call from here on (none without a token)
         }

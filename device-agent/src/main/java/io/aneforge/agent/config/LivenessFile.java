@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * Without a token (or without a runtime) the agent makes no call: the file is written once at start and goes stale,
  * so the orchestrator restarts the misconfigured agent (visible as restarts) rather than showing it healthy.
  *
+ * <p>A job stuck inside a runtime call keeps the agent's other threads going (heartbeats return), so the file is also
+ * left alone while {@code stuck} names a runtime call that ran past {@code aneforge.agent.max-runtime-call}
+ * ({@link io.aneforge.agent.loop.JobExecutor#overrunningCall()}): the probe then restarts the agent. Should the call
+ * return after all, the file is set again by the next registry call.
+ *
  * <p>{@link #around} decorates the {@link RegistryClient}, so the agent loop itself is unchanged.
  */
 final class LivenessFile {
@@ -37,11 +43,19 @@ final class LivenessFile {
 
     private final Path file;
     private final Clock clock;
+    private final Supplier<Optional<String>> stuck;
     private volatile boolean warned;
+    private volatile boolean stuckLogged;
 
     LivenessFile(Path file, Clock clock) {
+        this(file, clock, Optional::empty);
+    }
+
+    /** @param stuck the runtime call that ran past its bound, or empty: while it names one the file is not set */
+    LivenessFile(Path file, Clock clock, Supplier<Optional<String>> stuck) {
         this.file = file;
         this.clock = clock;
+        this.stuck = stuck;
     }
 
     /** The client, touching the file whenever one of its calls returns or throws. */
@@ -51,6 +65,16 @@ final class LivenessFile {
 
     /** Sets the file's modification time to now, creating it if needed. Never throws: liveness is best effort. */
     void touch() {
+        Optional<String> call = stuckCall();
+        if (call.isPresent()) {
+            if (!stuckLogged) {
+                stuckLogged = true;
+                log.error("not refreshing the liveness file {} (ANEFORGE_AGENT_LIVENESS_FILE): {}; a liveness probe"
+                        + " reading it restarts this agent", file, call.get());
+            }
+            return;
+        }
+        stuckLogged = false;
         try {
             if (!Files.exists(file)) {
                 Files.createDirectories(file.toAbsolutePath().getParent());
@@ -64,6 +88,14 @@ final class LivenessFile {
                 log.warn("cannot write the liveness file {} (ANEFORGE_AGENT_LIVENESS_FILE): {}; a liveness probe reading"
                         + " it will restart this agent", file, e.toString());
             }
+        }
+    }
+
+    private Optional<String> stuckCall() {
+        try {
+            return stuck.get();
+        } catch (RuntimeException e) {
+            return Optional.empty(); // liveness is best effort: a failing check must not stop the file
         }
     }
 

@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
  *       the ERROR line is the signal.
  *   <li>Lost leases: when a heartbeat says the lease in hand was taken back (it expired), the job's
  *       thread is interrupted and nothing is reported.
+ *   <li>Stuck runtime calls: when {@link JobExecutor#overrunningCall()} names a call that ran past its bound, the
+ *       heartbeat thread gives the job up ({@link #giveUpStuck}): reported failed naming the call and the bound, the
+ *       lease no longer extended, the job's thread interrupted; what the call returns later is not reported.
  *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
  *       (say {@code 400 invalid-result}) is replaced by a failed report naming the refusal; if that is
  *       refused too, the lease is released. Either way the job does not sit leased until it expires.
@@ -639,6 +642,15 @@ public final class AgentLoop {
 
     private void heartbeat() {
         JobLease h = held;
+        if (h != null && executing == h && !lost(h)) {
+            Optional<String> overrun = overrunningCall();
+            if (overrun.isPresent()) {
+                giveUpStuck(h, overrun.get());
+            }
+        }
+        if (h != null && lost(h)) {
+            h = null; // given up or taken back: extending it would only keep another agent from it
+        }
         try {
             HeartbeatAck ack = client.heartbeat(agentId, h == null ? List.of() : List.of(h.leaseId()));
             if (h != null && ack.lostLeaseIds().contains(h.leaseId())) {
@@ -649,6 +661,43 @@ public final class AgentLoop {
             }
         } catch (RuntimeException e) {
             log.warn("heartbeat failed: {}", e.getMessage());
+        }
+    }
+
+    private Optional<String> overrunningCall() {
+        try {
+            return executor.overrunningCall();
+        } catch (RuntimeException e) {
+            log.warn("could not ask the executor about its runtime call: {}", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The job's runtime call has run past {@code aneforge.agent.max-runtime-call} (from the heartbeat thread, while the
+     * loop thread is stuck in it): the lease is no longer extended and whatever the call returns later is not reported
+     * ({@link #lostLeaseId}); the job is reported failed naming the call and the bound, if the registry can be reached
+     * (a failed report is final for this run; an accuracy re-run runs it again); otherwise its lease expires and the
+     * registry leases it again. The loop thread is interrupted, which ends a runtime that honours interrupts; one that
+     * does not (a native call) keeps the thread, and the liveness file, which is not refreshed meanwhile, gets the
+     * agent restarted.
+     */
+    private void giveUpStuck(JobLease l, String overrun) {
+        lostLeaseId = l.leaseId();
+        log.error("job {} (lease {}) given up: {}. The lease is no longer extended and the liveness file no longer"
+                + " refreshed, so a probe restarts this agent unless the call returns", l.jobId(), l.leaseId(), overrun);
+        if (!halted) {
+            try {
+                client.report(agentId, JobReport.failed(l, failure("agent " + host.hostName() + ": " + overrun)));
+                reported.incrementAndGet();
+                log.error("job {} reported failed: its runtime call did not return in time", l.jobId());
+            } catch (RuntimeException e) {
+                log.error("could not report job {} failed ({}); its lease expires and the registry leases it again",
+                        l.jobId(), e.getMessage());
+            }
+        }
+        if (executing == l) {
+            thread.interrupt();
         }
     }
 

@@ -22,4 +22,14 @@ public interface JobExecutor {
     default Optional<String> hostProblem() {
         return Optional.empty();
     }
+
+    /**
+     * The call into a runtime (load, predict) of the job in hand that has run longer than its bound
+     * ({@code aneforge.agent.max-runtime-call}), named with the job, the runtime and the bound; empty while none has.
+     * Asked from other threads (the heartbeat, the liveness file) while {@link #execute} is stuck: while it is not
+     * empty the loop gives the job up and the liveness file is not refreshed.
+     */
+    default Optional<String> overrunningCall() {
+        return Optional.empty();
+    }
 }

@@ -15,6 +15,7 @@ import io.aneforge.agent.golden.GoldenStore;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.runtime.LoadedModel;
@@ -41,7 +42,8 @@ import java.util.Optional;
  * Every problem of the job itself (a blob corrupt twice, an invalid archive, unknown runtime, load or
  * prediction error, outputs that do not match the golden shapes) becomes a failed report whose message
  * names it. A problem that is not the job's (a download that timed out, was cut short or got a 5xx; a
- * full disk) throws {@link TransientJobException}: the loop releases the job for a later try.
+ * full disk) throws {@link TransientJobException}: the loop releases the job for a later try. Every runtime call
+ * is timed by a {@link RuntimeCallWatch}: one that runs past its bound is reported by {@link #overrunningCall()}.
  */
 public final class RuntimeJobExecutor implements JobExecutor {
 
@@ -51,9 +53,17 @@ public final class RuntimeJobExecutor implements JobExecutor {
     private final BenchmarkRunner runner;
     private final HostFacts host;
     private final Clock clock;
+    private final RuntimeCallWatch watch;
 
+    /** With runtime calls bounded by {@link RuntimeCallWatch#DEFAULT_BOUND}. */
     public RuntimeJobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> runtimes, BenchmarkRunner runner,
             HostFacts host, Clock clock) {
+        this(cache, golden, runtimes, runner, host, clock, new RuntimeCallWatch(RuntimeCallWatch.DEFAULT_BOUND));
+    }
+
+    public RuntimeJobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> runtimes, BenchmarkRunner runner,
+            HostFacts host, Clock clock, RuntimeCallWatch watch) {
+        this.watch = watch;
         this.cache = cache;
         this.golden = golden;
         for (ModelRuntime r : runtimes) {
@@ -66,11 +76,14 @@ public final class RuntimeJobExecutor implements JobExecutor {
 
     @Override
     public JobReport execute(JobLease lease) {
-        ModelRuntime runtime = runtimes.get(lease.runtimeId());
-        if (runtime == null) {
+        ModelRuntime offered = runtimes.get(lease.runtimeId());
+        if (offered == null) {
             return JobReport.failed(lease, "runtime '" + lease.runtimeId() + "' is not offered by agent " + host.hostName()
                     + " (offers " + runtimes.keySet() + ")");
         }
+        ModelRuntime runtime = watch.around(offered, lease.kind().name().toLowerCase(java.util.Locale.ROOT) + " job "
+                + lease.jobId() + " (model " + lease.model() + " version " + lease.version() + ", variant "
+                + lease.variantId() + ", artifact " + lease.artifact().digest() + ")");
         CachedArtifact artifact;
         GoldenOutputs inputs;
         GoldenOutputs outputs;
@@ -99,6 +112,12 @@ public final class RuntimeJobExecutor implements JobExecutor {
     @Override
     public Optional<String> hostProblem() {
         return cache.writeProblem();
+    }
+
+    /** The runtime call of the job in hand that has run longer than {@code aneforge.agent.max-runtime-call}. */
+    @Override
+    public Optional<String> overrunningCall() {
+        return watch.overrun();
     }
 
     /** A failed report when the job's input is at fault; otherwise the job is released for a later try. */

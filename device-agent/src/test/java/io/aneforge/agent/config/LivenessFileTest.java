@@ -10,6 +10,11 @@ import io.aneforge.agent.registry.HeartbeatAck;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
 import io.aneforge.agent.registry.RegistryClient;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
+import io.aneforge.runtime.RuntimeLoadException;
+import io.aneforge.runtime.RuntimeOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,6 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import io.aneforge.testsupport.time.MutableClock;
@@ -55,6 +62,70 @@ class LivenessFileTest {
         Path blocker = Files.writeString(dir.resolve("not-a-directory"), "x");
         RegistryClient alive = new LivenessFile(blocker.resolve("alive"), Clock.systemUTC()).around(new Unreachable());
         assertThat(alive.lease("a1", Duration.ofSeconds(1))).isEmpty();
+    }
+
+    /**
+     * A job stuck in a runtime call keeps the heartbeat thread's calls returning: the file must go stale all the
+     * same once the call ran past its bound (the real {@link RuntimeCallWatch}, 1 s here), so the probe restarts
+     * the agent; it is set again should the call return.
+     */
+    @Test
+    void aRuntimeCallPastItsBoundStopsTheFileUntilItReturns() throws Exception {
+        Path file = dir.resolve("alive");
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        RuntimeCallWatch watch = new RuntimeCallWatch(Duration.ofSeconds(1));
+        LivenessFile liveness = new LivenessFile(file, clock, watch::overrun);
+        RegistryClient alive = liveness.around(new Unreachable());
+        liveness.touch();
+        Instant lastSet = clock.instant();
+
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ModelRuntime stuck = new ModelRuntime() {
+            @Override public String id() { return "coreml"; }
+            @Override public String version() { return "stuck-1"; }
+            @Override public boolean isAvailable() { return true; }
+            @Override public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+                loading.countDown();
+                try {
+                    release.await(); // a wedged compile
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new RuntimeLoadException("released");
+            }
+        };
+        Thread job = new Thread(() -> {
+            try {
+                watch.around(stuck, "benchmark job 7").load(dir, RuntimeOptions.defaults());
+            } catch (RuntimeLoadException expected) {
+                // the test's release
+            }
+        });
+        job.start();
+        try {
+            assertThat(loading.await(5, TimeUnit.SECONDS)).isTrue();
+            clock.advance(Duration.ofMinutes(1));
+            alive.lease("a1", Duration.ofSeconds(30)); // within the bound: still alive
+            assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(clock.instant());
+            lastSet = clock.instant();
+
+            Thread.sleep(1_300); // past the bound
+            assertThat(watch.overrun()).hasValueSatisfying(o -> assertThat(o).contains(
+                    "runtime coreml's load call for benchmark job 7 has not returned after",
+                    "longer than aneforge.agent.max-runtime-call (1 s, env ANEFORGE_AGENT_MAX_RUNTIME_CALL)"));
+            clock.advance(Duration.ofMinutes(1));
+            assertThatThrownBy(() -> alive.heartbeat("a1", List.of())).hasMessageContaining("unreachable");
+            alive.lease("a1", Duration.ofSeconds(30));
+            assertThat(Files.getLastModifiedTime(file).toInstant()).as("not refreshed while stuck").isEqualTo(lastSet);
+        } finally {
+            release.countDown();
+            job.join(5_000);
+        }
+        assertThat(watch.overrun()).isEmpty();
+        clock.advance(Duration.ofMinutes(1));
+        alive.lease("a1", Duration.ofSeconds(30));
+        assertThat(Files.getLastModifiedTime(file).toInstant()).as("set again once the call returned").isEqualTo(clock.instant());
     }
 
     /** Heartbeats fail as with the registry down; lease calls answer "no job". */

@@ -15,7 +15,10 @@ import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
 import io.aneforge.agent.registry.RegistryClient;
 import io.aneforge.agent.registry.RegistryException;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.runtime.LoadedModel;
+import io.aneforge.runtime.ModelRuntime;
 import io.aneforge.runtime.RuntimeOptions;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -158,6 +161,108 @@ class AgentLoopTest {
         waitFor(() -> client.reports.size() >= 2);
         loop.halt();
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(a.leaseId(), b.leaseId());
+    }
+
+    /**
+     * A runtime that never returns from its load (a native call ignoring interrupts), watched by the real
+     * {@link RuntimeCallWatch} with a 200 ms bound. Once past it, the heartbeat thread gives the job up: the job is
+     * reported failed naming the job, the runtime call and the bound, the lease is no longer named in heartbeats, and
+     * what the call returns later is not reported. With the report refused too (the registry unreachable), the lease
+     * is simply no longer extended, so it expires and the registry leases the job again.
+     */
+    @Test
+    void aRuntimeCallPastItsBoundGivesTheJobUpAndStopsExtendingItsLease() {
+        for (boolean registryAnswersReports : new boolean[] {true, false}) {
+            JobLease a = lease("stuck");
+            List<List<String>> heartbeats = new CopyOnWriteArrayList<>();
+            Registry client = new Registry(a) {
+                @Override
+                public AgentRegistration register(HostFacts h) {
+                    return new AgentRegistration("agent-1", Duration.ofMillis(20));
+                }
+
+                @Override
+                public HeartbeatAck heartbeat(String id, List<String> held) {
+                    heartbeats.add(held);
+                    return super.heartbeat(id, held);
+                }
+            };
+            if (!registryAnswersReports) {
+                client.refuse = r -> new RegistryException("registry unreachable", 0, true, null);
+            }
+            CountDownLatch unstick = new CountDownLatch(1);
+            RuntimeCallWatch watch = new RuntimeCallWatch(Duration.ofMillis(200));
+            JobExecutor executor = new JobExecutor() {
+                @Override
+                public JobReport execute(JobLease l) {
+                    ModelRuntime runtime = watch.around(new NeverLoads(unstick), "accuracy job " + l.jobId());
+                    try (LoadedModel m = runtime.load(Path.of("model.mlpackage"), l.options())) {
+                        return succeeded(l);
+                    }
+                }
+
+                @Override
+                public Optional<String> overrunningCall() {
+                    return watch.overrun();
+                }
+            };
+            AgentLoop loop = new AgentLoop(client, HOST, executor, Duration.ofMillis(10), Duration.ofMillis(10));
+            loop.start();
+            try {
+                waitFor(() -> watch.overrun().isPresent() && heartbeats.size() > 2 && heartbeats.get(heartbeats.size() - 1).isEmpty());
+                assertThat(watch.overrun()).hasValueSatisfying(o -> assertThat(o)
+                        .contains("runtime reference-cpu's load call for accuracy job job-stuck", "aneforge.agent.max-runtime-call"));
+                assertThat(heartbeats).as("the lease was extended while the call ran").anySatisfy(h -> assertThat(h).contains(a.leaseId()));
+                int given = heartbeats.size();
+                sleep(100);
+                assertThat(heartbeats.subList(given - 1, heartbeats.size())).as("no longer extended once given up")
+                        .allSatisfy(h -> assertThat(h).isEmpty());
+                if (registryAnswersReports) {
+                    assertThat(client.reports).singleElement().satisfies(r -> {
+                        assertThat(r.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+                        assertThat(r.failure()).contains("agent loop-host", "load call for accuracy job job-stuck",
+                                "aneforge.agent.max-runtime-call (200 ms", "ANEFORGE_AGENT_MAX_RUNTIME_CALL");
+                    });
+                } else {
+                    assertThat(client.reports).isEmpty();
+                }
+                unstick.countDown(); // the call returns after all: its result is not reported, the loop goes on
+                waitFor(() -> client.leases.get() >= 3);
+                assertThat(watch.overrun()).isEmpty();
+                assertThat(client.reports).as("the late result is dropped").hasSize(registryAnswersReports ? 1 : 0);
+                assertThat(loop.isRunning()).isTrue();
+            } finally {
+                unstick.countDown();
+                loop.halt();
+            }
+        }
+    }
+
+    /** A runtime whose load blocks until released and ignores interrupts, as a native call does. */
+    private record NeverLoads(CountDownLatch released) implements ModelRuntime {
+        @Override public String id() { return "reference-cpu"; }
+        @Override public String version() { return "stuck-1"; }
+        @Override public boolean isAvailable() { return true; }
+        @Override public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    released.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return new LoadedModel() {
+                @Override public Map<String, io.aneforge.tensor.FloatTensor> predict(Map<String, io.aneforge.tensor.FloatTensor> in) {
+                    return Map.of();
+                }
+                @Override public void close() {}
+            };
+        }
     }
 
     /**

@@ -19,6 +19,7 @@ import io.aneforge.agent.loop.RuntimeJobExecutor;
 import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.storage.BlobStorage;
@@ -283,12 +284,78 @@ class AgentFleetTest extends JobTestSupport {
         assertThat(loop.reported()).isZero();
     }
 
+    /**
+     * A prediction that does not return within {@code aneforge.agent.max-runtime-call} (1 s here): the agent gives the
+     * job up from its heartbeat thread. The registry stores it failed, naming the job, the runtime call and the bound,
+     * on its first attempt; the agent stops extending the lease, interrupts the call and takes the next job.
+     */
+    @Test
+    void aRuntimeCallPastItsBoundFailsTheJobNamingTheCallAndTheBound() throws Exception {
+        int v = versionWithVariants("stuck-call", "M2", 1, List.of("cpuOnly"));
+        HostFacts h = host("stuck-call-agent", "M2", "coreml");
+        ModelRuntime echo = echoRuntime();
+        AtomicInteger interrupted = new AtomicInteger();
+        ModelRuntime hangs = new ModelRuntime() {
+            @Override public String id() { return echo.id(); }
+            @Override public String version() { return echo.version(); }
+            @Override public boolean isAvailable() { return true; }
+            @Override public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+                LoadedModel loaded = echo.load(mlpackage, options);
+                return new LoadedModel() {
+                    @Override public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
+                        try {
+                            Thread.sleep(Long.MAX_VALUE); // a prediction that never returns by itself
+                        } catch (InterruptedException e) {
+                            interrupted.incrementAndGet();
+                            Thread.currentThread().interrupt();
+                        }
+                        // A runtime that honours the interrupt ends the call: too late, the agent gave the job up.
+                        throw new IllegalStateException("prediction interrupted");
+                    }
+                    @Override public void close() { loaded.close(); }
+                };
+            }
+        };
+        RuntimeJobExecutor executor = realExecutor(tmp.resolve("cache"), h, hangs, new RuntimeCallWatch(Duration.ofSeconds(1)));
+        AgentLoop loop = new AgentLoop(client(), h, executor, LEASE_WAIT, BACKOFF);
+        loop.start();
+        JsonNode job;
+        try {
+            JsonNode jobs = awaitJobs("stuck-call", v, j -> !j.path("kind").asString().equals("benchmark")
+                    || j.path("state").asString().equals("failed"), Duration.ofSeconds(30));
+            job = null;
+            for (JsonNode j : jobs) if (j.path("kind").asString().equals("benchmark")) job = j;
+            assertThat(job).as(jobs.toString()).isNotNull();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (interrupted.get() == 0 && System.nanoTime() < deadline) Thread.sleep(20);
+            assertThat(interrupted.get()).as("the stuck call was interrupted").isEqualTo(1);
+            assertThat(loop.isRunning()).isTrue();
+            assertThat(executor.overrunningCall()).isEmpty();
+        } finally {
+            loop.drain(Duration.ofSeconds(5));
+        }
+        assertThat(job.path("attempts").asInt()).isEqualTo(1);
+        assertThat(job.path("failureReason").asString()).startsWith("agent stuck-call-agent: runtime coreml's predict call"
+                        + " for benchmark job " + job.path("id").asLong() + " (model stuck-call version " + v)
+                .contains("has not returned after", "longer than aneforge.agent.max-runtime-call (1 s,"
+                        + " env ANEFORGE_AGENT_MAX_RUNTIME_CALL)");
+        JsonNode results = results("stuck-call", v);
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).path("outcome").asString()).isEqualTo("failed");
+        assertThat(loop.reported()).isEqualTo(1);
+    }
+
     private RuntimeJobExecutor realExecutor(Path cacheDir, HostFacts h, ModelRuntime runtime) {
+        return realExecutor(cacheDir, h, runtime, new RuntimeCallWatch(RuntimeCallWatch.DEFAULT_BOUND));
+    }
+
+    private RuntimeJobExecutor realExecutor(Path cacheDir, HostFacts h, ModelRuntime runtime,
+            RuntimeCallWatch watch) {
         URI base = URI.create("http://127.0.0.1:" + port);
         HttpArtifactSource source = new HttpArtifactSource(base, agentToken(), Duration.ofSeconds(30));
         ArtifactCache cache = new ArtifactCache(cacheDir, 1L << 30, source, UnzipLimits.defaults(), Clock.systemUTC());
         return new RuntimeJobExecutor(cache, new GoldenStore(source, 1L << 26), List.of(runtime),
-                new BenchmarkRunner(PeakMemory.forCurrentOs()), h, Clock.systemUTC());
+                new BenchmarkRunner(PeakMemory.forCurrentOs()), h, Clock.systemUTC(), watch);
     }
 
     /** A stand-in "coreml" runtime whose model returns the golden output of JobTestSupport.setGolden. */
