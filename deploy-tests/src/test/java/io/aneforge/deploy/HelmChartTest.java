@@ -30,6 +30,7 @@ class HelmChartTest {
             "tokens.worker", "tok-worker-4711",
             "tokens.agent", "tok-agent-4711",
             "tokens.huggingFace", "tok-hf-4711",
+            "tokens.workerMetrics", "tok-metrics-4711",
             "agent.enabled", true};
 
     private static Chart.Rendered defaults;
@@ -108,6 +109,8 @@ class HelmChartTest {
         assertThat(withSecrets.resolve("worker", "ANEFORGE_WORKER_TOKEN")).isEqualTo("tok-worker-4711");
         assertThat(withSecrets.resolve("worker", "SPRING_DATASOURCE_PASSWORD")).isEqualTo("pw-db-4711");
         assertThat(withSecrets.resolve("worker", "HF_TOKEN")).isEqualTo("tok-hf-4711");
+        assertThat(withSecrets.resolve("worker", "ANEFORGE_WORKER_METRICS_TOKEN")).isEqualTo("tok-metrics-4711");
+        assertThat(withSecrets.environment("registry")).doesNotContainKey("ANEFORGE_WORKER_METRICS_TOKEN");
         assertThat(withSecrets.resolve("agent", "ANEFORGE_AGENT_REGISTRY_TOKEN")).isEqualTo("tok-agent-4711");
         // Least privilege: the worker and agent never see the S3 keys or the admin token.
         assertThat(withSecrets.environment("worker")).doesNotContainKeys("ANEFORGE_S3_SECRET_KEY", "ANEFORGE_ADMIN_TOKEN");
