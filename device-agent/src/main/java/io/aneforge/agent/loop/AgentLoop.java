@@ -677,8 +677,8 @@ public final class AgentLoop {
      * The job's runtime call has run past {@code aneforge.agent.max-runtime-call} (from the heartbeat thread, while the
      * loop thread is stuck in it): the lease is no longer extended and whatever the call returns later is not reported
      * ({@link #lostLeaseId}); the job is reported failed naming the call and the bound, if the registry can be reached
-     * (a failed report is final for this run; an accuracy re-run runs it again); otherwise its lease expires and the
-     * registry leases it again. The loop thread is interrupted, which ends a runtime that honours interrupts; one that
+     * (the job API has no timeout outcome; the failure text says it); otherwise its lease expires and the registry
+     * leases it again. The loop thread is interrupted, which ends a runtime that honours interrupts; one that
      * does not (a native call) keeps the thread, and the liveness file, which is not refreshed meanwhile, gets the
      * agent restarted.
      */
