@@ -57,6 +57,7 @@ public final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
             int seqLen = runner.seqLen();
+            checkSourceFits(runner, model, seqLen);
             FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
             Map<String, FidelityReport> f = check.measure(runner);
             Result r = new Result(pkg.toString(), runner.program().metadata().get("aneforge.variant"), runner.engine(),
@@ -83,6 +84,27 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return AneForge.OK;
+    }
+
+    /**
+     * The package must have been converted from --source: the same vocabulary (so the source's tokenizer fits it,
+     * SourceModel checked it against vocab_size) and no more positions than the model has. Otherwise the reference run stopped mid-way, naming an internal op ("index 101 is out of range for axis
+     * size 90") or an internal variant ("cannot build variant reference-ios15-standard-fp32-s128"), with exit 1.
+     */
+    private void checkSourceFits(PackageRunner runner, SourceModel model, int seqLen) {
+        String fix = ": pass the --source the package was converted from";
+        int vocab = model.model().config().vocabSize();
+        java.util.OptionalInt embedded = runner.vocabularySize();
+        if (embedded.isPresent() && embedded.getAsInt() != vocab) {
+            throw new UsageException(pkg + " embeds " + embedded.getAsInt() + " token ids, but the model of --source "
+                    + source + " has " + vocab + " (vocab_size in config.json), so it was not converted from it" + fix);
+        }
+        int positions = model.model().config().maxSequenceLength();
+        if (seqLen > positions) {
+            throw new UsageException(pkg + " takes " + seqLen + " tokens, but the model of --source " + source
+                    + " has only " + positions + " positions (max_position_embeddings in config.json), so it was not "
+                    + "converted from it" + fix);
+        }
     }
 
     private SourceModel openSource() {

@@ -77,6 +77,8 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path tokenizerJson = tokenizerPath();
         try (PackageRunner runner = PackageRunner.open(pkg); Tokenizer tok = load(tokenizerJson)) {
+            runner.checkTokenizer(tok, tokenizerJson.toString(), pkg,
+                    "pass the tokenizer.json of the package's model (--tokenizer or --source)");
             int seqLen = runner.seqLen();
             Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
             int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();

@@ -6,6 +6,7 @@ import io.aneforge.convert.Golden;
 import io.aneforge.convert.Samples;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.models.TinyTokenizers;
 import io.aneforge.tokenizer.Tokenizer;
 import java.util.Map;
 import java.nio.file.Files;
@@ -200,5 +201,52 @@ class EvalAndPredictTest {
                 + ": pass --tokenizer <tokenizer.json> or --source <model>\n");
         Cli ok = Cli.run("predict", "--package", lonely.toString(), "--text", "hi", "--source", bert.toString());
         assertThat(ok.code()).as(ok.toString()).isZero();
+    }
+
+    /**
+     * A tokenizer or --source of another model is refused before anything runs, naming the mismatch and the fix
+     * (it stopped at the runtime's gather with exit 1: "index 101 is out of range for axis size 90").
+     */
+    @Test
+    void aTokenizerOrSourceOfAnotherModelIsRefused() throws Exception {
+        int vocab = TinyTokenizers.wordPieceVocab().size();
+        Path gpt2 = TinyModels.gpt2(dir.resolve("other-gpt2"), 3);
+        Path gptTokenizer = gpt2.resolve("tokenizer.json");
+        int maxId;
+        try (Tokenizer t = Tokenizer.load(gptTokenizer)) {
+            maxId = t.maxTokenId();
+        }
+        assertThat(maxId).isGreaterThanOrEqualTo(vocab);
+        Cli p = Cli.run("predict", "--package", fp16.toString(), "--text", "hello", "--tokenizer", gptTokenizer.toString());
+        assertThat(p.code()).as(p.toString()).isEqualTo(2);
+        assertThat(p.err()).isEqualTo("aneforge predict: " + gptTokenizer + " has token ids up to " + maxId + ", but " + fp16
+                + " embeds only ids below " + vocab + " (it is the tokenizer of another model): pass the tokenizer.json "
+                + "of the package's model (--tokenizer or --source)\n");
+        Cli bySource = Cli.run("predict", "--package", fp16.toString(), "--text", "hello", "--source", gpt2.toString());
+        assertThat(bySource.code()).as(bySource.toString()).isEqualTo(2);
+        assertThat(bySource.err()).contains("embeds only ids below " + vocab);
+
+        Cli e = Cli.run("eval", "--package", fp16.toString(), "--source", gpt2.toString(), "--samples", "1");
+        assertThat(e.code()).as(e.toString()).isEqualTo(2);
+        assertThat(e.err()).isEqualTo("aneforge eval: " + fp16 + " embeds " + vocab + " token ids, but the model of --source "
+                + gpt2 + " has " + TinyTokenizers.byteLevelVocabSize() + " (vocab_size in config.json), so it was not "
+                + "converted from it: pass the --source the package was converted from\n");
+
+        // the same vocabulary with fewer positions: the BERT weights read as RoBERTa lose the first pad_token_id + 1
+        Path roberta = Files.createDirectories(dir.resolve("roberta-reading"));
+        Files.copy(bert.resolve("model.safetensors"), roberta.resolve("model.safetensors"));
+        Files.copy(bert.resolve("tokenizer.json"), roberta.resolve("tokenizer.json"));
+        Files.writeString(roberta.resolve("config.json"), Files.readString(bert.resolve("config.json"))
+                .replace("\"bert\"", "\"roberta\"").replace("BertModel", "RobertaModel"));
+        Path full = dir.resolve("full-length/x.mlpackage");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--seq-len", String.valueOf(TinyModels.POSITIONS),
+                "--samples", "0", "--out", full.toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        Cli shorter = Cli.run("eval", "--package", full.toString(), "--source", roberta.toString(), "--samples", "1");
+        assertThat(shorter.code()).as(shorter.toString()).isEqualTo(2);
+        assertThat(shorter.err()).isEqualTo("aneforge eval: " + full + " takes " + TinyModels.POSITIONS + " tokens, but the "
+                + "model of --source " + roberta + " has only " + (TinyModels.POSITIONS - 1) + " positions "
+                + "(max_position_embeddings in config.json), so it was not converted from it: pass the --source the "
+                + "package was converted from\n");
     }
 }

@@ -2,6 +2,8 @@ package io.aneforge.cli.run;
 
 import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.graph.Graphs;
+import io.aneforge.mil.Arg;
+import io.aneforge.mil.Operation;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
@@ -11,7 +13,9 @@ import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.tensor.FloatTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Runs a {@code .mlpackage} on this host with the {@code reference-cpu} runtime, the way the
@@ -72,6 +76,37 @@ public final class PackageRunner implements AutoCloseable {
         }
         throw new io.aneforge.cli.UsageException("the package has no (1, S) '" + Graphs.INPUT_IDS + "' input (inputs: "
                 + program.inputs().stream().map(Var::name).toList() + "): only text models converted by aneforge are supported");
+    }
+
+    /**
+     * How many token ids the package embeds: the rows of the table its {@code input_ids} are gathered from (the
+     * model's {@code vocab_size}), or empty when no gather reads that input directly.
+     */
+    public OptionalInt vocabularySize() {
+        for (Operation op : program.operations()) {
+            List<Arg> indices = op.inputs().get("indices");
+            List<Arg> table = op.inputs().get("x");
+            if (op.type().equals("gather") && indices != null && table != null && indices.size() == 1 && table.size() == 1
+                    && indices.get(0) instanceof Var ids && ids.name().equals(Graphs.INPUT_IDS)
+                    && table.get(0) instanceof Var rows && rows.rank() > 0) {
+                return OptionalInt.of(rows.type().dim(0));
+            }
+        }
+        return OptionalInt.empty();
+    }
+
+    /**
+     * Refuses a tokenizer that can emit ids the package has no embedding row for (the tokenizer of another model):
+     * otherwise the runtime stops at the gather, "index 101 is out of range for axis size 90", which names neither
+     * the tokenizer nor the fix. {@code tokenizerName} says where the tokenizer came from, {@code fix} what to pass.
+     */
+    public void checkTokenizer(io.aneforge.tokenizer.Tokenizer tokenizer, String tokenizerName, Path mlpackage, String fix) {
+        OptionalInt vocab = vocabularySize();
+        if (vocab.isPresent() && tokenizer.maxTokenId() >= vocab.getAsInt()) {
+            throw new io.aneforge.cli.UsageException(tokenizerName + " has token ids up to " + tokenizer.maxTokenId()
+                    + ", but " + mlpackage + " embeds only ids below " + vocab.getAsInt() + " (it is the tokenizer of "
+                    + "another model): " + fix);
+        }
     }
 
     public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
