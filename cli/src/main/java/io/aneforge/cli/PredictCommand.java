@@ -75,38 +75,43 @@ public final class PredictCommand implements Callable<Integer> {
             throw new UsageException("--values must be at least 1, got " + values);
         }
         PrintWriter out = spec.commandLine().getOut();
-        Path tokenizerJson = tokenizerPath();
-        try (PackageRunner runner = PackageRunner.open(pkg); Tokenizer tok = load(tokenizerJson)) {
-            runner.checkTokenizer(tok, tokenizerJson.toString(), pkg,
-                    "pass the tokenizer.json of the package's model (--tokenizer or --source)");
-            int seqLen = runner.seqLen();
-            Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
-            int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
-            if (tokens == 0) {
-                throw new UsageException("--text " + (text.isEmpty() ? "\"\"" : "'" + text + "'") + " gives no tokens "
-                        + "with " + tokenizerJson + " (a GPT-2 tokenizer adds no special tokens), so every position "
-                        + "would be masked: pass some text");
-            }
-            int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text) - seqLen);
-            Map<String, FloatTensor> outputs = runner.predict(inputs);
-            Map<String, Output> shown = new LinkedHashMap<>();
-            for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
-                FloatTensor t = e.getValue();
-                int n = Math.min(values, t.data().length);
-                shown.put(e.getKey(), new Output(Arrays.stream(t.shape()).boxed().toList(),
-                        IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
-            }
-            if (json) {
-                out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated, shown)));
-            } else {
-                out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated) + ": the last "
-                        + truncated + " cut off at the package's sequence length " + seqLen : "padded to " + seqLen)
-                        + "), engine " + runner.engine());
-                for (Map.Entry<String, Output> e : shown.entrySet()) {
-                    out.println(e.getKey() + "  shape (" + e.getValue().shape().stream().map(String::valueOf)
-                            .collect(Collectors.joining(", ")) + ")  first " + e.getValue().first().size() + ": "
-                            + e.getValue().first().stream().map(v -> String.format(Locale.ROOT, "%.6f", v))
-                            .collect(Collectors.joining(", ")));
+        // the package first: a wrong --package is the problem to report, not the tokenizer that is not beside it
+        try (PackageRunner runner = PackageRunner.open(pkg)) {
+            Path tokenizerJson = tokenizerPath();
+            try (Tokenizer tok = load(tokenizerJson)) {
+                runner.checkTokenizer(tok, tokenizerJson.toString(), pkg,
+                        "pass the tokenizer.json of the package's model (--tokenizer or --source)");
+                int seqLen = runner.seqLen();
+                Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
+                int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
+                if (tokens == 0) {
+                    throw new UsageException("--text " + (text.isEmpty() ? "\"\"" : "'" + text + "'") + " gives no tokens "
+                            + "with " + tokenizerJson + " (a GPT-2 tokenizer adds no special tokens), so every position "
+                            + "would be masked: pass some text");
+                }
+                int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text) - seqLen);
+                Map<String, FloatTensor> outputs = runner.predict(inputs);
+                Map<String, Output> shown = new LinkedHashMap<>();
+                for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
+                    FloatTensor t = e.getValue();
+                    int n = Math.min(values, t.data().length);
+                    shown.put(e.getKey(), new Output(Arrays.stream(t.shape()).boxed().toList(),
+                            IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
+                }
+                if (json) {
+                    out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated,
+                            shown)));
+                } else {
+                    out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated)
+                            + ": the last " + truncated + " cut off at the package's sequence length " + seqLen
+                            : "padded to " + seqLen)
+                            + "), engine " + runner.engine());
+                    for (Map.Entry<String, Output> e : shown.entrySet()) {
+                        out.println(e.getKey() + "  shape (" + e.getValue().shape().stream().map(String::valueOf)
+                                .collect(Collectors.joining(", ")) + ")  first " + e.getValue().first().size() + ": "
+                                + e.getValue().first().stream().map(v -> String.format(Locale.ROOT, "%.6f", v))
+                                .collect(Collectors.joining(", ")));
+                    }
                 }
             }
         }

@@ -249,4 +249,25 @@ class EvalAndPredictTest {
                 + "(max_position_embeddings in config.json), so it was not converted from it: pass the --source the "
                 + "package was converted from\n");
     }
+
+    /**
+     * A wrong --package is reported as such, not as a missing tokenizer (predict looked for the tokenizer first, so a
+     * misspelt package said "no tokenizer.json next to ..."), and a recipe run's --out names one of its packages.
+     */
+    @Test
+    void predictReportsAWrongPackageBeforeTheTokenizer() {
+        Path misspelt = dir.resolve("elsewhere/m4-ios16-ane-fp16-s21.mlpackage");
+        Cli missing = Cli.run("predict", "--package", misspelt.toString(), "--text", "hi");
+        assertThat(missing.code()).as(missing.toString()).isEqualTo(2);
+        assertThat(missing.err()).isEqualTo("aneforge predict: package " + misspelt + " does not exist or is not a "
+                + "directory: pass the .mlpackage directory written by convert\n");
+        Path runOut = fp16.getParent();
+        for (String command : new String[] {"predict", "eval"}) {
+            Cli c = command.equals("predict") ? Cli.run("predict", "--package", runOut.toString(), "--text", "hi")
+                    : Cli.run("eval", "--package", runOut.toString(), "--source", bert.toString());
+            assertThat(c.code()).as(c.toString()).isEqualTo(2);
+            assertThat(c.err()).isEqualTo("aneforge " + command + ": " + runOut + " is a directory of 2 packages, not a "
+                    + "package: pass one of them, e.g. --package " + runOut.resolve("m4-ios16-ane-fp16-s12.mlpackage") + "\n");
+        }
+    }
 }

@@ -51,11 +51,33 @@ public final class PackageRunner implements AutoCloseable {
             throw new io.aneforge.cli.UsageException("package " + mlpackage + " does not exist or is not a directory: "
                     + "pass the .mlpackage directory written by convert");
         }
+        refuseDirectoryOfPackages(mlpackage);
         Program program = MlPackage.read(mlpackage);
         boolean fp16 = ProgramEvaluator.computesInFp16(program);
         boolean fast = io.aneforge.kernels.Kernels.isFast();
         return new PackageRunner(program, new RuntimeOptions("cpuOnly", fp16, threads), fast, ReferenceRuntime.ID + " " + ReferenceRuntime.VERSION
                 + (fp16 ? " (fp16 activations)" : "") + (fast ? "" : " (scalar kernels)"));
+    }
+
+    /**
+     * A recipe run's --out (packages, archives, variants.json) passed as the package: a usage slip with an obvious fix,
+     * one of its packages, rather than "Manifest.json is missing".
+     */
+    private static void refuseDirectoryOfPackages(Path dir) {
+        if (Files.exists(dir.resolve("Manifest.json"))) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            List<String> packages = files.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".mlpackage")).sorted().toList();
+            if (!packages.isEmpty()) {
+                throw new io.aneforge.cli.UsageException(dir + " is a directory of " + packages.size() + " package"
+                        + (packages.size() == 1 ? "" : "s") + ", not a package: pass one of them, e.g. --package "
+                        + dir.resolve(packages.get(0)));
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // unreadable: MlPackage.read reports it
+        }
     }
 
     public Program program() {
