@@ -71,10 +71,35 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
         }
         Path tokenizer = dir.resolve(TOKENIZER);
         if (!Files.isRegularFile(tokenizer)) {
-            throw new ModelSourceException(dir + ": tokenizer.json is missing (needed to tokenize inputs;"
-                    + " export it with tokenizers' save())");
+            List<String> slow;
+            try (Stream<Path> files = Files.list(dir)) {
+                slow = slowTokenizerFiles(files.map(p -> p.getFileName().toString()).toList());
+            }
+            throw new ModelSourceException(dir + ": tokenizer.json is missing" + missingTokenizerFix(slow,
+                    "AutoTokenizer.from_pretrained(\"" + dir + "\").save_pretrained(\"" + dir + "\")"));
         }
         return new ModelSnapshot(dir, commit, config, tokenizer, format, weights);
+    }
+
+    /**
+     * Files of a "slow" (Python-only) tokenizer: many Hub repos, older BERT fine-tunes above all, ship only these.
+     * The converter reads the fast tokenizer's tokenizer.json, which transformers writes from them.
+     */
+    static final List<String> SLOW_TOKENIZER_FILES = List.of("vocab.txt", "vocab.json", "merges.txt", "spiece.model",
+            "sentencepiece.bpe.model", "tokenizer.model");
+
+    static List<String> slowTokenizerFiles(List<String> files) {
+        return SLOW_TOKENIZER_FILES.stream().filter(files::contains).toList();
+    }
+
+    /**
+     * The end of a missing-tokenizer.json message: which slow tokenizer files there are, and how to write
+     * tokenizer.json with transformers ({@code conversion}, the call for this source).
+     */
+    static String missingTokenizerFix(List<String> slowFiles, String conversion) {
+        return (slowFiles.isEmpty() ? "" : " (there is only " + String.join(", ", slowFiles) + ", a slow tokenizer's"
+                + " files)") + ": the converter reads the fast tokenizer's tokenizer.json; write it with transformers, "
+                + conversion + ", and convert the directory that holds it with config.json and the weights";
     }
 
     static boolean isPickle(String fileName) {

@@ -80,7 +80,11 @@ public final class ModelSource {
         for (String required : List.of(ModelSnapshot.CONFIG, ModelSnapshot.TOKENIZER)) {
             if (!files.contains(required)) {
                 throw new ModelSourceException(where + " has no " + required + "; a convertible repo needs"
-                        + " config.json, tokenizer.json and safetensors or ONNX weights");
+                        + " config.json, tokenizer.json and safetensors or ONNX weights"
+                        + (required.equals(ModelSnapshot.TOKENIZER) && files.contains(ModelSnapshot.CONFIG)
+                        ? ModelSnapshot.missingTokenizerFix(ModelSnapshot.slowTokenizerFiles(files),
+                                "AutoTokenizer.from_pretrained(\"" + src.repoId() + "\", revision=\"" + info.commit()
+                                + "\").save_pretrained(\"<dir>\")") : ""));
             }
             out.add(required);
         }

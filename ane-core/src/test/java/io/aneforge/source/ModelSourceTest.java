@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubConfig;
+import io.aneforge.hub.RepoInfo;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.testsupport.hub.FakeHub;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +87,35 @@ class ModelSourceTest {
         assertThat(s.format()).isEqualTo(WeightsFormat.SAFETENSORS);
         Files.delete(dir.resolve("tokenizer.json"));
         assertThatThrownBy(() -> ModelSource.open(dir.toString(), null)).hasMessageContaining("tokenizer.json is missing");
+    }
+
+    /**
+     * Many Hub repos (older BERT fine-tunes above all) ship only a slow tokenizer's files: the refusal names them and
+     * says how transformers writes tokenizer.json, locally and for a Hub repo (it said "export it with tokenizers'
+     * save()", and nothing for a Hub repo).
+     */
+    @Test
+    void aMissingTokenizerJsonSaysHowToWriteIt() throws Exception {
+        Path dir = TinyModels.bert(tmp.resolve("slow-tokenizer"), 1);
+        Files.delete(dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("vocab.txt"), "[PAD]\n[UNK]\n");
+        assertThatThrownBy(() -> ModelSource.open(dir.toString(), null)).isInstanceOf(ModelSourceException.class)
+                .hasMessage(dir + ": tokenizer.json is missing (there is only vocab.txt, a slow tokenizer's files): the "
+                        + "converter reads the fast tokenizer's tokenizer.json; write it with transformers, "
+                        + "AutoTokenizer.from_pretrained(\"" + dir + "\").save_pretrained(\"" + dir + "\"), and convert "
+                        + "the directory that holds it with config.json and the weights");
+
+        String commit = "0123456789abcdef0123456789abcdef01234567";
+        RepoInfo info = new RepoInfo("acme/bpe", commit, List.of("config.json", "model.safetensors", "vocab.json",
+                "merges.txt"));
+        assertThatThrownBy(() -> ModelSource.filesToFetch(ModelSource.parseHubSource("hf:acme/bpe"), info))
+                .isInstanceOf(ModelSourceException.class)
+                .hasMessage("acme/bpe@" + commit + " has no tokenizer.json; a convertible repo needs config.json, "
+                        + "tokenizer.json and safetensors or ONNX weights (there is only vocab.json, merges.txt, a slow "
+                        + "tokenizer's files): the converter reads the fast tokenizer's tokenizer.json; write it with "
+                        + "transformers, AutoTokenizer.from_pretrained(\"acme/bpe\", revision=\"" + commit + "\")"
+                        + ".save_pretrained(\"<dir>\"), and convert the directory that holds it with config.json and "
+                        + "the weights");
     }
 
     @Test
