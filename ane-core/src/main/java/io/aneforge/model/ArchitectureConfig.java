@@ -45,6 +45,14 @@ public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig,
     boolean isIgnored(String canonicalName);
 
     /**
+     * True for a dropped tensor of a task head (a classifier, a masked-LM head): a computation of the checkpoint the
+     * converted graphs do not have, unlike a buffer or a head tied to the embeddings (GPT-2's lm_head).
+     */
+    default boolean isTaskHead(String canonicalName) {
+        return false;
+    }
+
+    /**
      * The value of an optional weight the checkpoint does not carry, computed as the reference implementation
      * initializes it, or null when a missing weight is simply absent (DistilBERT's sinusoidal position table).
      */

@@ -72,6 +72,11 @@ public record BertConfig(String modelType, int vocabSize, int hiddenSize, int nu
     }
 
     @Override
+    public boolean isTaskHead(String name) {
+        return isIgnored(name) && !name.equals("embeddings.position_ids");
+    }
+
+    @Override
     public boolean isIgnored(String name) {
         return name.equals("embeddings.position_ids") || name.startsWith("cls.") || name.startsWith("lm_head.")
                 || name.startsWith("classifier.") || name.startsWith("qa_outputs.");

@@ -102,6 +102,11 @@ public record DistilBertConfig(int vocabSize, int hiddenSize, int numLayers, int
     }
 
     @Override
+    public boolean isTaskHead(String name) {
+        return isIgnored(name) && !name.equals("embeddings.position_ids");
+    }
+
+    @Override
     public boolean isIgnored(String name) {
         return name.equals("embeddings.position_ids") || name.startsWith("vocab_transform.")
                 || name.startsWith("vocab_layer_norm.") || name.startsWith("vocab_projector.")

@@ -33,6 +33,7 @@ public final class ModelImporter {
             expected.put(t.name(), t);
         }
         Map<String, FloatTensor> found = new LinkedHashMap<>();
+        java.util.Set<String> droppedHeads = new java.util.LinkedHashSet<>();
         Path weights = snapshot.weights();
         switch (snapshot.format()) {
             case SAFETENSORS, SHARDED_SAFETENSORS -> {
@@ -40,6 +41,7 @@ public final class ModelImporter {
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
                         if (config.isIgnored(name)) {
+                            noteHead(config, name, droppedHeads);
                             continue;
                         }
                         ExpectedTensor want = expect(weights, config, expected, name, info.name());
@@ -65,6 +67,7 @@ public final class ModelImporter {
                 for (Map.Entry<String, FloatTensor> e : OnnxWeights.read(weights).entrySet()) {
                     String name = canonical(config, e.getKey());
                     if (config.isIgnored(name)) {
+                        noteHead(config, name, droppedHeads);
                         continue;
                     }
                     ExpectedTensor want = expect(weights, config, expected, name, e.getKey());
@@ -96,7 +99,14 @@ public final class ModelImporter {
                 ordered.put(t.name(), value);
             }
         }
-        return new ImportedModel(config, ordered, snapshot.commit());
+        return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads));
+    }
+
+    /** Records the module of a dropped task-head tensor ({@code classifier} of {@code classifier.weight}). */
+    private static void noteHead(ArchitectureConfig config, String name, java.util.Set<String> heads) {
+        if (config.isTaskHead(name)) {
+            heads.add(name.contains(".") ? name.substring(0, name.indexOf('.')) : name);
+        }
     }
 
     /**

@@ -360,11 +360,21 @@ public final class ConvertCommand implements Callable<Integer> {
 
     private SourceModel open(Progress bar) {
         bar.note("loading " + source);
+        SourceModel model;
         try {
-            return SourceModel.open(source, root.env);
+            model = SourceModel.open(source, root.env);
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
         }
+        List<String> heads = model.model().droppedHeads();
+        if (!heads.isEmpty()) {
+            // a fine-tuned classifier converts to its encoder: said plainly, since fidelity (against the same graph)
+            // cannot show it
+            bar.note("note: the checkpoint's task head (" + String.join(", ", heads) + ") is not converted: the "
+                    + "packages output the base model's hidden states, not the head's outputs (e.g. a classifier's "
+                    + "logits); apply the head to them yourself");
+        }
+        return model;
     }
 
     /**

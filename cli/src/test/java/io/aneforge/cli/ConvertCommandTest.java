@@ -498,6 +498,34 @@ class ConvertCommandTest {
                 + "remove one entry or narrow its chips\n");
     }
 
+    /**
+     * A fine-tuned classifier converts to its encoder, and convert says so: the fidelity check compares against the
+     * same graph, so nothing else shows that the classifier's logits are not there (it was silent).
+     */
+    @Test
+    void aDroppedTaskHeadIsNamed() throws Exception {
+        Path classifier = Files.createDirectories(dir.resolve("classifier"));
+        io.aneforge.testsupport.models.RawSafetensors st = new io.aneforge.testsupport.models.RawSafetensors();
+        try (var f = io.aneforge.safetensors.SafetensorsFile.open(bert.resolve("model.safetensors"))) {
+            for (var t : f.tensors()) {
+                st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
+            }
+        }
+        st.f32("classifier.weight", new float[2 * TinyModels.HIDDEN], 2, TinyModels.HIDDEN);
+        st.f32("classifier.bias", new float[2], 2);
+        st.write(classifier.resolve("model.safetensors"));
+        Files.copy(bert.resolve("tokenizer.json"), classifier.resolve("tokenizer.json"));
+        Files.writeString(classifier.resolve("config.json"), Files.readString(bert.resolve("config.json"))
+                .replace("BertModel", "BertForSequenceClassification"));
+        Cli c = Cli.run("convert", "--source", classifier.toString(), "--out", dir.resolve("classifier-out").toString(),
+                "--chips", "M4", "--seq-len", "8", "--samples", "0", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("note: the checkpoint's task head (classifier) is not converted: the packages output "
+                + "the base model's hidden states, not the head's outputs (e.g. a classifier's logits); apply the head to "
+                + "them yourself\n");
+        assertThat(first.out()).doesNotContain("task head");
+    }
+
     private static String writeRecipe(String name, String yaml) throws Exception {
         Path f = dir.resolve(name);
         Files.writeString(f, yaml);
