@@ -41,7 +41,8 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
     public static ModelSnapshot of(Path dir, String commit) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new ModelSourceException("model source '" + dir + "' is not a directory (use a snapshot"
-                    + " directory or hf:org/name[@revision])");
+                    + " directory or hf:org/name[@revision])" + (!Files.exists(dir) && isHubRepoId(dir)
+                    ? "; no such directory exists: for the Hugging Face Hub model, write hf:" + dir : ""));
         }
         Path config = dir.resolve(CONFIG);
         if (!Files.isRegularFile(config)) {
@@ -100,6 +101,22 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
         return (slowFiles.isEmpty() ? "" : " (there is only " + String.join(", ", slowFiles) + ", a slow tokenizer's"
                 + " files)") + ": the converter reads the fast tokenizer's tokenizer.json; write it with transformers, "
                 + conversion + ", and convert the directory that holds it with config.json and the weights";
+    }
+
+    /**
+     * {@code org/name[@revision]} as Hugging Face tools take it ({@code from_pretrained}, {@code huggingface-cli}):
+     * what a Hub user types for --source, where this project wants {@code hf:org/name}.
+     */
+    private static boolean isHubRepoId(Path dir) {
+        if (dir.isAbsolute() || dir.getNameCount() != 2) {
+            return false;
+        }
+        try {
+            ModelSource.parseHubSource(ModelSource.HUB_PREFIX + dir);
+            return true;
+        } catch (ModelSourceException e) {
+            return false;
+        }
     }
 
     static boolean isPickle(String fileName) {

@@ -118,6 +118,22 @@ class ModelSourceTest {
                         + "the weights");
     }
 
+    /** A Hub repo id typed as from_pretrained takes it ({@code org/name}) gets the hf: spelling as its fix. */
+    @Test
+    void aRepoIdWithoutHfPrefixIsPointedToTheHub() {
+        assertThatThrownBy(() -> ModelSource.open("sentence-transformers/not-a-local-dir", null))
+                .isInstanceOf(ModelSourceException.class)
+                .hasMessage("model source 'sentence-transformers/not-a-local-dir' is not a directory (use a snapshot "
+                        + "directory or hf:org/name[@revision]); no such directory exists: for the Hugging Face Hub "
+                        + "model, write hf:sentence-transformers/not-a-local-dir");
+        // an existing file, an absolute path, or a path that is no repo id keeps the plain message
+        for (String path : new String[] {tmp.resolve("a/b").toString(), "nowhere", "a/b/c"}) {
+            assertThatThrownBy(() -> ModelSource.open(path, null)).as(path).isInstanceOf(ModelSourceException.class)
+                    .hasMessage("model source '" + path + "' is not a directory (use a snapshot directory or "
+                            + "hf:org/name[@revision])");
+        }
+    }
+
     @Test
     void shardedHubRepoDownloadsIndexAndShardsAndImports() throws Exception {
         Path tiny = TinyModels.bert(tmp.resolve("tiny"), 4);
