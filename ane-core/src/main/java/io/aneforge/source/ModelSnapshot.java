@@ -39,11 +39,7 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
 
     /** Validates {@code dir} as a snapshot; the commit is recorded as given (null when unknown). */
     public static ModelSnapshot of(Path dir, String commit) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new ModelSourceException("model source '" + dir + "' is not a directory (use a snapshot"
-                    + " directory or hf:org/name[@revision])" + (!Files.exists(dir) && isHubRepoId(dir)
-                    ? "; no such directory exists: for the Hugging Face Hub model, write hf:" + dir : ""));
-        }
+        requireDirectory(dir);
         Path config = dir.resolve(CONFIG);
         if (!Files.isRegularFile(config)) {
             throw new ModelSourceException(dir + ": config.json is missing; a model directory needs config.json,"
@@ -70,6 +66,24 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
             throw new ModelSourceException(dir + ": no weights found; expected model.safetensors,"
                     + " model.safetensors.index.json or onnx/model.onnx");
         }
+        return new ModelSnapshot(dir, commit, config, tokenizerIn(dir), format, weights);
+    }
+
+    /** The {@code tokenizer.json} of a local model directory, without requiring the rest of a snapshot. */
+    public static Path tokenizerOf(Path dir) throws IOException {
+        requireDirectory(dir);
+        return tokenizerIn(dir);
+    }
+
+    private static void requireDirectory(Path dir) throws ModelSourceException {
+    if (!Files.isDirectory(dir)) {
+        throw new ModelSourceException("model source '" + dir + "' is not a directory (use a snapshot"
+                + " directory or hf:org/name[@revision])" + (!Files.exists(dir) && isHubRepoId(dir)
+                ? "; no such directory exists: for the Hugging Face Hub model, write hf:" + dir : ""));
+    }
+    }
+
+    private static Path tokenizerIn(Path dir) throws IOException {
         Path tokenizer = dir.resolve(TOKENIZER);
         if (!Files.isRegularFile(tokenizer)) {
             List<String> slow;
@@ -79,7 +93,7 @@ public record ModelSnapshot(Path directory, String commit, Path configJson, Path
             throw new ModelSourceException(dir + ": tokenizer.json is missing" + missingTokenizerFix(slow,
                     "AutoTokenizer.from_pretrained(\"" + dir + "\").save_pretrained(\"" + dir + "\")"));
         }
-        return new ModelSnapshot(dir, commit, config, tokenizer, format, weights);
+        return tokenizer;
     }
 
     /**

@@ -72,6 +72,30 @@ public final class ModelSource {
         return ModelSnapshot.of(dir, info.commit());
     }
 
+    /**
+     * Only the {@code tokenizer.json} of a source (what {@code predict --source} needs): a local directory's, checked
+     * to exist, or an {@code hf:} repo's, downloaded alone (not the weights, which {@link #open} fetches: 90 MB for
+     * MiniLM and gigabytes for larger models, only to tokenize a text).
+     */
+    public static Path tokenizer(String sourceOrPath, HubClient hub) throws IOException {
+        if (!isHubSource(sourceOrPath)) {
+            return ModelSnapshot.tokenizerOf(Path.of(sourceOrPath));
+        }
+        HubSource src = parseHubSource(sourceOrPath);
+        if (hub == null) {
+            throw new ModelSourceException("model source '" + sourceOrPath + "' needs a Hub client"
+                    + " (HubClient.fromEnvironment())");
+        }
+        RepoInfo info = hub.modelInfo(src.repoId(), src.revision());
+        if (!info.files().contains(ModelSnapshot.TOKENIZER)) {
+            throw new ModelSourceException(src.repoId() + "@" + info.commit() + " has no tokenizer.json"
+                    + ModelSnapshot.missingTokenizerFix(ModelSnapshot.slowTokenizerFiles(info.files()),
+                    "AutoTokenizer.from_pretrained(\"" + src.repoId() + "\", revision=\"" + info.commit()
+                    + "\").save_pretrained(\"<dir>\")"));
+        }
+        return hub.download(src.repoId(), info.commit(), ModelSnapshot.TOKENIZER);
+    }
+
     /** config + tokenizer + the preferred weights (safetensors, then shards, then ONNX); never pickles. */
     static List<String> filesToFetch(HubSource src, RepoInfo info) throws ModelSourceException {
         List<String> files = info.files();

@@ -3,7 +3,6 @@ package io.aneforge.cli;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
-import io.aneforge.source.ModelSnapshot;
 import io.aneforge.source.ModelSource;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.tokenizer.Tokenizer;
@@ -158,8 +157,8 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (source != null) {
             try {
-                ModelSnapshot snap = ModelSource.open(source, io.aneforge.cli.convert.SourceModel.hub(source, root.env));
-                return snap.tokenizerJson();
+                // the tokenizer alone: a Hub source's weights are not downloaded to tokenize a text
+                return ModelSource.tokenizer(source, io.aneforge.cli.convert.SourceModel.hub(source, root.env));
             } catch (io.aneforge.source.ModelSourceException e) {
                 throw new UsageException("--source: " + e.getMessage());
             }

@@ -67,4 +67,35 @@ class HubSourceTest {
             assertThat(dir.resolve("o4")).doesNotExist();
         }
     }
+
+    /**
+     * predict --source needs the tokenizer only: a Hub source's weights are not downloaded (they were, all of them,
+     * to tokenize one text), and a local directory needs no weights.
+     */
+    @Test
+    void predictFetchesOnlyTheTokenizerOfItsSource() throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 4);
+        Path pkg = dir.resolve("p/x.mlpackage");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", pkg.toString(), "--seq-len", "8", "--samples", "0",
+                "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (Stream<Path> s = Files.list(bert)) {
+            for (Path f : s.toList()) {
+                files.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        try (FakeHub hub = FakeHub.start()) {
+            hub.repo("acme/tiny-bert").commit(COMMIT, "main", files);
+            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", dir.resolve("hf").toString());
+            Cli p = Cli.run(env, "predict", "--package", pkg.toString(), "--text", "hello", "--source", "hf:acme/tiny-bert");
+            assertThat(p.code()).as(p.toString()).isZero();
+            assertThat(hub.requests()).extracting(FakeHub.Request::path).anyMatch(path -> path.endsWith("/tokenizer.json"))
+                    .noneMatch(path -> path.endsWith("/model.safetensors"));
+        }
+        Path tokenizerOnly = Files.createDirectories(dir.resolve("tokenizer-only"));
+        Files.copy(bert.resolve("tokenizer.json"), tokenizerOnly.resolve("tokenizer.json"));
+        Cli local = Cli.run("predict", "--package", pkg.toString(), "--text", "hello", "--source", tokenizerOnly.toString());
+        assertThat(local.code()).as(local.toString()).isZero();
+    }
 }
