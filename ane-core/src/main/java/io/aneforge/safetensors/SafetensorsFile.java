@@ -319,7 +319,8 @@ public final class SafetensorsFile implements TensorReader {
             }
             if (end > bufferLength) {
                 throw new SafetensorsException(path, name, "data_offsets [" + begin + ", " + end
-                        + "] out of range: the data buffer has " + bufferLength + " bytes");
+                        + "] out of range: the data buffer has " + bufferLength + " bytes, so the file is shorter than its"
+                        + " header says (truncated, e.g. by an interrupted download): download it again");
             }
             long expected;
             try {

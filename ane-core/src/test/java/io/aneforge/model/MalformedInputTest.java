@@ -93,8 +93,10 @@ class MalformedInputTest {
                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[8]),
                 "out of range: the data buffer has 8 bytes"));
         byte[] whole = new RawSafetensors().f32("w", new float[64], 64).bytes();
+        // a half-downloaded file: the message says so and what to do (it said only "out of range")
         c.add(st("truncated data buffer", java.util.Arrays.copyOf(whole, whole.length - 100),
-                "out of range: the data buffer has"));
+                "out of range: the data buffer has 156 bytes, so the file is shorter than its header says (truncated, "
+                        + "e.g. by an interrupted download): download it again"));
         c.add(st("dtype and shape disagree with byte length", RawSafetensors.bytes(
                 "{\"w\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[16]),
                 "does not match dtype F16"));
