@@ -3,6 +3,7 @@ package io.aneforge.cli;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
+import io.aneforge.graph.Graphs;
 import io.aneforge.source.ModelSource;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.tokenizer.Tokenizer;
@@ -55,6 +56,18 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the outputs as JSON.")
     boolean json;
 
+    @Option(names = "--pool", paramLabel = "mean|cls", description = "Also print the sentence embedding, "
+            + SENTENCE_EMBEDDING + ", pooled from last_hidden_state: mean over the real tokens (sentence-transformers' "
+            + "mean pooling) or the first token ([CLS]).")
+    String pool;
+
+    @Option(names = "--normalize", description = "L2-normalize the pooled embedding (sentence-transformers' Normalize "
+            + "module, as all-MiniLM-L6-v2 uses it); needs --pool.")
+    boolean normalize;
+
+    /** The extra output --pool adds, named as sentence-transformers names it. */
+    static final String SENTENCE_EMBEDDING = "sentence_embedding";
+
     /** One output: its shape and first values. */
     public record Output(List<Integer> shape, List<Float> first) {
     }
@@ -73,6 +86,12 @@ public final class PredictCommand implements Callable<Integer> {
         if (values < 1) {
             throw new UsageException("--values must be at least 1, got " + values);
         }
+        if (pool != null && !pool.equals("mean") && !pool.equals("cls")) {
+            throw new UsageException("--pool must be mean or cls, got '" + pool + "'");
+        }
+        if (normalize && pool == null) {
+            throw new UsageException("--normalize normalizes the pooled embedding: add --pool mean (or cls)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         // the package first: a wrong --package is the problem to report, not the tokenizer that is not beside it
         try (PackageRunner runner = PackageRunner.open(pkg)) {
@@ -90,6 +109,10 @@ public final class PredictCommand implements Callable<Integer> {
                 }
                 int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text) - seqLen);
                 Map<String, FloatTensor> outputs = runner.predict(inputs);
+                if (pool != null) {
+                    outputs = new LinkedHashMap<>(outputs);
+                    outputs.put(SENTENCE_EMBEDDING, pooled(outputs.get(Graphs.LAST_HIDDEN_STATE), tokens));
+                }
                 Map<String, Output> shown = new LinkedHashMap<>();
                 for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
                     FloatTensor t = e.getValue();
@@ -115,6 +138,42 @@ public final class PredictCommand implements Callable<Integer> {
             }
         }
         return AneForge.OK;
+    }
+
+    /**
+     * The sentence embedding {@code (1, C)} of {@code hidden} {@code (1, S, C)}: the mean of its first {@code tokens}
+     * rows (the real tokens: predict's inputs put them first, then padding), computed in double as
+     * sentence-transformers' mean pooling divides a sum by the mask's count, or the first row; then L2-normalized
+     * with --normalize (dividing by max(norm, 1e-12), as torch's F.normalize does).
+     */
+    private float[] pooledValues(FloatTensor hidden, int tokens) {
+        int c = hidden.shape()[2];
+        double[] sum = new double[c];
+        int rows = pool.equals("mean") ? tokens : 1;
+        for (int s = 0; s < rows; s++) {
+            for (int i = 0; i < c; i++) {
+                sum[i] += hidden.data()[s * c + i];
+            }
+        }
+        double norm = 0;
+        for (int i = 0; i < c; i++) {
+            sum[i] /= rows;
+            norm += sum[i] * sum[i];
+        }
+        double scale = normalize ? 1 / Math.max(Math.sqrt(norm), 1e-12) : 1;
+        float[] v = new float[c];
+        for (int i = 0; i < c; i++) {
+            v[i] = (float) (sum[i] * scale);
+        }
+        return v;
+    }
+
+    private FloatTensor pooled(FloatTensor hidden, int tokens) {
+        if (hidden == null || hidden.shape().length != 3 || hidden.shape()[0] != 1) {
+            throw new UsageException("--pool needs a (1, S, C) " + Graphs.LAST_HIDDEN_STATE + " output, and "
+                    + pkg + " has none (a GPT-2 package outputs logits): drop --pool");
+        }
+        return new FloatTensor(new int[] {1, hidden.shape()[2]}, pooledValues(hidden, tokens));
     }
 
     /** The tokenizer; one that does not load is a usage error naming the file. */

@@ -270,4 +270,57 @@ class EvalAndPredictTest {
                     + "package: pass one of them, e.g. --package " + runOut.resolve("m4-ios16-ane-fp16-s12.mlpackage") + "\n");
         }
     }
+
+    /**
+     * --pool mean --normalize gives the embedding sentence-transformers' encode() returns for all-MiniLM-L6-v2: the mean
+     * of the real tokens' last_hidden_state rows, at unit length; --pool cls the first row. predict printed only the
+     * raw rows, so the pooled vector could not be compared.
+     */
+    @Test
+    void predictPoolsTheSentenceEmbedding() throws Exception {
+        int h = TinyModels.HIDDEN;
+        Cli raw = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--json", "--values",
+                String.valueOf(12 * h));
+        assertThat(raw.code()).as(raw.toString()).isZero();
+        JsonNode r = JsonMapper.shared().readTree(raw.out());
+        int tokens = r.get("tokens").asInt();
+        JsonNode hidden = r.get("outputs").get("last_hidden_state").get("first");
+        double[] mean = new double[h];
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < h; i++) {
+                mean[i] += hidden.get(t * h + i).asDouble() / tokens;
+            }
+        }
+        double norm = Math.sqrt(java.util.Arrays.stream(mean).map(v -> v * v).sum());
+
+        Cli pooled = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--json", "--values",
+                String.valueOf(h), "--pool", "mean", "--normalize");
+        assertThat(pooled.code()).as(pooled.toString()).isZero();
+        JsonNode e = JsonMapper.shared().readTree(pooled.out()).get("outputs").get("sentence_embedding");
+        assertThat(e.get("shape").toString()).isEqualTo("[1," + h + "]");
+        double length = 0;
+        for (int i = 0; i < h; i++) {
+            double v = e.get("first").get(i).asDouble();
+            assertThat(v).as("element " + i).isCloseTo(mean[i] / norm, org.assertj.core.api.Assertions.within(1e-6));
+            length += v * v;
+        }
+        assertThat(length).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-5));
+
+        Cli cls = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--json", "--values",
+                String.valueOf(h), "--pool", "cls");
+        JsonNode first = JsonMapper.shared().readTree(cls.out()).get("outputs").get("sentence_embedding").get("first");
+        for (int i = 0; i < h; i++) {
+            assertThat(first.get(i).floatValue()).isEqualTo(hidden.get(i).floatValue());
+        }
+        Cli text = Cli.run("predict", "--package", fp16.toString(), "--text", "hello world", "--pool", "mean");
+        assertThat(text.out()).containsPattern("sentence_embedding  shape \\(1, " + h + "\\)  first 8: ");
+
+        Cli alone = Cli.run("predict", "--package", fp16.toString(), "--text", "hi", "--normalize");
+        assertThat(alone.code()).isEqualTo(2);
+        assertThat(alone.err()).isEqualTo("aneforge predict: --normalize normalizes the pooled embedding: add --pool mean "
+                + "(or cls)\n");
+        Cli max = Cli.run("predict", "--package", fp16.toString(), "--text", "hi", "--pool", "max");
+        assertThat(max.code()).isEqualTo(2);
+        assertThat(max.err()).isEqualTo("aneforge predict: --pool must be mean or cls, got 'max'\n");
+    }
 }
