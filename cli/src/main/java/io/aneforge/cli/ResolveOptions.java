@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** Which artifact to ask for: the model, the device (or chip), its OS, and the alias or version. */
+/** Which artifact to ask for: the model, the device (or chip), its OS, the alias or version, and optional filters. */
 final class ResolveOptions {
 
     @Option(names = "--model", required = true, paramLabel = "NAME")
@@ -25,6 +25,13 @@ final class ResolveOptions {
 
     @Option(names = "--version", paramLabel = "N", description = "A published version instead of an alias.")
     Integer version;
+
+    @Option(names = "--precision", paramLabel = "P", description = "Only variants of this precision: a family "
+            + "(fp16, int8, int4, w8a8, fp32) or a full id such as int8-block32 (the registry checks it).")
+    String precision;
+
+    @Option(names = "--layout", paramLabel = "L", description = "Only variants of this layout: ane or standard.")
+    String layout;
 
     String path() {
         io.aneforge.cli.registry.RegistryNames.model(model);
@@ -51,6 +58,12 @@ final class ResolveOptions {
         }
         if (version != null) {
             q.add("version=" + version);
+        }
+        if (precision != null) {
+            q.add("precision=" + RegistryClient.encode(precision));
+        }
+        if (layout != null) {
+            q.add("layout=" + RegistryClient.encode(layout));
         }
         return "/api/v1/models/" + RegistryClient.encode(model) + "/resolve?" + String.join("&", q);
     }

@@ -124,6 +124,30 @@ class RegistryCommandsTest {
                 + manifest.variants().get(4).sha256());
     }
 
+    /** --precision / --layout become the registry's filters: fp16 on an iOS 18 device that would get int8. */
+    @Test
+    @Order(2)
+    void resolveAndPullTakeThePrecisionAndLayoutFilters() throws Exception {
+        VariantEntry standard = manifest.variants().stream().filter(v -> v.id().equals("a17_pro-ios16-standard-fp16-s8"))
+                .findFirst().orElseThrow(() -> new AssertionError(manifest.variants().toString()));
+        Cli fp16 = run("resolve", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "fp16");
+        assertThat(fp16.code()).as(fp16.toString()).isZero();
+        assertThat(fp16.out()).startsWith("tiny-bert v1 (alias production): A17_PRO ios 16.0 ane fp16 seq 8;");
+
+        Path pulled = dir.resolve("pulled-standard");
+        Cli p = run("pull", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "fp16",
+                "--layout", "standard", "--out", pulled.toString());
+        assertThat(p.code()).as(p.toString()).isZero();
+        assertThat(MlPackage.read(pulled.resolve(standard.path())).metadata()).containsEntry("aneforge.variant", standard.id());
+
+        Cli none = run("resolve", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "int4");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains("HTTP 404 no-variant-matches-filter").contains("precisions [fp16, int8-block32");
+        Cli bad = run("resolve", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--layout", "gpu");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("HTTP 400 invalid-parameter").contains("layout 'gpu' is not a layout; use one of [ane, standard]");
+    }
+
     @Test
     @Order(3)
     void pullRefusesBytesThatDoNotMatchTheDigest() throws Exception {

@@ -20,7 +20,7 @@ import org.springframework.web.bind.annotation.RestController;
 class ResolveController {
 
     /** The query parameters resolve reads, in the order the refusal lists them. */
-    static final List<String> PARAMETERS = List.of("device", "chip", "os", "alias", "version");
+    static final List<String> PARAMETERS = List.of("device", "chip", "os", "alias", "version", "precision", "layout");
     private static final Set<String> KNOWN = Set.copyOf(PARAMETERS);
 
     private final Resolver resolver;
@@ -38,10 +38,12 @@ class ResolveController {
                                    @RequestParam(required = false) String os,
                                    @RequestParam(required = false) String alias,
                                    @RequestParam(required = false) Integer version,
+                                   @RequestParam(required = false) String precision,
+                                   @RequestParam(required = false) String layout,
                                    @RequestHeader(value = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
                                    HttpServletRequest request) {
         refuseUnknownParameters(request);
-        Resolver.Answer a = resolver.resolve(name, alias, version, device, chip, os);
+        Resolver.Answer a = resolver.resolve(name, alias, version, device, chip, os, precision, layout);
         // no-cache: clients may keep the answer but must revalidate, since an alias can move.
         if (ifNoneMatch != null && (ifNoneMatch.contains(a.etag()) || ifNoneMatch.trim().equals("*"))) {
             return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(a.etag()).cacheControl(CacheControl.noCache()).build();
@@ -58,8 +60,8 @@ class ResolveController {
         for (String name : request.getParameterMap().keySet()) {
             if (!KNOWN.contains(name)) {
                 throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter",
-                                "unknown query parameter '" + name + "'; resolve takes device|chip, os, alias|version "
-                                        + "(pin a version with version=N, an alias with alias=NAME)")
+                                "unknown query parameter '" + name + "'; resolve takes device|chip, os, alias|version, "
+                                        + "precision, layout (pin a version with version=N, an alias with alias=NAME)")
                         .with("parameter", name).with("allowed", PARAMETERS);
             }
         }

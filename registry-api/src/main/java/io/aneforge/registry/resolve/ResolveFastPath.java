@@ -98,7 +98,8 @@ public class ResolveFastPath extends OncePerRequestFilter {
         Resolver.Answer a;
         try {
             a = resolver.resolve(name, request.getParameter("alias"), version, request.getParameter("device"),
-                    request.getParameter("chip"), request.getParameter("os"));
+                    request.getParameter("chip"), request.getParameter("os"), request.getParameter("precision"),
+                    request.getParameter("layout"));
         } catch (ApiProblem refusal) {
             return false;
         }

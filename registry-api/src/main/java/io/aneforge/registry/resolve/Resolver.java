@@ -45,7 +45,9 @@ import tools.jackson.databind.json.JsonMapper;
  *       (the order measured closer to the original on all-MiniLM-L6-v2 int4-block32), then the oldest
  *       registration.</li>
  * </ol>
- * Answers (and refusals) are cached for {@code aneforge.cache-ttl} and dropped when a local write commits.
+ * With {@code precision=} / {@code layout=} ({@link VariantFilter}) the rule runs over the matching variants only;
+ * when none of them fits but another variant would, the refusal {@code no-variant-matches-filter} lists what fits.
+ * Answers (and refusals) are cached for {@code aneforge.cache-ttl}, per filter, and dropped when a local write commits.
  */
 @Service
 public class Resolver {
@@ -63,7 +65,7 @@ public class Resolver {
     public record Resolution(String model, int version, String alias, String requestedChip, boolean fallback,
                              VariantFacts variant, String digest, long size, String url, String minimumOs, long variantId) {}
 
-    private record Key(String model, String alias, Integer version, String chip, OsVersion os) {}
+    private record Key(String model, String alias, Integer version, String chip, OsVersion os, VariantFilter filter) {}
 
     private record Candidate(long id, String chip, OsVersion target, String layout, String precision, Integer blockSize,
                              String quantization, int seqLen, String digestHex, long size) {}
@@ -95,6 +97,17 @@ public class Resolver {
     }
 
     public Answer resolve(String model, String alias, Integer version, String device, String chipId, String os) {
+        return resolve(model, alias, version, device, chipId, os, null, null);
+    }
+
+    /**
+     * @param precision null, a precision family ({@code int8}) or a full precision id ({@code int8-block32}): only
+     *                  matching variants are considered ({@link VariantFilter})
+     * @param layout    null, {@code ane} or {@code standard}
+     */
+    public Answer resolve(String model, String alias, Integer version, String device, String chipId, String os,
+                          String precision, String layout) {
+        VariantFilter filter = VariantFilter.of(precision, layout);
         if ((device == null) == (chipId == null)) {
             throw ApiProblem.badRequest("device-or-chip-required", "Device or chip required",
                     "pass exactly one of device= (e.g. iPhone16,1) or chip= (e.g. A17_PRO)");
@@ -130,9 +143,9 @@ public class Resolver {
                     "pass either alias= or version=, not both");
         }
         Chip c = chip;
-        Object v = cache.get(new Key(model, effectiveAlias, version, chip.id(), osVersion), k -> {
+        Object v = cache.get(new Key(model, effectiveAlias, version, chip.id(), osVersion, filter), k -> {
             try {
-                return compute(model, effectiveAlias, version, c, osVersion);
+                return compute(model, effectiveAlias, version, c, osVersion, filter);
             } catch (ApiProblem p) {
                 return p; // refusals are cached too: they are as hot as answers for a misconfigured app
             }
@@ -145,7 +158,7 @@ public class Resolver {
         return catalog.chips().stream().map(Chip::id).toList();
     }
 
-    private Answer compute(String model, String alias, Integer requestedVersion, Chip chip, OsVersion os) {
+    private Answer compute(String model, String alias, Integer requestedVersion, Chip chip, OsVersion os, VariantFilter filter) {
         record Target(long modelId, Long versionId, Integer version, String status) {}
         Target t;
         if (requestedVersion == null) {
@@ -175,27 +188,34 @@ public class Resolver {
                         "version " + requestedVersion + " of '" + model + "' is " + t.status() + "; only published versions resolve");
             }
         }
-        List<Candidate> all = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
+        List<Candidate> unfiltered = jdbc.sql("SELECT id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
                         + " blob_digest, size FROM variant WHERE version_id = ? AND status = 'available'")
                 .param(t.versionId())
                 .query((rs, i) -> new Candidate(rs.getLong(1), rs.getString(2), OsVersion.parse(rs.getString(3)), rs.getString(4),
                         rs.getString(5), (Integer) rs.getObject(6, Integer.class), rs.getString(7), rs.getInt(8), rs.getString(9),
                         rs.getLong(10)))
                 .list();
+        List<Candidate> all = unfiltered.stream()
+                .filter(c -> filter.matches(c.layout(), c.precision(), c.blockSize(), c.quantization())).toList();
 
+        for (Chip candidateChip : policy.compatibleChips(chip)) {
+            Optional<Candidate> best = all.stream()
+                    .filter(c -> c.chip().equals(candidateChip.id()) && c.target().compareTo(os) <= 0).min(PREFERENCE);
+            if (best.isPresent()) return answer(model, t.version(), alias, chip, best.get());
+        }
+        if (!filter.isEmpty()) refuseFilter(model, t.version(), chip, os, filter, unfiltered);
+        // Nothing fits even without the filter: the usual refusals, over every variant of the version.
         OsVersion lowestTarget = null;
         List<String> compatible = new ArrayList<>();
         for (Chip candidateChip : policy.compatibleChips(chip)) {
             compatible.add(candidateChip.id());
-            List<Candidate> forChip = all.stream().filter(c -> c.chip().equals(candidateChip.id())).toList();
-            for (Candidate c : forChip) {
+            for (Candidate c : unfiltered) {
+                if (!c.chip().equals(candidateChip.id())) continue;
                 if (lowestTarget == null || c.target().compareTo(lowestTarget) < 0) lowestTarget = c.target();
             }
-            Optional<Candidate> best = forChip.stream().filter(c -> c.target().compareTo(os) <= 0).min(PREFERENCE);
-            if (best.isPresent()) return answer(model, t.version(), alias, chip, best.get());
         }
         TreeSet<String> chipsWithVariants = new TreeSet<>();
-        all.forEach(c -> chipsWithVariants.add(c.chip()));
+        unfiltered.forEach(c -> chipsWithVariants.add(c.chip()));
         if (lowestTarget == null) {
             throw ApiProblem.notFound("no-variant-for-chip", "No variant for this chip",
                             "version " + t.version() + " of '" + model + "' has no variant usable on " + chip.id()
@@ -209,6 +229,31 @@ public class Resolver {
                         "OS " + os + " (iOS numbering) is below the minimum of every variant usable on " + chip.id()
                                 + "; the lowest deployment target among them is " + min + "; update the device or build a variant for an older target")
                 .with("minimumOs", min).with("chip", chip.id());
+    }
+
+    /**
+     * The filter left nothing although the device could use some variant without it: say what the device can have,
+     * so the app asks for one of those. When even the unfiltered variants do not fit, the filter is not the reason
+     * and the usual refusal ({@code no-variant-for-chip}, {@code os-too-old}) follows.
+     */
+    private void refuseFilter(String model, int version, Chip chip, OsVersion os, VariantFilter filter,
+                              List<Candidate> unfiltered) {
+        TreeSet<String> precisions = new TreeSet<>();
+        TreeSet<String> layouts = new TreeSet<>();
+        for (Chip candidateChip : policy.compatibleChips(chip)) {
+            List<Candidate> usable = unfiltered.stream()
+                    .filter(c -> c.chip().equals(candidateChip.id()) && c.target().compareTo(os) <= 0).toList();
+            for (Candidate c : usable) {
+                precisions.add(VariantFilter.precisionId(c.precision(), c.blockSize(), c.quantization()));
+                layouts.add(c.layout());
+            }
+        }
+        if (precisions.isEmpty()) return;
+        throw ApiProblem.notFound("no-variant-matches-filter", "No variant matches the filter",
+                        "version " + version + " of '" + model + "' has no variant with " + filter.describe() + " usable on "
+                                + chip.id() + " at OS " + os + " (iOS numbering); the variants usable there have precisions "
+                                + precisions + " and layouts " + layouts + "; ask for one of those or drop the filter")
+                .with("chip", chip.id()).with("precisions", List.copyOf(precisions)).with("layouts", List.copyOf(layouts));
     }
 
     /**

@@ -40,7 +40,9 @@ class ResolveFastPathTest extends RegistryTestBase {
         // MockMvc without filters is the MVC reference path.
         MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
         for (String query : List.of("device=iPhone16,1&os=18.2", "chip=A18&os=18.0&alias=production",
-                "device=iPhone15,2&os=17.1", "chip=A17_PRO&os=17.5&version=" + v)) {
+                "device=iPhone15,2&os=17.1", "chip=A17_PRO&os=17.5&version=" + v,
+                // the filters (ResolveFilterTest): fp16 on an iOS 18 A17 Pro falls back to the A16's
+                "device=iPhone16,1&os=18.2&precision=fp16", "chip=A17_PRO&os=18.0&precision=int8-channel&layout=ane")) {
             MockHttpServletResponse reference = mvc.perform(MockMvcRequestBuilders.get("/api/v1/models/" + M + "/resolve?" + query)
                     .header("Authorization", "Bearer " + reader())).andReturn().getResponse();
             MockHttpServletResponse fast = new MockHttpServletResponse();
@@ -61,6 +63,8 @@ class ResolveFastPathTest extends RegistryTestBase {
     void defersRefusalsAndMissingTokensToTheControllerPath() throws Exception {
         assertThat(fastPath.handle(request("device=iPhone99,1&os=18.0", null), new MockHttpServletResponse())).isFalse();
         assertThat(fastPath.handle(request("chip=A16&os=18.0&version=x", null), new MockHttpServletResponse())).isFalse();
+        assertThat(fastPath.handle(request("chip=A16&os=18.0&precision=fp8", null), new MockHttpServletResponse())).isFalse();
+        assertThat(fastPath.handle(request("chip=A16&os=18.0&layout=gpu", null), new MockHttpServletResponse())).isFalse();
         MockHttpServletRequest anonymous = request("chip=A16&os=18.0", null);
         anonymous.removeHeader("Authorization");
         assertThat(fastPath.handle(anonymous, new MockHttpServletResponse())).isFalse();
@@ -83,7 +87,8 @@ class ResolveFastPathTest extends RegistryTestBase {
         MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(requestIds).build();
         for (String query : List.of("chip=A17_PRO&os=18.0&os=1.0", "chip=A17_PRO&chip=A16&os=18.0",
                 "chip=A17_PRO&os=18.0&version=" + v + "&version=" + v, "chip=A17_PRO&os=18.0&alias=production&alias=x",
-                "chip=A17_PRO&os=18.0&unexpected=1")) {
+                "chip=A17_PRO&os=18.0&unexpected=1", "chip=A17_PRO&os=18.0&precision=fp8",
+                "chip=A17_PRO&os=18.0&precision=int4", "chip=A17_PRO&os=18.0&layout=ane&layout=standard")) {
             MockHttpServletResponse reference = mvc.perform(MockMvcRequestBuilders.get("/api/v1/models/" + m + "/resolve?" + query)
                     .header("Authorization", "Bearer " + reader()).header("X-Request-Id", "same-id")).andReturn().getResponse();
             Response viaFilter = get("/api/v1/models/" + m + "/resolve?" + query, reader(), "X-Request-Id", "same-id");
