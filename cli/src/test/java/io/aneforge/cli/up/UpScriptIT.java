@@ -206,6 +206,14 @@ class UpScriptIT {
         assertThat(resolve.statusCode()).as(resolve.body()).isEqualTo(200);
         JsonNode answer = JsonMapper.builder().build().readTree(resolve.body());
         assertThat(answer.path("variant").path("chip").asText()).isEqualTo("A17_PRO");
+        // up set the demo gates (minCosine 0.99) before promoting: the matrix has a verdict, not NO_GATES.
+        HttpResponse<String> matrix = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/models/" + UpCommand.DEMO_MODEL
+                + "/versions/" + answer.path("version").asInt() + "/matrix")).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(matrix.statusCode()).as(matrix.body()).isEqualTo(200);
+        JsonNode verdict = JsonMapper.builder().build().readTree(matrix.body()).path("verdict");
+        assertThat(verdict.path("status").asText()).as(matrix.body()).isEqualTo("PASS");
+        assertThat(second.lines()).anyMatch(l -> l.startsWith("gates for " + UpCommand.DEMO_MODEL + ": minCosine 0.99"));
         String url = answer.path("url").asText();
         HttpResponse<InputStream> download = http.send(HttpRequest.newBuilder(URI.create(url.startsWith("/") ? base + url : url))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
