@@ -206,6 +206,8 @@ registry:
   ANEFORGE_S3_REGION: s3.region
   ANEFORGE_PUBLIC_BASE_URL: registry.publicBaseUrl
   ANEFORGE_CACHE_TTL: registry.cacheTtl
+  ANEFORGE_DOWNLOAD_URL_TTL: registry.downloadUrlTtl
+  ANEFORGE_DOWNLOAD_SIGNING_KEY: tokens.downloadSigningKey
   ANEFORGE_SOURCES_LOCAL_ROOTS: sources.localRoots
   ANEFORGE_DATA_DIR: ""
 worker:
@@ -284,8 +286,8 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and .Values.s3.existingSecret (or .Values.s3.accessKey .Values.s3.secretKey) }}
 {{- fail "s3.accessKey/s3.secretKey and s3.existingSecret are both set: keep the keys in the existing Secret and leave s3.accessKey and s3.secretKey empty" }}
 {{- end }}
-{{- if and .Values.tokens.existingSecret (or .Values.tokens.admin .Values.tokens.worker .Values.tokens.agent .Values.tokens.huggingFace .Values.tokens.workerMetrics) }}
-{{- fail "tokens.existingSecret is set together with tokens.admin/worker/agent/huggingFace/workerMetrics: keep the tokens in the existing Secret and leave those values empty" }}
+{{- if and .Values.tokens.existingSecret (or .Values.tokens.admin .Values.tokens.worker .Values.tokens.agent .Values.tokens.huggingFace .Values.tokens.workerMetrics .Values.tokens.downloadSigningKey) }}
+{{- fail "tokens.existingSecret is set together with tokens.admin/worker/agent/huggingFace/workerMetrics/downloadSigningKey: keep the tokens in the existing Secret and leave those values empty" }}
 {{- end }}
 {{- $chartEnv := include "aneforge.chartEnv" . | fromYaml }}
 {{- range $component := list "registry" "worker" "agent" }}

@@ -31,6 +31,7 @@ class HelmChartTest {
             "tokens.agent", "tok-agent-4711",
             "tokens.huggingFace", "tok-hf-4711",
             "tokens.workerMetrics", "tok-metrics-4711",
+            "tokens.downloadSigningKey", "key-sign-4711",
             "agent.enabled", true};
 
     private static Chart.Rendered defaults;
@@ -111,6 +112,8 @@ class HelmChartTest {
         assertThat(withSecrets.resolve("worker", "HF_TOKEN")).isEqualTo("tok-hf-4711");
         assertThat(withSecrets.resolve("worker", "ANEFORGE_WORKER_METRICS_TOKEN")).isEqualTo("tok-metrics-4711");
         assertThat(withSecrets.environment("registry")).doesNotContainKey("ANEFORGE_WORKER_METRICS_TOKEN");
+        assertThat(withSecrets.resolve("registry", "ANEFORGE_DOWNLOAD_SIGNING_KEY")).isEqualTo("key-sign-4711");
+        assertThat(env).containsEntry("ANEFORGE_DOWNLOAD_URL_TTL", "15m");
         assertThat(withSecrets.resolve("agent", "ANEFORGE_AGENT_REGISTRY_TOKEN")).isEqualTo("tok-agent-4711");
         // Least privilege: the worker and agent never see the S3 keys or the admin token.
         assertThat(withSecrets.environment("worker")).doesNotContainKeys("ANEFORGE_S3_SECRET_KEY", "ANEFORGE_ADMIN_TOKEN");
@@ -155,6 +158,9 @@ class HelmChartTest {
         assertThatThrownBy(() -> Chart.render("worker.env.HF_TOKEN", "hf_abc"))
                 .hasMessageContaining("worker.env.HF_TOKEN looks like a secret")
                 .hasMessageContaining("put it in a Secret");
+        // Not matched by the secret-looking names: refused as a variable the chart sets, naming the value to use.
+        assertThatThrownBy(() -> Chart.render("registry.env.ANEFORGE_DOWNLOAD_SIGNING_KEY", "c2lnbg=="))
+                .hasMessageContaining("tokens.downloadSigningKey");
         assertThat(Chart.render("registry.env.ANEFORGE_BLOBS_MAX_SIZE", "4294967296").environment("registry"))
                 .containsEntry("ANEFORGE_BLOBS_MAX_SIZE", "4294967296");
     }
@@ -239,7 +245,8 @@ class HelmChartTest {
         assertThat(r.environment("registry")).containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:pg-cred/pgpass")
                 .containsEntry("ANEFORGE_S3_ACCESS_KEY", "secret:s3-cred/access-key")
                 .containsEntry("ANEFORGE_S3_SECRET_KEY", "secret:s3-cred/secret-key")
-                .containsEntry("ANEFORGE_ADMIN_TOKEN", "secret:af-tokens/admin-token");
+                .containsEntry("ANEFORGE_ADMIN_TOKEN", "secret:af-tokens/admin-token")
+                .containsEntry("ANEFORGE_DOWNLOAD_SIGNING_KEY", "secret:af-tokens/download-signing-key");
         assertThat(r.environment("worker")).containsEntry("ANEFORGE_WORKER_TOKEN", "secret:af-tokens/worker-token");
         assertThat(r.environment("agent")).containsEntry("ANEFORGE_AGENT_REGISTRY_TOKEN", "secret:af-tokens/agent-token");
 

@@ -10,7 +10,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties("aneforge")
 public record RegistryProperties(String adminToken, Path dataDir, String publicBaseUrl, S3 s3, Blobs blobs,
-                                 Archive archive, Duration cacheTtl, Boolean resolveFastPath) {
+                                 Archive archive, Duration cacheTtl, Boolean resolveFastPath, String downloadSigningKey,
+                                 Duration downloadUrlTtl) {
+
+    /** The longest {@code aneforge.download-url-ttl}: a signed URL cannot be revoked, only outlived. */
+    public static final Duration MAX_DOWNLOAD_URL_TTL = Duration.ofHours(24);
 
     public RegistryProperties {
         if (dataDir == null) dataDir = Path.of(".aneforge", "data");
@@ -23,6 +27,12 @@ public record RegistryProperties(String adminToken, Path dataDir, String publicB
                     + " e.g. 5s; got " + cacheTtl);
         }
         if (resolveFastPath == null) resolveFastPath = Boolean.TRUE;
+        if (downloadSigningKey != null && downloadSigningKey.isBlank()) downloadSigningKey = null;
+        if (downloadUrlTtl == null) downloadUrlTtl = Duration.ofMinutes(15);
+        if (downloadUrlTtl.isNegative() || downloadUrlTtl.isZero() || downloadUrlTtl.compareTo(MAX_DOWNLOAD_URL_TTL) > 0) {
+            throw new IllegalArgumentException("aneforge.download-url-ttl (ANEFORGE_DOWNLOAD_URL_TTL) must be more than 0s"
+                    + " and at most 24h (a signed URL cannot be revoked before it expires), e.g. 15m; got " + downloadUrlTtl);
+        }
         if (publicBaseUrl != null && publicBaseUrl.endsWith("/")) {
             publicBaseUrl = publicBaseUrl.substring(0, publicBaseUrl.length() - 1);
         }

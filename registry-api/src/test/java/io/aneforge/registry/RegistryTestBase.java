@@ -55,6 +55,9 @@ public abstract class RegistryTestBase {
         }
     }
 
+    /** aneforge.download-signing-key: 32 bytes, base64 (signed download URLs are on in the test registry). */
+    protected static final String SIGNING_KEY = "c2lnbmVkLWRvd25sb2FkLXRlc3Qta2V5LTMyLWJ5dGVzIQ==";
+
     /** Where tests' local sources may come from (aneforge.sources.local-roots). */
     protected static final String LOCAL_ROOTS = "/srv/snapshots,/data/models";
 
@@ -63,6 +66,7 @@ public abstract class RegistryTestBase {
         TestDatabase.springProperties().forEach((k, v) -> r.add(k, () -> v));
         r.add("aneforge.data-dir", DATA_DIR::toString);
         r.add("aneforge.admin-token", () -> ADMIN);
+        r.add("aneforge.download-signing-key", () -> SIGNING_KEY);
         r.add("aneforge.sources.local-roots", () -> LOCAL_ROOTS);
         r.add("aneforge.blobs.max-size", () -> MAX_BLOB);
         // Short leases so expiry and re-queueing are observable within a test.

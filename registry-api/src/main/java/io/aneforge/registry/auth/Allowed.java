@@ -18,4 +18,11 @@ public @interface Allowed {
 
     /** Any valid token, whatever its role. */
     boolean anyRole() default false;
+
+    /**
+     * A signed, unexpired download URL ({@code expires} and {@code signature} query parameters, minted by
+     * {@code io.aneforge.registry.download.DownloadSigner}) stands in for the token on a request without
+     * {@code Authorization}; the path's {@code hex} variable is the blob it must be signed for.
+     */
+    boolean signedUrl() default false;
 }

@@ -1,8 +1,10 @@
 package io.aneforge.registry.auth;
 
+import io.aneforge.registry.download.DownloadSigner;
 import io.aneforge.registry.problem.ApiProblem;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -22,9 +24,11 @@ import org.springframework.web.servlet.HandlerMapping;
 class TokenInterceptor implements HandlerInterceptor {
 
     private final Tokens tokens;
+    private final DownloadSigner signer;
 
-    TokenInterceptor(Tokens tokens) {
+    TokenInterceptor(Tokens tokens, DownloadSigner signer) {
         this.tokens = tokens;
+        this.signer = signer;
     }
 
     @Override
@@ -36,6 +40,15 @@ class TokenInterceptor implements HandlerInterceptor {
             throw new IllegalStateException("endpoint " + method.getShortLogMessage() + " declares no @Allowed roles");
         }
         String header = request.getHeader("Authorization");
+        if (header == null && allowed.signedUrl()
+                && (request.getParameter(DownloadSigner.SIGNATURE) != null || request.getParameter(DownloadSigner.EXPIRES) != null)) {
+            // No caller: the URL grants this one blob, nothing else (no Caller attribute for the handler to trust).
+            @SuppressWarnings("unchecked")
+            Map<String, String> vars = (Map<String, String>) request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
+            signer.verify(vars == null ? null : vars.get("hex"), request.getParameter(DownloadSigner.EXPIRES),
+                    request.getParameter(DownloadSigner.SIGNATURE), Instant.now());
+            return true;
+        }
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
             throw new ApiProblem(HttpStatus.UNAUTHORIZED, "unauthenticated", "Authentication required",
                     "send 'Authorization: Bearer <token>'; tokens are minted by an admin with POST /api/v1/tokens");

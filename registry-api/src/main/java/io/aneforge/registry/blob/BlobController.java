@@ -55,9 +55,12 @@ class BlobController {
                 .body(body);
     }
 
-    /** The bytes in the type they were uploaded with, whatever the client accepts (not JSON: see JsonByDefault). */
+    /**
+     * The bytes in the type they were uploaded with, whatever the client accepts (not JSON: see JsonByDefault). With a
+     * bearer token, or through a signed download URL for this blob ({@code DownloadSigner}), ranges included.
+     */
     @RequestMapping(path = "/sha256:{hex}", method = {RequestMethod.GET, RequestMethod.HEAD}, produces = MediaType.ALL_VALUE)
-    @Allowed(anyRole = true)
+    @Allowed(anyRole = true, signedUrl = true)
     void get(@PathVariable String hex, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Blobs.requireHex(hex);
         Blob blob = blobs.find(hex).orElseThrow(() -> ApiProblem.notFound("blob-not-found", "Blob not found",

@@ -35,8 +35,8 @@ public class ResolveFastPath extends OncePerRequestFilter {
 
     private static final String PREFIX = "/api/v1/models/";
     private static final String SUFFIX = "/resolve";
-    /** The query parameters {@link ResolveController} binds. */
-    private static final Set<String> PARAMETERS = Set.copyOf(ResolveController.PARAMETERS);
+    /** The query parameters {@link ResolveController} binds, but {@code signed}: a signed answer is the controller's. */
+    private static final Set<String> PARAMETERS = Set.copyOf(ResolveController.CACHEABLE_PARAMETERS);
 
     private final Tokens tokens;
     private final Resolver resolver;

@@ -9,6 +9,7 @@ import io.aneforge.chips.VariantPolicy;
 import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.alias.Aliases;
 import io.aneforge.registry.cache.ExpiringCache;
+import io.aneforge.registry.download.DownloadSigner;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
@@ -16,6 +17,7 @@ import io.aneforge.registry.variant.Variants;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -29,6 +31,7 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Picks the variant a device should download. The rule (also in the README):
@@ -76,8 +79,11 @@ public class Resolver {
     private final JsonMapper json;
     private final String baseUrl;
     private final ExpiringCache<Key, Object> cache;
+    private final DownloadSigner signer;
 
-    Resolver(JdbcClient jdbc, ChipCatalog catalog, VariantPolicy policy, JsonMapper json, RegistryProperties props) {
+    Resolver(JdbcClient jdbc, ChipCatalog catalog, VariantPolicy policy, JsonMapper json, RegistryProperties props,
+             DownloadSigner signer) {
+        this.signer = signer;
         this.jdbc = jdbc;
         this.catalog = catalog;
         this.policy = policy;
@@ -285,6 +291,21 @@ public class Resolver {
                 "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target, c.id());
         byte[] body = json.writeValueAsBytes(r);
         return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"");
+    }
+
+    /**
+     * The answer with {@code downloadUrl} (its {@code url} signed for {@link DownloadSigner#ttl()}: no token needed)
+     * and {@code downloadUrlExpiresAt} appended. Minted per call from the cached answer.
+     *
+     * @throws io.aneforge.registry.problem.ApiProblem 409 {@code signed-urls-off} when no signing key is configured
+     */
+    public byte[] withDownloadUrl(Answer a, Instant now) {
+        ObjectNode body = (ObjectNode) json.readTree(a.json());
+        String digest = body.path("digest").asString();
+        DownloadSigner.Signed signed = signer.sign(digest.substring("sha256:".length()), now);
+        body.put("downloadUrl", body.path("url").asString() + "?" + signed.query());
+        body.put("downloadUrlExpiresAt", signed.expiresAt().toString());
+        return json.writeValueAsBytes(body);
     }
 
     private static String sha256(byte[] b) {

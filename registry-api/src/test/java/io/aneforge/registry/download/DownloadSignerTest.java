@@ -1,0 +1,66 @@
+package io.aneforge.registry.download;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.problem.ApiProblem;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Configuration of signed download URLs: off without a key, and a bad key or lifetime stops the registry at start. */
+class DownloadSignerTest {
+
+    private static final String HEX = "a".repeat(64);
+
+    private static RegistryProperties props(String key, Duration ttl) {
+        return new RegistryProperties(null, null, null, null, null, null, null, null, key, ttl);
+    }
+
+    @Test
+    void withoutAKeyAskingForASignedUrlSaysHowToTurnItOn() {
+        DownloadSigner off = new DownloadSigner(props(null, null));
+        assertThat(off.enabled()).isFalse();
+        assertThatThrownBy(() -> off.sign(HEX, Instant.now())).isInstanceOfSatisfying(ApiProblem.class, p -> {
+            assertThat(p.slug()).isEqualTo("signed-urls-off");
+            assertThat(p.status().value()).isEqualTo(409);
+            assertThat(p.getMessage()).contains("ANEFORGE_DOWNLOAD_SIGNING_KEY").contains("openssl rand -base64 32");
+        });
+        assertThatThrownBy(() -> off.verify(HEX, "1", "x", Instant.now())).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
+        assertThat(new DownloadSigner(props("  ", null)).enabled()).as("blank, as compose passes an unset variable").isFalse();
+    }
+
+    @Test
+    void aShortOrMalformedKeyAndAnOutOfRangeLifetimeAreRefused() {
+        assertThatThrownBy(() -> new DownloadSigner(props("c2hvcnQ=", null))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("decodes to 5 bytes; an HMAC-SHA256 key needs at least 32");
+        assertThatThrownBy(() -> new DownloadSigner(props("not base64!", null))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not base64");
+        assertThatThrownBy(() -> props(null, Duration.ofHours(25))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("aneforge.download-url-ttl (ANEFORGE_DOWNLOAD_URL_TTL) must be more than 0s and at most 24h");
+        assertThatThrownBy(() -> props(null, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(props(null, null).downloadUrlTtl()).isEqualTo(Duration.ofMinutes(15));
+    }
+
+    @Test
+    void aUrlVerifiesUntilItExpiresAndOnlyForItsBlob() {
+        DownloadSigner on = new DownloadSigner(props("c2lnbmVkLWRvd25sb2FkLXRlc3Qta2V5LTMyLWJ5dGVzIQ==", Duration.ofMinutes(5)));
+        Instant now = Instant.parse("2026-11-28T04:00:00Z");
+        DownloadSigner.Signed s = on.sign(HEX, now);
+        assertThat(s.expiresAt()).isEqualTo(now.plus(Duration.ofMinutes(5)));
+        String expires = s.query().replaceAll("expires=(\\d+)&.*", "$1");
+        String signature = s.query().replaceAll(".*signature=", "");
+        on.verify(HEX, expires, signature, now.plusSeconds(299));
+        assertThatThrownBy(() -> on.verify(HEX, expires, signature, now.plusSeconds(300))).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.slug()).isEqualTo("download-url-expired"));
+        assertThatThrownBy(() -> on.verify("b".repeat(64), expires, signature, now)).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
+        // Another key's signature does not verify.
+        DownloadSigner other = new DownloadSigner(props("b3RoZXItZG93bmxvYWQta2V5LWFsc28tMzItYnl0ZXMhIQ==", Duration.ofMinutes(5)));
+        String foreign = other.sign(HEX, now).query().replaceAll(".*signature=", "");
+        assertThatThrownBy(() -> on.verify(HEX, expires, foreign, now)).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
+    }
+}
