@@ -425,7 +425,7 @@ function legend() {
   return h('div', { class: 'legend' }, h('span', { class: 'cell gate-PASS' }, 'measured, within gate'),
     h('span', { class: 'cell gate-FAIL' }, 'measured, over gate'), h('span', { class: 'cell measured' }, 'measured, not gated'),
     h('span', { class: 'cell estimated' }, 'estimated (roofline)'), h('span', { class: 'cell pending' }, 'pending'),
-    h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'cell cancelled' }, 'cancelled (yanked)'),
+    h('span', { class: 'cell failed' }, 'run failed'), h('span', { class: 'cell cancelled' }, 'cancelled (yanked, or no golden data)'),
     h('span', { class: 'regression' }, '▲ regression vs baseline'));
 }
 
@@ -445,7 +445,8 @@ function matrixTable(name, version, m) {
     h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
         'data-gate': cosineGate(m, r) || '', title: fidelityWhere(r.fidelity, r.chip) || r.fidelity.waitingFor || r.fidelity.source },
       fmtCos(r.fidelity.cosine, minCosine),
-      h('div', { class: 'muted' }, r.fidelity.source + (r.fidelity.waitingFor ? ' · ' + clip(r.fidelity.waitingFor) : '')),
+      h('div', { class: 'muted' }, r.fidelity.source + (r.fidelity.waitingFor ? ' · ' + clip(r.fidelity.waitingFor) : '')
+        + (r.fidelity.source === 'cancelled' && r.fidelity.failure ? ' · ' + clip(r.fidelity.failure) : '')),
       fidelityWhere(r.fidelity, r.chip) ? h('div', { class: 'muted fidelity-where' }, fidelityWhere(r.fidelity, r.chip)) : null,
       r.delta && r.delta.cosineChange !== null && r.delta.cosineChange !== undefined ? h('div', { class: r.delta.regression ? 'regression' : 'muted' },
         (r.delta.regression ? '▼ ' : '') + cosChange(r.delta.cosineChange, m.regressionThresholds ? m.regressionThresholds.cosineDrop : null, r.delta.regression))

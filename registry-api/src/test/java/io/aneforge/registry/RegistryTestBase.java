@@ -2,12 +2,15 @@ package io.aneforge.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.mil.DType;
 import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Target;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.postgres.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.ZipEntry;
@@ -233,6 +237,7 @@ public abstract class RegistryTestBase {
         assertThat(r.status()).as(r.text()).isEqualTo(201);
     }
 
+    /** Publishes a draft that has golden data ({@link #setGolden}): a draft without it is refused (409 golden-data-missing). */
     protected void publish(String model, int version) {
         Response r = send("POST", "/api/v1/models/" + model + "/versions/" + version + "/publish", publisher(), null);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
@@ -259,6 +264,37 @@ public abstract class RegistryTestBase {
         assertThat(e.path("actor").asString()).isEqualTo(actor);
         assertThat(e.path("requestId").asString()).isEqualTo(requestId);
         return e;
+    }
+
+    /**
+     * Publishes a draft without golden data, as its publisher's explicit choice: for tests about what publishing
+     * enables (resolve, aliases, yanks) rather than about its jobs, which this cancels (accuracy not checked).
+     */
+    protected void publishWithoutGoldenData(String model, int version) {
+        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + version + "/publish", publisher(),
+                Map.of("withoutGoldenData", true, "reason", "test of publishing, not of accuracy"));
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+    }
+
+    /** AFGO bytes of one sample with one tensor named {@code name}. */
+    public static byte[] goldenBlob(String name, float... values) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("0",
+                    Map.of(name, new FloatTensor(new int[] {1, 1, values.length}, values))))), out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Uploads a small golden inputs/outputs pair and sets it on the draft (PUT .../golden). */
+    protected void setGolden(String model, int version) {
+        String in = upload(goldenBlob("input_ids", 101, 2023, 102, 0));
+        String out = upload(goldenBlob("last_hidden_state", 0.5f, -0.25f, 1f, 2f));
+        Response r = send("PUT", "/api/v1/models/" + model + "/versions/" + version + "/golden", publisher(),
+                Map.of("inputs", in, "outputs", out));
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
     }
 
     protected Response moveAlias(String model, String alias, int version, String reason) {

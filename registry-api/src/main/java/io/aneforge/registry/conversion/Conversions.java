@@ -364,7 +364,7 @@ public class Conversions {
         c.finishedAt = now;
         c.updatedAt = now;
         conversions.saveAndFlush(c); // before publishing: publish refuses versions with a live conversion
-        models.publish(ref.model(), ref.version());
+        models.publish(ref.model(), ref.version(), null); // the worker stored the golden data in its golden step
         audit.record(worker, Audit.Event.of("version.publish", "model " + ref.model() + " version " + ref.version(),
                 "conversion " + id).on(ref.model(), ref.version(), null).with("conversion", id));
         log.info("conversion {} succeeded: {} v{} published", id, ref.model(), ref.version());

@@ -502,8 +502,9 @@ public class Jobs {
             throw ApiProblem.conflict("no-golden-data", "No golden data",
                     "version " + version + " of '" + model + "' has no golden inputs and outputs, which accuracy jobs"
                             + " compare against: its conversion has not stored them yet (wait for it), or it was published"
-                            + " without them (publish --dir from a convert run with --samples > 0, or let the converter"
-                            + " worker convert it)");
+                            + " without them (\"withoutGoldenData\": accuracy not checked; publish a new version with golden"
+                            + " data: publish --dir from a convert run with --samples > 0, or let the converter worker"
+                            + " convert it)");
         }
         record AvailableVariant(long id, String chip, String precision) {}
         List<AvailableVariant> variants = jdbc.sql("SELECT id, chip, precision FROM variant WHERE version_id = ?"
@@ -602,10 +603,11 @@ public class Jobs {
      */
     public static String waitingFor(boolean ready, String runtime, String chip, List<Agent> online, int version) {
         if (!ready) {
+            // Only a draft's jobs wait so: publishing refuses a version without golden data unless its publisher
+            // opts out, which cancels its jobs (V23 did the same for versions published before the rule).
             return "golden inputs and outputs of version " + version + " are not stored yet (PUT .../golden, only while"
-                    + " the version is a draft): a registry conversion stores them in its golden step; a version uploaded"
-                    + " with aneforge publish --dir from a convert output without golden-inputs.bin and golden-outputs.bin"
-                    + " (--samples 0, or an older convert) never gets them: convert again and publish a new version";
+                    + " the version is a draft; publishing refuses it without them): a registry conversion stores them in"
+                    + " its golden step, aneforge publish --dir from a convert output before it publishes";
         }
         boolean someone = online.stream().anyMatch(a -> a.runtimes().contains(runtime) && (chip == null || chip.equals(a.chip())));
         if (someone) return null;

@@ -76,12 +76,27 @@ public class Matrices {
 
     // ---- what the database knows -------------------------------------------------------------
 
-    record VersionKey(long id, long modelId, String model, int version, String status, String yankReason) {
+    /** @param withoutGoldenData who published the version without golden data and why, else null */
+    record VersionKey(long id, long modelId, String model, int version, String status, String yankReason,
+                      Models.WithoutGoldenData withoutGoldenData) {
 
         boolean yanked() {
             return "yanked".equals(status);
         }
+
+        /**
+         * The verdict's line for a version published without golden data: none of its jobs could run (accuracy and
+         * benchmarks both need the golden inputs), so they were cancelled, and nothing but the artifact size is known.
+         */
+        String notChecked() {
+            return "version " + version + " of '" + model + "' was " + NOT_CHECKED + " and not benchmarked (published so"
+                    + " by " + withoutGoldenData.by() + ": " + withoutGoldenData.reason() + "); to have it checked, publish"
+                    + " a new version with golden data";
+        }
     }
+
+    /** The plain words the matrix and verdict use for a version published without golden data. */
+    static final String NOT_CHECKED = "published without golden data: accuracy not checked";
 
     record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize,
                       String quantization, int seqLen, String digestHex, long size, String status, String yankReason) {
@@ -113,11 +128,13 @@ public class Matrices {
 
     private VersionKey versionKey(String model, int version) {
         models.version(model, version); // 404s with the registry's own messages
-        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status, v.yank_reason FROM model_version v JOIN model m"
+        return jdbc.sql("SELECT v.id, v.model_id, m.name, v.version, v.status, v.yank_reason, v.published_without_golden_by,"
+                        + " v.published_without_golden_reason FROM model_version v JOIN model m"
                         + " ON m.id = v.model_id WHERE m.name = ? AND v.version = ?")
                 .params(model, version)
                 .query((rs, i) -> new VersionKey(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getInt(4), rs.getString(5),
-                        rs.getString(6)))
+                        rs.getString(6), rs.getString(7) == null ? null : new Models.WithoutGoldenData(rs.getString(7),
+                        rs.getString(8))))
                 .single();
     }
 
@@ -268,7 +285,32 @@ public class Matrices {
         if (s.gates().isEmpty()) return UNGATED;
         List<VariantFacts> facts = new ArrayList<>();
         for (VariantRow v : s.variants()) if ("available".equals(v.status())) facts.add(facts(s, v));
-        return GateEvaluator.rollUp(s.gates().get(), facts);
+        VersionVerdict rolled = GateEvaluator.rollUp(s.gates().get(), facts);
+        return s.version().withoutGoldenData() == null ? rolled : notChecked(rolled, s.version(), facts);
+    }
+
+    /**
+     * The verdict of a version published without golden data: never PASS (gates that set only a size limit would pass
+     * it, with accuracy and latency unknown). A variant that passed is INCOMPLETE with the reason; FAIL stays FAIL; the
+     * version is INCOMPLETE unless a variant fails, so promotion refuses it without an admin's override.
+     */
+    private static VersionVerdict notChecked(VersionVerdict rolled, VersionKey v, List<VariantFacts> facts) {
+        Set<String> baselines = new java.util.HashSet<>();
+        for (VariantFacts f : facts) if (f.baseline()) baselines.add(f.variantId());
+        List<GateResult> results = new ArrayList<>();
+        List<String> pending = new ArrayList<>(rolled.pendingCells());
+        for (GateResult r : rolled.variants()) {
+            if (r.status() != GateStatus.PASS) {
+                results.add(r);
+                continue;
+            }
+            results.add(new GateResult(r.variantId(), r.cell(), GateStatus.INCOMPLETE, List.of(r.cell() + ": " + NOT_CHECKED)));
+            if (!baselines.contains(r.variantId())) pending.add(r.cell());
+        }
+        List<String> reasons = new ArrayList<>(rolled.reasons());
+        reasons.add(v.notChecked());
+        GateStatus status = rolled.status() == GateStatus.FAIL ? GateStatus.FAIL : GateStatus.INCOMPLETE;
+        return new VersionVerdict(status, rolled.failingCells(), pending, reasons, results);
     }
 
     /** The verdict promotion checks: {@link #verdict(Snapshot)}, without reading the results when there are no gates. */
@@ -372,12 +414,12 @@ public class Matrices {
         Verdict shown = key.yanked()
                 ? new Verdict(YANKED, List.of(), List.of(), List.of("version " + key.version() + " of '" + key.model()
                         + "' was yanked (" + key.yankReason() + "); its open jobs were cancelled and it cannot be promoted"))
-                : s.gates().isEmpty() ? ungatedVerdict(key.model(), rows.isEmpty())
+                : s.gates().isEmpty() ? ungatedVerdict(key, rows.isEmpty())
                 : new Verdict(verdict.status().name(), verdict.failingCells(), verdict.pendingCells(),
                         verdict.status() == GateStatus.INCOMPLETE ? withWaiting(verdict.reasons(), rows) : verdict.reasons());
         return new Matrix(key.model(), key.version(), key.status(), baselineVersion, g, s.gates().isPresent(), shown,
                 columns, rows, regressions, key.yankReason(), base != null ? RegressionThresholds.DEFAULT : null,
-                notCompared);
+                notCompared, key.withoutGoldenData());
     }
 
     /** "A17_PRO ane fp16 on cpuOnly: p50 not compared (no result in v1)"; the key side that lacks a number. */
@@ -411,11 +453,12 @@ public class Matrices {
      */
     static final String NO_GATES = "NO_GATES";
 
-    private static Verdict ungatedVerdict(String model, boolean noRows) {
+    private static Verdict ungatedVerdict(VersionKey key, boolean noRows) {
         List<String> reasons = new ArrayList<>();
         reasons.add("no gates set, so nothing is checked (an alias may still point at this version): set them with"
-                + " PUT /api/v1/models/" + model + "/gates");
+                + " PUT /api/v1/models/" + key.model() + "/gates");
         if (noRows) reasons.add("no variants yet");
+        if (key.withoutGoldenData() != null) reasons.add(key.notChecked());
         return new Verdict(NO_GATES, List.of(), List.of(), reasons);
     }
 

@@ -14,7 +14,10 @@ public final class MatrixRecords {
     public static final String ESTIMATED = "estimated";
     public static final String PENDING = "pending";
     public static final String FAILED = "failed";
-    /** The job was cancelled (its variant or version was yanked): no result is coming, nothing is pending. */
+    /**
+     * The job was cancelled (its variant or version was yanked, or the version was published without golden data; its
+     * failure says which): no result is coming, nothing is pending.
+     */
     public static final String CANCELLED = "cancelled";
 
     /**
@@ -26,10 +29,13 @@ public final class MatrixRecords {
      *                     baseline); the UI prints changes with the digits that keep them apart from these
      * @param notCompared  with a baseline, each cell (p50) and variant (cosine) measured in one version only, so
      *                     not compared: neither a regression nor "no regression" (empty without a baseline)
+     * @param publishedWithoutGoldenData who published the version without golden data and why, else null: its jobs
+     *                     were cancelled (accuracy not checked, nothing benchmarked) and the verdict is never PASS
      */
     public record Matrix(String model, int version, String versionStatus, Integer baseline, Gates gates, boolean gatesSet,
                          Verdict verdict, List<String> computeUnits, List<Row> rows, List<String> regressions,
-                         String yankReason, RegressionThresholds regressionThresholds, List<String> notCompared) {}
+                         String yankReason, RegressionThresholds regressionThresholds, List<String> notCompared,
+                         io.aneforge.registry.model.Models.WithoutGoldenData publishedWithoutGoldenData) {}
 
     /**
      * The version's gate verdict: what promotion checks (PASS, FAIL, INCOMPLETE). NO_GATES for a model without

@@ -36,6 +36,12 @@ class ModelController {
 
     record Yank(String reason) {}
 
+    /**
+     * Optional body of a publish: {@code withoutGoldenData: true} with a {@code reason} publishes a version that has no
+     * golden data (accuracy not checked); without it such a version is refused.
+     */
+    record Publish(Boolean withoutGoldenData, String reason) {}
+
     private final Models models;
     private final Conversions conversions;
     private final Audit audit;
@@ -96,12 +102,33 @@ class ModelController {
         return models.version(name, version);
     }
 
-    /** Freezes a draft: afterwards no variant can be added and the version can be aliased. */
+    /**
+     * Freezes a draft: afterwards no variant can be added and the version can be aliased. A draft without golden data
+     * is refused unless the body says {@code {"withoutGoldenData": true, "reason": "..."}}.
+     */
     @PostMapping("/{name}/versions/{version}/publish")
     @Allowed({Role.PUBLISHER, Role.WORKER})
-    VersionView publish(@PathVariable String name, @PathVariable int version, HttpServletRequest http) {
-        return audit.record(Caller.of(http), () -> models.publish(name, version), published -> Audit.Event.of(
-                "version.publish", "model " + name + " version " + version, null).on(name, version, null));
+    VersionView publish(@PathVariable String name, @PathVariable int version,
+                        @RequestBody(required = false) Publish req, HttpServletRequest http) {
+        boolean without = req != null && Boolean.TRUE.equals(req.withoutGoldenData());
+        String reason = req == null ? null : req.reason();
+        if (!without && reason != null) {
+            throw ApiProblem.badRequest("invalid-request", "Invalid request",
+                    "reason: a publish records a reason only with \"withoutGoldenData\": true; drop it, or send both");
+        }
+        if (without && !io.aneforge.names.RegistryNames.isReason(reason)) {
+            throw ApiProblem.badRequest("reason-required", "Reason required",
+                    "\"withoutGoldenData\": true needs a non-blank \"reason\" (why this version ships with its accuracy"
+                            + " not checked); it is kept on the version");
+        }
+        Caller caller = Caller.of(http);
+        return audit.record(caller,
+                () -> models.publish(name, version, without ? new Models.WithoutGoldenData(caller.name(), reason) : null),
+                published -> {
+                    Audit.Event event = Audit.Event.of("version.publish", "model " + name + " version " + version,
+                            without ? "without golden data, reason: " + reason : null).on(name, version, null);
+                    return without ? event.with("withoutGoldenData", true).with("reason", reason) : event;
+                });
     }
 
     /** Withdraws a version (with a reason); refused while an alias points at it. */

@@ -15,9 +15,13 @@ public final class ModelRecords {
      */
     public record SourceView(String type, String repo, String revision, String commit, String path) {}
 
+    /**
+     * @param publishedWithoutGoldenData who published the version without golden data and why (its accuracy is
+     *                                   not checked); null for a version with golden data, and for a draft
+     */
     public record VersionView(String model, int version, SourceView source, String status, String createdBy,
                               OffsetDateTime createdAt, OffsetDateTime publishedAt, OffsetDateTime yankedAt,
-                              String yankReason) {}
+                              String yankReason, Models.WithoutGoldenData publishedWithoutGoldenData) {}
 
     /** Internal handle on a version row. */
     public record VersionRef(long id, long modelId, String model, int version, String status) {}

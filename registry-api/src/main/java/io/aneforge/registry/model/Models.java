@@ -131,7 +131,8 @@ public class Models {
     }
 
     private static final String VERSION_SELECT = "SELECT m.name, v.version, v.source_type, v.hub_repo, v.hub_revision,"
-            + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason, v.local_path"
+            + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason, v.local_path,"
+            + " v.published_without_golden_by, v.published_without_golden_reason"
             + " FROM model_version v JOIN model m ON m.id = v.model_id";
 
     public VersionView version(String model, int version) {
@@ -164,8 +165,21 @@ public class Models {
                 "model '" + model + "' has no version " + version);
     }
 
+    /**
+     * The publisher's explicit choice to publish a version without golden data: who and why, kept on the version.
+     * Accuracy is then not checked (and nothing is benchmarked: benchmarks run the golden inputs too).
+     */
+    public record WithoutGoldenData(String by, String reason) {}
+
+    /**
+     * Freezes a draft. A draft without golden data is refused (409 {@code golden-data-missing}): its accuracy and
+     * benchmark jobs could never run, and golden data can only be set on a draft. {@code withoutGoldenData} (null
+     * for none) publishes it anyway: the choice is recorded and the version's jobs are cancelled with its reason
+     * ({@link VersionPublishedWithoutGoldenData}).
+     */
     @Transactional
-    public VersionView publish(String model, int version) {
+    public VersionView publish(String model, int version, WithoutGoldenData withoutGoldenData) {
+        if (withoutGoldenData != null) requireReason(withoutGoldenData.reason());
         VersionRef v = lockVersion(model, version);
         if (!"draft".equals(v.status())) {
             throw ApiProblem.conflict("version-immutable", "Version is immutable",
@@ -185,7 +199,32 @@ public class Models {
                     "register at least one variant with POST /api/v1/models/" + model + "/versions/" + version
                             + "/variants before publishing");
         }
-        jdbc.sql("UPDATE model_version SET status = 'published', published_at = now() WHERE id = ?").param(v.id()).update();
+        boolean golden = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
+                + " WHERE id = ?").param(v.id()).query(Boolean.class).single();
+        String at = "/api/v1/models/" + model + "/versions/" + version;
+        if (!golden && withoutGoldenData == null) {
+            throw ApiProblem.conflict("golden-data-missing", "Golden data missing",
+                    "version " + version + " of '" + model + "' has no golden data (the inputs and FP32 outputs its"
+                            + " accuracy and benchmark jobs run), and a published version can no longer take it: store"
+                            + " it first with PUT " + at + "/golden {\"inputs\": \"sha256:…\", \"outputs\": \"sha256:…\"}"
+                            + " (blobs uploaded with PUT /api/v1/blobs/sha256:…), or publish the output of ./aneforge"
+                            + " convert with ./aneforge publish --dir, which carries it. To publish without it (accuracy"
+                            + " not checked), send {\"withoutGoldenData\": true, \"reason\": \"…\"}")
+                    .with("golden", at + "/golden");
+        }
+        if (golden && withoutGoldenData != null) {
+            throw ApiProblem.conflict("golden-data-present", "Golden data present",
+                    "version " + version + " of '" + model + "' has golden data, so its accuracy is checked: publish"
+                            + " it without \"withoutGoldenData\"");
+        }
+        if (withoutGoldenData == null) {
+            jdbc.sql("UPDATE model_version SET status = 'published', published_at = now() WHERE id = ?").param(v.id()).update();
+        } else {
+            jdbc.sql("UPDATE model_version SET status = 'published', published_at = now(), published_without_golden_by = ?,"
+                            + " published_without_golden_reason = ? WHERE id = ?")
+                    .params(withoutGoldenData.by(), withoutGoldenData.reason(), v.id()).update();
+            events.publishEvent(new VersionPublishedWithoutGoldenData(v.id(), model, version, withoutGoldenData));
+        }
         events.publishEvent(new RegistryChanged(model));
         return version(model, version);
     }
@@ -226,6 +265,7 @@ public class Models {
         SourceView src = new SourceView(type, rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(13));
         return new VersionView(rs.getString(1), rs.getInt(2), src, rs.getString(7), rs.getString(8),
                 rs.getObject(9, OffsetDateTime.class), rs.getObject(10, OffsetDateTime.class),
-                rs.getObject(11, OffsetDateTime.class), rs.getString(12));
+                rs.getObject(11, OffsetDateTime.class), rs.getString(12),
+                rs.getString(14) == null ? null : new WithoutGoldenData(rs.getString(14), rs.getString(15)));
     }
 }

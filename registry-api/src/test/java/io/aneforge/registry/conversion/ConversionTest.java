@@ -145,6 +145,15 @@ class ConversionTest extends RegistryTestBase {
         }
         Response manual = send("POST", "/api/v1/models/conv-run/versions/" + version + "/publish", publisher(), null);
         assertThat(manual.problem()).isEqualTo("version-converting");
+        // Completing publishes, so it needs the golden data the worker stores in its golden step (PUT .../golden):
+        // refused without it, and the conversion stays running for the worker to store it and complete again.
+        Response noGolden = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
+        assertThat(noGolden.status()).as(noGolden.text()).isEqualTo(409);
+        assertThat(noGolden.problem()).isEqualTo("golden-data-missing");
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("state").asString()).isEqualTo("running");
+        Response stored = send("PUT", "/api/v1/models/conv-run/versions/" + version + "/golden", worker(),
+                Map.of("inputs", upload(goldenBlob("input_ids", 101, 102)), "outputs", golden));
+        assertThat(stored.status()).as(stored.text()).isEqualTo(200);
         String completeId = "conv-run-complete-" + id;
         Response complete = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token),
                 "X-Request-Id", completeId);

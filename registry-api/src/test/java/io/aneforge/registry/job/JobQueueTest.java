@@ -72,7 +72,7 @@ class JobQueueTest extends JobTestSupport {
     void pendingJobsSayWhatTheyWaitForAndLeasesMatchChipAndRuntime() {
         int v = modelWithVariant("jobs-match", "M3", null);
         assertThat(jobs("jobs-match", v).get(0).path("waitingFor").asString()).startsWith("golden inputs and outputs of"
-                + " version " + v + " are not stored yet").endsWith("convert again and publish a new version");
+                + " version " + v + " are not stored yet").endsWith("aneforge publish --dir from a convert output before it publishes");
         String m1 = registerAgent("match-m1", "M1", List.of("coreml", "reference-cpu"));
         // Accuracy jobs run on any reference-cpu agent, so other tests' leftovers may come first; none is ours yet.
         consumeForeign(m1, "jobs-match", "match-m1");

@@ -2,12 +2,7 @@ package io.aneforge.registry.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.eval.GoldenOutputs;
-import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.RegistryTestBase;
-import io.aneforge.tensor.FloatTensor;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,26 +42,6 @@ public abstract class JobTestSupport extends RegistryTestBase {
         body.put("chip", chip);
         body.put("runtimes", runtimes);
         return send("POST", "/api/v1/agents", token, body);
-    }
-
-    /** AFGO bytes of one sample with one tensor named {@code name}. */
-    public static byte[] goldenBlob(String name, float... values) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("0",
-                    Map.of(name, new FloatTensor(new int[] {1, 1, values.length}, values))))), out);
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    protected void setGolden(String model, int version) {
-        String in = upload(goldenBlob("input_ids", 101, 2023, 102, 0));
-        String out = upload(goldenBlob("last_hidden_state", 0.5f, -0.25f, 1f, 2f));
-        Response r = send("PUT", "/api/v1/models/" + model + "/versions/" + version + "/golden", publisher(),
-                Map.of("inputs", in, "outputs", out));
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
     }
 
     protected Response lease(String agentId) {

@@ -253,7 +253,7 @@ class MatrixApiTest extends MatrixTestSupport {
         createModel("mx-waiting");
         int v = createVersion("mx-waiting");
         addVariant("mx-waiting", v, "M2", "18.0", "ane", "fp16");
-        publish("mx-waiting", v); // no golden data: no job of this version can be leased, whoever is online
+        // a draft without golden data (publishing would refuse it): no job of it can be leased, whoever is online
         JsonNode m = matrix("mx-waiting", v, "");
         JsonNode row = row(m, "M2 fp16");
         String expected = "golden inputs and outputs of version " + v + " are not stored yet";
@@ -293,7 +293,7 @@ class MatrixApiTest extends MatrixTestSupport {
         createModel("mx-nogates");
         int v = createVersion("mx-nogates");
         addVariant("mx-nogates", v, "M2", "18.0", "ane", "fp16");
-        publish("mx-nogates", v);
+        publishWithoutGoldenData("mx-nogates", v);
         assertThat(moveAlias("mx-nogates", "prod", v, "no gates").status()).isEqualTo(200);
         JsonNode m = matrix("mx-nogates", v, "");
         assertThat(m.path("gatesSet").asBoolean()).isFalse();

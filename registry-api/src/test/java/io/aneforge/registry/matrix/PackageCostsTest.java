@@ -61,7 +61,8 @@ class PackageCostsTest extends MatrixTestSupport {
         int v = createVersion(m);
         String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, realPackage(32, 128, 2.5f), List.of("cpuAndNeuralEngine"))
                 .json().path("digest").asString();
-        publish(m, v);
+        // left a draft: the matrix needs no publish, and its cell must stay estimated (the ready jobs of a
+        // published version with golden data would be leased by other tests' A17_PRO agents)
         Path object = storedObject(digest);
         Path away = object.resolveSibling(object.getFileName() + ".away");
         assertThat(object).exists();
@@ -91,7 +92,7 @@ class PackageCostsTest extends MatrixTestSupport {
         int v = createVersion(m);
         String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withoutWeights(realPackage(32, 128, 5.5f)), List.of("cpuAndNeuralEngine"))
                 .json().path("digest").asString();
-        publish(m, v);
+        publishWithoutGoldenData(m, v);
         double before = counts();
         String reason = row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString();
         assertThat(reason).startsWith("the package could not be read as a MIL program");
@@ -113,7 +114,7 @@ class PackageCostsTest extends MatrixTestSupport {
         int v = createVersion(m);
         String digest = variant(m, v, "A17_PRO", "ane", "fp16", null, withWeightsAsDirectory(realPackage(32, 128, 4.5f)),
                 List.of("cpuAndNeuralEngine")).json().path("digest").asString();
-        publish(m, v);
+        publishWithoutGoldenData(m, v);
         double before = counts();
         String reason = row(matrix(m, v, ""), "A17_PRO fp16").path("estimateUnavailable").asString();
         assertThat(reason).startsWith("the package could not be read as a MIL program")
@@ -165,7 +166,7 @@ class PackageCostsTest extends MatrixTestSupport {
         int v = createVersion(m);
         // big enough that reading, unzipping and decoding it takes a while
         variant(m, v, "A17_PRO", "ane", "fp16", null, realPackage(384, 128, 3.5f), List.of("cpuAndNeuralEngine"));
-        publish(m, v);
+        publishWithoutGoldenData(m, v);
         double before = counts();
         ExecutorService pool = Executors.newFixedThreadPool(6);
         CountDownLatch start = new CountDownLatch(1);
@@ -208,7 +209,7 @@ class PackageCostsTest extends MatrixTestSupport {
             Response r = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(), body);
             assertThat(r.status()).as(r.text()).isEqualTo(201);
         }
-        publish(m, v);
+        publishWithoutGoldenData(m, v);
         matrix(m, v, ""); // counts and stores all 16
         // Outside a transaction every statement borrows a pool connection: the pool's usage count counts statements.
         var usage = meters.find("hikaricp.connections.usage").timer();
