@@ -36,7 +36,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Command(name = "publish", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Publish a model version to the registry (ANEFORGE_REGISTRY_URL, token in ANEFORGE_TOKEN).",
             "--dir <convert output>: upload its golden data and archives, register the variants, publish (unless "
-                    + "--draft).",
+                    + "--draft). A directory without golden data is refused unless --without-golden-data --reason TEXT.",
             "--source hf:org/name@rev --chips ...: queue a conversion on the registry's workers."})
 public final class PublishCommand implements Callable<Integer> {
 
@@ -76,8 +76,14 @@ public final class PublishCommand implements Callable<Integer> {
     @Option(names = "--alias", paramLabel = "ALIAS", description = "With --dir: point this alias at the published version.")
     String alias;
 
-    @Option(names = "--reason", paramLabel = "TEXT", description = "Reason recorded with the alias move.")
+    @Option(names = "--reason", paramLabel = "TEXT",
+            description = "Reason recorded with the alias move, and on the version with --without-golden-data.")
     String reason;
+
+    @Option(names = "--without-golden-data", description = "With --dir: publish a directory that has no golden data "
+            + "(convert --samples 0, or an older convert); needs --reason. Its accuracy is not checked and nothing is "
+            + "benchmarked (the matrix says so); the registry refuses such a version otherwise.")
+    boolean withoutGoldenData;
 
     @Override
     public Integer call() {
@@ -94,6 +100,17 @@ public final class PublishCommand implements Callable<Integer> {
             throw new UsageException("--alias needs a version published now: use it with --dir and without --draft "
                     + "(move the alias later with the aliases API)");
         }
+        if (withoutGoldenData && source != null) {
+            throw new UsageException("--without-golden-data applies to --dir: a registry-side conversion stores its own "
+                    + "golden data (the worker's golden step): drop it");
+        }
+        if (withoutGoldenData && draft) {
+            throw new UsageException("--without-golden-data applies when publishing, and --draft does not publish: drop one");
+        }
+        if (withoutGoldenData && reason == null) {
+            throw new UsageException("--without-golden-data needs --reason TEXT: why this version ships with its accuracy "
+                    + "not checked (kept on the version)");
+        }
         // Everything the registry would refuse is checked here first: a refusal after "publish" cannot be undone.
         RegistryNames.model(model);
         if (alias != null) {
@@ -106,6 +123,7 @@ public final class PublishCommand implements Callable<Integer> {
         if (dir != null) {
             // Read, check and hash everything local first so that a broken directory fails before the registry changes.
             VariantsManifest m = readManifest();
+            requireGoldenDataOrOptOut(m);
             Map<String, Object> src = versionSource(m);
             List<Map<String, Object>> registrations = registrations(m);
             RegistryClient registry = RegistryClient.fromEnvironment(root.env);
@@ -192,6 +210,23 @@ public final class PublishCommand implements Callable<Integer> {
             }
         }
         return m;
+    }
+
+    /**
+     * The registry refuses to publish a version without golden data (its accuracy could never be checked) unless the
+     * publisher opts out: said here, before anything is uploaded, rather than after a draft was created.
+     */
+    private void requireGoldenDataOrOptOut(VariantsManifest m) {
+        if (m.golden() != null && withoutGoldenData) {
+            throw new UsageException(dir + " has golden data, so its accuracy is checked: drop --without-golden-data");
+        }
+        if (m.golden() == null && !draft && !withoutGoldenData) {
+            throw new UsageException(dir + " has no golden data (golden-inputs.bin and golden-outputs.bin: convert "
+                    + "--samples 0, or a convert older than golden-*.bin), and the registry does not publish a version "
+                    + "without it: its accuracy and benchmark jobs could never run. Convert again (--samples 1 or more) "
+                    + "and publish that, or publish it anyway with --without-golden-data --reason TEXT (accuracy not "
+                    + "checked), or keep it a draft with --draft");
+        }
     }
 
     private static String sha256(Path file) {
@@ -286,9 +321,11 @@ public final class PublishCommand implements Callable<Integer> {
             out.println("version " + version + " stays a draft with " + n + " variants");
             return AneForge.OK;
         }
-        registry.post("/api/v1/models/" + name + "/versions/" + version + "/publish", Map.of());
+        registry.post("/api/v1/models/" + name + "/versions/" + version + "/publish", withoutGoldenData
+                ? Map.of("withoutGoldenData", true, "reason", reason) : Map.of());
         forgetNote(out);
-        out.println("published version " + version + " of " + model + " with " + n + " variants");
+        out.println("published version " + version + " of " + model + " with " + n + " variants"
+                + (withoutGoldenData ? " without golden data: accuracy not checked, nothing benchmarked" : ""));
         if (alias != null) {
             Map<String, Object> move = new LinkedHashMap<>();
             move.put("version", version);
@@ -377,15 +414,17 @@ public final class PublishCommand implements Callable<Integer> {
 
     /**
      * Uploads the directory's golden data and sets it on the draft (PUT .../golden: only a draft takes it), so
-     * the version's accuracy and benchmark jobs can run; without it (--samples 0, or an older convert) one line
-     * says what that means and how to fix it, and the publish goes on.
+     * the version's accuracy and benchmark jobs can run; without it (--samples 0, or an older convert: only with
+     * --draft or --without-golden-data, {@link #requireGoldenDataOrOptOut}) one line says what that means.
      */
     private void setGolden(RegistryClient registry, VariantsManifest m, String name, int version, PrintWriter out) {
         VariantsManifest.Golden g = m.golden();
         if (g == null) {
-            out.println("no golden data in " + dir + " (convert --samples 0, or a convert older than golden-*.bin): the"
-                    + " accuracy and benchmark jobs of version " + version + " will wait for it; to have them run,"
-                    + " convert again (--samples 1 or more) and publish that as a new version");
+            out.println("no golden data in " + dir + " (convert --samples 0, or a convert older than golden-*.bin): "
+                    + (withoutGoldenData ? "publishing version " + version + " without it as asked (--without-golden-data):"
+                    + " its accuracy is not checked and its jobs are cancelled"
+                    : "draft version " + version + " cannot be published without it (PUT .../golden first, or publish"
+                    + " with --without-golden-data --reason TEXT)"));
             return;
         }
         if (!registry.blobExists(g.inputsSha256())) {

@@ -503,10 +503,14 @@ class RegistryCommandsTest {
         assertThat(f.positions()).isLessThan(32 * 8); // padding is not compared
     }
 
-    /** A directory from an older convert (no golden data) is published with one line saying what that means. */
+    /**
+     * A directory from an older convert (no golden data) is refused before the registry changes, naming the fix and
+     * the opt-out; with --without-golden-data --reason it is published, the choice kept and its jobs cancelled (they
+     * could never run). Before review-d it was published with a note and its jobs waited forever.
+     */
     @Test
     @Order(9)
-    void aDirectoryWithoutGoldenDataIsPublishedWithANote() throws Exception {
+    void aDirectoryWithoutGoldenDataIsRefusedUnlessTheOptOutIsExplicit() throws Exception {
         Path old = brokenCopy("older-convert", m -> {
             m.remove("golden");
             // the M2 variants' blobs are the ones pullRefusesBytesThatDoNotMatchTheDigest corrupted in the store
@@ -514,15 +518,40 @@ class RegistryCommandsTest {
                 ((tools.jackson.databind.node.ArrayNode) m.get("variants")).remove(i);
             }
         });
-        Cli p = run("publish", "--model", "no-golden", "--dir", old.toString());
+        Cli refused = run("publish", "--model", "no-golden", "--dir", old.toString());
+        assertThat(refused.code()).as(refused.toString()).isNotZero();
+        assertThat(refused.err()).startsWith("aneforge publish: " + old + " has no golden data (golden-inputs.bin and "
+                        + "golden-outputs.bin: convert --samples 0, or a convert older than golden-*.bin)")
+                .contains("Convert again (--samples 1 or more)")
+                .contains("--without-golden-data --reason TEXT (accuracy not checked)");
+        assertThat(refused.out()).isEmpty();
+        Cli noReason = run("publish", "--model", "no-golden", "--dir", old.toString(), "--without-golden-data");
+        assertThat(noReason.code()).as(noReason.toString()).isNotZero();
+        assertThat(noReason.err()).contains("--without-golden-data needs --reason TEXT");
+        Cli hasGolden = run("publish", "--model", "no-golden", "--dir", converted.toString(), "--without-golden-data",
+                "--reason", "habit");
+        assertThat(hasGolden.err()).contains("has golden data, so its accuracy is checked: drop --without-golden-data");
+        Cli withSource = run("publish", "--model", "no-golden", "--source", "hf:org/name", "--chips", "A17_PRO",
+                "--without-golden-data", "--reason", "x");
+        assertThat(withSource.err()).contains("a registry-side conversion stores its own golden data");
+        assertThat(new io.aneforge.cli.registry.RegistryClient(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL")), ADMIN)
+                .find("/api/v1/models/no-golden")).as("nothing was created").isEmpty();
+
+        Cli p = run("publish", "--model", "no-golden", "--dir", old.toString(), "--without-golden-data", "--reason",
+                "older convert, accepted unchecked");
         assertThat(p.code()).as(p.toString()).isZero();
         assertThat(p.out()).contains("no golden data in " + old + " (convert --samples 0, or a convert older than "
-                + "golden-*.bin): the accuracy and benchmark jobs of version 1 will wait for it; to have them run, convert "
-                + "again (--samples 1 or more) and publish that as a new version\n")
-                .contains("published version 1 of no-golden with 3 variants");
-        for (JsonNode job : api("GET", "/api/v1/models/no-golden/versions/1/jobs", null)) {
-            assertThat(job.path("waitingFor").asString()).startsWith("golden inputs and outputs of version 1 are not stored yet")
-                    .endsWith("convert again and publish a new version");
+                        + "golden-*.bin): publishing version 1 without it as asked (--without-golden-data): its accuracy is "
+                        + "not checked and its jobs are cancelled\n")
+                .contains("published version 1 of no-golden with 3 variants without golden data: accuracy not checked");
+        JsonNode version = api("GET", "/api/v1/models/no-golden/versions/1", null);
+        assertThat(version.path("publishedWithoutGoldenData").path("reason").asString())
+                .isEqualTo("older convert, accepted unchecked");
+        JsonNode jobs = api("GET", "/api/v1/models/no-golden/versions/1/jobs", null);
+        assertThat(jobs.size()).isPositive();
+        for (JsonNode job : jobs) {
+            assertThat(job.path("state").asString()).isEqualTo("cancelled");
+            assertThat(job.path("failureReason").asString()).startsWith("published without golden data: ");
         }
     }
 

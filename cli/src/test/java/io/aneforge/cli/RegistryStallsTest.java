@@ -196,7 +196,9 @@ class RegistryStallsTest {
                 8, 1, "tokenizer.json", java.util.List.of(new io.aneforge.cli.manifest.VariantEntry("v", "M2", "ios18", "ane",
                 "fp16", 0, 8, 0, "v.mlpackage", "v.zip", sha, zip.length, 0, 0, null, java.util.List.of(), Map.of())), null)
                 .write(converted.resolve("variants.json"));
-        Cli p = run("publish", "--model", "pub", "--dir", converted.toString(), "--alias", "production", "--reason", "r");
+        // a hand-written directory without golden data: published only with the explicit opt-out (review-d)
+        Cli p = run("publish", "--model", "pub", "--dir", converted.toString(), "--alias", "production", "--reason", "r",
+                "--without-golden-data");
         assertThat(p.code()).as(p.toString()).isEqualTo(1);
         assertThat(p.out()).contains("published version 7 of pub");
         assertThat(p.err()).startsWith("aneforge publish: version 7 of pub WAS published, but moving alias production failed ")
