@@ -72,6 +72,11 @@ public final class StatusCommand implements Callable<Integer> {
             return AneForge.OK;
         }
         out.println(model + " v" + version + "  " + v.path("status").asString("") + "  " + source(v.path("source")));
+        JsonNode unchecked = v.path("publishedWithoutGoldenData");
+        if (unchecked.isObject()) {
+            out.println("published without golden data by " + unchecked.path("by").asString("") + ": "
+                    + unchecked.path("reason").asString("") + " (accuracy not checked, nothing benchmarked)");
+        }
         conversion.ifPresent(c -> {
             out.println("conversion " + c.path("id").asLong() + ": " + c.path("state").asString("")
                     + (c.path("step").isMissingNode() || c.path("step").isNull() ? "" : " (" + c.path("step").asString() + ")")

@@ -544,6 +544,9 @@ class RegistryCommandsTest {
                         + "golden-*.bin): publishing version 1 without it as asked (--without-golden-data): its accuracy is "
                         + "not checked and its jobs are cancelled\n")
                 .contains("published version 1 of no-golden with 3 variants without golden data: accuracy not checked");
+        Cli status = run("status", "--model", "no-golden", "--version", "1");
+        assertThat(status.out()).contains("published without golden data by ")
+                .contains(": older convert, accepted unchecked (accuracy not checked, nothing benchmarked)\n");
         JsonNode version = api("GET", "/api/v1/models/no-golden/versions/1", null);
         assertThat(version.path("publishedWithoutGoldenData").path("reason").asString())
                 .isEqualTo("older convert, accepted unchecked");
