@@ -349,7 +349,7 @@ public final class ConvertCommand implements Callable<Integer> {
     private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent, boolean goldenData) {
         if (samples == 0) {
             bar.note("--samples 0: not measuring fidelity" + (goldenData ? " and writing no golden data (publish --dir"
-                    + " then leaves the version's accuracy and benchmark jobs waiting for it)" : ""));
+                    + " of it then needs --without-golden-data --reason TEXT: the version's accuracy is not checked)" : ""));
             return FidelityCheck.none();
         }
         bar.note(goldenData ? "computing golden FP32 outputs on the " + Samples.fixed().size() + " fixed samples (the "
