@@ -58,12 +58,25 @@ class AuditTrailTest extends RegistryTestBase {
         addVariant(m, v, "A17_PRO", "18.0", "ane", "int8");
 
         String publishId = rid("publish");
-        assertThat(call("POST", "/api/v1/models/" + m + "/versions/" + v + "/publish", ci, null, publishId).status()).isEqualTo(200);
+        assertThat(call("POST", "/api/v1/models/" + m + "/versions/" + v + "/publish", ci,
+                "{\"withoutGoldenData\":true,\"reason\":\"audit trail test\"}", publishId).status()).isEqualTo(200);
         JsonNode publish = auditEvent(publishId, "version.publish", "trail-ci");
+        assertThat(publish.path("detail").path("withoutGoldenData").asBoolean()).isTrue();
+        assertThat(publish.path("detail").path("reason").asString()).isEqualTo("audit trail test");
         assertThat(publish.path("actorTokenId").asLong()).isEqualTo(tokenId);
         assertThat(publish.path("actorRole").asString()).isEqualTo("publisher");
         assertThat(publish.path("model").asString()).isEqualTo(m);
         assertThat(publish.path("version").asInt()).isEqualTo(v);
+
+        // before the gates: with gates, a version published without golden data is INCOMPLETE (an alias move needs an admin)
+        String moveId = rid("move");
+        assertThat(call("PUT", "/api/v1/models/" + m + "/aliases/production", ci, Map.of("version", v, "reason", "first"),
+                moveId).status()).isEqualTo(200);
+        JsonNode move = auditEvent(moveId, "alias.move", "trail-ci");
+        assertThat(move.path("version").asInt()).isEqualTo(v);
+        assertThat(move.path("detail").path("alias").asString()).isEqualTo("production");
+        assertThat(move.path("detail").path("reason").asString()).isEqualTo("first");
+        assertThat(move.path("detail").path("override").asBoolean()).isFalse();
 
         String gatesId = rid("gates");
         assertThat(call("PUT", "/api/v1/models/" + m + "/gates", ci, "{\"maxArtifactBytes\":90000000}", gatesId).status())
@@ -77,14 +90,6 @@ class AuditTrailTest extends RegistryTestBase {
         assertThat(call("PUT", "/api/v1/models/" + m + "/gates", ci, "{}", looserId).status()).isEqualTo(403);
         assertThat(auditEvents(looserId)).isEmpty();
 
-        String moveId = rid("move");
-        assertThat(call("PUT", "/api/v1/models/" + m + "/aliases/production", ci, Map.of("version", v, "reason", "first"),
-                moveId).status()).isEqualTo(200);
-        JsonNode move = auditEvent(moveId, "alias.move", "trail-ci");
-        assertThat(move.path("version").asInt()).isEqualTo(v);
-        assertThat(move.path("detail").path("alias").asString()).isEqualTo("production");
-        assertThat(move.path("detail").path("reason").asString()).isEqualTo("first");
-        assertThat(move.path("detail").path("override").asBoolean()).isFalse();
 
         String refusedYankId = rid("refused-yank");
         assertThat(call("POST", "/api/v1/models/" + m + "/versions/" + v + "/yank", ci, Map.of("reason", "r"), refusedYankId)
@@ -126,7 +131,7 @@ class AuditTrailTest extends RegistryTestBase {
         JsonNode page = get("/api/v1/audit?model=" + m, ADMIN).json();
         List<String> actions = new ArrayList<>();
         page.path("events").forEach(e -> actions.add(e.path("action").asString()));
-        assertThat(actions).containsExactly("version.yank", "alias.delete", "variant.yank", "alias.move", "gates.put",
+        assertThat(actions).containsExactly("version.yank", "alias.delete", "variant.yank", "gates.put", "alias.move",
                 "version.publish");
         assertThat(page.path("nextBefore").isNull()).isTrue();
         assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE model = ?").param(m).query(Long.class).single()).isEqualTo(6L);

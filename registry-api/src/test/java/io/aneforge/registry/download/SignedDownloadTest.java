@@ -27,7 +27,7 @@ class SignedDownloadTest extends RegistryTestBase {
         createModel(M);
         int v = createVersion(M);
         addVariant(M, v, "A17_PRO", "17.0", "ane", "fp16");
-        publish(M, v);
+        publishWithoutGoldenData(M, v); // a test of resolving, not of accuracy
         assertThat(moveAlias(M, "production", v, "signed URL tests").status()).isEqualTo(200);
         otherDigest = upload(mlpackage("another blob"));
         seeded = true;

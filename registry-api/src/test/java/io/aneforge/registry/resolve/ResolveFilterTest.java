@@ -23,7 +23,7 @@ class ResolveFilterTest extends RegistryTestBase {
         addVariant(M, v, "A17_PRO", "16.0", "standard", "fp16");
         addVariant(M, v, "A17_PRO", "17.0", "ane", "int8-channel");
         addVariant(M, v, "A17_PRO", "18.0", "ane", "int8-block32");
-        publish(M, v);
+        publishWithoutGoldenData(M, v); // a test of resolving, not of accuracy
         assertThat(moveAlias(M, "production", v, "filter tests").status()).isEqualTo(200);
         seeded = true;
     }
