@@ -277,6 +277,9 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret) (not $w.batchDatabaseUsername) }}
 {{- fail "worker.batchDatabasePassword/batchDatabaseExistingSecret are set without worker.batchDatabaseUsername: set the workers' own database user too (docs/deploy.md, \"The worker's database\"), or leave all three empty to use database.*" }}
 {{- end }}
+{{- if and $w.batchDatabaseUsername (not $w.batchDatabaseUrl) }}
+{{- fail "worker.batchDatabaseUsername is set without worker.batchDatabaseUrl: the workers' own user belongs with their own database (docs/deploy.md, \"The worker's database\"); set worker.batchDatabaseUrl, e.g. jdbc:postgresql://postgresql:5432/aneforge_worker" }}
+{{- end }}
 {{- if and $w.batchDatabaseUsername (not (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret)) }}
 {{- fail "worker.batchDatabaseUsername is set without a password: set worker.batchDatabasePassword or worker.batchDatabaseExistingSecret" }}
 {{- end }}

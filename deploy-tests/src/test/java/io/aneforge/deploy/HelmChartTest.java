@@ -470,17 +470,22 @@ class HelmChartTest {
         assertThat(new String(java.util.Base64.getDecoder().decode(secret.path("data").path("password").asString()),
                 java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("w0rker-pw");
 
-        Chart.Rendered managed = Chart.render("worker.batchDatabaseUsername", "aneforge_worker",
+        Chart.Rendered managed = Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+                "worker.batchDatabaseUsername", "aneforge_worker",
                 "worker.batchDatabaseExistingSecret", "worker-pg", "worker.batchDatabaseExistingSecretPasswordKey", "pw");
         assertThat(managed.environment("worker")).containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:worker-pg/pw");
         assertThat(managed.ofKind("Secret")).noneMatch(m -> m.path("metadata").path("name").asString().endsWith("-worker-database"));
 
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "aneforge_worker"))
+        // its own user on the registry's database would fail at start (CONNECT revoked) or write there
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "aneforge_worker", "worker.batchDatabasePassword", "x"))
+                .hasMessageContaining("worker.batchDatabaseUsername is set without worker.batchDatabaseUrl");
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+                "worker.batchDatabaseUsername", "aneforge_worker"))
                 .hasMessageContaining("worker.batchDatabaseUsername is set without a password");
         assertThatThrownBy(() -> Chart.render("worker.batchDatabasePassword", "x"))
                 .hasMessageContaining("without worker.batchDatabaseUsername");
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "w", "worker.batchDatabasePassword", "x",
-                "worker.batchDatabaseExistingSecret", "s"))
+        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+                "worker.batchDatabaseUsername", "w", "worker.batchDatabasePassword", "x", "worker.batchDatabaseExistingSecret", "s"))
                 .hasMessageContaining("worker.batchDatabasePassword and worker.batchDatabaseExistingSecret are both set");
     }
 
