@@ -20,7 +20,9 @@ import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
- * Binary form of {@link GoldenOutputs}, version 2 (the reader also reads version 1). All integers little-endian.
+ * Binary form of {@link GoldenOutputs}, versions 1 and 2 (the reader reads both; the writer writes the version
+ * {@link #configuredVersion()} gives, 1 unless {@value #FORMAT_VARIABLE} or {@value #FORMAT_PROPERTY} says 2). All
+ * integers little-endian.
  * <pre>
  *   magic        4 bytes  "AFGO"
  *   version      u32      2
@@ -39,6 +41,11 @@ import java.util.zip.CRC32;
  * ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of the 823 MB a
  * version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
  *
+ * <p>Why version 1 is still the default: device agents from before version 2 refuse a version 2 blob and fail the
+ * version's jobs for good, and Mac agents are upgraded apart from the cluster. Readers first: once every agent reads
+ * version 2 (this release's do), set {@value #FORMAT_VARIABLE}=2 for the converter workers and {@code convert}; a later
+ * release makes 2 the default.
+ *
  * <p>The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
  * data, a checksum mismatch and trailing bytes, each with a message naming the field; and, before allocating,
  * a blob whose tensors would not fit in this JVM's heap (a few bytes of header may declare gigabytes of zeros).
@@ -46,7 +53,12 @@ import java.util.zip.CRC32;
  */
 public final class GoldenOutputsCodec {
 
+    /** The newest version this codec reads and can write. */
     public static final int VERSION = 2;
+    /** Environment variable choosing the version {@link #write(GoldenOutputs, OutputStream)} writes: 1 (default) or 2. */
+    public static final String FORMAT_VARIABLE = "ANEFORGE_GOLDEN_FORMAT";
+    /** System property with the same meaning; it wins over the variable. */
+    public static final String FORMAT_PROPERTY = "aneforge.golden.format";
     /** The oldest version the reader reads. */
     static final int FIRST_VERSION = 1;
     private static final byte[] MAGIC = {'A', 'F', 'G', 'O'};
@@ -60,10 +72,40 @@ public final class GoldenOutputsCodec {
     private GoldenOutputsCodec() {
     }
 
+    /** Writes {@code golden} in the {@link #configuredVersion()}. */
     public static void write(GoldenOutputs golden, OutputStream out) throws IOException {
+        write(golden, out, configuredVersion());
+    }
+
+    /**
+     * The version {@link #write(GoldenOutputs, OutputStream)} writes: {@value #FORMAT_PROPERTY}, else
+     * {@value #FORMAT_VARIABLE}, else 1.
+     *
+     * @throws IllegalArgumentException naming the setting when it is neither 1 nor 2
+     */
+    public static int configuredVersion() {
+        String property = System.getProperty(FORMAT_PROPERTY);
+        String value = property != null ? property : System.getenv(FORMAT_VARIABLE);
+        String name = property != null ? "-D" + FORMAT_PROPERTY : FORMAT_VARIABLE;
+        if (value == null || value.isBlank()) {
+            return FIRST_VERSION;
+        }
+        return switch (value.trim()) {
+            case "1" -> 1;
+            case "2" -> 2;
+            default -> throw new IllegalArgumentException(name + "='" + value + "' is not a golden format version: use 1"
+                    + " (every agent reads it) or 2 (smaller; device agents from before the twentieth session cannot read it)");
+        };
+    }
+
+    /** Writes {@code golden} in format {@code version} (1 or 2). */
+    public static void write(GoldenOutputs golden, OutputStream out, int version) throws IOException {
+        if (version < FIRST_VERSION || version > VERSION) {
+            throw new IllegalArgumentException("golden outputs: cannot write version " + version + " (1 or 2)");
+        }
         Writer w = new Writer(out);
         w.bytes(MAGIC);
-        w.u32(VERSION);
+        w.u32(version);
         List<String> names = golden.outputNames();
         w.u32(golden.samples().size());
         w.u32(names.size());
@@ -80,10 +122,12 @@ public final class GoldenOutputsCodec {
                 }
                 float[] data = t.data();
                 int stored = data.length;
-                while (stored > 0 && Float.floatToRawIntBits(data[stored - 1]) == 0) {
-                    stored--;
+                if (version >= 2) {
+                    while (stored > 0 && Float.floatToRawIntBits(data[stored - 1]) == 0) {
+                        stored--;
+                    }
+                    w.u32(stored);
                 }
-                w.u32(stored);
                 w.floats(data, stored);
             }
         }

@@ -33,10 +33,46 @@ class GoldenOutputsCodecTest {
         return new GoldenOutputs(samples);
     }
 
+    /** Version 2, the newest (what {@code ANEFORGE_GOLDEN_FORMAT=2} writes). */
     private static byte[] encode(GoldenOutputs g) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        GoldenOutputsCodec.write(g, bytes);
+        GoldenOutputsCodec.write(g, bytes, 2);
         return bytes.toByteArray();
+    }
+
+    private static byte[] encodeV1(GoldenOutputs g) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, bytes, 1);
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Readers first: the default is version 1, which agents from before version 2 read; the setting picks 2, and
+     * anything else is refused naming the setting. Both versions decode to the same floats.
+     */
+    @Test
+    void writesVersionOneUnlessConfiguredAndBothReadBackAlike() throws IOException {
+        String before = System.getProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
+        try {
+            System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
+            org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(GoldenOutputsCodec.FORMAT_VARIABLE) == null,
+                    "ANEFORGE_GOLDEN_FORMAT is set in this environment");
+            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(1);
+            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "2");
+            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(2);
+            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "3");
+            assertThatThrownBy(GoldenOutputsCodec::configuredVersion).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("-Daneforge.golden.format='3'").hasMessageContaining("use 1");
+        } finally {
+            if (before == null) System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
+            else System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, before);
+        }
+        GoldenOutputs g = sample();
+        byte[] v1 = encodeV1(g);
+        byte[] v2 = encode(g);
+        assertThat(Arrays.copyOf(v1, 8)).containsExactly('A', 'F', 'G', 'O', 1, 0, 0, 0);
+        assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(v1)).samples())
+                .isEqualTo(GoldenOutputsCodec.read(new ByteArrayInputStream(v2)).samples());
     }
 
     @Test
