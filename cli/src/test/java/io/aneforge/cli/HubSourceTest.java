@@ -25,12 +25,7 @@ class HubSourceTest {
     @Test
     void convertsAHubModelPinnedToItsCommit() throws Exception {
         Path bert = TinyModels.bert(dir.resolve("bert"), 4);
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        try (Stream<Path> s = Files.list(bert)) {
-            for (Path f : s.toList()) {
-                files.put(f.getFileName().toString(), Files.readAllBytes(f));
-            }
-        }
+        Map<String, byte[]> files = repoFiles(bert);
         try (FakeHub hub = FakeHub.start()) {
             hub.repo("acme/tiny-bert").commit(COMMIT, "main", files);
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", dir.resolve("hf").toString());
@@ -79,12 +74,7 @@ class HubSourceTest {
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", pkg.toString(), "--seq-len", "8", "--samples", "0",
                 "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        try (Stream<Path> s = Files.list(bert)) {
-            for (Path f : s.toList()) {
-                files.put(f.getFileName().toString(), Files.readAllBytes(f));
-            }
-        }
+        Map<String, byte[]> files = repoFiles(bert);
         try (FakeHub hub = FakeHub.start()) {
             hub.repo("acme/tiny-bert").commit(COMMIT, "main", files);
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", dir.resolve("hf").toString());
@@ -97,5 +87,16 @@ class HubSourceTest {
         Files.copy(bert.resolve("tokenizer.json"), tokenizerOnly.resolve("tokenizer.json"));
         Cli local = Cli.run("predict", "--package", pkg.toString(), "--text", "hello", "--source", tokenizerOnly.toString());
         assertThat(local.code()).as(local.toString()).isZero();
+    }
+
+    /** The files of a model directory as a Hub repository's files (name to bytes). */
+    private static Map<String, byte[]> repoFiles(Path model) throws java.io.IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (Stream<Path> s = Files.list(model)) {
+            for (Path f : s.toList()) {
+                files.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        return files;
     }
 }
