@@ -142,7 +142,8 @@ public final class GoldenOutputsCodec {
 
     /**
      * {@link #read(InputStream)}, refusing a blob whose tensors decode to more than {@code maxDecodedBytes} before
-     * allocating the tensor that would pass it (the default is this JVM's maximum heap).
+     * allocating the tensor that would pass it (the default is this JVM's maximum heap), with a
+     * {@link GoldenTooLargeException}.
      */
     public static GoldenOutputs read(InputStream in, long maxDecodedBytes) throws IOException {
         Reader r = new Reader(in);
@@ -205,9 +206,9 @@ public final class GoldenOutputsCodec {
                 }
                 declared += 4 * count;
                 if (declared > maxDecodedBytes) {
-                    throw new GoldenFormatException("golden outputs: the tensors up to " + where + " decode to " + declared
+                    throw new GoldenTooLargeException("golden outputs: the tensors up to " + where + " decode to " + declared
                             + " bytes, more than this JVM can hold (" + maxDecodedBytes + " bytes): give it more memory"
-                            + " (-Xmx), or the blob is corrupt");
+                            + " (-Xmx), or the blob is corrupt", declared, maxDecodedBytes);
                 }
                 float[] data = r.floats(stored, where);
                 if (stored < count) {

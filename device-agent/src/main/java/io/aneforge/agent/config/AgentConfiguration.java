@@ -64,7 +64,7 @@ class AgentConfiguration {
 
     @Bean
     GoldenStore goldenStore(AgentProperties props) {
-        return new GoldenStore(downloads(props), 1L << 30);
+        return new GoldenStore(downloads(props), props.goldenMaxMemory().toBytes());
     }
 
     private static HttpArtifactSource downloads(AgentProperties props) {

@@ -16,13 +16,16 @@ import org.springframework.util.unit.DataSize;
  * {@code ANEFORGE_AGENT_POLL_INTERVAL},
  * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT},
  * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT},
- * {@code ANEFORGE_AGENT_MAX_RUNTIME_CALL}.
+ * {@code ANEFORGE_AGENT_MAX_RUNTIME_CALL}, {@code ANEFORGE_AGENT_STUCK_EXIT_GRACE},
+ * {@code ANEFORGE_AGENT_GOLDEN_MAX_MEMORY}.
  *
  * <p>{@code pollInterval} is how long one lease call waits for a job (the registry long-polls,
  * capped by its {@code aneforge.agents.max-lease-wait}); {@code drainTimeout} is how long a
  * stopping agent (SIGTERM) lets the job in hand finish before handing it back to the queue; {@code maxRuntimeCall}
  * is how long one runtime call (load, predict) may run before the agent gives its job up and lets its liveness file
- * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}).
+ * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}); {@code stuckExitGrace} is how long such a call may
+ * stay stuck after that before the agent exits non-zero for its supervisor to restart it; {@code goldenMaxMemory}
+ * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together.
  */
 @ConfigurationProperties("aneforge.agent")
 public record AgentProperties(
@@ -33,7 +36,9 @@ public record AgentProperties(
         Benchmark benchmark,
         @DefaultValue("2m") Duration drainTimeout,
         Download download,
-        @DefaultValue("30m") Duration maxRuntimeCall) {
+        @DefaultValue("30m") Duration maxRuntimeCall,
+        @DefaultValue("60s") Duration stuckExitGrace,
+        @DefaultValue("1GB") DataSize goldenMaxMemory) {
 
     public AgentProperties {
         if (registry == null) {
@@ -59,6 +64,14 @@ public record AgentProperties(
         if (maxRuntimeCall == null || maxRuntimeCall.isNegative() || maxRuntimeCall.isZero()) {
             throw new IllegalArgumentException("aneforge.agent.max-runtime-call must be positive, got " + maxRuntimeCall
                     + " (env ANEFORGE_AGENT_MAX_RUNTIME_CALL, e.g. 30m)");
+        }
+        if (stuckExitGrace == null || stuckExitGrace.isNegative()) {
+            throw new IllegalArgumentException("aneforge.agent.stuck-exit-grace must be >= 0, got " + stuckExitGrace
+                    + " (env ANEFORGE_AGENT_STUCK_EXIT_GRACE, e.g. 60s)");
+        }
+        if (goldenMaxMemory == null || goldenMaxMemory.toBytes() <= 0) {
+            throw new IllegalArgumentException("aneforge.agent.golden-max-memory must be positive, got " + goldenMaxMemory
+                    + " (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY, e.g. 1GB)");
         }
         if (download == null) {
             download = new Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64));

@@ -17,7 +17,8 @@ import org.springframework.context.SmartLifecycle;
  * Boot's shutdown hook) drains it: no new job, the job in hand finishes within
  * {@code aneforge.agent.drain-timeout} or goes back to the queue. Without a token or without any
  * offered runtime the loop does not start (the log says why). If the loop dies (a
- * {@link VirtualMachineError}), the process exits with status 1.
+ * {@link VirtualMachineError}), or a runtime call it gave up is still stuck {@code aneforge.agent.stuck-exit-grace}
+ * later, the process exits with status 1.
  */
 class AgentRunner implements SmartLifecycle {
 
@@ -62,13 +63,15 @@ class AgentRunner implements SmartLifecycle {
             client = alive.around(client);
         }
         loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5), props.cache().dir())
-                .onCrash(e -> exit());
+                .onCrash(e -> exit())
+                .onStillStuck(props.stuckExitGrace(), why -> exit());
         loop.start();
     }
 
     /**
-     * The loop died of an error it does not survive (out of memory, after reporting the job): exit 1 so
-     * the supervisor (launchd, systemd, compose) starts a fresh agent. The agent is not a web app, so
+     * The loop died of an error it does not survive (out of memory, after reporting the job), or its thread is stuck
+     * in a runtime call given up (reported failed) past the grace: exit 1 so the supervisor (launchd KeepAlive,
+     * systemd, compose, Kubernetes) starts a fresh agent. The agent is not a web app, so
      * without this the JVM would end with status 0 once the loop thread is gone, or linger. From another
      * thread: exiting runs the shutdown hook, whose drain joins the loop thread.
      */

@@ -7,6 +7,7 @@ import io.aneforge.agent.cache.Fault;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenFormatException;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.eval.golden.GoldenTooLargeException;
 import io.aneforge.io.IoProblems;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -23,21 +24,29 @@ import java.util.Map;
  * carry a {@link Fault}: a transfer problem (timeouts, 5xx, a body cut short) is worth another try,
  * a blob that is corrupt or does not decode is final. The last few are kept in memory: the benchmark jobs of
  * one version all use the same two blobs.
+ *
+ * <p>One bound, {@code aneforge.agent.golden-max-memory}, holds for the golden data in memory: a blob as downloaded,
+ * the tensors it decodes to (format v2 leaves trailing zeros out, so a blob can decode to several times its size;
+ * one that decodes to more is refused before it is allocated), and the decoded blobs kept, together (the least
+ * recently used are dropped until the newest fits).
  */
 public final class GoldenStore {
 
     private static final int KEEP = 4;
+    /** The setting {@code maxBytes} comes from, named in refusals. */
+    static final String SETTING = "aneforge.agent.golden-max-memory (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY)";
 
     private final ArtifactSource source;
     private final long maxBytes;
-    private final Map<String, GoldenOutputs> recent = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, GoldenOutputs> eldest) {
-            return size() > KEEP;
-        }
-    };
+    /** Decoded blobs by digest, least recently used first (guarded by itself). */
+    private final Map<String, GoldenOutputs> recent = new LinkedHashMap<>(8, 0.75f, true);
+    /** Decoded bytes of the blobs in {@link #recent} (guarded by {@link #recent}). */
+    private long recentBytes;
 
-    /** @param maxBytes largest golden blob accepted (they are read into memory) */
+    /**
+     * @param maxBytes largest golden blob accepted as downloaded, largest it may decode to, and most decoded bytes
+     *     kept in memory together
+     */
     public GoldenStore(ArtifactSource source, long maxBytes) {
         this.source = source;
         this.maxBytes = maxBytes;
@@ -52,15 +61,57 @@ public final class GoldenStore {
         }
         GoldenOutputs loaded = load(ref);
         synchronized (recent) {
-            recent.put(ref.sha256Hex(), loaded);
+            keep(ref.sha256Hex(), loaded);
         }
         return loaded;
+    }
+
+    /** Decoded bytes of the blobs kept in memory now. */
+    public long keptBytes() {
+        synchronized (recent) {
+            return recentBytes;
+        }
+    }
+
+    /** Number of decoded blobs kept in memory now. */
+    public int keptBlobs() {
+        synchronized (recent) {
+            return recent.size();
+        }
+    }
+
+    /** Keeps a decoded blob, dropping the least recently used ones until the kept ones fit the bound (and KEEP). */
+    private void keep(String digest, GoldenOutputs loaded) {
+        GoldenOutputs replaced = recent.put(digest, loaded);
+        if (replaced != null) {
+            recentBytes -= decodedBytes(replaced); // two jobs loaded the same blob at once
+        }
+        recentBytes += decodedBytes(loaded);
+        var eldest = recent.entrySet().iterator();
+        while ((recentBytes > maxBytes || recent.size() > KEEP) && eldest.hasNext()) {
+            Map.Entry<String, GoldenOutputs> e = eldest.next();
+            if (e.getKey().equals(digest)) {
+                continue; // the newest is within the bound on its own (the codec refused it otherwise)
+            }
+            recentBytes -= decodedBytes(e.getValue());
+            eldest.remove();
+        }
+    }
+
+    static long decodedBytes(GoldenOutputs outputs) {
+        long bytes = 0;
+        for (GoldenOutputs.Sample s : outputs.samples()) {
+            for (var t : s.outputs().values()) {
+                bytes += 4L * t.data().length;
+            }
+        }
+        return bytes;
     }
 
     private GoldenOutputs load(ArtifactRef ref) {
         if (ref.sizeBytes() > maxBytes) {
             throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " has " + ref.sizeBytes()
-                    + " bytes, over the " + maxBytes + "-byte limit for golden data held in memory");
+                    + " bytes, over the " + maxBytes + "-byte limit for golden data held in memory; raise " + SETTING);
         }
         byte[] bytes = fetch(ref);
         String problem = mismatch(ref, bytes);
@@ -77,7 +128,11 @@ public final class GoldenStore {
             bytes = again;
         }
         try {
-            return GoldenOutputsCodec.read(new ByteArrayInputStream(bytes));
+            return GoldenOutputsCodec.read(new ByteArrayInputStream(bytes), maxBytes);
+        } catch (GoldenTooLargeException e) {
+            throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " (" + bytes.length
+                    + " bytes) decodes to more than the " + maxBytes + "-byte limit for golden data held in memory (at"
+                    + " least " + e.decodedBytes() + " bytes): raise " + SETTING + ", and the agent's heap (-Xmx) with it", e);
         } catch (GoldenFormatException e) {
             throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " is not valid: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -97,7 +152,7 @@ public final class GoldenStore {
         }
         if (bytes.length > maxBytes) {
             throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " is larger than " + maxBytes
-                    + " bytes");
+                    + " bytes, the limit for golden data held in memory; raise " + SETTING);
         }
         if (ref.sizeBytes() >= 0 && bytes.length < ref.sizeBytes()) {
             throw new GoldenException(Fault.TRANSFER, "download of golden blob " + ref.digest() + " from "

@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  *       thread is interrupted and nothing is reported.
  *   <li>Stuck runtime calls: when {@link JobExecutor#overrunningCall()} names a call that ran past its bound, the
  *       heartbeat thread gives the job up ({@link #giveUpStuck}): reported failed naming the call and the bound, the
- *       lease no longer extended, the job's thread interrupted; what the call returns later is not reported.
+ *       lease no longer extended, the job's thread interrupted; what the call returns later is not reported. If the
+ *       call is still stuck a grace period later, {@link #onStillStuck} is told (the application exits non-zero, so
+ *       its supervisor starts a fresh agent: launchd has no liveness probe, and heartbeats would keep a wedged agent
+ *       looking online for ever).
  *   <li>Refused reports: a report the registry refuses with a 4xx other than {@code lease-not-held}
  *       (say {@code 400 invalid-result}) is replaced by a failed report naming the refusal; if that is
  *       refused too, the lease is released. Either way the job does not sit leased until it expires.
@@ -145,6 +148,12 @@ public final class AgentLoop {
      * drop the next one.
      */
     private volatile String lostLeaseId;
+    /** How long a call given up may stay stuck before {@link #stillStuck} is told; null: never told. */
+    private volatile Duration stuckGrace;
+    private volatile java.util.function.Consumer<String> stillStuck;
+    /** The lease whose stuck call was given up, while it may still return (heartbeat thread only). */
+    private JobLease givenUp;
+    private Instant givenUpAt;
     /** Guards {@link #inLeaseCall}: drain interrupts the loop thread only while a lease call is on. */
     private final Object leaseCall = new Object();
     /** Whether the loop thread is in a lease call (guarded by {@link #leaseCall}). */
@@ -193,6 +202,22 @@ public final class AgentLoop {
             log.error("agent loop {} died", t.getName(), e);
             handler.accept(e);
         });
+        return this;
+    }
+
+    /**
+     * What to do when a runtime call given up ({@link #giveUpStuck}) is still stuck {@code grace} later: the loop thread
+     * will not take another job, yet heartbeats go on, so the registry would list the agent online for ever. The
+     * handler gets a line saying which job and call; the application exits non-zero so its supervisor (launchd
+     * KeepAlive, compose, Kubernetes) starts a fresh agent. Told at most once per given-up call, from the heartbeat
+     * thread, on the first heartbeat past the grace; not while draining or halted. Call before {@link #start()}.
+     */
+    public AgentLoop onStillStuck(Duration grace, java.util.function.Consumer<String> handler) {
+        if (grace == null || grace.isNegative()) {
+            throw new IllegalArgumentException("the grace after a stuck call is given up must be >= 0, got " + grace);
+        }
+        this.stuckGrace = grace;
+        this.stillStuck = handler;
         return this;
     }
 
@@ -641,6 +666,7 @@ public final class AgentLoop {
     }
 
     private void heartbeat() {
+        checkStillStuck();
         JobLease h = held;
         if (h != null && executing == h && !lost(h)) {
             Optional<String> overrun = overrunningCall();
@@ -664,6 +690,34 @@ public final class AgentLoop {
         }
     }
 
+    /** Tells {@link #stillStuck} when the call given up has not returned within the grace (heartbeat thread). */
+    private void checkStillStuck() {
+        JobLease g = givenUp;
+        if (g == null) {
+            return;
+        }
+        if (executing != g || stopping || halted) {
+            givenUp = null; // the call returned (the loop went on), or the agent is stopping anyway
+            return;
+        }
+        Duration grace = stuckGrace;
+        java.util.function.Consumer<String> handler = stillStuck;
+        if (handler == null || Instant.now().isBefore(givenUpAt.plus(grace))) {
+            return;
+        }
+        givenUp = null;
+        String why = "job " + g.jobId() + " (lease " + g.leaseId() + ") was given up "
+                + (grace.toMillis() % 1000 == 0 ? grace.toSeconds() + " s" : grace.toMillis() + " ms")
+                + " ago (aneforge.agent.stuck-exit-grace) and its runtime call still has not returned: this agent's"
+                + " job thread is stuck, so it can take no other job";
+        log.error("{}; exiting so that the supervisor starts a fresh agent", why);
+        try {
+            handler.accept(why);
+        } catch (RuntimeException e) {
+            log.error("the handler for a stuck agent failed", e);
+        }
+    }
+
     private Optional<String> overrunningCall() {
         try {
             return executor.overrunningCall();
@@ -680,12 +734,13 @@ public final class AgentLoop {
      * (the job API has no timeout outcome; the failure text says it); otherwise its lease expires and the registry
      * leases it again. The loop thread is interrupted, which ends a runtime that honours interrupts; one that
      * does not (a native call) keeps the thread, and the liveness file, which is not refreshed meanwhile, gets the
-     * agent restarted.
+     * agent restarted where something probes it; {@link #onStillStuck} ends the process after a grace everywhere.
      */
     private void giveUpStuck(JobLease l, String overrun) {
         lostLeaseId = l.leaseId();
         log.error("job {} (lease {}) given up: {}. The lease is no longer extended and the liveness file no longer"
-                + " refreshed, so a probe restarts this agent unless the call returns", l.jobId(), l.leaseId(), overrun);
+                + " refreshed, so a probe restarts this agent unless the call returns (and it exits if the call is still stuck"
+                + " after aneforge.agent.stuck-exit-grace)", l.jobId(), l.leaseId(), overrun);
         if (!halted) {
             try {
                 client.report(agentId, JobReport.failed(l, failure("agent " + host.hostName() + ": " + overrun)));
@@ -697,6 +752,8 @@ public final class AgentLoop {
             }
         }
         if (executing == l) {
+            givenUp = l;
+            givenUpAt = Instant.now();
             thread.interrupt();
         }
     }
@@ -724,7 +781,9 @@ public final class AgentLoop {
             }
         }
         try {
-            thread.join(Math.max(1, timeout.toMillis()));
+            JobLease inHand = executing;
+            // A job given up (stuck, or taken back) is not waited for: the exit of a stuck agent is not held up by it.
+            thread.join(inHand != null && lost(inHand) ? 1 : Math.max(1, timeout.toMillis()));
             JobLease l = executing;
             if (thread.isAlive() && l != null) {
                 lostLeaseId = l.leaseId(); // whatever the job produces now is not reported

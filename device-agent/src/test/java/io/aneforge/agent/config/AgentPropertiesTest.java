@@ -58,21 +58,25 @@ class AgentPropertiesTest {
         assertThat(p.runtimes()).containsExactly("coreml", "reference-cpu");
         assertThat(p.benchmark()).isEqualTo(new AgentProperties.Benchmark(10, 100, Duration.ofMinutes(5)));
         assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64)));
+        assertThat(p.stuckExitGrace()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(p.goldenMaxMemory()).isEqualTo(DataSize.ofGigabytes(1));
     }
 
     @Test
     void environmentOverridesEveryProperty() throws IOException {
-        AgentProperties p = bind(Map.of(
-                "ANEFORGE_AGENT_REGISTRY_URL", "https://registry.example.com",
-                "ANEFORGE_AGENT_REGISTRY_TOKEN", "agt_123",
-                "ANEFORGE_AGENT_CACHE_DIR", "/var/cache/aneforge",
-                "ANEFORGE_AGENT_CACHE_MAX_SIZE", "50GB",
-                "ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE", "3GB",
-                "ANEFORGE_AGENT_POLL_INTERVAL", "5s",
-                "ANEFORGE_AGENT_RUNTIMES", "reference-cpu",
-                "ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500",
-                "ANEFORGE_AGENT_DOWNLOAD_TIMEOUT", "2m",
-                "ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "1MB"));
+        AgentProperties p = bind(Map.ofEntries(
+                Map.entry("ANEFORGE_AGENT_REGISTRY_URL", "https://registry.example.com"),
+                Map.entry("ANEFORGE_AGENT_REGISTRY_TOKEN", "agt_123"),
+                Map.entry("ANEFORGE_AGENT_CACHE_DIR", "/var/cache/aneforge"),
+                Map.entry("ANEFORGE_AGENT_CACHE_MAX_SIZE", "50GB"),
+                Map.entry("ANEFORGE_AGENT_CACHE_COMPILED_MAX_SIZE", "3GB"),
+                Map.entry("ANEFORGE_AGENT_POLL_INTERVAL", "5s"),
+                Map.entry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu"),
+                Map.entry("ANEFORGE_AGENT_BENCHMARK_TIMED_ITERATIONS", "500"),
+                Map.entry("ANEFORGE_AGENT_DOWNLOAD_TIMEOUT", "2m"),
+                Map.entry("ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "1MB"),
+                Map.entry("ANEFORGE_AGENT_STUCK_EXIT_GRACE", "5m"),
+                Map.entry("ANEFORGE_AGENT_GOLDEN_MAX_MEMORY", "4GB")));
 
         assertThat(p.registry().url()).isEqualTo(URI.create("https://registry.example.com"));
         assertThat(p.registry().token()).isEqualTo("agt_123");
@@ -83,6 +87,8 @@ class AgentPropertiesTest {
         assertThat(p.runtimes()).containsExactly("reference-cpu");
         assertThat(p.benchmark().timedIterations()).isEqualTo(500);
         assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofMinutes(2), DataSize.ofMegabytes(1)));
+        assertThat(p.stuckExitGrace()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(p.goldenMaxMemory()).isEqualTo(DataSize.ofGigabytes(4));
     }
 
     @Test
@@ -95,6 +101,10 @@ class AgentPropertiesTest {
                 .rootCause().hasMessageContaining("aneforge.agent.cache.compiled-max-size must be positive");
         assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "0B")))
                 .rootCause().hasMessageContaining("aneforge.agent.download.min-throughput must be positive");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_STUCK_EXIT_GRACE", "-1s")))
+                .rootCause().hasMessageContaining("aneforge.agent.stuck-exit-grace must be >= 0");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_GOLDEN_MAX_MEMORY", "0B")))
+                .rootCause().hasMessageContaining("aneforge.agent.golden-max-memory must be positive");
     }
 
     record StubRuntime(String id, boolean isAvailable) implements ModelRuntime {

@@ -238,6 +238,81 @@ class AgentLoopTest {
         }
     }
 
+    /**
+     * After the job of a stuck call is given up, heartbeats go on, so the registry would list a wedged agent online for
+     * ever (and launchd has no liveness probe): when the call is still stuck the grace later, the loop tells its
+     * still-stuck handler (the application exits 1 for its supervisor), once, and not before the grace. A call that
+     * returns within the grace does not tell it: the loop goes on.
+     */
+    @Test
+    void aCallStillStuckAGracePeriodAfterItWasGivenUpEndsTheAgent() throws Exception {
+        for (boolean returnsWithinGrace : new boolean[] {false, true}) {
+            JobLease a = lease("wedged");
+            List<Instant> reportedAt = new CopyOnWriteArrayList<>();
+            Registry client = new Registry(a) {
+                @Override
+                public AgentRegistration register(HostFacts h) {
+                    return new AgentRegistration("agent-1", Duration.ofMillis(20));
+                }
+
+                @Override
+                public void report(String id, JobReport r) {
+                    reportedAt.add(Instant.now());
+                    super.report(id, r);
+                }
+            };
+            CountDownLatch unstick = new CountDownLatch(1);
+            RuntimeCallWatch watch = new RuntimeCallWatch(Duration.ofMillis(100));
+            JobExecutor executor = new JobExecutor() {
+                @Override
+                public JobReport execute(JobLease l) {
+                    try (LoadedModel m = watch.around(new NeverLoads(unstick), "accuracy job " + l.jobId())
+                            .load(Path.of("model.mlpackage"), l.options())) {
+                        return succeeded(l);
+                    }
+                }
+
+                @Override
+                public Optional<String> overrunningCall() {
+                    return watch.overrun();
+                }
+            };
+            List<String> stillStuck = new CopyOnWriteArrayList<>();
+            List<Instant> toldAt = new CopyOnWriteArrayList<>();
+            Duration grace = Duration.ofMillis(400);
+            AgentLoop loop = new AgentLoop(client, HOST, executor, Duration.ofMillis(10), Duration.ofMillis(10))
+                    .onStillStuck(grace, why -> {
+                        toldAt.add(Instant.now());
+                        stillStuck.add(why);
+                    });
+            loop.start();
+            try {
+                waitFor(() -> !client.reports.isEmpty());
+                assertThat(client.reports).singleElement().satisfies(r -> assertThat(r.outcome())
+                        .isEqualTo(JobReport.Outcome.FAILED));
+                if (returnsWithinGrace) {
+                    unstick.countDown();
+                    sleep(grace.toMillis() * 2);
+                    assertThat(stillStuck).as("the call returned within the grace").isEmpty();
+                    waitFor(() -> client.leases.get() >= 3);
+                    assertThat(loop.isRunning()).isTrue();
+                } else {
+                    waitFor(() -> !stillStuck.isEmpty());
+                    assertThat(stillStuck).singleElement().satisfies(why -> assertThat(why).contains("job job-wedged",
+                            "lease lease-wedged", "given up 400 ms ago (aneforge.agent.stuck-exit-grace)",
+                            "still has not returned"));
+                    assertThat(Duration.between(reportedAt.get(0), toldAt.get(0))).as("not before the grace")
+                            .isGreaterThanOrEqualTo(grace);
+                    sleep(200);
+                    assertThat(stillStuck).as("told once").hasSize(1);
+                }
+            } finally {
+                unstick.countDown();
+                loop.halt();
+            }
+        }
+    }
+
     /** A runtime whose load blocks until released and ignores interrupts, as a native call does. */
     private record NeverLoads(CountDownLatch released) implements ModelRuntime {
         @Override public String id() { return "reference-cpu"; }
