@@ -454,15 +454,36 @@ public final class UpCommand implements Callable<Integer> {
     }
 
     /**
-     * Gives the demo model {@link #DEMO_MIN_COSINE} unless its gates were ever set (the history is not empty): gates
-     * someone changed or cleared, even to none, stay as they are on every later run. Before the version is promoted,
-     * so the alias move is checked against them as a real release would be.
+     * Gives the demo model {@link #DEMO_MIN_COSINE} unless its gates were ever set: gates someone changed or cleared,
+     * even to none, stay as they are on every later run. Before the version is promoted, so the alias move is checked
+     * against them as a real release would be.
      */
     static void setDemoGates(RegistryClient admin, PrintWriter out) {
-        String path = "/api/v1/models/" + DEMO_MODEL + "/gates";
+        setDemoGates(admin, DEMO_MODEL, out);
+    }
+
+    /**
+     * {@link #setDemoGates(RegistryClient, PrintWriter)} for {@code model}. "Ever set" is both: the model has gates
+     * now ({@code set}, a row even with no limits) or its gate history is not empty. The history alone is not
+     * enough: it starts at V20, and gates set before that have none, so a PUT (which replaces the whole set) would
+     * silently drop them.
+     */
+    static void setDemoGates(RegistryClient admin, String model, PrintWriter out) {
+        String path = "/api/v1/models/" + model + "/gates";
+        JsonNode current = admin.get(path);
+        if (current.path("set").asBoolean(false) || !noLimits(current.path("gates"))) return;
         if (!admin.get(path + "/history").isEmpty()) return;
         admin.put(path, Map.of("minCosine", DEMO_MIN_COSINE));
-        out.println("gates for " + DEMO_MODEL + ": minCosine " + DEMO_MIN_COSINE + " (PUT " + path + " to change them)");
+        out.println("gates for " + model + ": minCosine " + DEMO_MIN_COSINE + " (PUT " + path + " to change them)");
+    }
+
+    /** Whether a gates object sets no limit (every field missing, null or an empty map). */
+    private static boolean noLimits(JsonNode gates) {
+        if (gates.isMissingNode() || gates.isNull()) return true;
+        for (JsonNode field : gates.values()) {
+            if (!field.isNull() && !(field.isObject() && field.isEmpty())) return false;
+        }
+        return true;
     }
 
     /** Waits for the conversion (version published) and then for the accuracy jobs, printing changes. */
