@@ -59,12 +59,21 @@ record VariantFilter(String precision, String layout) {
     boolean matches(String variantLayout, String family, Integer blockSize, String quantization) {
         if (layout != null && !layout.equals(variantLayout)) return false;
         if (precision == null || precision.equals(family)) return true;
-        return !Variants.PRECISIONS.contains(precision) && precisionId(family, blockSize, quantization).equals(precision);
+        return !Variants.PRECISIONS.contains(precision) && precision.equals(precisionId(family, blockSize, quantization));
     }
 
-    /** The full precision id of a variant's registry fields (registration validated them). */
+    /**
+     * The full precision id of a variant's registry fields, or its family for a legacy row that names no full scheme:
+     * registrations before block sizes were required stored {@code int4} without one, and the schema still allows it.
+     * Such a row matches its family ({@code precision=int4}) and no full id; a refusal lists it as its family, which is
+     * also what the app can ask for to get it. Never throws, so such a row cannot turn a filtered resolve into a 500.
+     */
     static String precisionId(String family, Integer blockSize, String quantization) {
-        return Precision.ofRegistry(family, blockSize, quantization).id();
+        try {
+            return Precision.ofRegistry(family, blockSize, quantization).id();
+        } catch (IllegalArgumentException legacy) {
+            return family;
+        }
     }
 
     /** For details: {@code precision=fp16, layout=ane}. */
