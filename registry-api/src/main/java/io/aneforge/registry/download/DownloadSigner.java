@@ -20,7 +20,8 @@ import org.springframework.stereotype.Component;
  * the air without a registry token. The URL carries {@code expires} (epoch seconds) and {@code signature}, the
  * HMAC-SHA256 (key {@code aneforge.download-signing-key}) of the blob's path and that time: it grants exactly that
  * blob until then, to anyone who holds it. It cannot be revoked; its lifetime ({@code aneforge.download-url-ttl},
- * at most 24 h) is the bound. A variant yanked after a URL was minted stays downloadable through that URL until it
+ * at most 24 h) is the bound, and the TTL configured now bounds URLs minted earlier too (a URL expiring later than
+ * now + TTL + {@link #CLOCK_SKEW} is refused), so lowering it after a leak cuts short the URLs already handed out. A variant yanked after a URL was minted stays downloadable through that URL until it
  * expires (the blob is content-addressed and the resolve that minted it had refused yanked variants).
  */
 @Component
@@ -36,6 +37,9 @@ public class DownloadSigner {
 
     /** A minted URL's query and when it stops working. */
     public record Signed(String query, Instant expiresAt) {}
+
+    /** How far ahead of this instance's clock another instance's may run when it mints a URL. */
+    static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
 
     private final SecretKeySpec key;
     private final Duration ttl;
@@ -82,7 +86,8 @@ public class DownloadSigner {
      * Checks a signed request for blob {@code hex}.
      *
      * @throws ApiProblem 403 {@code download-url-invalid} (malformed, tampered, for another blob or another key) or
-     *                    {@code download-url-expired}, each saying that the URL must be requested again
+     *                    {@code download-url-expired} (past its expiry, or expiring later than now + the configured TTL
+     *                    + {@link #CLOCK_SKEW}), each saying that the URL must be requested again
      */
     public void verify(String hex, String expiresText, String signatureText, Instant now) {
         if (key == null) {
@@ -97,6 +102,17 @@ public class DownloadSigner {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "download-url-invalid", "Download URL invalid",
                     "the download URL's signature does not match this blob and expiry (altered, cut short, or signed with "
                             + "another key): request a new URL with GET /api/v1/models/{name}/resolve?...&signed=true");
+        }
+        long latest = now.plus(ttl).plus(CLOCK_SKEW).getEpochSecond();
+        if (expires.get() > latest) {
+            // Minted under a longer TTL than the one configured now (or on an instance whose clock runs ahead): lowering
+            // aneforge.download-url-ttl after a leak thereby bounds the URLs already handed out, not only new ones.
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "download-url-expired", "Download URL expired",
+                    "the download URL runs until " + Instant.ofEpochSecond(expires.get()) + ", longer than this registry's"
+                            + " URL lifetime (" + ttl + ") allows from now: it was minted under a longer lifetime, which has"
+                            + " since been lowered; request a new one with GET /api/v1/models/{name}/resolve?...&signed=true")
+                    .with("expiresAt", Instant.ofEpochSecond(expires.get()).toString())
+                    .with("latestAllowed", Instant.ofEpochSecond(latest).toString());
         }
         if (now.getEpochSecond() >= expires.get()) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "download-url-expired", "Download URL expired",

@@ -63,4 +63,32 @@ class DownloadSignerTest {
         assertThatThrownBy(() -> on.verify(HEX, expires, foreign, now)).isInstanceOfSatisfying(ApiProblem.class,
                 p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
     }
+
+    /** Lowering the TTL after a leak bounds the URLs already handed out: same key, shorter lifetime, restart. */
+    @Test
+    void aUrlMintedUnderALongerLifetimeIsRefusedOnceTheLifetimeIsLowered() {
+        String key = "c2lnbmVkLWRvd25sb2FkLXRlc3Qta2V5LTMyLWJ5dGVzIQ==";
+        Instant now = Instant.parse("2026-11-28T04:00:00Z");
+        DownloadSigner.Signed leaked = new DownloadSigner(props(key, Duration.ofHours(24))).sign(HEX, now);
+        String expires = leaked.query().replaceAll("expires=(\\d+)&.*", "$1");
+        String signature = leaked.query().replaceAll(".*signature=", "");
+        DownloadSigner lowered = new DownloadSigner(props(key, Duration.ofMinutes(15)));
+        assertThatThrownBy(() -> lowered.verify(HEX, expires, signature, now.plusSeconds(60))).isInstanceOfSatisfying(ApiProblem.class, p -> {
+            assertThat(p.slug()).isEqualTo("download-url-expired");
+            assertThat(p.status().value()).isEqualTo(403);
+            assertThat(p.getMessage()).contains("PT15M").contains("request a new one");
+        });
+        // Still refused hours later, until it is within the new lifetime (+ the clock skew) of its expiry ...
+        Instant withinReach = leaked.expiresAt().minus(Duration.ofMinutes(15)).minus(DownloadSigner.CLOCK_SKEW);
+        assertThatThrownBy(() -> lowered.verify(HEX, expires, signature, withinReach.minusSeconds(1)))
+                .isInstanceOfSatisfying(ApiProblem.class, p -> assertThat(p.slug()).isEqualTo("download-url-expired"));
+        lowered.verify(HEX, expires, signature, withinReach);
+        // ... and a URL from an instance whose clock runs up to the skew ahead still verifies.
+        DownloadSigner.Signed ahead = lowered.sign(HEX, now.plus(DownloadSigner.CLOCK_SKEW));
+        lowered.verify(HEX, ahead.query().replaceAll("expires=(\\d+)&.*", "$1"), ahead.query().replaceAll(".*signature=", ""), now);
+        DownloadSigner.Signed tooFar = lowered.sign(HEX, now.plus(DownloadSigner.CLOCK_SKEW).plusSeconds(1));
+        assertThatThrownBy(() -> lowered.verify(HEX, tooFar.query().replaceAll("expires=(\\d+)&.*", "$1"),
+                tooFar.query().replaceAll(".*signature=", ""), now)).isInstanceOfSatisfying(ApiProblem.class,
+                p -> assertThat(p.slug()).isEqualTo("download-url-expired"));
+    }
 }
