@@ -23,7 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code audit_event} (V22), inserted in the write's own transaction, and one log line on the logger
  * {@code aneforge.audit} at INFO once that transaction committed. So a row and a line exist exactly when the change
  * committed; a refused or failed write (403, 409, ...) leaves neither (its problem answer and the request id say
- * what happened).
+ * what happened), and so does an idempotent repeat that changed nothing ({@link Outcome}).
  *
  * <p>The line is {@code key=value} pairs:
  * {@code audit action=alias.move actor=ci-publisher actorTokenId=7 actorRole=publisher target="model m alias production"
@@ -83,6 +83,22 @@ public class Audit {
             T result = change.get();
             record(actor, event.apply(result));
             return result;
+        });
+    }
+
+    /**
+     * What a write that may find nothing to do returns: its answer, and whether it changed anything. An idempotent
+     * repeat (revoking a revoked token, yanking a yanked version) answers as the first call did but did not happen
+     * again, so it is not audited again.
+     */
+    public record Outcome<T>(T result, boolean changed) {}
+
+    /** Like {@link #record(Caller, Supplier, Function)}, recording only when the outcome says the change happened. */
+    public <T> T recordIfChanged(Caller actor, Supplier<Outcome<T>> change, Function<T, Event> event) {
+        return tx.execute(status -> {
+            Outcome<T> outcome = change.get();
+            if (outcome.changed()) record(actor, event.apply(outcome.result()));
+            return outcome.result();
         });
     }
 

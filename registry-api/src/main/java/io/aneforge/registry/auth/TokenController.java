@@ -78,9 +78,12 @@ class TokenController {
     @ResponseStatus(HttpStatus.NO_CONTENT)
     @Allowed
     void revoke(@PathVariable long id, HttpServletRequest http) {
-        audit.record(Caller.of(http), () -> {
-            if (!tokens.revoke(id)) throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
-            return id;
+        audit.recordIfChanged(Caller.of(http), () -> {
+            Tokens.Revocation r = tokens.revoke(id);
+            if (r == Tokens.Revocation.NO_SUCH_TOKEN) {
+                throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
+            }
+            return new Audit.Outcome<>(id, r == Tokens.Revocation.REVOKED);
         }, revoked -> Audit.Event.of("token.revoke", "token " + id, null).with("tokenId", id));
     }
 }

@@ -94,10 +94,15 @@ public class Tokens {
         return array == null ? null : List.of((String[]) array.getArray());
     }
 
-    /** @return false when no such token */
-    public boolean revoke(long id) {
-        int n = jdbc.sql("UPDATE api_token SET revoked_at = COALESCE(revoked_at, now()) WHERE id = ?").param(id).update();
+    /** What a revoke found. */
+    public enum Revocation { REVOKED, ALREADY_REVOKED, NO_SUCH_TOKEN }
+
+    public Revocation revoke(long id) {
+        // Only a live token changes, so a repeat (or a concurrent revoke that lost) reports ALREADY_REVOKED.
+        int n = jdbc.sql("UPDATE api_token SET revoked_at = now() WHERE id = ? AND revoked_at IS NULL").param(id).update();
         cache.invalidateAfterCommit(); // at once here (no transaction); after the commit inside one
-        return n > 0;
+        if (n > 0) return Revocation.REVOKED;
+        boolean exists = jdbc.sql("SELECT count(*) FROM api_token WHERE id = ?").param(id).query(Long.class).single() > 0;
+        return exists ? Revocation.ALREADY_REVOKED : Revocation.NO_SUCH_TOKEN;
     }
 }

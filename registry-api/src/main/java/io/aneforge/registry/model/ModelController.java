@@ -122,6 +122,14 @@ class ModelController {
                             + " not checked); it is kept on the version");
         }
         Caller caller = Caller.of(http);
+        if (without && caller.role() == Role.WORKER) {
+            // A worker publishes through conversion completion, which always stores golden data; the opt-out is a
+            // person's decision, and worker credentials are the less trusted ones (their own database role).
+            throw new ApiProblem(HttpStatus.FORBIDDEN, "forbidden-role", "Role not allowed",
+                    "role 'worker' may not publish with \"withoutGoldenData\": true; allowed: publisher, admin (a worker"
+                            + " publishes through conversion completion, with golden data)")
+                    .with("role", caller.role().wireName());
+        }
         return audit.record(caller,
                 () -> models.publish(name, version, without ? new Models.WithoutGoldenData(caller.name(), reason) : null),
                 published -> {
@@ -135,7 +143,7 @@ class ModelController {
     @PostMapping("/{name}/versions/{version}/yank")
     @Allowed(Role.PUBLISHER)
     VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req, HttpServletRequest http) {
-        return audit.record(Caller.of(http), () -> models.yank(name, version, req.reason()), yanked -> Audit.Event.of(
+        return audit.recordIfChanged(Caller.of(http), () -> models.yank(name, version, req.reason()), yanked -> Audit.Event.of(
                         "version.yank", "model " + name + " version " + version, "reason: " + req.reason())
                 .on(name, version, null).with("reason", req.reason()));
     }

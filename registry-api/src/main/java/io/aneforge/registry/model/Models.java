@@ -2,6 +2,7 @@ package io.aneforge.registry.model;
 
 import io.aneforge.hub.HubCache;
 import io.aneforge.names.RegistryNames;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.model.ModelRecords.ModelView;
 import io.aneforge.registry.model.ModelRecords.SourceView;
@@ -229,11 +230,12 @@ public class Models {
         return version(model, version);
     }
 
+    /** @return the version, and whether this call yanked it (false: it was yanked already, nothing changed) */
     @Transactional
-    public VersionView yank(String model, int version, String reason) {
+    public Audit.Outcome<VersionView> yank(String model, int version, String reason) {
         requireReason(reason);
         VersionRef v = lockVersion(model, version);
-        if ("yanked".equals(v.status())) return version(model, version);
+        if ("yanked".equals(v.status())) return new Audit.Outcome<>(version(model, version), false);
         List<String> aliases = jdbc.sql("SELECT name FROM alias WHERE version_id = ? ORDER BY name").param(v.id())
                 .query(String.class).list();
         if (!aliases.isEmpty()) {
@@ -247,7 +249,7 @@ public class Models {
                 .params(reason, v.id()).update();
         events.publishEvent(new VersionYanked(v.id(), model, version, reason));
         events.publishEvent(new RegistryChanged(model));
-        return version(model, version);
+        return new Audit.Outcome<>(version(model, version), true);
     }
 
     public static void requireReason(String reason) {

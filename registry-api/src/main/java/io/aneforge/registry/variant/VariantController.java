@@ -47,7 +47,7 @@ class VariantController {
     @Allowed(Role.PUBLISHER)
     Variants.VariantView yank(@PathVariable String name, @PathVariable int version, @PathVariable long id,
                               @RequestBody Yank req, HttpServletRequest http) {
-        return audit.record(Caller.of(http), () -> variants.yank(name, version, id, req.reason()), yanked -> Audit.Event.of(
+        return audit.recordIfChanged(Caller.of(http), () -> variants.yank(name, version, id, req.reason()), yanked -> Audit.Event.of(
                         "variant.yank", "model " + name + " version " + version + " variant " + id, "reason: " + req.reason())
                 .on(name, version, id).with("reason", req.reason()));
     }

@@ -2,6 +2,7 @@ package io.aneforge.registry.variant;
 
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.chips.OsVersion;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.blob.Blobs;
@@ -313,15 +314,16 @@ public class Variants {
                 .params(model, version).query(Variants::row).list();
     }
 
+    /** @return the variant, and whether this call yanked it (false: it was yanked already, nothing changed) */
     @Transactional
-    public VariantView yank(String model, int version, long variantId, String reason) {
+    public Audit.Outcome<VariantView> yank(String model, int version, long variantId, String reason) {
         Models.requireReason(reason);
         VersionRef v = models.lockVersion(model, version);
         VariantView current = jdbc.sql(SELECT + " WHERE id = ? AND version_id = ?").params(variantId, v.id())
                 .query(Variants::row).optional()
                 .orElseThrow(() -> ApiProblem.notFound("variant-not-found", "Variant not found",
                         "version " + version + " of '" + model + "' has no variant " + variantId));
-        if ("yanked".equals(current.status())) return current;
+        if ("yanked".equals(current.status())) return new Audit.Outcome<>(current, false);
         List<String> aliases = jdbc.sql("SELECT name FROM alias WHERE version_id = ? ORDER BY name").param(v.id())
                 .query(String.class).list();
         long others = jdbc.sql("SELECT count(*) FROM variant WHERE version_id = ? AND status = 'available' AND id <> ?")
@@ -334,7 +336,7 @@ public class Variants {
         jdbc.sql("UPDATE variant SET status = 'yanked', yank_reason = ? WHERE id = ?").params(reason, variantId).update();
         events.publishEvent(new VariantYanked(variantId, model, version, reason));
         events.publishEvent(new RegistryChanged(model));
-        return get(variantId);
+        return new Audit.Outcome<>(get(variantId), true);
     }
 
     private static VariantView row(ResultSet rs, int i) throws SQLException {

@@ -105,6 +105,11 @@ class AuditTrailTest extends RegistryTestBase {
         assertThat(variantYank.path("version").asInt()).isEqualTo(v);
         assertThat(variantYank.path("variant").asLong()).isEqualTo(variantId);
         assertThat(variantYank.path("detail").path("reason").asString()).isEqualTo("bad int8");
+        // an idempotent repeat answers as the first did but changed nothing, so it leaves no row
+        String variantYankAgainId = rid("variant-yank-again");
+        assertThat(call("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/" + variantId + "/yank", ci,
+                Map.of("reason", "bad int8, again"), variantYankAgainId).status()).isEqualTo(200);
+        assertThat(auditEvents(variantYankAgainId)).isEmpty();
 
         String deleteId = rid("alias-delete");
         assertThat(call("DELETE", "/api/v1/models/" + m + "/aliases/production", ci, Map.of("reason", "withdrawn"), deleteId)
@@ -118,11 +123,20 @@ class AuditTrailTest extends RegistryTestBase {
         JsonNode yank = auditEvent(yankId, "version.yank", "trail-ci");
         assertThat(yank.path("version").asInt()).isEqualTo(v);
         assertThat(yank.path("detail").path("reason").asString()).isEqualTo("superseded");
+        String yankAgainId = rid("yank-again");
+        assertThat(call("POST", "/api/v1/models/" + m + "/versions/" + v + "/yank", ci, Map.of("reason", "superseded, again"),
+                yankAgainId).status()).isEqualTo(200);
+        assertThat(auditEvents(yankAgainId)).isEmpty();
 
         String revokeId = rid("revoke");
         assertThat(call("DELETE", "/api/v1/tokens/" + tokenId, ADMIN, null, revokeId).status()).isEqualTo(204);
         assertThat(auditEvent(revokeId, "token.revoke", "bootstrap-admin").path("detail").path("tokenId").asLong())
                 .isEqualTo(tokenId);
+        String revokeAgainId = rid("revoke-again");
+        assertThat(call("DELETE", "/api/v1/tokens/" + tokenId, ADMIN, null, revokeAgainId).status()).isEqualTo(204);
+        assertThat(auditEvents(revokeAgainId)).isEmpty();
+        assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE action = 'token.revoke' AND detail->>'tokenId' = ?")
+                .param(String.valueOf(tokenId)).query(Long.class).single()).isEqualTo(1L);
         String unknownRevokeId = rid("revoke-unknown");
         assertThat(call("DELETE", "/api/v1/tokens/999999999", ADMIN, null, unknownRevokeId).status()).isEqualTo(404);
         assertThat(auditEvents(unknownRevokeId)).isEmpty();

@@ -74,6 +74,32 @@ class GoldenDataOnPublishTest extends JobTestSupport {
                 Map.of("reason", "test version")).status()).isEqualTo(200);
     }
 
+    /** review-r 8: the opt-out is a person's decision; a worker publishes through conversion completion, with golden data. */
+    @Test
+    void theWorkerRoleMayNotOptOut() {
+        createModel("golden-worker");
+        int v = createVersion("golden-worker");
+        addVariant("golden-worker", v, "A17_PRO", "18.0", "ane", "fp16");
+        String path = "/api/v1/models/golden-worker/versions/" + v + "/publish";
+        Response refused = send("POST", path, token("worker"), Map.of("withoutGoldenData", true, "reason", "worker shortcut"),
+                "X-Request-Id", "golden-worker-opt-out");
+        assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+        assertThat(refused.problem()).isEqualTo("forbidden-role");
+        assertThat(refused.json().path("role").asString()).isEqualTo("worker");
+        assertThat(refused.json().path("detail").asString()).contains("\"withoutGoldenData\": true")
+                .contains("allowed: publisher, admin");
+        assertThat(auditEvents("golden-worker-opt-out")).isEmpty();
+        assertThat(get("/api/v1/models/golden-worker/versions/" + v, reader()).json().path("status").asString())
+                .isEqualTo("draft");
+        // the worker may still call publish: without the opt-out it gets the same refusal as anyone for missing data
+        Response plain = send("POST", path, token("worker"), null);
+        assertThat(plain.status()).as(plain.text()).isEqualTo(409);
+        assertThat(plain.problem()).isEqualTo("golden-data-missing");
+        // an admin may opt out
+        Response admin = send("POST", path, ADMIN, Map.of("withoutGoldenData", true, "reason", "admin decided"));
+        assertThat(admin.status()).as(admin.text()).isEqualTo(200);
+    }
+
     @Test
     void anOptOutIsRecordedItsJobsAreCancelledAndResolveServesIt() {
         String m = "golden-optout";
