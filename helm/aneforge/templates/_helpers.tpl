@@ -208,6 +208,7 @@ registry:
   ANEFORGE_CACHE_TTL: registry.cacheTtl
   ANEFORGE_DOWNLOAD_URL_TTL: registry.downloadUrlTtl
   ANEFORGE_DOWNLOAD_SIGNING_KEY: tokens.downloadSigningKey
+  ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS: tokens.downloadSigningKeyPrevious
   ANEFORGE_SOURCES_LOCAL_ROOTS: sources.localRoots
   ANEFORGE_DATA_DIR: ""
 worker:
@@ -273,6 +274,9 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and .Values.database.existingSecret .Values.database.password }}
 {{- fail "database.password and database.existingSecret are both set: keep the password in the existing Secret and leave database.password empty" }}
 {{- end }}
+{{- if and .Values.tokens.downloadSigningKeyPrevious (not .Values.tokens.downloadSigningKey) }}
+{{- fail "tokens.downloadSigningKeyPrevious is set without tokens.downloadSigningKey: the previous key only accepts URLs minted before a rotation; set the current key too" }}
+{{- end }}
 {{- $w := .Values.worker }}
 {{- if and (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret) (not $w.batchDatabaseUsername) }}
 {{- fail "worker.batchDatabasePassword/batchDatabaseExistingSecret are set without worker.batchDatabaseUsername: set the workers' own database user too (docs/deploy.md, \"The worker's database\"), or leave all three empty to use database.*" }}
@@ -289,8 +293,8 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and .Values.s3.existingSecret (or .Values.s3.accessKey .Values.s3.secretKey) }}
 {{- fail "s3.accessKey/s3.secretKey and s3.existingSecret are both set: keep the keys in the existing Secret and leave s3.accessKey and s3.secretKey empty" }}
 {{- end }}
-{{- if and .Values.tokens.existingSecret (or .Values.tokens.admin .Values.tokens.worker .Values.tokens.agent .Values.tokens.huggingFace .Values.tokens.workerMetrics .Values.tokens.downloadSigningKey) }}
-{{- fail "tokens.existingSecret is set together with tokens.admin/worker/agent/huggingFace/workerMetrics/downloadSigningKey: keep the tokens in the existing Secret and leave those values empty" }}
+{{- if and .Values.tokens.existingSecret (or .Values.tokens.admin .Values.tokens.worker .Values.tokens.agent .Values.tokens.huggingFace .Values.tokens.workerMetrics .Values.tokens.downloadSigningKey .Values.tokens.downloadSigningKeyPrevious) }}
+{{- fail "tokens.existingSecret is set together with tokens.admin/worker/agent/huggingFace/workerMetrics/downloadSigningKey/downloadSigningKeyPrevious: keep the tokens in the existing Secret and leave those values empty" }}
 {{- end }}
 {{- $chartEnv := include "aneforge.chartEnv" . | fromYaml }}
 {{- range $component := list "registry" "worker" "agent" }}

@@ -32,6 +32,7 @@ class HelmChartTest {
             "tokens.huggingFace", "tok-hf-4711",
             "tokens.workerMetrics", "tok-metrics-4711",
             "tokens.downloadSigningKey", "key-sign-4711",
+            "tokens.downloadSigningKeyPrevious", "key-prev-4711",
             "agent.enabled", true};
 
     private static Chart.Rendered defaults;
@@ -113,6 +114,9 @@ class HelmChartTest {
         assertThat(withSecrets.resolve("worker", "ANEFORGE_WORKER_METRICS_TOKEN")).isEqualTo("tok-metrics-4711");
         assertThat(withSecrets.environment("registry")).doesNotContainKey("ANEFORGE_WORKER_METRICS_TOKEN");
         assertThat(withSecrets.resolve("registry", "ANEFORGE_DOWNLOAD_SIGNING_KEY")).isEqualTo("key-sign-4711");
+        assertThat(withSecrets.resolve("registry", "ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS")).isEqualTo("key-prev-4711");
+        assertThatThrownBy(() -> Chart.render("tokens.downloadSigningKeyPrevious", "k"))
+                .hasMessageContaining("tokens.downloadSigningKeyPrevious is set without tokens.downloadSigningKey");
         assertThat(env).containsEntry("ANEFORGE_DOWNLOAD_URL_TTL", "15m");
         assertThat(withSecrets.resolve("agent", "ANEFORGE_AGENT_REGISTRY_TOKEN")).isEqualTo("tok-agent-4711");
         // Least privilege: the worker and agent never see the S3 keys or the admin token.

@@ -11,7 +11,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("aneforge")
 public record RegistryProperties(String adminToken, Path dataDir, String publicBaseUrl, S3 s3, Blobs blobs,
                                  Archive archive, Duration cacheTtl, Boolean resolveFastPath, String downloadSigningKey,
-                                 Duration downloadUrlTtl) {
+                                 Duration downloadUrlTtl, String downloadSigningKeyPrevious) {
 
     /** The longest {@code aneforge.download-url-ttl}: a signed URL cannot be revoked, only outlived. */
     public static final Duration MAX_DOWNLOAD_URL_TTL = Duration.ofHours(24);
@@ -28,6 +28,13 @@ public record RegistryProperties(String adminToken, Path dataDir, String publicB
         }
         if (resolveFastPath == null) resolveFastPath = Boolean.TRUE;
         if (downloadSigningKey != null && downloadSigningKey.isBlank()) downloadSigningKey = null;
+        if (downloadSigningKeyPrevious != null && downloadSigningKeyPrevious.isBlank()) downloadSigningKeyPrevious = null;
+        if (downloadSigningKeyPrevious != null && downloadSigningKey == null) {
+            throw new IllegalArgumentException("aneforge.download-signing-key-previous (ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS)"
+                    + " is set without aneforge.download-signing-key (ANEFORGE_DOWNLOAD_SIGNING_KEY): the previous key only"
+                    + " accepts URLs minted before a rotation while the current key signs new ones; set the current key too,"
+                    + " or unset the previous one");
+        }
         if (downloadUrlTtl == null) downloadUrlTtl = Duration.ofMinutes(15);
         if (downloadUrlTtl.isNegative() || downloadUrlTtl.isZero() || downloadUrlTtl.compareTo(MAX_DOWNLOAD_URL_TTL) > 0) {
             throw new IllegalArgumentException("aneforge.download-url-ttl (ANEFORGE_DOWNLOAD_URL_TTL) must be more than 0s"

@@ -42,23 +42,30 @@ public class DownloadSigner {
     static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
 
     private final SecretKeySpec key;
+    /** The key {@link #key} replaced: verifies URLs minted before the rotation, signs nothing; null when not set. */
+    private final SecretKeySpec previous;
     private final Duration ttl;
 
     DownloadSigner(RegistryProperties props) {
         this.ttl = props.downloadUrlTtl();
-        this.key = props.downloadSigningKey() == null ? null : new SecretKeySpec(decode(props.downloadSigningKey()), "HmacSHA256");
+        this.key = props.downloadSigningKey() == null ? null
+                : new SecretKeySpec(decode(props.downloadSigningKey(), "aneforge.download-signing-key (ANEFORGE_DOWNLOAD_SIGNING_KEY)"),
+                "HmacSHA256");
+        this.previous = props.downloadSigningKeyPrevious() == null ? null
+                : new SecretKeySpec(decode(props.downloadSigningKeyPrevious(),
+                "aneforge.download-signing-key-previous (ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS)"), "HmacSHA256");
     }
 
-    private static byte[] decode(String base64) {
+    private static byte[] decode(String base64, String setting) {
         byte[] k;
         try {
             k = Base64.getDecoder().decode(base64.trim());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("aneforge.download-signing-key (ANEFORGE_DOWNLOAD_SIGNING_KEY) is not base64 ("
+            throw new IllegalArgumentException(setting + " is not base64 ("
                     + e.getMessage() + "): use e.g. the output of openssl rand -base64 32, or unset it to turn signed URLs off");
         }
         if (k.length < 32) {
-            throw new IllegalArgumentException("aneforge.download-signing-key (ANEFORGE_DOWNLOAD_SIGNING_KEY) decodes to "
+            throw new IllegalArgumentException(setting + " decodes to "
                     + k.length + " bytes; an HMAC-SHA256 key needs at least 32 (e.g. openssl rand -base64 32)");
         }
         return k;
@@ -97,8 +104,7 @@ public class DownloadSigner {
         }
         Optional<Long> expires = parse(expiresText);
         byte[] given = signatureText == null ? null : decodeSignature(signatureText);
-        if (expires.isEmpty() || given == null || hex == null
-                || !MessageDigest.isEqual(given, mac(hex, expires.get()))) {
+        if (expires.isEmpty() || given == null || hex == null || !signedByAKeyOfOurs(given, hex, expires.get())) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "download-url-invalid", "Download URL invalid",
                     "the download URL's signature does not match this blob and expiry (altered, cut short, or signed with "
                             + "another key): request a new URL with GET /api/v1/models/{name}/resolve?...&signed=true");
@@ -139,8 +145,19 @@ public class DownloadSigner {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(mac(hex, expires));
     }
 
-    /** What is signed: the blob's path (lower-case hex, as the registry names blobs) and the expiry. */
+    /** Under the current key or the previous one; both compared in constant time, both always (no early answer). */
+    private boolean signedByAKeyOfOurs(byte[] given, String hex, long expires) {
+        boolean current = MessageDigest.isEqual(given, mac(key, hex, expires));
+        boolean old = previous != null && MessageDigest.isEqual(given, mac(previous, hex, expires));
+        return current | old;
+    }
+
     private byte[] mac(String hex, long expires) {
+        return mac(key, hex, expires);
+    }
+
+    /** What is signed: the blob's path (lower-case hex, as the registry names blobs) and the expiry. */
+    private static byte[] mac(SecretKeySpec key, String hex, long expires) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MlpackageArchiveTest {
 
     private final MlpackageArchive archive = new MlpackageArchive(null,
-            new RegistryProperties(null, null, null, null, null, new RegistryProperties.Archive(3, 10_000L), null, null, null, null));
+            new RegistryProperties(null, null, null, null, null, new RegistryProperties.Archive(3, 10_000L), null, null, null, null, null));
 
     @TempDir
     Path tmp;

@@ -15,7 +15,42 @@ class DownloadSignerTest {
     private static final String HEX = "a".repeat(64);
 
     private static RegistryProperties props(String key, Duration ttl) {
-        return new RegistryProperties(null, null, null, null, null, null, null, null, key, ttl);
+        return props(key, ttl, null);
+    }
+
+    private static RegistryProperties props(String key, Duration ttl, String previous) {
+        return new RegistryProperties(null, null, null, null, null, null, null, null, key, ttl, previous);
+    }
+
+    private static final String OLD_KEY = "c2lnbmVkLWRvd25sb2FkLXRlc3Qta2V5LTMyLWJ5dGVzIQ==";
+    private static final String NEW_KEY = "YW5vdGhlci1zaWduaW5nLWtleS1vZi0zMi1ieXRlcy0h";
+
+    /**
+     * Rotation with overlap: URLs minted under the key a rotation replaced keep working while it is the previous key;
+     * new URLs are signed with the current key only; without the previous key the old URLs stop.
+     */
+    @Test
+    void thePreviousKeyVerifiesUrlsMintedBeforeARotationAndSignsNothing() {
+        Instant now = Instant.parse("2026-11-28T05:00:00Z");
+        DownloadSigner.Signed old = new DownloadSigner(props(OLD_KEY, Duration.ofMinutes(15))).sign(HEX, now);
+        String expires = old.query().replaceAll("expires=(\\d+)&.*", "$1");
+        String signature = old.query().replaceAll(".*signature=", "");
+
+        DownloadSigner rotated = new DownloadSigner(props(NEW_KEY, Duration.ofMinutes(15), OLD_KEY));
+        rotated.verify(HEX, expires, signature, now.plusSeconds(60));
+        DownloadSigner.Signed fresh = rotated.sign(HEX, now);
+        assertThat(fresh.query()).as("signed with the current key").isNotEqualTo(old.query());
+        new DownloadSigner(props(NEW_KEY, Duration.ofMinutes(15))).verify(HEX, fresh.query().replaceAll("expires=(\\d+)&.*", "$1"),
+                fresh.query().replaceAll(".*signature=", ""), now.plusSeconds(60));
+
+        DownloadSigner after = new DownloadSigner(props(NEW_KEY, Duration.ofMinutes(15)));
+        assertThatThrownBy(() -> after.verify(HEX, expires, signature, now.plusSeconds(60)))
+                .isInstanceOfSatisfying(ApiProblem.class, p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
+
+        assertThatThrownBy(() -> props(null, null, OLD_KEY)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS").hasMessageContaining("without");
+        assertThatThrownBy(() -> new DownloadSigner(props(NEW_KEY, null, "c2hvcnQ="))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS").hasMessageContaining("decodes to 5 bytes");
     }
 
     @Test
