@@ -56,7 +56,7 @@ class JobCancellation {
     }
 
     /** The matrix's words for a job of a version published without golden data (also V23's for older versions). */
-    static final String NOT_CHECKED = "published without golden data: accuracy not checked";
+    static final String NOT_CHECKED = Jobs.NOT_CHECKED;
     static final String NOT_BENCHMARKED = "published without golden data: not benchmarked (benchmarks run the golden inputs)";
 
     /** Cancels the open jobs that {@code which} (a condition on {@code job} naming {@code :id}) selects. */

@@ -60,6 +60,9 @@ import tools.jackson.databind.json.JsonMapper;
 @Service
 public class Jobs {
 
+    /** Why the accuracy jobs of a version published without golden data are cancelled; the matrix says the same. */
+    public static final String NOT_CHECKED = "published without golden data: accuracy not checked";
+
     private final JobRepository jobs;
     private final Agents agents;
     private final Models models;

@@ -96,7 +96,7 @@ public class Matrices {
     }
 
     /** The plain words the matrix and verdict use for a version published without golden data. */
-    static final String NOT_CHECKED = "published without golden data: accuracy not checked";
+    static final String NOT_CHECKED = Jobs.NOT_CHECKED;
 
     record VariantRow(long id, String chip, String target, String layout, String precision, Integer blockSize,
                       String quantization, int seqLen, String digestHex, long size, String status, String yankReason) {

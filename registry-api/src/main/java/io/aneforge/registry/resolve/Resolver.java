@@ -102,10 +102,6 @@ public class Resolver {
         cache.invalidateAll();
     }
 
-    public Answer resolve(String model, String alias, Integer version, String device, String chipId, String os) {
-        return resolve(model, alias, version, device, chipId, os, null, null);
-    }
-
     /**
      * @param precision null, a precision family ({@code int8}) or a full precision id ({@code int8-block32}): only
      *                  matching variants are considered ({@link VariantFilter})

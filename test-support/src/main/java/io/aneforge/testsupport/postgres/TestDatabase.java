@@ -81,7 +81,8 @@ public final class TestDatabase {
      * LOGIN with a random password, no superuser, no CREATEDB, no CREATEROLE), both dropped at JVM exit. For a
      * service that must run with least privilege beside this JVM's database (the converter worker's job
      * repository): it may create what it needs in its own database and cannot read {@link #name()}'s tables.
-     * {@code springProperties()}, {@code jdbcUrl()}, ... of the result are that role's.
+     * Reach it through the instance's {@link #url()}, {@link #user()}, {@link #userPassword()} and {@link #open()}: the
+     * static {@code jdbcUrl()}, {@code springProperties()}, ... always name this JVM's main database.
      *
      * @param purpose lower-case letters, digits and {@code _}
      */
