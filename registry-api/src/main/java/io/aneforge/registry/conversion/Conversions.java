@@ -509,6 +509,8 @@ public class Conversions {
     @Transactional
     public ConversionView cancel(long id, Caller caller) {
         Conversion c = conversions.lock(id).orElseThrow(() -> notFound(id));
+        // The cancel path names no model: a scoped token cancels only its own models' conversions (403 forbidden-model).
+        if (!caller.scope().all()) caller.requireWriteTo(versionRef(c.versionId).model());
         if (!c.live()) {
             throw ApiProblem.conflict("conversion-finished", "Conversion finished",
                     "conversion " + id + " is already " + c.state + "; only queued or running conversions can be cancelled");
