@@ -1,12 +1,12 @@
 package io.aneforge.registry.job;
 
+import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.registry.variant.VariantRegistered;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.springframework.context.event.EventListener;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -25,12 +25,12 @@ class JobCreator {
     private final JobRepository jobs;
     private final JobProperties props;
     private final LeaseSignal signal;
-    private final JdbcClient jdbc;
+    private final Models models;
     private final Clock clock = Clock.systemUTC();
 
-    JobCreator(JobRepository jobs, JobProperties props, LeaseSignal signal, JdbcClient jdbc) {
+    JobCreator(JobRepository jobs, JobProperties props, LeaseSignal signal, Models models) {
         this.jobs = jobs;
-        this.jdbc = jdbc;
+        this.models = models;
         this.props = props;
         this.signal = signal;
     }
@@ -38,8 +38,7 @@ class JobCreator {
     @EventListener
     void onVariant(VariantRegistered e) {
         List<String> units = e.computeUnits() == null ? COMPUTE_UNITS : validate(e.computeUnits());
-        boolean ready = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
-                + " WHERE id = ?").param(e.versionId()).query(Boolean.class).single();
+        boolean ready = models.hasGoldenData(e.versionId());
         for (String cu : units) {
             jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
         }

@@ -155,6 +155,15 @@ public class Models {
                 .optional().orElseThrow(() -> missing(model, version));
     }
 
+    /**
+     * Whether the version has both golden blobs (inputs and FP32 outputs), which its accuracy and benchmark jobs run:
+     * publishing checks it, and a variant's jobs are queued ready or waiting by it.
+     */
+    public boolean hasGoldenData(long versionId) {
+        return jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
+                + " WHERE id = ?").param(versionId).query(Boolean.class).single();
+    }
+
     /** model-not-found when the model itself is missing (that is what the client got wrong), else version-not-found. */
     private ApiProblem missing(String model, int version) {
         modelId(model);
@@ -200,8 +209,7 @@ public class Models {
                     "register at least one variant with POST /api/v1/models/" + model + "/versions/" + version
                             + "/variants before publishing");
         }
-        boolean golden = jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL FROM model_version"
-                + " WHERE id = ?").param(v.id()).query(Boolean.class).single();
+        boolean golden = hasGoldenData(v.id());
         String at = "/api/v1/models/" + model + "/versions/" + version;
         if (!golden && withoutGoldenData == null) {
             throw ApiProblem.conflict("golden-data-missing", "Golden data missing",
@@ -218,12 +226,13 @@ public class Models {
                     "version " + version + " of '" + model + "' has golden data, so its accuracy is checked: publish"
                             + " it without \"withoutGoldenData\"");
         }
-        if (withoutGoldenData == null) {
-            jdbc.sql("UPDATE model_version SET status = 'published', published_at = now() WHERE id = ?").param(v.id()).update();
-        } else {
-            jdbc.sql("UPDATE model_version SET status = 'published', published_at = now(), published_without_golden_by = ?,"
-                            + " published_without_golden_reason = ? WHERE id = ?")
-                    .params(withoutGoldenData.by(), withoutGoldenData.reason(), v.id()).update();
+        // A draft's published_without_golden_* are null, so writing null there for a version with golden data is no change.
+        jdbc.sql("UPDATE model_version SET status = 'published', published_at = now(), published_without_golden_by = ?,"
+                        + " published_without_golden_reason = ? WHERE id = ?")
+                .params(withoutGoldenData == null ? null : withoutGoldenData.by(),
+                        withoutGoldenData == null ? null : withoutGoldenData.reason(), v.id())
+                .update();
+        if (withoutGoldenData != null) {
             events.publishEvent(new VersionPublishedWithoutGoldenData(v.id(), model, version, withoutGoldenData));
         }
         events.publishEvent(new RegistryChanged(model));
