@@ -20,23 +20,25 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 public class ActuatorTokenFilter extends OncePerRequestFilter {
 
+    /**
+     * Prefix of every ANE Forge problem {@code type} URI ({@code <base><slug>}): the registry's API problems and this
+     * filter's 401s, in the registry and the converter worker alike, so a scraper sees the same answer from both.
+     */
+    public static final String PROBLEM_TYPE_BASE = "https://aneforge.io/problems/";
+
     private static final String ACTUATOR = "/actuator";
 
     private final Predicate<String> accepts;
-    private final String problemTypeBase;
     private final String missingDetail;
     private final String refusedDetail;
 
     /**
      * @param accepts whether a bearer token (trimmed, never blank) may read the guarded endpoints
-     * @param problemTypeBase prefix of the problem {@code type} URIs ({@code unauthenticated}, {@code invalid-token})
      * @param missingDetail the problem's detail without a token: how to get and send one
      * @param refusedDetail the problem's detail for a token {@code accepts} refuses
      */
-    public ActuatorTokenFilter(Predicate<String> accepts, String problemTypeBase, String missingDetail,
-            String refusedDetail) {
+    public ActuatorTokenFilter(Predicate<String> accepts, String missingDetail, String refusedDetail) {
         this.accepts = accepts;
-        this.problemTypeBase = problemTypeBase;
         this.missingDetail = missingDetail;
         this.refusedDetail = refusedDetail;
     }
@@ -78,7 +80,7 @@ public class ActuatorTokenFilter extends OncePerRequestFilter {
     /** The problem the registry's API answers for a missing or bad token (its types and wording). */
     private void refuse(HttpServletRequest request, HttpServletResponse response, String slug, String title,
             String detail) throws IOException {
-        byte[] body = ("{\"type\":\"" + json(problemTypeBase + slug) + "\",\"title\":\"" + json(title)
+        byte[] body = ("{\"type\":\"" + json(PROBLEM_TYPE_BASE + slug) + "\",\"title\":\"" + json(title)
                 + "\",\"status\":401,\"detail\":\"" + json(detail) + "\",\"instance\":\"" + json(servedPath(request))
                 + "\"}").getBytes(StandardCharsets.UTF_8);
         response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);

@@ -24,9 +24,6 @@ class MetricsTokenConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(MetricsTokenConfiguration.class);
 
-    /** The registry's problem types, so a scraper sees the same 401 from both. */
-    private static final String PROBLEM_TYPE_BASE = "https://aneforge.io/problems/";
-
     @Bean
     FilterRegistrationBean<ActuatorTokenFilter> metricsTokenFilter(
             @Value("${aneforge.worker.metrics-token:}") String configured) {
@@ -35,7 +32,6 @@ class MetricsTokenConfiguration {
         ActuatorTokenFilter filter = new ActuatorTokenFilter(
                 // constant time: the comparison must not tell a caller how much of a guess was right
                 given -> MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected),
-                PROBLEM_TYPE_BASE,
                 "send 'Authorization: Bearer <token>' with the worker's metrics token (ANEFORGE_WORKER_METRICS_TOKEN)",
                 "the bearer token is not this worker's metrics token (ANEFORGE_WORKER_METRICS_TOKEN)");
         FilterRegistrationBean<ActuatorTokenFilter> registration = new FilterRegistrationBean<>(filter);

@@ -1,7 +1,6 @@
 package io.aneforge.registry.auth;
 
 import io.aneforge.actuator.ActuatorTokenFilter;
-import io.aneforge.registry.problem.ApiProblem;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
@@ -20,7 +19,7 @@ import org.springframework.stereotype.Component;
 class MetricsTokenFilter extends ActuatorTokenFilter {
 
     MetricsTokenFilter(Tokens tokens) {
-        super(token -> tokens.authenticate(token).isPresent(), ApiProblem.TYPE_BASE,
+        super(token -> tokens.authenticate(token).isPresent(),
                 "send 'Authorization: Bearer <token>' (any role; a reader token for the scraper); tokens are minted by"
                         + " an admin with POST /api/v1/tokens",
                 "the bearer token is unknown or revoked");

@@ -1,5 +1,6 @@
 package io.aneforge.registry.problem;
 
+import io.aneforge.actuator.ActuatorTokenFilter;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +13,8 @@ import org.springframework.http.ProblemDetail;
  */
 public class ApiProblem extends RuntimeException {
 
-    public static final String TYPE_BASE = "https://aneforge.io/problems/";
+    /** Shared with the actuator token filter (registry and converter worker), so every problem type has one base. */
+    public static final String TYPE_BASE = ActuatorTokenFilter.PROBLEM_TYPE_BASE;
 
     private final HttpStatus status;
     private final String slug;
