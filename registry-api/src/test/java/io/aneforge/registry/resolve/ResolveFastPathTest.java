@@ -104,13 +104,7 @@ class ResolveFastPathTest extends RegistryTestBase {
     }
 
     private MockHttpServletRequest request(String query, String ifNoneMatch) {
-        MockHttpServletRequest req = new MockHttpServletRequest("GET", "/api/v1/models/" + M + "/resolve");
-        req.setQueryString(query);
-        for (String kv : query.split("&")) {
-            String[] p = kv.split("=", 2);
-            req.addParameter(p[0], p[1]);
-        }
-        req.addHeader("Authorization", "Bearer " + reader());
+        MockHttpServletRequest req = ResolveRequests.of(M, query, reader());
         if (ifNoneMatch != null) req.addHeader("If-None-Match", ifNoneMatch);
         return req;
     }

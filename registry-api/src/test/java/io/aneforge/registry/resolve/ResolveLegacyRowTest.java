@@ -84,13 +84,6 @@ class ResolveLegacyRowTest extends RegistryTestBase {
     }
 
     private MockHttpServletRequest request(String query) {
-        MockHttpServletRequest req = new MockHttpServletRequest("GET", "/api/v1/models/" + M + "/resolve");
-        req.setQueryString(query);
-        for (String kv : query.split("&")) {
-            String[] p = kv.split("=", 2);
-            req.addParameter(p[0], p[1]);
-        }
-        req.addHeader("Authorization", "Bearer " + reader());
-        return req;
+        return ResolveRequests.of(M, query, reader());
     }
 }
