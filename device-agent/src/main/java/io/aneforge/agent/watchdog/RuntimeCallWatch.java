@@ -48,10 +48,6 @@ public final class RuntimeCallWatch {
         this.nanoTime = nanoTime;
     }
 
-    public Duration bound() {
-        return bound;
-    }
-
     /**
      * The runtime call that has run longer than the bound, described with the job, the runtime and the bound (for the
      * log and the job's failure), or empty while no call has.

@@ -75,10 +75,6 @@ public class DownloadSigner {
         return key != null;
     }
 
-    public Duration ttl() {
-        return ttl;
-    }
-
     /** @throws ApiProblem 409 {@code signed-urls-off} saying how to turn them on, when no key is configured */
     public Signed sign(String hex, Instant now) {
         if (key == null) {
