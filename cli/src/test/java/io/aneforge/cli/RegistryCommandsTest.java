@@ -472,6 +472,7 @@ class RegistryCommandsTest {
         agent.put("cpuBrand", "Intel Xeon");
         agent.put("memoryBytes", 8L << 30);
         agent.put("runtimes", List.of("reference-cpu"));
+        agent.put("goldenFormat", io.aneforge.eval.golden.GoldenOutputsCodec.VERSION); // convert writes the newest
         String id = api("POST", "/api/v1/agents", agent).path("id").asString();
         JsonNode lease = api("POST", "/api/v1/agents/" + id + "/lease", null);
         assertThat(lease.path("kind").asString()).isEqualTo("accuracy");

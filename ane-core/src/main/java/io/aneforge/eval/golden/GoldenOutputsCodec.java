@@ -21,7 +21,7 @@ import java.util.zip.CRC32;
 
 /**
  * Binary form of {@link GoldenOutputs}, versions 1 and 2 (the reader reads both; the writer writes the version
- * {@link #configuredVersion()} gives, 1 unless {@value #FORMAT_VARIABLE} or {@value #FORMAT_PROPERTY} says 2). All
+ * {@link #configuredVersion()} gives, 2 unless {@value #FORMAT_VARIABLE} or {@value #FORMAT_PROPERTY} says 1). All
  * integers little-endian.
  * <pre>
  *   magic        4 bytes  "AFGO"
@@ -41,10 +41,11 @@ import java.util.zip.CRC32;
  * ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of the 823 MB a
  * version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
  *
- * <p>Why version 1 is still the default: device agents from before version 2 refuse a version 2 blob and fail the
- * version's jobs for good, and Mac agents are upgraded apart from the cluster. Readers first: once every agent reads
- * version 2 (this release's do), set {@value #FORMAT_VARIABLE}=2 for the converter workers and {@code convert}; a later
- * release makes 2 the default.
+ * <p>Why version 2 can be the default: an agent says at registration the newest version it reads
+ * ({@code goldenFormat}; agents from before it say nothing and are taken to read version 1 only), the registry
+ * reads the version of a model version's golden blobs when they are set ({@link #version(InputStream)}) and leases a
+ * job only to an agent that reads them. A fleet of old agents leaves a version 2 model's jobs pending (not failed)
+ * until an upgraded agent takes them; {@value #FORMAT_VARIABLE}=1 writes what every agent reads.
  *
  * <p>The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
  * data, a checksum mismatch and trailing bytes, each with a message naming the field; and, before allocating,
@@ -55,7 +56,7 @@ public final class GoldenOutputsCodec {
 
     /** The newest version this codec reads and can write. */
     public static final int VERSION = 2;
-    /** Environment variable choosing the version {@link #write(GoldenOutputs, OutputStream)} writes: 1 (default) or 2. */
+    /** Environment variable choosing the version {@link #write(GoldenOutputs, OutputStream)} writes: 1 or 2 (default). */
     public static final String FORMAT_VARIABLE = "ANEFORGE_GOLDEN_FORMAT";
     /** System property with the same meaning; it wins over the variable. */
     public static final String FORMAT_PROPERTY = "aneforge.golden.format";
@@ -79,7 +80,7 @@ public final class GoldenOutputsCodec {
 
     /**
      * The version {@link #write(GoldenOutputs, OutputStream)} writes: {@value #FORMAT_PROPERTY}, else
-     * {@value #FORMAT_VARIABLE}, else 1.
+     * {@value #FORMAT_VARIABLE}, else {@link #VERSION}.
      *
      * @throws IllegalArgumentException naming the setting when it is neither 1 nor 2
      */
@@ -88,13 +89,14 @@ public final class GoldenOutputsCodec {
         String value = property != null ? property : System.getenv(FORMAT_VARIABLE);
         String name = property != null ? "-D" + FORMAT_PROPERTY : FORMAT_VARIABLE;
         if (value == null || value.isBlank()) {
-            return FIRST_VERSION;
+            return VERSION;
         }
         return switch (value.trim()) {
             case "1" -> 1;
             case "2" -> 2;
-            default -> throw new IllegalArgumentException(name + "='" + value + "' is not a golden format version: use 1"
-                    + " (every agent reads it) or 2 (smaller; device agents from before the twentieth session cannot read it)");
+            default -> throw new IllegalArgumentException(name + "='" + value + "' is not a golden format version: use 2"
+                    + " (the default, smaller; the registry leases its jobs only to agents that read it) or 1 (every"
+                    + " agent reads it)");
         };
     }
 
@@ -141,12 +143,17 @@ public final class GoldenOutputsCodec {
     }
 
     /**
-     * {@link #read(InputStream)}, refusing a blob whose tensors decode to more than {@code maxDecodedBytes} before
-     * allocating the tensor that would pass it (the default is this JVM's maximum heap), with a
-     * {@link GoldenTooLargeException}.
+     * The format version of the blob {@code in} starts (its first 8 bytes; the rest is not read): what the registry
+     * records when a version's golden data is set, so that it leases the version's jobs only to agents that read it.
+     *
+     * @throws GoldenFormatException when the bytes are not a golden blob or its version is not one this codec reads
      */
-    public static GoldenOutputs read(InputStream in, long maxDecodedBytes) throws IOException {
+    public static int version(InputStream in) throws IOException {
         Reader r = new Reader(in);
+        return checkedVersion(r);
+    }
+
+    private static int checkedVersion(Reader r) throws IOException {
         byte[] magic = r.bytes(4, "magic");
         if (!Arrays.equals(magic, MAGIC)) {
             throw new GoldenFormatException("golden outputs: bad magic " + hex(magic)
@@ -160,6 +167,17 @@ public final class GoldenOutputsCodec {
                     ? "the blob was written by a newer ANE Forge; upgrade this component to the registry's version"
                     : "regenerate the golden outputs"));
         }
+        return version;
+    }
+
+    /**
+     * {@link #read(InputStream)}, refusing a blob whose tensors decode to more than {@code maxDecodedBytes} before
+     * allocating the tensor that would pass it (the default is this JVM's maximum heap), with a
+     * {@link GoldenTooLargeException}.
+     */
+    public static GoldenOutputs read(InputStream in, long maxDecodedBytes) throws IOException {
+        Reader r = new Reader(in);
+        int version = checkedVersion(r);
         long declared = 0;
         int samples = r.count("sampleCount", MAX_SAMPLES);
         int outputs = r.count("outputCount", MAX_OUTPUTS);

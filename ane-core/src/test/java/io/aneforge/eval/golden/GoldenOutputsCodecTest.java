@@ -33,7 +33,7 @@ class GoldenOutputsCodecTest {
         return new GoldenOutputs(samples);
     }
 
-    /** Version 2, the newest (what {@code ANEFORGE_GOLDEN_FORMAT=2} writes). */
+    /** Version 2, the newest (the default). */
     private static byte[] encode(GoldenOutputs g) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(g, bytes, 2);
@@ -47,22 +47,23 @@ class GoldenOutputsCodecTest {
     }
 
     /**
-     * Readers first: the default is version 1, which agents from before version 2 read; the setting picks 2, and
-     * anything else is refused naming the setting. Both versions decode to the same floats.
+     * The default is version 2 (the registry leases its jobs only to agents that read it); the setting picks 1 for a
+     * fleet that must all read it, and anything else is refused naming the setting. Both versions decode to the same
+     * floats, and {@link GoldenOutputsCodec#version} reads each one's version from its header.
      */
     @Test
-    void writesVersionOneUnlessConfiguredAndBothReadBackAlike() throws IOException {
+    void writesVersionTwoUnlessConfiguredAndBothReadBackAlike() throws IOException {
         String before = System.getProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
         try {
             System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
             org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(GoldenOutputsCodec.FORMAT_VARIABLE) == null,
                     "ANEFORGE_GOLDEN_FORMAT is set in this environment");
-            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(1);
-            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "2");
             assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(2);
+            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "1");
+            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(1);
             System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "3");
             assertThatThrownBy(GoldenOutputsCodec::configuredVersion).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("-Daneforge.golden.format='3'").hasMessageContaining("use 1");
+                    .hasMessageContaining("-Daneforge.golden.format='3'").hasMessageContaining("use 2");
         } finally {
             if (before == null) System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
             else System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, before);
@@ -71,6 +72,17 @@ class GoldenOutputsCodecTest {
         byte[] v1 = encodeV1(g);
         byte[] v2 = encode(g);
         assertThat(Arrays.copyOf(v1, 8)).containsExactly('A', 'F', 'G', 'O', 1, 0, 0, 0);
+        assertThat(GoldenOutputsCodec.version(new ByteArrayInputStream(v1))).isEqualTo(1);
+        assertThat(GoldenOutputsCodec.version(new ByteArrayInputStream(Arrays.copyOf(v2, 8)))).isEqualTo(2);
+        assertThatThrownBy(() -> GoldenOutputsCodec.version(new ByteArrayInputStream("PK\3\4zip".getBytes(
+                java.nio.charset.StandardCharsets.ISO_8859_1)))).isInstanceOf(GoldenFormatException.class)
+                .hasMessageContaining("not a golden-outputs blob");
+        byte[] v9 = Arrays.copyOf(v2, 8);
+        v9[4] = 9;
+        assertThatThrownBy(() -> GoldenOutputsCodec.version(new ByteArrayInputStream(v9)))
+                .isInstanceOf(GoldenFormatException.class).hasMessageContaining("unsupported version 9");
+        assertThatThrownBy(() -> GoldenOutputsCodec.version(new ByteArrayInputStream(Arrays.copyOf(v2, 6))))
+                .isInstanceOf(GoldenFormatException.class).hasMessageContaining("truncated");
         assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(v1)).samples())
                 .isEqualTo(GoldenOutputsCodec.read(new ByteArrayInputStream(v2)).samples());
     }

@@ -1,6 +1,7 @@
 package io.aneforge.agent.registry;
 
 import io.aneforge.agent.bench.BenchmarkProtocol;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.agent.bench.BenchmarkResult;
 import io.aneforge.agent.bench.LatencyStats;
 import io.aneforge.agent.bench.Provenance;
@@ -80,6 +81,8 @@ public final class HttpRegistryClient implements RegistryClient {
         body.put("memoryBytes", host.memoryBytes());
         body.put("chip", host.chip());
         body.put("runtimes", host.runtimes());
+        // The newest golden data format this agent reads: the registry leases it no job whose golden data is newer.
+        body.put("goldenFormat", GoldenOutputsCodec.VERSION);
         JsonNode a = call("POST", "/api/v1/agents", body, timeout).json();
         return new AgentRegistration(a.path("id").asString(), Duration.ofMillis(a.path("heartbeatIntervalMs").asLong()));
     }

@@ -67,6 +67,30 @@ class HttpRegistryClientTest {
      * A registry (or proxy) that trickles its answer, a byte every 100 ms (never idle for the 1 s timeout): the
      * whole answer must arrive within the timeout, so the call fails (retryably) after about a second.
      */
+    /** Registration says which golden data format the agent reads: the registry leases it only jobs it can read. */
+    @Test
+    void registrationSaysTheNewestGoldenFormatItReads() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> sent = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/v1/agents", ex -> {
+            sent.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] body = "{\"id\":\"a1\",\"heartbeatIntervalMs\":1000}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        try {
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5));
+            assertThat(client.register(HOST).agentId()).isEqualTo("a1");
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(sent.get()).path("goldenFormat")
+                    .asInt()).isEqualTo(io.aneforge.eval.golden.GoldenOutputsCodec.VERSION).isEqualTo(2);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     /**
      * A release answered 200 with a body was counted by the registry; one answered 204 (a registry before V13, which
      * ignores {@code trouble}) was not, and the agent has to bound the job's hand-backs itself.

@@ -36,6 +36,9 @@ public class Agent {
     @JdbcTypeCode(SqlTypes.ARRAY)
     @Column(nullable = false, columnDefinition = "text[]")
     private String[] runtimes;
+    /** The newest golden data format version the agent reads (1 for agents that do not say: from before V26). */
+    @Column(name = "golden_format", nullable = false)
+    private int goldenFormat = 1;
     @Column(name = "token_id")
     private Long tokenId;
     @Column(name = "registered_by", nullable = false)
@@ -71,6 +74,7 @@ public class Agent {
         this.memoryBytes = n.memoryBytes();
         this.chip = n.chip();
         this.runtimes = n.runtimes().toArray(String[]::new);
+        this.goldenFormat = n.goldenFormat();
         this.tokenId = tokenId;
         this.registeredBy = by;
         this.registeredAt = now;
@@ -104,6 +108,7 @@ public class Agent {
     public long memoryBytes() { return memoryBytes; }
     public String chip() { return chip; }
     public List<String> runtimes() { return List.copyOf(Arrays.asList(runtimes)); }
+    public int goldenFormat() { return goldenFormat; }
     public Long tokenId() { return tokenId; }
     public String registeredBy() { return registeredBy; }
     public Instant registeredAt() { return registeredAt; }

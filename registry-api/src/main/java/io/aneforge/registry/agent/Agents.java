@@ -35,16 +35,24 @@ public class Agents {
 
     static final Pattern RUNTIME_ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
-    /** What a host says about itself when it registers. */
+    /**
+     * What a host says about itself when it registers.
+     *
+     * @param goldenFormat the newest golden data format version ({@code GoldenOutputsCodec}) the agent reads; null
+     *     (agents from before it was sent) is taken as 1. Jobs whose golden data is newer are not leased to it.
+     */
     public record NewAgent(String hostName, String osName, String osVersion, String osBuild, String arch,
-                           String cpuBrand, Long memoryBytes, String chip, List<String> runtimes) {}
+                           String cpuBrand, Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat) {}
+
+    /** The most a registration may claim: far beyond any format, small enough to stay an honest number. */
+    static final int MAX_GOLDEN_FORMAT = 1000;
 
     /**
      * @param state {@code online}, {@code offline} (not heard from within {@code aneforge.agents.offline-after})
      *     or {@code draining} (takes no new jobs)
      */
     public record AgentView(UUID id, String hostName, String osName, String osVersion, String osBuild, String arch,
-                            String cpuBrand, long memoryBytes, String chip, List<String> runtimes, String state,
+                            String cpuBrand, long memoryBytes, String chip, List<String> runtimes, int goldenFormat, String state,
                             String registeredBy, Instant registeredAt, Instant lastSeenAt,
                             long heartbeatIntervalMs, long leaseDurationMs) {}
 
@@ -207,8 +215,13 @@ public class Agents {
             }
         }
         List<String> runtimes = List.copyOf(new LinkedHashSet<>(n.runtimes()));
+        int goldenFormat = n.goldenFormat() == null ? 1 : n.goldenFormat();
+        if (goldenFormat < 1 || goldenFormat > MAX_GOLDEN_FORMAT) {
+            throw invalid("goldenFormat must be the newest golden data format version the agent reads (1 to "
+                    + MAX_GOLDEN_FORMAT + "; omit it for 1), got " + n.goldenFormat());
+        }
         return new NewAgent(host, n.osName(), n.osVersion(), n.osBuild(), n.arch(), n.cpuBrand(), n.memoryBytes(),
-                n.chip(), runtimes);
+                n.chip(), runtimes, goldenFormat);
     }
 
     private static String text(String v, String field) {
@@ -358,7 +371,7 @@ public class Agents {
     public AgentView view(Agent a, Instant now) {
         String state = a.retiredAt() != null ? "retired" : a.draining() ? "draining" : online(a, now) ? "online" : "offline";
         return new AgentView(a.id(), a.hostName(), a.osName(), a.osVersion(), a.osBuild(), a.arch(), a.cpuBrand(),
-                a.memoryBytes(), a.chip(), a.runtimes(), state, a.registeredBy(), a.registeredAt(), a.lastSeenAt(),
+                a.memoryBytes(), a.chip(), a.runtimes(), a.goldenFormat(), state, a.registeredBy(), a.registeredAt(), a.lastSeenAt(),
                 fleet.heartbeatInterval().toMillis(), fleet.leaseDuration().toMillis());
     }
 

@@ -55,6 +55,11 @@ public class Blobs {
                 .optional();
     }
 
+    /** The first {@code length} bytes of a stored blob (fewer when it is shorter); the caller closes the stream. */
+    public InputStream openStart(Blob blob, long length) {
+        return storage.open(blob.storageKey(), 0, Math.min(length, blob.size()));
+    }
+
     public PutResult put(String hex, InputStream body, long contentLength, String mediaType, Caller caller) throws IOException {
         requireHex(hex);
         if (contentLength > maxSize) throw tooLarge(contentLength);

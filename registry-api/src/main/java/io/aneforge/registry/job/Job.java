@@ -43,6 +43,12 @@ public class Job {
     private String state;
     @Column(nullable = false)
     private boolean ready;
+    /**
+     * The format version of the version's golden data (1 until it is set): leased only to agents that read it
+     * ({@code agent.golden_format}, V26).
+     */
+    @Column(name = "golden_format", nullable = false)
+    private int goldenFormat = 1;
     @Column(nullable = false)
     private int attempts;
     @Column(name = "max_attempts", nullable = false)
@@ -65,9 +71,10 @@ public class Job {
 
     protected Job() {}
 
-    Job(long variantId, String kind, String runtime, String chip, String computeUnits, boolean ready, int maxAttempts,
-        Instant now) {
+    Job(long variantId, String kind, String runtime, String chip, String computeUnits, boolean ready, int goldenFormat,
+        int maxAttempts, Instant now) {
         this.ready = ready;
+        this.goldenFormat = goldenFormat;
         this.variantId = variantId;
         this.kind = kind;
         this.runtime = runtime;
@@ -79,9 +86,9 @@ public class Job {
     }
 
     /** A re-run of an identity whose newest job has run {@code run - 1}: a new job, the earlier ones stay as history. */
-    static Job rerun(long variantId, String kind, String runtime, String chip, String computeUnits, int maxAttempts,
-                     Instant now, int run) {
-        Job j = new Job(variantId, kind, runtime, chip, computeUnits, true, maxAttempts, now);
+    static Job rerun(long variantId, String kind, String runtime, String chip, String computeUnits, int goldenFormat,
+                     int maxAttempts, Instant now, int run) {
+        Job j = new Job(variantId, kind, runtime, chip, computeUnits, true, goldenFormat, maxAttempts, now);
         j.run = run;
         return j;
     }

@@ -39,11 +39,13 @@ class JobCreator {
     void onVariant(VariantRegistered e) {
         List<String> units = e.computeUnits() == null ? COMPUTE_UNITS : validate(e.computeUnits());
         boolean ready = models.hasGoldenData(e.versionId());
+        int format = models.goldenFormat(e.versionId());
         for (String cu : units) {
-            jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, props.maxAttempts(), clock.instant()));
+            jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, format, props.maxAttempts(),
+                    clock.instant()));
         }
-        jobs.save(new Job(e.variantId(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, ACCURACY_UNITS, ready, props.maxAttempts(),
-                clock.instant()));
+        jobs.save(new Job(e.variantId(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, ACCURACY_UNITS, ready, format,
+                props.maxAttempts(), clock.instant()));
         jobs.flush();
         signal.afterCommit();
     }

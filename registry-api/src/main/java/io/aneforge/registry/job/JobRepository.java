@@ -47,9 +47,14 @@ interface JobRepository extends JpaRepository<Job, Long> {
              WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts""")
     int requeueExpired(@Param("now") Instant now);
 
-    /** Jobs of a version become runnable when its golden data is stored. */
+    /**
+     * Jobs of a version become runnable when its golden data is stored, and carry its format version (a draft's golden
+     * data set again in another format updates the jobs that have not finished).
+     */
     @Modifying
     @Query(nativeQuery = true, value = """
-            UPDATE job SET ready = true WHERE NOT ready AND variant_id IN (SELECT id FROM variant WHERE version_id = :version)""")
-    int markReady(@Param("version") long versionId);
+            UPDATE job SET ready = true, golden_format = :format
+             WHERE (NOT ready OR (golden_format <> :format AND state IN ('pending', 'leased')))
+               AND variant_id IN (SELECT id FROM variant WHERE version_id = :version)""")
+    int markReady(@Param("version") long versionId, @Param("format") int format);
 }

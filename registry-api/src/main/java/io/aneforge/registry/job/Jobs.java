@@ -1,8 +1,11 @@
 package io.aneforge.registry.job;
 
+import io.aneforge.eval.golden.GoldenFormatException;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.agent.Agent;
 import io.aneforge.registry.agent.Agents;
 import io.aneforge.registry.auth.Caller;
+import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.blob.Blobs;
 import io.aneforge.registry.job.JobRecords.AccuracyJob;
 import io.aneforge.registry.job.JobRecords.AccuracyRuns;
@@ -26,6 +29,9 @@ import io.aneforge.registry.leaserequest.ReleasedLeaseRequests.Queue;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -114,6 +120,7 @@ public class Jobs {
                    AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
                    AND j.runtime = ANY (a.runtimes)
                    AND (j.chip IS NULL OR j.chip = a.chip)
+                   AND j.golden_format <= a.golden_format
                    AND %s
                  ORDER BY j.id
                  LIMIT 1
@@ -479,9 +486,12 @@ public class Jobs {
                     "version " + version + " of '" + model + "' is " + v.status()
                             + "; golden outputs can only be set on a draft version");
         }
-        jdbc.sql("UPDATE model_version SET golden_inputs_digest = ?, golden_digest = ? WHERE id = ?")
-                .params(in, out, v.id()).update();
-        jobs.markReady(v.id());
+        // The blobs' format versions (from their headers; a blob that is not golden data is refused here rather than
+        // by every agent that leases a job): the jobs carry the newer one and go only to agents that read it.
+        int format = Math.max(goldenFormat("inputs", in), goldenFormat("outputs", out));
+        jdbc.sql("UPDATE model_version SET golden_inputs_digest = ?, golden_digest = ?, golden_format = ? WHERE id = ?")
+                .params(in, out, format, v.id()).update();
+        jobs.markReady(v.id(), format);
         signal.afterCommit();
         return wanted;
     }
@@ -534,7 +544,7 @@ public class Jobs {
                 continue;
             }
             Job j = jobs.save(Job.rerun(av.id(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, JobCreator.ACCURACY_UNITS,
-                    props.maxAttempts(), now, run + 1));
+                    models.goldenFormat(v.id()), props.maxAttempts(), now, run + 1));
             queued.add(new AccuracyJob(av.id(), av.chip(), av.precision(), j.id(), j.run()));
         }
         if (queued.isEmpty()) {
@@ -561,6 +571,19 @@ public class Jobs {
         return hex;
     }
 
+    private int goldenFormat(String field, String hex) {
+        Blob blob = blobs.find(hex).orElseThrow();
+        try (InputStream start = blobs.openStart(blob, 8)) {
+            return GoldenOutputsCodec.version(start);
+        } catch (GoldenFormatException e) {
+            throw ApiProblem.unprocessable("not-golden-data", "Not golden data", "golden " + field + " blob sha256:" + hex
+                    + " cannot be used: " + e.getMessage() + ". Upload the golden-inputs.bin / golden-outputs.bin that"
+                    + " `./aneforge convert` or the converter worker wrote (GoldenOutputsCodec), then set them again");
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the header of golden " + field + " blob sha256:" + hex, e);
+        }
+    }
+
     private static ApiProblem invalidGolden(String detail) {
         return ApiProblem.badRequest("invalid-golden", "Invalid golden outputs", detail);
     }
@@ -581,7 +604,8 @@ public class Jobs {
         return jdbc.sql("""
                         SELECT j.id, j.variant_id, v.chip, v.precision, v.layout, v.seq_len, j.kind, j.runtime, j.chip,
                                j.compute_units, j.state, j.attempts, j.max_attempts, a.host_name, j.lease_expires_at,
-                               j.failure_reason, j.created_at, j.finished_at, j.ready, v.block_size, v.quantization, j.run
+                               j.failure_reason, j.created_at, j.finished_at, j.ready, v.block_size, v.quantization, j.run,
+                               j.golden_format
                           FROM job j JOIN variant v ON v.id = j.variant_id LEFT JOIN agent a ON a.id = j.leased_by
                          WHERE v.version_id = ? ORDER BY j.id""")
                 .param(v.id())
@@ -589,7 +613,8 @@ public class Jobs {
                     String state = rs.getString(11);
                     String waiting = null;
                     if (Job.PENDING.equals(state)) {
-                        waiting = waitingFor(rs.getBoolean(19), rs.getString(8), rs.getString(9), online, version);
+                        waiting = waitingFor(rs.getBoolean(19), rs.getString(8), rs.getString(9), rs.getInt(23), online,
+                                version);
                     }
                     return new JobView(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             (Integer) rs.getObject(20), rs.getString(21), rs.getString(5),
@@ -604,7 +629,8 @@ public class Jobs {
      * Why a pending job is not run yet, or null when an online agent could take it. Public because the matrix
      * gives each pending cell the same text as the jobs list (review-d #11).
      */
-    public static String waitingFor(boolean ready, String runtime, String chip, List<Agent> online, int version) {
+    public static String waitingFor(boolean ready, String runtime, String chip, int goldenFormat, List<Agent> online,
+                                    int version) {
         if (!ready) {
             // Only a draft's jobs wait so: publishing refuses a version without golden data unless its publisher
             // opts out, which cancels its jobs (V23 did the same for versions published before the rule).
@@ -612,9 +638,16 @@ public class Jobs {
                     + " the version is a draft; publishing refuses it without them): a registry conversion stores them in"
                     + " its golden step, aneforge publish --dir from a convert output before it publishes";
         }
-        boolean someone = online.stream().anyMatch(a -> a.runtimes().contains(runtime) && (chip == null || chip.equals(a.chip())));
-        if (someone) return null;
-        return "no online agent offers runtime '" + runtime + "'" + (chip == null ? "" : " on chip " + chip);
+        List<Agent> offering = online.stream()
+                .filter(a -> a.runtimes().contains(runtime) && (chip == null || chip.equals(a.chip()))).toList();
+        String where = "runtime '" + runtime + "'" + (chip == null ? "" : " on chip " + chip);
+        if (offering.isEmpty()) return "no online agent offers " + where;
+        if (offering.stream().anyMatch(a -> a.goldenFormat() >= goldenFormat)) return null;
+        int newest = offering.stream().mapToInt(Agent::goldenFormat).max().orElse(1);
+        return "the version's golden data is format " + goldenFormat + ", and the online agents offering " + where
+                + " read format " + newest + " at most: upgrade those device agents (jobs go to agents that read their"
+                + " golden data), or write golden data every agent reads (ANEFORGE_GOLDEN_FORMAT=1 for convert and the"
+                + " converter workers) in a new version";
     }
 
     @Transactional(readOnly = true)

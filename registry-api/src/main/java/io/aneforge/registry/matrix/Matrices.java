@@ -155,13 +155,13 @@ public class Matrices {
         // The rows first, the agents after: asking for the online agents while the job query still streams its rows
         // took a second pooled connection per matrix request (found by review: a pool full of matrix requests each
         // waiting for its second connection failed them all with 500s after the connection timeout).
-        record Read(JobRow row, boolean ready, String runtime, String chip) {}
+        record Read(JobRow row, boolean ready, String runtime, String chip, int goldenFormat) {}
         List<Read> read = jdbc.sql("""
                         SELECT j.id, j.variant_id, j.kind, j.compute_units, j.state, j.failure_reason,
                                r.host_name, r.os_name, r.os_version, r.os_build, r.chip, r.runtime, r.runtime_version,
                                r.warmup_iterations, r.timed_iterations, r.max_duration_ms, r.latency_n,
                                r.latency_p50_ms, r.latency_p90_ms, r.load_ms, r.cosine_min, r.id,
-                               j.ready, j.runtime, j.chip
+                               j.ready, j.runtime, j.chip, j.golden_format
                           FROM job j JOIN variant v ON v.id = j.variant_id
                           LEFT JOIN LATERAL (SELECT * FROM job_result x WHERE x.job_id = j.id AND x.outcome = 'succeeded'
                                              ORDER BY x.attempt DESC LIMIT 1) r ON true
@@ -169,7 +169,7 @@ public class Matrices {
                 .param(v.id())
                 .query((rs, i) -> new Read(new JobRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), rs.getString(6), result(rs), null), rs.getBoolean(23), rs.getString(24),
-                        rs.getString(25)))
+                        rs.getString(25), rs.getInt(26)))
                 .list();
         // read once, and only when some job is pending (a finished version's matrix costs no agent query)
         java.util.function.Supplier<List<Agent>> online = memoize(agents::onlineAgents);
@@ -178,7 +178,7 @@ public class Matrices {
             JobRow j = r.row();
             if ("pending".equals(j.state())) {
                 j = new JobRow(j.id(), j.variantId(), j.kind(), j.computeUnits(), j.state(), j.failure(), j.result(),
-                        Jobs.waitingFor(r.ready(), r.runtime(), r.chip(), r.ready() ? online.get() : List.of(),
+                        Jobs.waitingFor(r.ready(), r.runtime(), r.chip(), r.goldenFormat(), r.ready() ? online.get() : List.of(),
                         v.version()));
             }
             jobs.computeIfAbsent(j.variantId(), k -> new ArrayList<>()).add(j);

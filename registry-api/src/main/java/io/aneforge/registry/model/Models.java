@@ -164,6 +164,15 @@ public class Models {
                 + " WHERE id = ?").param(versionId).query(Boolean.class).single();
     }
 
+    /**
+     * The format version of the version's golden blobs ({@code GoldenOutputsCodec}, read when they were set), 1 when
+     * it has none yet: what its jobs carry, so that they are leased only to agents that read it.
+     */
+    public int goldenFormat(long versionId) {
+        return jdbc.sql("SELECT COALESCE(golden_format, 1) FROM model_version WHERE id = ?").param(versionId)
+                .query(Integer.class).single();
+    }
+
     /** model-not-found when the model itself is missing (that is what the client got wrong), else version-not-found. */
     private ApiProblem missing(String model, int version) {
         modelId(model);

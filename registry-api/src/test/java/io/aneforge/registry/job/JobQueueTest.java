@@ -227,6 +227,82 @@ class JobQueueTest extends JobTestSupport {
      * The next lease of one of {@code model}'s jobs: another test's job that came back to the queue meanwhile
      * (a lease that ran out after {@link #consumeForeign}) is consumed like the leftovers there.
      */
+    /**
+     * Golden data format negotiation (V26): the registry reads the format of a version's golden blobs when they are
+     * set and leases its jobs only to agents that read it. An agent that does not say (from before it was sent) reads
+     * format 1: a format 2 version's jobs wait for it, pending, instead of failing on it; it still takes format 1
+     * jobs; registering again saying 2 gets it the job. A blob that is not golden data is refused and nothing changes.
+     */
+    @Test
+    void jobsGoOnlyToAgentsThatReadTheirGoldenDataFormat() throws Exception {
+        int v2 = modelWithVariant("jobs-format-2", "A15", List.of("all"));
+        int v1 = modelWithVariant("jobs-format-1", "A15", List.of("all"));
+        Response old = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), null);
+        assertThat(old.status()).as(old.text()).isEqualTo(200);
+        String agent = old.json().path("id").asString();
+        consumeForeign(agent, "jobs-format-2", "format-host");
+
+        // Not golden data: refused naming the blob and the fix; the version still has none.
+        String zip = upload(mlpackage("jobs-format-2"));
+        Response wrong = send("PUT", "/api/v1/models/jobs-format-2/versions/" + v2 + "/golden", publisher(),
+                Map.of("inputs", zip, "outputs", upload(goldenBlob("last_hidden_state", 1f))));
+        assertThat(wrong.status()).as(wrong.text()).isEqualTo(422);
+        assertThat(wrong.json().path("type").asString()).endsWith("/not-golden-data");
+        assertThat(wrong.json().path("detail").asString()).contains("golden inputs blob " + zip)
+                .contains("not a golden-outputs blob").contains("./aneforge convert");
+        assertThat(jobs("jobs-format-2", v2).get(0).path("waitingFor").asString()).startsWith("golden inputs and outputs");
+
+        setGolden("jobs-format-2", v2, 2);
+        setGolden("jobs-format-1", v1, 1);
+        assertThat(jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id"
+                + " WHERE m.name = 'jobs-format-2'").query(Integer.class).single()).isEqualTo(2);
+        // The format 1 agent takes the format 1 version's job and never the format 2 one.
+        JsonNode l1 = leaseOwn(agent, "jobs-format-1", "format-host").json();
+        assertThat(l1.path("variant").path("chip").asString()).isEqualTo("A15");
+        assertThat(report(agent, l1, Map.of("leaseId", l1.path("leaseId").asString(), "outcome", "failed",
+                "failure", "test")).status()).isEqualTo(201);
+        consumeForeign(agent, "jobs-format-2", "format-host");
+        JsonNode pending = jobs("jobs-format-2", v2).get(0);
+        assertThat(pending.path("state").asString()).isEqualTo("pending");
+        String waiting = pending.path("waitingFor").asString();
+        // Other tests' A15 agents may be online; only when none reads format 2 does the job say so.
+        if (!waiting.isEmpty()) {
+            assertThat(waiting).contains("golden data is format 2").contains("read format 1 at most")
+                    .contains("upgrade those device agents");
+        }
+
+        // The same host registers again as an agent that reads format 2: same id, and the job is leased to it.
+        Response upgraded = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), 2);
+        assertThat(upgraded.json().path("id").asString()).isEqualTo(agent);
+        JsonNode self = null;
+        for (JsonNode a : get("/api/v1/agents", reader()).json()) {
+            if (a.path("hostName").asString().equals("format-host")) self = a;
+        }
+        assertThat(self.path("goldenFormat").asInt()).isEqualTo(2);
+        JsonNode l2 = leaseOwn(agent, "jobs-format-2", "format-host").json();
+        assertThat(l2.path("model").asString()).isEqualTo("jobs-format-2");
+
+        Response invalid = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), 0);
+        assertThat(invalid.status()).isEqualTo(400);
+        assertThat(invalid.json().path("detail").asString()).contains("goldenFormat must be");
+    }
+
+    /** Uploads golden inputs and outputs written in format {@code version} and sets them on the draft. */
+    private void setGolden(String model, int version, int format) throws java.io.IOException {
+        String[] digests = new String[2];
+        String[] names = {"input_ids", "last_hidden_state"};
+        for (int i = 0; i < 2; i++) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            io.aneforge.eval.golden.GoldenOutputsCodec.write(new io.aneforge.eval.GoldenOutputs(List.of(
+                    new io.aneforge.eval.GoldenOutputs.Sample("0", Map.of(names[i], new io.aneforge.tensor.FloatTensor(
+                            new int[] {1, 1, 4}, new float[] {101, 7, 0, 0}))))), out, format);
+            digests[i] = upload(out.toByteArray());
+        }
+        Response r = send("PUT", "/api/v1/models/" + model + "/versions/" + version + "/golden", publisher(),
+                Map.of("inputs", digests[0], "outputs", digests[1]));
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+    }
+
     private Response leaseOwn(String agent, String model, String host) {
         for (int i = 0; i < 50; i++) {
             Response r = lease(agent);

@@ -2,6 +2,7 @@ package io.aneforge.registry.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.RegistryTestBase;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +30,16 @@ public abstract class JobTestSupport extends RegistryTestBase {
         return r.json().path("id").asString();
     }
 
-    /** {@code POST /api/v1/agents} for a macOS host with {@code chip} (null: none) and {@code runtimes}, as answered. */
+    /**
+     * {@code POST /api/v1/agents} for a macOS host with {@code chip} (null: none) and {@code runtimes}, as answered;
+     * it reads the newest golden data format, as this release's agent says.
+     */
     protected Response sendRegistration(String host, String chip, List<String> runtimes, String token) {
+        return sendRegistration(host, chip, runtimes, token, GoldenOutputsCodec.VERSION);
+    }
+
+    /** As above, saying it reads golden data up to {@code goldenFormat} (null: the field left out, as older agents do). */
+    protected Response sendRegistration(String host, String chip, List<String> runtimes, String token, Integer goldenFormat) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
@@ -41,6 +50,7 @@ public abstract class JobTestSupport extends RegistryTestBase {
         body.put("memoryBytes", 17179869184L);
         body.put("chip", chip);
         body.put("runtimes", runtimes);
+        if (goldenFormat != null) body.put("goldenFormat", goldenFormat);
         return send("POST", "/api/v1/agents", token, body);
     }
 
