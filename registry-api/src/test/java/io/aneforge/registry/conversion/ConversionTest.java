@@ -112,7 +112,7 @@ class ConversionTest extends RegistryTestBase {
         assertThat(lease.path("conversion").path("attempts").asInt()).isEqualTo(1);
         Response early = send("POST", "/api/v1/conversions/" + id + "/complete", worker(), Map.of("leaseToken", token));
         assertThat(early.problem()).isEqualTo("conversion-incomplete");
-        String golden = upload("golden-conv-run".getBytes());
+        String golden = upload(goldenBlob("last_hidden_state", 0.25f, -1f)); // the registry reads its header
         Response p = send("POST", "/api/v1/conversions/" + id + "/progress", worker(), Map.of("leaseToken", token,
                 "step", "golden", "commit", "0123456789abcdef0123456789abcdef01234567", "goldenDigest", golden));
         assertThat(p.status()).as(p.text()).isEqualTo(200);

@@ -281,6 +281,9 @@ class JobQueueTest extends JobTestSupport {
         assertThat(self.path("goldenFormat").asInt()).isEqualTo(2);
         JsonNode l2 = leaseOwn(agent, "jobs-format-2", "format-host").json();
         assertThat(l2.path("model").asString()).isEqualTo("jobs-format-2");
+        // Finished, so that no other test's A15 agent leases it later.
+        assertThat(report(agent, l2, Map.of("leaseId", l2.path("leaseId").asString(), "outcome", "failed",
+                "failure", "test")).status()).isEqualTo(201);
 
         Response invalid = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), 0);
         assertThat(invalid.status()).isEqualTo(400);
