@@ -55,8 +55,7 @@ class AgentController {
     @Allowed
     Agents.AgentView retire(@PathVariable UUID id, HttpServletRequest http) {
         return audit.record(Caller.of(http), () -> agents.retire(id, Caller.of(http)), retired -> Audit.Event.of(
-                "agent.retire", "agent " + id, "host " + retired.hostName())
-                .with("agentId", id.toString()).with("hostName", retired.hostName()));
+                "agent.retire").onAgent(id).with("hostName", retired.hostName()));
     }
 
     /** Admin: moves the host to another agent token (the old token is refused from then on). */

@@ -2,6 +2,7 @@ package io.aneforge.registry.agent;
 
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.cache.ExpiringCache;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -63,8 +64,11 @@ public class Agents {
     private final Clock clock;
     private final java.time.Duration touchEvery;
     private final ExpiringCache<UUID, Known> identities;
+    private final Audit audit;
 
-    Agents(AgentRepository repo, JdbcClient jdbc, ChipCatalog chips, FleetProperties fleet, RegistryProperties registry) {
+    Agents(AgentRepository repo, JdbcClient jdbc, ChipCatalog chips, FleetProperties fleet, RegistryProperties registry,
+           Audit audit) {
+        this.audit = audit;
         this.repo = repo;
         this.jdbc = jdbc;
         this.chips = chips;
@@ -84,6 +88,11 @@ public class Agents {
      * results it reported stay its own). A known host stays with the token that registered it: another token
      * gets {@code 409 host-owned-by-another-token} unless it is an admin's or the owner's token is revoked
      * (see {@link #requireMayClaim}); an admin moves a live host with {@link #handOver}.
+     *
+     * <p>Audited ({@code agent.register}) when it changes who the host is or whether it is listed: a new host, a host
+     * bound to another token than before, a retired host listed again. A restart with the host's own token only
+     * refreshes what the host says about itself (OS build, runtimes, ...; {@code GET /api/v1/agents} shows it) and
+     * is not audited, or every agent restart would be a row.
      */
     @Transactional
     public AgentView register(NewAgent n, Caller caller) {
@@ -102,12 +111,21 @@ public class Agents {
                 throw ApiProblem.conflict("agent-registration-race", "Concurrent registration",
                         "host '" + valid.hostName() + "' was registered concurrently; retry the registration");
             }
+            audit.record(caller, Audit.Event.of("agent.register").onAgent(agent.id()).with("hostName", agent.hostName())
+                    .with("new", true));
         } else {
-            if (agent.retiredAt() != null) {
+            boolean retired = agent.retiredAt() != null;
+            Long before = agent.tokenId();
+            if (retired) {
                 log.info("host '{}' (agent {}) registered again after {} retired it; listed again", agent.hostName(),
                         agent.id(), agent.retiredBy());
             }
             agent.describe(valid, caller.tokenId(), caller.name(), now);
+            if (retired || !Objects.equals(before, caller.tokenId())) {
+                audit.record(caller, Audit.Event.of("agent.register").onAgent(agent.id())
+                        .with("hostName", agent.hostName()).with("new", false).with("listedAgain", retired)
+                        .with("fromTokenId", before));
+            }
         }
         return view(agent, now);
     }
@@ -150,7 +168,8 @@ public class Agents {
     /**
      * An admin moves agent {@code id} to agent token {@code tokenId}: the old token is refused at once (on
      * this instance; others within {@code aneforge.cache-ttl}), the new one may register the host and act
-     * as it. The agent keeps its id, state and results.
+     * as it. The agent keeps its id, state and results. Audited ({@code agent.handover}: the agent, its host and
+     * both token ids, never a token) unless the host is with {@code tokenId} already (a repeat changes nothing).
      */
     @Transactional
     public AgentView handOver(UUID id, Long tokenId, Caller by) {
@@ -175,9 +194,12 @@ public class Agents {
         }
         Agent agent = repo.lockById(id).orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
                 "no agent with id " + id + " (GET /api/v1/agents lists them)"));
+        if (tokenId.equals(agent.tokenId())) return view(agent, clock.instant());
         identities.invalidateAfterCommit();
         log.info("host '{}' (agent {}) handed from token #{} to token #{} ({}) by {}", agent.hostName(), id,
                 agent.tokenId(), tokenId, target.name(), by.name());
+        audit.record(by, Audit.Event.of("agent.handover").onAgent(id).with("hostName", agent.hostName())
+                .with("fromTokenId", agent.tokenId()).with("toTokenId", tokenId));
         agent.handTo(tokenId);
         return view(agent, clock.instant());
     }

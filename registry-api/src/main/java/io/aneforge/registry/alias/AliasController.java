@@ -38,9 +38,7 @@ class AliasController {
     Aliases.AliasView move(@PathVariable String name, @PathVariable String alias, @RequestBody Move req, HttpServletRequest http) {
         boolean override = Boolean.TRUE.equals(req.override());
         return audit.record(Caller.of(http), () -> aliases.move(name, alias, req.version(), req.reason(), override, Caller.of(http)),
-                moved -> Audit.Event.of("alias.move", "model " + name + " alias " + alias,
-                                "version " + moved.version() + (override ? ", override" : "") + ", reason: " + req.reason())
-                        .on(name, moved.version(), null).with("alias", alias).with("override", override)
+                moved -> Audit.Event.of("alias.move").onAlias(name, alias, moved.version()).with("override", override)
                         .with("reason", req.reason()));
     }
 
@@ -54,8 +52,7 @@ class AliasController {
         audit.record(Caller.of(http), () -> {
             aliases.delete(name, alias, reason, Caller.of(http));
             return alias;
-        }, deleted -> Audit.Event.of("alias.delete", "model " + name + " alias " + alias, "reason: " + reason)
-                .on(name, null, null).with("alias", alias).with("reason", reason));
+        }, deleted -> Audit.Event.of("alias.delete").onAlias(name, alias, null).with("reason", reason));
     }
 
     @GetMapping

@@ -17,11 +17,11 @@ class AuditEvents {
 
     /** Every action {@link Audit} records; a filter on another is refused (a misspelt one would match nothing). */
     static final Set<String> ACTIONS = Set.of("token.mint", "token.revoke", "version.publish", "version.yank",
-            "variant.yank", "alias.move", "alias.delete", "gates.put", "agent.retire", "accuracy.rerun");
+            "variant.yank", "alias.move", "alias.delete", "gates.put", "agent.retire", "accuracy.rerun",
+            "model.create", "version.create", "variant.register", "golden.put", "conversion.cancel", "agent.register",
+            "agent.handover");
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 500;
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** One row; {@code actorTokenId} null: the bootstrap admin token. */
     record AuditEvent(long id, OffsetDateTime at, Long actorTokenId, String actor, String actorRole, String action,
@@ -34,9 +34,11 @@ class AuditEvents {
     record Query(String model, String action, String requestId, String since, String before, String limit) {}
 
     private final JdbcClient jdbc;
+    private final JsonMapper json;
 
-    AuditEvents(JdbcClient jdbc) {
+    AuditEvents(JdbcClient jdbc, JsonMapper json) {
         this.jdbc = jdbc;
+        this.json = json;
     }
 
     Page page(Query q) {
@@ -85,7 +87,7 @@ class AuditEvents {
                 .query((rs, i) -> new AuditEvent(rs.getLong("id"), rs.getObject("at", OffsetDateTime.class),
                         rs.getObject("actor_token_id", Long.class), rs.getString("actor_name"), rs.getString("actor_role"),
                         rs.getString("action"), rs.getString("model"), rs.getObject("version", Integer.class),
-                        rs.getObject("variant", Long.class), JSON.readTree(rs.getString("detail")), rs.getString("request_id")))
+                        rs.getObject("variant", Long.class), json.readTree(rs.getString("detail")), rs.getString("request_id")))
                 .list();
         if (rows.size() <= limit) return new Page(rows, null);
         List<AuditEvent> page = rows.subList(0, limit);

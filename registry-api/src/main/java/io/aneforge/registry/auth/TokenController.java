@@ -51,11 +51,8 @@ class TokenController {
                             + " to models: leave models out, or mint a publisher token");
         }
         Caller by = Caller.of(http);
-        return audit.record(by, () -> tokens.mint(req.name(), role, scope, by), minted -> Audit.Event.of("token.mint",
-                        "token " + minted.id(), "name " + minted.name() + ", role " + minted.role()
-                                + (scope.all() ? "" : ", models " + String.join(" ", scope.patterns())))
-                .with("tokenId", minted.id()).with("name", minted.name()).with("role", minted.role())
-                .with("models", minted.models()));
+        return audit.record(by, () -> tokens.mint(req.name(), role, scope, by), minted -> Audit.Event.of("token.mint")
+                .onToken(minted.id()).with("name", minted.name()).with("role", minted.role()).with("models", minted.models()));
     }
 
     /** The calling token itself, whatever its role: name, role and the models it may write to (null: every model). */
@@ -84,6 +81,6 @@ class TokenController {
                 throw ApiProblem.notFound("token-not-found", "Token not found", "no token with id " + id);
             }
             return new Audit.Outcome<>(id, r == Tokens.Revocation.REVOKED);
-        }, revoked -> Audit.Event.of("token.revoke", "token " + id, null).with("tokenId", id));
+        }, revoked -> Audit.Event.of("token.revoke").onToken(id));
     }
 }

@@ -1,5 +1,6 @@
 package io.aneforge.registry.conversion;
 
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
@@ -29,9 +30,11 @@ import org.springframework.web.bind.annotation.RestController;
 class ConversionController {
 
     private final Conversions conversions;
+    private final Audit audit;
 
-    ConversionController(Conversions conversions) {
+    ConversionController(Conversions conversions, Audit audit) {
         this.conversions = conversions;
+        this.audit = audit;
     }
 
     /** Newest first; {@code state=active} (default) lists queued and running conversions, {@code all} every one. */
@@ -66,7 +69,9 @@ class ConversionController {
     @Allowed(Role.PUBLISHER)
     ConversionView cancel(@PathVariable long id, HttpServletRequest http) {
         // The path names no model: Conversions.cancel checks a scoped token's models under the row lock.
-        return conversions.cancel(id, Caller.of(http));
+        // A second cancel is a 409 conversion-finished, never a repeat that changed nothing.
+        return audit.record(Caller.of(http), () -> conversions.cancel(id, Caller.of(http)), cancelled -> Audit.Event.of(
+                "conversion.cancel").onVersion(cancelled.model(), cancelled.version()).with("conversion", id));
     }
 
     /** 200 with a lease on the oldest queued conversion, or 204 when the queue is empty. */

@@ -1,7 +1,6 @@
 package io.aneforge.registry.conversion;
 
 import io.aneforge.mil.Target;
-import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
@@ -63,11 +62,10 @@ public class Conversions {
     /** {@code aneforge.conversions.max-hand-backs}: hand-backs for trouble of one conversion by one worker. */
     private final int maxHandBacks;
     private final ReleasedLeaseRequests releasedRequests;
-    private final Audit audit;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
                 VariantPlanner planner, JdbcClient jdbc, ConversionProperties props,
-                ReleasedLeaseRequests releasedRequests, Audit audit) {
+                ReleasedLeaseRequests releasedRequests) {
         this.conversions = conversions;
         this.variants = variants;
         this.models = models;
@@ -78,7 +76,6 @@ public class Conversions {
         this.freeReleases = props.freeReleases();
         this.maxHandBacks = props.maxHandBacks();
         this.releasedRequests = releasedRequests;
-        this.audit = audit;
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -342,7 +339,8 @@ public class Conversions {
     /**
      * Every planned variant registered: publishes the version (which makes it resolvable). A repeat with the
      * token of the lease that completed it (a worker retrying after the answer was lost) gets the same answer.
-     * The publish is audited as the worker's ({@code version.publish}, in this transaction); a repeat is not.
+     * The publish is audited as the worker's ({@code version.publish}, by {@link Models#publish} in this transaction); a
+     * repeat is not.
      */
     @Transactional
     public ConversionView complete(long id, String token, Caller worker) {
@@ -364,9 +362,8 @@ public class Conversions {
         c.finishedAt = now;
         c.updatedAt = now;
         conversions.saveAndFlush(c); // before publishing: publish refuses versions with a live conversion
-        models.publish(ref.model(), ref.version(), null); // the worker stored the golden data in its golden step
-        audit.record(worker, Audit.Event.of("version.publish", "model " + ref.model() + " version " + ref.version(),
-                "conversion " + id).on(ref.model(), ref.version(), null).with("conversion", id));
+        // the worker stored the golden data in its golden step; Models.publish audits the publish as the worker's
+        models.publish(ref.model(), ref.version(), null, worker, id);
         log.info("conversion {} succeeded: {} v{} published", id, ref.model(), ref.version());
         return view(c);
     }

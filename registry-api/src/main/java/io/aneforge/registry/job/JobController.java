@@ -137,16 +137,15 @@ class JobController {
     @Allowed(Role.PUBLISHER)
     ResponseEntity<AccuracyRuns> rerunAccuracy(@PathVariable String name, @PathVariable int version, HttpServletRequest http) {
         AccuracyRuns runs = audit.record(Caller.of(http), () -> jobs.rerunAccuracy(name, version), queued -> Audit.Event.of(
-                        "accuracy.rerun", "model " + name + " version " + version,
-                        "queued " + queued.queued().size() + ", already open " + queued.alreadyOpen().size())
-                .on(name, version, null).with("queued", queued.queued()).with("alreadyOpen", queued.alreadyOpen()));
+                "accuracy.rerun").onVersion(name, version).with("queued", queued.queued()).with("alreadyOpen", queued.alreadyOpen()));
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(runs);
     }
 
     /** The pipeline stores the golden inputs and outputs (GoldenOutputsCodec blobs) the jobs compare against. */
     @PutMapping("/api/v1/models/{name}/versions/{version}/golden")
     @Allowed({Role.PUBLISHER, Role.WORKER})
-    Golden golden(@PathVariable String name, @PathVariable int version, @RequestBody Golden req) {
-        return jobs.setGolden(name, version, req);
+    Golden golden(@PathVariable String name, @PathVariable int version, @RequestBody Golden req, HttpServletRequest http) {
+        return audit.recordIfChanged(Caller.of(http), () -> jobs.setGolden(name, version, req), stored -> Audit.Event.of(
+                "golden.put").onVersion(name, version).with("inputs", stored.inputs()).with("outputs", stored.outputs()));
     }
 }

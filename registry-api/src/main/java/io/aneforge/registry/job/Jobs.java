@@ -4,6 +4,7 @@ import io.aneforge.eval.golden.GoldenFormatException;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.agent.Agent;
 import io.aneforge.registry.agent.Agents;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.blob.Blob;
 import io.aneforge.registry.blob.Blobs;
@@ -471,16 +472,20 @@ public class Jobs {
         return failed + requeued;
     }
 
-    /** Stores the golden inputs and outputs of a draft version (idempotent; changing them needs a draft). */
+    /**
+     * Stores the golden inputs and outputs of a draft version (idempotent; changing them needs a draft).
+     *
+     * @return what is stored, and whether this call stored it (false: the same blobs were there already)
+     */
     @Transactional
-    public Golden setGolden(String model, int version, Golden g) {
+    public Audit.Outcome<Golden> setGolden(String model, int version, Golden g) {
         VersionRef v = models.lockVersion(model, version);
         if (g == null) throw invalidGolden("the body must name both blobs: {\"inputs\": \"sha256:…\", \"outputs\": \"sha256:…\"}");
         String in = goldenHex("inputs", g.inputs());
         String out = goldenHex("outputs", g.outputs());
         Golden current = golden(v.id());
         Golden wanted = new Golden("sha256:" + in, "sha256:" + out);
-        if (wanted.equals(current)) return current;
+        if (wanted.equals(current)) return new Audit.Outcome<>(current, false);
         if (!"draft".equals(v.status())) {
             throw ApiProblem.conflict("version-immutable", "Version is immutable",
                     "version " + version + " of '" + model + "' is " + v.status()
@@ -493,7 +498,7 @@ public class Jobs {
                 .params(in, out, format, v.id()).update();
         jobs.markReady(v.id(), format);
         signal.afterCommit();
-        return wanted;
+        return new Audit.Outcome<>(wanted, true);
     }
 
     /**

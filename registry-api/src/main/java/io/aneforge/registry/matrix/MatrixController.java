@@ -48,7 +48,7 @@ class MatrixController {
     ModelGates.GatesView putGates(@PathVariable String name, @RequestBody(required = false) String body,
                                   HttpServletRequest http) {
         return audit.record(Caller.of(http), () -> gates.put(name, body, Caller.of(http)), put -> Audit.Event.of(
-                "gates.put", "model " + name, "gates " + put.gates()).on(name, null, null).with("gates", put.gates()));
+                "gates.put").onModel(name).with("gates", put.gates()));
     }
 
     @GetMapping(value = "/api/v1/models/{name}/versions/{version}/matrix", produces = MediaType.APPLICATION_JSON_VALUE)

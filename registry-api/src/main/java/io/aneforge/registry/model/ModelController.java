@@ -58,7 +58,9 @@ class ModelController {
     ModelView create(@Valid @RequestBody CreateModel req, HttpServletRequest http) {
         Caller.of(http).requireWriteTo(req.name()); // the path names no model: a scoped token creates only its own
         String owner = req.owner() == null || req.owner().isBlank() ? Caller.of(http).name() : req.owner();
-        return models.create(req.name(), req.task(), req.description(), owner);
+        return audit.record(Caller.of(http), () -> models.create(req.name(), req.task(), req.description(), owner),
+                created -> Audit.Event.of("model.create").onModel(created.name()).with("task", created.task())
+                        .with("owner", created.owner()));
     }
 
     @GetMapping
@@ -83,11 +85,17 @@ class ModelController {
                     + VariantSpec.seqLenProblem(req.seqLen()) + "; pass seqLen between " + VariantSpec.MIN_SEQ_LEN + " and "
                     + VariantSpec.MAX_SEQ_LEN + " (default 128)");
         }
-        if (req.chips() != null || req.recipe() != null) {
-            return conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen()),
-                    Caller.of(http));
-        }
-        return models.createVersion(name, req.source(), Caller.of(http));
+        boolean converted = req.chips() != null || req.recipe() != null;
+        return audit.record(Caller.of(http), () -> converted
+                        ? conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen()),
+                                Caller.of(http))
+                        : models.createVersion(name, req.source(), Caller.of(http)),
+                created -> {
+                    Audit.Event event = Audit.Event.of("version.create").onVersion(name, created.version())
+                            .with("source", created.source());
+                    // the conversion's own row has the resolved recipe and seqLen: GET .../versions/{v}/conversion
+                    return converted ? event.with("chips", req.chips()).with("recipe", req.recipe()) : event;
+                });
     }
 
     @GetMapping("/{name}/versions")
@@ -116,11 +124,6 @@ class ModelController {
             throw ApiProblem.badRequest("invalid-request", "Invalid request",
                     "reason: a publish records a reason only with \"withoutGoldenData\": true; drop it, or send both");
         }
-        if (without && !io.aneforge.names.RegistryNames.isReason(reason)) {
-            throw ApiProblem.badRequest("reason-required", "Reason required",
-                    "\"withoutGoldenData\": true needs a non-blank \"reason\" (why this version ships with its accuracy"
-                            + " not checked); it is kept on the version");
-        }
         Caller caller = Caller.of(http);
         if (without && caller.role() == Role.WORKER) {
             // A worker publishes through conversion completion, which always stores golden data; the opt-out is a
@@ -130,13 +133,9 @@ class ModelController {
                             + " publishes through conversion completion, with golden data)")
                     .with("role", caller.role().wireName());
         }
-        return audit.record(caller,
-                () -> models.publish(name, version, without ? new Models.WithoutGoldenData(caller.name(), reason) : null),
-                published -> {
-                    Audit.Event event = Audit.Event.of("version.publish", "model " + name + " version " + version,
-                            without ? "without golden data, reason: " + reason : null).on(name, version, null);
-                    return without ? event.with("withoutGoldenData", true).with("reason", reason) : event;
-                });
+        // Models.publish checks the reason and audits the publish (as it does a completed conversion's)
+        return models.publish(name, version, without ? new Models.WithoutGoldenData(caller.name(), reason) : null, caller,
+                null);
     }
 
     /** Withdraws a version (with a reason); refused while an alias points at it. */
@@ -144,7 +143,6 @@ class ModelController {
     @Allowed(Role.PUBLISHER)
     VersionView yank(@PathVariable String name, @PathVariable int version, @RequestBody Yank req, HttpServletRequest http) {
         return audit.recordIfChanged(Caller.of(http), () -> models.yank(name, version, req.reason()), yanked -> Audit.Event.of(
-                        "version.yank", "model " + name + " version " + version, "reason: " + req.reason())
-                .on(name, version, null).with("reason", req.reason()));
+                "version.yank").onVersion(name, version).with("reason", req.reason()));
     }
 }

@@ -29,11 +29,13 @@ public class Models {
     private final JdbcClient jdbc;
     private final ApplicationEventPublisher events;
     private final SourceProperties sources;
+    private final Audit audit;
 
-    Models(JdbcClient jdbc, ApplicationEventPublisher events, SourceProperties sources) {
+    Models(JdbcClient jdbc, ApplicationEventPublisher events, SourceProperties sources, Audit audit) {
         this.jdbc = jdbc;
         this.events = events;
         this.sources = sources;
+        this.audit = audit;
     }
 
     public ModelView create(String name, String task, String description, String owner) {
@@ -195,10 +197,18 @@ public class Models {
      * benchmark jobs could never run, and golden data can only be set on a draft. {@code withoutGoldenData} (null
      * for none) publishes it anyway: the choice is recorded and the version's jobs are cancelled with its reason
      * ({@link VersionPublishedWithoutGoldenData}).
+     *
+     * <p>The one place a version is published, so the one place its {@code version.publish} is audited, in this
+     * transaction: by the endpoint (a publisher, or a worker without the opt-out) and by a completed conversion (the
+     * worker holding its lease; {@code conversion} its id, else null).
      */
     @Transactional
-    public VersionView publish(String model, int version, WithoutGoldenData withoutGoldenData) {
-        if (withoutGoldenData != null) requireReason(withoutGoldenData.reason());
+    public VersionView publish(String model, int version, WithoutGoldenData withoutGoldenData, Caller by, Long conversion) {
+        if (withoutGoldenData != null && !RegistryNames.isReason(withoutGoldenData.reason())) {
+            throw ApiProblem.badRequest("reason-required", "Reason required",
+                    "\"withoutGoldenData\": true needs a non-blank \"reason\" (why this version ships with its accuracy"
+                            + " not checked); it is kept on the version");
+        }
         VersionRef v = lockVersion(model, version);
         if (!"draft".equals(v.status())) {
             throw ApiProblem.conflict("version-immutable", "Version is immutable",
@@ -245,6 +255,12 @@ public class Models {
             events.publishEvent(new VersionPublishedWithoutGoldenData(v.id(), model, version, withoutGoldenData));
         }
         events.publishEvent(new RegistryChanged(model));
+        Audit.Event published = Audit.Event.of("version.publish").onVersion(model, version);
+        if (conversion != null) published = published.with("conversion", conversion);
+        if (withoutGoldenData != null) {
+            published = published.with("withoutGoldenData", true).with("reason", withoutGoldenData.reason());
+        }
+        audit.record(by, published);
         return version(model, version);
     }
 

@@ -34,7 +34,10 @@ class VariantController {
     @Allowed({Role.PUBLISHER, Role.WORKER})
     Variants.VariantView register(@PathVariable String name, @PathVariable int version,
                                   @RequestBody Variants.NewVariant req, HttpServletRequest http) {
-        return variants.register(name, version, req, Caller.of(http));
+        // A second registration of the same identity is a 409 variant-exists, so every success is a change.
+        return audit.record(Caller.of(http), () -> variants.register(name, version, req, Caller.of(http)),
+                registered -> Audit.Event.of("variant.register").onVariant(name, version, registered.id())
+                        .with("chip", registered.chip()).with("digest", registered.digest()));
     }
 
     @GetMapping
@@ -48,7 +51,6 @@ class VariantController {
     Variants.VariantView yank(@PathVariable String name, @PathVariable int version, @PathVariable long id,
                               @RequestBody Yank req, HttpServletRequest http) {
         return audit.recordIfChanged(Caller.of(http), () -> variants.yank(name, version, id, req.reason()), yanked -> Audit.Event.of(
-                        "variant.yank", "model " + name + " version " + version + " variant " + id, "reason: " + req.reason())
-                .on(name, version, id).with("reason", req.reason()));
+                "variant.yank").onVariant(name, version, id).with("reason", req.reason()));
     }
 }
