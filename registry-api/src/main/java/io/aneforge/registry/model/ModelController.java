@@ -92,7 +92,8 @@ class ModelController {
                         : models.createVersion(name, req.source(), Caller.of(http)),
                 created -> {
                     Audit.Event event = Audit.Event.of("version.create").onVersion(name, created.version())
-                            .with("source", created.source());
+                            .with("source", created.source().type()).with("repo", created.source().repo())
+                            .with("revision", created.source().revision()).with("path", created.source().path());
                     // the conversion's own row has the resolved recipe and seqLen: GET .../versions/{v}/conversion
                     return converted ? event.with("chips", req.chips()).with("recipe", req.recipe()) : event;
                 });

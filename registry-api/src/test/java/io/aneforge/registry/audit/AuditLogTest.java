@@ -9,7 +9,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
-/** review-d #25: token mints and revocations, yanks, alias moves and gate changes each leave one audit line. */
+/**
+ * review-d #25: token mints and revocations, yanks, alias moves, gate changes (and every other audited write) each
+ * leave one audit line, its target and detail made from the audit event.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class AuditLogTest extends RegistryTestBase {
 
@@ -49,12 +52,18 @@ class AuditLogTest extends RegistryTestBase {
 
         String audit = auditSince(out, from);
         assertThat(audit).contains("audit action=token.mint actor=bootstrap-admin actorTokenId=- actorRole=admin target=\"token "
-                + tokenId + "\" detail=\"name audited-ci, role reader\" requestId=audit-mint-1");
+                + tokenId + "\" detail=\"name: audited-ci, role: reader\" requestId=audit-mint-1");
         assertThat(audit).contains("action=token.revoke actor=bootstrap-admin").contains("target=\"token " + tokenId + "\"");
         assertThat(audit).contains("action=gates.put actor=test-publisher").contains("actorRole=publisher")
-                .contains("target=\"model audited\"").contains("maxArtifactBytes=90000000");
+                .contains("target=\"model audited\"").contains("\\\"maxArtifactBytes\\\":90000000");
+        assertThat(audit).contains("action=model.create actor=test-publisher")
+                .contains("target=\"model audited\" detail=\"task: feature-extraction, owner: test-publisher\"");
+        assertThat(audit).contains("action=version.create actor=test-publisher")
+                .contains("target=\"model audited version " + v + "\" detail=\"source: upload\"");
+        assertThat(audit).contains("action=version.publish actor=test-publisher").contains("target=\"model audited version "
+                + v + "\" detail=\"withoutGoldenData: true, reason: test of publishing, not of accuracy\"");
         assertThat(audit).contains("action=alias.move actor=test-publisher")
-                .contains("target=\"model audited alias production\" detail=\"version " + v + ", reason: first release\"");
+                .contains("target=\"model audited alias production\" detail=\"version: " + v + ", override: false, reason: first release\"");
         // a reason cannot start a line of its own: the line break stays inside the quoted value
         assertThat(audit).contains("action=variant.yank actor=test-publisher")
                 .contains("variant " + variantId + "\" detail=\"reason: bad int8\\nforged line\"");

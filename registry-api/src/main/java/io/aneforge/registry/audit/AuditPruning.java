@@ -1,0 +1,56 @@
+package io.aneforge.registry.audit;
+
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/**
+ * The audit trail's retention ({@link AuditProperties#retention}): deletes audit events older than it, the only
+ * delete of the append-only {@code audit_event}. It goes through the database function {@code audit_event_prune}
+ * (V25), the one path the table's trigger lets a DELETE through, for rows older than the bound it sets.
+ *
+ * <p>Every registry replica runs it; no coordination is needed: each batch deletes rows older than a bound, so a
+ * repeat deletes only what is left, and rows another replica's batch holds are skipped, not waited for.
+ */
+@Component
+class AuditPruning {
+
+    private static final Logger log = LoggerFactory.getLogger(AuditPruning.class);
+
+    /** Rows per DELETE: each batch is its own short transaction, so a first prune of a large table holds no long lock. */
+    static final int BATCH = 10_000;
+
+    private final JdbcClient jdbc;
+    private final Duration retention;
+
+    AuditPruning(JdbcClient jdbc, AuditProperties props) {
+        this.jdbc = jdbc;
+        this.retention = props.retention();
+    }
+
+    /** Hourly, with the configured retention; nothing when it is unset. */
+    @Scheduled(fixedDelay = 3_600_000, initialDelay = 60_000)
+    long prune() {
+        return prune(retention, BATCH);
+    }
+
+    /** Deletes the events older than {@code retention} (null: none), {@code batch} rows per statement; returns how many. */
+    long prune(Duration retention, int batch) {
+        if (retention == null) return 0;
+        long total = 0;
+        int deleted;
+        do {
+            // no transaction around the loop: each call is its own, and its DELETE commits before the next
+            deleted = jdbc.sql("SELECT audit_event_prune(make_interval(secs => ?), ?)")
+                    .params((double) retention.toSeconds(), batch).query(Integer.class).single();
+            total += deleted;
+        } while (deleted == batch);
+        if (total > 0) {
+            log.info("audit trail: deleted {} event(s) older than {} (aneforge.audit.retention)", total, retention);
+        }
+        return total;
+    }
+}
