@@ -168,10 +168,11 @@ public class Audit {
                 .params(actor.tokenId(), actor.name(), actor.role().wireName(), event.action(), event.model(),
                         event.version(), event.variant(), json.writeValueAsString(event.detail()), requestId)
                 .update();
+        String text = text(event); // now: nothing after the commit can fail but the logging itself
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
             public void afterCommit() {
-                log(actor, event.action(), event.target(), text(event), requestId);
+                log(actor, event.action(), event.target(), text, requestId);
             }
         });
     }
