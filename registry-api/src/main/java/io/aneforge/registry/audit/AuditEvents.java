@@ -16,7 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 class AuditEvents {
 
     /** Every action {@link Audit} records; a filter on another is refused (a misspelt one would match nothing). */
-    static final Set<String> ACTIONS = Set.of("token.mint", "token.revoke", "version.publish", "version.yank",
+    static final Set<String> ACTIONS = Set.of("token.mint", "token.revoke", "token.scope", "version.publish", "version.yank",
             "variant.yank", "alias.move", "alias.delete", "gates.put", "agent.retire", "accuracy.rerun",
             "model.create", "version.create", "variant.register", "golden.put", "conversion.cancel", "agent.register",
             "agent.handover");

@@ -42,6 +42,16 @@ public record ModelScope(List<String> patterns) {
         return new ModelScope(patterns.stream().distinct().toList());
     }
 
+    /**
+     * 400 {@code model-scope-not-supported}: only a publisher writes to models it names. A worker leases from the one
+     * shared conversion queue, an agent runs any model's jobs, reader and qa only read, and admin is never limited.
+     */
+    static ApiProblem notSupported(Role role) {
+        return ApiProblem.badRequest("model-scope-not-supported", "Model scope not supported for this role",
+                "models limits what a publisher token may write; a " + role.wireName() + " token cannot be limited"
+                        + " to models: leave models out (or null: every model), or use a publisher token");
+    }
+
     public boolean all() {
         return patterns == null;
     }

@@ -1,15 +1,20 @@
 package io.aneforge.registry.auth;
 
 import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.cache.ExpiringCache;
+import io.aneforge.registry.problem.ApiProblem;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -34,9 +39,11 @@ public class Tokens {
     private final JdbcClient jdbc;
     private final String adminTokenHash;
     private final ExpiringCache<String, Optional<Caller>> cache;
+    private final TokenProperties settings;
 
-    Tokens(JdbcClient jdbc, RegistryProperties props) {
+    Tokens(JdbcClient jdbc, RegistryProperties props, TokenProperties settings) {
         this.jdbc = jdbc;
+        this.settings = settings;
         String admin = props.adminToken();
         this.adminTokenHash = admin == null || admin.isBlank() ? null : sha256Hex(admin);
         this.cache = new ExpiringCache<>(props.cacheTtl(), 10_000);
@@ -81,13 +88,57 @@ public class Tokens {
         return new Minted(id, name, role.wireName(), scope.patterns(), token);
     }
 
+    private static final String INFO_SELECT = "SELECT id, name, role, models, created_by, created_at, last_used_at,"
+            + " revoked_at FROM api_token";
+
     public List<TokenInfo> list() {
-        return jdbc.sql("SELECT id, name, role, models, created_by, created_at, last_used_at, revoked_at FROM api_token"
-                        + " ORDER BY id")
-                .query((rs, i) -> new TokenInfo(rs.getLong(1), rs.getString(2), rs.getString(3), models(rs.getArray(4)),
-                        rs.getString(5), rs.getObject(6, OffsetDateTime.class), rs.getObject(7, OffsetDateTime.class),
-                        rs.getObject(8, OffsetDateTime.class)))
-                .list();
+        return jdbc.sql(INFO_SELECT + " ORDER BY id").query(Tokens::info).list();
+    }
+
+    private static TokenInfo info(ResultSet rs, int i) throws SQLException {
+        return new TokenInfo(rs.getLong(1), rs.getString(2), rs.getString(3), models(rs.getArray(4)), rs.getString(5),
+                rs.getObject(6, OffsetDateTime.class), rs.getObject(7, OffsetDateTime.class),
+                rs.getObject(8, OffsetDateTime.class));
+    }
+
+    /** A token's models before and after {@link #changeScope}; {@code token} is the row as it is now. */
+    public record ScopeChange(TokenInfo token, List<String> before) {}
+
+    /**
+     * Replaces the models a token may write to ({@code scope}, already parsed as at minting). The row is locked, so
+     * two changes of one token do not interleave. Refused: an unknown token (404), a revoked one (409: it can never
+     * write again, changing it would only blur the audit trail), and a scope on a role that takes none (400, the
+     * mint's rule: only a publisher writes to the models it names; this cannot turn a worker, agent or admin token
+     * into something else), and every model for a publisher while {@link TokenProperties#publisherModelsRequired} is on.
+     * Changing nothing (the same models, or every model for an unlimited token) is no change
+     * and is not audited. The cached look-ups are dropped once the change commits, so this instance's next request
+     * with the token already has the new scope.
+     */
+    public Audit.Outcome<ScopeChange> changeScope(long id, ModelScope scope) {
+        TokenInfo before = jdbc.sql(INFO_SELECT + " WHERE id = ? FOR UPDATE").param(id).query(Tokens::info).optional()
+                .orElseThrow(() -> notFound(id));
+        if (before.revokedAt() != null) {
+            throw ApiProblem.conflict("token-revoked", "Token revoked", "token " + id + " ('" + before.name()
+                            + "') was revoked at " + before.revokedAt() + "; a revoked token cannot be changed: mint a"
+                            + " new one with POST /api/v1/tokens")
+                    .with("tokenId", id);
+        }
+        Role role = Role.fromWire(before.role());
+        if (!scope.all() && role != Role.PUBLISHER) throw ModelScope.notSupported(role);
+        settings.requireScope(role, scope, "limit it");
+        if (Objects.equals(before.models(), scope.patterns())) {
+            return new Audit.Outcome<>(new ScopeChange(before, before.models()), false);
+        }
+        jdbc.sql("UPDATE api_token SET models = ? WHERE id = ?")
+                .params(scope.all() ? null : scope.patterns().toArray(String[]::new), id).update();
+        cache.invalidateAfterCommit();
+        TokenInfo after = jdbc.sql(INFO_SELECT + " WHERE id = ?").param(id).query(Tokens::info).single();
+        return new Audit.Outcome<>(new ScopeChange(after, before.models()), true);
+    }
+
+    static ApiProblem notFound(long id) {
+        return ApiProblem.notFound("token-not-found", "Token not found",
+                "no token with id " + id + "; list tokens with GET /api/v1/tokens");
     }
 
     private static List<String> models(java.sql.Array array) throws java.sql.SQLException {

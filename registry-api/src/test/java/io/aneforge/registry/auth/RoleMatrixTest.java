@@ -34,6 +34,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/tokens/self", null, ALL),
             new Endpoint("GET", "/api/v1/audit?limit=1", null, ADMIN_ONLY),
             new Endpoint("DELETE", "/api/v1/tokens/999999", null, ADMIN_ONLY),
+            new Endpoint("PATCH", "/api/v1/tokens/999999", Map.of("models", List.of("x")), ADMIN_ONLY),
             new Endpoint("POST", "/api/v1/models", Map.of("name", "Invalid Name", "task", "t"), PUBLISH),
             new Endpoint("GET", "/api/v1/models", null, ALL),
             new Endpoint("GET", "/api/v1/models/matrix", null, ALL),
