@@ -12,7 +12,9 @@ import io.aneforge.registry.problem.ApiProblem;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
@@ -44,8 +46,9 @@ public class Models {
                     "model name '" + name + "' must match " + RegistryNames.MODEL.pattern() + " (lowercase letters, digits, . _ -)");
         }
         try {
+            // a new model has no aliases yet: the two alias columns are empty arrays
             return jdbc.sql("INSERT INTO model (name, task, description, owner) VALUES (?, ?, ?, ?)"
-                            + " RETURNING name, task, description, owner, created_at")
+                            + " RETURNING name, task, description, owner, created_at, '{}'::text[], '{}'::int[]")
                     .params(name, task, description == null ? "" : description, owner)
                     .query(Models::model).single();
         } catch (DuplicateKeyException e) {
@@ -53,12 +56,22 @@ public class Models {
         }
     }
 
+    /**
+     * A model's columns and its aliases as two arrays in the same order (alias names, the versions they point at):
+     * one statement, and the alias primary key (model_id, name) serves both sub-selects.
+     */
+    private static final String MODEL_SELECT = "SELECT m.name, m.task, m.description, m.owner, m.created_at,"
+            + " ARRAY(SELECT a.name FROM alias a WHERE a.model_id = m.id ORDER BY a.name),"
+            + " ARRAY(SELECT av.version FROM alias a JOIN model_version av ON av.id = a.version_id"
+            + " WHERE a.model_id = m.id ORDER BY a.name)"
+            + " FROM model m";
+
     public List<ModelView> list() {
-        return jdbc.sql("SELECT name, task, description, owner, created_at FROM model ORDER BY name").query(Models::model).list();
+        return jdbc.sql(MODEL_SELECT + " ORDER BY m.name").query(Models::model).list();
     }
 
     public ModelView get(String name) {
-        return jdbc.sql("SELECT name, task, description, owner, created_at FROM model WHERE name = ?").param(name)
+        return jdbc.sql(MODEL_SELECT + " WHERE m.name = ?").param(name)
                 .query(Models::model).optional().orElseThrow(() -> modelNotFound(name));
     }
 
@@ -135,7 +148,9 @@ public class Models {
 
     private static final String VERSION_SELECT = "SELECT m.name, v.version, v.source_type, v.hub_repo, v.hub_revision,"
             + " v.hub_commit, v.status, v.created_by, v.created_at, v.published_at, v.yanked_at, v.yank_reason, v.local_path,"
-            + " v.published_without_golden_by, v.published_without_golden_reason"
+            + " v.published_without_golden_by, v.published_without_golden_reason,"
+            // model_id first: the alias primary key (model_id, name) finds the model's few aliases
+            + " ARRAY(SELECT a.name FROM alias a WHERE a.model_id = v.model_id AND a.version_id = v.id ORDER BY a.name)"
             + " FROM model_version v JOIN model m ON m.id = v.model_id";
 
     public VersionView version(String model, int version) {
@@ -293,7 +308,12 @@ public class Models {
     }
 
     private static ModelView model(ResultSet rs, int i) throws SQLException {
-        return new ModelView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getObject(5, OffsetDateTime.class));
+        String[] names = (String[]) rs.getArray(6).getArray();
+        Integer[] versions = (Integer[]) rs.getArray(7).getArray();
+        Map<String, Integer> aliases = new LinkedHashMap<>();
+        for (int a = 0; a < names.length; a++) aliases.put(names[a], versions[a]);
+        return new ModelView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                rs.getObject(5, OffsetDateTime.class), aliases);
     }
 
     private static VersionView version(ResultSet rs, int i) throws SQLException {
@@ -302,6 +322,7 @@ public class Models {
         return new VersionView(rs.getString(1), rs.getInt(2), src, rs.getString(7), rs.getString(8),
                 rs.getObject(9, OffsetDateTime.class), rs.getObject(10, OffsetDateTime.class),
                 rs.getObject(11, OffsetDateTime.class), rs.getString(12),
-                rs.getString(14) == null ? null : new WithoutGoldenData(rs.getString(14), rs.getString(15)));
+                rs.getString(14) == null ? null : new WithoutGoldenData(rs.getString(14), rs.getString(15)),
+                List.of((String[]) rs.getArray(16).getArray()));
     }
 }
