@@ -307,7 +307,7 @@ async function loadConversion(panel, name, version) {
   return LIVE_CONVERSION.includes(c.state);
 }
 
-async function modelPage(seq, name) {
+async function modelPage(seq, name, notice) {
   setCrumbs([['Models', '#/'], [name, '#/m/' + encodeURIComponent(name)]]);
   const [model, versions, gates, aliases] = await Promise.all([
     api('/models/' + encodeURIComponent(name)), api('/models/' + encodeURIComponent(name) + '/versions'),
@@ -315,20 +315,64 @@ async function modelPage(seq, name) {
   if (seq !== routeSeq) return;
   fill(app,
     h('h1', {}, model.name), h('p', { class: 'muted' }, model.task + (model.description ? ' — ' + model.description : '')),
+    notice ? h('p', { class: 'notice', id: 'notice' }, notice) : null,
     h('div', { class: 'panel', id: 'gates' }, h('strong', {}, 'Release gates: '),
       gates.set ? gatesLabel(gates.gates) : 'none: nothing is checked (the matrix shows NO_GATES)'),
-    // what resolve answers per alias; an alias is deleted with DELETE .../aliases/{alias} (not from this page)
-    h('div', { class: 'panel', id: 'aliases' }, h('strong', {}, 'Aliases: '),
-      aliases.length ? aliases.map((a, i) => [i ? ', ' : '', a.alias + ' → ',
-        h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + a.version }, 'v' + a.version)]).flat() : 'none'),
+    aliasesPanel(name, aliases),
     h('table', { id: 'versions' },
-      h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
+      h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Status'), h('th', {}, 'Aliases'), h('th', {}, 'Source'), h('th', {}, 'Created'), h('th', {}, '')),
       versions.slice().reverse().map(v => h('tr', { 'data-version': v.version },
         h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'v' + v.version)),
         h('td', {}, v.status + (v.yankReason ? ' (' + v.yankReason + ')' : '')),
+        h('td', { class: 'aliases' }, (v.aliases || []).join(', ')),
         h('td', { class: 'source', 'data-type': v.source ? v.source.type : '' }, sourceLabel(v.source)),
         h('td', {}, v.createdAt),
         h('td', {}, h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + v.version }, 'matrix'))))));
+}
+
+/** A refusal as the registry wrote it: the problem's title and detail, and its request id for the registry's logs. */
+function problemText(e) {
+  const p = e.problem || {};
+  return (p.title ? p.title + ': ' : '') + e.message + (p.requestId ? ' (request id ' + p.requestId + ')' : '');
+}
+
+/**
+ * What resolve answers per alias, each with a Delete button. Deleting asks first (the alias, what resolve answers
+ * afterwards, a reason for the alias history) and then calls DELETE .../aliases/{alias}; a refusal is shown with
+ * the registry's own words.
+ */
+function aliasesPanel(name, aliases) {
+  const base = '/models/' + encodeURIComponent(name) + '/aliases/';
+  const confirmBox = h('div', { id: 'alias-confirm', hidden: true });
+  function askDelete(a) {
+    const reason = h('input', { type: 'text', id: 'alias-delete-reason', placeholder: 'why (kept in the alias history)', size: 40 });
+    const out = h('div', { id: 'alias-delete-result' });
+    async function remove() {
+      fill(out);
+      try {
+        await api(base + encodeURIComponent(a.alias), { method: 'DELETE', json: { reason: reason.value } });
+        const seq = ++routeSeq;
+        await modelPage(seq, name, 'Alias ' + a.alias + ' deleted: resolve now answers alias-not-set for it.');
+      } catch (e) {
+        fill(out, h('p', { class: 'error', id: 'alias-error', 'data-status': e.status }, problemText(e)));
+      }
+    }
+    confirmBox.hidden = false;
+    fill(confirmBox, h('div', { class: 'panel' },
+      h('strong', {}, 'Delete alias ' + a.alias + ' (→ v' + a.version + ')?'),
+      h('p', { class: 'muted' }, 'Resolve then answers alias-not-set for ' + a.alias + ' until it is set again; the deletion is recorded in the alias history.'),
+      h('div', { class: 'inline' }, 'Reason ', reason,
+        h('button', { class: 'danger', id: 'alias-delete-confirm', onclick: remove }, 'Delete ' + a.alias),
+        h('button', { class: 'secondary', id: 'alias-delete-cancel', onclick: () => { confirmBox.hidden = true; fill(confirmBox); } }, 'Cancel')),
+      out));
+    reason.focus();
+  }
+  return h('div', { class: 'panel', id: 'aliases' }, h('strong', {}, 'Aliases: '),
+    aliases.length ? h('table', { id: 'alias-table' }, aliases.map(a => h('tr', { 'data-alias': a.alias },
+      h('td', {}, a.alias + ' → ', h('a', { href: '#/m/' + encodeURIComponent(name) + '/v/' + a.version }, 'v' + a.version)),
+      h('td', { class: 'muted' }, 'by ' + a.updatedBy + ', ' + a.updatedAt),
+      h('td', {}, h('button', { class: 'secondary', 'data-delete-alias': a.alias, onclick: () => askDelete(a) }, 'Delete'))))) : 'none',
+    confirmBox);
 }
 
 // ---- the matrix of a version ---------------------------------------------------------------

@@ -260,6 +260,65 @@ class MatrixUiE2eTest extends MatrixTestSupport {
         assertThat(waitFor(By.id("aliases")).getText()).contains("production → v2");
     }
 
+    /**
+     * The model page deletes an alias only after a confirm with a reason, through DELETE .../aliases/{alias}, and shows
+     * a refusal in the registry's words: a missing reason, and an alias someone else deleted meanwhile.
+     */
+    @Test
+    void modelPageDeletesAnAliasAfterAConfirmAndShowsRefusals() {
+        String m = "ui-alias";
+        createModel(m);
+        int v = createVersion(m);
+        addVariant(m, v, "A17_PRO", "18.0", "ane", "fp16");
+        publishWithoutGoldenData(m, v);
+        assertThat(moveAlias(m, "production", v, "first release").status()).isEqualTo(200);
+        assertThat(moveAlias(m, "staging", v, "try it").status()).isEqualTo(200);
+
+        login();
+        go("#/m/" + m);
+        assertThat(waitFor(By.id("alias-table")).getText()).contains("production → v1").contains("staging → v1");
+        assertThat(textOf(By.cssSelector("#versions tr[data-version='1'] td.aliases"))).isEqualTo("production, staging");
+
+        // Delete asks first; Cancel deletes nothing
+        driver.findElement(By.cssSelector("button[data-delete-alias='staging']")).click();
+        assertThat(waitFor(By.id("alias-confirm")).getText()).contains("Delete alias staging (→ v1)?")
+                .contains("alias-not-set");
+        driver.findElement(By.id("alias-delete-cancel")).click();
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.invisibilityOfElementLocated(By.id("alias-confirm")));
+        assertThat(get("/api/v1/models/" + m + "/aliases/staging", reader()).status()).isEqualTo(200);
+
+        // no reason: the registry's refusal, title and detail, with its request id
+        driver.findElement(By.cssSelector("button[data-delete-alias='staging']")).click();
+        waitFor(By.id("alias-delete-confirm")).click();
+        WebElement error = waitFor(By.id("alias-error"));
+        assertThat(error.getText()).startsWith("Reason required: field 'reason' is required and must not be blank (request id ");
+        assertThat(error.getAttribute("data-status")).isEqualTo("400");
+        assertThat(get("/api/v1/models/" + m + "/aliases/staging", reader()).status()).isEqualTo(200);
+
+        driver.findElement(By.id("alias-delete-reason")).sendKeys("staging is retired");
+        driver.findElement(By.id("alias-delete-confirm")).click();
+        assertThat(waitFor(By.id("notice")).getText()).isEqualTo("Alias staging deleted: resolve now answers alias-not-set for it.");
+        assertThat(waitFor(By.id("alias-table")).getText()).contains("production → v1").doesNotContain("staging");
+        assertThat(textOf(By.cssSelector("#versions tr[data-version='1'] td.aliases"))).isEqualTo("production");
+        assertThat(get("/api/v1/models/" + m + "/aliases/staging", reader()).problem()).isEqualTo("alias-not-set");
+        JsonNode history = get("/api/v1/models/" + m + "/aliases/staging/history", reader()).json();
+        JsonNode last = history.get(history.size() - 1);
+        assertThat(last.path("toVersion").isNull()).isTrue();
+        assertThat(last.path("reason").asString()).isEqualTo("staging is retired");
+        assertThat(last.path("changedBy").asString()).isEqualTo("bootstrap-admin");
+
+        // deleted by someone else between the page's load and the confirm: 404 alias-not-set, shown as such
+        driver.findElement(By.cssSelector("button[data-delete-alias='production']")).click();
+        waitFor(By.id("alias-delete-reason")).sendKeys("withdraw v1");
+        assertThat(send("DELETE", "/api/v1/models/" + m + "/aliases/production", publisher(),
+                Map.of("reason", "withdrawn elsewhere")).status()).isEqualTo(204);
+        driver.findElement(By.id("alias-delete-confirm")).click();
+        error = waitFor(By.id("alias-error"));
+        assertThat(error.getText()).startsWith("Alias not set: model 'ui-alias' has no alias 'production'");
+        assertThat(error.getAttribute("data-status")).isEqualTo("404");
+        assertNoCspViolations();
+    }
+
     /** The home page's conversions panel follows a running conversion until it fails; the version page shows it too. */
     @Test
     void conversionsPanelRefreshesWhileAConversionIsLive() {
