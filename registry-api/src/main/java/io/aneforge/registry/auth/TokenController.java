@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
+import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -83,7 +84,8 @@ class TokenController {
     @Allowed
     Tokens.TokenInfo changeScope(@PathVariable long id, @RequestBody JsonNode body, HttpServletRequest http) {
         ModelScope scope = ModelScope.parse(modelsOf(body));
-        Tokens.ScopeChange change = audit.recordIfChanged(Caller.of(http), () -> tokens.changeScope(id, scope), changed -> Audit.Event.of("token.scope").onToken(id).with("name", changed.token().name())
+        Tokens.ScopeChange change = audit.recordIfChanged(Caller.of(http), () -> tokens.changeScope(id, scope),
+                changed -> Audit.Event.of("token.scope").onToken(id).with("name", changed.token().name())
                         .with("role", changed.token().role()).with("before", changed.before())
                         .with("models", changed.token().models()));
         return change.token();
@@ -109,8 +111,10 @@ class TokenController {
         }
         if (models.isNull()) return null;
         if (!models.isArray()) throw invalid("field '/models' must be an array of strings, or null for every model");
-        if (models.size() > MAX_MODELS) throw invalid("field '/models' has " + models.size() + " entries; at most " + MAX_MODELS);
-        List<String> patterns = new java.util.ArrayList<>();
+        if (models.size() > MAX_MODELS) {
+            throw invalid("field '/models' has " + models.size() + " entries; at most " + MAX_MODELS);
+        }
+        List<String> patterns = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
             if (!models.get(i).isString()) throw invalid("field '/models/" + i + "' must be a string");
             patterns.add(models.get(i).asString());

@@ -107,12 +107,12 @@ public class Tokens {
     /**
      * Replaces the models a token may write to ({@code scope}, already parsed as at minting). The row is locked, so
      * two changes of one token do not interleave. Refused: an unknown token (404), a revoked one (409: it can never
-     * write again, changing it would only blur the audit trail), and a scope on a role that takes none (400, the
-     * mint's rule: only a publisher writes to the models it names; this cannot turn a worker, agent or admin token
-     * into something else), and every model for a publisher while {@link TokenProperties#publisherModelsRequired} is on.
-     * Changing nothing (the same models, or every model for an unlimited token) is no change
-     * and is not audited. The cached look-ups are dropped once the change commits, so this instance's next request
-     * with the token already has the new scope.
+     * write again, changing it would only blur the audit trail), a scope on a role that takes none (400, the mint's
+     * rule: only a publisher writes to the models it names, so this cannot turn a worker, agent or admin token into
+     * something else), and every model for a publisher while {@link TokenProperties#publisherModelsRequired} is on.
+     * Changing nothing (the same models, or every model for an unlimited token) is no change and is not audited.
+     * The cached look-ups are dropped once the change commits, so this instance's next request with the token
+     * already has the new scope; other instances within {@code aneforge.cache-ttl}.
      */
     public Audit.Outcome<ScopeChange> changeScope(long id, ModelScope scope) {
         TokenInfo before = jdbc.sql(INFO_SELECT + " WHERE id = ? FOR UPDATE").param(id).query(Tokens::info).optional()
