@@ -26,6 +26,10 @@ import org.springframework.util.unit.DataSize;
  * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}); {@code stuckExitGrace} is how long such a call may
  * stay stuck after that before the agent exits non-zero for its supervisor to restart it; {@code goldenMaxMemory}
  * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together.
+ *
+ * <p>The defaults are the {@link DefaultValue}s here and nowhere else in code (a bare {@code @DefaultValue} on a nested
+ * record has Spring build it from its own), so they hold whatever configuration file is used. The shipped
+ * {@code application.yml} repeats them for operators to read; {@code AgentPropertiesTest} fails when the two disagree.
  */
 @ConfigurationProperties("aneforge.agent")
 public record AgentProperties(
@@ -33,9 +37,9 @@ public record AgentProperties(
         Cache cache,
         @DefaultValue("30s") Duration pollInterval,
         @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
-        Benchmark benchmark,
+        @DefaultValue Benchmark benchmark,
         @DefaultValue("2m") Duration drainTimeout,
-        Download download,
+        @DefaultValue Download download,
         @DefaultValue("30m") Duration maxRuntimeCall,
         @DefaultValue("60s") Duration stuckExitGrace,
         @DefaultValue("1GB") DataSize goldenMaxMemory) {
@@ -58,9 +62,6 @@ public record AgentProperties(
         if (drainTimeout == null || drainTimeout.isNegative()) {
             throw new IllegalArgumentException("aneforge.agent.drain-timeout must be >= 0, got " + drainTimeout);
         }
-        if (benchmark == null) {
-            benchmark = new Benchmark(10, 100, Duration.ofMinutes(5));
-        }
         if (maxRuntimeCall == null || maxRuntimeCall.isNegative() || maxRuntimeCall.isZero()) {
             throw new IllegalArgumentException("aneforge.agent.max-runtime-call must be positive, got " + maxRuntimeCall
                     + " (env ANEFORGE_AGENT_MAX_RUNTIME_CALL, e.g. 30m)");
@@ -72,9 +73,6 @@ public record AgentProperties(
         if (goldenMaxMemory == null || goldenMaxMemory.toBytes() <= 0) {
             throw new IllegalArgumentException("aneforge.agent.golden-max-memory must be positive, got " + goldenMaxMemory
                     + " (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY, e.g. 1GB)");
-        }
-        if (download == null) {
-            download = new Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64));
         }
     }
 

@@ -55,12 +55,6 @@ public final class RuntimeJobExecutor implements JobExecutor {
     private final Clock clock;
     private final RuntimeCallWatch watch;
 
-    /** With runtime calls bounded by {@link RuntimeCallWatch#DEFAULT_BOUND}. */
-    public RuntimeJobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> runtimes, BenchmarkRunner runner,
-            HostFacts host, Clock clock) {
-        this(cache, golden, runtimes, runner, host, clock, new RuntimeCallWatch(RuntimeCallWatch.DEFAULT_BOUND));
-    }
-
     public RuntimeJobExecutor(ArtifactCache cache, GoldenStore golden, List<ModelRuntime> runtimes, BenchmarkRunner runner,
             HostFacts host, Clock clock, RuntimeCallWatch watch) {
         this.watch = watch;

@@ -25,9 +25,6 @@ import java.util.function.Supplier;
  */
 public final class RuntimeCallWatch {
 
-    /** Generous: a Core ML compile of a large model takes minutes, not half an hour. */
-    public static final Duration DEFAULT_BOUND = Duration.ofMinutes(30);
-
     private final Duration bound;
     private final LongSupplier nanoTime;
     /** The call under way, or null. */

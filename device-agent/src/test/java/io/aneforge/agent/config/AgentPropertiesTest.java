@@ -9,10 +9,14 @@ import io.aneforge.runtime.ModelRuntime;
 import io.aneforge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -26,6 +30,17 @@ import org.springframework.util.unit.DataSize;
 
 /** Binds the shipped application.yml, with and without environment overrides, as Boot does. */
 class AgentPropertiesTest {
+
+    /** {@code properties} alone, as {@code aneforge.agent.*} keys: no application.yml, so the record's defaults. */
+    private static AgentProperties bindWithoutYml(Map<String, Object> properties) {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("aneforge.agent.registry.url", "http://localhost:8080");
+        all.put("aneforge.agent.cache.dir", "/home/qa/.cache/aneforge-agent");
+        all.putAll(properties);
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(new MapPropertySource("test", all));
+        return new Binder(ConfigurationPropertySources.get(environment)).bindOrCreate("aneforge.agent", AgentProperties.class);
+    }
 
     private static AgentProperties bind(Map<String, Object> env) throws IOException {
         StandardEnvironment environment = new StandardEnvironment();
@@ -60,6 +75,40 @@ class AgentPropertiesTest {
         assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofSeconds(60), DataSize.ofKilobytes(64)));
         assertThat(p.stuckExitGrace()).isEqualTo(Duration.ofSeconds(60));
         assertThat(p.goldenMaxMemory()).isEqualTo(DataSize.ofGigabytes(1));
+    }
+
+    /**
+     * The defaults live in AgentProperties' {@code @DefaultValue}s; application.yml and docs/agents.md repeat them for
+     * operators. Binding the yml must give what binding nothing gives, and each default the docs' table names, set
+     * explicitly, must too.
+     */
+    @Test
+    void shippedYmlAndDocsRepeatTheRecordsDefaults() throws IOException {
+        AgentProperties recordDefaults = bindWithoutYml(Map.of());
+
+        assertThat(bind(Map.of())).isEqualTo(recordDefaults);
+
+        Matcher row = Pattern.compile("(?m)^\\| `aneforge\\.agent\\.([a-z.{},-]+)` \\| `[A-Z_…]+` \\| ((?:`[^`]*`(?:, )?)+)")
+                .matcher(Files.readString(Path.of("..", "docs", "agents.md")));
+        Map<String, String> documented = new LinkedHashMap<>();
+        while (row.find()) {
+            List<String> values = Pattern.compile("`([^`]*)`").matcher(row.group(2)).results().map(r -> r.group(1)).toList();
+            Matcher group = Pattern.compile("(.*)\\{(.*)}").matcher(row.group(1));
+            if (group.matches()) { // benchmark.{warmup-iterations,timed-iterations,max-duration}: `10`, `100`, `5m`
+                List<String> keys = List.of(group.group(2).split(","));
+                assertThat(values).as(row.group()).hasSameSizeAs(keys);
+                for (int i = 0; i < keys.size(); i++) documented.put(group.group(1) + keys.get(i), values.get(i));
+            } else {
+                documented.put(row.group(1), values.get(0));
+            }
+        }
+        documented.remove("cache.dir"); // ~/.cache/aneforge-agent: the yml's ${user.home}, checked above
+        assertThat(documented).containsKeys("cache.max-size", "cache.compiled-max-size", "poll-interval", "runtimes",
+                "benchmark.warmup-iterations", "benchmark.timed-iterations", "benchmark.max-duration", "drain-timeout",
+                "download.timeout",
+                "download.min-throughput", "max-runtime-call", "stuck-exit-grace", "golden-max-memory");
+        documented.forEach((key, value) -> assertThat(bindWithoutYml(Map.of("aneforge.agent." + key, value)))
+                .as("docs/agents.md's default for aneforge.agent.%s, `%s`", key, value).isEqualTo(recordDefaults));
     }
 
     @Test

@@ -16,6 +16,7 @@ import io.aneforge.agent.golden.GoldenStore;
 import io.aneforge.agent.host.HostFacts;
 import io.aneforge.agent.registry.JobLease;
 import io.aneforge.agent.registry.JobReport;
+import io.aneforge.agent.watchdog.RuntimeCallWatch;
 import io.aneforge.convert.Golden;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
@@ -64,6 +65,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RuntimeJobExecutorTest {
 
+    /** A watch whose bound no call here reaches: these tests are not about the watchdog (AgentLoopTest is). */
+    private static RuntimeCallWatch unwatched() {
+        return new RuntimeCallWatch(Duration.ofHours(1));
+    }
+
     private static final Path FIXTURE = Path.of("src/test/resources/coreml/tiny_fp16.mlpackage");
     private static final HostFacts HOST = new HostFacts("linux-ref", "Linux", "6.1", "#1 SMP", "x86_64", "Intel Xeon",
             8L << 30, null, List.of("reference-cpu"));
@@ -84,7 +90,7 @@ class RuntimeJobExecutorTest {
                 ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), UnzipLimits.defaults(), Clock.systemUTC());
         GoldenStore golden = new GoldenStore(ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), 1L << 24);
         return new RuntimeJobExecutor(cache, golden, List.of(runtime), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST,
-                Clock.systemUTC());
+                Clock.systemUTC(), unwatched());
     }
 
     private static byte[] zipFixture() throws IOException {
@@ -277,7 +283,8 @@ class RuntimeJobExecutorTest {
             ArtifactCache cache = new ArtifactCache(dir.resolve("http-cache"), 1L << 30, source, UnzipLimits.defaults(),
                     Clock.systemUTC());
             RuntimeJobExecutor executor = new RuntimeJobExecutor(cache, new GoldenStore(source, 1L << 24),
-                    List.of(new ReferenceRuntime()), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST, Clock.systemUTC());
+                    List.of(new ReferenceRuntime()), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST, Clock.systemUTC(),
+                    unwatched());
             ArtifactRef served = at(pkg, origin + "/blobs/");
             ArtifactRef servedIn = at(goodIn, origin + "/blobs/");
             ArtifactRef servedOut = at(goodOut, origin + "/blobs/");

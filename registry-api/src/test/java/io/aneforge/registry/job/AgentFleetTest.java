@@ -346,7 +346,7 @@ class AgentFleetTest extends JobTestSupport {
     }
 
     private RuntimeJobExecutor realExecutor(Path cacheDir, HostFacts h, ModelRuntime runtime) {
-        return realExecutor(cacheDir, h, runtime, new RuntimeCallWatch(RuntimeCallWatch.DEFAULT_BOUND));
+        return realExecutor(cacheDir, h, runtime, new RuntimeCallWatch(Duration.ofMinutes(30)));
     }
 
     private RuntimeJobExecutor realExecutor(Path cacheDir, HostFacts h, ModelRuntime runtime,
