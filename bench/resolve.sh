@@ -5,6 +5,7 @@
 #
 #   bench/resolve.sh                 (defaults: wrk -t2 -c32 -d10s --latency)
 #   DURATION=30s CONNECTIONS=64 bench/resolve.sh
+#   SIGNED=true bench/resolve.sh     (resolve?...&signed=true: a signed downloadUrl minted per request)
 #
 # Needs: a JDK 17, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; or set PGHOST/PGUSER),
 # psql. Installs nginx and wrk with apt-get when they are missing.
@@ -47,6 +48,12 @@ cleanup() {
 trap cleanup EXIT
 
 ADMIN="bench-admin-$RANDOM$RANDOM"
+SIGNED=${SIGNED:-false}
+if [ "$SIGNED" = true ]; then
+  # a throw-away key for this run only: signed answers need one (409 signed-urls-off without)
+  ANEFORGE_DOWNLOAD_SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
+  export ANEFORGE_DOWNLOAD_SIGNING_KEY
+fi
 # shellcheck disable=SC2086
 bench_start_registry "$JAR" "$REG_PORT" "aneforge_bench_$$" "$WORK" "$ADMIN" ${BENCH_JAVA_OPTS:--Xmx512m}
 
@@ -76,6 +83,7 @@ api PUT /api/v1/models/bench-model/aliases/production "$PUB" -H 'Content-Type: a
   -d '{"version":1,"reason":"benchmark"}' >/dev/null
 
 RESOLVE="/api/v1/models/bench-model/resolve?device=iPhone16,1&os=18.2&alias=production"
+[ "$SIGNED" = true ] && RESOLVE="$RESOLVE&signed=true"
 mkdir -p "$WORK/www"
 api GET "$RESOLVE" "$READER" >"$WORK/www/resolve.json"
 echo "bench: resolve answer ($(wc -c <"$WORK/www/resolve.json") bytes): $(cat "$WORK/www/resolve.json")"

@@ -1,5 +1,6 @@
 package io.aneforge.registry.resolve;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.aneforge.chips.Chip;
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.chips.Device;
@@ -31,7 +32,6 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalEventListener;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Picks the variant a device should download. The rule (also in the README):
@@ -55,8 +55,11 @@ import tools.jackson.databind.node.ObjectNode;
 @Service
 public class Resolver {
 
-    /** A computed answer: the JSON body and its ETag. */
-    public record Answer(byte[] json, String etag) {}
+    /**
+     * A computed answer: the JSON body, its ETag, and the resolution the body was written from (a signed answer is
+     * minted from it per request).
+     */
+    public record Answer(byte[] json, String etag, Resolution resolution) {}
 
     public record VariantFacts(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
                                String quantization, int seqLen) {}
@@ -67,6 +70,9 @@ public class Resolver {
      */
     public record Resolution(String model, int version, String alias, String requestedChip, boolean fallback,
                              VariantFacts variant, String digest, long size, String url, String minimumOs, long variantId) {}
+
+    /** A signed answer: the resolution's fields, then the signed URL's, in that order. */
+    record SignedResolution(@JsonUnwrapped Resolution resolution, String downloadUrl, String downloadUrlExpiresAt) {}
 
     private record Key(String model, String alias, Integer version, String chip, OsVersion os, VariantFilter filter) {}
 
@@ -286,22 +292,19 @@ public class Resolver {
                 new VariantFacts(c.chip(), target, c.layout(), c.precision(), c.blockSize(), c.quantization(), c.seqLen()),
                 "sha256:" + c.digestHex(), c.size(), baseUrl + "/api/v1/blobs/sha256:" + c.digestHex(), target, c.id());
         byte[] body = json.writeValueAsBytes(r);
-        return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"");
+        return new Answer(body, "\"" + sha256(body).substring(0, 32) + "\"", r);
     }
 
     /**
-     * The answer with {@code downloadUrl} (its {@code url} signed for {@link DownloadSigner#ttl()}: no token needed)
-     * and {@code downloadUrlExpiresAt} appended. Minted per call from the cached answer.
+     * The answer with {@code downloadUrl} (its {@code url} signed for {@code aneforge.download-url-ttl}: no token
+     * needed) and {@code downloadUrlExpiresAt} appended. Minted per call from the cached answer's resolution.
      *
      * @throws io.aneforge.registry.problem.ApiProblem 409 {@code signed-urls-off} when no signing key is configured
      */
     public byte[] withDownloadUrl(Answer a, Instant now) {
-        ObjectNode body = (ObjectNode) json.readTree(a.json());
-        String digest = body.path("digest").asString();
-        DownloadSigner.Signed signed = signer.sign(digest.substring("sha256:".length()), now);
-        body.put("downloadUrl", body.path("url").asString() + "?" + signed.query());
-        body.put("downloadUrlExpiresAt", signed.expiresAt().toString());
-        return json.writeValueAsBytes(body);
+        Resolution r = a.resolution();
+        DownloadSigner.Signed signed = signer.sign(r.digest().substring("sha256:".length()), now);
+        return json.writeValueAsBytes(new SignedResolution(r, r.url() + "?" + signed.query(), signed.expiresAt().toString()));
     }
 
     private static String sha256(byte[] b) {

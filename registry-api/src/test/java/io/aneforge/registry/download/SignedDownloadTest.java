@@ -68,6 +68,18 @@ class SignedDownloadTest extends RegistryTestBase {
                 .isEqualTo(plain.text());
     }
 
+    /** Apps parse the signed answer like the plain one: the same bytes, field for field, with the two URL fields last. */
+    @Test
+    void theSignedAnswerIsThePlainOneWithTheUrlFieldsAppended() {
+        String plain = get("/api/v1/models/" + M + "/resolve?chip=A17_PRO&os=18.0", reader()).text();
+        Response r = get("/api/v1/models/" + M + "/resolve?chip=A17_PRO&os=18.0&signed=true", reader());
+        JsonNode a = r.json();
+        assertThat(plain).endsWith("}").contains("\"blockSize\":null"); // an fp16 variant: the nulls are written too
+        assertThat(r.text()).isEqualTo(plain.substring(0, plain.length() - 1)
+                + ",\"downloadUrl\":\"" + a.path("downloadUrl").asString()
+                + "\",\"downloadUrlExpiresAt\":\"" + a.path("downloadUrlExpiresAt").asString() + "\"}");
+    }
+
     @Test
     void anAlteredUrlIsRefusedAndSaysToRequestANewOne() {
         String downloadUrl = signedAnswer().path("downloadUrl").asString();
