@@ -57,9 +57,13 @@ fi
 # shellcheck disable=SC2086
 bench_start_registry "$JAR" "$REG_PORT" "aneforge_bench_$$" "$WORK" "$ADMIN" ${BENCH_JAVA_OPTS:--Xmx512m}
 
-api() { # method path token [curl args...]
-  local m=$1 p=$2 t=$3; shift 3
-  curl -fsS -X "$m" -H "Authorization: Bearer $t" "$@" "$BASE$p"
+api() { # method path token [curl args...]; a refusal is printed with its body (the problem detail)
+  local m=$1 p=$2 t=$3 out; shift 3
+  if ! out=$(curl -sS --fail-with-body -X "$m" -H "Authorization: Bearer $t" "$@" "$BASE$p"); then
+    echo "bench: $m $p failed: $out" >&2
+    return 1
+  fi
+  printf '%s' "$out"
 }
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 
@@ -68,14 +72,13 @@ PUB=$(api POST /api/v1/tokens "$ADMIN" -H 'Content-Type: application/json' -d '{
 READER=$(api POST /api/v1/tokens "$ADMIN" -H 'Content-Type: application/json' -d '{"name":"bench-reader","role":"reader"}' | json_field token)
 api POST /api/v1/models "$PUB" -H 'Content-Type: application/json' -d '{"name":"bench-model","task":"feature-extraction"}' >/dev/null
 api POST /api/v1/models/bench-model/versions "$PUB" -H 'Content-Type: application/json' -d '{"source":{"type":"upload"}}' >/dev/null
-mkdir -p "$WORK/pkg/Bench.mlpackage/Data/com.apple.CoreML"
-echo '{"fileFormatVersion":"1.0.0","itemInfoEntries":{}}' >"$WORK/pkg/Bench.mlpackage/Manifest.json"
-head -c 65536 /dev/urandom >"$WORK/pkg/Bench.mlpackage/Data/com.apple.CoreML/model.mlmodel"
-(cd "$WORK/pkg" && jar cfM "$WORK/bench.zip" Bench.mlpackage)
+# A real package: the registry reads the manifest and the model and checks them against the declared facts
+# (coremltools' tiny_fp16 fixture: an iOS 18 program whose first input is (1, 4, 64), so seqLen 4).
+(cd device-agent/src/test/resources/coreml && jar cfM "$WORK/bench.zip" tiny_fp16.mlpackage)
 HEX=$(sha256sum "$WORK/bench.zip" | cut -d' ' -f1)
 api PUT "/api/v1/blobs/sha256:$HEX" "$PUB" -H 'Content-Type: application/zip' --data-binary "@$WORK/bench.zip" >/dev/null
 api POST /api/v1/models/bench-model/versions/1/variants "$PUB" -H 'Content-Type: application/json' \
-  -d "{\"chip\":\"A17_PRO\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":128,\"digest\":\"sha256:$HEX\"}" >/dev/null
+  -d "{\"chip\":\"A17_PRO\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\",\"seqLen\":4,\"digest\":\"sha256:$HEX\"}" >/dev/null
 # no golden data (the benchmark measures resolve, not accuracy): published with the explicit opt-out
 api POST /api/v1/models/bench-model/versions/1/publish "$PUB" -H 'Content-Type: application/json' \
   -d '{"withoutGoldenData":true,"reason":"resolve benchmark: accuracy not measured"}' >/dev/null
