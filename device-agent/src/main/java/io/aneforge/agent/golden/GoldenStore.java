@@ -66,20 +66,6 @@ public final class GoldenStore {
         return loaded;
     }
 
-    /** Decoded bytes of the blobs kept in memory now. */
-    public long keptBytes() {
-        synchronized (recent) {
-            return recentBytes;
-        }
-    }
-
-    /** Number of decoded blobs kept in memory now. */
-    public int keptBlobs() {
-        synchronized (recent) {
-            return recent.size();
-        }
-    }
-
     /** Keeps a decoded blob, dropping the least recently used ones until the kept ones fit the bound (and KEEP). */
     private void keep(String digest, GoldenOutputs loaded) {
         GoldenOutputs replaced = recent.put(digest, loaded);

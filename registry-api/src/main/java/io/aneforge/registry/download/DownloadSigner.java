@@ -71,10 +71,6 @@ public class DownloadSigner {
         return k;
     }
 
-    public boolean enabled() {
-        return key != null;
-    }
-
     /** @throws ApiProblem 409 {@code signed-urls-off} saying how to turn them on, when no key is configured */
     public Signed sign(String hex, Instant now) {
         if (key == null) {

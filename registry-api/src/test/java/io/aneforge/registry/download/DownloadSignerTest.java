@@ -55,16 +55,17 @@ class DownloadSignerTest {
 
     @Test
     void withoutAKeyAskingForASignedUrlSaysHowToTurnItOn() {
-        DownloadSigner off = new DownloadSigner(props(null, null));
-        assertThat(off.enabled()).isFalse();
-        assertThatThrownBy(() -> off.sign(HEX, Instant.now())).isInstanceOfSatisfying(ApiProblem.class, p -> {
-            assertThat(p.slug()).isEqualTo("signed-urls-off");
-            assertThat(p.status().value()).isEqualTo(409);
-            assertThat(p.getMessage()).contains("ANEFORGE_DOWNLOAD_SIGNING_KEY").contains("openssl rand -base64 32");
-        });
-        assertThatThrownBy(() -> off.verify(HEX, "1", "x", Instant.now())).isInstanceOfSatisfying(ApiProblem.class,
-                p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
-        assertThat(new DownloadSigner(props("  ", null)).enabled()).as("blank, as compose passes an unset variable").isFalse();
+        for (String unset : new String[] {null, "  "}) { // blank, as compose passes an unset variable
+            DownloadSigner off = new DownloadSigner(props(unset, null));
+            assertThatThrownBy(() -> off.sign(HEX, Instant.now())).as("key '%s'", unset)
+                    .isInstanceOfSatisfying(ApiProblem.class, p -> {
+                        assertThat(p.slug()).isEqualTo("signed-urls-off");
+                        assertThat(p.status().value()).isEqualTo(409);
+                        assertThat(p.getMessage()).contains("ANEFORGE_DOWNLOAD_SIGNING_KEY").contains("openssl rand -base64 32");
+                    });
+            assertThatThrownBy(() -> off.verify(HEX, "1", "x", Instant.now())).isInstanceOfSatisfying(ApiProblem.class,
+                    p -> assertThat(p.slug()).isEqualTo("download-url-invalid"));
+        }
     }
 
     @Test
