@@ -28,13 +28,14 @@ import org.springframework.util.unit.DataSize;
  * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together.
  *
  * <p>The defaults are the {@link DefaultValue}s here and nowhere else in code (a bare {@code @DefaultValue} on a nested
- * record has Spring build it from its own), so they hold whatever configuration file is used. The shipped
+ * record has Spring build it from its own, so a missing {@code registry.url} or {@code cache.dir} is refused by
+ * that record), so they hold whatever configuration file is used. The shipped
  * {@code application.yml} repeats them for operators to read; {@code AgentPropertiesTest} fails when the two disagree.
  */
 @ConfigurationProperties("aneforge.agent")
 public record AgentProperties(
-        Registry registry,
-        Cache cache,
+        @DefaultValue Registry registry,
+        @DefaultValue Cache cache,
         @DefaultValue("30s") Duration pollInterval,
         @DefaultValue({"coreml", "reference-cpu"}) List<String> runtimes,
         @DefaultValue Benchmark benchmark,
@@ -45,12 +46,6 @@ public record AgentProperties(
         @DefaultValue("1GB") DataSize goldenMaxMemory) {
 
     public AgentProperties {
-        if (registry == null) {
-            throw new IllegalArgumentException("aneforge.agent.registry.url is required (env ANEFORGE_AGENT_REGISTRY_URL)");
-        }
-        if (cache == null) {
-            throw new IllegalArgumentException("aneforge.agent.cache.dir is required (env ANEFORGE_AGENT_CACHE_DIR)");
-        }
         if (pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException("aneforge.agent.poll-interval must be positive, got " + pollInterval);
         }

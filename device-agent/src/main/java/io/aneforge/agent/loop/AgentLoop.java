@@ -21,7 +21,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +130,6 @@ public final class AgentLoop {
     private int troubleStreak;
     /** The host problem this agent waits out before leasing again, or null. */
     private volatile String hostTrouble;
-    private final AtomicLong reported = new AtomicLong();
     /** Why the registry refuses to register this agent (logged once), or null. */
     private volatile String registrationRefused;
 
@@ -229,11 +227,6 @@ public final class AgentLoop {
     /** Waits until the agent is registered. */
     public boolean awaitRegistered(Duration timeout) throws InterruptedException {
         return registered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    /** Reports the registry accepted (succeeded or failed jobs). */
-    public long reported() {
-        return reported.get();
     }
 
     public boolean isRunning() {
@@ -513,7 +506,6 @@ public final class AgentLoop {
                 + " reporting it failed. The last: {}", jobId, leaseId, tries, problem);
         try {
             client.report(agentId, new JobReport(leaseId, jobId, JobReport.Outcome.FAILED, null, null, Map.of(), why));
-            reported.incrementAndGet();
             return true;
         } catch (RuntimeException refused) {
             log.warn("could not report job {} failed ({}); releasing it", jobId, refused.getMessage());
@@ -640,7 +632,6 @@ public final class AgentLoop {
         while (!halted) {
             try {
                 client.report(agentId, report);
-                reported.incrementAndGet();
                 return null;
             } catch (LeaseLostException e) {
                 log.warn("report of job {} refused, the lease moved on: {}", l.jobId(), e.getMessage());
@@ -744,7 +735,6 @@ public final class AgentLoop {
         if (!halted) {
             try {
                 client.report(agentId, JobReport.failed(l, failure("agent " + host.hostName() + ": " + overrun)));
-                reported.incrementAndGet();
                 log.error("job {} reported failed: its runtime call did not return in time", l.jobId());
             } catch (RuntimeException e) {
                 log.error("could not report job {} failed ({}); its lease expires and the registry leases it again",

@@ -37,9 +37,13 @@ class AgentPropertiesTest {
         all.put("aneforge.agent.registry.url", "http://localhost:8080");
         all.put("aneforge.agent.cache.dir", "/home/qa/.cache/aneforge-agent");
         all.putAll(properties);
-        StandardEnvironment environment = new StandardEnvironment();
-        environment.getPropertySources().addFirst(new MapPropertySource("test", all));
-        return new Binder(ConfigurationPropertySources.get(environment)).bindOrCreate("aneforge.agent", AgentProperties.class);
+        return bindOnly(all);
+    }
+
+    /** {@code properties} and nothing else: neither application.yml nor this machine's environment. */
+    private static AgentProperties bindOnly(Map<String, Object> properties) {
+        return new Binder(ConfigurationPropertySources.from(new MapPropertySource("test", properties)))
+                .bindOrCreate("aneforge.agent", AgentProperties.class);
     }
 
     private static AgentProperties bind(Map<String, Object> env) throws IOException {
@@ -138,6 +142,14 @@ class AgentPropertiesTest {
         assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofMinutes(2), DataSize.ofMegabytes(1)));
         assertThat(p.stuckExitGrace()).isEqualTo(Duration.ofMinutes(5));
         assertThat(p.goldenMaxMemory()).isEqualTo(DataSize.ofGigabytes(4));
+    }
+
+    @Test
+    void theRequiredSettingsAreNamedWhenMissing() {
+        assertThatThrownBy(() -> bindOnly(Map.of())).rootCause()
+                .hasMessage("aneforge.agent.registry.url is required (env ANEFORGE_AGENT_REGISTRY_URL)");
+        assertThatThrownBy(() -> bindOnly(Map.of("aneforge.agent.registry.url", "http://r"))).rootCause()
+                .hasMessage("aneforge.agent.cache.dir is required (env ANEFORGE_AGENT_CACHE_DIR)");
     }
 
     @Test

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.event.TransactionPhase;
@@ -75,6 +76,13 @@ public class Resolver {
     record SignedResolution(@JsonUnwrapped Resolution resolution, String downloadUrl, String downloadUrlExpiresAt) {}
 
     private record Key(String model, String alias, Integer version, String chip, OsVersion os, VariantFilter filter) {}
+
+    /** The model and the version an alias or a version number names (version columns null when there is none). */
+    private record Target(long modelId, Long versionId, Integer version, String status) {
+        /** Reads {@code m.id, v.id, v.version, v.status}. */
+        static final RowMapper<Target> ROW = (rs, i) -> new Target(rs.getLong(1), rs.getObject(2, Long.class),
+                rs.getObject(3, Integer.class), rs.getString(4));
+    }
 
     private record Candidate(long id, String chip, OsVersion target, String layout, String precision, Integer blockSize,
                              String quantization, int seqLen, String digestHex, long size) {}
@@ -167,14 +175,12 @@ public class Resolver {
     }
 
     private Answer compute(String model, String alias, Integer requestedVersion, Chip chip, OsVersion os, VariantFilter filter) {
-        record Target(long modelId, Long versionId, Integer version, String status) {}
         Target t;
         if (requestedVersion == null) {
             t = jdbc.sql("SELECT m.id, v.id, v.version, v.status FROM model m LEFT JOIN alias a ON a.model_id = m.id AND a.name = ?"
                             + " LEFT JOIN model_version v ON v.id = a.version_id WHERE m.name = ?")
                     .params(alias, model)
-                    .query((rs, i) -> new Target(rs.getLong(1), (Long) rs.getObject(2, Long.class), (Integer) rs.getObject(3, Integer.class),
-                            rs.getString(4)))
+                    .query(Target.ROW)
                     .optional().orElseThrow(() -> Models.modelNotFound(model));
             if (t.versionId() == null) {
                 List<String> names = jdbc.sql("SELECT name FROM alias WHERE model_id = ? ORDER BY name").param(t.modelId())
@@ -185,8 +191,7 @@ public class Resolver {
             t = jdbc.sql("SELECT m.id, v.id, v.version, v.status FROM model m LEFT JOIN model_version v ON v.model_id = m.id"
                             + " AND v.version = ? WHERE m.name = ?")
                     .params(requestedVersion, model)
-                    .query((rs, i) -> new Target(rs.getLong(1), (Long) rs.getObject(2, Long.class), (Integer) rs.getObject(3, Integer.class),
-                            rs.getString(4)))
+                    .query(Target.ROW)
                     .optional().orElseThrow(() -> Models.modelNotFound(model));
             if (t.versionId() == null) {
                 throw ApiProblem.notFound("version-not-found", "Version not found", "model '" + model + "' has no version " + requestedVersion);

@@ -201,7 +201,6 @@ class AgentFleetTest extends JobTestSupport {
         } finally {
             survivor.drain(Duration.ofSeconds(5));
         }
-        assertThat(doomed.reported()).isZero();
     }
 
     @Test
@@ -281,7 +280,6 @@ class AgentFleetTest extends JobTestSupport {
         assertThat(job.path("state").asString()).isEqualTo("pending");
         assertThat(job.path("attempts").asInt()).isZero();
         assertThat(results("drain", v)).isEmpty();
-        assertThat(loop.reported()).isZero();
     }
 
     /**
@@ -342,7 +340,6 @@ class AgentFleetTest extends JobTestSupport {
         JsonNode results = results("stuck-call", v);
         assertThat(results).hasSize(1);
         assertThat(results.get(0).path("outcome").asString()).isEqualTo("failed");
-        assertThat(loop.reported()).isEqualTo(1);
     }
 
     private RuntimeJobExecutor realExecutor(Path cacheDir, HostFacts h, ModelRuntime runtime) {
