@@ -349,8 +349,11 @@ function aliasesPanel(name, aliases) {
     const out = h('div', { id: 'alias-delete-result' });
     async function remove() {
       fill(out);
+      // the page this delete was asked on: if the user has gone elsewhere by the time it answers, stay there
+      const asked = routeSeq;
       try {
         await api(base + encodeURIComponent(a.alias), { method: 'DELETE', json: { reason: reason.value } });
+        if (asked !== routeSeq) return;
         const seq = ++routeSeq;
         await modelPage(seq, name, 'Alias ' + a.alias + ' deleted: resolve now answers alias-not-set for it.');
       } catch (e) {

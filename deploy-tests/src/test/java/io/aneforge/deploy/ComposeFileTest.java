@@ -255,6 +255,20 @@ class ComposeFileTest {
         assertThat(COMPOSE.environment("device-agent")).containsEntry("ANEFORGE_AGENT_RUNTIMES", "reference-cpu");
     }
 
+    /**
+     * review-r21: settings the docs tell operators to put in .env reach the services: the audit retention (empty: kept
+     * for ever) and the golden data format the workers write (empty: the newest).
+     */
+    @Test
+    void auditRetentionAndGoldenFormatComeFromTheEnvironment() {
+        assertThat(COMPOSE.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "");
+        assertThat(COMPOSE.environment("converter-worker")).containsEntry("ANEFORGE_GOLDEN_FORMAT", "");
+        ComposeFile set = ComposeFile.parse(Repository.read("docker-compose.yml"),
+                Map.of("ANEFORGE_AUDIT_RETENTION", "365d", "ANEFORGE_GOLDEN_FORMAT", "1"));
+        assertThat(set.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "365d");
+        assertThat(set.environment("converter-worker")).containsEntry("ANEFORGE_GOLDEN_FORMAT", "1");
+    }
+
     /** The registry checks a local source's path lexically, the worker its real path: both read the same variable. */
     @Test
     void registryAndWorkerGetTheSameLocalSourceRoots() {

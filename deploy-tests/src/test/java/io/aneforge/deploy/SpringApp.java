@@ -50,7 +50,9 @@ record SpringApp(String module, Set<String> contract) {
             "SPRING_", "SERVER_", "MANAGEMENT_", "LOGGING_", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
             // Read by the images' entrypoint: extra JVM options after the image's own.
             "JAVA_OPTS",
-            "HF_", "DJL_");
+            "HF_", "DJL_",
+            // Read by ane-core itself (GoldenOutputsCodec: the golden data format writers write), not through Spring.
+            "ANEFORGE_GOLDEN_FORMAT");
 
     String applicationYmlPath() {
         return module + "/src/main/resources/application.yml";

@@ -60,6 +60,8 @@ public final class GoldenOutputsCodec {
     public static final String FORMAT_VARIABLE = "ANEFORGE_GOLDEN_FORMAT";
     /** System property with the same meaning; it wins over the variable. */
     public static final String FORMAT_PROPERTY = "aneforge.golden.format";
+    /** Bytes of the header {@link #version(InputStream)} reads: the magic and the version. */
+    public static final int HEADER_BYTES = 8;
     /** The oldest version the reader reads. */
     static final int FIRST_VERSION = 1;
     private static final byte[] MAGIC = {'A', 'F', 'G', 'O'};

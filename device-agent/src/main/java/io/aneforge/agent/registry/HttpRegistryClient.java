@@ -89,8 +89,9 @@ public final class HttpRegistryClient implements RegistryClient {
 
     @Override
     public HeartbeatAck heartbeat(String agentId, List<String> heldLeaseIds) {
-        JsonNode a = call("POST", "/api/v1/agents/" + agentId + "/heartbeat", Map.of("leaseIds", heldLeaseIds), timeout)
-                .json();
+        // goldenFormat on every heartbeat too: a registry migrated to V26 after this agent registered has it as 1
+        JsonNode a = call("POST", "/api/v1/agents/" + agentId + "/heartbeat",
+                Map.of("leaseIds", heldLeaseIds, "goldenFormat", GoldenOutputsCodec.VERSION), timeout).json();
         List<String> lost = new ArrayList<>();
         a.path("lostLeaseIds").forEach(n -> lost.add(n.asString()));
         return new HeartbeatAck(Instant.parse(a.path("extendedUntil").asString()), lost, a.path("draining").asBoolean());

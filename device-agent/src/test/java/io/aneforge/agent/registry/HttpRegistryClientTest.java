@@ -64,17 +64,18 @@ class HttpRegistryClientTest {
     }
 
     /**
-     * A registry (or proxy) that trickles its answer, a byte every 100 ms (never idle for the 1 s timeout): the
-     * whole answer must arrive within the timeout, so the call fails (retryably) after about a second.
+     * Registration and heartbeats say which golden data format the agent reads: the registry leases it only jobs it
+     * can read.
      */
-    /** Registration says which golden data format the agent reads: the registry leases it only jobs it can read. */
     @Test
     void registrationSaysTheNewestGoldenFormatItReads() throws Exception {
         java.util.concurrent.atomic.AtomicReference<String> sent = new java.util.concurrent.atomic.AtomicReference<>();
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/api/v1/agents", ex -> {
             sent.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            byte[] body = "{\"id\":\"a1\",\"heartbeatIntervalMs\":1000}".getBytes(StandardCharsets.UTF_8);
+            byte[] body = (ex.getRequestURI().getPath().endsWith("/heartbeat")
+                    ? "{\"extendedUntil\":\"2026-11-28T00:00:00Z\",\"lostLeaseIds\":[],\"draining\":false}"
+                    : "{\"id\":\"a1\",\"heartbeatIntervalMs\":1000}").getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(200, body.length);
             ex.getResponseBody().write(body);
             ex.close();
@@ -86,6 +87,10 @@ class HttpRegistryClientTest {
             assertThat(client.register(HOST).agentId()).isEqualTo("a1");
             assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(sent.get()).path("goldenFormat")
                     .asInt()).isEqualTo(io.aneforge.eval.golden.GoldenOutputsCodec.VERSION).isEqualTo(2);
+            // and on every heartbeat: a registry migrated after this agent registered learns it without a restart
+            client.heartbeat("a1", List.of());
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(sent.get()).path("goldenFormat")
+                    .asInt()).isEqualTo(2);
         } finally {
             server.stop(0);
         }
@@ -206,6 +211,10 @@ class HttpRegistryClientTest {
         ex.getResponseBody().write(bytes);
     }
 
+    /**
+     * A registry (or proxy) that trickles its answer, a byte every 100 ms (never idle for the 1 s timeout): the
+     * whole answer must arrive within the timeout, so the call fails (retryably) after about a second.
+     */
     @Test
     void aTricklingRegistryBodyIsCutOffAtTheTimeout() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

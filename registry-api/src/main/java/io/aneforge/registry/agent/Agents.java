@@ -297,12 +297,14 @@ public class Agents {
     }
 
     /** What the job queue needs of the agent making a call. */
-    public record Acting(Identity identity, boolean draining) {}
+    /** @param goldenFormat the newest golden data format the agent said it reads (at registration or since) */
+    public record Acting(Identity identity, boolean draining, int goldenFormat) {}
 
     /** Who an agent is: fixed for its id (registration is idempotent by host name), but for the token. */
     public record Identity(UUID id, String hostName, String chip) {}
 
-    private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt, boolean retired) {}
+    private record Row(Identity identity, boolean draining, Long tokenId, Instant lastSeenAt, boolean retired,
+                       int goldenFormat) {}
 
     private record Known(Identity identity, Long tokenId, boolean retired) {}
 
@@ -317,7 +319,7 @@ public class Agents {
         authorize(row.identity(), row.tokenId(), caller);
         unretireIfCalledByItself(row.retired(), row.identity(), caller);
         touchIfDue(id, row.lastSeenAt());
-        return new Acting(row.identity(), row.draining());
+        return new Acting(row.identity(), row.draining(), row.goldenFormat());
     }
 
     /**
@@ -340,14 +342,27 @@ public class Agents {
     }
 
     private Row load(UUID id) {
-        Row row = jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at, retired_at IS NOT NULL FROM agent WHERE id = ?")
+        Row row = jdbc.sql("SELECT host_name, chip, draining, token_id, last_seen_at, retired_at IS NOT NULL, golden_format"
+                        + " FROM agent WHERE id = ?")
                 .param(id)
                 .query((rs, i) -> new Row(new Identity(id, rs.getString(1), rs.getString(2)), rs.getBoolean(3),
-                        (Long) rs.getObject(4), rs.getObject(5, OffsetDateTime.class).toInstant(), rs.getBoolean(6)))
+                        (Long) rs.getObject(4), rs.getObject(5, OffsetDateTime.class).toInstant(), rs.getBoolean(6),
+                        rs.getInt(7)))
                 .optional()
                 .orElseThrow(() -> ApiProblem.notFound("agent-not-found", "Agent not found",
                         "no agent with id " + id + "; register with POST /api/v1/agents first"));
         return row;
+    }
+
+    /** Records the golden data format an agent says it reads (a heartbeat's), checked as at registration. */
+    @Transactional
+    public void goldenFormat(UUID id, int goldenFormat) {
+        if (goldenFormat < 1 || goldenFormat > MAX_GOLDEN_FORMAT) {
+            throw ApiProblem.badRequest("invalid-heartbeat", "Invalid heartbeat", "goldenFormat must be the newest golden"
+                    + " data format version the agent reads (1 to " + MAX_GOLDEN_FORMAT + "; omit it to keep "
+                    + "the registered one), got " + goldenFormat);
+        }
+        jdbc.sql("UPDATE agent SET golden_format = ? WHERE id = ?").params(goldenFormat, id).update();
     }
 
     /**

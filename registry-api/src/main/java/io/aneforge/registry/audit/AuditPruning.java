@@ -22,6 +22,11 @@ class AuditPruning {
 
     /** Rows per DELETE: each batch is its own short transaction, so a first prune of a large table holds no long lock. */
     static final int BATCH = 10_000;
+    /**
+     * Batches per run: the scheduler's one thread also runs the lease sweeper and the queue statistics, which a first
+     * prune of a large table would otherwise hold up for as long as it takes (review-r21); the rest goes next hour.
+     */
+    static final int MAX_BATCHES = 100;
 
     private final JdbcClient jdbc;
     private final Duration retention;
@@ -39,17 +44,25 @@ class AuditPruning {
 
     /** Deletes the events older than {@code retention} (null: none), {@code batch} rows per statement; returns how many. */
     long prune(Duration retention, int batch) {
+        return prune(retention, batch, MAX_BATCHES);
+    }
+
+    /** As {@link #prune(Duration, int)}, at most {@code maxBatches} statements; what is left waits for the next run. */
+    long prune(Duration retention, int batch, int maxBatches) {
         if (retention == null) return 0;
         long total = 0;
         int deleted;
+        int batches = 0;
         do {
             // no transaction around the loop: each call is its own, and its DELETE commits before the next
             deleted = jdbc.sql("SELECT audit_event_prune(make_interval(secs => ?), ?)")
                     .params((double) retention.toSeconds(), batch).query(Integer.class).single();
             total += deleted;
-        } while (deleted == batch);
+            batches++;
+        } while (deleted == batch && batches < maxBatches);
         if (total > 0) {
-            log.info("audit trail: deleted {} event(s) older than {} (aneforge.audit.retention)", total, retention);
+            log.info("audit trail: deleted {} event(s) older than {} (aneforge.audit.retention){}", total, retention,
+                    deleted == batch ? "; more are left for the next run" : "");
         }
         return total;
     }

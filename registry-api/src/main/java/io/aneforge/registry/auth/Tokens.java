@@ -125,10 +125,11 @@ public class Tokens {
         }
         Role role = Role.fromWire(before.role());
         if (!scope.all() && role != Role.PUBLISHER) throw ModelScope.notSupported(role);
-        settings.requireScope(role, scope, "limit it");
         if (Objects.equals(before.models(), scope.patterns())) {
+            // a change of nothing is answered as such, even where a setting now refuses that scope for new tokens
             return new Audit.Outcome<>(new ScopeChange(before, before.models()), false);
         }
+        settings.requireScope(role, scope, "limit it");
         jdbc.sql("UPDATE api_token SET models = ? WHERE id = ?")
                 .params(scope.all() ? null : scope.patterns().toArray(String[]::new), id).update();
         cache.invalidateAfterCommit();

@@ -80,7 +80,8 @@ class JobController {
     @PostMapping("/api/v1/agents/{id}/heartbeat")
     @Allowed(Role.AGENT)
     HeartbeatAck heartbeat(@PathVariable UUID id, @RequestBody(required = false) Heartbeat req, HttpServletRequest http) {
-        return jobs.heartbeat(id, req == null ? null : req.leaseIds(), Caller.of(http));
+        return jobs.heartbeat(id, req == null ? null : req.leaseIds(), req == null ? null : req.goldenFormat(),
+                Caller.of(http));
     }
 
     /**

@@ -24,7 +24,11 @@ public final class JobRecords {
                             Instant expiresAt, String model, int version, VariantFacts variant, BlobRef artifact,
                             BlobRef goldenInputs, BlobRef goldenOutputs, ProtocolView protocol) {}
 
-    public record Heartbeat(List<UUID> leaseIds) {}
+    /**
+     * @param goldenFormat optional: the newest golden data format the agent reads, sent on every heartbeat so that an
+     *     agent that registered with a registry from before V26 (recorded as 1) is known to read more without a restart
+     */
+    public record Heartbeat(List<UUID> leaseIds, Integer goldenFormat) {}
 
     /** @param lostLeaseIds leases named in the heartbeat that this agent no longer holds: abandon their work */
     public record HeartbeatAck(Instant extendedUntil, List<UUID> lostLeaseIds, boolean draining) {}

@@ -203,8 +203,13 @@ public class Jobs {
 
     /** Extends the named leases this agent still holds; the others come back as lost. */
     @Transactional
-    public HeartbeatAck heartbeat(UUID agentId, List<UUID> leaseIds, Caller caller) {
+    public HeartbeatAck heartbeat(UUID agentId, List<UUID> leaseIds, Integer goldenFormat, Caller caller) {
         Agents.Acting agent = agents.acting(agentId, caller);
+        if (goldenFormat != null && goldenFormat != agent.goldenFormat()) {
+            // written only when it differs: an agent upgraded before the registry (recorded as 1 by V26) gets the jobs
+            // it reads from its next heartbeat on, not from its next restart
+            agents.goldenFormat(agentId, goldenFormat);
+        }
         Instant expires = clock.instant().plus(agents.fleet().leaseDuration());
         List<UUID> named = leaseIds == null ? List.of() : leaseIds.stream().filter(Objects::nonNull).distinct().toList();
         if (named.size() > MAX_HEARTBEAT_LEASES) {
@@ -578,15 +583,25 @@ public class Jobs {
 
     private int goldenFormat(String field, String hex) {
         Blob blob = blobs.find(hex).orElseThrow();
-        try (InputStream start = blobs.openStart(blob, 8)) {
+        // Only the 8-byte header (magic and version) is read: a blob with a valid header and a damaged body is accepted
+        // here and refused by the agents that read it (GoldenOutputsCodec checks its CRC-32).
+        if (blob.size() < GoldenOutputsCodec.HEADER_BYTES) {
+            throw notGoldenData(field, hex, "it holds " + blob.size() + " bytes, fewer than the "
+                    + GoldenOutputsCodec.HEADER_BYTES + "-byte header of golden data");
+        }
+        try (InputStream start = blobs.openStart(blob, GoldenOutputsCodec.HEADER_BYTES)) {
             return GoldenOutputsCodec.version(start);
         } catch (GoldenFormatException e) {
-            throw ApiProblem.unprocessable("not-golden-data", "Not golden data", "golden " + field + " blob sha256:" + hex
-                    + " cannot be used: " + e.getMessage() + ". Upload the golden-inputs.bin / golden-outputs.bin that"
-                    + " `./aneforge convert` or the converter worker wrote (GoldenOutputsCodec), then set them again");
+            throw notGoldenData(field, hex, e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException("reading the header of golden " + field + " blob sha256:" + hex, e);
         }
+    }
+
+    private static ApiProblem notGoldenData(String field, String hex, String why) {
+        return ApiProblem.unprocessable("not-golden-data", "Not golden data", "golden " + field + " blob sha256:" + hex
+                + " cannot be used: " + why + ". Upload the golden-inputs.bin / golden-outputs.bin that"
+                + " `./aneforge convert` or the converter worker wrote (GoldenOutputsCodec), then set them again");
     }
 
     private static ApiProblem invalidGolden(String detail) {

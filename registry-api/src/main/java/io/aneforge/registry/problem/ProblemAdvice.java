@@ -107,6 +107,24 @@ class ProblemAdvice {
                 "nothing is served at /" + e.getResourcePath() + "; see /v3/api-docs for the API"));
     }
 
+    /**
+     * The object store failed (unreachable, refused, timed out): the registry's dependency, not the client, so a 503 a
+     * client may retry rather than a 500 (review-r21); the cause is in the log line with the request id.
+     */
+    @ExceptionHandler(io.aneforge.registry.storage.StorageException.class)
+    ResponseEntity<ProblemDetail> storage(io.aneforge.registry.storage.StorageException e) {
+        String requestId = org.slf4j.MDC.get("requestId");
+        log.error("object store failed (requestId={})", requestId, e);
+        ProblemDetail pd = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                "the registry's object store did not answer as expected; retry later, and if it persists see the"
+                        + " registry log" + (requestId == null ? "" : ", the line with requestId=" + requestId)
+                        + ", and /actuator/health");
+        pd.setType(URI.create(ApiProblem.TYPE_BASE + "storage-unavailable"));
+        pd.setTitle("Storage unavailable");
+        return ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, "30")
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);
+    }
+
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         // the id is in the line itself too, so plain-text logs (no MDC in their pattern) can be searched for it

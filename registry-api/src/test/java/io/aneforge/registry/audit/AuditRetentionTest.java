@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * aneforge.audit.retention: the prune (V25's audit_event_prune, the one delete the append-only table lets through)
@@ -27,6 +29,9 @@ class AuditRetentionTest extends RegistryTestBase {
 
     @Autowired
     AuditPruning pruning;
+
+    @Autowired
+    PlatformTransactionManager transactions;
 
     /** Events of {@code model} {@code daysAgo} old, inserted as rows (the table takes inserts; `at` as given). */
     private void events(String model, int daysAgo, int count) {
@@ -54,8 +59,11 @@ class AuditRetentionTest extends RegistryTestBase {
         assertThat(pruning.prune(null, 2)).isZero();
         assertThat(ages(m)).containsExactly(400, 400, 400, 400, 400, 40, 0);
 
-        // a year: the five 400-day-old events go, two per statement (three statements), the newer two stay
-        assertThat(pruning.prune(Duration.ofDays(365), 2)).isEqualTo(5L);
+        // a year, at most two statements per run: four of the five 400-day-old events go, the fifth waits for the next run
+        assertThat(pruning.prune(Duration.ofDays(365), 2, 2)).isEqualTo(4L);
+        assertThat(ages(m)).containsExactly(400, 40, 0);
+        // the next run takes the last one, the newer two stay
+        assertThat(pruning.prune(Duration.ofDays(365), 2)).isEqualTo(1L);
         assertThat(ages(m)).containsExactly(40, 0);
         assertThat(pruning.prune(Duration.ofDays(365), 2)).as("a repeat finds nothing left").isZero();
         assertThat(pruning.prune(Duration.ofDays(30), 100)).isEqualTo(1L);
@@ -74,6 +82,24 @@ class AuditRetentionTest extends RegistryTestBase {
         assertThatThrownBy(() -> jdbc.sql("UPDATE audit_event SET actor_name = 'x' WHERE model = ?").param(m).update())
                 .hasMessageContaining("append-only");
         assertThat(ages(m)).containsExactly(400);
+    }
+
+    /**
+     * review-r21: the prune's bound is a setting any session can set. Forged to 'infinity' around a plain DELETE, it
+     * still removes no row younger than a day (V27), and TRUNCATE is refused outright.
+     */
+    @Test
+    void aForgedPruneBoundRemovesNoRowYoungerThanADayAndTruncateIsRefused() {
+        String m = "retention-forged-" + Long.toHexString(System.nanoTime());
+        events(m, 0, 1);
+        TransactionTemplate tx = new TransactionTemplate(transactions);
+        assertThatThrownBy(() -> tx.executeWithoutResult(s -> {
+            jdbc.sql("SELECT set_config('aneforge.audit_prune_before', 'infinity', true)").query(String.class).single();
+            jdbc.sql("DELETE FROM audit_event WHERE model = ?").param(m).update();
+        })).hasMessageContaining("append-only");
+        assertThatThrownBy(() -> jdbc.sql("TRUNCATE audit_event").update())
+                .hasMessageContaining("TRUNCATE is refused");
+        assertThat(ages(m)).containsExactly(0);
     }
 
     @Test

@@ -16,6 +16,9 @@ import org.springframework.test.context.TestPropertySource;
 @TestPropertySource(properties = "aneforge.tokens.publisher-models-required=true")
 class PublisherModelsRequiredTest extends RegistryTestBase {
 
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
     private Response mint(String name, String role, List<String> models) {
         Map<String, Object> body = new HashMap<>(Map.of("name", name, "role", role));
         if (models != null) body.put("models", models);
@@ -56,5 +59,21 @@ class PublisherModelsRequiredTest extends RegistryTestBase {
         Response narrowed = send("PATCH", "/api/v1/tokens/" + id, ADMIN, Map.of("models", List.of("req-a")));
         assertThat(narrowed.status()).as(narrowed.text()).isEqualTo(200);
         assertThat(narrowed.json().path("models").toString()).isEqualTo("[\"req-a\"]");
+    }
+
+    /**
+     * review-r21: a token minted before the setting was switched on may write to every model; "lifting" its limit
+     * again changes nothing, so it is answered as the no-op it is (200), not refused as if it widened the scope.
+     */
+    @Test
+    void liftingTheLimitOfATokenThatHasNoneIsANoOpNotARefusal() {
+        long id = jdbc.sql("INSERT INTO api_token (name, role, models, token_sha256, created_by) VALUES"
+                        + " ('legacy-every-model', 'publisher', NULL, ?, 'test') RETURNING id")
+                .param(Long.toHexString(System.nanoTime()) + "legacy").query(Long.class).single();
+        Map<String, Object> every = new HashMap<>();
+        every.put("models", null);
+        Response r = send("PATCH", "/api/v1/tokens/" + id, ADMIN, every);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(r.json().path("models").isArray()).as("every model: no list").isFalse();
     }
 }

@@ -222,11 +222,6 @@ class JobQueueTest extends JobTestSupport {
         assertThat(send("POST", "/api/v1/agents/" + holder + "/lease", rotated, null).status()).isIn(200, 204);
     }
 
-    /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
-    /**
-     * The next lease of one of {@code model}'s jobs: another test's job that came back to the queue meanwhile
-     * (a lease that ran out after {@link #consumeForeign}) is consumed like the leftovers there.
-     */
     /**
      * Golden data format negotiation (V26): the registry reads the format of a version's golden blobs when they are
      * set and leases its jobs only to agents that read it. An agent that does not say (from before it was sent) reads
@@ -271,14 +266,19 @@ class JobQueueTest extends JobTestSupport {
                     .contains("upgrade those device agents");
         }
 
-        // The same host registers again as an agent that reads format 2: same id, and the job is leased to it.
+        // The agent says on a heartbeat that it reads format 2 (an agent upgraded before the registry migrated, say):
+        // recorded, and the job is leased to it; re-registering says the same.
+        Response beat = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(), "goldenFormat", 2));
+        assertThat(beat.status()).as(beat.text()).isEqualTo(200);
+        assertThat(goldenFormatOf("format-host")).isEqualTo(2);
         Response upgraded = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), 2);
         assertThat(upgraded.json().path("id").asString()).isEqualTo(agent);
-        JsonNode self = null;
-        for (JsonNode a : get("/api/v1/agents", reader()).json()) {
-            if (a.path("hostName").asString().equals("format-host")) self = a;
-        }
-        assertThat(self.path("goldenFormat").asInt()).isEqualTo(2);
+        assertThat(goldenFormatOf("format-host")).isEqualTo(2);
+        Response badBeat = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(), "goldenFormat", 0));
+        assertThat(badBeat.status()).isEqualTo(400);
+        assertThat(goldenFormatOf("format-host")).isEqualTo(2);
         JsonNode l2 = leaseOwn(agent, "jobs-format-2", "format-host").json();
         assertThat(l2.path("model").asString()).isEqualTo("jobs-format-2");
         // Finished, so that no other test's A15 agent leases it later.
@@ -288,6 +288,28 @@ class JobQueueTest extends JobTestSupport {
         Response invalid = sendRegistration("format-host", "A15", List.of("coreml"), agentToken(), 0);
         assertThat(invalid.status()).isEqualTo(400);
         assertThat(invalid.json().path("detail").asString()).contains("goldenFormat must be");
+    }
+
+    /** review-r21: an empty blob, or one shorter than the 8-byte header, is not golden data (422), never a 500. */
+    @Test
+    void goldenBlobsShorterThanTheHeaderAreNotGoldenData() {
+        createModel("jobs-short-golden");
+        int v = createVersion("jobs-short-golden");
+        String outputs = upload(goldenBlob("last_hidden_state", 1f));
+        for (byte[] bytes : List.of(new byte[0], new byte[] {'A', 'F', 'G', 'O', 2})) {
+            Response r = send("PUT", "/api/v1/models/jobs-short-golden/versions/" + v + "/golden", publisher(),
+                    Map.of("inputs", upload(bytes), "outputs", outputs));
+            assertThat(r.status()).as(r.text()).isEqualTo(422);
+            assertThat(r.json().path("type").asString()).endsWith("/not-golden-data");
+            assertThat(r.json().path("detail").asString()).contains("holds " + bytes.length + " bytes");
+        }
+    }
+
+    private int goldenFormatOf(String host) {
+        for (JsonNode a : get("/api/v1/agents", reader()).json()) {
+            if (a.path("hostName").asString().equals(host)) return a.path("goldenFormat").asInt();
+        }
+        throw new AssertionError("no agent " + host);
     }
 
     /** Uploads golden inputs and outputs written in format {@code version} and sets them on the draft. */
@@ -306,6 +328,10 @@ class JobQueueTest extends JobTestSupport {
         assertThat(r.status()).as(r.text()).isEqualTo(200);
     }
 
+    /**
+     * The next lease of one of {@code model}'s jobs: another test's job that came back to the queue meanwhile
+     * (a lease that ran out after {@link #consumeForeign}) is consumed like the leftovers there.
+     */
     private Response leaseOwn(String agent, String model, String host) {
         for (int i = 0; i < 50; i++) {
             Response r = lease(agent);
@@ -317,6 +343,7 @@ class JobQueueTest extends JobTestSupport {
         throw new AssertionError("no job of " + model + " in 50 leases");
     }
 
+    /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
     private void consumeForeign(String agent, String model, String host) {
         for (Response r = lease(agent); r.status() == 200; r = lease(agent)) {
             JsonNode l = r.json();
