@@ -115,10 +115,13 @@ public final class AneLayers extends BaseLayers {
     }
 
     @Override
+    public Var firstToken(Var x) {
+        return b.sliceByIndex(x, new int[] {0, 0, 0, 0}, new int[] {1, x.shape()[1], 1, 1}); // R8: x[:, :, :, 0:1]
+    }
+
+    @Override
     public Var pooler(Var x, String name, FloatTensor weight, FloatTensor bias) {
-        int c = x.shape()[1];
-        Var first = b.sliceByIndex(x, new int[] {0, 0, 0, 0}, new int[] {1, c, 1, 1}); // R8: x[:, :, :, 0:1]
-        return b.reshape(b.tanh(project(first, name, weight, bias)), 1, c);
+        return b.reshape(b.tanh(project(firstToken(x), name, weight, bias)), 1, x.shape()[1]);
     }
 
     /** Stored {@code [V, C, 1, 1]}: the gather reads rows, the tied head uses it as a 1×1 conv weight without a copy. */

@@ -5,6 +5,7 @@ import io.aneforge.mil.Var;
 import io.aneforge.model.BertConfig;
 import io.aneforge.model.DistilBertConfig;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.TaskHead;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.List;
  * BERT-family encoders (BERT, MiniLM, RoBERTa-style offsets, DistilBERT): embeddings, post-LN
  * layers (attention → add → LN; FFN → add → LN), and the pooler {@code tanh(dense(h_CLS))}
  * when the checkpoint has one (sentence-transformers exports such as all-MiniLM-L6-v2's ONNX
- * drop it: then only {@code last_hidden_state} is produced).
+ * drop it: then only {@code last_hidden_state} is produced). A model with a {@link TaskHead} outputs
+ * the head's logits instead ({@link #head}).
  *
  * <p>Token types are all 0 (no {@code token_type_ids} input): the type-0 row is folded into the
  * position rows, which are stored only for the positions a static sequence length uses.
@@ -91,6 +93,9 @@ final class EncoderGraph {
             f = proj(model, w, layers, f, p + n.ffnOut());
             x = norm(model, w, layers, b.add(f, x), p + n.outputNorm(), eps);
         }
+        if (model.head() != null) {
+            return head(model, b, w, layers, x, seqLen);
+        }
         List<Var> outs = new ArrayList<>();
         outs.add(Graphs.output(b, layers.toHub(x), Graphs.LAST_HIDDEN_STATE));
         if (model.weights().containsKey("pooler.dense.weight")) {
@@ -99,6 +104,46 @@ final class EncoderGraph {
             outs.add(Graphs.output(b, pooled, Graphs.POOLER_OUTPUT));
         }
         return outs.toArray(new Var[0]);
+    }
+
+    /**
+     * The task head's outputs, and only them (what Hugging Face's head models return without
+     * {@code output_hidden_states}; the pipelines read nothing else). Dropout is the identity at inference.
+     * <ul>
+     * <li>sequence classification, {@code logits (1, L)}: BERT {@code classifier(tanh(pooler.dense(h_0)))};
+     * RoBERTa {@code classifier.out_proj(tanh(classifier.dense(h_0)))} (no pooler); DistilBERT
+     * {@code classifier(relu(pre_classifier(h_0)))}, with {@code h_0} the first token's last hidden state</li>
+     * <li>token classification, {@code logits (1, S, L)}: {@code classifier(h)} per token</li>
+     * <li>question answering, {@code start_logits} and {@code end_logits (1, S)}: the two rows of
+     * {@code qa_outputs(h)}</li>
+     * </ul>
+     */
+    private static Var[] head(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var x, int seqLen) {
+        TaskHead head = model.head();
+        int labels = head.numLabels();
+        switch (head.kind()) {
+            case SEQUENCE_CLASSIFICATION -> {
+                Var first = layers.firstToken(x);
+                Var logits = switch (model.config().modelType()) {
+                    case "roberta" -> proj(model, w, layers, b.tanh(proj(model, w, layers, first, "classifier.dense")),
+                            "classifier.out_proj");
+                    case "distilbert" -> proj(model, w, layers, b.op("relu").arg("x",
+                            proj(model, w, layers, first, "pre_classifier")).build(), "classifier");
+                    default -> proj(model, w, layers, b.tanh(proj(model, w, layers, first, "pooler.dense")),
+                            "classifier");
+                };
+                return new Var[] {Graphs.output(b, b.reshape(logits, 1, labels), Graphs.LOGITS)};
+            }
+            case TOKEN_CLASSIFICATION -> {
+                return new Var[] {Graphs.output(b, layers.toHub(proj(model, w, layers, x, "classifier")), Graphs.LOGITS)};
+            }
+            case QUESTION_ANSWERING -> {
+                List<Var> startEnd = b.split(layers.toHub(proj(model, w, layers, x, "qa_outputs")), 2, 2); // 2 x (1, S, 1)
+                return new Var[] {Graphs.output(b, b.reshape(startEnd.get(0), 1, seqLen), Graphs.START_LOGITS),
+                    Graphs.output(b, b.reshape(startEnd.get(1), 1, seqLen), Graphs.END_LOGITS)};
+            }
+            default -> throw new IllegalStateException("no graph for task head " + head.kind());
+        }
     }
 
     static Var proj(ImportedModel model, WeightStore w, Layers layers, Var x, String module) {

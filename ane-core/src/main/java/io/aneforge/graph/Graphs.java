@@ -18,6 +18,8 @@ public final class Graphs {
     public static final String LAST_HIDDEN_STATE = "last_hidden_state";
     public static final String POOLER_OUTPUT = "pooler_output";
     public static final String LOGITS = "logits";
+    public static final String START_LOGITS = io.aneforge.model.TaskHead.START_LOGITS;
+    public static final String END_LOGITS = io.aneforge.model.TaskHead.END_LOGITS;
 
     private Graphs() {
     }
@@ -44,6 +46,14 @@ public final class Graphs {
         b.metadata("aneforge.model_type", model.config().modelType());
         if (model.commit() != null) {
             b.metadata("aneforge.source_commit", model.commit());
+        }
+        if (model.head() != null) {
+            // what the outputs mean: an app reads the label names here (Hugging Face's config.id2label)
+            b.metadata("aneforge.task", model.head().kind().id());
+            b.metadata("aneforge.architecture", model.head().architecture());
+            if (!model.head().labels().isEmpty()) {
+                b.metadata("aneforge.id2label", model.head().id2labelJson());
+            }
         }
         if (spec.precision().gptq()) {
             // the statistics GPTQ used, bit for bit: builds whose bytes differ show whether these did

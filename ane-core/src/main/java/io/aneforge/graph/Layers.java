@@ -38,6 +38,12 @@ public interface Layers {
     /** Additive mask allowing key k for query q when {@code k <= q} and key k is not padding. */
     Var causalMask(Var attentionMask);
 
+    /**
+     * The first token's vector ({@code [CLS]}, RoBERTa's {@code <s>}) in the layout's activation form with one
+     * position: {@code (1, 1, C)} or {@code (1, C, 1, 1)}, so {@link #project} applies to it.
+     */
+    Var firstToken(Var x);
+
     /** The first token's vector projected and passed through tanh: BERT's pooler, {@code (1, C)}. */
     Var pooler(Var x, String name, FloatTensor weight, FloatTensor bias);
 

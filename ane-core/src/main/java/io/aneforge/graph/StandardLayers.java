@@ -62,10 +62,13 @@ public final class StandardLayers extends BaseLayers {
     }
 
     @Override
+    public Var firstToken(Var x) {
+        return b.sliceByIndex(x, new int[] {0, 0, 0}, new int[] {1, 1, x.shape()[2]});
+    }
+
+    @Override
     public Var pooler(Var x, String name, FloatTensor weight, FloatTensor bias) {
-        int c = x.shape()[2];
-        Var first = b.sliceByIndex(x, new int[] {0, 0, 0}, new int[] {1, 1, c});
-        return b.reshape(b.tanh(project(first, name, weight, bias)), 1, c);
+        return b.reshape(b.tanh(project(firstToken(x), name, weight, bias)), 1, x.shape()[2]);
     }
 
     @Override

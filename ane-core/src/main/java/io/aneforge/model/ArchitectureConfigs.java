@@ -16,9 +16,12 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ArchitectureConfigs {
     /** Supported {@code architectures} entries, per {@code model_type}. */
     public static final Map<String, List<String>> SUPPORTED = Map.of(
-            "bert", List.of("BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification"),
-            "roberta", List.of("RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification"),
-            "distilbert", List.of("DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification"),
+            "bert", List.of("BertModel", "BertForMaskedLM", "BertForPreTraining", "BertForSequenceClassification",
+                    "BertForTokenClassification", "BertForQuestionAnswering"),
+            "roberta", List.of("RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification",
+                    "RobertaForTokenClassification", "RobertaForQuestionAnswering"),
+            "distilbert", List.of("DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification",
+                    "DistilBertForTokenClassification", "DistilBertForQuestionAnswering"),
             "gpt2", List.of("GPT2Model", "GPT2LMHeadModel"));
     static final long MAX_CONFIG_BYTES = 1 << 20;
     /** Hub activation names the graph builders implement ({@code Graphs.activation}), lower case. */
@@ -32,6 +35,20 @@ public final class ArchitectureConfigs {
     }
 
     public static ArchitectureConfig parse(Path configJson) throws IOException {
+        return parseWithHead(configJson).config();
+    }
+
+    /**
+     * A config and the task head its {@code architectures} names.
+     *
+     * @param head the head the graph builders convert, null for a base model or a head they do not convert
+     *             (masked LM, pre-training: dropped on import, and named)
+     */
+    public record Parsed(ArchitectureConfig config, TaskHead head) {
+    }
+
+    /** Like {@link #parse}, with the task head ({@link TaskHead}) and its labels ({@code id2label}). */
+    public static Parsed parseWithHead(Path configJson) throws IOException {
         if (!Files.isRegularFile(configJson)) {
             throw new ModelImportException(configJson, "config.json is missing");
         }
@@ -68,7 +85,7 @@ public final class ArchitectureConfigs {
         Fields f = new Fields(configJson, root);
         try {
             refuseUnimplemented(f, modelType);
-            return switch (modelType) {
+            ArchitectureConfig config = switch (modelType) {
                 case "bert", "roberta" -> new BertConfig(modelType, f.integer("vocab_size"), f.integer("hidden_size"),
                         f.integer("num_hidden_layers"), f.integer("num_attention_heads"),
                         f.integer("intermediate_size"), f.integer("max_position_embeddings"),
@@ -89,6 +106,7 @@ public final class ArchitectureConfigs {
                 }
                 default -> throw new IllegalStateException("unreachable model_type " + modelType);
             };
+            return new Parsed(config, head(f, architectures));
         } catch (IllegalArgumentException e) {
             throw new ModelImportException(configJson, e.getMessage());
         }
@@ -129,6 +147,74 @@ public final class ArchitectureConfigs {
                 // initializes the position table: DistilBertConfig says how the import follows transformers)
             }
         }
+    }
+
+    /**
+     * The head of the first {@code architectures} entry that names one the builders convert, with its labels:
+     * {@code id2label} (ids 0..n-1, each once), else {@code num_labels} or transformers' default of 2 labels named
+     * {@code LABEL_i}. A {@code num_labels} beside {@code id2label} must agree with it (transformers lets
+     * {@code id2label} win; a config that says two things is refused).
+     */
+    private static TaskHead head(Fields f, List<String> architectures) {
+        TaskHead.Kind kind = null;
+        String architecture = null;
+        for (String a : architectures) {
+            kind = TaskHead.Kind.of(a);
+            if (kind != null) {
+                architecture = a;
+                break;
+            }
+        }
+        if (kind == null) {
+            return null;
+        }
+        if (kind == TaskHead.Kind.QUESTION_ANSWERING) {
+            return new TaskHead(kind, architecture, List.of());
+        }
+        List<String> labels = new ArrayList<>();
+        JsonNode id2label = f.root().get("id2label");
+        if (id2label != null && !id2label.isNull()) {
+            if (!id2label.isObject() || id2label.isEmpty()) {
+                throw new IllegalArgumentException("config field 'id2label' = " + abbreviated(id2label) + " must be an"
+                        + " object of label names by id (\"0\": \"NEGATIVE\", ...)");
+            }
+            String[] byId = new String[id2label.size()];
+            for (var e : id2label.properties()) {
+                int id;
+                try {
+                    id = Integer.parseInt(e.getKey());
+                } catch (NumberFormatException ex) {
+                    id = -1;
+                }
+                if (id < 0 || id >= byId.length || byId[id] != null || !e.getValue().isString()) {
+                    throw new IllegalArgumentException("config field 'id2label' = " + abbreviated(id2label) + " must map"
+                            + " each id 0.." + (byId.length - 1) + " once to a label name");
+                }
+                byId[id] = e.getValue().stringValue();
+            }
+            labels.addAll(List.of(byId));
+        }
+        if (f.root().has("num_labels") && !f.root().get("num_labels").isNull()) {
+            int n = f.integer("num_labels");
+            if (labels.isEmpty()) {
+                ArchitectureConfig.checkDimension("num_labels", n, ArchitectureConfig.MAX_DIMENSION);
+                for (int i = 0; i < n; i++) {
+                    labels.add("LABEL_" + i);
+                }
+            } else if (n != labels.size()) {
+                throw new IllegalArgumentException("config field 'num_labels' = " + n + " disagrees with the "
+                        + labels.size() + " labels of 'id2label': remove num_labels or make them agree");
+            }
+        }
+        if (labels.isEmpty()) {
+            labels.addAll(List.of("LABEL_0", "LABEL_1")); // PretrainedConfig's default num_labels
+        }
+        return new TaskHead(kind, architecture, labels);
+    }
+
+    private static String abbreviated(JsonNode n) {
+        String s = n.toString();
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private static ModelImportException unsupported(Path file, String modelType, List<String> architectures) {

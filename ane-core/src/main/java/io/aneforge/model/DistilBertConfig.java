@@ -110,6 +110,6 @@ public record DistilBertConfig(int vocabSize, int hiddenSize, int numLayers, int
     public boolean isIgnored(String name) {
         return name.equals("embeddings.position_ids") || name.startsWith("vocab_transform.")
                 || name.startsWith("vocab_layer_norm.") || name.startsWith("vocab_projector.")
-                || name.startsWith("pre_classifier.") || name.startsWith("classifier.");
+                || name.startsWith("pre_classifier.") || name.startsWith("classifier.") || name.startsWith("qa_outputs.");
     }
 }

@@ -12,9 +12,11 @@ import java.util.Map;
  *
  * @param droppedHeads the task heads of the checkpoint that are not imported (their module names, e.g.
  *     {@code classifier}, {@code cls}), in checkpoint order: what the converted model does not compute
+ * @param head the task head whose weights are imported (under their canonical names, {@code classifier.weight}) and
+ *     that the graph builders convert, null for the base model's outputs
  */
 public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
-                            List<String> droppedHeads) {
+                            List<String> droppedHeads, TaskHead head) {
     public ImportedModel {
         if (config == null || weights == null) {
             throw new IllegalStateException("imported model needs a config and weights");
@@ -25,7 +27,33 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
 
     /** A model whose checkpoint had no task head beside the base model. */
     public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit) {
-        this(config, weights, commit, List.of());
+        this(config, weights, commit, List.of(), null);
+    }
+
+    /** A base model whose checkpoint's task heads, if any, are dropped. */
+    public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
+                         List<String> droppedHeads) {
+        this(config, weights, commit, droppedHeads, null);
+    }
+
+    /**
+     * The base model without its task head ({@code convert --head none}): the head's weights are left out and its
+     * modules join {@link #droppedHeads}; the outputs are the hidden states again. This model when it has no head.
+     */
+    public ImportedModel withoutHead() {
+        if (head == null) {
+            return this;
+        }
+        List<String> modules = head.modules(config.modelType());
+        Map<String, FloatTensor> base = new LinkedHashMap<>();
+        weights.forEach((name, t) -> {
+            if (modules.stream().noneMatch(m -> name.startsWith(m + "."))) {
+                base.put(name, t);
+            }
+        });
+        java.util.Set<String> dropped = new java.util.LinkedHashSet<>(droppedHeads);
+        dropped.addAll(modules);
+        return new ImportedModel(config, base, commit, List.copyOf(dropped), null);
     }
 
     public FloatTensor weight(String name) {

@@ -27,10 +27,17 @@ public final class ModelImporter {
     }
 
     public static ImportedModel importWeights(ModelSnapshot snapshot) throws IOException {
-        ArchitectureConfig config = ArchitectureConfigs.parse(snapshot.configJson());
+        ArchitectureConfigs.Parsed parsed = ArchitectureConfigs.parseWithHead(snapshot.configJson());
+        ArchitectureConfig config = parsed.config();
+        TaskHead head = parsed.head();
         Map<String, ExpectedTensor> expected = new LinkedHashMap<>();
         for (ExpectedTensor t : config.expectedTensors()) {
             expected.put(t.name(), t);
+        }
+        if (head != null) {
+            for (ExpectedTensor t : head.tensors(config)) {
+                expected.put(t.name(), t);
+            }
         }
         Map<String, FloatTensor> found = new LinkedHashMap<>();
         java.util.Set<String> droppedHeads = new java.util.LinkedHashSet<>();
@@ -40,7 +47,7 @@ public final class ModelImporter {
                 try (TensorReader reader = open(snapshot)) {
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
-                        if (config.isIgnored(name)) {
+                        if (config.isIgnored(name) && !expected.containsKey(name)) {
                             noteHead(config, name, droppedHeads);
                             continue;
                         }
@@ -50,6 +57,7 @@ public final class ModelImporter {
                             stored = new int[] {stored[1], stored[0]};
                         }
                         if (!Arrays.equals(toLong(stored), info.shape())) {
+                            refuseLabelCount(weights, config, head, name, info.name(), info.shape());
                             throw new ModelImportException(weights, "tensor '" + info.name() + "' has shape "
                                     + Arrays.toString(info.shape()) + " but " + config.modelType() + " expects "
                                     + Arrays.toString(stored) + " for '" + name + "'");
@@ -66,12 +74,13 @@ public final class ModelImporter {
             case ONNX -> {
                 for (Map.Entry<String, FloatTensor> e : OnnxWeights.read(weights).entrySet()) {
                     String name = canonical(config, e.getKey());
-                    if (config.isIgnored(name)) {
+                    if (config.isIgnored(name) && !expected.containsKey(name)) {
                         noteHead(config, name, droppedHeads);
                         continue;
                     }
                     ExpectedTensor want = expect(weights, config, expected, name, e.getKey());
                     if (!Arrays.equals(want.shape(), e.getValue().shape())) {
+                        refuseLabelCount(weights, config, head, name, e.getKey(), toLong(e.getValue().shape()));
                         throw new ModelImportException(weights, "initializer for '" + name + "' has shape "
                                 + Arrays.toString(e.getValue().shape()) + " but " + config.modelType()
                                 + " expects " + Arrays.toString(want.shape()));
@@ -88,6 +97,11 @@ public final class ModelImporter {
                 missing.add(t.name());
             }
         }
+        if (head != null && head.kind() == TaskHead.Kind.SEQUENCE_CLASSIFICATION && config.modelType().equals("bert")
+                && !found.containsKey("pooler.dense.weight")) {
+            throw new ModelImportException(weights, head.architecture() + " classifies the pooler output, but the"
+                    + " checkpoint has no pooler.dense weights: use the checkpoint's complete weights");
+        }
         if (!missing.isEmpty()) {
             throw new ModelImportException(weights, missing.size() + " tensor(s) required by " + config.modelType()
                     + " are missing: " + head(missing) + " (is config.json for a different model?)");
@@ -99,7 +113,27 @@ public final class ModelImporter {
                 ordered.put(t.name(), value);
             }
         }
-        return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads));
+        return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads), head);
+    }
+
+    /**
+     * A head's output projection whose rows are not the config's label count: the config and the weights disagree on
+     * num_labels (a classifier fine-tuned for 3 labels with the base model's 2-label config, say), refused naming both.
+     */
+    private static void refuseLabelCount(Path file, ArchitectureConfig config, TaskHead head, String name,
+                                         String original, long[] shape) throws ModelImportException {
+        if (head == null || !head.countsLabels(config.modelType(), name) || shape.length == 0
+                || shape.length == 2 && shape[1] != config.hiddenSize() || shape.length > 2) {
+            return;
+        }
+        if (head.kind() == TaskHead.Kind.QUESTION_ANSWERING) {
+            throw new ModelImportException(file, "tensor '" + original + "' has " + shape[0] + " rows, but "
+                    + head.architecture() + " computes start and end logits from exactly 2: is config.json for"
+                    + " another model?");
+        }
+        throw new ModelImportException(file, "the classifier '" + original + "' has " + shape[0] + " rows (labels)"
+                + ", but config.json has " + head.numLabels() + " labels (id2label " + head.id2labelJson() + "): use"
+                + " the config.json saved with these weights, or fix its id2label to " + shape[0] + " labels");
     }
 
     /** Records the module of a dropped task-head tensor ({@code classifier} of {@code classifier.weight}). */

@@ -135,8 +135,8 @@ class MalformedInputTest {
         c.add(config("unsupported architecture", "{\"model_type\":\"llama\",\"architectures\":[\"LlamaForCausalLM\"]}",
                 "unsupported model: model_type 'llama', architectures [LlamaForCausalLM]; supported model types"));
         c.add(config("unsupported head on a supported type",
-                "{\"model_type\":\"bert\",\"architectures\":[\"BertForTokenClassification\"]}",
-                "architectures [BertForTokenClassification]"));
+                "{\"model_type\":\"bert\",\"architectures\":[\"BertForMultipleChoice\"]}",
+                "architectures [BertForMultipleChoice]"));
         c.add(config("missing field", bertConfig(384, 12, 30522).replace("\"num_hidden_layers\": 6,", ""),
                 "config field 'num_hidden_layers' is missing"));
         c.add(config("hidden not divisible by heads", bertConfig(384, 7, 30522), "not divisible by num_attention_heads"));

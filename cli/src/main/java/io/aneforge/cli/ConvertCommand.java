@@ -114,6 +114,12 @@ public final class ConvertCommand implements Callable<Integer> {
             + "one per line, UTF-8 (default: the 64 built-in texts); texts from the model's own domain fit it best.")
     Path calibration;
 
+    @Option(names = "--head", defaultValue = "convert", paramLabel = "convert|none",
+            description = "A fine-tuned checkpoint's task head (sequence or token classification, question answering): "
+                    + "convert it, so the packages output its logits as Hugging Face's pipelines read them (default), "
+                    + "or none: output the base model's hidden states (last_hidden_state, pooler_output).")
+    String head;
+
     @Option(names = "--force", description = "Replace output files that already exist (once the new ones are complete).")
     boolean force;
 
@@ -316,6 +322,9 @@ public final class ConvertCommand implements Callable<Integer> {
 
     /** The options that need neither the recipe nor the source. */
     private void checkOptions() {
+        if (!head.equals("convert") && !head.equals("none")) {
+            throw new UsageException("--head must be convert or none, got '" + head + "'");
+        }
         if (samples < 0 || samples > FidelityCheck.MAX_SAMPLES) {
             throw new UsageException("--samples must be in 0.." + FidelityCheck.MAX_SAMPLES + " (0 skips the fidelity "
                     + "metrics), got " + samples);
@@ -365,6 +374,12 @@ public final class ConvertCommand implements Callable<Integer> {
             model = SourceModel.open(source, root.env);
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
+        }
+        if (head.equals("none")) {
+            model.dropHead();
+        } else if (model.model().head() != null) {
+            bar.note("converting the checkpoint's " + model.model().head().describe(seqLen) + " (--head none outputs the"
+                    + " base model's hidden states instead)");
         }
         List<String> heads = model.model().droppedHeads();
         if (!heads.isEmpty()) {

@@ -58,6 +58,10 @@ public final class EvalCommand implements Callable<Integer> {
         try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
             int seqLen = runner.seqLen();
             checkSourceFits(runner, model, seqLen);
+            if (runner.program().metadata().get("aneforge.task") == null) {
+                // converted with --head none (or before heads were converted): compare the hidden states
+                model.dropHead();
+            }
             FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
             Map<String, FidelityReport> f = check.measure(runner);
             Result r = new Result(pkg.toString(), runner.program().metadata().get("aneforge.variant"), runner.engine(),

@@ -78,7 +78,16 @@ public final class PredictCommand implements Callable<Integer> {
      * @param tokens the text's tokens the package takes (at most its sequence length)
      * @param truncatedTokens the text's tokens beyond the sequence length, which the package does not see
      */
-    public record Result(String packagePath, String engine, int tokens, int truncatedTokens, Map<String, Output> outputs) {
+    public record Result(String packagePath, String engine, int tokens, int truncatedTokens, Map<String, Output> outputs,
+                         @com.fasterxml.jackson.annotation.JsonInclude(
+                                 com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Label label) {
+    }
+
+    /**
+     * A sequence classifier's answer, as Hugging Face's text-classification pipeline gives it: the label with the
+     * largest logit and its softmax probability.
+     */
+    public record Label(String label, double score) {
     }
 
     @Override
@@ -120,9 +129,10 @@ public final class PredictCommand implements Callable<Integer> {
                     shown.put(e.getKey(), new Output(Arrays.stream(t.shape()).boxed().toList(),
                             IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
                 }
+                Label label = label(runner.program().metadata().get("aneforge.id2label"), outputs.get(Graphs.LOGITS));
                 if (json) {
                     out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated,
-                            shown)));
+                            shown, label)));
                 } else {
                     out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated)
                             + ": the last " + truncated + " cut off at the package's sequence length " + seqLen
@@ -134,10 +144,40 @@ public final class PredictCommand implements Callable<Integer> {
                                 + e.getValue().first().stream().map(v -> String.format(Locale.ROOT, "%.6f", v))
                                 .collect(Collectors.joining(", ")));
                     }
+                    if (label != null) {
+                        out.println(String.format(Locale.ROOT, "label %s  score %.6f", label.label(), label.score()));
+                    }
                 }
             }
         }
         return AneForge.OK;
+    }
+
+    /**
+     * The label of a sequence classifier's {@code logits (1, L)} with the package's {@code aneforge.id2label}; null for
+     * other packages (no labels, or per-token logits).
+     */
+    static Label label(String id2label, FloatTensor logits) {
+        if (id2label == null || logits == null || logits.shape().length != 2 || logits.shape()[0] != 1) {
+            return null;
+        }
+        tools.jackson.databind.JsonNode names = tools.jackson.databind.json.JsonMapper.builder().build().readTree(id2label);
+        float[] v = logits.data();
+        int best = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] > max) {
+                max = v[i];
+                best = i;
+            }
+        }
+        double sum = 0;
+        for (float x : v) {
+            sum += Math.exp(x - max);
+        }
+        String name = names.path(String.valueOf(best)).isString() ? names.get(String.valueOf(best)).stringValue()
+                : "LABEL_" + best;
+        return new Label(name, 1 / sum);
     }
 
     /**

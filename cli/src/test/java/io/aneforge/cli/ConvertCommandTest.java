@@ -499,11 +499,13 @@ class ConvertCommandTest {
     }
 
     /**
-     * A fine-tuned classifier converts to its encoder, and convert says so: the fidelity check compares against the
-     * same graph, so nothing else shows that the classifier's logits are not there (it was silent).
+     * A fine-tuned classifier converts with its head: the packages output the classifier's logits (1, num_labels),
+     * variants.json and the package metadata carry the labels, predict names the label and eval measures the logits.
+     * {@code --head none} converts the encoder and says so (the fidelity check compares against the same graph, so
+     * nothing else shows that the logits are not there); a head that is never converted (masked LM) is named the same.
      */
     @Test
-    void aDroppedTaskHeadIsNamed() throws Exception {
+    void aClassifierConvertsWithItsHeadAndHeadNoneKeepsTheEncoder() throws Exception {
         Path classifier = Files.createDirectories(dir.resolve("classifier"));
         io.aneforge.testsupport.models.RawSafetensors st = new io.aneforge.testsupport.models.RawSafetensors();
         try (var f = io.aneforge.safetensors.SafetensorsFile.open(bert.resolve("model.safetensors"))) {
@@ -511,19 +513,63 @@ class ConvertCommandTest {
                 st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
             }
         }
-        st.f32("classifier.weight", new float[2 * TinyModels.HIDDEN], 2, TinyModels.HIDDEN);
-        st.f32("classifier.bias", new float[2], 2);
+        float[] w = new float[2 * TinyModels.HIDDEN];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) Math.sin(i); // a classifier that does not give equal logits
+        }
+        st.f32("classifier.weight", w, 2, TinyModels.HIDDEN);
+        st.f32("classifier.bias", new float[] {0.5f, -0.5f}, 2);
         st.write(classifier.resolve("model.safetensors"));
         Files.copy(bert.resolve("tokenizer.json"), classifier.resolve("tokenizer.json"));
         Files.writeString(classifier.resolve("config.json"), Files.readString(bert.resolve("config.json"))
-                .replace("BertModel", "BertForSequenceClassification"));
-        Cli c = Cli.run("convert", "--source", classifier.toString(), "--out", dir.resolve("classifier-out").toString(),
-                "--chips", "M4", "--seq-len", "8", "--samples", "0", "--progress", "plain");
+                .replace("\"BertModel\"]", "\"BertForSequenceClassification\"], \"id2label\": {\"0\": \"NEGATIVE\","
+                        + " \"1\": \"POSITIVE\"}"));
+        Path headOut = dir.resolve("classifier-out");
+        Cli c = Cli.run("convert", "--source", classifier.toString(), "--out", headOut.toString(),
+                "--chips", "M4", "--seq-len", "8", "--samples", "2", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
-        assertThat(c.out()).contains("note: the checkpoint's task head (classifier) is not converted: the packages output "
-                + "the base model's hidden states, not the head's outputs (e.g. a classifier's logits); apply the head to "
-                + "them yourself\n");
-        assertThat(first.out()).doesNotContain("task head");
+        assertThat(c.out()).contains("converting the checkpoint's sequence classification head (2 labels): logits (1, 2)"
+                + " (--head none outputs the base model's hidden states instead)\n").doesNotContain("is not converted");
+        VariantsManifest m = VariantsManifest.read(headOut.resolve("variants.json"));
+        assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("sequence-classification",
+                "BertForSequenceClassification", List.of("logits"), List.of("NEGATIVE", "POSITIVE")));
+        assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity()).containsOnlyKeys("logits"));
+        Path pkg = headOut.resolve(m.variants().get(0).path());
+        io.aneforge.mil.Program p = io.aneforge.mlpackage.MlPackage.read(pkg);
+        assertThat(p.outputs()).singleElement().satisfies(o -> assertThat(o.shape()).containsExactly(1, 2));
+        assertThat(p.metadata()).containsEntry("aneforge.id2label", "{\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}");
+
+        Cli predict = Cli.run("predict", "--package", pkg.toString(), "--text", "hello world", "--json");
+        assertThat(predict.code()).as(predict.toString()).isZero();
+        var answer = tools.jackson.databind.json.JsonMapper.builder().build().readTree(predict.out());
+        assertThat(answer.at("/outputs/logits/shape").toString()).isEqualTo("[1,2]");
+        float l0 = answer.at("/outputs/logits/first/0").floatValue();
+        float l1 = answer.at("/outputs/logits/first/1").floatValue();
+        assertThat(answer.at("/label/label").stringValue()).isEqualTo(l0 > l1 ? "NEGATIVE" : "POSITIVE");
+        assertThat(answer.at("/label/score").doubleValue()).isCloseTo(1 / (1 + Math.exp(-Math.abs(l0 - l1))),
+                org.assertj.core.data.Offset.offset(1e-5));
+        Cli eval = Cli.run("eval", "--package", pkg.toString(), "--source", classifier.toString(), "--samples", "2");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        assertThat(eval.out()).containsPattern("\nlogits +(0\\.99|1\\.0)");
+
+        Cli none = Cli.run("convert", "--source", classifier.toString(), "--out", dir.resolve("classifier-base").toString(),
+                "--chips", "M4", "--seq-len", "8", "--samples", "0", "--progress", "plain", "--head", "none");
+        assertThat(none.code()).as(none.toString()).isZero();
+        assertThat(none.out()).contains("note: the checkpoint's task head (classifier) is not converted: the packages "
+                + "output the base model's hidden states, not the head's outputs (e.g. a classifier's logits); apply the "
+                + "head to them yourself\n");
+        VariantsManifest base = VariantsManifest.read(dir.resolve("classifier-base/variants.json"));
+        assertThat(base.model().task()).isNull();
+        Path basePkg = dir.resolve("classifier-base").resolve(base.variants().get(0).path());
+        assertThat(io.aneforge.mlpackage.MlPackage.read(basePkg).outputs()).extracting(o -> o.name())
+                .containsExactly("last_hidden_state", "pooler_output");
+        Cli evalBase = Cli.run("eval", "--package", basePkg.toString(), "--source", classifier.toString(), "--samples", "2");
+        assertThat(evalBase.code()).as(evalBase.toString()).isZero();
+        assertThat(evalBase.out()).contains("last_hidden_state");
+        assertThat(Files.readString(dir.resolve("classifier-base/variants.json"))).doesNotContain("\"task\"");
+        expectUsage(new String[] {"convert", "--source", classifier.toString(), "--out", dir.resolve("x").toString(),
+                "--head", "drop"}, "aneforge convert: --head must be convert or none, got 'drop'");
+        assertThat(first.out()).doesNotContain("task head").doesNotContain("head (");
     }
 
     private static String writeRecipe(String name, String yaml) throws Exception {

@@ -154,7 +154,7 @@ public final class RecipeConversion {
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
                 new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
-                        c.numLayers(), c.numHeads(), c.maxPositions()),
+                        c.numLayers(), c.numHeads(), c.maxPositions(), VariantsManifest.Task.of(source.model().head())),
                 new VariantsManifest.RecipeRef(recipe.name(), recipe.source(), recipe.computeUnits()),
                 specs.get(0).seqLen(), check.samples(), TOKENIZER, entries, golden);
         manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));

@@ -31,7 +31,8 @@ public final class SourceModel implements AutoCloseable {
 
     private final String source;
     private final ModelSnapshot snapshot;
-    private final ImportedModel model;
+    /** Not final: {@link #dropHead} replaces it with the base model once, before anything reads it concurrently. */
+    private ImportedModel model;
     private final java.util.concurrent.CompletableFuture<Tokenizer> tokenizer;
 
     private SourceModel(String source, ModelSnapshot snapshot, ImportedModel model,
@@ -123,6 +124,15 @@ public final class SourceModel implements AutoCloseable {
 
     public ImportedModel model() {
         return model;
+    }
+
+    /**
+     * Converts the base model instead of the checkpoint's task head ({@code convert --head none}, or {@code eval} of
+     * a package converted so): the outputs are the hidden states, the head is named in
+     * {@link ImportedModel#droppedHeads}. Call it right after {@link #open}, before the model is shared.
+     */
+    public void dropHead() {
+        model = model.withoutHead();
     }
 
     /** The tokenizer, once loaded ({@link #open} has checked that it loads). */

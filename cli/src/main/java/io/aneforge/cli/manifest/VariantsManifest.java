@@ -44,9 +44,36 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      * @param source the {@code --source} as given (a directory or {@code hf:org/name@rev})
      * @param commit the Hub commit the source was pinned to, null for a local directory
      * @param modelType {@code bert}, {@code distilbert}, {@code gpt2}, ...
+     * @param task the converted task head, null (left out) when the packages output the base model's hidden states
      */
     public record Model(String source, String commit, String modelType, int hiddenSize, int layers, int heads,
-                        int maxPositions) {
+                        int maxPositions, @JsonInclude(JsonInclude.Include.NON_NULL) Task task) {
+
+        public Model(String source, String commit, String modelType, int hiddenSize, int layers, int heads,
+                     int maxPositions) {
+            this(source, commit, modelType, hiddenSize, layers, heads, maxPositions, null);
+        }
+    }
+
+    /**
+     * What the packages' outputs mean when a task head is converted (also in each package's metadata:
+     * {@code aneforge.task}, {@code aneforge.id2label}).
+     *
+     * @param kind         {@code sequence-classification}, {@code token-classification} or {@code question-answering}
+     * @param architecture the config's {@code architectures} entry ({@code BertForSequenceClassification})
+     * @param outputs      the packages' outputs ({@code logits}, or {@code start_logits} and {@code end_logits})
+     * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering
+     */
+    public record Task(String kind, String architecture, List<String> outputs, List<String> labels) {
+        public Task {
+            outputs = List.copyOf(outputs);
+            labels = List.copyOf(labels);
+        }
+
+        /** The task of a model's head, null without one. */
+        public static Task of(io.aneforge.model.TaskHead head) {
+            return head == null ? null : new Task(head.kind().id(), head.architecture(), head.outputs(), head.labels());
+        }
     }
 
     /**

@@ -1,0 +1,415 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.eval.Fidelity;
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.Target;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.ArchitectureConfigs;
+import io.aneforge.model.ExpectedTensor;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImportException;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.model.TaskHead;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.RawSafetensors;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Task heads (tiny random checkpoints written as the Hub stores them): for each family and head, both layouts' written
+ * packages, run on the reference runtime, agree with a plain-loop forward pass written here from Hugging Face's
+ * modeling code; a config whose labels disagree with the classifier is refused.
+ */
+class TaskHeadConversionTest {
+    static final int SEQ = 12;
+    static final int REAL = 9; // the last 3 positions are padding
+    static final int HIDDEN = 32;
+    static final int LAYERS = 2;
+    static final int HEADS = 4;
+    static final int FFN = 64;
+    static final int VOCAB = io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().size();
+    static final int POSITIONS = 64;
+    static final List<String> LABELS = List.of("NEGATIVE", "NEUTRAL", "POSITIVE");
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @CsvSource({"bert,SequenceClassification", "roberta,SequenceClassification", "distilbert,SequenceClassification",
+        "bert,TokenClassification", "roberta,TokenClassification", "distilbert,TokenClassification",
+        "bert,QuestionAnswering", "roberta,QuestionAnswering", "distilbert,QuestionAnswering"})
+    void bothLayoutsMatchAPlainLoopHead(String family, String task) throws Exception {
+        boolean qa = task.equals("QuestionAnswering");
+        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa ? List.of() : LABELS, qa ? 2 : LABELS.size(), 7);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        TaskHead head = model.head();
+        assertThat(head).isNotNull();
+        assertThat(model.droppedHeads()).isEmpty();
+        Map<String, FloatTensor> in = inputs();
+        Map<String, FloatTensor> expected = Plain.forward(model, ids(in), REAL);
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0);
+            ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(family + task + spec.id()));
+            Program read = MlPackage.read(cv.packageDir());
+            assertThat(read.outputs()).extracting(v -> v.name()).containsExactlyElementsOf(head.outputs());
+            assertThat(read.metadata()).containsEntry("aneforge.task", head.kind().id());
+            Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(read, in);
+            for (String out : head.outputs()) {
+                FloatTensor want = expected.get(out);
+                assertThat(got.get(out).shape()).as(layout + " " + out).containsExactly(want.shape());
+                FidelityReport r = Fidelity.compareLogits(want, got.get(out));
+                System.out.printf(Locale.ROOT, "%s %s %s %s: %s%n", family, task, layout, out, r);
+                assertThat(r.cosineMin()).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
+                assertThat(r.top1Agreement()).as(layout + " " + out).isEqualTo(1.0);
+            }
+            if (head.kind() != TaskHead.Kind.QUESTION_ANSWERING) {
+                assertThat(read.metadata()).containsEntry("aneforge.id2label",
+                        "{\"0\": \"NEGATIVE\", \"1\": \"NEUTRAL\", \"2\": \"POSITIVE\"}");
+            }
+        }
+        // --head none: the base model again, the head named as dropped
+        ImportedModel base = model.withoutHead();
+        assertThat(base.head()).isNull();
+        assertThat(base.droppedHeads()).containsExactlyElementsOf(head.modules(model.config().modelType()));
+        Program p = VariantConverter.build(base, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32,
+                SEQ, 0)).program();
+        assertThat(p.outputs().get(0).name()).isEqualTo("last_hidden_state");
+        assertThat(p.metadata()).doesNotContainKey("aneforge.task");
+    }
+
+    @Test
+    void sequenceClassificationShapesFollowTheHub() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(checkpoint(dir.resolve("s"), "bert",
+                "SequenceClassification", LABELS, 3, 3), null));
+        assertThat(model.head().describe(SEQ)).isEqualTo("sequence classification head (3 labels): logits (1, 3)");
+        for (Layout layout : Layout.values()) {
+            Program p = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP16,
+                    SEQ, 0)).program();
+            assertThat(p.outputs()).singleElement().satisfies(o -> {
+                assertThat(o.name()).isEqualTo("logits");
+                assertThat(o.shape()).containsExactly(1, 3);
+                assertThat(o.dtype()).isEqualTo(io.aneforge.mil.DType.FP32);
+            });
+        }
+    }
+
+    @Test
+    void labelsThatDisagreeWithTheClassifierAreRefused() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mismatch"), "roberta", "SequenceClassification",
+                List.of("NEGATIVE", "POSITIVE"), 3, 9);
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(snapshot, null)))
+                .isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("the classifier 'classifier.out_proj.weight' has 3 rows (labels), but config.json"
+                        + " has 2 labels (id2label {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}): use the config.json saved"
+                        + " with these weights, or fix its id2label to 3 labels");
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("\"id2label\"", "\"num_labels\": 3, \"id2label\""));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(snapshot, null)))
+                .isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("config field 'num_labels' = 3 disagrees with the 2 labels of 'id2label'");
+    }
+
+    @Test
+    void aConfigWithoutId2labelHasTransformersDefaultLabels() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("nolabels"), "distilbert", "SequenceClassification", List.of(), 2, 4);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThat(model.head().labels()).containsExactly("LABEL_0", "LABEL_1");
+    }
+
+    // ---- checkpoints
+
+    /** A {@code <Family>For<task>} checkpoint: random base weights under the family's prefix, and the head's. */
+    static Path checkpoint(Path dir, String family, String task, List<String> labels, int rows, long seed)
+            throws Exception {
+        Files.createDirectories(dir);
+        String arch = switch (family) {
+            case "bert" -> "Bert";
+            case "roberta" -> "Roberta";
+            default -> "DistilBert";
+        } + "For" + task;
+        StringBuilder id2label = new StringBuilder();
+        for (int i = 0; i < labels.size(); i++) {
+            id2label.append(i == 0 ? "" : ", ").append('"').append(i).append("\": \"").append(labels.get(i)).append('"');
+        }
+        String labelJson = labels.isEmpty() ? "" : "\"id2label\": {" + id2label + "},\n";
+        String config = family.equals("distilbert") ? String.format(Locale.ROOT, """
+                {"architectures": ["%s"], "model_type": "distilbert", %s"vocab_size": %d, "dim": %d, "n_layers": %d,
+                 "n_heads": %d, "hidden_dim": %d, "max_position_embeddings": %d, "activation": "gelu"}
+                """, arch, labelJson, VOCAB, HIDDEN, LAYERS, HEADS, FFN, POSITIONS)
+                : String.format(Locale.ROOT, """
+                {"architectures": ["%s"], "model_type": "%s", %s"vocab_size": %d, "hidden_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": %d, "intermediate_size": %d,
+                 "max_position_embeddings": %d, "type_vocab_size": %d, "layer_norm_eps": 1e-12, "hidden_act": "gelu",
+                 "pad_token_id": 1}
+                """, arch, family, labelJson, VOCAB, HIDDEN, LAYERS, HEADS, FFN, POSITIONS,
+                family.equals("roberta") ? 1 : 2);
+        Files.writeString(dir.resolve("config.json"), config);
+        Files.writeString(dir.resolve("tokenizer.json"), io.aneforge.testsupport.models.TinyTokenizers.wordPieceJson());
+        SplittableRandom random = new SplittableRandom(seed);
+        RawSafetensors st = new RawSafetensors();
+        for (ExpectedTensor t : ArchitectureConfigs.parse(dir.resolve("config.json")).expectedTensors()) {
+            if (t.name().startsWith("pooler.") && !(family.equals("bert") && task.equals("SequenceClassification"))) {
+                continue; // only BERT's sequence classifier has a pooler (the others: add_pooling_layer=False)
+            }
+            add(st, random, family + "." + t.name(), t.name().contains("LayerNorm") || t.name().contains("layer_norm"),
+                    t.shape());
+        }
+        String out = task.equals("QuestionAnswering") ? "qa_outputs" : family.equals("roberta")
+                && task.equals("SequenceClassification") ? "classifier.out_proj" : "classifier";
+        if (task.equals("SequenceClassification") && !family.equals("bert")) {
+            String hidden = family.equals("roberta") ? "classifier.dense" : "pre_classifier";
+            add(st, random, hidden + ".weight", false, HIDDEN, HIDDEN);
+            add(st, random, hidden + ".bias", false, HIDDEN);
+        }
+        add(st, random, out + ".weight", false, rows, HIDDEN);
+        add(st, random, out + ".bias", false, rows);
+        st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
+        return dir;
+    }
+
+    /** Uniform in ±0.5 (big enough that a wrong op shows); LayerNorm gammas near 1. */
+    private static void add(RawSafetensors st, SplittableRandom random, String name, boolean norm, int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        boolean gamma = norm && name.endsWith(".weight");
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((gamma ? 1 : 0) + random.nextDouble() - 0.5);
+        }
+        st.f32(name, v, java.util.Arrays.stream(shape).asLongStream().toArray());
+    }
+
+    static Map<String, FloatTensor> inputs() {
+        SplittableRandom r = new SplittableRandom(42);
+        float[] ids = new float[SEQ];
+        float[] mask = new float[SEQ];
+        for (int i = 0; i < SEQ; i++) {
+            ids[i] = i < REAL ? 2 + r.nextInt(VOCAB - 2) : 1;
+            mask[i] = i < REAL ? 1 : 0;
+        }
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put("input_ids", new FloatTensor(new int[] {1, SEQ}, ids));
+        m.put("attention_mask", new FloatTensor(new int[] {1, SEQ}, mask));
+        return m;
+    }
+
+    static int[] ids(Map<String, FloatTensor> in) {
+        float[] f = in.get("input_ids").data();
+        int[] out = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            out[i] = (int) f[i];
+        }
+        return out;
+    }
+
+    /**
+     * The encoders and heads in plain double loops, straight from transformers' modeling_bert, modeling_roberta and
+     * modeling_distilbert (eval mode: dropout is the identity; masked keys get -inf, not the graphs' -1e4).
+     */
+    static final class Plain {
+        static Map<String, FloatTensor> forward(ImportedModel m, int[] ids, int real) {
+            return forward(m, ids, new int[ids.length], real);
+        }
+
+        static Map<String, FloatTensor> forward(ImportedModel m, int[] ids, int[] types, int real) {
+            String type = m.config().modelType();
+            boolean distil = type.equals("distilbert");
+            int s = ids.length;
+            int h = m.config().hiddenSize();
+            int offset = type.equals("roberta") ? 2 : 0; // pad_token_id 1 + 1
+            float[] word = m.weight("embeddings.word_embeddings.weight").data();
+            float[] pos = m.weight("embeddings.position_embeddings.weight").data();
+            double[][] x = new double[s][h];
+            for (int t = 0; t < s; t++) {
+                for (int j = 0; j < h; j++) {
+                    x[t][j] = word[ids[t] * h + j] + pos[(t + offset) * h + j]
+                            + (distil ? 0 : m.weight("embeddings.token_type_embeddings.weight").data()[types[t] * h + j]);
+                }
+            }
+            x = norm(m, x, "embeddings.LayerNorm");
+            int heads = m.config().numHeads();
+            int d = h / heads;
+            for (int l = 0; l < m.config().numLayers(); l++) {
+                String p = (distil ? "transformer.layer." : "encoder.layer.") + l + ".";
+                double[][] q = dense(m, x, p + (distil ? "attention.q_lin" : "attention.self.query"));
+                double[][] k = dense(m, x, p + (distil ? "attention.k_lin" : "attention.self.key"));
+                double[][] v = dense(m, x, p + (distil ? "attention.v_lin" : "attention.self.value"));
+                double[][] ctx = new double[s][h];
+                for (int hd = 0; hd < heads; hd++) {
+                    for (int qi = 0; qi < s; qi++) {
+                        double[] sc = new double[s];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int ki = 0; ki < s; ki++) {
+                            if (ki >= real) {
+                                sc[ki] = Double.NEGATIVE_INFINITY;
+                                continue;
+                            }
+                            double dot = 0;
+                            for (int j = 0; j < d; j++) {
+                                dot += q[qi][hd * d + j] * k[ki][hd * d + j];
+                            }
+                            sc[ki] = dot / Math.sqrt(d);
+                            max = Math.max(max, sc[ki]);
+                        }
+                        double sum = 0;
+                        for (int ki = 0; ki < s; ki++) {
+                            sc[ki] = Math.exp(sc[ki] - max);
+                            sum += sc[ki];
+                        }
+                        for (int ki = 0; ki < s; ki++) {
+                            for (int j = 0; j < d; j++) {
+                                ctx[qi][hd * d + j] += sc[ki] / sum * v[ki][hd * d + j];
+                            }
+                        }
+                    }
+                }
+                double[][] a = dense(m, ctx, p + (distil ? "attention.out_lin" : "attention.output.dense"));
+                x = norm(m, add(a, x), p + (distil ? "sa_layer_norm" : "attention.output.LayerNorm"));
+                double[][] f = gelu(dense(m, x, p + (distil ? "ffn.lin1" : "intermediate.dense")));
+                f = dense(m, f, p + (distil ? "ffn.lin2" : "output.dense"));
+                x = norm(m, add(f, x), p + (distil ? "output_layer_norm" : "output.LayerNorm"));
+            }
+            TaskHead head = m.head();
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            switch (head.kind()) {
+                case SEQUENCE_CLASSIFICATION -> {
+                    double[][] first = {x[0]};
+                    double[][] logits = switch (type) {
+                        case "roberta" -> dense(m, tanh(dense(m, first, "classifier.dense")), "classifier.out_proj");
+                        case "distilbert" -> dense(m, relu(dense(m, first, "pre_classifier")), "classifier");
+                        default -> dense(m, tanh(dense(m, first, "pooler.dense")), "classifier");
+                    };
+                    out.put("logits", tensor(logits, 1, head.numLabels()));
+                }
+                case TOKEN_CLASSIFICATION -> out.put("logits", tensor(dense(m, x, "classifier"), 1, s, head.numLabels()));
+                case QUESTION_ANSWERING -> {
+                    double[][] se = dense(m, x, "qa_outputs");
+                    double[][] start = new double[1][s];
+                    double[][] end = new double[1][s];
+                    for (int t = 0; t < s; t++) {
+                        start[0][t] = se[t][0];
+                        end[0][t] = se[t][1];
+                    }
+                    out.put("start_logits", tensor(start, 1, s));
+                    out.put("end_logits", tensor(end, 1, s));
+                }
+                default -> throw new IllegalStateException();
+            }
+            return out;
+        }
+
+        static FloatTensor tensor(double[][] rows, int... shape) {
+            List<Float> flat = new ArrayList<>();
+            for (double[] r : rows) {
+                for (double v : r) {
+                    flat.add((float) v);
+                }
+            }
+            float[] data = new float[flat.size()];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = flat.get(i);
+            }
+            return new FloatTensor(shape, data);
+        }
+
+        /** {@code x W^T + b} with W {@code [out, in]} (torch.nn.Linear). */
+        static double[][] dense(ImportedModel m, double[][] x, String module) {
+            FloatTensor w = m.weight(module + ".weight");
+            float[] b = m.weight(module + ".bias").data();
+            int out = w.shape()[0];
+            int in = w.shape()[1];
+            double[][] y = new double[x.length][out];
+            for (int t = 0; t < x.length; t++) {
+                for (int o = 0; o < out; o++) {
+                    double acc = b[o];
+                    for (int i = 0; i < in; i++) {
+                        acc += x[t][i] * w.data()[o * in + i];
+                    }
+                    y[t][o] = acc;
+                }
+            }
+            return y;
+        }
+
+        static double[][] norm(ImportedModel m, double[][] x, String module) {
+            float[] g = m.weight(module + ".weight").data();
+            float[] b = m.weight(module + ".bias").data();
+            double[][] y = new double[x.length][];
+            for (int t = 0; t < x.length; t++) {
+                double mean = 0;
+                for (double v : x[t]) {
+                    mean += v;
+                }
+                mean /= x[t].length;
+                double var = 0;
+                for (double v : x[t]) {
+                    var += (v - mean) * (v - mean);
+                }
+                var /= x[t].length;
+                y[t] = new double[x[t].length];
+                for (int j = 0; j < x[t].length; j++) {
+                    y[t][j] = (x[t][j] - mean) / Math.sqrt(var + 1e-12) * g[j] + b[j];
+                }
+            }
+            return y;
+        }
+
+        static double[][] add(double[][] a, double[][] b) {
+            double[][] y = new double[a.length][a[0].length];
+            for (int t = 0; t < a.length; t++) {
+                for (int j = 0; j < a[0].length; j++) {
+                    y[t][j] = a[t][j] + b[t][j];
+                }
+            }
+            return y;
+        }
+
+        static double[][] map(double[][] x, java.util.function.DoubleUnaryOperator f) {
+            double[][] y = new double[x.length][];
+            for (int t = 0; t < x.length; t++) {
+                y[t] = java.util.Arrays.stream(x[t]).map(f).toArray();
+            }
+            return y;
+        }
+
+        static double[][] tanh(double[][] x) {
+            return map(x, Math::tanh);
+        }
+
+        static double[][] relu(double[][] x) {
+            return map(x, v -> Math.max(0, v));
+        }
+
+        /** Exact GELU {@code x/2 (1 + erf(x/sqrt 2))}, erf by Abramowitz-Stegun 7.1.26 (error below 1.5e-7). */
+        static double[][] gelu(double[][] x) {
+            return map(x, v -> 0.5 * v * (1 + erf(v / Math.sqrt(2))));
+        }
+
+        static double erf(double z) {
+            double t = 1 / (1 + 0.3275911 * Math.abs(z));
+            double y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592)
+                    * t * Math.exp(-z * z);
+            return z >= 0 ? y : -y;
+        }
+    }
+}
