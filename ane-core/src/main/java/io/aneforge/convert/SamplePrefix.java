@@ -53,7 +53,7 @@ public final class SamplePrefix {
             last = Math.max(last, realLength(sample));
         }
         int length = Math.min(seqLen, Math.max(QUANTUM, (last + QUANTUM - 1) / QUANTUM * QUANTUM));
-        return new SamplePrefix(full, cut(full, seqLen, length, 2), seqLen, length);
+        return new SamplePrefix(full, cut(full, seqLen, length, true), seqLen, length);
     }
 
     /** No cut: programs run whole on {@code full} (for comparisons with the prefix, and callers that want every position). */
@@ -85,23 +85,25 @@ public final class SamplePrefix {
     }
 
     /**
-     * Keeps the first {@code length} positions of axis 1 of every {@code (1, S, ...)} tensor of at least
-     * {@code minRank} (inputs are (1, S); per-token outputs (1, S, C), while a (1, C) pooled output may have C = S).
+     * Keeps the first {@code length} positions of axis 1 of every {@code (1, S, ...)} input, or of every per-token
+     * output ({@link Graphs#perToken}: (1, S, C) and question answering's (1, S) logits, while a (1, C) pooled output
+     * or a classifier's (1, L) logits may have C = S).
      */
     private static List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> samples, int seqLen, int length,
-                                                      int minRank) {
+                                                      boolean inputs) {
         List<Map<String, FloatTensor>> out = new ArrayList<>();
         for (Map<String, FloatTensor> sample : samples) {
             Map<String, FloatTensor> m = new LinkedHashMap<>();
-            sample.forEach((name, t) -> m.put(name, cut(t, seqLen, length, minRank)));
+            sample.forEach((name, t) -> m.put(name, cut(t, seqLen, length,
+                    inputs ? t.rank() >= 2 : Graphs.perToken(name, t.shape(), seqLen))));
             out.add(m);
         }
         return out;
     }
 
-    private static FloatTensor cut(FloatTensor t, int seqLen, int length, int minRank) {
+    private static FloatTensor cut(FloatTensor t, int seqLen, int length, boolean perToken) {
         int[] s = t.shape();
-        if (s.length < minRank || s[0] != 1 || s[1] != seqLen || length == seqLen) {
+        if (!perToken || s[0] != 1 || s[1] != seqLen || length == seqLen) {
             return t;
         }
         int[] shape = s.clone();
@@ -183,7 +185,7 @@ public final class SamplePrefix {
 
     /** Outputs of a program returned by {@link #program}, cut to the prefix (a no-op for a prefix program's). */
     private List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
-        return cut(outputs, seqLen, length, 3);
+        return cut(outputs, seqLen, length, false);
     }
 
     /**
@@ -192,7 +194,7 @@ public final class SamplePrefix {
      * list are these samples when they were tokenized alike, so outputs of more samples serve fewer.
      */
     public List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> fullLengthOutputs) {
-        return cut(fullLengthOutputs, seqLen, length, 3);
+        return cut(fullLengthOutputs, seqLen, length, false);
     }
 
     /**
@@ -213,7 +215,7 @@ public final class SamplePrefix {
             for (Map.Entry<String, FloatTensor> e : outputs.get(i).entrySet()) {
                 FloatTensor t = e.getValue();
                 int[] s = t.shape();
-                if (s.length < 3 || s[0] != 1 || s[1] != length) {
+                if (!Graphs.perToken(e.getKey(), s, length)) {
                     m.put(e.getKey(), t);
                     continue;
                 }

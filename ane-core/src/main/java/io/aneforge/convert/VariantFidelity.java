@@ -79,7 +79,7 @@ public final class VariantFidelity {
         Map<String, FloatTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
             FloatTensor t = e.getValue();
-            if (t.rank() < 3 || t.shape()[1] != s || real == 0) {
+            if (!Graphs.perToken(e.getKey(), t.shape(), s) || real == 0) {
                 out.put(e.getKey(), t);
                 continue;
             }
@@ -98,10 +98,15 @@ public final class VariantFidelity {
         return out;
     }
 
-    /** Concatenates samples along the sequence axis (1) of {@code (1, S, ...)} outputs, else along axis 0. */
+    /**
+     * Concatenates samples along the sequence axis (1) of {@code (1, S, ...)} outputs, else along axis 0. Question
+     * answering's {@code (1, S)} start and end logits are concatenated along the sequence too (each sample keeps its
+     * own real tokens): they compare as one vector over every sample's positions.
+     */
     private static FloatTensor stack(List<FloatTensor> parts, String name) {
         int[] first = parts.get(0).shape();
-        int axis = first.length >= 3 && first[0] == 1 ? 1 : 0;
+        boolean positions = name.equals(Graphs.START_LOGITS) || name.equals(Graphs.END_LOGITS);
+        int axis = (first.length >= 3 || positions && first.length == 2) && first[0] == 1 ? 1 : 0;
         int[] shape = first.clone();
         shape[axis] = 0;
         int total = 0;

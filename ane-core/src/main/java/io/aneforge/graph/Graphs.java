@@ -72,6 +72,19 @@ public final class Graphs {
         return new BuiltGraph(b.build(outputs), weights.reports(), weights.parameterCount());
     }
 
+    /**
+     * True for an output with a value per position of a {@code seqLen}-token input: {@code (1, S, ...)} of rank 3 or
+     * more (hidden states, per-token logits), or a question-answering head's {@code (1, S)} start and end logits.
+     * Known by name for rank 2: a sequence classifier's {@code logits (1, L)} or a pooler's {@code (1, C)} may have
+     * {@code L = S} or {@code C = S}.
+     */
+    public static boolean perToken(String name, int[] shape, int seqLen) {
+        if (shape.length < 2 || shape[0] != 1 || shape[1] != seqLen) {
+            return false;
+        }
+        return shape.length >= 3 || name.equals(START_LOGITS) || name.equals(END_LOGITS);
+    }
+
     /** Names a final value: cast back to FP32 like coremltools does for FP16 programs, or an identity reshape. */
     static Var output(MilBuilder b, Var v, String name) {
         if (v.dtype() == DType.FP16) {

@@ -95,6 +95,59 @@ class TaskHeadConversionTest {
         assertThat(p.metadata()).doesNotContainKey("aneforge.task");
     }
 
+    /**
+     * The fidelity path (sample prefix, real tokens only, golden data at full length) handles every head's outputs:
+     * per-token logits (1, S, L) and question answering's (1, S) logits are cut to the real tokens, a classifier's
+     * (1, L) is whole; an FP16 variant then agrees with the FP32 golden outputs, and the prefix run of the FP32 graph
+     * with the whole one on the real tokens.
+     */
+    @ParameterizedTest
+    @CsvSource({"bert,SequenceClassification", "distilbert,TokenClassification", "roberta,QuestionAnswering"})
+    void fidelityOfEveryHeadOnTheRealTokens(String family, String task) throws Exception {
+        boolean qa = task.equals("QuestionAnswering");
+        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa ? List.of() : LABELS,
+                qa ? 2 : LABELS.size(), 5);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        int seq = 32;
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> full = Golden.inputs(tok, Samples.fixed().subList(0, 4), seq);
+            SamplePrefix prefix = SamplePrefix.of(full);
+            var golden = Golden.compute(model, prefix, ProgramEvaluator.runtime());
+            var whole = Golden.run(VariantConverter.build(model, Golden.referenceSpec(seq)).program(), full,
+                    ProgramEvaluator.runtime());
+            for (int i = 0; i < full.size(); i++) {
+                for (String out : model.head().outputs()) {
+                    FloatTensor g = golden.samples().get(i).outputs().get(out);
+                    FloatTensor w = whole.get(i).get(out);
+                    int real = (int) java.util.Arrays.stream(toInts(full.get(i).get("attention_mask"))).filter(m -> m != 0).count();
+                    int row = qa ? 1 : head(model) == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? w.size() : LABELS.size();
+                    int n = head(model) == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? w.size() : real * row;
+                    assertThat(java.util.Arrays.copyOf(g.data(), n)).as(out + " sample " + i)
+                            .containsExactly(java.util.Arrays.copyOf(w.data(), n), org.assertj.core.data.Offset.offset(1e-4f));
+                }
+            }
+            for (Layout layout : Layout.values()) {
+                VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP16, seq, 0);
+                var outs = prefix.runRealTokens(VariantConverter.build(model, spec).program(), ProgramEvaluator.runtime());
+                Map<String, FidelityReport> f = VariantFidelity.realTokens(golden, outs, prefix.inputs());
+                assertThat(f).containsOnlyKeys(model.head().outputs());
+                f.forEach((name, r) -> assertThat(r.cosineMean()).as(spec.id() + " " + name).isGreaterThanOrEqualTo(0.999));
+            }
+        }
+    }
+
+    private static TaskHead.Kind head(ImportedModel m) {
+        return m.head().kind();
+    }
+
+    private static int[] toInts(FloatTensor t) {
+        int[] v = new int[t.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (int) t.data()[i];
+        }
+        return v;
+    }
+
     @Test
     void sequenceClassificationShapesFollowTheHub() throws Exception {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(checkpoint(dir.resolve("s"), "bert",
