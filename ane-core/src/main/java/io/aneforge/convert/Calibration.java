@@ -101,7 +101,8 @@ public final class Calibration implements CalibrationInputs {
 
     /** Statistics of {@code model} on {@code texts} (e.g. a user's own, from the model's domain) at {@code seqLen}. */
     public static Calibration measure(ImportedModel model, Tokenizer tokenizer, List<String> texts, int seqLen) {
-        return measure(model, Golden.inputs(tokenizer, texts, seqLen), seqLen, ProgramEvaluator.runtime(Parallel.threads()));
+        return measure(model, Golden.inputs(model, tokenizer, texts, seqLen), seqLen,
+                ProgramEvaluator.runtime(Parallel.threads()));
     }
 
     /** Statistics of {@code model} on tokenized {@code inputs} ({@link Golden#inputs}) at {@code seqLen}. */

@@ -96,12 +96,31 @@ public final class Golden {
 
     /** Program inputs per sample: {@code input_ids} and {@code attention_mask}, (1, seqLen), ids as exact floats. */
     public static List<Map<String, FloatTensor>> inputs(Tokenizer tokenizer, List<String> samples, int seqLen) {
+        return inputs(tokenizer, samples, seqLen, false);
+    }
+
+    /** The inputs of {@code model}'s programs: also {@code token_type_ids} when it takes them. */
+    public static List<Map<String, FloatTensor>> inputs(ImportedModel model, Tokenizer tokenizer, List<String> samples,
+                                                        int seqLen) {
+        return inputs(tokenizer, samples, seqLen, model.tokenTypeInput());
+    }
+
+    /**
+     * Program inputs per sample: {@code input_ids} and {@code attention_mask}, (1, seqLen), ids as exact floats,
+     * and with {@code tokenTypes} a {@code token_type_ids} of zeros (each sample is one text, segment 0: what
+     * Hugging Face's tokenizers give for a single text).
+     */
+    public static List<Map<String, FloatTensor>> inputs(Tokenizer tokenizer, List<String> samples, int seqLen,
+                                                        boolean tokenTypes) {
         List<Map<String, FloatTensor>> all = new ArrayList<>();
         for (String s : samples) {
             Encoding e = tokenizer.encode(s, seqLen);
             Map<String, FloatTensor> m = new LinkedHashMap<>();
             m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seqLen}, floats(e.ids())));
             m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seqLen}, floats(e.attentionMask())));
+            if (tokenTypes) {
+                m.put(Graphs.TOKEN_TYPE_IDS, new FloatTensor(new int[] {1, seqLen}, new float[seqLen]));
+            }
             all.add(m);
         }
         return all;

@@ -17,8 +17,10 @@ import java.util.List;
  * drop it: then only {@code last_hidden_state} is produced). A model with a {@link TaskHead} outputs
  * the head's logits instead ({@link #head}).
  *
- * <p>Token types are all 0 (no {@code token_type_ids} input): the type-0 row is folded into the
- * position rows, which are stored only for the positions a static sequence length uses.
+ * <p>Without a {@code token_type_ids} input every token is segment 0: the type-0 row is folded into
+ * the position rows, which are stored only for the positions a static sequence length uses. With it
+ * ({@link ImportedModel#tokenTypeInput}), each token's type row is gathered from the table like a word
+ * embedding and added to the word and position rows.
  */
 final class EncoderGraph {
 
@@ -41,7 +43,9 @@ final class EncoderGraph {
     private EncoderGraph() {
     }
 
-    static Var[] build(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var ids, Var mask, int seqLen) {
+    /** @param types the {@code token_type_ids} input, or null to fold the type-0 row into the position rows */
+    static Var[] build(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var ids, Var mask, Var types,
+                       int seqLen) {
         Names n;
         int layersCount;
         int heads;
@@ -70,15 +74,21 @@ final class EncoderGraph {
         FloatTensor pos = w.source(model, n.position());
         float[] rows = new float[seqLen * hidden];
         System.arraycopy(pos.data(), positionOffset * hidden, rows, 0, rows.length);
-        if (n.tokenType() != null) {
+        boolean fold = n.tokenType() != null && types == null;
+        if (fold) {
             float[] type0 = w.source(model, n.tokenType()).data();
             for (int i = 0; i < rows.length; i++) {
                 rows[i] += type0[i % hidden];
             }
         }
-        String rowsName = n.tokenType() != null ? "embeddings.position_and_token_type" : "embeddings.position";
+        String rowsName = fold ? "embeddings.position_and_token_type" : "embeddings.position";
         Var posRows = w.weight(rowsName, new FloatTensor(new int[] {seqLen, hidden}, rows));
-        Var x = layers.fromHub(b.add(layers.gatherTokens(table, ids), posRows));
+        Var embedded = b.add(layers.gatherTokens(table, ids), posRows); // (1, S, C)
+        if (types != null) {
+            Var typeTable = layers.embeddingTable(n.tokenType(), w.source(model, n.tokenType()));
+            embedded = b.add(embedded, layers.gatherTokens(typeTable, types));
+        }
+        Var x = layers.fromHub(embedded);
         x = norm(model, w, layers, x, n.embeddingNorm(), eps);
         Var additiveMask = layers.paddingMask(mask);
 

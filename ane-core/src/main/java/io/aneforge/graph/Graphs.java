@@ -15,6 +15,8 @@ import java.util.Locale;
 public final class Graphs {
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTENTION_MASK = "attention_mask";
+    /** The optional segment input ({@code convert --token-types}): 0 for the first text of a pair, 1 for the second. */
+    public static final String TOKEN_TYPE_IDS = "token_type_ids";
     public static final String LAST_HIDDEN_STATE = "last_hidden_state";
     public static final String POOLER_OUTPUT = "pooler_output";
     public static final String LOGITS = "logits";
@@ -61,9 +63,10 @@ public final class Graphs {
         }
         Var ids = b.input(INPUT_IDS, DType.INT32, 1, spec.seqLen());
         Var mask = b.input(ATTENTION_MASK, DType.INT32, 1, spec.seqLen());
+        Var types = model.tokenTypeInput() ? b.input(TOKEN_TYPE_IDS, DType.INT32, 1, spec.seqLen()) : null;
         Var[] outputs;
         if (model.config() instanceof BertConfig || model.config() instanceof DistilBertConfig) {
-            outputs = EncoderGraph.build(model, b, weights, layers, ids, mask, spec.seqLen());
+            outputs = EncoderGraph.build(model, b, weights, layers, ids, mask, types, spec.seqLen());
         } else if (model.config() instanceof Gpt2Config) {
             outputs = Gpt2Graph.build(model, b, weights, layers, ids, mask, spec.seqLen());
         } else {

@@ -14,9 +14,11 @@ import java.util.Map;
  *     {@code classifier}, {@code cls}), in checkpoint order: what the converted model does not compute
  * @param head the task head whose weights are imported (under their canonical names, {@code classifier.weight}) and
  *     that the graph builders convert, null for the base model's outputs
+ * @param tokenTypeInput whether the converted programs take a {@code token_type_ids} input (the segment of each
+ *     token, for sentence pairs; {@link #withTokenTypeInput}); false: every token is segment 0
  */
 public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
-                            List<String> droppedHeads, TaskHead head) {
+                            List<String> droppedHeads, TaskHead head, boolean tokenTypeInput) {
     public ImportedModel {
         if (config == null || weights == null) {
             throw new IllegalStateException("imported model needs a config and weights");
@@ -27,13 +29,37 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
 
     /** A model whose checkpoint had no task head beside the base model. */
     public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit) {
-        this(config, weights, commit, List.of(), null);
+        this(config, weights, commit, List.of(), null, false);
     }
 
     /** A base model whose checkpoint's task heads, if any, are dropped. */
     public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
                          List<String> droppedHeads) {
-        this(config, weights, commit, droppedHeads, null);
+        this(config, weights, commit, droppedHeads, null, false);
+    }
+
+    /** A model as imported: every token is segment 0 (no {@code token_type_ids} input). */
+    public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
+                         List<String> droppedHeads, TaskHead head) {
+        this(config, weights, commit, droppedHeads, head, false);
+    }
+
+    /**
+     * The model with a {@code token_type_ids} input ({@code convert --token-types}): the programs gather each token's
+     * segment row of {@code token_type_embeddings} instead of adding row 0 to every position, so a sentence pair
+     * (a cross-encoder's query and passage) can be fed as BERT was trained on it.
+     *
+     * @throws IllegalArgumentException when the model has no second segment: a DistilBERT or GPT-2 model has no
+     *     token types, a RoBERTa-style one has a single row ({@code type_vocab_size} 1)
+     */
+    public ImportedModel withTokenTypeInput() {
+        int types = config instanceof BertConfig b ? b.typeVocabSize() : 0;
+        if (types < 2) {
+            throw new IllegalArgumentException("this " + config.modelType() + " model has "
+                    + (types == 0 ? "no token types" : "one token type (type_vocab_size 1 in config.json)")
+                    + ", so there is no second segment to feed: convert it without token types");
+        }
+        return new ImportedModel(config, weights, commit, droppedHeads, head, true);
     }
 
     /**
@@ -53,7 +79,7 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
         });
         java.util.Set<String> dropped = new java.util.LinkedHashSet<>(droppedHeads);
         dropped.addAll(modules);
-        return new ImportedModel(config, base, commit, List.copyOf(dropped), null);
+        return new ImportedModel(config, base, commit, List.copyOf(dropped), null, tokenTypeInput);
     }
 
     public FloatTensor weight(String name) {

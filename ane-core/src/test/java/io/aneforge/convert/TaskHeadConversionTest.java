@@ -136,6 +136,66 @@ class TaskHeadConversionTest {
         }
     }
 
+    /**
+     * {@code token_type_ids}: the packages take the segment of each token and gather its row (a sentence pair's
+     * second text is segment 1), agreeing with the plain loop on a pair in both layouts; all zeros give what the
+     * program without the input gives (type row 0 folded into the positions).
+     */
+    @Test
+    void tokenTypeIdsSelectEachTokensSegmentRow() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(checkpoint(dir.resolve("pair"), "bert",
+                "SequenceClassification", LABELS, 3, 13), null)).withTokenTypeInput();
+        Map<String, FloatTensor> in = inputs();
+        int[] types = new int[SEQ];
+        float[] typeFloats = new float[SEQ];
+        for (int i = 5; i < REAL; i++) {
+            types[i] = 1; // [CLS] a a a [SEP] | b b b [SEP]
+            typeFloats[i] = 1;
+        }
+        Map<String, FloatTensor> pair = new LinkedHashMap<>(in);
+        pair.put("token_type_ids", new FloatTensor(new int[] {1, SEQ}, typeFloats));
+        Map<String, FloatTensor> single = new LinkedHashMap<>(in);
+        single.put("token_type_ids", new FloatTensor(new int[] {1, SEQ}, new float[SEQ]));
+        FloatTensor expected = Plain.forward(model, ids(in), types, REAL).get("logits");
+        FloatTensor segment0 = Plain.forward(model, ids(in), new int[SEQ], REAL).get("logits");
+        assertThat(Fidelity.compareLogits(expected, segment0).maxAbsError()).as("segments matter").isGreaterThan(1e-3);
+        ImportedModel folded = ModelImporter.importWeights(ModelSnapshot.of(dir.resolve("pair"), null));
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0);
+            Program read = MlPackage.read(VariantConverter.convert(model, spec, dir.resolve("pair-" + spec.id())).packageDir());
+            assertThat(read.inputs()).extracting(v -> v.name()).containsExactly("input_ids", "attention_mask",
+                    "token_type_ids");
+            assertThat(read.inputs().get(2).shape()).containsExactly(1, SEQ);
+            FidelityReport r = Fidelity.compareLogits(expected, ProgramEvaluator.runtime().run(read, pair).get("logits"));
+            assertThat(r.cosineMin()).as(layout.name()).isGreaterThanOrEqualTo(0.9999);
+            assertThat(r.top1Agreement()).isEqualTo(1.0);
+            FloatTensor zeros = ProgramEvaluator.runtime().run(read, single).get("logits");
+            FloatTensor without = ProgramEvaluator.runtime().run(VariantConverter.build(folded, spec).program(), in)
+                    .get("logits");
+            assertThat(Fidelity.compareLogits(without, zeros).maxAbsError()).as(layout.name()).isLessThan(1e-5);
+            assertThat(Fidelity.compareLogits(segment0, zeros).cosineMin()).isGreaterThanOrEqualTo(0.9999);
+        }
+        // the fidelity path (sample prefix) feeds zeros: Golden.inputs of such a model has the third input
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(dir.resolve("pair/tokenizer.json"))) {
+            List<Map<String, FloatTensor>> full = Golden.inputs(model, tok, Samples.fixed().subList(0, 3), 32);
+            assertThat(full.get(0)).containsKey("token_type_ids");
+            SamplePrefix prefix = SamplePrefix.of(full);
+            var golden = Golden.compute(model, prefix, ProgramEvaluator.runtime());
+            var outs = prefix.runRealTokens(VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18,
+                    Layout.ANE, Precision.FP16, 32, 0)).program(), ProgramEvaluator.runtime());
+            assertThat(VariantFidelity.realTokens(golden, outs, prefix.inputs()).get("logits").cosineMean())
+                    .isGreaterThanOrEqualTo(0.999);
+        }
+        for (String family : List.of("roberta", "distilbert")) {
+            ImportedModel one = ModelImporter.importWeights(ModelSnapshot.of(checkpoint(dir.resolve("one" + family),
+                    family, "SequenceClassification", LABELS, 3, 1), null));
+            assertThatThrownBy(one::withTokenTypeInput).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("this " + family + " model has " + (family.equals("roberta")
+                            ? "one token type (type_vocab_size 1 in config.json)" : "no token types")
+                            + ", so there is no second segment to feed: convert it without token types");
+        }
+    }
+
     private static TaskHead.Kind head(ImportedModel m) {
         return m.head().kind();
     }

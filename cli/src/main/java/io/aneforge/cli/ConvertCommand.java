@@ -120,6 +120,11 @@ public final class ConvertCommand implements Callable<Integer> {
                     + "or none: output the base model's hidden states (last_hidden_state, pooler_output).")
     String head;
 
+    @Option(names = "--token-types", description = "Give the packages a token_type_ids input (int32, shaped like "
+            + "input_ids: 0 for the first text of a pair, 1 for the second), for cross-encoders and other pair models; "
+            + "BERT-style models with type_vocab_size >= 2 only. Default: every token is segment 0, no such input.")
+    boolean tokenTypes;
+
     @Option(names = "--force", description = "Replace output files that already exist (once the new ones are complete).")
     boolean force;
 
@@ -374,6 +379,14 @@ public final class ConvertCommand implements Callable<Integer> {
             model = SourceModel.open(source, root.env);
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
+        }
+        if (tokenTypes) {
+            try {
+                model.takeTokenTypes();
+            } catch (IllegalArgumentException e) {
+                model.close();
+                throw new UsageException("--token-types: " + e.getMessage() + " (drop --token-types)");
+            }
         }
         if (head.equals("none")) {
             model.dropHead();

@@ -1,5 +1,7 @@
 package io.aneforge.cli;
 
+import io.aneforge.graph.Graphs;
+
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.manifest.VariantsManifest;
@@ -58,6 +60,14 @@ public final class EvalCommand implements Callable<Integer> {
         try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
             int seqLen = runner.seqLen();
             checkSourceFits(runner, model, seqLen);
+            if (runner.program().inputs().stream().anyMatch(v -> v.name().equals(Graphs.TOKEN_TYPE_IDS))) {
+                try {
+                    model.takeTokenTypes(); // the golden graph takes the same inputs
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(pkg + " takes token_type_ids, but the model of --source " + source
+                            + " cannot: " + e.getMessage() + "; pass the --source the package was converted from");
+                }
+            }
             if (runner.program().metadata().get("aneforge.task") == null) {
                 // converted with --head none (or before heads were converted): compare the hidden states
                 model.dropHead();

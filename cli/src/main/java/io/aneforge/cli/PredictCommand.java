@@ -109,7 +109,9 @@ public final class PredictCommand implements Callable<Integer> {
                 runner.checkTokenizer(tok, tokenizerJson.toString(), pkg,
                         "pass the tokenizer.json of the package's model (--tokenizer or --source)");
                 int seqLen = runner.seqLen();
-                Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen).get(0);
+                boolean tokenTypes = runner.program().inputs().stream()
+                        .anyMatch(v -> v.name().equals(Graphs.TOKEN_TYPE_IDS));
+                Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen, tokenTypes).get(0);
                 int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
                 if (tokens == 0) {
                     throw new UsageException("--text " + (text.isEmpty() ? "\"\"" : "'" + text + "'") + " gives no tokens "

@@ -115,7 +115,7 @@ public final class FidelityCheck {
         // calls, so both write the same bytes (real tokens only, 0 at padding).
         return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
                 in -> Golden.fullLength(source.model(), in, ProgramEvaluator.runtime(threads)),
-                () -> Golden.inputs(source.tokenizer(), texts, seqLen), samples, keepGoldenData, threads);
+                () -> Golden.inputs(source.model(), source.tokenizer(), texts, seqLen), samples, keepGoldenData, threads);
     }
 
     /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */

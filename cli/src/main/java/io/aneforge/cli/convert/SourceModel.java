@@ -135,6 +135,16 @@ public final class SourceModel implements AutoCloseable {
         model = model.withoutHead();
     }
 
+    /**
+     * Gives the programs a {@code token_type_ids} input ({@code convert --token-types}, or {@code eval} of a package
+     * that has one). Call it right after {@link #open}, before the model is shared.
+     *
+     * @throws IllegalArgumentException when the model has no second segment (the message names why)
+     */
+    public void takeTokenTypes() {
+        model = model.withTokenTypeInput();
+    }
+
     /** The tokenizer, once loaded ({@link #open} has checked that it loads). */
     public Tokenizer tokenizer() {
         try {
