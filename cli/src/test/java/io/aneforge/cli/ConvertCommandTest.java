@@ -570,6 +570,29 @@ class ConvertCommandTest {
         expectUsage(new String[] {"convert", "--source", classifier.toString(), "--out", dir.resolve("x").toString(),
                 "--head", "drop"}, "aneforge convert: --head must be convert or none, got 'drop'");
         assertThat(first.out()).doesNotContain("task head").doesNotContain("head (");
+
+        // --token-types: a third input, fed zeros by convert's fidelity, predict and eval for single texts
+        Path pairPkg = dir.resolve("classifier-pair.mlpackage");
+        Cli pairs = Cli.run("convert", "--source", classifier.toString(), "--out", pairPkg.toString(), "--seq-len", "8",
+                "--samples", "2", "--progress", "plain", "--token-types", "--min-cosine", "0.999");
+        assertThat(pairs.code()).as(pairs.toString()).isZero();
+        io.aneforge.mil.Program pp = io.aneforge.mlpackage.MlPackage.read(pairPkg);
+        assertThat(pp.inputs()).extracting(v -> v.name()).containsExactly("input_ids", "attention_mask", "token_type_ids");
+        Cli predictPair = Cli.run("predict", "--package", pairPkg.toString(), "--source", classifier.toString(),
+                "--text", "hello world", "--json");
+        assertThat(predictPair.code()).as(predictPair.toString()).isZero();
+        var pairAnswer = tools.jackson.databind.json.JsonMapper.builder().build().readTree(predictPair.out());
+        for (int i = 0; i < 2; i++) {
+            // segment 0 everywhere: the logits of the package without the input
+            assertThat(pairAnswer.at("/outputs/logits/first/" + i).floatValue()).isCloseTo(
+                    answer.at("/outputs/logits/first/" + i).floatValue(), org.assertj.core.data.Offset.offset(2e-3f));
+        }
+        Cli evalPair = Cli.run("eval", "--package", pairPkg.toString(), "--source", classifier.toString(), "--samples", "2");
+        assertThat(evalPair.code()).as(evalPair.toString()).isZero();
+        expectUsage(new String[] {"convert", "--source", TinyModels.gpt2(dir.resolve("gpt2-types"), 3).toString(), "--out",
+                dir.resolve("gpt2-types.mlpackage").toString(), "--token-types", "--seq-len", "8"},
+                "aneforge convert: --token-types: this gpt2 model has no token types, so there is no second segment to "
+                + "feed: convert it without token types (drop --token-types)");
     }
 
     private static String writeRecipe(String name, String yaml) throws Exception {
