@@ -309,11 +309,6 @@ public final class ArchitectureConfigs {
             }
         }
 
-        private static String abbreviated(JsonNode n) {
-            String s = n.toString();
-            return s.length() <= 80 ? s : s.substring(0, 77) + "...";
-        }
-
         String string(String name, String fallback) {
             JsonNode n = root.get(name);
             if (n == null || n.isNull()) {

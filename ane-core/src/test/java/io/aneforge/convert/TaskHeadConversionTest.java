@@ -196,6 +196,28 @@ class TaskHeadConversionTest {
         }
     }
 
+    /** GPTQ's calibration runs the FP32 graph of a head model (first-token projections, token types) too. */
+    @ParameterizedTest
+    @CsvSource({"bert,SequenceClassification", "roberta,QuestionAnswering"})
+    void gptqCalibratesAHeadModel(String family, String task) throws Exception {
+        boolean qa = task.equals("QuestionAnswering");
+        Path snapshot = checkpoint(dir.resolve("gptq" + family), family, task, qa ? List.of() : LABELS, qa ? 2 : 3, 21);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        if (family.equals("bert")) {
+            model = model.withTokenTypeInput();
+        }
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            Calibration c = Calibration.measure(model, tok, 16);
+            for (Layout layout : Layout.values()) {
+                VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.parse("int4-block32-affine-gptq"),
+                        16, 0);
+                BuiltVariant v = VariantConverter.build(model, spec, io.aneforge.graph.WeightCache.uncached(c));
+                assertThat(v.program().outputs()).extracting(o -> o.name()).containsExactlyElementsOf(model.head().outputs());
+                assertThat(v.reports()).anyMatch(r -> r.scheme().startsWith("int4"));
+            }
+        }
+    }
+
     private static TaskHead.Kind head(ImportedModel m) {
         return m.head().kind();
     }

@@ -137,6 +137,15 @@ class MalformedInputTest {
         c.add(config("unsupported head on a supported type",
                 "{\"model_type\":\"bert\",\"architectures\":[\"BertForMultipleChoice\"]}",
                 "architectures [BertForMultipleChoice]"));
+        String classifier = bertConfig(384, 12, 30522).replace("BertModel", "BertForSequenceClassification");
+        c.add(config("id2label with a gap", classifier.replace("\"model_type\"",
+                "\"id2label\": {\"0\": \"A\", \"2\": \"B\"}, \"model_type\""),
+                "config field 'id2label' = {\"0\":\"A\",\"2\":\"B\"} must map each id 0..1 once to a label name"));
+        c.add(config("id2label not an object", classifier.replace("\"model_type\"", "\"id2label\": [\"A\"], \"model_type\""),
+                "config field 'id2label' = [\"A\"] must be an object of label names by id"));
+        c.add(config("num_labels against id2label", classifier.replace("\"model_type\"",
+                "\"id2label\": {\"0\": \"A\", \"1\": \"B\"}, \"num_labels\": 3, \"model_type\""),
+                "config field 'num_labels' = 3 disagrees with the 2 labels of 'id2label'"));
         c.add(config("missing field", bertConfig(384, 12, 30522).replace("\"num_hidden_layers\": 6,", ""),
                 "config field 'num_hidden_layers' is missing"));
         c.add(config("hidden not divisible by heads", bertConfig(384, 7, 30522), "not divisible by num_attention_heads"));
