@@ -163,7 +163,12 @@ public final class PredictCommand implements Callable<Integer> {
         if (id2label == null || logits == null || logits.shape().length != 2 || logits.shape()[0] != 1) {
             return null;
         }
-        tools.jackson.databind.JsonNode names = tools.jackson.databind.json.JsonMapper.builder().build().readTree(id2label);
+        tools.jackson.databind.JsonNode names;
+        try {
+            names = tools.jackson.databind.json.JsonMapper.builder().build().readTree(id2label);
+        } catch (tools.jackson.core.JacksonException e) {
+            names = null; // a package not written by convert: the label's index names it
+        }
         float[] v = logits.data();
         int best = 0;
         double max = Double.NEGATIVE_INFINITY;
@@ -177,7 +182,8 @@ public final class PredictCommand implements Callable<Integer> {
         for (float x : v) {
             sum += Math.exp(x - max);
         }
-        String name = names.path(String.valueOf(best)).isString() ? names.get(String.valueOf(best)).stringValue()
+        String name = names != null && names.path(String.valueOf(best)).isString()
+                ? names.get(String.valueOf(best)).stringValue()
                 : "LABEL_" + best;
         return new Label(name, 1 / sum);
     }
