@@ -114,16 +114,25 @@ public final class Golden {
                                                         boolean tokenTypes) {
         List<Map<String, FloatTensor>> all = new ArrayList<>();
         for (String s : samples) {
-            Encoding e = tokenizer.encode(s, seqLen);
-            Map<String, FloatTensor> m = new LinkedHashMap<>();
-            m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seqLen}, floats(e.ids())));
-            m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seqLen}, floats(e.attentionMask())));
-            if (tokenTypes) {
-                m.put(Graphs.TOKEN_TYPE_IDS, new FloatTensor(new int[] {1, seqLen}, new float[seqLen]));
-            }
-            all.add(m);
+            all.add(inputs(tokenizer.encode(s, seqLen), tokenTypes));
         }
         return all;
+    }
+
+    /**
+     * The program inputs of one encoding ({@code (1, S)} each, ids as exact floats): {@code input_ids},
+     * {@code attention_mask} and, with {@code tokenTypes}, its {@code token_type_ids} (segment 1 for the second text
+     * of a pair, {@link Tokenizer#encodePair}).
+     */
+    public static Map<String, FloatTensor> inputs(Encoding e, boolean tokenTypes) {
+        int seqLen = e.ids().length;
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seqLen}, floats(e.ids())));
+        m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seqLen}, floats(e.attentionMask())));
+        if (tokenTypes) {
+            m.put(Graphs.TOKEN_TYPE_IDS, new FloatTensor(new int[] {1, seqLen}, floats(e.typeIds())));
+        }
+        return m;
     }
 
     /** Runs {@code program} on each input map (a convenience over {@link ProgramEvaluator#runAll}). */

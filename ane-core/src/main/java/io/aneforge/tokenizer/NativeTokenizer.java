@@ -95,6 +95,31 @@ public final class NativeTokenizer implements Tokenizer {
         }
     }
 
+    /** The pair through the same instances as {@link #encode}: Hugging Face's template and longest-first truncation. */
+    @Override
+    public Encoding encodePair(String first, String second, int maxLength) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
+        }
+        try {
+            ai.djl.huggingface.tokenizers.Encoding e = whole.encode(first, second, true, false);
+            if (e.getIds().length > maxLength) {
+                e = forLength(maxLength).encode(first, second, true, false);
+            }
+            long[] ids = e.getIds();
+            long[] types = e.getTypeIds();
+            int[] outIds = new int[ids.length];
+            int[] outTypes = new int[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                outIds[i] = Math.toIntExact(ids[i]);
+                outTypes[i] = Math.toIntExact(types[i]);
+            }
+            return Encoding.padded(outIds, outTypes, maxLength, padId);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Override
     public int maxTokenId() {
         return maxTokenId;

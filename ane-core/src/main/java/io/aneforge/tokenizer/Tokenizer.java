@@ -23,6 +23,20 @@ public interface Tokenizer extends AutoCloseable {
     Encoding encode(String text, int maxLength);
 
     /**
+     * Encodes a text pair (a cross-encoder's query and passage) with the tokenizer's pair template
+     * ({@code [CLS] first [SEP] second [SEP]} for BERT), the second text's tokens in segment 1 ({@link Encoding#typeIds}),
+     * truncated to {@code maxLength} longest first, as Hugging Face's tokenizers do, and padded to it.
+     *
+     * @throws UnsupportedOperationException when this implementation cannot encode pairs (the pure-Java ones: only
+     *     the native tokenizer, Hugging Face's own, does); the message says so
+     */
+    default Encoding encodePair(String first, String second, int maxLength) {
+        throw new UnsupportedOperationException("text pairs need the native tokenizer (Hugging Face tokenizers through"
+                + " DJL); the " + implementation() + " tokenizer encodes one text: run where the native library loads,"
+                + " without -D" + IMPLEMENTATION_PROPERTY + "=java");
+    }
+
+    /**
      * The largest token id this tokenizer can produce (of its vocabulary, added tokens and padding): a model
      * whose embedding table has {@code vocab_size} rows can take its ids only when this is below it.
      */

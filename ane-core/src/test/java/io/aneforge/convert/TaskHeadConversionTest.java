@@ -177,6 +177,16 @@ class TaskHeadConversionTest {
         }
         // the fidelity path (sample prefix) feeds zeros: Golden.inputs of such a model has the third input
         try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(dir.resolve("pair/tokenizer.json"))) {
+            // a real pair from the tokenizer's pair template, through the written package
+            io.aneforge.tokenizer.Encoding enc = tok.encodePair("the cat sat", "a dog ran away", SEQ);
+            assertThat(enc.typeIds()).contains(1);
+            FloatTensor want = Plain.forward(model, enc.ids(), enc.typeIds(), enc.length()).get("logits");
+            Program p = MlPackage.read(dir.resolve("pair-" + new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE,
+                    Precision.FP32, SEQ, 0).id()));
+            FidelityReport r = Fidelity.compareLogits(want, ProgramEvaluator.runtime().run(p, Golden.inputs(enc, true))
+                    .get("logits"));
+            assertThat(r.cosineMin()).isGreaterThanOrEqualTo(0.9999);
+            assertThat(r.top1Agreement()).isEqualTo(1.0);
             List<Map<String, FloatTensor>> full = Golden.inputs(model, tok, Samples.fixed().subList(0, 3), 32);
             assertThat(full.get(0)).containsKey("token_type_ids");
             SamplePrefix prefix = SamplePrefix.of(full);

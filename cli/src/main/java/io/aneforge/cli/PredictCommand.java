@@ -43,6 +43,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, description = "The input text.")
     String text;
 
+    @Option(names = "--text-pair", paramLabel = "TEXT", description = "A second text (a cross-encoder's passage): the "
+            + "pair is encoded with the tokenizer's pair template, the second text in segment 1 (token_type_ids, when "
+            + "the package takes them: convert --token-types). Needs the native tokenizer.")
+    String textPair;
+
     @Option(names = "--tokenizer", paramLabel = "<tokenizer.json>", description = "Tokenizer (default: tokenizer.json next to the "
             + "package, as convert writes it, or the one of --source).")
     Path tokenizer;
@@ -111,14 +116,23 @@ public final class PredictCommand implements Callable<Integer> {
                 int seqLen = runner.seqLen();
                 boolean tokenTypes = runner.program().inputs().stream()
                         .anyMatch(v -> v.name().equals(Graphs.TOKEN_TYPE_IDS));
-                Map<String, FloatTensor> inputs = Golden.inputs(tok, List.of(text), seqLen, tokenTypes).get(0);
+                Map<String, FloatTensor> inputs;
+                if (textPair == null) {
+                    inputs = Golden.inputs(tok, List.of(text), seqLen, tokenTypes).get(0);
+                } else {
+                    try {
+                        inputs = Golden.inputs(tok.encodePair(text, textPair, seqLen), tokenTypes);
+                    } catch (UnsupportedOperationException e) {
+                        throw new UsageException("--text-pair: " + e.getMessage());
+                    }
+                }
                 int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
                 if (tokens == 0) {
                     throw new UsageException("--text " + (text.isEmpty() ? "\"\"" : "'" + text + "'") + " gives no tokens "
                             + "with " + tokenizerJson + " (a GPT-2 tokenizer adds no special tokens), so every position "
                             + "would be masked: pass some text");
                 }
-                int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text) - seqLen);
+                int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text, textPair) - seqLen);
                 Map<String, FloatTensor> outputs = runner.predict(inputs);
                 if (pool != null) {
                     outputs = new LinkedHashMap<>(outputs);
@@ -239,10 +253,11 @@ public final class PredictCommand implements Callable<Integer> {
      * How many tokens the whole text has (with the special tokens): encoded at a length it cannot fill, since
      * every token covers at least one UTF-8 byte of the text (or is one of the few special tokens).
      */
-    private static int untruncatedTokens(Tokenizer tok, String text) {
-        int room = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 16;
+    private static int untruncatedTokens(Tokenizer tok, String text, String textPair) {
+        int room = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 16
+                + (textPair == null ? 0 : textPair.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
         int n = 0;
-        for (int m : tok.encode(text, room).attentionMask()) {
+        for (int m : (textPair == null ? tok.encode(text, room) : tok.encodePair(text, textPair, room)).attentionMask()) {
             n += m != 0 ? 1 : 0;
         }
         return n;

@@ -587,6 +587,15 @@ class ConvertCommandTest {
             assertThat(pairAnswer.at("/outputs/logits/first/" + i).floatValue()).isCloseTo(
                     answer.at("/outputs/logits/first/" + i).floatValue(), org.assertj.core.data.Offset.offset(2e-3f));
         }
+        // --text-pair: the second text in segment 1, another answer than the first text alone
+        Cli textPair = Cli.run("predict", "--package", pairPkg.toString(), "--source", classifier.toString(),
+                "--text", "hello world", "--text-pair", "the cat sat on the mat", "--json");
+        assertThat(textPair.code()).as(textPair.toString()).isZero();
+        var textPairAnswer = tools.jackson.databind.json.JsonMapper.builder().build().readTree(textPair.out());
+        assertThat(textPairAnswer.at("/tokens").intValue()).isGreaterThan(pairAnswer.at("/tokens").intValue());
+        assertThat(textPairAnswer.at("/outputs/logits/first/0").floatValue())
+                .isNotEqualTo(pairAnswer.at("/outputs/logits/first/0").floatValue());
+        assertThat(textPairAnswer.at("/label/label").stringValue()).isIn("NEGATIVE", "POSITIVE");
         Cli evalPair = Cli.run("eval", "--package", pairPkg.toString(), "--source", classifier.toString(), "--samples", "2");
         assertThat(evalPair.code()).as(evalPair.toString()).isZero();
         expectUsage(new String[] {"convert", "--source", TinyModels.gpt2(dir.resolve("gpt2-types"), 3).toString(), "--out",
