@@ -22,6 +22,13 @@ public final class Graphs {
     public static final String LOGITS = "logits";
     public static final String START_LOGITS = io.aneforge.model.TaskHead.START_LOGITS;
     public static final String END_LOGITS = io.aneforge.model.TaskHead.END_LOGITS;
+    /**
+     * The metadata key of the package's {@link VariantSpec#buildId()} ({@code ios18-ane-int8-block32-s128}).
+     * Packages written before builds were shared carry {@link #VARIANT_METADATA} instead.
+     */
+    public static final String BUILD_METADATA = "aneforge.build";
+    /** The metadata key older converters wrote the variant id under ({@code a17_pro-ios18-ane-int8-block32-s128}). */
+    public static final String VARIANT_METADATA = "aneforge.variant";
 
     private Graphs() {
     }
@@ -44,7 +51,9 @@ public final class Graphs {
                 ? new AneLayers(b, weights, spec.seqLen(), spec.attentionChunk())
                 : new StandardLayers(b, weights, spec.seqLen());
         b.metadata("aneforge.converter", "io.aneforge.graph");
-        b.metadata("aneforge.variant", spec.id());
+        // The build id, not the variant id: the chip changes nothing in the program, so leaving it out lets the
+        // variants of one build for several chips share one package, byte for byte (VariantSpec.buildId).
+        b.metadata(BUILD_METADATA, spec.buildId());
         b.metadata("aneforge.model_type", model.config().modelType());
         if (model.commit() != null) {
             b.metadata("aneforge.source_commit", model.commit());

@@ -84,9 +84,20 @@ public record VariantSpec(String chip, Target target, Layout layout, Precision p
         return layout == Layout.ANE && seqLen > DEFAULT_CHUNK ? DEFAULT_CHUNK : 0;
     }
 
-    /** Stable id, e.g. {@code a17_pro-ios18-ane-int8-block32-s128}; used for file names. */
+    /** Stable id, e.g. {@code a17_pro-ios18-ane-int8-block32-s128}: the chip, then {@link #buildId()}. */
     public String id() {
-        return chip.toLowerCase(Locale.ROOT) + "-" + target.name().toLowerCase(Locale.ROOT) + "-" + layout.id()
-                + "-" + precision.id() + "-s" + seqLen + (attentionChunk > 0 ? "-c" + attentionChunk : "");
+        return chip.toLowerCase(Locale.ROOT) + "-" + buildId();
+    }
+
+    /**
+     * What the package is built from, e.g. {@code ios18-ane-int8-block32-s128}: everything but the chip. The chip
+     * picks which variants a device gets and which latency gate applies; it changes nothing in the program or its
+     * weights, so it is not written into the package, and variants with the same build id have the same bytes.
+     * A conversion builds each build id once and registers it for each of its chips; it also names the package
+     * files ({@code ios18-ane-int8-block32-s128.mlpackage}).
+     */
+    public String buildId() {
+        return target.name().toLowerCase(Locale.ROOT) + "-" + layout.id() + "-" + precision.id() + "-s" + seqLen
+                + (attentionChunk > 0 ? "-c" + attentionChunk : "");
     }
 }

@@ -35,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The pins were first taken from the writer before the single-pass rewrite (commit 40d3918, tensor by
  * tensor, then re-reading the file); they changed once since, on purpose, when the manifest's weights
  * id stopped coming from a sha256 of weight.bin (Manifest.forProgram): model.mlmodel and weight.bin
- * kept their bytes, only Manifest.json's weights id changed.
+ * kept their bytes, only Manifest.json's weights id changed; and once more when the package stopped naming its
+ * chip (metadata {@code aneforge.build} = the build id instead of {@code aneforge.variant} = the variant id, so
+ * variants for several chips share one package): only model.mlmodel's metadata changed.
  */
 class ArchiveIdentityTest {
     static final int SEQ = 16;
@@ -45,17 +47,17 @@ class ArchiveIdentityTest {
 
     static {
         PINNED.put("m4-ios16-ane-fp16-s16",
-                "1e2f98a8b40aa002e6c90d40d65852e59d336d03da31d7e97b0b4122b075ac1e");
+                "1b5315c738315a49ba6dd1d0635a612013fdee3fef125c28e7c19bef235ef8d9");
         PINNED.put("m4-ios16-standard-fp16-s16",
-                "8d7bea9e834e09b498c3cee1b065cd9928450ba61c4360cac24a3815589e25db");
+                "647b6c7701f64801a80b02ad7efbd8b73416a061d631308077fed9f6b75a7efe");
         PINNED.put("m4-ios18-ane-int8-block32-s16",
-                "b47de618671e8ef0066910f814c5e86e882a991a2b882bf38e02484f7bbf8cfc");
+                "7d8213475a7d3d8f92ee4d32893fcad0ba4049244d16e802ffade421d0c9a362");
         PINNED.put("m4-ios18-standard-int4-block32-s16",
-                "f5569dfab431b1380b162abdc6203b24205aed271122d3392a759aa9cf6f46ce");
+                "c58608092ef5ff9fd88a2de105cac5a364dabeffbd9e85efb5f4ab6337e38df3");
         PINNED.put("m4-ios16-ane-int8-channel-s16",
-                "9faa2602e9ce14749f374ada7fbe4460c0ff5b8118cdc54d7d6d2de2a466f4de");
+                "fdfd1fcfea2add9897c06c23396bd08767aa52f1a5614ca36ca5c5eb86c3f3f6");
         PINNED.put("m4-ios16-standard-fp32-s16",
-                "affb8e869fc88df8e9682961eaaca19569251175e4c30a87804ee39d697b6429");
+                "d167d575fa3be34498d209ac12b59e7eb46588608799dbce625070c4fe147f37");
     }
 
     @TempDir
@@ -114,6 +116,27 @@ class ArchiveIdentityTest {
             assertThat(sha256(fromFiles.toByteArray())).isEqualTo(cv.archiveSha256());
         }
         return got;
+    }
+
+    @Test
+    void theChipIsNotInThePackageSoVariantsThatDifferOnlyInTheChipHaveTheSameBytes() throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("bert-chips"), 11), null));
+        VariantSpec m4 = spec("m4-ios18-ane-int8-block32-s16");
+        VariantSpec a17 = new VariantSpec("A17_PRO", m4.target(), m4.layout(), m4.precision(), m4.seqLen(), m4.attentionChunk());
+        // (the archive holds the package under its directory name, so both are written as v.mlpackage, as PINNED's are)
+        ConvertedVariant a = VariantConverter.convert(model, m4, dir.resolve("chips/m4/v.mlpackage"), null);
+        ConvertedVariant b = VariantConverter.convert(model, a17, dir.resolve("chips/a17/v.mlpackage"), null);
+        assertThat(a17.buildId()).isEqualTo(m4.buildId()).isEqualTo("ios18-ane-int8-block32-s16");
+        assertThat(b.archiveSha256()).isEqualTo(a.archiveSha256()).isEqualTo(PINNED.get(m4.id()));
+        assertThat(MlPackage.read(a.packageDir()).metadata())
+                .containsEntry(io.aneforge.graph.Graphs.BUILD_METADATA, "ios18-ane-int8-block32-s16")
+                .doesNotContainKey(io.aneforge.graph.Graphs.VARIANT_METADATA);
+
+        // what is in the build id does change the bytes: another deployment target is another package
+        VariantSpec ios26 = new VariantSpec("M4", Target.IOS26, m4.layout(), m4.precision(), m4.seqLen(), m4.attentionChunk());
+        assertThat(ios26.buildId()).isNotEqualTo(m4.buildId());
+        assertThat(VariantConverter.convert(model, ios26, dir.resolve("chips/ios26/v.mlpackage"), null).archiveSha256())
+                .isNotEqualTo(a.archiveSha256());
     }
 
     @Test
