@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -168,8 +169,9 @@ public class MlpackageArchive {
         }
         FeatureDescription first = inputs.get(0);
         List<Long> shape = first.getType().hasMultiArrayType() ? first.getType().getMultiArrayType().getShapeList() : List.of();
-        String variantId = model.getDescription().getMetadata().getUserDefinedMap().get(PackageFacts.VARIANT_METADATA);
-        return new PackageFacts(target, first.getName(), List.copyOf(shape), variantId);
+        Map<String, String> metadata = model.getDescription().getMetadata().getUserDefinedMap();
+        return new PackageFacts(target, first.getName(), List.copyOf(shape), metadata.get(PackageFacts.VARIANT_METADATA),
+                metadata.get(PackageFacts.BUILD_METADATA));
     }
 
     /** An entry's bytes, refused past {@code max} (counted, not taken from the entry's header). */

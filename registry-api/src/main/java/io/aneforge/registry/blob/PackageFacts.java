@@ -12,11 +12,16 @@ import java.util.List;
  *               ML program's opset does not exceed
  * @param firstInput the model's first input (a converted variant's {@code input_ids})
  * @param firstInputShape that input's declared shape: {@code [1, seqLen]} for a converted variant
- * @param variantId the converter's {@code aneforge.variant} metadata ({@code a17_pro-ios18-ane-int8-block32-s128}),
- *                  or null when the package was not written by this converter
+ * @param variantId the {@code aneforge.variant} metadata older converters wrote ({@code a17_pro-ios18-ane-int8-block32-s128}:
+ *                  the chip, then the build id), or null
+ * @param buildId the converter's {@code aneforge.build} metadata ({@code ios18-ane-int8-block32-s128}: no chip, since
+ *                variants for several chips share the package), or null when the package was not written by a
+ *                converter that writes it
  */
-public record PackageFacts(Target target, String firstInput, List<Long> firstInputShape, String variantId) {
+public record PackageFacts(Target target, String firstInput, List<Long> firstInputShape, String variantId, String buildId) {
 
-    /** The metadata key the converter writes the variant id under (ane-core's {@code Graphs}). */
-    public static final String VARIANT_METADATA = "aneforge.variant";
+    /** The metadata key older converters wrote the variant id under. */
+    public static final String VARIANT_METADATA = io.aneforge.graph.Graphs.VARIANT_METADATA;
+    /** The metadata key the converter writes the build id under (ane-core's {@code Graphs}). */
+    public static final String BUILD_METADATA = io.aneforge.graph.Graphs.BUILD_METADATA;
 }

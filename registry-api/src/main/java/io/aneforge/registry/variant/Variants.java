@@ -228,9 +228,10 @@ public class Variants {
     /**
      * The declared facts against what the package says about itself: its Core ML specification version must load
      * on the declared deployment target, its first input must be {@code [1, seqLen]} (or {@code [1, seqLen, ...]}),
-     * and where the converter wrote its variant id ({@code aneforge.variant} metadata), chip, layout, precision and
-     * sequence length must be that id's. A package from elsewhere carries no id: its chip, layout and precision are
-     * taken as declared.
+     * and where the converter wrote its build id ({@code aneforge.build} metadata), layout and precision must be
+     * that id's; where an older converter wrote its variant id ({@code aneforge.variant}), the chip too. A package
+     * from elsewhere carries no id: its chip, layout and precision are taken as declared. A package with a build
+     * id names no chip: variants that differ only in the chip share it, so any chip may register it.
      */
     private static void crossCheck(PackageFacts f, String digest, NewVariant n, String target, Precision scheme) {
         if (OsVersion.parse(target).major() < f.target().iosMajor()) {
@@ -248,19 +249,31 @@ public class Variants {
                     + f.firstInput() + "' has shape " + shape + ", a sequence of " + shape.get(1) + "; declare seqLen "
                     + shape.get(1) + " or upload the package built for " + n.seqLen());
         }
-        if (f.variantId() == null) return;
-        String id = f.variantId();
-        String[] parts = id.split("-");
-        int last = parts.length - 1;
-        if (parts.length >= 5 && parts[last].matches("c\\d+")) last--;
-        if (parts.length < 5 || !parts[last].matches("s\\d+") || last < 4) return; // not an id this converter writes
-        String chip = parts[0];
-        String layout = parts[2];
-        String precision = String.join("-", java.util.Arrays.copyOfRange(parts, 3, last));
-        if (!chip.equalsIgnoreCase(n.chip())) {
-            throw mismatch(digest, "chip", "chip " + n.chip() + " contradicts the package, converted for "
-                    + chip.toUpperCase(Locale.ROOT) + " (" + id + "); declare that chip or upload the " + n.chip() + " package");
+        // The converter names the build (aneforge.build, no chip: variants for several chips share the package);
+        // older converters named the variant (aneforge.variant: the chip, then the build id), whose chip must match.
+        String id;
+        String build;
+        if (f.variantId() != null) {
+            id = f.variantId();
+            int dash = id.indexOf('-');
+            if (dash < 0) return; // not an id this converter writes
+            String chip = id.substring(0, dash);
+            build = id.substring(dash + 1);
+            if (parseBuild(build) != null && !chip.equalsIgnoreCase(n.chip())) {
+                throw mismatch(digest, "chip", "chip " + n.chip() + " contradicts the package, converted for "
+                        + chip.toUpperCase(Locale.ROOT) + " (" + id + "); declare that chip or upload the " + n.chip()
+                        + " package");
+            }
+        } else if (f.buildId() != null) {
+            id = f.buildId();
+            build = id;
+        } else {
+            return;
         }
+        String[] layoutAndPrecision = parseBuild(build);
+        if (layoutAndPrecision == null) return; // not an id this converter writes
+        String layout = layoutAndPrecision[0];
+        String precision = layoutAndPrecision[1];
         if (!layout.equals(n.layout())) {
             throw mismatch(digest, "layout", "layout " + n.layout() + " contradicts the package, converted with layout "
                     + layout + " (" + id + ")");
@@ -275,6 +288,18 @@ public class Variants {
             throw mismatch(digest, "precision", "precision " + scheme.id() + " contradicts the package, converted at "
                     + built.id() + " (" + id + "); declare precision " + built.id());
         }
+    }
+
+    /**
+     * The layout and precision of a build id ({@code ios18-ane-int8-block32-s128}, optionally {@code -c512}), or null
+     * when it is not one this converter writes.
+     */
+    private static String[] parseBuild(String build) {
+        String[] parts = build.split("-");
+        int last = parts.length - 1;
+        if (parts.length >= 4 && parts[last].matches("c\\d+")) last--;
+        if (parts.length < 4 || last < 3 || !parts[last].matches("s\\d+") || !parts[0].matches("ios\\d+")) return null;
+        return new String[] {parts[1], String.join("-", java.util.Arrays.copyOfRange(parts, 2, last))};
     }
 
     private static ApiProblem mismatch(String digest, String field, String detail) {

@@ -27,6 +27,7 @@ class VariantFactsTest extends RegistryTestBase {
         return send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", publisher(), body);
     }
 
+    /** A package as converters before shared builds wrote it: the variant id, chip included, in its metadata. */
     private static byte[] converted(String variantId, Target target, int seqLen) {
         return mlpackage(target, seqLen, Map.of("aneforge.variant", variantId, "aneforge.converter", "io.aneforge.graph"));
     }
@@ -87,6 +88,29 @@ class VariantFactsTest extends RegistryTestBase {
         // a newer deployment target than the package's is fine: it only serves fewer devices
         Response ok = register("facts-pkg", v, "A17_PRO", "26.0", "ane", "int8-block32", 128, pkg);
         assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+    }
+
+    @Test
+    void aPackageNamingItsBuildRegistersForEveryChipAndItsLayoutAndPrecisionAreStillChecked() {
+        createModel("facts-build");
+        int v = createVersion("facts-build");
+        // what the converter writes now: the build id, no chip (variants for several chips share the package)
+        byte[] pkg = mlpackage(Target.IOS18, 128, Map.of("aneforge.build", "ios18-ane-int8-block32-s128",
+                "aneforge.converter", "io.aneforge.graph"));
+        Response layout = register("facts-build", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg);
+        assertThat(layout.status()).as(layout.text()).isEqualTo(422);
+        assertThat(layout.json().path("field").asString()).isEqualTo("layout");
+        Response precision = register("facts-build", v, "A17_PRO", "18.0", "ane", "int4-block32", 128, pkg);
+        assertThat(precision.status()).as(precision.text()).isEqualTo(422);
+        assertThat(precision.json().path("detail").asString()).endsWith("precision int4-block32 contradicts the package,"
+                + " converted at int8-block32 (ios18-ane-int8-block32-s128); declare precision int8-block32");
+
+        Response a17 = register("facts-build", v, "A17_PRO", "18.0", "ane", "int8-block32", 128, pkg);
+        assertThat(a17.status()).as(a17.text()).isEqualTo(201);
+        Response m4 = register("facts-build", v, "M4", "18.0", "ane", "int8-block32", 128, pkg);
+        assertThat(m4.status()).as(m4.text()).isEqualTo(201);
+        assertThat(m4.json().path("digest").asString()).isEqualTo(a17.json().path("digest").asString());
+        assertThat(get("/api/v1/models/facts-build/versions/" + v + "/variants", reader()).json().size()).isEqualTo(2);
     }
 
     @Test
