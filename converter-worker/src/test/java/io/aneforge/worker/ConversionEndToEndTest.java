@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -63,13 +64,24 @@ class ConversionEndToEndTest {
         List<String> digests = done.path("variants").valueStream().map(v -> v.path("digest").asString()).toList();
         assertThat(digests).contains(resolved.path("digest").asString());
 
-        // The same commit again: every blob already exists by digest, so nothing is uploaded twice.
+        // The two chips' variants differ only in the chip, which is not in the package: each of the 3 builds
+        // is one blob, registered for both chips, and built once (the other chip's partition shares it).
+        Map<String, List<String>> chipsByDigest = new HashMap<>();
+        done.path("variants").forEach(v -> chipsByDigest.computeIfAbsent(v.path("digest").asString(), d -> new ArrayList<>())
+                .add(v.path("chip").asString()));
+        assertThat(chipsByDigest).hasSize(3).allSatisfy((d, chips) -> assertThat(chips).containsExactlyInAnyOrder("A17_PRO", "M2"));
+        assertThat(done.path("variants").valueStream().mapToInt(v -> v.path("builds").asInt()).sum()).isEqualTo(3);
         MeterRegistry meters = worker.getBean(MeterRegistry.class);
+        assertThat(meters.counter("aneforge.worker.variants", "result", "shared").count()).isEqualTo(3);
+
+        // The same commit again: every blob already exists by digest, so nothing is uploaded twice.
         double skippedBefore = meters.counter("aneforge.worker.blobs", "result", "skipped").count();
+        double uploadedBefore = meters.counter("aneforge.worker.blobs", "result", "uploaded").count();
         JsonNode again = stack.publishHub("tiny-bert", "org/tiny-bert", List.of("A17_PRO", "M2"), 32);
         JsonNode done2 = stack.await(again.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
         assertThat(done2.path("state").asString()).as(done2.toString()).isEqualTo("succeeded");
-        assertThat(meters.counter("aneforge.worker.blobs", "result", "skipped").count() - skippedBefore).isEqualTo(planned);
+        assertThat(meters.counter("aneforge.worker.blobs", "result", "skipped").count() - skippedBefore).isEqualTo(3);
+        assertThat(meters.counter("aneforge.worker.blobs", "result", "uploaded").count() - uploadedBefore).isZero();
         for (int i = 0; i < planned; i++) {
             assertThat(done2.path("variants").get(i).path("digest").asString())
                     .isEqualTo(done.path("variants").get(i).path("digest").asString());
@@ -163,7 +175,9 @@ class ConversionEndToEndTest {
         for (JsonNode v : done.path("variants")) {
             assertThat(v.path("state").asString()).isEqualTo("registered");
             assertThat(v.path("builds").asInt()).isLessThanOrEqualTo(1);
-            byDigest.put(v.path("digest").asString(), v.path("specId").asString());
+            // the package is named by its build: the spec id without the chip (VariantSpec.buildId)
+            String specId = v.path("specId").asString();
+            byDigest.put(v.path("digest").asString(), specId.substring(specId.indexOf('-') + 1));
         }
         for (JsonNode v : variants) {
             String digest = v.path("digest").asString();

@@ -39,6 +39,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,9 +63,11 @@ public class ConversionSteps {
     private final HubClient hub;
     private final WorkDirs workDirs;
     private final LocalSourceRoots localRoots;
+    private final SharedBuilds shared;
 
     ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, MeterRegistry meters,
-                    HubClient hub, WorkDirs workDirs, LocalSourceRoots localRoots) {
+                    HubClient hub, WorkDirs workDirs, LocalSourceRoots localRoots, SharedBuilds shared) {
+        this.shared = shared;
         this.hub = hub;
         this.localRoots = localRoots;
         this.workDirs = workDirs;
@@ -155,7 +159,12 @@ public class ConversionSteps {
         return hex;
     }
 
-    /** One partition: build, quantize, write, archive, hash, upload (unless present), register (at most once). */
+    /**
+     * One partition: build, quantize, write, archive, hash, upload (unless present), register (at most once). A
+     * variant that differs from another of the conversion only in the chip has the same package
+     * ({@code VariantSpec.buildId()}): it is built once, by the first partition of the build on this worker, and
+     * registered for each chip; a build an earlier attempt (or another worker) registered is not built again.
+     */
     public void variant(long id, String specId, Fetched f) {
         Conversion c = leases.conversion(id);
         PlannedVariant pv = c.variant(specId);
@@ -165,12 +174,76 @@ public class ConversionSteps {
             log.info("variant {} is already registered as {}; not rebuilding", specId, pv.variantId());
             return;
         }
+        VariantSpec spec = spec(pv);
+        String build = spec.buildId();
+        String hex = registeredSibling(c, build);
+        while (hex == null) {
+            CompletableFuture<String> mine = new CompletableFuture<>();
+            CompletableFuture<String> other = shared.claim(id, build, mine);
+            if (other == null) {
+                try {
+                    hex = buildAndUpload(id, specId, spec, f);
+                    mine.complete(hex);
+                } catch (RuntimeException | Error e) {
+                    shared.release(id, build, mine); // before waking the waiters: one of them claims it afresh
+                    mine.completeExceptionally(e);
+                    throw e;
+                }
+                registerVariant(id, c, pv, specId, hex, "built");
+                return;
+            }
+            // null when the partition that claimed the build failed: then this one claims it again
+            hex = await(other, specId, build);
+        }
+        registerVariant(id, c, pv, specId, hex, "shared");
+    }
+
+    private static VariantSpec spec(PlannedVariant pv) {
+        return new VariantSpec(pv.chip(), Target.valueOf(pv.target()), Layout.parse(pv.layout()),
+                Precision.parse(pv.precision()), pv.seqLen(), pv.attentionChunk());
+    }
+
+    /** The digest a registered variant of the same build has (an earlier attempt's, or another worker's), or null. */
+    private String registeredSibling(Conversion c, String build) {
+        for (PlannedVariant o : c.variants()) {
+            if ("registered".equals(o.state()) && o.digest() != null && spec(o).buildId().equals(build)) {
+                String hex = o.digest().startsWith("sha256:") ? o.digest().substring(7) : o.digest();
+                if (registry.blobExists(hex)) return hex;
+            }
+        }
+        return null;
+    }
+
+    /** The digest of the build another partition claimed, once it is uploaded; null when that partition failed. */
+    private static String await(CompletableFuture<String> claim, String specId, String build) {
+        try {
+            return claim.get();
+        } catch (ExecutionException e) {
+            log.info("variant {}: the partition building {} failed ({}); claiming the build again", specId, build,
+                    e.getCause().toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while variant " + specId + " waited for build " + build, e);
+        }
+    }
+
+    private void registerVariant(long id, Conversion c, PlannedVariant pv, String specId, String hex, String result) {
+        Variant v = registry.registerVariant(c.model(), c.version(), pv.registration(), hex);
+        report(id, "variants", null, null, new VariantReport(specId, "registered", "sha256:" + hex, v.size(), v.id(), null));
+        meters.counter("aneforge.worker.variants", "result", result).increment();
+        log.info("variant {} {} and registered as {} (sha256:{}, {} bytes)", specId,
+                "built".equals(result) ? "built" : "shares its build's package", v.id(), hex, v.size());
+    }
+
+    /** Converts the build of {@code spec}, uploads its archive unless the registry has it; returns its hex sha256. */
+    private String buildAndUpload(long id, String specId, VariantSpec spec, Fetched f) {
         report(id, "variants", null, null, new VariantReport(specId, "building", null, null, null, null));
         ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
-        VariantSpec spec = new VariantSpec(pv.chip(), Target.valueOf(pv.target()), Layout.parse(pv.layout()),
-                Precision.parse(pv.precision()), pv.seqLen(), pv.attentionChunk());
-        Path dir = workDir(id).resolve(specId + ".mlpackage");
-        Path archive = workDir(id).resolve(specId + ".mlpackage.zip");
+        // Named by the build, as `convert` names it: the archive holds the package under this name, so the
+        // worker's bytes and the CLI's are the same, whichever chip's partition builds it.
+        Path dir = workDir(id).resolve(spec.buildId() + ".mlpackage");
+        Path archive = workDir(id).resolve(spec.buildId() + ".mlpackage.zip");
         deleteTree(dir);
         Timer.Sample t = Timer.start(meters);
         ConvertedVariant cv = VariantConverter.convert(m, spec, dir, archive,
@@ -180,17 +253,15 @@ public class ConversionSteps {
         boolean present = registry.blobExists(hex);
         if (!present) registry.putBlob(hex, archive, "application/zip");
         meters.counter("aneforge.worker.blobs", "result", present ? "skipped" : "uploaded").increment();
-        Variant v = registry.registerVariant(c.model(), c.version(), pv.registration(), hex);
-        report(id, "variants", null, null, new VariantReport(specId, "registered", "sha256:" + hex, v.size(), v.id(), null));
-        meters.counter("aneforge.worker.variants", "result", "built").increment();
-        log.info("variant {} built and registered as {} (sha256:{}, {} bytes{})", specId, v.id(), hex, cv.archiveSize(),
-                present ? ", blob already present" : "");
+        log.info("build {} of variant {}: sha256:{}, {} bytes{}", spec.buildId(), specId, hex, cv.archiveSize(),
+                present ? ", blob already present" : ", uploaded");
         deleteTree(dir);
         try {
             Files.deleteIfExists(archive);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return hex;
     }
 
     public void finish(long id) {
@@ -208,6 +279,7 @@ public class ConversionSteps {
     /** Frees the memory a finished (or failed) job held on this worker (its lease and work directory: ConversionRunner). */
     public void cleanUp(long id) {
         models.evict(id);
+        shared.evict(id);
     }
 
     private void report(long id, String step, String commit, String golden, VariantReport v) {
