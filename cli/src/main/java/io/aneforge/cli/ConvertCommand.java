@@ -49,8 +49,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "convert", sortOptions = false, mixinStandardHelpOptions = true,
         description = {
             "Convert a model into Core ML variants.",
-            "Recipe mode (default): one <variant-id>.mlpackage and .mlpackage.zip per variant the recipe chooses for "
-                    + "the chips, plus variants.json, tokenizer.json and the golden data publish --dir uploads "
+            "Recipe mode (default): one <build-id>.mlpackage and .mlpackage.zip per distinct package the recipe's "
+                    + "variants need for the chips (variants that differ only in the chip share one), plus variants.json "
+                    + "(one entry per variant), tokenizer.json and the golden data publish --dir uploads "
                     + "(golden-inputs.bin, golden-outputs.bin), in --out.",
             "Single mode (--layout/--precision/--target, or --out ending in .mlpackage): one package."})
 public final class ConvertCommand implements Callable<Integer> {
@@ -177,9 +178,10 @@ public final class ConvertCommand implements Callable<Integer> {
         List<VariantSpec> specs = r.variantsFor(chips, seqLen);
         List<String> texts = calibrationTexts(specs.stream().anyMatch(s -> s.precision().gptq()));
         List<String> names = new ArrayList<>();
-        for (VariantSpec s : specs) {
-            names.add(RecipeConversion.packageName(s));
-            names.add(RecipeConversion.archiveName(s));
+        Map<String, List<VariantSpec>> builds = RecipeConversion.builds(specs);
+        for (List<VariantSpec> build : builds.values()) {
+            names.add(RecipeConversion.packageName(build.get(0)));
+            names.add(RecipeConversion.archiveName(build.get(0)));
         }
         names.add(RecipeConversion.TOKENIZER);
         if (samples > 0) {
@@ -188,8 +190,10 @@ public final class ConvertCommand implements Callable<Integer> {
         names.add(VariantsManifest.FILE_NAME);
         checkDirectory(names);
         long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
+        // Variants that differ only in the chip share one package (VariantSpec.buildId): K packages serve N variants.
         bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
-                + chipCount + (chipCount == 1 ? " chip" : " chips") + " at sequence length " + seqLen);
+                + chipCount + (chipCount == 1 ? " chip" : " chips") + ", " + builds.size() + " distinct "
+                + (builds.size() == 1 ? "package" : "packages") + ", at sequence length " + seqLen);
         try (SourceModel model = open(bar)) {
             checkSeqLen(model);
             VariantsManifest m;
@@ -198,7 +202,8 @@ public final class ConvertCommand implements Callable<Integer> {
                 m = RecipeConversion.run(model, r, specs, check, staging.dir(), bar, texts);
                 staging.commit(names);
             }
-            stdout.println("wrote " + m.variants().size() + " variants and " + VariantsManifest.FILE_NAME + " to " + out);
+            stdout.println("wrote " + m.variants().size() + " variants (" + builds.size() + " distinct "
+                    + (builds.size() == 1 ? "package" : "packages") + ") and " + VariantsManifest.FILE_NAME + " to " + out);
             gate(m.variants(), false);
         }
         return AneForge.OK;

@@ -7,6 +7,7 @@ import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.graph.Graphs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -74,7 +75,10 @@ public final class EvalCommand implements Callable<Integer> {
             }
             FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
             Map<String, FidelityReport> f = check.measure(runner);
-            Result r = new Result(pkg.toString(), runner.program().metadata().get("aneforge.variant"), runner.engine(),
+            // The build id (ios16-ane-fp16-s128) this converter writes; a package of an older one names its variant.
+            Map<String, String> metadata = runner.program().metadata();
+            String variant = metadata.getOrDefault(Graphs.BUILD_METADATA, metadata.get(Graphs.VARIANT_METADATA));
+            Result r = new Result(pkg.toString(), variant, runner.engine(),
                     seqLen, samples, FidelityCheck.worstCosine(f), new LinkedHashMap<>(f));
             if (json) {
                 out.println(VariantsManifest.json(r));

@@ -165,6 +165,8 @@ public final class PublishCommand implements Callable<Integer> {
         }
         VariantsManifest m = VariantsManifest.read(file);
         String fix = ": rerun aneforge convert into " + dir;
+        // Variants that differ only in the chip share one archive (convert writes each build once): hashed once.
+        Map<Path, String> hashed = new java.util.HashMap<>();
         if (m.model() == null || m.model().source() == null) {
             throw new UsageException(file + " has no model.source" + fix);
         }
@@ -184,7 +186,7 @@ public final class PublishCommand implements Callable<Integer> {
             if (!Files.isRegularFile(archive)) {
                 throw new UsageException(archive + " is missing: rerun convert into " + dir);
             }
-            String actual = sha256(archive);
+            String actual = hashed.computeIfAbsent(archive, PublishCommand::sha256);
             if (!actual.equals(e.sha256())) {
                 throw new UsageException(archive + " has sha256 " + actual + " but " + at + " says " + e.sha256()
                         + ": the archive is corrupt or was changed" + fix);
@@ -280,16 +282,26 @@ public final class PublishCommand implements Callable<Integer> {
         ensureModel(registry, out);
         String name = RegistryClient.encode(model);
         // Blobs first, and only those the registry lacks (as the worker does): a failed upload then leaves no draft
-        // version behind, and a retry sends only what is missing.
+        // version behind, and a retry sends only what is missing. Variants that differ only in the chip share one
+        // archive (one sha256): it is sent once and registered for each of them.
         int n = 0;
+        Map<String, String> sent = new java.util.HashMap<>();
         for (VariantEntry e : m.variants()) {
-            boolean stored = registry.blobExists(e.sha256());
-            if (!stored) {
-                registry.putBlob(e.sha256(), dir.resolve(e.archive()));
+            String first = sent.get(e.sha256());
+            String what;
+            if (first != null) {
+                what = "same package as " + first;
+            } else {
+                boolean stored = registry.blobExists(e.sha256());
+                if (!stored) {
+                    registry.putBlob(e.sha256(), dir.resolve(e.archive()));
+                }
+                sent.put(e.sha256(), e.id());
+                what = stored ? "already stored" : "uploaded";
             }
             n++;
             out.println("[" + n + "/" + m.variants().size() + "] " + e.id() + "  sha256:" + e.sha256().substring(0, 12) + "…  "
-                    + (stored ? "already stored" : "uploaded"));
+                    + what);
             out.flush();
         }
         int version;
@@ -314,7 +326,8 @@ public final class PublishCommand implements Callable<Integer> {
                 registry.post("/api/v1/models/" + name + "/versions/" + version + "/variants", r);
             }
         }
-        out.println("registered " + n + " variants");
+        out.println("registered " + n + " variants (" + sent.size() + " distinct " + (sent.size() == 1 ? "package" : "packages")
+                + ")");
         if (draft) {
             // Kept on purpose: no later run may take it for a failed one's.
             forgetNote(out);

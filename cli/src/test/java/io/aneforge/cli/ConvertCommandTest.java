@@ -116,7 +116,11 @@ class ConvertCommandTest {
         for (VariantEntry e : m.variants()) {
             Path pkg = out.resolve(e.path());
             Path zip = out.resolve(e.archive());
-            assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", e.id());
+            // the package names its build, not the chip: the entries of both chips point at it
+            assertThat(e.path()).isEqualTo(e.id().substring(e.id().indexOf('-') + 1) + ".mlpackage");
+            assertThat(e.archive()).isEqualTo(e.path() + ".zip");
+            assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", e.id().substring(e.id().indexOf('-') + 1))
+                    .doesNotContainKey("aneforge.variant");
             assertThat(sha256(zip)).isEqualTo(e.sha256());
             assertThat(Files.size(zip)).isEqualTo(e.size());
             assertThat(e.parameterCount()).isPositive();
@@ -137,13 +141,29 @@ class ConvertCommandTest {
         assertThat(int8.quantization().bytesAfter()).isLessThan(int8.quantization().bytesBefore() / 2);
         assertThat(m.variants().get(0).blockSize()).isZero();
         assertThat(m.variants().get(0).deploymentTarget()).isEqualTo("ios16");
-        // Same program on both chips: the chip is only metadata, so the fidelity is identical.
-        assertThat(m.variants().get(3).fidelity()).isEqualTo(m.variants().get(0).fidelity());
-        assertThat(m.variants().get(3).sha256()).isNotEqualTo(m.variants().get(0).sha256());
+        // Same build on both chips (the chip is not in the package): one package, one sha256, one fidelity.
+        for (int i = 0; i < 3; i++) {
+            VariantEntry a17 = m.variants().get(i);
+            VariantEntry m2 = m.variants().get(i + 3);
+            assertThat(m2.path()).isEqualTo(a17.path());
+            assertThat(m2.archive()).isEqualTo(a17.archive());
+            assertThat(m2.sha256()).isEqualTo(a17.sha256());
+            assertThat(m2.size()).isEqualTo(a17.size());
+            assertThat(m2.fidelity()).isEqualTo(a17.fidelity());
+            assertThat(m2.chip()).isEqualTo("M2");
+        }
+        assertThat(m.variants().stream().map(VariantEntry::sha256).distinct()).hasSize(3);
+        try (Stream<Path> files = Files.list(out)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".mlpackage")).sorted())
+                    .containsExactly("ios16-ane-fp16-s16.mlpackage", "ios16-ane-fp16-s16.mlpackage.zip",
+                            "ios16-standard-fp16-s16.mlpackage", "ios16-standard-fp16-s16.mlpackage.zip",
+                            "ios18-ane-int8-block32-s16.mlpackage", "ios18-ane-int8-block32-s16.mlpackage.zip");
+        }
 
-        assertThat(first.out()).contains("[1/6] a17_pro-ios16-ane-fp16-s16  sha256 ")
-                .contains("[6/6] m2-ios16-standard-fp16-s16")
-                .contains("wrote 6 variants and variants.json to " + out)
+        assertThat(first.out()).contains("recipe default: 6 variants for 2 chips, 3 distinct packages, at sequence length 16")
+                .contains("[1/3] ios16-ane-fp16-s16  sha256 ")
+                .containsPattern("\\[3/3\\] ios16-standard-fp16-s16  sha256 .*  for A17_PRO, M2\n")
+                .contains("wrote 6 variants (3 distinct packages) and variants.json to " + out)
                 .doesNotContain("\r");
         assertThat(first.err()).isEmpty();
     }
@@ -172,7 +192,7 @@ class ConvertCommandTest {
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.out()).contains("--samples 0: not measuring fidelity and writing no golden data")
                 .doesNotContain("computing golden")
-                .contains("[1/6] a17_pro-ios16-ane-fp16-s16  sha256 ")
+                .contains("[1/3] ios16-ane-fp16-s16  sha256 ")
                 .contains("fidelity not measured")
                 .doesNotContain("min cosine");
         VariantsManifest m = VariantsManifest.read(noEval.resolve("variants.json"));
@@ -197,7 +217,52 @@ class ConvertCommandTest {
                 "--out", single.toString(), "--progress", "plain");
         assertThat(one.code()).as(one.toString()).isZero();
         assertThat(one.out()).contains("fidelity not measured");
-        assertThat(MlPackage.read(single).metadata()).containsEntry("aneforge.variant", "a17_pro-ios16-ane-fp16-s8");
+        assertThat(MlPackage.read(single).metadata()).containsEntry("aneforge.build", "ios16-ane-fp16-s8");
+    }
+
+    /**
+     * Three chips, two of them with the same build and one with another deployment target: 2 packages, 3 entries,
+     * the two of one build with the same files and sha256, the third (another target, so other bytes) its own.
+     */
+    @Test
+    void variantsThatDifferOnlyInTheChipShareOnePackageAndOthersDoNot() throws Exception {
+        Path shared = dir.resolve("shared");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", shared.toString(), "--chips", "A17_PRO,M2,M4",
+                "--recipe", writeRecipe("per-chip-target.yaml", "variants:\n"
+                        + "  - {chips: [A17_PRO, M2], layout: ane, precision: fp16}\n"
+                        + "  - {chips: [M4], layout: ane, precision: fp16, target: ios17}\n"),
+                "--seq-len", "8", "--samples", "2", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("recipe per-chip-target: 3 variants for 3 chips, 2 distinct packages, at sequence length 8")
+                .contains("[1/2] ios16-ane-fp16-s8  sha256 ").contains("  for A17_PRO, M2\n")
+                .contains("[2/2] ios17-ane-fp16-s8  sha256 ").contains("  for M4\n")
+                .contains("wrote 3 variants (2 distinct packages) and variants.json to " + shared);
+        List<VariantEntry> vs = VariantsManifest.read(shared.resolve("variants.json")).variants();
+        assertThat(vs).extracting(VariantEntry::id)
+                .containsExactly("a17_pro-ios16-ane-fp16-s8", "m2-ios16-ane-fp16-s8", "m4-ios17-ane-fp16-s8");
+        assertThat(vs).extracting(VariantEntry::chip).containsExactly("A17_PRO", "M2", "M4");
+        VariantEntry a17 = vs.get(0);
+        VariantEntry m2 = vs.get(1);
+        VariantEntry m4 = vs.get(2);
+        assertThat(m2.path()).isEqualTo(a17.path()).isEqualTo("ios16-ane-fp16-s8.mlpackage");
+        assertThat(m2.archive()).isEqualTo(a17.archive()).isEqualTo("ios16-ane-fp16-s8.mlpackage.zip");
+        assertThat(m2.sha256()).isEqualTo(a17.sha256()).isEqualTo(sha256(shared.resolve(a17.archive())));
+        assertThat(m2.fidelity()).isEqualTo(a17.fidelity()).isNotEmpty();
+        // another deployment target is another program (its opset and specification version): not merged
+        assertThat(m4.path()).isEqualTo("ios17-ane-fp16-s8.mlpackage");
+        assertThat(m4.deploymentTarget()).isEqualTo("ios17");
+        assertThat(m4.sha256()).isNotEqualTo(a17.sha256()).isEqualTo(sha256(shared.resolve(m4.archive())));
+        try (Stream<Path> files = Files.list(shared)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".mlpackage")).sorted())
+                    .containsExactly("ios16-ane-fp16-s8.mlpackage", "ios16-ane-fp16-s8.mlpackage.zip",
+                            "ios17-ane-fp16-s8.mlpackage", "ios17-ane-fp16-s8.mlpackage.zip");
+        }
+        // the shared package is what converting for either chip alone writes, byte for byte
+        Path alone = dir.resolve("shared-m2-alone");
+        Cli m2Alone = Cli.run("convert", "--source", bert.toString(), "--out", alone.toString(), "--chips", "M2",
+                "--recipe", dir.resolve("per-chip-target.yaml").toString(), "--seq-len", "8", "--samples", "0");
+        assertThat(m2Alone.code()).as(m2Alone.toString()).isZero();
+        assertThat(alone.resolve(m2.archive())).hasSameBinaryContentAs(shared.resolve(a17.archive()));
     }
 
     @Test
@@ -211,7 +276,7 @@ class ConvertCommandTest {
                 "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1");
         assertThat(b.code()).isEqualTo(2);
         assertThat(b.err()).isEqualTo("aneforge convert: " + dirOut + " already holds output of a conversion "
-                + "(m4-ios16-ane-fp16-s8.mlpackage and 5 more): pass --force to replace it or choose another --out\n");
+                + "(ios16-ane-fp16-s8.mlpackage and 5 more): pass --force to replace it or choose another --out\n");
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", dirOut.toString(), "--chips", "M4",
                 "--recipe", dir.resolve("one.yaml").toString(), "--seq-len", "8", "--samples", "1", "--force",
                 "--progress", "plain");
@@ -225,7 +290,7 @@ class ConvertCommandTest {
         Cli c = Cli.run("convert", "--source", bert.toString(), "--layout", "ane", "--precision", "int8-block32",
                 "--target", "ios18", "--seq-len", "16", "--samples", "2", "--out", pkg.toString(), "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
-        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int8-block32-s16");
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", "ios18-ane-int8-block32-s16");
         // single mode writes the package only; the digest it prints is its deterministic archive's
         assertThat(c.out()).containsPattern("wrote " + java.util.regex.Pattern.quote(pkg.toString())
                 + " \\(a17_pro-ios18-ane-int8-block32-s16; no archive written, its deterministic \\.mlpackage\\.zip "
@@ -238,7 +303,7 @@ class ConvertCommandTest {
                 "--seq-len", "8", "--samples", "1", "--out", dir.resolve("single/y.mlpackage").toString());
         assertThat(derived.code()).as(derived.toString()).isZero();
         assertThat(MlPackage.read(dir.resolve("single/y.mlpackage")).metadata())
-                .containsEntry("aneforge.variant", "m1-ios16-ane-fp16-s8");
+                .containsEntry("aneforge.build", "ios16-ane-fp16-s8");
 
         Cli exists = Cli.run("convert", "--source", bert.toString(), "--precision", "fp16", "--out", pkg.toString());
         assertThat(exists.code()).isEqualTo(2);
@@ -409,7 +474,7 @@ class ConvertCommandTest {
         Cli one = Cli.run("convert", "--source", wide.toString(), "--precision", "int4-block32-mse-ffn8", "--seq-len", "8",
                 "--samples", "1", "--out", pkg.toString(), "--progress", "plain");
         assertThat(one.code()).as(one.toString()).isZero();
-        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-mse-ffn8-s8");
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", "ios18-ane-int4-block32-mse-ffn8-s8");
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int8-block32-ffn8", "--out",
                 dir.resolve("never-ffn8.mlpackage").toString()},
                 "aneforge convert: --precision: precision 'int8-block32-ffn8': the -ffn8 override keeps the FFN input "
@@ -452,7 +517,7 @@ class ConvertCommandTest {
                 "--samples", "1", "--out", pkg.toString(), "--progress", "plain");
         assertThat(one.code()).as(one.toString()).isZero();
         assertThat(one.out()).contains("measuring GPTQ calibration statistics on 64 calibration texts");
-        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", "a17_pro-ios18-ane-int4-block32-gptq-s8")
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", "ios18-ane-int4-block32-gptq-s8")
                 .containsKey("aneforge.calibration_sha256");
         // the user's own calibration texts: other statistics, other bytes, their digest in the metadata
         Path texts = dir.resolve("calibration.txt");

@@ -90,7 +90,7 @@ class ConvertRefusalsTest {
         Cli first = convert(bert, out);
         assertThat(first.code()).as(first.toString()).isZero();
         Map<String, String> before = contents(out);
-        assertThat(before).containsKeys("variants.json", "tokenizer.json", "m4-ios16-ane-fp16-s8.mlpackage.zip");
+        assertThat(before).containsKeys("variants.json", "tokenizer.json", "ios16-ane-fp16-s8.mlpackage.zip");
 
         Path notAModel = Files.createDirectories(dir.resolve("not-a-model"));
         Cli badSource = convert(notAModel, out, "--force");
@@ -246,7 +246,7 @@ class ConvertRefusalsTest {
         assertThat(c.code()).as(c.toString()).isZero();
         Map<String, String> second = contents(out);
         assertThat(second.keySet()).isEqualTo(first.keySet()); // same names, no temporary left
-        assertThat(second.get("m4-ios16-ane-fp16-s8.mlpackage.zip")).isNotEqualTo(first.get("m4-ios16-ane-fp16-s8.mlpackage.zip"));
+        assertThat(second.get("ios16-ane-fp16-s8.mlpackage.zip")).isNotEqualTo(first.get("ios16-ane-fp16-s8.mlpackage.zip"));
     }
 
     @Test
@@ -384,7 +384,7 @@ class ConvertRefusalsTest {
         Cli many = Cli.run("convert", "--source", bert.toString(), "--chips", "m4", "--recipe", recipe.toString(),
                 "--seq-len", "8", "--samples", "0", "--out", dir.resolve("lower-recipe").toString(), "--progress", "plain");
         assertThat(many.code()).as(many.toString()).isZero();
-        assertThat(dir.resolve("lower-recipe/m4-ios16-ane-fp16-s8.mlpackage")).isDirectory();
+        assertThat(dir.resolve("lower-recipe/ios16-ane-fp16-s8.mlpackage")).isDirectory();
         Cli plan = Cli.run("recipe", "--chips", "m4");
         assertThat(plan.code()).as(plan.toString()).isZero();
         String unknown = "unknown chip 'M9': use catalog ids [A14, A15, A16, A17_PRO, A18, A18_PRO, M1, M2, M3, M4]";
@@ -421,7 +421,7 @@ class ConvertRefusalsTest {
 
         Path out = dir.resolve("io");
         assertThat(convert(bert, out).code()).isZero();
-        Path pkg = out.resolve("m4-ios16-ane-fp16-s8.mlpackage");
+        Path pkg = out.resolve("ios16-ane-fp16-s8.mlpackage");
         Path noModel = dir.resolve("no-model.mlpackage");
         copyTree(pkg, noModel);
         Files.delete(noModel.resolve("Data/com.apple.CoreML/model.mlmodel"));

@@ -34,8 +34,8 @@ class EvalAndPredictTest {
                         + "  - {chips: all, layout: standard, precision: int4-block32}\n"),
                 "--seq-len", "12", "--samples", "1", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
-        fp16 = out.resolve("m4-ios16-ane-fp16-s12.mlpackage");
-        int4 = out.resolve("m4-ios18-standard-int4-block32-s12.mlpackage");
+        fp16 = out.resolve("ios16-ane-fp16-s12.mlpackage");
+        int4 = out.resolve("ios18-standard-int4-block32-s12.mlpackage");
     }
 
     static String write(String name, String text) throws Exception {
@@ -62,7 +62,7 @@ class EvalAndPredictTest {
         Cli c = Cli.run("eval", "--package", fp16.toString(), "--source", bert.toString(), "--samples", "4", "--json");
         assertThat(c.code()).as(c.toString()).isZero();
         JsonNode j = JsonMapper.shared().readTree(c.out());
-        assertThat(j.get("variant").asString()).isEqualTo("m4-ios16-ane-fp16-s12");
+        assertThat(j.get("variant").asString()).isEqualTo("ios16-ane-fp16-s12");
         assertThat(j.get("seqLen").asInt()).isEqualTo(12);
         assertThat(j.get("samples").asInt()).isEqualTo(4);
         assertThat(j.get("outputs").propertyNames()).containsExactly("last_hidden_state", "pooler_output");
@@ -267,7 +267,7 @@ class EvalAndPredictTest {
                     : Cli.run("eval", "--package", runOut.toString(), "--source", bert.toString());
             assertThat(c.code()).as(c.toString()).isEqualTo(2);
             assertThat(c.err()).isEqualTo("aneforge " + command + ": " + runOut + " is a directory of 2 packages, not a "
-                    + "package: pass one of them, e.g. --package " + runOut.resolve("m4-ios16-ane-fp16-s12.mlpackage") + "\n");
+                    + "package: pass one of them, e.g. --package " + runOut.resolve("ios16-ane-fp16-s12.mlpackage") + "\n");
         }
     }
 

@@ -103,7 +103,7 @@ class PullCacheTest {
         assertThat(j.get("digest").asString()).isEqualTo("sha256:" + served.sha256());
         assertThat(j.get("variant").get("id").asString()).isEqualTo(served.id());
         Path pkg = Path.of(j.get("path").asString());
-        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", served.id());
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", served.path().replace(".mlpackage", ""));
         assertThat(pkg).isEqualTo(second.resolve(served.path()));
 
         // A cache entry whose bytes changed is never served: it is downloaded again and replaced.
@@ -126,13 +126,13 @@ class PullCacheTest {
         Path out = dir.resolve("app-resources");
         Cli a = pull(served.id(), out, "--name", "Encoder.mlpackage");
         assertThat(a.code()).as(a.toString()).isZero();
-        assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.variant", served.id());
+        assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.build", served.path().replace(".mlpackage", ""));
         assertThat(a.err()).isEmpty();
 
         // The alias moved to another variant: the same name now holds it, and nothing else is left in --out.
         Cli b = pull(other.id(), out, "--name", "Encoder.mlpackage");
         assertThat(b.code()).as(b.toString()).isZero();
-        assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.variant", other.id());
+        assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.build", other.path().replace(".mlpackage", ""));
         try (var files = Files.list(out)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("Encoder.mlpackage");
         }

@@ -81,6 +81,12 @@ class RegistryCommandsTest {
                 .contains("[6/6] m2-ios16-standard-fp16-s8")
                 .contains("published version 1 of tiny-bert with 6 variants")
                 .contains("alias production -> version 1");
+        // The M2 variants share the A17_PRO variants' packages (they differ only in the chip): 3 archives are
+        // uploaded, once each, and all 6 variants registered.
+        assertThat(p.out()).contains("[4/6] m2-ios16-ane-fp16-s8  sha256:" + manifest.variants().get(0).sha256().substring(0, 12)
+                        + "…  same package as a17_pro-ios16-ane-fp16-s8")
+                .contains("registered 6 variants (3 distinct packages)");
+        assertThat(p.out().split("…  uploaded", -1)).hasSize(4);
 
         Cli s = run("status", "--model", "tiny-bert", "--version", "1", "--json");
         assertThat(s.code()).as(s.toString()).isZero();
@@ -93,6 +99,14 @@ class RegistryCommandsTest {
         assertThat(int8.get("blockSize").asInt()).isEqualTo(32);
         assertThat(int8.get("deploymentTarget").asString()).isEqualTo("18.0");
         assertThat(int8.get("digest").asString()).isEqualTo("sha256:" + manifest.variants().get(1).sha256());
+        for (int i = 0; i < 3; i++) {
+            JsonNode a17 = j.get("variants").get(i);
+            JsonNode m2 = j.get("variants").get(i + 3);
+            assertThat(a17.get("chip").asString()).isEqualTo("A17_PRO");
+            assertThat(m2.get("chip").asString()).isEqualTo("M2");
+            assertThat(m2.get("digest").asString()).isEqualTo(a17.get("digest").asString())
+                    .isEqualTo("sha256:" + manifest.variants().get(i).sha256());
+        }
 
         Cli list = run("status", "--model", "tiny-bert");
         assertThat(list.out()).contains("tiny-bert (feature-extraction): 1 versions").contains("v1  published  upload");
@@ -115,7 +129,7 @@ class RegistryCommandsTest {
                 "--keep-archive");
         assertThat(p.code()).as(p.toString()).isZero();
         Path pkg = pulled.resolve(expected.path());
-        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.variant", expected.id());
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", expected.path().replace(".mlpackage", ""));
         assertThat(pulled.resolve(expected.archive())).hasSameBinaryContentAs(converted.resolve(expected.archive()));
         assertThat(p.out()).contains("verified sha256 " + expected.sha256() + ", unpacked " + pkg);
 
@@ -138,7 +152,7 @@ class RegistryCommandsTest {
         Cli p = run("pull", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "fp16",
                 "--layout", "standard", "--out", pulled.toString());
         assertThat(p.code()).as(p.toString()).isZero();
-        assertThat(MlPackage.read(pulled.resolve(standard.path())).metadata()).containsEntry("aneforge.variant", standard.id());
+        assertThat(MlPackage.read(pulled.resolve(standard.path())).metadata()).containsEntry("aneforge.build", standard.path().replace(".mlpackage", ""));
 
         Cli none = run("resolve", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "int4");
         assertThat(none.code()).isEqualTo(1);
@@ -316,7 +330,7 @@ class RegistryCommandsTest {
     void twoRootContentArchivesOfOneVersionDoNotOverwriteEachOther() throws Exception {
         var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         Map<String, String> digests = new java.util.HashMap<>();
-        for (int i : new int[] {0, 3}) {
+        for (int i : new int[] {0, 1}) { // two builds: the M2 variants share these packages
             byte[] zip = rootContentZip(manifest.variants().get(i));
             String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
             digests.put("c" + i, hex);
@@ -338,12 +352,12 @@ class RegistryCommandsTest {
             Map<String, String> stub = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
                     "ANEFORGE_TOKEN", "t");
             Path out = dir.resolve("rootcontent");
-            for (int i : new int[] {0, 3}) {
+            for (int i : new int[] {0, 1}) {
                 Cli p = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString());
                 assertThat(p.code()).as(p.toString()).isZero();
             }
             assertThat(out.resolve("m-v1-" + digests.get("c0").substring(0, 12) + ".mlpackage")).isDirectory();
-            assertThat(out.resolve("m-v1-" + digests.get("c3").substring(0, 12) + ".mlpackage")).isDirectory();
+            assertThat(out.resolve("m-v1-" + digests.get("c1").substring(0, 12) + ".mlpackage")).isDirectory();
         } finally {
             server.stop(0);
         }
@@ -556,6 +570,50 @@ class RegistryCommandsTest {
         for (JsonNode job : jobs) {
             assertThat(job.path("state").asString()).isEqualTo("cancelled");
             assertThat(job.path("failureReason").asString()).startsWith("published without golden data: ");
+        }
+    }
+
+    /**
+     * A directory as converts before shared builds wrote it, one package per variant named by the variant id and
+     * naming it in its metadata ({@code aneforge.variant}, chip included), still publishes: each chip's own package
+     * uploaded and registered, the registry checking each package's chip against the declared one.
+     */
+    @Test
+    @Order(10)
+    void aDirectoryWithOnePackagePerVariantStillPublishes() throws Exception {
+        Path old = brokenCopy("one-package-per-variant", m -> { });
+        var json = (tools.jackson.databind.node.ObjectNode) JsonMapper.shared().readTree(old.resolve("variants.json").toFile());
+        for (int i = 0; i < manifest.variants().size(); i++) {
+            VariantEntry e = manifest.variants().get(i);
+            io.aneforge.mil.Program shared = MlPackage.read(converted.resolve(e.path()));
+            Map<String, String> metadata = new java.util.LinkedHashMap<>(shared.metadata());
+            metadata.remove("aneforge.build");
+            metadata.put("aneforge.variant", e.id());
+            io.aneforge.mil.Program own = new io.aneforge.mil.Program(shared.target(), shared.inputs(), shared.operations(),
+                    shared.outputs(), metadata);
+            Path zip = old.resolve(e.id() + ".mlpackage.zip");
+            try (var archive = Files.newOutputStream(zip)) {
+                MlPackage.write(own, old.resolve(e.id() + ".mlpackage"), archive);
+            }
+            String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(zip)));
+            variant(json, i).put("path", e.id() + ".mlpackage").put("archive", e.id() + ".mlpackage.zip")
+                    .put("sha256", hex).put("size", Files.size(zip));
+        }
+        Files.writeString(old.resolve("variants.json"), json.toString());
+        VariantsManifest m = VariantsManifest.read(old.resolve("variants.json"));
+        assertThat(m.variants().stream().map(VariantEntry::sha256).distinct()).hasSize(6);
+
+        Cli p = run("publish", "--model", "one-package-per-variant", "--dir", old.toString());
+        assertThat(p.code()).as(p.toString()).isZero();
+        assertThat(p.out()).contains("registered 6 variants (6 distinct packages)")
+                .contains("published version 1 of one-package-per-variant with 6 variants").doesNotContain("same package");
+        assertThat(p.out().split("…  uploaded", -1)).hasSize(7);
+        JsonNode variants = api("GET", "/api/v1/models/one-package-per-variant/versions/1/variants", null);
+        assertThat(variants.size()).isEqualTo(6);
+        for (int i = 0; i < 6; i++) {
+            assertThat(variants.get(i).path("chip").asString()).isEqualTo(m.variants().get(i).chip());
+            assertThat(variants.get(i).path("digest").asString()).isEqualTo("sha256:" + m.variants().get(i).sha256());
         }
     }
 

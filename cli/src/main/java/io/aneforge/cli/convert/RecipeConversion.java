@@ -22,11 +22,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +33,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Converts every variant a recipe chooses into one output directory and writes {@code variants.json}. */
+/**
+ * Converts every variant a recipe chooses into one output directory and writes {@code variants.json}: one package
+ * per build, shared by the variants that differ only in their chip.
+ */
 public final class RecipeConversion {
 
     public static final String TOKENIZER = "tokenizer.json";
@@ -42,13 +44,28 @@ public final class RecipeConversion {
     private RecipeConversion() {
     }
 
-    /** Output files of one variant, relative to the output directory. */
+    /**
+     * Output files of one variant, relative to the output directory: named by its build
+     * ({@code ios18-ane-int8-block32-s128.mlpackage}), since the variants of one build for several chips share them.
+     */
     public static String packageName(VariantSpec spec) {
-        return spec.id() + ".mlpackage";
+        return spec.buildId() + ".mlpackage";
     }
 
     public static String archiveName(VariantSpec spec) {
-        return spec.id() + ".mlpackage.zip";
+        return spec.buildId() + ".mlpackage.zip";
+    }
+
+    /**
+     * The specs by build id, in the order their builds first appear: the variants of one build differ only in the
+     * chip, which is not in the package (VariantSpec.buildId), so one package serves them all.
+     */
+    public static Map<String, List<VariantSpec>> builds(List<VariantSpec> specs) {
+        Map<String, List<VariantSpec>> builds = new LinkedHashMap<>();
+        for (VariantSpec s : specs) {
+            builds.computeIfAbsent(s.buildId(), k -> new ArrayList<>()).add(s);
+        }
+        return builds;
     }
 
     /** The progress note when a -gptq variant makes the run measure calibration statistics on {@code texts}. */
@@ -60,18 +77,16 @@ public final class RecipeConversion {
     static final int MAX_PARALLEL_VARIANTS = 4;
 
     /**
-     * Converts {@code specs}; {@code calibrationTexts} are what -gptq variants calibrate on (null: the built-in
-     * {@link Calibration#texts()}).
+     * Converts {@code specs}, each build once ({@link #builds}): its package is written, archived and fidelity-checked
+     * once, and {@code variants.json} lists one entry per spec, the entries of one build naming the same files and
+     * sha256. {@code calibrationTexts} are what -gptq variants calibrate on (null: the built-in {@link Calibration#texts()}).
      */
     public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
                                        Path outDir, Progress progress, List<String> calibrationTexts) {
-        List<VariantEntry> entries = new ArrayList<>();
-        // Variants that differ only in their chip have the same program (only the metadata differs),
-        // so their fidelity is measured once: the first task to reach a program runs it, the others reuse it.
-        Map<String, CompletableFuture<List<Map<String, FloatTensor>>>> outputsByProgram = new ConcurrentHashMap<>();
-        Map<String, Map<String, FidelityReport>> fidelityByProgram = new HashMap<>();
-        progress.begin("converting " + specs.size() + " variants", specs.size());
-        // Building, writing and zipping a variant is mostly single-threaded, and variants are independent
+        Map<String, List<VariantSpec>> builds = builds(specs);
+        Map<VariantSpec, VariantEntry> entries = new HashMap<>();
+        progress.begin("converting " + builds.size() + (builds.size() == 1 ? " package" : " packages"), builds.size());
+        // Building, writing and zipping a package is mostly single-threaded, and builds are independent
         // (each writes its own files, the output bytes do not depend on the order), so they run side by side:
         // one task more than there are kernel threads, since each spends part of its time waiting on fsync
         // and in single-threaded stretches, where with one task per core a core sat idle (2 vs 3 tasks on two
@@ -79,17 +94,17 @@ public final class RecipeConversion {
         // Each task then reads its package back and runs it on the samples (FidelityCheck.run), while this
         // thread computes the golden outputs and then compares, in recipe order. Everything shares the kernel
         // pool, whose size the predictions leave as it is (ConvertCommand).
-        int workers = Math.max(1, Math.min(Math.min(specs.size(), Parallel.threads() + 1), MAX_PARALLEL_VARIANTS));
+        int workers = Math.max(1, Math.min(Math.min(builds.size(), Parallel.threads() + 1), MAX_PARALLEL_VARIANTS));
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "aneforge-convert");
             t.setDaemon(true);
             return t;
         });
         try {
-            List<Future<ConvertedVariant>> converted = new ArrayList<>();
-            // Variants share weight encodings (ane and standard fp16 store the same bytes; variants for
-            // different chips have the same weights): each distinct encoding is computed once.
-            // -gptq variants take GPTQ's statistics of the calibration texts, measured once when the first needs them.
+            List<Future<Built>> converted = new ArrayList<>();
+            // Builds share weight encodings (ane and standard fp16 store the same bytes): each distinct
+            // encoding is computed once. -gptq builds take GPTQ's statistics of the calibration texts, measured
+            // once when the first needs them.
             int seqLen = specs.get(0).seqLen();
             AtomicReference<Calibration> measured = new AtomicReference<>();
             WeightCache weights = WeightCache.create(() -> {
@@ -99,43 +114,32 @@ public final class RecipeConversion {
                 measured.set(c);
                 return c;
             });
-            for (VariantSpec spec : specs) {
+            for (List<VariantSpec> build : builds.values()) {
+                VariantSpec first = build.get(0);
                 converted.add(pool.submit(() -> {
-                    ConvertedVariant cv = VariantConverter.convert(source.model(), spec,
-                            outDir.resolve(packageName(spec)), outDir.resolve(archiveName(spec)), weights);
-                    if (check.measures()) {
-                        CompletableFuture<List<Map<String, FloatTensor>>> mine = new CompletableFuture<>();
-                        if (outputsByProgram.putIfAbsent(programKey(spec), mine) == null) {
-                            try {
-                                mine.complete(check.run(cv.packageDir()));
-                            } catch (RuntimeException | Error e) {
-                                mine.completeExceptionally(e);
-                                throw e;
-                            }
-                        }
-                    }
-                    return cv;
+                    ConvertedVariant cv = VariantConverter.convert(source.model(), first,
+                            outDir.resolve(packageName(first)), outDir.resolve(archiveName(first)), weights);
+                    return new Built(cv, check.measures() ? check.run(cv.packageDir()) : List.of());
                 }));
             }
-            // The golden FP32 pass (deferred, see FidelityCheck.deferred) runs here, while the variants are being
+            // The golden FP32 pass (deferred, see FidelityCheck.deferred) runs here, while the builds are being
             // built, written and run: their fsyncs and single-threaded stretches leave the cores room for it.
             check.golden();
-            for (int i = 0; i < specs.size(); i++) {
-                VariantSpec spec = specs.get(i);
-                ConvertedVariant cv = result(converted.get(i));
-                String key = programKey(spec);
-                Map<String, FidelityReport> fidelity = fidelityByProgram.get(key);
-                if (fidelity == null) {
-                    fidelity = check.compare(check.measures() ? result(outputsByProgram.get(key)) : List.of());
-                    fidelityByProgram.put(key, fidelity);
+            int i = 0;
+            for (List<VariantSpec> build : builds.values()) {
+                Built b = result(converted.get(i++));
+                Map<String, FidelityReport> fidelity = check.compare(b.outputs());
+                VariantEntry last = null;
+                for (VariantSpec spec : build) {
+                    last = entry(spec, b.variant(), recipe.computeUnitsFor(spec), fidelity,
+                            spec.precision().gptq() ? calibration(measured.get(), calibrationTexts == null) : null);
+                    entries.put(spec, last);
                 }
-                VariantEntry entry = entry(cv, recipe.computeUnitsFor(spec), fidelity,
-                        spec.precision().gptq() ? calibration(measured.get(), calibrationTexts == null) : null);
-                entries.add(entry);
-                progress.step(spec.id(), summary(entry));
+                progress.step(build.get(0).buildId(), summary(last) + "  for " + String.join(", ",
+                        build.stream().map(VariantSpec::chip).toList()));
             }
         } finally {
-            // On a failure, variants not started are dropped and running ones finish their files before
+            // On a failure, builds not started are dropped and running ones finish their files before
             // the error is reported (no writer is left running behind the caller).
             pool.shutdownNow();
             awaitTermination(pool);
@@ -156,14 +160,13 @@ public final class RecipeConversion {
                 new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
                         c.numLayers(), c.numHeads(), c.maxPositions(), VariantsManifest.Task.of(source.model().head())),
                 new VariantsManifest.RecipeRef(recipe.name(), recipe.source(), recipe.computeUnits()),
-                specs.get(0).seqLen(), check.samples(), TOKENIZER, entries, golden);
+                specs.get(0).seqLen(), check.samples(), TOKENIZER, specs.stream().map(entries::get).toList(), golden);
         manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));
         return manifest;
     }
 
-    /** Variants with the same key have the same program: they differ only in their chip, which is metadata. */
-    private static String programKey(VariantSpec spec) {
-        return new VariantSpec("ANY", spec.target(), spec.layout(), spec.precision(), spec.seqLen(), spec.attentionChunk()).id();
+    /** One build's package and its outputs on the samples (empty when fidelity is not measured). */
+    private record Built(ConvertedVariant variant, List<Map<String, FloatTensor>> outputs) {
     }
 
     /** The task's value, or the exception it threw (as thrown, so messages and exit codes stay the same). */
@@ -202,13 +205,18 @@ public final class RecipeConversion {
     }
 
     public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity) {
-        return entry(cv, computeUnits, fidelity, null);
+        return entry(cv.spec(), cv, computeUnits, fidelity, null);
     }
 
-    /** As above, with the calibration a {@code -gptq} variant was quantized from (null for the others). */
-    public static VariantEntry entry(ConvertedVariant cv, List<String> computeUnits, Map<String, FidelityReport> fidelity,
-                                     VariantEntry.Calibration calibration) {
-        VariantSpec s = cv.spec();
+    /**
+     * The entry of variant {@code s}, served by {@code cv}'s package (built for {@code s} or for another chip of the
+     * same build), with the calibration a {@code -gptq} variant was quantized from (null for the others).
+     */
+    static VariantEntry entry(VariantSpec s, ConvertedVariant cv, List<String> computeUnits,
+                              Map<String, FidelityReport> fidelity, VariantEntry.Calibration calibration) {
+        if (!s.buildId().equals(cv.spec().buildId())) {
+            throw new IllegalStateException("variant " + s.id() + " is not of build " + cv.spec().buildId());
+        }
         VariantEntry.Quantization q = quantization(cv.reports());
         return new VariantEntry(s.id(), s.chip(), s.target().name().toLowerCase(Locale.ROOT), s.layout().id(),
                 s.precision().id(), s.precision().blockSize(), s.seqLen(), s.attentionChunk(), packageName(s),

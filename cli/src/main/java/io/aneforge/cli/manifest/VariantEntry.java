@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * One variant in {@code variants.json}.
  *
- * @param id the variant id ({@code a17_pro-ios18-ane-int8-block32-s128}), also the file name stem
+ * @param id the variant id ({@code a17_pro-ios18-ane-int8-block32-s128}): the chip, then the build id
  * @param chip chip catalog id
  * @param deploymentTarget {@code ios16}, {@code ios18}, ...
  * @param layout {@code ane} or {@code standard}
@@ -16,9 +16,12 @@ import java.util.Map;
  * @param blockSize elements per quantization block, 0 when not block-wise
  * @param seqLen static sequence length
  * @param attentionChunk query chunk of the attention, 0 when not chunked
- * @param path the {@code .mlpackage} directory, relative to {@code variants.json}
- * @param archive the deterministic zip of the package, relative to {@code variants.json}
- * @param sha256 hex sha256 of the archive (what the registry stores and clients verify)
+ * @param path the {@code .mlpackage} directory, relative to {@code variants.json}: named by the build
+ *             ({@code ios18-ane-int8-block32-s128.mlpackage}) and shared by the entries of that build, the variants
+ *             that differ only in the chip (a directory of an older convert has one {@code <id>.mlpackage} per entry)
+ * @param archive the deterministic zip of the package, relative to {@code variants.json}; shared like {@code path}
+ * @param sha256 hex sha256 of the archive (what the registry stores and clients verify): entries sharing a package
+ *               have the same one
  * @param size archive bytes
  * @param parameterCount elements of the imported weights the program uses
  * @param peakIntermediateBytes largest sum of live intermediate tensors (reference runtime order)
