@@ -18,8 +18,10 @@ import tools.jackson.databind.json.JsonMapper;
  * fidelity numbers recorded before the fidelity pass was made cheaper
  * ({@code minilm-default-fidelity.json}, from commit a691b22): same archives, same samples, and every
  * metric equal to the last bit. Making the measurement faster must not change what it measures. The
- * archives' sha256 were updated once since, when the manifest's weights id stopped coming from a sha256
- * of weight.bin (Manifest.forProgram): model.mlmodel and weight.bin kept their bytes, the metrics their bits.
+ * archives' sha256 were updated twice since, when the manifest's weights id stopped coming from a sha256
+ * of weight.bin (Manifest.forProgram): model.mlmodel and weight.bin kept their bytes, the metrics their bits;
+ * and when the package stopped naming its chip (metadata aneforge.build instead of aneforge.variant, so that
+ * variants for several chips share it): only model.mlmodel's metadata changed, the metrics kept their bits.
  */
 class DefaultConvertFidelityTest {
 
