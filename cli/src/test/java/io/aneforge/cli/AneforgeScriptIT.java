@@ -54,7 +54,7 @@ class AneforgeScriptIT {
                 "--samples", "1");
         assertThat(c.code()).as(c.out() + c.err()).isZero();
         // Output is a pipe here, so plain lines and no carriage returns.
-        assertThat(c.out()).contains("[3/3] m4-ios16-standard-fp16-s8").doesNotContain("\r");
+        assertThat(c.out()).contains("[3/3] ios16-standard-fp16-s8").doesNotContain("\r");
         assertThat(VariantsManifest.read(out.resolve("variants.json")).variants()).hasSize(3);
 
         Run bad = script("convert", "--source", bert.toString(), "--out", dir.resolve("x").toString(), "--chips", "M9");
