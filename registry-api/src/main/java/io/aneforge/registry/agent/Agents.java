@@ -374,6 +374,8 @@ public class Agents {
         if (jdbc.sql("UPDATE agent SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_at IS NOT NULL")
                 .param(agent.id()).update() > 0) {
             log.info("retired agent {} (host '{}') called again; listed again", agent.id(), agent.hostName());
+            // the usual undoing of an audited retirement, so audited too (review-r21); only the first call does it
+            audit.record(caller, Audit.Event.of("agent.unretire").onAgent(agent.id()).with("hostName", agent.hostName()));
         }
     }
 

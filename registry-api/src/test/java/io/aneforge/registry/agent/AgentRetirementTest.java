@@ -69,10 +69,18 @@ class AgentRetirementTest extends JobTestSupport {
         assertThat(listed(host, false)).as("an admin's call does not list it again").isNull();
 
         // It was not gone after all: its next call as itself lists it again.
-        Response heartbeat = send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", false));
+        Response heartbeat = send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", false),
+                "X-Request-Id", "unretire-" + id);
         assertThat(heartbeat.status()).as(heartbeat.text()).isEqualTo(200);
         assertThat(listed(host, false)).isNotNull();
         assertThat(listed(host, false).path("state").asString()).isNotEqualTo("retired");
+        // audited like the retirement it undoes, once: the next call finds it listed already
+        JsonNode unretired = auditEvent("unretire-" + id, "agent.unretire", "test-agent");
+        assertThat(unretired.path("detail").path("agentId").asString()).isEqualTo(id);
+        assertThat(unretired.path("detail").path("hostName").asString()).isEqualTo(host);
+        assertThat(send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", false),
+                "X-Request-Id", "unretire-again-" + id).status()).isEqualTo(200);
+        assertThat(auditEvents("unretire-again-" + id)).isEmpty();
     }
 
     @Test
