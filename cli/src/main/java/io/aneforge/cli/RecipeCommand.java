@@ -43,11 +43,14 @@ public final class RecipeCommand implements Callable<Integer> {
         Recipe r = Recipe.resolve(recipe);
         List<VariantSpec> specs = r.variantsFor(ChipsOption.canonical(chips), seqLen);
         PrintWriter out = spec.commandLine().getOut();
+        long packages = specs.stream().map(VariantSpec::buildId).distinct().count();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (VariantSpec s : specs) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", s.id());
+                // the package it shares with the other chips' variants of the same build (convert writes it once)
+                m.put("build", s.buildId());
                 m.put("chip", s.chip());
                 m.put("deploymentTarget", s.target().name().toLowerCase(Locale.ROOT));
                 m.put("layout", s.layout().id());
@@ -60,14 +63,16 @@ public final class RecipeCommand implements Callable<Integer> {
             Map<String, Object> plan = new LinkedHashMap<>();
             plan.put("recipe", r.name());
             plan.put("source", r.source());
+            plan.put("packages", packages);
             plan.put("variants", rows);
             out.println(VariantsManifest.json(plan));
             return AneForge.OK;
         }
-        out.println("recipe " + r.name() + " (" + r.source() + "): " + specs.size() + " variants");
+        out.println("recipe " + r.name() + " (" + r.source() + "): " + specs.size() + " variants, " + packages
+                + (packages == 1 ? " package" : " packages") + " (variants that differ only in the chip share one)");
         for (VariantSpec s : specs) {
-            out.println(String.format(Locale.ROOT, "  %-42s %-8s %-6s %-8s %-20s %s", s.id(), s.chip(),
-                    s.target().name().toLowerCase(Locale.ROOT), s.layout().id(), s.precision().id(),
+            out.println(String.format(Locale.ROOT, "  %-42s %-8s %-6s %-8s %-20s %-34s %s", s.id(), s.chip(),
+                    s.target().name().toLowerCase(Locale.ROOT), s.layout().id(), s.precision().id(), s.buildId(),
                     String.join(",", r.computeUnitsFor(s))));
         }
         return AneForge.OK;

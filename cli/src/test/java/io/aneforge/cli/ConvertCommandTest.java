@@ -552,9 +552,16 @@ class ConvertCommandTest {
         Cli c = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64");
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.out().lines().toList()).hasSize(7);
-        assertThat(c.out()).startsWith("recipe default (built-in recipe default): 6 variants\n")
+        assertThat(c.out()).startsWith("recipe default (built-in recipe default): 6 variants, 3 packages (variants that"
+                        + " differ only in the chip share one)\n")
                 .contains("m4-ios18-ane-int8-block32-s64")
-                .containsPattern("a14-ios16-standard-fp16-s64 +A14 +ios16 +standard +fp16 +cpuOnly,cpuAndGPU,cpuAndNeuralEngine,all");
+                .containsPattern("a14-ios16-standard-fp16-s64 +A14 +ios16 +standard +fp16 +ios16-standard-fp16-s64"
+                        + " +cpuOnly,cpuAndGPU,cpuAndNeuralEngine,all");
+        Cli asJson = Cli.run("recipe", "--chips", "M4,A14", "--seq-len", "64", "--json");
+        tools.jackson.databind.JsonNode plan = tools.jackson.databind.json.JsonMapper.builder().build().readTree(asJson.out());
+        assertThat(plan.path("packages").asInt()).isEqualTo(3);
+        assertThat(plan.path("variants").get(0).path("build").asString()).isEqualTo(
+                plan.path("variants").get(0).path("id").asString().replaceFirst("^[a-z0-9_]+-", ""));
         Cli bad = Cli.run("recipe", "--recipe", writeRecipe("dup.yaml",
                 "variants:\n  - {chips: all, layout: ane, precision: fp16}\n  - {chips: [M1], layout: ane, precision: fp16}\n"));
         assertThat(bad.code()).isEqualTo(2);
