@@ -484,10 +484,15 @@ public class Jobs {
      */
     @Transactional
     public Audit.Outcome<Golden> setGolden(String model, int version, Golden g) {
-        VersionRef v = models.lockVersion(model, version);
+        models.version(model, version); // an unknown model or version is a 404 before anything else
         if (g == null) throw invalidGolden("the body must name both blobs: {\"inputs\": \"sha256:…\", \"outputs\": \"sha256:…\"}");
         String in = goldenHex("inputs", g.inputs());
         String out = goldenHex("outputs", g.outputs());
+        // The blobs' format versions, from their headers in the object store: read before the version's row is
+        // locked, so a slow store holds up no other write of the version (a blob's bytes never change). A blob that is
+        // not golden data is refused here rather than by every agent that leases a job.
+        int format = Math.max(goldenFormat("inputs", in), goldenFormat("outputs", out));
+        VersionRef v = models.lockVersion(model, version);
         Golden current = golden(v.id());
         Golden wanted = new Golden("sha256:" + in, "sha256:" + out);
         if (wanted.equals(current)) return new Audit.Outcome<>(current, false);
@@ -496,9 +501,7 @@ public class Jobs {
                     "version " + version + " of '" + model + "' is " + v.status()
                             + "; golden outputs can only be set on a draft version");
         }
-        // The blobs' format versions (from their headers; a blob that is not golden data is refused here rather than
-        // by every agent that leases a job): the jobs carry the newer one and go only to agents that read it.
-        int format = Math.max(goldenFormat("inputs", in), goldenFormat("outputs", out));
+        // the jobs carry the newer format and go only to agents that read it
         jdbc.sql("UPDATE model_version SET golden_inputs_digest = ?, golden_digest = ?, golden_format = ? WHERE id = ?")
                 .params(in, out, format, v.id()).update();
         jobs.markReady(v.id(), format);
