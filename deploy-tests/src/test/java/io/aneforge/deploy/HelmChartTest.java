@@ -456,6 +456,36 @@ class HelmChartTest {
         assertThat(volume(shared, "hf-cache").path("persistentVolumeClaim").path("claimName").asString()).isEqualTo("hf-rwx");
     }
 
+    /**
+     * The work directory (which keeps the lease releases a worker could not send) is an emptyDir by default, or a claim
+     * per pod from the StatefulSet's volumeClaimTemplates, so that a replaced worker-N finds its records again.
+     */
+    @Test
+    void theWorkDirectoryMayBeAClaimPerWorkerPod() {
+        JsonNode pod = defaults.workload("worker").path("spec").path("template").path("spec");
+        assertThat(volume(pod, "work").path("emptyDir").path("sizeLimit").asString()).isEqualTo("50Gi");
+        assertThat(defaults.workload("worker").path("spec").has("volumeClaimTemplates")).isFalse();
+
+        Chart.Rendered persistent = Chart.render("worker.workDir.persistence.enabled", true,
+                "worker.workDir.persistence.size", "80Gi", "worker.workDir.persistence.storageClass", "fast-ssd");
+        JsonNode spec = persistent.workload("worker").path("spec");
+        JsonNode claim = spec.path("volumeClaimTemplates").get(0);
+        assertThat(claim.path("metadata").path("name").asString()).isEqualTo("work");
+        assertThat(claim.path("spec").path("accessModes").get(0).asString()).isEqualTo("ReadWriteOnce");
+        assertThat(claim.path("spec").path("storageClassName").asString()).isEqualTo("fast-ssd");
+        assertThat(claim.path("spec").path("resources").path("requests").path("storage").asString()).isEqualTo("80Gi");
+        boolean podVolume = false;
+        for (JsonNode v : spec.path("template").path("spec").path("volumes")) {
+            podVolume |= v.path("name").asString().equals("work");
+        }
+        assertThat(podVolume).as("the claim template, not a pod volume, provides 'work'").isFalse();
+        assertThat(mounts(persistent.container("worker"))).containsEntry(
+                persistent.environment("worker").get("ANEFORGE_WORKER_WORK_DIR"), "work");
+        assertThat(Chart.render("worker.workDir.persistence.enabled", true).workload("worker").path("spec")
+                .path("volumeClaimTemplates").get(0).path("spec").has("storageClassName"))
+                .as("empty storageClass: the cluster's default").isFalse();
+    }
+
     /** The workers' job repository under credentials of their own, which cannot touch the registry's tables. */
     @Test
     void theWorkerMayHaveADatabaseUserOfItsOwn() {
