@@ -228,10 +228,11 @@ public class Variants {
     /**
      * The declared facts against what the package says about itself: its Core ML specification version must load
      * on the declared deployment target, its first input must be {@code [1, seqLen]} (or {@code [1, seqLen, ...]}),
-     * and where the converter wrote its build id ({@code aneforge.build} metadata), layout and precision must be
-     * that id's; where an older converter wrote its variant id ({@code aneforge.variant}), the chip too. A package
-     * from elsewhere carries no id: its chip, layout and precision are taken as declared. A package with a build
-     * id names no chip: variants that differ only in the chip share it, so any chip may register it.
+     * and where the converter wrote its build id ({@code aneforge.build} metadata) or, older, its variant id
+     * ({@code aneforge.variant}: the chip, then the build id), layout and precision must be that id's. No chip is
+     * checked: the chip changes nothing in the program, so variants that differ only in the chip share a package,
+     * and any chip may register it. A package from elsewhere carries no id: layout and precision are taken as
+     * declared.
      */
     private static void crossCheck(PackageFacts f, String digest, NewVariant n, String target, Precision scheme) {
         if (OsVersion.parse(target).major() < f.target().iosMajor()) {
@@ -249,24 +250,19 @@ public class Variants {
                     + f.firstInput() + "' has shape " + shape + ", a sequence of " + shape.get(1) + "; declare seqLen "
                     + shape.get(1) + " or upload the package built for " + n.seqLen());
         }
-        // The converter names the build (aneforge.build, no chip: variants for several chips share the package);
-        // older converters named the variant (aneforge.variant: the chip, then the build id), whose chip must match.
+        // The converter names the build (aneforge.build); older converters named the variant (aneforge.variant: the chip,
+        // then the build id). The chip never changed the program, so neither is held to a chip: a worker that resumes a
+        // conversion begun by an older worker registers that worker's package for the other chips too (review-s21).
         String id;
         String build;
-        if (f.variantId() != null) {
+        if (f.buildId() != null) {
+            id = f.buildId();
+            build = id;
+        } else if (f.variantId() != null) {
             id = f.variantId();
             int dash = id.indexOf('-');
             if (dash < 0) return; // not an id this converter writes
-            String chip = id.substring(0, dash);
             build = id.substring(dash + 1);
-            if (parseBuild(build) != null && !chip.equalsIgnoreCase(n.chip())) {
-                throw mismatch(digest, "chip", "chip " + n.chip() + " contradicts the package, converted for "
-                        + chip.toUpperCase(Locale.ROOT) + " (" + id + "); declare that chip or upload the " + n.chip()
-                        + " package");
-            }
-        } else if (f.buildId() != null) {
-            id = f.buildId();
-            build = id;
         } else {
             return;
         }
