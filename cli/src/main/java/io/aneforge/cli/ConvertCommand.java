@@ -398,6 +398,11 @@ public final class ConvertCommand implements Callable<Integer> {
         } else if (model.model().head() != null) {
             bar.note("converting the checkpoint's " + model.model().head().describe(seqLen) + " (--head none outputs the"
                     + " base model's hidden states instead)");
+            if (!tokenTypes && model.model().config() instanceof io.aneforge.model.BertConfig c && c.typeVocabSize() > 1) {
+                // a cross-encoder (a reranker) reads a second segment; without the input every token is segment 0
+                bar.note("note: this model has " + c.typeVocabSize() + " token types; its packages read every token as"
+                        + " segment 0, so a sentence pair is read as one text: pass --token-types for pairs");
+            }
         }
         List<String> heads = model.model().droppedHeads();
         if (!heads.isEmpty()) {

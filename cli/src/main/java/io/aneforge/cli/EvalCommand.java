@@ -7,7 +7,6 @@ import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.eval.FidelityReport;
-import io.aneforge.graph.Graphs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -120,11 +120,19 @@ public final class PredictCommand implements Callable<Integer> {
                 if (textPair == null) {
                     inputs = Golden.inputs(tok, List.of(text), seqLen, tokenTypes).get(0);
                 } else {
+                    io.aneforge.tokenizer.Encoding pair;
                     try {
-                        inputs = Golden.inputs(tok.encodePair(text, textPair, seqLen), tokenTypes);
+                        pair = tok.encodePair(text, textPair, seqLen);
                     } catch (UnsupportedOperationException e) {
                         throw new UsageException("--text-pair: " + e.getMessage());
                     }
+                    if (!tokenTypes && Arrays.stream(pair.typeIds()).anyMatch(t -> t != 0)) {
+                        // fed without its segment ids the model would read the pair as one text: a wrong answer, silently
+                        throw new UsageException("--text-pair: the tokenizer gives the second text segment id 1, but " + pkg
+                                + " has no " + Graphs.TOKEN_TYPE_IDS + " input, so the model would read the pair as one"
+                                + " text: convert the model again with --token-types");
+                    }
+                    inputs = Golden.inputs(pair, tokenTypes);
                 }
                 int tokens = (int) Arrays.stream(toInts(inputs.get("attention_mask"))).filter(v -> v != 0).count();
                 if (tokens == 0) {

@@ -601,7 +601,9 @@ class ConvertCommandTest {
                 "--chips", "M4", "--seq-len", "8", "--samples", "2", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.out()).contains("converting the checkpoint's sequence classification head (2 labels): logits (1, 2)"
-                + " (--head none outputs the base model's hidden states instead)\n").doesNotContain("is not converted");
+                + " (--head none outputs the base model's hidden states instead)\n").doesNotContain("is not converted")
+                .contains("note: this model has 2 token types; its packages read every token as segment 0, so a sentence"
+                        + " pair is read as one text: pass --token-types for pairs");
         VariantsManifest m = VariantsManifest.read(headOut.resolve("variants.json"));
         assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("sequence-classification",
                 "BertForSequenceClassification", List.of("logits"), List.of("NEGATIVE", "POSITIVE")));
@@ -648,6 +650,7 @@ class ConvertCommandTest {
         Cli pairs = Cli.run("convert", "--source", classifier.toString(), "--out", pairPkg.toString(), "--seq-len", "8",
                 "--samples", "2", "--progress", "plain", "--token-types", "--min-cosine", "0.999");
         assertThat(pairs.code()).as(pairs.toString()).isZero();
+        assertThat(pairs.out()).doesNotContain("token types;");
         io.aneforge.mil.Program pp = io.aneforge.mlpackage.MlPackage.read(pairPkg);
         assertThat(pp.inputs()).extracting(v -> v.name()).containsExactly("input_ids", "attention_mask", "token_type_ids");
         Cli predictPair = Cli.run("predict", "--package", pairPkg.toString(), "--source", classifier.toString(),
@@ -668,6 +671,11 @@ class ConvertCommandTest {
         assertThat(textPairAnswer.at("/outputs/logits/first/0").floatValue())
                 .isNotEqualTo(pairAnswer.at("/outputs/logits/first/0").floatValue());
         assertThat(textPairAnswer.at("/label/label").stringValue()).isIn("NEGATIVE", "POSITIVE");
+        // a pair through a package without token_type_ids would be read as one text: refused, naming the fix
+        Cli pairWithoutTypes = Cli.run("predict", "--package", pkg.toString(), "--source", classifier.toString(),
+                "--text", "hello world", "--text-pair", "the cat sat on the mat");
+        assertThat(pairWithoutTypes.code()).as(pairWithoutTypes.toString()).isEqualTo(2);
+        assertThat(pairWithoutTypes.err()).contains("has no token_type_ids input").contains("--token-types");
         Cli evalPair = Cli.run("eval", "--package", pairPkg.toString(), "--source", classifier.toString(), "--samples", "2");
         assertThat(evalPair.code()).as(evalPair.toString()).isZero();
         expectUsage(new String[] {"convert", "--source", TinyModels.gpt2(dir.resolve("gpt2-types"), 3).toString(), "--out",
