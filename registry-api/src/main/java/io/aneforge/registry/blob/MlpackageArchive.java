@@ -171,7 +171,19 @@ public class MlpackageArchive {
         List<Long> shape = first.getType().hasMultiArrayType() ? first.getType().getMultiArrayType().getShapeList() : List.of();
         Map<String, String> metadata = model.getDescription().getMetadata().getUserDefinedMap();
         return new PackageFacts(target, first.getName(), List.copyOf(shape), metadata.get(PackageFacts.VARIANT_METADATA),
-                metadata.get(PackageFacts.BUILD_METADATA));
+                metadata.get(PackageFacts.BUILD_METADATA), "inputs " + features(inputs) + "; outputs "
+                        + features(model.getDescription().getOutputList()));
+    }
+
+    /** {@code name:TYPE} per feature, in order: a multi-array's element type, else the feature type's kind. */
+    private static String features(List<FeatureDescription> features) {
+        StringBuilder s = new StringBuilder();
+        for (FeatureDescription f : features) {
+            if (s.length() > 0) s.append(' ');
+            s.append(f.getName()).append(':').append(f.getType().hasMultiArrayType()
+                    ? f.getType().getMultiArrayType().getDataType().name() : f.getType().getTypeCase().name());
+        }
+        return s.toString();
     }
 
     /** An entry's bytes, refused past {@code max} (counted, not taken from the entry's header). */

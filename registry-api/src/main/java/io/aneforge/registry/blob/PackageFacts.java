@@ -17,8 +17,13 @@ import java.util.List;
  * @param buildId the converter's {@code aneforge.build} metadata ({@code ios18-ane-int8-block32-s128}: no chip, since
  *                variants for several chips share the package), or null when the package was not written by a
  *                converter that writes it
+ * @param interfaceSignature the model's inputs and outputs by name and element type, in order
+ *                           ({@code inputs input_ids:INT32 attention_mask:INT32; outputs last_hidden_state:FLOAT32}):
+ *                           what an app codes against, the same for every variant of a version (shapes left out: the
+ *                           sequence length is a variant's own fact)
  */
-public record PackageFacts(Target target, String firstInput, List<Long> firstInputShape, String variantId, String buildId) {
+public record PackageFacts(Target target, String firstInput, List<Long> firstInputShape, String variantId, String buildId,
+                           String interfaceSignature) {
 
     /** The metadata key older converters wrote the variant id under. */
     public static final String VARIANT_METADATA = io.aneforge.graph.Graphs.VARIANT_METADATA;

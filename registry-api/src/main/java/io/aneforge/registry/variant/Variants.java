@@ -206,13 +206,15 @@ public class Variants {
         String hex = Blobs.requireHex(digest.substring(7));
         Blob blob = blobs.find(hex).orElseThrow(() -> ApiProblem.unprocessable("blob-not-found", "Blob not found",
                 "blob " + digest + " has not been uploaded; PUT /api/v1/blobs/" + digest + " first"));
-        crossCheck(archive.validate(blob), digest, n, target, scheme);
+        PackageFacts facts = archive.validate(blob);
+        crossCheck(facts, digest, n, target, scheme);
+        sameInterface(v, facts, digest);
         try {
             long id = jdbc.sql("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size,"
-                            + " quantization, seq_len, blob_digest, size, status, created_by)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?) RETURNING id")
+                            + " quantization, seq_len, blob_digest, size, status, created_by, interface_signature)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?, ?) RETURNING id")
                     .params(v.id(), chip, target, n.layout(), p.precision(), p.blockSize(), p.quantization(), n.seqLen(),
-                            hex, blob.size(), caller.name())
+                            hex, blob.size(), caller.name(), facts.interfaceSignature())
                     .query(Long.class).single();
             events.publishEvent(new RegistryChanged(model));
             // Listeners run in this transaction: the variant and its jobs commit (or fail) together.
@@ -223,6 +225,31 @@ public class Variants {
                     "version " + version + " of '" + model + "' already has a variant for " + chip + " " + target
                             + " " + n.layout() + " " + p.describe() + " seq " + n.seqLen());
         }
+    }
+
+    /**
+     * Every variant of a version has the same inputs and outputs (names and element types): an app resolves the
+     * version on each device and codes against one interface, so a package converted another way (a task head against
+     * --head none, with or without token_type_ids) in the same version would break it on some devices only
+     * (review-s21). Variants registered before V28 have no signature and are not compared.
+     */
+    private void sameInterface(VersionRef v, PackageFacts facts, String digest) {
+        record Other(String chip, String signature) {}
+        jdbc.sql("SELECT chip, interface_signature FROM variant WHERE version_id = ? AND interface_signature IS NOT NULL"
+                        + " ORDER BY id LIMIT 1")
+                .param(v.id())
+                .query((rs, i) -> new Other(rs.getString(1), rs.getString(2)))
+                .optional()
+                .filter(o -> !o.signature().equals(facts.interfaceSignature()))
+                .ifPresent(o -> {
+                    throw ApiProblem.unprocessable("variant-interface-mismatch", "Variant interface mismatch",
+                                    "package " + digest + " has " + facts.interfaceSignature() + ", but the variants of version "
+                                            + v.version() + " of '" + v.model() + "' (e.g. " + o.chip() + ") have "
+                                            + o.signature() + ": an app resolving the version would get another interface on"
+                                            + " some devices; upload a package converted the same way (the same --head and"
+                                            + " --token-types), or put this one in a new version")
+                            .with("field", "digest");
+                });
     }
 
     /**

@@ -138,4 +138,39 @@ class VariantFactsTest extends RegistryTestBase {
                 + " Core ML model: ").endsWith("; convert the model again");
         assertThat(get("/api/v1/models/facts-garbage/versions/" + v + "/variants", reader()).json().size()).isZero();
     }
+
+    /** A package like {@link #mlpackage(String, int)} whose output is named {@code output} (a head's logits, say). */
+    private static byte[] packageWithOutput(String output, int seqLen) throws java.io.IOException {
+        io.aneforge.mil.MilBuilder b = new io.aneforge.mil.MilBuilder(Target.IOS15);
+        io.aneforge.mil.Var ids = b.input("input_ids", io.aneforge.mil.DType.INT32, 1, seqLen);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("facts-pkg").resolve("Model.mlpackage");
+        io.aneforge.mlpackage.MlPackage.write(b.build(b.named(output).cast(ids, io.aneforge.mil.DType.FP32)), dir);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        io.aneforge.mlpackage.PackageArchive.zip(dir, out);
+        return out.toByteArray();
+    }
+
+    /**
+     * review-s21: every variant of a version has the same inputs and outputs, so an app codes against one interface
+     * on every device; a package converted another way (another output, as a task head's beside --head none) goes in
+     * a new version. The sequence length may differ (a variant's own fact).
+     */
+    @Test
+    void aVersionsVariantsShareOneInterface() throws Exception {
+        createModel("facts-interface");
+        int v = createVersion("facts-interface");
+        assertThat(register("facts-interface", v, "M4", "18.0", "ane", "fp16", 128, mlpackage("facts-interface-a", 128))
+                .status()).isEqualTo(201);
+        assertThat(register("facts-interface", v, "M2", "18.0", "ane", "fp16", 256, mlpackage("facts-interface-b", 256))
+                .status()).as("another sequence length, same interface").isEqualTo(201);
+        Response other = register("facts-interface", v, "A17_PRO", "18.0", "ane", "fp16", 128, packageWithOutput("logits", 128));
+        assertThat(other.status()).as(other.text()).isEqualTo(422);
+        assertThat(other.json().path("type").asString()).endsWith("/variant-interface-mismatch");
+        assertThat(other.json().path("detail").asString()).contains("outputs logits:FLOAT32")
+                .contains("outputs out:FLOAT32").contains("(e.g. M4)").contains("new version");
+        assertThat(get("/api/v1/models/facts-interface/versions/" + v + "/variants", reader()).json().size()).isEqualTo(2);
+        int next = createVersion("facts-interface");
+        assertThat(register("facts-interface", next, "A17_PRO", "18.0", "ane", "fp16", 128, packageWithOutput("logits", 128))
+                .status()).as("a new version takes it").isEqualTo(201);
+    }
 }
