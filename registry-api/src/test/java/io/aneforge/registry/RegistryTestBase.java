@@ -196,12 +196,17 @@ public abstract class RegistryTestBase {
 
     /** {@link #mlpackage(String, int)} for {@code target}, with {@code metadata} (Core ML's userDefined). */
     public static byte[] mlpackage(Target target, int seqLen, Map<String, String> metadata) {
+        return mlpackage(target, seqLen, metadata, "out");
+    }
+
+    /** As above, its one output named {@code output} (a head's {@code logits}, say). */
+    public static byte[] mlpackage(Target target, int seqLen, Map<String, String> metadata, String output) {
         try {
             MilBuilder b = new MilBuilder(target);
             metadata.forEach(b::metadata);
             Var ids = b.input("input_ids", DType.INT32, 1, seqLen);
             Path dir = Files.createTempDirectory("registry-pkg").resolve("Model.mlpackage");
-            MlPackage.write(b.build(b.named("out").cast(ids, DType.FP32)), dir);
+            MlPackage.write(b.build(b.named(output).cast(ids, DType.FP32)), dir);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             PackageArchive.zip(dir, out);
             return out.toByteArray();

@@ -238,10 +238,7 @@ public class Agents {
         }
         List<String> runtimes = List.copyOf(new LinkedHashSet<>(n.runtimes()));
         int goldenFormat = n.goldenFormat() == null ? 1 : n.goldenFormat();
-        if (goldenFormat < 1 || goldenFormat > MAX_GOLDEN_FORMAT) {
-            throw invalid("goldenFormat must be the newest golden data format version the agent reads (1 to "
-                    + MAX_GOLDEN_FORMAT + "; omit it for 1), got " + n.goldenFormat());
-        }
+        if (!knownGoldenFormat(goldenFormat)) throw invalid(goldenFormatRule("omit it for 1") + n.goldenFormat());
         return new NewAgent(host, n.osName(), n.osVersion(), n.osBuild(), n.arch(), n.cpuBrand(), n.memoryBytes(),
                 n.chip(), runtimes, goldenFormat);
     }
@@ -354,13 +351,22 @@ public class Agents {
         return row;
     }
 
+    /** The one range check of an agent's {@code goldenFormat}, for registrations and heartbeats alike. */
+    private static boolean knownGoldenFormat(int goldenFormat) {
+        return goldenFormat >= 1 && goldenFormat <= MAX_GOLDEN_FORMAT;
+    }
+
+    private static String goldenFormatRule(String whenOmitted) {
+        return "goldenFormat must be the newest golden data format version the agent reads (1 to " + MAX_GOLDEN_FORMAT
+                + "; " + whenOmitted + "), got ";
+    }
+
     /** Records the golden data format an agent says it reads (a heartbeat's), checked as at registration. */
     @Transactional
     public void goldenFormat(UUID id, int goldenFormat) {
-        if (goldenFormat < 1 || goldenFormat > MAX_GOLDEN_FORMAT) {
-            throw ApiProblem.badRequest("invalid-heartbeat", "Invalid heartbeat", "goldenFormat must be the newest golden"
-                    + " data format version the agent reads (1 to " + MAX_GOLDEN_FORMAT + "; omit it to keep "
-                    + "the registered one), got " + goldenFormat);
+        if (!knownGoldenFormat(goldenFormat)) {
+            throw ApiProblem.badRequest("invalid-heartbeat", "Invalid heartbeat",
+                    goldenFormatRule("omit it to keep the registered one") + goldenFormat);
         }
         jdbc.sql("UPDATE agent SET golden_format = ? WHERE id = ?").params(goldenFormat, id).update();
     }

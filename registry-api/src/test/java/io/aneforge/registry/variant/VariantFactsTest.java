@@ -139,15 +139,8 @@ class VariantFactsTest extends RegistryTestBase {
         assertThat(get("/api/v1/models/facts-garbage/versions/" + v + "/variants", reader()).json().size()).isZero();
     }
 
-    /** A package like {@link #mlpackage(String, int)} whose output is named {@code output} (a head's logits, say). */
-    private static byte[] packageWithOutput(String output, int seqLen) throws java.io.IOException {
-        io.aneforge.mil.MilBuilder b = new io.aneforge.mil.MilBuilder(Target.IOS15);
-        io.aneforge.mil.Var ids = b.input("input_ids", io.aneforge.mil.DType.INT32, 1, seqLen);
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("facts-pkg").resolve("Model.mlpackage");
-        io.aneforge.mlpackage.MlPackage.write(b.build(b.named(output).cast(ids, io.aneforge.mil.DType.FP32)), dir);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        io.aneforge.mlpackage.PackageArchive.zip(dir, out);
-        return out.toByteArray();
+    private static byte[] packageWithOutput(String output, int seqLen) {
+        return mlpackage(Target.IOS15, seqLen, Map.of(), output);
     }
 
     /**
