@@ -287,6 +287,12 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and $w.batchDatabaseUsername (not (or $w.batchDatabasePassword $w.batchDatabaseExistingSecret)) }}
 {{- fail "worker.batchDatabaseUsername is set without a password: set worker.batchDatabasePassword or worker.batchDatabaseExistingSecret" }}
 {{- end }}
+{{- if and $w.enabled (not $w.batchDatabaseUsername) (not $w.shareRegistryDatabaseCredentials) }}
+{{- fail "the converter workers have no database credentials of their own, so they would use the registry's (database.*), which can read and change models, tokens and jobs: create a role and database for them (docs/deploy.md, \"The worker's database\") and set worker.batchDatabaseUrl, worker.batchDatabaseUsername and worker.batchDatabasePassword (or worker.batchDatabaseExistingSecret); or accept the shared credentials with worker.shareRegistryDatabaseCredentials=true (a trial); or set worker.enabled=false" }}
+{{- end }}
+{{- if and $w.shareRegistryDatabaseCredentials $w.batchDatabaseUsername }}
+{{- fail "worker.shareRegistryDatabaseCredentials=true and worker.batchDatabaseUsername are both set: the workers use their own user; remove worker.shareRegistryDatabaseCredentials" }}
+{{- end }}
 {{- if and $w.batchDatabasePassword $w.batchDatabaseExistingSecret }}
 {{- fail "worker.batchDatabasePassword and worker.batchDatabaseExistingSecret are both set: keep the password in the existing Secret and leave worker.batchDatabasePassword empty" }}
 {{- end }}
@@ -328,10 +334,17 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- if and $r.podDisruptionBudget.enabled (gt $pods 1) (ge (int $minPods) $pods) }}
 {{- fail (printf "registry.podDisruptionBudget.minAvailable (%v) would keep all %d registry pods up, so no node could be drained: lower it below %d, or set registry.podDisruptionBudget.enabled=false" $min $pods $pods) }}
 {{- end }}
+{{- $statefulSets := list }}
 {{- if .Values.worker.enabled }}
-{{- $sts := printf "%s-worker" (include "aneforge.fullname" .) }}
+{{- $statefulSets = append $statefulSets "worker" }}
+{{- end }}
+{{- if and .Values.agent.enabled .Values.agent.cache.persistence.enabled }}
+{{- $statefulSets = append $statefulSets "agent" }}
+{{- end }}
+{{- range $component := $statefulSets }}
+{{- $sts := printf "%s-%s" (include "aneforge.fullname" $) $component }}
 {{- if gt (len $sts) 52 }}
-{{- fail (printf "the worker StatefulSet would be named %q (%d characters); Kubernetes adds an 11-character revision hash to it in a 63-character label, so it may have at most 52: use a shorter release name, or set fullnameOverride (at most 45 characters)" $sts (len $sts)) }}
+{{- fail (printf "the %s StatefulSet would be named %q (%d characters); Kubernetes adds an 11-character revision hash to it in a 63-character label, so it may have at most 52: use a shorter release name, or set fullnameOverride (at most %d characters)" $component $sts (len $sts) (sub 51 (len $component))) }}
 {{- end }}
 {{- end }}
 {{- end }}

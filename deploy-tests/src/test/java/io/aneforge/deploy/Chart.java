@@ -23,9 +23,29 @@ final class Chart {
     private Chart() {
     }
 
-    /** {@code helm template af helm/aneforge --namespace aneforge --set k=v ...}. */
+    /**
+     * Set first on every render but {@link #renderAsIs} (a later value of the same key wins). With workers enabled
+     * the chart refuses to render until they have database credentials of their own or opt in to the registry's;
+     * tests about anything else render with the opt-in, as the quick start in docs/deploy.md does.
+     */
+    static final Object[] SHARED_WORKER_DATABASE = {"worker.shareRegistryDatabaseCredentials", true};
+
+    /**
+     * {@code helm template af helm/aneforge --namespace aneforge --set worker.shareRegistryDatabaseCredentials=true
+     * --set k=v ...}.
+     */
     static Rendered render(Object... keyValues) {
         return renderWithValues(null, keyValues);
+    }
+
+    /** {@code helm template af helm/aneforge --namespace aneforge --set k=v ...}: the chart's defaults and these values. */
+    static Rendered renderAsIs(Object... keyValues) {
+        return renderExactly(RELEASE, null, keyValues);
+    }
+
+    /** As {@link #renderAsIs} for another release name. */
+    static Rendered renderReleaseAsIs(String release, Object... keyValues) {
+        return renderExactly(release, null, keyValues);
     }
 
     /**
@@ -38,6 +58,12 @@ final class Chart {
 
     /** As {@link #renderWithValues} for another release name. */
     static Rendered renderRelease(String release, String valuesYaml, Object... keyValues) {
+        Object[] all = java.util.Arrays.copyOf(SHARED_WORKER_DATABASE, SHARED_WORKER_DATABASE.length + keyValues.length);
+        System.arraycopy(keyValues, 0, all, SHARED_WORKER_DATABASE.length, keyValues.length);
+        return renderExactly(release, valuesYaml, all);
+    }
+
+    private static Rendered renderExactly(String release, String valuesYaml, Object... keyValues) {
         if (keyValues.length % 2 != 0) {
             throw new IllegalArgumentException("render takes key, value pairs");
         }

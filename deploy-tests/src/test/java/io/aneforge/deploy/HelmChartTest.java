@@ -474,6 +474,8 @@ class HelmChartTest {
         assertThat(claim.path("spec").path("accessModes").get(0).asString()).isEqualTo("ReadWriteOnce");
         assertThat(claim.path("spec").path("storageClassName").asString()).isEqualTo("fast-ssd");
         assertThat(claim.path("spec").path("resources").path("requests").path("storage").asString()).isEqualTo("80Gi");
+        assertThat(claim.path("metadata").path("labels")).as("claim template labels: none that change with a chart upgrade")
+                .isEqualTo(spec.path("selector").path("matchLabels"));
         boolean podVolume = false;
         for (JsonNode v : spec.path("template").path("spec").path("volumes")) {
             podVolume |= v.path("name").asString().equals("work");
@@ -489,11 +491,11 @@ class HelmChartTest {
     /** The workers' job repository under credentials of their own, which cannot touch the registry's tables. */
     @Test
     void theWorkerMayHaveADatabaseUserOfItsOwn() {
-        // By default it shares the registry's (the chart cannot create roles), and NOTES say so.
+        // Opted in (Chart.render does), it shares the registry's (the chart cannot create roles), and NOTES say so.
         assertThat(defaults.environment("worker")).containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
                 .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-database/password");
 
-        Chart.Rendered own = Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://postgresql:5432/aneforge_worker",
+        Chart.Rendered own = Chart.renderAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://postgresql:5432/aneforge_worker",
                 "worker.batchDatabaseUsername", "aneforge_worker", "worker.batchDatabasePassword", "w0rker-pw");
         assertThat(own.environment("worker")).containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/aneforge_worker")
                 .containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge_worker")
@@ -504,23 +506,182 @@ class HelmChartTest {
         assertThat(new String(java.util.Base64.getDecoder().decode(secret.path("data").path("password").asString()),
                 java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("w0rker-pw");
 
-        Chart.Rendered managed = Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+        Chart.Rendered managed = Chart.renderAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
                 "worker.batchDatabaseUsername", "aneforge_worker",
                 "worker.batchDatabaseExistingSecret", "worker-pg", "worker.batchDatabaseExistingSecretPasswordKey", "pw");
         assertThat(managed.environment("worker")).containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:worker-pg/pw");
         assertThat(managed.ofKind("Secret")).noneMatch(m -> m.path("metadata").path("name").asString().endsWith("-worker-database"));
 
         // its own user on the registry's database would fail at start (CONNECT revoked) or write there
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUsername", "aneforge_worker", "worker.batchDatabasePassword", "x"))
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.batchDatabaseUsername", "aneforge_worker", "worker.batchDatabasePassword", "x"))
                 .hasMessageContaining("worker.batchDatabaseUsername is set without worker.batchDatabaseUrl");
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
                 "worker.batchDatabaseUsername", "aneforge_worker"))
                 .hasMessageContaining("worker.batchDatabaseUsername is set without a password");
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabasePassword", "x"))
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.batchDatabasePassword", "x"))
                 .hasMessageContaining("without worker.batchDatabaseUsername");
-        assertThatThrownBy(() -> Chart.render("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
                 "worker.batchDatabaseUsername", "w", "worker.batchDatabasePassword", "x", "worker.batchDatabaseExistingSecret", "s"))
                 .hasMessageContaining("worker.batchDatabasePassword and worker.batchDatabaseExistingSecret are both set");
+    }
+
+    /**
+     * The chart cannot create a role, and by default a worker pod would hold credentials that can change models, tokens
+     * and jobs: it refuses to render that unless the values say so.
+     */
+    @Test
+    void workersOnTheRegistrysDatabaseCredentialsAreRefusedUnlessOptedIn() {
+        assertThatThrownBy(Chart::renderAsIs)
+                .hasMessageContaining("the converter workers have no database credentials of their own")
+                .hasMessageContaining("set worker.batchDatabaseUrl, worker.batchDatabaseUsername and worker.batchDatabasePassword"
+                        + " (or worker.batchDatabaseExistingSecret)")
+                .hasMessageContaining("worker.shareRegistryDatabaseCredentials=true")
+                .hasMessageContaining("docs/deploy.md");
+        // Its own database alone still uses the registry's user: refused the same way.
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w"))
+                .hasMessageContaining("the converter workers have no database credentials of their own");
+
+        Chart.Rendered shared = Chart.renderAsIs("worker.shareRegistryDatabaseCredentials", true);
+        assertThat(shared.environment("worker")).containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
+                .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-database/password");
+        assertThat(Repository.read("helm/aneforge/templates/NOTES.txt"))
+                .contains("WARNING: the converter workers use the registry's database credentials");
+
+        Chart.Rendered noWorkers = Chart.renderAsIs("worker.enabled", false);
+        assertThat(noWorkers.ofKind("StatefulSet")).isEmpty();
+
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.shareRegistryDatabaseCredentials", true,
+                "worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w", "worker.batchDatabaseUsername", "w",
+                "worker.batchDatabasePassword", "x"))
+                .hasMessageContaining("worker.shareRegistryDatabaseCredentials=true and worker.batchDatabaseUsername are both set");
+        assertThatThrownBy(() -> Chart.renderAsIs("worker.shareRegistryDatabaseCredentials", "yes"))
+                .hasMessageContaining("shareRegistryDatabaseCredentials");
+    }
+
+    /** The helm commands README.md and docs/deploy.md show render as written (placeholders such as "…" are values). */
+    @Test
+    void theDocumentedHelmInstallCommandsRender() {
+        List<List<String>> commands = new ArrayList<>();
+        commands.addAll(helmInstallCommands(Repository.read("docs/deploy.md")));
+        commands.addAll(helmInstallCommands(Repository.read("README.md")));
+        assertThat(commands).as("helm install commands in docs/deploy.md and README.md").hasSizeGreaterThanOrEqualTo(3);
+        for (List<String> command : commands) {
+            assertThat(command.subList(0, 4)).as("%s", command).containsExactly("helm", "install", "aneforge", "helm/aneforge");
+            List<Object> values = new ArrayList<>();
+            for (int i = 4; i < command.size(); i++) {
+                String arg = command.get(i);
+                if (arg.equals("--set")) {
+                    String[] kv = command.get(++i).split("=", 2);
+                    values.add(kv[0]);
+                    values.add(kv[1]);
+                } else if (arg.equals("-n")) {
+                    i++;
+                } else {
+                    assertThat(arg).as("%s", command).isIn("--create-namespace");
+                }
+            }
+            Chart.Rendered r = Chart.renderReleaseAsIs("aneforge", values.toArray());
+            assertThat(names(r, "StatefulSet")).as("%s", command).containsExactly("aneforge-worker");
+        }
+    }
+
+    /** Each {@code helm install} command line of a Markdown text (continued lines joined), split as a shell would. */
+    private static List<List<String>> helmInstallCommands(String markdown) {
+        List<List<String>> out = new ArrayList<>();
+        String[] lines = markdown.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (!lines[i].startsWith("helm install ")) {
+                continue;
+            }
+            StringBuilder line = new StringBuilder();
+            String part = lines[i];
+            while (part.endsWith("\\") && i + 1 < lines.length) {
+                line.append(part, 0, part.length() - 1);
+                part = lines[++i];
+            }
+            line.append(part.replaceAll("\\s+#.*$", "")); // a trailing comment
+            List<String> words = new ArrayList<>();
+            java.util.regex.Matcher m = Pattern.compile("'([^']*)'|\"([^\"]*)\"|(\\S+)").matcher(line);
+            while (m.find()) {
+                words.add(m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3));
+            }
+            out.add(words);
+        }
+        return out;
+    }
+
+    /**
+     * The agent's cache directory keeps the lease releases it could not send: an emptyDir in a Deployment by default,
+     * or a claim per pod from a StatefulSet, so that a replaced agent-N (same host name, same agent id) finds them.
+     */
+    @Test
+    void theAgentCacheMayBeAClaimPerAgentPodInAStatefulSet() {
+        Chart.Rendered ephemeral = Chart.render("agent.enabled", true, "agent.replicaCount", 2);
+        JsonNode deployment = ephemeral.get("Deployment", FULLNAME + "-agent");
+        assertThat(ephemeral.has("StatefulSet", FULLNAME + "-agent")).isFalse();
+        assertThat(ephemeral.has("Service", FULLNAME + "-agent")).isFalse();
+        JsonNode ephemeralPod = deployment.path("spec").path("template");
+        assertThat(volume(ephemeralPod.path("spec"), "cache").path("emptyDir").path("sizeLimit").asString()).isEqualTo("12Gi");
+
+        Chart.Rendered persistent = Chart.render("agent.enabled", true, "agent.replicaCount", 2,
+                "agent.cache.persistence.enabled", true, "agent.cache.persistence.size", "40Gi",
+                "agent.cache.persistence.storageClass", "fast-ssd");
+        assertThat(persistent.has("Deployment", FULLNAME + "-agent")).isFalse();
+        JsonNode sts = persistent.get("StatefulSet", FULLNAME + "-agent");
+        JsonNode spec = sts.path("spec");
+        assertThat(spec.path("replicas").asInt()).isEqualTo(2);
+        assertThat(spec.path("podManagementPolicy").asString()).isEqualTo("Parallel");
+        assertThat(spec.path("selector")).isEqualTo(deployment.path("spec").path("selector"));
+        JsonNode claim = spec.path("volumeClaimTemplates").get(0);
+        assertThat(spec.path("volumeClaimTemplates").size()).isEqualTo(1);
+        assertThat(claim.path("metadata").path("name").asString()).isEqualTo("cache");
+        assertThat(claim.path("spec").path("accessModes").get(0).asString()).isEqualTo("ReadWriteOnce");
+        assertThat(claim.path("spec").path("storageClassName").asString()).isEqualTo("fast-ssd");
+        assertThat(claim.path("spec").path("resources").path("requests").path("storage").asString()).isEqualTo("40Gi");
+        // A StatefulSet's claim templates are immutable: labels carrying the chart or app version would fail upgrades.
+        assertThat(claim.path("metadata").path("labels")).isEqualTo(spec.path("selector").path("matchLabels"));
+        assertThat(mounts(persistent.container("agent")))
+                .containsEntry(persistent.environment("agent").get("ANEFORGE_AGENT_CACHE_DIR"), "cache");
+
+        // The same pod but for the cache volume, which the claim template provides.
+        JsonNode pod = spec.path("template");
+        List<String> podVolumes = new ArrayList<>();
+        pod.path("spec").path("volumes").forEach(v -> podVolumes.add(v.path("name").asString()));
+        assertThat(podVolumes).containsExactly("tmp");
+        tools.jackson.databind.node.ObjectNode withoutVolumes = ((tools.jackson.databind.node.ObjectNode) pod.deepCopy());
+        tools.jackson.databind.node.ObjectNode ephemeralWithoutVolumes = ((tools.jackson.databind.node.ObjectNode) ephemeralPod.deepCopy());
+        ((tools.jackson.databind.node.ObjectNode) withoutVolumes.path("spec")).remove("volumes");
+        ((tools.jackson.databind.node.ObjectNode) ephemeralWithoutVolumes.path("spec")).remove("volumes");
+        assertThat(withoutVolumes).isEqualTo(ephemeralWithoutVolumes);
+
+        // The governing Service: headless, selecting the agent pods only; nothing connects to an agent.
+        JsonNode governing = persistent.get("Service", spec.path("serviceName").asString());
+        assertThat(governing.path("spec").path("clusterIP").asString()).isEqualTo("None");
+        assertThat(governing.path("spec").has("ports")).isFalse();
+        assertThat(governing.path("spec").path("selector")).isEqualTo(spec.path("selector").path("matchLabels"));
+
+        assertThat(Chart.render("agent.enabled", true, "agent.cache.persistence.enabled", true).get("StatefulSet", FULLNAME + "-agent")
+                .path("spec").path("volumeClaimTemplates").get(0).path("spec").has("storageClassName"))
+                .as("empty storageClass: the cluster's default").isFalse();
+        // Persistence without agents renders no agent at all.
+        Chart.Rendered off = Chart.render("agent.cache.persistence.enabled", true);
+        assertThat(off.has("StatefulSet", FULLNAME + "-agent")).isFalse();
+        assertThat(off.has("Service", FULLNAME + "-agent")).isFalse();
+    }
+
+    @Test
+    void aReleaseNameTooLongForTheAgentStatefulSetIsRefused() {
+        String longest = "r".repeat(52 - "-aneforge-agent".length());
+        Object[] agentsOnly = {"worker.enabled", false, "agent.enabled", true, "agent.cache.persistence.enabled", true};
+        assertThat(Chart.renderRelease(longest, null, agentsOnly).get("StatefulSet", longest + "-aneforge-agent")
+                .path("metadata").path("name").asString()).hasSize(52);
+        assertThatThrownBy(() -> Chart.renderRelease(longest + "r", null, agentsOnly))
+                .hasMessageContaining("the agent StatefulSet would be named")
+                .hasMessageContaining("(53 characters)")
+                .hasMessageContaining("fullnameOverride (at most 46 characters)");
+        // A Deployment's name has no such limit here.
+        assertThat(Chart.renderRelease(longest + "r", null, "worker.enabled", false, "agent.enabled", true)
+                .ofKind("Deployment")).hasSize(2);
     }
 
     @Test
