@@ -565,6 +565,7 @@ class HelmChartTest {
         commands.addAll(helmInstallCommands(Repository.read("docs/deploy.md")));
         commands.addAll(helmInstallCommands(Repository.read("README.md")));
         assertThat(commands).as("helm install commands in docs/deploy.md and README.md").hasSizeGreaterThanOrEqualTo(3);
+        int ownUsers = 0;
         for (List<String> command : commands) {
             assertThat(command.subList(0, 4)).as("%s", command).containsExactly("helm", "install", "aneforge", "helm/aneforge");
             List<Object> values = new ArrayList<>();
@@ -582,7 +583,14 @@ class HelmChartTest {
             }
             Chart.Rendered r = Chart.renderReleaseAsIs("aneforge", values.toArray());
             assertThat(names(r, "StatefulSet")).as("%s", command).containsExactly("aneforge-worker");
+            int own = values.indexOf("worker.batchDatabaseUsername");
+            if (own >= 0) {
+                assertThat(r.configMap("aneforge-worker")).as("%s", command)
+                        .containsEntry("SPRING_DATASOURCE_USERNAME", (String) values.get(own + 1));
+            }
+            ownUsers += own >= 0 ? 1 : 0;
         }
+        assertThat(ownUsers).as("commands giving the workers their own database user").isPositive();
     }
 
     /** Each {@code helm install} command line of a Markdown text (continued lines joined), split as a shell would. */
