@@ -4,6 +4,7 @@ import io.aneforge.convert.Calibration;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.GoldenData;
+import io.aneforge.cli.convert.PreviousOutput;
 import io.aneforge.cli.convert.RecipeConversion;
 import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.convert.Staging;
@@ -126,7 +127,8 @@ public final class ConvertCommand implements Callable<Integer> {
             + "BERT-style models with type_vocab_size >= 2 only. Default: every token is segment 0, no such input.")
     boolean tokenTypes;
 
-    @Option(names = "--force", description = "Replace output files that already exist (once the new ones are complete).")
+    @Option(names = "--force", description = "Replace output files that already exist (once the new ones are complete); "
+            + "recipe mode also removes the files an earlier convert's variants.json names that this run does not write.")
     boolean force;
 
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|bar|plain",
@@ -189,6 +191,8 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         names.add(VariantsManifest.FILE_NAME);
         checkDirectory(names);
+        // --force replaces this run's names; what an earlier convert wrote under other names goes once this run's is in place
+        PreviousOutput previous = force ? PreviousOutput.in(out) : null;
         long chipCount = specs.stream().map(VariantSpec::chip).distinct().count();
         // Variants that differ only in the chip share one package (VariantSpec.buildId): K packages serve N variants.
         bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
@@ -204,9 +208,29 @@ public final class ConvertCommand implements Callable<Integer> {
             }
             stdout.println("wrote " + m.variants().size() + " variants (" + builds.size() + " distinct "
                     + (builds.size() == 1 ? "package" : "packages") + ") and " + VariantsManifest.FILE_NAME + " to " + out);
+            if (previous != null) {
+                reportRemoval(stdout, previous, names);
+            }
             gate(m.variants(), false);
         }
         return AneForge.OK;
+    }
+
+    /** Removes what the convert before this --force run wrote and this one did not, and says what went. */
+    private void reportRemoval(PrintWriter stdout, PreviousOutput previous, List<String> names) {
+        if (previous.unreadable() != null) {
+            stdout.println("note: kept the files of the earlier convert in " + out + " that this run did not replace: its "
+                    + VariantsManifest.FILE_NAME + " could not be read (" + previous.unreadable() + "), so what it wrote "
+                    + "is not known; remove them by hand");
+            return;
+        }
+        PreviousOutput.Removal r = previous.removeAllBut(names);
+        if (!r.removed().isEmpty()) {
+            stdout.println("removed " + r.removed().size() + " of the earlier convert's files in " + out + " that this run "
+                    + "does not write: " + String.join(", ", r.removed()));
+        }
+        r.kept().forEach((name, why) -> stdout.println("note: kept " + out.resolve(name) + ", which the earlier convert's "
+                + VariantsManifest.FILE_NAME + " names: " + why));
     }
 
     private int convertOne(PrintWriter stdout, Progress bar) {
