@@ -1,5 +1,6 @@
 package io.aneforge.cli;
 
+import io.aneforge.cli.pull.PullDirectory;
 import io.aneforge.cli.registry.BlobCache;
 import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.io.IoProblems;
@@ -54,10 +55,14 @@ public final class PullCommand implements Callable<Integer> {
     boolean keepArchive;
 
     @Option(names = "--name", paramLabel = "<name>.mlpackage",
-            description = "Unpack under this directory name in --out, replacing a package of that name: a stable name "
-                    + "for an app build's resources, whichever variant the registry serves (default: the variant's own "
-                    + "package name).")
+            description = "Unpack under this directory name in --out, replacing a package of that name pulled from the "
+                    + "same model: a stable name for an app build's resources, whichever variant or version the registry "
+                    + "serves (default: the package's own name, its build id).")
     String name;
+
+    @Option(names = "--replace", description = "Replace a package of the same name in --out that holds another model's "
+            + "or version's package (default: refuse, naming both; the same package again is always replaced).")
+    boolean replace;
 
     @Option(names = "--cache-dir", paramLabel = "<dir>",
             description = "Where verified archives are kept by sha256, so pulling the same variant again does not download "
@@ -68,7 +73,7 @@ public final class PullCommand implements Callable<Integer> {
     boolean noCache;
 
     @Option(names = "--json", description = "Print one JSON object (model, version, alias, variant, digest, size, path, "
-            + "archive, fromCache, otherPackages) instead of text, for build logs.")
+            + "archive, fromCache, replaced, otherPackages) instead of text, for build logs.")
     boolean json;
 
     /** A {@code .pull-*} leftover in --out older than this is from a pull that was killed, not one still running. */
@@ -164,10 +169,17 @@ public final class PullCommand implements Callable<Integer> {
                         + ".mlpackage"
                     : pkgRoot.getFileName().toString();
             Path target = out.resolve(pkgName);
-            if (Files.exists(target)) {
+            PullDirectory records = new PullDirectory(out);
+            PullDirectory.Origin incoming = new PullDirectory.Origin(r.path("model").asString(""),
+                    r.path("version").asInt(), digest);
+            Replaced replaced = null;
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                replaced = mayReplace(records, pkgName, target, pkgRoot, incoming);
+                records.forget(pkgName);
                 ConvertCommand.delete(target);
             }
             Files.move(pkgRoot, target);
+            records.record(pkgName, incoming);
             Path zip = null;
             if (keepArchive) {
                 zip = out.resolve(pkgName + ".zip");
@@ -186,6 +198,7 @@ public final class PullCommand implements Callable<Integer> {
                 summary.put("path", target.toString());
                 summary.put("archive", zip == null ? null : zip.toString());
                 summary.put("fromCache", cached != null);
+                summary.put("replaced", replaced == null ? null : replaced.json());
                 summary.put("otherPackages", others);
                 stdout.println(io.aneforge.cli.manifest.VariantsManifest.json(summary));
             } else {
@@ -194,6 +207,9 @@ public final class PullCommand implements Callable<Integer> {
                         : "verified sha256 " + expected) + ", unpacked " + target);
                 if (zip != null) {
                     stdout.println("kept " + zip);
+                }
+                if (replaced != null) {
+                    stdout.println("replaced " + target + ", which held " + replaced.describe());
                 }
             }
             if (!others.isEmpty()) {
@@ -207,6 +223,48 @@ public final class PullCommand implements Callable<Integer> {
             }
         }
         return AneForge.OK;
+    }
+
+    /** What a pull replaced: where the package came from, empty when no pull recorded it. */
+    private record Replaced(java.util.Optional<PullDirectory.Origin> origin) {
+        String describe() {
+            return origin.map(PullDirectory.Origin::describe).orElse("a package no pull recorded");
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("model", origin.map(PullDirectory.Origin::model).orElse(null));
+            m.put("version", origin.map(PullDirectory.Origin::version).orElse(null));
+            m.put("digest", origin.map(PullDirectory.Origin::digest).orElse(null));
+            return m;
+        }
+    }
+
+    /**
+     * Whether this pull may replace {@code target}, which holds a package of the same name: null when it holds this
+     * package already (by its record's digest, or, unrecorded, file by file), so nothing is lost; what it held when
+     * it is another package and replacing it was asked for ({@code --replace}, or {@code --name} over a package of
+     * the same model or one no pull recorded, as --name always replaced). Otherwise refused, naming both and the fixes:
+     * a build id names neither the model nor the version, so two models' packages of one build share a name.
+     */
+    private Replaced mayReplace(PullDirectory records, String pkgName, Path target, Path incomingPkg,
+                                PullDirectory.Origin incoming) throws IOException {
+        java.util.Optional<PullDirectory.Origin> was = records.origin(pkgName);
+        boolean same = was.isPresent() ? was.get().digest().equals(incoming.digest())
+                : PullDirectory.sameContent(target, incomingPkg);
+        if (same) {
+            return null;
+        }
+        boolean asked = replace || name != null && (was.isEmpty() || was.get().model().equals(incoming.model()));
+        if (asked) {
+            return new Replaced(was);
+        }
+        String held = was.map(o -> "holds " + o.describe() + " from an earlier pull")
+                .orElse("holds another package, which no pull recorded (an older aneforge pulled it, or it was put there by hand)");
+        throw new UsageException(target + " " + held + ", and this pull is " + incoming.describe()
+                + (name == null ? ", whose package has the same name (its build id, which names neither the model nor the "
+                + "version)" : ", asked for under the same --name") + ": nothing was replaced. Pass --replace to replace it, "
+                + (name == null ? "--name <name>.mlpackage" : "another --name") + " to keep both, or another --out");
     }
 
     /** The other {@code *.mlpackage} directories in {@code dir}, sorted: what an app bundling it would ship besides {@code name}. */

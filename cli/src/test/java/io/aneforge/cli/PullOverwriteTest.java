@@ -1,0 +1,175 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.pull.PullDirectory;
+import io.aneforge.testsupport.models.TinyModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code pull} names a package by its build id, which names neither the model nor the version: pulled into one
+ * {@code --out}, another model's or version's package of the same build is refused instead of replacing the first,
+ * unless asked for. Against the real registry, with two tiny models converted to the same build.
+ */
+class PullOverwriteTest {
+
+    static final String PACKAGE = "ios16-ane-fp16-s12.mlpackage";
+
+    @TempDir
+    static Path dir;
+    static Map<String, String> env;
+    static Path first;
+    static Path second;
+    static String firstDigest;
+    static String secondDigest;
+
+    @BeforeAll
+    static void publish() throws Exception {
+        env = TestRegistry.env();
+        Path recipe = dir.resolve("one.yaml");
+        Files.writeString(recipe, "variants:\n  - {chips: all, layout: ane, precision: fp16}\n");
+        first = convert(TinyModels.bert(dir.resolve("bert-a"), 4101), recipe, "first");
+        second = convert(TinyModels.bert(dir.resolve("bert-b"), 4102), recipe, "second");
+        firstDigest = "sha256:" + VariantsManifest.read(first.resolve("variants.json")).variants().get(0).sha256();
+        secondDigest = "sha256:" + VariantsManifest.read(second.resolve("variants.json")).variants().get(0).sha256();
+        assertThat(firstDigest).isNotEqualTo(secondDigest);
+        publish("pull-a", first); // v1
+        publish("pull-b", second); // v1
+        publish("pull-a", second); // v2: the same build, other bytes
+    }
+
+    static Path convert(Path model, Path recipe, String name) {
+        Path out = dir.resolve(name);
+        Cli c = Cli.run("convert", "--source", model.toString(), "--out", out.toString(), "--chips", "M4", "--recipe",
+                recipe.toString(), "--seq-len", "12", "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(out.resolve(PACKAGE)).isDirectory();
+        return out;
+    }
+
+    static void publish(String model, Path converted) {
+        Cli p = Cli.run(env, "publish", "--model", model, "--dir", converted.toString());
+        assertThat(p.code()).as(p.toString()).isZero();
+    }
+
+    static Cli pull(Path out, String model, int version, String... more) {
+        List<String> args = new ArrayList<>(List.of("pull", "--model", model, "--version", String.valueOf(version),
+                "--chip", "M4", "--os", "18.0", "--out", out.toString()));
+        args.addAll(List.of(more));
+        return Cli.run(env, args.toArray(String[]::new));
+    }
+
+    static void assertHolds(Path pkg, Path converted) throws Exception {
+        assertThat(PullDirectory.sameContent(pkg, converted.resolve(PACKAGE))).as(pkg + " holds " + converted).isTrue();
+    }
+
+    static List<String> names(Path out) throws Exception {
+        try (Stream<Path> s = Files.list(out)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void anotherModelsPackageOfTheSameBuildIsRefusedUnlessAskedFor() throws Exception {
+        Path out = dir.resolve("models");
+        Cli a = pull(out, "pull-a", 1);
+        assertThat(a.code()).as(a.toString()).isZero();
+        assertHolds(out.resolve(PACKAGE), first);
+        Cli again = pull(out, "pull-a", 1);
+        assertThat(again.code()).as("the same package again is no overwrite: " + again).isZero();
+        assertThat(again.out()).doesNotContain("replaced");
+
+        Cli b = pull(out, "pull-b", 1);
+        assertThat(b.code()).as(b.toString()).isEqualTo(2);
+        assertThat(b.err()).isEqualTo("aneforge pull: " + out.resolve(PACKAGE) + " holds pull-a v1 ("
+                + firstDigest.substring(0, 19) + "…) from an earlier pull, and this pull is pull-b v1 ("
+                + secondDigest.substring(0, 19) + "…), whose package has the same name (its build id, which names neither "
+                + "the model nor the version): nothing was replaced. Pass --replace to replace it, --name <name>.mlpackage "
+                + "to keep both, or another --out\n");
+        assertHolds(out.resolve(PACKAGE), first);
+        assertThat(names(out)).as("no temporary left").containsExactly(PullDirectory.RECORDS, PACKAGE);
+
+        Cli version2 = pull(out, "pull-a", 2);
+        assertThat(version2.code()).as(version2.toString()).isEqualTo(2);
+        assertThat(version2.err()).contains("holds pull-a v1 (").contains("this pull is pull-a v2 (");
+        assertHolds(out.resolve(PACKAGE), first);
+
+        Cli both = pull(out, "pull-b", 1, "--name", "B.mlpackage");
+        assertThat(both.code()).as(both.toString()).isZero();
+        assertHolds(out.resolve("B.mlpackage"), second);
+        assertHolds(out.resolve(PACKAGE), first);
+
+        Cli replaced = pull(out, "pull-b", 1, "--replace", "--json");
+        assertThat(replaced.code()).as(replaced.toString()).isZero();
+        JsonNode j = JsonMapper.shared().readTree(replaced.out());
+        assertThat(j.get("replaced").get("model").asString()).isEqualTo("pull-a");
+        assertThat(j.get("replaced").get("version").asInt()).isEqualTo(1);
+        assertThat(j.get("replaced").get("digest").asString()).isEqualTo(firstDigest);
+        assertHolds(out.resolve(PACKAGE), second);
+
+        Cli text = pull(out, "pull-a", 1, "--replace");
+        assertThat(text.code()).as(text.toString()).isZero();
+        assertThat(text.out()).contains("replaced " + out.resolve(PACKAGE) + ", which held pull-b v1 ("
+                + secondDigest.substring(0, 19) + "…)\n");
+        assertHolds(out.resolve(PACKAGE), first);
+    }
+
+    /** --name is the stable name an app build pulls into: it follows the model's versions, not another model. */
+    @Test
+    void nameReplacesTheSameModelsPackageButNotAnotherModels() throws Exception {
+        Path out = dir.resolve("named");
+        assertThat(pull(out, "pull-a", 1, "--name", "Encoder.mlpackage").code()).isZero();
+        Cli other = pull(out, "pull-b", 1, "--name", "Encoder.mlpackage");
+        assertThat(other.code()).as(other.toString()).isEqualTo(2);
+        assertThat(other.err()).contains("holds pull-a v1 (").contains("this pull is pull-b v1 (")
+                .contains(", asked for under the same --name: nothing was replaced. Pass --replace to replace it, another "
+                        + "--name to keep both, or another --out");
+        assertHolds(out.resolve("Encoder.mlpackage"), first);
+
+        Cli v2 = pull(out, "pull-a", 2, "--name", "Encoder.mlpackage");
+        assertThat(v2.code()).as(v2.toString()).isZero();
+        assertThat(v2.out()).contains("replaced " + out.resolve("Encoder.mlpackage") + ", which held pull-a v1 (");
+        assertHolds(out.resolve("Encoder.mlpackage"), second);
+        JsonNode record = JsonMapper.shared().readTree(out.resolve(PullDirectory.RECORDS).resolve("Encoder.mlpackage.json")
+                .toFile());
+        assertThat(record.get("model").asString()).isEqualTo("pull-a");
+        assertThat(record.get("version").asInt()).isEqualTo(2);
+    }
+
+    /** A package from before the records (or put there by hand) is compared file by file. */
+    @Test
+    void anUnrecordedPackageIsReplacedOnlyWhenItIsTheSame() throws Exception {
+        Path out = dir.resolve("unrecorded");
+        assertThat(pull(out, "pull-a", 1).code()).isZero();
+        ConvertCommand.delete(out.resolve(PullDirectory.RECORDS));
+        Cli same = pull(out, "pull-a", 1);
+        assertThat(same.code()).as(same.toString()).isZero();
+        assertThat(same.out()).doesNotContain("replaced");
+
+        ConvertCommand.delete(out.resolve(PullDirectory.RECORDS));
+        Cli other = pull(out, "pull-b", 1);
+        assertThat(other.code()).as(other.toString()).isEqualTo(2);
+        assertThat(other.err()).contains(out.resolve(PACKAGE) + " holds another package, which no pull recorded (an older "
+                + "aneforge pulled it, or it was put there by hand), and this pull is pull-b v1 (");
+        assertHolds(out.resolve(PACKAGE), first);
+
+        // --name replaced whatever was there before the records; it still replaces an unrecorded package, and says so
+        Files.move(out.resolve(PACKAGE), out.resolve("Encoder.mlpackage"));
+        Cli named = pull(out, "pull-b", 1, "--name", "Encoder.mlpackage");
+        assertThat(named.code()).as(named.toString()).isZero();
+        assertThat(named.out()).contains("replaced " + out.resolve("Encoder.mlpackage") + ", which held a package no pull "
+                + "recorded\n");
+        assertHolds(out.resolve("Encoder.mlpackage"), second);
+    }
+}
