@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "aneforge", mixinStandardHelpOptions = true, versionProvider = AneForge.Version.class,
         description = "Convert Hugging Face models into Apple Neural Engine optimized Core ML variants.",
         subcommands = {ConvertCommand.class, RecipeCommand.class, EvalCommand.class, PredictCommand.class, PublishCommand.class,
-            StatusCommand.class, ResolveCommand.class, PullCommand.class, io.aneforge.cli.up.UpCommand.class,
+            StatusCommand.class, ResolveCommand.class, PullCommand.class, TokensCommand.class, io.aneforge.cli.up.UpCommand.class,
             CommandLine.HelpCommand.class})
 public final class AneForge implements Runnable {
 

@@ -143,6 +143,16 @@ public final class RegistryClient {
                 .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), path));
     }
 
+    public JsonNode patch(String path, Object body) {
+        return json(send(request(path).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), path));
+    }
+
+    /** DELETE; the registry answers most with 204 and no body (then an empty object). */
+    public JsonNode delete(String path) {
+        return json(send(request(path).DELETE().build(), path));
+    }
+
     /** Whether the registry already holds the verified blob {@code sha256:<hex>} ({@code HEAD}, no body sent). */
     public boolean blobExists(String hex) {
         String path = "/api/v1/blobs/sha256:" + hex;
