@@ -359,7 +359,7 @@ class ConvertCommandTest {
                 + "Try 'aneforge convert --help' for the options.");
         Cli none = Cli.run();
         assertThat(none.code()).isEqualTo(2);
-        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, recipe, eval, predict, publish, status, resolve, pull, up, help\n"
+        assertThat(none.err()).isEqualTo("aneforge: missing command: use one of convert, recipe, eval, predict, publish, status, resolve, pull, tokens, up, help\n"
                 + "Try 'aneforge --help' for the options.\n");
     }
 

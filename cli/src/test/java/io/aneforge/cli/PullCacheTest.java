@@ -129,12 +129,16 @@ class PullCacheTest {
         assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.build", served.path().replace(".mlpackage", ""));
         assertThat(a.err()).isEmpty();
 
-        // The alias moved to another variant: the same name now holds it, and nothing else is left in --out.
+        // The alias moved to another variant of the model: the same name now holds it, the output says what it
+        // replaced, and nothing else is left in --out but the pulls' records.
         Cli b = pull(other.id(), out, "--name", "Encoder.mlpackage");
         assertThat(b.code()).as(b.toString()).isZero();
+        assertThat(b.out()).contains("replaced " + out.resolve("Encoder.mlpackage") + ", which held m v1 (sha256:"
+                + served.sha256().substring(0, 12) + "…)");
         assertThat(MlPackage.read(out.resolve("Encoder.mlpackage")).metadata()).containsEntry("aneforge.build", other.path().replace(".mlpackage", ""));
         try (var files = Files.list(out)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("Encoder.mlpackage");
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder(io.aneforge.cli.pull.PullDirectory.RECORDS, "Encoder.mlpackage");
         }
 
         // Without --name the variant's own name is used, and the package left beside it is pointed out.
