@@ -143,6 +143,7 @@ class PullOverwriteTest {
         assertHolds(out.resolve("Encoder.mlpackage"), second);
         JsonNode record = JsonMapper.shared().readTree(out.resolve(PullDirectory.RECORDS).resolve("Encoder.mlpackage.json")
                 .toFile());
+        assertThat(record.propertyNames()).containsExactly("model", "version", "digest");
         assertThat(record.get("model").asString()).isEqualTo("pull-a");
         assertThat(record.get("version").asInt()).isEqualTo(2);
     }
