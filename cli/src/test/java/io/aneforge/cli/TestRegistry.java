@@ -15,7 +15,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * A real registry (this JVM's PostgreSQL database, embedded S3 in a temporary directory) over HTTP for the registry
  * commands' tests, started once per test JVM and stopped when it exits: the test classes that share it use model and
- * token names of their own.
+ * token names of their own. The database (and so the job queue) is this JVM's, which other registries of the suite
+ * use too: a class that publishes leaves no open jobs (publish --without-golden-data cancels them), or another class's
+ * agent may lease them.
  */
 final class TestRegistry {
 
