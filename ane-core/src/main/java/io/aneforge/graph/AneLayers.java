@@ -141,4 +141,9 @@ public final class AneLayers extends BaseLayers {
     public Var tiedHead(Var x, Var table) {
         return toHub(b.conv(x, table, null)); // (1, V, 1, S) -> (1, S, V)
     }
+
+    @Override
+    public Var tiedHead(Var x, Var table, String biasName, FloatTensor bias) {
+        return toHub(b.conv(x, table, weights.vector(biasName, bias))); // (1, V, 1, S) -> (1, S, V)
+    }
 }

@@ -104,7 +104,7 @@ final class EncoderGraph {
             x = norm(model, w, layers, b.add(f, x), p + n.outputNorm(), eps);
         }
         if (model.head() != null) {
-            return head(model, b, w, layers, x, seqLen);
+            return head(model, b, w, layers, x, table, seqLen);
         }
         List<Var> outs = new ArrayList<>();
         outs.add(Graphs.output(b, layers.toHub(x), Graphs.LAST_HIDDEN_STATE));
@@ -126,9 +126,18 @@ final class EncoderGraph {
      * <li>token classification, {@code logits (1, S, L)}: {@code classifier(h)} per token</li>
      * <li>question answering, {@code start_logits} and {@code end_logits (1, S)}: the two rows of
      * {@code qa_outputs(h)}</li>
+     * <li>masked LM, {@code logits (1, S, V)}: {@code decoder(norm(act(transform(h))))} per token, the decoder the
+     * word embedding table (stored once, as GPT-2's tied {@code lm_head}) plus the vocabulary bias, or the checkpoint's
+     * own decoder with {@code tie_word_embeddings} false. BERT {@code cls.predictions.transform.dense} →
+     * {@code hidden_act} → {@code transform.LayerNorm}; RoBERTa {@code lm_head.dense} → exact gelu (whatever
+     * {@code hidden_act} says) → {@code lm_head.layer_norm}; DistilBERT {@code vocab_transform} → {@code activation}
+     * → {@code vocab_layer_norm} (eps 1e-12)</li>
      * </ul>
+     *
+     * @param table the word embedding table as {@link Layers#embeddingTable} stored it
      */
-    private static Var[] head(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var x, int seqLen) {
+    private static Var[] head(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var x, Var table,
+                              int seqLen) {
         TaskHead head = model.head();
         int labels = head.numLabels();
         switch (head.kind()) {
@@ -151,6 +160,24 @@ final class EncoderGraph {
                 List<Var> startEnd = b.split(layers.toHub(proj(model, w, layers, x, "qa_outputs")), 2, 2); // 2 x (1, S, 1)
                 return new Var[] {Graphs.output(b, b.reshape(startEnd.get(0), 1, seqLen), Graphs.START_LOGITS),
                     Graphs.output(b, b.reshape(startEnd.get(1), 1, seqLen), Graphs.END_LOGITS)};
+            }
+            case MASKED_LM -> {
+                TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(model.config().modelType());
+                String act;
+                double eps;
+                if (model.config() instanceof BertConfig c) {
+                    act = n.fixedGelu() ? "gelu" : c.hiddenAct();
+                    eps = c.layerNormEps();
+                } else {
+                    act = ((DistilBertConfig) model.config()).activation();
+                    eps = DistilBertConfig.LAYER_NORM_EPS;
+                }
+                Var t = Graphs.activation(b, proj(model, w, layers, x, n.transform()), act);
+                t = norm(model, w, layers, t, n.norm(), eps);
+                FloatTensor bias = w.source(model, n.bias());
+                Var logits = head.tiedDecoder() ? layers.tiedHead(t, table, n.bias(), bias)
+                        : layers.toHub(layers.project(t, n.decoder(), w.source(model, n.decoder() + ".weight"), bias));
+                return new Var[] {Graphs.output(b, logits, Graphs.LOGITS)};
             }
             default -> throw new IllegalStateException("no graph for task head " + head.kind());
         }

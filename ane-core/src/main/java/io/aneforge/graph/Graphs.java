@@ -65,6 +65,10 @@ public final class Graphs {
             if (!model.head().labels().isEmpty()) {
                 b.metadata("aneforge.id2label", model.head().id2labelJson());
             }
+            if (model.head().problemType() != null) {
+                // softmax, a sigmoid per label, or raw values: how predict and apps read a classifier's logits
+                b.metadata(io.aneforge.model.TaskHead.PROBLEM_TYPE_METADATA, model.head().problemType().id());
+            }
         }
         if (spec.precision().gptq()) {
             // the statistics GPTQ used, bit for bit: builds whose bytes differ show whether these did

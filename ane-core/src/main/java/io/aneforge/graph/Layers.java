@@ -50,6 +50,12 @@ public interface Layers {
     /** Logits {@code (1, S, V)} against a tied embedding table, given as the table var {@link #embeddingTable} made. */
     Var tiedHead(Var x, Var table);
 
+    /**
+     * Like {@link #tiedHead(Var, Var)} plus a bias {@code [V]} stored as {@code biasName} (a masked-LM head's
+     * decoder, tied to the word embeddings: the table is stored once).
+     */
+    Var tiedHead(Var x, Var table, String biasName, FloatTensor bias);
+
     /** Stores an embedding table {@code [V, C]} in the form this layout's gather and tied head read. */
     Var embeddingTable(String name, FloatTensor table);
 

@@ -85,4 +85,9 @@ public final class StandardLayers extends BaseLayers {
     public Var tiedHead(Var x, Var table) {
         return b.matmul(x, table, false, true);
     }
+
+    @Override
+    public Var tiedHead(Var x, Var table, String biasName, FloatTensor bias) {
+        return b.linear(x, table, weights.vector(biasName, bias)); // the table [V, C] is a linear weight as it is
+    }
 }

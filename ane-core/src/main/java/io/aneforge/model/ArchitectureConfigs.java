@@ -47,8 +47,16 @@ public final class ArchitectureConfigs {
     public record Parsed(ArchitectureConfig config, TaskHead head) {
     }
 
-    /** Like {@link #parse}, with the task head ({@link TaskHead}) and its labels ({@code id2label}). */
+    /**
+     * Like {@link #parse}, with the task head ({@link TaskHead}) and its labels ({@code id2label}): the one head kind
+     * {@code architectures} names ({@link HeadChoice#DEFAULT}); a config naming two kinds is refused.
+     */
     public static Parsed parseWithHead(Path configJson) throws IOException {
+        return parseWithHead(configJson, HeadChoice.DEFAULT);
+    }
+
+    /** Like {@link #parseWithHead(Path)}, with the head {@code choice} picks ({@code convert --head}). */
+    public static Parsed parseWithHead(Path configJson, HeadChoice choice) throws IOException {
         if (!Files.isRegularFile(configJson)) {
             throw new ModelImportException(configJson, "config.json is missing");
         }
@@ -106,7 +114,7 @@ public final class ArchitectureConfigs {
                 }
                 default -> throw new IllegalStateException("unreachable model_type " + modelType);
             };
-            return new Parsed(config, head(f, architectures));
+            return new Parsed(config, head(f, architectures, choice));
         } catch (IllegalArgumentException e) {
             throw new ModelImportException(configJson, e.getMessage());
         }
@@ -150,23 +158,47 @@ public final class ArchitectureConfigs {
     }
 
     /**
-     * The head of the first {@code architectures} entry that names one the builders convert, with its labels:
-     * {@code id2label} (ids 0..n-1, each once), else {@code num_labels} or transformers' default of 2 labels named
-     * {@code LABEL_i}. A {@code num_labels} beside {@code id2label} must agree with it (transformers lets
-     * {@code id2label} win; a config that says two things is refused).
+     * The head {@code choice} picks among the kinds {@code architectures} names, with its labels: {@code id2label} (ids
+     * 0..n-1, each once), else {@code num_labels} or transformers' default of 2 labels named {@code LABEL_i}. A
+     * {@code num_labels} beside {@code id2label} must agree with it (transformers lets {@code id2label} win; a config
+     * that says two things is refused). A config naming two kinds is refused without a choice: converting the first
+     * silently would compute one of two functions the config claims.
      */
-    private static TaskHead head(Fields f, List<String> architectures) {
-        TaskHead.Kind kind = null;
-        String architecture = null;
+    private static TaskHead head(Fields f, List<String> architectures, HeadChoice choice) {
+        java.util.Map<TaskHead.Kind, String> named = new java.util.LinkedHashMap<>();
         for (String a : architectures) {
-            kind = TaskHead.Kind.of(a);
-            if (kind != null) {
-                architecture = a;
-                break;
+            TaskHead.Kind k = TaskHead.Kind.of(a);
+            if (k != null) {
+                named.putIfAbsent(k, a);
             }
         }
-        if (kind == null) {
+        if (choice.none()) {
             return null;
+        }
+        TaskHead.Kind kind;
+        if (choice.kind() != null) {
+            kind = choice.kind();
+            if (!named.containsKey(kind)) {
+                throw new IllegalArgumentException("--head " + kind.id() + ": config.json's architectures "
+                        + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
+                        ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
+                        : "; it has " + ids(named.keySet()) + ": pass " + alternatives(named.keySet())
+                        + " or --head none"));
+            }
+        } else if (named.size() > 1) {
+            throw new IllegalArgumentException("config.json's architectures " + architectures + " name " + named.size()
+                    + " different task heads (" + ids(named.keySet()) + "), and the converter will not guess which one"
+                    + " the weights were trained for: pass " + alternatives(named.keySet()) + " (or --head none for"
+                    + " the base model's hidden states)");
+        } else if (named.isEmpty()) {
+            return null;
+        } else {
+            kind = named.keySet().iterator().next();
+        }
+        String architecture = named.get(kind);
+        if (kind == TaskHead.Kind.MASKED_LM) {
+            // transformers ties the decoder to the word embeddings unless tie_word_embeddings is false
+            return new TaskHead(kind, architecture, List.of(), null, f.bool("tie_word_embeddings", true));
         }
         if (kind == TaskHead.Kind.QUESTION_ANSWERING) {
             return new TaskHead(kind, architecture, List.of());
@@ -209,7 +241,36 @@ public final class ArchitectureConfigs {
         if (labels.isEmpty()) {
             labels.addAll(List.of("LABEL_0", "LABEL_1")); // PretrainedConfig's default num_labels
         }
-        return new TaskHead(kind, architecture, labels);
+        TaskHead.ProblemType problemType = problemType(f, labels.size());
+        return new TaskHead(kind, architecture, labels,
+                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType : null, true);
+    }
+
+    /**
+     * config.json's {@code problem_type}, or transformers' reading without it (regression for one label, else
+     * single-label classification). An unknown value is refused: reading the logits the wrong way gives wrong labels.
+     */
+    private static TaskHead.ProblemType problemType(Fields f, int labels) {
+        String value = f.string("problem_type", null);
+        if (value == null) {
+            return TaskHead.ProblemType.byDefault(labels);
+        }
+        TaskHead.ProblemType p = TaskHead.ProblemType.ofId(value);
+        if (p == null) {
+            throw new IllegalArgumentException("config field 'problem_type' = \"" + value + "\" is not supported"
+                    + " (supported: " + java.util.Arrays.stream(TaskHead.ProblemType.values())
+                    .map(TaskHead.ProblemType::id).collect(java.util.stream.Collectors.joining(", "))
+                    + "; leave it out for transformers' default): fix config.json");
+        }
+        return p;
+    }
+
+    private static String ids(java.util.Collection<TaskHead.Kind> kinds) {
+        return kinds.stream().map(TaskHead.Kind::id).collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    private static String alternatives(java.util.Collection<TaskHead.Kind> kinds) {
+        return kinds.stream().map(k -> "--head " + k.id()).collect(java.util.stream.Collectors.joining(" or "));
     }
 
     private static String abbreviated(JsonNode n) {

@@ -27,7 +27,15 @@ public final class ModelImporter {
     }
 
     public static ImportedModel importWeights(ModelSnapshot snapshot) throws IOException {
-        ArchitectureConfigs.Parsed parsed = ArchitectureConfigs.parseWithHead(snapshot.configJson());
+        return importWeights(snapshot, HeadChoice.DEFAULT);
+    }
+
+    /**
+     * Like {@link #importWeights(ModelSnapshot)}, with the task head {@code choice} picks ({@code convert --head}); the
+     * checkpoint's other heads are dropped and named in {@link ImportedModel#droppedHeads}.
+     */
+    public static ImportedModel importWeights(ModelSnapshot snapshot, HeadChoice choice) throws IOException {
+        ArchitectureConfigs.Parsed parsed = ArchitectureConfigs.parseWithHead(snapshot.configJson(), choice);
         ArchitectureConfig config = parsed.config();
         TaskHead head = parsed.head();
         Map<String, ExpectedTensor> expected = new LinkedHashMap<>();
@@ -48,7 +56,7 @@ public final class ModelImporter {
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
                         if (config.isIgnored(name) && !expected.containsKey(name)) {
-                            noteHead(config, name, droppedHeads);
+                            noteHead(config, head, name, droppedHeads);
                             continue;
                         }
                         ExpectedTensor want = expect(weights, config, expected, name, info.name());
@@ -75,7 +83,7 @@ public final class ModelImporter {
                 for (Map.Entry<String, FloatTensor> e : OnnxWeights.read(weights).entrySet()) {
                     String name = canonical(config, e.getKey());
                     if (config.isIgnored(name) && !expected.containsKey(name)) {
-                        noteHead(config, name, droppedHeads);
+                        noteHead(config, head, name, droppedHeads);
                         continue;
                     }
                     ExpectedTensor want = expect(weights, config, expected, name, e.getKey());
@@ -105,6 +113,9 @@ public final class ModelImporter {
         if (!missing.isEmpty()) {
             throw new ModelImportException(weights, missing.size() + " tensor(s) required by " + config.modelType()
                     + " are missing: " + head(missing) + " (is config.json for a different model?)");
+        }
+        if (head != null && head.kind() == TaskHead.Kind.MASKED_LM) {
+            keepOneBias(weights, config, found);
         }
         Map<String, FloatTensor> ordered = new LinkedHashMap<>();
         for (ExpectedTensor t : expected.values()) {
@@ -136,11 +147,40 @@ public final class ModelImporter {
                 + " the config.json saved with these weights, or fix its id2label to " + shape[0] + " labels");
     }
 
-    /** Records the module of a dropped task-head tensor ({@code classifier} of {@code classifier.weight}). */
-    private static void noteHead(ArchitectureConfig config, String name, java.util.Set<String> heads) {
-        if (config.isTaskHead(name)) {
-            heads.add(name.contains(".") ? name.substring(0, name.indexOf('.')) : name);
+    /**
+     * A masked-LM head's vocabulary bias, which checkpoints store as {@code bias}, as {@code decoder.bias} or as both
+     * (transformers ties the two parameters; the first wins when both are there, as they are the same tensor in a
+     * checkpoint transformers saved): kept once, under the head's {@code bias} name.
+     */
+    private static void keepOneBias(Path file, ArchitectureConfig config, Map<String, FloatTensor> found)
+            throws ModelImportException {
+        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(config.modelType());
+        FloatTensor decoderBias = n.decoderBias() == null ? null : found.remove(n.decoderBias());
+        if (!found.containsKey(n.bias())) {
+            if (decoderBias == null) {
+                throw new ModelImportException(file, "the masked-LM head's vocabulary bias '" + n.bias() + "'"
+                        + (n.decoderBias() == null ? "" : " (or '" + n.decoderBias() + "')") + " is missing: use the"
+                        + " checkpoint's complete weights, or convert with --head none for the base model");
+            }
+            found.put(n.bias(), decoderBias);
         }
+    }
+
+    /**
+     * Records the module of a dropped task-head tensor ({@code classifier} of {@code classifier.weight}); one level
+     * deeper inside a module of the converted head ({@code cls.seq_relationship} beside a masked-LM head's
+     * {@code cls.predictions}). Tensors of the converted head that the import skips (a tied decoder's weight) are not.
+     */
+    private static void noteHead(ArchitectureConfig config, TaskHead head, String name, java.util.Set<String> heads) {
+        if (!config.isTaskHead(name) || head != null && head.covers(config.modelType(), name)) {
+            return;
+        }
+        String module = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+        if (head != null && head.modules(config.modelType()).contains(module)) {
+            int second = name.indexOf('.', module.length() + 1);
+            module = second < 0 ? name : name.substring(0, second);
+        }
+        heads.add(module);
     }
 
     /**

@@ -6,16 +6,22 @@ import java.util.Locale;
 
 /**
  * The task head of a fine-tuned encoder checkpoint that the graph builders convert, as Hugging Face's
- * {@code *ForSequenceClassification}, {@code *ForTokenClassification} and {@code *ForQuestionAnswering} compute it.
- * Which head a checkpoint has comes from {@code architectures} in config.json (BERT's sequence and token classifiers
- * have the same {@code classifier} tensors; only the class name tells them apart).
+ * {@code *ForSequenceClassification}, {@code *ForTokenClassification}, {@code *ForQuestionAnswering} and
+ * {@code *ForMaskedLM} compute it. Which head a checkpoint has comes from {@code architectures} in config.json (BERT's
+ * sequence and token classifiers have the same {@code classifier} tensors; only the class name tells them apart).
  *
  * @param kind         what the head computes
  * @param architecture the {@code architectures} entry that named it ({@code BertForSequenceClassification})
  * @param labels       the label names in id order ({@code id2label}, {@code LABEL_i} when config.json has none); empty
- *                     for question answering, whose two rows are the start and end logits
+ *                     for question answering, whose two rows are the start and end logits, and for a masked-LM head,
+ *                     whose rows are the vocabulary
+ * @param problemType  how a sequence classifier's logits are read (config.json's {@code problem_type}); null for the
+ *                     other kinds
+ * @param tiedDecoder  a masked-LM head's decoder is the word embedding table ({@code tie_word_embeddings}, true by
+ *                     default), stored once; false: the checkpoint's own decoder weight. True for the other kinds
  */
-public record TaskHead(Kind kind, String architecture, List<String> labels) {
+public record TaskHead(Kind kind, String architecture, List<String> labels, ProblemType problemType,
+                       boolean tiedDecoder) {
     /** Outputs of a question-answering head, as Hugging Face names them. */
     public static final String START_LOGITS = "start_logits";
     public static final String END_LOGITS = "end_logits";
@@ -24,7 +30,8 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
     public enum Kind {
         SEQUENCE_CLASSIFICATION("ForSequenceClassification", "sequence-classification"),
         TOKEN_CLASSIFICATION("ForTokenClassification", "token-classification"),
-        QUESTION_ANSWERING("ForQuestionAnswering", "question-answering");
+        QUESTION_ANSWERING("ForQuestionAnswering", "question-answering"),
+        MASKED_LM("ForMaskedLM", "fill-mask");
 
         private final String suffix;
         private final String id;
@@ -39,6 +46,16 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
             return id;
         }
 
+        /** The kind of a pipeline-style name ({@code fill-mask}), or null for none. */
+        public static Kind ofId(String id) {
+            for (Kind k : values()) {
+                if (k.id.equals(id)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+
         /** The kind an {@code architectures} entry names, or null for a base model or an unconverted head. */
         static Kind of(String architecture) {
             for (Kind k : values()) {
@@ -50,23 +67,124 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
         }
     }
 
+    /**
+     * How a sequence classifier's logits are read, as transformers' {@code problem_type} names it: a softmax over the
+     * labels (one label per text), a sigmoid per label (any number of labels per text), or the raw values.
+     */
+    public enum ProblemType {
+        SINGLE_LABEL("single_label_classification"),
+        MULTI_LABEL("multi_label_classification"),
+        REGRESSION("regression");
+
+        private final String id;
+
+        ProblemType(String id) {
+            this.id = id;
+        }
+
+        /** The config.json value ({@code single_label_classification}), also written into package metadata. */
+        public String id() {
+            return id;
+        }
+
+        /** The type of a config.json value, or null for an unknown one. */
+        public static ProblemType ofId(String id) {
+            for (ProblemType p : values()) {
+                if (p.id.equals(id)) {
+                    return p;
+                }
+            }
+            return null;
+        }
+
+        /** transformers' reading of a config without {@code problem_type}: regression for one label, else single-label. */
+        public static ProblemType byDefault(int labels) {
+            return labels == 1 ? REGRESSION : SINGLE_LABEL;
+        }
+    }
+
+    /** Package metadata keys of a converted head (besides {@code aneforge.task}, {@code aneforge.id2label}). */
+    public static final String PROBLEM_TYPE_METADATA = "aneforge.problemType";
+
     public TaskHead {
         if (kind == null || architecture == null || labels == null) {
             throw new IllegalStateException("task head needs a kind, an architecture and labels");
         }
         labels = List.copyOf(labels);
-        if (kind == Kind.QUESTION_ANSWERING ? !labels.isEmpty() : labels.isEmpty()) {
+        boolean unlabelled = kind == Kind.QUESTION_ANSWERING || kind == Kind.MASKED_LM;
+        if (unlabelled ? !labels.isEmpty() : labels.isEmpty()) {
             throw new IllegalStateException(kind + " head with labels " + labels);
+        }
+        if ((kind == Kind.SEQUENCE_CLASSIFICATION) != (problemType != null)) {
+            throw new IllegalStateException(kind + " head with problem type " + problemType);
+        }
+        if (kind != Kind.MASKED_LM && !tiedDecoder) {
+            throw new IllegalStateException(kind + " head has no decoder to untie");
         }
     }
 
-    /** Rows of the head's last projection: the labels, or start and end for question answering. */
+    /**
+     * A head as transformers reads a config without {@code problem_type} or {@code tie_word_embeddings}: a sequence
+     * classifier's problem type by its label count ({@link ProblemType#byDefault}), a masked-LM decoder tied.
+     */
+    public TaskHead(Kind kind, String architecture, List<String> labels) {
+        this(kind, architecture, labels, kind == Kind.SEQUENCE_CLASSIFICATION && labels != null
+                ? ProblemType.byDefault(labels.size()) : null, true);
+    }
+
+    /**
+     * Rows of the head's last projection: the labels, or start and end for question answering; a masked-LM head's are
+     * the vocabulary ({@link ArchitectureConfig#vocabSize}), not counted here (0).
+     */
     public int numLabels() {
         return kind == Kind.QUESTION_ANSWERING ? 2 : labels.size();
     }
 
+    /**
+     * The names of a masked-LM head in one family's checkpoints (canonical: without the base model's prefix).
+     *
+     * @param transform    the hidden-to-hidden projection before the activation
+     * @param norm         the LayerNorm after it
+     * @param decoder      the vocabulary projection, whose weight is tied to the word embeddings by default
+     * @param bias         the vocabulary bias
+     * @param decoderBias  where some checkpoints store the same bias (transformers ties {@code decoder.bias} to it),
+     *                     null when the decoder's own bias is {@link #bias}
+     * @param fixedGelu    RoBERTa's head applies exact gelu whatever {@code hidden_act} says
+     */
+    public record MaskedLmNames(String transform, String norm, String decoder, String bias, String decoderBias,
+                                boolean fixedGelu) {
+    }
+
+    /** The masked-LM head's module names for a model type ({@code bert}, {@code roberta}, {@code distilbert}). */
+    public static MaskedLmNames maskedLmNames(String modelType) {
+        return switch (modelType) {
+            case "roberta" -> new MaskedLmNames("lm_head.dense", "lm_head.layer_norm", "lm_head.decoder",
+                    "lm_head.bias", "lm_head.decoder.bias", true);
+            case "distilbert" -> new MaskedLmNames("vocab_transform", "vocab_layer_norm", "vocab_projector",
+                    "vocab_projector.bias", null, false);
+            default -> new MaskedLmNames("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+                    "cls.predictions.decoder", "cls.predictions.bias", "cls.predictions.decoder.bias", false);
+        };
+    }
+
+    /**
+     * True for a checkpoint tensor of this head (canonical name) that the import reads or, for a tied decoder's weight,
+     * skips because transformers replaces it by the word embeddings: not a dropped head.
+     */
+    boolean covers(String modelType, String canonicalName) {
+        if (kind != Kind.MASKED_LM) {
+            return modules(modelType).stream().anyMatch(m -> canonicalName.startsWith(m + "."));
+        }
+        MaskedLmNames n = maskedLmNames(modelType);
+        return canonicalName.startsWith(n.transform() + ".") || canonicalName.startsWith(n.norm() + ".")
+                || canonicalName.startsWith(n.decoder() + ".") || canonicalName.equals(n.bias());
+    }
+
     /** The module that computes the head's outputs ({@code classifier.out_proj} for RoBERTa's classifier). */
     String outputModule(String modelType) {
+        if (kind == Kind.MASKED_LM) {
+            return maskedLmNames(modelType).decoder();
+        }
         if (kind == Kind.QUESTION_ANSWERING) {
             return "qa_outputs";
         }
@@ -78,6 +196,13 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
      * classifier also reads the pooler, which belongs to the base model.
      */
     public List<String> modules(String modelType) {
+        if (kind == Kind.MASKED_LM) {
+            return switch (modelType) {
+                case "roberta" -> List.of("lm_head");
+                case "distilbert" -> List.of("vocab_transform", "vocab_layer_norm", "vocab_projector");
+                default -> List.of("cls");
+            };
+        }
         if (kind == Kind.QUESTION_ANSWERING) {
             return List.of("qa_outputs");
         }
@@ -89,6 +214,23 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
     List<ExpectedTensor> tensors(ArchitectureConfig config) {
         int h = config.hiddenSize();
         List<ExpectedTensor> t = new ArrayList<>();
+        if (kind == Kind.MASKED_LM) {
+            MaskedLmNames n = maskedLmNames(config.modelType());
+            int v = config.vocabSize();
+            t.add(ExpectedTensor.required(n.transform() + ".weight", h, h));
+            t.add(ExpectedTensor.required(n.transform() + ".bias", h));
+            t.add(ExpectedTensor.required(n.norm() + ".weight", h));
+            t.add(ExpectedTensor.required(n.norm() + ".bias", h));
+            if (!tiedDecoder) {
+                t.add(ExpectedTensor.required(n.decoder() + ".weight", v, h));
+            }
+            // one of the two (transformers ties them): ModelImporter requires it and keeps it under n.bias()
+            t.add(ExpectedTensor.optional(n.bias(), v));
+            if (n.decoderBias() != null) {
+                t.add(ExpectedTensor.optional(n.decoderBias(), v));
+            }
+            return t;
+        }
         if (kind == Kind.SEQUENCE_CLASSIFICATION) {
             String hidden = switch (config.modelType()) {
                 case "roberta" -> "classifier.dense";
@@ -108,6 +250,9 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
 
     /** True for the tensors whose first axis counts the labels. */
     boolean countsLabels(String modelType, String canonicalName) {
+        if (kind == Kind.MASKED_LM) {
+            return false; // its rows are the vocabulary, checked like any shape
+        }
         String out = outputModule(modelType);
         return canonicalName.equals(out + ".weight") || canonicalName.equals(out + ".bias");
     }
@@ -121,10 +266,14 @@ public record TaskHead(Kind kind, String architecture, List<String> labels) {
     public String describe(int seqLen) {
         String what = kind.id().replace('-', ' ') + " head";
         return switch (kind) {
-            case SEQUENCE_CLASSIFICATION -> what + " (" + labels.size() + " labels): logits (1, " + labels.size() + ")";
+            case SEQUENCE_CLASSIFICATION -> what + " (" + labels.size() + " labels"
+                    + (problemType == ProblemType.SINGLE_LABEL ? "" : ", " + problemType.id()) + "): logits (1, "
+                    + labels.size() + ")";
             case TOKEN_CLASSIFICATION -> what + " (" + labels.size() + " labels): logits (1, " + seqLen + ", "
                     + labels.size() + ")";
             case QUESTION_ANSWERING -> what + ": start_logits (1, " + seqLen + "), end_logits (1, " + seqLen + ")";
+            case MASKED_LM -> "masked-LM head (fill-mask, decoder " + (tiedDecoder ? "tied to the word embeddings"
+                    : "of its own") + "): logits (1, " + seqLen + ", vocabulary)";
         };
     }
 

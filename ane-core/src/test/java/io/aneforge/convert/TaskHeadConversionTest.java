@@ -55,10 +55,13 @@ class TaskHeadConversionTest {
     @ParameterizedTest
     @CsvSource({"bert,SequenceClassification", "roberta,SequenceClassification", "distilbert,SequenceClassification",
         "bert,TokenClassification", "roberta,TokenClassification", "distilbert,TokenClassification",
-        "bert,QuestionAnswering", "roberta,QuestionAnswering", "distilbert,QuestionAnswering"})
+        "bert,QuestionAnswering", "roberta,QuestionAnswering", "distilbert,QuestionAnswering",
+        "bert,MaskedLM", "roberta,MaskedLM", "distilbert,MaskedLM"})
     void bothLayoutsMatchAPlainLoopHead(String family, String task) throws Exception {
         boolean qa = task.equals("QuestionAnswering");
-        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa ? List.of() : LABELS, qa ? 2 : LABELS.size(), 7);
+        boolean mlm = task.equals("MaskedLM");
+        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa || mlm ? List.of() : LABELS,
+                qa ? 2 : mlm ? VOCAB : LABELS.size(), 7);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
         TaskHead head = model.head();
         assertThat(head).isNotNull();
@@ -80,7 +83,7 @@ class TaskHeadConversionTest {
                 assertThat(r.cosineMin()).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
                 assertThat(r.top1Agreement()).as(layout + " " + out).isEqualTo(1.0);
             }
-            if (head.kind() != TaskHead.Kind.QUESTION_ANSWERING) {
+            if (head.kind() != TaskHead.Kind.QUESTION_ANSWERING && head.kind() != TaskHead.Kind.MASKED_LM) {
                 assertThat(read.metadata()).containsEntry("aneforge.id2label",
                         "{\"0\": \"NEGATIVE\", \"1\": \"NEUTRAL\", \"2\": \"POSITIVE\"}");
             }
@@ -317,6 +320,18 @@ class TaskHeadConversionTest {
             add(st, random, family + "." + t.name(), t.name().contains("LayerNorm") || t.name().contains("layer_norm"),
                     t.shape());
         }
+        if (task.equals("MaskedLM")) {
+            // the decoder's weight is tied to the word embeddings: transformers saves it once, under the embeddings
+            TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(family);
+            add(st, random, n.transform() + ".weight", false, HIDDEN, HIDDEN);
+            add(st, random, n.transform() + ".bias", false, HIDDEN);
+            add(st, random, n.norm() + ".weight", true, HIDDEN);
+            add(st, random, n.norm() + ".bias", true, HIDDEN);
+            // RoBERTa's checkpoint stores the tied bias as decoder.bias only (both names are read)
+            add(st, random, family.equals("roberta") ? n.decoderBias() : n.bias(), false, rows);
+            st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
+            return dir;
+        }
         String out = task.equals("QuestionAnswering") ? "qa_outputs" : family.equals("roberta")
                 && task.equals("SequenceClassification") ? "classifier.out_proj" : "classifier";
         if (task.equals("SequenceClassification") && !family.equals("bert")) {
@@ -457,6 +472,27 @@ class TaskHeadConversionTest {
                     }
                     out.put("start_logits", tensor(start, 1, s));
                     out.put("end_logits", tensor(end, 1, s));
+                }
+                case MASKED_LM -> {
+                    // BertLMPredictionHead / RobertaLMHead / DistilBertForMaskedLM: transform, gelu, LayerNorm, then
+                    // the decoder, its weight the word embeddings unless tie_word_embeddings is false
+                    TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(type);
+                    double[][] t = norm(m, gelu(dense(m, x, n.transform())), n.norm());
+                    FloatTensor decoder = m.weight(head.tiedDecoder() ? "embeddings.word_embeddings.weight"
+                            : n.decoder() + ".weight");
+                    float[] bias = m.weight(n.bias()).data();
+                    int vocab = decoder.shape()[0];
+                    double[][] logits = new double[s][vocab];
+                    for (int tok = 0; tok < s; tok++) {
+                        for (int v = 0; v < vocab; v++) {
+                            double acc = bias[v];
+                            for (int j = 0; j < h; j++) {
+                                acc += t[tok][j] * decoder.data()[v * h + j];
+                            }
+                            logits[tok][v] = acc;
+                        }
+                    }
+                    out.put("logits", tensor(logits, 1, s, vocab));
                 }
                 default -> throw new IllegalStateException();
             }
