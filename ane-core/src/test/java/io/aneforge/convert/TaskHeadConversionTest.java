@@ -282,11 +282,172 @@ class TaskHeadConversionTest {
         assertThat(model.head().labels()).containsExactly("LABEL_0", "LABEL_1");
     }
 
+    /**
+     * A masked-LM checkpoint as bert-base-uncased ships it (BertForMaskedLM with a pooler, the next-sentence head
+     * {@code cls.seq_relationship} and a copy of the decoder weight): the decoder is the word embedding table, as
+     * transformers ties it, stored once in weight.bin; only the next-sentence head is named as dropped. With
+     * {@code tie_word_embeddings: false} the checkpoint's own decoder is computed (and stored).
+     */
+    @Test
+    void maskedLmDecoderIsTheWordTableStoredOnceUnlessUntied() throws Exception {
+        java.util.function.BiConsumer<RawSafetensors, SplittableRandom> bertBaseExtras = (st, random) -> {
+            add(st, random, "cls.predictions.decoder.weight", false, VOCAB, HIDDEN); // differs: ignored when tied
+            add(st, random, "cls.seq_relationship.weight", false, 2, HIDDEN);
+            add(st, random, "cls.seq_relationship.bias", false, 2);
+            add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
+            add(st, random, "bert.pooler.dense.bias", false, HIDDEN);
+        };
+        Path tied = checkpoint(dir.resolve("tied"), "bert", "MaskedLM", List.of(), VOCAB, 17, bertBaseExtras);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(tied, null));
+        assertThat(model.head().kind()).isEqualTo(TaskHead.Kind.MASKED_LM);
+        assertThat(model.head().tiedDecoder()).isTrue();
+        assertThat(model.droppedHeads()).containsExactly("cls.seq_relationship");
+        assertThat(model.weights()).doesNotContainKey("cls.predictions.decoder.weight");
+        Map<String, FloatTensor> in = inputs();
+        Map<String, FloatTensor> want = Plain.forward(model, ids(in), REAL);
+        VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 0);
+        long table = (long) VOCAB * HIDDEN * 4;
+        long head = ((long) HIDDEN * HIDDEN + 3L * HIDDEN + VOCAB) * 4;
+        long base = weightBytes(VariantConverter.convert(model.withoutHead(), spec, dir.resolve("tied-base")));
+        ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve("tied-mlm"));
+        assertThat(weightBytes(cv) - base).as("the head adds its own weights, not a second table")
+                .isLessThan(head + 4096).isLessThan(table);
+        FidelityReport r = Fidelity.compareLogits(want.get("logits"),
+                ProgramEvaluator.runtime().run(MlPackage.read(cv.packageDir()), in).get("logits"));
+        assertThat(r.cosineMin()).isGreaterThanOrEqualTo(0.9999);
+        assertThat(r.top1Agreement()).isEqualTo(1.0);
+
+        Path untied = checkpoint(dir.resolve("untied"), "bert", "MaskedLM", List.of(), VOCAB, 17, bertBaseExtras);
+        Files.writeString(untied.resolve("config.json"), Files.readString(untied.resolve("config.json"))
+                .replace("\"model_type\"", "\"tie_word_embeddings\": false, \"model_type\""));
+        ImportedModel own = ModelImporter.importWeights(ModelSnapshot.of(untied, null));
+        assertThat(own.head().tiedDecoder()).isFalse();
+        assertThat(own.weights()).containsKey("cls.predictions.decoder.weight");
+        Map<String, FloatTensor> wantOwn = Plain.forward(own, ids(in), REAL);
+        assertThat(Fidelity.compareLogits(want.get("logits"), wantOwn.get("logits")).cosineMin())
+                .as("the decoders differ").isLessThan(0.99);
+        for (Layout layout : Layout.values()) {
+            VariantSpec s = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0);
+            ConvertedVariant c = VariantConverter.convert(own, s, dir.resolve("untied-" + s.id()));
+            FidelityReport u = Fidelity.compareLogits(wantOwn.get("logits"),
+                    ProgramEvaluator.runtime().run(MlPackage.read(c.packageDir()), in).get("logits"));
+            assertThat(u.cosineMin()).as(layout.name()).isGreaterThanOrEqualTo(0.9999);
+            assertThat(u.top1Agreement()).isEqualTo(1.0);
+            if (layout == Layout.ANE) {
+                assertThat(weightBytes(c) - base).as("its own decoder is stored").isGreaterThan(table);
+            }
+        }
+    }
+
+    @Test
+    void maskedLmHeadsWithoutTheirWeightsAreRefused() throws Exception {
+        Path untied = checkpoint(dir.resolve("nodecoder"), "roberta", "MaskedLM", List.of(), VOCAB, 3);
+        Files.writeString(untied.resolve("config.json"), Files.readString(untied.resolve("config.json"))
+                .replace("\"model_type\"", "\"tie_word_embeddings\": false, \"model_type\""));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(untied, null)))
+                .isInstanceOf(ModelImportException.class).hasMessageContaining("lm_head.decoder.weight");
+        Path noBias = dir.resolve("nobias");
+        checkpoint(noBias, "distilbert", "MaskedLM", List.of(), VOCAB, 3);
+        // the same weights without the bias: a base checkpoint whose config claims the masked-LM head
+        RawSafetensors st = new RawSafetensors();
+        SplittableRandom random = new SplittableRandom(3);
+        for (ExpectedTensor t : ArchitectureConfigs.parse(noBias.resolve("config.json")).expectedTensors()) {
+            add(st, random, "distilbert." + t.name(), t.name().contains("layer_norm") || t.name().contains("LayerNorm"),
+                    t.shape());
+        }
+        for (String m : List.of("vocab_transform", "vocab_layer_norm")) {
+            add(st, random, m + ".weight", m.contains("norm"), m.contains("norm") ? new int[] {HIDDEN}
+                    : new int[] {HIDDEN, HIDDEN});
+            add(st, random, m + ".bias", false, HIDDEN);
+        }
+        st.metadata("{\"format\":\"pt\"}").write(noBias.resolve("model.safetensors"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(noBias, null)))
+                .isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("the masked-LM head's vocabulary bias 'vocab_projector.bias' is missing");
+    }
+
+    /**
+     * A config whose architectures name two head kinds is refused naming both and the fix; {@code --head <kind>}
+     * converts the one chosen (the other dropped and named), a kind the config does not name is refused too.
+     */
+    @Test
+    void twoHeadKindsNeedAChoice() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("two"), "bert", "TokenClassification", LABELS, 3, 5);
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("[\"BertForTokenClassification\"]",
+                        "[\"BertForTokenClassification\", \"BertForSequenceClassification\"]"));
+        ModelSnapshot snap = ModelSnapshot.of(snapshot, null);
+        assertThatThrownBy(() -> ModelImporter.importWeights(snap)).isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("config.json's architectures [BertForTokenClassification,"
+                        + " BertForSequenceClassification] name 2 different task heads (token-classification,"
+                        + " sequence-classification), and the converter will not guess which one the weights were"
+                        + " trained for: pass --head token-classification or --head sequence-classification (or"
+                        + " --head none for the base model's hidden states)");
+        ImportedModel token = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse(
+                "token-classification"));
+        assertThat(token.head().kind()).isEqualTo(TaskHead.Kind.TOKEN_CLASSIFICATION);
+        assertThat(token.head().architecture()).isEqualTo("BertForTokenClassification");
+        ImportedModel none = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.NONE);
+        assertThat(none.head()).isNull();
+        assertThat(none.droppedHeads()).containsExactly("classifier");
+        assertThatThrownBy(() -> ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse("fill-mask")))
+                .isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("--head fill-mask: config.json's architectures [BertForTokenClassification,"
+                        + " BertForSequenceClassification] name no fill-mask head; it has token-classification,"
+                        + " sequence-classification: pass --head token-classification or --head"
+                        + " sequence-classification or --head none");
+        assertThatThrownBy(() -> io.aneforge.model.HeadChoice.parse("classifier"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--head must be one of convert, none, sequence-classification, token-classification,"
+                        + " question-answering, fill-mask, got 'classifier'");
+    }
+
+    /**
+     * {@code problem_type}: given, or transformers' default (regression for one label, else single-label), in the
+     * head and the package metadata; an unknown value is refused naming the supported ones.
+     */
+    @ParameterizedTest
+    @CsvSource({"multi_label_classification,3,MULTI_LABEL", "single_label_classification,3,SINGLE_LABEL",
+        "regression,1,REGRESSION", ",1,REGRESSION", ",3,SINGLE_LABEL"})
+    void problemTypeIsReadIntoTheMetadata(String problemType, int labels, TaskHead.ProblemType want) throws Exception {
+        Path snapshot = checkpoint(dir.resolve("p"), "distilbert", "SequenceClassification", List.of(), labels, 5);
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("\"model_type\"", (problemType == null ? "" : "\"problem_type\": \"" + problemType + "\", ")
+                        + "\"num_labels\": " + labels + ", \"model_type\""));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThat(model.head().problemType()).isEqualTo(want);
+        Program p = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16,
+                SEQ, 0)).program();
+        assertThat(p.metadata()).containsEntry("aneforge.problemType", want.id());
+    }
+
+    @Test
+    void anUnknownProblemTypeIsRefused() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("bad"), "bert", "SequenceClassification", LABELS, 3, 5);
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("\"model_type\"", "\"problem_type\": \"multi_label\", \"model_type\""));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(snapshot, null)))
+                .isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("config field 'problem_type' = \"multi_label\" is not supported (supported:"
+                        + " single_label_classification, multi_label_classification, regression; leave it out for"
+                        + " transformers' default): fix config.json");
+    }
+
+    private static long weightBytes(ConvertedVariant cv) throws java.io.IOException {
+        return Files.size(cv.packageDir().resolve("Data/com.apple.CoreML/weights/weight.bin"));
+    }
+
     // ---- checkpoints
 
     /** A {@code <Family>For<task>} checkpoint: random base weights under the family's prefix, and the head's. */
     static Path checkpoint(Path dir, String family, String task, List<String> labels, int rows, long seed)
             throws Exception {
+        return checkpoint(dir, family, task, labels, rows, seed, (st, random) -> { });
+    }
+
+    /** Like {@link #checkpoint(Path, String, String, List, int, long)}, with {@code extra} tensors written too. */
+    static Path checkpoint(Path dir, String family, String task, List<String> labels, int rows, long seed,
+                           java.util.function.BiConsumer<RawSafetensors, SplittableRandom> extra) throws Exception {
         Files.createDirectories(dir);
         String arch = switch (family) {
             case "bert" -> "Bert";
@@ -329,6 +490,7 @@ class TaskHeadConversionTest {
             add(st, random, n.norm() + ".bias", true, HIDDEN);
             // RoBERTa's checkpoint stores the tied bias as decoder.bias only (both names are read)
             add(st, random, family.equals("roberta") ? n.decoderBias() : n.bias(), false, rows);
+            extra.accept(st, random);
             st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
             return dir;
         }
@@ -341,6 +503,7 @@ class TaskHeadConversionTest {
         }
         add(st, random, out + ".weight", false, rows, HIDDEN);
         add(st, random, out + ".bias", false, rows);
+        extra.accept(st, random);
         st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
         return dir;
     }
