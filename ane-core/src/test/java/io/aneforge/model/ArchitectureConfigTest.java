@@ -28,12 +28,16 @@ class ArchitectureConfigTest {
         for (ExpectedTensor t : config.expectedTensors()) {
             st.f32("distilbert." + t.name(), filled(t.shape(), 0.5f), toLong(t.shape()));
         }
-        st.f32("vocab_projector.bias", new float[50], 50); // MLM head: dropped
+        st.f32("vocab_projector.bias", new float[50], 50); // MLM head: dropped with --head none
         st.write(dir.resolve("model.safetensors"));
         Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson());
-        ImportedModel m = ModelImporter.importWeights(ModelSnapshot.of(dir, null));
+        ImportedModel m = ModelImporter.importWeights(ModelSnapshot.of(dir, null), io.aneforge.model.HeadChoice.NONE);
         assertThat(m.weights()).hasSize(config.expectedTensors().size())
                 .containsKey("transformer.layer.1.ffn.lin2.weight").doesNotContainKey("vocab_projector.bias");
+        assertThat(m.droppedHeads()).containsExactly("vocab_projector");
+        // converted by default: a masked-LM head without its transform is refused, naming what is missing
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(dir, null)))
+                .isInstanceOf(ModelImportException.class).hasMessageContaining("vocab_transform.weight");
     }
 
     private static final String DISTILBERT_SINUSOIDAL = """

@@ -30,7 +30,10 @@ public final class TinyModels {
         return bert(dir, seed, "");
     }
 
-    /** A BERT snapshot whose tensor names carry {@code prefix} (e.g. "bert." for BertForMaskedLM). */
+    /**
+     * A BERT snapshot whose tensor names carry {@code prefix} (e.g. "bert." as a BertForPreTraining checkpoint has
+     * them; its pre-training heads, never converted, are left out).
+     */
     public static Path bert(Path dir, long seed, String prefix) throws IOException {
         return bert(dir, seed, prefix, INTERMEDIATE);
     }
@@ -81,7 +84,7 @@ public final class TinyModels {
                   "hidden_act": "gelu",
                   "pad_token_id": 0
                 }
-                """, prefix.isEmpty() ? "BertModel" : "BertForMaskedLM", vocab.size(), h, LAYERS, HEADS,
+                """, prefix.isEmpty() ? "BertModel" : "BertForPreTraining", vocab.size(), h, LAYERS, HEADS,
                 intermediate, POSITIONS), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson(), StandardCharsets.UTF_8);
         return dir;
