@@ -115,6 +115,8 @@ public final class ArchitectureConfigs {
                 default -> throw new IllegalStateException("unreachable model_type " + modelType);
             };
             return new Parsed(config, head(f, architectures, choice));
+        } catch (UnclearHead e) {
+            throw new HeadChoiceException(configJson, e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new ModelImportException(configJson, e.getMessage());
         }
@@ -179,14 +181,14 @@ public final class ArchitectureConfigs {
         if (choice.kind() != null) {
             kind = choice.kind();
             if (!named.containsKey(kind)) {
-                throw new IllegalArgumentException("--head " + kind.id() + ": config.json's architectures "
+                throw new UnclearHead("--head " + kind.id() + ": config.json's architectures "
                         + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
                         ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
                         : "; it has " + ids(named.keySet()) + ": pass " + alternatives(named.keySet())
                         + " or --head none"));
             }
         } else if (named.size() > 1) {
-            throw new IllegalArgumentException("config.json's architectures " + architectures + " name " + named.size()
+            throw new UnclearHead("config.json's architectures " + architectures + " name " + named.size()
                     + " different task heads (" + ids(named.keySet()) + "), and the converter will not guess which one"
                     + " the weights were trained for: pass " + alternatives(named.keySet()) + " (or --head none for"
                     + " the base model's hidden states)");
@@ -263,6 +265,13 @@ public final class ArchitectureConfigs {
                     + "; leave it out for transformers' default): fix config.json");
         }
         return p;
+    }
+
+    /** The head to import is not clear (a {@link HeadChoiceException}, whose fix is the choice, not the files). */
+    private static final class UnclearHead extends IllegalArgumentException {
+        UnclearHead(String message) {
+            super(message);
+        }
     }
 
     private static String ids(java.util.Collection<TaskHead.Kind> kinds) {

@@ -116,10 +116,12 @@ public final class ConvertCommand implements Callable<Integer> {
             + "one per line, UTF-8 (default: the 64 built-in texts); texts from the model's own domain fit it best.")
     Path calibration;
 
-    @Option(names = "--head", defaultValue = "convert", paramLabel = "convert|none",
-            description = "A fine-tuned checkpoint's task head (sequence or token classification, question answering): "
-                    + "convert it, so the packages output its logits as Hugging Face's pipelines read them (default), "
-                    + "or none: output the base model's hidden states (last_hidden_state, pooler_output).")
+    @Option(names = "--head", defaultValue = "convert", paramLabel = "convert|none|<kind>",
+            description = "A fine-tuned checkpoint's task head (sequence or token classification, question answering, "
+                    + "masked LM): convert it, so the packages output its logits as Hugging Face's pipelines read them "
+                    + "(default; a config whose architectures name two head kinds needs the kind), none: output the base "
+                    + "model's hidden states (last_hidden_state, pooler_output), or the kind to convert: "
+                    + "sequence-classification, token-classification, question-answering or fill-mask.")
     String head;
 
     @Option(names = "--token-types", description = "Give the packages a token_type_ids input (int32, shaped like "
@@ -354,11 +356,18 @@ public final class ConvertCommand implements Callable<Integer> {
                 + String.join(", ", Stream.of(Target.values()).map(x -> x.name().toLowerCase(Locale.ROOT)).toList()));
     }
 
+    /** {@code --head}: convert (the one head the config names), none, or a kind. */
+    private io.aneforge.model.HeadChoice headChoice() {
+        try {
+            return io.aneforge.model.HeadChoice.parse(head);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
     /** The options that need neither the recipe nor the source. */
     private void checkOptions() {
-        if (!head.equals("convert") && !head.equals("none")) {
-            throw new UsageException("--head must be convert or none, got '" + head + "'");
-        }
+        headChoice();
         if (samples < 0 || samples > FidelityCheck.MAX_SAMPLES) {
             throw new UsageException("--samples must be in 0.." + FidelityCheck.MAX_SAMPLES + " (0 skips the fidelity "
                     + "metrics), got " + samples);
@@ -405,7 +414,7 @@ public final class ConvertCommand implements Callable<Integer> {
         bar.note("loading " + source);
         SourceModel model;
         try {
-            model = SourceModel.open(source, root.env);
+            model = SourceModel.open(source, root.env, headChoice());
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
         }
@@ -417,12 +426,11 @@ public final class ConvertCommand implements Callable<Integer> {
                 throw new UsageException("--token-types: " + e.getMessage() + " (drop --token-types)");
             }
         }
-        if (head.equals("none")) {
-            model.dropHead();
-        } else if (model.model().head() != null) {
+        if (model.model().head() != null) {
             bar.note("converting the checkpoint's " + model.model().head().describe(seqLen) + " (--head none outputs the"
                     + " base model's hidden states instead)");
-            if (!tokenTypes && model.model().config() instanceof io.aneforge.model.BertConfig c && c.typeVocabSize() > 1) {
+            if (!tokenTypes && model.model().head().kind() != io.aneforge.model.TaskHead.Kind.MASKED_LM
+                    && model.model().config() instanceof io.aneforge.model.BertConfig c && c.typeVocabSize() > 1) {
                 // a cross-encoder (a reranker) reads a second segment; without the input every token is segment 0
                 bar.note("note: this model has " + c.typeVocabSize() + " token types; its packages read every token as"
                         + " segment 0, so a sentence pair is read as one text: pass --token-types for pairs");

@@ -57,7 +57,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         FidelityCheck.checkMinCosine(minCosine);
         PrintWriter out = spec.commandLine().getOut();
-        try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource()) {
+        try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource(runner)) {
             int seqLen = runner.seqLen();
             checkSourceFits(runner, model, seqLen);
             if (runner.program().inputs().stream().anyMatch(v -> v.name().equals(Graphs.TOKEN_TYPE_IDS))) {
@@ -67,10 +67,6 @@ public final class EvalCommand implements Callable<Integer> {
                     throw new UsageException(pkg + " takes token_type_ids, but the model of --source " + source
                             + " cannot: " + e.getMessage() + "; pass the --source the package was converted from");
                 }
-            }
-            if (runner.program().metadata().get("aneforge.task") == null) {
-                // converted with --head none (or before heads were converted): compare the hidden states
-                model.dropHead();
             }
             FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
             Map<String, FidelityReport> f = check.measure(runner);
@@ -124,9 +120,21 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private SourceModel openSource() {
+    /**
+     * The source with the head the package computes: its {@code aneforge.task} (a checkpoint whose config names two
+     * head kinds was converted with {@code --head <kind>}), or none for a package converted with {@code --head none}
+     * (or before heads were converted), whose hidden states are compared.
+     */
+    private SourceModel openSource(PackageRunner runner) {
+        String task = runner.program().metadata().get("aneforge.task");
+        io.aneforge.model.TaskHead.Kind kind = task == null ? null : io.aneforge.model.TaskHead.Kind.ofId(task);
+        if (task != null && kind == null) {
+            throw new UsageException(pkg + " computes a task head this converter does not know (aneforge.task '" + task
+                    + "'): evaluate it with the aneforge version that converted it");
+        }
         try {
-            return SourceModel.open(source, root.env);
+            return SourceModel.open(source, root.env, kind == null ? io.aneforge.model.HeadChoice.NONE
+                    : io.aneforge.model.HeadChoice.of(kind));
         } catch (io.aneforge.source.ModelSourceException e) {
             throw new UsageException("--source: " + e.getMessage());
         }

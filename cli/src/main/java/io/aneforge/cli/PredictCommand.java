@@ -1,7 +1,13 @@
 package io.aneforge.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.predict.ClassifierReading;
+import io.aneforge.cli.predict.ClassifierReading.Label;
+import io.aneforge.cli.predict.MaskPredictions;
+import io.aneforge.cli.predict.TokenVocabulary;
 import io.aneforge.cli.run.PackageRunner;
+import io.aneforge.model.TaskHead;
 import io.aneforge.convert.Golden;
 import io.aneforge.graph.Graphs;
 import io.aneforge.source.ModelSource;
@@ -27,7 +33,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code aneforge predict}: run a package on one text and show its outputs. */
 @Command(name = "predict", sortOptions = false, mixinStandardHelpOptions = true,
-        description = "Run a package on a text and print each output's shape and first values.")
+        description = {"Run a package on a text and print each output's shape and first values.",
+            "A task head's logits are read as Hugging Face's pipelines read them: a single-label classifier's label and "
+                    + "softmax score, a multi-label one's sigmoid per label (the labels above 0.5), a regression's raw "
+                    + "values, a fill-mask package's top 5 tokens with their softmax scores at each mask token "
+                    + "([MASK], RoBERTa's <mask>) of --text."})
 public final class PredictCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -84,15 +94,22 @@ public final class PredictCommand implements Callable<Integer> {
      * @param truncatedTokens the text's tokens beyond the sequence length, which the package does not see
      */
     public record Result(String packagePath, String engine, int tokens, int truncatedTokens, Map<String, Output> outputs,
-                         @com.fasterxml.jackson.annotation.JsonInclude(
-                                 com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Label label) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Label label,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<Label> labels,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<String> predictedLabels,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<ClassifierReading.Value> values,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<MaskPredictions.Mask> masks) {
     }
 
     /**
-     * A sequence classifier's answer, as Hugging Face's text-classification pipeline gives it: the label with the
-     * largest logit and its softmax probability.
+     * What a head's logits say, by the package's task and problem type: a single-label classifier's {@code label}
+     * (softmax, as Hugging Face's text-classification pipeline gives it; also packages without a problem type), a
+     * multi-label one's {@code labels} (every label's sigmoid) and {@code predictedLabels} (those above 0.5), a
+     * regression's raw {@code values}, a fill-mask package's {@code masks}; null for what the package is not.
      */
-    public record Label(String label, double score) {
+    record Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
+                   List<MaskPredictions.Mask> masks) {
+        static final Reading NONE = new Reading(null, null, null, null, null);
     }
 
     @Override
@@ -141,6 +158,10 @@ public final class PredictCommand implements Callable<Integer> {
                             + "would be masked: pass some text");
                 }
                 int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text, textPair) - seqLen);
+                Map<String, String> metadata = runner.program().metadata();
+                boolean fillMask = TaskHead.Kind.MASKED_LM.id().equals(metadata.get("aneforge.task"));
+                TokenVocabulary vocab = fillMask ? TokenVocabulary.read(tokenizerJson) : null;
+                int[] masked = fillMask ? maskPositions(vocab, toInts(inputs.get("input_ids")), tokens, truncated) : null;
                 Map<String, FloatTensor> outputs = runner.predict(inputs);
                 if (pool != null) {
                     outputs = new LinkedHashMap<>(outputs);
@@ -153,10 +174,14 @@ public final class PredictCommand implements Callable<Integer> {
                     shown.put(e.getKey(), new Output(Arrays.stream(t.shape()).boxed().toList(),
                             IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
                 }
-                Label label = label(runner.program().metadata().get("aneforge.id2label"), outputs.get(Graphs.LOGITS));
+                Reading reading = fillMask
+                        ? new Reading(null, null, null, null, MaskPredictions.top(outputs.get(Graphs.LOGITS), masked,
+                                MaskPredictions.TOP, vocab))
+                        : read(metadata, outputs.get(Graphs.LOGITS));
                 if (json) {
                     out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated,
-                            shown, label)));
+                            shown, reading.label(), reading.labels(), reading.predictedLabels(), reading.values(),
+                            reading.masks())));
                 } else {
                     out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated)
                             + ": the last " + truncated + " cut off at the package's sequence length " + seqLen
@@ -168,9 +193,7 @@ public final class PredictCommand implements Callable<Integer> {
                                 + e.getValue().first().stream().map(v -> String.format(Locale.ROOT, "%.6f", v))
                                 .collect(Collectors.joining(", ")));
                     }
-                    if (label != null) {
-                        out.println(String.format(Locale.ROOT, "label %s  score %.6f", label.label(), label.score()));
-                    }
+                    print(out, reading, vocab);
                 }
             }
         }
@@ -178,36 +201,72 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /**
-     * The label of a sequence classifier's {@code logits (1, L)} with the package's {@code aneforge.id2label}; null for
-     * other packages (no labels, or per-token logits).
+     * A sequence classifier's {@code logits (1, L)} read by the package's {@code aneforge.problemType}, when it has
+     * {@code aneforge.id2label}; nothing for other packages (no labels, or per-token logits).
      */
-    static Label label(String id2label, FloatTensor logits) {
-        if (id2label == null || logits == null || logits.shape().length != 2 || logits.shape()[0] != 1) {
-            return null;
+    Reading read(Map<String, String> metadata, FloatTensor logits) {
+        String id2label = metadata.get("aneforge.id2label");
+        if (id2label == null || !ClassifierReading.readable(logits)) {
+            return Reading.NONE;
         }
-        tools.jackson.databind.JsonNode names;
-        try {
-            names = tools.jackson.databind.json.JsonMapper.builder().build().readTree(id2label);
-        } catch (tools.jackson.core.JacksonException e) {
-            names = null; // a package not written by convert: the label's index names it
+        String type = metadata.get(TaskHead.PROBLEM_TYPE_METADATA);
+        TaskHead.ProblemType problem = type == null ? TaskHead.ProblemType.SINGLE_LABEL : TaskHead.ProblemType.ofId(type);
+        if (problem == null) {
+            throw new UsageException(pkg + " has " + TaskHead.PROBLEM_TYPE_METADATA + " '" + type + "', which this "
+                    + "predict does not know how to read: use the aneforge version that converted it");
         }
-        float[] v = logits.data();
-        int best = 0;
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < v.length; i++) {
-            if (v[i] > max) {
-                max = v[i];
-                best = i;
+        return switch (problem) {
+            case SINGLE_LABEL -> new Reading(ClassifierReading.softmax(id2label, logits), null, null, null, null);
+            case MULTI_LABEL -> {
+                List<Label> all = ClassifierReading.sigmoid(id2label, logits);
+                yield new Reading(null, all, all.stream().filter(l -> l.score() > ClassifierReading.MULTI_LABEL_THRESHOLD)
+                        .map(Label::label).toList(), null, null);
+            }
+            case REGRESSION -> new Reading(null, null, null, ClassifierReading.raw(id2label, logits), null);
+        };
+    }
+
+    private static void print(PrintWriter out, Reading r, TokenVocabulary vocab) {
+        if (r.label() != null) {
+            out.println(String.format(Locale.ROOT, "label %s  score %.6f", r.label().label(), r.label().score()));
+        }
+        if (r.labels() != null) {
+            out.println("labels above " + ClassifierReading.MULTI_LABEL_THRESHOLD + " (a sigmoid per label): "
+                    + (r.predictedLabels().isEmpty() ? "none" : String.join(", ", r.predictedLabels())));
+            out.println("scores  " + r.labels().stream().map(l -> String.format(Locale.ROOT, "%s %.6f", l.label(),
+                    l.score())).collect(Collectors.joining("  ")));
+        }
+        if (r.values() != null) {
+            out.println("value (regression)  " + r.values().stream().map(v -> String.format(Locale.ROOT, "%s %.6f",
+                    v.label(), v.value())).collect(Collectors.joining("  ")));
+        }
+        if (r.masks() != null) {
+            for (MaskPredictions.Mask m : r.masks()) {
+                out.println(vocab.maskToken() + " at token " + m.position() + ":  " + m.candidates().stream()
+                        .map(c -> String.format(Locale.ROOT, "'%s' %.6f", c.token(), c.score()))
+                        .collect(Collectors.joining("  ")));
             }
         }
-        double sum = 0;
-        for (float x : v) {
-            sum += Math.exp(x - max);
+    }
+
+    /**
+     * The mask tokens' positions among the package's tokens; a text without one (or whose masks were cut off at the
+     * sequence length) is a usage error naming the mask token to write.
+     */
+    private int[] maskPositions(TokenVocabulary vocab, int[] ids, int tokens, int truncated) {
+        int[] positions = MaskPredictions.positions(ids, tokens, vocab.maskId());
+        if (positions.length == 0) {
+            throw new UsageException("--text has no " + vocab.maskToken() + " token" + (truncated > 0 && textHasMask(vocab)
+                    ? " within the package's " + tokens + " tokens (the text is cut off at its sequence length)" : "")
+                    + ", and " + pkg + " is a fill-mask package: it predicts the token at each " + vocab.maskToken()
+                    + ": write it where the word to predict goes, e.g. --text 'Paris is the " + vocab.maskToken()
+                    + " of France.'");
         }
-        String name = names != null && names.path(String.valueOf(best)).isString()
-                ? names.get(String.valueOf(best)).stringValue()
-                : "LABEL_" + best;
-        return new Label(name, 1 / sum);
+        return positions;
+    }
+
+    private boolean textHasMask(TokenVocabulary vocab) {
+        return text.contains(vocab.maskToken()) || textPair != null && textPair.contains(vocab.maskToken());
     }
 
     /**

@@ -606,7 +606,8 @@ class ConvertCommandTest {
                         + " pair is read as one text: pass --token-types for pairs");
         VariantsManifest m = VariantsManifest.read(headOut.resolve("variants.json"));
         assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("sequence-classification",
-                "BertForSequenceClassification", List.of("logits"), List.of("NEGATIVE", "POSITIVE")));
+                "BertForSequenceClassification", List.of("logits"), List.of("NEGATIVE", "POSITIVE"),
+                "single_label_classification"));
         assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity()).containsOnlyKeys("logits"));
         Path pkg = headOut.resolve(m.variants().get(0).path());
         io.aneforge.mil.Program p = io.aneforge.mlpackage.MlPackage.read(pkg);
@@ -642,7 +643,8 @@ class ConvertCommandTest {
         assertThat(evalBase.out()).contains("last_hidden_state");
         assertThat(Files.readString(dir.resolve("classifier-base/variants.json"))).doesNotContain("\"task\"");
         expectUsage(new String[] {"convert", "--source", classifier.toString(), "--out", dir.resolve("x").toString(),
-                "--head", "drop"}, "aneforge convert: --head must be convert or none, got 'drop'");
+                "--head", "drop"}, "aneforge convert: --head must be one of convert, none, sequence-classification,"
+                + " token-classification, question-answering, fill-mask, got 'drop'");
         assertThat(first.out()).doesNotContain("task head").doesNotContain("head (");
 
         // --token-types: a third input, fed zeros by convert's fidelity, predict and eval for single texts

@@ -5,6 +5,8 @@ import io.aneforge.hub.HttpHubClient;
 import io.aneforge.hub.HubClient;
 import io.aneforge.hub.HubConfig;
 import io.aneforge.io.IoProblems;
+import io.aneforge.model.HeadChoice;
+import io.aneforge.model.HeadChoiceException;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImportException;
 import io.aneforge.model.ModelImporter;
@@ -31,7 +33,7 @@ public final class SourceModel implements AutoCloseable {
 
     private final String source;
     private final ModelSnapshot snapshot;
-    /** Not final: {@link #dropHead} replaces it with the base model once, before anything reads it concurrently. */
+    /** Not final: {@link #takeTokenTypes} replaces it once, before anything reads it concurrently. */
     private ImportedModel model;
     private final java.util.concurrent.CompletableFuture<Tokenizer> tokenizer;
 
@@ -54,6 +56,16 @@ public final class SourceModel implements AutoCloseable {
      *     message names the file, the problem and the fix
      */
     public static SourceModel open(String source, Map<String, String> env) throws ModelSourceException {
+        return open(source, env, HeadChoice.DEFAULT);
+    }
+
+    /**
+     * Like {@link #open(String, Map)}, importing the task head {@code head} picks ({@code convert --head}; the
+     * checkpoint's other heads are dropped and named). A choice the config does not allow (two head kinds without a
+     * choice, a kind it does not name) is a {@link ModelSourceException} naming the {@code --head} values to pass.
+     */
+    public static SourceModel open(String source, Map<String, String> env, HeadChoice head)
+            throws ModelSourceException {
         ModelSnapshot snapshot;
         try {
             snapshot = ModelSource.open(source, hub(source, env));
@@ -74,7 +86,10 @@ public final class SourceModel implements AutoCloseable {
         loader.start();
         ImportedModel model;
         try {
-            model = ModelImporter.importWeights(snapshot);
+            model = ModelImporter.importWeights(snapshot, head);
+        } catch (HeadChoiceException e) {
+            tokenizer.thenAccept(Tokenizer::close);
+            throw new ModelSourceException(e.getMessage());
         } catch (ModelImportException | SafetensorsException | OnnxFormatException e) {
             tokenizer.thenAccept(Tokenizer::close); // not handed out: closed once loaded
             throw new ModelSourceException(e.getMessage() + ": fix the model files or pass another --source");
@@ -124,15 +139,6 @@ public final class SourceModel implements AutoCloseable {
 
     public ImportedModel model() {
         return model;
-    }
-
-    /**
-     * Converts the base model instead of the checkpoint's task head ({@code convert --head none}, or {@code eval} of
-     * a package converted so): the outputs are the hidden states, the head is named in
-     * {@link ImportedModel#droppedHeads}. Call it right after {@link #open}, before the model is shared.
-     */
-    public void dropHead() {
-        model = model.withoutHead();
     }
 
     /**

@@ -59,20 +59,32 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      * What the packages' outputs mean when a task head is converted (also in each package's metadata:
      * {@code aneforge.task}, {@code aneforge.id2label}).
      *
-     * @param kind         {@code sequence-classification}, {@code token-classification} or {@code question-answering}
+     * @param kind         {@code sequence-classification}, {@code token-classification}, {@code question-answering}
+     *                     or {@code fill-mask}
      * @param architecture the config's {@code architectures} entry ({@code BertForSequenceClassification})
      * @param outputs      the packages' outputs ({@code logits}, or {@code start_logits} and {@code end_logits})
-     * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering
+     * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering and
+     *                     fill-mask
+     * @param problemType  a sequence classifier's {@code problem_type} ({@code single_label_classification},
+     *                     {@code multi_label_classification}, {@code regression}: config.json's, or transformers'
+     *                     default); left out for the other kinds
      */
-    public record Task(String kind, String architecture, List<String> outputs, List<String> labels) {
+    public record Task(String kind, String architecture, List<String> outputs, List<String> labels,
+                       @JsonInclude(JsonInclude.Include.NON_NULL) String problemType) {
         public Task {
             outputs = List.copyOf(outputs);
             labels = List.copyOf(labels);
         }
 
+        /** A task without a problem type (every kind but sequence classification). */
+        public Task(String kind, String architecture, List<String> outputs, List<String> labels) {
+            this(kind, architecture, outputs, labels, null);
+        }
+
         /** The task of a model's head, null without one. */
         public static Task of(io.aneforge.model.TaskHead head) {
-            return head == null ? null : new Task(head.kind().id(), head.architecture(), head.outputs(), head.labels());
+            return head == null ? null : new Task(head.kind().id(), head.architecture(), head.outputs(), head.labels(),
+                    head.problemType() == null ? null : head.problemType().id());
         }
     }
 

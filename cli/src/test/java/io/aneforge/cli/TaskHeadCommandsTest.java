@@ -1,0 +1,279 @@
+package io.aneforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.mil.Program;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.safetensors.SafetensorsFile;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.RawSafetensors;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.models.TinyTokenizers;
+import io.aneforge.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The task heads on the command line: a masked-LM checkpoint converts to a fill-mask package whose predict shows the
+ * top 5 tokens at each [MASK]; a classifier's problem_type reaches variants.json and decides how predict reads its
+ * logits; a config naming two head kinds needs {@code --head <kind>}.
+ */
+class TaskHeadCommandsTest {
+    static final int SEQ = 12;
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir
+    static Path dir;
+    static Path bert;
+
+    @BeforeAll
+    static void base() throws Exception {
+        bert = TinyModels.bert(dir.resolve("bert"), 23);
+    }
+
+    /**
+     * A head checkpoint from the tiny BERT: its tensors under "bert.", {@code head}'s added, config.json's
+     * architectures replaced by {@code architectures} and {@code configExtra} added.
+     */
+    static Path checkpoint(String name, String architectures, String configExtra, Consumer<RawSafetensors> head)
+            throws Exception {
+        Path d = Files.createDirectories(dir.resolve(name));
+        RawSafetensors st = new RawSafetensors();
+        try (var f = SafetensorsFile.open(bert.resolve("model.safetensors"))) {
+            for (var t : f.tensors()) {
+                st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
+            }
+        }
+        head.accept(st);
+        st.write(d.resolve("model.safetensors"));
+        Files.copy(bert.resolve("tokenizer.json"), d.resolve("tokenizer.json"));
+        Files.writeString(d.resolve("config.json"), Files.readString(bert.resolve("config.json"))
+                .replace("[\"BertModel\"]", architectures + configExtra));
+        return d;
+    }
+
+    static float[] wave(int n, double phase) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (0.5 * Math.sin(i * 0.7 + phase));
+        }
+        return v;
+    }
+
+    static void classifier(RawSafetensors st, int labels) {
+        st.f32("classifier.weight", wave(labels * TinyModels.HIDDEN, 1), labels, TinyModels.HIDDEN);
+        st.f32("classifier.bias", wave(labels, 2), labels);
+    }
+
+    static void maskedLm(RawSafetensors st) {
+        int h = TinyModels.HIDDEN;
+        int v = TinyTokenizers.wordPieceVocab().size();
+        st.f32("cls.predictions.transform.dense.weight", wave(h * h, 3), h, h);
+        st.f32("cls.predictions.transform.dense.bias", wave(h, 4), h);
+        float[] gamma = wave(h, 5);
+        for (int i = 0; i < h; i++) {
+            gamma[i] += 1;
+        }
+        st.f32("cls.predictions.transform.LayerNorm.weight", gamma, h);
+        st.f32("cls.predictions.transform.LayerNorm.bias", wave(h, 6), h);
+        st.f32("cls.predictions.bias", wave(v, 7), v);
+    }
+
+    static JsonNode json(Cli c) throws Exception {
+        assertThat(c.code()).as(c.toString()).isZero();
+        return JSON.readTree(c.out());
+    }
+
+    @Test
+    void aMaskedLmConvertsToAFillMaskPackageAndPredictShowsTheTopTokensAtEachMask() throws Exception {
+        Path mlm = checkpoint("mlm", "[\"BertForMaskedLM\"]", "", TaskHeadCommandsTest::maskedLm);
+        Path out = dir.resolve("mlm-out");
+        Cli c = Cli.run("convert", "--source", mlm.toString(), "--out", out.toString(), "--chips", "M4",
+                "--seq-len", String.valueOf(SEQ), "--samples", "2", "--progress", "plain", "--min-cosine", "0.99");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("converting the checkpoint's masked-LM head (fill-mask, decoder tied to the word"
+                + " embeddings): logits (1, " + SEQ + ", vocabulary)").doesNotContain("is not converted")
+                .doesNotContain("token types;");
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("fill-mask", "BertForMaskedLM",
+                List.of("logits"), List.of()));
+        assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity()).containsOnlyKeys("logits")
+                .allSatisfy((name, f) -> assertThat(f.top1Agreement()).isNotNull()));
+        Path pkg = out.resolve(m.variants().get(0).path());
+        Program program = MlPackage.read(pkg);
+        assertThat(program.metadata()).containsEntry("aneforge.task", "fill-mask")
+                .doesNotContainKey("aneforge.problemType");
+
+        String text = "the [MASK] sat on the [MASK]";
+        JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--json"));
+        JsonNode masks = answer.get("masks");
+        assertThat(masks).hasSize(2);
+        // the package's own logits, read here: softmax over the vocabulary at each mask position
+        List<String> vocab = TinyTokenizers.wordPieceVocab();
+        try (Tokenizer tok = Tokenizer.load(pkg.getParent().resolve("tokenizer.json"))) {
+            Map<String, FloatTensor> in = Golden.inputs(tok, List.of(text), SEQ).get(0);
+            FloatTensor logits = ProgramEvaluator.runtime().run(program, in).get("logits");
+            int[] positions = {2, 6}; // [CLS] the [MASK] sat on the [MASK] [SEP]
+            for (int k = 0; k < 2; k++) {
+                JsonNode mask = masks.get(k);
+                assertThat(mask.get("position").intValue()).isEqualTo(positions[k]);
+                assertThat(in.get("input_ids").data()[positions[k]]).isEqualTo(vocab.indexOf("[MASK]"));
+                float[] row = java.util.Arrays.copyOfRange(logits.data(), positions[k] * vocab.size(),
+                        (positions[k] + 1) * vocab.size());
+                double max = Double.NEGATIVE_INFINITY;
+                int best = 0;
+                double sum = 0;
+                for (int i = 0; i < row.length; i++) {
+                    if (row[i] > max) {
+                        max = row[i];
+                        best = i;
+                    }
+                }
+                for (float x : row) {
+                    sum += Math.exp(x - max);
+                }
+                JsonNode candidates = mask.get("candidates");
+                assertThat(candidates).hasSize(5);
+                assertThat(candidates.get(0).get("id").intValue()).isEqualTo(best);
+                assertThat(candidates.get(0).get("token").stringValue()).isEqualTo(vocab.get(best));
+                assertThat(candidates.get(0).get("score").doubleValue()).isCloseTo(1 / sum, Offset.offset(1e-3));
+                for (int i = 1; i < 5; i++) {
+                    assertThat(candidates.get(i).get("score").doubleValue())
+                            .isLessThanOrEqualTo(candidates.get(i - 1).get("score").doubleValue());
+                }
+            }
+        }
+        Cli plain = Cli.run("predict", "--package", pkg.toString(), "--text", text);
+        assertThat(plain.code()).as(plain.toString()).isZero();
+        assertThat(plain.out()).containsPattern("\\[MASK] at token 2:  '[^']+' 0\\.\\d{6}  '")
+                .contains("[MASK] at token 6:");
+
+        Cli noMask = Cli.run("predict", "--package", pkg.toString(), "--text", "the cat sat on the mat");
+        assertThat(noMask.code()).as(noMask.toString()).isEqualTo(2);
+        assertThat(noMask.err()).isEqualTo("aneforge predict: --text has no [MASK] token, and " + pkg + " is a fill-mask"
+                + " package: it predicts the token at each [MASK]: write it where the word to predict goes, e.g. --text"
+                + " 'Paris is the [MASK] of France.'\n");
+
+        Cli eval = Cli.run("eval", "--package", pkg.toString(), "--source", mlm.toString(), "--samples", "2");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        assertThat(eval.out()).containsPattern("\nlogits +(0\\.99|1\\.0)");
+    }
+
+    @Test
+    void problemTypeDecidesHowPredictReadsTheLogits() throws Exception {
+        String labels = ", \"id2label\": {\"0\": \"sports\", \"1\": \"politics\", \"2\": \"science\"}";
+        Path multi = checkpoint("multi", "[\"BertForSequenceClassification\"]",
+                labels + ", \"problem_type\": \"multi_label_classification\"", st -> classifier(st, 3));
+        Path multiPkg = dir.resolve("multi.mlpackage");
+        Cli c = Cli.run("convert", "--source", multi.toString(), "--out", multiPkg.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("sequence classification head (3 labels, multi_label_classification): logits (1, 3)");
+        assertThat(MlPackage.read(multiPkg).metadata()).containsEntry("aneforge.problemType", "multi_label_classification");
+        JsonNode answer = json(Cli.run("predict", "--package", multiPkg.toString(), "--text", "hello world", "--json"));
+        assertThat(answer.has("label")).isFalse();
+        List<String> names = List.of("sports", "politics", "science");
+        List<String> above = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            double logit = answer.at("/outputs/logits/first/" + i).doubleValue();
+            double sigmoid = 1 / (1 + Math.exp(-logit));
+            assertThat(answer.at("/labels/" + i + "/label").stringValue()).isEqualTo(names.get(i));
+            assertThat(answer.at("/labels/" + i + "/score").doubleValue()).isCloseTo(sigmoid, Offset.offset(1e-6));
+            if (sigmoid > 0.5) {
+                above.add(names.get(i));
+            }
+        }
+        assertThat(JSON.convertValue(answer.get("predictedLabels"), List.class)).isEqualTo(above);
+        Cli plain = Cli.run("predict", "--package", multiPkg.toString(), "--text", "hello world");
+        assertThat(plain.out()).contains("labels above 0.5 (a sigmoid per label): "
+                + (above.isEmpty() ? "none" : String.join(", ", above)) + "\n").contains("scores  sports 0.");
+
+        // one label, no problem_type: transformers' default is regression, the raw value
+        Path regression = checkpoint("regression", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1",
+                st -> classifier(st, 1));
+        Path out = dir.resolve("regression-out");
+        c = Cli.run("convert", "--source", regression.toString(), "--out", out.toString(), "--chips", "M4", "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task().problemType()).isEqualTo("regression");
+        assertThat(Files.readString(out.resolve("variants.json"))).contains("\"problemType\" : \"regression\"");
+        answer = json(Cli.run("predict", "--package", out.resolve(m.variants().get(0).path()).toString(), "--text",
+                "hello world", "--json"));
+        assertThat(answer.has("label")).isFalse();
+        assertThat(answer.at("/values/0/label").stringValue()).isEqualTo("LABEL_0");
+        assertThat(answer.at("/values/0/value").floatValue()).isEqualTo(answer.at("/outputs/logits/first/0").floatValue());
+
+        Path unknown = checkpoint("unknown", "[\"BertForSequenceClassification\"]",
+                labels + ", \"problem_type\": \"ordinal\"", st -> classifier(st, 3));
+        Cli bad = Cli.run("convert", "--source", unknown.toString(), "--out", dir.resolve("unknown.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "0");
+        assertThat(bad.code()).as(bad.toString()).isEqualTo(2);
+        assertThat(bad.err()).contains("config field 'problem_type' = \"ordinal\" is not supported (supported:"
+                + " single_label_classification, multi_label_classification, regression; leave it out for"
+                + " transformers' default)");
+    }
+
+    /** A package written before problem_type was read (no aneforge.problemType) keeps the softmax label. */
+    @Test
+    void aPackageWithoutAProblemTypeKeepsTheSoftmaxLabel() {
+        PredictCommand.Reading r = new PredictCommand().read(Map.of("aneforge.id2label", "{\"0\": \"NO\", \"1\": \"YES\"}"),
+                new FloatTensor(new int[] {1, 2}, new float[] {0.5f, 2.5f}));
+        assertThat(r.label().label()).isEqualTo("YES");
+        assertThat(r.label().score()).isCloseTo(1 / (1 + Math.exp(-2)), Offset.offset(1e-9));
+        assertThat(r.labels()).isNull();
+        assertThat(r.values()).isNull();
+    }
+
+    @Test
+    void twoHeadKindsNeedHeadKind() throws Exception {
+        Path two = checkpoint("two", "[\"BertForSequenceClassification\", \"BertForTokenClassification\"]",
+                ", \"id2label\": {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}", st -> classifier(st, 2));
+        Cli refused = Cli.run("convert", "--source", two.toString(), "--out", dir.resolve("two.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "0");
+        assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err()).isEqualTo("aneforge convert: --source: " + two.resolve("config.json") + ": config.json's"
+                + " architectures [BertForSequenceClassification, BertForTokenClassification] name 2 different task"
+                + " heads (sequence-classification, token-classification), and the converter will not guess which one"
+                + " the weights were trained for: pass --head sequence-classification or --head token-classification"
+                + " (or --head none for the base model's hidden states)\n");
+        Path tokenPkg = dir.resolve("two-token.mlpackage");
+        Cli token = Cli.run("convert", "--source", two.toString(), "--out", tokenPkg.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain", "--head", "token-classification");
+        assertThat(token.code()).as(token.toString()).isZero();
+        assertThat(token.out()).contains("converting the checkpoint's token classification head (2 labels): logits (1, "
+                + SEQ + ", 2)");
+        Program p = MlPackage.read(tokenPkg);
+        assertThat(p.metadata()).containsEntry("aneforge.task", "token-classification")
+                .containsEntry("aneforge.architecture", "BertForTokenClassification");
+        assertThat(p.outputs().get(0).shape()).containsExactly(1, SEQ, 2);
+        // eval converts the same head again: the package's task picks it
+        Cli eval = Cli.run("eval", "--package", tokenPkg.toString(), "--source", two.toString(), "--samples", "1");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        assertThat(eval.out()).containsPattern("\nlogits +(0\\.99|1\\.0)");
+
+        Cli missing = Cli.run("convert", "--source", two.toString(), "--out", dir.resolve("two-qa.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "0", "--head", "question-answering");
+        assertThat(missing.code()).as(missing.toString()).isEqualTo(2);
+        assertThat(missing.err()).contains("--head question-answering: config.json's architectures"
+                + " [BertForSequenceClassification, BertForTokenClassification] name no question-answering head; it"
+                + " has sequence-classification, token-classification: pass --head sequence-classification or --head"
+                + " token-classification or --head none\n");
+        Cli none = Cli.run("convert", "--source", two.toString(), "--out", dir.resolve("two-none.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "0", "--progress", "plain", "--head", "none");
+        assertThat(none.code()).as(none.toString()).isZero();
+        assertThat(none.out()).contains("note: the checkpoint's task head (classifier) is not converted");
+    }
+}
