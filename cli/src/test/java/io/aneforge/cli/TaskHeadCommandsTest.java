@@ -116,7 +116,7 @@ class TaskHeadCommandsTest {
         assertThat(program.metadata()).containsEntry("aneforge.task", "fill-mask")
                 .doesNotContainKey("aneforge.problemType");
 
-        String text = "the [MASK] sat on the [MASK]";
+        String text = "hello [MASK] the world [MASK]";
         JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--json"));
         JsonNode masks = answer.get("masks");
         assertThat(masks).hasSize(2);
@@ -125,7 +125,7 @@ class TaskHeadCommandsTest {
         try (Tokenizer tok = Tokenizer.load(pkg.getParent().resolve("tokenizer.json"))) {
             Map<String, FloatTensor> in = Golden.inputs(tok, List.of(text), SEQ).get(0);
             FloatTensor logits = ProgramEvaluator.runtime().run(program, in).get("logits");
-            int[] positions = {2, 6}; // [CLS] the [MASK] sat on the [MASK] [SEP]
+            int[] positions = {2, 5}; // [CLS] hello [MASK] the world [MASK] [SEP]
             for (int k = 0; k < 2; k++) {
                 JsonNode mask = masks.get(k);
                 assertThat(mask.get("position").intValue()).isEqualTo(positions[k]);
@@ -158,7 +158,7 @@ class TaskHeadCommandsTest {
         Cli plain = Cli.run("predict", "--package", pkg.toString(), "--text", text);
         assertThat(plain.code()).as(plain.toString()).isZero();
         assertThat(plain.out()).containsPattern("\\[MASK] at token 2:  '[^']+' 0\\.\\d{6}  '")
-                .contains("[MASK] at token 6:");
+                .contains("[MASK] at token 5:");
 
         Cli noMask = Cli.run("predict", "--package", pkg.toString(), "--text", "the cat sat on the mat");
         assertThat(noMask.code()).as(noMask.toString()).isEqualTo(2);
@@ -182,7 +182,8 @@ class TaskHeadCommandsTest {
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.out()).contains("sequence classification head (3 labels, multi_label_classification): logits (1, 3)");
         assertThat(MlPackage.read(multiPkg).metadata()).containsEntry("aneforge.problemType", "multi_label_classification");
-        JsonNode answer = json(Cli.run("predict", "--package", multiPkg.toString(), "--text", "hello world", "--json"));
+        JsonNode answer = json(Cli.run("predict", "--package", multiPkg.toString(), "--source", multi.toString(),
+                "--text", "hello world", "--json"));
         assertThat(answer.has("label")).isFalse();
         List<String> names = List.of("sports", "politics", "science");
         List<String> above = new java.util.ArrayList<>();
@@ -196,7 +197,8 @@ class TaskHeadCommandsTest {
             }
         }
         assertThat(JSON.convertValue(answer.get("predictedLabels"), List.class)).isEqualTo(above);
-        Cli plain = Cli.run("predict", "--package", multiPkg.toString(), "--text", "hello world");
+        Cli plain = Cli.run("predict", "--package", multiPkg.toString(), "--source", multi.toString(),
+                "--text", "hello world");
         assertThat(plain.out()).contains("labels above 0.5 (a sigmoid per label): "
                 + (above.isEmpty() ? "none" : String.join(", ", above)) + "\n").contains("scores  sports 0.");
 
