@@ -240,6 +240,21 @@ class TaskHeadCommandsTest {
     }
 
     @Test
+    void helpNamesTheHeadKindsAndHowPredictReadsThem() {
+        Cli convert = Cli.run("convert", "--help");
+        assertThat(convert.code()).isZero();
+        String flat = convert.out().replaceAll("\\s+", " ");
+        assertThat(flat).contains("--head=convert|none|<kind>").contains("a config whose architectures name two head"
+                + " kinds needs the kind").contains("sequence-classification, token-classification, question-answering"
+                + " or fill-mask");
+        Cli predict = Cli.run("predict", "--help");
+        assertThat(predict.code()).isZero();
+        assertThat(predict.out().replaceAll("\\s+", " ")).contains("a multi-label one's sigmoid per label (the labels"
+                + " above 0.5), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores"
+                + " at each mask token ([MASK], RoBERTa's <mask>) of --text.");
+    }
+
+    @Test
     void twoHeadKindsNeedHeadKind() throws Exception {
         Path two = checkpoint("two", "[\"BertForSequenceClassification\", \"BertForTokenClassification\"]",
                 ", \"id2label\": {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}", st -> classifier(st, 2));
