@@ -243,9 +243,9 @@ public final class ArchitectureConfigs {
         if (labels.isEmpty()) {
             labels.addAll(List.of("LABEL_0", "LABEL_1")); // PretrainedConfig's default num_labels
         }
-        TaskHead.ProblemType problemType = problemType(f, labels.size());
+        // transformers reads problem_type only in its sequence classifiers
         return new TaskHead(kind, architecture, labels,
-                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType : null, true);
+                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType(f, labels.size()) : null, true);
     }
 
     /**
