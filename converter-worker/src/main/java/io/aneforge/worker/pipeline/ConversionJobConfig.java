@@ -33,18 +33,19 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * The conversion job: fetch → import → golden → variants (partitioned, one partition per planned
- * variant, {@code ANEFORGE_WORKER_CONCURRENCY} at a time) → finish. Its one identifying parameter is
- * the conversion id, so a restart continues the same job instance, and Spring Batch re-runs only the
- * partitions that did not complete. Execution contexts hold only keys: the snapshot path, the commit,
- * the golden digest, and per partition the variant's spec id.
+ * The conversion job: fetch → import → golden → variants (partitioned, one partition per build: the
+ * variants that differ only in the chip share one package, {@code VariantSpec.buildId()};
+ * {@code ANEFORGE_WORKER_CONCURRENCY} at a time) → finish. Its one identifying parameter is the conversion
+ * id, so a restart continues the same job instance, and Spring Batch re-runs only the partitions that did not
+ * complete. Execution contexts hold only keys: the snapshot path, the commit, the golden digest, and per
+ * partition the build id.
  */
 @Configuration
 public class ConversionJobConfig {
 
     public static final String JOB = "conversion";
     public static final String CONVERSION_ID = "conversionId";
-    static final String SNAPSHOT_DIR = "snapshotDir", COMMIT = "commit", GOLDEN = "goldenDigest", SPEC_ID = "specId";
+    static final String SNAPSHOT_DIR = "snapshotDir", COMMIT = "commit", GOLDEN = "goldenDigest", BUILD_ID = "buildId";
 
     private static final Logger log = LoggerFactory.getLogger(ConversionJobConfig.class);
 
@@ -78,23 +79,27 @@ public class ConversionJobConfig {
     @Bean
     Step variantsStep(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Partitioner variantPartitioner,
                       WorkerProperties props, VariantPool pool) {
-        Step build = new StepBuilder("variant", repo).tasklet(tasklet((id, job, step) ->
-                steps.variant(id, step.getString(SPEC_ID), fetched(job))), tx).build();
-        return new StepBuilder("variants", repo).partitioner("variant", variantPartitioner).step(build)
+        Step build = new StepBuilder("build", repo).tasklet(tasklet((id, job, step) ->
+                steps.build(id, step.getString(BUILD_ID), fetched(job))), tx).build();
+        return new StepBuilder("variants", repo).partitioner("build", variantPartitioner).step(build)
                 .gridSize(props.concurrency()).taskExecutor(pool.executor()).build();
     }
 
-    /** One partition per planned variant; Spring Batch names its step execution {@code variant:<specId>} (stable across restarts). */
+    /**
+     * One partition per build, not per variant: a partition never waits for another one's package, so none holds a
+     * pool thread idle, and a build that fails fails once for all its chips. Spring Batch names its step execution
+     * {@code build:<buildId>} (stable across restarts). A job started before builds were partitioned (its
+     * partitions were {@code variant:<specId>}) restarts with these names: its registered variants are not built again.
+     */
     @Bean
     @StepScope
-    Partitioner variantPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId,
-                                   io.aneforge.worker.lease.Leases leases) {
+    Partitioner variantPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId, ConversionSteps steps) {
         return gridSize -> {
             Map<String, ExecutionContext> parts = new LinkedHashMap<>();
-            leases.conversion(conversionId).variants().forEach(v -> {
+            steps.builds(conversionId).keySet().forEach(build -> {
                 ExecutionContext ctx = new ExecutionContext();
-                ctx.putString(SPEC_ID, v.specId());
-                parts.put(v.specId(), ctx);
+                ctx.putString(BUILD_ID, build);
+                parts.put(build, ctx);
             });
             return parts;
         };
@@ -150,8 +155,7 @@ public class ConversionJobConfig {
                             .findFirst().orElse(null);
                     Throwable cause = failed != null ? failed.getFailureExceptions().get(0)
                             : execution.getAllFailureExceptions().stream().findFirst().orElse(null);
-                    boolean leaseLost = execution.getAllFailureExceptions().stream()
-                            .anyMatch(t -> t instanceof LeaseLostException || t.getCause() instanceof LeaseLostException);
+                    boolean leaseLost = execution.getAllFailureExceptions().stream().anyMatch(Outcome::leaseLost);
                     if (leaseLost) {
                         log.warn("stopped: the lease is gone");
                     } else if (interrupted(execution)) {
@@ -163,7 +167,9 @@ public class ConversionJobConfig {
                         log.warn("stopped: {}", reason);
                         leases.handBackWhenDone(id, reason, false);
                     } else {
-                        String reason = (failed == null ? "conversion" : failed.getStepName()) + ": "
+                        // a build partition's failure names its build and chips itself (ConversionSteps.BuildFailure)
+                        String reason = (failed == null ? "conversion"
+                                : failed.getStepName().startsWith("build:") ? "variants" : failed.getStepName()) + ": "
                                 + (cause == null ? "unknown error" : describe(cause));
                         log.error("conversion failed: {}", reason, cause);
                         try {
@@ -192,6 +198,13 @@ public class ConversionJobConfig {
                     .flatMap(s -> s.getFailureExceptions().stream()).toList();
             if (causes.isEmpty()) causes = execution.getAllFailureExceptions();
             return !causes.isEmpty() && causes.stream().allMatch(Outcome::transientRegistryFailure);
+        }
+
+        private static boolean leaseLost(Throwable t) {
+            for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+                if (c instanceof LeaseLostException) return true;
+            }
+            return false;
         }
 
         private static boolean transientRegistryFailure(Throwable t) {

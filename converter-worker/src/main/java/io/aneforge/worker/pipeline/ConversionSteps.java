@@ -39,8 +39,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,11 +61,9 @@ public class ConversionSteps {
     private final HubClient hub;
     private final WorkDirs workDirs;
     private final LocalSourceRoots localRoots;
-    private final SharedBuilds shared;
 
     ConversionSteps(RegistryClient registry, Leases leases, ModelCache models, MeterRegistry meters,
-                    HubClient hub, WorkDirs workDirs, LocalSourceRoots localRoots, SharedBuilds shared) {
-        this.shared = shared;
+                    HubClient hub, WorkDirs workDirs, LocalSourceRoots localRoots) {
         this.hub = hub;
         this.localRoots = localRoots;
         this.workDirs = workDirs;
@@ -160,42 +156,64 @@ public class ConversionSteps {
     }
 
     /**
-     * One partition: build, quantize, write, archive, hash, upload (unless present), register (at most once). A
-     * variant that differs from another of the conversion only in the chip has the same package
-     * ({@code VariantSpec.buildId()}): it is built once, by the first partition of the build on this worker, and
-     * registered for each chip; a build an earlier attempt (or another worker) registered is not built again.
+     * The conversion's planned variants by build ({@code VariantSpec.buildId()}), in plan order: variants that differ
+     * only in the chip have the same package, so each build is one partition of the {@code variants} step.
      */
-    public void variant(long id, String specId, Fetched f) {
+    public java.util.Map<String, List<PlannedVariant>> builds(long id) {
+        java.util.Map<String, List<PlannedVariant>> builds = new java.util.LinkedHashMap<>();
+        for (PlannedVariant v : leases.conversion(id).variants()) {
+            builds.computeIfAbsent(spec(v).buildId(), b -> new java.util.ArrayList<>()).add(v);
+        }
+        return builds;
+    }
+
+    /**
+     * One partition: one build and every chip's variant of it. Converts, quantizes, writes, archives, hashes and
+     * uploads (unless present) the package once, then registers it for each chip (at most once). Variants already
+     * registered (by an attempt that died before its partition was recorded as complete) are left alone, and a build
+     * that has a registered variant with its blob in the registry (an earlier attempt's, or another worker's) is not
+     * built again. Nothing waits on another partition, so a pool thread is only ever taken by work.
+     *
+     * @throws BuildFailure when the build or a registration fails: one failure for every chip of the build, naming
+     *     them; the job then fails (or hands the lease back) as for any partition, and the build is not tried again
+     *     for another chip
+     */
+    public void build(long id, String build, Fetched f) {
         Conversion c = leases.conversion(id);
-        PlannedVariant pv = c.variant(specId);
-        if ("registered".equals(pv.state())) {
-            // Registered by an attempt that died before its partition was recorded as complete.
-            meters.counter("aneforge.worker.variants", "result", "already-registered").increment();
-            log.info("variant {} is already registered as {}; not rebuilding", specId, pv.variantId());
-            return;
-        }
-        VariantSpec spec = spec(pv);
-        String build = spec.buildId();
-        String hex = registeredSibling(c, build);
-        while (hex == null) {
-            CompletableFuture<String> mine = new CompletableFuture<>();
-            CompletableFuture<String> other = shared.claim(id, build, mine);
-            if (other == null) {
-                try {
-                    hex = buildAndUpload(id, specId, spec, f);
-                    mine.complete(hex);
-                } catch (RuntimeException | Error e) {
-                    shared.release(id, build, mine); // before waking the waiters: one of them claims it afresh
-                    mine.completeExceptionally(e);
-                    throw e;
-                }
-                registerVariant(id, c, pv, specId, hex, "built");
-                return;
+        List<PlannedVariant> variants = c.variants().stream().filter(v -> spec(v).buildId().equals(build)).toList();
+        if (variants.isEmpty()) throw new IllegalStateException("conversion " + id + " plans no variant of build " + build);
+        List<String> chips = variants.stream().map(PlannedVariant::chip).toList();
+        List<PlannedVariant> todo = new java.util.ArrayList<>();
+        for (PlannedVariant pv : variants) {
+            if ("registered".equals(pv.state())) {
+                meters.counter("aneforge.worker.variants", "result", "already-registered").increment();
+                log.info("variant {} is already registered as {}; not rebuilding", pv.specId(), pv.variantId());
+            } else {
+                todo.add(pv);
             }
-            // null when the partition that claimed the build failed: then this one claims it again
-            hex = await(other, specId, build);
         }
-        registerVariant(id, c, pv, specId, hex, "shared");
+        if (todo.isEmpty()) return;
+        try {
+            String hex = registeredSibling(c, build);
+            boolean built = hex == null;
+            if (built) hex = buildAndUpload(id, todo.get(0).specId(), spec(todo.get(0)), chips, f);
+            for (int i = 0; i < todo.size(); i++) {
+                registerVariant(id, c, todo.get(i), hex, built && i == 0 ? "built" : "shared");
+            }
+        } catch (RuntimeException e) {
+            throw new BuildFailure(build, chips, e);
+        }
+    }
+
+    /**
+     * The failure of one build, for every chip that shares it: reported once, naming the build and its chips. The
+     * cause is kept, so a transient registry failure or an interrupt under it still reads as such.
+     */
+    static final class BuildFailure extends RuntimeException {
+        BuildFailure(String build, List<String> chips, Throwable cause) {
+            super("build " + build + " (chip" + (chips.size() == 1 ? " " : "s ") + String.join(", ", chips) + "): "
+                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
+        }
     }
 
     private static VariantSpec spec(PlannedVariant pv) {
@@ -214,21 +232,8 @@ public class ConversionSteps {
         return null;
     }
 
-    /** The digest of the build another partition claimed, once it is uploaded; null when that partition failed. */
-    private static String await(CompletableFuture<String> claim, String specId, String build) {
-        try {
-            return claim.get();
-        } catch (ExecutionException e) {
-            log.info("variant {}: the partition building {} failed ({}); claiming the build again", specId, build,
-                    e.getCause().toString());
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while variant " + specId + " waited for build " + build, e);
-        }
-    }
-
-    private void registerVariant(long id, Conversion c, PlannedVariant pv, String specId, String hex, String result) {
+    private void registerVariant(long id, Conversion c, PlannedVariant pv, String hex, String result) {
+        String specId = pv.specId();
         Variant v = registry.registerVariant(c.model(), c.version(), pv.registration(), hex);
         report(id, "variants", null, null, new VariantReport(specId, "registered", "sha256:" + hex, v.size(), v.id(), null));
         meters.counter("aneforge.worker.variants", "result", result).increment();
@@ -237,7 +242,7 @@ public class ConversionSteps {
     }
 
     /** Converts the build of {@code spec}, uploads its archive unless the registry has it; returns its hex sha256. */
-    private String buildAndUpload(long id, String specId, VariantSpec spec, Fetched f) {
+    private String buildAndUpload(long id, String specId, VariantSpec spec, List<String> chips, Fetched f) {
         report(id, "variants", null, null, new VariantReport(specId, "building", null, null, null, null));
         ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
         // Named by the build, as `convert` names it: the archive holds the package under this name, so the
@@ -253,7 +258,7 @@ public class ConversionSteps {
         boolean present = registry.blobExists(hex);
         if (!present) registry.putBlob(hex, archive, "application/zip");
         meters.counter("aneforge.worker.blobs", "result", present ? "skipped" : "uploaded").increment();
-        log.info("build {} of variant {}: sha256:{}, {} bytes{}", spec.buildId(), specId, hex, cv.archiveSize(),
+        log.info("build {} (chips {}): sha256:{}, {} bytes{}", spec.buildId(), chips, hex, cv.archiveSize(),
                 present ? ", blob already present" : ", uploaded");
         deleteTree(dir);
         try {
@@ -279,7 +284,6 @@ public class ConversionSteps {
     /** Frees the memory a finished (or failed) job held on this worker (its lease and work directory: ConversionRunner). */
     public void cleanUp(long id) {
         models.evict(id);
-        shared.evict(id);
     }
 
     private void report(long id, String step, String commit, String golden, VariantReport v) {
