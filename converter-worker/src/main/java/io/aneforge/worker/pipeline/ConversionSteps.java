@@ -108,9 +108,13 @@ public class ConversionSteps {
 
     /** Import: reads and validates the weights (corrupt files and unsupported architectures fail here). */
     public void importWeights(long id, Fetched f) {
+        Conversion c = leases.conversion(id);
         report(id, "import", null, null, null);
-        ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
-        log.info("imported {} ({} tensors)", m.config().modelType(), m.weights().size());
+        ImportedModel m = models.get(id, f.snapshotDir(), f.commit(), c);
+        log.info("imported {} ({} tensors; {}{}{})", m.config().modelType(), m.weights().size(),
+                m.head() != null ? "converting its task head" : "outputs: hidden states",
+                m.droppedHeads().isEmpty() ? "" : ", task head not converted: " + String.join(", ", m.droppedHeads()),
+                m.tokenTypeInput() ? ", with a token_type_ids input" : "");
     }
 
     /** Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest. */
@@ -123,11 +127,13 @@ public class ConversionSteps {
         GoldenOutputs inputs;
         GoldenOutputs golden = null;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
-            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(), c.seqLen());
+            // with a token_type_ids input when the conversion asks for one (zeros: each sample is one text)
+            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(),
+                    c.seqLen(), c.takesTokenTypes());
             inputs = Golden.samples(in);
             if (c.goldenDigest() == null) {
                 // The function `convert` calls too: real tokens only, 0 at padding, so both store the same bytes.
-                golden = Golden.fullLength(models.get(id, f.snapshotDir(), f.commit()), in, ProgramEvaluator.runtime());
+                golden = Golden.fullLength(models.get(id, f.snapshotDir(), f.commit(), c), in, ProgramEvaluator.runtime());
             }
         }
         String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
@@ -196,7 +202,7 @@ public class ConversionSteps {
         try {
             String hex = registeredSibling(c, build);
             boolean built = hex == null;
-            if (built) hex = buildAndUpload(id, todo.get(0).specId(), spec(todo.get(0)), chips, f);
+            if (built) hex = buildAndUpload(id, c, todo.get(0).specId(), spec(todo.get(0)), chips, f);
             for (int i = 0; i < todo.size(); i++) {
                 registerVariant(id, c, todo.get(i), hex, built && i == 0 ? "built" : "shared");
             }
@@ -242,9 +248,9 @@ public class ConversionSteps {
     }
 
     /** Converts the build of {@code spec}, uploads its archive unless the registry has it; returns its hex sha256. */
-    private String buildAndUpload(long id, String specId, VariantSpec spec, List<String> chips, Fetched f) {
+    private String buildAndUpload(long id, Conversion c, String specId, VariantSpec spec, List<String> chips, Fetched f) {
         report(id, "variants", null, null, new VariantReport(specId, "building", null, null, null, null));
-        ImportedModel m = models.get(id, f.snapshotDir(), f.commit());
+        ImportedModel m = models.get(id, f.snapshotDir(), f.commit(), c);
         // Named by the build, as `convert` names it: the archive holds the package under this name, so the
         // worker's bytes and the CLI's are the same, whichever chip's partition builds it.
         Path dir = workDir(id).resolve(spec.buildId() + ".mlpackage");
@@ -252,7 +258,7 @@ public class ConversionSteps {
         deleteTree(dir);
         Timer.Sample t = Timer.start(meters);
         ConvertedVariant cv = VariantConverter.convert(m, spec, dir, archive,
-                models.encodings(id, f.snapshotDir(), f.commit(), spec.seqLen()));
+                models.encodings(id, f.snapshotDir(), f.commit(), c, spec.seqLen()));
         t.stop(meters.timer("aneforge.worker.variant.build"));
         String hex = cv.archiveSha256();
         boolean present = registry.blobExists(hex);

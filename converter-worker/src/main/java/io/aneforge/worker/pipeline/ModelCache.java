@@ -6,6 +6,7 @@ import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.worker.registry.RegistryModels.Conversion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -24,13 +25,30 @@ class ModelCache {
     private final Map<Long, ImportedModel> models = new ConcurrentHashMap<>();
     private final Map<Long, WeightCache> encodings = new ConcurrentHashMap<>();
 
-    ImportedModel get(long conversionId, String snapshotDir, String commit) {
+    /**
+     * The model a conversion converts: as imported, without its task head when the conversion asks for
+     * {@code head: none}, and taking {@code token_type_ids} when it asks for {@code tokenTypes} (what
+     * {@code convert --head none} and {@code --token-types} do), so golden outputs and packages see one model.
+     *
+     * @throws IllegalArgumentException for {@code tokenTypes} on a model that has no second segment (naming why)
+     */
+    ImportedModel get(long conversionId, String snapshotDir, String commit, Conversion options) {
         return models.computeIfAbsent(conversionId, id -> {
+            ImportedModel m;
             try {
-                return ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit));
+                m = ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit));
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e); // the message names file and problem
             }
+            if (options.takesTokenTypes()) {
+                try {
+                    m = m.withTokenTypeInput();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("tokenTypes: " + e.getMessage() + " (publish the version without"
+                            + " tokenTypes)", e);
+                }
+            }
+            return options.dropHead() ? m.withoutHead() : m;
         });
     }
 
@@ -41,10 +59,10 @@ class ModelCache {
      * calibration statistics are measured once per conversion, when the first one needs them, on the
      * snapshot's tokenizer and the fixed calibration texts ({@link Calibration}).
      */
-    WeightCache encodings(long conversionId, String snapshotDir, String commit, int seqLen) {
+    WeightCache encodings(long conversionId, String snapshotDir, String commit, Conversion options, int seqLen) {
         return encodings.computeIfAbsent(conversionId, id -> WeightCache.create(() -> {
             try (Tokenizer tokenizer = Tokenizer.load(Path.of(snapshotDir).resolve(ModelSnapshot.TOKENIZER))) {
-                return Calibration.measure(get(id, snapshotDir, commit), tokenizer, seqLen);
+                return Calibration.measure(get(id, snapshotDir, commit, options), tokenizer, seqLen);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the tokenizer for GPTQ calibration: " + e.getMessage(), e);
             }

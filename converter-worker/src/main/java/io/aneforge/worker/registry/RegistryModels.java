@@ -26,10 +26,26 @@ public final class RegistryModels {
                                  int attentionChunk, String state, int builds, String digest, Long size, Long variantId,
                                  String error, Registration registration) {}
 
+    /**
+     * @param head {@code convert} (a checkpoint's task head is converted) or {@code none} (hidden states), as
+     *     {@code convert --head}; null from a registry before V30: {@code convert}
+     * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types}); null
+     *     from a registry before V30: false
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Conversion(long id, String model, int version, Source source, String state, String step,
-                             List<String> chips, String recipe, int seqLen, int attempts, int maxAttempts, String commit,
-                             String goldenDigest, String error, List<PlannedVariant> variants) {
+                             List<String> chips, String recipe, int seqLen, String head, Boolean tokenTypes, int attempts,
+                             int maxAttempts, String commit, String goldenDigest, String error,
+                             List<PlannedVariant> variants) {
+
+        /** Whether the packages output the base model's hidden states rather than the checkpoint's task head. */
+        public boolean dropHead() {
+            return "none".equals(head);
+        }
+
+        public boolean takesTokenTypes() {
+            return Boolean.TRUE.equals(tokenTypes);
+        }
 
         public PlannedVariant variant(String specId) {
             return variants.stream().filter(v -> v.specId().equals(specId)).findFirst()

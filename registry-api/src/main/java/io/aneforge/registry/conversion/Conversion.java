@@ -30,6 +30,12 @@ class Conversion {
     String recipe;
     @Column(name = "seq_len", nullable = false)
     int seqLen;
+    /** {@code convert} (a checkpoint's task head is converted) or {@code none} (hidden states), V30. */
+    @Column(nullable = false)
+    String head;
+    /** Whether the packages take a {@code token_type_ids} input (V30). */
+    @Column(name = "token_types", nullable = false)
+    boolean tokenTypes;
     int attempts;
     /** Releases so far (V12): past {@code aneforge.conversions.free-releases} a release spends the attempt. */
     int releases;

@@ -22,8 +22,14 @@ public final class ConversionViews {
                                   int attentionChunk, String state, int builds, String digest, Long size, Long variantId,
                                   String error, Registration registration) {}
 
+    /**
+     * @param head {@code convert} (a fine-tuned checkpoint's task head is converted, as {@code convert}'s default) or
+     *     {@code none} (the packages output the base model's hidden states, {@code convert --head none})
+     * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types})
+     */
     public record ConversionView(long id, String model, int version, SourceView source, String state, String step,
-                                 List<String> chips, String recipe, int seqLen, int attempts, int maxAttempts,
+                                 List<String> chips, String recipe, int seqLen, String head, boolean tokenTypes,
+                                 int attempts, int maxAttempts,
                                  String leaseOwner, OffsetDateTime leaseExpiresAt, String commit, String goldenDigest,
                                  String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
                                  OffsetDateTime finishedAt, List<VariantProgress> variants) {}

@@ -42,8 +42,18 @@ public class Conversions {
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     private static final Set<String> STEPS = Set.of("fetch", "import", "golden", "variants", "finish");
 
-    /** A publish request that asks for a conversion. */
-    public record Request(Models.Source source, List<String> chips, String recipe, Integer seqLen) {}
+    /**
+     * A publish request that asks for a conversion.
+     *
+     * @param head {@code convert} (default) or {@code none}, as {@code convert --head}
+     * @param tokenTypes true gives the packages a {@code token_type_ids} input, as {@code convert --token-types}
+     *     (default false)
+     */
+    public record Request(Models.Source source, List<String> chips, String recipe, Integer seqLen, String head,
+                          Boolean tokenTypes) {}
+
+    /** The values of {@link Request#head}: what {@code convert --head} takes. */
+    public static final List<String> HEADS = List.of("convert", "none");
 
     private final ConversionRepository conversions;
     private final ConversionVariantRepository variants;
@@ -87,6 +97,12 @@ public class Conversions {
                     "a conversion needs source.type 'hub' (repo, revision) or 'local' (path), got '" + type
                             + "'; upload-sourced versions take variants directly");
         }
+        String head = req.head() == null ? "convert" : req.head();
+        if (!HEADS.contains(head)) {
+            throw ApiProblem.badRequest("invalid-request", "Invalid request", "head: must be 'convert' (the checkpoint's"
+                    + " task head is converted, the default) or 'none' (the packages output the base model's hidden"
+                    + " states), got '" + head + "'");
+        }
         int seqLen = req.seqLen() == null ? 128 : req.seqLen();
         String recipe = req.recipe() == null || req.recipe().isBlank() ? "default" : req.recipe();
         List<VariantSpec> plan;
@@ -108,6 +124,8 @@ public class Conversions {
         c.chips = String.join(",", req.chips());
         c.recipe = recipe;
         c.seqLen = seqLen;
+        c.head = head;
+        c.tokenTypes = Boolean.TRUE.equals(req.tokenTypes());
         c.maxAttempts = maxAttempts;
         c.createdBy = caller.name();
         c.createdAt = now;
@@ -596,7 +614,7 @@ public class Conversions {
         VersionView version = versionView(c.versionId);
         List<VariantProgress> vs = variants.findByConversionIdOrderById(c.id).stream().map(Conversions::progress).toList();
         return new ConversionView(c.id, version.model(), version.version(), version.source(), c.state, c.step,
-                Arrays.asList(c.chips.split(",")), c.recipe, c.seqLen, c.attempts, c.maxAttempts, c.leaseOwner,
+                Arrays.asList(c.chips.split(",")), c.recipe, c.seqLen, c.head, c.tokenTypes, c.attempts, c.maxAttempts, c.leaseOwner,
                 c.leaseExpiresAt, c.resolvedCommit, c.goldenDigest == null ? null : "sha256:" + c.goldenDigest, c.error,
                 c.createdAt, c.updatedAt, c.finishedAt, vs);
     }

@@ -31,8 +31,12 @@ class ModelController {
     record CreateModel(@NotBlank @Size(max = 128) String name, @NotBlank @Size(max = 64) String task,
                        @Size(max = 4000) String description, @Size(max = 200) String owner) {}
 
-    /** With {@code chips} (and optionally {@code recipe}, default "default", and {@code seqLen}, default 128) a conversion is queued. */
-    record CreateVersion(@NotNull Models.Source source, List<String> chips, String recipe, Integer seqLen) {}
+    /**
+     * With {@code chips} (and optionally {@code recipe}, default "default", {@code seqLen}, default 128, {@code head},
+     * default "convert", and {@code tokenTypes}, default false) a conversion is queued.
+     */
+    record CreateVersion(@NotNull Models.Source source, List<String> chips, String recipe, Integer seqLen, String head,
+                         Boolean tokenTypes) {}
 
     record Yank(String reason) {}
 
@@ -86,8 +90,14 @@ class ModelController {
                     + VariantSpec.MAX_SEQ_LEN + " (default 128)");
         }
         boolean converted = req.chips() != null || req.recipe() != null;
+        if (!converted && (req.head() != null || req.tokenTypes() != null)) {
+            throw ApiProblem.badRequest("invalid-request", "Invalid request", "head and tokenTypes are conversion "
+                    + "options: pass chips (and optionally recipe) to convert, or leave them out for a version that takes "
+                    + "uploaded variants");
+        }
         return audit.record(Caller.of(http), () -> converted
-                        ? conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen()),
+                        ? conversions.publish(name, new Conversions.Request(req.source(), req.chips(), req.recipe(), req.seqLen(),
+                                req.head(), req.tokenTypes()),
                                 Caller.of(http))
                         : models.createVersion(name, req.source(), Caller.of(http)),
                 created -> {
