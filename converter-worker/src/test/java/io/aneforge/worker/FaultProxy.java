@@ -24,6 +24,11 @@ final class FaultProxy implements AutoCloseable {
     enum Fault {
         /** Answered 503 by the "gateway"; the registry never sees the request. */
         UNAVAILABLE,
+        /**
+         * Answered 422 with a problem JSON, as the registry refuses a request for good (a refusal a test cannot provoke
+         * from a tiny model); the registry never sees the request.
+         */
+        REFUSED,
         /** The connection is closed before the request reaches the registry. */
         DROP,
         /** The registry applies the request; its answer is lost (the connection is closed instead). */
@@ -113,6 +118,12 @@ final class FaultProxy implements AutoCloseable {
         if (fault == Fault.UNAVAILABLE) {
             seen.add(new Seen(method, path, text, fault, 503, ""));
             return Optional.of(Answer.html(503, "<html>503 Service Unavailable</html>"));
+        }
+        if (fault == Fault.REFUSED) {
+            seen.add(new Seen(method, path, text, fault, 422, ""));
+            return Optional.of(new Answer(422, java.util.Map.of("Content-Type", List.of("application/problem+json")),
+                    ("{\"type\":\"about:blank\",\"title\":\"Refused\",\"status\":422,\"detail\":\"refused by the"
+                            + " test's proxy\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         }
         if (fault == Fault.DROP) {
             seen.add(new Seen(method, path, text, fault, 0, ""));
