@@ -77,11 +77,11 @@ public class ConversionJobConfig {
     }
 
     @Bean
-    Step variantsStep(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Partitioner variantPartitioner,
+    Step variantsStep(JobRepository repo, PlatformTransactionManager tx, ConversionSteps steps, Partitioner buildPartitioner,
                       WorkerProperties props, VariantPool pool) {
         Step build = new StepBuilder("build", repo).tasklet(tasklet((id, job, step) ->
                 steps.build(id, step.getString(BUILD_ID), fetched(job))), tx).build();
-        return new StepBuilder("variants", repo).partitioner("build", variantPartitioner).step(build)
+        return new StepBuilder("variants", repo).partitioner("build", buildPartitioner).step(build)
                 .gridSize(props.concurrency()).taskExecutor(pool.executor()).build();
     }
 
@@ -93,10 +93,10 @@ public class ConversionJobConfig {
      */
     @Bean
     @StepScope
-    Partitioner variantPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId, ConversionSteps steps) {
+    Partitioner buildPartitioner(@Value("#{jobParameters['conversionId']}") Long conversionId, ConversionSteps steps) {
         return gridSize -> {
             Map<String, ExecutionContext> parts = new LinkedHashMap<>();
-            steps.builds(conversionId).keySet().forEach(build -> {
+            steps.buildIds(conversionId).forEach(build -> {
                 ExecutionContext ctx = new ExecutionContext();
                 ctx.putString(BUILD_ID, build);
                 parts.put(build, ctx);

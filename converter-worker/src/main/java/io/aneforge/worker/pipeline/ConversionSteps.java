@@ -162,15 +162,12 @@ public class ConversionSteps {
     }
 
     /**
-     * The conversion's planned variants by build ({@code VariantSpec.buildId()}), in plan order: variants that differ
-     * only in the chip have the same package, so each build is one partition of the {@code variants} step.
+     * The build ids ({@code VariantSpec.buildId()}) of the conversion's planned variants, each once, in plan order:
+     * variants that differ only in the chip have the same package, so each build is one partition of the
+     * {@code variants} step.
      */
-    public java.util.Map<String, List<PlannedVariant>> builds(long id) {
-        java.util.Map<String, List<PlannedVariant>> builds = new java.util.LinkedHashMap<>();
-        for (PlannedVariant v : leases.conversion(id).variants()) {
-            builds.computeIfAbsent(spec(v).buildId(), b -> new java.util.ArrayList<>()).add(v);
-        }
-        return builds;
+    public List<String> buildIds(long id) {
+        return leases.conversion(id).variants().stream().map(v -> spec(v).buildId()).distinct().toList();
     }
 
     /**
