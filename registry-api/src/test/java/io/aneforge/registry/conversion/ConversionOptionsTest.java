@@ -1,0 +1,62 @@
+package io.aneforge.registry.conversion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A conversion's {@code head} and {@code tokenTypes} ({@code convert --head}, {@code --token-types} for the workers,
+ * V30): stored and shown on the conversion, defaults unchanged, bad values refused before a version exists.
+ */
+class ConversionOptionsTest extends RegistryTestBase {
+
+    private static final Map<String, Object> SOURCE = Map.of("type", "hub", "repo", "sentence-transformers/all-MiniLM-L6-v2");
+
+    @Test
+    void headAndTokenTypesAreStoredWithTheConversionAndDefaultToTheHeadWithoutTokenTypes() {
+        createModel("conv-options");
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("source", SOURCE, "chips", List.of("M2")));
+        Map<String, Object> withOptions = new LinkedHashMap<>(body);
+        withOptions.put("head", "none");
+        withOptions.put("tokenTypes", true);
+        var options = conversion(send("POST", "/api/v1/models/conv-options/versions", publisher(), withOptions));
+        assertThat(options.path("head").asString()).isEqualTo("none");
+        assertThat(options.path("tokenTypes").asBoolean()).isTrue();
+        var defaults = conversion(send("POST", "/api/v1/models/conv-options/versions", publisher(), body));
+        assertThat(defaults.path("head").asString()).isEqualTo("convert");
+        assertThat(defaults.path("tokenTypes").isBoolean()).isTrue();
+        assertThat(defaults.path("tokenTypes").asBoolean()).isFalse();
+    }
+
+    @Test
+    void aBadHeadOrOptionsWithoutChipsAreRefusedBeforeAVersionExists() {
+        createModel("conv-options-bad");
+        Response bad = send("POST", "/api/v1/models/conv-options-bad/versions", publisher(),
+                Map.of("source", SOURCE, "chips", List.of("M2"), "head", "classifier"));
+        assertThat(bad.status()).as(bad.text()).isEqualTo(400);
+        assertThat(bad.problem()).isEqualTo("invalid-request");
+        assertThat(bad.json().path("detail").asString()).isEqualTo("head: must be 'convert' (the checkpoint's task head is"
+                + " converted, the default) or 'none' (the packages output the base model's hidden states), got"
+                + " 'classifier'");
+        Response noChips = send("POST", "/api/v1/models/conv-options-bad/versions", publisher(),
+                Map.of("source", SOURCE, "tokenTypes", true));
+        assertThat(noChips.status()).as(noChips.text()).isEqualTo(400);
+        assertThat(noChips.json().path("detail").asString()).startsWith("head and tokenTypes are conversion options: "
+                + "pass chips");
+        assertThat(get("/api/v1/models/conv-options-bad/versions", reader()).json().size()).isZero();
+    }
+
+    /** The created version's conversion, cancelled so that no other test's worker lease picks it up. */
+    private tools.jackson.databind.JsonNode conversion(Response created) {
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        var c = get("/api/v1/models/" + created.json().path("model").asString() + "/versions/"
+                + created.json().path("version").asInt() + "/conversion", reader()).json();
+        assertThat(send("POST", "/api/v1/conversions/" + c.path("id").asLong() + "/cancel", publisher(), null).status())
+                .isEqualTo(200);
+        return c;
+    }
+}
