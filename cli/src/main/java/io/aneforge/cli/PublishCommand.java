@@ -66,6 +66,14 @@ public final class PublishCommand implements Callable<Integer> {
     @Option(names = "--seq-len", paramLabel = "N", description = "With --source: sequence length (default 128).")
     Integer seqLen;
 
+    @Option(names = "--head", paramLabel = "convert|none", description = "With --source: a fine-tuned checkpoint's task "
+            + "head, as convert --head: convert it (default) or none (the packages output the hidden states).")
+    String head;
+
+    @Option(names = "--token-types", description = "With --source: give the packages a token_type_ids input, as convert "
+            + "--token-types (default: none).")
+    boolean tokenTypes;
+
     @Option(names = "--task", defaultValue = "feature-extraction", paramLabel = "TASK",
             description = "Task recorded when the model is created (default: ${DEFAULT-VALUE}).")
     String task;
@@ -92,9 +100,12 @@ public final class PublishCommand implements Callable<Integer> {
             throw new UsageException("pass either --dir <convert output> (upload local variants) or --source hf:org/name "
                     + "--chips ... (convert on the registry), not " + (dir == null ? "neither" : "both"));
         }
-        if (dir != null && (!chips.isEmpty() || recipe != null || seqLen != null)) {
-            throw new UsageException("--chips/--recipe/--seq-len apply to --source conversions; a --dir already holds "
-                    + "converted variants: drop them");
+        if (dir != null && (!chips.isEmpty() || recipe != null || seqLen != null || head != null || tokenTypes)) {
+            throw new UsageException("--chips/--recipe/--seq-len/--head/--token-types apply to --source conversions; a "
+                    + "--dir already holds converted variants: drop them");
+        }
+        if (head != null && !head.equals("convert") && !head.equals("none")) {
+            throw new UsageException("--head must be convert or none, got '" + head + "'");
         }
         if (alias != null && (draft || source != null)) {
             throw new UsageException("--alias needs a version published now: use it with --dir and without --draft "
@@ -150,6 +161,13 @@ public final class PublishCommand implements Callable<Integer> {
         body.put("chips", chips);
         body.put("recipe", recipe == null ? "default" : recipe);
         body.put("seqLen", seqLen == null ? 128 : seqLen);
+        // sent only when asked for, so that any other request stays what it was before V30
+        if (head != null) {
+            body.put("head", head);
+        }
+        if (tokenTypes) {
+            body.put("tokenTypes", true);
+        }
         JsonNode v = registry.post("/api/v1/models/" + RegistryClient.encode(model) + "/versions", body);
         int version = v.path("version").asInt();
         out.println("version " + version + " of " + model + " created from " + source + "; conversion queued for "

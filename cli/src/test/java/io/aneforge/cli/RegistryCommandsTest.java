@@ -287,6 +287,9 @@ class RegistryCommandsTest {
             {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "1"},
             {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "0"},
             {"--source", "hf:org/x", "--chips", "M2", "--seq-len", "-1"},
+            {"--source", "hf:org/x", "--chips", "M2", "--head", "drop"},
+            {"--dir", converted.toString(), "--token-types"},
+            {"--dir", converted.toString(), "--head", "none"},
         };
         for (String[] o : badOptions) {
             List<String> args = new ArrayList<>(List.of("publish", "--model", "untouched"));
@@ -618,6 +621,23 @@ class RegistryCommandsTest {
     }
 
     /** The registry's JSON answer to an admin request (fails the test on anything but 2xx). */
+    /** A registry-side conversion with convert's --head none and --token-types: the registry queues it with both. */
+    @Test
+    void publishSourceSendsHeadAndTokenTypes() throws Exception {
+        Cli options = run("publish", "--model", "with-options", "--source", "hf:org/x", "--chips", "M2", "--head", "none",
+                "--token-types");
+        assertThat(options.code()).as(options.toString()).isZero();
+        assertThat(options.out()).contains("version 1 of with-options created from hf:org/x; conversion queued for M2");
+        JsonNode conversion = api("GET", "/api/v1/models/with-options/versions/1/conversion", null);
+        assertThat(conversion.path("head").asString()).isEqualTo("none");
+        assertThat(conversion.path("tokenTypes").asBoolean()).isTrue();
+        Cli defaults = run("publish", "--model", "with-options", "--source", "hf:org/x", "--chips", "M2");
+        assertThat(defaults.code()).as(defaults.toString()).isZero();
+        JsonNode plain = api("GET", "/api/v1/models/with-options/versions/2/conversion", null);
+        assertThat(plain.path("head").asString()).isEqualTo("convert");
+        assertThat(plain.path("tokenTypes").asBoolean()).isFalse();
+    }
+
     static JsonNode api(String method, String path, Object body) throws Exception {
         var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL") + path))
                 .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
