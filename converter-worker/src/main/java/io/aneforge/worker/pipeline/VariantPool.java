@@ -13,8 +13,8 @@ import org.springframework.core.task.TaskExecutor;
 import org.springframework.stereotype.Component;
 
 /**
- * The threads that build variant partitions ({@code ANEFORGE_WORKER_CONCURRENCY} of them), owned by the
- * worker's context: stopped by {@link ConversionRunner} when the worker stops, and at the latest when the
+ * The threads that run the variants step's partitions, one build each ({@code ANEFORGE_WORKER_CONCURRENCY} of
+ * them; no partition ever waits on another, so each thread is always doing work), owned by the worker's context: stopped by {@link ConversionRunner} when the worker stops, and at the latest when the
  * context is destroyed. Not a Spring {@code ThreadPoolTaskExecutor} bean on purpose: that one interrupts its
  * tasks as soon as the context starts closing, before the runner has let the interrupted job record itself.
  */
