@@ -7,6 +7,7 @@ import io.aneforge.cli.registry.Registrations;
 import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.cli.registry.RegistryException;
 import io.aneforge.cli.registry.RegistryNames;
+import io.aneforge.model.HeadChoice;
 import io.aneforge.source.ModelSource;
 import io.aneforge.source.ModelSourceException;
 import java.io.PrintWriter;
@@ -66,8 +67,10 @@ public final class PublishCommand implements Callable<Integer> {
     @Option(names = "--seq-len", paramLabel = "N", description = "With --source: sequence length (default 128).")
     Integer seqLen;
 
-    @Option(names = "--head", paramLabel = "convert|none", description = "With --source: a fine-tuned checkpoint's task "
-            + "head, as convert --head: convert it (default) or none (the packages output the hidden states).")
+    @Option(names = "--head", paramLabel = "convert|none|<kind>", description = "With --source: a fine-tuned checkpoint's "
+            + "task head, as convert --head: convert it (default), none (the packages output the hidden states) or the "
+            + "kind to convert of a checkpoint that names two (sequence-classification, token-classification, "
+            + "question-answering, fill-mask).")
     String head;
 
     @Option(names = "--token-types", description = "With --source: give the packages a token_type_ids input, as convert "
@@ -104,8 +107,12 @@ public final class PublishCommand implements Callable<Integer> {
             throw new UsageException("--chips/--recipe/--seq-len/--head/--token-types apply to --source conversions; a "
                     + "--dir already holds converted variants: drop them");
         }
-        if (head != null && !head.equals("convert") && !head.equals("none")) {
-            throw new UsageException("--head must be convert or none, got '" + head + "'");
+        if (head != null) {
+            try {
+                HeadChoice.parse(head);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
         }
         if (alias != null && (draft || source != null)) {
             throw new UsageException("--alias needs a version published now: use it with --dir and without --draft "

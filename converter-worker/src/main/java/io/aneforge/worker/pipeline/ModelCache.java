@@ -26,8 +26,8 @@ class ModelCache {
     private final Map<Long, WeightCache> encodings = new ConcurrentHashMap<>();
 
     /**
-     * The model a conversion converts: as imported, without its task head when the conversion asks for
-     * {@code head: none}, and taking {@code token_type_ids} when it asks for {@code tokenTypes} (what
+     * The model a conversion converts: imported with the conversion's {@code head} (the checkpoint's task head, none,
+     * or the one kind of a checkpoint that names two, as {@code convert --head} chooses), and taking {@code token_type_ids} when it asks for {@code tokenTypes} (what
      * {@code convert --head none} and {@code --token-types} do), so golden outputs and packages see one model.
      *
      * @throws IllegalArgumentException for {@code tokenTypes} on a model that has no second segment (naming why)
@@ -36,7 +36,7 @@ class ModelCache {
         return models.computeIfAbsent(conversionId, id -> {
             ImportedModel m;
             try {
-                m = ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit));
+                m = ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit), options.headChoice());
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e); // the message names file and problem
             }
@@ -48,7 +48,7 @@ class ModelCache {
                             + " tokenTypes)", e);
                 }
             }
-            return options.dropHead() ? m.withoutHead() : m;
+            return m;
         });
     }
 

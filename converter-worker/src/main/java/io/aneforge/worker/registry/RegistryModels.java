@@ -1,6 +1,7 @@
 package io.aneforge.worker.registry;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.aneforge.model.HeadChoice;
 import java.util.List;
 
 /** The registry's JSON shapes the worker reads and writes (a subset of the registry's views). */
@@ -27,7 +28,7 @@ public final class RegistryModels {
                                  String error, Registration registration) {}
 
     /**
-     * @param head {@code convert} (a checkpoint's task head is converted) or {@code none} (hidden states), as
+     * @param head {@code convert} (a checkpoint's task head is converted), {@code none} (hidden states) or a head kind, as
      *     {@code convert --head}; null from a registry before V30: {@code convert}
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types}); null
      *     from a registry before V30: false
@@ -38,9 +39,14 @@ public final class RegistryModels {
                              int maxAttempts, String commit, String goldenDigest, String error,
                              List<PlannedVariant> variants) {
 
-        /** Whether the packages output the base model's hidden states rather than the checkpoint's task head. */
-        public boolean dropHead() {
-            return "none".equals(head);
+        /**
+         * Which task head to import: the conversion's {@code head} as {@code convert --head} reads it ({@code convert}
+         * when a registry before V30 sends none).
+         *
+         * @throws IllegalArgumentException for a value the registry would not have accepted, naming the values
+         */
+        public HeadChoice headChoice() {
+            return HeadChoice.parse(head == null ? "convert" : head);
         }
 
         public boolean takesTokenTypes() {

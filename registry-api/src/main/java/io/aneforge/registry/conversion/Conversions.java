@@ -1,6 +1,7 @@
 package io.aneforge.registry.conversion;
 
 import io.aneforge.mil.Target;
+import io.aneforge.model.HeadChoice;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.conversion.ConversionViews.ConversionSummary;
 import io.aneforge.registry.conversion.ConversionViews.ConversionView;
@@ -45,15 +46,13 @@ public class Conversions {
     /**
      * A publish request that asks for a conversion.
      *
-     * @param head {@code convert} (default) or {@code none}, as {@code convert --head}
+     * @param head {@code convert} (default), {@code none} or a head kind ({@code sequence-classification}), as
+     *     {@code convert --head} ({@link HeadChoice#parse})
      * @param tokenTypes true gives the packages a {@code token_type_ids} input, as {@code convert --token-types}
      *     (default false)
      */
     public record Request(Models.Source source, List<String> chips, String recipe, Integer seqLen, String head,
                           Boolean tokenTypes) {}
-
-    /** The values of {@link Request#head}: what {@code convert --head} takes. */
-    public static final List<String> HEADS = List.of("convert", "none");
 
     private final ConversionRepository conversions;
     private final ConversionVariantRepository variants;
@@ -98,10 +97,13 @@ public class Conversions {
                             + "'; upload-sourced versions take variants directly");
         }
         String head = req.head() == null ? "convert" : req.head();
-        if (!HEADS.contains(head)) {
+        try {
+            HeadChoice.parse(head);
+        } catch (IllegalArgumentException e) {
             throw ApiProblem.badRequest("invalid-request", "Invalid request", "head: must be 'convert' (the checkpoint's"
-                    + " task head is converted, the default) or 'none' (the packages output the base model's hidden"
-                    + " states), got '" + head + "'");
+                    + " task head is converted, the default), 'none' (the packages output the base model's hidden"
+                    + " states) or the head kind to convert of a checkpoint that has two (one of " + HeadChoice.values()
+                    + "), got '" + head + "'");
         }
         int seqLen = req.seqLen() == null ? 128 : req.seqLen();
         String recipe = req.recipe() == null || req.recipe().isBlank() ? "default" : req.recipe();

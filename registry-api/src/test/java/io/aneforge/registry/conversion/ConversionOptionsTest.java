@@ -26,6 +26,10 @@ class ConversionOptionsTest extends RegistryTestBase {
         var options = conversion(send("POST", "/api/v1/models/conv-options/versions", publisher(), withOptions));
         assertThat(options.path("head").asString()).isEqualTo("none");
         assertThat(options.path("tokenTypes").asBoolean()).isTrue();
+        Map<String, Object> withKind = new LinkedHashMap<>(body);
+        withKind.put("head", "token-classification");
+        assertThat(conversion(send("POST", "/api/v1/models/conv-options/versions", publisher(), withKind)).path("head")
+                .asString()).isEqualTo("token-classification");
         var defaults = conversion(send("POST", "/api/v1/models/conv-options/versions", publisher(), body));
         assertThat(defaults.path("head").asString()).isEqualTo("convert");
         assertThat(defaults.path("tokenTypes").isBoolean()).isTrue();
@@ -40,8 +44,9 @@ class ConversionOptionsTest extends RegistryTestBase {
         assertThat(bad.status()).as(bad.text()).isEqualTo(400);
         assertThat(bad.problem()).isEqualTo("invalid-request");
         assertThat(bad.json().path("detail").asString()).isEqualTo("head: must be 'convert' (the checkpoint's task head is"
-                + " converted, the default) or 'none' (the packages output the base model's hidden states), got"
-                + " 'classifier'");
+                + " converted, the default), 'none' (the packages output the base model's hidden states) or the head kind"
+                + " to convert of a checkpoint that has two (one of convert, none, sequence-classification,"
+                + " token-classification, question-answering, fill-mask), got 'classifier'");
         Response noChips = send("POST", "/api/v1/models/conv-options-bad/versions", publisher(),
                 Map.of("source", SOURCE, "tokenTypes", true));
         assertThat(noChips.status()).as(noChips.text()).isEqualTo(400);
