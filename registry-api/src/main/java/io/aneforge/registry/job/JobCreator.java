@@ -38,8 +38,9 @@ class JobCreator {
     @EventListener
     void onVariant(VariantRegistered e) {
         List<String> units = e.computeUnits() == null ? COMPUTE_UNITS : validate(e.computeUnits());
-        boolean ready = models.hasGoldenData(e.versionId());
-        int format = models.goldenFormat(e.versionId());
+        Models.GoldenData golden = models.golden(e.versionId());
+        boolean ready = golden.stored();
+        int format = golden.format();
         for (String cu : units) {
             jobs.save(new Job(e.variantId(), Job.BENCHMARK, Runtimes.COREML, e.chip(), cu, ready, format, props.maxAttempts(),
                     clock.instant()));

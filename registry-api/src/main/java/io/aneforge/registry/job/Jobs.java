@@ -546,6 +546,7 @@ public class Jobs {
         Instant now = clock.instant();
         List<AccuracyJob> queued = new java.util.ArrayList<>();
         List<AccuracyJob> open = new java.util.ArrayList<>();
+        int goldenFormat = models.goldenFormat(v.id()); // the version's, the same for each of its variants
         for (AvailableVariant av : variants) {
             Map<String, Object> newest = jdbc.sql("SELECT id, run, state FROM job WHERE variant_id = ? AND kind = ?"
                             + " AND runtime = ? AND compute_units = ? ORDER BY run DESC LIMIT 1")
@@ -557,7 +558,7 @@ public class Jobs {
                 continue;
             }
             Job j = jobs.save(Job.rerun(av.id(), Job.ACCURACY, Runtimes.REFERENCE_CPU, null, JobCreator.ACCURACY_UNITS,
-                    models.goldenFormat(v.id()), props.maxAttempts(), now, run + 1));
+                    goldenFormat, props.maxAttempts(), now, run + 1));
             queued.add(new AccuracyJob(av.id(), av.chip(), av.precision(), j.id(), j.run()));
         }
         if (queued.isEmpty()) {

@@ -186,8 +186,19 @@ public class Models {
      * it has none yet: what its jobs carry, so that they are leased only to agents that read it.
      */
     public int goldenFormat(long versionId) {
-        return jdbc.sql("SELECT COALESCE(golden_format, 1) FROM model_version WHERE id = ?").param(versionId)
-                .query(Integer.class).single();
+        return golden(versionId).format();
+    }
+
+    /**
+     * What a version's new jobs need to know of its golden data, in one query (a variant's registration queues five
+     * jobs with it): {@code stored} as {@link #hasGoldenData}, {@code format} as {@link #goldenFormat}.
+     */
+    public record GoldenData(boolean stored, int format) {}
+
+    public GoldenData golden(long versionId) {
+        return jdbc.sql("SELECT golden_digest IS NOT NULL AND golden_inputs_digest IS NOT NULL, COALESCE(golden_format, 1)"
+                        + " FROM model_version WHERE id = ?").param(versionId)
+                .query((rs, i) -> new GoldenData(rs.getBoolean(1), rs.getInt(2))).single();
     }
 
     /** model-not-found when the model itself is missing (that is what the client got wrong), else version-not-found. */
