@@ -405,11 +405,19 @@ public class Agents {
         }
     }
 
+    /**
+     * Drains ({@code draining} true) or resumes the agent. Audited ({@code agent.drain}, {@code agent.resume}) when it
+     * changes the flag; a repeat (draining a draining agent) answers the same and records nothing.
+     */
     @Transactional
     public AgentView drain(UUID id, boolean draining, Caller caller) {
         acting(id, caller);
         Agent agent = repo.findById(id).orElseThrow();
-        agent.setDraining(draining);
+        if (agent.draining() != draining) {
+            agent.setDraining(draining);
+            audit.record(caller, Audit.Event.of(draining ? "agent.drain" : "agent.resume").onAgent(id)
+                    .with("hostName", agent.hostName()));
+        }
         return view(agent, clock.instant());
     }
 

@@ -101,6 +101,18 @@ public class Audit {
                     .with("agentId", agentId.toString()).naming("agentId");
         }
 
+        /** A blob of the content-addressed store, by its digest's hex. */
+        public Event onBlob(String hex) {
+            return new Event(action, "blob sha256:" + hex, null, null, null, detail, named).with("digest", "sha256:" + hex)
+                    .naming("digest");
+        }
+
+        /** A job of a variant: the row carries the variant's model, version and id, so {@code ?model=} finds it. */
+        public Event onJob(String model, int version, long variant, long job) {
+            return new Event(action, "model " + model + " version " + version + " variant " + variant + " job " + job,
+                    model, version, variant, detail, Set.of("version")).with("jobId", job).naming("jobId");
+        }
+
         /** Adds a detail (kept in order; a null value is written as JSON null). */
         public Event with(String key, Object value) {
             Map<String, Object> d = new LinkedHashMap<>(detail);

@@ -1,6 +1,7 @@
 package io.aneforge.registry.blob;
 
 import io.aneforge.registry.RegistryProperties;
+import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.registry.storage.BlobStorage;
@@ -32,11 +33,13 @@ public class Blobs {
     private final JdbcClient jdbc;
     private final BlobStorage storage;
     private final long maxSize;
+    private final Audit audit;
 
-    Blobs(JdbcClient jdbc, BlobStorage storage, RegistryProperties props) {
+    Blobs(JdbcClient jdbc, BlobStorage storage, RegistryProperties props, Audit audit) {
         this.jdbc = jdbc;
         this.storage = storage;
         this.maxSize = props.blobs().maxSize();
+        this.audit = audit;
     }
 
     public record PutResult(Blob blob, boolean created) {}
@@ -93,10 +96,17 @@ public class Blobs {
             String key = Blob.keyFor(hex);
             if (!storage.exists(key)) storage.copy(staging, key);
             Blob blob = new Blob(hex, counted.count, mediaType, key);
-            int inserted = jdbc.sql("INSERT INTO blob (digest, size, media_type, storage_key, created_by) VALUES (?, ?, ?, ?, ?)"
-                            + " ON CONFLICT (digest) DO NOTHING")
-                    .params(hex, blob.size(), mediaType, key, caller.name()).update();
-            return new PutResult(inserted == 1 ? blob : find(hex).orElseThrow(), inserted == 1);
+            // Audited (blob.put) when this upload recorded the blob; what it is (package archive, golden data) the
+            // write that uses it says (variant.register, golden.put name the digest). A concurrent upload of the same
+            // bytes that lost the race, like a repeat, stored nothing and records nothing.
+            return audit.recordIfChanged(caller, () -> {
+                int inserted = jdbc.sql("INSERT INTO blob (digest, size, media_type, storage_key, created_by)"
+                                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING")
+                        .params(hex, blob.size(), mediaType, key, caller.name()).update();
+                return new Audit.Outcome<>(new PutResult(inserted == 1 ? blob : find(hex).orElseThrow(), inserted == 1),
+                        inserted == 1);
+            }, r -> Audit.Event.of("blob.put").onBlob(hex).with("size", r.blob().size())
+                    .with("mediaType", r.blob().mediaType()));
         } finally {
             deleteQuietly(staging);
         }

@@ -86,10 +86,12 @@ public class Jobs {
      * two calls a busy queue makes most.
      */
     private final TransactionTemplate queueTransaction;
+    private final Audit audit;
 
     Jobs(JobRepository jobs, Agents agents, Models models, Blobs blobs, JdbcClient jdbc,
          JsonMapper json, JobProperties props, LeaseSignal signal, ReleasedLeaseRequests releasedRequests,
-         DataSource dataSource) {
+         DataSource dataSource, Audit audit) {
+        this.audit = audit;
         this.queueTransaction = new TransactionTemplate(new JdbcTransactionManager(dataSource));
         this.jobs = jobs;
         this.agents = agents;
@@ -302,14 +304,16 @@ public class Jobs {
     private record Held(ResultValidator.JobFacts job, String state, int attempts, int maxAttempts, UUID leaseId,
                         UUID leasedBy, long variantId, String variantChip, String precision, Integer blockSize,
                         String quantization, String layout, int seqLen, String variantDigest, Long storedResultId,
-                        Long storedJobId, UUID storedAgentId) {}
+                        Long storedJobId, UUID storedAgentId, String model, int version) {}
 
     private static final String HELD = """
             SELECT j.id, j.kind, j.runtime, j.compute_units, j.state, j.attempts, j.max_attempts, j.lease_id, j.leased_by,
                    j.variant_id, v.chip, v.precision, v.layout, v.seq_len, v.blob_digest, r.id, r.job_id, r.agent_id,
-                   v.block_size, v.quantization
+                   v.block_size, v.quantization, mo.name, mv.version
               FROM job j
               JOIN variant v ON v.id = j.variant_id
+              JOIN model_version mv ON mv.id = v.version_id
+              JOIN model mo ON mo.id = mv.model_id
               LEFT JOIN job_result r ON r.lease_id = :lease
              WHERE j.id = :job
                FOR UPDATE OF j""";
@@ -362,7 +366,8 @@ public class Jobs {
                         rs.getString(4)), rs.getString(5), rs.getInt(6), rs.getInt(7), rs.getObject(8, UUID.class),
                         rs.getObject(9, UUID.class), rs.getLong(10), rs.getString(11), rs.getString(12),
                         (Integer) rs.getObject(19), rs.getString(20), rs.getString(13), rs.getInt(14), rs.getString(15),
-                        (Long) rs.getObject(16), (Long) rs.getObject(17), rs.getObject(18, UUID.class)))
+                        (Long) rs.getObject(16), (Long) rs.getObject(17), rs.getObject(18, UUID.class), rs.getString(21),
+                        rs.getInt(22)))
                 .optional().orElseThrow(() -> jobNotFound(jobId));
         if (held.storedResultId() != null) {
             if (held.storedJobId() != jobId || !held.storedAgentId().equals(agentId)) {
@@ -428,6 +433,11 @@ public class Jobs {
                 .param("state", succeeded ? Job.SUCCEEDED : Job.FAILED)
                 .param("reason", succeeded ? null : r.failure(), Types.VARCHAR)
                 .query(Long.class).single();
+        // Audited (job.report) in the same transaction: who ran the job and what it came to; a repeat of the report
+        // (answered from the stored result above) records nothing. Leases are not audited (docs/deploy.md, "Logs").
+        audit.record(caller, Audit.Event.of("job.report").onJob(held.model(), held.version(), held.variantId(), jobId)
+                .with("kind", held.job().kind()).with("attempt", held.attempts()).with("agentId", agentId.toString())
+                .with("hostName", agent.hostName()).with("outcome", r.outcome()));
         // The answer is built from what was just stored (same values the results listing reads back).
         ResultView view = new ResultView(jobId, held.attempts(), held.job().kind(), held.variantId(), held.variantChip(),
                 held.precision(), held.blockSize(), held.quantization(), held.layout(), held.seqLen(), r.outcome(), r.failure(), p, protocol, b, fidelity,

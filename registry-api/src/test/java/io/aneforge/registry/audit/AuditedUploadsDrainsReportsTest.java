@@ -1,0 +1,138 @@
+package io.aneforge.registry.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aneforge.registry.job.JobTestSupport;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The writes audited since the refused-write trail: blob uploads (blob.put), agent drains (agent.drain, agent.resume)
+ * and job reports (job.report). Each leaves one row naming its actor and what it stored; a repeat that stored nothing
+ * leaves none, and a lease leaves none (the job's rows say who ran it).
+ */
+class AuditedUploadsDrainsReportsTest extends JobTestSupport {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    private static String rid(String what) {
+        return "audited-" + what + "-" + UUID.randomUUID();
+    }
+
+    @Test
+    void aNewBlobLeavesOneRowWithItsDigestSizeAndTypeAndARepeatNone() {
+        byte[] bytes = ("audited blob " + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String hex = sha256(bytes);
+        String first = rid("blob");
+        Response put = send("PUT", "/api/v1/blobs/sha256:" + hex, token("worker"), bytes, "X-Request-Id", first,
+                "Content-Type", "application/zip");
+        assertThat(put.status()).as(put.text()).isEqualTo(201);
+        JsonNode e = auditEvent(first, "blob.put", "test-worker");
+        assertThat(e.path("actorRole").asString()).isEqualTo("worker");
+        assertThat(e.path("model").isNull()).as("a blob belongs to no model until a write names it").isTrue();
+        assertThat(e.path("detail").path("digest").asString()).isEqualTo("sha256:" + hex);
+        assertThat(e.path("detail").path("size").asLong()).isEqualTo(bytes.length);
+        assertThat(e.path("detail").path("mediaType").asString()).isEqualTo("application/zip");
+
+        String again = rid("blob-again");
+        Response repeat = send("PUT", "/api/v1/blobs/sha256:" + hex, publisher(), bytes, "X-Request-Id", again);
+        assertThat(repeat.status()).as("already stored: idempotent").isEqualTo(200);
+        assertThat(auditEvents(again)).isEmpty();
+
+        String mismatch = rid("blob-mismatch");
+        Response bad = send("PUT", "/api/v1/blobs/sha256:" + "0".repeat(64), publisher(), bytes, "X-Request-Id", mismatch);
+        assertThat(bad.status()).as("digest-mismatch").isEqualTo(400);
+        assertThat(auditEvents(mismatch)).isEmpty();
+        assertThat(get("/api/v1/audit?action=blob.put", ADMIN).json().path("events").toString()).contains(hex);
+    }
+
+    @Test
+    void aDrainAndAResumeLeaveOneRowEachAndARepeatNone() {
+        String host = "audited-drain-" + Long.toHexString(System.nanoTime());
+        String agent = registerAgent(host, "M2", List.of("coreml"));
+        String drain = rid("drain");
+        Response drained = send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true),
+                "X-Request-Id", drain);
+        assertThat(drained.status()).as(drained.text()).isEqualTo(200);
+        JsonNode e = auditEvent(drain, "agent.drain", "test-agent");
+        assertThat(e.path("detail").path("agentId").asString()).isEqualTo(agent);
+        assertThat(e.path("detail").path("hostName").asString()).isEqualTo(host);
+
+        String again = rid("drain-again");
+        assertThat(send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true),
+                "X-Request-Id", again).status()).isEqualTo(200);
+        assertThat(auditEvents(again)).as("draining a draining agent changes nothing").isEmpty();
+
+        String resume = rid("resume");
+        assertThat(send("POST", "/api/v1/agents/" + agent + "/drain", ADMIN, Map.of("draining", false),
+                "X-Request-Id", resume).status()).isEqualTo(200);
+        JsonNode resumed = auditEvents(resume).get(0);
+        assertThat(resumed.path("action").asString()).isEqualTo("agent.resume");
+        assertThat(resumed.path("actorRole").asString()).isEqualTo("admin");
+        assertThat(resumed.path("detail").path("agentId").asString()).isEqualTo(agent);
+    }
+
+    @Test
+    void anAcceptedReportLeavesOneRowOnItsModelAndALeaseOrARepeatNone() {
+        String m = "audited-report-" + Long.toHexString(System.nanoTime());
+        createModel(m);
+        int v = createVersion(m);
+        Response variant = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(),
+                Map.of("chip", "A17_PRO", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
+                        "digest", upload(mlpackage(m)), "computeUnits", List.of("cpuAndNeuralEngine")));
+        assertThat(variant.status()).as(variant.text()).isEqualTo(201);
+        long variantId = variant.json().path("id").asLong();
+        setGolden(m, v);
+        String host = "audited-reporter-" + Long.toHexString(System.nanoTime());
+        String agent = registerAgent(host, "A17_PRO", List.of("coreml"));
+
+        JsonNode lease = null;
+        String leaseRequest = rid("lease");
+        for (int i = 0; i < 50 && lease == null; i++) {
+            Response r = send("POST", "/api/v1/agents/" + agent + "/lease", agentToken(), null, "X-Request-Id", leaseRequest);
+            assertThat(r.status()).as("a job of " + m + " is queued for this agent's chip").isEqualTo(200);
+            assertThat(auditEvents(leaseRequest)).as("leases are not audited").isEmpty();
+            if (r.json().path("model").asString().equals(m)) {
+                lease = r.json();
+            } else { // another test's leftover: fail it and lease again
+                assertThat(report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(),
+                        "outcome", "failed", "failure", "consumed by " + host)).status()).isEqualTo(201);
+            }
+        }
+        assertThat(lease).as("a job of " + m + " in 50 leases").isNotNull();
+        long jobId = lease.path("jobId").asLong();
+
+        String reported = rid("report");
+        String path = "/api/v1/agents/" + agent + "/jobs/" + jobId + "/result";
+        Response ok = send("POST", path, agentToken(), validReport(lease, host), "X-Request-Id", reported);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+        JsonNode e = auditEvent(reported, "job.report", "test-agent");
+        assertThat(e.path("model").asString()).isEqualTo(m);
+        assertThat(e.path("version").asInt()).isEqualTo(v);
+        assertThat(e.path("variant").asLong()).isEqualTo(variantId);
+        assertThat(e.path("detail").path("jobId").asLong()).isEqualTo(jobId);
+        assertThat(e.path("detail").path("agentId").asString()).isEqualTo(agent);
+        assertThat(e.path("detail").path("hostName").asString()).isEqualTo(host);
+        assertThat(e.path("detail").path("outcome").asString()).isEqualTo("succeeded");
+        assertThat(e.path("detail").path("kind").asString()).isEqualTo("benchmark");
+        assertThat(e.path("detail").path("attempt").asInt()).isEqualTo(1);
+
+        String repeat = rid("report-again");
+        assertThat(send("POST", path, agentToken(), validReport(lease, host), "X-Request-Id", repeat).status())
+                .as("the stored result again").isEqualTo(200);
+        assertThat(auditEvents(repeat)).isEmpty();
+        assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE action = 'job.report' AND model = ?").param(m)
+                .query(Long.class).single()).isEqualTo(1L);
+        // who ran it, without a lease row: the job's holder and the result's agent
+        assertThat(jdbc.sql("SELECT CAST(leased_by AS text) FROM job WHERE id = ?").param(jobId).query(String.class)
+                .single()).isEqualTo(agent);
+        assertThat(jdbc.sql("SELECT CAST(agent_id AS text) FROM job_result WHERE job_id = ?").param(jobId)
+                .query(String.class).single()).isEqualTo(agent);
+    }
+}
