@@ -9,9 +9,11 @@ import org.springframework.web.bind.annotation.RestController;
 class AuditController {
 
     private final AuditEvents events;
+    private final RefusedWrites refusals;
 
-    AuditController(AuditEvents events) {
+    AuditController(AuditEvents events, RefusedWrites refusals) {
         this.events = events;
+        this.refusals = refusals;
     }
 
     /**
@@ -26,5 +28,21 @@ class AuditController {
                           @RequestParam(required = false) String requestId, @RequestParam(required = false) String since, @RequestParam(required = false) String before,
                           @RequestParam(required = false) String limit) {
         return events.page(new AuditEvents.Query(model, action, requestId, since, before, limit));
+    }
+
+    /**
+     * Admin: refused writes (403, 409), newest row first, apart from the done writes above: one row per hour, token,
+     * endpoint, problem type and model with its count and its first and last request; filters optional ({@code model},
+     * {@code problemType} (the slug, e.g. {@code gates-not-met}) and {@code requestId} (the first or last request of a
+     * row) exact, {@code since} on the last refusal), {@code limit} and {@code before} as above.
+     */
+    @GetMapping("/api/v1/audit/refusals")
+    @Allowed
+    RefusedWrites.Page refusals(@RequestParam(required = false) String model,
+                                @RequestParam(required = false) String problemType,
+                                @RequestParam(required = false) String requestId,
+                                @RequestParam(required = false) String since, @RequestParam(required = false) String before,
+                                @RequestParam(required = false) String limit) {
+        return refusals.page(new RefusedWrites.Query(model, problemType, requestId, since, before, limit));
     }
 }

@@ -45,15 +45,7 @@ class AuditEvents {
         if (q.action() != null && !ACTIONS.contains(q.action())) {
             throw invalid("parameter 'action' is '" + q.action() + "', not one of " + ACTIONS.stream().sorted().toList());
         }
-        OffsetDateTime since = null;
-        if (q.since() != null) {
-            try {
-                since = OffsetDateTime.parse(q.since().trim());
-            } catch (DateTimeParseException e) {
-                throw invalid("parameter 'since' is '" + q.since() + "', not an ISO-8601 date-time with an offset"
-                        + " (e.g. 2026-11-28T03:00:00Z)");
-            }
-        }
+        OffsetDateTime since = since(q.since());
         Long before = q.before() == null ? null : number("before", q.before(), 1, Long.MAX_VALUE);
         int limit = q.limit() == null ? DEFAULT_LIMIT : (int) number("limit", q.limit(), 1, MAX_LIMIT);
 
@@ -94,7 +86,18 @@ class AuditEvents {
         return new Page(List.copyOf(page), page.get(limit - 1).id());
     }
 
-    private static long number(String name, String value, long min, long max) {
+    /** {@code since} as given (null: no bound), or a 400 naming it. */
+    static OffsetDateTime since(String since) {
+        if (since == null) return null;
+        try {
+            return OffsetDateTime.parse(since.trim());
+        } catch (DateTimeParseException e) {
+            throw invalid("parameter 'since' is '" + since + "', not an ISO-8601 date-time with an offset"
+                    + " (e.g. 2026-11-28T03:00:00Z)");
+        }
+    }
+
+    static long number(String name, String value, long min, long max) {
         try {
             long n = Long.parseLong(value.trim());
             if (n >= min && n <= max) return n;
@@ -104,7 +107,7 @@ class AuditEvents {
         throw invalid("parameter '" + name + "' must be a whole number between " + min + " and " + max + ", got '" + value + "'");
     }
 
-    private static ApiProblem invalid(String detail) {
+    static ApiProblem invalid(String detail) {
         return ApiProblem.badRequest("invalid-query", "Invalid query", detail);
     }
 }

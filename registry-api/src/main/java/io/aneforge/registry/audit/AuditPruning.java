@@ -30,16 +30,35 @@ class AuditPruning {
 
     private final JdbcClient jdbc;
     private final Duration retention;
+    private final RefusedWrites refusals;
+    private final Duration refusalRetention;
 
-    AuditPruning(JdbcClient jdbc, AuditProperties props) {
+    AuditPruning(JdbcClient jdbc, AuditProperties props, RefusedWrites refusals) {
         this.jdbc = jdbc;
         this.retention = props.retention();
+        this.refusals = refusals;
+        this.refusalRetention = props.refusalRetention();
     }
 
-    /** Hourly, with the configured retention; nothing when it is unset. */
+    /**
+     * Hourly: the audit events with the configured retention (nothing when it is unset), then the refused writes
+     * with theirs (always set). Returns how many audit events were deleted.
+     */
     @Scheduled(fixedDelay = 3_600_000, initialDelay = 60_000)
     long prune() {
-        return prune(retention, BATCH);
+        long events = prune(retention, BATCH);
+        pruneRefusals(refusalRetention, BATCH, MAX_BATCHES);
+        return events;
+    }
+
+    /** Deletes the refused writes whose last refusal is older than {@code retention}; returns how many. */
+    long pruneRefusals(Duration retention, int batch, int maxBatches) {
+        long total = refusals.prune(retention, batch, maxBatches);
+        if (total > 0) {
+            log.info("audit trail: deleted {} refused-write row(s) older than {} (aneforge.audit.refusal-retention)",
+                    total, retention);
+        }
+        return total;
     }
 
     /** Deletes the events older than {@code retention} (null: none), {@code batch} rows per statement; returns how many. */

@@ -1,6 +1,7 @@
 package io.aneforge.registry.auth;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.util.Optional;
 
 /**
  * Who is calling: the token's name (recorded as created_by/changed_by), role, and the models it may write to
@@ -23,6 +24,15 @@ public record Caller(Long tokenId, String name, Role role, ModelScope scope) {
         Caller c = (Caller) request.getAttribute(ATTRIBUTE);
         if (c == null) throw new IllegalStateException("no authenticated caller on " + request.getRequestURI());
         return c;
+    }
+
+    /**
+     * The token the request authenticated with, also when it was then refused (a role or model it may not write to:
+     * {@link TokenInterceptor} sets it before those checks, so the refused-write trail can name who was refused);
+     * empty for a request without a valid token.
+     */
+    public static Optional<Caller> find(HttpServletRequest request) {
+        return Optional.ofNullable((Caller) request.getAttribute(ATTRIBUTE));
     }
 
     /**

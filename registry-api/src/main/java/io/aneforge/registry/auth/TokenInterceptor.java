@@ -58,6 +58,9 @@ class TokenInterceptor implements HandlerInterceptor {
             throw new ApiProblem(HttpStatus.UNAUTHORIZED, "invalid-token", "Invalid token",
                     "the bearer token is unknown or revoked");
         }
+        // Before the role and scope checks: a refusal below names its caller in the audit trail's refused writes
+        // (Caller.find); the handler, the one that acts as the caller, does not run when a check throws.
+        request.setAttribute(Caller.ATTRIBUTE, caller.get());
         Role role = caller.get().role();
         if (role != Role.ADMIN && !allowed.anyRole() && Arrays.stream(allowed.value()).noneMatch(r -> r == role)) {
             throw new ApiProblem(HttpStatus.FORBIDDEN, "forbidden-role", "Role not allowed",
@@ -71,7 +74,6 @@ class TokenInterceptor implements HandlerInterceptor {
             String model = variables == null ? null : variables.get("name");
             if (model != null) caller.get().requireWriteTo(model);
         }
-        request.setAttribute(Caller.ATTRIBUTE, caller.get());
         return true;
     }
 

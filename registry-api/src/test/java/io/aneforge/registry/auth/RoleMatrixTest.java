@@ -33,6 +33,7 @@ class RoleMatrixTest extends RegistryTestBase {
             new Endpoint("GET", "/api/v1/tokens", null, ADMIN_ONLY),
             new Endpoint("GET", "/api/v1/tokens/self", null, ALL),
             new Endpoint("GET", "/api/v1/audit?limit=1", null, ADMIN_ONLY),
+            new Endpoint("GET", "/api/v1/audit/refusals?limit=1", null, ADMIN_ONLY),
             new Endpoint("DELETE", "/api/v1/tokens/999999", null, ADMIN_ONLY),
             new Endpoint("PATCH", "/api/v1/tokens/999999", Map.of("models", List.of("x")), ADMIN_ONLY),
             new Endpoint("POST", "/api/v1/models", Map.of("name", "Invalid Name", "task", "t"), PUBLISH),

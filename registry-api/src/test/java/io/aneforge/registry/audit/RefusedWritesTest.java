@@ -1,0 +1,213 @@
+package io.aneforge.registry.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.registry.RegistryTestBase;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Refused writes (403, 409) in the audit trail: a row per hour, token, endpoint, problem type and model in
+ * audit_refusal (GET /api/v1/audit/refusals), never an audit event (GET /api/v1/audit); a flood adds to a count, not
+ * rows; refused reads and unauthenticated requests are not recorded; rows go after their own retention.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class RefusedWritesTest extends RegistryTestBase {
+
+    @Autowired
+    JdbcClient jdbc;
+
+    @Autowired
+    AuditPruning pruning;
+
+    private static String rid(String what) {
+        return "refused-" + what + "-" + UUID.randomUUID();
+    }
+
+    private List<JsonNode> refusals(String query) {
+        Response r = get("/api/v1/audit/refusals?" + query, ADMIN);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        List<JsonNode> rows = new ArrayList<>();
+        r.json().path("refusals").forEach(rows::add);
+        return rows;
+    }
+
+    private List<JsonNode> byRequest(String requestId) {
+        return refusals("requestId=" + URLEncoder.encode(requestId, StandardCharsets.UTF_8));
+    }
+
+    private long tokenId(String token) {
+        return get("/api/v1/tokens/self", token).json().path("id").asLong();
+    }
+
+    @Test
+    void aConflictIsARefusalRowNotAnAuditEventAndAFloodCountsInOneRow(CapturedOutput out) {
+        String m = "refused-" + Long.toHexString(System.nanoTime());
+        createModel(m);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            String id = rid("exists-" + i);
+            ids.add(id);
+            Response r = send("POST", "/api/v1/models", publisher(), Map.of("name", m, "task", "feature-extraction"),
+                    "X-Request-Id", id);
+            assertThat(r.status()).as(r.text()).isEqualTo(409);
+            assertThat(auditEvents(id)).as("a refusal is never an audit event").isEmpty();
+        }
+        List<JsonNode> rows = byRequest(ids.get(0));
+        assertThat(rows).hasSize(1);
+        JsonNode row = rows.get(0);
+        assertThat(row.path("count").asLong()).as("five refusals, one row").isEqualTo(5);
+        assertThat(row.path("firstRequestId").asString()).isEqualTo(ids.get(0));
+        assertThat(row.path("lastRequestId").asString()).isEqualTo(ids.get(4));
+        assertThat(byRequest(ids.get(4))).extracting(r -> r.path("id").asLong()).containsExactly(row.path("id").asLong());
+        assertThat(row.path("actor").asString()).isEqualTo("test-publisher");
+        assertThat(row.path("actorTokenId").asLong()).isEqualTo(tokenId(publisher()));
+        assertThat(row.path("actorRole").asString()).isEqualTo("publisher");
+        assertThat(row.path("method").asString()).isEqualTo("POST");
+        assertThat(row.path("route").asString()).isEqualTo("/api/v1/models");
+        assertThat(row.path("status").asInt()).isEqualTo(409);
+        assertThat(row.path("problemType").asString()).isEqualTo("model-exists");
+        assertThat(row.path("model").isNull()).as("the model was in the body, not the path").isTrue();
+        assertThat(row.path("lastDetail").asString()).contains(m);
+        assertThat(row.path("firstAt").asString()).isNotEmpty();
+        assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE request_id = ANY(?)")
+                .param(ids.toArray(String[]::new)).query(Long.class).single()).isZero();
+
+        // one line per refusal, on its own logger: each request id is there, none on the done-writes' logger
+        String lines = String.join("\n", out.getAll().lines().filter(l -> ids.stream().anyMatch(l::contains)).toList());
+        for (String id : ids) assertThat(lines).contains("requestId=" + id);
+        assertThat(lines).contains("aneforge.audit.refused").contains("refused status=409 type=model-exists method=POST")
+                .contains("actor=test-publisher").contains("countThisHour=5");
+        assertThat(lines).doesNotContain("audit action=");
+    }
+
+    @Test
+    void forbiddenRolesAndModelsNameTheTokenTheEndpointAndTheModel() {
+        String m = "refused-scope-" + Long.toHexString(System.nanoTime());
+        createModel(m);
+        // the token check refuses the role before any handler runs: still recorded, with its caller
+        String role = rid("role");
+        Response r = send("PUT", "/api/v1/models/" + m + "/gates", reader(), Map.of("minCosine", 0.99), "X-Request-Id", role);
+        assertThat(r.status()).isEqualTo(403);
+        JsonNode byRole = byRequest(role).get(0);
+        assertThat(byRole.path("problemType").asString()).isEqualTo("forbidden-role");
+        assertThat(byRole.path("actor").asString()).isEqualTo("test-reader");
+        assertThat(byRole.path("actorRole").asString()).isEqualTo("reader");
+        assertThat(byRole.path("route").asString()).isEqualTo("/api/v1/models/{name}/gates");
+        assertThat(byRole.path("method").asString()).isEqualTo("PUT");
+        assertThat(byRole.path("model").asString()).isEqualTo(m);
+        assertThat(byRole.path("lastPath").asString()).isEqualTo("/api/v1/models/" + m + "/gates");
+
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "refused-scoped-" + m, "role", "publisher",
+                "models", List.of("elsewhere-" + m)));
+        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
+        String scoped = minted.json().path("token").asString();
+        String model = rid("model");
+        assertThat(send("PUT", "/api/v1/models/" + m + "/gates", scoped, Map.of("minCosine", 0.99), "X-Request-Id", model)
+                .status()).isEqualTo(403);
+        JsonNode byModel = byRequest(model).get(0);
+        assertThat(byModel.path("problemType").asString()).isEqualTo("forbidden-model");
+        assertThat(byModel.path("actorTokenId").asLong()).isEqualTo(minted.json().path("id").asLong());
+        assertThat(byModel.path("model").asString()).isEqualTo(m);
+        assertThat(refusals("model=" + m)).extracting(x -> x.path("problemType").asString())
+                .containsExactly("forbidden-model", "forbidden-role");
+        assertThat(refusals("problemType=forbidden-model&model=" + m)).hasSize(1);
+
+        // a model that does not exist is no key: names a client makes up add no rows, only the last path says them
+        for (int i = 0; i < 3; i++) {
+            assertThat(send("PUT", "/api/v1/models/made-up-" + i + "-" + m + "/gates", scoped, Map.of("minCosine", 0.99))
+                    .status()).isEqualTo(403);
+        }
+        long scopedId = minted.json().path("id").asLong();
+        List<Map<String, Object>> made = jdbc.sql("SELECT model, count, last_path FROM audit_refusal"
+                + " WHERE actor_token_id = ? AND model IS NULL").param(scopedId).query().listOfRows();
+        assertThat(made).hasSize(1);
+        assertThat(((Number) made.get(0).get("count")).longValue()).isEqualTo(3);
+        assertThat((String) made.get(0).get("last_path")).isEqualTo("/api/v1/models/made-up-2-" + m + "/gates");
+    }
+
+    @Test
+    void refusedReadsUnauthenticatedCallsAndOtherErrorsAreNotRecorded() {
+        String read = rid("read");
+        assertThat(get("/api/v1/audit", reader(), "X-Request-Id", read).status()).as("a read").isEqualTo(403);
+        String anonymous = rid("anonymous");
+        assertThat(send("POST", "/api/v1/models", null, Map.of("name", "x", "task", "t"), "X-Request-Id", anonymous)
+                .status()).isEqualTo(401);
+        String invalid = rid("invalid");
+        assertThat(send("POST", "/api/v1/models", publisher(), Map.of("name", "Not Valid", "task", "t"),
+                "X-Request-Id", invalid).status()).as("bad input, not a refusal").isEqualTo(400);
+        for (String id : List.of(read, anonymous, invalid)) assertThat(byRequest(id)).as(id).isEmpty();
+    }
+
+    @Test
+    void theQueryIsCheckedAndPagesByRow() {
+        Response bad = get("/api/v1/audit/refusals?limit=0", ADMIN);
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.problem()).isEqualTo("invalid-query");
+        assertThat(get("/api/v1/audit/refusals?since=yesterday", ADMIN).problem()).isEqualTo("invalid-query");
+        String m = "refused-page-" + Long.toHexString(System.nanoTime());
+        createModel(m);
+        // two rows of the model: two problem types
+        assertThat(send("POST", "/api/v1/models/" + m + "/versions", reader(), Map.of("source", Map.of("type", "upload")))
+                .status()).isEqualTo(403);
+        assertThat(send("PUT", "/api/v1/models/" + m + "/gates", reader(), Map.of("minCosine", 0.9)).status()).isEqualTo(403);
+        Response first = get("/api/v1/audit/refusals?limit=1&model=" + m, ADMIN);
+        assertThat(first.json().path("refusals")).hasSize(1);
+        long next = first.json().path("nextBefore").asLong();
+        Response second = get("/api/v1/audit/refusals?limit=1&model=" + m + "&before=" + next, ADMIN);
+        assertThat(second.json().path("refusals")).hasSize(1);
+        assertThat(second.json().path("refusals").get(0).path("id").asLong()).isLessThan(next);
+        assertThat(second.json().path("nextBefore").isNull()).isTrue();
+    }
+
+    @Test
+    void rowsGoAfterTheirRetentionCountedFromTheirLastRefusal() {
+        String actor = "refused-retention-" + Long.toHexString(System.nanoTime());
+        int[] ages = {40, 40, 40, 20, 0};
+        for (int i = 0; i < ages.length; i++) { // one endpoint each: rows of one hour and endpoint would be one row
+            jdbc.sql("INSERT INTO audit_refusal (bucket, first_at, last_at, actor_name, actor_role, method, route, status,"
+                            + " problem_type, last_path) VALUES (date_trunc('hour', now() - make_interval(days => ?)),"
+                            + " now() - make_interval(days => 45), now() - make_interval(days => ?), ?, 'reader', 'POST',"
+                            + " ?, 403, 'forbidden-role', '/api/v1/models')")
+                    .params(ages[i], ages[i], actor, "/api/v1/endpoint-" + i).update();
+        }
+        assertThat(pruning.pruneRefusals(Duration.ofDays(30), 2, 1)).as("one statement of two rows").isEqualTo(2L);
+        assertThat(pruning.pruneRefusals(Duration.ofDays(30), 2, 10)).isEqualTo(1L);
+        assertThat(jdbc.sql("SELECT CAST(round(extract(epoch FROM now() - last_at) / 86400) AS int) FROM audit_refusal"
+                + " WHERE actor_name = ? ORDER BY last_at").param(actor).query(Integer.class).list())
+                .as("a row first refused 45 days ago but still refused 20 days ago stays").containsExactly(20, 0);
+    }
+
+    @Test
+    void theRefusalRetentionDefaultsTo30DaysAndIsAtLeastADay() {
+        assertThat(bind(Map.of()).refusalRetention()).isEqualTo(Duration.ofDays(30));
+        assertThat(bind(Map.of("aneforge.audit.refusal-retention", "")).refusalRetention())
+                .as("ANEFORGE_AUDIT_REFUSAL_RETENTION unset").isEqualTo(Duration.ofDays(30));
+        assertThat(bind(Map.of("aneforge.audit.refusal-retention", "90d")).refusalRetention()).isEqualTo(Duration.ofDays(90));
+        assertThatThrownBy(() -> bind(Map.of("aneforge.audit.refusal-retention", "12h")))
+                .isInstanceOf(BindException.class).rootCause()
+                .hasMessageContaining("aneforge.audit.refusal-retention (ANEFORGE_AUDIT_REFUSAL_RETENTION) must be at least 1d");
+    }
+
+    private static AuditProperties bind(Map<String, String> settings) {
+        return new Binder(new MapConfigurationPropertySource(settings))
+                .bindOrCreate("aneforge.audit", Bindable.of(AuditProperties.class));
+    }
+}
