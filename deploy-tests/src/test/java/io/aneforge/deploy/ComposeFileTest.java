@@ -257,15 +257,18 @@ class ComposeFileTest {
 
     /**
      * review-r21: settings the docs tell operators to put in .env reach the services: the audit retention (empty: kept
-     * for ever) and the golden data format the workers write (empty: the newest).
+     * for ever), the refused writes' retention (empty: 30 days) and the golden data format the workers write (empty: the newest).
      */
     @Test
     void auditRetentionAndGoldenFormatComeFromTheEnvironment() {
-        assertThat(COMPOSE.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "");
+        assertThat(COMPOSE.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "")
+                .containsEntry("ANEFORGE_AUDIT_REFUSAL_RETENTION", "");
         assertThat(COMPOSE.environment("converter-worker")).containsEntry("ANEFORGE_GOLDEN_FORMAT", "");
         ComposeFile set = ComposeFile.parse(Repository.read("docker-compose.yml"),
-                Map.of("ANEFORGE_AUDIT_RETENTION", "365d", "ANEFORGE_GOLDEN_FORMAT", "1"));
-        assertThat(set.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "365d");
+                Map.of("ANEFORGE_AUDIT_RETENTION", "365d", "ANEFORGE_AUDIT_REFUSAL_RETENTION", "90d",
+                        "ANEFORGE_GOLDEN_FORMAT", "1"));
+        assertThat(set.environment("registry-api")).containsEntry("ANEFORGE_AUDIT_RETENTION", "365d")
+                .containsEntry("ANEFORGE_AUDIT_REFUSAL_RETENTION", "90d");
         assertThat(set.environment("converter-worker")).containsEntry("ANEFORGE_GOLDEN_FORMAT", "1");
     }
 
