@@ -26,9 +26,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The one place that records a security-relevant write: a row in {@code audit_event} (V22), inserted in the write's
  * own transaction, and one log line on the logger {@code aneforge.audit} at INFO once that transaction committed. So a
- * row and a line exist exactly when the change committed; a refused or failed write (403, 409, ...) leaves neither
- * (its problem answer and the request id say what happened), and so does an idempotent repeat that changed nothing
- * ({@link Outcome}). The actions are {@link AuditEvents#ACTIONS}.
+ * row and a line exist exactly when the change committed; a refused or failed write leaves neither (a 403 or 409 is
+ * counted apart, by {@link RefusedWrites}, so it is never mistaken for a done write), and so does an idempotent repeat
+ * that changed nothing ({@link Outcome}). The actions are {@link AuditEvents#ACTIONS}.
  *
  * <p>The line is {@code key=value} pairs:
  * {@code audit action=alias.move actor=ci-publisher actorTokenId=7 actorRole=publisher target="model m alias production"
