@@ -74,8 +74,12 @@ class AgentRetirementTest extends JobTestSupport {
         assertThat(heartbeat.status()).as(heartbeat.text()).isEqualTo(200);
         assertThat(listed(host, false)).isNotNull();
         assertThat(listed(host, false).path("state").asString()).isNotEqualTo("retired");
-        // audited like the retirement it undoes, once: the next call finds it listed already
-        JsonNode unretired = auditEvent("unretire-" + id, "agent.unretire", "test-agent");
+        // audited like the retirement it undoes, once: the next call finds it listed already; the call also ended the
+        // admin's drain, its own audit event
+        List<JsonNode> events = auditEvents("unretire-" + id);
+        assertThat(events).extracting(e -> e.path("action").asString()).containsExactly("agent.resume", "agent.unretire");
+        assertThat(events).extracting(e -> e.path("actor").asString()).containsOnly("test-agent");
+        JsonNode unretired = events.get(1);
         assertThat(unretired.path("detail").path("agentId").asString()).isEqualTo(id);
         assertThat(unretired.path("detail").path("hostName").asString()).isEqualTo(host);
         assertThat(send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", false),
