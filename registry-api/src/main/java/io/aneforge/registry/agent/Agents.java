@@ -92,7 +92,9 @@ public class Agents {
      * <p>Audited ({@code agent.register}) when it changes who the host is or whether it is listed: a new host, a host
      * bound to another token than before, a retired host listed again. A restart with the host's own token only
      * refreshes what the host says about itself (OS build, runtimes, ...; {@code GET /api/v1/agents} shows it) and
-     * is not audited, or every agent restart would be a row.
+     * is not audited, or every agent restart would be a row. It ends a drain, though, which is audited
+     * ({@code agent.resume} with {@code registered: true}), so the trail does not leave a drained agent (a SIGTERM
+     * drains it: {@code agent.drain}) draining for ever.
      */
     @Transactional
     public AgentView register(NewAgent n, Caller caller) {
@@ -115,6 +117,7 @@ public class Agents {
                     .with("new", true));
         } else {
             boolean retired = agent.retiredAt() != null;
+            boolean wasDraining = agent.draining();
             Long before = agent.tokenId();
             if (retired) {
                 log.info("host '{}' (agent {}) registered again after {} retired it; listed again", agent.hostName(),
@@ -125,6 +128,10 @@ public class Agents {
                 audit.record(caller, Audit.Event.of("agent.register").onAgent(agent.id())
                         .with("hostName", agent.hostName()).with("new", false).with("listedAgain", retired)
                         .with("fromTokenId", before));
+            }
+            if (wasDraining) {
+                audit.record(caller, Audit.Event.of("agent.resume").onAgent(agent.id()).with("hostName", agent.hostName())
+                        .with("registered", true));
             }
         }
         return view(agent, now);

@@ -64,10 +64,10 @@ class AuditedUploadsDrainsReportsTest extends JobTestSupport {
         assertThat(e.path("detail").path("agentId").asString()).isEqualTo(agent);
         assertThat(e.path("detail").path("hostName").asString()).isEqualTo(host);
 
-        String again = rid("drain-again");
+        String repeat = rid("drain-again");
         assertThat(send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true),
-                "X-Request-Id", again).status()).isEqualTo(200);
-        assertThat(auditEvents(again)).as("draining a draining agent changes nothing").isEmpty();
+                "X-Request-Id", repeat).status()).isEqualTo(200);
+        assertThat(auditEvents(repeat)).as("draining a draining agent changes nothing").isEmpty();
 
         String resume = rid("resume");
         assertThat(send("POST", "/api/v1/agents/" + agent + "/drain", ADMIN, Map.of("draining", false),
@@ -76,6 +76,34 @@ class AuditedUploadsDrainsReportsTest extends JobTestSupport {
         assertThat(resumed.path("action").asString()).isEqualTo("agent.resume");
         assertThat(resumed.path("actorRole").asString()).isEqualTo("admin");
         assertThat(resumed.path("detail").path("agentId").asString()).isEqualTo(agent);
+
+        // a SIGTERM drains the agent; its restart (a registration with its own token) ends the drain: audited too
+        assertThat(send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true)).status())
+                .isEqualTo(200);
+        String restart = rid("restart");
+        Response registered = send("POST", "/api/v1/agents", agentToken(), registration(host), "X-Request-Id", restart);
+        assertThat(registered.status()).as(registered.text()).isEqualTo(200);
+        assertThat(registered.json().path("state").asString()).isNotEqualTo("draining");
+        JsonNode ended = auditEvent(restart, "agent.resume", "test-agent");
+        assertThat(ended.path("detail").path("registered").asBoolean()).isTrue();
+        String again = rid("restart-again");
+        assertThat(send("POST", "/api/v1/agents", agentToken(), registration(host), "X-Request-Id", again).status())
+                .isEqualTo(200);
+        assertThat(auditEvents(again)).as("a restart that ends no drain is not audited").isEmpty();
+    }
+
+    private static Map<String, Object> registration(String host) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("hostName", host);
+        body.put("osName", "macOS");
+        body.put("osVersion", "15.1");
+        body.put("osBuild", "24B83");
+        body.put("arch", "arm64");
+        body.put("cpuBrand", "Apple M2");
+        body.put("memoryBytes", 17179869184L);
+        body.put("chip", "M2");
+        body.put("runtimes", List.of("coreml"));
+        return body;
     }
 
     @Test
