@@ -68,7 +68,7 @@ class RefusedWriteAdvice implements ResponseBodyAdvice<Object> {
         String route = (String) http.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
         @SuppressWarnings("unchecked")
         Map<String, String> variables = (Map<String, String>) http.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
-        String type = pd.getType().toString();
+        String type = pd.getType() == null ? "about:blank" : pd.getType().toString();
         if (type.startsWith(ApiProblem.TYPE_BASE)) type = type.substring(ApiProblem.TYPE_BASE.length());
         // never the raw path as the route: it is part of a row's key, and a client's paths are unbounded
         return new RefusedWrites.Refusal(caller, http.getMethod(), route == null ? "-" : route,
