@@ -77,12 +77,17 @@ public final class JobRecords {
      * @param run        1 for the job queued with the variant, 2, 3, ... for accuracy re-runs
      *                   ({@code POST .../accuracy-runs}); the newest finished run is what the matrix shows
      * @param waitingFor for a pending job, why nobody runs it yet (null when an online agent could take it)
+     * @param expiredLeases the attempts whose lease ran out without a result, oldest first, with the agent that held
+     *                   each: with the results' agents, who ran every attempt (leases are not audited)
      */
     public record JobView(long id, long variantId, String variantChip, String precision, Integer blockSize,
                           String quantization, String layout, int seqLen,
                           String kind, String runtime, String requiredChip, String computeUnits, String state, int run,
                           int attempts, int maxAttempts, String leasedBy, Instant leaseExpiresAt, String failureReason,
-                          String waitingFor, Instant createdAt, Instant finishedAt) {}
+                          String waitingFor, Instant createdAt, Instant finishedAt, List<ExpiredLease> expiredLeases) {}
+
+    /** An attempt whose lease expired: {@code agent} the holder's host name ({@code job_lease_expiry}, V29). */
+    public record ExpiredLease(int attempt, String agent, Instant expiredAt) {}
 
     public record ResultView(long jobId, int attempt, String kind, long variantId, String variantChip,
                              String precision, Integer blockSize, String quantization, String layout, int seqLen, String outcome, String failure,

@@ -30,21 +30,46 @@ interface JobRepository extends JpaRepository<Job, Long> {
              WHERE leased_by = :agent AND state = 'leased' AND lease_id IN (:leases)""")
     List<String> held(@Param("agent") UUID agent, @Param("leases") Collection<UUID> leases);
 
-    /** Expired leases on their last attempt: the job fails, naming the agent that held it. */
+    /**
+     * Expired leases on their last attempt: the job fails, naming the agent that held it; the attempt and its holder
+     * are kept in {@code job_lease_expiry} (V29), as for {@link #requeueExpired}.
+     */
     @Modifying
     @Query(nativeQuery = true, value = """
+            WITH expired AS (
+                SELECT id, attempts, leased_by, lease_id FROM job
+                 WHERE state = 'leased' AND lease_expires_at < :now AND attempts >= max_attempts
+                   FOR UPDATE),
+            kept AS (
+                INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
+                SELECT id, attempts, leased_by, lease_id, :now FROM expired
+                    ON CONFLICT DO NOTHING)
             UPDATE job j SET state = 'failed', finished_at = :now, lease_id = NULL, lease_expires_at = NULL,
                    failure_reason = 'lease expired on attempt ' || j.attempts || ' of ' || j.max_attempts
                        || ' (agent ' || COALESCE((SELECT host_name FROM agent a WHERE a.id = j.leased_by), '?')
                        || ' sent no result); attempts exhausted'
-             WHERE j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts >= j.max_attempts""")
+              FROM expired e
+             WHERE j.id = e.id""")
     int failExhausted(@Param("now") Instant now);
 
-    /** Expired leases with attempts left go back to the queue. */
+    /**
+     * Expired leases with attempts left go back to the queue. The next lease overwrites the job's holder, so the
+     * attempt and the agent that held it are kept in {@code job_lease_expiry} (V29): leases are not audited, and the
+     * job's own rows say who ran each attempt.
+     */
     @Modifying
     @Query(nativeQuery = true, value = """
-            UPDATE job SET state = 'pending', lease_id = NULL, lease_expires_at = NULL
-             WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts""")
+            WITH expired AS (
+                SELECT id, attempts, leased_by, lease_id FROM job
+                 WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts
+                   FOR UPDATE),
+            kept AS (
+                INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
+                SELECT id, attempts, leased_by, lease_id, :now FROM expired
+                    ON CONFLICT DO NOTHING)
+            UPDATE job j SET state = 'pending', lease_id = NULL, lease_expires_at = NULL
+              FROM expired e
+             WHERE j.id = e.id""")
     int requeueExpired(@Param("now") Instant now);
 
     /**

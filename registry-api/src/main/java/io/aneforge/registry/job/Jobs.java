@@ -12,6 +12,7 @@ import io.aneforge.registry.job.JobRecords.AccuracyJob;
 import io.aneforge.registry.job.JobRecords.AccuracyRuns;
 import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.BlobRef;
+import io.aneforge.registry.job.JobRecords.ExpiredLease;
 import io.aneforge.registry.job.JobRecords.Fidelity;
 import io.aneforge.registry.job.JobRecords.Golden;
 import io.aneforge.registry.job.JobRecords.HandBack;
@@ -109,7 +110,7 @@ public class Jobs {
      * leasers hold are skipped, so concurrent agents never wait on each other nor get the same
      * job), mark leased, and read what the agent needs to run it. Open: ready (golden data stored)
      * and pending, or leased with an expired lease and attempts left (taken over at once, without
-     * waiting for the sweeper). The pick reads only {@code job} (through the partial index
+     * waiting for the sweeper; the expired attempt's holder is kept in {@code job_lease_expiry}). The pick reads only {@code job} (through the partial index
      * {@code job_queue}) and the agent's row: a join to variants there made the planner loop over
      * every variant per lease. A lease call whose request the agent already released (it lost the answer, and the
      * release found nothing yet: {@link #releaseRequest}) picks nothing; that check runs once, ahead of the pick, in
@@ -117,7 +118,7 @@ public class Jobs {
      */
     private static final String LEASE = """
             WITH next AS (
-                SELECT j.id FROM job j
+                SELECT j.id, j.state, j.attempts, j.leased_by, j.lease_id FROM job j
                   JOIN agent a ON a.id = :agent AND NOT a.draining
                  WHERE j.ready
                    AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
@@ -136,7 +137,12 @@ public class Jobs {
                   -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
                   FROM next, (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush
                  WHERE j.id = next.id
-                RETURNING j.id, j.variant_id, j.attempts, j.kind, j.runtime, j.compute_units)
+                RETURNING j.id, j.variant_id, j.attempts, j.kind, j.runtime, j.compute_units),
+            -- a job taken over from an expired lease (before the sweeper got to it): keep who held that attempt
+            taken_over AS (
+                INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
+                SELECT id, attempts, leased_by, lease_id, :now FROM next WHERE state = 'leased'
+                    ON CONFLICT DO NOTHING)
             SELECT l.id, l.attempts, l.kind, l.runtime, l.compute_units, m.name, mv.version,
                    v.id, v.chip, v.deployment_target, v.layout, v.precision, v.block_size, v.seq_len,
                    v.blob_digest, v.size, gi.digest, gi.size, go.digest, go.size, v.quantization
@@ -635,6 +641,17 @@ public class Jobs {
     public List<JobView> jobs(String model, int version) {
         VersionRef v = versionRef(model, version);
         List<Agent> online = agents.onlineAgents();
+        Map<Long, List<ExpiredLease>> expired = new java.util.HashMap<>();
+        jdbc.sql("""
+                        SELECT e.job_id, e.attempt, a.host_name, e.expired_at
+                          FROM job_lease_expiry e JOIN job j ON j.id = e.job_id JOIN variant v ON v.id = j.variant_id
+                          JOIN agent a ON a.id = e.agent_id
+                         WHERE v.version_id = ? ORDER BY e.job_id, e.attempt""")
+                .param(v.id())
+                .query(rs -> {
+                    expired.computeIfAbsent(rs.getLong(1), id -> new java.util.ArrayList<>())
+                            .add(new ExpiredLease(rs.getInt(2), rs.getString(3), instant(rs, 4)));
+                });
         return jdbc.sql("""
                         SELECT j.id, j.variant_id, v.chip, v.precision, v.layout, v.seq_len, j.kind, j.runtime, j.chip,
                                j.compute_units, j.state, j.attempts, j.max_attempts, a.host_name, j.lease_expires_at,
@@ -654,7 +671,8 @@ public class Jobs {
                             (Integer) rs.getObject(20), rs.getString(21), rs.getString(5),
                             rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), state,
                             rs.getInt(22), rs.getInt(12), rs.getInt(13), Job.LEASED.equals(state) ? rs.getString(14) : null,
-                            instant(rs, 15), rs.getString(16), waiting, instant(rs, 17), instant(rs, 18));
+                            instant(rs, 15), rs.getString(16), waiting, instant(rs, 17), instant(rs, 18),
+                            List.copyOf(expired.getOrDefault(rs.getLong(1), List.of())));
                 })
                 .list();
     }

@@ -158,6 +158,13 @@ class JobQueueTest extends JobTestSupport {
         assertThat(job.path("state").asString()).isEqualTo("failed");
         assertThat(job.path("failureReason").asString())
                 .isEqualTo("lease expired on attempt 3 of 3 (agent expiry-1 sent no result); attempts exhausted");
+        // who held each attempt, though the next lease took the job's holder over (leases are not audited)
+        List<String> expired = new java.util.ArrayList<>();
+        job.path("expiredLeases").forEach(e -> {
+            assertThat(e.path("expiredAt").asString()).isNotEmpty();
+            expired.add(e.path("attempt").asInt() + ":" + e.path("agent").asString());
+        });
+        assertThat(expired).containsExactly("1:expiry-1", "2:expiry-2", "3:expiry-1");
         assertThat(lease(second).status()).isEqualTo(204);
         // Last, because its 70 000 ids take a while on a loaded machine and the 2 s leases above must not
         // expire while it runs. A heartbeat names the leases an agent holds: a flood of ids is a 400, not a query past PostgreSQL's limits.

@@ -37,3 +37,17 @@ CREATE UNIQUE INDEX audit_refusal_bucket ON audit_refusal
     (bucket, (COALESCE(actor_token_id, 0)), actor_name, method, route, problem_type, (COALESCE(model, '')));
 CREATE INDEX audit_refusal_by_model ON audit_refusal (model, id);
 CREATE INDEX audit_refusal_by_last_at ON audit_refusal (last_at);
+
+-- Who held a job's lease that expired (README "Not done yet": leases are not audited, every agent polls, so the job's
+-- own rows must say who ran it, and an expired attempt's holder was overwritten by the next lease). One row per
+-- attempt whose lease ran out, written by the sweeper (Jobs.sweep) or by the lease that took the job over at once.
+-- Shown in GET .../jobs as expiredLeases; reported attempts are in job_result (agent_id).
+CREATE TABLE job_lease_expiry (
+    -- cascade: a failed conversion deletes its draft variants' jobs (as job_hand_back's rows go with them)
+    job_id     BIGINT      NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+    attempt    INTEGER     NOT NULL CHECK (attempt > 0),
+    agent_id   UUID        NOT NULL REFERENCES agent (id),
+    lease_id   UUID        NOT NULL,
+    expired_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+);
