@@ -60,6 +60,20 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         if (maxLength < 1) {
             throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
         }
+        return Encoding.padded(json.frame(content(text), maxLength), maxLength, json.padId());
+    }
+
+    /** The pair template of tokenizer.json over both texts' tokens, truncated by its strategy (longest first). */
+    @Override
+    public Encoding encodePair(String first, String second, int maxLength) {
+        if (maxLength < 1) {
+            throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
+        }
+        return json.encodePair(content(first), content(second), maxLength);
+    }
+
+    /** A text's tokens, without special tokens. */
+    private List<Integer> content(String text) {
         List<Integer> ids = new ArrayList<>();
         added.split(text, segment -> {
             String s = addPrefixSpace && !segment.startsWith(" ") ? " " + segment : segment;
@@ -70,7 +84,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
                 }
             }
         }, ids::add);
-        return Encoding.padded(json.frame(ids, maxLength), maxLength, json.padId());
+        return ids;
     }
 
     private int[] bpe(String piece) {

@@ -17,19 +17,25 @@ public final class NativeTokenizer implements Tokenizer {
     private final Path file;
     private final int padId;
     private final int maxTokenId;
+    /** tokenizer.json's {@code truncation.strategy}, for pairs (DJL's truncation options would replace it). */
+    private final PairTruncation pairTruncation;
     /**
      * Encodes without truncation: a text whose encoding fits the requested length gets exactly the ids a
      * truncating tokenizer gives it, from the one instance {@link #load} parsed (each instance parses the
      * whole tokenizer.json in Rust: 15-20 ms for a BERT vocabulary, 2-4 % of a default convert's CPU).
      */
     private final HuggingFaceTokenizer whole;
-    /** Truncating instances, made for the first text longer than their length: Hugging Face's own truncation. */
-    private final Map<Integer, HuggingFaceTokenizer> byLength = new ConcurrentHashMap<>();
+    /**
+     * Truncating instances by strategy and length, made for the first text longer than their length: Hugging Face's
+     * own truncation.
+     */
+    private final Map<String, HuggingFaceTokenizer> byLength = new ConcurrentHashMap<>();
 
     private NativeTokenizer(Path file, TokenizerJson.Scan scan) throws IOException {
         this.file = file;
         this.padId = scan.padId();
         this.maxTokenId = scan.maxId();
+        this.pairTruncation = scan.truncation();
         this.whole = newInstance(file, Map.of("addSpecialTokens", "true", "padding", "false", "truncation", "false"));
     }
 
@@ -53,12 +59,14 @@ public final class NativeTokenizer implements Tokenizer {
         return available;
     }
 
-    private HuggingFaceTokenizer forLength(int maxLength) throws IOException {
-        HuggingFaceTokenizer t = byLength.get(maxLength);
+    /** The instance truncating to {@code maxLength} by {@code strategy} (single texts: always longest first). */
+    private HuggingFaceTokenizer forLength(int maxLength, PairTruncation strategy) throws IOException {
+        String key = strategy.optionValue() + "@" + maxLength;
+        HuggingFaceTokenizer t = byLength.get(key);
         if (t == null) {
             t = newInstance(file, Map.of("addSpecialTokens", "true", "padding", "false",
-                    "truncation", "true", "maxLength", String.valueOf(maxLength)));
-            HuggingFaceTokenizer raced = byLength.putIfAbsent(maxLength, t);
+                    "truncation", strategy.optionValue(), "maxLength", String.valueOf(maxLength)));
+            HuggingFaceTokenizer raced = byLength.putIfAbsent(key, t);
             if (raced != null) {
                 t.close();
                 t = raced;
@@ -83,7 +91,7 @@ public final class NativeTokenizer implements Tokenizer {
         try {
             long[] ids = whole.encode(text, true, false).getIds();
             if (ids.length > maxLength) {
-                ids = forLength(maxLength).encode(text, true, false).getIds();
+                ids = forLength(maxLength, PairTruncation.LONGEST_FIRST).encode(text, true, false).getIds();
             }
             int[] out = new int[ids.length];
             for (int i = 0; i < ids.length; i++) {
@@ -95,7 +103,7 @@ public final class NativeTokenizer implements Tokenizer {
         }
     }
 
-    /** The pair through the same instances as {@link #encode}: Hugging Face's template and longest-first truncation. */
+    /** The pair through the same instances as {@link #encode}: Hugging Face's template and the file's truncation strategy. */
     @Override
     public Encoding encodePair(String first, String second, int maxLength) {
         if (maxLength < 2) {
@@ -104,7 +112,15 @@ public final class NativeTokenizer implements Tokenizer {
         try {
             ai.djl.huggingface.tokenizers.Encoding e = whole.encode(first, second, true, false);
             if (e.getIds().length > maxLength) {
-                e = forLength(maxLength).encode(first, second, true, false);
+                HuggingFaceTokenizer truncating = forLength(maxLength, pairTruncation);
+                try {
+                    e = truncating.encode(first, second, true, false);
+                } catch (RuntimeException refused) {
+                    // only_first/only_second with a text too short to cut, or a length below the template's specials
+                    throw new IllegalArgumentException("the pair does not fit in " + maxLength + " tokens with"
+                            + " tokenizer.json's truncation strategy " + pairTruncation.optionValue() + ": "
+                            + refused.getMessage(), refused);
+                }
             }
             long[] ids = e.getIds();
             long[] types = e.getTypeIds();

@@ -7,9 +7,9 @@ import java.util.Locale;
 /**
  * Text to token ids, as defined by a Hugging Face {@code tokenizer.json}.
  *
- * <p>Two implementations give the same ids (tests compare them on accents, CJK, emoji and very
- * long words): the reference, Hugging Face's Rust tokenizers through DJL ({@link NativeTokenizer}),
- * and a pure-Java one for WordPiece (BERT family) and byte-level BPE (GPT-2) that works where the
+ * <p>Two implementations give the same ids, type ids and masks, for one text and for pairs (tests compare them
+ * on accents, CJK, emoji, very long words and truncated pairs): the reference, Hugging Face's Rust tokenizers
+ * through DJL ({@link NativeTokenizer}), and a pure-Java one for WordPiece (BERT family) and byte-level BPE (GPT-2) that works where the
  * native library cannot load. {@link #load} picks by the system property {@code aneforge.tokenizer}
  * = {@code auto} (default: native if it loads, else Java), {@code native} or {@code java}.
  */
@@ -23,18 +23,17 @@ public interface Tokenizer extends AutoCloseable {
     Encoding encode(String text, int maxLength);
 
     /**
-     * Encodes a text pair (a cross-encoder's query and passage) with the tokenizer's pair template
-     * ({@code [CLS] first [SEP] second [SEP]} for BERT), the second text's tokens in segment 1 ({@link Encoding#typeIds}),
-     * truncated to {@code maxLength} longest first, as Hugging Face's tokenizers do, and padded to it.
+     * Encodes a text pair (a cross-encoder's query and passage) with the pair template of tokenizer.json's
+     * {@code post_processor} ({@code [CLS] first [SEP] second [SEP]} for BERT), each token's segment in
+     * {@link Encoding#typeIds} (1 for BERT's second text and its {@code [SEP]}), truncated to {@code maxLength} by the
+     * file's {@code truncation.strategy} (longest first when it has none), as Hugging Face's tokenizers do, and padded
+     * to it.
      *
-     * @throws UnsupportedOperationException when this implementation cannot encode pairs (the pure-Java ones: only
-     *     the native tokenizer, Hugging Face's own, does); the message says so
+     * @throws IllegalArgumentException when the pair cannot be encoded in {@code maxLength}: fewer tokens than the pair
+     *     template's special tokens, a strategy that may cut only one text too short for it, or a template with no
+     *     pair form; the message says which
      */
-    default Encoding encodePair(String first, String second, int maxLength) {
-        throw new UnsupportedOperationException("text pairs need the native tokenizer (Hugging Face tokenizers through"
-                + " DJL); the " + implementation() + " tokenizer encodes one text: run where the native library loads,"
-                + " without -D" + IMPLEMENTATION_PROPERTY + "=java");
-    }
+    Encoding encodePair(String first, String second, int maxLength);
 
     /**
      * The largest token id this tokenizer can produce (of its vocabulary, added tokens and padding): a model

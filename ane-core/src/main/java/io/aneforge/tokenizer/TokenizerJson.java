@@ -18,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** The parts of a Hugging Face {@code tokenizer.json} the Java tokenizers use. */
 record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Integer> vocab, int padId,
-                     int[] prefixIds, int[] suffixIds) {
+                     PostProcessor postProcessor, PairTruncation truncation) {
     static final long MAX_BYTES = 64L << 20;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /**
@@ -60,36 +60,10 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         int padId = tokenId(file, root.path("padding").isObject() ? root.path("padding").path("pad_id").asInt(0)
                 : vocab.getOrDefault("[PAD]", vocab.getOrDefault("<pad>", 0)), "padding.pad_id");
-        List<Integer> prefix = new ArrayList<>();
-        List<Integer> suffix = new ArrayList<>();
-        JsonNode post = root.path("post_processor");
-        String postType = post.path("type").asString("");
-        if (postType.equals("TemplateProcessing")) {
-            boolean before = true;
-            for (JsonNode piece : post.path("single")) {
-                if (piece.has("Sequence")) {
-                    before = false;
-                } else if (piece.has("SpecialToken")) {
-                    String id = piece.get("SpecialToken").path("id").asString("");
-                    JsonNode ids = post.path("special_tokens").path(id).path("ids");
-                    if (!ids.isArray() || ids.isEmpty()) {
-                        throw new TokenizerException(file, "post_processor special token '" + id + "' has no ids");
-                    }
-                    for (JsonNode i : ids) {
-                        (before ? prefix : suffix).add(specialId(file, i, id));
-                    }
-                }
-            }
-        } else if (postType.equals("BertProcessing") || postType.equals("RobertaProcessing")) {
-            prefix.add(specialId(file, post.path("cls").path(1), "cls"));
-            suffix.add(specialId(file, post.path("sep").path(1), "sep"));
-        } else if (!postType.isEmpty() && !postType.equals("ByteLevel")) {
-            throw new TokenizerException(file, "post_processor '" + postType + "' is not supported by the Java"
-                    + " tokenizer (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel)");
-        }
-        postProcessorIds(file, post); // checks the ids of every special token, not only the single template's
-        return new TokenizerJson(file, root, type, vocab, padId,
-                prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray());
+        PostProcessor post = PostProcessor.parse(file, root.path("post_processor"));
+        postProcessorIds(file, root.path("post_processor")); // every special token's ids, not only the templates'
+        return new TokenizerJson(file, root, type, vocab, padId, post,
+                PairTruncation.parse(file, root.path("truncation")));
     }
 
     /** {@code id} when it is a token id (the Rust tokenizers read ids as u32, and refuse negative ones too). */
@@ -101,7 +75,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
     }
 
     /** A post-processor special token's id: an integer, 0 or more. */
-    private static int specialId(Path file, JsonNode id, String token) throws TokenizerException {
+    static int specialId(Path file, JsonNode id, String token) throws TokenizerException {
         if (!id.isIntegralNumber() || !id.canConvertToInt()) {
             throw new TokenizerException(file, "post_processor special token '" + token + "' id " + id
                     + " is not an integer");
@@ -155,8 +129,11 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         return scan(file).padId();
     }
 
-    /** What the streaming read of {@link #padId(Path)} finds: the pad id and the largest id of the file. */
-    record Scan(int padId, int maxId) {
+    /**
+     * What the streaming read of {@link #padId(Path)} finds: the pad id, the largest id of the file and how it
+     * truncates pairs.
+     */
+    record Scan(int padId, int maxId, PairTruncation truncation) {
     }
 
     /**
@@ -173,6 +150,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         Integer padding = null;
         int maxId = -1;
+        PairTruncation truncation = PairTruncation.LONGEST_FIRST;
         boolean paddingObject = false;
         boolean vocabObject = false;
         Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
@@ -251,6 +229,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                             maxId = Math.max(maxId, id);
                         }
                     }
+                    case "truncation" -> truncation = PairTruncation.parse(file, p.readValueAsTree());
                     case "post_processor" -> {
                         if (t != JsonToken.START_OBJECT) {
                             p.skipChildren();
@@ -277,7 +256,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
             added.forEach(specials::putIfAbsent);
             pad = specials.getOrDefault("[PAD]", specials.getOrDefault("<pad>", 0));
         }
-        return new Scan(pad, Math.max(maxId, pad));
+        return new Scan(pad, Math.max(maxId, pad), truncation);
     }
 
     /** The largest id of the vocabulary, the added tokens, the post-processor's special tokens and the padding. */
@@ -288,12 +267,6 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         for (JsonNode t : root.path("added_tokens")) {
             max = Math.max(max, t.path("id").asInt());
-        }
-        for (int id : prefixIds) {
-            max = Math.max(max, id);
-        }
-        for (int id : suffixIds) {
-            max = Math.max(max, id);
         }
         try {
             for (int id : postProcessorIds(file, root.path("post_processor"))) {
@@ -307,6 +280,8 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
 
     /** Specials around truncated content: content keeps {@code maxLength - specials} tokens. */
     int[] frame(List<Integer> content, int maxLength) {
+        int[] prefixIds = postProcessor.prefixIds();
+        int[] suffixIds = postProcessor.suffixIds();
         int room = Math.max(0, maxLength - prefixIds.length - suffixIds.length);
         int n = Math.min(room, content.size());
         int[] out = new int[prefixIds.length + n + suffixIds.length];
@@ -316,5 +291,23 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         System.arraycopy(suffixIds, 0, out, prefixIds.length + n, suffixIds.length);
         return out;
+    }
+
+    /**
+     * A pair as Hugging Face's tokenizers encode it: both texts truncated by {@link #truncation} to the length less
+     * the pair template's special tokens, the template applied (ids and segments), padded to {@code maxLength}.
+     */
+    Encoding encodePair(List<Integer> first, List<Integer> second, int maxLength) {
+        if (postProcessor.pair() == null) {
+            postProcessor.applyPair(file, first, second); // refuses, naming the missing template
+        }
+        int specials = PostProcessor.added(postProcessor.pair());
+        if (maxLength < specials) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " cannot hold the pair template's " + specials
+                    + " special tokens");
+        }
+        int[] keep = truncation.keep(first.size(), second.size(), maxLength - specials);
+        int[][] pair = postProcessor.applyPair(file, first.subList(0, keep[0]), second.subList(0, keep[1]));
+        return Encoding.padded(pair[0], pair[1], maxLength, padId);
     }
 }

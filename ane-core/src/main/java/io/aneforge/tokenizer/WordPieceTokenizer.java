@@ -11,7 +11,8 @@ import tools.jackson.databind.JsonNode;
  * BertNormalizer (clean text, pad CJK ideographs, strip accents, lowercase), BertPreTokenizer
  * (split on whitespace, isolate punctuation), WordPiece (greedy longest match with {@code ##}
  * continuations; a word that cannot be covered, or is longer than
- * {@code max_input_chars_per_word}, becomes the unknown token), then the template's specials.
+ * {@code max_input_chars_per_word}, becomes the unknown token), then the template's specials (of one text or a
+ * pair, {@link PostProcessor}).
  */
 final class WordPieceTokenizer implements Tokenizer {
     private final TokenizerJson json;
@@ -63,13 +64,27 @@ final class WordPieceTokenizer implements Tokenizer {
         if (maxLength < 2) {
             throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
         }
+        return Encoding.padded(json.frame(content(text), maxLength), maxLength, json.padId());
+    }
+
+    /** The pair template of tokenizer.json over both texts' tokens, truncated by its strategy (longest first). */
+    @Override
+    public Encoding encodePair(String first, String second, int maxLength) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
+        }
+        return json.encodePair(content(first), content(second), maxLength);
+    }
+
+    /** A text's tokens, without special tokens. */
+    private List<Integer> content(String text) {
         List<Integer> content = new ArrayList<>();
         added.split(text, segment -> {
             for (String word : preTokenize(normalize(segment))) {
                 wordPiece(word, content);
             }
         }, content::add);
-        return Encoding.padded(json.frame(content, maxLength), maxLength, json.padId());
+        return content;
     }
 
     String normalize(String text) {
