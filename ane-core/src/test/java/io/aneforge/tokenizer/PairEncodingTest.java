@@ -3,15 +3,27 @@ package io.aneforge.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.source.MiniLmSnapshot;
 import io.aneforge.testsupport.models.TinyTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
-/** Text pairs (cross-encoders): the pair template, segment ids and longest-first truncation of Hugging Face's tokenizer. */
+/**
+ * Text pairs (cross-encoders): the pair template, segment ids and truncation of Hugging Face's tokenizers, and the
+ * pure-Java tokenizers giving exactly the reference's ids, type ids and masks for them.
+ */
 class PairEncodingTest {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Lengths from untruncated to nothing but the special tokens: every branch of longest-first truncation. */
+    private static final int[] LENGTHS = {512, 24, 11, 5};
+
     @TempDir
     Path dir;
 
@@ -51,14 +63,215 @@ class PairEncodingTest {
         }
     }
 
+    /** The real MiniLM tokenizer.json (TemplateProcessing, BERT's pair template): every ordered pair of the sentences. */
     @Test
-    void theJavaTokenizerRefusesPairsNamingTheFix() throws Exception {
-        Path json = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson());
-        try (Tokenizer tok = Tokenizer.loadPureJava(json)) {
-            assertThatThrownBy(() -> tok.encodePair("a", "b", 8)).isInstanceOf(UnsupportedOperationException.class)
-                    .hasMessageStartingWith("text pairs need the native tokenizer (Hugging Face tokenizers through DJL)")
-                    .hasMessageEndingWith("without -Daneforge.tokenizer=java");
+    void javaWordPieceEncodesPairsAsTheReferenceOnMiniLm() throws Exception {
+        Path miniLm = dir.resolve("minilm.json");
+        Files.write(miniLm, MiniLmSnapshot.resource(MiniLmSnapshot.TOKENIZER_RESOURCE));
+        int compared = assertSamePairs(miniLm, 3);
+        assertThat(compared).isGreaterThan(500);
+        try (Tokenizer java = Tokenizer.loadPureJava(miniLm)) {
+            // [CLS]=101 hello=7592 [SEP]=102 world=2088 [SEP]: the second text and its [SEP] in segment 1
+            Encoding e = java.encodePair("Hello", "world", 7);
+            assertThat(e.ids()).containsExactly(101, 7592, 102, 2088, 102, 0, 0);
+            assertThat(e.typeIds()).containsExactly(0, 0, 0, 1, 1, 0, 0);
+            assertThat(e.attentionMask()).containsExactly(1, 1, 1, 1, 1, 0, 0);
         }
+    }
+
+    @Test
+    void tinyWordPieceAndByteLevelBpeEncodePairsAsTheReference() throws Exception {
+        Path wordPiece = Files.writeString(dir.resolve("wordpiece.json"), TinyTokenizers.wordPieceJson());
+        assertSamePairs(wordPiece, 3);
+        // ByteLevel post-processor: no special tokens, the second text in segment 1
+        Path bpe = Files.writeString(dir.resolve("bpe.json"), TinyTokenizers.byteLevelBpeJson());
+        assertSamePairs(bpe, 1);
+        try (Tokenizer java = Tokenizer.loadPureJava(bpe)) {
+            Encoding e = java.encodePair(" the", " world", 4);
+            assertThat(e.length()).isEqualTo(2);
+            assertThat(e.typeIds()).containsExactly(0, 1, 0, 0);
+        }
+    }
+
+    /** BertProcessing and RobertaProcessing (RoBERTa's {@code <s> A </s></s> B </s>}, all segment 0), and Sequences. */
+    @Test
+    void bertRobertaAndSequenceProcessorsEncodePairsAsTheReference() throws Exception {
+        ObjectNode bert = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        bert.set("post_processor", JSON.readTree("{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",3],\"cls\":[\"[CLS]\",2]}"));
+        Path bertFile = write("bert.json", bert);
+        assertSamePairs(bertFile, 3);
+
+        int eos = TinyTokenizers.byteLevelVocabSize() - 1;
+        ObjectNode roberta = (ObjectNode) JSON.readTree(TinyTokenizers.byteLevelBpeJson());
+        roberta.set("post_processor", JSON.readTree("{\"type\":\"RobertaProcessing\",\"sep\":[\"<|endoftext|>\"," + eos
+                + "],\"cls\":[\"<|endoftext|>\"," + eos + "],\"trim_offsets\":true,\"add_prefix_space\":false}"));
+        Path robertaFile = write("roberta.json", roberta);
+        assertSamePairs(robertaFile, 4);
+        try (Tokenizer java = Tokenizer.loadPureJava(robertaFile)) {
+            Encoding e = java.encodePair(" the", " world", 8);
+            assertThat(e.tokens()).startsWith(eos).endsWith(eos).hasSize(6);
+            assertThat(e.tokens()[2]).isEqualTo(eos);
+            assertThat(e.tokens()[3]).isEqualTo(eos);
+            assertThat(e.typeIds()).containsOnly(0);
+        }
+
+        // a Sequence of ByteLevel and the BERT template (what newer exports write), nested once
+        ObjectNode sequence = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        ObjectNode template = (ObjectNode) sequence.get("post_processor");
+        sequence.set("post_processor", JSON.readTree("{\"type\":\"Sequence\",\"processors\":[{\"type\":\"ByteLevel\","
+                + "\"add_prefix_space\":false,\"trim_offsets\":false,\"use_regex\":true},{\"type\":\"Sequence\","
+                + "\"processors\":[" + template + "]}]}"));
+        assertSamePairs(write("sequence.json", sequence), 3);
+    }
+
+    /** tokenizer.json's truncation.strategy: only_first and only_second cut one text; too short a text is refused. */
+    @Test
+    void onlyFirstAndOnlySecondCutOneTextAsTheReference() throws Exception {
+        for (String strategy : List.of("OnlyFirst", "OnlySecond", "LongestFirst")) {
+            ObjectNode tok = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+            tok.set("truncation", JSON.readTree("{\"direction\":\"Right\",\"max_length\":512,\"strategy\":\"" + strategy
+                    + "\",\"stride\":0}"));
+            Path file = write(strategy + ".json", tok);
+            try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+                String longText = "hello world the cafe " + "un aff able ".repeat(6);
+                int refused = 0;
+                for (String[] pair : List.of(new String[] {longText, "hello world"}, new String[] {"hello world", longText},
+                        new String[] {longText, longText})) {
+                    for (int length : new int[] {64, 30, 20, 12}) {
+                        refused += assertSameOrBothRefuse(ref, java, pair[0], pair[1], length);
+                    }
+                }
+                assertThat(refused).as("pairs that only one text cannot absorb").isEqualTo(strategy.equals("LongestFirst")
+                        ? 0 : 6);
+                // single texts are cut at the end whatever the strategy, as before
+                assertThat(java.encode(longText, 8).ids()).containsExactly(ref.encode(longText, 8).ids());
+                if (strategy.equals("OnlyFirst")) {
+                    Encoding cut = java.encodePair(longText, "hello world", 12);
+                    int secondTokens = Arrays.stream(cut.typeIds()).sum() - 1; // segment 1 less its [SEP]
+                    assertThat(secondTokens).isEqualTo(2); // the second text whole
+                    // the first text has 2 tokens, 9 must go: refused by both, naming the strategy
+                    for (Tokenizer t : List.of(ref, java)) {
+                        assertThatThrownBy(() -> t.encodePair("hello world", longText, 12)).as(t.implementation())
+                                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only_first");
+                    }
+                } else if (strategy.equals("OnlySecond")) {
+                    assertThatThrownBy(() -> java.encodePair(longText, "hello world", 12))
+                            .isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("only_second may cut only the second text, which has 2 tokens");
+                    assertThatThrownBy(() -> ref.encodePair(longText, "hello world", 12))
+                            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only_second");
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesWhatItCannotEncodeNamingTheProblem() throws Exception {
+        ObjectNode bad = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        bad.set("truncation", JSON.readTree("{\"max_length\":512,\"strategy\":\"Middle\",\"stride\":0}"));
+        Path badStrategy = write("strategy.json", bad);
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(badStrategy)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("truncation.strategy \"Middle\"").hasMessageContaining("LongestFirst, OnlyFirst or"
+                        + " OnlySecond");
+        assertThatThrownBy(() -> NativeTokenizer.load(badStrategy)).isInstanceOf(TokenizerException.class);
+
+        // a template without a pair form: one text works, a pair is refused naming the missing template
+        ObjectNode singleOnly = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        ((ObjectNode) singleOnly.get("post_processor")).remove("pair");
+        Path noPair = write("nopair.json", singleOnly);
+        try (Tokenizer java = Tokenizer.loadPureJava(noPair)) {
+            assertThat(java.encode("hello", 8).tokens()).containsExactly(2, hello(noPair), 3);
+            assertThatThrownBy(() -> java.encodePair("hello", "world", 8)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("has no 'pair' template");
+        }
+
+        // a pair template naming a third sequence, or missing B
+        for (String pair : List.of("[{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},{\"Sequence\":{\"id\":\"C\",\"type_id\":1}}]",
+                "[{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}]")) {
+            ObjectNode t = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+            ((ObjectNode) t.get("post_processor")).set("pair", JSON.readTree(pair));
+            Path f = write("badpair.json", t);
+            assertThatThrownBy(() -> Tokenizer.loadPureJava(f)).isInstanceOf(TokenizerException.class)
+                    .hasMessageContaining("post_processor pair template");
+        }
+
+        // two processors that add tokens: the Java tokenizer applies one and says so
+        ObjectNode twice = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        String template = twice.get("post_processor").toString();
+        twice.set("post_processor", JSON.readTree("{\"type\":\"Sequence\",\"processors\":[" + template + "," + template
+                + "]}"));
+        Path twiceFile = write("twice.json", twice);
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(twiceFile)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("2 processors that add tokens").hasMessageContaining("native tokenizer");
+
+        // fewer tokens than the pair template's specials
+        Path wordPiece = Files.writeString(dir.resolve("wordpiece.json"), TinyTokenizers.wordPieceJson());
+        try (Tokenizer java = Tokenizer.loadPureJava(wordPiece)) {
+            assertThatThrownBy(() -> java.encodePair("hello", "world", 2)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("maxLength 2 cannot hold the pair template's 3 special tokens");
+            assertThatThrownBy(() -> java.encodePair("hello", "world", 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("maxLength must be at least 2");
+        }
+    }
+
+    /**
+     * Every ordered pair of {@link TokenizerTest#SENTENCES} (accents, CJK, emoji, very long words, empty) and two more
+     * at each length of {@link #LENGTHS} from {@code minLength} that is at least a quarter of the pair's tokens:
+     * identical ids, type ids and masks. Returns the encodings compared. (The reference also builds the overflowing
+     * pieces of a truncated pair, as many as the product of both texts' pieces: a 200-token pair cut to 4 costs it
+     * tenths of a second, and shows no more than a cut to 24 does.)
+     */
+    private static int assertSamePairs(Path file, int minLength) throws Exception {
+        int compared = 0;
+        try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+            List<String> texts = new ArrayList<>(TokenizerTest.SENTENCES);
+            texts.add("What is the capital of France?");
+            texts.add("Paris is the capital and most populous city of France. " + "It is on the Seine. ".repeat(5));
+            for (String first : texts) {
+                for (String second : texts) {
+                    int tokens = java.encodePair(first, second, 4096).length();
+                    for (int length : LENGTHS) {
+                        if (length >= minLength && 4 * length >= tokens) {
+                            assertSame(ref, java, first, second, length);
+                            compared++;
+                        }
+                    }
+                }
+            }
+        }
+        return compared;
+    }
+
+    private static void assertSame(Tokenizer ref, Tokenizer java, String first, String second, int length) {
+        Encoding expected = ref.encodePair(first, second, length);
+        Encoding actual = java.encodePair(first, second, length);
+        String what = "'" + first + "' + '" + second + "' @" + length;
+        assertThat(actual.ids()).as("ids " + what).containsExactly(expected.ids());
+        assertThat(actual.typeIds()).as("type ids " + what).containsExactly(expected.typeIds());
+        assertThat(actual.attentionMask()).as("mask " + what).containsExactly(expected.attentionMask());
+        assertThat(actual.length()).as(what).isEqualTo(expected.length());
+    }
+
+    /** Like {@link #assertSame}, or both refuse the pair (1) with an IllegalArgumentException naming the strategy. */
+    private static int assertSameOrBothRefuse(Tokenizer ref, Tokenizer java, String first, String second, int length) {
+        try {
+            ref.encodePair(first, second, length);
+        } catch (IllegalArgumentException e) {
+            assertThat(e).hasMessageContaining("only_");
+            assertThatThrownBy(() -> java.encodePair(first, second, length)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("may cut only the");
+            return 1;
+        }
+        assertSame(ref, java, first, second, length);
+        return 0;
+    }
+
+    private int hello(Path file) throws Exception {
+        return TokenizerJson.read(file).vocab().get("hello");
+    }
+
+    private Path write(String name, ObjectNode json) throws Exception {
+        return Files.writeString(dir.resolve(name), JSON.writeValueAsString(json));
     }
 
     private static int[] content(Encoding e) {
