@@ -94,6 +94,28 @@ public final class Golden {
         return String.format(Locale.ROOT, "sample-%02d", index);
     }
 
+    /**
+     * The program inputs of the first {@code count} fixed samples as {@code model} reads them: the sentences of
+     * {@link Samples#fixed} ({@code input_ids}, {@code attention_mask}) for a model without token types, and for one
+     * that takes {@code token_type_ids} ({@link ImportedModel#tokenTypeInput}) the sentence pairs of
+     * {@link Samples#pairs}, each with its segments: every sample then exercises the second segment's row of the
+     * token type table, which a single text (segment 0 throughout) never reads, and its first segment is what a
+     * single text exercises. Such a model was converted with token types because it reads pairs (a cross-encoder,
+     * next-sentence prediction), so pairs are also its real inputs. Golden data, fidelity and {@code eval} all take
+     * their samples here, so they agree; the bytes are the same on every run.
+     */
+    public static List<Map<String, FloatTensor>> sampleInputs(ImportedModel model, Tokenizer tokenizer, int count,
+                                                              int seqLen) {
+        if (!model.tokenTypeInput()) {
+            return inputs(tokenizer, Samples.fixed().subList(0, count), seqLen, false);
+        }
+        List<Map<String, FloatTensor>> all = new ArrayList<>();
+        for (Samples.Pair p : Samples.pairs().subList(0, count)) {
+            all.add(inputs(tokenizer.encodePair(p.first(), p.second(), seqLen), true));
+        }
+        return all;
+    }
+
     /** Program inputs per sample: {@code input_ids} and {@code attention_mask}, (1, seqLen), ids as exact floats. */
     public static List<Map<String, FloatTensor>> inputs(Tokenizer tokenizer, List<String> samples, int seqLen) {
         return inputs(tokenizer, samples, seqLen, false);

@@ -105,7 +105,8 @@ public final class FidelityCheck {
             throw new io.aneforge.cli.UsageException("--samples must be in 1.." + all.size() + " (the fixed sample set), got "
                     + samples);
         }
-        List<String> texts = keepGoldenData ? all : all.subList(0, samples);
+        // the sentences, or for a model that takes token_type_ids the as many sentence pairs (Golden.sampleInputs)
+        int count = keepGoldenData ? all.size() : samples;
         // Predictions run on the shortest prefix of the sequence that holds every sample's real tokens
         // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
@@ -115,7 +116,8 @@ public final class FidelityCheck {
         // calls, so both write the same bytes (real tokens only, 0 at padding).
         return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
                 in -> Golden.fullLength(source.model(), in, ProgramEvaluator.runtime(threads)),
-                () -> Golden.inputs(source.model(), source.tokenizer(), texts, seqLen), samples, keepGoldenData, threads);
+                () -> Golden.sampleInputs(source.model(), source.tokenizer(), count, seqLen), samples, keepGoldenData,
+                threads);
     }
 
     /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */

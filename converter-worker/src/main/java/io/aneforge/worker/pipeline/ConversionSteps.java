@@ -127,13 +127,15 @@ public class ConversionSteps {
         GoldenOutputs inputs;
         GoldenOutputs golden = null;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
-            // with a token_type_ids input when the conversion asks for one (zeros: each sample is one text)
-            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.inputs(tokenizer, Samples.fixed(),
-                    c.seqLen(), c.takesTokenTypes());
+            ImportedModel model = models.get(id, f.snapshotDir(), f.commit(), c);
+            // the samples `convert` stores too: the sentences, or the sentence pairs for a model with token types (the
+            // conversion's tokenTypes: ModelCache imports the model with its token_type_ids input)
+            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.sampleInputs(model, tokenizer,
+                    Samples.fixed().size(), c.seqLen());
             inputs = Golden.samples(in);
             if (c.goldenDigest() == null) {
                 // The function `convert` calls too: real tokens only, 0 at padding, so both store the same bytes.
-                golden = Golden.fullLength(models.get(id, f.snapshotDir(), f.commit(), c), in, ProgramEvaluator.runtime());
+                golden = Golden.fullLength(model, in, ProgramEvaluator.runtime());
             }
         }
         String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
