@@ -404,9 +404,11 @@ public final class ConvertCommand implements Callable<Integer> {
                     + " of it then needs --without-golden-data --reason TEXT: the version's accuracy is not checked)" : ""));
             return FidelityCheck.none();
         }
-        bar.note(goldenData ? "computing golden FP32 outputs on the " + Samples.fixed().size() + " fixed samples (the "
+        // a model with token_type_ids is measured on the fixed sentence pairs (Golden.sampleInputs)
+        String kind = model.model().tokenTypeInput() ? " fixed sentence pairs" : " fixed samples";
+        bar.note(goldenData ? "computing golden FP32 outputs on the " + Samples.fixed().size() + kind + " (the "
                 + "registry's golden data; fidelity uses the first " + samples + ")"
-                : "computing golden FP32 outputs on " + samples + " samples");
+                : "computing golden FP32 outputs on " + samples + (model.model().tokenTypeInput() ? kind : " samples"));
         return FidelityCheck.deferred(model, samples, seqLen, concurrent ? Parallel.threads() : 0, goldenData);
     }
 

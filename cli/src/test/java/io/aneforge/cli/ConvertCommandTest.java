@@ -673,6 +673,23 @@ class ConvertCommandTest {
         assertThat(textPairAnswer.at("/outputs/logits/first/0").floatValue())
                 .isNotEqualTo(pairAnswer.at("/outputs/logits/first/0").floatValue());
         assertThat(textPairAnswer.at("/label/label").stringValue()).isIn("NEGATIVE", "POSITIVE");
+        // the pure-Java tokenizer encodes the pair as Hugging Face's does: the same tokens and logits
+        String implementation = System.getProperty(Tokenizer.IMPLEMENTATION_PROPERTY);
+        System.setProperty(Tokenizer.IMPLEMENTATION_PROPERTY, "java");
+        try {
+            Cli javaPair = Cli.run("predict", "--package", pairPkg.toString(), "--source", classifier.toString(),
+                    "--text", "hello world", "--text-pair", "the cat sat on the mat", "--json");
+            assertThat(javaPair.code()).as(javaPair.toString()).isZero();
+            var javaAnswer = tools.jackson.databind.json.JsonMapper.builder().build().readTree(javaPair.out());
+            assertThat(javaAnswer.at("/tokens")).isEqualTo(textPairAnswer.at("/tokens"));
+            assertThat(javaAnswer.at("/outputs")).isEqualTo(textPairAnswer.at("/outputs"));
+        } finally {
+            if (implementation == null) {
+                System.clearProperty(Tokenizer.IMPLEMENTATION_PROPERTY);
+            } else {
+                System.setProperty(Tokenizer.IMPLEMENTATION_PROPERTY, implementation);
+            }
+        }
         // a pair through a package without token_type_ids would be read as one text: refused, naming the fix
         Cli pairWithoutTypes = Cli.run("predict", "--package", pkg.toString(), "--source", classifier.toString(),
                 "--text", "hello world", "--text-pair", "the cat sat on the mat");
@@ -680,10 +697,38 @@ class ConvertCommandTest {
         assertThat(pairWithoutTypes.err()).contains("has no token_type_ids input").contains("--token-types");
         Cli evalPair = Cli.run("eval", "--package", pairPkg.toString(), "--source", classifier.toString(), "--samples", "2");
         assertThat(evalPair.code()).as(evalPair.toString()).isZero();
+        // the golden data of a model with token types: the fixed sentence pairs, their second texts in segment 1
+        Path pairsOut = dir.resolve("classifier-pairs-out");
+        Cli recipePairs = Cli.run("convert", "--source", classifier.toString(), "--out", pairsOut.toString(), "--chips",
+                "M4", "--seq-len", "8", "--samples", "2", "--progress", "plain", "--token-types");
+        assertThat(recipePairs.code()).as(recipePairs.toString()).isZero();
+        assertThat(recipePairs.out()).contains("computing golden FP32 outputs on the 32 fixed sentence pairs");
+        GoldenOutputs pairInputs = read(pairsOut.resolve("golden-inputs.bin"));
+        try (Tokenizer tok = Tokenizer.load(classifier.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> expected = Golden.sampleInputs(ModelImporter.importWeights(
+                    ModelSnapshot.of(classifier, null)).withTokenTypeInput(), tok, 32, 8);
+            assertThat(pairInputs.samples()).hasSize(32);
+            for (int i = 0; i < 32; i++) {
+                Map<String, FloatTensor> stored = pairInputs.samples().get(i).outputs();
+                Samples.Pair pair = Samples.pairs().get(i);
+                assertThat(stored.get(Graphs.TOKEN_TYPE_IDS).data()).as(pair.toString()).contains(1f)
+                        .containsExactly(expected.get(i).get(Graphs.TOKEN_TYPE_IDS).data());
+                assertThat(stored.get(Graphs.INPUT_IDS).data())
+                        .containsExactly(tokenIds(tok.encodePair(pair.first(), pair.second(), 8).ids()));
+            }
+        }
         expectUsage(new String[] {"convert", "--source", TinyModels.gpt2(dir.resolve("gpt2-types"), 3).toString(), "--out",
                 dir.resolve("gpt2-types.mlpackage").toString(), "--token-types", "--seq-len", "8"},
                 "aneforge convert: --token-types: this gpt2 model has no token types, so there is no second segment to "
                 + "feed: convert it without token types (drop --token-types)");
+    }
+
+    private static float[] tokenIds(int[] ids) {
+        float[] f = new float[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            f[i] = ids[i];
+        }
+        return f;
     }
 
     private static String writeRecipe(String name, String yaml) throws Exception {
