@@ -7,7 +7,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * How a pair too long for the requested length is cut: tokenizer.json's {@code truncation.strategy}
  * ({@code LongestFirst} when the file has no truncation), with the lengths Hugging Face's tokenizers give.
- * Single texts are always cut at the end, whatever the strategy (the reference does the same).
+ * A single text is cut by its length alone, whatever the strategy (the reference does the same); which end of a text
+ * loses tokens is {@code truncation.direction} ({@link TokenizerJson#cutsLeft}).
  */
 enum PairTruncation {
     /** The longer text loses tokens first; when both are longer than half the room, each keeps half. */

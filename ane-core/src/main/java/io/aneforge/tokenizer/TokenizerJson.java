@@ -18,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** The parts of a Hugging Face {@code tokenizer.json} the Java tokenizers use. */
 record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Integer> vocab, int padId,
-                     PostProcessor postProcessor, PairTruncation truncation) {
+                     PostProcessor postProcessor, PairTruncation truncation, boolean cutsLeft) {
     static final long MAX_BYTES = 64L << 20;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /**
@@ -63,7 +63,24 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         PostProcessor post = PostProcessor.parse(file, root.path("post_processor"));
         postProcessorIds(file, root.path("post_processor")); // every special token's ids, not only the templates'
         return new TokenizerJson(file, root, type, vocab, padId, post,
-                PairTruncation.parse(file, root.path("truncation")));
+                PairTruncation.parse(file, root.path("truncation")), cutsLeft(file, root.path("truncation")));
+    }
+
+    /**
+     * Whether truncation keeps a text's last tokens: {@code truncation.direction} {@code Left} (the reference honours
+     * it for one text and for pairs); {@code Right}, the default, keeps the first.
+     */
+    static boolean cutsLeft(Path file, JsonNode truncation) throws TokenizerException {
+        JsonNode direction = truncation.path("direction");
+        if (direction.isMissingNode() || direction.isNull()) {
+            return false;
+        }
+        return switch (direction.asString("")) {
+            case "Left" -> true;
+            case "Right" -> false;
+            default -> throw new TokenizerException(file, "truncation.direction " + direction + " is not one Hugging"
+                    + " Face's tokenizers know: use Left or Right");
+        };
     }
 
     /** {@code id} when it is a token id (the Rust tokenizers read ids as u32, and refuse negative ones too). */
@@ -229,7 +246,11 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                             maxId = Math.max(maxId, id);
                         }
                     }
-                    case "truncation" -> truncation = PairTruncation.parse(file, p.readValueAsTree());
+                    case "truncation" -> {
+                        JsonNode settings = p.readValueAsTree(); // small: a strategy, a length, a direction
+                        truncation = PairTruncation.parse(file, settings);
+                        cutsLeft(file, settings); // refused in read()'s words; the native tokenizer honours it itself
+                    }
                     case "post_processor" -> {
                         if (t != JsonToken.START_OBJECT) {
                             p.skipChildren();
@@ -278,19 +299,25 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         return max;
     }
 
-    /** Specials around truncated content: content keeps {@code maxLength - specials} tokens. */
+    /** Specials around truncated content: content keeps {@code maxLength - specials} tokens (its first, or last). */
     int[] frame(List<Integer> content, int maxLength) {
         int[] prefixIds = postProcessor.prefixIds();
         int[] suffixIds = postProcessor.suffixIds();
         int room = Math.max(0, maxLength - prefixIds.length - suffixIds.length);
         int n = Math.min(room, content.size());
+        int from = cutsLeft ? content.size() - n : 0;
         int[] out = new int[prefixIds.length + n + suffixIds.length];
         System.arraycopy(prefixIds, 0, out, 0, prefixIds.length);
         for (int i = 0; i < n; i++) {
-            out[prefixIds.length + i] = content.get(i);
+            out[prefixIds.length + i] = content.get(from + i);
         }
         System.arraycopy(suffixIds, 0, out, prefixIds.length + n, suffixIds.length);
         return out;
+    }
+
+    /** The {@code n} tokens truncation keeps of {@code content}: its first, or its last when {@link #cutsLeft}. */
+    private List<Integer> kept(List<Integer> content, int n) {
+        return cutsLeft ? content.subList(content.size() - n, content.size()) : content.subList(0, n);
     }
 
     /**
@@ -307,7 +334,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                     + " special tokens");
         }
         int[] keep = truncation.keep(first.size(), second.size(), maxLength - specials);
-        int[][] pair = postProcessor.applyPair(file, first.subList(0, keep[0]), second.subList(0, keep[1]));
+        int[][] pair = postProcessor.applyPair(file, kept(first, keep[0]), kept(second, keep[1]));
         return Encoding.padded(pair[0], pair[1], maxLength, padId);
     }
 }

@@ -99,14 +99,14 @@ class PairEncodingTest {
         ObjectNode bert = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
         bert.set("post_processor", JSON.readTree("{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",3],\"cls\":[\"[CLS]\",2]}"));
         Path bertFile = write("bert.json", bert);
-        assertSamePairs(bertFile, 3);
+        assertSamePairs(bertFile, 3, 2);
 
         int eos = TinyTokenizers.byteLevelVocabSize() - 1;
         ObjectNode roberta = (ObjectNode) JSON.readTree(TinyTokenizers.byteLevelBpeJson());
         roberta.set("post_processor", JSON.readTree("{\"type\":\"RobertaProcessing\",\"sep\":[\"<|endoftext|>\"," + eos
                 + "],\"cls\":[\"<|endoftext|>\"," + eos + "],\"trim_offsets\":true,\"add_prefix_space\":false}"));
         Path robertaFile = write("roberta.json", roberta);
-        assertSamePairs(robertaFile, 4);
+        assertSamePairs(robertaFile, 4, 2);
         try (Tokenizer java = Tokenizer.loadPureJava(robertaFile)) {
             Encoding e = java.encodePair(" the", " world", 8);
             assertThat(e.tokens()).startsWith(eos).endsWith(eos).hasSize(6);
@@ -121,7 +121,7 @@ class PairEncodingTest {
         sequence.set("post_processor", JSON.readTree("{\"type\":\"Sequence\",\"processors\":[{\"type\":\"ByteLevel\","
                 + "\"add_prefix_space\":false,\"trim_offsets\":false,\"use_regex\":true},{\"type\":\"Sequence\","
                 + "\"processors\":[" + template + "]}]}"));
-        assertSamePairs(write("sequence.json", sequence), 3);
+        assertSamePairs(write("sequence.json", sequence), 3, 2);
     }
 
     /** tokenizer.json's truncation.strategy: only_first and only_second cut one text; too short a text is refused. */
@@ -163,6 +163,40 @@ class PairEncodingTest {
                 }
             }
         }
+    }
+
+    /** truncation.direction Left: one text and both texts of a pair keep their last tokens, as the reference does. */
+    @Test
+    void leftTruncationKeepsTheLastTokensAsTheReference() throws Exception {
+        for (String strategy : List.of("LongestFirst", "OnlyFirst", "OnlySecond")) {
+            ObjectNode tok = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+            tok.set("truncation", JSON.readTree("{\"direction\":\"Left\",\"max_length\":512,\"strategy\":\""
+                    + strategy + "\",\"stride\":0}"));
+            Path file = write("left-" + strategy + ".json", tok);
+            try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+                String longText = "hello world the cafe " + "un aff able ".repeat(4) + "naive";
+                for (int length : new int[] {64, 9, 5, 3}) {
+                    assertThat(java.encode(longText, length).ids()).as("@%d", length)
+                            .containsExactly(ref.encode(longText, length).ids());
+                }
+                // [CLS] the last token [SEP]: "naive", not "hello"
+                assertThat(java.encode(longText, 3).tokens()).containsExactly(2,
+                        TokenizerJson.read(file).vocab().get("naive"), 3);
+                for (String[] pair : List.of(new String[] {longText, "the world hello cafe"},
+                        new String[] {"cafe the world", longText}, new String[] {longText, longText})) {
+                    for (int length : new int[] {64, 24, 12}) {
+                        assertSameOrBothRefuse(ref, java, pair[0], pair[1], length);
+                    }
+                }
+            }
+        }
+        ObjectNode bad = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+        bad.set("truncation", JSON.readTree("{\"direction\":\"Middle\",\"max_length\":512,\"strategy\":\"LongestFirst\","
+                + "\"stride\":0}"));
+        Path badDirection = write("direction.json", bad);
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(badDirection)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("truncation.direction \"Middle\"").hasMessageContaining("Left or Right");
+        assertThatThrownBy(() -> NativeTokenizer.load(badDirection)).isInstanceOf(TokenizerException.class);
     }
 
     @Test
@@ -222,13 +256,20 @@ class PairEncodingTest {
      * tenths of a second, and shows no more than a cut to 24 does.)
      */
     private static int assertSamePairs(Path file, int minLength) throws Exception {
+        return assertSamePairs(file, minLength, 1);
+    }
+
+    /** Like {@link #assertSamePairs(Path, int)} on every {@code step}-th text only (variants of a file compared whole). */
+    private static int assertSamePairs(Path file, int minLength, int step) throws Exception {
         int compared = 0;
         try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
             List<String> texts = new ArrayList<>(TokenizerTest.SENTENCES);
             texts.add("What is the capital of France?");
             texts.add("Paris is the capital and most populous city of France. " + "It is on the Seine. ".repeat(5));
-            for (String first : texts) {
-                for (String second : texts) {
+            for (int i = 0; i < texts.size(); i += step) {
+                for (int j = 0; j < texts.size(); j += step) {
+                    String first = texts.get(i);
+                    String second = texts.get(j);
                     int tokens = java.encodePair(first, second, 4096).length();
                     for (int length : LENGTHS) {
                         if (length >= minLength && 4 * length >= tokens) {
