@@ -189,19 +189,24 @@ record PostProcessor(List<Piece> single, List<Piece> pair) {
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /**
-     * The pair template applied to two texts' tokens (already truncated): ids and their segments, in template order.
-     */
-    int[][] applyPair(Path file, List<Integer> first, List<Integer> second) {
+    /** The {@link #pair} template, or a refusal naming the missing template and the fix. */
+    List<Piece> pairTemplate(Path file) {
         if (pair == null) {
             throw new IllegalArgumentException(file + ": the post_processor TemplateProcessing has no 'pair' template,"
                     + " so this tokenizer encodes one text only; convert without --token-types or predict without"
                     + " --text-pair");
         }
+        return pair;
+    }
+
+    /**
+     * The pair template applied to two texts' tokens (already truncated): ids and their segments, in template order.
+     */
+    int[][] applyPair(Path file, List<Integer> first, List<Integer> second) {
         List<Integer> ids = new ArrayList<>();
         List<Integer> types = new ArrayList<>();
         Map<Integer, List<Integer>> texts = Map.of(0, first, 1, second);
-        for (Piece p : pair) {
+        for (Piece p : pairTemplate(file)) {
             if (p.sequence() == SPECIAL) {
                 for (int id : p.ids()) {
                     ids.add(id);

@@ -325,10 +325,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
      * the pair template's special tokens, the template applied (ids and segments), padded to {@code maxLength}.
      */
     Encoding encodePair(List<Integer> first, List<Integer> second, int maxLength) {
-        if (postProcessor.pair() == null) {
-            postProcessor.applyPair(file, first, second); // refuses, naming the missing template
-        }
-        int specials = PostProcessor.added(postProcessor.pair());
+        int specials = PostProcessor.added(postProcessor.pairTemplate(file));
         if (maxLength < specials) {
             throw new IllegalArgumentException("maxLength " + maxLength + " cannot hold the pair template's " + specials
                     + " special tokens");

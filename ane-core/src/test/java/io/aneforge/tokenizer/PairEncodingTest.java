@@ -251,15 +251,15 @@ class PairEncodingTest {
     /**
      * Every ordered pair of {@link TokenizerTest#SENTENCES} (accents, CJK, emoji, very long words, empty) and two more
      * at each length of {@link #LENGTHS} from {@code minLength} that is at least a quarter of the pair's tokens:
-     * identical ids, type ids and masks. Returns the encodings compared. (The reference also builds the overflowing
-     * pieces of a truncated pair, as many as the product of both texts' pieces: a 200-token pair cut to 4 costs it
-     * tenths of a second, and shows no more than a cut to 24 does.)
+     * identical ids, type ids and masks (and each text alone: identical ids). Returns the pair encodings compared.
+     * (The reference also builds the overflowing pieces of a truncated pair, as many as the product of both texts'
+     * pieces: a 200-token pair cut to 4 costs it tenths of a second, and shows no more than a cut to 24 does.)
      */
     private static int assertSamePairs(Path file, int minLength) throws Exception {
         return assertSamePairs(file, minLength, 1);
     }
 
-    /** Like {@link #assertSamePairs(Path, int)} on every {@code step}-th text only (variants of a file compared whole). */
+    /** Like {@link #assertSamePairs(Path, int)} on every {@code step}-th text only (for variants of a tested file). */
     private static int assertSamePairs(Path file, int minLength, int step) throws Exception {
         int compared = 0;
         try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
@@ -267,6 +267,12 @@ class PairEncodingTest {
             texts.add("What is the capital of France?");
             texts.add("Paris is the capital and most populous city of France. " + "It is on the Seine. ".repeat(5));
             for (int i = 0; i < texts.size(); i += step) {
+                for (int length : LENGTHS) { // one text through the same post-processor: the single template
+                    if (length >= minLength) {
+                        assertThat(java.encode(texts.get(i), length).ids()).as("'%s' @%d", texts.get(i), length)
+                                .containsExactly(ref.encode(texts.get(i), length).ids());
+                    }
+                }
                 for (int j = 0; j < texts.size(); j += step) {
                     String first = texts.get(i);
                     String second = texts.get(j);
