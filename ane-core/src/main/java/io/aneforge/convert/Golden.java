@@ -106,6 +106,10 @@ public final class Golden {
      */
     public static List<Map<String, FloatTensor>> sampleInputs(ImportedModel model, Tokenizer tokenizer, int count,
                                                               int seqLen) {
+        if (count < 0 || count > Samples.fixed().size()) {
+            throw new IllegalArgumentException("the fixed samples are " + Samples.fixed().size() + ": cannot take "
+                    + count);
+        }
         if (!model.tokenTypeInput()) {
             return inputs(tokenizer, Samples.fixed().subList(0, count), seqLen, false);
         }

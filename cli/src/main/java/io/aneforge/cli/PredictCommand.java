@@ -55,7 +55,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--text-pair", paramLabel = "TEXT", description = "A second text (a cross-encoder's passage): the "
             + "pair is encoded with the tokenizer's pair template, the second text in segment 1 (token_type_ids, when "
-            + "the package takes them: convert --token-types), truncated by the tokenizer.json's strategy (longest first).")
+            + "the package takes them: convert --token-types), truncated by tokenizer.json's strategy (default longest first).")
     String textPair;
 
     @Option(names = "--tokenizer", paramLabel = "<tokenizer.json>", description = "Tokenizer (default: tokenizer.json next to the "

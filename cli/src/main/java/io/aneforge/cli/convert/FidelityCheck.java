@@ -105,7 +105,7 @@ public final class FidelityCheck {
             throw new io.aneforge.cli.UsageException("--samples must be in 1.." + all.size() + " (the fixed sample set), got "
                     + samples);
         }
-        // the sentences, or for a model that takes token_type_ids the as many sentence pairs (Golden.sampleInputs)
+        // the first `count` sentences, or as many sentence pairs for a model that takes token_type_ids (Golden.sampleInputs)
         int count = keepGoldenData ? all.size() : samples;
         // Predictions run on the shortest prefix of the sequence that holds every sample's real tokens
         // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
