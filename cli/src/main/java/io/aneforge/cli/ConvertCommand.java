@@ -233,6 +233,7 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         r.kept().forEach((name, why) -> stdout.println("note: kept " + out.resolve(name) + ", which the earlier convert's "
                 + VariantsManifest.FILE_NAME + " names: " + why));
+        r.partly().forEach((name, why) -> stdout.println("warning: removed " + out.resolve(name) + " only partly: " + why));
     }
 
     private int convertOne(PrintWriter stdout, Progress bar) {

@@ -95,18 +95,34 @@ class ConvertForceTest {
         assertThat(names(out)).isEqualTo(before);
     }
 
-    /** A variants.json naming files outside the directory, or in a shape convert does not write, removes none of them. */
+    /**
+     * A variants.json naming files outside the directory, or in a shape convert does not write for the role the name
+     * has there, removes none of them: variants.json is plain data a user may edit, or copy with the directory.
+     */
     @Test
     void onlyFilesInTheShapeConvertWritesAreRemoved() throws Exception {
         Path out = olderConvert("edited");
         Path outside = dir.resolve("outside.mlpackage");
         Files.createDirectories(outside);
         Files.writeString(outside.resolve("Manifest.json"), "{}");
+        Files.writeString(out.resolve("README.md"), "# mine");
+        // an archive of the recorded size but other bytes, as a hand-made one of the same name would be
+        byte[] zip = Files.readAllBytes(out.resolve(VARIANT + ".mlpackage.zip"));
+        zip[zip.length / 2] ^= 1;
+        Files.write(out.resolve("other.mlpackage.zip"), zip);
+        // a package named like another build than the one its metadata names
+        copyTree(out.resolve(VARIANT + ".mlpackage"), out.resolve("ios18-ane-fp16-s8.mlpackage"));
         ObjectNode m = (ObjectNode) JsonMapper.shared().readTree(out.resolve("variants.json").toFile());
         ArrayNode variants = (ArrayNode) m.get("variants");
         ObjectNode escaping = (ObjectNode) variants.get(0).deepCopy();
         escaping.put("path", "../outside.mlpackage").put("archive", "notes.txt");
-        variants.add(escaping);
+        ObjectNode userFiles = (ObjectNode) variants.get(0).deepCopy();
+        userFiles.put("path", "README.md").put("archive", "other.mlpackage.zip");
+        ObjectNode otherBuild = (ObjectNode) variants.get(0).deepCopy();
+        otherBuild.put("id", "m4-ios18-ane-fp16-s8").put("path", "ios18-ane-fp16-s8.mlpackage").put("archive", "x.mlpackage.zip");
+        ObjectNode notNamedByItsVariant = (ObjectNode) variants.get(0).deepCopy();
+        notNamedByItsVariant.put("path", "mine.mlpackage");
+        variants.add(escaping).add(userFiles).add(otherBuild).add(notNamedByItsVariant);
         Files.writeString(out.resolve("variants.json"), m.toString());
         Files.delete(out.resolve(VARIANT + ".mlpackage/Manifest.json")); // no longer a package
 
@@ -114,15 +130,55 @@ class ConvertForceTest {
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.out()).contains("removed 1 of the earlier convert's files in " + out + " that this run does not write: "
                         + VARIANT + ".mlpackage.zip\n")
-                .contains("note: kept " + out.resolve(VARIANT + ".mlpackage") + ", which the earlier convert's variants.json "
-                        + "names: not a package directory with Manifest.json")
-                .contains("note: kept " + out.resolve("notes.txt") + ", which the earlier convert's variants.json names: its "
-                        + "size differs from the ")
-                .contains("note: kept " + out.resolve("../outside.mlpackage") + ", which the earlier convert's variants.json "
-                        + "names: not a name in " + out);
+                .contains(kept(out, VARIANT + ".mlpackage") + "not a package directory with Manifest.json")
+                .contains(kept(out, "notes.txt") + "an entry's archive, but not a .mlpackage.zip name")
+                .contains(kept(out, "../outside.mlpackage") + "not a name in " + out)
+                .contains(kept(out, "README.md") + "an entry's path, but not a .mlpackage name")
+                .contains(kept(out, "other.mlpackage.zip") + "its sha256 differs from the one variants.json recorded")
+                .contains(kept(out, "ios18-ane-fp16-s8.mlpackage") + "its metadata names build " + BUILD
+                        + ", not the entry's variant m4-ios18-ane-fp16-s8")
+                .contains(kept(out, "mine.mlpackage") + "named neither by its entry's variant " + VARIANT
+                        + " nor by that variant's build");
         assertThat(outside.resolve("Manifest.json")).exists();
         assertThat(out.resolve("notes.txt")).hasContent("mine");
+        assertThat(out.resolve("README.md")).hasContent("# mine");
+        assertThat(out.resolve("other.mlpackage.zip")).hasBinaryContent(zip);
+        assertThat(out.resolve("ios18-ane-fp16-s8.mlpackage/Manifest.json")).isRegularFile();
+        assertThat(out.resolve("mine.mlpackage/Manifest.json")).hasContent("{}");
         assertThat(out.resolve(VARIANT + ".mlpackage")).isDirectory();
+    }
+
+    /** Golden data is removed only under convert's own names and with the bytes variants.json recorded. */
+    @Test
+    void goldenDataIsRemovedOnlyUnderItsNameAndWithItsRecordedSha256() throws Exception {
+        Path out = olderConvert("golden");
+        Files.writeString(out.resolve("train.csv"), "text,label\n");
+        ObjectNode m = (ObjectNode) JsonMapper.shared().readTree(out.resolve("variants.json").toFile());
+        ((ObjectNode) m.get("golden")).put("inputs", "train.csv");
+        Files.writeString(out.resolve("variants.json"), m.toString());
+        Files.write(out.resolve("golden-outputs.bin"), new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+
+        Cli c = convert(out, "0", "--force");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("removed 2 of the earlier convert's files in " + out + " that this run does not write: "
+                        + VARIANT + ".mlpackage, " + VARIANT + ".mlpackage.zip\n")
+                .contains(kept(out, "train.csv") + "golden data, but not convert's name for it (golden-inputs.bin)")
+                .contains(kept(out, "golden-outputs.bin") + "its sha256 differs from the one variants.json recorded");
+        assertThat(out.resolve("train.csv")).hasContent("text,label\n");
+        assertThat(out.resolve("golden-outputs.bin")).isRegularFile();
+        assertThat(out.resolve("golden-inputs.bin")).as("not named by variants.json any more, so not a candidate").isRegularFile();
+    }
+
+    static String kept(Path out, String name) {
+        return "note: kept " + out.resolve(name) + ", which the earlier convert's variants.json names: ";
+    }
+
+    static void copyTree(Path from, Path to) throws Exception {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()));
+            }
+        }
     }
 
     @Test
