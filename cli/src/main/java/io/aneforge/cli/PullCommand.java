@@ -225,10 +225,14 @@ public final class PullCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
-    /** What a pull replaced: where the package came from, empty when no pull recorded it. */
-    private record Replaced(java.util.Optional<PullDirectory.Origin> origin) {
+    /**
+     * What a pull replaced: where the package came from, empty when no pull recorded it; {@code changed} when its
+     * files were no longer the ones that pull unpacked.
+     */
+    private record Replaced(java.util.Optional<PullDirectory.Origin> origin, boolean changed) {
         String describe() {
-            return origin.map(PullDirectory.Origin::describe).orElse("a package no pull recorded");
+            return origin.map(PullDirectory.Origin::describe).orElse("a package no pull recorded")
+                    + (changed ? ", changed since that pull" : "");
         }
 
         Map<String, Object> json() {
@@ -236,28 +240,35 @@ public final class PullCommand implements Callable<Integer> {
             m.put("model", origin.map(PullDirectory.Origin::model).orElse(null));
             m.put("version", origin.map(PullDirectory.Origin::version).orElse(null));
             m.put("digest", origin.map(PullDirectory.Origin::digest).orElse(null));
+            m.put("changedSincePull", changed);
             return m;
         }
     }
 
     /**
      * Whether this pull may replace {@code target}, which holds a package of the same name: null when it holds this
-     * package already (by its record's digest, or, unrecorded, file by file), so nothing is lost; what it held when
-     * it is another package and replacing it was asked for ({@code --replace}, or {@code --name} over a package of
+     * package already, file by file (a record alone is not enough: the files may have changed since), so nothing is
+     * lost; what it held when it is another package (or changed since it was pulled) and replacing it was asked for ({@code --replace}, or {@code --name} over a package of
      * the same model or one no pull recorded, as --name always replaced). Otherwise refused, naming both and the fixes:
      * a build id names neither the model nor the version, so two models' packages of one build share a name.
      */
     private Replaced mayReplace(PullDirectory records, String pkgName, Path target, Path incomingPkg,
                                 PullDirectory.Origin incoming) throws IOException {
         java.util.Optional<PullDirectory.Origin> was = records.origin(pkgName);
-        boolean same = was.isPresent() ? was.get().digest().equals(incoming.digest())
-                : PullDirectory.sameContent(target, incomingPkg);
-        if (same) {
+        // The record says what was unpacked, not what is there now: the files decide, the record only names them
+        if (PullDirectory.sameContent(target, incomingPkg)) {
             return null;
         }
+        boolean changed = was.isPresent() && was.get().digest().equals(incoming.digest());
         boolean asked = replace || name != null && (was.isEmpty() || was.get().model().equals(incoming.model()));
         if (asked) {
-            return new Replaced(was);
+            return new Replaced(was, changed);
+        }
+        if (changed) {
+            throw new UsageException(target + " was pulled as " + was.get().describe() + ", which this pull is too, but "
+                    + "its files changed since (rebuilt or put there by hand?): nothing was replaced. Pass --replace to "
+                    + "replace it with the pulled package, " + (name == null ? "--name <name>.mlpackage" : "another --name")
+                    + " to keep both, or another --out");
         }
         String held = was.map(o -> "holds " + o.describe() + " from an earlier pull")
                 .orElse("holds another package, which no pull recorded (an older aneforge pulled it, or it was put there by hand)");

@@ -178,4 +178,31 @@ class PullOverwriteTest {
                 + "recorded\n");
         assertHolds(out.resolve("Encoder.mlpackage"), second);
     }
+
+    /**
+     * The record says what a pull unpacked, not what is there now: a package of the same name put in its place
+     * since (rebuilt, hand-tuned) is not replaced by pulling the recorded alias again, unless asked for.
+     */
+    @Test
+    void aPackageChangedSinceItWasPulledIsRefusedUnlessAskedFor() throws Exception {
+        Path out = dir.resolve("changed");
+        assertThat(pull(out, "pull-a", 1).code()).isZero();
+        ConvertCommand.delete(out.resolve(PACKAGE));
+        ConvertForceTest.copyTree(second.resolve(PACKAGE), out.resolve(PACKAGE)); // by hand, of the same build name
+
+        Cli again = pull(out, "pull-a", 1);
+        assertThat(again.code()).as(again.toString()).isEqualTo(2);
+        assertThat(again.err()).isEqualTo("aneforge pull: " + out.resolve(PACKAGE) + " was pulled as pull-a v1 ("
+                + firstDigest.substring(0, 19) + "…), which this pull is too, but its files changed since (rebuilt or put "
+                + "there by hand?): nothing was replaced. Pass --replace to replace it with the pulled package, "
+                + "--name <name>.mlpackage to keep both, or another --out\n");
+        assertHolds(out.resolve(PACKAGE), second);
+
+        Cli replaced = pull(out, "pull-a", 1, "--replace", "--json");
+        assertThat(replaced.code()).as(replaced.toString()).isZero();
+        JsonNode j = JsonMapper.shared().readTree(replaced.out());
+        assertThat(j.get("replaced").get("model").asString()).isEqualTo("pull-a");
+        assertThat(j.get("replaced").get("changedSincePull").asBoolean()).isTrue();
+        assertHolds(out.resolve(PACKAGE), first);
+    }
 }
