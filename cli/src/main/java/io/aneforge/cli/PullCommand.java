@@ -115,8 +115,9 @@ public final class PullCommand implements Callable<Integer> {
     }
 
     /**
-     * Removes {@code .pull-*} temporary files and unpack directories that a killed pull left in {@code dir}:
-     * those last modified before {@code before} (a running pull writes its file at least every idle timeout).
+     * Removes {@code .pull-*} temporary files and unpack directories that a killed pull left in {@code dir}, and its
+     * half-written records: those last modified before {@code before} (a running pull writes its file at least every
+     * idle timeout).
      */
     static void removeStaleLeftovers(Path dir, Instant before) throws IOException {
         try (var s = Files.list(dir)) {
@@ -126,6 +127,7 @@ public final class PullCommand implements Callable<Integer> {
                 }
             }
         }
+        new PullDirectory(dir).removeStaleTemporaries(before);
     }
 
     private int pull(RegistryClient registry, JsonNode r, Path partial) throws IOException {

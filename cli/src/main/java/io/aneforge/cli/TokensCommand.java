@@ -43,7 +43,7 @@ public final class TokensCommand implements Runnable {
                 + String.join(", ", spec.subcommands().keySet()));
     }
 
-    /** The registry call, with a 403 for a non-admin token turned into the fix. */
+    /** The registry call, with a 403 for a non-admin token and a 404 for an unknown id turned into the CLI's fix. */
     static JsonNode call(Function<RegistryClient, JsonNode> request, RegistryClient registry) {
         try {
             return request.apply(registry);
@@ -51,6 +51,10 @@ public final class TokensCommand implements Runnable {
             if (e.status() == 403 && "forbidden-role".equals(e.slug())) {
                 throw new CommandFailure(e.getMessage() + " (the tokens commands need an admin token: set "
                         + RegistryClient.TOKEN_ENV + " to one)", e);
+            }
+            if (e.status() == 404 && "token-not-found".equals(e.slug())) {
+                // the registry's hint names its HTTP endpoint; at the command line the fix is the list command
+                throw new CommandFailure(e.getMessage() + " (aneforge tokens list shows the ids)", e);
             }
             throw e;
         }

@@ -251,11 +251,20 @@ class RegistryStallsTest {
         Path running = Files.write(out.resolve(".pull-789.zip.partial"), new byte[10]); // another pull, still writing
         Path mine = Files.writeString(out.resolve("keep.txt"), "not ours");
         Files.setLastModifiedTime(mine, twoHoursAgo);
+        Path records = Files.createDirectories(out.resolve(io.aneforge.cli.pull.PullDirectory.RECORDS));
+        Path oldRecordTmp = Files.writeString(records.resolve(".record-1.tmp"), "{\"model\":"); // killed mid-write
+        Files.setLastModifiedTime(oldRecordTmp, twoHoursAgo);
+        Path record = Files.writeString(records.resolve("a.mlpackage.json"), "{}");
+        Files.setLastModifiedTime(record, twoHoursAgo);
+        Path recentRecordTmp = Files.writeString(records.resolve(".record-2.tmp"), "{"); // another pull's, just now
 
         Cli p = run("pull", "--model", "m", "--chip", "M2", "--os", "18.0", "--out", out.toString());
         assertThat(p.code()).as(p.toString()).isEqualTo(1); // the stalled blob
         try (Stream<Path> left = Files.list(out)) {
-            assertThat(left).containsExactlyInAnyOrder(running, mine);
+            assertThat(left).containsExactlyInAnyOrder(running, mine, records);
+        }
+        try (Stream<Path> left = Files.list(records)) {
+            assertThat(left).containsExactlyInAnyOrder(record, recentRecordTmp);
         }
     }
 

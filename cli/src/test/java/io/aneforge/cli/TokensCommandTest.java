@@ -103,7 +103,7 @@ class TokensCommandTest {
         Cli unknown = run("tokens", "revoke", "--id", "987654321");
         assertThat(unknown.code()).as(unknown.toString()).isEqualTo(1);
         assertThat(unknown.err()).isEqualTo("aneforge tokens revoke: registry answered HTTP 404 token-not-found to DELETE "
-                + "/api/v1/tokens/987654321: no token with id 987654321; list tokens with GET /api/v1/tokens\n");
+                + "/api/v1/tokens/987654321: no token with id 987654321; list tokens with GET /api/v1/tokens (aneforge tokens list shows the ids)\n");
 
         Cli neither = run("tokens", "update", "--id", "1");
         assertThat(neither.code()).isEqualTo(2);

@@ -49,6 +49,8 @@ public final class PullDirectory {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** A record being written: {@code .record-*.tmp} in {@link #RECORDS} until it is renamed into place. */
+    private static final String TEMPORARY_PREFIX = ".record-";
 
     private final Path dir;
 
@@ -88,7 +90,7 @@ public final class PullDirectory {
     public void record(String packageName, Origin origin) throws IOException {
         Path file = recordOf(packageName);
         Files.createDirectories(file.getParent());
-        Path tmp = Files.createTempFile(file.getParent(), ".record-", ".tmp");
+        Path tmp = Files.createTempFile(file.getParent(), TEMPORARY_PREFIX, ".tmp");
         try {
             Files.writeString(tmp, JSON.writeValueAsString(origin) + "\n", StandardCharsets.UTF_8);
             try {
@@ -98,6 +100,26 @@ public final class PullDirectory {
             }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Removes the temporary files of records that a killed pull left (between writing one and renaming it into
+     * place), those last modified before {@code before}; a pull writes and renames its record within milliseconds.
+     */
+    public void removeStaleTemporaries(java.time.Instant before) throws IOException {
+        Path records = dir.resolve(RECORDS);
+        if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.list(records)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(TEMPORARY_PREFIX) && n.endsWith(".tmp") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(before)) {
+                    Files.deleteIfExists(p);
+                }
+            }
         }
     }
 
