@@ -41,6 +41,18 @@ spec:
         # the file the agent touches and the one the probe reads cannot drift apart.
         - name: ANEFORGE_AGENT_LIVENESS_FILE
           value: /tmp/aneforge-agent-alive
+        # The name the agent registers with: the pod name alone repeats in every namespace (and cluster) that
+        # installs the chart under the same release name, and the registry would take those agents for one host.
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+        - name: ANEFORGE_AGENT_HOST_NAME
+          value: {{ printf "%s$(POD_NAMESPACE).$(POD_NAME)" (ternary "" (printf "%s." .Values.agent.clusterName) (empty .Values.agent.clusterName)) | quote }}
         - name: ANEFORGE_AGENT_REGISTRY_TOKEN
           valueFrom:
             secretKeyRef:

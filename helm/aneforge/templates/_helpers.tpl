@@ -231,6 +231,9 @@ agent:
   ANEFORGE_AGENT_CACHE_MAX_SIZE: agent.cache.maxSize
   ANEFORGE_AGENT_DRAIN_TIMEOUT: agent.drainTimeoutSeconds
   ANEFORGE_AGENT_LIVENESS_FILE: ""
+  ANEFORGE_AGENT_HOST_NAME: agent.clusterName
+  POD_NAME: ""
+  POD_NAMESPACE: ""
 {{- end }}
 
 {{/*

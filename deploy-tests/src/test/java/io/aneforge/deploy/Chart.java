@@ -1,6 +1,7 @@
 package io.aneforge.deploy;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.TemplateCommand;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,6 +62,28 @@ final class Chart {
         Object[] all = java.util.Arrays.copyOf(SHARED_WORKER_DATABASE, SHARED_WORKER_DATABASE.length + keyValues.length);
         System.arraycopy(keyValues, 0, all, SHARED_WORKER_DATABASE.length, keyValues.length);
         return renderExactly(release, valuesYaml, all);
+    }
+
+    /**
+     * The NOTES.txt text helm prints after {@code helm install af helm/aneforge --namespace aneforge --set k=v ...}
+     * (a client-only dry run: nothing is installed), for exactly these values over the chart's defaults.
+     */
+    static String notesAsIs(Object... keyValues) {
+        if (keyValues.length % 2 != 0) {
+            throw new IllegalArgumentException("notes take key, value pairs");
+        }
+        FakeKubeApi.get();
+        InstallCommand install = new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION).dryRun().clientOnly();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            install = install.set((String) keyValues[i], keyValues[i + 1]);
+        }
+        String out = install.call().getOutput();
+        int notes = out.indexOf("NOTES:\n");
+        if (notes < 0) {
+            throw new AssertionError("helm install --dry-run printed no NOTES: " + out);
+        }
+        return out.substring(notes + "NOTES:\n".length());
     }
 
     private static Rendered renderExactly(String release, String valuesYaml, Object... keyValues) {

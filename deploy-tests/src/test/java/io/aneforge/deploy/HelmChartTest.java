@@ -91,8 +91,12 @@ class HelmChartTest {
             Map<String, String> env = withSecrets.environment(e.getKey());
             assertThat(env.keySet()).as("environment of the %s pods vs. what %s needs", e.getKey(), e.getValue().module())
                     .containsAll(e.getValue().requiredEnv());
+            // A variable only other values expand ($(POD_NAME)) is an input of the pod spec, not of the application.
+            java.util.Set<String> expanded = new java.util.HashSet<>();
+            env.values().forEach(v -> java.util.regex.Pattern.compile("\\$\\(([A-Z_]+)\\)").matcher(v).results()
+                    .forEach(m -> expanded.add(m.group(1))));
             assertThat(env.keySet()).as("variables of the %s pods that %s does not read", e.getKey(), e.getValue().module())
-                    .allSatisfy(name -> assertThat(e.getValue().knows(name)).as(name).isTrue());
+                    .allSatisfy(name -> assertThat(e.getValue().knows(name) || expanded.contains(name)).as(name).isTrue());
         }
     }
 
@@ -544,8 +548,11 @@ class HelmChartTest {
         Chart.Rendered shared = Chart.renderAsIs("worker.shareRegistryDatabaseCredentials", true);
         assertThat(shared.environment("worker")).containsEntry("SPRING_DATASOURCE_USERNAME", "aneforge")
                 .containsEntry("SPRING_DATASOURCE_PASSWORD", "secret:" + FULLNAME + "-database/password");
-        assertThat(Repository.read("helm/aneforge/templates/NOTES.txt"))
+        assertThat(Chart.notesAsIs("worker.shareRegistryDatabaseCredentials", true))
                 .contains("WARNING: the converter workers use the registry's database credentials");
+        assertThat(Chart.notesAsIs("worker.batchDatabaseUrl", "jdbc:postgresql://pg:5432/w",
+                "worker.batchDatabaseUsername", "w", "worker.batchDatabasePassword", "x"))
+                .startsWith("ANE Forge ").doesNotContain("database credentials");
 
         Chart.Rendered noWorkers = Chart.renderAsIs("worker.enabled", false);
         assertThat(noWorkers.ofKind("StatefulSet")).isEmpty();
@@ -675,6 +682,50 @@ class HelmChartTest {
         Chart.Rendered off = Chart.render("agent.cache.persistence.enabled", true);
         assertThat(off.has("StatefulSet", FULLNAME + "-agent")).isFalse();
         assertThat(off.has("Service", FULLNAME + "-agent")).isFalse();
+    }
+
+    /**
+     * Pod names repeat in every namespace (and cluster) that installs the chart under one release name, and the
+     * registry knows a host by its name: the agents register as [cluster.]namespace.pod instead.
+     */
+    @Test
+    void agentsRegisterUnderANameOfTheirNamespaceAndCluster() {
+        for (boolean persistent : new boolean[] {false, true}) {
+            Map<String, String> env = Chart.render("agent.enabled", true, "agent.cache.persistence.enabled", persistent)
+                    .environment("agent");
+            assertThat(env).containsEntry("POD_NAMESPACE", "field:metadata.namespace")
+                    .containsEntry("POD_NAME", "field:metadata.name")
+                    .containsEntry("ANEFORGE_AGENT_HOST_NAME", "$(POD_NAMESPACE).$(POD_NAME)");
+            // Kubernetes expands $(VAR) only from variables defined before it in the list.
+            List<String> order = new ArrayList<>(env.keySet());
+            assertThat(order.indexOf("ANEFORGE_AGENT_HOST_NAME")).isGreaterThan(order.indexOf("POD_NAMESPACE"))
+                    .isGreaterThan(order.indexOf("POD_NAME"));
+        }
+        assertThat(SpringApp.AGENT.knows("ANEFORGE_AGENT_HOST_NAME")).isTrue();
+        assertThat(Chart.render("agent.enabled", true, "agent.clusterName", "eu-1").environment("agent"))
+                .containsEntry("ANEFORGE_AGENT_HOST_NAME", "eu-1.$(POD_NAMESPACE).$(POD_NAME)");
+        assertThatThrownBy(() -> Chart.render("agent.enabled", true, "agent.clusterName", "EU_1"))
+                .hasMessageContaining("clusterName");
+    }
+
+    /** What helm prints after an install: the warnings and the agents' handover hint appear exactly when they apply. */
+    @Test
+    void notesWarnAboutSharedCredentialsAndTheAgentsHandover() {
+        String ownToken = "agent-token-4711";
+        String agents = Chart.notesAsIs("worker.enabled", false, "agent.enabled", true);
+        assertThat(agents).contains("WARNING: the device agents use the admin token")
+                .doesNotContain("keep their names").doesNotContain("converter workers");
+        String persistent = Chart.notesAsIs("worker.enabled", false, "agent.enabled", true,
+                "agent.cache.persistence.enabled", true);
+        assertThat(persistent).contains("WARNING: the device agents use the admin token")
+                .contains("The agent pods keep their names, hence their host names and agent ids")
+                .contains("PUT /api/v1/agents/{id}/token");
+        assertThat(Chart.notesAsIs("worker.enabled", false, "agent.enabled", true, "agent.cache.persistence.enabled", true,
+                "tokens.agent", ownToken)).doesNotContain("WARNING: the device agents").doesNotContain("keep their names");
+        assertThat(Chart.notesAsIs("worker.enabled", false, "agent.cache.persistence.enabled", true))
+                .as("no agents, no agent notes").doesNotContain("device agents").doesNotContain("keep their names");
+        assertThat(Chart.notesAsIs("worker.enabled", false, "agent.enabled", true, "agent.cache.persistence.enabled", true,
+                "tokens.existingSecret", "my-tokens")).doesNotContain("Admin token:").doesNotContain("keep their names");
     }
 
     @Test

@@ -52,8 +52,9 @@ class AgentConfiguration {
     }
 
     @Bean
-    HostFacts hostFacts(List<ModelRuntime> offeredRuntimes) {
-        return HostProbe.forCurrentOs().read(offeredRuntimes.stream().map(ModelRuntime::id).toList());
+    HostFacts hostFacts(AgentProperties props, List<ModelRuntime> offeredRuntimes) {
+        // aneforge.agent.host-name, when set, is the name the registry knows this host by (Helm: <namespace>.<pod>)
+        return HostProbe.forCurrentOs().read(offeredRuntimes.stream().map(ModelRuntime::id).toList()).named(props.hostName());
     }
 
     @Bean

@@ -17,7 +17,7 @@ import org.springframework.util.unit.DataSize;
  * {@code ANEFORGE_AGENT_RUNTIMES=coreml,reference-cpu}, {@code ANEFORGE_AGENT_DRAIN_TIMEOUT},
  * {@code ANEFORGE_AGENT_DOWNLOAD_TIMEOUT}, {@code ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT},
  * {@code ANEFORGE_AGENT_MAX_RUNTIME_CALL}, {@code ANEFORGE_AGENT_STUCK_EXIT_GRACE},
- * {@code ANEFORGE_AGENT_GOLDEN_MAX_MEMORY}.
+ * {@code ANEFORGE_AGENT_GOLDEN_MAX_MEMORY}, {@code ANEFORGE_AGENT_HOST_NAME}.
  *
  * <p>{@code pollInterval} is how long one lease call waits for a job (the registry long-polls,
  * capped by its {@code aneforge.agents.max-lease-wait}); {@code drainTimeout} is how long a
@@ -25,7 +25,9 @@ import org.springframework.util.unit.DataSize;
  * is how long one runtime call (load, predict) may run before the agent gives its job up and lets its liveness file
  * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}); {@code stuckExitGrace} is how long such a call may
  * stay stuck after that before the agent exits non-zero for its supervisor to restart it; {@code goldenMaxMemory}
- * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together.
+ * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together;
+ * {@code hostName}, when not empty, is the name the agent registers with instead of the OS's host name (two
+ * Kubernetes namespaces with the same release name have pods of the same name, which the registry takes for one host).
  *
  * <p>The defaults are the {@link DefaultValue}s here and nowhere else in code (a bare {@code @DefaultValue} on a nested
  * record has Spring build it from its own, so a missing {@code registry.url} or {@code cache.dir} is refused by
@@ -43,7 +45,8 @@ public record AgentProperties(
         @DefaultValue Download download,
         @DefaultValue("30m") Duration maxRuntimeCall,
         @DefaultValue("60s") Duration stuckExitGrace,
-        @DefaultValue("1GB") DataSize goldenMaxMemory) {
+        @DefaultValue("1GB") DataSize goldenMaxMemory,
+        @DefaultValue("") String hostName) {
 
     public AgentProperties {
         if (pollInterval.isNegative() || pollInterval.isZero()) {
@@ -68,6 +71,12 @@ public record AgentProperties(
         if (goldenMaxMemory == null || goldenMaxMemory.toBytes() <= 0) {
             throw new IllegalArgumentException("aneforge.agent.golden-max-memory must be positive, got " + goldenMaxMemory
                     + " (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY, e.g. 1GB)");
+        }
+        hostName = hostName == null ? "" : hostName.strip();
+        if (hostName.length() > 255 || hostName.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("aneforge.agent.host-name must be at most 255 characters without control "
+                    + "characters (the registry's limit), got " + hostName.length() + " characters (env "
+                    + "ANEFORGE_AGENT_HOST_NAME, e.g. ns-a.aneforge-agent-0; empty: the OS's host name)");
         }
     }
 

@@ -48,6 +48,15 @@ public record HostFacts(
         runtimes = List.copyOf(runtimes);
     }
 
+    /**
+     * These facts under {@code name} instead of the probed host name, when it is not blank: the name the agent
+     * registers with, for hosts whose own names clash (pods of the same name in two namespaces or clusters).
+     */
+    public HostFacts named(String name) {
+        return name == null || name.isBlank() ? this
+                : new HostFacts(name, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, runtimes);
+    }
+
     private static void requireText(String value, String field) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(field + " must not be blank");

@@ -129,7 +129,8 @@ class AgentPropertiesTest {
                 Map.entry("ANEFORGE_AGENT_DOWNLOAD_TIMEOUT", "2m"),
                 Map.entry("ANEFORGE_AGENT_DOWNLOAD_MIN_THROUGHPUT", "1MB"),
                 Map.entry("ANEFORGE_AGENT_STUCK_EXIT_GRACE", "5m"),
-                Map.entry("ANEFORGE_AGENT_GOLDEN_MAX_MEMORY", "4GB")));
+                Map.entry("ANEFORGE_AGENT_GOLDEN_MAX_MEMORY", "4GB"),
+                Map.entry("ANEFORGE_AGENT_HOST_NAME", "eu-1.team-a.af-aneforge-agent-0")));
 
         assertThat(p.registry().url()).isEqualTo(URI.create("https://registry.example.com"));
         assertThat(p.registry().token()).isEqualTo("agt_123");
@@ -142,6 +143,20 @@ class AgentPropertiesTest {
         assertThat(p.download()).isEqualTo(new AgentProperties.Download(Duration.ofMinutes(2), DataSize.ofMegabytes(1)));
         assertThat(p.stuckExitGrace()).isEqualTo(Duration.ofMinutes(5));
         assertThat(p.goldenMaxMemory()).isEqualTo(DataSize.ofGigabytes(4));
+        assertThat(p.hostName()).isEqualTo("eu-1.team-a.af-aneforge-agent-0");
+    }
+
+    /** The host name the agent registers with: the override when set, the probed one otherwise. */
+    @Test
+    void theHostNameMayBeOverridden() throws IOException {
+        assertThat(bind(Map.of()).hostName()).isEmpty();
+        AgentConfiguration wiring = new AgentConfiguration();
+        String probed = wiring.hostFacts(bind(Map.of()), List.of()).hostName();
+        assertThat(probed).isNotBlank();
+        assertThat(wiring.hostFacts(bind(Map.of("ANEFORGE_AGENT_HOST_NAME", "team-a.af-aneforge-agent-0")), List.of())
+                .hostName()).isEqualTo("team-a.af-aneforge-agent-0");
+        assertThat(wiring.hostFacts(bind(Map.of("ANEFORGE_AGENT_HOST_NAME", "  ")), List.of()).hostName())
+                .as("blank: the OS's").isEqualTo(probed);
     }
 
     @Test
@@ -166,6 +181,8 @@ class AgentPropertiesTest {
                 .rootCause().hasMessageContaining("aneforge.agent.stuck-exit-grace must be >= 0");
         assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_GOLDEN_MAX_MEMORY", "0B")))
                 .rootCause().hasMessageContaining("aneforge.agent.golden-max-memory must be positive");
+        assertThatThrownBy(() -> bind(Map.of("ANEFORGE_AGENT_HOST_NAME", "h".repeat(256))))
+                .rootCause().hasMessageContaining("aneforge.agent.host-name must be at most 255 characters");
     }
 
     record StubRuntime(String id, boolean isAvailable) implements ModelRuntime {
