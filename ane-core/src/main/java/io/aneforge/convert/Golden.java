@@ -1,6 +1,7 @@
 package io.aneforge.convert;
 
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
@@ -43,7 +44,7 @@ public final class Golden {
         List<Map<String, FloatTensor>> outputs = run(program, inputs(tokenizer, samples, seqLen), evaluator);
         List<GoldenOutputs.Sample> out = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
-            out.add(new GoldenOutputs.Sample(sampleId(i), outputs.get(i)));
+            out.add(GoldenOutputs.Sample.of(sampleId(i), outputs.get(i)));
         }
         return new GoldenOutputs(out);
     }
@@ -58,7 +59,7 @@ public final class Golden {
         List<Map<String, FloatTensor>> outputs = samples.runRealTokens(program, evaluator);
         List<GoldenOutputs.Sample> out = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
-            out.add(new GoldenOutputs.Sample(sampleId(i), outputs.get(i)));
+            out.add(GoldenOutputs.Sample.of(sampleId(i), outputs.get(i)));
         }
         return new GoldenOutputs(out);
     }
@@ -70,22 +71,29 @@ public final class Golden {
      * ({@link #compute(ImportedModel, SamplePrefix, ProgramEvaluator)}), laid out at full length {@code (1, S, ...)}
      * with 0 at every padded position ({@link SamplePrefix#fullLength}). Computing the padded positions too would
      * cost more and change nothing agents compare (they compare real tokens only); zeros make the bytes the same
-     * whichever path and thread count computed them ({@code GoldenTest}).
+     * whichever path and thread count computed them ({@code GoldenTest}). The padded positions are not held
+     * ({@link SamplePrefix#realTokens}): for GPT-2's logits the 32 fixed samples hold their 615 real tokens, not
+     * 4096 positions.
      *
      * @param inputs full-length sample inputs, as {@link #inputs} makes them
      */
     public static GoldenOutputs fullLength(ImportedModel model, List<Map<String, FloatTensor>> inputs,
                                            ProgramEvaluator evaluator) {
         SamplePrefix prefix = SamplePrefix.of(inputs);
-        GoldenOutputs real = compute(model, prefix, evaluator);
-        return samples(prefix.fullLength(real.samples().stream().map(GoldenOutputs.Sample::outputs).toList()));
+        List<Map<String, GoldenTensor>> held = prefix.realTokens(compute(model, prefix, evaluator).samples().stream()
+                .map(GoldenOutputs.Sample::outputs).toList());
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (int i = 0; i < held.size(); i++) {
+            out.add(new GoldenOutputs.Sample(sampleId(i), held.get(i)));
+        }
+        return new GoldenOutputs(out);
     }
 
     /** Per-sample maps (inputs or outputs) as golden samples with the ids {@link #sampleId} gives in list order. */
     public static GoldenOutputs samples(List<Map<String, FloatTensor>> maps) {
         List<GoldenOutputs.Sample> out = new ArrayList<>();
         for (int i = 0; i < maps.size(); i++) {
-            out.add(new GoldenOutputs.Sample(sampleId(i), maps.get(i)));
+            out.add(GoldenOutputs.Sample.of(sampleId(i), maps.get(i)));
         }
         return new GoldenOutputs(out);
     }

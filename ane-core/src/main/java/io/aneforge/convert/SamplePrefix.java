@@ -1,5 +1,6 @@
 package io.aneforge.convert;
 
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.mil.MilException;
 import io.aneforge.mil.Program;
@@ -202,33 +203,50 @@ public final class SamplePrefix {
      * the shape a variant's outputs have, holding each sample's real tokens and 0 at every other position:
      * per-token outputs beyond the real tokens are not computed (or are padding, which fidelity skips), and
      * zeros keep such outputs the same bytes on every run. Outputs without a sequence axis stay as they are.
+     * {@link #realTokens} is the same values without allocating the padding.
      */
     public List<Map<String, FloatTensor>> fullLength(List<Map<String, FloatTensor>> outputs) {
+        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        for (Map<String, GoldenTensor> sample : realTokens(outputs)) {
+            Map<String, FloatTensor> m = new LinkedHashMap<>();
+            sample.forEach((name, t) -> m.put(name, t.expand()));
+            out.add(m);
+        }
+        return out;
+    }
+
+    /**
+     * {@link #fullLength}, held as golden tensors: a per-token output's shape is {@code (1, S, ...)} but it holds
+     * only the positions up to its sample's last real token (0 at a padded position before it), so the padded
+     * positions after it, most of the sequence, are never allocated. What the golden outputs blob stores.
+     */
+    public List<Map<String, GoldenTensor>> realTokens(List<Map<String, FloatTensor>> outputs) {
         if (outputs.size() != inputs.size()) {
             throw new IllegalArgumentException("sample prefix: " + outputs.size() + " outputs for " + inputs.size()
                     + " samples");
         }
-        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        List<Map<String, GoldenTensor>> out = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
             float[] mask = full.get(i).get(Graphs.ATTENTION_MASK).data();
-            Map<String, FloatTensor> m = new LinkedHashMap<>();
+            int real = Math.min(length, realLength(full.get(i)));
+            Map<String, GoldenTensor> m = new LinkedHashMap<>();
             for (Map.Entry<String, FloatTensor> e : outputs.get(i).entrySet()) {
                 FloatTensor t = e.getValue();
                 int[] s = t.shape();
                 if (!Graphs.perToken(e.getKey(), s, length)) {
-                    m.put(e.getKey(), t);
+                    m.put(e.getKey(), GoldenTensor.of(t));
                     continue;
                 }
                 int row = t.size() / length;
-                float[] data = new float[row * seqLen];
-                for (int p = 0; p < length; p++) {
+                float[] data = new float[row * real];
+                for (int p = 0; p < real; p++) {
                     if (mask[p] != 0) {
                         System.arraycopy(t.data(), p * row, data, p * row, row);
                     }
                 }
                 int[] shape = s.clone();
                 shape[1] = seqLen;
-                m.put(e.getKey(), new FloatTensor(shape, data));
+                m.put(e.getKey(), new GoldenTensor(shape, data));
             }
             out.add(m);
         }

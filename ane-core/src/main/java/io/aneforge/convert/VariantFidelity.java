@@ -3,9 +3,10 @@ package io.aneforge.convert;
 import io.aneforge.eval.Fidelity;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.tensor.FloatTensor;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,26 +31,14 @@ public final class VariantFidelity {
             throw new IllegalArgumentException("fidelity: " + outputs.size() + " candidate samples for "
                     + golden.samples().size() + " golden samples");
         }
-        Map<String, FidelityReport> reports = new LinkedHashMap<>();
-        for (String name : golden.outputNames()) {
-            FloatTensor ref = stack(golden.samples().stream().map(s -> s.outputs().get(name)).toList(), name);
-            FloatTensor cand = stack(outputs.stream().map(o -> {
-                FloatTensor t = o.get(name);
-                if (t == null) {
-                    throw new IllegalArgumentException("fidelity: the candidate has no output '" + name + "' (has "
-                            + o.keySet() + ")");
-                }
-                return t;
-            }).toList(), name);
-            reports.put(name, name.equals(Graphs.LOGITS) ? Fidelity.compareLogits(ref, cand) : Fidelity.compare(ref, cand));
-        }
-        return reports;
+        return compare(golden, outputs, null);
     }
 
     /**
      * Like {@link #of}, but per-token outputs ({@code (1, S, ...)} with {@code S} the mask length)
      * keep only the positions where the sample's {@code attention_mask} is 1; other outputs are
      * compared whole. {@code inputs} are the golden inputs ({@link Golden#inputs}), in sample order.
+     * The golden tensors are read as held ({@link GoldenTensor}): their padded positions are never expanded.
      */
     public static Map<String, FidelityReport> realTokens(GoldenOutputs golden, List<Map<String, FloatTensor>> outputs,
                                                          List<Map<String, FloatTensor>> inputs) {
@@ -57,45 +46,65 @@ public final class VariantFidelity {
             throw new IllegalArgumentException("fidelity: " + inputs.size() + " inputs, " + outputs.size()
                     + " candidate samples and " + golden.samples().size() + " golden samples must match");
         }
-        List<GoldenOutputs.Sample> g = new java.util.ArrayList<>();
-        List<Map<String, FloatTensor>> c = new java.util.ArrayList<>();
+        List<float[]> masks = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             FloatTensor mask = inputs.get(i).get(Graphs.ATTENTION_MASK);
             if (mask == null) {
                 throw new IllegalArgumentException("fidelity: sample " + i + " has no " + Graphs.ATTENTION_MASK + " input");
             }
-            g.add(new GoldenOutputs.Sample(golden.samples().get(i).id(), keepReal(golden.samples().get(i).outputs(), mask)));
-            c.add(keepReal(outputs.get(i), mask));
+            masks.add(mask.data());
         }
-        return of(new GoldenOutputs(g), c);
+        return compare(golden, outputs, masks);
     }
 
-    private static Map<String, FloatTensor> keepReal(Map<String, FloatTensor> outputs, FloatTensor mask) {
-        int s = mask.size();
+    /**
+     * One output at a time, so that at most one output's compared positions are copied at once: the samples'
+     * tensors (their real tokens with {@code masks}, else whole) stacked for the golden side and the candidate's.
+     */
+    private static Map<String, FidelityReport> compare(GoldenOutputs golden, List<Map<String, FloatTensor>> outputs,
+                                                       List<float[]> masks) {
+        Map<String, FidelityReport> reports = new LinkedHashMap<>();
+        for (String name : golden.outputNames()) {
+            List<FloatTensor> ref = new ArrayList<>();
+            List<FloatTensor> cand = new ArrayList<>();
+            for (int i = 0; i < outputs.size(); i++) {
+                GoldenTensor g = golden.samples().get(i).tensors().get(name);
+                FloatTensor c = outputs.get(i).get(name);
+                if (c == null) {
+                    throw new IllegalArgumentException("fidelity: the candidate has no output '" + name + "' (has "
+                            + outputs.get(i).keySet() + ")");
+                }
+                ref.add(masks == null ? g.expand() : keepReal(name, g, masks.get(i)));
+                cand.add(masks == null ? c : keepReal(name, GoldenTensor.of(c), masks.get(i)));
+            }
+            FloatTensor r = stack(ref, name);
+            FloatTensor c = stack(cand, name);
+            reports.put(name, name.equals(Graphs.LOGITS) ? Fidelity.compareLogits(r, c) : Fidelity.compare(r, c));
+        }
+        return reports;
+    }
+
+    /** A per-token output's positions whose mask is not 0 ({@code (1, real, ...)}); other outputs whole. */
+    private static FloatTensor keepReal(String name, GoldenTensor t, float[] mask) {
+        int s = mask.length;
         int real = 0;
-        for (float m : mask.data()) {
+        for (float m : mask) {
             real += m != 0 ? 1 : 0;
         }
-        Map<String, FloatTensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
-            FloatTensor t = e.getValue();
-            if (!Graphs.perToken(e.getKey(), t.shape(), s) || real == 0) {
-                out.put(e.getKey(), t);
-                continue;
-            }
-            int row = t.size() / s;
-            float[] data = new float[real * row];
-            int k = 0;
-            for (int p = 0; p < s; p++) {
-                if (mask.data()[p] != 0) {
-                    System.arraycopy(t.data(), p * row, data, k++ * row, row);
-                }
-            }
-            int[] shape = t.shape().clone();
-            shape[1] = real;
-            out.put(e.getKey(), new FloatTensor(shape, data));
+        if (!Graphs.perToken(name, t.shape(), s) || real == 0) {
+            return t.expand();
         }
-        return out;
+        int row = t.size() / s;
+        float[] data = new float[real * row];
+        int k = 0;
+        for (int p = 0; p < s; p++) {
+            if (mask[p] != 0) {
+                t.copy(p * row, data, k++ * row, row);
+            }
+        }
+        int[] shape = t.shape().clone();
+        shape[1] = real;
+        return new FloatTensor(shape, data);
     }
 
     /**

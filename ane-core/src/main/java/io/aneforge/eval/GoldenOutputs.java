@@ -14,24 +14,61 @@ import java.util.Set;
  * The FP32 outputs of the reference model for a fixed list of input samples: what every
  * variant is compared against. Every sample has the same output names, in the same order.
  * Serialized by {@code io.aneforge.eval.golden.GoldenOutputsCodec}.
+ *
+ * <p>Each output is held as a {@link GoldenTensor}: without the trailing zeros it was decoded without, so a
+ * per-token output held at full sequence length costs its sample's real tokens only ({@link #heldBytes()}).
  */
 public record GoldenOutputs(List<Sample> samples) {
 
-    /** One input sample (its id, e.g. the index or a hash of the text) and the model outputs for it. */
-    public record Sample(String id, Map<String, FloatTensor> outputs) {
+    /**
+     * One input sample (its id, e.g. the index or a hash of the text) and the model outputs for it, as held
+     * ({@link GoldenTensor}); {@link #outputs()} expands them.
+     */
+    public record Sample(String id, Map<String, GoldenTensor> tensors) {
         public Sample {
             if (id == null || id.isEmpty()) {
                 throw new IllegalArgumentException("golden sample id must be non-empty");
             }
-            if (outputs == null || outputs.isEmpty()) {
+            if (tensors == null || tensors.isEmpty()) {
                 throw new IllegalArgumentException("golden sample '" + id + "' has no outputs");
             }
-            for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
+            for (Map.Entry<String, GoldenTensor> e : tensors.entrySet()) {
                 if (e.getKey() == null || e.getKey().isEmpty() || e.getValue() == null) {
                     throw new IllegalArgumentException("golden sample '" + id + "' has an unnamed or null output");
                 }
             }
-            outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+            tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+        }
+
+        /** A sample holding {@code outputs} as they are (their arrays, not copied, zeros included). */
+        public static Sample of(String id, Map<String, FloatTensor> outputs) {
+            if (outputs == null) {
+                throw new IllegalArgumentException("golden sample '" + id + "' has no outputs");
+            }
+            Map<String, GoldenTensor> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
+                tensors.put(e.getKey(), e.getValue() == null ? null : GoldenTensor.of(e.getValue()));
+            }
+            return new Sample(id, tensors);
+        }
+
+        /**
+         * The outputs expanded to whole tensors, newly allocated on each call: for small outputs (inputs, pooled
+         * outputs) and tests. Comparisons read {@link #tensors()}, which holds no padding.
+         */
+        public Map<String, FloatTensor> outputs() {
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            tensors.forEach((name, t) -> out.put(name, t.expand()));
+            return Collections.unmodifiableMap(out);
+        }
+
+        /** Bytes of the floats this sample holds. */
+        public long heldBytes() {
+            long bytes = 0;
+            for (GoldenTensor t : tensors.values()) {
+                bytes += t.heldBytes();
+            }
+            return bytes;
         }
     }
 
@@ -41,14 +78,14 @@ public record GoldenOutputs(List<Sample> samples) {
         }
         samples = List.copyOf(samples);
         Set<String> ids = new HashSet<>();
-        List<String> names = new ArrayList<>(samples.get(0).outputs().keySet());
+        List<String> names = new ArrayList<>(samples.get(0).tensors().keySet());
         for (Sample s : samples) {
             if (!ids.add(s.id())) {
                 throw new IllegalArgumentException("golden outputs: duplicate sample id '" + s.id() + "'");
             }
-            if (!new ArrayList<>(s.outputs().keySet()).equals(names)) {
+            if (!new ArrayList<>(s.tensors().keySet()).equals(names)) {
                 throw new IllegalArgumentException("golden outputs: sample '" + s.id() + "' has outputs "
-                        + s.outputs().keySet() + " but the first sample has " + names
+                        + s.tensors().keySet() + " but the first sample has " + names
                         + "; every sample must have the same outputs in the same order");
             }
         }
@@ -56,6 +93,18 @@ public record GoldenOutputs(List<Sample> samples) {
 
     /** Output names, in order. */
     public List<String> outputNames() {
-        return List.copyOf(samples.get(0).outputs().keySet());
+        return List.copyOf(samples.get(0).tensors().keySet());
+    }
+
+    /**
+     * Bytes of the floats held, every sample's: what the golden data costs in memory (the padded positions' zeros
+     * are not held).
+     */
+    public long heldBytes() {
+        long bytes = 0;
+        for (Sample s : samples) {
+            bytes += s.heldBytes();
+        }
+        return bytes;
     }
 }

@@ -90,7 +90,7 @@ class Gpt2ConversionTest {
     void quantizedVariantsTrackTheFp32Logits() throws Exception {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.gpt2(dir.resolve("g"), 5), null));
         Map<String, FloatTensor> in = inputs(((Gpt2Config) model.config()).vocabSize());
-        var golden = new io.aneforge.eval.GoldenOutputs(java.util.List.of(new io.aneforge.eval.GoldenOutputs.Sample("s0",
+        var golden = new io.aneforge.eval.GoldenOutputs(java.util.List.of(io.aneforge.eval.GoldenOutputs.Sample.of("s0",
                 ProgramEvaluator.runtime().run(VariantConverter.build(model, Golden.referenceSpec(SEQ)).program(), in))));
         for (Layout layout : Layout.values()) {
             for (String p : java.util.List.of("fp16", "int8-channel", "int8-block32", "int4-block32", "int4-block32-affine-ffn8")) {

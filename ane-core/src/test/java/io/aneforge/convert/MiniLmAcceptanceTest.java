@@ -66,7 +66,7 @@ class MiniLmAcceptanceTest {
             calibration = Calibration.measure(model, tok, SEQ);
             List<GoldenOutputs.Sample> out = new ArrayList<>();
             for (int i = 0; i < inputs.size(); i++) {
-                out.add(new GoldenOutputs.Sample(Golden.sampleId(i), Map.of("last_hidden_state", ort.lastHiddenState(inputs.get(i)))));
+                out.add(GoldenOutputs.Sample.of(Golden.sampleId(i), Map.of("last_hidden_state", ort.lastHiddenState(inputs.get(i)))));
             }
             onnx = new GoldenOutputs(out);
         }

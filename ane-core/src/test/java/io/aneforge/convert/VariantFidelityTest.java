@@ -23,8 +23,8 @@ class VariantFidelityTest {
     @Test
     void realTokensIgnorePaddingPositionsAndSamplesOfDifferentLengthsStack() {
         GoldenOutputs golden = new GoldenOutputs(List.of(
-                new GoldenOutputs.Sample("a", Map.of("last_hidden_state", hidden(1, 0, 0, 1, 1, 1))),
-                new GoldenOutputs.Sample("b", Map.of("last_hidden_state", hidden(2, 0, 5, 5, 0, 2)))));
+                GoldenOutputs.Sample.of("a", Map.of("last_hidden_state", hidden(1, 0, 0, 1, 1, 1))),
+                GoldenOutputs.Sample.of("b", Map.of("last_hidden_state", hidden(2, 0, 5, 5, 0, 2)))));
         // candidate equal on real tokens, opposite at padding positions
         List<Map<String, FloatTensor>> cand = List.of(Map.of("last_hidden_state", hidden(1, 0, 0, 1, -1, -1)),
                 Map.of("last_hidden_state", hidden(2, 0, -5, -5, 0, 2)));
@@ -39,7 +39,7 @@ class VariantFidelityTest {
 
     @Test
     void missingOutputsAndCountMismatchesAreNamed() {
-        GoldenOutputs golden = new GoldenOutputs(List.of(new GoldenOutputs.Sample("a", Map.of("logits", hidden(1, 0)))));
+        GoldenOutputs golden = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("a", Map.of("logits", hidden(1, 0)))));
         assertThatThrownBy(() -> VariantFidelity.of(golden, List.of(Map.of("other", hidden(1, 0)))))
                 .hasMessageContaining("no output 'logits'");
         assertThatThrownBy(() -> VariantFidelity.of(golden, List.of()))

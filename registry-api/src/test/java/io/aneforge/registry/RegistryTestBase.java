@@ -285,7 +285,7 @@ public abstract class RegistryTestBase {
     public static byte[] goldenBlob(String name, float... values) {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("0",
+            GoldenOutputsCodec.write(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("0",
                     Map.of(name, new FloatTensor(new int[] {1, 1, values.length}, values))))), out);
             return out.toByteArray();
         } catch (IOException e) {

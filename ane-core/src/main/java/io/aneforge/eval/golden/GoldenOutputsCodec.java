@@ -1,7 +1,7 @@
 package io.aneforge.eval.golden;
 
 import io.aneforge.eval.GoldenOutputs;
-import io.aneforge.tensor.FloatTensor;
+import io.aneforge.eval.GoldenTensor;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,10 +36,14 @@ import java.util.zip.CRC32;
  *   crc32        u32      CRC-32 of every byte before it
  * </pre>
  * Version 2 leaves out a tensor's trailing {@code +0.0f} elements ({@code stored} counts the ones written; the
- * rest read back as {@code +0.0f}, so a blob decodes to the same floats whichever version holds them). Golden
- * outputs are laid out at full sequence length with zeros at the padded positions, which come last
- * ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of the 823 MB a
- * version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
+ * rest are {@code +0.0f}). Golden outputs are laid out at full sequence length with zeros at the padded positions,
+ * which come last ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of
+ * the 823 MB a version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
+ *
+ * <p>Decoding does not put the zeros back: each tensor is a {@link GoldenTensor} holding its elements up to the last
+ * that is not {@code +0.0f} (for a version 1 blob the trailing zeros are read, checksummed and dropped; every other
+ * element, {@code -0.0f} and zeros before the last value included, is kept). Both versions of the same outputs decode
+ * to equal values, and writing what was decoded gives the same bytes in either version.
  *
  * <p>Why version 2 can be the default: an agent says at registration the newest version it reads
  * ({@code goldenFormat}; agents from before it say nothing and are taken to read version 1 only), the registry
@@ -49,7 +53,7 @@ import java.util.zip.CRC32;
  *
  * <p>The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
  * data, a checksum mismatch and trailing bytes, each with a message naming the field; and, before allocating,
- * a blob whose tensors would not fit in this JVM's heap (a few bytes of header may declare gigabytes of zeros).
+ * a blob whose tensors would hold more than this JVM's heap (or the caller's bound) once decoded.
  * Streams only: callers open and close them.
  */
 public final class GoldenOutputsCodec {
@@ -119,20 +123,20 @@ public final class GoldenOutputsCodec {
         for (GoldenOutputs.Sample sample : golden.samples()) {
             w.string(sample.id());
             for (String name : names) {
-                FloatTensor t = sample.outputs().get(name);
+                GoldenTensor t = sample.tensors().get(name);
                 w.u32(t.rank());
                 for (int d : t.shape()) {
                     w.u32(d);
                 }
-                float[] data = t.data();
-                int stored = data.length;
+                float[] data = t.stored();
                 if (version >= 2) {
-                    while (stored > 0 && Float.floatToRawIntBits(data[stored - 1]) == 0) {
-                        stored--;
-                    }
+                    int stored = GoldenTensor.nonZeroEnd(data, data.length);
                     w.u32(stored);
+                    w.floats(data, stored);
+                } else {
+                    w.floats(data, data.length);
+                    w.zeros(t.size() - data.length); // the zeros not held: version 1 writes every element
                 }
-                w.floats(data, stored);
             }
         }
         long crc = w.crc.getValue();
@@ -173,14 +177,16 @@ public final class GoldenOutputsCodec {
     }
 
     /**
-     * {@link #read(InputStream)}, refusing a blob whose tensors decode to more than {@code maxDecodedBytes} before
-     * allocating the tensor that would pass it (the default is this JVM's maximum heap), with a
-     * {@link GoldenTooLargeException}.
+     * {@link #read(InputStream)}, refusing a blob whose tensors hold more than {@code maxHeldBytes} once decoded
+     * before allocating the floats that would pass it (the default is this JVM's maximum heap), with a
+     * {@link GoldenTooLargeException}. Decoded tensors hold no trailing zeros ({@link GoldenTensor}): what a
+     * version 2 blob stores, and what a version 1 blob has before its trailing zeros (read, checked by the
+     * checksum and dropped), so the bound is on the floats held, not on the padded length the shapes declare.
      */
-    public static GoldenOutputs read(InputStream in, long maxDecodedBytes) throws IOException {
+    public static GoldenOutputs read(InputStream in, long maxHeldBytes) throws IOException {
         Reader r = new Reader(in);
         int version = checkedVersion(r);
-        long declared = 0;
+        long held = 0;
         int samples = r.count("sampleCount", MAX_SAMPLES);
         int outputs = r.count("outputCount", MAX_OUTPUTS);
         List<String> names = new ArrayList<>();
@@ -194,7 +200,7 @@ public final class GoldenOutputsCodec {
         List<GoldenOutputs.Sample> list = new ArrayList<>();
         for (int s = 0; s < samples; s++) {
             String id = r.string("id of sample " + s);
-            Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+            Map<String, GoldenTensor> tensors = new LinkedHashMap<>();
             for (String name : names) {
                 String where = "tensor '" + name + "' of sample '" + id + "'";
                 int rank = r.u32("rank of " + where);
@@ -216,25 +222,20 @@ public final class GoldenOutputsCodec {
                                 + " elements (shape so far " + Arrays.toString(Arrays.copyOf(shape, d + 1)) + "); the blob is corrupt");
                     }
                 }
-                int stored = (int) count;
+                float[] data;
                 if (version >= 2) {
-                    stored = r.u32("stored element count of " + where);
+                    int stored = r.u32("stored element count of " + where);
                     if (stored < 0 || stored > count) {
                         throw new GoldenFormatException("golden outputs: " + where + " stores "
                                 + Integer.toUnsignedString(stored) + " elements of " + count + "; the blob is corrupt");
                     }
+                    checkHeld(held + 4L * stored, maxHeldBytes, where);
+                    data = r.floats(stored, where); // the trailing +0.0f version 2 leaves out are not held
+                } else {
+                    data = r.floatsWithoutTrailingZeros((int) count, where, held, maxHeldBytes);
                 }
-                declared += 4 * count;
-                if (declared > maxDecodedBytes) {
-                    throw new GoldenTooLargeException("golden outputs: the tensors up to " + where + " decode to " + declared
-                            + " bytes, more than this JVM can hold (" + maxDecodedBytes + " bytes): give it more memory"
-                            + " (-Xmx), or the blob is corrupt", declared, maxDecodedBytes);
-                }
-                float[] data = r.floats(stored, where);
-                if (stored < count) {
-                    data = Arrays.copyOf(data, (int) count); // the trailing +0.0f version 2 leaves out
-                }
-                tensors.put(name, new FloatTensor(shape, data));
+                held += 4L * data.length;
+                tensors.put(name, new GoldenTensor(shape, data));
             }
             try {
                 list.add(new GoldenOutputs.Sample(id, tensors));
@@ -256,6 +257,15 @@ public final class GoldenOutputsCodec {
             return new GoldenOutputs(list);
         } catch (IllegalArgumentException e) {
             throw new GoldenFormatException("golden outputs: " + e.getMessage());
+        }
+    }
+
+    /** Refuses a blob whose floats held would pass {@code max} once those of {@code where} are. */
+    private static void checkHeld(long held, long max, String where) throws GoldenTooLargeException {
+        if (held > max) {
+            throw new GoldenTooLargeException("golden outputs: the tensors up to " + where + " hold " + held
+                    + " bytes once decoded, more than this JVM can hold (" + max + " bytes): give it more memory"
+                    + " (-Xmx), or the blob is corrupt", held, max);
         }
     }
 
@@ -283,6 +293,15 @@ public final class GoldenOutputsCodec {
 
         void u32(int v) throws IOException {
             bytes(new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)});
+        }
+
+        void zeros(int count) throws IOException {
+            byte[] zeros = new byte[Math.min(count, CHUNK_FLOATS) * 4];
+            for (int i = 0; i < count; i += CHUNK_FLOATS) {
+                int n = Math.min(CHUNK_FLOATS, count - i);
+                out.write(zeros, 0, n * 4);
+                crc.update(zeros, 0, n * 4);
+            }
         }
 
         void string(String s) throws IOException {
@@ -391,6 +410,41 @@ public final class GoldenOutputsCodec {
                 done += n;
             }
             return out;
+        }
+
+        /**
+         * Reads {@code count} floats (version 1 writes every element) and keeps them up to the last that is not
+         * {@code +0.0f}: a run of zeros is held only once a value after it shows it is not the tail. Refuses, before
+         * allocating, floats that would take what is held past {@code maxHeld} ({@code held} are held already).
+         */
+        float[] floatsWithoutTrailingZeros(int count, String where, long held, long maxHeld) throws IOException {
+            float[] out = new float[0];
+            float[] floats = new float[CHUNK_FLOATS];
+            byte[] chunk = new byte[CHUNK_FLOATS * 4];
+            int done = 0;
+            int kept = 0;
+            while (done < count) {
+                int n = Math.min(CHUNK_FLOATS, count - done);
+                int got = in.readNBytes(chunk, 0, n * 4);
+                if (got < n * 4) {
+                    throw new GoldenFormatException("golden outputs: truncated in the data of " + where + ": expected "
+                            + (4L * count) + " bytes, the stream ended after " + (4L * done + got));
+                }
+                crc.update(chunk, 0, n * 4);
+                position += n * 4L;
+                ByteBuffer.wrap(chunk, 0, n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(floats, 0, n);
+                int end = GoldenTensor.nonZeroEnd(floats, n);
+                if (end > 0) {
+                    kept = done + end;
+                    checkHeld(held + 4L * kept, maxHeld, where);
+                    if (out.length < kept) {
+                        out = Arrays.copyOf(out, (int) Math.min(count, Math.max(2L * out.length, kept)));
+                    }
+                    System.arraycopy(floats, 0, out, done, end); // the zeros between stay as allocated
+                }
+                done += n;
+            }
+            return out.length == kept ? out : Arrays.copyOf(out, kept);
         }
     }
 }

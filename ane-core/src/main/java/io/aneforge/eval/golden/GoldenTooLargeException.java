@@ -1,26 +1,27 @@
 package io.aneforge.eval.golden;
 
 /**
- * A golden-outputs blob whose tensors decode to more bytes than the reader was allowed to allocate: the reader's
- * caller may name its own setting for the bound (the message names the JVM's heap).
+ * A golden-outputs blob whose tensors would hold more bytes once decoded (their floats without trailing zeros,
+ * {@code GoldenTensor}) than the reader was allowed to allocate: the reader's caller may name its own setting for the
+ * bound (the message names the JVM's heap).
  */
 public class GoldenTooLargeException extends GoldenFormatException {
 
-    private final long decodedBytes;
-    private final long maxDecodedBytes;
+    private final long heldBytes;
+    private final long maxHeldBytes;
 
-    public GoldenTooLargeException(String message, long decodedBytes, long maxDecodedBytes) {
+    public GoldenTooLargeException(String message, long heldBytes, long maxHeldBytes) {
         super(message);
-        this.decodedBytes = decodedBytes;
-        this.maxDecodedBytes = maxDecodedBytes;
+        this.heldBytes = heldBytes;
+        this.maxHeldBytes = maxHeldBytes;
     }
 
-    /** The bytes decoded so far, counting the tensor that passed the bound (at least that much). */
-    public long decodedBytes() {
-        return decodedBytes;
+    /** The bytes held so far, counting the floats that passed the bound (the whole blob holds at least that much). */
+    public long heldBytes() {
+        return heldBytes;
     }
 
-    public long maxDecodedBytes() {
-        return maxDecodedBytes;
+    public long maxHeldBytes() {
+        return maxHeldBytes;
     }
 }

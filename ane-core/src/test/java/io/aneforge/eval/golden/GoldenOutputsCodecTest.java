@@ -28,7 +28,7 @@ class GoldenOutputsCodecTest {
             out.put("last_hidden_state", hidden);
             out.put("pooler_output", new FloatTensor(new int[] {1, 3}, new float[] {-0f, Float.MIN_VALUE, 1e30f}));
             out.put("scalar", new FloatTensor(new int[] {}, new float[] {7}));
-            samples.add(new GoldenOutputs.Sample("sample-" + s + "-é", out));
+            samples.add(GoldenOutputs.Sample.of("sample-" + s + "-é", out));
         }
         return new GoldenOutputs(samples);
     }
@@ -105,7 +105,7 @@ class GoldenOutputsCodecTest {
     @Test
     void littleEndianFloatsAtTheDocumentedOffsets() throws IOException {
         Map<String, FloatTensor> out = Map.of("y", new FloatTensor(new int[] {1}, new float[] {1f}));
-        byte[] b = encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", out))));
+        byte[] b = encode(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("s", out))));
         // magic 4 + version 4 + counts 8 + name (4 + 1) + id (4 + 1) + rank 4 + dim 4 + stored 4 = 38, then 1.0f LE, then crc
         assertThat(b).hasSize(38 + 4 + 4);
         assertThat(Arrays.copyOfRange(b, 34, 38)).containsExactly(1, 0, 0, 0);
@@ -127,7 +127,7 @@ class GoldenOutputsCodecTest {
         out.put("logits", new FloatTensor(new int[] {1, 4, 1000}, padded));
         out.put("signed", new FloatTensor(new int[] {1, 3}, new float[] {1f, 0f, -0f}));
         out.put("none", FloatTensor.zeros(1, 2, 5));
-        GoldenOutputs g = new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", out)));
+        GoldenOutputs g = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("s", out)));
         byte[] bytes = encode(g);
         assertThat(bytes.length).as("about a quarter of the 4000 floats").isLessThan(4 * 1000 + 200);
         GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(bytes));
@@ -210,9 +210,9 @@ class GoldenOutputsCodecTest {
     void valueRejectsInconsistentSamples() {
         Map<String, FloatTensor> a = Map.of("x", FloatTensor.zeros(1));
         Map<String, FloatTensor> b = Map.of("y", FloatTensor.zeros(1));
-        assertThatThrownBy(() -> new GoldenOutputs(List.of(new GoldenOutputs.Sample("1", a), new GoldenOutputs.Sample("2", b))))
+        assertThatThrownBy(() -> new GoldenOutputs(List.of(GoldenOutputs.Sample.of("1", a), GoldenOutputs.Sample.of("2", b))))
                 .hasMessageContaining("sample '2' has outputs [y] but the first sample has [x]");
-        assertThatThrownBy(() -> new GoldenOutputs(List.of(new GoldenOutputs.Sample("1", a), new GoldenOutputs.Sample("1", a))))
+        assertThatThrownBy(() -> new GoldenOutputs(List.of(GoldenOutputs.Sample.of("1", a), GoldenOutputs.Sample.of("1", a))))
                 .hasMessageContaining("duplicate sample id '1'");
     }
 }

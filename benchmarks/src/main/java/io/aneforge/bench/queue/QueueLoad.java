@@ -295,7 +295,7 @@ public final class QueueLoad {
 
     private static byte[] golden(String name) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("0",
+        GoldenOutputsCodec.write(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("0",
                 Map.of(name, new FloatTensor(new int[] {1, 1, 4}, new float[] {1, 2, 3, 4}))))), out);
         return out.toByteArray();
     }

@@ -143,7 +143,9 @@ public final class FidelityCheck {
             } else {
                 GoldenOutputs stored = goldenDataSource.apply(tokenized);
                 goldenData = new GoldenData(Golden.samples(tokenized), stored);
-                golden = Golden.samples(mine.cut(outputs(stored).subList(0, samples)));
+                // One sample expanded at a time: the stored outputs hold no padding, and neither does the cut.
+                golden = Golden.samples(stored.samples().subList(0, samples).stream()
+                        .map(s -> mine.cut(List.of(s.outputs())).get(0)).toList());
             }
         }
         return golden;
@@ -156,10 +158,6 @@ public final class FidelityCheck {
     public synchronized GoldenData goldenData() {
         golden();
         return goldenData;
-    }
-
-    private static List<Map<String, FloatTensor>> outputs(GoldenOutputs golden) {
-        return golden.samples().stream().map(GoldenOutputs.Sample::outputs).toList();
     }
 
     /** Per output, the package's outputs against the golden outputs; empty for {@link #none()}. */

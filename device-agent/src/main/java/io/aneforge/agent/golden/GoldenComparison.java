@@ -3,6 +3,7 @@ package io.aneforge.agent.golden;
 import io.aneforge.convert.VariantFidelity;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class GoldenComparison {
         }
         Map<String, Map<String, FloatTensor>> inputsById = new HashMap<>();
         for (GoldenOutputs.Sample s : inputs.samples()) {
-            inputsById.put(s.id(), s.outputs());
+            inputsById.put(s.id(), s.outputs()); // (1, S) each: small
         }
         List<GoldenOutputs.Sample> reference = new ArrayList<>();
         List<Map<String, FloatTensor>> candidate = new ArrayList<>();
@@ -60,15 +61,16 @@ public final class GoldenComparison {
                 throw new IllegalArgumentException("the golden inputs have no sample '" + s.id() + "' (the golden outputs"
                         + " do); the two golden blobs of this version do not belong together");
             }
-            Map<String, FloatTensor> r = new LinkedHashMap<>();
+            Map<String, GoldenTensor> r = new LinkedHashMap<>();
             Map<String, FloatTensor> t = new LinkedHashMap<>();
             for (String name : shared) {
                 FloatTensor got = c.get(name);
                 if (got == null) {
                     throw new IllegalArgumentException("output '" + name + "' is missing for sample '" + s.id() + "'");
                 }
-                r.put(name, s.outputs().get(name));
-                t.put(name, align(name, s.outputs().get(name), got));
+                GoldenTensor held = s.tensors().get(name); // as held: its padding is never expanded
+                r.put(name, held);
+                t.put(name, align(name, held.shape(), got));
             }
             reference.add(new GoldenOutputs.Sample(s.id(), r));
             candidate.add(t);
@@ -82,9 +84,8 @@ public final class GoldenComparison {
         return masked ? VariantFidelity.realTokens(ref, candidate, sampleInputs) : VariantFidelity.of(ref, candidate);
     }
 
-    /** The candidate in the reference's layout: as is, or (B, C, 1, S) transposed to (B, S, C). */
-    static FloatTensor align(String name, FloatTensor reference, FloatTensor candidate) {
-        int[] rs = reference.shape();
+    /** The candidate in the layout of the reference's shape {@code rs}: as is, or (B, C, 1, S) transposed to (B, S, C). */
+    static FloatTensor align(String name, int[] rs, FloatTensor candidate) {
         int[] cs = candidate.shape();
         if (Arrays.equals(rs, cs)) {
             return candidate;

@@ -26,9 +26,10 @@ import java.util.Map;
  * one version all use the same two blobs.
  *
  * <p>One bound, {@code aneforge.agent.golden-max-memory}, holds for the golden data in memory: a blob as downloaded,
- * the tensors it decodes to (format v2 leaves trailing zeros out, so a blob can decode to several times its size;
- * one that decodes to more is refused before it is allocated), and the decoded blobs kept, together (the least
- * recently used are dropped until the newest fits).
+ * the floats its tensors hold once decoded (decoding keeps no trailing zeros, {@link io.aneforge.eval.GoldenTensor}:
+ * the padded positions of per-token outputs are not held, so GPT-2's logits on the fixed samples hold their real
+ * tokens, about 124 MB, not the 823 MB their shapes declare; a blob that would hold more is refused before it is
+ * allocated), and the decoded blobs kept, together (the least recently used are dropped until the newest fits).
  */
 public final class GoldenStore {
 
@@ -40,12 +41,12 @@ public final class GoldenStore {
     private final long maxBytes;
     /** Decoded blobs by digest, least recently used first (guarded by itself). */
     private final Map<String, GoldenOutputs> recent = new LinkedHashMap<>(8, 0.75f, true);
-    /** Decoded bytes of the blobs in {@link #recent} (guarded by {@link #recent}). */
+    /** Bytes held by the blobs in {@link #recent} (guarded by {@link #recent}). */
     private long recentBytes;
 
     /**
-     * @param maxBytes largest golden blob accepted as downloaded, largest it may decode to, and most decoded bytes
-     *     kept in memory together
+     * @param maxBytes largest golden blob accepted as downloaded, most bytes it may hold once decoded, and most
+     *     bytes the decoded blobs kept hold together
      */
     public GoldenStore(ArtifactSource source, long maxBytes) {
         this.source = source;
@@ -70,28 +71,18 @@ public final class GoldenStore {
     private void keep(String digest, GoldenOutputs loaded) {
         GoldenOutputs replaced = recent.put(digest, loaded);
         if (replaced != null) {
-            recentBytes -= decodedBytes(replaced); // two jobs loaded the same blob at once
+            recentBytes -= replaced.heldBytes(); // two jobs loaded the same blob at once
         }
-        recentBytes += decodedBytes(loaded);
+        recentBytes += loaded.heldBytes();
         var eldest = recent.entrySet().iterator();
         while ((recentBytes > maxBytes || recent.size() > KEEP) && eldest.hasNext()) {
             Map.Entry<String, GoldenOutputs> e = eldest.next();
             if (e.getKey().equals(digest)) {
                 continue; // the newest is within the bound on its own (the codec refused it otherwise)
             }
-            recentBytes -= decodedBytes(e.getValue());
+            recentBytes -= e.getValue().heldBytes();
             eldest.remove();
         }
-    }
-
-    static long decodedBytes(GoldenOutputs outputs) {
-        long bytes = 0;
-        for (GoldenOutputs.Sample s : outputs.samples()) {
-            for (var t : s.outputs().values()) {
-                bytes += 4L * t.data().length;
-            }
-        }
-        return bytes;
     }
 
     private GoldenOutputs load(ArtifactRef ref) {
@@ -117,8 +108,8 @@ public final class GoldenStore {
             return GoldenOutputsCodec.read(new ByteArrayInputStream(bytes), maxBytes);
         } catch (GoldenTooLargeException e) {
             throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " (" + bytes.length
-                    + " bytes) decodes to more than the " + maxBytes + "-byte limit for golden data held in memory (at"
-                    + " least " + e.decodedBytes() + " bytes): raise " + SETTING + ", and the agent's heap (-Xmx) with it", e);
+                    + " bytes) holds more than the " + maxBytes + "-byte limit for golden data held in memory once"
+                    + " decoded (at least " + e.heldBytes() + " bytes): raise " + SETTING + ", and the agent's heap (-Xmx) with it", e);
         } catch (GoldenFormatException e) {
             throw new GoldenException(Fault.ARTIFACT, "golden blob " + ref.digest() + " is not valid: " + e.getMessage(), e);
         } catch (IOException e) {

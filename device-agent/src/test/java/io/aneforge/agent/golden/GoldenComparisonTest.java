@@ -53,7 +53,7 @@ class GoldenComparisonTest {
     private static GoldenOutputs goldenHidden(int samples) {
         List<GoldenOutputs.Sample> out = new ArrayList<>();
         for (int i = 0; i < samples; i++) {
-            out.add(new GoldenOutputs.Sample(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(i))));
+            out.add(GoldenOutputs.Sample.of(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(i))));
         }
         return new GoldenOutputs(out);
     }
@@ -61,7 +61,7 @@ class GoldenComparisonTest {
     /** Golden inputs of {@code real.length} samples, {@code sample-00} on: sample i has {@code real[i]} real tokens. */
     private static GoldenOutputs goldenInputs(int... real) {
         List<GoldenOutputs.Sample> out = new ArrayList<>();
-        for (int i = 0; i < real.length; i++) out.add(new GoldenOutputs.Sample(sample(i), inputs(real[i])));
+        for (int i = 0; i < real.length; i++) out.add(GoldenOutputs.Sample.of(sample(i), inputs(real[i])));
         return new GoldenOutputs(out);
     }
 
@@ -86,8 +86,8 @@ class GoldenComparisonTest {
 
         // Counting padding in (what the agent did before) reads the same variant as broken.
         GoldenOutputs noMask = new GoldenOutputs(List.of(
-                new GoldenOutputs.Sample("sample-00", Map.of(Graphs.INPUT_IDS, inputs(3).get(Graphs.INPUT_IDS))),
-                new GoldenOutputs.Sample("sample-01", Map.of(Graphs.INPUT_IDS, inputs(5).get(Graphs.INPUT_IDS)))));
+                GoldenOutputs.Sample.of("sample-00", Map.of(Graphs.INPUT_IDS, inputs(3).get(Graphs.INPUT_IDS))),
+                GoldenOutputs.Sample.of("sample-01", Map.of(Graphs.INPUT_IDS, inputs(5).get(Graphs.INPUT_IDS)))));
         FidelityReport all = GoldenComparison.compare(golden, noMask, candidates).get(Graphs.LAST_HIDDEN_STATE);
         assertThat(all.positions()).isEqualTo(2 * S); // no attention_mask input: every position is real
         assertThat(all.cosineMin()).isLessThan(0);
@@ -102,8 +102,8 @@ class GoldenComparisonTest {
             for (int p = 0; p < S; p++) ane[c * S + p] = wild.data()[p * C + c];
         }
         FidelityReport f = GoldenComparison.compare(
-                new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, ref)))),
-                new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00", inputs(6)))),
+                new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, ref)))),
+                new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", inputs(6)))),
                 Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, C, 1, S}, ane))))
                 .get(Graphs.LAST_HIDDEN_STATE);
         assertThat(f.positions()).isEqualTo(6);
@@ -118,7 +118,7 @@ class GoldenComparisonTest {
                 Map.of("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)))).get(Graphs.LAST_HIDDEN_STATE);
         assertThat(one.positions()).isEqualTo(7);
 
-        GoldenOutputs otherInputs = new GoldenOutputs(List.of(new GoldenOutputs.Sample("other", inputs(2))));
+        GoldenOutputs otherInputs = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("other", inputs(2))));
         assertThatThrownBy(() -> GoldenComparison.compare(golden, otherInputs,
                 Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)))))
                 .isInstanceOf(IllegalArgumentException.class)

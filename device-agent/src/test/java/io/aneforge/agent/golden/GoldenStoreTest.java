@@ -40,7 +40,7 @@ class GoldenStoreTest {
         float[] data = new float[floats];
         data[0] = 1f;
         GoldenOutputs golden = new GoldenOutputs(List.of(
-                new GoldenOutputs.Sample(sampleId, Map.of("logits", new FloatTensor(new int[] {floats}, data)))));
+                GoldenOutputs.Sample.of(sampleId, Map.of("logits", new FloatTensor(new int[] {floats}, data)))));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(golden, out, 2); // version 2: the zeros are not in the blob
         byte[] bytes = out.toByteArray();

@@ -116,7 +116,7 @@ class RuntimeJobExecutorTest {
         for (int s = 0; s < samples; s++) {
             float[] x = new float[4 * 64];
             for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(0.37 * i + s);
-            list.add(new GoldenOutputs.Sample("sample-0" + s, Map.of("x", new FloatTensor(new int[] {1, 4, 64}, x))));
+            list.add(GoldenOutputs.Sample.of("sample-0" + s, Map.of("x", new FloatTensor(new int[] {1, 4, 64}, x))));
         }
         return new GoldenOutputs(list);
     }
@@ -129,7 +129,7 @@ class RuntimeJobExecutorTest {
                 FloatTensor out = m.predict(s.outputs()).get("out");
                 float[] d = out.data().clone();
                 for (int i = d.length / 2; i < d.length; i++) d[i] *= scaleSecondHalf;
-                list.add(new GoldenOutputs.Sample(s.id(), Map.of("out", new FloatTensor(out.shape(), d))));
+                list.add(GoldenOutputs.Sample.of(s.id(), Map.of("out", new FloatTensor(out.shape(), d))));
             }
         }
         return new GoldenOutputs(list);
@@ -181,7 +181,7 @@ class RuntimeJobExecutorTest {
         try (Tokenizer tokenizer = Tokenizer.load(snapshot.resolve(ModelSnapshot.TOKENIZER))) {
             List<GoldenOutputs.Sample> samples = new ArrayList<>();
             List<Map<String, FloatTensor>> inputs = Golden.inputs(tokenizer, texts, seq);
-            for (int i = 0; i < inputs.size(); i++) samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), inputs.get(i)));
+            for (int i = 0; i < inputs.size(); i++) samples.add(GoldenOutputs.Sample.of(Golden.sampleId(i), inputs.get(i)));
             in = new GoldenOutputs(samples);
             exact = Golden.compute(model, tokenizer, texts, seq);
         }
@@ -198,7 +198,7 @@ class RuntimeJobExecutorTest {
                 for (int k = 0; mask[p] == 0 && k < c; k++) d[p * c + k] = -50 * d[p * c + k] + k % 7;
             }
             outs.put(Graphs.LAST_HIDDEN_STATE, new FloatTensor(h.shape(), d));
-            garbled.add(new GoldenOutputs.Sample(s.id(), outs));
+            garbled.add(GoldenOutputs.Sample.of(s.id(), outs));
         }
         assertThat(real).isLessThan(texts.size() * seq - 20); // plenty of padding
 
@@ -243,7 +243,7 @@ class RuntimeJobExecutorTest {
             assertThat(files.filter(Files::isRegularFile).toList()).isEmpty();
         }
 
-        ArtifactRef wrongGolden = put(encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00",
+        ArtifactRef wrongGolden = put(encode(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00",
                 Map.of("out", new FloatTensor(new int[] {1, 4, 16}, new float[64])))))));
         JobReport shapes = executor(new ReferenceRuntime()).execute(lease(JobLease.Kind.ACCURACY, pkg, goodIn, wrongGolden));
         assertThat(shapes.failure()).contains("output 'out' has shape [1, 4, 32] but the golden output has [1, 4, 16]");

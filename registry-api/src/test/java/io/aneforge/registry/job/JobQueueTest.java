@@ -326,7 +326,7 @@ class JobQueueTest extends JobTestSupport {
         for (int i = 0; i < 2; i++) {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             io.aneforge.eval.golden.GoldenOutputsCodec.write(new io.aneforge.eval.GoldenOutputs(List.of(
-                    new io.aneforge.eval.GoldenOutputs.Sample("0", Map.of(names[i], new io.aneforge.tensor.FloatTensor(
+                    io.aneforge.eval.GoldenOutputs.Sample.of("0", Map.of(names[i], new io.aneforge.tensor.FloatTensor(
                             new int[] {1, 1, 4}, new float[] {101, 7, 0, 0}))))), out, format);
             digests[i] = upload(out.toByteArray());
         }

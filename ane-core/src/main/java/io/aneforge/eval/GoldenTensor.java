@@ -1,0 +1,113 @@
+package io.aneforge.eval;
+
+import io.aneforge.tensor.FloatTensor;
+import java.util.Arrays;
+
+/**
+ * A golden tensor as held in memory: its shape and its leading elements ({@code stored}); every element after them
+ * is {@code +0.0f}. Golden outputs are laid out at full sequence length with zeros at the padded positions, which
+ * come last, so a per-token output {@code (1, S, C)} holds its sample's real tokens only: for GPT-2's logits at
+ * seq 128 the 32 fixed samples hold 615 of 4096 positions, about 124 MB instead of 823 MB. This is the form golden
+ * format 2 stores ({@code GoldenOutputsCodec}: trailing zeros left out), kept after decoding.
+ *
+ * <p>Comparisons read it directly ({@link #copy}); {@link #expand()} allocates the whole tensor, for small outputs
+ * and tests. Equality is by value: the same shape and the same elements, whatever part of the zeros is held.
+ * The array is not copied (golden data is large); callers must not mutate a tensor they have handed on.
+ */
+public record GoldenTensor(int[] shape, float[] stored) {
+
+    public GoldenTensor {
+        if (shape == null || stored == null) {
+            throw new IllegalArgumentException("golden tensor: shape and stored elements are required");
+        }
+        long size = FloatTensor.elementCount(shape);
+        if (stored.length > size) {
+            throw new IllegalArgumentException("golden tensor: " + stored.length + " stored elements for shape "
+                    + Arrays.toString(shape) + ", which holds " + size);
+        }
+    }
+
+    /** {@code t} as it is (its array, trailing zeros included): no copy. */
+    public static GoldenTensor of(FloatTensor t) {
+        return new GoldenTensor(t.shape(), t.data());
+    }
+
+    /** {@code t} without its trailing {@code +0.0f} (a copy when there are any; {@code -0.0f} keeps its bits). */
+    public static GoldenTensor trimmed(FloatTensor t) {
+        float[] data = t.data();
+        int end = nonZeroEnd(data, data.length);
+        return new GoldenTensor(t.shape(), end == data.length ? data : Arrays.copyOf(data, end));
+    }
+
+    /** The length of {@code data}'s first {@code length} elements without their trailing {@code +0.0f}. */
+    public static int nonZeroEnd(float[] data, int length) {
+        int end = length;
+        while (end > 0 && Float.floatToRawIntBits(data[end - 1]) == 0) {
+            end--;
+        }
+        return end;
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Elements of the whole tensor, held or not. */
+    public int size() {
+        return (int) FloatTensor.elementCount(shape);
+    }
+
+    /** Bytes of the floats held (4 per stored element). */
+    public long heldBytes() {
+        return 4L * stored.length;
+    }
+
+    /** The whole tensor (a new array, unless every element is held). */
+    public FloatTensor expand() {
+        int size = size();
+        return new FloatTensor(shape, stored.length == size ? stored : Arrays.copyOf(stored, size));
+    }
+
+    /** Copies elements {@code from .. from + length} into {@code dst} at {@code at}, writing the zeros not held. */
+    public void copy(int from, float[] dst, int at, int length) {
+        if (from < 0 || length < 0 || (long) from + length > size()) {
+            throw new IndexOutOfBoundsException("golden tensor " + Arrays.toString(shape) + ": elements " + from
+                    + " + " + length + " of " + size());
+        }
+        int held = Math.max(0, Math.min(length, stored.length - from));
+        System.arraycopy(stored, from, dst, at, held);
+        Arrays.fill(dst, at + held, at + length, 0f);
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof GoldenTensor t) || !Arrays.equals(shape, t.shape)) {
+            return false;
+        }
+        float[] shorter = stored.length <= t.stored.length ? stored : t.stored;
+        float[] longer = shorter == stored ? t.stored : stored;
+        if (!Arrays.equals(shorter, 0, shorter.length, longer, 0, shorter.length)) {
+            return false;
+        }
+        return nonZeroEnd(longer, longer.length) <= shorter.length;
+    }
+
+    @Override
+    public int hashCode() {
+        int end = nonZeroEnd(stored, stored.length);
+        int h = Arrays.hashCode(shape);
+        for (int i = 0; i < end; i++) {
+            h = 31 * h + Float.floatToIntBits(stored[i]);
+        }
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return "GoldenTensor" + shapeString() + " holding " + stored.length + " of " + size() + " elements";
+    }
+}
