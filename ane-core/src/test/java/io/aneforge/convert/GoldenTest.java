@@ -3,6 +3,7 @@ package io.aneforge.convert;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.graph.Graphs;
 import io.aneforge.model.ImportedModel;
@@ -42,7 +43,12 @@ class GoldenTest {
             inputs = Golden.inputs(tok, Samples.fixed(), SEQ);
         }
         // The worker runs with one kernel thread per core, convert with its --threads: the bytes must not depend on it.
-        byte[] oneThread = bytes(Golden.fullLength(model, inputs, ProgramEvaluator.runtime(1)));
+        GoldenOutputs golden = Golden.fullLength(model, inputs, ProgramEvaluator.runtime(1));
+        // Held: last_hidden_state (1, 128, 384) on the fixed samples' 615 real tokens only, not 4096 positions.
+        assertThat(golden.outputNames()).containsExactly(Graphs.LAST_HIDDEN_STATE);
+        assertThat(golden.samples().get(0).tensors().get(Graphs.LAST_HIDDEN_STATE).shape()).containsExactly(1, SEQ, 384);
+        assertThat(golden.heldBytes()).isEqualTo(4L * 615 * 384);
+        byte[] oneThread = bytes(golden);
         byte[] twoThreads = bytes(Golden.fullLength(model, inputs, ProgramEvaluator.runtime(2)));
         assertThat(twoThreads).isEqualTo(oneThread);
 
@@ -77,6 +83,59 @@ class GoldenTest {
                 .isEqualTo(bytes(Golden.samples(zeroed)));
         // The padding is what made the worker's and convert's blobs differ: zeroing it must change the bytes.
         assertThat(oneThread).isNotEqualTo(bytes(Golden.samples(whole)));
+    }
+
+    /**
+     * What the golden outputs of a GPT-2-sized vocabulary hold, at the fixed samples' real-token count (all-MiniLM's
+     * tokenizer, seq 128: 615 real tokens of 4096 positions): each sample's logits up to its last real token, in
+     * {@code Golden.fullLength}'s output and after a format 2 blob of it is decoded. Before, both held every position.
+     * Held bytes are linear in the vocabulary (4 per position per entry), so a small one gives GPT-2's figure exactly.
+     */
+    @Test
+    void gpt2SizedLogitsHoldTheFixedSamplesRealTokensOnly() throws Exception {
+        Path snap = MiniLmSnapshot.write(dir.resolve("minilm"));
+        List<Map<String, FloatTensor>> inputs;
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            inputs = Golden.inputs(tok, Samples.fixed(), SEQ);
+        }
+        int real = 0;
+        for (Map<String, FloatTensor> in : inputs) {
+            for (float m : in.get(Graphs.ATTENTION_MASK).data()) {
+                real += m != 0 ? 1 : 0;
+            }
+        }
+        assertThat(inputs).hasSize(32);
+        assertThat(real).isEqualTo(615);
+
+        int vocab = 64;
+        SamplePrefix prefix = SamplePrefix.of(inputs);
+        List<Map<String, FloatTensor>> logits = new ArrayList<>(); // on the prefix, as the FP32 graph gives them
+        for (int i = 0; i < inputs.size(); i++) {
+            float[] data = new float[prefix.length() * vocab];
+            java.util.Arrays.fill(data, 1f + i);
+            logits.add(Map.of(Graphs.LOGITS, new FloatTensor(new int[] {1, prefix.length(), vocab}, data)));
+        }
+        List<Map<String, GoldenTensor>> tensors = prefix.realTokens(logits); // what Golden.fullLength holds
+        List<GoldenOutputs.Sample> samples = new ArrayList<>();
+        for (int i = 0; i < tensors.size(); i++) {
+            samples.add(new GoldenOutputs.Sample(Golden.sampleId(i), tensors.get(i)));
+        }
+        GoldenOutputs held = new GoldenOutputs(samples);
+        long before = 0;
+        for (Map<String, FloatTensor> m : prefix.fullLength(logits)) {
+            before += 4L * m.get(Graphs.LOGITS).size();
+        }
+        assertThat(before).isEqualTo(4L * 32 * SEQ * vocab);
+        assertThat(held.heldBytes()).isEqualTo(4L * real * vocab);
+        GoldenOutputs decoded = GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(bytes(held)));
+        assertThat(decoded.heldBytes()).isEqualTo(held.heldBytes());
+        assertThat(decoded.samples().get(0).tensors().get(Graphs.LOGITS).shape()).containsExactly(1, SEQ, vocab);
+
+        long gpt2Vocab = 50257;
+        assertThat(before / vocab * gpt2Vocab).as("GPT-2 logits at every position: what was held before")
+                .isEqualTo(823_410_688L);
+        assertThat(decoded.heldBytes() / vocab * gpt2Vocab).as("GPT-2 logits on the real tokens: what is held now")
+                .isEqualTo(123_632_220L);
     }
 
     private static byte[] bytes(GoldenOutputs golden) throws IOException {

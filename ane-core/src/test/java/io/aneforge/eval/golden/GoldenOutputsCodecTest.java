@@ -1,6 +1,7 @@
 package io.aneforge.eval.golden;
 
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 
@@ -152,20 +153,79 @@ class GoldenOutputsCodecTest {
         assertThat(v1.samples().get(0).outputs().get("y")).isEqualTo(new FloatTensor(new int[] {1, 2}, new float[] {3f, 0f}));
     }
 
-    /** A few header bytes may declare gigabytes of zeros: refused before the tensor that would pass the bound is allocated. */
+    /** A few header bytes may declare a large stored count: refused before the floats that would pass the bound are allocated. */
     @Test
     void refusesTensorsLargerThanTheJvmCanHoldBeforeAllocating() throws IOException {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 12).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         buf.put(new byte[] {'A', 'F', 'G', 'O'}).putInt(2).putInt(100).putInt(1).putInt(1).put((byte) 'y');
-        for (int i = 0; i < 100; i++) {
-            buf.putInt(1).put((byte) 's').putInt(1).putInt(1 << 20).putInt(0); // 4 MiB of zeros in 17 bytes
-        }
-        b.write(buf.array(), 0, buf.position());
-        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(b.toByteArray()), 10L << 20))
-                .isInstanceOf(GoldenFormatException.class)
-                .hasMessageContaining("tensor 'y' of sample 's' decode to 12582912 bytes, more than this JVM can hold (10485760")
+        buf.putInt(1).put((byte) 's').putInt(1).putInt(1 << 20).putInt(1 << 20); // 4 MiB stored, and no data follows
+        byte[] b = Arrays.copyOf(buf.array(), buf.position());
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(b), 3L << 20))
+                .isInstanceOfSatisfying(GoldenTooLargeException.class, e -> assertThat(e.heldBytes()).isEqualTo(4L << 20))
+                .hasMessageContaining("tensor 'y' of sample 's' hold 4194304 bytes once decoded, more than this JVM can"
+                        + " hold (3145728")
                 .hasMessageContaining("-Xmx");
+    }
+
+    /**
+     * The zeros a blob declares but does not store are not held once decoded, so the bound is on what is held: 100
+     * samples declaring 4 MiB of zeros each decode under a 1 MiB bound, and hold nothing.
+     */
+    @Test
+    void declaredZerosAreNotHeld() throws IOException {
+        List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            samples.add(GoldenOutputs.Sample.of("s" + i, Map.of("y", FloatTensor.zeros(1 << 20))));
+        }
+        byte[] v2 = encode(new GoldenOutputs(samples));
+        assertThat(v2.length).isLessThan(3_000);
+        GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(v2), 1L << 20);
+        assertThat(back.heldBytes()).isZero();
+        assertThat(back.samples().get(99).tensors().get("y").size()).isEqualTo(1 << 20);
+        assertThat(back.samples().get(99).outputs().get("y").data()).hasSize(1 << 20).containsOnly(0f);
+        assertThat(encode(back)).isEqualTo(v2);
+    }
+
+    /**
+     * Version 1 writes every element: decoding keeps each tensor up to its last value that is not +0.0f (zeros
+     * before it and -0.0f keep their bits), the same held values as the version 2 blob of the same outputs, and
+     * writing them gives both blobs back byte for byte. A version 1 blob is bounded by what it holds too.
+     */
+    @Test
+    void versionOneDecodesWithoutItsTrailingZerosAndWritesBackByteForByte() throws IOException {
+        float[] padded = new float[4 * 10_000]; // (1, 4, 10000): more than two I/O chunks of zeros at the end
+        for (int i = 0; i < 10_000; i++) {
+            padded[i] = i % 7 == 0 ? 0f : i * 0.5f;
+        }
+        padded[10_000 - 1] = 0f; // the real token's last value is 0: the tensor holds up to the one before
+        padded[20_000] = -0f;    // -0.0f is a value: held, with the zeros before it
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        out.put("logits", new FloatTensor(new int[] {1, 4, 10_000}, padded));
+        out.put("none", FloatTensor.zeros(1, 2, 5));
+        GoldenOutputs g = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("s", out)));
+        byte[] v1 = encodeV1(g);
+        byte[] v2 = encode(g);
+
+        GoldenOutputs fromV1 = GoldenOutputsCodec.read(new ByteArrayInputStream(v1));
+        GoldenOutputs fromV2 = GoldenOutputsCodec.read(new ByteArrayInputStream(v2));
+        GoldenTensor logits = fromV1.samples().get(0).tensors().get("logits");
+        assertThat(logits.stored()).hasSize(20_001);
+        assertThat(Float.floatToRawIntBits(logits.stored()[20_000])).isEqualTo(Float.floatToRawIntBits(-0f));
+        assertThat(fromV1.samples().get(0).tensors().get("none").stored()).isEmpty();
+        assertThat(fromV1.heldBytes()).isEqualTo(fromV2.heldBytes()).isEqualTo(4L * 20_001);
+        assertThat(fromV1.samples()).isEqualTo(fromV2.samples());
+        assertThat(fromV1.samples().get(0).outputs()).isEqualTo(out);
+
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(fromV1, again, 1);
+        assertThat(again.toByteArray()).isEqualTo(v1);
+        assertThat(encode(fromV1)).isEqualTo(v2);
+        assertThat(encodeV1(fromV2)).isEqualTo(v1);
+
+        assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(v1), 4L * 20_001).heldBytes()).isEqualTo(4L * 20_001);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(v1), 4L * 20_000))
+                .isInstanceOf(GoldenTooLargeException.class)
+                .hasMessageContaining("tensor 'logits' of sample 's' hold");
     }
 
     @Test
