@@ -93,6 +93,48 @@ class GoldenComparisonTest {
         assertThat(all.cosineMin()).isLessThan(0);
     }
 
+    /**
+     * Golden outputs as the agent holds them after decoding: each sample's hidden states up to its last real token,
+     * the padded positions not held. The comparison reads them as they are, with the same numbers as the outputs laid
+     * out whole with zeros at padding, in both ANE and standard layout.
+     */
+    @Test
+    void goldenOutputsHeldWithoutTheirPaddingCompareLikeTheWholeOnes() throws Exception {
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        int[] real = {3, 6};
+        for (int i = 0; i < real.length; i++) {
+            float[] d = hidden(i).data().clone();
+            java.util.Arrays.fill(d, real[i] * C, d.length, 0f); // 0 at padding, as Golden.fullLength stores them
+            whole.add(GoldenOutputs.Sample.of(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, S, C}, d))));
+        }
+        GoldenOutputs padded = new GoldenOutputs(whole);
+        java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
+        io.aneforge.eval.golden.GoldenOutputsCodec.write(padded, blob, 2);
+        GoldenOutputs held = io.aneforge.eval.golden.GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(blob.toByteArray()));
+        assertThat(held.samples().get(0).tensors().get(Graphs.LAST_HIDDEN_STATE).stored()).hasSize(3 * C);
+        assertThat(held.heldBytes()).isEqualTo(4L * (3 + 6) * C);
+
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        candidates.put("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(5), 3)));
+        candidates.put("sample-01", Map.of(Graphs.LAST_HIDDEN_STATE, wildPadding(hidden(1), 6)));
+        GoldenOutputs inputs = goldenInputs(real);
+        FidelityReport f = GoldenComparison.compare(held, inputs, candidates).get(Graphs.LAST_HIDDEN_STATE);
+        assertThat(f).isEqualTo(GoldenComparison.compare(padded, inputs, candidates).get(Graphs.LAST_HIDDEN_STATE));
+        assertThat(f.positions()).isEqualTo(3 + 6);
+        assertThat(f.cosineMin()).as("sample 0's candidate is another vector").isLessThan(0.99);
+
+        Map<String, Map<String, FloatTensor>> ane = new LinkedHashMap<>();
+        candidates.forEach((id, c) -> {
+            float[] src = c.get(Graphs.LAST_HIDDEN_STATE).data();
+            float[] dst = new float[S * C]; // (1, C, 1, S)
+            for (int ch = 0; ch < C; ch++) {
+                for (int p = 0; p < S; p++) dst[ch * S + p] = src[p * C + ch];
+            }
+            ane.put(id, Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, C, 1, S}, dst)));
+        });
+        assertThat(GoldenComparison.compare(held, inputs, ane).get(Graphs.LAST_HIDDEN_STATE)).isEqualTo(f);
+    }
+
     @Test
     void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
         FloatTensor ref = hidden(2);

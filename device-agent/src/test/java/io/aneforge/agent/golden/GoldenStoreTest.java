@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link GoldenStore}'s memory bound: golden format v2 leaves trailing zeros out, so a small blob can decode to many
- * times its size; the bound holds for what it decodes to and for the decoded blobs kept together.
+ * {@link GoldenStore}'s memory bound: it holds for the floats a blob holds once decoded (its trailing zeros, the
+ * padded positions, are not held) and for the decoded blobs kept together.
  */
 class GoldenStoreTest {
 
@@ -35,41 +35,73 @@ class GoldenStoreTest {
         }, maxBytes);
     }
 
-    /** A blob with one sample whose one output has {@code floats} elements, all zero but the first. */
+    /** A blob with one sample whose one output has {@code floats} elements, none zero. */
     private ArtifactRef put(String sampleId, int floats) throws Exception {
+        return put(sampleId, floats, floats, 2);
+    }
+
+    /** A blob with one sample whose one output has {@code floats} elements, the first {@code values} not zero. */
+    private ArtifactRef put(String sampleId, int floats, int values, int format) throws Exception {
         float[] data = new float[floats];
-        data[0] = 1f;
+        java.util.Arrays.fill(data, 0, values, 1f);
         GoldenOutputs golden = new GoldenOutputs(List.of(
                 GoldenOutputs.Sample.of(sampleId, Map.of("logits", new FloatTensor(new int[] {floats}, data)))));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        GoldenOutputsCodec.write(golden, out, 2); // version 2: the zeros are not in the blob
-        byte[] bytes = out.toByteArray();
+        GoldenOutputsCodec.write(golden, out, format); // version 2: the trailing zeros are not in the blob
+        return put(out.toByteArray());
+    }
+
+    private ArtifactRef put(byte[] bytes) throws Exception {
         String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         blobs.put(hex, bytes);
         return new ArtifactRef(hex, bytes.length, URI.create("http://registry/api/v1/blobs/sha256:" + hex));
     }
 
+    /**
+     * Every float a blob holds once decoded is in the blob, so only its header can claim more than the download:
+     * a blob that says it stores 1,000,000 floats is refused before they are allocated (or found missing).
+     */
     @Test
-    void aSmallBlobThatDecodesPastTheBoundIsRefusedNamingTheSetting() throws Exception {
-        ArtifactRef ref = put("zeros", 1_000_000); // 4 MB decoded, a few dozen bytes encoded
-        assertThat(ref.sizeBytes()).isLessThan(1_000);
+    void aBlobThatWouldHoldMoreThanTheBoundOnceDecodedIsRefusedNamingTheSetting() throws Exception {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        header.put(new byte[] {'A', 'F', 'G', 'O'}).putInt(2).putInt(1).putInt(1).putInt(1).put((byte) 'y')
+                .putInt(1).put((byte) 's').putInt(1).putInt(1_000_000).putInt(1_000_000); // stores 1,000,000: 4 MB
+        ArtifactRef ref = put(java.util.Arrays.copyOf(header.array(), header.position()));
 
         assertThatThrownBy(() -> store(1 << 20).get(ref))
                 .isInstanceOfSatisfying(GoldenException.class, e -> assertThat(e.fault()).isEqualTo(Fault.ARTIFACT))
                 .hasMessageContaining("golden blob " + ref.digest())
-                .hasMessageContaining("decodes to more than the 1048576-byte limit for golden data held in memory")
+                .hasMessageContaining("holds more than the 1048576-byte limit for golden data held in memory once decoded")
                 .hasMessageContaining("at least 4000000 bytes")
                 .hasMessageContaining("raise aneforge.agent.golden-max-memory (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY)");
-        assertThat(store(4_000_000).get(ref).samples()).singleElement()
-                .satisfies(s -> assertThat(s.outputs().get("logits").data()).hasSize(1_000_000));
+        assertThatThrownBy(() -> store(4_000_000).get(ref))
+                .isInstanceOf(GoldenException.class).hasMessageContaining("truncated in the data of tensor 'y'");
     }
 
     /**
-     * What is kept shows in what is downloaded again. The blobs are a few dozen bytes each and three are fewer than the
-     * store keeps by count, so only their decoded size (400,000 bytes each, a bound of 1,000,000) can drop one.
+     * A version whose golden outputs declare more than the bound (logits at full length) but hold less (the real
+     * tokens: the padded positions are zeros, not held) is accepted: the bound is on what is held. Shown in both
+     * formats; a format 1 blob carries its zeros, so it must fit the bound as downloaded.
      */
     @Test
-    void theKeptBlobsAreBoundedByWhatTheyDecodeTo() throws Exception {
+    void aBlobDeclaringMoreThanTheBoundButHoldingLessIsAccepted() throws Exception {
+        ArtifactRef v2 = put("padded", 1_000_000, 100_000, 2); // declares 4 MB, holds 400 KB
+        GoldenOutputs golden = store(1_000_000).get(v2);
+        assertThat(golden.heldBytes()).isEqualTo(400_000);
+        assertThat(golden.samples().get(0).tensors().get("logits").size()).isEqualTo(1_000_000);
+
+        ArtifactRef v1 = put("padded", 1_000_000, 100_000, 1);
+        assertThat(v1.sizeBytes()).isGreaterThan(4_000_000);
+        assertThat(store(4_100_000).get(v1)).isEqualTo(golden);
+        assertThat(store(4_100_000).get(v1).heldBytes()).isEqualTo(400_000);
+    }
+
+    /**
+     * What is kept shows in what is downloaded again. Three blobs are fewer than the store keeps by count, so only
+     * the bytes they hold (400,000 each, a bound of 1,000,000) can drop one.
+     */
+    @Test
+    void theKeptBlobsAreBoundedByWhatTheyHold() throws Exception {
         ArtifactRef a = put("a", 100_000);
         ArtifactRef b = put("b", 100_000);
         ArtifactRef c = put("c", 100_000);
