@@ -15,8 +15,9 @@ import java.util.Set;
  * variant is compared against. Every sample has the same output names, in the same order.
  * Serialized by {@code io.aneforge.eval.golden.GoldenOutputsCodec}.
  *
- * <p>Each output is held as a {@link GoldenTensor}: without the trailing zeros it was decoded without, so a
- * per-token output held at full sequence length costs its sample's real tokens only ({@link #heldBytes()}).
+ * <p>Each output is held as a {@link GoldenTensor}. Decoded (or made by {@code Golden.fullLength}) it holds no
+ * trailing zeros, so a per-token output of full sequence length costs its sample's real tokens only
+ * ({@link #heldBytes()}).
  */
 public record GoldenOutputs(List<Sample> samples) {
 
