@@ -1,5 +1,6 @@
 package io.aneforge.convert;
 
+import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.mil.MilException;
@@ -196,6 +197,35 @@ public final class SamplePrefix {
      */
     public List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> fullLengthOutputs) {
         return cut(fullLengthOutputs, seqLen, length, false);
+    }
+
+    /**
+     * Golden outputs at full length (e.g. {@link Golden#fullLength}) cut to these samples and this prefix, as
+     * {@link #cut(List)} does, but read as held: the first {@code inputs().size()} samples, with their per-token
+     * tensors' held elements cut to the prefix and nothing expanded.
+     */
+    public GoldenOutputs cut(GoldenOutputs fullLength) {
+        if (fullLength.samples().size() < inputs.size()) {
+            throw new IllegalArgumentException("sample prefix: " + fullLength.samples().size() + " golden samples for "
+                    + inputs.size() + " samples");
+        }
+        List<GoldenOutputs.Sample> out = new ArrayList<>();
+        for (GoldenOutputs.Sample sample : fullLength.samples().subList(0, inputs.size())) {
+            Map<String, GoldenTensor> m = new LinkedHashMap<>();
+            sample.tensors().forEach((name, t) -> {
+                int[] s = t.shape();
+                if (!Graphs.perToken(name, s, seqLen) || length == seqLen) {
+                    m.put(name, t);
+                    return;
+                }
+                int[] shape = s.clone();
+                shape[1] = length;
+                int keep = Math.min(t.stored().length, t.size() / seqLen * length);
+                m.put(name, new GoldenTensor(shape, keep == t.stored().length ? t.stored() : Arrays.copyOf(t.stored(), keep)));
+            });
+            out.add(new GoldenOutputs.Sample(sample.id(), m));
+        }
+        return new GoldenOutputs(out);
     }
 
     /**

@@ -141,6 +141,19 @@ class SamplePrefixTest {
         assertSameOnRealTokens(whole.subList(0, 3), fromEvery, all.subList(0, 3), three.length());
         assertSameOnRealTokens(whole.subList(0, 3), outputs(Golden.compute(model, three, runtime)), all.subList(0, 3),
                 three.length());
+
+        // The golden data as held (Golden.fullLength: no padding) cuts to the same values without expanding.
+        io.aneforge.eval.GoldenOutputs held = Golden.fullLength(model, all, runtime);
+        assertThat(outputs(held)).isEqualTo(full);
+        io.aneforge.eval.GoldenOutputs heldCut = three.cut(held);
+        assertThat(outputs(heldCut)).isEqualTo(fromEvery);
+        io.aneforge.eval.GoldenTensor h0 = heldCut.samples().get(0).tensors().get(Graphs.LAST_HIDDEN_STATE);
+        float[] mask0 = all.get(0).get(Graphs.ATTENTION_MASK).data();
+        int real0 = 0;
+        while (real0 < mask0.length && mask0[real0] != 0) real0++;
+        assertThat(h0.shape()).containsExactly(1, three.length(), TinyModels.HIDDEN);
+        assertThat(h0.stored()).as("sample 0 holds its real tokens only").hasSize(real0 * TinyModels.HIDDEN);
+        assertThat(heldCut.heldBytes()).isLessThan(4L * 3 * three.length() * TinyModels.HIDDEN);
     }
 
     private static List<Map<String, FloatTensor>> outputs(io.aneforge.eval.GoldenOutputs golden) {

@@ -143,9 +143,7 @@ public final class FidelityCheck {
             } else {
                 GoldenOutputs stored = goldenDataSource.apply(tokenized);
                 goldenData = new GoldenData(Golden.samples(tokenized), stored);
-                // One sample expanded at a time: the stored outputs hold no padding, and neither does the cut.
-                golden = Golden.samples(stored.samples().subList(0, samples).stream()
-                        .map(s -> mine.cut(List.of(s.outputs())).get(0)).toList());
+                golden = mine.cut(stored); // read as held: neither holds the padding
             }
         }
         return golden;
