@@ -5,6 +5,9 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.SourceModel;
 import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.reference.OnnxRuntimeReference;
+import io.aneforge.cli.reference.Reference;
+import io.aneforge.cli.reference.ReferenceException;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.eval.FidelityReport;
 import java.io.PrintWriter;
@@ -19,7 +22,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code aneforge eval}: a package's fidelity against the FP32 golden outputs of its source model. */
+/**
+ * {@code aneforge eval}: a package's fidelity against the FP32 golden outputs of its source model, computed by the
+ * converter's own FP32 graph ({@code --reference fp32-graph}) or by ONNX Runtime running the source's ONNX file
+ * ({@code --reference onnxruntime}).
+ */
 @Command(name = "eval", sortOptions = false, mixinStandardHelpOptions = true,
         description = "Measure a package against the FP32 outputs of its source model on the fixed samples.")
 public final class EvalCommand implements Callable<Integer> {
@@ -39,15 +46,26 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "32", paramLabel = "N", description = "Fixed sample sentences, 1..32 (default: ${DEFAULT-VALUE}).")
     int samples;
 
+    @Option(names = "--reference", defaultValue = "fp32-graph", paramLabel = "<fp32-graph|onnxruntime>",
+            converter = Reference.Converter.class,
+            description = "What computes the FP32 outputs: fp32-graph, the converter's own unconverted graph of --source "
+                    + "(default), or onnxruntime, ONNX Runtime running the source's onnx/model.onnx (an independent engine).")
+    Reference reference;
+
     @Option(names = "--json", description = "Print the metrics as JSON.")
     boolean json;
 
     @Option(names = "--min-cosine", paramLabel = "C", description = "Exit 1 when the worst per-position cosine is below C.")
     Double minCosine;
 
-    /** What eval prints with --json. */
-    public record Result(String packagePath, String variant, String engine, int seqLen, int samples,
-                         double worstCosine, Map<String, FidelityReport> outputs) {
+    /**
+     * What eval prints with --json.
+     *
+     * @param reference     {@code fp32-graph} or {@code onnxruntime}: what computed the outputs compared with
+     * @param referenceFile the ONNX file ONNX Runtime ran; null for {@code fp32-graph}
+     */
+    public record Result(String packagePath, String variant, String engine, String reference, String referenceFile,
+                         int seqLen, int samples, double worstCosine, Map<String, FidelityReport> outputs) {
     }
 
     @Override
@@ -68,17 +86,20 @@ public final class EvalCommand implements Callable<Integer> {
                             + " cannot: " + e.getMessage() + "; pass the --source the package was converted from");
                 }
             }
-            FidelityCheck check = FidelityCheck.compute(model, samples, seqLen);
+            Path onnx = reference == Reference.ONNXRUNTIME ? onnxOf(model) : null;
+            FidelityCheck check = onnx == null ? FidelityCheck.compute(model, samples, seqLen)
+                    : againstOnnxRuntime(runner, model, onnx, seqLen);
             Map<String, FidelityReport> f = check.measure(runner);
             // The build id (ios16-ane-fp16-s128) this converter writes; a package of an older one names its variant.
             Map<String, String> metadata = runner.program().metadata();
             String variant = metadata.getOrDefault(Graphs.BUILD_METADATA, metadata.get(Graphs.VARIANT_METADATA));
-            Result r = new Result(pkg.toString(), variant, runner.engine(),
-                    seqLen, samples, FidelityCheck.worstCosine(f), new LinkedHashMap<>(f));
+            Result r = new Result(pkg.toString(), variant, runner.engine(), reference.id(),
+                    onnx == null ? null : onnx.toString(), seqLen, samples, FidelityCheck.worstCosine(f), new LinkedHashMap<>(f));
             if (json) {
                 out.println(VariantsManifest.json(r));
             } else {
-                out.println(pkg + " (" + (r.variant() == null ? "unknown variant" : r.variant()) + ") vs FP32 golden, "
+                out.println(pkg + " (" + (r.variant() == null ? "unknown variant" : r.variant()) + ") vs "
+                        + (onnx == null ? "FP32 golden (the converter's FP32 graph)" : "ONNX Runtime (" + onnx + ")") + ", "
                         + samples + " samples, seq len " + seqLen + ", engine " + r.engine()
                         + (check.positions() < seqLen ? ", predictions on the first " + check.positions()
                         + " positions (every real token; the same floats there as at full length)" : ""));
@@ -97,6 +118,37 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return AneForge.OK;
+    }
+
+    /** The source's ONNX model, which ONNX Runtime runs for {@code --reference onnxruntime}. */
+    private Path onnxOf(SourceModel model) {
+        io.aneforge.source.ModelSnapshot snapshot = model.snapshot();
+        Path onnx = snapshot.directory().resolve(io.aneforge.source.ModelSnapshot.ONNX);
+        if (!java.nio.file.Files.isRegularFile(onnx)) {
+            throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + snapshot.directory()
+                    + " has no " + io.aneforge.source.ModelSnapshot.ONNX + " (its weights are "
+                    + snapshot.directory().relativize(snapshot.weights()) + "): pass a --source that ships "
+                    + io.aneforge.source.ModelSnapshot.ONNX + ", or --reference fp32-graph");
+        }
+        return onnx;
+    }
+
+    /** Golden outputs of ONNX Runtime running {@code onnx} on the same samples (the same tokens) as the package. */
+    private FidelityCheck againstOnnxRuntime(PackageRunner runner, SourceModel model, Path onnx, int seqLen) {
+        Map<String, int[]> outputs = new LinkedHashMap<>();
+        runner.program().outputs().forEach(v -> outputs.put(v.name(), v.shape()));
+        java.util.Set<String> inputs = new java.util.HashSet<>();
+        runner.program().inputs().forEach(v -> inputs.add(v.name()));
+        try (OnnxRuntimeReference ort = OnnxRuntimeReference.open(onnx, inputs, outputs)) {
+            return FidelityCheck.against(model, samples, seqLen, ort::run);
+        } catch (ReferenceException e) {
+            throw e.usage() ? new UsageException(e.getMessage()) : new CommandFailure(e.getMessage(), e);
+        } catch (LinkageError e) {
+            // the onnxruntime jar is not on the class path (it is a dependency of cli, copied to cli/target/lib)
+            throw new CommandFailure("ONNX Runtime is not on the class path (" + e + "): rebuild the cli module "
+                    + "(./mvnw -pl cli -am package) so cli/target/lib has the onnxruntime jar, or pass --reference "
+                    + "fp32-graph", e);
+        }
     }
 
     /**

@@ -81,6 +81,26 @@ public final class FidelityCheck {
     }
 
     /**
+     * Like {@link #compute}, but the golden outputs come from {@code reference}, another engine ({@code eval
+     * --reference onnxruntime}): it gets each sample's full-length inputs (the same tokens, {@code (1, seqLen)}) and
+     * returns that sample's outputs at full length, named like the package's; they are cut to the sample prefix and
+     * compared on real tokens, as the FP32 graph's are.
+     */
+    public static FidelityCheck against(SourceModel source, int samples, int seqLen,
+                                        java.util.function.Function<Map<String, FloatTensor>, Map<String, FloatTensor>> reference) {
+        if (samples < 1 || samples > Samples.fixed().size()) {
+            throw new io.aneforge.cli.UsageException("--samples must be in 1.." + Samples.fixed().size()
+                    + " (the fixed sample set), got " + samples);
+        }
+        List<Map<String, FloatTensor>> inputs = Golden.sampleInputs(source.model(), source.tokenizer(), samples, seqLen);
+        FidelityCheck check = new FidelityCheck(
+                prefix -> Golden.samples(prefix.cut(inputs.stream().map(reference).toList())),
+                in -> null, () -> inputs, samples, false, 0);
+        check.golden();
+        return check;
+    }
+
+    /**
      * Like {@link #compute}, but the golden outputs are computed on first use ({@link #compare},
      * {@link #golden()}), on the thread that uses them: {@code convert} starts its variant conversions
      * first, so the golden pass runs while they build, write and fsync (the same outputs, computed later).
