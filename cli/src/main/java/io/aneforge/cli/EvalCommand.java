@@ -120,17 +120,39 @@ public final class EvalCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
-    /** The source's ONNX model, which ONNX Runtime runs for {@code --reference onnxruntime}. */
+    /**
+     * The source's ONNX model, which ONNX Runtime runs for {@code --reference onnxruntime}: {@code onnx/model.onnx}
+     * of the source directory, or of an {@code hf:} source's pinned commit, downloaded now when the repo has it
+     * (conversion downloads only the preferred weights: safetensors when the repo has both).
+     */
     private Path onnxOf(SourceModel model) {
         io.aneforge.source.ModelSnapshot snapshot = model.snapshot();
-        Path onnx = snapshot.directory().resolve(io.aneforge.source.ModelSnapshot.ONNX);
-        if (!java.nio.file.Files.isRegularFile(onnx)) {
-            throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + snapshot.directory()
-                    + " has no " + io.aneforge.source.ModelSnapshot.ONNX + " (its weights are "
-                    + snapshot.directory().relativize(snapshot.weights()) + "): pass a --source that ships "
-                    + io.aneforge.source.ModelSnapshot.ONNX + ", or --reference fp32-graph");
+        String file = io.aneforge.source.ModelSnapshot.ONNX;
+        Path onnx = snapshot.directory().resolve(file);
+        if (java.nio.file.Files.isRegularFile(onnx)) {
+            return onnx;
         }
-        return onnx;
+        if (io.aneforge.source.ModelSource.isHubSource(source) && snapshot.commitSha().isPresent()) {
+            String commit = snapshot.commitSha().get();
+            try {
+                String repo = io.aneforge.source.ModelSource.parseHubSource(source).repoId();
+                io.aneforge.hub.HubClient hub = SourceModel.hub(source, root.env);
+                if (hub.modelInfo(repo, commit).files().contains(file)) {
+                    return hub.download(repo, commit, file);
+                }
+                throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + repo + "@"
+                        + commit + " has no " + file + ": pass a --source that ships " + file
+                        + ", or --reference fp32-graph");
+            } catch (io.aneforge.source.ModelSourceException e) {
+                throw new UsageException("--source: " + e.getMessage());
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                throw new CommandFailure("cannot fetch " + file + " of '" + source + "': "
+                        + io.aneforge.io.IoProblems.describe(e), e);
+            }
+        }
+        throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + snapshot.directory()
+                + " has no " + file + " (its weights are " + snapshot.directory().relativize(snapshot.weights())
+                + "): pass a --source that ships " + file + ", or --reference fp32-graph");
     }
 
     /** Golden outputs of ONNX Runtime running {@code onnx} on the same samples (the same tokens) as the package. */

@@ -3,11 +3,14 @@ package io.aneforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.source.MiniLmSnapshot;
+import io.aneforge.testsupport.hub.FakeHub;
 import io.aneforge.testsupport.models.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,6 +150,44 @@ class EvalReferenceTest {
         assertThat(c.err()).isEqualTo("aneforge eval: package output 'last_hidden_state' is (1, 12, " + TinyModels.HIDDEN
                 + "), but the output 'last_hidden_state' of " + mixed.resolve("onnx/model.onnx") + " is (?, ?, 384): the "
                 + "package was not converted from this ONNX model; pass the --source it was converted from\n");
+    }
+
+    /**
+     * An {@code hf:} source: conversion downloads only its safetensors, so eval downloads the repo's onnx/model.onnx
+     * at the pinned commit (here MiniLM's beside the tiny model's weights, so it is refused for its shape, naming the
+     * downloaded file); a repo without one is refused naming the repo and commit.
+     */
+    @Test
+    void hubSourceGetsItsOnnxModelDownloaded() throws Exception {
+        String commit = "0123456789abcdef0123456789abcdef01234567";
+        String other = "89abcdef0123456789abcdef0123456789abcdef";
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (var list = Files.list(tiny)) {
+            for (Path f : list.filter(Files::isRegularFile).toList()) {
+                files.put(f.getFileName().toString(), Files.readAllBytes(f));
+            }
+        }
+        Map<String, byte[]> withOnnx = new LinkedHashMap<>(files);
+        withOnnx.put("onnx/model.onnx", Files.readAllBytes(minilm.resolve("onnx/model.onnx")));
+        try (FakeHub hub = FakeHub.start()) {
+            hub.repo("acme/with-onnx").commit(commit, "main", withOnnx);
+            hub.repo("acme/no-onnx").commit(other, "main", files);
+            Path home = dir.resolve("hf");
+            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HOME", home.toString());
+            Cli c = Cli.run(env, "eval", "--package", tinyFp16.toString(), "--source", "hf:acme/with-onnx",
+                    "--reference", "onnxruntime");
+            assertThat(c.code()).as(c.toString()).isEqualTo(2);
+            assertThat(c.err()).startsWith("aneforge eval: package output 'last_hidden_state' is (1, 12, "
+                    + TinyModels.HIDDEN + "), but the output 'last_hidden_state' of " + home)
+                    .contains(commit + "/onnx/model.onnx is (?, ?, 384)");
+
+            Cli none = Cli.run(env, "eval", "--package", tinyFp16.toString(), "--source", "hf:acme/no-onnx",
+                    "--reference", "onnxruntime");
+            assertThat(none.code()).as(none.toString()).isEqualTo(2);
+            assertThat(none.err()).isEqualTo("aneforge eval: --reference onnxruntime needs the ONNX model of --source, "
+                    + "but acme/no-onnx@" + other + " has no onnx/model.onnx: pass a --source that ships onnx/model.onnx, "
+                    + "or --reference fp32-graph\n");
+        }
     }
 
     /**
