@@ -75,6 +75,9 @@ public final class EvalCommand implements Callable<Integer> {
         }
         FidelityCheck.checkMinCosine(minCosine);
         PrintWriter out = spec.commandLine().getOut();
+        if (reference == Reference.ONNXRUNTIME) {
+            requireOnnxRuntime(); // before the package and the source's weights are read
+        }
         try (PackageRunner runner = PackageRunner.open(pkg); SourceModel model = openSource(runner)) {
             int seqLen = runner.seqLen();
             checkSourceFits(runner, model, seqLen);
@@ -165,6 +168,15 @@ public final class EvalCommand implements Callable<Integer> {
             return FidelityCheck.against(model, samples, seqLen, ort::run);
         } catch (ReferenceException e) {
             throw e.usage() ? new UsageException(e.getMessage()) : new CommandFailure(e.getMessage(), e);
+        }
+    }
+
+    /** ONNX Runtime loads here, or eval stops with the reason and the fix. */
+    private static void requireOnnxRuntime() {
+        try {
+            OnnxRuntimeReference.requireRuntime();
+        } catch (ReferenceException e) {
+            throw new CommandFailure(e.getMessage(), e);
         } catch (LinkageError e) {
             // the onnxruntime jar is not on the class path (it is a dependency of cli, copied to cli/target/lib)
             throw new CommandFailure("ONNX Runtime is not on the class path (" + e + "): rebuild the cli module "

@@ -71,16 +71,7 @@ public final class OnnxRuntimeReference implements AutoCloseable {
      *     it can load, or the graph's inputs or outputs do not fit the package
      */
     public static OnnxRuntimeReference open(Path onnx, Set<String> packageInputs, Map<String, int[]> packageOutputs) {
-        OrtEnvironment env;
-        try {
-            env = OrtEnvironment.getEnvironment();
-        } catch (LinkageError | RuntimeException e) {
-            throw new ReferenceException("ONNX Runtime cannot load on this machine (" + describe(e) + "; "
-                    + System.getProperty("os.name") + " " + System.getProperty("os.arch") + "): it needs its native "
-                    + "library for this platform (the onnxruntime jar ships Linux x64/aarch64 with glibc, macOS and "
-                    + "Windows); pass --reference fp32-graph to measure against the converter's FP32 graph instead",
-                    false, e);
-        }
+        OrtEnvironment env = environment();
         OrtSession session;
         try {
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -100,6 +91,28 @@ public final class OnnxRuntimeReference implements AutoCloseable {
         } catch (RuntimeException e) {
             close(session);
             throw e;
+        }
+    }
+
+    /**
+     * Loads ONNX Runtime and its native library (once per JVM), so that {@code eval} can fail before it imports the
+     * source's weights.
+     *
+     * @throws ReferenceException when it cannot load on this machine (not a usage error)
+     */
+    public static void requireRuntime() {
+        environment();
+    }
+
+    private static OrtEnvironment environment() {
+        try {
+            return OrtEnvironment.getEnvironment();
+        } catch (LinkageError | RuntimeException e) {
+            throw new ReferenceException("ONNX Runtime cannot load on this machine (" + describe(e) + "; "
+                    + System.getProperty("os.name") + " " + System.getProperty("os.arch") + "): it needs its native "
+                    + "library for this platform (the onnxruntime jar ships Linux x64/aarch64 with glibc, macOS and "
+                    + "Windows); pass --reference fp32-graph to measure against the converter's FP32 graph instead",
+                    false, e);
         }
     }
 
