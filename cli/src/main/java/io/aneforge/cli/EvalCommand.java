@@ -10,11 +10,21 @@ import io.aneforge.cli.reference.Reference;
 import io.aneforge.cli.reference.ReferenceException;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.eval.FidelityReport;
+import io.aneforge.hub.HubClient;
+import io.aneforge.io.IoProblems;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.source.ModelSource;
+import io.aneforge.source.ModelSourceException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -129,28 +139,28 @@ public final class EvalCommand implements Callable<Integer> {
      * (conversion downloads only the preferred weights: safetensors when the repo has both).
      */
     private Path onnxOf(SourceModel model) {
-        io.aneforge.source.ModelSnapshot snapshot = model.snapshot();
-        String file = io.aneforge.source.ModelSnapshot.ONNX;
+        ModelSnapshot snapshot = model.snapshot();
+        String file = ModelSnapshot.ONNX;
         Path onnx = snapshot.directory().resolve(file);
-        if (java.nio.file.Files.isRegularFile(onnx)) {
+        if (Files.isRegularFile(onnx)) {
             return onnx;
         }
-        if (io.aneforge.source.ModelSource.isHubSource(source) && snapshot.commitSha().isPresent()) {
+        if (ModelSource.isHubSource(source) && snapshot.commitSha().isPresent()) {
             String commit = snapshot.commitSha().get();
             try {
-                String repo = io.aneforge.source.ModelSource.parseHubSource(source).repoId();
-                io.aneforge.hub.HubClient hub = SourceModel.hub(source, root.env);
+                String repo = ModelSource.parseHubSource(source).repoId();
+                HubClient hub = SourceModel.hub(source, root.env);
                 if (hub.modelInfo(repo, commit).files().contains(file)) {
                     return hub.download(repo, commit, file);
                 }
                 throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + repo + "@"
                         + commit + " has no " + file + ": pass a --source that ships " + file
                         + ", or --reference fp32-graph");
-            } catch (io.aneforge.source.ModelSourceException e) {
+            } catch (ModelSourceException e) {
                 throw new UsageException("--source: " + e.getMessage());
-            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 throw new CommandFailure("cannot fetch " + file + " of '" + source + "': "
-                        + io.aneforge.io.IoProblems.describe(e), e);
+                        + IoProblems.describe(e), e);
             }
         }
         throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + snapshot.directory()
@@ -162,9 +172,9 @@ public final class EvalCommand implements Callable<Integer> {
     private FidelityCheck againstOnnxRuntime(PackageRunner runner, SourceModel model, Path onnx, int seqLen) {
         Map<String, int[]> outputs = new LinkedHashMap<>();
         runner.program().outputs().forEach(v -> outputs.put(v.name(), v.shape()));
-        java.util.Set<String> inputs = new java.util.HashSet<>();
+        Set<String> inputs = new HashSet<>();
         runner.program().inputs().forEach(v -> inputs.add(v.name()));
-        try (OnnxRuntimeReference ort = OnnxRuntimeReference.open(onnx, inputs, outputs)) {
+        try (OnnxRuntimeReference ort = OnnxRuntimeReference.open(onnx, seqLen, inputs, outputs)) {
             return FidelityCheck.against(model, samples, seqLen, ort::run);
         } catch (ReferenceException e) {
             throw e.usage() ? new UsageException(e.getMessage()) : new CommandFailure(e.getMessage(), e);

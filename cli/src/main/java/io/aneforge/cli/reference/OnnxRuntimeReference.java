@@ -64,13 +64,15 @@ public final class OnnxRuntimeReference implements AutoCloseable {
     /**
      * Loads ONNX Runtime and {@code onnx}, and matches its inputs and outputs with a package's.
      *
+     * @param seqLen         the package's sequence length: every sample is fed at it
      * @param packageInputs  the package's input names ({@code input_ids}, {@code attention_mask}, maybe
      *                       {@code token_type_ids})
      * @param packageOutputs the package's outputs and their shapes, in order
      * @throws ReferenceException naming the problem and the fix: ONNX Runtime cannot load, the file is not a model
      *     it can load, or the graph's inputs or outputs do not fit the package
      */
-    public static OnnxRuntimeReference open(Path onnx, Set<String> packageInputs, Map<String, int[]> packageOutputs) {
+    public static OnnxRuntimeReference open(Path onnx, int seqLen, Set<String> packageInputs,
+                                            Map<String, int[]> packageOutputs) {
         OrtEnvironment env = environment();
         OrtSession session;
         try {
@@ -81,7 +83,7 @@ public final class OnnxRuntimeReference implements AutoCloseable {
                     + ": fix the ONNX file or pass --reference fp32-graph", true, e);
         }
         try {
-            Map<String, TensorInfo> in = inputs(onnx, session, packageInputs);
+            Map<String, TensorInfo> in = inputs(onnx, session, seqLen, packageInputs);
             Map<String, String> out = outputs(onnx, session, packageOutputs);
             return new OnnxRuntimeReference(onnx, env, session, in, out, Map.copyOf(packageOutputs));
         } catch (OrtException e) {
@@ -116,7 +118,7 @@ public final class OnnxRuntimeReference implements AutoCloseable {
         }
     }
 
-    private static Map<String, TensorInfo> inputs(Path onnx, OrtSession session, Set<String> packageInputs)
+    private static Map<String, TensorInfo> inputs(Path onnx, OrtSession session, int seqLen, Set<String> packageInputs)
             throws OrtException {
         Map<String, TensorInfo> in = new LinkedHashMap<>();
         for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
@@ -128,6 +130,12 @@ public final class OnnxRuntimeReference implements AutoCloseable {
             if (t.type != OnnxJavaType.INT64 && t.type != OnnxJavaType.INT32 && t.type != OnnxJavaType.FLOAT) {
                 throw new ReferenceException(onnx + " takes '" + e.getKey() + "' as " + t.type
                         + "; eval feeds token ids as int64, int32 or float", true, null);
+            }
+            long[] shape = t.getShape();
+            if (shape.length != 2 || (shape[0] >= 0 && shape[0] != 1) || (shape[1] >= 0 && shape[1] != seqLen)) {
+                throw new ReferenceException(onnx + " takes '" + e.getKey() + "' of shape " + declaredShape(shape)
+                        + ", but eval feeds (1, " + seqLen + "), the package's sequence length: an ONNX model exported "
+                        + "at a fixed length is compared only with a package converted at that --seq-len", true, null);
             }
             in.put(e.getKey(), t);
         }
