@@ -21,6 +21,11 @@ public record GoldenTensor(int[] shape, float[] stored) {
             throw new IllegalArgumentException("golden tensor: shape and stored elements are required");
         }
         long size = FloatTensor.elementCount(shape);
+        if (size > Integer.MAX_VALUE) {
+            // size() and copy's bounds are ints, as FloatTensor's are: a larger shape could never be expanded.
+            throw new IllegalArgumentException("golden tensor: shape " + Arrays.toString(shape) + " has " + size
+                    + " elements, more than the " + Integer.MAX_VALUE + " a tensor can have");
+        }
         if (stored.length > size) {
             throw new IllegalArgumentException("golden tensor: " + stored.length + " stored elements for shape "
                     + Arrays.toString(shape) + ", which holds " + size);
@@ -75,7 +80,9 @@ public record GoldenTensor(int[] shape, float[] stored) {
                     + " + " + length + " of " + size());
         }
         int held = Math.max(0, Math.min(length, stored.length - from));
-        System.arraycopy(stored, from, dst, at, held);
+        if (held > 0) { // a range starting past the held elements is all zeros (arraycopy refuses such a start)
+            System.arraycopy(stored, from, dst, at, held);
+        }
         Arrays.fill(dst, at + held, at + length, 0f);
     }
 

@@ -24,6 +24,9 @@ class GoldenTensorTest {
         assertThat(dst).containsExactly(9, 0, 3, 0);
         t.copy(4, dst, 0, 2);
         assertThat(dst).containsExactly(0, 0, 3, 0);
+        dst[0] = 9;
+        t.copy(5, dst, 0, 1); // a range that starts past the held elements: all zeros
+        assertThat(dst).containsExactly(0, 0, 3, 0);
         assertThatThrownBy(() -> t.copy(5, dst, 0, 2)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
@@ -38,5 +41,14 @@ class GoldenTensorTest {
         assertThat(trimmed).isNotEqualTo(new GoldenTensor(new int[] {6}, trimmed.stored()));
         assertThatThrownBy(() -> new GoldenTensor(new int[] {1, 2}, new float[3]))
                 .hasMessageContaining("3 stored elements for shape [1, 2], which holds 2");
+    }
+
+    /** size() is an int, as a FloatTensor's: a shape of more elements is refused, not wrapped (65536² would read 0). */
+    @Test
+    void refusesAShapeOfMoreElementsThanAnIntCounts() {
+        assertThatThrownBy(() -> new GoldenTensor(new int[] {65536, 65536}, new float[0]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shape [65536, 65536] has 4294967296 elements, more than the 2147483647");
+        assertThat(new GoldenTensor(new int[] {1, Integer.MAX_VALUE}, new float[0]).size()).isEqualTo(Integer.MAX_VALUE);
     }
 }

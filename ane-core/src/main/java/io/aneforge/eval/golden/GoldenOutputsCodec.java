@@ -415,7 +415,10 @@ public final class GoldenOutputsCodec {
         /**
          * Reads {@code count} floats (version 1 writes every element) and keeps them up to the last that is not
          * {@code +0.0f}: a run of zeros is held only once a value after it shows it is not the tail. Refuses, before
-         * allocating, floats that would take what is held past {@code maxHeld} ({@code held} are held already).
+         * allocating, floats that would take what is held past {@code maxHeld} ({@code held} are held already). The
+         * array grows by doubling but never past what {@code maxHeld} leaves, so no array is larger than the floats
+         * it may hold; while it grows, and when it is cut to the floats kept, the old array and the new one are both
+         * alive for the copy.
          */
         float[] floatsWithoutTrailingZeros(int count, String where, long held, long maxHeld) throws IOException {
             float[] out = new float[0];
@@ -438,7 +441,9 @@ public final class GoldenOutputsCodec {
                     kept = done + end;
                     checkHeld(held + 4L * kept, maxHeld, where);
                     if (out.length < kept) {
-                        out = Arrays.copyOf(out, (int) Math.min(count, Math.max(2L * out.length, kept)));
+                        // kept fits what maxHeld leaves (checked above); doubling must not pass it either.
+                        long room = (maxHeld - held) / 4;
+                        out = Arrays.copyOf(out, (int) Math.min(Math.min(count, room), Math.max(2L * out.length, kept)));
                     }
                     System.arraycopy(floats, 0, out, done, end); // the zeros between stay as allocated
                 }

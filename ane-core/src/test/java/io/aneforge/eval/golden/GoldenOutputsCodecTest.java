@@ -228,6 +228,31 @@ class GoldenOutputsCodecTest {
                 .hasMessageContaining("tensor 'logits' of sample 's' hold");
     }
 
+    /**
+     * Decoding version 1 grows its array by doubling, but never past the bound: three I/O chunks of values (then
+     * zeros) under a bound of exactly those values allocate arrays of one, two and three chunks, not a fourth chunk
+     * past the bound plus the copy that trims it back. Counted with the thread's allocated bytes (HotSpot).
+     */
+    @Test
+    void versionOneNeverAllocatesAnArrayPastTheBound() throws IOException {
+        int chunk = 1 << 14;
+        float[] padded = new float[4 * chunk];
+        Arrays.fill(padded, 0, 3 * chunk, 1.5f);
+        byte[] v1 = encodeV1(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("s",
+                Map.of("y", new FloatTensor(new int[] {1, 4 * chunk}, padded))))));
+        long bound = 4L * 3 * chunk;
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        GoldenOutputsCodec.read(new ByteArrayInputStream(v1), bound); // loads the classes first
+        ByteArrayInputStream in = new ByteArrayInputStream(v1);
+        long before = threads.getCurrentThreadAllocatedBytes();
+        GoldenOutputs back = GoldenOutputsCodec.read(in, bound);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(back.heldBytes()).isEqualTo(bound);
+        // 1 + 2 + 3 chunks of floats, the I/O buffers (2 chunks) and small change; doubling past the bound to 4
+        // chunks and trimming to 3 allocates 1 + 2 + 4 + 3 chunks.
+        assertThat(allocated).isLessThan(4L * chunk * 8 + 64 * 1024);
+    }
+
     @Test
     void rejectsBadMagicVersionTruncationCorruptionAndTrailingBytes() throws IOException {
         byte[] good = encode(sample());
