@@ -63,6 +63,15 @@ public record GoldenOutputs(List<Sample> samples) {
             return Collections.unmodifiableMap(out);
         }
 
+        /** Bytes {@link #outputs()} allocates: every tensor expanded, its zeros included. */
+        public long expandedBytes() {
+            long bytes = 0;
+            for (GoldenTensor t : tensors.values()) {
+                bytes += t.expandedBytes();
+            }
+            return bytes;
+        }
+
         /** Bytes of the floats this sample holds. */
         public long heldBytes() {
             long bytes = 0;
@@ -95,6 +104,18 @@ public record GoldenOutputs(List<Sample> samples) {
     /** Output names, in order. */
     public List<String> outputNames() {
         return List.copyOf(samples.get(0).tensors().keySet());
+    }
+
+    /**
+     * Bytes of every sample's tensors expanded ({@link Sample#outputs()}): what the shapes declare, which can be far
+     * more than {@link #heldBytes()} (the zeros of a decoded blob are not held).
+     */
+    public long expandedBytes() {
+        long bytes = 0;
+        for (Sample s : samples) {
+            bytes += s.expandedBytes();
+        }
+        return bytes;
     }
 
     /**

@@ -62,6 +62,11 @@ public record GoldenTensor(int[] shape, float[] stored) {
         return (int) FloatTensor.elementCount(shape);
     }
 
+    /** Bytes of the whole tensor once expanded (4 per element, held or not): what {@link #expand()} allocates. */
+    public long expandedBytes() {
+        return 4L * size();
+    }
+
     /** Bytes of the floats held (4 per stored element). */
     public long heldBytes() {
         return 4L * stored.length;

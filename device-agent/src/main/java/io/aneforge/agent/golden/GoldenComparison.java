@@ -43,9 +43,9 @@ public final class GoldenComparison {
             throw new IllegalArgumentException("the variant's outputs " + first.keySet() + " share no name with the golden"
                     + " outputs " + golden.outputNames() + "; the variant and the golden data disagree on output names");
         }
-        Map<String, Map<String, FloatTensor>> inputsById = new HashMap<>();
+        Map<String, GoldenOutputs.Sample> inputsById = new HashMap<>();
         for (GoldenOutputs.Sample s : inputs.samples()) {
-            inputsById.put(s.id(), s.outputs()); // (1, S) each: small
+            inputsById.put(s.id(), s);
         }
         List<GoldenOutputs.Sample> reference = new ArrayList<>();
         List<Map<String, FloatTensor>> candidate = new ArrayList<>();
@@ -56,11 +56,12 @@ public final class GoldenComparison {
             if (c == null) {
                 continue;
             }
-            Map<String, FloatTensor> in = inputsById.get(s.id());
-            if (in == null) {
+            GoldenOutputs.Sample sampleIn = inputsById.get(s.id());
+            if (sampleIn == null) {
                 throw new IllegalArgumentException("the golden inputs have no sample '" + s.id() + "' (the golden outputs"
                         + " do); the two golden blobs of this version do not belong together");
             }
+            Map<String, FloatTensor> in = sampleIn.outputs(); // (1, S) each, and only the samples run are expanded
             Map<String, GoldenTensor> r = new LinkedHashMap<>();
             Map<String, FloatTensor> t = new LinkedHashMap<>();
             for (String name : shared) {

@@ -29,7 +29,9 @@ import java.util.Map;
  * the floats its tensors hold once decoded (decoding keeps no trailing zeros, {@link io.aneforge.eval.GoldenTensor}:
  * the padded positions of per-token outputs are not held, so GPT-2's logits on the fixed samples hold their real
  * tokens, about 124 MB, not the 823 MB their shapes declare; a blob that would hold more is refused before it is
- * allocated), and the decoded blobs kept, together (the least recently used are dropped until the newest fits).
+ * allocated), the golden inputs as the agent expands them to feed the model ({@link #inputs}: refused when their
+ * shapes declare more), and the decoded blobs kept, together (the least recently used are dropped until the newest
+ * fits).
  */
 public final class GoldenStore {
 
@@ -65,6 +67,25 @@ public final class GoldenStore {
             keep(ref.sha256Hex(), loaded);
         }
         return loaded;
+    }
+
+    /**
+     * The golden inputs blob at {@code ref}: {@link #get}, refused when its samples, which the agent expands to feed
+     * the model ({@link GoldenOutputs.Sample#outputs()}), would take more than the bound once expanded. Decoding
+     * bounds only the floats held, and a blob of a few bytes can declare shapes of gigabytes of zeros.
+     *
+     * @throws GoldenException ({@link Fault#ARTIFACT}) naming the setting when the inputs declare more than the bound
+     */
+    public GoldenOutputs inputs(ArtifactRef ref) {
+        GoldenOutputs inputs = get(ref);
+        long expanded = inputs.expandedBytes();
+        if (expanded > maxBytes) {
+            throw new GoldenException(Fault.ARTIFACT, "golden inputs blob " + ref.digest() + " declares input tensors"
+                    + " of " + expanded + " bytes once expanded, more than the " + maxBytes + "-byte limit for golden"
+                    + " data held in memory: raise " + SETTING + ", and the agent's heap (-Xmx) with it, or the blob"
+                    + " is not the inputs of a model (golden inputs are (1, seq len) per input)");
+        }
+        return inputs;
     }
 
     /** Keeps a decoded blob, dropping the least recently used ones until the kept ones fit the bound (and KEEP). */

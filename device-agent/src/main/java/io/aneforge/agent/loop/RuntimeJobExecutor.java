@@ -83,7 +83,7 @@ public final class RuntimeJobExecutor implements JobExecutor {
         GoldenOutputs outputs;
         try {
             artifact = cache.get(lease.artifact());
-            inputs = golden.get(lease.goldenInputs());
+            inputs = golden.inputs(lease.goldenInputs()); // bounded as expanded: they are fed to the model
             outputs = golden.get(lease.goldenOutputs());
         } catch (ArtifactCacheException e) {
             return verdict(lease, e.fault(), e.getMessage(), e);

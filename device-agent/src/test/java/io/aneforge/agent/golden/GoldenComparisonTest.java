@@ -135,6 +135,45 @@ class GoldenComparisonTest {
         assertThat(GoldenComparison.compare(held, inputs, ane).get(Graphs.LAST_HIDDEN_STATE)).isEqualTo(f);
     }
 
+    /**
+     * Real tokens whose outputs are exactly 0 (a ReLU or clamped head, a masked output) lie past what a decoded
+     * tensor holds: start logits {@code [0.5, 1.5, 0, 0 | 0, 0]} with four real tokens hold two elements, and hidden
+     * states whose last real row and the end of the row before are 0 hold less than the real rows. They read as
+     * zeros, with the same report as the tensors laid out whole.
+     */
+    @Test
+    void realTokensPastTheHeldElementsReadAsZerosAfterAFormatTwoRoundTrip() throws Exception {
+        int seq = 6;
+        int real = 4;
+        float[] hidden = new float[seq * C];
+        for (int i = 0; i < (real - 1) * C - 1; i++) hidden[i] = 0.25f * i + 1; // row 2 ends in 0, row 3 is all 0
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        out.put(Graphs.START_LOGITS, new FloatTensor(new int[] {1, seq}, new float[] {0.5f, 1.5f, 0, 0, 0, 0}));
+        out.put(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, seq, C}, hidden));
+        GoldenOutputs padded = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", out)));
+        java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
+        io.aneforge.eval.golden.GoldenOutputsCodec.write(padded, blob, 2);
+        GoldenOutputs held = io.aneforge.eval.golden.GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(blob.toByteArray()));
+        assertThat(held.samples().get(0).tensors().get(Graphs.START_LOGITS).stored()).hasSize(2);
+        assertThat(held.samples().get(0).tensors().get(Graphs.LAST_HIDDEN_STATE).stored()).hasSize((real - 1) * C - 1);
+
+        float[] ids = {101, 7, 8, 102, 0, 0};
+        float[] mask = {1, 1, 1, 1, 0, 0};
+        GoldenOutputs inputs = new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", Map.of(
+                Graphs.INPUT_IDS, new FloatTensor(new int[] {1, seq}, ids),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, seq}, mask)))));
+        float[] near = hidden.clone();
+        for (int i = 0; i < near.length; i++) near[i] += 0.01f * (i % 3);
+        Map<String, FloatTensor> candidate = Map.of(
+                Graphs.START_LOGITS, new FloatTensor(new int[] {1, seq}, new float[] {0.5f, 1.4f, 0.1f, 0, 9, 9}),
+                Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, seq, C}, near));
+
+        Map<String, FidelityReport> decoded = GoldenComparison.compare(held, inputs, Map.of("sample-00", candidate));
+        assertThat(decoded).isEqualTo(GoldenComparison.compare(padded, inputs, Map.of("sample-00", candidate)));
+        assertThat(decoded.get(Graphs.LAST_HIDDEN_STATE).positions()).isEqualTo(real);
+        assertThat(decoded.get(Graphs.START_LOGITS).maxAbsError()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-6));
+    }
+
     @Test
     void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
         FloatTensor ref = hidden(2);

@@ -97,6 +97,34 @@ class GoldenStoreTest {
     }
 
     /**
+     * Golden inputs are expanded to feed the model, so their bound is on what their shapes declare: a blob of a few
+     * hundred bytes declaring eight (1, 2^28) inputs of zeros (8 GiB once expanded, nothing held) decodes under any
+     * bound, but is refused as inputs before any of it is expanded, naming the setting.
+     */
+    @Test
+    void inputsDeclaringMoreThanTheBoundOnceExpandedAreRefusedNamingTheSetting() throws Exception {
+        Map<String, io.aneforge.eval.GoldenTensor> declared = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 8; i++) {
+            declared.put("input_" + i, new io.aneforge.eval.GoldenTensor(new int[] {1, 1 << 28}, new float[0]));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", declared))), out, 2);
+        ArtifactRef ref = put(out.toByteArray());
+        assertThat(ref.sizeBytes()).isLessThan(300);
+
+        GoldenStore store = store(1 << 20);
+        assertThat(store.get(ref).heldBytes()).as("as golden outputs it holds nothing").isZero();
+        assertThatThrownBy(() -> store.inputs(ref))
+                .isInstanceOfSatisfying(GoldenException.class, e -> assertThat(e.fault()).isEqualTo(Fault.ARTIFACT))
+                .hasMessageContaining("golden inputs blob " + ref.digest() + " declares input tensors of "
+                        + (8L << 30) + " bytes once expanded, more than the 1048576-byte limit")
+                .hasMessageContaining("raise aneforge.agent.golden-max-memory (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY)");
+
+        ArtifactRef small = put("x", 1000, 10, 2); // declares 4000 bytes: within the bound as inputs too
+        assertThat(store.inputs(small).expandedBytes()).isEqualTo(4000);
+    }
+
+    /**
      * What is kept shows in what is downloaded again. Three blobs are fewer than the store keeps by count, so only
      * the bytes they hold (400,000 each, a bound of 1,000,000) can drop one.
      */

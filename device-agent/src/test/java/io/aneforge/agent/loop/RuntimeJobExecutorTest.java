@@ -248,6 +248,14 @@ class RuntimeJobExecutorTest {
         JobReport shapes = executor(new ReferenceRuntime()).execute(lease(JobLease.Kind.ACCURACY, pkg, goodIn, wrongGolden));
         assertThat(shapes.failure()).contains("output 'out' has shape [1, 4, 32] but the golden output has [1, 4, 16]");
 
+        // A few bytes that declare a 256 MiB input (zeros, none held): refused before the agent expands it to run.
+        ArtifactRef hugeIn = put(encode(new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00",
+                Map.of("x", new io.aneforge.eval.GoldenTensor(new int[] {1, 4, 1 << 24}, new float[0])))))));
+        JobReport declared = executor(new ReferenceRuntime()).execute(lease(JobLease.Kind.BENCHMARK, pkg, hugeIn, goodOut));
+        assertThat(declared.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+        assertThat(declared.failure()).contains("declares input tensors of " + (1L << 28) + " bytes once expanded")
+                .contains("aneforge.agent.golden-max-memory");
+
         JobReport noRuntime = executor(new ReferenceRuntime()).execute(new JobLease("l", "8", 1, JobLease.Kind.BENCHMARK,
                 "tiny", 1, "3", pkg, "coreml", new RuntimeOptions("all", false, 0), BenchmarkProtocol.defaults(), goodIn,
                 goodOut, Instant.now()));
