@@ -9,6 +9,7 @@ import io.aneforge.mil.Operation;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Var;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.quant.ActivationRange;
 import io.aneforge.quant.CalibrationInputs;
 import io.aneforge.quant.InputGram;
 import io.aneforge.tensor.FloatTensor;
@@ -31,6 +32,10 @@ import java.util.Map;
  * share an input (query, key and value) share one matrix. Both layouts name a weight alike, so the ane
  * layout's 1×1 convs find the statistics of the standard layout's linears.
  *
+ * <p>The same pass records each linear input's range (smallest and largest value over the real tokens): W8A8's
+ * activation scales ({@link #range}). The fingerprint covers the sums only; the ranges are read from the same
+ * activations.
+ *
  * <p>The texts ({@link #texts()}, {@code calibration.txt}: 64 sentences, varied lengths and languages) are
  * not the 32 evaluation sentences ({@link Samples}), so fidelity is measured on text calibration never saw.
  *
@@ -49,12 +54,15 @@ public final class Calibration implements CalibrationInputs {
     private static final int BATCH_POSITIONS = 1024;
 
     private final Map<String, InputGram> byWeight;
+    private final Map<String, ActivationRange> rangeByWeight;
     private final int samples;
     private final long tokens;
     private final String fingerprint;
 
-    private Calibration(Map<String, InputGram> byWeight, int samples, long tokens) {
+    private Calibration(Map<String, InputGram> byWeight, Map<String, ActivationRange> rangeByWeight, int samples,
+                        long tokens) {
         this.byWeight = byWeight;
+        this.rangeByWeight = rangeByWeight;
         this.samples = samples;
         this.tokens = tokens;
         this.fingerprint = digest(byWeight, samples, tokens);
@@ -133,6 +141,7 @@ public final class Calibration implements CalibrationInputs {
                 golden.metadata());
         Map<String, double[]> sums = new LinkedHashMap<>();
         Map<String, Long> counts = new LinkedHashMap<>();
+        Map<String, ActivationRange> ranges = new LinkedHashMap<>();
         long realTokens = 0;
         int perBatch = Math.max(1, BATCH_POSITIONS / seqLen);
         for (int b0 = 0; b0 < inputs.size(); b0 += perBatch) {
@@ -161,10 +170,14 @@ public final class Calibration implements CalibrationInputs {
                     at += used[i] * features;
                 }
                 accumulate(s, x, n, features);
+                if (n > 0) {
+                    ranges.merge(v.name(), range(x), ActivationRange::union);
+                }
                 counts.merge(v.name(), (long) n, Long::sum);
             }
         }
         Map<String, InputGram> byWeight = new LinkedHashMap<>();
+        Map<String, ActivationRange> rangeByWeight = new LinkedHashMap<>();
         weightsByInput.forEach((input, weights) -> {
             double[] s = sums.get(input);
             int features = (int) Math.round(Math.sqrt(s.length));
@@ -175,15 +188,34 @@ public final class Calibration implements CalibrationInputs {
             InputGram gram = new InputGram(features, counts.get(input), stored);
             for (String w : weights) {
                 byWeight.put(w, gram);
+                if (ranges.containsKey(input)) {
+                    rangeByWeight.put(w, ranges.get(input));
+                }
             }
         });
-        return new Calibration(byWeight, inputs.size(), realTokens);
+        return new Calibration(byWeight, rangeByWeight, inputs.size(), realTokens);
     }
 
     /** The statistics of the inputs of {@code weightName} (a Hub tensor name, as the graph builders pass it). */
     @Override
     public InputGram of(String weightName) {
         return byWeight.get(Names.sanitize(weightName));
+    }
+
+    @Override
+    public ActivationRange range(String weightName) {
+        return rangeByWeight.get(Names.sanitize(weightName));
+    }
+
+    /** The smallest and largest of {@code x} (a batch's real-token rows). */
+    private static ActivationRange range(float[] x) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float f : x) {
+            min = Math.min(min, f);
+            max = Math.max(max, f);
+        }
+        return new ActivationRange(min, max);
     }
 
     @Override

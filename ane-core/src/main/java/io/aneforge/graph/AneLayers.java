@@ -40,7 +40,7 @@ public final class AneLayers extends BaseLayers {
     public Var project(Var x, String name, FloatTensor weight, FloatTensor bias) {
         int[] s = weight.shape();
         Var w = weights.weight(name + ".weight", weight, s[0], s[1], 1, 1);
-        return b.conv(x, w, weights.vector(name + ".bias", bias));
+        return b.conv(weights.activation(x, name + ".weight"), w, weights.vector(name + ".bias", bias));
     }
 
     @Override
@@ -139,11 +139,11 @@ public final class AneLayers extends BaseLayers {
 
     @Override
     public Var tiedHead(Var x, Var table) {
-        return toHub(b.conv(x, table, null)); // (1, V, 1, S) -> (1, S, V)
+        return toHub(b.conv(weights.activation(x, table.name()), table, null)); // (1, V, 1, S) -> (1, S, V)
     }
 
     @Override
     public Var tiedHead(Var x, Var table, String biasName, FloatTensor bias) {
-        return toHub(b.conv(x, table, weights.vector(biasName, bias))); // (1, V, 1, S) -> (1, S, V)
+        return toHub(b.conv(weights.activation(x, table.name()), table, weights.vector(biasName, bias))); // (1, V, 1, S) -> (1, S, V)
     }
 }

@@ -70,8 +70,8 @@ public final class Graphs {
                 b.metadata(io.aneforge.model.TaskHead.PROBLEM_TYPE_METADATA, model.head().problemType().id());
             }
         }
-        if (spec.precision().gptq()) {
-            // the statistics GPTQ used, bit for bit: builds whose bytes differ show whether these did
+        if (spec.precision().calibrated()) {
+            // the statistics GPTQ (or W8A8's activation scales) used, bit for bit: builds whose bytes differ show whether these did
             b.metadata("aneforge.calibration_sha256", cache.calibrationFingerprint(spec.id()));
         }
         Var ids = b.input(INPUT_IDS, DType.INT32, 1, spec.seqLen());

@@ -25,7 +25,7 @@ public final class StandardLayers extends BaseLayers {
     public Var project(Var x, String name, FloatTensor weight, FloatTensor bias) {
         Var w = weights.weight(name + ".weight", weight, weight.shape());
         Var bi = weights.vector(name + ".bias", bias);
-        return b.linear(x, w, bi);
+        return b.linear(weights.activation(x, name + ".weight"), w, bi);
     }
 
     @Override
@@ -88,6 +88,6 @@ public final class StandardLayers extends BaseLayers {
 
     @Override
     public Var tiedHead(Var x, Var table, String biasName, FloatTensor bias) {
-        return b.linear(x, table, weights.vector(biasName, bias)); // the table [V, C] is a linear weight as it is
+        return b.linear(weights.activation(x, table.name()), table, weights.vector(biasName, bias)); // the table [V, C] is a linear weight as it is
     }
 }

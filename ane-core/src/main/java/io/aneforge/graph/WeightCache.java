@@ -1,5 +1,6 @@
 package io.aneforge.graph;
 
+import io.aneforge.quant.ActivationRange;
 import io.aneforge.quant.CalibrationInputs;
 import io.aneforge.quant.EncodedWeight;
 import io.aneforge.quant.QuantReport;
@@ -74,9 +75,17 @@ public final class WeightCache {
         return calibration(variant, null).fingerprint();
     }
 
+    /**
+     * What calibration saw at the input of {@code weightName} (W8A8's activation scales), or null when no calibration
+     * input reached it; measures the statistics if nothing has yet.
+     */
+    ActivationRange activationRange(String variant, String weightName) {
+        return calibration(variant, null).range(weightName);
+    }
+
     private synchronized CalibrationInputs calibration(String name, QuantSpec spec) {
         if (calibration == null) {
-            throw new GraphException((spec == null ? "variant " + name + " is GPTQ-quantized"
+            throw new GraphException((spec == null ? "variant " + name + " is calibrated (GPTQ or W8A8)"
                     : "weight '" + name + "' is to be quantized " + spec.label()) + ", which needs "
                     + "calibration statistics, and this conversion has none: convert through the CLI or the converter "
                     + "worker (they measure them on the model's tokenizer), or pass a WeightCache created with them "

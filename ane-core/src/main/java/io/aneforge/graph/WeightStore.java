@@ -2,11 +2,13 @@ package io.aneforge.graph;
 
 import io.aneforge.mil.Constant;
 import io.aneforge.mil.DType;
+import io.aneforge.mil.Half;
 import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Names;
 import io.aneforge.mil.TensorType;
 import io.aneforge.mil.Var;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.quant.ActivationRange;
 import io.aneforge.quant.EncodedWeight;
 import io.aneforge.quant.Fp16Weight;
 import io.aneforge.quant.QuantMode;
@@ -79,8 +81,10 @@ public final class WeightStore {
                     p.blockSize());
             case INT4_BLOCK -> QuantSpec.perBlock(QuantType.INT4, p.affine() ? QuantMode.AFFINE : QuantMode.SYMMETRIC,
                     p.blockSize());
-            case W8A8 -> throw new GraphException("precision w8a8 quantizes activations (quantize/dequantize ops), "
-                    + "which the graph builders do not emit yet; use int8-channel or int8-block32 for 8-bit weights");
+            // coremltools' linear_quantize_weights default (linear_symmetric, per channel): per-channel
+            // constexpr_affine_dequantize exists from iOS 16, so the variant stays at W8A8's iOS 17
+            // (block-wise would need iOS 18)
+            case W8A8 -> QuantSpec.perChannel(QuantType.INT8, QuantMode.SYMMETRIC);
         };
     }
 
@@ -137,6 +141,39 @@ public final class WeightStore {
         WeightCache.Encoded e = cache.encoded(name, shaped, s);
         reports.add(e.report());
         return place(opName, e.weight());
+    }
+
+    /**
+     * The activation {@code x} as the {@code linear} or {@code conv} multiplying it by {@code weightName} (a Hub tensor
+     * or weight var name) reads it. Under {@code w8a8}, a {@code quantize} -> {@code dequantize} pair (iOS 17) as
+     * coremltools' {@code linear_quantize_activations} inserts before a linear or conv: int8, one scale for the whole
+     * tensor, symmetric (no zero point), the scale from the range calibration saw there. Every other precision, and an
+     * input no calibration reached (GPT-2's tied LM head is a {@code matmul} in the calibrated graph, which
+     * coremltools does not quantize), reads {@code x} itself.
+     */
+    public Var activation(Var x, String weightName) {
+        if (precision.scheme() != Precision.Scheme.W8A8) {
+            return x;
+        }
+        ActivationRange range = cache.activationRange(precision.id(), weightName);
+        if (range == null) {
+            return x;
+        }
+        Constant scale = Constant.fp16(new float[] {activationScale(range)});
+        String opName = Names.sanitize(weightName);
+        Var q = b.named(opName + "_input_quantized").quantize(x, scale, null, null, DType.INT8);
+        return b.named(opName + "_input").dequantize(q, scale, null, null);
+    }
+
+    /**
+     * coremltools' symmetric int8 activation scale ({@code insert_prefix_quantize_dequantize_pair}): the range in
+     * fp16, {@code scale = (max - min) / (127 - -127)} with {@code max = -min = max(|rmin|, |rmax|)}, in fp16; a zero
+     * scale (an input that was always 0) becomes 1, which leaves values as they are.
+     */
+    static float activationScale(ActivationRange range) {
+        float maxAbs = Math.max(Math.abs(Half.round(range.min())), Math.abs(Half.round(range.max())));
+        float scale = Half.round(Half.round(2 * maxAbs) / 254f);
+        return scale == 0 ? 1 : scale;
     }
 
     /** A small tensor that is never quantized (bias, LayerNorm gamma/beta), in the compute type. */

@@ -442,4 +442,33 @@ public final class MilBuilder {
         OpCall c = op("constexpr_blockwise_shift_scale").arg("data", data).arg("scale", scale);
         return (offset == null ? c : c.arg("offset", offset)).build();
     }
+
+    /**
+     * {@code quantize} (iOS 17): {@code clip(round(x / scale) + zeroPoint)} as {@code out} (int8 or uint8); a scalar
+     * scale (per tensor) when {@code axis} is null, else one per index along it. {@code zeroPoint} may be null (0).
+     */
+    public Var quantize(Var x, Constant scale, Constant zeroPoint, Integer axis, DType out) {
+        OpCall c = op("quantize").arg("input", x);
+        if (zeroPoint != null) {
+            c.arg("zero_point", zeroPoint);
+        }
+        c.arg("scale", scale);
+        if (axis != null) {
+            c.arg("axis", Constant.int32Scalar(axis));
+        }
+        return c.arg("output_dtype", Constant.string(out.milName())).build();
+    }
+
+    /** {@code dequantize} (iOS 17): {@code scale * (q - zeroPoint)} in the scale's float type; as {@link #quantize}. */
+    public Var dequantize(Var q, Constant scale, Constant zeroPoint, Integer axis) {
+        OpCall c = op("dequantize").arg("input", q);
+        if (zeroPoint != null) {
+            c.arg("zero_point", zeroPoint);
+        }
+        c.arg("scale", scale);
+        if (axis != null) {
+            c.arg("axis", Constant.int32Scalar(axis));
+        }
+        return c.build();
+    }
 }

@@ -17,6 +17,7 @@ public final class Ops {
         all.addAll(LinalgOps.all());
         all.addAll(NormOps.all());
         all.addAll(ConstexprOps.all());
+        all.addAll(QuantizeOps.all());
         Map<String, OpDef> m = new LinkedHashMap<>();
         for (OpDef d : all) {
             if (m.put(d.type(), d) != null) {

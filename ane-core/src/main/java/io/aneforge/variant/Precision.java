@@ -187,6 +187,14 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
         return parse(family + "-block" + blockSize + suffix + (ffn8 ? "-ffn8" : ""));
     }
 
+    /**
+     * True when the conversion needs what the model computes on calibration texts ({@code io.aneforge.convert.Calibration}):
+     * GPTQ's statistics, or {@code w8a8}'s activation ranges.
+     */
+    public boolean calibrated() {
+        return gptq || scheme == Scheme.W8A8;
+    }
+
     /** The oldest deployment target whose Core ML has the ops this precision needs. */
     public Target minimumTarget() {
         switch (scheme) {

@@ -180,7 +180,7 @@ public final class ConvertCommand implements Callable<Integer> {
     private int convertRecipe(PrintWriter stdout, Progress bar) {
         Recipe r = recipe == null ? Recipe.builtIn("default") : Recipe.resolve(recipe);
         List<VariantSpec> specs = r.variantsFor(chips, seqLen);
-        List<String> texts = calibrationTexts(specs.stream().anyMatch(s -> s.precision().gptq()));
+        List<String> texts = calibrationTexts(specs.stream().anyMatch(s -> s.precision().calibrated()));
         List<String> names = new ArrayList<>();
         Map<String, List<VariantSpec>> builds = RecipeConversion.builds(specs);
         for (List<VariantSpec> build : builds.values()) {
@@ -261,10 +261,6 @@ public final class ConvertCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--precision: " + e.getMessage());
         }
-        if (p.scheme() == Precision.Scheme.W8A8) {
-            throw new UsageException("--precision w8a8 is not supported by the graph builders yet (activation "
-                    + "quantization): use int8-block32 or int8-channel");
-        }
         Target t = p.minimumTarget().atLeast(Recipe.DEFAULT_MINIMUM_TARGET) ? p.minimumTarget() : Recipe.DEFAULT_MINIMUM_TARGET;
         if (target != null) {
             t = parseTarget(target);
@@ -282,7 +278,7 @@ public final class ConvertCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("cannot build this variant: " + e.getMessage());
         }
-        List<String> texts = calibrationTexts(vs.precision().gptq());
+        List<String> texts = calibrationTexts(vs.precision().calibrated());
         Path parent = out.toAbsolutePath().normalize().getParent();
         String name = out.getFileName().toString();
         checkOutputPlace(parent, List.of(name));
@@ -297,7 +293,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 FidelityCheck check = fidelityCheck(model, bar, false, false);
                 bar.begin("converting " + vs.id(), 1);
                 WeightCache weights = WeightCache.none();
-                if (vs.precision().gptq()) {
+                if (vs.precision().calibrated()) {
                     List<String> calibrationTexts = texts == null ? Calibration.texts() : texts;
                     bar.note(RecipeConversion.calibratingNote(calibrationTexts.size()));
                     weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), calibrationTexts,
@@ -323,13 +319,13 @@ public final class ConvertCommand implements Callable<Integer> {
      * The texts of {@code --calibration} (null when not given: the built-in ones); refused when no variant
      * calibrates ({@code gptq} false), the file cannot be read, or it has no text.
      */
-    private List<String> calibrationTexts(boolean gptq) {
+    private List<String> calibrationTexts(boolean calibrated) {
         if (calibration == null) {
             return null;
         }
-        if (!gptq) {
-            throw new UsageException("--calibration gives GPTQ its calibration texts, and no variant of this run is GPTQ-"
-                    + "quantized: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq)");
+        if (!calibrated) {
+            throw new UsageException("--calibration gives GPTQ and W8A8 their calibration texts, and no variant of this run is "
+                    + "calibrated: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq) or w8a8");
         }
         List<String> texts;
         try {

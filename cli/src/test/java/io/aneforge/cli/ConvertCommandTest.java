@@ -531,8 +531,9 @@ class ConvertCommandTest {
                 .isNotEqualTo(MlPackage.read(pkg).metadata().get("aneforge.calibration_sha256"));
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32", "--calibration",
                 texts.toString(), "--out", dir.resolve("never-calibrated.mlpackage").toString()},
-                "aneforge convert: --calibration gives GPTQ its calibration texts, and no variant of this run is "
-                        + "GPTQ-quantized: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq)");
+                "aneforge convert: --calibration gives GPTQ and W8A8 their calibration texts, and no variant of this run "
+                        + "is calibrated: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq) or "
+                        + "w8a8");
         Path blank = dir.resolve("blank.txt");
         Files.writeString(blank, "\n  \n");
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--calibration",

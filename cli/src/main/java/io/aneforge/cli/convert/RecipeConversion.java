@@ -132,7 +132,7 @@ public final class RecipeConversion {
                 VariantEntry last = null;
                 for (VariantSpec spec : build) {
                     last = entry(spec, b.variant(), recipe.computeUnitsFor(spec), fidelity,
-                            spec.precision().gptq() ? calibration(measured.get(), calibrationTexts == null) : null);
+                            spec.precision().calibrated() ? calibration(measured.get(), calibrationTexts == null) : null);
                     entries.put(spec, last);
                 }
                 progress.step(build.get(0).buildId(), summary(last) + "  for " + String.join(", ",
