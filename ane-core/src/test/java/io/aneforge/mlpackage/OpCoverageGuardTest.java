@@ -103,6 +103,16 @@ class OpCoverageGuardTest {
                 null));
     }
 
+    static {
+        // per tensor with a zero point (int8), then per channel along axis 1 (uint8), each through its pair
+        sample("quantize", b -> b.dequantize(b.quantize(x(b, 2, 3), Constant.fp32(new float[]{0.25f}),
+                Constant.integers(DType.INT8, new int[]{3}), null, DType.INT8), Constant.fp32(new float[]{0.25f}),
+                Constant.integers(DType.INT8, new int[]{3}), null));
+        sample("dequantize", b -> b.dequantize(b.quantize(x(b, 2, 3), Constant.fp32(new float[]{0.1f, 0.2f, 0.3f}, 3),
+                Constant.integers(DType.UINT8, new int[]{128, 120, 0}, 3), 1, DType.UINT8),
+                Constant.fp32(new float[]{0.1f, 0.2f, 0.3f}, 3), Constant.integers(DType.UINT8, new int[]{128, 120, 0}, 3), -1));
+    }
+
     @Test
     void everyRegisteredOpHasASample() {
         assertThat(SAMPLES.keySet()).containsExactlyInAnyOrderElementsOf(Ops.all().keySet());
