@@ -194,9 +194,6 @@ class TinyBertConversionTest {
 
     @Test
     void unsupportedVariantsFailWithTheReason() {
-        VariantSpec w8a8 = new VariantSpec("M4", Target.IOS18, Layout.ANE, Precision.parse("w8a8"), SEQ, 0);
-        assertThatThrownBy(() -> VariantConverter.build(model, w8a8)).isInstanceOf(ConversionException.class)
-                .hasMessageContaining("m4-ios18-ane-w8a8-s16").hasMessageContaining("w8a8 quantizes activations");
         VariantSpec tooLong = new VariantSpec("M4", Target.IOS18, Layout.STANDARD, Precision.FP16, 128, 0);
         assertThatThrownBy(() -> VariantConverter.build(model, tooLong)).isInstanceOf(ConversionException.class)
                 .hasMessageContaining("sequence length 128 exceeds the 64 positions").hasMessageContaining("seq_len <= 64");

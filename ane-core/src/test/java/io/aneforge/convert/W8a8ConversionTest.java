@@ -1,0 +1,182 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.eval.FidelityReport;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.graph.WeightCache;
+import io.aneforge.mil.Arg;
+import io.aneforge.mil.Constant;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.Half;
+import io.aneforge.mil.Operation;
+import io.aneforge.mil.Program;
+import io.aneforge.mil.Target;
+import io.aneforge.mil.TensorType;
+import io.aneforge.mil.Var;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.quant.ActivationRange;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The w8a8 variant end to end on tiny random models: an iOS 17 program with per-channel int8 weights and a
+ * {@code quantize -> dequantize} pair (int8, per tensor, symmetric, calibrated scale) before every calibrated linear or
+ * conv; written, read back with re-inferred types, close to the golden, and byte-identical when built again.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class W8a8ConversionTest {
+    static final int SEQ = 16;
+
+    @TempDir
+    Path dir;
+    ImportedModel model;
+    Path snapshot;
+    Calibration calibration;
+
+    @BeforeAll
+    void importTinyBert(@TempDir Path tmp) throws Exception {
+        // the FFN of 128 makes the projections big enough (> 2048 elements) to be quantized
+        snapshot = TinyModels.bert(tmp.resolve("bert"), 21, "", 128);
+        model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        calibration = measure();
+    }
+
+    Calibration measure() throws Exception {
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            return Calibration.measure(model, tok, SEQ);
+        }
+    }
+
+    static VariantSpec spec(Layout layout) {
+        return VariantSpec.of("M4", Target.IOS17, layout, Precision.parse("w8a8"), SEQ);
+    }
+
+    @Test
+    void bothLayoutsQuantizeEveryCalibratedProjectionInputAndStayCloseToTheGolden() throws Exception {
+        List<String> samples = Samples.fixed().subList(0, 4);
+        GoldenOutputs golden;
+        List<Map<String, FloatTensor>> inputs;
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            golden = Golden.compute(model, tok, samples, SEQ);
+            inputs = Golden.inputs(tok, samples, SEQ);
+        }
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = spec(layout);
+            ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(spec.id()), null,
+                    WeightCache.uncached(calibration));
+            Program read = MlPackage.read(cv.packageDir()); // re-inferred types: ProgramValidator inside
+            assertThat(read.target()).isEqualTo(Target.IOS17);
+            assertThat(read.metadata()).containsEntry("aneforge.calibration_sha256", calibration.fingerprint());
+            String projection = layout == Layout.ANE ? "conv" : "linear";
+            int pairs = 0;
+            for (Operation op : read.operations()) {
+                if (!op.type().equals(projection)) {
+                    continue;
+                }
+                Var weight = (Var) op.inputs().get("weight").get(0);
+                ActivationRange range = calibration.range(weight.name());
+                assertThat(range).as(op.name() + " calibrated").isNotNull();
+                Operation dq = read.producer(((Var) op.inputs().get("x").get(0)).name());
+                assertThat(dq.type()).as(op.name() + " x").isEqualTo("dequantize");
+                Operation q = read.producer(((Var) dq.inputs().get("input").get(0)).name());
+                assertThat(q.type()).isEqualTo("quantize");
+                assertThat(q.output().dtype()).isEqualTo(DType.INT8);
+                assertThat(q.inputs()).doesNotContainKeys("zero_point", "axis"); // symmetric, per tensor
+                Constant scale = constant(q.inputs().get("scale").get(0));
+                assertThat(scale.type()).isEqualTo(TensorType.of(DType.FP16));
+                assertThat(scale.floatAt(0)).isEqualTo(coremltoolsScale(range)).isPositive();
+                assertThat(constant(dq.inputs().get("scale").get(0)).floatAt(0)).isEqualTo(scale.floatAt(0));
+                // the weight: per-channel int8 with zero points 0 (coremltools' linear_symmetric)
+                Operation w = read.producer(weight.name());
+                if (w.type().equals("constexpr_affine_dequantize")) {
+                    assertThat(w.attributes().get("quantized_data").type().dtype()).isEqualTo(DType.INT8);
+                    assertThat(w.attributes().get("zero_point").toFloats()).containsOnly(0f);
+                }
+                pairs++;
+            }
+            // 6 projections in each of the layers, and the pooler
+            assertThat(pairs).as(layout + " pairs").isEqualTo(6 * TinyModels.LAYERS + 1);
+            assertThat(read.operations()).filteredOn(o -> o.type().equals("constexpr_affine_dequantize")).isNotEmpty();
+            List<Map<String, FloatTensor>> out = ProgramEvaluator.runtime().runAll(read, inputs);
+            Map<String, FidelityReport> f = VariantFidelity.of(golden, out);
+            for (var e : f.entrySet()) {
+                assertThat(e.getValue().cosineMean()).as(spec.id() + " " + e.getKey()).isGreaterThanOrEqualTo(0.99);
+            }
+        }
+    }
+
+    @Test
+    void theSameSourceAndSpecGiveTheSameBytes() throws Exception {
+        VariantSpec spec = spec(Layout.ANE);
+        ConvertedVariant a = VariantConverter.convert(model, spec, dir.resolve("a").resolve("v.mlpackage"), null,
+                WeightCache.create(() -> calibration));
+        ConvertedVariant b = VariantConverter.convert(model, spec, dir.resolve("b").resolve("v.mlpackage"), null,
+                WeightCache.uncached(measure()));
+        assertThat(b.archiveSha256()).isEqualTo(a.archiveSha256());
+    }
+
+    @Test
+    void gpt2QuantizesItsProjectionsButNotTheTiedHeadsMatmul() throws Exception {
+        Path g = TinyModels.gpt2(dir.resolve("gpt2"), 5);
+        ImportedModel gpt2 = ModelImporter.importWeights(ModelSnapshot.of(g, null));
+        int seq = 12;
+        Calibration c;
+        Map<String, FloatTensor> in;
+        try (Tokenizer tok = Tokenizer.load(g.resolve("tokenizer.json"))) {
+            c = Calibration.measure(gpt2, tok, seq);
+            in = Golden.inputs(tok, List.of("The quick brown fox jumps over the lazy dog."), seq).get(0);
+        }
+        FloatTensor golden = ProgramEvaluator.runtime().run(VariantConverter.build(gpt2, Golden.referenceSpec(seq)).program(), in)
+                .get("logits");
+        for (Layout layout : Layout.values()) {
+            Program p = VariantConverter.build(gpt2, new VariantSpec("A17_PRO", Target.IOS17, layout, Precision.parse("w8a8"),
+                    seq, 0), WeightCache.uncached(c)).program();
+            long quantized = p.operations().stream().filter(o -> o.type().equals("quantize")).count();
+            // q, k, v, attention output, FFN in and out per layer; the LM head (the embedding table) has no range
+            assertThat(quantized).as(layout.id()).isEqualTo(6L * TinyModels.LAYERS);
+            FidelityReport f = io.aneforge.eval.Fidelity.compareLogits(golden,
+                    ProgramEvaluator.runtime().run(p, in).get("logits"));
+            assertThat(f.cosineMean()).as(layout.id()).isGreaterThanOrEqualTo(0.99);
+        }
+    }
+
+    @Test
+    void withoutCalibrationAW8a8VariantIsAnErrorThatSaysWhereToGetIt() {
+        assertThatThrownBy(() -> VariantConverter.build(model, spec(Layout.ANE)))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("needs calibration statistics")
+                .hasMessageContaining("io.aneforge.convert.Calibration");
+    }
+
+    @Test
+    void theDeploymentTargetMustBeIos17OrNewer() {
+        assertThatThrownBy(() -> VariantSpec.of("M4", Target.IOS16, Layout.ANE, Precision.parse("w8a8"), SEQ))
+                .hasMessageContaining("ios17");
+    }
+
+    /** coremltools' symmetric int8 activation scale from {@code rmin}, {@code rmax} (both in fp16), in fp16. */
+    static float coremltoolsScale(ActivationRange r) {
+        float maxAbs = Math.max(Math.abs(Half.round(r.min())), Math.abs(Half.round(r.max())));
+        return Half.round(2 * maxAbs / 254f);
+    }
+
+    static Constant constant(Arg a) {
+        return a instanceof Constant c ? c : ((Var) a).constValue();
+    }
+}
