@@ -45,6 +45,7 @@ class MiniLmAcceptanceTest {
     static final int DEFAULT_SAMPLES = 4;
     static final double INT4_TARGET = 0.98;
     static final double INT4_FLOOR = 0.9;
+    static final double W8A8_FLOOR = 0.9;
 
     Path dir;
     ImportedModel model;
@@ -88,12 +89,13 @@ class MiniLmAcceptanceTest {
     void everyVariantReadBackFromItsPackageMatchesOnnxRuntime() {
         // -mse: clip-searched scales (QuantSpec.ScaleFit.MSE), each checked against the range-fit variant it replaces;
         // -ffn8: FFN input projections at int8, the rest int4, each checked against the all-int4 variant;
-        // -gptq: GPTQ with statistics of the calibration texts, each checked against the range fit
+        // -gptq: GPTQ with statistics of the calibration texts, each checked against the range fit;
+        // w8a8: int8 weights and int8 activations (scales from the calibration texts' ranges), at iOS 17
         List<String> precisions = List.of("fp32", "fp16", "int8-channel", "int8-block32", "int4-block32",
                 "int4-block32-affine", "int4-block32-mse", "int4-block32-affine-mse",
                 "int4-block32-ffn8", "int4-block32-affine-ffn8", "int4-block32-mse-ffn8", "int4-block32-affine-mse-ffn8",
                 "int8-block32-gptq", "int4-block32-gptq", "int4-block32-affine-gptq", "int4-block32-gptq-ffn8",
-                "int4-block32-affine-gptq-ffn8");
+                "int4-block32-affine-gptq-ffn8", "w8a8");
         Map<String, Double> cosines = new java.util.HashMap<>();
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
                 "%n| layout | precision | cosine mean | cosine min | all positions: mean | all positions: min | max abs"
@@ -104,11 +106,13 @@ class MiniLmAcceptanceTest {
                 if (p.equals("fp32") && layout == Layout.STANDARD) {
                     continue; // that is the golden graph, checked above
                 }
-                if ((p.contains("-mse") || p.endsWith("-ffn8") || p.contains("-gptq")) && layout == Layout.STANDARD) {
+                if ((p.contains("-mse") || p.endsWith("-ffn8") || p.contains("-gptq") || p.equals("w8a8"))
+                        && layout == Layout.STANDARD) {
                     continue; // both layouts give the same numbers; the clip search costs seconds per variant
                 }
                 Precision precision = Precision.parse(p);
-                VariantSpec spec = VariantSpec.of("A17_PRO", Target.IOS18, layout, precision, SEQ);
+                Target target = precision.scheme() == Precision.Scheme.W8A8 ? Target.IOS17 : Target.IOS18;
+                VariantSpec spec = VariantSpec.of("A17_PRO", target, layout, precision, SEQ);
                 ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(spec.id() + ".mlpackage"), null,
                         WeightCache.uncached(calibration));
                 Program read = MlPackage.read(cv.packageDir());
@@ -126,6 +130,7 @@ class MiniLmAcceptanceTest {
                 double gate = switch (precision.scheme()) {
                     case FP32, FP16 -> 0.9999;
                     case INT8_CHANNEL, INT8_BLOCK -> 0.999;
+                    case W8A8 -> W8A8_FLOOR;
                     default -> (precision.ffn8() || precision.gptq()) && precision.affine() ? INT4_TARGET : INT4_FLOOR;
                 };
                 if (precision.scheme() == Precision.Scheme.INT4_BLOCK && f.cosineMean() < INT4_TARGET) {

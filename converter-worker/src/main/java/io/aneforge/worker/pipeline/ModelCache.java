@@ -55,8 +55,8 @@ class ModelCache {
     /**
      * The weight encodings (FP16, quantized) of a conversion, shared by its partitions as
      * {@code ./aneforge convert} shares them between variants: the ane and standard fp16 variants
-     * store the same bytes, and variants for several chips share everything. A {@code -gptq} variant's
-     * calibration statistics are measured once per conversion, when the first one needs them, on the
+     * store the same bytes, and variants for several chips share everything. The calibration statistics of
+     * {@code -gptq} and {@code w8a8} variants are measured once per conversion, when the first one needs them, on the
      * snapshot's tokenizer and the fixed calibration texts ({@link Calibration}).
      */
     WeightCache encodings(long conversionId, String snapshotDir, String commit, Conversion options, int seqLen) {
@@ -64,7 +64,7 @@ class ModelCache {
             try (Tokenizer tokenizer = Tokenizer.load(Path.of(snapshotDir).resolve(ModelSnapshot.TOKENIZER))) {
                 return Calibration.measure(get(id, snapshotDir, commit, options), tokenizer, seqLen);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot load the tokenizer for GPTQ calibration: " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot load the tokenizer for calibration (GPTQ, W8A8): " + e.getMessage(), e);
             }
         }));
     }
