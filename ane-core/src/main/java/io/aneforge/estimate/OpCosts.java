@@ -55,6 +55,9 @@ final class OpCosts {
         for (String t : List.of("exp", "tanh", "erf", "sqrt", "rsqrt", "sigmoid", "pow")) {
             RULES.put(t, perOutput(TRANSCENDENTAL));
         }
+        // W8A8's activation pairs: a scale, a round and a clamp per element (Core ML may fuse them away)
+        RULES.put("quantize", perOutput(SIMPLE));
+        RULES.put("dequantize", perOutput(SIMPLE));
         RULES.put("softmax", perOutput(SOFTMAX));
         RULES.put("layer_norm", perOutput(LAYER_NORM));
         RULES.put("gelu", perOutput(GELU));

@@ -320,6 +320,14 @@ public final class SequencePrefix {
             }
             case "slice_by_index":
                 return List.of(slice(op, in));
+            case "quantize", "dequantize": {
+                // per tensor, or per channel along an axis that is not the sequence: position-wise
+                boolean[] axes = axesOf(first(in, "input"));
+                if (in.containsKey("axis") && axes[norm(ints(in, "axis")[0], axes.length)]) {
+                    throw refuse(op, "its scales run along the sequence axis");
+                }
+                return List.of(axes);
+            }
             default:
                 throw refuse(op, "the prefix does not know how " + op.type() + " mixes positions");
         }

@@ -284,6 +284,20 @@ class ConvertCommandTest {
         assertThat(VariantsManifest.read(dirOut.resolve("variants.json")).variants()).hasSize(1);
     }
 
+    /** --precision w8a8 calibrates first, then writes an iOS 17 package with quantize/dequantize pairs. */
+    @Test
+    void w8a8SingleModeCalibratesAndWritesAnIos17Package() throws Exception {
+        Path pkg = dir.resolve("w8a8/x.mlpackage");
+        Cli c = Cli.run("convert", "--source", bert.toString(), "--precision", "w8a8", "--seq-len", "8", "--samples", "1",
+                "--out", pkg.toString(), "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        io.aneforge.mil.Program p = MlPackage.read(pkg);
+        assertThat(p.target()).isEqualTo(io.aneforge.mil.Target.IOS17);
+        assertThat(p.metadata()).containsEntry("aneforge.build", "ios17-ane-w8a8-s8").containsKey("aneforge.calibration_sha256");
+        assertThat(p.operations()).filteredOn(o -> o.type().equals("quantize")).hasSize(6 * TinyModels.LAYERS + 1);
+        assertThat(c.out()).contains("(a17_pro-ios17-ane-w8a8-s8; no archive written");
+    }
+
     @Test
     void singleVariantMode() throws Exception {
         Path pkg = dir.resolve("single/x.mlpackage");
@@ -365,13 +379,14 @@ class ConvertCommandTest {
 
     @Test
     void conversionFailureIsExit1WithoutStackTraceUnlessVerbose() throws Exception {
-        String recipe = writeRecipe("w8a8.yaml", "variants:\n  - {chips: w8a8, layout: ane, precision: w8a8}\n");
+        // blocks of 64 along the tiny BERT's hidden axis of 32: its embedding table cannot be quantized so
+        String recipe = writeRecipe("block64.yaml", "variants:\n  - {chips: all, layout: ane, precision: int8-block64}\n");
         String[] args = {"convert", "--source", bert.toString(), "--out", dir.resolve("w8").toString(), "--chips", "M4",
                 "--recipe", recipe, "--seq-len", "8", "--samples", "1", "--progress", "plain"};
         Cli c = Cli.run(args);
         assertThat(c.code()).isEqualTo(1);
         assertThat(c.err().lines().toList()).hasSize(1);
-        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios17-ane-w8a8-s8 of bert: precision w8a8");
+        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios18-ane-int8-block64-s8 of bert: ");
         String[] verbose = Stream.concat(Stream.of(args), Stream.of("--verbose", "--force")).toArray(String[]::new);
         Cli v = Cli.run(verbose);
         assertThat(v.code()).isEqualTo(1);

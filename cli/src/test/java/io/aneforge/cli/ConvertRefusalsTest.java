@@ -213,12 +213,12 @@ class ConvertRefusalsTest {
     void aFailedRunLeavesNoPartialOutput() throws Exception {
         Path failing = dir.resolve("failing.yaml");
         Files.writeString(failing, "variants:\n  - {chips: all, layout: ane, precision: fp16}\n"
-                + "  - {chips: all, layout: standard, precision: fp16}\n  - {chips: w8a8, layout: ane, precision: w8a8}\n");
+                + "  - {chips: all, layout: standard, precision: fp16}\n  - {chips: all, layout: ane, precision: int8-block64}\n");
         Path fresh = dir.resolve("fresh/out");
         Cli c = Cli.run("convert", "--source", bert.toString(), "--out", fresh.toString(), "--chips", "M4", "--recipe",
                 failing.toString(), "--seq-len", "8", "--samples", "1", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isEqualTo(1);
-        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios17-ane-w8a8-s8");
+        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios18-ane-int8-block64-s8");
         assertThat(dir.resolve("fresh")).doesNotExist(); // the directories the run created go too
 
         Path out = dir.resolve("replaced");
