@@ -38,6 +38,9 @@ import java.util.Set;
  * input projections ({@link #markFfnInput}) with {@link Precision#ffnInput()} (int8 block-wise, same
  * block size, mode and fit) and every other quantized weight int4: int8 and int4
  * {@code constexpr_blockwise_shift_scale} ops side by side in one iOS 18 program.
+ *
+ * <p>{@code w8a8} stores weights int8 per channel, symmetric, and quantizes the activations the projections read
+ * ({@link #activation}), with scales from what calibration saw at each input.
  */
 public final class WeightStore {
     private final MilBuilder b;
