@@ -45,7 +45,11 @@ class MiniLmAcceptanceTest {
     static final int DEFAULT_SAMPLES = 4;
     static final double INT4_TARGET = 0.98;
     static final double INT4_FLOOR = 0.9;
-    static final double W8A8_FLOOR = 0.9;
+    /**
+     * w8a8 (coremltools' per-tensor symmetric int8 activations from the calibration ranges) measured 0.9757 mean token
+     * cosine on the default 4 sentences: BERT's activation outliers cost more than int8 weights (0.9997); a sanity floor.
+     */
+    static final double W8A8_FLOOR = 0.96;
 
     Path dir;
     ImportedModel model;
