@@ -25,6 +25,10 @@ import java.util.regex.Pattern;
  *     ({@code QuantSpec.ScaleFit.GPTQ}) with what the model's projections see on calibration texts; the
  *     conversion measures those first ({@code io.aneforge.convert.Calibration}). Weights no calibration input
  *     reaches (embedding tables) get the range fit
+ *
+ * <p>{@code w8a8} (iOS 17): int8 weights per channel (symmetric) and int8 activations: a {@code quantize} ->
+ * {@code dequantize} pair with one calibrated scale before every projection ({@code io.aneforge.graph.WeightStore#activation});
+ * like {@code -gptq} it needs calibration ({@link #calibrated()}).
  */
 public record Precision(Scheme scheme, int blockSize, boolean affine, boolean mse, boolean ffn8, boolean gptq) {
 
