@@ -80,14 +80,23 @@ class SamplePrefixTest {
         Path snap = TinyModels.bert(dir.resolve("bert"), 5);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
         List<Map<String, FloatTensor>> full;
+        Calibration calibration;
         try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
             full = Golden.inputs(tok, List.of(Samples.fixed().get(0), Samples.fixed().get(4)), 64);
+            calibration = Calibration.measure(model, tok, 64);
         }
         SamplePrefix prefix = SamplePrefix.of(full);
         assertThat(prefix.length()).isLessThan(64);
         for (Layout layout : Layout.values()) {
-            for (Precision p : List.of(Precision.FP32, Precision.FP16)) {
-                Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, p, 64)).program();
+            // w8a8: its per-tensor quantize/dequantize pairs are position-wise, so the prefix cuts through them
+            for (Precision p : List.of(Precision.FP32, Precision.FP16, Precision.parse("w8a8"))) {
+                Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, p, 64),
+                        io.aneforge.graph.WeightCache.uncached(calibration)).program();
+                if (p.scheme() == Precision.Scheme.W8A8) {
+                    assertThat(program.operations()).anyMatch(o -> o.type().equals("quantize"));
+                    assertThat(io.aneforge.mil.SequencePrefix.apply(program, prefix.length()).operations())
+                            .anyMatch(o -> o.type().equals("quantize"));
+                }
                 List<Map<String, FloatTensor>> cut = prefix.run(program, ProgramEvaluator.runtime());
                 assertThat(cut.get(0).get("pooler_output").shape()).containsExactly(1, TinyModels.HIDDEN);
                 assertThat(cut.get(0).get("last_hidden_state").shape()).containsExactly(1, prefix.length(), TinyModels.HIDDEN);
