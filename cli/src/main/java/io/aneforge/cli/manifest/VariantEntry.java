@@ -47,8 +47,8 @@ public record VariantEntry(String id, String chip, String deploymentTarget, Stri
      * @param bytesBefore their FP32 bytes
      * @param bytesAfter their stored bytes
      * @param minSqnrDb the worst tensor's signal-to-quantization-noise ratio
-     * @param calibration what GPTQ's statistics were measured on, for a {@code -gptq} variant; null (and left out
-     *                    of the JSON, so other variants' entries keep their bytes) otherwise
+     * @param calibration what the calibration statistics were measured on, for a {@code -gptq} or {@code w8a8}
+     *                    variant; null (and left out of the JSON, so other variants' entries keep their bytes) otherwise
      */
     public record Quantization(int tensors, long bytesBefore, long bytesAfter, double minSqnrDb,
                                @JsonInclude(JsonInclude.Include.NON_NULL) Calibration calibration) {
@@ -63,7 +63,7 @@ public record VariantEntry(String id, String chip, String deploymentTarget, Stri
     }
 
     /**
-     * GPTQ's calibration statistics behind a {@code -gptq} variant: two variants with the same {@code sha256} were
+     * The calibration statistics behind a {@code -gptq} variant (or a {@code w8a8} one's activation ranges): two variants with the same {@code sha256} were
      * quantized from the same statistics, bit for bit (it is the package's {@code aneforge.calibration_sha256}).
      *
      * @param texts {@code built-in} (the converter's 64 calibration texts) or {@code --calibration} (the user's file)
