@@ -162,7 +162,14 @@ public final class WeightStore {
         if (range == null) {
             return x;
         }
-        Constant scale = Constant.fp16(new float[] {activationScale(range)});
+        float scale0 = activationScale(range);
+        if (!Float.isFinite(scale0)) {
+            // coremltools computes this scale in fp16 too: it would be inf, and every value would quantize to 0
+            throw new GraphException("the input of '" + weightName + "' reaches [" + range.min() + ", " + range.max()
+                    + "] on the calibration texts, beyond FP16's ±65504: w8a8's fp16 activation scale cannot hold it; "
+                    + "use a weight-only precision (int8-channel, int8-block32) for this model");
+        }
+        Constant scale = Constant.fp16(new float[] {scale0});
         String opName = Names.sanitize(weightName);
         Var q = b.named(opName + "_input_quantized").quantize(x, scale, null, null, DType.INT8);
         return b.named(opName + "_input").dequantize(q, scale, null, null);

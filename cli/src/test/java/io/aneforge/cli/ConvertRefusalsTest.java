@@ -68,6 +68,36 @@ class ConvertRefusalsTest {
         return files;
     }
 
+    /**
+     * A copy of {@code bert} in {@code into} whose stored weights all fit FP16 but whose first attention values come out
+     * about 96,000: the attention output projection's input is finite in FP32 (the LayerNorm after it brings values
+     * back) and beyond FP16, so a w8a8
+     * variant's activation scale cannot hold it and it fails to build after the fp32 variants were written.
+     */
+    static Path withHugeActivations(Path bert, Path into) throws Exception {
+        Files.createDirectories(into);
+        try (Stream<Path> files = Files.list(bert)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, into.resolve(f.getFileName().toString()));
+            }
+        }
+        Path st = into.resolve("model.safetensors");
+        io.aneforge.testsupport.models.RawSafetensors rewritten = new io.aneforge.testsupport.models.RawSafetensors();
+        try (io.aneforge.safetensors.SafetensorsFile f = io.aneforge.safetensors.SafetensorsFile.open(st)) {
+            for (io.aneforge.safetensors.TensorInfo t : f.tensors()) {
+                float[] v = f.readFloat(t.name()).data();
+                if (t.name().equals("embeddings.LayerNorm.bias")) {
+                    java.util.Arrays.fill(v, 1000f); // every hidden value about 1000
+                } else if (t.name().equals("encoder.layer.0.attention.self.value.weight")) {
+                    java.util.Arrays.fill(v, 3f); // values about 32 * 1000 * 3
+                }
+                rewritten.f32(t.name(), v, t.shape());
+            }
+        }
+        rewritten.write(st);
+        return into;
+    }
+
     static Path copyOf(Path model, String name) throws Exception {
         Path copy = dir.resolve(name);
         Files.createDirectories(copy);
@@ -212,20 +242,23 @@ class ConvertRefusalsTest {
     @Test
     void aFailedRunLeavesNoPartialOutput() throws Exception {
         Path failing = dir.resolve("failing.yaml");
-        Files.writeString(failing, "variants:\n  - {chips: all, layout: ane, precision: fp16}\n"
-                + "  - {chips: all, layout: standard, precision: fp16}\n  - {chips: all, layout: ane, precision: int8-block64}\n");
+        // fp32 variants compute the huge activations in FP32; the w8a8 one cannot scale them in FP16
+        Files.writeString(failing, "variants:\n  - {chips: all, layout: ane, precision: fp32}\n"
+                + "  - {chips: all, layout: standard, precision: fp32}\n  - {chips: w8a8, layout: ane, precision: w8a8}\n");
+        Path huge = withHugeActivations(bert, dir.resolve("huge-activations"));
         Path fresh = dir.resolve("fresh/out");
-        Cli c = Cli.run("convert", "--source", bert.toString(), "--out", fresh.toString(), "--chips", "M4", "--recipe",
+        Cli c = Cli.run("convert", "--source", huge.toString(), "--out", fresh.toString(), "--chips", "M4", "--recipe",
                 failing.toString(), "--seq-len", "8", "--samples", "1", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isEqualTo(1);
-        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios18-ane-int8-block64-s8");
+        assertThat(c.err()).startsWith("aneforge convert: cannot build variant m4-ios17-ane-w8a8-s8")
+                .contains("beyond FP16's ±65504");
         assertThat(dir.resolve("fresh")).doesNotExist(); // the directories the run created go too
 
         Path out = dir.resolve("replaced");
         Cli good = convert(bert, out);
         assertThat(good.code()).as(good.toString()).isZero();
         Map<String, String> before = contents(out);
-        Cli again = Cli.run("convert", "--source", bert.toString(), "--out", out.toString(), "--chips", "M4", "--recipe",
+        Cli again = Cli.run("convert", "--source", huge.toString(), "--out", out.toString(), "--chips", "M4", "--recipe",
                 failing.toString(), "--seq-len", "8", "--samples", "0", "--force", "--progress", "plain");
         assertThat(again.code()).as(again.toString()).isEqualTo(1);
         assertThat(contents(out)).isEqualTo(before); // no temporary directory either
