@@ -37,12 +37,13 @@ interface JobRepository extends JpaRepository<Job, Long> {
     @Modifying
     @Query(nativeQuery = true, value = """
             WITH expired AS (
-                SELECT id, attempts, leased_by, lease_id FROM job
+                SELECT id, attempts, leased_by, lease_id, lease_expires_at FROM job
                  WHERE state = 'leased' AND lease_expires_at < :now AND attempts >= max_attempts
                    FOR UPDATE),
             kept AS (
                 INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
-                SELECT id, attempts, leased_by, lease_id, :now FROM expired
+                -- when the attempt ended (its lease), not when the sweep noticed it
+                SELECT id, attempts, leased_by, lease_id, lease_expires_at FROM expired
                     ON CONFLICT DO NOTHING)
             UPDATE job j SET state = 'failed', finished_at = :now, lease_id = NULL, lease_expires_at = NULL,
                    failure_reason = 'lease expired on attempt ' || j.attempts || ' of ' || j.max_attempts
@@ -60,12 +61,13 @@ interface JobRepository extends JpaRepository<Job, Long> {
     @Modifying
     @Query(nativeQuery = true, value = """
             WITH expired AS (
-                SELECT id, attempts, leased_by, lease_id FROM job
+                SELECT id, attempts, leased_by, lease_id, lease_expires_at FROM job
                  WHERE state = 'leased' AND lease_expires_at < :now AND attempts < max_attempts
                    FOR UPDATE),
             kept AS (
                 INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
-                SELECT id, attempts, leased_by, lease_id, :now FROM expired
+                -- when the attempt ended (its lease), not when the sweep noticed it
+                SELECT id, attempts, leased_by, lease_id, lease_expires_at FROM expired
                     ON CONFLICT DO NOTHING)
             UPDATE job j SET state = 'pending', lease_id = NULL, lease_expires_at = NULL
               FROM expired e

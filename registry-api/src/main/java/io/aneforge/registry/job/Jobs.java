@@ -118,7 +118,7 @@ public class Jobs {
      */
     private static final String LEASE = """
             WITH next AS (
-                SELECT j.id, j.state, j.attempts, j.leased_by, j.lease_id FROM job j
+                SELECT j.id, j.state, j.attempts, j.leased_by, j.lease_id, j.lease_expires_at FROM job j
                   JOIN agent a ON a.id = :agent AND NOT a.draining
                  WHERE j.ready
                    AND (j.state = 'pending' OR (j.state = 'leased' AND j.lease_expires_at < :now AND j.attempts < j.max_attempts))
@@ -141,7 +141,7 @@ public class Jobs {
             -- a job taken over from an expired lease (before the sweeper got to it): keep who held that attempt
             taken_over AS (
                 INSERT INTO job_lease_expiry (job_id, attempt, agent_id, lease_id, expired_at)
-                SELECT id, attempts, leased_by, lease_id, :now FROM next WHERE state = 'leased'
+                SELECT id, attempts, leased_by, lease_id, lease_expires_at FROM next WHERE state = 'leased'
                     ON CONFLICT DO NOTHING)
             SELECT l.id, l.attempts, l.kind, l.runtime, l.compute_units, m.name, mv.version,
                    v.id, v.chip, v.deployment_target, v.layout, v.precision, v.block_size, v.seq_len,
