@@ -94,10 +94,6 @@ public class Agent {
         this.tokenId = tokenId;
     }
 
-    void setDraining(boolean draining) {
-        this.draining = draining;
-    }
-
     public UUID id() { return id; }
     public String hostName() { return hostName; }
     public String osName() { return osName; }

@@ -414,14 +414,17 @@ public class Agents {
 
     /**
      * Drains ({@code draining} true) or resumes the agent. Audited ({@code agent.drain}, {@code agent.resume}) when it
-     * changes the flag; a repeat (draining a draining agent) answers the same and records nothing.
+     * changes the flag; a repeat (draining a draining agent) answers the same and records nothing. The flag is changed
+     * by one conditional UPDATE, so of two concurrent calls (the agent's SIGTERM drain and an admin's, or a retry) only
+     * the one that changed it is audited: the other waits on the row and then updates nothing.
      */
     @Transactional
     public AgentView drain(UUID id, boolean draining, Caller caller) {
         acting(id, caller);
+        boolean changed = jdbc.sql("UPDATE agent SET draining = ? WHERE id = ? AND draining <> ?")
+                .params(draining, id, draining).update() == 1;
         Agent agent = repo.findById(id).orElseThrow();
-        if (agent.draining() != draining) {
-            agent.setDraining(draining);
+        if (changed) {
             audit.record(caller, Audit.Event.of(draining ? "agent.drain" : "agent.resume").onAgent(id)
                     .with("hostName", agent.hostName()));
         }

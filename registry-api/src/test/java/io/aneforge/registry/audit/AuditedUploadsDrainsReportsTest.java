@@ -53,6 +53,38 @@ class AuditedUploadsDrainsReportsTest extends JobTestSupport {
     }
 
     @Test
+    void concurrentDrainsOfOneAgentAreAuditedOnce() throws Exception {
+        String host = "audited-race-" + Long.toHexString(System.nanoTime());
+        String agent = registerAgent(host, "M2", List.of("coreml"));
+        // the agent's SIGTERM drain, an admin's and retries at once: one change, so one agent.drain
+        int callers = 8;
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < callers; i++) ids.add(rid("race-" + i));
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        try {
+            List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                String id = ids.get(i);
+                String token = i % 2 == 0 ? agentToken() : ADMIN;
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    return send("POST", "/api/v1/agents/" + agent + "/drain", token, Map.of("draining", true),
+                            "X-Request-Id", id).status();
+                }));
+            }
+            start.countDown();
+            for (var a : answers) assertThat(a.get()).isEqualTo(200);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE request_id = ANY(?) AND action = 'agent.drain'")
+                .param(ids.toArray(String[]::new)).query(Long.class).single()).isEqualTo(1);
+        assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE request_id = ANY(?)")
+                .param(ids.toArray(String[]::new)).query(Long.class).single()).as("nothing else either").isEqualTo(1);
+    }
+
+    @Test
     void aDrainAndAResumeLeaveOneRowEachAndARepeatNone() {
         String host = "audited-drain-" + Long.toHexString(System.nanoTime());
         String agent = registerAgent(host, "M2", List.of("coreml"));
