@@ -76,6 +76,8 @@ public abstract class RegistryTestBase {
         // Short leases so expiry and re-queueing are observable within a test.
         r.add("aneforge.agents.lease-duration", () -> "2s");
         r.add("aneforge.jobs.sweep-interval", () -> "200ms");
+        // Refused writes are written by their reads and by the tests: never between a refusal and a test's check.
+        r.add("aneforge.audit.refusal-flush-interval", () -> "1h");
         // Not the default (10): ConversionTest shows the setting is what bounds the free releases.
         r.add("aneforge.conversions.free-releases", () -> FREE_RELEASES);
         // A package whose blob could not be read is counted again after this (10 s by default).

@@ -1,15 +1,27 @@
 package io.aneforge.registry.audit;
 
 import io.aneforge.registry.auth.Caller;
+import jakarta.annotation.PreDestroy;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The refused half of the audit trail: a write (any method but GET, HEAD and OPTIONS) by an authenticated token that
@@ -21,17 +33,31 @@ import org.springframework.stereotype.Component;
  * <p>A row counts the refusals of one hour (UTC) per token, method, endpoint (path pattern), problem type and model
  * (the path's, when it exists), with the first and the last request's id, path and detail: a flood of refused
  * requests adds to a count, not rows, and rows are deleted {@code aneforge.audit.refusal-retention} after their last
- * refusal ({@link AuditPruning}). Each refusal's own request id is in its log line.
+ * refusal ({@link AuditPruning}). Each refusal's own request id is in its log line, written at once.
+ *
+ * <p>Refusals are counted in memory and added to their rows every {@code aneforge.audit.refusal-flush-interval}
+ * (5 s), when the registry stops, and before {@code GET /api/v1/audit/refusals} reads them: a refused request costs
+ * no database write of its own. Writing each one at once made every refusal wait for a commit on its hour's row,
+ * shared by all refusals of that token and endpoint, and a flood of them (a misconfigured script, agents' late
+ * reports after a restart) took the connection pool from real work. At most {@link #MAX_PENDING} rows wait in
+ * memory; a refusal that would add one more writes them first. A registry killed without a shutdown loses at most
+ * the last interval's counts, never its log lines.
  */
 @Component
 class RefusedWrites {
 
     private static final Logger LOG = LoggerFactory.getLogger("aneforge.audit.refused");
+    private static final Logger log = LoggerFactory.getLogger(RefusedWrites.class);
 
     /** The answers recorded: refused for who is asking (403) or for the state of what it asked to change (409). */
     static final Set<Integer> STATUSES = Set.of(403, 409);
     /** Longest path and detail kept: they may carry what a client sent, which must not grow a row without bound. */
     static final int MAX_TEXT = 1000;
+    /**
+     * Most rows counted in memory between flushes: each holds up to a few kB of a client's text ({@link #MAX_TEXT}),
+     * and names of models that do not exist are separate keys here (the database folds them into one row).
+     */
+    static final int MAX_PENDING = 1000;
 
     /** One refused request, as {@link RefusedWriteAdvice} saw it; {@code model} the path's, or null. */
     record Refusal(Caller actor, String method, String route, String path, String model, int status, String problemType,
@@ -49,56 +75,132 @@ class RefusedWrites {
     /** The query as given (each parameter optional, as text: a malformed one is a 400 naming it). */
     record Query(String model, String problemType, String requestId, String since, String before, String limit) {}
 
-    private static final String UPSERT = """
-            INSERT INTO audit_refusal (bucket, actor_token_id, actor_name, actor_role, method, route, model, status,
-                   problem_type, first_request_id, last_request_id, last_path, last_detail)
-            VALUES (date_trunc('hour', now(), 'UTC'), :tokenId, :actor, :role, :method, :route,
-                   (SELECT name FROM model WHERE name = :model), :status, :type, :requestId, :requestId, :path, :detail)
-            ON CONFLICT (bucket, (COALESCE(actor_token_id, 0)), actor_name, method, route, problem_type,
-                   (COALESCE(model, '')))
-            DO UPDATE SET count = audit_refusal.count + 1, last_at = now(), actor_role = EXCLUDED.actor_role,
-                   status = EXCLUDED.status, last_request_id = EXCLUDED.last_request_id,
-                   last_path = EXCLUDED.last_path, last_detail = EXCLUDED.last_detail
-            RETURNING count""";
+    /** What makes a row: the unique index audit_refusal_bucket, with the model as the path named it. */
+    private record Key(OffsetDateTime hour, Long tokenId, String actor, String method, String route, String problemType,
+                       String model) {}
 
-    private final JdbcClient jdbc;
+    /** The refusals of one key since the last flush: a count, the first one and the last one. */
+    private record Counted(long count, OffsetDateTime firstAt, String firstRequestId, OffsetDateTime lastAt,
+                           long lastSequence, String role, int status, String lastRequestId, String lastPath,
+                           String lastDetail) {
 
-    RefusedWrites(JdbcClient jdbc) {
-        this.jdbc = jdbc;
+        Counted then(Counted later) {
+            boolean newer = later.lastSequence >= lastSequence;
+            Counted last = newer ? later : this;
+            Counted first = later.firstAt.isBefore(firstAt) ? later : this;
+            return new Counted(count + later.count, first.firstAt, first.firstRequestId, last.lastAt, last.lastSequence,
+                    last.role, last.status, last.lastRequestId, last.lastPath, last.lastDetail);
+        }
     }
 
-    /**
-     * Counts {@code r} in its hour's row (one statement, on its own: the refused write's transaction, if it had one, was
-     * rolled back) and logs it.
-     */
+    /** Adds a key's counted refusals to its row; first and last are whichever is older and newer, row or memory. */
+    private static final String UPSERT = """
+            INSERT INTO audit_refusal (bucket, first_at, last_at, count, actor_token_id, actor_name, actor_role, method,
+                   route, model, status, problem_type, first_request_id, last_request_id, last_path, last_detail)
+            VALUES (:bucket, :firstAt, :lastAt, :count, :tokenId, :actor, :role, :method, :route,
+                   (SELECT name FROM model WHERE name = :model), :status, :type, :firstRequestId, :lastRequestId, :path,
+                   :detail)
+            ON CONFLICT (bucket, (COALESCE(actor_token_id, 0)), actor_name, method, route, problem_type,
+                   (COALESCE(model, '')))
+            DO UPDATE SET count = audit_refusal.count + EXCLUDED.count,
+                   first_at = LEAST(audit_refusal.first_at, EXCLUDED.first_at),
+                   first_request_id = CASE WHEN EXCLUDED.first_at < audit_refusal.first_at
+                       THEN EXCLUDED.first_request_id ELSE audit_refusal.first_request_id END,
+                   last_at = GREATEST(audit_refusal.last_at, EXCLUDED.last_at),
+                   actor_role = CASE WHEN EXCLUDED.last_at >= audit_refusal.last_at
+                       THEN EXCLUDED.actor_role ELSE audit_refusal.actor_role END,
+                   status = CASE WHEN EXCLUDED.last_at >= audit_refusal.last_at
+                       THEN EXCLUDED.status ELSE audit_refusal.status END,
+                   last_request_id = CASE WHEN EXCLUDED.last_at >= audit_refusal.last_at
+                       THEN EXCLUDED.last_request_id ELSE audit_refusal.last_request_id END,
+                   last_path = CASE WHEN EXCLUDED.last_at >= audit_refusal.last_at
+                       THEN EXCLUDED.last_path ELSE audit_refusal.last_path END,
+                   last_detail = CASE WHEN EXCLUDED.last_at >= audit_refusal.last_at
+                       THEN EXCLUDED.last_detail ELSE audit_refusal.last_detail END""";
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate transaction;
+    private final Clock clock = Clock.systemUTC();
+    private final ConcurrentHashMap<Key, Counted> pending = new ConcurrentHashMap<>();
+    private final AtomicLong sequence = new AtomicLong();
+
+    RefusedWrites(JdbcClient jdbc, PlatformTransactionManager transactions) {
+        this.jdbc = jdbc;
+        this.transaction = new TransactionTemplate(transactions);
+    }
+
+    /** Counts {@code r} in memory, for its hour's row ({@link #flush}), and logs it at once. */
     void record(Refusal r) {
         String path = clip(r.path());
         String detail = clip(r.detail());
-        long count = jdbc.sql(UPSERT)
-                .param("tokenId", r.actor().tokenId(), java.sql.Types.BIGINT)
-                .param("actor", r.actor().name())
-                .param("role", r.actor().role().wireName())
-                .param("method", r.method())
-                .param("route", r.route())
-                .param("model", r.model(), java.sql.Types.VARCHAR)
-                .param("status", r.status())
-                .param("type", r.problemType())
-                .param("requestId", r.requestId(), java.sql.Types.VARCHAR)
-                .param("path", path)
-                .param("detail", detail, java.sql.Types.VARCHAR)
-                .query(Long.class).single();
+        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        Key key = new Key(now.truncatedTo(ChronoUnit.HOURS), r.actor().tokenId(), r.actor().name(), r.method(),
+                r.route(), r.problemType(), clip(r.model()));
+        if (pending.size() >= MAX_PENDING && !pending.containsKey(key)) flush();
+        Counted one = new Counted(1, now, r.requestId(), now, sequence.incrementAndGet(), r.actor().role().wireName(),
+                r.status(), r.requestId(), path, detail);
+        pending.merge(key, one, Counted::then);
         LOG.info("refused status={} type={} method={} route={} path={} actor={} actorTokenId={} actorRole={} detail={}"
-                        + " countThisHour={} requestId={}", r.status(), Audit.value(r.problemType()), r.method(),
+                        + " requestId={}", r.status(), Audit.value(r.problemType()), r.method(),
                 Audit.value(r.route()), Audit.value(path), Audit.value(r.actor().name()),
                 r.actor().tokenId() == null ? "-" : r.actor().tokenId(), r.actor().role().wireName(), Audit.value(detail),
-                count, Audit.value(r.requestId()));
+                Audit.value(r.requestId()));
     }
 
+    /**
+     * Adds the refusals counted in memory to their rows, in one transaction; if it fails they stay counted for the
+     * next flush. One flush at a time.
+     */
+    @Scheduled(fixedDelayString = "${aneforge.audit.refusal-flush-interval:5s}")
+    @PreDestroy
+    synchronized void flush() {
+        if (pending.isEmpty()) return;
+        Map<Key, Counted> taken = new HashMap<>();
+        for (Key key : List.copyOf(pending.keySet())) {
+            Counted c = pending.remove(key);
+            if (c != null) taken.put(key, c);
+        }
+        List<Map.Entry<Key, Counted>> ordered = new ArrayList<>(taken.entrySet());
+        ordered.sort(Comparator.comparingLong(e -> e.getValue().lastSequence()));
+        try {
+            transaction.executeWithoutResult(status -> {
+                for (Map.Entry<Key, Counted> e : ordered) upsert(e.getKey(), e.getValue());
+            });
+        } catch (RuntimeException e) {
+            taken.forEach((key, c) -> pending.merge(key, c, Counted::then));
+            log.warn("refused writes not yet added to the audit trail ({} row(s) kept in memory for the next try): {}",
+                    taken.size(), e.toString());
+        }
+    }
+
+    private void upsert(Key k, Counted c) {
+        jdbc.sql(UPSERT)
+                .param("bucket", k.hour())
+                .param("firstAt", c.firstAt())
+                .param("lastAt", c.lastAt())
+                .param("count", c.count())
+                .param("tokenId", k.tokenId(), java.sql.Types.BIGINT)
+                .param("actor", k.actor())
+                .param("role", c.role())
+                .param("method", k.method())
+                .param("route", k.route())
+                .param("model", k.model(), java.sql.Types.VARCHAR)
+                .param("status", c.status())
+                .param("type", k.problemType())
+                .param("firstRequestId", c.firstRequestId(), java.sql.Types.VARCHAR)
+                .param("lastRequestId", c.lastRequestId(), java.sql.Types.VARCHAR)
+                .param("path", c.lastPath())
+                .param("detail", c.lastDetail(), java.sql.Types.VARCHAR)
+                .update();
+    }
+
+    /** A page of rows, after adding the refusals counted in memory ({@link #flush}): a read sees every refusal. */
     Page page(Query q) {
         OffsetDateTime since = AuditEvents.since(q.since());
         Long before = q.before() == null ? null : AuditEvents.number("before", q.before(), 1, Long.MAX_VALUE);
         int limit = q.limit() == null ? AuditEvents.DEFAULT_LIMIT
                 : (int) AuditEvents.number("limit", q.limit(), 1, AuditEvents.MAX_LIMIT);
+        flush();
         StringBuilder sql = new StringBuilder("SELECT id, bucket, first_at, last_at, count, actor_token_id, actor_name,"
                 + " actor_role, method, route, model, status, problem_type, first_request_id, last_request_id, last_path,"
                 + " last_detail FROM audit_refusal WHERE true");

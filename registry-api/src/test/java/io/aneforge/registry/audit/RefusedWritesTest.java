@@ -37,6 +37,9 @@ class RefusedWritesTest extends RegistryTestBase {
     @Autowired
     AuditPruning pruning;
 
+    @Autowired
+    RefusedWrites refusedWrites;
+
     private static String rid(String what) {
         return "refused-" + what + "-" + UUID.randomUUID();
     }
@@ -99,8 +102,58 @@ class RefusedWritesTest extends RegistryTestBase {
         String lines = String.join("\n", out.getAll().lines().filter(l -> ids.stream().anyMatch(l::contains)).toList());
         for (String id : ids) assertThat(lines).contains("requestId=" + id);
         assertThat(lines).contains("aneforge.audit.refused").contains("refused status=409 type=model-exists method=POST")
-                .contains("actor=" + flooder).contains("countThisHour=5");
+                .contains("actor=" + flooder);
         assertThat(lines).doesNotContain("audit action=");
+    }
+
+    @Test
+    void aRefusalIsCountedInMemoryAndWrittenByTheFlushOrBeforeARead() {
+        String m = "refused-later-" + Long.toHexString(System.nanoTime());
+        createModel(m);
+        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "refused-later-" + m, "role", "publisher"));
+        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
+        String token = minted.json().path("token").asString();
+        long tokenId = minted.json().path("id").asLong();
+        for (int i = 0; i < 3; i++) {
+            assertThat(send("POST", "/api/v1/models", token, Map.of("name", m, "task", "feature-extraction")).status())
+                    .isEqualTo(409);
+        }
+        // the refused requests wrote nothing (the test registry flushes hourly): no commit per refusal
+        assertThat(rowsOf(tokenId)).as("no row before the flush").isEmpty();
+        refusedWrites.flush();
+        assertThat(rowsOf(tokenId)).containsExactly(3L);
+        assertThat(send("POST", "/api/v1/models", token, Map.of("name", m, "task", "feature-extraction")).status())
+                .isEqualTo(409);
+        // a read adds what is counted in memory first
+        Response read = get("/api/v1/audit/refusals?model=" + m, ADMIN);
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(rowsOf(tokenId)).as("the same row, one more").containsExactly(4L);
+    }
+
+    @Test
+    void atMostMaxPendingRowsWaitInMemory() {
+        String actor = "refused-bound-" + Long.toHexString(System.nanoTime());
+        long tokenId = System.nanoTime() & 0xffffffffL; // no token row needed: audit_refusal keeps the id as given
+        io.aneforge.registry.auth.Caller caller = new io.aneforge.registry.auth.Caller(tokenId, actor,
+                io.aneforge.registry.auth.Role.PUBLISHER);
+        refusedWrites.flush(); // other tests' refusals are not counted against the bound here
+        for (int i = 0; i < RefusedWrites.MAX_PENDING; i++) {
+            refusedWrites.record(new RefusedWrites.Refusal(caller, "PUT", "/api/v1/models/{name}/gates",
+                    "/api/v1/models/made-up-" + i + "/gates", "made-up-" + i + "-" + actor, 403, "forbidden-model",
+                    "no", "bound-" + i));
+        }
+        assertThat(rowsOf(tokenId)).as("names of no model: keys in memory, nothing written yet").isEmpty();
+        refusedWrites.record(new RefusedWrites.Refusal(caller, "PUT", "/api/v1/models/{name}/gates",
+                "/api/v1/models/one-more/gates", "one-more-" + actor, 403, "forbidden-model", "no", "bound-last"));
+        // one more key wrote the others first: the database folds the unknown models into one row
+        assertThat(rowsOf(tokenId)).containsExactly((long) RefusedWrites.MAX_PENDING);
+        refusedWrites.flush();
+        assertThat(rowsOf(tokenId)).containsExactly(RefusedWrites.MAX_PENDING + 1L);
+    }
+
+    private List<Long> rowsOf(long tokenId) {
+        return jdbc.sql("SELECT count FROM audit_refusal WHERE actor_token_id = ? ORDER BY id").param(tokenId)
+                .query(Long.class).list();
     }
 
     @Test
@@ -141,6 +194,7 @@ class RefusedWritesTest extends RegistryTestBase {
                     .status()).isEqualTo(403);
         }
         long scopedId = minted.json().path("id").asLong();
+        refusedWrites.flush();
         List<Map<String, Object>> made = jdbc.sql("SELECT model, count, last_path FROM audit_refusal"
                 + " WHERE actor_token_id = ? AND model IS NULL").param(scopedId).query().listOfRows();
         assertThat(made).hasSize(1);
