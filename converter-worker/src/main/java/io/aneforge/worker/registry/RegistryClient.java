@@ -101,6 +101,13 @@ public class RegistryClient {
         return Optional.of(readLease(r, request));
     }
 
+    /**
+     * The conversion options this worker acts on, sent with every lease call: 1, {@code head} and {@code tokenTypes}
+     * ({@link Conversion#headChoice}, {@link Conversion#takesTokenTypes}). The registry never leases a conversion that
+     * sets them to a worker that declares less (an older worker would ignore them and build other packages).
+     */
+    static final int CONVERSION_OPTIONS = 1;
+
     /** Leases one conversion by id (recovery); {@link UnreadableLeaseException} as {@link #leaseNext}. */
     public Lease lease(long id, String worker) {
         String request = UUID.randomUUID().toString();
@@ -117,7 +124,8 @@ public class RegistryClient {
     private Reply sendLease(String path, String worker, String request) {
         Reply r;
         try {
-            r = send("POST", path, json(Map.of("worker", worker, "request", request)), Repeat.ONCE);
+            r = send("POST", path, json(Map.of("worker", worker, "request", request, "conversionOptions",
+                    CONVERSION_OPTIONS)), Repeat.ONCE);
         } catch (RegistryException e) {
             if (!e.isTransient()) throw e; // interrupted: the worker is stopping
             // A refused connection or a connect timeout never reached the registry: nothing can have been granted.

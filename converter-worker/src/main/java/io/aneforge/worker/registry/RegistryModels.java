@@ -43,10 +43,18 @@ public final class RegistryModels {
          * Which task head to import: the conversion's {@code head} as {@code convert --head} reads it ({@code convert}
          * when a registry before V30 sends none).
          *
-         * @throws IllegalArgumentException for a value the registry would not have accepted, naming the values
+         * @throws IllegalArgumentException for a value this worker does not know (a registry newer than the worker),
+         *     naming the values it knows
          */
         public HeadChoice headChoice() {
-            return HeadChoice.parse(head == null ? "convert" : head);
+            try {
+                return HeadChoice.parse(head == null ? "convert" : head);
+            } catch (IllegalArgumentException e) {
+                // HeadChoice.parse names convert's --head flag; this is the conversion's field, set by a publisher
+                throw new IllegalArgumentException("conversion head '" + head + "' is not one this worker converts ("
+                        + HeadChoice.values() + "); the registry may be newer than this worker: upgrade the converter"
+                        + " worker, or publish the version with one of those heads", e);
+            }
         }
 
         public boolean takesTokenTypes() {

@@ -30,7 +30,10 @@ class Conversion {
     String recipe;
     @Column(name = "seq_len", nullable = false)
     int seqLen;
-    /** {@code convert} (a checkpoint's task head is converted) or {@code none} (hidden states), V30. */
+    /**
+     * {@code convert} (a checkpoint's task head is converted), {@code none} (hidden states) or a head kind to convert
+     * ({@code sequence-classification}, ...: {@code HeadChoice}), V30.
+     */
     @Column(nullable = false)
     String head;
     /** Whether the packages take a {@code token_type_ids} input (V30). */
@@ -70,5 +73,10 @@ class Conversion {
 
     boolean leaseExpired(OffsetDateTime now) {
         return RUNNING.equals(state) && leaseExpiresAt != null && leaseExpiresAt.isBefore(now);
+    }
+
+    /** Whether a worker must declare {@link Conversions#OPTIONS_HEAD_TOKEN_TYPES} to lease this: head or token types set. */
+    boolean needsOptions() {
+        return !"convert".equals(head) || tokenTypes;
     }
 }

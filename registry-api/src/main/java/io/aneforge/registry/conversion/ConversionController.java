@@ -78,14 +78,14 @@ class ConversionController {
     @PostMapping("/api/v1/conversions/lease")
     @Allowed(Role.WORKER)
     ResponseEntity<LeaseView> leaseNext(@RequestBody LeaseRequest req) {
-        return conversions.leaseNext(req.worker(), req.request()).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
+        return conversions.leaseNext(req.worker(), req.request(), req.options()).map(ResponseEntity::ok).orElseGet(() -> ResponseEntity.noContent().build());
     }
 
     /** Leases one conversion: a restarted worker recovering its own (or an expired) execution. */
     @PostMapping("/api/v1/conversions/{id}/lease")
     @Allowed(Role.WORKER)
     LeaseView lease(@PathVariable long id, @RequestBody LeaseRequest req) {
-        return conversions.lease(id, req.worker(), req.request());
+        return conversions.lease(id, req.worker(), req.request(), req.options());
     }
 
     @PostMapping("/api/v1/conversions/{id}/heartbeat")

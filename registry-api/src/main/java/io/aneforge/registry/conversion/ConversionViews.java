@@ -23,16 +23,19 @@ public final class ConversionViews {
                                   String error, Registration registration) {}
 
     /**
-     * @param head {@code convert} (a fine-tuned checkpoint's task head is converted, as {@code convert}'s default) or
-     *     {@code none} (the packages output the base model's hidden states, {@code convert --head none})
+     * @param head {@code convert} (a fine-tuned checkpoint's task head is converted, as {@code convert}'s default),
+     *     {@code none} (the packages output the base model's hidden states, {@code convert --head none}) or the head
+     *     kind to convert of a checkpoint that has two ({@code sequence-classification}, ...: {@code HeadChoice})
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types})
+     * @param waitingFor why a queued conversion is not running yet, or null: one with a non-default head or token
+     *     types waits for a worker that declares it acts on them (workers of older releases skip it)
      */
     public record ConversionView(long id, String model, int version, SourceView source, String state, String step,
                                  List<String> chips, String recipe, int seqLen, String head, boolean tokenTypes,
                                  int attempts, int maxAttempts,
                                  String leaseOwner, OffsetDateTime leaseExpiresAt, String commit, String goldenDigest,
                                  String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
-                                 OffsetDateTime finishedAt, List<VariantProgress> variants) {}
+                                 OffsetDateTime finishedAt, List<VariantProgress> variants, String waitingFor) {}
 
     /**
      * One row of the conversions list (the UI's "conversions in progress" panel): no variant details, just
@@ -49,8 +52,17 @@ public final class ConversionViews {
      * A worker's lease request; {@code worker} is a stable id (a restarted worker re-leases its own conversions).
      * {@code request} (optional) is a fresh random id per call: a worker that cannot read the answer releases
      * the lease granted for it ({@code POST /api/v1/conversions/lease-requests/{request}/release}).
+     * {@code conversionOptions}: which conversion options the worker acts on; {@link
+     * Conversions#OPTIONS_HEAD_TOKEN_TYPES} (1) for {@code head} and {@code tokenTypes}, absent (0) from older workers,
+     * which are then never given a conversion that sets them.
      */
-    public record LeaseRequest(String worker, UUID request) {}
+    public record LeaseRequest(String worker, UUID request, Integer conversionOptions) {
+
+        /** What the worker declared; a worker that sends nothing (a release before head/tokenTypes) acts on none. */
+        public int options() {
+            return conversionOptions == null ? 0 : conversionOptions;
+        }
+    }
 
     /**
      * Releasing the lease granted for a request: which conversion was released, if any. {@code released} (what

@@ -206,9 +206,11 @@ public class Conversions {
     /**
      * Leases the oldest queued (or lease-expired) conversion, or empty when there is none, or when the worker already
      * released {@code request} (it lost this call's answer, and its release found nothing yet: the call came late).
+     * A conversion with a non-default head or token types only when {@code options} (what the worker declared) is at
+     * least {@link #OPTIONS_HEAD_TOKEN_TYPES}.
      */
     @Transactional
-    public Optional<LeaseView> leaseNext(String worker, UUID request) {
+    public Optional<LeaseView> leaseNext(String worker, UUID request, int options) {
         requireWorker(worker);
         // In this transaction and before the pick, so a release cannot slip in between (ReleasedLeaseRequests).
         if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
@@ -216,7 +218,7 @@ public class Conversions {
             return Optional.empty();
         }
         while (true) {
-            Optional<Conversion> next = conversions.lockNextLeasable();
+            Optional<Conversion> next = conversions.lockNextLeasable(options);
             if (next.isEmpty()) return Optional.empty();
             Conversion c = next.get();
             if (c.attempts >= c.maxAttempts) {
@@ -234,7 +236,7 @@ public class Conversions {
      * is refused ({@code 409 conversion-not-leasable}), as {@link #leaseNext} grants nothing for it.
      */
     @Transactional(noRollbackFor = ApiProblem.class) // exhausting the attempts fails the conversion, then refuses
-    public LeaseView lease(long id, String worker, UUID request) {
+    public LeaseView lease(long id, String worker, UUID request, int options) {
         requireWorker(worker);
         if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
             throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable", "worker '" + worker
@@ -249,6 +251,12 @@ public class Conversions {
             throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable",
                     "conversion " + id + " is " + c.state + (Conversion.RUNNING.equals(c.state)
                             ? ", leased by '" + c.leaseOwner + "' until " + c.leaseExpiresAt : ""));
+        }
+        if (c.needsOptions() && options < OPTIONS_HEAD_TOKEN_TYPES) {
+            throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable", "conversion " + id
+                    + " sets head '" + c.head + "' and tokenTypes " + c.tokenTypes + ", which worker '" + worker
+                    + "' did not declare it acts on (conversionOptions " + OPTIONS_HEAD_TOKEN_TYPES + "); it would"
+                    + " build other packages. Upgrade the converter worker");
         }
         if (c.attempts >= c.maxAttempts) {
             fail(c, "attempts exhausted (" + c.attempts + " of " + c.maxAttempts + ")");
@@ -612,13 +620,26 @@ public class Conversions {
         }
     }
 
+    /**
+     * The {@code conversionOptions} a worker declares when it acts on {@code head} and {@code tokenTypes}. A worker of
+     * an older release sends none and would ignore both (building the checkpoint's head without {@code
+     * token_type_ids}), so it is never given a conversion that sets them.
+     */
+    public static final int OPTIONS_HEAD_TOKEN_TYPES = 1;
+
     ConversionView view(Conversion c) {
         VersionView version = versionView(c.versionId);
         List<VariantProgress> vs = variants.findByConversionIdOrderById(c.id).stream().map(Conversions::progress).toList();
         return new ConversionView(c.id, version.model(), version.version(), version.source(), c.state, c.step,
                 Arrays.asList(c.chips.split(",")), c.recipe, c.seqLen, c.head, c.tokenTypes, c.attempts, c.maxAttempts, c.leaseOwner,
                 c.leaseExpiresAt, c.resolvedCommit, c.goldenDigest == null ? null : "sha256:" + c.goldenDigest, c.error,
-                c.createdAt, c.updatedAt, c.finishedAt, vs);
+                c.createdAt, c.updatedAt, c.finishedAt, vs, waitingFor(c));
+    }
+
+    private static String waitingFor(Conversion c) {
+        if (!Conversion.QUEUED.equals(c.state) || !c.needsOptions()) return null;
+        return "a converter worker that acts on head and tokenTypes (it declares conversionOptions "
+                + OPTIONS_HEAD_TOKEN_TYPES + " when leasing): workers of releases before them skip this conversion";
     }
 
     private VersionView versionView(long versionId) {

@@ -6,13 +6,82 @@ import io.aneforge.registry.RegistryTestBase;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A conversion's {@code head} and {@code tokenTypes} ({@code convert --head}, {@code --token-types} for the workers,
- * V30): stored and shown on the conversion, defaults unchanged, bad values refused before a version exists.
+ * V30): stored and shown on the conversion, defaults unchanged, bad values refused before a version exists; leased
+ * only to a worker that declares it acts on them ({@code conversionOptions}).
  */
 class ConversionOptionsTest extends RegistryTestBase {
+
+    @Autowired
+    ConversionRepository conversions;
+
+    @Autowired
+    PlatformTransactionManager transactions;
+
+    @Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
+    @Test
+    void aConversionWithAHeadOrTokenTypesGoesOnlyToAWorkerThatDeclaresItActsOnThem() {
+        createModel("conv-options-gate");
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("source", SOURCE, "chips", List.of("M2"), "head", "none"));
+        Response created = send("POST", "/api/v1/models/conv-options-gate/versions", publisher(), body);
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        var c = get("/api/v1/models/conv-options-gate/versions/" + created.json().path("version").asInt()
+                + "/conversion", reader()).json();
+        long id = c.path("id").asLong();
+        assertThat(c.path("waitingFor").asString()).contains("acts on head and tokenTypes")
+                .contains("conversionOptions 1");
+        body.remove("head");
+        body.put("tokenTypes", true);
+        Response typed = send("POST", "/api/v1/models/conv-options-gate/versions", publisher(), body);
+        assertThat(typed.status()).as(typed.text()).isEqualTo(201);
+        long typedId = get("/api/v1/models/conv-options-gate/versions/" + typed.json().path("version").asInt()
+                + "/conversion", reader()).json().path("id").asLong();
+        try {
+            // the queue, as a worker of each kind would take it: every leasable row, locked in turn, then rolled back
+            assertThat(leasable(0)).as("an older worker (no conversionOptions)").doesNotContain(id, typedId);
+            assertThat(leasable(1)).contains(id, typedId);
+
+            String worker = token("worker");
+            Response old = send("POST", "/api/v1/conversions/" + id + "/lease", worker, Map.of("worker", "w-old"));
+            assertThat(old.status()).as(old.text()).isEqualTo(409);
+            assertThat(old.problem()).isEqualTo("conversion-not-leasable");
+            assertThat(old.json().path("detail").asString()).contains("head 'none'").contains("conversionOptions 1")
+                    .contains("Upgrade the converter worker");
+            Response current = send("POST", "/api/v1/conversions/" + id + "/lease", worker,
+                    Map.of("worker", "w-new", "conversionOptions", 1));
+            assertThat(current.status()).as(current.text()).isEqualTo(200);
+            assertThat(current.json().path("conversion").path("waitingFor").isNull()).as("running: waits for nothing")
+                    .isTrue();
+        } finally {
+            for (long cancel : List.of(id, typedId)) {
+                assertThat(send("POST", "/api/v1/conversions/" + cancel + "/cancel", publisher(), null).status())
+                        .isEqualTo(200);
+            }
+        }
+    }
+
+    private List<Long> leasable(int options) {
+        List<Long> ids = new ArrayList<>();
+        new TransactionTemplate(transactions).executeWithoutResult(tx -> {
+            // a transaction's own locks do not make SKIP LOCKED skip a row: each found one is set aside (undone below)
+            for (var next = conversions.lockNextLeasable(options); next.isPresent();
+                 next = conversions.lockNextLeasable(options)) {
+                ids.add(next.get().id);
+                jdbc.sql("UPDATE conversion SET state = 'cancelled' WHERE id = ?").param(next.get().id).update();
+            }
+            tx.setRollbackOnly();
+        });
+        return ids;
+    }
 
     private static final Map<String, Object> SOURCE = Map.of("type", "hub", "repo", "sentence-transformers/all-MiniLM-L6-v2");
 
