@@ -177,6 +177,9 @@ public final class PublishCommand implements Callable<Integer> {
         }
         JsonNode v = registry.post("/api/v1/models/" + RegistryClient.encode(model) + "/versions", body);
         int version = v.path("version").asInt();
+        if (head != null || tokenTypes) {
+            checkOptionsKept(registry, version, out);
+        }
         out.println("version " + version + " of " + model + " created from " + source + "; conversion queued for "
                 + String.join(",", chips) + ". Follow it with: aneforge status --model " + model + " --version " + version);
         return AneForge.OK;
@@ -476,6 +479,38 @@ public final class PublishCommand implements Callable<Integer> {
         out.println("golden data: " + g.samples() + " samples, inputs sha256:" + g.inputsSha256().substring(0, 12)
                 + "…, outputs sha256:" + g.outputsSha256().substring(0, 12) + "…");
         out.flush();
+    }
+
+    /**
+     * Reads the queued conversion back: a registry before V30 ignores {@code head} and {@code tokenTypes} (unknown
+     * fields) and would convert with the checkpoint's head and without {@code token_type_ids}, packages other than
+     * asked for. Such a conversion is cancelled (best effort; the draft version stays, without packages) and the
+     * command fails naming the registry as too old.
+     */
+    private void checkOptionsKept(RegistryClient registry, int version, PrintWriter out) {
+        String path = "/api/v1/models/" + RegistryClient.encode(model) + "/versions/" + version + "/conversion";
+        JsonNode c = registry.get(path);
+        String wantHead = head == null ? "convert" : head;
+        JsonNode storedHead = c.path("head");
+        JsonNode storedTypes = c.path("tokenTypes");
+        if (storedHead.isString() && storedHead.asString().equals(wantHead) && storedTypes.isBoolean()
+                && storedTypes.asBoolean() == tokenTypes) {
+            return;
+        }
+        String stored = "head " + (storedHead.isMissingNode() ? "(none)" : storedHead.toString()) + ", tokenTypes "
+                + (storedTypes.isMissingNode() ? "(none)" : storedTypes.toString());
+        String cancelled;
+        try {
+            registry.post("/api/v1/conversions/" + c.path("id").asLong() + "/cancel", Map.of());
+            cancelled = "the conversion was cancelled";
+        } catch (RuntimeException e) {
+            cancelled = "cancelling it failed (" + e.getMessage() + "): cancel conversion " + c.path("id").asLong()
+                    + " before a worker builds it";
+        }
+        throw new CommandFailure("the registry did not keep the conversion options: sent head '" + wantHead
+                + "', tokenTypes " + tokenTypes + "; version " + version + " of " + model + " stored " + stored
+                + ". The registry is older than head/tokenTypes (V30) and would build other packages; " + cancelled
+                + ". Upgrade the registry, or publish without --head/--token-types");
     }
 
     private void ensureModel(RegistryClient registry, PrintWriter out) {

@@ -638,6 +638,54 @@ class RegistryCommandsTest {
         assertThat(plain.path("tokenTypes").asBoolean()).isFalse();
     }
 
+    /**
+     * A registry before V30 ignores head and tokenTypes (unknown fields) and would build other packages: publish reads
+     * the conversion back, cancels it and fails naming the registry as too old. The older registry is a real HTTP
+     * server answering as that release did (no head or tokenTypes in the conversion).
+     */
+    @Test
+    void publishSourceFailsAndCancelsWhenTheRegistryDroppedHeadOrTokenTypes() throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        server.createContext("/api/v1/", ex -> {
+            String call = ex.getRequestMethod() + " " + ex.getRequestURI().getPath();
+            calls.add(call);
+            ex.getRequestBody().readAllBytes();
+            String answer = switch (call) {
+                case "GET /api/v1/models/older" -> "{\"name\":\"older\",\"task\":\"feature-extraction\"}";
+                case "POST /api/v1/models/older/versions" -> "{\"model\":\"older\",\"version\":3,\"status\":\"draft\"}";
+                case "GET /api/v1/models/older/versions/3/conversion" -> "{\"id\":41,\"state\":\"queued\",\"chips\":[\"M2\"]}";
+                case "POST /api/v1/conversions/41/cancel" -> "{\"id\":41,\"state\":\"cancelled\"}";
+                default -> null;
+            };
+            byte[] body = (answer == null ? "{}" : answer).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(answer == null ? 404 : call.startsWith("POST /api/v1/models") ? 201 : 200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        try {
+            Map<String, String> older = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
+                    "ANEFORGE_TOKEN", "t");
+            Cli p = Cli.run(older, "publish", "--model", "older", "--source", "hf:org/x", "--chips", "M2", "--head", "none");
+            assertThat(p.code()).as(p.toString()).isEqualTo(1);
+            assertThat(p.err()).contains("the registry did not keep the conversion options: sent head 'none', tokenTypes"
+                    + " false; version 3 of older stored head (none), tokenTypes (none)")
+                    .contains("older than head/tokenTypes (V30)").contains("the conversion was cancelled");
+            assertThat(p.out()).doesNotContain("conversion queued");
+            assertThat(calls).contains("POST /api/v1/conversions/41/cancel");
+
+            // without --head/--token-types nothing is read back: defaults are what any registry builds
+            calls.clear();
+            Cli plain = Cli.run(older, "publish", "--model", "older", "--source", "hf:org/x", "--chips", "M2");
+            assertThat(plain.code()).as(plain.toString()).isZero();
+            assertThat(calls).doesNotContain("GET /api/v1/models/older/versions/3/conversion");
+        } finally {
+            server.stop(0);
+        }
+    }
+
     static JsonNode api(String method, String path, Object body) throws Exception {
         var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL") + path))
                 .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
