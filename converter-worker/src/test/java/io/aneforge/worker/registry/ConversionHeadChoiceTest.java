@@ -31,8 +31,11 @@ class ConversionHeadChoiceTest {
     }
 
     @Test
-    void aValueNoRegistryAcceptsNamesTheValues() {
+    void aValueThisWorkerDoesNotKnowNamesTheConversionsHeadAndTheValuesNotACliFlag() {
         assertThatThrownBy(() -> withHead("drop").headChoice()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("convert, none, sequence-classification").hasMessageContaining("'drop'");
+                .hasMessageStartingWith("conversion head 'drop' is not one this worker converts (convert, none,"
+                        + " sequence-classification")
+                .hasMessageContaining("upgrade the converter worker")
+                .hasMessageNotContaining("--head");
     }
 }
