@@ -15,9 +15,14 @@ import org.springframework.context.annotation.Configuration;
  * @param refusalRetention how long refused writes ({@code audit_refusal}, V29) are kept after their last refusal;
  *     older rows are deleted by {@link AuditPruning}. Unset: {@link #DEFAULT_REFUSAL_RETENTION}. Never "for ever":
  *     that is what keeps a flood of refused requests from growing the table without end. At least a day, as above.
+ * @param refusalFlushInterval how often refusals counted in memory are added to their rows ({@link RefusedWrites});
+ *     unset: {@link #DEFAULT_REFUSAL_FLUSH_INTERVAL}. Positive, at most an hour (the rows count hours). Bound here so
+ *     that a malformed value stops the registry with a report naming it ({@link RefusedWrites#flush} is scheduled by it).
  */
 @ConfigurationProperties("aneforge.audit")
-public record AuditProperties(Duration retention, Duration refusalRetention) {
+public record AuditProperties(Duration retention, Duration refusalRetention, Duration refusalFlushInterval) {
+
+    static final Duration DEFAULT_REFUSAL_FLUSH_INTERVAL = Duration.ofSeconds(5);
 
     static final Duration MIN_RETENTION = Duration.ofDays(1);
     static final Duration DEFAULT_REFUSAL_RETENTION = Duration.ofDays(30);
@@ -32,6 +37,13 @@ public record AuditProperties(Duration retention, Duration refusalRetention) {
             throw new IllegalArgumentException("aneforge.audit.refusal-retention (ANEFORGE_AUDIT_REFUSAL_RETENTION) must"
                     + " be at least 1d (e.g. 90d; a bare number is milliseconds), or unset for "
                     + DEFAULT_REFUSAL_RETENTION.toDays() + "d; got " + refusalRetention);
+        }
+        if (refusalFlushInterval == null) refusalFlushInterval = DEFAULT_REFUSAL_FLUSH_INTERVAL;
+        if (refusalFlushInterval.isNegative() || refusalFlushInterval.isZero()
+                || refusalFlushInterval.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("aneforge.audit.refusal-flush-interval"
+                    + " (ANEFORGE_AUDIT_REFUSAL_FLUSH_INTERVAL) must be more than 0 and at most 1h (e.g. 5s), or unset for "
+                    + DEFAULT_REFUSAL_FLUSH_INTERVAL.toSeconds() + "s; got " + refusalFlushInterval);
         }
     }
 

@@ -151,7 +151,8 @@ class RefusedWrites {
      * Adds the refusals counted in memory to their rows, in one transaction; if it fails they stay counted for the
      * next flush. One flush at a time.
      */
-    @Scheduled(fixedDelayString = "${aneforge.audit.refusal-flush-interval:5s}")
+    @Scheduled(fixedDelayString = "#{@'aneforge.audit-io.aneforge.registry.audit.AuditProperties'"
+            + ".refusalFlushInterval().toMillis()}")
     @PreDestroy
     synchronized void flush() {
         if (pending.isEmpty()) return;

@@ -265,6 +265,21 @@ class RefusedWritesTest extends RegistryTestBase {
                 .hasMessageContaining("aneforge.audit.refusal-retention (ANEFORGE_AUDIT_REFUSAL_RETENTION) must be at least 1d");
     }
 
+    @Test
+    void theFlushIntervalDefaultsTo5SecondsAndIsPositiveAndAtMostAnHour() {
+        assertThat(bind(Map.of()).refusalFlushInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(bind(Map.of("aneforge.audit.refusal-flush-interval", "")).refusalFlushInterval())
+                .as("ANEFORGE_AUDIT_REFUSAL_FLUSH_INTERVAL unset").isEqualTo(Duration.ofSeconds(5));
+        assertThat(bind(Map.of("aneforge.audit.refusal-flush-interval", "30s")).refusalFlushInterval())
+                .isEqualTo(Duration.ofSeconds(30));
+        for (String bad : List.of("0s", "2h")) {
+            assertThatThrownBy(() -> bind(Map.of("aneforge.audit.refusal-flush-interval", bad)))
+                    .isInstanceOf(BindException.class).rootCause().hasMessageContaining(
+                            "aneforge.audit.refusal-flush-interval (ANEFORGE_AUDIT_REFUSAL_FLUSH_INTERVAL) must be more"
+                                    + " than 0 and at most 1h");
+        }
+    }
+
     private static AuditProperties bind(Map<String, String> settings) {
         return new Binder(new MapConfigurationPropertySource(settings))
                 .bindOrCreate("aneforge.audit", Bindable.of(AuditProperties.class));
