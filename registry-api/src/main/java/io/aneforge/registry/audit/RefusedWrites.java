@@ -151,8 +151,10 @@ class RefusedWrites {
      * Adds the refusals counted in memory to their rows, in one transaction; if it fails they stay counted for the
      * next flush. One flush at a time.
      */
-    @Scheduled(fixedDelayString = "#{@'aneforge.audit-io.aneforge.registry.audit.AuditProperties'"
-            + ".refusalFlushInterval().toMillis()}")
+    // The placeholder, like the job sweeper's, rather than an expression naming AuditProperties' generated bean name
+    // (which a rename or move of that class would silently break); AuditProperties checks the same setting's range at
+    // startup and defaults it to the same 5s.
+    @Scheduled(fixedDelayString = "${aneforge.audit.refusal-flush-interval:5s}")
     @PreDestroy
     synchronized void flush() {
         if (pending.isEmpty()) return;
