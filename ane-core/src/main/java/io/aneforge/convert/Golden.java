@@ -110,7 +110,8 @@ public final class Golden {
      * token type table, which a single text (segment 0 throughout) never reads, and its first segment is what a
      * single text exercises. Such a model was converted with token types because it reads pairs (a cross-encoder,
      * next-sentence prediction), so pairs are also its real inputs. Golden data, fidelity and {@code eval} all take
-     * their samples here, so they agree; the bytes are the same on every run.
+     * their samples here, so they agree; the bytes are the same on every run. A pair that tokenizer.json's
+     * {@code OnlyFirst}/{@code OnlySecond} cannot fit is cut longest first instead ({@link #encodeSamplePair}).
      */
     public static List<Map<String, FloatTensor>> sampleInputs(ImportedModel model, Tokenizer tokenizer, int count,
                                                               int seqLen) {
@@ -123,9 +124,24 @@ public final class Golden {
         }
         List<Map<String, FloatTensor>> all = new ArrayList<>();
         for (Samples.Pair p : Samples.pairs().subList(0, count)) {
-            all.add(inputs(tokenizer.encodePair(p.first(), p.second(), seqLen), true));
+            all.add(inputs(encodeSamplePair(tokenizer, p, seqLen), true));
         }
         return all;
+    }
+
+    /**
+     * A fixed pair cut by tokenizer.json's truncation strategy, or longest first when that strategy refuses it
+     * ({@code OnlyFirst}/{@code OnlySecond} with the one text it may cut too short, which short sequence lengths
+     * reach): the samples are aneforge's measurement, not texts the user can shorten, so they never fail a convert or
+     * a golden step. The choice depends only on the pair, the tokenizer and the length, so the bytes are the same on
+     * every run. A length below the pair template's special tokens is still refused.
+     */
+    static Encoding encodeSamplePair(Tokenizer tokenizer, Samples.Pair p, int seqLen) {
+        try {
+            return tokenizer.encodePair(p.first(), p.second(), seqLen);
+        } catch (IllegalArgumentException refusedByTheFileStrategy) {
+            return tokenizer.encodePairLongestFirst(p.first(), p.second(), seqLen);
+        }
     }
 
     /** Program inputs per sample: {@code input_ids} and {@code attention_mask}, (1, seqLen), ids as exact floats. */

@@ -72,6 +72,14 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         return json.encodePair(content(first), content(second), maxLength);
     }
 
+    @Override
+    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
+        if (maxLength < 1) {
+            throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
+        }
+        return json.encodePair(content(first), content(second), maxLength, PairTruncation.LONGEST_FIRST);
+    }
+
     /** A text's tokens, without special tokens. */
     private List<Integer> content(String text) {
         List<Integer> ids = new ArrayList<>();

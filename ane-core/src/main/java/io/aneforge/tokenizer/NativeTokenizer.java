@@ -30,6 +30,8 @@ public final class NativeTokenizer implements Tokenizer {
      * own truncation.
      */
     private final Map<String, HuggingFaceTokenizer> byLength = new ConcurrentHashMap<>();
+    /** {@link #pairSpecials}, counted at the first pair longer than its length (-1 until then). */
+    private volatile int pairSpecials = -1;
 
     private NativeTokenizer(Path file, TokenizerJson.Scan scan) throws IOException {
         this.file = file;
@@ -59,13 +61,19 @@ public final class NativeTokenizer implements Tokenizer {
         return available;
     }
 
-    /** The instance truncating to {@code maxLength} by {@code strategy} (single texts: always longest first). */
+    /**
+     * The instance truncating to {@code maxLength} by {@code strategy} (single texts: always longest first). Stride 0:
+     * DJL otherwise keeps tokenizer.json's {@code truncation.stride} (128 in files saved after a question-answering
+     * preprocessing call), and Rust's {@code Encoding::truncate} asserts {@code stride < max_len}: a panic that
+     * crosses JNI and aborts the whole JVM for any text cut to that room or less. aneforge never reads the overflowing
+     * pieces the stride shapes, so 0 changes no id.
+     */
     private HuggingFaceTokenizer forLength(int maxLength, PairTruncation strategy) throws IOException {
         String key = strategy.optionValue() + "@" + maxLength;
         HuggingFaceTokenizer t = byLength.get(key);
         if (t == null) {
             t = newInstance(file, Map.of("addSpecialTokens", "true", "padding", "false",
-                    "truncation", strategy.optionValue(), "maxLength", String.valueOf(maxLength)));
+                    "truncation", strategy.optionValue(), "maxLength", String.valueOf(maxLength), "stride", "0"));
             HuggingFaceTokenizer raced = byLength.putIfAbsent(key, t);
             if (raced != null) {
                 t.close();
@@ -106,19 +114,35 @@ public final class NativeTokenizer implements Tokenizer {
     /** The pair through the same instances as {@link #encode}: Hugging Face's template and the file's truncation strategy. */
     @Override
     public Encoding encodePair(String first, String second, int maxLength) {
+        return encodePair(first, second, maxLength, pairTruncation);
+    }
+
+    @Override
+    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
+        return encodePair(first, second, maxLength, PairTruncation.LONGEST_FIRST);
+    }
+
+    private Encoding encodePair(String first, String second, int maxLength, PairTruncation strategy) {
         if (maxLength < 2) {
             throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
         }
         try {
             ai.djl.huggingface.tokenizers.Encoding e = whole.encode(first, second, true, false);
             if (e.getIds().length > maxLength) {
-                HuggingFaceTokenizer truncating = forLength(maxLength, pairTruncation);
+                // Rust subtracts the template's specials from the length unsigned: below them it wraps, truncates
+                // nothing and the padding then cuts the whole pair to a prefix without its [SEP] or second text.
+                int specials = pairSpecials();
+                if (maxLength < specials) {
+                    throw new IllegalArgumentException("maxLength " + maxLength + " cannot hold the pair template's "
+                            + specials + " special tokens");
+                }
+                HuggingFaceTokenizer truncating = forLength(maxLength, strategy);
                 try {
                     e = truncating.encode(first, second, true, false);
                 } catch (RuntimeException refused) {
-                    // only_first/only_second with a text too short to cut, or a length below the template's specials
+                    // only_first/only_second with a text too short to cut
                     throw new IllegalArgumentException("the pair does not fit in " + maxLength + " tokens with"
-                            + " tokenizer.json's truncation strategy " + pairTruncation.optionValue() + ": "
+                            + " tokenizer.json's truncation strategy " + strategy.optionValue() + ": "
                             + refused.getMessage(), refused);
                 }
             }
@@ -134,6 +158,16 @@ public final class NativeTokenizer implements Tokenizer {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The special tokens the pair template adds: the encoding of two empty texts is nothing else. */
+    private int pairSpecials() {
+        int n = pairSpecials;
+        if (n < 0) {
+            n = whole.encode("", "", true, false).getIds().length;
+            pairSpecials = n;
+        }
+        return n;
     }
 
     @Override

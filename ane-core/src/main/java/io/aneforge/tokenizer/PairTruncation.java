@@ -50,6 +50,10 @@ enum PairTruncation {
         if (first + second <= room) {
             return new int[] {first, second};
         }
+        if (room == 0) {
+            // Hugging Face's truncate_encodings empties both texts first, whatever the strategy: the specials alone
+            return new int[] {0, 0};
+        }
         int remove = first + second - room;
         return switch (this) {
             case LONGEST_FIRST -> longestFirst(first, second, room);

@@ -36,6 +36,17 @@ public interface Tokenizer extends AutoCloseable {
     Encoding encodePair(String first, String second, int maxLength);
 
     /**
+     * Like {@link #encodePair}, cut longest first whatever tokenizer.json's {@code truncation.strategy} (its direction
+     * still holds): the strategy that fits every pair in a length that holds the pair template's special tokens. For
+     * aneforge's own fixed sample pairs, which a file's {@code OnlyFirst}/{@code OnlySecond} may refuse at short
+     * lengths ({@code Golden.sampleInputs}).
+     *
+     * @throws IllegalArgumentException when {@code maxLength} cannot hold the pair template's special tokens, or the
+     *     template has no pair form
+     */
+    Encoding encodePairLongestFirst(String first, String second, int maxLength);
+
+    /**
      * The largest token id this tokenizer can produce (of its vocabulary, added tokens and padding): a model
      * whose embedding table has {@code vocab_size} rows can take its ids only when this is below it.
      */

@@ -325,12 +325,17 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
      * the pair template's special tokens, the template applied (ids and segments), padded to {@code maxLength}.
      */
     Encoding encodePair(List<Integer> first, List<Integer> second, int maxLength) {
+        return encodePair(first, second, maxLength, truncation);
+    }
+
+    /** Like {@link #encodePair(List, List, int)}, cut by {@code strategy} instead of the file's. */
+    Encoding encodePair(List<Integer> first, List<Integer> second, int maxLength, PairTruncation strategy) {
         int specials = PostProcessor.added(postProcessor.pairTemplate(file));
         if (maxLength < specials) {
             throw new IllegalArgumentException("maxLength " + maxLength + " cannot hold the pair template's " + specials
                     + " special tokens");
         }
-        int[] keep = truncation.keep(first.size(), second.size(), maxLength - specials);
+        int[] keep = strategy.keep(first.size(), second.size(), maxLength - specials);
         int[][] pair = postProcessor.applyPair(file, kept(first, keep[0]), kept(second, keep[1]));
         return Encoding.padded(pair[0], pair[1], maxLength, padId);
     }

@@ -76,6 +76,14 @@ final class WordPieceTokenizer implements Tokenizer {
         return json.encodePair(content(first), content(second), maxLength);
     }
 
+    @Override
+    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
+        }
+        return json.encodePair(content(first), content(second), maxLength, PairTruncation.LONGEST_FIRST);
+    }
+
     /** A text's tokens, without special tokens. */
     private List<Integer> content(String text) {
         List<Integer> content = new ArrayList<>();

@@ -101,6 +101,52 @@ class SampleInputsTest {
     }
 
     /**
+     * tokenizer.json's OnlyFirst/OnlySecond refuse some fixed pairs at short lengths (7 and 15 of them at 16 for
+     * MiniLM): the samples are still 32, each pair the file's strategy fits is cut by it and each it refuses is cut
+     * longest first, the same with both tokenizers; a length below the template's specials is still refused.
+     */
+    @Test
+    void fixedPairsTheFileStrategyRefusesAreCutLongestFirst() throws Exception {
+        Path snap = MiniLmSnapshot.write(dir.resolve("minilm"));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null)).withTokenTypeInput();
+        tools.jackson.databind.json.JsonMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
+        for (String strategy : List.of("OnlySecond", "OnlyFirst")) {
+            tools.jackson.databind.node.ObjectNode tokenizerJson = (tools.jackson.databind.node.ObjectNode)
+                    json.readTree(MiniLmSnapshot.resource(MiniLmSnapshot.TOKENIZER_RESOURCE));
+            tokenizerJson.set("truncation", json.readTree("{\"direction\":\"Right\",\"max_length\":384,"
+                    + "\"strategy\":\"" + strategy + "\",\"stride\":0}"));
+            Path file = java.nio.file.Files.writeString(dir.resolve(strategy + ".json"),
+                    json.writeValueAsString(tokenizerJson));
+            try (Tokenizer tok = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+                for (int seqLen : new int[] {16, 32}) {
+                    List<Map<String, FloatTensor>> samples = Golden.sampleInputs(model, tok, 32, seqLen);
+                    assertThat(samples).hasSize(32);
+                    int refused = 0;
+                    for (int i = 0; i < 32; i++) {
+                        Samples.Pair p = Samples.pairs().get(i);
+                        Encoding e;
+                        try {
+                            e = tok.encodePair(p.first(), p.second(), seqLen);
+                        } catch (IllegalArgumentException byTheStrategy) {
+                            refused++;
+                            e = tok.encodePairLongestFirst(p.first(), p.second(), seqLen);
+                        }
+                        assertThat(samples.get(i).get(Graphs.INPUT_IDS).data()).as("%s sample %d @%d", strategy, i,
+                                seqLen).containsExactly(floats(e.ids()));
+                        assertThat(samples.get(i).get(Graphs.TOKEN_TYPE_IDS).data())
+                                .containsExactly(floats(e.typeIds()));
+                    }
+                    assertThat(refused).as("%s @%d", strategy, seqLen).isPositive();
+                    assertThat(bytes(Golden.sampleInputs(model, java, 32, seqLen))).as("pure-Java tokenizer @%d",
+                            seqLen).isEqualTo(bytes(samples));
+                }
+                assertThatThrownBy(() -> Golden.sampleInputs(model, tok, 32, 2))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("special tokens");
+            }
+        }
+    }
+
+    /**
      * The golden outputs of a model with token types on the pairs: the same bytes on every run and thread count, and
      * not those of the same pairs read as segment 0 (the second segment's row is exercised).
      */

@@ -21,7 +21,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class PairEncodingTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    /** Lengths from untruncated to nothing but the special tokens: every branch of longest-first truncation. */
+    /**
+     * Lengths from untruncated to a room of 1 or 2 besides BERT's or RoBERTa's pair specials: every branch of
+     * longest-first truncation (a room of 0, the specials alone, has its own test).
+     */
     private static final int[] LENGTHS = {512, 24, 11, 5};
 
     @TempDir
@@ -160,6 +163,79 @@ class PairEncodingTest {
                             .hasMessageContaining("only_second may cut only the second text, which has 2 tokens");
                     assertThatThrownBy(() -> ref.encodePair(longText, "hello world", 12))
                             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only_second");
+                }
+            }
+        }
+    }
+
+    /**
+     * A tokenizer.json whose truncation carries a stride (128, as a file saved after a question-answering preprocessing
+     * call has): cutting a text or a pair to a room at most the stride made Rust assert {@code stride < max_len}, which
+     * aborted the JVM (exit 134). Both tokenizers encode it, with the same ids.
+     */
+    @Test
+    void aStrideInTokenizerJsonNeitherAbortsNorChangesTheIds() throws Exception {
+        ObjectNode miniLm = (ObjectNode) JSON.readTree(MiniLmSnapshot.resource(MiniLmSnapshot.TOKENIZER_RESOURCE));
+        String longText = "Paris is the capital and most populous city of France. " + "It is on the Seine. ".repeat(30);
+        for (String strategy : List.of("OnlySecond", "LongestFirst")) {
+            miniLm.set("truncation", JSON.readTree("{\"direction\":\"Right\",\"max_length\":384,\"strategy\":\""
+                    + strategy + "\",\"stride\":128}"));
+            Path file = write("stride-" + strategy + ".json", miniLm);
+            try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+                for (int length : new int[] {16, 128}) {
+                    Encoding one = ref.encode(longText, length);
+                    assertThat(one.length()).isEqualTo(length);
+                    assertThat(java.encode(longText, length).ids()).as("@%d", length).containsExactly(one.ids());
+                    assertSame(ref, java, "What is the capital of France?", longText, length);
+                    assertThat(ref.encodePair("What is the capital of France?", longText, length).length())
+                            .isEqualTo(length);
+                }
+            }
+        }
+    }
+
+    /**
+     * A length that holds only the pair template's special tokens (3 for BERT, 4 for RoBERTa): Hugging Face empties
+     * both texts whatever the strategy, and the Java tokenizer does the same; one token fewer is refused by both (Rust
+     * would wrap the room around and return a prefix of the whole pair).
+     */
+    @Test
+    void aLengthOfOnlyTheSpecialTokensEncodesTheSpecialsAloneUnderEveryStrategy() throws Exception {
+        int eos = TinyTokenizers.byteLevelVocabSize() - 1;
+        String longText = "hello world the cafe " + "un aff able ".repeat(6);
+        for (String strategy : List.of("LongestFirst", "OnlyFirst", "OnlySecond")) {
+            for (String direction : List.of("Right", "Left")) {
+                String truncation = "{\"direction\":\"" + direction + "\",\"max_length\":512,\"strategy\":\""
+                        + strategy + "\",\"stride\":0}";
+                ObjectNode bert = (ObjectNode) JSON.readTree(TinyTokenizers.wordPieceJson());
+                bert.set("post_processor", JSON.readTree(
+                        "{\"type\":\"BertProcessing\",\"sep\":[\"[SEP]\",3],\"cls\":[\"[CLS]\",2]}"));
+                bert.set("truncation", JSON.readTree(truncation));
+                ObjectNode roberta = (ObjectNode) JSON.readTree(TinyTokenizers.byteLevelBpeJson());
+                roberta.set("post_processor", JSON.readTree("{\"type\":\"RobertaProcessing\",\"sep\":[\"<|endoftext|>\","
+                        + eos + "],\"cls\":[\"<|endoftext|>\"," + eos + "],\"trim_offsets\":true,"
+                        + "\"add_prefix_space\":false}"));
+                roberta.set("truncation", JSON.readTree(truncation));
+                for (Object[] c : List.of(new Object[] {bert, 3, new int[] {2, 3, 3}, "hello world"},
+                        new Object[] {roberta, 4, new int[] {eos, eos, eos, eos}, " hello world"})) {
+                    int specials = (Integer) c[1];
+                    Path file = write("specials-" + strategy + direction + specials + ".json", (ObjectNode) c[0]);
+                    try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+                        for (String[] pair : List.of(new String[] {longText, (String) c[3]},
+                                new String[] {(String) c[3], longText})) {
+                            String what = strategy + " " + direction + " " + Arrays.toString(pair);
+                            assertSame(ref, java, pair[0], pair[1], specials);
+                            assertThat(java.encodePair(pair[0], pair[1], specials).tokens()).as(what)
+                                    .containsExactly((int[]) c[2]);
+                            for (Tokenizer t : List.of(ref, java)) {
+                                assertThatThrownBy(() -> t.encodePair(pair[0], pair[1], specials - 1))
+                                        .as(t.implementation() + " " + what)
+                                        .isInstanceOf(IllegalArgumentException.class)
+                                        .hasMessage("maxLength " + (specials - 1) + " cannot hold the pair template's "
+                                                + specials + " special tokens");
+                            }
+                        }
+                    }
                 }
             }
         }
