@@ -66,7 +66,8 @@ public final class Graphs {
                 b.metadata("aneforge.id2label", model.head().id2labelJson());
             }
             if (model.head().problemType() != null) {
-                // softmax, a sigmoid per label, or raw values: how predict and apps read a classifier's logits
+                // only when config.json states it: without it, readers follow the pipeline (one label: sigmoid,
+                // several: softmax), and recording a guess would tell apps something the checkpoint never said
                 b.metadata(io.aneforge.model.TaskHead.PROBLEM_TYPE_METADATA, model.head().problemType().id());
             }
         }

@@ -245,17 +245,19 @@ public final class ArchitectureConfigs {
         }
         // transformers reads problem_type only in its sequence classifiers
         return new TaskHead(kind, architecture, labels,
-                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType(f, labels.size()) : null, true);
+                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType(f) : null, true);
     }
 
     /**
-     * config.json's {@code problem_type}, or transformers' reading without it (regression for one label, else
-     * single-label classification). An unknown value is refused: reading the logits the wrong way gives wrong labels.
+     * config.json's {@code problem_type}, or null when it states none: then nothing is recorded, and readers follow
+     * transformers' text-classification pipeline (a sigmoid for one label, a softmax for several), not the regression
+     * its loss would guess for one label. An unknown value is refused: reading the logits the wrong way gives wrong
+     * labels.
      */
-    private static TaskHead.ProblemType problemType(Fields f, int labels) {
+    private static TaskHead.ProblemType problemType(Fields f) {
         String value = f.string("problem_type", null);
         if (value == null) {
-            return TaskHead.ProblemType.byDefault(labels);
+            return null;
         }
         TaskHead.ProblemType p = TaskHead.ProblemType.ofId(value);
         if (p == null) {

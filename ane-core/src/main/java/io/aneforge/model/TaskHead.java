@@ -96,11 +96,6 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
             }
             return null;
         }
-
-        /** transformers' reading of a config without {@code problem_type}: regression for one label, else single-label. */
-        public static ProblemType byDefault(int labels) {
-            return labels == 1 ? REGRESSION : SINGLE_LABEL;
-        }
     }
 
     /** Package metadata keys of a converted head (besides {@code aneforge.task}, {@code aneforge.id2label}). */
@@ -115,7 +110,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         if (unlabelled ? !labels.isEmpty() : labels.isEmpty()) {
             throw new IllegalStateException(kind + " head with labels " + labels);
         }
-        if ((kind == Kind.SEQUENCE_CLASSIFICATION) != (problemType != null)) {
+        if (kind != Kind.SEQUENCE_CLASSIFICATION && problemType != null) {
             throw new IllegalStateException(kind + " head with problem type " + problemType);
         }
         if (kind != Kind.MASKED_LM && !tiedDecoder) {
@@ -123,13 +118,9 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         }
     }
 
-    /**
-     * A head as transformers reads a config without {@code problem_type} or {@code tie_word_embeddings}: a sequence
-     * classifier's problem type by its label count ({@link ProblemType#byDefault}), a masked-LM decoder tied.
-     */
+    /** A head of a config without {@code problem_type} or {@code tie_word_embeddings}: none stated, decoder tied. */
     public TaskHead(Kind kind, String architecture, List<String> labels) {
-        this(kind, architecture, labels, kind == Kind.SEQUENCE_CLASSIFICATION && labels != null
-                ? ProblemType.byDefault(labels.size()) : null, true);
+        this(kind, architecture, labels, null, true);
     }
 
     /**
@@ -267,7 +258,8 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         String what = kind.id().replace('-', ' ') + " head";
         return switch (kind) {
             case SEQUENCE_CLASSIFICATION -> what + " (" + labels.size() + " labels"
-                    + (problemType == ProblemType.SINGLE_LABEL ? "" : ", " + problemType.id()) + "): logits (1, "
+                    + (problemType == null || problemType == ProblemType.SINGLE_LABEL ? "" : ", " + problemType.id())
+                    + "): logits (1, "
                     + labels.size() + ")";
             case TOKEN_CLASSIFICATION -> what + " (" + labels.size() + " labels): logits (1, " + seqLen + ", "
                     + labels.size() + ")";

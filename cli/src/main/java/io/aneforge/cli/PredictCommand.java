@@ -34,9 +34,9 @@ import picocli.CommandLine.Spec;
 /** {@code aneforge predict}: run a package on one text and show its outputs. */
 @Command(name = "predict", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Run a package on a text and print each output's shape and first values.",
-            "A task head's logits are read as Hugging Face's pipelines read them: a single-label classifier's label and "
-                    + "softmax score, a multi-label one's sigmoid per label (the labels above 0.5), a regression's raw "
-                    + "values, a fill-mask package's top 5 tokens with their softmax scores at each mask token "
+            "A task head's logits are read as Hugging Face's pipelines read them: a classifier's label and softmax "
+                    + "score, a 1-label one's sigmoid, a multi-label one's sigmoid per label (and the labels above 0.5, "
+                    + "aneforge's cut), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores at each mask token "
                     + "([MASK], RoBERTa's <mask>) of --text."})
 public final class PredictCommand implements Callable<Integer> {
 
@@ -102,10 +102,11 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /**
-     * What a head's logits say, by the package's task and problem type: a single-label classifier's {@code label}
-     * (softmax, as Hugging Face's text-classification pipeline gives it; also packages without a problem type), a
-     * multi-label one's {@code labels} (every label's sigmoid) and {@code predictedLabels} (those above 0.5), a
-     * regression's raw {@code values}, a fill-mask package's {@code masks}; null for what the package is not.
+     * What a head's logits say, by the package's task and problem type: a classifier's {@code label} (softmax, as
+     * Hugging Face's text-classification pipeline gives it; for a single label without a multi-label problem type,
+     * its sigmoid), a multi-label one's {@code labels} (every label's sigmoid) and {@code predictedLabels} (those
+     * above 0.5), a regression's raw {@code values}, a fill-mask package's {@code masks}; null for what the package
+     * is not.
      */
     record Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
                    List<MaskPredictions.Mask> masks) {
@@ -201,8 +202,10 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /**
-     * A sequence classifier's {@code logits (1, L)} read by the package's {@code aneforge.problemType}, when it has
-     * {@code aneforge.id2label}; nothing for other packages (no labels, or per-token logits).
+     * A sequence classifier's {@code logits (1, L)} read as Hugging Face's text-classification pipeline reads them
+     * ({@link ClassifierReading#function}: by the package's {@code aneforge.problemType}, when config.json stated
+     * one, and the label count), when it has {@code aneforge.id2label}; nothing for other packages (no labels, or
+     * per-token logits).
      */
     Reading read(Map<String, String> metadata, FloatTensor logits) {
         String id2label = metadata.get("aneforge.id2label");
@@ -210,19 +213,24 @@ public final class PredictCommand implements Callable<Integer> {
             return Reading.NONE;
         }
         String type = metadata.get(TaskHead.PROBLEM_TYPE_METADATA);
-        TaskHead.ProblemType problem = type == null ? TaskHead.ProblemType.SINGLE_LABEL : TaskHead.ProblemType.ofId(type);
-        if (problem == null) {
+        TaskHead.ProblemType stated = type == null ? null : TaskHead.ProblemType.ofId(type);
+        if (type != null && stated == null) {
             throw new UsageException(pkg + " has " + TaskHead.PROBLEM_TYPE_METADATA + " '" + type + "', which this "
                     + "predict does not know how to read: use the aneforge version that converted it");
         }
-        return switch (problem) {
-            case SINGLE_LABEL -> new Reading(ClassifierReading.softmax(id2label, logits), null, null, null, null);
-            case MULTI_LABEL -> {
+        int labels = logits.shape()[1];
+        return switch (ClassifierReading.function(stated, labels)) {
+            case SOFTMAX -> new Reading(ClassifierReading.softmax(id2label, logits), null, null, null, null);
+            case SIGMOID -> {
                 List<Label> all = ClassifierReading.sigmoid(id2label, logits);
+                if (stated != TaskHead.ProblemType.MULTI_LABEL) {
+                    // one label, no multi-label problem type: the pipeline's answer is that label and its sigmoid
+                    yield new Reading(all.get(0), null, null, null, null);
+                }
                 yield new Reading(null, all, all.stream().filter(l -> l.score() > ClassifierReading.MULTI_LABEL_THRESHOLD)
                         .map(Label::label).toList(), null, null);
             }
-            case REGRESSION -> new Reading(null, null, null, ClassifierReading.raw(id2label, logits), null);
+            case NONE -> new Reading(null, null, null, ClassifierReading.raw(id2label, logits), null);
         };
     }
 

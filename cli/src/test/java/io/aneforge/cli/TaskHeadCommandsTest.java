@@ -3,10 +3,12 @@ package io.aneforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.cli.predict.ClassifierReading;
 import io.aneforge.convert.Golden;
 import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.mil.Program;
 import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.TaskHead;
 import io.aneforge.safetensors.SafetensorsFile;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.RawSafetensors;
@@ -202,14 +204,33 @@ class TaskHeadCommandsTest {
         assertThat(plain.out()).contains("labels above 0.5 (a sigmoid per label): "
                 + (above.isEmpty() ? "none" : String.join(", ", above)) + "\n").contains("scores  sports 0.");
 
-        // one label, no problem_type: transformers' default is regression, the raw value
-        Path regression = checkpoint("regression", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1",
+        // one label, no problem_type: nothing recorded, and read as the text-classification pipeline reads it, the
+        // label with its sigmoid (not the regression transformers' loss would guess)
+        Path oneLabel = checkpoint("one-label", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1",
                 st -> classifier(st, 1));
-        Path out = dir.resolve("regression-out");
-        c = Cli.run("convert", "--source", regression.toString(), "--out", out.toString(), "--chips", "M4", "--seq-len",
+        Path out = dir.resolve("one-label-out");
+        c = Cli.run("convert", "--source", oneLabel.toString(), "--out", out.toString(), "--chips", "M4", "--seq-len",
                 String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
         assertThat(c.code()).as(c.toString()).isZero();
         VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task().problemType()).isNull();
+        assertThat(Files.readString(out.resolve("variants.json"))).doesNotContain("problemType");
+        Path oneLabelPkg = out.resolve(m.variants().get(0).path());
+        assertThat(MlPackage.read(oneLabelPkg).metadata()).doesNotContainKey("aneforge.problemType");
+        answer = json(Cli.run("predict", "--package", oneLabelPkg.toString(), "--text", "hello world", "--json"));
+        assertThat(answer.has("values")).isFalse();
+        assertThat(answer.at("/label/label").stringValue()).isEqualTo("LABEL_0");
+        double logit = answer.at("/outputs/logits/first/0").doubleValue();
+        assertThat(answer.at("/label/score").doubleValue()).isCloseTo(1 / (1 + Math.exp(-logit)), Offset.offset(1e-6));
+
+        // regression stated: the raw value
+        Path regression = checkpoint("regression", "[\"BertForSequenceClassification\"]",
+                ", \"num_labels\": 1, \"problem_type\": \"regression\"", st -> classifier(st, 1));
+        out = dir.resolve("regression-out");
+        c = Cli.run("convert", "--source", regression.toString(), "--out", out.toString(), "--chips", "M4", "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        m = VariantsManifest.read(out.resolve("variants.json"));
         assertThat(m.model().task().problemType()).isEqualTo("regression");
         assertThat(Files.readString(out.resolve("variants.json"))).contains("\"problemType\" : \"regression\"");
         answer = json(Cli.run("predict", "--package", out.resolve(m.variants().get(0).path()).toString(), "--text",
@@ -226,6 +247,28 @@ class TaskHeadCommandsTest {
         assertThat(bad.err()).contains("config field 'problem_type' = \"ordinal\" is not supported (supported:"
                 + " single_label_classification, multi_label_classification, regression; leave it out for"
                 + " transformers' default)");
+    }
+
+    /**
+     * transformers' pipeline order: regression raw; multi-label, or one label (even single_label_classification), a
+     * sigmoid; else a softmax.
+     */
+    @Test
+    void theReadingFollowsTheTextClassificationPipeline() {
+        assertThat(ClassifierReading.function(null, 1)).isEqualTo(ClassifierReading.Function.SIGMOID);
+        assertThat(ClassifierReading.function(null, 2)).isEqualTo(ClassifierReading.Function.SOFTMAX);
+        assertThat(ClassifierReading.function(TaskHead.ProblemType.SINGLE_LABEL, 1))
+                .isEqualTo(ClassifierReading.Function.SIGMOID);
+        assertThat(ClassifierReading.function(TaskHead.ProblemType.SINGLE_LABEL, 3))
+                .isEqualTo(ClassifierReading.Function.SOFTMAX);
+        assertThat(ClassifierReading.function(TaskHead.ProblemType.MULTI_LABEL, 3))
+                .isEqualTo(ClassifierReading.Function.SIGMOID);
+        assertThat(ClassifierReading.function(TaskHead.ProblemType.REGRESSION, 1)).isEqualTo(ClassifierReading.Function.NONE);
+        PredictCommand.Reading one = new PredictCommand().read(Map.of("aneforge.id2label", "{\"0\": \"RELEVANT\"}"),
+                new FloatTensor(new int[] {1, 1}, new float[] {2f}));
+        assertThat(one.label().label()).isEqualTo("RELEVANT");
+        assertThat(one.label().score()).isCloseTo(1 / (1 + Math.exp(-2)), Offset.offset(1e-9));
+        assertThat(one.values()).isNull();
     }
 
     /** A package written before problem_type was read (no aneforge.problemType) keeps the softmax label. */
@@ -249,8 +292,8 @@ class TaskHeadCommandsTest {
                 + " or fill-mask");
         Cli predict = Cli.run("predict", "--help");
         assertThat(predict.code()).isZero();
-        assertThat(predict.out().replaceAll("\\s+", " ")).contains("a multi-label one's sigmoid per label (the labels"
-                + " above 0.5), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores"
+        assertThat(predict.out().replaceAll("\\s+", " ")).contains("a 1-label one's sigmoid, a multi-label one's"
+                + " sigmoid per label (and the labels above 0.5, aneforge's cut), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores"
                 + " at each mask token ([MASK], RoBERTa's <mask>) of --text.");
     }
 

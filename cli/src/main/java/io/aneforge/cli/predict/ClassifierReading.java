@@ -1,5 +1,6 @@
 package io.aneforge.cli.predict;
 
+import io.aneforge.model.TaskHead;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,14 +9,41 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A sequence classifier's {@code logits (1, L)} read as its {@code problem_type} says (package metadata
- * {@code aneforge.problemType}): a softmax over the labels (single-label, and packages without the key, written before
- * it), a sigmoid per label (multi-label), or the raw values (regression). Label names come from
- * {@code aneforge.id2label}, else {@code LABEL_i}.
+ * A sequence classifier's {@code logits (1, L)} read as Hugging Face's text-classification pipeline reads them
+ * ({@link #function}), by the {@code problem_type} config.json stated (package metadata {@code aneforge.problemType},
+ * absent when it stated none) and the label count. Label names come from {@code aneforge.id2label}, else
+ * {@code LABEL_i}.
  */
 public final class ClassifierReading {
-    /** transformers' multi-label threshold: a label applies when its sigmoid is above it. */
+    /**
+     * aneforge's convention for listing the labels of a multi-label classifier that apply: those whose sigmoid is above
+     * it. transformers has no such threshold (its pipeline returns the top labels with their sigmoids); 0.5 is the
+     * usual cut of a sigmoid trained with binary cross-entropy.
+     */
     public static final double MULTI_LABEL_THRESHOLD = 0.5;
+
+    /** What turns the logits into scores, as the pipeline's {@code ClassificationFunction} names them. */
+    public enum Function {
+        SOFTMAX, SIGMOID, NONE
+    }
+
+    /**
+     * The function transformers' text-classification pipeline applies by default, in its order: {@code regression}
+     * gives the raw values; {@code multi_label_classification} or a single label a sigmoid (so a 1-label classifier
+     * without {@code problem_type}, which its loss would train as regression, is read as a probability); otherwise
+     * a softmax.
+     *
+     * @param stated config.json's {@code problem_type}, null when it states none
+     */
+    public static Function function(TaskHead.ProblemType stated, int labels) {
+        if (stated == TaskHead.ProblemType.REGRESSION) {
+            return Function.NONE;
+        }
+        if (stated == TaskHead.ProblemType.MULTI_LABEL || labels == 1) {
+            return Function.SIGMOID;
+        }
+        return Function.SOFTMAX;
+    }
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** A label and its probability (softmax or sigmoid). */
