@@ -136,7 +136,9 @@ class SampleInputsTest {
                         assertThat(samples.get(i).get(Graphs.TOKEN_TYPE_IDS).data())
                                 .containsExactly(floats(e.typeIds()));
                     }
-                    assertThat(refused).as("%s @%d", strategy, seqLen).isPositive();
+                    // the counts the review measured with both tokenizers
+                    assertThat(refused).as("%s @%d", strategy, seqLen).isEqualTo(strategy.equals("OnlySecond")
+                            ? (seqLen == 16 ? 7 : 1) : (seqLen == 16 ? 15 : 2));
                     assertThat(bytes(Golden.sampleInputs(model, java, 32, seqLen))).as("pure-Java tokenizer @%d",
                             seqLen).isEqualTo(bytes(samples));
                 }
