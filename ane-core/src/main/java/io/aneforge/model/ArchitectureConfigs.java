@@ -116,7 +116,7 @@ public final class ArchitectureConfigs {
             };
             return new Parsed(config, head(f, architectures, choice));
         } catch (UnclearHead e) {
-            throw new HeadChoiceException(configJson, e.getMessage());
+            throw new HeadChoiceException(configJson, e.getMessage(), e.architectures);
         } catch (IllegalArgumentException e) {
             throw new ModelImportException(configJson, e.getMessage());
         }
@@ -185,13 +185,13 @@ public final class ArchitectureConfigs {
                         + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
                         ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
                         : "; it has " + ids(named.keySet()) + ": pass " + alternatives(named.keySet())
-                        + " or --head none"));
+                        + " or --head none"), architectures);
             }
         } else if (named.size() > 1) {
             throw new UnclearHead("config.json's architectures " + architectures + " name " + named.size()
                     + " different task heads (" + ids(named.keySet()) + "), and the converter will not guess which one"
                     + " the weights were trained for: pass " + alternatives(named.keySet()) + " (or --head none for"
-                    + " the base model's hidden states)");
+                    + " the base model's hidden states)", architectures);
         } else if (named.isEmpty()) {
             return null;
         } else {
@@ -271,8 +271,11 @@ public final class ArchitectureConfigs {
 
     /** The head to import is not clear (a {@link HeadChoiceException}, whose fix is the choice, not the files). */
     private static final class UnclearHead extends IllegalArgumentException {
-        UnclearHead(String message) {
+        private final List<String> architectures;
+
+        UnclearHead(String message, List<String> architectures) {
             super(message);
+            this.architectures = architectures;
         }
     }
 

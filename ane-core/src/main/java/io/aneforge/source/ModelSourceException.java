@@ -7,4 +7,9 @@ public class ModelSourceException extends IOException {
     public ModelSourceException(String message) {
         super(message);
     }
+
+    /** With the failure it reports, for callers that word it for their own options. */
+    public ModelSourceException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

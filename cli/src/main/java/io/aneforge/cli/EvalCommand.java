@@ -232,6 +232,12 @@ public final class EvalCommand implements Callable<Integer> {
             return SourceModel.open(source, root.env, kind == null ? io.aneforge.model.HeadChoice.NONE
                     : io.aneforge.model.HeadChoice.of(kind));
         } catch (io.aneforge.source.ModelSourceException e) {
+            if (e.getCause() instanceof io.aneforge.model.HeadChoiceException h) {
+                // the kind came from the package, not from a --head option eval does not have
+                throw new UsageException(pkg + " computes a " + task + " head (aneforge.task), but the config.json of"
+                        + " --source " + source + " names no " + task + " head (architectures " + h.architectures()
+                        + "): pass the --source the package was converted from");
+            }
             throw new UsageException("--source: " + e.getMessage());
         }
     }

@@ -323,6 +323,16 @@ class TaskHeadCommandsTest {
         Cli eval = Cli.run("eval", "--package", tokenPkg.toString(), "--source", two.toString(), "--samples", "1");
         assertThat(eval.code()).as(eval.toString()).isZero();
         assertThat(eval.out()).containsPattern("\nlogits +(0\\.99|1\\.0)");
+        // a source naming another kind: eval's words (it has no --head), not convert's advice
+        Path sequenceOnly = checkpoint("sequence-only", "[\"BertForSequenceClassification\"]",
+                ", \"id2label\": {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}", st -> classifier(st, 2));
+        Cli wrong = Cli.run("eval", "--package", tokenPkg.toString(), "--source", sequenceOnly.toString(), "--samples",
+                "1");
+        assertThat(wrong.code()).as(wrong.toString()).isEqualTo(2);
+        assertThat(wrong.err()).contains(tokenPkg + " computes a token-classification head (aneforge.task), but the"
+                + " config.json of --source " + sequenceOnly + " names no token-classification head (architectures"
+                + " [BertForSequenceClassification]): pass the --source the package was converted from")
+                .doesNotContain("--head");
 
         Cli missing = Cli.run("convert", "--source", two.toString(), "--out", dir.resolve("two-qa.mlpackage").toString(),
                 "--seq-len", String.valueOf(SEQ), "--samples", "0", "--head", "question-answering");

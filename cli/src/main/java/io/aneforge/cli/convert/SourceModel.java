@@ -89,7 +89,7 @@ public final class SourceModel implements AutoCloseable {
             model = ModelImporter.importWeights(snapshot, head);
         } catch (HeadChoiceException e) {
             tokenizer.thenAccept(Tokenizer::close);
-            throw new ModelSourceException(e.getMessage());
+            throw new ModelSourceException(e.getMessage(), e);
         } catch (ModelImportException | SafetensorsException | OnnxFormatException e) {
             tokenizer.thenAccept(Tokenizer::close); // not handed out: closed once loaded
             throw new ModelSourceException(e.getMessage() + ": fix the model files or pass another --source");
