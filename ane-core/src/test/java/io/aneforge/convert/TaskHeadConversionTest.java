@@ -99,6 +99,57 @@ class TaskHeadConversionTest {
     }
 
     /**
+     * The masked-LM head's activation and LayerNorm eps come from config.json as transformers reads them: BERT's
+     * {@code hidden_act} and {@code layer_norm_eps}, RoBERTa's exact gelu whatever {@code hidden_act} says (its encoder
+     * still uses {@code hidden_act}), DistilBERT's {@code activation} with eps 1e-12. The written package agrees with
+     * the plain loops that far more closely than with the plain loops given the wrong choice (the constant gelu for
+     * BERT, {@code hidden_act} for RoBERTa's head, eps 1e-12 for BERT's head): a wrong branch would fail here.
+     */
+    @ParameterizedTest
+    @CsvSource({"bert,relu,0.1", "bert,gelu_new,0.1", "roberta,relu,0.1", "roberta,gelu_new,1e-5", "distilbert,relu,"})
+    void maskedLmHeadsReadTheConfigsActivationAndEps(String family, String act, Double eps) throws Exception {
+        Path snapshot = checkpoint(dir.resolve(family + act), family, "MaskedLM", List.of(), VOCAB, 11);
+        String config = Files.readString(snapshot.resolve("config.json"));
+        config = family.equals("distilbert") ? config.replace("\"activation\": \"gelu\"", "\"activation\": \"" + act + "\"")
+                : config.replace("\"hidden_act\": \"gelu\"", "\"hidden_act\": \"" + act + "\"")
+                        .replace("\"layer_norm_eps\": 1e-12", "\"layer_norm_eps\": " + eps);
+        Files.writeString(snapshot.resolve("config.json"), config);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        Map<String, FloatTensor> in = inputs();
+        int[] ids = ids(in);
+        int[] types = new int[ids.length];
+        FloatTensor right = Plain.forward(model, ids, types, REAL).get("logits");
+        VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 0);
+        ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(family + act + "-pkg"));
+        FloatTensor got = ProgramEvaluator.runtime().run(MlPackage.read(cv.packageDir()), in).get("logits");
+        double error = maxDiff(right, got, REAL);
+        // the wrong readings: an activation the head must not use, and (BERT, RoBERTa) eps 1e-12 in the head
+        String wrongAct = switch (family) {
+            case "roberta" -> act; // hidden_act in RoBERTa's head
+            case "bert" -> "gelu"; // the constant instead of hidden_act
+            default -> "gelu";
+        };
+        double actGap = maxDiff(right, Plain.forward(model, ids, types, REAL, wrongAct, null).get("logits"), REAL);
+        System.out.printf(Locale.ROOT, "%s %s %s: error %.3g, wrong activation %.3g%n", family, act, eps, error, actGap);
+        assertThat(actGap).as("a wrong activation").isGreaterThan(20 * error);
+        if (eps != null && eps > 1e-3) {
+            double epsGap = maxDiff(right, Plain.forward(model, ids, types, REAL, null, 1e-12).get("logits"), REAL);
+            System.out.printf(Locale.ROOT, "  wrong eps %.3g%n", epsGap);
+            assertThat(epsGap).as("eps 1e-12 in the head").isGreaterThan(20 * error);
+        }
+    }
+
+    /** The largest absolute difference of two (1, S, V) logits on the first {@code real} tokens. */
+    private static double maxDiff(FloatTensor a, FloatTensor b, int real) {
+        int v = a.shape()[2];
+        double max = 0;
+        for (int i = 0; i < real * v; i++) {
+            max = Math.max(max, Math.abs(a.data()[i] - b.data()[i]));
+        }
+        return max;
+    }
+
+    /**
      * The fidelity path (sample prefix, real tokens only, golden data at full length) handles every head's outputs:
      * per-token logits (1, S, L) and question answering's (1, S) logits are cut to the real tokens, a classifier's
      * (1, L) is whole; an FP16 variant then agrees with the FP32 golden outputs, and the prefix run of the FP32 graph
@@ -560,8 +611,23 @@ class TaskHeadConversionTest {
         }
 
         static Map<String, FloatTensor> forward(ImportedModel m, int[] ids, int[] types, int real) {
+            return forward(m, ids, types, real, null, null);
+        }
+
+        /**
+         * As transformers computes it: the encoder's activation is config.json's {@code hidden_act} (DistilBERT's
+         * {@code activation}), its LayerNorms' eps {@code layer_norm_eps} (DistilBERT: 1e-12); the masked-LM head
+         * uses the same, except RoBERTa's, which applies exact gelu whatever {@code hidden_act} says.
+         * {@code headAct}/{@code headEps}, when not null, replace the head's choices: the wrong readings a test shows
+         * it would notice.
+         */
+        static Map<String, FloatTensor> forward(ImportedModel m, int[] ids, int[] types, int real, String headAct,
+                                                Double headEps) {
             String type = m.config().modelType();
             boolean distil = type.equals("distilbert");
+            String act = m.config() instanceof io.aneforge.model.BertConfig c ? c.hiddenAct()
+                    : ((io.aneforge.model.DistilBertConfig) m.config()).activation();
+            double eps = m.config() instanceof io.aneforge.model.BertConfig c ? c.layerNormEps() : 1e-12;
             int s = ids.length;
             int h = m.config().hiddenSize();
             int offset = type.equals("roberta") ? 2 : 0; // pad_token_id 1 + 1
@@ -574,7 +640,7 @@ class TaskHeadConversionTest {
                             + (distil ? 0 : m.weight("embeddings.token_type_embeddings.weight").data()[types[t] * h + j]);
                 }
             }
-            x = norm(m, x, "embeddings.LayerNorm");
+            x = norm(m, x, "embeddings.LayerNorm", eps);
             int heads = m.config().numHeads();
             int d = h / heads;
             for (int l = 0; l < m.config().numLayers(); l++) {
@@ -612,10 +678,10 @@ class TaskHeadConversionTest {
                     }
                 }
                 double[][] a = dense(m, ctx, p + (distil ? "attention.out_lin" : "attention.output.dense"));
-                x = norm(m, add(a, x), p + (distil ? "sa_layer_norm" : "attention.output.LayerNorm"));
-                double[][] f = gelu(dense(m, x, p + (distil ? "ffn.lin1" : "intermediate.dense")));
+                x = norm(m, add(a, x), p + (distil ? "sa_layer_norm" : "attention.output.LayerNorm"), eps);
+                double[][] f = activation(dense(m, x, p + (distil ? "ffn.lin1" : "intermediate.dense")), act);
                 f = dense(m, f, p + (distil ? "ffn.lin2" : "output.dense"));
-                x = norm(m, add(f, x), p + (distil ? "output_layer_norm" : "output.LayerNorm"));
+                x = norm(m, add(f, x), p + (distil ? "output_layer_norm" : "output.LayerNorm"), eps);
             }
             TaskHead head = m.head();
             Map<String, FloatTensor> out = new LinkedHashMap<>();
@@ -642,10 +708,13 @@ class TaskHeadConversionTest {
                     out.put("end_logits", tensor(end, 1, s));
                 }
                 case MASKED_LM -> {
-                    // BertLMPredictionHead / RobertaLMHead / DistilBertForMaskedLM: transform, gelu, LayerNorm, then
-                    // the decoder, its weight the word embeddings unless tie_word_embeddings is false
+                    // BertLMPredictionHead / RobertaLMHead / DistilBertForMaskedLM: transform, activation (RoBERTa's:
+                    // exact gelu), LayerNorm, then the decoder, its weight the word embeddings unless
+                    // tie_word_embeddings is false
                     TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(type);
-                    double[][] t = norm(m, gelu(dense(m, x, n.transform())), n.norm());
+                    String lmAct = headAct != null ? headAct : type.equals("roberta") ? "gelu" : act;
+                    double lmEps = headEps != null ? headEps : eps;
+                    double[][] t = norm(m, activation(dense(m, x, n.transform()), lmAct), n.norm(), lmEps);
                     FloatTensor decoder = m.weight(head.tiedDecoder() ? "embeddings.word_embeddings.weight"
                             : n.decoder() + ".weight");
                     float[] bias = m.weight(n.bias()).data();
@@ -700,7 +769,7 @@ class TaskHeadConversionTest {
             return y;
         }
 
-        static double[][] norm(ImportedModel m, double[][] x, String module) {
+        static double[][] norm(ImportedModel m, double[][] x, String module, double eps) {
             float[] g = m.weight(module + ".weight").data();
             float[] b = m.weight(module + ".bias").data();
             double[][] y = new double[x.length][];
@@ -717,7 +786,7 @@ class TaskHeadConversionTest {
                 var /= x[t].length;
                 y[t] = new double[x[t].length];
                 for (int j = 0; j < x[t].length; j++) {
-                    y[t][j] = (x[t][j] - mean) / Math.sqrt(var + 1e-12) * g[j] + b[j];
+                    y[t][j] = (x[t][j] - mean) / Math.sqrt(var + eps) * g[j] + b[j];
                 }
             }
             return y;
@@ -747,6 +816,17 @@ class TaskHeadConversionTest {
 
         static double[][] relu(double[][] x) {
             return map(x, v -> Math.max(0, v));
+        }
+
+        /** transformers' ACT2FN for the names the graph builders support. */
+        static double[][] activation(double[][] x, String name) {
+            return switch (name) {
+                case "gelu", "gelu_python" -> gelu(x);
+                case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> map(x, v -> 0.5 * v * (1 + Math.tanh(
+                        Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
+                case "relu" -> relu(x);
+                default -> throw new IllegalArgumentException("no plain-loop activation " + name);
+            };
         }
 
         /** Exact GELU {@code x/2 (1 + erf(x/sqrt 2))}, erf by Abramowitz-Stegun 7.1.26 (error below 1.5e-7). */
