@@ -117,6 +117,12 @@ class TaskHeadCommandsTest {
         Program program = MlPackage.read(pkg);
         assertThat(program.metadata()).containsEntry("aneforge.task", "fill-mask")
                 .doesNotContainKey("aneforge.problemType");
+        // the golden data's cost is said: logits over the vocabulary at every real token of the fixed samples
+        long goldenBytes = Files.size(out.resolve("golden-outputs.bin"));
+        assertThat(c.out()).containsPattern("note: a fill-mask model's golden data holds its logits over the whole"
+                + " vocabulary \\([0-9]+ tokens\\) at each of the fixed samples' [0-9]+ real tokens").contains(
+                String.format(java.util.Locale.ROOT, "golden-outputs.bin is %.1f MB", goldenBytes / 1e6))
+                .contains("aneforge.agent.golden-max-memory (1GB by default");
 
         String text = "hello [MASK] the world [MASK]";
         JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--json"));

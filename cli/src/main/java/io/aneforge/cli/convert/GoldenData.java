@@ -37,6 +37,20 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
         return List.of(INPUTS_FILE, OUTPUTS_FILE);
     }
 
+    /**
+     * What a fill-mask model's golden data costs: its outputs are the logits over the whole vocabulary at every real
+     * token of the fixed samples (about 80 MB for BERT-base's 30522 tokens, 130 MB for RoBERTa's 50265, whatever the
+     * sequence length: the padded positions are not held), hundreds of times a classifier's, and every agent
+     * downloads them for each job of the version and holds them within its golden-data memory.
+     */
+    public static String fillMaskNote(long heldBytes, long fileBytes, int vocabSize) {
+        return String.format(java.util.Locale.ROOT, "note: a fill-mask model's golden data holds its logits over the"
+                + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens: %s is %.1f MB, %.1f MB"
+                + " once decoded; every agent downloads it for each benchmark job of the version and holds it within"
+                + " aneforge.agent.golden-max-memory (1GB by default, shared with the other versions' golden data it"
+                + " keeps)", vocabSize, heldBytes / (4L * vocabSize), OUTPUTS_FILE, fileBytes / 1e6, heldBytes / 1e6);
+    }
+
     /** Writes both files into {@code dir} and returns their {@code variants.json} entry. */
     public VariantsManifest.Golden write(Path dir) {
         return new VariantsManifest.Golden(inputs.samples().size(), INPUTS_FILE, write(inputs, dir.resolve(INPUTS_FILE)),

@@ -155,6 +155,11 @@ public final class RecipeConversion {
         // The golden data for the registry's jobs (publish --dir uploads it), computed by the golden pass above.
         GoldenData goldenData = check.goldenData();
         VariantsManifest.Golden golden = goldenData == null ? null : goldenData.write(outDir);
+        if (goldenData != null && source.model().head() != null
+                && source.model().head().kind() == io.aneforge.model.TaskHead.Kind.MASKED_LM) {
+            progress.note(GoldenData.fillMaskNote(goldenData.outputs().heldBytes(),
+                    outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize()));
+        }
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
                 new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
