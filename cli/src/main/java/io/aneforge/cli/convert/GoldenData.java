@@ -39,7 +39,7 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
 
     /**
      * What a fill-mask model's golden data costs: its outputs are the logits over the whole vocabulary at every real
-     * token of the fixed samples (about 80 MB for BERT-base's 30522 tokens, 130 MB for RoBERTa's 50265, whatever the
+     * token of the fixed samples (about 75 MB for BERT-base's 30522 tokens, 125 MB for RoBERTa's 50265, whatever the
      * sequence length: the padded positions are not held), hundreds of times a classifier's, and every agent
      * downloads them for each job of the version and holds them within its golden-data memory.
      */
