@@ -623,7 +623,7 @@ class ConvertCommandTest {
         VariantsManifest m = VariantsManifest.read(headOut.resolve("variants.json"));
         assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("sequence-classification",
                 "BertForSequenceClassification", List.of("logits"), List.of("NEGATIVE", "POSITIVE"),
-                "single_label_classification"));
+                null)); // config.json states no problem_type: none recorded
         assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity()).containsOnlyKeys("logits"));
         Path pkg = headOut.resolve(m.variants().get(0).path());
         io.aneforge.mil.Program p = io.aneforge.mlpackage.MlPackage.read(pkg);

@@ -66,8 +66,9 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering and
      *                     fill-mask
      * @param problemType  a sequence classifier's {@code problem_type} ({@code single_label_classification},
-     *                     {@code multi_label_classification}, {@code regression}: config.json's, or transformers'
-     *                     default); left out for the other kinds
+     *                     {@code multi_label_classification}, {@code regression}) when config.json states one; left
+     *                     out otherwise (readers then follow the text-classification pipeline: a sigmoid for one
+     *                     label, a softmax for several) and for the other kinds
      */
     public record Task(String kind, String architecture, List<String> outputs, List<String> labels,
                        @JsonInclude(JsonInclude.Include.NON_NULL) String problemType) {
