@@ -155,7 +155,6 @@ class RefusedWrites {
     // (which a rename or move of that class would silently break); AuditProperties checks the same setting's range at
     // startup and defaults it to the same 5s.
     @Scheduled(fixedDelayString = "${aneforge.audit.refusal-flush-interval:5s}")
-    @PreDestroy
     synchronized void flush() {
         if (pending.isEmpty()) return;
         Map<Key, Counted> taken = new HashMap<>();
@@ -195,6 +194,30 @@ class RefusedWrites {
                 .param("path", c.lastPath())
                 .param("detail", c.lastDetail(), java.sql.Types.VARCHAR)
                 .update();
+    }
+
+    /** How long stopping waits for the last flush: a database that does not answer must not hold the shutdown. */
+    static final Duration SHUTDOWN_FLUSH_WAIT = Duration.ofSeconds(5);
+
+    /**
+     * The last flush, on stopping, waited for at most {@link #SHUTDOWN_FLUSH_WAIT}: with the database gone, taking a
+     * connection would wait for the pool's connection timeout (30 s by default), most of a pod's termination grace
+     * period. Counts not written then are lost (their {@code aneforge.audit.refused} lines are not) and a warning says
+     * how many.
+     */
+    @PreDestroy
+    void flushOnShutdown() throws InterruptedException {
+        int waiting = pending.size();
+        if (waiting == 0) return;
+        Thread last = new Thread(this::flush, "refused-writes-last-flush");
+        last.setDaemon(true); // the JVM may exit while it still waits for a connection
+        last.start();
+        last.join(SHUTDOWN_FLUSH_WAIT.toMillis());
+        if (last.isAlive()) {
+            log.warn("refused writes: the last flush did not finish within {}s of stopping; {} row(s) of refusal counts"
+                    + " may be lost (every refused request has its aneforge.audit.refused log line)",
+                    SHUTDOWN_FLUSH_WAIT.toSeconds(), waiting);
+        }
     }
 
     /** A page of rows, after adding the refusals counted in memory ({@link #flush}): a read sees every refusal. */
