@@ -240,7 +240,7 @@ public final class QueueLoad {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> fs = new ArrayList<>();
         for (int i = 1; i <= variants; i++) {
-            int seq = i;
+            int seq = i + 1; // each variant its own sequence length, from the smallest the registry accepts (2)
             int version = 1 + i % versions;
             fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/" + model + "/versions/" + version + "/variants",
                     publisher, "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\","
