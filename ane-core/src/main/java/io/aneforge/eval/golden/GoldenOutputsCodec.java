@@ -389,6 +389,20 @@ public final class GoldenOutputsCodec {
             }
         }
 
+        /**
+         * The next {@code n} floats' bytes into {@code chunk}, checksummed: {@code done} of the tensor's {@code count}
+         * were read before; a stream that ends first is refused naming where.
+         */
+        private void readChunk(byte[] chunk, int n, int count, int done, String where) throws IOException {
+            int got = in.readNBytes(chunk, 0, n * 4);
+            if (got < n * 4) {
+                throw new GoldenFormatException("golden outputs: truncated in the data of " + where + ": expected "
+                        + (4L * count) + " bytes, the stream ended after " + (4L * done + got));
+            }
+            crc.update(chunk, 0, n * 4);
+            position += n * 4L;
+        }
+
         /** Reads in chunks so a corrupt element count fails on truncation before allocating everything. */
         float[] floats(int count, String where) throws IOException {
             float[] out = new float[Math.min(count, CHUNK_FLOATS)];
@@ -396,13 +410,7 @@ public final class GoldenOutputsCodec {
             int done = 0;
             while (done < count) {
                 int n = Math.min(CHUNK_FLOATS, count - done);
-                int got = in.readNBytes(chunk, 0, n * 4);
-                if (got < n * 4) {
-                    throw new GoldenFormatException("golden outputs: truncated in the data of " + where + ": expected "
-                            + (4L * count) + " bytes, the stream ended after " + (4L * done + got));
-                }
-                crc.update(chunk, 0, n * 4);
-                position += n * 4L;
+                readChunk(chunk, n, count, done, where);
                 if (out.length < done + n) {
                     out = Arrays.copyOf(out, (int) Math.min(count, Math.max(2L * out.length, done + n)));
                 }
@@ -428,13 +436,7 @@ public final class GoldenOutputsCodec {
             int kept = 0;
             while (done < count) {
                 int n = Math.min(CHUNK_FLOATS, count - done);
-                int got = in.readNBytes(chunk, 0, n * 4);
-                if (got < n * 4) {
-                    throw new GoldenFormatException("golden outputs: truncated in the data of " + where + ": expected "
-                            + (4L * count) + " bytes, the stream ended after " + (4L * done + got));
-                }
-                crc.update(chunk, 0, n * 4);
-                position += n * 4L;
+                readChunk(chunk, n, count, done, where);
                 ByteBuffer.wrap(chunk, 0, n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(floats, 0, n);
                 int end = GoldenTensor.nonZeroEnd(floats, n);
                 if (end > 0) {
