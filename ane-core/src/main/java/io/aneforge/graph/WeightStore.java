@@ -150,7 +150,8 @@ public final class WeightStore {
      * The activation {@code x} as the {@code linear} or {@code conv} multiplying it by {@code weightName} (a Hub tensor
      * or weight var name) reads it. Under {@code w8a8}, a {@code quantize} -> {@code dequantize} pair (iOS 17) as
      * coremltools' {@code linear_quantize_activations} inserts before a linear or conv: int8, one scale for the whole
-     * tensor, symmetric (no zero point), the scale from the range calibration saw there. Every other precision, and an
+     * tensor, symmetric (no zero point), the scale from the range calibration saw there; under {@code w8a8-affine} the
+     * same pair with an int8 zero point too (coremltools' activation mode {@code linear}). Every other precision, and an
      * input no calibration reached (GPT-2's tied LM head is a {@code matmul} in the calibrated graph, which
      * coremltools does not quantize), reads {@code x} itself.
      */
@@ -162,17 +163,52 @@ public final class WeightStore {
         if (range == null) {
             return x;
         }
-        float scale0 = activationScale(range);
+        ActivationParams params = precision.affine() ? affineActivation(range)
+                : new ActivationParams(activationScale(range), null);
+        float scale0 = params.scale();
         if (!Float.isFinite(scale0)) {
             // coremltools computes this scale in fp16 too: it would be inf, and every value would quantize to 0
             throw new GraphException("the input of '" + weightName + "' reaches [" + range.min() + ", " + range.max()
-                    + "] on the calibration texts, beyond FP16's ±65504: w8a8's fp16 activation scale cannot hold it; "
-                    + "use a weight-only precision (int8-channel, int8-block32) for this model");
+                    + "] on the calibration texts, beyond FP16's ±65504: " + precision.id()
+                    + "'s fp16 activation scale cannot hold it; use a weight-only precision (int8-channel, int8-block32) for this model");
         }
         Constant scale = Constant.fp16(new float[] {scale0});
+        Constant zeroPoint = params.zeroPoint() == null ? null : Constant.integers(DType.INT8, new int[] {params.zeroPoint()});
         String opName = Names.sanitize(weightName);
-        Var q = b.named(opName + "_input_quantized").quantize(x, scale, null, null, DType.INT8);
-        return b.named(opName + "_input").dequantize(q, scale, null, null);
+        Var q = b.named(opName + "_input_quantized").quantize(x, scale, zeroPoint, null, DType.INT8);
+        return b.named(opName + "_input").dequantize(q, scale, zeroPoint, null);
+    }
+
+    /** One activation pair's parameters: the fp16 scale (as a float) and the int8 zero point, null when symmetric. */
+    record ActivationParams(float scale, Integer zeroPoint) {}
+
+    /**
+     * coremltools' affine int8 activation parameters ({@code quantize_weight_by_dtype} in mode {@code LINEAR} on the
+     * range, every step in fp16 as NumPy computes it on fp16 statistics): the range widened to include 0, {@code scale =
+     * (hi - lo) / (127 - -128)}, {@code zero_point = clip(round((-128·hi - 127·lo) / (hi - lo)), -128, 127)} with
+     * ties to even. A range of only 0 (coremltools would divide 0 by 0 there) gets scale 1 and zero point 0, which
+     * leaves the zeros as they are; a range past ±511.75, where NumPy's fp16 {@code -128·hi} overflows, gets its zero
+     * point from the same formula in float (coremltools would clip an infinite one to -128). A scale beyond fp16 is returned as it is (inf), for the caller's error.
+     */
+    static ActivationParams affineActivation(ActivationRange range) {
+        float lo = Math.min(0f, Half.round(range.min()));
+        float hi = Math.max(0f, Half.round(range.max()));
+        float width = Half.round(hi - lo);
+        if (width == 0) {
+            return new ActivationParams(1, 0);
+        }
+        float scale = Half.round(width / 255f);
+        if (!Float.isFinite(width) || scale == 0) {
+            return new ActivationParams(Float.isFinite(width) ? 1 : scale, 0);
+        }
+        float numerator = Half.round(Half.round(-128f * hi) - Half.round(127f * lo));
+        float zp = Half.round(numerator / width);
+        if (!Float.isFinite(zp)) {
+            // -128·hi (or 127·lo) leaves fp16 past ±511.75: NumPy's zero point would be -inf (clipped to -128) or NaN;
+            // the same formula in float keeps the zero point right for such ranges
+            zp = (-128f * hi - 127f * lo) / width;
+        }
+        return new ActivationParams(scale, (int) Math.max(-128, Math.min(127, Math.rint(zp))));
     }
 
     /**

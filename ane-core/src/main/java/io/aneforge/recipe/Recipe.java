@@ -38,7 +38,7 @@ import tools.jackson.databind.JsonNode;
  * variants:
  *   - chips: all                  # all | w8a8 | [A17_PRO, M4]
  *     layout: ane                 # ane | standard
- *     precision: fp16             # fp32 | fp16 | int8-channel | int8-block{32,64,128}[-affine][-mse|-gptq] | int4-block..[-ffn8] | w8a8
+ *     precision: fp16             # fp32 | fp16 | int8-channel | int8-block{32,64,128}[-affine][-mse|-gptq] | int4-block..[-ffn8] | w8a8[-affine]
  *     target: ios18               # optional; default max(precision minimum, minimumTarget)
  *     attentionChunk: 512         # optional; 0 or 64..8192; default 512 above 512 tokens in the ane layout
  *     computeUnits: [cpuAndNeuralEngine]                        # optional per-variant override

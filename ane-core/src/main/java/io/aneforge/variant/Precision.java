@@ -9,11 +9,15 @@ import java.util.regex.Pattern;
  * How a variant stores its weights (CONVERTER.md §3), written as a short id:
  * {@code fp32}, {@code fp16}, {@code int8-channel}, {@code int8-block32},
  * {@code int4-block32-affine}, {@code int4-block32-mse}, {@code int4-block32-affine-mse},
- * {@code int4-block32-affine-ffn8}, {@code int4-block32-affine-mse-ffn8}, {@code int4-block32-affine-gptq}, {@code w8a8}.
+ * {@code int4-block32-affine-ffn8}, {@code int4-block32-affine-mse-ffn8}, {@code int4-block32-affine-gptq}, {@code w8a8},
+ * {@code w8a8-affine}.
  *
  * @param scheme the weight scheme
  * @param blockSize elements per block along the input axis for block-wise schemes, else 0
- * @param affine block-wise only: affine (scale + offset) rather than symmetric (scale only)
+ * @param affine block-wise: affine (scale + offset) rather than symmetric (scale only) weights; {@code w8a8}: affine
+ *     activations (suffix {@code -affine}: a scale and an int8 zero point per quantized input, coremltools' activation
+ *     mode {@code linear}) rather than symmetric ones (scale only, coremltools' default {@code linear_symmetric});
+ *     the weights stay per-channel symmetric either way. Always true for {@code int8-channel} (its scheme's mode)
  * @param mse block-wise only: scales (and offsets) from the per-block clip search
  *     ({@code QuantSpec.ScaleFit.MSE}, suffix {@code -mse}) instead of coremltools' range formula
  * @param ffn8 int4 block-wise only (suffix {@code -ffn8}, always last): the FFN input projections
@@ -28,7 +32,8 @@ import java.util.regex.Pattern;
  *
  * <p>{@code w8a8} (iOS 17): int8 weights per channel (symmetric) and int8 activations: a {@code quantize} ->
  * {@code dequantize} pair with one calibrated scale before every projection ({@code io.aneforge.graph.WeightStore#activation});
- * like {@code -gptq} it needs calibration ({@link #calibrated()}).
+ * like {@code -gptq} it needs calibration ({@link #calibrated()}). {@code w8a8-affine} is the same with a zero point
+ * in each pair (docs/converter.md, "W8A8").
  */
 public record Precision(Scheme scheme, int blockSize, boolean affine, boolean mse, boolean ffn8, boolean gptq) {
 
@@ -86,6 +91,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
             case "fp16": return FP16;
             case "int8-channel": return INT8_CHANNEL;
             case "w8a8": return new Precision(Scheme.W8A8, 0, false);
+            case "w8a8-affine": return new Precision(Scheme.W8A8, 0, true);
             default:
                 Matcher m = BLOCK.matcher(t);
                 if (m.matches()) {
@@ -104,7 +110,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                             m.group(5) != null, fit.contains("-gptq"));
                 }
                 throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
-                        + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8");
+                        + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8[-affine]");
         }
     }
 
@@ -114,7 +120,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
             case FP32: return "fp32";
             case FP16: return "fp16";
             case INT8_CHANNEL: return "int8-channel";
-            case W8A8: return "w8a8";
+            case W8A8: return affine ? "w8a8-affine" : "w8a8";
             default:
                 return (scheme == Scheme.INT8_BLOCK ? "int8" : "int4") + "-block" + blockSize + (affine ? "-affine" : "")
                         + (mse ? "-mse" : "") + (gptq ? "-gptq" : "") + (ffn8 ? "-ffn8" : "");
@@ -131,7 +137,8 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
 
     /**
      * The registry's coarse precision name: {@code fp32}, {@code fp16}, {@code int8} (per-channel and
-     * block-wise), {@code int4} or {@code w8a8}; the block size and {@link #blockQuantization()} complete it.
+     * block-wise), {@code int4} or {@code w8a8} (both activation modes); the block size and {@link #blockQuantization()}
+     * complete it (the registry has no field for W8A8's activation mode yet: {@link #registrable()}).
      */
     public String family() {
         switch (scheme) {
@@ -189,6 +196,15 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                     + "int4 only, not " + family);
         }
         return parse(family + "-block" + blockSize + suffix + (ffn8 ? "-ffn8" : ""));
+    }
+
+    /**
+     * False for {@code w8a8-affine}: the registry's three fields ({@link #family()}, block size,
+     * {@link #blockQuantization()}) cannot tell it from {@code w8a8}, and the quantization column may only be set with a
+     * block size (V5); storing it as {@code w8a8} would lose the mode. It needs a migration first.
+     */
+    public boolean registrable() {
+        return !(scheme == Scheme.W8A8 && affine);
     }
 
     /**

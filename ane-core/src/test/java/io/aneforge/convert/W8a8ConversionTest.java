@@ -33,11 +33,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The w8a8 variant end to end on tiny random models: an iOS 17 program with per-channel int8 weights and a
  * {@code quantize -> dequantize} pair (int8, per tensor, symmetric, calibrated scale) before every calibrated linear or
  * conv; written, read back with re-inferred types, close to the golden, and byte-identical when built again.
+ * {@code w8a8-affine} the same with coremltools' affine ({@code linear}) activation scale and int8 zero point.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class W8a8ConversionTest {
@@ -64,11 +67,17 @@ class W8a8ConversionTest {
     }
 
     static VariantSpec spec(Layout layout) {
-        return VariantSpec.of("M4", Target.IOS17, layout, Precision.parse("w8a8"), SEQ);
+        return spec(layout, "w8a8");
     }
 
-    @Test
-    void bothLayoutsQuantizeEveryCalibratedProjectionInputAndStayCloseToTheGolden() throws Exception {
+    static VariantSpec spec(Layout layout, String precision) {
+        return VariantSpec.of("M4", Target.IOS17, layout, Precision.parse(precision), SEQ);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"w8a8", "w8a8-affine"})
+    void bothLayoutsQuantizeEveryCalibratedProjectionInputAndStayCloseToTheGolden(String precision) throws Exception {
+        boolean affine = precision.endsWith("-affine");
         List<String> samples = Samples.fixed().subList(0, 4);
         GoldenOutputs golden;
         List<Map<String, FloatTensor>> inputs;
@@ -77,7 +86,7 @@ class W8a8ConversionTest {
             inputs = Golden.inputs(tok, samples, SEQ);
         }
         for (Layout layout : Layout.values()) {
-            VariantSpec spec = spec(layout);
+            VariantSpec spec = spec(layout, precision);
             ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(spec.id()), null,
                     WeightCache.uncached(calibration));
             Program read = MlPackage.read(cv.packageDir()); // re-inferred types: ProgramValidator inside
@@ -85,6 +94,7 @@ class W8a8ConversionTest {
             assertThat(read.metadata()).containsEntry("aneforge.calibration_sha256", calibration.fingerprint());
             String projection = layout == Layout.ANE ? "conv" : "linear";
             int pairs = 0;
+            int nonZeroPoints = 0;
             for (Operation op : read.operations()) {
                 if (!op.type().equals(projection)) {
                     continue;
@@ -97,11 +107,23 @@ class W8a8ConversionTest {
                 Operation q = read.producer(((Var) dq.inputs().get("input").get(0)).name());
                 assertThat(q.type()).isEqualTo("quantize");
                 assertThat(q.output().dtype()).isEqualTo(DType.INT8);
-                assertThat(q.inputs()).doesNotContainKeys("zero_point", "axis"); // symmetric, per tensor
+                assertThat(q.inputs()).doesNotContainKey("axis"); // per tensor
                 Constant scale = constant(q.inputs().get("scale").get(0));
                 assertThat(scale.type()).isEqualTo(TensorType.of(DType.FP16));
-                assertThat(scale.floatAt(0)).isEqualTo(coremltoolsScale(range)).isPositive();
                 assertThat(constant(dq.inputs().get("scale").get(0)).floatAt(0)).isEqualTo(scale.floatAt(0));
+                if (affine) {
+                    float[] expected = coremltoolsAffine(range);
+                    assertThat(scale.floatAt(0)).as(op.name() + " scale").isEqualTo(expected[0]).isPositive();
+                    Constant zp = constant(q.inputs().get("zero_point").get(0));
+                    assertThat(zp.type()).isEqualTo(TensorType.of(DType.INT8)); // a scalar of output_dtype
+                    assertThat(zp.toFloats()).as(op.name() + " zero point").containsExactly(expected[1]);
+                    assertThat(constant(dq.inputs().get("zero_point").get(0)).toFloats()).containsExactly(expected[1]);
+                    nonZeroPoints += expected[1] != 0 ? 1 : 0;
+                } else {
+                    assertThat(q.inputs()).doesNotContainKey("zero_point"); // symmetric
+                    assertThat(dq.inputs()).doesNotContainKey("zero_point");
+                    assertThat(scale.floatAt(0)).isEqualTo(coremltoolsScale(range)).isPositive();
+                }
                 // the weight: per-channel int8 with zero points 0 (coremltools' linear_symmetric)
                 Operation w = read.producer(weight.name());
                 if (w.type().equals("constexpr_affine_dequantize")) {
@@ -112,6 +134,10 @@ class W8a8ConversionTest {
             }
             // 6 projections in each of the layers, and the pooler
             assertThat(pairs).as(layout + " pairs").isEqualTo(6 * TinyModels.LAYERS + 1);
+            if (affine) {
+                // the FFN output projections read GELU outputs (barely negative): their ranges are lopsided
+                assertThat(nonZeroPoints).as(layout + " pairs with a zero point other than 0").isPositive();
+            }
             assertThat(read.operations()).filteredOn(o -> o.type().equals("constexpr_affine_dequantize")).isNotEmpty();
             List<Map<String, FloatTensor>> out = ProgramEvaluator.runtime().runAll(read, inputs);
             Map<String, FidelityReport> f = VariantFidelity.of(golden, out);
@@ -129,6 +155,13 @@ class W8a8ConversionTest {
         ConvertedVariant b = VariantConverter.convert(model, spec, dir.resolve("b").resolve("v.mlpackage"), null,
                 WeightCache.uncached(measure()));
         assertThat(b.archiveSha256()).isEqualTo(a.archiveSha256());
+        VariantSpec affine = spec(Layout.ANE, "w8a8-affine");
+        ConvertedVariant c = VariantConverter.convert(model, affine, dir.resolve("c").resolve("v.mlpackage"), null,
+                WeightCache.uncached(calibration));
+        ConvertedVariant d = VariantConverter.convert(model, affine, dir.resolve("d").resolve("v.mlpackage"), null,
+                WeightCache.uncached(measure()));
+        assertThat(d.archiveSha256()).isEqualTo(c.archiveSha256()).isNotEqualTo(a.archiveSha256());
+        assertThat(affine.id()).isEqualTo("m4-ios17-ane-w8a8-affine-s16");
     }
 
     @Test
@@ -168,6 +201,21 @@ class W8a8ConversionTest {
     void theDeploymentTargetMustBeIos17OrNewer() {
         assertThatThrownBy(() -> VariantSpec.of("M4", Target.IOS16, Layout.ANE, Precision.parse("w8a8"), SEQ))
                 .hasMessageContaining("ios17");
+    }
+
+    /**
+     * coremltools' affine int8 activation scale and zero point ({@code quantize_weight_by_dtype}, mode {@code LINEAR},
+     * int8: -128..127), written here from its formula: the fp16 range widened to include 0, {@code scale = (hi - lo) /
+     * 255} and {@code zero_point = round((-128·hi - 127·lo) / (hi - lo))}, each step rounded to fp16 as NumPy computes
+     * on fp16 statistics, ties to even.
+     */
+    static float[] coremltoolsAffine(ActivationRange r) {
+        float lo = Math.min(0, Half.round(r.min()));
+        float hi = Math.max(0, Half.round(r.max()));
+        float width = Half.round(hi - lo);
+        float scale = Half.round(width / 255);
+        float zp = (float) Math.rint(Half.round(Half.round(Half.round(-128 * hi) - Half.round(127 * lo)) / width));
+        return new float[] {scale, Math.max(-128, Math.min(127, zp))};
     }
 
     /** coremltools' symmetric int8 activation scale from {@code rmin}, {@code rmax} (both in fp16), in fp16. */

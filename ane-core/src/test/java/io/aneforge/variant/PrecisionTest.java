@@ -115,6 +115,23 @@ class PrecisionTest {
     }
 
     @Test
+    void w8a8AffineHasZeroPointsInItsActivationsAndNoRegistryFieldsYet() {
+        Precision p = Precision.parse(" W8A8-Affine ");
+        assertThat(p).isEqualTo(new Precision(Precision.Scheme.W8A8, 0, true)).isNotEqualTo(Precision.parse("w8a8"));
+        assertThat(p.id()).isEqualTo("w8a8-affine");
+        assertThat(p.family()).isEqualTo("w8a8");
+        assertThat(p.blockQuantization()).isNull();
+        assertThat(p.calibrated()).isTrue();
+        assertThat(p.minimumTarget()).isEqualTo(io.aneforge.mil.Target.IOS17);
+        // the registry's fields would read back as symmetric w8a8: not registrable until they can say affine
+        assertThat(p.registrable()).isFalse();
+        assertThat(Precision.parse("w8a8").registrable()).isTrue();
+        assertThat(Precision.parse("int4-block32-affine-gptq-ffn8").registrable()).isTrue();
+        assertThatThrownBy(() -> Precision.parse("w8a8-mse")).hasMessageContaining("or w8a8[-affine]");
+        assertThatThrownBy(() -> Precision.parse("w8a8-affine-ffn8")).hasMessageContaining("unknown precision");
+    }
+
+    @Test
     void affineAndSymmetricBlocksAreDifferentPrecisions() {
         assertThat(Precision.parse("int8-block32-affine")).isNotEqualTo(Precision.parse("int8-block32"));
         assertThatThrownBy(() -> Precision.parse("int8-block16"))

@@ -89,9 +89,11 @@ public final class ConvertCommand implements Callable<Integer> {
     String layout;
 
     @Option(names = "--precision", paramLabel = "P", description = "Single mode: fp32, fp16, int8-channel, "
-            + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] (default fp16; "
+            + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8], "
+            + "w8a8[-affine] (default fp16; "
             + "-mse: per-block clip search for the scales; -gptq: GPTQ with statistics of fixed calibration texts; "
-            + "-ffn8: the FFN input projections at int8, the rest int4).")
+            + "-ffn8: the FFN input projections at int8, the rest int4; w8a8: iOS 17, int8 activations too, calibrated, "
+            + "-affine with zero points).")
     String precision;
 
     @Option(names = "--target", paramLabel = "iosNN", description = "Single mode: deployment target ios15..ios26 "
@@ -325,7 +327,7 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         if (!calibrated) {
             throw new UsageException("--calibration gives GPTQ and W8A8 their calibration texts, and no variant of this run is "
-                    + "calibrated: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq) or w8a8");
+                    + "calibrated: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq) or w8a8[-affine]");
         }
         List<String> texts;
         try {
