@@ -122,6 +122,12 @@ public class Variants {
                 throw invalid("precision '" + scheme + "' must be one of " + PRECISIONS + " (block-wise int8/int4 with"
                         + " blockSize and quantization) or a full scheme: " + e.getMessage());
             }
+            if (!p.registrable()) {
+                // stored as w8a8 it would read back (resolve, matrix, agents) as the symmetric variant
+                throw invalid("precision '" + scheme + "' (W8A8 with affine activations) cannot be registered yet: the "
+                        + "registry has no field for W8A8's activation mode, and storing it as w8a8 would lose it; register "
+                        + "a w8a8 package (symmetric activations) or keep this one outside the registry");
+            }
             Integer block = p.blockSize() == 0 ? null : p.blockSize();
             if (blockSize != null && !blockSize.equals(block)) {
                 throw invalid("blockSize " + blockSize + " contradicts precision '" + scheme + "'"

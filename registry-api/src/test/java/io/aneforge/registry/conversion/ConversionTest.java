@@ -74,6 +74,13 @@ class ConversionTest extends RegistryTestBase {
                         "name: fast\nvariants:\n  - chips: [M2]\n    layout: ane\n    precision: w8a8\n"));
         assertThat(w8a8OnM2.problem()).isEqualTo("recipe-rejected");
         assertThat(w8a8OnM2.json().path("detail").asString()).contains("M2").contains("w8a8");
+        Response affineW8a8 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M4"), "recipe",
+                        "name: a8\nvariants:\n  - chips: w8a8\n    layout: ane\n    precision: w8a8-affine\n"));
+        assertThat(affineW8a8.status()).isEqualTo(422);
+        assertThat(affineW8a8.problem()).isEqualTo("recipe-rejected");
+        assertThat(affineW8a8.json().path("detail").asString()).contains("m4-ios17-ane-w8a8-affine-s128")
+                .contains("cannot be registered yet").contains("use w8a8");
         Response blockwiseOnIos16 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
                 Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("A17_PRO"), "recipe",
                         "name: old\nvariants:\n  - chips: all\n    layout: ane\n    precision: int8-block32\n    target: ios16\n"));

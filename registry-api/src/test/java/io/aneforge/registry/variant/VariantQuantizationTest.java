@@ -306,6 +306,8 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertInvalid(register(m, v, Map.of("precision", "int4-block32-mse", "quantization", "symmetric"), "j"),
                 "quantization 'symmetric' contradicts precision 'int4-block32-mse' (symmetric-mse); omit quantization");
         assertInvalid(register(m, v, Map.of("precision", "fp16-mse"), "k"), "precision 'fp16-mse' must be one of");
+        assertInvalid(register(m, v, Map.of("precision", "w8a8-affine"), "w"),
+                "precision 'w8a8-affine' (W8A8 with affine activations) cannot be registered yet");
         assertInvalid(register(m, v, Map.of("precision", "fp16", "quantization", "affine"), "b"),
                 "quantization 'affine' applies to block-wise [int8, int4] precision only (give blockSize); omit it for fp16");
         assertInvalid(register(m, v, Map.of("precision", "int8", "quantization", "affine"), "c"),
