@@ -37,7 +37,13 @@ import java.util.Map;
  * activations.
  *
  * <p>The texts ({@link #texts()}, {@code calibration.txt}: 64 sentences, varied lengths and languages) are
- * not the 32 evaluation sentences ({@link Samples}), so fidelity is measured on text calibration never saw.
+ * not the 32 evaluation sentences ({@link Samples}), so fidelity is measured on text calibration never saw. A model
+ * that takes {@code token_type_ids} ({@link ImportedModel#tokenTypeInput}) reads sentence pairs (its fidelity samples
+ * are pairs, {@link Golden#sampleInputs}), so it is calibrated on pairs too ({@link #pairs()},
+ * {@code calibration-pairs.txt}: 64 pairs, none of them an evaluation pair): its second segment's activations (the
+ * token type table's row 1 added to every token of the second text) are then in the statistics, as they are in
+ * its real inputs. {@link #texts(ImportedModel)} picks the set; a pair is written as its two texts joined by a tab,
+ * the format of {@code --calibration} files for such a model ({@link #inputs}).
  *
  * <p>Reproducible where the golden outputs are: the reference runtime's vector kernels give the same bits
  * with 256- and 512-bit vectors and, on a CPU with hardware FMA, without the Vector API too (the plain GEMM
@@ -47,6 +53,9 @@ import java.util.Map;
  */
 public final class Calibration implements CalibrationInputs {
     public static final String RESOURCE = "calibration.txt";
+    public static final String PAIRS_RESOURCE = "calibration-pairs.txt";
+    /** What separates the two texts of a calibration pair on one line (for a model with token types). */
+    public static final char PAIR_SEPARATOR = '\t';
     /**
      * Positions per batch of predictions: every probed activation of a batch is held at once (at seq 128, 8 texts,
      * about 40 MB for MiniLM), so long sequences take fewer texts per batch, at least one.
@@ -102,15 +111,57 @@ public final class Calibration implements CalibrationInputs {
         return Samples.lines(RESOURCE);
     }
 
-    /** Statistics of {@code model} on {@link #texts()} at {@code seqLen}, on the reference runtime. */
-    public static Calibration measure(ImportedModel model, Tokenizer tokenizer, int seqLen) {
-        return measure(model, tokenizer, texts(), seqLen);
+    /** The fixed calibration pairs, in file order (for models that take {@code token_type_ids}). */
+    public static List<Samples.Pair> pairs() {
+        return Samples.pairs(PAIRS_RESOURCE);
     }
 
-    /** Statistics of {@code model} on {@code texts} (e.g. a user's own, from the model's domain) at {@code seqLen}. */
+    /**
+     * The built-in calibration texts of {@code model}: {@link #texts()} for a model without token types (the texts
+     * it always had, so its statistics and packages keep their bytes), the {@link #pairs()} as {@code first<TAB>second}
+     * lines for a model that takes {@code token_type_ids}.
+     */
+    public static List<String> texts(ImportedModel model) {
+        if (!model.tokenTypeInput()) {
+            return texts();
+        }
+        return pairs().stream().map(p -> p.first() + PAIR_SEPARATOR + p.second()).toList();
+    }
+
+    /** Statistics of {@code model} on {@link #texts(ImportedModel)} at {@code seqLen}, on the reference runtime. */
+    public static Calibration measure(ImportedModel model, Tokenizer tokenizer, int seqLen) {
+        return measure(model, tokenizer, texts(model), seqLen);
+    }
+
+    /**
+     * Statistics of {@code model} on {@code texts} (e.g. a user's own, from the model's domain) at {@code seqLen};
+     * for a model with token types a text with a tab is a pair ({@link #inputs}).
+     */
     public static Calibration measure(ImportedModel model, Tokenizer tokenizer, List<String> texts, int seqLen) {
-        return measure(model, Golden.inputs(model, tokenizer, texts, seqLen), seqLen,
+        return measure(model, inputs(model, tokenizer, texts, seqLen), seqLen,
                 ProgramEvaluator.runtime(Parallel.threads()));
+    }
+
+    /**
+     * The program inputs of calibration texts. Without token types every line is one text, tabs included (the inputs
+     * calibration always had). With token types a line holding a tab is a sentence pair, split at its first tab (the
+     * second text in segment 1, cut as the fidelity samples are: tokenizer.json's truncation strategy, longest first
+     * when that one cannot fit the pair, {@link Golden#encodeSamplePair}); a line without one is a single text
+     * (segment 0 throughout).
+     */
+    public static List<Map<String, FloatTensor>> inputs(ImportedModel model, Tokenizer tokenizer, List<String> texts,
+                                                        int seqLen) {
+        if (!model.tokenTypeInput()) {
+            return Golden.inputs(tokenizer, texts, seqLen, false);
+        }
+        List<Map<String, FloatTensor>> all = new ArrayList<>();
+        for (String text : texts) {
+            int tab = text.indexOf(PAIR_SEPARATOR);
+            all.add(tab < 0 ? Golden.inputs(tokenizer.encode(text, seqLen), true)
+                    : Golden.inputs(Golden.encodeSamplePair(tokenizer,
+                            new Samples.Pair(text.substring(0, tab), text.substring(tab + 1)), seqLen), true));
+        }
+        return all;
     }
 
     /** Statistics of {@code model} on tokenized {@code inputs} ({@link Golden#inputs}) at {@code seqLen}. */

@@ -167,4 +167,52 @@ class GptqConversionTest {
                 .hasMessageContaining("needs calibration statistics")
                 .hasMessageContaining("io.aneforge.convert.Calibration");
     }
+    /**
+     * A model with token types is calibrated on the 64 built-in sentence pairs (none of them a fidelity pair): every
+     * input carries segment-1 tokens, the statistics differ from the single texts', and a --calibration line with a
+     * tab is a pair for it. A model without token types keeps its texts, inputs and (pinned above) fingerprint.
+     */
+    @Test
+    void aModelWithTokenTypesIsCalibratedOnSentencePairs() throws Exception {
+        ImportedModel pairs = model.withTokenTypeInput();
+        List<Samples.Pair> builtIn = Calibration.pairs();
+        assertThat(builtIn).hasSize(64).doesNotContainAnyElementsOf(Samples.pairs());
+        assertThat(builtIn).allSatisfy(p -> assertThat(p.second()).isNotBlank());
+        assertThat(Calibration.texts(model)).isEqualTo(Calibration.texts());
+        assertThat(Calibration.texts(pairs)).hasSize(64).allSatisfy(t -> assertThat(t).contains("\t"));
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            List<Map<String, io.aneforge.tensor.FloatTensor>> in = Calibration.inputs(pairs, tok,
+                    Calibration.texts(pairs), SEQ);
+            assertThat(in).hasSize(64).allSatisfy(m -> assertThat(m.get(io.aneforge.graph.Graphs.TOKEN_TYPE_IDS).data())
+                    .as("segment 1 in every calibration input").contains(1f));
+            for (int i = 0; i < 64; i++) {
+                io.aneforge.tokenizer.Encoding e = Golden.encodeSamplePair(tok, builtIn.get(i), SEQ);
+                assertThat(in.get(i).get(io.aneforge.graph.Graphs.INPUT_IDS).data()).hasSize(SEQ);
+                float[] types = in.get(i).get(io.aneforge.graph.Graphs.TOKEN_TYPE_IDS).data();
+                for (int t = 0; t < SEQ; t++) {
+                    assertThat(types[t]).isEqualTo((float) e.typeIds()[t]);
+                }
+            }
+            // a user's file: a line with a tab is a pair, one without a single text (segment 0 throughout)
+            List<Map<String, io.aneforge.tensor.FloatTensor>> user = Calibration.inputs(pairs, tok,
+                    List.of("the cat sat\ta dog ran", "the cat sat"), SEQ);
+            assertThat(user.get(0).get(io.aneforge.graph.Graphs.TOKEN_TYPE_IDS).data()).contains(1f);
+            assertThat(user.get(1).get(io.aneforge.graph.Graphs.TOKEN_TYPE_IDS).data()).containsOnly(0f);
+            // without token types a tab is part of the text, as before: the inputs calibration always had
+            List<Map<String, io.aneforge.tensor.FloatTensor>> plain = Calibration.inputs(model, tok,
+                    Calibration.texts(), SEQ);
+            List<Map<String, io.aneforge.tensor.FloatTensor>> before = Golden.inputs(tok, Calibration.texts(), SEQ);
+            for (int i = 0; i < plain.size(); i++) {
+                assertThat(plain.get(i)).containsOnlyKeys(before.get(i).keySet());
+                for (String k : before.get(i).keySet()) {
+                    assertThat(plain.get(i).get(k).data()).containsExactly(before.get(i).get(k).data());
+                }
+            }
+            Calibration c = Calibration.measure(pairs, tok, SEQ);
+            assertThat(c.samples()).isEqualTo(64);
+            Calibration singles = Calibration.measure(pairs, tok, Calibration.texts(), SEQ);
+            assertThat(c.fingerprint()).isNotEqualTo(singles.fingerprint()).isNotEqualTo(PINNED_FINGERPRINT);
+            assertThat(c.tokens()).isNotEqualTo(singles.tokens());
+        }
+    }
 }

@@ -115,7 +115,9 @@ public final class ConvertCommand implements Callable<Integer> {
     Double minCosine;
 
     @Option(names = "--calibration", paramLabel = "<texts.txt>", description = "-gptq precisions: calibration texts, "
-            + "one per line, UTF-8 (default: the 64 built-in texts); texts from the model's own domain fit it best.")
+            + "one per line, UTF-8 (default: the 64 built-in texts, or the 64 built-in sentence pairs for a model with "
+            + "token types); texts from the model's own domain fit it best. With --token-types a line with a tab is a "
+            + "sentence pair: the first text, a tab, the second.")
     Path calibration;
 
     @Option(names = "--head", defaultValue = "convert", paramLabel = "convert|none|<kind>",
@@ -296,7 +298,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 bar.begin("converting " + vs.id(), 1);
                 WeightCache weights = WeightCache.none();
                 if (vs.precision().calibrated()) {
-                    List<String> calibrationTexts = texts == null ? Calibration.texts() : texts;
+                    List<String> calibrationTexts = texts == null ? Calibration.texts(model.model()) : texts;
                     bar.note(RecipeConversion.calibratingNote(calibrationTexts.size()));
                     weights = WeightCache.uncached(Calibration.measure(model.model(), model.tokenizer(), calibrationTexts,
                             vs.seqLen()));

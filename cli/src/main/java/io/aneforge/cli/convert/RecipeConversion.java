@@ -79,7 +79,7 @@ public final class RecipeConversion {
     /**
      * Converts {@code specs}, each build once ({@link #builds}): its package is written, archived and fidelity-checked
      * once, and {@code variants.json} lists one entry per spec, the entries of one build naming the same files and
-     * sha256. {@code calibrationTexts} are what -gptq variants calibrate on (null: the built-in {@link Calibration#texts()}).
+     * sha256. {@code calibrationTexts} are what -gptq variants calibrate on (null: the built-in {@link Calibration#texts(io.aneforge.model.ImportedModel)}).
      */
     public static VariantsManifest run(SourceModel source, Recipe recipe, List<VariantSpec> specs, FidelityCheck check,
                                        Path outDir, Progress progress, List<String> calibrationTexts) {
@@ -108,7 +108,7 @@ public final class RecipeConversion {
             int seqLen = specs.get(0).seqLen();
             AtomicReference<Calibration> measured = new AtomicReference<>();
             WeightCache weights = WeightCache.create(() -> {
-                List<String> texts = calibrationTexts == null ? Calibration.texts() : calibrationTexts;
+                List<String> texts = calibrationTexts == null ? Calibration.texts(source.model()) : calibrationTexts;
                 progress.note(calibratingNote(texts.size()));
                 Calibration c = Calibration.measure(source.model(), source.tokenizer(), texts, seqLen);
                 measured.set(c);
