@@ -13,8 +13,8 @@ import tools.jackson.databind.JsonNode;
  * <p>{@code TemplateProcessing} gives its templates as written; {@code BertProcessing} is
  * {@code [CLS] A [SEP] B [SEP]} with the second text and its {@code [SEP]} in segment 1; {@code RobertaProcessing}
  * is {@code <s> A </s></s> B </s>}, all segment 0 (RoBERTa has no token types); no post-processor (or
- * {@code ByteLevel}, which only moves offsets) adds nothing, the second text in segment 1; a {@code Sequence} is the
- * one processor of it that adds tokens (its {@code ByteLevel} members change no id).
+ * {@code ByteLevel}, which only moves offsets) adds nothing, the second text in segment 1; a {@code Sequence} applies
+ * its processors in turn, as Hugging Face's tokenizers do ({@link #sequence}).
  *
  * @param pair null when a {@code TemplateProcessing} has no pair template (then pairs are refused, naming it)
  */
@@ -67,14 +67,7 @@ record PostProcessor(List<Piece> single, List<Piece> pair) {
                                 Piece.special(0, sep)));
             }
             case "Sequence" -> {
-                List<JsonNode> adding = new ArrayList<>();
-                addingProcessors(file, post, adding);
-                if (adding.size() > 1) {
-                    throw new TokenizerException(file, "post_processor Sequence has " + adding.size()
-                            + " processors that add tokens (" + adding.stream().map(p -> p.path("type").asString(""))
-                            .toList() + "): the Java tokenizer applies one; load it with the native tokenizer");
-                }
-                return adding.isEmpty() ? NONE : parse(file, adding.get(0));
+                return sequence(file, post);
             }
             default -> throw new TokenizerException(file, "post_processor '" + type + "' is not supported by the Java"
                     + " tokenizer (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel and a"
@@ -82,20 +75,124 @@ record PostProcessor(List<Piece> single, List<Piece> pair) {
         }
     }
 
-    /** The processors of a (nested) {@code Sequence} that add tokens: all but {@code ByteLevel}. */
-    private static void addingProcessors(Path file, JsonNode sequence, List<JsonNode> out) throws TokenizerException {
+    /**
+     * A {@code Sequence}, as Hugging Face's tokenizers run it ({@code processors/sequence.rs}): each processor in
+     * turn takes the encodings the previous one gave (at first the text, or the pair's two texts with segments 0
+     * and 1) and gives encodings back, which are concatenated at the end. {@code ByteLevel} changes no id;
+     * {@code BertProcessing} and {@code RobertaProcessing} wrap each encoding in their tokens (the first as a text,
+     * every later one as a second text); {@code TemplateProcessing} takes one encoding (its single template) or two
+     * (its pair template), sets every token of the encoding a {@code $A}/{@code $B} piece names to that piece's
+     * segment, and gives one encoding per piece. Truncation leaves room for the sum of the processors' own counts
+     * ({@code added_tokens}), so a Sequence whose result has another count of special tokens (a processor after a
+     * {@code TemplateProcessing} sees its pieces, not the texts) is refused: the native tokenizer then returns more
+     * tokens than the length asked for, or, for a {@code TemplateProcessing} given more than two encodings, stops
+     * the process ({@code todo!()}).
+     */
+    private static PostProcessor sequence(Path file, JsonNode post) throws TokenizerException {
+        List<JsonNode> processors = new ArrayList<>();
+        flatten(file, post, processors);
+        List<Piece> single = run(file, processors, 1);
+        if (single == null) {
+            throw new TokenizerException(file, "post_processor Sequence has no way to process one text");
+        }
+        return new PostProcessor(single, run(file, processors, 2));
+    }
+
+    /** The processors of a (nested) {@code Sequence} in the order they run: a nested one runs its own in turn. */
+    private static void flatten(Path file, JsonNode sequence, List<JsonNode> out) throws TokenizerException {
         JsonNode processors = sequence.path("processors");
         if (!processors.isArray()) {
             throw new TokenizerException(file, "post_processor Sequence has no 'processors' array");
         }
         for (JsonNode p : processors) {
-            String type = p.path("type").asString("");
-            if (type.equals("Sequence")) {
-                addingProcessors(file, p, out);
-            } else if (!type.equals("ByteLevel")) {
+            if (p.path("type").asString("").equals("Sequence")) {
+                flatten(file, p, out);
+            } else {
                 out.add(p);
             }
         }
+    }
+
+    /**
+     * The template {@code processors} make of {@code texts} (1 or 2) texts, or null when a {@code TemplateProcessing}
+     * among them has no pair template (then pairs are refused naming it, {@link #pairTemplate}).
+     */
+    private static List<Piece> run(Path file, List<JsonNode> processors, int texts) throws TokenizerException {
+        List<List<Piece>> encodings = new ArrayList<>();
+        for (int i = 0; i < texts; i++) {
+            encodings.add(List.of(Piece.text(i, i))); // the tokenizer gives the second text segment 1
+        }
+        boolean pair = texts == 2;
+        int declared = 0;
+        List<String> names = new ArrayList<>();
+        for (JsonNode p : processors) {
+            String type = p.path("type").asString("");
+            names.add(type);
+            switch (type) {
+                case "ByteLevel" -> {
+                    // moves offsets only
+                }
+                case "BertProcessing", "RobertaProcessing" -> {
+                    boolean roberta = type.equals("RobertaProcessing");
+                    int cls = TokenizerJson.specialId(file, p.path("cls").path(1), "cls");
+                    int sep = TokenizerJson.specialId(file, p.path("sep").path(1), "sep");
+                    List<List<Piece>> out = new ArrayList<>();
+                    for (int i = 0; i < encodings.size(); i++) {
+                        // RoBERTa sets every token to segment 0 first; BERT keeps the encoding's segments
+                        List<Piece> e = roberta ? typed(encodings.get(i), 0) : encodings.get(i);
+                        List<Piece> wrapped = new ArrayList<>();
+                        if (i == 0) {
+                            wrapped.add(Piece.special(0, cls));
+                        } else if (roberta) {
+                            wrapped.add(Piece.special(0, sep));
+                        }
+                        wrapped.addAll(e);
+                        wrapped.add(Piece.special(i == 0 || roberta ? 0 : 1, sep));
+                        out.add(wrapped);
+                    }
+                    encodings = out;
+                    declared += roberta ? (pair ? 4 : 2) : (pair ? 3 : 2);
+                }
+                case "TemplateProcessing" -> {
+                    PostProcessor t = parse(file, p);
+                    if (encodings.size() > 2) {
+                        throw new TokenizerException(file, "post_processor Sequence " + names + " gives a"
+                                + " TemplateProcessing " + encodings.size() + " encodings (the pieces of an earlier"
+                                + " template): Hugging Face's tokenizers stop the process there (todo!()); put the"
+                                + " TemplateProcessing first or merge the templates into one");
+                    }
+                    List<Piece> template = encodings.size() == 2 ? t.pair() : t.single();
+                    if (template == null) {
+                        return null;
+                    }
+                    List<List<Piece>> out = new ArrayList<>();
+                    for (Piece piece : template) {
+                        out.add(piece.sequence() == SPECIAL ? List.of(piece)
+                                : typed(encodings.get(piece.sequence()), piece.typeId()));
+                    }
+                    encodings = out;
+                    declared += added(template);
+                }
+                default -> throw new TokenizerException(file, "post_processor Sequence member '" + type + "' is not"
+                        + " supported by the Java tokenizer (supported: TemplateProcessing, BertProcessing,"
+                        + " RobertaProcessing, ByteLevel and Sequences of them)");
+            }
+        }
+        List<Piece> merged = new ArrayList<>();
+        encodings.forEach(merged::addAll);
+        if (added(merged) != declared) {
+            throw new TokenizerException(file, "post_processor Sequence " + names + " adds " + added(merged)
+                    + " special tokens to " + (pair ? "a pair" : "one text") + " but its processors count " + declared
+                    + " (a processor after a TemplateProcessing wraps each of its pieces): Hugging Face's tokenizers"
+                    + " truncate for " + declared + " and return encodings longer than the length asked for; reorder"
+                    + " the processors (the TemplateProcessing last) or merge them into one template");
+        }
+        return List.copyOf(merged);
+    }
+
+    /** {@code encoding} with every token, special or not, in segment {@code typeId} (as {@code set_type_ids}). */
+    private static List<Piece> typed(List<Piece> encoding, int typeId) {
+        return encoding.stream().map(p -> new Piece(p.sequence(), p.ids(), typeId)).toList();
     }
 
     /** A TemplateProcessing template ({@code single} or {@code pair}), or null when the file has none. */
