@@ -70,6 +70,10 @@ public final class Graphs {
                 // several: softmax), and recording a guess would tell apps something the checkpoint never said
                 b.metadata(io.aneforge.model.TaskHead.PROBLEM_TYPE_METADATA, model.head().problemType().id());
             }
+            if (model.head().crossEncoderActivation() != null) {
+                // a sentence-transformers CrossEncoder: how its predict turns these logits into scores
+                b.metadata(io.aneforge.model.TaskHead.ACTIVATION_FN_METADATA, model.head().crossEncoderActivation());
+            }
         }
         if (spec.precision().calibrated()) {
             // the statistics GPTQ (or W8A8's activation scales) used, bit for bit: builds whose bytes differ show whether these did

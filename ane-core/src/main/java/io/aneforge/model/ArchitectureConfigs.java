@@ -244,8 +244,37 @@ public final class ArchitectureConfigs {
             labels.addAll(List.of("LABEL_0", "LABEL_1")); // PretrainedConfig's default num_labels
         }
         // transformers reads problem_type only in its sequence classifiers
-        return new TaskHead(kind, architecture, labels,
-                kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? problemType(f) : null, true);
+        boolean sequence = kind == TaskHead.Kind.SEQUENCE_CLASSIFICATION;
+        return new TaskHead(kind, architecture, labels, sequence ? problemType(f) : null, true,
+                sequence ? crossEncoderActivation(f) : null);
+    }
+
+    /**
+     * A sentence-transformers CrossEncoder's activation, where CrossEncoder reads it: {@code sentence_transformers}'s
+     * {@code activation_fn} (v4 and later), else the older {@code sbert_ce_default_activation_function}; null when
+     * config.json names none (a plain transformers classifier) or names null. Any class path is recorded as written:
+     * the converted logits do not depend on it, and predict reads a name it does not know raw, with a warning.
+     * A value that is not a non-blank string is refused.
+     */
+    private static String crossEncoderActivation(Fields f) {
+        JsonNode st = f.root().get("sentence_transformers");
+        String field;
+        JsonNode value;
+        if (st != null && st.isObject() && st.has("activation_fn")) {
+            field = "sentence_transformers.activation_fn";
+            value = st.get("activation_fn");
+        } else {
+            field = "sbert_ce_default_activation_function";
+            value = f.root().get(field);
+        }
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isString() || value.stringValue().isBlank()) {
+            throw new IllegalArgumentException("config field '" + field + "' = " + value + " is not a class path such as"
+                    + " \"torch.nn.modules.activation.Sigmoid\": fix config.json or remove the field");
+        }
+        return value.stringValue();
     }
 
     /**

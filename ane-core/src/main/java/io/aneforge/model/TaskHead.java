@@ -19,9 +19,14 @@ import java.util.Locale;
  *                     other kinds
  * @param tiedDecoder  a masked-LM head's decoder is the word embedding table ({@code tie_word_embeddings}, true by
  *                     default), stored once; false: the checkpoint's own decoder weight. True for the other kinds
+ * @param crossEncoderActivation a sentence-transformers CrossEncoder's activation, as its config.json names it
+ *                     ({@code sentence_transformers.activation_fn}, or the older
+ *                     {@code sbert_ce_default_activation_function}: a class path such as
+ *                     {@code torch.nn.modules.linear.Identity}), verbatim, unknown names included (readers decide);
+ *                     null when config.json names none, and for the other kinds
  */
 public record TaskHead(Kind kind, String architecture, List<String> labels, ProblemType problemType,
-                       boolean tiedDecoder) {
+                       boolean tiedDecoder, String crossEncoderActivation) {
     /** Outputs of a question-answering head, as Hugging Face names them. */
     public static final String START_LOGITS = "start_logits";
     public static final String END_LOGITS = "end_logits";
@@ -100,6 +105,8 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
 
     /** Package metadata keys of a converted head (besides {@code aneforge.task}, {@code aneforge.id2label}). */
     public static final String PROBLEM_TYPE_METADATA = "aneforge.problemType";
+    /** Package metadata key of {@link #crossEncoderActivation} (sentence-transformers' own name for it). */
+    public static final String ACTIVATION_FN_METADATA = "aneforge.activationFn";
 
     public TaskHead {
         if (kind == null || architecture == null || labels == null) {
@@ -113,6 +120,9 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         if (kind != Kind.SEQUENCE_CLASSIFICATION && problemType != null) {
             throw new IllegalStateException(kind + " head with problem type " + problemType);
         }
+        if (kind != Kind.SEQUENCE_CLASSIFICATION && crossEncoderActivation != null) {
+            throw new IllegalStateException(kind + " head with a CrossEncoder activation " + crossEncoderActivation);
+        }
         if (kind != Kind.MASKED_LM && !tiedDecoder) {
             throw new IllegalStateException(kind + " head has no decoder to untie");
         }
@@ -120,7 +130,12 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
 
     /** A head of a config without {@code problem_type} or {@code tie_word_embeddings}: none stated, decoder tied. */
     public TaskHead(Kind kind, String architecture, List<String> labels) {
-        this(kind, architecture, labels, null, true);
+        this(kind, architecture, labels, null, true, null);
+    }
+
+    /** A head without a CrossEncoder activation. */
+    public TaskHead(Kind kind, String architecture, List<String> labels, ProblemType problemType, boolean tiedDecoder) {
+        this(kind, architecture, labels, problemType, tiedDecoder, null);
     }
 
     /**
@@ -259,6 +274,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         return switch (kind) {
             case SEQUENCE_CLASSIFICATION -> what + " (" + labels.size() + " labels"
                     + (problemType == null || problemType == ProblemType.SINGLE_LABEL ? "" : ", " + problemType.id())
+                    + (crossEncoderActivation == null ? "" : ", CrossEncoder activation " + crossEncoderActivation)
                     + "): logits (1, "
                     + labels.size() + ")";
             case TOKEN_CLASSIFICATION -> what + " (" + labels.size() + " labels): logits (1, " + seqLen + ", "

@@ -37,7 +37,11 @@ import picocli.CommandLine.Spec;
             "A task head's logits are read as Hugging Face's pipelines read them: a classifier's label and softmax "
                     + "score, a 1-label one's sigmoid, a multi-label one's sigmoid per label (and the labels above 0.5, "
                     + "aneforge's cut), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores at each mask token "
-                    + "([MASK], RoBERTa's <mask>) of --text."})
+                    + "([MASK], RoBERTa's <mask>) of --text.",
+            "A sentence-transformers CrossEncoder (config.json's sentence_transformers.activation_fn or "
+                    + "sbert_ce_default_activation_function) is scored as CrossEncoder.predict scores it: every label "
+                    + "through that activation (Identity, Sigmoid, Tanh, Softmax; another torch class gives the raw "
+                    + "logits, with a warning)."})
 public final class PredictCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -98,19 +102,25 @@ public final class PredictCommand implements Callable<Integer> {
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<Label> labels,
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<String> predictedLabels,
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<ClassifierReading.Value> values,
-                         @JsonInclude(JsonInclude.Include.NON_NULL) List<MaskPredictions.Mask> masks) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<MaskPredictions.Mask> masks,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) ClassifierReading.CrossEncoderScores crossEncoder) {
     }
 
     /**
      * What a head's logits say, by the package's task and problem type: a classifier's {@code label} (softmax, as
      * Hugging Face's text-classification pipeline gives it; for a single label without a multi-label problem type,
      * its sigmoid), a multi-label one's {@code labels} (every label's sigmoid) and {@code predictedLabels} (those
-     * above 0.5), a regression's raw {@code values}, a fill-mask package's {@code masks}; null for what the package
-     * is not.
+     * above 0.5), a regression's raw {@code values}, a fill-mask package's {@code masks}, a sentence-transformers
+     * CrossEncoder's {@code crossEncoder} scores (instead of the pipeline's reading); null for what the package is not.
      */
     record Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
-                   List<MaskPredictions.Mask> masks) {
-        static final Reading NONE = new Reading(null, null, null, null, null);
+                   List<MaskPredictions.Mask> masks, ClassifierReading.CrossEncoderScores crossEncoder) {
+        static final Reading NONE = new Reading(null, null, null, null, null, null);
+
+        Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
+                List<MaskPredictions.Mask> masks) {
+            this(label, labels, predictedLabels, values, masks, null);
+        }
     }
 
     @Override
@@ -179,10 +189,13 @@ public final class PredictCommand implements Callable<Integer> {
                         ? new Reading(null, null, null, null, MaskPredictions.top(outputs.get(Graphs.LOGITS), masked,
                                 MaskPredictions.TOP, vocab))
                         : read(metadata, outputs.get(Graphs.LOGITS));
+                if (reading.crossEncoder() != null && reading.crossEncoder().warning() != null) {
+                    spec.commandLine().getErr().println("warning: " + reading.crossEncoder().warning());
+                }
                 if (json) {
                     out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated,
                             shown, reading.label(), reading.labels(), reading.predictedLabels(), reading.values(),
-                            reading.masks())));
+                            reading.masks(), reading.crossEncoder())));
                 } else {
                     out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated)
                             + ": the last " + truncated + " cut off at the package's sequence length " + seqLen
@@ -218,6 +231,12 @@ public final class PredictCommand implements Callable<Integer> {
             throw new UsageException(pkg + " has " + TaskHead.PROBLEM_TYPE_METADATA + " '" + type + "', which this "
                     + "predict does not know how to read: use the aneforge version that converted it");
         }
+        String activationFn = metadata.get(TaskHead.ACTIVATION_FN_METADATA);
+        if (activationFn != null) {
+            // a sentence-transformers CrossEncoder: its predict's scores, not the text-classification pipeline's
+            return new Reading(null, null, null, null, null,
+                    ClassifierReading.crossEncoder(activationFn, id2label, logits));
+        }
         int labels = logits.shape()[1];
         return switch (ClassifierReading.function(stated, labels)) {
             case SOFTMAX -> new Reading(ClassifierReading.softmax(id2label, logits), null, null, null, null);
@@ -247,6 +266,12 @@ public final class PredictCommand implements Callable<Integer> {
         if (r.values() != null) {
             out.println("value (regression)  " + r.values().stream().map(v -> String.format(Locale.ROOT, "%s %.6f",
                     v.label(), v.value())).collect(Collectors.joining("  ")));
+        }
+        if (r.crossEncoder() != null) {
+            out.println("scores (CrossEncoder.predict, " + r.crossEncoder().applied() + " of "
+                    + r.crossEncoder().activationFn() + ")  " + r.crossEncoder().scores().stream()
+                    .map(v -> String.format(Locale.ROOT, "%s %.6f", v.label(), v.value()))
+                    .collect(Collectors.joining("  ")));
         }
         if (r.masks() != null) {
             for (MaskPredictions.Mask m : r.masks()) {

@@ -256,6 +256,96 @@ class TaskHeadCommandsTest {
     }
 
     /**
+     * A sentence-transformers CrossEncoder: config.json's activation (the older sbert_ce_default_activation_function,
+     * or sentence_transformers.activation_fn, which wins as in CrossEncoder) reaches the package metadata and
+     * variants.json, and predict prints CrossEncoder.predict's scores: the ms-marco cross-encoders' Identity gives the
+     * raw logit (the pipeline would give its sigmoid); a value that is not a class path is refused at convert.
+     */
+    @Test
+    void aCrossEncoderActivationDecidesHowPredictScoresTheLogits() throws Exception {
+        Path msMarco = checkpoint("ms-marco", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1,"
+                + " \"sbert_ce_default_activation_function\": \"torch.nn.modules.linear.Identity\"", st -> classifier(st, 1));
+        Path out = dir.resolve("ms-marco-out");
+        Cli c = Cli.run("convert", "--source", msMarco.toString(), "--out", out.toString(), "--chips", "M4", "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("sequence classification head (1 labels, CrossEncoder activation"
+                + " torch.nn.modules.linear.Identity): logits (1, 1)");
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task().activationFn()).isEqualTo("torch.nn.modules.linear.Identity");
+        assertThat(m.model().task().problemType()).isNull();
+        Path pkg = out.resolve(m.variants().get(0).path());
+        assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.activationFn", "torch.nn.modules.linear.Identity");
+        JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", "hello world", "--json"));
+        assertThat(answer.has("label")).isFalse();
+        assertThat(answer.at("/crossEncoder/applied").stringValue()).isEqualTo("identity");
+        assertThat(answer.at("/crossEncoder/scores/0/label").stringValue()).isEqualTo("LABEL_0");
+        assertThat(answer.at("/crossEncoder/scores/0/value").floatValue())
+                .isEqualTo(answer.at("/outputs/logits/first/0").floatValue());
+        Cli plain = Cli.run("predict", "--package", pkg.toString(), "--text", "hello world");
+        assertThat(plain.out()).contains("scores (CrossEncoder.predict, identity of torch.nn.modules.linear.Identity)"
+                + "  LABEL_0 ");
+        assertThat(plain.err()).doesNotContain("warning");
+
+        // sentence-transformers 4+: sentence_transformers.activation_fn, read before the older field
+        Path v4 = checkpoint("v4", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1,"
+                + " \"sbert_ce_default_activation_function\": \"torch.nn.modules.linear.Identity\", \"sentence_transformers\":"
+                + " {\"activation_fn\": \"torch.nn.modules.activation.Sigmoid\", \"version\": \"4.1.0\"}",
+                st -> classifier(st, 1));
+        Path v4Pkg = dir.resolve("v4.mlpackage");
+        c = Cli.run("convert", "--source", v4.toString(), "--out", v4Pkg.toString(), "--seq-len", String.valueOf(SEQ),
+                "--samples", "0");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(MlPackage.read(v4Pkg).metadata()).containsEntry("aneforge.activationFn",
+                "torch.nn.modules.activation.Sigmoid");
+        answer = json(Cli.run("predict", "--package", v4Pkg.toString(), "--source", v4.toString(), "--text",
+                "hello world", "--json"));
+        double logit = answer.at("/outputs/logits/first/0").doubleValue();
+        assertThat(answer.at("/crossEncoder/scores/0/value").doubleValue()).isCloseTo(1 / (1 + Math.exp(-logit)),
+                Offset.offset(1e-6));
+
+        Path bad = checkpoint("bad-activation", "[\"BertForSequenceClassification\"]", ", \"num_labels\": 1,"
+                + " \"sbert_ce_default_activation_function\": 7", st -> classifier(st, 1));
+        Cli refused = Cli.run("convert", "--source", bad.toString(), "--out", dir.resolve("bad.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "0");
+        assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err()).contains("config field 'sbert_ce_default_activation_function' = 7 is not a class path");
+    }
+
+    /**
+     * CrossEncoder.predict's activations on given logits; a torch class predict does not apply gives the raw logits
+     * with a warning, a path outside torch CrossEncoder's default (it loads those only with trust_remote_code).
+     */
+    @Test
+    void crossEncoderScoresFollowTheNamedActivation() {
+        FloatTensor three = new FloatTensor(new int[] {1, 3}, new float[] {1f, -2f, 0.5f});
+        String names = "{\"0\": \"contradiction\", \"1\": \"entailment\", \"2\": \"neutral\"}";
+        PredictCommand.Reading r = new PredictCommand().read(Map.of("aneforge.id2label", names, "aneforge.activationFn",
+                "torch.nn.modules.activation.Softmax"), three);
+        assertThat(r.label()).isNull();
+        double sum = Math.exp(1) + Math.exp(-2) + Math.exp(0.5);
+        assertThat(r.crossEncoder().scores().get(1).label()).isEqualTo("entailment");
+        assertThat(r.crossEncoder().scores().get(1).value()).isCloseTo(Math.exp(-2) / sum, Offset.offset(1e-9));
+        assertThat(r.crossEncoder().warning()).isNull();
+        ClassifierReading.CrossEncoderScores tanh = ClassifierReading.crossEncoder("torch.nn.Tanh", names, three);
+        assertThat(tanh.scores().get(0).value()).isCloseTo(Math.tanh(1), Offset.offset(1e-9));
+        ClassifierReading.CrossEncoderScores identity = ClassifierReading.crossEncoder("torch.nn.modules.linear.Identity",
+                names, three);
+        assertThat(identity.scores().get(2).value()).isEqualTo(0.5);
+        ClassifierReading.CrossEncoderScores relu = ClassifierReading.crossEncoder("torch.nn.modules.activation.ReLU",
+                names, three);
+        assertThat(relu.applied()).isEqualTo("identity");
+        assertThat(relu.scores().get(1).value()).isEqualTo(-2.0);
+        assertThat(relu.warning()).contains("'torch.nn.modules.activation.ReLU' is not one this predict applies");
+        FloatTensor one = new FloatTensor(new int[] {1, 1}, new float[] {2f});
+        ClassifierReading.CrossEncoderScores custom = ClassifierReading.crossEncoder("my_package.Scale", null, one);
+        assertThat(custom.applied()).isEqualTo("sigmoid");
+        assertThat(custom.scores().get(0).value()).isCloseTo(1 / (1 + Math.exp(-2)), Offset.offset(1e-9));
+        assertThat(custom.warning()).contains("trust_remote_code");
+        assertThat(ClassifierReading.crossEncoder("my_package.Scale", names, three).applied()).isEqualTo("identity");
+    }
+
+    /**
      * transformers' pipeline order: regression raw; multi-label, or one label (even single_label_classification), a
      * sigmoid; else a softmax.
      */

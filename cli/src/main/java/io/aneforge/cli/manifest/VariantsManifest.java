@@ -69,9 +69,13 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      *                     {@code multi_label_classification}, {@code regression}) when config.json states one; left
      *                     out otherwise (readers then follow the text-classification pipeline: a sigmoid for one
      *                     label, a softmax for several) and for the other kinds
+     * @param activationFn a sentence-transformers CrossEncoder's activation class path (config.json's
+     *                     {@code sentence_transformers.activation_fn} or {@code sbert_ce_default_activation_function})
+     *                     when it names one; left out otherwise
      */
     public record Task(String kind, String architecture, List<String> outputs, List<String> labels,
-                       @JsonInclude(JsonInclude.Include.NON_NULL) String problemType) {
+                       @JsonInclude(JsonInclude.Include.NON_NULL) String problemType,
+                       @JsonInclude(JsonInclude.Include.NON_NULL) String activationFn) {
         public Task {
             outputs = List.copyOf(outputs);
             labels = List.copyOf(labels);
@@ -79,13 +83,18 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
 
         /** A task without a problem type (every kind but sequence classification). */
         public Task(String kind, String architecture, List<String> outputs, List<String> labels) {
-            this(kind, architecture, outputs, labels, null);
+            this(kind, architecture, outputs, labels, null, null);
+        }
+
+        /** A task without a CrossEncoder activation. */
+        public Task(String kind, String architecture, List<String> outputs, List<String> labels, String problemType) {
+            this(kind, architecture, outputs, labels, problemType, null);
         }
 
         /** The task of a model's head, null without one. */
         public static Task of(io.aneforge.model.TaskHead head) {
             return head == null ? null : new Task(head.kind().id(), head.architecture(), head.outputs(), head.labels(),
-                    head.problemType() == null ? null : head.problemType().id());
+                    head.problemType() == null ? null : head.problemType().id(), head.crossEncoderActivation());
         }
     }
 

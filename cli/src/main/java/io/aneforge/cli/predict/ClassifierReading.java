@@ -93,6 +93,75 @@ public final class ClassifierReading {
         return out;
     }
 
+    /**
+     * What a sentence-transformers CrossEncoder's {@code predict} gives for these logits: every label's score in id
+     * order after the activation its config.json named ({@code activationFn}, package metadata
+     * {@code aneforge.activationFn}), the function applied, and a warning when it is not the named one.
+     *
+     * @param applied  {@code identity}, {@code sigmoid}, {@code tanh} or {@code softmax} (over the labels)
+     * @param warning  null, or why the scores are not what the named activation gives
+     */
+    public record CrossEncoderScores(String activationFn, String applied, List<Value> scores, String warning) {
+    }
+
+    /**
+     * As {@code CrossEncoder.predict} (sentence-transformers 4/5, {@code get_default_activation_fn}) scores the
+     * logits: the named torch class when the path starts with {@code torch.} (Identity, Sigmoid, Tanh, Softmax, under
+     * {@code torch.nn.} or their module path {@code torch.nn.modules.<module>.}); a path outside torch is what
+     * CrossEncoder only imports with {@code trust_remote_code}, and otherwise replaces by its default (a sigmoid for
+     * one label, identity for several), so this does the same, with CrossEncoder's warning. A torch class this
+     * reader does not know gives the raw logits, with a warning naming it (CrossEncoder would apply it).
+     */
+    public static CrossEncoderScores crossEncoder(String activationFn, String id2label, FloatTensor logits) {
+        float[] v = logits.data();
+        String applied;
+        String warning = null;
+        if (!activationFn.startsWith("torch.")) {
+            applied = v.length == 1 ? "sigmoid" : "identity";
+            warning = "activation '" + activationFn + "' is not a torch class, which CrossEncoder loads only with "
+                    + "trust_remote_code=True; scored with its default (" + applied + "), as CrossEncoder does without it";
+        } else {
+            String cls = activationFn.substring(activationFn.lastIndexOf('.') + 1);
+            String module = activationFn.substring(0, activationFn.lastIndexOf('.'));
+            boolean knownModule = module.equals("torch.nn") || module.equals("torch.nn.modules.linear")
+                    || module.equals("torch.nn.modules.activation");
+            applied = !knownModule ? null : switch (cls) {
+                case "Identity" -> "identity";
+                case "Sigmoid" -> "sigmoid";
+                case "Tanh" -> "tanh";
+                case "Softmax" -> "softmax";
+                default -> null;
+            };
+            if (applied == null) {
+                applied = "identity";
+                warning = "activation '" + activationFn + "' is not one this predict applies (Identity, Sigmoid, Tanh, "
+                        + "Softmax): the scores are the raw logits; apply it yourself";
+            }
+        }
+        double[] scores = new double[v.length];
+        double max = Double.NEGATIVE_INFINITY;
+        for (float x : v) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        for (float x : v) {
+            sum += Math.exp(x - max);
+        }
+        for (int i = 0; i < v.length; i++) {
+            scores[i] = switch (applied) {
+                case "sigmoid" -> 1 / (1 + Math.exp(-v[i]));
+                case "tanh" -> Math.tanh(v[i]);
+                case "softmax" -> Math.exp(v[i] - max) / sum;
+                default -> v[i];
+            };
+        }
+        List<Value> out = new ArrayList<>();
+        for (int i = 0; i < v.length; i++) {
+            out.add(new Value(name(id2label, i), scores[i]));
+        }
+        return new CrossEncoderScores(activationFn, applied, out, warning);
+    }
+
     /** Every output's raw value in id order (regression). */
     public static List<Value> raw(String id2label, FloatTensor logits) {
         List<Value> out = new ArrayList<>();
