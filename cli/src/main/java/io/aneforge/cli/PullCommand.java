@@ -6,6 +6,7 @@ import io.aneforge.cli.registry.RegistryClient;
 import io.aneforge.io.IoProblems;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.mlpackage.PackageArchive;
+import io.aneforge.names.RegistryNames;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -60,9 +61,17 @@ public final class PullCommand implements Callable<Integer> {
                     + "serves (default: the package's own name, its build id).")
     String name;
 
-    @Option(names = "--replace", description = "Replace a package of the same name in --out that holds another model's "
-            + "or version's package (default: refuse, naming both; the same package again is always replaced).")
+    @Option(names = "--replace", description = "Replace a package of the same name that holds another model's package, "
+            + "one whose files changed since it was pulled, or (in the flat layout without --name) another version's "
+            + "(default: refuse, naming both; the same package again is always replaced).")
     boolean replace;
+
+    @Option(names = "--out-layout", paramLabel = "model|flat",
+            description = "Where in --out the package goes. model: <out>/<model>/<name>.mlpackage, one directory per "
+                    + "model, where pulling another version of the model (an alias that moved) replaces the version in "
+                    + "place and says so. flat: <out>/<name>.mlpackage, where another version's package of the same "
+                    + "build is refused (default: flat).")
+    String outLayout;
 
     @Option(names = "--cache-dir", paramLabel = "<dir>",
             description = "Where verified archives are kept by sha256, so pulling the same variant again does not download "
@@ -86,6 +95,13 @@ public final class PullCommand implements Callable<Integer> {
             throw new UsageException("--name must be a directory name ending in .mlpackage, without / or a leading dot "
                     + "(got '" + name + "'), e.g. --name Encoder.mlpackage");
         }
+        if (outLayout != null && !outLayout.equals("model") && !outLayout.equals("flat")) {
+            throw new UsageException("--out-layout must be model or flat (got '" + outLayout + "')");
+        }
+        if (byModel() && select.model != null && select.model.endsWith(".mlpackage")) {
+            throw new UsageException("model " + select.model + " cannot have a directory of its own in --out: its name "
+                    + "ends in .mlpackage, so Xcode would take the directory for a package: pass --out-layout flat");
+        }
         if (noCache && cacheDir != null) {
             throw new UsageException("--no-cache and --cache-dir contradict each other: pass one of them");
         }
@@ -96,6 +112,10 @@ public final class PullCommand implements Callable<Integer> {
         try {
             Files.createDirectories(out);
             removeStaleLeftovers(out, Instant.now().minus(STALE));
+            Path modelDir = out.resolve(select.model);
+            if (byModel() && Files.isDirectory(modelDir, LinkOption.NOFOLLOW_LINKS)) {
+                new PullDirectory(modelDir).removeStaleTemporaries(Instant.now().minus(STALE));
+            }
             partial = Files.createTempFile(out, ".pull-", ".zip.partial");
         } catch (IOException e) {
             throw new UsageException("cannot write into --out " + out + ": " + IoProblems.describe(e, out)
@@ -112,6 +132,11 @@ public final class PullCommand implements Callable<Integer> {
                 // best effort: the next pull into --out removes it once it is stale
             }
         }
+    }
+
+    /** Whether the package goes into {@code <out>/<model>/} rather than {@code <out>} itself. */
+    boolean byModel() {
+        return "model".equals(outLayout);
     }
 
     /**
@@ -165,21 +190,20 @@ public final class PullCommand implements Callable<Integer> {
             Path pkgRoot = packageRoot(unpackDir, files);
             MlPackage.read(pkgRoot); // a pulled package must load
             String pkgName = name != null ? name
-                    : pkgRoot.equals(unpackDir)
-                    // content at the root (not an aneforge archive): the digest keeps two variants of a version apart
-                    ? r.path("model").asString("model") + "-v" + r.path("version").asInt() + "-" + expected.substring(0, 12)
-                        + ".mlpackage"
+                    : pkgRoot.equals(unpackDir) ? rootContentName(r, expected)
                     : pkgRoot.getFileName().toString();
-            Path target = out.resolve(pkgName);
-            PullDirectory records = new PullDirectory(out);
+            Path dir = byModel() ? out.resolve(select.model) : out;
+            Path target = dir.resolve(pkgName);
+            PullDirectory records = new PullDirectory(dir);
             PullDirectory.Origin incoming = new PullDirectory.Origin(r.path("model").asString(""),
-                    r.path("version").asInt(), digest);
+                    r.path("version").asInt(), digest, PullDirectory.fingerprint(pkgRoot));
             Replaced replaced = null;
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                replaced = mayReplace(records, pkgName, target, pkgRoot, incoming);
+                replaced = mayReplace(records, pkgName, target, incoming);
                 records.forget(pkgName);
                 ConvertCommand.delete(target);
             }
+            Files.createDirectories(dir);
             Files.move(pkgRoot, target);
             records.record(pkgName, incoming);
             Path zip = null;
@@ -187,7 +211,7 @@ public final class PullCommand implements Callable<Integer> {
                 zip = out.resolve(pkgName + ".zip");
                 Files.copy(archive, zip, StandardCopyOption.REPLACE_EXISTING);
             }
-            List<String> others = otherPackages(out, pkgName);
+            List<String> others = otherPackages(dir, pkgName);
             PrintWriter stdout = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> summary = new LinkedHashMap<>();
@@ -198,6 +222,7 @@ public final class PullCommand implements Callable<Integer> {
                 summary.put("digest", digest);
                 summary.put("size", Files.size(archive));
                 summary.put("path", target.toString());
+                summary.put("outLayout", byModel() ? "model" : "flat");
                 summary.put("archive", zip == null ? null : zip.toString());
                 summary.put("fromCache", cached != null);
                 summary.put("replaced", replaced == null ? null : replaced.json());
@@ -211,13 +236,23 @@ public final class PullCommand implements Callable<Integer> {
                     stdout.println("kept " + zip);
                 }
                 if (replaced != null) {
-                    stdout.println("replaced " + target + ", which held " + replaced.describe());
+                    stdout.println(replaced.movedFrom(incoming)
+                            ? "replaced " + replaced.origin().get().describe() + " by " + incoming.describeVersion() + " in "
+                                + target
+                            : "replaced " + target + ", which held " + replaced.describe());
                 }
             }
             if (!others.isEmpty()) {
-                stderr.println("aneforge pull: note: " + out + " also holds " + String.join(", ", others) + " (earlier pulls?): "
+                Map<String, PullDirectory.Origin> recorded = records.origins();
+                String listed = others.stream()
+                        .map(o -> recorded.containsKey(o) ? o + " (" + recorded.get(o).describe() + ")" : o)
+                        .collect(java.util.stream.Collectors.joining(", "));
+                stderr.println("aneforge pull: note: " + dir + " also holds " + listed + " (earlier pulls?): "
                         + "an app that bundles " + out + " ships them too; pass --name <name>.mlpackage to pull into one "
                         + "stable name, or remove them");
+            }
+            if (byModel()) {
+                noteFlatPackages(stderr, incoming.model());
             }
         } finally {
             if (Files.exists(unpackDir)) {
@@ -228,10 +263,48 @@ public final class PullCommand implements Callable<Integer> {
     }
 
     /**
+     * The name of a package whose archive holds its content at the root (not an aneforge archive, which names its
+     * top-level directory by the build id). Flat: the model, version and digest keep two variants of a version apart.
+     * By model: the registry's variant id, so the path stays the same when the alias moves to another version (the
+     * digest as in flat when the answer has no usable id).
+     */
+    private String rootContentName(JsonNode r, String sha256) {
+        String variantId = r.path("variant").path("id").asString("");
+        // the model names' rule (letters, digits, '.', '_', '-'; no leading dot) keeps it one plain directory name
+        if (byModel() && RegistryNames.isModel(variantId) && !variantId.endsWith(".mlpackage")) {
+            return variantId + ".mlpackage";
+        }
+        return r.path("model").asString("model") + "-v" + r.path("version").asInt() + "-" + sha256.substring(0, 12)
+                + ".mlpackage";
+    }
+
+    /**
+     * In the model layout, names the packages of the same model that pulls in the flat layout left in {@code --out}
+     * itself: an app bundling {@code --out} would ship the model twice.
+     */
+    private void noteFlatPackages(PrintWriter stderr, String model) throws IOException {
+        List<String> flat = new PullDirectory(out).origins().entrySet().stream()
+                .filter(e -> e.getValue().model().equals(model)
+                        && Files.isDirectory(out.resolve(e.getKey()), LinkOption.NOFOLLOW_LINKS))
+                .map(e -> e.getKey() + " (" + e.getValue().describe() + ")").toList();
+        if (!flat.isEmpty()) {
+            stderr.println("aneforge pull: note: " + out + " also holds " + String.join(", ", flat) + ", pulled in the "
+                    + "flat layout: an app that bundles " + out + " ships " + model + " twice; remove "
+                    + (flat.size() == 1 ? "it" : "them") + ", or pass --out-layout flat to pull into " + out + " itself");
+        }
+    }
+
+    /**
      * What a pull replaced: where the package came from, empty when no pull recorded it; {@code changed} when its
      * files were no longer the ones that pull unpacked.
      */
     private record Replaced(java.util.Optional<PullDirectory.Origin> origin, boolean changed) {
+
+        /** Whether this was the same model's package, unchanged, at another version or digest: an alias that moved. */
+        boolean movedFrom(PullDirectory.Origin incoming) {
+            return !changed && origin.isPresent() && origin.get().model().equals(incoming.model());
+        }
+
         String describe() {
             return origin.map(PullDirectory.Origin::describe).orElse("a package no pull recorded")
                     + (changed ? ", changed since that pull" : "");
@@ -250,34 +323,46 @@ public final class PullCommand implements Callable<Integer> {
     /**
      * Whether this pull may replace {@code target}, which holds a package of the same name: null when it holds this
      * package already, file by file (a record alone is not enough: the files may have changed since), so nothing is
-     * lost; what it held when it is another package (or changed since it was pulled) and replacing it was asked for ({@code --replace}, or {@code --name} over a package of
-     * the same model or one no pull recorded, as --name always replaced). Otherwise refused, naming both and the fixes:
-     * a build id names neither the model nor the version, so two models' packages of one build share a name.
+     * lost; what it held when replacing it loses nothing the user made or was asked for. Replaced unasked: the same
+     * model's package, unchanged since its pull, at another version (an alias that moved) in the model layout or
+     * under {@code --name}, and under a flat {@code --name} a package no pull recorded (as --name always replaced).
+     * Refused, naming both and the fixes: files changed since their pull (the record's fingerprint tells), another
+     * model's package, and in the flat layout another version's (a build id names neither the model nor the version).
      */
-    private Replaced mayReplace(PullDirectory records, String pkgName, Path target, Path incomingPkg,
-                                PullDirectory.Origin incoming) throws IOException {
+    private Replaced mayReplace(PullDirectory records, String pkgName, Path target, PullDirectory.Origin incoming)
+            throws IOException {
         java.util.Optional<PullDirectory.Origin> was = records.origin(pkgName);
         // The record says what was unpacked, not what is there now: the files decide, the record only names them
-        if (PullDirectory.sameContent(target, incomingPkg)) {
+        String there = PullDirectory.fingerprint(target);
+        if (there.equals(incoming.files())) {
             return null;
         }
-        boolean changed = was.isPresent() && was.get().digest().equals(incoming.digest());
-        boolean asked = replace || name != null && (was.isEmpty() || was.get().model().equals(incoming.model()));
-        if (asked) {
+        // A record from before fingerprints can only tell that the files are not what this very pull unpacks
+        boolean changed = was.isPresent() && (was.get().files() != null ? !was.get().files().equals(there)
+                : was.get().digest().equals(incoming.digest()));
+        boolean sameModel = was.isPresent() && was.get().model().equals(incoming.model());
+        if (replace) {
             return new Replaced(was, changed);
         }
+        String keepBoth = name == null ? "--name <name>.mlpackage" : "another --name";
         if (changed) {
-            throw new UsageException(target + " was pulled as " + was.get().describe() + ", which this pull is too, but "
-                    + "its files changed since (rebuilt or put there by hand?): nothing was replaced. Pass --replace to "
-                    + "replace it with the pulled package, " + (name == null ? "--name <name>.mlpackage" : "another --name")
-                    + " to keep both, or another --out");
+            boolean thisPull = was.get().digest().equals(incoming.digest());
+            throw new UsageException(target + " was pulled as " + was.get().describe()
+                    + (thisPull ? ", which this pull is too, but its files changed since (rebuilt or put there by hand?)"
+                    : ", but its files changed since (rebuilt or put there by hand?), and this pull is "
+                    + incoming.describe()) + ": nothing was replaced. Pass --replace to replace it with the pulled "
+                    + "package, " + keepBoth + " to keep both, or another --out");
+        }
+        if (sameModel && (byModel() || name != null) || was.isEmpty() && name != null && !byModel()) {
+            return new Replaced(was, false);
         }
         String held = was.map(o -> "holds " + o.describe() + " from an earlier pull")
                 .orElse("holds another package, which no pull recorded (an older aneforge pulled it, or it was put there by hand)");
-        throw new UsageException(target + " " + held + ", and this pull is " + incoming.describe()
-                + (name == null ? ", whose package has the same name (its build id, which names neither the model nor the "
-                + "version)" : ", asked for under the same --name") + ": nothing was replaced. Pass --replace to replace it, "
-                + (name == null ? "--name <name>.mlpackage" : "another --name") + " to keep both, or another --out");
+        String why = name != null ? ", asked for under the same --name"
+                : byModel() ? ", whose package has the same name in " + select.model + "'s directory"
+                : ", whose package has the same name (its build id, which names neither the model nor the version)";
+        throw new UsageException(target + " " + held + ", and this pull is " + incoming.describe() + why
+                + ": nothing was replaced. Pass --replace to replace it, " + keepBoth + " to keep both, or another --out");
     }
 
     /** The other {@code *.mlpackage} directories in {@code dir}, sorted: what an app bundling it would ship besides {@code name}. */

@@ -144,11 +144,13 @@ class PullOverwriteTest {
 
         Cli v2 = pull(out, "pull-a", 2, "--name", "Encoder.mlpackage");
         assertThat(v2.code()).as(v2.toString()).isZero();
-        assertThat(v2.out()).contains("replaced " + out.resolve("Encoder.mlpackage") + ", which held pull-a v1 (");
+        assertThat(v2.out()).contains("replaced pull-a v1 (" + firstDigest.substring(0, 19) + "…) by v2 ("
+                + secondDigest.substring(0, 19) + "…) in " + out.resolve("Encoder.mlpackage") + "\n");
         assertHolds(out.resolve("Encoder.mlpackage"), second);
         JsonNode record = JsonMapper.shared().readTree(out.resolve(PullDirectory.RECORDS).resolve("Encoder.mlpackage.json")
                 .toFile());
-        assertThat(record.propertyNames()).containsExactly("model", "version", "digest");
+        assertThat(record.propertyNames()).containsExactly("model", "version", "digest", "files");
+        assertThat(record.get("files").asString()).isEqualTo(PullDirectory.fingerprint(out.resolve("Encoder.mlpackage")));
         assertThat(record.get("model").asString()).isEqualTo("pull-a");
         assertThat(record.get("version").asInt()).isEqualTo(2);
     }
@@ -204,5 +206,119 @@ class PullOverwriteTest {
         assertThat(j.get("replaced").get("model").asString()).isEqualTo("pull-a");
         assertThat(j.get("replaced").get("changedSincePull").asBoolean()).isTrue();
         assertHolds(out.resolve(PACKAGE), first);
+    }
+
+    static Path inModel(Path out, String model) {
+        return out.resolve(model).resolve(PACKAGE);
+    }
+
+    static String short19(String digest) {
+        return digest.substring(0, 19) + "…";
+    }
+
+    /**
+     * The model layout: one directory per model, where another version of the model (an alias that moved, either
+     * way) replaces the one in place and says so, and another model's package has a path of its own.
+     */
+    @Test
+    void theModelLayoutReplacesTheModelsEarlierVersionInPlace() throws Exception {
+        Path out = dir.resolve("by-model");
+        Cli a = pull(out, "pull-a", 1, "--out-layout", "model");
+        assertThat(a.code()).as(a.toString()).isZero();
+        assertThat(a.out()).contains("unpacked " + inModel(out, "pull-a") + "\n").doesNotContain("replaced");
+        assertHolds(inModel(out, "pull-a"), first);
+
+        Cli b = pull(out, "pull-b", 1, "--out-layout", "model");
+        assertThat(b.code()).as("another model of the same build has a path of its own: " + b).isZero();
+        assertThat(b.err()).isEmpty();
+        assertHolds(inModel(out, "pull-b"), second);
+        assertHolds(inModel(out, "pull-a"), first);
+
+        Cli v2 = pull(out, "pull-a", 2, "--out-layout", "model");
+        assertThat(v2.code()).as(v2.toString()).isZero();
+        assertThat(v2.out()).contains("replaced pull-a v1 (" + short19(firstDigest) + ") by v2 ("
+                + short19(secondDigest) + ") in " + inModel(out, "pull-a") + "\n");
+        assertThat(v2.err()).isEmpty();
+        assertHolds(inModel(out, "pull-a"), second);
+        JsonNode record = JsonMapper.shared().readTree(out.resolve("pull-a").resolve(PullDirectory.RECORDS)
+                .resolve(PACKAGE + ".json").toFile());
+        assertThat(record.get("version").asInt()).isEqualTo(2);
+        assertThat(record.get("digest").asString()).isEqualTo(secondDigest);
+
+        Cli back = pull(out, "pull-a", 1, "--out-layout", "model", "--json");
+        assertThat(back.code()).as("an alias moved back: " + back).isZero();
+        JsonNode j = JsonMapper.shared().readTree(back.out());
+        assertThat(j.get("path").asString()).isEqualTo(inModel(out, "pull-a").toString());
+        assertThat(j.get("outLayout").asString()).isEqualTo("model");
+        assertThat(j.get("replaced").get("version").asInt()).isEqualTo(2);
+        assertThat(j.get("replaced").get("changedSincePull").asBoolean()).isFalse();
+        assertHolds(inModel(out, "pull-a"), first);
+
+        Cli again = pull(out, "pull-a", 1, "--out-layout", "model");
+        assertThat(again.code()).as(again.toString()).isZero();
+        assertThat(again.out()).doesNotContain("replaced");
+        assertThat(names(out)).as("no temporary left").containsExactly("pull-a", "pull-b");
+        assertThat(names(out.resolve("pull-a"))).containsExactly(PullDirectory.RECORDS, PACKAGE);
+        assertThat(names(out.resolve("pull-a").resolve(PullDirectory.RECORDS))).containsExactly(PACKAGE + ".json");
+    }
+
+    /** What the model layout still refuses: files changed since their pull, and a package no pull recorded. */
+    @Test
+    void theModelLayoutRefusesChangedAndUnrecordedPackagesUnlessAskedFor() throws Exception {
+        Path out = dir.resolve("by-model-changed");
+        assertThat(pull(out, "pull-a", 1, "--out-layout", "model").code()).isZero();
+        Path tuned = inModel(out, "pull-a").resolve("tuned.txt");
+        Files.writeString(tuned, "by hand");
+
+        Cli v2 = pull(out, "pull-a", 2, "--out-layout", "model");
+        assertThat(v2.code()).as(v2.toString()).isEqualTo(2);
+        assertThat(v2.err()).isEqualTo("aneforge pull: " + inModel(out, "pull-a") + " was pulled as pull-a v1 ("
+                + short19(firstDigest) + "), but its files changed since (rebuilt or put there by hand?), and this pull "
+                + "is pull-a v2 (" + short19(secondDigest) + "): nothing was replaced. Pass --replace to replace it with "
+                + "the pulled package, --name <name>.mlpackage to keep both, or another --out\n");
+        assertThat(tuned).hasContent("by hand");
+
+        Cli replaced = pull(out, "pull-a", 2, "--out-layout", "model", "--replace");
+        assertThat(replaced.code()).as(replaced.toString()).isZero();
+        assertThat(replaced.out()).contains("replaced " + inModel(out, "pull-a") + ", which held pull-a v1 ("
+                + short19(firstDigest) + "), changed since that pull\n");
+        assertHolds(inModel(out, "pull-a"), second);
+
+        ConvertCommand.delete(out.resolve("pull-a").resolve(PullDirectory.RECORDS));
+        Cli unrecorded = pull(out, "pull-a", 1, "--out-layout", "model");
+        assertThat(unrecorded.code()).as(unrecorded.toString()).isEqualTo(2);
+        assertThat(unrecorded.err()).isEqualTo("aneforge pull: " + inModel(out, "pull-a") + " holds another package, "
+                + "which no pull recorded (an older aneforge pulled it, or it was put there by hand), and this pull is "
+                + "pull-a v1 (" + short19(firstDigest) + "), whose package has the same name in pull-a's directory: "
+                + "nothing was replaced. Pass --replace to replace it, --name <name>.mlpackage to keep both, or another "
+                + "--out\n");
+        assertHolds(inModel(out, "pull-a"), second);
+    }
+
+    /** A package the flat layout left in --out itself is named: an app bundling --out would ship the model twice. */
+    @Test
+    void theModelLayoutNamesTheModelsPackagesOfTheFlatLayout() throws Exception {
+        Path out = dir.resolve("from-flat");
+        assertThat(pull(out, "pull-a", 1, "--out-layout", "flat").code()).isZero();
+        assertThat(pull(out, "pull-b", 1, "--out-layout", "flat", "--name", "B.mlpackage").code()).isZero();
+        Cli model = pull(out, "pull-a", 2, "--out-layout", "model");
+        assertThat(model.code()).as(model.toString()).isZero();
+        assertThat(model.err()).isEqualTo("aneforge pull: note: " + out + " also holds " + PACKAGE + " (pull-a v1 ("
+                + short19(firstDigest) + ")), pulled in the flat layout: an app that bundles " + out + " ships pull-a "
+                + "twice; remove it, or pass --out-layout flat to pull into " + out + " itself\n");
+        assertHolds(inModel(out, "pull-a"), second);
+        assertHolds(out.resolve(PACKAGE), first);
+    }
+
+    @Test
+    void aLayoutThatIsNoneIsRefusedBeforeAnyRequest() {
+        Cli bad = pull(dir.resolve("bad-layout"), "pull-a", 1, "--out-layout", "tree");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("aneforge pull: --out-layout must be model or flat (got 'tree')\n");
+        Cli pkg = pull(dir.resolve("bad-layout"), "x.mlpackage", 1, "--out-layout", "model");
+        assertThat(pkg.code()).isEqualTo(2);
+        assertThat(pkg.err()).isEqualTo("aneforge pull: model x.mlpackage cannot have a directory of its own in --out: "
+                + "its name ends in .mlpackage, so Xcode would take the directory for a package: pass --out-layout flat\n");
+        assertThat(dir.resolve("bad-layout")).doesNotExist();
     }
 }

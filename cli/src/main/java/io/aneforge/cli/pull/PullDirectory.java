@@ -2,6 +2,7 @@ package io.aneforge.cli.pull;
 
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.io.IoProblems;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -10,6 +11,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -18,11 +22,12 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What {@code pull} unpacked into an {@code --out} directory: one small record per package name, in
- * {@code <out>/.aneforge-pull/<name>.json}, naming the model, version and digest the package came from. A package is
- * named by its build id ({@code ios18-ane-int8-block32-s128.mlpackage}), which names neither the model nor the
- * version, so without the record a later pull of another model's (or version's) package of the same build could not
- * tell that it would replace something else.
+ * What {@code pull} unpacked into a directory ({@code --out}, or its {@code <model>/} directory in the model layout):
+ * one small record per package name, in {@code <dir>/.aneforge-pull/<name>.json}, naming the model, version and
+ * digest the package came from and the fingerprint of the files it unpacked. A package is named by its build id
+ * ({@code ios18-ane-int8-block32-s128.mlpackage}), which names neither the model nor the version, so without the
+ * record a later pull could not tell whether it replaces an earlier version of the same model (what an alias moving
+ * means) or another model's package, nor whether the files changed since they were pulled.
  *
  * <p>The records live beside the packages, not inside them: a pulled package keeps the bytes the registry's digest
  * covers.
@@ -38,13 +43,20 @@ public final class PullDirectory {
      * @param model   the registry's model name
      * @param version the model version
      * @param digest  {@code sha256:<hex>} of the archive the package was unpacked from
+     * @param files   {@link #fingerprint} of the package's files as that pull unpacked them, so a later pull can tell
+     *                whether they changed since; null in a record an aneforge before this field wrote
      */
-    public record Origin(String model, int version, String digest) {
+    public record Origin(String model, int version, String digest, String files) {
 
         /** {@code minilm v3 (sha256:0123456789ab…)}, for messages. */
         public String describe() {
+            return model + " " + describeVersion();
+        }
+
+        /** {@code v3 (sha256:0123456789ab…)}, for messages that named the model already. */
+        public String describeVersion() {
             String short12 = digest.startsWith("sha256:") && digest.length() > 19 ? digest.substring(0, 19) + "…" : digest;
-            return model + " v" + version + " (" + short12 + ")";
+            return "v" + version + " (" + short12 + ")";
         }
     }
 
@@ -121,6 +133,59 @@ public final class PullDirectory {
                 }
             }
         }
+    }
+
+    /**
+     * The packages a pull recorded in this directory, by package name (damaged records left out): what an earlier
+     * pull put there, for the notes on what else an app bundling the directory ships.
+     */
+    public Map<String, Origin> origins() throws IOException {
+        Map<String, Origin> all = new TreeMap<>();
+        Path records = dir.resolve(RECORDS);
+        if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
+            return all;
+        }
+        try (Stream<Path> s = Files.list(records)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.endsWith(".mlpackage.json") && !n.startsWith(".")) {
+                    String pkg = n.substring(0, n.length() - ".json".length());
+                    origin(pkg).ifPresent(o -> all.put(pkg, o));
+                }
+            }
+        }
+        return all;
+    }
+
+    /**
+     * {@code sha256:<hex>} over a package directory's tree: every entry's relative path (sorted, {@code /}-separated),
+     * its kind and, for a file, its size and bytes. Two directories have the same fingerprint exactly when
+     * {@link #sameContent} holds (barring a sha256 collision); one pass over the bytes, so a record can keep it.
+     */
+    public static String fingerprint(Path root) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        byte[] buffer = new byte[1 << 16];
+        for (Map.Entry<String, Path> e : files(root).entrySet()) {
+            Path p = e.getValue();
+            String path = e.getKey().replace(File.separatorChar, '/');
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                sha.update(("f " + Files.size(p) + " " + path + "\n").getBytes(StandardCharsets.UTF_8));
+                try (var in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        sha.update(buffer, 0, n);
+                    }
+                }
+            } else {
+                String kind = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "d " : "o ";
+                sha.update((kind + path + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return "sha256:" + HexFormat.of().formatHex(sha.digest());
     }
 
     /**
