@@ -56,8 +56,8 @@ public final class PullCommand implements Callable<Integer> {
     boolean keepArchive;
 
     @Option(names = "--name", paramLabel = "<name>.mlpackage",
-            description = "Unpack under this directory name in --out, replacing a package of that name pulled from the "
-                    + "same model: a stable name for an app build's resources, whichever variant or version the registry "
+            description = "Unpack under this directory name in --out (in --out itself unless --out-layout model is "
+                    + "given), replacing a package of that name pulled from the same model: a stable name for an app build's resources, whichever variant or version the registry "
                     + "serves (default: the package's own name, its build id).")
     String name;
 
@@ -70,7 +70,8 @@ public final class PullCommand implements Callable<Integer> {
             description = "Where in --out the package goes. model: <out>/<model>/<name>.mlpackage, one directory per "
                     + "model, where pulling another version of the model (an alias that moved) replaces the version in "
                     + "place and says so. flat: <out>/<name>.mlpackage, where another version's package of the same "
-                    + "build is refused (default: flat).")
+                    + "build is refused, as pulls did before model became the default (default: model; flat with "
+                    + "--name, whose name is a stable path already).")
     String outLayout;
 
     @Option(names = "--cache-dir", paramLabel = "<dir>",
@@ -82,7 +83,7 @@ public final class PullCommand implements Callable<Integer> {
     boolean noCache;
 
     @Option(names = "--json", description = "Print one JSON object (model, version, alias, variant, digest, size, path, "
-            + "archive, fromCache, replaced, otherPackages) instead of text, for build logs.")
+            + "outLayout, archive, fromCache, replaced, otherPackages) instead of text, for build logs.")
     boolean json;
 
     /** A {@code .pull-*} leftover in --out older than this is from a pull that was killed, not one still running. */
@@ -134,9 +135,13 @@ public final class PullCommand implements Callable<Integer> {
         }
     }
 
-    /** Whether the package goes into {@code <out>/<model>/} rather than {@code <out>} itself. */
+    /**
+     * Whether the package goes into {@code <out>/<model>/} rather than {@code <out>} itself. The model layout is the
+     * default since an app build wants one path per model across alias moves; {@code --name} keeps its flat
+     * {@code <out>/<name>}, so the scripts that already chose a stable name keep their paths.
+     */
     boolean byModel() {
-        return "model".equals(outLayout);
+        return outLayout != null ? outLayout.equals("model") : name == null;
     }
 
     /**
@@ -208,7 +213,7 @@ public final class PullCommand implements Callable<Integer> {
             records.record(pkgName, incoming);
             Path zip = null;
             if (keepArchive) {
-                zip = out.resolve(pkgName + ".zip");
+                zip = dir.resolve(pkgName + ".zip"); // beside the package: another model's of one build has its own
                 Files.copy(archive, zip, StandardCopyOption.REPLACE_EXISTING);
             }
             List<String> others = otherPackages(dir, pkgName);
@@ -300,9 +305,13 @@ public final class PullCommand implements Callable<Integer> {
      */
     private record Replaced(java.util.Optional<PullDirectory.Origin> origin, boolean changed) {
 
-        /** Whether this was the same model's package, unchanged, at another version or digest: an alias that moved. */
+        /**
+         * Whether this was the same model's package, unchanged, at another version: an alias that moved. (Another
+         * variant of the same version, under one --name, is told as the package it held.)
+         */
         boolean movedFrom(PullDirectory.Origin incoming) {
-            return !changed && origin.isPresent() && origin.get().model().equals(incoming.model());
+            return !changed && origin.isPresent() && origin.get().model().equals(incoming.model())
+                    && origin.get().version() != incoming.version();
         }
 
         String describe() {
@@ -345,6 +354,9 @@ public final class PullCommand implements Callable<Integer> {
             return new Replaced(was, changed);
         }
         String keepBoth = name == null ? "--name <name>.mlpackage" : "another --name";
+        // the flat layout refuses the model's other version only because a build id names no model: say how to follow it
+        String follow = sameModel && name == null && !byModel()
+                ? " (or --out-layout model, where the model's other version replaces the one in place)" : "";
         if (changed) {
             boolean thisPull = was.get().digest().equals(incoming.digest());
             throw new UsageException(target + " was pulled as " + was.get().describe()
@@ -362,7 +374,8 @@ public final class PullCommand implements Callable<Integer> {
                 : byModel() ? ", whose package has the same name in " + select.model + "'s directory"
                 : ", whose package has the same name (its build id, which names neither the model nor the version)";
         throw new UsageException(target + " " + held + ", and this pull is " + incoming.describe() + why
-                + ": nothing was replaced. Pass --replace to replace it, " + keepBoth + " to keep both, or another --out");
+                + ": nothing was replaced. Pass --replace to replace it, " + keepBoth + " to keep both, or another --out"
+                + follow);
     }
 
     /** The other {@code *.mlpackage} directories in {@code dir}, sorted: what an app bundling it would ship besides {@code name}. */

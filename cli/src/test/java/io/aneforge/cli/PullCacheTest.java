@@ -104,7 +104,7 @@ class PullCacheTest {
         assertThat(j.get("variant").get("id").asString()).isEqualTo(served.id());
         Path pkg = Path.of(j.get("path").asString());
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", served.path().replace(".mlpackage", ""));
-        assertThat(pkg).isEqualTo(second.resolve(served.path()));
+        assertThat(pkg).isEqualTo(second.resolve(served.id()).resolve(served.path())); // the model layout, the default
 
         // A cache entry whose bytes changed is never served: it is downloaded again and replaced.
         byte[] bytes = Files.readAllBytes(entry);
@@ -141,8 +141,8 @@ class PullCacheTest {
                     .containsExactlyInAnyOrder(io.aneforge.cli.pull.PullDirectory.RECORDS, "Encoder.mlpackage");
         }
 
-        // Without --name the variant's own name is used, and the package left beside it is pointed out.
-        Cli c = pull(served.id(), out);
+        // Without --name (flat) the variant's own name is used, and the package left beside it is pointed out.
+        Cli c = pull(served.id(), out, "--out-layout", "flat");
         assertThat(c.code()).as(c.toString()).isZero();
         assertThat(c.err()).contains("also holds Encoder.mlpackage").contains("pass --name <name>.mlpackage");
     }

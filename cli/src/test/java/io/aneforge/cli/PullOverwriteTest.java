@@ -18,9 +18,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code pull} names a package by its build id, which names neither the model nor the version: pulled into one
- * {@code --out}, another model's or version's package of the same build is refused instead of replacing the first,
- * unless asked for. Against the real registry, with two tiny models converted to the same build.
+ * {@code pull} names a package by its build id, which names neither the model nor the version. In the flat layout
+ * (one {@code --out}), another model's or version's package of the same build is refused instead of replacing the
+ * first, unless asked for; in the model layout (the default) each model has its own directory, where the model's other
+ * version replaces the one in place. Against the real registry, with two tiny models converted to the same build.
  */
 class PullOverwriteTest {
 
@@ -88,14 +89,14 @@ class PullOverwriteTest {
     @Test
     void anotherModelsPackageOfTheSameBuildIsRefusedUnlessAskedFor() throws Exception {
         Path out = dir.resolve("models");
-        Cli a = pull(out, "pull-a", 1);
+        Cli a = pull(out, "pull-a", 1, "--out-layout", "flat");
         assertThat(a.code()).as(a.toString()).isZero();
         assertHolds(out.resolve(PACKAGE), first);
-        Cli again = pull(out, "pull-a", 1);
+        Cli again = pull(out, "pull-a", 1, "--out-layout", "flat");
         assertThat(again.code()).as("the same package again is no overwrite: " + again).isZero();
         assertThat(again.out()).doesNotContain("replaced");
 
-        Cli b = pull(out, "pull-b", 1);
+        Cli b = pull(out, "pull-b", 1, "--out-layout", "flat");
         assertThat(b.code()).as(b.toString()).isEqualTo(2);
         assertThat(b.err()).isEqualTo("aneforge pull: " + out.resolve(PACKAGE) + " holds pull-a v1 ("
                 + firstDigest.substring(0, 19) + "…) from an earlier pull, and this pull is pull-b v1 ("
@@ -105,9 +106,11 @@ class PullOverwriteTest {
         assertHolds(out.resolve(PACKAGE), first);
         assertThat(names(out)).as("no temporary left").containsExactly(PullDirectory.RECORDS, PACKAGE);
 
-        Cli version2 = pull(out, "pull-a", 2);
+        Cli version2 = pull(out, "pull-a", 2, "--out-layout", "flat");
         assertThat(version2.code()).as(version2.toString()).isEqualTo(2);
-        assertThat(version2.err()).contains("holds pull-a v1 (").contains("this pull is pull-a v2 (");
+        assertThat(version2.err()).contains("holds pull-a v1 (").contains("this pull is pull-a v2 (")
+                .endsWith(" or another --out (or --out-layout model, where the model's other version replaces the one in "
+                        + "place)\n");
         assertHolds(out.resolve(PACKAGE), first);
 
         Cli both = pull(out, "pull-b", 1, "--name", "B.mlpackage");
@@ -115,7 +118,7 @@ class PullOverwriteTest {
         assertHolds(out.resolve("B.mlpackage"), second);
         assertHolds(out.resolve(PACKAGE), first);
 
-        Cli replaced = pull(out, "pull-b", 1, "--replace", "--json");
+        Cli replaced = pull(out, "pull-b", 1, "--replace", "--json", "--out-layout", "flat");
         assertThat(replaced.code()).as(replaced.toString()).isZero();
         JsonNode j = JsonMapper.shared().readTree(replaced.out());
         assertThat(j.get("replaced").get("model").asString()).isEqualTo("pull-a");
@@ -123,7 +126,7 @@ class PullOverwriteTest {
         assertThat(j.get("replaced").get("digest").asString()).isEqualTo(firstDigest);
         assertHolds(out.resolve(PACKAGE), second);
 
-        Cli text = pull(out, "pull-a", 1, "--replace");
+        Cli text = pull(out, "pull-a", 1, "--replace", "--out-layout", "flat");
         assertThat(text.code()).as(text.toString()).isZero();
         assertThat(text.out()).contains("replaced " + out.resolve(PACKAGE) + ", which held pull-b v1 ("
                 + secondDigest.substring(0, 19) + "…)\n");
@@ -159,14 +162,14 @@ class PullOverwriteTest {
     @Test
     void anUnrecordedPackageIsReplacedOnlyWhenItIsTheSame() throws Exception {
         Path out = dir.resolve("unrecorded");
-        assertThat(pull(out, "pull-a", 1).code()).isZero();
+        assertThat(pull(out, "pull-a", 1, "--out-layout", "flat").code()).isZero();
         ConvertCommand.delete(out.resolve(PullDirectory.RECORDS));
-        Cli same = pull(out, "pull-a", 1);
+        Cli same = pull(out, "pull-a", 1, "--out-layout", "flat");
         assertThat(same.code()).as(same.toString()).isZero();
         assertThat(same.out()).doesNotContain("replaced");
 
         ConvertCommand.delete(out.resolve(PullDirectory.RECORDS));
-        Cli other = pull(out, "pull-b", 1);
+        Cli other = pull(out, "pull-b", 1, "--out-layout", "flat");
         assertThat(other.code()).as(other.toString()).isEqualTo(2);
         assertThat(other.err()).contains(out.resolve(PACKAGE) + " holds another package, which no pull recorded (an older "
                 + "aneforge pulled it, or it was put there by hand), and this pull is pull-b v1 (");
@@ -188,11 +191,11 @@ class PullOverwriteTest {
     @Test
     void aPackageChangedSinceItWasPulledIsRefusedUnlessAskedFor() throws Exception {
         Path out = dir.resolve("changed");
-        assertThat(pull(out, "pull-a", 1).code()).isZero();
+        assertThat(pull(out, "pull-a", 1, "--out-layout", "flat").code()).isZero();
         ConvertCommand.delete(out.resolve(PACKAGE));
         ConvertForceTest.copyTree(second.resolve(PACKAGE), out.resolve(PACKAGE)); // by hand, of the same build name
 
-        Cli again = pull(out, "pull-a", 1);
+        Cli again = pull(out, "pull-a", 1, "--out-layout", "flat");
         assertThat(again.code()).as(again.toString()).isEqualTo(2);
         assertThat(again.err()).isEqualTo("aneforge pull: " + out.resolve(PACKAGE) + " was pulled as pull-a v1 ("
                 + firstDigest.substring(0, 19) + "…), which this pull is too, but its files changed since (rebuilt or put "
@@ -200,7 +203,7 @@ class PullOverwriteTest {
                 + "--name <name>.mlpackage to keep both, or another --out\n");
         assertHolds(out.resolve(PACKAGE), second);
 
-        Cli replaced = pull(out, "pull-a", 1, "--replace", "--json");
+        Cli replaced = pull(out, "pull-a", 1, "--replace", "--json", "--out-layout", "flat");
         assertThat(replaced.code()).as(replaced.toString()).isZero();
         JsonNode j = JsonMapper.shared().readTree(replaced.out());
         assertThat(j.get("replaced").get("model").asString()).isEqualTo("pull-a");
@@ -223,7 +226,7 @@ class PullOverwriteTest {
     @Test
     void theModelLayoutReplacesTheModelsEarlierVersionInPlace() throws Exception {
         Path out = dir.resolve("by-model");
-        Cli a = pull(out, "pull-a", 1, "--out-layout", "model");
+        Cli a = pull(out, "pull-a", 1); // the default layout
         assertThat(a.code()).as(a.toString()).isZero();
         assertThat(a.out()).contains("unpacked " + inModel(out, "pull-a") + "\n").doesNotContain("replaced");
         assertHolds(inModel(out, "pull-a"), first);
@@ -234,7 +237,7 @@ class PullOverwriteTest {
         assertHolds(inModel(out, "pull-b"), second);
         assertHolds(inModel(out, "pull-a"), first);
 
-        Cli v2 = pull(out, "pull-a", 2, "--out-layout", "model");
+        Cli v2 = pull(out, "pull-a", 2);
         assertThat(v2.code()).as(v2.toString()).isZero();
         assertThat(v2.out()).contains("replaced pull-a v1 (" + short19(firstDigest) + ") by v2 ("
                 + short19(secondDigest) + ") in " + inModel(out, "pull-a") + "\n");

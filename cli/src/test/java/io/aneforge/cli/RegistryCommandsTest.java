@@ -128,9 +128,9 @@ class RegistryCommandsTest {
         Cli p = run("pull", "--model", "tiny-bert", "--device", "iPhone16,1", "--os", "17.4", "--out", pulled.toString(),
                 "--keep-archive");
         assertThat(p.code()).as(p.toString()).isZero();
-        Path pkg = pulled.resolve(expected.path());
+        Path pkg = pulled.resolve("tiny-bert").resolve(expected.path()); // the model layout, the default
         assertThat(MlPackage.read(pkg).metadata()).containsEntry("aneforge.build", expected.path().replace(".mlpackage", ""));
-        assertThat(pulled.resolve(expected.archive())).hasSameBinaryContentAs(converted.resolve(expected.archive()));
+        assertThat(pulled.resolve("tiny-bert").resolve(expected.archive())).hasSameBinaryContentAs(converted.resolve(expected.archive()));
         assertThat(p.out()).contains("verified sha256 " + expected.sha256() + ", unpacked " + pkg);
 
         Cli text = run("resolve", "--model", "tiny-bert", "--chip", "M2", "--os", "18.0");
@@ -152,7 +152,7 @@ class RegistryCommandsTest {
         Cli p = run("pull", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "fp16",
                 "--layout", "standard", "--out", pulled.toString());
         assertThat(p.code()).as(p.toString()).isZero();
-        assertThat(MlPackage.read(pulled.resolve(standard.path())).metadata()).containsEntry("aneforge.build", standard.path().replace(".mlpackage", ""));
+        assertThat(MlPackage.read(pulled.resolve("tiny-bert").resolve(standard.path())).metadata()).containsEntry("aneforge.build", standard.path().replace(".mlpackage", ""));
 
         Cli none = run("resolve", "--model", "tiny-bert", "--chip", "A17_PRO", "--os", "18.0", "--precision", "int4");
         assertThat(none.code()).isEqualTo(1);
@@ -343,7 +343,7 @@ class RegistryCommandsTest {
                 ex.close();
             });
             byte[] answer = ("{\"model\":\"m\",\"version\":1,\"digest\":\"sha256:" + hex + "\",\"size\":" + zip.length
-                    + ",\"url\":\"/blob" + i + "\",\"variant\":{}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    + ",\"url\":\"/blob" + i + "\",\"variant\":{\"id\":\"m2-ios18-v" + i + "\"}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
             server.createContext("/api/v1/models/m" + i + "/resolve", ex -> {
                 ex.sendResponseHeaders(200, answer.length);
                 ex.getResponseBody().write(answer);
@@ -356,8 +356,14 @@ class RegistryCommandsTest {
                     "ANEFORGE_TOKEN", "t");
             Path out = dir.resolve("rootcontent");
             for (int i : new int[] {0, 1}) {
-                Cli p = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString());
+                Cli p = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString(),
+                        "--out-layout", "flat");
                 assertThat(p.code()).as(p.toString()).isZero();
+                // by model, named by the variant, which stays when an alias moves (the version and digest do not)
+                Cli byModel = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out",
+                        dir.resolve("rootcontent-by-model").toString());
+                assertThat(byModel.code()).as(byModel.toString()).isZero();
+                assertThat(dir.resolve("rootcontent-by-model/m" + i + "/m2-ios18-v" + i + ".mlpackage")).isDirectory();
             }
             assertThat(out.resolve("m-v1-" + digests.get("c0").substring(0, 12) + ".mlpackage")).isDirectory();
             assertThat(out.resolve("m-v1-" + digests.get("c1").substring(0, 12) + ".mlpackage")).isDirectory();
