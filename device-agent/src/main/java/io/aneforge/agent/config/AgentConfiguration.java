@@ -41,8 +41,10 @@ class AgentConfiguration {
     @Bean
     List<ModelRuntime> offeredRuntimes(AgentProperties props) {
         List<ModelRuntime> discovered = new ArrayList<>();
-        // Core ML is built here so that its compiled models live under the configured cache dir.
-        discovered.add(new CoreMlRuntime(props.cache().compiledDir(), props.cache().compiledMaxSize().toBytes()));
+        // Core ML is built here so that its compiled models live under the configured cache dir, claimed by the name
+        // the agent registers with (aneforge.agent.host-name, when set).
+        discovered.add(new CoreMlRuntime(props.cache().compiledDir(), props.cache().compiledMaxSize().toBytes(),
+                props.hostName()));
         for (ModelRuntime r : ServiceLoader.load(ModelRuntime.class)) {
             if (!r.id().equals(CoreMlRuntime.ID)) {
                 discovered.add(r);

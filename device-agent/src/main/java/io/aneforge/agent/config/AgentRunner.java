@@ -1,6 +1,7 @@
 package io.aneforge.agent.config;
 
 import io.aneforge.agent.host.HostFacts;
+import io.aneforge.agent.instance.AgentInstance;
 import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.agent.loop.JobExecutor;
 import io.aneforge.agent.registry.HttpRegistryClient;
@@ -30,6 +31,8 @@ class AgentRunner implements SmartLifecycle {
     /** Null: no liveness file (outside a container, where nothing probes the agent). */
     private final Path livenessFile;
     private volatile AgentLoop loop;
+    /** This process's instance id and the lock that keeps it this process's, while the loop runs. */
+    private volatile AgentInstance instance;
 
     AgentRunner(AgentProperties props, HostFacts host, JobExecutor executor) {
         this(props, host, executor, null);
@@ -57,8 +60,11 @@ class AgentRunner implements SmartLifecycle {
             log.warn("not leasing jobs: none of the configured runtimes {} is available on this host", props.runtimes());
             return;
         }
+        // Held until stop (the OS lets go of it if the process dies): a restart on this cache directory registers
+        // as the same instance, and the registry hands back the leases this process may die holding.
+        instance = AgentInstance.claim(props.cache().dir());
         RegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), instance.id());
         if (alive != null) {
             client = alive.around(client);
         }
@@ -86,6 +92,11 @@ class AgentRunner implements SmartLifecycle {
             log.info("draining: finishing or releasing the job in hand (up to {})", props.drainTimeout());
             l.drain(props.drainTimeout());
             loop = null;
+        }
+        AgentInstance i = instance;
+        if (i != null) {
+            i.close();
+            instance = null;
         }
     }
 

@@ -113,25 +113,43 @@ final class CompiledModelCache {
     private final String osBuild;
     private final long maxBytes;
     private final String host;
+    /** The claim {@link #host} replaces: this host by its OS name, when the agent has a name of its own; or null. */
+    private final String formerHost;
     private final String owner;
     private final Clock clock;
 
     CompiledModelCache(Path dir, String osBuild, long maxBytes) {
-        this(dir, osBuild, maxBytes, thisHost(), ProcessHandle.current(), Clock.systemUTC());
+        this(dir, osBuild, maxBytes, "");
+    }
+
+    /**
+     * @param agentName the name the agent registers with ({@code aneforge.agent.host-name}), or empty for the OS's host
+     *     name: the directory is claimed by it ({@link #thisHost(String)})
+     */
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, String agentName) {
+        this(dir, osBuild, maxBytes, thisHost(agentName), agentName.isEmpty() ? null : thisHost(""),
+                ProcessHandle.current(), Clock.systemUTC());
     }
 
     CompiledModelCache(Path dir, String osBuild, long maxBytes, ProcessHandle self, Clock clock) {
         this(dir, osBuild, maxBytes, thisHost(), self, clock);
     }
 
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, ProcessHandle self, Clock clock) {
+        this(dir, osBuild, maxBytes, host, null, self, clock);
+    }
+
     /**
      * @param host the host this cache's pids belong to ({@link #thisHost()}; another one in tests, to play an agent
      *     elsewhere)
+     * @param formerHost a claim this host takes over: the same host as claimed before the agent had a name of its own
+     *     (by its OS host name), or null
      * @param self the process this cache marks models and work directories with (another one in tests, to play
      *     a second agent)
      * @throws RuntimeLoadException when the directory cannot be prepared or belongs to another host
      */
-    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, ProcessHandle self, Clock clock) {
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, String formerHost, ProcessHandle self,
+            Clock clock) {
         if (!OS_BUILD.matcher(osBuild).matches()) {
             throw new IllegalArgumentException("OS build '" + osBuild
                     + "' is not a build identifier like 23F79 (letters, digits, dots)");
@@ -144,6 +162,7 @@ final class CompiledModelCache {
         this.osBuild = osBuild;
         this.maxBytes = maxBytes;
         this.host = host;
+        this.formerHost = formerHost;
         this.owner = self.pid() + "-" + startMillis(self).orElse(0L) + "-";
         this.clock = clock;
         try {
@@ -161,11 +180,23 @@ final class CompiledModelCache {
      * the name {@code kern.hostname}, which the agent also registers with.
      */
     static String thisHost() {
+        return thisHost("");
+    }
+
+    /**
+     * This host as pids see it, named {@code agentName} when the agent has a name of its own
+     * ({@code aneforge.agent.host-name}, the name the registry knows it by), else by the OS: on Linux the pid namespace
+     * follows either way (pids are numbered per namespace, whatever the name). A name of its own keeps the claim when
+     * the OS renames the host (macOS appends "-2" to a name it finds taken on the network), as it keeps the agent's
+     * id in the registry. Such a name must name one machine, as it must for the registry (two hosts registering under
+     * one name are one agent to it).
+     */
+    static String thisHost(String agentName) {
         Path linuxHostName = Path.of("/proc/sys/kernel/hostname");
         Path pidNamespace = Path.of("/proc/self/ns/pid");
         if (Files.isReadable(linuxHostName)) {
             try {
-                String name = Files.readString(linuxHostName).trim();
+                String name = agentName.isEmpty() ? Files.readString(linuxHostName).trim() : agentName;
                 return Files.exists(pidNamespace, LinkOption.NOFOLLOW_LINKS)
                         ? name + " " + Files.readSymbolicLink(pidNamespace) : name;
             } catch (IOException e) {
@@ -173,7 +204,7 @@ final class CompiledModelCache {
                         + pidNamespace + ": " + IoProblems.describe(e), e);
             }
         }
-        return new JnaSysctl().string("kern.hostname").trim();
+        return agentName.isEmpty() ? new JnaSysctl().string("kern.hostname").trim() : agentName;
     }
 
     /** A compiled model handed out by the cache: in use, so never evicted, until closed. */
@@ -467,11 +498,13 @@ final class CompiledModelCache {
         } catch (BoundedFiles.Refused | CharacterCodingException e) {
             named = "(unreadable: " + IoProblems.describe(e, file) + ")";
         }
-        if (named.isEmpty()) {
+        if (named.isEmpty() || named.equals(formerHost)) {
+            // A claim by this host's OS name is this host's own (an agent given a name of its own since): same pids.
             Path next = dir.resolve(HOST_FILE + ".new");
             Files.writeString(next, host + "\n");
             Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            log.info("compiled-model cache {} is host {}'s ({})", dir, host, file);
+            log.info("compiled-model cache {} is host {}'s ({}{})", dir, host, file,
+                    named.isEmpty() ? "" : "; claimed before as '" + named + "', the OS's name of this host");
             return;
         }
         if (!named.equals(host)) {
@@ -479,7 +512,8 @@ final class CompiledModelCache {
             throw new RuntimeLoadException("the compiled-model cache " + dir + " " + why + " (" + file + "), and this agent"
                     + " runs on '" + host + "': agents on other hosts (or in other pid namespaces, as containers are)"
                     + " cannot see each other's processes, so they would delete models the other has in use. Give each"
-                    + " host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk; if"
+                    + " host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk (agents"
+                    + " on one host that share it register under one aneforge.agent.host-name, or none); if"
                     + " '" + named + "' was this host under an earlier name and no agent elsewhere uses the directory,"
                     + " delete " + file, new AccessDeniedException(file.toString(), null, why));
         }

@@ -43,6 +43,7 @@ public final class CoreMlRuntime implements ModelRuntime {
     private Boolean frameworkLoadable;
     private String frameworkFailure = "";
     private CompiledModelCache compiledModels;
+    private final String agentName;
 
     /** For {@link java.util.ServiceLoader}: compiled models under {@code ~/Library/Caches/io.aneforge.agent/coreml}. */
     public CoreMlRuntime() {
@@ -55,12 +56,25 @@ public final class CoreMlRuntime implements ModelRuntime {
 
     /** Compiled models under {@code compiledCacheDir}, least recently used ones evicted above {@code maxBytes}. */
     public CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes) {
+        this(compiledCacheDir, compiledCacheMaxBytes, "");
+    }
+
+    /**
+     * @param agentName the name the agent registers with ({@code aneforge.agent.host-name}; empty: the OS's host name),
+     *     by which the compiled-model cache claims its directory ({@link CompiledModelCache#thisHost(String)})
+     */
+    public CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes, String agentName) {
         this(compiledCacheDir, compiledCacheMaxBytes, System.getProperty("os.name", ""), System.getProperty("os.arch", ""),
-                () -> new JnaSysctl().string("kern.osversion").trim(), JnaCoreMlBridge::new);
+                () -> new JnaSysctl().string("kern.osversion").trim(), JnaCoreMlBridge::new, agentName);
     }
 
     CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes, String osName, String osArch,
             Supplier<String> osBuild, Supplier<CoreMlBridge> bridgeFactory) {
+        this(compiledCacheDir, compiledCacheMaxBytes, osName, osArch, osBuild, bridgeFactory, "");
+    }
+
+    CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes, String osName, String osArch,
+            Supplier<String> osBuild, Supplier<CoreMlBridge> bridgeFactory, String agentName) {
         if (compiledCacheMaxBytes <= 0) {
             throw new IllegalArgumentException("the compiled-model cache's cap must be > 0 bytes, got "
                     + compiledCacheMaxBytes + " (aneforge.agent.cache.compiled-max-size)");
@@ -71,6 +85,12 @@ public final class CoreMlRuntime implements ModelRuntime {
         this.osArch = osArch;
         this.osBuild = osBuild;
         this.bridgeFactory = bridgeFactory;
+        this.agentName = agentName == null ? "" : agentName.strip();
+    }
+
+    /** What the compiled-model cache claims its directory by: the agent's own name, or empty for the OS's host name. */
+    String agentName() {
+        return agentName;
     }
 
     /** macOS on Apple silicon: Core ML exists on Intel Macs too, but without a Neural Engine. */
@@ -131,7 +151,7 @@ public final class CoreMlRuntime implements ModelRuntime {
     /** One cache per runtime, made at the first load: its start-up sweep and the OS build need a Mac. */
     private synchronized CompiledModelCache compiledModels() {
         if (compiledModels == null) {
-            compiledModels = new CompiledModelCache(compiledCacheDir, osBuild.get(), compiledCacheMaxBytes);
+            compiledModels = new CompiledModelCache(compiledCacheDir, osBuild.get(), compiledCacheMaxBytes, agentName);
         }
         return compiledModels;
     }

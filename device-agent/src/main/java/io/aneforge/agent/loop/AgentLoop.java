@@ -258,6 +258,15 @@ public final class AgentLoop {
         agentId = reg.agentId();
         registered.countDown();
         log.info("agent {} registered as {}; heartbeat every {}", host.hostName(), agentId, reg.heartbeatInterval());
+        if (!reg.handedBack().isEmpty()) {
+            log.info("the registry handed back job(s) {}, leased to this agent instance before it restarted (no attempt"
+                    + " spent)", reg.handedBack());
+        }
+        if (!reg.failedAtHandBack().isEmpty()) {
+            log.warn("the registry failed job(s) {}, leased to this agent instance before it restarted: handed back by"
+                    + " this agent once too often (aneforge.jobs.max-hand-backs); their failure names the restarts",
+                    reg.failedAtHandBack());
+        }
         long every = reg.heartbeatInterval().toMillis();
         heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
         // What an earlier process on this cache directory could not deliver goes first (below, before any lease).

@@ -44,6 +44,8 @@ public final class HttpRegistryClient implements RegistryClient {
     private final String token;
     private final HttpClient http;
     private final Duration timeout;
+    /** Which process of this host's agent this is ({@code AgentInstance}), or null: none sent. */
+    private final UUID instance;
 
     /**
      * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
@@ -53,6 +55,18 @@ public final class HttpRegistryClient implements RegistryClient {
      *     ({@link BodyTimeout#answer})
      */
     public HttpRegistryClient(URI registryUrl, String token, Duration timeout) {
+        this(registryUrl, token, timeout, null);
+    }
+
+    /**
+     * @param instance which process of the host's agent this is ({@code io.aneforge.agent.instance.AgentInstance}),
+     *     sent at registration ({@code instanceId}) and with every lease call ({@code &instance=}): the registry hands
+     *     the leases of an instance back when that instance registers again (a restart). Null sends neither. A
+     *     registry from before it ignores both (an unknown field of a request body, an unknown query parameter), so
+     *     it is sent to any registry, as {@code goldenFormat} is.
+     */
+    public HttpRegistryClient(URI registryUrl, String token, Duration timeout, UUID instance) {
+        this.instance = instance;
         String s = Objects.requireNonNull(registryUrl, "registryUrl").toString();
         this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
         if (token == null || token.isBlank()) {
@@ -83,8 +97,14 @@ public final class HttpRegistryClient implements RegistryClient {
         body.put("runtimes", host.runtimes());
         // The newest golden data format this agent reads: the registry leases it no job whose golden data is newer.
         body.put("goldenFormat", GoldenOutputsCodec.VERSION);
+        if (instance != null) {
+            // Registering says this instance holds no lease (a process registers once, before it leases): the
+            // registry hands back what an earlier process with this id still held.
+            body.put("instanceId", instance.toString());
+        }
         JsonNode a = call("POST", "/api/v1/agents", body, timeout).json();
-        return new AgentRegistration(a.path("id").asString(), Duration.ofMillis(a.path("heartbeatIntervalMs").asLong()));
+        return new AgentRegistration(a.path("id").asString(), Duration.ofMillis(a.path("heartbeatIntervalMs").asLong()),
+                ids(a.path("handedBack").path("released")), ids(a.path("handedBack").path("failed")));
     }
 
     @Override
@@ -105,8 +125,8 @@ public final class HttpRegistryClient implements RegistryClient {
         String request = UUID.randomUUID().toString();
         Answer a;
         try {
-            a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request, null,
-                    timeout.plus(wait));
+            a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request
+                    + (instance == null ? "" : "&instance=" + instance), null, timeout.plus(wait));
         } catch (RegistryException e) {
             // No answer, or a proxy's 5xx (the registry's own 5xx problem ends its call without a lease): the registry
             // may have granted a lease, now or, while the call is still on its way or in its long poll, later.
@@ -150,6 +170,13 @@ public final class HttpRegistryClient implements RegistryClient {
             }
         }
         return false;
+    }
+
+    /** The job ids of a list (absent: none, as from a registry before instances). */
+    private static List<String> ids(JsonNode list) {
+        List<String> ids = new ArrayList<>();
+        list.forEach(n -> ids.add(n.asString()));
+        return ids;
     }
 
     /** A string or number field as text, or null when absent or of another kind. */

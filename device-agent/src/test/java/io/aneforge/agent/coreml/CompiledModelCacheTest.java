@@ -491,7 +491,8 @@ class CompiledModelCacheTest {
                         + "), and this agent runs on 'mac-b': agents on other hosts (or in other pid namespaces, as"
                         + " containers are) cannot see each other's processes, so they would delete models the other has in"
                         + " use. Give each host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local"
-                        + " disk; if 'mac-a' was this host under an earlier name and no agent elsewhere uses the directory,"
+                        + " disk (agents on one host that share it register under one aneforge.agent.host-name, or none);"
+                        + " if 'mac-a' was this host under an earlier name and no agent elsewhere uses the directory,"
                         + " delete " + hostFile)
                 .hasCauseInstanceOf(AccessDeniedException.class)
                 .satisfies(e -> assertThat(DiskTrouble.in(e)).as("this host's trouble, not the model's").isTrue());
@@ -520,6 +521,55 @@ class CompiledModelCacheTest {
         assertThat(CompiledModelCache.thisHost()).isEqualTo(Files.readString(hostName).trim() + " "
                 + Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
         assertThat(CompiledModelCache.thisHost()).matches(".+ pid:\\[\\d+]");
+    }
+
+    /**
+     * An agent with a name of its own ({@code aneforge.agent.host-name}) claims the directory by it, so an OS rename
+     * of the host (macOS: "mac-a" to "mac-a-2") keeps the directory; the pid namespace still follows on Linux.
+     */
+    @Test
+    void anAgentWithANameOfItsOwnClaimsTheDirectoryByIt() throws Exception {
+        Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/sys/kernel/hostname")), "Linux");
+        assertThat(CompiledModelCache.thisHost("ns-a.aneforge-agent-0"))
+                .isEqualTo("ns-a.aneforge-agent-0 " + Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
+        assertThat(CompiledModelCache.thisHost("")).isEqualTo(CompiledModelCache.thisHost());
+
+        Path compiled = dir.resolve("compiled");
+        new CompiledModelCache(compiled, "24A335", 1500, "ns-a.aneforge-agent-0");
+        Path hostFile = compiled.resolve(CompiledModelCache.HOST_FILE);
+        assertThat(hostFile).hasContent(CompiledModelCache.thisHost("ns-a.aneforge-agent-0"));
+        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500, "ns-b.aneforge-agent-0"))
+                .as("another name is another host to the registry, and to the directory")
+                .isInstanceOf(RuntimeLoadException.class)
+                .hasMessageContaining("belongs to host '" + CompiledModelCache.thisHost("ns-a.aneforge-agent-0") + "'");
+        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500))
+                .as("an agent without a name of its own on a directory claimed by one").isInstanceOf(RuntimeLoadException.class);
+    }
+
+    /** A directory claimed by the host's OS name, before the agent was given a name of its own, stays this host's. */
+    @Test
+    void aClaimByTheOsNameOfThisHostPassesToTheAgentsOwnName() throws Exception {
+        Path a = pkg("a", 1000);
+        Path compiled = dir.resolve("compiled");
+        CompiledModelCache before = new CompiledModelCache(compiled, "24A335", 1500, "mac-a", ProcessHandle.current(),
+                clock);
+        use(before, a);
+        Path hostFile = compiled.resolve(CompiledModelCache.HOST_FILE);
+        assertThat(hostFile).hasContent("mac-a");
+
+        CompiledModelCache named = new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a",
+                ProcessHandle.current(), clock);
+        assertThat(hostFile).hasContent("studio-7");
+        use(named, a);
+        assertThat(compiles).as("the model compiled before is still there").containsExactly("a.mlpackage");
+
+        // the OS renames the host: the claim by the agent's name holds; one by another OS name is not taken over
+        new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a-2", ProcessHandle.current(), clock);
+        assertThat(hostFile).hasContent("studio-7");
+        Files.writeString(hostFile, "mac-b\n");
+        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a",
+                ProcessHandle.current(), clock)).isInstanceOf(RuntimeLoadException.class)
+                .hasMessageContaining("belongs to host 'mac-b'");
     }
 
     /**

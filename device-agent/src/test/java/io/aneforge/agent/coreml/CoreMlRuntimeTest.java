@@ -144,6 +144,25 @@ class CoreMlRuntimeTest {
         assertThat(macRuntime(bridge, "23F79").version()).isEqualTo("23F79");
     }
 
+    /**
+     * The compiled-model cache claims its directory by the name the agent registers with ({@code aneforge.agent.host-name},
+     * as {@code AgentConfiguration} passes it), and by the OS's host name without one. Core ML itself is a stand-in here.
+     */
+    @Test
+    @EnabledOnOs(LINUX)
+    void theCompiledModelCacheIsClaimedByTheAgentsName() throws IOException {
+        Path pkg = mlpackage("m.mlpackage", "w");
+        new CoreMlRuntime(dir.resolve("named"), 1 << 20, "Mac OS X", "aarch64", () -> "23F79", RecordingBridge::new,
+                "ns-a.aneforge-agent-0").load(pkg, RuntimeOptions.defaults()).close();
+        assertThat(dir.resolve("named").resolve(CompiledModelCache.HOST_FILE))
+                .hasContent(CompiledModelCache.thisHost("ns-a.aneforge-agent-0"));
+        assertThat(Files.readString(dir.resolve("named").resolve(CompiledModelCache.HOST_FILE)))
+                .startsWith("ns-a.aneforge-agent-0 pid:[");
+
+        macRuntime(new RecordingBridge(), "23F79").load(pkg, RuntimeOptions.defaults()).close();
+        assertThat(dir.resolve("compiled").resolve(CompiledModelCache.HOST_FILE)).hasContent(CompiledModelCache.thisHost());
+    }
+
     @Test
     void compilesOncePerPackageContentAndOsBuild() throws IOException {
         RecordingBridge bridge = new RecordingBridge();

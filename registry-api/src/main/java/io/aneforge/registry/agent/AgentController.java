@@ -4,6 +4,7 @@ import io.aneforge.registry.audit.Audit;
 import io.aneforge.registry.auth.Allowed;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
+import io.aneforge.registry.job.Jobs;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.UUID;
@@ -26,21 +27,29 @@ class AgentController {
     record HandOver(Long tokenId) {}
 
     private final Agents agents;
+    private final Jobs jobs;
     private final Audit audit;
 
-    AgentController(Agents agents, Audit audit) {
+    AgentController(Agents agents, Jobs jobs, Audit audit) {
         this.agents = agents;
+        this.jobs = jobs;
         this.audit = audit;
     }
 
     /**
      * Registers this host (idempotent by host name: a restart gets its id back). A host registered with
-     * another live token is 409 host-owned-by-another-token (docs/agents.md, "Switching a host's token").
+     * another live token is 409 host-owned-by-another-token (docs/agents.md, "Switching a host's token"). A
+     * registration naming an {@code instanceId} is that agent process starting (again): the jobs still leased to that
+     * instance are handed back ({@link Jobs#handBackRestarted}), listed in the answer's {@code handedBack}. In a
+     * transaction of its own after the registration's: should it fail, the agent (answered 5xx) registers again and
+     * the hand-back runs again.
      */
     @PostMapping
     @Allowed(Role.AGENT)
     Agents.AgentView register(@RequestBody Agents.NewAgent req, HttpServletRequest http) {
-        return agents.register(req, Caller.of(http));
+        Agents.AgentView agent = agents.register(req, Caller.of(http));
+        if (req.instanceId() == null) return agent;
+        return agent.with(jobs.handBackRestarted(agent.identity(), req.instanceId()));
     }
 
     /** Agents, without the retired ones unless {@code ?retired=true}. */

@@ -1,5 +1,6 @@
 package io.aneforge.registry.agent;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.registry.RegistryProperties;
 import io.aneforge.registry.audit.Audit;
@@ -43,7 +44,23 @@ public class Agents {
      *     (agents from before it was sent) is taken as 1. Jobs whose golden data is newer are not leased to it.
      */
     public record NewAgent(String hostName, String osName, String osVersion, String osBuild, String arch,
-                           String cpuBrand, Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat) {}
+                           String cpuBrand, Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat,
+                           UUID instanceId) {
+
+        /** A registration that names no instance (agents from before instances were sent). */
+        public NewAgent(String hostName, String osName, String osVersion, String osBuild, String arch, String cpuBrand,
+                        Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat) {
+            this(hostName, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, runtimes, goldenFormat, null);
+        }
+    }
+
+    /**
+     * The jobs a registration handed back because the registering instance was restarted while it held them
+     * ({@code Jobs.handBackRestarted}): {@code released} went back to the queue, {@code failed} were handed back once
+     * too often by this agent ({@code aneforge.jobs.max-hand-backs}). Only in the answer to a registration that named
+     * an instance.
+     */
+    public record HandedBack(List<Long> released, List<Long> failed) {}
 
     /** The most a registration may claim: far beyond any format, small enough to stay an honest number. */
     static final int MAX_GOLDEN_FORMAT = 1000;
@@ -55,7 +72,20 @@ public class Agents {
     public record AgentView(UUID id, String hostName, String osName, String osVersion, String osBuild, String arch,
                             String cpuBrand, long memoryBytes, String chip, List<String> runtimes, int goldenFormat, String state,
                             String registeredBy, Instant registeredAt, Instant lastSeenAt,
-                            long heartbeatIntervalMs, long leaseDurationMs) {}
+                            long heartbeatIntervalMs, long leaseDurationMs,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) HandedBack handedBack) {
+
+        /** This view as the answer to a registration that handed {@code back} jobs of the restarted instance. */
+        public AgentView with(HandedBack back) {
+            return new AgentView(id, hostName, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, runtimes,
+                    goldenFormat, state, registeredBy, registeredAt, lastSeenAt, heartbeatIntervalMs, leaseDurationMs, back);
+        }
+
+        /** Who registered, for the job queue's restart hand-back. */
+        public Identity identity() {
+            return new Identity(id, hostName, chip);
+        }
+    }
 
     private final AgentRepository repo;
     private final JdbcClient jdbc;
@@ -247,7 +277,7 @@ public class Agents {
         int goldenFormat = n.goldenFormat() == null ? 1 : n.goldenFormat();
         if (!knownGoldenFormat(goldenFormat)) throw invalid(goldenFormatRule("omit it for 1") + n.goldenFormat());
         return new NewAgent(host, n.osName(), n.osVersion(), n.osBuild(), n.arch(), n.cpuBrand(), n.memoryBytes(),
-                n.chip(), runtimes, goldenFormat);
+                n.chip(), runtimes, goldenFormat, n.instanceId());
     }
 
     private static String text(String v, String field) {
@@ -435,7 +465,7 @@ public class Agents {
         String state = a.retiredAt() != null ? "retired" : a.draining() ? "draining" : online(a, now) ? "online" : "offline";
         return new AgentView(a.id(), a.hostName(), a.osName(), a.osVersion(), a.osBuild(), a.arch(), a.cpuBrand(),
                 a.memoryBytes(), a.chip(), a.runtimes(), a.goldenFormat(), state, a.registeredBy(), a.registeredAt(), a.lastSeenAt(),
-                fleet.heartbeatInterval().toMillis(), fleet.leaseDuration().toMillis());
+                fleet.heartbeatInterval().toMillis(), fleet.leaseDuration().toMillis(), null);
     }
 
     public boolean online(Agent a, Instant now) {

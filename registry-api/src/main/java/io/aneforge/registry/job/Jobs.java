@@ -42,6 +42,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +51,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -67,6 +70,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Service
 public class Jobs {
+
+    private static final Logger log = LoggerFactory.getLogger(Jobs.class);
 
     /** Why the accuracy jobs of a version published without golden data are cancelled; the matrix says the same. */
     public static final String NOT_CHECKED = "published without golden data: accuracy not checked";
@@ -131,7 +136,7 @@ public class Jobs {
                    FOR UPDATE OF j SKIP LOCKED),
             leased AS (
                 UPDATE job j SET state = 'leased', attempts = j.attempts + 1, lease_id = :lease, leased_by = :agent,
-                       lease_expires_at = :expires, lease_request = :request
+                       lease_expires_at = :expires, lease_request = :request, leased_instance = :instance
                   -- A lease lost in a database crash costs at most a duplicate run (the report of the loser gets
                   -- a 403), so a lease need not wait for the WAL flush; results do (their transactions keep
                   -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
@@ -159,10 +164,19 @@ public class Jobs {
      * release it ({@link #releaseRequest}); a request it released before anything was granted gets nothing.
      */
     public Optional<LeaseView> lease(UUID agentId, UUID request, Caller caller) {
-        return queueTransaction.execute(status -> leaseInTransaction(agentId, request, caller));
+        return lease(agentId, request, null, caller);
     }
 
-    private Optional<LeaseView> leaseInTransaction(UUID agentId, UUID request, Caller caller) {
+    /**
+     * As {@link #lease(UUID, UUID, Caller)}, recording which process of the agent holds the lease: {@code instance}
+     * (may be null: an agent that does not say) is the id the agent registered with, so a restart of that process
+     * gets the lease handed back at its registration ({@link #handBackRestarted}).
+     */
+    public Optional<LeaseView> lease(UUID agentId, UUID request, UUID instance, Caller caller) {
+        return queueTransaction.execute(status -> leaseInTransaction(agentId, request, instance, caller));
+    }
+
+    private Optional<LeaseView> leaseInTransaction(UUID agentId, UUID request, UUID instance, Caller caller) {
         agents.identify(agentId, caller);
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
@@ -175,6 +189,7 @@ public class Jobs {
                 .param("lease", leaseId)
                 .param("expires", utc(expires))
                 .param("request", request, Types.OTHER)
+                .param("instance", instance, Types.OTHER)
                 .query((rs, i) -> {
                     if (rs.getString(17) == null || rs.getString(19) == null) {
                         // ready implies golden data; rolling back keeps the job pending rather than leased to nobody
@@ -270,6 +285,41 @@ public class Jobs {
         String why = reason == null || reason.isBlank()
                 ? "agent " + agent.identity().hostName() + " could not read the registry's lease answer" : reason;
         return handBack(agent.identity(), job, why, true);
+    }
+
+    /**
+     * An agent process registers as {@code instance} again: it was restarted (an instance id is held by one running
+     * process at a time, through a lock in the agent's cache directory, and a process registers once, before it
+     * leases), so the jobs still leased to that instance belong to a process that is gone. They are handed back now
+     * rather than left to run out their lease (5 minutes by default). Leases of other instances of the same agent (a
+     * second agent process on the host) and leases granted without an instance are not touched.
+     *
+     * <p>Counted like a hand-back for trouble, per job and agent: no attempt is spent, but a job whose run kills its
+     * agent (a native crash in the runtime, the kernel's OOM killer) would otherwise come back to it after every
+     * restart for ever; past {@code aneforge.jobs.max-hand-backs} the job fails, naming the restarts.
+     */
+    @Transactional
+    public Agents.HandedBack handBackRestarted(Agents.Identity agent, UUID instance) {
+        if (instance == null) return new Agents.HandedBack(List.of(), List.of());
+        List<Long> held = jdbc.sql("SELECT id FROM job WHERE state = 'leased' AND leased_by = ? AND leased_instance = ?"
+                        + " ORDER BY id FOR UPDATE")
+                .params(agent.id(), instance).query(Long.class).list();
+        List<Long> released = new ArrayList<>();
+        List<Long> failed = new ArrayList<>();
+        for (long id : held) {
+            Job job = jobs.lock(id).orElseThrow(() -> jobNotFound(id));
+            String reason = "agent " + agent.hostName() + " was restarted (instance " + instance + " registered again)"
+                    + " while it held the lease of job " + id + " (attempt " + job.attempts() + "); handed back at its"
+                    + " registration";
+            HandBack h = handBack(agent, job, reason, true);
+            (h.failure() == null ? released : failed).add(id);
+        }
+        if (!held.isEmpty()) {
+            log.info("agent {} ({}) restarted as instance {}: its leases from before the restart handed back at its"
+                    + " registration: released {}, failed {} (past aneforge.jobs.max-hand-backs)", agent.id(),
+                    agent.hostName(), instance, released, failed);
+        }
+        return new Agents.HandedBack(List.copyOf(released), List.copyOf(failed));
     }
 
     private HandBack handBack(Agents.Identity agent, Job job, String reason, boolean trouble) {
