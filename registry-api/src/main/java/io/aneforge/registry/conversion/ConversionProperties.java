@@ -19,16 +19,21 @@ import org.springframework.context.annotation.Configuration;
  *     read) before the registry fails the conversion instead of taking it back: without a bound a worker that can
  *     never get through would bring the same conversion back for ever. Counted per conversion and worker in the
  *     database (survives worker restarts); a stopping worker's release is not counted.
+ * @param workerWindow a converter worker that asked for work ({@code POST /conversions/lease}) within this window, or
+ *     holds an unexpired lease, counts as running when a queued conversion's {@code waitingFor} is worked out and in
+ *     {@code GET /api/v1/workers}; it must be longer than the workers' poll interval ({@code
+ *     ANEFORGE_WORKER_POLL_INTERVAL}, 5 s by default). A worker's row is written at most once per quarter of it.
  */
 @ConfigurationProperties("aneforge.conversions")
 public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, Integer freeReleases,
-                                   Integer maxHandBacks) {
+                                   Integer maxHandBacks, Duration workerWindow) {
 
     public ConversionProperties {
         if (leaseDuration == null) leaseDuration = Duration.ofSeconds(60);
         if (maxAttempts == null) maxAttempts = 3;
         if (freeReleases == null) freeReleases = 10;
         if (maxHandBacks == null) maxHandBacks = 3;
+        if (workerWindow == null) workerWindow = Duration.ofMinutes(2);
         if (leaseDuration.isNegative() || leaseDuration.isZero()) {
             throw new IllegalArgumentException("aneforge.conversions.lease-duration (ANEFORGE_CONVERSIONS_LEASE_DURATION)"
                     + " must be positive, e.g. 60s; got " + leaseDuration);
@@ -45,6 +50,11 @@ public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, 
             throw new IllegalArgumentException("aneforge.conversions.max-hand-backs (ANEFORGE_CONVERSIONS_MAX_HAND_BACKS)"
                     + " must be 0 or more (hand-backs of one conversion by one worker before the next one fails the"
                     + " conversion); got " + maxHandBacks);
+        }
+        if (workerWindow.compareTo(Duration.ofSeconds(4)) < 0) {
+            throw new IllegalArgumentException("aneforge.conversions.worker-window (ANEFORGE_CONVERSIONS_WORKER_WINDOW)"
+                    + " must be at least 4s and longer than the workers' poll interval (ANEFORGE_WORKER_POLL_INTERVAL,"
+                    + " 5s by default), e.g. 2m; got " + workerWindow);
         }
     }
 

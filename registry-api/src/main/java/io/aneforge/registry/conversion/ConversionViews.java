@@ -27,8 +27,10 @@ public final class ConversionViews {
      *     {@code none} (the packages output the base model's hidden states, {@code convert --head none}) or the head
      *     kind to convert of a checkpoint that has two ({@code sequence-classification}, ...: {@code HeadChoice})
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types})
-     * @param waitingFor why a queued conversion is not running yet, or null: one with a non-default head or token
-     *     types waits for a worker that declares it acts on them (workers of older releases skip it)
+     * @param waitingFor why a queued conversion is not running yet (null for any other state), from the converter
+     *     workers the registry saw lately ({@link ConverterWorkers#waitingFor}): none asked for work, none declares
+     *     the options it needs (a non-default head or token types: workers of older releases skip it), every capable
+     *     one busy, or its turn comes at an idle one's next call
      */
     public record ConversionView(long id, String model, int version, SourceView source, String state, String step,
                                  List<String> chips, String recipe, int seqLen, String head, boolean tokenTypes,
@@ -63,6 +65,23 @@ public final class ConversionViews {
             return conversionOptions == null ? 0 : conversionOptions;
         }
     }
+
+    /**
+     * A converter worker the registry knows from its lease calls ({@code GET /api/v1/workers}).
+     *
+     * @param conversionOptions what it declared in its last lease call the registry wrote down (0: a worker of a
+     *     release before head and tokenTypes); null for a lease holder that has not asked for work since the
+     *     registry started tracking workers (V34)
+     * @param lastCall its last lease call as written down: at most a quarter of {@code
+     *     aneforge.conversions.worker-window} older than its real last call (rows are not written on every call)
+     * @param running it asked for work within {@code aneforge.conversions.worker-window}, or holds an unexpired lease
+     * @param holds the conversions it holds an unexpired lease on (normally none or one)
+     */
+    public record WorkerView(String worker, Integer conversionOptions, OffsetDateTime firstCall, OffsetDateTime lastCall,
+                             boolean running, List<HeldConversion> holds) {}
+
+    /** A conversion a worker holds: its id, model and version, and when the lease runs out without a heartbeat. */
+    public record HeldConversion(long conversion, String model, int version, OffsetDateTime leaseExpiresAt) {}
 
     /**
      * Releasing the lease granted for a request: which conversion was released, if any. {@code released} (what

@@ -71,10 +71,11 @@ public class Conversions {
     /** {@code aneforge.conversions.max-hand-backs}: hand-backs for trouble of one conversion by one worker. */
     private final int maxHandBacks;
     private final ReleasedLeaseRequests releasedRequests;
+    private final ConverterWorkers workers;
 
     Conversions(ConversionRepository conversions, ConversionVariantRepository variants, Models models,
                 VariantPlanner planner, JdbcClient jdbc, ConversionProperties props,
-                ReleasedLeaseRequests releasedRequests) {
+                ReleasedLeaseRequests releasedRequests, ConverterWorkers workers) {
         this.conversions = conversions;
         this.variants = variants;
         this.models = models;
@@ -85,6 +86,7 @@ public class Conversions {
         this.freeReleases = props.freeReleases();
         this.maxHandBacks = props.maxHandBacks();
         this.releasedRequests = releasedRequests;
+        this.workers = workers;
     }
 
     /** Creates a draft version and queues its conversion, in one transaction; refuses impossible recipes first. */
@@ -212,6 +214,8 @@ public class Conversions {
     @Transactional
     public Optional<LeaseView> leaseNext(String worker, UUID request, int options) {
         requireWorker(worker);
+        requireOptions(options);
+        workers.called(worker, options);
         // In this transaction and before the pick, so a release cannot slip in between (ReleasedLeaseRequests).
         if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
             log.info("lease call {} of worker '{}' arrived after the worker released it: nothing granted", request, worker);
@@ -238,6 +242,8 @@ public class Conversions {
     @Transactional(noRollbackFor = ApiProblem.class) // exhausting the attempts fails the conversion, then refuses
     public LeaseView lease(long id, String worker, UUID request, int options) {
         requireWorker(worker);
+        requireOptions(options);
+        workers.called(worker, options);
         if (releasedRequests.released(Queue.CONVERSION, worker, request)) {
             throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable", "worker '" + worker
                     + "' released lease request " + request + " before this call reached the registry (it had lost the"
@@ -620,6 +626,13 @@ public class Conversions {
         }
     }
 
+    private static void requireOptions(int options) {
+        if (options < 0) {
+            throw invalid("field 'conversionOptions' must be 0 or more (what the worker acts on: "
+                    + OPTIONS_HEAD_TOKEN_TYPES + " for head and tokenTypes; leave it out for none), got " + options);
+        }
+    }
+
     /**
      * The {@code conversionOptions} a worker declares when it acts on {@code head} and {@code tokenTypes}. A worker of
      * an older release sends none and would ignore both (building the checkpoint's head without {@code
@@ -636,10 +649,10 @@ public class Conversions {
                 c.createdAt, c.updatedAt, c.finishedAt, vs, waitingFor(c));
     }
 
-    private static String waitingFor(Conversion c) {
-        if (!Conversion.QUEUED.equals(c.state) || !c.needsOptions()) return null;
-        return "a converter worker that acts on head and tokenTypes (it declares conversionOptions "
-                + OPTIONS_HEAD_TOKEN_TYPES + " when leasing): workers of releases before them skip this conversion";
+    /** Only a queued conversion waits (one whose lease expired is leased at the next call of any fitting worker). */
+    private String waitingFor(Conversion c) {
+        if (!Conversion.QUEUED.equals(c.state)) return null;
+        return ConverterWorkers.waitingFor(c.needsOptions(), workers.running(), workers.window());
     }
 
     private VersionView versionView(long versionId) {

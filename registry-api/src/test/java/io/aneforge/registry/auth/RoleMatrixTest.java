@@ -75,6 +75,7 @@ class RoleMatrixTest extends RegistryTestBase {
                     Map.of("worker", "w"), WORKER),
             new Endpoint("POST", "/api/v1/agents", Map.of("hostName", ""), AGENT),
             new Endpoint("GET", "/api/v1/agents", null, ALL),
+            new Endpoint("GET", "/api/v1/workers", null, ALL),
             new Endpoint("POST", NO_AGENT + "/drain", Map.of("draining", true), AGENT),
             new Endpoint("PUT", NO_AGENT + "/token", Map.of("tokenId", 999999), ADMIN_ONLY),
             new Endpoint("DELETE", NO_AGENT, null, ADMIN_ONLY),

@@ -1,0 +1,185 @@
+package io.aneforge.registry.conversion;
+
+import io.aneforge.registry.conversion.ConversionViews.HeldConversion;
+import io.aneforge.registry.conversion.ConversionViews.WorkerView;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+
+/**
+ * The converter workers that lease conversions ({@code converter_worker}, V34): each one's id, the {@code
+ * conversionOptions} it declares and when it last asked for work, so that a queued conversion's {@code waitingFor}
+ * can tell an absent worker from an old or a busy one, and {@code GET /api/v1/workers} can list them.
+ *
+ * <p>Lease calls come every poll interval from every idle worker: a row is written only when this instance has not
+ * written the worker's row for a quarter of {@code aneforge.conversions.worker-window}, or when the declared options
+ * changed (an upgraded worker keeping its id), never per call; the check in between is a map lookup. The database
+ * row is the truth for every registry instance (each instance writes on its own schedule, so with several the row
+ * is written more often, never less); the row's {@code last_call} lags a worker's real last call by at most that
+ * quarter, well inside the window. A busy worker does not call lease while it converts: holding an unexpired lease
+ * (which its heartbeats extend) counts as running too.
+ */
+@Service
+public class ConverterWorkers {
+
+    /** Rows not written for this long are deleted (a worker id of a pod that is gone). */
+    static final Duration FORGET_AFTER = Duration.ofDays(7);
+    /** How often one instance deletes forgotten rows (on a write). */
+    private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    /** Bounds this instance's memory of writes; past it the memory starts over (each worker's row is written again). */
+    static final int MAX_REMEMBERED = 10_000;
+
+    private record Written(int options, Instant at) {}
+
+    private final Map<String, Written> written = new ConcurrentHashMap<>();
+    private final AtomicReference<Instant> pruned = new AtomicReference<>(Instant.EPOCH);
+    private final JdbcClient jdbc;
+    private final Duration window;
+    private final Duration writeEvery;
+
+    ConverterWorkers(JdbcClient jdbc, ConversionProperties props) {
+        this.jdbc = jdbc;
+        this.window = props.workerWindow();
+        this.writeEvery = window.dividedBy(4);
+    }
+
+    Duration window() {
+        return window;
+    }
+
+    /**
+     * A lease call of {@code worker} declaring {@code options}: writes its row if this instance has not written it
+     * for a quarter of the window or the options changed. Runs in the lease call's transaction, so the row is written
+     * with the lease (a lease call that fails on the database leaves this instance believing the row written: it then
+     * lags by up to half the window, still inside it).
+     */
+    void called(String worker, int options) {
+        Instant now = Instant.now();
+        Written last = written.get(worker);
+        if (last != null && last.options() == options && last.at().plus(writeEvery).isAfter(now)) return;
+        if (last == null && written.size() >= MAX_REMEMBERED) written.clear();
+        written.put(worker, new Written(options, now));
+        jdbc.sql("""
+                        INSERT INTO converter_worker (worker, conversion_options, first_call, last_call)
+                        VALUES (?, ?, now(), now())
+                        ON CONFLICT (worker) DO UPDATE SET conversion_options = EXCLUDED.conversion_options,
+                            last_call = EXCLUDED.last_call""")
+                .params(worker, options).update();
+        Instant before = pruned.get();
+        if (before.plus(PRUNE_EVERY).isBefore(now) && pruned.compareAndSet(before, now)) {
+            jdbc.sql("DELETE FROM converter_worker WHERE last_call < ?")
+                    .param(OffsetDateTime.now().minus(FORGET_AFTER)).update();
+        }
+    }
+
+    /** Every worker known (rows of the last {@link #FORGET_AFTER}, and any lease holder), running ones first. */
+    List<WorkerView> all() {
+        return fleet(true);
+    }
+
+    /** The running workers: asked for work within the window, or holding an unexpired lease. */
+    List<WorkerView> running() {
+        return fleet(false);
+    }
+
+    private List<WorkerView> fleet(boolean all) {
+        double windowSeconds = window.toMillis() / 1000.0;
+        // A lease holder is running whenever it last asked for work: its row is read whatever its age. One whose
+        // row is missing (it leased from a registry before V34) is listed with unknown options.
+        String sql = """
+                WITH held AS (
+                    SELECT c.lease_owner, c.id, m.name, v.version, c.lease_expires_at
+                    FROM conversion c JOIN model_version v ON v.id = c.version_id JOIN model m ON m.id = v.model_id
+                    WHERE c.state = 'running' AND c.lease_expires_at > now()),
+                w AS (
+                    SELECT * FROM converter_worker
+                    WHERE ? OR last_call >= now() - make_interval(secs => ?)
+                       OR worker IN (SELECT lease_owner FROM held))
+                SELECT coalesce(w.worker, held.lease_owner) AS worker, w.conversion_options, w.first_call, w.last_call,
+                       coalesce(w.last_call >= now() - make_interval(secs => ?), false) OR held.id IS NOT NULL AS running,
+                       held.id, held.name, held.version, held.lease_expires_at
+                FROM w FULL JOIN held ON held.lease_owner = w.worker
+                ORDER BY running DESC, w.last_call DESC NULLS LAST, 1, held.id""";
+        // One row per worker and conversion it holds (one row if it holds none): every row of a worker carries the
+        // same worker columns and the same "running" (a holder is running).
+        Map<String, WorkerView> byWorker = new LinkedHashMap<>();
+        jdbc.sql(sql).params(all, windowSeconds, windowSeconds).query(rs -> {
+            String worker = rs.getString("worker");
+            WorkerView view = byWorker.get(worker);
+            if (view == null) {
+                view = new WorkerView(worker, (Integer) rs.getObject("conversion_options"),
+                        rs.getObject("first_call", OffsetDateTime.class), rs.getObject("last_call", OffsetDateTime.class),
+                        rs.getBoolean("running"), new ArrayList<>());
+                byWorker.put(worker, view);
+            }
+            long id = rs.getLong("id");
+            if (!rs.wasNull()) {
+                view.holds().add(new HeldConversion(id, rs.getString("name"), rs.getInt("version"),
+                        rs.getObject("lease_expires_at", OffsetDateTime.class)));
+            }
+        });
+        return byWorker.values().stream().map(w -> new WorkerView(w.worker(), w.conversionOptions(), w.firstCall(),
+                w.lastCall(), w.running(), List.copyOf(w.holds()))).toList();
+    }
+
+    /**
+     * Why a queued conversion is not running yet, from the running workers ({@link #running}): none, none that
+     * declares the options it needs, every capable one busy, or some idle (its turn comes at their next call).
+     */
+    static String waitingFor(boolean needsOptions, List<WorkerView> running, Duration window) {
+        String options = "conversionOptions " + Conversions.OPTIONS_HEAD_TOKEN_TYPES;
+        if (running.isEmpty()) {
+            return "no converter worker has asked for work in the last " + human(window) + " and none holds a"
+                    + " conversion: start one" + (needsOptions ? " of a release that acts on head and tokenTypes (it"
+                    + " declares " + options + " when leasing), which this conversion sets" : "");
+        }
+        List<WorkerView> capable = needsOptions
+                ? running.stream().filter(w -> w.conversionOptions() != null
+                        && w.conversionOptions() >= Conversions.OPTIONS_HEAD_TOKEN_TYPES).toList()
+                : running;
+        if (capable.isEmpty()) {
+            return workers(running.size()) + " running (" + names(running) + "), none declares " + options + " (it acts"
+                    + " on the head and tokenTypes this conversion sets): upgrade them; workers of releases before it"
+                    + " skip this conversion";
+        }
+        long busy = capable.stream().filter(w -> !w.holds().isEmpty()).count();
+        long idle = capable.size() - busy;
+        int old = running.size() - capable.size();
+        String others = old > 0
+                ? "; also running: " + workers(old) + " that " + (old == 1 ? "does" : "do") + " not declare " + options
+                        + " (upgrading " + (old == 1 ? "it" : "them") + " adds capacity)"
+                : "";
+        if (idle == 0) {
+            return "waiting for a free worker: " + busy + " capable " + (busy == 1 ? "worker" : "workers") + " busy ("
+                    + names(capable) + ")" + others;
+        }
+        return "its turn in the queue: " + idle + " capable " + (idle == 1 ? "worker is" : "workers are") + " idle and"
+                + " lease the oldest queued conversion " + (needsOptions ? "they may run " : "") + "at their next call"
+                + others;
+    }
+
+    private static String workers(long n) {
+        return n + " converter " + (n == 1 ? "worker" : "workers");
+    }
+
+    /** At most five worker ids, so a big fleet does not make the message a list. */
+    private static String names(List<WorkerView> ws) {
+        List<String> ids = ws.stream().limit(5).map(w -> "'" + w.worker() + "'").toList();
+        return String.join(", ", ids) + (ws.size() > 5 ? " and " + (ws.size() - 5) + " more" : "");
+    }
+
+    /** 2 minutes, 1 minute, 90 s. */
+    static String human(Duration d) {
+        long s = d.toSeconds();
+        if (s >= 60 && s % 60 == 0) return s / 60 + (s == 60 ? " minute" : " minutes");
+        return s + " s";
+    }
+}
