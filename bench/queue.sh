@@ -6,6 +6,10 @@
 #   bench/queue.sh                        (defaults: 50 agents, 10 s measured after 20 s of warm-up,
 #                                          6000 variants = 30000 jobs)
 #   AGENTS=20 SECONDS_=30 WARMUP=20 VARIANTS=8000 bench/queue.sh
+#   REGISTRY_JAR=/tmp/old/registry-api/target/registry-api-0.1.0-SNAPSHOT-exec.jar bench/queue.sh
+#                                         (a registry jar built elsewhere, e.g. an older checkout, driven by
+#                                          this checkout's load generator: old and new side by side)
+#   BUILD=false bench/queue.sh            (no Maven build: the jar and load generator as last built here)
 #
 # Needs: a JDK 17, PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; or set PGHOST/PGUSER), psql, curl.
 set -euo pipefail
@@ -27,11 +31,26 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-echo "bench: building the registry jar and the load generator"
-./mvnw -B -q -ntp -pl registry-api,benchmarks -am -DskipTests package \
-  dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" -Dmdep.includeScope=runtime >/dev/null
-JAR=$(ls registry-api/target/registry-api-*-exec.jar | head -n 1)
-CP="benchmarks/target/classes:$(cat "$WORK/cp.txt")"
+# The load generator's classpath is kept in benchmarks/target, so that BUILD=false (runs back to back, on a
+# machine where a Maven build takes minutes) reuses what the last build wrote instead of building again.
+CP_FILE=benchmarks/target/queue-classpath.txt
+if [ -n "${REGISTRY_JAR:-}" ]; then
+  [ -f "$REGISTRY_JAR" ] || { echo "bench: REGISTRY_JAR $REGISTRY_JAR is not a file; build it first (mvnw -pl registry-api -am package)" >&2; exit 1; }
+  MODULES=benchmarks
+else
+  MODULES=registry-api,benchmarks
+fi
+if [ "${BUILD:-true}" = false ]; then
+  [ -f "$CP_FILE" ] || { echo "bench: BUILD=false but $CP_FILE is missing; run once without BUILD=false" >&2; exit 1; }
+  echo "bench: not building (BUILD=false): the load generator as last built${REGISTRY_JAR:+, the registry $REGISTRY_JAR}"
+else
+  echo "bench: building $MODULES (with what they depend on)"
+  mkdir -p benchmarks/target
+  ./mvnw -B -q -ntp -pl "$MODULES" -am -DskipTests package \
+    dependency:build-classpath -Dmdep.outputFile="$PWD/$CP_FILE" -Dmdep.includeScope=runtime >/dev/null
+fi
+JAR=${REGISTRY_JAR:-$(ls registry-api/target/registry-api-*-exec.jar | head -n 1)}
+CP="benchmarks/target/classes:$(cat "$CP_FILE")"
 
 DB="aneforge_queue_bench_$$"
 ADMIN="bench-admin-$RANDOM$RANDOM"

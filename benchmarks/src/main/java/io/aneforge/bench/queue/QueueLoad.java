@@ -15,19 +15,28 @@ import io.aneforge.agent.registry.RegistryClient;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.mil.DType;
+import io.aneforge.mil.MilBuilder;
+import io.aneforge.mil.Target;
+import io.aneforge.mil.Var;
+import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.tensor.FloatTensor;
+import io.aneforge.variant.VariantSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +46,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Queue throughput: N agents (the real {@link AgentLoop} and {@link HttpRegistryClient}, with a
@@ -51,6 +58,10 @@ import java.util.zip.ZipOutputStream;
  */
 public final class QueueLoad {
 
+    /** The seeded packages' one output, also the golden outputs' and the reports' name. */
+    static final String OUTPUT = "out";
+    private static final int MIN_SEQ_LEN = VariantSpec.MIN_SEQ_LEN;
+    private static final int MAX_SEQ_LEN = VariantSpec.MAX_SEQ_LEN;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private QueueLoad() {}
@@ -220,36 +231,61 @@ public final class QueueLoad {
                     -1, false);
         }
         return JobReport.succeeded(lease, p, bench,
-                Map.of("out", new FidelityReport(1, 4, 1, 1, 1, 0, 0, 200, null)));
+                Map.of(OUTPUT, new FidelityReport(1, 4, 1, 1, 1, 0, 0, 200, null)));
     }
 
+    /**
+     * Seeds {@code variants} M2 variants (the agents' chip, so that all five jobs of each are theirs) over several
+     * versions, with golden data set first so that every job is ready. The registry checks each package against the
+     * declared facts (its first input must be {@code [1, seqLen]}), and a variant is unique by its facts within a
+     * version: so variant {@code i} goes to version {@code 1 + i % versions} with sequence length
+     * {@code 2 + i / versions}, and each sequence length gets its own real package, shared by the versions.
+     */
     private static void seed(URI base, String publisher, int variants) throws Exception {
         // A fresh model per run, so that a run against a registry that already saw one works too. Several
         // versions, because registering a variant locks its version: one version would seed serially.
         String model = "queue-bench-" + Long.toString(System.currentTimeMillis(), 36);
         int versions = Math.max(1, Math.min(8, variants / 100));
+        int seqLens = (variants + versions - 1) / versions;
+        if (MIN_SEQ_LEN + seqLens - 1 > MAX_SEQ_LEN) {
+            throw new IllegalArgumentException(variants + " variants need sequence lengths up to "
+                    + (MIN_SEQ_LEN + seqLens - 1) + " over " + versions + " versions; at most "
+                    + (MAX_SEQ_LEN - MIN_SEQ_LEN + 1) * versions + " variants");
+        }
         call(base, "POST", "/api/v1/models", publisher, "{\"name\":\"" + model + "\",\"task\":\"feature-extraction\"}");
-        String pkg = upload(base, publisher, zip());
-        String in = upload(base, publisher, golden("input_ids"));
-        String out = upload(base, publisher, golden("out"));
+        String in = upload(base, publisher, golden("input_ids", new float[] {101, 102}));
+        String out = upload(base, publisher, golden(OUTPUT, new float[] {101, 102}));
         for (int v = 1; v <= versions; v++) {
             call(base, "POST", "/api/v1/models/" + model + "/versions", publisher, "{\"source\":{\"type\":\"upload\"}}");
             call(base, "PUT", "/api/v1/models/" + model + "/versions/" + v + "/golden", publisher,
                     "{\"inputs\":\"" + in + "\",\"outputs\":\"" + out + "\"}");
         }
         ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<?>> fs = new ArrayList<>();
-        for (int i = 1; i <= variants; i++) {
-            int seq = i + 1; // each variant its own sequence length, from the smallest the registry accepts (2)
-            int version = 1 + i % versions;
-            fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/" + model + "/versions/" + version + "/variants",
-                    publisher, "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\","
-                            + "\"seqLen\":" + seq + ",\"digest\":\"" + pkg + "\"}")));
+        try {
+            List<Future<String>> packages = new ArrayList<>();
+            for (int s = 0; s < seqLens; s++) {
+                int seq = MIN_SEQ_LEN + s;
+                packages.add(pool.submit(() -> upload(base, publisher, mlpackage(seq))));
+            }
+            List<String> digests = new ArrayList<>();
+            for (Future<String> f : packages) {
+                digests.add(f.get());
+            }
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < variants; i++) {
+                int version = 1 + i % versions;
+                int seq = MIN_SEQ_LEN + i / versions;
+                String pkg = digests.get(i / versions);
+                fs.add(pool.submit(() -> call(base, "POST", "/api/v1/models/" + model + "/versions/" + version + "/variants",
+                        publisher, "{\"chip\":\"M2\",\"deploymentTarget\":\"18.0\",\"layout\":\"ane\",\"precision\":\"fp16\","
+                                + "\"seqLen\":" + seq + ",\"digest\":\"" + pkg + "\"}")));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
         }
-        for (Future<?> f : fs) {
-            f.get();
-        }
-        pool.shutdown();
     }
 
     private static String mint(URI base, String admin, String name, String role) {
@@ -283,20 +319,41 @@ public final class QueueLoad {
         }
     }
 
-    private static byte[] zip() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ZipOutputStream z = new ZipOutputStream(bytes)) {
-            z.putNextEntry(new ZipEntry("Bench.mlpackage/Manifest.json"));
-            z.write("{\"fileFormatVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-            z.closeEntry();
+    /**
+     * A real, tiny zipped .mlpackage written by ane-core, as the registry's tests build theirs: {@code input_ids
+     * [1, seqLen]} (INT32) cast to FP32 as the one output {@value #OUTPUT}, iOS 18 (the declared deployment target).
+     * The registry reads its manifest and model and checks them against the variant's facts, as for a converted one.
+     */
+    static byte[] mlpackage(int seqLen) {
+        try {
+            MilBuilder b = new MilBuilder(Target.IOS18);
+            Var ids = b.input("input_ids", DType.INT32, 1, seqLen);
+            Path tmp = Files.createTempDirectory("queue-bench-pkg");
+            try {
+                ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+                MlPackage.write(b.build(b.named(OUTPUT).cast(ids, DType.FP32)), tmp.resolve("Bench.mlpackage"), zipped);
+                return zipped.toByteArray();
+            } finally {
+                try (var files = Files.walk(tmp)) {
+                    for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return bytes.toByteArray();
     }
 
-    private static byte[] golden(String name) throws IOException {
+    /**
+     * One golden sample of {@code values} as {@code [1, n]}: the inputs {@code input_ids} and the outputs
+     * {@value #OUTPUT} are the packages' names, and {@code [101, 102]} is what the sequence-length-2 package computes
+     * for those ids. The no-op agents never download them; the registry only needs them stored to make jobs ready.
+     */
+    private static byte[] golden(String name, float[] values) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("0",
-                Map.of(name, new FloatTensor(new int[] {1, 1, 4}, new float[] {1, 2, 3, 4}))))), out);
+                Map.of(name, new FloatTensor(new int[] {1, values.length}, values))))), out);
         return out.toByteArray();
     }
 }
