@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * A variant's outputs against the golden outputs, one {@link FidelityReport} per output over
- * all samples together (samples stacked on the first axis). {@code logits} also get top-1
- * agreement. Outputs of every layout are {@code (1, S, ...)}, so they compare directly.
+ * all samples together (samples stacked on the first axis). {@code logits} (and a pre-training head's
+ * {@code prediction_logits} and {@code seq_relationship_logits}) also get top-1 agreement. Outputs of every
+ * layout are {@code (1, S, ...)}, so they compare directly.
  *
  * <p>{@link #realTokens} compares only the positions whose {@code attention_mask} is 1: the
  * outputs at padding positions are not used by anything downstream (mean pooling and decoding
@@ -79,9 +80,18 @@ public final class VariantFidelity {
             }
             FloatTensor r = stack(ref, name);
             FloatTensor c = stack(cand, name);
-            reports.put(name, name.equals(Graphs.LOGITS) ? Fidelity.compareLogits(r, c) : Fidelity.compare(r, c));
+            reports.put(name, classLogits(name) ? Fidelity.compareLogits(r, c) : Fidelity.compare(r, c));
         }
         return reports;
+    }
+
+    /**
+     * Outputs whose last axis holds one logit per class (a label, a vocabulary token, "B follows A" or not), so the
+     * argmax is the answer and top-1 agreement means something: {@code logits} and a pre-training head's two.
+     */
+    private static boolean classLogits(String name) {
+        return name.equals(Graphs.LOGITS) || name.equals(io.aneforge.model.TaskHead.PREDICTION_LOGITS)
+                || name.equals(io.aneforge.model.TaskHead.SEQ_RELATIONSHIP_LOGITS);
     }
 
     /** A per-token output's positions whose mask is not 0 ({@code (1, real, ...)}); other outputs whole. */

@@ -132,6 +132,9 @@ final class EncoderGraph {
      * {@code hidden_act} → {@code transform.LayerNorm}; RoBERTa {@code lm_head.dense} → exact gelu (whatever
      * {@code hidden_act} says) → {@code lm_head.layer_norm}; DistilBERT {@code vocab_transform} → {@code activation}
      * → {@code vocab_layer_norm} (eps 1e-12)</li>
+     * <li>pre-training (BERT only), {@code prediction_logits (1, S, V)}: the masked-LM head above, and
+     * {@code seq_relationship_logits (1, 2)}: {@code cls.seq_relationship(tanh(pooler.dense(h_0)))}, the
+     * next-sentence logits (index 0: the second segment follows the first)</li>
      * </ul>
      *
      * @param table the word embedding table as {@link Layers#embeddingTable} stored it
@@ -162,25 +165,37 @@ final class EncoderGraph {
                     Graphs.output(b, b.reshape(startEnd.get(1), 1, seqLen), Graphs.END_LOGITS)};
             }
             case MASKED_LM -> {
-                TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(model.config().modelType());
-                String act;
-                double eps;
-                if (model.config() instanceof BertConfig c) {
-                    act = n.fixedGelu() ? "gelu" : c.hiddenAct();
-                    eps = c.layerNormEps();
-                } else {
-                    act = ((DistilBertConfig) model.config()).activation();
-                    eps = DistilBertConfig.LAYER_NORM_EPS;
-                }
-                Var t = Graphs.activation(b, proj(model, w, layers, x, n.transform()), act);
-                t = norm(model, w, layers, t, n.norm(), eps);
-                FloatTensor bias = w.source(model, n.bias());
-                Var logits = head.tiedDecoder() ? layers.tiedHead(t, table, n.bias(), bias)
-                        : layers.toHub(layers.project(t, n.decoder(), w.source(model, n.decoder() + ".weight"), bias));
-                return new Var[] {Graphs.output(b, logits, Graphs.LOGITS)};
+                return new Var[] {Graphs.output(b, maskedLm(model, b, w, layers, x, table), Graphs.LOGITS)};
+            }
+            case PRE_TRAINING -> {
+                // BertPreTrainingHeads: the masked-LM head over every token, the next-sentence head over the pooler
+                Var predictions = maskedLm(model, b, w, layers, x, table);
+                Var pooled = b.tanh(proj(model, w, layers, layers.firstToken(x), "pooler.dense"));
+                Var nsp = proj(model, w, layers, pooled, TaskHead.SEQ_RELATIONSHIP);
+                return new Var[] {Graphs.output(b, predictions, TaskHead.PREDICTION_LOGITS),
+                    Graphs.output(b, b.reshape(nsp, 1, 2), TaskHead.SEQ_RELATIONSHIP_LOGITS)};
             }
             default -> throw new IllegalStateException("no graph for task head " + head.kind());
         }
+    }
+
+    /** A masked-LM head's logits {@code (1, S, V)} over the last hidden states {@code x} (see {@link #head}). */
+    private static Var maskedLm(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var x, Var table) {
+        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(model.config().modelType());
+        String act;
+        double eps;
+        if (model.config() instanceof BertConfig c) {
+            act = n.fixedGelu() ? "gelu" : c.hiddenAct();
+            eps = c.layerNormEps();
+        } else {
+            act = ((DistilBertConfig) model.config()).activation();
+            eps = DistilBertConfig.LAYER_NORM_EPS;
+        }
+        Var t = Graphs.activation(b, proj(model, w, layers, x, n.transform()), act);
+        t = norm(model, w, layers, t, n.norm(), eps);
+        FloatTensor bias = w.source(model, n.bias());
+        return model.head().tiedDecoder() ? layers.tiedHead(t, table, n.bias(), bias)
+                : layers.toHub(layers.project(t, n.decoder(), w.source(model, n.decoder() + ".weight"), bias));
     }
 
     static Var proj(ImportedModel model, WeightStore w, Layers layers, Var x, String module) {

@@ -164,7 +164,9 @@ public final class ArchitectureConfigs {
      * 0..n-1, each once), else {@code num_labels} or transformers' default of 2 labels named {@code LABEL_i}. A
      * {@code num_labels} beside {@code id2label} must agree with it (transformers lets {@code id2label} win; a config
      * that says two things is refused). A config naming two kinds is refused without a choice: converting the first
-     * silently would compute one of two functions the config claims.
+     * silently would compute one of two functions the config claims. A pre-training head holds a masked-LM head:
+     * {@code --head fill-mask} converts that part of a {@code *ForPreTraining} config alone (the next-sentence head
+     * dropped and named).
      */
     private static TaskHead head(Fields f, List<String> architectures, HeadChoice choice) {
         java.util.Map<TaskHead.Kind, String> named = new java.util.LinkedHashMap<>();
@@ -178,13 +180,23 @@ public final class ArchitectureConfigs {
             return null;
         }
         TaskHead.Kind kind;
-        if (choice.kind() != null) {
+        String architecture;
+        if (choice.kind() == TaskHead.Kind.MASKED_LM && !named.containsKey(TaskHead.Kind.MASKED_LM)
+                && named.containsKey(TaskHead.Kind.PRE_TRAINING)) {
+            kind = TaskHead.Kind.MASKED_LM;
+            architecture = named.get(TaskHead.Kind.PRE_TRAINING);
+        } else if (choice.kind() != null) {
             kind = choice.kind();
+            architecture = named.get(kind);
             if (!named.containsKey(kind)) {
+                java.util.Set<TaskHead.Kind> choosable = new java.util.LinkedHashSet<>(named.keySet());
+                if (choosable.contains(TaskHead.Kind.PRE_TRAINING)) {
+                    choosable.add(TaskHead.Kind.MASKED_LM); // its masked-LM half alone
+                }
                 throw new UnclearHead("--head " + kind.id() + ": config.json's architectures "
                         + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
                         ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
-                        : "; it has " + ids(named.keySet()) + ": pass " + alternatives(named.keySet())
+                        : "; it has " + ids(named.keySet()) + ": pass " + alternatives(choosable)
                         + " or --head none"), architectures);
             }
         } else if (named.size() > 1) {
@@ -196,9 +208,9 @@ public final class ArchitectureConfigs {
             return null;
         } else {
             kind = named.keySet().iterator().next();
+            architecture = named.get(kind);
         }
-        String architecture = named.get(kind);
-        if (kind == TaskHead.Kind.MASKED_LM) {
+        if (kind.predictsTokens()) {
             // transformers ties the decoder to the word embeddings unless tie_word_embeddings is false
             return new TaskHead(kind, architecture, List.of(), null, f.bool("tie_word_embeddings", true));
         }

@@ -105,16 +105,24 @@ public final class ModelImporter {
                 missing.add(t.name());
             }
         }
-        if (head != null && head.kind() == TaskHead.Kind.SEQUENCE_CLASSIFICATION && config.modelType().equals("bert")
-                && !found.containsKey("pooler.dense.weight")) {
-            throw new ModelImportException(weights, head.architecture() + " classifies the pooler output, but the"
-                    + " checkpoint has no pooler.dense weights: use the checkpoint's complete weights");
+        if (head != null && head.readsPooler(config.modelType()) && !found.containsKey("pooler.dense.weight")) {
+            throw new ModelImportException(weights, head.architecture() + " classifies the pooler output"
+                    + (head.kind() == TaskHead.Kind.PRE_TRAINING ? " (next-sentence prediction)" : "") + ", but the"
+                    + " checkpoint has no pooler.dense weights: use the checkpoint's complete weights"
+                    + (head.kind() == TaskHead.Kind.PRE_TRAINING ? ", or convert with --head fill-mask for the"
+                    + " masked-LM head alone" : ""));
+        }
+        if (head != null && head.kind() == TaskHead.Kind.PRE_TRAINING
+                && !found.containsKey(TaskHead.SEQ_RELATIONSHIP + ".weight")) {
+            throw new ModelImportException(weights, head.architecture() + "'s next-sentence head '"
+                    + TaskHead.SEQ_RELATIONSHIP + "' is missing: use the checkpoint's complete weights, or convert"
+                    + " with --head fill-mask for the masked-LM head alone (or --head none for the base model)");
         }
         if (!missing.isEmpty()) {
             throw new ModelImportException(weights, missing.size() + " tensor(s) required by " + config.modelType()
                     + " are missing: " + head(missing) + " (is config.json for a different model?)");
         }
-        if (head != null && head.kind() == TaskHead.Kind.MASKED_LM) {
+        if (head != null && head.kind().predictsTokens()) {
             keepOneBias(weights, config, found);
         }
         Map<String, FloatTensor> ordered = new LinkedHashMap<>();

@@ -6,19 +6,21 @@ import java.util.Locale;
 
 /**
  * The task head of a fine-tuned encoder checkpoint that the graph builders convert, as Hugging Face's
- * {@code *ForSequenceClassification}, {@code *ForTokenClassification}, {@code *ForQuestionAnswering} and
- * {@code *ForMaskedLM} compute it. Which head a checkpoint has comes from {@code architectures} in config.json (BERT's
+ * {@code *ForSequenceClassification}, {@code *ForTokenClassification}, {@code *ForQuestionAnswering},
+ * {@code *ForMaskedLM} and {@code BertForPreTraining} (masked LM plus next-sentence prediction) compute it. Which head a checkpoint has comes from {@code architectures} in config.json (BERT's
  * sequence and token classifiers have the same {@code classifier} tensors; only the class name tells them apart).
  *
  * @param kind         what the head computes
  * @param architecture the {@code architectures} entry that named it ({@code BertForSequenceClassification})
  * @param labels       the label names in id order ({@code id2label}, {@code LABEL_i} when config.json has none); empty
- *                     for question answering, whose two rows are the start and end logits, and for a masked-LM head,
- *                     whose rows are the vocabulary
+ *                     for question answering, whose two rows are the start and end logits, and for a masked-LM or
+ *                     pre-training head, whose rows are the vocabulary (and the next-sentence head's "B follows A",
+ *                     "B is random", as transformers' {@code next_sentence_label} 0 and 1 say)
  * @param problemType  how a sequence classifier's logits are read (config.json's {@code problem_type}); null for the
  *                     other kinds
- * @param tiedDecoder  a masked-LM head's decoder is the word embedding table ({@code tie_word_embeddings}, true by
- *                     default), stored once; false: the checkpoint's own decoder weight. True for the other kinds
+ * @param tiedDecoder  a masked-LM (or pre-training) head's decoder is the word embedding table
+ *                     ({@code tie_word_embeddings}, true by default), stored once; false: the checkpoint's own decoder
+ *                     weight. True for the other kinds
  * @param crossEncoderActivation a sentence-transformers CrossEncoder's activation, as its config.json names it
  *                     ({@code sentence_transformers.activation_fn}, or the older
  *                     {@code sbert_ce_default_activation_function}: a class path such as
@@ -31,12 +33,23 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
     public static final String START_LOGITS = "start_logits";
     public static final String END_LOGITS = "end_logits";
     public static final String LOGITS = "logits";
+    /** Outputs of a pre-training head ({@code BertForPreTraining}), as transformers' {@code BertForPreTrainingOutput} names them. */
+    public static final String PREDICTION_LOGITS = "prediction_logits";
+    public static final String SEQ_RELATIONSHIP_LOGITS = "seq_relationship_logits";
+    /** The next-sentence head of BERT's pre-training checkpoints: {@code Linear(hidden, 2)} over the pooler output. */
+    public static final String SEQ_RELATIONSHIP = "cls.seq_relationship";
 
     public enum Kind {
         SEQUENCE_CLASSIFICATION("ForSequenceClassification", "sequence-classification"),
         TOKEN_CLASSIFICATION("ForTokenClassification", "token-classification"),
         QUESTION_ANSWERING("ForQuestionAnswering", "question-answering"),
-        MASKED_LM("ForMaskedLM", "fill-mask");
+        MASKED_LM("ForMaskedLM", "fill-mask"),
+        /**
+         * Masked LM plus next-sentence prediction ({@code BertForPreTraining}): a fill-mask head and a 2-way classifier
+         * of the pooler output. No Hugging Face pipeline computes both; the id says what was trained, as the class
+         * name does.
+         */
+        PRE_TRAINING("ForPreTraining", "pre-training");
 
         private final String suffix;
         private final String id;
@@ -44,6 +57,11 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         Kind(String suffix, String id) {
             this.suffix = suffix;
             this.id = id;
+        }
+
+        /** True for the kinds with a masked-LM head (logits over the vocabulary at each token): fill-mask, pre-training. */
+        public boolean predictsTokens() {
+            return this == MASKED_LM || this == PRE_TRAINING;
         }
 
         /** The pipeline-style name ({@code sequence-classification}) written into package metadata. */
@@ -113,7 +131,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
             throw new IllegalStateException("task head needs a kind, an architecture and labels");
         }
         labels = List.copyOf(labels);
-        boolean unlabelled = kind == Kind.QUESTION_ANSWERING || kind == Kind.MASKED_LM;
+        boolean unlabelled = kind == Kind.QUESTION_ANSWERING || kind.predictsTokens();
         if (unlabelled ? !labels.isEmpty() : labels.isEmpty()) {
             throw new IllegalStateException(kind + " head with labels " + labels);
         }
@@ -123,7 +141,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         if (kind != Kind.SEQUENCE_CLASSIFICATION && crossEncoderActivation != null) {
             throw new IllegalStateException(kind + " head with a CrossEncoder activation " + crossEncoderActivation);
         }
-        if (kind != Kind.MASKED_LM && !tiedDecoder) {
+        if (!kind.predictsTokens() && !tiedDecoder) {
             throw new IllegalStateException(kind + " head has no decoder to untie");
         }
     }
@@ -139,8 +157,8 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
     }
 
     /**
-     * Rows of the head's last projection: the labels, or start and end for question answering; a masked-LM head's are
-     * the vocabulary ({@link ArchitectureConfig#vocabSize}), not counted here (0).
+     * Rows of the head's last projection: the labels, or start and end for question answering; a masked-LM or
+     * pre-training head's are the vocabulary ({@link ArchitectureConfig#vocabSize}), not counted here (0).
      */
     public int numLabels() {
         return kind == Kind.QUESTION_ANSWERING ? 2 : labels.size();
@@ -178,17 +196,18 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
      * skips because transformers replaces it by the word embeddings: not a dropped head.
      */
     boolean covers(String modelType, String canonicalName) {
-        if (kind != Kind.MASKED_LM) {
+        if (!kind.predictsTokens()) {
             return modules(modelType).stream().anyMatch(m -> canonicalName.startsWith(m + "."));
         }
         MaskedLmNames n = maskedLmNames(modelType);
         return canonicalName.startsWith(n.transform() + ".") || canonicalName.startsWith(n.norm() + ".")
-                || canonicalName.startsWith(n.decoder() + ".") || canonicalName.equals(n.bias());
+                || canonicalName.startsWith(n.decoder() + ".") || canonicalName.equals(n.bias())
+                || kind == Kind.PRE_TRAINING && canonicalName.startsWith(SEQ_RELATIONSHIP + ".");
     }
 
     /** The module that computes the head's outputs ({@code classifier.out_proj} for RoBERTa's classifier). */
     String outputModule(String modelType) {
-        if (kind == Kind.MASKED_LM) {
+        if (kind.predictsTokens()) {
             return maskedLmNames(modelType).decoder();
         }
         if (kind == Kind.QUESTION_ANSWERING) {
@@ -202,7 +221,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
      * classifier also reads the pooler, which belongs to the base model.
      */
     public List<String> modules(String modelType) {
-        if (kind == Kind.MASKED_LM) {
+        if (kind.predictsTokens()) { // BERT's pre-training head: cls.predictions and cls.seq_relationship
             return switch (modelType) {
                 case "roberta" -> List.of("lm_head");
                 case "distilbert" -> List.of("vocab_transform", "vocab_layer_norm", "vocab_projector");
@@ -220,7 +239,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
     List<ExpectedTensor> tensors(ArchitectureConfig config) {
         int h = config.hiddenSize();
         List<ExpectedTensor> t = new ArrayList<>();
-        if (kind == Kind.MASKED_LM) {
+        if (kind.predictsTokens()) {
             MaskedLmNames n = maskedLmNames(config.modelType());
             int v = config.vocabSize();
             t.add(ExpectedTensor.required(n.transform() + ".weight", h, h));
@@ -234,6 +253,11 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
             t.add(ExpectedTensor.optional(n.bias(), v));
             if (n.decoderBias() != null) {
                 t.add(ExpectedTensor.optional(n.decoderBias(), v));
+            }
+            if (kind == Kind.PRE_TRAINING) {
+                // over the pooler output, which the base model's tensors hold (optional there: ModelImporter requires it)
+                t.add(ExpectedTensor.required(SEQ_RELATIONSHIP + ".weight", 2, h));
+                t.add(ExpectedTensor.required(SEQ_RELATIONSHIP + ".bias", 2));
             }
             return t;
         }
@@ -256,16 +280,31 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
 
     /** True for the tensors whose first axis counts the labels. */
     boolean countsLabels(String modelType, String canonicalName) {
-        if (kind == Kind.MASKED_LM) {
-            return false; // its rows are the vocabulary, checked like any shape
+        if (kind.predictsTokens()) {
+            return false; // its rows are the vocabulary (and the next-sentence head's 2), checked like any shape
         }
         String out = outputModule(modelType);
         return canonicalName.equals(out + ".weight") || canonicalName.equals(out + ".bias");
     }
 
-    /** The head's outputs: {@code logits}, or {@code start_logits} and {@code end_logits}. */
+    /**
+     * The head's outputs: {@code logits}, or {@code start_logits} and {@code end_logits}, or a pre-training head's
+     * {@code prediction_logits} and {@code seq_relationship_logits}.
+     */
     public List<String> outputs() {
-        return kind == Kind.QUESTION_ANSWERING ? List.of(START_LOGITS, END_LOGITS) : List.of(LOGITS);
+        return switch (kind) {
+            case QUESTION_ANSWERING -> List.of(START_LOGITS, END_LOGITS);
+            case PRE_TRAINING -> List.of(PREDICTION_LOGITS, SEQ_RELATIONSHIP_LOGITS);
+            default -> List.of(LOGITS);
+        };
+    }
+
+    /**
+     * True when the head reads BERT's pooler ({@code tanh(pooler.dense(h_0))}): a BERT sequence classifier and the
+     * next-sentence head. The pooler is optional in a base checkpoint, required then.
+     */
+    public boolean readsPooler(String modelType) {
+        return kind == Kind.PRE_TRAINING || kind == Kind.SEQUENCE_CLASSIFICATION && modelType.equals("bert");
     }
 
     /** One line for progress output: {@code sequence classification head (2 labels): logits (1, 2)}. */
@@ -282,6 +321,9 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
             case QUESTION_ANSWERING -> what + ": start_logits (1, " + seqLen + "), end_logits (1, " + seqLen + ")";
             case MASKED_LM -> "masked-LM head (fill-mask, decoder " + (tiedDecoder ? "tied to the word embeddings"
                     : "of its own") + "): logits (1, " + seqLen + ", vocabulary)";
+            case PRE_TRAINING -> "pre-training head (masked LM plus next-sentence prediction, decoder "
+                    + (tiedDecoder ? "tied to the word embeddings" : "of its own") + "): prediction_logits (1, " + seqLen
+                    + ", vocabulary), seq_relationship_logits (1, 2)";
         };
     }
 

@@ -56,10 +56,10 @@ class TaskHeadConversionTest {
     @CsvSource({"bert,SequenceClassification", "roberta,SequenceClassification", "distilbert,SequenceClassification",
         "bert,TokenClassification", "roberta,TokenClassification", "distilbert,TokenClassification",
         "bert,QuestionAnswering", "roberta,QuestionAnswering", "distilbert,QuestionAnswering",
-        "bert,MaskedLM", "roberta,MaskedLM", "distilbert,MaskedLM"})
+        "bert,MaskedLM", "roberta,MaskedLM", "distilbert,MaskedLM", "bert,PreTraining"})
     void bothLayoutsMatchAPlainLoopHead(String family, String task) throws Exception {
         boolean qa = task.equals("QuestionAnswering");
-        boolean mlm = task.equals("MaskedLM");
+        boolean mlm = task.equals("MaskedLM") || task.equals("PreTraining");
         Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa || mlm ? List.of() : LABELS,
                 qa ? 2 : mlm ? VOCAB : LABELS.size(), 7);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
@@ -83,7 +83,7 @@ class TaskHeadConversionTest {
                 assertThat(r.cosineMin()).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
                 assertThat(r.top1Agreement()).as(layout + " " + out).isEqualTo(1.0);
             }
-            if (head.kind() != TaskHead.Kind.QUESTION_ANSWERING && head.kind() != TaskHead.Kind.MASKED_LM) {
+            if (head.kind() != TaskHead.Kind.QUESTION_ANSWERING && !head.kind().predictsTokens()) {
                 assertThat(read.metadata()).containsEntry("aneforge.id2label",
                         "{\"0\": \"NEGATIVE\", \"1\": \"NEUTRAL\", \"2\": \"POSITIVE\"}");
             }
@@ -156,11 +156,13 @@ class TaskHeadConversionTest {
      * with the whole one on the real tokens.
      */
     @ParameterizedTest
-    @CsvSource({"bert,SequenceClassification", "distilbert,TokenClassification", "roberta,QuestionAnswering"})
+    @CsvSource({"bert,SequenceClassification", "distilbert,TokenClassification", "roberta,QuestionAnswering",
+        "bert,PreTraining"})
     void fidelityOfEveryHeadOnTheRealTokens(String family, String task) throws Exception {
         boolean qa = task.equals("QuestionAnswering");
-        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa ? List.of() : LABELS,
-                qa ? 2 : LABELS.size(), 5);
+        boolean pre = task.equals("PreTraining");
+        Path snapshot = checkpoint(dir.resolve(family + task), family, task, qa || pre ? List.of() : LABELS,
+                qa ? 2 : pre ? VOCAB : LABELS.size(), 5);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
         int seq = 32;
         try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
@@ -174,8 +176,9 @@ class TaskHeadConversionTest {
                     FloatTensor g = golden.samples().get(i).outputs().get(out);
                     FloatTensor w = whole.get(i).get(out);
                     int real = (int) java.util.Arrays.stream(toInts(full.get(i).get("attention_mask"))).filter(m -> m != 0).count();
-                    int row = qa ? 1 : head(model) == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? w.size() : LABELS.size();
-                    int n = head(model) == TaskHead.Kind.SEQUENCE_CLASSIFICATION ? w.size() : real * row;
+                    // per-token outputs on the real tokens; a classifier's (1, L) and the next-sentence (1, 2) whole
+                    boolean perToken = io.aneforge.graph.Graphs.perToken(out, w.shape(), seq);
+                    int n = perToken ? real * (w.size() / seq) : w.size();
                     assertThat(java.util.Arrays.copyOf(g.data(), n)).as(out + " sample " + i)
                             .containsExactly(java.util.Arrays.copyOf(w.data(), n), org.assertj.core.data.Offset.offset(1e-4f));
                 }
@@ -186,6 +189,15 @@ class TaskHeadConversionTest {
                 Map<String, FidelityReport> f = VariantFidelity.realTokens(golden, outs, prefix.inputs());
                 assertThat(f).containsOnlyKeys(model.head().outputs());
                 f.forEach((name, r) -> assertThat(r.cosineMean()).as(spec.id() + " " + name).isGreaterThanOrEqualTo(0.999));
+                if (pre) {
+                    // two outputs of different shapes: every real token's vocabulary row, and one (1, 2) per sample
+                    int realTokens = prefix.inputs().stream().mapToInt(in -> (int) java.util.Arrays.stream(
+                            toInts(in.get("attention_mask"))).filter(m -> m != 0).count()).sum();
+                    assertThat(f.get(TaskHead.PREDICTION_LOGITS).positions()).isEqualTo(realTokens);
+                    assertThat(f.get(TaskHead.SEQ_RELATIONSHIP_LOGITS).positions()).isEqualTo(full.size());
+                    assertThat(f.get(TaskHead.PREDICTION_LOGITS).top1Agreement()).isNotNull();
+                    assertThat(f.get(TaskHead.SEQ_RELATIONSHIP_LOGITS).top1Agreement()).isEqualTo(1.0);
+                }
             }
         }
     }
@@ -262,10 +274,12 @@ class TaskHeadConversionTest {
 
     /** GPTQ's calibration runs the FP32 graph of a head model (first-token projections, token types) too. */
     @ParameterizedTest
-    @CsvSource({"bert,SequenceClassification", "roberta,QuestionAnswering"})
+    @CsvSource({"bert,SequenceClassification", "roberta,QuestionAnswering", "bert,PreTraining"})
     void gptqCalibratesAHeadModel(String family, String task) throws Exception {
         boolean qa = task.equals("QuestionAnswering");
-        Path snapshot = checkpoint(dir.resolve("gptq" + family), family, task, qa ? List.of() : LABELS, qa ? 2 : 3, 21);
+        boolean pre = task.equals("PreTraining");
+        Path snapshot = checkpoint(dir.resolve("gptq" + family + task), family, task, qa || pre ? List.of() : LABELS,
+                qa ? 2 : pre ? VOCAB : 3, 21);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
         if (family.equals("bert")) {
             model = model.withTokenTypeInput();
@@ -450,7 +464,90 @@ class TaskHeadConversionTest {
         assertThatThrownBy(() -> io.aneforge.model.HeadChoice.parse("classifier"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("--head must be one of convert, none, sequence-classification, token-classification,"
-                        + " question-answering, fill-mask, got 'classifier'");
+                        + " question-answering, fill-mask, pre-training, got 'classifier'");
+    }
+
+    /**
+     * BertForPreTraining: its masked-LM head alone with {@code --head fill-mask} (the next-sentence head dropped and
+     * named, the logits those of the pre-training package's prediction_logits), the base model with {@code --head
+     * none}; the word table stored once; another kind refused naming the two it has; a checkpoint without the
+     * next-sentence head or the pooler refused naming the fix.
+     */
+    @Test
+    void aPreTrainingCheckpointConvertsWhollyToFillMaskOrToTheEncoder() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("pre"), "bert", "PreTraining", List.of(), VOCAB, 19);
+        ModelSnapshot snap = ModelSnapshot.of(snapshot, null);
+        ImportedModel pre = ModelImporter.importWeights(snap);
+        assertThat(pre.head().kind()).isEqualTo(TaskHead.Kind.PRE_TRAINING);
+        assertThat(pre.head().architecture()).isEqualTo("BertForPreTraining");
+        assertThat(pre.head().outputs()).containsExactly("prediction_logits", "seq_relationship_logits");
+        assertThat(pre.head().describe(SEQ)).isEqualTo("pre-training head (masked LM plus next-sentence prediction,"
+                + " decoder tied to the word embeddings): prediction_logits (1, 12, vocabulary),"
+                + " seq_relationship_logits (1, 2)");
+        assertThat(ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse("pre-training")).head())
+                .isEqualTo(pre.head());
+        Map<String, FloatTensor> in = inputs();
+        Map<String, FloatTensor> want = Plain.forward(pre, ids(in), REAL);
+        VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 0);
+        ConvertedVariant both = VariantConverter.convert(pre, spec, dir.resolve("pre-both"));
+        assertThat(MlPackage.read(both.packageDir()).metadata()).containsEntry("aneforge.task", "pre-training")
+                .containsEntry("aneforge.architecture", "BertForPreTraining").doesNotContainKey("aneforge.id2label");
+
+        ImportedModel fillMask = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse("fill-mask"));
+        assertThat(fillMask.head().kind()).isEqualTo(TaskHead.Kind.MASKED_LM);
+        assertThat(fillMask.head().architecture()).isEqualTo("BertForPreTraining");
+        assertThat(fillMask.droppedHeads()).containsExactly("cls.seq_relationship");
+        assertThat(fillMask.weights()).doesNotContainKey("cls.seq_relationship.weight");
+        ConvertedVariant mlm = VariantConverter.convert(fillMask, spec, dir.resolve("pre-mlm"));
+        Program read = MlPackage.read(mlm.packageDir());
+        assertThat(read.outputs()).extracting(v -> v.name()).containsExactly("logits");
+        assertThat(read.metadata()).containsEntry("aneforge.task", "fill-mask");
+        FidelityReport r = Fidelity.compareLogits(want.get("prediction_logits"),
+                ProgramEvaluator.runtime().run(read, in).get("logits"));
+        assertThat(r.cosineMin()).isGreaterThanOrEqualTo(0.9999);
+        assertThat(r.top1Agreement()).isEqualTo(1.0);
+        // the next-sentence head adds the pooler and its 2 rows (and blob alignment), not a second word table
+        long table = (long) VOCAB * HIDDEN * 4;
+        long nsp = ((long) HIDDEN * HIDDEN + 3L * HIDDEN + 2) * 4;
+        assertThat(weightBytes(both) - weightBytes(mlm)).isGreaterThanOrEqualTo(nsp).isLessThan(nsp + 1024)
+                .isLessThan(table);
+
+        ImportedModel none = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.NONE);
+        assertThat(none.head()).isNull();
+        assertThat(none.droppedHeads()).containsExactly("cls");
+        assertThat(VariantConverter.build(none, spec).program().outputs()).extracting(v -> v.name())
+                .containsExactly("last_hidden_state", "pooler_output");
+
+        assertThatThrownBy(() -> ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse(
+                "token-classification"))).isInstanceOf(io.aneforge.model.HeadChoiceException.class)
+                .hasMessageContaining("--head token-classification: config.json's architectures [BertForPreTraining]"
+                        + " name no token-classification head; it has pre-training: pass --head pre-training or --head"
+                        + " fill-mask or --head none");
+
+        Path noNsp = checkpoint(dir.resolve("pre-nonsp"), "bert", "MaskedLM", List.of(), VOCAB, 19, (st, random) -> {
+            add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
+            add(st, random, "bert.pooler.dense.bias", false, HIDDEN);
+        });
+        Files.writeString(noNsp.resolve("config.json"), Files.readString(noNsp.resolve("config.json"))
+                .replace("BertForMaskedLM", "BertForPreTraining"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(noNsp, null)))
+                .isInstanceOf(ModelImportException.class).hasMessageContaining("BertForPreTraining's next-sentence"
+                        + " head 'cls.seq_relationship' is missing: use the checkpoint's complete weights, or convert"
+                        + " with --head fill-mask for the masked-LM head alone (or --head none for the base model)");
+        assertThat(ModelImporter.importWeights(ModelSnapshot.of(noNsp, null), io.aneforge.model.HeadChoice.parse(
+                "fill-mask")).head().kind()).isEqualTo(TaskHead.Kind.MASKED_LM);
+        Path noPooler = checkpoint(dir.resolve("pre-nopooler"), "bert", "MaskedLM", List.of(), VOCAB, 19,
+                (st, random) -> {
+                    add(st, random, "cls.seq_relationship.weight", false, 2, HIDDEN);
+                    add(st, random, "cls.seq_relationship.bias", false, 2);
+                });
+        Files.writeString(noPooler.resolve("config.json"), Files.readString(noPooler.resolve("config.json"))
+                .replace("BertForMaskedLM", "BertForPreTraining"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(noPooler, null)))
+                .isInstanceOf(ModelImportException.class).hasMessageContaining("BertForPreTraining classifies the"
+                        + " pooler output (next-sentence prediction), but the checkpoint has no pooler.dense weights:"
+                        + " use the checkpoint's complete weights, or convert with --head fill-mask for the masked-LM"
+                        + " head alone");
     }
 
     /**
@@ -531,13 +628,14 @@ class TaskHeadConversionTest {
         SplittableRandom random = new SplittableRandom(seed);
         RawSafetensors st = new RawSafetensors();
         for (ExpectedTensor t : ArchitectureConfigs.parse(dir.resolve("config.json")).expectedTensors()) {
-            if (t.name().startsWith("pooler.") && !(family.equals("bert") && task.equals("SequenceClassification"))) {
-                continue; // only BERT's sequence classifier has a pooler (the others: add_pooling_layer=False)
+            if (t.name().startsWith("pooler.") && !(family.equals("bert") && (task.equals("SequenceClassification")
+                    || task.equals("PreTraining")))) {
+                continue; // only BERT's sequence classifier and pre-training model have a pooler (add_pooling_layer)
             }
             add(st, random, family + "." + t.name(), t.name().contains("LayerNorm") || t.name().contains("layer_norm"),
                     t.shape());
         }
-        if (task.equals("MaskedLM")) {
+        if (task.equals("MaskedLM") || task.equals("PreTraining")) {
             // the decoder's weight is tied to the word embeddings: transformers saves it once, under the embeddings
             TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(family);
             add(st, random, n.transform() + ".weight", false, HIDDEN, HIDDEN);
@@ -546,6 +644,10 @@ class TaskHeadConversionTest {
             add(st, random, n.norm() + ".bias", true, HIDDEN);
             // RoBERTa's checkpoint stores the tied bias as decoder.bias only (both names are read)
             add(st, random, family.equals("roberta") ? n.decoderBias() : n.bias(), false, rows);
+            if (task.equals("PreTraining")) {
+                add(st, random, TaskHead.SEQ_RELATIONSHIP + ".weight", false, 2, HIDDEN);
+                add(st, random, TaskHead.SEQ_RELATIONSHIP + ".bias", false, 2);
+            }
             extra.accept(st, random);
             st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
             return dir;
@@ -707,7 +809,7 @@ class TaskHeadConversionTest {
                     out.put("start_logits", tensor(start, 1, s));
                     out.put("end_logits", tensor(end, 1, s));
                 }
-                case MASKED_LM -> {
+                case MASKED_LM, PRE_TRAINING -> {
                     // BertLMPredictionHead / RobertaLMHead / DistilBertForMaskedLM: transform, activation (RoBERTa's:
                     // exact gelu), LayerNorm, then the decoder, its weight the word embeddings unless
                     // tie_word_embeddings is false
@@ -729,7 +831,15 @@ class TaskHeadConversionTest {
                             logits[tok][v] = acc;
                         }
                     }
-                    out.put("logits", tensor(logits, 1, s, vocab));
+                    if (head.kind() == TaskHead.Kind.MASKED_LM) {
+                        out.put("logits", tensor(logits, 1, s, vocab));
+                    } else {
+                        // BertPreTrainingHeads: the same prediction head, and seq_relationship over BertPooler's
+                        // tanh(dense(first token))
+                        out.put("prediction_logits", tensor(logits, 1, s, vocab));
+                        double[][] pooled = tanh(dense(m, new double[][] {x[0]}, "pooler.dense"));
+                        out.put("seq_relationship_logits", tensor(dense(m, pooled, "cls.seq_relationship"), 1, 2));
+                    }
                 }
                 default -> throw new IllegalStateException();
             }
