@@ -122,10 +122,12 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--head", defaultValue = "convert", paramLabel = "convert|none|<kind>",
             description = "A fine-tuned checkpoint's task head (sequence or token classification, question answering, "
-                    + "masked LM): convert it, so the packages output its logits as Hugging Face's pipelines read them "
+                    + "masked LM, BERT pre-training: masked LM plus next-sentence prediction): convert it, so the packages "
+                    + "output its logits as Hugging Face's pipelines read them "
                     + "(default; a config whose architectures name two head kinds needs the kind), none: output the base "
                     + "model's hidden states (last_hidden_state, pooler_output), or the kind to convert: "
-                    + "sequence-classification, token-classification, question-answering or fill-mask.")
+                    + "sequence-classification, token-classification, question-answering, fill-mask (also the masked-LM "
+                    + "half of a pre-training checkpoint) or pre-training.")
     String head;
 
     @Option(names = "--token-types", description = "Give the packages a token_type_ids input (int32, shaped like "

@@ -5,6 +5,7 @@ import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.predict.ClassifierReading;
 import io.aneforge.cli.predict.ClassifierReading.Label;
 import io.aneforge.cli.predict.MaskPredictions;
+import io.aneforge.cli.predict.NextSentence;
 import io.aneforge.cli.predict.TokenVocabulary;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.model.TaskHead;
@@ -37,7 +38,8 @@ import picocli.CommandLine.Spec;
             "A task head's logits are read as Hugging Face's pipelines read them: a classifier's label and softmax "
                     + "score, a 1-label one's sigmoid, a multi-label one's sigmoid per label (and the labels above 0.5, "
                     + "aneforge's cut), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores at each mask token "
-                    + "([MASK], RoBERTa's <mask>) of --text.",
+                    + "([MASK], RoBERTa's <mask>) of --text; a pre-training package's too, and with --text-pair its "
+                    + "next-sentence probabilities (softmax: the second text follows the first, or is a random one).",
             "A sentence-transformers CrossEncoder (config.json's sentence_transformers.activation_fn or "
                     + "sbert_ce_default_activation_function) is scored as CrossEncoder.predict scores it: every label "
                     + "through that activation (Identity, Sigmoid, Tanh, Softmax; another torch class gives the raw "
@@ -103,23 +105,26 @@ public final class PredictCommand implements Callable<Integer> {
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<String> predictedLabels,
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<ClassifierReading.Value> values,
                          @JsonInclude(JsonInclude.Include.NON_NULL) List<MaskPredictions.Mask> masks,
-                         @JsonInclude(JsonInclude.Include.NON_NULL) ClassifierReading.CrossEncoderScores crossEncoder) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) ClassifierReading.CrossEncoderScores crossEncoder,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) NextSentence nextSentence) {
     }
 
     /**
      * What a head's logits say, by the package's task and problem type: a classifier's {@code label} (softmax, as
      * Hugging Face's text-classification pipeline gives it; for a single label without a multi-label problem type,
      * its sigmoid), a multi-label one's {@code labels} (every label's sigmoid) and {@code predictedLabels} (those
-     * above 0.5), a regression's raw {@code values}, a fill-mask package's {@code masks}, a sentence-transformers
-     * CrossEncoder's {@code crossEncoder} scores (instead of the pipeline's reading); null for what the package is not.
+     * above 0.5), a regression's raw {@code values}, a fill-mask package's {@code masks}, a pre-training package's
+     * {@code masks} and, for a text pair, its {@code nextSentence}, a sentence-transformers CrossEncoder's
+     * {@code crossEncoder} scores (instead of the pipeline's reading); null for what the package is not.
      */
     record Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
-                   List<MaskPredictions.Mask> masks, ClassifierReading.CrossEncoderScores crossEncoder) {
-        static final Reading NONE = new Reading(null, null, null, null, null, null);
+                   List<MaskPredictions.Mask> masks, ClassifierReading.CrossEncoderScores crossEncoder,
+                   NextSentence nextSentence) {
+        static final Reading NONE = new Reading(null, null, null, null, null, null, null);
 
         Reading(Label label, List<Label> labels, List<String> predictedLabels, List<ClassifierReading.Value> values,
                 List<MaskPredictions.Mask> masks) {
-            this(label, labels, predictedLabels, values, masks, null);
+            this(label, labels, predictedLabels, values, masks, null, null);
         }
     }
 
@@ -170,9 +175,12 @@ public final class PredictCommand implements Callable<Integer> {
                 }
                 int truncated = tokens < seqLen ? 0 : Math.max(0, untruncatedTokens(tok, text, textPair) - seqLen);
                 Map<String, String> metadata = runner.program().metadata();
-                boolean fillMask = TaskHead.Kind.MASKED_LM.id().equals(metadata.get("aneforge.task"));
+                TaskHead.Kind task = TaskHead.Kind.ofId(metadata.getOrDefault("aneforge.task", ""));
+                boolean preTraining = task == TaskHead.Kind.PRE_TRAINING;
+                boolean fillMask = task != null && task.predictsTokens();
                 TokenVocabulary vocab = fillMask ? TokenVocabulary.read(tokenizerJson) : null;
-                int[] masked = fillMask ? maskPositions(vocab, toInts(inputs.get("input_ids")), tokens, truncated) : null;
+                int[] masked = fillMask ? maskPositions(vocab, toInts(inputs.get("input_ids")), tokens, truncated,
+                        preTraining) : null;
                 Map<String, FloatTensor> outputs = runner.predict(inputs);
                 if (pool != null) {
                     outputs = new LinkedHashMap<>(outputs);
@@ -186,8 +194,11 @@ public final class PredictCommand implements Callable<Integer> {
                             IntStream.range(0, n).mapToObj(i -> t.data()[i]).toList()));
                 }
                 Reading reading = fillMask
-                        ? new Reading(null, null, null, null, MaskPredictions.top(outputs.get(Graphs.LOGITS), masked,
-                                MaskPredictions.TOP, vocab))
+                        ? new Reading(null, null, null, null, MaskPredictions.top(outputs.get(preTraining
+                                ? TaskHead.PREDICTION_LOGITS : Graphs.LOGITS), masked, MaskPredictions.TOP, vocab), null,
+                                // one text has no "next" sentence to judge: the probabilities only for a pair
+                                preTraining && textPair != null
+                                        ? NextSentence.of(outputs.get(TaskHead.SEQ_RELATIONSHIP_LOGITS)) : null)
                         : read(metadata, outputs.get(Graphs.LOGITS));
                 if (reading.crossEncoder() != null && reading.crossEncoder().warning() != null) {
                     spec.commandLine().getErr().println("warning: " + reading.crossEncoder().warning());
@@ -195,7 +206,7 @@ public final class PredictCommand implements Callable<Integer> {
                 if (json) {
                     out.println(VariantsManifest.json(new Result(pkg.toString(), runner.engine(), tokens, truncated,
                             shown, reading.label(), reading.labels(), reading.predictedLabels(), reading.values(),
-                            reading.masks(), reading.crossEncoder())));
+                            reading.masks(), reading.crossEncoder(), reading.nextSentence())));
                 } else {
                     out.println(tokens + " tokens (" + (truncated > 0 ? "the text has " + (tokens + truncated)
                             + ": the last " + truncated + " cut off at the package's sequence length " + seqLen
@@ -235,7 +246,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (activationFn != null) {
             // a sentence-transformers CrossEncoder: its predict's scores, not the text-classification pipeline's
             return new Reading(null, null, null, null, null,
-                    ClassifierReading.crossEncoder(activationFn, id2label, logits));
+                    ClassifierReading.crossEncoder(activationFn, id2label, logits), null);
         }
         int labels = logits.shape()[1];
         return switch (ClassifierReading.function(stated, labels)) {
@@ -280,14 +291,29 @@ public final class PredictCommand implements Callable<Integer> {
                         .collect(Collectors.joining("  ")));
             }
         }
+        if (r.nextSentence() != null) {
+            out.println(String.format(Locale.ROOT, "next sentence (softmax of seq_relationship_logits):  follows %.6f"
+                    + "  random %.6f", r.nextSentence().isNext(), r.nextSentence().notNext()));
+        }
     }
 
     /**
      * The mask tokens' positions among the package's tokens; a text without one (or whose masks were cut off at the
-     * sequence length) is a usage error naming the mask token to write.
+     * sequence length) is a usage error naming the mask token to write, except for a pre-training package given a
+     * pair: its next-sentence answer needs no mask.
      */
-    private int[] maskPositions(TokenVocabulary vocab, int[] ids, int tokens, int truncated) {
+    private int[] maskPositions(TokenVocabulary vocab, int[] ids, int tokens, int truncated, boolean preTraining) {
         int[] positions = MaskPredictions.positions(ids, tokens, vocab.maskId());
+        if (positions.length == 0 && preTraining && textPair != null) {
+            return positions;
+        }
+        if (positions.length == 0 && preTraining) {
+            throw new UsageException("--text has no " + vocab.maskToken() + " token" + (truncated > 0 && textHasMask(vocab)
+                    ? " within the package's " + tokens + " tokens (the text is cut off at its sequence length)" : "")
+                    + ", and " + pkg + " is a pre-training package: it predicts the token at each " + vocab.maskToken()
+                    + " (write it where the word to predict goes, e.g. --text 'Paris is the " + vocab.maskToken()
+                    + " of France.') and, given --text-pair, whether the second text follows the first");
+        }
         if (positions.length == 0) {
             throw new UsageException("--text has no " + vocab.maskToken() + " token" + (truncated > 0 && textHasMask(vocab)
                     ? " within the package's " + tokens + " tokens (the text is cut off at its sequence length)" : "")

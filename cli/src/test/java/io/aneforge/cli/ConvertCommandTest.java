@@ -660,7 +660,7 @@ class ConvertCommandTest {
         assertThat(Files.readString(dir.resolve("classifier-base/variants.json"))).doesNotContain("\"task\"");
         expectUsage(new String[] {"convert", "--source", classifier.toString(), "--out", dir.resolve("x").toString(),
                 "--head", "drop"}, "aneforge convert: --head must be one of convert, none, sequence-classification,"
-                + " token-classification, question-answering, fill-mask, got 'drop'");
+                + " token-classification, question-answering, fill-mask, pre-training, got 'drop'");
         assertThat(first.out()).doesNotContain("task head").doesNotContain("head (");
 
         // --token-types: a third input, fed zeros by convert's fidelity, predict and eval for single texts

@@ -179,6 +179,102 @@ class TaskHeadCommandsTest {
         assertThat(eval.out()).containsPattern("\nlogits +(0\\.99|1\\.0)");
     }
 
+    static void preTraining(RawSafetensors st) {
+        maskedLm(st);
+        st.f32("cls.seq_relationship.weight", wave(2 * TinyModels.HIDDEN, 8), 2, TinyModels.HIDDEN);
+        st.f32("cls.seq_relationship.bias", new float[] {0.3f, -0.2f}, 2);
+    }
+
+    /**
+     * BertForPreTraining: a package with both outputs (variants.json's task, fidelity of each with top-1 agreement),
+     * predict showing the top tokens at each [MASK] and, for a pair, the next-sentence softmax; eval compares both;
+     * {@code --head fill-mask} converts the masked-LM half alone.
+     */
+    @Test
+    void aPreTrainingCheckpointConvertsToBothOutputsAndPredictShowsMasksAndNextSentence() throws Exception {
+        Path pre = checkpoint("pre", "[\"BertForPreTraining\"]", "", TaskHeadCommandsTest::preTraining);
+        Path out = dir.resolve("pre-out");
+        Cli c = Cli.run("convert", "--source", pre.toString(), "--out", out.toString(), "--chips", "M4",
+                "--seq-len", String.valueOf(SEQ), "--samples", "2", "--progress", "plain", "--min-cosine", "0.99",
+                "--token-types");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("converting the checkpoint's pre-training head (masked LM plus next-sentence"
+                + " prediction, decoder tied to the word embeddings): prediction_logits (1, " + SEQ + ", vocabulary),"
+                + " seq_relationship_logits (1, 2)").doesNotContain("is not converted")
+                .contains("note: a pre-training model's golden data holds its logits over the whole vocabulary");
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("pre-training", "BertForPreTraining",
+                List.of("prediction_logits", "seq_relationship_logits"), List.of()));
+        assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity())
+                .containsOnlyKeys("prediction_logits", "seq_relationship_logits")
+                .allSatisfy((name, f) -> assertThat(f.top1Agreement()).isNotNull()));
+        Path pkg = out.resolve(m.variants().get(0).path());
+        Program program = MlPackage.read(pkg);
+        assertThat(program.metadata()).containsEntry("aneforge.task", "pre-training");
+
+        String text = "hello [MASK] the world";
+        String pair = "the cat sat";
+        JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--text-pair", pair,
+                "--json"));
+        assertThat(answer.get("masks")).hasSize(1);
+        assertThat(answer.at("/masks/0/position").intValue()).isEqualTo(2);
+        assertThat(answer.at("/masks/0/candidates")).hasSize(5);
+        try (Tokenizer tok = Tokenizer.load(pkg.getParent().resolve("tokenizer.json"))) {
+            Map<String, FloatTensor> in = Golden.inputs(tok.encodePair(text, pair, SEQ), true);
+            Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(program, in);
+            FloatTensor nsp = got.get("seq_relationship_logits");
+            assertThat(nsp.shape()).containsExactly(1, 2);
+            double isNext = 1 / (1 + Math.exp(nsp.data()[1] - nsp.data()[0]));
+            assertThat(answer.at("/nextSentence/isNext").doubleValue()).isCloseTo(isNext, Offset.offset(1e-6));
+            assertThat(answer.at("/nextSentence/notNext").doubleValue()).isCloseTo(1 - isNext, Offset.offset(1e-6));
+            // the mask's candidates come from prediction_logits at its position
+            FloatTensor logits = got.get("prediction_logits");
+            int v = TinyTokenizers.wordPieceVocab().size();
+            int best = 0;
+            for (int i = 1; i < v; i++) {
+                if (logits.data()[2 * v + i] > logits.data()[2 * v + best]) {
+                    best = i;
+                }
+            }
+            assertThat(answer.at("/masks/0/candidates/0/id").intValue()).isEqualTo(best);
+        }
+        Cli plain = Cli.run("predict", "--package", pkg.toString(), "--text", text, "--text-pair", pair);
+        assertThat(plain.code()).as(plain.toString()).isZero();
+        assertThat(plain.out()).contains("[MASK] at token 2:").containsPattern("next sentence \\(softmax of"
+                + " seq_relationship_logits\\):  follows 0\\.\\d{6}  random 0\\.\\d{6}");
+        // one text: the masks only (no next sentence to judge); a pair needs no mask
+        JsonNode single = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--json"));
+        assertThat(single.has("nextSentence")).isFalse();
+        assertThat(single.get("masks")).hasSize(1);
+        JsonNode noMask = json(Cli.run("predict", "--package", pkg.toString(), "--text", "hello world", "--text-pair",
+                pair, "--json"));
+        assertThat(noMask.get("masks")).isEmpty();
+        assertThat(noMask.has("nextSentence")).isTrue();
+        Cli neither = Cli.run("predict", "--package", pkg.toString(), "--text", "hello world");
+        assertThat(neither.code()).as(neither.toString()).isEqualTo(2);
+        assertThat(neither.err()).isEqualTo("aneforge predict: --text has no [MASK] token, and " + pkg + " is a"
+                + " pre-training package: it predicts the token at each [MASK] (write it where the word to predict"
+                + " goes, e.g. --text 'Paris is the [MASK] of France.') and, given --text-pair, whether the second"
+                + " text follows the first\n");
+
+        Cli eval = Cli.run("eval", "--package", pkg.toString(), "--source", pre.toString(), "--samples", "2");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        assertThat(eval.out()).containsPattern("\nprediction_logits +(0\\.99|1\\.0)")
+                .containsPattern("\nseq_relationship_logits +(0\\.99|1\\.0)");
+
+        Path mlmPkg = dir.resolve("pre-mlm.mlpackage");
+        Cli mlm = Cli.run("convert", "--source", pre.toString(), "--out", mlmPkg.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain", "--head", "fill-mask");
+        assertThat(mlm.code()).as(mlm.toString()).isZero();
+        assertThat(mlm.out()).contains("masked-LM head (fill-mask").contains("note: the checkpoint's task head"
+                + " (cls.seq_relationship) is not converted");
+        assertThat(MlPackage.read(mlmPkg).metadata()).containsEntry("aneforge.task", "fill-mask")
+                .containsEntry("aneforge.architecture", "BertForPreTraining");
+        assertThat(MlPackage.read(mlmPkg).outputs()).extracting(o -> o.name()).containsExactly("logits");
+        Cli mlmEval = Cli.run("eval", "--package", mlmPkg.toString(), "--source", pre.toString(), "--samples", "1");
+        assertThat(mlmEval.code()).as(mlmEval.toString()).isZero();
+    }
+
     @Test
     void problemTypeDecidesHowPredictReadsTheLogits() throws Exception {
         String labels = ", \"id2label\": {\"0\": \"sports\", \"1\": \"politics\", \"2\": \"science\"}";
@@ -384,13 +480,14 @@ class TaskHeadCommandsTest {
         assertThat(convert.code()).isZero();
         String flat = convert.out().replaceAll("\\s+", " ");
         assertThat(flat).contains("--head=convert|none|<kind>").contains("a config whose architectures name two head"
-                + " kinds needs the kind").contains("sequence-classification, token-classification, question-answering"
-                + " or fill-mask");
+                + " kinds needs the kind").contains("sequence-classification, token-classification, question-answering,"
+                + " fill-mask (also the masked-LM half of a pre-training checkpoint) or pre-training");
         Cli predict = Cli.run("predict", "--help");
         assertThat(predict.code()).isZero();
         assertThat(predict.out().replaceAll("\\s+", " ")).contains("a 1-label one's sigmoid, a multi-label one's"
                 + " sigmoid per label (and the labels above 0.5, aneforge's cut), a regression's raw values, a fill-mask package's top 5 tokens with their softmax scores"
-                + " at each mask token ([MASK], RoBERTa's <mask>) of --text.");
+                + " at each mask token ([MASK], RoBERTa's <mask>) of --text; a pre-training package's too, and with"
+                + " --text-pair its next-sentence probabilities");
     }
 
     @Test

@@ -156,8 +156,8 @@ public final class RecipeConversion {
         GoldenData goldenData = check.goldenData();
         VariantsManifest.Golden golden = goldenData == null ? null : goldenData.write(outDir);
         if (goldenData != null && source.model().head() != null
-                && source.model().head().kind() == io.aneforge.model.TaskHead.Kind.MASKED_LM) {
-            progress.note(GoldenData.fillMaskNote(goldenData.outputs().heldBytes(),
+                && source.model().head().kind().predictsTokens()) {
+            progress.note(GoldenData.fillMaskNote(source.model().head().kind().id(), goldenData.outputs().heldBytes(),
                     outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize()));
         }
         ArchitectureConfig c = source.model().config();

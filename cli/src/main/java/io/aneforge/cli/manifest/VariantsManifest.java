@@ -59,12 +59,13 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
      * What the packages' outputs mean when a task head is converted (also in each package's metadata:
      * {@code aneforge.task}, {@code aneforge.id2label}).
      *
-     * @param kind         {@code sequence-classification}, {@code token-classification}, {@code question-answering}
-     *                     or {@code fill-mask}
+     * @param kind         {@code sequence-classification}, {@code token-classification}, {@code question-answering},
+     *                     {@code fill-mask} or {@code pre-training} (masked LM plus next-sentence prediction)
      * @param architecture the config's {@code architectures} entry ({@code BertForSequenceClassification})
-     * @param outputs      the packages' outputs ({@code logits}, or {@code start_logits} and {@code end_logits})
-     * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering and
-     *                     fill-mask
+     * @param outputs      the packages' outputs ({@code logits}, or {@code start_logits} and {@code end_logits}, or
+     *                     {@code prediction_logits} and {@code seq_relationship_logits})
+     * @param labels       label names in id order (config.json's {@code id2label}); empty for question answering,
+     *                     fill-mask and pre-training
      * @param problemType  a sequence classifier's {@code problem_type} ({@code single_label_classification},
      *                     {@code multi_label_classification}, {@code regression}) when config.json states one; left
      *                     out otherwise (readers then follow the text-classification pipeline: a sigmoid for one
