@@ -103,10 +103,11 @@ public class RegistryClient {
 
     /**
      * The conversion options this worker acts on, sent with every lease call: 1, {@code head} and {@code tokenTypes}
-     * ({@link Conversion#headChoice}, {@link Conversion#takesTokenTypes}). The registry never leases a conversion that
-     * sets them to a worker that declares less (an older worker would ignore them and build other packages).
+     * ({@link Conversion#headChoice}, {@link Conversion#takesTokenTypes}); 2, also {@code head} {@code pre-training}
+     * (registry V31). The registry never leases a conversion that sets them to a worker that declares less (an older
+     * worker would ignore them and build other packages, or fail on a head it does not know).
      */
-    static final int CONVERSION_OPTIONS = 1;
+    static final int CONVERSION_OPTIONS = 2;
 
     /** Leases one conversion by id (recovery); {@link UnreadableLeaseException} as {@link #leaseNext}. */
     public Lease lease(long id, String worker) {

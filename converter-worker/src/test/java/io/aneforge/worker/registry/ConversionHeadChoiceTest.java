@@ -28,6 +28,7 @@ class ConversionHeadChoiceTest {
         assertThat(withHead("none").headChoice()).isEqualTo(HeadChoice.NONE);
         assertThat(withHead("fill-mask").headChoice()).isEqualTo(HeadChoice.of(TaskHead.Kind.MASKED_LM));
         assertThat(withHead("token-classification").headChoice().kind()).isEqualTo(TaskHead.Kind.TOKEN_CLASSIFICATION);
+        assertThat(withHead("pre-training").headChoice()).isEqualTo(HeadChoice.of(TaskHead.Kind.PRE_TRAINING));
     }
 
     @Test

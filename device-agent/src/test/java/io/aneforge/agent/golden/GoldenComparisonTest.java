@@ -174,6 +174,47 @@ class GoldenComparisonTest {
         assertThat(decoded.get(Graphs.START_LOGITS).maxAbsError()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-6));
     }
 
+    /**
+     * A pre-training package's two outputs of different shapes, after a format-2 round trip: {@code prediction_logits
+     * (1, S, V)} compared on each sample's real tokens, {@code seq_relationship_logits (1, 2)} whole, one row per
+     * sample; both with top-1 agreement (the next-sentence answer flipped in one sample of two reads 0.5).
+     */
+    @Test
+    void aPreTrainingPackagesTwoOutputsCompareEachByItsOwnShape() throws Exception {
+        int[] real = {3, 6};
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        for (int i = 0; i < real.length; i++) {
+            float[] d = hidden(i).data().clone();
+            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
+            FloatTensor nsp = new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f});
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            out.put("prediction_logits", new FloatTensor(new int[] {1, S, C}, d));
+            out.put("seq_relationship_logits", nsp);
+            whole.add(GoldenOutputs.Sample.of(sample(i), out));
+            // sample 1's next-sentence logits swap their order: the other answer
+            FloatTensor got = i == 0 ? new FloatTensor(new int[] {1, 2}, new float[] {1.4f, 0.3f})
+                    : new FloatTensor(new int[] {1, 2}, new float[] {0.25f, 0.5f});
+            candidates.put(sample(i), Map.of("prediction_logits", wildPadding(hidden(i), real[i]),
+                    "seq_relationship_logits", got));
+        }
+        java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
+        io.aneforge.eval.golden.GoldenOutputsCodec.write(new GoldenOutputs(whole), blob, 2);
+        GoldenOutputs held = io.aneforge.eval.golden.GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(blob.toByteArray()));
+
+        Map<String, FidelityReport> f = GoldenComparison.compare(held, goldenInputs(real), candidates);
+        assertThat(f).containsOnlyKeys("prediction_logits", "seq_relationship_logits");
+        FidelityReport predictions = f.get("prediction_logits");
+        assertThat(predictions.positions()).isEqualTo(3 + 6);
+        assertThat(predictions.hiddenSize()).isEqualTo(C);
+        assertThat(predictions.cosineMin()).isGreaterThan(0.999999);
+        assertThat(predictions.top1Agreement()).isEqualTo(1.0);
+        FidelityReport nsp = f.get("seq_relationship_logits");
+        assertThat(nsp.positions()).isEqualTo(2);
+        assertThat(nsp.hiddenSize()).isEqualTo(2);
+        assertThat(nsp.top1Agreement()).isEqualTo(0.5);
+    }
+
     @Test
     void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
         FloatTensor ref = hidden(2);

@@ -32,7 +32,7 @@ class Conversion {
     int seqLen;
     /**
      * {@code convert} (a checkpoint's task head is converted), {@code none} (hidden states) or a head kind to convert
-     * ({@code sequence-classification}, ...: {@code HeadChoice}), V30.
+     * ({@code sequence-classification}, ...: {@code HeadChoice}), V30; {@code pre-training} since V31.
      */
     @Column(nullable = false)
     String head;
@@ -78,5 +78,15 @@ class Conversion {
     /** Whether a worker must declare {@link Conversions#OPTIONS_HEAD_TOKEN_TYPES} to lease this: head or token types set. */
     boolean needsOptions() {
         return !"convert".equals(head) || tokenTypes;
+    }
+
+    /**
+     * The {@code conversionOptions} a worker must declare to lease this: 0, {@link Conversions#OPTIONS_HEAD_TOKEN_TYPES}
+     * for a head or token types, {@link Conversions#OPTIONS_PRE_TRAINING} for the pre-training head (V31), which
+     * workers that declare only 1 do not know.
+     */
+    int requiredOptions() {
+        return Conversions.PRE_TRAINING_HEAD.equals(head) ? Conversions.OPTIONS_PRE_TRAINING
+                : needsOptions() ? Conversions.OPTIONS_HEAD_TOKEN_TYPES : 0;
     }
 }

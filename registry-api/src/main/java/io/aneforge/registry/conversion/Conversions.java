@@ -258,11 +258,12 @@ public class Conversions {
                     "conversion " + id + " is " + c.state + (Conversion.RUNNING.equals(c.state)
                             ? ", leased by '" + c.leaseOwner + "' until " + c.leaseExpiresAt : ""));
         }
-        if (c.needsOptions() && options < OPTIONS_HEAD_TOKEN_TYPES) {
+        if (options < c.requiredOptions()) {
             throw ApiProblem.conflict("conversion-not-leasable", "Conversion not leasable", "conversion " + id
                     + " sets head '" + c.head + "' and tokenTypes " + c.tokenTypes + ", which worker '" + worker
-                    + "' did not declare it acts on (conversionOptions " + OPTIONS_HEAD_TOKEN_TYPES + "); it would"
-                    + " build other packages. Upgrade the converter worker");
+                    + "' did not declare it acts on (conversionOptions " + c.requiredOptions() + "); it would"
+                    + (c.requiredOptions() == OPTIONS_PRE_TRAINING ? " refuse the head it does not know"
+                    : " build other packages") + ". Upgrade the converter worker");
         }
         if (c.attempts >= c.maxAttempts) {
             fail(c, "attempts exhausted (" + c.attempts + " of " + c.maxAttempts + ")");
@@ -639,6 +640,12 @@ public class Conversions {
      * token_type_ids}), so it is never given a conversion that sets them.
      */
     public static final int OPTIONS_HEAD_TOKEN_TYPES = 1;
+    /**
+     * The {@code conversionOptions} of a worker that also knows {@code head} {@value #PRE_TRAINING_HEAD} (V31): one that
+     * declares only {@link #OPTIONS_HEAD_TOKEN_TYPES} would fail the conversion on the unknown head, so it is not given it.
+     */
+    public static final int OPTIONS_PRE_TRAINING = 2;
+    static final String PRE_TRAINING_HEAD = "pre-training";
 
     ConversionView view(Conversion c) {
         VersionView version = versionView(c.versionId);
@@ -652,7 +659,7 @@ public class Conversions {
     /** Only a queued conversion waits (one whose lease expired is leased at the next call of any fitting worker). */
     private String waitingFor(Conversion c) {
         if (!Conversion.QUEUED.equals(c.state)) return null;
-        return ConverterWorkers.waitingFor(c.needsOptions(), workers.running(), workers.window());
+        return ConverterWorkers.waitingFor(c.requiredOptions(), workers.running(), workers.window());
     }
 
     private VersionView versionView(long versionId) {

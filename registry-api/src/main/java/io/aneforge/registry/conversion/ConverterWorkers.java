@@ -134,28 +134,31 @@ public class ConverterWorkers {
      * Why a queued conversion is not running yet, from the running workers ({@link #running}): none, none that
      * declares the options it needs, every capable one busy, or some idle (its turn comes at their next call).
      */
-    static String waitingFor(boolean needsOptions, List<WorkerView> running, Duration window) {
-        String options = "conversionOptions " + Conversions.OPTIONS_HEAD_TOKEN_TYPES;
+    static String waitingFor(int requiredOptions, List<WorkerView> running, Duration window) {
+        boolean needsOptions = requiredOptions > 0;
+        String options = "conversionOptions " + requiredOptions;
+        String what = requiredOptions >= Conversions.OPTIONS_PRE_TRAINING
+                ? "head and tokenTypes and knows the pre-training head" : "head and tokenTypes";
         if (running.isEmpty()) {
             return "no converter worker has asked for work in the last " + human(window) + " and none holds a"
-                    + " conversion: start one" + (needsOptions ? " of a release that acts on head and tokenTypes (it"
-                    + " declares " + options + " when leasing), which this conversion sets" : "");
+                    + " conversion: start one" + (needsOptions ? " of a release that acts on " + what + " (it"
+                    + " declares " + options + " or more when leasing), which this conversion needs" : "");
         }
         List<WorkerView> capable = needsOptions
                 ? running.stream().filter(w -> w.conversionOptions() != null
-                        && w.conversionOptions() >= Conversions.OPTIONS_HEAD_TOKEN_TYPES).toList()
+                        && w.conversionOptions() >= requiredOptions).toList()
                 : running;
         if (capable.isEmpty()) {
-            return workers(running.size()) + " running (" + names(running) + "), none declares " + options + " (it acts"
-                    + " on the head and tokenTypes this conversion sets): upgrade them; workers of releases before it"
-                    + " skip this conversion";
+            return workers(running.size()) + " running (" + names(running) + "), none declares " + options + " or more"
+                    + " (it acts on the " + what + " this conversion needs): upgrade them; workers of releases before"
+                    + " it skip this conversion";
         }
         long busy = capable.stream().filter(w -> !w.holds().isEmpty()).count();
         long idle = capable.size() - busy;
         int old = running.size() - capable.size();
         String others = old > 0
                 ? "; also running: " + workers(old) + " that " + (old == 1 ? "does" : "do") + " not declare " + options
-                        + " (upgrading " + (old == 1 ? "it" : "them") + " adds capacity)"
+                        + " or more (upgrading " + (old == 1 ? "it" : "them") + " adds capacity)"
                 : "";
         if (idle == 0) {
             return "waiting for a free worker: " + busy + " capable " + (busy == 1 ? "worker" : "workers") + " busy ("

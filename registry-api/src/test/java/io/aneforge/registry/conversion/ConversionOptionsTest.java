@@ -1,6 +1,7 @@
 package io.aneforge.registry.conversion;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.registry.RegistryTestBase;
 import java.util.LinkedHashMap;
@@ -69,6 +70,55 @@ class ConversionOptionsTest extends RegistryTestBase {
         }
     }
 
+    /**
+     * {@code head} pre-training (V31 widens V30's check constraint): stored, and leased only to a worker that knows it
+     * ({@code conversionOptions} 2); a worker declaring 1 acts on the other heads but would fail on this one.
+     */
+    @Test
+    void thePreTrainingHeadGoesOnlyToAWorkerThatKnowsIt() {
+        assertThat(Conversions.PRE_TRAINING_HEAD).isEqualTo(io.aneforge.model.TaskHead.Kind.PRE_TRAINING.id());
+        createModel("conv-options-pre");
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("source", SOURCE, "chips", List.of("M2"), "head",
+                "pre-training"));
+        Response created = send("POST", "/api/v1/models/conv-options-pre/versions", publisher(), body);
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        var c = get("/api/v1/models/conv-options-pre/versions/" + created.json().path("version").asInt()
+                + "/conversion", reader()).json();
+        long id = c.path("id").asLong();
+        assertThat(c.path("head").asString()).isEqualTo("pre-training");
+        assertThat(jdbc.sql("SELECT head FROM conversion WHERE id = ?").param(id).query(String.class).single())
+                .isEqualTo("pre-training");
+        assertThat(c.path("waitingFor").asString()).contains("knows the pre-training head")
+                .contains("conversionOptions 2");
+        body.put("head", "fill-mask");
+        Response other = send("POST", "/api/v1/models/conv-options-pre/versions", publisher(), body);
+        assertThat(other.status()).as(other.text()).isEqualTo(201);
+        long otherId = get("/api/v1/models/conv-options-pre/versions/" + other.json().path("version").asInt()
+                + "/conversion", reader()).json().path("id").asLong();
+        try {
+            assertThat(leasable(0)).doesNotContain(id, otherId);
+            assertThat(leasable(1)).contains(otherId).doesNotContain(id);
+            assertThat(leasable(2)).contains(id, otherId);
+            String worker = token("worker");
+            Response one = send("POST", "/api/v1/conversions/" + id + "/lease", worker,
+                    Map.of("worker", "w-one", "conversionOptions", 1));
+            assertThat(one.status()).as(one.text()).isEqualTo(409);
+            assertThat(one.json().path("detail").asString()).contains("head 'pre-training'")
+                    .contains("conversionOptions 2").contains("refuse the head it does not know");
+            Response two = send("POST", "/api/v1/conversions/" + id + "/lease", worker,
+                    Map.of("worker", "w-two", "conversionOptions", 2));
+            assertThat(two.status()).as(two.text()).isEqualTo(200);
+        } finally {
+            for (long cancel : List.of(id, otherId)) {
+                assertThat(send("POST", "/api/v1/conversions/" + cancel + "/cancel", publisher(), null).status())
+                        .isEqualTo(200);
+            }
+        }
+        // the column still refuses what no release converts (V31 replaced the constraint, did not drop it)
+        assertThatThrownBy(() -> jdbc.sql("UPDATE conversion SET head = 'next-sentence' WHERE id = ?").param(id)
+                .update()).hasMessageContaining("conversion_head_check");
+    }
+
     private List<Long> leasable(int options) {
         List<Long> ids = new ArrayList<>();
         new TransactionTemplate(transactions).executeWithoutResult(tx -> {
@@ -115,7 +165,7 @@ class ConversionOptionsTest extends RegistryTestBase {
         assertThat(bad.json().path("detail").asString()).isEqualTo("head: must be 'convert' (the checkpoint's task head is"
                 + " converted, the default), 'none' (the packages output the base model's hidden states) or the head kind"
                 + " to convert of a checkpoint that has two (one of convert, none, sequence-classification,"
-                + " token-classification, question-answering, fill-mask), got 'classifier'");
+                + " token-classification, question-answering, fill-mask, pre-training), got 'classifier'");
         Response noChips = send("POST", "/api/v1/models/conv-options-bad/versions", publisher(),
                 Map.of("source", SOURCE, "tokenTypes", true));
         assertThat(noChips.status()).as(noChips.text()).isEqualTo(400);

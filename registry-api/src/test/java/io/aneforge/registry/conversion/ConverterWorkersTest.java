@@ -43,7 +43,7 @@ class ConverterWorkersTest extends RegistryTestBase {
             Response old = send("POST", "/api/v1/conversions/lease", worker, Map.of("worker", "cw-old"));
             assertThat(old.status()).as("the head-none conversion is not for it: " + old.text()).isEqualTo(204);
             assertThat(waitingFor(headNone)).isEqualTo("1 converter worker running ('cw-old'), none declares"
-                    + " conversionOptions 1 (it acts on the head and tokenTypes this conversion sets): upgrade them;"
+                    + " conversionOptions 1 or more (it acts on the head and tokenTypes this conversion needs): upgrade them;"
                     + " workers of releases before it skip this conversion");
             JsonNode oldView = worker("cw-old");
             assertThat(oldView.path("conversionOptions").asInt()).isZero();
@@ -69,7 +69,7 @@ class ConverterWorkersTest extends RegistryTestBase {
             assertThat(current.json().path("conversion").path("id").asLong()).isEqualTo(headNone);
             long typed = queue("workers-wait", "none", ids);
             assertThat(waitingFor(typed)).isEqualTo("waiting for a free worker: 1 capable worker busy ('cw-new');"
-                    + " also running: 1 converter worker that does not declare conversionOptions 1 (upgrading it adds"
+                    + " also running: 1 converter worker that does not declare conversionOptions 1 or more (upgrading it adds"
                     + " capacity)");
             long plain2 = queue("workers-wait", null, ids);
             assertThat(waitingFor(plain2)).isEqualTo("waiting for a free worker: 2 capable workers busy ('cw-new',"
@@ -127,18 +127,23 @@ class ConverterWorkersTest extends RegistryTestBase {
     void theMessageNamesAtMostFiveWorkersAndCountsTheRest() {
         List<WorkerView> old = new ArrayList<>();
         for (int i = 1; i <= 7; i++) old.add(new WorkerView("w" + i, 0, null, null, true, List.of()));
-        assertThat(ConverterWorkers.waitingFor(true, old, Duration.ofSeconds(90))).startsWith("7 converter workers running"
+        assertThat(ConverterWorkers.waitingFor(Conversions.OPTIONS_HEAD_TOKEN_TYPES, old, Duration.ofSeconds(90))).startsWith("7 converter workers running"
                 + " ('w1', 'w2', 'w3', 'w4', 'w5' and 2 more), none declares conversionOptions 1");
-        assertThat(ConverterWorkers.waitingFor(false, List.of(), Duration.ofSeconds(90)))
+        assertThat(ConverterWorkers.waitingFor(0, List.of(), Duration.ofSeconds(90)))
                 .startsWith("no converter worker has asked for work in the last 90 s");
         WorkerView busy = new WorkerView("b", 1, null, null, true, List.of(new HeldConversion(1, "m", 1, null)));
         WorkerView idle = new WorkerView("i", null, null, null, true, List.of());
-        assertThat(ConverterWorkers.waitingFor(false, List.of(busy, idle), Duration.ofMinutes(1)))
+        assertThat(ConverterWorkers.waitingFor(0, List.of(busy, idle), Duration.ofMinutes(1)))
                 .as("a holder whose options are unknown still takes a default conversion")
                 .startsWith("its turn in the queue: 1 capable worker is idle");
-        assertThat(ConverterWorkers.waitingFor(true, List.of(busy, idle), Duration.ofMinutes(1)))
+        assertThat(ConverterWorkers.waitingFor(Conversions.OPTIONS_HEAD_TOKEN_TYPES, List.of(busy, idle), Duration.ofMinutes(1)))
                 .isEqualTo("waiting for a free worker: 1 capable worker busy ('b'); also running: 1 converter worker that"
-                        + " does not declare conversionOptions 1 (upgrading it adds capacity)");
+                        + " does not declare conversionOptions 1 or more (upgrading it adds capacity)");
+        assertThat(ConverterWorkers.waitingFor(Conversions.OPTIONS_PRE_TRAINING, List.of(busy, idle), Duration.ofMinutes(1)))
+                .as("a worker declaring 1 does not know the pre-training head")
+                .isEqualTo("2 converter workers running ('b', 'i'), none declares conversionOptions 2 or more (it acts"
+                        + " on the head and tokenTypes and knows the pre-training head this conversion needs): upgrade"
+                        + " them; workers of releases before it skip this conversion");
     }
 
     /** No other test's conversion in the queue or leased, and no worker seen within the window. */
