@@ -7,8 +7,9 @@ import java.util.Locale;
 /**
  * The task head of a fine-tuned encoder checkpoint that the graph builders convert, as Hugging Face's
  * {@code *ForSequenceClassification}, {@code *ForTokenClassification}, {@code *ForQuestionAnswering},
- * {@code *ForMaskedLM} and {@code BertForPreTraining} (masked LM plus next-sentence prediction) compute it. Which head a checkpoint has comes from {@code architectures} in config.json (BERT's
- * sequence and token classifiers have the same {@code classifier} tensors; only the class name tells them apart).
+ * {@code *ForMaskedLM} and {@code BertForPreTraining} (masked LM plus next-sentence prediction) compute it. Which
+ * head a checkpoint has comes from {@code architectures} in config.json (BERT's sequence and token classifiers have
+ * the same {@code classifier} tensors; only the class name tells them apart).
  *
  * @param kind         what the head computes
  * @param architecture the {@code architectures} entry that named it ({@code BertForSequenceClassification})
@@ -33,7 +34,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
     public static final String START_LOGITS = "start_logits";
     public static final String END_LOGITS = "end_logits";
     public static final String LOGITS = "logits";
-    /** Outputs of a pre-training head ({@code BertForPreTraining}), as transformers' {@code BertForPreTrainingOutput} names them. */
+    /** Outputs of a pre-training head, as transformers' {@code BertForPreTrainingOutput} names them. */
     public static final String PREDICTION_LOGITS = "prediction_logits";
     public static final String SEQ_RELATIONSHIP_LOGITS = "seq_relationship_logits";
     /** The next-sentence head of BERT's pre-training checkpoints: {@code Linear(hidden, 2)} over the pooler output. */

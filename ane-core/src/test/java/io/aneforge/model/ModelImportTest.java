@@ -212,8 +212,9 @@ class ModelImportTest {
     @Test
     void tinyBertWithTaskPrefixImportsToCanonicalNames() throws Exception {
         ImportedModel plain = ModelImporter.importWeights(ModelSnapshot.of(TinyModels.bert(dir.resolve("a"), 7), null));
+        // a BertForPreTraining config without its heads: the base model (HeadChoice.NONE), as --head none converts it
         ImportedModel prefixed = ModelImporter.importWeights(
-                ModelSnapshot.of(TinyModels.bert(dir.resolve("b"), 7, "bert."), null));
+                ModelSnapshot.of(TinyModels.bert(dir.resolve("b"), 7, "bert."), null), HeadChoice.NONE);
         assertThat(prefixed.weights().keySet()).containsExactlyElementsOf(plain.weights().keySet())
                 .contains("pooler.dense.weight", "encoder.layer.1.output.LayerNorm.bias");
         assertThat(prefixed.weight("embeddings.word_embeddings.weight").data())

@@ -39,9 +39,10 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
 
     /**
      * What a fill-mask (or pre-training) model's golden data costs: its outputs are the logits over the whole
-     * vocabulary at every real token of the fixed samples (about 75 MB for BERT-base's 30522 tokens, 125 MB for RoBERTa's 50265, whatever the
-     * sequence length: the padded positions are not held), hundreds of times a classifier's, and every agent
-     * downloads them for each job of the version and holds them within its golden-data memory.
+     * vocabulary at every real token of the fixed samples (about 75 MB for BERT-base's 30522 tokens, 125 MB for
+     * RoBERTa's 50265, whatever the sequence length: the padded positions are not held), hundreds of times a
+     * classifier's, and every agent downloads them for each job of the version and holds them within its golden-data
+     * memory.
      */
     public static String fillMaskNote(String task, long heldBytes, long fileBytes, int vocabSize) {
         // a pre-training model's 2 next-sentence logits per sample are too few to change the token count (floored)

@@ -32,7 +32,8 @@ public final class TinyModels {
 
     /**
      * A BERT snapshot whose tensor names carry {@code prefix} (e.g. "bert." as a BertForPreTraining checkpoint has
-     * them; its pre-training heads, never converted, are left out).
+     * them; its pre-training heads are left out, so import it with {@code HeadChoice.NONE}: the config still names
+     * BertForPreTraining).
      */
     public static Path bert(Path dir, long seed, String prefix) throws IOException {
         return bert(dir, seed, prefix, INTERMEDIATE);
