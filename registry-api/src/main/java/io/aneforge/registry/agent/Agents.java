@@ -14,7 +14,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -120,9 +122,11 @@ public class Agents {
      * (see {@link #requireMayClaim}); an admin moves a live host with {@link #handOver}.
      *
      * <p>Audited ({@code agent.register}) when it changes who the host is or whether it is listed: a new host, a host
-     * bound to another token than before, a retired host listed again. A restart with the host's own token only
-     * refreshes what the host says about itself (OS build, runtimes, ...; {@code GET /api/v1/agents} shows it) and
-     * is not audited, or every agent restart would be a row. It ends a drain, though, which is audited
+     * bound to another token than before, a retired host listed again. A registration with the host's own token (a
+     * restart) is audited as {@code agent.restart} when what the host says about itself changed (OS, CPU, memory,
+     * chip, runtimes, golden data format: the detail has each changed fact before and after) or the agent was
+     * offline (not heard from within {@code aneforge.agents.offline-after}); a restart of an online agent that
+     * changed nothing is not, so an agent restarting in a loop adds no rows. It ends a drain, though, which is audited
      * ({@code agent.resume} with {@code registered: true}), so the trail does not leave a drained agent (a SIGTERM
      * drains it: {@code agent.drain}) draining for ever.
      */
@@ -149,6 +153,9 @@ public class Agents {
             boolean retired = agent.retiredAt() != null;
             boolean wasDraining = agent.draining();
             Long before = agent.tokenId();
+            Map<String, Object> factsBefore = facts(agent);
+            Instant lastSeen = agent.lastSeenAt();
+            boolean wasOffline = lastSeen.isBefore(now.minus(fleet.offlineAfter()));
             if (retired) {
                 log.info("host '{}' (agent {}) registered again after {} retired it; listed again", agent.hostName(),
                         agent.id(), agent.retiredBy());
@@ -158,6 +165,13 @@ public class Agents {
                 audit.record(caller, Audit.Event.of("agent.register").onAgent(agent.id())
                         .with("hostName", agent.hostName()).with("new", false).with("listedAgain", retired)
                         .with("fromTokenId", before));
+            } else {
+                Map<String, Object> changed = changes(factsBefore, facts(agent));
+                if (wasOffline || !changed.isEmpty()) {
+                    audit.record(caller, Audit.Event.of("agent.restart").onAgent(agent.id())
+                            .with("hostName", agent.hostName()).with("wasOffline", wasOffline)
+                            .with("lastSeenAt", lastSeen.toString()).with("changed", changed));
+                }
             }
             if (wasDraining) {
                 audit.record(caller, Audit.Event.of("agent.resume").onAgent(agent.id()).with("hostName", agent.hostName())
@@ -165,6 +179,36 @@ public class Agents {
             }
         }
         return view(agent, now);
+    }
+
+    /** What a host says about itself, as a restart may change it (the facts {@code agent.restart} compares). */
+    private static Map<String, Object> facts(Agent a) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("osName", a.osName());
+        f.put("osVersion", a.osVersion());
+        f.put("osBuild", a.osBuild());
+        f.put("arch", a.arch());
+        f.put("cpuBrand", a.cpuBrand());
+        f.put("memoryBytes", a.memoryBytes());
+        f.put("chip", a.chip());
+        f.put("runtimes", a.runtimes());
+        f.put("goldenFormat", a.goldenFormat());
+        return f;
+    }
+
+    /** Each fact that differs, as {@code {"before": .., "after": ..}}, in the facts' order. */
+    private static Map<String, Object> changes(Map<String, Object> before, Map<String, Object> after) {
+        Map<String, Object> changed = new LinkedHashMap<>();
+        before.forEach((key, was) -> {
+            Object is = after.get(key);
+            if (!Objects.equals(was, is)) {
+                Map<String, Object> pair = new LinkedHashMap<>();
+                pair.put("before", was);
+                pair.put("after", is);
+                changed.put(key, pair);
+            }
+        });
+        return changed;
     }
 
     /**

@@ -31,10 +31,12 @@ class AuditController {
     }
 
     /**
-     * Admin: refused writes (403, 409), newest row first, apart from the done writes above: one row per hour, token,
-     * endpoint, problem type and model with its count and its first and last request; filters optional ({@code model},
-     * {@code problemType} (the slug, e.g. {@code gates-not-met}) and {@code requestId} (the first or last request of a
-     * row) exact, {@code since} on the last refusal), {@code limit} and {@code before} as above.
+     * Admin: refusals, newest row first, apart from the done writes above: one row per hour, kind, token (or, for a
+     * 401, the presented token's fingerprint), endpoint, problem type and model with its count and its first and last
+     * request; filters optional ({@code kind} ({@code refused-write}, {@code refused-read}, {@code invalid-write},
+     * {@code unauthenticated}), {@code status}, {@code tokenFingerprint}, {@code model}, {@code problemType} (the slug,
+     * e.g. {@code gates-not-met}) and {@code requestId} (the first or last request of a row) exact, {@code since} on
+     * the last refusal), {@code limit} and {@code before} as above.
      */
     @GetMapping("/api/v1/audit/refusals")
     @Allowed
@@ -42,7 +44,10 @@ class AuditController {
                                 @RequestParam(required = false) String problemType,
                                 @RequestParam(required = false) String requestId,
                                 @RequestParam(required = false) String since, @RequestParam(required = false) String before,
-                                @RequestParam(required = false) String limit) {
-        return refusals.page(new RefusedWrites.Query(model, problemType, requestId, since, before, limit));
+                                @RequestParam(required = false) String limit, @RequestParam(required = false) String kind,
+                                @RequestParam(required = false) String status,
+                                @RequestParam(required = false) String tokenFingerprint) {
+        return refusals.page(new RefusedWrites.Query(model, problemType, requestId, since, before, limit, kind, status,
+                tokenFingerprint));
     }
 }

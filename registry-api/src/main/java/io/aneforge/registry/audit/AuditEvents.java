@@ -19,7 +19,7 @@ class AuditEvents {
     static final Set<String> ACTIONS = Set.of("token.mint", "token.revoke", "token.scope", "version.publish", "version.yank",
             "variant.yank", "alias.move", "alias.delete", "gates.put", "agent.retire", "accuracy.rerun",
             "model.create", "version.create", "variant.register", "golden.put", "conversion.cancel", "agent.register",
-            "agent.handover", "agent.unretire", "blob.put", "agent.drain", "agent.resume", "job.report");
+            "agent.restart", "agent.handover", "agent.unretire", "blob.put", "agent.drain", "agent.resume", "job.report");
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 500;
 

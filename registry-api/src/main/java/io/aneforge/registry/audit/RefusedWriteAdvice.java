@@ -21,10 +21,12 @@ import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 
 /**
- * Records a refused write ({@link RefusedWrites}) as its problem answer is written: every problem document of Spring
- * MVC passes here, whichever handler or check refused (the token check's role and model scope, a service's 409), so
- * a refusal added later is recorded without code of its own. Only writes (not GET, HEAD, OPTIONS) by an authenticated
- * token ({@link Caller#find}); only {@link RefusedWrites#STATUSES}.
+ * Records a refusal ({@link RefusedWrites}) as its problem answer is written: every problem document of Spring MVC
+ * passes here, whichever handler or check refused (the token check's 401 and its role and model scope, a service's
+ * 409, a validation's 400 or 422), so a refusal added later is recorded without code of its own. What is recorded is
+ * {@link RefusedWrites.Kind#of}: 403/409 to a write, 403 to a read and 400/422 to a write by an authenticated token
+ * ({@link Caller#find}), and every 401. Answers written outside Spring MVC (Tomcat's own 400s, the metrics
+ * endpoint's token filter) do not pass here.
  */
 @RestControllerAdvice
 class RefusedWriteAdvice implements ResponseBodyAdvice<Object> {
@@ -47,31 +49,42 @@ class RefusedWriteAdvice implements ResponseBodyAdvice<Object> {
     public Object beforeBodyWrite(Object body, MethodParameter returnType, MediaType contentType,
                                   Class<? extends HttpMessageConverter<?>> converterType, ServerHttpRequest request,
                                   ServerHttpResponse response) {
-        if (body instanceof ProblemDetail pd && RefusedWrites.STATUSES.contains(pd.getStatus())
-                && request instanceof ServletServerHttpRequest servlet) {
+        if (body instanceof ProblemDetail pd && request instanceof ServletServerHttpRequest servlet) {
             HttpServletRequest http = servlet.getServletRequest();
-            if (READS.contains(http.getMethod())) return body;
             Optional<Caller> caller = Caller.find(http);
-            if (caller.isEmpty()) return body;
+            RefusedWrites.Kind kind = RefusedWrites.Kind.of(pd.getStatus(), READS.contains(http.getMethod()),
+                    caller.isPresent());
+            if (kind == null) return body;
             try {
-                refusals.record(refusal(http, caller.get(), pd));
+                // a 401 names nobody, whatever a filter before the check may have set
+                Caller actor = kind == RefusedWrites.Kind.UNAUTHENTICATED ? null : caller.get();
+                refusals.record(refusal(http, kind, actor, pd));
             } catch (RuntimeException e) {
                 // the answer is the refusal, whatever became of its record: the line says what was lost
-                log.warn("refused write not recorded in the audit trail (status {}, {} {}, requestId={}): {}",
+                log.warn("refusal not recorded in the audit trail (status {}, {} {}, requestId={}): {}",
                         pd.getStatus(), http.getMethod(), http.getRequestURI(), RequestIdFilter.current(), e.toString());
             }
         }
         return body;
     }
 
-    private static RefusedWrites.Refusal refusal(HttpServletRequest http, Caller caller, ProblemDetail pd) {
+    private static RefusedWrites.Refusal refusal(HttpServletRequest http, RefusedWrites.Kind kind, Caller caller,
+                                                 ProblemDetail pd) {
         String route = (String) http.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
         @SuppressWarnings("unchecked")
         Map<String, String> variables = (Map<String, String>) http.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
         String type = pd.getType() == null ? "about:blank" : pd.getType().toString();
         if (type.startsWith(ApiProblem.TYPE_BASE)) type = type.substring(ApiProblem.TYPE_BASE.length());
         // never the raw path as the route: it is part of a row's key, and a client's paths are unbounded
-        return new RefusedWrites.Refusal(caller, http.getMethod(), route == null ? "-" : route,
+        // a 401's caller is nobody; the bearer token it presented, if any, is named by a fingerprint, never itself
+        String fingerprint = null;
+        if (caller == null) {
+            String header = http.getHeader("Authorization");
+            if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) && !header.substring(7).isBlank()) {
+                fingerprint = RefusedWrites.fingerprint(header.substring(7).trim());
+            }
+        }
+        return new RefusedWrites.Refusal(kind, caller, fingerprint, http.getMethod(), route == null ? "-" : route,
                 http.getRequestURI(), variables == null ? null : variables.get("name"), pd.getStatus(), type,
                 pd.getDetail(), RequestIdFilter.current());
     }

@@ -24,8 +24,11 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The refused half of the audit trail: a write (any method but GET, HEAD and OPTIONS) by an authenticated token that
- * was answered 403 or 409 ({@link #STATUSES}), recorded by {@link RefusedWriteAdvice}. Apart from the audit events
+ * The refused half of the audit trail, recorded by {@link RefusedWriteAdvice} (named for what it first counted): a
+ * write (any method but GET, HEAD and OPTIONS) by an authenticated token answered 403 or 409, and, each told apart
+ * by its {@link Kind}, a read by an authenticated token answered 403, a write by one answered 400 or 422 (bad
+ * input), and any request answered 401 (no valid token: no actor, only a fingerprint of the token presented, see
+ * {@link #fingerprint}). Apart from the audit events
  * ({@link Audit}, changes that committed), so that neither {@code GET /api/v1/audit} nor the {@code aneforge.audit}
  * lines ever show a refusal as a done write: rows in {@code audit_refusal} (V29), read with
  * {@code GET /api/v1/audit/refusals}, and a line per refusal on the logger {@code aneforge.audit.refused}.
@@ -49,8 +52,39 @@ class RefusedWrites {
     private static final Logger LOG = LoggerFactory.getLogger("aneforge.audit.refused");
     private static final Logger log = LoggerFactory.getLogger(RefusedWrites.class);
 
-    /** The answers recorded: refused for who is asking (403) or for the state of what it asked to change (409). */
-    static final Set<Integer> STATUSES = Set.of(403, 409);
+    /** What a row counts (column {@code kind}, V32). */
+    enum Kind {
+        /** 403 or 409 to a write by a valid token: refused for who asks or for the state of what it would change. */
+        REFUSED_WRITE("refused-write"),
+        /** 403 to a read by a valid token. */
+        REFUSED_READ("refused-read"),
+        /** 400 or 422 to a write by a valid token: its input was refused, nothing changed. */
+        INVALID_WRITE("invalid-write"),
+        /** 401 to any request: no token, or one that is unknown or revoked; nobody to name. */
+        UNAUTHENTICATED("unauthenticated");
+
+        final String wire;
+
+        Kind(String wire) {
+            this.wire = wire;
+        }
+
+        /** The kind of an answer, or null when it is not recorded (a success, a 404, a read's 400, ...). */
+        static Kind of(int status, boolean read, boolean authenticated) {
+            if (status == 401) return UNAUTHENTICATED;
+            if (!authenticated) return null; // a signed download URL refused (403): no token was presented
+            if (read) return status == 403 ? REFUSED_READ : null;
+            if (status == 403 || status == 409) return REFUSED_WRITE;
+            if (status == 400 || status == 422) return INVALID_WRITE;
+            return null;
+        }
+
+        static Kind fromWire(String wire) {
+            for (Kind k : values()) if (k.wire.equals(wire)) return k;
+            throw AuditEvents.invalid("parameter 'kind' is '" + wire + "', not one of "
+                    + java.util.Arrays.stream(values()).map(k -> k.wire).toList());
+        }
+    }
     /** Longest path and detail kept: they may carry what a client sent, which must not grow a row without bound. */
     static final int MAX_TEXT = 1000;
     /**
@@ -58,14 +92,47 @@ class RefusedWrites {
      * and names of models that do not exist are separate keys here (the database folds them into one row).
      */
     static final int MAX_PENDING = 1000;
+    /**
+     * Most distinct token fingerprints of 401s counted per hour by this instance: a flood of made-up tokens would
+     * otherwise be a key, and then a row, per token. Past it, that hour's 401s with other tokens count under
+     * {@link #OTHER_TOKENS}.
+     */
+    static final int MAX_FINGERPRINTS_PER_HOUR = 100;
+    static final String OTHER_TOKENS = "other";
+    /** Hex digits of the token's SHA-256 kept: enough to tell clients apart and find a token's row, not the token. */
+    static final int FINGERPRINT_HEX = 12;
 
-    /** One refused request, as {@link RefusedWriteAdvice} saw it; {@code model} the path's, or null. */
-    record Refusal(Caller actor, String method, String route, String path, String model, int status, String problemType,
-                   String detail, String requestId) {}
+    /**
+     * One refused request, as {@link RefusedWriteAdvice} saw it; {@code model} the path's, or null; {@code actor} null
+     * only for {@link Kind#UNAUTHENTICATED}, whose {@code tokenFingerprint} ({@link #fingerprint}) is null when no
+     * bearer token was sent.
+     */
+    record Refusal(Kind kind, Caller actor, String tokenFingerprint, String method, String route, String path,
+                   String model, int status, String problemType, String detail, String requestId) {
+
+        Refusal {
+            if (kind == null) throw new IllegalArgumentException("status " + status + " to " + method + " is not recorded");
+            if ((kind == Kind.UNAUTHENTICATED) != (actor == null)) {
+                throw new IllegalArgumentException("a " + kind.wire + " refusal " + (actor == null ? "needs" : "has no")
+                        + " actor");
+            }
+            if (actor != null && tokenFingerprint != null) {
+                throw new IllegalArgumentException("a token fingerprint is kept only for a token that did not authenticate");
+            }
+        }
+
+        /** A refusal of an authenticated token's request (the kinds but {@link Kind#UNAUTHENTICATED}). */
+        Refusal(Caller actor, String method, String route, String path, String model, int status, String problemType,
+                String detail, String requestId) {
+            this(Kind.of(status, Set.of("GET", "HEAD", "OPTIONS").contains(method), true), actor, null, method, route,
+                    path, model, status, problemType, detail, requestId);
+        }
+    }
 
     /** One row: an hour's refusals of one token, endpoint, problem type and model. */
-    record RefusalRow(long id, OffsetDateTime hour, OffsetDateTime firstAt, OffsetDateTime lastAt, long count,
-                      Long actorTokenId, String actor, String actorRole, String method, String route, String model,
+    record RefusalRow(long id, String kind, OffsetDateTime hour, OffsetDateTime firstAt, OffsetDateTime lastAt,
+                      long count, Long actorTokenId, String actor, String actorRole, String tokenFingerprint,
+                      String method, String route, String model,
                       int status, String problemType, String firstRequestId, String lastRequestId, String lastPath,
                       String lastDetail) {}
 
@@ -73,11 +140,17 @@ class RefusedWrites {
     record Page(List<RefusalRow> refusals, Long nextBefore) {}
 
     /** The query as given (each parameter optional, as text: a malformed one is a 400 naming it). */
-    record Query(String model, String problemType, String requestId, String since, String before, String limit) {}
+    record Query(String model, String problemType, String requestId, String since, String before, String limit,
+                 String kind, String status, String tokenFingerprint) {
 
-    /** What makes a row: the unique index audit_refusal_bucket, with the model as the path named it. */
-    private record Key(OffsetDateTime hour, Long tokenId, String actor, String method, String route, String problemType,
-                       String model) {}
+        Query(String model, String problemType, String requestId, String since, String before, String limit) {
+            this(model, problemType, requestId, since, before, limit, null, null, null);
+        }
+    }
+
+    /** What makes a row: the unique index audit_refusal_bucket (V32), with the model as the path named it. */
+    private record Key(OffsetDateTime hour, Kind kind, Long tokenId, String actor, String fingerprint, String method,
+                       String route, String problemType, String model) {}
 
     /** The refusals of one key since the last flush: a count, the first one and the last one. */
     private record Counted(long count, OffsetDateTime firstAt, String firstRequestId, OffsetDateTime lastAt,
@@ -95,13 +168,14 @@ class RefusedWrites {
 
     /** Adds a key's counted refusals to its row; first and last are whichever is older and newer, row or memory. */
     private static final String UPSERT = """
-            INSERT INTO audit_refusal (bucket, first_at, last_at, count, actor_token_id, actor_name, actor_role, method,
-                   route, model, status, problem_type, first_request_id, last_request_id, last_path, last_detail)
-            VALUES (:bucket, :firstAt, :lastAt, :count, :tokenId, :actor, :role, :method, :route,
+            INSERT INTO audit_refusal (bucket, kind, first_at, last_at, count, actor_token_id, actor_name, actor_role,
+                   token_fingerprint, method, route, model, status, problem_type, first_request_id, last_request_id,
+                   last_path, last_detail)
+            VALUES (:bucket, :kind, :firstAt, :lastAt, :count, :tokenId, :actor, :role, :fingerprint, :method, :route,
                    (SELECT name FROM model WHERE name = :model), :status, :type, :firstRequestId, :lastRequestId, :path,
                    :detail)
-            ON CONFLICT (bucket, (COALESCE(actor_token_id, 0)), actor_name, method, route, problem_type,
-                   (COALESCE(model, '')))
+            ON CONFLICT (bucket, kind, (COALESCE(actor_token_id, 0)), (COALESCE(actor_name, '')),
+                   (COALESCE(token_fingerprint, '')), method, route, problem_type, (COALESCE(model, '')))
             DO UPDATE SET count = audit_refusal.count + EXCLUDED.count,
                    first_at = LEAST(audit_refusal.first_at, EXCLUDED.first_at),
                    first_request_id = CASE WHEN EXCLUDED.first_at < audit_refusal.first_at
@@ -123,6 +197,9 @@ class RefusedWrites {
     private final Clock clock = Clock.systemUTC();
     private final ConcurrentHashMap<Key, Counted> pending = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
+    /** The fingerprints counted this hour ({@link #MAX_FINGERPRINTS_PER_HOUR}); guarded by itself. */
+    private final Set<String> fingerprints = new java.util.HashSet<>();
+    private OffsetDateTime fingerprintHour;
 
     RefusedWrites(JdbcClient jdbc, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
@@ -134,17 +211,57 @@ class RefusedWrites {
         String path = clip(r.path());
         String detail = clip(r.detail());
         OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
-        Key key = new Key(now.truncatedTo(ChronoUnit.HOURS), r.actor().tokenId(), r.actor().name(), r.method(),
-                r.route(), r.problemType(), clip(r.model()));
+        OffsetDateTime hour = now.truncatedTo(ChronoUnit.HOURS);
+        Caller actor = r.actor();
+        String fingerprint = r.tokenFingerprint() == null ? null : counted(hour, r.tokenFingerprint());
+        Key key = new Key(hour, r.kind(), actor == null ? null : actor.tokenId(), actor == null ? null : actor.name(),
+                fingerprint, r.method(), r.route(), r.problemType(), clip(r.model()));
         if (pending.size() >= MAX_PENDING && !pending.containsKey(key)) flush();
-        Counted one = new Counted(1, now, r.requestId(), now, sequence.incrementAndGet(), r.actor().role().wireName(),
-                r.status(), r.requestId(), path, detail);
+        String role = actor == null ? null : actor.role().wireName();
+        Counted one = new Counted(1, now, r.requestId(), now, sequence.incrementAndGet(), role, r.status(),
+                r.requestId(), path, detail);
         pending.merge(key, one, Counted::then);
-        LOG.info("refused status={} type={} method={} route={} path={} actor={} actorTokenId={} actorRole={} detail={}"
-                        + " requestId={}", r.status(), Audit.value(r.problemType()), r.method(),
-                Audit.value(r.route()), Audit.value(path), Audit.value(r.actor().name()),
-                r.actor().tokenId() == null ? "-" : r.actor().tokenId(), r.actor().role().wireName(), Audit.value(detail),
-                Audit.value(r.requestId()));
+        // the line names the token as presented (its fingerprint), also when the row counts it under 'other'
+        LOG.info("refused status={} type={} method={} route={} path={} actor={} actorTokenId={} actorRole={} kind={}"
+                        + " tokenFingerprint={} detail={} requestId={}", r.status(), Audit.value(r.problemType()),
+                r.method(), Audit.value(r.route()), Audit.value(path), Audit.value(actor == null ? null : actor.name()),
+                actor == null || actor.tokenId() == null ? "-" : actor.tokenId(), role == null ? "-" : role,
+                r.kind().wire, Audit.value(r.tokenFingerprint()), Audit.value(detail), Audit.value(r.requestId()));
+    }
+
+    /**
+     * The fingerprint a 401's row is counted under: its own while this hour has seen fewer than
+     * {@link #MAX_FINGERPRINTS_PER_HOUR} (on this instance), else {@link #OTHER_TOKENS}.
+     */
+    private String counted(OffsetDateTime hour, String fingerprint) {
+        synchronized (fingerprints) {
+            if (!hour.equals(fingerprintHour)) {
+                fingerprints.clear();
+                fingerprintHour = hour;
+            }
+            if (fingerprints.contains(fingerprint)) return fingerprint;
+            if (fingerprints.size() >= MAX_FINGERPRINTS_PER_HOUR) return OTHER_TOKENS;
+            fingerprints.add(fingerprint);
+            return fingerprint;
+        }
+    }
+
+    /** Starts this hour's fingerprints over: for tests, which share one registry and its hour. */
+    void forgetFingerprints() {
+        synchronized (fingerprints) {
+            fingerprints.clear();
+        }
+    }
+
+    /**
+     * A bearer token that did not authenticate, as the trail names it: {@code sha256:} and the first
+     * {@link #FINGERPRINT_HEX} hex digits of its SHA-256, the hash {@code api_token.token_sha256} keeps in full (so a
+     * revoked token's row is found with {@code token_sha256 LIKE '<digits>%'}). Never the token: 48 bits of the hash
+     * of a minted token (256 random bits) tell nothing of it. A short human-chosen string (a mistyped bootstrap admin
+     * token) could be guessed from them offline, as from any hash.
+     */
+    static String fingerprint(String token) {
+        return "sha256:" + io.aneforge.registry.auth.Tokens.sha256Hex(token).substring(0, FINGERPRINT_HEX);
     }
 
     /**
@@ -178,12 +295,14 @@ class RefusedWrites {
     private void upsert(Key k, Counted c) {
         jdbc.sql(UPSERT)
                 .param("bucket", k.hour())
+                .param("kind", k.kind().wire)
                 .param("firstAt", c.firstAt())
                 .param("lastAt", c.lastAt())
                 .param("count", c.count())
                 .param("tokenId", k.tokenId(), java.sql.Types.BIGINT)
-                .param("actor", k.actor())
-                .param("role", c.role())
+                .param("actor", k.actor(), java.sql.Types.VARCHAR)
+                .param("role", c.role(), java.sql.Types.VARCHAR)
+                .param("fingerprint", k.fingerprint(), java.sql.Types.VARCHAR)
                 .param("method", k.method())
                 .param("route", k.route())
                 .param("model", k.model(), java.sql.Types.VARCHAR)
@@ -226,11 +345,25 @@ class RefusedWrites {
         Long before = q.before() == null ? null : AuditEvents.number("before", q.before(), 1, Long.MAX_VALUE);
         int limit = q.limit() == null ? AuditEvents.DEFAULT_LIMIT
                 : (int) AuditEvents.number("limit", q.limit(), 1, AuditEvents.MAX_LIMIT);
+        Kind kind = q.kind() == null ? null : Kind.fromWire(q.kind());
+        Long status = q.status() == null ? null : AuditEvents.number("status", q.status(), 100, 599);
         flush();
-        StringBuilder sql = new StringBuilder("SELECT id, bucket, first_at, last_at, count, actor_token_id, actor_name,"
-                + " actor_role, method, route, model, status, problem_type, first_request_id, last_request_id, last_path,"
-                + " last_detail FROM audit_refusal WHERE true");
+        StringBuilder sql = new StringBuilder("SELECT id, kind, bucket, first_at, last_at, count, actor_token_id,"
+                + " actor_name, actor_role, token_fingerprint, method, route, model, status, problem_type,"
+                + " first_request_id, last_request_id, last_path, last_detail FROM audit_refusal WHERE true");
         List<Object> params = new ArrayList<>();
+        if (kind != null) {
+            sql.append(" AND kind = ?");
+            params.add(kind.wire);
+        }
+        if (status != null) {
+            sql.append(" AND status = ?");
+            params.add(status.intValue());
+        }
+        if (q.tokenFingerprint() != null) {
+            sql.append(" AND token_fingerprint = ?");
+            params.add(q.tokenFingerprint());
+        }
         if (q.model() != null) {
             sql.append(" AND model = ?");
             params.add(q.model());
@@ -256,10 +389,11 @@ class RefusedWrites {
         sql.append(" ORDER BY id DESC LIMIT ?");
         params.add(limit + 1);
         List<RefusalRow> rows = jdbc.sql(sql.toString()).params(params)
-                .query((rs, i) -> new RefusalRow(rs.getLong("id"), rs.getObject("bucket", OffsetDateTime.class),
-                        rs.getObject("first_at", OffsetDateTime.class), rs.getObject("last_at", OffsetDateTime.class),
-                        rs.getLong("count"), rs.getObject("actor_token_id", Long.class), rs.getString("actor_name"),
-                        rs.getString("actor_role"), rs.getString("method"), rs.getString("route"), rs.getString("model"),
+                .query((rs, i) -> new RefusalRow(rs.getLong("id"), rs.getString("kind"),
+                        rs.getObject("bucket", OffsetDateTime.class), rs.getObject("first_at", OffsetDateTime.class),
+                        rs.getObject("last_at", OffsetDateTime.class), rs.getLong("count"),
+                        rs.getObject("actor_token_id", Long.class), rs.getString("actor_name"),
+                        rs.getString("actor_role"), rs.getString("token_fingerprint"), rs.getString("method"), rs.getString("route"), rs.getString("model"),
                         rs.getInt("status"), rs.getString("problem_type"), rs.getString("first_request_id"),
                         rs.getString("last_request_id"), rs.getString("last_path"), rs.getString("last_detail")))
                 .list();

@@ -79,15 +79,25 @@ public final class JobRecords {
      * @param waitingFor for a pending job, why nobody runs it yet (null when an online agent could take it)
      * @param expiredLeases the attempts whose lease ran out without a result, oldest first, with the agent that held
      *                   each: with the results' agents, who ran every attempt (leases are not audited)
+     * @param releasedLeases the agents that handed the job back without spending an attempt, each with its count of
+     *                   releases, oldest first ({@code job_lease_release}, V32)
      */
     public record JobView(long id, long variantId, String variantChip, String precision, Integer blockSize,
                           String quantization, String layout, int seqLen,
                           String kind, String runtime, String requiredChip, String computeUnits, String state, int run,
                           int attempts, int maxAttempts, String leasedBy, Instant leaseExpiresAt, String failureReason,
-                          String waitingFor, Instant createdAt, Instant finishedAt, List<ExpiredLease> expiredLeases) {}
+                          String waitingFor, Instant createdAt, Instant finishedAt, List<ExpiredLease> expiredLeases,
+                          List<ReleasedLease> releasedLeases) {}
 
     /** An attempt whose lease expired: {@code agent} the holder's host name ({@code job_lease_expiry}, V29). */
     public record ExpiredLease(int attempt, String agent, Instant expiredAt) {}
+
+    /**
+     * An agent's hand-backs of a job ({@code job_lease_release}, V32): {@code agent} its host name, {@code releases}
+     * how many (for trouble or not), and the last one's attempt (its number, not spent), time and reason.
+     */
+    public record ReleasedLease(String agent, int releases, int lastAttempt, Instant firstReleasedAt,
+                                Instant lastReleasedAt, String lastReason) {}
 
     public record ResultView(long jobId, int attempt, String kind, long variantId, String variantChip,
                              String precision, Integer blockSize, String quantization, String layout, int seqLen, String outcome, String failure,

@@ -13,6 +13,7 @@ import io.aneforge.registry.job.JobRecords.AccuracyRuns;
 import io.aneforge.registry.job.JobRecords.Benchmark;
 import io.aneforge.registry.job.JobRecords.BlobRef;
 import io.aneforge.registry.job.JobRecords.ExpiredLease;
+import io.aneforge.registry.job.JobRecords.ReleasedLease;
 import io.aneforge.registry.job.JobRecords.Fidelity;
 import io.aneforge.registry.job.JobRecords.Golden;
 import io.aneforge.registry.job.JobRecords.HandBack;
@@ -325,6 +326,7 @@ public class Jobs {
     private HandBack handBack(Agents.Identity agent, Job job, String reason, boolean trouble) {
         int max = props.maxHandBacks();
         if (!trouble) {
+            recordRelease(agent, job, reason);
             job.release();
             signal.afterCommit();
             return new HandBack(job.id(), "released", 0, max, null);
@@ -335,6 +337,7 @@ public class Jobs {
                         RETURNING hand_backs""")
                 .params(job.id(), agent.id()).query(Integer.class).single();
         if (n <= max) {
+            recordRelease(agent, job, reason);
             job.release();
             signal.afterCommit();
             return new HandBack(job.id(), "released", n, max, null);
@@ -352,6 +355,24 @@ public class Jobs {
                 .params(job.id(), job.attempts(), job.leaseId(), agent.id(), failure, utc(now)).update();
         job.fail(failure, now);
         return new HandBack(job.id(), "failed", n, max, failure);
+    }
+
+    /**
+     * Keeps who held the lease being handed back ({@code job_lease_release}, V32; {@code releasedLeases} in the jobs
+     * list): one upsert per release, counted per job and agent, so a job's rows stay bounded by its agents. Releases
+     * are rarer than leases, whose path writes nothing of this.
+     */
+    private void recordRelease(Agents.Identity agent, Job job, String reason) {
+        String why = reason == null || reason.isBlank() ? null
+                : reason.length() <= 1000 ? reason : reason.substring(0, 999) + "…";
+        jdbc.sql("""
+                        INSERT INTO job_lease_release (job_id, agent_id, releases, last_attempt, last_lease_id, last_reason,
+                                                       first_released_at, last_released_at)
+                        VALUES (?, ?, 1, ?, ?, ?, now(), now())
+                        ON CONFLICT (job_id, agent_id) DO UPDATE SET releases = job_lease_release.releases + 1,
+                            last_attempt = EXCLUDED.last_attempt, last_lease_id = EXCLUDED.last_lease_id,
+                            last_reason = EXCLUDED.last_reason, last_released_at = EXCLUDED.last_released_at""")
+                .params(job.id(), agent.id(), job.attempts(), job.leaseId(), why).update();
     }
 
     public record Reported(ResultView result, boolean created) {}
@@ -702,6 +723,19 @@ public class Jobs {
                     expired.computeIfAbsent(rs.getLong(1), id -> new java.util.ArrayList<>())
                             .add(new ExpiredLease(rs.getInt(2), rs.getString(3), instant(rs, 4)));
                 });
+        Map<Long, List<ReleasedLease>> released = new java.util.HashMap<>();
+        jdbc.sql("""
+                        SELECT r.job_id, a.host_name, r.releases, r.last_attempt, r.first_released_at,
+                               r.last_released_at, r.last_reason
+                          FROM job_lease_release r JOIN job j ON j.id = r.job_id JOIN variant v ON v.id = j.variant_id
+                          JOIN agent a ON a.id = r.agent_id
+                         WHERE v.version_id = ? ORDER BY r.job_id, r.first_released_at, a.host_name""")
+                .param(v.id())
+                .query(rs -> {
+                    released.computeIfAbsent(rs.getLong(1), id -> new java.util.ArrayList<>())
+                            .add(new ReleasedLease(rs.getString(2), rs.getInt(3), rs.getInt(4), instant(rs, 5),
+                                    instant(rs, 6), rs.getString(7)));
+                });
         return jdbc.sql("""
                         SELECT j.id, j.variant_id, v.chip, v.precision, v.layout, v.seq_len, j.kind, j.runtime, j.chip,
                                j.compute_units, j.state, j.attempts, j.max_attempts, a.host_name, j.lease_expires_at,
@@ -722,7 +756,8 @@ public class Jobs {
                             rs.getInt(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), state,
                             rs.getInt(22), rs.getInt(12), rs.getInt(13), Job.LEASED.equals(state) ? rs.getString(14) : null,
                             instant(rs, 15), rs.getString(16), waiting, instant(rs, 17), instant(rs, 18),
-                            List.copyOf(expired.getOrDefault(rs.getLong(1), List.of())));
+                            List.copyOf(expired.getOrDefault(rs.getLong(1), List.of())),
+                            List.copyOf(released.getOrDefault(rs.getLong(1), List.of())));
                 })
                 .list();
     }

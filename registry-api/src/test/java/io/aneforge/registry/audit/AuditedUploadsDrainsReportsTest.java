@@ -135,6 +135,8 @@ class AuditedUploadsDrainsReportsTest extends JobTestSupport {
         body.put("memoryBytes", 17179869184L);
         body.put("chip", "M2");
         body.put("runtimes", List.of("coreml"));
+        // as registerAgent says: a restart that changed a fact would be an agent.restart too (AuditGapsTest)
+        body.put("goldenFormat", io.aneforge.eval.golden.GoldenOutputsCodec.VERSION);
         return body;
     }
 
