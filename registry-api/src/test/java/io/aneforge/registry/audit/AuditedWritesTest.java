@@ -176,12 +176,16 @@ class AuditedWritesTest extends RegistryTestBase {
         assertThat(event.path("detail").path("hostName").asString()).isEqualTo(host);
         assertThat(event.path("detail").path("new").asBoolean()).isTrue();
 
-        // a restart with the host's own token (facts may change) is not a change of who the host is
+        // a restart with the host's own token is not a change of who the host is: no agent.register; one whose
+        // facts changed is an agent.restart (AuditGapsTest), one that changed nothing leaves nothing
         Map<String, Object> restarted = host(host);
         restarted.put("osBuild", "24C101");
         String restart = rid("restart");
         assertThat(call("POST", "/api/v1/agents", first.token(), restarted, restart).status()).isEqualTo(200);
-        assertThat(auditEvents(restart)).isEmpty();
+        assertThat(auditEvents(restart)).extracting(e -> e.path("action").asString()).containsExactly("agent.restart");
+        String unchanged = rid("restart-unchanged");
+        assertThat(call("POST", "/api/v1/agents", first.token(), restarted, unchanged).status()).isEqualTo(200);
+        assertThat(auditEvents(unchanged)).isEmpty();
         // another live token may not take the host: refused, nothing recorded
         String takeover = rid("takeover");
         assertThat(call("POST", "/api/v1/agents", second.token(), host(host), takeover).status()).isEqualTo(409);
@@ -206,7 +210,8 @@ class AuditedWritesTest extends RegistryTestBase {
 
         // the new token registering the host it was handed: the handover already bound it, nothing changes
         String byNewToken = rid("register-new-token");
-        assertThat(call("POST", "/api/v1/agents", second.token(), host(host), byNewToken).status()).isEqualTo(200);
+        // (with the facts it last reported: changed ones would be an agent.restart)
+        assertThat(call("POST", "/api/v1/agents", second.token(), restarted, byNewToken).status()).isEqualTo(200);
         assertThat(auditEvents(byNewToken)).isEmpty();
         // once the owner's token is revoked another agent token may take the host: that registration changes its token
         assertThat(send("DELETE", "/api/v1/tokens/" + second.id(), ADMIN, null).status()).isEqualTo(204);
@@ -218,6 +223,6 @@ class AuditedWritesTest extends RegistryTestBase {
         assertThat(rebound.path("detail").path("fromTokenId").asLong()).isEqualTo(second.id());
 
         assertThat(jdbc.sql("SELECT count(*) FROM audit_event WHERE detail->>'agentId' = ?").param(agentId)
-                .query(Long.class).single()).as("register, handover, register after the revoke").isEqualTo(3L);
+                .query(Long.class).single()).as("register, restart, handover, register after the revoke").isEqualTo(4L);
     }
 }
