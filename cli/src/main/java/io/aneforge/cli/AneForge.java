@@ -122,8 +122,9 @@ public final class AneForge implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof UsageException || e instanceof RecipeException || e instanceof ModelSourceException) {
-            return USAGE;
+        if (e instanceof UsageException || e instanceof RecipeException || e instanceof ModelSourceException
+                || e instanceof io.aneforge.cli.reference.ReferenceException r && r.usage()) {
+            return USAGE; // a ReferenceException says itself whether another --source or --reference fixes it
         }
         return FAILURE;
     }

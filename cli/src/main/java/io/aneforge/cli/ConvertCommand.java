@@ -11,9 +11,13 @@ import io.aneforge.cli.convert.Staging;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.progress.Progress;
+import io.aneforge.cli.reference.OnnxRuntimeReference;
+import io.aneforge.cli.reference.Reference;
+import io.aneforge.cli.reference.SourceOnnx;
 import io.aneforge.chips.Chip;
 import io.aneforge.chips.ChipCatalog;
 import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.Golden;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
@@ -32,9 +36,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -111,8 +118,15 @@ public final class ConvertCommand implements Callable<Integer> {
     int samples;
 
     @Option(names = "--min-cosine", paramLabel = "C", description = "Fail (exit 1) when a variant's worst per-position "
-            + "cosine similarity to the FP32 outputs is below C.")
+            + "cosine similarity to the reference's outputs (--reference) is below C.")
     Double minCosine;
+
+    @Option(names = "--reference", defaultValue = "fp32-graph", paramLabel = "<fp32-graph|onnxruntime>",
+            converter = Reference.Converter.class,
+            description = "What computes the outputs fidelity and --min-cosine compare with: fp32-graph, the converter's "
+                    + "own unconverted graph of --source (default), or onnxruntime, ONNX Runtime running the source's "
+                    + "onnx/model.onnx (an independent engine; the golden data for publish --dir stays the FP32 graph's).")
+    Reference reference;
 
     @Option(names = "--calibration", paramLabel = "<texts.txt>", description = "-gptq precisions: calibration texts, "
             + "one per line, UTF-8 (default: the 64 built-in texts, or the 64 built-in sentence pairs for a model with "
@@ -158,6 +172,9 @@ public final class ConvertCommand implements Callable<Integer> {
         checkOptions();
         ChipsOption.refuseEmptyEntries(spec);
         chips = ChipsOption.canonical(chips);
+        if (reference == Reference.ONNXRUNTIME) {
+            EvalCommand.requireOnnxRuntime(); // before the source's weights are read
+        }
         if (single) {
             if (recipe != null) {
                 throw new UsageException("--recipe chooses many variants, while --layout/--precision/--target (or an "
@@ -206,11 +223,11 @@ public final class ConvertCommand implements Callable<Integer> {
         bar.note("recipe " + r.name() + ": " + specs.size() + (specs.size() == 1 ? " variant" : " variants") + " for "
                 + chipCount + (chipCount == 1 ? " chip" : " chips") + ", " + builds.size() + " distinct "
                 + (builds.size() == 1 ? "package" : "packages") + ", at sequence length " + seqLen);
-        try (SourceModel model = open(bar)) {
+        try (SourceModel model = open(bar); OnnxRuntimeReference ort = onnxRuntime(model)) {
             checkSeqLen(model);
             VariantsManifest m;
             try (Staging staging = Staging.in(out)) {
-                FidelityCheck check = fidelityCheck(model, bar, true, true);
+                FidelityCheck check = fidelityCheck(model, bar, true, true, ort);
                 m = RecipeConversion.run(model, r, specs, check, staging.dir(), bar, texts);
                 staging.commit(names);
             }
@@ -291,12 +308,12 @@ public final class ConvertCommand implements Callable<Integer> {
         if (Files.exists(out, LinkOption.NOFOLLOW_LINKS) && !force) {
             throw new UsageException(out + " already exists: pass --force to replace it or choose another --out");
         }
-        try (SourceModel model = open(bar)) {
+        try (SourceModel model = open(bar); OnnxRuntimeReference ort = onnxRuntime(model)) {
             checkSeqLen(model);
             VariantEntry e;
             try (Staging staging = Staging.in(parent)) {
                 Path staged = staging.dir().resolve(name);
-                FidelityCheck check = fidelityCheck(model, bar, false, false);
+                FidelityCheck check = fidelityCheck(model, bar, false, false, ort);
                 bar.begin("converting " + vs.id(), 1);
                 WeightCache weights = WeightCache.none();
                 if (vs.precision().calibrated()) {
@@ -310,7 +327,7 @@ public final class ConvertCommand implements Callable<Integer> {
                 e = RecipeConversion.entry(cv, Recipe.builtIn("default").computeUnits(), fidelity);
                 staging.commit(List.of(name));
             }
-            bar.step(vs.id(), RecipeConversion.summary(e));
+            bar.step(vs.id(), RecipeConversion.summary(e, reference));
             bar.end();
             // Single mode writes the package only; the digest is the one its deterministic archive has (what recipe
             // mode's variants.json and the registry record), so the two modes can be compared.
@@ -380,6 +397,10 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new UsageException("--min-cosine needs the fidelity metrics, but --samples 0 skips them: pass "
                     + "--samples 1 or more, or drop --min-cosine");
         }
+        if (reference == Reference.ONNXRUNTIME && samples == 0) {
+            throw new UsageException("--reference onnxruntime measures the fidelity metrics against ONNX Runtime, but "
+                    + "--samples 0 skips them: pass --samples 1 or more, or drop --reference");
+        }
         checkMinSeqLen(seqLen);
     }
 
@@ -401,7 +422,8 @@ public final class ConvertCommand implements Callable<Integer> {
      *                   and shrinking it under a running conversion left that conversion waiting forever
      * @param goldenData also compute the golden data for the registry (recipe mode: {@code golden-*.bin})
      */
-    private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent, boolean goldenData) {
+    private FidelityCheck fidelityCheck(SourceModel model, Progress bar, boolean concurrent, boolean goldenData,
+                                        OnnxRuntimeReference ort) {
         if (samples == 0) {
             bar.note("--samples 0: not measuring fidelity" + (goldenData ? " and writing no golden data (publish --dir"
                     + " of it then needs --without-golden-data --reason TEXT: the version's accuracy is not checked)" : ""));
@@ -409,10 +431,37 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         // a model with token_type_ids is measured on the fixed sentence pairs (Golden.sampleInputs)
         String kind = model.model().tokenTypeInput() ? " fixed sentence pairs" : " fixed samples";
+        if (ort != null) {
+            bar.note("fidelity reference: ONNX Runtime running " + ort.onnx() + " on the first " + samples + kind
+                    + (goldenData ? "; the golden data (golden FP32 outputs on the " + Samples.fixed().size() + kind
+                    + ") stays the converter's FP32 graph's, what the converter worker stores" : ""));
+            int threads = concurrent ? Parallel.threads() : 0;
+            return FidelityCheck.deferred(model, samples, seqLen, threads, goldenData, ort::run);
+        }
         bar.note(goldenData ? "computing golden FP32 outputs on the " + Samples.fixed().size() + kind + " (the "
                 + "registry's golden data; fidelity uses the first " + samples + ")"
                 : "computing golden FP32 outputs on " + samples + (model.model().tokenTypeInput() ? kind : " samples"));
         return FidelityCheck.deferred(model, samples, seqLen, concurrent ? Parallel.threads() : 0, goldenData);
+    }
+
+    /**
+     * With {@code --reference onnxruntime}: ONNX Runtime with the source's {@code onnx/model.onnx}, its inputs and
+     * outputs matched with those the packages will have (the FP32 graph's: every variant's are the same), before
+     * anything is converted; a source without that file is refused here. Null for {@code fp32-graph}.
+     */
+    private OnnxRuntimeReference onnxRuntime(SourceModel model) {
+        if (reference != Reference.ONNXRUNTIME) {
+            return null;
+        }
+        checkSeqLen(model);
+        Path onnx = SourceOnnx.of(source, model, root.env, "drop --reference onnxruntime (the default, --reference "
+                + "fp32-graph, measures against the converter's own FP32 graph)");
+        io.aneforge.mil.Program program = VariantConverter.build(model.model(), Golden.referenceSpec(seqLen)).program();
+        Map<String, int[]> outputs = new LinkedHashMap<>();
+        program.outputs().forEach(v -> outputs.put(v.name(), v.shape()));
+        Set<String> inputs = new HashSet<>();
+        program.inputs().forEach(v -> inputs.add(v.name()));
+        return OnnxRuntimeReference.open(onnx, seqLen, inputs, outputs);
     }
 
     private SourceModel open(Progress bar) {
@@ -561,7 +610,8 @@ public final class ConvertCommand implements Callable<Integer> {
             }
         }
         if (!below.isEmpty()) {
-            throw new CommandFailure(below.size() + " variant(s) below --min-cosine " + minCosine + ": "
+            throw new CommandFailure(below.size() + " variant(s) below --min-cosine " + minCosine
+                    + (reference == Reference.FP32_GRAPH ? "" : " against " + reference.id()) + ": "
                     + String.join(", ", below) + (single ? "; the package is written, see its numbers above"
                     : "; the files are written, see " + VariantsManifest.FILE_NAME));
         }

@@ -8,17 +8,10 @@ import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.reference.OnnxRuntimeReference;
 import io.aneforge.cli.reference.Reference;
 import io.aneforge.cli.reference.ReferenceException;
+import io.aneforge.cli.reference.SourceOnnx;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.eval.FidelityReport;
-import io.aneforge.hub.HubClient;
-import io.aneforge.io.IoProblems;
-import io.aneforge.source.ModelSnapshot;
-import io.aneforge.source.ModelSource;
-import io.aneforge.source.ModelSourceException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -133,39 +126,13 @@ public final class EvalCommand implements Callable<Integer> {
         return AneForge.OK;
     }
 
-    /**
-     * The source's ONNX model, which ONNX Runtime runs for {@code --reference onnxruntime}: {@code onnx/model.onnx}
-     * of the source directory, or of an {@code hf:} source's pinned commit, downloaded now when the repo has it
-     * (conversion downloads only the preferred weights: safetensors when the repo has both).
-     */
+    /** The source's ONNX model ({@link SourceOnnx}), or the refusal naming the fix. */
     private Path onnxOf(SourceModel model) {
-        ModelSnapshot snapshot = model.snapshot();
-        String file = ModelSnapshot.ONNX;
-        Path onnx = snapshot.directory().resolve(file);
-        if (Files.isRegularFile(onnx)) {
-            return onnx;
+        try {
+            return SourceOnnx.of(source, model, root.env, "--reference fp32-graph");
+        } catch (ReferenceException e) {
+            throw e.usage() ? new UsageException(e.getMessage()) : new CommandFailure(e.getMessage(), e);
         }
-        if (ModelSource.isHubSource(source) && snapshot.commitSha().isPresent()) {
-            String commit = snapshot.commitSha().get();
-            try {
-                String repo = ModelSource.parseHubSource(source).repoId();
-                HubClient hub = SourceModel.hub(source, root.env);
-                if (hub.modelInfo(repo, commit).files().contains(file)) {
-                    return hub.download(repo, commit, file);
-                }
-                throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + repo + "@"
-                        + commit + " has no " + file + ": pass a --source that ships " + file
-                        + ", or --reference fp32-graph");
-            } catch (ModelSourceException e) {
-                throw new UsageException("--source: " + e.getMessage());
-            } catch (IOException | UncheckedIOException e) {
-                throw new CommandFailure("cannot fetch " + file + " of '" + source + "': "
-                        + IoProblems.describe(e), e);
-            }
-        }
-        throw new UsageException("--reference onnxruntime needs the ONNX model of --source, but " + snapshot.directory()
-                + " has no " + file + " (its weights are " + snapshot.directory().relativize(snapshot.weights())
-                + "): pass a --source that ships " + file + ", or --reference fp32-graph");
     }
 
     /** Golden outputs of ONNX Runtime running {@code onnx} on the same samples (the same tokens) as the package. */
@@ -181,8 +148,8 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    /** ONNX Runtime loads here, or eval stops with the reason and the fix. */
-    private static void requireOnnxRuntime() {
+    /** ONNX Runtime loads here, or the command ({@code eval}, {@code convert}) stops with the reason and the fix. */
+    static void requireOnnxRuntime() {
         try {
             OnnxRuntimeReference.requireRuntime();
         } catch (ReferenceException e) {

@@ -1,5 +1,6 @@
 package io.aneforge.cli.convert;
 
+import io.aneforge.cli.reference.Reference;
 import io.aneforge.cli.run.PackageRunner;
 import io.aneforge.convert.Golden;
 import io.aneforge.convert.ProgramEvaluator;
@@ -29,13 +30,16 @@ public final class FidelityCheck {
 
     public static final int MAX_SAMPLES = 32;
 
-    private final java.util.function.Function<SamplePrefix, GoldenOutputs> goldenSource;
+    /** The sample prefix and the full-length inputs of the first {@code samples} samples to the golden outputs. */
+    private final java.util.function.BiFunction<SamplePrefix, List<Map<String, FloatTensor>>, GoldenOutputs> goldenSource;
     /** Full-length inputs of every fixed sample to the stored golden outputs ({@code Golden.fullLength}). */
     private final java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenDataSource;
     private final Supplier<List<Map<String, FloatTensor>>> inputSource;
     private final int samples;
     private final boolean keepsGoldenData;
     private final int threads;
+    /** What computes the golden outputs fidelity compares with (the golden data is always the FP32 graph's). */
+    private final Reference reference;
     private List<Map<String, FloatTensor>> tokenized;
     private SamplePrefix prefix;
     private GoldenOutputs golden;
@@ -45,21 +49,22 @@ public final class FidelityCheck {
      * @param inputs the full-length inputs of the samples the golden pass runs on: the first {@code samples}
      *               fixed ones, or all of them when {@code keepsGoldenData}
      */
-    private FidelityCheck(java.util.function.Function<SamplePrefix, GoldenOutputs> golden,
+    private FidelityCheck(java.util.function.BiFunction<SamplePrefix, List<Map<String, FloatTensor>>, GoldenOutputs> golden,
                           java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenData,
                           Supplier<List<Map<String, FloatTensor>>> inputs, int samples, boolean keepsGoldenData,
-                          int threads) {
+                          int threads, Reference reference) {
         this.goldenSource = golden;
         this.goldenDataSource = goldenData;
         this.inputSource = inputs;
         this.samples = samples;
         this.keepsGoldenData = keepsGoldenData;
         this.threads = threads;
+        this.reference = reference;
     }
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck(p -> null, in -> null, List::of, 0, false, 0);
+        return new FidelityCheck((p, in) -> null, in -> null, List::of, 0, false, 0, Reference.FP32_GRAPH);
     }
 
     /** The tokenized samples on their prefix, tokenized on first use (by whichever thread needs them first). */
@@ -93,9 +98,8 @@ public final class FidelityCheck {
                     + " (the fixed sample set), got " + samples);
         }
         List<Map<String, FloatTensor>> inputs = Golden.sampleInputs(source.model(), source.tokenizer(), samples, seqLen);
-        FidelityCheck check = new FidelityCheck(
-                prefix -> Golden.samples(prefix.cut(inputs.stream().map(reference).toList())),
-                in -> null, () -> inputs, samples, false, 0);
+        FidelityCheck check = new FidelityCheck(independently(reference), in -> null, () -> inputs, samples, false, 0,
+                Reference.ONNXRUNTIME);
         check.golden();
         return check;
     }
@@ -134,10 +138,35 @@ public final class FidelityCheck {
         // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
         // The stored golden data comes from Golden.fullLength, the function the converter worker's golden step
         // calls, so both write the same bytes (real tokens only, 0 at padding).
-        return new FidelityCheck(prefix -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
+        return new FidelityCheck((prefix, in) -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
                 in -> Golden.fullLength(source.model(), in, ProgramEvaluator.runtime(threads)),
                 () -> Golden.sampleInputs(source.model(), source.tokenizer(), count, seqLen), samples, keepGoldenData,
-                threads);
+                threads, Reference.FP32_GRAPH);
+    }
+
+    /**
+     * Like {@link #deferred(SourceModel, int, int, int, boolean)}, but fidelity compares with {@code reference},
+     * another engine ({@code convert --reference onnxruntime}), run on the first {@code samples} samples' full-length
+     * inputs as in {@link #against}; the golden data ({@code keepGoldenData}) stays the FP32 graph's, so the
+     * registry's accuracy jobs compare every version of a model with the same kind of golden outputs (the
+     * converter worker's), whichever reference {@code convert} measured with.
+     */
+    public static FidelityCheck deferred(SourceModel source, int samples, int seqLen, int threads, boolean keepGoldenData,
+                                         java.util.function.Function<Map<String, FloatTensor>, Map<String, FloatTensor>> reference) {
+        FidelityCheck own = deferred(source, samples, seqLen, threads, keepGoldenData);
+        return new FidelityCheck(independently(reference), own.goldenDataSource, own.inputSource, samples, keepGoldenData,
+                threads, Reference.ONNXRUNTIME);
+    }
+
+    /** Golden outputs that {@code reference} computes sample by sample at full length, cut to the sample prefix. */
+    private static java.util.function.BiFunction<SamplePrefix, List<Map<String, FloatTensor>>, GoldenOutputs> independently(
+            java.util.function.Function<Map<String, FloatTensor>, Map<String, FloatTensor>> reference) {
+        return (prefix, inputs) -> Golden.samples(prefix.cut(inputs.stream().map(reference).toList()));
+    }
+
+    /** What the golden outputs fidelity compares with come from ({@code fp32-graph} also for {@link #none()}). */
+    public Reference reference() {
+        return reference;
     }
 
     /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */
@@ -159,11 +188,12 @@ public final class FidelityCheck {
         if (golden == null && measures()) {
             SamplePrefix mine = prefix();
             if (!keepsGoldenData) {
-                golden = goldenSource.apply(mine);
+                golden = goldenSource.apply(mine, tokenized.subList(0, samples));
             } else {
                 GoldenOutputs stored = goldenDataSource.apply(tokenized);
                 goldenData = new GoldenData(Golden.samples(tokenized), stored);
-                golden = mine.cut(stored); // read as held: neither holds the padding
+                golden = reference == Reference.FP32_GRAPH ? mine.cut(stored) // read as held: neither holds the padding
+                        : goldenSource.apply(mine, tokenized.subList(0, samples));
             }
         }
         return golden;

@@ -4,6 +4,7 @@ import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.progress.Progress;
+import io.aneforge.cli.reference.Reference;
 import io.aneforge.convert.Calibration;
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.VariantConverter;
@@ -135,7 +136,7 @@ public final class RecipeConversion {
                             spec.precision().calibrated() ? calibration(measured.get(), calibrationTexts == null) : null);
                     entries.put(spec, last);
                 }
-                progress.step(build.get(0).buildId(), summary(last) + "  for " + String.join(", ",
+                progress.step(build.get(0).buildId(), summary(last, check.reference()) + "  for " + String.join(", ",
                         build.stream().map(VariantSpec::chip).toList()));
             }
         } finally {
@@ -165,7 +166,7 @@ public final class RecipeConversion {
                 new VariantsManifest.Model(source.source(), source.model().commit(), c.modelType(), c.hiddenSize(),
                         c.numLayers(), c.numHeads(), c.maxPositions(), VariantsManifest.Task.of(source.model().head())),
                 new VariantsManifest.RecipeRef(recipe.name(), recipe.source(), recipe.computeUnits()),
-                specs.get(0).seqLen(), check.samples(), TOKENIZER, specs.stream().map(entries::get).toList(), golden);
+                specs.get(0).seqLen(), check.samples(), manifestReference(check.reference()), TOKENIZER, specs.stream().map(entries::get).toList(), golden);
         manifest.write(outDir.resolve(VariantsManifest.FILE_NAME));
         return manifest;
     }
@@ -253,9 +254,23 @@ public final class RecipeConversion {
 
     /** {@code sha256 1f2e3d4c…  84.1 KiB  min cosine 0.999987} ({@code fidelity not measured} with {@code --samples 0}). */
     public static String summary(VariantEntry e) {
+        return summary(e, Reference.FP32_GRAPH);
+    }
+
+    /**
+     * Like {@link #summary(VariantEntry)}, naming another reference than the FP32 graph after the cosine
+     * ({@code min cosine 0.999849 vs onnxruntime}); the default's line stays as it was.
+     */
+    public static String summary(VariantEntry e, Reference reference) {
         return "sha256 " + e.sha256().substring(0, 12) + "…  " + humanBytes(e.size()) + "  " + (e.fidelity().isEmpty()
                 ? "fidelity not measured"
-                : "min cosine " + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity())));
+                : "min cosine " + String.format(Locale.ROOT, "%.6f", FidelityCheck.worstCosine(e.fidelity()))
+                + (reference == Reference.FP32_GRAPH ? "" : " vs " + reference.id()));
+    }
+
+    /** variants.json's {@code reference}: left out for the FP32 graph (the bytes of every convert before it). */
+    static String manifestReference(Reference reference) {
+        return reference == Reference.FP32_GRAPH ? null : reference.id();
     }
 
     public static String humanBytes(long bytes) {

@@ -22,13 +22,18 @@ import tools.jackson.databind.json.JsonMapper;
  * @param recipe which recipe chose the variants
  * @param seqLen the static sequence length of every variant
  * @param samples how many fixed sample sentences the fidelity metrics use
+ * @param reference what computed the outputs the variants' {@code fidelity} compares with: {@code onnxruntime}
+ *                  ({@code convert --reference onnxruntime}: ONNX Runtime running the source's
+ *                  {@code onnx/model.onnx}); absent (null) for the converter's own FP32 graph, the default and all
+ *                  that older converts measured with, so their bytes stay as they were. Readers ignore fields they
+ *                  do not know (Jackson 3's default), so older ones read it too
  * @param tokenizer the copied {@code tokenizer.json}, relative to {@code variants.json}
  * @param variants in recipe order: per requested chip, the recipe's entries
  * @param golden the golden data files the registry's accuracy and benchmark jobs compare against (uploaded by
  *               {@code publish --dir}); absent with {@code --samples 0} and in the output of older converts
  */
 public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe, int seqLen, int samples,
-                               String tokenizer, List<VariantEntry> variants,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) String reference, String tokenizer, List<VariantEntry> variants,
                                @JsonInclude(JsonInclude.Include.NON_NULL) Golden golden) {
 
     public static final int FORMAT_VERSION = 1;
@@ -38,6 +43,12 @@ public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe,
 
     public VariantsManifest {
         variants = List.copyOf(variants);
+    }
+
+    /** A manifest whose fidelity was measured against the converter's FP32 graph (no {@code reference}). */
+    public VariantsManifest(int formatVersion, Model model, RecipeRef recipe, int seqLen, int samples, String tokenizer,
+                            List<VariantEntry> variants, Golden golden) {
+        this(formatVersion, model, recipe, seqLen, samples, null, tokenizer, variants, golden);
     }
 
     /**

@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
 
 /**
  * An original ONNX model run by ONNX Runtime on the same sample inputs as a package, its outputs named like the
- * package's: the independent reference of {@code eval --reference onnxruntime}. The only class that touches ONNX
+ * package's: the independent reference of {@code --reference onnxruntime} ({@code eval}, {@code convert}). The only class that touches ONNX
  * Runtime, so that without its jar or native library every other command works.
  *
  * <p>Inputs are fed by the ONNX graph's own names ({@code input_ids}, {@code attention_mask},
@@ -124,17 +124,17 @@ public final class OnnxRuntimeReference implements AutoCloseable {
         for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
             if (!INPUTS.contains(e.getKey()) || !(e.getValue().getInfo() instanceof TensorInfo t)) {
                 throw new ReferenceException(onnx + " takes an input '" + e.getKey() + "' (" + e.getValue().getInfo()
-                        + "); eval feeds only " + String.join(", ", sorted(INPUTS)) + ": pass the --source the package "
+                        + "); aneforge feeds only " + String.join(", ", sorted(INPUTS)) + ": pass the --source the package "
                         + "was converted from, whose ONNX model takes token ids", true, null);
             }
             if (t.type != OnnxJavaType.INT64 && t.type != OnnxJavaType.INT32 && t.type != OnnxJavaType.FLOAT) {
                 throw new ReferenceException(onnx + " takes '" + e.getKey() + "' as " + t.type
-                        + "; eval feeds token ids as int64, int32 or float", true, null);
+                        + "; aneforge feeds token ids as int64, int32 or float", true, null);
             }
             long[] shape = t.getShape();
             if (shape.length != 2 || (shape[0] >= 0 && shape[0] != 1) || (shape[1] >= 0 && shape[1] != seqLen)) {
                 throw new ReferenceException(onnx + " takes '" + e.getKey() + "' of shape " + declaredShape(shape)
-                        + ", but eval feeds (1, " + seqLen + "), the package's sequence length: an ONNX model exported "
+                        + ", but aneforge feeds (1, " + seqLen + "), the package's sequence length: an ONNX model exported "
                         + "at a fixed length is compared only with a package converted at that --seq-len", true, null);
             }
             in.put(e.getKey(), t);
@@ -142,7 +142,7 @@ public final class OnnxRuntimeReference implements AutoCloseable {
         for (String required : List.of(Graphs.INPUT_IDS, Graphs.ATTENTION_MASK)) {
             if (!in.containsKey(required)) {
                 throw new ReferenceException(onnx + " takes no '" + required + "' (its inputs: "
-                        + String.join(", ", in.keySet()) + "); eval needs a BERT-style ONNX model that takes "
+                        + String.join(", ", in.keySet()) + "); aneforge needs a BERT-style ONNX model that takes "
                         + Graphs.INPUT_IDS + " and " + Graphs.ATTENTION_MASK, true, null);
             }
         }

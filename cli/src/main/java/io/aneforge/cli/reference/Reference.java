@@ -5,7 +5,7 @@ import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** The outputs {@code eval --reference} compares a package with; {@link #id()} is the option value and the JSON value. */
+/** The outputs {@code eval --reference} and {@code convert --reference} compare a package with; {@link #id()} is the option value and the JSON value. */
 public enum Reference {
     /** The unconverted FP32 graph the converter builds from the source (standard layout, FP32 weights). */
     FP32_GRAPH("fp32-graph"),
