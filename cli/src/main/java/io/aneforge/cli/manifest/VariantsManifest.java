@@ -33,7 +33,8 @@ import tools.jackson.databind.json.JsonMapper;
  *               {@code publish --dir}); absent with {@code --samples 0} and in the output of older converts
  */
 public record VariantsManifest(int formatVersion, Model model, RecipeRef recipe, int seqLen, int samples,
-                               @JsonInclude(JsonInclude.Include.NON_NULL) String reference, String tokenizer, List<VariantEntry> variants,
+                               @JsonInclude(JsonInclude.Include.NON_NULL) String reference, String tokenizer,
+                               List<VariantEntry> variants,
                                @JsonInclude(JsonInclude.Include.NON_NULL) Golden golden) {
 
     public static final int FORMAT_VERSION = 1;
