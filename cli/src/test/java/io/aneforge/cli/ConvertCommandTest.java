@@ -548,7 +548,7 @@ class ConvertCommandTest {
                 texts.toString(), "--out", dir.resolve("never-calibrated.mlpackage").toString()},
                 "aneforge convert: --calibration gives GPTQ and W8A8 their calibration texts, and no variant of this run "
                         + "is calibrated: drop --calibration, or ask for a -gptq precision (e.g. int4-block32-affine-gptq) or "
-                        + "w8a8");
+                        + "w8a8[-affine]");
         Path blank = dir.resolve("blank.txt");
         Files.writeString(blank, "\n  \n");
         expectUsage(new String[] {"convert", "--source", wide.toString(), "--precision", "int4-block32-gptq", "--calibration",
