@@ -51,9 +51,11 @@ public record ConversionProperties(Duration leaseDuration, Integer maxAttempts, 
                     + " must be 0 or more (hand-backs of one conversion by one worker before the next one fails the"
                     + " conversion); got " + maxHandBacks);
         }
-        if (workerWindow.compareTo(Duration.ofSeconds(4)) < 0) {
+        if (workerWindow.compareTo(Duration.ofSeconds(30)) < 0) {
+            // the registry cannot see the workers' poll interval: 30 s is six of their default 5 s polls, so an idle
+            // worker does not flap between running and absent
             throw new IllegalArgumentException("aneforge.conversions.worker-window (ANEFORGE_CONVERSIONS_WORKER_WINDOW)"
-                    + " must be at least 4s and longer than the workers' poll interval (ANEFORGE_WORKER_POLL_INTERVAL,"
+                    + " must be at least 30s, and well above the workers' poll interval (ANEFORGE_WORKER_POLL_INTERVAL,"
                     + " 5s by default), e.g. 2m; got " + workerWindow);
         }
     }

@@ -10,9 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * The converter workers that lease conversions ({@code converter_worker}, V34): each one's id, the {@code
@@ -32,15 +34,14 @@ public class ConverterWorkers {
 
     /** Rows not written for this long are deleted (a worker id of a pod that is gone). */
     static final Duration FORGET_AFTER = Duration.ofDays(7);
-    /** How often one instance deletes forgotten rows (on a write). */
-    private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    /** At most this many workers are listed ({@code GET /api/v1/workers}), running ones and the latest calls first. */
+    static final int MAX_LISTED = 500;
     /** Bounds this instance's memory of writes; past it the memory starts over (each worker's row is written again). */
     static final int MAX_REMEMBERED = 10_000;
 
     private record Written(int options, Instant at) {}
 
     private final Map<String, Written> written = new ConcurrentHashMap<>();
-    private final AtomicReference<Instant> pruned = new AtomicReference<>(Instant.EPOCH);
     private final JdbcClient jdbc;
     private final Duration window;
     private final Duration writeEvery;
@@ -58,26 +59,46 @@ public class ConverterWorkers {
     /**
      * A lease call of {@code worker} declaring {@code options}: writes its row if this instance has not written it
      * for a quarter of the window or the options changed. Runs in the lease call's transaction, so the row is written
-     * with the lease (a lease call that fails on the database leaves this instance believing the row written: it then
-     * lags by up to half the window, still inside it).
+     * with the lease; this instance remembers the write only once that transaction commits (a lease call rolled back
+     * leaves the row to be written by the worker's next call, not a quarter of the window later).
      */
     void called(String worker, int options) {
         Instant now = Instant.now();
         Written last = written.get(worker);
         if (last != null && last.options() == options && last.at().plus(writeEvery).isAfter(now)) return;
-        if (last == null && written.size() >= MAX_REMEMBERED) written.clear();
-        written.put(worker, new Written(options, now));
         jdbc.sql("""
                         INSERT INTO converter_worker (worker, conversion_options, first_call, last_call)
                         VALUES (?, ?, now(), now())
                         ON CONFLICT (worker) DO UPDATE SET conversion_options = EXCLUDED.conversion_options,
                             last_call = EXCLUDED.last_call""")
                 .params(worker, options).update();
-        Instant before = pruned.get();
-        if (before.plus(PRUNE_EVERY).isBefore(now) && pruned.compareAndSet(before, now)) {
-            jdbc.sql("DELETE FROM converter_worker WHERE last_call < ?")
-                    .param(OffsetDateTime.now().minus(FORGET_AFTER)).update();
+        Runnable remember = () -> {
+            if (!written.containsKey(worker) && written.size() >= MAX_REMEMBERED) written.clear();
+            written.put(worker, new Written(options, now));
+        };
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    remember.run();
+                }
+            });
+        } else {
+            remember.run();
         }
+    }
+
+    /**
+     * Deletes the rows not written for {@link #FORGET_AFTER} (worker ids of pods that are gone), on a schedule of its
+     * own rather than in a lease call's transaction, where two registry instances pruning at once while upserting
+     * could deadlock on each other's worker rows; {@code SKIP LOCKED} leaves a row a lease call is writing alone.
+     */
+    @Scheduled(fixedDelay = 3_600_000, initialDelay = 60_000)
+    void prune() {
+        jdbc.sql("""
+                        DELETE FROM converter_worker WHERE worker IN (
+                            SELECT worker FROM converter_worker WHERE last_call < ? FOR UPDATE SKIP LOCKED)""")
+                .param(OffsetDateTime.now().minus(FORGET_AFTER)).update();
     }
 
     /** Every worker known (rows of the last {@link #FORGET_AFTER}, and any lease holder), running ones first. */
@@ -101,7 +122,7 @@ public class ConverterWorkers {
                     WHERE c.state = 'running' AND c.lease_expires_at > now()),
                 w AS (
                     SELECT * FROM converter_worker
-                    WHERE ? OR last_call >= now() - make_interval(secs => ?)
+                    WHERE (? AND last_call >= now() - make_interval(days => ?)) OR last_call >= now() - make_interval(secs => ?)
                        OR worker IN (SELECT lease_owner FROM held))
                 SELECT coalesce(w.worker, held.lease_owner) AS worker, w.conversion_options, w.first_call, w.last_call,
                        coalesce(w.last_call >= now() - make_interval(secs => ?), false) OR held.id IS NOT NULL AS running,
@@ -111,7 +132,7 @@ public class ConverterWorkers {
         // One row per worker and conversion it holds (one row if it holds none): every row of a worker carries the
         // same worker columns and the same "running" (a holder is running).
         Map<String, WorkerView> byWorker = new LinkedHashMap<>();
-        jdbc.sql(sql).params(all, windowSeconds, windowSeconds).query(rs -> {
+        jdbc.sql(sql).params(all, (int) FORGET_AFTER.toDays(), windowSeconds, windowSeconds).query(rs -> {
             String worker = rs.getString("worker");
             WorkerView view = byWorker.get(worker);
             if (view == null) {
@@ -126,7 +147,7 @@ public class ConverterWorkers {
                         rs.getObject("lease_expires_at", OffsetDateTime.class)));
             }
         });
-        return byWorker.values().stream().map(w -> new WorkerView(w.worker(), w.conversionOptions(), w.firstCall(),
+        return byWorker.values().stream().limit(MAX_LISTED).map(w -> new WorkerView(w.worker(), w.conversionOptions(), w.firstCall(),
                 w.lastCall(), w.running(), List.copyOf(w.holds()))).toList();
     }
 
