@@ -1,16 +1,21 @@
 package io.aneforge.agent.instance;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,81 +50,126 @@ public final class AgentInstance implements AutoCloseable {
     static final int SLOTS = 16;
     static final String DIR = "instance";
 
+    /**
+     * The slot lock files this JVM holds. Java file locks are POSIX locks on Linux and macOS: closing any channel of
+     * a file drops every lock the process holds on it, so a second claim in one JVM (tests, an embedder) must not even
+     * open a slot this JVM holds; it skips it here. Guarded by itself.
+     */
+    private static final Set<Path> HELD = new HashSet<>();
+
     private final UUID id;
     /** The slot held, or -1 for an id of this run only. */
     private final int slot;
+    /** The slot's lock file (a key of {@link #HELD}), or null for an id of this run only. */
+    private final Path lockFile;
     private final FileChannel channel;
     private final FileLock lock;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private AgentInstance(UUID id, int slot, FileChannel channel, FileLock lock) {
+    private AgentInstance(UUID id, int slot, Path lockFile, FileChannel channel, FileLock lock) {
         this.id = id;
         this.slot = slot;
+        this.lockFile = lockFile;
         this.channel = channel;
         this.lock = lock;
     }
 
     /**
      * Takes the first free slot of {@code cacheDir}, or, when none is free or the directory cannot be used, a fresh id
-     * for this run. Never fails: an agent without a lasting instance id only loses the hand-back at its restart.
+     * for this run. Never fails: an agent without a lasting instance id only loses the hand-back at its restart. A
+     * slot that cannot be used (its files owned by another user, a directory where the id file should be) is skipped,
+     * with a log line, for the next one.
      */
     public static AgentInstance claim(Path cacheDir) {
         Path dir = cacheDir.resolve(DIR);
         try {
             Files.createDirectories(dir);
-            for (int n = 0; n < SLOTS; n++) {
-                Optional<AgentInstance> taken = tryTake(dir, n);
-                if (taken.isPresent()) {
-                    AgentInstance i = taken.get();
-                    log.info("agent instance {} (slot {} of {}): a restart on this cache directory registers as the same"
-                            + " instance, and the registry hands back the leases it held", i.id, n, dir);
-                    return i;
-                }
-            }
-            return ephemeral("all " + SLOTS + " instance slots of " + dir + " are held by running agents");
         } catch (IOException | RuntimeException e) {
             return ephemeral("cannot keep an instance id in " + dir + " (" + e + ")");
         }
+        String problems = "";
+        for (int n = 0; n < SLOTS; n++) {
+            Optional<AgentInstance> taken;
+            try {
+                taken = tryTake(dir, n);
+            } catch (IOException | RuntimeException e) {
+                log.warn("instance slot {} of {} cannot be used ({}); trying the next", n, dir, e.toString());
+                problems = "; some could not be used, the last: slot " + n + " (" + e + ")";
+                continue;
+            }
+            if (taken.isPresent()) {
+                AgentInstance i = taken.get();
+                log.info("agent instance {} (slot {} of {}): a restart on this cache directory registers as the same"
+                        + " instance, and the registry hands back the leases it held", i.id, n, dir);
+                return i;
+            }
+        }
+        return ephemeral("none of the " + SLOTS + " instance slots of " + dir + " is free (held by running agents"
+                + problems + ")");
     }
 
     private static AgentInstance ephemeral(String why) {
         UUID id = UUID.randomUUID();
         log.warn("{}: this agent runs as instance {} for this run only; should it die holding a lease, the lease is not"
                 + " handed back when it starts again but runs out (aneforge.agents.lease-duration on the registry)", why, id);
-        return new AgentInstance(id, -1, null, null);
+        return new AgentInstance(id, -1, null, null, null);
     }
 
     private static Optional<AgentInstance> tryTake(Path dir, int n) throws IOException {
-        FileChannel channel = FileChannel.open(dir.resolve(n + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException heldInThisJvm) {
-            lock = null; // another agent in this JVM (tests, an embedder) holds the slot
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
+        Path lockFile = dir.resolve(n + ".lock").toAbsolutePath().normalize();
+        synchronized (HELD) {
+            // held by another claim in this JVM: opening (and closing) a channel here would drop that claim's lock
+            if (!HELD.add(lockFile)) return Optional.empty();
         }
-        if (lock == null) {
-            channel.close();
-            return Optional.empty();
-        }
+        boolean kept = false;
         try {
-            return Optional.of(new AgentInstance(idOf(dir.resolve(n + ".id")), n, channel, lock));
-        } catch (IOException | RuntimeException e) {
-            lock.release();
-            channel.close();
-            throw e;
+            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException heldInThisJvm) {
+                lock = null; // locked in this JVM but not through this class: taken as held by another agent
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+            if (lock == null) {
+                channel.close();
+                return Optional.empty();
+            }
+            try {
+                AgentInstance i = new AgentInstance(idOf(dir.resolve(n + ".id")), n, lockFile, channel, lock);
+                kept = true;
+                return Optional.of(i);
+            } catch (IOException | RuntimeException e) {
+                lock.release();
+                channel.close();
+                throw e;
+            }
+        } finally {
+            if (!kept) {
+                synchronized (HELD) {
+                    HELD.remove(lockFile);
+                }
+            }
         }
     }
 
-    /** The slot's id, created when there is none (or none readable). Called with the slot's lock held. */
+    /**
+     * The slot's id, created when there is none (or none readable: bytes that are not UTF-8 or not an id). Called
+     * with the slot's lock held.
+     */
     private static UUID idOf(Path file) throws IOException {
         if (Files.exists(file)) {
-            String text = Files.readString(file, StandardCharsets.UTF_8).strip();
+            byte[] bytes = Files.readAllBytes(file);
+            // decoded leniently: damaged bytes make it "not an id" (replaced below), not an error that loses the slot
+            String text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)
+                    .decode(ByteBuffer.wrap(bytes)).toString().strip();
             try {
                 return UUID.fromString(text);
             } catch (IllegalArgumentException e) {
-                log.warn("instance id file {} does not hold an id ({} characters); writing a new one", file, text.length());
+                log.warn("instance id file {} does not hold an id ({} bytes); writing a new one", file, bytes.length);
             }
         }
         UUID id = UUID.randomUUID();
@@ -141,7 +191,8 @@ public final class AgentInstance implements AutoCloseable {
     /** Lets go of the slot (also done by the operating system when the process ends). */
     @Override
     public void close() {
-        if (channel == null) {
+        // once only: a second close after another claim took the slot must not drop that claim's HELD entry
+        if (channel == null || !closed.compareAndSet(false, true)) {
             return;
         }
         try {
@@ -153,6 +204,9 @@ public final class AgentInstance implements AutoCloseable {
             channel.close();
         } catch (IOException e) {
             log.debug("closing the instance lock file: {}", e.toString());
+        }
+        synchronized (HELD) {
+            HELD.remove(lockFile);
         }
     }
 
