@@ -4,5 +4,14 @@
 -- has its lease calls record it here; when that instance registers again (a restart: it holds no lease then), the
 -- jobs still leased to it are handed back at once instead of waiting for the lease to expire. NULL: an agent from
 -- before this, or a lease granted before this column existed; such leases expire as before.
-ALTER TABLE job ADD COLUMN leased_instance UUID;
-CREATE INDEX job_leased_instance ON job (leased_by, leased_instance) WHERE state = 'leased' AND leased_instance IS NOT NULL;
+--
+-- leased_instance_lease is the lease_id the instance was recorded for: the hand-back takes a row only while its
+-- lease_id still equals it. A registry replica from before this migration (a rolling upgrade, a rollback) grants and
+-- ends leases without touching these columns, but always writes a fresh lease_id, so the instance of a previous lease
+-- left on the row never matches the current lease. leased_process is the agent process's incarnation (a random id
+-- per process start, sent with its registration and lease calls): a delayed duplicate of a process's own
+-- registration hands back nothing that process leased itself.
+--
+-- No index: the hand-back runs once per registration and reads the job_queue partial index (it says ready, as every
+-- leased job is); an index here would cost every lease one more insert. Adding nullable columns is metadata only.
+ALTER TABLE job ADD COLUMN leased_instance UUID, ADD COLUMN leased_instance_lease UUID, ADD COLUMN leased_process UUID;

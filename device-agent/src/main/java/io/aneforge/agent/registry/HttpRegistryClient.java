@@ -46,6 +46,12 @@ public final class HttpRegistryClient implements RegistryClient {
     private final Duration timeout;
     /** Which process of this host's agent this is ({@code AgentInstance}), or null: none sent. */
     private final UUID instance;
+    /**
+     * This client's process start: a random id sent beside {@link #instance}, recorded with each lease, so that the
+     * registry hands back only leases the instance got in another (earlier) process. A registration retried after a
+     * timeout, whose first copy runs late, then takes nothing away from this process. One client per agent process.
+     */
+    private final UUID process = UUID.randomUUID();
 
     /**
      * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
@@ -101,6 +107,7 @@ public final class HttpRegistryClient implements RegistryClient {
             // Registering says this instance holds no lease (a process registers once, before it leases): the
             // registry hands back what an earlier process with this id still held.
             body.put("instanceId", instance.toString());
+            body.put("processId", process.toString());
         }
         JsonNode a = call("POST", "/api/v1/agents", body, timeout).json();
         return new AgentRegistration(a.path("id").asString(), Duration.ofMillis(a.path("heartbeatIntervalMs").asLong()),
@@ -126,7 +133,7 @@ public final class HttpRegistryClient implements RegistryClient {
         Answer a;
         try {
             a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request
-                    + (instance == null ? "" : "&instance=" + instance), null, timeout.plus(wait));
+                    + (instance == null ? "" : "&instance=" + instance + "&process=" + process), null, timeout.plus(wait));
         } catch (RegistryException e) {
             // No answer, or a proxy's 5xx (the registry's own 5xx problem ends its call without a lease): the registry
             // may have granted a lease, now or, while the call is still on its way or in its long poll, later.

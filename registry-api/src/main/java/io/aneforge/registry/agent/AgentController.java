@@ -49,7 +49,7 @@ class AgentController {
     Agents.AgentView register(@RequestBody Agents.NewAgent req, HttpServletRequest http) {
         Agents.AgentView agent = agents.register(req, Caller.of(http));
         if (req.instanceId() == null) return agent;
-        return agent.with(jobs.handBackRestarted(agent.identity(), req.instanceId()));
+        return agent.with(jobs.handBackRestarted(agent.identity(), req.instanceId(), req.processId()));
     }
 
     /** Agents, without the retired ones unless {@code ?retired=true}. */

@@ -44,15 +44,19 @@ public class Agents {
      *
      * @param goldenFormat the newest golden data format version ({@code GoldenOutputsCodec}) the agent reads; null
      *     (agents from before it was sent) is taken as 1. Jobs whose golden data is newer are not leased to it.
+     * @param instanceId which agent process this is across restarts (its cache directory's slot id), or null
+     * @param processId this start of that process (a random id per process, also sent with its lease calls), or null:
+     *     a registration hands back only leases its instance got in another process, so a delayed duplicate of
+     *     this process's own registration takes nothing away from it
      */
     public record NewAgent(String hostName, String osName, String osVersion, String osBuild, String arch,
                            String cpuBrand, Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat,
-                           UUID instanceId) {
+                           UUID instanceId, UUID processId) {
 
         /** A registration that names no instance (agents from before instances were sent). */
         public NewAgent(String hostName, String osName, String osVersion, String osBuild, String arch, String cpuBrand,
                         Long memoryBytes, String chip, List<String> runtimes, Integer goldenFormat) {
-            this(hostName, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, runtimes, goldenFormat, null);
+            this(hostName, osName, osVersion, osBuild, arch, cpuBrand, memoryBytes, chip, runtimes, goldenFormat, null, null);
         }
     }
 
@@ -321,7 +325,7 @@ public class Agents {
         int goldenFormat = n.goldenFormat() == null ? 1 : n.goldenFormat();
         if (!knownGoldenFormat(goldenFormat)) throw invalid(goldenFormatRule("omit it for 1") + n.goldenFormat());
         return new NewAgent(host, n.osName(), n.osVersion(), n.osBuild(), n.arch(), n.cpuBrand(), n.memoryBytes(),
-                n.chip(), runtimes, goldenFormat, n.instanceId());
+                n.chip(), runtimes, goldenFormat, n.instanceId(), n.processId());
     }
 
     private static String text(String v, String field) {

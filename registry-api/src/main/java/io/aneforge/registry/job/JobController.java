@@ -54,13 +54,15 @@ class JobController {
      * Leases one job matching the agent's chip and runtimes: 200 with the lease, or 204 when there is
      * none. {@code wait} (seconds, capped by {@code aneforge.agents.max-lease-wait}) holds the call
      * open until a job appears. {@code instance}: which process of the agent asks (the {@code instanceId} it
-     * registered with), kept with the lease so that its restart hands the lease back.
+     * registered with), kept with the lease so that its restart hands the lease back; {@code process}: that process's
+     * start (the {@code processId} it registered with), so that its own registrations never hand the lease back.
      */
     @PostMapping("/api/v1/agents/{id}/lease")
     @Allowed(Role.AGENT)
     ResponseEntity<LeaseView> lease(@PathVariable UUID id, @RequestParam(defaultValue = "0") double wait,
                                     @RequestParam(required = false) UUID request,
                                     @RequestParam(required = false) UUID instance,
+                                    @RequestParam(required = false) UUID process,
                                     HttpServletRequest http) throws InterruptedException {
         if (!(wait >= 0)) {
             throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter", "wait must be >= 0 seconds, got " + wait);
@@ -70,7 +72,7 @@ class JobController {
         long deadline = System.nanoTime() + maxMs * 1_000_000;
         while (true) {
             long seen = signal.generation();
-            Optional<LeaseView> lease = jobs.lease(id, request, instance, caller);
+            Optional<LeaseView> lease = jobs.lease(id, request, instance, process, caller);
             if (lease.isPresent()) return ResponseEntity.ok(lease.get());
             long left = (deadline - System.nanoTime()) / 1_000_000;
             // stopping: answer "nothing now" at once; the agent asks again (another replica, or this one restarted)

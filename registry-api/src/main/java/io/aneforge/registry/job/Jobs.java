@@ -137,7 +137,10 @@ public class Jobs {
                    FOR UPDATE OF j SKIP LOCKED),
             leased AS (
                 UPDATE job j SET state = 'leased', attempts = j.attempts + 1, lease_id = :lease, leased_by = :agent,
-                       lease_expires_at = :expires, lease_request = :request, leased_instance = :instance
+                       lease_expires_at = :expires, lease_request = :request, leased_instance = :instance,
+                       -- the instance holds this lease only: a replica from before V33 writes a new lease_id and
+                       -- leaves these, so the hand-back (which needs lease_id = leased_instance_lease) skips its leases
+                       leased_instance_lease = :lease, leased_process = :process
                   -- A lease lost in a database crash costs at most a duplicate run (the report of the loser gets
                   -- a 403), so a lease need not wait for the WAL flush; results do (their transactions keep
                   -- it). Set here rather than by a separate SET LOCAL: one round trip less per lease.
@@ -165,19 +168,21 @@ public class Jobs {
      * release it ({@link #releaseRequest}); a request it released before anything was granted gets nothing.
      */
     public Optional<LeaseView> lease(UUID agentId, UUID request, Caller caller) {
-        return lease(agentId, request, null, caller);
+        return lease(agentId, request, null, null, caller);
     }
 
     /**
      * As {@link #lease(UUID, UUID, Caller)}, recording which process of the agent holds the lease: {@code instance}
      * (may be null: an agent that does not say) is the id the agent registered with, so a restart of that process
-     * gets the lease handed back at its registration ({@link #handBackRestarted}).
+     * gets the lease handed back at its registration ({@link #handBackRestarted}); {@code process} (may be null) is
+     * the start of that process, whose own registrations never hand the lease back.
      */
-    public Optional<LeaseView> lease(UUID agentId, UUID request, UUID instance, Caller caller) {
-        return queueTransaction.execute(status -> leaseInTransaction(agentId, request, instance, caller));
+    public Optional<LeaseView> lease(UUID agentId, UUID request, UUID instance, UUID process, Caller caller) {
+        return queueTransaction.execute(status -> leaseInTransaction(agentId, request, instance, process, caller));
     }
 
-    private Optional<LeaseView> leaseInTransaction(UUID agentId, UUID request, UUID instance, Caller caller) {
+    private Optional<LeaseView> leaseInTransaction(UUID agentId, UUID request, UUID instance, UUID process,
+                                                   Caller caller) {
         agents.identify(agentId, caller);
         Instant now = clock.instant();
         Instant expires = now.plus(agents.fleet().leaseDuration()).truncatedTo(ChronoUnit.MICROS);
@@ -191,6 +196,7 @@ public class Jobs {
                 .param("expires", utc(expires))
                 .param("request", request, Types.OTHER)
                 .param("instance", instance, Types.OTHER)
+                .param("process", instance == null ? null : process, Types.OTHER)
                 .query((rs, i) -> {
                     if (rs.getString(17) == null || rs.getString(19) == null) {
                         // ready implies golden data; rolling back keeps the job pending rather than leased to nobody
@@ -293,18 +299,28 @@ public class Jobs {
      * process at a time, through a lock in the agent's cache directory, and a process registers once, before it
      * leases), so the jobs still leased to that instance belong to a process that is gone. They are handed back now
      * rather than left to run out their lease (5 minutes by default). Leases of other instances of the same agent (a
-     * second agent process on the host) and leases granted without an instance are not touched.
+     * second agent process on the host) and leases granted without an instance are not touched. Only a row's current
+     * lease counts: {@code leased_instance_lease} must still be its {@code lease_id} (a registry replica from before
+     * V33 grants leases without writing the instance, and the previous lease's instance stays on the row). A lease
+     * {@code process} itself got (same process id: a delayed duplicate of its own registration) is not handed back
+     * either; a null {@code process} (an agent that sends none) hands back every lease of the instance.
      *
      * <p>Counted like a hand-back for trouble, per job and agent: no attempt is spent, but a job whose run kills its
      * agent (a native crash in the runtime, the kernel's OOM killer) would otherwise come back to it after every
      * restart for ever; past {@code aneforge.jobs.max-hand-backs} the job fails, naming the restarts.
      */
     @Transactional
-    public Agents.HandedBack handBackRestarted(Agents.Identity agent, UUID instance) {
+    public Agents.HandedBack handBackRestarted(Agents.Identity agent, UUID instance, UUID process) {
         if (instance == null) return new Agents.HandedBack(List.of(), List.of());
-        List<Long> held = jdbc.sql("SELECT id FROM job WHERE state = 'leased' AND leased_by = ? AND leased_instance = ?"
-                        + " ORDER BY id FOR UPDATE")
-                .params(agent.id(), instance).query(Long.class).list();
+        // "ready": every leased job is, and it lets the planner use job_queue (V3) rather than scan the table.
+        List<Long> held = jdbc.sql("""
+                        SELECT id FROM job
+                         WHERE ready AND state = 'leased' AND leased_by = :agent AND leased_instance = :instance
+                           AND lease_id = leased_instance_lease
+                           AND (CAST(:process AS uuid) IS NULL OR leased_process IS DISTINCT FROM :process)
+                         ORDER BY id FOR UPDATE""")
+                .param("agent", agent.id()).param("instance", instance).param("process", process, Types.OTHER)
+                .query(Long.class).list();
         List<Long> released = new ArrayList<>();
         List<Long> failed = new ArrayList<>();
         for (long id : held) {

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -78,6 +80,11 @@ class RestartHandBackTest extends JobTestSupport {
 
     /** Registers {@code host} as agent process {@code instance} (null: the field left out, as older agents do). */
     private Response register(String host, String chip, UUID instance) {
+        return register(host, chip, instance, null);
+    }
+
+    /** As {@link #register(String, String, UUID)}, also naming the process start ({@code processId}; null: left out). */
+    private Response register(String host, String chip, UUID instance, UUID process) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
@@ -90,6 +97,7 @@ class RestartHandBackTest extends JobTestSupport {
         body.put("runtimes", List.of("coreml"));
         body.put("goldenFormat", GoldenOutputsCodec.VERSION);
         if (instance != null) body.put("instanceId", instance.toString());
+        if (process != null) body.put("processId", process.toString());
         Response r = send("POST", "/api/v1/agents", agentToken(), body);
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         return r;
@@ -100,11 +108,16 @@ class RestartHandBackTest extends JobTestSupport {
      * on the chip are released again.
      */
     private JsonNode leaseOf(String agent, UUID instance, String model) {
+        return leaseOf(agent, instance, null, model);
+    }
+
+    private JsonNode leaseOf(String agent, UUID instance, UUID process, String model) {
         List<JsonNode> leftovers = new ArrayList<>();
         try {
             for (int i = 0; i < 50; i++) {
                 Response r = send("POST", "/api/v1/agents/" + agent + "/lease?request=" + UUID.randomUUID()
-                        + (instance == null ? "" : "&instance=" + instance), agentToken(), null);
+                        + (instance == null ? "" : "&instance=" + instance)
+                        + (process == null ? "" : "&process=" + process), agentToken(), null);
                 assertThat(r.status()).as(r.text()).isEqualTo(200);
                 if (r.json().path("model").asString().equals(model)) {
                     alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(r.json().path("leaseId").asString());
@@ -125,6 +138,63 @@ class RestartHandBackTest extends JobTestSupport {
         List<Long> ids = new ArrayList<>();
         list.forEach(n -> ids.add(n.asLong()));
         return ids;
+    }
+
+    @Autowired
+    JdbcClient jdbc;
+
+    /**
+     * A registry replica from before V33 (a rolling upgrade, or a rollback) leases a job without touching
+     * leased_instance: the value of the job's previous lease stays. Played by its lease statement's SET list.
+     * (From review g, finding 1.)
+     */
+    @Test
+    void aLeaseGrantedByAnOlderReplicaIsNotHandedBackByAnotherInstancesRestart() {
+        oneJob("rs-stale", "A17_PRO");
+        UUID x = UUID.randomUUID();
+        UUID y = UUID.randomUUID();
+        String agent = register("rs-host", "A17_PRO", x).json().path("id").asString();
+        register("rs-host", "A17_PRO", y);
+        JsonNode lx = leaseOf(agent, x, "rs-stale");
+        long job = lx.path("jobId").asLong();
+        // X hands it back normally (a drain)
+        Response rel = send("POST", "/api/v1/agents/" + agent + "/jobs/" + job + "/release", agentToken(),
+                Map.of("leaseId", lx.path("leaseId").asString()));
+        assertThat(rel.status()).as(rel.text()).isEqualTo(200);
+        alive.clear();
+        // an older replica leases it to process Y of the same host (old LEASE: no leased_instance)
+        UUID lease = UUID.randomUUID();
+        jdbc.sql("UPDATE job SET state = 'leased', attempts = attempts + 1, lease_id = ?, leased_by = ?,"
+                + " lease_expires_at = now() + interval '5 minutes' WHERE id = ?")
+                .params(lease, UUID.fromString(agent), job).update();
+        alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(lease.toString());
+        // X restarts
+        Response restart = register("rs-host", "A17_PRO", x);
+        assertThat(ids(restart.json().path("handedBack").path("released")))
+                .as("Y's live lease, granted without an instance, must stay").isEmpty();
+        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
+        alive.clear();
+    }
+
+    /**
+     * A registration of a process that arrives late (a retry after a timeout went through first, and the process
+     * leased meanwhile) hands back nothing that process leased; a later process start of the instance does.
+     */
+    @Test
+    void aDelayedDuplicateOfAProcesssOwnRegistrationKeepsItsLeases() {
+        int v = oneJob("rd-dup", "A16");
+        UUID instance = UUID.randomUUID();
+        UUID process = UUID.randomUUID();
+        String agent = register("rd-host", "A16", instance, process).json().path("id").asString();
+        long job = leaseOf(agent, instance, process, "rd-dup").path("jobId").asLong();
+        Response late = register("rd-host", "A16", instance, process);
+        assertThat(ids(late.json().path("handedBack").path("released"))).as("the same process start").isEmpty();
+        assertThat(benchmarkJob("rd-dup", v).path("state").asString()).isEqualTo("leased");
+        Response restart = register("rd-host", "A16", instance, UUID.randomUUID());
+        assertThat(ids(restart.json().path("handedBack").path("released"))).as("a new process start")
+                .containsExactly(job);
+        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
+        alive.clear();
     }
 
     @Test
