@@ -205,6 +205,54 @@ class HttpRegistryClientTest {
                 .isNotInstanceOf(LeaseAnswerLostException.class);
     }
 
+    /**
+     * An agent with an instance id sends it with a process id of its own at registration and with every lease call
+     * (the same process id each time: the registry hands back only leases of another process start of the instance),
+     * and reads the jobs the registration handed back.
+     */
+    @Test
+    void theInstanceAndProcessGoWithRegistrationAndLeaseCallsAndHandBacksAreRead() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> body = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> query = new java.util.concurrent.atomic.AtomicReference<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/v1/agents", ex -> {
+            if (ex.getRequestURI().getPath().endsWith("/lease")) {
+                query.set(ex.getRequestURI().getQuery());
+                ex.sendResponseHeaders(204, -1);
+            } else {
+                body.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                answer(ex, 200, "{\"id\":\"a1\",\"heartbeatIntervalMs\":1000,"
+                        + "\"handedBack\":{\"released\":[7,9],\"failed\":[12]}}");
+            }
+            ex.close();
+        });
+        server.start();
+        try {
+            java.util.UUID instance = java.util.UUID.randomUUID();
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5), instance);
+            AgentRegistration r = client.register(HOST);
+            assertThat(r.handedBack()).containsExactly("7", "9");
+            assertThat(r.failedAtHandBack()).containsExactly("12");
+            tools.jackson.databind.JsonNode sent = tools.jackson.databind.json.JsonMapper.builder().build().readTree(body.get());
+            assertThat(sent.path("instanceId").asString()).isEqualTo(instance.toString());
+            String process = sent.path("processId").asString();
+            assertThat(java.util.UUID.fromString(process)).isNotEqualTo(instance);
+            client.lease("a1", Duration.ZERO);
+            assertThat(query.get()).contains("&instance=" + instance + "&process=" + process);
+            client.register(HOST);
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(body.get()).path("processId")
+                    .asString()).as("one process id per client (process)").isEqualTo(process);
+            HttpRegistryClient next = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5), instance);
+            next.register(HOST);
+            assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(body.get()).path("processId")
+                    .asString()).as("another process start").isNotEqualTo(process);
+        } finally {
+            server.stop(0);
+        }
+    }
+
     private static void answer(com.sun.net.httpserver.HttpExchange ex, int status, String body) throws java.io.IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(status, bytes.length);
