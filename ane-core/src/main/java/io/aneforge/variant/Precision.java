@@ -137,8 +137,8 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
 
     /**
      * The registry's coarse precision name: {@code fp32}, {@code fp16}, {@code int8} (per-channel and
-     * block-wise), {@code int4} or {@code w8a8} (both activation modes); the block size and {@link #blockQuantization()}
-     * complete it (the registry has no field for W8A8's activation mode yet: {@link #registrable()}).
+     * block-wise), {@code int4} or {@code w8a8} (both activation modes); the block size and
+     * {@link #registryQuantization()} complete it.
      */
     public String family() {
         switch (scheme) {
@@ -162,8 +162,20 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
     }
 
     /**
-     * The inverse of {@link #family()}, {@link #blockSize()} and {@link #blockQuantization()}: the
-     * precision the registry's three fields describe ({@code int8} without a block size is per-channel).
+     * The registry's {@code quantization}: {@link #blockQuantization()} for block-wise schemes, {@code affine} for
+     * {@code w8a8-affine} (V35: the one value the column takes without a block size, W8A8's activation mode), null for
+     * the others ({@code w8a8}'s symmetric activations, like per-channel int8's mode, are its scheme's default: rows
+     * registered before V35 keep meaning what they meant).
+     */
+    public String registryQuantization() {
+        if (scheme == Scheme.W8A8) return affine ? "affine" : null;
+        return blockQuantization();
+    }
+
+    /**
+     * The inverse of {@link #family()}, {@link #blockSize()} and {@link #registryQuantization()}: the
+     * precision the registry's three fields describe ({@code int8} without a block size is per-channel,
+     * {@code w8a8} with quantization {@code affine} is {@code w8a8-affine}).
      *
      * @throws IllegalArgumentException when the fields do not describe a precision
      */
@@ -172,8 +184,14 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
             throw new IllegalArgumentException("precision is required");
         }
         if (blockSize == null) {
+            if ("w8a8".equals(family) && quantization != null) {
+                if (quantization.equals("affine")) return new Precision(Scheme.W8A8, 0, true);
+                throw new IllegalArgumentException("quantization '" + quantization + "' of w8a8 must be affine (int8 "
+                        + "activations with zero points: w8a8-affine) or absent (symmetric activations: w8a8)");
+            }
             if (quantization != null) {
-                throw new IllegalArgumentException("quantization '" + quantization + "' needs a block size");
+                throw new IllegalArgumentException("quantization '" + quantization + "' needs a block size (without one,"
+                        + " only w8a8 takes a quantization: affine)");
             }
             return parse("int8".equals(family) ? "int8-channel" : family);
         }
@@ -196,15 +214,6 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                     + "int4 only, not " + family);
         }
         return parse(family + "-block" + blockSize + suffix + (ffn8 ? "-ffn8" : ""));
-    }
-
-    /**
-     * False for {@code w8a8-affine}: the registry's three fields ({@link #family()}, block size,
-     * {@link #blockQuantization()}) cannot tell it from {@code w8a8}, and the quantization column may only be set with a
-     * block size (V5); storing it as {@code w8a8} would lose the mode. It needs a migration first.
-     */
-    public boolean registrable() {
-        return !(scheme == Scheme.W8A8 && affine);
     }
 
     /**

@@ -14,6 +14,7 @@ class PrecisionTest {
         "fp32, fp32, 0, -",
         "fp16, fp16, 0, -",
         "w8a8, w8a8, 0, -",
+        "w8a8-affine, w8a8, 0, affine",
         "int8-channel, int8, 0, -",
         "int8-block32, int8, 32, symmetric",
         "int8-block32-affine, int8, 32, affine",
@@ -36,7 +37,8 @@ class PrecisionTest {
         assertThat(p.id()).isEqualTo(id);
         assertThat(p.family()).isEqualTo(family);
         assertThat(p.blockSize()).isEqualTo(blockSize);
-        assertThat(p.blockQuantization()).isEqualTo(quantization);
+        assertThat(p.registryQuantization()).isEqualTo(quantization);
+        assertThat(p.blockQuantization()).isEqualTo(blockSize == 0 ? null : quantization); // w8a8-affine has no blocks
         assertThat(Precision.ofRegistry(family, blockSize == 0 ? null : blockSize, quantization)).isEqualTo(p);
     }
 
@@ -115,7 +117,7 @@ class PrecisionTest {
     }
 
     @Test
-    void w8a8AffineHasZeroPointsInItsActivationsAndNoRegistryFieldsYet() {
+    void w8a8AffineHasZeroPointsInItsActivationsAndQuantizationAffineInTheRegistry() {
         Precision p = Precision.parse(" W8A8-Affine ");
         assertThat(p).isEqualTo(new Precision(Precision.Scheme.W8A8, 0, true)).isNotEqualTo(Precision.parse("w8a8"));
         assertThat(p.id()).isEqualTo("w8a8-affine");
@@ -123,10 +125,18 @@ class PrecisionTest {
         assertThat(p.blockQuantization()).isNull();
         assertThat(p.calibrated()).isTrue();
         assertThat(p.minimumTarget()).isEqualTo(io.aneforge.mil.Target.IOS17);
-        // the registry's fields would read back as symmetric w8a8: not registrable until they can say affine
-        assertThat(p.registrable()).isFalse();
-        assertThat(Precision.parse("w8a8").registrable()).isTrue();
-        assertThat(Precision.parse("int4-block32-affine-gptq-ffn8").registrable()).isTrue();
+        // V35: the registry tells the two modes apart by quantization, without a block size
+        assertThat(p.registryQuantization()).isEqualTo("affine");
+        assertThat(Precision.parse("w8a8").registryQuantization()).isNull();
+        assertThat(Precision.ofRegistry("w8a8", null, null)).isEqualTo(Precision.parse("w8a8"));
+        assertThat(Precision.ofRegistry("w8a8", null, "affine")).isEqualTo(p);
+        assertThatThrownBy(() -> Precision.ofRegistry("w8a8", null, "symmetric"))
+                .hasMessageContaining("quantization 'symmetric' of w8a8 must be affine").hasMessageContaining("or absent");
+        assertThatThrownBy(() -> Precision.ofRegistry("w8a8", null, "affine-mse")).hasMessageContaining("of w8a8 must be affine");
+        assertThatThrownBy(() -> Precision.ofRegistry("fp16", null, "affine"))
+                .hasMessageContaining("quantization 'affine' needs a block size (without one, only w8a8 takes a quantization");
+        assertThatThrownBy(() -> Precision.ofRegistry("int8", null, "affine")).hasMessageContaining("needs a block size");
+        assertThatThrownBy(() -> Precision.ofRegistry("w8a8", 32, "affine")).hasMessageContaining("unknown precision");
         assertThatThrownBy(() -> Precision.parse("w8a8-mse")).hasMessageContaining("or w8a8[-affine]");
         assertThatThrownBy(() -> Precision.parse("w8a8-affine-ffn8")).hasMessageContaining("unknown precision");
     }

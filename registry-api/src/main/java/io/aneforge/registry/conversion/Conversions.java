@@ -678,7 +678,7 @@ public class Conversions {
         Target target = Target.valueOf(v.deploymentTarget);
         Precision p = Precision.parse(v.precision);
         return new Registration(v.chip, target.name().substring(3) + ".0", v.layout, p.family(),
-                p.blockSize() == 0 ? null : p.blockSize(), p.blockQuantization(), v.seqLen);
+                p.blockSize() == 0 ? null : p.blockSize(), p.registryQuantization(), v.seqLen);
     }
 
     private static ApiProblem notFound(long id) {

@@ -33,16 +33,7 @@ class RecipePlanner implements VariantPlanner {
                 throw new RecipeRejectedException("recipe '" + recipe + "' is neither a built-in recipe " + Recipe.BUILT_IN
                         + " nor recipe YAML (a mapping with a 'variants:' list)");
             }
-            List<VariantSpec> specs = r.variantsFor(chips, seqLen);
-            for (VariantSpec s : specs) {
-                if (!s.precision().registrable()) {
-                    // refused now rather than after the worker has built it and its registration fails
-                    throw new RecipeRejectedException("variant " + s.id() + ": precision " + s.precision().id()
-                            + " (W8A8 with affine activations) cannot be registered yet (the registry has no field for "
-                            + "W8A8's activation mode); use w8a8, or build it with ./aneforge convert outside the registry");
-                }
-            }
-            return specs;
+            return r.variantsFor(chips, seqLen);
         } catch (RecipeException e) {
             throw new RecipeRejectedException(e.getMessage());
         }

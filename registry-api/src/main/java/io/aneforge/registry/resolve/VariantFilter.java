@@ -10,8 +10,10 @@ import java.util.Locale;
  * that match, so an app can ask for fp16 on a device whose OS allows a newer quantized variant.
  *
  * @param precision null (any), a registry family ({@link Variants#PRECISIONS}: every variant of that family, e.g.
- *                  {@code int8} is per-channel and every block size), or a full precision id in its canonical
- *                  form ({@link Precision#id()}, e.g. {@code int8-block32}: exactly that scheme)
+ *                  {@code int8} is per-channel and every block size, {@code w8a8} both activation modes), or a full
+ *                  precision id in its canonical form ({@link Precision#id()}, e.g. {@code int8-block32} or
+ *                  {@code w8a8-affine}: exactly that scheme). As {@code int8} names the family, not per-channel int8
+ *                  alone, {@code w8a8} names both modes: no filter keeps symmetric w8a8 alone
  * @param layout    null (any) or one of {@link Variants#LAYOUTS}
  */
 record VariantFilter(String precision, String layout) {
@@ -20,7 +22,7 @@ record VariantFilter(String precision, String layout) {
 
     /** What the 400 for an unknown precision lists. */
     static final String PRECISION_FORMS = Variants.PRECISIONS + " (any variant of that family) or a full precision id "
-            + "such as int8-channel, int8-block32, int4-block32-affine or int4-block32-affine-gptq (exactly that scheme)";
+            + "such as int8-channel, int8-block32, int4-block32-affine, int4-block32-affine-gptq or w8a8-affine (exactly that scheme)";
 
     /** @throws ApiProblem 400 {@code invalid-parameter} naming the parameter and its allowed values */
     static VariantFilter of(String precision, String layout) {

@@ -33,6 +33,8 @@ public class Variants {
     /** Also the resolve preference order, best first (documented in the README). */
     public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
     private static final List<String> BLOCKWISE = List.of("int8", "int4");
+    /** The quantization of a w8a8 row with affine activations (V35); a w8a8 row without one is symmetric. */
+    private static final String W8A8_AFFINE = "affine";
     /**
      * How block-wise weights are quantized; the first is the default (all that V1 clients could mean).
      * The {@code -mse} modes (V7) have clip-searched scales ({@link Precision#mse()}); the {@code -ffn8}
@@ -43,7 +45,10 @@ public class Variants {
             "symmetric-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse-ffn8",
             "symmetric-gptq", "affine-gptq", "symmetric-gptq-ffn8", "affine-gptq-ffn8");
 
-    /** @param quantization {@link #QUANTIZATIONS} for block-wise int8/int4, else null */
+    /**
+     * @param quantization {@link #QUANTIZATIONS} for block-wise int8/int4, {@code affine} for w8a8 with affine
+     *                     activations (w8a8-affine, V35), else null (w8a8 with symmetric activations among them)
+     */
     public record VariantView(long id, String chip, String deploymentTarget, String layout, String precision,
                               Integer blockSize, String quantization, int seqLen, String digest, long size, String status,
                               String yankReason) {}
@@ -52,9 +57,10 @@ public class Variants {
      * @param precision a coarse name ({@link #PRECISIONS}), completed by {@code blockSize} and {@code quantization}
      *                  for block-wise int8/int4; or a full scheme id such as {@code int8-block32-affine} or
      *                  {@code int8-channel} ({@link Precision}), which needs neither
-     * @param quantization block-wise only: {@code symmetric} (default), {@code affine}, {@code symmetric-mse},
+     * @param quantization block-wise: {@code symmetric} (default), {@code affine}, {@code symmetric-mse},
      *                     {@code affine-mse}, {@code symmetric-gptq} or {@code affine-gptq}; for int4 also each of them
-     *                     with {@code -ffn8}
+     *                     with {@code -ffn8}. {@code w8a8}: {@code affine} (activations with zero points, w8a8-affine)
+     *                     or none (symmetric activations)
      * @param computeUnits the Core ML compute-unit settings to benchmark; null: all four
      */
     public record NewVariant(String chip, String deploymentTarget, String layout, String precision,
@@ -79,9 +85,18 @@ public class Variants {
                 return ofScheme(precision, blockSize, quantization);
             }
             if (blockSize == null) {
+                if ("w8a8".equals(precision) && quantization != null) {
+                    // W8A8's activation mode (V35): the one quantization a variant without blocks has
+                    if (!W8A8_AFFINE.equals(quantization)) {
+                        throw invalid("quantization '" + quantization + "' does not apply to w8a8: give affine (int8"
+                                + " activations with zero points, the same as precision w8a8-affine) or omit it (symmetric"
+                                + " activations)");
+                    }
+                    return new PrecisionFields(precision, null, quantization);
+                }
                 if (quantization != null) {
                     throw invalid("quantization '" + quantization + "' applies to block-wise " + BLOCKWISE
-                            + " precision only (give blockSize); omit it for " + precision);
+                            + " precision (give blockSize) and to w8a8 (affine activations) only; omit it for " + precision);
                 }
                 if ("int4".equals(precision)) {
                     // int8 without a block size is per-channel int8; int4 exists only block-wise
@@ -122,23 +137,17 @@ public class Variants {
                 throw invalid("precision '" + scheme + "' must be one of " + PRECISIONS + " (block-wise int8/int4 with"
                         + " blockSize and quantization) or a full scheme: " + e.getMessage());
             }
-            if (!p.registrable()) {
-                // stored as w8a8 it would read back (resolve, matrix, agents) as the symmetric variant
-                throw invalid("precision '" + scheme + "' (W8A8 with affine activations) cannot be registered yet: the "
-                        + "registry has no field for W8A8's activation mode, and storing it as w8a8 would lose it; register "
-                        + "a w8a8 package (symmetric activations) or keep this one outside the registry");
-            }
             Integer block = p.blockSize() == 0 ? null : p.blockSize();
             if (blockSize != null && !blockSize.equals(block)) {
                 throw invalid("blockSize " + blockSize + " contradicts precision '" + scheme + "'"
                         + (block == null ? ", which has no blocks" : " (block size " + block + ")") + "; omit blockSize");
             }
-            if (quantization != null && !quantization.equals(p.blockQuantization())) {
+            String q = p.registryQuantization(); // w8a8-affine: affine without a block size (V35)
+            if (quantization != null && !quantization.equals(q)) {
                 throw invalid("quantization '" + quantization + "' contradicts precision '" + scheme + "'"
-                        + (p.blockQuantization() == null ? ", which is not block-wise" : " (" + p.blockQuantization() + ")")
-                        + "; omit quantization");
+                        + (q == null ? ", which has none" : " (" + q + ")") + "; omit quantization");
             }
-            return new PrecisionFields(p.family(), block, p.blockQuantization());
+            return new PrecisionFields(p.family(), block, q);
         }
 
         /** The full scheme for messages: int8-block32-affine, int4-block32-affine-mse, int8 (no block), fp16. */
@@ -149,10 +158,10 @@ public class Variants {
 
     /**
      * The full scheme of stored fields, as {@link Precision#id()} spells it, except that per-channel int8 stays
-     * {@code int8}: {@code int8-block32}, {@code int4-block32-affine-mse}, {@code fp16}.
+     * {@code int8}: {@code int8-block32}, {@code int4-block32-affine-mse}, {@code fp16}, {@code w8a8-affine}.
      */
     public static String fullScheme(String precision, Integer blockSize, String quantization) {
-        if (blockSize == null) {
+        if (blockSize == null && quantization == null) {
             return precision;
         }
         return Precision.ofRegistry(precision, blockSize, quantization).id();

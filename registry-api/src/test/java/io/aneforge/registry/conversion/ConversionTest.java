@@ -74,13 +74,13 @@ class ConversionTest extends RegistryTestBase {
                         "name: fast\nvariants:\n  - chips: [M2]\n    layout: ane\n    precision: w8a8\n"));
         assertThat(w8a8OnM2.problem()).isEqualTo("recipe-rejected");
         assertThat(w8a8OnM2.json().path("detail").asString()).contains("M2").contains("w8a8");
-        Response affineW8a8 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
+        Response unknownW8a8 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
                 Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("M4"), "recipe",
-                        "name: a8\nvariants:\n  - chips: w8a8\n    layout: ane\n    precision: w8a8-affine\n"));
-        assertThat(affineW8a8.status()).isEqualTo(422);
-        assertThat(affineW8a8.problem()).isEqualTo("recipe-rejected");
-        assertThat(affineW8a8.json().path("detail").asString()).contains("m4-ios17-ane-w8a8-affine-s128")
-                .contains("cannot be registered yet").contains("use w8a8");
+                        "name: a8\nvariants:\n  - chips: w8a8\n    layout: ane\n    precision: w8a8-zero\n"));
+        assertThat(unknownW8a8.status()).isEqualTo(422);
+        assertThat(unknownW8a8.problem()).isEqualTo("recipe-rejected");
+        assertThat(unknownW8a8.json().path("detail").asString()).contains("unknown precision 'w8a8-zero'")
+                .contains("or w8a8[-affine]");
         Response blockwiseOnIos16 = send("POST", "/api/v1/models/conv-reject/versions", publisher(),
                 Map.of("source", Map.of("type", "hub", "repo", "org/x"), "chips", List.of("A17_PRO"), "recipe",
                         "name: old\nvariants:\n  - chips: all\n    layout: ane\n    precision: int8-block32\n    target: ios16\n"));
@@ -97,6 +97,27 @@ class ConversionTest extends RegistryTestBase {
         assertThat(relative.problem()).isEqualTo("invalid-source");
         // Nothing was created by the refused requests.
         assertThat(get("/api/v1/models/conv-reject/versions", reader()).json().size()).isZero();
+    }
+
+    /** V35: a recipe with both W8A8 modes plans both, each with the registration that tells it apart. */
+    @Test
+    void aRecipeWithW8a8AffineIsPlannedWithItsQuantization() {
+        createModel("conv-w8a8");
+        Response r = send("POST", "/api/v1/models/conv-w8a8/versions", publisher(),
+                Map.of("source", Map.of("type", "hub", "repo", "org/conv-w8a8", "revision", "main"), "chips", List.of("M4"),
+                        "recipe", "name: a8\nvariants:\n  - {chips: w8a8, layout: ane, precision: w8a8}\n"
+                                + "  - {chips: w8a8, layout: ane, precision: w8a8-affine}\n"));
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        JsonNode c = get("/api/v1/models/conv-w8a8/versions/" + r.json().path("version").asInt() + "/conversion", reader()).json();
+        List<String> planned = new ArrayList<>();
+        c.path("variants").forEach(v -> {
+            JsonNode reg = v.path("registration");
+            planned.add(v.path("specId").asString() + " " + reg.path("deploymentTarget").asString() + " "
+                    + reg.path("precision").asString() + " " + reg.path("blockSize").isNull() + " "
+                    + (reg.path("quantization").isNull() ? "-" : reg.path("quantization").asString()));
+        });
+        assertThat(planned).containsExactly("m4-ios17-ane-w8a8-s128 17.0 w8a8 true -",
+                "m4-ios17-ane-w8a8-affine-s128 17.0 w8a8 true affine");
     }
 
     @Test

@@ -172,6 +172,134 @@ class VariantQuantizationTest extends RegistryTestBase {
                 List.of("affine-gptq-ffn8", "affine-gptq", "affine-ffn8", "symmetric-gptq", "affine", "symmetric"));
     }
 
+    /**
+     * V35: w8a8 with affine activations (w8a8-affine) is a variant of its own beside w8a8, stored as w8a8 with
+     * quantization affine and no block size. Both spellings register it; the views, the matrix and resolve's filters
+     * tell it apart; resolve prefers it to w8a8 (closer to the original on MiniLM) and int8 to both (precision order);
+     * a package built as one mode cannot be declared as the other; a quantization w8a8 has not is refused.
+     */
+    @Test
+    void w8a8AffineIsAVariantOfItsOwnBesideW8a8() {
+        String m = "quant-w8a8";
+        createModel(m);
+        int v = createVersion(m);
+        Response sym = register(m, v, Map.of("precision", "w8a8", "deploymentTarget", "17.0"), "s");
+        assertThat(sym.status()).as(sym.text()).isEqualTo(201);
+        assertThat(sym.json().path("quantization").isNull()).isTrue();
+        Response aff = register(m, v, Map.of("precision", "w8a8-affine", "deploymentTarget", "17.0"), "a");
+        assertThat(aff.status()).as(aff.text()).isEqualTo(201);
+        assertThat(List.of(aff.json().path("precision").asString(), String.valueOf(aff.json().path("blockSize").isNull()),
+                aff.json().path("quantization").asString())).containsExactly("w8a8", "true", "affine");
+        Response int8 = register(m, v, Map.of("precision", "int8-channel", "deploymentTarget", "17.0"), "c");
+        assertThat(int8.status()).as(int8.text()).isEqualTo(201);
+        // the coarse name with quantization affine is the same variant
+        Response again = register(m, v, Map.of("precision", "w8a8", "quantization", "affine", "deploymentTarget", "17.0"), "a2");
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.json().path("detail").asString()).contains("A17_PRO 17.0 ane w8a8-affine seq 128");
+
+        // The converter's build id in the package holds the mode: declared as the other mode, it is refused.
+        String built = upload(mlpackage(io.aneforge.mil.Target.IOS17, 128, Map.of("aneforge.build", "ios17-ane-w8a8-affine-s128")));
+        Map<String, Object> onM4 = new HashMap<>(Map.of("chip", "M4", "deploymentTarget", "17.0", "layout", "ane",
+                "precision", "w8a8", "seqLen", 128, "digest", built));
+        Response contradicted = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(), onM4);
+        assertThat(contradicted.status()).as(contradicted.text()).isEqualTo(422);
+        assertThat(contradicted.problem()).isEqualTo("variant-contradicts-package");
+        assertThat(contradicted.json().path("detail").asString())
+                .contains("precision w8a8 contradicts the package, converted at w8a8-affine").contains("declare precision w8a8-affine");
+        onM4.put("quantization", "affine");
+        Response m4 = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(), onM4);
+        assertThat(m4.status()).as(m4.text()).isEqualTo(201);
+
+        assertInvalid(register(m, v, Map.of("precision", "w8a8", "quantization", "symmetric", "deploymentTarget", "17.0"), "x"),
+                "quantization 'symmetric' does not apply to w8a8: give affine (int8 activations with zero points, the same as"
+                        + " precision w8a8-affine) or omit it (symmetric activations)");
+        assertInvalid(register(m, v, Map.of("precision", "w8a8-affine", "quantization", "affine-mse", "deploymentTarget", "17.0"), "y"),
+                "quantization 'affine-mse' contradicts precision 'w8a8-affine' (affine); omit quantization");
+        assertInvalid(register(m, v, Map.of("precision", "w8a8", "blockSize", 32, "quantization", "affine",
+                        "deploymentTarget", "17.0"), "z"),
+                "blockSize 32 is only meaningful (and must be positive) for block-wise [int8, int4] precision; omit it for w8a8");
+        assertInvalid(register(m, v, Map.of("precision", "w8a8-affine", "deploymentTarget", "16.0"), "t"),
+                "deploymentTarget 16.0 is older than precision w8a8-affine runs on");
+
+        JsonNode list = get("/api/v1/models/" + m + "/versions/" + v + "/variants", reader()).json();
+        assertThat(list.valueStream().map(n -> n.path("chip").asString() + " " + n.path("precision").asString() + " "
+                + (n.path("quantization").isNull() ? "-" : n.path("quantization").asString())).toList())
+                .containsExactly("A17_PRO w8a8 -", "A17_PRO w8a8 affine", "A17_PRO int8 -", "M4 w8a8 affine");
+        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
+        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
+        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+                .containsExactly("A17_PRO int8", "A17_PRO w8a8", "A17_PRO w8a8-affine", "M4 w8a8-affine");
+        Response csv = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader(), "Accept", "text/csv");
+        assertThat(csv.status()).as(csv.text()).isEqualTo(200);
+        assertThat(csv.text()).contains(",w8a8,,affine,");
+
+        publishWithoutGoldenData(m, v);
+        assertThat(moveAlias(m, "production", v, "w8a8 test").status()).isEqualTo(200);
+        Map<String, Response> byPrecision = new java.util.LinkedHashMap<>();
+        byPrecision.put("int8", int8);
+        byPrecision.put("affine", aff);
+        byPrecision.put("", sym);
+        // the family filter keeps both modes, the full id exactly one
+        JsonNode family = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8", reader()).json();
+        assertThat(family.path("digest").asString()).isEqualTo(aff.json().path("digest").asString());
+        JsonNode exact = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=W8A8-Affine", reader()).json();
+        assertThat(exact.path("variant").path("quantization").asString()).isEqualTo("affine");
+        for (var e : byPrecision.entrySet()) {
+            JsonNode r = resolve(m).json();
+            assertThat(r.path("digest").asString()).as(e.getKey()).isEqualTo(e.getValue().json().path("digest").asString());
+            if (e.getKey().isEmpty()) break; // symmetric w8a8: the last on A17_PRO
+            Response yank = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants/"
+                    + e.getValue().json().path("id").asLong() + "/yank", publisher(), Map.of("reason", "next"));
+            assertThat(yank.status()).as(yank.text()).isEqualTo(200);
+        }
+        Response none = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8-affine", reader());
+        assertThat(none.status()).as(none.text()).isEqualTo(404);
+        assertThat(none.problem()).isEqualTo("no-variant-matches-filter");
+        assertThat(none.json().path("precisions").toString()).isEqualTo("[\"w8a8\"]");
+    }
+
+    /** V35 on a database with V30 rows: w8a8 rows keep meaning symmetric; only w8a8 takes affine without a block size. */
+    @Test
+    void v35AcceptsAffineW8a8RowsOnly() throws Exception {
+        String schema = "v35_check_" + Long.toHexString(System.nanoTime());
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").target("30").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            seedDraftVersionAndBlob(st, schema);
+            st.execute(unblockedRow("'w8a8'", "NULL"));
+            st.execute(variantRow("'int8'", "'affine'", 128));
+            assertThatThrownBy(() -> st.execute(unblockedRow("'w8a8'", "'affine'")))
+                    .hasMessageContaining("variant_quantization_blockwise"); // not before V35
+        }
+        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration").load().migrate();
+        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+             Statement st = c.createStatement()) {
+            st.execute("SET search_path TO " + schema);
+            st.execute(unblockedRow("'w8a8'", "'affine'")); // same facts as the w8a8 row but the mode: a distinct variant
+            assertThatThrownBy(() -> st.execute(unblockedRow("'w8a8'", "'affine'"))).hasMessageContaining("variant_identity");
+            for (String[] refused : new String[][] {{"'w8a8'", "'symmetric'"}, {"'w8a8'", "'affine-mse'"},
+                    {"'fp16'", "'affine'"}, {"'int8'", "'affine'"}}) {
+                assertThatThrownBy(() -> st.execute(unblockedRow(refused[0], refused[1])))
+                        .as(String.join(" ", refused)).hasMessageContaining("variant_quantization_blockwise");
+            }
+            ResultSet rs = st.executeQuery("SELECT precision, block_size, quantization FROM variant ORDER BY id");
+            StringBuilder rows = new StringBuilder();
+            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getObject(2)).append('/').append(rs.getString(3)).append(' ');
+            assertThat(rows.toString().trim()).isEqualTo("w8a8/null/null int8/32/affine w8a8/null/affine");
+            st.execute("SET search_path TO public");
+            st.execute("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+
+    /** A variant row without a block size, at iOS 17 (w8a8's minimum). */
+    private static String unblockedRow(String precision, String quantization) {
+        return "INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
+                + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '17.0', 'ane', " + precision + ", NULL, "
+                + quantization + ", 128, '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version";
+    }
+
     private static void assertRegisteredAsInt4Block32(Map<String, Response> byMode) {
         byMode.forEach((mode, r) -> {
             assertThat(r.status()).as(mode + ": " + r.text()).isEqualTo(201);
@@ -306,10 +434,9 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertInvalid(register(m, v, Map.of("precision", "int4-block32-mse", "quantization", "symmetric"), "j"),
                 "quantization 'symmetric' contradicts precision 'int4-block32-mse' (symmetric-mse); omit quantization");
         assertInvalid(register(m, v, Map.of("precision", "fp16-mse"), "k"), "precision 'fp16-mse' must be one of");
-        assertInvalid(register(m, v, Map.of("precision", "w8a8-affine"), "w"),
-                "precision 'w8a8-affine' (W8A8 with affine activations) cannot be registered yet");
         assertInvalid(register(m, v, Map.of("precision", "fp16", "quantization", "affine"), "b"),
-                "quantization 'affine' applies to block-wise [int8, int4] precision only (give blockSize); omit it for fp16");
+                "quantization 'affine' applies to block-wise [int8, int4] precision (give blockSize) and to w8a8 (affine"
+                        + " activations) only; omit it for fp16");
         assertInvalid(register(m, v, Map.of("precision", "int8", "quantization", "affine"), "c"),
                 "quantization 'affine' applies to block-wise");
         assertInvalid(register(m, v, Map.of("precision", "int8-block32-affine", "blockSize", 64), "d"),
