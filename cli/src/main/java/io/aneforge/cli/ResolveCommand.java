@@ -48,11 +48,13 @@ public final class ResolveCommand implements Callable<Integer> {
 
     /**
      * {@code /32}, {@code /32/affine}, {@code /32/affine-mse}, {@code /32/affine-ffn8} or empty: the block size and a non-default
-     * quantization of a variant node (symmetric, or none from a registry older than V5, is the default).
+     * quantization of a variant node (symmetric, or none from a registry older than V5, is the default). Without a block
+     * size, {@code -affine} for w8a8's affine activations (V35), so the precision reads {@code w8a8-affine} as in convert.
      */
     static String blockAndMode(JsonNode v) {
-        if (v.path("blockSize").isNull() || v.path("blockSize").isMissingNode()) return "";
-        String mode = v.path("quantization").asString("");
+        JsonNode q = v.path("quantization");
+        String mode = q.isNull() || q.isMissingNode() ? "" : q.asString("");
+        if (v.path("blockSize").isNull() || v.path("blockSize").isMissingNode()) return mode.isEmpty() ? "" : "-" + mode;
         return "/" + v.path("blockSize").asInt() + (mode.isEmpty() || mode.equals("symmetric") ? "" : "/" + mode);
     }
 

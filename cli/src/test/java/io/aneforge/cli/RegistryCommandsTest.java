@@ -626,6 +626,44 @@ class RegistryCommandsTest {
         }
     }
 
+    /**
+     * V35: a directory converted with w8a8 and w8a8-affine publishes both (quantization affine tells them apart); status
+     * and resolve print w8a8-affine as convert spells it, and resolve prefers it (closer to the original than w8a8).
+     */
+    @Test
+    @Order(11)
+    void w8a8AndW8a8AffinePublishAsTwoVariants() throws Exception {
+        Path recipe = dir.resolve("w8a8-modes.yaml");
+        Files.writeString(recipe, "variants:\n  - {chips: w8a8, layout: ane, precision: w8a8}\n"
+                + "  - {chips: w8a8, layout: ane, precision: w8a8-affine}\n");
+        Path out = dir.resolve("converted-w8a8");
+        Cli c = Cli.run("convert", "--source", TinyModels.bert(dir.resolve("bert-w8a8"), 3).toString(), "--out", out.toString(),
+                "--chips", "A17_PRO", "--recipe", recipe.toString(), "--seq-len", "8", "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.variants().stream().map(VariantEntry::precision)).containsExactly("w8a8", "w8a8-affine");
+
+        Cli p = run("publish", "--model", "tiny-w8a8", "--dir", out.toString(), "--alias", "production", "--reason", "test");
+        assertThat(p.code()).as(p.toString()).isZero();
+        assertThat(p.out()).contains("published version 1 of tiny-w8a8 with 2 variants");
+        JsonNode variants = api("GET", "/api/v1/models/tiny-w8a8/versions/1/variants", null);
+        assertThat(variants.valueStream().map(v -> v.path("precision").asString() + "/" + v.path("blockSize").isNull() + "/"
+                + (v.path("quantization").isNull() ? "-" : v.path("quantization").asString()) + " " + v.path("digest").asString()))
+                .containsExactly("w8a8/true/- sha256:" + m.variants().get(0).sha256(),
+                        "w8a8/true/affine sha256:" + m.variants().get(1).sha256());
+
+        Cli s = run("status", "--model", "tiny-w8a8", "--version", "1");
+        assertThat(s.code()).as(s.toString()).isZero();
+        assertThat(s.out()).contains("  ane  w8a8  seq 8  available").contains("  ane  w8a8-affine  seq 8  available");
+        Cli r = run("resolve", "--model", "tiny-w8a8", "--chip", "A17_PRO", "--os", "17.0");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).startsWith("tiny-w8a8 v1 (alias production): A17_PRO ios 17.0 ane w8a8-affine seq 8;")
+                .contains("sha256:" + m.variants().get(1).sha256());
+        Cli none = run("resolve", "--model", "tiny-w8a8", "--chip", "A17_PRO", "--os", "17.0", "--precision", "int8");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains("HTTP 404 no-variant-matches-filter").contains("precisions [w8a8, w8a8-affine]");
+    }
+
     /** The registry's JSON answer to an admin request (fails the test on anything but 2xx). */
     /** A registry-side conversion with convert's --head none and --token-types: the registry queues it with both. */
     @Test

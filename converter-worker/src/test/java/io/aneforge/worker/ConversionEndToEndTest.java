@@ -164,6 +164,40 @@ class ConversionEndToEndTest {
         assertThat(resolved.path("variant").path("quantization").asString()).isEqualTo("affine-gptq-ffn8");
     }
 
+    /**
+     * V35: a recipe with both W8A8 modes: the worker calibrates once, builds both and registers w8a8-affine as w8a8 with
+     * quantization affine beside the symmetric w8a8 (no quantization); resolve prefers the affine one.
+     */
+    @Test
+    void bothW8a8ModesAreRegisteredApart() throws Exception {
+        String sha = "4444444444444444444444444444444444444444";
+        stack.serve("org/w8a8-bert", sha, TinyModels.bert(stack.root.resolve("w8a8-bert"), 7));
+        String recipe = "variants:\n  - {chips: w8a8, layout: ane, precision: w8a8}\n"
+                + "  - {chips: w8a8, layout: ane, precision: w8a8-affine}\n";
+        JsonNode c = stack.publish("w8a8-bert", Map.of("type", "hub", "repo", "org/w8a8-bert", "revision", "main"),
+                List.of("A17_PRO"), 16, recipe);
+        assertThat(c.path("variants").valueStream().map(v -> v.path("precision").asString()).toList())
+                .containsExactly("w8a8", "w8a8-affine");
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(3), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThatReady(done, 2);
+        int version = done.path("version").asInt();
+        JsonNode variants = stack.get("/api/v1/models/w8a8-bert/versions/" + version + "/variants");
+        Map<String, String> digestByMode = new HashMap<>();
+        for (JsonNode v : variants) {
+            assertThat(v.path("precision").asString()).isEqualTo("w8a8");
+            assertThat(v.path("blockSize").isNull()).isTrue();
+            assertThat(v.path("deploymentTarget").asString()).isEqualTo("17.0");
+            digestByMode.put(v.path("quantization").isNull() ? "symmetric" : v.path("quantization").asString(),
+                    v.path("digest").asString());
+        }
+        assertThat(digestByMode).containsOnlyKeys("symmetric", "affine");
+        assertThat(digestByMode.get("affine")).isNotEqualTo(digestByMode.get("symmetric")); // the zero points
+        JsonNode resolved = stack.get("/api/v1/models/w8a8-bert/resolve?chip=A17_PRO&os=18.2&version=" + version);
+        assertThat(resolved.path("digest").asString()).isEqualTo(digestByMode.get("affine"));
+        assertThat(resolved.path("variant").path("quantization").asString()).isEqualTo("affine");
+    }
+
     /** The version is published; every planned variant is registered once, downloads, verifies and reads back. */
     private void assertThatReady(JsonNode done, int planned) throws Exception {
         String model = done.path("model").asString();

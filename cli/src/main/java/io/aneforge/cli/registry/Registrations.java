@@ -10,8 +10,9 @@ import java.util.Map;
  * as a coarse name ({@code fp16}, {@code int8}, {@code int4}, {@code w8a8}, {@code fp32}) plus, for
  * block-wise weights, a block size and a quantization ({@code symmetric}, {@code affine}, or either with
  * clip-searched scales: {@code symmetric-mse}, {@code affine-mse}; GPTQ: {@code symmetric-gptq},
- * {@code affine-gptq}; int4 with the FFN inputs at int8: any of them with {@code -ffn8}), and
- * deployment targets as {@code MAJOR.MINOR} in iOS numbering.
+ * {@code affine-gptq}; int4 with the FFN inputs at int8: any of them with {@code -ffn8}), for
+ * {@code w8a8-affine} quantization {@code affine} without a block size (V35), and deployment targets as
+ * {@code MAJOR.MINOR} in iOS numbering.
  */
 public final class Registrations {
 
@@ -35,7 +36,7 @@ public final class Registrations {
         m.put("layout", e.layout());
         m.put("precision", p.family());
         m.put("blockSize", p.blockSize() == 0 ? null : p.blockSize());
-        m.put("quantization", p.blockQuantization());
+        m.put("quantization", p.registryQuantization());
         m.put("seqLen", e.seqLen());
         m.put("digest", "sha256:" + e.sha256());
         return m;

@@ -337,9 +337,12 @@ public class RegistryClient {
                         quantization(reg.blockSize(), reg.quantization()));
     }
 
-    /** Block-wise variants without a quantization (a registry older than V5) were symmetric. */
+    /**
+     * Block-wise variants without a quantization (a registry older than V5) were symmetric. Without a block size the
+     * quantization is compared as it is: w8a8's affine activations (V35) against none, the symmetric ones.
+     */
     private static String quantization(Integer blockSize, String quantization) {
-        return blockSize == null ? null : quantization == null ? "symmetric" : quantization;
+        return blockSize == null || quantization != null ? quantization : "symmetric";
     }
 
     private static HttpRequest.BodyPublisher publisher(Path file) {

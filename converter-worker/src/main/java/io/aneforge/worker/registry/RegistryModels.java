@@ -14,9 +14,9 @@ public final class RegistryModels {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     /**
-     * @param quantization block-wise only: symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq, for int4 also with -ffn8
+     * @param quantization block-wise: symmetric, affine, symmetric-mse, affine-mse, symmetric-gptq or affine-gptq, for int4 also with -ffn8
      *                     (FFN inputs at int8, V8) (null from a registry
-     *                     older than V5: symmetric)
+     *                     older than V5: symmetric); w8a8: affine (w8a8-affine, V35) or null (symmetric activations)
      */
     public record Registration(String chip, String deploymentTarget, String layout, String precision, Integer blockSize,
                                String quantization, int seqLen) {}
