@@ -64,7 +64,9 @@ class ExpiredLeaseTakeOverTest extends JobTestSupport {
 
         Instant secondEnd = Instant.now().minus(10, ChronoUnit.MINUTES).truncatedTo(ChronoUnit.MILLIS);
         endLease(jobId, secondEnd);
-        assertThat(jobs.sweep()).isPositive();
+        // this context's sweeper never runs after start-up, but the other test contexts cached in this JVM share the
+        // database and sweep it every second: whichever sweep requeues the job first, it keeps who held attempt 2
+        assertThat(jobs.sweep()).isNotNegative();
         assertThat(jobs(model, v).get(0).path("state").asString()).isEqualTo("pending");
         assertThat(expired(model, v)).containsExactly("1:takeover-1:" + firstEnd, "2:takeover-2:" + secondEnd);
     }
