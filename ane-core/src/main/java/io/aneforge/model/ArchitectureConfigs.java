@@ -114,7 +114,7 @@ public final class ArchitectureConfigs {
                 }
                 default -> throw new IllegalStateException("unreachable model_type " + modelType);
             };
-            return new Parsed(config, head(f, architectures, choice));
+            return new Parsed(config, head(f, modelType, architectures, choice));
         } catch (UnclearHead e) {
             throw new HeadChoiceException(configJson, e.getMessage(), e.architectures);
         } catch (IllegalArgumentException e) {
@@ -166,9 +166,12 @@ public final class ArchitectureConfigs {
      * that says two things is refused). A config naming two kinds is refused without a choice: converting the first
      * silently would compute one of two functions the config claims. A pre-training head holds a masked-LM head:
      * {@code --head fill-mask} converts that part of a {@code *ForPreTraining} config alone (the next-sentence head
-     * dropped and named).
+     * dropped and named). The other way round, {@code --head pre-training} on a {@code BertForMaskedLM} config opts in
+     * to the next-sentence head its checkpoint may carry (bert-base-uncased's does: it was trained as
+     * BertForPreTraining and saved with both heads): the class name is a hint, the weights decide, so
+     * {@link ModelImporter} requires them and refuses naming the ones missing.
      */
-    private static TaskHead head(Fields f, List<String> architectures, HeadChoice choice) {
+    private static TaskHead head(Fields f, String modelType, List<String> architectures, HeadChoice choice) {
         java.util.Map<TaskHead.Kind, String> named = new java.util.LinkedHashMap<>();
         for (String a : architectures) {
             TaskHead.Kind k = TaskHead.Kind.of(a);
@@ -185,6 +188,11 @@ public final class ArchitectureConfigs {
                 && named.containsKey(TaskHead.Kind.PRE_TRAINING)) {
             kind = TaskHead.Kind.MASKED_LM;
             architecture = named.get(TaskHead.Kind.PRE_TRAINING);
+        } else if (choice.kind() == TaskHead.Kind.PRE_TRAINING && !named.containsKey(TaskHead.Kind.PRE_TRAINING)
+                && named.containsKey(TaskHead.Kind.MASKED_LM) && modelType.equals("bert")) {
+            // not the default: a BertForMaskedLM converts to fill-mask unless asked, as transformers loads it
+            kind = TaskHead.Kind.PRE_TRAINING;
+            architecture = named.get(TaskHead.Kind.MASKED_LM);
         } else if (choice.kind() != null) {
             kind = choice.kind();
             architecture = named.get(kind);
@@ -197,7 +205,9 @@ public final class ArchitectureConfigs {
                         + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
                         ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
                         : "; it has " + ids(named.keySet()) + ": pass " + alternatives(choosable)
-                        + " or --head none"), architectures);
+                        + " or --head none") + (kind == TaskHead.Kind.PRE_TRAINING && !modelType.equals("bert")
+                        ? " (transformers defines a pre-training head, masked LM plus next-sentence prediction, for"
+                        + " BERT only)" : ""), architectures);
             }
         } else if (named.size() > 1) {
             throw new UnclearHead("config.json's architectures " + architectures + " name " + named.size()

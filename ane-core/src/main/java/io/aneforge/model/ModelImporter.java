@@ -105,6 +105,9 @@ public final class ModelImporter {
                 missing.add(t.name());
             }
         }
+        if (head != null && head.kind() == TaskHead.Kind.PRE_TRAINING && head.chosenBeyondArchitecture()) {
+            refuseMissingNextSentenceHead(weights, head, found);
+        }
         if (head != null && head.readsPooler(config.modelType()) && !found.containsKey("pooler.dense.weight")) {
             throw new ModelImportException(weights, head.architecture() + " classifies the pooler output"
                     + (head.kind() == TaskHead.Kind.PRE_TRAINING ? " (next-sentence prediction)" : "") + ", but the"
@@ -133,6 +136,23 @@ public final class ModelImporter {
             }
         }
         return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads), head);
+    }
+
+    /**
+     * {@code --head pre-training} on a config that names the masked-LM head only ({@code BertForMaskedLM}): the weights
+     * decide, and without the next-sentence head's (and the pooler's, which it reads) there is nothing to convert.
+     * Refused naming every one missing, with the two ways out.
+     */
+    private static void refuseMissingNextSentenceHead(Path file, TaskHead head, Map<String, FloatTensor> found)
+            throws ModelImportException {
+        List<String> missing = TaskHead.NEXT_SENTENCE_TENSORS.stream().filter(n -> !found.containsKey(n)).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        throw new ModelImportException(file, "--head pre-training: config.json names " + head.architecture()
+                + ", and this checkpoint lacks the next-sentence head's tensors " + String.join(", ", missing)
+                + " (a checkpoint saved from BertForPreTraining, such as bert-base-uncased's, has them): drop --head"
+                + " to convert the masked-LM head alone (fill-mask), or use weights that carry the next-sentence head");
     }
 
     /**

@@ -301,6 +301,22 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
     }
 
     /**
+     * True when the head is not the kind its {@link #architecture} names, but one a {@code --head} choice took from the
+     * checkpoint: the masked-LM half of a {@code BertForPreTraining} ({@code --head fill-mask}), or the pre-training
+     * head of a {@code BertForMaskedLM} checkpoint that carries the next-sentence head ({@code --head pre-training}).
+     */
+    public boolean chosenBeyondArchitecture() {
+        return Kind.of(architecture) != kind;
+    }
+
+    /**
+     * The tensors of BERT's next-sentence head besides the masked-LM head's (canonical names): the pooler it reads and
+     * {@code cls.seq_relationship}.
+     */
+    public static final List<String> NEXT_SENTENCE_TENSORS = List.of("pooler.dense.weight", "pooler.dense.bias",
+            SEQ_RELATIONSHIP + ".weight", SEQ_RELATIONSHIP + ".bias");
+
+    /**
      * True when the head reads BERT's pooler ({@code tanh(pooler.dense(h_0))}): a BERT sequence classifier and the
      * next-sentence head. The pooler is optional in a base checkpoint, required then.
      */

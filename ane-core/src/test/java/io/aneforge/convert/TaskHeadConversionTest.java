@@ -551,6 +551,89 @@ class TaskHeadConversionTest {
     }
 
     /**
+     * A BertForMaskedLM checkpoint that carries the next-sentence head (as bert-base-uncased does: a pooler,
+     * {@code cls.seq_relationship}, a copy of the decoder weight): fill-mask by default, the next-sentence head dropped
+     * and named; {@code --head pre-training} converts both heads, both layouts' packages agreeing with the plain loops
+     * (the class name is a hint, the weights decide). Without those weights the choice is refused naming each missing
+     * tensor; RoBERTa, which transformers gives no pre-training head, is refused saying so.
+     */
+    @Test
+    void aMaskedLmCheckpointWithTheNextSentenceHeadConvertsToPreTrainingWhenAsked() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mlm-nsp"), "bert", "MaskedLM", List.of(), VOCAB, 23, (st, random) -> {
+            add(st, random, "cls.predictions.decoder.weight", false, VOCAB, HIDDEN); // ignored: tied
+            add(st, random, "cls.seq_relationship.weight", false, 2, HIDDEN);
+            add(st, random, "cls.seq_relationship.bias", false, 2);
+            add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
+            add(st, random, "bert.pooler.dense.bias", false, HIDDEN);
+        });
+        ModelSnapshot snap = ModelSnapshot.of(snapshot, null);
+        ImportedModel fillMask = ModelImporter.importWeights(snap);
+        assertThat(fillMask.head().kind()).as("the default stays fill-mask").isEqualTo(TaskHead.Kind.MASKED_LM);
+        assertThat(fillMask.droppedHeads()).containsExactly("cls.seq_relationship");
+
+        ImportedModel pre = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse("pre-training"));
+        assertThat(pre.head().kind()).isEqualTo(TaskHead.Kind.PRE_TRAINING);
+        assertThat(pre.head().architecture()).isEqualTo("BertForMaskedLM");
+        assertThat(pre.head().chosenBeyondArchitecture()).isTrue();
+        assertThat(pre.head().tiedDecoder()).isTrue();
+        assertThat(pre.droppedHeads()).isEmpty();
+        assertThat(pre.weights()).containsKeys("cls.seq_relationship.weight", "cls.seq_relationship.bias",
+                "pooler.dense.weight").doesNotContainKey("cls.predictions.decoder.weight");
+        Map<String, FloatTensor> in = inputs();
+        Map<String, FloatTensor> want = Plain.forward(pre, ids(in), REAL);
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0);
+            ConvertedVariant cv = VariantConverter.convert(pre, spec, dir.resolve("mlm-nsp-" + spec.id()));
+            Program read = MlPackage.read(cv.packageDir());
+            assertThat(read.outputs()).extracting(v -> v.name())
+                    .containsExactly("prediction_logits", "seq_relationship_logits");
+            assertThat(read.metadata()).containsEntry("aneforge.task", "pre-training")
+                    .containsEntry("aneforge.architecture", "BertForMaskedLM");
+            Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(read, in);
+            for (String out : pre.head().outputs()) {
+                assertThat(got.get(out).shape()).as(layout + " " + out).containsExactly(want.get(out).shape());
+                FidelityReport r = Fidelity.compareLogits(want.get(out), got.get(out));
+                assertThat(r.cosineMin()).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
+                assertThat(r.top1Agreement()).as(layout + " " + out).isEqualTo(1.0);
+            }
+        }
+        // the masked-LM half is the same function either way
+        FidelityReport same = Fidelity.compareLogits(want.get("prediction_logits"),
+                Plain.forward(fillMask, ids(in), REAL).get("logits"));
+        assertThat(same.cosineMin()).isGreaterThanOrEqualTo(0.999999);
+
+        // what a checkpoint saved from BertForMaskedLM holds: no pooler, no next-sentence head
+        Path bare = checkpoint(dir.resolve("mlm-bare"), "bert", "MaskedLM", List.of(), VOCAB, 23);
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(bare, null),
+                io.aneforge.model.HeadChoice.parse("pre-training"))).isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("--head pre-training: config.json names BertForMaskedLM, and this checkpoint lacks"
+                        + " the next-sentence head's tensors pooler.dense.weight, pooler.dense.bias,"
+                        + " cls.seq_relationship.weight, cls.seq_relationship.bias (a checkpoint saved from"
+                        + " BertForPreTraining, such as bert-base-uncased's, has them): drop --head to convert the"
+                        + " masked-LM head alone (fill-mask), or use weights that carry the next-sentence head");
+        Path poolerOnly = checkpoint(dir.resolve("mlm-pooler"), "bert", "MaskedLM", List.of(), VOCAB, 23,
+                (st, random) -> {
+                    add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
+                    add(st, random, "bert.pooler.dense.bias", false, HIDDEN);
+                    add(st, random, "cls.seq_relationship.bias", false, 2);
+                });
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(poolerOnly, null),
+                io.aneforge.model.HeadChoice.parse("pre-training"))).isInstanceOf(ModelImportException.class)
+                .hasMessageContaining("this checkpoint lacks the next-sentence head's tensors"
+                        + " cls.seq_relationship.weight (a checkpoint");
+        assertThat(ModelImporter.importWeights(ModelSnapshot.of(poolerOnly, null)).head().kind())
+                .isEqualTo(TaskHead.Kind.MASKED_LM);
+
+        Path roberta = checkpoint(dir.resolve("roberta-mlm"), "roberta", "MaskedLM", List.of(), VOCAB, 23);
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(roberta, null),
+                io.aneforge.model.HeadChoice.parse("pre-training")))
+                .isInstanceOf(io.aneforge.model.HeadChoiceException.class)
+                .hasMessageContaining("--head pre-training: config.json's architectures [RobertaForMaskedLM] name no"
+                        + " pre-training head; it has fill-mask: pass --head fill-mask or --head none (transformers"
+                        + " defines a pre-training head, masked LM plus next-sentence prediction, for BERT only)");
+    }
+
+    /**
      * {@code problem_type}: in the head and the package metadata when config.json states it, absent when it does not
      * (one label included: the pipeline reads it by a sigmoid, not as the regression the loss guesses); an unknown
      * value is refused naming the supported ones.
