@@ -141,7 +141,8 @@ public final class ConvertCommand implements Callable<Integer> {
                     + "(default; a config whose architectures name two head kinds needs the kind), none: output the base "
                     + "model's hidden states (last_hidden_state, pooler_output), or the kind to convert: "
                     + "sequence-classification, token-classification, question-answering, fill-mask (also the masked-LM "
-                    + "half of a pre-training checkpoint) or pre-training.")
+                    + "half of a pre-training checkpoint) or pre-training (also a BERT masked LM whose checkpoint carries "
+                    + "the next-sentence head, cls.seq_relationship, as bert-base-uncased's does).")
     String head;
 
     @Option(names = "--token-types", description = "Give the packages a token_type_ids input (int32, shaped like "
@@ -491,7 +492,13 @@ public final class ConvertCommand implements Callable<Integer> {
             }
         }
         List<String> heads = model.model().droppedHeads();
-        if (!heads.isEmpty()) {
+        if (model.model().head() != null && model.model().head().kind() == io.aneforge.model.TaskHead.Kind.MASKED_LM
+                && heads.equals(List.of(io.aneforge.model.TaskHead.SEQ_RELATIONSHIP))) {
+            // bert-base-uncased's case: the packages do output the masked-LM head's logits, not hidden states
+            bar.note("note: the checkpoint's task head (" + io.aneforge.model.TaskHead.SEQ_RELATIONSHIP + ") is not"
+                    + " converted: it is BERT's next-sentence head; --head pre-training converts it beside the masked-LM"
+                    + " head (outputs prediction_logits and seq_relationship_logits)");
+        } else if (!heads.isEmpty()) {
             // a fine-tuned classifier converts to its encoder: said plainly, since fidelity (against the same graph)
             // cannot show it
             bar.note("note: the checkpoint's task head (" + String.join(", ", heads) + ") is not converted: the "

@@ -70,7 +70,8 @@ public final class PublishCommand implements Callable<Integer> {
     @Option(names = "--head", paramLabel = "convert|none|<kind>", description = "With --source: a fine-tuned checkpoint's "
             + "task head, as convert --head: convert it (default), none (the packages output the hidden states) or the "
             + "kind to convert of a checkpoint that names two (sequence-classification, token-classification, "
-            + "question-answering, fill-mask, pre-training).")
+            + "question-answering, fill-mask, pre-training; pre-training also for a BERT masked LM whose checkpoint "
+            + "carries the next-sentence head).")
     String head;
 
     @Option(names = "--token-types", description = "With --source: give the packages a token_type_ids input, as convert "

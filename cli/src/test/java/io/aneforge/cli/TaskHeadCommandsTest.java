@@ -122,7 +122,7 @@ class TaskHeadCommandsTest {
         assertThat(c.out()).containsPattern("note: a fill-mask model's golden data holds its logits over the whole"
                 + " vocabulary \\([0-9]+ tokens\\) at each of the fixed samples' [0-9]+ real tokens").contains(
                 String.format(java.util.Locale.ROOT, "golden-outputs.bin is %.1f MB", goldenBytes / 1e6))
-                .contains("aneforge.agent.golden-max-memory (1GB by default");
+                .contains("aneforge.agent.golden-max-memory (1GB by default").contains("--samples 0 skips it");
 
         String text = "hello [MASK] the world [MASK]";
         JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--json"));
@@ -273,6 +273,74 @@ class TaskHeadCommandsTest {
         assertThat(MlPackage.read(mlmPkg).outputs()).extracting(o -> o.name()).containsExactly("logits");
         Cli mlmEval = Cli.run("eval", "--package", mlmPkg.toString(), "--source", pre.toString(), "--samples", "1");
         assertThat(mlmEval.code()).as(mlmEval.toString()).isZero();
+    }
+
+    /**
+     * A BertForMaskedLM checkpoint that carries the next-sentence head (as bert-base-uncased does): convert makes it
+     * fill-mask by default, naming the dropped head and the flag that converts it; {@code --head pre-training} gives
+     * both outputs (variants.json's task, fidelity, the golden data's note naming {@code --samples 0}), predict shows
+     * the next-sentence softmax for a pair, eval compares both outputs; without those weights the flag is refused naming
+     * the missing tensors.
+     */
+    @Test
+    void aMaskedLmCheckpointWithTheNextSentenceHeadConvertsToPreTrainingWithTheFlag() throws Exception {
+        Path mlm = checkpoint("mlm-nsp", "[\"BertForMaskedLM\"]", "", TaskHeadCommandsTest::preTraining);
+        Path fillMask = dir.resolve("mlm-nsp-fill.mlpackage");
+        Cli byDefault = Cli.run("convert", "--source", mlm.toString(), "--out", fillMask.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(byDefault.code()).as(byDefault.toString()).isZero();
+        assertThat(byDefault.out()).contains("masked-LM head (fill-mask").contains("note: the checkpoint's task head"
+                + " (cls.seq_relationship) is not converted: it is BERT's next-sentence head; --head pre-training"
+                + " converts it beside the masked-LM head (outputs prediction_logits and seq_relationship_logits)")
+                .doesNotContain("base model's hidden states, not the head's outputs");
+        assertThat(MlPackage.read(fillMask).metadata()).containsEntry("aneforge.task", "fill-mask");
+
+        Path out = dir.resolve("mlm-nsp-out");
+        Cli c = Cli.run("convert", "--source", mlm.toString(), "--out", out.toString(), "--chips", "M4",
+                "--seq-len", String.valueOf(SEQ), "--samples", "2", "--progress", "plain", "--min-cosine", "0.99",
+                "--token-types", "--head", "pre-training");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("converting the checkpoint's pre-training head (masked LM plus next-sentence"
+                + " prediction, decoder tied to the word embeddings)").doesNotContain("is not converted")
+                .contains("note: a pre-training model's golden data holds its logits over the whole vocabulary")
+                .contains("--samples 0 skips it, and the fidelity metrics with it (publish --dir of such a directory"
+                        + " needs --without-golden-data --reason TEXT");
+        VariantsManifest m = VariantsManifest.read(out.resolve("variants.json"));
+        assertThat(m.model().task()).isEqualTo(new VariantsManifest.Task("pre-training", "BertForMaskedLM",
+                List.of("prediction_logits", "seq_relationship_logits"), List.of()));
+        assertThat(m.variants()).isNotEmpty().allSatisfy(v -> assertThat(v.fidelity())
+                .containsOnlyKeys("prediction_logits", "seq_relationship_logits"));
+        assertThat(m.golden()).isNotNull();
+        Path pkg = out.resolve(m.variants().get(0).path());
+        Program program = MlPackage.read(pkg);
+        assertThat(program.metadata()).containsEntry("aneforge.task", "pre-training")
+                .containsEntry("aneforge.architecture", "BertForMaskedLM");
+
+        String text = "hello [MASK] the world";
+        String pair = "the cat sat";
+        JsonNode answer = json(Cli.run("predict", "--package", pkg.toString(), "--text", text, "--text-pair", pair,
+                "--json"));
+        assertThat(answer.get("masks")).hasSize(1);
+        try (Tokenizer tok = Tokenizer.load(pkg.getParent().resolve("tokenizer.json"))) {
+            FloatTensor nsp = ProgramEvaluator.runtime().run(program, Golden.inputs(tok.encodePair(text, pair, SEQ),
+                    true)).get("seq_relationship_logits");
+            double isNext = 1 / (1 + Math.exp(nsp.data()[1] - nsp.data()[0]));
+            assertThat(answer.at("/nextSentence/isNext").doubleValue()).isCloseTo(isNext, Offset.offset(1e-6));
+        }
+        Cli eval = Cli.run("eval", "--package", pkg.toString(), "--source", mlm.toString(), "--samples", "2");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        assertThat(eval.out()).containsPattern("\nprediction_logits +(0\\.99|1\\.0)")
+                .containsPattern("\nseq_relationship_logits +(0\\.99|1\\.0)");
+
+        // a masked LM as transformers saves BertForMaskedLM: no next-sentence head (this one keeps the pooler)
+        Path bare = checkpoint("mlm-bare", "[\"BertForMaskedLM\"]", "", TaskHeadCommandsTest::maskedLm);
+        Cli refused = Cli.run("convert", "--source", bare.toString(), "--out", dir.resolve("bare.mlpackage").toString(),
+                "--seq-len", String.valueOf(SEQ), "--samples", "1", "--progress", "plain", "--head", "pre-training");
+        assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err()).contains("--head pre-training: config.json names BertForMaskedLM, and this checkpoint"
+                + " lacks the next-sentence head's tensors cls.seq_relationship.weight, cls.seq_relationship.bias (")
+                .contains("drop --head to convert the masked-LM head alone (fill-mask)");
+        assertThat(dir.resolve("bare.mlpackage")).doesNotExist();
     }
 
     @Test

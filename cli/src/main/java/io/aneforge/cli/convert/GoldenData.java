@@ -42,7 +42,7 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
      * vocabulary at every real token of the fixed samples (about 75 MB for BERT-base's 30522 tokens, 125 MB for
      * RoBERTa's 50265, whatever the sequence length: the padded positions are not held), hundreds of times a
      * classifier's, and every agent downloads them for each job of the version and holds them within its golden-data
-     * memory.
+     * memory. The note names the one way to skip them, {@code --samples 0}, and what that costs.
      */
     public static String fillMaskNote(String task, long heldBytes, long fileBytes, int vocabSize) {
         // a pre-training model's 2 next-sentence logits per sample are too few to change the token count (floored)
@@ -50,7 +50,9 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
                 + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens: %s is %.1f MB, %.1f MB"
                 + " once decoded; every agent downloads it for each benchmark job of the version and holds it within"
                 + " aneforge.agent.golden-max-memory (1GB by default, shared with the other versions' golden data it"
-                + " keeps)", vocabSize, heldBytes / (4L * vocabSize), OUTPUTS_FILE, fileBytes / 1e6, heldBytes / 1e6);
+                + " keeps); --samples 0 skips it, and the fidelity metrics with it (publish --dir of such a directory"
+                + " needs --without-golden-data --reason TEXT: the version's accuracy is then not checked)", vocabSize,
+                heldBytes / (4L * vocabSize), OUTPUTS_FILE, fileBytes / 1e6, heldBytes / 1e6);
     }
 
     /** Writes both files into {@code dir} and returns their {@code variants.json} entry. */
