@@ -43,11 +43,12 @@ class SharedBuildTest {
     private static FaultProxy proxy;
     private static ConfigurableApplicationContext worker;
     private static Path classifier;
+    private static Path bert;
 
     @BeforeAll
     static void start() throws Exception {
         proxy = FaultProxy.start(stack.url);
-        Path bert = TinyModels.bert(stack.root.resolve("shared-bert"), 31);
+        bert = TinyModels.bert(stack.root.resolve("shared-bert"), 31);
         stack.serve("org/shared-bert", "3131313131313131313131313131313131313131", bert);
         classifier = classifier(bert, stack.root.resolve("shared-classifier"));
         worker = stack.startWorker("e2e-shared", 1, Map.of("ANEFORGE_REGISTRY_URL", proxy.url()));
@@ -148,10 +149,39 @@ class SharedBuildTest {
                 "publish the version without tokenTypes");
     }
 
+    /**
+     * {@code head: pre-training} on a BertForMaskedLM checkpoint that carries the next-sentence head (as
+     * bert-base-uncased does): this worker, which declares conversionOptions 2, converts both heads, as {@code convert
+     * --head pre-training} does; one without those weights fails the conversion at import naming them.
+     */
+    @Test
+    void preTrainingHeadOfAMaskedLmCheckpointThatCarriesTheNextSentenceHead() throws Exception {
+        Program p = converted("shared-mlm-nsp", maskedLm(stack.root.resolve("shared-mlm-nsp"), true),
+                "3434343434343434343434343434343434343434", Map.of("head", "pre-training"));
+        assertThat(p.outputs()).extracting(Var::name).containsExactly("prediction_logits", "seq_relationship_logits");
+        assertThat(p.metadata()).containsEntry("aneforge.task", "pre-training")
+                .containsEntry("aneforge.architecture", "BertForMaskedLM");
+
+        stack.serve("org/shared-mlm-bare", "3535353535353535353535353535353535353535",
+                maskedLm(stack.root.resolve("shared-mlm-bare"), false));
+        JsonNode c = publish("shared-mlm-bare", "org/shared-mlm-bare", Map.of("head", "pre-training"));
+        JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(2), "succeeded", "failed");
+        assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("failed");
+        assertThat(done.path("error").asString()).startsWith("import: ").contains("--head pre-training: config.json"
+                + " names BertForMaskedLM, and this checkpoint lacks the next-sentence head's tensors"
+                + " cls.seq_relationship.weight, cls.seq_relationship.bias");
+    }
+
     /** Converts the classifier with {@code options}, checks the conversion view shows them, reads its one package. */
     private static Program converted(String model, Map<String, Object> options) throws Exception {
+        return converted(model, classifier, "3333333333333333333333333333333333333331", options);
+    }
+
+    /** Like {@link #converted(String, Map)}, for the checkpoint in {@code snapshot} served at commit {@code sha}. */
+    private static Program converted(String model, Path snapshot, String sha, Map<String, Object> options)
+            throws Exception {
         String repo = "org/" + model;
-        stack.serve(repo, "3333333333333333333333333333333333333331", classifier);
+        stack.serve(repo, sha, snapshot);
         JsonNode c = publish(model, repo, options);
         assertThat(c.path("head").asString()).isEqualTo(options.getOrDefault("head", "convert"));
         assertThat(c.path("tokenTypes").asBoolean()).isEqualTo(options.getOrDefault("tokenTypes", false));
@@ -177,6 +207,42 @@ class SharedBuildTest {
 
     private static Map<String, Object> hub(String repo) {
         return Map.of("type", "hub", "repo", repo, "revision", "main");
+    }
+
+    /**
+     * A BertForMaskedLM checkpoint from the tiny BERT's weights (the pooler included) and a masked-LM head, with or
+     * without the next-sentence head {@code cls.seq_relationship}.
+     */
+    private static Path maskedLm(Path dir, boolean nextSentence) throws Exception {
+        Files.createDirectories(dir);
+        RawSafetensors st = new RawSafetensors();
+        try (SafetensorsFile f = SafetensorsFile.open(bert.resolve("model.safetensors"))) {
+            for (var t : f.tensors()) st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
+        }
+        int h = TinyModels.HIDDEN;
+        int v = io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().size();
+        st.f32("cls.predictions.transform.dense.weight", wave(h * h), h, h);
+        st.f32("cls.predictions.transform.dense.bias", wave(h), h);
+        float[] gamma = wave(h);
+        for (int i = 0; i < h; i++) gamma[i] += 1;
+        st.f32("cls.predictions.transform.LayerNorm.weight", gamma, h);
+        st.f32("cls.predictions.transform.LayerNorm.bias", wave(h), h);
+        st.f32("cls.predictions.bias", wave(v), v);
+        if (nextSentence) {
+            st.f32("cls.seq_relationship.weight", wave(2 * h), 2, h);
+            st.f32("cls.seq_relationship.bias", new float[] {0.3f, -0.2f}, 2);
+        }
+        st.write(dir.resolve("model.safetensors"));
+        Files.copy(bert.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(bert.resolve("config.json"))
+                .replace("\"BertModel\"]", "\"BertForMaskedLM\"]"));
+        return dir;
+    }
+
+    private static float[] wave(int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) w[i] = (float) (0.5 * Math.sin(i * 0.7));
+        return w;
     }
 
     /** A BertForSequenceClassification checkpoint (2 labels) from the tiny BERT's weights. */
