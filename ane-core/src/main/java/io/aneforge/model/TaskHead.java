@@ -9,7 +9,9 @@ import java.util.Locale;
  * {@code *ForSequenceClassification}, {@code *ForTokenClassification}, {@code *ForQuestionAnswering},
  * {@code *ForMaskedLM} and {@code BertForPreTraining} (masked LM plus next-sentence prediction) compute it. Which
  * head a checkpoint has comes from {@code architectures} in config.json (BERT's sequence and token classifiers have
- * the same {@code classifier} tensors; only the class name tells them apart).
+ * the same {@code classifier} tensors; only the class name tells them apart), except where a {@code --head} choice
+ * takes a part of it ({@code fill-mask} of a pre-training checkpoint) or more than it names ({@code pre-training} of a
+ * {@code BertForMaskedLM} checkpoint that carries the next-sentence head: there the weights decide).
  *
  * @param kind         what the head computes
  * @param architecture the {@code architectures} entry that named it ({@code BertForSequenceClassification})

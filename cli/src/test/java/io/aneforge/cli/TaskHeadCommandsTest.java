@@ -549,7 +549,9 @@ class TaskHeadCommandsTest {
         String flat = convert.out().replaceAll("\\s+", " ");
         assertThat(flat).contains("--head=convert|none|<kind>").contains("a config whose architectures name two head"
                 + " kinds needs the kind").contains("sequence-classification, token-classification, question-answering,"
-                + " fill-mask (also the masked-LM half of a pre-training checkpoint) or pre-training");
+                + " fill-mask (also the masked-LM half of a pre-training checkpoint) or pre-training (also a BERT"
+                + " masked LM whose checkpoint carries the next-sentence head, cls.seq_relationship, as"
+                + " bert-base-uncased's does)");
         Cli predict = Cli.run("predict", "--help");
         assertThat(predict.code()).isZero();
         assertThat(predict.out().replaceAll("\\s+", " ")).contains("a 1-label one's sigmoid, a multi-label one's"
