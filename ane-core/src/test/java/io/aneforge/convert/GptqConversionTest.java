@@ -1,18 +1,14 @@
 package io.aneforge.convert;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.eval.FidelityReport;
-import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.model.ImportedModel;
-import io.aneforge.model.ModelImporter;
 import io.aneforge.quant.QuantReport;
-import io.aneforge.source.ModelSnapshot;
 import io.aneforge.testsupport.models.TinyModels;
 import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.variant.Layout;
@@ -40,21 +36,17 @@ class GptqConversionTest {
 
     @TempDir
     Path dir;
+    QuantizableTinyBert bert;
     ImportedModel model;
-    Path snapshot;
 
     @BeforeAll
     void importTinyBert(@TempDir Path tmp) throws Exception {
-        snapshot = TinyModels.bert(tmp.resolve("bert"), 21, "", 128);
-        model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        bert = QuantizableTinyBert.importInto(tmp);
+        model = bert.model();
     }
 
     Calibration measure() {
-        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
-            return Calibration.measure(model, tok, SEQ);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return bert.measure(SEQ);
     }
 
     static VariantSpec spec(String precision, Layout layout) {
@@ -112,19 +104,14 @@ class GptqConversionTest {
 
     @Test
     void gptqLowersTheErrorOnTextsCalibrationNeverSaw() throws Exception {
-        List<String> samples = Samples.fixed();
-        GoldenOutputs golden;
-        List<Map<String, io.aneforge.tensor.FloatTensor>> inputs;
-        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
-            golden = Golden.compute(model, tok, samples, SEQ);
-            inputs = Golden.inputs(tok, samples, SEQ);
-        }
+        QuantizableTinyBert.GoldenRun golden = bert.golden(Samples.fixed(), SEQ);
+        List<Map<String, io.aneforge.tensor.FloatTensor>> inputs = golden.inputs();
         WeightCache cache = WeightCache.uncached(measure());
         double[] cos = new double[2];
         String[] ids = {"int4-block32-affine", "int4-block32-affine-gptq"};
         for (int i = 0; i < 2; i++) {
             Program p = VariantConverter.build(model, spec(ids[i], Layout.ANE), cache).program();
-            FidelityReport f = VariantFidelity.realTokens(golden, ProgramEvaluator.runtime().runAll(p, inputs), inputs)
+            FidelityReport f = VariantFidelity.realTokens(golden.outputs(), ProgramEvaluator.runtime().runAll(p, inputs), inputs)
                     .get("last_hidden_state");
             cos[i] = f.cosineMean();
         }
@@ -135,15 +122,11 @@ class GptqConversionTest {
     /** GPT-2: both layouts take the same statistics (the ane layout's split c_attn and 1×1 convs by name) and agree. */
     @Test
     void gpt2LayoutsShareTheStatisticsAndAgree() throws Exception {
-        Path g = TinyModels.gpt2(dir.resolve("gpt2"), 5);
-        ImportedModel gpt2 = ModelImporter.importWeights(ModelSnapshot.of(g, null));
-        int seq = 12;
-        Calibration c;
-        Map<String, io.aneforge.tensor.FloatTensor> in;
-        try (Tokenizer tok = Tokenizer.load(g.resolve("tokenizer.json"))) {
-            c = Calibration.measure(gpt2, tok, seq);
-            in = Golden.inputs(tok, List.of("The quick brown fox jumps over the lazy dog."), seq).get(0);
-        }
+        CalibratedTinyGpt2 tiny = CalibratedTinyGpt2.importInto(dir);
+        ImportedModel gpt2 = tiny.model();
+        int seq = CalibratedTinyGpt2.SEQ;
+        Calibration c = tiny.calibration();
+        Map<String, io.aneforge.tensor.FloatTensor> in = tiny.input();
         assertThat(c.of("h.0.attn.c_attn.q.weight")).isSameAs(c.of("h.0.attn.c_attn.v.weight"));
         assertThat(c.of("h.1.mlp.c_proj.weight").features()).isEqualTo(4 * TinyModels.HIDDEN);
         WeightCache cache = WeightCache.uncached(c);
@@ -162,10 +145,8 @@ class GptqConversionTest {
 
     @Test
     void withoutStatisticsAGptqVariantIsAnErrorThatSaysWhereToGetThem() {
-        assertThatThrownBy(() -> VariantConverter.build(model, spec("int4-block32-gptq", Layout.STANDARD)))
-                .isInstanceOf(ConversionException.class)
-                .hasMessageContaining("needs calibration statistics")
-                .hasMessageContaining("io.aneforge.convert.Calibration");
+        QuantizableTinyBert.assertAsksForCalibrationStatistics(
+                () -> VariantConverter.build(model, spec("int4-block32-gptq", Layout.STANDARD)));
     }
     /**
      * A model with token types is calibrated on the 64 built-in sentence pairs (none of them a fidelity pair): every
@@ -180,7 +161,7 @@ class GptqConversionTest {
         assertThat(builtIn).allSatisfy(p -> assertThat(p.second()).isNotBlank());
         assertThat(Calibration.texts(model)).isEqualTo(Calibration.texts());
         assertThat(Calibration.texts(pairs)).hasSize(64).allSatisfy(t -> assertThat(t).contains("\t"));
-        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+        try (Tokenizer tok = bert.tokenizer()) {
             List<Map<String, io.aneforge.tensor.FloatTensor>> in = Calibration.inputs(pairs, tok,
                     Calibration.texts(pairs), SEQ);
             assertThat(in).hasSize(64).allSatisfy(m -> assertThat(m.get(io.aneforge.graph.Graphs.TOKEN_TYPE_IDS).data())

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aneforge.eval.FidelityReport;
-import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.mil.Arg;
 import io.aneforge.mil.Constant;
@@ -17,12 +16,9 @@ import io.aneforge.mil.TensorType;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.model.ImportedModel;
-import io.aneforge.model.ModelImporter;
 import io.aneforge.quant.ActivationRange;
-import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
-import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
 import io.aneforge.variant.VariantSpec;
@@ -48,22 +44,15 @@ class W8a8ConversionTest {
 
     @TempDir
     Path dir;
+    QuantizableTinyBert bert;
     ImportedModel model;
-    Path snapshot;
     Calibration calibration;
 
     @BeforeAll
     void importTinyBert(@TempDir Path tmp) throws Exception {
-        // the FFN of 128 makes the projections big enough (> 2048 elements) to be quantized
-        snapshot = TinyModels.bert(tmp.resolve("bert"), 21, "", 128);
-        model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
-        calibration = measure();
-    }
-
-    Calibration measure() throws Exception {
-        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
-            return Calibration.measure(model, tok, SEQ);
-        }
+        bert = QuantizableTinyBert.importInto(tmp);
+        model = bert.model();
+        calibration = bert.measure(SEQ);
     }
 
     static VariantSpec spec(Layout layout) {
@@ -78,13 +67,8 @@ class W8a8ConversionTest {
     @ValueSource(strings = {"w8a8", "w8a8-affine"})
     void bothLayoutsQuantizeEveryCalibratedProjectionInputAndStayCloseToTheGolden(String precision) throws Exception {
         boolean affine = precision.endsWith("-affine");
-        List<String> samples = Samples.fixed().subList(0, 4);
-        GoldenOutputs golden;
-        List<Map<String, FloatTensor>> inputs;
-        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
-            golden = Golden.compute(model, tok, samples, SEQ);
-            inputs = Golden.inputs(tok, samples, SEQ);
-        }
+        QuantizableTinyBert.GoldenRun golden = bert.golden(Samples.fixed().subList(0, 4), SEQ);
+        List<Map<String, FloatTensor>> inputs = golden.inputs();
         for (Layout layout : Layout.values()) {
             VariantSpec spec = spec(layout, precision);
             ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(spec.id()), null,
@@ -140,7 +124,7 @@ class W8a8ConversionTest {
             }
             assertThat(read.operations()).filteredOn(o -> o.type().equals("constexpr_affine_dequantize")).isNotEmpty();
             List<Map<String, FloatTensor>> out = ProgramEvaluator.runtime().runAll(read, inputs);
-            Map<String, FidelityReport> f = VariantFidelity.of(golden, out);
+            Map<String, FidelityReport> f = VariantFidelity.of(golden.outputs(), out);
             for (var e : f.entrySet()) {
                 assertThat(e.getValue().cosineMean()).as(spec.id() + " " + e.getKey()).isGreaterThanOrEqualTo(0.99);
             }
@@ -153,28 +137,24 @@ class W8a8ConversionTest {
         ConvertedVariant a = VariantConverter.convert(model, spec, dir.resolve("a").resolve("v.mlpackage"), null,
                 WeightCache.create(() -> calibration));
         ConvertedVariant b = VariantConverter.convert(model, spec, dir.resolve("b").resolve("v.mlpackage"), null,
-                WeightCache.uncached(measure()));
+                WeightCache.uncached(bert.measure(SEQ)));
         assertThat(b.archiveSha256()).isEqualTo(a.archiveSha256());
         VariantSpec affine = spec(Layout.ANE, "w8a8-affine");
         ConvertedVariant c = VariantConverter.convert(model, affine, dir.resolve("c").resolve("v.mlpackage"), null,
                 WeightCache.uncached(calibration));
         ConvertedVariant d = VariantConverter.convert(model, affine, dir.resolve("d").resolve("v.mlpackage"), null,
-                WeightCache.uncached(measure()));
+                WeightCache.uncached(bert.measure(SEQ)));
         assertThat(d.archiveSha256()).isEqualTo(c.archiveSha256()).isNotEqualTo(a.archiveSha256());
         assertThat(affine.id()).isEqualTo("m4-ios17-ane-w8a8-affine-s16");
     }
 
     @Test
     void gpt2QuantizesItsProjectionsButNotTheTiedHeadsMatmul() throws Exception {
-        Path g = TinyModels.gpt2(dir.resolve("gpt2"), 5);
-        ImportedModel gpt2 = ModelImporter.importWeights(ModelSnapshot.of(g, null));
-        int seq = 12;
-        Calibration c;
-        Map<String, FloatTensor> in;
-        try (Tokenizer tok = Tokenizer.load(g.resolve("tokenizer.json"))) {
-            c = Calibration.measure(gpt2, tok, seq);
-            in = Golden.inputs(tok, List.of("The quick brown fox jumps over the lazy dog."), seq).get(0);
-        }
+        CalibratedTinyGpt2 tiny = CalibratedTinyGpt2.importInto(dir);
+        ImportedModel gpt2 = tiny.model();
+        int seq = CalibratedTinyGpt2.SEQ;
+        Calibration c = tiny.calibration();
+        Map<String, FloatTensor> in = tiny.input();
         FloatTensor golden = ProgramEvaluator.runtime().run(VariantConverter.build(gpt2, Golden.referenceSpec(seq)).program(), in)
                 .get("logits");
         for (Layout layout : Layout.values()) {
@@ -191,10 +171,7 @@ class W8a8ConversionTest {
 
     @Test
     void withoutCalibrationAW8a8VariantIsAnErrorThatSaysWhereToGetIt() {
-        assertThatThrownBy(() -> VariantConverter.build(model, spec(Layout.ANE)))
-                .isInstanceOf(ConversionException.class)
-                .hasMessageContaining("needs calibration statistics")
-                .hasMessageContaining("io.aneforge.convert.Calibration");
+        QuantizableTinyBert.assertAsksForCalibrationStatistics(() -> VariantConverter.build(model, spec(Layout.ANE)));
     }
 
     @Test
