@@ -227,11 +227,6 @@ class AuditGapsTest extends JobTestSupport {
         assertThat(twice.get(0).path("lastReason").asString()).isEqualTo("transfer failed");
     }
 
-    private JsonNode job(String model, int version, long jobId) {
-        for (JsonNode j : jobs(model, version)) if (j.path("id").asLong() == jobId) return j;
-        throw new AssertionError("job " + jobId + " not listed");
-    }
-
     private Map<String, Object> registration(String host, String osBuild) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);

@@ -43,13 +43,7 @@ class ExpiredLeaseTakeOverTest extends JobTestSupport {
                     "failed", "failure", "consumed by takeover-1")).status()).isEqualTo(201);
         }
         String model = "takeover-" + Long.toHexString(System.nanoTime());
-        createModel(model);
-        int v = createVersion(model);
-        Response variant = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(),
-                Map.of("chip", "M3", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
-                        "digest", upload(mlpackage(model)), "computeUnits", List.of("all")));
-        assertThat(variant.status()).as(variant.text()).isEqualTo(201);
-        setGolden(model, v);
+        int v = leasableVariant(model, "M3", 128, List.of("all")).version();
         JsonNode l1 = lease(first).json();
         assertThat(l1.path("model").asString()).isEqualTo(model);
         long jobId = l1.path("jobId").asLong();

@@ -15,7 +15,6 @@ import io.aneforge.testsupport.http.ForwardingProxy.Request;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,48 +38,17 @@ class HandBackTest extends JobTestSupport {
 
     /** One coreml benchmark job on {@code chip} (cpuOnly); the accuracy job needs reference-cpu, which no agent here offers. */
     private int oneJob(String model, String chip) {
-        int v = oneJobNotReady(model, chip);
-        setGolden(model, v);
-        return v;
+        return leasableVariant(model, chip, 8, List.of("cpuOnly")).version();
     }
 
     /** As {@link #oneJob}, without golden data yet: the job exists but is not ready to lease. */
     private int oneJobNotReady(String model, String chip) {
-        createModel(model);
-        int v = createVersion(model);
-        String digest = upload(mlpackage(model, 8));
-        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
-                "precision", "fp16", "seqLen", 8, "digest", digest, "computeUnits", List.of("cpuOnly")));
-        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-        return v;
+        return newVersionWithVariant(model, chip, 8, List.of("cpuOnly")).version();
     }
 
-    private JsonNode benchmarkJob(String model, int v) {
-        for (JsonNode j : jobs(model, v)) if (j.path("kind").asString().equals("benchmark")) return j;
-        throw new AssertionError("no benchmark job: " + jobs(model, v));
-    }
-
-    /**
-     * Leases until it gets a job of {@code model}: other tests' leftovers on the same chip (older, so leased first)
-     * are held meanwhile and released afterwards, without trouble.
-     */
+    /** Leases with the request id {@code request} until it gets a job of {@code model}, releasing others' leftovers. */
     private JsonNode leaseOf(String agent, String model, String request) {
-        List<JsonNode> leftovers = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < 50; i++) {
-                Response r = send("POST", "/api/v1/agents/" + agent + "/lease?request=" + request, agentToken(), null);
-                assertThat(r.status()).as(r.text()).isEqualTo(200);
-                if (r.json().path("model").asString().equals(model)) return r.json();
-                leftovers.add(r.json());
-            }
-            throw new AssertionError("no job of " + model);
-        } finally {
-            for (JsonNode l : leftovers) {
-                send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release", agentToken(),
-                        Map.of("leaseId", l.path("leaseId").asString()));
-            }
-        }
+        return leaseReleasingOthers(agent, model, () -> "request=" + request);
     }
 
     private Response releaseRequest(String agent, String request) {
@@ -512,19 +480,6 @@ class HandBackTest extends JobTestSupport {
                 .filter(r -> r.path("jobId").asLong() == jobId).toList()).singleElement()
                 .satisfies(r -> assertThat(r.path("attempt").asInt()).as("no attempt spent on the lost lease")
                         .isEqualTo(lost.path("attempt").asInt()));
-    }
-
-    private static void waitFor(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
     }
 
     /**

@@ -3,7 +3,6 @@ package io.aneforge.registry.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -18,15 +17,9 @@ class JobQueueTest extends JobTestSupport {
     @Autowired
     JdbcClient jdbc;
 
+    /** A new model's version with one fp16 variant on {@code chip} (seqLen 128), its jobs queued, no golden data yet. */
     private int modelWithVariant(String model, String chip, List<String> computeUnits) {
-        createModel(model);
-        int v = createVersion(model);
-        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
-                "precision", "fp16", "seqLen", 128, "digest", upload(mlpackage(model))));
-        if (computeUnits != null) body.put("computeUnits", computeUnits);
-        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-        return v;
+        return newVersionWithVariant(model, chip, 128, computeUnits).version();
     }
 
     @Test
@@ -441,13 +434,6 @@ class JobQueueTest extends JobTestSupport {
         Map<String, Object> c = new java.util.LinkedHashMap<>();
         m.forEach((k, v) -> c.put(k, v instanceof Map<?, ?> sub ? deepCopy((Map<String, Object>) sub) : v));
         return c;
-    }
-
-    private JsonNode job(String model, int version, long jobId) {
-        for (JsonNode j : jobs(model, version)) {
-            if (j.path("id").asLong() == jobId) return j;
-        }
-        throw new AssertionError("job " + jobId + " is not listed for " + model + " v" + version);
     }
 
     @Test

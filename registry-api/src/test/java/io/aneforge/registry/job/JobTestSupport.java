@@ -4,13 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.RegistryTestBase;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import tools.jackson.databind.JsonNode;
 
-/** Helpers for job tests: agents, golden blobs, valid reports. */
+/** Helpers for job tests: agents, variants whose jobs they lease, leases among other tests' jobs, valid reports. */
 public abstract class JobTestSupport extends RegistryTestBase {
+
+    /** How many leases {@link #leaseReleasingOthers} and {@link #leaseFailingOthers} take before they give up. */
+    private static final int LEASES_TO_FIND_A_JOB = 50;
 
     /** The chip each test agent registered with, by host: a valid report names the agent's own chip. */
     private static final Map<String, String> CHIPS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -40,6 +50,16 @@ public abstract class JobTestSupport extends RegistryTestBase {
 
     /** As above, saying it reads golden data up to {@code goldenFormat} (null: the field left out, as older agents do). */
     protected Response sendRegistration(String host, String chip, List<String> runtimes, String token, Integer goldenFormat) {
+        return send("POST", "/api/v1/agents", token, registrationBody(host, chip, runtimes, goldenFormat));
+    }
+
+    /**
+     * The body of {@code POST /api/v1/agents} for a macOS 15.1 (24B83) arm64 host with {@code chip} (null: none) and
+     * {@code runtimes}, reading golden data up to {@code goldenFormat} (null: the field left out, as older agents do).
+     * A mutable map in the agent's field order: a test changes a fact (osBuild) or adds one (instanceId).
+     */
+    protected static Map<String, Object> registrationBody(String host, String chip, List<String> runtimes,
+                                                          Integer goldenFormat) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostName", host);
         body.put("osName", "macOS");
@@ -51,7 +71,33 @@ public abstract class JobTestSupport extends RegistryTestBase {
         body.put("chip", chip);
         body.put("runtimes", runtimes);
         if (goldenFormat != null) body.put("goldenFormat", goldenFormat);
-        return send("POST", "/api/v1/agents", token, body);
+        return body;
+    }
+
+    /** A variant {@link #newVersionWithVariant} registered: its version of the model and its id. */
+    protected record RegisteredVariant(int version, long id) {}
+
+    /**
+     * A new {@code model} whose first version has one fp16 {@code ane} variant for iOS 18 on {@code chip}: a package
+     * {@code seqLen} tokens long (salted with the model's name), benchmarked on {@code computeUnits} (null: the field
+     * left out, the registry's default). Without golden data its jobs are queued but not leased yet.
+     */
+    protected RegisteredVariant newVersionWithVariant(String model, String chip, int seqLen, List<String> computeUnits) {
+        createModel(model);
+        int v = createVersion(model);
+        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
+                "precision", "fp16", "seqLen", seqLen, "digest", upload(mlpackage(model, seqLen))));
+        if (computeUnits != null) body.put("computeUnits", computeUnits);
+        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
+        assertThat(r.status()).as(r.text()).isEqualTo(201);
+        return new RegisteredVariant(v, r.json().path("id").asLong());
+    }
+
+    /** As {@link #newVersionWithVariant}, with golden data set: its jobs can be leased. */
+    protected RegisteredVariant leasableVariant(String model, String chip, int seqLen, List<String> computeUnits) {
+        RegisteredVariant registered = newVersionWithVariant(model, chip, seqLen, computeUnits);
+        setGolden(model, registered.version());
+        return registered;
     }
 
     protected Response lease(String agentId) {
@@ -62,6 +108,92 @@ public abstract class JobTestSupport extends RegistryTestBase {
         Response r = get("/api/v1/models/" + model + "/versions/" + version + "/jobs", reader());
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         return r.json();
+    }
+
+    /** The job {@code jobId} as the version's job list shows it. */
+    protected JsonNode job(String model, int version, long jobId) {
+        for (JsonNode j : jobs(model, version)) {
+            if (j.path("id").asLong() == jobId) return j;
+        }
+        throw new AssertionError("job " + jobId + " is not listed for " + model + " v" + version);
+    }
+
+    /** The version's benchmark job, for a version with one variant on one compute unit. */
+    protected JsonNode benchmarkJob(String model, int version) {
+        for (JsonNode j : jobs(model, version)) if (j.path("kind").asString().equals("benchmark")) return j;
+        throw new AssertionError("no benchmark job: " + jobs(model, version));
+    }
+
+    /**
+     * Leases as {@code agent} until it gets a job of {@code model}, each call with the query {@code leaseQuery} gives
+     * ({@code request=…}, and an agent process's {@code instance=…}): other tests' leftovers on the same chip (older,
+     * so leased first) are held meanwhile and released afterwards, without trouble, so they spend no attempt.
+     */
+    protected JsonNode leaseReleasingOthers(String agent, String model, Supplier<String> leaseQuery) {
+        return leaseReleasingOthers(agent, model, leaseQuery, lease -> {});
+    }
+
+    /**
+     * As {@link #leaseReleasingOthers(String, String, Supplier)}, handing the lease to {@code whenGranted} before the
+     * leftovers are released: a test that keeps short leases alive starts on it there, not after those calls.
+     */
+    protected JsonNode leaseReleasingOthers(String agent, String model, Supplier<String> leaseQuery,
+                                            Consumer<JsonNode> whenGranted) {
+        List<JsonNode> leftovers = new ArrayList<>();
+        try {
+            for (int i = 0; i < LEASES_TO_FIND_A_JOB; i++) {
+                Response r = send("POST", "/api/v1/agents/" + agent + "/lease?" + leaseQuery.get(), agentToken(), null);
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                if (r.json().path("model").asString().equals(model)) {
+                    whenGranted.accept(r.json());
+                    return r.json();
+                }
+                leftovers.add(r.json());
+            }
+            throw new AssertionError("no job of " + model);
+        } finally {
+            for (JsonNode l : leftovers) {
+                send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release", agentToken(),
+                        Map.of("leaseId", l.path("leaseId").asString()));
+            }
+        }
+    }
+
+    /** {@link #leaseFailingOthers(String, String, String, Predicate, Supplier)} of a job of {@code model}. */
+    protected JsonNode leaseFailingOthers(String agent, String host, String model) {
+        return leaseFailingOthers(agent, host, "a job of " + model,
+                lease -> lease.path("model").asString().equals(model), () -> lease(agent));
+    }
+
+    /**
+     * Leases as {@code agent} (run on {@code host}) through {@code leaseCall} until the lease is {@code wanted}
+     * (described by {@code wantedJob}): other tests' leftovers on the chip, leased first, are reported failed
+     * ("consumed by" the host), so they leave the queue for good.
+     */
+    protected JsonNode leaseFailingOthers(String agent, String host, String wantedJob, Predicate<JsonNode> wanted,
+                                          Supplier<Response> leaseCall) {
+        for (int i = 0; i < LEASES_TO_FIND_A_JOB; i++) {
+            Response r = leaseCall.get();
+            assertThat(r.status()).as(wantedJob + " is queued for this agent's chip").isEqualTo(200);
+            if (wanted.test(r.json())) return r.json();
+            assertThat(report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(),
+                    "outcome", "failed", "failure", "consumed by " + host)).status()).isEqualTo(201);
+        }
+        throw new AssertionError(wantedJob + " not leased in " + LEASES_TO_FIND_A_JOB + " leases");
+    }
+
+    /** Waits up to 30 s for {@code condition}, failing the test naming {@code what} when it does not come. */
+    protected static void waitFor(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     protected JsonNode results(String model, int version) {

@@ -3,7 +3,6 @@ package io.aneforge.registry.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -20,13 +19,7 @@ class LeaseUrlTest extends JobTestSupport {
     @Test
     void leasesHandAgentsPathAbsoluteUrlsWhileResolveUsesThePublicBaseUrl() {
         String model = "lease-urls";
-        createModel(model);
-        int v = createVersion(model);
-        Response variant = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(),
-                Map.of("chip", "A16", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
-                        "digest", upload(mlpackage(model)), "computeUnits", List.of("cpuOnly")));
-        assertThat(variant.status()).as(variant.text()).isEqualTo(201);
-        setGolden(model, v);
+        int v = leasableVariant(model, "A16", 128, List.of("cpuOnly")).version();
         publish(model, v);
         assertThat(moveAlias(model, "production", v, "lease url test").status()).isEqualTo(200);
 

@@ -11,8 +11,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,21 +58,9 @@ class RestartHandBackTest extends JobTestSupport {
         keepAlive.shutdownNow();
     }
 
+    /** One coreml benchmark job on {@code chip} (cpuOnly), ready to lease. */
     private int oneJob(String model, String chip) {
-        createModel(model);
-        int v = createVersion(model);
-        String digest = upload(mlpackage(model, 8));
-        Map<String, Object> body = new HashMap<>(Map.of("chip", chip, "deploymentTarget", "18.0", "layout", "ane",
-                "precision", "fp16", "seqLen", 8, "digest", digest, "computeUnits", List.of("cpuOnly")));
-        Response r = send("POST", "/api/v1/models/" + model + "/versions/" + v + "/variants", publisher(), body);
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-        setGolden(model, v);
-        return v;
-    }
-
-    private JsonNode benchmarkJob(String model, int v) {
-        for (JsonNode j : jobs(model, v)) if (j.path("kind").asString().equals("benchmark")) return j;
-        throw new AssertionError("no benchmark job: " + jobs(model, v));
+        return leasableVariant(model, chip, 8, List.of("cpuOnly")).version();
     }
 
     /** Registers {@code host} as agent process {@code instance} (null: the field left out, as older agents do). */
@@ -85,17 +70,7 @@ class RestartHandBackTest extends JobTestSupport {
 
     /** As {@link #register(String, String, UUID)}, also naming the process start ({@code processId}; null: left out). */
     private Response register(String host, String chip, UUID instance, UUID process) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("hostName", host);
-        body.put("osName", "macOS");
-        body.put("osVersion", "15.1");
-        body.put("osBuild", "24B83");
-        body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple " + chip);
-        body.put("memoryBytes", 17179869184L);
-        body.put("chip", chip);
-        body.put("runtimes", List.of("coreml"));
-        body.put("goldenFormat", GoldenOutputsCodec.VERSION);
+        Map<String, Object> body = registrationBody(host, chip, List.of("coreml"), GoldenOutputsCodec.VERSION);
         if (instance != null) body.put("instanceId", instance.toString());
         if (process != null) body.put("processId", process.toString());
         Response r = send("POST", "/api/v1/agents", agentToken(), body);
@@ -112,26 +87,17 @@ class RestartHandBackTest extends JobTestSupport {
     }
 
     private JsonNode leaseOf(String agent, UUID instance, UUID process, String model) {
-        List<JsonNode> leftovers = new ArrayList<>();
-        try {
-            for (int i = 0; i < 50; i++) {
-                Response r = send("POST", "/api/v1/agents/" + agent + "/lease?request=" + UUID.randomUUID()
+        return leaseReleasingOthers(agent, model, () -> "request=" + UUID.randomUUID()
                         + (instance == null ? "" : "&instance=" + instance)
-                        + (process == null ? "" : "&process=" + process), agentToken(), null);
-                assertThat(r.status()).as(r.text()).isEqualTo(200);
-                if (r.json().path("model").asString().equals(model)) {
-                    alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(r.json().path("leaseId").asString());
-                    return r.json();
-                }
-                leftovers.add(r.json());
-            }
-            throw new AssertionError("no job of " + model);
-        } finally {
-            for (JsonNode l : leftovers) {
-                send("POST", "/api/v1/agents/" + agent + "/jobs/" + l.path("jobId").asLong() + "/release", agentToken(),
-                        Map.of("leaseId", l.path("leaseId").asString()));
-            }
-        }
+                        + (process == null ? "" : "&process=" + process),
+                lease -> alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
+                        .add(lease.path("leaseId").asString()));
+    }
+
+    /** Drains {@code agent}, so its chip's later jobs go to other tests' agents, and stops keeping its leases alive. */
+    private void drain(String agent) {
+        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
+        alive.clear();
     }
 
     private static List<Long> ids(JsonNode list) {
@@ -172,8 +138,7 @@ class RestartHandBackTest extends JobTestSupport {
         Response restart = register("rs-host", "A17_PRO", x);
         assertThat(ids(restart.json().path("handedBack").path("released")))
                 .as("Y's live lease, granted without an instance, must stay").isEmpty();
-        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
-        alive.clear();
+        drain(agent);
     }
 
     /**
@@ -193,8 +158,7 @@ class RestartHandBackTest extends JobTestSupport {
         Response restart = register("rd-host", "A16", instance, UUID.randomUUID());
         assertThat(ids(restart.json().path("handedBack").path("released"))).as("a new process start")
                 .containsExactly(job);
-        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
-        alive.clear();
+        drain(agent);
     }
 
     @Test
@@ -239,8 +203,7 @@ class RestartHandBackTest extends JobTestSupport {
         assertThat(benchmarkJob("rh-mine", v1).path("state").asString()).isEqualTo("leased");
         assertThat(mineAgain).isEqualTo(mine);
 
-        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
-        alive.clear();
+        drain(agent);
     }
 
     /**
@@ -269,8 +232,7 @@ class RestartHandBackTest extends JobTestSupport {
         assertThat(j.path("failureReason").asString())
                 .startsWith("agent rh-poison-host could not run job " + job + " 3 times")
                 .contains("was restarted (instance " + instance + " registered again)");
-        send("POST", "/api/v1/agents/" + agent + "/drain", agentToken(), Map.of("draining", true));
-        alive.clear();
+        drain(agent);
     }
 
     /**
@@ -323,13 +285,5 @@ class RestartHandBackTest extends JobTestSupport {
         }
         JsonNode job = benchmarkJob("rh-loop", v);
         assertThat(job.path("attempts").asInt()).as("handed back, not expired: the same attempt").isEqualTo(1);
-    }
-
-    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
-            Thread.sleep(50);
-        }
     }
 }
