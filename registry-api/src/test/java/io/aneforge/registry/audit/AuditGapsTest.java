@@ -2,18 +2,14 @@ package io.aneforge.registry.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.registry.job.JobTestSupport;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -23,30 +19,10 @@ import tools.jackson.databind.JsonNode;
  * own token is an agent.restart event when its facts changed or it was offline.
  */
 @ExtendWith(OutputCaptureExtension.class)
-class AuditGapsTest extends JobTestSupport {
-
-    @Autowired
-    JdbcClient jdbc;
-
-    @Autowired
-    RefusedWrites refusedWrites;
+class AuditGapsTest extends AuditTestSupport {
 
     private static String rid(String what) {
         return "gaps-" + what + "-" + UUID.randomUUID();
-    }
-
-    private List<JsonNode> refusals(String query) {
-        Response r = get("/api/v1/audit/refusals?" + query, ADMIN);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        List<JsonNode> rows = new ArrayList<>();
-        r.json().path("refusals").forEach(rows::add);
-        return rows;
-    }
-
-    private JsonNode byRequest(String requestId) {
-        List<JsonNode> rows = refusals("requestId=" + requestId);
-        assertThat(rows).as("one row for request " + requestId).hasSize(1);
-        return rows.get(0);
     }
 
     @Test
@@ -54,7 +30,7 @@ class AuditGapsTest extends JobTestSupport {
         refusedWrites.forgetFingerprints(); // other tests' made-up tokens of this hour may have filled the cap
         String none = rid("no-token");
         assertThat(send("GET", "/api/v1/models", null, null, "X-Request-Id", none).status()).isEqualTo(401);
-        JsonNode anonymous = byRequest(none);
+        JsonNode anonymous = oneRefusalOf(none);
         assertThat(anonymous.path("kind").asString()).isEqualTo("unauthenticated");
         assertThat(anonymous.path("status").asInt()).isEqualTo(401);
         assertThat(anonymous.path("problemType").asString()).isEqualTo("unauthenticated");
@@ -65,11 +41,9 @@ class AuditGapsTest extends JobTestSupport {
         assertThat(anonymous.path("tokenFingerprint").isNull()).as("no token, nothing to fingerprint").isTrue();
 
         // a revoked token: its 401s are matched to its row by the fingerprint, a prefix of the stored hash
-        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "gaps-revoked-" + UUID.randomUUID(),
-                "role", "publisher"));
-        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
-        String secret = minted.json().path("token").asString();
-        long id = minted.json().path("id").asLong();
+        Minted minted = mint("gaps-revoked-" + UUID.randomUUID(), "publisher");
+        String secret = minted.token();
+        long id = minted.id();
         assertThat(send("DELETE", "/api/v1/tokens/" + id, ADMIN, null).status()).isEqualTo(204);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -78,7 +52,7 @@ class AuditGapsTest extends JobTestSupport {
             assertThat(send("POST", "/api/v1/models", secret, Map.of("name", "gaps-x", "task", "feature-extraction"),
                     "X-Request-Id", r).status()).isEqualTo(401);
         }
-        JsonNode revoked = byRequest(ids.get(0));
+        JsonNode revoked = oneRefusalOf(ids.get(0));
         assertThat(revoked.path("count").asLong()).as("three 401s of one token and endpoint, one row").isEqualTo(3);
         assertThat(revoked.path("lastRequestId").asString()).isEqualTo(ids.get(2));
         assertThat(revoked.path("problemType").asString()).isEqualTo("invalid-token");
@@ -127,7 +101,7 @@ class AuditGapsTest extends JobTestSupport {
     void refusedReadsAndInvalidWritesAreCountedWithTheirKind() {
         String read = rid("read");
         assertThat(get("/api/v1/audit", reader(), "X-Request-Id", read).status()).isEqualTo(403);
-        JsonNode r = byRequest(read);
+        JsonNode r = oneRefusalOf(read);
         assertThat(r.path("kind").asString()).isEqualTo("refused-read");
         assertThat(r.path("problemType").asString()).isEqualTo("forbidden-role");
         assertThat(r.path("actor").asString()).isEqualTo("test-reader");
@@ -138,7 +112,7 @@ class AuditGapsTest extends JobTestSupport {
         Response bad = send("POST", "/api/v1/models", publisher(), Map.of("name", "Not A Valid Name!", "task",
                 "feature-extraction"), "X-Request-Id", invalid);
         assertThat(bad.status()).as(bad.text()).isEqualTo(400);
-        JsonNode w = byRequest(invalid);
+        JsonNode w = oneRefusalOf(invalid);
         assertThat(w.path("kind").asString()).isEqualTo("invalid-write");
         assertThat(w.path("status").asInt()).isEqualTo(400);
         assertThat(w.path("actorRole").asString()).isEqualTo("publisher");
@@ -171,27 +145,10 @@ class AuditGapsTest extends JobTestSupport {
     @Test
     void aCleanReleaseNamesItsHolderInTheJobsReleasedLeases() {
         String m = "gaps-release-" + Long.toHexString(System.nanoTime());
-        createModel(m);
-        int v = createVersion(m);
-        Response variant = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(),
-                Map.of("chip", "A17_PRO", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
-                        "digest", upload(mlpackage(m)), "computeUnits", List.of("cpuAndNeuralEngine")));
-        assertThat(variant.status()).as(variant.text()).isEqualTo(201);
-        setGolden(m, v);
+        int v = leasableVariant(m, "A17_PRO", 128, List.of("cpuAndNeuralEngine")).version();
         String host = "gaps-releaser-" + Long.toHexString(System.nanoTime());
         String agent = registerAgent(host, "A17_PRO", List.of("coreml"));
-        JsonNode lease = null;
-        for (int i = 0; i < 50 && lease == null; i++) {
-            Response r = lease(agent);
-            assertThat(r.status()).as("a job of " + m + " is queued for this agent's chip").isEqualTo(200);
-            if (r.json().path("model").asString().equals(m)) {
-                lease = r.json();
-            } else { // another test's leftover: fail it and lease again
-                assertThat(report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(),
-                        "outcome", "failed", "failure", "consumed by " + host)).status()).isEqualTo(201);
-            }
-        }
-        assertThat(lease).isNotNull();
+        JsonNode lease = leaseFailingOthers(agent, host, m); // another test's leftover is failed on the way
         long jobId = lease.path("jobId").asLong();
         Response released = send("POST", "/api/v1/agents/" + agent + "/jobs/" + jobId + "/release", agentToken(),
                 Map.of("leaseId", lease.path("leaseId").asString(), "reason", "draining"));
@@ -209,15 +166,8 @@ class AuditGapsTest extends JobTestSupport {
         assertThat(held.get(0).path("lastReason").asString()).isEqualTo("draining");
 
         // the same agent again, for trouble: the same row counts it
-        JsonNode again = null;
-        for (int i = 0; i < 50 && again == null; i++) {
-            Response r = lease(agent);
-            assertThat(r.status()).isEqualTo(200);
-            if (r.json().path("jobId").asLong() == jobId) again = r.json();
-            else assertThat(report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(),
-                    "outcome", "failed", "failure", "consumed by " + host)).status()).isEqualTo(201);
-        }
-        assertThat(again).isNotNull();
+        JsonNode again = leaseFailingOthers(agent, host, "job " + jobId, l -> l.path("jobId").asLong() == jobId,
+                () -> lease(agent));
         assertThat(send("POST", "/api/v1/agents/" + agent + "/jobs/" + jobId + "/release", agentToken(),
                 Map.of("leaseId", again.path("leaseId").asString(), "reason", "transfer failed", "trouble", true))
                 .json().path("outcome").asString()).isEqualTo("released");
@@ -227,17 +177,10 @@ class AuditGapsTest extends JobTestSupport {
         assertThat(twice.get(0).path("lastReason").asString()).isEqualTo("transfer failed");
     }
 
-    private Map<String, Object> registration(String host, String osBuild) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("hostName", host);
-        body.put("osName", "macOS");
-        body.put("osVersion", "15.1");
+    /** An M2 coreml host's registration with {@code osBuild}, naming no golden data format (as older agents do). */
+    private static Map<String, Object> registration(String host, String osBuild) {
+        Map<String, Object> body = registrationBody(host, "M2", List.of("coreml"), null);
         body.put("osBuild", osBuild);
-        body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple M2");
-        body.put("memoryBytes", 17179869184L);
-        body.put("chip", "M2");
-        body.put("runtimes", List.of("coreml"));
         return body;
     }
 

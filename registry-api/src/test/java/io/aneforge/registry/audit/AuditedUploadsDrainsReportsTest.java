@@ -2,13 +2,10 @@ package io.aneforge.registry.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.registry.job.JobTestSupport;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -16,10 +13,7 @@ import tools.jackson.databind.JsonNode;
  * and job reports (job.report). Each leaves one row naming its actor and what it stored; a repeat that stored nothing
  * leaves none, and a lease leaves none (the job's rows say who ran it).
  */
-class AuditedUploadsDrainsReportsTest extends JobTestSupport {
-
-    @Autowired
-    JdbcClient jdbc;
+class AuditedUploadsDrainsReportsTest extends AuditTestSupport {
 
     private static String rid(String what) {
         return "audited-" + what + "-" + UUID.randomUUID();
@@ -125,49 +119,27 @@ class AuditedUploadsDrainsReportsTest extends JobTestSupport {
     }
 
     private static Map<String, Object> registration(String host) {
-        Map<String, Object> body = new java.util.LinkedHashMap<>();
-        body.put("hostName", host);
-        body.put("osName", "macOS");
-        body.put("osVersion", "15.1");
-        body.put("osBuild", "24B83");
-        body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple M2");
-        body.put("memoryBytes", 17179869184L);
-        body.put("chip", "M2");
-        body.put("runtimes", List.of("coreml"));
-        // as registerAgent says: a restart that changed a fact would be an agent.restart too (AuditGapsTest)
-        body.put("goldenFormat", io.aneforge.eval.golden.GoldenOutputsCodec.VERSION);
-        return body;
+        // as registerAgent says (the golden data format too): a restart that changed a fact would be an
+        // agent.restart too (AuditGapsTest)
+        return registrationBody(host, "M2", List.of("coreml"), io.aneforge.eval.golden.GoldenOutputsCodec.VERSION);
     }
 
     @Test
     void anAcceptedReportLeavesOneRowOnItsModelAndALeaseOrARepeatNone() {
         String m = "audited-report-" + Long.toHexString(System.nanoTime());
-        createModel(m);
-        int v = createVersion(m);
-        Response variant = send("POST", "/api/v1/models/" + m + "/versions/" + v + "/variants", publisher(),
-                Map.of("chip", "A17_PRO", "deploymentTarget", "18.0", "layout", "ane", "precision", "fp16", "seqLen", 128,
-                        "digest", upload(mlpackage(m)), "computeUnits", List.of("cpuAndNeuralEngine")));
-        assertThat(variant.status()).as(variant.text()).isEqualTo(201);
-        long variantId = variant.json().path("id").asLong();
-        setGolden(m, v);
+        RegisteredVariant variant = leasableVariant(m, "A17_PRO", 128, List.of("cpuAndNeuralEngine"));
+        int v = variant.version();
+        long variantId = variant.id();
         String host = "audited-reporter-" + Long.toHexString(System.nanoTime());
         String agent = registerAgent(host, "A17_PRO", List.of("coreml"));
 
-        JsonNode lease = null;
         String leaseRequest = rid("lease");
-        for (int i = 0; i < 50 && lease == null; i++) {
+        // another test's leftover is failed on the way; no lease call, leftover or not, leaves an audit row
+        JsonNode lease = leaseFailingOthers(agent, host, "a job of " + m, l -> l.path("model").asString().equals(m), () -> {
             Response r = send("POST", "/api/v1/agents/" + agent + "/lease", agentToken(), null, "X-Request-Id", leaseRequest);
-            assertThat(r.status()).as("a job of " + m + " is queued for this agent's chip").isEqualTo(200);
             assertThat(auditEvents(leaseRequest)).as("leases are not audited").isEmpty();
-            if (r.json().path("model").asString().equals(m)) {
-                lease = r.json();
-            } else { // another test's leftover: fail it and lease again
-                assertThat(report(agent, r.json(), Map.of("leaseId", r.json().path("leaseId").asString(),
-                        "outcome", "failed", "failure", "consumed by " + host)).status()).isEqualTo(201);
-            }
-        }
-        assertThat(lease).as("a job of " + m + " in 50 leases").isNotNull();
+            return r;
+        });
         long jobId = lease.path("jobId").asLong();
 
         String reported = rid("report");

@@ -2,14 +2,10 @@ package io.aneforge.registry.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.registry.RegistryTestBase;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -17,10 +13,7 @@ import tools.jackson.databind.JsonNode;
  * data, conversion cancel, agent registration and handover. Each leaves exactly one row naming its actor, action and
  * target; a repeat that changed nothing and a refused write leave none.
  */
-class AuditedWritesTest extends RegistryTestBase {
-
-    @Autowired
-    JdbcClient jdbc;
+class AuditedWritesTest extends AuditTestSupport {
 
     private static String rid(String what) {
         return "audited-" + what + "-" + UUID.randomUUID();
@@ -30,26 +23,9 @@ class AuditedWritesTest extends RegistryTestBase {
         return send(method, path, token, body, "X-Request-Id", requestId);
     }
 
-    private record Minted(long id, String token) {}
-
-    private Minted mint(String name, String role) {
-        Response r = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", name, "role", role));
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-        return new Minted(r.json().path("id").asLong(), r.json().path("token").asString());
-    }
-
+    /** An M2 reference-cpu host's registration, naming no golden data format. */
     private static Map<String, Object> host(String name) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("hostName", name);
-        body.put("osName", "macOS");
-        body.put("osVersion", "15.1");
-        body.put("osBuild", "24B83");
-        body.put("arch", "arm64");
-        body.put("cpuBrand", "Apple M2");
-        body.put("memoryBytes", 17179869184L);
-        body.put("chip", "M2");
-        body.put("runtimes", List.of("reference-cpu"));
-        return body;
+        return registrationBody(name, "M2", List.of("reference-cpu"), null);
     }
 
     private long rows(String model) {

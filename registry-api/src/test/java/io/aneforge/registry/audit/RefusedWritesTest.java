@@ -3,9 +3,6 @@ package io.aneforge.registry.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.aneforge.registry.RegistryTestBase;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +17,6 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -30,31 +26,13 @@ import tools.jackson.databind.JsonNode;
  * own retention.
  */
 @ExtendWith(OutputCaptureExtension.class)
-class RefusedWritesTest extends RegistryTestBase {
-
-    @Autowired
-    JdbcClient jdbc;
+class RefusedWritesTest extends AuditTestSupport {
 
     @Autowired
     AuditPruning pruning;
 
-    @Autowired
-    RefusedWrites refusedWrites;
-
     private static String rid(String what) {
         return "refused-" + what + "-" + UUID.randomUUID();
-    }
-
-    private List<JsonNode> refusals(String query) {
-        Response r = get("/api/v1/audit/refusals?" + query, ADMIN);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        List<JsonNode> rows = new ArrayList<>();
-        r.json().path("refusals").forEach(rows::add);
-        return rows;
-    }
-
-    private List<JsonNode> byRequest(String requestId) {
-        return refusals("requestId=" + URLEncoder.encode(requestId, StandardCharsets.UTF_8));
     }
 
     private long tokenId(String token) {
@@ -67,9 +45,7 @@ class RefusedWritesTest extends RegistryTestBase {
         createModel(m);
         // a token of its own: other tests' refusals of this hour count in the shared publisher's rows
         String flooder = "refused-flooder-" + m;
-        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", flooder, "role", "publisher"));
-        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
-        String token = minted.json().path("token").asString();
+        String token = mint(flooder, "publisher").token();
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             String id = rid("exists-" + i);
@@ -79,13 +55,13 @@ class RefusedWritesTest extends RegistryTestBase {
             assertThat(r.status()).as(r.text()).isEqualTo(409);
             assertThat(auditEvents(id)).as("a refusal is never an audit event").isEmpty();
         }
-        List<JsonNode> rows = byRequest(ids.get(0));
+        List<JsonNode> rows = refusalsOf(ids.get(0));
         assertThat(rows).hasSize(1);
         JsonNode row = rows.get(0);
         assertThat(row.path("count").asLong()).as("five refusals, one row").isEqualTo(5);
         assertThat(row.path("firstRequestId").asString()).isEqualTo(ids.get(0));
         assertThat(row.path("lastRequestId").asString()).isEqualTo(ids.get(4));
-        assertThat(byRequest(ids.get(4))).extracting(r -> r.path("id").asLong()).containsExactly(row.path("id").asLong());
+        assertThat(refusalsOf(ids.get(4))).extracting(r -> r.path("id").asLong()).containsExactly(row.path("id").asLong());
         assertThat(row.path("actor").asString()).isEqualTo(flooder);
         assertThat(row.path("actorTokenId").asLong()).isEqualTo(tokenId(token));
         assertThat(row.path("actorRole").asString()).isEqualTo("publisher");
@@ -111,10 +87,9 @@ class RefusedWritesTest extends RegistryTestBase {
     void aRefusalIsCountedInMemoryAndWrittenByTheFlushOrBeforeARead() {
         String m = "refused-later-" + Long.toHexString(System.nanoTime());
         createModel(m);
-        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "refused-later-" + m, "role", "publisher"));
-        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
-        String token = minted.json().path("token").asString();
-        long tokenId = minted.json().path("id").asLong();
+        Minted minted = mint("refused-later-" + m, "publisher");
+        String token = minted.token();
+        long tokenId = minted.id();
         for (int i = 0; i < 3; i++) {
             assertThat(send("POST", "/api/v1/models", token, Map.of("name", m, "task", "feature-extraction")).status())
                     .isEqualTo(409);
@@ -165,7 +140,7 @@ class RefusedWritesTest extends RegistryTestBase {
         String role = rid("role");
         Response r = send("PUT", "/api/v1/models/" + m + "/gates", reader(), Map.of("minCosine", 0.99), "X-Request-Id", role);
         assertThat(r.status()).isEqualTo(403);
-        JsonNode byRole = byRequest(role).get(0);
+        JsonNode byRole = refusalsOf(role).get(0);
         assertThat(byRole.path("problemType").asString()).isEqualTo("forbidden-role");
         assertThat(byRole.path("actor").asString()).isEqualTo("test-reader");
         assertThat(byRole.path("actorRole").asString()).isEqualTo("reader");
@@ -174,16 +149,14 @@ class RefusedWritesTest extends RegistryTestBase {
         assertThat(byRole.path("model").asString()).isEqualTo(m);
         assertThat(byRole.path("lastPath").asString()).isEqualTo("/api/v1/models/" + m + "/gates");
 
-        Response minted = send("POST", "/api/v1/tokens", ADMIN, Map.of("name", "refused-scoped-" + m, "role", "publisher",
-                "models", List.of("elsewhere-" + m)));
-        assertThat(minted.status()).as(minted.text()).isEqualTo(201);
-        String scoped = minted.json().path("token").asString();
+        Minted minted = mint(Map.of("name", "refused-scoped-" + m, "role", "publisher", "models", List.of("elsewhere-" + m)));
+        String scoped = minted.token();
         String model = rid("model");
         assertThat(send("PUT", "/api/v1/models/" + m + "/gates", scoped, Map.of("minCosine", 0.99), "X-Request-Id", model)
                 .status()).isEqualTo(403);
-        JsonNode byModel = byRequest(model).get(0);
+        JsonNode byModel = refusalsOf(model).get(0);
         assertThat(byModel.path("problemType").asString()).isEqualTo("forbidden-model");
-        assertThat(byModel.path("actorTokenId").asLong()).isEqualTo(minted.json().path("id").asLong());
+        assertThat(byModel.path("actorTokenId").asLong()).isEqualTo(minted.id());
         assertThat(byModel.path("model").asString()).isEqualTo(m);
         assertThat(refusals("model=" + m)).extracting(x -> x.path("problemType").asString())
                 .containsExactly("forbidden-model", "forbidden-role");
@@ -194,7 +167,7 @@ class RefusedWritesTest extends RegistryTestBase {
             assertThat(send("PUT", "/api/v1/models/made-up-" + i + "-" + m + "/gates", scoped, Map.of("minCosine", 0.99))
                     .status()).isEqualTo(403);
         }
-        long scopedId = minted.json().path("id").asLong();
+        long scopedId = minted.id();
         refusedWrites.flush();
         List<Map<String, Object>> made = jdbc.sql("SELECT model, count, last_path FROM audit_refusal"
                 + " WHERE actor_token_id = ? AND model IS NULL").param(scopedId).query().listOfRows();
@@ -214,12 +187,12 @@ class RefusedWritesTest extends RegistryTestBase {
         assertThat(send("POST", "/api/v1/models", publisher(), Map.of("name", "Not Valid", "task", "t"),
                 "X-Request-Id", invalid).status()).as("bad input").isEqualTo(400);
         // since V32 each is counted, told apart from refused writes by its kind (AuditGapsTest has the details)
-        assertThat(byRequest(read)).extracting(r -> r.path("kind").asString()).containsExactly("refused-read");
-        assertThat(byRequest(anonymous)).extracting(r -> r.path("kind").asString()).containsExactly("unauthenticated");
-        assertThat(byRequest(invalid)).extracting(r -> r.path("kind").asString()).containsExactly("invalid-write");
+        assertThat(refusalsOf(read)).extracting(r -> r.path("kind").asString()).containsExactly("refused-read");
+        assertThat(refusalsOf(anonymous)).extracting(r -> r.path("kind").asString()).containsExactly("unauthenticated");
+        assertThat(refusalsOf(invalid)).extracting(r -> r.path("kind").asString()).containsExactly("invalid-write");
         String missing = rid("missing");
         assertThat(get("/api/v1/models/no-such-" + missing, reader(), "X-Request-Id", missing).status()).isEqualTo(404);
-        assertThat(byRequest(missing)).as("a 404 is no refusal").isEmpty();
+        assertThat(refusalsOf(missing)).as("a 404 is no refusal").isEmpty();
     }
 
     @Test
