@@ -262,9 +262,8 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void v35AcceptsAffineW8a8RowsOnly() throws Exception {
         String schema = "v35_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("30").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateTo(schema, "30");
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             seedDraftVersionAndBlob(st, schema);
             st.execute(unblockedRow("'w8a8'", "NULL"));
@@ -272,9 +271,8 @@ class VariantQuantizationTest extends RegistryTestBase {
             assertThatThrownBy(() -> st.execute(unblockedRow("'w8a8'", "'affine'")))
                     .hasMessageContaining("variant_quantization_blockwise"); // not before V35
         }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateToTheNewest(schema);
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             st.execute("SET search_path TO " + schema);
             st.execute(unblockedRow("'w8a8'", "'affine'")); // same facts as the w8a8 row but the mode: a distinct variant
@@ -328,9 +326,8 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void v8AcceptsTheFfn8ModesForInt4Only() throws Exception {
         String schema = "v8_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("7").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateTo(schema, "7");
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             seedDraftVersionAndBlob(st, schema);
             st.execute(variantRow("'affine-mse'", 128));
@@ -338,9 +335,8 @@ class VariantQuantizationTest extends RegistryTestBase {
             assertThatThrownBy(() -> st.execute(variantRow("'affine-ffn8'", 256)))
                     .hasMessageContaining("variant_quantization_check"); // not before V8
         }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateToTheNewest(schema);
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             st.execute("SET search_path TO " + schema);
             st.execute(variantRow("'affine-mse-ffn8'", 128)); // same facts as the affine-mse row but the FFN override
@@ -363,18 +359,16 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void v7AcceptsTheMseModesAndStillRejectsOthers() throws Exception {
         String schema = "v7_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("6").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateTo(schema, "6");
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             seedDraftVersionAndBlob(st, schema);
             st.execute(variantRow("'affine'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 256)))
                     .hasMessageContaining("variant_quantization_check"); // not before V7
         }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateToTheNewest(schema);
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             st.execute("SET search_path TO " + schema);
             st.execute(variantRow("'affine-mse'", 128)); // same facts as the affine row but the mode: a distinct variant
@@ -476,9 +470,8 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void migrationMarksExistingBlockwiseRowsSymmetric() throws Exception {
         String schema = "v5_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("4").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateTo(schema, "4");
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             seedDraftVersionAndBlob(st, schema);
             for (String fields : List.of("'int8', 32", "'int8', NULL", "'fp16', NULL")) {
@@ -487,9 +480,8 @@ class VariantQuantizationTest extends RegistryTestBase {
                         + ", 128, '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version");
             }
         }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+        migrateToTheNewest(schema);
+        try (Connection c = connect();
              Statement st = c.createStatement()) {
             ResultSet rs = st.executeQuery("SELECT precision, block_size, quantization FROM " + schema + ".variant ORDER BY id");
             StringBuilder rows = new StringBuilder();
@@ -500,6 +492,26 @@ class VariantQuantizationTest extends RegistryTestBase {
     }
 
     /** In {@code schema}: one model with a draft version and one blob, what a variant row refers to. */
+    /** Migrates {@code schema} (created if missing) up to migration {@code target}: a database of that release. */
+    private static void migrateTo(String schema, String target) {
+        migrations(schema).target(target).load().migrate();
+    }
+
+    /** Migrates {@code schema} the rest of the way, as the registry does at start. */
+    private static void migrateToTheNewest(String schema) {
+        migrations(schema).load().migrate();
+    }
+
+    private static org.flywaydb.core.api.configuration.FluentConfiguration migrations(String schema) {
+        return Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
+                .schemas(schema).locations("classpath:db/migration");
+    }
+
+    /** A connection to the test database; the test sets its search_path to the schema it migrated. */
+    private static Connection connect() throws java.sql.SQLException {
+        return DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
+    }
+
     private static void seedDraftVersionAndBlob(Statement st, String schema) throws java.sql.SQLException {
         st.execute("SET search_path TO " + schema);
         st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
