@@ -509,13 +509,20 @@ final class CompiledModelCache {
         }
         if (!named.equals(host)) {
             String why = "belongs to host '" + named + "'";
+            // Refused even when both names are this machine's: the name is all the cache knows a host by (a name of the
+            // agent's own must not change with the OS's), so another name may be another machine, whose pids these are
+            // not. Telling them apart would need a machine identity (a hardware UUID) the agent does not read.
             throw new RuntimeLoadException("the compiled-model cache " + dir + " " + why + " (" + file + "), and this agent"
-                    + " runs on '" + host + "': agents on other hosts (or in other pid namespaces, as containers are)"
-                    + " cannot see each other's processes, so they would delete models the other has in use. Give each"
-                    + " host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk (agents"
-                    + " on one host that share it register under one aneforge.agent.host-name, or none); if"
-                    + " '" + named + "' was this host under an earlier name and no agent elsewhere uses the directory,"
-                    + " delete " + file, new AccessDeniedException(file.toString(), null, why));
+                    + " runs as host '" + host + "'. The directory is claimed by the name its agents give their host"
+                    + " (aneforge.agent.host-name, else the OS's host name; on Linux with the pid namespace), because"
+                    + " the in-use marks of its models name processes by pid, which mean something on one host only: an"
+                    + " agent of another host would take the agents running there for ended ones and delete models they"
+                    + " have in use. Two names count as two hosts even on one machine: the cache cannot tell this machine"
+                    + " under another name from another machine. Give each host name its own aneforge.agent.cache.dir"
+                    + " (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk; agents on one machine that share a directory"
+                    + " register under one aneforge.agent.host-name (or all without one), which makes them one agent to"
+                    + " the registry too. If '" + named + "' was this host's earlier name and no agent uses that name any"
+                    + " more, delete " + file, new AccessDeniedException(file.toString(), null, why));
         }
     }
 

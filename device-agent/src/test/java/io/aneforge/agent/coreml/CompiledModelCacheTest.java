@@ -488,11 +488,16 @@ class CompiledModelCacheTest {
                 ProcessHandle.current(), clock))
                 .isInstanceOf(RuntimeLoadException.class)
                 .hasMessage("the compiled-model cache " + dir.resolve("compiled") + " belongs to host 'mac-a' (" + hostFile
-                        + "), and this agent runs on 'mac-b': agents on other hosts (or in other pid namespaces, as"
-                        + " containers are) cannot see each other's processes, so they would delete models the other has in"
-                        + " use. Give each host its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local"
-                        + " disk (agents on one host that share it register under one aneforge.agent.host-name, or none);"
-                        + " if 'mac-a' was this host under an earlier name and no agent elsewhere uses the directory,"
+                        + "), and this agent runs as host 'mac-b'. The directory is claimed by the name its agents give"
+                        + " their host (aneforge.agent.host-name, else the OS's host name; on Linux with the pid"
+                        + " namespace), because the in-use marks of its models name processes by pid, which mean"
+                        + " something on one host only: an agent of another host would take the agents running there for"
+                        + " ended ones and delete models they have in use. Two names count as two hosts even on one"
+                        + " machine: the cache cannot tell this machine under another name from another machine. Give"
+                        + " each host name its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local"
+                        + " disk; agents on one machine that share a directory register under one"
+                        + " aneforge.agent.host-name (or all without one), which makes them one agent to the registry"
+                        + " too. If 'mac-a' was this host's earlier name and no agent uses that name any more,"
                         + " delete " + hostFile)
                 .hasCauseInstanceOf(AccessDeniedException.class)
                 .satisfies(e -> assertThat(DiskTrouble.in(e)).as("this host's trouble, not the model's").isTrue());
