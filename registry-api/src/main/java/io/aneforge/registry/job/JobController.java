@@ -103,14 +103,15 @@ class JobController {
 
     /**
      * Releases the job leased to this agent for its lease call with {@code ?request=<id>}, whose answer it could
-     * not read: 200 with {@code released}, {@code failed} (counted like a release for trouble) or {@code none}
-     * (no lease held for that request).
+     * not read or never got: 200 with {@code released}, {@code failed} (counted like a release for trouble unless the
+     * body says {@code "trouble": false}) or {@code none} (no lease held for that request).
      */
     @PostMapping("/api/v1/agents/{id}/lease-requests/{request}/release")
     @Allowed(Role.AGENT)
     HandBack releaseRequest(@PathVariable UUID id, @PathVariable UUID request,
                             @RequestBody(required = false) RequestRelease req, HttpServletRequest http) {
-        return jobs.releaseRequest(id, request, req == null ? null : req.reason(), Caller.of(http));
+        return jobs.releaseRequest(id, request, req == null ? null : req.reason(),
+                req == null || !Boolean.FALSE.equals(req.trouble()), Caller.of(http));
     }
 
     /** 201 with the stored result; 200 with the same result for a repeat; 403 from anyone but the lease holder. */

@@ -40,8 +40,13 @@ public final class JobRecords {
      */
     public record Release(UUID leaseId, String reason, Boolean trouble) {}
 
-    /** An agent releasing the lease granted for one of its lease calls, whose answer it could not read. */
-    public record RequestRelease(String reason) {}
+    /**
+     * An agent releasing the lease granted for one of its lease calls, whose answer it could not read or never got.
+     * {@code trouble}: absent or true counts it like a release for trouble (an answer lost or unreadable, as agents
+     * before this field sent); false does not: the call was cut short by a drain, or it was the long poll an ended
+     * process of the agent left waiting, released by the next process on its instance slot: the job never ran.
+     */
+    public record RequestRelease(String reason, Boolean trouble) {}
 
     /**
      * What a hand-back did: {@code released} (the job is pending again, no attempt spent), {@code failed} (this

@@ -274,10 +274,13 @@ public class Jobs {
      * and was granted for that request is touched. Nothing found is answered {@code none}, and the request is
      * remembered so that a grant for it later (a call still on its way, or waiting in its long poll) is refused
      * ({@link ReleasedLeaseRequests}); the agent still asks again after the call's grant window, for a registry before
-     * V15. Counted like a release for trouble: a job this agent can never read must not come back to it for ever.
+     * V15. Counted like a release for trouble ({@code trouble}): a job this agent can never read must not come back
+     * to it for ever. Not counted when the agent says the job never reached it for a reason of its own: a lease call
+     * a drain cut short, or the long poll an ended process left waiting (released by the next process on its
+     * instance slot).
      */
     @Transactional
-    public HandBack releaseRequest(UUID agentId, UUID request, String reason, Caller caller) {
+    public HandBack releaseRequest(UUID agentId, UUID request, String reason, boolean trouble, Caller caller) {
         Agents.Acting agent = agents.acting(agentId, caller);
         // Before the search: waits for a grant of this request under way, and holds later ones until this commits.
         releasedRequests.lockForRelease(Queue.JOB, agentId.toString(), request);
@@ -289,9 +292,10 @@ public class Jobs {
             return new HandBack(null, "none", 0, props.maxHandBacks(), null);
         }
         Job job = jobs.lock(id.get()).orElseThrow(() -> jobNotFound(id.get()));
-        String why = reason == null || reason.isBlank()
-                ? "agent " + agent.identity().hostName() + " could not read the registry's lease answer" : reason;
-        return handBack(agent.identity(), job, why, true);
+        String why = reason != null && !reason.isBlank() ? reason
+                : "agent " + agent.identity().hostName() + (trouble ? " could not read the registry's lease answer"
+                        : " released the lease of a lease call it never read");
+        return handBack(agent.identity(), job, why, trouble);
     }
 
     /**
@@ -326,8 +330,10 @@ public class Jobs {
         for (long id : held) {
             Job job = jobs.lock(id).orElseThrow(() -> jobNotFound(id));
             String reason = "agent " + agent.hostName() + " was restarted (instance " + instance + " registered again)"
-                    + " while it held the lease of job " + id + " (attempt " + job.attempts() + "); handed back at its"
-                    + " registration";
+                    + " while it held the lease of job " + id + " (attempt " + job.attempts() + "): its process ended"
+                    + " without handing the job back (killed, crashed or out of memory), so its registration did. If"
+                    + " this repeats for one job, running that job ends the agent: look for the crash in the agent's"
+                    + " log and the host's crash reports";
             HandBack h = handBack(agent, job, reason, true);
             (h.failure() == null ? released : failed).add(id);
         }
@@ -361,9 +367,10 @@ public class Jobs {
         String last = reason == null || reason.isBlank() ? "(no reason given)"
                 : reason.length() <= 4000 ? reason : reason.substring(0, 3997) + "...";
         String failure = "agent " + agent.hostName() + " could not run job " + job.id() + " " + n + " times, each time"
-                + " for a reason that is not the job's own (a transfer or the host failed, or it could not read the lease;"
-                + " each time the job went back to the queue, and aneforge.jobs.max-hand-backs allows " + max
-                + "); the last: " + last;
+                + " for a reason that is not the job's own (a transfer or the host failed, it could not read the lease,"
+                + " or its process ended holding the job; each time the job went back to the queue, and"
+                + " aneforge.jobs.max-hand-backs allows " + max + " before the job fails rather than come back for"
+                + " ever); the last: " + last;
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         // Stored as this attempt's failed result, as the agent's own failed report was before the count moved here.
         jdbc.sql("INSERT INTO job_result (job_id, attempt, lease_id, agent_id, outcome, failure, reported_at)"
