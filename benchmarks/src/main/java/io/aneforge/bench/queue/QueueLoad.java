@@ -210,8 +210,9 @@ public final class QueueLoad {
         }
 
         @Override
-        public io.aneforge.agent.registry.HandBack releaseLeaseRequest(String agentId, String request, String reason) {
-            return inner.releaseLeaseRequest(agentId, request, reason);
+        public io.aneforge.agent.registry.HandBack releaseLeaseRequest(String agentId, String request, String reason,
+                boolean trouble) {
+            return inner.releaseLeaseRequest(agentId, request, reason, trouble);
         }
 
         @Override

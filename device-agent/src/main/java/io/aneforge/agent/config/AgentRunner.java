@@ -63,12 +63,15 @@ class AgentRunner implements SmartLifecycle {
         // Held until stop (the OS lets go of it if the process dies): a restart on this cache directory registers
         // as the same instance, and the registry hands back the leases this process may die holding.
         instance = AgentInstance.claim(props.cache().dir());
+        // The slot also notes each lease call until it is answered: the next process on the slot releases a call this
+        // one never saw answered (the long poll an idle agent dies in), and this one releases what the last one left.
         RegistryClient client = new HttpRegistryClient(props.registry().url(), props.registry().token(),
-                Duration.ofSeconds(30), instance.id());
+                Duration.ofSeconds(30), instance.id(), instance);
         if (alive != null) {
             client = alive.around(client);
         }
         loop = new AgentLoop(client, host, executor, props.pollInterval(), Duration.ofSeconds(5), props.cache().dir())
+                .releaseFirst(instance.unansweredLeaseCall())
                 .onCrash(e -> exit())
                 .onStillStuck(props.stuckExitGrace(), why -> exit());
         loop.start();

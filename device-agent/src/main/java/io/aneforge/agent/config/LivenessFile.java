@@ -153,9 +153,9 @@ final class LivenessFile {
         }
 
         @Override
-        public HandBack releaseLeaseRequest(String agentId, String request, String reason) {
+        public HandBack releaseLeaseRequest(String agentId, String request, String reason, boolean trouble) {
             try {
-                return delegate.releaseLeaseRequest(agentId, request, reason);
+                return delegate.releaseLeaseRequest(agentId, request, reason, trouble);
             } finally {
                 touch();
             }

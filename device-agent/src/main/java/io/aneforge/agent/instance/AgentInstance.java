@@ -15,7 +15,10 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.aneforge.agent.registry.LeaseCallLog;
+import io.aneforge.agent.registry.UnansweredLeaseCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +42,19 @@ import org.slf4j.LoggerFactory;
  * runs with a fresh id of its own that no later process gets, says so in one log line, and its leases, should it die
  * holding them, run out as they did before instance ids.
  *
+ * <p>The slot also notes the lease call its process has out ({@link LeaseCallLog}): {@code instance/<n>.request}, the
+ * agent id and the call's request id, written before the call is sent and deleted once the registry answered it. A
+ * process that ends during the call (nearly always in the long poll, for an idle agent) leaves the note, and the next
+ * process on the slot reads it at its claim ({@link #unansweredLeaseCall()}) and releases that request, so a lease
+ * granted to the poll of the ended process is handed back instead of running out. Written as the id file is (a file
+ * beside it moved into place, no fsync, as the agent's other records): a crash of the host itself may lose the note,
+ * and the lease then runs out as before. A note of a call that was answered never outlives the answer, so the next
+ * process never releases a lease its predecessor was running (the registration hands those back, counted).
+ *
  * <p>Locks on a network file system (NFS, SMB) may not be honoured across hosts; the cache directory is one host's
  * already ({@code aneforge.agent.cache.dir}).
  */
-public final class AgentInstance implements AutoCloseable {
+public final class AgentInstance implements AutoCloseable, LeaseCallLog {
 
     private static final Logger log = LoggerFactory.getLogger(AgentInstance.class);
 
@@ -65,13 +77,22 @@ public final class AgentInstance implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The slot's note of the lease call out ({@code <n>.request}), or null for an id of this run only. */
+    private final Path leaseCallFile;
+    /** What the slot's previous process left in {@link #leaseCallFile} when this one claimed it, or null. */
+    private final UnansweredLeaseCall leftBehind;
+    /** Whether the last note could not be written (logged once at WARN until one can). Loop thread only. */
+    private boolean noteFailing;
 
-    private AgentInstance(UUID id, int slot, Path lockFile, FileChannel channel, FileLock lock) {
+    private AgentInstance(UUID id, int slot, Path lockFile, FileChannel channel, FileLock lock, Path leaseCallFile,
+            UnansweredLeaseCall leftBehind) {
         this.id = id;
         this.slot = slot;
         this.lockFile = lockFile;
         this.channel = channel;
         this.lock = lock;
+        this.leaseCallFile = leaseCallFile;
+        this.leftBehind = leftBehind;
     }
 
     /**
@@ -85,7 +106,8 @@ public final class AgentInstance implements AutoCloseable {
         try {
             Files.createDirectories(dir);
         } catch (IOException | RuntimeException e) {
-            return ephemeral("cannot keep an instance id in " + dir + " (" + e + ")");
+            return ephemeral("cannot keep an instance id in " + dir + " (" + e + "); make aneforge.agent.cache.dir"
+                    + " writable by the agent's user");
         }
         String problems = "";
         for (int n = 0; n < SLOTS; n++) {
@@ -93,8 +115,9 @@ public final class AgentInstance implements AutoCloseable {
             try {
                 taken = tryTake(dir, n);
             } catch (IOException | RuntimeException e) {
-                log.warn("instance slot {} of {} cannot be used ({}); trying the next", n, dir, e.toString());
-                problems = "; some could not be used, the last: slot " + n + " (" + e + ")";
+                log.warn("instance slot {} of {} cannot be used ({}); trying the next. Check that the agent's user owns"
+                        + " {}.id and {}.lock there and that they are plain files", n, dir, e.toString(), n, n);
+                problems = " (some could not be used, the last: slot " + n + ": " + e + ")";
                 continue;
             }
             if (taken.isPresent()) {
@@ -104,15 +127,17 @@ public final class AgentInstance implements AutoCloseable {
                 return i;
             }
         }
-        return ephemeral("none of the " + SLOTS + " instance slots of " + dir + " is free (held by running agents"
-                + problems + ")");
+        return ephemeral("none of the " + SLOTS + " instance slots of " + dir + " is free: " + SLOTS + " agent processes"
+                + " on this cache directory are running already" + problems + ". Stop agents this host does not need, or"
+                + " give this one a cache directory of its own (aneforge.agent.cache.dir, ANEFORGE_AGENT_CACHE_DIR)");
     }
 
     private static AgentInstance ephemeral(String why) {
         UUID id = UUID.randomUUID();
-        log.warn("{}: this agent runs as instance {} for this run only; should it die holding a lease, the lease is not"
-                + " handed back when it starts again but runs out (aneforge.agents.lease-duration on the registry)", why, id);
-        return new AgentInstance(id, -1, null, null, null);
+        log.warn("{}. Meanwhile this agent runs as instance {} for this run only: should it die holding a lease, the"
+                + " lease is not handed back when it starts again but runs out (aneforge.agents.lease-duration on the"
+                + " registry) and spends an attempt", why, id);
+        return new AgentInstance(id, -1, null, null, null, null, null);
     }
 
     private static Optional<AgentInstance> tryTake(Path dir, int n) throws IOException {
@@ -138,7 +163,9 @@ public final class AgentInstance implements AutoCloseable {
                 return Optional.empty();
             }
             try {
-                AgentInstance i = new AgentInstance(idOf(dir.resolve(n + ".id")), n, lockFile, channel, lock);
+                Path leaseCallFile = dir.resolve(n + ".request");
+                AgentInstance i = new AgentInstance(idOf(dir.resolve(n + ".id")), n, lockFile, channel, lock,
+                        leaseCallFile, leftBehind(leaseCallFile));
                 kept = true;
                 return Optional.of(i);
             } catch (IOException | RuntimeException e) {
@@ -152,6 +179,78 @@ public final class AgentInstance implements AutoCloseable {
                     HELD.remove(lockFile);
                 }
             }
+        }
+    }
+
+    /**
+     * The note of a lease call the slot's previous process left unanswered, read with the slot's lock held; a note
+     * that does not read (damaged, or not written by this code) is logged and ignored: the next call replaces it.
+     */
+    private static UnansweredLeaseCall leftBehind(Path file) {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        String text = "";
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8).strip();
+            String[] f = text.split(" ");
+            if (f.length != 3) {
+                throw new IllegalArgumentException("expected '<agent id> <request id> <sent at>'");
+            }
+            return new UnansweredLeaseCall(f[0], f[1], Instant.parse(f[2]));
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the lease call noted in {} ({}; it holds '{}'): ignored, so a lease granted to that call,"
+                    + " if any, runs out", file, e.toString(), text.length() <= 200 ? text : text.substring(0, 200) + "...");
+            return null;
+        }
+    }
+
+    /**
+     * The lease call the slot's previous process had out when it ended, never answered: the registry may have granted
+     * it a lease (or will, if it still waits in the long poll), which this process releases by request. Empty when
+     * the previous process's last call was answered, none was noted, or this is an id of this run only.
+     */
+    public Optional<UnansweredLeaseCall> unansweredLeaseCall() {
+        return Optional.ofNullable(leftBehind);
+    }
+
+    /** Notes the call in the slot before it is sent ({@link LeaseCallLog}); replaces the previous call's note. */
+    @Override
+    public void sending(String agentId, String request) {
+        if (leaseCallFile == null) {
+            return;
+        }
+        Path next = leaseCallFile.resolveSibling(leaseCallFile.getFileName() + ".next");
+        try {
+            Files.writeString(next, agentId + " " + request + " " + Instant.now() + "\n", StandardCharsets.UTF_8);
+            Files.move(next, leaseCallFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (noteFailing) {
+                noteFailing = false;
+                log.info("the lease call out is noted in {} again", leaseCallFile);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!noteFailing) {
+                noteFailing = true;
+                log.warn("cannot note the lease call out in {} ({}): should this agent die during a lease call, a lease"
+                        + " granted to it is not handed back by the next agent on this slot but runs out. Make the cache"
+                        + " directory writable (or free space on its disk)", leaseCallFile, e.toString());
+            }
+        }
+    }
+
+    /** The registry answered the call: its note goes, so the next process does not release what this one runs. */
+    @Override
+    public void answered(String request) {
+        if (leaseCallFile == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(leaseCallFile);
+        } catch (IOException e) {
+            // The next call replaces it. Should this process end first, the next one releases that request: a job
+            // this process got by the call and was running then goes back uncounted (not a hand-back for trouble).
+            log.warn("cannot delete the lease call note {} ({}); the next lease call replaces it", leaseCallFile,
+                    e.toString());
         }
     }
 

@@ -10,6 +10,7 @@ import io.aneforge.agent.registry.LeaseAnswerLostException;
 import io.aneforge.agent.registry.LeaseLostException;
 import io.aneforge.agent.registry.RegistryClient;
 import io.aneforge.agent.registry.RegistryException;
+import io.aneforge.agent.registry.UnansweredLeaseCall;
 import io.aneforge.agent.registry.UnreadableLeaseException;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,8 +80,12 @@ import org.slf4j.LoggerFactory;
  *   <li>A release that does not get through (the registry unreachable, a 5xx, an answer it cannot read, a 401/403
  *       after a token rotation), of a lease in hand or by request, is written to the cache directory
  *       ({@link UnsentReleases}) and sent again before each lease call, also by the next agent started on that
- *       directory before it leases anything: a restart while the registry is unreachable does not leave the lease to
- *       expire (an attempt spent). A {@code lease-not-held} answer (or a 400/404/409) drops it: the lease is gone.
+ *       directory before it registers: a restart while the registry is unreachable does not leave the lease to
+ *       expire (an attempt spent), and a drain's release is not taken for a crash's by the registration's hand-back
+ *       (counted). A {@code lease-not-held} answer (or a 400/404/409) drops it: the lease is gone.
+ *   <li>The lease call the previous process on this agent's instance slot left unanswered ({@link #releaseFirst}) is
+ *       released by request before registering, without trouble: the lease the registry granted to the long poll of a
+ *       process that died is handed back at once, or never granted if the poll still waits.
  *   <li>A crash (or {@link #halt()}, which behaves like one) loses at most the job in hand: its lease
  *       expires and the registry gives it to another agent.
  * </ul>
@@ -146,6 +151,8 @@ public final class AgentLoop {
      * drop the next one.
      */
     private volatile String lostLeaseId;
+    /** The lease call the previous process on this agent's instance slot left unanswered, or null (loop thread). */
+    private UnansweredLeaseCall leftBehind;
     /** How long a call given up may stay stuck before {@link #stillStuck} is told; null: never told. */
     private volatile Duration stuckGrace;
     private volatile java.util.function.Consumer<String> stillStuck;
@@ -219,6 +226,17 @@ public final class AgentLoop {
         return this;
     }
 
+    /**
+     * The lease call the previous agent process on this one's instance slot had out when it ended
+     * ({@code AgentInstance#unansweredLeaseCall}): released by request before this agent registers, without trouble
+     * (the job never reached an agent), so that a lease granted to the long poll of the ended process is handed back
+     * at once, or, if the poll still waits in the registry, is never granted (V15). Call before {@link #start()}.
+     */
+    public AgentLoop releaseFirst(Optional<UnansweredLeaseCall> call) {
+        this.leftBehind = call.orElse(null);
+        return this;
+    }
+
     /** The registry's id for this agent, once registered. */
     public String agentId() {
         return agentId;
@@ -251,6 +269,7 @@ public final class AgentLoop {
     }
 
     private void run() {
+        takeUpWhatWasLeft();
         AgentRegistration reg = register();
         if (reg == null) {
             return;
@@ -263,21 +282,19 @@ public final class AgentLoop {
                     + " spent)", reg.handedBack());
         }
         if (!reg.failedAtHandBack().isEmpty()) {
-            log.warn("the registry failed job(s) {}, leased to this agent instance before it restarted: handed back by"
-                    + " this agent once too often (aneforge.jobs.max-hand-backs); their failure names the restarts",
-                    reg.failedAtHandBack());
+            log.warn("the registry failed job(s) {} instead of handing them back: this agent instance was restarted while"
+                    + " holding them once too often (aneforge.jobs.max-hand-backs), and each failure lists the hand-backs."
+                    + " If running such a job ends this agent (a crash in the runtime, the OOM killer), this agent's log"
+                    + " before the restart and the host's crash reports say why", reg.failedAtHandBack());
         }
         long every = reg.heartbeatInterval().toMillis();
         heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
-        // What an earlier process on this cache directory could not deliver goes first (below, before any lease).
-        leaseRequestReleases.load(Instant.now());
         try {
             while (!stopping && !halted) {
                 if (hostTrouble != null && !waitForHealthyHost()) {
                     break;
                 }
-                releaseRecorded();
-                leaseRequestReleases.releaseDue(Instant.now(), this::handedBack);
+                releaseKept();
                 Optional<Instant> window = leaseRequestReleases.openGrantWindow(Instant.now());
                 if (window.isPresent()) {
                     // A lost lease call may still be granted until then: its second release must go out while such a
@@ -397,8 +414,11 @@ public final class AgentLoop {
                     e.grantWindowEnd(), backoff);
         }
         Instant now = Instant.now();
-        leaseRequestReleases.add(agentId, e.request(), e.grantWindowEnd(), failure("agent " + host.hostName()
-                + " lost the answer to its lease call: " + e.getMessage()), 0, now);
+        // A call the drain cut short is not trouble: nothing went wrong, and the registry must not count it against
+        // the job (it never reached this agent) and this agent.
+        String why = stopping ? "agent " + host.hostName() + " shut down during its lease call"
+                : "agent " + host.hostName() + " lost the answer to its lease call: " + e.getMessage();
+        leaseRequestReleases.add(agentId, e.request(), e.grantWindowEnd(), failure(why), 0, now, !stopping);
         leaseRequestReleases.releaseDue(now, this::handedBack);
     }
 
@@ -891,6 +911,48 @@ public final class AgentLoop {
     }
 
     /**
+     * Before the first registration: takes up what earlier processes on this cache directory left, the releases that
+     * did not get through ({@link UnsentReleases}) and the lease call the previous process on this instance slot left
+     * unanswered ({@link #releaseFirst}), to be sent before each registration try ({@link #releaseKept}). Before, not
+     * after: a registration hands back the leases of this instance's ended processes counted like trouble (a job that
+     * kills its agent must not come back to it for ever), and a lease released on purpose (a drain) or never run (the
+     * ended process's long poll) must not be counted so.
+     */
+    private void takeUpWhatWasLeft() {
+        Instant now = Instant.now();
+        leaseRequestReleases.load(now);
+        UnansweredLeaseCall call = leftBehind;
+        leftBehind = null;
+        if (call == null) {
+            return;
+        }
+        if (call.sentAt().isBefore(now.minus(UnsentReleases.MAX_AGE))) {
+            log.info("the lease call {} the previous agent process left unanswered was sent {}, more than a day ago: any"
+                    + " lease granted for it has long run out; not released", call.request(), call.sentAt());
+            return;
+        }
+        log.info("the previous agent process on this instance slot ended during lease call {} (sent {}); releasing the"
+                + " lease the registry may have granted for it, or will grant if the call still waits in its long poll",
+                call.request(), call.sentAt());
+        // Its window is now: the registry (V15) remembers a release that finds nothing and grants the call nothing
+        // later, so one release does (a registry before V15 knows no instances either, V33).
+        leaseRequestReleases.add(call.agentId(), call.request(), now, failure("agent " + host.hostName() + "'s process"
+                + " ended during this lease call (sent " + call.sentAt() + "), before it could read the answer; released"
+                + " by the next process on its instance slot"), 0, now, false);
+    }
+
+    /**
+     * Sends the releases kept for this agent (of leases in hand, and by request), as far as the registry takes them:
+     * before each registration try and before each lease call. Each goes under the agent id recorded with it.
+     */
+    private void releaseKept() {
+        releaseRecorded();
+        if (!halted) {
+            leaseRequestReleases.releaseDue(Instant.now(), this::handedBack);
+        }
+    }
+
+    /**
      * Registers, trying until the registry accepts. Outages (transport, 5xx, 429) and a registration race are
      * retried after {@code backoff} with a warning each time. A refusal (a bad token, {@code 409
      * host-owned-by-another-token}, any other 4xx) will not pass by itself: someone has to act on the registry's
@@ -906,6 +968,10 @@ public final class AgentLoop {
         String refusal = null;
         int refusals = 0;
         while (!stopping && !halted) {
+            releaseKept(); // what an earlier process left goes first: see takeUpWhatWasLeft
+            if (stopping || halted) {
+                break;
+            }
             try {
                 AgentRegistration reg = client.register(host);
                 if (refusals > 0) {

@@ -57,6 +57,7 @@ final class LeaseRequestReleases {
         final String request;
         final Instant windowEnd;
         final String reason;
+        final boolean trouble;
         int failures;
         Instant due;
 
@@ -66,6 +67,7 @@ final class LeaseRequestReleases {
             this.request = recorded.request();
             this.windowEnd = recorded.windowEnd();
             this.reason = recorded.reason();
+            this.trouble = recorded.trouble();
             this.failures = failures;
             this.due = due;
         }
@@ -91,11 +93,25 @@ final class LeaseRequestReleases {
     /**
      * Remembers agent {@code agentId}'s lease call {@code request}: its release is due at {@code due} ({@code
      * failures} tries of it failed already), and any lease it gets is granted by {@code windowEnd}. Written to the
-     * cache directory before anything is sent, so a crash in between loses nothing.
+     * cache directory before anything is sent, so a crash in between loses nothing. Counted by the registry like a
+     * release for trouble.
      */
     void add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due) {
+        add(agentId, request, windowEnd, reason, failures, due, true);
+    }
+
+    /**
+     * As {@link #add(String, String, Instant, String, int, Instant)}; {@code trouble} false: the registry does not count
+     * it (a call a drain cut short, the unanswered call of an ended process). A request already waiting is not added
+     * twice (the one waiting is kept).
+     */
+    void add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due,
+            boolean trouble) {
+        if (pending.stream().anyMatch(p -> p.request.equals(request))) {
+            return;
+        }
         UnsentReleases.RequestRelease r = new UnsentReleases.RequestRelease(agentId, request, reason, windowEnd,
-                Instant.now());
+                Instant.now(), trouble);
         if (unsent != null) {
             unsent.record(r);
         }
@@ -182,7 +198,7 @@ final class LeaseRequestReleases {
             }
             try {
                 // As recorded: a request loaded from the cache directory was made by the agent id of that time.
-                HandBack h = client.releaseLeaseRequest(p.agentId, p.request, p.reason);
+                HandBack h = client.releaseLeaseRequest(p.agentId, p.request, p.reason, p.trouble);
                 if (!h.none()) {
                     it.remove();
                     forget(p);

@@ -51,13 +51,20 @@ final class UnsentReleases {
         }
     }
 
-    /** A release by the request id of a lease call; a lease for it can be granted until {@code windowEnd}. */
-    record RequestRelease(String agentId, String request, String reason, Instant windowEnd, Instant recordedAt) {
+    /**
+     * A release by the request id of a lease call; a lease for it can be granted until {@code windowEnd}. {@code
+     * trouble}: whether the registry counts it against the job and agent (a lost or unreadable answer); false for a
+     * call a drain cut short and for the unanswered call of an ended process. A record written before the field
+     * (absent) is trouble, as its release was then.
+     */
+    record RequestRelease(String agentId, String request, String reason, Instant windowEnd, Instant recordedAt,
+            Boolean trouble) {
         RequestRelease {
             required(agentId, "agentId");
             required(request, "request");
             required(windowEnd, "windowEnd");
             required(recordedAt, "recordedAt");
+            trouble = trouble == null || trouble;
         }
     }
 

@@ -52,6 +52,8 @@ public final class HttpRegistryClient implements RegistryClient {
      * timeout, whose first copy runs late, then takes nothing away from this process. One client per agent process.
      */
     private final UUID process = UUID.randomUUID();
+    /** Where the lease call out is noted for the next process on this instance slot ({@link LeaseCallLog}). */
+    private final LeaseCallLog leaseCalls;
 
     /**
      * @param registryUrl the registry's base URL, e.g. {@code https://registry.example.com}
@@ -72,7 +74,17 @@ public final class HttpRegistryClient implements RegistryClient {
      *     it is sent to any registry, as {@code goldenFormat} is.
      */
     public HttpRegistryClient(URI registryUrl, String token, Duration timeout, UUID instance) {
+        this(registryUrl, token, timeout, instance, LeaseCallLog.NONE);
+    }
+
+    /**
+     * @param leaseCalls where each lease call is noted before it is sent and forgotten once answered (the agent's
+     *     instance slot, {@code AgentInstance}), so that the next process on the slot can release a call this one
+     *     never saw answered
+     */
+    public HttpRegistryClient(URI registryUrl, String token, Duration timeout, UUID instance, LeaseCallLog leaseCalls) {
         this.instance = instance;
+        this.leaseCalls = Objects.requireNonNull(leaseCalls, "leaseCalls");
         String s = Objects.requireNonNull(registryUrl, "registryUrl").toString();
         this.base = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
         if (token == null || token.isBlank()) {
@@ -130,6 +142,9 @@ public final class HttpRegistryClient implements RegistryClient {
         // A fresh id per call, kept by the registry with the lease it grants: should the answer be unreadable (a
         // proxy's HTML page names no lease), the agent can still release that lease by this id.
         String request = UUID.randomUUID().toString();
+        // Noted before it goes out: should this process end while the call waits in the long poll, the next process
+        // on the instance slot releases it by this id.
+        leaseCalls.sending(agentId, request);
         Answer a;
         try {
             a = call("POST", "/api/v1/agents/" + agentId + "/lease?wait=" + seconds + "&request=" + request
@@ -139,13 +154,19 @@ public final class HttpRegistryClient implements RegistryClient {
             // may have granted a lease, now or, while the call is still on its way or in its long poll, later.
             // A refused connection or a connect timeout never reached the registry: nothing can have been granted.
             if (e.status() == -1 && neverSent(e)) {
+                leaseCalls.answered(request);
                 throw e;
             }
             if (e.status() == -1 || (e.status() >= 500 && e.problem().isEmpty())) {
+                // the note stays: the loop releases the call itself, and the next call replaces the note
                 throw new LeaseAnswerLostException(e, request, Instant.now().plus(wait).plus(timeout));
             }
+            leaseCalls.answered(request); // the registry's own refusal: the call is over, nothing granted
             throw e;
         }
+        // Answered: from here on a lease granted for the call is this process's, to run or to release; should the
+        // process end running it, its registration hands it back (counted), not a release of this note.
+        leaseCalls.answered(request);
         if (a.status() == 204) {
             return Optional.empty();
         }
@@ -287,9 +308,15 @@ public final class HttpRegistryClient implements RegistryClient {
     }
 
     @Override
-    public HandBack releaseLeaseRequest(String agentId, String request, String reason) {
-        return handBack(call("POST", "/api/v1/agents/" + agentId + "/lease-requests/" + request + "/release",
-                Map.of("reason", reason), timeout), null);
+    public HandBack releaseLeaseRequest(String agentId, String request, String reason, boolean trouble) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("reason", reason);
+        if (!trouble) {
+            // Only when false: absent is trouble, as agents before the field sent, and a registry before it ignores it.
+            body.put("trouble", false);
+        }
+        return handBack(call("POST", "/api/v1/agents/" + agentId + "/lease-requests/" + request + "/release", body,
+                timeout), null);
     }
 
     /**

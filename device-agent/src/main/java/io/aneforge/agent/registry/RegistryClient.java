@@ -65,7 +65,17 @@ public interface RegistryClient {
      * like a release for trouble. Answers {@link HandBack#NONE} when this agent holds no lease for that request (the
      * call never reached the registry, there was no job, or not yet: a call still on its way or in its long poll).
      */
-    HandBack releaseLeaseRequest(String agentId, String request, String reason);
+    default HandBack releaseLeaseRequest(String agentId, String request, String reason) {
+        return releaseLeaseRequest(agentId, request, reason, true);
+    }
+
+    /**
+     * As {@link #releaseLeaseRequest(String, String, String)}; {@code trouble} false says the job never reached this
+     * agent for a reason of its own (a drain cut the call short; the call was the long poll of an agent process that
+     * ended, released by the next one), so the registry does not count it against the job and this agent. A registry
+     * before that ignores it and counts.
+     */
+    HandBack releaseLeaseRequest(String agentId, String request, String reason, boolean trouble);
 
     /** Takes no new jobs (true) or resumes (false); shown to operators as the agent's state. */
     void drain(String agentId, boolean draining);

@@ -155,7 +155,7 @@ class LivenessFileTest {
         }
 
         @Override
-        public HandBack releaseLeaseRequest(String agentId, String request, String reason) {
+        public HandBack releaseLeaseRequest(String agentId, String request, String reason, boolean trouble) {
             return null;
         }
 

@@ -60,4 +60,44 @@ class AgentInstanceSlotTest {
             assertThat(Files.readString(cache.resolve("instance/1.id")).strip()).isEqualTo(a.id().toString());
         }
     }
+
+    /**
+     * The slot notes the lease call out: a call the process never saw answered is the next claim's to release; an
+     * answered one is not (the next process must not release what this one was running); a note that does not read is
+     * ignored, and a call noted later replaces it.
+     */
+    @Test
+    void aLeaseCallLeftUnansweredIsTheNextClaimsToRelease() throws Exception {
+        String agent = UUID.randomUUID().toString();
+        String answered = UUID.randomUUID().toString();
+        String unanswered = UUID.randomUUID().toString();
+        UUID id;
+        try (AgentInstance a = AgentInstance.claim(cache)) {
+            id = a.id();
+            assertThat(a.unansweredLeaseCall()).as("a fresh slot").isEmpty();
+            a.sending(agent, answered);
+            a.answered(answered);
+            assertThat(cache.resolve("instance/0.request")).as("an answered call leaves no note").doesNotExist();
+        }
+        try (AgentInstance b = AgentInstance.claim(cache)) {
+            assertThat(b.id()).isEqualTo(id);
+            assertThat(b.unansweredLeaseCall()).as("the last call was answered").isEmpty();
+            b.sending(agent, unanswered); // and the process ends in the call
+        }
+        try (AgentInstance c = AgentInstance.claim(cache)) {
+            assertThat(c.unansweredLeaseCall()).hasValueSatisfying(call -> {
+                assertThat(call.agentId()).isEqualTo(agent);
+                assertThat(call.request()).isEqualTo(unanswered);
+            });
+            try (AgentInstance second = AgentInstance.claim(cache)) {
+                assertThat(second.unansweredLeaseCall()).as("another slot's note is not this one's").isEmpty();
+            }
+        }
+        Files.writeString(cache.resolve("instance/0.request"), "not a note\n");
+        try (AgentInstance d = AgentInstance.claim(cache)) {
+            assertThat(d.unansweredLeaseCall()).as("a note that does not read is ignored").isEmpty();
+            d.sending(agent, unanswered);
+            assertThat(Files.readString(cache.resolve("instance/0.request"))).startsWith(agent + " " + unanswered + " ");
+        }
+    }
 }

@@ -111,7 +111,7 @@ class AgentLoopTest {
             return verdict.apply(jobId);
         }
 
-        public HandBack releaseLeaseRequest(String id, String request, String reason) {
+        public HandBack releaseLeaseRequest(String id, String request, String reason, boolean trouble) {
             throw new UnsupportedOperationException("not used by these tests");
         }
 
@@ -506,9 +506,10 @@ class AgentLoopTest {
         List<String> calls = new CopyOnWriteArrayList<>();
         CountDownLatch polling = new CountDownLatch(1);
         CountDownLatch serverStops = new CountDownLatch(1);
+        List<String> releaseBodies = new CopyOnWriteArrayList<>();
         server.createContext("/api/v1/agents", ex -> {
             String path = ex.getRequestURI().getPath();
-            ex.getRequestBody().readAllBytes();
+            String sent = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String body;
             if (path.endsWith("/lease")) {
                 String query = ex.getRequestURI().getQuery();
@@ -524,6 +525,7 @@ class AgentLoopTest {
                 return;
             } else if (path.contains("/lease-requests/")) {
                 calls.add("release " + path.split("/")[6]);
+                releaseBodies.add(sent);
                 body = "{\"jobId\":null,\"outcome\":\"none\",\"handBacks\":0,\"maxHandBacks\":2}";
             } else if (path.endsWith("/drain")) {
                 calls.add("drain");
@@ -560,6 +562,8 @@ class AgentLoopTest {
             // Released at once (none yet: the call's grant window is open) and once more as the loop ends.
             assertThat(calls.subList(2, calls.size())).as("the cut call's lease released by its request id, nothing else")
                     .containsOnly("release " + requests.get(0)).hasSizeBetween(1, 2);
+            assertThat(releaseBodies).as("a drain is not trouble: the registry must not count it against the job")
+                    .allSatisfy(b -> assertThat(b).contains("\"trouble\":false", "shut down during its lease call"));
         } finally {
             if (loop != null) {
                 loop.halt();
@@ -731,7 +735,7 @@ class AgentLoopTest {
             }
 
             @Override
-            public HandBack releaseLeaseRequest(String id, String request, String reason) {
+            public HandBack releaseLeaseRequest(String id, String request, String reason, boolean trouble) {
                 requests.add(request);
                 return new HandBack(null, HandBack.NONE, null);
             }
@@ -953,7 +957,7 @@ class AgentLoopTest {
             }
 
             @Override
-            public HandBack releaseLeaseRequest(String id, String request, String reason) {
+            public HandBack releaseLeaseRequest(String id, String request, String reason, boolean trouble) {
                 calls.add("release request " + request);
                 if (down.get()) {
                     throw new RegistryException("connection refused", -1, true, null);
@@ -975,7 +979,29 @@ class AgentLoopTest {
 
         calls.clear();
         down.set(false);
-        AgentLoop restarted = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10),
+        Registry registering = new Registry() {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                calls.add("register");
+                return registry.register(h);
+            }
+
+            @Override
+            public Optional<JobLease> lease(String id, Duration wait) {
+                return registry.lease(id, wait);
+            }
+
+            @Override
+            public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
+                return registry.release(id, jobId, leaseId, reason, t);
+            }
+
+            @Override
+            public HandBack releaseLeaseRequest(String id, String request, String reason, boolean trouble) {
+                return registry.releaseLeaseRequest(id, request, reason, trouble);
+            }
+        };
+        AgentLoop restarted = new AgentLoop(registering, HOST, AgentLoopTest::done, Duration.ofMillis(10),
                 Duration.ofMillis(10), cache);
         restarted.start();
         try {
@@ -983,11 +1009,71 @@ class AgentLoopTest {
         } finally {
             restarted.halt();
         }
-        assertThat(calls.subList(0, 3)).as("both releases before the first lease call")
-                .containsExactly("release job-a trouble", "release request req-1", "lease");
+        // Before the registration, whose hand-back of this instance's leases the registry counts like trouble: a
+        // release kept without trouble (a drain's) must reach the registry first, as it was recorded.
+        assertThat(calls.subList(0, 4)).as("both releases before the registration and the first lease call")
+                .containsExactly("release job-a trouble", "release request req-1", "register", "lease");
         assertThat(registry.released).last().asString().startsWith("lease-a: agent loop-host: artifact download"
                 + " answered HTTP 503").endsWith("(sent again: the first release did not get through)");
         assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
+    }
+
+    /**
+     * The previous process on this agent's instance slot ended during a lease call (nearly always the long poll of an
+     * idle agent): the next one releases that call by request before it registers, without trouble (the job never
+     * reached an agent), once (the registry since V15 refuses a grant to a call released before it), and leases at
+     * once: no grant window to wait out. A drain release kept in the cache directory goes before the registration too,
+     * still without trouble.
+     */
+    @Test
+    void theLeaseCallAnEndedProcessLeftUnansweredIsReleasedBeforeRegisteringWithoutTrouble(@TempDir Path cache) {
+        String request = java.util.UUID.randomUUID().toString();
+        List<String> calls = new CopyOnWriteArrayList<>();
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease("agent-0", "job-d", "lease-d",
+                "agent loop-host shut down before job job-d finished", false, Instant.now()));
+        Registry registry = new Registry() {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                calls.add("register");
+                return super.register(h);
+            }
+
+            @Override
+            public Optional<JobLease> lease(String id, Duration wait) {
+                calls.add("lease");
+                return super.lease(id, wait);
+            }
+
+            @Override
+            public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
+                calls.add("release " + jobId + " as " + id + (t ? " trouble" : ""));
+                return super.release(id, jobId, leaseId, reason, t);
+            }
+
+            @Override
+            public HandBack releaseLeaseRequest(String id, String req, String reason, boolean trouble) {
+                calls.add("release request " + req + " as " + id + (trouble ? " trouble" : ""));
+                reasons.add(reason);
+                return new HandBack(null, HandBack.NONE, null);
+            }
+        };
+        Instant sent = Instant.now().minusSeconds(3);
+        AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
+                cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall("agent-0", request,
+                        sent)));
+        loop.start();
+        try {
+            waitFor(() -> calls.contains("lease"));
+        } finally {
+            loop.halt();
+        }
+        assertThat(calls.subList(0, 4)).containsExactly("release job-d as agent-0", "release request " + request
+                + " as agent-0", "register", "lease");
+        assertThat(calls).as("released once: 'none' is final for it").containsOnlyOnce("release request " + request
+                + " as agent-0");
+        assertThat(reasons).singleElement().asString().contains("process ended during this lease call (sent " + sent);
+        assertThat(files(cache.resolve(UnsentReleases.DIR))).as("answered, so forgotten").isEmpty();
     }
 
     /**
@@ -1001,7 +1087,12 @@ class AgentLoopTest {
         assertThat(unsent.record(new UnsentReleases.LeaseRelease("agent-1", "7", "lease-7", "why", true, now))).isTrue();
         assertThat(unsent.record(new UnsentReleases.LeaseRelease("agent-1", "8", "lease-8", "old", false,
                 now.minus(Duration.ofHours(25))))).isTrue();
-        assertThat(unsent.record(new UnsentReleases.RequestRelease("agent-1", "req-9", "lost", now, now))).isTrue();
+        assertThat(unsent.record(new UnsentReleases.RequestRelease("agent-1", "req-9", "drained", now, now, false)))
+                .isTrue();
+        // written before the trouble field: read as trouble, as its release was then
+        java.nio.file.Files.writeString(unsent.dir().resolve("request-before.json"), "{\"agentId\":\"agent-1\","
+                + "\"request\":\"req-10\",\"reason\":\"lost\",\"windowEnd\":\"" + now + "\",\"recordedAt\":\""
+                + now.plusMillis(1) + "\"}");
         java.nio.file.Files.writeString(unsent.dir().resolve("lease-broken.json"), "{\"agentId\":\"agent-1\",");
         java.nio.file.Files.writeString(unsent.dir().resolve("request-noid.json"),
                 "{\"agentId\":\"agent-1\",\"windowEnd\":\"" + now + "\",\"recordedAt\":\"" + now + "\"}");
@@ -1011,11 +1102,12 @@ class AgentLoopTest {
             assertThat(r.trouble()).isTrue();
             assertThat(r.recordedAt()).isEqualTo(now);
         });
-        assertThat(unsent.requests(now)).singleElement()
-                .satisfies(r -> assertThat(r.request()).isEqualTo("req-9"));
+        assertThat(unsent.requests(now)).extracting(UnsentReleases.RequestRelease::request,
+                UnsentReleases.RequestRelease::trouble).containsExactly(org.assertj.core.groups.Tuple.tuple("req-9", false),
+                org.assertj.core.groups.Tuple.tuple("req-10", true));
         assertThat(files(unsent.dir())).as("the unreadable ones set aside, the old one gone")
                 .contains("lease-broken.json.unreadable", "request-noid.json.unreadable")
-                .noneMatch(f -> f.endsWith(".tmp")).hasSize(4);
+                .noneMatch(f -> f.endsWith(".tmp")).hasSize(5);
     }
 
     private static List<String> files(Path dir) {

@@ -7,7 +7,9 @@ import io.aneforge.agent.instance.AgentInstance;
 import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.agent.registry.HttpRegistryClient;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.testsupport.http.ForwardingProxy;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,6 +63,11 @@ class RestartHandBackTest extends JobTestSupport {
     /** One coreml benchmark job on {@code chip} (cpuOnly), ready to lease. */
     private int oneJob(String model, String chip) {
         return leasableVariant(model, chip, 8, List.of("cpuOnly")).version();
+    }
+
+    /** As {@link #oneJob}, without golden data yet: the job exists but is not ready to lease. */
+    private int oneJobNotReady(String model, String chip) {
+        return newVersionWithVariant(model, chip, 8, List.of("cpuOnly")).version();
     }
 
     /** Registers {@code host} as agent process {@code instance} (null: the field left out, as older agents do). */
@@ -285,5 +292,248 @@ class RestartHandBackTest extends JobTestSupport {
         }
         JsonNode job = benchmarkJob("rh-loop", v);
         assertThat(job.path("attempts").asInt()).as("handed back, not expired: the same attempt").isEqualTo(1);
+    }
+
+    /** The counted hand-backs of {@code job} (all agents): what aneforge.jobs.max-hand-backs bounds. */
+    private int countedHandBacks(long job) {
+        return jdbc.sql("SELECT COALESCE(SUM(hand_backs), 0) FROM job_hand_back WHERE job_id = ?").param(job)
+                .query(Integer.class).single();
+    }
+
+    private static String requestOf(ForwardingProxy.Request r) {
+        String query = r.uri().getQuery();
+        int at = query == null ? -1 : query.indexOf("request=");
+        return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
+    }
+
+    /**
+     * Forwards everything to the registry and records, per request id, the registry's status for each lease call,
+     * even when the agent that made the call is gone (the registry answers a long poll it does not know is dead).
+     * Lease calls in flight are listed until the registry answers them.
+     */
+    private final class LeaseCallRecorder implements AutoCloseable {
+        final Map<String, Integer> answered = new ConcurrentHashMap<>();
+        final Map<String, JsonNode> granted = new ConcurrentHashMap<>();
+        final Map<String, Long> inFlightSince = new ConcurrentHashMap<>();
+        /** Lease calls wait here until opened (the agent behind this proxy leases nothing meanwhile). */
+        final CountDownLatch leasing;
+        private final ForwardingProxy proxy;
+
+        LeaseCallRecorder(boolean leasing) throws java.io.IOException {
+            this.leasing = new CountDownLatch(leasing ? 0 : 1);
+            proxy = ForwardingProxy.start("http://127.0.0.1:" + port, (request, registry) -> {
+                boolean lease = request.uri().getPath().endsWith("/lease");
+                if (!lease) return java.util.Optional.of(registry.forward(request));
+                this.leasing.await();
+                String id = requestOf(request);
+                inFlightSince.put(id, System.nanoTime());
+                ForwardingProxy.Answer a = registry.forward(request);
+                if (a.status() == 200) granted.put(id, JSON.readTree(a.body()));
+                answered.put(id, a.status());
+                inFlightSince.remove(id);
+                return java.util.Optional.of(a);
+            });
+        }
+
+        String url() {
+            return proxy.url();
+        }
+
+        /** A lease call that has waited in the registry's long poll for at least {@code ms}, or null. */
+        String waitingFor(long ms) {
+            long now = System.nanoTime();
+            return inFlightSince.entrySet().stream().filter(e -> now - e.getValue() >= ms * 1_000_000L)
+                    .map(Map.Entry::getKey).findFirst().orElse(null);
+        }
+
+        @Override
+        public void close() {
+            leasing.countDown();
+            proxy.close();
+        }
+    }
+
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder()
+            .build();
+
+    /**
+     * The agent loop that ended with a long poll waiting in the registry (up to 30 s in real life): an idle agent,
+     * which spends nearly all its time there, killed and restarted by its supervisor within seconds. Its instance slot
+     * noted the call. Here the poll is still waiting when the next process on the slot starts: that process releases
+     * the call by request before it registers (the registry finds nothing and remembers it), and when the job becomes
+     * ready the dead poll is granted nothing (it waits out its wait and answers 204). The restarted agent runs the job on attempt 1, and nothing was
+     * counted against it. Before, the dead poll got the job and its lease ran out (5 min; 2 s here), spending attempt 1.
+     */
+    @Test
+    void aLongPollOfAnEndedProcessStillWaitingIsGrantedNothingOnceTheNextProcessReleasedIt(@TempDir Path cache)
+            throws Exception {
+        int v = oneJobNotReady("rp-waiting", "A15");
+        endedDuringALongPollThenRestarted(cache, "rp-waiting", "A15", v, false);
+    }
+
+    /**
+     * As {@link #aLongPollOfAnEndedProcessStillWaitingIsGrantedNothingOnceTheNextProcessReleasedIt}, but the job becomes
+     * ready before the restart: the dead poll is granted the job (its answer goes nowhere), and the next process on
+     * the slot releases it by request before registering: back in the queue at once, no attempt spent, not counted as a
+     * hand-back for trouble (the job never reached an agent), run again on attempt 1. The test keeps the lease alive
+     * meanwhile (heartbeats in the agent's name, for the 5 min of a real lease against the 2 s here), so only the
+     * release can have handed it back; handed back by the registration instead, it would have been counted.
+     */
+    @Test
+    void aLeaseGrantedToTheLongPollOfAnEndedProcessIsReleasedByTheNextOneUncounted(@TempDir Path cache)
+            throws Exception {
+        int v = oneJobNotReady("rp-granted", "A14");
+        endedDuringALongPollThenRestarted(cache, "rp-granted", "A14", v, true);
+    }
+
+    private void endedDuringALongPollThenRestarted(Path cache, String model, String chip, int v, boolean grantedFirst)
+            throws Exception {
+        HostFacts h = AgentFleetTest.host(model + "-host", chip, "coreml");
+        URI url = URI.create("http://127.0.0.1:" + port);
+        AgentInstance dying = AgentInstance.claim(cache);
+        LeaseCallRecorder first = new LeaseCallRecorder(true);
+        LeaseCallRecorder second = new LeaseCallRecorder(grantedFirst);
+        // Lease calls wait up to 15 s: other tests' leftovers on the chip are run (reported) first, then one waits.
+        AgentLoop ended = new AgentLoop(new HttpRegistryClient(URI.create(first.url()), agentToken(),
+                Duration.ofSeconds(30), dying.id(), dying), h, lease -> AgentFleetTest.fakeReport(lease, h),
+                Duration.ofSeconds(15), Duration.ofMillis(20), cache);
+        AgentLoop restarted = null;
+        try {
+            ended.start();
+            waitFor(() -> first.waitingFor(1000) != null, "a long poll waiting in the registry");
+            String dead = first.waitingFor(1000);
+            ended.halt(); // a crash: the registry keeps the poll waiting, it does not know the caller is gone
+            dying.close();
+            waitFor(() -> !ended.isRunning(), "the crashed agent's thread ended");
+            assertThat(Files.readString(cache.resolve("instance/0.request"))).as("the slot noted the call")
+                    .startsWith(ended.agentId() + " " + dead + " ");
+            String agent = ended.agentId();
+            if (grantedFirst) {
+                setGolden(model, v); // wakes the dead poll: granted, its answer goes nowhere
+                waitFor(() -> first.granted.containsKey(dead), "the dead poll granted");
+                alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
+                        .add(first.granted.get(dead).path("leaseId").asString());
+                assertThat(first.granted.get(dead).path("model").asString()).isEqualTo(model);
+            }
+
+            AgentInstance again = AgentInstance.claim(cache);
+            assertThat(again.unansweredLeaseCall()).as("what the next process on the slot reads")
+                    .hasValueSatisfying(c -> assertThat(c.request()).isEqualTo(dead));
+            restarted = new AgentLoop(new HttpRegistryClient(URI.create(second.url()), agentToken(),
+                    Duration.ofSeconds(30), again.id(), again), h, lease -> AgentFleetTest.fakeReport(lease, h),
+                    Duration.ofMillis(200), Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
+            restarted.start();
+            assertThat(restarted.awaitRegistered(Duration.ofSeconds(30))).isTrue();
+            if (!grantedFirst) {
+                // released before the registration: the registry found nothing and remembers the request
+                setGolden(model, v); // wakes the dead poll, still waiting: it would take the job now
+                assertThat(first.answered).as("the dead poll still waiting when the job became ready")
+                        .doesNotContainKey(dead);
+                // The registry grants it nothing and lets it wait out its 15 s, as an empty queue would.
+                waitFor(() -> first.answered.containsKey(dead), "the dead poll answered");
+                assertThat(first.answered.get(dead)).as("the dead poll, released before its grant").isEqualTo(204);
+                JsonNode job = benchmarkJob(model, v);
+                assertThat(job.path("state").asString()).isEqualTo("pending");
+                assertThat(job.path("attempts").asInt()).isZero();
+                second.leasing.countDown(); // the restarted agent may lease now
+            }
+            waitFor(() -> results(model, v).valueStream()
+                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            again.close();
+        } finally {
+            alive.clear();
+            if (restarted != null) {
+                restarted.halt();
+                send("POST", "/api/v1/agents/" + restarted.agentId() + "/drain", agentToken(), Map.of("draining", true));
+            }
+            ended.halt();
+            first.close();
+            second.close();
+        }
+        JsonNode job = benchmarkJob(model, v);
+        assertThat(job.path("attempts").asInt()).as("no lease ran out: one attempt").isEqualTo(1);
+        assertThat(results(model, v).valueStream().toList()).singleElement()
+                .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(1));
+        assertThat(countedHandBacks(job.path("id").asLong())).as("not counted against the job or the agent").isZero();
+        if (grantedFirst) {
+            assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason")
+                    .asString()).contains("process ended during this lease call"));
+        } else {
+            assertThat(job.path("releasedLeases")).as("nothing was granted to release").isEmpty();
+        }
+    }
+
+    /**
+     * A drain whose release does not get through (the registry answers job releases 503): the release is kept in the
+     * cache directory, without trouble, and the agent stops. The next process on the directory registers as the same
+     * instance, whose registration hands back the instance's leases counted like trouble; it sends the kept release
+     * first, so the job goes back uncounted, as the drain meant, and runs again on the same attempt.
+     */
+    @Test
+    void aDrainReleaseKeptForTheNextProcessIsNotCountedAsTrouble(@TempDir Path cache) throws Exception {
+        int v = oneJob("rp-drain", "M1");
+        HostFacts h = AgentFleetTest.host("rp-drain-host", "M1", "coreml");
+        URI url = URI.create("http://127.0.0.1:" + port);
+        ForwardingProxy releasesDown = ForwardingProxy.start(url.toString(), (request, registry) ->
+                request.uri().getPath().contains("/jobs/") && request.uri().getPath().endsWith("/release")
+                        ? java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"))
+                        : java.util.Optional.of(registry.forward(request)));
+        AgentInstance draining = AgentInstance.claim(cache);
+        AtomicReference<String> leaseId = new AtomicReference<>();
+        CountDownLatch never = new CountDownLatch(1);
+        AgentLoop first = new AgentLoop(new HttpRegistryClient(URI.create(releasesDown.url()), agentToken(),
+                Duration.ofSeconds(30), draining.id(), draining), h, lease -> {
+                    if (!lease.model().equals("rp-drain")) return AgentFleetTest.fakeReport(lease, h);
+                    leaseId.set(lease.leaseId());
+                    never.await(); // a long job: the drain does not wait for it
+                    return null;
+                }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
+        AgentLoop restarted = null;
+        try {
+            first.start();
+            waitFor(() -> leaseId.get() != null, "the job leased");
+            String agent = first.agentId();
+            alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(leaseId.get());
+            first.drain(Duration.ofMillis(100));
+            draining.close();
+            assertThat(first.isRunning()).isFalse();
+            try (var kept = Files.list(cache.resolve("unsent-releases"))) {
+                assertThat(kept.map(p -> p.getFileName().toString()).toList()).as("the drain's release, kept")
+                        .anyMatch(f -> f.startsWith("lease-"));
+            }
+            assertThat(benchmarkJob("rp-drain", v).path("state").asString()).isEqualTo("leased");
+
+            AgentInstance again = AgentInstance.claim(cache);
+            assertThat(again.id()).isEqualTo(draining.id());
+            restarted = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), again.id(),
+                    again), h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200),
+                    Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
+            restarted.start();
+            waitFor(() -> results("rp-drain", v).valueStream()
+                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            again.close();
+        } finally {
+            never.countDown();
+            alive.clear();
+            if (restarted != null) {
+                restarted.halt();
+                send("POST", "/api/v1/agents/" + restarted.agentId() + "/drain", agentToken(), Map.of("draining", true));
+            }
+            first.halt();
+            releasesDown.close();
+        }
+        JsonNode job = benchmarkJob("rp-drain", v);
+        assertThat(job.path("attempts").asInt()).as("released, not expired: the same attempt").isEqualTo(1);
+        assertThat(countedHandBacks(job.path("id").asLong())).as("a drain is not trouble").isZero();
+        assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason").asString())
+                .contains("shut down before job " + job.path("id").asLong() + " finished", "sent again"));
+    }
+
+    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
+            Thread.sleep(50);
+        }
     }
 }
