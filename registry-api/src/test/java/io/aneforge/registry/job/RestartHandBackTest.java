@@ -528,12 +528,4 @@ class RestartHandBackTest extends JobTestSupport {
         assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason").asString())
                 .contains("shut down before job " + job.path("id").asLong() + " finished", "sent again"));
     }
-
-    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " in time").isLessThan(deadline);
-            Thread.sleep(50);
-        }
-    }
 }
