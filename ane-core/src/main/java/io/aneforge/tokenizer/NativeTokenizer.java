@@ -9,6 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Hugging Face tokenizers (Rust) through DJL, whose jar bundles the native library: the reference. */
 public final class NativeTokenizer implements Tokenizer {
     private static volatile Boolean available;
+    /** Why the native library did not load (the first failure's class and message), null while it loads or is unchecked. */
+    private static volatile String unavailableReason;
     /** The smallest valid tokenizer.json: loading it proves the native library works here. */
     private static final String PROBE = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
             + "\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":null,\"post_processor\":null,"
@@ -55,10 +57,16 @@ public final class NativeTokenizer implements Tokenizer {
                 available = true;
             } catch (Throwable e) {
                 // Linkage errors and unsupported platforms alike mean: use the Java tokenizer.
+                unavailableReason = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
                 available = false;
             }
         }
         return available;
+    }
+
+    /** Why {@link #isAvailable} is false (the load failure), or null when the library loads or was never tried. */
+    static String unavailableReason() {
+        return unavailableReason;
     }
 
     /**

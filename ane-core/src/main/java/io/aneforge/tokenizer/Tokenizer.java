@@ -75,14 +75,16 @@ public interface Tokenizer extends AutoCloseable {
         }
     }
 
-    /** The pure-Java implementation; fails for tokenizer models other than WordPiece and byte-level BPE. */
+    /**
+     * The pure-Java implementation; fails for tokenizer models other than WordPiece and byte-level BPE (a SentencePiece
+     * {@code Unigram} model, XLM-RoBERTa's, is refused naming the native tokenizer as the fix).
+     */
     static Tokenizer loadPureJava(Path tokenizerJson) throws IOException {
         TokenizerJson json = TokenizerJson.read(tokenizerJson);
         return switch (json.modelType()) {
             case "WordPiece" -> new WordPieceTokenizer(json);
             case "BPE" -> new ByteLevelBpeTokenizer(json);
-            default -> throw new TokenizerException(tokenizerJson, "tokenizer model '" + json.modelType()
-                    + "' is not supported by the Java tokenizer (supported: WordPiece, BPE with ByteLevel)");
+            default -> throw TokenizerJson.unsupportedModel(tokenizerJson, json.modelType());
         };
     }
 }

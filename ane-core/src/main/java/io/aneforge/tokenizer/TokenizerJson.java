@@ -43,6 +43,11 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
             throw new TokenizerException(file, "not valid JSON: " + e.getOriginalMessage());
         }
         JsonNode model = root == null ? null : root.get("model");
+        String declared = model == null ? "" : model.path("type").asString("");
+        if (!declared.isEmpty() && !declared.equals("WordPiece") && !declared.equals("BPE")) {
+            // before the vocabulary: a Unigram vocabulary is an array of [piece, score], which is no reason to name
+            throw unsupportedModel(file, declared);
+        }
         if (model == null || !model.isObject() || !model.path("vocab").isObject()) {
             throw new TokenizerException(file, "no 'model' with a 'vocab' object");
         }
@@ -64,6 +69,22 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         postProcessorIds(file, root.path("post_processor")); // every special token's ids, not only the templates'
         return new TokenizerJson(file, root, type, vocab, padId, post,
                 PairTruncation.parse(file, root.path("truncation")), cutsLeft(file, root.path("truncation")));
+    }
+
+    /**
+     * A tokenizer model the Java tokenizers do not implement, with the fix: the native tokenizer (Hugging Face's own,
+     * which reads every model). {@code Unigram} is what SentencePiece checkpoints convert to (XLM-RoBERTa, CamemBERT:
+     * multilingual-e5, bge-m3), with a {@code Precompiled} normalizer and a {@code Metaspace} pre-tokenizer.
+     */
+    static TokenizerException unsupportedModel(Path file, String type) {
+        String why = NativeTokenizer.unavailableReason();
+        return new TokenizerException(file, "tokenizer model '" + type + "'"
+                + (type.equals("Unigram") ? " (SentencePiece, as XLM-RoBERTa and CamemBERT checkpoints ship it)" : "")
+                + " is not supported by the Java tokenizer, which implements WordPiece and byte-level BPE: use the"
+                + " native tokenizer (Hugging Face's tokenizers through DJL), which reads it: leave -D"
+                + Tokenizer.IMPLEMENTATION_PROPERTY + " unset (auto) or set it to native"
+                + (why == null ? "" : "; on this host the native library did not load (" + why + "): convert on a host"
+                + " where it loads"));
     }
 
     /**
@@ -140,7 +161,8 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
      * {@code <pad>}, else 0), read with the streaming parser: the native tokenizer needs only this, and
      * building the tree and the vocabulary map of a 30 000-token file was most of a MiniLM import's
      * tokenizer time. Checks what {@link #read} checks first: the file's size, JSON, a {@code model}
-     * with a {@code vocab} object.
+     * with a {@code vocab} object (or a Unigram model's {@code vocab} array of {@code [piece, score]} pairs, whose ids
+     * are their indices: the native tokenizer reads every model).
      */
     static int padId(Path file) throws IOException {
         return scan(file).padId();
@@ -213,6 +235,28 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     if (token.equals("[PAD]") || token.equals("<pad>")) {
                                         specials.put(token, value);
                                     }
+                                }
+                            } else if (field.equals("vocab") && v == JsonToken.START_ARRAY) {
+                                // a Unigram vocabulary (SentencePiece: XLM-RoBERTa): [piece, score] pairs, the id is
+                                // the index; only the native tokenizer encodes with it
+                                vocabObject = true;
+                                int index = 0;
+                                for (JsonToken entry = p.nextToken(); entry != JsonToken.END_ARRAY; entry = p.nextToken()) {
+                                    if (entry != JsonToken.START_ARRAY || p.nextToken() != JsonToken.VALUE_STRING) {
+                                        throw new TokenizerException(file, "Unigram vocab entry " + index
+                                                + " is not a [piece, score] pair");
+                                    }
+                                    String piece = p.getString();
+                                    p.nextToken();
+                                    p.skipChildren(); // the score
+                                    if (p.nextToken() != JsonToken.END_ARRAY) {
+                                        throw new TokenizerException(file, "Unigram vocab entry " + index
+                                                + " is not a [piece, score] pair");
+                                    }
+                                    if (piece.equals("[PAD]") || piece.equals("<pad>")) {
+                                        specials.putIfAbsent(piece, index);
+                                    }
+                                    maxId = Math.max(maxId, index++);
                                 }
                             } else {
                                 p.skipChildren();

@@ -1,0 +1,160 @@
+package io.aneforge.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.aneforge.testsupport.models.TinyTokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tokenizers of the encoder families beside BERT. MPNet (all-mpnet-base-v2): WordPiece with BERT's normalizer and
+ * pre-tokenizer, {@code <s>}/{@code </s>} specials from a TemplateProcessing with two {@code </s>} between the texts of a
+ * pair, as transformers' {@code MPNetConverter} writes it; the Java tokenizer handles it and agrees with the native one.
+ * XLM-RoBERTa: a SentencePiece {@code Unigram} model, which only the native tokenizer reads; the Java tokenizer refuses it
+ * naming that fix.
+ */
+class EncoderFamilyTokenizerTest {
+    @TempDir
+    Path dir;
+
+    /**
+     * MPNet's vocabulary layout: {@code <s> <pad> </s> <unk>}, then BERT's WordPiece vocabulary (so {@code [PAD]} and
+     * {@code [UNK]} too), then {@code <mask>}; unk_token {@code [UNK]}, as MPNetTokenizer's default.
+     */
+    static List<String> mpnetVocab() {
+        List<String> v = new ArrayList<>(List.of("<s>", "<pad>", "</s>", "<unk>"));
+        v.addAll(TinyTokenizers.wordPieceVocab());
+        v.add("<mask>");
+        return v;
+    }
+
+    /** MPNetConverter's tokenizer.json (transformers' convert_slow_tokenizer.py) over {@link #mpnetVocab}. */
+    static String mpnetJson() {
+        List<String> vocab = mpnetVocab();
+        StringBuilder json = new StringBuilder("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[");
+        String[] added = {"<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"};
+        for (int i = 0; i < added.length; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"id\":").append(vocab.indexOf(added[i])).append(",\"content\":\"")
+                    .append(added[i]).append("\",\"single_word\":false,\"lstrip\":").append(added[i].equals("<mask>"))
+                    .append(",\"rstrip\":false,\"normalized\":false,\"special\":true}");
+        }
+        json.append("],\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,"
+                + "\"strip_accents\":null,\"lowercase\":true},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},"
+                + "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":["
+                + special("<s>", 0) + "," + sequence("A", 0) + "," + special("</s>", 0) + "],\"pair\":["
+                + special("<s>", 0) + "," + sequence("A", 0) + "," + special("</s>", 0) + "," + special("</s>", 0) + ","
+                + sequence("B", 1) + "," + special("</s>", 1) + "],\"special_tokens\":{"
+                + "\"<s>\":{\"id\":\"<s>\",\"ids\":[0],\"tokens\":[\"<s>\"]},"
+                + "\"</s>\":{\"id\":\"</s>\",\"ids\":[2],\"tokens\":[\"</s>\"]}}},"
+                + "\"decoder\":{\"type\":\"WordPiece\",\"prefix\":\"##\",\"cleanup\":true},"
+                + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\","
+                + "\"max_input_chars_per_word\":100,\"vocab\":{");
+        for (int i = 0; i < vocab.size(); i++) {
+            json.append(i == 0 ? "" : ",").append('"').append(vocab.get(i)) // no quote or backslash among them
+                    .append("\":").append(i);
+        }
+        return json.append("}}}").toString();
+    }
+
+    private static String special(String id, int type) {
+        return "{\"SpecialToken\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
+    }
+
+    private static String sequence(String id, int type) {
+        return "{\"Sequence\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
+    }
+
+    @Test
+    void mpnetTemplateInTheJavaTokenizer() throws Exception {
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), mpnetJson());
+        List<String> v = mpnetVocab();
+        int hello = v.indexOf("hello");
+        int world = v.indexOf("world");
+        int pad = v.indexOf("[PAD]"); // no padding block: [PAD] before <pad> (masked positions, no real token changes)
+        try (Tokenizer java = Tokenizer.loadPureJava(file)) {
+            Encoding one = java.encode("Hello world", 6);
+            assertThat(one.ids()).containsExactly(0, hello, world, 2, pad, pad);
+            assertThat(one.attentionMask()).containsExactly(1, 1, 1, 1, 0, 0);
+            Encoding pair = java.encodePair("hello", "world", 8);
+            // <s> A </s> </s> B </s>: the second text and its closing </s> in segment 1
+            assertThat(pair.ids()).containsExactly(0, hello, 2, 2, world, 2, pad, pad);
+            assertThat(pair.typeIds()).containsExactly(0, 0, 0, 0, 1, 1, 0, 0);
+            // <mask> strips the space before it (lstrip), as the reference does
+            assertThat(java.encode("hello <mask>", 4).ids()).containsExactly(0, hello, v.indexOf("<mask>"), 2);
+            assertThat(java.maxTokenId()).isEqualTo(v.size() - 1);
+        }
+    }
+
+    /** The Java and native tokenizers give the same ids, types and masks on MPNet's template. */
+    @Test
+    void mpnetJavaAgreesWithNative() throws Exception {
+        assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), mpnetJson());
+        List<String> texts = List.of("Hello world", "the caf\u00e9 is naive", "un-affable <mask> words!", "", "中文 日本",
+                "hello hello hello hello hello hello hello hello hello hello hello hello");
+        try (Tokenizer java = Tokenizer.loadPureJava(file); Tokenizer ref = NativeTokenizer.load(file)) {
+            for (String a : texts) {
+                for (int len : new int[] {6, 16}) {
+                    assertThat(java.encode(a, len)).as(a + " @" + len).usingRecursiveComparison().isEqualTo(ref.encode(a, len));
+                }
+                for (String b : texts) {
+                    assertThat(java.encodePair(a, b, 24)).as(a + " | " + b).usingRecursiveComparison().isEqualTo(ref.encodePair(a, b, 24));
+                    assertThat(java.encodePair(a, b, 9)).as(a + " | " + b + " @9").usingRecursiveComparison().isEqualTo(ref.encodePair(a, b, 9));
+                }
+            }
+            assertThat(java.maxTokenId()).isEqualTo(ref.maxTokenId());
+        }
+    }
+
+    /** A SentencePiece Unigram tokenizer as XLM-RoBERTa's (Metaspace, {@code <s> A </s>}), without its charsmap. */
+    static String unigramJson() {
+        return """
+                {"version":"1.0","truncation":null,"padding":null,"added_tokens":[
+                 {"id":0,"content":"<s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":1,"content":"<pad>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":2,"content":"</s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":3,"content":"<unk>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
+                 "normalizer":null,
+                 "pre_tokenizer":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
+                 "post_processor":{"type":"TemplateProcessing",
+                  "single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
+                            {"SpecialToken":{"id":"</s>","type_id":0}}],
+                  "pair":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
+                          {"SpecialToken":{"id":"</s>","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}},
+                          {"Sequence":{"id":"B","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}}],
+                  "special_tokens":{"<s>":{"id":"<s>","ids":[0],"tokens":["<s>"]},
+                                    "</s>":{"id":"</s>","ids":[2],"tokens":["</s>"]}}},
+                 "decoder":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
+                 "model":{"type":"Unigram","unk_id":3,"byte_fallback":false,"vocab":[
+                  ["<s>",0.0],["<pad>",0.0],["</s>",0.0],["<unk>",0.0],["\u2581hello",-1.0],["\u2581world",-1.5],
+                  ["\u2581",-2.0],["h",-3.0],["e",-3.0],["l",-3.0],["o",-3.0],["w",-3.0],["r",-3.0],["d",-3.0]]}}
+                """;
+    }
+
+    @Test
+    void unigramIsRefusedByTheJavaTokenizerNamingTheNativeOne() throws Exception {
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), unigramJson());
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(file)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("tokenizer model 'Unigram' (SentencePiece, as XLM-RoBERTa and CamemBERT"
+                        + " checkpoints ship it) is not supported by the Java tokenizer")
+                .hasMessageContaining("use the native tokenizer")
+                .hasMessageContaining("-Daneforge.tokenizer unset (auto) or set it to native");
+    }
+
+    @Test
+    void unigramInTheNativeTokenizer() throws Exception {
+        assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), unigramJson());
+        try (Tokenizer ref = NativeTokenizer.load(file)) {
+            assertThat(ref.encode("hello world", 6).ids()).containsExactly(0, 4, 5, 2, 1, 1);
+            assertThat(ref.encodePair("hello", "world", 8).ids()).containsExactly(0, 4, 2, 2, 5, 2, 1, 1);
+            assertThat(ref.maxTokenId()).isEqualTo(13); // the vocabulary array's last index (the conversion's check)
+        }
+    }
+}
