@@ -1,5 +1,6 @@
 package io.aneforge.graph;
 
+import io.aneforge.mil.Constant;
 import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Var;
 import io.aneforge.tensor.FloatTensor;
@@ -19,6 +20,8 @@ public final class AneLayers extends BaseLayers {
     private final int chunk;
     /** Per-chunk slices of a causal mask, made once and shared by every layer and head. */
     private final Map<String, List<Var>> maskChunks = new HashMap<>();
+    /** Per-head slices of a {@link #relativeBiasMask}, made once and shared by every layer. */
+    private final Map<String, List<Var>> headMasks = new HashMap<>();
 
     /** @param chunk query chunk, 0 (or {@code >= seqLen}) for none */
     public AneLayers(MilBuilder b, WeightStore weights, int seqLen, int chunk) {
@@ -55,14 +58,15 @@ public final class AneLayers extends BaseLayers {
         List<Var> qs = b.split(scaled(q, scale), 1, heads); // H x (1, d, 1, Sq)
         List<Var> ks = b.split(b.transpose(k, 0, 3, 2, 1), 3, heads); // (1, Sk, 1, C) -> H x (1, Sk, 1, d)
         List<Var> vs = b.split(v, 1, heads); // H x (1, d, 1, Sk)
+        List<Var> headMask = perHead(mask, heads);
         List<Var> contexts = new ArrayList<>();
         for (int h = 0; h < heads; h++) {
             if (chunk == 0) {
-                contexts.add(head(ks.get(h), qs.get(h), vs.get(h), mask));
+                contexts.add(head(ks.get(h), qs.get(h), vs.get(h), headMask.get(h)));
                 continue;
             }
             List<Var> qChunks = b.splitSizes(qs.get(h), 3, chunkSizes());
-            List<Var> masks = chunkedMask(mask);
+            List<Var> masks = chunkedMask(headMask.get(h));
             List<Var> parts = new ArrayList<>();
             for (int i = 0; i < qChunks.size(); i++) {
                 parts.add(head(ks.get(h), qChunks.get(i), vs.get(h), masks.get(i)));
@@ -88,6 +92,17 @@ public final class AneLayers extends BaseLayers {
         return sizes;
     }
 
+    /** The mask each head adds: the same for all, or a {@link #relativeBiasMask}'s {@code (1, Sk, 1, Sq)} slice of head h. */
+    private List<Var> perHead(Var mask, int heads) {
+        if (mask.shape()[0] == 1) {
+            return java.util.Collections.nCopies(heads, mask);
+        }
+        if (mask.shape()[0] != heads) {
+            throw new GraphException("a per-head mask of " + mask.shape()[0] + " heads for attention with " + heads);
+        }
+        return headMasks.computeIfAbsent(mask.name(), n -> b.split(mask, 0, heads));
+    }
+
     /** A padding mask (1, Sk, 1, 1) serves every chunk; a causal mask (1, Sk, 1, Sq) is sliced along the queries. */
     private List<Var> chunkedMask(Var mask) {
         int[] sizes = chunkSizes();
@@ -104,6 +119,22 @@ public final class AneLayers extends BaseLayers {
     @Override
     public Var paddingMask(Var attentionMask) {
         return b.reshape(additive(maskInCompute(attentionMask)), 1, seqLen, 1, 1); // (1, Sk, 1, 1)
+    }
+
+    @Override
+    public Var relativeBiasMask(Var attentionMask, Var table, int[] buckets, int heads) {
+        // [k, q] = m[k], spread over the queries by an outer product with ones as the causal mask is, so a sequence
+        // prefix (SequencePrefix) follows both axes and cuts the bias, computed from constants, with them
+        Var keys = b.matmul(b.reshape(maskInCompute(attentionMask), seqLen, 1), ones(1, seqLen), false, false);
+        int[] keyMajor = new int[buckets.length]; // [k][q]: the per-head split's scores are (1, Sk, 1, Sq)
+        for (int q = 0; q < seqLen; q++) {
+            for (int k = 0; k < seqLen; k++) {
+                keyMajor[k * seqLen + q] = buckets[q * seqLen + k];
+            }
+        }
+        Var indices = b.constant(Constant.int32(keyMajor, seqLen, 1, seqLen));
+        Var bias = b.transpose(b.gather(table, indices, 0), 3, 0, 1, 2); // (Sk, 1, Sq, H) -> (H, Sk, 1, Sq)
+        return b.add(bias, b.expandDims(additive(keys), 1)); // (H, Sk, 1, Sq): head h's mask is slice h
     }
 
     @Override

@@ -5,13 +5,14 @@ import io.aneforge.mil.Var;
 import io.aneforge.model.BertConfig;
 import io.aneforge.model.DistilBertConfig;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.MpnetConfig;
 import io.aneforge.model.TaskHead;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * BERT-family encoders (BERT, MiniLM, RoBERTa-style offsets, DistilBERT): embeddings, post-LN
+ * BERT-family encoders (BERT, MiniLM, RoBERTa-style offsets and XLM-RoBERTa/CamemBERT, DistilBERT, MPNet): embeddings, post-LN
  * layers (attention → add → LN; FFN → add → LN), and the pooler {@code tanh(dense(h_CLS))}
  * when the checkpoint has one (sentence-transformers exports such as all-MiniLM-L6-v2's ONNX
  * drop it: then only {@code last_hidden_state} is produced). A model with a {@link TaskHead} outputs
@@ -21,6 +22,14 @@ import java.util.List;
  * the position rows, which are stored only for the positions a static sequence length uses. With it
  * ({@link ImportedModel#tokenTypeInput}), each token's type row is gathered from the table like a word
  * embedding and added to the word and position rows.
+ *
+ * <p>MPNet adds one relative position bias to every layer's attention scores ({@link MpnetConfig}): its
+ * {@code (buckets, heads)} table is stored as it is (FP16 or FP32, never quantized: 32 × heads values) with the
+ * {@code (S, S)} bucket of each query and key as an int32 constant, gathered once per prediction into the
+ * {@code (heads, S, S)} bias and added to the padding mask ({@link Layers#relativeBiasMask}); the layers then add that
+ * mask as they add the padding mask alone. A constant {@code (heads, S, S)} bias would be the same floats (the
+ * table's, gathered), but 12 × 512 × 512 FP16 values are 6 MiB for all-mpnet-base-v2 at S = 512 against 1 MiB of
+ * int32 bucket indices, and as a large 3-D weight it would be quantized with the projections under int8/int4.
  */
 final class EncoderGraph {
 
@@ -34,6 +43,11 @@ final class EncoderGraph {
             "embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm",
             "encoder.layer.", "attention.self.query", "attention.self.key", "attention.self.value",
             "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm");
+
+    private static final Names MPNET = new Names("embeddings.word_embeddings.weight",
+            "embeddings.position_embeddings.weight", null, "embeddings.LayerNorm", "encoder.layer.", "attention.attn.q",
+            "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm", "intermediate.dense",
+            "output.dense", "output.LayerNorm");
 
     private static final Names DISTILBERT = new Names("embeddings.word_embeddings.weight",
             "embeddings.position_embeddings.weight", null, "embeddings.LayerNorm", "transformer.layer.",
@@ -59,6 +73,13 @@ final class EncoderGraph {
             eps = c.layerNormEps();
             act = c.hiddenAct();
             positionOffset = c.positionOffset();
+        } else if (model.config() instanceof MpnetConfig c) {
+            n = MPNET;
+            layersCount = c.numLayers();
+            heads = c.numHeads();
+            eps = c.layerNormEps();
+            act = c.hiddenAct();
+            positionOffset = MpnetConfig.POSITION_OFFSET;
         } else {
             DistilBertConfig c = (DistilBertConfig) model.config();
             n = DISTILBERT;
@@ -90,7 +111,10 @@ final class EncoderGraph {
         }
         Var x = layers.fromHub(embedded);
         x = norm(model, w, layers, x, n.embeddingNorm(), eps);
-        Var additiveMask = layers.paddingMask(mask);
+        Var additiveMask = model.config() instanceof MpnetConfig
+                ? layers.relativeBiasMask(mask, w.vector(MpnetConfig.RELATIVE_BIAS, w.source(model, MpnetConfig.RELATIVE_BIAS)),
+                        MpnetConfig.positionBuckets(seqLen), heads)
+                : layers.paddingMask(mask);
 
         for (int i = 0; i < layersCount; i++) {
             String p = n.layerPrefix() + i + ".";
@@ -146,7 +170,7 @@ final class EncoderGraph {
         switch (head.kind()) {
             case SEQUENCE_CLASSIFICATION -> {
                 Var first = layers.firstToken(x);
-                Var logits = switch (model.config().modelType()) {
+                Var logits = switch (model.config().headFamily()) {
                     case "roberta" -> proj(model, w, layers, b.tanh(proj(model, w, layers, first, "classifier.dense")),
                             "classifier.out_proj");
                     case "distilbert" -> proj(model, w, layers, b.op("relu").arg("x",
@@ -181,11 +205,14 @@ final class EncoderGraph {
 
     /** A masked-LM head's logits {@code (1, S, V)} over the last hidden states {@code x} (see {@link #head}). */
     private static Var maskedLm(ImportedModel model, MilBuilder b, WeightStore w, Layers layers, Var x, Var table) {
-        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(model.config().modelType());
+        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(model.config().headFamily());
         String act;
         double eps;
         if (model.config() instanceof BertConfig c) {
             act = n.fixedGelu() ? "gelu" : c.hiddenAct();
+            eps = c.layerNormEps();
+        } else if (model.config() instanceof MpnetConfig c) {
+            act = "gelu"; // MPNetLMHead, like RobertaLMHead, applies exact gelu whatever hidden_act says
             eps = c.layerNormEps();
         } else {
             act = ((DistilBertConfig) model.config()).activation();

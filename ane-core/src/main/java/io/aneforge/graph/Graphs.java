@@ -7,6 +7,7 @@ import io.aneforge.model.BertConfig;
 import io.aneforge.model.DistilBertConfig;
 import io.aneforge.model.Gpt2Config;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.MpnetConfig;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.VariantSpec;
 import java.util.Locale;
@@ -83,7 +84,8 @@ public final class Graphs {
         Var mask = b.input(ATTENTION_MASK, DType.INT32, 1, spec.seqLen());
         Var types = model.tokenTypeInput() ? b.input(TOKEN_TYPE_IDS, DType.INT32, 1, spec.seqLen()) : null;
         Var[] outputs;
-        if (model.config() instanceof BertConfig || model.config() instanceof DistilBertConfig) {
+        if (model.config() instanceof BertConfig || model.config() instanceof DistilBertConfig
+                || model.config() instanceof MpnetConfig) {
             outputs = EncoderGraph.build(model, b, weights, layers, ids, mask, types, spec.seqLen());
         } else if (model.config() instanceof Gpt2Config) {
             outputs = Gpt2Graph.build(model, b, weights, layers, ids, mask, spec.seqLen());

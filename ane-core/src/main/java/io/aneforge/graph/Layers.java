@@ -35,6 +35,17 @@ public interface Layers {
     /** Additive key mask {@code (1 - m) · -1e4} from {@code attention_mask} (1, S) int32, shaped for {@link #attention}. */
     Var paddingMask(Var attentionMask);
 
+    /**
+     * {@link #paddingMask} plus an additive bias per head on the attention scores, {@code bias[h][q][k] =
+     * table[buckets[q·S + k]][h]} (MPNet's relative position bias): made once and passed to every layer's
+     * {@link #attention} as its mask. Its form is the layout's: {@code (1, H, Sq, Sk)} for batched attention,
+     * {@code (H, Sk, 1, Sq)} (one {@code (1, Sk, 1, Sq)} slice per head) for the per-head split.
+     *
+     * @param table   {@code (buckets, H)} in the compute type
+     * @param buckets row-major {@code (S, S)} bucket of each query and key, each a row of {@code table}
+     */
+    Var relativeBiasMask(Var attentionMask, Var table, int[] buckets, int heads);
+
     /** Additive mask allowing key k for query q when {@code k <= q} and key k is not padding. */
     Var causalMask(Var attentionMask);
 

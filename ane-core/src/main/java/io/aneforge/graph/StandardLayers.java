@@ -1,5 +1,6 @@
 package io.aneforge.graph;
 
+import io.aneforge.mil.Constant;
 import io.aneforge.mil.MilBuilder;
 import io.aneforge.mil.Var;
 import io.aneforge.tensor.FloatTensor;
@@ -51,6 +52,16 @@ public final class StandardLayers extends BaseLayers {
     @Override
     public Var paddingMask(Var attentionMask) {
         return b.reshape(additive(maskInCompute(attentionMask)), 1, 1, 1, seqLen); // (1, 1, 1, Sk)
+    }
+
+    @Override
+    public Var relativeBiasMask(Var attentionMask, Var table, int[] buckets, int heads) {
+        // the key mask spread over the queries by an outer product with ones, as the causal mask is: (Sq, Sk), so a
+        // sequence prefix (SequencePrefix) follows both axes and cuts the bias, computed from constants, with them
+        Var keys = b.matmul(ones(seqLen, 1), b.reshape(maskInCompute(attentionMask), 1, seqLen), false, false);
+        Var indices = b.constant(Constant.int32(buckets, 1, seqLen, seqLen));
+        Var bias = b.transpose(b.gather(table, indices, 0), 0, 3, 1, 2); // (1, Sq, Sk, H) -> (1, H, Sq, Sk)
+        return b.add(bias, additive(keys)); // (1, H, Sq, Sk)
     }
 
     @Override

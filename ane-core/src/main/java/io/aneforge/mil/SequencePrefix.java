@@ -32,7 +32,9 @@ import java.util.Set;
  * Callers then run the whole program. Constants that broadcast against a sequence axis with size
  * {@code S} (the position-embedding rows), or that spread the mask over the other sequence axis of
  * a causal mask (an outer product with ones), get a {@code slice_by_index}, which the runtime
- * evaluates once at load time. A causal mask also keeps padded and future keys at −1e4, so GPT-2
+ * evaluates once at load time. So do values computed from constants alone when they broadcast so (MPNet's
+ * relative position bias, gathered from its table at constant bucket indices: entry (q, k) depends on
+ * {@code k - q} only, so the first rows and columns are the shorter sequence's bias). A causal mask also keeps padded and future keys at −1e4, so GPT-2
  * is cut like the encoders.
  */
 public final class SequencePrefix {
@@ -44,6 +46,8 @@ public final class SequencePrefix {
     private final Map<String, Var> vars = new HashMap<>();
     private final Map<String, Operation> producers = new HashMap<>();
     private final Set<String> names = new HashSet<>();
+    /** Values computed from constants alone (folded at load time), which a broadcast may cut like constants. */
+    private final Set<String> constantOnly = new HashSet<>();
     private final List<Operation> ops = new ArrayList<>();
 
     private SequencePrefix(Program program, int seqLen, int length) {
@@ -159,9 +163,14 @@ public final class SequencePrefix {
         }
         if (!tagged) { // constants, dequantization and anything computed only from them stay as they are
             ops.add(raw);
+            boolean fromConstants = in.values().stream().flatMap(List::stream).allMatch(
+                    x -> !(x instanceof Var v) || v.isCompileTimeConstant() || constantOnly.contains(v.name()));
             for (Var v : raw.outputs()) {
                 define(v, new boolean[v.rank()]);
                 producers.put(v.name(), raw);
+                if (fromConstants) {
+                    constantOnly.add(v.name());
+                }
             }
             return;
         }
@@ -366,7 +375,7 @@ public final class SequencePrefix {
                     }
                 }
                 if (!toCut.isEmpty()) {
-                    if (!(a instanceof Var v) || !v.isCompileTimeConstant()) {
+                    if (!(a instanceof Var v) || !v.isCompileTimeConstant() && !constantOnly.contains(v.name())) {
                         throw refuse(op, "'" + e.getKey() + "' is computed per prediction and spans the sequence without following it");
                     }
                     args.set(i, cutConstant(v, toCut));

@@ -10,12 +10,21 @@ import java.util.List;
  *
  * <p>Parse with {@link ArchitectureConfigs#parse}.
  */
-public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig, Gpt2Config {
+public sealed interface ArchitectureConfig permits BertConfig, DistilBertConfig, Gpt2Config, MpnetConfig {
     /** Largest accepted dimension: guards allocation against hostile configs (huge vocab etc.). */
     int MAX_DIMENSION = 1 << 20;
     int MAX_LAYERS = 1024;
 
     String modelType();
+
+    /**
+     * The model type whose task-head modules (names and computation) this one's heads have: transformers copies
+     * RoBERTa's heads ({@code lm_head}, {@code classifier.dense}/{@code out_proj}) into XLM-RoBERTa, CamemBERT and
+     * MPNet, so {@link TaskHead} knows them as {@code roberta}. The model type itself otherwise.
+     */
+    default String headFamily() {
+        return modelType();
+    }
 
     int vocabSize();
 

@@ -20,6 +20,13 @@ public final class ArchitectureConfigs {
                     "BertForTokenClassification", "BertForQuestionAnswering"),
             "roberta", List.of("RobertaModel", "RobertaForMaskedLM", "RobertaForSequenceClassification",
                     "RobertaForTokenClassification", "RobertaForQuestionAnswering"),
+            // RoBERTa's modeling code under other names (BertConfig.ROBERTA_TYPES)
+            "xlm-roberta", List.of("XLMRobertaModel", "XLMRobertaForMaskedLM", "XLMRobertaForSequenceClassification",
+                    "XLMRobertaForTokenClassification", "XLMRobertaForQuestionAnswering"),
+            "camembert", List.of("CamembertModel", "CamembertForMaskedLM", "CamembertForSequenceClassification",
+                    "CamembertForTokenClassification", "CamembertForQuestionAnswering"),
+            "mpnet", List.of("MPNetModel", "MPNetForMaskedLM", "MPNetForSequenceClassification",
+                    "MPNetForTokenClassification", "MPNetForQuestionAnswering"),
             "distilbert", List.of("DistilBertModel", "DistilBertForMaskedLM", "DistilBertForSequenceClassification",
                     "DistilBertForTokenClassification", "DistilBertForQuestionAnswering"),
             "gpt2", List.of("GPT2Model", "GPT2LMHeadModel"));
@@ -94,12 +101,18 @@ public final class ArchitectureConfigs {
         try {
             refuseUnimplemented(f, modelType);
             ArchitectureConfig config = switch (modelType) {
-                case "bert", "roberta" -> new BertConfig(modelType, f.integer("vocab_size"), f.integer("hidden_size"),
+                case "bert", "roberta", "xlm-roberta", "camembert" -> new BertConfig(modelType, f.integer("vocab_size"), f.integer("hidden_size"),
                         f.integer("num_hidden_layers"), f.integer("num_attention_heads"),
                         f.integer("intermediate_size"), f.integer("max_position_embeddings"),
                         f.integerOr("type_vocab_size", 2), f.number("layer_norm_eps", 1e-12),
                         f.activation("hidden_act", "gelu"),
-                        modelType.equals("roberta") ? f.integerOr("pad_token_id", 1) + 1 : 0);
+                        BertConfig.ROBERTA_TYPES.contains(modelType) ? f.integerOr("pad_token_id", 1) + 1 : 0);
+                // MPNetEmbeddings hard-codes padding_idx 1 (positions from 2) whatever pad_token_id says
+                case "mpnet" -> new MpnetConfig(f.integer("vocab_size"), f.integer("hidden_size"),
+                        f.integer("num_hidden_layers"), f.integer("num_attention_heads"),
+                        f.integer("intermediate_size"), f.integer("max_position_embeddings"),
+                        f.number("layer_norm_eps", 1e-12), f.activation("hidden_act", "gelu"),
+                        f.integerOr("relative_attention_num_buckets", MpnetConfig.BUCKETS));
                 case "distilbert" -> new DistilBertConfig(f.integer("vocab_size"), f.integer("dim"),
                         f.integer("n_layers"), f.integer("n_heads"), f.integer("hidden_dim"),
                         f.integer("max_position_embeddings"), f.activation("activation", "gelu"),
@@ -134,7 +147,7 @@ public final class ArchitectureConfigs {
                 + " FP32/FP16/BF16 weights (the converter quantizes them itself)");
         f.requireEmptyObject("pruned_heads", "models with pruned attention heads are not supported");
         switch (modelType) {
-            case "bert", "roberta" -> {
+            case "bert", "roberta", "xlm-roberta", "camembert" -> {
                 f.requireFalse("is_decoder", "only bidirectional encoders are implemented (is_decoder false);"
                         + " a decoder BERT attends causally");
                 f.requireFalse("add_cross_attention", "cross-attention layers need encoder inputs, which the"

@@ -4,12 +4,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * BERT family encoder: BERT, sentence-transformers MiniLM, RoBERTa. {@code positionOffset} is
- * RoBERTa's position-id start ({@code pad_token_id + 1}); 0 for BERT.
+ * BERT family encoder: BERT, sentence-transformers MiniLM, RoBERTa, and RoBERTa's code under other model types:
+ * XLM-RoBERTa ({@code xlm-roberta}: multilingual-e5, bge-m3) and CamemBERT ({@code camembert}), whose transformers
+ * modules are RoBERTa's copied ("Copied from transformers.models.roberta"), with the same weight names under the same
+ * {@code roberta.} prefix. {@code positionOffset} is RoBERTa's position-id start ({@code pad_token_id + 1}); 0 for
+ * BERT.
  */
 public record BertConfig(String modelType, int vocabSize, int hiddenSize, int numLayers, int numHeads,
                          int intermediateSize, int maxPositions, int typeVocabSize, double layerNormEps,
                          String hiddenAct, int positionOffset) implements ArchitectureConfig {
+    /** The model types that run RoBERTa's modeling code: position offsets, {@code roberta.} prefix, RoBERTa's heads. */
+    public static final java.util.Set<String> ROBERTA_TYPES = java.util.Set.of("roberta", "xlm-roberta", "camembert");
+
     public BertConfig {
         ArchitectureConfig.checkDimension("vocab_size", vocabSize, MAX_DIMENSION);
         ArchitectureConfig.checkDimension("hidden_size", hiddenSize, MAX_DIMENSION);
@@ -28,6 +34,12 @@ public record BertConfig(String modelType, int vocabSize, int hiddenSize, int nu
         if (positionOffset < 0 || positionOffset >= maxPositions) {
             throw new IllegalArgumentException("position offset " + positionOffset + " outside max_position_embeddings");
         }
+    }
+
+    /** {@code roberta} for XLM-RoBERTa and CamemBERT, whose heads are RoBERTa's; the model type otherwise. */
+    @Override
+    public String headFamily() {
+        return ROBERTA_TYPES.contains(modelType) ? "roberta" : modelType;
     }
 
     @Override

@@ -70,7 +70,7 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
         if (head == null) {
             return this;
         }
-        List<String> modules = head.modules(config.modelType());
+        List<String> modules = head.modules(config.headFamily());
         Map<String, FloatTensor> base = new LinkedHashMap<>();
         weights.forEach((name, t) -> {
             if (modules.stream().noneMatch(m -> name.startsWith(m + "."))) {

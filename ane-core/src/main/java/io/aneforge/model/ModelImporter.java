@@ -108,7 +108,7 @@ public final class ModelImporter {
         if (head != null && head.kind() == TaskHead.Kind.PRE_TRAINING && head.chosenBeyondArchitecture()) {
             refuseMissingNextSentenceHead(weights, head, found);
         }
-        if (head != null && head.readsPooler(config.modelType()) && !found.containsKey("pooler.dense.weight")) {
+        if (head != null && head.readsPooler(config.headFamily()) && !found.containsKey("pooler.dense.weight")) {
             throw new ModelImportException(weights, head.architecture() + " classifies the pooler output"
                     + (head.kind() == TaskHead.Kind.PRE_TRAINING ? " (next-sentence prediction)" : "") + ", but the"
                     + " checkpoint has no pooler.dense weights: use the checkpoint's complete weights"
@@ -161,7 +161,7 @@ public final class ModelImporter {
      */
     private static void refuseLabelCount(Path file, ArchitectureConfig config, TaskHead head, String name,
                                          String original, long[] shape) throws ModelImportException {
-        if (head == null || !head.countsLabels(config.modelType(), name) || shape.length == 0
+        if (head == null || !head.countsLabels(config.headFamily(), name) || shape.length == 0
                 || shape.length == 2 && shape[1] != config.hiddenSize() || shape.length > 2) {
             return;
         }
@@ -182,7 +182,7 @@ public final class ModelImporter {
      */
     private static void keepOneBias(Path file, ArchitectureConfig config, Map<String, FloatTensor> found)
             throws ModelImportException {
-        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(config.modelType());
+        TaskHead.MaskedLmNames n = TaskHead.maskedLmNames(config.headFamily());
         FloatTensor decoderBias = n.decoderBias() == null ? null : found.remove(n.decoderBias());
         if (!found.containsKey(n.bias())) {
             if (decoderBias == null) {
@@ -200,11 +200,11 @@ public final class ModelImporter {
      * {@code cls.predictions}). Tensors of the converted head that the import skips (a tied decoder's weight) are not.
      */
     private static void noteHead(ArchitectureConfig config, TaskHead head, String name, java.util.Set<String> heads) {
-        if (!config.isTaskHead(name) || head != null && head.covers(config.modelType(), name)) {
+        if (!config.isTaskHead(name) || head != null && head.covers(config.headFamily(), name)) {
             return;
         }
         String module = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
-        if (head != null && head.modules(config.modelType()).contains(module)) {
+        if (head != null && head.modules(config.headFamily()).contains(module)) {
             int second = name.indexOf('.', module.length() + 1);
             module = second < 0 ? name : name.substring(0, second);
         }

@@ -243,7 +243,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
         int h = config.hiddenSize();
         List<ExpectedTensor> t = new ArrayList<>();
         if (kind.predictsTokens()) {
-            MaskedLmNames n = maskedLmNames(config.modelType());
+            MaskedLmNames n = maskedLmNames(config.headFamily());
             int v = config.vocabSize();
             t.add(ExpectedTensor.required(n.transform() + ".weight", h, h));
             t.add(ExpectedTensor.required(n.transform() + ".bias", h));
@@ -265,7 +265,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
             return t;
         }
         if (kind == Kind.SEQUENCE_CLASSIFICATION) {
-            String hidden = switch (config.modelType()) {
+            String hidden = switch (config.headFamily()) {
                 case "roberta" -> "classifier.dense";
                 case "distilbert" -> "pre_classifier";
                 default -> null; // BERT: the pooler (required then)
@@ -275,7 +275,7 @@ public record TaskHead(Kind kind, String architecture, List<String> labels, Prob
                 t.add(ExpectedTensor.required(hidden + ".bias", h));
             }
         }
-        String out = outputModule(config.modelType());
+        String out = outputModule(config.headFamily());
         t.add(ExpectedTensor.required(out + ".weight", numLabels(), h));
         t.add(ExpectedTensor.required(out + ".bias", numLabels()));
         return t;

@@ -1,0 +1,532 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.mil.Program;
+import io.aneforge.mil.SequencePrefix;
+import io.aneforge.mil.Target;
+import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.model.ArchitectureConfigs;
+import io.aneforge.model.ExpectedTensor;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImportException;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.model.MpnetConfig;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.RawSafetensors;
+import io.aneforge.variant.Layout;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.VariantSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The encoder families beside BERT: XLM-RoBERTa and CamemBERT (RoBERTa's code under other model types) and MPNet
+ * (BERT-like layers plus one relative position bias shared by every layer). Tiny random checkpoints written as the Hub
+ * stores them; both layouts' written packages, run on the reference runtime, agree with a plain-loop forward pass
+ * written here from transformers' modeling_roberta.py and modeling_mpnet.py (not from the graph builders).
+ */
+class EncoderFamiliesConversionTest {
+    static final int HIDDEN = 32;
+    static final int LAYERS = 2;
+    static final int HEADS = 4;
+    static final int FFN = 64;
+    static final int VOCAB = io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().size();
+    /** Long enough that keys 91 or more positions away reach MPNet's last bucket (15 and 31). */
+    static final int SEQ = 96;
+    static final int REAL = 93;
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @CsvSource({"xlm-roberta,XLMRobertaModel", "camembert,CamembertModel", "xlm-roberta,XLMRobertaForSequenceClassification",
+        "xlm-roberta,XLMRobertaForMaskedLM", "mpnet,MPNetModel", "mpnet,MPNetForSequenceClassification",
+        "mpnet,MPNetForMaskedLM", "mpnet,MPNetForTokenClassification"})
+    void bothLayoutsMatchAPlainLoop(String type, String architecture) throws Exception {
+        Path snapshot = checkpoint(dir.resolve(architecture + type), type, architecture, 3);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThat(model.config().modelType()).isEqualTo(type);
+        assertThat(model.droppedHeads()).isEmpty();
+        Map<String, FloatTensor> in = inputs(REAL);
+        Map<String, FloatTensor> expected = Plain.forward(model, ids(in), REAL, true);
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, layout, Precision.FP32, SEQ, 0);
+            ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve(architecture + spec.id()));
+            Program read = MlPackage.read(cv.packageDir());
+            assertThat(read.metadata()).containsEntry("aneforge.model_type", type);
+            Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(read, in);
+            assertThat(got.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+            for (String out : expected.keySet()) {
+                double cos = cosineOnRealTokens(expected.get(out), got.get(out), REAL, SEQ);
+                System.out.printf(Locale.ROOT, "%s %s %s %s: min cosine %.8f%n", type, architecture, layout, out, cos);
+                assertThat(cos).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
+            }
+        }
+        if (type.equals("mpnet")) {
+            // the bias matters: the same plain loop without it is far from the package
+            Map<String, FloatTensor> noBias = Plain.forward(model, ids(in), REAL, false);
+            String out = expected.keySet().iterator().next();
+            assertThat(cosineOnRealTokens(expected.get(out), noBias.get(out), REAL, SEQ)).isLessThan(0.999);
+        }
+    }
+
+    /**
+     * The MPNet graph is cut to a sequence prefix as the encoders are (fidelity runs the prefix of the fixed samples):
+     * the relative position bias, gathered from constants, is cut on both axes; the prefix program's outputs on the
+     * real tokens are the whole program's. Query chunks (ane) give the unchunked outputs, and FP16 in the ane layout
+     * stays close to the FP32 plain loop.
+     */
+    @Test
+    void mpnetPrefixProgramAndFp16() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet"), "mpnet", "MPNetModel", 5);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        int real = 37;
+        int prefix = 48;
+        Map<String, FloatTensor> in = inputs(real);
+        Map<String, FloatTensor> cut = new LinkedHashMap<>();
+        in.forEach((k, v) -> cut.put(k, new FloatTensor(new int[] {1, prefix}, java.util.Arrays.copyOf(v.data(), prefix))));
+        for (Layout layout : Layout.values()) {
+            Program whole = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, layout,
+                    Precision.FP32, SEQ, 0)).program();
+            Program part = SequencePrefix.apply(whole, prefix); // throws when the bias could not be followed
+            FloatTensor a = ProgramEvaluator.runtime().run(whole, in).get("last_hidden_state");
+            FloatTensor b = ProgramEvaluator.runtime().run(part, cut).get("last_hidden_state");
+            assertThat(b.shape()).containsExactly(1, prefix, HIDDEN);
+            assertThat(java.util.Arrays.copyOf(b.data(), real * HIDDEN)).as(layout.toString())
+                    .containsExactly(java.util.Arrays.copyOf(a.data(), real * HIDDEN), org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        // the ane layout's query chunks slice each head's bias along the queries: exact
+        Program chunked = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE,
+                Precision.FP32, SEQ, 64)).program(); // chunks of 64 and 32 queries
+        Program unchunked = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE,
+                Precision.FP32, SEQ, 0)).program();
+        assertThat(ProgramEvaluator.runtime().run(chunked, in).get("last_hidden_state").data())
+                .containsExactly(ProgramEvaluator.runtime().run(unchunked, in).get("last_hidden_state").data(),
+                        org.assertj.core.data.Offset.offset(1e-5f));
+        Map<String, FloatTensor> expected = Plain.forward(model, ids(in), real, true);
+        Program fp16 = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16,
+                SEQ, 0)).program();
+        double cos = cosineOnRealTokens(expected.get("last_hidden_state"),
+                ProgramEvaluator.runtime().run(fp16, in).get("last_hidden_state"), real, SEQ);
+        System.out.printf(Locale.ROOT, "mpnet ane fp16: min cosine %.6f%n", cos);
+        assertThat(cos).isGreaterThanOrEqualTo(0.999);
+    }
+
+    /** The bias table stays FP16 under weight quantization (an additive term of the scores), and is read once. */
+    @Test
+    void mpnetBiasTableIsNotQuantized() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet-q"), "mpnet", "MPNetModel", 9);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        var built = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE,
+                Precision.parse("int4-block32"), SEQ, 0));
+        assertThat(built.reports()).filteredOn(r -> r.tensor().equals(MpnetConfig.RELATIVE_BIAS))
+                .singleElement().satisfies(r -> assertThat(r.scheme()).isEqualTo("fp16"));
+        assertThat(built.program().operations()).filteredOn(op -> op.type().equals("gather")).hasSize(2); // words, bias
+    }
+
+    @Test
+    void mpnetHasNoTokenTypes() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet-tt"), "mpnet", "MPNetModel", 9);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThatThrownBy(model::withTokenTypeInput).hasMessageContaining("mpnet model has no token types");
+    }
+
+    @Test
+    void mpnetWithoutItsBiasTableIsRefused() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet-nobias"), "mpnet", "MPNetModel", 9);
+        RawSafetensors st = new RawSafetensors();
+        SplittableRandom random = new SplittableRandom(1);
+        for (ExpectedTensor t : ArchitectureConfigs.parse(snapshot.resolve("config.json")).expectedTensors()) {
+            if (!t.name().equals(MpnetConfig.RELATIVE_BIAS)) {
+                add(st, random, "mpnet." + t.name(), t.name().contains("LayerNorm"), t.shape());
+            }
+        }
+        st.metadata("{\"format\":\"pt\"}").write(snapshot.resolve("model.safetensors"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(snapshot, null)))
+                .isInstanceOf(ModelImportException.class).hasMessageContaining(MpnetConfig.RELATIVE_BIAS);
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    /** A checkpoint as transformers saves it: the base model under its prefix ({@code roberta.}, {@code mpnet.}). */
+    static Path checkpoint(Path dir, String type, String architecture, long seed) throws Exception {
+        Files.createDirectories(dir);
+        boolean mpnet = type.equals("mpnet");
+        boolean classifier = architecture.endsWith("SequenceClassification") || architecture.endsWith("TokenClassification");
+        String labels = classifier ? "\"id2label\": {\"0\": \"A\", \"1\": \"B\", \"2\": \"C\"}, " : "";
+        String config = mpnet ? String.format(Locale.ROOT, """
+                {"architectures": ["%s"], "model_type": "mpnet", %s"vocab_size": %d, "hidden_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": %d, "intermediate_size": %d,
+                 "max_position_embeddings": %d, "layer_norm_eps": 1e-05, "hidden_act": "gelu",
+                 "relative_attention_num_buckets": 32, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2}
+                """, architecture, labels, VOCAB, HIDDEN, LAYERS, HEADS, FFN, SEQ + 2)
+                : String.format(Locale.ROOT, """
+                {"architectures": ["%s"], "model_type": "%s", %s"vocab_size": %d, "hidden_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": %d, "intermediate_size": %d,
+                 "max_position_embeddings": %d, "type_vocab_size": 1, "layer_norm_eps": 1e-05, "hidden_act": "gelu",
+                 "pad_token_id": 1, "position_embedding_type": "absolute"}
+                """, architecture, type, labels, VOCAB, HIDDEN, LAYERS, HEADS, FFN, SEQ + 2);
+        Files.writeString(dir.resolve("config.json"), config);
+        Files.writeString(dir.resolve("tokenizer.json"), io.aneforge.testsupport.models.TinyTokenizers.wordPieceJson());
+        SplittableRandom random = new SplittableRandom(seed);
+        RawSafetensors st = new RawSafetensors();
+        String prefix = mpnet ? "mpnet." : "roberta.";
+        boolean base = architecture.endsWith("Model");
+        for (ExpectedTensor t : ArchitectureConfigs.parse(dir.resolve("config.json")).expectedTensors()) {
+            if (t.name().startsWith("pooler.") && !base) {
+                continue; // the head models build their base model without the pooler (add_pooling_layer=False)
+            }
+            boolean norm = t.name().contains("LayerNorm");
+            if (t.name().equals(MpnetConfig.RELATIVE_BIAS)) {
+                addScaled(st, random, prefix + t.name(), 4, t.shape()); // ±2: a bias the scores feel
+            } else {
+                add(st, random, prefix + t.name(), norm, t.shape());
+            }
+        }
+        if (architecture.endsWith("SequenceClassification")) {
+            add(st, random, "classifier.dense.weight", false, HIDDEN, HIDDEN);
+            add(st, random, "classifier.dense.bias", false, HIDDEN);
+            add(st, random, "classifier.out_proj.weight", false, 3, HIDDEN);
+            add(st, random, "classifier.out_proj.bias", false, 3);
+        } else if (architecture.endsWith("TokenClassification")) {
+            add(st, random, "classifier.weight", false, 3, HIDDEN);
+            add(st, random, "classifier.bias", false, 3);
+        } else if (architecture.endsWith("MaskedLM")) {
+            // RobertaLMHead / MPNetLMHead; the decoder is tied to the word embeddings, its bias saved as lm_head.bias
+            add(st, random, "lm_head.dense.weight", false, HIDDEN, HIDDEN);
+            add(st, random, "lm_head.dense.bias", false, HIDDEN);
+            add(st, random, "lm_head.layer_norm.weight", true, HIDDEN);
+            add(st, random, "lm_head.layer_norm.bias", true, HIDDEN);
+            add(st, random, "lm_head.bias", false, VOCAB);
+        }
+        st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
+        return dir;
+    }
+
+    /** Uniform in ±0.5; LayerNorm gammas near 1. */
+    private static void add(RawSafetensors st, SplittableRandom random, String name, boolean norm, int... shape) {
+        addScaled(st, random, name, 1, shape, norm && name.endsWith(".weight") ? 1 : 0);
+    }
+
+    private static void addScaled(RawSafetensors st, SplittableRandom random, String name, double width, int... shape) {
+        addScaled(st, random, name, width, shape, 0);
+    }
+
+    private static void addScaled(RawSafetensors st, SplittableRandom random, String name, double width, int[] shape,
+                                  double center) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (center + (random.nextDouble() - 0.5) * width);
+        }
+        st.f32(name, v, java.util.Arrays.stream(shape).asLongStream().toArray());
+    }
+
+    /** {@code real} random token ids (never 1, the padding id), then padding id 1 with mask 0. */
+    static Map<String, FloatTensor> inputs(int real) {
+        SplittableRandom r = new SplittableRandom(42);
+        float[] ids = new float[SEQ];
+        float[] mask = new float[SEQ];
+        for (int i = 0; i < SEQ; i++) {
+            ids[i] = i < real ? 2 + r.nextInt(VOCAB - 2) : 1;
+            mask[i] = i < real ? 1 : 0;
+        }
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put("input_ids", new FloatTensor(new int[] {1, SEQ}, ids));
+        m.put("attention_mask", new FloatTensor(new int[] {1, SEQ}, mask));
+        return m;
+    }
+
+    static int[] ids(Map<String, FloatTensor> in) {
+        float[] f = in.get("input_ids").data();
+        int[] out = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            out[i] = (int) f[i];
+        }
+        return out;
+    }
+
+    /**
+     * The smallest cosine over the real tokens of a per-token output {@code (1, S, ...)} (the padded positions'
+     * outputs depend on how each side numbers their positions, and nothing reads them), or of the whole output.
+     */
+    static double cosineOnRealTokens(FloatTensor want, FloatTensor got, int real, int seq) {
+        assertThat(got.shape()).containsExactly(want.shape());
+        boolean perToken = want.shape().length >= 2 && want.shape()[1] == seq;
+        int rows = perToken ? real : 1;
+        int width = perToken ? want.size() / seq : want.size();
+        double min = 1;
+        for (int r = 0; r < rows; r++) {
+            double dot = 0;
+            double na = 0;
+            double nb = 0;
+            for (int j = 0; j < width; j++) {
+                double a = want.data()[r * width + j];
+                double b = got.data()[r * width + j];
+                dot += a * b;
+                na += a * a;
+                nb += b * b;
+            }
+            min = Math.min(min, dot / Math.sqrt(na * nb));
+        }
+        return min;
+    }
+
+    /**
+     * transformers' forward passes in plain double loops (eval mode: dropout is the identity; masked keys get -inf):
+     * {@code RobertaModel} (XLM-RoBERTa, CamemBERT) and {@code MPNetModel} with their heads.
+     */
+    static final class Plain {
+        static Map<String, FloatTensor> forward(ImportedModel m, int[] ids, int real, boolean relativeBias) {
+            boolean mpnet = m.config() instanceof MpnetConfig;
+            String act = mpnet ? ((MpnetConfig) m.config()).hiddenAct() : ((io.aneforge.model.BertConfig) m.config()).hiddenAct();
+            double eps = mpnet ? ((MpnetConfig) m.config()).layerNormEps()
+                    : ((io.aneforge.model.BertConfig) m.config()).layerNormEps();
+            int s = ids.length;
+            int h = m.config().hiddenSize();
+            // create_position_ids_from_input_ids(input_ids, padding_idx=1): cumsum of the non-padding mask, plus 1
+            int[] positions = new int[s];
+            int count = 0;
+            for (int t = 0; t < s; t++) {
+                count += ids[t] != 1 ? 1 : 0;
+                positions[t] = ids[t] != 1 ? count + 1 : 1;
+            }
+            float[] word = m.weight("embeddings.word_embeddings.weight").data();
+            float[] pos = m.weight("embeddings.position_embeddings.weight").data();
+            double[][] x = new double[s][h];
+            for (int t = 0; t < s; t++) {
+                for (int j = 0; j < h; j++) {
+                    x[t][j] = word[ids[t] * h + j] + pos[positions[t] * h + j]
+                            + (mpnet ? 0 : m.weight("embeddings.token_type_embeddings.weight").data()[j]);
+                }
+            }
+            x = norm(m, x, "embeddings.LayerNorm", eps);
+            int heads = m.config().numHeads();
+            int d = h / heads;
+            // MPNetEncoder.compute_position_bias: relative_attention_bias(relative_position_bucket(k - q)), (H, S, S)
+            double[][][] bias = new double[heads][s][s];
+            if (mpnet && relativeBias) {
+                float[] table = m.weight("encoder.relative_attention_bias.weight").data();
+                for (int q = 0; q < s; q++) {
+                    for (int k = 0; k < s; k++) {
+                        int bucket = bucket(k - q);
+                        for (int hd = 0; hd < heads; hd++) {
+                            bias[hd][q][k] = table[bucket * heads + hd];
+                        }
+                    }
+                }
+            }
+            for (int l = 0; l < m.config().numLayers(); l++) {
+                String p = "encoder.layer." + l + ".";
+                double[][] q = dense(m, x, p + (mpnet ? "attention.attn.q" : "attention.self.query"));
+                double[][] k = dense(m, x, p + (mpnet ? "attention.attn.k" : "attention.self.key"));
+                double[][] v = dense(m, x, p + (mpnet ? "attention.attn.v" : "attention.self.value"));
+                double[][] ctx = new double[s][h];
+                for (int hd = 0; hd < heads; hd++) {
+                    for (int qi = 0; qi < s; qi++) {
+                        double[] sc = new double[s];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int ki = 0; ki < s; ki++) {
+                            if (ki >= real) {
+                                sc[ki] = Double.NEGATIVE_INFINITY;
+                                continue;
+                            }
+                            double dot = 0;
+                            for (int j = 0; j < d; j++) {
+                                dot += q[qi][hd * d + j] * k[ki][hd * d + j];
+                            }
+                            sc[ki] = dot / Math.sqrt(d) + bias[hd][qi][ki];
+                            max = Math.max(max, sc[ki]);
+                        }
+                        double sum = 0;
+                        for (int ki = 0; ki < s; ki++) {
+                            sc[ki] = Math.exp(sc[ki] - max);
+                            sum += sc[ki];
+                        }
+                        for (int ki = 0; ki < s; ki++) {
+                            for (int j = 0; j < d; j++) {
+                                ctx[qi][hd * d + j] += sc[ki] / sum * v[ki][hd * d + j];
+                            }
+                        }
+                    }
+                }
+                double[][] a = dense(m, ctx, p + (mpnet ? "attention.attn.o" : "attention.output.dense"));
+                x = norm(m, add(a, x), p + (mpnet ? "attention.LayerNorm" : "attention.output.LayerNorm"), eps);
+                double[][] f = activation(dense(m, x, p + "intermediate.dense"), act);
+                f = dense(m, f, p + "output.dense");
+                x = norm(m, add(f, x), p + "output.LayerNorm", eps);
+            }
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            if (m.head() == null) {
+                out.put("last_hidden_state", tensor(x, 1, s, h));
+                if (m.weights().containsKey("pooler.dense.weight")) {
+                    double[][] pooled = tanh(dense(m, new double[][] {x[0]}, "pooler.dense"));
+                    out.put("pooler_output", tensor(pooled, 1, h));
+                }
+                return out;
+            }
+            switch (m.head().kind()) {
+                case SEQUENCE_CLASSIFICATION -> { // RobertaClassificationHead / MPNetClassificationHead on <s>
+                    double[][] hidden = tanh(dense(m, new double[][] {x[0]}, "classifier.dense"));
+                    out.put("logits", tensor(dense(m, hidden, "classifier.out_proj"), 1, 3));
+                }
+                case TOKEN_CLASSIFICATION -> out.put("logits", tensor(dense(m, x, "classifier"), 1, s, 3));
+                case MASKED_LM -> { // RobertaLMHead / MPNetLMHead: dense, exact gelu, layer_norm, tied decoder + bias
+                    double[][] t = norm(m, gelu(dense(m, x, "lm_head.dense")), "lm_head.layer_norm", eps);
+                    float[] bias2 = m.weight("lm_head.bias").data();
+                    int vocab = word.length / h;
+                    double[][] logits = new double[s][vocab];
+                    for (int tok = 0; tok < s; tok++) {
+                        for (int v = 0; v < vocab; v++) {
+                            double acc = bias2[v];
+                            for (int j = 0; j < h; j++) {
+                                acc += t[tok][j] * word[v * h + j];
+                            }
+                            logits[tok][v] = acc;
+                        }
+                    }
+                    out.put("logits", tensor(logits, 1, s, vocab));
+                }
+                default -> throw new IllegalStateException("no plain loop for " + m.head().kind());
+            }
+            return out;
+        }
+
+        /**
+         * MPNetEncoder.relative_position_bucket(relative_position, num_buckets=32, max_distance=128), as written there:
+         * {@code n = -relative_position}; half the buckets for n < 0; |n| below 8 exact, else
+         * {@code 8 + long(log(n / 8) / log(128 / 8) * 8)} (float32, as torch computes it) capped at 15.
+         */
+        static int bucket(int relativePosition) {
+            int ret = 0;
+            int n = -relativePosition;
+            int numBuckets = 32 / 2;
+            ret += n < 0 ? numBuckets : 0;
+            n = Math.abs(n);
+            int maxExact = numBuckets / 2;
+            if (n < maxExact) {
+                return ret + n;
+            }
+            float logRatio = (float) Math.log((float) n / maxExact);
+            long large = maxExact + (long) (logRatio / (float) Math.log(128.0 / maxExact) * (numBuckets - maxExact));
+            return ret + (int) Math.min(large, numBuckets - 1);
+        }
+
+        /** {@code x W^T + b} with W {@code [out, in]} (torch.nn.Linear). */
+        static double[][] dense(ImportedModel m, double[][] x, String module) {
+            FloatTensor w = m.weight(module + ".weight");
+            float[] b = m.weight(module + ".bias").data();
+            int out = w.shape()[0];
+            int in = w.shape()[1];
+            double[][] y = new double[x.length][out];
+            for (int t = 0; t < x.length; t++) {
+                for (int o = 0; o < out; o++) {
+                    double acc = b[o];
+                    for (int i = 0; i < in; i++) {
+                        acc += x[t][i] * w.data()[o * in + i];
+                    }
+                    y[t][o] = acc;
+                }
+            }
+            return y;
+        }
+
+        static double[][] norm(ImportedModel m, double[][] x, String module, double eps) {
+            float[] g = m.weight(module + ".weight").data();
+            float[] b = m.weight(module + ".bias").data();
+            double[][] y = new double[x.length][];
+            for (int t = 0; t < x.length; t++) {
+                double mean = java.util.Arrays.stream(x[t]).average().orElseThrow();
+                double var = 0;
+                for (double v : x[t]) {
+                    var += (v - mean) * (v - mean);
+                }
+                var /= x[t].length;
+                y[t] = new double[x[t].length];
+                for (int j = 0; j < x[t].length; j++) {
+                    y[t][j] = (x[t][j] - mean) / Math.sqrt(var + eps) * g[j] + b[j];
+                }
+            }
+            return y;
+        }
+
+        static double[][] add(double[][] a, double[][] b) {
+            double[][] y = new double[a.length][a[0].length];
+            for (int t = 0; t < a.length; t++) {
+                for (int j = 0; j < a[0].length; j++) {
+                    y[t][j] = a[t][j] + b[t][j];
+                }
+            }
+            return y;
+        }
+
+        static double[][] map(double[][] x, java.util.function.DoubleUnaryOperator f) {
+            double[][] y = new double[x.length][];
+            for (int t = 0; t < x.length; t++) {
+                y[t] = java.util.Arrays.stream(x[t]).map(f).toArray();
+            }
+            return y;
+        }
+
+        static double[][] tanh(double[][] x) {
+            return map(x, Math::tanh);
+        }
+
+        /** ACT2FN for the activations these tests use. */
+        static double[][] activation(double[][] x, String name) {
+            return switch (name) {
+                case "gelu" -> gelu(x);
+                case "relu" -> map(x, v -> Math.max(0, v));
+                default -> throw new IllegalArgumentException("no plain-loop activation " + name);
+            };
+        }
+
+        /** Exact GELU {@code x/2 (1 + erf(x/sqrt 2))}, erf by Abramowitz-Stegun 7.1.26 (error below 1.5e-7). */
+        static double[][] gelu(double[][] x) {
+            return map(x, v -> {
+                double z = v / Math.sqrt(2);
+                double t = 1 / (1 + 0.3275911 * Math.abs(z));
+                double e = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+                        + 0.254829592) * t * Math.exp(-z * z);
+                return 0.5 * v * (1 + (z >= 0 ? e : -e));
+            });
+        }
+
+        static FloatTensor tensor(double[][] rows, int... shape) {
+            float[] data = new float[rows.length * rows[0].length];
+            for (int r = 0; r < rows.length; r++) {
+                for (int j = 0; j < rows[r].length; j++) {
+                    data[r * rows[r].length + j] = (float) rows[r][j];
+                }
+            }
+            return new FloatTensor(shape, data);
+        }
+    }
+
+    /** The bucket indices the graph stores are transformers' (checked against known values in MpnetConfigTest). */
+    @Test
+    void graphBucketsAreThePlainLoops() {
+        int[] buckets = MpnetConfig.positionBuckets(SEQ);
+        for (int q = 0; q < SEQ; q++) {
+            for (int k = 0; k < SEQ; k++) {
+                assertThat(buckets[q * SEQ + k]).as("q %d k %d", q, k).isEqualTo(Plain.bucket(k - q));
+            }
+        }
+        assertThat(List.of(buckets[SEQ - 1], buckets[(SEQ - 1) * SEQ])).containsExactly(31, 15);
+    }
+}
