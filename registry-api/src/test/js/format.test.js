@@ -50,6 +50,11 @@ test('the latency limit of a chip is its own entry, else the default, else none'
   assert.equal(f.latencyLimit(null, 'M2'), null);
   assert.equal(f.cosineLimit(gates), 0.999);
   assert.equal(f.cosineLimit({ maxP50MsDefault: 8 }), null);
+  // a matrix row carries its own limit (its precision's): it wins, null included (not gated)
+  const perPrecision = { minCosine: 0.99, minCosineByPrecision: { 'w8a8-affine': 0.95 } };
+  assert.equal(f.cosineLimit(perPrecision, { minCosine: 0.95 }), 0.95);
+  assert.equal(f.cosineLimit({ minCosineByPrecision: { int4: 0.98 } }, { minCosine: null }), null);
+  assert.equal(f.cosineLimit(perPrecision, {}), 0.99);
 });
 
 test('a version source names hub, local and upload sources as such', () => {
@@ -90,6 +95,9 @@ test('gates are written out without the ones not set', () => {
   assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: { A17_PRO: 3 }, maxArtifactBytes: 50000000, maxP50MsDefault: 8 }),
     'p50 ≤ 3 ms on A17_PRO · p50 ≤ 8 ms on other chips · package ≤ 50000000 bytes (50.0 MB)');
   assert.equal(f.gatesLabel({ maxP50MsDefault: 8 }), 'p50 ≤ 8 ms on every chip');
+  assert.equal(f.gatesLabel({ minCosine: 0.99, minCosineByPrecision: { 'w8a8-affine': 0.95, int4: 0.98 }, maxP50Ms: {} }),
+    'cosine ≥ 0.99 · cosine ≥ 0.95 for w8a8-affine · cosine ≥ 0.98 for int4');
+  assert.equal(f.gatesLabel({ minCosine: null, minCosineByPrecision: {}, maxP50Ms: {} }), 'none');
   assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: {} }), 'none');
   assert.equal(f.gatesLabel(null), 'none');
 });

@@ -421,7 +421,7 @@ function showDetails(row, cu, c, m) {
   if (c.gate) items.push(['Latency gate', c.gate]);
   // the row's cosine is not measured where this cell's latency is: say where, so it never passes for the chip's
   items.push(['Variant cosine', row.fidelity.source === 'measured'
-    ? fmtCos(row.fidelity.cosine, cosineLimit(m.gates)) + ' (' + fidelityWhere(row.fidelity, row.chip) + ')' : row.fidelity.source]);
+    ? fmtCos(row.fidelity.cosine, cosineLimit(m.gates, row)) + ' (' + fidelityWhere(row.fidelity, row.chip) + ')' : row.fidelity.source]);
   if (c.baselineP50Ms !== null && c.baselineP50Ms !== undefined) {
     items.push(['Baseline v' + m.baseline, fmtMs(c.baselineP50Ms) + (c.p50Change !== null && c.p50Change !== undefined
       ? ' (' + pct(c.p50Change, latencyThreshold(m), c.regression) + (c.regression ? ', a regression' : '') + ')' : ' (not compared)')]);
@@ -437,9 +437,9 @@ function showDetails(row, cu, c, m) {
   document.body.classList.add('details-open');
 }
 
-/** PASS/FAIL of the row's cosine against the model's minCosine gate, or null when not gated or not measured. */
+/** PASS/FAIL of the row's cosine against its cosine limit (row.minCosine), or null when not gated or not measured. */
 function cosineGate(m, r) {
-  const min = cosineLimit(m.gates);
+  const min = cosineLimit(m.gates, r);
   if (min === null) return null;
   if (r.fidelity.cosine === null || r.fidelity.cosine === undefined) return r.fidelity.source === 'failed' ? 'FAIL' : null;
   return r.fidelity.cosine >= min ? 'PASS' : 'FAIL';
@@ -480,7 +480,6 @@ function matrixTable(name, version, m) {
   if (m.rows.length === 0) {
     return h('p', { class: 'muted', id: 'no-variants' }, m.versionStatus === 'draft' ? 'No variants registered yet.' : 'No variants.');
   }
-  const minCosine = cosineLimit(m.gates);
   const header = h('tr', {}, h('th', {}, 'Variant'), h('th', {}, 'Size'),
     h('th', { title: 'cosine against the golden outputs, with the runtime and host that measured it (today reference-cpu on a Linux host, not the chip)' }, 'Fidelity (cosine, where measured)'),
     h('th', {}, 'Gate'),
@@ -491,7 +490,7 @@ function matrixTable(name, version, m) {
     h('td', {}, fmtBytes(r.sizeBytes)),
     h('td', { class: 'fidelity' + (cosineGate(m, r) ? ' cell gate-' + cosineGate(m, r) : ''), 'data-source': r.fidelity.source,
         'data-gate': cosineGate(m, r) || '', title: fidelityWhere(r.fidelity, r.chip) || r.fidelity.waitingFor || r.fidelity.source },
-      fmtCos(r.fidelity.cosine, minCosine),
+      fmtCos(r.fidelity.cosine, cosineLimit(m.gates, r)),
       h('div', { class: 'muted' }, r.fidelity.source + (r.fidelity.waitingFor ? ' · ' + clip(r.fidelity.waitingFor) : '')
         + (r.fidelity.source === 'cancelled' && r.fidelity.failure ? ' · ' + clip(r.fidelity.failure) : '')),
       fidelityWhere(r.fidelity, r.chip) ? h('div', { class: 'muted fidelity-where' }, fidelityWhere(r.fidelity, r.chip)) : null,

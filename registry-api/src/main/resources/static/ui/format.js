@@ -99,7 +99,12 @@
     return present(gates.maxP50MsDefault) ? gates.maxP50MsDefault : null;
   }
 
-  function cosineLimit(gates) {
+  /**
+   * The cosine limit of a matrix row: the registry's row.minCosine (its precision's minCosineByPrecision entry, else
+   * its family's, else minCosine; null when not gated) when given, else the gates' minCosine.
+   */
+  function cosineLimit(gates, row) {
+    if (row && row.minCosine !== undefined) return present(row.minCosine) ? row.minCosine : null;
     return gates && present(gates.minCosine) ? gates.minCosine : null;
   }
 
@@ -108,6 +113,7 @@
     if (!gates) return 'none';
     const parts = [];
     if (present(gates.minCosine)) parts.push('cosine ≥ ' + gates.minCosine);
+    for (const [precision, min] of Object.entries(gates.minCosineByPrecision || {})) parts.push('cosine ≥ ' + min + ' for ' + precision);
     const perChip = Object.entries(gates.maxP50Ms || {});
     for (const [chip, ms] of perChip) parts.push('p50 ≤ ' + ms + ' ms on ' + chip);
     if (present(gates.maxP50MsDefault)) {

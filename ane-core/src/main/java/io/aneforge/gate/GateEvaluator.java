@@ -9,7 +9,9 @@ import java.util.Map;
  *
  * <p>Per variant: each gate that applies is PASS, FAIL or pending; the variant is FAIL if
  * any gate fails (or a run failed for good), else INCOMPLETE if any is pending, else PASS.
- * A gate that is not set is not checked, and its missing result is not waited for.
+ * A gate that is not set is not checked, and its missing result is not waited for. The cosine
+ * limit is the variant's precision's own ({@link Gates#cosineLimit}): its {@code minCosineByPrecision}
+ * entry, else its family's, else {@code minCosine}.
  *
  * <p>Latency gates apply to the <b>best measured compute-units setting</b>: the variant
  * passes when at least one setting's p50 is within the chip's limit, because the app can
@@ -40,12 +42,16 @@ public final class GateEvaluator {
                         + Numbers.limit(max / 1e6) + " MB (" + f.artifactBytes() + " > " + max + " bytes)");
             }
         }
-        if (gates.minCosine() != null) {
-            double min = gates.minCosine();
+        Double minCosine = gates.cosineLimit(f.precision());
+        if (minCosine != null) {
+            double min = minCosine;
             if (f.cosine() == null) {
                 pending.add(p + "no accuracy result yet");
             } else if (f.cosine().isNaN() || f.cosine() < min) {
-                failures.add(p + "cosine " + Numbers.value(f.cosine(), min, 4) + " < " + Numbers.limit(min));
+                // a per-precision limit names its key: the reader sees why this row's limit is not minCosine
+                String key = gates.cosineLimitKey(f.precision());
+                failures.add(p + "cosine " + Numbers.value(f.cosine(), min, 4) + " < " + Numbers.limit(min)
+                        + (key == null ? "" : " (minCosineByPrecision." + key + ")"));
             }
         }
         Double limit = gates.latencyLimitMs(f.chip());

@@ -2,6 +2,7 @@ package io.aneforge.gate;
 
 import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.variant.Layout;
+import io.aneforge.variant.PrecisionSelector;
 import io.aneforge.variant.VariantSpec;
 
 import java.util.Collections;
@@ -15,6 +16,9 @@ import java.util.Objects;
  *
  * @param variantId     the variant id ({@code VariantSpec.id()})
  * @param chip          chip id the variant is built for ({@code A17_PRO})
+ * @param precision     the variant's precision ({@link PrecisionSelector#of}; a family for a registry row that names
+ *                      no full precision), which picks its cosine limit ({@link Gates#cosineLimit}); null when not
+ *                      known: then {@code minCosine} applies
  * @param cell          the matrix cell label used in messages, e.g. {@code "A17_PRO int8-block32"}
  * @param artifactBytes size of the archive; null while the variant is not built yet
  * @param cosine        fidelity cosine to the golden outputs; null while no accuracy result exists
@@ -27,7 +31,8 @@ import java.util.Objects;
  * @param baseline      a comparison-only variant (the standard-layout FP16 baseline of the recipe):
  *                      evaluated and shown, but left out of the version roll-up
  */
-public record VariantFacts(String variantId, String chip, String cell, Long artifactBytes, Double cosine,
+public record VariantFacts(String variantId, String chip, PrecisionSelector precision, String cell, Long artifactBytes,
+                           Double cosine,
                            Map<String, Double> p50Ms, List<String> errors, boolean baseline) {
 
     public VariantFacts {

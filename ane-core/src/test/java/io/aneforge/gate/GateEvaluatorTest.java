@@ -3,6 +3,7 @@ package io.aneforge.gate;
 import io.aneforge.mil.Target;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
+import io.aneforge.variant.PrecisionSelector;
 import io.aneforge.variant.VariantSpec;
 import org.junit.jupiter.api.Test;
 
@@ -26,8 +27,8 @@ class GateEvaluatorTest {
     }
 
     static VariantFacts facts(String chip, String precision, Long bytes, Double cosine, Map<String, Double> p50) {
-        return new VariantFacts(chip.toLowerCase() + "-ios18-ane-" + precision + "-s128", chip, chip + " " + precision,
-                bytes, cosine, p50, List.of(), false);
+        return new VariantFacts(chip.toLowerCase() + "-ios18-ane-" + precision + "-s128", chip,
+                PrecisionSelector.of(Precision.parse(precision)), chip + " " + precision, bytes, cosine, p50, List.of(), false);
     }
 
     @Test
@@ -94,9 +95,53 @@ class GateEvaluatorTest {
                 .isEqualTo(GateStatus.PASS);
     }
 
+    /**
+     * W8A8 gated honestly: int8 activations cannot reach fp16's cosine, so its own limit replaces minCosine for its
+     * rows only; the most specific entry wins (the precision's own, then its family's, then minCosine), and a failure
+     * names the entry it was measured against.
+     */
+    @Test
+    void aPrecisionsOwnCosineLimitReplacesMinCosineForItsVariantsOnly() {
+        Gates g = new Gates(0.99, Map.of("w8a8-affine", 0.95, "int4", 0.98, "int4-block32-affine-gptq", 0.985),
+                Map.of(), null, null);
+        assertThat(GateEvaluator.evaluate(g, facts("A17_PRO", "w8a8-affine", 1L, 0.9564, Map.of())).status())
+                .isEqualTo(GateStatus.PASS);
+        GateResult below = GateEvaluator.evaluate(g, facts("A17_PRO", "w8a8-affine", 1L, 0.9412, Map.of()));
+        assertThat(below.reasons()).containsExactly("A17_PRO w8a8-affine: cosine 0.9412 < 0.95 (minCosineByPrecision.w8a8-affine)");
+        // symmetric w8a8 has no entry of its own nor of its family: minCosine, named as before
+        assertThat(GateEvaluator.evaluate(g, facts("A17_PRO", "w8a8", 1L, 0.9564, Map.of())).reasons())
+                .containsExactly("A17_PRO w8a8: cosine 0.9564 < 0.99");
+        assertThat(GateEvaluator.evaluate(g, facts("M4", "fp16", 1L, 0.9564, Map.of())).reasons())
+                .containsExactly("M4 fp16: cosine 0.9564 < 0.99");
+        // the family's entry for the other int4 precisions, the precision's own where it has one
+        assertThat(GateEvaluator.evaluate(g, facts("M4", "int4-block32-affine", 1L, 0.975, Map.of())).reasons())
+                .containsExactly("M4 int4-block32-affine: cosine 0.9750 < 0.98 (minCosineByPrecision.int4)");
+        assertThat(GateEvaluator.evaluate(g, facts("M4", "int4-block64", 1L, 0.981, Map.of())).status()).isEqualTo(GateStatus.PASS);
+        assertThat(GateEvaluator.evaluate(g, facts("M4", "int4-block32-affine-gptq", 1L, 0.982, Map.of())).reasons())
+                .containsExactly("M4 int4-block32-affine-gptq: cosine 0.9820 < 0.985 (minCosineByPrecision.int4-block32-affine-gptq)");
+        // a pending cosine is waited for under a per-precision limit too
+        assertThat(GateEvaluator.evaluate(g, facts("A17_PRO", "w8a8-affine", 1L, null, Map.of())).reasons())
+                .containsExactly("A17_PRO w8a8-affine: no accuracy result yet");
+
+        // without minCosine, only the listed precisions are cosine-gated
+        Gates only = new Gates(null, Map.of("w8a8-symmetric", 0.86), Map.of(), null, null);
+        assertThat(GateEvaluator.evaluate(only, facts("M4", "w8a8", 1L, 0.85, Map.of())).reasons())
+                .containsExactly("M4 w8a8: cosine 0.8500 < 0.86 (minCosineByPrecision.w8a8-symmetric)");
+        assertThat(GateEvaluator.evaluate(only, facts("M4", "w8a8-affine", 1L, 0.5, Map.of())).status()).isEqualTo(GateStatus.PASS);
+        assertThat(GateEvaluator.evaluate(only, facts("M4", "fp16", 1L, null, Map.of())).status()).isEqualTo(GateStatus.PASS);
+
+        // the roll-up promotion checks goes by each variant's own limit
+        VersionVerdict v = GateEvaluator.rollUp(g, List.of(facts("A17_PRO", "fp16", 1L, 0.9999, Map.of()),
+                facts("A17_PRO", "w8a8-affine", 1L, 0.9564, Map.of())));
+        assertThat(v.status()).isEqualTo(GateStatus.PASS);
+        assertThat(GateEvaluator.rollUp(new Gates(0.99, Map.of(), null, null), List.of(facts("A17_PRO", "fp16", 1L, 0.9999,
+                Map.of()), facts("A17_PRO", "w8a8-affine", 1L, 0.9564, Map.of()))).failingCells())
+                .containsExactly("A17_PRO w8a8-affine");
+    }
+
     @Test
     void failedRunsAndNanCosinesFail() {
-        VariantFacts f = new VariantFacts("m4-ios18-ane-w8a8-s128", "M4", "M4 w8a8", 1L, Double.NaN, Map.of(),
+        VariantFacts f = new VariantFacts("m4-ios18-ane-w8a8-s128", "M4", null, "M4 w8a8", 1L, Double.NaN, Map.of(),
                 List.of("cpuAndNeuralEngine: model failed to compile"), false);
         GateResult r = GateEvaluator.evaluate(new Gates(0.999, Map.of(), null, null), f);
         assertThat(r.status()).isEqualTo(GateStatus.FAIL);
@@ -152,7 +197,7 @@ class GateEvaluatorTest {
 
     @Test
     void baselineVariantsAreShownButDoNotGateTheVersion() {
-        VariantFacts slowBaseline = new VariantFacts("m2-ios18-standard-fp16-s128", "M2", "M2 standard fp16", 30_000_000L,
+        VariantFacts slowBaseline = new VariantFacts("m2-ios18-standard-fp16-s128", "M2", PrecisionSelector.of(Precision.FP16), "M2 standard fp16", 30_000_000L,
                 0.99995, p50("cpuAndNeuralEngine", 12.0), List.of(), true);
         VariantFacts good = facts("M2", "fp16", 30_000_000L, 0.99995, p50("cpuAndNeuralEngine", 2.5));
         VersionVerdict v = GateEvaluator.rollUp(GATES, List.of(slowBaseline, good));

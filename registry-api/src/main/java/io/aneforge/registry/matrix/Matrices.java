@@ -31,6 +31,8 @@ import io.aneforge.registry.model.Models;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.registry.variant.Variants;
 import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.variant.Precision;
+import io.aneforge.variant.PrecisionSelector;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -104,6 +106,18 @@ public class Matrices {
         /** int8-block32, int8-block32-affine, int4-block32-mse, fp16: the full scheme, so rows of different modes never share a label. */
         String precisionId() {
             return Variants.fullScheme(precision, blockSize, quantization);
+        }
+
+        /**
+         * The precision the gates pick this row's cosine limit by: exactly its precision, or its family for a legacy row
+         * that names no full precision (an int4 row without a block size).
+         */
+        PrecisionSelector precisionSelector() {
+            try {
+                return PrecisionSelector.of(Precision.ofRegistry(precision, blockSize, quantization));
+            } catch (IllegalArgumentException legacy) {
+                return PrecisionSelector.family(precision);
+            }
         }
 
         /** Version-independent identity, readable: the key of baseline comparisons. */
@@ -270,8 +284,8 @@ public class Matrices {
                 cosine = accuracy.result().cosine();
             }
         }
-        return new VariantFacts(String.valueOf(v.id()), v.chip(), s.labels().get(v.id()), v.size(), cosine, p50, errors,
-                s.baselineRows().contains(v.id()));
+        return new VariantFacts(String.valueOf(v.id()), v.chip(), v.precisionSelector(), s.labels().get(v.id()), v.size(),
+                cosine, p50, errors, s.baselineRows().contains(v.id()));
     }
 
     /** The verdict of a model without gates: nothing is gated, so it passes whatever the results say. */
@@ -409,7 +423,8 @@ public class Matrices {
             rows.add(new Row(v.id(), s.labels().get(v.id()), v.chip(), v.target(), v.layout(), v.precision(), v.blockSize(),
                     v.quantization(), v.seqLen(), v.size(), "sha256:" + v.digestHex(), baseUrl + "/api/v1/blobs/sha256:" + v.digestHex(),
                     v.status(), s.baselineRows().contains(v.id()), fidelity, cells, gateStatus, gateReasons, estimate,
-                    estimate == null ? unavailable : null, delta, yankReason));
+                    estimate == null ? unavailable : null, delta, yankReason,
+                    s.gates().isEmpty() ? null : g.cosineLimit(v.precisionSelector())));
         }
         Verdict shown = key.yanked()
                 ? new Verdict(YANKED, List.of(), List.of(), List.of("version " + key.version() + " of '" + key.model()

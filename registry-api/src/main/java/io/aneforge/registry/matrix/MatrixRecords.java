@@ -54,12 +54,14 @@ public final class MatrixRecords {
      *                    {@code gateReasons} is empty and {@code yankReason} says why)
      * @param estimate    roofline estimate for the variant's chip; null when {@code estimateUnavailable} says why
      * @param yankReason  the variant's yank reason, else its version's when the version is yanked, else null
+     * @param minCosine   the cosine limit this row is gated on: its precision's {@code minCosineByPrecision} entry, else
+     *                    its family's, else the gates' {@code minCosine}; null when its cosine is not gated
      */
     public record Row(long variantId, String cell, String chip, String deploymentTarget, String layout, String precision,
                       Integer blockSize, String quantization, int seqLen, long sizeBytes, String digest, String downloadUrl, String status,
                       boolean baselineRow, Fidelity fidelity, Map<String, Cell> cells, String gateStatus,
                       List<String> gateReasons, Estimate estimate, String estimateUnavailable, RowDelta delta,
-                      String yankReason) {}
+                      String yankReason, Double minCosine) {}
 
     /**
      * The variant's accuracy against the golden outputs (its newest finished reference-cpu accuracy run, see

@@ -8,6 +8,7 @@ import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.variant.PrecisionSelector;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,7 +128,8 @@ public class ModelGates {
 
     /**
      * What {@code after} removes or relaxes compared to {@code before}, one phrase per limit
-     * ("minCosine 0.999 -> none"); empty when every limit of {@code before} still holds at least as strictly.
+     * ("minCosine 0.999 -> none", "minCosineByPrecision.w8a8-affine 0.99 -> 0.95"); empty when every limit of
+     * {@code before} still holds at least as strictly.
      */
     static List<String> loosened(Gates before, Gates after) {
         List<String> out = new ArrayList<>();
@@ -141,6 +143,18 @@ public class ModelGates {
         if (before.maxP50MsDefault() != null
                 && (after.maxP50MsDefault() == null || after.maxP50MsDefault() > before.maxP50MsDefault())) {
             out.add("maxP50MsDefault " + before.maxP50MsDefault() + " -> " + orNone(after.maxP50MsDefault()));
+        }
+        // Per precision, the cosine limit that actually applies (its own entry, else its family's, else minCosine) must
+        // not drop or vanish: adding {"w8a8-affine": 0.95} under minCosine 0.99 relaxes those variants' limit.
+        TreeSet<String> precisions = new TreeSet<>(before.minCosineByPrecision().keySet());
+        precisions.addAll(after.minCosineByPrecision().keySet());
+        for (String name : precisions) {
+            // a family key stands for the family's precisions without an entry of their own
+            PrecisionSelector p = PrecisionSelector.parse(name);
+            Double was = before.cosineLimit(p), now = after.cosineLimit(p);
+            if (was != null && (now == null || now < was)) {
+                out.add("minCosineByPrecision." + name + " " + was + " -> " + orNone(now));
+            }
         }
         // Per chip, the limit that actually applies (its own entry, else the default) must not rise or vanish.
         TreeSet<String> chipIds = new TreeSet<>(before.maxP50Ms().keySet());
@@ -158,8 +172,9 @@ public class ModelGates {
 
     static Gates parse(String body) {
         if (body == null || body.isBlank()) {
-            throw invalid("the body must be the gates as JSON, e.g. {\"minCosine\":0.999,\"maxP50Ms\":{\"A17_PRO\":3.0},"
-                    + "\"maxArtifactBytes\":50000000,\"maxP50MsDefault\":8.0} (every field optional)");
+            throw invalid("the body must be the gates as JSON, e.g. {\"minCosine\":0.999,\"minCosineByPrecision\":"
+                    + "{\"w8a8-affine\":0.95},\"maxP50Ms\":{\"A17_PRO\":3.0},\"maxArtifactBytes\":50000000,"
+                    + "\"maxP50MsDefault\":8.0} (every field optional)");
         }
         try {
             Gates g = STRICT.readValue(body, Gates.class);
@@ -170,7 +185,8 @@ public class ModelGates {
                 if (t instanceof InvalidGatesException bad) throw invalid(bad.getMessage());
             }
             throw invalid("the body is not valid gates JSON: " + e.getOriginalMessage()
-                    + "; fields are minCosine, maxP50Ms (chip -> ms), maxArtifactBytes, maxP50MsDefault");
+                    + "; fields are minCosine, minCosineByPrecision (precision -> cosine), maxP50Ms (chip -> ms),"
+                    + " maxArtifactBytes, maxP50MsDefault");
         } catch (InvalidGatesException e) {
             throw invalid(e.getMessage());
         }

@@ -36,4 +36,37 @@ class GatesLooseningTest {
         assertThat(ModelGates.loosened(SET, new Gates(0.99, Map.of("A17_PRO", 3.0), 50_000_000L, 8.0)))
                 .containsExactly("minCosine 0.999 -> 0.99");
     }
+
+    /** A precision's limit counts as the limit that applies to its variants: its own entry, else its family's, else minCosine. */
+    @Test
+    void aPrecisionsCosineLimitCountsWhateverRuleAppliesToIt() {
+        Gates cosine = new Gates(0.99, Map.of(), null, null);
+        // a per-precision entry below minCosine relaxes those variants' limit: the W8A8 case needs an admin
+        assertThat(ModelGates.loosened(cosine, perPrecision(0.99, Map.of("w8a8-affine", 0.95))))
+                .containsExactly("minCosineByPrecision.w8a8-affine 0.99 -> 0.95");
+        // one above it tightens
+        assertThat(ModelGates.loosened(cosine, perPrecision(0.99, Map.of("fp16", 0.9999)))).isEmpty();
+        Gates set = perPrecision(0.99, Map.of("w8a8-affine", 0.95, "int4", 0.98));
+        assertThat(ModelGates.loosened(set, set)).isEmpty();
+        // removing an entry below minCosine tightens (minCosine applies again), one above it loosens
+        assertThat(ModelGates.loosened(set, perPrecision(0.99, Map.of("int4", 0.98)))).isEmpty();
+        assertThat(ModelGates.loosened(perPrecision(0.99, Map.of("fp16", 0.9999)), cosine))
+                .containsExactly("minCosineByPrecision.fp16 0.9999 -> 0.99");
+        // without minCosine, removing an entry leaves those variants ungated
+        assertThat(ModelGates.loosened(perPrecision(null, Map.of("int4", 0.98)), Gates.NONE))
+                .containsExactly("minCosineByPrecision.int4 0.98 -> none");
+        // a family entry applies to its precisions without their own entry: relaxing it loosens them
+        assertThat(ModelGates.loosened(set, perPrecision(0.99, Map.of("w8a8-affine", 0.95, "int4", 0.97))))
+                .containsExactly("minCosineByPrecision.int4 0.98 -> 0.97");
+        // a precision's own entry below its family's relaxes it
+        assertThat(ModelGates.loosened(set, perPrecision(0.99, Map.of("w8a8-affine", 0.95, "int4", 0.98,
+                "int4-block32-affine-gptq", 0.975)))).containsExactly("minCosineByPrecision.int4-block32-affine-gptq 0.98 -> 0.975");
+        // and lowering minCosine is reported as before
+        assertThat(ModelGates.loosened(set, perPrecision(0.98, Map.of("w8a8-affine", 0.95, "int4", 0.98))))
+                .containsExactly("minCosine 0.99 -> 0.98");
+    }
+
+    private static Gates perPrecision(Double minCosine, Map<String, Double> byPrecision) {
+        return new Gates(minCosine, byPrecision, Map.of(), null, null);
+    }
 }

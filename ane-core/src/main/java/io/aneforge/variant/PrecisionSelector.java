@@ -1,0 +1,109 @@
+package io.aneforge.variant;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A name that selects variants by precision: the one vocabulary of resolve's {@code precision=} filter and of the
+ * gates' {@code minCosineByPrecision} keys, so an app and a release gate name the same variants the same way.
+ * <ul>
+ *   <li>a family ({@link #FAMILIES}, {@link Precision#family()}): every precision of it; {@code int8} is per-channel
+ *       and every block size and mode, {@code int4} every block size and mode, {@code w8a8} both activation modes;</li>
+ *   <li>a full precision id, {@link Precision#id()} in its canonical form ({@code int8-channel}, {@code int8-block32},
+ *       {@code int4-block32-affine-gptq}, {@code w8a8-affine}): exactly that precision;</li>
+ *   <li>{@link #W8A8_SYMMETRIC}: exactly w8a8 with symmetric activations. Its precision id {@code w8a8} is also the
+ *       family's name and means the family (as {@code int8} means every int8, not per-channel int8 alone: that
+ *       meaning came first and apps rely on it), so the symmetric mode alone needs a name of its own.</li>
+ * </ul>
+ * {@code fp16} and {@code fp32} are families of one precision each: the family and the precision select the same.
+ *
+ * @param name   the canonical spelling (lower case), as {@link #parse} reads it back
+ * @param family the family every selected precision belongs to
+ * @param exact  the one precision selected, or null for the whole family
+ */
+public record PrecisionSelector(String name, String family, Precision exact) {
+
+    /** The registry's coarse precision names, in resolve's preference order. */
+    public static final List<String> FAMILIES = List.of("fp16", "int8", "w8a8", "int4", "fp32");
+
+    /** Symmetric w8a8 alone ({@code w8a8} names the family). */
+    public static final String W8A8_SYMMETRIC = "w8a8-symmetric";
+
+    /** What an error names as the accepted forms. */
+    public static final String FORMS = "a family " + FAMILIES + " (every precision of it; w8a8 is both activation modes),"
+            + " a full precision id (int8-channel, int8-block{32,64,128}[-affine][-mse|-gptq],"
+            + " int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8], w8a8-affine: exactly that one) or " + W8A8_SYMMETRIC
+            + " (w8a8 with symmetric activations only)";
+
+    public PrecisionSelector {
+        if (!FAMILIES.contains(family)) {
+            throw new IllegalArgumentException("unknown precision family '" + family + "': use one of " + FAMILIES);
+        }
+        if (exact != null && !exact.family().equals(family)) {
+            throw new IllegalArgumentException("precision " + exact + " is not of family " + family);
+        }
+    }
+
+    /**
+     * Reads a name in any case, with surrounding spaces.
+     *
+     * @throws IllegalArgumentException naming the text and {@link #FORMS}
+     */
+    public static PrecisionSelector parse(String text) {
+        String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+        if (FAMILIES.contains(t)) {
+            return new PrecisionSelector(t, t, null);
+        }
+        if (t.equals(W8A8_SYMMETRIC)) {
+            return new PrecisionSelector(t, "w8a8", Precision.parse("w8a8"));
+        }
+        Precision p;
+        try {
+            p = Precision.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a precision: use " + FORMS);
+        }
+        // Precision.parse accepts some spellings its id() writes otherwise; the selector keeps the canonical one.
+        return new PrecisionSelector(p.id(), p.family(), p);
+    }
+
+    /** The selector of exactly {@code p} (for fp16 and fp32, their family: the same one precision). */
+    public static PrecisionSelector of(Precision p) {
+        return parse(nameOf(p));
+    }
+
+    /** The whole family {@code family} ({@link #FAMILIES}): for registry rows that name no full precision. */
+    public static PrecisionSelector family(String family) {
+        return new PrecisionSelector(family, family, null);
+    }
+
+    /** The name that selects exactly {@code p}: its id, {@link #W8A8_SYMMETRIC} for symmetric w8a8. */
+    public static String nameOf(Precision p) {
+        return p.scheme() == Precision.Scheme.W8A8 && !p.affine() ? W8A8_SYMMETRIC : p.id();
+    }
+
+    /** Whether this names a whole family rather than one precision. */
+    public boolean isFamily() {
+        return exact == null;
+    }
+
+    /** Whether {@code p} is selected. */
+    public boolean matches(Precision p) {
+        return exact != null ? exact.equals(p) : family.equals(p.family());
+    }
+
+    /**
+     * Whether a registry row is selected: {@code precision} is null for a legacy row that names only its family
+     * (registrations before block sizes were required stored {@code int4} without one): such a row matches its family
+     * and no full id.
+     */
+    public boolean matches(String rowFamily, Precision precision) {
+        if (exact == null) return family.equals(rowFamily);
+        return exact.equals(precision);
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
