@@ -117,8 +117,9 @@ public class Resolver {
     }
 
     /**
-     * @param precision null, a precision family ({@code int8}) or a full precision id ({@code int8-block32}): only
-     *                  matching variants are considered ({@link VariantFilter})
+     * @param precision null, a precision family ({@code int8}, {@code w8a8}), a full precision id
+     *                  ({@code int8-block32}, {@code w8a8-affine}) or {@code w8a8-symmetric}: only matching variants are
+     *                  considered ({@link VariantFilter})
      * @param layout    null, {@code ane} or {@code standard}
      */
     public Answer resolve(String model, String alias, Integer version, String device, String chipId, String os,
@@ -257,7 +258,7 @@ public class Resolver {
             List<Candidate> usable = unfiltered.stream()
                     .filter(c -> c.chip().equals(candidateChip.id()) && c.target().compareTo(os) <= 0).toList();
             for (Candidate c : usable) {
-                precisions.add(VariantFilter.precisionId(c.precision(), c.blockSize(), c.quantization()));
+                precisions.add(VariantFilter.precisionName(c.precision(), c.blockSize(), c.quantization()));
                 layouts.add(c.layout());
             }
         }

@@ -244,6 +244,14 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(family.path("digest").asString()).isEqualTo(aff.json().path("digest").asString());
         JsonNode exact = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=W8A8-Affine", reader()).json();
         assertThat(exact.path("variant").path("quantization").asString()).isEqualTo("affine");
+        // symmetric w8a8 alone has a name of its own (w8a8 stays the family)
+        JsonNode symmetric = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8-symmetric",
+                reader()).json();
+        assertThat(symmetric.path("digest").asString()).isEqualTo(sym.json().path("digest").asString());
+        Response misspelt = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8-sym", reader());
+        assertThat(misspelt.status()).as(misspelt.text()).isEqualTo(400);
+        assertThat(misspelt.json().path("detail").asString()).startsWith("precision 'w8a8-sym' is not a precision;")
+                .contains("w8a8-symmetric (w8a8 with symmetric activations only)");
         for (var e : byPrecision.entrySet()) {
             JsonNode r = resolve(m).json();
             assertThat(r.path("digest").asString()).as(e.getKey()).isEqualTo(e.getValue().json().path("digest").asString());
@@ -255,7 +263,8 @@ class VariantQuantizationTest extends RegistryTestBase {
         Response none = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8-affine", reader());
         assertThat(none.status()).as(none.text()).isEqualTo(404);
         assertThat(none.problem()).isEqualTo("no-variant-matches-filter");
-        assertThat(none.json().path("precisions").toString()).isEqualTo("[\"w8a8\"]");
+        // listed by the name that asks for exactly it
+        assertThat(none.json().path("precisions").toString()).isEqualTo("[\"w8a8-symmetric\"]");
     }
 
     /** V35 on a database with V30 rows: w8a8 rows keep meaning symmetric; only w8a8 takes affine without a block size. */
