@@ -34,7 +34,7 @@ class RecipeTest {
                 "m2-ios16-ane-fp16-s128",
                 "m2-ios18-ane-int8-block32-s128",
                 "m2-ios16-standard-fp16-s128");
-        // No w8a8 candidate: below the demo's 0.99 cosine gate on MiniLM (see default.yaml).
+        // No w8a8 candidate: opt-in (resolve would serve it to iOS 17 A17 Pro / M4 devices; see default.yaml).
         assertThat(r.variantsFor(List.of(), 128)).hasSize(3 * 10)
                 .noneMatch(s -> s.precision().scheme() == Precision.Scheme.W8A8);
         assertThat(r.computeUnitsFor(r.variantsFor(List.of("M4"), 128).get(0))).containsExactly(
