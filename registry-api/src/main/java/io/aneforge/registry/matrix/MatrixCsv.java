@@ -32,7 +32,8 @@ final class MatrixCsv {
             "estimate_bound_by", "estimate_flops", "estimate_bytes", "estimate_basis", "estimate_unavailable",
             "os_name", "os_version", "measured_chip",
             "warmup_iterations", "timed_iterations", "max_duration_ms", "samples",
-            "waiting_for", "fidelity_waiting_for");
+            "waiting_for", "fidelity_waiting_for",
+            "min_cosine");
 
     /** Joins the items of a list field (gate reasons): "; " and "," occur inside the reasons themselves. */
     static final String LIST_SEPARATOR = " | ";
@@ -126,6 +127,7 @@ final class MatrixCsv {
                 f.add(p == null ? null : p.samples());
                 f.add(has ? c.waitingFor() : null);
                 f.add(fid.waitingFor());
+                f.add(r.minCosine());
                 line(sb, f);
             }
         }

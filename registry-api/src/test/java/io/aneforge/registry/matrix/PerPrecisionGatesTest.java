@@ -62,6 +62,12 @@ class PerPrecisionGatesTest extends MatrixTestSupport {
         assertThat(row(after, "A17_PRO w8a8-affine").path("gateStatus").asString()).isEqualTo("PASS");
         assertThat(row(after, "A17_PRO w8a8-affine").path("minCosine").asDouble()).isEqualTo(0.95);
         assertThat(row(after, "A17_PRO fp16").path("minCosine").asDouble()).isEqualTo(0.99);
+        Response csv = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader(), "Accept", "text/csv");
+        List<String> lines = csv.text().lines().toList();
+        int column = MatrixCsv.HEADER.indexOf("min_cosine");
+        assertThat(column).as("appended last").isEqualTo(MatrixCsv.HEADER.size() - 1);
+        assertThat(lines.subList(1, lines.size()).stream().map(l -> l.substring(l.lastIndexOf(',') + 1)).toList())
+                .containsExactlyInAnyOrder("0.99", "0.95");
         Response promoted = moveAlias(m, "production", v, "w8a8 at its own limit");
         assertThat(promoted.status()).as(promoted.text()).isEqualTo(200);
 
