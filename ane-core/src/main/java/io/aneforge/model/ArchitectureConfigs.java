@@ -214,11 +214,15 @@ public final class ArchitectureConfigs {
                 if (choosable.contains(TaskHead.Kind.PRE_TRAINING)) {
                     choosable.add(TaskHead.Kind.MASKED_LM); // its masked-LM half alone
                 }
+                // a base-model config: the importer does not search its checkpoint for head weights, so the message
+                // says what config.json names, not what the weights hold
                 throw new UnclearHead("--head " + kind.id() + ": config.json's architectures "
-                        + architectures + " name no " + kind.id() + " head" + (named.isEmpty()
-                        ? " (the checkpoint has no head the converter converts): drop --head, or pass --head none"
-                        : "; it has " + ids(named.keySet()) + ": pass " + alternatives(choosable)
-                        + " or --head none") + (kind == TaskHead.Kind.PRE_TRAINING && !modelType.equals("bert")
+                        + architectures + (named.isEmpty()
+                        ? " name no head, and the converter does not look for head weights under a base-model config:"
+                        + " drop --head, or pass --head none (if the weights carry a head, name its class in"
+                        + " config.json's architectures)"
+                        : " name no " + kind.id() + " head; it has " + ids(named.keySet()) + ": pass "
+                        + alternatives(choosable) + " or --head none") + (kind == TaskHead.Kind.PRE_TRAINING && !modelType.equals("bert")
                         ? " (transformers defines a pre-training head, masked LM plus next-sentence prediction, for"
                         + " BERT only)" : ""), architectures);
             }

@@ -53,6 +53,10 @@ public final class ModelImporter {
         switch (snapshot.format()) {
             case SAFETENSORS, SHARDED_SAFETENSORS -> {
                 try (TensorReader reader = open(snapshot)) {
+                    if (nextSentenceChosen(head)) {
+                        // from the header, before a BERT-base checkpoint's 440 MB are read for a refusal
+                        refuseMissingNextSentenceHead(weights, head, canonicalNames(config, reader.tensors()));
+                    }
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
                         if (config.isIgnored(name) && !expected.containsKey(name)) {
@@ -105,8 +109,8 @@ public final class ModelImporter {
                 missing.add(t.name());
             }
         }
-        if (head != null && head.kind() == TaskHead.Kind.PRE_TRAINING && head.chosenBeyondArchitecture()) {
-            refuseMissingNextSentenceHead(weights, head, found);
+        if (nextSentenceChosen(head)) {
+            refuseMissingNextSentenceHead(weights, head, found.keySet()); // an ONNX file's, read whole
         }
         if (head != null && head.readsPooler(config.headFamily()) && !found.containsKey("pooler.dense.weight")) {
             throw new ModelImportException(weights, head.architecture() + " classifies the pooler output"
@@ -138,21 +142,51 @@ public final class ModelImporter {
         return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads), head);
     }
 
+    /** {@code --head pre-training} on a config that names the masked-LM head only ({@code BertForMaskedLM}). */
+    private static boolean nextSentenceChosen(TaskHead head) {
+        return head != null && head.kind() == TaskHead.Kind.PRE_TRAINING && head.chosenBeyondArchitecture();
+    }
+
     /**
-     * {@code --head pre-training} on a config that names the masked-LM head only ({@code BertForMaskedLM}): the weights
-     * decide, and without the next-sentence head's (and the pooler's, which it reads) there is nothing to convert.
-     * Refused naming every one missing, with the two ways out.
+     * {@code --head pre-training} on a config that names the masked-LM head only: the weights decide, and without the
+     * next-sentence head's (and the pooler's, which it reads) there is nothing to convert. Refused naming every one
+     * missing; {@link MissingHeadTensorsException} lets each caller name its own way out.
      */
-    private static void refuseMissingNextSentenceHead(Path file, TaskHead head, Map<String, FloatTensor> found)
-            throws ModelImportException {
-        List<String> missing = TaskHead.NEXT_SENTENCE_TENSORS.stream().filter(n -> !found.containsKey(n)).toList();
-        if (missing.isEmpty()) {
-            return;
+    private static void refuseMissingNextSentenceHead(Path file, TaskHead head, java.util.Collection<String> present)
+            throws MissingHeadTensorsException {
+        List<String> missing = TaskHead.NEXT_SENTENCE_TENSORS.stream().filter(n -> !present.contains(n)).toList();
+        if (!missing.isEmpty()) {
+            throw new MissingHeadTensorsException(file, head.kind(), head.architecture(), missing);
         }
-        throw new ModelImportException(file, "--head pre-training: config.json names " + head.architecture()
-                + ", and this checkpoint lacks the next-sentence head's tensors " + String.join(", ", missing)
-                + " (a checkpoint saved from BertForPreTraining, such as bert-base-uncased's, has them): drop --head"
-                + " to convert the masked-LM head alone (fill-mask), or use weights that carry the next-sentence head");
+    }
+
+    /**
+     * Which of the canonical tensor {@code names} the snapshot's checkpoint lacks, read from the safetensors headers
+     * alone (an ONNX file is read whole). {@code convert} asks it of a masked-LM checkpoint whose next-sentence head it
+     * dropped ({@link TaskHead#NEXT_SENTENCE_TENSORS}), to name {@code --head pre-training} only where it converts.
+     */
+    public static List<String> absentTensors(ModelSnapshot snapshot, List<String> names) throws IOException {
+        // without a head choice, which a config naming two kinds would need: only the prefixes matter here
+        ArchitectureConfig config = ArchitectureConfigs.parseWithHead(snapshot.configJson(), HeadChoice.NONE).config();
+        java.util.Set<String> present = new java.util.HashSet<>();
+        if (snapshot.format() == io.aneforge.source.WeightsFormat.ONNX) {
+            for (String name : OnnxWeights.read(snapshot.weights()).keySet()) {
+                present.add(canonical(config, name));
+            }
+        } else {
+            try (TensorReader reader = open(snapshot)) {
+                present.addAll(canonicalNames(config, reader.tensors()));
+            }
+        }
+        return names.stream().filter(n -> !present.contains(n)).toList();
+    }
+
+    private static java.util.Set<String> canonicalNames(ArchitectureConfig config, List<TensorInfo> tensors) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (TensorInfo info : tensors) {
+            names.add(canonical(config, info.name()));
+        }
+        return names;
     }
 
     /**

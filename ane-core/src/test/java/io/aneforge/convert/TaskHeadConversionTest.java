@@ -11,6 +11,7 @@ import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.model.ArchitectureConfigs;
 import io.aneforge.model.ExpectedTensor;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.MissingHeadTensorsException;
 import io.aneforge.model.ModelImportException;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.model.TaskHead;
@@ -554,8 +555,10 @@ class TaskHeadConversionTest {
      * A BertForMaskedLM checkpoint that carries the next-sentence head (as bert-base-uncased does: a pooler,
      * {@code cls.seq_relationship}, a copy of the decoder weight): fill-mask by default, the next-sentence head dropped
      * and named; {@code --head pre-training} converts both heads, both layouts' packages agreeing with the plain loops
-     * (the class name is a hint, the weights decide). Without those weights the choice is refused naming each missing
-     * tensor; RoBERTa, which transformers gives no pre-training head, is refused saying so.
+     * and their prediction_logits with the fill-mask package's logits (the class name is a hint, the weights decide).
+     * Without those weights the choice is refused naming each missing tensor, from the safetensors header before a
+     * tensor is read; RoBERTa, which transformers gives no pre-training head, is refused saying so, and a base-model
+     * config saying it names no head.
      */
     @Test
     void aMaskedLmCheckpointWithTheNextSentenceHeadConvertsToPreTrainingWhenAsked() throws Exception {
@@ -596,21 +599,49 @@ class TaskHeadConversionTest {
                 assertThat(r.cosineMin()).as(layout + " " + out).isGreaterThanOrEqualTo(0.9999);
                 assertThat(r.top1Agreement()).as(layout + " " + out).isEqualTo(1.0);
             }
+            // the masked-LM half is the same function either way: the default (fill-mask) package's logits are the
+            // pre-training package's prediction_logits, at every position the fidelity metrics read
+            ConvertedVariant mlm = VariantConverter.convert(fillMask, spec, dir.resolve("mlm-nsp-fill-" + spec.id()));
+            Program fill = MlPackage.read(mlm.packageDir());
+            assertThat(fill.outputs()).extracting(v -> v.name()).containsExactly("logits");
+            FloatTensor logits = ProgramEvaluator.runtime().run(fill, in).get("logits");
+            assertThat(logits.shape()).containsExactly(got.get("prediction_logits").shape());
+            FidelityReport same = Fidelity.compareLogits(got.get("prediction_logits"), logits);
+            assertThat(same.cosineMin()).as(layout + " fill-mask logits").isGreaterThanOrEqualTo(0.999999);
+            assertThat(same.top1Agreement()).as(layout + " fill-mask logits").isEqualTo(1.0);
         }
-        // the masked-LM half is the same function either way
-        FidelityReport same = Fidelity.compareLogits(want.get("prediction_logits"),
-                Plain.forward(fillMask, ids(in), REAL).get("logits"));
-        assertThat(same.cosineMin()).isGreaterThanOrEqualTo(0.999999);
 
         // what a checkpoint saved from BertForMaskedLM holds: no pooler, no next-sentence head
         Path bare = checkpoint(dir.resolve("mlm-bare"), "bert", "MaskedLM", List.of(), VOCAB, 23);
         assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(bare, null),
-                io.aneforge.model.HeadChoice.parse("pre-training"))).isInstanceOf(ModelImportException.class)
+                io.aneforge.model.HeadChoice.parse("pre-training")))
+                .isInstanceOfSatisfying(MissingHeadTensorsException.class, e -> {
+                    assertThat(e.missing()).containsExactlyElementsOf(TaskHead.NEXT_SENTENCE_TENSORS);
+                    assertThat(e.architecture()).isEqualTo("BertForMaskedLM");
+                    assertThat(e.file()).isEqualTo(bare.resolve("model.safetensors"));
+                })
                 .hasMessageContaining("--head pre-training: config.json names BertForMaskedLM, and this checkpoint lacks"
                         + " the next-sentence head's tensors pooler.dense.weight, pooler.dense.bias,"
                         + " cls.seq_relationship.weight, cls.seq_relationship.bias (a checkpoint saved from"
                         + " BertForPreTraining, such as bert-base-uncased's, has them): drop --head to convert the"
                         + " masked-LM head alone (fill-mask), or use weights that carry the next-sentence head");
+        assertThat(ModelImporter.absentTensors(ModelSnapshot.of(bare, null), TaskHead.NEXT_SENTENCE_TENSORS))
+                .containsExactlyElementsOf(TaskHead.NEXT_SENTENCE_TENSORS);
+        assertThat(ModelImporter.absentTensors(snap, TaskHead.NEXT_SENTENCE_TENSORS)).isEmpty();
+        // refused from the safetensors header, before the tensors are read: this pooler's NaN would fail the read
+        Path nanPooler = checkpoint(dir.resolve("mlm-nan-pooler"), "bert", "MaskedLM", List.of(), VOCAB, 23,
+                (st, random) -> {
+                    add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
+                    float[] nan = new float[HIDDEN];
+                    nan[0] = Float.NaN;
+                    st.f32("bert.pooler.dense.bias", nan, HIDDEN);
+                });
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(nanPooler, null),
+                io.aneforge.model.HeadChoice.parse("pre-training")))
+                .isInstanceOfSatisfying(MissingHeadTensorsException.class, e -> assertThat(e.missing())
+                        .containsExactly("cls.seq_relationship.weight", "cls.seq_relationship.bias"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(nanPooler, null)))
+                .as("the default import reads the pooler").hasMessageContaining("NaN");
         Path poolerOnly = checkpoint(dir.resolve("mlm-pooler"), "bert", "MaskedLM", List.of(), VOCAB, 23,
                 (st, random) -> {
                     add(st, random, "bert.pooler.dense.weight", false, HIDDEN, HIDDEN);
@@ -618,9 +649,11 @@ class TaskHeadConversionTest {
                     add(st, random, "cls.seq_relationship.bias", false, 2);
                 });
         assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(poolerOnly, null),
-                io.aneforge.model.HeadChoice.parse("pre-training"))).isInstanceOf(ModelImportException.class)
+                io.aneforge.model.HeadChoice.parse("pre-training"))).isInstanceOf(MissingHeadTensorsException.class)
                 .hasMessageContaining("this checkpoint lacks the next-sentence head's tensors"
                         + " cls.seq_relationship.weight (a checkpoint");
+        assertThat(ModelImporter.absentTensors(ModelSnapshot.of(poolerOnly, null), TaskHead.NEXT_SENTENCE_TENSORS))
+                .containsExactly("cls.seq_relationship.weight");
         assertThat(ModelImporter.importWeights(ModelSnapshot.of(poolerOnly, null)).head().kind())
                 .isEqualTo(TaskHead.Kind.MASKED_LM);
 
@@ -631,6 +664,18 @@ class TaskHeadConversionTest {
                 .hasMessageContaining("--head pre-training: config.json's architectures [RobertaForMaskedLM] name no"
                         + " pre-training head; it has fill-mask: pass --head fill-mask or --head none (transformers"
                         + " defines a pre-training head, masked LM plus next-sentence prediction, for BERT only)");
+
+        // a base-model config is not searched for head weights, so the refusal says what config.json names
+        Path base = checkpoint(dir.resolve("bert-base"), "bert", "MaskedLM", List.of(), VOCAB, 23);
+        Files.writeString(base.resolve("config.json"), Files.readString(base.resolve("config.json"))
+                .replace("BertForMaskedLM", "BertModel"));
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(base, null),
+                io.aneforge.model.HeadChoice.parse("pre-training")))
+                .isInstanceOf(io.aneforge.model.HeadChoiceException.class)
+                .hasMessageEndingWith("--head pre-training: config.json's architectures [BertModel] name no head, and"
+                        + " the converter does not look for head weights under a base-model config: drop --head, or"
+                        + " pass --head none (if the weights carry a head, name its class in config.json's"
+                        + " architectures)");
     }
 
     /**
