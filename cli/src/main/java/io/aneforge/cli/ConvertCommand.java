@@ -142,7 +142,8 @@ public final class ConvertCommand implements Callable<Integer> {
                     + "model's hidden states (last_hidden_state, pooler_output), or the kind to convert: "
                     + "sequence-classification, token-classification, question-answering, fill-mask (also the masked-LM "
                     + "half of a pre-training checkpoint) or pre-training (also a BERT masked LM whose checkpoint carries "
-                    + "the next-sentence head, cls.seq_relationship, as bert-base-uncased's does).")
+                    + "the next-sentence head, cls.seq_relationship, and the pooler it reads, as bert-base-uncased's "
+                    + "does).")
     String head;
 
     @Option(names = "--token-types", description = "Give the packages a token_type_ids input (int32, shaped like "
@@ -495,9 +496,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (model.model().head() != null && model.model().head().kind() == io.aneforge.model.TaskHead.Kind.MASKED_LM
                 && heads.equals(List.of(io.aneforge.model.TaskHead.SEQ_RELATIONSHIP))) {
             // bert-base-uncased's case: the packages do output the masked-LM head's logits, not hidden states
-            bar.note("note: the checkpoint's task head (" + io.aneforge.model.TaskHead.SEQ_RELATIONSHIP + ") is not"
-                    + " converted: it is BERT's next-sentence head; --head pre-training converts it beside the masked-LM"
-                    + " head (outputs prediction_logits and seq_relationship_logits)");
+            bar.note(nextSentenceNote(model));
         } else if (!heads.isEmpty()) {
             // a fine-tuned classifier converts to its encoder: said plainly, since fidelity (against the same graph)
             // cannot show it
@@ -506,6 +505,31 @@ public final class ConvertCommand implements Callable<Integer> {
                     + "logits); apply the head to them yourself");
         }
         return model;
+    }
+
+    /**
+     * The note for a fill-mask conversion that dropped the checkpoint's next-sentence head: how to keep it, named only
+     * where it would convert. A {@code *ForPreTraining} config converts it without {@code --head}; a
+     * {@code BertForMaskedLM} one with {@code --head pre-training}, which needs the pooler and both
+     * {@code cls.seq_relationship} tensors (read from the safetensors header, as the import that would refuse does).
+     */
+    private static String nextSentenceNote(SourceModel model) {
+        String dropped = "note: the checkpoint's task head (" + io.aneforge.model.TaskHead.SEQ_RELATIONSHIP + ") is not"
+                + " converted: it is BERT's next-sentence head";
+        String both = " beside the masked-LM head (outputs prediction_logits and seq_relationship_logits)";
+        if (model.model().head().chosenBeyondArchitecture()) {
+            return dropped + ", left out by --head fill-mask; drop --head to convert it" + both;
+        }
+        List<String> missing;
+        try {
+            missing = io.aneforge.model.ModelImporter.absentTensors(model.snapshot(),
+                    io.aneforge.model.TaskHead.NEXT_SENTENCE_TENSORS);
+        } catch (java.io.IOException e) {
+            return dropped; // the weights imported a moment ago: a note is not worth failing the conversion for
+        }
+        return missing.isEmpty() ? dropped + "; --head pre-training converts it" + both
+                : dropped + ", and this checkpoint lacks tensors it needs (" + String.join(", ", missing) + "), so it"
+                + " cannot be converted";
     }
 
     /**

@@ -205,6 +205,12 @@ public final class EvalCommand implements Callable<Integer> {
                         + " --source " + source + " names no " + task + " head (architectures " + h.architectures()
                         + "): pass the --source the package was converted from");
             }
+            if (e.getCause() instanceof io.aneforge.model.MissingHeadTensorsException m) {
+                // the importer's way out is convert's "drop --head"; here the head is the package's
+                throw new UsageException(pkg + " computes a " + task + " head (aneforge.task), but --source " + source
+                        + " lacks the next-sentence head's tensors " + String.join(", ", m.missing())
+                        + ": pass the --source the package was converted from");
+            }
             throw new UsageException("--source: " + e.getMessage());
         }
     }

@@ -71,7 +71,7 @@ public final class PublishCommand implements Callable<Integer> {
             + "task head, as convert --head: convert it (default), none (the packages output the hidden states) or the "
             + "kind to convert of a checkpoint that names two (sequence-classification, token-classification, "
             + "question-answering, fill-mask, pre-training; pre-training also for a BERT masked LM whose checkpoint "
-            + "carries the next-sentence head).")
+            + "carries the next-sentence head, cls.seq_relationship, and the pooler it reads).")
     String head;
 
     @Option(names = "--token-types", description = "With --source: give the packages a token_type_ids input, as convert "

@@ -51,11 +51,19 @@ class TaskHeadCommandsTest {
      */
     static Path checkpoint(String name, String architectures, String configExtra, Consumer<RawSafetensors> head)
             throws Exception {
+        return checkpoint(name, architectures, configExtra, head, t -> true);
+    }
+
+    /** Like {@link #checkpoint(String, String, String, Consumer)}, with the tiny BERT's tensors {@code base} keeps. */
+    static Path checkpoint(String name, String architectures, String configExtra, Consumer<RawSafetensors> head,
+                           java.util.function.Predicate<String> base) throws Exception {
         Path d = Files.createDirectories(dir.resolve(name));
         RawSafetensors st = new RawSafetensors();
         try (var f = SafetensorsFile.open(bert.resolve("model.safetensors"))) {
             for (var t : f.tensors()) {
-                st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
+                if (base.test(t.name())) {
+                    st.f32("bert." + t.name(), f.readFloat(t.name()).data(), t.shape());
+                }
             }
         }
         head.accept(st);
@@ -267,7 +275,9 @@ class TaskHeadCommandsTest {
                 String.valueOf(SEQ), "--samples", "1", "--progress", "plain", "--head", "fill-mask");
         assertThat(mlm.code()).as(mlm.toString()).isZero();
         assertThat(mlm.out()).contains("masked-LM head (fill-mask").contains("note: the checkpoint's task head"
-                + " (cls.seq_relationship) is not converted");
+                + " (cls.seq_relationship) is not converted: it is BERT's next-sentence head, left out by --head"
+                + " fill-mask; drop --head to convert it beside the masked-LM head (outputs prediction_logits and"
+                + " seq_relationship_logits)").doesNotContain("--head pre-training");
         assertThat(MlPackage.read(mlmPkg).metadata()).containsEntry("aneforge.task", "fill-mask")
                 .containsEntry("aneforge.architecture", "BertForPreTraining");
         assertThat(MlPackage.read(mlmPkg).outputs()).extracting(o -> o.name()).containsExactly("logits");
@@ -339,8 +349,28 @@ class TaskHeadCommandsTest {
         assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
         assertThat(refused.err()).contains("--head pre-training: config.json names BertForMaskedLM, and this checkpoint"
                 + " lacks the next-sentence head's tensors cls.seq_relationship.weight, cls.seq_relationship.bias (")
-                .contains("drop --head to convert the masked-LM head alone (fill-mask)");
+                .endsWith("drop --head to convert the masked-LM head alone (fill-mask), or use weights that carry the"
+                        + " next-sentence head\n").doesNotContain("fix the model files");
         assertThat(dir.resolve("bare.mlpackage")).doesNotExist();
+        // eval's head comes from the package, and eval has no --head to drop
+        Cli wrongSource = Cli.run("eval", "--package", pkg.toString(), "--source", bare.toString(), "--samples", "1");
+        assertThat(wrongSource.code()).as(wrongSource.toString()).isEqualTo(2);
+        assertThat(wrongSource.err()).isEqualTo("aneforge eval: " + pkg + " computes a pre-training head"
+                + " (aneforge.task), but --source " + bare + " lacks the next-sentence head's tensors"
+                + " cls.seq_relationship.weight, cls.seq_relationship.bias: pass the --source the package was converted"
+                + " from\n");
+
+        // the next-sentence head without the pooler it reads: --head pre-training would be refused, so not named
+        Path noPooler = checkpoint("mlm-nsp-nopooler", "[\"BertForMaskedLM\"]", "", TaskHeadCommandsTest::preTraining,
+                t -> !t.startsWith("pooler."));
+        Cli unconvertible = Cli.run("convert", "--source", noPooler.toString(), "--out",
+                dir.resolve("mlm-nsp-nopooler.mlpackage").toString(), "--seq-len", String.valueOf(SEQ), "--samples",
+                "0", "--progress", "plain");
+        assertThat(unconvertible.code()).as(unconvertible.toString()).isZero();
+        assertThat(unconvertible.out()).contains("note: the checkpoint's task head (cls.seq_relationship) is not"
+                + " converted: it is BERT's next-sentence head, and this checkpoint lacks tensors it needs"
+                + " (pooler.dense.weight, pooler.dense.bias), so it cannot be converted")
+                .doesNotContain("--head pre-training");
     }
 
     @Test
@@ -550,8 +580,12 @@ class TaskHeadCommandsTest {
         assertThat(flat).contains("--head=convert|none|<kind>").contains("a config whose architectures name two head"
                 + " kinds needs the kind").contains("sequence-classification, token-classification, question-answering,"
                 + " fill-mask (also the masked-LM half of a pre-training checkpoint) or pre-training (also a BERT"
-                + " masked LM whose checkpoint carries the next-sentence head, cls.seq_relationship, as"
-                + " bert-base-uncased's does)");
+                + " masked LM whose checkpoint carries the next-sentence head, cls.seq_relationship, and the pooler it"
+                + " reads, as bert-base-uncased's does)");
+        Cli publish = Cli.run("publish", "--help");
+        assertThat(publish.code()).isZero();
+        assertThat(publish.out().replaceAll("\\s+", " ")).contains("pre-training also for a BERT masked LM whose"
+                + " checkpoint carries the next-sentence head, cls.seq_relationship, and the pooler it reads");
         Cli predict = Cli.run("predict", "--help");
         assertThat(predict.code()).isZero();
         assertThat(predict.out().replaceAll("\\s+", " ")).contains("a 1-label one's sigmoid, a multi-label one's"

@@ -8,6 +8,7 @@ import io.aneforge.io.IoProblems;
 import io.aneforge.model.HeadChoice;
 import io.aneforge.model.HeadChoiceException;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.MissingHeadTensorsException;
 import io.aneforge.model.ModelImportException;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.onnx.OnnxFormatException;
@@ -62,7 +63,9 @@ public final class SourceModel implements AutoCloseable {
     /**
      * Like {@link #open(String, Map)}, importing the task head {@code head} picks ({@code convert --head}; the
      * checkpoint's other heads are dropped and named). A choice the config does not allow (two head kinds without a
-     * choice, a kind it does not name) is a {@link ModelSourceException} naming the {@code --head} values to pass.
+     * choice, a kind it does not name) is a {@link ModelSourceException} naming the {@code --head} values to pass, one
+     * the weights do not allow (the next-sentence head of a masked LM) one naming the missing tensors; either has the
+     * importer's exception as its cause.
      */
     public static SourceModel open(String source, Map<String, String> env, HeadChoice head)
             throws ModelSourceException {
@@ -87,7 +90,8 @@ public final class SourceModel implements AutoCloseable {
         ImportedModel model;
         try {
             model = ModelImporter.importWeights(snapshot, head);
-        } catch (HeadChoiceException e) {
+        } catch (HeadChoiceException | MissingHeadTensorsException e) {
+            // the model files may be fine: the message names the choice's ways out, and the cause lets eval reword them
             tokenizer.thenAccept(Tokenizer::close);
             throw new ModelSourceException(e.getMessage(), e);
         } catch (ModelImportException | SafetensorsException | OnnxFormatException e) {
