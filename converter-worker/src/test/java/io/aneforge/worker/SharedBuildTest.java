@@ -152,7 +152,8 @@ class SharedBuildTest {
     /**
      * {@code head: pre-training} on a BertForMaskedLM checkpoint that carries the next-sentence head (as
      * bert-base-uncased does): this worker, which declares conversionOptions 2, converts both heads, as {@code convert
-     * --head pre-training} does; one without those weights fails the conversion at import naming them.
+     * --head pre-training} does; one without those weights fails the conversion at import naming them, worded for the
+     * conversion's {@code head} field (not convert's {@code --head}).
      */
     @Test
     void preTrainingHeadOfAMaskedLmCheckpointThatCarriesTheNextSentenceHead() throws Exception {
@@ -167,9 +168,11 @@ class SharedBuildTest {
         JsonNode c = publish("shared-mlm-bare", "org/shared-mlm-bare", Map.of("head", "pre-training"));
         JsonNode done = stack.await(c.path("id").asLong(), Duration.ofMinutes(2), "succeeded", "failed");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("failed");
-        assertThat(done.path("error").asString()).startsWith("import: ").contains("--head pre-training: config.json"
+        assertThat(done.path("error").asString()).startsWith("import: ").contains("head 'pre-training': config.json"
                 + " names BertForMaskedLM, and this checkpoint lacks the next-sentence head's tensors"
-                + " cls.seq_relationship.weight, cls.seq_relationship.bias");
+                + " cls.seq_relationship.weight, cls.seq_relationship.bias").endsWith("publish the version again"
+                + " without head (or with head 'convert') to convert the masked-LM head alone (fill-mask), or from"
+                + " weights that carry the next-sentence head").doesNotContain("--head");
     }
 
     /** Converts the classifier with {@code options}, checks the conversion view shows them, reads its one package. */

@@ -3,6 +3,7 @@ package io.aneforge.worker.pipeline;
 import io.aneforge.convert.Calibration;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.model.MissingHeadTensorsException;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tokenizer.Tokenizer;
@@ -37,6 +38,11 @@ class ModelCache {
             ImportedModel m;
             try {
                 m = ModelImporter.importWeights(ModelSnapshot.of(Path.of(snapshotDir), commit), options.headChoice());
+            } catch (MissingHeadTensorsException e) {
+                // the importer's way out is convert's "drop --head"; a publisher set the conversion's head field. The
+                // conversion's error quotes the direct cause when it adds to the message: this one does not
+                IOException reworded = new IOException(inPublishersTerms(e), e);
+                throw new UncheckedIOException(reworded.getMessage(), reworded);
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e); // the message names file and problem
             }
@@ -50,6 +56,16 @@ class ModelCache {
             }
             return m;
         });
+    }
+
+    /**
+     * A conversion's {@code head: pre-training} on a masked-LM checkpoint without the next-sentence head, worded for
+     * the {@code head} field the publisher set (over HTTP, or with {@code publish --head}).
+     */
+    static String inPublishersTerms(MissingHeadTensorsException e) {
+        return (e.file() == null ? "" : e.file() + ": ") + "head '" + e.kind().id() + "': " + e.problem()
+                + ": publish the version again without head (or with head 'convert') to convert the masked-LM head"
+                + " alone (fill-mask), or from weights that carry the next-sentence head";
     }
 
     /**
