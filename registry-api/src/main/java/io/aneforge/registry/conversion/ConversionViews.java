@@ -25,7 +25,9 @@ public final class ConversionViews {
     /**
      * @param head {@code convert} (a fine-tuned checkpoint's task head is converted, as {@code convert}'s default),
      *     {@code none} (the packages output the base model's hidden states, {@code convert --head none}) or the head
-     *     kind to convert of a checkpoint that has two ({@code sequence-classification}, ...: {@code HeadChoice})
+     *     kind to convert ({@code sequence-classification}, ...: {@code HeadChoice}): of a checkpoint that has two,
+     *     {@code fill-mask} of a pre-training checkpoint, {@code pre-training} of a BertForMaskedLM one that carries
+     *     the next-sentence head
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types})
      * @param waitingFor why a queued conversion is not running yet (null for any other state), from the converter
      *     workers the registry saw lately ({@link ConverterWorkers#waitingFor}): none asked for work, none declares

@@ -104,8 +104,9 @@ public class Conversions {
         } catch (IllegalArgumentException e) {
             throw ApiProblem.badRequest("invalid-request", "Invalid request", "head: must be 'convert' (the checkpoint's"
                     + " task head is converted, the default), 'none' (the packages output the base model's hidden"
-                    + " states) or the head kind to convert of a checkpoint that has two (one of " + HeadChoice.values()
-                    + "), got '" + head + "'");
+                    + " states) or the head kind to convert: of a checkpoint that has two, fill-mask of a pre-training"
+                    + " checkpoint (its masked-LM half) or pre-training of a BertForMaskedLM checkpoint that carries the"
+                    + " next-sentence head and the pooler (one of " + HeadChoice.values() + "), got '" + head + "'");
         }
         int seqLen = req.seqLen() == null ? 128 : req.seqLen();
         String recipe = req.recipe() == null || req.recipe().isBlank() ? "default" : req.recipe();

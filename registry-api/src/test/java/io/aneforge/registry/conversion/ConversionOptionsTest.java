@@ -165,8 +165,10 @@ class ConversionOptionsTest extends RegistryTestBase {
         assertThat(bad.problem()).isEqualTo("invalid-request");
         assertThat(bad.json().path("detail").asString()).isEqualTo("head: must be 'convert' (the checkpoint's task head is"
                 + " converted, the default), 'none' (the packages output the base model's hidden states) or the head kind"
-                + " to convert of a checkpoint that has two (one of convert, none, sequence-classification,"
-                + " token-classification, question-answering, fill-mask, pre-training), got 'classifier'");
+                + " to convert: of a checkpoint that has two, fill-mask of a pre-training checkpoint (its masked-LM"
+                + " half) or pre-training of a BertForMaskedLM checkpoint that carries the next-sentence head and the"
+                + " pooler (one of convert, none, sequence-classification, token-classification, question-answering,"
+                + " fill-mask, pre-training), got 'classifier'");
         Response noChips = send("POST", "/api/v1/models/conv-options-bad/versions", publisher(),
                 Map.of("source", SOURCE, "tokenTypes", true));
         assertThat(noChips.status()).as(noChips.text()).isEqualTo(400);
