@@ -22,6 +22,7 @@ import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The release gates of each model (table {@code model_gates}); a model without a row has no gates. */
 @Service
@@ -40,9 +41,17 @@ public class ModelGates {
      */
     public record GatesChange(Gates before, Gates after, List<String> loosened, String changedBy, OffsetDateTime changedAt) {}
 
-    /** Strict reading: a misspelt field is an error, not a silently missing gate. */
+    /** Strict reading of PUT bodies: a misspelt field is an error, not a silently missing gate. */
     private static final JsonMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+    /**
+     * Lenient reading and the writing of stored gates: the rows are shared with the release before and the release
+     * after this one (a rolling update, a rollback; docs/deploy.md), so a field one of them added must not make the
+     * other fail every read of the model's gates. The body's strictness already kept misspellings out of the rows.
+     */
+    private static final JsonMapper STORED = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
     private final JdbcClient jdbc;
     private final Models models;
@@ -100,13 +109,13 @@ public class ModelGates {
         }
         jdbc.sql("INSERT INTO model_gates_history (model_id, gates_before, gates_after, loosened, changed_by)"
                         + " VALUES (?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?)")
-                .params(id, before.map(STRICT::writeValueAsString).orElse(null), STRICT.writeValueAsString(gates),
+                .params(id, before.map(ModelGates::storedJson).orElse(null), storedJson(gates),
                         loosened.toArray(new String[0]), caller.name())
                 .update();
         jdbc.sql("INSERT INTO model_gates (model_id, gates, updated_by) VALUES (?, CAST(? AS jsonb), ?)"
                         + " ON CONFLICT (model_id) DO UPDATE SET gates = EXCLUDED.gates, updated_by = EXCLUDED.updated_by,"
                         + " updated_at = now()")
-                .params(id, STRICT.writeValueAsString(gates), caller.name()).update();
+                .params(id, storedJson(gates), caller.name()).update();
         events.publishEvent(new RegistryChanged(model));
         return get(model);
     }
@@ -192,9 +201,20 @@ public class ModelGates {
         }
     }
 
+    /**
+     * The JSON stored for {@code gates}: without {@code minCosineByPrecision} when it is empty, so gates that set no
+     * per-precision limit stay readable by the release before it (expand, then contract). Gates that set one are not
+     * readable there; docs/deploy.md says so.
+     */
+    static String storedJson(Gates gates) {
+        ObjectNode json = STORED.valueToTree(gates);
+        if (gates.minCosineByPrecision().isEmpty()) json.remove("minCosineByPrecision");
+        return STORED.writeValueAsString(json);
+    }
+
     private static Gates parseStored(String json) {
         try {
-            return STRICT.readValue(json, Gates.class);
+            return STORED.readValue(json, Gates.class);
         } catch (JacksonException | InvalidGatesException e) {
             throw new IllegalStateException("stored gates are unreadable: " + json, e);
         }
