@@ -27,7 +27,8 @@ final class ResolveOptions {
     Integer version;
 
     @Option(names = "--precision", paramLabel = "P", description = "Only variants of this precision: a family "
-            + "(fp16, int8, int4, w8a8, fp32) or a full id such as int8-block32 (the registry checks it).")
+            + "(fp16, int8, int4, w8a8, fp32; w8a8 is both activation modes) or exactly one precision: a full id such"
+            + " as int8-block32 or w8a8-affine, or w8a8-symmetric for symmetric w8a8 alone (the registry checks it).")
     String precision;
 
     @Option(names = "--layout", paramLabel = "L", description = "Only variants of this layout: ane or standard.")

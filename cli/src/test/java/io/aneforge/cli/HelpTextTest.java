@@ -40,4 +40,19 @@ class HelpTextTest {
                 PostgreSQL: SPRING_DATASOURCE_URL, else
                 jdbc:postgresql://127.0.0.1:5432/<--database> (created if missing).""");
     }
+
+    @Test
+    void precisionHelpNamesTheFormsThatSelectOneW8a8Mode() {
+        for (String command : new String[] {"resolve", "pull"}) {
+            Cli help = Cli.run(command, "--help");
+            assertThat(help.code()).isZero();
+            // the option's entry in the list (a line of its own, not the usage line) up to the next option
+            int start = help.out().indexOf("\n      --precision=P");
+            assertThat(start).as(help.out()).isPositive();
+            String precision = help.out().substring(start, help.out().indexOf("\n      --", start + 1))
+                    .replaceAll("\\s+", " ");
+            assertThat(precision).as(command).contains("w8a8 is both activation modes", "w8a8-affine",
+                    "w8a8-symmetric for symmetric w8a8 alone");
+        }
+    }
 }
