@@ -57,8 +57,8 @@ public record Gates(Double minCosine, Map<String, Double> minCosineByPrecision, 
                 try {
                     selector = PrecisionSelector.parse(key);
                 } catch (IllegalArgumentException bad) {
-                    throw new InvalidGatesException("gates.minCosineByPrecision: key '" + key + "' is not a precision;"
-                            + " use " + PrecisionSelector.FORMS);
+                    // the selector's message: the forms, after what is wrong with a known one
+                    throw new InvalidGatesException("gates.minCosineByPrecision: key " + bad.getMessage());
                 }
                 if (!selector.name().equals(key)) {
                     // one spelling per precision, so two keys can never name the same variants

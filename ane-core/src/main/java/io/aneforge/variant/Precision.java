@@ -84,6 +84,12 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
         }
     }
 
+    /**
+     * Reads a short id ({@link #id()}), in any case.
+     *
+     * @throws UnknownPrecisionException when {@code text} is in none of the forms
+     * @throws IllegalArgumentException naming the wrong part of a known form (a block size, {@code -ffn8} on int8, ...)
+     */
     public static Precision parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         switch (t) {
@@ -109,7 +115,7 @@ public record Precision(Scheme scheme, int blockSize, boolean affine, boolean ms
                     return new Precision(s, Integer.parseInt(m.group(2)), m.group(3) != null, fit.contains("-mse"),
                             m.group(5) != null, fit.contains("-gptq"));
                 }
-                throw new IllegalArgumentException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
+                throw new UnknownPrecisionException("unknown precision '" + text + "': use fp32, fp16, int8-channel, "
                         + "int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8] or w8a8[-affine]");
         }
     }

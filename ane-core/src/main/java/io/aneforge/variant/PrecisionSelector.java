@@ -2,6 +2,7 @@ package io.aneforge.variant;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * A name that selects variants by precision: the one vocabulary of resolve's {@code precision=} filter and of the
@@ -23,16 +24,32 @@ import java.util.Locale;
  */
 public record PrecisionSelector(String name, String family, Precision exact) {
 
-    /** The registry's coarse precision names, in resolve's preference order. */
+    /**
+     * The registry's coarse precision names, in resolve's preference order: the one list of them (the registry's
+     * {@code Variants.PRECISIONS} is this list).
+     */
     public static final List<String> FAMILIES = List.of("fp16", "int8", "w8a8", "int4", "fp32");
 
     /** Symmetric w8a8 alone ({@code w8a8} names the family). */
     public static final String W8A8_SYMMETRIC = "w8a8-symmetric";
 
+    /**
+     * The forms of the full precision ids that select one precision ({@link Precision#id()}; {@code {a,b}} one of,
+     * {@code [x]} optional, {@code x|y} either); the symmetric w8a8 id {@code w8a8} is a family name, so it is not one.
+     */
+    public static final List<String> FULL_ID_FORMS = List.of("int8-channel", "int8-block{32,64,128}[-affine][-mse|-gptq]",
+            "int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8]", "w8a8-affine");
+
+    /**
+     * Every form that selects exactly one precision: {@link #FULL_ID_FORMS} and {@link #W8A8_SYMMETRIC}. With
+     * {@link #FAMILIES}, the machine-readable list of what {@link #parse} accepts.
+     */
+    public static final List<String> EXACT_FORMS = Stream.concat(FULL_ID_FORMS.stream(), Stream.of(W8A8_SYMMETRIC))
+            .toList();
+
     /** What an error names as the accepted forms. */
     public static final String FORMS = "a family " + FAMILIES + " (every precision of it; w8a8 is both activation modes),"
-            + " a full precision id (int8-channel, int8-block{32,64,128}[-affine][-mse|-gptq],"
-            + " int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8], w8a8-affine: exactly that one) or " + W8A8_SYMMETRIC
+            + " a full precision id (" + String.join(", ", FULL_ID_FORMS) + ": exactly that one) or " + W8A8_SYMMETRIC
             + " (w8a8 with symmetric activations only)";
 
     public PrecisionSelector {
@@ -47,7 +64,9 @@ public record PrecisionSelector(String name, String family, Precision exact) {
     /**
      * Reads a name in any case, with surrounding spaces.
      *
-     * @throws IllegalArgumentException naming the text and {@link #FORMS}
+     * @throws IllegalArgumentException {@code '<text>' is not a precision: use <FORMS>}, with what is wrong and how
+     *     to fix it before {@code use} when {@code text} is in a known form with a wrong part (e.g. {@code -ffn8} on
+     *     an int8 id: "drop -ffn8 (or use int4-block32-ffn8)"); callers put their context in front of it
      */
     public static PrecisionSelector parse(String text) {
         String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
@@ -60,11 +79,21 @@ public record PrecisionSelector(String name, String family, Precision exact) {
         Precision p;
         try {
             p = Precision.parse(t);
-        } catch (IllegalArgumentException e) {
+        } catch (UnknownPrecisionException e) {
             throw new IllegalArgumentException("'" + text + "' is not a precision: use " + FORMS);
+        } catch (IllegalArgumentException e) {
+            // A known form with a wrong part: its own message names the part and the fix, which the list would bury.
+            throw new IllegalArgumentException("'" + text + "' is not a precision: " + withoutSubject(e.getMessage(), t)
+                    + "; use " + FORMS);
         }
         // Precision.parse accepts some spellings its id() writes otherwise; the selector keeps the canonical one.
         return new PrecisionSelector(p.id(), p.family(), p);
+    }
+
+    /** {@code reason} without Precision's "precision '<t>': " in front, which the caller's message says already. */
+    private static String withoutSubject(String reason, String t) {
+        String subject = "precision '" + t + "': ";
+        return reason.startsWith(subject) ? reason.substring(subject.length()) : reason;
     }
 
     /** The selector of exactly {@code p} (for fp16 and fp32, their family: the same one precision). */

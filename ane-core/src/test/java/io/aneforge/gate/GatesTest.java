@@ -49,12 +49,14 @@ class GatesTest {
         // an unknown name is refused with the names that are known
         assertThatThrownBy(() -> new Gates(null, Map.of("w8a16", 0.9), Map.of(), null, null))
                 .isInstanceOf(InvalidGatesException.class)
-                .hasMessage("gates.minCosineByPrecision: key 'w8a16' is not a precision; use a family [fp16, int8, w8a8, int4,"
+                .hasMessage("gates.minCosineByPrecision: key 'w8a16' is not a precision: use a family [fp16, int8, w8a8, int4,"
                         + " fp32] (every precision of it; w8a8 is both activation modes), a full precision id (int8-channel,"
                         + " int8-block{32,64,128}[-affine][-mse|-gptq], int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8],"
                         + " w8a8-affine: exactly that one) or w8a8-symmetric (w8a8 with symmetric activations only)");
+        // a known form with a wrong part: what is wrong first, then the forms
         assertThatThrownBy(() -> new Gates(null, Map.of("int8-block48", 0.9), Map.of(), null, null))
-                .hasMessageStartingWith("gates.minCosineByPrecision: key 'int8-block48' is not a precision; use a family");
+                .hasMessageStartingWith("gates.minCosineByPrecision: key 'int8-block48' is not a precision: block size must"
+                        + " be 32, 64 or 128, got 48; use a family");
         // one spelling per precision: two keys never name the same variants
         assertThatThrownBy(() -> new Gates(null, Map.of("W8A8-Affine", 0.95), Map.of(), null, null))
                 .hasMessage("gates.minCosineByPrecision: write key 'W8A8-Affine' as 'w8a8-affine'");

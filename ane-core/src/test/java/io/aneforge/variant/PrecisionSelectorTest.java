@@ -3,6 +3,7 @@ package io.aneforge.variant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PrecisionSelectorTest {
@@ -58,5 +59,33 @@ class PrecisionSelectorTest {
                 .hasMessageContaining("w8a8-symmetric");
         assertThatThrownBy(() -> PrecisionSelector.parse("w8a8-affine-mse")).hasMessageStartingWith("'w8a8-affine-mse' is not a precision");
         assertThatThrownBy(() -> PrecisionSelector.parse(null)).hasMessageStartingWith("'null' is not a precision");
+    }
+
+    /** A known form with a wrong part keeps Precision's message, which names the part and the fix, before the forms. */
+    @Test
+    void aKnownFormWithAWrongPartSaysWhatToChangeBeforeTheForms() {
+        assertThatThrownBy(() -> PrecisionSelector.parse("int8-block32-affine-ffn8"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("'int8-block32-affine-ffn8' is not a precision: the -ffn8 override keeps the FFN input"
+                        + " projections of an int4 variant at int8; an int8 variant has them at int8 already, drop -ffn8 (or"
+                        + " use int4-block32-affine-ffn8); use a family [fp16, int8, w8a8, int4, fp32]")
+                .hasMessageEndingWith("w8a8-symmetric (w8a8 with symmetric activations only)");
+        assertThatThrownBy(() -> PrecisionSelector.parse("int4-block16"))
+                .hasMessageStartingWith("'int4-block16' is not a precision: block size must be 32, 64 or 128, got 16; use a family");
+        assertThatThrownBy(() -> PrecisionSelector.parse("int4-block32-mse-gptq"))
+                .hasMessageStartingWith("'int4-block32-mse-gptq' is not a precision: -gptq and -mse are two ways to fit the"
+                        + " same scales; pick one; use a family");
+    }
+
+    @Test
+    void theFormListsNameEveryAcceptedForm() {
+        assertThat(PrecisionSelector.EXACT_FORMS).containsExactly("int8-channel",
+                "int8-block{32,64,128}[-affine][-mse|-gptq]", "int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8]",
+                "w8a8-affine", "w8a8-symmetric");
+        for (String name : List.of("int8-channel", "int8-block64-affine-gptq", "int4-block128-mse-ffn8", "w8a8-affine",
+                "w8a8-symmetric")) {
+            assertThat(PrecisionSelector.parse(name).isFamily()).as(name).isFalse();
+        }
+        assertThat(PrecisionSelector.FAMILIES).allSatisfy(f -> assertThat(PrecisionSelector.parse(f).isFamily()).isTrue());
     }
 }

@@ -21,16 +21,20 @@ record VariantFilter(PrecisionSelector precision, String layout) {
 
     static final VariantFilter NONE = new VariantFilter(null, null);
 
-    /** @throws ApiProblem 400 {@code invalid-parameter} naming the parameter and its allowed values */
+    /**
+     * @throws ApiProblem 400 {@code invalid-parameter} naming the parameter and its allowed values: for a layout
+     *     {@code allowed}; for a precision {@code allowed} (the families, as before full ids were accepted) and
+     *     {@code allowedExact} (the forms that select one precision: full ids as patterns, {@code w8a8-symmetric})
+     */
     static VariantFilter of(String precision, String layout) {
         PrecisionSelector p = null;
         if (precision != null) {
             try {
                 p = PrecisionSelector.parse(precision);
             } catch (IllegalArgumentException e) {
-                throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter",
-                                "precision '" + precision + "' is not a precision; use " + PrecisionSelector.FORMS)
-                        .with("parameter", "precision").with("allowed", Variants.PRECISIONS);
+                throw ApiProblem.badRequest("invalid-parameter", "Invalid parameter", "precision " + e.getMessage())
+                        .with("parameter", "precision").with("allowed", PrecisionSelector.FAMILIES)
+                        .with("allowedExact", PrecisionSelector.EXACT_FORMS);
             }
         }
         String l = null;

@@ -14,6 +14,7 @@ import io.aneforge.registry.model.RegistryChanged;
 import io.aneforge.registry.problem.ApiProblem;
 import io.aneforge.mil.Target;
 import io.aneforge.variant.Precision;
+import io.aneforge.variant.PrecisionSelector;
 import io.aneforge.variant.VariantSpec;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,8 +31,11 @@ import org.springframework.transaction.annotation.Transactional;
 public class Variants {
 
     public static final List<String> LAYOUTS = List.of("ane", "standard");
-    /** Also the resolve preference order, best first (documented in the README). */
-    public static final List<String> PRECISIONS = List.of("fp16", "int8", "w8a8", "int4", "fp32");
+    /**
+     * Also the resolve preference order, best first (documented in the README): ane-core's precision families, the one
+     * list that resolve's filter and the gates' per-precision keys read too.
+     */
+    public static final List<String> PRECISIONS = PrecisionSelector.FAMILIES;
     private static final List<String> BLOCKWISE = List.of("int8", "int4");
     /** The quantization of a w8a8 row with affine activations (V35); a w8a8 row without one is symmetric. */
     private static final String W8A8_AFFINE = "affine";

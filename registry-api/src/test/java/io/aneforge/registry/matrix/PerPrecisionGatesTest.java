@@ -97,7 +97,7 @@ class PerPrecisionGatesTest extends MatrixTestSupport {
         assertThat(unknown.status()).as(unknown.text()).isEqualTo(400);
         assertThat(unknown.problem()).isEqualTo("invalid-gates");
         assertThat(unknown.json().path("detail").asString())
-                .startsWith("gates.minCosineByPrecision: key 'w8a16' is not a precision; use a family [fp16, int8, w8a8, int4, fp32]")
+                .startsWith("gates.minCosineByPrecision: key 'w8a16' is not a precision: use a family [fp16, int8, w8a8, int4, fp32]")
                 .contains("w8a8-affine").contains("w8a8-symmetric");
         Response outOfRange = putGates(m, "{\"minCosineByPrecision\":{\"int4\":1.2}}", publisher());
         assertThat(outOfRange.status()).isEqualTo(400);

@@ -110,7 +110,10 @@ class ResolveFilterTest extends RegistryTestBase {
         assertThat(p.problem()).isEqualTo("invalid-parameter");
         assertThat(p.json().path("parameter").asString()).isEqualTo("precision");
         assertThat(p.json().path("allowed").toString()).isEqualTo("[\"fp16\",\"int8\",\"w8a8\",\"int4\",\"fp32\"]");
-        assertThat(p.json().path("detail").asString()).startsWith("precision 'fp8' is not a precision; use a family [fp16,")
+        assertThat(p.json().path("allowedExact").toString()).isEqualTo("[\"int8-channel\","
+                + "\"int8-block{32,64,128}[-affine][-mse|-gptq]\",\"int4-block{32,64,128}[-affine][-mse|-gptq][-ffn8]\","
+                + "\"w8a8-affine\",\"w8a8-symmetric\"]");
+        assertThat(p.json().path("detail").asString()).startsWith("precision 'fp8' is not a precision: use a family [fp16,")
                 .contains("int8-block{32,64,128}").contains("w8a8-affine").contains("w8a8-symmetric");
         Response l = resolve("chip=A17_PRO&os=18.0&layout=gpu");
         assertThat(l.status()).as(l.text()).isEqualTo(400);

@@ -250,7 +250,7 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(symmetric.path("digest").asString()).isEqualTo(sym.json().path("digest").asString());
         Response misspelt = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0&alias=production&precision=w8a8-sym", reader());
         assertThat(misspelt.status()).as(misspelt.text()).isEqualTo(400);
-        assertThat(misspelt.json().path("detail").asString()).startsWith("precision 'w8a8-sym' is not a precision;")
+        assertThat(misspelt.json().path("detail").asString()).startsWith("precision 'w8a8-sym' is not a precision: use")
                 .contains("w8a8-symmetric (w8a8 with symmetric activations only)");
         for (var e : byPrecision.entrySet()) {
             JsonNode r = resolve(m).json();
