@@ -33,9 +33,14 @@ public record Gates(Double minCosine, Map<String, Double> minCosineByPrecision, 
     /** No gates at all: every variant passes. */
     public static final Gates NONE = new Gates(null, Map.of(), Map.of(), null, null);
 
-    /** Gates without per-precision cosine limits (as every gate was before {@code minCosineByPrecision}). */
-    public Gates(Double minCosine, Map<String, Double> maxP50Ms, Long maxArtifactBytes, Double maxP50MsDefault) {
-        this(minCosine, Map.of(), maxP50Ms, maxArtifactBytes, maxP50MsDefault);
+    /**
+     * Gates without per-precision cosine limits: {@code minCosine} gates every precision, as every gate did before
+     * {@code minCosineByPrecision}. A named factory, not a second constructor: both would take a
+     * {@code Map<String, Double>} second, one meaning chip latencies and the other precision cosines.
+     */
+    public static Gates withoutPerPrecisionLimits(Double minCosine, Map<String, Double> maxP50Ms, Long maxArtifactBytes,
+                                                  Double maxP50MsDefault) {
+        return new Gates(minCosine, Map.of(), maxP50Ms, maxArtifactBytes, maxP50MsDefault);
     }
 
     /** Whether these gates set no limit at all (as {@link #NONE}, e.g. after {@code PUT .../gates {}}). */

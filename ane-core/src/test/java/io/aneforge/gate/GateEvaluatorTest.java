@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class GateEvaluatorTest {
 
-    static final Gates GATES = new Gates(0.999, Map.of("M2", 3.0, "A17_PRO", 2.0), 40_000_000L, null);
+    static final Gates GATES = Gates.withoutPerPrecisionLimits(0.999, Map.of("M2", 3.0, "A17_PRO", 2.0), 40_000_000L, null);
 
     static Map<String, Double> p50(Object... settingAndMs) {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -134,7 +134,7 @@ class GateEvaluatorTest {
         VersionVerdict v = GateEvaluator.rollUp(g, List.of(facts("A17_PRO", "fp16", 1L, 0.9999, Map.of()),
                 facts("A17_PRO", "w8a8-affine", 1L, 0.9564, Map.of())));
         assertThat(v.status()).isEqualTo(GateStatus.PASS);
-        assertThat(GateEvaluator.rollUp(new Gates(0.99, Map.of(), null, null), List.of(facts("A17_PRO", "fp16", 1L, 0.9999,
+        assertThat(GateEvaluator.rollUp(Gates.withoutPerPrecisionLimits(0.99, Map.of(), null, null), List.of(facts("A17_PRO", "fp16", 1L, 0.9999,
                 Map.of()), facts("A17_PRO", "w8a8-affine", 1L, 0.9564, Map.of()))).failingCells())
                 .containsExactly("A17_PRO w8a8-affine");
     }
@@ -143,7 +143,7 @@ class GateEvaluatorTest {
     void failedRunsAndNanCosinesFail() {
         VariantFacts f = new VariantFacts("m4-ios18-ane-w8a8-s128", "M4", null, "M4 w8a8", 1L, Double.NaN, Map.of(),
                 List.of("cpuAndNeuralEngine: model failed to compile"), false);
-        GateResult r = GateEvaluator.evaluate(new Gates(0.999, Map.of(), null, null), f);
+        GateResult r = GateEvaluator.evaluate(Gates.withoutPerPrecisionLimits(0.999, Map.of(), null, null), f);
         assertThat(r.status()).isEqualTo(GateStatus.FAIL);
         assertThat(r.reasons()).containsExactly("M4 w8a8: cpuAndNeuralEngine: model failed to compile", "M4 w8a8: cosine NaN < 0.999");
     }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** Which gate changes loosen a limit (and so need an admin): {@link ModelGates#loosened}. */
 class GatesLooseningTest {
 
-    private static final Gates SET = new Gates(0.999, Map.of("A17_PRO", 3.0), 50_000_000L, 8.0);
+    private static final Gates SET = Gates.withoutPerPrecisionLimits(0.999, Map.of("A17_PRO", 3.0), 50_000_000L, 8.0);
 
     @Test
     void clearingEveryGateLoosensEachLimit() {
@@ -21,26 +21,26 @@ class GatesLooseningTest {
     @Test
     void tighteningOrKeepingIsNotLoosening() {
         assertThat(ModelGates.loosened(SET, SET)).isEmpty();
-        assertThat(ModelGates.loosened(SET, new Gates(0.9999, Map.of("A17_PRO", 2.0, "M4", 1.0), 40_000_000L, 7.0))).isEmpty();
+        assertThat(ModelGates.loosened(SET, Gates.withoutPerPrecisionLimits(0.9999, Map.of("A17_PRO", 2.0, "M4", 1.0), 40_000_000L, 7.0))).isEmpty();
         assertThat(ModelGates.loosened(Gates.NONE, SET)).isEmpty();
     }
 
     @Test
     void aChipLimitCountsWhateverRuleAppliesToIt() {
         // dropping A17_PRO's own entry leaves it under the default of 8.0: looser than 3.0
-        assertThat(ModelGates.loosened(SET, new Gates(0.999, Map.of(), 50_000_000L, 8.0)))
+        assertThat(ModelGates.loosened(SET, Gates.withoutPerPrecisionLimits(0.999, Map.of(), 50_000_000L, 8.0)))
                 .containsExactly("maxP50Ms.A17_PRO 3.0 -> 8.0");
         // a chip newly listed above the old default is looser for that chip
-        assertThat(ModelGates.loosened(SET, new Gates(0.999, Map.of("A17_PRO", 3.0, "M4", 9.0), 50_000_000L, 8.0)))
+        assertThat(ModelGates.loosened(SET, Gates.withoutPerPrecisionLimits(0.999, Map.of("A17_PRO", 3.0, "M4", 9.0), 50_000_000L, 8.0)))
                 .containsExactly("maxP50Ms.M4 8.0 -> 9.0");
-        assertThat(ModelGates.loosened(SET, new Gates(0.99, Map.of("A17_PRO", 3.0), 50_000_000L, 8.0)))
+        assertThat(ModelGates.loosened(SET, Gates.withoutPerPrecisionLimits(0.99, Map.of("A17_PRO", 3.0), 50_000_000L, 8.0)))
                 .containsExactly("minCosine 0.999 -> 0.99");
     }
 
     /** A precision's limit counts as the limit that applies to its variants: its own entry, else its family's, else minCosine. */
     @Test
     void aPrecisionsCosineLimitCountsWhateverRuleAppliesToIt() {
-        Gates cosine = new Gates(0.99, Map.of(), null, null);
+        Gates cosine = Gates.withoutPerPrecisionLimits(0.99, Map.of(), null, null);
         // a per-precision entry below minCosine relaxes those variants' limit: the W8A8 case needs an admin
         assertThat(ModelGates.loosened(cosine, perPrecision(0.99, Map.of("w8a8-affine", 0.95))))
                 .containsExactly("minCosineByPrecision.w8a8-affine 0.99 -> 0.95");
