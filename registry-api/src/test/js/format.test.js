@@ -96,7 +96,9 @@ test('gates are written out without the ones not set', () => {
     'p50 ≤ 3 ms on A17_PRO · p50 ≤ 8 ms on other chips · package ≤ 50000000 bytes (50.0 MB)');
   assert.equal(f.gatesLabel({ maxP50MsDefault: 8 }), 'p50 ≤ 8 ms on every chip');
   assert.equal(f.gatesLabel({ minCosine: 0.99, minCosineByPrecision: { 'w8a8-affine': 0.95, int4: 0.98 }, maxP50Ms: {} }),
-    'cosine ≥ 0.99 · cosine ≥ 0.95 for w8a8-affine · cosine ≥ 0.98 for int4');
+    'cosine ≥ 0.95 for w8a8-affine · cosine ≥ 0.98 for int4 · cosine ≥ 0.99 for other precisions');
+  assert.equal(f.gatesLabel({ minCosine: 0.99, minCosineByPrecision: {}, maxP50Ms: {} }), 'cosine ≥ 0.99');
+  assert.equal(f.gatesLabel({ minCosineByPrecision: { int4: 0.98 }, maxP50Ms: {} }), 'cosine ≥ 0.98 for int4');
   assert.equal(f.gatesLabel({ minCosine: null, minCosineByPrecision: {}, maxP50Ms: {} }), 'none');
   assert.equal(f.gatesLabel({ minCosine: null, maxP50Ms: {} }), 'none');
   assert.equal(f.gatesLabel(null), 'none');

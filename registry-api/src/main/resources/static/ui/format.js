@@ -108,12 +108,19 @@
     return gates && present(gates.minCosine) ? gates.minCosine : null;
   }
 
-  /** A model's gates in words, leaving out the ones not set ("cosine ≥ 0.999 · p50 ≤ 3 ms on A17_PRO"). */
+  /**
+   * A model's gates in words, leaving out the ones not set ("cosine ≥ 0.999 · p50 ≤ 3 ms on A17_PRO"). minCosine
+   * follows the per-precision limits as "for other precisions", like the default latency after the per-chip ones:
+   * a bare "cosine ≥ 0.99" before them would read as applying to every precision.
+   */
   function gatesLabel(gates) {
     if (!gates) return 'none';
     const parts = [];
-    if (present(gates.minCosine)) parts.push('cosine ≥ ' + gates.minCosine);
-    for (const [precision, min] of Object.entries(gates.minCosineByPrecision || {})) parts.push('cosine ≥ ' + min + ' for ' + precision);
+    const perPrecision = Object.entries(gates.minCosineByPrecision || {});
+    for (const [precision, min] of perPrecision) parts.push('cosine ≥ ' + min + ' for ' + precision);
+    if (present(gates.minCosine)) {
+      parts.push('cosine ≥ ' + gates.minCosine + (perPrecision.length ? ' for other precisions' : ''));
+    }
     const perChip = Object.entries(gates.maxP50Ms || {});
     for (const [chip, ms] of perChip) parts.push('p50 ≤ ' + ms + ' ms on ' + chip);
     if (present(gates.maxP50MsDefault)) {
