@@ -22,6 +22,12 @@ import java.util.Map;
  * skip them) and are the most sensitive to quantization (measured on all-MiniLM-L6-v2:
  * int8 per channel keeps real tokens above 0.999 while one padding position of a 4-token
  * sentence drops to 0.26), so gates use real tokens and reports show both.
+ *
+ * <p>A golden output held at some positions only (golden format 3, {@link io.aneforge.eval.golden.HeldPositions}:
+ * vocabulary-sized logits) is compared at those positions only, the candidate's rows there against the held rows, with
+ * the same metrics (cosine per position, the worst one, top-1 agreement); its report names them
+ * ({@link FidelityReport#comparedPositions()}). The candidate's other positions are not read: an error there is not
+ * seen, by design.
  */
 public final class VariantFidelity {
     private VariantFidelity() {
@@ -68,21 +74,78 @@ public final class VariantFidelity {
         for (String name : golden.outputNames()) {
             List<FloatTensor> ref = new ArrayList<>();
             List<FloatTensor> cand = new ArrayList<>();
+            Map<String, List<Integer>> held = null;
             for (int i = 0; i < outputs.size(); i++) {
-                GoldenTensor g = golden.samples().get(i).tensors().get(name);
+                GoldenOutputs.Sample sample = golden.samples().get(i);
+                GoldenTensor g = sample.tensors().get(name);
                 FloatTensor c = outputs.get(i).get(name);
                 if (c == null) {
                     throw new IllegalArgumentException("fidelity: the candidate has no output '" + name + "' (has "
                             + outputs.get(i).keySet() + ")");
                 }
+                if (g.holdsSomePositionsOnly()) {
+                    checkHeld(name, sample.id(), g, c, masks == null ? null : masks.get(i));
+                    ref.add(heldRows(g));
+                    cand.add(rowsAt(c, g.heldPositions()));
+                    if (held == null) {
+                        held = new LinkedHashMap<>();
+                    }
+                    if (g.heldPositions().length > 0) {
+                        held.put(sample.id(), java.util.Arrays.stream(g.heldPositions()).boxed().toList());
+                    }
+                    continue;
+                }
                 ref.add(masks == null ? g.expand() : keepReal(name, g, masks.get(i)));
                 cand.add(masks == null ? c : keepReal(name, GoldenTensor.of(c), masks.get(i)));
             }
+            if (held != null && held.isEmpty()) {
+                throw new IllegalArgumentException("fidelity: the golden data holds output '" + name + "' at some"
+                        + " positions only, and none of them in the samples compared (" + golden.samples().stream()
+                        .map(GoldenOutputs.Sample::id).toList() + "): nothing of it can be compared");
+            }
             FloatTensor r = stack(ref, name);
             FloatTensor c = stack(cand, name);
-            reports.put(name, classLogits(name) ? Fidelity.compareLogits(r, c) : Fidelity.compare(r, c));
+            FidelityReport report = classLogits(name) ? Fidelity.compareLogits(r, c) : Fidelity.compare(r, c);
+            reports.put(name, held == null ? report : report.withComparedPositions(held));
         }
         return reports;
+    }
+
+    /**
+     * A held golden output and the candidate's agree on the shape, and each held position is a real token of the
+     * sample (the golden inputs' {@code attention_mask}): otherwise the two golden blobs do not belong together.
+     */
+    private static void checkHeld(String name, String id, GoldenTensor g, FloatTensor c, float[] mask) {
+        if (!java.util.Arrays.equals(g.shape(), c.shape())) {
+            throw new IllegalArgumentException("fidelity: candidate output '" + name + "' of sample '" + id
+                    + "' has shape " + c.shapeString() + ", the golden one " + g.shapeString());
+        }
+        for (int p : g.heldPositions()) {
+            if (mask != null && (p >= mask.length || mask[p] == 0)) {
+                throw new IllegalArgumentException("fidelity: the golden outputs hold '" + name + "' of sample '" + id
+                        + "' at position " + p + ", which the golden inputs' " + Graphs.ATTENTION_MASK + " marks as"
+                        + " padding: the golden inputs and outputs do not belong together");
+            }
+        }
+    }
+
+    /** The held rows of {@code g} as {@code (1, held, ...)}. */
+    private static FloatTensor heldRows(GoldenTensor g) {
+        int[] shape = g.shape().clone();
+        shape[1] = g.heldPositions().length;
+        return new FloatTensor(shape, g.stored());
+    }
+
+    /** {@code c}'s rows (axis 1) at {@code positions}, as {@code (1, positions, ...)}. */
+    private static FloatTensor rowsAt(FloatTensor c, int[] positions) {
+        int row = GoldenTensor.rowWidth(c.shape());
+        float[] data = new float[positions.length * row];
+        for (int i = 0; i < positions.length; i++) {
+            System.arraycopy(c.data(), positions[i] * row, data, i * row, row);
+        }
+        int[] shape = c.shape().clone();
+        shape[1] = positions.length;
+        return new FloatTensor(shape, data);
     }
 
     /**

@@ -20,36 +20,52 @@ import java.util.Map;
 import java.util.zip.CRC32;
 
 /**
- * Binary form of {@link GoldenOutputs}, versions 1 and 2 (the reader reads both; the writer writes the version
- * {@link #configuredVersion()} gives, 2 unless {@value #FORMAT_VARIABLE} or {@value #FORMAT_PROPERTY} says 1). All
+ * Binary form of {@link GoldenOutputs}, versions 1, 2 and 3 (the reader reads all three; {@link #write(GoldenOutputs,
+ * OutputStream)} writes the oldest version that holds what it is given, capped by {@link #configuredVersion()}). All
  * integers little-endian.
  * <pre>
  *   magic        4 bytes  "AFGO"
- *   version      u32      2
+ *   version      u32      1, 2 or 3
  *   sampleCount  u32      ≥ 1
  *   outputCount  u32      ≥ 1
  *   outputCount × name    (u32 byte length, UTF-8)
  *   sampleCount × {
  *     id                  (u32 byte length, UTF-8)
- *     outputCount × { rank u32 (≤ 8), rank × u32 dims, stored u32 (≤ elements), stored × f32 }
+ *     outputCount × { rank u32 (≤ 8), rank × u32 dims, tensor }
  *   }
  *   crc32        u32      CRC-32 of every byte before it
+ *
+ *   tensor, version 1:  every element, f32 each
+ *   tensor, version 2:  stored u32 (≤ elements), stored × f32          (the rest are +0.0f)
+ *   tensor, version 3:  layout u32, then
+ *                         layout 0 (leading elements): as version 2
+ *                         layout 1 (held positions):   count u32 (≤ dims[1]), count × u32 positions (ascending,
+ *                                                      each &lt; dims[1]), count × (elements / dims[1]) × f32
  * </pre>
  * Version 2 leaves out a tensor's trailing {@code +0.0f} elements ({@code stored} counts the ones written; the
  * rest are {@code +0.0f}). Golden outputs are laid out at full sequence length with zeros at the padded positions,
  * which come last ({@code Golden.fullLength}): for GPT-2's logits at seq 128 the fixed samples' padding is most of
  * the 823 MB a version 1 blob holds. Version 1 has no {@code stored} field and writes every element.
  *
+ * <p>Version 3 adds a second layout: a per-token output {@code (1, S, ...)} held at some positions only (layout 1,
+ * {@link GoldenTensor#heldPositions()}), the rows at those positions and nothing else: what {@link HeldPositions}
+ * keeps of vocabulary-sized logits (a fill-mask model's logits are 75 MB to 600 MB at every real token of the fixed
+ * samples, a few MB at the held positions). Other tensors are layout 0, the bytes version 2 writes after the layout
+ * field. A version 3 blob is written only when a tensor holds some positions only; everything else stays version 2.
+ *
  * <p>Decoding does not put the zeros back: each tensor is a {@link GoldenTensor} holding its elements up to the last
  * that is not {@code +0.0f} (for a version 1 blob the trailing zeros are read, checksummed and dropped; every other
  * element, {@code -0.0f} and zeros before the last value included, is kept). Both versions of the same outputs decode
  * to equal values, and writing what was decoded gives the same bytes in either version.
  *
- * <p>Why version 2 can be the default: an agent says at registration the newest version it reads
+ * <p>Why versions 2 and 3 can be written by default: an agent says at registration the newest version it reads
  * ({@code goldenFormat}; agents from before it say nothing and are taken to read version 1 only), the registry
  * reads the version of a model version's golden blobs when they are set ({@link #version(InputStream)}) and leases a
- * job only to an agent that reads them. A fleet of old agents leaves a version 2 model's jobs pending (not failed)
- * until an upgraded agent takes them; {@value #FORMAT_VARIABLE}=1 writes what every agent reads.
+ * job only to an agent that reads them. A fleet of old agents leaves a newer model's jobs pending (not failed)
+ * until an upgraded agent takes them; {@value #FORMAT_VARIABLE}=1 (or 2) writes what every agent (or every agent of
+ * the previous release) reads. A reader of versions 1 and 2 (an agent or registry from before version 3) refuses a
+ * version 3 blob at its header: "unsupported version 3 (this reader supports 1 to 2): the blob was written by a
+ * newer ANE Forge; upgrade this component to the registry's version".
  *
  * <p>The reader is strict: it rejects a wrong magic or version, impossible counts, truncated
  * data, a checksum mismatch and trailing bytes, each with a message naming the field; and, before allocating,
@@ -59,13 +75,20 @@ import java.util.zip.CRC32;
 public final class GoldenOutputsCodec {
 
     /** The newest version this codec reads and can write. */
-    public static final int VERSION = 2;
-    /** Environment variable choosing the version {@link #write(GoldenOutputs, OutputStream)} writes: 1 or 2 (default). */
+    public static final int VERSION = 3;
+    /**
+     * Environment variable capping the version {@link #write(GoldenOutputs, OutputStream)} writes: 1, 2, or 3 (the
+     * default: version 3 where a tensor holds some positions only, else 2). Below 3, {@link HeldPositions} keeps every
+     * position, so the blob is one that agents of an earlier release read.
+     */
     public static final String FORMAT_VARIABLE = "ANEFORGE_GOLDEN_FORMAT";
     /** System property with the same meaning; it wins over the variable. */
     public static final String FORMAT_PROPERTY = "aneforge.golden.format";
     /** Bytes of the header {@link #version(InputStream)} reads: the magic and the version. */
     public static final int HEADER_BYTES = 8;
+    /** Version 3's tensor layouts: the leading elements (as version 2), or the rows at some positions. */
+    static final int LAYOUT_LEADING = 0;
+    static final int LAYOUT_HELD_POSITIONS = 1;
     /** The oldest version the reader reads. */
     static final int FIRST_VERSION = 1;
     private static final byte[] MAGIC = {'A', 'F', 'G', 'O'};
@@ -79,16 +102,19 @@ public final class GoldenOutputsCodec {
     private GoldenOutputsCodec() {
     }
 
-    /** Writes {@code golden} in the {@link #configuredVersion()}. */
+    /**
+     * Writes {@code golden} in the oldest version that holds it under the {@link #configuredVersion()} cap
+     * ({@link #versionFor}): 3 only when a tensor holds some positions only.
+     */
     public static void write(GoldenOutputs golden, OutputStream out) throws IOException {
-        write(golden, out, configuredVersion());
+        write(golden, out, versionFor(golden, configuredVersion()));
     }
 
     /**
-     * The version {@link #write(GoldenOutputs, OutputStream)} writes: {@value #FORMAT_PROPERTY}, else
+     * The newest version {@link #write(GoldenOutputs, OutputStream)} may write: {@value #FORMAT_PROPERTY}, else
      * {@value #FORMAT_VARIABLE}, else {@link #VERSION}.
      *
-     * @throws IllegalArgumentException naming the setting when it is neither 1 nor 2
+     * @throws IllegalArgumentException naming the setting when it is not 1, 2 or 3
      */
     public static int configuredVersion() {
         String property = System.getProperty(FORMAT_PROPERTY);
@@ -100,16 +126,37 @@ public final class GoldenOutputsCodec {
         return switch (value.trim()) {
             case "1" -> 1;
             case "2" -> 2;
-            default -> throw new IllegalArgumentException(name + "='" + value + "' is not a golden format version: use 2"
-                    + " (the default, smaller; the registry leases its jobs only to agents that read it) or 1 (every"
-                    + " agent reads it)");
+            case "3" -> 3;
+            default -> throw new IllegalArgumentException(name + "='" + value + "' is not a golden format version: use 3"
+                    + " (the default: vocabulary-sized logits at a few held positions; the registry leases its jobs only"
+                    + " to agents that read it), 2 (every position, without the padding: agents of the previous release"
+                    + " read it) or 1 (every agent reads it)");
         };
     }
 
-    /** Writes {@code golden} in format {@code version} (1 or 2). */
+    /**
+     * The version {@link #write(GoldenOutputs, OutputStream)} writes {@code golden} in under the cap {@code newest}:
+     * 3 when a tensor holds some positions only (refused under a lower cap: such a tensor has no other form), else
+     * 2, or 1 when the cap says so.
+     */
+    public static int versionFor(GoldenOutputs golden, int newest) {
+        boolean held = golden.samples().stream()
+                .anyMatch(s -> s.tensors().values().stream().anyMatch(GoldenTensor::holdsSomePositionsOnly));
+        if (held && newest < 3) {
+            throw new IllegalArgumentException("golden outputs: a tensor holds some positions only, which golden format "
+                    + newest + " cannot store (format 3 can): keep every position for an older format"
+                    + " (HeldPositions.forStorage does under " + FORMAT_VARIABLE + "=" + newest + ")");
+        }
+        return held ? 3 : Math.min(newest, 2);
+    }
+
+    /** Writes {@code golden} in format {@code version} (1, 2 or 3; 1 and 2 only when every tensor holds every position). */
     public static void write(GoldenOutputs golden, OutputStream out, int version) throws IOException {
         if (version < FIRST_VERSION || version > VERSION) {
-            throw new IllegalArgumentException("golden outputs: cannot write version " + version + " (1 or 2)");
+            throw new IllegalArgumentException("golden outputs: cannot write version " + version + " (1, 2 or 3)");
+        }
+        if (version < 3) {
+            versionFor(golden, version); // refuses held positions
         }
         Writer w = new Writer(out);
         w.bytes(MAGIC);
@@ -129,7 +176,17 @@ public final class GoldenOutputsCodec {
                     w.u32(d);
                 }
                 float[] data = t.stored();
-                if (version >= 2) {
+                if (version >= 3) {
+                    w.u32(t.holdsSomePositionsOnly() ? LAYOUT_HELD_POSITIONS : LAYOUT_LEADING);
+                }
+                if (t.holdsSomePositionsOnly()) {
+                    int[] positions = t.heldPositions();
+                    w.u32(positions.length);
+                    for (int p : positions) {
+                        w.u32(p);
+                    }
+                    w.floats(data, data.length);
+                } else if (version >= 2) {
                     int stored = GoldenTensor.nonZeroEnd(data, data.length);
                     w.u32(stored);
                     w.floats(data, stored);
@@ -156,20 +213,21 @@ public final class GoldenOutputsCodec {
      */
     public static int version(InputStream in) throws IOException {
         Reader r = new Reader(in);
-        return checkedVersion(r);
+        return checkedVersion(r, VERSION);
     }
 
-    private static int checkedVersion(Reader r) throws IOException {
+    /** The header's version, refused unless {@link #FIRST_VERSION} to {@code newest}: what a reader of those says. */
+    private static int checkedVersion(Reader r, int newest) throws IOException {
         byte[] magic = r.bytes(4, "magic");
         if (!Arrays.equals(magic, MAGIC)) {
             throw new GoldenFormatException("golden outputs: bad magic " + hex(magic)
                     + " (expected \"AFGO\"): this is not a golden-outputs blob");
         }
         int version = r.u32("version");
-        if (version < FIRST_VERSION || version > VERSION) {
+        if (version < FIRST_VERSION || Integer.compareUnsigned(version, newest) > 0) {
             throw new GoldenFormatException("golden outputs: unsupported version " + Integer.toUnsignedString(version)
-                    + " (this reader supports " + FIRST_VERSION + " to " + VERSION + "): "
-                    + (Integer.compareUnsigned(version, VERSION) > 0
+                    + " (this reader supports " + FIRST_VERSION + " to " + newest + "): "
+                    + (Integer.compareUnsigned(version, newest) > 0
                     ? "the blob was written by a newer ANE Forge; upgrade this component to the registry's version"
                     : "regenerate the golden outputs"));
         }
@@ -184,8 +242,16 @@ public final class GoldenOutputsCodec {
      * checksum and dropped), so the bound is on the floats held, not on the padded length the shapes declare.
      */
     public static GoldenOutputs read(InputStream in, long maxHeldBytes) throws IOException {
+        return read(in, maxHeldBytes, VERSION);
+    }
+
+    /**
+     * {@link #read(InputStream, long)} as a reader of versions 1 to {@code newest} reads: {@code newest} 2 is what an
+     * agent or registry from before version 3 does with a blob (its header refused, nothing else read).
+     */
+    static GoldenOutputs read(InputStream in, long maxHeldBytes, int newest) throws IOException {
         Reader r = new Reader(in);
-        int version = checkedVersion(r);
+        int version = checkedVersion(r, newest);
         long held = 0;
         int samples = r.count("sampleCount", MAX_SAMPLES);
         int outputs = r.count("outputCount", MAX_OUTPUTS);
@@ -223,7 +289,34 @@ public final class GoldenOutputsCodec {
                     }
                 }
                 float[] data;
-                if (version >= 2) {
+                int[] positions = null;
+                int layout = version >= 3 ? r.u32("layout of " + where) : LAYOUT_LEADING;
+                if (layout == LAYOUT_HELD_POSITIONS) {
+                    if (rank < 2 || shape[0] != 1 || shape[1] == 0) {
+                        throw new GoldenFormatException("golden outputs: " + where + " holds some positions only but has"
+                                + " shape " + Arrays.toString(shape) + ", not (1, S, ...); the blob is corrupt");
+                    }
+                    int rows = r.u32("held position count of " + where);
+                    if (rows < 0 || rows > shape[1]) {
+                        throw new GoldenFormatException("golden outputs: " + where + " holds "
+                                + Integer.toUnsignedString(rows) + " positions of " + shape[1] + "; the blob is corrupt");
+                    }
+                    positions = new int[rows];
+                    for (int i = 0; i < rows; i++) {
+                        positions[i] = r.u32("held position " + i + " of " + where);
+                        if (positions[i] < 0 || positions[i] >= shape[1] || i > 0 && positions[i] <= positions[i - 1]) {
+                            throw new GoldenFormatException("golden outputs: held position " + i + " of " + where + " is "
+                                    + Integer.toUnsignedString(positions[i]) + ": positions must ascend, each below "
+                                    + shape[1] + "; the blob is corrupt");
+                        }
+                    }
+                    int floats = (int) (rows * (count / shape[1])); // at most count, itself at most MAX_ELEMENTS
+                    checkHeld(held + 4L * floats, maxHeldBytes, where);
+                    data = r.floats(floats, where);
+                } else if (layout != LAYOUT_LEADING) {
+                    throw new GoldenFormatException("golden outputs: layout " + Integer.toUnsignedString(layout) + " of "
+                            + where + " is neither 0 (leading elements) nor 1 (held positions); the blob is corrupt");
+                } else if (version >= 2) {
                     int stored = r.u32("stored element count of " + where);
                     if (stored < 0 || stored > count) {
                         throw new GoldenFormatException("golden outputs: " + where + " stores "
@@ -235,7 +328,7 @@ public final class GoldenOutputsCodec {
                     data = r.floatsWithoutTrailingZeros((int) count, where, held, maxHeldBytes);
                 }
                 held += 4L * data.length;
-                tensors.put(name, new GoldenTensor(shape, data));
+                tensors.put(name, new GoldenTensor(shape, data, positions));
             }
             try {
                 list.add(new GoldenOutputs.Sample(id, tensors));

@@ -48,9 +48,11 @@ class GoldenOutputsCodecTest {
     }
 
     /**
-     * The default is version 2 (the registry leases its jobs only to agents that read it); the setting picks 1 for a
-     * fleet that must all read it, and anything else is refused naming the setting. Both versions decode to the same
-     * floats, and {@link GoldenOutputsCodec#version} reads each one's version from its header.
+     * The setting caps the version written: 3 by default (the registry leases its jobs only to agents that read it),
+     * 2 or 1 for a fleet that must all read it, and anything else is refused naming the setting. Outputs that hold
+     * every position are written as version 2 even under the default: version 3 only where it stores held positions.
+     * Both versions decode to the same floats, and {@link GoldenOutputsCodec#version} reads each one's version from
+     * its header.
      */
     @Test
     void writesVersionTwoUnlessConfiguredAndBothReadBackAlike() throws IOException {
@@ -59,12 +61,17 @@ class GoldenOutputsCodecTest {
             System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
             org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(GoldenOutputsCodec.FORMAT_VARIABLE) == null,
                     "ANEFORGE_GOLDEN_FORMAT is set in this environment");
-            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(2);
+            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(3);
+            ByteArrayOutputStream dflt = new ByteArrayOutputStream();
+            GoldenOutputsCodec.write(sample(), dflt);
+            assertThat(dflt.toByteArray()[4]).as("every position held: version 2").isEqualTo((byte) 2);
             System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "1");
             assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(1);
-            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "3");
+            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "2");
+            assertThat(GoldenOutputsCodec.configuredVersion()).isEqualTo(2);
+            System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, "4");
             assertThatThrownBy(GoldenOutputsCodec::configuredVersion).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("-Daneforge.golden.format='3'").hasMessageContaining("use 2");
+                    .hasMessageContaining("-Daneforge.golden.format='4'").hasMessageContaining("use 3");
         } finally {
             if (before == null) System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
             else System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, before);
@@ -262,9 +269,9 @@ class GoldenOutputsCodecTest {
                 .isInstanceOf(GoldenFormatException.class).hasMessageContaining("bad magic 0x5846474f")
                 .hasMessageContaining("not a golden-outputs blob");
         byte[] version = good.clone();
-        version[4] = 3;
+        version[4] = 4;
         assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(version)))
-                .hasMessage("golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by a"
+                .hasMessage("golden outputs: unsupported version 4 (this reader supports 1 to 3): the blob was written by a"
                         + " newer ANE Forge; upgrade this component to the registry's version");
         byte[] zero = good.clone();
         zero[4] = 0;
@@ -289,6 +296,110 @@ class GoldenOutputsCodecTest {
         hugeCount[11] = (byte) 0x7f;
         assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(hugeCount)))
                 .hasMessageContaining("sampleCount is 2130706687, expected 1..1048576");
+    }
+
+    /** Three samples of (1, 6, 10) logits and a small pooled output; logits held at two positions of each. */
+    private static GoldenOutputs held() {
+        List<GoldenOutputs.Sample> samples = new java.util.ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            float[] logits = new float[6 * 10];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = (float) Math.cos(i * 0.3 + s);
+            }
+            Map<String, GoldenTensor> out = new LinkedHashMap<>();
+            out.put("logits", GoldenTensor.of(new FloatTensor(new int[] {1, 6, 10}, logits))
+                    .atPositions(s == 1 ? new int[] {} : new int[] {1, 4 - s}));
+            out.put("pooler_output", GoldenTensor.trimmed(new FloatTensor(new int[] {1, 3}, new float[] {0.5f, -1, 0})));
+            samples.add(new GoldenOutputs.Sample("sample-" + s, out));
+        }
+        return new GoldenOutputs(samples);
+    }
+
+    /**
+     * Version 3: a tensor held at some positions only round-trips with its positions and rows (a sample may hold
+     * none), the others as version 2 stores them; writing what was decoded gives the same bytes. The default writer
+     * picks version 3 for it, and versions 1 and 2 refuse it (they have no such layout).
+     */
+    @Test
+    void heldPositionsRoundTripInVersionThree() throws IOException {
+        GoldenOutputs g = held();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, bytes, GoldenOutputsCodec.versionFor(g, 3));
+        byte[] v3 = bytes.toByteArray();
+        assertThat(Arrays.copyOf(v3, 8)).containsExactly('A', 'F', 'G', 'O', 3, 0, 0, 0);
+        assertThat(GoldenOutputsCodec.version(new ByteArrayInputStream(v3))).isEqualTo(3);
+        GoldenOutputs back = GoldenOutputsCodec.read(new ByteArrayInputStream(v3));
+        assertThat(back.samples()).isEqualTo(g.samples());
+        GoldenTensor logits = back.samples().get(0).tensors().get("logits");
+        assertThat(logits.heldPositions()).containsExactly(1, 4);
+        assertThat(logits.shape()).containsExactly(1, 6, 10);
+        assertThat(logits.stored()).hasSize(20).startsWith((float) Math.cos(10 * 0.3), (float) Math.cos(11 * 0.3));
+        assertThat(back.samples().get(1).tensors().get("logits").heldPositions()).isEmpty();
+        assertThat(back.samples().get(0).tensors().get("pooler_output").holdsSomePositionsOnly()).isFalse();
+        assertThat(back.heldBytes()).isEqualTo(4L * (20 + 0 + 20 + 3 * 2));
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(back, again);
+        assertThat(again.toByteArray()).isEqualTo(v3);
+        assertThatThrownBy(logits::expand).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("holds positions [1, 4] only (golden format 3)");
+        for (int old : new int[] {1, 2}) {
+            assertThatThrownBy(() -> GoldenOutputsCodec.write(g, new ByteArrayOutputStream(), old))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("golden format " + old + " cannot store (format 3 can)");
+        }
+        // a dense blob in version 3 (layout 0 throughout) reads as version 2's does
+        GoldenOutputs dense = sample();
+        ByteArrayOutputStream d3 = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(dense, d3, 3);
+        assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(d3.toByteArray())).samples())
+                .isEqualTo(dense.samples());
+        assertThat(d3.size()).isEqualTo(encode(dense).length + 4 * 3 * 3); // one layout field per tensor
+    }
+
+    /**
+     * A reader of versions 1 and 2 (agents and registries from before version 3: the same header check, with 2 as
+     * its newest) refuses a version 3 blob at its header, naming the fix, before reading anything else.
+     */
+    @Test
+    void anOlderReaderRefusesVersionThreeNamingTheUpgrade() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(held(), bytes);
+        assertThat(bytes.toByteArray()[4]).isEqualTo((byte) 3);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(bytes.toByteArray()), 1L << 30, 2))
+                .isInstanceOf(GoldenFormatException.class)
+                .hasMessage("golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by a"
+                        + " newer ANE Forge; upgrade this component to the registry's version");
+    }
+
+    /** Corrupt held positions are refused naming the field: out of range, not ascending, an unknown layout. */
+    @Test
+    void refusesCorruptHeldPositions() throws IOException {
+        GoldenOutputs one = new GoldenOutputs(List.of(new GoldenOutputs.Sample("s", Map.of("logits",
+                GoldenTensor.of(new FloatTensor(new int[] {1, 4, 2}, new float[] {1, 2, 3, 4, 5, 6, 7, 8}))
+                        .atPositions(new int[] {1, 3})))));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(one, bytes);
+        byte[] good = bytes.toByteArray();
+        // header 8, counts 8, name "logits" 4+6, id "s" 4+1, rank 4, dims 12, layout 4, count 4, positions 4 + 4
+        int layout = 8 + 8 + 10 + 5 + 4 + 12;
+        byte[] unknown = good.clone();
+        unknown[layout] = 7;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(unknown)))
+                .hasMessageContaining("layout 7 of tensor 'logits' of sample 's' is neither 0");
+        byte[] outside = good.clone();
+        outside[layout + 12] = 4;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(outside)))
+                .hasMessageContaining("held position 1 of tensor 'logits' of sample 's' is 4: positions must ascend,"
+                        + " each below 4");
+        byte[] descending = good.clone();
+        descending[layout + 12] = 1;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(descending)))
+                .hasMessageContaining("held position 1 of tensor 'logits' of sample 's' is 1");
+        byte[] tooMany = good.clone();
+        tooMany[layout + 4] = 5;
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(tooMany)))
+                .hasMessageContaining("holds 5 positions of 4");
+        assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(good)).samples()).isEqualTo(one.samples());
     }
 
     @Test

@@ -1,0 +1,196 @@
+package io.aneforge.eval.golden;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
+import io.aneforge.graph.Graphs;
+import io.aneforge.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which positions a version's golden outputs hold of a vocabulary-sized per-token output (golden format 3), and the
+ * outputs as stored with them. A fill-mask, pre-training or GPT-2 model's logits are one vocabulary-wide row per
+ * token: at every real token of the 32 fixed samples that is about 75 MB for BERT-base (V = 30522), 125 MB for
+ * RoBERTa and GPT-2 (V ≈ 50k) and some 600 MB for XLM-RoBERTa (V = 250,002), which every agent would download per job
+ * and hold. Stored here, such an output keeps its rows at a bounded number of real tokens only, spread evenly over
+ * the samples; every other output (hidden states, pooled outputs, classifiers' logits) stays whole.
+ *
+ * <p>The rule, per output:
+ * <ul>
+ *   <li>vocabulary-sized: per-token ({@code (1, S, ...)}) with at least {@value #MIN_WIDTH} floats per position.
+ *   Hidden sizes of the families aneforge converts stay far below (384 to 1024 for BERT-style encoders, 1600 for
+ *   GPT-2 XL, 4096 for the largest XLM-RoBERTa), classifiers' labels too; vocabularies are far above (28,996 for
+ *   cased BERT and up). A smaller vocabulary stays whole, which costs memory, not correctness;</li>
+ *   <li>held positions: {@code max(}{@value #MIN_POSITIONS}{@code , }{@value #MAX_FLOATS}{@code  / width)} of the
+ *   samples' real tokens, so an output holds at most 8 MiB whatever its vocabulary once that allows
+ *   {@value #MIN_POSITIONS} positions: BERT-base 68 positions (8.30 MB), RoBERTa and GPT-2 41 (8.24 MB),
+ *   XLM-RoBERTa 8 (8.00 MB), where every real token of the fixed samples (615 with BERT's uncased tokenizer) held
+ *   about 75 MB, 125 MB and 600 MB;</li>
+ *   <li>kept whole when the samples have no more real tokens than that (nothing would be saved).</li>
+ * </ul>
+ * The positions ({@link #choose}) are spread over the samples first (every sample one before any gets two; when there
+ * are fewer positions than samples, evenly spaced samples from the first one), then evenly over each sample's real
+ * tokens, away from its ends ([CLS]/[SEP], {@code <s>}/{@code </s>}): the {@code (i + ½)·r/k}-th real token. The
+ * fixed samples are plain sentences with no mask token, so the held positions are ordinary tokens, where a masked LM
+ * mostly predicts the token itself: the comparison measures the logits' fidelity there, not a fill-mask task. The
+ * first sample always holds one, because a benchmark job compares the first sample only.
+ *
+ * <p>What this costs: an agent compares a reduced output at its held positions only (cosine per held token, the
+ * worst of them, top-1 agreement over them; {@code VariantFidelity}), and says which ones
+ * ({@code FidelityReport.comparedPositions}). A variant wrong only at other positions is not seen by the agents;
+ * {@code convert}'s and the worker's own fidelity, computed in memory before anything is stored, still compare every
+ * real token.
+ */
+public final class HeldPositions {
+
+    /** Floats per position from which a per-token output is vocabulary-sized (see the class comment). */
+    public static final int MIN_WIDTH = 8192;
+    /** Floats an output holds at most once it is reduced: 8 MiB (unless {@value #MIN_POSITIONS} rows need more). */
+    public static final long MAX_FLOATS = 1L << 21;
+    /** Positions a reduced output holds at least, whatever its width. */
+    public static final int MIN_POSITIONS = 8;
+
+    private HeldPositions() {
+    }
+
+    /**
+     * The golden outputs as the registry stores them: {@link #reduce} with the default bounds, unless the golden
+     * format setting ({@link GoldenOutputsCodec#configuredVersion()}) is below 3, which keeps every position (a blob
+     * that agents of an earlier release read). {@code inputs} are the golden inputs, in the same sample order; their
+     * {@code attention_mask} says which positions are real tokens.
+     */
+    public static GoldenOutputs forStorage(GoldenOutputs inputs, GoldenOutputs outputs) {
+        if (GoldenOutputsCodec.configuredVersion() < 3) {
+            return outputs;
+        }
+        return reduce(inputs, outputs, MIN_WIDTH, MAX_FLOATS);
+    }
+
+    /**
+     * {@code outputs} with every per-token output of at least {@code minWidth} floats per position held at
+     * {@code max(MIN_POSITIONS, maxFloats / width)} real tokens ({@link #choose}); other outputs, and one whose samples
+     * have no more real tokens than that, as they are.
+     */
+    public static GoldenOutputs reduce(GoldenOutputs inputs, GoldenOutputs outputs, int minWidth, long maxFloats) {
+        if (inputs.samples().size() != outputs.samples().size()) {
+            throw new IllegalArgumentException("golden data: " + inputs.samples().size() + " input samples for "
+                    + outputs.samples().size() + " output samples");
+        }
+        List<boolean[]> real = new ArrayList<>();
+        for (int i = 0; i < inputs.samples().size(); i++) {
+            GoldenOutputs.Sample in = inputs.samples().get(i);
+            if (!in.id().equals(outputs.samples().get(i).id())) {
+                throw new IllegalArgumentException("golden data: input sample " + i + " is '" + in.id()
+                        + "', output sample " + i + " is '" + outputs.samples().get(i).id() + "'");
+            }
+            real.add(realTokens(in));
+        }
+        Map<String, int[][]> held = new LinkedHashMap<>();
+        for (String name : outputs.outputNames()) {
+            int[] shape = outputs.samples().get(0).tensors().get(name).shape();
+            int seqLen = real.get(0).length;
+            if (!Graphs.perToken(name, shape, seqLen) || GoldenTensor.rowWidth(shape) < minWidth) {
+                continue;
+            }
+            long width = GoldenTensor.rowWidth(shape);
+            int total = (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_POSITIONS, maxFloats / width));
+            int[][] positions = choose(real, total);
+            if (positions != null) {
+                held.put(name, positions);
+            }
+        }
+        if (held.isEmpty()) {
+            return outputs;
+        }
+        List<GoldenOutputs.Sample> samples = new ArrayList<>();
+        for (int i = 0; i < outputs.samples().size(); i++) {
+            GoldenOutputs.Sample s = outputs.samples().get(i);
+            Map<String, GoldenTensor> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, GoldenTensor> e : s.tensors().entrySet()) {
+                int[][] positions = held.get(e.getKey());
+                if (positions != null && !Graphs.perToken(e.getKey(), e.getValue().shape(), real.get(i).length)) {
+                    throw new IllegalArgumentException("golden data: output '" + e.getKey() + "' of sample '" + s.id()
+                            + "' has shape " + e.getValue().shapeString() + ", the first sample's is per-token");
+                }
+                tensors.put(e.getKey(), positions == null ? e.getValue() : e.getValue().atPositions(positions[i]));
+            }
+            samples.add(new GoldenOutputs.Sample(s.id(), tensors));
+        }
+        return new GoldenOutputs(samples);
+    }
+
+    /**
+     * {@code total} positions among the real tokens ({@code real.get(i)[p]}: position {@code p} of sample {@code i}
+     * is a real token), per sample ascending, or null when the samples have no more real tokens than {@code total}
+     * (they would all be held). Spread over the samples first, in rounds: each round gives one more position to
+     * evenly spaced samples among those with a real token left, starting with the first (so the first sample always
+     * holds one); then, within a sample of {@code r} real tokens holding {@code k}, the {@code ⌊(j + ½)·r/k⌋}-th real
+     * token for {@code j < k}. Deterministic: the same samples give the same positions on every run.
+     */
+    public static int[][] choose(List<boolean[]> real, int total) {
+        int n = real.size();
+        int[][] realPositions = new int[n][];
+        long all = 0;
+        for (int i = 0; i < n; i++) {
+            boolean[] r = real.get(i);
+            int count = 0;
+            for (boolean b : r) {
+                count += b ? 1 : 0;
+            }
+            realPositions[i] = new int[count];
+            int k = 0;
+            for (int p = 0; p < r.length; p++) {
+                if (r[p]) {
+                    realPositions[i][k++] = p;
+                }
+            }
+            all += count;
+        }
+        if (all <= total) {
+            return null;
+        }
+        int[] per = new int[n];
+        int left = total;
+        while (left > 0) {
+            List<Integer> open = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (per[i] < realPositions[i].length) {
+                    open.add(i);
+                }
+            }
+            int m = Math.min(left, open.size()); // open is never empty: fewer positions than real tokens are left
+            for (int j = 0; j < m; j++) {
+                per[open.get((int) ((long) j * open.size() / m))]++;
+            }
+            left -= m;
+        }
+        int[][] out = new int[n][];
+        for (int i = 0; i < n; i++) {
+            int r = realPositions[i].length;
+            int k = per[i];
+            out[i] = new int[k];
+            for (int j = 0; j < k; j++) {
+                out[i][j] = realPositions[i][(int) ((2L * j + 1) * r / (2L * k))];
+            }
+        }
+        return out;
+    }
+
+    /** The real tokens of one sample's inputs: its {@code attention_mask}'s non-zero positions, or every position. */
+    private static boolean[] realTokens(GoldenOutputs.Sample inputs) {
+        GoldenTensor mask = inputs.tensors().get(Graphs.ATTENTION_MASK);
+        GoldenTensor ids = inputs.tensors().get(Graphs.INPUT_IDS);
+        if (mask == null && ids == null) {
+            throw new IllegalArgumentException("golden inputs of sample '" + inputs.id() + "' have neither "
+                    + Graphs.ATTENTION_MASK + " nor " + Graphs.INPUT_IDS + " (has " + inputs.tensors().keySet() + ")");
+        }
+        FloatTensor t = (mask != null ? mask : ids).expand();
+        boolean[] real = new boolean[t.size()];
+        for (int p = 0; p < real.length; p++) {
+            real[p] = mask == null || t.data()[p] != 0;
+        }
+        return real;
+    }
+}
