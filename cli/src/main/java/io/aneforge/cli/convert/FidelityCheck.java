@@ -191,7 +191,8 @@ public final class FidelityCheck {
                 golden = goldenSource.apply(mine, tokenized.subList(0, samples));
             } else {
                 GoldenOutputs stored = goldenDataSource.apply(tokenized);
-                goldenData = new GoldenData(Golden.samples(tokenized), stored);
+                // stored as the worker stores it (vocabulary-sized logits at held positions); fidelity compares `stored`
+                goldenData = GoldenData.of(Golden.samples(tokenized), stored);
                 golden = reference == Reference.FP32_GRAPH ? mine.cut(stored) // read as held: neither holds the padding
                         : goldenSource.apply(mine, tokenized.subList(0, samples));
             }

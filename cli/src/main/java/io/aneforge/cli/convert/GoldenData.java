@@ -3,7 +3,9 @@ package io.aneforge.cli.convert;
 import io.aneforge.cli.CommandFailure;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.eval.golden.HeldPositions;
 import io.aneforge.io.IoProblems;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -20,11 +22,20 @@ import java.util.List;
  * The golden data of a {@code convert} output directory: what the registry's accuracy and benchmark jobs
  * compare a version's variants against, in the files and media types the converter worker stores. The
  * inputs are {@code Golden.inputs} of every fixed sample at the sequence length; the outputs are
- * {@code Golden.fullLength} of them (the FP32 graph on each sample's real tokens, 0 at padded positions), the
- * function the worker's golden step calls: both files are the bytes the worker stores for the same source,
+ * {@code Golden.fullLength} of them (the FP32 graph on each sample's real tokens, 0 at padded positions) as
+ * {@code HeldPositions.forStorage} stores them (vocabulary-sized logits at a bounded set of real tokens, golden format
+ * 3), the functions the worker's golden step calls: both files are the bytes the worker stores for the same source,
  * sequence length and samples.
+ *
+ * @param outputs the golden outputs as stored ({@link #of}); {@code convert}'s own fidelity compares the outputs it
+ *                computed, every real token, not these
  */
 public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
+
+    /** The golden data of {@code inputs} and the FP32 graph's {@code outputs} on them, the outputs as stored. */
+    public static GoldenData of(GoldenOutputs inputs, GoldenOutputs outputs) {
+        return new GoldenData(inputs, HeldPositions.forStorage(inputs, outputs));
+    }
 
     public static final String INPUTS_FILE = "golden-inputs.bin";
     public static final String OUTPUTS_FILE = "golden-outputs.bin";
@@ -39,12 +50,35 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
 
     /**
      * What a fill-mask (or pre-training) model's golden data costs: its outputs are the logits over the whole
-     * vocabulary at every real token of the fixed samples (about 75 MB for BERT-base's 30522 tokens, 125 MB for
-     * RoBERTa's 50265, whatever the sequence length: the padded positions are not held), hundreds of times a
-     * classifier's, and every agent downloads them for each job of the version and holds them within its golden-data
-     * memory. The note names the one way to skip them, {@code --samples 0}, and what that costs.
+     * vocabulary, hundreds of times a classifier's per token. Held at every real token of the fixed samples (a
+     * vocabulary under {@link HeldPositions#MIN_WIDTH}, or {@code ANEFORGE_GOLDEN_FORMAT} 1 or 2) they are about
+     * 75 MB for BERT-base's 30522 tokens and 125 MB for RoBERTa's 50265, which every agent downloads for each job of the
+     * version: the note names the one way to skip them, {@code --samples 0}, and what that costs. Held at some real
+     * tokens only (golden format 3, the default for a real vocabulary) they are at most about 8 MB: the note says how
+     * many of the real tokens the agents compare and which agents take the version's jobs.
      */
-    public static String fillMaskNote(String task, long heldBytes, long fileBytes, int vocabSize) {
+    public String fillMaskNote(String task, long fileBytes, int vocabSize) {
+        long real = 0;
+        for (GoldenOutputs.Sample s : inputs.samples()) {
+            GoldenTensor mask = s.tensors().get(io.aneforge.graph.Graphs.ATTENTION_MASK);
+            if (mask != null) {
+                for (float m : mask.stored()) {
+                    real += m != 0 ? 1 : 0;
+                }
+            }
+        }
+        long heldBytes = outputs.heldBytes();
+        boolean reduced = outputs.samples().stream().anyMatch(s -> s.tensors().values().stream()
+                .anyMatch(GoldenTensor::holdsSomePositionsOnly));
+        if (reduced) {
+            // a pre-training model's 2 next-sentence logits per sample are too few to change the position count (floored)
+            return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over"
+                    + " the whole vocabulary (%d tokens) at %d of the fixed samples' %d real tokens (golden format 3,"
+                    + " about %.1f MB at every one): %s is %.1f MB; the agents' accuracy and benchmark jobs compare those"
+                    + " positions only (the fidelity above compares every real token), and only agents that read golden"
+                    + " format 3 take the version's jobs (ANEFORGE_GOLDEN_FORMAT=2 keeps every real token)", vocabSize,
+                    heldBytes / (4L * vocabSize), real, 4.0 * real * vocabSize / 1e6, OUTPUTS_FILE, fileBytes / 1e6);
+        }
         // a pre-training model's 2 next-sentence logits per sample are too few to change the token count (floored)
         return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over the"
                 + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens: %s is %.1f MB, %.1f MB"

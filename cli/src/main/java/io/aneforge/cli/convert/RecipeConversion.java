@@ -158,7 +158,7 @@ public final class RecipeConversion {
         VariantsManifest.Golden golden = goldenData == null ? null : goldenData.write(outDir);
         if (goldenData != null && source.model().head() != null
                 && source.model().head().kind().predictsTokens()) {
-            progress.note(GoldenData.fillMaskNote(source.model().head().kind().id(), goldenData.outputs().heldBytes(),
+            progress.note(goldenData.fillMaskNote(source.model().head().kind().id(),
                     outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize()));
         }
         ArchitectureConfig c = source.model().config();

@@ -134,8 +134,10 @@ public class ConversionSteps {
                     Samples.fixed().size(), c.seqLen());
             inputs = Golden.samples(in);
             if (c.goldenDigest() == null) {
-                // The function `convert` calls too: real tokens only, 0 at padding, so both store the same bytes.
-                golden = Golden.fullLength(model, in, ProgramEvaluator.runtime());
+                // The functions `convert` calls too: real tokens only, 0 at padding, vocabulary-sized logits at held
+                // positions only (golden format 3), so both store the same bytes.
+                golden = io.aneforge.eval.golden.HeldPositions.forStorage(inputs,
+                        Golden.fullLength(model, in, ProgramEvaluator.runtime()));
             }
         }
         String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");

@@ -215,6 +215,56 @@ class GoldenComparisonTest {
         assertThat(nsp.top1Agreement()).isEqualTo(0.5);
     }
 
+    /**
+     * Golden format 3 as convert and the worker store it (HeldPositions): the vocabulary-sized prediction_logits held
+     * at 8 of the 18 real tokens, the next-sentence logits whole. The agent compares the held positions only (an
+     * ANE-layout candidate transposed first), names them in the report, and a benchmark job's single first sample
+     * still has one to compare.
+     */
+    @Test
+    void formatThreeComparesTheHeldPositionsAndNamesThem() throws Exception {
+        int[] real = {5, 6, 7};
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        for (int i = 0; i < real.length; i++) {
+            float[] d = hidden(i).data().clone();
+            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            out.put("prediction_logits", new FloatTensor(new int[] {1, S, C}, d));
+            out.put("seq_relationship_logits", new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f}));
+            whole.add(GoldenOutputs.Sample.of(sample(i), out));
+            FloatTensor wild = wildPadding(hidden(i), real[i]);
+            float[] ane = new float[S * C]; // sample 2 answers in the ANE layout (1, C, 1, S)
+            for (int c = 0; c < C; c++) {
+                for (int p = 0; p < S; p++) ane[c * S + p] = wild.data()[p * C + c];
+            }
+            candidates.put(sample(i), Map.of("prediction_logits", i == 2 ? new FloatTensor(new int[] {1, C, 1, S}, ane)
+                    : wild, "seq_relationship_logits", new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f})));
+        }
+        GoldenOutputs inputs = goldenInputs(real);
+        GoldenOutputs reduced = io.aneforge.eval.golden.HeldPositions.reduce(inputs, new GoldenOutputs(whole), C, 1);
+        java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
+        io.aneforge.eval.golden.GoldenOutputsCodec.write(reduced, blob);
+        assertThat(blob.toByteArray()[4]).isEqualTo((byte) 3);
+        GoldenOutputs held = io.aneforge.eval.golden.GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(blob.toByteArray()));
+
+        Map<String, FidelityReport> f = GoldenComparison.compare(held, inputs, candidates);
+        FidelityReport predictions = f.get("prediction_logits");
+        assertThat(predictions.positions()).isEqualTo(io.aneforge.eval.golden.HeldPositions.MIN_POSITIONS);
+        assertThat(predictions.cosineMin()).isGreaterThan(0.999999);
+        assertThat(predictions.top1Agreement()).isEqualTo(1.0);
+        assertThat(predictions.comparedPositions()).containsOnlyKeys(sample(0), sample(1), sample(2));
+        assertThat(predictions.comparedPositions().values().stream().mapToInt(List::size).sum()).isEqualTo(8);
+        assertThat(predictions.comparedPositions().get(sample(0))).allSatisfy(p -> assertThat(p).isLessThan(real[0]));
+        assertThat(f.get("seq_relationship_logits").positions()).isEqualTo(3);
+        assertThat(f.get("seq_relationship_logits").comparedPositions()).isNull();
+
+        // a benchmark job compares the first sample alone: it holds some of the positions
+        FidelityReport first = GoldenComparison.compare(new GoldenOutputs(List.of(held.samples().get(0))), inputs,
+                Map.of(sample(0), candidates.get(sample(0)))).get("prediction_logits");
+        assertThat(first.positions()).isEqualTo(predictions.comparedPositions().get(sample(0)).size()).isPositive();
+    }
+
     @Test
     void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
         FloatTensor ref = hidden(2);

@@ -86,11 +86,11 @@ class HttpRegistryClientTest {
                     URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(5));
             assertThat(client.register(HOST).agentId()).isEqualTo("a1");
             assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(sent.get()).path("goldenFormat")
-                    .asInt()).isEqualTo(io.aneforge.eval.golden.GoldenOutputsCodec.VERSION).isEqualTo(2);
+                    .asInt()).isEqualTo(io.aneforge.eval.golden.GoldenOutputsCodec.VERSION).isEqualTo(3);
             // and on every heartbeat: a registry migrated after this agent registered learns it without a restart
             client.heartbeat("a1", List.of());
             assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(sent.get()).path("goldenFormat")
-                    .asInt()).isEqualTo(2);
+                    .asInt()).isEqualTo(3);
         } finally {
             server.stop(0);
         }

@@ -67,10 +67,24 @@ public final class JobRecords {
     public record Benchmark(Double loadMs, Double firstPredictionMs, Integer warmupIterationsRun, Latency latency,
                             Boolean stoppedByMaxDuration, Long peakResidentBytes) {}
 
-    /** The fields of io.aneforge.eval.FidelityReport. */
+    /**
+     * The fields of io.aneforge.eval.FidelityReport. {@code comparedPositions}: per sample id, the positions compared
+     * when the version's golden data holds the output at those only (golden format 3); left out when every real token
+     * was compared (and by agents before format 3).
+     */
     public record Fidelity(Integer positions, Integer hiddenSize, Double cosineMean, Double cosineMin,
                            Double cosinePooled, Double maxAbsError, Double meanAbsError, Double psnrDb,
-                           Double top1Agreement) {}
+                           Double top1Agreement,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                           Map<String, List<Integer>> comparedPositions) {
+
+        public Fidelity(Integer positions, Integer hiddenSize, Double cosineMean, Double cosineMin,
+                        Double cosinePooled, Double maxAbsError, Double meanAbsError, Double psnrDb,
+                        Double top1Agreement) {
+            this(positions, hiddenSize, cosineMean, cosineMin, cosinePooled, maxAbsError, meanAbsError, psnrDb,
+                    top1Agreement, null);
+        }
+    }
 
     public record ProtocolReport(Integer warmupIterations, Integer timedIterations, Long maxDurationMs) {}
 

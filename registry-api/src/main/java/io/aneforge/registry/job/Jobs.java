@@ -806,7 +806,7 @@ public class Jobs {
         int newest = offering.stream().mapToInt(Agent::goldenFormat).max().orElse(1);
         return "the version's golden data is format " + goldenFormat + ", and the online agents offering " + where
                 + " read format " + newest + " at most: upgrade those device agents (jobs go to agents that read their"
-                + " golden data), or write golden data every agent reads (ANEFORGE_GOLDEN_FORMAT=1 for convert and the"
+                + " golden data), or write golden data they read (ANEFORGE_GOLDEN_FORMAT=" + newest + " for convert and the"
                 + " converter workers) in a new version";
     }
 

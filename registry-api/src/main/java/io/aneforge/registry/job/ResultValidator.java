@@ -177,6 +177,33 @@ final class ResultValidator {
         if (f.top1Agreement() != null && !(f.top1Agreement() >= 0 && f.top1Agreement() <= 1)) {
             throw invalid(field + ".top1Agreement", "must be in [0, 1] or absent, got " + f.top1Agreement());
         }
+        if (f.comparedPositions() != null) {
+            comparedPositions(field + ".comparedPositions", f.comparedPositions(), f.positions());
+        }
+    }
+
+    /**
+     * The positions a comparison against golden data held at some positions only (golden format 3) compared, per
+     * sample id: as many as {@code positions} counts in all, each a sequence position (so the stored result stays as
+     * small as the comparison was).
+     */
+    private static void comparedPositions(String field, Map<String, java.util.List<Integer>> bySample, int positions) {
+        long total = 0;
+        for (Map.Entry<String, java.util.List<Integer>> e : bySample.entrySet()) {
+            if (e.getKey() == null || e.getKey().isBlank() || e.getKey().length() > 256) {
+                throw invalid(field, "sample ids must be 1..256 characters");
+            }
+            if (e.getValue() == null || e.getValue().isEmpty()) {
+                throw invalid(field + "." + e.getKey(), "must list at least one position (leave out a sample with none)");
+            }
+            for (Integer p : e.getValue()) {
+                if (p == null || p < 0) throw invalid(field + "." + e.getKey(), "positions must be >= 0, got " + p);
+            }
+            total += e.getValue().size();
+        }
+        if (total != positions) {
+            throw invalid(field, "lists " + total + " positions, but positions says " + positions + " were compared");
+        }
     }
 
     private static void cosine(String field, Double v) {

@@ -26,8 +26,13 @@ class GoldenFormatWaitingTest {
         assertThat(Jobs.waitingFor(true, "coreml", "A15", 2, List.of(old), 3))
                 .isEqualTo("the version's golden data is format 2, and the online agents offering runtime 'coreml' on chip"
                         + " A15 read format 1 at most: upgrade those device agents (jobs go to agents that read their golden"
-                        + " data), or write golden data every agent reads (ANEFORGE_GOLDEN_FORMAT=1 for convert and the"
+                        + " data), or write golden data they read (ANEFORGE_GOLDEN_FORMAT=1 for convert and the"
                         + " converter workers) in a new version");
+        // a format 3 version (vocabulary-sized logits at held positions) and agents of the previous release
+        assertThat(Jobs.waitingFor(true, "coreml", "A15", 3, List.of(old, upgraded), 3))
+                .contains("golden data is format 3").contains("read format 2 at most")
+                .contains("ANEFORGE_GOLDEN_FORMAT=2 for convert");
+        assertThat(Jobs.waitingFor(true, "coreml", "A15", 3, List.of(old, agent("newest", "A15", 3)), 3)).isNull();
         assertThat(Jobs.waitingFor(true, "coreml", "A15", 2, List.of(old, upgraded), 3)).isNull();
         assertThat(Jobs.waitingFor(true, "coreml", "A15", 1, List.of(old), 3)).isNull();
         assertThat(Jobs.waitingFor(true, "coreml", "M4", 2, List.of(upgraded), 3))

@@ -290,6 +290,63 @@ class JobQueueTest extends JobTestSupport {
         assertThat(invalid.json().path("detail").asString()).contains("goldenFormat must be");
     }
 
+    /**
+     * Golden format 3 (vocabulary-sized logits held at some positions): an agent that reads format 2 (this registry's
+     * agents of the previous release) is never handed such a version's jobs, which wait saying so and naming the
+     * setting that writes what it reads; once it says it reads 3 it gets them, and the positions its comparison
+     * covered are kept with the result (and must add up to its position count).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void formatThreeJobsGoOnlyToAgentsThatReadFormatThree() throws Exception {
+        int v = modelWithVariant("jobs-format-3", "A15", List.of("all"));
+        Response registered = sendRegistration("format3-host", "A15", List.of("coreml"), agentToken(), 2);
+        assertThat(registered.status()).as(registered.text()).isEqualTo(200);
+        String agent = registered.json().path("id").asString();
+        setGolden("jobs-format-3", v, 3);
+        assertThat(jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id"
+                + " WHERE m.name = 'jobs-format-3'").query(Integer.class).single()).isEqualTo(3);
+        consumeForeign(agent, "jobs-format-3", "format3-host"); // fails if a job of jobs-format-3 is leased
+        JsonNode pending = jobs("jobs-format-3", v).get(0);
+        assertThat(pending.path("state").asString()).isEqualTo("pending");
+        String waiting = pending.path("waitingFor").asString();
+        if (!waiting.isEmpty()) { // other tests' A15 agents may read format 3
+            assertThat(waiting).contains("golden data is format 3").contains("read format 2 at most")
+                    .contains("ANEFORGE_GOLDEN_FORMAT=2");
+        }
+
+        Response beat = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
+                Map.of("leaseIds", List.of(), "goldenFormat", 3));
+        assertThat(beat.status()).as(beat.text()).isEqualTo(200);
+        JsonNode l = leaseOwn(agent, "jobs-format-3", "format3-host").json();
+        assertThat(l.path("model").asString()).isEqualTo("jobs-format-3");
+        Map<String, Object> body = validReport(l, "format3-host");
+        Map<String, Object> logits = new java.util.LinkedHashMap<>(
+                (Map<String, Object>) ((Map<String, Object>) body.get("fidelity")).get("last_hidden_state"));
+        logits.put("positions", 3);
+        logits.put("top1Agreement", 1.0);
+        logits.put("comparedPositions", Map.of("sample-00", List.of(9), "sample-04", List.of(7, 12)));
+        body.put("fidelity", Map.of("logits", logits));
+        Map<String, Object> wrongCount = new java.util.LinkedHashMap<>(body);
+        Map<String, Object> miscounted = new java.util.LinkedHashMap<>(logits);
+        miscounted.put("positions", 4);
+        wrongCount.put("fidelity", Map.of("logits", miscounted));
+        Response refused = report(agent, l, wrongCount);
+        assertThat(refused.status()).as(refused.text()).isEqualTo(400);
+        assertThat(refused.json().path("detail").asString()).contains("fidelity.logits.comparedPositions")
+                .contains("lists 3 positions, but positions says 4");
+        Response ok = report(agent, l, body);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(201);
+        JsonNode result = null;
+        for (JsonNode r : results("jobs-format-3", v)) {
+            if (r.path("jobId").asLong() == l.path("jobId").asLong()) result = r;
+        }
+        assertThat(result).isNotNull();
+        JsonNode compared = result.path("fidelity").path("logits").path("comparedPositions");
+        assertThat(compared.path("sample-00").get(0).asInt()).isEqualTo(9);
+        assertThat(compared.path("sample-04").size()).isEqualTo(2);
+    }
+
     /** review-r21: an empty blob, or one shorter than the 8-byte header, is not golden data (422), never a 500. */
     @Test
     void goldenBlobsShorterThanTheHeaderAreNotGoldenData() {
