@@ -22,7 +22,9 @@ import java.util.Map;
  * whose real tokens score 0.9997 read 0.96. {@link FidelityReport#positions()} is the number of
  * positions compared. Inputs without an {@code attention_mask} (a model that takes none) have no
  * padding: every position is compared. An output in ANE layout {@code (B, C, 1, S)} is compared with a
- * golden {@code (B, S, C)} after transposing it back.
+ * golden {@code (B, S, C)} after transposing it back. An output the golden data holds at some positions only (golden
+ * format 3: vocabulary-sized logits) is compared at those only, and its report lists them
+ * ({@link FidelityReport#comparedPositions()}); the first sample, all a benchmark job runs, always holds one.
  */
 public final class GoldenComparison {
 
