@@ -628,7 +628,8 @@ class RegistryCommandsTest {
 
     /**
      * V35: a directory converted with w8a8 and w8a8-affine publishes both (quantization affine tells them apart); status
-     * and resolve print w8a8-affine as convert spells it, and resolve prefers it (closer to the original than w8a8).
+     * and resolve print w8a8-affine as convert spells it, and resolve prefers it (closer to the original than w8a8);
+     * {@code --precision w8a8-symmetric} asks for the symmetric one alone.
      */
     @Test
     @Order(11)
@@ -661,7 +662,14 @@ class RegistryCommandsTest {
                 .contains("sha256:" + m.variants().get(1).sha256());
         Cli none = run("resolve", "--model", "tiny-w8a8", "--chip", "A17_PRO", "--os", "17.0", "--precision", "int8");
         assertThat(none.code()).isEqualTo(1);
-        assertThat(none.err()).contains("HTTP 404 no-variant-matches-filter").contains("precisions [w8a8, w8a8-affine]");
+        // The refusal names each mode as a precision that can be asked for: symmetric w8a8 alone is w8a8-symmetric.
+        assertThat(none.err()).contains("HTTP 404 no-variant-matches-filter")
+                .contains("precisions [w8a8-affine, w8a8-symmetric]");
+        Cli symmetric = run("resolve", "--model", "tiny-w8a8", "--chip", "A17_PRO", "--os", "17.0", "--precision",
+                "w8a8-symmetric");
+        assertThat(symmetric.code()).as(symmetric.toString()).isZero();
+        assertThat(symmetric.out()).startsWith("tiny-w8a8 v1 (alias production): A17_PRO ios 17.0 ane w8a8 seq 8;")
+                .contains("sha256:" + m.variants().get(0).sha256());
     }
 
     /** The registry's JSON answer to an admin request (fails the test on anything but 2xx). */
