@@ -8,6 +8,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import io.aneforge.agent.registry.LeaseCallLog;
+import io.aneforge.io.BoundedFiles;
 import io.aneforge.agent.registry.UnansweredLeaseCall;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +63,8 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
     /** Far more agent processes than one host runs on one cache directory. */
     static final int SLOTS = 16;
     static final String DIR = "instance";
+    /** A note is two ids and a time, about 110 bytes: a bigger file is not one. */
+    static final int MAX_NOTE_BYTES = 256;
 
     /**
      * The slot lock files this JVM holds. Java file locks are POSIX locks on Linux and macOS: closing any channel of
@@ -83,6 +87,8 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
     private final UnansweredLeaseCall leftBehind;
     /** Whether the last note could not be written (logged once at WARN until one can). Loop thread only. */
     private boolean noteFailing;
+    /** The request id of the note this process wrote last and has not deleted, or null. Loop thread only. */
+    private String noted;
 
     private AgentInstance(UUID id, int slot, Path lockFile, FileChannel channel, FileLock lock, Path leaseCallFile,
             UnansweredLeaseCall leftBehind) {
@@ -109,7 +115,11 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
             return ephemeral("cannot keep an instance id in " + dir + " (" + e + "); make aneforge.agent.cache.dir"
                     + " writable by the agent's user");
         }
-        String problems = "";
+        // Counted apart: "16 agents are running" would send an operator looking for agents that do not exist when
+        // some slots are only unusable (files of another user), which needs another fix.
+        int held = 0;
+        int unusable = 0;
+        String lastProblem = "";
         for (int n = 0; n < SLOTS; n++) {
             Optional<AgentInstance> taken;
             try {
@@ -117,7 +127,8 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
             } catch (IOException | RuntimeException e) {
                 log.warn("instance slot {} of {} cannot be used ({}); trying the next. Check that the agent's user owns"
                         + " {}.id and {}.lock there and that they are plain files", n, dir, e.toString(), n, n);
-                problems = " (some could not be used, the last: slot " + n + ": " + e + ")";
+                unusable++;
+                lastProblem = "slot " + n + ": " + e;
                 continue;
             }
             if (taken.isPresent()) {
@@ -126,10 +137,24 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
                         + " instance, and the registry hands back the leases it held", i.id, n, dir);
                 return i;
             }
+            held++;
         }
-        return ephemeral("none of the " + SLOTS + " instance slots of " + dir + " is free: " + SLOTS + " agent processes"
-                + " on this cache directory are running already" + problems + ". Stop agents this host does not need, or"
-                + " give this one a cache directory of its own (aneforge.agent.cache.dir, ANEFORGE_AGENT_CACHE_DIR)");
+        return ephemeral(noneFree(dir, held, unusable, lastProblem));
+    }
+
+    /** Why no slot could be taken, and what to do about each kind of slot that was not free. */
+    private static String noneFree(Path dir, int held, int unusable, String lastProblem) {
+        String fixHeld = "stop agents this host does not need, or give this one a cache directory of its own"
+                + " (aneforge.agent.cache.dir, ANEFORGE_AGENT_CACHE_DIR)";
+        if (unusable == 0) {
+            return "none of the " + SLOTS + " instance slots of " + dir + " is free: " + held + " agent processes on this"
+                    + " cache directory are running already. To fix it, " + fixHeld;
+        }
+        String fixUnusable = "make the agent's user the owner of the unusable slots' <n>.id and <n>.lock files in " + dir
+                + " and make them plain files (or delete them while no agent runs on the directory)";
+        return "none of the " + SLOTS + " instance slots of " + dir + " is free: " + held + " held by running agent"
+                + " processes, " + unusable + " that cannot be used (the last: " + lastProblem + "). To fix it, "
+                + fixUnusable + (held == 0 ? "" : "; for the held ones, " + fixHeld);
     }
 
     private static AgentInstance ephemeral(String why) {
@@ -185,24 +210,34 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
     /**
      * The note of a lease call the slot's previous process left unanswered, read with the slot's lock held; a note
      * that does not read (damaged, or not written by this code) is logged and ignored: the next call replaces it.
+     * Read with a bound: the file is the agent's own, but whatever else lands there must not cost more than a log line.
      */
     private static UnansweredLeaseCall leftBehind(Path file) {
-        if (!Files.exists(file)) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
         String text = "";
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8).strip();
+            text = BoundedFiles.readString(file, MAX_NOTE_BYTES).strip();
             String[] f = text.split(" ");
             if (f.length != 3) {
                 throw new IllegalArgumentException("expected '<agent id> <request id> <sent at>'");
             }
             return new UnansweredLeaseCall(f[0], f[1], Instant.parse(f[2]));
         } catch (IOException | RuntimeException e) {
-            log.warn("cannot read the lease call noted in {} ({}; it holds '{}'): ignored, so a lease granted to that call,"
-                    + " if any, runs out", file, e.toString(), text.length() <= 200 ? text : text.substring(0, 200) + "...");
+            log.warn("ignored the lease call note {}: {}{}. It is not sent: should the previous agent process on this"
+                    + " slot have ended during a lease call, a lease granted to that call runs out (one attempt). Nothing"
+                    + " to do: the next lease call replaces the note. If it comes back, check what else writes to {}",
+                    file, e instanceof BoundedFiles.Refused ? e.getMessage() : e.toString(),
+                    text.isEmpty() ? "" : " (it holds '" + printable(text) + "')", file.getParent());
             return null;
         }
+    }
+
+    /** A note's text for a log line: control characters (a damaged file's) shown as '?', so it stays one line. */
+    private static String printable(String text) {
+        return text.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
     }
 
     /**
@@ -224,11 +259,13 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
         try {
             Files.writeString(next, agentId + " " + request + " " + Instant.now() + "\n", StandardCharsets.UTF_8);
             Files.move(next, leaseCallFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            noted = request;
             if (noteFailing) {
                 noteFailing = false;
                 log.info("the lease call out is noted in {} again", leaseCallFile);
             }
         } catch (IOException | RuntimeException e) {
+            noted = null; // the file holds an older note, if any, not this call's
             if (!noteFailing) {
                 noteFailing = true;
                 log.warn("cannot note the lease call out in {} ({}): should this agent die during a lease call, a lease"
@@ -241,11 +278,27 @@ public final class AgentInstance implements AutoCloseable, LeaseCallLog {
     /** The registry answered the call: its note goes, so the next process does not release what this one runs. */
     @Override
     public void answered(String request) {
-        if (leaseCallFile == null) {
+        drop(request);
+    }
+
+    /** The loop keeps the call's release in the cache directory: that release covers it, and the note goes. */
+    @Override
+    public void releaseKept(String request) {
+        drop(request);
+    }
+
+    /**
+     * Deletes the note if it is {@code request}'s. Another call's note stays: the slot's lock makes this process the
+     * only writer of the file, so {@link #noted} is what the file holds, and a call that is not the one noted (its note
+     * could not be written, or the note is the previous process's) must not take another call's note away.
+     */
+    private void drop(String request) {
+        if (leaseCallFile == null || request == null || !request.equals(noted)) {
             return;
         }
         try {
             Files.deleteIfExists(leaseCallFile);
+            noted = null;
         } catch (IOException e) {
             // The next call replaces it. Should this process end first, the next one releases that request: a job
             // this process got by the call and was running then goes back uncounted (not a hand-back for trouble).

@@ -1028,9 +1028,10 @@ class AgentLoopTest {
     @Test
     void theLeaseCallAnEndedProcessLeftUnansweredIsReleasedBeforeRegisteringWithoutTrouble(@TempDir Path cache) {
         String request = java.util.UUID.randomUUID().toString();
+        String agent0 = java.util.UUID.randomUUID().toString(); // the registry's agent ids are UUIDs, and a note's must be
         List<String> calls = new CopyOnWriteArrayList<>();
         List<String> reasons = new CopyOnWriteArrayList<>();
-        new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease("agent-0", "job-d", "lease-d",
+        new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease(agent0, "job-d", "lease-d",
                 "agent loop-host shut down before job job-d finished", false, Instant.now()));
         Registry registry = new Registry() {
             @Override
@@ -1060,7 +1061,7 @@ class AgentLoopTest {
         };
         Instant sent = Instant.now().minusSeconds(3);
         AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
-                cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall("agent-0", request,
+                cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall(agent0, request,
                         sent)));
         loop.start();
         try {
@@ -1068,10 +1069,10 @@ class AgentLoopTest {
         } finally {
             loop.halt();
         }
-        assertThat(calls.subList(0, 4)).containsExactly("release job-d as agent-0", "release request " + request
-                + " as agent-0", "register", "lease");
+        assertThat(calls.subList(0, 4)).containsExactly("release job-d as " + agent0, "release request " + request
+                + " as " + agent0, "register", "lease");
         assertThat(calls).as("released once: 'none' is final for it").containsOnlyOnce("release request " + request
-                + " as agent-0");
+                + " as " + agent0);
         assertThat(reasons).singleElement().asString().contains("process ended during this lease call (sent " + sent);
         assertThat(files(cache.resolve(UnsentReleases.DIR))).as("answered, so forgotten").isEmpty();
     }
