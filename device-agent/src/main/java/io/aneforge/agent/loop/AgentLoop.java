@@ -82,7 +82,9 @@ import org.slf4j.LoggerFactory;
  *       ({@link UnsentReleases}) and sent again before each lease call, also by the next agent started on that
  *       directory before it registers: a restart while the registry is unreachable does not leave the lease to
  *       expire (an attempt spent), and a drain's release is not taken for a crash's by the registration's hand-back
- *       (counted). A {@code lease-not-held} answer (or a 400/404/409) drops it: the lease is gone.
+ *       (counted). A release without trouble that still does not get through then holds the registration up, tried
+ *       again after a doubling pause until it does or its lease would have expired ({@link #register}). A
+ *       {@code lease-not-held} answer (or a 400/404/409) drops it: the lease is gone.
  *   <li>The lease call the previous process on this agent's instance slot left unanswered ({@link #releaseFirst}) is
  *       released by request before registering, without trouble: the lease the registry granted to the long poll of a
  *       process that died is handed back at once, or never granted if the poll still waits.
@@ -418,7 +420,12 @@ public final class AgentLoop {
         // the job (it never reached this agent) and this agent.
         String why = stopping ? "agent " + host.hostName() + " shut down during its lease call"
                 : "agent " + host.hostName() + " lost the answer to its lease call: " + e.getMessage();
-        leaseRequestReleases.add(agentId, e.request(), e.grantWindowEnd(), failure(why), 0, now, !stopping);
+        if (leaseRequestReleases.add(agentId, e.request(), e.grantWindowEnd(), failure(why), 0, now, !stopping)) {
+            // Kept in the cache directory until the registry answers it, also for the next process: that covers the
+            // call, so its note in the instance slot goes. Otherwise the next process would release it again after
+            // every clean stop (a drain always ends the long poll this way) and log an end during a lease call.
+            e.releaseKept();
+        }
         leaseRequestReleases.releaseDue(now, this::handedBack);
     }
 
@@ -874,14 +881,19 @@ public final class AgentLoop {
      * is gone ({@code lease-not-held}) or refuses it for good (400/404/409); anything else keeps it, and the round
      * stops there: an unreachable registry costs one call per round. Records older than a day are dropped unsent
      * ({@link UnsentReleases#MAX_AGE}).
+     *
+     * @return when the round stopped at a failure: until when a lease released without trouble among those left may
+     *     still be held ({@link #untilLeasesExpire}), else empty
      */
-    private void releaseRecorded() {
+    private Optional<Instant> releaseRecorded() {
         if (unsent == null) {
-            return;
+            return Optional.empty();
         }
-        for (UnsentReleases.LeaseRelease r : unsent.leases(Instant.now())) {
+        List<UnsentReleases.LeaseRelease> kept = unsent.leases(Instant.now());
+        for (int i = 0; i < kept.size(); i++) {
+            UnsentReleases.LeaseRelease r = kept.get(i);
             if (halted) {
-                return; // a crash sends nothing
+                return Optional.empty(); // a crash sends nothing
             }
             try {
                 // As recorded: the agent id of the process that held the lease (agents on one host share one id).
@@ -900,14 +912,27 @@ public final class AgentLoop {
                 } else {
                     log.warn("the kept release of job {} still does not get through ({}); tried again before the next"
                             + " lease", r.jobId(), e.getMessage());
-                    return;
+                    return untilLeasesExpire(kept.subList(i, kept.size()));
                 }
             } catch (RuntimeException e) {
                 log.warn("the kept release of job {} still does not get through ({}); tried again before the next lease",
                         r.jobId(), e.toString());
-                return;
+                return untilLeasesExpire(kept.subList(i, kept.size()));
             }
         }
+        return Optional.empty();
+    }
+
+    /**
+     * The latest time a lease of these kept releases without trouble may still be held, if still to come: its holder
+     * stopped extending it when the release was recorded, so it lasts at most a lease duration from then (the
+     * registry's default, {@link LeaseRequestReleases#leaseDuration}, before this process held a lease).
+     */
+    private Optional<Instant> untilLeasesExpire(List<UnsentReleases.LeaseRelease> left) {
+        Instant now = Instant.now();
+        Duration lease = leaseRequestReleases.leaseDuration();
+        return left.stream().filter(r -> !r.trouble()).map(r -> r.recordedAt().plus(lease)).filter(now::isBefore)
+                .max(Instant::compareTo);
     }
 
     /**
@@ -944,12 +969,19 @@ public final class AgentLoop {
     /**
      * Sends the releases kept for this agent (of leases in hand, and by request), as far as the registry takes them:
      * before each registration try and before each lease call. Each goes under the agent id recorded with it.
+     *
+     * @return until when a release without trouble that did not get through (and is tried again) may still give a
+     *     lease back, or empty: the registration waits for it ({@link #register})
      */
-    private void releaseKept() {
-        releaseRecorded();
-        if (!halted) {
-            leaseRequestReleases.releaseDue(Instant.now(), this::handedBack);
+    private Optional<Instant> releaseKept() {
+        Optional<Instant> leases = releaseRecorded();
+        if (halted) {
+            return Optional.empty();
         }
+        leaseRequestReleases.releaseDue(Instant.now(), this::handedBack);
+        Optional<Instant> requests = leaseRequestReleases.failedWithoutTroubleUntil(Instant.now());
+        return leases.isEmpty() ? requests
+                : requests.isEmpty() || leases.get().isAfter(requests.get()) ? leases : requests;
     }
 
     /**
@@ -961,16 +993,36 @@ public final class AgentLoop {
      * the host handed over, without a log line every few seconds meanwhile. Not an exit: the agent treats every
      * registry refusal this way (the process stays up for its supervisor, and exiting would only make the
      * supervisor restart it into the same refusal).
+     *
+     * <p>What an earlier process left goes first ({@link #takeUpWhatWasLeft}), and a release of it without trouble
+     * that does not get through (a 503, a timeout) holds the registration up: registering would hand its job back as
+     * this instance's restart, counted like trouble, the very thing the release is kept for. It is tried again after a
+     * pause that doubles, until it gets through or until a lease it could give back would have expired
+     * ({@link #releaseKept}: at most a lease duration after the release was recorded, or after the lease call's
+     * grant window); then the agent registers. A release for trouble does not hold it up: the hand-back counts it
+     * the same.
      */
     private AgentRegistration register() {
         // Neither is reset by an outage between two refusals: the same refusal after a 503 is not logged again
         // and its pause keeps growing. Acceptable: nothing changed on the agent's side, and the pause is bounded.
         String refusal = null;
         int refusals = 0;
+        int heldUp = 0;
         while (!stopping && !halted) {
-            releaseKept(); // what an earlier process left goes first: see takeUpWhatWasLeft
+            Optional<Instant> waitFor = releaseKept(); // what an earlier process left goes first: see takeUpWhatWasLeft
             if (stopping || halted) {
                 break;
+            }
+            if (waitFor.isPresent()) {
+                heldUp++;
+                Duration p = heldUpPause(heldUp, waitFor.get());
+                log.warn("{} does not register yet: a release without trouble that an earlier agent process on this"
+                        + " cache directory kept did not get through, and the registration would hand its job back as"
+                        + " this instance's restart, counted against the job like trouble. Trying again in {}; registering"
+                        + " without it at {} at the latest, when a lease it could give back has expired",
+                        host.hostName(), p, waitFor.get());
+                pauseFor(p);
+                continue;
             }
             try {
                 AgentRegistration reg = client.register(host);
@@ -1005,6 +1057,20 @@ public final class AgentLoop {
             }
         }
         return null;
+    }
+
+    /**
+     * The pause before the n-th try in a row of a kept release that holds the registration up: {@code backoff} doubled
+     * each time up to {@link LeaseRequestReleases#MAX_PAUSE}, and never past {@code until} (rounded up, so that the
+     * next round finds the release given up).
+     */
+    private Duration heldUpPause(int n, Instant until) {
+        Duration p = backoff.multipliedBy(1L << Math.max(0, Math.min(n - 1, 10)));
+        if (p.compareTo(LeaseRequestReleases.MAX_PAUSE) > 0) {
+            p = LeaseRequestReleases.MAX_PAUSE;
+        }
+        Duration left = Duration.between(Instant.now(), until).plusMillis(1);
+        return left.compareTo(p) < 0 ? left : p;
     }
 
     /** The pause after the n-th refusal in a row: {@code backoff} doubled each time up to {@link #MAX_REFUSED_PAUSE}. */

@@ -96,26 +96,28 @@ final class LeaseRequestReleases {
      * cache directory before anything is sent, so a crash in between loses nothing. Counted by the registry like a
      * release for trouble.
      */
-    void add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due) {
-        add(agentId, request, windowEnd, reason, failures, due, true);
+    boolean add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due) {
+        return add(agentId, request, windowEnd, reason, failures, due, true);
     }
 
     /**
      * As {@link #add(String, String, Instant, String, int, Instant)}; {@code trouble} false: the registry does not count
      * it (a call a drain cut short, the unanswered call of an ended process). A request already waiting is not added
      * twice (the one waiting is kept).
+     *
+     * @return whether the release was written to the cache directory, where it outlives this process (false: kept in
+     *     memory only, or a request already waiting)
      */
-    void add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due,
+    boolean add(String agentId, String request, Instant windowEnd, String reason, int failures, Instant due,
             boolean trouble) {
         if (pending.stream().anyMatch(p -> p.request.equals(request))) {
-            return;
+            return false;
         }
         UnsentReleases.RequestRelease r = new UnsentReleases.RequestRelease(agentId, request, reason, windowEnd,
                 Instant.now(), trouble);
-        if (unsent != null) {
-            unsent.record(r);
-        }
+        boolean kept = unsent != null && unsent.record(r);
         remember(new Pending(r, failures, due));
+        return kept;
     }
 
     /**
@@ -161,6 +163,21 @@ final class LeaseRequestReleases {
         if (!d.isNegative() && !d.isZero()) {
             leaseDuration = d;
         }
+    }
+
+    /** How long a lease granted for a call lasts, as far as this agent knows (the last lease it held, or the default). */
+    Duration leaseDuration() {
+        return leaseDuration;
+    }
+
+    /**
+     * Until when a release without trouble that failed (and is tried again when due) is still worth sending, or empty:
+     * the latest give-up time ({@link #failed}) among them. The agent does not register before then unless they got
+     * through: its registration would hand their jobs back as the restart of its instance, counted like trouble.
+     */
+    java.util.Optional<Instant> failedWithoutTroubleUntil(Instant now) {
+        return pending.stream().filter(p -> !p.trouble && p.failures > 0).map(p -> p.windowEnd.plus(leaseDuration))
+                .filter(now::isBefore).max(Instant::compareTo);
     }
 
     /**

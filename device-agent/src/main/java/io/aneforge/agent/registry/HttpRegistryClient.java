@@ -158,8 +158,10 @@ public final class HttpRegistryClient implements RegistryClient {
                 throw e;
             }
             if (e.status() == -1 || (e.status() >= 500 && e.problem().isEmpty())) {
-                // the note stays: the loop releases the call itself, and the next call replaces the note
-                throw new LeaseAnswerLostException(e, request, Instant.now().plus(wait).plus(timeout));
+                // The note stays until the loop has kept the call's release in the cache directory, which then covers
+                // the call (releaseKept); should the loop not get that far, the next process releases it by the note.
+                throw new LeaseAnswerLostException(e, request, Instant.now().plus(wait).plus(timeout),
+                        () -> leaseCalls.releaseKept(request));
             }
             leaseCalls.answered(request); // the registry's own refusal: the call is over, nothing granted
             throw e;

@@ -18,11 +18,32 @@ public final class LeaseAnswerLostException extends RegistryException {
 
     private final String request;
     private final Instant grantWindowEnd;
+    private final transient Runnable onReleaseKept;
 
     public LeaseAnswerLostException(RegistryException lost, String request, Instant grantWindowEnd) {
+        this(lost, request, grantWindowEnd, () -> { });
+    }
+
+    /**
+     * @param onReleaseKept what {@link #releaseKept()} does: drop the call's note in the instance slot
+     *     ({@link LeaseCallLog#releaseKept})
+     */
+    public LeaseAnswerLostException(RegistryException lost, String request, Instant grantWindowEnd,
+            Runnable onReleaseKept) {
         super(lost.getMessage(), lost.status(), lost.problem(), true, lost);
         this.request = request;
         this.grantWindowEnd = grantWindowEnd;
+        this.onReleaseKept = onReleaseKept;
+    }
+
+    /**
+     * The loop kept the release of {@link #request()} in the cache directory, to be sent until the registry answers it
+     * (also by the next process on the directory): the note the client wrote of this call is no longer needed
+     * ({@link LeaseCallLog#releaseKept}). Here rather than on the client, so that a client wrapped by another (the
+     * liveness file's) passes it on without knowing of it.
+     */
+    public void releaseKept() {
+        onReleaseKept.run();
     }
 
     /** The id this agent sent with the lease call ({@code ?request=}). */

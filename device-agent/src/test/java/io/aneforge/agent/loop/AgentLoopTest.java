@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -498,8 +500,11 @@ class AgentLoopTest {
      * instead of waiting it out, and the lease the registry might have granted for the call cut short is released by
      * its request id; the registry is told of the drain before the call is cut.
      */
-    @Test
-    void drainCutsALongPollShortAndReleasesItsLeaseByRequest() throws Exception {
+    @ParameterizedTest(name = "releases kept in the cache directory: {0}")
+    @ValueSource(booleans = {true, false})
+    void drainCutsALongPollShortAndReleasesItsLeaseByRequest(boolean keptInCacheDir, @TempDir Path cache)
+            throws Exception {
+        String agentId = java.util.UUID.randomUUID().toString();
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         List<String> requests = new CopyOnWriteArrayList<>();
@@ -513,7 +518,7 @@ class AgentLoopTest {
             String body;
             if (path.endsWith("/lease")) {
                 String query = ex.getRequestURI().getQuery();
-                requests.add(query.substring(query.indexOf("request=") + "request=".length()));
+                requests.add(query.substring(query.indexOf("request=") + "request=".length()).split("&")[0]);
                 calls.add("lease");
                 polling.countDown();
                 try {
@@ -535,7 +540,7 @@ class AgentLoopTest {
             } else if (path.endsWith("/heartbeat")) {
                 body = "{\"extendedUntil\":\"" + Instant.now() + "\",\"lostLeaseIds\":[]}";
             } else {
-                body = "{\"id\":\"agent-1\",\"heartbeatIntervalMs\":10000}";
+                body = "{\"id\":\"" + agentId + "\",\"heartbeatIntervalMs\":10000}";
             }
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(200, bytes.length);
@@ -544,10 +549,13 @@ class AgentLoopTest {
         });
         server.start();
         AgentLoop loop = null;
+        io.aneforge.agent.instance.AgentInstance slot = io.aneforge.agent.instance.AgentInstance.claim(cache);
         try {
             HttpRegistryClient client = new HttpRegistryClient(
-                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(30));
-            loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofSeconds(60), Duration.ofSeconds(5));
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofSeconds(30),
+                    slot.id(), slot);
+            loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofSeconds(60), Duration.ofSeconds(5),
+                    keptInCacheDir ? cache : null);
             loop.start();
             assertThat(polling.await(10, TimeUnit.SECONDS)).as("the agent is in its long poll").isTrue();
             sleep(200); // well inside the poll
@@ -564,12 +572,35 @@ class AgentLoopTest {
                     .containsOnly("release " + requests.get(0)).hasSizeBetween(1, 2);
             assertThat(releaseBodies).as("a drain is not trouble: the registry must not count it against the job")
                     .allSatisfy(b -> assertThat(b).contains("\"trouble\":false", "shut down during its lease call"));
+            slot.close();
+            // Review q, finding 3: the release kept in the cache directory covers the cut call, so its note in the
+            // instance slot goes; kept, the next process would release that call again after every clean stop.
+            Path note = cache.resolve("instance/0.request");
+            if (keptInCacheDir) {
+                assertThat(note).as("the kept release covers the call: no note").doesNotExist();
+                assertThat(files(cache.resolve(UnsentReleases.DIR))).as("the release kept for the next process (its"
+                        + " grant window is still open)").singleElement().asString().startsWith("request-");
+                try (var next = io.aneforge.agent.instance.AgentInstance.claim(cache)) {
+                    assertThat(next.unansweredLeaseCall()).as("nothing for the next process to release by note").isEmpty();
+                }
+            } else {
+                assertThat(next(cache)).as("no release kept: the note stays for the next process to release")
+                        .hasValueSatisfying(c -> assertThat(c.request()).isEqualTo(requests.get(0)));
+            }
         } finally {
+            slot.close();
             if (loop != null) {
                 loop.halt();
             }
             serverStops.countDown();
             server.stop(0);
+        }
+    }
+
+    /** The lease call the next process on {@code cache}'s first instance slot would release. */
+    private static Optional<io.aneforge.agent.registry.UnansweredLeaseCall> next(Path cache) {
+        try (var next = io.aneforge.agent.instance.AgentInstance.claim(cache)) {
+            return next.unansweredLeaseCall();
         }
     }
 
@@ -1075,6 +1106,119 @@ class AgentLoopTest {
                 + " as " + agent0);
         assertThat(reasons).singleElement().asString().contains("process ended during this lease call (sent " + sent);
         assertThat(files(cache.resolve(UnsentReleases.DIR))).as("answered, so forgotten").isEmpty();
+    }
+
+    /**
+     * Review q, finding 1: the kept releases without trouble (a drain's release of a lease in hand, the release of the
+     * lease call an ended process left unanswered) must reach the registry before the registration, which would hand
+     * their jobs back counted like trouble. When their first try fails (a 503), the agent does not register in the
+     * same pass but tries them again after a pause, and registers once they got through. A kept release for trouble
+     * that keeps failing does not hold the registration up: its hand-back is counted either way.
+     */
+    @Test
+    void aKeptReleaseWithoutTroubleThatFailsIsTriedAgainBeforeRegistering(@TempDir Path cache) {
+        String request = java.util.UUID.randomUUID().toString();
+        String agent0 = java.util.UUID.randomUUID().toString();
+        List<String> calls = new CopyOnWriteArrayList<>();
+        UnsentReleases kept = new UnsentReleases(cache);
+        kept.record(new UnsentReleases.LeaseRelease(agent0, "job-d", "lease-d",
+                "agent loop-host shut down before job job-d finished", false, Instant.now()));
+        kept.record(new UnsentReleases.LeaseRelease(agent0, "job-t", "lease-t", "artifact download answered 503", true,
+                Instant.now().plusMillis(1)));
+        AtomicInteger leaseTries = new AtomicInteger();
+        AtomicInteger requestTries = new AtomicInteger();
+        Registry registry = new Registry() {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                calls.add("register");
+                return super.register(h);
+            }
+
+            @Override
+            public Optional<JobLease> lease(String id, Duration wait) {
+                calls.add("lease");
+                return super.lease(id, wait);
+            }
+
+            @Override
+            public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
+                if (jobId.equals("job-t")) {
+                    calls.add("release job-t failed");
+                    throw new RegistryException("HTTP 503 from a proxy", 503, true, null);
+                }
+                if (leaseTries.getAndIncrement() == 0) {
+                    calls.add("release " + jobId + " failed");
+                    throw new RegistryException("HTTP 503 from a proxy", 503, true, null);
+                }
+                calls.add("release " + jobId);
+                return super.release(id, jobId, leaseId, reason, t);
+            }
+
+            @Override
+            public HandBack releaseLeaseRequest(String id, String req, String reason, boolean trouble) {
+                if (requestTries.getAndIncrement() == 0) {
+                    calls.add("release request failed");
+                    throw new RegistryException("timed out", -1, true, null);
+                }
+                calls.add("release request");
+                return new HandBack(null, HandBack.NONE, null);
+            }
+        };
+        AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
+                cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall(agent0, request,
+                        Instant.now())));
+        loop.start();
+        try {
+            waitFor(() -> calls.contains("lease"));
+        } finally {
+            loop.halt();
+        }
+        int registered = calls.indexOf("register");
+        assertThat(calls.subList(0, 2)).as("the first pass: both fail, so no registration")
+                .containsExactly("release job-d failed", "release request failed");
+        assertThat(calls.subList(0, registered)).as("tried again before registering, both got through")
+                .contains("release job-d", "release request");
+        assertThat(calls.subList(registered, calls.size())).as("the release for trouble, still failing, did not hold"
+                + " the registration up").contains("lease").doesNotContain("release job-d", "release request");
+    }
+
+    /**
+     * A kept release without trouble that never gets through holds the registration up only until a lease it could
+     * give back has expired (a lease duration, 5 min by default, after it was recorded): then the agent registers.
+     */
+    @Test
+    void aKeptReleaseWithoutTroubleThatNeverGetsThroughHoldsTheRegistrationOnlyUntilItsLeaseExpired(
+            @TempDir Path cache) {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        // recorded a lease duration ago but for 300 ms: its lease, if still held, expires then
+        new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease(java.util.UUID.randomUUID().toString(),
+                "job-d", "lease-d", "agent loop-host shut down before job job-d finished", false, Instant.now()
+                        .minus(LeaseRequestReleases.DEFAULT_LEASE_DURATION).plusMillis(300)));
+        Registry registry = new Registry() {
+            @Override
+            public AgentRegistration register(HostFacts h) {
+                calls.add("register");
+                return super.register(h);
+            }
+
+            @Override
+            public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
+                calls.add("release " + jobId + " failed");
+                throw new RegistryException("HTTP 503 from a proxy", 503, true, null);
+            }
+        };
+        AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
+                cache);
+        long start = System.nanoTime();
+        loop.start();
+        try {
+            waitFor(() -> calls.contains("register"));
+        } finally {
+            loop.halt();
+        }
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(calls.indexOf("register")).as("tried more than once before giving up waiting").isGreaterThan(1);
+        assertThat(tookMs).as("held up until its lease expired, about 300 ms, not longer").isBetween(200L, 5_000L);
     }
 
     /**

@@ -317,11 +317,24 @@ class RestartHandBackTest extends JobTestSupport {
         final Map<String, Long> inFlightSince = new ConcurrentHashMap<>();
         /** Lease calls wait here until opened (the agent behind this proxy leases nothing meanwhile). */
         final CountDownLatch leasing;
+        /** Releases by lease request this proxy answered 503 itself. */
+        final java.util.concurrent.atomic.AtomicInteger failedReleases = new java.util.concurrent.atomic.AtomicInteger();
         private final ForwardingProxy proxy;
 
         LeaseCallRecorder(boolean leasing) throws java.io.IOException {
+            this(leasing, false);
+        }
+
+        /** @param failFirstRelease the first release by lease request gets a proxy's 503 page, the registry never sees it */
+        LeaseCallRecorder(boolean leasing, boolean failFirstRelease) throws java.io.IOException {
             this.leasing = new CountDownLatch(leasing ? 0 : 1);
+            java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean(
+                    failFirstRelease);
             proxy = ForwardingProxy.start("http://127.0.0.1:" + port, (request, registry) -> {
+                if (request.uri().getPath().contains("/lease-requests/") && failNext.compareAndSet(true, false)) {
+                    failedReleases.incrementAndGet();
+                    return java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"));
+                }
                 boolean lease = request.uri().getPath().endsWith("/lease");
                 if (!lease) return java.util.Optional.of(registry.forward(request));
                 this.leasing.await();
@@ -386,13 +399,30 @@ class RestartHandBackTest extends JobTestSupport {
         endedDuringALongPollThenRestarted(cache, "rp-granted", "A14", v, true);
     }
 
+    /**
+     * As {@link #aLeaseGrantedToTheLongPollOfAnEndedProcessIsReleasedByTheNextOneUncounted}, but the restarted agent's
+     * first try of that release gets a proxy's 503 (review q, finding 1): it must not register in the same pass (its
+     * registration would hand the job back counted like trouble) but try the release again first.
+     */
+    @Test
+    void aLeaseGrantedToTheLongPollOfAnEndedProcessIsReleasedUncountedWhenTheFirstTryFails(@TempDir Path cache)
+            throws Exception {
+        int v = oneJobNotReady("rp-granted-retry", "A18");
+        endedDuringALongPollThenRestarted(cache, "rp-granted-retry", "A18", v, true, true);
+    }
+
     private void endedDuringALongPollThenRestarted(Path cache, String model, String chip, int v, boolean grantedFirst)
             throws Exception {
+        endedDuringALongPollThenRestarted(cache, model, chip, v, grantedFirst, false);
+    }
+
+    private void endedDuringALongPollThenRestarted(Path cache, String model, String chip, int v, boolean grantedFirst,
+            boolean firstReleaseFails) throws Exception {
         HostFacts h = AgentFleetTest.host(model + "-host", chip, "coreml");
         URI url = URI.create("http://127.0.0.1:" + port);
         AgentInstance dying = AgentInstance.claim(cache);
         LeaseCallRecorder first = new LeaseCallRecorder(true);
-        LeaseCallRecorder second = new LeaseCallRecorder(grantedFirst);
+        LeaseCallRecorder second = new LeaseCallRecorder(grantedFirst, firstReleaseFails);
         // Lease calls wait up to 15 s: other tests' leftovers on the chip are run (reported) first, then one waits.
         AgentLoop ended = new AgentLoop(new HttpRegistryClient(URI.create(first.url()), agentToken(),
                 Duration.ofSeconds(30), dying.id(), dying), h, lease -> AgentFleetTest.fakeReport(lease, h),
@@ -455,6 +485,9 @@ class RestartHandBackTest extends JobTestSupport {
         assertThat(results(model, v).valueStream().toList()).singleElement()
                 .satisfies(r -> assertThat(r.path("attempt").asInt()).isEqualTo(1));
         assertThat(countedHandBacks(job.path("id").asLong())).as("not counted against the job or the agent").isZero();
+        if (firstReleaseFails) {
+            assertThat(second.failedReleases.get()).as("the proxy failed the first release try").isEqualTo(1);
+        }
         if (grantedFirst) {
             assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason")
                     .asString()).contains("process ended during this lease call"));
@@ -471,9 +504,29 @@ class RestartHandBackTest extends JobTestSupport {
      */
     @Test
     void aDrainReleaseKeptForTheNextProcessIsNotCountedAsTrouble(@TempDir Path cache) throws Exception {
-        int v = oneJob("rp-drain", "M1");
-        HostFacts h = AgentFleetTest.host("rp-drain-host", "M1", "coreml");
+        drainedThenRestarted(cache, "rp-drain", "M1", false);
+    }
+
+    /**
+     * As {@link #aDrainReleaseKeptForTheNextProcessIsNotCountedAsTrouble}, but the next process's first try of the kept
+     * release fails too (a proxy's 503; review q, finding 1): it must not register in the same pass, whose hand-back
+     * would count the job like trouble, but back off and send the release again first.
+     */
+    @Test
+    void aDrainReleaseKeptForTheNextProcessIsNotCountedWhenItsFirstTryFails(@TempDir Path cache) throws Exception {
+        drainedThenRestarted(cache, "rp-drain-retry", "A18", true);
+    }
+
+    private void drainedThenRestarted(Path cache, String model, String chip, boolean firstTryFails) throws Exception {
+        int v = oneJob(model, chip);
+        HostFacts h = AgentFleetTest.host(model + "-host", chip, "coreml");
         URI url = URI.create("http://127.0.0.1:" + port);
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        ForwardingProxy failsOnce = ForwardingProxy.start(url.toString(), (request, registry) ->
+                request.uri().getPath().contains("/jobs/") && request.uri().getPath().endsWith("/release")
+                        && failed.getAndIncrement() == 0
+                        ? java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"))
+                        : java.util.Optional.of(registry.forward(request)));
         ForwardingProxy releasesDown = ForwardingProxy.start(url.toString(), (request, registry) ->
                 request.uri().getPath().contains("/jobs/") && request.uri().getPath().endsWith("/release")
                         ? java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"))
@@ -483,7 +536,7 @@ class RestartHandBackTest extends JobTestSupport {
         CountDownLatch never = new CountDownLatch(1);
         AgentLoop first = new AgentLoop(new HttpRegistryClient(URI.create(releasesDown.url()), agentToken(),
                 Duration.ofSeconds(30), draining.id(), draining), h, lease -> {
-                    if (!lease.model().equals("rp-drain")) return AgentFleetTest.fakeReport(lease, h);
+                    if (!lease.model().equals(model)) return AgentFleetTest.fakeReport(lease, h);
                     leaseId.set(lease.leaseId());
                     never.await(); // a long job: the drain does not wait for it
                     return null;
@@ -501,15 +554,16 @@ class RestartHandBackTest extends JobTestSupport {
                 assertThat(kept.map(p -> p.getFileName().toString()).toList()).as("the drain's release, kept")
                         .anyMatch(f -> f.startsWith("lease-"));
             }
-            assertThat(benchmarkJob("rp-drain", v).path("state").asString()).isEqualTo("leased");
+            assertThat(benchmarkJob(model, v).path("state").asString()).isEqualTo("leased");
 
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.id()).isEqualTo(draining.id());
-            restarted = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), again.id(),
-                    again), h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200),
-                    Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
+            restarted = new AgentLoop(new HttpRegistryClient(firstTryFails ? URI.create(failsOnce.url()) : url,
+                    agentToken(), Duration.ofSeconds(30), again.id(), again), h,
+                    lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200), Duration.ofMillis(20), cache)
+                    .releaseFirst(again.unansweredLeaseCall());
             restarted.start();
-            waitFor(() -> results("rp-drain", v).valueStream()
+            waitFor(() -> results(model, v).valueStream()
                     .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
             again.close();
         } finally {
@@ -521,8 +575,12 @@ class RestartHandBackTest extends JobTestSupport {
             }
             first.halt();
             releasesDown.close();
+            failsOnce.close();
         }
-        JsonNode job = benchmarkJob("rp-drain", v);
+        if (firstTryFails) {
+            assertThat(failed.get()).as("the proxy failed the first try; more went through").isGreaterThan(1);
+        }
+        JsonNode job = benchmarkJob(model, v);
         assertThat(job.path("attempts").asInt()).as("released, not expired: the same attempt").isEqualTo(1);
         assertThat(countedHandBacks(job.path("id").asLong())).as("a drain is not trouble").isZero();
         assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason").asString())
