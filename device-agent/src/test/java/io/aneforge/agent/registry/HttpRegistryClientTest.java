@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The registry client against the JDK's HTTP server. */
 class HttpRegistryClientTest {
@@ -189,6 +190,102 @@ class HttpRegistryClientTest {
             stop.countDown();
             server.stop(0);
         }
+    }
+
+    /**
+     * The lease call note in the instance slot (a real {@link io.aneforge.agent.instance.AgentInstance} on a temporary
+     * cache directory) per way a call ends: whatever the registry itself answered (a job, 204, a 200 it cannot read, its
+     * own 4xx or 5xx problem) ends the call, so the note goes, and a job the process then runs is the registration's to
+     * hand back (counted) should the process die, not the next process's to release (uncounted). No answer (a reset)
+     * or a proxy's 5xx without the registry's problem keeps it: the registry may still grant that call a lease, which
+     * the next process releases by the note, until the loop says the call's release is kept. A refused connection never
+     * reached the registry: nothing can be granted, so the note goes.
+     */
+    @Test
+    void theLeaseCallNoteGoesOnceTheRegistryAnsweredAndStaysWhileAnAnswerIsLost(@TempDir java.nio.file.Path cache)
+            throws Exception {
+        java.util.Map<String, String> kind = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Function<String, String> agent = k -> {
+            String id = java.util.UUID.randomUUID().toString();
+            kind.put(id, k);
+            return id;
+        };
+        String lease = "{\"leaseId\":\"l-1\",\"jobId\":\"7\",\"attempt\":1,\"kind\":\"benchmark\",\"model\":\"m\","
+                + "\"version\":1,\"variant\":{\"id\":\"v\"},\"artifact\":" + blob() + ",\"runtime\":\"coreml\","
+                + "\"computeUnits\":\"cpuOnly\",\"protocol\":{\"warmupIterations\":1,\"timedIterations\":1,"
+                + "\"maxDurationMs\":1000},\"goldenInputs\":" + blob() + ",\"goldenOutputs\":" + blob() + ","
+                + "\"expiresAt\":\"2026-11-28T10:05:00Z\"}";
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/api/v1/agents", ex -> {
+            try {
+                switch (kind.get(ex.getRequestURI().getPath().split("/")[4])) {
+                    case "job" -> answer(ex, 200, lease);
+                    case "none" -> ex.sendResponseHeaders(204, -1);
+                    case "unreadable" -> answer(ex, 200, "<html>a portal page</html>");
+                    case "refusal" -> answer(ex, 403, "{\"type\":\"https://aneforge.io/problems/not-your-agent\","
+                            + "\"detail\":\"not yours\"}");
+                    case "registry-5xx" -> answer(ex, 503, "{\"type\":\"https://aneforge.io/problems/unavailable\","
+                            + "\"detail\":\"database down\"}");
+                    case "proxy-5xx" -> answer(ex, 502, "<html>502 Bad Gateway</html>");
+                    default -> {
+                        // "reset": closed without an answer
+                    }
+                }
+            } finally {
+                ex.close();
+            }
+        });
+        server.start();
+        try (io.aneforge.agent.instance.AgentInstance slot = io.aneforge.agent.instance.AgentInstance.claim(cache)) {
+            java.nio.file.Path note = cache.resolve("instance/0.request");
+            HttpRegistryClient client = new HttpRegistryClient(
+                    URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofMillis(500),
+                    slot.id(), slot);
+
+            assertThat(client.lease(agent.apply("job"), Duration.ZERO)).isPresent();
+            assertThat(note).as("200 with a job").doesNotExist();
+            assertThat(client.lease(agent.apply("none"), Duration.ZERO)).isEmpty();
+            assertThat(note).as("204").doesNotExist();
+            assertThatThrownBy(() -> client.lease(agent.apply("unreadable"), Duration.ZERO))
+                    .isInstanceOf(UnreadableLeaseException.class);
+            assertThat(note).as("200 it cannot read: answered, the loop releases it itself").doesNotExist();
+            assertThatThrownBy(() -> client.lease(agent.apply("refusal"), Duration.ZERO))
+                    .isInstanceOf(RegistryException.class).isNotInstanceOf(LeaseAnswerLostException.class);
+            assertThat(note).as("the registry's 403 problem").doesNotExist();
+            assertThatThrownBy(() -> client.lease(agent.apply("registry-5xx"), Duration.ZERO))
+                    .isInstanceOf(RegistryException.class).isNotInstanceOf(LeaseAnswerLostException.class);
+            assertThat(note).as("the registry's own 503 problem: it ended the call without a lease").doesNotExist();
+
+            for (String lost : List.of("reset", "proxy-5xx")) {
+                String id = agent.apply(lost);
+                LeaseAnswerLostException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                        () -> client.lease(id, Duration.ZERO), LeaseAnswerLostException.class);
+                assertThat(e).as(lost).isNotNull();
+                assertThat(java.nio.file.Files.readString(note)).as(lost + ": the note stays for the next process")
+                        .startsWith(id + " " + e.request() + " ");
+                e.releaseKept();
+                assertThat(note).as(lost + ": the loop kept the call's release, which covers it").doesNotExist();
+            }
+        } finally {
+            server.stop(0);
+        }
+
+        int dead;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            dead = s.getLocalPort(); // closed again: connections are refused
+        }
+        try (io.aneforge.agent.instance.AgentInstance slot = io.aneforge.agent.instance.AgentInstance.claim(cache)) {
+            HttpRegistryClient client = new HttpRegistryClient(URI.create("http://127.0.0.1:" + dead), "t",
+                    Duration.ofSeconds(1), slot.id(), slot);
+            assertThatThrownBy(() -> client.lease(java.util.UUID.randomUUID().toString(), Duration.ofSeconds(30)))
+                    .isNotInstanceOf(LeaseAnswerLostException.class);
+            assertThat(cache.resolve("instance/0.request")).as("a refused connection never reached the registry")
+                    .doesNotExist();
+        }
+    }
+
+    private static String blob() {
+        return "{\"digest\":\"" + "a".repeat(64) + "\",\"size\":1,\"url\":\"/api/v1/blobs/x\"}";
     }
 
     /** A lease call refused at connect never reached the registry: a failure to retry, not a lost answer. */

@@ -243,9 +243,12 @@ class RestartHandBackTest extends JobTestSupport {
     }
 
     /**
-     * The whole way: an agent on a cache directory (its instance id claimed there, sent by the HTTP client) leases the
-     * job and dies running it; the next agent on the directory claims the same instance id, its registration hands the
-     * job back, and it runs the job as the same attempt.
+     * The whole way: an agent on a cache directory (its instance id claimed there, sent by the HTTP client, which notes
+     * each lease call in the slot as in production) leases the job and dies running it; the next agent on the directory
+     * claims the same instance id, its registration hands the job back, and it runs the job as the same attempt. The
+     * lease call that got the job was answered, so it left no note: the job the dead process was running is the
+     * registration's to hand back, counted (a job that kills its agent must not come back to it for ever), not a
+     * release by request of the next process, which would be uncounted.
      */
     @Test
     void anAgentRestartedOnItsCacheDirectoryRunsItsJobAgainAtOnce(@TempDir Path cache) throws Exception {
@@ -255,8 +258,8 @@ class RestartHandBackTest extends JobTestSupport {
         AgentInstance dying = AgentInstance.claim(cache);
         AtomicReference<String> leaseId = new AtomicReference<>();
         CountDownLatch never = new CountDownLatch(1);
-        AgentLoop first = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), dying.id()), h,
-                lease -> {
+        AgentLoop first = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), dying.id(),
+                dying), h, lease -> {
                     if (!lease.model().equals("rh-loop")) return AgentFleetTest.fakeReport(lease, h);
                     leaseId.set(lease.leaseId());
                     never.await(); // dies running it
@@ -275,9 +278,11 @@ class RestartHandBackTest extends JobTestSupport {
 
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.id()).as("the same instance on the same cache directory").isEqualTo(dying.id());
+            assertThat(again.unansweredLeaseCall()).as("the call that got the job was answered: no note").isEmpty();
             alive.clear(); // the registration, not the 2 s lease's expiry, must hand it back: checked by the attempt
-            restarted = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), again.id()), h,
-                    lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200), Duration.ofMillis(20), cache);
+            restarted = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), again.id(),
+                    again), h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200),
+                    Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
             restarted.start();
             waitFor(() -> results("rh-loop", v).valueStream()
                     .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
@@ -292,6 +297,9 @@ class RestartHandBackTest extends JobTestSupport {
         }
         JsonNode job = benchmarkJob("rh-loop", v);
         assertThat(job.path("attempts").asInt()).as("handed back, not expired: the same attempt").isEqualTo(1);
+        assertThat(countedHandBacks(job.path("id").asLong())).as("a crash while running the job is counted").isEqualTo(1);
+        assertThat(job.path("releasedLeases")).singleElement().satisfies(r -> assertThat(r.path("lastReason").asString())
+                .contains("rh-loop-host was restarted (instance " + dying.id() + " registered again)"));
     }
 
     /** The counted hand-backs of {@code job} (all agents): what aneforge.jobs.max-hand-backs bounds. */
