@@ -284,10 +284,13 @@ public final class AgentLoop {
                     + " spent)", reg.handedBack());
         }
         if (!reg.failedAtHandBack().isEmpty()) {
+            // The registry's failure text gives the count and the last reason only (the restart), not each hand-back.
             log.warn("the registry failed job(s) {} instead of handing them back: this agent instance was restarted while"
-                    + " holding them once too often (aneforge.jobs.max-hand-backs), and each failure lists the hand-backs."
-                    + " If running such a job ends this agent (a crash in the runtime, the OOM killer), this agent's log"
-                    + " before the restart and the host's crash reports say why", reg.failedAtHandBack());
+                    + " holding them, and this agent had handed each back more often than aneforge.jobs.max-hand-backs"
+                    + " allows (restarts and other trouble count alike); each job's failure, in its results, says how many"
+                    + " times and the last reason. If running such a job ends this agent (a crash in the runtime, the OOM"
+                    + " killer), this agent's log before the restart and the host's crash reports say why",
+                    reg.failedAtHandBack());
         }
         long every = reg.heartbeatInterval().toMillis();
         heartbeats.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
