@@ -511,7 +511,10 @@ final class CompiledModelCache {
             String why = "belongs to host '" + named + "'";
             // Refused even when both names are this machine's: the name is all the cache knows a host by (a name of the
             // agent's own must not change with the OS's), so another name may be another machine, whose pids these are
-            // not. Telling them apart would need a machine identity (a hardware UUID) the agent does not read.
+            // not. Telling them apart needs a machine identity, which is not done yet (README, "Not done yet"): it is
+            // within reach, kern.uuid through the sysctl this class already calls for kern.hostname (macOS), or
+            // /etc/machine-id with the pid namespace as now (Linux), and claiming the directory by it would end this
+            // refusal of one machine under two names.
             throw new RuntimeLoadException("the compiled-model cache " + dir + " " + why + " (" + file + "), and this agent"
                     + " runs as host '" + host + "'. The directory is claimed by the name its agents give their host"
                     + " (aneforge.agent.host-name, else the OS's host name; on Linux with the pid namespace), because"
