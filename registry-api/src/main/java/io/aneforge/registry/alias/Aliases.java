@@ -1,11 +1,13 @@
 package io.aneforge.registry.alias;
 
 import io.aneforge.gate.GateStatus;
+import io.aneforge.gate.Gates;
 import io.aneforge.gate.VersionVerdict;
 import io.aneforge.names.RegistryNames;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.matrix.Matrices;
+import io.aneforge.registry.matrix.ModelGates;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.RegistryChanged;
@@ -25,24 +27,40 @@ public class Aliases {
     public record AliasView(String model, String alias, int version, String updatedBy, OffsetDateTime updatedAt) {}
 
     /**
-     * @param toVersion   the version the alias points at from then on; null when the alias was deleted
-     * @param overridden  an admin moved the alias although the version's gates did not pass
-     * @param gateStatus  the gate verdict at the time of an overridden move (null otherwise)
-     * @param gateReasons the verdict's reasons at that time
+     * @param toVersion    the version the alias points at from then on; null when the alias was deleted
+     * @param overridden   an admin moved the alias although the version's gates did not pass
+     * @param gateStatus   the gate verdict at the time of an overridden move (null otherwise)
+     * @param gateReasons  the verdict's reasons at that time
+     * @param gatesInForce the gates the move was checked against (V36); null when not recorded: a deletion (nothing
+     *                     is checked), a move made before V36 or by the release before it during a rolling update
      */
     public record HistoryEntry(String alias, Integer fromVersion, Integer toVersion, String changedBy, String reason,
-                               OffsetDateTime changedAt, boolean overridden, String gateStatus, List<String> gateReasons) {}
+                               OffsetDateTime changedAt, boolean overridden, String gateStatus, List<String> gateReasons,
+                               GatesInForce gatesInForce) {}
+
+    /**
+     * The gates an alias move was checked against, as {@code GET .../gates} showed them at that moment.
+     *
+     * @param set   false when the model had no gates: nothing was checked (not the same as "not recorded", which is a
+     *              null {@link HistoryEntry#gatesInForce})
+     * @param gates the gates; null when {@code set} is false
+     */
+    public record GatesInForce(boolean set, Gates gates) {
+        static final GatesInForce NONE = new GatesInForce(false, null);
+    }
 
     private final JdbcClient jdbc;
     private final Models models;
     private final ApplicationEventPublisher events;
     private final Matrices matrices;
+    private final ModelGates gates;
 
-    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events, Matrices matrices) {
+    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events, Matrices matrices, ModelGates gates) {
         this.jdbc = jdbc;
         this.models = models;
         this.events = events;
         this.matrices = matrices;
+        this.gates = gates;
     }
 
     @Transactional
@@ -53,7 +71,8 @@ public class Aliases {
     /**
      * Points the alias at a published version whose release gates pass. A version whose gates fail
      * or are still incomplete is refused (409 listing the cells and reasons) unless an admin sends
-     * {@code override} with the reason; the override and the verdict are kept in the history.
+     * {@code override} with the reason; the override and the verdict are kept in the history. Every move, guarded,
+     * overridden or on a model without gates, records the gates it was checked against with it (V36).
      */
     @Transactional
     public AliasView move(String model, String alias, Integer version, String reason, boolean override, Caller caller) {
@@ -74,6 +93,8 @@ public class Aliases {
                 .params(target.modelId(), alias).query(Integer.class).optional().orElse(null);
         // equals, not ==: two Integers are the same object only within the small-value cache (-128..127)
         if (version.equals(from)) return get(model, alias);
+        // From here to the commit no gate change lands: the verdict below and the record of the gates read the same.
+        gates.holdUntilCommit(target.modelId());
         VersionVerdict verdict = matrices.promotionVerdict(target.modelId(), model, version);
         boolean overridden = false;
         if (verdict.status() != GateStatus.PASS) {
@@ -101,11 +122,14 @@ public class Aliases {
                         + " ON CONFLICT (model_id, name) DO UPDATE SET version_id = EXCLUDED.version_id,"
                         + " updated_by = EXCLUDED.updated_by, updated_at = now()")
                 .params(target.modelId(), alias, target.id(), caller.name()).update();
+        // Every move records the gates in force, a copy of the stored document (NULL: the model has none), whether it
+        // passed them, was overridden past them or had none to pass: the history alone then says what was checked.
         jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason, overridden,"
-                        + " gate_status, gate_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                        + " gate_status, gate_reasons, gates_recorded, gates_in_force) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, true,"
+                        + " (SELECT g.gates FROM model_gates g WHERE g.model_id = ?))")
                 .params(target.modelId(), alias, from, version, caller.name(), reason, overridden,
                         overridden ? verdict.status().name() : null,
-                        overridden ? verdict.reasons().toArray(new String[0]) : null)
+                        overridden ? verdict.reasons().toArray(new String[0]) : null, target.modelId())
                 .update();
         events.publishEvent(new RegistryChanged(model));
         return get(model, alias);
@@ -167,7 +191,8 @@ public class Aliases {
     public List<HistoryEntry> history(String model, String alias) {
         long modelId = models.modelId(model);
         return jdbc.sql("SELECT alias, from_version, to_version, changed_by, reason, changed_at, overridden, gate_status,"
-                        + " gate_reasons FROM alias_history WHERE model_id = ? AND alias = ? ORDER BY id")
+                        + " gate_reasons, gates_recorded, CAST(gates_in_force AS text) FROM alias_history"
+                        + " WHERE model_id = ? AND alias = ? ORDER BY id")
                 .params(modelId, alias)
                 .query((rs, i) -> {
                     int f = rs.getInt(2);
@@ -176,8 +201,12 @@ public class Aliases {
                     Integer toV = rs.wasNull() ? null : t;
                     java.sql.Array reasons = rs.getArray(9);
                     List<String> gateReasons = reasons == null ? List.of() : List.of((String[]) reasons.getArray());
+                    String recorded = rs.getString(11);
+                    GatesInForce inForce = !rs.getBoolean(10) ? null
+                            : recorded == null ? GatesInForce.NONE : new GatesInForce(true, ModelGates.parseStored(recorded));
                     return new HistoryEntry(rs.getString(1), fromV, toV, rs.getString(4), rs.getString(5),
-                            rs.getObject(6, OffsetDateTime.class), rs.getBoolean(7), rs.getString(8), gateReasons);
+                            rs.getObject(6, OffsetDateTime.class), rs.getBoolean(7), rs.getString(8), gateReasons,
+                            inForce);
                 })
                 .list();
     }

@@ -80,6 +80,16 @@ public class ModelGates {
     }
 
     /**
+     * Keeps the model's gates as they are until the caller's transaction ends: a share lock on the model row, which a
+     * gate change ({@link #put}) takes exclusively. An alias move takes it before its verdict reads the gates, so the
+     * gates it was checked against are the ones it records, and no change of them commits in between (a change
+     * already under way finishes first, and the move then checks and records the new gates).
+     */
+    public void holdUntilCommit(long modelId) {
+        jdbc.sql("SELECT id FROM model WHERE id = ? FOR SHARE").param(modelId).query(Long.class).single();
+    }
+
+    /**
      * Replaces the gates of a model with {@code body} (the JSON of {@link Gates}); 400 names the bad field.
      * Setting gates for the first time or tightening them is open to publishers; removing or relaxing any limit
      * needs an admin, the authority of a gate override, since otherwise "clear the gates, promote, put them back"
@@ -212,7 +222,11 @@ public class ModelGates {
         return STORED.writeValueAsString(json);
     }
 
-    private static Gates parseStored(String json) {
+    /**
+     * Stored gates (of {@code model_gates}, its history, or an alias move's record), read leniently: a field a later
+     * release adds is ignored.
+     */
+    public static Gates parseStored(String json) {
         try {
             return STORED.readValue(json, Gates.class);
         } catch (JacksonException | InvalidGatesException e) {
