@@ -4,7 +4,7 @@
 --
 -- gates_in_force is a copy of model_gates.gates as the move read it (the exact JSONB), not a reference to a
 -- model_gates_history row: gates set before V20 have no history row to point at, and a copy needs no join and no
--- promise about the other table's retention. It is a few hundred bytes per move.
+-- promise about the other table's retention. It costs the size of the gates document per move.
 -- gates_recorded tells "the model had no gates" (true, gates_in_force NULL) from "not recorded" (false): moves made
 -- before V36, and by the previous release during a rolling update, which inserts without naming these columns.
 --

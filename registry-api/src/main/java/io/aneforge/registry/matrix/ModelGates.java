@@ -83,7 +83,8 @@ public class ModelGates {
      * Keeps the model's gates as they are until the caller's transaction ends: a share lock on the model row, which a
      * gate change ({@link #put}) takes exclusively. An alias move takes it before its verdict reads the gates, so the
      * gates it was checked against are the ones it records, and no change of them commits in between (a change
-     * already under way finishes first, and the move then checks and records the new gates).
+     * already under way finishes first, and the move then checks and records the new gates). Creating a version
+     * of the model (its UPDATE of the row) waits for the move too, and the move for it: both are short.
      */
     public void holdUntilCommit(long modelId) {
         jdbc.sql("SELECT id FROM model WHERE id = ? FOR SHARE").param(modelId).query(Long.class).single();
