@@ -28,8 +28,11 @@ import java.util.List;
  * {@code (S, S)} bucket of each query and key as an int32 constant, gathered once per prediction into the
  * {@code (heads, S, S)} bias and added to the padding mask ({@link Layers#relativeBiasMask}); the layers then add that
  * mask as they add the padding mask alone. A constant {@code (heads, S, S)} bias would be the same floats (the
- * table's, gathered), but 12 × 512 × 512 FP16 values are 6 MiB for all-mpnet-base-v2 at S = 512 against 1 MiB of
- * int32 bucket indices, and as a large 3-D weight it would be quantized with the projections under int8/int4.
+ * table's, gathered), but 12 × 512 × 512 FP16 values are 6 MiB for all-mpnet-base-v2 at S = 512 against 256 KiB of
+ * bucket indices, and as a large 3-D weight it would be quantized with the projections under int8/int4. Below iOS 18
+ * the indices are an immediate value in model.mlmodel (int32 goes to weight.bin only from iOS 18, as coremltools
+ * writes it: {@code ProgramCodec}), where each bucket (0..31) is one varint byte: 256 KiB at S = 512, far inside the
+ * reader's 64 MiB bound on model.mlmodel; from iOS 18 they are a 1 MiB int32 blob in weight.bin.
  */
 final class EncoderGraph {
 

@@ -39,10 +39,19 @@ import java.util.Map;
  * and full output types; constants of {@value #BLOB_THRESHOLD}+ elements (in {@code const}
  * ops and constexpr ops) go to weight.bin, smaller ones are immediate (fp16, int8,
  * uint8 and sub-byte types as raw {@code bytes}).
+ *
+ * <p>int16, uint16, int32 and uint32 constants go to weight.bin only from iOS 18 (specification version 9): below it
+ * they stay immediate whatever their size, as coremltools writes them ({@code should_use_weight_file} in
+ * {@code converters/mil/backend/mil/load.py} adds those four blob dtypes only from iOS 18), since a Core ML older than
+ * iOS 18 is not known to read such a blob. The reader refuses such a blob in a package declaring an older target.
+ * (Of the four, only int32 reaches an op below iOS 18 here: MPNet's relative position buckets.)
  */
 public final class ProgramCodec {
     /** Constants with at least this many elements are written to the weight blob. */
     public static final int BLOB_THRESHOLD = 10;
+    /** Blob dtypes coremltools writes to weight.bin only from iOS 18; immediate below it. */
+    private static final java.util.Set<DType> BLOB_FROM_IOS18 = java.util.EnumSet.of(DType.INT16, DType.UINT16,
+            DType.INT32, DType.UINT32);
     public static final String MAIN = "main";
 
     private ProgramCodec() {
@@ -67,7 +76,7 @@ public final class ProgramCodec {
             block.addOutputs(v.name());
         }
         for (io.aneforge.mil.Operation op : p.operations()) {
-            block.addOperations(encodeOp(op, blobs));
+            block.addOperations(encodeOp(op, blobs, t));
         }
         Function.Builder fn = Function.newBuilder().setOpset(t.opset()).putBlockSpecializations(t.opset(), block.build());
         for (Var v : p.inputs()) {
@@ -98,7 +107,7 @@ public final class ProgramCodec {
         return FeatureDescription.newBuilder().setName(v.name()).setType(FeatureType.newBuilder().setMultiArrayType(a)).build();
     }
 
-    private static io.aneforge.mlpackage.proto.Operation encodeOp(io.aneforge.mil.Operation op, BlobWriter blobs) {
+    private static io.aneforge.mlpackage.proto.Operation encodeOp(io.aneforge.mil.Operation op, BlobWriter blobs, Target t) {
         io.aneforge.mlpackage.proto.Operation.Builder b = io.aneforge.mlpackage.proto.Operation.newBuilder().setType(op.type());
         boolean blobsAllowed = op.type().equals("const") || op.type().startsWith("constexpr_");
         for (Map.Entry<String, List<Arg>> e : op.inputs().entrySet()) {
@@ -112,7 +121,7 @@ public final class ProgramCodec {
                         throw new MlPackageException("op '" + op.name() + "' (" + op.type() + "), argument '" + e.getKey() + "': a constant of "
                                 + c.elementCount() + " elements must live in a const op bound by name (Core ML rejects blobs bound to ordinary ops)");
                     }
-                    arg.addArguments(Argument.Binding.newBuilder().setValue(value(c, blobs)));
+                    arg.addArguments(Argument.Binding.newBuilder().setValue(value(c, blobs, t)));
                 }
             }
             b.putInputs(e.getKey(), arg.build());
@@ -120,13 +129,13 @@ public final class ProgramCodec {
         for (Var v : op.outputs()) {
             b.addOutputs(namedType(v));
         }
-        b.putAttributes("name", value(Constant.string(op.name()), blobs));
+        b.putAttributes("name", value(Constant.string(op.name()), blobs, t));
         // blobs are laid out in the definition's attribute order (as coremltools does), whatever order the op was built in
         OpDef def = Ops.get(op.type());
         List<String> attrOrder = new ArrayList<>(op.attributes().keySet());
         attrOrder.sort((a, c) -> Integer.compare(attributeIndex(def, a), attributeIndex(def, c)));
         for (String key : attrOrder) {
-            b.putAttributes(key, value(op.attributes().get(key), blobs));
+            b.putAttributes(key, value(op.attributes().get(key), blobs, t));
         }
         return b.build();
     }
@@ -144,9 +153,18 @@ public final class ProgramCodec {
         return ValueType.newBuilder().setTensorType(b).build();
     }
 
-    static Value value(Constant c, BlobWriter blobs) {
+    /**
+     * Whether {@code c} goes to weight.bin in a program for {@code target}: {@value #BLOB_THRESHOLD}+ elements of a
+     * blob dtype, and for int16/uint16/int32/uint32 a target of iOS 18 or later (see the class comment).
+     */
+    static boolean inWeightFile(Constant c, Target target) {
+        return c.elementCount() >= BLOB_THRESHOLD && c.dtype().blobCode() != 0
+                && (target.atLeast(Target.IOS18) || !BLOB_FROM_IOS18.contains(c.dtype()));
+    }
+
+    static Value value(Constant c, BlobWriter blobs, Target target) {
         Value.Builder v = Value.newBuilder().setType(valueType(c.type()));
-        if (c.elementCount() >= BLOB_THRESHOLD && c.dtype().blobCode() != 0) {
+        if (inWeightFile(c, target)) {
             long offset = blobs.add(c);
             return v.setBlobFileValue(Value.BlobFileValue.newBuilder().setFileName(BlobLayout.MODEL_PATH_FILE).setOffset(offset)).build();
         }
@@ -229,7 +247,7 @@ public final class ProgramCodec {
         List<io.aneforge.mil.Operation> ops = new ArrayList<>();
         int index = 0;
         for (io.aneforge.mlpackage.proto.Operation op : block.getOperationsList()) {
-            ops.add(decodeOp(op, index++, vars, blobs));
+            ops.add(decodeOp(op, index++, vars, blobs, specTarget));
         }
         List<Var> outputs = new ArrayList<>();
         for (String o : block.getOutputsList()) {
@@ -266,13 +284,13 @@ public final class ProgramCodec {
     }
 
     private static io.aneforge.mil.Operation decodeOp(io.aneforge.mlpackage.proto.Operation op, int index, Map<String, Var> vars,
-                                                      BlobReader blobs) {
+                                                      BlobReader blobs, Target specTarget) {
         Value nameValue = op.getAttributesMap().get("name");
         String where = "op #" + index + " (" + op.getType() + ")";
         if (nameValue == null) {
             throw new MlPackageException(where + " has no 'name' attribute; every op must carry one");
         }
-        String name = decodeValue(nameValue, blobs, where + ", attribute 'name'").stringValue();
+        String name = decodeValue(nameValue, blobs, specTarget, where + ", attribute 'name'").stringValue();
         where = "op '" + name + "' (" + op.getType() + ")";
         OpDef def;
         try {
@@ -291,7 +309,7 @@ public final class ProgramCodec {
             List<Arg> args = new ArrayList<>();
             for (Argument.Binding binding : op.getInputsMap().get(key).getArgumentsList()) {
                 if (binding.hasValue()) {
-                    args.add(decodeValue(binding.getValue(), blobs, where + ", argument '" + key + "'"));
+                    args.add(decodeValue(binding.getValue(), blobs, specTarget, where + ", argument '" + key + "'"));
                 } else {
                     Var v = vars.get(binding.getName());
                     if (v == null) {
@@ -308,7 +326,7 @@ public final class ProgramCodec {
         attrKeys.remove("name");
         attrKeys.sort((a, c) -> Integer.compare(attributeIndex(def, a), attributeIndex(def, c)));
         for (String key : attrKeys) {
-            attributes.put(key, decodeValue(op.getAttributesMap().get(key), blobs, where + ", attribute '" + key + "'"));
+            attributes.put(key, decodeValue(op.getAttributesMap().get(key), blobs, specTarget, where + ", attribute '" + key + "'"));
         }
         List<Var> outs = new ArrayList<>();
         for (NamedValueType nv : op.getOutputsList()) {
@@ -378,10 +396,17 @@ public final class ProgramCodec {
         }
     }
 
-    static Constant decodeValue(Value v, BlobReader blobs, String where) {
+    static Constant decodeValue(Value v, BlobReader blobs, Target specTarget, String where) {
         io.aneforge.mil.TensorType type = tensorType(v.getType(), where);
         if (v.hasBlobFileValue()) {
             Value.BlobFileValue b = v.getBlobFileValue();
+            if (BLOB_FROM_IOS18.contains(type.dtype()) && !specTarget.atLeast(Target.IOS18)) {
+                throw new MlPackageException(where + ": " + type.dtype().milName() + " data stored in weight.bin needs"
+                        + " iOS 18 (specificationVersion " + Target.IOS18.specificationVersion() + "), but the model declares "
+                        + specTarget.specificationVersion() + " (" + specTarget.os() + "): before iOS 18, int16, uint16,"
+                        + " int32 and uint32 constants are immediate values in model.mlmodel (coremltools writes them so, and"
+                        + " so does this converter): convert the model again with this converter, or target iOS 18");
+            }
             if (!b.getFileName().equals(BlobLayout.MODEL_PATH_FILE)) {
                 throw new MlPackageException(where + ": blob file '" + b.getFileName() + "' is not " + BlobLayout.MODEL_PATH_FILE);
             }

@@ -124,6 +124,50 @@ class EncoderFamiliesConversionTest {
         assertThat(cos).isGreaterThanOrEqualTo(0.999);
     }
 
+    /**
+     * A package at the default minimum target (iOS 16, FP16) keeps its bucket indices out of weight.bin: int32 goes
+     * to weight.bin only from iOS 18 (as coremltools writes it), so they are an immediate value in model.mlmodel. The
+     * package reads back and matches the plain loop in both layouts; at iOS 18 the same indices are an int32 blob.
+     */
+    @Test
+    void mpnetAtIos16HasNoInt32Blob() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet-ios16"), "mpnet", "MPNetModel", 11);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        Map<String, FloatTensor> in = inputs(REAL);
+        Map<String, FloatTensor> expected = Plain.forward(model, ids(in), REAL, true);
+        for (Layout layout : Layout.values()) {
+            for (Target target : List.of(io.aneforge.recipe.Recipe.DEFAULT_MINIMUM_TARGET, Target.IOS18)) {
+                VariantSpec spec = new VariantSpec("A17_PRO", target, layout, Precision.FP16, SEQ, 0);
+                ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve("ios16-" + spec.id()));
+                List<io.aneforge.mlpackage.proto.Value> int32Consts = int32ConstValues(cv.packageDir());
+                assertThat(int32Consts).as(spec.id()).anySatisfy(v -> assertThat(
+                        v.getType().getTensorType().getDimensionsList().stream().mapToLong(d -> d.getConstant().getSize())
+                                .reduce(1, (a, b) -> a * b)).isEqualTo((long) SEQ * SEQ)); // the bucket indices
+                if (target == Target.IOS18) {
+                    assertThat(int32Consts).as(spec.id()).anyMatch(io.aneforge.mlpackage.proto.Value::hasBlobFileValue);
+                    continue;
+                }
+                assertThat(int32Consts).as(spec.id()).noneMatch(io.aneforge.mlpackage.proto.Value::hasBlobFileValue);
+                Program read = MlPackage.read(cv.packageDir());
+                assertThat(read.target()).isEqualTo(Target.IOS16);
+                FloatTensor got = ProgramEvaluator.runtime().run(read, in).get("last_hidden_state");
+                double cos = cosineOnRealTokens(expected.get("last_hidden_state"), got, REAL, SEQ);
+                System.out.printf(Locale.ROOT, "mpnet %s iOS 16 fp16: min cosine %.6f%n", layout, cos);
+                assertThat(cos).as(spec.id()).isGreaterThanOrEqualTo(0.999);
+            }
+        }
+    }
+
+    /** The values of every int32 const in a written package's model.mlmodel (immediate or in weight.bin). */
+    private static List<io.aneforge.mlpackage.proto.Value> int32ConstValues(Path pkg) throws Exception {
+        var m = io.aneforge.mlpackage.proto.Model.parseFrom(Files.readAllBytes(pkg.resolve("Data/com.apple.CoreML/model.mlmodel")));
+        return m.getMlProgram().getFunctionsMap().get("main").getBlockSpecializationsMap().values().iterator().next()
+                .getOperationsList().stream().filter(op -> op.getType().equals("const"))
+                .map(op -> op.getAttributesMap().get("val"))
+                .filter(v -> v.getType().getTensorType().getDataType() == io.aneforge.mlpackage.proto.DataType.INT32)
+                .toList();
+    }
+
     /** The bias table stays FP16 under weight quantization (an additive term of the scores), and is read once. */
     @Test
     void mpnetBiasTableIsNotQuantized() throws Exception {
