@@ -16,15 +16,25 @@ import java.util.Map;
  *     that the graph builders convert, null for the base model's outputs
  * @param tokenTypeInput whether the converted programs take a {@code token_type_ids} input (the segment of each
  *     token, for sentence pairs; {@link #withTokenTypeInput}); false: every token is segment 0
+ * @param absentHead the {@code architectures} entry whose head config.json names but whose checkpoint holds none of
+ *     that head's tensors, so the base model was imported ({@code MPNetForMaskedLM} over all-mpnet-base-v2's
+ *     {@code MPNetModel} weights): what the converted model does not compute although config.json says so. Null
+ *     otherwise (only the default head choice imports the base model so; a {@code --head} kind is refused)
  */
 public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
-                            List<String> droppedHeads, TaskHead head, boolean tokenTypeInput) {
+                            List<String> droppedHeads, TaskHead head, boolean tokenTypeInput, String absentHead) {
     public ImportedModel {
         if (config == null || weights == null) {
             throw new IllegalStateException("imported model needs a config and weights");
         }
         weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));
         droppedHeads = droppedHeads == null ? List.of() : List.copyOf(droppedHeads);
+    }
+
+    /** A model as imported with the head its checkpoint holds (or none). */
+    public ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> weights, String commit,
+                         List<String> droppedHeads, TaskHead head, boolean tokenTypeInput) {
+        this(config, weights, commit, droppedHeads, head, tokenTypeInput, null);
     }
 
     /** A model whose checkpoint had no task head beside the base model. */
@@ -59,7 +69,7 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
                     + (types == 0 ? "no token types" : "one token type (type_vocab_size 1 in config.json)")
                     + ", so there is no second segment to feed: convert it without token types");
         }
-        return new ImportedModel(config, weights, commit, droppedHeads, head, true);
+        return new ImportedModel(config, weights, commit, droppedHeads, head, true, absentHead);
     }
 
     /**
@@ -79,7 +89,7 @@ public record ImportedModel(ArchitectureConfig config, Map<String, FloatTensor> 
         });
         java.util.Set<String> dropped = new java.util.LinkedHashSet<>(droppedHeads);
         dropped.addAll(modules);
-        return new ImportedModel(config, base, commit, List.copyOf(dropped), null, tokenTypeInput);
+        return new ImportedModel(config, base, commit, List.copyOf(dropped), null, tokenTypeInput, absentHead);
     }
 
     public FloatTensor weight(String name) {

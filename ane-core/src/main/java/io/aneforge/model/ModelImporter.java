@@ -49,6 +49,12 @@ public final class ModelImporter {
         }
         Map<String, FloatTensor> found = new LinkedHashMap<>();
         java.util.Set<String> droppedHeads = new java.util.LinkedHashSet<>();
+        // whether the checkpoint holds any tensor of the head (read, or a tied decoder's weight skipped)
+        boolean headSeen = false;
+        java.util.Set<String> headNames = new java.util.HashSet<>();
+        if (head != null) {
+            head.tensors(config).forEach(t -> headNames.add(t.name()));
+        }
         Path weights = snapshot.weights();
         switch (snapshot.format()) {
             case SAFETENSORS, SHARDED_SAFETENSORS -> {
@@ -59,6 +65,7 @@ public final class ModelImporter {
                     }
                     for (TensorInfo info : reader.tensors()) {
                         String name = canonical(config, info.name());
+                        headSeen |= ofHead(config, head, headNames, name);
                         if (config.isIgnored(name) && !expected.containsKey(name)) {
                             noteHead(config, head, name, droppedHeads);
                             continue;
@@ -86,6 +93,7 @@ public final class ModelImporter {
             case ONNX -> {
                 for (Map.Entry<String, FloatTensor> e : OnnxWeights.read(weights).entrySet()) {
                     String name = canonical(config, e.getKey());
+                    headSeen |= ofHead(config, head, headNames, name);
                     if (config.isIgnored(name) && !expected.containsKey(name)) {
                         noteHead(config, head, name, droppedHeads);
                         continue;
@@ -102,6 +110,28 @@ public final class ModelImporter {
                     }
                 }
             }
+        }
+        String absentHead = null;
+        if (head != null && !headSeen) {
+            // the required ones, and a masked-LM head's vocabulary bias (required under either of its two names)
+            String vocabBias = head.kind().predictsTokens() ? TaskHead.maskedLmNames(config.headFamily()).bias() : null;
+            List<String> headTensors = head.tensors(config).stream()
+                    .filter(t -> !t.optional() || t.name().equals(vocabBias)).map(ExpectedTensor::name).toList();
+            if (choice.kind() != null) {
+                throw new AbsentHeadException(weights, head.kind(), head.architecture(), headTensors);
+            }
+            // config.json names a head the checkpoint has no tensor of: the class name is a hint, the weights decide
+            // (sentence-transformers' all-mpnet-base-v2 ships MPNetModel's weights under an MPNetForMaskedLM config):
+            // the base model, and the import says which head it is not
+            absentHead = head.architecture();
+            java.util.Set<String> base = new java.util.HashSet<>();
+            config.expectedTensors().forEach(t -> base.add(t.name()));
+            head.tensors(config).forEach(t -> {
+                if (!base.contains(t.name())) {
+                    expected.remove(t.name());
+                }
+            });
+            head = null;
         }
         List<String> missing = new ArrayList<>();
         for (ExpectedTensor t : expected.values()) {
@@ -139,7 +169,12 @@ public final class ModelImporter {
                 ordered.put(t.name(), value);
             }
         }
-        return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads), head);
+        return new ImportedModel(config, ordered, snapshot.commit(), List.copyOf(droppedHeads), head, false, absentHead);
+    }
+
+    /** True for a checkpoint tensor (canonical name) of {@code head}: one it reads, or a tied decoder's it skips. */
+    private static boolean ofHead(ArchitectureConfig config, TaskHead head, java.util.Set<String> headNames, String name) {
+        return head != null && (headNames.contains(name) || head.covers(config.headFamily(), name));
     }
 
     /** {@code --head pre-training} on a config that names the masked-LM head only ({@code BertForMaskedLM}). */

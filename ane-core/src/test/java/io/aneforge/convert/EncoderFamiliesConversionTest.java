@@ -180,6 +180,36 @@ class EncoderFamiliesConversionTest {
         assertThat(built.program().operations()).filteredOn(op -> op.type().equals("gather")).hasSize(2); // words, bias
     }
 
+    /**
+     * all-mpnet-base-v2's case: config.json names MPNetForMaskedLM, the checkpoint is MPNetModel's (no lm_head, a
+     * pooler). The default imports the base model and names the head absent; the package matches the plain loop's
+     * hidden states. {@code --head fill-mask} is refused naming the missing tensors and {@code --head none}.
+     */
+    @Test
+    void mpnetMaskedLmConfigOverBaseWeights() throws Exception {
+        Path snapshot = checkpoint(dir.resolve("mpnet-st"), "mpnet", "MPNetModel", 13);
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("MPNetModel", "MPNetForMaskedLM"));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThat(model.head()).isNull();
+        assertThat(model.absentHead()).isEqualTo("MPNetForMaskedLM");
+        Map<String, FloatTensor> in = inputs(REAL);
+        Map<String, FloatTensor> expected = Plain.forward(model, ids(in), REAL, true);
+        assertThat(expected.keySet()).containsExactly("last_hidden_state", "pooler_output");
+        VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32, SEQ, 0);
+        Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(VariantConverter.build(model, spec).program(), in);
+        for (String out : expected.keySet()) {
+            assertThat(cosineOnRealTokens(expected.get(out), got.get(out), REAL, SEQ)).as(out).isGreaterThanOrEqualTo(0.9999);
+        }
+        assertThatThrownBy(() -> ModelImporter.importWeights(ModelSnapshot.of(snapshot, null),
+                io.aneforge.model.HeadChoice.parse("fill-mask")))
+                .isInstanceOf(io.aneforge.model.AbsentHeadException.class)
+                .hasMessageContaining("--head fill-mask: config.json names MPNetForMaskedLM, but this checkpoint holds"
+                        + " none of its fill-mask head's tensors (missing: lm_head.dense.weight, lm_head.dense.bias,"
+                        + " lm_head.layer_norm.weight, lm_head.layer_norm.bias, lm_head.bias): its weights are the base model's alone:"
+                        + " pass --head none");
+    }
+
     @Test
     void mpnetHasNoTokenTypes() throws Exception {
         Path snapshot = checkpoint(dir.resolve("mpnet-tt"), "mpnet", "MPNetModel", 9);

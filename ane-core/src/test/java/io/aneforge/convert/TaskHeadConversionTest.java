@@ -405,6 +405,48 @@ class TaskHeadConversionTest {
         }
     }
 
+    /**
+     * A config naming a head over a checkpoint holding none of its tensors (BertModel's weights, pooler included,
+     * under a BertForMaskedLM or BertForSequenceClassification config): by default the base model, the head named as
+     * absent; {@code --head fill-mask} asked for by name is refused naming the missing tensors and {@code --head none}.
+     */
+    @ParameterizedTest
+    @CsvSource({"MaskedLM,fill-mask", "SequenceClassification,sequence-classification"})
+    void aHeadConfigOverBaseWeightsImportsTheBaseModel(String task, String kind) throws Exception {
+        Path base = checkpoint(dir.resolve("base-" + task), "bert", task, task.equals("MaskedLM") ? List.of()
+                : List.of("A", "B"), task.equals("MaskedLM") ? VOCAB : 2, 23);
+        RawSafetensors st = new RawSafetensors();
+        SplittableRandom random = new SplittableRandom(23);
+        for (ExpectedTensor t : ArchitectureConfigs.parse(base.resolve("config.json")).expectedTensors()) {
+            add(st, random, "bert." + t.name(), t.name().contains("LayerNorm"), t.shape()); // BertModel: pooler too
+        }
+        st.metadata("{\"format\":\"pt\"}").write(base.resolve("model.safetensors"));
+        ModelSnapshot snap = ModelSnapshot.of(base, null);
+        ImportedModel m = ModelImporter.importWeights(snap);
+        assertThat(m.head()).isNull();
+        assertThat(m.absentHead()).isEqualTo("BertFor" + task);
+        assertThat(m.droppedHeads()).isEmpty();
+        VariantSpec spec = new VariantSpec("A17_PRO", Target.IOS18, Layout.STANDARD, Precision.FP32, SEQ, 0);
+        Program p = VariantConverter.build(m, spec).program();
+        assertThat(p.outputs()).extracting(v -> v.name()).containsExactly("last_hidden_state", "pooler_output");
+        assertThat(p.metadata()).doesNotContainKey("aneforge.task");
+        // the same weights as --head none imports them, less the note
+        ImportedModel none = ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.NONE);
+        assertThat(none.absentHead()).isNull();
+        assertThat(m.weights().keySet()).containsExactlyElementsOf(none.weights().keySet());
+
+        assertThatThrownBy(() -> ModelImporter.importWeights(snap, io.aneforge.model.HeadChoice.parse(kind)))
+                .isInstanceOfSatisfying(io.aneforge.model.AbsentHeadException.class, e -> {
+                    assertThat(e.missing()).isNotEmpty().allMatch(n -> n.startsWith(task.equals("MaskedLM") ? "cls."
+                            : "classifier."));
+                    assertThat(e.getMessage()).contains("--head " + kind + ": config.json names BertFor" + task
+                            + ", but this checkpoint holds none of its " + kind + " head's tensors (missing: "
+                            + String.join(", ", e.missing()) + "): its weights are the base model's alone: pass"
+                            + " --head none to convert the base model's hidden states, or use the weights saved with"
+                            + " the head");
+                });
+    }
+
     @Test
     void maskedLmHeadsWithoutTheirWeightsAreRefused() throws Exception {
         Path untied = checkpoint(dir.resolve("nodecoder"), "roberta", "MaskedLM", List.of(), VOCAB, 3);

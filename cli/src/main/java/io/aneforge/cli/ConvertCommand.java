@@ -492,6 +492,12 @@ public final class ConvertCommand implements Callable<Integer> {
                         + " segment 0, so a sentence pair is read as one text: pass --token-types for pairs");
             }
         }
+        if (model.model().absentHead() != null) {
+            // all-mpnet-base-v2: an MPNetForMaskedLM config over MPNetModel's weights, as sentence-transformers save it
+            bar.note("note: config.json names " + model.model().absentHead() + ", but the checkpoint holds none of that"
+                    + " head's tensors: the packages output the base model's hidden states (--head none converts the"
+                    + " same without this note)");
+        }
         List<String> heads = model.model().droppedHeads();
         if (model.model().head() != null && model.model().head().kind() == io.aneforge.model.TaskHead.Kind.MASKED_LM
                 && heads.equals(List.of(io.aneforge.model.TaskHead.SEQ_RELATIONSHIP))) {

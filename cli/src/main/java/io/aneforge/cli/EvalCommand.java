@@ -211,6 +211,11 @@ public final class EvalCommand implements Callable<Integer> {
                         + " lacks the next-sentence head's tensors " + String.join(", ", m.missing())
                         + ": pass the --source the package was converted from");
             }
+            if (e.getCause() instanceof io.aneforge.model.AbsentHeadException a) {
+                throw new UsageException(pkg + " computes a " + task + " head (aneforge.task), but --source " + source
+                        + " holds none of that head's tensors (missing: " + String.join(", ", a.missing())
+                        + "): pass the --source the package was converted from");
+            }
             throw new UsageException("--source: " + e.getMessage());
         }
     }

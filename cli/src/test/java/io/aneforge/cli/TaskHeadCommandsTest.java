@@ -594,6 +594,47 @@ class TaskHeadCommandsTest {
                 + " --text-pair its next-sentence probabilities");
     }
 
+    /**
+     * A BertForMaskedLM config over BertModel's weights (all-mpnet-base-v2's case: a sentence-transformers checkpoint
+     * whose config names the pre-training class): convert converts the base model and says the head is absent;
+     * {@code --head fill-mask} is refused naming the missing tensors and {@code --head none}, without blaming the
+     * files; eval of a fill-mask package against that source says the source lacks the head.
+     */
+    @Test
+    void aHeadConfigOverBaseWeightsConvertsTheBaseModelAndSaysSo() throws Exception {
+        Path base = checkpoint("mlm-base", "[\"BertForMaskedLM\"]", "", st -> { });
+        Path pkg = dir.resolve("mlm-base.mlpackage");
+        Cli c = Cli.run("convert", "--source", base.toString(), "--out", pkg.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "1", "--progress", "plain");
+        assertThat(c.code()).as(c.toString()).isZero();
+        assertThat(c.out()).contains("note: config.json names BertForMaskedLM, but the checkpoint holds none of that"
+                + " head's tensors: the packages output the base model's hidden states (--head none converts the same"
+                + " without this note)").doesNotContain("converting the checkpoint's");
+        assertThat(MlPackage.read(pkg).outputs()).extracting(v -> v.name())
+                .containsExactly("last_hidden_state", "pooler_output");
+
+        Cli refused = Cli.run("convert", "--source", base.toString(), "--out", dir.resolve("mlm-base-fm.mlpackage")
+                .toString(), "--seq-len", String.valueOf(SEQ), "--samples", "0", "--head", "fill-mask");
+        assertThat(refused.code()).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err()).isEqualTo("aneforge convert: --source: " + base.resolve("model.safetensors")
+                + ": --head fill-mask: config.json names BertForMaskedLM, but this checkpoint holds none of its"
+                + " fill-mask head's tensors (missing: cls.predictions.transform.dense.weight,"
+                + " cls.predictions.transform.dense.bias, cls.predictions.transform.LayerNorm.weight,"
+                + " cls.predictions.transform.LayerNorm.bias, cls.predictions.bias): its weights are the base model's"
+                + " alone: pass --head none to convert the base model's hidden states, or use the weights saved with"
+                + " the head\n");
+
+        Path mlm = checkpoint("mlm-for-eval", "[\"BertForMaskedLM\"]", "", TaskHeadCommandsTest::maskedLm);
+        Path fillMask = dir.resolve("mlm-for-eval.mlpackage");
+        assertThat(Cli.run("convert", "--source", mlm.toString(), "--out", fillMask.toString(), "--seq-len",
+                String.valueOf(SEQ), "--samples", "0").code()).isZero();
+        Cli eval = Cli.run("eval", "--package", fillMask.toString(), "--source", base.toString(), "--samples", "1");
+        assertThat(eval.code()).as(eval.toString()).isEqualTo(2);
+        assertThat(eval.err()).contains(fillMask + " computes a fill-mask head (aneforge.task), but --source " + base
+                + " holds none of that head's tensors (missing: cls.predictions.transform.dense.weight")
+                .contains("): pass the --source the package was converted from").doesNotContain("--head");
+    }
+
     @Test
     void twoHeadKindsNeedHeadKind() throws Exception {
         Path two = checkpoint("two", "[\"BertForSequenceClassification\", \"BertForTokenClassification\"]",

@@ -6,6 +6,7 @@ import io.aneforge.hub.HubClient;
 import io.aneforge.hub.HubConfig;
 import io.aneforge.io.IoProblems;
 import io.aneforge.model.HeadChoice;
+import io.aneforge.model.AbsentHeadException;
 import io.aneforge.model.HeadChoiceException;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.MissingHeadTensorsException;
@@ -90,7 +91,7 @@ public final class SourceModel implements AutoCloseable {
         ImportedModel model;
         try {
             model = ModelImporter.importWeights(snapshot, head);
-        } catch (HeadChoiceException | MissingHeadTensorsException e) {
+        } catch (HeadChoiceException | MissingHeadTensorsException | AbsentHeadException e) {
             // the model files may be fine: the message names the choice's ways out, and the cause lets eval reword them
             tokenizer.thenAccept(Tokenizer::close);
             throw new ModelSourceException(e.getMessage(), e);

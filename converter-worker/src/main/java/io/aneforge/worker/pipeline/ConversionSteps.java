@@ -111,8 +111,10 @@ public class ConversionSteps {
         Conversion c = leases.conversion(id);
         report(id, "import", null, null, null);
         ImportedModel m = models.get(id, f.snapshotDir(), f.commit(), c);
-        log.info("imported {} ({} tensors; {}{}{})", m.config().modelType(), m.weights().size(),
+        log.info("imported {} ({} tensors; {}{}{}{})", m.config().modelType(), m.weights().size(),
                 m.head() != null ? "converting its task head" : "outputs: hidden states",
+                m.absentHead() == null ? "" : ", config.json names " + m.absentHead() + " but the checkpoint holds none"
+                        + " of that head's tensors",
                 m.droppedHeads().isEmpty() ? "" : ", task head not converted: " + String.join(", ", m.droppedHeads()),
                 m.tokenTypeInput() ? ", with a token_type_ids input" : "");
     }

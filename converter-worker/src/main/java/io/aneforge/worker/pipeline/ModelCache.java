@@ -2,6 +2,7 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.convert.Calibration;
 import io.aneforge.graph.WeightCache;
+import io.aneforge.model.AbsentHeadException;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.MissingHeadTensorsException;
 import io.aneforge.model.ModelImporter;
@@ -43,6 +44,9 @@ class ModelCache {
                 // conversion's error quotes the direct cause when it adds to the message: this one does not
                 IOException reworded = new IOException(inPublishersTerms(e), e);
                 throw new UncheckedIOException(reworded.getMessage(), reworded);
+            } catch (AbsentHeadException e) {
+                IOException reworded = new IOException(inPublishersTerms(e), e);
+                throw new UncheckedIOException(reworded.getMessage(), reworded);
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage(), e); // the message names file and problem
             }
@@ -66,6 +70,16 @@ class ModelCache {
         return (e.file() == null ? "" : e.file() + ": ") + "head '" + e.kind().id() + "': " + e.problem()
                 + ": publish the version again without head (or with head 'convert') to convert the masked-LM head"
                 + " alone (fill-mask), or from weights that carry the next-sentence head";
+    }
+
+    /**
+     * A conversion's {@code head: <kind>} on a checkpoint holding none of that head's tensors (its weights are the base
+     * model's), worded for the {@code head} field the publisher set.
+     */
+    static String inPublishersTerms(AbsentHeadException e) {
+        return (e.file() == null ? "" : e.file() + ": ") + "head '" + e.kind().id() + "': " + e.problem()
+                + ": publish the version again with head 'none' to convert the base model, or from weights that carry"
+                + " the head";
     }
 
     /**
