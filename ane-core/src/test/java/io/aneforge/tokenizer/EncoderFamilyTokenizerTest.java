@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.aneforge.testsupport.models.TinyTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,57 +22,10 @@ class EncoderFamilyTokenizerTest {
     @TempDir
     Path dir;
 
-    /**
-     * MPNet's vocabulary layout: {@code <s> <pad> </s> <unk>}, then BERT's WordPiece vocabulary (so {@code [PAD]} and
-     * {@code [UNK]} too), then {@code <mask>}; unk_token {@code [UNK]}, as MPNetTokenizer's default.
-     */
-    static List<String> mpnetVocab() {
-        List<String> v = new ArrayList<>(List.of("<s>", "<pad>", "</s>", "<unk>"));
-        v.addAll(TinyTokenizers.wordPieceVocab());
-        v.add("<mask>");
-        return v;
-    }
-
-    /** MPNetConverter's tokenizer.json (transformers' convert_slow_tokenizer.py) over {@link #mpnetVocab}. */
-    static String mpnetJson() {
-        List<String> vocab = mpnetVocab();
-        StringBuilder json = new StringBuilder("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[");
-        String[] added = {"<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"};
-        for (int i = 0; i < added.length; i++) {
-            json.append(i == 0 ? "" : ",").append("{\"id\":").append(vocab.indexOf(added[i])).append(",\"content\":\"")
-                    .append(added[i]).append("\",\"single_word\":false,\"lstrip\":").append(added[i].equals("<mask>"))
-                    .append(",\"rstrip\":false,\"normalized\":false,\"special\":true}");
-        }
-        json.append("],\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,"
-                + "\"strip_accents\":null,\"lowercase\":true},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},"
-                + "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":["
-                + special("<s>", 0) + "," + sequence("A", 0) + "," + special("</s>", 0) + "],\"pair\":["
-                + special("<s>", 0) + "," + sequence("A", 0) + "," + special("</s>", 0) + "," + special("</s>", 0) + ","
-                + sequence("B", 1) + "," + special("</s>", 1) + "],\"special_tokens\":{"
-                + "\"<s>\":{\"id\":\"<s>\",\"ids\":[0],\"tokens\":[\"<s>\"]},"
-                + "\"</s>\":{\"id\":\"</s>\",\"ids\":[2],\"tokens\":[\"</s>\"]}}},"
-                + "\"decoder\":{\"type\":\"WordPiece\",\"prefix\":\"##\",\"cleanup\":true},"
-                + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\","
-                + "\"max_input_chars_per_word\":100,\"vocab\":{");
-        for (int i = 0; i < vocab.size(); i++) {
-            json.append(i == 0 ? "" : ",").append('"').append(vocab.get(i)) // no quote or backslash among them
-                    .append("\":").append(i);
-        }
-        return json.append("}}}").toString();
-    }
-
-    private static String special(String id, int type) {
-        return "{\"SpecialToken\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
-    }
-
-    private static String sequence(String id, int type) {
-        return "{\"Sequence\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
-    }
-
     @Test
     void mpnetTemplateInTheJavaTokenizer() throws Exception {
-        Path file = Files.writeString(dir.resolve("tokenizer.json"), mpnetJson());
-        List<String> v = mpnetVocab();
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.mpnetJson());
+        List<String> v = TinyTokenizers.mpnetVocab();
         int hello = v.indexOf("hello");
         int world = v.indexOf("world");
         int pad = v.indexOf("[PAD]"); // no padding block: [PAD] before <pad> (masked positions, no real token changes)
@@ -95,7 +47,7 @@ class EncoderFamilyTokenizerTest {
     @Test
     void mpnetJavaAgreesWithNative() throws Exception {
         assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
-        Path file = Files.writeString(dir.resolve("tokenizer.json"), mpnetJson());
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.mpnetJson());
         List<String> texts = List.of("Hello world", "the caf\u00e9 is naive", "un-affable <mask> words!", "", "中文 日本",
                 "hello hello hello hello hello hello hello hello hello hello hello hello");
         try (Tokenizer java = Tokenizer.loadPureJava(file); Tokenizer ref = NativeTokenizer.load(file)) {

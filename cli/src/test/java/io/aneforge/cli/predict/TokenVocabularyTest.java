@@ -27,6 +27,26 @@ class TokenVocabularyTest {
         assertThat(v.decode(100_000)).isEqualTo("[100000]");
     }
 
+    /**
+     * MPNet's tokenizer.json (all-mpnet-base-v2's form): BERT's {@code [MASK]} is an ordinary vocabulary entry (before
+     * {@code <mask>} in the candidates' order), the tokenizer's mask token the special added {@code <mask>}.
+     */
+    @Test
+    void mpnetsMaskIsTheSpecialAddedToken() throws Exception {
+        Path json = Files.writeString(dir.resolve("mpnet.json"), TinyTokenizers.mpnetJson());
+        TokenVocabulary v = TokenVocabulary.read(json);
+        assertThat(TinyTokenizers.mpnetVocab()).contains("[MASK]");
+        assertThat(v.maskToken()).isEqualTo("<mask>");
+        assertThat(v.maskId()).isEqualTo(TinyTokenizers.mpnetVocab().indexOf("<mask>"));
+        // without special added tokens, a vocabulary entry still serves, in the candidates' order
+        Path plain = Files.writeString(dir.resolve("plain.json"), """
+                {"added_tokens": [{"id": 3, "content": "<mask>", "special": false}],
+                 "model": {"type": "WordPiece", "vocab": {"a": 0, "[MASK]": 1, "b": 2, "<mask>": 3}}}
+                """);
+        assertThat(TokenVocabulary.read(plain).maskToken()).isEqualTo("[MASK]");
+        assertThat(TokenVocabulary.read(plain).maskId()).isEqualTo(1);
+    }
+
     /** RoBERTa's byte-level tokens: {@code Ġ} is the space before a word, {@code Ã©} the two UTF-8 bytes of é. */
     @Test
     void byteLevelTokensAreDecodedToTheirText() throws Exception {

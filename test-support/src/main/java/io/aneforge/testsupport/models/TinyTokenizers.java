@@ -67,6 +67,59 @@ public final class TinyTokenizers {
         return json.append("}}}").toString();
     }
 
+    /**
+     * MPNet's vocabulary layout: {@code <s> <pad> </s> <unk>}, then BERT's WordPiece vocabulary (so {@code [PAD]} and
+     * {@code [UNK]} too), then {@code <mask>}; unk_token {@code [UNK]}, as MPNetTokenizer's default.
+     */
+    public static List<String> mpnetVocab() {
+        List<String> v = new ArrayList<>(List.of("<s>", "<pad>", "</s>", "<unk>"));
+        v.addAll(wordPieceVocab());
+        v.add("<mask>");
+        return v;
+    }
+
+    /**
+     * MPNetConverter's tokenizer.json (transformers' convert_slow_tokenizer.py) over {@link #mpnetVocab}:
+     * all-mpnet-base-v2's form, whose mask token is the special added token {@code <mask>} while BERT's {@code [MASK]}
+     * stays an ordinary vocabulary entry.
+     */
+    public static String mpnetJson() {
+        List<String> vocab = mpnetVocab();
+        StringBuilder json = new StringBuilder("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+                + "\"added_tokens\":[");
+        String[] added = {"<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"};
+        for (int i = 0; i < added.length; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"id\":").append(vocab.indexOf(added[i])).append(",\"content\":\"")
+                    .append(added[i]).append("\",\"single_word\":false,\"lstrip\":").append(added[i].equals("<mask>"))
+                    .append(",\"rstrip\":false,\"normalized\":false,\"special\":true}");
+        }
+        json.append("],\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,"
+                + "\"strip_accents\":null,\"lowercase\":true},\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},"
+                + "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":["
+                + specialToken("<s>", 0) + "," + templateSequence("A", 0) + "," + specialToken("</s>", 0) + "],\"pair\":["
+                + specialToken("<s>", 0) + "," + templateSequence("A", 0) + "," + specialToken("</s>", 0) + ","
+                + specialToken("</s>", 0) + ","
+                + templateSequence("B", 1) + "," + specialToken("</s>", 1) + "],\"special_tokens\":{"
+                + "\"<s>\":{\"id\":\"<s>\",\"ids\":[0],\"tokens\":[\"<s>\"]},"
+                + "\"</s>\":{\"id\":\"</s>\",\"ids\":[2],\"tokens\":[\"</s>\"]}}},"
+                + "\"decoder\":{\"type\":\"WordPiece\",\"prefix\":\"##\",\"cleanup\":true},"
+                + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\","
+                + "\"max_input_chars_per_word\":100,\"vocab\":{");
+        for (int i = 0; i < vocab.size(); i++) {
+            json.append(i == 0 ? "" : ",").append('"').append(vocab.get(i)) // no quote or backslash among them
+                    .append("\":").append(i);
+        }
+        return json.append("}}}").toString();
+    }
+
+    private static String specialToken(String id, int type) {
+        return "{\"SpecialToken\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
+    }
+
+    private static String templateSequence(String id, int type) {
+        return "{\"Sequence\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
+    }
+
     /** GPT-2's reversible byte to printable-character table (bytes_to_unicode). */
     public static Map<Integer, Character> byteToUnicode() {
         List<Integer> bs = new ArrayList<>();
