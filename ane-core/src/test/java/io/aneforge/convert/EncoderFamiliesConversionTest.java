@@ -232,6 +232,121 @@ class EncoderFamiliesConversionTest {
                 .isInstanceOf(ModelImportException.class).hasMessageContaining(MpnetConfig.RELATIVE_BIAS);
     }
 
+    // ------------------------------------------------------------------ transformers' own weight names
+
+    /**
+     * {@code MPNetModel(config).state_dict()} for a 1-layer config, written here from transformers' modeling_mpnet.py
+     * (not from {@link MpnetConfig#expectedTensors}): registration order, {@code nn.Linear(in, out).weight} is
+     * {@code [out, in]}, {@code nn.Embedding(n, d).weight} {@code [n, d]}; {@code embeddings.position_ids} is a
+     * non-persistent buffer (older saves hold it; the importer ignores it).
+     */
+    static Map<String, int[]> mpnetModelStateDict() {
+        int h = HIDDEN;
+        Map<String, int[]> m = new LinkedHashMap<>();
+        m.put("embeddings.word_embeddings.weight", new int[] {VOCAB, h});
+        m.put("embeddings.position_embeddings.weight", new int[] {SEQ + 2, h});
+        m.put("embeddings.LayerNorm.weight", new int[] {h});
+        m.put("embeddings.LayerNorm.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.attn.q.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.attn.q.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.attn.k.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.attn.k.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.attn.v.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.attn.v.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.attn.o.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.attn.o.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.LayerNorm.weight", new int[] {h});
+        m.put("encoder.layer.0.attention.LayerNorm.bias", new int[] {h});
+        m.put("encoder.layer.0.intermediate.dense.weight", new int[] {FFN, h});
+        m.put("encoder.layer.0.intermediate.dense.bias", new int[] {FFN});
+        m.put("encoder.layer.0.output.dense.weight", new int[] {h, FFN});
+        m.put("encoder.layer.0.output.dense.bias", new int[] {h});
+        m.put("encoder.layer.0.output.LayerNorm.weight", new int[] {h});
+        m.put("encoder.layer.0.output.LayerNorm.bias", new int[] {h});
+        m.put("encoder.relative_attention_bias.weight", new int[] {32, HEADS});
+        m.put("pooler.dense.weight", new int[] {h, h});
+        m.put("pooler.dense.bias", new int[] {h});
+        return m;
+    }
+
+    /**
+     * {@code XLMRobertaModel(config).state_dict()} for a 1-layer config, from transformers' modeling_xlm_roberta.py
+     * (RoBERTa's modules copied): {@code position_ids} and {@code token_type_ids} are non-persistent buffers.
+     */
+    static Map<String, int[]> xlmRobertaModelStateDict() {
+        int h = HIDDEN;
+        Map<String, int[]> m = new LinkedHashMap<>();
+        m.put("embeddings.word_embeddings.weight", new int[] {VOCAB, h});
+        m.put("embeddings.position_embeddings.weight", new int[] {SEQ + 2, h});
+        m.put("embeddings.token_type_embeddings.weight", new int[] {1, h});
+        m.put("embeddings.LayerNorm.weight", new int[] {h});
+        m.put("embeddings.LayerNorm.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.self.query.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.self.query.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.self.key.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.self.key.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.self.value.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.self.value.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.output.dense.weight", new int[] {h, h});
+        m.put("encoder.layer.0.attention.output.dense.bias", new int[] {h});
+        m.put("encoder.layer.0.attention.output.LayerNorm.weight", new int[] {h});
+        m.put("encoder.layer.0.attention.output.LayerNorm.bias", new int[] {h});
+        m.put("encoder.layer.0.intermediate.dense.weight", new int[] {FFN, h});
+        m.put("encoder.layer.0.intermediate.dense.bias", new int[] {FFN});
+        m.put("encoder.layer.0.output.dense.weight", new int[] {h, FFN});
+        m.put("encoder.layer.0.output.dense.bias", new int[] {h});
+        m.put("encoder.layer.0.output.LayerNorm.weight", new int[] {h});
+        m.put("encoder.layer.0.output.LayerNorm.bias", new int[] {h});
+        m.put("pooler.dense.weight", new int[] {h, h});
+        m.put("pooler.dense.bias", new int[] {h});
+        return m;
+    }
+
+    /**
+     * The tensors the importer expects are transformers' state_dict keys and shapes, and a checkpoint written from
+     * those literals (as {@code MPNetModel.save_pretrained} / {@code XLMRobertaModel.save_pretrained} write it: no
+     * prefix; an older MPNet save's {@code embeddings.position_ids} buffer too) imports and matches the plain loop, so
+     * a wrong weight name in the code under test fails here, not only in a fixture written from it.
+     */
+    @ParameterizedTest
+    @CsvSource({"mpnet,MPNetModel", "xlm-roberta,XLMRobertaModel"})
+    void expectedTensorsAreTransformersStateDictKeys(String type, String architecture) throws Exception {
+        Path snapshot = checkpoint(dir.resolve("literal-" + type), type, architecture, 17);
+        Files.writeString(snapshot.resolve("config.json"), Files.readString(snapshot.resolve("config.json"))
+                .replace("\"num_hidden_layers\": " + LAYERS, "\"num_hidden_layers\": 1"));
+        Map<String, int[]> stateDict = type.equals("mpnet") ? mpnetModelStateDict() : xlmRobertaModelStateDict();
+        Map<String, List<Integer>> expected = new LinkedHashMap<>();
+        for (ExpectedTensor t : ArchitectureConfigs.parse(snapshot.resolve("config.json")).expectedTensors()) {
+            expected.put(t.name(), java.util.Arrays.stream(t.shape()).boxed().toList());
+        }
+        Map<String, List<Integer>> literal = new LinkedHashMap<>();
+        stateDict.forEach((name, shape) -> literal.put(name, java.util.Arrays.stream(shape).boxed().toList()));
+        assertThat(expected).isEqualTo(literal);
+
+        RawSafetensors st = new RawSafetensors();
+        SplittableRandom random = new SplittableRandom(17);
+        stateDict.forEach((name, shape) -> {
+            if (name.equals(MpnetConfig.RELATIVE_BIAS)) {
+                addScaled(st, random, name, 4, shape);
+            } else {
+                add(st, random, name, name.contains("LayerNorm"), shape);
+            }
+        });
+        if (type.equals("mpnet")) {
+            st.raw("embeddings.position_ids", "I64", new byte[8 * (SEQ + 2)], 1, SEQ + 2);
+        }
+        st.metadata("{\"format\":\"pt\"}").write(snapshot.resolve("model.safetensors"));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        assertThat(model.weights().keySet()).containsExactlyInAnyOrderElementsOf(stateDict.keySet());
+        Map<String, FloatTensor> in = inputs(REAL);
+        Map<String, FloatTensor> want = Plain.forward(model, ids(in), REAL, true);
+        Map<String, FloatTensor> got = ProgramEvaluator.runtime().run(VariantConverter.build(model,
+                new VariantSpec("A17_PRO", Target.IOS18, Layout.STANDARD, Precision.FP32, SEQ, 0)).program(), in);
+        for (String out : want.keySet()) {
+            assertThat(cosineOnRealTokens(want.get(out), got.get(out), REAL, SEQ)).as(out).isGreaterThanOrEqualTo(0.9999);
+        }
+    }
+
     // ------------------------------------------------------------------ fixtures
 
     /** A checkpoint as transformers saves it: the base model under its prefix ({@code roberta.}, {@code mpnet.}). */
