@@ -232,6 +232,43 @@ class EncoderFamiliesConversionTest {
                 .isInstanceOf(ModelImportException.class).hasMessageContaining(MpnetConfig.RELATIVE_BIAS);
     }
 
+    /**
+     * XLM-RoBERTa with its SentencePiece Unigram tokenizer (native only) through what convert runs: the fixed samples
+     * tokenized, the golden run of the FP32 graph on their prefix, an ane FP16 package at the default iOS 16 target
+     * written, read back and compared with the golden data on the real tokens. Skipped where DJL's native library does
+     * not load, as the Java tokenizer refuses Unigram.
+     */
+    @Test
+    void xlmRobertaWithItsUnigramTokenizerConvertsAndMatchesItsGoldenRun() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.aneforge.tokenizer.NativeTokenizer.isAvailable(),
+                "the native tokenizer does not load here");
+        Path snapshot = checkpoint(dir.resolve("xlmr-unigram"), "xlm-roberta", "XLMRobertaModel", 19);
+        Files.writeString(snapshot.resolve("tokenizer.json"), io.aneforge.testsupport.models.TinyTokenizers.unigramJson());
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snapshot, null));
+        List<Map<String, FloatTensor>> full;
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            assertThat(tok.implementation()).containsIgnoringCase("native");
+            assertThat(tok.maxTokenId()).isLessThan(model.config().vocabSize()); // what convert checks
+            List<String> samples = new java.util.ArrayList<>(List.of("hello world", "world hello hello"));
+            samples.addAll(Samples.fixed().subList(0, 6));
+            full = Golden.inputs(tok, samples, SEQ);
+        }
+        // the Unigram pieces, not only <unk>: "hello world" is <s> ▁hello ▁world </s>
+        assertThat(java.util.Arrays.copyOf(full.get(0).get("input_ids").data(), 5)).containsExactly(0, 4, 5, 2, 1);
+        SamplePrefix prefix = SamplePrefix.of(full);
+        io.aneforge.eval.GoldenOutputs golden = Golden.compute(model, prefix, ProgramEvaluator.runtime());
+        VariantSpec spec = new VariantSpec("A17_PRO", io.aneforge.recipe.Recipe.DEFAULT_MINIMUM_TARGET, Layout.ANE,
+                Precision.FP16, SEQ, 0);
+        ConvertedVariant cv = VariantConverter.convert(model, spec, dir.resolve("xlmr-unigram-" + spec.id()));
+        List<Map<String, FloatTensor>> outs = prefix.runRealTokens(MlPackage.read(cv.packageDir()),
+                ProgramEvaluator.runtime());
+        Map<String, io.aneforge.eval.FidelityReport> f = VariantFidelity.realTokens(golden, outs, prefix.inputs());
+        assertThat(f).containsOnlyKeys("last_hidden_state", "pooler_output");
+        System.out.printf(Locale.ROOT, "xlm-roberta unigram ane fp16: mean cosine %.6f%n",
+                f.get("last_hidden_state").cosineMean());
+        assertThat(f.values()).allSatisfy(r -> assertThat(r.cosineMin()).isGreaterThanOrEqualTo(0.999));
+    }
+
     // ------------------------------------------------------------------ transformers' own weight names
 
     /**

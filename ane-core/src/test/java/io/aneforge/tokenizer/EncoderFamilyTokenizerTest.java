@@ -64,34 +64,9 @@ class EncoderFamilyTokenizerTest {
         }
     }
 
-    /** A SentencePiece Unigram tokenizer as XLM-RoBERTa's (Metaspace, {@code <s> A </s>}), without its charsmap. */
-    static String unigramJson() {
-        return """
-                {"version":"1.0","truncation":null,"padding":null,"added_tokens":[
-                 {"id":0,"content":"<s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-                 {"id":1,"content":"<pad>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-                 {"id":2,"content":"</s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-                 {"id":3,"content":"<unk>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
-                 "normalizer":null,
-                 "pre_tokenizer":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
-                 "post_processor":{"type":"TemplateProcessing",
-                  "single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
-                            {"SpecialToken":{"id":"</s>","type_id":0}}],
-                  "pair":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
-                          {"SpecialToken":{"id":"</s>","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}},
-                          {"Sequence":{"id":"B","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}}],
-                  "special_tokens":{"<s>":{"id":"<s>","ids":[0],"tokens":["<s>"]},
-                                    "</s>":{"id":"</s>","ids":[2],"tokens":["</s>"]}}},
-                 "decoder":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
-                 "model":{"type":"Unigram","unk_id":3,"byte_fallback":false,"vocab":[
-                  ["<s>",0.0],["<pad>",0.0],["</s>",0.0],["<unk>",0.0],["\u2581hello",-1.0],["\u2581world",-1.5],
-                  ["\u2581",-2.0],["h",-3.0],["e",-3.0],["l",-3.0],["o",-3.0],["w",-3.0],["r",-3.0],["d",-3.0]]}}
-                """;
-    }
-
     @Test
     void unigramIsRefusedByTheJavaTokenizerNamingTheNativeOne() throws Exception {
-        Path file = Files.writeString(dir.resolve("tokenizer.json"), unigramJson());
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.unigramJson());
         assertThatThrownBy(() -> Tokenizer.loadPureJava(file)).isInstanceOf(TokenizerException.class)
                 .hasMessageContaining("tokenizer model 'Unigram' (SentencePiece, as XLM-RoBERTa and CamemBERT"
                         + " checkpoints ship it) is not supported by the Java tokenizer")
@@ -102,11 +77,36 @@ class EncoderFamilyTokenizerTest {
     @Test
     void unigramInTheNativeTokenizer() throws Exception {
         assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
-        Path file = Files.writeString(dir.resolve("tokenizer.json"), unigramJson());
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.unigramJson());
         try (Tokenizer ref = NativeTokenizer.load(file)) {
             assertThat(ref.encode("hello world", 6).ids()).containsExactly(0, 4, 5, 2, 1, 1);
             assertThat(ref.encodePair("hello", "world", 8).ids()).containsExactly(0, 4, 2, 2, 5, 2, 1, 1);
             assertThat(ref.maxTokenId()).isEqualTo(13); // the vocabulary array's last index (the conversion's check)
         }
+    }
+
+    /**
+     * The legacy Metaspace form ({@code add_prefix_space}, in a {@code Sequence} after {@code WhitespaceSplit}, as the
+     * Hub's xlm-roberta-base tokenizer.json has it) loads in the native tokenizer and gives the ids of the current form
+     * on single-spaced texts and pairs; the scan the conversion runs (largest id, pad id) reads it too.
+     */
+    @Test
+    void unigramWithTheLegacyMetaspaceForm() throws Exception {
+        assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
+        Path legacy = Files.writeString(dir.resolve("legacy.json"), TinyTokenizers.unigramJsonLegacyMetaspace());
+        Path modern = Files.writeString(dir.resolve("modern.json"), TinyTokenizers.unigramJson());
+        assertThat(Files.readString(legacy)).contains("\"add_prefix_space\":true").doesNotContain("prepend_scheme");
+        try (Tokenizer old = NativeTokenizer.load(legacy); Tokenizer now = NativeTokenizer.load(modern)) {
+            assertThat(old.encode("hello world", 6).ids()).containsExactly(0, 4, 5, 2, 1, 1);
+            for (String text : List.of("hello world", "held word", "hello, world!", "")) {
+                assertThat(old.encode(text, 12)).as(text).usingRecursiveComparison().isEqualTo(now.encode(text, 12));
+                assertThat(old.encodePair(text, "world hello", 16)).as(text + " | world hello")
+                        .usingRecursiveComparison().isEqualTo(now.encodePair(text, "world hello", 16));
+            }
+            // WhitespaceSplit first: runs of spaces are one boundary (the current form alone makes ▁ pieces of them)
+            assertThat(old.encode("  hello   world ", 6).ids()).containsExactly(0, 4, 5, 2, 1, 1);
+            assertThat(old.maxTokenId()).isEqualTo(13);
+        }
+        assertThat(TokenizerJson.padId(legacy)).isEqualTo(1);
     }
 }

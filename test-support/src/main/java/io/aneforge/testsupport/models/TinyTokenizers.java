@@ -120,6 +120,52 @@ public final class TinyTokenizers {
         return "{\"Sequence\":{\"id\":\"" + id + "\",\"type_id\":" + type + "}}";
     }
 
+    /**
+     * A SentencePiece Unigram tokenizer.json as XLM-RoBERTa's and CamemBERT's (Metaspace, {@code <s> A </s>}, a pair
+     * {@code <s> A </s> </s> B </s>}), without their Precompiled normalizer's charsmap: 14 pieces, {@code <s> <pad> </s>
+     * <unk>} first, then {@code ▁hello ▁world ▁} and single letters. Written as tokenizers 0.14 and later write it
+     * ({@code prepend_scheme}).
+     */
+    public static String unigramJson() {
+        return """
+                {"version":"1.0","truncation":null,"padding":null,"added_tokens":[
+                 {"id":0,"content":"<s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":1,"content":"<pad>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":2,"content":"</s>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
+                 {"id":3,"content":"<unk>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
+                 "normalizer":null,
+                 "pre_tokenizer":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
+                 "post_processor":{"type":"TemplateProcessing",
+                  "single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
+                            {"SpecialToken":{"id":"</s>","type_id":0}}],
+                  "pair":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}},
+                          {"SpecialToken":{"id":"</s>","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}},
+                          {"Sequence":{"id":"B","type_id":0}},{"SpecialToken":{"id":"</s>","type_id":0}}],
+                  "special_tokens":{"<s>":{"id":"<s>","ids":[0],"tokens":["<s>"]},
+                                    "</s>":{"id":"</s>","ids":[2],"tokens":["</s>"]}}},
+                 "decoder":{"type":"Metaspace","replacement":"\u2581","prepend_scheme":"always","split":true},
+                 "model":{"type":"Unigram","unk_id":3,"byte_fallback":false,"vocab":[
+                  ["<s>",0.0],["<pad>",0.0],["</s>",0.0],["<unk>",0.0],["\u2581hello",-1.0],["\u2581world",-1.5],
+                  ["\u2581",-2.0],["h",-3.0],["e",-3.0],["l",-3.0],["o",-3.0],["w",-3.0],["r",-3.0],["d",-3.0]]}}
+                """;
+    }
+
+    /**
+     * {@link #unigramJson} in the form tokenizers before 0.14 wrote it, as the Hub's xlm-roberta-base and
+     * multilingual-e5 files still have it: the pre-tokenizer a {@code Sequence} of {@code WhitespaceSplit} and a
+     * {@code Metaspace} with the legacy {@code "add_prefix_space": true} (no {@code prepend_scheme}), the decoder too.
+     */
+    public static String unigramJsonLegacyMetaspace() {
+        String modern = "{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"prepend_scheme\":\"always\",\"split\":true}";
+        String legacy = "{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"add_prefix_space\":true}";
+        String json = unigramJson();
+        if (!json.contains("\"pre_tokenizer\":" + modern) || !json.contains("\"decoder\":" + modern)) {
+            throw new IllegalStateException("unigramJson changed: update the legacy form");
+        }
+        return json.replace("\"pre_tokenizer\":" + modern, "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":["
+                + "{\"type\":\"WhitespaceSplit\"}," + legacy + "]}").replace("\"decoder\":" + modern, "\"decoder\":" + legacy);
+    }
+
     /** GPT-2's reversible byte to printable-character table (bytes_to_unicode). */
     public static Map<Integer, Character> byteToUnicode() {
         List<Integer> bs = new ArrayList<>();
