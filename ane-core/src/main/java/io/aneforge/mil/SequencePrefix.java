@@ -385,7 +385,12 @@ public final class SequencePrefix {
         return out;
     }
 
-    /** A load-time {@code slice_by_index} keeping the first {@code length} entries of {@code axes}. */
+    /**
+     * A load-time {@code slice_by_index} keeping the first {@code length} entries of {@code axes} of {@code v}, a
+     * constant or a value computed from constants alone. The slice is such a value too ({@link #constantOnly}), not a
+     * compile-time constant: only {@code const} and {@code constexpr_*} outputs are, as a package read back says, so a
+     * parameter that must be constant does not take it here either.
+     */
     private Var cutConstant(Var v, List<Integer> axes) {
         int[] begin = new int[v.rank()];
         int[] end = v.shape().clone();
@@ -402,11 +407,12 @@ public final class SequencePrefix {
         in.put("end_mask", List.of(Constant.bools(new boolean[v.rank()])));
         in.put("squeeze_mask", List.of(Constant.bools(new boolean[v.rank()])));
         TensorType t = OpChecker.check(Ops.get("slice_by_index"), name, in, Map.of(), program.target()).get(0);
-        Var out = new Var(name, t, null, true);
+        Var out = new Var(name, t);
         Operation slice = new Operation("slice_by_index", name, in, Map.of(), List.of(out));
         ops.add(slice);
         define(out, new boolean[t.rank()]);
         producers.put(name, slice);
+        constantOnly.add(name);
         return out;
     }
 
@@ -480,7 +486,9 @@ public final class SequencePrefix {
         if (xa.type().shape()[xInner] == 1 && x[xRows] != y[yCols]) {
             Arg constant = x[xRows] ? ya : xa;
             int axis = x[xRows] ? yCols : xRows;
-            if (constant.type().shape()[axis] == seqLen && constant instanceof Var v && v.isCompileTimeConstant()) {
+            // a constant, or computed from constants alone (the ones of a program this class already cut)
+            if (constant.type().shape()[axis] == seqLen && constant instanceof Var v
+                    && (v.isCompileTimeConstant() || constantOnly.contains(v.name()))) {
                 Var cut = cutConstant(v, List.of(axis));
                 in.put(x[xRows] ? "y" : "x", List.of(cut));
                 out[out.length - 2] = true;

@@ -101,6 +101,13 @@ class EncoderFamiliesConversionTest {
             Program whole = VariantConverter.build(model, new VariantSpec("A17_PRO", Target.IOS18, layout,
                     Precision.FP32, SEQ, 0)).program();
             Program part = SequencePrefix.apply(whole, prefix); // throws when the bias could not be followed
+            // the cuts (position rows from a const, the bias computed from constants) are slice_by_index outputs: only
+            // const and constexpr outputs are compile-time constants, as a package read back says
+            assertThat(part.operations()).filteredOn(op -> op.type().equals("slice_by_index")).isNotEmpty();
+            assertThat(part.operations()).allSatisfy(op -> assertThat(op.outputs()).allSatisfy(v -> assertThat(
+                    v.isCompileTimeConstant()).as(op.type() + " " + v.name())
+                    .isEqualTo(op.type().equals("const") || op.type().startsWith("constexpr_"))));
+            io.aneforge.mil.ProgramValidator.validate(part);
             FloatTensor a = ProgramEvaluator.runtime().run(whole, in).get("last_hidden_state");
             FloatTensor b = ProgramEvaluator.runtime().run(part, cut).get("last_hidden_state");
             assertThat(b.shape()).containsExactly(1, prefix, HIDDEN);
