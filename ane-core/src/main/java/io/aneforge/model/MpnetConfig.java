@@ -43,7 +43,9 @@ public record MpnetConfig(int vocabSize, int hiddenSize, int numLayers, int numH
             throw new IllegalArgumentException("layer_norm_eps " + layerNormEps + " must be in (0, 1)");
         }
         if (relativeBuckets < BUCKETS) {
-            // transformers would index rows up to 31 of a shorter table: an IndexError at the first long enough input
+            // transformers indexes rows up to 31 whatever the table holds: an IndexError once an input's offsets reach
+            // a missing row, so with fewer than 18 rows any input of 2 or more tokens (a key right after its query is
+            // bucket 17), with 18 to 31 rows a longer one (bucket 31 needs a key 91 or more positions after its query)
             throw new IllegalArgumentException("config field 'relative_attention_num_buckets' = " + relativeBuckets
                     + " is not supported: transformers' MPNetEncoder buckets relative positions into " + BUCKETS
                     + " buckets whatever this says, so the relative_attention_bias table needs at least " + BUCKETS
