@@ -9,9 +9,10 @@ import java.util.Locale;
  *
  * <p>Two implementations give the same ids, type ids and masks, for one text and for pairs (tests compare them
  * on accents, CJK, emoji, very long words and truncated pairs): the reference, Hugging Face's Rust tokenizers
- * through DJL ({@link NativeTokenizer}), and a pure-Java one for WordPiece (BERT family) and byte-level BPE (GPT-2) that works where the
- * native library cannot load. {@link #load} picks by the system property {@code aneforge.tokenizer}
- * = {@code auto} (default: native if it loads, else Java), {@code native} or {@code java}.
+ * through DJL ({@link NativeTokenizer}), and a pure-Java one for WordPiece (BERT family), byte-level BPE (GPT-2) and
+ * SentencePiece Unigram (XLM-RoBERTa, CamemBERT) that works where the native library cannot load. {@link #load}
+ * picks by the system property {@code aneforge.tokenizer} = {@code auto} (default: native if it loads, else Java),
+ * {@code native} or {@code java}.
  */
 public interface Tokenizer extends AutoCloseable {
     String IMPLEMENTATION_PROPERTY = "aneforge.tokenizer";
@@ -76,14 +77,15 @@ public interface Tokenizer extends AutoCloseable {
     }
 
     /**
-     * The pure-Java implementation; fails for tokenizer models other than WordPiece and byte-level BPE (a SentencePiece
-     * {@code Unigram} model, XLM-RoBERTa's, is refused naming the native tokenizer as the fix).
+     * The pure-Java implementation; fails for tokenizer models other than WordPiece, byte-level BPE and SentencePiece
+     * {@code Unigram} (XLM-RoBERTa's), naming the native tokenizer as the fix.
      */
     static Tokenizer loadPureJava(Path tokenizerJson) throws IOException {
         TokenizerJson json = TokenizerJson.read(tokenizerJson);
         return switch (json.modelType()) {
             case "WordPiece" -> new WordPieceTokenizer(json);
             case "BPE" -> new ByteLevelBpeTokenizer(json);
+            case "Unigram" -> new UnigramTokenizer(json);
             default -> throw TokenizerJson.unsupportedModel(tokenizerJson, json.modelType());
         };
     }

@@ -44,21 +44,30 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         }
         JsonNode model = root == null ? null : root.get("model");
         String declared = model == null ? "" : model.path("type").asString("");
-        if (!declared.isEmpty() && !declared.equals("WordPiece") && !declared.equals("BPE")) {
-            // before the vocabulary: a Unigram vocabulary is an array of [piece, score], which is no reason to name
+        if (!declared.isEmpty() && !declared.equals("WordPiece") && !declared.equals("BPE")
+                && !declared.equals("Unigram")) {
             throw unsupportedModel(file, declared);
         }
-        if (model == null || !model.isObject() || !model.path("vocab").isObject()) {
-            throw new TokenizerException(file, "no 'model' with a 'vocab' object");
+        Map<String, Integer> vocab = new HashMap<>();
+        if (declared.equals("Unigram")) {
+            // an array of [piece, score] pairs, the id the index; a repeated piece keeps its first id here, as scan()
+            // does for the pad id (the Unigram model itself encodes with the last, as Rust does)
+            List<String> pieces = UnigramModel.pieces(file, model.path("vocab"));
+            for (int i = 0; i < pieces.size(); i++) {
+                vocab.putIfAbsent(pieces.get(i), i);
+            }
+        } else {
+            if (model == null || !model.isObject() || !model.path("vocab").isObject()) {
+                throw new TokenizerException(file, "no 'model' with a 'vocab' object");
+            }
+            for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
+                if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
+                    throw new TokenizerException(file, "vocab id for '" + e.getKey() + "' is not an integer");
+                }
+                vocab.put(e.getKey(), tokenId(file, e.getValue().intValue(), "vocab id for '" + e.getKey() + "'"));
+            }
         }
         String type = model.path("type").asString("");
-        Map<String, Integer> vocab = new HashMap<>();
-        for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
-            if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
-                throw new TokenizerException(file, "vocab id for '" + e.getKey() + "' is not an integer");
-            }
-            vocab.put(e.getKey(), tokenId(file, e.getValue().intValue(), "vocab id for '" + e.getKey() + "'"));
-        }
         for (JsonNode t : root.path("added_tokens")) {
             String content = t.path("content").asString("");
             vocab.putIfAbsent(content, tokenId(file, t.path("id").asInt(), "added token id for '" + content + "'"));
@@ -72,16 +81,14 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
     }
 
     /**
-     * A tokenizer model the Java tokenizers do not implement, with the fix: the native tokenizer (Hugging Face's own,
-     * which reads every model). {@code Unigram} is what SentencePiece checkpoints convert to (XLM-RoBERTa, CamemBERT:
-     * multilingual-e5, bge-m3), with a {@code Precompiled} normalizer and a {@code Metaspace} pre-tokenizer.
+     * A tokenizer model the Java tokenizers do not implement ({@code WordLevel}, for one), with the fix: the native
+     * tokenizer (Hugging Face's own, which reads every model).
      */
     static TokenizerException unsupportedModel(Path file, String type) {
         String why = NativeTokenizer.unavailableReason();
-        return new TokenizerException(file, "tokenizer model '" + type + "'"
-                + (type.equals("Unigram") ? " (SentencePiece, as XLM-RoBERTa and CamemBERT checkpoints ship it)" : "")
-                + " is not supported by the Java tokenizer, which implements WordPiece and byte-level BPE: use the"
-                + " native tokenizer (Hugging Face's tokenizers through DJL), which reads it: leave -D"
+        return new TokenizerException(file, "tokenizer model '" + type + "' is not supported by the Java tokenizer,"
+                + " which implements WordPiece, byte-level BPE and SentencePiece Unigram: use the native tokenizer"
+                + " (Hugging Face's tokenizers through DJL), which reads it: leave -D"
                 + Tokenizer.IMPLEMENTATION_PROPERTY + " unset (auto) or set it to native"
                 + (why == null ? "" : "; on this host the native library did not load (" + why + "): convert on a host"
                 + " where it loads"));
@@ -238,7 +245,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                 }
                             } else if (field.equals("vocab") && v == JsonToken.START_ARRAY) {
                                 // a Unigram vocabulary (SentencePiece: XLM-RoBERTa): [piece, score] pairs, the id is
-                                // the index; only the native tokenizer encodes with it
+                                // the index
                                 vocabObject = true;
                                 int index = 0;
                                 for (JsonToken entry = p.nextToken(); entry != JsonToken.END_ARRAY; entry = p.nextToken()) {

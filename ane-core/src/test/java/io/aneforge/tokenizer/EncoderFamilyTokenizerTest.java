@@ -1,7 +1,6 @@
 package io.aneforge.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.aneforge.testsupport.models.TinyTokenizers;
@@ -15,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The tokenizers of the encoder families beside BERT. MPNet (all-mpnet-base-v2): WordPiece with BERT's normalizer and
  * pre-tokenizer, {@code <s>}/{@code </s>} specials from a TemplateProcessing with two {@code </s>} between the texts of a
  * pair, as transformers' {@code MPNetConverter} writes it; the Java tokenizer handles it and agrees with the native one.
- * XLM-RoBERTa: a SentencePiece {@code Unigram} model, which only the native tokenizer reads; the Java tokenizer refuses it
- * naming that fix.
+ * XLM-RoBERTa: a SentencePiece {@code Unigram} model, which both read ({@link UnigramTokenizerTest} compares them on a
+ * file with XLM-RoBERTa's charsmap normalizer).
  */
 class EncoderFamilyTokenizerTest {
     @TempDir
@@ -65,13 +64,14 @@ class EncoderFamilyTokenizerTest {
     }
 
     @Test
-    void unigramIsRefusedByTheJavaTokenizerNamingTheNativeOne() throws Exception {
+    void unigramInTheJavaTokenizer() throws Exception {
         Path file = Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.unigramJson());
-        assertThatThrownBy(() -> Tokenizer.loadPureJava(file)).isInstanceOf(TokenizerException.class)
-                .hasMessageContaining("tokenizer model 'Unigram' (SentencePiece, as XLM-RoBERTa and CamemBERT"
-                        + " checkpoints ship it) is not supported by the Java tokenizer")
-                .hasMessageContaining("use the native tokenizer")
-                .hasMessageContaining("-Daneforge.tokenizer unset (auto) or set it to native");
+        try (Tokenizer java = Tokenizer.loadPureJava(file)) {
+            assertThat(java.implementation()).isEqualTo("java Unigram");
+            assertThat(java.encode("hello world", 6).ids()).containsExactly(0, 4, 5, 2, 1, 1);
+            assertThat(java.encodePair("hello", "world", 8).ids()).containsExactly(0, 4, 2, 2, 5, 2, 1, 1);
+            assertThat(java.maxTokenId()).isEqualTo(13);
+        }
     }
 
     @Test

@@ -1,0 +1,208 @@
+package io.aneforge.tokenizer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * SentencePiece's {@code precompiled_charsmap}, the {@code Precompiled} normalizer of a tokenizer.json (XLM-RoBERTa's
+ * and CamemBERT's {@code nmt_nfkc} rules), read and applied as Hugging Face's tokenizers do (the {@code spm_precompiled}
+ * crate, which emulates SentencePiece's normalizer).
+ *
+ * <p>The blob, base64 in the JSON, is: a little-endian u32, the size in bytes of the trie; the trie, that many bytes of
+ * little-endian u32 units of a Darts-clone double array keyed by UTF-8 bytes; then the normalized strings, each ended by
+ * a NUL byte. A key's value is the byte offset of its replacement in those strings. A unit holds: bits 0-7 the label
+ * (the byte that leads to it) with bit 31 set on value units so no byte matches them, bit 8 "has a value" (the value
+ * unit is the child of label 0, at the node's base itself), bits 10-30 the offset from the unit's position to its
+ * children's base, shifted left by 8 more when bit 9 is set; a value unit's bits 0-30 are the value.
+ *
+ * <p>Normalization walks the text by extended grapheme cluster, not by character: a cluster of fewer than 6 UTF-8
+ * bytes is looked up whole, and when any prefix of it is a key, the cluster becomes the replacement of the
+ * <em>shortest</em> such prefix (the rest of the cluster is dropped: a full-width letter with a combining accent loses
+ * the accent); otherwise, and for longer clusters, each character is looked up alone and kept when it is no key.
+ * Hugging Face's own comment calls this weird and keeps it because it matches SentencePiece on XNLI; so does this
+ * class. Clusters are Java's {@code \X} (the JDK's Unicode version), where Rust uses the unicode-segmentation crate's:
+ * they can differ only for clusters of fewer than 6 bytes under rules a newer Unicode added ({@link #clusters} mends
+ * the one difference seen on random text, at unassigned code points).
+ */
+final class PrecompiledCharsmap {
+    /** An extended grapheme cluster. */
+    private static final Pattern GRAPHEME = Pattern.compile("\\X");
+    /** Clusters of fewer UTF-8 bytes than this are looked up whole ({@code spm_precompiled}'s {@code len() < 6}). */
+    private static final int WHOLE_CLUSTER_BYTES = 6;
+
+    private final long[] units;
+    private final byte[] normalized;
+
+    private PrecompiledCharsmap(long[] units, byte[] normalized) {
+        this.units = units;
+        this.normalized = normalized;
+    }
+
+    /** Decodes the {@code precompiled_charsmap} string of a {@code Precompiled} normalizer. */
+    static PrecompiledCharsmap decode(Path file, String base64) throws TokenizerException {
+        byte[] blob;
+        try {
+            blob = Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerException(file, "normalizer Precompiled's precompiled_charsmap is not base64: "
+                    + e.getMessage());
+        }
+        return parse(file, blob);
+    }
+
+    /** Reads the binary form (trie size, trie units, NUL-ended normalized strings); refuses what Rust refuses. */
+    static PrecompiledCharsmap parse(Path file, byte[] blob) throws TokenizerException {
+        ByteBuffer in = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
+        if (in.remaining() < 4) {
+            throw new TokenizerException(file, "normalizer Precompiled's precompiled_charsmap has " + blob.length
+                    + " bytes, fewer than its 4-byte trie size: it is not a SentencePiece charsmap");
+        }
+        long trieBytes = Integer.toUnsignedLong(in.getInt());
+        long count = trieBytes / 4;
+        if (count == 0 || count * 4 > in.remaining()) {
+            throw new TokenizerException(file, "normalizer Precompiled's precompiled_charsmap declares a trie of "
+                    + trieBytes + " bytes but " + in.remaining() + " follow (an empty trie has no root): it is not a"
+                    + " SentencePiece charsmap");
+        }
+        long[] units = new long[(int) count];
+        for (int i = 0; i < units.length; i++) {
+            units[i] = Integer.toUnsignedLong(in.getInt());
+        }
+        byte[] normalized = new byte[in.remaining()];
+        in.get(normalized);
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(normalized));
+        } catch (CharacterCodingException e) {
+            throw new TokenizerException(file, "normalizer Precompiled's normalized strings are not UTF-8: it is not a"
+                    + " SentencePiece charsmap");
+        }
+        return new PrecompiledCharsmap(units, normalized);
+    }
+
+    /** {@code text} normalized cluster by cluster, as described above. */
+    String normalize(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (String cluster : clusters(text)) {
+            byte[] bytes = cluster.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length < WHOLE_CLUSTER_BYTES) {
+                String replacement = transform(bytes);
+                if (replacement != null) {
+                    out.append(replacement);
+                    continue;
+                }
+            }
+            for (int i = 0; i < cluster.length(); ) {
+                int c = cluster.codePointAt(i);
+                int n = Character.charCount(c);
+                String replacement = transform(cluster.substring(i, i + n).getBytes(StandardCharsets.UTF_8));
+                if (replacement == null) {
+                    out.appendCodePoint(c);
+                } else {
+                    out.append(replacement);
+                }
+                i += n;
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The extended grapheme clusters of {@code text}: Java's {@code \X}, except that an unassigned code point keeps
+     * the combining marks after it. The JDK breaks there, as if unassigned code points were controls; UAX #29 (and Rust's
+     * unicode-segmentation) treats them as ordinary characters unless they are default-ignorable, and a break there
+     * would turn, say, U+3097 U+0340 U+06DC into a 4-byte cluster looked up whole, where Rust looks up 7 bytes
+     * character by character.
+     */
+    static List<String> clusters(String text) {
+        List<String> out = new ArrayList<>();
+        Matcher m = GRAPHEME.matcher(text);
+        boolean joinNext = false;
+        while (m.find()) {
+            String cluster = m.group();
+            if (joinNext && extendsACharacter(cluster)) {
+                // the cluster is marks that would extend an ordinary character: they extend the unassigned one
+                out.set(out.size() - 1, out.get(out.size() - 1) + cluster);
+                joinNext = false;
+                continue;
+            }
+            out.add(cluster);
+            int first = cluster.codePointAt(0);
+            joinNext = cluster.length() == Character.charCount(first)
+                    && Character.getType(first) == Character.UNASSIGNED && !defaultIgnorable(first);
+        }
+        return out;
+    }
+
+    /** Whether {@code marks} joins the cluster of an ordinary letter before it (combining marks, ZWJ, spacing marks). */
+    private static boolean extendsACharacter(String marks) {
+        Matcher m = GRAPHEME.matcher("a" + marks);
+        return m.find() && m.end() == marks.length() + 1;
+    }
+
+    /** The unassigned code points UAX #29 counts as controls: those that are Default_Ignorable_Code_Point. */
+    private static boolean defaultIgnorable(int c) {
+        return c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0xE0000 && c <= 0xE0FFF);
+    }
+
+    /** The replacement of the shortest key that is a prefix of {@code key}, or null when none is. */
+    String transform(byte[] key) {
+        int value = firstValue(key);
+        if (value < 0 || value > normalized.length) {
+            return null; // (past the strings Rust would panic; no charsmap SentencePiece writes has such a value)
+        }
+        int end = value;
+        while (end < normalized.length && normalized[end] != 0) {
+            end++;
+        }
+        return new String(normalized, value, end - value, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Darts-clone's common prefix search, stopped at its first result (the shortest key): -1 when no prefix of
+     * {@code key} (up to a NUL byte, where the search stops) is a key.
+     */
+    private int firstValue(byte[] key) {
+        int position = (int) offset(units[0]);
+        for (byte b : key) {
+            int c = b & 0xFF;
+            if (c == 0) {
+                return -1;
+            }
+            position ^= c;
+            if (position >= units.length) {
+                return -1; // past the array: no key continues here (Rust would panic on a malformed trie)
+            }
+            long unit = units[position];
+            if (label(unit) != c) {
+                return -1;
+            }
+            position ^= (int) offset(unit);
+            if (hasValue(unit)) {
+                return position < units.length ? (int) (units[position] & 0x7FFFFFFFL) : -1;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean hasValue(long unit) {
+        return ((unit >>> 8) & 1) == 1;
+    }
+
+    private static long label(long unit) {
+        return unit & ((1L << 31) | 0xFF);
+    }
+
+    private static long offset(long unit) {
+        return (unit >>> 10) << ((unit & (1L << 9)) >>> 6);
+    }
+}
