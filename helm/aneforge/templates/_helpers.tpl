@@ -207,6 +207,7 @@ registry:
   ANEFORGE_PUBLIC_BASE_URL: registry.publicBaseUrl
   ANEFORGE_CACHE_TTL: registry.cacheTtl
   ANEFORGE_DOWNLOAD_URL_TTL: registry.downloadUrlTtl
+  ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED: registry.tokens.publisherModelsRequired
   ANEFORGE_DOWNLOAD_SIGNING_KEY: tokens.downloadSigningKey
   ANEFORGE_DOWNLOAD_SIGNING_KEY_PREVIOUS: tokens.downloadSigningKeyPrevious
   ANEFORGE_SOURCES_LOCAL_ROOTS: sources.localRoots
@@ -308,10 +309,12 @@ Included from every template, so `helm template` and `helm install` fail before 
 {{- $chartEnv := include "aneforge.chartEnv" . | fromYaml }}
 {{- range $component := list "registry" "worker" "agent" }}
 {{- range $key, $value := (index $.Values $component).env }}
-{{- if regexMatch "(?i)(PASSWORD|SECRET|TOKEN|ACCESS_KEY|CREDENTIAL)" $key }}
+{{- $own := index $chartEnv $component }}
+{{- /* A variable the chart sets from a value is named first: ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED looks like a
+       secret by its name, and "set registry.tokens.publisherModelsRequired instead" is the fix, not "use a Secret". */}}
+{{- if and (regexMatch "(?i)(PASSWORD|SECRET|TOKEN|ACCESS_KEY|CREDENTIAL)" $key) (not (index $own $key)) }}
 {{- fail (printf "%s.env.%s looks like a secret, and %s.env is rendered into a ConfigMap: put it in a Secret (database.*, s3.*, tokens.* or their existingSecret)" $component $key $component) }}
 {{- end }}
-{{- $own := index $chartEnv $component }}
 {{- if hasKey $own $key }}
 {{- with index $own $key }}
 {{- fail (printf "%s.env.%s is set by the chart from %s: set %s instead of %s.env.%s" $component $key . . $component $key) }}

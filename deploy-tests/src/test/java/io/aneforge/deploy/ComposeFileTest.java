@@ -34,6 +34,46 @@ class ComposeFileTest {
                 "postgres", "minio", "minio-init", "registry-api", "converter-worker", "device-agent");
     }
 
+    /**
+     * Every {@code docker compose} command the docs give names services the file has (docs/deploy.md once said
+     * {@code up -d registry}, which compose refuses: the service is {@code registry-api}).
+     */
+    @Test
+    void composeCommandsInTheDocsNameServicesTheFileHas() throws java.io.IOException {
+        Pattern command = Pattern.compile("docker compose ([^`#\n]*)");
+        List<String> docs = new ArrayList<>(List.of("README.md"));
+        try (var files = Files.list(Repository.path("docs"))) {
+            files.map(f -> "docs/" + f.getFileName()).filter(n -> n.endsWith(".md")).sorted().forEach(docs::add);
+        }
+        int checked = 0;
+        for (String doc : docs) {
+            Matcher m = command.matcher(Repository.read(doc));
+            while (m.find()) {
+                String[] words = m.group(1).trim().split("\\s+");
+                boolean exec = words[0].equals("exec") || words[0].equals("run");
+                for (int i = 1; i < words.length; i++) {
+                    String w = words[i];
+                    if (w.equals("--scale")) {
+                        String scaled = words[++i].substring(0, words[i].indexOf('='));
+                        assertThat(COMPOSE.serviceNames()).as("%s: docker compose %s", doc, m.group(1)).contains(scaled);
+                        checked++;
+                    } else if (!w.startsWith("-")) {
+                        assertThat(COMPOSE.serviceNames()).as("%s: docker compose %s", doc, m.group(1)).contains(w);
+                        checked++;
+                        if (exec) break; // the rest is the command run in the container
+                    }
+                }
+            }
+        }
+        assertThat(checked).as("service names found in docker compose commands of the docs").isPositive();
+        // The variable docs/deploy.md sets before `docker compose up -d registry-api` reaches the registry.
+        assertThat(ComposeFile.parse(Repository.read("docker-compose.yml"),
+                        Map.of("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED", "true")).environment("registry-api"))
+                .containsEntry("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED", "true");
+        assertThat(Repository.read("docs/deploy.md"))
+                .contains("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED=true docker compose up -d registry-api");
+    }
+
     @ParameterizedTest
     @MethodSource("apps")
     void setsEveryVariableTheApplicationRequires(SpringApp app) {

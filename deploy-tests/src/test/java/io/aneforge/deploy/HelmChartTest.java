@@ -35,6 +35,12 @@ class HelmChartTest {
             "tokens.downloadSigningKeyPrevious", "key-prev-4711",
             "agent.enabled", true};
 
+    /**
+     * Variables whose names match the secret-looking pattern but hold no secret: a switch about tokens, set from a
+     * value (registry.tokens.publisherModelsRequired) into the ConfigMap, so a change of it rolls the pods.
+     */
+    private static final java.util.Set<String> NOT_SECRETS = java.util.Set.of("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED");
+
     private static Chart.Rendered defaults;
     private static Chart.Rendered withSecrets;
 
@@ -149,12 +155,12 @@ class HelmChartTest {
         for (JsonNode configMap : withSecrets.ofKind("ConfigMap")) {
             assertThat(configMap.path("data").propertyNames())
                     .as("keys of ConfigMap %s", configMap.path("metadata").path("name").asString())
-                    .noneMatch(k -> secretish.matcher(k).find());
+                    .noneMatch(k -> secretish.matcher(k).find() && !NOT_SECRETS.contains(k));
         }
         // Every secret-looking variable a pod sees comes from a Secret.
         for (String component : List.of("registry", "worker", "agent")) {
             withSecrets.environment(component).forEach((name, value) -> {
-                if (secretish.matcher(name).find()) {
+                if (secretish.matcher(name).find() && !NOT_SECRETS.contains(name)) {
                     assertThat(value).as("%s %s", component, name).startsWith("secret:");
                 }
             });
@@ -171,6 +177,28 @@ class HelmChartTest {
                 .hasMessageContaining("tokens.downloadSigningKey");
         assertThat(Chart.render("registry.env.ANEFORGE_BLOBS_MAX_SIZE", "4294967296").environment("registry"))
                 .containsEntry("ANEFORGE_BLOBS_MAX_SIZE", "4294967296");
+    }
+
+    /**
+     * docs/deploy.md turns the publisher scope requirement on with a value: registry.env cannot carry the variable, whose
+     * name contains TOKEN, and is refused naming the value instead of a Secret.
+     */
+    @Test
+    void publisherModelsRequiredIsAValueRenderedIntoTheRegistryEnvironment() {
+        assertThat(defaults.environment("registry")).containsEntry("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED", "false");
+        assertThat(SpringApp.REGISTRY.knows("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED")).isTrue();
+        Chart.Rendered on = Chart.render("registry.tokens.publisherModelsRequired", true);
+        assertThat(on.environment("registry")).containsEntry("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED", "true");
+        assertThat(on.environment("worker")).doesNotContainKey("ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED");
+        // In the ConfigMap, whose checksum is a pod annotation: turning it on rolls the registry pods.
+        assertThat(checksum(on, "registry", "checksum/config")).isNotEqualTo(checksum(defaults, "registry", "checksum/config"));
+        // The command docs/deploy.md gives.
+        assertThat(Repository.read("docs/deploy.md")).contains("--set registry.tokens.publisherModelsRequired=true");
+        assertThatThrownBy(() -> Chart.render("registry.env.ANEFORGE_TOKENS_PUBLISHER_MODELS_REQUIRED", "true"))
+                .hasMessageContaining("set registry.tokens.publisherModelsRequired instead");
+        // A boolean (the schema): "yes" would only fail when the registry starts.
+        assertThatThrownBy(() -> Chart.render("registry.tokens.publisherModelsRequired", "yes"))
+                .hasMessageContaining("publisherModelsRequired");
     }
 
     @Test
@@ -235,7 +263,8 @@ class HelmChartTest {
         // Every variable the chart gives a component's pods is covered, so no key can appear twice.
         for (String component : List.of("registry", "worker", "agent")) {
             for (String name : withSecrets.environment(component).keySet()) {
-                if (Pattern.compile("(?i)PASSWORD|SECRET|TOKEN|ACCESS_KEY").matcher(name).find()) {
+                if (Pattern.compile("(?i)PASSWORD|SECRET|TOKEN|ACCESS_KEY").matcher(name).find()
+                        && !NOT_SECRETS.contains(name)) {
                     continue; // refused as secret-looking already
                 }
                 assertThatThrownBy(() -> Chart.render("agent.enabled", true, component + ".env." + name, "x"))
