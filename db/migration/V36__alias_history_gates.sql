@@ -13,4 +13,14 @@
 -- rewriting the table, and ALTER TABLE fires no row trigger (alias_history_no_rewrite stays untouched).
 ALTER TABLE alias_history ADD COLUMN gates_recorded BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE alias_history ADD COLUMN gates_in_force JSONB;
-ALTER TABLE alias_history ADD CONSTRAINT alias_history_gates_recorded CHECK (gates_in_force IS NULL OR gates_recorded);
+--
+-- The CHECK is NOT VALID: it holds for every row written from now on, but adding it does not scan the existing rows
+-- while holding the ACCESS EXCLUSIVE lock ALTER TABLE takes, which Flyway keeps until the migration commits (every
+-- read of the alias history, every move, would wait for a scan of the whole table). The rows it skips all satisfy
+-- it anyway: gates_in_force was added NULL just above. VALIDATE CONSTRAINT (a lighter lock, reads and writes go on)
+-- is left to a later migration; nothing relies on the constraint being validated meanwhile.
+-- No lock_timeout: these statements only wait for transactions already using alias_history to end, and those are
+-- short (a history read, a move's insert, which comes after its verdict); failing the migration, and with it the
+-- new pod's start, would stall the rollout for a wait that ends by itself.
+ALTER TABLE alias_history ADD CONSTRAINT alias_history_gates_recorded CHECK (gates_in_force IS NULL OR gates_recorded)
+    NOT VALID;
