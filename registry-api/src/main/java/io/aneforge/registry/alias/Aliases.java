@@ -1,13 +1,11 @@
 package io.aneforge.registry.alias;
 
 import io.aneforge.gate.GateStatus;
-import io.aneforge.gate.Gates;
 import io.aneforge.gate.VersionVerdict;
 import io.aneforge.names.RegistryNames;
 import io.aneforge.registry.auth.Caller;
 import io.aneforge.registry.auth.Role;
 import io.aneforge.registry.matrix.Matrices;
-import io.aneforge.registry.matrix.ModelGates;
 import io.aneforge.registry.model.Models;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.RegistryChanged;
@@ -19,6 +17,8 @@ import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** Aliases (model + name -> version) and their append-only history. */
 @Service
@@ -39,28 +39,52 @@ public class Aliases {
                                GatesInForce gatesInForce) {}
 
     /**
-     * The gates an alias move was checked against, as {@code GET .../gates} showed them at that moment.
+     * The gates an alias move was checked against: the stored document as the move copied it, not read through
+     * {@code Gates}. The rows are append-only, so a record written by a later release (a field it adds, a precision key
+     * this release does not know) can never be edited into this release's form; read through {@code Gates} it would
+     * either fail the whole history (its constructor refuses an unknown precision key) or, read leniently, hide a limit
+     * the move was checked against. As is, every limit the move was checked against is shown, known or not.
      *
      * @param set   false when the model had no gates: nothing was checked (not the same as "not recorded", which is a
      *              null {@link HistoryEntry#gatesInForce})
-     * @param gates the gates; null when {@code set} is false
+     * @param gates the stored gates document (its stored form: {@code minCosineByPrecision} absent when empty); null
+     *              when {@code set} is false
      */
-    public record GatesInForce(boolean set, Gates gates) {
+    public record GatesInForce(boolean set, JsonNode gates) {
         static final GatesInForce NONE = new GatesInForce(false, null);
     }
+
+    /** Reads recorded gates as a tree: any JSON PostgreSQL stored as JSONB reads, whatever its fields. */
+    private static final JsonMapper RECORDED = JsonMapper.builder().build();
 
     private final JdbcClient jdbc;
     private final Models models;
     private final ApplicationEventPublisher events;
     private final Matrices matrices;
-    private final ModelGates gates;
 
-    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events, Matrices matrices, ModelGates gates) {
+    Aliases(JdbcClient jdbc, Models models, ApplicationEventPublisher events, Matrices matrices) {
         this.jdbc = jdbc;
         this.models = models;
         this.events = events;
         this.matrices = matrices;
-        this.gates = gates;
+    }
+
+    /**
+     * Locks the model row until the transaction ends, the first lock of every alias move and deletion (then the
+     * version, then the alias: one order everywhere, so no two of them deadlock). It serializes the alias changes of a
+     * model: under READ COMMITTED, the alias row lock alone is not enough, since a statement that waits on it re-checks
+     * only the locked row, so its join to the alias's old version finds nothing and the move would record no previous
+     * version (a delete would answer 404). Taken first, it makes each later statement see the previous change
+     * committed. It is also the lock a gate change takes (ModelGates.put), so no gate change commits between a move's
+     * verdict and its record of the gates, and version creation (its UPDATE of the row) waits too; FOR NO KEY UPDATE
+     * leaves inserts that reference the model (their foreign key check's KEY SHARE) alone.
+     *
+     * @return the model's id; 404 when there is no such model
+     */
+    private long lockModel(String model) {
+        long id = models.modelId(model);
+        jdbc.sql("SELECT id FROM model WHERE id = ? FOR NO KEY UPDATE").param(id).query(Long.class).single();
+        return id;
     }
 
     @Transactional
@@ -73,6 +97,11 @@ public class Aliases {
      * or are still incomplete is refused (409 listing the cells and reasons) unless an admin sends
      * {@code override} with the reason; the override and the verdict are kept in the history. Every move, guarded,
      * overridden or on a model without gates, records the gates it was checked against with it (V36).
+     * <p>
+     * The model row is locked from the start to the commit ({@link #lockModel}), so the verdict's matrix load runs
+     * under it: while a move of a gated model reads its results (and, for a variant not counted yet, its package from
+     * storage), gate changes, version creation and other alias changes of that model wait. Moves are rare and the
+     * load is short; other models are not affected.
      */
     @Transactional
     public AliasView move(String model, String alias, Integer version, String reason, boolean override, Caller caller) {
@@ -82,7 +111,8 @@ public class Aliases {
         }
         if (version == null) throw ApiProblem.badRequest("invalid-request", "Invalid request body", "field 'version' is required");
         Models.requireReason(reason);
-        VersionRef target = models.lockVersion(model, version); // also serializes moves of this model's aliases
+        lockModel(model);
+        VersionRef target = models.lockVersion(model, version);
         if (!"published".equals(target.status())) {
             throw ApiProblem.conflict("version-not-published", "Version not published",
                     "version " + version + " of '" + model + "' is " + target.status()
@@ -93,8 +123,7 @@ public class Aliases {
                 .params(target.modelId(), alias).query(Integer.class).optional().orElse(null);
         // equals, not ==: two Integers are the same object only within the small-value cache (-128..127)
         if (version.equals(from)) return get(model, alias);
-        // From here to the commit no gate change lands: the verdict below and the record of the gates read the same.
-        gates.holdUntilCommit(target.modelId());
+        // The model row lock keeps gate changes out until the commit: the verdict below and the record read the same.
         VersionVerdict verdict = matrices.promotionVerdict(target.modelId(), model, version);
         boolean overridden = false;
         if (verdict.status() != GateStatus.PASS) {
@@ -143,8 +172,8 @@ public class Aliases {
     @Transactional
     public void delete(String model, String alias, String reason, Caller caller) {
         Models.requireReason(reason);
-        long modelId = models.modelId(model);
-        // The alias row lock orders this against a concurrent move of the same alias (which locks it too).
+        // Serializes this with the model's other alias changes, so the query below sees the one before it committed.
+        long modelId = lockModel(model);
         Integer from = jdbc.sql("SELECT v.version FROM alias a JOIN model_version v ON v.id = a.version_id"
                         + " WHERE a.model_id = ? AND a.name = ? FOR UPDATE OF a")
                 .params(modelId, alias).query(Integer.class).optional()
@@ -203,7 +232,7 @@ public class Aliases {
                     List<String> gateReasons = reasons == null ? List.of() : List.of((String[]) reasons.getArray());
                     String recorded = rs.getString(11);
                     GatesInForce inForce = !rs.getBoolean(10) ? null
-                            : recorded == null ? GatesInForce.NONE : new GatesInForce(true, ModelGates.parseStored(recorded));
+                            : recorded == null ? GatesInForce.NONE : new GatesInForce(true, RECORDED.readTree(recorded));
                     return new HistoryEntry(rs.getString(1), fromV, toV, rs.getString(4), rs.getString(5),
                             rs.getObject(6, OffsetDateTime.class), rs.getBoolean(7), rs.getString(8), gateReasons,
                             inForce);

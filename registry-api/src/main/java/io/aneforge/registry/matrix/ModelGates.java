@@ -80,17 +80,6 @@ public class ModelGates {
     }
 
     /**
-     * Keeps the model's gates as they are until the caller's transaction ends: a share lock on the model row, which a
-     * gate change ({@link #put}) takes exclusively. An alias move takes it before its verdict reads the gates, so the
-     * gates it was checked against are the ones it records, and no change of them commits in between (a change
-     * already under way finishes first, and the move then checks and records the new gates). Creating a version
-     * of the model (its UPDATE of the row) waits for the move too, and the move for it: both are short.
-     */
-    public void holdUntilCommit(long modelId) {
-        jdbc.sql("SELECT id FROM model WHERE id = ? FOR SHARE").param(modelId).query(Long.class).single();
-    }
-
-    /**
      * Replaces the gates of a model with {@code body} (the JSON of {@link Gates}); 400 names the bad field.
      * Setting gates for the first time or tightening them is open to publishers; removing or relaxing any limit
      * needs an admin, the authority of a gate override, since otherwise "clear the gates, promote, put them back"
@@ -106,8 +95,10 @@ public class ModelGates {
                         + chips.chips().stream().map(c -> c.id()).toList());
             }
         }
-        // Orders concurrent changes of one model's gates, so each history row's "before" is what it replaced.
-        // NO KEY UPDATE: rows referencing the model (versions, aliases) may still be inserted meanwhile.
+        // Orders concurrent changes of one model's gates, so each history row's "before" is what it replaced, and orders
+        // them against alias moves, which hold the same lock from before their verdict to their commit (Aliases), so a
+        // move records the gates it was checked against. NO KEY UPDATE: rows referencing the model (versions, aliases)
+        // may still be inserted meanwhile.
         jdbc.sql("SELECT id FROM model WHERE id = ? FOR NO KEY UPDATE").param(id).query(Long.class).single();
         Optional<Gates> before = gatesOf(id);
         List<String> loosened = before.map(b -> loosened(b, gates)).orElse(List.of());
@@ -224,10 +215,10 @@ public class ModelGates {
     }
 
     /**
-     * Stored gates (of {@code model_gates}, its history, or an alias move's record), read leniently: a field a later
-     * release adds is ignored.
+     * Stored gates (of {@code model_gates} or its history), read leniently: a field a later release adds is ignored.
+     * An alias move's record of the gates is not read through here but shown as stored (Aliases.GatesInForce).
      */
-    public static Gates parseStored(String json) {
+    private static Gates parseStored(String json) {
         try {
             return STORED.readValue(json, Gates.class);
         } catch (JacksonException | InvalidGatesException e) {

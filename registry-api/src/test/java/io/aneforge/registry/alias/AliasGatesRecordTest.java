@@ -3,11 +3,6 @@ package io.aneforge.registry.alias;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.registry.RegistryTestBase;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +17,7 @@ import tools.jackson.databind.JsonNode;
  * Every alias move records the gates it was checked against (V36), so "which limits did version N pass when prod
  * moved to it" is answered by {@code GET .../aliases/{alias}/history} alone: guarded, overridden and ungated moves,
  * first assignments included; "no gates" and "not recorded" read differently; the previous release still reads and
- * writes the table.
+ * writes the table; a record written by a later release reads as stored.
  */
 class AliasGatesRecordTest extends RegistryTestBase {
 
@@ -86,6 +81,8 @@ class AliasGatesRecordTest extends RegistryTestBase {
         assertThat(firstMove.path("overridden").asBoolean()).isFalse();
         JsonNode was = firstMove.path("gatesInForce");
         assertThat(was.path("set").asBoolean()).as(was.toString()).isTrue();
+        // The history shows the stored document itself, not a reading of it.
+        assertThat(was.path("gates")).isEqualTo(JSON.readTree(stored));
         assertThat(was.path("gates").path("maxArtifactBytes").asLong()).isEqualTo(50_000_000L);
         assertThat(was.path("gates").path("minCosineByPrecision").path("int4").asDouble()).isEqualTo(0.98);
         assertThat(was.path("gates").path("minCosine").isNull()).isTrue();
@@ -145,7 +142,11 @@ class AliasGatesRecordTest extends RegistryTestBase {
         JsonNode empty = history.get(2).path("gatesInForce");
         assertThat(empty.path("set").asBoolean()).as(empty.toString()).isTrue();
         assertThat(empty.path("gates").path("minCosine").isNull()).isTrue();
+        // isEmpty alone holds for a missing field too
+        assertThat(empty.path("gates").path("maxP50Ms").isObject()).as(empty.toString()).isTrue();
         assertThat(empty.path("gates").path("maxP50Ms").isEmpty()).isTrue();
+        // The stored form: no minCosineByPrecision when it sets none (docs/deploy.md, "Stored gates across releases").
+        assertThat(empty.path("gates").has("minCosineByPrecision")).as(empty.toString()).isFalse();
         // A deletion ships nothing and is checked against nothing.
         assertThat(history.get(3).path("toVersion").isNull()).isTrue();
         assertThat(history.get(3).path("gatesInForce").isNull()).as(history.get(3).toString()).isTrue();
@@ -163,43 +164,52 @@ class AliasGatesRecordTest extends RegistryTestBase {
     }
 
     /**
-     * A gate change under way when a move starts finishes first; the move then checks and records the new gates
-     * (without the share lock it would read the old ones, commit past the change, and record gates no longer in force).
+     * A record written by a later release, with a field this release does not know and a precision key it does not
+     * know (which the Gates constructor refuses), reads as stored: the history answers, and shows every limit the move
+     * was checked against. The rows are append-only, so a record that failed to read could never be repaired.
      */
     @Test
-    void aMoveWaitsForAGateChangeUnderWayAndRecordsTheGatesThatChangeLeft() throws Exception {
+    void aRecordWrittenByALaterReleaseReadsAsStored() {
+        String m = "alias-gates-later-release";
+        createModel(m);
+        int v1 = passingVersion(m);
+        assertThat(moveAlias(m, "prod", v1, "this release").status()).isEqualTo(200);
+        int v2 = passingVersion(m);
+        String later = "{\"minCosine\": 0.99, \"maxP99Ms\": {\"A17_PRO\": 9.5}, \"minCosineByPrecision\": {\"fp4-e2m1\": 0.9}}";
+        jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason, overridden,"
+                        + " gates_recorded, gates_in_force) VALUES (?, ?, ?, ?, ?, ?, false, true, CAST(? AS jsonb))")
+                .params(modelId(m), "prod", v1, v2, "later-release", "moved by a newer pod", later).update();
+
+        JsonNode history = history(m, "prod");
+        assertThat(history).as(history.toString()).hasSize(2);
+        JsonNode recorded = history.get(1).path("gatesInForce");
+        assertThat(recorded.path("set").asBoolean()).as(recorded.toString()).isTrue();
+        assertThat(recorded.path("gates")).isEqualTo(JSON.readTree(later));
+        assertThat(recorded.path("gates").path("maxP99Ms").path("A17_PRO").asDouble()).isEqualTo(9.5);
+        assertThat(recorded.path("gates").path("minCosineByPrecision").path("fp4-e2m1").asDouble()).isEqualTo(0.9);
+    }
+
+    /**
+     * A gate change waits for a move under way: the move holds the model row (Aliases.lockModel) from before its
+     * verdict to its commit, and {@code PUT .../gates} takes the same lock, so no gate change lands between the gates a
+     * move checked and the gates it records. Here the test holds the row as a move does, and the real PUT waits for it.
+     */
+    @Test
+    void aGateChangeWaitsForTheModelRowAMoveHolds() throws Exception {
         String m = "alias-gates-race";
         createModel(m);
         assertThat(putGates(m, SIZE_AND_INT4, publisher()).status()).isEqualTo(200);
-        int v = passingVersion(m);
-        long id = modelId(m);
-        CompletableFuture<HttpResponse<String>> move;
-        try (Connection change = dataSource.getConnection()) {
-            change.setAutoCommit(false);
-            // What ModelGates.put does inside its transaction: lock the model row, then write the gates.
-            try (PreparedStatement lock = change.prepareStatement("SELECT id FROM model WHERE id = ? FOR NO KEY UPDATE");
-                 PreparedStatement write = change.prepareStatement(
-                         "UPDATE model_gates SET gates = CAST(? AS jsonb) WHERE model_id = ?")) {
-                lock.setLong(1, id);
-                lock.executeQuery().close();
-                write.setString(1, "{\"maxArtifactBytes\": 30000000}");
-                write.setLong(2, id);
-                assertThat(write.executeUpdate()).isEqualTo(1);
-            }
-            move = http.sendAsync(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/models/" + m
-                                    + "/aliases/prod"))
-                            .header("Authorization", "Bearer " + publisher()).header("Content-Type", "application/json")
-                            .PUT(HttpRequest.BodyPublishers.ofString("{\"version\": " + v + ", \"reason\": \"during a change\"}"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(1500);
-            assertThat(move.isDone()).as("the move waits for the gate change to commit").isFalse();
-            change.commit();
+        CompletableFuture<Response> change;
+        try (ModelRowLock move = new ModelRowLock(dataSource, modelId(m))) {
+            change = CompletableFuture.supplyAsync(() -> putGates(m,
+                    "{\"maxArtifactBytes\":30000000,\"minCosineByPrecision\":{\"int4\":0.99}}", publisher()));
+            move.awaitWaiting(1);
+            assertThat(change.isDone()).as("the gate change waits for the move to commit").isFalse();
+            move.release();
         }
-        HttpResponse<String> moved = move.get(30, TimeUnit.SECONDS);
-        assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
-        JsonNode gates = history(m, "prod").get(0).path("gatesInForce").path("gates");
-        assertThat(gates.path("maxArtifactBytes").asLong()).as(gates.toString()).isEqualTo(30_000_000L);
-        assertThat(gates.path("minCosineByPrecision").isEmpty()).isTrue();
+        Response changed = change.get(30, TimeUnit.SECONDS);
+        assertThat(changed.status()).as(changed.text()).isEqualTo(200);
+        JsonNode now = get("/api/v1/models/" + m + "/gates", reader()).json();
+        assertThat(now.path("gates").path("maxArtifactBytes").asLong()).as(now.toString()).isEqualTo(30_000_000L);
     }
 }
