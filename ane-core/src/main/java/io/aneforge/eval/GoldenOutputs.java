@@ -72,7 +72,7 @@ public record GoldenOutputs(List<Sample> samples) {
             return bytes;
         }
 
-        /** Bytes of the floats this sample holds. */
+        /** Bytes of the floats this sample holds, and of its tensors' held positions ({@link GoldenTensor#heldBytes()}). */
         public long heldBytes() {
             long bytes = 0;
             for (GoldenTensor t : tensors.values()) {
@@ -119,8 +119,8 @@ public record GoldenOutputs(List<Sample> samples) {
     }
 
     /**
-     * Bytes of the floats held, every sample's: what the golden data costs in memory (the padded positions' zeros
-     * are not held).
+     * Bytes of the floats held (and held positions), every sample's: what the golden data costs in memory (the
+     * padded positions' zeros are not held).
      */
     public long heldBytes() {
         long bytes = 0;

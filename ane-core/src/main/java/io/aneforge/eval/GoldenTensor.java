@@ -146,9 +146,12 @@ public record GoldenTensor(int[] shape, float[] stored, int[] heldPositions) {
         return 4L * size();
     }
 
-    /** Bytes of the floats held (4 per stored element). */
+    /**
+     * Bytes this tensor holds: 4 per stored element, and 4 per held position (golden format 3's position array,
+     * counted so that a bound on held bytes also bounds what a blob's position counts make a reader allocate).
+     */
     public long heldBytes() {
-        return 4L * stored.length;
+        return 4L * stored.length + (heldPositions == null ? 0 : 4L * heldPositions.length);
     }
 
     /**

@@ -301,6 +301,10 @@ public final class GoldenOutputsCodec {
                         throw new GoldenFormatException("golden outputs: " + where + " holds "
                                 + Integer.toUnsignedString(rows) + " positions of " + shape[1] + "; the blob is corrupt");
                     }
+                    // Checked before the positions are allocated: rows is bounded by shape[1] only (up to
+                    // MAX_ELEMENTS), so a few hostile header bytes could otherwise claim a 1 GiB array.
+                    int floats = (int) (rows * (count / shape[1])); // at most count, itself at most MAX_ELEMENTS
+                    checkHeld(held + 4L * rows + 4L * floats, maxHeldBytes, where);
                     positions = new int[rows];
                     for (int i = 0; i < rows; i++) {
                         positions[i] = r.u32("held position " + i + " of " + where);
@@ -310,8 +314,6 @@ public final class GoldenOutputsCodec {
                                     + shape[1] + "; the blob is corrupt");
                         }
                     }
-                    int floats = (int) (rows * (count / shape[1])); // at most count, itself at most MAX_ELEMENTS
-                    checkHeld(held + 4L * floats, maxHeldBytes, where);
                     data = r.floats(floats, where);
                 } else if (layout != LAYOUT_LEADING) {
                     throw new GoldenFormatException("golden outputs: layout " + Integer.toUnsignedString(layout) + " of "
@@ -327,8 +329,9 @@ public final class GoldenOutputsCodec {
                 } else {
                     data = r.floatsWithoutTrailingZeros((int) count, where, held, maxHeldBytes);
                 }
-                held += 4L * data.length;
-                tensors.put(name, new GoldenTensor(shape, data, positions));
+                GoldenTensor tensor = new GoldenTensor(shape, data, positions);
+                held += tensor.heldBytes(); // the floats and the held positions
+                tensors.put(name, tensor);
             }
             try {
                 list.add(new GoldenOutputs.Sample(id, tensors));

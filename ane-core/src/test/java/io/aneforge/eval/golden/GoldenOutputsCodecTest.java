@@ -336,7 +336,7 @@ class GoldenOutputsCodecTest {
         assertThat(logits.stored()).hasSize(20).startsWith((float) Math.cos(10 * 0.3), (float) Math.cos(11 * 0.3));
         assertThat(back.samples().get(1).tensors().get("logits").heldPositions()).isEmpty();
         assertThat(back.samples().get(0).tensors().get("pooler_output").holdsSomePositionsOnly()).isFalse();
-        assertThat(back.heldBytes()).isEqualTo(4L * (20 + 0 + 20 + 3 * 2));
+        assertThat(back.heldBytes()).as("floats, then the held positions").isEqualTo(4L * (20 + 0 + 20 + 3 * 2) + 4L * (2 + 0 + 2));
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(back, again);
         assertThat(again.toByteArray()).isEqualTo(v3);
@@ -369,6 +369,33 @@ class GoldenOutputsCodecTest {
                 .isInstanceOf(GoldenFormatException.class)
                 .hasMessage("golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by a"
                         + " newer ANE Forge; upgrade this component to the registry's version");
+    }
+
+    /**
+     * A hostile header: a (1, 2^28) tensor claiming 2^28 held positions, in a blob of a few dozen bytes. The count is
+     * within shape[1], so only the held-bytes bound stands between it and a 1 GiB position array (and as much again
+     * in floats): the reader refuses it from the header, counting positions and floats, before allocating either.
+     */
+    @Test
+    void aHugeHeldPositionCountIsRefusedBeforeThePositionsAreAllocated() throws IOException {
+        int seq = 1 << 28;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'A', 'F', 'G', 'O'}).putInt(3).putInt(1).putInt(1);
+        b.putInt(6).put("logits".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        b.putInt(1).put((byte) 's');
+        b.putInt(2).putInt(1).putInt(seq); // rank 2, shape (1, 2^28): one float per position
+        b.putInt(GoldenOutputsCodec.LAYOUT_HELD_POSITIONS).putInt(seq); // every position "held"
+        byte[] hostile = Arrays.copyOf(b.array(), b.position()); // and nothing after: no positions, no floats
+        long bound = 64L << 20; // an agent's golden-max-memory, say
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(hostile), bound))
+                .isInstanceOf(GoldenTooLargeException.class)
+                .hasMessageContaining("the tensors up to tensor 'logits' of sample 's' hold " + (4L * seq + 4L * seq)
+                        + " bytes once decoded, more than this JVM can hold (" + bound + " bytes)");
+        // Under a bound it fits, the same header fails on the missing bytes instead (the floats are read in chunks).
+        byte[] small = hostile.clone();
+        java.nio.ByteBuffer.wrap(small).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(small.length - 4, 2);
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(small), bound))
+                .isInstanceOf(GoldenFormatException.class).hasMessageContaining("truncated");
     }
 
     /** Corrupt held positions are refused naming the field: out of range, not ascending, an unknown layout. */

@@ -195,7 +195,8 @@ class HeldPositionsTest {
             GoldenOutputs stored = HeldPositions.forStorage(wide[0], wide[1]);
             assertThat(stored.samples().get(0).tensors().get(Graphs.LOGITS).holdsSomePositionsOnly())
                     .as(HeldPositions.MIN_WIDTH + " floats per token").isTrue();
-            assertThat(stored.heldBytes()).isEqualTo(4L * 256 * HeldPositions.MIN_WIDTH + 4L * 17 * S * 4);
+            assertThat(stored.heldBytes()).as("held rows, their 256 positions, the hidden states")
+                    .isEqualTo(4L * 256 * HeldPositions.MIN_WIDTH + 4L * 256 + 4L * 17 * S * 4);
             GoldenOutputs[] narrower = data(HeldPositions.MIN_WIDTH - 1, lengths);
             assertThat(HeldPositions.forStorage(narrower[0], narrower[1])).isSameAs(narrower[1]);
         } finally {
