@@ -32,16 +32,18 @@ import java.util.Map;
  * </ul>
  * The positions ({@link #choose}) are spread over the samples first (every sample one before any gets two; when there
  * are fewer positions than samples, evenly spaced samples from the first one), then evenly over each sample's real
- * tokens, away from its ends ([CLS]/[SEP], {@code <s>}/{@code </s>}): the {@code (i + ½)·r/k}-th real token. The
+ * tokens between its ends ([CLS]/[SEP], {@code <s>}/{@code </s>}: the first and last real tokens are held only by a
+ * sample holding more positions than it has other tokens): the {@code 1 + ⌊(j + ½)·(r−2)/k⌋}-th real token. The
  * fixed samples are plain sentences with no mask token, so the held positions are ordinary tokens, where a masked LM
  * mostly predicts the token itself: the comparison measures the logits' fidelity there, not a fill-mask task. The
  * first sample always holds one, because a benchmark job compares the first sample only.
  *
  * <p>What this costs: an agent compares a reduced output at its held positions only (cosine per held token, the
  * worst of them, top-1 agreement over them; {@code VariantFidelity}), and says which ones
- * ({@code FidelityReport.comparedPositions}). A variant wrong only at other positions is not seen by the agents;
- * {@code convert}'s and the worker's own fidelity, computed in memory before anything is stored, still compare every
- * real token.
+ * ({@code FidelityReport.comparedPositions}). A variant wrong only at other positions is not seen by the agents.
+ * {@code convert}'s own fidelity, computed in memory before anything is stored, still compares every real token; the
+ * converter worker computes no fidelity, so a version the registry's worker converted is checked at the held
+ * positions only.
  */
 public final class HeldPositions {
 
@@ -126,8 +128,9 @@ public final class HeldPositions {
      * is a real token), per sample ascending, or null when the samples have no more real tokens than {@code total}
      * (they would all be held). Spread over the samples first, in rounds: each round gives one more position to
      * evenly spaced samples among those with a real token left, starting with the first (so the first sample always
-     * holds one); then, within a sample of {@code r} real tokens holding {@code k}, the {@code ⌊(j + ½)·r/k⌋}-th real
-     * token for {@code j < k}. Deterministic: the same samples give the same positions on every run.
+     * holds one); then, within a sample of {@code r} real tokens holding {@code k}, evenly over its interior real
+     * tokens (the {@code 1 + ⌊(j + ½)·(r−2)/k⌋}-th for {@code j < k}; over all {@code r} only when {@code k > r − 2},
+     * {@link #spread}). Deterministic: the same samples give the same positions on every run.
      */
     public static int[][] choose(List<boolean[]> real, int total) {
         int n = real.size();
@@ -168,14 +171,30 @@ public final class HeldPositions {
         }
         int[][] out = new int[n][];
         for (int i = 0; i < n; i++) {
-            int r = realPositions[i].length;
+            int[] among = realPositions[i];
             int k = per[i];
             out[i] = new int[k];
             for (int j = 0; j < k; j++) {
-                out[i][j] = realPositions[i][(int) ((2L * j + 1) * r / (2L * k))];
+                out[i][j] = among[spread(j, k, among.length)];
             }
         }
         return out;
+    }
+
+    /**
+     * The index among {@code r} real tokens of the {@code j}-th of {@code k} held ones: the interior tokens
+     * {@code 1 .. r−2} when there are at least {@code k} of them ({@code 1 + ⌊(2j+1)(r−2)/2k⌋}), so a sample's first
+     * and last real tokens ([CLS] and [SEP] of a BERT-style tokenizer, {@code <s>} and {@code </s>}) are held only
+     * when it has too few others; else every real token ({@code ⌊(2j+1)r/2k⌋}). Spreading over all {@code r} instead
+     * would land on both ends of a short sample: "Hello world." is 5 tokens with BERT's tokenizer, and 3 held of 5 were
+     * [CLS], "world" and [SEP].
+     */
+    static int spread(int j, int k, int r) {
+        int interior = r - 2;
+        if (k <= interior) {
+            return 1 + (int) ((2L * j + 1) * interior / (2L * k));
+        }
+        return (int) ((2L * j + 1) * r / (2L * k));
     }
 
     /** The real tokens of one sample's inputs: its {@code attention_mask}'s non-zero positions, or every position. */

@@ -92,10 +92,54 @@ class HeldPositionsTest {
         // short samples give their positions to the others; no more positions than real tokens is no reduction
         int[][] uneven = HeldPositions.choose(masks(1, 10, 2), 7);
         assertThat(uneven[0]).containsExactly(0);
-        assertThat(uneven[1]).containsExactly(1, 3, 6, 8);
-        assertThat(uneven[2]).containsExactly(0, 1);
+        assertThat(uneven[1]).as("four of the eight interior tokens 1..8").containsExactly(2, 4, 6, 8);
+        assertThat(uneven[2]).as("more held than interior tokens: both ends").containsExactly(0, 1);
         assertThat(HeldPositions.choose(masks(3, 4), 7)).isNull();
         assertThat(HeldPositions.choose(masks(3, 4), 6)).isNotNull();
+    }
+
+    /**
+     * On the real fixed samples tokenized as a BERT-base version's golden pass does (all-MiniLM's tokenizer is
+     * bert-base-uncased's), the positions BERT-base (68), RoBERTa/GPT-2 (41) and XLM-RoBERTa (8) hold are never
+     * [CLS] or [SEP]: every sample has more interior tokens than it holds. "Hello world." (5 tokens) holds 3 with 68
+     * positions: hello, world and the full stop, where spreading over all 5 held [CLS], world and [SEP]. The same
+     * samples give the same positions on every call.
+     */
+    @Test
+    void theFixedSamplesHoldNoSpecialTokenWithBertsTokenizer(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        java.nio.file.Path json = dir.resolve("tokenizer.json");
+        java.nio.file.Files.write(json, io.aneforge.source.MiniLmSnapshot.resource(
+                io.aneforge.source.MiniLmSnapshot.TOKENIZER_RESOURCE));
+        List<Map<String, FloatTensor>> inputs;
+        try (io.aneforge.tokenizer.NativeTokenizer bert = io.aneforge.tokenizer.NativeTokenizer.load(json)) {
+            inputs = io.aneforge.convert.Golden.inputs(bert, io.aneforge.convert.Samples.fixed(), 128);
+        }
+        List<boolean[]> real = new ArrayList<>();
+        for (Map<String, FloatTensor> in : inputs) {
+            float[] mask = in.get(Graphs.ATTENTION_MASK).data();
+            boolean[] r = new boolean[mask.length];
+            for (int p = 0; p < r.length; p++) {
+                r[p] = mask[p] != 0;
+            }
+            real.add(r);
+        }
+        float[] hello = inputs.get(0).get(Graphs.INPUT_IDS).data();
+        assertThat(Arrays.copyOf(hello, 6)).as("[CLS] hello world . [SEP], padding")
+                .containsExactly(101, 7592, 2088, 1012, 102, 0);
+        for (int total : new int[] {68, 41, 8}) {
+            int[][] chosen = HeldPositions.choose(real, total);
+            assertThat(HeldPositions.choose(real, total)).as("deterministic").isDeepEqualTo(chosen);
+            assertThat(Arrays.stream(chosen).mapToInt(p -> p.length).sum()).isEqualTo(total);
+            for (int i = 0; i < chosen.length; i++) {
+                float[] ids = inputs.get(i).get(Graphs.INPUT_IDS).data();
+                for (int p : chosen[i]) {
+                    assertThat(ids[p]).as("sample %d position %d of %d held positions", i, p, total)
+                            .isNotIn(101f, 102f, 0f);
+                }
+            }
+        }
+        assertThat(HeldPositions.choose(real, 68)[0]).containsExactly(1, 2, 3);
     }
 
     /** Inputs and outputs of {@code n} samples: logits (1, S, vocab) and hidden states (1, S, 4), padding zeros. */
