@@ -12,7 +12,8 @@ import java.util.Set;
 
 /**
  * The FP32 outputs of the reference model for a fixed list of input samples: what every
- * variant is compared against. Every sample has the same output names, in the same order.
+ * variant is compared against. Every sample has the same output names, in the same order, and holds each output the
+ * same way (every position, or some positions only: {@link GoldenTensor#heldPositions()}).
  * Serialized by {@code io.aneforge.eval.golden.GoldenOutputsCodec}.
  *
  * <p>Each output is held as a {@link GoldenTensor}. Decoded (or made by {@code Golden.fullLength}) it holds no
@@ -97,6 +98,17 @@ public record GoldenOutputs(List<Sample> samples) {
                 throw new IllegalArgumentException("golden outputs: sample '" + s.id() + "' has outputs "
                         + s.tensors().keySet() + " but the first sample has " + names
                         + "; every sample must have the same outputs in the same order");
+            }
+            for (String name : names) {
+                boolean held = s.tensors().get(name).holdsSomePositionsOnly();
+                if (held != samples.get(0).tensors().get(name).holdsSomePositionsOnly()) {
+                    // A comparison counts an output's positions one way for every sample: mixed, its report's
+                    // comparedPositions could not add up to its positions, and every result would be refused.
+                    throw new IllegalArgumentException("golden outputs: output '" + name + "' of sample '" + s.id()
+                            + "' " + (held ? "holds some positions only" : "holds every position") + " but the first"
+                            + " sample's " + (held ? "holds every position" : "holds some positions only")
+                            + "; an output is held the same way in every sample (HeldPositions.reduce does so)");
+                }
             }
         }
     }

@@ -352,7 +352,7 @@ public final class GoldenOutputsCodec {
         try {
             return new GoldenOutputs(list);
         } catch (IllegalArgumentException e) {
-            throw new GoldenFormatException("golden outputs: " + e.getMessage());
+            throw new GoldenFormatException(e.getMessage()); // GoldenOutputs' messages start with "golden outputs: "
         }
     }
 

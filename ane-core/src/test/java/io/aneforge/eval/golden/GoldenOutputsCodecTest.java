@@ -429,6 +429,33 @@ class GoldenOutputsCodecTest {
         assertThat(GoldenOutputsCodec.read(new ByteArrayInputStream(good)).samples()).isEqualTo(one.samples());
     }
 
+    /**
+     * An output held at some positions in one sample and whole in another (layout 1, then layout 0) is refused when
+     * read, naming the output and the sample: a comparison of it would count positions that its report's
+     * comparedPositions could not add up to, and the registry would refuse every result.
+     */
+    @Test
+    void anOutputHeldOneWayInOneSampleAndAnotherWayInTheNextIsRefused() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(held(), bytes, 3);
+        byte[] mixed = bytes.toByteArray();
+        // header 8, counts 8, names 4+6 and 4+13; sample 0: id 4+8, logits 4+12+4+4+8+80, pooler 4+8+4+4+8;
+        // sample 1: id 4+8, logits rank and dims 4+12, then its layout (1) and count (0): made layout 0, stored 0
+        int layout = 8 + 8 + 10 + 17 + 12 + 112 + 28 + 12 + 16;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(mixed).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThat(b.getInt(layout)).isEqualTo(1);
+        assertThat(b.getInt(layout + 4)).isZero();
+        b.putInt(layout, 0);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(mixed, 0, mixed.length - 4);
+        b.putInt(mixed.length - 4, (int) crc.getValue());
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(mixed)))
+                .isInstanceOf(GoldenFormatException.class)
+                .hasMessage("golden outputs: output 'logits' of sample 'sample-1' holds every position"
+                        + " but the first sample's holds some positions only; an output is held the same way in every"
+                        + " sample (HeldPositions.reduce does so)");
+    }
+
     @Test
     void valueRejectsInconsistentSamples() {
         Map<String, FloatTensor> a = Map.of("x", FloatTensor.zeros(1));
@@ -437,5 +464,10 @@ class GoldenOutputsCodecTest {
                 .hasMessageContaining("sample '2' has outputs [y] but the first sample has [x]");
         assertThatThrownBy(() -> new GoldenOutputs(List.of(GoldenOutputs.Sample.of("1", a), GoldenOutputs.Sample.of("1", a))))
                 .hasMessageContaining("duplicate sample id '1'");
+        GoldenTensor whole = GoldenTensor.of(new FloatTensor(new int[] {1, 2, 1}, new float[] {1, 2}));
+        assertThatThrownBy(() -> new GoldenOutputs(List.of(new GoldenOutputs.Sample("1", Map.of("x", whole)),
+                new GoldenOutputs.Sample("2", Map.of("x", whole.atPositions(new int[] {1}))))))
+                .hasMessageContaining("output 'x' of sample '2' holds some positions only but the first sample's"
+                        + " holds every position");
     }
 }

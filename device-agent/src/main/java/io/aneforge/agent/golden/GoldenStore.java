@@ -5,6 +5,7 @@ import io.aneforge.agent.cache.ArtifactSource;
 import io.aneforge.agent.cache.DownloadStatusException;
 import io.aneforge.agent.cache.Fault;
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenFormatException;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.GoldenTooLargeException;
@@ -74,10 +75,24 @@ public final class GoldenStore {
      * the model ({@link GoldenOutputs.Sample#outputs()}), would take more than the bound once expanded. Decoding
      * bounds only the floats held, and a blob of a few bytes can declare shapes of gigabytes of zeros.
      *
-     * @throws GoldenException ({@link Fault#ARTIFACT}) naming the setting when the inputs declare more than the bound
+     * @throws GoldenException ({@link Fault#ARTIFACT}) naming the setting when the inputs declare more than the bound,
+     *     and naming the tensor when an input holds some positions only (golden format 3's held positions are for
+     *     vocabulary-sized outputs: such an input cannot be expanded to feed the model)
      */
     public GoldenOutputs inputs(ArtifactRef ref) {
         GoldenOutputs inputs = get(ref);
+        for (GoldenOutputs.Sample sample : inputs.samples()) {
+            for (Map.Entry<String, GoldenTensor> e : sample.tensors().entrySet()) {
+                if (e.getValue().holdsSomePositionsOnly()) {
+                    // Refused here, as a bad artifact: expanding it later would throw past the job's failure handling.
+                    throw new GoldenException(Fault.ARTIFACT, "golden inputs blob " + ref.digest() + " holds input '"
+                            + e.getKey() + "' of sample '" + sample.id() + "' at some positions only (golden format 3's"
+                            + " held positions, which only vocabulary-sized outputs use): the model needs every position"
+                            + " of its inputs, so this blob is not the version's golden inputs (an outputs blob set as"
+                            + " inputs?); set the golden data again from the directory convert wrote");
+                }
+            }
+        }
         long expanded = inputs.expandedBytes();
         if (expanded > maxBytes) {
             throw new GoldenException(Fault.ARTIFACT, "golden inputs blob " + ref.digest() + " declares input tensors"

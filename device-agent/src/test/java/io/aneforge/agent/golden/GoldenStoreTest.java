@@ -125,6 +125,30 @@ class GoldenStoreTest {
     }
 
     /**
+     * A golden inputs blob whose input holds some positions only (golden format 3's layout 1, meant for
+     * vocabulary-sized outputs) decodes, but cannot be expanded to feed the model: {@link GoldenStore#inputs} refuses
+     * it as a bad artifact naming the input and the sample, instead of the expansion throwing an
+     * IllegalStateException past the job's failure handling later.
+     */
+    @Test
+    void inputsHoldingSomePositionsOnlyAreRefusedAsABadArtifact() throws Exception {
+        io.aneforge.eval.GoldenTensor ids = io.aneforge.eval.GoldenTensor.of(
+                new FloatTensor(new int[] {1, 4}, new float[] {101, 7592, 102, 0})).atPositions(new int[] {1});
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(new GoldenOutputs(List.of(new GoldenOutputs.Sample("sample-00",
+                Map.of("input_ids", ids)))), out, 3);
+        ArtifactRef ref = put(out.toByteArray());
+
+        GoldenStore store = store(1 << 20);
+        assertThat(store.get(ref).samples().get(0).tensors().get("input_ids").heldPositions()).containsExactly(1);
+        assertThatThrownBy(() -> store.inputs(ref))
+                .isInstanceOfSatisfying(GoldenException.class, e -> assertThat(e.fault()).isEqualTo(Fault.ARTIFACT))
+                .hasMessageContaining("golden inputs blob " + ref.digest() + " holds input 'input_ids' of sample"
+                        + " 'sample-00' at some positions only")
+                .hasMessageContaining("not the version's golden inputs");
+    }
+
+    /**
      * What is kept shows in what is downloaded again. Three blobs are fewer than the store keeps by count, so only
      * the bytes they hold (400,000 each, a bound of 1,000,000) can drop one.
      */
