@@ -8,6 +8,7 @@ import io.aneforge.registry.job.JobRecords.ProtocolView;
 import io.aneforge.registry.job.JobRecords.Provenance;
 import io.aneforge.registry.job.JobRecords.Report;
 import io.aneforge.registry.problem.ApiProblem;
+import io.aneforge.variant.VariantSpec;
 import java.util.Map;
 
 /**
@@ -184,8 +185,10 @@ final class ResultValidator {
 
     /**
      * The positions a comparison against golden data held at some positions only (golden format 3) compared, per
-     * sample id: as many as {@code positions} counts in all, each a sequence position (so the stored result stays as
-     * small as the comparison was).
+     * sample id: as many as {@code positions} counts in all, each a sequence position below the longest sequence
+     * length a variant may have ({@link VariantSpec#MAX_SEQ_LEN}), strictly ascending per sample as the golden blob
+     * holds them (a repeated or unordered list is not what any agent compares, and would read as more coverage than
+     * there was; the stored result stays as small as the comparison was).
      */
     private static void comparedPositions(String field, Map<String, java.util.List<Integer>> bySample, int positions) {
         long total = 0;
@@ -196,8 +199,17 @@ final class ResultValidator {
             if (e.getValue() == null || e.getValue().isEmpty()) {
                 throw invalid(field + "." + e.getKey(), "must list at least one position (leave out a sample with none)");
             }
+            Integer previous = null;
             for (Integer p : e.getValue()) {
-                if (p == null || p < 0) throw invalid(field + "." + e.getKey(), "positions must be >= 0, got " + p);
+                if (p == null || p < 0 || p >= VariantSpec.MAX_SEQ_LEN) {
+                    throw invalid(field + "." + e.getKey(), "positions must be sequence positions 0.."
+                            + (VariantSpec.MAX_SEQ_LEN - 1) + ", got " + p);
+                }
+                if (previous != null && p <= previous) {
+                    throw invalid(field + "." + e.getKey(), "positions must be strictly ascending, each listed once"
+                            + " (as the golden data holds them), got " + p + " after " + previous);
+                }
+                previous = p;
             }
             total += e.getValue().size();
         }

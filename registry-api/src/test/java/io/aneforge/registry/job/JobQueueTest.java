@@ -335,6 +335,22 @@ class JobQueueTest extends JobTestSupport {
         assertThat(refused.status()).as(refused.text()).isEqualTo(400);
         assertThat(refused.json().path("detail").asString()).contains("fidelity.logits.comparedPositions")
                 .contains("lists 3 positions, but positions says 4");
+        // per sample strictly ascending, each listed once, each a sequence position (below VariantSpec.MAX_SEQ_LEN)
+        Map<List<Integer>, String> badLists = new java.util.LinkedHashMap<>();
+        badLists.put(List.of(12, 7), "positions must be strictly ascending, each listed once (as the golden data holds"
+                + " them), got 7 after 12");
+        badLists.put(List.of(7, 7), "got 7 after 7");
+        badLists.put(List.of(7, 8192), "positions must be sequence positions 0..8191, got 8192");
+        for (Map.Entry<List<Integer>, String> bad : badLists.entrySet()) {
+            Map<String, Object> badLogits = new java.util.LinkedHashMap<>(logits);
+            badLogits.put("comparedPositions", Map.of("sample-00", List.of(9), "sample-04", bad.getKey()));
+            Map<String, Object> badBody = new java.util.LinkedHashMap<>(body);
+            badBody.put("fidelity", Map.of("logits", badLogits));
+            Response r = report(agent, l, badBody);
+            assertThat(r.status()).as(bad.getKey() + ": " + r.text()).isEqualTo(400);
+            assertThat(r.json().path("detail").asString()).as(bad.getKey().toString())
+                    .contains("fidelity.logits.comparedPositions.sample-04").contains(bad.getValue());
+        }
         Response ok = report(agent, l, body);
         assertThat(ok.status()).as(ok.text()).isEqualTo(201);
         JsonNode result = null;
