@@ -126,7 +126,9 @@ public class Matrices {
         }
     }
 
-    record Result(MeasuredOn on, Protocol protocol, Double p50, Double p90, Double load, Double cosine) {}
+    /** @param heldPositionsOnly some output was compared at golden format 3's held positions only (comparedPositions) */
+    record Result(MeasuredOn on, Protocol protocol, Double p50, Double p90, Double load, Double cosine,
+                  boolean heldPositionsOnly) {}
 
     /** @param waitingFor why a pending job is not run yet ({@link Jobs#waitingFor}), else null */
     record JobRow(long id, long variantId, String kind, String computeUnits, String state, String failure, Result result,
@@ -175,7 +177,9 @@ public class Matrices {
                                r.host_name, r.os_name, r.os_version, r.os_build, r.chip, r.runtime, r.runtime_version,
                                r.warmup_iterations, r.timed_iterations, r.max_duration_ms, r.latency_n,
                                r.latency_p50_ms, r.latency_p90_ms, r.load_ms, r.cosine_min, r.id,
-                               j.ready, j.runtime, j.chip, j.golden_format
+                               j.ready, j.runtime, j.chip, j.golden_format,
+                               (SELECT bool_or(o.value -> 'comparedPositions' IS NOT NULL) FROM jsonb_each(
+                                       CASE WHEN jsonb_typeof(r.fidelity) = 'object' THEN r.fidelity END) o)
                           FROM job j JOIN variant v ON v.id = j.variant_id
                           LEFT JOIN LATERAL (SELECT * FROM job_result x WHERE x.job_id = j.id AND x.outcome = 'succeeded'
                                              ORDER BY x.attempt DESC LIMIT 1) r ON true
@@ -218,7 +222,7 @@ public class Matrices {
         Protocol p = rs.getObject(14) == null ? null : new Protocol((Integer) rs.getObject(14), (Integer) rs.getObject(15),
                 (Long) rs.getObject(16), (Integer) rs.getObject(17));
         return new Result(on, p, (Double) rs.getObject(18), (Double) rs.getObject(19), (Double) rs.getObject(20),
-                (Double) rs.getObject(21));
+                (Double) rs.getObject(21), rs.getBoolean(27));
     }
 
     /** "A17_PRO int8-block32"; the sequence length and target are appended only where needed to tell rows apart. */
@@ -409,7 +413,7 @@ public class Matrices {
             }
             if (yanked && MatrixRecords.PENDING.equals(fidelity.source())) {
                 fidelity = new Fidelity(MatrixRecords.CANCELLED, null, fidelity.jobId(), fidelity.jobState(),
-                        "no accuracy result: yanked (" + yankReason + ")", null, null);
+                        "no accuracy result: yanked (" + yankReason + ")", null, null, null);
             }
             GateResult gr = byVariant.get(String.valueOf(v.id()));
             CellDelta cd = cosineDelta.get(v.canonical());
@@ -514,18 +518,19 @@ public class Matrices {
 
     private static Fidelity fidelity(JobRow j) {
         if (j == null) {
-            return new Fidelity(MatrixRecords.PENDING, null, null, null, null, null, null);
+            return new Fidelity(MatrixRecords.PENDING, null, null, null, null, null, null, null);
         }
         if (CANCELLED_STATE.equals(j.state()) && j.result() == null) {
-            return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null, null);
+            return new Fidelity(MatrixRecords.CANCELLED, null, j.id(), j.state(), j.failure(), null, null, null);
         }
         if ("failed".equals(j.state())) {
-            return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null, null);
+            return new Fidelity(MatrixRecords.FAILED, null, j.id(), j.state(), j.failure(), null, null, null);
         }
         if (j.result() != null && j.result().cosine() != null) {
-            return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on(), null);
+            return new Fidelity(MatrixRecords.MEASURED, j.result().cosine(), j.id(), j.state(), null, j.result().on(), null,
+                    j.result().heldPositionsOnly());
         }
-        return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null, j.waitingFor());
+        return new Fidelity(MatrixRecords.PENDING, null, j.id(), j.state(), null, null, j.waitingFor(), null);
     }
 
     /** @param gated the model has gates: a failed run fails the variant (without gates nothing does) */

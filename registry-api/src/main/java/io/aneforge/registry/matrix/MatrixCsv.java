@@ -33,7 +33,8 @@ final class MatrixCsv {
             "os_name", "os_version", "measured_chip",
             "warmup_iterations", "timed_iterations", "max_duration_ms", "samples",
             "waiting_for", "fidelity_waiting_for",
-            "min_cosine");
+            "min_cosine",
+            "fidelity_held_positions_only");
 
     /** Joins the items of a list field (gate reasons): "; " and "," occur inside the reasons themselves. */
     static final String LIST_SEPARATOR = " | ";
@@ -128,6 +129,7 @@ final class MatrixCsv {
                 f.add(has ? c.waitingFor() : null);
                 f.add(fid.waitingFor());
                 f.add(r.minCosine());
+                f.add(fid.heldPositionsOnly());
                 line(sb, f);
             }
         }

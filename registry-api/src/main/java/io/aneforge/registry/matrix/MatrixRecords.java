@@ -68,10 +68,13 @@ public final class MatrixRecords {
      * {@code Matrices.accuracyJob}; {@code jobId} names it). {@code source}: measured,
      * pending, failed ({@code failure} is the agent's reason) or cancelled ({@code failure} is the yank).
      * {@code waitingFor}: for a pending job, why nobody runs it yet (the jobs list's text); null otherwise and
-     * when an online agent could take it.
+     * when an online agent could take it. {@code heldPositionsOnly}: for a measured cosine, true when an output was
+     * compared at golden format 3's held positions only (a vocabulary-sized output: the cosine is the worst over those
+     * tokens, not over every real token; the result's {@code comparedPositions} lists them), false when every output
+     * was compared at every real token; null when not measured.
      */
     public record Fidelity(String source, Double cosine, Long jobId, String jobState, String failure, MeasuredOn measuredOn,
-                           String waitingFor) {}
+                           String waitingFor, Boolean heldPositionsOnly) {}
 
     /**
      * One variant on one compute-units setting.

@@ -29,7 +29,11 @@ class MatrixApiTest extends MatrixTestSupport {
             publish(model, v);
             boolean second = i == 1;
             runAgents(model, Map.of("A17_PRO", "mx-api-a17"), (chip, precision, kind, cu) -> {
-                if (kind.equals("accuracy")) return new Measured(precision.equals("fp16") ? 0.99995 : second ? 0.9971 : 0.9995);
+                if (kind.equals("accuracy")) {
+                    // the second int8's cosine as an agent reports it from golden format 3 (held positions only)
+                    return new Measured(precision.equals("fp16") ? 0.99995 : second ? 0.9971 : 0.9995,
+                            second && precision.equals("int8"));
+                }
                 if (precision.equals("int8")) return new Measured(second ? 1.4 : 1.5);
                 return new Measured(cu.equals("cpuOnly") ? 9.0 : second ? 2.5 : 2.0);
             });
@@ -79,6 +83,8 @@ class MatrixApiTest extends MatrixTestSupport {
         JsonNode fp16 = row(m, "A17_PRO fp16");
         assertThat(fp16.path("gateStatus").asString()).isEqualTo("PASS");
         assertThat(fp16.path("fidelity").path("cosine").asDouble()).isEqualTo(0.99995);
+        assertThat(fp16.path("fidelity").path("heldPositionsOnly").isBoolean()).isTrue();
+        assertThat(fp16.path("fidelity").path("heldPositionsOnly").asBoolean()).as("every real token").isFalse();
         JsonNode ane = fp16.path("cells").path("cpuAndNeuralEngine");
         assertThat(ane.path("source").asString()).isEqualTo("measured");
         assertThat(ane.path("p50Ms").asDouble()).isEqualTo(2.5);
@@ -108,6 +114,7 @@ class MatrixApiTest extends MatrixTestSupport {
         JsonNode int8 = row(m, "A17_PRO int8-block32");
         assertThat(int8.path("gateStatus").asString()).isEqualTo("FAIL");
         assertThat(int8.path("blockSize").asInt()).isEqualTo(32);
+        assertThat(int8.path("fidelity").path("heldPositionsOnly").asBoolean()).as("comparedPositions reported").isTrue();
         assertThat(m.path("regressions")).isEmpty(); // no baseline asked for
 
         JsonNode vs = matrix("mx-api", v[1], "?baseline=" + v[0]);
@@ -155,6 +162,13 @@ class MatrixApiTest extends MatrixTestSupport {
         assertThat(f[regression]).isEqualTo("true");
         assertThat(f[MatrixCsv.HEADER.indexOf("variant_gate")]).isEqualTo("PASS");
         assertThat(csv.text()).contains(",A17_PRO int8-block32,").contains(",FAIL,0.9971,measured,");
+        int held = MatrixCsv.HEADER.indexOf("fidelity_held_positions_only");
+        assertThat(held).as("appended last").isEqualTo(MatrixCsv.HEADER.size() - 1);
+        // the last column: read from the end, so quoted fields before it (reasons hold commas) cannot shift it
+        assertThat(aneLine.substring(aneLine.lastIndexOf(',') + 1)).isEqualTo("false");
+        for (String l : lines) {
+            if (l.contains(",A17_PRO int8-block32,")) assertThat(l.substring(l.lastIndexOf(',') + 1)).isEqualTo("true");
+        }
     }
 
     @Test

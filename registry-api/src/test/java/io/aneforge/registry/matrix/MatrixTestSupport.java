@@ -30,8 +30,15 @@ abstract class MatrixTestSupport extends JobTestSupport {
     /** What an agent reports for one leased job of the model under test. */
     sealed interface Outcome permits Measured, Failed, Skip {}
 
-    /** Benchmark: p50 (p90 = 1.2 × p50); accuracy: the cosine. */
-    record Measured(double value) implements Outcome {}
+    /**
+     * Benchmark: p50 (p90 = 1.2 × p50); accuracy: the cosine, compared at golden format 3's held positions only
+     * ({@code comparedPositions} reported) when {@code heldPositionsOnly}.
+     */
+    record Measured(double value, boolean heldPositionsOnly) implements Outcome {
+        Measured(double value) {
+            this(value, false);
+        }
+    }
 
     record Failed(String reason) implements Outcome {}
 
@@ -150,6 +157,9 @@ abstract class MatrixTestSupport extends JobTestSupport {
                         fid.put("maxAbsError", 0.01);
                         fid.put("meanAbsError", 0.001);
                         fid.put("psnrDb", 60.0);
+                        if (((Measured) o).heldPositionsOnly()) {
+                            fid.put("comparedPositions", Map.of("sample-00", List.of(1, 3), "sample-01", List.of(2, 5)));
+                        }
                         body.put("fidelity", Map.of("last_hidden_state", fid));
                     }
                 }
