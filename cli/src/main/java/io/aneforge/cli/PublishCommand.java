@@ -475,11 +475,36 @@ public final class PublishCommand implements Callable<Integer> {
         if (!registry.blobExists(g.outputsSha256())) {
             registry.putBlob(g.outputsSha256(), dir.resolve(g.outputs()), GoldenData.OUTPUTS_MEDIA_TYPE);
         }
-        registry.put("/api/v1/models/" + name + "/versions/" + version + "/golden",
-                Map.of("inputs", "sha256:" + g.inputsSha256(), "outputs", "sha256:" + g.outputsSha256()));
+        try {
+            registry.put("/api/v1/models/" + name + "/versions/" + version + "/golden",
+                    Map.of("inputs", "sha256:" + g.inputsSha256(), "outputs", "sha256:" + g.outputsSha256()));
+        } catch (RegistryException e) {
+            throw olderRegistry(e, version).orElseThrow(() -> e);
+        }
         out.println("golden data: " + g.samples() + " samples, inputs sha256:" + g.inputsSha256().substring(0, 12)
                 + "…, outputs sha256:" + g.outputsSha256().substring(0, 12) + "…");
         out.flush();
+    }
+
+    /** What a registry from before a golden format says of a blob in it: "unsupported version N ... newer ANE Forge". */
+    private static final java.util.regex.Pattern NEWER_GOLDEN_FORMAT = java.util.regex.Pattern.compile(
+            "unsupported version (\\d+) \\(this reader supports 1 to \\d+\\): the blob was written by a newer ANE Forge");
+
+    /**
+     * The failure to report when PUT .../golden was refused by a registry older than the directory's golden format: it
+     * answers 422 not-golden-data telling "this component" to upgrade and to upload what convert wrote, which the user
+     * did; the registry is what needs upgrading (or the golden data written in a format it reads).
+     */
+    private static Optional<CommandFailure> olderRegistry(RegistryException e, int version) {
+        java.util.regex.Matcher m = NEWER_GOLDEN_FORMAT.matcher(e.getMessage());
+        if (e.status() != 422 || !m.find()) {
+            return Optional.empty();
+        }
+        int format = Integer.parseInt(m.group(1));
+        return Optional.of(new CommandFailure("the registry predates golden format " + format + " (it refused this"
+                + " directory's golden data as unsupported version " + format + "): upgrade it, or re-run convert with"
+                + " ANEFORGE_GOLDEN_FORMAT=" + (format - 1) + " (what a registry of the previous release reads) and"
+                + " publish that; draft version " + version + " stays (a later publish of this directory reuses it)", e));
     }
 
     /**

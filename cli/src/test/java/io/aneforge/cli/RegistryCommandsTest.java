@@ -738,6 +738,68 @@ class RegistryCommandsTest {
         }
     }
 
+    /**
+     * A registry from before golden format 3 refuses a format 3 golden-outputs.bin at PUT .../golden with 422
+     * not-golden-data telling "this component" to upgrade and to upload what convert wrote, which is what publish
+     * did: publish says instead that the registry predates the format, the two ways out, and that the draft stays.
+     * The older registry is a real HTTP server answering as that release does (its detail word for word).
+     */
+    @Test
+    void publishAgainstARegistryBeforeGoldenFormatThreeNamesTheRegistryAsTooOld() throws Exception {
+        Path copy = brokenCopy("before-format-3", m -> { }); // publish leaves its note in the directory
+        String outputs = manifest.golden().outputsSha256();
+        String detail = "golden outputs blob sha256:" + outputs + " cannot be used: golden outputs: unsupported version 3"
+                + " (this reader supports 1 to 2): the blob was written by a newer ANE Forge; upgrade this component to"
+                + " the registry's version. Upload the golden-inputs.bin / golden-outputs.bin that `./aneforge convert`"
+                + " or the converter worker wrote (GoldenOutputsCodec), then set them again";
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        server.createContext("/api/v1/", ex -> {
+            String call = ex.getRequestMethod() + " " + ex.getRequestURI().getPath();
+            calls.add(call);
+            ex.getRequestBody().readAllBytes();
+            int status = 404;
+            String answer = "{}";
+            if (call.startsWith("HEAD /api/v1/blobs/")) {
+                status = 200; // every blob stored already: nothing to upload
+            } else if (call.equals("GET /api/v1/models/before-format-3")) {
+                status = 200;
+                answer = "{\"name\":\"before-format-3\",\"task\":\"feature-extraction\"}";
+            } else if (call.equals("POST /api/v1/models/before-format-3/versions")) {
+                status = 201;
+                answer = "{\"model\":\"before-format-3\",\"version\":7,\"status\":\"draft\"}";
+            } else if (call.equals("PUT /api/v1/models/before-format-3/versions/7/golden")) {
+                status = 422;
+                answer = JsonMapper.shared().writeValueAsString(Map.of("type", "https://aneforge.io/problems/not-golden-data",
+                        "title", "Not golden data", "status", 422, "detail", detail));
+            }
+            byte[] body = answer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", status == 422 ? "application/problem+json" : "application/json");
+            if (ex.getRequestMethod().equals("HEAD")) {
+                ex.sendResponseHeaders(status, -1);
+            } else {
+                ex.sendResponseHeaders(status, body.length);
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        });
+        server.start();
+        try {
+            Map<String, String> older = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
+                    "ANEFORGE_TOKEN", "t");
+            Cli p = Cli.run(older, "publish", "--model", "before-format-3", "--dir", copy.toString());
+            assertThat(p.code()).as(p.toString()).isEqualTo(1);
+            assertThat(p.err()).contains("the registry predates golden format 3 (it refused this directory's golden data"
+                    + " as unsupported version 3): upgrade it, or re-run convert with ANEFORGE_GOLDEN_FORMAT=2")
+                    .contains("draft version 7 stays")
+                    .doesNotContain("upgrade this component");
+            assertThat(calls).contains("PUT /api/v1/models/before-format-3/versions/7/golden")
+                    .noneMatch(c -> c.endsWith("/publish") || c.endsWith("/variants"));
+        } finally {
+            server.stop(0);
+        }
+    }
+
     static JsonNode api(String method, String path, Object body) throws Exception {
         var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.get("ANEFORGE_REGISTRY_URL") + path))
                 .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
