@@ -357,18 +357,38 @@ class GoldenOutputsCodecTest {
     }
 
     /**
-     * A reader of versions 1 and 2 (agents and registries from before version 3: the same header check, with 2 as
-     * its newest) refuses a version 3 blob at its header, naming the fix, before reading anything else.
+     * A reader of versions 1 and 2 refuses a version 3 blob at its header, naming the fix, before reading anything
+     * else. What this test runs is this codec's header check with 2 as its newest version
+     * ({@code read(in, max, 2)}), not the previous release's code. The fixture {@code golden-format-3.bin} (136 bytes:
+     * one sample, logits (1, 4, 2) held at positions 1 and 3, a pooled output) was also read, when it was committed,
+     * by the codec as it stood at commit 4691da52 (the last before version 3: {@code checkedVersion} refusing
+     * {@code version > VERSION}, VERSION = 2), compiled on its own: its {@code read} and {@code version} both threw
+     * exactly the message asserted here. That check was run by hand, not by this build; the message is the one the
+     * registry of that release puts in its 422 not-golden-data detail, which {@code publish} recognises.
      */
     @Test
     void anOlderReaderRefusesVersionThreeNamingTheUpgrade() throws IOException {
+        byte[] fixture;
+        try (java.io.InputStream in = GoldenOutputsCodecTest.class.getResourceAsStream("golden-format-3.bin")) {
+            assertThat(in).as("test resource io/aneforge/eval/golden/golden-format-3.bin").isNotNull();
+            fixture = in.readAllBytes();
+        }
+        assertThat(Arrays.copyOf(fixture, 8)).containsExactly('A', 'F', 'G', 'O', 3, 0, 0, 0);
+        // this release reads it: the held rows at positions 1 and 3
+        GoldenTensor logits = GoldenOutputsCodec.read(new ByteArrayInputStream(fixture)).samples().get(0).tensors()
+                .get("logits");
+        assertThat(logits.heldPositions()).containsExactly(1, 3);
+        assertThat(logits.stored()).containsExactly(3, 4, 7, 8);
+        String refusal = "golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by"
+                + " a newer ANE Forge; upgrade this component to the registry's version";
+        assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(fixture), 1L << 30, 2))
+                .isInstanceOf(GoldenFormatException.class).hasMessage(refusal);
+        // and what this writer writes for held positions is version 3 too
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(held(), bytes);
         assertThat(bytes.toByteArray()[4]).isEqualTo((byte) 3);
         assertThatThrownBy(() -> GoldenOutputsCodec.read(new ByteArrayInputStream(bytes.toByteArray()), 1L << 30, 2))
-                .isInstanceOf(GoldenFormatException.class)
-                .hasMessage("golden outputs: unsupported version 3 (this reader supports 1 to 2): the blob was written by a"
-                        + " newer ANE Forge; upgrade this component to the registry's version");
+                .isInstanceOf(GoldenFormatException.class).hasMessage(refusal);
     }
 
     /**
