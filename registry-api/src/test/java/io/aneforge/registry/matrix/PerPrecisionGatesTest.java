@@ -65,9 +65,13 @@ class PerPrecisionGatesTest extends MatrixTestSupport {
         Response csv = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader(), "Accept", "text/csv");
         List<String> lines = csv.text().lines().toList();
         int column = MatrixCsv.HEADER.indexOf("min_cosine");
-        assertThat(column).as("appended last").isEqualTo(MatrixCsv.HEADER.size() - 1);
-        assertThat(lines.subList(1, lines.size()).stream().map(l -> l.substring(l.lastIndexOf(',') + 1)).toList())
-                .containsExactlyInAnyOrder("0.99", "0.95");
+        // Appended after the earlier columns; fidelity_held_positions_only (golden format 3) was appended after it.
+        assertThat(column).as("second to last").isEqualTo(MatrixCsv.HEADER.size() - 2);
+        assertThat(MatrixCsv.HEADER.get(MatrixCsv.HEADER.size() - 1)).isEqualTo("fidelity_held_positions_only");
+        assertThat(lines.subList(1, lines.size()).stream().map(l -> {
+            String beforeLast = l.substring(0, l.lastIndexOf(','));
+            return beforeLast.substring(beforeLast.lastIndexOf(',') + 1);
+        }).toList()).containsExactlyInAnyOrder("0.99", "0.95");
         Response promoted = moveAlias(m, "production", v, "w8a8 at its own limit");
         assertThat(promoted.status()).as(promoted.text()).isEqualTo(200);
 
