@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,17 +40,28 @@ final class PrecompiledCharsmap {
     private static final Pattern GRAPHEME = Pattern.compile("\\X");
     /** Clusters of fewer UTF-8 bytes than this are looked up whole ({@code spm_precompiled}'s {@code len() < 6}). */
     private static final int WHOLE_CLUSTER_BYTES = 6;
+    /**
+     * The longest replacement accepted, in UTF-8 bytes: {@code nmt_nfkc}'s longest is about 33. A longer one is
+     * refused, as is a value Rust would panic on, so that a hostile charsmap cannot make each lookup scan a huge region.
+     */
+    static final int MAX_REPLACEMENT_BYTES = 256;
 
-    private final long[] units;
-    private final byte[] normalized;
+    private final int[] units;
+    /** Each value of the trie (a byte offset into the normalized strings) and its replacement, decoded once. */
+    private final Map<Integer, String> replacements;
 
-    private PrecompiledCharsmap(long[] units, byte[] normalized) {
+    private PrecompiledCharsmap(int[] units, Map<Integer, String> replacements) {
         this.units = units;
-        this.normalized = normalized;
+        this.replacements = replacements;
     }
 
     /** Decodes the {@code precompiled_charsmap} string of a {@code Precompiled} normalizer. */
     static PrecompiledCharsmap decode(Path file, String base64) throws TokenizerException {
+        if (base64.length() % 4 != 0) {
+            // Java's decoder accepts missing padding; Rust's (base64 STANDARD) refuses it
+            throw new TokenizerException(file, "normalizer Precompiled's precompiled_charsmap is not padded base64 ("
+                    + base64.length() + " characters, not a multiple of 4), which Hugging Face's tokenizers refuse");
+        }
         byte[] blob;
         try {
             blob = Base64.getDecoder().decode(base64);
@@ -73,9 +86,9 @@ final class PrecompiledCharsmap {
                     + trieBytes + " bytes but " + in.remaining() + " follow (an empty trie has no root): it is not a"
                     + " SentencePiece charsmap");
         }
-        long[] units = new long[(int) count];
+        int[] units = new int[(int) count];
         for (int i = 0; i < units.length; i++) {
-            units[i] = Integer.toUnsignedLong(in.getInt());
+            units[i] = in.getInt();
         }
         byte[] normalized = new byte[in.remaining()];
         in.get(normalized);
@@ -86,7 +99,63 @@ final class PrecompiledCharsmap {
             throw new TokenizerException(file, "normalizer Precompiled's normalized strings are not UTF-8: it is not a"
                     + " SentencePiece charsmap");
         }
-        return new PrecompiledCharsmap(units, normalized);
+        return new PrecompiledCharsmap(units, replacements(file, units, normalized));
+    }
+
+    /**
+     * The replacement of every value the trie can yield, checked once here instead of at each lookup. A lookup reads a
+     * value at {@code p ^ offset(units[p])} of a unit {@code p} with "has a value" set, reached by a byte label (so bit
+     * 31 clear); every such unit is checked, reachable or not, which costs one pass over the array. Refused, as not
+     * a charsmap SentencePiece writes: a value unit past the array, a value past the strings or inside a UTF-8
+     * character (Rust panics on both), a replacement without its NUL or longer than {@link #MAX_REPLACEMENT_BYTES}.
+     */
+    private static Map<Integer, String> replacements(Path file, int[] units, byte[] normalized)
+            throws TokenizerException {
+        Map<Integer, String> out = new HashMap<>();
+        for (int p = 1; p < units.length; p++) { // the root (0) is no key's node: its value is never read
+            int unit = units[p];
+            if (unit < 0 || !hasValue(unit)) {
+                continue;
+            }
+            long at = p ^ offset(unit);
+            if (at >= units.length) {
+                throw malformed(file, "trie unit " + p + " has its value at unit " + at + ", past the trie's "
+                        + units.length + " units");
+            }
+            int value = units[(int) at] & 0x7FFFFFFF;
+            if (out.containsKey(value)) {
+                continue;
+            }
+            if (value >= normalized.length) {
+                throw malformed(file, "trie unit " + p + " has the value " + value + ", past the "
+                        + normalized.length + " bytes of normalized strings");
+            }
+            if ((normalized[value] & 0xC0) == 0x80) {
+                throw malformed(file, "the value " + value + " of trie unit " + p + " is inside a UTF-8 character of"
+                        + " the normalized strings, not at the start of one");
+            }
+            int end = value;
+            int limit = (int) Math.min(normalized.length, (long) value + MAX_REPLACEMENT_BYTES + 1);
+            while (end < limit && normalized[end] != 0) {
+                end++;
+            }
+            if (end == normalized.length) {
+                throw malformed(file, "the replacement at byte " + value + " of the normalized strings has no NUL"
+                        + " after it");
+            }
+            if (normalized[end] != 0) {
+                throw malformed(file, "the replacement at byte " + value + " of the normalized strings is longer than "
+                        + MAX_REPLACEMENT_BYTES + " bytes");
+            }
+            out.put(value, new String(normalized, value, end - value, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    private static TokenizerException malformed(Path file, String problem) {
+        return new TokenizerException(file, "normalizer Precompiled's precompiled_charsmap is malformed: " + problem
+                + "; the Java tokenizer refuses it (use the native tokenizer, -D" + Tokenizer.IMPLEMENTATION_PROPERTY
+                + "=native, if Hugging Face's tokenizers read this file)");
     }
 
     /** {@code text} normalized cluster by cluster, as described above. */
@@ -157,14 +226,7 @@ final class PrecompiledCharsmap {
     /** The replacement of the shortest key that is a prefix of {@code key}, or null when none is. */
     String transform(byte[] key) {
         int value = firstValue(key);
-        if (value < 0 || value > normalized.length) {
-            return null; // (past the strings Rust would panic; no charsmap SentencePiece writes has such a value)
-        }
-        int end = value;
-        while (end < normalized.length && normalized[end] != 0) {
-            end++;
-        }
-        return new String(normalized, value, end - value, StandardCharsets.UTF_8);
+        return value < 0 ? null : replacements.get(value); // every value found is in the map (see replacements)
     }
 
     /**
@@ -172,7 +234,7 @@ final class PrecompiledCharsmap {
      * {@code key} (up to a NUL byte, where the search stops) is a key.
      */
     private int firstValue(byte[] key) {
-        int position = (int) offset(units[0]);
+        int position = offset(units[0]);
         for (byte b : key) {
             int c = b & 0xFF;
             if (c == 0) {
@@ -182,27 +244,28 @@ final class PrecompiledCharsmap {
             if (position >= units.length) {
                 return -1; // past the array: no key continues here (Rust would panic on a malformed trie)
             }
-            long unit = units[position];
+            int unit = units[position];
             if (label(unit) != c) {
                 return -1;
             }
-            position ^= (int) offset(unit);
+            position ^= offset(unit);
             if (hasValue(unit)) {
-                return position < units.length ? (int) (units[position] & 0x7FFFFFFFL) : -1;
+                return position < units.length ? units[position] & 0x7FFFFFFF : -1;
             }
         }
         return -1;
     }
 
-    private static boolean hasValue(long unit) {
+    private static boolean hasValue(int unit) {
         return ((unit >>> 8) & 1) == 1;
     }
 
-    private static long label(long unit) {
-        return unit & ((1L << 31) | 0xFF);
+    private static int label(int unit) {
+        return unit & ((1 << 31) | 0xFF);
     }
 
-    private static long offset(long unit) {
-        return (unit >>> 10) << ((unit & (1L << 9)) >>> 6);
+    /** Bits 10-30, shifted left by 8 more when bit 9 is set (bit 31 is clear on the units read here). */
+    private static int offset(int unit) {
+        return ((unit >>> 10) & 0x1FFFFF) << ((unit & (1 << 9)) >>> 6);
     }
 }
