@@ -33,7 +33,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         this.json = json;
         this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
-        this.added = new AddedTokens(json.root().path("added_tokens"));
+        this.added = new AddedTokens(json.file(), json.root().path("added_tokens"), false); // no normalizer (below)
         JsonNode pre = json.root().path("pre_tokenizer");
         if (!pre.path("type").asString("").equals("ByteLevel")) {
             throw new TokenizerException(json.file(), "BPE without a ByteLevel pre_tokenizer is not supported by the"

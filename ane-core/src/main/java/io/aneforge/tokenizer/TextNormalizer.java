@@ -88,8 +88,11 @@ interface TextNormalizer {
 
     /**
      * {@code Replace}: every non-overlapping match of the pattern, leftmost first, becomes the content. A
-     * {@code String} pattern is literal; a {@code Regex} one is compiled by Java, where Rust uses Oniguruma: the
-     * patterns SentencePiece converters write ({@code " {2,}"}) mean the same in both.
+     * {@code String} pattern is literal; a {@code Regex} one is compiled by Java, where Rust uses Oniguruma with Ruby
+     * syntax, so Java is told Ruby's meanings: {@code ^} and {@code $} match at every line ({@code MULTILINE}), only
+     * {@code \n} ends a line for them and for {@code .} ({@code UNIX_LINES}), and {@code \s \d} and case-folding are
+     * Unicode's ({@code UNICODE_CHARACTER_CLASS}). What means something else in the two is refused (see
+     * {@link #onigurumaOnly}). The patterns SentencePiece converters write ({@code " {2,}"}) mean the same in both.
      */
     private static TextNormalizer replace(Path file, JsonNode normalizer) throws TokenizerException {
         JsonNode pattern = normalizer.path("pattern");
@@ -106,8 +109,16 @@ interface TextNormalizer {
             }
             compiled = Pattern.compile(Pattern.quote(literal));
         } else if (pattern.path("Regex").isString()) {
+            String regex = pattern.path("Regex").asString();
+            String different = onigurumaOnly(regex);
+            if (different != null) {
+                throw new TokenizerException(file, "normalizer Replace's regex " + pattern.path("Regex") + " uses "
+                        + different + ", which Oniguruma (Hugging Face's regex engine) reads differently from Java; use"
+                        + " the native tokenizer (-D" + Tokenizer.IMPLEMENTATION_PROPERTY + "=native)");
+            }
             try {
-                compiled = Pattern.compile(pattern.path("Regex").asString());
+                compiled = Pattern.compile(regex, Pattern.MULTILINE | Pattern.UNIX_LINES
+                        | Pattern.UNICODE_CHARACTER_CLASS);
             } catch (PatternSyntaxException e) {
                 throw new TokenizerException(file, "normalizer Replace's regex " + pattern.path("Regex")
                         + " does not compile in Java: " + e.getDescription());
@@ -117,6 +128,37 @@ interface TextNormalizer {
                     + " {\"Regex\": ...}: " + pattern);
         }
         return text -> compiled.matcher(text).replaceAll(replacement);
+    }
+
+    /**
+     * The first construct of {@code regex} that Oniguruma's Ruby syntax and Java both accept with different meanings,
+     * or null: {@code \h}/{@code \H} (a hex digit in Ruby, horizontal space in Java), {@code \v}/{@code \V}
+     * (vertical tab / vertical space), {@code \w \W \b \B} (Oniguruma's word characters include every Number,
+     * such as ³, Java's only digits), {@code \Q...\E} (no quoting in Ruby), {@code \N}, an inline option other than
+     * {@code i} and {@code x} ({@code (?m)} is Java's {@code (?s)} in Ruby), and a POSIX bracket {@code [:alpha:]}
+     * (a class in Ruby, its letters in Java). Constructs only one of them accepts fail to compile in Java or natively.
+     */
+    static String onigurumaOnly(String regex) {
+        for (int i = 0; i < regex.length(); i++) {
+            char c = regex.charAt(i);
+            if (c == '\\' && i + 1 < regex.length()) {
+                char escaped = regex.charAt(++i);
+                if ("hHvVQENwWbB".indexOf(escaped) >= 0) {
+                    return "\\" + escaped;
+                }
+            } else if (c == '[' && i + 1 < regex.length() && regex.charAt(i + 1) == ':') {
+                return "a POSIX bracket '[:'";
+            } else if (c == '(' && regex.startsWith("?", i + 1)) {
+                int j = i + 2;
+                while (j < regex.length() && (Character.isLetter(regex.charAt(j)) || regex.charAt(j) == '-')) {
+                    if ("ix-".indexOf(regex.charAt(j)) < 0) {
+                        return "the inline option '" + regex.charAt(j) + "'";
+                    }
+                    j++;
+                }
+            }
+        }
+        return null;
     }
 
     /** Strips Rust's {@code char::is_whitespace} characters from either end. */

@@ -31,8 +31,15 @@ final class UnigramModel {
     private final Integer unkId;
     private final boolean byteFallback;
     private final double unknownScore;
-    /** The longest piece, in UTF-16 units: no match is looked for beyond it. */
-    private final int maxPieceLength;
+    /**
+     * The pieces sorted (UTF-16 order) with their ids, for the prefix walk of {@link #encode}: the pieces that
+     * begin with a given string are one run of this array, so each further character narrows the run by binary search
+     * and the walk stops at the first character no piece continues, as Rust's trie does. (Trying every length up to
+     * the longest piece instead would cost a hostile file's one 50,000-character piece that many substrings at every
+     * position of every word.)
+     */
+    private final String[] sortedPieces;
+    private final int[] sortedIds;
 
     private UnigramModel(Path file, Map<String, Integer> ids, double[] scores, Integer unkId, boolean byteFallback) {
         this.file = file;
@@ -45,11 +52,12 @@ final class UnigramModel {
             min = Math.min(min, s);
         }
         this.unknownScore = min - UNKNOWN_PENALTY;
-        int longest = 0;
-        for (String piece : ids.keySet()) {
-            longest = Math.max(longest, piece.length());
+        this.sortedPieces = ids.keySet().toArray(String[]::new);
+        Arrays.sort(sortedPieces);
+        this.sortedIds = new int[sortedPieces.length];
+        for (int i = 0; i < sortedPieces.length; i++) {
+            sortedIds[i] = ids.get(sortedPieces[i]);
         }
-        this.maxPieceLength = longest;
     }
 
     /** The model of a tokenizer.json: its {@code vocab} of {@code [piece, score]}, {@code unk_id}, {@code byte_fallback}. */
@@ -77,6 +85,9 @@ final class UnigramModel {
             unkId = unk.intValue();
         }
         JsonNode fallback = model.path("byte_fallback");
+        if (!fallback.isMissingNode() && !fallback.isBoolean()) {
+            throw new TokenizerException(file, "model byte_fallback " + fallback + " is not true or false");
+        }
         return new UnigramModel(file, ids, scores, unkId, fallback.isBoolean() && fallback.booleanValue());
     }
 
@@ -93,6 +104,11 @@ final class UnigramModel {
             if (!entry.isArray() || entry.size() != 2 || !entry.get(0).isString() || !entry.get(1).isNumber()) {
                 throw new TokenizerException(file, "Unigram vocab entry " + i + " is not a [piece, score] pair");
             }
+            if (!Double.isFinite(entry.get(1).doubleValue())) {
+                // Jackson reads 1e400 as Infinity; serde_json refuses a number out of a double's range
+                throw new TokenizerException(file, "Unigram vocab entry " + i + " has the score " + entry.get(1)
+                        + ", out of a double's range");
+            }
             pieces[i] = entry.get(0).asString();
         }
         return List.of(pieces);
@@ -101,6 +117,26 @@ final class UnigramModel {
     /** The number of pieces: ids are 0 to this less 1. */
     int size() {
         return scores.length;
+    }
+
+    /**
+     * The first index in [from, to) whose piece has a character at {@code depth} of {@code c} or more ({@code c} up
+     * to 0x10000, past every {@code char}), or {@code to}. All pieces there share their first {@code depth} characters,
+     * so those ending at {@code depth} come first and the rest are ordered by that character.
+     */
+    private int firstContinuing(int from, int to, int depth, int c) {
+        int lo = from;
+        int hi = to;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            String piece = sortedPieces[mid];
+            if (piece.length() <= depth || piece.charAt(depth) < c) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /** Appends the ids of {@code word}'s best segmentation to {@code out}. */
@@ -118,12 +154,20 @@ final class UnigramModel {
             int charLength = Character.charCount(word.codePointAt(start));
             double before = bestScore[start];
             boolean singleCharacterPiece = false;
-            int longest = Math.min(maxPieceLength, n - start);
-            for (int length = 1; length <= longest; length++) {
-                Integer id = ids.get(word.substring(start, start + length));
-                if (id == null) {
-                    continue;
+            // [from, to): the pieces that begin with word[start, start + length - 1)
+            int from = 0;
+            int to = sortedPieces.length;
+            for (int length = 1; start + length <= n; length++) {
+                char c = word.charAt(start + length - 1);
+                from = firstContinuing(from, to, length - 1, c);
+                to = firstContinuing(from, to, length - 1, c + 1);
+                if (from == to) {
+                    break; // no piece continues: no longer match either
                 }
+                if (sortedPieces[from].length() != length) {
+                    continue; // pieces continue, none ends here (the one that ends here would sort first)
+                }
+                int id = sortedIds[from];
                 int end = start + length;
                 double candidate = before + scores[id];
                 if (bestStart[end] < 0 || candidate > bestScore[end]) {

@@ -24,7 +24,8 @@ final class UnigramTokenizer implements Tokenizer {
         this.normalizer = TextNormalizer.parse(json.file(), json.root().path("normalizer"));
         this.preTokenizer = MetaspacePreTokenizer.parse(json.file(), json.root().path("pre_tokenizer"));
         this.model = UnigramModel.parse(json.file(), json.root().path("model"));
-        this.added = new AddedTokens(json.root().path("added_tokens"));
+        this.added = new AddedTokens(json.file(), json.root().path("added_tokens"),
+                normalizer != TextNormalizer.NONE);
         // every piece's index, even a repeated piece's first one that the vocabulary map does not keep
         this.maxTokenId = Math.max(json.maxId(), model.size() - 1);
     }

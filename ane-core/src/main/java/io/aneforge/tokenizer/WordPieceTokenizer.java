@@ -31,7 +31,8 @@ final class WordPieceTokenizer implements Tokenizer {
         this.json = json;
         this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
-        this.added = new AddedTokens(json.root().path("added_tokens"));
+        // normalized tokens are matched in the raw text, as before: BERT files mark theirs normalized false
+        this.added = new AddedTokens(json.file(), json.root().path("added_tokens"), false);
         JsonNode model = json.root().get("model");
         String unk = model.path("unk_token").asString("[UNK]");
         if (!vocab.containsKey(unk)) {

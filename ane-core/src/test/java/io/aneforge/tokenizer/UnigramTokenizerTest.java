@@ -7,11 +7,14 @@ import static io.aneforge.tokenizer.SentencePieceFixture.UNK;
 import static io.aneforge.tokenizer.SentencePieceFixture.id;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -49,7 +52,10 @@ class UnigramTokenizerTest {
             "",
             " ",
             "\u2581already \u2581\u2581metaspace\u2581",
-            "Numbers 3.14159, 1,000,000 and 2nd-3rd (ok?)");
+            "Numbers 3.14159, 1,000,000 and 2nd-3rd (ok?)",
+            // <mask> strips Unicode White_Space before it (NBSP, U+2007, U+202F), not U+001C-U+001F
+            "x\u00A0<mask> y",
+            "x\u2007<mask>\u202F<mask>\u001F<mask> \u001C");
 
     @TempDir
     Path dir;
@@ -86,7 +92,8 @@ class UnigramTokenizerTest {
             // runs of spaces are one (Replace " {2,}"); a space at the end is a word of its own (▁)
             assertThat(ids(t, "hello    world")).containsExactly(BOS, hello, world, EOS);
             assertThat(ids(t, "hello ")).containsExactly(BOS, hello, id("\u2581"), EOS);
-            // a tie (▁ye + llow = ▁yel + low = -10): the last piece starting first wins
+            // a tie (▁ye + llow = ▁yel + low = -10): the path whose last piece starts earliest wins (first
+            // found, strict >)
             assertThat(ids(t, "yellow")).containsExactly(BOS, id("\u2581ye"), id("llow"), EOS);
             // the charsmap: full-width to ASCII, a decomposed é composed, ﬁ expanded, zero-width removed
             assertThat(ids(t, "\uFF48\uFF45\uFF4C\uFF4C\uFF4F")).containsExactly(BOS, hello, EOS);
@@ -108,6 +115,51 @@ class UnigramTokenizerTest {
             Encoding pair = t.encodePair("hello", "world", 8);
             assertThat(pair.ids()).containsExactly(BOS, hello, EOS, EOS, world, EOS, PAD, PAD);
             assertThat(pair.typeIds()).containsExactly(0, 0, 0, 0, 0, 0, 0, 0);
+        }
+    }
+
+    /**
+     * An unknown character's candidate ties a piece ending with it (▁ + q (+10) + unknown ö (-8 - 10) = ▁ + qö (-8) =
+     * -10): the piece, found first (it starts earlier), stays.
+     */
+    @Test
+    void aTieWithTheUnknownCandidateKeepsThePieceFoundFirst() throws Exception {
+        Path file = variant("unknown-tie.json", root -> {
+            var vocab = ((ObjectNode) root.path("model")).withArray("vocab");
+            vocab.addArray().add("q").add(10.0);
+            vocab.addArray().add("q\u00F6").add(-8.0);
+        });
+        int qo = SentencePieceFixture.vocabulary().size() + 1;
+        try (Tokenizer java = Tokenizer.loadPureJava(file)) {
+            assertThat(ids(java, "q\u00F6")).containsExactly(BOS, id("\u2581"), qo, EOS);
+            if (NativeTokenizer.isAvailable()) {
+                try (Tokenizer ref = NativeTokenizer.load(file)) {
+                    assertThat(ids(ref, "q\u00F6")).containsExactly(ids(java, "q\u00F6"));
+                }
+            }
+        }
+    }
+
+    /**
+     * A 100,000-character word and a 10,000-character piece sharing its first characters: each position's candidates
+     * stop at the first character no piece continues, so this takes a moment, not hours (a complexity check, not a
+     * speed one: the limit is generous).
+     */
+    @Test
+    void aLongWordWithALongPieceIsSegmentedInLinearTime() throws Exception {
+        Path file = variant("long-piece.json", root -> ((ObjectNode) root.path("model")).withArray("vocab")
+                .addArray().add("aaa" + "b".repeat(10_000)).add(-1.0));
+        String word = "a".repeat(100_000);
+        try (Tokenizer java = Tokenizer.loadPureJava(file)) {
+            int[] tokens = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> java.encode(word, 30_000).tokens());
+            // ▁ (-2) + 25,000 aaaa (-8 each) beats ▁a (-4.2) + 24,999 aaaa + aa + a
+            assertThat(tokens).hasSize(25_003);
+            assertThat(tokens[1]).isEqualTo(id("\u2581"));
+            assertThat(Arrays.stream(tokens, 2, tokens.length - 1).distinct().toArray()).containsExactly(id("aaaa"));
+            // the long piece is still found where the text holds it
+            String hit = "aaa" + "b".repeat(10_000);
+            assertThat(ids(java, "x" + hit)).containsExactly(BOS, id("\u2581"), id("x"),
+                    SentencePieceFixture.vocabulary().size(), EOS);
         }
     }
 
@@ -226,6 +278,80 @@ class UnigramTokenizerTest {
         assertThatThrownBy(() -> Tokenizer.loadPureJava(wordLevel)).isInstanceOf(TokenizerException.class)
                 .hasMessageContaining("tokenizer model 'WordLevel' is not supported by the Java tokenizer, which"
                         + " implements WordPiece, byte-level BPE and SentencePiece Unigram");
+    }
+
+    /**
+     * A Replace regex means what Oniguruma (Ruby syntax) makes of it: {@code ^}/{@code $} at every line, Unicode
+     * {@code \s \d}, case-insensitive matching of non-ASCII letters; the normalizer is the Replace alone, so the
+     * newlines reach the model (as unknown characters).
+     */
+    @Test
+    void aReplaceRegexMatchesAsOnigurumaMatchesIt() throws Exception {
+        List<String> texts = List.of("hello\n  world  \nand  \n  the", "a\u00A0\u2003b\u3000c", "\u0663 3 \u00B3 x",
+                "h\u00E9llo \u00C9COLE \u00E9cole", "one\ntwo\r\nthree\u2028four\u0085five", "word_1 caf\u00E9");
+        for (String regex : List.of("^ +", " +$", "^", "$", "\\s+", "\\d", "(?i)\u00E9", ".+",
+                "[a-z]+$")) {
+            Path file = variant("regex.json", root -> root.putObject("normalizer").put("type", "Replace")
+                    .put("content", "Z").putObject("pattern").put("Regex", regex));
+            try (Tokenizer java = Tokenizer.loadPureJava(file)) {
+                if (regex.equals("^ +")) {
+                    // the second line's leading spaces are at a line start: "a\nZworld", one word (\n unknown)
+                    assertThat(ids(java, "a\n  world")).containsExactly(BOS, id("\u2581a"), UNK, id("Z"), id("w"),
+                            id("o"), id("r"), id("l"), id("d"), EOS);
+                }
+                if (!NativeTokenizer.isAvailable()) {
+                    continue;
+                }
+                try (Tokenizer ref = NativeTokenizer.load(file)) {
+                    for (String text : texts) {
+                        assertThat(ids(java, text)).as("%s on '%s'", regex, text).containsExactly(ids(ref, text));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aReplaceRegexOnigurumaReadsDifferentlyIsRefused() throws Exception {
+        for (String regex : List.of("\\h+", "[\\H]", "\\v", "\\w+", "\\bx", "\\Q.\\E", "(?m).", "(?s).",
+                "[[:alpha:]]")) {
+            Path file = variant("onig.json", root -> root.putObject("normalizer").put("type", "Replace")
+                    .put("content", "Z").putObject("pattern").put("Regex", regex));
+            assertThatThrownBy(() -> Tokenizer.loadPureJava(file)).as(regex).isInstanceOf(TokenizerException.class)
+                    .hasMessageContaining("which Oniguruma (Hugging Face's regex engine) reads differently from Java")
+                    .hasMessageContaining("-Daneforge.tokenizer=native");
+        }
+        // an escaped backslash before h is a literal backslash and h
+        assertThat(TextNormalizer.onigurumaOnly("\\\\h (?i:x) (?<name>y) (?=z)")).isNull();
+    }
+
+    @Test
+    void addedTokensTheJavaTokenizerWouldMatchWronglyAreRefused() throws Exception {
+        Path singleWord = variant("single-word.json", root -> ((ObjectNode) root.path("added_tokens").get(4))
+                .put("single_word", true));
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(singleWord)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("added token '<mask>' is single_word")
+                .hasMessageContaining("-Daneforge.tokenizer=native");
+        Path normalized = variant("normalized.json", root -> ((ObjectNode) root.path("added_tokens").get(4))
+                .put("normalized", true));
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(normalized)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("added token '<mask>' is normalized")
+                .hasMessageContaining("-Daneforge.tokenizer=native");
+        // without a normalizer the raw text is the normalized text: the same matches
+        Path plain = variant("normalized-plain.json", root -> {
+            ((ObjectNode) root.path("added_tokens").get(4)).put("normalized", true);
+            root.putNull("normalizer");
+        });
+        try (Tokenizer java = Tokenizer.loadPureJava(plain)) {
+            assertThat(ids(java, "hello<mask>")).containsExactly(BOS, id("\u2581hello"), id("<mask>"), EOS);
+            if (NativeTokenizer.isAvailable()) {
+                try (Tokenizer ref = NativeTokenizer.load(plain)) {
+                    for (String text : TEXTS) {
+                        assertThat(ids(java, text)).as(text).containsExactly(ids(ref, text));
+                    }
+                }
+            }
+        }
     }
 
     @Test
