@@ -274,6 +274,13 @@ class UnigramTokenizerTest {
                 .addArray().add("x"));
         assertThatThrownBy(() -> Tokenizer.loadPureJava(pairs)).isInstanceOf(TokenizerException.class)
                 .hasMessageContaining("is not a [piece, score] pair");
+        Path fallback = variant("fallback.json", root -> ((ObjectNode) root.path("model")).put("byte_fallback", "yes"));
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(fallback)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("model byte_fallback \"yes\" is not true or false");
+        Path huge = variant("huge-score.json", root -> ((ObjectNode) root.path("model")).withArray("vocab")
+                .addArray().add("zz").add(new java.math.BigDecimal("1e400")));
+        assertThatThrownBy(() -> Tokenizer.loadPureJava(huge)).isInstanceOf(TokenizerException.class)
+                .hasMessageContaining("out of a double's range");
         Path wordLevel = variant("word-level.json", root -> ((ObjectNode) root.path("model")).put("type", "WordLevel"));
         assertThatThrownBy(() -> Tokenizer.loadPureJava(wordLevel)).isInstanceOf(TokenizerException.class)
                 .hasMessageContaining("tokenizer model 'WordLevel' is not supported by the Java tokenizer, which"
