@@ -14,14 +14,13 @@ import tools.jackson.databind.JsonNode;
  * Pure-Java GPT-2 tokenization: the ByteLevel pre-tokenizer (GPT-2 split regex, each piece's
  * UTF-8 bytes mapped to printable characters), then BPE applying the lowest-ranked merge first.
  */
-final class ByteLevelBpeTokenizer implements Tokenizer {
+final class ByteLevelBpeTokenizer extends TemplateFramedTokenizer {
     /** GPT-2's pre-tokenization pattern, as in Hugging Face's ByteLevel pre-tokenizer. */
     private static final Pattern SPLIT = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
     private static final char[] BYTE_TO_CHAR = byteToUnicode();
 
-    private final TokenizerJson json;
     private final int maxTokenId;
     private final Map<String, Integer> vocab;
     private final Map<String, Integer> mergeRank = new HashMap<>();
@@ -30,7 +29,7 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
     private final AddedTokens added;
 
     ByteLevelBpeTokenizer(TokenizerJson json) throws TokenizerException {
-        this.json = json;
+        super(json);
         this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
         this.added = new AddedTokens(json.file(), json.root().path("added_tokens"), false); // no normalizer (below)
@@ -55,33 +54,16 @@ final class ByteLevelBpeTokenizer implements Tokenizer {
         }
     }
 
+    /** One token is enough: GPT-2's ByteLevel post-processor adds no special token. */
     @Override
-    public Encoding encode(String text, int maxLength) {
+    void checkMaxLength(int maxLength) {
         if (maxLength < 1) {
             throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
         }
-        return Encoding.padded(json.frame(content(text), maxLength), maxLength, json.padId());
-    }
-
-    /** The pair template of tokenizer.json over both texts' tokens, truncated by its strategy (longest first). */
-    @Override
-    public Encoding encodePair(String first, String second, int maxLength) {
-        if (maxLength < 1) {
-            throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength);
     }
 
     @Override
-    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
-        if (maxLength < 1) {
-            throw new IllegalArgumentException("maxLength must be positive: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength, PairTruncation.LONGEST_FIRST);
-    }
-
-    /** A text's tokens, without special tokens. */
-    private List<Integer> content(String text) {
+    List<Integer> content(String text) {
         List<Integer> ids = new ArrayList<>();
         added.split(text, segment -> {
             String s = addPrefixSpace && !segment.startsWith(" ") ? " " + segment : segment;

@@ -11,8 +11,7 @@ import java.util.List;
  * {@code ▁} starts a word), and each word is segmented by the {@link UnigramModel}; then the post-processor's special
  * tokens frame one text or a pair ({@link PostProcessor}), truncated and padded as for the other Java tokenizers.
  */
-final class UnigramTokenizer implements Tokenizer {
-    private final TokenizerJson json;
+final class UnigramTokenizer extends TemplateFramedTokenizer {
     private final int maxTokenId;
     private final TextNormalizer normalizer;
     private final MetaspacePreTokenizer preTokenizer;
@@ -20,7 +19,7 @@ final class UnigramTokenizer implements Tokenizer {
     private final AddedTokens added;
 
     UnigramTokenizer(TokenizerJson json) throws TokenizerException {
-        this.json = json;
+        super(json);
         this.normalizer = TextNormalizer.parse(json.file(), json.root().path("normalizer"));
         this.preTokenizer = MetaspacePreTokenizer.parse(json.file(), json.root().path("pre_tokenizer"));
         this.model = UnigramModel.parse(json.file(), json.root().path("model"));
@@ -31,32 +30,7 @@ final class UnigramTokenizer implements Tokenizer {
     }
 
     @Override
-    public Encoding encode(String text, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return Encoding.padded(json.frame(content(text), maxLength), maxLength, json.padId());
-    }
-
-    /** The pair template of tokenizer.json over both texts' tokens, truncated by its strategy (longest first). */
-    @Override
-    public Encoding encodePair(String first, String second, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength);
-    }
-
-    @Override
-    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength, PairTruncation.LONGEST_FIRST);
-    }
-
-    /** A text's tokens, without special tokens. */
-    private List<Integer> content(String text) {
+    List<Integer> content(String text) {
         List<Integer> ids = new ArrayList<>();
         // Metaspace's prepend_scheme "first" prepends only to the text at offset 0: the first piece, when it is text
         boolean[] atStart = {true};
@@ -80,10 +54,5 @@ final class UnigramTokenizer implements Tokenizer {
     @Override
     public String implementation() {
         return "java Unigram";
-    }
-
-    @Override
-    public void close() {
-        // Nothing to release.
     }
 }

@@ -14,8 +14,7 @@ import tools.jackson.databind.JsonNode;
  * {@code max_input_chars_per_word}, becomes the unknown token), then the template's specials (of one text or a
  * pair, {@link PostProcessor}).
  */
-final class WordPieceTokenizer implements Tokenizer {
-    private final TokenizerJson json;
+final class WordPieceTokenizer extends TemplateFramedTokenizer {
     private final int maxTokenId;
     private final Map<String, Integer> vocab;
     private final int unkId;
@@ -28,7 +27,7 @@ final class WordPieceTokenizer implements Tokenizer {
     private final AddedTokens added;
 
     WordPieceTokenizer(TokenizerJson json) throws TokenizerException {
-        this.json = json;
+        super(json);
         this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
         // normalized tokens are matched in the raw text, as before: BERT files mark theirs normalized false
@@ -61,32 +60,7 @@ final class WordPieceTokenizer implements Tokenizer {
     }
 
     @Override
-    public Encoding encode(String text, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return Encoding.padded(json.frame(content(text), maxLength), maxLength, json.padId());
-    }
-
-    /** The pair template of tokenizer.json over both texts' tokens, truncated by its strategy (longest first). */
-    @Override
-    public Encoding encodePair(String first, String second, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength);
-    }
-
-    @Override
-    public Encoding encodePairLongestFirst(String first, String second, int maxLength) {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("maxLength must be at least 2: " + maxLength);
-        }
-        return json.encodePair(content(first), content(second), maxLength, PairTruncation.LONGEST_FIRST);
-    }
-
-    /** A text's tokens, without special tokens. */
-    private List<Integer> content(String text) {
+    List<Integer> content(String text) {
         List<Integer> content = new ArrayList<>();
         added.split(text, segment -> {
             for (String word : preTokenize(normalize(segment))) {
@@ -232,10 +206,5 @@ final class WordPieceTokenizer implements Tokenizer {
     @Override
     public String implementation() {
         return "java WordPiece";
-    }
-
-    @Override
-    public void close() {
-        // Nothing to release.
     }
 }
