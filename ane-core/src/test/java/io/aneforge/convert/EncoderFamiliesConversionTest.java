@@ -3,6 +3,7 @@ package io.aneforge.convert;
 import static io.aneforge.convert.PlainLoops.activation;
 import static io.aneforge.convert.PlainLoops.dense;
 import static io.aneforge.convert.PlainLoops.gelu;
+import static io.aneforge.convert.PlainLoops.ids;
 import static io.aneforge.convert.PlainLoops.norm;
 import static io.aneforge.convert.PlainLoops.tanh;
 import static io.aneforge.convert.PlainLoops.tensor;
@@ -478,26 +479,7 @@ class EncoderFamiliesConversionTest {
 
     /** {@code real} random token ids (never 1, the padding id), then padding id 1 with mask 0. */
     static Map<String, FloatTensor> inputs(int real) {
-        SplittableRandom r = new SplittableRandom(42);
-        float[] ids = new float[SEQ];
-        float[] mask = new float[SEQ];
-        for (int i = 0; i < SEQ; i++) {
-            ids[i] = i < real ? 2 + r.nextInt(VOCAB - 2) : 1;
-            mask[i] = i < real ? 1 : 0;
-        }
-        Map<String, FloatTensor> m = new LinkedHashMap<>();
-        m.put("input_ids", new FloatTensor(new int[] {1, SEQ}, ids));
-        m.put("attention_mask", new FloatTensor(new int[] {1, SEQ}, mask));
-        return m;
-    }
-
-    static int[] ids(Map<String, FloatTensor> in) {
-        float[] f = in.get("input_ids").data();
-        int[] out = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            out[i] = (int) f[i];
-        }
-        return out;
+        return PlainLoops.paddedInputs(SEQ, real, VOCAB);
     }
 
     /**

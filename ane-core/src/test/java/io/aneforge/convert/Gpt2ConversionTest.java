@@ -1,5 +1,6 @@
 package io.aneforge.convert;
 
+import static io.aneforge.convert.PlainLoops.ids;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.eval.Fidelity;
@@ -155,15 +156,6 @@ class Gpt2ConversionTest {
         return m;
     }
 
-    static int[] ids(Map<String, FloatTensor> in) {
-        float[] f = in.get("input_ids").data();
-        int[] out = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            out[i] = (int) f[i];
-        }
-        return out;
-    }
-
     /** GPT-2 forward pass in plain Java loops, straight from the Hugging Face implementation (no MIL). */
     static final class PlainGpt2 {
         static FloatTensor logits(ImportedModel m, int[] ids, int real) {
@@ -246,24 +238,7 @@ class Gpt2ConversionTest {
         }
 
         static double[][] layerNorm(double[][] x, float[] g, float[] b, double eps) {
-            double[][] out = new double[x.length][];
-            for (int t = 0; t < x.length; t++) {
-                double mean = 0;
-                for (double v : x[t]) {
-                    mean += v;
-                }
-                mean /= x[t].length;
-                double var = 0;
-                for (double v : x[t]) {
-                    var += (v - mean) * (v - mean);
-                }
-                var /= x[t].length;
-                out[t] = new double[x[t].length];
-                for (int j = 0; j < x[t].length; j++) {
-                    out[t][j] = (x[t][j] - mean) / Math.sqrt(var + eps) * g[j] + b[j];
-                }
-            }
-            return out;
+            return PlainLoops.norm(x, g, b, eps);
         }
 
         /** {@code x · W^T + b} with W {@code [out, in]}. */

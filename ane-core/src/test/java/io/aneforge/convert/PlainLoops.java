@@ -3,7 +3,10 @@ package io.aneforge.convert;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The plain-loop building blocks of the reference forward passes ({@code TaskHeadConversionTest.Plain},
@@ -48,8 +51,11 @@ final class PlainLoops {
     }
 
     static double[][] norm(ImportedModel m, double[][] x, String module, double eps) {
-        float[] g = m.weight(module + ".weight").data();
-        float[] b = m.weight(module + ".bias").data();
+        return norm(x, m.weight(module + ".weight").data(), m.weight(module + ".bias").data(), eps);
+    }
+
+    /** Layer norm over each row with gain {@code g} and bias {@code b}, two passes (mean, then variance). */
+    static double[][] norm(double[][] x, float[] g, float[] b, double eps) {
         double[][] y = new double[x.length][];
         for (int t = 0; t < x.length; t++) {
             double mean = 0;
@@ -117,5 +123,30 @@ final class PlainLoops {
         double y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592)
                 * t * Math.exp(-z * z);
         return z >= 0 ? y : -y;
+    }
+
+    /** {@code real} random token ids in {@code [2, vocab)} (seed 42), then padding id 1 with mask 0, up to {@code seq}. */
+    static Map<String, FloatTensor> paddedInputs(int seq, int real, int vocab) {
+        SplittableRandom r = new SplittableRandom(42);
+        float[] ids = new float[seq];
+        float[] mask = new float[seq];
+        for (int i = 0; i < seq; i++) {
+            ids[i] = i < real ? 2 + r.nextInt(vocab - 2) : 1;
+            mask[i] = i < real ? 1 : 0;
+        }
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        m.put("input_ids", new FloatTensor(new int[] {1, seq}, ids));
+        m.put("attention_mask", new FloatTensor(new int[] {1, seq}, mask));
+        return m;
+    }
+
+    /** The {@code input_ids} tensor's values as token ids. */
+    static int[] ids(Map<String, FloatTensor> in) {
+        float[] f = in.get("input_ids").data();
+        int[] out = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            out[i] = (int) f[i];
+        }
+        return out;
     }
 }

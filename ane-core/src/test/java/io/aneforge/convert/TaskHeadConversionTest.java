@@ -2,6 +2,7 @@ package io.aneforge.convert;
 
 import static io.aneforge.convert.PlainLoops.activation;
 import static io.aneforge.convert.PlainLoops.dense;
+import static io.aneforge.convert.PlainLoops.ids;
 import static io.aneforge.convert.PlainLoops.norm;
 import static io.aneforge.convert.PlainLoops.relu;
 import static io.aneforge.convert.PlainLoops.tanh;
@@ -857,26 +858,7 @@ class TaskHeadConversionTest {
     }
 
     static Map<String, FloatTensor> inputs() {
-        SplittableRandom r = new SplittableRandom(42);
-        float[] ids = new float[SEQ];
-        float[] mask = new float[SEQ];
-        for (int i = 0; i < SEQ; i++) {
-            ids[i] = i < REAL ? 2 + r.nextInt(VOCAB - 2) : 1;
-            mask[i] = i < REAL ? 1 : 0;
-        }
-        Map<String, FloatTensor> m = new LinkedHashMap<>();
-        m.put("input_ids", new FloatTensor(new int[] {1, SEQ}, ids));
-        m.put("attention_mask", new FloatTensor(new int[] {1, SEQ}, mask));
-        return m;
-    }
-
-    static int[] ids(Map<String, FloatTensor> in) {
-        float[] f = in.get("input_ids").data();
-        int[] out = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            out[i] = (int) f[i];
-        }
-        return out;
+        return PlainLoops.paddedInputs(SEQ, REAL, VOCAB);
     }
 
     /**
