@@ -2,8 +2,6 @@ package io.aneforge.agent.coreml;
 
 import io.aneforge.agent.cache.EntryMove;
 import io.aneforge.agent.cache.LeastRecentlyUsed;
-import io.aneforge.agent.host.JnaSysctl;
-import io.aneforge.io.BoundedFiles;
 import io.aneforge.io.IoProblems;
 import io.aneforge.runtime.RuntimeLoadException;
 import java.io.IOException;
@@ -12,9 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -73,10 +69,11 @@ import org.slf4j.LoggerFactory;
  * agent killed mid-compile, are deleted on every eviction pass; the first runs when the cache is created.
  *
  * <p>A pid means something only on its own host (and, on Linux, in its own pid namespace: a container's), so the
- * directory belongs to one host: the first pass writes {@link #thisHost()} to {@code <dir>/.host}, and an agent on
- * another host finds it there and is refused ({@link #compiled} and the constructor throw, naming the directory, the
- * other host and the fix), instead of taking that host's live agents for ended ones and deleting models they have
- * in use and copies they are making. Agents on one host may share the directory.
+ * directory belongs to one host: every pass first claims it ({@link CacheClaim}, {@code <dir>/.host}: the host's names
+ * and, where it can be read, the machine's identity), and an agent of another host is refused ({@link #compiled} and
+ * the constructor throw, naming the directory, the other host and the fix), instead of taking that host's live agents
+ * for ended ones and deleting models they have in use and copies they are making. Agents on one machine may share the
+ * directory, under one name or, where the machine's identity can be read, under several.
  *
  * <p>Eviction is housekeeping: a model that cannot be moved aside or deleted is logged and left, and the load goes
  * on (the cache stays over its cap until a later pass succeeds); what one pass moved aside is deleted before it
@@ -88,10 +85,6 @@ final class CompiledModelCache {
 
     private static final Pattern OS_BUILD = Pattern.compile("[0-9A-Za-z][0-9A-Za-z.]{0,31}");
     static final String LOCK_FILE = ".lock";
-    /** Names the host whose agents use the directory ({@link #thisHost()}). */
-    static final String HOST_FILE = ".host";
-    /** Far more than a host name and a namespace take: a larger .host was not written by this code. */
-    private static final int MAX_HOST_BYTES = 4096;
     static final String MODEL_SUFFIX = ".mlmodelc";
     static final String IN_USE = ".in-use-";
     static final String COMPILING = ".compiling-";
@@ -112,9 +105,7 @@ final class CompiledModelCache {
     private final Path dir;
     private final String osBuild;
     private final long maxBytes;
-    private final String host;
-    /** The claim {@link #host} replaces: this host by its OS name, when the agent has a name of its own; or null. */
-    private final String formerHost;
+    private final CacheClaim.Claimant claimant;
     private final String owner;
     private final Clock clock;
 
@@ -124,31 +115,25 @@ final class CompiledModelCache {
 
     /**
      * @param agentName the name the agent registers with ({@code aneforge.agent.host-name}), or empty for the OS's host
-     *     name: the directory is claimed by it ({@link #thisHost(String)})
+     *     name: the directory is claimed by it and this machine's identity ({@link CacheClaim.Claimant#thisHost})
      */
     CompiledModelCache(Path dir, String osBuild, long maxBytes, String agentName) {
-        this(dir, osBuild, maxBytes, thisHost(agentName), agentName.isEmpty() ? null : thisHost(""),
-                ProcessHandle.current(), Clock.systemUTC());
+        this(dir, osBuild, maxBytes, CacheClaim.Claimant.thisHost(agentName), ProcessHandle.current(),
+                Clock.systemUTC());
     }
 
     CompiledModelCache(Path dir, String osBuild, long maxBytes, ProcessHandle self, Clock clock) {
-        this(dir, osBuild, maxBytes, thisHost(), self, clock);
-    }
-
-    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, ProcessHandle self, Clock clock) {
-        this(dir, osBuild, maxBytes, host, null, self, clock);
+        this(dir, osBuild, maxBytes, CacheClaim.Claimant.thisHost(""), self, clock);
     }
 
     /**
-     * @param host the host this cache's pids belong to ({@link #thisHost()}; another one in tests, to play an agent
-     *     elsewhere)
-     * @param formerHost a claim this host takes over: the same host as claimed before the agent had a name of its own
-     *     (by its OS host name), or null
+     * @param claimant the host this cache's pids belong to, by which it claims the directory
+     *     ({@link CacheClaim.Claimant#thisHost}; another one in tests, to play an agent elsewhere)
      * @param self the process this cache marks models and work directories with (another one in tests, to play
      *     a second agent)
      * @throws RuntimeLoadException when the directory cannot be prepared or belongs to another host
      */
-    CompiledModelCache(Path dir, String osBuild, long maxBytes, String host, String formerHost, ProcessHandle self,
+    CompiledModelCache(Path dir, String osBuild, long maxBytes, CacheClaim.Claimant claimant, ProcessHandle self,
             Clock clock) {
         if (!OS_BUILD.matcher(osBuild).matches()) {
             throw new IllegalArgumentException("OS build '" + osBuild
@@ -161,8 +146,7 @@ final class CompiledModelCache {
         this.dir = dir.toAbsolutePath().normalize();
         this.osBuild = osBuild;
         this.maxBytes = maxBytes;
-        this.host = host;
-        this.formerHost = formerHost;
+        this.claimant = claimant;
         this.owner = self.pid() + "-" + startMillis(self).orElse(0L) + "-";
         this.clock = clock;
         try {
@@ -171,40 +155,12 @@ final class CompiledModelCache {
             throw new RuntimeLoadException("cannot prepare the compiled-model cache at " + this.dir + ": "
                     + IoProblems.describe(e) + " (check aneforge.agent.cache.dir)", e);
         }
-        evictOver(maxBytes); // claims the directory for this host; a lowered cap applies now; leftovers of a killed agent go
-    }
-
-    /**
-     * This host as pids see it: its name and, where processes can live in pid namespaces of their own (Linux:
-     * containers), this process's namespace, e.g. {@code build-7 pid:[4026531836]}. On macOS, where Core ML runs,
-     * the name {@code kern.hostname}, which the agent also registers with.
-     */
-    static String thisHost() {
-        return thisHost("");
-    }
-
-    /**
-     * This host as pids see it, named {@code agentName} when the agent has a name of its own
-     * ({@code aneforge.agent.host-name}, the name the registry knows it by), else by the OS: on Linux the pid namespace
-     * follows either way (pids are numbered per namespace, whatever the name). A name of its own keeps the claim when
-     * the OS renames the host (macOS appends "-2" to a name it finds taken on the network), as it keeps the agent's
-     * id in the registry. Such a name must name one machine, as it must for the registry (two hosts registering under
-     * one name are one agent to it).
-     */
-    static String thisHost(String agentName) {
-        Path linuxHostName = Path.of("/proc/sys/kernel/hostname");
-        Path pidNamespace = Path.of("/proc/self/ns/pid");
-        if (Files.isReadable(linuxHostName)) {
-            try {
-                String name = agentName.isEmpty() ? Files.readString(linuxHostName).trim() : agentName;
-                return Files.exists(pidNamespace, LinkOption.NOFOLLOW_LINKS)
-                        ? name + " " + Files.readSymbolicLink(pidNamespace) : name;
-            } catch (IOException e) {
-                throw new RuntimeLoadException("cannot tell which host this is from " + linuxHostName + " and "
-                        + pidNamespace + ": " + IoProblems.describe(e), e);
-            }
+        if (claimant.identity().found().isEmpty()) {
+            log.warn("compiled-model cache {}: this machine's identity cannot be read ({}), so the directory is claimed by"
+                    + " host name only ('{}'): another name is another host, even on this machine", this.dir,
+                    claimant.identity().unavailable(), claimant.host());
         }
-        return agentName.isEmpty() ? new JnaSysctl().string("kern.hostname").trim() : agentName;
+        evictOver(maxBytes); // claims the directory for this host; a lowered cap applies now; leftovers of a killed agent go
     }
 
     /** A compiled model handed out by the cache: in use, so never evicted, until closed. */
@@ -477,55 +433,9 @@ final class CompiledModelCache {
             Files.createDirectories(dir);
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock held = channel.lock()) {
-                claimForThisHost();
+                CacheClaim.claim(dir, claimant);
                 return work.run();
             }
-        }
-    }
-
-    /**
-     * Under the lock: writes this host to {@code <dir>/.host} when no host is named there yet; refuses a directory
-     * that names another host, with a {@link RuntimeLoadException} caused by an {@link AccessDeniedException}, so a
-     * job that meets it is released as this host's trouble, not failed as its model's.
-     */
-    private void claimForThisHost() throws IOException {
-        Path file = dir.resolve(HOST_FILE);
-        String named;
-        try {
-            named = BoundedFiles.readString(file, MAX_HOST_BYTES).trim();
-        } catch (NoSuchFileException e) {
-            named = "";
-        } catch (BoundedFiles.Refused | CharacterCodingException e) {
-            named = "(unreadable: " + IoProblems.describe(e, file) + ")";
-        }
-        if (named.isEmpty() || named.equals(formerHost)) {
-            // A claim by this host's OS name is this host's own (an agent given a name of its own since): same pids.
-            Path next = dir.resolve(HOST_FILE + ".new");
-            Files.writeString(next, host + "\n");
-            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            log.info("compiled-model cache {} is host {}'s ({}{})", dir, host, file,
-                    named.isEmpty() ? "" : "; claimed before as '" + named + "', the OS's name of this host");
-            return;
-        }
-        if (!named.equals(host)) {
-            String why = "belongs to host '" + named + "'";
-            // Refused even when both names are this machine's: the name is all the cache knows a host by (a name of the
-            // agent's own must not change with the OS's), so another name may be another machine, whose pids these are
-            // not. Telling them apart needs a machine identity, which is not done yet (README, "Not done yet"): it is
-            // within reach, kern.uuid through the sysctl this class already calls for kern.hostname (macOS), or
-            // /etc/machine-id with the pid namespace as now (Linux), and claiming the directory by it would end this
-            // refusal of one machine under two names.
-            throw new RuntimeLoadException("the compiled-model cache " + dir + " " + why + " (" + file + "), and this agent"
-                    + " runs as host '" + host + "'. The directory is claimed by the name its agents give their host"
-                    + " (aneforge.agent.host-name, else the OS's host name; on Linux with the pid namespace), because"
-                    + " the in-use marks of its models name processes by pid, which mean something on one host only: an"
-                    + " agent of another host would take the agents running there for ended ones and delete models they"
-                    + " have in use. Two names count as two hosts even on one machine: the cache cannot tell this machine"
-                    + " under another name from another machine. Give each host name its own aneforge.agent.cache.dir"
-                    + " (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local disk; agents on one machine that share a directory"
-                    + " register under one aneforge.agent.host-name (or all without one), which makes them one agent to"
-                    + " the registry too. If '" + named + "' was this host's earlier name and no agent uses that name any"
-                    + " more, delete " + file, new AccessDeniedException(file.toString(), null, why));
         }
     }
 

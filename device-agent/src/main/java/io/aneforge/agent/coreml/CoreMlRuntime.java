@@ -61,7 +61,7 @@ public final class CoreMlRuntime implements ModelRuntime {
 
     /**
      * @param agentName the name the agent registers with ({@code aneforge.agent.host-name}; empty: the OS's host name),
-     *     by which the compiled-model cache claims its directory ({@link CompiledModelCache#thisHost(String)})
+     *     by which the compiled-model cache claims its directory ({@link CacheClaim.Claimant#thisHost})
      */
     public CoreMlRuntime(Path compiledCacheDir, long compiledCacheMaxBytes, String agentName) {
         this(compiledCacheDir, compiledCacheMaxBytes, System.getProperty("os.name", ""), System.getProperty("os.arch", ""),

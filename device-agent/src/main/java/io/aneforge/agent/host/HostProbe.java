@@ -12,11 +12,17 @@ public interface HostProbe {
      */
     HostFacts read(List<String> runtimes);
 
+    /**
+     * This machine's identity, by which the compiled-model cache tells one machine under two names from two machines
+     * ({@link MachineIdentity}); never throws: what cannot be read is a reading without an identity, saying why.
+     */
+    MachineIdentity.Reading machineIdentity();
+
     /** The probe for this OS: sysctl on macOS, uname/procfs/sysinfo on Linux. */
     static HostProbe forCurrentOs() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (os.startsWith("mac")) {
-            return new MacHostProbe(new JnaSysctl());
+            return new MacHostProbe(new JnaSysctl(), new JnaHostUuid());
         }
         if (os.startsWith("linux")) {
             return new LinuxHostProbe();

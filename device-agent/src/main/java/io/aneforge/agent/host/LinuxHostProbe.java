@@ -4,16 +4,24 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Structure;
+import io.aneforge.io.BoundedFiles;
+import io.aneforge.io.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Host facts on Linux: {@code uname(2)} for node name, kernel release/version and machine,
  * {@code /proc/cpuinfo} for the CPU brand and {@code sysinfo(2)} for physical memory.
  * Linux hosts have no Apple chip; they offer only the reference runtime.
+ *
+ * <p>The machine identity ({@link #machineIdentity(List, Path, Path)}) is {@code /etc/machine-id} (else D-Bus's
+ * {@code /var/lib/dbus/machine-id}), the kernel's boot id and this process's pid namespace.
  */
 public final class LinuxHostProbe implements HostProbe {
 
@@ -58,6 +66,16 @@ public final class LinuxHostProbe implements HostProbe {
         int sysinfo(SysInfo info);
     }
 
+    /** Where the machine id may be, in order: systemd's file, then D-Bus's (systems without systemd have only that). */
+    static final List<Path> MACHINE_ID_FILES = List.of(Path.of("/etc/machine-id"), Path.of("/var/lib/dbus/machine-id"));
+    static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    static final Path PID_NAMESPACE = Path.of("/proc/self/ns/pid");
+    /** machine-id(5): "a single newline-terminated, hexadecimal, 32-character, lowercase ID" (and not all zeros). */
+    private static final Pattern MACHINE_ID = Pattern.compile("[0-9a-f]{32}");
+    private static final Pattern NAMESPACE = Pattern.compile("pid:\\[\\d{1,20}]");
+    /** Far more than any of these files holds: a larger one is not what it should be. */
+    private static final int MAX_ID_BYTES = 4096;
+
     private final LibC libc;
     private final Path cpuinfo;
 
@@ -87,6 +105,79 @@ public final class LinuxHostProbe implements HostProbe {
                 physicalMemoryBytes(),
                 null,
                 runtimes);
+    }
+
+    @Override
+    public MachineIdentity.Reading machineIdentity() {
+        return machineIdentity(MACHINE_ID_FILES, BOOT_ID, PID_NAMESPACE);
+    }
+
+    /**
+     * The identity from the first of {@code machineIdFiles} that holds a machine id, {@code bootId} and the pid
+     * namespace link {@code pidNamespace}. A missing file, an empty one (as containers often have) or systemd's
+     * {@code uninitialized} (a first boot not yet complete) passes to the next file; a value that is none of these
+     * and no machine id either is not guessed around: there is no identity then, as there is none when the boot id or
+     * the namespace cannot be read.
+     */
+    static MachineIdentity.Reading machineIdentity(List<Path> machineIdFiles, Path bootId, Path pidNamespace) {
+        List<String> passed = new ArrayList<>();
+        String machine = null;
+        for (Path file : machineIdFiles) {
+            String value;
+            try {
+                value = BoundedFiles.readString(file, MAX_ID_BYTES).strip();
+            } catch (NoSuchFileException e) {
+                passed.add(file + " does not exist");
+                continue;
+            } catch (IOException e) {
+                return MachineIdentity.Reading.unavailable("cannot read the machine id from " + file + ": "
+                        + IoProblems.describe(e, file));
+            }
+            if (value.isEmpty() || value.equals("uninitialized")) {
+                passed.add(file + (value.isEmpty() ? " is empty" : " says 'uninitialized' (a first boot not complete)"));
+                continue;
+            }
+            if (!MACHINE_ID.matcher(value).matches() || value.chars().allMatch(c -> c == '0')) {
+                return MachineIdentity.Reading.unavailable(file + " holds '" + shortened(value) + "', not a machine id"
+                        + " (32 lowercase hexadecimal digits, not all zero: machine-id(5)); write one with"
+                        + " systemd-machine-id-setup or dbus-uuidgen --ensure");
+            }
+            machine = value;
+            break;
+        }
+        if (machine == null) {
+            return MachineIdentity.Reading.unavailable("no machine id: " + String.join(", ", passed) + "; on a host,"
+                    + " write one with systemd-machine-id-setup or dbus-uuidgen --ensure; in a container, mount the"
+                    + " host's /etc/machine-id read-only");
+        }
+        String boot;
+        try {
+            boot = BoundedFiles.readString(bootId, MAX_ID_BYTES).strip();
+        } catch (IOException e) {
+            return MachineIdentity.Reading.unavailable("cannot read the boot id from " + bootId + ": "
+                    + IoProblems.describe(e, bootId));
+        }
+        if (!MachineIdentity.isUuid(boot)) {
+            return MachineIdentity.Reading.unavailable(bootId + " holds '" + shortened(boot) + "', not a boot id (a UUID)");
+        }
+        String namespace;
+        try {
+            namespace = Files.readSymbolicLink(pidNamespace).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return MachineIdentity.Reading.unavailable("cannot read the pid namespace from " + pidNamespace + ": "
+                    + (e instanceof IOException io ? IoProblems.describe(io, pidNamespace) : e.getMessage()));
+        }
+        if (!NAMESPACE.matcher(namespace).matches()) {
+            return MachineIdentity.Reading.unavailable(pidNamespace + " points to '" + shortened(namespace)
+                    + "', not a pid namespace (pid:[<inode>])");
+        }
+        return MachineIdentity.Reading.of(new MachineIdentity(machine, boot, namespace));
+    }
+
+    /** A value for a message: at most 64 characters, control characters shown as '?'. */
+    private static String shortened(String value) {
+        String printable = value.replaceAll("\\p{Cntrl}", "?");
+        return printable.length() <= 64 ? printable : printable.substring(0, 64) + "...";
     }
 
     long physicalMemoryBytes() {

@@ -1,6 +1,7 @@
 package io.aneforge.agent.host;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Host facts on macOS from sysctl: {@code kern.hostname}, {@code kern.osproductversion}
@@ -9,13 +10,19 @@ import java.util.List;
  * {@code machdep.cpu.brand_string} (Apple M2 Pro), {@code hw.memsize} (bytes) and
  * {@code hw.model} (Mac14,2; kept in the brand when the brand string is missing). The chip comes from
  * the brand, else from the model identifier, both through the chip catalog ({@link AppleChipParser}).
+ *
+ * <p>The machine identity is the hardware UUID ({@link HostUuid}, {@code gethostuuid(2)}) with
+ * {@code kern.bootsessionuuid}, the UUID of this boot, and no pid namespace (macOS has none). Written against Apple's
+ * documentation and tested with recorded values; not run on a Mac.
  */
 public final class MacHostProbe implements HostProbe {
 
     private final Sysctl sysctl;
+    private final HostUuid hostUuid;
 
-    public MacHostProbe(Sysctl sysctl) {
+    public MacHostProbe(Sysctl sysctl, HostUuid hostUuid) {
         this.sysctl = sysctl;
+        this.hostUuid = hostUuid;
     }
 
     @Override
@@ -36,5 +43,25 @@ public final class MacHostProbe implements HostProbe {
                 sysctl.int64("hw.memsize"),
                 chip,
                 runtimes);
+    }
+
+    @Override
+    public MachineIdentity.Reading machineIdentity() {
+        String hardware;
+        String boot;
+        try {
+            hardware = hostUuid.read().trim();
+            boot = sysctl.string("kern.bootsessionuuid").trim();
+        } catch (HostProbeException e) {
+            return MachineIdentity.Reading.unavailable(e.getMessage());
+        }
+        if (!MachineIdentity.isUuid(hardware)) {
+            return MachineIdentity.Reading.unavailable("gethostuuid(2) gave '" + hardware + "', not a hardware UUID");
+        }
+        if (!MachineIdentity.isUuid(boot)) {
+            return MachineIdentity.Reading.unavailable("kern.bootsessionuuid is '" + boot + "', not a boot session UUID");
+        }
+        return MachineIdentity.Reading.of(new MachineIdentity(hardware.toUpperCase(Locale.ROOT),
+                boot.toUpperCase(Locale.ROOT), ""));
     }
 }

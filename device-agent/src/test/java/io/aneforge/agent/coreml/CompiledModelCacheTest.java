@@ -8,6 +8,7 @@ import io.aneforge.agent.cache.ArtifactRef;
 import io.aneforge.agent.cache.CachedArtifact;
 import io.aneforge.agent.cache.DiskTrouble;
 import io.aneforge.agent.cache.UnzipLimits;
+import io.aneforge.agent.host.MachineIdentity;
 import io.aneforge.runtime.RuntimeLoadException;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -470,39 +471,31 @@ class CompiledModelCacheTest {
     /**
      * A directory is one host's: an agent elsewhere (a network home, a container with its own pid namespace) cannot
      * see this host's processes and would take its marks and copies for an ended agent's. It is refused, as this
-     * host's trouble, and touches nothing.
+     * host's trouble, and touches nothing. (Who counts as this host: {@link CacheClaimTest}.)
      */
     @Test
     void aDirectoryOfAnotherHostIsRefusedAndLeftAlone() throws Exception {
         Path a = pkg("a", 1000);
         Path b = pkg("b", 1000);
-        CompiledModelCache mine = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1500, "mac-a",
-                ProcessHandle.current(), clock);
+        CompiledModelCache mine = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1500,
+                CacheClaimTest.claimant("mac-a", CacheClaimTest.MAC_A), ProcessHandle.current(), clock);
         CompiledModelCache.CompiledModel inUse = mine.compiled(a, this::compileLikeCoreMl);
-        Path hostFile = dir.resolve("compiled").resolve(CompiledModelCache.HOST_FILE);
-        assertThat(hostFile).hasContent("mac-a");
+        Path hostFile = dir.resolve("compiled").resolve(CacheClaim.FILE);
+        String claim = Files.readString(hostFile);
+        assertThat(claim).contains("\nmachine " + CacheClaimTest.MAC_A.machine() + "\n").endsWith("\nhost mac-a\n");
         List<Path> before = list(dir.resolve("compiled/24A335"));
 
-        // the other host's agent has a process with this very pid and start time: without the host, it is "alive"
-        assertThatThrownBy(() -> new CompiledModelCache(dir.resolve("compiled"), "24A335", 1, "mac-b",
-                ProcessHandle.current(), clock))
+        // the other host's agent has a process with this very pid and start time: without the claim, it is "alive"
+        assertThatThrownBy(() -> new CompiledModelCache(dir.resolve("compiled"), "24A335", 1,
+                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B), ProcessHandle.current(), clock))
                 .isInstanceOf(RuntimeLoadException.class)
-                .hasMessage("the compiled-model cache " + dir.resolve("compiled") + " belongs to host 'mac-a' (" + hostFile
-                        + "), and this agent runs as host 'mac-b'. The directory is claimed by the name its agents give"
-                        + " their host (aneforge.agent.host-name, else the OS's host name; on Linux with the pid"
-                        + " namespace), because the in-use marks of its models name processes by pid, which mean"
-                        + " something on one host only: an agent of another host would take the agents running there for"
-                        + " ended ones and delete models they have in use. Two names count as two hosts even on one"
-                        + " machine: the cache cannot tell this machine under another name from another machine. Give"
-                        + " each host name its own aneforge.agent.cache.dir (ANEFORGE_AGENT_CACHE_DIR), e.g. on a local"
-                        + " disk; agents on one machine that share a directory register under one"
-                        + " aneforge.agent.host-name (or all without one), which makes them one agent to the registry"
-                        + " too. If 'mac-a' was this host's earlier name and no agent uses that name any more,"
-                        + " delete " + hostFile)
+                .hasMessageStartingWith("the compiled-model cache " + dir.resolve("compiled") + " belongs to host 'mac-a'"
+                        + " on machine " + CacheClaimTest.MAC_A.machine() + " (" + hostFile + "), and this agent runs as"
+                        + " host 'mac-b' on machine " + CacheClaimTest.MAC_B.machine() + ": another machine.")
                 .hasCauseInstanceOf(AccessDeniedException.class)
                 .satisfies(e -> assertThat(DiskTrouble.in(e)).as("this host's trouble, not the model's").isTrue());
         assertThat(list(dir.resolve("compiled/24A335"))).isEqualTo(before);
-        assertThat(hostFile).hasContent("mac-a");
+        assertThat(hostFile).hasContent(claim);
 
         // each pass looks: a directory taken over while this agent ran is refused too, and no mark is left
         Files.writeString(hostFile, "mac-b\n");
@@ -513,42 +506,34 @@ class CompiledModelCacheTest {
         inUse.close();
 
         // another directory for the other host
-        CompiledModelCache theirs = new CompiledModelCache(dir.resolve("compiled-b"), "24A335", 1500, "mac-b",
-                ProcessHandle.current(), clock);
+        CompiledModelCache theirs = new CompiledModelCache(dir.resolve("compiled-b"), "24A335", 1500,
+                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B), ProcessHandle.current(), clock);
         use(theirs, b);
-        assertThat(dir.resolve("compiled-b").resolve(CompiledModelCache.HOST_FILE)).hasContent("mac-b");
-    }
-
-    @Test
-    void thisHostIsTheHostNameAndOnLinuxThePidNamespace() throws Exception {
-        Path hostName = Path.of("/proc/sys/kernel/hostname");
-        Assumptions.assumeTrue(Files.isReadable(hostName), "Linux");
-        assertThat(CompiledModelCache.thisHost()).isEqualTo(Files.readString(hostName).trim() + " "
-                + Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
-        assertThat(CompiledModelCache.thisHost()).matches(".+ pid:\\[\\d+]");
+        assertThat(Files.readString(dir.resolve("compiled-b").resolve(CacheClaim.FILE))).endsWith("\nhost mac-b\n");
     }
 
     /**
-     * An agent with a name of its own ({@code aneforge.agent.host-name}) claims the directory by it, so an OS rename
-     * of the host (macOS: "mac-a" to "mac-a-2") keeps the directory; the pid namespace still follows on Linux.
+     * One machine under two names (an agent with {@code aneforge.agent.host-name}, another with the OS's name) shares
+     * the directory: the models one compiled are the other's hits. With this machine's own identity where it can be
+     * read (Linux here: /etc/machine-id, the boot id and the pid namespace), else with recorded ones.
      */
     @Test
-    void anAgentWithANameOfItsOwnClaimsTheDirectoryByIt() throws Exception {
-        Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/sys/kernel/hostname")), "Linux");
-        assertThat(CompiledModelCache.thisHost("ns-a.aneforge-agent-0"))
-                .isEqualTo("ns-a.aneforge-agent-0 " + Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
-        assertThat(CompiledModelCache.thisHost("")).isEqualTo(CompiledModelCache.thisHost());
-
+    void oneMachineUnderTwoNamesSharesTheDirectoryAndItsModels() throws Exception {
+        Path a = pkg("a", 1000);
+        CacheClaim.Claimant named = CacheClaimTest.claimant("studio-7", CacheClaimTest.MAC_A);
+        CacheClaim.Claimant osNamed = CacheClaimTest.claimant("mac-a.local", CacheClaimTest.MAC_A);
+        if (Files.isReadable(Path.of("/proc/sys/kernel/hostname"))
+                && CacheClaim.Claimant.thisHost("").identity().found().isPresent()) {
+            named = CacheClaim.Claimant.thisHost("ns-a.aneforge-agent-0");
+            osNamed = CacheClaim.Claimant.thisHost("");
+        }
         Path compiled = dir.resolve("compiled");
-        new CompiledModelCache(compiled, "24A335", 1500, "ns-a.aneforge-agent-0");
-        Path hostFile = compiled.resolve(CompiledModelCache.HOST_FILE);
-        assertThat(hostFile).hasContent(CompiledModelCache.thisHost("ns-a.aneforge-agent-0"));
-        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500, "ns-b.aneforge-agent-0"))
-                .as("another name is another host to the registry, and to the directory")
-                .isInstanceOf(RuntimeLoadException.class)
-                .hasMessageContaining("belongs to host '" + CompiledModelCache.thisHost("ns-a.aneforge-agent-0") + "'");
-        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500))
-                .as("an agent without a name of its own on a directory claimed by one").isInstanceOf(RuntimeLoadException.class);
+        use(new CompiledModelCache(compiled, "24A335", 1500, named, ProcessHandle.current(), clock), a);
+        use(new CompiledModelCache(compiled, "24A335", 1500, osNamed, ProcessHandle.current(), clock), a);
+
+        assertThat(compiles).as("compiled once, a hit for the machine's other name").containsExactly("a.mlpackage");
+        assertThat(Files.readString(compiled.resolve(CacheClaim.FILE)))
+                .endsWith("\nhost " + named.host() + "\nhost " + osNamed.host() + "\n");
     }
 
     /** A directory claimed by the host's OS name, before the agent was given a name of its own, stays this host's. */
@@ -556,25 +541,17 @@ class CompiledModelCacheTest {
     void aClaimByTheOsNameOfThisHostPassesToTheAgentsOwnName() throws Exception {
         Path a = pkg("a", 1000);
         Path compiled = dir.resolve("compiled");
-        CompiledModelCache before = new CompiledModelCache(compiled, "24A335", 1500, "mac-a", ProcessHandle.current(),
-                clock);
+        CompiledModelCache before = new CompiledModelCache(compiled, "24A335", 1500, CacheClaimTest.byName("mac-a"),
+                ProcessHandle.current(), clock);
         use(before, a);
-        Path hostFile = compiled.resolve(CompiledModelCache.HOST_FILE);
+        Path hostFile = compiled.resolve(CacheClaim.FILE);
         assertThat(hostFile).hasContent("mac-a");
 
-        CompiledModelCache named = new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a",
-                ProcessHandle.current(), clock);
-        assertThat(hostFile).hasContent("studio-7");
+        CompiledModelCache named = new CompiledModelCache(compiled, "24A335", 1500, new CacheClaim.Claimant("studio-7", "mac-a",
+                MachineIdentity.Reading.of(CacheClaimTest.MAC_A)), ProcessHandle.current(), clock);
+        assertThat(Files.readString(hostFile)).endsWith("\nhost mac-a\nhost studio-7\n");
         use(named, a);
         assertThat(compiles).as("the model compiled before is still there").containsExactly("a.mlpackage");
-
-        // the OS renames the host: the claim by the agent's name holds; one by another OS name is not taken over
-        new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a-2", ProcessHandle.current(), clock);
-        assertThat(hostFile).hasContent("studio-7");
-        Files.writeString(hostFile, "mac-b\n");
-        assertThatThrownBy(() -> new CompiledModelCache(compiled, "24A335", 1500, "studio-7", "mac-a",
-                ProcessHandle.current(), clock)).isInstanceOf(RuntimeLoadException.class)
-                .hasMessageContaining("belongs to host 'mac-b'");
     }
 
     /**
