@@ -311,7 +311,7 @@ final class CacheClaim {
                     + " pid namespace. If no agent runs in " + theirs.pidNamespace() + " any more (its container has"
                     + " stopped), delete " + file, "belongs to pid namespace " + theirs.pidNamespace());
         }
-        if (!theirs.boot().equals(mine.boot()) && !knownName) {
+        if (!theirs.samePids(mine) && !knownName) { // another boot of this machine id
             throw refused(file, "the compiled-model cache " + dir + " belongs to " + quoted(claim.hosts())
                     + " on machine " + theirs.machine() + " in boot " + theirs.boot() + " (" + file + "), and this"
                     + " agent runs as host '" + me.host() + "' on machine " + mine.machine() + " in boot "
