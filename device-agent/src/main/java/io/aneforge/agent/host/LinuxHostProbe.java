@@ -69,7 +69,6 @@ public final class LinuxHostProbe implements HostProbe {
     /** Where the machine id may be, in order: systemd's file, then D-Bus's (systems without systemd have only that). */
     static final List<Path> MACHINE_ID_FILES = List.of(Path.of("/etc/machine-id"), Path.of("/var/lib/dbus/machine-id"));
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
-    static final Path PID_NAMESPACE = Path.of("/proc/self/ns/pid");
     /** machine-id(5): "a single newline-terminated, hexadecimal, 32-character, lowercase ID" (and not all zeros). */
     private static final Pattern MACHINE_ID = Pattern.compile("[0-9a-f]{32}");
     private static final Pattern NAMESPACE = Pattern.compile("pid:\\[\\d{1,20}]");
@@ -109,7 +108,7 @@ public final class LinuxHostProbe implements HostProbe {
 
     @Override
     public MachineIdentity.Reading machineIdentity() {
-        return machineIdentity(MACHINE_ID_FILES, BOOT_ID, PID_NAMESPACE);
+        return machineIdentity(MACHINE_ID_FILES, BOOT_ID, PidNamespace.SELF);
     }
 
     /**
@@ -162,10 +161,14 @@ public final class LinuxHostProbe implements HostProbe {
         }
         String namespace;
         try {
-            namespace = Files.readSymbolicLink(pidNamespace).toString();
+            namespace = PidNamespace.of(pidNamespace).orElse(null);
         } catch (IOException | UnsupportedOperationException e) {
             return MachineIdentity.Reading.unavailable("cannot read the pid namespace from " + pidNamespace + ": "
                     + (e instanceof IOException io ? IoProblems.describe(io, pidNamespace) : e.getMessage()));
+        }
+        if (namespace == null) {
+            return MachineIdentity.Reading.unavailable("cannot read the pid namespace from " + pidNamespace
+                    + ": it does not exist");
         }
         if (!NAMESPACE.matcher(namespace).matches()) {
             return MachineIdentity.Reading.unavailable(pidNamespace + " points to '" + shortened(namespace)

@@ -54,6 +54,11 @@ public final class MacHostProbe implements HostProbe {
             boot = sysctl.string("kern.bootsessionuuid").trim();
         } catch (HostProbeException e) {
             return MachineIdentity.Reading.unavailable(e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // Never thrown on: without an identity the compiled-model cache claims by name, as before identities. JNA
+            // resolves a symbol only when it is first called, so a missing one surfaces here as an UnsatisfiedLinkError.
+            return MachineIdentity.Reading.unavailable("cannot read this Mac's identity (gethostuuid(2),"
+                    + " kern.bootsessionuuid): " + e);
         }
         if (!MachineIdentity.isUuid(hardware)) {
             return MachineIdentity.Reading.unavailable("gethostuuid(2) gave '" + hardware + "', not a hardware UUID");

@@ -10,8 +10,11 @@ import java.util.regex.Pattern;
  *
  * <p>The machine id alone proves nothing: a container image can bake one {@code /etc/machine-id} into every
  * container made from it, and a cloned VM keeps its original's hardware UUID, so two machines can carry one id. The
- * boot id cannot be copied that way (the kernel makes it at each start and keeps it in memory only), so the same
- * boot id is the same running machine; the machine id is what ties this machine's starts together.
+ * boot id tells apart more (the kernel makes a new one at each start and keeps it in memory only), but not all: VMs
+ * resumed from one saved memory state carry the same boot id too, and the same pid namespace. So no part, nor all
+ * three, proves that two processes run on one machine; the compiled-model cache asks for more before it takes a new
+ * name for this machine (a witness on the local disk: {@code CacheClaim}). The machine id is what ties this
+ * machine's starts together.
  *
  * @param machine the machine's own id, the same across restarts: the hardware UUID on macOS
  *     ({@code gethostuuid(2)}, System Information's "Hardware UUID"), {@code /etc/machine-id} on Linux

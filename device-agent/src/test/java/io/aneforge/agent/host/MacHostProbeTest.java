@@ -125,6 +125,27 @@ class MacHostProbeTest {
                 .machineIdentity().unavailable())
                 .isEqualTo("gethostuuid(2) gave '00000000-0000-0000-0000-000000000000', not a hardware UUID");
 
+        // JNA resolves gethostuuid only when it is first called: a libc without it is an Error, not an exception
+        HostUuid unlinked = () -> {
+            throw new UnsatisfiedLinkError("Error looking up function 'gethostuuid'");
+        };
+        assertThat(new MacHostProbe(new RecordedSysctl(macBookProM2Pro()), unlinked).machineIdentity().unavailable())
+                .isEqualTo("cannot read this Mac's identity (gethostuuid(2), kern.bootsessionuuid):"
+                        + " java.lang.UnsatisfiedLinkError: Error looking up function 'gethostuuid'");
+        Sysctl broken = new Sysctl() {
+            @Override
+            public String string(String name) {
+                throw new IllegalStateException("Invalid memory access");
+            }
+
+            @Override
+            public long int64(String name) {
+                throw new IllegalStateException("Invalid memory access");
+            }
+        };
+        assertThat(new MacHostProbe(broken, HARDWARE).machineIdentity().unavailable())
+                .endsWith("java.lang.IllegalStateException: Invalid memory access");
+
         Map<String, String> v = macBookProM2Pro();
         v.remove("kern.bootsessionuuid");
         assertThat(new MacHostProbe(new RecordedSysctl(v), HARDWARE).machineIdentity().unavailable())
