@@ -73,7 +73,8 @@ import org.slf4j.LoggerFactory;
  * and, where it can be read, the machine's identity), and an agent of another host is refused ({@link #compiled} and
  * the constructor throw, naming the directory, the other host and the fix), instead of taking that host's live agents
  * for ended ones and deleting models they have in use and copies they are making. Agents on one machine may share the
- * directory, under one name or, where the machine's identity can be read, under several.
+ * directory, under one name or, where the machine's identity can be read, under several ({@link CacheClaim} says
+ * when).
  *
  * <p>Eviction is housekeeping: a model that cannot be moved aside or deleted is logged and left, and the load goes
  * on (the cache stays over its cap until a later pass succeeds); what one pass moved aside is deleted before it
@@ -109,10 +110,6 @@ final class CompiledModelCache {
     private final String owner;
     private final Clock clock;
 
-    CompiledModelCache(Path dir, String osBuild, long maxBytes) {
-        this(dir, osBuild, maxBytes, "");
-    }
-
     /**
      * @param agentName the name the agent registers with ({@code aneforge.agent.host-name}), or empty for the OS's host
      *     name: the directory is claimed by it and this machine's identity ({@link CacheClaim.Claimant#thisHost})
@@ -120,10 +117,6 @@ final class CompiledModelCache {
     CompiledModelCache(Path dir, String osBuild, long maxBytes, String agentName) {
         this(dir, osBuild, maxBytes, CacheClaim.Claimant.thisHost(agentName), ProcessHandle.current(),
                 Clock.systemUTC());
-    }
-
-    CompiledModelCache(Path dir, String osBuild, long maxBytes, ProcessHandle self, Clock clock) {
-        this(dir, osBuild, maxBytes, CacheClaim.Claimant.thisHost(""), self, clock);
     }
 
     /**

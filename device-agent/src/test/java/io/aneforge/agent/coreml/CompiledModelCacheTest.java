@@ -55,6 +55,21 @@ class CompiledModelCacheTest {
 
     @TempDir
     Path dir;
+    /** This machine's local disk, for the claim's witness (not java.io.tmpdir, which would keep one per test). */
+    @TempDir
+    Path local;
+
+    /** This host and machine as the agent claims them ({@link CacheClaim.Claimant#thisHost}), the witness in {@code localDir}. */
+    static CacheClaim.Claimant thisMachine(String agentName, Path localDir) {
+        CacheClaim.Claimant real = CacheClaim.Claimant.thisHost(agentName);
+        return new CacheClaim.Claimant(real.host(), real.formerHost(), real.identity(), localDir);
+    }
+
+    /** A cache on {@code at} for this host's agent, as the runtime makes it. */
+    private CompiledModelCache cacheAt(Path at, long maxBytes) {
+        return new CompiledModelCache(at, "24A335", maxBytes, thisMachine("", local), ProcessHandle.current(),
+                Clock.systemUTC());
+    }
 
     static Path fixture() throws Exception {
         return Path.of(CompiledModelCacheTest.class.getResource("/coreml/tiny_fp16.mlpackage").toURI());
@@ -82,7 +97,7 @@ class CompiledModelCacheTest {
         assertThat(CompiledModelCache.packageDigest(cached.packageRoot()))
                 .isEqualTo(CompiledModelCache.packageDigest(fixture))
                 .matches("[0-9a-f]{64}");
-        CompiledModelCache compiled = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1 << 20);
+        CompiledModelCache compiled = cacheAt(dir.resolve("compiled"), 1 << 20);
         assertThat(compiled.keyFor(cached.packageRoot())).isEqualTo(compiled.keyFor(fixture));
     }
 
@@ -141,12 +156,12 @@ class CompiledModelCacheTest {
     /** Another agent process sharing the directory compiled the same package first: theirs is kept. */
     @Test
     void anotherProcessWinningTheRaceIsNotAnError() throws Exception {
-        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1 << 20);
+        CompiledModelCache cache = cacheAt(dir.resolve("compiled"), 1 << 20);
         Path target = cache.keyFor(fixture());
 
         try (CompiledModelCache.CompiledModel got = cache.compiled(fixture(), pkg -> {
             Path produced = compile(pkg);
-            new CompiledModelCache(dir.resolve("compiled"), "24A335", 1 << 20).compiled(pkg, this::compile)
+            cacheAt(dir.resolve("compiled"), 1 << 20).compiled(pkg, this::compile)
                     .close(); // the other process
             return produced;
         })) {
@@ -160,7 +175,7 @@ class CompiledModelCacheTest {
     /** Something other than a compiled model where one belongs (a file, an empty directory) is replaced. */
     @Test
     void aBrokenEntryIsReplacedNotFatal() throws Exception {
-        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1 << 20);
+        CompiledModelCache cache = cacheAt(dir.resolve("compiled"), 1 << 20);
         Path target = cache.keyFor(fixture());
         Files.createDirectories(target.getParent());
         Files.writeString(target, "not a model");
@@ -168,7 +183,7 @@ class CompiledModelCacheTest {
         assertThat(cache.compiled(fixture(), this::compile).path()).isEqualTo(target);
         assertThat(target.resolve("coremldata.bin")).hasContent("compiled");
 
-        CompiledModelCache fresh = new CompiledModelCache(dir.resolve("compiled2"), "24A335", 1 << 20);
+        CompiledModelCache fresh = cacheAt(dir.resolve("compiled2"), 1 << 20);
         Files.createDirectories(fresh.keyFor(fixture()));
         assertThat(fresh.compiled(fixture(), this::compile).path().resolve("coremldata.bin")).hasContent("compiled");
     }
@@ -197,7 +212,7 @@ class CompiledModelCacheTest {
     }
 
     private CompiledModelCache cache(ProcessHandle agent, long maxBytes) {
-        return new CompiledModelCache(dir.resolve("compiled"), "24A335", maxBytes, agent, clock);
+        return new CompiledModelCache(dir.resolve("compiled"), "24A335", maxBytes, thisMachine("", local), agent, clock);
     }
 
     /** A package whose weight.bin holds {@code weightBytes} bytes that differ per name. */
@@ -478,7 +493,7 @@ class CompiledModelCacheTest {
         Path a = pkg("a", 1000);
         Path b = pkg("b", 1000);
         CompiledModelCache mine = new CompiledModelCache(dir.resolve("compiled"), "24A335", 1500,
-                CacheClaimTest.claimant("mac-a", CacheClaimTest.MAC_A), ProcessHandle.current(), clock);
+                CacheClaimTest.claimant("mac-a", CacheClaimTest.MAC_A, local), ProcessHandle.current(), clock);
         CompiledModelCache.CompiledModel inUse = mine.compiled(a, this::compileLikeCoreMl);
         Path hostFile = dir.resolve("compiled").resolve(CacheClaim.FILE);
         String claim = Files.readString(hostFile);
@@ -487,7 +502,7 @@ class CompiledModelCacheTest {
 
         // the other host's agent has a process with this very pid and start time: without the claim, it is "alive"
         assertThatThrownBy(() -> new CompiledModelCache(dir.resolve("compiled"), "24A335", 1,
-                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B), ProcessHandle.current(), clock))
+                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B, local), ProcessHandle.current(), clock))
                 .isInstanceOf(RuntimeLoadException.class)
                 .hasMessageStartingWith("the compiled-model cache " + dir.resolve("compiled") + " belongs to host 'mac-a'"
                         + " on machine " + CacheClaimTest.MAC_A.machine() + " (" + hostFile + "), and this agent runs as"
@@ -507,7 +522,7 @@ class CompiledModelCacheTest {
 
         // another directory for the other host
         CompiledModelCache theirs = new CompiledModelCache(dir.resolve("compiled-b"), "24A335", 1500,
-                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B), ProcessHandle.current(), clock);
+                CacheClaimTest.claimant("mac-b", CacheClaimTest.MAC_B, local), ProcessHandle.current(), clock);
         use(theirs, b);
         assertThat(Files.readString(dir.resolve("compiled-b").resolve(CacheClaim.FILE))).endsWith("\nhost mac-b\n");
     }
@@ -520,12 +535,12 @@ class CompiledModelCacheTest {
     @Test
     void oneMachineUnderTwoNamesSharesTheDirectoryAndItsModels() throws Exception {
         Path a = pkg("a", 1000);
-        CacheClaim.Claimant named = CacheClaimTest.claimant("studio-7", CacheClaimTest.MAC_A);
-        CacheClaim.Claimant osNamed = CacheClaimTest.claimant("mac-a.local", CacheClaimTest.MAC_A);
+        CacheClaim.Claimant named = CacheClaimTest.claimant("studio-7", CacheClaimTest.MAC_A, local);
+        CacheClaim.Claimant osNamed = CacheClaimTest.claimant("mac-a.local", CacheClaimTest.MAC_A, local);
         if (Files.isReadable(Path.of("/proc/sys/kernel/hostname"))
                 && CacheClaim.Claimant.thisHost("").identity().found().isPresent()) {
-            named = CacheClaim.Claimant.thisHost("ns-a.aneforge-agent-0");
-            osNamed = CacheClaim.Claimant.thisHost("");
+            named = thisMachine("ns-a.aneforge-agent-0", local);
+            osNamed = thisMachine("", local);
         }
         Path compiled = dir.resolve("compiled");
         use(new CompiledModelCache(compiled, "24A335", 1500, named, ProcessHandle.current(), clock), a);
@@ -541,14 +556,14 @@ class CompiledModelCacheTest {
     void aClaimByTheOsNameOfThisHostPassesToTheAgentsOwnName() throws Exception {
         Path a = pkg("a", 1000);
         Path compiled = dir.resolve("compiled");
-        CompiledModelCache before = new CompiledModelCache(compiled, "24A335", 1500, CacheClaimTest.byName("mac-a"),
-                ProcessHandle.current(), clock);
+        CompiledModelCache before = new CompiledModelCache(compiled, "24A335", 1500,
+                CacheClaimTest.byName("mac-a", null, local), ProcessHandle.current(), clock);
         use(before, a);
         Path hostFile = compiled.resolve(CacheClaim.FILE);
         assertThat(hostFile).hasContent("mac-a");
 
-        CompiledModelCache named = new CompiledModelCache(compiled, "24A335", 1500, new CacheClaim.Claimant("studio-7", "mac-a",
-                MachineIdentity.Reading.of(CacheClaimTest.MAC_A)), ProcessHandle.current(), clock);
+        CompiledModelCache named = new CompiledModelCache(compiled, "24A335", 1500, new CacheClaim.Claimant("studio-7",
+                "mac-a", MachineIdentity.Reading.of(CacheClaimTest.MAC_A), local), ProcessHandle.current(), clock);
         assertThat(Files.readString(hostFile)).endsWith("\nhost mac-a\nhost studio-7\n");
         use(named, a);
         assertThat(compiles).as("the model compiled before is still there").containsExactly("a.mlpackage");
@@ -674,8 +689,8 @@ class CompiledModelCacheTest {
         Path real = Files.createDirectories(dir.resolve("compiled"));
         Path alias = Files.createSymbolicLink(dir.resolve("alias"), real);
         Path a = pkg("a", 10);
-        CompiledModelCache one = new CompiledModelCache(real, "24A335", 1 << 20);
-        CompiledModelCache two = new CompiledModelCache(alias, "24A335", 1 << 20);
+        CompiledModelCache one = cacheAt(real, 1 << 20);
+        CompiledModelCache two = cacheAt(alias, 1 << 20);
         one.compiled(a, this::compileLikeCoreMl).close();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();

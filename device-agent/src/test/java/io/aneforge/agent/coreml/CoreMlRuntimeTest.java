@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +33,19 @@ class CoreMlRuntimeTest {
 
     @TempDir
     Path dir;
+
+    /**
+     * The runtime claims its caches as the agent does, with the claim's witness in java.io.tmpdir: removed here, since
+     * each test's cache directory is new and its witness would stay behind.
+     */
+    @AfterEach
+    void removeWitnesses() throws IOException {
+        try (var s = Files.list(dir)) {
+            for (Path cache : s.filter(p -> Files.exists(p.resolve(CacheClaim.FILE))).toList()) {
+                Files.deleteIfExists(CacheWitness.of(CacheWitness.LOCAL_DIR, cache).file());
+            }
+        }
+    }
 
     /** Records compile/load calls; "compiles" by writing a directory; predicts by echoing doubled ids. */
     class RecordingBridge implements CoreMlBridge {
@@ -180,7 +194,7 @@ class CoreMlRuntimeTest {
         macRuntime(bridge, "24A335").load(a, RuntimeOptions.defaults()).close();
         assertThat(bridge.compiled).containsExactly(a, changed, a);
 
-        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "23F79", 1 << 20);
+        CompiledModelCache cache = new CompiledModelCache(dir.resolve("compiled"), "23F79", 1 << 20, "");
         Path key = cache.keyFor(a);
         assertThat(key).isEqualTo(dir.resolve("compiled/23F79/" + CompiledModelCache.packageDigest(a) + ".mlmodelc"));
         assertThat(key.resolve("coremldata.bin")).hasContent("compiled a.mlpackage");
@@ -232,11 +246,11 @@ class CoreMlRuntimeTest {
         assertThatThrownBy(() -> macRuntime(new RecordingBridge(), "23F79").load(notPkg, RuntimeOptions.defaults()))
                 .isInstanceOf(RuntimeLoadException.class)
                 .hasMessageContaining("has no Manifest.json");
-        assertThatThrownBy(() -> new CompiledModelCache(dir, "../etc", 1 << 20))
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "../etc", 1 << 20, ""))
                 .hasMessageContaining("is not a build identifier like 23F79");
-        assertThatThrownBy(() -> new CompiledModelCache(dir, "..", 1 << 20))
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "..", 1 << 20, ""))
                 .hasMessageContaining("is not a build identifier like 23F79");
-        assertThatThrownBy(() -> new CompiledModelCache(dir, "23F79", 0))
+        assertThatThrownBy(() -> new CompiledModelCache(dir, "23F79", 0, ""))
                 .hasMessageContaining("aneforge.agent.cache.compiled-max-size");
     }
 
