@@ -38,7 +38,8 @@ public final class VariantFidelity {
             throw new IllegalArgumentException("fidelity: " + outputs.size() + " candidate samples for "
                     + golden.samples().size() + " golden samples");
         }
-        return compare(golden, outputs, null);
+        return compare(golden, null, (name, i) -> comparedPart(golden.samples().get(i), name,
+                output(outputs.get(i), name), null));
     }
 
     /**
@@ -61,32 +62,87 @@ public final class VariantFidelity {
             }
             masks.add(mask.data());
         }
-        return compare(golden, outputs, masks);
+        return compare(golden, masks, (name, i) -> comparedPart(golden.samples().get(i), name,
+                output(outputs.get(i), name), masks.get(i)));
+    }
+
+    /**
+     * {@link #of} ({@code masks} null) or {@link #realTokens} ({@code masks}: each sample's {@code attention_mask}, in
+     * sample order) on candidates already cut to what the comparison reads: per sample, each output's
+     * {@link #comparedPart}. The same reports, float for float, as those methods give on the whole outputs (they cut
+     * them with the same method), so a caller that runs the samples one at a time need not hold every sample's whole
+     * outputs: an agent keeps each sample's parts and drops the rest before running the next one.
+     */
+    public static Map<String, FidelityReport> ofComparedParts(GoldenOutputs golden, List<Map<String, FloatTensor>> parts,
+                                                              List<float[]> masks) {
+        if (parts.size() != golden.samples().size() || masks != null && masks.size() != parts.size()) {
+            throw new IllegalArgumentException("fidelity: " + parts.size() + " candidate samples"
+                    + (masks == null ? "" : ", " + masks.size() + " masks") + " for " + golden.samples().size()
+                    + " golden samples");
+        }
+        return compare(golden, masks, (name, i) -> output(parts.get(i), name));
+    }
+
+    /**
+     * What the comparison reads of one candidate output of one sample, as {@code (1, compared, ...)} or whole: at the
+     * positions the golden output holds when it holds some only (a copy of those rows, after checking the shapes
+     * agree), else, with {@code mask}, a per-token output's real tokens (a copy; whole for a sample with none), else
+     * the whole candidate (its array, not copied). {@code golden} is the sample's golden outputs; {@code mask} its
+     * {@code attention_mask}, or null to compare every position ({@link #of}).
+     *
+     * @throws IllegalArgumentException when the golden output holds some positions only and the shapes differ
+     */
+    public static FloatTensor comparedPart(GoldenOutputs.Sample golden, String name, FloatTensor candidate, float[] mask) {
+        GoldenTensor g = golden.tensors().get(name);
+        if (g == null) {
+            throw new IllegalArgumentException("fidelity: the golden outputs of sample '" + golden.id() + "' have no"
+                    + " output '" + name + "' (have " + golden.tensors().keySet() + ")");
+        }
+        if (g.holdsSomePositionsOnly()) {
+            if (!java.util.Arrays.equals(g.shape(), candidate.shape())) {
+                throw new IllegalArgumentException("fidelity: candidate output '" + name + "' of sample '" + golden.id()
+                        + "' has shape " + candidate.shapeString() + ", the golden one " + g.shapeString());
+            }
+            return rowsAt(candidate, g.heldPositions());
+        }
+        return mask == null ? candidate : keepReal(name, GoldenTensor.of(candidate), mask);
+    }
+
+    /** The candidate's part of output {@code name} for the {@code sample}-th golden sample ({@link #comparedPart}). */
+    @FunctionalInterface
+    private interface Parts {
+        FloatTensor get(String name, int sample);
+    }
+
+    /** {@code outputs}' output {@code name}, which the comparison needs. */
+    private static FloatTensor output(Map<String, FloatTensor> outputs, String name) {
+        FloatTensor c = outputs.get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("fidelity: the candidate has no output '" + name + "' (has "
+                    + outputs.keySet() + ")");
+        }
+        return c;
     }
 
     /**
      * One output at a time, so that at most one output's compared positions are copied at once: the samples'
      * tensors (their real tokens with {@code masks}, else whole) stacked for the golden side and the candidate's.
+     * {@code parts} gives the candidate's side; {@link #of} and {@link #realTokens} cut it here from the whole
+     * outputs, output by output, {@link #ofComparedParts} was handed it cut.
      */
-    private static Map<String, FidelityReport> compare(GoldenOutputs golden, List<Map<String, FloatTensor>> outputs,
-                                                       List<float[]> masks) {
+    private static Map<String, FidelityReport> compare(GoldenOutputs golden, List<float[]> masks, Parts parts) {
         Map<String, FidelityReport> reports = new LinkedHashMap<>();
         for (String name : golden.outputNames()) {
             List<FloatTensor> ref = new ArrayList<>();
             List<FloatTensor> cand = new ArrayList<>();
             Map<String, List<Integer>> held = null;
-            for (int i = 0; i < outputs.size(); i++) {
+            for (int i = 0; i < golden.samples().size(); i++) {
                 GoldenOutputs.Sample sample = golden.samples().get(i);
                 GoldenTensor g = sample.tensors().get(name);
-                FloatTensor c = outputs.get(i).get(name);
-                if (c == null) {
-                    throw new IllegalArgumentException("fidelity: the candidate has no output '" + name + "' (has "
-                            + outputs.get(i).keySet() + ")");
-                }
+                cand.add(parts.get(name, i));
                 if (g.holdsSomePositionsOnly()) {
-                    checkHeld(name, sample.id(), g, c, masks == null ? null : masks.get(i));
+                    checkHeldAreReal(name, sample.id(), g, masks == null ? null : masks.get(i));
                     ref.add(heldRows(g));
-                    cand.add(rowsAt(c, g.heldPositions()));
                     if (held == null) {
                         held = new LinkedHashMap<>();
                     }
@@ -96,7 +152,6 @@ public final class VariantFidelity {
                     continue;
                 }
                 ref.add(masks == null ? g.expand() : keepReal(name, g, masks.get(i)));
-                cand.add(masks == null ? c : keepReal(name, GoldenTensor.of(c), masks.get(i)));
             }
             if (held != null && held.isEmpty()) {
                 throw new IllegalArgumentException("fidelity: the golden data holds output '" + name + "' at some"
@@ -112,14 +167,10 @@ public final class VariantFidelity {
     }
 
     /**
-     * A held golden output and the candidate's agree on the shape, and each held position is a real token of the
-     * sample (the golden inputs' {@code attention_mask}): otherwise the two golden blobs do not belong together.
+     * Each position a held golden output holds is a real token of the sample (the golden inputs'
+     * {@code attention_mask}): otherwise the two golden blobs do not belong together.
      */
-    private static void checkHeld(String name, String id, GoldenTensor g, FloatTensor c, float[] mask) {
-        if (!java.util.Arrays.equals(g.shape(), c.shape())) {
-            throw new IllegalArgumentException("fidelity: candidate output '" + name + "' of sample '" + id
-                    + "' has shape " + c.shapeString() + ", the golden one " + g.shapeString());
-        }
+    private static void checkHeldAreReal(String name, String id, GoldenTensor g, float[] mask) {
         for (int p : g.heldPositions()) {
             if (mask != null && (p >= mask.length || mask[p] == 0)) {
                 throw new IllegalArgumentException("fidelity: the golden outputs hold '" + name + "' of sample '" + id
