@@ -56,6 +56,11 @@ public final class GoldenStore {
         this.maxBytes = maxBytes;
     }
 
+    /** The bound, {@code aneforge.agent.golden-max-memory}, in bytes: what else holds golden-sized data uses it too. */
+    public long maxBytes() {
+        return maxBytes;
+    }
+
     public GoldenOutputs get(ArtifactRef ref) {
         synchronized (recent) {
             GoldenOutputs hit = recent.get(ref.sha256Hex());
