@@ -3,6 +3,7 @@ package io.aneforge.agent.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.convert.VariantFidelity;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.graph.Graphs;
@@ -296,5 +297,249 @@ class GoldenComparisonTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the golden inputs have no sample 'sample-00' (the golden outputs do); the two golden blobs"
                         + " of this version do not belong together");
+    }
+
+    /**
+     * The comparison as the agent made it before it cut each sample as it ran, kept here as the oracle the streaming
+     * comparison must match: every sample's whole outputs aligned, then {@code VariantFidelity} on all of them at once.
+     */
+    static Map<String, FidelityReport> allAtOnce(GoldenOutputs golden, GoldenOutputs inputs,
+            Map<String, Map<String, FloatTensor>> candidates) {
+        Map<String, FloatTensor> first = candidates.values().iterator().next();
+        List<String> shared = golden.outputNames().stream().filter(first::containsKey).toList();
+        if (shared.isEmpty()) {
+            throw new IllegalArgumentException("the variant's outputs " + first.keySet() + " share no name with the golden"
+                    + " outputs " + golden.outputNames() + "; the variant and the golden data disagree on output names");
+        }
+        Map<String, GoldenOutputs.Sample> inputsById = new java.util.HashMap<>();
+        for (GoldenOutputs.Sample s : inputs.samples()) inputsById.put(s.id(), s);
+        List<GoldenOutputs.Sample> reference = new ArrayList<>();
+        List<Map<String, FloatTensor>> candidate = new ArrayList<>();
+        List<Map<String, FloatTensor>> sampleInputs = new ArrayList<>();
+        boolean masked = true;
+        for (GoldenOutputs.Sample s : golden.samples()) {
+            Map<String, FloatTensor> c = candidates.get(s.id());
+            if (c == null) continue;
+            GoldenOutputs.Sample sampleIn = inputsById.get(s.id());
+            if (sampleIn == null) {
+                throw new IllegalArgumentException("the golden inputs have no sample '" + s.id() + "' (the golden outputs"
+                        + " do); the two golden blobs of this version do not belong together");
+            }
+            Map<String, io.aneforge.eval.GoldenTensor> r = new LinkedHashMap<>();
+            Map<String, FloatTensor> t = new LinkedHashMap<>();
+            for (String name : shared) {
+                FloatTensor got = c.get(name);
+                if (got == null) {
+                    throw new IllegalArgumentException("output '" + name + "' is missing for sample '" + s.id() + "'");
+                }
+                r.put(name, s.tensors().get(name));
+                t.put(name, GoldenComparison.align(name, s.tensors().get(name).shape(), got));
+            }
+            reference.add(new GoldenOutputs.Sample(s.id(), r));
+            candidate.add(t);
+            sampleInputs.add(sampleIn.outputs());
+            masked &= sampleIn.tensors().containsKey(Graphs.ATTENTION_MASK);
+        }
+        if (reference.isEmpty()) {
+            throw new IllegalArgumentException("no golden sample was run (sample ids " + candidates.keySet() + ")");
+        }
+        GoldenOutputs ref = new GoldenOutputs(reference);
+        return masked ? VariantFidelity.realTokens(ref, candidate, sampleInputs) : VariantFidelity.of(ref, candidate);
+    }
+
+    /** Each sample added in turn, the way an accuracy job runs them, with no bound on the parts kept. */
+    private static GoldenComparison streamed(GoldenOutputs golden, GoldenOutputs inputs,
+            Map<String, Map<String, FloatTensor>> candidates) {
+        GoldenComparison comparison = new GoldenComparison(golden, inputs, candidates.keySet(), Long.MAX_VALUE);
+        candidates.forEach(comparison::add);
+        return comparison;
+    }
+
+    /** {@code t} (1, S, C) in the ANE layout (1, C, 1, S). */
+    static FloatTensor aneLayout(FloatTensor t) {
+        int s = t.shape()[1];
+        int c = t.shape()[2];
+        float[] dst = new float[s * c];
+        for (int ch = 0; ch < c; ch++) {
+            for (int p = 0; p < s; p++) dst[ch * s + p] = t.data()[p * c + ch];
+        }
+        return new FloatTensor(new int[] {1, c, 1, s}, dst);
+    }
+
+    /** (1, S, V) logits with zeros from {@code real} on (as Golden.fullLength lays them out), none zero before. */
+    static FloatTensor logits(int seed, int real, int v) {
+        float[] d = new float[S * v];
+        for (int i = 0; i < real * v; i++) d[i] = (float) Math.sin(0.31 * i + seed) * 3 + 0.25f;
+        return new FloatTensor(new int[] {1, S, v}, d);
+    }
+
+    /** The variant's answer to {@code golden}: close at the real tokens (an argmax flipped here and there), wild after. */
+    static FloatTensor quantized(FloatTensor golden, int real, int seed) {
+        int row = golden.size() / golden.shape()[1];
+        float[] d = golden.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = i < real * row ? d[i] + 0.4f * (float) Math.cos(1.7 * i + seed) : 5 - 3 * (i % 7);
+        }
+        return new FloatTensor(golden.shape(), d);
+    }
+
+    private static GoldenOutputs roundTrip(GoldenOutputs g, int version) throws java.io.IOException {
+        java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
+        io.aneforge.eval.golden.GoldenOutputsCodec.write(g, blob, version);
+        return io.aneforge.eval.golden.GoldenOutputsCodec.read(new java.io.ByteArrayInputStream(blob.toByteArray()));
+    }
+
+    /**
+     * A GPT-2 or fill-mask model's logits (1, S, V), golden format 3 (held at 8 of the samples' 22 real tokens): the
+     * samples added one at a time keep those rows only (sample 2 answers in the ANE layout (1, V, 1, S), transposed
+     * first), and the reports are the all-at-once comparison's, float for float, held positions included.
+     */
+    @Test
+    void vocabularyLogitsHeldAtSomePositionsCompareSampleBySampleLikeAllAtOnce() throws Exception {
+        int v = 64;
+        int[] real = {5, 8, 3, 6};
+        GoldenOutputs inputs = goldenInputs(real);
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        for (int i = 0; i < real.length; i++) {
+            FloatTensor g = logits(i, real[i], v);
+            whole.add(GoldenOutputs.Sample.of(sample(i), Map.of(Graphs.LOGITS, g)));
+            FloatTensor c = quantized(g, real[i], i);
+            candidates.put(sample(i), Map.of(Graphs.LOGITS, i == 2 ? aneLayout(c) : c));
+        }
+        GoldenOutputs held = roundTrip(io.aneforge.eval.golden.HeldPositions.reduce(inputs, new GoldenOutputs(whole), v,
+                4L * v), 3);
+        int heldRows = held.samples().stream().mapToInt(s -> s.tensors().get(Graphs.LOGITS).heldPositions().length).sum();
+        assertThat(heldRows).isEqualTo(io.aneforge.eval.golden.HeldPositions.MIN_POSITIONS);
+
+        GoldenComparison comparison = streamed(held, inputs, candidates);
+        Map<String, FidelityReport> f = comparison.reports();
+        assertThat(f).isEqualTo(allAtOnce(held, inputs, candidates));
+        FidelityReport logits = f.get(Graphs.LOGITS);
+        assertThat(logits.positions()).isEqualTo(heldRows);
+        assertThat(logits.cosineMin()).isLessThan(0.999).isGreaterThan(0.9); // numbers that say something
+        assertThat(logits.comparedPositions().values().stream().mapToInt(List::size).sum()).isEqualTo(heldRows);
+        assertThat(comparison.heldBytes()).as("the held rows only, not 4 samples x S x V")
+                .isEqualTo(4L * heldRows * v);
+
+        // the benchmark job's single first sample, too
+        GoldenOutputs first = new GoldenOutputs(List.of(held.samples().get(0)));
+        Map<String, Map<String, FloatTensor>> one = Map.of(sample(0), candidates.get(sample(0)));
+        assertThat(GoldenComparison.compare(first, inputs, one)).isEqualTo(allAtOnce(first, inputs, one));
+    }
+
+    /**
+     * An encoder in the ANE layout, its golden data after a format-2 round trip (padding not held): hidden states
+     * (1, C, 1, S) transposed and cut to the real tokens, the pooled output whole, as each sample is added; the same
+     * reports as all at once. Without an attention_mask every position is compared, with the same numbers as
+     * VariantFidelity.of.
+     */
+    @Test
+    void anEncoderInAneLayoutComparesSampleBySampleLikeAllAtOnce() throws Exception {
+        int[] real = {3, 8, 5};
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        for (int i = 0; i < real.length; i++) {
+            float[] d = hidden(i).data().clone();
+            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
+            FloatTensor state = new FloatTensor(new int[] {1, S, C}, d);
+            FloatTensor pooled = new FloatTensor(new int[] {1, C}, new float[] {0.5f + i, -1, 2, 0.25f});
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            out.put(Graphs.LAST_HIDDEN_STATE, state);
+            out.put(Graphs.POOLER_OUTPUT, pooled);
+            whole.add(GoldenOutputs.Sample.of(sample(i), out));
+            candidates.put(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, aneLayout(quantized(state, real[i], i)),
+                    Graphs.POOLER_OUTPUT, quantized(pooled, 1, i), "extra_output", hidden(9)));
+        }
+        GoldenOutputs held = roundTrip(new GoldenOutputs(whole), 2);
+        GoldenOutputs inputs = goldenInputs(real);
+
+        GoldenComparison comparison = streamed(held, inputs, candidates);
+        Map<String, FidelityReport> f = comparison.reports();
+        assertThat(f).isEqualTo(allAtOnce(held, inputs, candidates));
+        assertThat(f.get(Graphs.LAST_HIDDEN_STATE).positions()).isEqualTo(3 + 8 + 5);
+        assertThat(f.get(Graphs.LAST_HIDDEN_STATE).cosineMin()).isLessThan(0.9999);
+        assertThat(comparison.heldBytes()).as("real tokens of the hidden states, the pooled outputs; no extra output")
+                .isEqualTo(4L * (3 + 8 + 5) * C + 4L * real.length * C);
+
+        GoldenOutputs noMask = new GoldenOutputs(inputs.samples().stream().map(s -> GoldenOutputs.Sample.of(s.id(),
+                Map.of(Graphs.INPUT_IDS, s.outputs().get(Graphs.INPUT_IDS)))).toList());
+        GoldenComparison every = streamed(held, noMask, candidates);
+        assertThat(every.reports()).isEqualTo(allAtOnce(held, noMask, candidates));
+        assertThat(every.reports().get(Graphs.LAST_HIDDEN_STATE).positions()).isEqualTo(real.length * S);
+        assertThat(every.heldBytes()).isEqualTo(4L * real.length * (S * C + C)); // every position: whole outputs
+    }
+
+    /**
+     * The errors of the all-at-once comparison, word for word, whatever order the samples are added in: the first
+     * problem in golden order is the one reported (sample-01's missing output before sample-02's shape, though
+     * sample-02 ran first), after every sample has run.
+     */
+    @Test
+    void problemsAreTheAllAtOnceComparisonsInGoldenOrder() {
+        GoldenOutputs golden = goldenHidden(3);
+        GoldenOutputs inputs = goldenInputs(4, 5, 6);
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        candidates.put(sample(2), Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, S, C + 1},
+                new float[S * (C + 1)])));
+        candidates.put(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
+        candidates.put(sample(1), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1), Graphs.POOLER_OUTPUT, hidden(1)));
+        Map<String, Map<String, FloatTensor>> missing = new LinkedHashMap<>(candidates);
+        missing.put(sample(1), Map.of(Graphs.POOLER_OUTPUT, hidden(1)));
+        Map<String, Map<String, FloatTensor>> noneShared = Map.of(sample(0), Map.of("other", hidden(0)));
+        Map<String, Map<String, FloatTensor>> notGolden = Map.of("sample-09", Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
+        GoldenOutputs fewerInputs = goldenInputs(4);
+
+        for (var c : List.of(candidates, missing, noneShared, notGolden)) {
+            for (GoldenOutputs in : List.of(inputs, fewerInputs)) {
+                Throwable expected = org.assertj.core.api.Assertions.catchThrowable(() -> allAtOnce(golden, in, c));
+                assertThat(expected).isInstanceOf(IllegalArgumentException.class);
+                GoldenComparison comparison = streamed(golden, in, c); // adding never fails on these
+                assertThatThrownBy(comparison::reports).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage(expected.getMessage());
+            }
+        }
+        assertThatThrownBy(() -> streamed(golden, inputs, missing).reports())
+                .hasMessage("output 'last_hidden_state' is missing for sample 'sample-01'");
+        assertThatThrownBy(() -> streamed(golden, inputs, candidates).reports())
+                .hasMessage("output 'last_hidden_state' has shape [1, 8, 5] but the golden output has [1, 8, 4] (nor is"
+                        + " it its ANE layout (B, C, 1, S))");
+        assertThatThrownBy(() -> streamed(golden, inputs, notGolden).reports())
+                .hasMessage("no golden sample was run (sample ids [sample-09])");
+    }
+
+    /**
+     * The parts kept count against golden-max-memory: the sample that passes it fails at once, before another runs,
+     * naming the setting; up to it they fit. A sample not announced, or a report asked for before every announced
+     * sample is in, is a caller's mistake.
+     */
+    @Test
+    void thePartsKeptAreBoundedByTheGoldenMemorySetting() {
+        GoldenOutputs golden = goldenHidden(3);
+        GoldenOutputs inputs = goldenInputs(4, 5, 6);
+        long twoSamples = 4L * (4 + 5) * C;
+        GoldenComparison comparison = new GoldenComparison(golden, inputs, List.of(sample(0), sample(1), sample(2)),
+                twoSamples);
+        comparison.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
+        comparison.add(sample(1), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)));
+        assertThat(comparison.heldBytes()).isEqualTo(twoSamples);
+        assertThatThrownBy(() -> comparison.add(sample(2), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(2))))
+                .isInstanceOf(GoldenException.class)
+                .hasMessage("the variant's outputs kept to compare with the golden data (the held positions, real tokens"
+                        + " or whole outputs the comparison reads) take " + (twoSamples + 4L * 6 * C) + " bytes after 3"
+                        + " of 3 samples (sample 'sample-02'), more than the " + twoSamples + "-byte limit for golden"
+                        + " data held in memory: raise aneforge.agent.golden-max-memory (env"
+                        + " ANEFORGE_AGENT_GOLDEN_MAX_MEMORY), and the agent's heap (-Xmx) with it")
+                .matches(e -> ((GoldenException) e).fault() == io.aneforge.agent.cache.Fault.ARTIFACT);
+
+        GoldenComparison partial = new GoldenComparison(golden, inputs, List.of(sample(0), sample(1)), Long.MAX_VALUE);
+        partial.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
+        assertThatThrownBy(() -> partial.add(sample(2), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(2))))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("sample 'sample-02' was not among the samples to run [sample-00, sample-01]");
+        assertThatThrownBy(() -> partial.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))))
+                .isInstanceOf(IllegalStateException.class).hasMessage("sample 'sample-00' was already added");
+        assertThatThrownBy(partial::reports).isInstanceOf(IllegalStateException.class)
+                .hasMessage("samples [sample-00, sample-01] were to be added, only [sample-00] were");
     }
 }

@@ -86,9 +86,14 @@ class RuntimeJobExecutorTest {
     }
 
     private RuntimeJobExecutor executor(ModelRuntime runtime) {
+        return executor(runtime, 1L << 24);
+    }
+
+    private RuntimeJobExecutor executor(ModelRuntime runtime, long goldenMaxMemory) {
         ArtifactCache cache = new ArtifactCache(dir.resolve("cache"), 1L << 30,
                 ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), UnzipLimits.defaults(), Clock.systemUTC());
-        GoldenStore golden = new GoldenStore(ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())), 1L << 24);
+        GoldenStore golden = new GoldenStore(ref -> new ByteArrayInputStream(blobs.get(ref.sha256Hex())),
+                goldenMaxMemory);
         return new RuntimeJobExecutor(cache, golden, List.of(runtime), new BenchmarkRunner(PeakMemory.forCurrentOs()), HOST,
                 Clock.systemUTC(), unwatched());
     }
@@ -339,5 +344,183 @@ class RuntimeJobExecutorTest {
             }
         }
         return bytes.toByteArray();
+    }
+
+    private static final int SEQ = 16;
+
+    /**
+     * A model of made-up per-token outputs {@code (1, SEQ, width)} from its {@code input_ids}: smooth in the id and
+     * position, never 0; {@code exact} false adds an error, as quantization would. What a variant answers (here) and
+     * what the golden data holds (with {@code exact}).
+     */
+    static FloatTensor madeUp(FloatTensor ids, int width, boolean exact) {
+        float[] d = new float[SEQ * width];
+        for (int p = 0; p < SEQ; p++) {
+            for (int w = 0; w < width; w++) {
+                d[p * width + w] = (float) Math.sin(0.013 * (w + 1) * ids.data()[p] + 0.7 * p) * 2 + 2.5f
+                        + (exact ? 0 : 0.3f * (float) Math.cos(1.3 * (p * width + w)));
+            }
+        }
+        return new FloatTensor(new int[] {1, SEQ, width}, d);
+    }
+
+    /** Golden inputs: sample i has {@code real[i]} real tokens (and an attention_mask when {@code masked}). */
+    private static GoldenOutputs tokenInputs(boolean masked, int... real) {
+        List<GoldenOutputs.Sample> list = new ArrayList<>();
+        for (int i = 0; i < real.length; i++) {
+            float[] ids = new float[SEQ];
+            float[] mask = new float[SEQ];
+            for (int p = 0; p < real[i]; p++) {
+                ids[p] = 101 + 37 * i + p;
+                mask[p] = 1;
+            }
+            Map<String, FloatTensor> m = new java.util.LinkedHashMap<>();
+            m.put(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, SEQ}, ids));
+            if (masked) m.put(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, SEQ}, mask));
+            list.add(GoldenOutputs.Sample.of(Golden.sampleId(i), m));
+        }
+        return new GoldenOutputs(list);
+    }
+
+    /**
+     * A runtime whose model answers {@link #madeUp} (in the ANE layout {@code (1, width, 1, SEQ)} when {@code ane}) and
+     * keeps a weak reference to each output array it hands out: when the next sample runs it counts, after garbage
+     * collection, the bytes of earlier samples' outputs that something still holds ({@code track}; collecting takes
+     * time when something does).
+     */
+    private static final class TrackingRuntime implements ModelRuntime {
+        private final String output;
+        private final int width;
+        private final boolean ane;
+        private final boolean track;
+        private final List<java.lang.ref.WeakReference<float[]>> handedOut = new ArrayList<>();
+        int predictions;
+        long mostStillHeld;
+
+        TrackingRuntime(String output, int width, boolean ane, boolean track) {
+            this.output = output;
+            this.width = width;
+            this.ane = ane;
+            this.track = track;
+        }
+
+        @Override public String id() { return ReferenceRuntime.ID; }
+        @Override public String version() { return "tracking-1"; }
+        @Override public boolean isAvailable() { return true; }
+
+        @Override
+        public LoadedModel load(Path mlpackage, RuntimeOptions options) {
+            return new LoadedModel() {
+                @Override
+                public Map<String, FloatTensor> predict(Map<String, FloatTensor> inputs) {
+                    if (track) mostStillHeld = Math.max(mostStillHeld, stillHeld());
+                    FloatTensor t = madeUp(inputs.get(Graphs.INPUT_IDS), width, false);
+                    if (ane) t = aneLayout(t);
+                    handedOut.add(new java.lang.ref.WeakReference<>(t.data()));
+                    predictions++;
+                    return Map.of(output, t);
+                }
+
+                @Override public void close() {}
+            };
+        }
+
+        /** Bytes of the outputs handed out that are still reachable, once a collection had the chance to free them. */
+        private long stillHeld() {
+            for (int attempt = 0; ; attempt++) {
+                long bytes = 0;
+                for (java.lang.ref.WeakReference<float[]> r : handedOut) {
+                    float[] a = r.get();
+                    bytes += a == null ? 0 : 4L * a.length;
+                }
+                if (bytes == 0 || attempt == 20) return bytes;
+                System.gc();
+            }
+        }
+
+        private static FloatTensor aneLayout(FloatTensor t) {
+            int c = t.shape()[2];
+            float[] dst = new float[SEQ * c];
+            for (int ch = 0; ch < c; ch++) {
+                for (int p = 0; p < SEQ; p++) dst[ch * SEQ + p] = t.data()[p * c + ch];
+            }
+            return new FloatTensor(new int[] {1, c, 1, SEQ}, dst);
+        }
+    }
+
+    /**
+     * An accuracy job on a GPT-2 or fill-mask-like model (vocabulary logits, golden format 3: 8 held positions of the
+     * 52 real tokens) whose runtime answers in the ANE layout: when each sample runs, no earlier sample's whole output
+     * is held any more (the comparison kept its held rows only), and the report is the one VariantFidelity gives on
+     * every sample's whole outputs at once.
+     */
+    @Test
+    void anAccuracyJobHoldsOneSamplesWholeOutputsAtATime() throws Exception {
+        int vocab = 512;
+        GoldenOutputs in = tokenInputs(true, 5, 9, 16, 3, 12, 7);
+        List<GoldenOutputs.Sample> whole = new ArrayList<>();
+        List<Map<String, FloatTensor>> variant = new ArrayList<>();
+        for (GoldenOutputs.Sample s : in.samples()) {
+            FloatTensor exact = madeUp(s.outputs().get(Graphs.INPUT_IDS), vocab, true);
+            float[] mask = s.outputs().get(Graphs.ATTENTION_MASK).data();
+            for (int p = 0; p < SEQ; p++) {
+                if (mask[p] == 0) java.util.Arrays.fill(exact.data(), p * vocab, (p + 1) * vocab, 0f);
+            }
+            whole.add(GoldenOutputs.Sample.of(s.id(), Map.of(Graphs.LOGITS, exact)));
+            variant.add(Map.of(Graphs.LOGITS, madeUp(s.outputs().get(Graphs.INPUT_IDS), vocab, false)));
+        }
+        GoldenOutputs held = io.aneforge.eval.golden.HeldPositions.reduce(in, new GoldenOutputs(whole), vocab, 4L * vocab);
+        assertThat(held.samples().get(0).tensors().get(Graphs.LOGITS).holdsSomePositionsOnly()).isTrue();
+
+        TrackingRuntime runtime = new TrackingRuntime(Graphs.LOGITS, vocab, true, true);
+        JobReport r = executor(runtime).execute(lease(JobLease.Kind.ACCURACY, put(zipFixture()), put(encode(in)),
+                put(encode(held))));
+        assertThat(r.outcome()).as(r.failure()).isEqualTo(JobReport.Outcome.SUCCEEDED);
+        assertThat(runtime.predictions).isEqualTo(6);
+        assertThat(runtime.mostStillHeld).as("bytes of earlier samples' outputs still held when a sample runs (each is"
+                + " " + 4 * SEQ * vocab + ")").isZero();
+
+        List<Map<String, FloatTensor>> masks = in.samples().stream().map(GoldenOutputs.Sample::outputs).toList();
+        Map<String, FidelityReport> allAtOnce = io.aneforge.convert.VariantFidelity.realTokens(held, variant, masks);
+        assertThat(r.fidelity()).isEqualTo(allAtOnce);
+        assertThat(r.fidelity().get(Graphs.LOGITS).positions()).isEqualTo(io.aneforge.eval.golden.HeldPositions.MIN_POSITIONS);
+        assertThat(r.fidelity().get(Graphs.LOGITS).cosineMin()).isLessThan(0.9999);
+    }
+
+    /**
+     * A model without attention_mask compares every position, so the comparison keeps each sample's whole output;
+     * those of golden outputs that end in zeros (which the golden data does not hold) can pass golden-max-memory
+     * while the blobs fit: the job fails as soon as they do, naming the setting, and the next sample is not run.
+     */
+    @Test
+    void anAccuracyJobWhoseKeptOutputsPassTheGoldenMemorySettingFailsNamingIt() throws Exception {
+        int width = 64;
+        GoldenOutputs in = tokenInputs(false, SEQ, SEQ, SEQ, SEQ, SEQ);
+        List<GoldenOutputs.Sample> golden = new ArrayList<>();
+        for (GoldenOutputs.Sample s : in.samples()) {
+            FloatTensor exact = madeUp(s.outputs().get(Graphs.INPUT_IDS), width, true);
+            java.util.Arrays.fill(exact.data(), width, exact.size(), 0f); // a ReLU head's zeros after the first token
+            golden.add(GoldenOutputs.Sample.of(s.id(), Map.of(Graphs.LAST_HIDDEN_STATE, exact)));
+        }
+        long bound = 10_000; // the blobs fit (each holds well under it), 3 whole outputs of 4 KiB do not
+        byte[] goldenBlob = encode(new GoldenOutputs(golden));
+        assertThat(goldenBlob.length).isLessThan((int) bound);
+        assertThat(in.expandedBytes()).isLessThan(bound);
+
+        TrackingRuntime runtime = new TrackingRuntime(Graphs.LAST_HIDDEN_STATE, width, false, false);
+        ArtifactRef pkg = put(zipFixture());
+        JobReport r = executor(runtime, bound).execute(lease(JobLease.Kind.ACCURACY, pkg, put(encode(in)),
+                put(goldenBlob)));
+        assertThat(r.outcome()).isEqualTo(JobReport.Outcome.FAILED);
+        assertThat(r.failure()).startsWith("accuracy of " + pkg.digest() + " on reference-cpu failed: the variant's"
+                + " outputs kept to compare with the golden data").contains("take " + 3 * 4 * SEQ * width
+                + " bytes after 3 of 5 samples (sample 'sample-02')").contains("raise aneforge.agent.golden-max-memory");
+        assertThat(runtime.predictions).isEqualTo(3);
+
+        TrackingRuntime enough = new TrackingRuntime(Graphs.LAST_HIDDEN_STATE, width, false, false);
+        JobReport fits = executor(enough, 5L * 4 * SEQ * width).execute(lease(JobLease.Kind.ACCURACY, pkg,
+                put(encode(in)), put(goldenBlob)));
+        assertThat(fits.outcome()).as(fits.failure()).isEqualTo(JobReport.Outcome.SUCCEEDED);
+        assertThat(fits.fidelity().get(Graphs.LAST_HIDDEN_STATE).positions()).isEqualTo(5 * SEQ);
     }
 }
