@@ -26,10 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * A fill-mask model with a vocabulary past {@link HeldPositions#MIN_WIDTH}: {@code convert} writes its golden outputs
  * in format 3 (logits at a bounded set of real tokens), prints and records the same fidelity as with every position
  * kept ({@code ANEFORGE_GOLDEN_FORMAT=2}), and the written package compared against the stored golden data with the
- * comparison an agent's {@code GoldenComparison} makes for a masked output ({@code VariantFidelity.realTokens}, called
- * here directly on every golden input run through the reference runtime; the agent's own path, its store and job
- * executor, is not exercised here: device-agent's GoldenComparisonTest does) agrees at the held positions, which the
- * report names.
+ * comparison an agent's {@code GoldenComparison} makes for a masked output ({@code VariantFidelity.realTokens}, whose
+ * reports the agent's sample-by-sample parts give float for float, called here directly on every golden input run
+ * through the reference runtime; the agent's own path, its store and job executor, is not exercised here:
+ * device-agent's GoldenComparisonTest does) agrees at the held positions, which the report names.
  */
 class FillMaskGoldenFormatTest {
     static final int VOCAB = 16384; // 128 held positions (2^21 / V) of the fixed samples' real tokens at seq 12
@@ -156,7 +156,8 @@ class FillMaskGoldenFormatTest {
                 + " real tokens \\(golden format 3").contains("only agents that read golden format 3 take the version's jobs");
         assertThat(two.out()).contains("at each of the fixed samples' " + real + " real tokens");
 
-        // the comparison an agent's accuracy job makes (VariantFidelity.realTokens, which GoldenComparison calls):
+        // the comparison an agent's accuracy job makes (VariantFidelity.realTokens, whose reports GoldenComparison's
+        // sample-by-sample parts give):
         // the package on every golden input, compared at the held positions
         Path pkg = reduced.resolve(m3.variants().get(0).path());
         List<Map<String, FloatTensor>> sampleInputs = inputs.samples().stream().map(GoldenOutputs.Sample::outputs).toList();

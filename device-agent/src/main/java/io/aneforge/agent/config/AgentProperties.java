@@ -26,7 +26,8 @@ import org.springframework.util.unit.DataSize;
  * go stale ({@link io.aneforge.agent.watchdog.RuntimeCallWatch}); {@code stuckExitGrace} is how long such a call may
  * stay stuck after that before the agent exits non-zero for its supervisor to restart it; {@code goldenMaxMemory}
  * bounds the golden data held in memory: one blob as downloaded, and the decoded blobs kept together (what their
- * tensors hold: no padded positions, {@link io.aneforge.eval.GoldenTensor}).
+ * tensors hold: no padded positions, {@link io.aneforge.eval.GoldenTensor}); and, on their own, the parts of a variant's
+ * outputs a job keeps to compare with them ({@link io.aneforge.agent.golden.GoldenComparison}).
  * {@code hostName}, when not empty, is the name the agent registers with instead of the OS's host name (two
  * Kubernetes namespaces with the same release name have pods of the same name, which the registry takes for one host).
  *

@@ -32,7 +32,8 @@ import java.util.Map;
  * tokens, about 124 MB, not the 823 MB their shapes declare; a blob that would hold more is refused before it is
  * allocated), the golden inputs as the agent expands them to feed the model ({@link #inputs}: refused when their
  * shapes declare more), and the decoded blobs kept, together (the least recently used are dropped until the newest
- * fits).
+ * fits). The same bound ({@link #maxBytes()}) holds on its own for the parts of a variant's outputs a job keeps to
+ * compare with the golden outputs ({@link GoldenComparison}).
  */
 public final class GoldenStore {
 
