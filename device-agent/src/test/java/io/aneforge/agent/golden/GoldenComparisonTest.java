@@ -30,6 +30,13 @@ class GoldenComparisonTest {
         return new FloatTensor(new int[] {1, S, C}, d);
     }
 
+    /** {@code hidden(seed)} with zeros from position {@code real} on, as Golden.fullLength lays golden outputs out. */
+    static FloatTensor padded(int seed, int real) {
+        float[] d = hidden(seed).data().clone();
+        java.util.Arrays.fill(d, real * C, d.length, 0f);
+        return new FloatTensor(new int[] {1, S, C}, d);
+    }
+
     /** The same tensor with the positions from {@code real} on replaced by vectors pointing the other way. */
     static FloatTensor wildPadding(FloatTensor t, int real) {
         float[] d = t.data().clone();
@@ -104,9 +111,7 @@ class GoldenComparisonTest {
         List<GoldenOutputs.Sample> whole = new ArrayList<>();
         int[] real = {3, 6};
         for (int i = 0; i < real.length; i++) {
-            float[] d = hidden(i).data().clone();
-            java.util.Arrays.fill(d, real[i] * C, d.length, 0f); // 0 at padding, as Golden.fullLength stores them
-            whole.add(GoldenOutputs.Sample.of(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, S, C}, d))));
+            whole.add(GoldenOutputs.Sample.of(sample(i), Map.of(Graphs.LAST_HIDDEN_STATE, padded(i, real[i]))));
         }
         GoldenOutputs padded = new GoldenOutputs(whole);
         java.io.ByteArrayOutputStream blob = new java.io.ByteArrayOutputStream();
@@ -125,14 +130,7 @@ class GoldenComparisonTest {
         assertThat(f.cosineMin()).as("sample 0's candidate is another vector").isLessThan(0.99);
 
         Map<String, Map<String, FloatTensor>> ane = new LinkedHashMap<>();
-        candidates.forEach((id, c) -> {
-            float[] src = c.get(Graphs.LAST_HIDDEN_STATE).data();
-            float[] dst = new float[S * C]; // (1, C, 1, S)
-            for (int ch = 0; ch < C; ch++) {
-                for (int p = 0; p < S; p++) dst[ch * S + p] = src[p * C + ch];
-            }
-            ane.put(id, Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, C, 1, S}, dst)));
-        });
+        candidates.forEach((id, c) -> ane.put(id, Map.of(Graphs.LAST_HIDDEN_STATE, aneLayout(c.get(Graphs.LAST_HIDDEN_STATE)))));
         assertThat(GoldenComparison.compare(held, inputs, ane).get(Graphs.LAST_HIDDEN_STATE)).isEqualTo(f);
     }
 
@@ -186,11 +184,9 @@ class GoldenComparisonTest {
         List<GoldenOutputs.Sample> whole = new ArrayList<>();
         Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
         for (int i = 0; i < real.length; i++) {
-            float[] d = hidden(i).data().clone();
-            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
             FloatTensor nsp = new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f});
             Map<String, FloatTensor> out = new LinkedHashMap<>();
-            out.put("prediction_logits", new FloatTensor(new int[] {1, S, C}, d));
+            out.put("prediction_logits", padded(i, real[i]));
             out.put("seq_relationship_logits", nsp);
             whole.add(GoldenOutputs.Sample.of(sample(i), out));
             // sample 1's next-sentence logits swap their order: the other answer
@@ -228,19 +224,13 @@ class GoldenComparisonTest {
         List<GoldenOutputs.Sample> whole = new ArrayList<>();
         Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
         for (int i = 0; i < real.length; i++) {
-            float[] d = hidden(i).data().clone();
-            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
             Map<String, FloatTensor> out = new LinkedHashMap<>();
-            out.put("prediction_logits", new FloatTensor(new int[] {1, S, C}, d));
+            out.put("prediction_logits", padded(i, real[i]));
             out.put("seq_relationship_logits", new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f}));
             whole.add(GoldenOutputs.Sample.of(sample(i), out));
-            FloatTensor wild = wildPadding(hidden(i), real[i]);
-            float[] ane = new float[S * C]; // sample 2 answers in the ANE layout (1, C, 1, S)
-            for (int c = 0; c < C; c++) {
-                for (int p = 0; p < S; p++) ane[c * S + p] = wild.data()[p * C + c];
-            }
-            candidates.put(sample(i), Map.of("prediction_logits", i == 2 ? new FloatTensor(new int[] {1, C, 1, S}, ane)
-                    : wild, "seq_relationship_logits", new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f})));
+            FloatTensor wild = wildPadding(hidden(i), real[i]); // sample 2 answers in the ANE layout (1, C, 1, S)
+            candidates.put(sample(i), Map.of("prediction_logits", i == 2 ? aneLayout(wild) : wild,
+                    "seq_relationship_logits", new FloatTensor(new int[] {1, 2}, new float[] {1.5f - i, 0.25f})));
         }
         GoldenOutputs inputs = goldenInputs(real);
         GoldenOutputs reduced = io.aneforge.eval.golden.HeldPositions.reduce(inputs, new GoldenOutputs(whole), C, 1);
@@ -269,15 +259,11 @@ class GoldenComparisonTest {
     @Test
     void aneLayoutOutputsAreTransposedBeforeTheirRealTokensArePicked() {
         FloatTensor ref = hidden(2);
-        FloatTensor wild = wildPadding(ref, 6);
-        float[] ane = new float[S * C]; // (1, C, 1, S)
-        for (int c = 0; c < C; c++) {
-            for (int p = 0; p < S; p++) ane[c * S + p] = wild.data()[p * C + c];
-        }
+        FloatTensor ane = aneLayout(wildPadding(ref, 6)); // (1, C, 1, S)
         FidelityReport f = GoldenComparison.compare(
                 new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, ref)))),
                 new GoldenOutputs(List.of(GoldenOutputs.Sample.of("sample-00", inputs(6)))),
-                Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, new FloatTensor(new int[] {1, C, 1, S}, ane))))
+                Map.of("sample-00", Map.of(Graphs.LAST_HIDDEN_STATE, ane)))
                 .get(Graphs.LAST_HIDDEN_STATE);
         assertThat(f.positions()).isEqualTo(6);
         assertThat(f.cosineMin()).isGreaterThan(0.999999);
@@ -440,9 +426,7 @@ class GoldenComparisonTest {
         List<GoldenOutputs.Sample> whole = new ArrayList<>();
         Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
         for (int i = 0; i < real.length; i++) {
-            float[] d = hidden(i).data().clone();
-            java.util.Arrays.fill(d, real[i] * C, d.length, 0f);
-            FloatTensor state = new FloatTensor(new int[] {1, S, C}, d);
+            FloatTensor state = padded(i, real[i]);
             FloatTensor pooled = new FloatTensor(new int[] {1, C}, new float[] {0.5f + i, -1, 2, 0.25f});
             Map<String, FloatTensor> out = new LinkedHashMap<>();
             out.put(Graphs.LAST_HIDDEN_STATE, state);
