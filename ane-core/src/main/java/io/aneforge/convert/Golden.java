@@ -109,8 +109,10 @@ public final class Golden {
      * {@link Samples#pairs}, each with its segments: every sample then exercises the second segment's row of the
      * token type table, which a single text (segment 0 throughout) never reads, and its first segment is what a
      * single text exercises. Such a model was converted with token types because it reads pairs (a cross-encoder,
-     * next-sentence prediction), so pairs are also its real inputs. Golden data, fidelity and {@code eval} all take
-     * their samples here, so they agree; the bytes are the same on every run. A pair that tokenizer.json's
+     * next-sentence prediction), so pairs are also its real inputs. A masked LM's samples carry its tokenizer's mask
+     * token ({@link MaskedSamples}); every other model's are the texts as tokenized. Golden data, fidelity and
+     * {@code eval} all take their samples here, so they agree; the bytes are the same on every run, and the first
+     * {@code count} samples are the same whatever {@code count}. A pair that tokenizer.json's
      * {@code OnlyFirst}/{@code OnlySecond} cannot fit is cut longest first instead ({@link #encodeSamplePair}).
      */
     public static List<Map<String, FloatTensor>> sampleInputs(ImportedModel model, Tokenizer tokenizer, int count,
@@ -119,14 +121,34 @@ public final class Golden {
             throw new IllegalArgumentException("the fixed samples are " + Samples.fixed().size() + ": cannot take "
                     + count);
         }
-        if (!model.tokenTypeInput()) {
-            return inputs(tokenizer, Samples.fixed().subList(0, count), seqLen, false);
+        java.util.Optional<io.aneforge.tokenizer.MaskToken> mask = MaskedSamples.maskToken(model, tokenizer);
+        // where a masked LM's masks go depends on every fixed sample's real tokens (the held positions are spread over
+        // all of them), so all are encoded and the first `count` kept
+        List<Encoding> samples = encodeSamples(model, tokenizer, mask.isPresent() ? Samples.fixed().size() : count,
+                seqLen);
+        if (mask.isPresent()) {
+            samples = MaskedSamples.mask(model, tokenizer, mask.get(), samples, seqLen).subList(0, count);
         }
         List<Map<String, FloatTensor>> all = new ArrayList<>();
-        for (Samples.Pair p : Samples.pairs().subList(0, count)) {
-            all.add(inputs(encodeSamplePair(tokenizer, p, seqLen), true));
+        for (Encoding e : samples) {
+            all.add(inputs(e, model.tokenTypeInput()));
         }
         return all;
+    }
+
+    /** The first {@code count} fixed sentences, or sentence pairs for a model with token types, encoded. */
+    private static List<Encoding> encodeSamples(ImportedModel model, Tokenizer tokenizer, int count, int seqLen) {
+        List<Encoding> out = new ArrayList<>();
+        if (!model.tokenTypeInput()) {
+            for (String s : Samples.fixed().subList(0, count)) {
+                out.add(tokenizer.encode(s, seqLen));
+            }
+            return out;
+        }
+        for (Samples.Pair p : Samples.pairs().subList(0, count)) {
+            out.add(encodeSamplePair(tokenizer, p, seqLen));
+        }
+        return out;
     }
 
     /**

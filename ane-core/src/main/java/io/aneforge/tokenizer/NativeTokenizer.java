@@ -21,6 +21,8 @@ public final class NativeTokenizer implements Tokenizer {
     private final int maxTokenId;
     /** tokenizer.json's {@code truncation.strategy}, for pairs (DJL's truncation options would replace it). */
     private final PairTruncation pairTruncation;
+    /** The file's mask token, from the same streaming read ({@link TokenizerJson#scan}). */
+    private final java.util.Optional<MaskToken> maskToken;
     /**
      * Encodes without truncation: a text whose encoding fits the requested length gets exactly the ids a
      * truncating tokenizer gives it, from the one instance {@link #load} parsed (each instance parses the
@@ -40,6 +42,7 @@ public final class NativeTokenizer implements Tokenizer {
         this.padId = scan.padId();
         this.maxTokenId = scan.maxId();
         this.pairTruncation = scan.truncation();
+        this.maskToken = scan.maskToken();
         this.whole = newInstance(file, Map.of("addSpecialTokens", "true", "padding", "false", "truncation", "false"));
     }
 
@@ -181,6 +184,11 @@ public final class NativeTokenizer implements Tokenizer {
     @Override
     public int maxTokenId() {
         return maxTokenId;
+    }
+
+    @Override
+    public java.util.Optional<MaskToken> maskToken() {
+        return maskToken;
     }
 
     @Override

@@ -49,6 +49,11 @@ abstract class TemplateFramedTokenizer implements Tokenizer {
     }
 
     @Override
+    public final java.util.Optional<MaskToken> maskToken() {
+        return json.maskToken();
+    }
+
+    @Override
     public void close() {
         // Nothing to release, unless a tokenizer holds a cache.
     }

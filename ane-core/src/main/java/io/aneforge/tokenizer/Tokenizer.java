@@ -53,6 +53,12 @@ public interface Tokenizer extends AutoCloseable {
      */
     int maxTokenId();
 
+    /**
+     * The tokenizer's mask token ({@link MaskToken}: a special added {@code [MASK]} or {@code <mask>} first), or empty
+     * when tokenizer.json has none (GPT-2's). Both implementations read it from the file with the same rule.
+     */
+    java.util.Optional<MaskToken> maskToken();
+
     /** Human-readable implementation name, for logs and reports. */
     String implementation();
 

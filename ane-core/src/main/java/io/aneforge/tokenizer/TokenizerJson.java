@@ -18,7 +18,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** The parts of a Hugging Face {@code tokenizer.json} the Java tokenizers use. */
 record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Integer> vocab, int padId,
-                     PostProcessor postProcessor, PairTruncation truncation, boolean cutsLeft) {
+                     PostProcessor postProcessor, PairTruncation truncation, boolean cutsLeft,
+                     java.util.Optional<MaskToken> maskToken) {
     static final long MAX_BYTES = 64L << 20;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /**
@@ -77,7 +78,8 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         PostProcessor post = PostProcessor.parse(file, root.path("post_processor"));
         postProcessorIds(file, root.path("post_processor")); // every special token's ids, not only the templates'
         return new TokenizerJson(file, root, type, vocab, padId, post,
-                PairTruncation.parse(file, root.path("truncation")), cutsLeft(file, root.path("truncation")));
+                PairTruncation.parse(file, root.path("truncation")), cutsLeft(file, root.path("truncation")),
+                MaskToken.of(root));
     }
 
     /**
@@ -176,10 +178,10 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
     }
 
     /**
-     * What the streaming read of {@link #padId(Path)} finds: the pad id, the largest id of the file and how it
-     * truncates pairs.
+     * What the streaming read of {@link #padId(Path)} finds: the pad id, the largest id of the file, how it
+     * truncates pairs and its mask token ({@link MaskToken#of} of the tree).
      */
-    record Scan(int padId, int maxId, PairTruncation truncation) {
+    record Scan(int padId, int maxId, PairTruncation truncation, java.util.Optional<MaskToken> maskToken) {
     }
 
     /**
@@ -201,6 +203,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
         boolean vocabObject = false;
         Map<String, Integer> specials = new HashMap<>(); // "[PAD]" and "<pad>": vocab first, then added_tokens
         Map<String, Integer> added = new HashMap<>();
+        MaskToken.Candidates masks = new MaskToken.Candidates();
         try (JsonParser p = STREAM.createParser(BoundedFiles.readAllBytes(file, MAX_BYTES))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new TokenizerException(file, "no 'model' with a 'vocab' object");
@@ -239,6 +242,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     }
                                     int value = tokenId(file, p.getIntValue(), "vocab id for '" + token + "'");
                                     maxId = Math.max(maxId, value);
+                                    masks.token(token, value);
                                     if (token.equals("[PAD]") || token.equals("<pad>")) {
                                         specials.put(token, value);
                                     }
@@ -263,6 +267,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                                     if (piece.equals("[PAD]") || piece.equals("<pad>")) {
                                         specials.putIfAbsent(piece, index);
                                     }
+                                    masks.token(piece, index);
                                     maxId = Math.max(maxId, index++);
                                 }
                             } else {
@@ -282,18 +287,22 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
                             }
                             String content = "";
                             int id = 0;
+                            boolean special = false;
                             for (String field = p.nextName(); field != null; field = p.nextName()) {
                                 JsonToken v = p.nextToken();
                                 if (field.equals("content") && v == JsonToken.VALUE_STRING) {
                                     content = p.getString();
                                 } else if (field.equals("id") && v == JsonToken.VALUE_NUMBER_INT) {
                                     id = p.getIntValue();
+                                } else if (field.equals("special") && v.isBoolean()) {
+                                    special = v == JsonToken.VALUE_TRUE;
                                 } else {
                                     p.skipChildren();
                                 }
                             }
                             tokenId(file, id, "added token id for '" + content + "'");
                             added.putIfAbsent(content, id);
+                            masks.added(content, id, special);
                             maxId = Math.max(maxId, id);
                         }
                     }
@@ -328,7 +337,7 @@ record TokenizerJson(Path file, JsonNode root, String modelType, Map<String, Int
             added.forEach(specials::putIfAbsent);
             pad = specials.getOrDefault("[PAD]", specials.getOrDefault("<pad>", 0));
         }
-        return new Scan(pad, Math.max(maxId, pad), truncation);
+        return new Scan(pad, Math.max(maxId, pad), truncation, masks.choose());
     }
 
     /** The largest id of the vocabulary, the added tokens, the post-processor's special tokens and the padding. */

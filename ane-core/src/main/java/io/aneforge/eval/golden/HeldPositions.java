@@ -93,12 +93,10 @@ public final class HeldPositions {
         for (String name : outputs.outputNames()) {
             int[] shape = outputs.samples().get(0).tensors().get(name).shape();
             int seqLen = real.get(0).length;
-            if (!Graphs.perToken(name, shape, seqLen) || GoldenTensor.rowWidth(shape) < minWidth) {
+            if (!Graphs.perToken(name, shape, seqLen)) {
                 continue;
             }
-            long width = GoldenTensor.rowWidth(shape);
-            int total = (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_POSITIONS, maxFloats / width));
-            int[][] positions = choose(real, total);
+            int[][] positions = positions(real, GoldenTensor.rowWidth(shape), minWidth, maxFloats);
             if (positions != null) {
                 held.put(name, positions);
             }
@@ -121,6 +119,19 @@ public final class HeldPositions {
             samples.add(new GoldenOutputs.Sample(s.id(), tensors));
         }
         return new GoldenOutputs(samples);
+    }
+
+    /**
+     * The positions {@link #reduce} holds of a per-token output of {@code width} floats per position, per sample
+     * ascending ({@link #choose} of {@code max(MIN_POSITIONS, maxFloats / width)}), or null when it keeps the output
+     * whole (narrower than {@code minWidth}, or no more real tokens than that). Known before the output is computed:
+     * a masked LM's golden samples carry their mask tokens at these positions ({@code MaskedSamples}).
+     */
+    public static int[][] positions(List<boolean[]> real, long width, int minWidth, long maxFloats) {
+        if (width < minWidth) {
+            return null;
+        }
+        return choose(real, (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_POSITIONS, maxFloats / width)));
     }
 
     /**
@@ -192,9 +203,17 @@ public final class HeldPositions {
     static int spread(int j, int k, int r) {
         int interior = r - 2;
         if (k <= interior) {
-            return 1 + (int) ((2L * j + 1) * interior / (2L * k));
+            return 1 + evenly(j, k, interior);
         }
-        return (int) ((2L * j + 1) * r / (2L * k));
+        return evenly(j, k, r);
+    }
+
+    /**
+     * The index among {@code n} of the {@code j}-th of {@code k} evenly spread ones, each in the middle of its
+     * {@code n / k} share: {@code ⌊(2j+1)·n/2k⌋}, for {@code j < k <= n}.
+     */
+    public static int evenly(int j, int k, int n) {
+        return (int) ((2L * j + 1) * n / (2L * k));
     }
 
     /** The real tokens of one sample's inputs: its {@code attention_mask}'s non-zero positions, or every position. */

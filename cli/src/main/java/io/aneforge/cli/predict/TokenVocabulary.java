@@ -2,6 +2,7 @@ package io.aneforge.cli.predict;
 
 import io.aneforge.cli.UsageException;
 import io.aneforge.io.BoundedFiles;
+import io.aneforge.tokenizer.MaskToken;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,12 +21,6 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code ▁} into a space).
  */
 public final class TokenVocabulary {
-    /**
-     * The mask tokens of the supported families: BERT and DistilBERT's, RoBERTa's (XLM-RoBERTa's, CamemBERT's and
-     * MPNet's too). A special added token is preferred in this order, then any vocabulary entry: MPNet's vocabulary
-     * keeps BERT's {@code [MASK]} as an ordinary entry while its tokenizer's mask token is the added {@code <mask>}.
-     */
-    static final String[] MASK_TOKENS = {"[MASK]", "<mask>"};
     private static final long MAX_BYTES = 64L << 20;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -64,44 +59,16 @@ public final class TokenVocabulary {
                 names.put(i, vocab.get(i).path(0).asString());
             }
         }
-        Map<Integer, String> specials = new HashMap<>();
         for (JsonNode t : root.path("added_tokens")) {
             names.put(t.path("id").asInt(), t.path("content").asString());
-            if (t.path("special").asBoolean(false)) {
-                specials.put(t.path("id").asInt(), t.path("content").asString());
-            }
         }
         String decoder = root.path("decoder").path("type").asString("");
-        // the tokenizer's own mask token is a special added token; a vocabulary entry of the same text (MPNet's [MASK],
-        // left from BERT's vocabulary) is an ordinary token the model was not trained to fill
-        Map.Entry<String, Integer> mask = maskToken(specials);
-        if (mask == null) {
-            mask = maskToken(names);
-        }
-        if (mask == null) {
-            throw new UsageException(tokenizerJson + " has no mask token (" + String.join(" or ", MASK_TOKENS) + "),"
-                    + " which a fill-mask package predicts: pass the tokenizer.json of the package's model (--tokenizer"
-                    + " or --source)");
-        }
-        return new TokenVocabulary(names, decoder, mask.getKey(), mask.getValue());
+        // the rule the tokenizers apply too (Tokenizer.maskToken), so predict and the golden samples agree
+        MaskToken mask = MaskToken.of(root).orElseThrow(() -> new UsageException(tokenizerJson + " has no mask token ("
+                + String.join(" or ", MaskToken.TEXTS) + "), which a fill-mask package predicts: pass the"
+                + " tokenizer.json of the package's model (--tokenizer or --source)"));
+        return new TokenVocabulary(names, decoder, mask.text(), mask.id());
     }
-
-    /** The first of {@link #MASK_TOKENS} among {@code tokens} (by id) with its smallest id, or null for none. */
-    private static Map.Entry<String, Integer> maskToken(Map<Integer, String> tokens) {
-        for (String candidate : MASK_TOKENS) {
-            int id = -1;
-            for (var e : tokens.entrySet()) {
-                if (e.getValue().equals(candidate) && (id < 0 || e.getKey() < id)) {
-                    id = e.getKey();
-                }
-            }
-            if (id >= 0) {
-                return Map.entry(candidate, id);
-            }
-        }
-        return null;
-    }
-
 
     /** The text of the mask token ({@code [MASK]}, {@code <mask>}) to write where a word is to be predicted. */
     public String maskToken() {

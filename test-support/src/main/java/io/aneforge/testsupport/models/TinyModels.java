@@ -44,12 +44,38 @@ public final class TinyModels {
      * 2048 elements, so quantized precisions quantize them (at 64 they stay FP16, like the attention ones).
      */
     public static Path bert(Path dir, long seed, String prefix, int intermediate) throws IOException {
+        return bert(dir, seed, prefix, intermediate, TinyTokenizers.wordPieceVocab().size(),
+                prefix.isEmpty() ? "BertModel" : "BertForPreTraining", (st, random) -> { });
+    }
+
+    /**
+     * A BertForMaskedLM snapshot ("bert." prefix, the {@code cls.predictions} head, its decoder tied to the word
+     * embeddings and so saved once, as transformers saves it) whose vocabulary has {@code vocab} rows: the tiny
+     * WordPiece tokenizer's ids and, beyond them, rows no text reaches. From {@code HeldPositions.MIN_WIDTH} (8192)
+     * rows on, golden format 3 holds its logits at some positions only, as it does a real BERT's.
+     */
+    public static Path maskedLm(Path dir, long seed, int vocab) throws IOException {
+        if (vocab < TinyTokenizers.wordPieceVocab().size()) {
+            throw new IllegalArgumentException("the vocabulary must hold the tokenizer's " + TinyTokenizers.wordPieceVocab()
+                    .size() + " tokens: " + vocab);
+        }
+        int h = HIDDEN;
+        return bert(dir, seed, "bert.", INTERMEDIATE, vocab, "BertForMaskedLM", (st, random) -> {
+            add(st, random, "cls.predictions.transform.dense.weight", h, h);
+            add(st, random, "cls.predictions.transform.dense.bias", h);
+            addNorm(st, "cls.predictions.transform.LayerNorm", h);
+            add(st, random, "cls.predictions.bias", vocab);
+        });
+    }
+
+    /** A BERT snapshot of {@code vocab} rows named {@code architecture}, with {@code head}'s tensors too. */
+    private static Path bert(Path dir, long seed, String prefix, int intermediate, int vocabRows, String architecture,
+                             java.util.function.BiConsumer<RawSafetensors, SplittableRandom> head) throws IOException {
         Files.createDirectories(dir);
-        List<String> vocab = TinyTokenizers.wordPieceVocab();
         SplittableRandom random = new SplittableRandom(seed);
         RawSafetensors st = new RawSafetensors();
         int h = HIDDEN;
-        add(st, random, prefix + "embeddings.word_embeddings.weight", vocab.size(), h);
+        add(st, random, prefix + "embeddings.word_embeddings.weight", vocabRows, h);
         add(st, random, prefix + "embeddings.position_embeddings.weight", POSITIONS, h);
         add(st, random, prefix + "embeddings.token_type_embeddings.weight", 2, h);
         addNorm(st, prefix + "embeddings.LayerNorm", h);
@@ -69,6 +95,7 @@ public final class TinyModels {
         }
         add(st, random, prefix + "pooler.dense.weight", h, h);
         add(st, random, prefix + "pooler.dense.bias", h);
+        head.accept(st, random);
         st.metadata("{\"format\":\"pt\"}").write(dir.resolve("model.safetensors"));
         Files.writeString(dir.resolve("config.json"), String.format(Locale.ROOT, """
                 {
@@ -85,8 +112,7 @@ public final class TinyModels {
                   "hidden_act": "gelu",
                   "pad_token_id": 0
                 }
-                """, prefix.isEmpty() ? "BertModel" : "BertForPreTraining", vocab.size(), h, LAYERS, HEADS,
-                intermediate, POSITIONS), StandardCharsets.UTF_8);
+                """, architecture, vocabRows, h, LAYERS, HEADS, intermediate, POSITIONS), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson(), StandardCharsets.UTF_8);
         return dir;
     }
