@@ -2,6 +2,7 @@ package io.aneforge.worker.pipeline;
 
 import io.aneforge.convert.ConvertedVariant;
 import io.aneforge.convert.Golden;
+import io.aneforge.convert.MaskedSamples;
 import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
@@ -119,7 +120,11 @@ public class ConversionSteps {
                 m.tokenTypeInput() ? ", with a token_type_ids input" : "");
     }
 
-    /** Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest. */
+    /**
+     * Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest.
+     * Outputs an earlier attempt computed ({@code goldenDigest}) are reused only where they cannot be on other inputs
+     * than this attempt's ({@link #reusesEarlierOutputs}).
+     */
     public String golden(long id, Fetched f) throws IOException {
         Conversion c = leases.conversion(id);
         report(id, "golden", null, null, null);
@@ -131,11 +136,13 @@ public class ConversionSteps {
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
             ImportedModel model = models.get(id, f.snapshotDir(), f.commit(), c);
             // the samples `convert` stores too: the sentences, or the sentence pairs for a model with token types (the
-            // conversion's tokenTypes: ModelCache imports the model with its token_type_ids input)
+            // conversion's tokenTypes: ModelCache imports the model with its token_type_ids input), a masked LM's with
+            // its mask token
+            MaskedSamples.plainSamplesNote(model, tokenizer).ifPresent(note -> log.warn("conversion {}: {}", id, note));
             List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.sampleInputs(model, tokenizer,
                     Samples.fixed().size(), c.seqLen());
             inputs = Golden.samples(in);
-            if (c.goldenDigest() == null) {
+            if (!reusesEarlierOutputs(c, model, tokenizer)) {
                 // The functions `convert` calls too: real tokens only, 0 at padding, vocabulary-sized logits at held
                 // positions only (golden format 3), so both store the same bytes.
                 golden = io.aneforge.eval.golden.HeldPositions.forStorage(inputs,
@@ -149,6 +156,20 @@ public class ConversionSteps {
         registry.setGolden(c.model(), c.version(), inputsHex, hex);
         if (golden != null) report(id, "golden", null, "sha256:" + hex, null);
         return hex;
+    }
+
+    /**
+     * Whether the golden outputs of an earlier attempt ({@code goldenDigest}) are reused rather than computed again:
+     * only when there are some and the samples are the plain texts, the inputs every release of the worker gave the
+     * golden pass. A masked LM's samples carry its mask token since this release ({@link MaskedSamples}): an attempt
+     * by an earlier worker computed its outputs on the plain samples, and this attempt's inputs blob would pair the
+     * masked inputs with them. The registry records only the outputs' digest on the conversion (the version's inputs
+     * digest is not readable by a worker), so which inputs that attempt used cannot be asked: a masked LM's outputs
+     * are computed again, the same bytes when the earlier attempt was this release's, and the {@code PUT .../golden}
+     * and the progress report replace the earlier attempt's pair on the draft.
+     */
+    static boolean reusesEarlierOutputs(Conversion c, ImportedModel model, Tokenizer tokenizer) {
+        return c.goldenDigest() != null && MaskedSamples.maskToken(model, tokenizer).isEmpty();
     }
 
     /** Writes {@code data} as a GoldenOutputsCodec blob, uploads it unless present, returns its hex digest. */

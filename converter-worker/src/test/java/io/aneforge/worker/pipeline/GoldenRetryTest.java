@@ -1,0 +1,146 @@
+package io.aneforge.worker.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.convert.Samples;
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.eval.golden.HeldPositions;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import io.aneforge.worker.WorkerProperties;
+import io.aneforge.worker.lease.Leases;
+import io.aneforge.worker.registry.RegistryClient;
+import io.aneforge.worker.registry.RegistryModels.Conversion;
+import io.aneforge.worker.registry.RegistryModels.Progress;
+import io.aneforge.worker.registry.RegistryModels.Source;
+import io.aneforge.worker.workdir.WorkDirs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mockito.ArgumentCaptor;
+
+/**
+ * The golden step on a retry ({@code goldenDigest} set by an earlier attempt), against a stand-in registry: a masked
+ * LM's outputs are computed again (an earlier release's attempt computed them on the plain samples, which this
+ * release's masked inputs must not be paired with), and the bytes stored are those {@code convert} stores
+ * ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}); an encoder's earlier
+ * outputs are still reused, with the inputs every release gave them.
+ */
+class GoldenRetryTest {
+    static final int SEQ = 16;
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, byte[]> uploaded = new HashMap<>();
+
+    @Test
+    void aMaskedLmsEarlierOutputsAreComputedAgainOnTheMaskedSamples() throws Exception {
+        Path mlm = TinyModels.maskedLm(dir.resolve("mlm"), 3, HeldPositions.MIN_WIDTH);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
+        byte[] inputs;
+        byte[] outputs;
+        byte[] plainOutputs; // what the previous release's worker stored for this source
+        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tok, 32, SEQ);
+            inputs = codec(Golden.samples(in));
+            outputs = codec(HeldPositions.forStorage(Golden.samples(in), Golden.fullLength(model, in,
+                    ProgramEvaluator.runtime(1))));
+            List<Map<String, FloatTensor>> plain = Golden.inputs(tok, Samples.fixed(), SEQ);
+            plainOutputs = codec(HeldPositions.forStorage(Golden.samples(plain), Golden.fullLength(model, plain,
+                    ProgramEvaluator.runtime(1))));
+        }
+        assertThat(plainOutputs).isNotEqualTo(outputs);
+
+        RegistryClient registry = registry();
+        ConversionSteps steps = steps(registry, conversion(1, "sha256:" + sha256(plainOutputs)));
+        String hex = steps.golden(1, new ConversionSteps.Fetched(mlm.toString(), null));
+
+        assertThat(hex).as("computed again, not the earlier attempt's").isEqualTo(sha256(outputs));
+        assertThat(uploaded).containsOnlyKeys(sha256(inputs), sha256(outputs));
+        assertThat(uploaded.get(sha256(outputs))).isEqualTo(outputs);
+        assertThat(uploaded.get(sha256(inputs))).isEqualTo(inputs);
+        verify(registry).setGolden("m", 1, sha256(inputs), sha256(outputs));
+        ArgumentCaptor<Progress> progress = ArgumentCaptor.forClass(Progress.class);
+        verify(registry, org.mockito.Mockito.times(2)).progress(eq(1L), progress.capture());
+        assertThat(progress.getAllValues().get(1).goldenDigest()).as("the conversion's goldenDigest replaced")
+                .isEqualTo("sha256:" + sha256(outputs));
+    }
+
+    @Test
+    void anEncodersEarlierOutputsAreReused() throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 7);
+        String earlier = "ab".repeat(32);
+        RegistryClient registry = registry();
+        ConversionSteps steps = steps(registry, conversion(2, "sha256:" + earlier));
+        assertThat(steps.golden(2, new ConversionSteps.Fetched(bert.toString(), null))).isEqualTo(earlier);
+        byte[] inputs;
+        try (Tokenizer tok = Tokenizer.load(bert.resolve("tokenizer.json"))) {
+            inputs = codec(Golden.samples(Golden.inputs(tok, Samples.fixed(), SEQ)));
+        }
+        assertThat(uploaded).as("the inputs alone").containsOnlyKeys(sha256(inputs));
+        verify(registry).setGolden("m", 1, sha256(inputs), earlier);
+    }
+
+    private ConversionSteps steps(RegistryClient registry, Conversion c) {
+        Leases leases = mock(Leases.class);
+        when(leases.conversion(c.id())).thenReturn(c);
+        when(leases.token(c.id())).thenReturn("lease");
+        WorkerProperties props = new WorkerProperties(URI.create("http://127.0.0.1:9"), "token", "w1", 1,
+                dir.resolve("work"), Duration.ofMillis(50), false);
+        return new ConversionSteps(registry, leases, new ModelCache(), new SimpleMeterRegistry(), null,
+                new WorkDirs(props), null);
+    }
+
+    /** A registry that has no blob and keeps what is uploaded. */
+    private RegistryClient registry() {
+        RegistryClient registry = mock(RegistryClient.class);
+        when(registry.blobExists(anyString())).thenReturn(false);
+        doAnswer(call -> {
+            uploaded.put(call.getArgument(0), Files.readAllBytes(call.getArgument(1)));
+            return null;
+        }).when(registry).putBlob(anyString(), any(Path.class), anyString());
+        when(registry.progress(anyLong(), any())).thenReturn(null);
+        return registry;
+    }
+
+    private static Conversion conversion(long id, String goldenDigest) {
+        return new Conversion(id, "m", 1, new Source("local", null, null, null, "/snapshot"), "running", "golden",
+                List.of("M4"), "default", SEQ, null, null, 2, 3, null, goldenDigest, null, List.of());
+    }
+
+    private static byte[] codec(GoldenOutputs g) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, out);
+        return out.toByteArray();
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
