@@ -431,6 +431,8 @@ public final class ConvertCommand implements Callable<Integer> {
                     + " of it then needs --without-golden-data --reason TEXT: the version's accuracy is not checked)" : ""));
             return FidelityCheck.none();
         }
+        // a masked LM is measured on samples carrying its mask token, unless its tokenizer has none (Golden.sampleInputs)
+        io.aneforge.convert.MaskedSamples.plainSamplesNote(model.model(), model.tokenizer()).ifPresent(bar::note);
         // a model with token_type_ids is measured on the fixed sentence pairs (Golden.sampleInputs)
         String kind = model.model().tokenTypeInput() ? " fixed sentence pairs" : " fixed samples";
         if (ort != null) {

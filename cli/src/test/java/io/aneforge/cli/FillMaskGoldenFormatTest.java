@@ -9,16 +9,13 @@ import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.HeldPositions;
-import io.aneforge.safetensors.SafetensorsFile;
 import io.aneforge.tensor.FloatTensor;
-import io.aneforge.testsupport.models.RawSafetensors;
 import io.aneforge.testsupport.models.TinyModels;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * comparison an agent's {@code GoldenComparison} makes for a masked output ({@code VariantFidelity.realTokens}, whose
  * reports the agent's sample-by-sample parts give float for float, called here directly on every golden input run
  * through the reference runtime; the agent's own path, its store and job executor, is not exercised here:
- * device-agent's GoldenComparisonTest does) agrees at the held positions, which the report names.
+ * device-agent's GoldenComparisonTest does) agrees at the held positions, which the report names. The golden inputs
+ * carry [MASK] at the held positions ({@code MaskedSamples}); a masked LM whose tokenizer.json has no mask token is
+ * measured on the plain samples, and {@code convert} says so.
  */
 class FillMaskGoldenFormatTest {
     static final int VOCAB = 16384; // 128 held positions (2^21 / V) of the fixed samples' real tokens at seq 12
@@ -37,54 +36,6 @@ class FillMaskGoldenFormatTest {
 
     @TempDir
     static Path dir;
-
-    /** The tiny BERT as a masked LM whose vocabulary (and tied decoder) has {@link #VOCAB} rows, beyond its tokenizer's. */
-    static Path wideMaskedLm() throws Exception {
-        Path bert = TinyModels.bert(dir.resolve("bert"), 29);
-        Path d = Files.createDirectories(dir.resolve("mlm"));
-        int h = TinyModels.HIDDEN;
-        Random random = new Random(5);
-        RawSafetensors st = new RawSafetensors();
-        try (var f = SafetensorsFile.open(bert.resolve("model.safetensors"))) {
-            for (var t : f.tensors()) {
-                float[] data = f.readFloat(t.name()).data();
-                if (t.name().equals("embeddings.word_embeddings.weight")) {
-                    float[] wide = new float[VOCAB * h];
-                    System.arraycopy(data, 0, wide, 0, data.length);
-                    for (int i = data.length; i < wide.length; i++) {
-                        wide[i] = (float) (random.nextGaussian() * 0.05);
-                    }
-                    st.f32("bert." + t.name(), wide, VOCAB, h);
-                } else {
-                    st.f32("bert." + t.name(), data, t.shape());
-                }
-            }
-        }
-        st.f32("cls.predictions.transform.dense.weight", gaussian(random, h * h, 0.2), h, h);
-        st.f32("cls.predictions.transform.dense.bias", gaussian(random, h, 0.1), h);
-        float[] gamma = gaussian(random, h, 0.1);
-        for (int i = 0; i < h; i++) {
-            gamma[i] += 1;
-        }
-        st.f32("cls.predictions.transform.LayerNorm.weight", gamma, h);
-        st.f32("cls.predictions.transform.LayerNorm.bias", gaussian(random, h, 0.1), h);
-        st.f32("cls.predictions.bias", gaussian(random, VOCAB, 0.1), VOCAB);
-        st.write(d.resolve("model.safetensors"));
-        Files.copy(bert.resolve("tokenizer.json"), d.resolve("tokenizer.json"));
-        String config = Files.readString(bert.resolve("config.json")).replace("[\"BertModel\"]", "[\"BertForMaskedLM\"]")
-                .replaceFirst("\"vocab_size\": [0-9]+", "\"vocab_size\": " + VOCAB);
-        assertThat(config).contains("\"vocab_size\": " + VOCAB);
-        Files.writeString(d.resolve("config.json"), config);
-        return d;
-    }
-
-    static float[] gaussian(Random random, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (random.nextGaussian() * scale);
-        }
-        return v;
-    }
 
     static Cli convert(Path source, Path out) {
         Cli c = Cli.run("convert", "--source", source.toString(), "--out", out.toString(), "--chips", "M4",
@@ -101,7 +52,7 @@ class FillMaskGoldenFormatTest {
 
     @Test
     void convertWritesFormatThreeWithTheSameFidelityAndAnAgentComparesTheHeldPositions() throws Exception {
-        Path mlm = wideMaskedLm();
+        Path mlm = TinyModels.maskedLm(dir.resolve("mlm"), 29, VOCAB);
         Path reduced = dir.resolve("out-3");
         Path whole = dir.resolve("out-2");
         String before = System.getProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
@@ -151,10 +102,31 @@ class FillMaskGoldenFormatTest {
         float[] expected = new float[VOCAB];
         all.samples().get(0).tensors().get("logits").copy(first.heldPositions()[0] * VOCAB, expected, 0, VOCAB);
         assertThat(row).isEqualTo(expected);
+        // the samples carry [MASK] at the held positions, but for the [CLS]/[SEP] of short samples holding more
+        // positions than they have other tokens (seq 12), which stay as they are
+        int mask = io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().indexOf("[MASK]");
+        int masked = 0;
+        for (int i = 0; i < inputs.samples().size(); i++) {
+            float[] ids = inputs.samples().get(i).outputs().get("input_ids").data();
+            int[] heldAt = held.samples().get(i).tensors().get("logits").heldPositions();
+            List<Integer> heldList = java.util.Arrays.stream(heldAt).boxed().toList();
+            for (int p = 0; p < ids.length; p++) {
+                if (ids[p] == mask) {
+                    assertThat(heldList).as("sample %d: masked position %d is held", i, p).contains(p);
+                    masked++;
+                }
+            }
+            for (int p : heldAt) {
+                assertThat(ids[p] == mask || ids[p] == 2 || ids[p] == 3).as("sample %d position %d", i, p).isTrue();
+            }
+        }
+        assertThat(masked).isGreaterThan(positions * 3 / 4).isLessThanOrEqualTo(positions);
         assertThat(three.out()).containsPattern("note: a fill-mask model's golden data holds its logits over the whole"
                 + " vocabulary \\(" + VOCAB + " tokens\\) at " + positions + " of the fixed samples' " + real
-                + " real tokens \\(golden format 3").contains("only agents that read golden format 3 take the version's jobs");
-        assertThat(two.out()).contains("at each of the fixed samples' " + real + " real tokens");
+                + " real tokens \\(golden format 3, about [0-9.]+ MB at every one\\), " + masked + " of them \\[MASK\\]"
+                + " in the samples: ").contains("only agents that read golden format 3 take the version's jobs");
+        assertThat(two.out()).contains("at each of the fixed samples' " + real + " real tokens (" + masked
+                + " of them [MASK] in the samples)");
 
         // the comparison an agent's accuracy job makes (VariantFidelity.realTokens, whose reports GoldenComparison's
         // sample-by-sample parts give):
@@ -173,5 +145,37 @@ class FillMaskGoldenFormatTest {
         assertThat(f.cosineMin()).isGreaterThanOrEqualTo(every.cosineMin()).isGreaterThan(0.99);
         assertThat(f.comparedPositions().values().stream().mapToInt(List::size).sum()).isEqualTo(positions);
         assertThat(f.comparedPositions()).containsKey(held.samples().get(0).id());
+
+        // eval measures on the same masked samples: its fidelity on convert's 8 is the one convert recorded
+        Cli eval = Cli.run("eval", "--package", pkg.toString(), "--source", mlm.toString(), "--samples", "8", "--json");
+        assertThat(eval.code()).as(eval.toString()).isZero();
+        tools.jackson.databind.JsonNode logits = tools.jackson.databind.json.JsonMapper.shared().readTree(eval.out())
+                .get("outputs").get("logits");
+        FidelityReport recorded = m3.variants().get(0).fidelity().get("logits");
+        assertThat(logits.get("positions").asInt()).isEqualTo(recorded.positions());
+        assertThat(logits.get("cosineMin").asDouble()).isEqualTo(recorded.cosineMin());
+        assertThat(logits.get("top1Agreement").asDouble()).isEqualTo(recorded.top1Agreement());
+    }
+
+    @Test
+    void aMaskedLmWhoseTokenizerHasNoMaskTokenIsMeasuredOnThePlainSamplesWithANote() throws Exception {
+        Path mlm = TinyModels.maskedLm(dir.resolve("no-mask"), 31,
+                io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().size());
+        Files.writeString(mlm.resolve("tokenizer.json"), io.aneforge.testsupport.models.TinyTokenizers.wordPieceJson()
+                .replace("\"[MASK]\"", "\"[MASK_]\""));
+        Path out = dir.resolve("no-mask-out");
+        Cli c = convert(mlm, out);
+        assertThat(c.out()).contains("note: tokenizer.json has no mask token ([MASK] or <mask>), so this fill-mask"
+                + " model's golden data and fidelity are measured on the plain fixed samples")
+                .contains("at each of the fixed samples' ").doesNotContain("in the samples)");
+        GoldenOutputs inputs = read(out.resolve("golden-inputs.bin"));
+        List<Map<String, FloatTensor>> plain;
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            plain = io.aneforge.convert.Golden.inputs(tok, io.aneforge.convert.Samples.fixed(), SEQ);
+        }
+        for (int i = 0; i < plain.size(); i++) {
+            assertThat(inputs.samples().get(i).outputs().get("input_ids").data())
+                    .containsExactly(plain.get(i).get("input_ids").data());
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.HeldPositions;
 import io.aneforge.io.IoProblems;
+import io.aneforge.tokenizer.MaskToken;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,15 +56,32 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
      * 75 MB for BERT-base's 30522 tokens and 125 MB for RoBERTa's 50265, which every agent downloads for each job of the
      * version: the note names the one way to skip them, {@code --samples 0}, and what that costs. Held at some real
      * tokens only (golden format 3, the default for a real vocabulary) they are at most about 8 MB: the note says how
-     * many of the real tokens the agents compare and which agents take the version's jobs.
+     * many of the real tokens the agents compare and which agents take the version's jobs. Either way it says how
+     * many of those tokens the samples mask ({@code MaskedSamples}), when {@code mask} is the samples' mask token.
      */
-    public String fillMaskNote(String task, long fileBytes, int vocabSize) {
+    public String fillMaskNote(String task, long fileBytes, int vocabSize, java.util.Optional<MaskToken> mask) {
         long real = 0;
-        for (GoldenOutputs.Sample s : inputs.samples()) {
-            GoldenTensor mask = s.tensors().get(io.aneforge.graph.Graphs.ATTENTION_MASK);
-            if (mask != null) {
-                for (float m : mask.stored()) {
+        long masked = 0;
+        long maskedHeld = 0;
+        for (int i = 0; i < inputs.samples().size(); i++) {
+            GoldenOutputs.Sample s = inputs.samples().get(i);
+            GoldenTensor attention = s.tensors().get(io.aneforge.graph.Graphs.ATTENTION_MASK);
+            if (attention != null) {
+                for (float m : attention.stored()) {
                     real += m != 0 ? 1 : 0;
+                }
+            }
+            GoldenTensor ids = s.tensors().get(io.aneforge.graph.Graphs.INPUT_IDS);
+            if (mask.isPresent() && ids != null) {
+                float[] id = ids.expand().data();
+                for (float v : id) {
+                    masked += v == mask.get().id() ? 1 : 0;
+                }
+                int[] held = outputs.samples().get(i).tensors().values().stream()
+                        .filter(GoldenTensor::holdsSomePositionsOnly).map(GoldenTensor::heldPositions).findFirst()
+                        .orElse(new int[0]);
+                for (int p : held) {
+                    maskedHeld += id[p] == mask.get().id() ? 1 : 0;
                 }
             }
         }
@@ -74,19 +92,22 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
             // a pre-training model's 2 next-sentence logits per sample are too few to change the position count (floored)
             return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over"
                     + " the whole vocabulary (%d tokens) at %d of the fixed samples' %d real tokens (golden format 3,"
-                    + " about %.1f MB at every one): %s is %.1f MB; the agents' accuracy and benchmark jobs compare those"
+                    + " about %.1f MB at every one)%s: %s is %.1f MB; the agents' accuracy and benchmark jobs compare those"
                     + " positions only (the fidelity above compares every real token), and only agents that read golden"
                     + " format 3 take the version's jobs (ANEFORGE_GOLDEN_FORMAT=2 keeps every real token)", vocabSize,
-                    heldBytes / (4L * vocabSize), real, 4.0 * real * vocabSize / 1e6, OUTPUTS_FILE, fileBytes / 1e6);
+                    heldBytes / (4L * vocabSize), real, 4.0 * real * vocabSize / 1e6,
+                    mask.isEmpty() ? "" : ", " + maskedHeld + " of them " + mask.get().text() + " in the samples",
+                    OUTPUTS_FILE, fileBytes / 1e6);
         }
         // a pre-training model's 2 next-sentence logits per sample are too few to change the token count (floored)
         return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over the"
-                + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens: %s is %.1f MB, %.1f MB"
+                + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens%s: %s is %.1f MB, %.1f MB"
                 + " once decoded; every agent downloads it for each benchmark job of the version and holds it within"
                 + " aneforge.agent.golden-max-memory (1GB by default, shared with the other versions' golden data it"
                 + " keeps); --samples 0 skips it, and the fidelity metrics with it (publish --dir of such a directory"
                 + " needs --without-golden-data --reason TEXT: the version's accuracy is then not checked)", vocabSize,
-                heldBytes / (4L * vocabSize), OUTPUTS_FILE, fileBytes / 1e6, heldBytes / 1e6);
+                heldBytes / (4L * vocabSize), mask.isEmpty() ? "" : " (" + masked + " of them " + mask.get().text()
+                + " in the samples)", OUTPUTS_FILE, fileBytes / 1e6, heldBytes / 1e6);
     }
 
     /** Writes both files into {@code dir} and returns their {@code variants.json} entry. */

@@ -159,7 +159,8 @@ public final class RecipeConversion {
         if (goldenData != null && source.model().head() != null
                 && source.model().head().kind().predictsTokens()) {
             progress.note(goldenData.fillMaskNote(source.model().head().kind().id(),
-                    outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize()));
+                    outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize(),
+                    io.aneforge.convert.MaskedSamples.maskToken(source.model(), source.tokenizer())));
         }
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
