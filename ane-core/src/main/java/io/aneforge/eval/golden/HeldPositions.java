@@ -33,10 +33,14 @@ import java.util.Map;
  * The positions ({@link #choose}) are spread over the samples first (every sample one before any gets two; when there
  * are fewer positions than samples, evenly spaced samples from the first one), then evenly over each sample's real
  * tokens between its ends ([CLS]/[SEP], {@code <s>}/{@code </s>}: the first and last real tokens are held only by a
- * sample holding more positions than it has other tokens): the {@code 1 + ⌊(j + ½)·(r−2)/k⌋}-th real token. The
- * fixed samples are plain sentences with no mask token, so the held positions are ordinary tokens, where a masked LM
- * mostly predicts the token itself: the comparison measures the logits' fidelity there, not a fill-mask task. The
- * first sample always holds one, because a benchmark job compares the first sample only.
+ * sample holding more positions than it has other tokens): the {@code 1 + ⌊(j + ½)·(r−2)/k⌋}-th real token. A masked
+ * LM's (fill-mask, pre-training) samples carry its tokenizer's mask token at exactly these positions
+ * ({@code MaskedSamples} calls {@link #positions} on the same attention masks, which masking does not change, before
+ * the outputs exist), so the comparison measures the logits where the model fills a mask; a held special token (a
+ * sentence pair's middle {@code [SEP]}) stays as it is and is compared too. GPT-2's samples are plain, as are those of
+ * a masked LM whose tokenizer has no mask token (its held positions are then ordinary tokens, where it mostly
+ * predicts the token itself). The first sample always holds one, because a benchmark job compares the first sample
+ * only.
  *
  * <p>What this costs: an agent compares a reduced output at its held positions only (cosine per held token, the
  * worst of them, top-1 agreement over them; {@code VariantFidelity}), and says which ones
