@@ -44,6 +44,12 @@ class FillMaskGoldenFormatTest {
         return c;
     }
 
+    static byte[] codec(GoldenOutputs g) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        GoldenOutputsCodec.write(g, out);
+        return out.toByteArray();
+    }
+
     static GoldenOutputs read(Path file) throws Exception {
         try (InputStream in = Files.newInputStream(file)) {
             return GoldenOutputsCodec.read(in);
@@ -85,6 +91,17 @@ class FillMaskGoldenFormatTest {
         GoldenOutputs inputs = read(reduced.resolve("golden-inputs.bin"));
         GoldenOutputs held = read(reduced.resolve("golden-outputs.bin"));
         GoldenOutputs all = read(whole.resolve("golden-outputs.bin"));
+        // the bytes the converter worker's golden step stores for the same source and length: the same functions
+        // (Golden.sampleInputs with the mask token, Golden.fullLength, HeldPositions.forStorage; GoldenRetryTest)
+        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            var model = io.aneforge.model.ModelImporter.importWeights(io.aneforge.source.ModelSnapshot.of(mlm, null));
+            List<Map<String, FloatTensor>> in = io.aneforge.convert.Golden.sampleInputs(model, tok, 32, SEQ);
+            GoldenOutputs workerInputs = io.aneforge.convert.Golden.samples(in);
+            assertThat(Files.readAllBytes(reduced.resolve("golden-inputs.bin"))).isEqualTo(codec(workerInputs));
+            assertThat(Files.readAllBytes(reduced.resolve("golden-outputs.bin"))).isEqualTo(codec(
+                    HeldPositions.forStorage(workerInputs, io.aneforge.convert.Golden.fullLength(model, in,
+                            io.aneforge.convert.ProgramEvaluator.runtime(1)))));
+        }
         long real = 0;
         for (GoldenOutputs.Sample s : inputs.samples()) {
             for (float v : s.outputs().get("attention_mask").data()) real += v != 0 ? 1 : 0;
