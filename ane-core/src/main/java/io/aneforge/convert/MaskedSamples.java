@@ -107,14 +107,7 @@ public final class MaskedSamples {
      * spread evenly over them.
      */
     static int[][] positions(List<Encoding> samples, Set<Integer> specialIds, long width, int minWidth, long maxFloats) {
-        List<boolean[]> real = new ArrayList<>();
-        for (Encoding e : samples) {
-            boolean[] r = new boolean[e.attentionMask().length];
-            for (int p = 0; p < r.length; p++) {
-                r[p] = e.attentionMask()[p] != 0;
-            }
-            real.add(r);
-        }
+        List<boolean[]> real = realTokens(samples);
         int[][] held = HeldPositions.positions(real, width, minWidth, maxFloats);
         int[][] out = new int[samples.size()][];
         for (int i = 0; i < samples.size(); i++) {
@@ -139,6 +132,19 @@ public final class MaskedSamples {
             }
         }
         return out;
+    }
+
+    /** Per sample, which positions are real tokens (its attention mask): what {@link HeldPositions} spreads over. */
+    static List<boolean[]> realTokens(List<Encoding> samples) {
+        List<boolean[]> real = new ArrayList<>();
+        for (Encoding e : samples) {
+            boolean[] r = new boolean[e.attentionMask().length];
+            for (int p = 0; p < r.length; p++) {
+                r[p] = e.attentionMask()[p] != 0;
+            }
+            real.add(r);
+        }
+        return real;
     }
 
     /**

@@ -120,11 +120,11 @@ class MaskedSamplesTest {
             assertThat(MaskedSamples.specialIds(bert, true, 128)).containsExactlyInAnyOrder(101, 102);
             Map<Integer, Integer> separatorsHeld = new java.util.TreeMap<>();
             for (int vocab : new int[] {30522, 50265, 250_002}) {
-                int[][] held = HeldPositions.positions(real(sentences), vocab, HeldPositions.MIN_WIDTH,
+                int[][] held = HeldPositions.positions(MaskedSamples.realTokens(sentences), vocab, HeldPositions.MIN_WIDTH,
                         HeldPositions.MAX_FLOATS);
                 assertThat(MaskedSamples.positions(sentences, Set.of(101, 102), vocab, HeldPositions.MIN_WIDTH,
                         HeldPositions.MAX_FLOATS)).as("sentences, V = %d", vocab).isDeepEqualTo(held);
-                int[][] pairsHeld = HeldPositions.positions(real(pairs), vocab, HeldPositions.MIN_WIDTH,
+                int[][] pairsHeld = HeldPositions.positions(MaskedSamples.realTokens(pairs), vocab, HeldPositions.MIN_WIDTH,
                         HeldPositions.MAX_FLOATS);
                 int[][] pairsMasked = MaskedSamples.positions(pairs, Set.of(101, 102), vocab, HeldPositions.MIN_WIDTH,
                         HeldPositions.MAX_FLOATS);
@@ -260,17 +260,5 @@ class MaskedSamplesTest {
                 assertThat(in.get(i).get(Graphs.INPUT_IDS).data()).containsExactly(plain.get(i).get(Graphs.INPUT_IDS).data());
             }
         }
-    }
-
-    private static List<boolean[]> real(List<Encoding> samples) {
-        List<boolean[]> out = new ArrayList<>();
-        for (Encoding e : samples) {
-            boolean[] r = new boolean[e.attentionMask().length];
-            for (int p = 0; p < r.length; p++) {
-                r[p] = e.attentionMask()[p] != 0;
-            }
-            out.add(r);
-        }
-        return out;
     }
 }
