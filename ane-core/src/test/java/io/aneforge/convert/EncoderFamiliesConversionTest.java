@@ -1,12 +1,17 @@
 package io.aneforge.convert;
 
 import static io.aneforge.convert.PlainLoops.activation;
+import static io.aneforge.convert.PlainLoops.attention;
+import static io.aneforge.convert.PlainLoops.decode;
+import static io.aneforge.convert.PlainLoops.embeddings;
 import static io.aneforge.convert.PlainLoops.dense;
 import static io.aneforge.convert.PlainLoops.gelu;
 import static io.aneforge.convert.PlainLoops.ids;
 import static io.aneforge.convert.PlainLoops.norm;
 import static io.aneforge.convert.PlainLoops.tanh;
 import static io.aneforge.convert.PlainLoops.tensor;
+import static io.aneforge.convert.RandomWeights.add;
+import static io.aneforge.convert.RandomWeights.addScaled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -292,31 +297,11 @@ class EncoderFamiliesConversionTest {
      * non-persistent buffer (older saves hold it; the importer ignores it).
      */
     static Map<String, int[]> mpnetModelStateDict() {
-        int h = HIDDEN;
         Map<String, int[]> m = new LinkedHashMap<>();
-        m.put("embeddings.word_embeddings.weight", new int[] {VOCAB, h});
-        m.put("embeddings.position_embeddings.weight", new int[] {SEQ + 2, h});
-        m.put("embeddings.LayerNorm.weight", new int[] {h});
-        m.put("embeddings.LayerNorm.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.attn.q.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.attn.q.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.attn.k.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.attn.k.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.attn.v.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.attn.v.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.attn.o.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.attn.o.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.LayerNorm.weight", new int[] {h});
-        m.put("encoder.layer.0.attention.LayerNorm.bias", new int[] {h});
-        m.put("encoder.layer.0.intermediate.dense.weight", new int[] {FFN, h});
-        m.put("encoder.layer.0.intermediate.dense.bias", new int[] {FFN});
-        m.put("encoder.layer.0.output.dense.weight", new int[] {h, FFN});
-        m.put("encoder.layer.0.output.dense.bias", new int[] {h});
-        m.put("encoder.layer.0.output.LayerNorm.weight", new int[] {h});
-        m.put("encoder.layer.0.output.LayerNorm.bias", new int[] {h});
+        putEmbeddings(m, false);
+        putLayer0(m, "attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm");
         m.put("encoder.relative_attention_bias.weight", new int[] {32, HEADS});
-        m.put("pooler.dense.weight", new int[] {h, h});
-        m.put("pooler.dense.bias", new int[] {h});
+        putLinear(m, "pooler.dense", HIDDEN, HIDDEN);
         return m;
     }
 
@@ -325,32 +310,47 @@ class EncoderFamiliesConversionTest {
      * (RoBERTa's modules copied): {@code position_ids} and {@code token_type_ids} are non-persistent buffers.
      */
     static Map<String, int[]> xlmRobertaModelStateDict() {
-        int h = HIDDEN;
         Map<String, int[]> m = new LinkedHashMap<>();
-        m.put("embeddings.word_embeddings.weight", new int[] {VOCAB, h});
-        m.put("embeddings.position_embeddings.weight", new int[] {SEQ + 2, h});
-        m.put("embeddings.token_type_embeddings.weight", new int[] {1, h});
-        m.put("embeddings.LayerNorm.weight", new int[] {h});
-        m.put("embeddings.LayerNorm.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.self.query.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.self.query.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.self.key.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.self.key.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.self.value.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.self.value.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.output.dense.weight", new int[] {h, h});
-        m.put("encoder.layer.0.attention.output.dense.bias", new int[] {h});
-        m.put("encoder.layer.0.attention.output.LayerNorm.weight", new int[] {h});
-        m.put("encoder.layer.0.attention.output.LayerNorm.bias", new int[] {h});
-        m.put("encoder.layer.0.intermediate.dense.weight", new int[] {FFN, h});
-        m.put("encoder.layer.0.intermediate.dense.bias", new int[] {FFN});
-        m.put("encoder.layer.0.output.dense.weight", new int[] {h, FFN});
-        m.put("encoder.layer.0.output.dense.bias", new int[] {h});
-        m.put("encoder.layer.0.output.LayerNorm.weight", new int[] {h});
-        m.put("encoder.layer.0.output.LayerNorm.bias", new int[] {h});
-        m.put("pooler.dense.weight", new int[] {h, h});
-        m.put("pooler.dense.bias", new int[] {h});
+        putEmbeddings(m, true);
+        putLayer0(m, "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                "attention.output.LayerNorm");
+        putLinear(m, "pooler.dense", HIDDEN, HIDDEN);
         return m;
+    }
+
+    /** The embeddings' state_dict entries (one token type where the model has them). */
+    private static void putEmbeddings(Map<String, int[]> m, boolean tokenTypes) {
+        m.put("embeddings.word_embeddings.weight", new int[] {VOCAB, HIDDEN});
+        m.put("embeddings.position_embeddings.weight", new int[] {SEQ + 2, HIDDEN});
+        if (tokenTypes) {
+            m.put("embeddings.token_type_embeddings.weight", new int[] {1, HIDDEN});
+        }
+        putLayerNorm(m, "embeddings.LayerNorm");
+    }
+
+    /** Layer 0's entries: the family's attention modules, then the feed-forward modules both families name alike. */
+    private static void putLayer0(Map<String, int[]> m, String query, String key, String value, String output,
+                                  String attentionNorm) {
+        String p = "encoder.layer.0.";
+        for (String projection : List.of(query, key, value, output)) {
+            putLinear(m, p + projection, HIDDEN, HIDDEN);
+        }
+        putLayerNorm(m, p + attentionNorm);
+        putLinear(m, p + "intermediate.dense", FFN, HIDDEN);
+        putLinear(m, p + "output.dense", HIDDEN, FFN);
+        putLayerNorm(m, p + "output.LayerNorm");
+    }
+
+    /** {@code nn.Linear(in, out)}: weight {@code [out, in]}, bias {@code [out]}. */
+    private static void putLinear(Map<String, int[]> m, String module, int out, int in) {
+        m.put(module + ".weight", new int[] {out, in});
+        m.put(module + ".bias", new int[] {out});
+    }
+
+    /** {@code nn.LayerNorm(h)}: weight and bias {@code [h]}. */
+    private static void putLayerNorm(Map<String, int[]> m, String module) {
+        m.put(module + ".weight", new int[] {HIDDEN});
+        m.put(module + ".bias", new int[] {HIDDEN});
     }
 
     /**
@@ -455,28 +455,6 @@ class EncoderFamiliesConversionTest {
         return dir;
     }
 
-    /** Uniform in ±0.5; LayerNorm gammas near 1. */
-    private static void add(RawSafetensors st, SplittableRandom random, String name, boolean norm, int... shape) {
-        addScaled(st, random, name, 1, shape, norm && name.endsWith(".weight") ? 1 : 0);
-    }
-
-    private static void addScaled(RawSafetensors st, SplittableRandom random, String name, double width, int... shape) {
-        addScaled(st, random, name, width, shape, 0);
-    }
-
-    private static void addScaled(RawSafetensors st, SplittableRandom random, String name, double width, int[] shape,
-                                  double center) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (center + (random.nextDouble() - 0.5) * width);
-        }
-        st.f32(name, v, java.util.Arrays.stream(shape).asLongStream().toArray());
-    }
-
     /** {@code real} random token ids (never 1, the padding id), then padding id 1 with mask 0. */
     static Map<String, FloatTensor> inputs(int real) {
         return PlainLoops.paddedInputs(SEQ, real, VOCAB);
@@ -527,15 +505,7 @@ class EncoderFamiliesConversionTest {
                 count += ids[t] != 1 ? 1 : 0;
                 positions[t] = ids[t] != 1 ? count + 1 : 1;
             }
-            float[] word = m.weight("embeddings.word_embeddings.weight").data();
-            float[] pos = m.weight("embeddings.position_embeddings.weight").data();
-            double[][] x = new double[s][h];
-            for (int t = 0; t < s; t++) {
-                for (int j = 0; j < h; j++) {
-                    x[t][j] = word[ids[t] * h + j] + pos[positions[t] * h + j]
-                            + (mpnet ? 0 : m.weight("embeddings.token_type_embeddings.weight").data()[j]);
-                }
-            }
+            double[][] x = embeddings(m, ids, positions, mpnet ? null : new int[s]); // one token type, row 0
             x = norm(m, x, "embeddings.LayerNorm", eps);
             int heads = m.config().numHeads();
             int d = h / heads;
@@ -557,35 +527,8 @@ class EncoderFamiliesConversionTest {
                 double[][] q = dense(m, x, p + (mpnet ? "attention.attn.q" : "attention.self.query"));
                 double[][] k = dense(m, x, p + (mpnet ? "attention.attn.k" : "attention.self.key"));
                 double[][] v = dense(m, x, p + (mpnet ? "attention.attn.v" : "attention.self.value"));
-                double[][] ctx = new double[s][h];
-                for (int hd = 0; hd < heads; hd++) {
-                    for (int qi = 0; qi < s; qi++) {
-                        double[] sc = new double[s];
-                        double max = Double.NEGATIVE_INFINITY;
-                        for (int ki = 0; ki < s; ki++) {
-                            if (ki >= real) {
-                                sc[ki] = Double.NEGATIVE_INFINITY;
-                                continue;
-                            }
-                            double dot = 0;
-                            for (int j = 0; j < d; j++) {
-                                dot += q[qi][hd * d + j] * k[ki][hd * d + j];
-                            }
-                            sc[ki] = dot / Math.sqrt(d) + bias[hd][qi][ki];
-                            max = Math.max(max, sc[ki]);
-                        }
-                        double sum = 0;
-                        for (int ki = 0; ki < s; ki++) {
-                            sc[ki] = Math.exp(sc[ki] - max);
-                            sum += sc[ki];
-                        }
-                        for (int ki = 0; ki < s; ki++) {
-                            for (int j = 0; j < d; j++) {
-                                ctx[qi][hd * d + j] += sc[ki] / sum * v[ki][hd * d + j];
-                            }
-                        }
-                    }
-                }
+                double[][] ctx = attention(q, k, v, heads,
+                        (hd, qi, ki, dot) -> ki >= real ? Double.NEGATIVE_INFINITY : dot / Math.sqrt(d) + bias[hd][qi][ki]);
                 double[][] a = dense(m, ctx, p + (mpnet ? "attention.attn.o" : "attention.output.dense"));
                 x = norm(m, PlainLoops.add(a, x), p + (mpnet ? "attention.LayerNorm" : "attention.output.LayerNorm"), eps);
                 double[][] f = activation(dense(m, x, p + "intermediate.dense"), act);
@@ -609,18 +552,9 @@ class EncoderFamiliesConversionTest {
                 case TOKEN_CLASSIFICATION -> out.put("logits", tensor(dense(m, x, "classifier"), 1, s, 3));
                 case MASKED_LM -> { // RobertaLMHead / MPNetLMHead: dense, exact gelu, layer_norm, tied decoder + bias
                     double[][] t = norm(m, gelu(dense(m, x, "lm_head.dense")), "lm_head.layer_norm", eps);
-                    float[] bias2 = m.weight("lm_head.bias").data();
+                    float[] word = m.weight("embeddings.word_embeddings.weight").data();
+                    double[][] logits = decode(t, word, m.weight("lm_head.bias").data());
                     int vocab = word.length / h;
-                    double[][] logits = new double[s][vocab];
-                    for (int tok = 0; tok < s; tok++) {
-                        for (int v = 0; v < vocab; v++) {
-                            double acc = bias2[v];
-                            for (int j = 0; j < h; j++) {
-                                acc += t[tok][j] * word[v * h + j];
-                            }
-                            logits[tok][v] = acc;
-                        }
-                    }
                     out.put("logits", tensor(logits, 1, s, vocab));
                 }
                 default -> throw new IllegalStateException("no plain loop for " + m.head().kind());

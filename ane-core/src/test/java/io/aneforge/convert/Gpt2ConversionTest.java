@@ -1,6 +1,12 @@
 package io.aneforge.convert;
 
+import static io.aneforge.convert.PlainLoops.activation;
+import static io.aneforge.convert.PlainLoops.attention;
+import static io.aneforge.convert.PlainLoops.decode;
+import static io.aneforge.convert.PlainLoops.dense;
 import static io.aneforge.convert.PlainLoops.ids;
+import static io.aneforge.convert.PlainLoops.norm;
+import static io.aneforge.convert.PlainLoops.tensor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.eval.Fidelity;
@@ -174,96 +180,35 @@ class Gpt2ConversionTest {
             }
             for (int l = 0; l < c.numLayers(); l++) {
                 String p = "h." + l + ".";
-                double[][] a = layerNorm(x, m.weight(p + "ln_1.weight").data(), m.weight(p + "ln_1.bias").data(), c.layerNormEps());
-                double[][] qkv = dense(a, m.weight(p + "attn.c_attn.weight"), m.weight(p + "attn.c_attn.bias").data());
-                double[][] ctx = new double[s][h];
-                for (int hd = 0; hd < heads; hd++) {
-                    for (int q = 0; q < s; q++) {
-                        double[] sc = new double[s];
-                        double max = Double.NEGATIVE_INFINITY;
-                        for (int k = 0; k < s; k++) {
+                double[][] a = norm(m, x, p + "ln_1", c.layerNormEps());
+                double[][] qkv = dense(m, a, p + "attn.c_attn"); // the query, key and value rows side by side
+                int layer = l;
+                double[][] ctx = attention(columns(qkv, 0, h), columns(qkv, h, 2 * h), columns(qkv, 2 * h, 3 * h), heads,
+                        (hd, q, k, dot) -> {
                             if (k > q || k >= real) {
-                                sc[k] = Double.NEGATIVE_INFINITY;
-                                continue;
-                            }
-                            double dot = 0;
-                            for (int j = 0; j < d; j++) {
-                                dot += qkv[q][hd * d + j] * qkv[k][h + hd * d + j];
+                                return Double.NEGATIVE_INFINITY; // causal, and padding
                             }
                             // GPT2Attention._attn: divided by sqrt(head_dim) when scale_attn_weights, and by
                             // (layer_idx + 1) when scale_attn_by_inverse_layer_idx
-                            sc[k] = c.scaleAttnWeights() ? dot / Math.sqrt(d) : dot;
-                            if (c.scaleAttnByInverseLayerIdx()) {
-                                sc[k] /= l + 1;
-                            }
-                            max = Math.max(max, sc[k]);
-                        }
-                        double sum = 0;
-                        for (int k = 0; k < s; k++) {
-                            sc[k] = Math.exp(sc[k] - max);
-                            sum += sc[k];
-                        }
-                        for (int k = 0; k < s; k++) {
-                            for (int j = 0; j < d; j++) {
-                                ctx[q][hd * d + j] += sc[k] / sum * qkv[k][2 * h + hd * d + j];
-                            }
-                        }
-                    }
-                }
-                double[][] o = dense(ctx, m.weight(p + "attn.c_proj.weight"), m.weight(p + "attn.c_proj.bias").data());
-                add(x, o);
-                double[][] b = layerNorm(x, m.weight(p + "ln_2.weight").data(), m.weight(p + "ln_2.bias").data(), c.layerNormEps());
-                double[][] f = dense(b, m.weight(p + "mlp.c_fc.weight"), m.weight(p + "mlp.c_fc.bias").data());
-                for (double[] row : f) {
-                    for (int j = 0; j < row.length; j++) {
-                        double v = row[j];
-                        row[j] = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
-                    }
-                }
-                add(x, dense(f, m.weight(p + "mlp.c_proj.weight"), m.weight(p + "mlp.c_proj.bias").data()));
+                            double score = c.scaleAttnWeights() ? dot / Math.sqrt(d) : dot;
+                            return c.scaleAttnByInverseLayerIdx() ? score / (layer + 1) : score;
+                        });
+                x = PlainLoops.add(x, dense(m, ctx, p + "attn.c_proj"));
+                double[][] f = activation(dense(m, norm(m, x, p + "ln_2", c.layerNormEps()), p + "mlp.c_fc"), "gelu_new");
+                x = PlainLoops.add(x, dense(m, f, p + "mlp.c_proj"));
             }
-            double[][] y = layerNorm(x, m.weight("ln_f.weight").data(), m.weight("ln_f.bias").data(), c.layerNormEps());
-            int v = c.vocabSize();
-            float[] out = new float[s * v];
-            for (int t = 0; t < s; t++) {
-                for (int tok = 0; tok < v; tok++) {
-                    double acc = 0;
-                    for (int j = 0; j < h; j++) {
-                        acc += y[t][j] * wte[tok * h + j];
-                    }
-                    out[t * v + tok] = (float) acc;
-                }
-            }
-            return new FloatTensor(new int[] {1, s, v}, out);
+            double[][] y = norm(m, x, "ln_f", c.layerNormEps());
+            // the LM head is tied to wte and has no bias
+            return tensor(decode(y, wte, new float[c.vocabSize()]), 1, s, c.vocabSize());
         }
 
-        static double[][] layerNorm(double[][] x, float[] g, float[] b, double eps) {
-            return PlainLoops.norm(x, g, b, eps);
-        }
-
-        /** {@code x · W^T + b} with W {@code [out, in]}. */
-        static double[][] dense(double[][] x, FloatTensor w, float[] bias) {
-            int out = w.shape()[0];
-            int in = w.shape()[1];
-            double[][] y = new double[x.length][out];
+        /** Columns {@code [from, to)} of every row. */
+        static double[][] columns(double[][] x, int from, int to) {
+            double[][] y = new double[x.length][];
             for (int t = 0; t < x.length; t++) {
-                for (int o = 0; o < out; o++) {
-                    double acc = bias[o];
-                    for (int i = 0; i < in; i++) {
-                        acc += x[t][i] * w.data()[o * in + i];
-                    }
-                    y[t][o] = acc;
-                }
+                y[t] = java.util.Arrays.copyOfRange(x[t], from, to);
             }
             return y;
-        }
-
-        static void add(double[][] x, double[][] y) {
-            for (int t = 0; t < x.length; t++) {
-                for (int j = 0; j < x[t].length; j++) {
-                    x[t][j] += y[t][j];
-                }
-            }
         }
     }
 }

@@ -10,8 +10,9 @@ import java.util.SplittableRandom;
 
 /**
  * The plain-loop building blocks of the reference forward passes ({@code TaskHeadConversionTest.Plain},
- * {@code EncoderFamiliesConversionTest.Plain}): torch's modules written as loops over doubles, with nothing shared with
- * the graph builders they check, kept in one place so that both references compute a layer the same way.
+ * {@code EncoderFamiliesConversionTest.Plain}, {@code Gpt2ConversionTest.PlainGpt2}): torch's modules written as loops
+ * over doubles, with nothing shared with the graph builders they check, kept in one place so that every reference
+ * computes a layer the same way.
  */
 final class PlainLoops {
     private PlainLoops() {
@@ -33,8 +34,11 @@ final class PlainLoops {
 
     /** {@code x W^T + b} with W {@code [out, in]} (torch.nn.Linear). */
     static double[][] dense(ImportedModel m, double[][] x, String module) {
-        FloatTensor w = m.weight(module + ".weight");
-        float[] b = m.weight(module + ".bias").data();
+        return dense(x, m.weight(module + ".weight"), m.weight(module + ".bias").data());
+    }
+
+    /** {@code x W^T + b} with W {@code [out, in]}. */
+    static double[][] dense(double[][] x, FloatTensor w, float[] b) {
         int out = w.shape()[0];
         int in = w.shape()[1];
         double[][] y = new double[x.length][out];
@@ -74,6 +78,87 @@ final class PlainLoops {
             }
         }
         return y;
+    }
+
+    /**
+     * The token embeddings {@code (S, H)}: each token's row of {@code embeddings.word_embeddings} plus the row of
+     * {@code embeddings.position_embeddings} at its position, plus its row of {@code embeddings.token_type_embeddings}
+     * unless {@code types} is null (a model without token types).
+     */
+    static double[][] embeddings(ImportedModel m, int[] ids, int[] positions, int[] types) {
+        int h = m.config().hiddenSize();
+        float[] word = m.weight("embeddings.word_embeddings.weight").data();
+        float[] pos = m.weight("embeddings.position_embeddings.weight").data();
+        float[] type = types == null ? null : m.weight("embeddings.token_type_embeddings.weight").data();
+        double[][] x = new double[ids.length][h];
+        for (int t = 0; t < ids.length; t++) {
+            for (int j = 0; j < h; j++) {
+                x[t][j] = word[ids[t] * h + j] + pos[positions[t] * h + j] + (type == null ? 0 : type[types[t] * h + j]);
+            }
+        }
+        return x;
+    }
+
+    /** One attention score from {@code dot}, q·k of one head; {@link Double#NEGATIVE_INFINITY} masks the key. */
+    @FunctionalInterface
+    interface Score {
+        double of(int head, int query, int key, double dot);
+    }
+
+    /**
+     * Multi-head attention over rows {@code (S, heads * d)}: for each head and query, every key's score, a softmax over
+     * them (the max subtracted; a masked key weighs 0), and the weighted sum of the value rows.
+     */
+    static double[][] attention(double[][] q, double[][] k, double[][] v, int heads, Score score) {
+        int s = q.length;
+        int h = q[0].length;
+        int d = h / heads;
+        double[][] ctx = new double[s][h];
+        for (int hd = 0; hd < heads; hd++) {
+            for (int qi = 0; qi < s; qi++) {
+                double[] sc = new double[s];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int ki = 0; ki < s; ki++) {
+                    double dot = 0;
+                    for (int j = 0; j < d; j++) {
+                        dot += q[qi][hd * d + j] * k[ki][hd * d + j];
+                    }
+                    sc[ki] = score.of(hd, qi, ki, dot);
+                    max = Math.max(max, sc[ki]);
+                }
+                double sum = 0;
+                for (int ki = 0; ki < s; ki++) {
+                    sc[ki] = Math.exp(sc[ki] - max);
+                    sum += sc[ki];
+                }
+                for (int ki = 0; ki < s; ki++) {
+                    for (int j = 0; j < d; j++) {
+                        ctx[qi][hd * d + j] += sc[ki] / sum * v[ki][hd * d + j];
+                    }
+                }
+            }
+        }
+        return ctx;
+    }
+
+    /**
+     * A language-model decoder {@code x D^T + b}: each row's logit for every vocabulary entry, D {@code (V, H)} (the
+     * word embeddings when tied) and b {@code (V)} (zeros for a decoder without bias).
+     */
+    static double[][] decode(double[][] x, float[] decoder, float[] bias) {
+        int h = x[0].length;
+        int vocab = decoder.length / h;
+        double[][] logits = new double[x.length][vocab];
+        for (int t = 0; t < x.length; t++) {
+            for (int v = 0; v < vocab; v++) {
+                double acc = bias[v];
+                for (int j = 0; j < h; j++) {
+                    acc += x[t][j] * decoder[v * h + j];
+                }
+                logits[t][v] = acc;
+            }
+        }
+        return logits;
     }
 
     static double[][] add(double[][] a, double[][] b) {

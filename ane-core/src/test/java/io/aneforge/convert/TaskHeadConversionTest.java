@@ -1,12 +1,16 @@
 package io.aneforge.convert;
 
 import static io.aneforge.convert.PlainLoops.activation;
+import static io.aneforge.convert.PlainLoops.attention;
+import static io.aneforge.convert.PlainLoops.decode;
+import static io.aneforge.convert.PlainLoops.embeddings;
 import static io.aneforge.convert.PlainLoops.dense;
 import static io.aneforge.convert.PlainLoops.ids;
 import static io.aneforge.convert.PlainLoops.norm;
 import static io.aneforge.convert.PlainLoops.relu;
 import static io.aneforge.convert.PlainLoops.tanh;
 import static io.aneforge.convert.PlainLoops.tensor;
+import static io.aneforge.convert.RandomWeights.add;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -843,20 +847,6 @@ class TaskHeadConversionTest {
         return dir;
     }
 
-    /** Uniform in ±0.5 (big enough that a wrong op shows); LayerNorm gammas near 1. */
-    private static void add(RawSafetensors st, SplittableRandom random, String name, boolean norm, int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        boolean gamma = norm && name.endsWith(".weight");
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) ((gamma ? 1 : 0) + random.nextDouble() - 0.5);
-        }
-        st.f32(name, v, java.util.Arrays.stream(shape).asLongStream().toArray());
-    }
-
     static Map<String, FloatTensor> inputs() {
         return PlainLoops.paddedInputs(SEQ, REAL, VOCAB);
     }
@@ -891,15 +881,11 @@ class TaskHeadConversionTest {
             int s = ids.length;
             int h = m.config().hiddenSize();
             int offset = type.equals("roberta") ? 2 : 0; // pad_token_id 1 + 1
-            float[] word = m.weight("embeddings.word_embeddings.weight").data();
-            float[] pos = m.weight("embeddings.position_embeddings.weight").data();
-            double[][] x = new double[s][h];
+            int[] positions = new int[s];
             for (int t = 0; t < s; t++) {
-                for (int j = 0; j < h; j++) {
-                    x[t][j] = word[ids[t] * h + j] + pos[(t + offset) * h + j]
-                            + (distil ? 0 : m.weight("embeddings.token_type_embeddings.weight").data()[types[t] * h + j]);
-                }
+                positions[t] = t + offset;
             }
+            double[][] x = embeddings(m, ids, positions, distil ? null : types);
             x = norm(m, x, "embeddings.LayerNorm", eps);
             int heads = m.config().numHeads();
             int d = h / heads;
@@ -908,35 +894,8 @@ class TaskHeadConversionTest {
                 double[][] q = dense(m, x, p + (distil ? "attention.q_lin" : "attention.self.query"));
                 double[][] k = dense(m, x, p + (distil ? "attention.k_lin" : "attention.self.key"));
                 double[][] v = dense(m, x, p + (distil ? "attention.v_lin" : "attention.self.value"));
-                double[][] ctx = new double[s][h];
-                for (int hd = 0; hd < heads; hd++) {
-                    for (int qi = 0; qi < s; qi++) {
-                        double[] sc = new double[s];
-                        double max = Double.NEGATIVE_INFINITY;
-                        for (int ki = 0; ki < s; ki++) {
-                            if (ki >= real) {
-                                sc[ki] = Double.NEGATIVE_INFINITY;
-                                continue;
-                            }
-                            double dot = 0;
-                            for (int j = 0; j < d; j++) {
-                                dot += q[qi][hd * d + j] * k[ki][hd * d + j];
-                            }
-                            sc[ki] = dot / Math.sqrt(d);
-                            max = Math.max(max, sc[ki]);
-                        }
-                        double sum = 0;
-                        for (int ki = 0; ki < s; ki++) {
-                            sc[ki] = Math.exp(sc[ki] - max);
-                            sum += sc[ki];
-                        }
-                        for (int ki = 0; ki < s; ki++) {
-                            for (int j = 0; j < d; j++) {
-                                ctx[qi][hd * d + j] += sc[ki] / sum * v[ki][hd * d + j];
-                            }
-                        }
-                    }
-                }
+                double[][] ctx = attention(q, k, v, heads,
+                        (hd, qi, ki, dot) -> ki >= real ? Double.NEGATIVE_INFINITY : dot / Math.sqrt(d));
                 double[][] a = dense(m, ctx, p + (distil ? "attention.out_lin" : "attention.output.dense"));
                 x = norm(m, PlainLoops.add(a, x), p + (distil ? "sa_layer_norm" : "attention.output.LayerNorm"), eps);
                 double[][] f = activation(dense(m, x, p + (distil ? "ffn.lin1" : "intermediate.dense")), act);
@@ -977,18 +936,8 @@ class TaskHeadConversionTest {
                     double[][] t = norm(m, activation(dense(m, x, n.transform()), lmAct), n.norm(), lmEps);
                     FloatTensor decoder = m.weight(head.tiedDecoder() ? "embeddings.word_embeddings.weight"
                             : n.decoder() + ".weight");
-                    float[] bias = m.weight(n.bias()).data();
+                    double[][] logits = decode(t, decoder.data(), m.weight(n.bias()).data());
                     int vocab = decoder.shape()[0];
-                    double[][] logits = new double[s][vocab];
-                    for (int tok = 0; tok < s; tok++) {
-                        for (int v = 0; v < vocab; v++) {
-                            double acc = bias[v];
-                            for (int j = 0; j < h; j++) {
-                                acc += t[tok][j] * decoder.data()[v * h + j];
-                            }
-                            logits[tok][v] = acc;
-                        }
-                    }
                     if (head.kind() == TaskHead.Kind.MASKED_LM) {
                         out.put("logits", tensor(logits, 1, s, vocab));
                     } else {
