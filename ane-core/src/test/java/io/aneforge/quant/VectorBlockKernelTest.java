@@ -92,17 +92,8 @@ class VectorBlockKernelTest {
         for (int len : new int[] {32, 64, 128, 384, 3072, 48, 100}) {
             for (int rep = 0; rep < 3; rep++) {
                 float[] w = weights(r, len * (1 + r.nextInt(90)), len);
-                for (QuantType type : QuantType.values()) {
-                    for (QuantMode mode : QuantMode.values()) {
-                        // The group length is the kernel's argument; GroupScale reads only type and mode.
-                        QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
-                        Out v = run(w, len, spec, true);
-                        Out p = run(w, len, spec, false);
-                        String what = type + " " + mode + " len " + len;
-                        assertThat(v.q()).as("values " + what).isEqualTo(p.q());
-                        assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
-                        assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
-                    }
+                for (QuantSpec spec : everyTypeAndMode()) {
+                    assertKernelsAgree(w, len, spec, spec.type() + " " + spec.mode() + " len " + len);
                 }
             }
         }
@@ -121,58 +112,51 @@ class VectorBlockKernelTest {
         warmUp();
         SplittableRandom r = new SplittableRandom(11);
         for (int len : new int[] {32, 128}) {
-            for (QuantType type : QuantType.values()) {
-                for (QuantMode mode : QuantMode.values()) {
-                    QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
-                    GroupScale grid = new GroupScale("w", spec);
-                    boolean symmetric = mode == QuantMode.SYMMETRIC;
-                    // Affine: the range [−b·s, a·s] with a + b = hi − lo gives (mx − mn) / (hi − lo) = s exactly.
-                    int b = symmetric ? grid.qmax() : (grid.hi() - grid.lo() + 1) / 2;
-                    int a = symmetric ? grid.qmax() : grid.hi() - grid.lo() - b;
-                    int step = len == 32 ? 1 : 7;
-                    int groups = 0x7bff / step;
-                    float[] w = new float[groups * len];
-                    float[] s = new float[groups];
-                    for (int g = 0; g < groups; g++) {
-                        s[g] = Fp16.toFloat((short) (1 + g * step));
-                        int g0 = g * len;
-                        int first = symmetric ? 1 : 2;
-                        w[g0] = (symmetric && g % 2 == 1 ? -a : a) * s[g];
-                        if (!symmetric) {
-                            w[g0 + 1] = -b * s[g];
-                        }
-                        for (int i = g0 + first; i < g0 + len; i++) {
-                            int k = r.nextInt(a + b) - b;
-                            if (r.nextInt(4) == 0) {
-                                w[i] = (float) ((k + r.nextDouble()) * s[g]);
-                                continue;
-                            }
-                            float v = (k + 0.5f) * s[g];
-                            for (int d = r.nextInt(5) - 2; d != 0; d -= Integer.signum(d)) {
-                                v = d > 0 ? Math.nextUp(v) : Math.nextDown(v);
-                            }
-                            w[i] = v;
-                        }
+            for (QuantSpec spec : everyTypeAndMode()) {
+                GroupScale grid = new GroupScale("w", spec);
+                boolean symmetric = spec.mode() == QuantMode.SYMMETRIC;
+                // Affine: the range [−b·s, a·s] with a + b = hi − lo gives (mx − mn) / (hi − lo) = s exactly.
+                int b = symmetric ? grid.qmax() : (grid.hi() - grid.lo() + 1) / 2;
+                int a = symmetric ? grid.qmax() : grid.hi() - grid.lo() - b;
+                int step = len == 32 ? 1 : 7;
+                int groups = 0x7bff / step;
+                float[] w = new float[groups * len];
+                float[] s = new float[groups];
+                for (int g = 0; g < groups; g++) {
+                    s[g] = Fp16.toFloat((short) (1 + g * step));
+                    int g0 = g * len;
+                    int first = symmetric ? 1 : 2;
+                    w[g0] = (symmetric && g % 2 == 1 ? -a : a) * s[g];
+                    if (!symmetric) {
+                        w[g0 + 1] = -b * s[g];
                     }
-                    Out v = run(w, len, spec, true);
-                    Out p = run(w, len, spec, false);
-                    String what = type + " " + mode + " len " + len;
-                    int zp = grid.zeroPoint(a * 1f, -b * 1f);
-                    byte[] expected = new byte[w.length];
-                    for (int g = 0; g < groups; g++) {
-                        assertThat(p.scales()[g]).as("constructed scale, group %d, %s", g, what).isEqualTo(s[g]);
-                        for (int i = g * len; i < (g + 1) * len; i++) {
-                            double q = Math.rint(w[i] / s[g]) + zp;
-                            expected[i] = (byte) (int) Math.max(grid.lo(), Math.min(grid.hi(), q));
+                    for (int i = g0 + first; i < g0 + len; i++) {
+                        int k = r.nextInt(a + b) - b;
+                        if (r.nextInt(4) == 0) {
+                            w[i] = (float) ((k + r.nextDouble()) * s[g]);
+                            continue;
                         }
+                        float v = (k + 0.5f) * s[g];
+                        for (int d = r.nextInt(5) - 2; d != 0; d -= Integer.signum(d)) {
+                            v = d > 0 ? Math.nextUp(v) : Math.nextDown(v);
+                        }
+                        w[i] = v;
                     }
-                    assertThat(p.q()).as("plain kernel values " + what).isEqualTo(expected);
-                    assertThat(v.q()).as("vector kernel values " + what).isEqualTo(expected);
-                    assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
-                    assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
-                    if (v.zps() != null) {
-                        assertThat(v.zps()[0]).as("zero point " + what).isEqualTo((byte) zp);
+                }
+                String what = spec.type() + " " + spec.mode() + " len " + len;
+                Out p = assertKernelsAgree(w, len, spec, what);
+                int zp = grid.zeroPoint(a * 1f, -b * 1f);
+                byte[] expected = new byte[w.length];
+                for (int g = 0; g < groups; g++) {
+                    assertThat(p.scales()[g]).as("constructed scale, group %d, %s", g, what).isEqualTo(s[g]);
+                    for (int i = g * len; i < (g + 1) * len; i++) {
+                        double q = Math.rint(w[i] / s[g]) + zp;
+                        expected[i] = (byte) (int) Math.max(grid.lo(), Math.min(grid.hi(), q));
                     }
+                }
+                assertThat(p.q()).as("values (the vector kernel's are the same) " + what).isEqualTo(expected);
+                if (p.zps() != null) {
+                    assertThat(p.zps()[0]).as("zero point " + what).isEqualTo((byte) zp);
                 }
             }
         }
@@ -190,33 +174,25 @@ class VectorBlockKernelTest {
         warmUp();
         SplittableRandom r = new SplittableRandom(13);
         for (int len : new int[] {32, 128}) {
-            for (QuantType type : QuantType.values()) {
-                for (QuantMode mode : QuantMode.values()) {
-                    QuantSpec spec = QuantSpec.perBlock(type, mode, 32);
-                    GroupScale grid = new GroupScale("w", spec);
-                    boolean symmetric = mode == QuantMode.SYMMETRIC;
-                    int steps = symmetric ? grid.qmax() : grid.hi() - grid.lo();
-                    int groups = 8 * (15 + 40 + 1);
-                    float[] w = new float[groups * len];
-                    for (int g = 0; g < groups; g++) {
-                        // a scale of about s = (1 + u) · 2^e, kept below FP16's largest value
-                        double s = Math.min(65000, (1 + r.nextDouble()) * Math.scalb(1.0, g / 8 - 40));
-                        double hi = symmetric ? s * steps : s * steps * r.nextDouble();
-                        double lo = symmetric ? -hi : hi - s * steps;
-                        int g0 = g * len;
-                        w[g0] = (float) (symmetric && r.nextBoolean() ? lo : hi);
-                        w[g0 + 1] = (float) lo;
-                        for (int i = g0 + 2; i < g0 + len; i++) {
-                            w[i] = (float) (lo + (hi - lo) * r.nextDouble());
-                        }
+            for (QuantSpec spec : everyTypeAndMode()) {
+                GroupScale grid = new GroupScale("w", spec);
+                boolean symmetric = spec.mode() == QuantMode.SYMMETRIC;
+                int steps = symmetric ? grid.qmax() : grid.hi() - grid.lo();
+                int groups = 8 * (15 + 40 + 1);
+                float[] w = new float[groups * len];
+                for (int g = 0; g < groups; g++) {
+                    // a scale of about s = (1 + u) · 2^e, kept below FP16's largest value
+                    double s = Math.min(65000, (1 + r.nextDouble()) * Math.scalb(1.0, g / 8 - 40));
+                    double hi = symmetric ? s * steps : s * steps * r.nextDouble();
+                    double lo = symmetric ? -hi : hi - s * steps;
+                    int g0 = g * len;
+                    w[g0] = (float) (symmetric && r.nextBoolean() ? lo : hi);
+                    w[g0 + 1] = (float) lo;
+                    for (int i = g0 + 2; i < g0 + len; i++) {
+                        w[i] = (float) (lo + (hi - lo) * r.nextDouble());
                     }
-                    Out v = run(w, len, spec, true);
-                    Out p = run(w, len, spec, false);
-                    String what = type + " " + mode + " len " + len;
-                    assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
-                    assertThat(v.q()).as("values " + what).isEqualTo(p.q());
-                    assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
                 }
+                assertKernelsAgree(w, len, spec, spec.type() + " " + spec.mode() + " len " + len);
             }
         }
     }
@@ -231,12 +207,7 @@ class VectorBlockKernelTest {
                 float[] w = weights(new SplittableRandom(at), 32 * 8, 32);
                 w[at] = bad;
                 for (QuantMode mode : QuantMode.values()) {
-                    QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, mode, 32);
-                    Throwable v = catchThrowable(() -> run(w, 32, spec, true));
-                    Throwable p = catchThrowable(() -> run(w, 32, spec, false));
-                    assertThat(p).as("plain kernel, %s at %d", bad, at).isInstanceOf(QuantizationException.class);
-                    assertThat(v).as("vector kernel, %s at %d", bad, at).isInstanceOf(QuantizationException.class)
-                            .hasMessage(p.getMessage());
+                    assertKernelsRefuse(w, QuantSpec.perBlock(QuantType.INT8, mode, 32), bad + " at " + at);
                 }
             }
         }
@@ -251,13 +222,8 @@ class VectorBlockKernelTest {
             float[] w = weights(new SplittableRandom(group), 32 * 71, 32);
             w[group * 32 + 9] = 1e9f;
             for (QuantMode mode : QuantMode.values()) {
-                QuantSpec spec = QuantSpec.perBlock(QuantType.INT8, mode, 32);
-                Throwable v = catchThrowable(() -> run(w, 32, spec, true));
-                Throwable p = catchThrowable(() -> run(w, 32, spec, false));
-                assertThat(p).as("plain kernel, group %d", group).isInstanceOf(QuantizationException.class)
+                assertThat(assertKernelsRefuse(w, QuantSpec.perBlock(QuantType.INT8, mode, 32), "group " + group))
                         .hasMessageContaining("block " + group);
-                assertThat(v).as("vector kernel, group %d", group).isInstanceOf(QuantizationException.class)
-                        .hasMessage(p.getMessage());
             }
         }
     }
@@ -281,25 +247,53 @@ class VectorBlockKernelTest {
                 for (int i = group * 32; i < group * 32 + 32; i++) {
                     zero[i] = i % 3 == 0 ? -0f : 0f;
                 }
-                Out v = run(zero, 32, spec, true);
-                Out p = run(zero, 32, spec, false);
-                assertThat(v.scales()[group]).as("all-zero scale " + what).isEqualTo(1f);
-                assertThat(v.q()).as("values " + what).isEqualTo(p.q());
-                assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
-                assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+                Out p = assertKernelsAgree(zero, 32, spec, what);
+                assertThat(p.scales()[group]).as("all-zero scale (the vector kernel's is the same) " + what).isEqualTo(1f);
                 // Non-finite (either sign, so that it is the max or the min) and beyond FP16: the same error.
                 for (float bad : new float[] {Float.NaN, Float.intBitsToFloat(0xffc0_0001), Float.POSITIVE_INFINITY,
                         Float.NEGATIVE_INFINITY, 1e9f, -1e9f}) {
                     float[] w = weights(new SplittableRandom(group), 32 * groups, 32);
                     w[group * 32 + 13] = bad;
-                    Throwable tv = catchThrowable(() -> run(w, 32, spec, true));
-                    Throwable tp = catchThrowable(() -> run(w, 32, spec, false));
-                    assertThat(tp).as("plain kernel, %s %s", bad, what).isInstanceOf(QuantizationException.class);
-                    assertThat(tv).as("vector kernel, %s %s", bad, what).isInstanceOf(QuantizationException.class)
-                            .hasMessage(tp.getMessage());
+                    assertKernelsRefuse(w, spec, bad + " " + what);
                 }
             }
         }
+    }
+
+    /** Every type and mode, block-wise (the group length is the kernel's argument; GroupScale reads only these). */
+    private static java.util.List<QuantSpec> everyTypeAndMode() {
+        java.util.List<QuantSpec> specs = new java.util.ArrayList<>();
+        for (QuantType type : QuantType.values()) {
+            for (QuantMode mode : QuantMode.values()) {
+                specs.add(QuantSpec.perBlock(type, mode, 32));
+            }
+        }
+        return specs;
+    }
+
+    /**
+     * Runs both kernels on {@code w} in groups of {@code len}: the vector kernel's values, scales (bit for bit) and
+     * zero points must be the plain kernel's. Answers the plain kernel's output.
+     */
+    private static Out assertKernelsAgree(float[] w, int len, QuantSpec spec, String what) {
+        Out v = run(w, len, spec, true);
+        Out p = run(w, len, spec, false);
+        assertThat(v.q()).as("values " + what).isEqualTo(p.q());
+        assertThat(floatBits(v.scales())).as("scales " + what).isEqualTo(floatBits(p.scales()));
+        assertThat(v.zps()).as("zero points " + what).isEqualTo(p.zps());
+        return p;
+    }
+
+    /**
+     * Runs both kernels on {@code w} in groups of 32: each must refuse it with a {@link QuantizationException}, the
+     * vector kernel with the plain kernel's message. Answers the plain kernel's exception.
+     */
+    private static Throwable assertKernelsRefuse(float[] w, QuantSpec spec, String what) {
+        Throwable v = catchThrowable(() -> run(w, 32, spec, true));
+        Throwable p = catchThrowable(() -> run(w, 32, spec, false));
+        assertThat(p).as("plain kernel, " + what).isInstanceOf(QuantizationException.class);
+        assertThat(v).as("vector kernel, " + what).isInstanceOf(QuantizationException.class).hasMessage(p.getMessage());
+        return p;
     }
 
     private static int[] floatBits(float[] f) {
