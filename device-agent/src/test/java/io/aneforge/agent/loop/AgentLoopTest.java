@@ -121,6 +121,34 @@ class AgentLoopTest {
         }
     }
 
+    /** The stand-in registry that also logs its calls in order: register and lease here, more in a test's overrides. */
+    private static class LoggingRegistry extends Registry {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+
+        @Override
+        public AgentRegistration register(HostFacts h) {
+            calls.add("register");
+            return super.register(h);
+        }
+
+        @Override
+        public Optional<JobLease> lease(String id, Duration wait) {
+            calls.add("lease");
+            return super.lease(id, wait);
+        }
+    }
+
+    /** A job executor that fails {@code t} with transient trouble (counting its runs) and reports any other as done. */
+    private static JobExecutor troubleFor(JobLease t, AtomicInteger runs) {
+        return l -> {
+            if (l == t) {
+                runs.incrementAndGet();
+                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
+            }
+            return done(l);
+        };
+    }
+
     /**
      * A heartbeat that listed lease A is answered "A lost" (A was just reported, so the registry no longer
      * holds it) after the loop has moved on to lease B: the stale answer must not flag B as lost.
@@ -159,9 +187,7 @@ class AgentLoopTest {
             }
             return done(l);
         }, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 2);
-        loop.halt();
+        runUntil(loop, () -> client.reports.size() >= 2);
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(a.leaseId(), b.leaseId());
     }
 
@@ -476,11 +502,9 @@ class AgentLoopTest {
             HttpRegistryClient client = new HttpRegistryClient(
                     URI.create("http://127.0.0.1:" + server.getAddress().getPort()), "t", Duration.ofMillis(500));
             AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
-            loop.start();
-            waitFor(() -> requests.size() == 2 && releases.getOrDefault(requests.get(0), List.of()).size() >= 2
+            boolean alive = runUntil(loop, () -> requests.size() == 2
+                    && releases.getOrDefault(requests.get(0), List.of()).size() >= 2
                     && releases.getOrDefault(requests.get(1), List.of()).size() >= 4);
-            boolean alive = loop.isRunning();
-            loop.halt();
             assertThat(alive).isTrue();
             List<Long> first = releases.get(requests.get(0));
             assertThat(first).as("none (not yet), released after the window").hasSize(2);
@@ -664,16 +688,8 @@ class AgentLoopTest {
         client.verdict = jobId -> releases.incrementAndGet() < 3 ? new HandBack(jobId, HandBack.RELEASED, null)
                 : new HandBack(jobId, HandBack.FAILED, "agent loop-host could not run job " + jobId + " 3 times");
         AtomicInteger runs = new AtomicInteger();
-        AgentLoop loop = new AgentLoop(client, HOST, l -> {
-            if (l == t) {
-                runs.incrementAndGet();
-                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
-            }
-            return done(l);
-        }, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 1);
-        loop.halt();
+        AgentLoop loop = new AgentLoop(client, HOST, troubleFor(t, runs), Duration.ofMillis(10), Duration.ofMillis(10));
+        runUntil(loop, () -> client.reports.size() >= 1);
         assertThat(runs).hasValue(3);
         assertThat(client.released).hasSize(3).allSatisfy(r -> assertThat(r)
                 .isEqualTo(t.leaseId() + ": agent loop-host: download of artifact x answered HTTP 503"));
@@ -695,16 +711,8 @@ class AgentLoopTest {
         Registry client = new Registry(t, t, t, next);
         client.verdict = HandBack::uncounted;
         AtomicInteger runs = new AtomicInteger();
-        AgentLoop loop = new AgentLoop(client, HOST, l -> {
-            if (l == t) {
-                runs.incrementAndGet();
-                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
-            }
-            return done(l);
-        }, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 2);
-        loop.halt();
+        AgentLoop loop = new AgentLoop(client, HOST, troubleFor(t, runs), Duration.ofMillis(10), Duration.ofMillis(10));
+        runUntil(loop, () -> client.reports.size() >= 2);
         assertThat(runs).hasValue(3);
         assertThat(client.released).as("handed back twice, then reported").hasSize(2);
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(t.leaseId(), next.leaseId());
@@ -723,15 +731,9 @@ class AgentLoopTest {
         JobLease t = lease("T");
         JobLease next = lease("N");
         Registry client = new Registry(t, t, t, t, next);
-        AgentLoop loop = new AgentLoop(client, HOST, l -> {
-            if (l == t) {
-                throw new TransientJobException("download of artifact x answered HTTP 503", false, null);
-            }
-            return done(l);
-        }, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 1);
-        loop.halt();
+        AgentLoop loop = new AgentLoop(client, HOST, troubleFor(t, new AtomicInteger()), Duration.ofMillis(10),
+                Duration.ofMillis(10));
+        runUntil(loop, () -> client.reports.size() >= 1);
         assertThat(client.released).hasSize(4);
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(next.leaseId());
     }
@@ -772,9 +774,7 @@ class AgentLoopTest {
             }
         };
         AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 1);
-        loop.halt();
+        runUntil(loop, () -> client.reports.size() >= 1);
         assertThat(requests).containsExactly("req-1", "req-2");
         assertThat(client.released).singleElement().asString()
                 .startsWith("lease-U: agent loop-host could not read the registry's lease answer for job job-U");
@@ -839,10 +839,7 @@ class AgentLoopTest {
             }
             return done(l);
         }, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> client.reports.size() >= 2);
-        boolean alive = loop.isRunning();
-        loop.halt();
+        boolean alive = runUntil(loop, () -> client.reports.size() >= 2);
         assertThat(client.reports).extracting(JobReport::leaseId).containsExactly(e.leaseId(), next.leaseId());
         assertThat(client.reports.get(0).failure()).contains("UnsatisfiedLinkError", "simulated: CoreML framework");
         assertThat(alive).isTrue();
@@ -881,9 +878,7 @@ class AgentLoopTest {
                         + " field 'fidelity.out.cosineMin' must be in [-1, 1]", 400, false, null)
                 : null;
         AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::succeeded, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> !client.reports.isEmpty());
-        loop.halt();
+        runUntil(loop, () -> !client.reports.isEmpty());
         assertThat(client.reports).singleElement().satisfies(rep -> {
             assertThat(rep.outcome()).isEqualTo(JobReport.Outcome.FAILED);
             assertThat(rep.leaseId()).isEqualTo(r.leaseId());
@@ -900,10 +895,7 @@ class AgentLoopTest {
         Registry client = new Registry(r);
         client.refuse = rep -> new RegistryException("answered HTTP 400 invalid-result", 400, false, null);
         AgentLoop loop = new AgentLoop(client, HOST, AgentLoopTest::succeeded, Duration.ofMillis(10), Duration.ofMillis(10));
-        loop.start();
-        waitFor(() -> !client.released.isEmpty());
-        boolean alive = loop.isRunning();
-        loop.halt();
+        boolean alive = runUntil(loop, () -> !client.released.isEmpty());
         assertThat(client.reports).isEmpty();
         assertThat(client.released).singleElement().asString()
                 .startsWith(r.leaseId() + ": agent loop-host could not report job job-X");
@@ -1034,12 +1026,7 @@ class AgentLoopTest {
         };
         AgentLoop restarted = new AgentLoop(registering, HOST, AgentLoopTest::done, Duration.ofMillis(10),
                 Duration.ofMillis(10), cache);
-        restarted.start();
-        try {
-            waitFor(() -> calls.contains("lease"));
-        } finally {
-            restarted.halt();
-        }
+        runUntil(restarted, () -> calls.contains("lease"));
         // Before the registration, whose hand-back of this instance's leases the registry counts like trouble: a
         // release kept without trouble (a drain's) must reach the registry first, as it was recorded.
         assertThat(calls.subList(0, 4)).as("both releases before the registration and the first lease call")
@@ -1060,23 +1047,10 @@ class AgentLoopTest {
     void theLeaseCallAnEndedProcessLeftUnansweredIsReleasedBeforeRegisteringWithoutTrouble(@TempDir Path cache) {
         String request = java.util.UUID.randomUUID().toString();
         String agent0 = java.util.UUID.randomUUID().toString(); // the registry's agent ids are UUIDs, and a note's must be
-        List<String> calls = new CopyOnWriteArrayList<>();
         List<String> reasons = new CopyOnWriteArrayList<>();
         new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease(agent0, "job-d", "lease-d",
                 "agent loop-host shut down before job job-d finished", false, Instant.now()));
-        Registry registry = new Registry() {
-            @Override
-            public AgentRegistration register(HostFacts h) {
-                calls.add("register");
-                return super.register(h);
-            }
-
-            @Override
-            public Optional<JobLease> lease(String id, Duration wait) {
-                calls.add("lease");
-                return super.lease(id, wait);
-            }
-
+        LoggingRegistry registry = new LoggingRegistry() {
             @Override
             public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
                 calls.add("release " + jobId + " as " + id + (t ? " trouble" : ""));
@@ -1094,12 +1068,8 @@ class AgentLoopTest {
         AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
                 cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall(agent0, request,
                         sent)));
-        loop.start();
-        try {
-            waitFor(() -> calls.contains("lease"));
-        } finally {
-            loop.halt();
-        }
+        List<String> calls = registry.calls;
+        runUntil(loop, () -> calls.contains("lease"));
         assertThat(calls.subList(0, 4)).containsExactly("release job-d as " + agent0, "release request " + request
                 + " as " + agent0, "register", "lease");
         assertThat(calls).as("released once: 'none' is final for it").containsOnlyOnce("release request " + request
@@ -1119,7 +1089,6 @@ class AgentLoopTest {
     void aKeptReleaseWithoutTroubleThatFailsIsTriedAgainBeforeRegistering(@TempDir Path cache) {
         String request = java.util.UUID.randomUUID().toString();
         String agent0 = java.util.UUID.randomUUID().toString();
-        List<String> calls = new CopyOnWriteArrayList<>();
         UnsentReleases kept = new UnsentReleases(cache);
         kept.record(new UnsentReleases.LeaseRelease(agent0, "job-d", "lease-d",
                 "agent loop-host shut down before job job-d finished", false, Instant.now()));
@@ -1127,19 +1096,7 @@ class AgentLoopTest {
                 Instant.now().plusMillis(1)));
         AtomicInteger leaseTries = new AtomicInteger();
         AtomicInteger requestTries = new AtomicInteger();
-        Registry registry = new Registry() {
-            @Override
-            public AgentRegistration register(HostFacts h) {
-                calls.add("register");
-                return super.register(h);
-            }
-
-            @Override
-            public Optional<JobLease> lease(String id, Duration wait) {
-                calls.add("lease");
-                return super.lease(id, wait);
-            }
-
+        LoggingRegistry registry = new LoggingRegistry() {
             @Override
             public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
                 if (jobId.equals("job-t")) {
@@ -1167,12 +1124,8 @@ class AgentLoopTest {
         AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
                 cache).releaseFirst(Optional.of(new io.aneforge.agent.registry.UnansweredLeaseCall(agent0, request,
                         Instant.now())));
-        loop.start();
-        try {
-            waitFor(() -> calls.contains("lease"));
-        } finally {
-            loop.halt();
-        }
+        List<String> calls = registry.calls;
+        runUntil(loop, () -> calls.contains("lease"));
         int registered = calls.indexOf("register");
         assertThat(calls.subList(0, 2)).as("the first pass: both fail, so no registration")
                 .containsExactly("release job-d failed", "release request failed");
@@ -1189,18 +1142,11 @@ class AgentLoopTest {
     @Test
     void aKeptReleaseWithoutTroubleThatNeverGetsThroughHoldsTheRegistrationOnlyUntilItsLeaseExpired(
             @TempDir Path cache) {
-        List<String> calls = new CopyOnWriteArrayList<>();
         // recorded a lease duration ago but for 300 ms: its lease, if still held, expires then
         new UnsentReleases(cache).record(new UnsentReleases.LeaseRelease(java.util.UUID.randomUUID().toString(),
                 "job-d", "lease-d", "agent loop-host shut down before job job-d finished", false, Instant.now()
                         .minus(LeaseRequestReleases.DEFAULT_LEASE_DURATION).plusMillis(300)));
-        Registry registry = new Registry() {
-            @Override
-            public AgentRegistration register(HostFacts h) {
-                calls.add("register");
-                return super.register(h);
-            }
-
+        LoggingRegistry registry = new LoggingRegistry() {
             @Override
             public HandBack release(String id, String jobId, String leaseId, String reason, boolean t) {
                 calls.add("release " + jobId + " failed");
@@ -1209,13 +1155,9 @@ class AgentLoopTest {
         };
         AgentLoop loop = new AgentLoop(registry, HOST, AgentLoopTest::done, Duration.ofMillis(10), Duration.ofMillis(10),
                 cache);
+        List<String> calls = registry.calls;
         long start = System.nanoTime();
-        loop.start();
-        try {
-            waitFor(() -> calls.contains("register"));
-        } finally {
-            loop.halt();
-        }
+        runUntil(loop, () -> calls.contains("register"));
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(calls.indexOf("register")).as("tried more than once before giving up waiting").isGreaterThan(1);
         assertThat(tookMs).as("held up until its lease expired, about 300 ms, not longer").isBetween(200L, 5_000L);
@@ -1263,6 +1205,20 @@ class AgentLoopTest {
             return s.map(p -> p.getFileName().toString()).toList();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs {@code loop} until {@code condition} holds (or 10 s passed), then halts it, also when the wait fails; returns
+     * whether the loop was still running when the condition held.
+     */
+    private static boolean runUntil(AgentLoop loop, java.util.function.BooleanSupplier condition) {
+        loop.start();
+        try {
+            waitFor(condition);
+            return loop.isRunning();
+        } finally {
+            loop.halt();
         }
     }
 
