@@ -102,6 +102,21 @@ class ArtifactCacheTest {
         return ref(hex, bytes.length);
     }
 
+    /** Publishes a package whose only file is a Manifest.json of {@code manifestBytes} bytes. */
+    private ArtifactRef publishPackageOf(int manifestBytes) {
+        return publish(zip(Map.of("Manifest.json", new byte[manifestBytes])));
+    }
+
+    /** Gets each of {@code refs} from {@code cache} in turn, the clock a minute later each time. */
+    private void getMinutesApart(ArtifactCache cache, ArtifactRef... refs) {
+        for (int i = 0; i < refs.length; i++) {
+            if (i > 0) {
+                clock.advance(Duration.ofMinutes(1));
+            }
+            cache.get(refs[i]);
+        }
+    }
+
     private ArtifactRef ref(String hex, long size) {
         return new ArtifactRef("sha256:" + hex, size,
                 URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/blobs/" + hex));
@@ -279,13 +294,11 @@ class ArtifactCacheTest {
      */
     @Test
     void makesRoomUnderTheCapBeforeDownloading() throws IOException {
-        ArtifactRef a = publish(zip(Map.of("Manifest.json", new byte[1000])));
-        ArtifactRef b = publish(zip(Map.of("Manifest.json", new byte[1001])));
-        ArtifactRef c = publish(zip(Map.of("Manifest.json", new byte[1002])));
+        ArtifactRef a = publishPackageOf(1000);
+        ArtifactRef b = publishPackageOf(1001);
+        ArtifactRef c = publishPackageOf(1002);
         ArtifactCache cache = cache(2100); // room for two entries
-        cache.get(a);
-        clock.advance(Duration.ofMinutes(1));
-        cache.get(b);
+        getMinutesApart(cache, a, b);
         long full = cache.sizeBytes();
         assertThat(full).isGreaterThan(2100 - c.sizeBytes());
 
@@ -493,18 +506,12 @@ class ArtifactCacheTest {
 
     @Test
     void evictsLeastRecentlyUsedOverTheCap() throws IOException {
-        ArtifactRef a = publish(zip(Map.of("Manifest.json", new byte[1000])));
-        ArtifactRef b = publish(zip(Map.of("Manifest.json", new byte[1001])));
-        ArtifactRef c = publish(zip(Map.of("Manifest.json", new byte[1002])));
+        ArtifactRef a = publishPackageOf(1000);
+        ArtifactRef b = publishPackageOf(1001);
+        ArtifactRef c = publishPackageOf(1002);
         ArtifactCache cache = cache(2500); // room for two entries
 
-        cache.get(a);
-        clock.advance(Duration.ofMinutes(1));
-        cache.get(b);
-        clock.advance(Duration.ofMinutes(1));
-        cache.get(a); // a is now more recently used than b
-        clock.advance(Duration.ofMinutes(1));
-        cache.get(c);
+        getMinutesApart(cache, a, b, a, c); // a more recently used than b when c comes
 
         assertThat(cache.lookup(a.sha256Hex())).isPresent();
         assertThat(cache.lookup(b.sha256Hex())).isEmpty();
@@ -515,7 +522,7 @@ class ArtifactCacheTest {
 
     @Test
     void neverEvictsTheEntryJustFetchedEvenWhenAloneOverTheCap() throws IOException {
-        ArtifactRef big = publish(zip(Map.of("Manifest.json", new byte[5000])));
+        ArtifactRef big = publishPackageOf(5000);
 
         CachedArtifact got = cache(100).get(big);
 
