@@ -167,6 +167,12 @@ public abstract class RegistryTestBase {
         return r.json().path("version").asInt();
     }
 
+    /** A new {@code model} with its first version, a draft; answers the version. */
+    protected int createModelAndVersion(String model) {
+        createModel(model);
+        return createVersion(model);
+    }
+
     public static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
@@ -307,5 +313,31 @@ public abstract class RegistryTestBase {
     protected Response moveAlias(String model, String alias, int version, String reason) {
         return send("PUT", "/api/v1/models/" + model + "/aliases/" + alias, publisher(),
                 Map.of("version", version, "reason", reason));
+    }
+
+    /**
+     * A new {@code model} whose first version holds one variant per entry of {@code variants}, each
+     * {@code "chip target layout precision"} as {@link #addVariant} takes them, published without golden data (a test
+     * of serving, not of accuracy) and aliased {@code production} with {@code reason}. Answers the version.
+     */
+    protected int inProduction(String model, String reason, String... variants) {
+        int v = createModelAndVersion(model);
+        for (String variant : variants) {
+            String[] f = variant.split(" ");
+            if (f.length != 4) {
+                throw new IllegalArgumentException("variant '" + variant + "' is not 'chip target layout precision',"
+                        + " e.g. 'A17_PRO 18.0 ane fp16'");
+            }
+            addVariant(model, v, f[0], f[1], f[2], f[3]);
+        }
+        publishWithoutGoldenData(model, v);
+        moveProductionTo(model, v, reason);
+        return v;
+    }
+
+    /** Moves alias {@code production} to {@code version} with {@code reason}, which must succeed. */
+    protected void moveProductionTo(String model, int version, String reason) {
+        Response moved = moveAlias(model, "production", version, reason);
+        assertThat(moved.status()).as(moved.text()).isEqualTo(200);
     }
 }

@@ -2,7 +2,7 @@ package io.aneforge.registry.matrix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.testsupport.postgres.TestDatabase;
+import io.aneforge.registry.MigrationUpgrade;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import java.io.ByteArrayInputStream;
@@ -10,10 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -225,14 +220,9 @@ class PackageCostsTest extends MatrixTestSupport {
     /** V10 on a database with V9 rows: stored errors (transient or not) go, counted costs stay. */
     @Test
     void v10DropsStoredErrorsAndKeepsCounts() throws Exception {
-        String schema = "v10_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("9").load().migrate();
         String counted = "a".repeat(64);
         String failed = "b".repeat(64);
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
+        MigrationUpgrade.from("9", st -> {
             for (String d : List.of(counted, failed)) {
                 st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by) VALUES ('" + d
                         + "', 1, 'application/zip', 'blobs/sha256/" + d + "', 'test')");
@@ -240,18 +230,7 @@ class PackageCostsTest extends MatrixTestSupport {
             st.execute("INSERT INTO blob_cost (digest, flops, weight_bytes, activation_bytes) VALUES ('" + counted + "', 1, 2, 3)");
             st.execute("INSERT INTO blob_cost (digest, error) VALUES ('" + failed
                     + "', 'the package could not be read as a MIL program: get blobs/sha256/" + failed + ": connection refused')");
-        }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
-            ResultSet rs = st.executeQuery("SELECT digest, flops FROM blob_cost ORDER BY digest");
-            List<String> rows = new ArrayList<>();
-            while (rs.next()) rows.add(rs.getString(1).substring(0, 1) + "/" + rs.getLong(2));
-            assertThat(rows).containsExactly("a/1");
-            st.execute("SET search_path TO public");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+        }, st -> assertThat(MigrationUpgrade.rows(st, "SELECT left(digest, 1), flops FROM blob_cost ORDER BY digest"))
+                .containsExactly("a/1"));
     }
 }

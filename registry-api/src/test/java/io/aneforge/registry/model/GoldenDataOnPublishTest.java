@@ -2,17 +2,13 @@ package io.aneforge.registry.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.registry.MigrationUpgrade;
 import io.aneforge.registry.job.JobTestSupport;
-import io.aneforge.testsupport.postgres.TestDatabase;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -184,14 +180,9 @@ class GoldenDataOnPublishTest extends JobTestSupport {
      */
     @Test
     void v23RecordsEarlierVersionsWithoutGoldenDataAndCancelsTheirJobs() throws Exception {
-        String schema = "v23_check_" + Long.toHexString(System.nanoTime());
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").target("20").load().migrate();
         String pkg = "a".repeat(64);
         String golden = "b".repeat(64);
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
+        MigrationUpgrade.from("20", st -> {
             for (String d : List.of(pkg, golden)) {
                 st.execute("INSERT INTO blob (digest, size, media_type, storage_key, created_by) VALUES ('" + d
                         + "', 1, 'application/zip', 'blobs/sha256/" + d + "', 'test')");
@@ -211,20 +202,12 @@ class GoldenDataOnPublishTest extends JobTestSupport {
                             + "', 'cpuOnly', 'pending', " + (v == 3) + ", 3)");
                 }
             }
-        }
-        Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration").load().migrate();
-        try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
-            ResultSet rs = st.executeQuery("SELECT version, published_without_golden_by, published_without_golden_reason"
-                    + " FROM model_version ORDER BY version");
-            List<String> versions = new ArrayList<>();
-            while (rs.next()) versions.add(rs.getInt(1) + "/" + rs.getString(2) + "/" + rs.getString(3));
-            assertThat(versions).containsExactly(
+        }, st -> {
+            assertThat(MigrationUpgrade.rows(st, "SELECT version, published_without_golden_by, published_without_golden_reason"
+                    + " FROM model_version ORDER BY version")).containsExactly(
                     "1/unknown (published before V23)/published before the registry refused versions without golden data",
                     "2/null/null", "3/null/null");
-            rs = st.executeQuery("SELECT v.version_id, j.kind, j.state, j.failure_reason FROM job j JOIN variant v"
+            ResultSet rs = st.executeQuery("SELECT v.version_id, j.kind, j.state, j.failure_reason FROM job j JOIN variant v"
                     + " ON v.id = j.variant_id ORDER BY v.version_id, j.kind");
             List<String> jobs = new ArrayList<>();
             while (rs.next()) jobs.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
@@ -235,8 +218,6 @@ class GoldenDataOnPublishTest extends JobTestSupport {
                             + " inputs) (by unknown (published before V23): published before the registry refused versions"
                             + " without golden data)",
                     "2 accuracy pending null", "2 benchmark pending null", "3 accuracy pending null", "3 benchmark pending null");
-            st.execute("SET search_path TO public");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+        });
     }
 }

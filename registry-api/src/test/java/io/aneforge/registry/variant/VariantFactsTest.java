@@ -28,6 +28,18 @@ class VariantFactsTest extends RegistryTestBase {
         return send("POST", "/api/v1/models/" + model + "/versions/" + version + "/variants", publisher(), body);
     }
 
+    /** Refused with 422 {@code variant-contradicts-package} naming {@code field}. */
+    private static void assertContradicts(Response r, String field) {
+        assertThat(r.status()).as(r.text()).isEqualTo(422);
+        assertThat(r.problem()).isEqualTo("variant-contradicts-package");
+        assertThat(r.json().path("field").asString()).isEqualTo(field);
+    }
+
+    /** How many variants the version lists. */
+    private int variantCount(String model, int version) {
+        return get("/api/v1/models/" + model + "/versions/" + version + "/variants", reader()).json().size();
+    }
+
     /** A package as converters before shared builds wrote it: the variant id, chip included, in its metadata. */
     private static byte[] converted(String variantId, Target target, int seqLen) {
         return mlpackage(target, seqLen, Map.of("aneforge.variant", variantId, "aneforge.converter", "io.aneforge.graph"));
@@ -35,8 +47,7 @@ class VariantFactsTest extends RegistryTestBase {
 
     @Test
     void aDeploymentTargetBelowThePrecisionsMinimumIsRefused() {
-        createModel("facts-os");
-        int v = createVersion("facts-os");
+        int v = createModelAndVersion("facts-os");
         byte[] pkg = converted("a17_pro-ios18-ane-int8-block32-s128", Target.IOS18, 128);
         Response r = register("facts-os", v, "A17_PRO", "15.0", "ane", "int8-block32", 128, pkg);
         assertThat(r.status()).as(r.text()).isEqualTo(400);
@@ -46,7 +57,7 @@ class VariantFactsTest extends RegistryTestBase {
         Response w8a8 = register("facts-os", v, "A17_PRO", "16.4", "ane", "w8a8", 128, mlpackage("facts-w8a8"));
         assertThat(w8a8.status()).as(w8a8.text()).isEqualTo(400);
         assertThat(w8a8.json().path("detail").asString()).contains("needs iOS 17 / macOS 14").contains("declare deploymentTarget 17.0");
-        assertThat(get("/api/v1/models/facts-os/versions/" + v + "/variants", reader()).json().size()).isZero();
+        assertThat(variantCount("facts-os", v)).isZero();
 
         Response ok = register("facts-os", v, "A17_PRO", "18.0", "ane", "int8-block32", 128, pkg);
         assertThat(ok.status()).as(ok.text()).isEqualTo(201);
@@ -54,20 +65,15 @@ class VariantFactsTest extends RegistryTestBase {
 
     @Test
     void factsContradictingThePackageAreRefused() {
-        createModel("facts-pkg");
-        int v = createVersion("facts-pkg");
+        int v = createModelAndVersion("facts-pkg");
         // the review's repro: an ane int8-block32 iOS 18 seq-128 package declared as standard int4 iOS 15 seq 4096
         byte[] pkg = converted("a17_pro-ios18-ane-int8-block32-s128", Target.IOS18, 128);
         Response seq = register("facts-pkg", v, "A17_PRO", "18.0", "ane", "int8-block32", 4096, pkg);
-        assertThat(seq.status()).as(seq.text()).isEqualTo(422);
-        assertThat(seq.problem()).isEqualTo("variant-contradicts-package");
-        assertThat(seq.json().path("field").asString()).isEqualTo("seqLen");
+        assertContradicts(seq, "seqLen");
         assertThat(seq.json().path("detail").asString()).endsWith(": seqLen 4096 contradicts the package: its input"
                 + " 'input_ids' has shape [1, 128], a sequence of 128; declare seqLen 128 or upload the package built for 4096");
 
-        Response layout = register("facts-pkg", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg);
-        assertThat(layout.status()).as(layout.text()).isEqualTo(422);
-        assertThat(layout.json().path("field").asString()).isEqualTo("layout");
+        assertContradicts(register("facts-pkg", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg), "layout");
 
         Response precision = register("facts-pkg", v, "A17_PRO", "18.0", "ane", "int4-block32", 128, pkg);
         assertThat(precision.status()).as(precision.text()).isEqualTo(422);
@@ -76,12 +82,11 @@ class VariantFactsTest extends RegistryTestBase {
 
         // a package whose Core ML specification version is iOS 18's, declared for iOS 17 (fp16 itself runs on 15)
         Response os = register("facts-pkg", v, "A17_PRO", "17.0", "ane", "fp16", 128, mlpackage(Target.IOS18, 128, Map.of()));
-        assertThat(os.status()).as(os.text()).isEqualTo(422);
-        assertThat(os.json().path("field").asString()).isEqualTo("deploymentTarget");
+        assertContradicts(os, "deploymentTarget");
         assertThat(os.json().path("detail").asString()).contains("older than the package's Core ML specification version 9"
                 + " (iOS 18 / macOS 15)").endsWith("declare 18.0 or later");
 
-        assertThat(get("/api/v1/models/facts-pkg/versions/" + v + "/variants", reader()).json().size()).isZero();
+        assertThat(variantCount("facts-pkg", v)).isZero();
         // a newer deployment target than the package's is fine: it only serves fewer devices
         Response ok = register("facts-pkg", v, "A17_PRO", "26.0", "ane", "int8-block32", 128, pkg);
         assertThat(ok.status()).as(ok.text()).isEqualTo(201);
@@ -94,14 +99,11 @@ class VariantFactsTest extends RegistryTestBase {
 
     @Test
     void aPackageNamingItsBuildRegistersForEveryChipAndItsLayoutAndPrecisionAreStillChecked() {
-        createModel("facts-build");
-        int v = createVersion("facts-build");
+        int v = createModelAndVersion("facts-build");
         // what the converter writes now: the build id, no chip (variants for several chips share the package)
         byte[] pkg = mlpackage(Target.IOS18, 128, Map.of("aneforge.build", "ios18-ane-int8-block32-s128",
                 "aneforge.converter", "io.aneforge.graph"));
-        Response layout = register("facts-build", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg);
-        assertThat(layout.status()).as(layout.text()).isEqualTo(422);
-        assertThat(layout.json().path("field").asString()).isEqualTo("layout");
+        assertContradicts(register("facts-build", v, "A17_PRO", "18.0", "standard", "int8-block32", 128, pkg), "layout");
         Response precision = register("facts-build", v, "A17_PRO", "18.0", "ane", "int4-block32", 128, pkg);
         assertThat(precision.status()).as(precision.text()).isEqualTo(422);
         assertThat(precision.json().path("detail").asString()).endsWith("precision int4-block32 contradicts the package,"
@@ -112,13 +114,12 @@ class VariantFactsTest extends RegistryTestBase {
         Response m4 = register("facts-build", v, "M4", "18.0", "ane", "int8-block32", 128, pkg);
         assertThat(m4.status()).as(m4.text()).isEqualTo(201);
         assertThat(m4.json().path("digest").asString()).isEqualTo(a17.json().path("digest").asString());
-        assertThat(get("/api/v1/models/facts-build/versions/" + v + "/variants", reader()).json().size()).isEqualTo(2);
+        assertThat(variantCount("facts-build", v)).isEqualTo(2);
     }
 
     @Test
     void aModelThatIsNotACoreMlModelIsRefused() {
-        createModel("facts-garbage");
-        int v = createVersion("facts-garbage");
+        int v = createModelAndVersion("facts-garbage");
         byte[] real = mlpackage("facts-garbage");
         String manifest;
         try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(real))) {
@@ -136,7 +137,7 @@ class VariantFactsTest extends RegistryTestBase {
         assertThat(r.problem()).isEqualTo("invalid-mlpackage");
         assertThat(r.json().path("detail").asString()).contains(": x.mlpackage/Data/com.apple.CoreML/model.mlmodel is not a"
                 + " Core ML model: ").endsWith("; convert the model again");
-        assertThat(get("/api/v1/models/facts-garbage/versions/" + v + "/variants", reader()).json().size()).isZero();
+        assertThat(variantCount("facts-garbage", v)).isZero();
     }
 
     private static byte[] packageWithOutput(String output, int seqLen) {
@@ -150,8 +151,7 @@ class VariantFactsTest extends RegistryTestBase {
      */
     @Test
     void aVersionsVariantsShareOneInterface() throws Exception {
-        createModel("facts-interface");
-        int v = createVersion("facts-interface");
+        int v = createModelAndVersion("facts-interface");
         assertThat(register("facts-interface", v, "M4", "18.0", "ane", "fp16", 128, mlpackage("facts-interface-a", 128))
                 .status()).isEqualTo(201);
         assertThat(register("facts-interface", v, "M2", "18.0", "ane", "fp16", 256, mlpackage("facts-interface-b", 256))
@@ -161,7 +161,7 @@ class VariantFactsTest extends RegistryTestBase {
         assertThat(other.json().path("type").asString()).endsWith("/variant-interface-mismatch");
         assertThat(other.json().path("detail").asString()).contains("outputs logits:FLOAT32")
                 .contains("outputs out:FLOAT32").contains("(e.g. M4)").contains("new version");
-        assertThat(get("/api/v1/models/facts-interface/versions/" + v + "/variants", reader()).json().size()).isEqualTo(2);
+        assertThat(variantCount("facts-interface", v)).isEqualTo(2);
         int next = createVersion("facts-interface");
         assertThat(register("facts-interface", next, "A17_PRO", "18.0", "ane", "fp16", 128, packageWithOutput("logits", 128))
                 .status()).as("a new version takes it").isEqualTo(201);

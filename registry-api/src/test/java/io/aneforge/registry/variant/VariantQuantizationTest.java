@@ -3,16 +3,12 @@ package io.aneforge.registry.variant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.aneforge.registry.MigrationUpgrade;
 import io.aneforge.registry.RegistryTestBase;
-import io.aneforge.testsupport.postgres.TestDatabase;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -37,8 +33,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void symmetricAndAffineVariantsRegisterAndResolveDistinctly() {
         String m = "quant-distinct";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         Response sym = register(m, v, Map.of("precision", "int8", "blockSize", 32), "sym"); // a pre-V5 client's request
         assertThat(sym.status()).as(sym.text()).isEqualTo(201);
         assertThat(sym.json().path("quantization").asString()).isEqualTo("symmetric");
@@ -51,9 +46,7 @@ class VariantQuantizationTest extends RegistryTestBase {
 
         // The same identity again is still a conflict, and the message names the full scheme.
         Response again = register(m, v, Map.of("precision", "int8-block32-affine"), "aff-again");
-        assertThat(again.status()).as(again.text()).isEqualTo(409);
-        assertThat(again.problem()).isEqualTo("variant-exists");
-        assertThat(again.json().path("detail").asString()).contains("int8-block32-affine");
+        assertExists(again, "int8-block32-affine");
 
         Response list = get("/api/v1/models/" + m + "/versions/" + v + "/variants", reader());
         assertThat(list.json().valueStream().map(n -> n.path("quantization").asString()).toList())
@@ -66,7 +59,7 @@ class VariantQuantizationTest extends RegistryTestBase {
                 .containsExactlyInAnyOrder("A17_PRO int8-block32 symmetric", "A17_PRO int8-block32-affine affine");
 
         publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "quantization test").status()).isEqualTo(200);
+        moveProductionTo(m, v, "quantization test");
         JsonNode first = resolve(m).json();
         assertThat(first.path("variant").path("quantization").asString()).isEqualTo("affine"); // affine preferred
         assertThat(first.path("digest").asString()).isEqualTo(aff.json().path("digest").asString());
@@ -83,8 +76,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void mseVariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
         String m = "quant-mse";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         Map<String, Response> byMode = new java.util.LinkedHashMap<>();
         byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
         byMode.put("symmetric-mse", register(m, v, Map.of("precision", "int4-block32-mse"), "sm"));
@@ -92,17 +84,14 @@ class VariantQuantizationTest extends RegistryTestBase {
         byMode.put("affine-mse", register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse"), "am"));
         assertRegisteredAsInt4Block32(byMode);
         Response again = register(m, v, Map.of("precision", "int4-block32-affine-mse"), "am-again");
-        assertThat(again.status()).as(again.text()).isEqualTo(409);
-        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse");
+        assertExists(again, "int4-block32-affine-mse");
 
-        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
-        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
-        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+        assertThat(matrixCells(m, v))
                 .containsExactly("A17_PRO int4-block32", "A17_PRO int4-block32-affine", "A17_PRO int4-block32-mse",
                         "A17_PRO int4-block32-affine-mse");
 
         publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "mse test").status()).isEqualTo(200);
+        moveProductionTo(m, v, "mse test");
         assertResolvesInOrderAsEachIsYanked(m, v, byMode, List.of("affine-mse", "affine", "symmetric-mse", "symmetric"));
     }
 
@@ -113,8 +102,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void ffn8VariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
         String m = "quant-ffn8";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         Map<String, Response> byMode = new java.util.LinkedHashMap<>();
         byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
         byMode.put("affine", register(m, v, Map.of("precision", "int4-block32-affine"), "a"));
@@ -126,18 +114,15 @@ class VariantQuantizationTest extends RegistryTestBase {
         byMode.put("affine-mse-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-mse-ffn8"), "amf"));
         assertRegisteredAsInt4Block32(byMode);
         Response again = register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-mse-ffn8"), "amf-again");
-        assertThat(again.status()).as(again.text()).isEqualTo(409);
-        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-mse-ffn8");
+        assertExists(again, "int4-block32-affine-mse-ffn8");
 
-        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
-        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
-        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+        assertThat(matrixCells(m, v))
                 .containsExactly("A17_PRO int4-block32", "A17_PRO int4-block32-affine", "A17_PRO int4-block32-mse",
                         "A17_PRO int4-block32-affine-mse", "A17_PRO int4-block32-ffn8", "A17_PRO int4-block32-affine-ffn8",
                         "A17_PRO int4-block32-mse-ffn8", "A17_PRO int4-block32-affine-mse-ffn8");
 
         publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "ffn8 test").status()).isEqualTo(200);
+        moveProductionTo(m, v, "ffn8 test");
         List<String> order = List.of("affine-mse-ffn8", "affine-ffn8", "symmetric-mse-ffn8", "affine-mse", "symmetric-ffn8",
                 "affine", "symmetric-mse", "symmetric");
         assertResolvesInOrderAsEachIsYanked(m, v, byMode, order);
@@ -150,8 +135,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void gptqVariantsAreDistinctVariantsAndResolveInMeasuredOrder() {
         String m = "quant-gptq";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         Map<String, Response> byMode = new java.util.LinkedHashMap<>();
         byMode.put("symmetric", register(m, v, Map.of("precision", "int4-block32"), "s"));
         byMode.put("affine", register(m, v, Map.of("precision", "int4-block32-affine"), "a"));
@@ -161,13 +145,12 @@ class VariantQuantizationTest extends RegistryTestBase {
         byMode.put("affine-gptq-ffn8", register(m, v, Map.of("precision", "int4-block32-affine-gptq-ffn8"), "agf"));
         assertRegisteredAsInt4Block32(byMode);
         Response again = register(m, v, Map.of("precision", "int4", "blockSize", 32, "quantization", "affine-gptq"), "ag-again");
-        assertThat(again.status()).as(again.text()).isEqualTo(409);
-        assertThat(again.json().path("detail").asString()).contains("int4-block32-affine-gptq");
+        assertExists(again, "int4-block32-affine-gptq");
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "affine-gptq-ffn8"), "x"),
                 "it does not apply to int8");
 
         publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "gptq test").status()).isEqualTo(200);
+        moveProductionTo(m, v, "gptq test");
         assertResolvesInOrderAsEachIsYanked(m, v, byMode,
                 List.of("affine-gptq-ffn8", "affine-gptq", "affine-ffn8", "symmetric-gptq", "affine", "symmetric"));
     }
@@ -181,8 +164,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void w8a8AffineIsAVariantOfItsOwnBesideW8a8() {
         String m = "quant-w8a8";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         Response sym = register(m, v, Map.of("precision", "w8a8", "deploymentTarget", "17.0"), "s");
         assertThat(sym.status()).as(sym.text()).isEqualTo(201);
         assertThat(sym.json().path("quantization").isNull()).isTrue();
@@ -194,8 +176,7 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(int8.status()).as(int8.text()).isEqualTo(201);
         // the coarse name with quantization affine is the same variant
         Response again = register(m, v, Map.of("precision", "w8a8", "quantization", "affine", "deploymentTarget", "17.0"), "a2");
-        assertThat(again.status()).as(again.text()).isEqualTo(409);
-        assertThat(again.json().path("detail").asString()).contains("A17_PRO 17.0 ane w8a8-affine seq 128");
+        assertExists(again, "A17_PRO 17.0 ane w8a8-affine seq 128");
 
         // The converter's build id in the package holds the mode: declared as the other mode, it is refused.
         String built = upload(mlpackage(io.aneforge.mil.Target.IOS17, 128, Map.of("aneforge.build", "ios17-ane-w8a8-affine-s128")));
@@ -225,16 +206,14 @@ class VariantQuantizationTest extends RegistryTestBase {
         assertThat(list.valueStream().map(n -> n.path("chip").asString() + " " + n.path("precision").asString() + " "
                 + (n.path("quantization").isNull() ? "-" : n.path("quantization").asString())).toList())
                 .containsExactly("A17_PRO w8a8 -", "A17_PRO w8a8 affine", "A17_PRO int8 -", "M4 w8a8 affine");
-        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
-        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
-        assertThat(matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList())
+        assertThat(matrixCells(m, v))
                 .containsExactly("A17_PRO int8", "A17_PRO w8a8", "A17_PRO w8a8-affine", "M4 w8a8-affine");
         Response csv = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader(), "Accept", "text/csv");
         assertThat(csv.status()).as(csv.text()).isEqualTo(200);
         assertThat(csv.text()).contains(",w8a8,,affine,");
 
         publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "w8a8 test").status()).isEqualTo(200);
+        moveProductionTo(m, v, "w8a8 test");
         Map<String, Response> byPrecision = new java.util.LinkedHashMap<>();
         byPrecision.put("int8", int8);
         byPrecision.put("affine", aff);
@@ -270,20 +249,13 @@ class VariantQuantizationTest extends RegistryTestBase {
     /** V35 on a database with V30 rows: w8a8 rows keep meaning symmetric; only w8a8 takes affine without a block size. */
     @Test
     void v35AcceptsAffineW8a8RowsOnly() throws Exception {
-        String schema = "v35_check_" + Long.toHexString(System.nanoTime());
-        migrateTo(schema, "30");
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            seedDraftVersionAndBlob(st, schema);
+        MigrationUpgrade.from("30", st -> {
+            seedDraftVersionAndBlob(st);
             st.execute(unblockedRow("'w8a8'", "NULL"));
             st.execute(variantRow("'int8'", "'affine'", 128));
             assertThatThrownBy(() -> st.execute(unblockedRow("'w8a8'", "'affine'")))
                     .hasMessageContaining("variant_quantization_blockwise"); // not before V35
-        }
-        migrateToTheNewest(schema);
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
+        }, st -> {
             st.execute(unblockedRow("'w8a8'", "'affine'")); // same facts as the w8a8 row but the mode: a distinct variant
             assertThatThrownBy(() -> st.execute(unblockedRow("'w8a8'", "'affine'"))).hasMessageContaining("variant_identity");
             for (String[] refused : new String[][] {{"'w8a8'", "'symmetric'"}, {"'w8a8'", "'affine-mse'"},
@@ -291,13 +263,9 @@ class VariantQuantizationTest extends RegistryTestBase {
                 assertThatThrownBy(() -> st.execute(unblockedRow(refused[0], refused[1])))
                         .as(String.join(" ", refused)).hasMessageContaining("variant_quantization_blockwise");
             }
-            ResultSet rs = st.executeQuery("SELECT precision, block_size, quantization FROM variant ORDER BY id");
-            StringBuilder rows = new StringBuilder();
-            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getObject(2)).append('/').append(rs.getString(3)).append(' ');
-            assertThat(rows.toString().trim()).isEqualTo("w8a8/null/null int8/32/affine w8a8/null/affine");
-            st.execute("SET search_path TO public");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+            assertThat(MigrationUpgrade.rows(st, "SELECT precision, block_size, quantization FROM variant ORDER BY id"))
+                    .containsExactly("w8a8/null/null", "int8/32/affine", "w8a8/null/affine");
+        });
     }
 
     /** A variant row without a block size, at iOS 17 (w8a8's minimum). */
@@ -305,6 +273,20 @@ class VariantQuantizationTest extends RegistryTestBase {
         return "INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, quantization, seq_len,"
                 + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '17.0', 'ane', " + precision + ", NULL, "
                 + quantization + ", 128, '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version";
+    }
+
+    /** Refused with 409 {@code variant-exists}, naming the variant's full {@code scheme}. */
+    private static void assertExists(Response again, String scheme) {
+        assertThat(again.status()).as(again.text()).isEqualTo(409);
+        assertThat(again.problem()).isEqualTo("variant-exists");
+        assertThat(again.json().path("detail").asString()).contains(scheme);
+    }
+
+    /** The cells of the version's matrix rows, in order. */
+    private List<String> matrixCells(String m, int v) {
+        Response matrix = get("/api/v1/models/" + m + "/versions/" + v + "/matrix", reader());
+        assertThat(matrix.status()).as(matrix.text()).isEqualTo(200);
+        return matrix.json().path("rows").valueStream().map(r -> r.path("cell").asString()).toList();
     }
 
     private static void assertRegisteredAsInt4Block32(Map<String, Response> byMode) {
@@ -334,20 +316,13 @@ class VariantQuantizationTest extends RegistryTestBase {
     /** V8 on a database with V7 rows: they keep their modes; the -ffn8 modes pass the check for int4 rows only. */
     @Test
     void v8AcceptsTheFfn8ModesForInt4Only() throws Exception {
-        String schema = "v8_check_" + Long.toHexString(System.nanoTime());
-        migrateTo(schema, "7");
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            seedDraftVersionAndBlob(st, schema);
+        MigrationUpgrade.from("7", st -> {
+            seedDraftVersionAndBlob(st);
             st.execute(variantRow("'affine-mse'", 128));
             st.execute(variantRow("'int8'", "'affine'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'affine-ffn8'", 256)))
                     .hasMessageContaining("variant_quantization_check"); // not before V8
-        }
-        migrateToTheNewest(schema);
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
+        }, st -> {
             st.execute(variantRow("'affine-mse-ffn8'", 128)); // same facts as the affine-mse row but the FFN override
             st.execute(variantRow("'symmetric-ffn8'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'ffn8'", 128))).hasMessageContaining("variant_quantization_check");
@@ -355,42 +330,27 @@ class VariantQuantizationTest extends RegistryTestBase {
             assertThatThrownBy(() -> st.execute(variantRow("'int8'", "'affine-ffn8'", 128)))
                     .hasMessageContaining("variant_quantization_ffn8_int4");
             assertThatThrownBy(() -> st.execute(variantRow("'affine-mse-ffn8'", 128))).hasMessageContaining("variant_identity");
-            ResultSet rs = st.executeQuery("SELECT precision, quantization FROM variant ORDER BY id");
-            StringBuilder rows = new StringBuilder();
-            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getString(2)).append(' ');
-            assertThat(rows.toString().trim()).isEqualTo("int4/affine-mse int8/affine int4/affine-mse-ffn8 int4/symmetric-ffn8");
-            st.execute("SET search_path TO public");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+            assertThat(MigrationUpgrade.rows(st, "SELECT precision, quantization FROM variant ORDER BY id"))
+                    .containsExactly("int4/affine-mse", "int8/affine", "int4/affine-mse-ffn8", "int4/symmetric-ffn8");
+        });
     }
 
     /** V7 on a database with V6 rows: they keep their modes; the -mse modes pass the check, other values still fail. */
     @Test
     void v7AcceptsTheMseModesAndStillRejectsOthers() throws Exception {
-        String schema = "v7_check_" + Long.toHexString(System.nanoTime());
-        migrateTo(schema, "6");
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            seedDraftVersionAndBlob(st, schema);
+        MigrationUpgrade.from("6", st -> {
+            seedDraftVersionAndBlob(st);
             st.execute(variantRow("'affine'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 256)))
                     .hasMessageContaining("variant_quantization_check"); // not before V7
-        }
-        migrateToTheNewest(schema);
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            st.execute("SET search_path TO " + schema);
+        }, st -> {
             st.execute(variantRow("'affine-mse'", 128)); // same facts as the affine row but the mode: a distinct variant
             st.execute(variantRow("'symmetric-mse'", 128));
             assertThatThrownBy(() -> st.execute(variantRow("'mse'", 128))).hasMessageContaining("variant_quantization_check");
             assertThatThrownBy(() -> st.execute(variantRow("'affine-mse'", 128))).hasMessageContaining("variant_identity");
-            ResultSet rs = st.executeQuery("SELECT quantization FROM variant ORDER BY id");
-            StringBuilder rows = new StringBuilder();
-            while (rs.next()) rows.append(rs.getString(1)).append(' ');
-            assertThat(rows.toString().trim()).isEqualTo("affine affine-mse symmetric-mse");
-            st.execute("SET search_path TO public");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+            assertThat(MigrationUpgrade.rows(st, "SELECT quantization FROM variant ORDER BY id"))
+                    .containsExactly("affine", "affine-mse", "symmetric-mse");
+        });
     }
 
     private static String variantRow(String quantization, int seqLen) {
@@ -406,8 +366,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void fullSchemeIdsAreSplitIntoTheStoredFields() {
         String m = "quant-scheme";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         JsonNode int4 = register(m, v, Map.of("precision", "int4-block64-affine"), "int4").json();
         assertThat(List.of(int4.path("precision").asString(), int4.path("blockSize").asString(), int4.path("quantization").asString()))
                 .containsExactly("int4", "64", "affine");
@@ -422,8 +381,7 @@ class VariantQuantizationTest extends RegistryTestBase {
     @Test
     void badPrecisionFieldsAreProblemsThatNameTheFix() {
         String m = "quant-invalid";
-        createModel(m);
-        int v = createVersion(m);
+        int v = createModelAndVersion(m);
         assertInvalid(register(m, v, Map.of("precision", "int8", "blockSize", 32, "quantization", "asymmetric"), "a"),
                 "quantization 'asymmetric' must be one of [symmetric, affine, symmetric-mse, affine-mse, symmetric-ffn8,"
                         + " affine-ffn8, symmetric-mse-ffn8, affine-mse-ffn8, symmetric-gptq, affine-gptq, symmetric-gptq-ffn8,"
@@ -478,51 +436,19 @@ class VariantQuantizationTest extends RegistryTestBase {
     /** V5 on a database that already has V4 rows: block-wise rows become symmetric, others stay without a mode. */
     @Test
     void migrationMarksExistingBlockwiseRowsSymmetric() throws Exception {
-        String schema = "v5_check_" + Long.toHexString(System.nanoTime());
-        migrateTo(schema, "4");
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            seedDraftVersionAndBlob(st, schema);
+        MigrationUpgrade.from("4", st -> {
+            seedDraftVersionAndBlob(st);
             for (String fields : List.of("'int8', 32", "'int8', NULL", "'fp16', NULL")) {
                 st.execute("INSERT INTO variant (version_id, chip, deployment_target, layout, precision, block_size, seq_len,"
                         + " blob_digest, size, status, created_by) SELECT id, 'A17_PRO', '18.0', 'ane', " + fields
                         + ", 128, '" + "a".repeat(64) + "', 1, 'available', 'test' FROM model_version");
             }
-        }
-        migrateToTheNewest(schema);
-        try (Connection c = connect();
-             Statement st = c.createStatement()) {
-            ResultSet rs = st.executeQuery("SELECT precision, block_size, quantization FROM " + schema + ".variant ORDER BY id");
-            StringBuilder rows = new StringBuilder();
-            while (rs.next()) rows.append(rs.getString(1)).append('/').append(rs.getObject(2)).append('/').append(rs.getString(3)).append(' ');
-            assertThat(rows.toString().trim()).isEqualTo("int8/32/symmetric int8/null/null fp16/null/null");
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+        }, st -> assertThat(MigrationUpgrade.rows(st, "SELECT precision, block_size, quantization FROM variant ORDER BY id"))
+                .containsExactly("int8/32/symmetric", "int8/null/null", "fp16/null/null"));
     }
 
-    /** In {@code schema}: one model with a draft version and one blob, what a variant row refers to. */
-    /** Migrates {@code schema} (created if missing) up to migration {@code target}: a database of that release. */
-    private static void migrateTo(String schema, String target) {
-        migrations(schema).target(target).load().migrate();
-    }
-
-    /** Migrates {@code schema} the rest of the way, as the registry does at start. */
-    private static void migrateToTheNewest(String schema) {
-        migrations(schema).load().migrate();
-    }
-
-    private static org.flywaydb.core.api.configuration.FluentConfiguration migrations(String schema) {
-        return Flyway.configure().dataSource(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password())
-                .schemas(schema).locations("classpath:db/migration");
-    }
-
-    /** A connection to the test database; the test sets its search_path to the schema it migrated. */
-    private static Connection connect() throws java.sql.SQLException {
-        return DriverManager.getConnection(TestDatabase.jdbcUrl(), TestDatabase.username(), TestDatabase.password());
-    }
-
-    private static void seedDraftVersionAndBlob(Statement st, String schema) throws java.sql.SQLException {
-        st.execute("SET search_path TO " + schema);
+    /** One model with a draft version and one blob, what a variant row refers to. */
+    private static void seedDraftVersionAndBlob(Statement st) throws java.sql.SQLException {
         st.execute("INSERT INTO model (name, task, owner) VALUES ('m', 't', 'o')");
         st.execute("INSERT INTO model_version (model_id, version, status, source_type, created_by)"
                 + " SELECT id, 1, 'draft', 'upload', 'test' FROM model");
