@@ -16,11 +16,7 @@ class AliasRemovalTest extends RegistryTestBase {
     @Test
     void deletingTheAliasesLetsTheOnlyPublishedVersionBeYanked() {
         String m = "alias-removal";
-        createModel(m);
-        int v = createVersion(m);
-        addVariant(m, v, "A17_PRO", "18.0", "ane", "fp16");
-        publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "first release").status()).isEqualTo(200);
+        int v = inProduction(m, "first release", "A17_PRO 18.0 ane fp16");
         assertThat(moveAlias(m, "prodution", v, "typo alias").status()).isEqualTo(200);
         String base = "/api/v1/models/" + m;
 

@@ -24,11 +24,7 @@ class SignedDownloadTest extends RegistryTestBase {
     @BeforeEach
     void seed() {
         if (seeded) return;
-        createModel(M);
-        int v = createVersion(M);
-        addVariant(M, v, "A17_PRO", "17.0", "ane", "fp16");
-        publishWithoutGoldenData(M, v); // a test of resolving, not of accuracy
-        assertThat(moveAlias(M, "production", v, "signed URL tests").status()).isEqualTo(200);
+        inProduction(M, "signed URL tests", "A17_PRO 17.0 ane fp16");
         otherDigest = upload(mlpackage("another blob"));
         seeded = true;
     }

@@ -42,11 +42,7 @@ class RequestIdTest extends RegistryTestBase {
 
     @Test
     void theResolveFastPathsAnswersCarryTheIdToo() {
-        createModel("rid-resolve");
-        int v = createVersion("rid-resolve");
-        addVariant("rid-resolve", v, "A17_PRO", "17.0", "ane", "fp16");
-        publishWithoutGoldenData("rid-resolve", v);
-        assertThat(moveAlias("rid-resolve", "production", v, "first").status()).isEqualTo(200);
+        inProduction("rid-resolve", "first", "A17_PRO 17.0 ane fp16");
         Response r = get("/api/v1/models/rid-resolve/resolve?chip=A17_PRO&os=18.0", reader(), "X-Request-Id", "fast-1");
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         assertThat(r.header("X-Request-Id")).isEqualTo("fast-1");

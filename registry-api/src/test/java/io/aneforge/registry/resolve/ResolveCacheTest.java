@@ -64,12 +64,7 @@ class ResolveCacheTest extends RegistryTestBase {
     @Test
     void aVariantYankIsSeenAtOnceAfterAResolveRanDuringTheYank() {
         String m = "cache-yank";
-        createModel(m);
-        int v = createVersion(m);
-        addVariant(m, v, "A17_PRO", "18.0", "ane", "fp16");
-        addVariant(m, v, "A17_PRO", "18.0", "ane", "int8");
-        publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "first").status()).isEqualTo(200);
+        int v = inProduction(m, "first", "A17_PRO 18.0 ane fp16", "A17_PRO 18.0 ane int8");
         Response first = get("/api/v1/models/" + m + "/resolve?chip=A17_PRO&os=18.0", reader());
         assertThat(first.json().path("variant").path("precision").asString()).isEqualTo("fp16");
         long fp16 = variants.list(m, v).stream().filter(x -> x.precision().equals("fp16")).findFirst().orElseThrow().id();

@@ -30,12 +30,7 @@ class ResolveFastPathTest extends RegistryTestBase {
 
     @Test
     void answersLikeTheControllerByteForByte() throws Exception {
-        createModel(M);
-        int v = createVersion(M);
-        addVariant(M, v, "A16", "17.0", "ane", "fp16");
-        addVariant(M, v, "A17_PRO", "18.0", "ane", "int8");
-        publishWithoutGoldenData(M, v);
-        assertThat(moveAlias(M, "production", v, "fast path test").status()).isEqualTo(200);
+        int v = inProduction(M, "fast path test", "A16 17.0 ane fp16", "A17_PRO 18.0 ane int8");
 
         // MockMvc without filters is the MVC reference path.
         MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
@@ -78,12 +73,7 @@ class ResolveFastPathTest extends RegistryTestBase {
     @Test
     void repeatedOrUnexpectedParametersGetTheControllersAnswer() throws Exception {
         String m = "fastpath-params";
-        createModel(m);
-        int v = createVersion(m);
-        addVariant(m, v, "A17_PRO", "18.0", "ane", "fp16");
-        addVariant(m, v, "A16", "17.0", "ane", "fp16");
-        publishWithoutGoldenData(m, v);
-        assertThat(moveAlias(m, "production", v, "params test").status()).isEqualTo(200);
+        int v = inProduction(m, "params test", "A17_PRO 18.0 ane fp16", "A16 17.0 ane fp16");
         MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).addFilters(requestIds).build();
         for (String query : List.of("chip=A17_PRO&os=18.0&os=1.0", "chip=A17_PRO&chip=A16&os=18.0",
                 "chip=A17_PRO&os=18.0&version=" + v + "&version=" + v, "chip=A17_PRO&os=18.0&alias=production&alias=x",

@@ -17,14 +17,8 @@ class ResolveFilterTest extends RegistryTestBase {
     @BeforeEach
     void seed() {
         if (seeded) return;
-        createModel(M);
-        int v = createVersion(M);
-        addVariant(M, v, "A17_PRO", "16.0", "ane", "fp16");
-        addVariant(M, v, "A17_PRO", "16.0", "standard", "fp16");
-        addVariant(M, v, "A17_PRO", "17.0", "ane", "int8-channel");
-        addVariant(M, v, "A17_PRO", "18.0", "ane", "int8-block32");
-        publishWithoutGoldenData(M, v); // a test of resolving, not of accuracy
-        assertThat(moveAlias(M, "production", v, "filter tests").status()).isEqualTo(200);
+        inProduction(M, "filter tests", "A17_PRO 16.0 ane fp16", "A17_PRO 16.0 standard fp16",
+                "A17_PRO 17.0 ane int8-channel", "A17_PRO 18.0 ane int8-block32");
         seeded = true;
     }
 

@@ -16,15 +16,8 @@ class ResolveTest extends RegistryTestBase {
     @BeforeEach
     void seed() {
         if (seeded) return;
-        createModel(M);
-        int v = createVersion(M);
-        addVariant(M, v, "A17_PRO", "17.0", "ane", "fp16");
-        addVariant(M, v, "A17_PRO", "18.0", "standard", "fp16");
-        addVariant(M, v, "A17_PRO", "18.0", "ane", "int8");
-        addVariant(M, v, "A17_PRO", "18.0", "ane", "fp16");
-        addVariant(M, v, "A16", "16.0", "ane", "fp16");
-        publishWithoutGoldenData(M, v);
-        assertThat(moveAlias(M, "production", v, "first release").status()).isEqualTo(200);
+        inProduction(M, "first release", "A17_PRO 17.0 ane fp16", "A17_PRO 18.0 standard fp16", "A17_PRO 18.0 ane int8",
+                "A17_PRO 18.0 ane fp16", "A16 16.0 ane fp16");
         seeded = true;
     }
 
