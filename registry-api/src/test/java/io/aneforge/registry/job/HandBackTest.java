@@ -209,20 +209,6 @@ class HandBackTest extends JobTestSupport {
         return new HostFacts(name, "macOS", "15.1", "24B83", "arm64", "Apple " + chip, 16L << 30, chip, List.of("coreml"));
     }
 
-    /**
-     * Halts a loop for good and drains its agent: a lease long poll the halted loop left in flight is still
-     * waiting in the registry, and would otherwise lease the next test's first job on this chip to an agent that
-     * is gone (the job then sits leased until its lease runs out). A draining agent gets no job.
-     */
-    private void haltAndDrain(AgentLoop loop) {
-        loop.halt();
-        String id = loop.agentId();
-        if (id != null) {
-            Response drained = send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", true));
-            assertThat(drained.status()).as(drained.text()).isEqualTo(200);
-        }
-    }
-
     private HttpRegistryClient client(String url) {
         return new HttpRegistryClient(URI.create(url), agentToken(), Duration.ofSeconds(30));
     }
@@ -339,8 +325,7 @@ class HandBackTest extends JobTestSupport {
         int v = oneJob("hb-late", "A18_PRO");
         LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, true);
         AgentLoop loop = runThroughProxy(proxy, host("hb-late-host", "A18_PRO"),
-                () -> results("hb-late", v).valueStream().anyMatch(r -> r.path("outcome").asString().equals("succeeded")),
-                "the job succeeded");
+                () -> succeeded("hb-late", v), "the job succeeded");
         assertThat(proxy.lateStatus).as("the late call, refused by the registry").isEqualTo(204);
         assertThat(proxy.lost.get()).as("nothing granted for it").isNull();
         String path = "/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest + "/release 200";
@@ -425,8 +410,7 @@ class HandBackTest extends JobTestSupport {
             restarted = new AgentLoop(client(url), h, lease -> AgentFleetTest.fakeReport(lease, h),
                     Duration.ofMillis(200), Duration.ofMillis(20), cache);
             restarted.start();
-            waitFor(() -> results(model, v).valueStream()
-                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            waitFor(() -> succeeded(model, v), "the job succeeded");
             assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
         } finally {
             keepAlive.shutdownNow();
@@ -490,7 +474,7 @@ class HandBackTest extends JobTestSupport {
      * come meanwhile wait for it, so they cannot take its job first. Every release by request is recorded with its
      * status and answer.
      */
-    private static final class LostAnswerProxy implements AutoCloseable {
+    private static final class LostAnswerProxy extends RegistryProxy {
         final java.util.concurrent.atomic.AtomicReference<JsonNode> lost = new java.util.concurrent.atomic.AtomicReference<>();
         volatile String lostRequest;
         /** The registry's status for the held ({@code late}) call, once it was let through. */
@@ -501,29 +485,19 @@ class HandBackTest extends JobTestSupport {
         private final java.util.concurrent.CountDownLatch firstReleaseAnswered = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch lateCallDone = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch secondReleaseArrived = new java.util.concurrent.CountDownLatch(1);
-        private final ForwardingProxy proxy;
 
         LostAnswerProxy(String target, boolean late) throws IOException {
             this.late = late;
-            proxy = ForwardingProxy.start(target, this::exchange);
+            start(target);
         }
 
-        String url() {
-            return proxy.url();
-        }
-
-        private static String request(URI uri) {
-            String query = uri.getQuery();
-            int at = query == null ? -1 : query.indexOf("request=");
-            return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
-        }
-
-        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+        @Override
+        Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
                 throws IOException, InterruptedException {
             String path = request.uri().getPath();
             boolean lease = path.endsWith("/lease");
             if (lease && late && faulted.compareAndSet(false, true)) {
-                lostRequest = request(request.uri());
+                lostRequest = requestIdOf(request.uri());
                 // Held past the agent's timeout and its first release, until its second release arrives (after
                 // the grant window); then the registry sees it and grants it, just before that release goes on.
                 // So the 2 s test lease cannot expire before the release however slow the machine: no timing.
@@ -543,7 +517,7 @@ class HandBackTest extends JobTestSupport {
             }
             Answer r = registry.forward(request);
             if (lease && !late && r.status() == 200 && faulted.compareAndSet(false, true)) {
-                lostRequest = request(request.uri());
+                lostRequest = requestIdOf(request.uri());
                 lost.set(JSON.readTree(r.body()));
                 return Optional.empty(); // granted, but the answer never arrives
             }
@@ -559,7 +533,7 @@ class HandBackTest extends JobTestSupport {
             firstReleaseAnswered.countDown();
             secondReleaseArrived.countDown();
             lateCallDone.countDown();
-            proxy.close();
+            super.close();
         }
     }
 
@@ -568,24 +542,20 @@ class HandBackTest extends JobTestSupport {
      * With {@code loseLeaseOf}, it also closes the connection instead of answering the first lease granted for a job of
      * that model (recording its lease id and attempt), and answers releases by request 503 too.
      */
-    private static final class ReleaseRefusingProxy implements AutoCloseable {
+    private static final class ReleaseRefusingProxy extends RegistryProxy {
         final AtomicInteger refused = new AtomicInteger();
         /** The lease of the job, once granted (by the proxy when it lost the answer, else by the agent's executor). */
         final java.util.concurrent.atomic.AtomicReference<String> leaseId = new java.util.concurrent.atomic.AtomicReference<>();
         final AtomicInteger attempt = new AtomicInteger();
         private final String loseLeaseOf;
-        private final ForwardingProxy proxy;
 
         ReleaseRefusingProxy(String target, String loseLeaseOf) throws IOException {
             this.loseLeaseOf = loseLeaseOf;
-            proxy = ForwardingProxy.start(target, this::exchange);
+            start(target);
         }
 
-        String url() {
-            return proxy.url();
-        }
-
-        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+        @Override
+        Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
                 throws IOException, InterruptedException {
             String path = request.uri().getPath();
             if ((path.contains("/jobs/") && path.endsWith("/release"))
@@ -604,33 +574,24 @@ class HandBackTest extends JobTestSupport {
             }
             return Optional.of(r);
         }
-
-        @Override
-        public void close() {
-            proxy.close();
-        }
     }
 
     /**
      * Forwards everything to the registry, but answers a lease whose job belongs to {@code model} with a proxy's
      * maintenance page (200, HTML) after the registry granted it.
      */
-    private static final class HtmlProxy implements AutoCloseable {
+    private static final class HtmlProxy extends RegistryProxy {
         final AtomicInteger replaced = new AtomicInteger();
         final List<String> requestReleases = new CopyOnWriteArrayList<>();
         private final String model;
-        private final ForwardingProxy proxy;
 
         HtmlProxy(String target, String model) throws IOException {
             this.model = model;
-            proxy = ForwardingProxy.start(target, this::exchange);
+            start(target);
         }
 
-        String url() {
-            return proxy.url();
-        }
-
-        private Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
+        @Override
+        Optional<Answer> exchange(Request request, ForwardingProxy.Upstream registry)
                 throws IOException, InterruptedException {
             Answer r = registry.forward(request);
             String path = request.uri().getPath();
@@ -640,11 +601,6 @@ class HandBackTest extends JobTestSupport {
                 return Optional.of(Answer.html(200, "<html>maintenance</html>"));
             }
             return Optional.of(r);
-        }
-
-        @Override
-        public void close() {
-            proxy.close();
         }
     }
 }

@@ -3,7 +3,9 @@ package io.aneforge.registry.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.agent.loop.AgentLoop;
 import io.aneforge.registry.RegistryTestBase;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -202,6 +204,32 @@ public abstract class JobTestSupport extends RegistryTestBase {
         return r.json();
     }
 
+    /** Whether a job of the version has a succeeded result. */
+    protected boolean succeeded(String model, int version) {
+        return results(model, version).valueStream().anyMatch(r -> r.path("outcome").asString().equals("succeeded"));
+    }
+
+    /**
+     * Halts an agent loop for good and drains its agent: a lease long poll the halted loop left in flight is still
+     * waiting in the registry, and would otherwise lease the next test's first job on this chip to an agent that
+     * is gone (the job then sits leased until its lease runs out). A draining agent gets no job.
+     */
+    protected void haltAndDrain(AgentLoop loop) {
+        loop.halt();
+        String id = loop.agentId();
+        if (id != null) {
+            Response drained = send("POST", "/api/v1/agents/" + id + "/drain", agentToken(), Map.of("draining", true));
+            assertThat(drained.status()).as(drained.text()).isEqualTo(200);
+        }
+    }
+
+    /** The request id a lease call or a release by request names in its query ({@code request=…}), or null. */
+    protected static String requestIdOf(URI uri) {
+        String query = uri.getQuery();
+        int at = query == null ? -1 : query.indexOf("request=");
+        return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
+    }
+
     protected Response report(String agentId, JsonNode lease, Map<String, Object> body) {
         return send("POST", "/api/v1/agents/" + agentId + "/jobs/" + lease.path("jobId").asLong() + "/result",
                 agentToken(), body);
@@ -209,53 +237,34 @@ public abstract class JobTestSupport extends RegistryTestBase {
 
     /** A report that passes every rule for {@code lease} run on {@code host}. */
     protected static Map<String, Object> validReport(JsonNode lease, String host) {
-        Map<String, Object> provenance = new LinkedHashMap<>();
-        provenance.put("hostName", host);
-        provenance.put("osName", "macOS");
-        provenance.put("osVersion", "15.1");
-        provenance.put("osBuild", "24B83");
-        provenance.put("chip", CHIPS.get(host));
-        provenance.put("runtime", lease.path("runtime").asString());
-        provenance.put("runtimeVersion", "24B83");
-        provenance.put("computeUnits", lease.path("computeUnits").asString());
-        provenance.put("fp16Activations", false);
-        provenance.put("threads", 0);
-        provenance.put("artifactDigest", lease.path("artifact").path("digest").asString());
-        provenance.put("startedAt", "2026-11-26T01:00:00Z");
-        Map<String, Object> fidelity = new LinkedHashMap<>();
-        fidelity.put("positions", 4);
-        fidelity.put("hiddenSize", 384);
-        fidelity.put("cosineMean", 0.99995);
-        fidelity.put("cosineMin", 0.9999);
-        fidelity.put("cosinePooled", 0.99998);
-        fidelity.put("maxAbsError", 0.01);
-        fidelity.put("meanAbsError", 0.001);
-        fidelity.put("psnrDb", 60.0);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("leaseId", lease.path("leaseId").asString());
-        body.put("outcome", "succeeded");
-        body.put("provenance", provenance);
-        body.put("fidelity", Map.of("last_hidden_state", fidelity));
+        Map<String, Object> provenance = ordered("hostName", host, "osName", "macOS", "osVersion", "15.1",
+                "osBuild", "24B83", "chip", CHIPS.get(host), "runtime", lease.path("runtime").asString(),
+                "runtimeVersion", "24B83", "computeUnits", lease.path("computeUnits").asString(),
+                "fp16Activations", false, "threads", 0, "artifactDigest", lease.path("artifact").path("digest").asString(),
+                "startedAt", "2026-11-26T01:00:00Z");
+        Map<String, Object> fidelity = ordered("positions", 4, "hiddenSize", 384, "cosineMean", 0.99995,
+                "cosineMin", 0.9999, "cosinePooled", 0.99998, "maxAbsError", 0.01, "meanAbsError", 0.001, "psnrDb", 60.0);
+        Map<String, Object> body = ordered("leaseId", lease.path("leaseId").asString(), "outcome", "succeeded",
+                "provenance", provenance, "fidelity", Map.of("last_hidden_state", fidelity));
         if (lease.path("kind").asString().equals("benchmark")) {
             body.put("protocol", Map.of("warmupIterations", 10, "timedIterations", 100, "maxDurationMs", 300000));
-            Map<String, Object> latency = new LinkedHashMap<>();
-            latency.put("n", 100);
-            latency.put("minMs", 1.0);
-            latency.put("p50Ms", 1.2);
-            latency.put("p90Ms", 1.5);
-            latency.put("p99Ms", 2.0);
-            latency.put("maxMs", 2.5);
-            latency.put("meanMs", 1.3);
-            latency.put("stddevMs", 0.2);
-            Map<String, Object> bench = new LinkedHashMap<>();
-            bench.put("loadMs", 120.0);
-            bench.put("firstPredictionMs", 30.0);
-            bench.put("warmupIterationsRun", 10);
-            bench.put("latency", latency);
-            bench.put("stoppedByMaxDuration", false);
-            bench.put("peakResidentBytes", 123456789L);
-            body.put("benchmark", bench);
+            Map<String, Object> latency = ordered("n", 100, "minMs", 1.0, "p50Ms", 1.2, "p90Ms", 1.5, "p99Ms", 2.0,
+                    "maxMs", 2.5, "meanMs", 1.3, "stddevMs", 0.2);
+            body.put("benchmark", ordered("loadMs", 120.0, "firstPredictionMs", 30.0, "warmupIterationsRun", 10,
+                    "latency", latency, "stoppedByMaxDuration", false, "peakResidentBytes", 123456789L));
         }
         return body;
+    }
+
+    /**
+     * A mutable map of {@code keysAndValues} (key, value, key, value, …) in that order, nulls allowed: a JSON body as
+     * the agent writes it (Map.of keeps no order and refuses null).
+     */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
     }
 }

@@ -97,8 +97,41 @@ class RestartHandBackTest extends JobTestSupport {
         return leaseReleasingOthers(agent, model, () -> "request=" + UUID.randomUUID()
                         + (instance == null ? "" : "&instance=" + instance)
                         + (process == null ? "" : "&process=" + process),
-                lease -> alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
-                        .add(lease.path("leaseId").asString()));
+                lease -> keepAlive(agent, lease.path("leaseId").asString()));
+    }
+
+    /** Heartbeats in {@code agent}'s name keep {@code leaseId} alive from now on (until {@link #alive} is cleared). */
+    private void keepAlive(String agent, String leaseId) {
+        alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(leaseId);
+    }
+
+    /** An HTTP registry client for the agent process on {@code instance}'s slot, through {@code url}. */
+    private HttpRegistryClient client(URI url, AgentInstance instance) {
+        return new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), instance.id(), instance);
+    }
+
+    /**
+     * An agent on {@code cache} (its process on {@code instance}) that leases through {@code url}, reports other tests'
+     * leftovers, and keeps the job of {@code model} once leased (its lease id set in {@code leaseId}) until
+     * {@code never} opens: a long job, or the one it dies running.
+     */
+    private AgentLoop holdingTheJob(URI url, AgentInstance instance, HostFacts h, String model,
+                                    AtomicReference<String> leaseId, CountDownLatch never, Path cache) {
+        return new AgentLoop(client(url, instance), h, lease -> {
+            if (!lease.model().equals(model)) return AgentFleetTest.fakeReport(lease, h);
+            leaseId.set(lease.leaseId());
+            never.await();
+            return null;
+        }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
+    }
+
+    /**
+     * The next agent process on {@code cache}'s slot ({@code again}), through {@code url}: it sends what the ended one
+     * left (its unanswered lease call, its kept releases) before it registers, then runs every job it leases.
+     */
+    private AgentLoop restartedAgent(URI url, AgentInstance again, HostFacts h, Path cache) {
+        return new AgentLoop(client(url, again), h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200),
+                Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
     }
 
     /** Drains {@code agent}, so its chip's later jobs go to other tests' agents, and stops keeping its leases alive. */
@@ -140,7 +173,7 @@ class RestartHandBackTest extends JobTestSupport {
         jdbc.sql("UPDATE job SET state = 'leased', attempts = attempts + 1, lease_id = ?, leased_by = ?,"
                 + " lease_expires_at = now() + interval '5 minutes' WHERE id = ?")
                 .params(lease, UUID.fromString(agent), job).update();
-        alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(lease.toString());
+        keepAlive(agent, lease.toString());
         // X restarts
         Response restart = register("rs-host", "A17_PRO", x);
         assertThat(ids(restart.json().path("handedBack").path("released")))
@@ -258,18 +291,12 @@ class RestartHandBackTest extends JobTestSupport {
         AgentInstance dying = AgentInstance.claim(cache);
         AtomicReference<String> leaseId = new AtomicReference<>();
         CountDownLatch never = new CountDownLatch(1);
-        AgentLoop first = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), dying.id(),
-                dying), h, lease -> {
-                    if (!lease.model().equals("rh-loop")) return AgentFleetTest.fakeReport(lease, h);
-                    leaseId.set(lease.leaseId());
-                    never.await(); // dies running it
-                    return null;
-                }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
+        AgentLoop first = holdingTheJob(url, dying, h, "rh-loop", leaseId, never, cache); // dies running it
         AgentLoop restarted = null;
         try {
             first.start();
             waitFor(() -> leaseId.get() != null, "the job leased");
-            alive.computeIfAbsent(first.agentId(), a -> ConcurrentHashMap.newKeySet()).add(leaseId.get());
+            keepAlive(first.agentId(), leaseId.get());
             first.halt(); // a crash: releases nothing
             dying.close(); // the process is gone: the OS lets go of its lock
             waitFor(() -> !first.isRunning(), "the crashed agent's thread ended");
@@ -280,19 +307,13 @@ class RestartHandBackTest extends JobTestSupport {
             assertThat(again.id()).as("the same instance on the same cache directory").isEqualTo(dying.id());
             assertThat(again.unansweredLeaseCall()).as("the call that got the job was answered: no note").isEmpty();
             alive.clear(); // the registration, not the 2 s lease's expiry, must hand it back: checked by the attempt
-            restarted = new AgentLoop(new HttpRegistryClient(url, agentToken(), Duration.ofSeconds(30), again.id(),
-                    again), h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200),
-                    Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
+            restarted = restartedAgent(url, again, h, cache);
             restarted.start();
-            waitFor(() -> results("rh-loop", v).valueStream()
-                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            waitFor(() -> succeeded("rh-loop", v), "the job succeeded");
             again.close();
         } finally {
             never.countDown();
-            if (restarted != null) {
-                restarted.halt();
-                send("POST", "/api/v1/agents/" + restarted.agentId() + "/drain", agentToken(), Map.of("draining", true));
-            }
+            if (restarted != null) haltAndDrain(restarted);
             first.halt();
         }
         JsonNode job = benchmarkJob("rh-loop", v);
@@ -308,18 +329,12 @@ class RestartHandBackTest extends JobTestSupport {
                 .query(Integer.class).single();
     }
 
-    private static String requestOf(ForwardingProxy.Request r) {
-        String query = r.uri().getQuery();
-        int at = query == null ? -1 : query.indexOf("request=");
-        return at < 0 ? null : query.substring(at + "request=".length()).split("&")[0];
-    }
-
     /**
      * Forwards everything to the registry and records, per request id, the registry's status for each lease call,
      * even when the agent that made the call is gone (the registry answers a long poll it does not know is dead).
      * Lease calls in flight are listed until the registry answers them.
      */
-    private final class LeaseCallRecorder implements AutoCloseable {
+    private final class LeaseCallRecorder extends RegistryProxy {
         final Map<String, Integer> answered = new ConcurrentHashMap<>();
         final Map<String, JsonNode> granted = new ConcurrentHashMap<>();
         final Map<String, Long> inFlightSince = new ConcurrentHashMap<>();
@@ -327,7 +342,8 @@ class RestartHandBackTest extends JobTestSupport {
         final CountDownLatch leasing;
         /** Releases by lease request this proxy answered 503 itself. */
         final java.util.concurrent.atomic.AtomicInteger failedReleases = new java.util.concurrent.atomic.AtomicInteger();
-        private final ForwardingProxy proxy;
+        /** Whether the next release by lease request gets the proxy's 503. */
+        private final java.util.concurrent.atomic.AtomicBoolean failNext;
 
         LeaseCallRecorder(boolean leasing) throws java.io.IOException {
             this(leasing, false);
@@ -336,28 +352,27 @@ class RestartHandBackTest extends JobTestSupport {
         /** @param failFirstRelease the first release by lease request gets a proxy's 503 page, the registry never sees it */
         LeaseCallRecorder(boolean leasing, boolean failFirstRelease) throws java.io.IOException {
             this.leasing = new CountDownLatch(leasing ? 0 : 1);
-            java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean(
-                    failFirstRelease);
-            proxy = ForwardingProxy.start("http://127.0.0.1:" + port, (request, registry) -> {
-                if (request.uri().getPath().contains("/lease-requests/") && failNext.compareAndSet(true, false)) {
-                    failedReleases.incrementAndGet();
-                    return java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"));
-                }
-                boolean lease = request.uri().getPath().endsWith("/lease");
-                if (!lease) return java.util.Optional.of(registry.forward(request));
-                this.leasing.await();
-                String id = requestOf(request);
-                inFlightSince.put(id, System.nanoTime());
-                ForwardingProxy.Answer a = registry.forward(request);
-                if (a.status() == 200) granted.put(id, JSON.readTree(a.body()));
-                answered.put(id, a.status());
-                inFlightSince.remove(id);
-                return java.util.Optional.of(a);
-            });
+            this.failNext = new java.util.concurrent.atomic.AtomicBoolean(failFirstRelease);
+            start("http://127.0.0.1:" + port);
         }
 
-        String url() {
-            return proxy.url();
+        @Override
+        java.util.Optional<ForwardingProxy.Answer> exchange(ForwardingProxy.Request request,
+                ForwardingProxy.Upstream registry) throws java.io.IOException, InterruptedException {
+            if (request.uri().getPath().contains("/lease-requests/") && failNext.compareAndSet(true, false)) {
+                failedReleases.incrementAndGet();
+                return java.util.Optional.of(ForwardingProxy.Answer.html(503, "<html>503</html>"));
+            }
+            boolean lease = request.uri().getPath().endsWith("/lease");
+            if (!lease) return java.util.Optional.of(registry.forward(request));
+            leasing.await();
+            String id = requestIdOf(request.uri());
+            inFlightSince.put(id, System.nanoTime());
+            ForwardingProxy.Answer a = registry.forward(request);
+            if (a.status() == 200) granted.put(id, JSON.readTree(a.body()));
+            answered.put(id, a.status());
+            inFlightSince.remove(id);
+            return java.util.Optional.of(a);
         }
 
         /** A lease call that has waited in the registry's long poll for at least {@code ms}, or null. */
@@ -370,12 +385,9 @@ class RestartHandBackTest extends JobTestSupport {
         @Override
         public void close() {
             leasing.countDown();
-            proxy.close();
+            super.close();
         }
     }
-
-    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder()
-            .build();
 
     /**
      * The agent loop that ended with a long poll waiting in the registry (up to 30 s in real life): an idle agent,
@@ -432,9 +444,8 @@ class RestartHandBackTest extends JobTestSupport {
         LeaseCallRecorder first = new LeaseCallRecorder(true);
         LeaseCallRecorder second = new LeaseCallRecorder(grantedFirst, firstReleaseFails);
         // Lease calls wait up to 15 s: other tests' leftovers on the chip are run (reported) first, then one waits.
-        AgentLoop ended = new AgentLoop(new HttpRegistryClient(URI.create(first.url()), agentToken(),
-                Duration.ofSeconds(30), dying.id(), dying), h, lease -> AgentFleetTest.fakeReport(lease, h),
-                Duration.ofSeconds(15), Duration.ofMillis(20), cache);
+        AgentLoop ended = new AgentLoop(client(URI.create(first.url()), dying), h,
+                lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofSeconds(15), Duration.ofMillis(20), cache);
         AgentLoop restarted = null;
         try {
             ended.start();
@@ -449,17 +460,14 @@ class RestartHandBackTest extends JobTestSupport {
             if (grantedFirst) {
                 setGolden(model, v); // wakes the dead poll: granted, its answer goes nowhere
                 waitFor(() -> first.granted.containsKey(dead), "the dead poll granted");
-                alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet())
-                        .add(first.granted.get(dead).path("leaseId").asString());
+                keepAlive(agent, first.granted.get(dead).path("leaseId").asString());
                 assertThat(first.granted.get(dead).path("model").asString()).isEqualTo(model);
             }
 
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.unansweredLeaseCall()).as("what the next process on the slot reads")
                     .hasValueSatisfying(c -> assertThat(c.request()).isEqualTo(dead));
-            restarted = new AgentLoop(new HttpRegistryClient(URI.create(second.url()), agentToken(),
-                    Duration.ofSeconds(30), again.id(), again), h, lease -> AgentFleetTest.fakeReport(lease, h),
-                    Duration.ofMillis(200), Duration.ofMillis(20), cache).releaseFirst(again.unansweredLeaseCall());
+            restarted = restartedAgent(URI.create(second.url()), again, h, cache);
             restarted.start();
             assertThat(restarted.awaitRegistered(Duration.ofSeconds(30))).isTrue();
             if (!grantedFirst) {
@@ -475,15 +483,11 @@ class RestartHandBackTest extends JobTestSupport {
                 assertThat(job.path("attempts").asInt()).isZero();
                 second.leasing.countDown(); // the restarted agent may lease now
             }
-            waitFor(() -> results(model, v).valueStream()
-                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            waitFor(() -> succeeded(model, v), "the job succeeded");
             again.close();
         } finally {
             alive.clear();
-            if (restarted != null) {
-                restarted.halt();
-                send("POST", "/api/v1/agents/" + restarted.agentId() + "/drain", agentToken(), Map.of("draining", true));
-            }
+            if (restarted != null) haltAndDrain(restarted);
             ended.halt();
             first.close();
             second.close();
@@ -542,19 +546,14 @@ class RestartHandBackTest extends JobTestSupport {
         AgentInstance draining = AgentInstance.claim(cache);
         AtomicReference<String> leaseId = new AtomicReference<>();
         CountDownLatch never = new CountDownLatch(1);
-        AgentLoop first = new AgentLoop(new HttpRegistryClient(URI.create(releasesDown.url()), agentToken(),
-                Duration.ofSeconds(30), draining.id(), draining), h, lease -> {
-                    if (!lease.model().equals(model)) return AgentFleetTest.fakeReport(lease, h);
-                    leaseId.set(lease.leaseId());
-                    never.await(); // a long job: the drain does not wait for it
-                    return null;
-                }, Duration.ofMillis(200), Duration.ofMillis(20), cache);
+        // a long job: the drain does not wait for it
+        AgentLoop first = holdingTheJob(URI.create(releasesDown.url()), draining, h, model, leaseId, never, cache);
         AgentLoop restarted = null;
         try {
             first.start();
             waitFor(() -> leaseId.get() != null, "the job leased");
             String agent = first.agentId();
-            alive.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet()).add(leaseId.get());
+            keepAlive(agent, leaseId.get());
             first.drain(Duration.ofMillis(100));
             draining.close();
             assertThat(first.isRunning()).isFalse();
@@ -566,21 +565,14 @@ class RestartHandBackTest extends JobTestSupport {
 
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.id()).isEqualTo(draining.id());
-            restarted = new AgentLoop(new HttpRegistryClient(firstTryFails ? URI.create(failsOnce.url()) : url,
-                    agentToken(), Duration.ofSeconds(30), again.id(), again), h,
-                    lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(200), Duration.ofMillis(20), cache)
-                    .releaseFirst(again.unansweredLeaseCall());
+            restarted = restartedAgent(firstTryFails ? URI.create(failsOnce.url()) : url, again, h, cache);
             restarted.start();
-            waitFor(() -> results(model, v).valueStream()
-                    .anyMatch(r -> r.path("outcome").asString().equals("succeeded")), "the job succeeded");
+            waitFor(() -> succeeded(model, v), "the job succeeded");
             again.close();
         } finally {
             never.countDown();
             alive.clear();
-            if (restarted != null) {
-                restarted.halt();
-                send("POST", "/api/v1/agents/" + restarted.agentId() + "/drain", agentToken(), Map.of("draining", true));
-            }
+            if (restarted != null) haltAndDrain(restarted);
             first.halt();
             releasesDown.close();
             failsOnce.close();
