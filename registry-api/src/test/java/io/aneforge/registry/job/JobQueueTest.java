@@ -257,14 +257,10 @@ class JobQueueTest extends JobTestSupport {
         assertThat(report(agent, l1, Map.of("leaseId", l1.path("leaseId").asString(), "outcome", "failed",
                 "failure", "test")).status()).isEqualTo(201);
         consumeForeign(agent, "jobs-format-2", "format-host");
-        JsonNode pending = jobs("jobs-format-2", v2).get(0);
+        JsonNode pending = firstJobWithOnlyThisAgentOnline("jobs-format-2", v2, "A15", agent);
         assertThat(pending.path("state").asString()).isEqualTo("pending");
-        String waiting = pending.path("waitingFor").asString();
-        // Other tests' A15 agents may be online; only when none reads format 2 does the job say so.
-        if (!waiting.isEmpty()) {
-            assertThat(waiting).contains("golden data is format 2").contains("read format 1 at most")
-                    .contains("upgrade those device agents");
-        }
+        assertThat(pending.path("waitingFor").asString()).contains("golden data is format 2")
+                .contains("read format 1 at most").contains("upgrade those device agents");
 
         // The agent says on a heartbeat that it reads format 2 (an agent upgraded before the registry migrated, say):
         // recorded, and the job is leased to it; re-registering says the same.
@@ -307,13 +303,10 @@ class JobQueueTest extends JobTestSupport {
         assertThat(jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id"
                 + " WHERE m.name = 'jobs-format-3'").query(Integer.class).single()).isEqualTo(3);
         consumeForeign(agent, "jobs-format-3", "format3-host"); // fails if a job of jobs-format-3 is leased
-        JsonNode pending = jobs("jobs-format-3", v).get(0);
+        JsonNode pending = firstJobWithOnlyThisAgentOnline("jobs-format-3", v, "A15", agent);
         assertThat(pending.path("state").asString()).isEqualTo("pending");
-        String waiting = pending.path("waitingFor").asString();
-        if (!waiting.isEmpty()) { // other tests' A15 agents may read format 3
-            assertThat(waiting).contains("golden data is format 3").contains("read format 2 at most")
-                    .contains("ANEFORGE_GOLDEN_FORMAT=2");
-        }
+        assertThat(pending.path("waitingFor").asString()).contains("golden data is format 3")
+                .contains("read format 2 at most").contains("ANEFORGE_GOLDEN_FORMAT=2");
 
         Response beat = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
                 Map.of("leaseIds", List.of(), "goldenFormat", 3));
@@ -414,6 +407,25 @@ class JobQueueTest extends JobTestSupport {
                     "failure", "consumed by " + host)).status()).isEqualTo(201);
         }
         throw new AssertionError("no job of " + model + " in 50 leases");
+    }
+
+    /**
+     * The version's first job as the jobs list shows it while {@code agent} is the only online agent on {@code chip}:
+     * its {@code waitingFor} speaks of that agent alone. Other tests' agents on the chip (this JVM's tests share one
+     * registry, and every chip in the catalog is some test's) are marked draining meanwhile, straight in the database
+     * so that no audit event is recorded and no agent is marked as heard from, and put back afterwards. Test classes
+     * run one at a time, so none of them is using its agents then.
+     */
+    private JsonNode firstJobWithOnlyThisAgentOnline(String model, int version, String chip, String agent) {
+        List<java.util.UUID> others = jdbc.sql("UPDATE agent SET draining = true WHERE chip = ? AND id <> ? AND NOT draining"
+                        + " RETURNING id").params(chip, java.util.UUID.fromString(agent)).query(java.util.UUID.class).list();
+        try {
+            return jobs(model, version).get(0);
+        } finally {
+            for (java.util.UUID other : others) {
+                jdbc.sql("UPDATE agent SET draining = false WHERE id = ?").param(other).update();
+            }
+        }
     }
 
     /** Leases until the queue is empty for this agent, failing other tests' leftovers; none may belong to {@code model}. */
