@@ -26,54 +26,18 @@ class CrashRecoveryTest {
     @Test
     void aWorkerKilledMidPartitionRecoversAndRedoesOnlyUnfinishedPartitions() throws Exception {
         Stack stack = Stack.get();
-        stack.serve("org/crash-bert", "6666666666666666666666666666666666666666",
-                TinyModels.bert(stack.root.resolve("crash-bert"), 13));
-        List<String> chips = new ArrayList<>();
-        stack.get("/api/v1/chips").forEach(c -> chips.add(c.path("id").asString()));
-        JsonNode c = stack.publishHub("crash-bert", "org/crash-bert", chips, 32);
+        JsonNode c = publishForEveryChip(stack, "crash-bert", "6666666666666666666666666666666666666666", 13);
         long id = c.path("id").asLong();
         int planned = c.path("variants").size();
         assertThat(planned).isGreaterThanOrEqualTo(12);
 
-        Process first = stack.startWorkerProcess("crash-worker", 1);
-        Set<String> registeredAtKill = new HashSet<>();
-        try {
-            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while (registeredAtKill.size() < 2) {
-                assertThat(System.nanoTime()).as("the worker registered no variants in time; see crash-worker.log").isLessThan(end);
-                assertThat(first.isAlive()).as("worker process died; see " + stack.root.resolve("crash-worker.log")).isTrue();
-                registeredAtKill.clear();
-                stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
-                    if (v.path("state").asString().equals("registered")) registeredAtKill.add(v.path("specId").asString());
-                });
-                Stack.sleep(20);
-            }
-        } finally {
-            first.destroyForcibly(); // SIGKILL: no shutdown hook, no listener, the execution stays STARTED
-            first.waitFor();
-        }
+        killOnceRegistered(stack, id, "crash-worker", 2);
         // Re-read after the kill: a partition may have registered between the last poll and the kill.
-        registeredAtKill.clear();
-        stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
-            if (v.path("state").asString().equals("registered")) registeredAtKill.add(v.path("specId").asString());
-        });
+        Set<String> registeredAtKill = registered(stack.get("/api/v1/conversions/" + id));
         assertThat(registeredAtKill.size()).as("killed mid-step").isLessThan(planned);
         assertThat(runningExecutions(id)).isEqualTo(1);
 
-        Process second = stack.startWorkerProcess("crash-worker", 1);
-        JsonNode done;
-        try {
-            done = stack.await(id, Duration.ofMinutes(4), "succeeded", "failed");
-            // The worker reports success to the registry before Spring Batch records its job execution
-            // as COMPLETED: give it that moment before stopping the process (a busy machine needs it).
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!jobExecutions(id).equals(List.of("FAILED", "COMPLETED")) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-        } finally {
-            second.destroy();
-            second.waitFor();
-        }
+        JsonNode done = runToTheEnd(stack, id, "crash-worker");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
         assertThat(done.path("attempts").asInt()).isEqualTo(2);
 
@@ -88,7 +52,7 @@ class CrashRecoveryTest {
         int builds = 0;
         for (JsonNode v : done.path("variants")) {
             String specId = v.path("specId").asString();
-            String build = specId.substring(specId.indexOf('-') + 1);
+            String build = buildOf(specId);
             builds += v.path("builds").asInt();
             buildsPerBuild.merge(build, v.path("builds").asInt(), Integer::sum);
             if (registeredAtKill.contains(specId)) {
@@ -119,37 +83,16 @@ class CrashRecoveryTest {
     @Test
     void aJobBegunUnderVariantPartitionNamesRestartsWithBuildPartitionsAndBuildsNothingTwice() throws Exception {
         Stack stack = Stack.get();
-        stack.serve("org/legacy-bert", "7777777777777777777777777777777777777777",
-                TinyModels.bert(stack.root.resolve("legacy-bert"), 17));
-        List<String> chips = new ArrayList<>();
-        stack.get("/api/v1/chips").forEach(c -> chips.add(c.path("id").asString()));
-        JsonNode c = stack.publishHub("legacy-bert", "org/legacy-bert", chips, 32);
+        JsonNode c = publishForEveryChip(stack, "legacy-bert", "7777777777777777777777777777777777777777", 17);
         long id = c.path("id").asLong();
         int planned = c.path("variants").size();
 
-        Process first = stack.startWorkerProcess("legacy-worker", 1);
-        Set<String> registeredAtKill = new HashSet<>();
-        try {
-            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while (registeredAtKill.isEmpty()) {
-                assertThat(System.nanoTime()).as("the worker registered no variants in time; see legacy-worker.log").isLessThan(end);
-                assertThat(first.isAlive()).as("worker process died; see " + stack.root.resolve("legacy-worker.log")).isTrue();
-                stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
-                    if (v.path("state").asString().equals("registered")) registeredAtKill.add(v.path("specId").asString());
-                });
-                Stack.sleep(20);
-            }
-        } finally {
-            first.destroyForcibly();
-            first.waitFor();
-        }
-        registeredAtKill.clear();
+        killOnceRegistered(stack, id, "legacy-worker", 1);
+        JsonNode atKill = stack.get("/api/v1/conversions/" + id);
+        Set<String> registeredAtKill = registered(atKill);
         Map<String, String> chipOfBuild = new HashMap<>();
-        stack.get("/api/v1/conversions/" + id).path("variants").forEach(v -> {
-            String specId = v.path("specId").asString();
-            chipOfBuild.putIfAbsent(specId.substring(specId.indexOf('-') + 1), specId);
-            if (v.path("state").asString().equals("registered")) registeredAtKill.add(specId);
-        });
+        atKill.path("variants").forEach(v -> chipOfBuild.putIfAbsent(buildOf(v.path("specId").asString()),
+                v.path("specId").asString()));
         assertThat(registeredAtKill.size()).as("killed mid-step").isLessThan(planned);
         // the killed execution's partitions, renamed as the worker before build partitions named them
         int renamed = 0;
@@ -166,31 +109,20 @@ class CrashRecoveryTest {
         assertThat(renamed).as("partitions of the killed execution").isPositive();
         assertThat(completedSteps(id).keySet()).noneMatch(step -> step.startsWith("build:"));
 
-        Process second = stack.startWorkerProcess("legacy-worker", 1);
-        JsonNode done;
-        try {
-            done = stack.await(id, Duration.ofMinutes(4), "succeeded", "failed");
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!jobExecutions(id).equals(List.of("FAILED", "COMPLETED")) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-        } finally {
-            second.destroy();
-            second.waitFor();
-        }
+        JsonNode done = runToTheEnd(stack, id, "legacy-worker");
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
         JsonNode variants = stack.get("/api/v1/models/legacy-bert/versions/" + done.path("version").asInt() + "/variants");
         assertThat(variants.size()).as("every variant registered once").isEqualTo(planned);
         Map<String, Integer> buildsPerBuild = new HashMap<>();
         for (JsonNode v : done.path("variants")) {
             String specId = v.path("specId").asString();
-            buildsPerBuild.merge(specId.substring(specId.indexOf('-') + 1), v.path("builds").asInt(), Integer::sum);
+            buildsPerBuild.merge(buildOf(specId), v.path("builds").asInt(), Integer::sum);
             if (registeredAtKill.contains(specId)) {
                 assertThat(v.path("builds").asInt()).as(specId + " was registered before the kill").isLessThanOrEqualTo(1);
             }
         }
         for (String specId : registeredAtKill) {
-            String b = specId.substring(specId.indexOf('-') + 1);
+            String b = buildOf(specId);
             assertThat(buildsPerBuild.get(b)).as("build " + b + " was not built again").isEqualTo(1);
         }
         // the restart ran one build partition per build; the variant: names stay only on the killed execution
@@ -199,6 +131,68 @@ class CrashRecoveryTest {
             assertThat(completed.get("build:" + b)).as(b).isEqualTo(1);
         }
         assertThat(jobExecutions(id)).containsExactly("FAILED", "COMPLETED");
+    }
+
+    /** Serves a tiny BERT as Hub repo {@code org/<model>} at {@code revision} and publishes it for every chip. */
+    private static JsonNode publishForEveryChip(Stack stack, String model, String revision, long seed) throws Exception {
+        stack.serve("org/" + model, revision, TinyModels.bert(stack.root.resolve(model), seed));
+        List<String> chips = new ArrayList<>();
+        stack.get("/api/v1/chips").forEach(c -> chips.add(c.path("id").asString()));
+        return stack.publishHub(model, "org/" + model, chips, 32);
+    }
+
+    /**
+     * Runs worker process {@code worker} on conversion {@code id} until it registered at least {@code variants}
+     * variants, then kills it with SIGKILL: no shutdown hook, no listener, the execution stays STARTED.
+     */
+    private static void killOnceRegistered(Stack stack, long id, String worker, int variants) throws Exception {
+        Process process = stack.startWorkerProcess(worker, 1);
+        try {
+            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (registered(stack.get("/api/v1/conversions/" + id)).size() < variants) {
+                assertThat(System.nanoTime()).as("the worker registered no variants in time; see " + worker + ".log")
+                        .isLessThan(end);
+                assertThat(process.isAlive()).as("worker process died; see " + stack.root.resolve(worker + ".log")).isTrue();
+                Stack.sleep(20);
+            }
+        } finally {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
+    /** The spec ids of a conversion's registered variants. */
+    private static Set<String> registered(JsonNode conversion) {
+        Set<String> registered = new HashSet<>();
+        conversion.path("variants").forEach(v -> {
+            if (v.path("state").asString().equals("registered")) registered.add(v.path("specId").asString());
+        });
+        return registered;
+    }
+
+    /**
+     * Runs worker process {@code worker} until conversion {@code id} ends, and answers the conversion. The worker
+     * reports success to the registry before Spring Batch records its job execution as COMPLETED: it is given that
+     * moment before it is stopped (a busy machine needs it).
+     */
+    private static JsonNode runToTheEnd(Stack stack, long id, String worker) throws Exception {
+        Process process = stack.startWorkerProcess(worker, 1);
+        try {
+            JsonNode done = stack.await(id, Duration.ofMinutes(4), "succeeded", "failed");
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!jobExecutions(id).equals(List.of("FAILED", "COMPLETED")) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            return done;
+        } finally {
+            process.destroy();
+            process.waitFor();
+        }
+    }
+
+    /** The build a variant's spec id names: the id without its chip, shared by the chips' variants of one package. */
+    private static String buildOf(String specId) {
+        return specId.substring(specId.indexOf('-') + 1);
     }
 
     private static final String FOR_CONVERSION = " FROM aneforge_batch.batch_job_execution je"
