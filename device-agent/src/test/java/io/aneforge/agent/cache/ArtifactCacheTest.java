@@ -102,6 +102,18 @@ class ArtifactCacheTest {
         return ref(hex, bytes.length);
     }
 
+    /** A package archive whose only file is the Manifest.json {@code {}}. */
+    private static byte[] minimalPackage() {
+        return zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+    }
+
+    /** {@code bytes} with the bits of {@code mask} flipped in the middle byte: a transfer that corrupted them. */
+    private static byte[] withMiddleByteFlipped(byte[] bytes, int mask) {
+        byte[] flipped = bytes.clone();
+        flipped[flipped.length / 2] ^= (byte) mask;
+        return flipped;
+    }
+
     /** Publishes a package whose only file is a Manifest.json of {@code manifestBytes} bytes. */
     private ArtifactRef publishPackageOf(int manifestBytes) {
         return publish(zip(Map.of("Manifest.json", new byte[manifestBytes])));
@@ -150,7 +162,7 @@ class ArtifactCacheTest {
 
     @Test
     void followsRedirectsWithoutLeakingTheTokenToAnotherOrigin() throws IOException {
-        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] bytes = minimalPackage();
         ArtifactRef direct = publish(bytes);
         ArtifactRef viaRedirect = new ArtifactRef(direct.digest(), bytes.length, URI.create(
                 "http://127.0.0.1:" + server.getAddress().getPort() + "/redirect/" + direct.sha256Hex()));
@@ -177,7 +189,7 @@ class ArtifactCacheTest {
 
     @Test
     void digestMismatchLeavesNothingInTheCache() throws IOException {
-        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] good = minimalPackage();
         String hex = sha256(good);
         byte[] tampered = zip(Map.of("Manifest.json", new byte[] {'{', ' ', '}'}));
         blobs.put(hex, tampered);
@@ -200,11 +212,9 @@ class ArtifactCacheTest {
     /** A transfer that corrupted the bytes once: the second download is good and the job goes on. */
     @Test
     void aCorruptedTransferIsDownloadedOnceMore() throws IOException {
-        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] good = minimalPackage();
         ArtifactRef ref = publish(good);
-        byte[] flipped = good.clone();
-        flipped[flipped.length / 2] ^= 0x40;
-        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(flipped)));
+        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(withMiddleByteFlipped(good, 0x40))));
 
         CachedArtifact got = cache(1 << 20).get(ref);
 
@@ -215,13 +225,10 @@ class ArtifactCacheTest {
     /** Two downloads that differ (and both mismatch) blame the transfer, not the blob. */
     @Test
     void twoDifferentMismatchesAreATransferProblem() throws IOException {
-        byte[] good = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] good = minimalPackage();
         ArtifactRef ref = publish(good);
-        byte[] a = good.clone();
-        a[a.length / 2] ^= 0x01;
-        byte[] b = good.clone();
-        b[b.length / 2] ^= 0x02;
-        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(a, b)));
+        firstServed.put(ref.sha256Hex(), new java.util.ArrayDeque<>(List.of(withMiddleByteFlipped(good, 0x01),
+                withMiddleByteFlipped(good, 0x02))));
 
         assertThatThrownBy(() -> cache(1 << 20).get(ref))
                 .isInstanceOf(ArtifactCacheException.class)
@@ -425,7 +432,7 @@ class ArtifactCacheTest {
      */
     @Test
     void anotherProcessWinningTheRaceIsNotAnError() throws IOException {
-        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] bytes = minimalPackage();
         ArtifactRef ref = publish(bytes);
         Path root = dir.resolve("shared");
         ArtifactCache other = new ArtifactCache(root, 1L << 30, r -> new ByteArrayInputStream(bytes),
@@ -447,7 +454,7 @@ class ArtifactCacheTest {
     /** An entry directory without its package (half-removed by hand, disk trouble) is replaced, not fatal forever. */
     @Test
     void aBrokenEntryDirectoryIsReplacedNotFatal() throws IOException {
-        byte[] bytes = zip(Map.of("Manifest.json", new byte[] {'{', '}'}));
+        byte[] bytes = minimalPackage();
         ArtifactRef ref = publish(bytes);
         Path entry = dir.resolve("cache/sha256").resolve(ref.sha256Hex());
         Files.createDirectories(entry.resolve("model.mlpackage/Data"));
