@@ -249,18 +249,16 @@ class JobQueueTest extends JobTestSupport {
 
         setGolden("jobs-format-2", v2, 2);
         setGolden("jobs-format-1", v1, 1);
-        assertThat(jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id"
-                + " WHERE m.name = 'jobs-format-2'").query(Integer.class).single()).isEqualTo(2);
+        assertThat(goldenFormatOfModel("jobs-format-2")).isEqualTo(2);
         // The format 1 agent takes the format 1 version's job and never the format 2 one.
         JsonNode l1 = leaseOwn(agent, "jobs-format-1", "format-host").json();
         assertThat(l1.path("variant").path("chip").asString()).isEqualTo("A15");
         assertThat(report(agent, l1, Map.of("leaseId", l1.path("leaseId").asString(), "outcome", "failed",
                 "failure", "test")).status()).isEqualTo(201);
         consumeForeign(agent, "jobs-format-2", "format-host");
-        JsonNode pending = firstJobWithOnlyThisAgentOnline("jobs-format-2", v2, "A15", agent);
-        assertThat(pending.path("state").asString()).isEqualTo("pending");
-        assertThat(pending.path("waitingFor").asString()).contains("golden data is format 2")
-                .contains("read format 1 at most").contains("upgrade those device agents");
+        assertThat(waitingForWithOnlyThisAgentOnline("jobs-format-2", v2, "A15", agent))
+                .contains("golden data is format 2").contains("read format 1 at most")
+                .contains("upgrade those device agents");
 
         // The agent says on a heartbeat that it reads format 2 (an agent upgraded before the registry migrated, say):
         // recorded, and the job is leased to it; re-registering says the same.
@@ -300,13 +298,11 @@ class JobQueueTest extends JobTestSupport {
         assertThat(registered.status()).as(registered.text()).isEqualTo(200);
         String agent = registered.json().path("id").asString();
         setGolden("jobs-format-3", v, 3);
-        assertThat(jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id"
-                + " WHERE m.name = 'jobs-format-3'").query(Integer.class).single()).isEqualTo(3);
+        assertThat(goldenFormatOfModel("jobs-format-3")).isEqualTo(3);
         consumeForeign(agent, "jobs-format-3", "format3-host"); // fails if a job of jobs-format-3 is leased
-        JsonNode pending = firstJobWithOnlyThisAgentOnline("jobs-format-3", v, "A15", agent);
-        assertThat(pending.path("state").asString()).isEqualTo("pending");
-        assertThat(pending.path("waitingFor").asString()).contains("golden data is format 3")
-                .contains("read format 2 at most").contains("ANEFORGE_GOLDEN_FORMAT=2");
+        assertThat(waitingForWithOnlyThisAgentOnline("jobs-format-3", v, "A15", agent))
+                .contains("golden data is format 3").contains("read format 2 at most")
+                .contains("ANEFORGE_GOLDEN_FORMAT=2");
 
         Response beat = send("POST", "/api/v1/agents/" + agent + "/heartbeat", agentToken(),
                 Map.of("leaseIds", List.of(), "goldenFormat", 3));
@@ -409,18 +405,26 @@ class JobQueueTest extends JobTestSupport {
         throw new AssertionError("no job of " + model + " in 50 leases");
     }
 
+    /** The golden data format the registry read from {@code model}'s (one) version's blobs. */
+    private int goldenFormatOfModel(String model) {
+        return jdbc.sql("SELECT golden_format FROM model_version mv JOIN model m ON m.id = mv.model_id WHERE m.name = ?")
+                .param(model).query(Integer.class).single();
+    }
+
     /**
-     * The version's first job as the jobs list shows it while {@code agent} is the only online agent on {@code chip}:
-     * its {@code waitingFor} speaks of that agent alone. Other tests' agents on the chip (this JVM's tests share one
-     * registry, and every chip in the catalog is some test's) are marked draining meanwhile, straight in the database
-     * so that no audit event is recorded and no agent is marked as heard from, and put back afterwards. Test classes
-     * run one at a time, so none of them is using its agents then.
+     * The {@code waitingFor} of the version's first job, which must be pending, as the jobs list shows it while
+     * {@code agent} is the only online agent on {@code chip}: it speaks of that agent alone. Other tests' agents on the
+     * chip (this JVM's tests share one registry, and every chip in the catalog is some test's) are marked draining
+     * meanwhile, straight in the database so that no audit event is recorded and no agent is marked as heard from, and
+     * put back afterwards. Test classes run one at a time, so none of them is using its agents then.
      */
-    private JsonNode firstJobWithOnlyThisAgentOnline(String model, int version, String chip, String agent) {
+    private String waitingForWithOnlyThisAgentOnline(String model, int version, String chip, String agent) {
         List<java.util.UUID> others = jdbc.sql("UPDATE agent SET draining = true WHERE chip = ? AND id <> ? AND NOT draining"
                         + " RETURNING id").params(chip, java.util.UUID.fromString(agent)).query(java.util.UUID.class).list();
         try {
-            return jobs(model, version).get(0);
+            JsonNode job = jobs(model, version).get(0);
+            assertThat(job.path("state").asString()).isEqualTo("pending");
+            return job.path("waitingFor").asString();
         } finally {
             for (java.util.UUID other : others) {
                 jdbc.sql("UPDATE agent SET draining = false WHERE id = ?").param(other).update();
