@@ -6,13 +6,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * SentencePiece's {@code precompiled_charsmap}, the {@code Precompiled} normalizer of a tokenizer.json (XLM-RoBERTa's
@@ -31,13 +27,10 @@ import java.util.regex.Pattern;
  * <em>shortest</em> such prefix (the rest of the cluster is dropped: a full-width letter with a combining accent loses
  * the accent); otherwise, and for longer clusters, each character is looked up alone and kept when it is no key.
  * Hugging Face's own comment calls this weird and keeps it because it matches SentencePiece on XNLI; so does this
- * class. Clusters are Java's {@code \X} (the JDK's Unicode version), where Rust uses the unicode-segmentation crate's:
- * they can differ only for clusters of fewer than 6 bytes under rules a newer Unicode added ({@link #clusters} mends
- * the one difference seen on random text, at unassigned code points).
+ * class. Clusters are Unicode 16.0's, as the native tokenizer's unicode-segmentation crate draws them: Java's
+ * {@code \X} (Unicode 13 on Java 17) mended by {@link GraphemeClusters}.
  */
 final class PrecompiledCharsmap {
-    /** An extended grapheme cluster. */
-    private static final Pattern GRAPHEME = Pattern.compile("\\X");
     /** Clusters of fewer UTF-8 bytes than this are looked up whole ({@code spm_precompiled}'s {@code len() < 6}). */
     private static final int WHOLE_CLUSTER_BYTES = 6;
     /**
@@ -161,7 +154,7 @@ final class PrecompiledCharsmap {
     /** {@code text} normalized cluster by cluster, as described above. */
     String normalize(String text) {
         StringBuilder out = new StringBuilder(text.length());
-        for (String cluster : clusters(text)) {
+        for (String cluster : GraphemeClusters.of(text)) {
             byte[] bytes = cluster.getBytes(StandardCharsets.UTF_8);
             if (bytes.length < WHOLE_CLUSTER_BYTES) {
                 String replacement = transform(bytes);
@@ -183,44 +176,6 @@ final class PrecompiledCharsmap {
             }
         }
         return out.toString();
-    }
-
-    /**
-     * The extended grapheme clusters of {@code text}: Java's {@code \X}, except that an unassigned code point keeps
-     * the combining marks after it. The JDK breaks there, as if unassigned code points were controls; UAX #29 (and Rust's
-     * unicode-segmentation) treats them as ordinary characters unless they are default-ignorable, and a break there
-     * would turn, say, U+3097 U+0340 U+06DC into a 4-byte cluster looked up whole, where Rust looks up 7 bytes
-     * character by character.
-     */
-    static List<String> clusters(String text) {
-        List<String> out = new ArrayList<>();
-        Matcher m = GRAPHEME.matcher(text);
-        boolean joinNext = false;
-        while (m.find()) {
-            String cluster = m.group();
-            if (joinNext && extendsACharacter(cluster)) {
-                // the cluster is marks that would extend an ordinary character: they extend the unassigned one
-                out.set(out.size() - 1, out.get(out.size() - 1) + cluster);
-                joinNext = false;
-                continue;
-            }
-            out.add(cluster);
-            int first = cluster.codePointAt(0);
-            joinNext = cluster.length() == Character.charCount(first)
-                    && Character.getType(first) == Character.UNASSIGNED && !defaultIgnorable(first);
-        }
-        return out;
-    }
-
-    /** Whether {@code marks} joins the cluster of an ordinary letter before it (combining marks, ZWJ, spacing marks). */
-    private static boolean extendsACharacter(String marks) {
-        Matcher m = GRAPHEME.matcher("a" + marks);
-        return m.find() && m.end() == marks.length() + 1;
-    }
-
-    /** The unassigned code points UAX #29 counts as controls: those that are Default_Ignorable_Code_Point. */
-    private static boolean defaultIgnorable(int c) {
-        return c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0xE0000 && c <= 0xE0FFF);
     }
 
     /** The replacement of the shortest key that is a prefix of {@code key}, or null when none is. */

@@ -1,0 +1,255 @@
+package io.aneforge.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.ibm.icu.lang.UCharacter;
+import com.ibm.icu.lang.UProperty;
+import com.ibm.icu.text.BreakIterator;
+import com.ibm.icu.text.UnicodeSet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@link GraphemeClusters}' tables equal ICU4J 76's Unicode 16.0 data (so they cannot drift), its clusters equal ICU's
+ * on every code point in the contexts its rules concern, and the Java tokenizer normalizes as the native one on text
+ * built from the code points it mends.
+ */
+class GraphemeClustersTest {
+    private static final String VIRAMA_AFTER_KA = "\u0915\u094D";
+
+    @Test
+    void icuIsUnicode16AsTheNativeTokenizer() {
+        assertThat(UCharacter.getUnicodeVersion().getMajor()).isEqualTo(16);
+    }
+
+    @Test
+    void theSupplementIsIcusValueWhereverJavaDiffers() {
+        Set<Integer> listed = new LinkedHashSet<>();
+        for (GraphemeClusters.Range range : GraphemeClusters.SUPPLEMENT) {
+            for (int c = range.first(); c <= range.last(); c++) {
+                listed.add(c);
+                assertThat(range.gcb()).as("U+%04X", c).isEqualTo(icuGcb(c));
+                assertThat(Character.getType(c) == Character.UNASSIGNED || c == 0x11720 || c == 0x11721)
+                        .as("U+%04X is assigned after Unicode 13 or one of the Ahom pair", c).isTrue();
+            }
+        }
+        // and nothing is missing: every code point whose break class Java gets wrong (or that Java has unassigned and
+        // Unicode 16.0 makes neither Other nor, when default-ignorable, Control, as GraphemeClusters derives) is in it
+        List<String> missing = new ArrayList<>();
+        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+            if (Character.isSurrogate((char) c) && c <= 0xFFFF) {
+                continue;
+            }
+            String icu = coarse(icuGcb(c));
+            boolean unassignedOther = Character.getType(c) == Character.UNASSIGNED && icuGcb(c)
+                    == (UCharacter.hasBinaryProperty(c, UProperty.DEFAULT_IGNORABLE_CODE_POINT)
+                    ? GraphemeClusters.Gcb.CONTROL : GraphemeClusters.Gcb.OTHER);
+            boolean derived = Character.getType(c) == Character.UNASSIGNED ? unassignedOther : icu.equals(javaClass(c));
+            if (!derived && !listed.contains(c)) {
+                missing.add(String.format("U+%04X", c));
+            }
+        }
+        assertThat(missing).isEmpty();
+    }
+
+    @Test
+    void theConjunctTablesAreIcusIndicConjunctBreak() {
+        UnicodeSet consonants = new UnicodeSet("[\\p{InCB=Consonant}]");
+        UnicodeSet linkers = new UnicodeSet("[\\p{InCB=Linker}]");
+        UnicodeSet extend = new UnicodeSet("[\\p{InCB=Extend}]");
+        List<String> wrong = new ArrayList<>();
+        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+            boolean consonant = false;
+            for (int r = 0; r < GraphemeClusters.CONSONANTS.length; r += 2) {
+                consonant |= c >= GraphemeClusters.CONSONANTS[r] && c <= GraphemeClusters.CONSONANTS[r + 1];
+            }
+            if (consonant != consonants.contains(c) || GraphemeClusters.isLinker(c) != linkers.contains(c)
+                    || GraphemeClusters.conjunctExtend(c) != extend.contains(c)) {
+                wrong.add(String.format("U+%04X", c));
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    @Test
+    void clustersAreIcusOnEveryCodePoint() {
+        List<String> wrong = new ArrayList<>();
+        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
+            if (c >= 0xD800 && c <= 0xDFFF) {
+                continue;
+            }
+            String s = new String(Character.toChars(c));
+            // after a letter (GB9, GB9a), before one (GB9b), as a base (GB4 for unassigned code points), inside a
+            // conjunct (GB9c, with the accent that makes the cluster after the virama 5 bytes), after a Prepend
+            for (String text : List.of("a" + s, s + "a", s + "\u0300", VIRAMA_AFTER_KA + s + "\u0301",
+                    "\u0915" + s + "\u0915", "\u0600" + s, s + "\u0ECE\u0300")) {
+                if (!GraphemeClusters.of(text).equals(icuClusters(text))) {
+                    wrong.add(String.format("U+%04X in %s", c, escape(text)));
+                }
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    @Test
+    void mendsWhatJava17SplitsAndJoinsWrongly() {
+        assertThat(GraphemeClusters.of("a\u0ECE")).containsExactly("a\u0ECE"); // Unicode 15.0 mark
+        assertThat(GraphemeClusters.of("\u0890a")).containsExactly("\u0890a"); // Unicode 14.0 Prepend
+        assertThat(GraphemeClusters.of("a\uD805\uDF20")).containsExactly("a", "\uD805\uDF20"); // Ahom U+11720
+        assertThat(GraphemeClusters.of("\u0915\u094D\u0937")).containsExactly("\u0915\u094D\u0937"); // GB9c
+        assertThat(GraphemeClusters.of("\u3097\u0340\u06DC")).containsExactly("\u3097\u0340\u06DC"); // unassigned base
+        assertThat(GraphemeClusters.of("\r\n\u0ECEx")).containsExactly("\r\n", "\u0ECE", "x"); // GB4 first
+        assertThat(GraphemeClusters.of("")).isEmpty();
+    }
+
+    /**
+     * The native tokenizer (Unicode 16.0 clusters) and the Java one on text built from every supplemented code point,
+     * every conjunct consonant and U+0ECE: each probe is a cluster under 6 bytes whose whole lookup drops the mark
+     * (or the letter after a Prepend) where character-by-character lookup keeps it, so a wrong break changes the ids.
+     */
+    @Test
+    void normalizesAsTheNativeTokenizerOnTheMendedCodePoints(@TempDir Path dir) throws Exception {
+        assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
+        Map<String, String> rules = new LinkedHashMap<>();
+        rules.put("a", "b");
+        Set<String> pieces = new LinkedHashSet<>(List.of("\u2581", "a", "b", "q", "\u0301", "\u0915", "\u094D"));
+        List<String> texts = new ArrayList<>();
+        for (GraphemeClusters.Range range : GraphemeClusters.SUPPLEMENT) {
+            for (int c = range.first(); c <= range.last(); c++) {
+                String s = new String(Character.toChars(c));
+                pieces.add(s);
+                if (range.gcb() == GraphemeClusters.Gcb.PREPEND) {
+                    rules.put(s, "q");
+                    texts.add(s + "a");
+                } else {
+                    texts.add("a" + s);
+                }
+            }
+        }
+        for (int r = 0; r < GraphemeClusters.CONSONANTS.length; r += 2) {
+            for (int c = GraphemeClusters.CONSONANTS[r]; c <= GraphemeClusters.CONSONANTS[r + 1]; c++) {
+                String s = new String(Character.toChars(c));
+                rules.putIfAbsent(s, "b");
+                pieces.add(s);
+                texts.add(VIRAMA_AFTER_KA + s + "\u0301");
+            }
+        }
+        texts.add("a\u0ECE a\u0ECE\u0ECE \u0ECE");
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, SentencePieceFixture.xlmRobertaJson(root -> {
+            ObjectNode precompiled = (ObjectNode) root.path("normalizer").path("normalizers").get(0);
+            precompiled.put("precompiled_charsmap", Base64.getEncoder().encodeToString(
+                    SentencePieceFixture.charsmap(rules)));
+            ArrayNode vocab = ((ObjectNode) root.path("model")).putArray("vocab");
+            for (String special : List.of("<s>", "<pad>", "</s>", "<unk>")) {
+                vocab.addArray().add(special).add(0.0);
+            }
+            for (String piece : pieces) {
+                vocab.addArray().add(piece).add(-1.0);
+            }
+            vocab.addArray().add("<mask>").add(0.0);
+            ((ObjectNode) root.path("added_tokens").get(4)).put("id", pieces.size() + 4);
+        }));
+        PrecompiledCharsmap charsmap = PrecompiledCharsmap.parse(file, SentencePieceFixture.charsmap(rules));
+        List<String> insensitive = new ArrayList<>();
+        try (Tokenizer ref = NativeTokenizer.load(file); Tokenizer java = Tokenizer.loadPureJava(file)) {
+            for (String text : texts) {
+                assertThat(java.encode(text, 32).ids()).as(escape(text)).isEqualTo(ref.encode(text, 32).ids());
+                // each probe tells the clusters apart: Java 17's \X clusters would normalize it otherwise
+                if (charsmap.normalize(text).equals(normalizeByJava17Clusters(charsmap, text))) {
+                    insensitive.add(escape(text));
+                }
+            }
+        }
+        assertThat(insensitive).isEmpty();
+    }
+
+    /** {@link PrecompiledCharsmap#normalize} over the clusters of Java's own {@code \\X}, as before the mend. */
+    private static String normalizeByJava17Clusters(PrecompiledCharsmap charsmap, String text) {
+        StringBuilder out = new StringBuilder();
+        var m = GRAPHEME.matcher(text);
+        while (m.find()) {
+            byte[] bytes = m.group().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String whole = bytes.length < 6 ? charsmap.transform(bytes) : null;
+            if (whole != null) {
+                out.append(whole);
+                continue;
+            }
+            m.group().codePoints().forEach(c -> {
+                String one = charsmap.transform(new String(Character.toChars(c))
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.append(one == null ? new String(Character.toChars(c)) : one);
+            });
+        }
+        return out.toString();
+    }
+
+    private static List<String> icuClusters(String text) {
+        BreakIterator it = BreakIterator.getCharacterInstance();
+        it.setText(text);
+        List<String> out = new ArrayList<>();
+        for (int start = it.first(), end = it.next(); end != BreakIterator.DONE; start = end, end = it.next()) {
+            out.add(text.substring(start, end));
+        }
+        return out;
+    }
+
+    private static GraphemeClusters.Gcb icuGcb(int c) {
+        return switch (UCharacter.getIntPropertyValue(c, UProperty.GRAPHEME_CLUSTER_BREAK)) {
+            case UCharacter.GraphemeClusterBreak.EXTEND, UCharacter.GraphemeClusterBreak.ZWJ ->
+                    GraphemeClusters.Gcb.EXTEND;
+            case UCharacter.GraphemeClusterBreak.SPACING_MARK -> GraphemeClusters.Gcb.SPACING_MARK;
+            case UCharacter.GraphemeClusterBreak.PREPEND -> GraphemeClusters.Gcb.PREPEND;
+            case UCharacter.GraphemeClusterBreak.CONTROL, UCharacter.GraphemeClusterBreak.CR,
+                    UCharacter.GraphemeClusterBreak.LF -> GraphemeClusters.Gcb.CONTROL;
+            default -> GraphemeClusters.Gcb.OTHER;
+        };
+    }
+
+    /** What a break class does next to a letter: joins after it, before it, refuses a mark, or none of these. */
+    private static String coarse(GraphemeClusters.Gcb gcb) {
+        return switch (gcb) {
+            case EXTEND, SPACING_MARK -> "after";
+            case PREPEND -> "before";
+            case CONTROL -> "control";
+            case OTHER -> "other";
+        };
+    }
+
+    private static final Pattern GRAPHEME = Pattern.compile("\\X");
+
+    private static String javaClass(int c) {
+        String s = new String(Character.toChars(c));
+        if (javaOneCluster("a" + s)) {
+            return "after";
+        }
+        if (javaOneCluster(s + "a")) {
+            return "before";
+        }
+        return javaOneCluster(s + "\u0300") ? "other" : "control";
+    }
+
+    private static boolean javaOneCluster(String text) {
+        var m = GRAPHEME.matcher(text);
+        return m.find() && m.end() == text.length();
+    }
+
+    private static String escape(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().forEach(c -> out.append(c < 0x80 ? String.valueOf((char) c) : String.format("<U+%04X>", c)));
+        return out.toString();
+    }
+}
