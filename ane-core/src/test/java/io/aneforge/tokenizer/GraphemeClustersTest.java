@@ -128,6 +128,9 @@ class GraphemeClustersTest {
         Set<String> pieces = new LinkedHashSet<>(List.of("\u2581", "a", "b", "q", "\u0301", "\u0915", "\u094D"));
         List<String> texts = new ArrayList<>();
         for (GraphemeClusters.Range range : GraphemeClusters.SUPPLEMENT) {
+            if (range.gcb() == GraphemeClusters.Gcb.CONTROL) {
+                continue; // a control breaks in Java 17 too: no probe tells the two apart
+            }
             for (int c = range.first(); c <= range.last(); c++) {
                 String s = new String(Character.toChars(c));
                 pieces.add(s);
