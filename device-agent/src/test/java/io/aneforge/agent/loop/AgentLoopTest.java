@@ -1209,24 +1209,30 @@ class AgentLoopTest {
     }
 
     /**
-     * Runs {@code loop} until {@code condition} holds (or 10 s passed), then halts it, also when the wait fails; returns
-     * whether the loop was still running when the condition held.
+     * Runs {@code loop} until {@code condition} holds, then halts it, also when the wait fails; fails the test when the
+     * condition did not hold within 10 s. Returns whether the loop was still running when the condition held.
      */
     private static boolean runUntil(AgentLoop loop, java.util.function.BooleanSupplier condition) {
         loop.start();
         try {
-            waitFor(condition);
-            return loop.isRunning();
+            boolean held = waitFor(condition);
+            // Read at once: a condition that is not monotone (an exact count) may stop holding while the loop runs on.
+            boolean running = loop.isRunning();
+            assertThat(held).as("the condition the loop was run until did not hold within 10 s").isTrue();
+            return running;
         } finally {
             loop.halt();
         }
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition) {
+    /** Waits up to 10 s for {@code condition}; returns whether it held. */
+    private static boolean waitFor(java.util.function.BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() >= deadline) return false;
             sleep(20);
         }
+        return true;
     }
 
     private static void await(CountDownLatch l) {
