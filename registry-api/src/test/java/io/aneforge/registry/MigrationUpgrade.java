@@ -31,17 +31,26 @@ public final class MigrationUpgrade {
      * it, migrates it the rest of the way, then runs {@code after} in it.
      */
     public static void from(String release, InSchema before, InSchema after) throws Exception {
+        // The release goes into the schema's name, an SQL identifier written out unquoted.
+        if (release == null || !release.matches("\\d+")) {
+            throw new IllegalArgumentException("release must be a migration's version number, digits only (\"20\" for"
+                    + " V20), not " + (release == null ? "null" : "\"" + release + "\""));
+        }
         String schema = "v" + release + "_upgrade_" + Long.toHexString(System.nanoTime());
-        try {
+        // A resource rather than a finally block: a failed drop is added to the test's own failure as suppressed
+        // instead of replacing it.
+        try (AutoCloseable dropped = () -> drop(schema)) {
             migrations(schema).target(release).load().migrate();
             inSchema(schema, before);
             migrations(schema).load().migrate();
             inSchema(schema, after);
-        } finally {
-            try (Connection c = connect();
-                 Statement st = c.createStatement()) {
-                st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            }
+        }
+    }
+
+    private static void drop(String schema) throws SQLException {
+        try (Connection c = connect();
+             Statement st = c.createStatement()) {
+            st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         }
     }
 
