@@ -426,9 +426,8 @@ class JobQueueTest extends JobTestSupport {
             assertThat(job.path("state").asString()).isEqualTo("pending");
             return job.path("waitingFor").asString();
         } finally {
-            for (java.util.UUID other : others) {
-                jdbc.sql("UPDATE agent SET draining = false WHERE id = ?").param(other).update();
-            }
+            jdbc.sql("UPDATE agent SET draining = false WHERE id = ANY(?)").param(others.toArray(java.util.UUID[]::new))
+                    .update();
         }
     }
 
