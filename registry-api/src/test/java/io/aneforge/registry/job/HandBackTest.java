@@ -251,10 +251,8 @@ class HandBackTest extends JobTestSupport {
                     + ")", false, null);
         }, Duration.ofMillis(200), Duration.ofMillis(20));
         restarted.start();
-        try {
+        try (Cleanup drained = () -> haltAndDrain(restarted)) {
             waitFor(() -> benchmarkJob("hb-restart", v).path("state").asString().equals("failed"), "the job failed");
-        } finally {
-            haltAndDrain(restarted);
         }
         JsonNode job = benchmarkJob("hb-restart", v);
         assertThat(after).as("the restarted agent ran the job once: its hand-back was the third").hasValue(1);
@@ -278,11 +276,8 @@ class HandBackTest extends JobTestSupport {
         AgentLoop loop = new AgentLoop(client(proxy.url()), h, lease -> AgentFleetTest.fakeReport(lease, h),
                 Duration.ofMillis(200), Duration.ofMillis(20));
         loop.start();
-        try {
+        try (proxy; Cleanup drained = () -> haltAndDrain(loop)) {
             waitFor(() -> benchmarkJob("hb-html", v).path("state").asString().equals("failed"), "the job failed");
-        } finally {
-            haltAndDrain(loop);
-            proxy.close();
         }
         JsonNode job = benchmarkJob("hb-html", v);
         assertThat(proxy.replaced).as("lease answers replaced by HTML").hasValue(3);
@@ -303,7 +298,7 @@ class HandBackTest extends JobTestSupport {
         oneJob("hb-reset", "A18");
         LostAnswerProxy proxy = new LostAnswerProxy("http://127.0.0.1:" + port, false);
         AgentLoop loop = runThroughProxy(proxy, host("hb-reset-host", "A18"),
-                () -> proxy.lost.get() != null && succeeded(proxy.lost.get()), "the job whose answer was lost succeeded");
+                () -> proxy.lost.get() != null && succeededAsLeased(proxy.lost.get()), "the job whose answer was lost succeeded");
         JsonNode lost = proxy.lost.get();
         assertThat(proxy.requestReleases).as("released at once by the request id the lost call carried")
                 .first().asString().startsWith("/api/v1/agents/" + loop.agentId() + "/lease-requests/" + proxy.lostRequest
@@ -383,8 +378,8 @@ class HandBackTest extends JobTestSupport {
         java.util.concurrent.ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor();
         java.nio.file.Path kept = cache.resolve("unsent-releases");
         String prefix = loseTheAnswer ? "request-" : "lease-";
-        AgentLoop restarted = null;
-        try {
+        // Closed in reverse: heartbeats stop, then the crashed agent halts, then the proxy closes.
+        try (proxy; Cleanup halted = first::halt; Cleanup beatsStopped = keepAlive::shutdownNow) {
             first.start();
             waitFor(() -> proxy.leaseId.get() != null, "the job leased");
             String agent = first.agentId();
@@ -407,16 +402,13 @@ class HandBackTest extends JobTestSupport {
             assertThat(benchmarkJob(model, v).path("state").asString()).as("still leased: no release got through")
                     .isEqualTo("leased");
 
-            restarted = new AgentLoop(client(url), h, lease -> AgentFleetTest.fakeReport(lease, h),
+            AgentLoop restarted = new AgentLoop(client(url), h, lease -> AgentFleetTest.fakeReport(lease, h),
                     Duration.ofMillis(200), Duration.ofMillis(20), cache);
             restarted.start();
-            waitFor(() -> succeeded(model, v), "the job succeeded");
-            assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
-        } finally {
-            keepAlive.shutdownNow();
-            if (restarted != null) haltAndDrain(restarted);
-            first.halt();
-            proxy.close();
+            try (Cleanup drained = () -> haltAndDrain(restarted)) {
+                waitFor(() -> succeeded(model, v), "the job succeeded");
+                assertThat(files(kept)).as("delivered, so forgotten").isEmpty();
+            }
         }
         JsonNode job = benchmarkJob(model, v);
         assertThat(job.path("attempts").asInt()).as("no attempt spent: released, not expired").isEqualTo(1);
@@ -442,16 +434,14 @@ class HandBackTest extends JobTestSupport {
         AgentLoop loop = new AgentLoop(new HttpRegistryClient(URI.create(proxy.url()), agentToken(), Duration.ofSeconds(1)),
                 h, lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofMillis(100), Duration.ofMillis(20));
         loop.start();
-        try {
+        try (proxy; Cleanup drained = () -> haltAndDrain(loop)) {
             waitFor(done, what);
-        } finally {
-            haltAndDrain(loop);
-            proxy.close();
         }
         return loop;
     }
 
-    private boolean succeeded(JsonNode lease) {
+    /** Whether the job of {@code lease} has a succeeded result. */
+    private boolean succeededAsLeased(JsonNode lease) {
         return results(lease.path("model").asString(), lease.path("version").asInt()).valueStream()
                 .anyMatch(r -> r.path("jobId").asLong() == lease.path("jobId").asLong()
                         && r.path("outcome").asString().equals("succeeded"));

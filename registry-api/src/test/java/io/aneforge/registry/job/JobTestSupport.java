@@ -223,6 +223,18 @@ public abstract class JobTestSupport extends RegistryTestBase {
         }
     }
 
+    /**
+     * A cleanup step declared as a try-with-resources resource ({@code try (Cleanup drained = () -> haltAndDrain(loop))}):
+     * unlike a step in a finally block, a step that fails (haltAndDrain asserts the drain's answer) neither skips the
+     * steps declared before it, which try-with-resources still closes, nor masks the test's own failure, to which it is
+     * added as suppressed. An agent loop left running would lease later test classes' jobs on its chip.
+     */
+    @FunctionalInterface
+    protected interface Cleanup extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** The request id a lease call or a release by request names in its query ({@code request=…}), or null. */
     protected static String requestIdOf(URI uri) {
         String query = uri.getQuery();

@@ -292,8 +292,8 @@ class RestartHandBackTest extends JobTestSupport {
         AtomicReference<String> leaseId = new AtomicReference<>();
         CountDownLatch never = new CountDownLatch(1);
         AgentLoop first = holdingTheJob(url, dying, h, "rh-loop", leaseId, never, cache); // dies running it
-        AgentLoop restarted = null;
-        try {
+        // Closed in reverse: the held job ends, then the crashed agent halts.
+        try (Cleanup halted = first::halt; Cleanup released = never::countDown) {
             first.start();
             waitFor(() -> leaseId.get() != null, "the job leased");
             keepAlive(first.agentId(), leaseId.get());
@@ -307,14 +307,12 @@ class RestartHandBackTest extends JobTestSupport {
             assertThat(again.id()).as("the same instance on the same cache directory").isEqualTo(dying.id());
             assertThat(again.unansweredLeaseCall()).as("the call that got the job was answered: no note").isEmpty();
             alive.clear(); // the registration, not the 2 s lease's expiry, must hand it back: checked by the attempt
-            restarted = restartedAgent(url, again, h, cache);
+            AgentLoop restarted = restartedAgent(url, again, h, cache);
             restarted.start();
-            waitFor(() -> succeeded("rh-loop", v), "the job succeeded");
-            again.close();
-        } finally {
-            never.countDown();
-            if (restarted != null) haltAndDrain(restarted);
-            first.halt();
+            try (Cleanup drained = () -> haltAndDrain(restarted)) {
+                waitFor(() -> succeeded("rh-loop", v), "the job succeeded");
+                again.close();
+            }
         }
         JsonNode job = benchmarkJob("rh-loop", v);
         assertThat(job.path("attempts").asInt()).as("handed back, not expired: the same attempt").isEqualTo(1);
@@ -446,8 +444,8 @@ class RestartHandBackTest extends JobTestSupport {
         // Lease calls wait up to 15 s: other tests' leftovers on the chip are run (reported) first, then one waits.
         AgentLoop ended = new AgentLoop(client(URI.create(first.url()), dying), h,
                 lease -> AgentFleetTest.fakeReport(lease, h), Duration.ofSeconds(15), Duration.ofMillis(20), cache);
-        AgentLoop restarted = null;
-        try {
+        // Closed in reverse: no more heartbeats, the crashed agent halts, then the proxies close.
+        try (second; first; Cleanup halted = ended::halt; Cleanup beatsStopped = alive::clear) {
             ended.start();
             waitFor(() -> first.waitingFor(1000) != null, "a long poll waiting in the registry");
             String dead = first.waitingFor(1000);
@@ -467,30 +465,26 @@ class RestartHandBackTest extends JobTestSupport {
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.unansweredLeaseCall()).as("what the next process on the slot reads")
                     .hasValueSatisfying(c -> assertThat(c.request()).isEqualTo(dead));
-            restarted = restartedAgent(URI.create(second.url()), again, h, cache);
+            AgentLoop restarted = restartedAgent(URI.create(second.url()), again, h, cache);
             restarted.start();
-            assertThat(restarted.awaitRegistered(Duration.ofSeconds(30))).isTrue();
-            if (!grantedFirst) {
-                // released before the registration: the registry found nothing and remembers the request
-                setGolden(model, v); // wakes the dead poll, still waiting: it would take the job now
-                assertThat(first.answered).as("the dead poll still waiting when the job became ready")
-                        .doesNotContainKey(dead);
-                // The registry grants it nothing and lets it wait out its 15 s, as an empty queue would.
-                waitFor(() -> first.answered.containsKey(dead), "the dead poll answered");
-                assertThat(first.answered.get(dead)).as("the dead poll, released before its grant").isEqualTo(204);
-                JsonNode job = benchmarkJob(model, v);
-                assertThat(job.path("state").asString()).isEqualTo("pending");
-                assertThat(job.path("attempts").asInt()).isZero();
-                second.leasing.countDown(); // the restarted agent may lease now
+            try (Cleanup drained = () -> haltAndDrain(restarted)) {
+                assertThat(restarted.awaitRegistered(Duration.ofSeconds(30))).isTrue();
+                if (!grantedFirst) {
+                    // released before the registration: the registry found nothing and remembers the request
+                    setGolden(model, v); // wakes the dead poll, still waiting: it would take the job now
+                    assertThat(first.answered).as("the dead poll still waiting when the job became ready")
+                            .doesNotContainKey(dead);
+                    // The registry grants it nothing and lets it wait out its 15 s, as an empty queue would.
+                    waitFor(() -> first.answered.containsKey(dead), "the dead poll answered");
+                    assertThat(first.answered.get(dead)).as("the dead poll, released before its grant").isEqualTo(204);
+                    JsonNode job = benchmarkJob(model, v);
+                    assertThat(job.path("state").asString()).isEqualTo("pending");
+                    assertThat(job.path("attempts").asInt()).isZero();
+                    second.leasing.countDown(); // the restarted agent may lease now
+                }
+                waitFor(() -> succeeded(model, v), "the job succeeded");
+                again.close();
             }
-            waitFor(() -> succeeded(model, v), "the job succeeded");
-            again.close();
-        } finally {
-            alive.clear();
-            if (restarted != null) haltAndDrain(restarted);
-            ended.halt();
-            first.close();
-            second.close();
         }
         JsonNode job = benchmarkJob(model, v);
         assertThat(job.path("attempts").asInt()).as("no lease ran out: one attempt").isEqualTo(1);
@@ -548,8 +542,9 @@ class RestartHandBackTest extends JobTestSupport {
         CountDownLatch never = new CountDownLatch(1);
         // a long job: the drain does not wait for it
         AgentLoop first = holdingTheJob(URI.create(releasesDown.url()), draining, h, model, leaseId, never, cache);
-        AgentLoop restarted = null;
-        try {
+        // Closed in reverse: the held job ends, no more heartbeats, the drained agent halts, then the proxies close.
+        try (failsOnce; releasesDown; Cleanup halted = first::halt; Cleanup beatsStopped = alive::clear;
+             Cleanup released = never::countDown) {
             first.start();
             waitFor(() -> leaseId.get() != null, "the job leased");
             String agent = first.agentId();
@@ -565,17 +560,12 @@ class RestartHandBackTest extends JobTestSupport {
 
             AgentInstance again = AgentInstance.claim(cache);
             assertThat(again.id()).isEqualTo(draining.id());
-            restarted = restartedAgent(firstTryFails ? URI.create(failsOnce.url()) : url, again, h, cache);
+            AgentLoop restarted = restartedAgent(firstTryFails ? URI.create(failsOnce.url()) : url, again, h, cache);
             restarted.start();
-            waitFor(() -> succeeded(model, v), "the job succeeded");
-            again.close();
-        } finally {
-            never.countDown();
-            alive.clear();
-            if (restarted != null) haltAndDrain(restarted);
-            first.halt();
-            releasesDown.close();
-            failsOnce.close();
+            try (Cleanup drained = () -> haltAndDrain(restarted)) {
+                waitFor(() -> succeeded(model, v), "the job succeeded");
+                again.close();
+            }
         }
         if (firstTryFails) {
             assertThat(failed.get()).as("the proxy failed the first try; more went through").isGreaterThan(1);
