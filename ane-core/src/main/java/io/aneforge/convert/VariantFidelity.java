@@ -80,7 +80,49 @@ public final class VariantFidelity {
                     + (masks == null ? "" : ", " + masks.size() + " masks") + " for " + golden.samples().size()
                     + " golden samples");
         }
-        return compare(golden, masks, (name, i) -> output(parts.get(i), name));
+        return compare(golden, masks, (name, i) -> aligned(golden.samples().get(i), name, output(parts.get(i), name),
+                masks == null ? null : masks.get(i)));
+    }
+
+    /**
+     * The shape of what the comparison reads of output {@code name} of one sample ({@link #comparedPart}), from the
+     * golden data alone: the golden shape with axis 1 cut to the positions it holds when it holds some only, else,
+     * with {@code mask}, to a per-token output's real tokens (when the sample has some), else the golden shape. What a
+     * caller keeps of a sample before it runs, so a bound on the parts kept can be checked before any is kept.
+     *
+     * @throws IllegalArgumentException when the golden outputs of the sample have no output {@code name}
+     */
+    public static int[] comparedShape(GoldenOutputs.Sample golden, String name, float[] mask) {
+        GoldenTensor g = goldenTensor(golden, name);
+        int[] shape = g.shape().clone();
+        if (g.holdsSomePositionsOnly()) {
+            shape[1] = g.heldPositions().length;
+        } else if (mask != null && Graphs.perToken(name, shape, mask.length) && realCount(mask) > 0) {
+            shape[1] = realCount(mask);
+        }
+        return shape;
+    }
+
+    /**
+     * {@code part} when it has the shape the sample's compared part has ({@link #comparedShape}). Parts stacked for
+     * the comparison only need their total along axis 1 to match: a part cut at the wrong positions or with another
+     * sample's mask could still add up and be compared with the wrong golden rows.
+     */
+    private static FloatTensor aligned(GoldenOutputs.Sample golden, String name, FloatTensor part, float[] mask) {
+        int[] expected = comparedShape(golden, name, mask);
+        if (!java.util.Arrays.equals(expected, part.shape())) {
+            GoldenTensor g = golden.tensors().get(name);
+            String why = g.holdsSomePositionsOnly()
+                    ? "the golden output holds " + expected[1] + " of its " + g.shape()[1] + " positions"
+                    : expected.length > 1 && expected[1] != g.shape()[1]
+                    ? "the sample has " + expected[1] + " real tokens of " + g.shape()[1]
+                    : "compared whole, as the golden output " + g.shapeString();
+            throw new IllegalArgumentException("fidelity: the compared part of candidate output '" + name
+                    + "' of sample '" + golden.id() + "' has shape " + part.shapeString() + ", not "
+                    + java.util.Arrays.toString(expected) + " (" + why + "): cut each sample's outputs with"
+                    + " VariantFidelity.comparedPart and that sample's own attention_mask");
+        }
+        return part;
     }
 
     /**
@@ -93,11 +135,7 @@ public final class VariantFidelity {
      * @throws IllegalArgumentException when the golden output holds some positions only and the shapes differ
      */
     public static FloatTensor comparedPart(GoldenOutputs.Sample golden, String name, FloatTensor candidate, float[] mask) {
-        GoldenTensor g = golden.tensors().get(name);
-        if (g == null) {
-            throw new IllegalArgumentException("fidelity: the golden outputs of sample '" + golden.id() + "' have no"
-                    + " output '" + name + "' (have " + golden.tensors().keySet() + ")");
-        }
+        GoldenTensor g = goldenTensor(golden, name);
         if (g.holdsSomePositionsOnly()) {
             if (!java.util.Arrays.equals(g.shape(), candidate.shape())) {
                 throw new IllegalArgumentException("fidelity: candidate output '" + name + "' of sample '" + golden.id()
@@ -106,6 +144,16 @@ public final class VariantFidelity {
             return rowsAt(candidate, g.heldPositions());
         }
         return mask == null ? candidate : keepReal(name, GoldenTensor.of(candidate), mask);
+    }
+
+    /** The sample's golden output {@code name}, which the comparison needs. */
+    private static GoldenTensor goldenTensor(GoldenOutputs.Sample golden, String name) {
+        GoldenTensor g = golden.tensors().get(name);
+        if (g == null) {
+            throw new IllegalArgumentException("fidelity: the golden outputs of sample '" + golden.id() + "' have no"
+                    + " output '" + name + "' (have " + golden.tensors().keySet() + ")");
+        }
+        return g;
     }
 
     /** The candidate's part of output {@code name} for the {@code sample}-th golden sample ({@link #comparedPart}). */
@@ -211,10 +259,7 @@ public final class VariantFidelity {
     /** A per-token output's positions whose mask is not 0 ({@code (1, real, ...)}); other outputs whole. */
     private static FloatTensor keepReal(String name, GoldenTensor t, float[] mask) {
         int s = mask.length;
-        int real = 0;
-        for (float m : mask) {
-            real += m != 0 ? 1 : 0;
-        }
+        int real = realCount(mask);
         if (!Graphs.perToken(name, t.shape(), s) || real == 0) {
             return t.expand();
         }
@@ -229,6 +274,15 @@ public final class VariantFidelity {
         int[] shape = t.shape().clone();
         shape[1] = real;
         return new FloatTensor(shape, data);
+    }
+
+    /** The positions whose mask is not 0. */
+    private static int realCount(float[] mask) {
+        int real = 0;
+        for (float m : mask) {
+            real += m != 0 ? 1 : 0;
+        }
+        return real;
     }
 
     /**

@@ -105,6 +105,73 @@ class VariantFidelityTest {
                 .hasMessage("fidelity: 2 candidate samples, 1 masks for 2 golden samples");
     }
 
+    /**
+     * Parts cut with the wrong positions are refused naming the output, the sample and what it should hold, though
+     * their totals match and stacking would have compared them with the wrong golden rows: real tokens cut with the
+     * other sample's count (4 + 4 for 3 + 5), held rows swapped between samples (2 + 1 for 1 + 2), a whole output cut.
+     */
+    @Test
+    void comparedPartsThatDoNotMatchTheirSampleAreRefusedThoughTheTotalsMatch() {
+        int s = 5;
+        int v = 6;
+        float[][] masks = {{1, 1, 1, 0, 0}, {1, 1, 1, 1, 1}};
+        List<GoldenOutputs.Sample> golden = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Map<String, GoldenTensor> g = new LinkedHashMap<>();
+            g.put("logits", GoldenTensor.of(wave(i, 1, s, v)).atPositions(i == 0 ? new int[] {1} : new int[] {0, 3}));
+            g.put("last_hidden_state", GoldenTensor.of(wave(i + 7, 1, s, 2)));
+            golden.add(new GoldenOutputs.Sample("s" + i, g));
+        }
+        GoldenOutputs reference = new GoldenOutputs(golden);
+        List<float[]> maskList = List.of(masks[0], masks[1]);
+        assertThat(VariantFidelity.comparedShape(golden.get(0), "logits", masks[0])).containsExactly(1, 1, v);
+        assertThat(VariantFidelity.comparedShape(golden.get(0), "last_hidden_state", masks[0])).containsExactly(1, 3, 2);
+        assertThat(VariantFidelity.comparedShape(golden.get(0), "last_hidden_state", null)).containsExactly(1, s, 2);
+        assertThat(VariantFidelity.ofComparedParts(reference, parts(golden, maskList, false, false), maskList)).hasSize(2);
+
+        assertThatThrownBy(() -> VariantFidelity.ofComparedParts(reference, parts(golden, maskList, false, true), maskList))
+                .hasMessage("fidelity: the compared part of candidate output 'last_hidden_state' of sample 's0' has"
+                        + " shape [1, 4, 2], not [1, 3, 2] (the sample has 3 real tokens of 5): cut each sample's"
+                        + " outputs with VariantFidelity.comparedPart and that sample's own attention_mask");
+        assertThatThrownBy(() -> VariantFidelity.ofComparedParts(reference, parts(golden, maskList, true, false), maskList))
+                .hasMessageStartingWith("fidelity: the compared part of candidate output 'logits' of sample 's0' has"
+                        + " shape [1, 2, 6], not [1, 1, 6] (the golden output holds 1 of its 5 positions)");
+        List<Map<String, FloatTensor>> cut = parts(golden, null, false, false);
+        cut.get(1).put("last_hidden_state", new FloatTensor(new int[] {1, 4, 2}, new float[8]));
+        cut.get(0).put("last_hidden_state", new FloatTensor(new int[] {1, 6, 2}, new float[12]));
+        assertThatThrownBy(() -> VariantFidelity.ofComparedParts(reference, cut, null))
+                .hasMessageContaining("'last_hidden_state' of sample 's0' has shape [1, 6, 2], not [1, 5, 2]"
+                        + " (compared whole, as the golden output [1, 5, 2])");
+    }
+
+    /**
+     * Each sample's compared parts of {@code golden}'s outputs (candidates of the golden shapes), cut with the
+     * sample's own held positions and mask, or: with {@code swapHeld} the {@code logits} at the other sample's held
+     * positions, with {@code fourRealEach} the hidden states at 4 real tokens in each sample (their masks say 3 and 5).
+     */
+    private static List<Map<String, FloatTensor>> parts(List<GoldenOutputs.Sample> golden, List<float[]> masks,
+                                                        boolean swapHeld, boolean fourRealEach) {
+        List<Map<String, FloatTensor>> parts = new ArrayList<>();
+        for (int i = 0; i < golden.size(); i++) {
+            GoldenOutputs.Sample g = golden.get(i);
+            Map<String, FloatTensor> p = new LinkedHashMap<>();
+            p.put("logits", VariantFidelity.comparedPart(golden.get(swapHeld ? 1 - i : i), "logits",
+                    filled(g.tensors().get("logits").shape()), null));
+            float[] mask = masks == null ? null : fourRealEach ? new float[] {1, 1, 1, 1, 0} : masks.get(i);
+            p.put("last_hidden_state", VariantFidelity.comparedPart(g, "last_hidden_state",
+                    g.tensors().get("last_hidden_state").expand(), mask));
+            parts.add(p);
+        }
+        return parts;
+    }
+
+    /** A tensor of {@code shape}, every element 1. */
+    private static FloatTensor filled(int[] shape) {
+        float[] d = new float[(int) FloatTensor.elementCount(shape)];
+        java.util.Arrays.fill(d, 1f);
+        return new FloatTensor(shape, d);
+    }
+
     /** A smooth tensor of {@code shape}, none of its elements zero. */
     private static FloatTensor wave(int seed, int... shape) {
         float[] d = new float[(int) FloatTensor.elementCount(shape)];
