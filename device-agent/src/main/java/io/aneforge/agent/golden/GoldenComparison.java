@@ -35,8 +35,9 @@ import java.util.Set;
  * output's real tokens, an output that is not per-token whole), so a caller that drops a sample's outputs before
  * running the next holds one sample's whole outputs at a time, not every sample's: for GPT-2's logits at seq 128 the
  * 32 fixed samples' are 823 MB, XLM-RoBERTa's about 4 GB, where the parts kept are what the golden data holds (its
- * 41 or 8 positions in format 3). What is kept counts against {@code aneforge.agent.golden-max-memory}
- * ({@link #heldBytes()}). The reports are those of {@link VariantFidelity} on every sample's whole outputs, float for
+ * 41 or 8 positions in format 3). What every sample will keep counts against {@code aneforge.agent.golden-max-memory},
+ * checked when the first sample is added (its shapes follow from the golden data and masks), so a job that cannot fit
+ * fails after one prediction, not after as many as fit ({@link #heldBytes()} is what is kept so far). The reports are those of {@link VariantFidelity} on every sample's whole outputs, float for
  * float, and so are the errors: a problem of a sample (a missing output, a shape that cannot be aligned, a sample
  * the golden inputs lack) is kept until {@link #reports()}, which throws the first in golden order, as a comparison
  * of every output at the end would.
@@ -110,8 +111,8 @@ public final class GoldenComparison {
      * compared whole is kept as it is): the caller may drop {@code outputs} once this returns. The first sample added
      * decides which outputs are compared, the golden ones it has.
      *
-     * @throws GoldenException ({@link Fault#ARTIFACT}) naming {@code aneforge.agent.golden-max-memory} when the parts
-     *     kept pass it
+     * @throws GoldenException ({@link Fault#ARTIFACT}) naming {@code aneforge.agent.golden-max-memory}, at the first
+     *     sample, when the parts every announced golden sample will keep pass it
      * @throws IllegalStateException for a sample not announced to the constructor, or added twice
      */
     public void add(String id, Map<String, FloatTensor> outputs) {
@@ -126,6 +127,9 @@ public final class GoldenComparison {
                         + " name with the golden outputs " + golden.outputNames() + "; the variant and the golden data"
                         + " disagree on output names");
             }
+        }
+        if (added.size() == 1 && noSharedName == null) {
+            checkFits(id);
         }
         GoldenOutputs.Sample sample = goldenById.get(id);
         if (noSharedName != null || sample == null) {
@@ -147,13 +151,44 @@ public final class GoldenComparison {
         for (FloatTensor t : kept.values()) {
             heldBytes += 4L * t.size();
         }
-        if (heldBytes > maxHeldBytes) {
-            throw new GoldenException(Fault.ARTIFACT, "the variant's outputs kept to compare with the golden data (the"
-                    + " held positions, real tokens or whole outputs the comparison reads) take " + heldBytes
-                    + " bytes after " + parts.size() + " of " + planned.size() + " samples (sample '" + id + "'), more"
-                    + " than the " + maxHeldBytes + "-byte limit for golden data held in memory: raise "
-                    + GoldenStore.SETTING + ", and the agent's heap (-Xmx) with it");
+    }
+
+    /**
+     * Fails the job before anything is kept when the parts every planned golden sample will keep pass
+     * {@code maxHeldBytes}: their shapes follow from the golden data and the masks alone
+     * ({@link VariantFidelity#comparedShape}), once the first sample says which outputs are compared. Rather than
+     * after running as many samples as fit, each prediction of which can take minutes on a large model. The sum is
+     * what is kept when every sample is fine (a sample with a problem keeps nothing), so no later check is needed.
+     */
+    private void checkFits(String firstId) {
+        long expected = 0;
+        int samples = 0;
+        for (String id : planned) {
+            GoldenOutputs.Sample sample = goldenById.get(id);
+            GoldenOutputs.Sample in = inputsById.get(id);
+            if (sample == null || in == null) {
+                continue; // not compared, or a problem reports() throws
+            }
+            float[] mask = mask(in);
+            samples++;
+            for (String name : shared) {
+                if (sample.tensors().containsKey(name)) { // else a problem reports() throws
+                    expected += 4 * FloatTensor.elementCount(VariantFidelity.comparedShape(sample, name, mask));
+                }
+            }
         }
+        if (expected > maxHeldBytes) {
+            throw new GoldenException(Fault.ARTIFACT, "the variant's outputs kept to compare with the golden data (the"
+                    + " held positions, real tokens or whole outputs the comparison reads of " + shared + ") would take "
+                    + expected + " bytes over the " + samples + " golden samples to run (known after the first, '"
+                    + firstId + "'), more than the " + maxHeldBytes + "-byte limit for golden data held in memory:"
+                    + " raise " + GoldenStore.SETTING + ", and the agent's heap (-Xmx) with it");
+        }
+    }
+
+    /** The sample's {@code attention_mask} as {@code (1, S)} floats when real tokens are compared, else null. */
+    private float[] mask(GoldenOutputs.Sample in) {
+        return masked ? in.tensors().get(Graphs.ATTENTION_MASK).expand().data() : null;
     }
 
     /** Bytes of the compared parts kept so far (4 per float). */
@@ -207,7 +242,7 @@ public final class GoldenComparison {
             throw new IllegalArgumentException("the golden inputs have no sample '" + sample.id() + "' (the golden"
                     + " outputs do); the two golden blobs of this version do not belong together");
         }
-        float[] mask = masked ? in.tensors().get(Graphs.ATTENTION_MASK).expand().data() : null; // (1, S)
+        float[] mask = mask(in);
         Map<String, FloatTensor> kept = new LinkedHashMap<>();
         for (String name : shared) {
             FloatTensor got = outputs.get(name);

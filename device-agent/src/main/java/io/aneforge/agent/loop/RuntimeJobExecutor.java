@@ -98,7 +98,7 @@ public final class RuntimeJobExecutor implements JobExecutor {
         } catch (BenchmarkException | RuntimeLoadException | IllegalArgumentException e) {
             // A runtime that writes (Core ML compiles into the agent's cache) can hit a full disk: not the model's fault.
             return verdict(lease, DiskTrouble.in(e) ? Fault.HOST : Fault.ARTIFACT, failed(lease, runtime, e), e);
-        } catch (GoldenException e) { // the variant's outputs kept for the comparison passed golden-max-memory
+        } catch (GoldenException e) { // the variant's outputs to keep for the comparison would pass golden-max-memory
             return verdict(lease, e.fault(), failed(lease, runtime, e), e);
         }
     }

@@ -1,5 +1,6 @@
 package io.aneforge.agent.golden;
 
+import static io.aneforge.agent.golden.AneLayoutOutputs.aneLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -341,17 +342,6 @@ class GoldenComparisonTest {
         return comparison;
     }
 
-    /** {@code t} (1, S, C) in the ANE layout (1, C, 1, S). */
-    static FloatTensor aneLayout(FloatTensor t) {
-        int s = t.shape()[1];
-        int c = t.shape()[2];
-        float[] dst = new float[s * c];
-        for (int ch = 0; ch < c; ch++) {
-            for (int p = 0; p < s; p++) dst[ch * s + p] = t.data()[p * c + ch];
-        }
-        return new FloatTensor(new int[] {1, c, 1, s}, dst);
-    }
-
     /** (1, S, V) logits with zeros from {@code real} on (as Golden.fullLength lays them out), none zero before. */
     static FloatTensor logits(int seed, int real, int v) {
         float[] d = new float[S * v];
@@ -455,6 +445,52 @@ class GoldenComparisonTest {
     }
 
     /**
+     * What every sample will keep is checked against the bound when the first sample is added, from the golden data
+     * and masks alone: one byte short fails there, naming the setting and the bytes, before anything is kept and
+     * before the next sample would run; exactly enough passes, and what is kept at the end is that sum (the logits'
+     * 4 held rows, the hidden states' 3 + 8 + 5 real tokens, transposed from the ANE layout for one sample, the pooled
+     * outputs whole; the extra output the golden data lacks is not kept).
+     */
+    @Test
+    void thePartsEverySampleWillKeepAreCheckedAgainstTheBoundAtTheFirstSample() {
+        int v = 16;
+        int[] real = {3, 8, 5};
+        int[][] heldAt = {{0}, {1, 6}, {4}};
+        GoldenOutputs inputs = goldenInputs(real);
+        List<GoldenOutputs.Sample> golden = new ArrayList<>();
+        Map<String, Map<String, FloatTensor>> candidates = new LinkedHashMap<>();
+        for (int i = 0; i < real.length; i++) {
+            Map<String, io.aneforge.eval.GoldenTensor> g = new LinkedHashMap<>();
+            FloatTensor logits = logits(i, real[i], v);
+            g.put(Graphs.LOGITS, io.aneforge.eval.GoldenTensor.of(logits).atPositions(heldAt[i]));
+            g.put(Graphs.LAST_HIDDEN_STATE, io.aneforge.eval.GoldenTensor.of(padded(i, real[i])));
+            FloatTensor pooled = new FloatTensor(new int[] {1, C}, new float[] {0.5f + i, -1, 2, 0.25f});
+            g.put(Graphs.POOLER_OUTPUT, io.aneforge.eval.GoldenTensor.of(pooled));
+            golden.add(new GoldenOutputs.Sample(sample(i), g));
+            FloatTensor state = quantized(padded(i, real[i]), real[i], i);
+            candidates.put(sample(i), Map.of(Graphs.LOGITS, quantized(logits, real[i], i),
+                    Graphs.LAST_HIDDEN_STATE, i == 1 ? aneLayout(state) : state,
+                    Graphs.POOLER_OUTPUT, quantized(pooled, 1, i), "extra_output", hidden(9)));
+        }
+        GoldenOutputs held = new GoldenOutputs(golden);
+        long expected = 4L * (4 * v + (3 + 8 + 5) * C + real.length * C);
+
+        GoldenComparison tight = new GoldenComparison(held, inputs, candidates.keySet(), expected - 1);
+        assertThatThrownBy(() -> tight.add(sample(0), candidates.get(sample(0))))
+                .isInstanceOfSatisfying(GoldenException.class, e -> assertThat(e.fault())
+                        .isEqualTo(io.aneforge.agent.cache.Fault.ARTIFACT))
+                .hasMessageContaining("would take " + expected + " bytes over the 3 golden samples to run (known"
+                        + " after the first, 'sample-00'), more than the " + (expected - 1) + "-byte limit")
+                .hasMessageContaining("raise aneforge.agent.golden-max-memory");
+        assertThat(tight.heldBytes()).isZero();
+
+        GoldenComparison enough = new GoldenComparison(held, inputs, candidates.keySet(), expected);
+        candidates.forEach(enough::add);
+        assertThat(enough.heldBytes()).isEqualTo(expected);
+        assertThat(enough.reports()).isEqualTo(allAtOnce(held, inputs, candidates));
+    }
+
+    /**
      * The errors of the all-at-once comparison, word for word, whatever order the samples are added in: the first
      * problem in golden order is the one reported (sample-01's missing output before sample-02's shape, though
      * sample-02 ran first), after every sample has run.
@@ -493,9 +529,10 @@ class GoldenComparisonTest {
     }
 
     /**
-     * The parts kept count against golden-max-memory: the sample that passes it fails at once, before another runs,
-     * naming the setting; up to it they fit. A sample not announced, or a report asked for before every announced
-     * sample is in, is a caller's mistake.
+     * The parts kept count against golden-max-memory: when those of every announced sample would pass it, the first
+     * sample added fails, naming the setting, and nothing is kept (it used to fail at the sample that passed it, here
+     * the third, after every prediction before). A sample not announced, or a report asked for before every
+     * announced sample is in, is a caller's mistake.
      */
     @Test
     void thePartsKeptAreBoundedByTheGoldenMemorySetting() {
@@ -504,17 +541,16 @@ class GoldenComparisonTest {
         long twoSamples = 4L * (4 + 5) * C;
         GoldenComparison comparison = new GoldenComparison(golden, inputs, List.of(sample(0), sample(1), sample(2)),
                 twoSamples);
-        comparison.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
-        comparison.add(sample(1), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(1)));
-        assertThat(comparison.heldBytes()).isEqualTo(twoSamples);
-        assertThatThrownBy(() -> comparison.add(sample(2), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(2))))
+        assertThatThrownBy(() -> comparison.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0))))
                 .isInstanceOf(GoldenException.class)
                 .hasMessage("the variant's outputs kept to compare with the golden data (the held positions, real tokens"
-                        + " or whole outputs the comparison reads) take " + (twoSamples + 4L * 6 * C) + " bytes after 3"
-                        + " of 3 samples (sample 'sample-02'), more than the " + twoSamples + "-byte limit for golden"
-                        + " data held in memory: raise aneforge.agent.golden-max-memory (env"
-                        + " ANEFORGE_AGENT_GOLDEN_MAX_MEMORY), and the agent's heap (-Xmx) with it")
+                        + " or whole outputs the comparison reads of [last_hidden_state]) would take "
+                        + (twoSamples + 4L * 6 * C) + " bytes over the 3 golden samples to run (known after the first,"
+                        + " 'sample-00'), more than the " + twoSamples + "-byte limit for golden data held in memory:"
+                        + " raise aneforge.agent.golden-max-memory (env ANEFORGE_AGENT_GOLDEN_MAX_MEMORY), and the"
+                        + " agent's heap (-Xmx) with it")
                 .matches(e -> ((GoldenException) e).fault() == io.aneforge.agent.cache.Fault.ARTIFACT);
+        assertThat(comparison.heldBytes()).isZero();
 
         GoldenComparison partial = new GoldenComparison(golden, inputs, List.of(sample(0), sample(1)), Long.MAX_VALUE);
         partial.add(sample(0), Map.of(Graphs.LAST_HIDDEN_STATE, hidden(0)));
