@@ -38,8 +38,8 @@ import java.util.Set;
  * does not change which tokens are masked ({@code ANEFORGE_GOLDEN_FORMAT=2} keeps every real token, masked ones at the
  * positions format 3 holds), so the golden inputs are the same bytes in either format.
  *
- * <p>A masked LM whose tokenizer.json has no mask token is measured on the plain samples ({@link #plainSamplesNote}
- * says so); nothing fails.
+ * <p>A masked LM whose tokenizer.json has no mask token is measured on the plain samples ({@link #lacksMaskToken}:
+ * {@code convert} and the converter worker say so); nothing fails.
  */
 public final class MaskedSamples {
     /** The share of a sample's tokens masked where every real token is kept: BERT's masking rate, in percent. */
@@ -57,11 +57,16 @@ public final class MaskedSamples {
     }
 
     /**
-     * What {@code convert} and the converter worker say when a masked LM is measured on the plain samples, because
-     * its tokenizer has no mask token; empty otherwise.
+     * Whether {@code model} is a masked LM measured on the plain samples because its tokenizer has no mask token:
+     * {@code convert} and the converter worker each say so in their own words (what their user can do differs).
      */
+    public static boolean lacksMaskToken(ImportedModel model, Tokenizer tokenizer) {
+        return predictsTokens(model) && tokenizer.maskToken().isEmpty();
+    }
+
+    /** What {@code convert} says when {@link #lacksMaskToken}; empty otherwise. */
     public static Optional<String> plainSamplesNote(ImportedModel model, Tokenizer tokenizer) {
-        if (!predictsTokens(model) || tokenizer.maskToken().isPresent()) {
+        if (!lacksMaskToken(model, tokenizer)) {
             return Optional.empty();
         }
         return Optional.of("note: tokenizer.json has no mask token (" + String.join(" or ", MaskToken.TEXTS) + "), so this "

@@ -8,12 +8,15 @@ import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.eval.golden.HeldPositions;
 import io.aneforge.hub.HubClient;
 import io.aneforge.hub.HubException;
 import io.aneforge.mil.Target;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.source.ModelSource;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.tokenizer.MaskToken;
 import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
@@ -37,9 +40,11 @@ import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,8 +127,12 @@ public class ConversionSteps {
 
     /**
      * Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest.
-     * Outputs an earlier attempt computed ({@code goldenDigest}) are reused only where they cannot be on other inputs
-     * than this attempt's ({@link #reusesEarlierOutputs}).
+     * Outputs an earlier attempt computed ({@code goldenDigest}) are reused, except a masked LM's: its samples carry
+     * its mask token since this release ({@link MaskedSamples}), an attempt by an earlier worker computed its outputs
+     * on the plain samples, and the registry records only the outputs' digest on the conversion, so which inputs that
+     * attempt used cannot be asked. A masked LM's outputs are computed again (the same bytes when the earlier attempt
+     * was this release's) and the {@code PUT .../golden} replaces the earlier pair on the draft; their digest is not
+     * reported on the conversion (below).
      */
     public String golden(long id, Fetched f) throws IOException {
         Conversion c = leases.conversion(id);
@@ -133,19 +142,22 @@ public class ConversionSteps {
         // already computed the outputs; both uploads and the PUT .../golden are idempotent.
         GoldenOutputs inputs;
         GoldenOutputs golden = null;
+        boolean masked;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
             ImportedModel model = models.get(id, f.snapshotDir(), f.commit(), c);
             // the samples `convert` stores too: the sentences, or the sentence pairs for a model with token types (the
             // conversion's tokenTypes: ModelCache imports the model with its token_type_ids input), a masked LM's with
             // its mask token
-            MaskedSamples.plainSamplesNote(model, tokenizer).ifPresent(note -> log.warn("conversion {}: {}", id, note));
-            List<java.util.Map<String, io.aneforge.tensor.FloatTensor>> in = Golden.sampleInputs(model, tokenizer,
-                    Samples.fixed().size(), c.seqLen());
+            if (MaskedSamples.lacksMaskToken(model, tokenizer)) {
+                log.warn("conversion {}: {}", id, plainSamplesWarning(model));
+            }
+            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tokenizer, Samples.fixed().size(), c.seqLen());
             inputs = Golden.samples(in);
-            if (!reusesEarlierOutputs(c, model, tokenizer)) {
+            masked = MaskedSamples.maskToken(model, tokenizer).isPresent();
+            if (c.goldenDigest() == null || masked) {
                 // The functions `convert` calls too: real tokens only, 0 at padding, vocabulary-sized logits at held
                 // positions only (golden format 3), so both store the same bytes.
-                golden = io.aneforge.eval.golden.HeldPositions.forStorage(inputs,
+                golden = HeldPositions.forStorage(inputs,
                         Golden.fullLength(model, in, ProgramEvaluator.runtime()));
             }
         }
@@ -154,22 +166,26 @@ public class ConversionSteps {
                 ? c.goldenDigest().substring(7) // computed by an earlier attempt
                 : store(id, golden, "golden.bin", "application/vnd.aneforge.golden-outputs");
         registry.setGolden(c.model(), c.version(), inputsHex, hex);
-        if (golden != null) report(id, "golden", null, "sha256:" + hex, null);
+        // A masked LM's outputs digest is left off the conversion: a worker of an earlier release taking the lease
+        // would reuse it with the plain samples it builds, pairing masked outputs with plain inputs. This release
+        // never reads it back for a masked LM (it computes them again), so nothing is lost.
+        if (golden != null && !masked) report(id, "golden", null, "sha256:" + hex, null);
         return hex;
     }
 
     /**
-     * Whether the golden outputs of an earlier attempt ({@code goldenDigest}) are reused rather than computed again:
-     * only when there are some and the samples are the plain texts, the inputs every release of the worker gave the
-     * golden pass. A masked LM's samples carry its mask token since this release ({@link MaskedSamples}): an attempt
-     * by an earlier worker computed its outputs on the plain samples, and this attempt's inputs blob would pair the
-     * masked inputs with them. The registry records only the outputs' digest on the conversion (the version's inputs
-     * digest is not readable by a worker), so which inputs that attempt used cannot be asked: a masked LM's outputs
-     * are computed again, the same bytes when the earlier attempt was this release's, and the {@code PUT .../golden}
-     * and the progress report replace the earlier attempt's pair on the draft.
+     * The worker log's warning for a masked LM whose tokenizer.json has no mask token ({@link
+     * MaskedSamples#lacksMaskToken}): what its accuracy results then measure, and what the operator can do about it.
      */
-    static boolean reusesEarlierOutputs(Conversion c, ImportedModel model, Tokenizer tokenizer) {
-        return c.goldenDigest() != null && MaskedSamples.maskToken(model, tokenizer).isEmpty();
+    static String plainSamplesWarning(ImportedModel model) {
+        String texts = String.join(" or ", MaskToken.TEXTS);
+        return "the source's tokenizer.json has no mask token (" + texts + "), so the golden data of this "
+                + model.head().kind().id() + " model is computed on the plain fixed samples, and the version's accuracy"
+                + " jobs compare its logits at ordinary tokens, where a masked LM mostly predicts the token itself, not at"
+                + " masked ones; the conversion goes on. To measure masked tokens, queue a new version (POST"
+                + " /api/v1/models/{name}/versions) from a source whose tokenizer.json has the model's mask token as a"
+                + " special added token (" + texts + "): the Hub revision it was trained with, or a local snapshot with"
+                + " that tokenizer.json";
     }
 
     /** Writes {@code data} as a GoldenOutputsCodec blob, uploads it unless present, returns its hex digest. */
@@ -213,7 +229,7 @@ public class ConversionSteps {
         List<PlannedVariant> variants = c.variants().stream().filter(v -> spec(v).buildId().equals(build)).toList();
         if (variants.isEmpty()) throw new IllegalStateException("conversion " + id + " plans no variant of build " + build);
         List<String> chips = variants.stream().map(PlannedVariant::chip).toList();
-        List<PlannedVariant> todo = new java.util.ArrayList<>();
+        List<PlannedVariant> todo = new ArrayList<>();
         for (PlannedVariant pv : variants) {
             if ("registered".equals(pv.state())) {
                 meters.counter("aneforge.worker.variants", "result", "already-registered").increment();

@@ -7,10 +7,12 @@ import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import io.aneforge.convert.Golden;
+import io.aneforge.convert.MaskedSamples;
 import io.aneforge.convert.ProgramEvaluator;
 import io.aneforge.convert.Samples;
 import io.aneforge.eval.GoldenOutputs;
@@ -21,6 +23,7 @@ import io.aneforge.model.ModelImporter;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.models.TinyTokenizers;
 import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.worker.WorkerProperties;
 import io.aneforge.worker.lease.Leases;
@@ -48,7 +51,8 @@ import org.mockito.ArgumentCaptor;
  * The golden step on a retry ({@code goldenDigest} set by an earlier attempt), against a stand-in registry: a masked
  * LM's outputs are computed again (an earlier release's attempt computed them on the plain samples, which this
  * release's masked inputs must not be paired with), and the bytes stored are those {@code convert} stores
- * ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}); an encoder's earlier
+ * ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}), and their digest is
+ * not reported on the conversion (a previous release's worker would reuse it with plain inputs); an encoder's earlier
  * outputs are still reused, with the inputs every release gave them.
  */
 class GoldenRetryTest {
@@ -86,10 +90,48 @@ class GoldenRetryTest {
         assertThat(uploaded.get(sha256(outputs))).isEqualTo(outputs);
         assertThat(uploaded.get(sha256(inputs))).isEqualTo(inputs);
         verify(registry).setGolden("m", 1, sha256(inputs), sha256(outputs));
+        // only the step's start is reported, without a goldenDigest: a worker of the previous release taking the lease
+        // would reuse a reported digest with the plain inputs it builds
         ArgumentCaptor<Progress> progress = ArgumentCaptor.forClass(Progress.class);
-        verify(registry, org.mockito.Mockito.times(2)).progress(eq(1L), progress.capture());
-        assertThat(progress.getAllValues().get(1).goldenDigest()).as("the conversion's goldenDigest replaced")
-                .isEqualTo("sha256:" + sha256(outputs));
+        verify(registry, times(1)).progress(eq(1L), progress.capture());
+        assertThat(progress.getValue().step()).isEqualTo("golden");
+        assertThat(progress.getValue().goldenDigest()).as("a masked LM's digest is not reported").isNull();
+    }
+
+    @Test
+    void aMaskedLmsFirstAttemptDoesNotReportItsDigestWhileAnEncodersDoes() throws Exception {
+        Path mlm = TinyModels.maskedLm(dir.resolve("mlm"), 3, TinyTokenizers.wordPieceVocab().size());
+        RegistryClient registry = registry();
+        String masked = steps(registry, conversion(3, null)).golden(3, new ConversionSteps.Fetched(mlm.toString(), null));
+        Path bert = TinyModels.bert(dir.resolve("bert"), 7);
+        String encoder = steps(registry, conversion(4, null)).golden(4, new ConversionSteps.Fetched(bert.toString(), null));
+
+        ArgumentCaptor<Progress> maskedReports = ArgumentCaptor.forClass(Progress.class);
+        verify(registry, times(1)).progress(eq(3L), maskedReports.capture());
+        assertThat(maskedReports.getValue().goldenDigest()).isNull();
+        ArgumentCaptor<Progress> encoderReports = ArgumentCaptor.forClass(Progress.class);
+        verify(registry, times(2)).progress(eq(4L), encoderReports.capture());
+        assertThat(encoderReports.getAllValues().get(1).goldenDigest()).isEqualTo("sha256:" + encoder);
+        assertThat(uploaded).containsKey(masked);
+    }
+
+    @Test
+    void aMaskedLmWithoutAMaskTokenIsWarnedAboutInOperatorTerms() throws Exception {
+        Path mlm = TinyModels.maskedLm(dir.resolve("mlm"), 3, TinyTokenizers.wordPieceVocab().size());
+        // the [MASK] entry renamed: no mask token left
+        Files.writeString(mlm.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson().replace("\"[MASK]\"",
+                "\"[MASK_]\""));
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
+        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            assertThat(MaskedSamples.lacksMaskToken(model, tok)).isTrue();
+        }
+        assertThat(ConversionSteps.plainSamplesWarning(model)).isEqualTo("the source's tokenizer.json has no mask token"
+                + " ([MASK] or <mask>), so the golden data of this fill-mask model is computed on the plain fixed"
+                + " samples, and the version's accuracy jobs compare its logits at ordinary tokens, where a masked LM"
+                + " mostly predicts the token itself, not at masked ones; the conversion goes on. To measure masked"
+                + " tokens, queue a new version (POST /api/v1/models/{name}/versions) from a source whose tokenizer.json"
+                + " has the model's mask token as a special added token ([MASK] or <mask>): the Hub revision it was"
+                + " trained with, or a local snapshot with that tokenizer.json");
     }
 
     @Test
