@@ -8,6 +8,7 @@ import io.aneforge.mil.Target;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.tokenizer.Encoding;
+import io.aneforge.tokenizer.MaskToken;
 import io.aneforge.tokenizer.Tokenizer;
 import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Golden outputs: the unconverted FP32 graph (standard layout, FP32 weights) run by an
@@ -121,7 +123,7 @@ public final class Golden {
             throw new IllegalArgumentException("the fixed samples are " + Samples.fixed().size() + ": cannot take "
                     + count);
         }
-        java.util.Optional<io.aneforge.tokenizer.MaskToken> mask = MaskedSamples.maskToken(model, tokenizer);
+        Optional<MaskToken> mask = MaskedSamples.maskToken(model, tokenizer);
         // where a masked LM's masks go depends on every fixed sample's real tokens (the held positions are spread over
         // all of them), so all are encoded and the first `count` kept
         List<Encoding> samples = encodeSamples(model, tokenizer, mask.isPresent() ? Samples.fixed().size() : count,

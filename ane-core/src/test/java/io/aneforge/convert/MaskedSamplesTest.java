@@ -19,9 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,7 +120,7 @@ class MaskedSamplesTest {
             }
             assertThat(MaskedSamples.specialIds(bert, false, 128)).containsExactlyInAnyOrder(101, 102);
             assertThat(MaskedSamples.specialIds(bert, true, 128)).containsExactlyInAnyOrder(101, 102);
-            Map<Integer, Integer> separatorsHeld = new java.util.TreeMap<>();
+            Map<Integer, Integer> separatorsHeld = new TreeMap<>();
             for (int vocab : new int[] {30522, 50265, 250_002}) {
                 int[][] held = HeldPositions.positions(MaskedSamples.realTokens(sentences), vocab, HeldPositions.MIN_WIDTH,
                         HeldPositions.MAX_FLOATS);
@@ -147,7 +149,7 @@ class MaskedSamplesTest {
             assertThat(separatorsHeld).as("middle [SEP]s held, by V").isEqualTo(Map.of(30522, 4, 50265, 4, 250_002, 1));
             int[][] masked = MaskedSamples.positions(pairs, Set.of(101, 102), 30522, HeldPositions.MIN_WIDTH,
                     HeldPositions.MAX_FLOATS);
-            Set<Integer> segments = new java.util.HashSet<>();
+            Set<Integer> segments = new HashSet<>();
             for (int i = 0; i < masked.length; i++) {
                 for (int p : masked[i]) {
                     segments.add(pairs.get(i).typeIds()[p]);

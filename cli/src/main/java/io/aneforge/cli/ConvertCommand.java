@@ -1,6 +1,7 @@
 package io.aneforge.cli;
 
 import io.aneforge.convert.Calibration;
+import io.aneforge.convert.MaskedSamples;
 import io.aneforge.graph.WeightCache;
 import io.aneforge.cli.convert.FidelityCheck;
 import io.aneforge.cli.convert.GoldenData;
@@ -432,7 +433,7 @@ public final class ConvertCommand implements Callable<Integer> {
             return FidelityCheck.none();
         }
         // a masked LM is measured on samples carrying its mask token, unless its tokenizer has none (Golden.sampleInputs)
-        io.aneforge.convert.MaskedSamples.plainSamplesNote(model.model(), model.tokenizer()).ifPresent(bar::note);
+        MaskedSamples.plainSamplesNote(model.model(), model.tokenizer()).ifPresent(bar::note);
         // a model with token_type_ids is measured on the fixed sentence pairs (Golden.sampleInputs)
         String kind = model.model().tokenTypeInput() ? " fixed sentence pairs" : " fixed samples";
         if (ort != null) {

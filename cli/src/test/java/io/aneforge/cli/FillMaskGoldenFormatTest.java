@@ -3,17 +3,28 @@ package io.aneforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aneforge.cli.manifest.VariantsManifest;
+import io.aneforge.convert.Golden;
+import io.aneforge.convert.ProgramEvaluator;
+import io.aneforge.convert.Samples;
 import io.aneforge.convert.VariantFidelity;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.HeldPositions;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.ReferenceRuntime;
+import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.testsupport.models.TinyTokenizers;
+import io.aneforge.tokenizer.Tokenizer;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -45,7 +56,7 @@ class FillMaskGoldenFormatTest {
     }
 
     static byte[] codec(GoldenOutputs g) throws Exception {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         GoldenOutputsCodec.write(g, out);
         return out.toByteArray();
     }
@@ -93,14 +104,14 @@ class FillMaskGoldenFormatTest {
         GoldenOutputs all = read(whole.resolve("golden-outputs.bin"));
         // the bytes the converter worker's golden step stores for the same source and length: the same functions
         // (Golden.sampleInputs with the mask token, Golden.fullLength, HeldPositions.forStorage; GoldenRetryTest)
-        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(mlm.resolve("tokenizer.json"))) {
-            var model = io.aneforge.model.ModelImporter.importWeights(io.aneforge.source.ModelSnapshot.of(mlm, null));
-            List<Map<String, FloatTensor>> in = io.aneforge.convert.Golden.sampleInputs(model, tok, 32, SEQ);
-            GoldenOutputs workerInputs = io.aneforge.convert.Golden.samples(in);
+        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            var model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
+            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tok, 32, SEQ);
+            GoldenOutputs workerInputs = Golden.samples(in);
             assertThat(Files.readAllBytes(reduced.resolve("golden-inputs.bin"))).isEqualTo(codec(workerInputs));
             assertThat(Files.readAllBytes(reduced.resolve("golden-outputs.bin"))).isEqualTo(codec(
-                    HeldPositions.forStorage(workerInputs, io.aneforge.convert.Golden.fullLength(model, in,
-                            io.aneforge.convert.ProgramEvaluator.runtime(1)))));
+                    HeldPositions.forStorage(workerInputs, Golden.fullLength(model, in,
+                            ProgramEvaluator.runtime(1)))));
         }
         long real = 0;
         for (GoldenOutputs.Sample s : inputs.samples()) {
@@ -121,12 +132,12 @@ class FillMaskGoldenFormatTest {
         assertThat(row).isEqualTo(expected);
         // the samples carry [MASK] at the held positions, but for the [CLS]/[SEP] of short samples holding more
         // positions than they have other tokens (seq 12), which stay as they are
-        int mask = io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().indexOf("[MASK]");
+        int mask = TinyTokenizers.wordPieceVocab().indexOf("[MASK]");
         int masked = 0;
         for (int i = 0; i < inputs.samples().size(); i++) {
             float[] ids = inputs.samples().get(i).outputs().get("input_ids").data();
             int[] heldAt = held.samples().get(i).tensors().get("logits").heldPositions();
-            List<Integer> heldList = java.util.Arrays.stream(heldAt).boxed().toList();
+            List<Integer> heldList = Arrays.stream(heldAt).boxed().toList();
             for (int p = 0; p < ids.length; p++) {
                 if (ids[p] == mask) {
                     assertThat(heldList).as("sample %d: masked position %d is held", i, p).contains(p);
@@ -151,8 +162,8 @@ class FillMaskGoldenFormatTest {
         Path pkg = reduced.resolve(m3.variants().get(0).path());
         List<Map<String, FloatTensor>> sampleInputs = inputs.samples().stream().map(GoldenOutputs.Sample::outputs).toList();
         List<Map<String, FloatTensor>> produced;
-        try (var model = new io.aneforge.runtime.reference.ReferenceRuntime().load(pkg,
-                io.aneforge.runtime.RuntimeOptions.defaults())) {
+        try (var model = new ReferenceRuntime().load(pkg,
+                RuntimeOptions.defaults())) {
             produced = sampleInputs.stream().map(model::predict).toList();
         }
         FidelityReport f = VariantFidelity.realTokens(held, produced, sampleInputs).get("logits");
@@ -177,8 +188,8 @@ class FillMaskGoldenFormatTest {
     @Test
     void aMaskedLmWhoseTokenizerHasNoMaskTokenIsMeasuredOnThePlainSamplesWithANote() throws Exception {
         Path mlm = TinyModels.maskedLm(dir.resolve("no-mask"), 31,
-                io.aneforge.testsupport.models.TinyTokenizers.wordPieceVocab().size());
-        Files.writeString(mlm.resolve("tokenizer.json"), io.aneforge.testsupport.models.TinyTokenizers.wordPieceJson()
+                TinyTokenizers.wordPieceVocab().size());
+        Files.writeString(mlm.resolve("tokenizer.json"), TinyTokenizers.wordPieceJson()
                 .replace("\"[MASK]\"", "\"[MASK_]\""));
         Path out = dir.resolve("no-mask-out");
         Cli c = convert(mlm, out);
@@ -187,8 +198,8 @@ class FillMaskGoldenFormatTest {
                 .contains("at each of the fixed samples' ").doesNotContain("in the samples)");
         GoldenOutputs inputs = read(out.resolve("golden-inputs.bin"));
         List<Map<String, FloatTensor>> plain;
-        try (io.aneforge.tokenizer.Tokenizer tok = io.aneforge.tokenizer.Tokenizer.load(mlm.resolve("tokenizer.json"))) {
-            plain = io.aneforge.convert.Golden.inputs(tok, io.aneforge.convert.Samples.fixed(), SEQ);
+        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            plain = Golden.inputs(tok, Samples.fixed(), SEQ);
         }
         for (int i = 0; i < plain.size(); i++) {
             assertThat(inputs.samples().get(i).outputs().get("input_ids").data())

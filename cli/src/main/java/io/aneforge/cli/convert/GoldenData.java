@@ -6,6 +6,7 @@ import io.aneforge.eval.GoldenOutputs;
 import io.aneforge.eval.GoldenTensor;
 import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.HeldPositions;
+import io.aneforge.graph.Graphs;
 import io.aneforge.io.IoProblems;
 import io.aneforge.tokenizer.MaskToken;
 import java.io.BufferedOutputStream;
@@ -18,6 +19,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The golden data of a {@code convert} output directory: what the registry's accuracy and benchmark jobs
@@ -59,19 +62,19 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
      * many of the real tokens the agents compare and which agents take the version's jobs. Either way it says how
      * many of those tokens the samples mask ({@code MaskedSamples}), when {@code mask} is the samples' mask token.
      */
-    public String fillMaskNote(String task, long fileBytes, int vocabSize, java.util.Optional<MaskToken> mask) {
+    public String fillMaskNote(String task, long fileBytes, int vocabSize, Optional<MaskToken> mask) {
         long real = 0;
         long masked = 0;
         long maskedHeld = 0;
         for (int i = 0; i < inputs.samples().size(); i++) {
             GoldenOutputs.Sample s = inputs.samples().get(i);
-            GoldenTensor attention = s.tensors().get(io.aneforge.graph.Graphs.ATTENTION_MASK);
+            GoldenTensor attention = s.tensors().get(Graphs.ATTENTION_MASK);
             if (attention != null) {
                 for (float m : attention.stored()) {
                     real += m != 0 ? 1 : 0;
                 }
             }
-            GoldenTensor ids = s.tensors().get(io.aneforge.graph.Graphs.INPUT_IDS);
+            GoldenTensor ids = s.tensors().get(Graphs.INPUT_IDS);
             if (mask.isPresent() && ids != null) {
                 float[] id = ids.expand().data();
                 for (float v : id) {
@@ -90,7 +93,7 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
                 .anyMatch(GoldenTensor::holdsSomePositionsOnly));
         if (reduced) {
             // a pre-training model's 2 next-sentence logits per sample are too few to change the position count (floored)
-            return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over"
+            return String.format(Locale.ROOT, "note: a " + task + " model's golden data holds its logits over"
                     + " the whole vocabulary (%d tokens) at %d of the fixed samples' %d real tokens (golden format 3,"
                     + " about %.1f MB at every one)%s: %s is %.1f MB; the agents' accuracy and benchmark jobs compare those"
                     + " positions only (the fidelity above compares every real token), and only agents that read golden"
@@ -100,7 +103,7 @@ public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
                     OUTPUTS_FILE, fileBytes / 1e6);
         }
         // a pre-training model's 2 next-sentence logits per sample are too few to change the token count (floored)
-        return String.format(java.util.Locale.ROOT, "note: a " + task + " model's golden data holds its logits over the"
+        return String.format(Locale.ROOT, "note: a " + task + " model's golden data holds its logits over the"
                 + " whole vocabulary (%d tokens) at each of the fixed samples' %d real tokens%s: %s is %.1f MB, %.1f MB"
                 + " once decoded; every agent downloads it for each benchmark job of the version and holds it within"
                 + " aneforge.agent.golden-max-memory (1GB by default, shared with the other versions' golden data it"

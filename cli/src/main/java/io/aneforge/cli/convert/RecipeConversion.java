@@ -7,6 +7,7 @@ import io.aneforge.cli.progress.Progress;
 import io.aneforge.cli.reference.Reference;
 import io.aneforge.convert.Calibration;
 import io.aneforge.convert.ConvertedVariant;
+import io.aneforge.convert.MaskedSamples;
 import io.aneforge.convert.VariantConverter;
 import io.aneforge.eval.FidelityReport;
 import io.aneforge.graph.WeightCache;
@@ -160,7 +161,7 @@ public final class RecipeConversion {
                 && source.model().head().kind().predictsTokens()) {
             progress.note(goldenData.fillMaskNote(source.model().head().kind().id(),
                     outDir.resolve(GoldenData.OUTPUTS_FILE).toFile().length(), source.model().config().vocabSize(),
-                    io.aneforge.convert.MaskedSamples.maskToken(source.model(), source.tokenizer())));
+                    MaskedSamples.maskToken(source.model(), source.tokenizer())));
         }
         ArchitectureConfig c = source.model().config();
         VariantsManifest manifest = new VariantsManifest(VariantsManifest.FORMAT_VERSION,
