@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
  *     Grapheme_Cluster_Break, when not Other (combining marks such as U+0ECE, spacing marks, prepended signs, the
  *     Egyptian format controls), comes from {@link #SUPPLEMENT}, as do the two Ahom spacing marks U+11720 and U+11721 that Java joins though UAX #29
  *     excludes them;</li>
- * <li>any other unassigned code point is Other (a control only when Default_Ignorable), so marks after it join it;</li>
+ * <li>any other unassigned code point that Java takes for a control is Other (a control only when
+ *     Default_Ignorable), so marks after it join it; those Java already knows as Extended_Pictographic (the reserved
+ *     emoji blocks, where Unicode 14.0-16.0 put new emoji) are left to Java, which joins them in emoji ZWJ sequences
+ *     (GB11) as Unicode 16.0 does;</li>
  * <li>rule GB9c (Unicode 15.1): no break inside an Indic conjunct, a consonant, a virama (with marks) and a consonant,
  *     from the Indic_Conjunct_Break values {@link #CONSONANTS}, {@link #LINKERS} and Extend (derived, see
  *     {@link #conjunctExtend}).</li>
@@ -186,8 +189,11 @@ final class GraphemeClusters {
         if (i >= 0 && c <= SUPPLEMENT.get(i).last()) {
             return SUPPLEMENT.get(i).gcb();
         }
-        if (Character.getType(c) == Character.UNASSIGNED) {
-            return defaultIgnorable(c) ? Gcb.CONTROL : Gcb.OTHER; // Java: Control either way
+        // Java takes an unassigned code point for a control, except those it already knows as Extended_Pictographic
+        // (the reserved emoji blocks, e.g. U+1FAF0 of Unicode 14.0) and U+0378: these it clusters as Unicode 16.0
+        // does, GB11 included (U+1F600 ZWJ U+1FAF0 is one cluster), which an Other here would break
+        if (Character.getType(c) == Character.UNASSIGNED && !javaJoins(c, "\u0300")) {
+            return defaultIgnorable(c) ? Gcb.CONTROL : Gcb.OTHER;
         }
         return null;
     }

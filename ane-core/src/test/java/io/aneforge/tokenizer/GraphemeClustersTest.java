@@ -29,6 +29,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class GraphemeClustersTest {
     private static final String VIRAMA_AFTER_KA = "\u0915\u094D";
+    /** U+1F600 GRINNING FACE and ZWJ: an emoji ZWJ sequence that the next emoji continues. */
+    private static final String GRINNING_ZWJ = "\uD83D\uDE00\u200D";
+    /** U+1FAF0 HAND WITH INDEX FINGER AND THUMB CROSSED, an emoji of Unicode 14.0. */
+    private static final String HAND_1FAF0 = "\uD83E\uDEF0";
 
     @Test
     void icuIsUnicode16AsTheNativeTokenizer() {
@@ -93,9 +97,10 @@ class GraphemeClustersTest {
             }
             String s = new String(Character.toChars(c));
             // after a letter (GB9, GB9a), before one (GB9b), as a base (GB4 for unassigned code points), inside a
-            // conjunct (GB9c, with the accent that makes the cluster after the virama 5 bytes), after a Prepend
+            // conjunct (GB9c, with the accent that makes the cluster after the virama 5 bytes), after a Prepend, in
+            // an emoji ZWJ sequence (GB11: the emoji added after Unicode 13 are unassigned to Java)
             for (String text : List.of("a" + s, s + "a", s + "\u0300", VIRAMA_AFTER_KA + s + "\u0301",
-                    "\u0915" + s + "\u0915", "\u0600" + s, s + "\u0ECE\u0300")) {
+                    "\u0915" + s + "\u0915", "\u0600" + s, s + "\u0ECE\u0300", GRINNING_ZWJ + s)) {
                 if (!GraphemeClusters.of(text).equals(icuClusters(text))) {
                     wrong.add(String.format("U+%04X in %s", c, escape(text)));
                 }
@@ -112,6 +117,12 @@ class GraphemeClustersTest {
         assertThat(GraphemeClusters.of("\u0915\u094D\u0937")).containsExactly("\u0915\u094D\u0937"); // GB9c
         assertThat(GraphemeClusters.of("\u3097\u0340\u06DC")).containsExactly("\u3097\u0340\u06DC"); // unassigned base
         assertThat(GraphemeClusters.of("\r\n\u0ECEx")).containsExactly("\r\n", "\u0ECE", "x"); // GB4 first
+        // GB11 with an emoji Java 17 has unassigned (but knows as Extended_Pictographic), after and before ZWJ
+        assertThat(GraphemeClusters.of(GRINNING_ZWJ + HAND_1FAF0)).containsExactly(GRINNING_ZWJ + HAND_1FAF0);
+        assertThat(GraphemeClusters.of("\u00A9\u200D" + HAND_1FAF0)).containsExactly("\u00A9\u200D" + HAND_1FAF0);
+        assertThat(GraphemeClusters.of(HAND_1FAF0 + "\u0301\u200D\uD83D\uDE00"))
+                .containsExactly(HAND_1FAF0 + "\u0301\u200D\uD83D\uDE00");
+        assertThat(GraphemeClusters.of("a\u200D" + HAND_1FAF0)).containsExactly("a\u200D", HAND_1FAF0);
         assertThat(GraphemeClusters.of("")).isEmpty();
     }
 
@@ -151,6 +162,11 @@ class GraphemeClustersTest {
             }
         }
         texts.add("a\u0ECE a\u0ECE\u0ECE \u0ECE");
+        // an emoji ZWJ sequence Java 17 draws right too: one 9-byte cluster looked up character by character, where a
+        // break before U+1FAF0 would look up the 5-byte "(c) ZWJ" whole and drop the ZWJ
+        String copyrightZwjHand = "\u00A9\u200D" + HAND_1FAF0;
+        rules.put("\u00A9", "b");
+        pieces.addAll(List.of("\u200D", HAND_1FAF0));
         Path file = dir.resolve("tokenizer.json");
         Files.writeString(file, SentencePieceFixture.xlmRobertaJson(root -> {
             ObjectNode precompiled = (ObjectNode) root.path("normalizer").path("normalizers").get(0);
@@ -176,8 +192,10 @@ class GraphemeClustersTest {
                     insensitive.add(escape(text));
                 }
             }
+            assertThat(java.encode(copyrightZwjHand, 32).ids()).isEqualTo(ref.encode(copyrightZwjHand, 32).ids());
         }
         assertThat(insensitive).isEmpty();
+        assertThat(charsmap.normalize(copyrightZwjHand)).isEqualTo("b\u200D" + HAND_1FAF0);
     }
 
     /** {@link PrecompiledCharsmap#normalize} over the clusters of Java's own {@code \\X}, as before the mend. */
