@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * SentencePiece's {@code precompiled_charsmap}, the {@code Precompiled} normalizer of a tokenizer.json (XLM-RoBERTa's
@@ -153,8 +155,16 @@ final class PrecompiledCharsmap {
 
     /** {@code text} normalized cluster by cluster, as described above. */
     String normalize(String text) {
+        return normalize(text, GraphemeClusters::of);
+    }
+
+    /**
+     * {@code text} normalized over the clusters {@code clusters} draws: a test's way to show that other clusters (Java
+     * 17's own {@code \X}) would normalize a probe otherwise.
+     */
+    String normalize(String text, Function<String, List<String>> clusters) {
         StringBuilder out = new StringBuilder(text.length());
-        for (String cluster : GraphemeClusters.of(text)) {
+        for (String cluster : clusters.apply(text)) {
             byte[] bytes = cluster.getBytes(StandardCharsets.UTF_8);
             if (bytes.length < WHOLE_CLUSTER_BYTES) {
                 String replacement = transform(bytes);
