@@ -9,24 +9,26 @@ import java.util.regex.Pattern;
 /**
  * Extended grapheme clusters as UAX #29 of Unicode 16.0 draws them: the version of the unicode-segmentation crate in
  * the native tokenizer (DJL's build, found by probing it with the characters each Unicode version added), which
- * {@link PrecompiledCharsmap} must match. Java 17's {@code \X} knows Unicode 13 only, and differs in three ways that
+ * {@link PrecompiledCharsmap} must match. Java 17's {@code \X} knows Unicode 13 only, and differs in four ways that
  * this class mends:
  * <ul>
  * <li>a code point assigned after 13.0 is unassigned to Java, which breaks around it as if it were a control: its
  *     Grapheme_Cluster_Break, when not Other (combining marks such as U+0ECE, spacing marks, prepended signs, the
- *     Egyptian format controls), comes from {@link #SUPPLEMENT}, as do the two Ahom spacing marks U+11720 and U+11721 that Java joins though UAX #29
- *     excludes them;</li>
+ *     Egyptian format controls), comes from {@link #SUPPLEMENT}, as do the two Ahom spacing marks U+11720 and
+ *     U+11721 that Java joins though UAX #29 excludes them;</li>
  * <li>any other unassigned code point that Java takes for a control is Other (a control only when
  *     Default_Ignorable), so marks after it join it; those Java already knows as Extended_Pictographic (the reserved
  *     emoji blocks, where Unicode 14.0-16.0 put new emoji) are left to Java, which joins them in emoji ZWJ sequences
  *     (GB11) as Unicode 16.0 does;</li>
  * <li>rule GB9c (Unicode 15.1): no break inside an Indic conjunct, a consonant, a virama (with marks) and a consonant,
  *     from the Indic_Conjunct_Break values {@link #CONSONANTS}, {@link #LINKERS} and Extend (derived, see
- *     {@link #conjunctExtend}).</li>
+ *     {@link #conjunctExtend});</li>
+ * <li>rule GB11 (emoji ZWJ sequences), decided here by scanning back from the ZWJ over {@link #gcbExtend}: Java breaks
+ *     across a mark assigned after 13.0 (taking it for a control) and joins across a spacing mark, which UAX #29's
+ *     Extend* excludes.</li>
  * </ul>
  * A test checks every table against ICU4J 76 (Unicode 16.0) code point by code point, and the clusters against ICU's
- * on every code point in the contexts that these rules concern. Not mended: GB11 (emoji ZWJ sequences) across a
- * supplemented mark, where Java starts a new cluster after the code point it took for a control.
+ * on every code point in the contexts that these rules concern.
  */
 final class GraphemeClusters {
     private static final Pattern GRAPHEME = Pattern.compile("\\X");
@@ -124,6 +126,10 @@ final class GraphemeClusters {
     /** A nonspacing mark in Java 17 that Unicode 16.0 made a spacing mark (Ahom), so no Indic_Conjunct_Break=Extend. */
     private static final int AHOM_SIGN_KILLER = 0x1171E;
 
+    private static final int ZWJ = 0x200D;
+    /** U+1F600 GRINNING FACE, Extended_Pictographic: Java's \X next to it tells what GB11 makes of another code point. */
+    private static final String EMOJI = "\uD83D\uDE00";
+
     private static final int[] SUPPLEMENT_FIRSTS = SUPPLEMENT.stream().mapToInt(Range::first).toArray();
 
     private GraphemeClusters() {
@@ -166,6 +172,11 @@ final class GraphemeClusters {
         if (insideConjunct(cps, i)) {
             return false; // GB9c, which Java lacks (no control can be inside a conjunct: GB4 and GB5 do not apply)
         }
+        if (x == ZWJ && gy == null && javaJoins(EMOJI + "\u200D", y) && !javaJoins("a", y)) { // y is an emoji
+            // GB11, the only rule that can join an emoji to a ZWJ: Java 17 breaks across a mark it does not know
+            // (taking it for a control) and joins across spacing marks, which UAX #29 excludes
+            return !pictographicBefore(cps, i - 1);
+        }
         if (gx == null && gy == null) {
             return javaBreak;
         }
@@ -180,6 +191,23 @@ final class GraphemeClusters {
             return false; // GB9b
         }
         return true; // GB999: Hangul, regional indicator and emoji rules involve no code point of the tables
+    }
+
+    /** GB11's left side: {@code cps[zwj]}, a ZWJ, follows an Extended_Pictographic code point and Extend ones. */
+    private static boolean pictographicBefore(int[] cps, int zwj) {
+        int j = zwj - 1;
+        while (j >= 0 && gcbExtend(cps[j])) {
+            j--;
+        }
+        // Java's GB11 after a lone code point is right: it is Extended_Pictographic if Java joins an emoji after it
+        // and a ZWJ (no supplemented code point is)
+        return j >= 0 && differing(cps[j]) == null
+                && javaJoins(new String(Character.toChars(cps[j])) + "\u200D", EMOJI);
+    }
+
+    /** Grapheme_Cluster_Break=Extend (Unicode 16.0): Indic_Conjunct_Break=Extend less ZWJ, plus linkers and ZWNJ. */
+    static boolean gcbExtend(int c) {
+        return c != ZWJ && (conjunctExtend(c) || isLinker(c) || c == 0x200C);
     }
 
     /** The value Java 17 gets wrong for {@code c}, or null where Java's \X treats it as Unicode 16.0 does. */

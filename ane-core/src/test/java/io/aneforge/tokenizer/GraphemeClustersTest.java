@@ -70,7 +70,7 @@ class GraphemeClustersTest {
     }
 
     @Test
-    void theConjunctTablesAreIcusIndicConjunctBreak() {
+    void theConjunctAndExtendTablesAreIcus() {
         UnicodeSet consonants = new UnicodeSet("[\\p{InCB=Consonant}]");
         UnicodeSet linkers = new UnicodeSet("[\\p{InCB=Linker}]");
         UnicodeSet extend = new UnicodeSet("[\\p{InCB=Extend}]");
@@ -81,7 +81,9 @@ class GraphemeClustersTest {
                 consonant |= c >= GraphemeClusters.CONSONANTS[r] && c <= GraphemeClusters.CONSONANTS[r + 1];
             }
             if (consonant != consonants.contains(c) || GraphemeClusters.isLinker(c) != linkers.contains(c)
-                    || GraphemeClusters.conjunctExtend(c) != extend.contains(c)) {
+                    || GraphemeClusters.conjunctExtend(c) != extend.contains(c)
+                    || GraphemeClusters.gcbExtend(c) != (UCharacter.getIntPropertyValue(c,
+                            UProperty.GRAPHEME_CLUSTER_BREAK) == UCharacter.GraphemeClusterBreak.EXTEND)) {
                 wrong.add(String.format("U+%04X", c));
             }
         }
@@ -113,9 +115,11 @@ class GraphemeClustersTest {
             String s = new String(Character.toChars(c));
             // after a letter (GB9, GB9a), before one (GB9b), as a base (GB4 for unassigned code points), inside a
             // conjunct (GB9c, with the accent that makes the cluster after the virama 5 bytes), after a Prepend, in
-            // an emoji ZWJ sequence (GB11: the emoji added after Unicode 13 are unassigned to Java)
+            // an emoji ZWJ sequence and inside one (GB11: the emoji added after Unicode 13 are unassigned to Java, and
+            // so are the marks an emoji can take)
             for (String text : List.of("a" + s, s + "a", s + "\u0300", VIRAMA_AFTER_KA + s + "\u0301",
-                    "\u0915" + s + "\u0915", "\u0600" + s, s + "\u0ECE\u0300", GRINNING_ZWJ + s)) {
+                    "\u0915" + s + "\u0915", "\u0600" + s, s + "\u0ECE\u0300", GRINNING_ZWJ + s,
+                    "\uD83D\uDE00" + s + "\u200D\uD83D\uDE00")) {
                 if (!GraphemeClusters.of(text).equals(icuClusters(text))) {
                     wrong.add(String.format("U+%04X in %s", c, escape(text)));
                 }
@@ -147,6 +151,11 @@ class GraphemeClustersTest {
         assertThat(GraphemeClusters.of(HAND_1FAF0 + "\u0301\u200D\uD83D\uDE00"))
                 .containsExactly(HAND_1FAF0 + "\u0301\u200D\uD83D\uDE00");
         assertThat(GraphemeClusters.of("a\u200D" + HAND_1FAF0)).containsExactly("a\u200D", HAND_1FAF0);
+        // GB11 across a Unicode 15.0 mark (Java 17: four clusters), and not across a spacing mark (Java 17: one)
+        assertThat(GraphemeClusters.of("\uD83D\uDE00\u0ECE\u0301\u200D\uD83D\uDE00"))
+                .containsExactly("\uD83D\uDE00\u0ECE\u0301\u200D\uD83D\uDE00");
+        assertThat(GraphemeClusters.of("\uD83D\uDE00\u0903\u200D\uD83D\uDE00"))
+                .containsExactly("\uD83D\uDE00\u0903\u200D", "\uD83D\uDE00");
         assertThat(GraphemeClusters.of("")).isEmpty();
         // a lone surrogate is a control (UAX #29: Cs is Control; GB4, GB5), as to Java's \X, even before a mark Java
         // 17 does not know (ICU's BreakIterator joins U+D800 U+0ECE, but Rust strings hold no lone surrogate)
