@@ -1,7 +1,7 @@
 package io.aneforge.convert;
 
 import io.aneforge.eval.GoldenOutputs;
-import io.aneforge.eval.GoldenTensor;
+import io.aneforge.eval.golden.HeldPositions;
 import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Golden outputs: the unconverted FP32 graph (standard layout, FP32 weights) run by an
@@ -67,28 +68,78 @@ public final class Golden {
     }
 
     /**
-     * The golden outputs the registry stores for a version ({@code golden-outputs.bin}), the one function both the
-     * converter worker's golden step and {@code ./aneforge convert} call, so that both store the same bytes for the
-     * same source, sequence length and samples: the FP32 graph on each sample's real tokens only
-     * ({@link #compute(ImportedModel, SamplePrefix, ProgramEvaluator)}), laid out at full length {@code (1, S, ...)}
-     * with 0 at every padded position ({@link SamplePrefix#fullLength}). Computing the padded positions too would
-     * cost more and change nothing agents compare (they compare real tokens only); zeros make the bytes the same
-     * whichever path and thread count computed them ({@code GoldenTest}). The padded positions are not held
-     * ({@link SamplePrefix#realTokens}): for GPT-2's logits the 32 fixed samples hold their 615 real tokens, not
-     * 4096 positions.
+     * The FP32 graph's outputs on each sample's real tokens only ({@link #compute(ImportedModel, SamplePrefix,
+     * ProgramEvaluator)} on each sample's own prefix), laid out at full length {@code (1, S, ...)} with 0 at every
+     * padded position ({@link SamplePrefix#fullLength}): the golden data before {@code HeldPositions} reduces it for
+     * storage ({@link #forStorage}). Computing the padded positions too would cost more and change nothing agents
+     * compare (they compare real tokens only); zeros make the bytes the same whichever path, prefix and thread count
+     * computed them ({@code GoldenTest}). The padded positions are not held ({@link SamplePrefix#realTokens}): for
+     * GPT-2's logits the 32 fixed samples hold their 615 real tokens, not 4096 positions.
      *
      * @param inputs full-length sample inputs, as {@link #inputs} makes them
      */
     public static GoldenOutputs fullLength(ImportedModel model, List<Map<String, FloatTensor>> inputs,
                                            ProgramEvaluator evaluator) {
-        SamplePrefix prefix = SamplePrefix.of(inputs);
-        List<Map<String, GoldenTensor>> held = prefix.realTokens(compute(model, prefix, evaluator).samples().stream()
-                .map(GoldenOutputs.Sample::outputs).toList());
-        List<GoldenOutputs.Sample> out = new ArrayList<>();
-        for (int i = 0; i < held.size(); i++) {
-            out.add(new GoldenOutputs.Sample(sampleId(i), held.get(i)));
+        return new GoldenOutputs(pass(model, inputs, evaluator, shapes -> new HeldPositions.Held(Map.of(), List.of()),
+                inputs.size()).kept());
+    }
+
+    /**
+     * The golden outputs the registry stores for a version ({@code golden-outputs.bin}), the one function both the
+     * converter worker's golden step and {@code ./aneforge convert} call, so that both store the same bytes for the
+     * same source, sequence length and samples: {@link #fullLength} as {@link HeldPositions#forStorage} reduces it
+     * (vocabulary-sized logits at a bounded set of real tokens). The positions depend on the inputs and the program's
+     * output shapes only, so each sample is reduced as soon as it is computed, and when some output is reduced the
+     * samples are computed one at a time: every real token's logits are never held at once (some 615 MB for
+     * XLM-RoBERTa's vocabulary), one sample's at a time are. The same bytes as reducing {@link #fullLength}
+     * ({@code GoldenStorageTest}).
+     *
+     * @param inputs full-length sample inputs, as {@link #sampleInputs} makes them
+     * @param keep   how many of the first samples to keep as {@link #fullLength} gives them ({@link Pass#kept}), for a
+     *               caller that compares them ({@code convert}'s fidelity compares every real token); 0 for none
+     */
+    public static Pass forStorage(ImportedModel model, List<Map<String, FloatTensor>> inputs, ProgramEvaluator evaluator,
+                                  int keep) {
+        GoldenOutputs asSamples = samples(inputs);
+        return pass(model, inputs, evaluator, shapes -> HeldPositions.forStorage(asSamples, shapes), keep);
+    }
+
+    /**
+     * A golden pass: {@link #forStorage}'s outputs ({@link Pass#stored}) and the first samples' outputs on every real
+     * token ({@link Pass#kept}, in sample order).
+     */
+    public record Pass(GoldenOutputs stored, List<GoldenOutputs.Sample> kept) {
+        public Pass {
+            kept = List.copyOf(kept);
         }
-        return new GoldenOutputs(out);
+    }
+
+    /**
+     * The FP32 graph on each sample's prefix, each sample's outputs held as {@link SamplePrefix#realTokens} and reduced
+     * by the held positions {@code held} picks for the program's output shapes as soon as they are computed.
+     */
+    static Pass pass(ImportedModel model, List<Map<String, FloatTensor>> inputs, ProgramEvaluator evaluator,
+                     Function<Map<String, int[]>, HeldPositions.Held> held, int keep) {
+        if (keep < 0 || keep > inputs.size()) {
+            throw new IllegalArgumentException("a golden pass over " + inputs.size() + " samples cannot keep " + keep);
+        }
+        SamplePrefix prefix = SamplePrefix.of(inputs);
+        Program program = VariantConverter.build(model, referenceSpec(prefix.seqLen())).program();
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        program.outputs().forEach(v -> shapes.put(v.name(), v.shape()));
+        HeldPositions.Held positions = held.apply(shapes);
+        GoldenOutputs.Sample[] stored = new GoldenOutputs.Sample[inputs.size()];
+        GoldenOutputs.Sample[] kept = new GoldenOutputs.Sample[keep];
+        // with an output reduced, one prediction at a time: only one sample's outputs are held whole at once
+        int chunk = positions.positions().isEmpty() ? inputs.size() : 1;
+        prefix.runRealTokens(program, evaluator, chunk, (outputs, i) -> {
+            GoldenOutputs.Sample sample = new GoldenOutputs.Sample(sampleId(i), prefix.realTokens(i, outputs));
+            if (i < keep) {
+                kept[i] = sample;
+            }
+            stored[i] = positions.apply(i, sample);
+        });
+        return new Pass(new GoldenOutputs(List.of(stored)), List.of(kept));
     }
 
     /** Per-sample maps (inputs or outputs) as golden samples with the ids {@link #sampleId} gives in list order. */

@@ -7,8 +7,13 @@ import io.aneforge.runtime.RuntimeOptions;
 import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Runs a program on a list of input maps (int32 inputs as exact floats) and returns each
@@ -28,6 +33,36 @@ public interface ProgramEvaluator {
     default List<Map<String, FloatTensor>> runRealTokens(Program program, List<Map<String, FloatTensor>> inputs,
                                                          int[] realLengths) {
         return runAll(program, inputs);
+    }
+
+    /**
+     * {@link #runRealTokens} ({@link #runAll} when {@code realLengths} is null) on at most {@code chunk} inputs at a
+     * time, handing each input's outputs to {@code each} with its index before the next chunk runs: a caller that
+     * keeps only part of every output (the golden data's vocabulary-sized logits) holds at most one chunk's outputs
+     * whole. The same floats as one call on every input (each prediction's outputs do not depend on the others run
+     * with it). By default each chunk is a call of its own; the reference runtime loads the program once.
+     */
+    default void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                         ObjIntConsumer<Map<String, FloatTensor>> each) {
+        inChunks(inputs, realLengths, chunk, (part, real) -> real == null ? runAll(program, part)
+                : runRealTokens(program, part, real), each);
+    }
+
+    /** {@link #runEach}'s loop: {@code run} on each chunk of the inputs (and of their real lengths, when given). */
+    private static void inChunks(List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                                 BiFunction<List<Map<String, FloatTensor>>, int[], List<Map<String, FloatTensor>>> run,
+                                 ObjIntConsumer<Map<String, FloatTensor>> each) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("predictions run at least 1 at a time, got a chunk of " + chunk);
+        }
+        for (int c0 = 0; c0 < inputs.size(); c0 += chunk) {
+            int c1 = Math.min(inputs.size(), c0 + chunk);
+            List<Map<String, FloatTensor>> outputs = run.apply(inputs.subList(c0, c1),
+                    realLengths == null ? null : Arrays.copyOfRange(realLengths, c0, c1));
+            for (int j = 0; j < outputs.size(); j++) {
+                each.accept(outputs.get(j), c0 + j);
+            }
+        }
     }
 
     default Map<String, FloatTensor> run(Program program, Map<String, FloatTensor> inputs) {
@@ -66,12 +101,20 @@ public interface ProgramEvaluator {
             @Override
             public List<Map<String, FloatTensor>> runRealTokens(Program program, List<Map<String, FloatTensor>> inputs,
                                                                 int[] realLengths) {
+                List<Map<String, FloatTensor>> out = new ArrayList<>(Collections.nCopies(inputs.size(), null));
+                runEach(program, inputs, realLengths, Math.max(1, inputs.size()), (outputs, i) -> out.set(i, outputs));
+                return out;
+            }
+
+            @Override
+            public void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                                ObjIntConsumer<Map<String, FloatTensor>> each) {
                 RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
                 // Loaded, run and closed: where the inputs make one group of predictions, each weight is packed as
                 // the group's product uses it, never held packed (more groups would pack it once per group).
-                boolean oneGroup = inputs.size() <= ReferenceModel.GROUP;
+                boolean oneGroup = inputs.size() <= Math.min(chunk, ReferenceModel.GROUP);
                 try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast(), oneGroup)) {
-                    return m.predictAll(inputs, realLengths);
+                    inChunks(inputs, realLengths, chunk, m::predictAll, each);
                 }
             }
         };

@@ -9,59 +9,96 @@ import io.aneforge.mil.SequencePrefix;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ObjIntConsumer;
 
 /**
- * Fidelity samples cut to the shortest prefix that holds every real token, rounded up to a
- * multiple of {@value #QUANTUM}, and programs run on that prefix ({@link SequencePrefix}). The
- * 8 samples of a default {@code convert} fit in 32 of 128 positions, so each prediction does a
- * quarter of the projection work and a sixteenth of the attention work, and the real-token
- * outputs are the same floats as the whole program's ({@code SamplePrefixTest}).
+ * Fidelity samples, each cut to the shortest prefix that holds its real tokens, rounded up to a
+ * multiple of {@value #QUANTUM}, and programs run on those prefixes ({@link SequencePrefix}): one
+ * cut program per distinct prefix length, loaded once for the samples of that length. Of the 8
+ * samples of a default {@code convert}, 3 fit in 16 of 128 positions and 5 in 32; of the 32 fixed
+ * samples the golden pass runs, 11 in 16, 19 in 32, one in 48 and one in 64 (where all 32 on the
+ * longest one's 64 positions made 2048 positions, these make 896). The real-token outputs are the
+ * same floats as the whole program's ({@code SamplePrefixTest}, which also compares them with
+ * every sample on the longest one's prefix, {@link #common}).
  *
  * <p>Why a multiple of 16: the kernels sum rows in 4 partial sums and vectors of up to 16
  * lanes; with the prefix a multiple of both, the padded positions the whole program has beyond
- * the prefix only add exact zeros to the same partial sums, in the same order.
+ * the prefix only add exact zeros to the same partial sums, in the same order. So any multiple
+ * of 16 that holds a sample's real tokens gives it the same floats there, whichever other
+ * samples it runs with.
  *
- * <p>Outputs come back with the prefix length on their sequence axis ({@code (1, length, ...)}),
- * so golden and candidate outputs compare position by position and {@link VariantFidelity#realTokens}
- * with {@link #inputs()} picks the same real tokens as it would at full length.
+ * <p>Outputs come back with the sample's own prefix length on their sequence axis
+ * ({@code (1, lengths()[i], ...)}), as do its {@link #inputs()}, so golden and candidate outputs
+ * of the same prefix compare position by position, and {@link VariantFidelity#realTokens} with
+ * {@link #inputs()} picks the same real tokens as it would at full length.
  */
 public final class SamplePrefix {
-    /** The prefix length is a multiple of this (see the class comment). */
+    /** A prefix length is a multiple of this (see the class comment). */
     public static final int QUANTUM = 16;
 
     private final List<Map<String, FloatTensor>> full;
     private final List<Map<String, FloatTensor>> inputs;
     private final int seqLen;
-    private final int length;
+    /** Per sample, its prefix length. */
+    private final int[] lengths;
 
-    private SamplePrefix(List<Map<String, FloatTensor>> full, List<Map<String, FloatTensor>> inputs, int seqLen, int length) {
+    private SamplePrefix(List<Map<String, FloatTensor>> full, int seqLen, int[] lengths) {
         this.full = List.copyOf(full);
-        this.inputs = List.copyOf(inputs);
         this.seqLen = seqLen;
-        this.length = length;
+        this.lengths = lengths;
+        List<Map<String, FloatTensor>> cut = new ArrayList<>();
+        for (int i = 0; i < full.size(); i++) {
+            cut.add(cut(full.get(i), seqLen, lengths[i], true));
+        }
+        this.inputs = List.copyOf(cut);
     }
 
     /**
-     * The prefix of full-length sample inputs ({@link Golden#inputs}): every input is {@code (1, S)},
-     * and positions at or after each sample's last {@code attention_mask} 1 are padding.
+     * Each sample on its own prefix: its real tokens rounded up to a multiple of {@value #QUANTUM} (at least
+     * {@value #QUANTUM}, at most S). {@code full} are full-length sample inputs ({@link Golden#inputs}): every input
+     * is {@code (1, S)}, and positions at or after each sample's last {@code attention_mask} 1 are padding.
      */
     public static SamplePrefix of(List<Map<String, FloatTensor>> full) {
+        int seqLen = seqLen(full);
+        int[] lengths = new int[full.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = prefixLength(realLength(full.get(i)), seqLen);
+        }
+        return new SamplePrefix(full, seqLen, lengths);
+    }
+
+    /**
+     * Every sample on the longest one's prefix (what {@link #of} gave before each sample had its own): one cut
+     * program for all of them. The same floats on real tokens as {@link #of}; for comparisons with it, and callers
+     * that want one program.
+     */
+    public static SamplePrefix common(List<Map<String, FloatTensor>> full) {
         int seqLen = seqLen(full);
         int last = 0;
         for (Map<String, FloatTensor> sample : full) {
             last = Math.max(last, realLength(sample));
         }
-        int length = Math.min(seqLen, Math.max(QUANTUM, (last + QUANTUM - 1) / QUANTUM * QUANTUM));
-        return new SamplePrefix(full, cut(full, seqLen, length, true), seqLen, length);
+        int[] lengths = new int[full.size()];
+        Arrays.fill(lengths, prefixLength(last, seqLen));
+        return new SamplePrefix(full, seqLen, lengths);
     }
 
     /** No cut: programs run whole on {@code full} (for comparisons with the prefix, and callers that want every position). */
     public static SamplePrefix whole(List<Map<String, FloatTensor>> full) {
         int seqLen = seqLen(full);
-        return new SamplePrefix(full, full, seqLen, seqLen);
+        int[] lengths = new int[full.size()];
+        Arrays.fill(lengths, seqLen);
+        return new SamplePrefix(full, seqLen, lengths);
+    }
+
+    /** {@code real} positions rounded up to a multiple of {@value #QUANTUM}, at least {@value #QUANTUM}, at most S. */
+    private static int prefixLength(int real, int seqLen) {
+        return Math.min(seqLen, Math.max(QUANTUM, (real + QUANTUM - 1) / QUANTUM * QUANTUM));
     }
 
     private static int seqLen(List<Map<String, FloatTensor>> full) {
@@ -87,20 +124,15 @@ public final class SamplePrefix {
     }
 
     /**
-     * Keeps the first {@code length} positions of axis 1 of every {@code (1, S, ...)} input, or of every per-token
-     * output ({@link Graphs#perToken}: (1, S, C) and question answering's (1, S) logits, while a (1, C) pooled output
-     * or a classifier's (1, L) logits may have C = S).
+     * Keeps the first {@code length} positions of axis 1 of every {@code (1, S, ...)} input of one sample, or of
+     * every per-token output ({@link Graphs#perToken}: (1, S, C) and question answering's (1, S) logits, while a
+     * (1, C) pooled output or a classifier's (1, L) logits may have C = S).
      */
-    private static List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> samples, int seqLen, int length,
-                                                      boolean inputs) {
-        List<Map<String, FloatTensor>> out = new ArrayList<>();
-        for (Map<String, FloatTensor> sample : samples) {
-            Map<String, FloatTensor> m = new LinkedHashMap<>();
-            sample.forEach((name, t) -> m.put(name, cut(t, seqLen, length,
-                    inputs ? t.rank() >= 2 : Graphs.perToken(name, t.shape(), seqLen))));
-            out.add(m);
-        }
-        return out;
+    private static Map<String, FloatTensor> cut(Map<String, FloatTensor> sample, int seqLen, int length, boolean inputs) {
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        sample.forEach((name, t) -> m.put(name, cut(t, seqLen, length,
+                inputs ? t.rank() >= 2 : Graphs.perToken(name, t.shape(), seqLen))));
+        return m;
     }
 
     private static FloatTensor cut(FloatTensor t, int seqLen, int length, boolean perToken) {
@@ -118,24 +150,29 @@ public final class SamplePrefix {
         return seqLen;
     }
 
-    /** The prefix length (S when nothing is cut). */
-    public int length() {
-        return length;
+    /** Per sample, in sample order, its prefix length (S when nothing is cut). */
+    public int[] lengths() {
+        return lengths.clone();
     }
 
-    /** The sample inputs cut to the prefix, in sample order. */
+    /** The longest prefix of the samples: the most positions any prediction runs on. */
+    public int longest() {
+        return Arrays.stream(lengths).max().orElseThrow();
+    }
+
+    /** The sample inputs, each cut to its own prefix, in sample order. */
     public List<Map<String, FloatTensor>> inputs() {
         return inputs;
     }
 
     /**
-     * Runs a whole-sequence program (S positions) on the samples and returns outputs cut to the
-     * prefix: the program's {@link SequencePrefix} on the prefix inputs, or, when it cannot be cut
-     * ({@link MilException}), the whole program on the full inputs with its outputs cut afterwards.
+     * Runs a whole-sequence program (S positions) on the samples and returns each sample's outputs cut to its
+     * prefix, in sample order: per prefix length, the program's {@link SequencePrefix} on those samples' prefix
+     * inputs, or, when it cannot be cut ({@link MilException}), the whole program on the full inputs with its
+     * outputs cut afterwards.
      */
     public List<Map<String, FloatTensor>> run(Program program, ProgramEvaluator evaluator) {
-        Program loaded = program(program);
-        return outputsOf(evaluator.runAll(loaded, inputsFor(loaded)));
+        return collect(program, evaluator, false);
     }
 
     /**
@@ -144,17 +181,61 @@ public final class SamplePrefix {
      * ({@link ProgramEvaluator#runRealTokens}), which is all fidelity reads ({@link VariantFidelity#realTokens}).
      */
     public List<Map<String, FloatTensor>> runRealTokens(Program program, ProgramEvaluator evaluator) {
-        Program loaded = program(program);
-        return outputsOf(evaluator.runRealTokens(loaded, inputsFor(loaded), realLengths()));
+        return collect(program, evaluator, true);
+    }
+
+    /**
+     * {@link #runRealTokens}, handing each sample's outputs to {@code each} with the sample's index (samples of one
+     * prefix length together, shorter lengths first) as soon as they are computed, with at most {@code chunk}
+     * predictions run together ({@link ProgramEvaluator#runEach}): a caller that keeps only part of each sample's
+     * outputs holds at most {@code chunk} samples' outputs whole. The same floats as {@link #runRealTokens}.
+     */
+    public void runRealTokens(Program program, ProgramEvaluator evaluator, int chunk,
+                              ObjIntConsumer<Map<String, FloatTensor>> each) {
+        runEach(program, evaluator, true, chunk, each);
+    }
+
+    private List<Map<String, FloatTensor>> collect(Program program, ProgramEvaluator evaluator, boolean realOnly) {
+        List<Map<String, FloatTensor>> out = new ArrayList<>(Collections.nCopies(inputs.size(), null));
+        runEach(program, evaluator, realOnly, inputs.size(), (outputs, i) -> out.set(i, outputs));
+        return out;
+    }
+
+    /**
+     * Per prefix length, shortest first, the samples of that length on the program cut to it. A program that
+     * cannot be cut runs whole, once, on every sample not run yet (whether a program can be cut does not depend on
+     * the length, so this is the first length when it happens).
+     */
+    private void runEach(Program program, ProgramEvaluator evaluator, boolean realOnly, int chunk,
+                         ObjIntConsumer<Map<String, FloatTensor>> each) {
+        int[] real = realOnly ? realLengths() : null;
+        List<Integer> left = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            left.add(i);
+        }
+        left.sort(Comparator.comparingInt(i -> lengths[i])); // stable: sample order within a length
+        while (!left.isEmpty()) {
+            int length = lengths[left.get(0)];
+            Program loaded = program(program, length);
+            boolean cut = SequencePrefix.seqLen(loaded) == length;
+            List<Integer> members = cut ? left.stream().filter(i -> lengths[i] == length).toList() : List.copyOf(left);
+            List<Map<String, FloatTensor>> in = members.stream().map(i -> cut ? inputs.get(i) : full.get(i)).toList();
+            int[] realOfMembers = real == null ? null : members.stream().mapToInt(i -> real[i]).toArray();
+            evaluator.runEach(loaded, in, realOfMembers, chunk, (outputs, j) -> {
+                int i = members.get(j);
+                each.accept(cut(outputs, seqLen, lengths[i], false), i); // a no-op for a prefix program's outputs
+            });
+            left.removeAll(members);
+        }
     }
 
     /** Per sample, the positions up to and including its last real token (at least 1). */
     int[] realLengths() {
-        int[] lengths = new int[inputs.size()];
-        for (int i = 0; i < lengths.length; i++) {
-            lengths[i] = Math.max(1, realLength(inputs.get(i)));
+        int[] real = new int[inputs.size()];
+        for (int i = 0; i < real.length; i++) {
+            real[i] = Math.max(1, realLength(inputs.get(i)));
         }
-        return lengths;
+        return real;
     }
 
     /** Positions up to and including the sample's last {@code attention_mask} 1 (0 when it has none). */
@@ -168,39 +249,41 @@ public final class SamplePrefix {
         return 0;
     }
 
-    /** The program to load for these samples: the prefix program, or {@code program} itself when it cannot be cut. */
-    public Program program(Program program) {
-        if (length == seqLen) {
-            return program;
-        }
+    /**
+     * The program to load for samples of prefix {@code length}: the prefix program, or {@code program} itself when
+     * {@code length} is its whole sequence or it cannot be cut.
+     */
+    public static Program program(Program program, int length) {
         try {
-            return SequencePrefix.apply(program, length);
+            return length == SequencePrefix.seqLen(program) ? program : SequencePrefix.apply(program, length);
         } catch (MilException e) {
             return program;
         }
     }
 
-    /** The inputs for a program returned by {@link #program}: cut for a prefix program, full for a whole one. */
-    private List<Map<String, FloatTensor>> inputsFor(Program loaded) {
-        return SequencePrefix.seqLen(loaded) == length ? inputs : full;
-    }
-
-    /** Outputs of a program returned by {@link #program}, cut to the prefix (a no-op for a prefix program's). */
-    private List<Map<String, FloatTensor>> outputsOf(List<Map<String, FloatTensor>> outputs) {
-        return cut(outputs, seqLen, length, false);
-    }
-
     /**
-     * Per-token outputs at full length ({@code (1, S, ...)}, one map per sample in order, e.g. from
-     * {@link #fullLength}) cut to this prefix; other outputs as they are. The first samples of a longer
-     * list are these samples when they were tokenized alike, so outputs of more samples serve fewer.
+     * Per-token outputs at full length ({@code (1, S, ...)}, one map per sample in sample order, e.g. from
+     * {@link #fullLength}) each cut to its sample's prefix; other outputs as they are. A sample's prefix depends on
+     * its own tokens only, so outputs of the first samples of a longer list (tokenized alike) serve these samples.
      */
     public List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> fullLengthOutputs) {
-        return cut(fullLengthOutputs, seqLen, length, false);
+        requireOneMapPerSample(fullLengthOutputs.size(), "full-length outputs");
+        List<Map<String, FloatTensor>> out = new ArrayList<>();
+        for (int i = 0; i < fullLengthOutputs.size(); i++) {
+            out.add(cut(fullLengthOutputs.get(i), seqLen, lengths[i], false));
+        }
+        return out;
+    }
+
+    private void requireOneMapPerSample(int count, String what) {
+        if (count != inputs.size()) {
+            throw new IllegalArgumentException("sample prefix: " + count + " " + what + " for " + inputs.size()
+                    + " samples");
+        }
     }
 
     /**
-     * Golden outputs at full length (e.g. {@link Golden#fullLength}) cut to these samples and this prefix, as
+     * Golden outputs at full length (e.g. {@link Golden#fullLength}) cut to these samples and their prefixes, as
      * {@link #cut(List)} does, but read as held: the first {@code inputs().size()} samples, with their per-token
      * tensors' held elements cut to the prefix and nothing expanded.
      */
@@ -210,7 +293,9 @@ public final class SamplePrefix {
                     + inputs.size() + " samples");
         }
         List<GoldenOutputs.Sample> out = new ArrayList<>();
-        for (GoldenOutputs.Sample sample : fullLength.samples().subList(0, inputs.size())) {
+        for (int i = 0; i < inputs.size(); i++) {
+            GoldenOutputs.Sample sample = fullLength.samples().get(i);
+            int length = lengths[i];
             Map<String, GoldenTensor> m = new LinkedHashMap<>();
             sample.tensors().forEach((name, t) -> {
                 int[] s = t.shape();
@@ -234,11 +319,11 @@ public final class SamplePrefix {
     }
 
     /**
-     * Outputs on this prefix ({@link #run}, {@link #runRealTokens}) laid out at full length {@code (1, S, ...)},
-     * the shape a variant's outputs have, holding each sample's real tokens and 0 at every other position:
-     * per-token outputs beyond the real tokens are not computed (or are padding, which fidelity skips), and
-     * zeros keep such outputs the same bytes on every run. Outputs without a sequence axis stay as they are.
-     * {@link #realTokens} is the same values without allocating the padding.
+     * Outputs on the samples' prefixes ({@link #run}, {@link #runRealTokens}) laid out at full length
+     * {@code (1, S, ...)}, the shape a variant's outputs have, holding each sample's real tokens and 0 at every
+     * other position: per-token outputs beyond the real tokens are not computed (or are padding, which fidelity
+     * skips), and zeros keep such outputs the same bytes on every run. Outputs without a sequence axis stay as they
+     * are. {@link #realTokens} is the same values without allocating the padding.
      */
     public List<Map<String, FloatTensor>> fullLength(List<Map<String, FloatTensor>> outputs) {
         List<Map<String, FloatTensor>> out = new ArrayList<>();
@@ -256,35 +341,38 @@ public final class SamplePrefix {
      * positions after it, most of the sequence, are never allocated. What the golden outputs blob stores.
      */
     public List<Map<String, GoldenTensor>> realTokens(List<Map<String, FloatTensor>> outputs) {
-        if (outputs.size() != inputs.size()) {
-            throw new IllegalArgumentException("sample prefix: " + outputs.size() + " outputs for " + inputs.size()
-                    + " samples");
-        }
+        requireOneMapPerSample(outputs.size(), "outputs");
         List<Map<String, GoldenTensor>> out = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
-            float[] mask = full.get(i).get(Graphs.ATTENTION_MASK).data();
-            int real = Math.min(length, realLength(full.get(i)));
-            Map<String, GoldenTensor> m = new LinkedHashMap<>();
-            for (Map.Entry<String, FloatTensor> e : outputs.get(i).entrySet()) {
-                FloatTensor t = e.getValue();
-                int[] s = t.shape();
-                if (!Graphs.perToken(e.getKey(), s, length)) {
-                    m.put(e.getKey(), GoldenTensor.of(t));
-                    continue;
-                }
-                int row = t.size() / length;
-                float[] data = new float[row * real];
-                for (int p = 0; p < real; p++) {
-                    if (mask[p] != 0) {
-                        System.arraycopy(t.data(), p * row, data, p * row, row);
-                    }
-                }
-                int[] shape = s.clone();
-                shape[1] = seqLen;
-                m.put(e.getKey(), new GoldenTensor(shape, data));
-            }
-            out.add(m);
+            out.add(realTokens(i, outputs.get(i)));
         }
         return out;
+    }
+
+    /** {@link #realTokens(List)} of one sample: {@code outputs} are sample {@code sample}'s, on its prefix. */
+    public Map<String, GoldenTensor> realTokens(int sample, Map<String, FloatTensor> outputs) {
+        float[] mask = full.get(sample).get(Graphs.ATTENTION_MASK).data();
+        int length = lengths[sample];
+        int real = Math.min(length, realLength(full.get(sample)));
+        Map<String, GoldenTensor> m = new LinkedHashMap<>();
+        for (Map.Entry<String, FloatTensor> e : outputs.entrySet()) {
+            FloatTensor t = e.getValue();
+            int[] s = t.shape();
+            if (!Graphs.perToken(e.getKey(), s, length)) {
+                m.put(e.getKey(), GoldenTensor.of(t));
+                continue;
+            }
+            int row = t.size() / length;
+            float[] data = new float[row * real];
+            for (int p = 0; p < real; p++) {
+                if (mask[p] != 0) {
+                    System.arraycopy(t.data(), p * row, data, p * row, row);
+                }
+            }
+            int[] shape = s.clone();
+            shape[1] = seqLen;
+            m.put(e.getKey(), new GoldenTensor(shape, data));
+        }
+        return m;
     }
 }

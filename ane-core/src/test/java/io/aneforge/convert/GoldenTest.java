@@ -52,6 +52,21 @@ class GoldenTest {
         byte[] twoThreads = bytes(Golden.fullLength(model, inputs, ProgramEvaluator.runtime(2)));
         assertThat(twoThreads).isEqualTo(oneThread);
 
+        // Each sample on its own prefix (16 to 64 positions) gives the bytes of every sample on the longest one's (64),
+        // the single prefix the golden pass ran on before.
+        SamplePrefix own = SamplePrefix.of(inputs);
+        SamplePrefix common = SamplePrefix.common(inputs);
+        assertThat(own.lengths()).contains(16, 32, 48, 64).doesNotContain(80, 96, 112, 128);
+        assertThat(common.lengths()).containsOnly(64);
+        List<Map<String, GoldenTensor>> onCommon = common.realTokens(Golden.compute(model, common,
+                ProgramEvaluator.runtime()).samples().stream().map(GoldenOutputs.Sample::outputs).toList());
+        List<GoldenOutputs.Sample> commonSamples = new ArrayList<>();
+        for (int i = 0; i < onCommon.size(); i++) {
+            commonSamples.add(new GoldenOutputs.Sample(Golden.sampleId(i), onCommon.get(i)));
+        }
+        assertThat(bytes(new GoldenOutputs(commonSamples))).as("per-sample prefixes against one common prefix")
+                .isEqualTo(oneThread);
+
         // What the worker stored before: the whole FP32 graph at every position, padding included.
         List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(
                 VariantConverter.build(model, Golden.referenceSpec(SEQ)).program(), inputs);
@@ -111,9 +126,10 @@ class GoldenTest {
         SamplePrefix prefix = SamplePrefix.of(inputs);
         List<Map<String, FloatTensor>> logits = new ArrayList<>(); // on the prefix, as the FP32 graph gives them
         for (int i = 0; i < inputs.size(); i++) {
-            float[] data = new float[prefix.length() * vocab];
+            int length = prefix.lengths()[i];
+            float[] data = new float[length * vocab];
             java.util.Arrays.fill(data, 1f + i);
-            logits.add(Map.of(Graphs.LOGITS, new FloatTensor(new int[] {1, prefix.length(), vocab}, data)));
+            logits.add(Map.of(Graphs.LOGITS, new FloatTensor(new int[] {1, length, vocab}, data)));
         }
         List<Map<String, GoldenTensor>> tensors = prefix.realTokens(logits); // what Golden.fullLength holds
         List<GoldenOutputs.Sample> samples = new ArrayList<>();

@@ -31,9 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sequence prefix fidelity runs on ({@link SamplePrefix}, {@link SequencePrefix}) gives the
- * whole program's floats on every real token: checked bit for bit on packages read back from
- * disk, for the real all-MiniLM-L6-v2 in both layouts and every precision family.
+ * The sequence prefixes fidelity runs on ({@link SamplePrefix}, {@link SequencePrefix}), each sample on its own,
+ * give the whole program's floats on every real token, as every sample on the longest one's prefix does
+ * ({@link SamplePrefix#common}): checked bit for bit on packages read back from disk, for the real all-MiniLM-L6-v2
+ * in both layouts and every precision family, with the fidelity reports of both paths equal.
  */
 class SamplePrefixTest {
 
@@ -49,9 +50,13 @@ class SamplePrefixTest {
             full = Golden.inputs(tok, Samples.fixed().subList(0, 8), 128);
         }
         SamplePrefix prefix = SamplePrefix.of(full);
-        // the longest of the 8 default samples has 25 tokens
-        assertThat(prefix.length()).isEqualTo(32);
-        assertThat(prefix.inputs().get(0).get(Graphs.INPUT_IDS).shape()).containsExactly(1, 32);
+        SamplePrefix common = SamplePrefix.common(full);
+        // the 8 default samples' last real tokens are at 5, 12, 17, 17, 9, 23, 18 and 21
+        assertThat(prefix.lengths()).containsExactly(16, 16, 32, 32, 16, 32, 32, 32);
+        assertThat(common.lengths()).containsOnly(32);
+        assertThat(prefix.longest()).isEqualTo(32);
+        assertThat(prefix.inputs().get(0).get(Graphs.INPUT_IDS).shape()).containsExactly(1, 16);
+        assertThat(prefix.inputs().get(2).get(Graphs.INPUT_IDS).shape()).containsExactly(1, 32);
 
         List<Program> programs = new ArrayList<>();
         programs.add(VariantConverter.build(model, Golden.referenceSpec(128)).program());
@@ -62,16 +67,31 @@ class SamplePrefixTest {
             }
         }
         ProgramEvaluator runtime = ProgramEvaluator.runtime();
+        io.aneforge.eval.GoldenOutputs golden = null;
+        io.aneforge.eval.GoldenOutputs commonGolden = null;
         for (Program program : programs) {
-            Program cut = SequencePrefix.apply(program, prefix.length()); // throws (naming the op) where it cannot cut
-            assertThat(prefix.program(program)).usingRecursiveComparison().isEqualTo(cut);
-            ProgramValidator.validate(cut);
+            for (int length : new int[] {16, 32}) {
+                Program cut = SequencePrefix.apply(program, length); // throws (naming the op) where it cannot cut
+                assertThat(SamplePrefix.program(program, length)).usingRecursiveComparison().isEqualTo(cut);
+                ProgramValidator.validate(cut);
+            }
             List<Map<String, FloatTensor>> whole = runtime.runAll(program, full);
-            assertSameOnRealTokens(whole, runtime.runAll(cut, prefix.inputs()), full, 32);
+            assertSameOnRealTokens(whole, prefix.run(program, runtime), full, prefix.lengths());
             // real-token predictions skip the padded positions' projections: the same floats on real tokens
             List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, runtime);
-            assertSameOnRealTokens(whole, realOnly, full, 32);
+            assertSameOnRealTokens(whole, realOnly, full, prefix.lengths());
             assertSomePaddedPositionDiffers(whole, realOnly, full);
+            // every sample on the longest one's prefix, as before each had its own: the same floats, so the same reports
+            List<Map<String, FloatTensor>> commonOnly = common.runRealTokens(program, runtime);
+            assertSameOnRealTokens(whole, commonOnly, full, common.lengths());
+            if (golden == null) { // the FP32 graph comes first
+                golden = Golden.samples(realOnly);
+                commonGolden = Golden.samples(commonOnly);
+                continue;
+            }
+            Map<String, io.aneforge.eval.FidelityReport> reports = VariantFidelity.realTokens(golden, realOnly, prefix.inputs());
+            assertThat(reports).isNotEmpty()
+                    .isEqualTo(VariantFidelity.realTokens(commonGolden, commonOnly, common.inputs()));
         }
     }
 
@@ -86,7 +106,7 @@ class SamplePrefixTest {
             calibration = Calibration.measure(model, tok, 64);
         }
         SamplePrefix prefix = SamplePrefix.of(full);
-        assertThat(prefix.length()).isLessThan(64);
+        assertThat(prefix.longest()).isLessThan(64);
         for (Layout layout : Layout.values()) {
             // w8a8: its per-tensor quantize/dequantize pairs are position-wise, so the prefix cuts through them
             for (Precision p : List.of(Precision.FP32, Precision.FP16, Precision.parse("w8a8"))) {
@@ -94,16 +114,17 @@ class SamplePrefixTest {
                         io.aneforge.graph.WeightCache.uncached(calibration)).program();
                 if (p.scheme() == Precision.Scheme.W8A8) {
                     assertThat(program.operations()).anyMatch(o -> o.type().equals("quantize"));
-                    assertThat(io.aneforge.mil.SequencePrefix.apply(program, prefix.length()).operations())
+                    assertThat(io.aneforge.mil.SequencePrefix.apply(program, prefix.longest()).operations())
                             .anyMatch(o -> o.type().equals("quantize"));
                 }
                 List<Map<String, FloatTensor>> cut = prefix.run(program, ProgramEvaluator.runtime());
                 assertThat(cut.get(0).get("pooler_output").shape()).containsExactly(1, TinyModels.HIDDEN);
-                assertThat(cut.get(0).get("last_hidden_state").shape()).containsExactly(1, prefix.length(), TinyModels.HIDDEN);
+                assertThat(cut.get(0).get("last_hidden_state").shape()).containsExactly(1, prefix.lengths()[0],
+                        TinyModels.HIDDEN);
                 List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(program, full);
-                assertSameOnRealTokens(whole, cut, full, prefix.length());
+                assertSameOnRealTokens(whole, cut, full, prefix.lengths());
                 List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, ProgramEvaluator.runtime());
-                assertSameOnRealTokens(whole, realOnly, full, prefix.length()); // the pooler output included
+                assertSameOnRealTokens(whole, realOnly, full, prefix.lengths()); // the pooler output included
                 assertSomePaddedPositionDiffers(whole, realOnly, full);
             }
         }
@@ -130,7 +151,7 @@ class SamplePrefixTest {
         List<Map<String, FloatTensor>> whole = runtime.runAll(VariantConverter.build(model, Golden.referenceSpec(64)).program(),
                 all);
         List<Map<String, FloatTensor>> full = every.fullLength(outputs(Golden.compute(model, every, runtime)));
-        assertSameOnRealTokens(whole, full, all, 64);
+        assertSameOnRealTokens(whole, full, all, SamplePrefix.whole(all).lengths());
         for (int i = 0; i < all.size(); i++) {
             float[] mask = all.get(i).get(Graphs.ATTENTION_MASK).data();
             FloatTensor h = full.get(i).get(Graphs.LAST_HIDDEN_STATE);
@@ -144,12 +165,16 @@ class SamplePrefixTest {
         }
 
         SamplePrefix three = SamplePrefix.of(all.subList(0, 3));
-        assertThat(three.length()).isLessThan(every.length());
+        assertThat(three.longest()).isLessThan(every.longest());
+        assertThat(three.lengths()).containsExactly(java.util.Arrays.copyOf(every.lengths(), 3));
         List<Map<String, FloatTensor>> fromEvery = three.cut(full.subList(0, 3));
-        assertThat(fromEvery.get(0).get(Graphs.LAST_HIDDEN_STATE).shape()).containsExactly(1, three.length(), TinyModels.HIDDEN);
-        assertSameOnRealTokens(whole.subList(0, 3), fromEvery, all.subList(0, 3), three.length());
+        assertThat(fromEvery.get(0).get(Graphs.LAST_HIDDEN_STATE).shape()).containsExactly(1, three.lengths()[0],
+                TinyModels.HIDDEN);
+        assertSameOnRealTokens(whole.subList(0, 3), fromEvery, all.subList(0, 3), three.lengths());
         assertSameOnRealTokens(whole.subList(0, 3), outputs(Golden.compute(model, three, runtime)), all.subList(0, 3),
-                three.length());
+                three.lengths());
+        assertThatThrownBy(() -> three.cut(full)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("sample prefix: " + all.size() + " full-length outputs for 3 samples");
 
         // The golden data as held (Golden.fullLength: no padding) cuts to the same values without expanding.
         io.aneforge.eval.GoldenOutputs held = Golden.fullLength(model, all, runtime);
@@ -160,9 +185,9 @@ class SamplePrefixTest {
         float[] mask0 = all.get(0).get(Graphs.ATTENTION_MASK).data();
         int real0 = 0;
         while (real0 < mask0.length && mask0[real0] != 0) real0++;
-        assertThat(h0.shape()).containsExactly(1, three.length(), TinyModels.HIDDEN);
+        assertThat(h0.shape()).containsExactly(1, three.lengths()[0], TinyModels.HIDDEN);
         assertThat(h0.stored()).as("sample 0 holds its real tokens only").hasSize(real0 * TinyModels.HIDDEN);
-        assertThat(heldCut.heldBytes()).isLessThan(4L * 3 * three.length() * TinyModels.HIDDEN);
+        assertThat(heldCut.heldBytes()).isLessThan(4L * 3 * three.longest() * TinyModels.HIDDEN);
     }
 
     private static List<Map<String, FloatTensor>> outputs(io.aneforge.eval.GoldenOutputs golden) {
@@ -183,7 +208,7 @@ class SamplePrefixTest {
         List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 48}, ids),
                 Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 48}, mask)));
         SamplePrefix prefix = SamplePrefix.of(full);
-        assertThat(prefix.length()).isEqualTo(16);
+        assertThat(prefix.lengths()).containsExactly(16);
         for (Layout layout : Layout.values()) {
             for (Precision p : List.of(Precision.FP32, Precision.FP16)) {
                 Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, p, 48)).program();
@@ -192,9 +217,9 @@ class SamplePrefixTest {
                 List<Map<String, FloatTensor>> out = prefix.run(program, ProgramEvaluator.runtime());
                 assertThat(out.get(0).get(Graphs.LOGITS).shape()).hasSize(3).startsWith(1, 16);
                 List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(program, full);
-                assertSameOnRealTokens(whole, out, full, 16);
+                assertSameOnRealTokens(whole, out, full, prefix.lengths());
                 List<Map<String, FloatTensor>> realOnly = prefix.runRealTokens(program, ProgramEvaluator.runtime());
-                assertSameOnRealTokens(whole, realOnly, full, 16);
+                assertSameOnRealTokens(whole, realOnly, full, prefix.lengths());
                 assertSomePaddedPositionDiffers(whole, realOnly, full);
             }
         }
@@ -220,10 +245,85 @@ class SamplePrefixTest {
         List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in),
                 Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, m)));
         SamplePrefix prefix = SamplePrefix.of(full);
-        assertThat(prefix.program(p)).isSameAs(p);
+        assertThat(SamplePrefix.program(p, 16)).isSameAs(p);
         FloatTensor out = prefix.run(p, ProgramEvaluator.runtime()).get(0).values().iterator().next();
         assertThat(out.shape()).containsExactly(1, 16, 1);
         assertThat(out.data()[0]).isEqualTo(0 + 15.5f + 1); // the mean over all 32 positions, as the whole program computes
+
+        // samples of two prefix lengths: still one whole run, each sample's outputs cut to its own prefix
+        float[] longer = new float[32];
+        java.util.Arrays.fill(longer, 0, 20, 1);
+        List<Map<String, FloatTensor>> two = List.of(full.get(0), Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in),
+                Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, longer)));
+        Counting counting = new Counting(ProgramEvaluator.runtime());
+        List<Map<String, FloatTensor>> outs = SamplePrefix.of(two).run(p, counting);
+        assertThat(counting.runs).containsExactly("32 positions, samples of [3, 20] real tokens");
+        assertThat(outs.get(0).values().iterator().next().shape()).containsExactly(1, 16, 1);
+        assertThat(outs.get(1).values().iterator().next().shape()).containsExactly(1, 32, 1);
+        assertThat(outs.get(1).values().iterator().next().data()[19]).isEqualTo(19 + 15.5f + 1);
+    }
+
+    /**
+     * Each prefix length's program is cut once and loaded once, for all its samples, shortest first; the outputs come
+     * back in sample order, and one sample at a time ({@code chunk} 1) they are the same floats.
+     */
+    @Test
+    void oneProgramPerDistinctLengthWithTheOutputsInSampleOrder() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-lengths"), 11);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> full = List.of(sample(64, 20), sample(64, 3), sample(64, 40), sample(64, 16),
+                sample(64, 33));
+        SamplePrefix prefix = SamplePrefix.of(full);
+        assertThat(prefix.lengths()).containsExactly(32, 16, 48, 16, 48);
+        Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16,
+                64)).program();
+        Counting counting = new Counting(ProgramEvaluator.runtime());
+        List<Map<String, FloatTensor>> outs = prefix.runRealTokens(program, counting);
+        assertThat(counting.runs).containsExactly("16 positions, samples of [3, 16] real tokens",
+                "32 positions, samples of [20] real tokens", "48 positions, samples of [40, 33] real tokens");
+        List<Map<String, FloatTensor>> whole = ProgramEvaluator.runtime().runAll(program, full);
+        assertSameOnRealTokens(whole, outs, full, prefix.lengths());
+
+        Map<Integer, Map<String, FloatTensor>> one = new java.util.TreeMap<>();
+        List<Integer> order = new ArrayList<>();
+        prefix.runRealTokens(program, ProgramEvaluator.runtime(), 1, (o, i) -> {
+            order.add(i);
+            one.put(i, o);
+        });
+        assertThat(order).containsExactly(1, 3, 0, 2, 4);
+        assertSameOnRealTokens(whole, List.copyOf(one.values()), full, prefix.lengths());
+        assertThatThrownBy(() -> prefix.runRealTokens(program, ProgramEvaluator.runtime(), 0, (o, i) -> { }))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunk of 0");
+    }
+
+    /** An evaluator that records each run: the program's sequence length and its samples' real token counts. */
+    private static final class Counting implements ProgramEvaluator {
+        final ProgramEvaluator delegate;
+        final List<String> runs = new ArrayList<>();
+
+        Counting(ProgramEvaluator delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
+            return delegate.runAll(program, inputs);
+        }
+
+        @Override
+        public void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                            java.util.function.ObjIntConsumer<Map<String, FloatTensor>> each) {
+            List<Integer> real = new ArrayList<>();
+            for (Map<String, FloatTensor> in : inputs) {
+                int n = 0;
+                for (float m : in.get(Graphs.ATTENTION_MASK).data()) {
+                    n += m != 0 ? 1 : 0;
+                }
+                real.add(n);
+            }
+            runs.add(SequencePrefix.seqLen(program) + " positions, samples of " + real + " real tokens");
+            delegate.runEach(program, inputs, realLengths, chunk, each);
+        }
     }
 
     /** A constant projection whose width happens to be S keeps its width: only an outer product spreads the sequence. */
@@ -278,10 +378,13 @@ class SamplePrefixTest {
 
     @Test
     void prefixLengthIsAMultipleOf16CoveringEveryRealToken() {
-        assertThat(SamplePrefix.of(List.of(sample(128, 1))).length()).isEqualTo(16);
-        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).length()).isEqualTo(32);
-        assertThat(SamplePrefix.of(List.of(sample(40, 39))).length()).isEqualTo(40); // capped at S
-        assertThat(SamplePrefix.whole(List.of(sample(128, 3))).length()).isEqualTo(128);
+        assertThat(SamplePrefix.of(List.of(sample(128, 1))).lengths()).containsExactly(16);
+        assertThat(SamplePrefix.of(List.of(sample(128, 0))).lengths()).containsExactly(16);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).lengths()).containsExactly(16, 32);
+        assertThat(SamplePrefix.common(List.of(sample(128, 16), sample(128, 17))).lengths()).containsExactly(32, 32);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).longest()).isEqualTo(32);
+        assertThat(SamplePrefix.of(List.of(sample(40, 39))).lengths()).containsExactly(40); // capped at S
+        assertThat(SamplePrefix.whole(List.of(sample(128, 3))).lengths()).containsExactly(128);
         assertThatThrownBy(() -> SamplePrefix.of(List.of(Map.of(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {128}, new float[128])))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, S)");
     }
@@ -324,8 +427,9 @@ class SamplePrefixTest {
         throw new AssertionError("every padded position holds the whole program's floats: nothing was skipped");
     }
 
+    /** Per sample, its cut outputs against the whole program's: {@code lengths[i]} positions, the same floats on real tokens. */
     private static void assertSameOnRealTokens(List<Map<String, FloatTensor>> whole, List<Map<String, FloatTensor>> cut,
-                                               List<Map<String, FloatTensor>> fullInputs, int length) {
+                                               List<Map<String, FloatTensor>> fullInputs, int[] lengths) {
         assertThat(cut).hasSameSizeAs(whole);
         for (int i = 0; i < whole.size(); i++) {
             float[] mask = fullInputs.get(i).get(Graphs.ATTENTION_MASK).data();
@@ -338,7 +442,7 @@ class SamplePrefixTest {
                 int row = perToken ? w.size() / seqLen : w.size();
                 int positions = perToken ? seqLen : 1;
                 if (perToken) {
-                    assertThat(c.shape()[1]).isEqualTo(length);
+                    assertThat(c.shape()[1]).as("sample %d output %s", i, e.getKey()).isEqualTo(lengths[i]);
                 }
                 int compared = 0;
                 for (int p = 0; p < positions; p++) {

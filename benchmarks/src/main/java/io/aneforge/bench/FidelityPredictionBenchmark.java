@@ -43,7 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The fidelity step of a default {@code convert}: the 8 default samples through one variant's
- * package as read back from disk, cut to the sequence prefix (32 of 128 positions), on the
+ * package as read back from disk, cut to one sequence prefix for all of them (the longest sample's, 32 of 128
+ * positions: one loaded model, where a convert runs each sample on its own prefix, 16 or 32), on the
  * reference runtime with FP16 activations. {@code oneByOne} calls {@code predict} per sample;
  * {@code opMajor} calls {@code predictAll}, which runs each op for all 8 samples before the next
  * op (the same floats, tested in {@code PredictAllTest}). Both in one run, so their ratio holds on a
@@ -77,11 +78,11 @@ public class FidelityPredictionBenchmark {
         try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
             full = Golden.inputs(tok, Samples.fixed().subList(0, 8), 128);
         }
-        SamplePrefix prefix = SamplePrefix.of(full);
+        SamplePrefix prefix = SamplePrefix.common(full);
         String[] v = variant.split(":");
         VariantSpec spec = VariantSpec.of("A17_PRO", Target.IOS18, Layout.valueOf(v[0].toUpperCase()), Precision.parse(v[1]), 128);
         Path dir = VariantConverter.convert(imported, spec, work.resolve("v.mlpackage")).packageDir();
-        Program program = prefix.program(MlPackage.read(dir));
+        Program program = SamplePrefix.program(MlPackage.read(dir), prefix.longest());
         model = ReferenceRuntime.load(program, new RuntimeOptions("cpuOnly", true, threads), true);
         inputs = new ArrayList<>(prefix.inputs());
     }

@@ -75,6 +75,19 @@ public final class HeldPositions {
     }
 
     /**
+     * {@link #forStorage(GoldenOutputs, GoldenOutputs)}'s positions for outputs of {@code outputShapes} (name to the
+     * shape of each sample's output, {@code (1, S, ...)} for a per-token one), known before the outputs are computed:
+     * they depend on the inputs and the shapes only. A golden pass that applies them sample by sample
+     * ({@link Held#apply}) holds one sample's vocabulary-sized outputs at a time, and stores the same bytes.
+     */
+    public static Held forStorage(GoldenOutputs inputs, Map<String, int[]> outputShapes) {
+        if (GoldenOutputsCodec.configuredVersion() < 3) {
+            return new Held(Map.of(), List.of());
+        }
+        return held(inputs, outputShapes, MIN_WIDTH, MAX_FLOATS);
+    }
+
+    /**
      * {@code outputs} with every per-token output of at least {@code minWidth} floats per position held at
      * {@code max(MIN_POSITIONS, maxFloats / width)} real tokens ({@link #choose}); other outputs, and one whose samples
      * have no more real tokens than that, as they are.
@@ -84,18 +97,36 @@ public final class HeldPositions {
             throw new IllegalArgumentException("golden data: " + inputs.samples().size() + " input samples for "
                     + outputs.samples().size() + " output samples");
         }
-        List<boolean[]> real = new ArrayList<>();
         for (int i = 0; i < inputs.samples().size(); i++) {
             GoldenOutputs.Sample in = inputs.samples().get(i);
             if (!in.id().equals(outputs.samples().get(i).id())) {
                 throw new IllegalArgumentException("golden data: input sample " + i + " is '" + in.id()
                         + "', output sample " + i + " is '" + outputs.samples().get(i).id() + "'");
             }
+        }
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        outputs.samples().get(0).tensors().forEach((name, t) -> shapes.put(name, t.shape()));
+        Held held = held(inputs, shapes, minWidth, maxFloats);
+        if (held.positions().isEmpty()) {
+            return outputs;
+        }
+        List<GoldenOutputs.Sample> samples = new ArrayList<>();
+        for (int i = 0; i < outputs.samples().size(); i++) {
+            samples.add(held.apply(i, outputs.samples().get(i)));
+        }
+        return new GoldenOutputs(samples);
+    }
+
+    /** {@link #reduce}'s positions for outputs of {@code outputShapes} (see {@link #forStorage(GoldenOutputs, Map)}). */
+    public static Held held(GoldenOutputs inputs, Map<String, int[]> outputShapes, int minWidth, long maxFloats) {
+        List<boolean[]> real = new ArrayList<>();
+        for (GoldenOutputs.Sample in : inputs.samples()) {
             real.add(realTokens(in));
         }
         Map<String, int[][]> held = new LinkedHashMap<>();
-        for (String name : outputs.outputNames()) {
-            int[] shape = outputs.samples().get(0).tensors().get(name).shape();
+        for (Map.Entry<String, int[]> output : outputShapes.entrySet()) {
+            String name = output.getKey();
+            int[] shape = output.getValue();
             int seqLen = real.get(0).length;
             if (!Graphs.perToken(name, shape, seqLen)) {
                 continue;
@@ -105,24 +136,31 @@ public final class HeldPositions {
                 held.put(name, positions);
             }
         }
-        if (held.isEmpty()) {
-            return outputs;
-        }
-        List<GoldenOutputs.Sample> samples = new ArrayList<>();
-        for (int i = 0; i < outputs.samples().size(); i++) {
-            GoldenOutputs.Sample s = outputs.samples().get(i);
+        return new Held(held, real);
+    }
+
+    /**
+     * Per reduced output, the positions each sample holds ({@code positions.get(name)[i]} for sample i; no output
+     * when nothing is reduced), and each sample's real tokens.
+     */
+    public record Held(Map<String, int[][]> positions, List<boolean[]> real) {
+        /** Sample {@code index}'s outputs as stored: each reduced output at its held positions, the others whole. */
+        public GoldenOutputs.Sample apply(int index, GoldenOutputs.Sample s) {
+            if (positions.isEmpty()) {
+                return s;
+            }
             Map<String, GoldenTensor> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, GoldenTensor> e : s.tensors().entrySet()) {
-                int[][] positions = held.get(e.getKey());
-                if (positions != null && !Graphs.perToken(e.getKey(), e.getValue().shape(), real.get(i).length)) {
+                int[][] at = positions.get(e.getKey());
+                if (at != null && !Graphs.perToken(e.getKey(), e.getValue().shape(), real.get(index).length)) {
                     throw new IllegalArgumentException("golden data: output '" + e.getKey() + "' of sample '" + s.id()
-                            + "' has shape " + e.getValue().shapeString() + ", the first sample's is per-token");
+                            + "' has shape " + e.getValue().shapeString() + ", not the per-token shape its held positions"
+                            + " were chosen for");
                 }
-                tensors.put(e.getKey(), positions == null ? e.getValue() : e.getValue().atPositions(positions[i]));
+                tensors.put(e.getKey(), at == null ? e.getValue() : e.getValue().atPositions(at[index]));
             }
-            samples.add(new GoldenOutputs.Sample(s.id(), tensors));
+            return new GoldenOutputs.Sample(s.id(), tensors);
         }
-        return new GoldenOutputs(samples);
     }
 
     /**

@@ -32,8 +32,11 @@ public final class FidelityCheck {
 
     /** The sample prefix and the full-length inputs of the first {@code samples} samples to the golden outputs. */
     private final java.util.function.BiFunction<SamplePrefix, List<Map<String, FloatTensor>>, GoldenOutputs> goldenSource;
-    /** Full-length inputs of every fixed sample to the stored golden outputs ({@code Golden.fullLength}). */
-    private final java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenDataSource;
+    /**
+     * Full-length inputs of every fixed sample, and how many of the first to keep on every real token, to the golden
+     * pass whose outputs are stored ({@code Golden.forStorage}).
+     */
+    private final java.util.function.BiFunction<List<Map<String, FloatTensor>>, Integer, Golden.Pass> goldenDataSource;
     private final Supplier<List<Map<String, FloatTensor>>> inputSource;
     private final int samples;
     private final boolean keepsGoldenData;
@@ -50,7 +53,7 @@ public final class FidelityCheck {
      *               fixed ones, or all of them when {@code keepsGoldenData}
      */
     private FidelityCheck(java.util.function.BiFunction<SamplePrefix, List<Map<String, FloatTensor>>, GoldenOutputs> golden,
-                          java.util.function.Function<List<Map<String, FloatTensor>>, GoldenOutputs> goldenData,
+                          java.util.function.BiFunction<List<Map<String, FloatTensor>>, Integer, Golden.Pass> goldenData,
                           Supplier<List<Map<String, FloatTensor>>> inputs, int samples, boolean keepsGoldenData,
                           int threads, Reference reference) {
         this.goldenSource = golden;
@@ -64,7 +67,7 @@ public final class FidelityCheck {
 
     /** No fidelity measurement: {@link #measure(Path)} returns an empty map without reading the package. */
     public static FidelityCheck none() {
-        return new FidelityCheck((p, in) -> null, in -> null, List::of, 0, false, 0, Reference.FP32_GRAPH);
+        return new FidelityCheck((p, in) -> null, (in, keep) -> null, List::of, 0, false, 0, Reference.FP32_GRAPH);
     }
 
     /** The tokenized samples on their prefix, tokenized on first use (by whichever thread needs them first). */
@@ -98,7 +101,7 @@ public final class FidelityCheck {
                     + " (the fixed sample set), got " + samples);
         }
         List<Map<String, FloatTensor>> inputs = Golden.sampleInputs(source.model(), source.tokenizer(), samples, seqLen);
-        FidelityCheck check = new FidelityCheck(independently(reference), in -> null, () -> inputs, samples, false, 0,
+        FidelityCheck check = new FidelityCheck(independently(reference), (in, keep) -> null, () -> inputs, samples, false, 0,
                 Reference.ONNXRUNTIME);
         check.golden();
         return check;
@@ -131,15 +134,15 @@ public final class FidelityCheck {
         }
         // the first `count` sentences, or as many sentence pairs for a model that takes token_type_ids (Golden.sampleInputs)
         int count = keepGoldenData ? all.size() : samples;
-        // Predictions run on the shortest prefix of the sequence that holds every sample's real tokens
+        // Predictions run each sample on the shortest prefix of the sequence that holds its real tokens
         // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
         // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
-        // The stored golden data comes from Golden.fullLength, the function the converter worker's golden step
-        // calls, so both write the same bytes (real tokens only, 0 at padding).
+        // The stored golden data comes from Golden.forStorage, the function the converter worker's golden step
+        // calls, so both write the same bytes (real tokens only, 0 at padding, vocabulary-sized logits at held positions).
         return new FidelityCheck((prefix, in) -> Golden.compute(source.model(), prefix, ProgramEvaluator.runtime(threads)),
-                in -> Golden.fullLength(source.model(), in, ProgramEvaluator.runtime(threads)),
+                (in, keep) -> Golden.forStorage(source.model(), in, ProgramEvaluator.runtime(threads), keep),
                 () -> Golden.sampleInputs(source.model(), source.tokenizer(), count, seqLen), samples, keepGoldenData,
                 threads, Reference.FP32_GRAPH);
     }
@@ -169,9 +172,12 @@ public final class FidelityCheck {
         return reference;
     }
 
-    /** Positions each prediction computes: the prefix holding every sample's real tokens (0 for {@link #none()}). */
+    /**
+     * The most positions a prediction computes: the longest of the samples' prefixes, each holding its sample's real
+     * tokens ({@code SamplePrefix}; 0 for {@link #none()}).
+     */
     public int positions() {
-        return measures() ? prefix().length() : 0;
+        return measures() ? prefix().longest() : 0;
     }
 
     public int samples() {
@@ -190,10 +196,12 @@ public final class FidelityCheck {
             if (!keepsGoldenData) {
                 golden = goldenSource.apply(mine, tokenized.subList(0, samples));
             } else {
-                GoldenOutputs stored = goldenDataSource.apply(tokenized);
-                // stored as the worker stores it (vocabulary-sized logits at held positions); fidelity compares `stored`
-                goldenData = GoldenData.of(Golden.samples(tokenized), stored);
-                golden = reference == Reference.FP32_GRAPH ? mine.cut(stored) // read as held: neither holds the padding
+                boolean fp32 = reference == Reference.FP32_GRAPH;
+                // stored as the worker stores it (vocabulary-sized logits at held positions); fidelity compares the
+                // first samples' outputs on every real token, kept by the same pass
+                Golden.Pass pass = goldenDataSource.apply(tokenized, fp32 ? samples : 0);
+                goldenData = new GoldenData(Golden.samples(tokenized), pass.stored());
+                golden = fp32 ? mine.cut(new GoldenOutputs(pass.kept())) // read as held: neither holds the padding
                         : goldenSource.apply(mine, tokenized.subList(0, samples));
             }
         }

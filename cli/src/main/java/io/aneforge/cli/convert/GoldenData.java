@@ -25,21 +25,16 @@ import java.util.Optional;
 /**
  * The golden data of a {@code convert} output directory: what the registry's accuracy and benchmark jobs
  * compare a version's variants against, in the files and media types the converter worker stores. The
- * inputs are {@code Golden.inputs} of every fixed sample at the sequence length; the outputs are
- * {@code Golden.fullLength} of them (the FP32 graph on each sample's real tokens, 0 at padded positions) as
- * {@code HeldPositions.forStorage} stores them (vocabulary-sized logits at a bounded set of real tokens, golden format
- * 3), the functions the worker's golden step calls: both files are the bytes the worker stores for the same source,
+ * inputs are {@code Golden.sampleInputs} of every fixed sample at the sequence length; the outputs are
+ * {@code Golden.forStorage} of them (the FP32 graph on each sample's real tokens, 0 at padded positions, as
+ * {@code HeldPositions.forStorage} stores them: vocabulary-sized logits at a bounded set of real tokens, golden format
+ * 3), the function the worker's golden step calls: both files are the bytes the worker stores for the same source,
  * sequence length and samples.
  *
- * @param outputs the golden outputs as stored ({@link #of}); {@code convert}'s own fidelity compares the outputs it
- *                computed, every real token, not these
+ * @param outputs the golden outputs as stored ({@code Golden.Pass.stored}); {@code convert}'s own fidelity compares
+ *                the outputs it computed, every real token, not these
  */
 public record GoldenData(GoldenOutputs inputs, GoldenOutputs outputs) {
-
-    /** The golden data of {@code inputs} and the FP32 graph's {@code outputs} on them, the outputs as stored. */
-    public static GoldenData of(GoldenOutputs inputs, GoldenOutputs outputs) {
-        return new GoldenData(inputs, HeldPositions.forStorage(inputs, outputs));
-    }
 
     public static final String INPUTS_FILE = "golden-inputs.bin";
     public static final String OUTPUTS_FILE = "golden-outputs.bin";

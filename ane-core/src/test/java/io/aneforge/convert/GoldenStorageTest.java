@@ -1,0 +1,130 @@
+package io.aneforge.convert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.GoldenTensor;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
+import io.aneforge.eval.golden.HeldPositions;
+import io.aneforge.graph.Graphs;
+import io.aneforge.mil.Program;
+import io.aneforge.model.ImportedModel;
+import io.aneforge.model.ModelImporter;
+import io.aneforge.source.ModelSnapshot;
+import io.aneforge.tensor.FloatTensor;
+import io.aneforge.testsupport.models.TinyModels;
+import io.aneforge.tokenizer.Tokenizer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ObjIntConsumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link Golden#forStorage}: the golden outputs reduced sample by sample as they are computed store the bytes of
+ * reducing every sample's outputs at once ({@link HeldPositions#reduce} of {@link Golden#fullLength}, what the worker
+ * and {@code convert} stored before), while no more than one sample's outputs are computed at a time.
+ */
+class GoldenStorageTest {
+    static final int SEQ = TinyModels.POSITIONS;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Tiny BERT (last_hidden_state 32 wide, pooler_output) and tiny GPT-2 (logits as wide as its byte-level vocabulary)
+     * with a vocabulary-sized width lowered to theirs: a held output and, for BERT, a whole one beside it.
+     */
+    @Test
+    void perSampleReductionStoresTheBytesOfReducingEverySampleAtOnce() throws Exception {
+        for (String family : List.of("bert", "gpt2")) {
+            Path snap = family.equals("bert") ? TinyModels.bert(dir.resolve(family), 3) : TinyModels.gpt2(dir.resolve(family), 3);
+            ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+            List<Map<String, FloatTensor>> inputs;
+            try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+                inputs = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
+            }
+            String reduced = family.equals("bert") ? Graphs.LAST_HIDDEN_STATE : Graphs.LOGITS;
+            int minWidth = family.equals("bert") ? TinyModels.HIDDEN : 64;
+            long maxFloats = 20L * minWidth; // 20 positions of a 32-wide output, fewer of a wider one (at least 8)
+            GoldenOutputs asSamples = Golden.samples(inputs);
+
+            GoldenOutputs whole = Golden.fullLength(model, inputs, ProgramEvaluator.runtime());
+            GoldenOutputs expected = HeldPositions.reduce(asSamples, whole, minWidth, maxFloats);
+            Chunks chunks = new Chunks();
+            Golden.Pass pass = Golden.pass(model, inputs, chunks,
+                    shapes -> HeldPositions.held(asSamples, shapes, minWidth, maxFloats), 3);
+
+            assertThat(expected.samples().get(0).tensors().get(reduced).holdsSomePositionsOnly()).as(family).isTrue();
+            assertThat(bytes(pass.stored())).as(family).isEqualTo(bytes(expected));
+            assertThat(chunks.sizes).as(family + ": one prediction at a time").containsOnly(1);
+            assertThat(chunks.predictions).isEqualTo(inputs.size());
+            // what convert keeps for its fidelity: the first samples on every real token, as fullLength gives them
+            assertThat(bytes(new GoldenOutputs(pass.kept()))).isEqualTo(bytes(new GoldenOutputs(whole.samples().subList(0, 3))));
+            if (family.equals("bert")) {
+                GoldenTensor pooled = pass.stored().samples().get(5).tensors().get(Graphs.POOLER_OUTPUT);
+                assertThat(pooled.holdsSomePositionsOnly()).isFalse();
+            }
+        }
+    }
+
+    /**
+     * With the default bounds a small model's outputs stay whole: {@link Golden#forStorage} is {@link Golden#fullLength}
+     * byte for byte, and its predictions run together (each prefix length's samples in one call).
+     */
+    @Test
+    void nothingReducedRunsTheSamplesTogetherWithTheBytesOfFullLength() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("small"), 8);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> inputs;
+        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
+            inputs = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
+        }
+        Chunks chunks = new Chunks();
+        Golden.Pass pass = Golden.forStorage(model, inputs, chunks, 0);
+        assertThat(pass.kept()).isEmpty();
+        assertThat(bytes(pass.stored())).isEqualTo(bytes(Golden.fullLength(model, inputs, ProgramEvaluator.runtime())));
+        assertThat(chunks.predictions).isEqualTo(inputs.size());
+        assertThat(chunks.sizes).as("every prefix length's samples in one chunk").containsOnly(inputs.size());
+        assertThat(chunks.calls).as("one call per distinct prefix length")
+                .isEqualTo((int) java.util.Arrays.stream(SamplePrefix.of(inputs).lengths()).distinct().count());
+        assertThatThrownBy(() -> Golden.forStorage(model, inputs, chunks, inputs.size() + 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a golden pass over " + inputs.size() + " samples cannot keep " + (inputs.size() + 1));
+    }
+
+    private static byte[] bytes(GoldenOutputs golden) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(golden, out, 3);
+        return out.toByteArray();
+    }
+
+    /** The reference runtime, recording the chunk size asked for in each call and how many predictions ran. */
+    private static final class Chunks implements ProgramEvaluator {
+        final ProgramEvaluator runtime = ProgramEvaluator.runtime();
+        final List<Integer> sizes = new ArrayList<>();
+        int calls;
+        int predictions;
+
+        @Override
+        public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
+            throw new AssertionError("the golden pass runs real tokens only, through runEach");
+        }
+
+        @Override
+        public void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                            ObjIntConsumer<Map<String, FloatTensor>> each) {
+            calls++;
+            sizes.add(chunk);
+            runtime.runEach(program, inputs, realLengths, chunk, (outputs, i) -> {
+                predictions++;
+                each.accept(outputs, i);
+            });
+        }
+    }
+}
