@@ -6,6 +6,7 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.mil.MilException;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.SequencePrefix;
+import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,17 +15,21 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.ObjIntConsumer;
 
 /**
- * Fidelity samples, each cut to the shortest prefix that holds its real tokens, rounded up to a
+ * Fidelity samples, each cut to a short prefix of the sequence that holds its real tokens, a
  * multiple of {@value #QUANTUM}, and programs run on those prefixes ({@link SequencePrefix}): one
- * cut program per distinct prefix length, loaded once for the samples of that length. Of the 8
- * samples of a default {@code convert}, 3 fit in 16 of 128 positions and 5 in 32; of the 32 fixed
- * samples the golden pass runs, 11 in 16, 19 in 32, one in 48 and one in 64 (where all 32 on the
- * longest one's 64 positions made 2048 positions, these make 896). The real-token outputs are the
- * same floats as the whole program's ({@code SamplePrefixTest}, which also compares them with
- * every sample on the longest one's prefix, {@link #common}).
+ * cut program per distinct prefix length, loaded once for the samples of that length. A sample's
+ * prefix is its real tokens rounded up to 16, unless fewer than {@value #MIN_SAMPLES_PER_LENGTH}
+ * samples would share that length: then it runs on the next longer one (see
+ * {@link #MIN_SAMPLES_PER_LENGTH}). Of the 32 fixed samples the golden pass runs, 11 then run on
+ * 16 positions, 19 on 32 and 2 on 64 (896 positions, where all 32 on the longest one's 64 made
+ * 2048); the 8 samples of a default {@code convert}'s fidelity (3 of which fit 16) all run on 32.
+ * The real-token outputs are the same floats as the whole program's ({@code SamplePrefixTest},
+ * which also compares them with every sample on its own rounded length and with every sample on the
+ * longest one's prefix, {@link #common}).
  *
  * <p>Why a multiple of 16: the kernels sum rows in 4 partial sums and vectors of up to 16
  * lanes; with the prefix a multiple of both, the padded positions the whole program has beyond
@@ -40,6 +45,17 @@ import java.util.function.ObjIntConsumer;
 public final class SamplePrefix {
     /** A prefix length is a multiple of this (see the class comment). */
     public static final int QUANTUM = 16;
+
+    /**
+     * Samples a prefix length must have to get a program of its own; fewer run on the next longer length. Each
+     * program is loaded and its weights packed once per length (per group of predictions for a group of up to
+     * {@link ReferenceModel#GROUP}), which a length group smaller than one prediction group does not win back:
+     * on all-MiniLM-L6-v2, one kernel thread, the default 8 samples' 3 on 16 positions and 5 on 32 took 77–96 ms
+     * of CPU per read-back package against 62–72 ms for all 8 on 32, while the golden pass over the 32 fixed
+     * samples took 236–239 ms on 16, 32 and 64 positions (249 ms with 48 as a fourth length, one sample's)
+     * against 329 ms for all on 64 (docs/converter.md, "Twelfth round").
+     */
+    public static final int MIN_SAMPLES_PER_LENGTH = ReferenceModel.GROUP;
 
     private final List<Map<String, FloatTensor>> full;
     private final List<Map<String, FloatTensor>> inputs;
@@ -60,14 +76,36 @@ public final class SamplePrefix {
 
     /**
      * Each sample on its own prefix: its real tokens rounded up to a multiple of {@value #QUANTUM} (at least
-     * {@value #QUANTUM}, at most S). {@code full} are full-length sample inputs ({@link Golden#inputs}): every input
-     * is {@code (1, S)}, and positions at or after each sample's last {@code attention_mask} 1 are padding.
+     * {@value #QUANTUM}, at most S), or the next longer such length of another sample when fewer than
+     * {@value #MIN_SAMPLES_PER_LENGTH} samples would share it. {@code full} are full-length sample inputs
+     * ({@link Golden#inputs}): every input is {@code (1, S)}, and positions at or after each sample's last
+     * {@code attention_mask} 1 are padding.
      */
     public static SamplePrefix of(List<Map<String, FloatTensor>> full) {
+        return of(full, MIN_SAMPLES_PER_LENGTH);
+    }
+
+    /**
+     * {@link #of} with a prefix length shared by fewer than {@code minShare} samples (counting those carried up to it)
+     * merged into the next longer one, the longest excepted; 1 puts every sample on its own rounded length.
+     */
+    static SamplePrefix of(List<Map<String, FloatTensor>> full, int minShare) {
         int seqLen = seqLen(full);
         int[] lengths = new int[full.size()];
+        TreeMap<Integer, List<Integer>> byLength = new TreeMap<>();
         for (int i = 0; i < lengths.length; i++) {
             lengths[i] = prefixLength(realLength(full.get(i)), seqLen);
+            byLength.computeIfAbsent(lengths[i], k -> new ArrayList<>()).add(i);
+        }
+        List<Integer> carried = new ArrayList<>();
+        for (Map.Entry<Integer, List<Integer>> e : byLength.entrySet()) {
+            carried.addAll(e.getValue());
+            if (carried.size() >= minShare || e.getKey().equals(byLength.lastKey())) {
+                for (int i : carried) {
+                    lengths[i] = e.getKey();
+                }
+                carried.clear();
+            }
         }
         return new SamplePrefix(full, seqLen, lengths);
     }
@@ -263,8 +301,8 @@ public final class SamplePrefix {
 
     /**
      * Per-token outputs at full length ({@code (1, S, ...)}, one map per sample in sample order, e.g. from
-     * {@link #fullLength}) each cut to its sample's prefix; other outputs as they are. A sample's prefix depends on
-     * its own tokens only, so outputs of the first samples of a longer list (tokenized alike) serve these samples.
+     * {@link #fullLength}) each cut to its sample's prefix; other outputs as they are. Full-length outputs do not
+     * depend on any prefix, so outputs of the first samples of a longer list (tokenized alike) serve these samples.
      */
     public List<Map<String, FloatTensor>> cut(List<Map<String, FloatTensor>> fullLengthOutputs) {
         requireOneMapPerSample(fullLengthOutputs.size(), "full-length outputs");

@@ -31,10 +31,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sequence prefixes fidelity runs on ({@link SamplePrefix}, {@link SequencePrefix}), each sample on its own,
- * give the whole program's floats on every real token, as every sample on the longest one's prefix does
- * ({@link SamplePrefix#common}): checked bit for bit on packages read back from disk, for the real all-MiniLM-L6-v2
- * in both layouts and every precision family, with the fidelity reports of both paths equal.
+ * The sequence prefixes fidelity runs on ({@link SamplePrefix}, {@link SequencePrefix}), each sample on its own
+ * rounded length, give the whole program's floats on every real token, as every sample on the longest one's prefix
+ * does ({@link SamplePrefix#common}): checked bit for bit on packages read back from disk, for the real
+ * all-MiniLM-L6-v2 in both layouts and every precision family, with the fidelity reports of both paths equal. So
+ * any prefix lengths {@link SamplePrefix#of} picks (a length shared by too few samples merged into a longer one) give
+ * the same numbers.
  */
 class SamplePrefixTest {
 
@@ -49,10 +51,12 @@ class SamplePrefixTest {
         try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
             full = Golden.inputs(tok, Samples.fixed().subList(0, 8), 128);
         }
-        SamplePrefix prefix = SamplePrefix.of(full);
+        SamplePrefix prefix = SamplePrefix.of(full, 1);
         SamplePrefix common = SamplePrefix.common(full);
         // the 8 default samples' last real tokens are at 5, 12, 17, 17, 9, 23, 18 and 21
         assertThat(prefix.lengths()).containsExactly(16, 16, 32, 32, 16, 32, 32, 32);
+        // by default the 3 that fit 16 positions, fewer than a prediction group, run on 32 with the others
+        assertThat(SamplePrefix.of(full).lengths()).containsExactly(common.lengths());
         assertThat(common.lengths()).containsOnly(32);
         assertThat(prefix.longest()).isEqualTo(32);
         assertThat(prefix.inputs().get(0).get(Graphs.INPUT_IDS).shape()).containsExactly(1, 16);
@@ -105,7 +109,7 @@ class SamplePrefixTest {
             full = Golden.inputs(tok, List.of(Samples.fixed().get(0), Samples.fixed().get(4)), 64);
             calibration = Calibration.measure(model, tok, 64);
         }
-        SamplePrefix prefix = SamplePrefix.of(full);
+        SamplePrefix prefix = SamplePrefix.of(full, 1);
         assertThat(prefix.longest()).isLessThan(64);
         for (Layout layout : Layout.values()) {
             // w8a8: its per-tensor quantize/dequantize pairs are position-wise, so the prefix cuts through them
@@ -166,7 +170,6 @@ class SamplePrefixTest {
 
         SamplePrefix three = SamplePrefix.of(all.subList(0, 3));
         assertThat(three.longest()).isLessThan(every.longest());
-        assertThat(three.lengths()).containsExactly(java.util.Arrays.copyOf(every.lengths(), 3));
         List<Map<String, FloatTensor>> fromEvery = three.cut(full.subList(0, 3));
         assertThat(fromEvery.get(0).get(Graphs.LAST_HIDDEN_STATE).shape()).containsExactly(1, three.lengths()[0],
                 TinyModels.HIDDEN);
@@ -244,7 +247,7 @@ class SamplePrefixTest {
         }
         List<Map<String, FloatTensor>> full = List.of(Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in),
                 Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, m)));
-        SamplePrefix prefix = SamplePrefix.of(full);
+        SamplePrefix prefix = SamplePrefix.of(full, 1);
         assertThat(SamplePrefix.program(p, 16)).isSameAs(p);
         FloatTensor out = prefix.run(p, ProgramEvaluator.runtime()).get(0).values().iterator().next();
         assertThat(out.shape()).containsExactly(1, 16, 1);
@@ -256,7 +259,7 @@ class SamplePrefixTest {
         List<Map<String, FloatTensor>> two = List.of(full.get(0), Map.of(Graphs.INPUT_IDS, new FloatTensor(new int[] {1, 32}, in),
                 Graphs.ATTENTION_MASK, new FloatTensor(new int[] {1, 32}, longer)));
         Counting counting = new Counting(ProgramEvaluator.runtime());
-        List<Map<String, FloatTensor>> outs = SamplePrefix.of(two).run(p, counting);
+        List<Map<String, FloatTensor>> outs = SamplePrefix.of(two, 1).run(p, counting);
         assertThat(counting.runs).containsExactly("32 positions, samples of [3, 20] real tokens");
         assertThat(outs.get(0).values().iterator().next().shape()).containsExactly(1, 16, 1);
         assertThat(outs.get(1).values().iterator().next().shape()).containsExactly(1, 32, 1);
@@ -273,8 +276,9 @@ class SamplePrefixTest {
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
         List<Map<String, FloatTensor>> full = List.of(sample(64, 20), sample(64, 3), sample(64, 40), sample(64, 16),
                 sample(64, 33));
-        SamplePrefix prefix = SamplePrefix.of(full);
+        SamplePrefix prefix = SamplePrefix.of(full, 1);
         assertThat(prefix.lengths()).containsExactly(32, 16, 48, 16, 48);
+        assertThat(SamplePrefix.of(full).lengths()).containsOnly(48); // no length has a prediction group's 8 samples
         Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16,
                 64)).program();
         Counting counting = new Counting(ProgramEvaluator.runtime());
@@ -380,10 +384,22 @@ class SamplePrefixTest {
     void prefixLengthIsAMultipleOf16CoveringEveryRealToken() {
         assertThat(SamplePrefix.of(List.of(sample(128, 1))).lengths()).containsExactly(16);
         assertThat(SamplePrefix.of(List.of(sample(128, 0))).lengths()).containsExactly(16);
-        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).lengths()).containsExactly(16, 32);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17)), 1).lengths()).containsExactly(16, 32);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).lengths()).containsExactly(32, 32);
         assertThat(SamplePrefix.common(List.of(sample(128, 16), sample(128, 17))).lengths()).containsExactly(32, 32);
-        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17))).longest()).isEqualTo(32);
+        assertThat(SamplePrefix.of(List.of(sample(128, 16), sample(128, 17)), 1).longest()).isEqualTo(32);
         assertThat(SamplePrefix.of(List.of(sample(40, 39))).lengths()).containsExactly(40); // capped at S
+        // a length keeps its own program with a prediction group's 8 samples (counting those carried up to it); fewer
+        // run on the next longer length, and the longest keeps whatever reaches it
+        List<Map<String, FloatTensor>> mixed = new ArrayList<>();
+        for (int real : new int[] {3, 20, 5, 7, 9, 11, 13, 15, 16, 40, 30, 33, 17, 100, 4}) {
+            mixed.add(sample(128, real));
+        }
+        assertThat(SamplePrefix.MIN_SAMPLES_PER_LENGTH).isEqualTo(8);
+        assertThat(SamplePrefix.of(mixed).lengths()) // 16: 9 samples; 32: 3 and 48: 2 carried to 112 with the one there
+                .containsExactly(16, 112, 16, 16, 16, 16, 16, 16, 16, 112, 112, 112, 112, 112, 16);
+        assertThat(SamplePrefix.of(mixed, 3).lengths()) // 32: 3 samples; 48: 2 carried to 112
+                .containsExactly(16, 32, 16, 16, 16, 16, 16, 16, 16, 112, 32, 112, 32, 112, 16);
         assertThat(SamplePrefix.whole(List.of(sample(128, 3))).lengths()).containsExactly(128);
         assertThatThrownBy(() -> SamplePrefix.of(List.of(Map.of(Graphs.ATTENTION_MASK, new FloatTensor(new int[] {128}, new float[128])))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, S)");
