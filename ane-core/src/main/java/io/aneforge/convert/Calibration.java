@@ -164,9 +164,21 @@ public final class Calibration implements CalibrationInputs {
         return all;
     }
 
-    /** Statistics of {@code model} on tokenized {@code inputs} ({@link Golden#inputs}) at {@code seqLen}. */
+    /**
+     * Statistics of {@code model} on tokenized {@code inputs} ({@link Golden#inputs}) at {@code seqLen}. Each batch
+     * runs on a sequence prefix holding its texts' real tokens ({@link SamplePrefix#of}), as fidelity does: the same
+     * floats on the real tokens, which are all the statistics read, so the same statistics as the whole program's
+     * ({@code CalibrationPrefixTest}), for less attention and per-position work.
+     */
     public static Calibration measure(ImportedModel model, List<Map<String, FloatTensor>> inputs, int seqLen,
                                       ProgramEvaluator evaluator) {
+        return measure(model, inputs, seqLen, evaluator, SamplePrefix::of);
+    }
+
+    /** {@link #measure(ImportedModel, List, int, ProgramEvaluator)}, each batch on the prefixes {@code prefix} picks. */
+    static Calibration measure(ImportedModel model, List<Map<String, FloatTensor>> inputs, int seqLen,
+                               ProgramEvaluator evaluator,
+                               java.util.function.Function<List<Map<String, FloatTensor>>, SamplePrefix> prefix) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("calibration needs at least one text");
         }
@@ -202,7 +214,8 @@ public final class Calibration implements CalibrationInputs {
                 real[i] = realLength(batch.get(i).get(Graphs.ATTENTION_MASK), seqLen, b0 + i);
                 realTokens += real[i];
             }
-            List<Map<String, FloatTensor>> outputs = evaluator.runRealTokens(probe, batch, real);
+            // per-token outputs come back on the prefix, (1, L, C) with L >= real[i]: the first real[i] rows are read
+            List<Map<String, FloatTensor>> outputs = prefix.apply(batch).runRealTokens(probe, evaluator);
             for (Var v : probes.values()) {
                 int features = v.shape()[v.rank() - 1];
                 double[] s = sums.computeIfAbsent(v.name(), k -> new double[features * features]);

@@ -45,10 +45,7 @@ class GoldenStorageTest {
         for (String family : List.of("bert", "gpt2")) {
             Path snap = family.equals("bert") ? TinyModels.bert(dir.resolve(family), 3) : TinyModels.gpt2(dir.resolve(family), 3);
             ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
-            List<Map<String, FloatTensor>> inputs;
-            try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
-                inputs = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
-            }
+            List<Map<String, FloatTensor>> inputs = fixedSamples(model, snap);
             String reduced = family.equals("bert") ? Graphs.LAST_HIDDEN_STATE : Graphs.LOGITS;
             int minWidth = family.equals("bert") ? TinyModels.HIDDEN : 64;
             long maxFloats = 20L * minWidth; // 20 positions of a 32-wide output, fewer of a wider one (at least 8)
@@ -81,10 +78,7 @@ class GoldenStorageTest {
     void nothingReducedRunsTheSamplesTogetherWithTheBytesOfFullLength() throws Exception {
         Path snap = TinyModels.bert(dir.resolve("small"), 8);
         ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
-        List<Map<String, FloatTensor>> inputs;
-        try (Tokenizer tok = Tokenizer.load(snap.resolve("tokenizer.json"))) {
-            inputs = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
-        }
+        List<Map<String, FloatTensor>> inputs = fixedSamples(model, snap);
         Chunks chunks = new Chunks();
         Golden.Pass pass = Golden.forStorage(model, inputs, chunks, 0);
         assertThat(pass.kept()).isEmpty();
@@ -96,6 +90,13 @@ class GoldenStorageTest {
         assertThatThrownBy(() -> Golden.forStorage(model, inputs, chunks, inputs.size() + 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a golden pass over " + inputs.size() + " samples cannot keep " + (inputs.size() + 1));
+    }
+
+    /** Every fixed sample as the golden step tokenizes them for {@code model} ({@link Golden#sampleInputs}). */
+    private static List<Map<String, FloatTensor>> fixedSamples(ImportedModel model, Path snapshot) throws IOException {
+        try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
+            return Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
+        }
     }
 
     private static byte[] bytes(GoldenOutputs golden) throws IOException {
