@@ -50,10 +50,10 @@ public final class SamplePrefix {
      * Samples a prefix length must have to get a program of its own; fewer run on the next longer length. Each
      * program is loaded and its weights packed once per length (per group of predictions for a group of up to
      * {@link ReferenceModel#GROUP}), which a length group smaller than one prediction group does not win back:
-     * on all-MiniLM-L6-v2, one kernel thread, the default 8 samples' 3 on 16 positions and 5 on 32 took 77–96 ms
-     * of CPU per read-back package against 62–72 ms for all 8 on 32, while the golden pass over the 32 fixed
-     * samples took 236–239 ms on 16, 32 and 64 positions (249 ms with 48 as a fourth length, one sample's)
-     * against 329 ms for all on 64 (docs/converter.md, "Twelfth round").
+     * on all-MiniLM-L6-v2, one kernel thread, the default 8 samples' 3 on 16 positions and 5 on 32 took 76–96 ms
+     * of CPU per read-back package against 58–72 ms for all 8 on 32, while the golden pass over the 32 fixed
+     * samples took 236–239 ms on 16, 32 and 64 positions (222–249 ms with 48 as a fourth length, one sample's)
+     * against 285–329 ms for all on 64 (docs/converter.md, "Where the time goes with fidelity on", twelfth round).
      */
     public static final int MIN_SAMPLES_PER_LENGTH = ReferenceModel.GROUP;
 
