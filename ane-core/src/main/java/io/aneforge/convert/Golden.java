@@ -80,8 +80,7 @@ public final class Golden {
      */
     public static GoldenOutputs fullLength(ImportedModel model, List<Map<String, FloatTensor>> inputs,
                                            ProgramEvaluator evaluator) {
-        return new GoldenOutputs(pass(model, inputs, evaluator, shapes -> new HeldPositions.Held(Map.of(), List.of()),
-                inputs.size()).kept());
+        return new GoldenOutputs(pass(model, inputs, evaluator, shapes -> HeldPositions.Held.NONE, inputs.size()).kept());
     }
 
     /**

@@ -107,9 +107,8 @@ public final class EvalCommand implements Callable<Integer> {
                 out.println(pkg + " (" + (r.variant() == null ? "unknown variant" : r.variant()) + ") vs "
                         + (onnx == null ? "FP32 golden (the converter's FP32 graph)" : "ONNX Runtime (" + onnx + ")") + ", "
                         + samples + " samples, seq len " + seqLen + ", engine " + r.engine()
-                        + (check.positions() < seqLen ? ", predictions on each sample's real tokens rounded up to a"
-                        + " multiple of " + io.aneforge.convert.SamplePrefix.QUANTUM + " positions (at most "
-                        + check.positions() + "; the same floats there as at full length)" : ""));
+                        + (check.positions() < seqLen ? ", predictions on prefixes of at most " + check.positions()
+                        + " positions holding each sample's real tokens (the same floats there as at full length)" : ""));
                 out.println(String.format(Locale.ROOT, "%-20s %12s %12s %10s %12s %8s", "output", "cosine mean",
                         "cosine min", "PSNR dB", "max |err|", "top-1"));
                 for (Map.Entry<String, FidelityReport> e : f.entrySet()) {

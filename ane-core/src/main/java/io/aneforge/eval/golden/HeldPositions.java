@@ -82,7 +82,7 @@ public final class HeldPositions {
      */
     public static Held forStorage(GoldenOutputs inputs, Map<String, int[]> outputShapes) {
         if (GoldenOutputsCodec.configuredVersion() < 3) {
-            return new Held(Map.of(), List.of());
+            return Held.NONE;
         }
         return held(inputs, outputShapes, MIN_WIDTH, MAX_FLOATS);
     }
@@ -144,6 +144,9 @@ public final class HeldPositions {
      * when nothing is reduced), and each sample's real tokens.
      */
     public record Held(Map<String, int[][]> positions, List<boolean[]> real) {
+        /** Nothing reduced: every output kept whole. */
+        public static final Held NONE = new Held(Map.of(), List.of());
+
         /** Sample {@code index}'s outputs as stored: each reduced output at its held positions, the others whole. */
         public GoldenOutputs.Sample apply(int index, GoldenOutputs.Sample s) {
             if (positions.isEmpty()) {

@@ -134,8 +134,8 @@ public final class FidelityCheck {
         }
         // the first `count` sentences, or as many sentence pairs for a model that takes token_type_ids (Golden.sampleInputs)
         int count = keepGoldenData ? all.size() : samples;
-        // Predictions run each sample on the shortest prefix of the sequence that holds its real tokens
-        // (SamplePrefix): the same floats on real tokens as full length, which is all fidelity compares.
+        // Predictions run each sample on a prefix of the sequence that holds its real tokens (SamplePrefix.of):
+        // the same floats on real tokens as full length, which is all fidelity compares.
         // Golden.compute runs the FP32 graph on the reference runtime (ProgramEvaluator.runtime()), as the
         // converter worker does, so the CLI and the worker report the same numbers.
         // Tokenized on first use: convert starts its conversions first, then the golden pass tokenizes while they run.
