@@ -6,6 +6,7 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.Target;
 import io.aneforge.model.ImportedModel;
+import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.tokenizer.Encoding;
 import io.aneforge.tokenizer.MaskToken;
@@ -129,8 +130,10 @@ public final class Golden {
         HeldPositions.Held positions = held.apply(shapes);
         GoldenOutputs.Sample[] stored = new GoldenOutputs.Sample[inputs.size()];
         GoldenOutputs.Sample[] kept = new GoldenOutputs.Sample[keep];
-        // with an output reduced, one prediction at a time: only one sample's outputs are held whole at once
-        int chunk = positions.positions().isEmpty() ? inputs.size() : 1;
+        // With an output reduced and nothing kept (the worker), one prediction at a time: only one sample's outputs
+        // are held whole at once. A caller that keeps samples (convert's fidelity) holds them anyway, so it predicts
+        // a group at a time, as before: one at a time would stream a vocabulary-sized head's weights once per sample.
+        int chunk = positions.positions().isEmpty() ? inputs.size() : keep > 0 ? ReferenceModel.GROUP : 1;
         prefix.runRealTokens(program, evaluator, chunk, (outputs, i) -> {
             GoldenOutputs.Sample sample = new GoldenOutputs.Sample(sampleId(i), prefix.realTokens(i, outputs));
             if (i < keep) {

@@ -25,7 +25,7 @@ import java.util.function.ObjIntConsumer;
  * prefix is its real tokens rounded up to 16, unless fewer than {@value #MIN_SAMPLES_PER_LENGTH}
  * samples would share that length: then it runs on the next longer one (see
  * {@link #MIN_SAMPLES_PER_LENGTH}). Of the 32 fixed samples the golden pass runs, 11 then run on
- * 16 positions, 19 on 32 and 2 on 64 (896 positions, where all 32 on the longest one's 64 made
+ * 16 positions, 19 on 32 and 2 on 64 (912 positions, where all 32 on the longest one's 64 made
  * 2048); the 8 samples of a default {@code convert}'s fidelity (3 of which fit 16) all run on 32.
  * The real-token outputs are the same floats as the whole program's ({@code SamplePrefixTest},
  * which also compares them with every sample on its own rounded length and with every sample on the

@@ -106,7 +106,7 @@ class ConvertCommandTest {
                         .containsExactly(whole.samples().get(i).outputs().get(Graphs.POOLER_OUTPUT).data());
             }
             assertThat(real).isLessThan(32 * 16);
-            // Byte for byte what the converter worker stores: both call Golden.fullLength (ConversionEndToEndTest).
+            // Byte for byte what the converter worker stores: both call Golden.forStorage, which stores Golden.fullLength as HeldPositions reduces it (nothing is reduced for this model; ConversionEndToEndTest).
             java.io.ByteArrayOutputStream worker = new java.io.ByteArrayOutputStream();
             GoldenOutputsCodec.write(Golden.fullLength(ModelImporter.importWeights(ModelSnapshot.of(bert, null)), expected,
                     io.aneforge.convert.ProgramEvaluator.runtime(1)), worker);

@@ -113,7 +113,8 @@ class ConversionEndToEndTest {
         assertThat(done.path("state").asString()).as(done.toString()).isEqualTo("succeeded");
         assertThatReady(done, 3);
         // The worker's golden blobs are the bytes `convert` writes for the same source, seq len and samples: both
-        // encode Golden.inputs and Golden.fullLength (real tokens only, 0 at padding; GoldenTest, ConvertCommandTest).
+        // encode Golden.inputs and Golden.fullLength, which Golden.forStorage stores unreduced for this model (real
+        // tokens only, 0 at padding; GoldenTest, ConvertCommandTest).
         byte[] expectedInputs;
         byte[] expectedOutputs;
         try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
