@@ -11,6 +11,7 @@ import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
+import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.source.ModelSnapshot;
 import io.aneforge.tensor.FloatTensor;
 import io.aneforge.testsupport.models.TinyModels;
@@ -53,13 +54,24 @@ class GoldenStorageTest {
 
             GoldenOutputs whole = Golden.fullLength(model, inputs, ProgramEvaluator.runtime());
             GoldenOutputs expected = HeldPositions.reduce(asSamples, whole, minWidth, maxFloats);
+            // the worker keeps nothing: one prediction at a time
+            Chunks single = new Chunks();
+            Golden.Pass stored = Golden.pass(model, inputs, single,
+                    shapes -> HeldPositions.held(asSamples, shapes, minWidth, maxFloats), 0);
+            assertThat(expected.samples().get(0).tensors().get(reduced).holdsSomePositionsOnly()).as(family).isTrue();
+            assertThat(bytes(stored.stored())).as(family).isEqualTo(bytes(expected));
+            assertThat(stored.kept()).isEmpty();
+            assertThat(single.sizes).as(family + ": one prediction at a time").containsOnly(1);
+            assertThat(single.predictions).isEqualTo(inputs.size());
+
+            // convert keeps its fidelity samples anyway: a prediction group at a time, the same bytes
             Chunks chunks = new Chunks();
             Golden.Pass pass = Golden.pass(model, inputs, chunks,
                     shapes -> HeldPositions.held(asSamples, shapes, minWidth, maxFloats), 3);
-
-            assertThat(expected.samples().get(0).tensors().get(reduced).holdsSomePositionsOnly()).as(family).isTrue();
             assertThat(bytes(pass.stored())).as(family).isEqualTo(bytes(expected));
-            assertThat(chunks.sizes).as(family + ": one prediction at a time").containsOnly(1);
+            assertThat(chunks.sizes).as(family + ": a group at a time")
+                    .allSatisfy(size -> assertThat(size).isBetween(1, ReferenceModel.GROUP));
+            assertThat(chunks.sizes).as(family).anySatisfy(size -> assertThat(size).isGreaterThan(1));
             assertThat(chunks.predictions).isEqualTo(inputs.size());
             // what convert keeps for its fidelity: the first samples on every real token, as fullLength gives them
             assertThat(bytes(new GoldenOutputs(pass.kept()))).isEqualTo(bytes(new GoldenOutputs(whole.samples().subList(0, 3))));
