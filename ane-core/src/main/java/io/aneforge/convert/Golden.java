@@ -1,6 +1,7 @@
 package io.aneforge.convert;
 
 import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.eval.golden.HeldPositions;
 import io.aneforge.graph.Graphs;
 import io.aneforge.mil.Program;
@@ -125,9 +126,7 @@ public final class Golden {
         }
         SamplePrefix prefix = SamplePrefix.of(inputs);
         Program program = VariantConverter.build(model, referenceSpec(prefix.seqLen())).program();
-        Map<String, int[]> shapes = new LinkedHashMap<>();
-        program.outputs().forEach(v -> shapes.put(v.name(), v.shape()));
-        HeldPositions.Held positions = held.apply(shapes);
+        HeldPositions.Held positions = held.apply(outputShapes(program));
         GoldenOutputs.Sample[] stored = new GoldenOutputs.Sample[inputs.size()];
         GoldenOutputs.Sample[] kept = new GoldenOutputs.Sample[keep];
         // With an output reduced and nothing kept (the worker), one prediction at a time: only one sample's outputs
@@ -142,6 +141,38 @@ public final class Golden {
             stored[i] = positions.apply(i, sample);
         });
         return new Pass(new GoldenOutputs(List.of(stored)), List.of(kept));
+    }
+
+    /**
+     * The golden format ({@link GoldenOutputsCodec} version) the registry records for the pair this process stores for
+     * {@code inputs}: {@link #samples} of them and {@link #forStorage}'s outputs, each written as {@link
+     * GoldenOutputsCodec#write(GoldenOutputs, java.io.OutputStream)} writes it, the newer of the two (the registry
+     * reads both headers and keeps the newer). Known without running the model: the outputs are format 3 exactly when
+     * {@link HeldPositions#forStorage} holds some output at some positions, which depends on the inputs' attention
+     * masks and the program's output shapes only; otherwise both blobs are the configured format, at most 2. The
+     * converter worker compares it with the format of the pair an earlier attempt stored before reusing that pair's
+     * outputs. Under a configured format below 3 nothing is held and the program is not built.
+     *
+     * @param inputs full-length sample inputs, as {@link #sampleInputs} makes them
+     * @throws IllegalArgumentException when the golden format setting is not 1, 2 or 3 (naming it)
+     */
+    public static int storedFormat(ImportedModel model, List<Map<String, FloatTensor>> inputs) {
+        int cap = GoldenOutputsCodec.configuredVersion();
+        GoldenOutputs asSamples = samples(inputs);
+        int inputsFormat = GoldenOutputsCodec.versionFor(asSamples, cap);
+        if (cap < 3) {
+            return Math.max(inputsFormat, Math.min(cap, 2));
+        }
+        Program program = VariantConverter.build(model, referenceSpec(SamplePrefix.of(inputs).seqLen())).program();
+        boolean held = !HeldPositions.forStorage(asSamples, outputShapes(program)).positions().isEmpty();
+        return Math.max(inputsFormat, held ? 3 : 2);
+    }
+
+    /** The program's outputs by name, each with its shape: what {@link HeldPositions} picks held positions by. */
+    private static Map<String, int[]> outputShapes(Program program) {
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        program.outputs().forEach(v -> shapes.put(v.name(), v.shape()));
+        return shapes;
     }
 
     /** Per-sample maps (inputs or outputs) as golden samples with the ids {@link #sampleId} gives in list order. */

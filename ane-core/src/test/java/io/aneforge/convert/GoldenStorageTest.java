@@ -104,6 +104,48 @@ class GoldenStorageTest {
                 .hasMessage("a golden pass over " + inputs.size() + " samples cannot keep " + (inputs.size() + 1));
     }
 
+    /**
+     * {@link Golden#storedFormat}, which the converter worker compares with an earlier attempt's stored pair without
+     * running the model, is the format the registry reads from the pair as written (the newer of its two headers): a
+     * masked LM with a vocabulary-sized head holds its logits at some positions (3), the tiny BERT's outputs stay whole
+     * (2), and under {@code ANEFORGE_GOLDEN_FORMAT=2} or {@code 1} nothing is held (2, 1).
+     */
+    @Test
+    void storedFormatIsTheFormatOfThePairAsWritten() throws Exception {
+        ImportedModel mlm = ModelImporter.importWeights(ModelSnapshot.of(
+                TinyModels.maskedLm(dir.resolve("mlm"), 5, HeldPositions.MIN_WIDTH), null));
+        List<Map<String, FloatTensor>> masked = fixedSamples(mlm, dir.resolve("mlm"));
+        Path bertDir = TinyModels.bert(dir.resolve("bert"), 5);
+        ImportedModel bert = ModelImporter.importWeights(ModelSnapshot.of(bertDir, null));
+        List<Map<String, FloatTensor>> plain = fixedSamples(bert, bertDir);
+
+        assertThat(Golden.storedFormat(mlm, masked)).isEqualTo(writtenFormat(mlm, masked)).isEqualTo(3);
+        assertThat(Golden.storedFormat(bert, plain)).isEqualTo(writtenFormat(bert, plain)).isEqualTo(2);
+        String before = System.getProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
+        try {
+            for (String cap : List.of("2", "1")) {
+                System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, cap);
+                assertThat(Golden.storedFormat(mlm, masked)).as("cap " + cap).isEqualTo(writtenFormat(mlm, masked))
+                        .isEqualTo(Integer.parseInt(cap));
+            }
+        } finally {
+            if (before == null) System.clearProperty(GoldenOutputsCodec.FORMAT_PROPERTY);
+            else System.setProperty(GoldenOutputsCodec.FORMAT_PROPERTY, before);
+        }
+    }
+
+    /** The newer header of the pair as the worker and convert write it: what the registry records as its format. */
+    private static int writtenFormat(ImportedModel model, List<Map<String, FloatTensor>> inputs) throws IOException {
+        GoldenOutputs outputs = Golden.forStorage(model, inputs, ProgramEvaluator.runtime(), 0).stored();
+        return Math.max(headerVersion(Golden.samples(inputs)), headerVersion(outputs));
+    }
+
+    private static int headerVersion(GoldenOutputs golden) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GoldenOutputsCodec.write(golden, out);
+        return GoldenOutputsCodec.version(new java.io.ByteArrayInputStream(out.toByteArray()));
+    }
+
     /** Every fixed sample as the golden step tokenizes them for {@code model} ({@link Golden#sampleInputs}). */
     private static List<Map<String, FloatTensor>> fixedSamples(ImportedModel model, Path snapshot) throws IOException {
         try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
