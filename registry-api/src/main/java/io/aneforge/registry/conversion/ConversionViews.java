@@ -29,6 +29,10 @@ public final class ConversionViews {
      *     {@code fill-mask} of a pre-training checkpoint, {@code pre-training} of a BertForMaskedLM one that carries
      *     the next-sentence head
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types})
+     * @param goldenDigest the golden outputs' digest a worker reported on the conversion ({@code sha256:<hex>}); a
+     *     masked LM's is not reported (workers before masked samples would pair it with plain inputs)
+     * @param versionGolden the golden pair stored on the conversion's version ({@code PUT .../golden}), never null
+     *     (its fields are null while none is set): a retry reuses its outputs when its inputs are the bytes it builds
      * @param waitingFor why a queued conversion is not running yet (null for any other state), from the converter
      *     workers the registry saw lately ({@link ConverterWorkers#waitingFor}): none asked for work, none declares
      *     the options it needs (a non-default head or token types: workers of older releases skip it), every capable
@@ -38,8 +42,21 @@ public final class ConversionViews {
                                  List<String> chips, String recipe, int seqLen, String head, boolean tokenTypes,
                                  int attempts, int maxAttempts,
                                  String leaseOwner, OffsetDateTime leaseExpiresAt, String commit, String goldenDigest,
-                                 String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
+                                 VersionGolden versionGolden, String error, OffsetDateTime createdAt, OffsetDateTime updatedAt,
                                  OffsetDateTime finishedAt, List<VariantProgress> variants, String waitingFor) {}
+
+    /**
+     * The golden pair on a conversion's version ({@code model_version}: what {@code PUT .../golden} stored, whoever
+     * sent it), so that a worker resuming the conversion can tell whether an earlier attempt's outputs were computed
+     * on the inputs it builds: the outputs go with the inputs they were computed on, which {@code goldenDigest} alone
+     * does not say.
+     *
+     * @param inputsDigest  {@code sha256:<hex>} of the golden inputs blob; null while none is set
+     * @param outputsDigest {@code sha256:<hex>} of the golden outputs blob; null while none is set
+     * @param format        the pair's golden format (the newer of the two blobs' {@code GoldenOutputsCodec} headers,
+     *                      read when it was set); null while none is set
+     */
+    public record VersionGolden(String inputsDigest, String outputsDigest, Integer format) {}
 
     /**
      * One row of the conversions list (the UI's "conversions in progress" panel): no variant details, just

@@ -13,6 +13,7 @@ import io.aneforge.registry.conversion.ConversionViews.ProgressReport;
 import io.aneforge.registry.conversion.ConversionViews.Registration;
 import io.aneforge.registry.conversion.ConversionViews.VariantProgress;
 import io.aneforge.registry.conversion.ConversionViews.VariantReport;
+import io.aneforge.registry.conversion.ConversionViews.VersionGolden;
 import io.aneforge.registry.model.ModelRecords.VersionRef;
 import io.aneforge.registry.model.ModelRecords.VersionView;
 import io.aneforge.registry.model.Models;
@@ -653,8 +654,21 @@ public class Conversions {
         List<VariantProgress> vs = variants.findByConversionIdOrderById(c.id).stream().map(Conversions::progress).toList();
         return new ConversionView(c.id, version.model(), version.version(), version.source(), c.state, c.step,
                 Arrays.asList(c.chips.split(",")), c.recipe, c.seqLen, c.head, c.tokenTypes, c.attempts, c.maxAttempts, c.leaseOwner,
-                c.leaseExpiresAt, c.resolvedCommit, c.goldenDigest == null ? null : "sha256:" + c.goldenDigest, c.error,
-                c.createdAt, c.updatedAt, c.finishedAt, vs, waitingFor(c));
+                c.leaseExpiresAt, c.resolvedCommit, c.goldenDigest == null ? null : "sha256:" + c.goldenDigest,
+                versionGolden(c.versionId), c.error, c.createdAt, c.updatedAt, c.finishedAt, vs, waitingFor(c));
+    }
+
+    /** The golden pair stored on the version (null fields while none is set). */
+    private VersionGolden versionGolden(long versionId) {
+        return jdbc.sql("SELECT golden_inputs_digest, golden_digest, golden_format FROM model_version WHERE id = ?")
+                .param(versionId)
+                .query((rs, i) -> new VersionGolden(digest(rs.getString(1)), digest(rs.getString(2)),
+                        rs.getObject(3, Integer.class)))
+                .single();
+    }
+
+    private static String digest(String hex) {
+        return hex == null ? null : "sha256:" + hex;
     }
 
     /** Only a queued conversion waits (one whose lease expired is leased at the next call of any fitting worker). */

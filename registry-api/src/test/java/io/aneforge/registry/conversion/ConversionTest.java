@@ -2,7 +2,13 @@ package io.aneforge.registry.conversion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.eval.GoldenOutputs;
+import io.aneforge.eval.golden.GoldenOutputsCodec;
 import io.aneforge.registry.RegistryTestBase;
+import io.aneforge.tensor.FloatTensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -213,6 +219,69 @@ class ConversionTest extends RegistryTestBase {
         complete.json().path("variants").forEach(x -> assertThat(x.path("builds").asInt()).isEqualTo(1));
         Response r = get("/api/v1/models/conv-run/resolve?device=iPhone13,2&os=18.0&version=" + version, reader());
         assertThat(r.status()).as(r.text()).isEqualTo(200);
+    }
+
+    /**
+     * The conversion carries its version's golden pair ({@code versionGolden}): fields null before {@code PUT .../golden},
+     * then both digests and the format the registry read from the blobs, in the lease answer and the reads alike, and a
+     * pair that replaces it on the draft (a retry whose samples differ) replaces it there too. It is the version's, not
+     * what a worker reported: {@code goldenDigest} stays null.
+     */
+    @Test
+    void theConversionCarriesItsVersionsGoldenPairOnceSetAndAsReplaced() {
+        createModel("conv-golden");
+        JsonNode c = publishConversion("conv-golden", List.of("A14"));
+        long id = c.path("id").asLong();
+        int version = c.path("version").asInt();
+        assertNoPair(c.path("versionGolden"));
+        JsonNode first = lease(id, "w1");
+        assertNoPair(first.path("conversion").path("versionGolden"));
+
+        String in = upload(goldenBlob("input_ids", 101, 102));
+        String out = upload(goldenBlob("logits", 0.5f, -1f));
+        Response stored = send("PUT", "/api/v1/models/conv-golden/versions/" + version + "/golden", worker(),
+                Map.of("inputs", in, "outputs", out));
+        assertThat(stored.status()).as(stored.text()).isEqualTo(200);
+        JsonNode pair = get("/api/v1/conversions/" + id, reader()).json().path("versionGolden");
+        assertThat(pair.path("inputsDigest").asString()).isEqualTo(in);
+        assertThat(pair.path("outputsDigest").asString()).isEqualTo(out);
+        assertThat(pair.path("format").asInt()).as("what GoldenOutputsCodec writes for whole tensors").isEqualTo(2);
+        assertThat(get("/api/v1/conversions/" + id, reader()).json().path("goldenDigest").isNull()).isTrue();
+
+        // another pair on the draft, written as format 1: the next lease answer carries it
+        String in1 = upload(goldenBlob(1, "input_ids", 101, 7, 102));
+        String out1 = upload(goldenBlob(1, "logits", 0.25f, 1f));
+        Response replaced = send("PUT", "/api/v1/models/conv-golden/versions/" + version + "/golden", worker(),
+                Map.of("inputs", in1, "outputs", out1));
+        assertThat(replaced.status()).as(replaced.text()).isEqualTo(200);
+        Response released = send("POST", "/api/v1/conversions/" + id + "/release", worker(),
+                Map.of("leaseToken", first.path("leaseToken").asString()));
+        assertThat(released.status()).as(released.text()).isEqualTo(204);
+        JsonNode again = lease(id, "w2").path("conversion").path("versionGolden");
+        assertThat(again.path("inputsDigest").asString()).isEqualTo(in1);
+        assertThat(again.path("outputsDigest").asString()).isEqualTo(out1);
+        assertThat(again.path("format").asInt()).isEqualTo(1);
+        assertThat(get("/api/v1/models/conv-golden/versions/" + version + "/conversion", reader()).json()
+                .path("versionGolden")).isEqualTo(again);
+    }
+
+    private static void assertNoPair(JsonNode versionGolden) {
+        assertThat(versionGolden.isObject()).as("sent even before a pair is set: " + versionGolden).isTrue();
+        assertThat(versionGolden.path("inputsDigest").isNull()).as(versionGolden.toString()).isTrue();
+        assertThat(versionGolden.path("outputsDigest").isNull()).as(versionGolden.toString()).isTrue();
+        assertThat(versionGolden.path("format").isNull()).as(versionGolden.toString()).isTrue();
+    }
+
+    /** A one-sample golden blob written as format {@code version}. */
+    private static byte[] goldenBlob(int version, String name, float... values) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            GoldenOutputsCodec.write(new GoldenOutputs(List.of(GoldenOutputs.Sample.of("0",
+                    Map.of(name, new FloatTensor(new int[] {1, 1, values.length}, values))))), out, version);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
