@@ -27,6 +27,7 @@ import io.aneforge.worker.registry.RegistryModels.PlannedVariant;
 import io.aneforge.worker.registry.RegistryModels.Progress;
 import io.aneforge.worker.registry.RegistryModels.Variant;
 import io.aneforge.worker.registry.RegistryModels.VariantReport;
+import io.aneforge.worker.registry.RegistryModels.VersionGolden;
 import io.aneforge.worker.source.LocalSourceRoots;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +45,8 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +61,7 @@ import org.springframework.stereotype.Component;
 public class ConversionSteps {
 
     private static final Logger log = LoggerFactory.getLogger(ConversionSteps.class);
+    private static final Pattern SHA256_DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
 
     private final RegistryClient registry;
     private final Leases leases;
@@ -126,50 +130,113 @@ public class ConversionSteps {
 
     /**
      * Golden outputs of the unconverted FP32 graph on the fixed samples, stored as a blob; returns its hex digest.
-     * Outputs an earlier attempt computed ({@code goldenDigest}) are reused, except a masked LM's: its samples carry
-     * its mask token since this release ({@link MaskedSamples}), an attempt by an earlier worker computed its outputs
-     * on the plain samples, and the registry records only the outputs' digest on the conversion, so which inputs that
-     * attempt used cannot be asked. A masked LM's outputs are computed again (the same bytes when the earlier attempt
-     * was this release's) and the {@code PUT .../golden} replaces the earlier pair on the draft; their digest is not
-     * reported on the conversion (below).
+     * The inputs blob is always built (tokenizing is cheap; the same samples give the same bytes), then the outputs
+     * an earlier attempt stored are reused when {@link #earlierOutputs} finds them computed on those very inputs,
+     * and computed otherwise; {@code aneforge.worker.golden{result=reused|computed}} counts which. The {@code PUT
+     * .../golden} is idempotent, and replaces a pair an earlier attempt stored on other inputs (the version is a
+     * draft). A masked LM's outputs digest is not reported on the conversion (below).
      */
     public String golden(long id, Fetched f) throws IOException {
         Conversion c = leases.conversion(id);
         report(id, "golden", null, null, null);
-        // The agents' accuracy jobs need the inputs as well as the outputs, with the same sample ids.
-        // Tokenizing is cheap, so the inputs blob is rebuilt (same bytes) even when an earlier attempt
-        // already computed the outputs; both uploads and the PUT .../golden are idempotent.
-        GoldenOutputs inputs;
-        GoldenOutputs golden = null;
+        ImportedModel model = models.get(id, f.snapshotDir(), f.commit(), c);
+        List<Map<String, FloatTensor>> in;
         boolean masked;
         try (Tokenizer tokenizer = Tokenizer.load(Path.of(f.snapshotDir()).resolve(ModelSnapshot.TOKENIZER))) {
-            ImportedModel model = models.get(id, f.snapshotDir(), f.commit(), c);
             // the samples `convert` stores too: the sentences, or the sentence pairs for a model with token types (the
             // conversion's tokenTypes: ModelCache imports the model with its token_type_ids input), a masked LM's with
             // its mask token
             if (MaskedSamples.lacksMaskToken(model, tokenizer)) {
                 log.warn("conversion {}: {}", id, plainSamplesWarning(model));
             }
-            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tokenizer, Samples.fixed().size(), c.seqLen());
-            inputs = Golden.samples(in);
+            in = Golden.sampleInputs(model, tokenizer, Samples.fixed().size(), c.seqLen());
             masked = MaskedSamples.maskToken(model, tokenizer).isPresent();
-            if (c.goldenDigest() == null || masked) {
-                // The function `convert` calls too, so both store the same bytes: real tokens only, 0 at padding,
-                // vocabulary-sized logits at held positions only (golden format 3), each sample reduced as soon as it
-                // is computed, so every real token's logits are never in memory at once (~615 MB for XLM-RoBERTa).
-                golden = Golden.forStorage(model, in, ProgramEvaluator.runtime(), 0).stored();
-            }
         }
-        String inputsHex = store(id, inputs, "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
-        String hex = golden == null
-                ? c.goldenDigest().substring(7) // computed by an earlier attempt
-                : store(id, golden, "golden.bin", "application/vnd.aneforge.golden-outputs");
+        // The agents' accuracy jobs need the inputs as well as the outputs, with the same sample ids.
+        String inputsHex = store(id, Golden.samples(in), "golden-inputs.bin", "application/vnd.aneforge.golden-inputs");
+        String hex = earlierOutputs(c, inputsHex, masked, () -> Golden.storedFormat(model, in));
+        if (hex == null) {
+            // The function `convert` calls too, so both store the same bytes: real tokens only, 0 at padding,
+            // vocabulary-sized logits at held positions only (golden format 3), each sample reduced as soon as it
+            // is computed, so every real token's logits are never in memory at once (~615 MB for XLM-RoBERTa).
+            GoldenOutputs golden = Golden.forStorage(model, in, ProgramEvaluator.runtime(), 0).stored();
+            hex = store(id, golden, "golden.bin", "application/vnd.aneforge.golden-outputs");
+            meters.counter("aneforge.worker.golden", "result", "computed").increment();
+            log.info("golden outputs computed: sha256:{} (inputs sha256:{})", hex, inputsHex);
+        } else {
+            meters.counter("aneforge.worker.golden", "result", "reused").increment();
+        }
         registry.setGolden(c.model(), c.version(), inputsHex, hex);
         // A masked LM's outputs digest is left off the conversion: a worker of an earlier release taking the lease
         // would reuse it with the plain samples it builds, pairing masked outputs with plain inputs. This release
-        // never reads it back for a masked LM (it computes them again), so nothing is lost.
-        if (golden != null && !masked) report(id, "golden", null, "sha256:" + hex, null);
+        // reads the version's pair instead (or, from an older registry, computes a masked LM's outputs again).
+        if (!masked && !("sha256:" + hex).equals(c.goldenDigest())) report(id, "golden", null, "sha256:" + hex, null);
         return hex;
+    }
+
+    /**
+     * The hex digest of the golden outputs an earlier attempt stored that this attempt can reuse, or null when it
+     * must compute them; logs which and why at info. The outputs go with the inputs they were computed on, so:
+     * <ul>
+     *   <li>from a registry that sends the version's pair ({@code versionGolden}), its outputs when its inputs are the
+     *   blob just built ({@code inputsHex}: the same bytes, so the same samples, whichever attempt or worker release
+     *   stored the pair), its outputs blob is in the registry, and its format is the one this worker stores now
+     *   ({@code format}, {@link Golden#storedFormat}: {@code ANEFORGE_GOLDEN_FORMAT} may differ from the earlier
+     *   attempt's). A worker before masked samples stored a masked LM's pair on the plain samples: its inputs differ,
+     *   and the outputs are computed again. No pair (a crash between the uploads and the {@code PUT}): computed;</li>
+     *   <li>from an older registry, which sends only the conversion's {@code goldenDigest}: that digest, except a
+     *   masked LM's, since which inputs its outputs were computed on cannot be asked there (an earlier release's
+     *   attempt computed them on the plain samples).</li>
+     * </ul>
+     */
+    private String earlierOutputs(Conversion c, String inputsHex, boolean masked, IntSupplier format) {
+        VersionGolden pair = c.versionGolden();
+        if (pair == null) {
+            if (c.goldenDigest() == null) {
+                log.info("computing the golden outputs: no earlier attempt reported any");
+                return null;
+            }
+            if (masked) {
+                log.info("computing a masked LM's golden outputs again: the registry sends no versionGolden, so it"
+                        + " cannot be told which inputs the earlier attempt's {} were computed on", c.goldenDigest());
+                return null;
+            }
+            log.info("reusing the golden outputs an earlier attempt reported ({}); the registry sends no versionGolden",
+                    c.goldenDigest());
+            return c.goldenDigest().substring(7);
+        }
+        String outputsHex = hex(pair.outputsDigest());
+        if (hex(pair.inputsDigest()) == null || outputsHex == null) {
+            log.info("computing the golden outputs: the version has no golden pair yet (a first attempt, or one that"
+                    + " stopped before storing it)");
+            return null;
+        }
+        if (!pair.inputsDigest().equals("sha256:" + inputsHex)) {
+            log.info("computing the golden outputs: the version's pair has inputs {}, not the sha256:{} just built (an"
+                    + " earlier attempt's samples, such as a worker's before masked samples), so its outputs {} are"
+                    + " not theirs and the pair is replaced", pair.inputsDigest(), inputsHex, pair.outputsDigest());
+            return null;
+        }
+        if (!registry.blobExists(outputsHex)) {
+            log.info("computing the golden outputs: the version's pair names outputs {}, which the registry does not"
+                    + " have", pair.outputsDigest());
+            return null;
+        }
+        int now = format.getAsInt();
+        if (pair.format() == null || pair.format() != now) {
+            log.info("computing the golden outputs: the version's pair is golden format {}, this worker stores format {}"
+                    + " (ANEFORGE_GOLDEN_FORMAT, or an earlier release's writer)", pair.format(), now);
+            return null;
+        }
+        log.info("reusing the golden outputs {}: the version's pair has the inputs just built (sha256:{}), golden format"
+                + " {} as this worker stores it, and the registry has the outputs blob", pair.outputsDigest(), inputsHex,
+                now);
+        return outputsHex;
+    }
+
+    /** The hex of a {@code sha256:<64 hex>} digest, or null for null or anything else. */
+    private static String hex(String digest) {
+        return digest != null && SHA256_DIGEST.matcher(digest).matches() ? digest.substring(7) : null;
     }
 
     /**

@@ -32,12 +32,15 @@ public final class RegistryModels {
      *     {@code convert --head}; null from a registry before V30: {@code convert}
      * @param tokenTypes whether the packages take a {@code token_type_ids} input ({@code convert --token-types}); null
      *     from a registry before V30: false
+     * @param goldenDigest the golden outputs' digest an earlier attempt reported ({@code sha256:<hex>}), or null
+     * @param versionGolden the golden pair stored on the version; null from a registry that does not send it (then
+     *     only {@code goldenDigest} tells what an earlier attempt computed)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Conversion(long id, String model, int version, Source source, String state, String step,
                              List<String> chips, String recipe, int seqLen, String head, Boolean tokenTypes, int attempts,
-                             int maxAttempts, String commit, String goldenDigest, String error,
-                             List<PlannedVariant> variants) {
+                             int maxAttempts, String commit, String goldenDigest, VersionGolden versionGolden,
+                             String error, List<PlannedVariant> variants) {
 
         /**
          * Which task head to import: the conversion's {@code head} as {@code convert --head} reads it ({@code convert}
@@ -66,6 +69,14 @@ public final class RegistryModels {
                     .orElseThrow(() -> new IllegalStateException("conversion " + id + " has no planned variant " + specId));
         }
     }
+
+    /**
+     * The golden pair stored on a conversion's version ({@code PUT .../golden}, by any attempt or worker release): its
+     * blobs' digests ({@code sha256:<hex>}) and its golden format (the newer of the two blobs' {@code
+     * GoldenOutputsCodec} versions), each null while the version has none.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record VersionGolden(String inputsDigest, String outputsDigest, Integer format) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Lease(String leaseToken, long leaseSeconds, Conversion conversion) {}

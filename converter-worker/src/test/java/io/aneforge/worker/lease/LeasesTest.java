@@ -114,7 +114,7 @@ class LeasesTest {
 
     private static Lease lease(long id) {
         return new Lease("token-" + id, 60, new Conversion(id, "m", 1, null, "running", null, List.of(), null, 32, null, null, 1, 3,
-                null, null, null, List.of()));
+                null, null, null, null, List.of()));
     }
 
     @Test

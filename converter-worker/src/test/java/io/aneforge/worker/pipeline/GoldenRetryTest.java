@@ -31,6 +31,7 @@ import io.aneforge.worker.registry.RegistryClient;
 import io.aneforge.worker.registry.RegistryModels.Conversion;
 import io.aneforge.worker.registry.RegistryModels.Progress;
 import io.aneforge.worker.registry.RegistryModels.Source;
+import io.aneforge.worker.registry.RegistryModels.VersionGolden;
 import io.aneforge.worker.workdir.WorkDirs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
@@ -48,12 +49,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mockito.ArgumentCaptor;
 
 /**
- * The golden step on a retry ({@code goldenDigest} set by an earlier attempt), against a stand-in registry: a masked
- * LM's outputs are computed again (an earlier release's attempt computed them on the plain samples, which this
- * release's masked inputs must not be paired with), and the bytes stored are those {@code convert} stores
- * ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}), and their digest is
- * not reported on the conversion (a previous release's worker would reuse it with plain inputs); an encoder's earlier
- * outputs are still reused, with the inputs every release gave them.
+ * The golden step against a stand-in registry. From a registry that sends only {@code goldenDigest} (not the
+ * version's pair): a masked LM's outputs are computed again (an earlier release's attempt computed them on the plain
+ * samples, which this release's masked inputs must not be paired with), and the bytes stored are those {@code convert}
+ * stores ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}), and their digest
+ * is not reported on the conversion (a previous release's worker would reuse it with plain inputs); an encoder's
+ * earlier outputs are still reused, with the inputs every release gave them. A version pair whose outputs blob the
+ * registry lacks is computed again. {@code GoldenReuseTest} runs the pair's other cases against the real registry.
  */
 class GoldenRetryTest {
     static final int SEQ = 16;
@@ -149,14 +151,46 @@ class GoldenRetryTest {
         verify(registry).setGolden("m", 1, sha256(inputs), earlier);
     }
 
+    /**
+     * The version's pair has the inputs the step builds, in the format it stores, but the registry has lost (or never
+     * verified) the outputs blob it names: the outputs are computed and stored, and the pair replaced.
+     */
+    @Test
+    void aPairWhoseOutputsBlobTheRegistryLacksIsComputedAgain() throws Exception {
+        Path mlm = TinyModels.maskedLm(dir.resolve("mlm"), 3, HeldPositions.MIN_WIDTH);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
+        byte[] inputs;
+        byte[] outputs;
+        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tok, 32, SEQ);
+            inputs = codec(Golden.samples(in));
+            outputs = codec(Golden.forStorage(model, in, ProgramEvaluator.runtime(1), 0).stored());
+        }
+        String lost = "cd".repeat(32);
+        RegistryClient registry = registry();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        Conversion c = conversion(5, null, new VersionGolden("sha256:" + sha256(inputs), "sha256:" + lost, 3));
+        String hex = steps(registry, c, meters).golden(5, new ConversionSteps.Fetched(mlm.toString(), null));
+
+        assertThat(hex).isEqualTo(sha256(outputs));
+        verify(registry).blobExists(lost);
+        assertThat(meters.counter("aneforge.worker.golden", "result", "computed").count()).isEqualTo(1);
+        assertThat(meters.counter("aneforge.worker.golden", "result", "reused").count()).isZero();
+        assertThat(uploaded).containsOnlyKeys(sha256(inputs), sha256(outputs));
+        verify(registry).setGolden("m", 1, sha256(inputs), sha256(outputs));
+    }
+
     private ConversionSteps steps(RegistryClient registry, Conversion c) {
+        return steps(registry, c, new SimpleMeterRegistry());
+    }
+
+    private ConversionSteps steps(RegistryClient registry, Conversion c, SimpleMeterRegistry meters) {
         Leases leases = mock(Leases.class);
         when(leases.conversion(c.id())).thenReturn(c);
         when(leases.token(c.id())).thenReturn("lease");
         WorkerProperties props = new WorkerProperties(URI.create("http://127.0.0.1:9"), "token", "w1", 1,
                 dir.resolve("work"), Duration.ofMillis(50), false);
-        return new ConversionSteps(registry, leases, new ModelCache(), new SimpleMeterRegistry(), null,
-                new WorkDirs(props), null);
+        return new ConversionSteps(registry, leases, new ModelCache(), meters, null, new WorkDirs(props), null);
     }
 
     /** A registry that has no blob and keeps what is uploaded. */
@@ -171,9 +205,14 @@ class GoldenRetryTest {
         return registry;
     }
 
+    /** A conversion from a registry that does not send the version's golden pair (only {@code goldenDigest}). */
     private static Conversion conversion(long id, String goldenDigest) {
+        return conversion(id, goldenDigest, null);
+    }
+
+    private static Conversion conversion(long id, String goldenDigest, VersionGolden versionGolden) {
         return new Conversion(id, "m", 1, new Source("local", null, null, null, "/snapshot"), "running", "golden",
-                List.of("M4"), "default", SEQ, null, null, 2, 3, null, goldenDigest, null, List.of());
+                List.of("M4"), "default", SEQ, null, null, 2, 3, null, goldenDigest, versionGolden, null, List.of());
     }
 
     private static byte[] codec(GoldenOutputs g) throws Exception {

@@ -14,7 +14,7 @@ class ConversionHeadChoiceTest {
 
     private static Conversion withHead(String head) {
         return new Conversion(1, "m", 1, null, "queued", null, List.of("M2"), "default", 128, head, null, 0, 3, null,
-                null, null, List.of());
+                null, null, null, List.of());
     }
 
     @Test
