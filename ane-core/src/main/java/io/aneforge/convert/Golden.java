@@ -132,7 +132,7 @@ public final class Golden {
         // With an output reduced and nothing kept (the worker), one prediction at a time: only one sample's outputs
         // are held whole at once. A caller that keeps samples (convert's fidelity) holds them anyway, so it predicts
         // a group at a time, as before: one at a time would stream a vocabulary-sized head's weights once per sample.
-        int chunk = positions.positions().isEmpty() ? inputs.size() : keep > 0 ? ReferenceModel.GROUP : 1;
+        int chunk = !positions.reducesAny() ? inputs.size() : keep > 0 ? ReferenceModel.GROUP : 1;
         prefix.runRealTokens(program, evaluator, chunk, (outputs, i) -> {
             GoldenOutputs.Sample sample = new GoldenOutputs.Sample(sampleId(i), prefix.realTokens(i, outputs));
             if (i < keep) {

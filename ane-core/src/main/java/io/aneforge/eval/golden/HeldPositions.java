@@ -5,6 +5,8 @@ import io.aneforge.eval.GoldenTensor;
 import io.aneforge.graph.Graphs;
 import io.aneforge.tensor.FloatTensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +109,7 @@ public final class HeldPositions {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         outputs.samples().get(0).tensors().forEach((name, t) -> shapes.put(name, t.shape()));
         Held held = held(inputs, shapes, minWidth, maxFloats);
-        if (held.positions().isEmpty()) {
+        if (!held.reducesAny()) {
             return outputs;
         }
         List<GoldenOutputs.Sample> samples = new ArrayList<>();
@@ -142,10 +144,50 @@ public final class HeldPositions {
     /**
      * Per reduced output, the positions each sample holds ({@code positions.get(name)[i]} for sample i; no output
      * when nothing is reduced), and each sample's real tokens.
+     *
+     * <p>Immutable although its parts are arrays: the constructor copies what it is given and {@link #positions()} and
+     * {@link #real()} hand out copies, so neither the caller that built it nor one that reads it can change what
+     * {@link #apply} stores for another (a golden pass applies the same value to every sample). {@link #apply} reads
+     * the held arrays themselves, so storing a sample costs no copy beyond the one {@link GoldenTensor#atPositions}
+     * makes of its positions; callers that only ask whether anything is reduced use {@link #reducesAny}.
      */
     public record Held(Map<String, int[][]> positions, List<boolean[]> real) {
         /** Nothing reduced: every output kept whole. */
         public static final Held NONE = new Held(Map.of(), List.of());
+
+        public Held {
+            Map<String, int[][]> copied = new LinkedHashMap<>();
+            for (Map.Entry<String, int[][]> e : positions.entrySet()) {
+                int[][] perSample = e.getValue();
+                if (perSample.length != real.size()) {
+                    throw new IllegalArgumentException("held positions of output '" + e.getKey() + "' are given for "
+                            + perSample.length + " samples, but the real tokens for " + real.size()
+                            + "; give one row of positions per sample, in the samples' order");
+                }
+                copied.put(e.getKey(), deepCopy(perSample));
+            }
+            positions = Collections.unmodifiableMap(copied);
+            real = real.stream().map(boolean[]::clone).toList();
+        }
+
+        /** A copy of the held positions per reduced output: changing it changes nothing here. */
+        @Override
+        public Map<String, int[][]> positions() {
+            Map<String, int[][]> copy = new LinkedHashMap<>();
+            positions.forEach((name, perSample) -> copy.put(name, deepCopy(perSample)));
+            return copy;
+        }
+
+        /** A copy of each sample's real tokens: changing it changes nothing here. */
+        @Override
+        public List<boolean[]> real() {
+            return real.stream().map(boolean[]::clone).toList();
+        }
+
+        /** Whether some output is held at some positions only (false for {@link #NONE}). */
+        public boolean reducesAny() {
+            return !positions.isEmpty();
+        }
 
         /** Sample {@code index}'s outputs as stored: each reduced output at its held positions, the others whole. */
         public GoldenOutputs.Sample apply(int index, GoldenOutputs.Sample s) {
@@ -160,9 +202,58 @@ public final class HeldPositions {
                             + "' has shape " + e.getValue().shapeString() + ", not the per-token shape its held positions"
                             + " were chosen for");
                 }
+                // atPositions copies the positions it keeps, so the stored tensor shares no array with this value
                 tensors.put(e.getKey(), at == null ? e.getValue() : e.getValue().atPositions(at[index]));
             }
             return new GoldenOutputs.Sample(s.id(), tensors);
+        }
+
+        /** Equal when the same outputs hold the same positions over the same real tokens (arrays by content). */
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Held h) || !positions.keySet().equals(h.positions.keySet())
+                    || real.size() != h.real.size()) {
+                return false;
+            }
+            for (Map.Entry<String, int[][]> e : positions.entrySet()) {
+                if (!Arrays.deepEquals(e.getValue(), h.positions.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            for (int i = 0; i < real.size(); i++) {
+                if (!Arrays.equals(real.get(i), h.real.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int h = 0;
+            for (Map.Entry<String, int[][]> e : positions.entrySet()) {
+                h += e.getKey().hashCode() ^ Arrays.deepHashCode(e.getValue());
+            }
+            for (boolean[] r : real) {
+                h = 31 * h + Arrays.hashCode(r);
+            }
+            return h;
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder("Held[");
+            positions.forEach((name, perSample) -> b.append(name).append('=').append(Arrays.deepToString(perSample))
+                    .append(", "));
+            return b.append(real.size()).append(" samples]").toString();
+        }
+
+        private static int[][] deepCopy(int[][] perSample) {
+            int[][] copy = new int[perSample.length][];
+            for (int i = 0; i < perSample.length; i++) {
+                copy[i] = perSample[i].clone();
+            }
+            return copy;
         }
     }
 

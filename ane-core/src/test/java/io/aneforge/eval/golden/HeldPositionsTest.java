@@ -300,4 +300,53 @@ class HeldPositionsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("marks as padding: the golden inputs and outputs do not belong together");
     }
+
+    /**
+     * {@link HeldPositions.Held} is a value: changing the arrays it was built from, or those its accessors hand out,
+     * changes neither what it reads back nor what {@link HeldPositions.Held#apply} stores (a golden pass applies one
+     * Held to every sample, so a change through one reader would reach the others).
+     */
+    @Test
+    void aHeldValueCannotBeChangedThroughWhatWasPassedInOrHandedOut() {
+        GoldenOutputs[] d = data(64, 9, 9, 9);
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        d[1].samples().get(0).tensors().forEach((name, t) -> shapes.put(name, t.shape()));
+        HeldPositions.Held chosen = HeldPositions.held(d[0], shapes, 64, 64 * 4);
+        assertThat(chosen.reducesAny()).isTrue();
+        GoldenOutputs.Sample expected = chosen.apply(0, d[1].samples().get(0));
+
+        int[][] logits = chosen.positions().get(Graphs.LOGITS);
+        Map<String, int[][]> given = new LinkedHashMap<>(Map.of(Graphs.LOGITS, logits));
+        List<boolean[]> real = new ArrayList<>(chosen.real());
+        HeldPositions.Held held = new HeldPositions.Held(given, real);
+        assertThat(held).isEqualTo(chosen).hasSameHashCodeAs(chosen);
+
+        // what the caller passed in
+        logits[0][0] = 8;
+        given.put(Graphs.LAST_HIDDEN_STATE, logits);
+        real.get(0)[logits[0][1]] = false;
+        real.add(new boolean[S]);
+        // what the accessors handed out
+        held.positions().get(Graphs.LOGITS)[0][0] = 7;
+        held.real().get(0)[0] = false;
+        held.positions().put("other", new int[3][]); // a copy, free to change
+
+        assertThat(held).isEqualTo(chosen);
+        assertThat(held.positions()).containsOnlyKeys(Graphs.LOGITS);
+        assertThat(held.positions().get(Graphs.LOGITS)).isDeepEqualTo(chosen.positions().get(Graphs.LOGITS));
+        assertThat(held.real()).hasSize(3);
+        assertThat(held.real().get(0)).containsExactly(chosen.real().get(0));
+        GoldenOutputs.Sample stored = held.apply(0, d[1].samples().get(0));
+        assertThat(stored).isEqualTo(expected);
+        assertThat(stored.tensors().get(Graphs.LAST_HIDDEN_STATE).holdsSomePositionsOnly()).isFalse();
+
+        // and what apply stored shares no array with the value
+        stored.tensors().get(Graphs.LOGITS).heldPositions()[0] = 5;
+        assertThat(held.apply(0, d[1].samples().get(0))).isEqualTo(expected);
+
+        assertThatThrownBy(() -> new HeldPositions.Held(Map.of(Graphs.LOGITS, new int[2][]), chosen.real()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("held positions of output 'logits' are given for 2 samples, but the real tokens for 3; give"
+                        + " one row of positions per sample, in the samples' order");
+    }
 }
