@@ -16,6 +16,7 @@ import io.aneforge.variant.Layout;
 import io.aneforge.variant.Precision;
 import io.aneforge.variant.VariantSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -117,7 +118,9 @@ public final class Golden {
 
     /**
      * The FP32 graph on each sample's prefix, each sample's outputs held as {@link SamplePrefix#realTokens} and reduced
-     * by the held positions {@code held} picks for the program's output shapes as soon as they are computed.
+     * by the held positions {@code held} picks for the program's output shapes as soon as they are computed. A
+     * prediction whose outputs are not the declared ones, by name or by shape, is refused
+     * ({@link #requireDeclared}): the held positions were picked from the declaration.
      */
     static Pass pass(ImportedModel model, List<Map<String, FloatTensor>> inputs, ProgramEvaluator evaluator,
                      Function<Map<String, int[]>, HeldPositions.Held> held, int keep) {
@@ -133,7 +136,9 @@ public final class Golden {
         // are held whole at once. A caller that keeps samples (convert's fidelity) holds them anyway, so it predicts
         // a group at a time, as before: one at a time would stream a vocabulary-sized head's weights once per sample.
         int chunk = !positions.reducesAny() ? inputs.size() : keep > 0 ? ReferenceModel.GROUP : 1;
+        int[] lengths = prefix.lengths();
         prefix.runRealTokens(program, evaluator, chunk, (outputs, i) -> {
+            requireDeclared(shapes, prefix.seqLen(), lengths[i], outputs, i);
             GoldenOutputs.Sample sample = new GoldenOutputs.Sample(sampleId(i), prefix.realTokens(i, outputs));
             if (i < keep) {
                 kept[i] = sample;
@@ -173,6 +178,46 @@ public final class Golden {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         program.outputs().forEach(v -> shapes.put(v.name(), v.shape()));
         return shapes;
+    }
+
+    /**
+     * Refuses sample {@code sample}'s prediction unless it holds exactly the program's declared outputs
+     * ({@code declared}: name to shape at the full length {@code seqLen}), each of its declared shape at the sample's
+     * prefix of {@code length} positions (a per-token output's axis 1 is the prefix, {@link SamplePrefix}). The held
+     * positions are chosen from the declared names and shapes before anything runs, so a runtime that answered under
+     * another name or with another shape would have that output stored whole, or held where the shape has other rows,
+     * and agents would compare against it without anyone noticing. The outputs are checked as {@link SamplePrefix}
+     * hands them over: a per-token output of the whole program, run when it cannot be cut, arrives already cut to the
+     * prefix.
+     */
+    static void requireDeclared(Map<String, int[]> declared, int seqLen, int length, Map<String, FloatTensor> outputs,
+                                int sample) {
+        if (!outputs.keySet().equals(declared.keySet())) {
+            List<String> undeclared = outputs.keySet().stream().filter(n -> !declared.containsKey(n)).toList();
+            List<String> missing = declared.keySet().stream().filter(n -> !outputs.containsKey(n)).toList();
+            throw new IllegalStateException("golden pass, " + sampleId(sample) + ": the runtime returned outputs "
+                    + outputs.keySet() + (undeclared.isEmpty() ? "" : ", undeclared " + undeclared)
+                    + (missing.isEmpty() ? "" : ", without " + missing) + "; the program declares "
+                    + declared.keySet() + ". The runtime must answer with the program's outputs under their declared"
+                    + " names: fix the runtime (or the program's declared outputs) before computing golden data");
+        }
+        for (Map.Entry<String, int[]> e : declared.entrySet()) {
+            int[] expected = e.getValue().clone();
+            boolean perToken = Graphs.perToken(e.getKey(), expected, seqLen);
+            if (perToken) {
+                expected[1] = length;
+            }
+            int[] actual = outputs.get(e.getKey()).shape();
+            if (!Arrays.equals(actual, expected)) {
+                throw new IllegalStateException("golden pass, " + sampleId(sample) + ": the runtime returned output '"
+                        + e.getKey() + "' with shape " + Arrays.toString(actual) + "; the program declares "
+                        + Arrays.toString(e.getValue())
+                        + (perToken && length != seqLen ? ", which is " + Arrays.toString(expected) + " on this sample's"
+                        + " prefix of " + length + " positions" : "")
+                        + ". The runtime must answer with the declared shapes: fix the runtime (or the program's"
+                        + " declared outputs) before computing golden data");
+            }
+        }
     }
 
     /** Per-sample maps (inputs or outputs) as golden samples with the ids {@link #sampleId} gives in list order. */

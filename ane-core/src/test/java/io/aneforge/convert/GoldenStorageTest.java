@@ -20,9 +20,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ObjIntConsumer;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,6 +152,78 @@ class GoldenStorageTest {
         return GoldenOutputsCodec.version(new java.io.ByteArrayInputStream(out.toByteArray()));
     }
 
+    /**
+     * The held positions are picked from the program's declared outputs before anything runs, so a runtime that
+     * answers under another name or with another shape is refused, naming the output and both sides, instead of having
+     * that output stored whole: the reference runtime's real predictions of tiny BERT, with one output renamed,
+     * dropped or reshaped on the way back (a runtime breaking its contract).
+     */
+    @Test
+    void aPredictionThatIsNotTheDeclaredOutputsIsRefused() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("declared"), 3);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> inputs = fixedSamples(model, snap);
+        GoldenOutputs asSamples = Golden.samples(inputs);
+        Function<Map<String, int[]>, HeldPositions.Held> held =
+                shapes -> HeldPositions.held(asSamples, shapes, TinyModels.HIDDEN, 20L * TinyModels.HIDDEN);
+        // the first sample handed back: the shortest prefix's first one (SamplePrefix runs shorter prefixes first)
+        int[] lengths = SamplePrefix.of(inputs).lengths();
+        int first = IntStream.range(0, lengths.length).boxed().min(Comparator.comparingInt(i -> lengths[i])).orElseThrow();
+        int length = lengths[first];
+        assertThat(length).as("a prefix shorter than the program's positions").isLessThan(SEQ);
+        String sample = "golden pass, " + Golden.sampleId(first) + ": the runtime returned ";
+        String fix = " before computing golden data";
+        // with the outputs as the runtime gave them, the pass goes through
+        assertThat(Golden.pass(model, inputs, new Chunks(), held, 0).stored().samples())
+                .hasSize(inputs.size());
+
+        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> rename(out, Graphs.POOLER_OUTPUT, "pooled")),
+                held, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith(sample + "outputs [" + Graphs.LAST_HIDDEN_STATE + ", pooled], undeclared [pooled],"
+                        + " without [" + Graphs.POOLER_OUTPUT + "]; the program declares [" + Graphs.LAST_HIDDEN_STATE
+                        + ", " + Graphs.POOLER_OUTPUT + "]. The runtime must answer with the program's outputs under"
+                        + " their declared names")
+                .hasMessageEndingWith(fix);
+        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> {
+            Map<String, FloatTensor> m = new LinkedHashMap<>(out);
+            m.remove(Graphs.POOLER_OUTPUT);
+            return m;
+        }), held, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith(sample + "outputs [" + Graphs.LAST_HIDDEN_STATE + "], without ["
+                        + Graphs.POOLER_OUTPUT + "]; the program declares [");
+
+        // the reduced output with its floats as they are but without its batch axis: it would be stored whole
+        int[] reshaped = {length, TinyModels.HIDDEN};
+        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> reshape(out, Graphs.LAST_HIDDEN_STATE,
+                reshaped)), held, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(sample + "output '" + Graphs.LAST_HIDDEN_STATE + "' with shape " + Arrays.toString(reshaped)
+                        + "; the program declares [1, " + SEQ + ", " + TinyModels.HIDDEN + "], which is [1, " + length
+                        + ", " + TinyModels.HIDDEN + "] on this sample's prefix of " + length + " positions. The runtime"
+                        + " must answer with the declared shapes: fix the runtime (or the program's declared outputs)"
+                        + fix);
+        // an output without a sequence axis: its declared shape as it is
+        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> reshape(out, Graphs.POOLER_OUTPUT,
+                new int[] {TinyModels.HIDDEN})), held, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith(sample + "output '" + Graphs.POOLER_OUTPUT + "' with shape [" + TinyModels.HIDDEN
+                        + "]; the program declares [1, " + TinyModels.HIDDEN + "]. The runtime must answer");
+    }
+
+    private static Map<String, FloatTensor> rename(Map<String, FloatTensor> outputs, String from, String to) {
+        Map<String, FloatTensor> m = new LinkedHashMap<>();
+        outputs.forEach((name, t) -> m.put(name.equals(from) ? to : name, t));
+        return m;
+    }
+
+    private static Map<String, FloatTensor> reshape(Map<String, FloatTensor> outputs, String name, int[] shape) {
+        Map<String, FloatTensor> m = new LinkedHashMap<>(outputs);
+        m.put(name, new FloatTensor(shape, outputs.get(name).data()));
+        return m;
+    }
+
     /** Every fixed sample as the golden step tokenizes them for {@code model} ({@link Golden#sampleInputs}). */
     private static List<Map<String, FloatTensor>> fixedSamples(ImportedModel model, Path snapshot) throws IOException {
         try (Tokenizer tok = Tokenizer.load(snapshot.resolve("tokenizer.json"))) {
@@ -159,12 +237,25 @@ class GoldenStorageTest {
         return out.toByteArray();
     }
 
-    /** The reference runtime, recording the chunk size asked for in each call and how many predictions ran. */
+    /**
+     * The reference runtime, recording the chunk size asked for in each call and how many predictions ran, and handing
+     * back each prediction's outputs as {@code change} makes them (as they are, unless a test has it break the
+     * runtime's contract).
+     */
     private static final class Chunks implements ProgramEvaluator {
         final ProgramEvaluator runtime = ProgramEvaluator.runtime();
+        final UnaryOperator<Map<String, FloatTensor>> change;
         final List<Integer> sizes = new ArrayList<>();
         int calls;
         int predictions;
+
+        Chunks() {
+            this(UnaryOperator.identity());
+        }
+
+        Chunks(UnaryOperator<Map<String, FloatTensor>> change) {
+            this.change = change;
+        }
 
         @Override
         public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
@@ -178,7 +269,7 @@ class GoldenStorageTest {
             sizes.add(chunk);
             runtime.runEach(program, inputs, realLengths, chunk, (outputs, i) -> {
                 predictions++;
-                each.accept(outputs, i);
+                each.accept(change.apply(outputs), i);
             });
         }
     }
