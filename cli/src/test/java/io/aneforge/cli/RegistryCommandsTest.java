@@ -2,6 +2,7 @@ package io.aneforge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aneforge.cli.StubRegistry.Answer;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.mlpackage.MlPackage;
@@ -331,29 +332,19 @@ class RegistryCommandsTest {
     @Test
     @Order(6)
     void twoRootContentArchivesOfOneVersionDoNotOverwriteEachOther() throws Exception {
-        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         Map<String, String> digests = new java.util.HashMap<>();
+        Map<String, Answer> answers = new java.util.HashMap<>();
         for (int i : new int[] {0, 1}) { // two builds: the M2 variants share these packages
             byte[] zip = rootContentZip(manifest.variants().get(i));
             String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
             digests.put("c" + i, hex);
-            server.createContext("/blob" + i, ex -> {
-                ex.sendResponseHeaders(200, zip.length);
-                ex.getResponseBody().write(zip);
-                ex.close();
-            });
-            byte[] answer = ("{\"model\":\"m\",\"version\":1,\"digest\":\"sha256:" + hex + "\",\"size\":" + zip.length
-                    + ",\"url\":\"/blob" + i + "\",\"variant\":{\"id\":\"m2-ios18-v" + i + "\"}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            server.createContext("/api/v1/models/m" + i + "/resolve", ex -> {
-                ex.sendResponseHeaders(200, answer.length);
-                ex.getResponseBody().write(answer);
-                ex.close();
-            });
+            answers.put("GET /blob" + i, Answer.bytes(zip));
+            answers.put("GET /api/v1/models/m" + i + "/resolve", Answer.json(200, "{\"model\":\"m\",\"version\":1,"
+                    + "\"digest\":\"sha256:" + hex + "\",\"size\":" + zip.length + ",\"url\":\"/blob" + i
+                    + "\",\"variant\":{\"id\":\"m2-ios18-v" + i + "\"}}"));
         }
-        server.start();
-        try {
-            Map<String, String> stub = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
-                    "ANEFORGE_TOKEN", "t");
+        try (StubRegistry server = StubRegistry.start(answers::get)) {
+            Map<String, String> stub = server.env();
             Path out = dir.resolve("rootcontent");
             for (int i : new int[] {0, 1}) {
                 Cli p = Cli.run(stub, "pull", "--model", "m" + i, "--chip", "M2", "--os", "18.0", "--out", out.toString(),
@@ -367,8 +358,6 @@ class RegistryCommandsTest {
             }
             assertThat(out.resolve("m-v1-" + digests.get("c0").substring(0, 12) + ".mlpackage")).isDirectory();
             assertThat(out.resolve("m-v1-" + digests.get("c1").substring(0, 12) + ".mlpackage")).isDirectory();
-        } finally {
-            server.stop(0);
         }
     }
     @Test
@@ -697,29 +686,17 @@ class RegistryCommandsTest {
      */
     @Test
     void publishSourceFailsAndCancelsWhenTheRegistryDroppedHeadOrTokenTypes() throws Exception {
-        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        server.createContext("/api/v1/", ex -> {
-            String call = ex.getRequestMethod() + " " + ex.getRequestURI().getPath();
-            calls.add(call);
-            ex.getRequestBody().readAllBytes();
-            String answer = switch (call) {
-                case "GET /api/v1/models/older" -> "{\"name\":\"older\",\"task\":\"feature-extraction\"}";
-                case "POST /api/v1/models/older/versions" -> "{\"model\":\"older\",\"version\":3,\"status\":\"draft\"}";
-                case "GET /api/v1/models/older/versions/3/conversion" -> "{\"id\":41,\"state\":\"queued\",\"chips\":[\"M2\"]}";
-                case "POST /api/v1/conversions/41/cancel" -> "{\"id\":41,\"state\":\"cancelled\"}";
-                default -> null;
-            };
-            byte[] body = (answer == null ? "{}" : answer).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(answer == null ? 404 : call.startsWith("POST /api/v1/models") ? 201 : 200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        server.start();
-        try {
-            Map<String, String> older = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
-                    "ANEFORGE_TOKEN", "t");
+        try (StubRegistry server = StubRegistry.start(call -> switch (call) {
+            case "GET /api/v1/models/older" -> Answer.json(200, "{\"name\":\"older\",\"task\":\"feature-extraction\"}");
+            case "POST /api/v1/models/older/versions" ->
+                    Answer.json(201, "{\"model\":\"older\",\"version\":3,\"status\":\"draft\"}");
+            case "GET /api/v1/models/older/versions/3/conversion" ->
+                    Answer.json(200, "{\"id\":41,\"state\":\"queued\",\"chips\":[\"M2\"]}");
+            case "POST /api/v1/conversions/41/cancel" -> Answer.json(200, "{\"id\":41,\"state\":\"cancelled\"}");
+            default -> null;
+        })) {
+            Map<String, String> older = server.env();
+            List<String> calls = server.calls();
             Cli p = Cli.run(older, "publish", "--model", "older", "--source", "hf:org/x", "--chips", "M2", "--head", "none");
             assertThat(p.code()).as(p.toString()).isEqualTo(1);
             assertThat(p.err()).contains("the registry did not keep the conversion options: sent head 'none', tokenTypes"
@@ -733,8 +710,6 @@ class RegistryCommandsTest {
             Cli plain = Cli.run(older, "publish", "--model", "older", "--source", "hf:org/x", "--chips", "M2");
             assertThat(plain.code()).as(plain.toString()).isZero();
             assertThat(calls).doesNotContain("GET /api/v1/models/older/versions/3/conversion");
-        } finally {
-            server.stop(0);
         }
     }
 
@@ -752,51 +727,30 @@ class RegistryCommandsTest {
                 + " (this reader supports 1 to 2): the blob was written by a newer ANE Forge; upgrade this component to"
                 + " the registry's version. Upload the golden-inputs.bin / golden-outputs.bin that `./aneforge convert`"
                 + " or the converter worker wrote (GoldenOutputsCodec), then set them again";
-        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        server.createContext("/api/v1/", ex -> {
-            String call = ex.getRequestMethod() + " " + ex.getRequestURI().getPath();
-            calls.add(call);
-            ex.getRequestBody().readAllBytes();
-            int status = 404;
-            String answer = "{}";
+        String problem = JsonMapper.shared().writeValueAsString(Map.of("type", "https://aneforge.io/problems/not-golden-data",
+                "title", "Not golden data", "status", 422, "detail", detail));
+        try (StubRegistry server = StubRegistry.start(call -> {
             if (call.startsWith("HEAD /api/v1/blobs/")) {
-                status = 200; // every blob stored already: nothing to upload
-            } else if (call.equals("GET /api/v1/models/before-format-3")) {
-                status = 200;
-                answer = "{\"name\":\"before-format-3\",\"task\":\"feature-extraction\"}";
-            } else if (call.equals("POST /api/v1/models/before-format-3/versions")) {
-                status = 201;
-                answer = "{\"model\":\"before-format-3\",\"version\":7,\"status\":\"draft\"}";
-            } else if (call.equals("PUT /api/v1/models/before-format-3/versions/7/golden")) {
-                status = 422;
-                answer = JsonMapper.shared().writeValueAsString(Map.of("type", "https://aneforge.io/problems/not-golden-data",
-                        "title", "Not golden data", "status", 422, "detail", detail));
+                return Answer.json(200, "{}"); // every blob stored already: nothing to upload
             }
-            byte[] body = answer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", status == 422 ? "application/problem+json" : "application/json");
-            if (ex.getRequestMethod().equals("HEAD")) {
-                ex.sendResponseHeaders(status, -1);
-            } else {
-                ex.sendResponseHeaders(status, body.length);
-                ex.getResponseBody().write(body);
-            }
-            ex.close();
-        });
-        server.start();
-        try {
-            Map<String, String> older = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(),
-                    "ANEFORGE_TOKEN", "t");
+            return switch (call) {
+                case "GET /api/v1/models/before-format-3" ->
+                        Answer.json(200, "{\"name\":\"before-format-3\",\"task\":\"feature-extraction\"}");
+                case "POST /api/v1/models/before-format-3/versions" ->
+                        Answer.json(201, "{\"model\":\"before-format-3\",\"version\":7,\"status\":\"draft\"}");
+                case "PUT /api/v1/models/before-format-3/versions/7/golden" -> Answer.problem(422, problem);
+                default -> null;
+            };
+        })) {
+            Map<String, String> older = server.env();
             Cli p = Cli.run(older, "publish", "--model", "before-format-3", "--dir", copy.toString());
             assertThat(p.code()).as(p.toString()).isEqualTo(1);
             assertThat(p.err()).contains("the registry predates golden format 3 (it refused this directory's golden data"
                     + " as unsupported version 3): upgrade it, or re-run convert with ANEFORGE_GOLDEN_FORMAT=2")
                     .contains("draft version 7 stays")
                     .doesNotContain("upgrade this component");
-            assertThat(calls).contains("PUT /api/v1/models/before-format-3/versions/7/golden")
+            assertThat(server.calls()).contains("PUT /api/v1/models/before-format-3/versions/7/golden")
                     .noneMatch(c -> c.endsWith("/publish") || c.endsWith("/variants"));
-        } finally {
-            server.stop(0);
         }
     }
 
