@@ -2,17 +2,13 @@ package io.aneforge.registry.alias;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.registry.RegistryTestBase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -23,25 +19,7 @@ import tools.jackson.databind.JsonNode;
  * recorded none. Moves and deletions now lock the model row first (Aliases.lockModel). The test holds that row so
  * both changes are waiting before either starts.
  */
-class AliasConcurrentChangesTest extends RegistryTestBase {
-
-    @Autowired
-    JdbcClient jdbc;
-
-    @Autowired
-    DataSource dataSource;
-
-    private int publishedVersion(String model) {
-        int v = createVersion(model);
-        addVariant(model, v, "A17_PRO", "18.0", "ane", "fp16");
-        setGolden(model, v);
-        publish(model, v);
-        return v;
-    }
-
-    private long modelId(String model) {
-        return jdbc.sql("SELECT id FROM model WHERE name = ?").param(model).query(Long.class).single();
-    }
+class AliasConcurrentChangesTest extends AliasTestBase {
 
     private Response delete(String model, String alias, String reason) {
         return send("DELETE", "/api/v1/models/" + model + "/aliases/" + alias, publisher(), Map.of("reason", reason));
@@ -68,12 +46,6 @@ class AliasConcurrentChangesTest extends RegistryTestBase {
             assertThat(history.get(i).path("fromVersion")).as("entry %d of %s", i, history)
                     .isEqualTo(history.get(i - 1).path("toVersion"));
         }
-    }
-
-    private JsonNode history(String model, String alias) {
-        Response r = get("/api/v1/models/" + model + "/aliases/" + alias + "/history", reader());
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json();
     }
 
     @Test

@@ -2,15 +2,11 @@ package io.aneforge.registry.alias;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aneforge.registry.RegistryTestBase;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,37 +15,13 @@ import tools.jackson.databind.JsonNode;
  * first assignments included; "no gates" and "not recorded" read differently; the previous release still reads and
  * writes the table; a record written by a later release reads as stored.
  */
-class AliasGatesRecordTest extends RegistryTestBase {
+class AliasGatesRecordTest extends AliasTestBase {
 
     /** Checks only the size, which is known without any job: a version with golden data passes it at once. */
     private static final String SIZE_AND_INT4 = "{\"maxArtifactBytes\":50000000,\"minCosineByPrecision\":{\"int4\":0.98}}";
 
-    @Autowired
-    JdbcClient jdbc;
-
-    @Autowired
-    DataSource dataSource;
-
     private Response putGates(String model, String json, String token) {
         return send("PUT", "/api/v1/models/" + model + "/gates", token, json);
-    }
-
-    private int passingVersion(String model) {
-        int v = createVersion(model);
-        addVariant(model, v, "A17_PRO", "18.0", "ane", "fp16");
-        setGolden(model, v);
-        publish(model, v);
-        return v;
-    }
-
-    private JsonNode history(String model, String alias) {
-        Response r = get("/api/v1/models/" + model + "/aliases/" + alias + "/history", reader());
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        return r.json();
-    }
-
-    private long modelId(String model) {
-        return jdbc.sql("SELECT id FROM model WHERE name = ?").param(model).query(Long.class).single();
     }
 
     @Test
@@ -57,7 +29,7 @@ class AliasGatesRecordTest extends RegistryTestBase {
         String m = "alias-gates-guarded";
         createModel(m);
         assertThat(putGates(m, SIZE_AND_INT4, publisher()).status()).isEqualTo(200);
-        int v1 = passingVersion(m);
+        int v1 = publishedVersion(m);
         Response first = moveAlias(m, "prod", v1, "first release");
         assertThat(first.status()).as(first.text()).isEqualTo(200);
 
@@ -71,7 +43,7 @@ class AliasGatesRecordTest extends RegistryTestBase {
         // Tightening the gates afterwards does not rewrite what the first move was checked against.
         assertThat(putGates(m, "{\"maxArtifactBytes\":40000000,\"minCosineByPrecision\":{\"int4\":0.985}}", publisher())
                 .status()).isEqualTo(200);
-        int v2 = passingVersion(m);
+        int v2 = publishedVersion(m);
         assertThat(moveAlias(m, "prod", v2, "second release").status()).isEqualTo(200);
 
         JsonNode history = history(m, "prod");
@@ -117,16 +89,16 @@ class AliasGatesRecordTest extends RegistryTestBase {
     void aMoveWithoutGatesRecordsNoneWhichIsNotTheSameAsNotRecorded() {
         String m = "alias-gates-none";
         createModel(m);
-        int v1 = passingVersion(m);
+        int v1 = publishedVersion(m);
         assertThat(moveAlias(m, "prod", v1, "no gates yet").status()).isEqualTo(200);
         // What the release before V36 inserts during a rolling update: the columns it knows, nothing else.
-        int v2 = passingVersion(m);
+        int v2 = publishedVersion(m);
         jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason, overridden,"
                         + " gate_status, gate_reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .params(modelId(m), "prod", v1, v2, "previous-release", "moved by an old pod", false, null, null).update();
         // Gates that set no limit are a row all the same: recorded as set, with every limit empty.
         assertThat(putGates(m, "{}", publisher()).status()).isEqualTo(200);
-        int v3 = passingVersion(m);
+        int v3 = publishedVersion(m);
         assertThat(moveAlias(m, "prod", v3, "gates cleared").status()).isEqualTo(200);
         assertThat(send("DELETE", "/api/v1/models/" + m + "/aliases/prod", publisher(), Map.of("reason", "withdraw"))
                 .status()).isEqualTo(204);
@@ -172,9 +144,9 @@ class AliasGatesRecordTest extends RegistryTestBase {
     void aRecordWrittenByALaterReleaseReadsAsStored() {
         String m = "alias-gates-later-release";
         createModel(m);
-        int v1 = passingVersion(m);
+        int v1 = publishedVersion(m);
         assertThat(moveAlias(m, "prod", v1, "this release").status()).isEqualTo(200);
-        int v2 = passingVersion(m);
+        int v2 = publishedVersion(m);
         String later = "{\"minCosine\": 0.99, \"maxP99Ms\": {\"A17_PRO\": 9.5}, \"minCosineByPrecision\": {\"fp4-e2m1\": 0.9}}";
         jdbc.sql("INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_by, reason, overridden,"
                         + " gates_recorded, gates_in_force) VALUES (?, ?, ?, ?, ?, ?, false, true, CAST(? AS jsonb))")
