@@ -129,7 +129,8 @@ public final class Golden {
         }
         SamplePrefix prefix = SamplePrefix.of(inputs);
         Program program = VariantConverter.build(model, referenceSpec(prefix.seqLen())).program();
-        HeldPositions.Held positions = held.apply(outputShapes(program));
+        Map<String, int[]> shapes = outputShapes(program);
+        HeldPositions.Held positions = held.apply(shapes);
         GoldenOutputs.Sample[] stored = new GoldenOutputs.Sample[inputs.size()];
         GoldenOutputs.Sample[] kept = new GoldenOutputs.Sample[keep];
         // With an output reduced and nothing kept (the worker), one prediction at a time: only one sample's outputs
@@ -169,7 +170,7 @@ public final class Golden {
             return Math.max(inputsFormat, Math.min(cap, 2));
         }
         Program program = VariantConverter.build(model, referenceSpec(SamplePrefix.of(inputs).seqLen())).program();
-        boolean held = !HeldPositions.forStorage(asSamples, outputShapes(program)).positions().isEmpty();
+        boolean held = HeldPositions.forStorage(asSamples, outputShapes(program)).reducesAny();
         return Math.max(inputsFormat, held ? 3 : 2);
     }
 
