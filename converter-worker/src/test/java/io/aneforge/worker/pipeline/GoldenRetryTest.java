@@ -5,6 +5,7 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.times;
@@ -55,7 +56,8 @@ import org.mockito.ArgumentCaptor;
  * stores ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}), and their digest
  * is not reported on the conversion (a previous release's worker would reuse it with plain inputs); an encoder's
  * earlier outputs are still reused, with the inputs every release gave them. A version pair whose outputs blob the
- * registry lacks is computed again. {@code GoldenReuseTest} runs the pair's other cases against the real registry.
+ * registry lacks is computed again; an encoder's reused pair is reported on the conversion unless it already carries
+ * that digest. {@code GoldenReuseTest} runs the pair's other cases against the real registry.
  */
 class GoldenRetryTest {
     static final int SEQ = 16;
@@ -178,6 +180,68 @@ class GoldenRetryTest {
         assertThat(meters.counter("aneforge.worker.golden", "result", "reused").count()).isZero();
         assertThat(uploaded).containsOnlyKeys(sha256(inputs), sha256(outputs));
         verify(registry).setGolden("m", 1, sha256(inputs), sha256(outputs));
+    }
+
+    /**
+     * An encoder's retry that reuses the version's pair, on a conversion no earlier attempt reported a digest on (a
+     * first attempt that stopped after its {@code PUT .../golden}, or a digest a masked LM's attempt left off):
+     * the reused digest is reported, so a worker of the previous release, which reads only {@code goldenDigest},
+     * reuses it too.
+     */
+    @Test
+    void anEncodersReusedPairIsReportedWhenTheConversionDoesNotCarryItsDigest() throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 7);
+        String earlier = "ab".repeat(32);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RegistryClient registry = registry();
+        List<Progress> reports = reusedEncoderPair(bert, earlier, null, registry, meters);
+
+        assertThat(reports).extracting(Progress::goldenDigest).as("the step's start, then the reused digest")
+                .containsExactly(null, "sha256:" + earlier);
+        assertThat(meters.counter("aneforge.worker.golden", "result", "reused").count()).isEqualTo(1);
+        assertThat(meters.counter("aneforge.worker.golden", "result", "computed").count()).isZero();
+    }
+
+    /** The mirror: the conversion already carries the reused digest, so nothing but the step's start is reported. */
+    @Test
+    void anEncodersReusedPairIsNotReportedAgainWhenTheConversionCarriesItsDigest() throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 7);
+        String earlier = "ab".repeat(32);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        RegistryClient registry = registry();
+        List<Progress> reports = reusedEncoderPair(bert, earlier, "sha256:" + earlier, registry, meters);
+
+        assertThat(reports).extracting(Progress::goldenDigest).as("the step's start only")
+                .containsExactly((String) null);
+        assertThat(meters.counter("aneforge.worker.golden", "result", "reused").count()).isEqualTo(1);
+    }
+
+    /**
+     * Runs the golden step of the tiny BERT (conversion 6) whose version's pair has the inputs the step builds, the
+     * outputs {@code earlierHex} (a blob the registry has) and the format the step stores, the conversion carrying
+     * {@code goldenDigest}; checks the pair was reused as it is; returns the conversion's progress reports in order.
+     */
+    private List<Progress> reusedEncoderPair(Path bert, String earlierHex, String goldenDigest, RegistryClient registry,
+                                             SimpleMeterRegistry meters) throws Exception {
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(bert, null));
+        byte[] inputs;
+        int format;
+        try (Tokenizer tok = Tokenizer.load(bert.resolve("tokenizer.json"))) {
+            List<Map<String, FloatTensor>> in = Golden.sampleInputs(model, tok, 32, SEQ);
+            inputs = codec(Golden.samples(in));
+            format = Golden.storedFormat(model, in);
+        }
+        when(registry.blobExists(earlierHex)).thenReturn(true);
+        Conversion c = conversion(6, goldenDigest, new VersionGolden("sha256:" + sha256(inputs), "sha256:" + earlierHex,
+                format));
+
+        assertThat(steps(registry, c, meters).golden(6, new ConversionSteps.Fetched(bert.toString(), null)))
+                .isEqualTo(earlierHex);
+        assertThat(uploaded).as("the inputs alone").containsOnlyKeys(sha256(inputs));
+        verify(registry).setGolden("m", 1, sha256(inputs), earlierHex);
+        ArgumentCaptor<Progress> progress = ArgumentCaptor.forClass(Progress.class);
+        verify(registry, atLeastOnce()).progress(eq(6L), progress.capture());
+        return progress.getAllValues();
     }
 
     private ConversionSteps steps(RegistryClient registry, Conversion c) {
