@@ -65,53 +65,59 @@ class GoldenReuseTest {
         ConversionSteps steps = StandaloneSteps.of(registry, leases, meters, new WorkDirs(props));
         ConversionSteps.Fetched snapshot = new ConversionSteps.Fetched(mlm.toString(), null);
 
-        // attempt 1: the version has no pair yet
-        Lease lease = hold(registry, id);
-        assertThat(lease.conversion().versionGolden()).isEqualTo(new VersionGolden(null, null, null));
-        String outputs = steps.golden(id, snapshot);
-        assertThat(counted()).isEqualTo(Map.of("computed", 1.0, "reused", 0.0));
-        Conversion stored = registry.conversion(id);
-        VersionGolden pair = stored.versionGolden();
-        assertThat(pair.outputsDigest()).isEqualTo("sha256:" + outputs);
-        assertThat(pair.format()).as("the logits held at some positions").isEqualTo(3);
-        assertThat(stored.goldenDigest()).as("a masked LM's digest is not reported").isNull();
+        try {
+            // attempt 1: the version has no pair yet
+            Lease lease = hold(registry, id);
+            assertThat(lease.conversion().versionGolden()).isEqualTo(new VersionGolden(null, null, null));
+            String outputs = steps.golden(id, snapshot);
+            assertThat(counted()).isEqualTo(Map.of("computed", 1.0, "reused", 0.0));
+            Conversion stored = registry.conversion(id);
+            VersionGolden pair = stored.versionGolden();
+            assertThat(pair.outputsDigest()).isEqualTo("sha256:" + outputs);
+            assertThat(pair.format()).as("the logits held at some positions").isEqualTo(3);
+            assertThat(stored.goldenDigest()).as("a masked LM's digest is not reported").isNull();
 
-        // attempt 2 (the lease handed back, then taken again): the pair is on the inputs the step builds
-        lease = retry(registry, lease);
-        assertThat(lease.conversion().versionGolden()).isEqualTo(pair);
-        assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
-        assertThat(counted()).as("no golden pass").isEqualTo(Map.of("computed", 1.0, "reused", 1.0));
+            // attempt 2 (the lease handed back, then taken again): the pair is on the inputs the step builds
+            lease = retry(registry, lease);
+            assertThat(lease.conversion().versionGolden()).isEqualTo(pair);
+            assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
+            assertThat(counted()).as("no golden pass").isEqualTo(Map.of("computed", 1.0, "reused", 1.0));
 
-        // a worker of the previous release stored the pair on the plain samples meanwhile
-        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
-        List<Map<String, FloatTensor>> plain;
-        List<Map<String, FloatTensor>> masked;
-        try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
-            plain = Golden.inputs(tok, Samples.fixed(), SEQ);
-            masked = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
+            // a worker of the previous release stored the pair on the plain samples meanwhile
+            ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(mlm, null));
+            List<Map<String, FloatTensor>> plain;
+            List<Map<String, FloatTensor>> masked;
+            try (Tokenizer tok = Tokenizer.load(mlm.resolve("tokenizer.json"))) {
+                plain = Golden.inputs(tok, Samples.fixed(), SEQ);
+                masked = Golden.sampleInputs(model, tok, Samples.fixed().size(), SEQ);
+            }
+            String plainInputs = upload(registry, Golden.samples(plain), 2);
+            String plainOutputs = upload(registry, HeldPositions.forStorage(Golden.samples(plain),
+                    Golden.fullLength(model, plain, ProgramEvaluator.runtime(1))), 3);
+            registry.setGolden("golden-reuse", version, plainInputs, plainOutputs);
+            lease = retry(registry, lease);
+            assertThat(lease.conversion().versionGolden().inputsDigest()).isEqualTo("sha256:" + plainInputs);
+            assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
+            assertThat(counted()).isEqualTo(Map.of("computed", 2.0, "reused", 1.0));
+            assertThat(registry.conversion(id).versionGolden()).as("the masked pair again").isEqualTo(pair);
+
+            // the same inputs with outputs in format 2 (every real token: ANEFORGE_GOLDEN_FORMAT=2 on an earlier
+            // attempt)
+            String everyToken = upload(registry, Golden.fullLength(model, masked, ProgramEvaluator.runtime(1)), 2);
+            registry.setGolden("golden-reuse", version, hex(pair.inputsDigest()), everyToken);
+            lease = retry(registry, lease);
+            assertThat(lease.conversion().versionGolden()).isEqualTo(new VersionGolden(pair.inputsDigest(),
+                    "sha256:" + everyToken, 2));
+            assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
+            assertThat(counted()).isEqualTo(Map.of("computed", 3.0, "reused", 1.0));
+            assertThat(registry.conversion(id).versionGolden()).isEqualTo(pair);
+        } finally {
+            // No worker of a later test class is to take it up, whether the test passed or stopped anywhere above
+            // (leased, or handed back between attempts): a cancel ends a queued or running conversion alike.
+            stack.send("POST", "/api/v1/conversions/" + id + "/cancel", stack.publisherToken, null);
         }
-        String plainInputs = upload(registry, Golden.samples(plain), 2);
-        String plainOutputs = upload(registry, HeldPositions.forStorage(Golden.samples(plain),
-                Golden.fullLength(model, plain, ProgramEvaluator.runtime(1))), 3);
-        registry.setGolden("golden-reuse", version, plainInputs, plainOutputs);
-        lease = retry(registry, lease);
-        assertThat(lease.conversion().versionGolden().inputsDigest()).isEqualTo("sha256:" + plainInputs);
-        assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
-        assertThat(counted()).isEqualTo(Map.of("computed", 2.0, "reused", 1.0));
-        assertThat(registry.conversion(id).versionGolden()).as("the masked pair again").isEqualTo(pair);
-
-        // the same inputs with outputs in format 2 (every real token: ANEFORGE_GOLDEN_FORMAT=2 on an earlier attempt)
-        String everyToken = upload(registry, Golden.fullLength(model, masked, ProgramEvaluator.runtime(1)), 2);
-        registry.setGolden("golden-reuse", version, hex(pair.inputsDigest()), everyToken);
-        lease = retry(registry, lease);
-        assertThat(lease.conversion().versionGolden()).isEqualTo(new VersionGolden(pair.inputsDigest(),
-                "sha256:" + everyToken, 2));
-        assertThat(steps.golden(id, snapshot)).isEqualTo(outputs);
-        assertThat(counted()).isEqualTo(Map.of("computed", 3.0, "reused", 1.0));
-        assertThat(registry.conversion(id).versionGolden()).isEqualTo(pair);
-
-        // no worker of a later test class is to take it up
-        registry.fail(id, lease.leaseToken(), "GoldenReuseTest is over");
+        assertThat(stack.get("/api/v1/conversions/" + id).path("state").asString()).as("ended by the cancel")
+                .isEqualTo("cancelled");
     }
 
     /** Leases the conversion as a worker attempt does; the steps read it (and its token) from {@link Leases}. */
