@@ -163,15 +163,14 @@ public final class Golden {
      * @throws IllegalArgumentException when the golden format setting is not 1, 2 or 3 (naming it)
      */
     public static int storedFormat(ImportedModel model, List<Map<String, FloatTensor>> inputs) {
+        // The inputs blob is never reduced (format min(cap, 2)), so the pair's format is the outputs'.
         int cap = GoldenOutputsCodec.configuredVersion();
-        GoldenOutputs asSamples = samples(inputs);
-        int inputsFormat = GoldenOutputsCodec.versionFor(asSamples, cap);
         if (cap < 3) {
-            return Math.max(inputsFormat, Math.min(cap, 2));
+            return cap;
         }
         Program program = VariantConverter.build(model, referenceSpec(SamplePrefix.of(inputs).seqLen())).program();
-        boolean held = HeldPositions.forStorage(asSamples, outputShapes(program)).reducesAny();
-        return Math.max(inputsFormat, held ? 3 : 2);
+        boolean held = HeldPositions.forStorage(samples(inputs), outputShapes(program)).reducesAny();
+        return held ? 3 : 2;
     }
 
     /** The program's outputs by name, each with its shape: what {@link HeldPositions} picks held positions by. */
