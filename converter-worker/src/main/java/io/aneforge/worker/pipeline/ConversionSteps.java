@@ -183,7 +183,8 @@ public class ConversionSteps {
      *   stored the pair), its outputs blob is in the registry, and its format is the one this worker stores now
      *   ({@code format}, {@link Golden#storedFormat}: {@code ANEFORGE_GOLDEN_FORMAT} may differ from the earlier
      *   attempt's). A worker before masked samples stored a masked LM's pair on the plain samples: its inputs differ,
-     *   and the outputs are computed again. No pair (a crash between the uploads and the {@code PUT}): computed;</li>
+     *   and the outputs are computed again. No pair (a crash between the uploads and the {@code PUT}): computed; a
+     *   pair whose digests are not {@code sha256:<64 hex>} (a registry fault): computed, with a warning;</li>
      *   <li>from an older registry, which sends only the conversion's {@code goldenDigest}: that digest, except a
      *   masked LM's, since which inputs its outputs were computed on cannot be asked there (an earlier release's
      *   attempt computed them on the plain samples).</li>
@@ -205,12 +206,19 @@ public class ConversionSteps {
                     c.goldenDigest());
             return c.goldenDigest().substring(7);
         }
-        String outputsHex = hex(pair.outputsDigest());
-        if (hex(pair.inputsDigest()) == null || outputsHex == null) {
+        if (pair.inputsDigest() == null || pair.outputsDigest() == null) {
             log.info("computing the golden outputs: the version has no golden pair yet (a first attempt, or one that"
                     + " stopped before storing it)");
             return null;
         }
+        if (!SHA256_DIGEST.matcher(pair.inputsDigest()).matches()
+                || !SHA256_DIGEST.matcher(pair.outputsDigest()).matches()) {
+            log.warn("computing the golden outputs: the registry sent a malformed versionGolden (inputs {}, outputs {};"
+                    + " each should be sha256:<64 lowercase hex>), so its pair cannot be checked and is replaced",
+                    pair.inputsDigest(), pair.outputsDigest());
+            return null;
+        }
+        String outputsHex = pair.outputsDigest().substring("sha256:".length());
         if (!pair.inputsDigest().equals("sha256:" + inputsHex)) {
             log.info("computing the golden outputs: the version's pair has inputs {}, not the sha256:{} just built (an"
                     + " earlier attempt's samples, such as a worker's before masked samples), so its outputs {} are"
@@ -232,11 +240,6 @@ public class ConversionSteps {
                 + " {} as this worker stores it, and the registry has the outputs blob", pair.outputsDigest(), inputsHex,
                 now);
         return outputsHex;
-    }
-
-    /** The hex of a {@code sha256:<64 hex>} digest, or null for null or anything else. */
-    private static String hex(String digest) {
-        return digest != null && SHA256_DIGEST.matcher(digest).matches() ? digest.substring(7) : null;
     }
 
     /**

@@ -8,6 +8,7 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -46,8 +47,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.mockito.ArgumentCaptor;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * The golden step against a stand-in registry. From a registry that sends only {@code goldenDigest} (not the
@@ -56,8 +60,9 @@ import org.mockito.ArgumentCaptor;
  * stores ({@code Golden.sampleInputs}, {@code Golden.fullLength}, {@code HeldPositions.forStorage}), and their digest
  * is not reported on the conversion (a previous release's worker would reuse it with plain inputs); an encoder's
  * earlier outputs are still reused, with the inputs every release gave them. A version pair whose outputs blob the
- * registry lacks is computed again; an encoder's reused pair is reported on the conversion unless it already carries
- * that digest. {@code GoldenReuseTest} runs the pair's other cases against the real registry.
+ * registry lacks is computed again; a malformed one too, with a warning; an encoder's reused pair is reported on
+ * the conversion unless it already carries that digest. {@code GoldenReuseTest} runs the pair's other cases against
+ * the real registry.
  */
 class GoldenRetryTest {
     static final int SEQ = 16;
@@ -180,6 +185,27 @@ class GoldenRetryTest {
         assertThat(meters.counter("aneforge.worker.golden", "result", "reused").count()).isZero();
         assertThat(uploaded).containsOnlyKeys(sha256(inputs), sha256(outputs));
         verify(registry).setGolden("m", 1, sha256(inputs), sha256(outputs));
+    }
+
+    /**
+     * A version pair whose digests are not {@code sha256:<64 hex>} is not taken for "no pair yet": the worker warns
+     * that the registry sent it malformed, computes the outputs and replaces the pair, never asking for such a blob.
+     */
+    @Test
+    @ExtendWith(OutputCaptureExtension.class)
+    void aMalformedPairIsComputedAgainSayingTheRegistrySentItMalformed(CapturedOutput output) throws Exception {
+        Path bert = TinyModels.bert(dir.resolve("bert"), 7);
+        RegistryClient registry = registry();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        Conversion c = conversion(7, null, new VersionGolden("sha256:" + "ab".repeat(32), "sha256:ABC", 2));
+        String hex = steps(registry, c, meters).golden(7, new ConversionSteps.Fetched(bert.toString(), null));
+
+        assertThat(meters.counter("aneforge.worker.golden", "result", "computed").count()).isEqualTo(1);
+        assertThat(uploaded).containsKey(hex);
+        verify(registry, never()).blobExists("ABC");
+        assertThat(output).contains("the registry sent a malformed versionGolden (inputs sha256:" + "ab".repeat(32)
+                + ", outputs sha256:ABC; each should be sha256:<64 lowercase hex>)")
+                .doesNotContain("no golden pair yet");
     }
 
     /**
