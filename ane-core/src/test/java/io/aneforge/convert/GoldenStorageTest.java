@@ -154,9 +154,12 @@ class GoldenStorageTest {
 
     /**
      * The held positions are picked from the program's declared outputs before anything runs, so a runtime that
-     * answers under another name or with another shape is refused, naming the output and both sides, instead of having
-     * that output stored whole: the reference runtime's real predictions of tiny BERT, with one output renamed,
-     * dropped or reshaped on the way back (a runtime breaking its contract).
+     * answers under another name or with another shape is refused, naming the output and both sides: the reference
+     * runtime's real predictions of tiny BERT, with one output renamed, dropped or reshaped on the way back (a runtime
+     * breaking its contract). last_hidden_state is held at some positions here (the vocabulary-sized width lowered to
+     * its 32 floats), so the renamed and the [1, L, 2, H/2] cases are ones the pass stored without a word before:
+     * renamed, it matched no held positions and was stored whole; reshaped, it passed as per-token and was stored at
+     * its held positions with the wrong shape.
      */
     @Test
     void aPredictionThatIsNotTheDeclaredOutputsIsRefused() throws Exception {
@@ -168,22 +171,26 @@ class GoldenStorageTest {
                 shapes -> HeldPositions.held(asSamples, shapes, TinyModels.HIDDEN, 20L * TinyModels.HIDDEN);
         // the first sample handed back: the shortest prefix's first one (SamplePrefix runs shorter prefixes first)
         int[] lengths = SamplePrefix.of(inputs).lengths();
-        int first = IntStream.range(0, lengths.length).boxed().min(Comparator.comparingInt(i -> lengths[i])).orElseThrow();
+        int first = IntStream.range(0, lengths.length).boxed().min(Comparator.comparingInt(i -> lengths[i]))
+                .orElseThrow();
         int length = lengths[first];
         assertThat(length).as("a prefix shorter than the program's positions").isLessThan(SEQ);
         String sample = "golden pass, " + Golden.sampleId(first) + ": the runtime returned ";
         String fix = " before computing golden data";
-        // with the outputs as the runtime gave them, the pass goes through
-        assertThat(Golden.pass(model, inputs, new Chunks(), held, 0).stored().samples())
-                .hasSize(inputs.size());
+        // with the outputs as the runtime gave them, the pass goes through and holds last_hidden_state at some
+        // positions only
+        Golden.Pass ok = Golden.pass(model, inputs, new Chunks(), held, 0);
+        assertThat(ok.stored().samples()).hasSize(inputs.size());
+        assertThat(ok.stored().samples().get(first).tensors().get(Graphs.LAST_HIDDEN_STATE).holdsSomePositionsOnly())
+                .as("last_hidden_state is reduced").isTrue();
 
-        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> rename(out, Graphs.POOLER_OUTPUT, "pooled")),
-                held, 0))
+        assertThatThrownBy(() -> Golden.pass(model, inputs,
+                new Chunks(out -> rename(out, Graphs.LAST_HIDDEN_STATE, "hidden")), held, 0))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith(sample + "outputs [" + Graphs.LAST_HIDDEN_STATE + ", pooled], undeclared [pooled],"
-                        + " without [" + Graphs.POOLER_OUTPUT + "]; the program declares [" + Graphs.LAST_HIDDEN_STATE
-                        + ", " + Graphs.POOLER_OUTPUT + "]. The runtime must answer with the program's outputs under"
-                        + " their declared names")
+                .hasMessageStartingWith(sample + "outputs [hidden, " + Graphs.POOLER_OUTPUT + "], undeclared [hidden],"
+                        + " without [" + Graphs.LAST_HIDDEN_STATE + "]; the program declares ["
+                        + Graphs.LAST_HIDDEN_STATE + ", " + Graphs.POOLER_OUTPUT + "]. The runtime must answer with the"
+                        + " program's outputs under their declared names")
                 .hasMessageEndingWith(fix);
         assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> {
             Map<String, FloatTensor> m = new LinkedHashMap<>(out);
@@ -194,22 +201,33 @@ class GoldenStorageTest {
                 .hasMessageStartingWith(sample + "outputs [" + Graphs.LAST_HIDDEN_STATE + "], without ["
                         + Graphs.POOLER_OUTPUT + "]; the program declares [");
 
-        // the reduced output with its floats as they are but without its batch axis: it would be stored whole
-        int[] reshaped = {length, TinyModels.HIDDEN};
+        // the reduced output with its floats as they are and its hidden axis split in two, on every prediction
+        // (each at its own prefix length): still (1, L, ...), so it passed as per-token and was cut to its held
+        // positions with a shape the program does not declare
+        int[] split = {1, length, 2, TinyModels.HIDDEN / 2};
         assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> reshape(out, Graphs.LAST_HIDDEN_STATE,
-                reshaped)), held, 0))
+                s -> new int[] {1, s[1], 2, s[2] / 2})), held, 0))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage(sample + "output '" + Graphs.LAST_HIDDEN_STATE + "' with shape " + Arrays.toString(reshaped)
+                .hasMessage(sample + "output '" + Graphs.LAST_HIDDEN_STATE + "' with shape " + Arrays.toString(split)
                         + "; the program declares [1, " + SEQ + ", " + TinyModels.HIDDEN + "], which is [1, " + length
-                        + ", " + TinyModels.HIDDEN + "] on this sample's prefix of " + length + " positions. The runtime"
-                        + " must answer with the declared shapes: fix the runtime (or the program's declared outputs)"
-                        + fix);
+                        + ", " + TinyModels.HIDDEN + "] on this sample's prefix of " + length + " positions. The"
+                        + " runtime must answer with the declared shapes: fix the runtime (or the program's declared"
+                        + " outputs)" + fix);
+        // without its batch axis it is no per-token shape: Held.apply refused it already (not the per-token shape its
+        // positions were chosen for); the declaration names it first
+        int[] flat = {length, TinyModels.HIDDEN};
+        assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> reshape(out, Graphs.LAST_HIDDEN_STATE,
+                s -> new int[] {s[1], s[2]})), held, 0))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith(sample + "output '" + Graphs.LAST_HIDDEN_STATE + "' with shape "
+                        + Arrays.toString(flat) + "; the program declares [1, " + SEQ + ", " + TinyModels.HIDDEN + "]");
         // an output without a sequence axis: its declared shape as it is
         assertThatThrownBy(() -> Golden.pass(model, inputs, new Chunks(out -> reshape(out, Graphs.POOLER_OUTPUT,
-                new int[] {TinyModels.HIDDEN})), held, 0))
+                s -> new int[] {s[1]})), held, 0))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith(sample + "output '" + Graphs.POOLER_OUTPUT + "' with shape [" + TinyModels.HIDDEN
-                        + "]; the program declares [1, " + TinyModels.HIDDEN + "]. The runtime must answer");
+                .hasMessageStartingWith(sample + "output '" + Graphs.POOLER_OUTPUT + "' with shape ["
+                        + TinyModels.HIDDEN + "]; the program declares [1, " + TinyModels.HIDDEN + "]. The runtime"
+                        + " must answer");
     }
 
     private static Map<String, FloatTensor> rename(Map<String, FloatTensor> outputs, String from, String to) {
@@ -218,9 +236,12 @@ class GoldenStorageTest {
         return m;
     }
 
-    private static Map<String, FloatTensor> reshape(Map<String, FloatTensor> outputs, String name, int[] shape) {
+    /** {@code outputs} with output {@code name}'s floats as they are under the shape {@code shape} makes of its own. */
+    private static Map<String, FloatTensor> reshape(Map<String, FloatTensor> outputs, String name,
+                                                    UnaryOperator<int[]> shape) {
         Map<String, FloatTensor> m = new LinkedHashMap<>(outputs);
-        m.put(name, new FloatTensor(shape, outputs.get(name).data()));
+        FloatTensor t = outputs.get(name);
+        m.put(name, new FloatTensor(shape.apply(t.shape()), t.data()));
         return m;
     }
 
