@@ -181,6 +181,14 @@ public final class Golden {
     }
 
     /**
+     * What {@link #requireDeclared} tells the operator: convert and the worker compute golden outputs with ANE Forge's
+     * own reference runtime on the program its graph builder made, so neither is theirs to fix.
+     */
+    private static final String NOT_DECLARED = ": this is a bug in the runtime computing the golden outputs (ANE"
+            + " Forge's reference runtime, in convert and the worker) or in ANE Forge's graph builder for this model;"
+            + " report it with the model's source";
+
+    /**
      * Refuses sample {@code sample}'s prediction unless it holds exactly the program's declared outputs
      * ({@code declared}: name to shape at the full length {@code seqLen}), each of its declared shape at the sample's
      * prefix of {@code length} positions (a per-token output's axis 1 is the prefix, {@link SamplePrefix}). The held
@@ -199,7 +207,7 @@ public final class Golden {
                     + outputs.keySet() + (undeclared.isEmpty() ? "" : ", undeclared " + undeclared)
                     + (missing.isEmpty() ? "" : ", without " + missing) + "; the program declares "
                     + declared.keySet() + ". The runtime must answer with the program's outputs under their declared"
-                    + " names: fix the runtime (or the program's declared outputs) before computing golden data");
+                    + " names" + NOT_DECLARED);
         }
         for (Map.Entry<String, int[]> e : declared.entrySet()) {
             int[] expected = e.getValue().clone();
@@ -212,10 +220,9 @@ public final class Golden {
                 throw new IllegalStateException("golden pass, " + sampleId(sample) + ": the runtime returned output '"
                         + e.getKey() + "' with shape " + Arrays.toString(actual) + "; the program declares "
                         + Arrays.toString(e.getValue())
-                        + (perToken && length != seqLen ? ", which is " + Arrays.toString(expected) + " on this sample's"
-                        + " prefix of " + length + " positions" : "")
-                        + ". The runtime must answer with the declared shapes: fix the runtime (or the program's"
-                        + " declared outputs) before computing golden data");
+                        + (perToken && length != seqLen ? ", which is " + Arrays.toString(expected)
+                        + " on this sample's prefix of " + length + " positions" : "")
+                        + ". The runtime must answer with the declared shapes" + NOT_DECLARED);
             }
         }
     }
