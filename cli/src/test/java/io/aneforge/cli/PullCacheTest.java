@@ -2,16 +2,14 @@ package io.aneforge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import io.aneforge.cli.manifest.VariantEntry;
 import io.aneforge.cli.manifest.VariantsManifest;
 import io.aneforge.cli.registry.BlobCache;
 import io.aneforge.mlpackage.MlPackage;
 import io.aneforge.testsupport.models.TinyModels;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +28,7 @@ class PullCacheTest {
 
     @TempDir
     static Path dir;
-    static HttpServer server;
+    static StubRegistry registry;
     static final AtomicInteger downloads = new AtomicInteger();
     static VariantEntry served;
     static VariantEntry other;
@@ -46,33 +44,30 @@ class PullCacheTest {
         VariantsManifest manifest = VariantsManifest.read(converted.resolve("variants.json"));
         served = manifest.variants().get(0);
         other = manifest.variants().get(1);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        Map<String, StubRegistry.Answer> answers = new HashMap<>();
         for (VariantEntry v : new VariantEntry[] {served, other}) {
             byte[] zip = Files.readAllBytes(converted.resolve(v.archive()));
-            server.createContext("/blob/" + v.id(), ex -> {
-                downloads.incrementAndGet();
-                ex.sendResponseHeaders(200, zip.length);
-                ex.getResponseBody().write(zip);
-                ex.close();
-            });
-            byte[] answer = ("{\"model\":\"m\",\"version\":1,\"alias\":\"production\",\"digest\":\"sha256:" + v.sha256()
+            answers.put("GET /blob/" + v.id(), StubRegistry.Answer.bytes(zip));
+            answers.put("GET /api/v1/models/" + v.id() + "/resolve", StubRegistry.Answer.json(200,
+                    "{\"model\":\"m\",\"version\":1,\"alias\":\"production\",\"digest\":\"sha256:" + v.sha256()
                     + "\",\"size\":" + zip.length + ",\"url\":\"/blob/" + v.id() + "\",\"variant\":{\"id\":\"" + v.id()
-                    + "\",\"chip\":\"M2\"}}").getBytes(StandardCharsets.UTF_8);
-            server.createContext("/api/v1/models/" + v.id() + "/resolve", ex -> {
-                ex.sendResponseHeaders(200, answer.length);
-                ex.getResponseBody().write(answer);
-                ex.close();
-            });
+                    + "\",\"chip\":\"M2\"}}"));
         }
-        server.start();
-        env = Map.of("ANEFORGE_REGISTRY_URL", "http://127.0.0.1:" + server.getAddress().getPort(), "ANEFORGE_TOKEN", "t",
-                BlobCache.DIR_ENV, dir.resolve("cache").toString());
+        registry = StubRegistry.start(call -> {
+            if (call.startsWith("GET /blob/")) {
+                downloads.incrementAndGet();
+            }
+            return answers.get(call);
+        });
+        Map<String, String> e = new HashMap<>(registry.env());
+        e.put(BlobCache.DIR_ENV, dir.resolve("cache").toString());
+        env = Map.copyOf(e);
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.stop(0);
+        if (registry != null) {
+            registry.close();
         }
     }
 
