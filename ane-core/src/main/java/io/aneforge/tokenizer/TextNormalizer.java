@@ -14,8 +14,8 @@ import tools.jackson.databind.JsonNode;
  * A tokenizer.json {@code normalizer} for the SentencePiece (Unigram) tokenizer, run on each text between added tokens
  * as Hugging Face's tokenizers do. XLM-RoBERTa's and CamemBERT's files (transformers' {@code SpmConverter}) hold
  * {@code Sequence[Precompiled, Replace(Regex " {2,}", " ")]}; besides those: {@code Strip}, {@code Prepend},
- * {@code Lowercase} and the Unicode forms {@code NFC}, {@code NFD}, {@code NFKC}, {@code NFKD} (the JDK's Unicode
- * version). Any other normalizer is refused naming the supported ones.
+ * {@code Lowercase} and the Unicode forms {@code NFC}, {@code NFD}, {@code NFKC}, {@code NFKD} (Unicode 9.0's, as the
+ * native tokenizer's: {@link NormalForms}). Any other normalizer is refused naming the supported ones.
  */
 @FunctionalInterface
 interface TextNormalizer {
@@ -68,16 +68,16 @@ interface TextNormalizer {
                 return TextNormalizer::lowercase;
             }
             case "NFC" -> {
-                return text -> Normalizer.normalize(text, Normalizer.Form.NFC);
+                return text -> NormalForms.normalize(text, Normalizer.Form.NFC);
             }
             case "NFD" -> {
-                return text -> Normalizer.normalize(text, Normalizer.Form.NFD);
+                return text -> NormalForms.normalize(text, Normalizer.Form.NFD);
             }
             case "NFKC" -> {
-                return text -> Normalizer.normalize(text, Normalizer.Form.NFKC);
+                return text -> NormalForms.normalize(text, Normalizer.Form.NFKC);
             }
             case "NFKD" -> {
-                return text -> Normalizer.normalize(text, Normalizer.Form.NFKD);
+                return text -> NormalForms.normalize(text, Normalizer.Form.NFKD);
             }
             default -> throw new TokenizerException(file, "normalizer '" + type + "' is not supported by the Java"
                     + " Unigram tokenizer (supported: Precompiled, Replace, Strip, Prepend, Lowercase, NFC, NFD, NFKC,"

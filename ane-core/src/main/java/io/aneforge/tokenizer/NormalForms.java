@@ -1,0 +1,149 @@
+package io.aneforge.tokenizer;
+
+import java.text.Normalizer;
+
+/**
+ * The Unicode normal forms NFC, NFD, NFKC and NFKD as the native tokenizer computes them: Unicode 9.0's. Hugging Face's
+ * tokenizers normalize with the unicode-normalization-alignments crate (0.1.12, whose tables are Unicode 9.0), not with
+ * a current unicode-normalization: DJL's build (tokenizers 0.21) gives ICU4J's Unicode 9.0 normalization on every code
+ * point, where Java 17's {@link Normalizer} (Unicode 13.0) reorders, decomposes or composes some that the native one
+ * leaves alone, and a Unicode 16.0 normalizer would differ on still more (the 177 code points of 14.0-16.0 that have a
+ * decomposition, the new marks).
+ * <p>
+ * Java 17 differs on {@link #AFTER_UNICODE_9} only: the code points assigned in 10.0-13.0 that it normalizes (marks of
+ * a nonzero combining class, which it reorders among other marks and which do not block a composition; compatibility
+ * characters it decomposes; the Dives Akuru pair it composes and the letter it decomposes into them). To Unicode 9.0
+ * they are unassigned: starters without a decomposition that compose with nothing, so neither reordering nor
+ * composition crosses them, and {@link #normalize} runs Java's Normalizer on the text between them and keeps them as they
+ * are. Every other code point Java 17 treats as Unicode 9.0 does: those assigned by 9.0 keep their decompositions,
+ * classes and compositions in later versions (Unicode's normalization stability policy), and the rest are inert, as
+ * unassigned ones are. A test checks the table against ICU4J 76 and the results against ICU's Unicode 9.0
+ * normalization and the native tokenizer.
+ */
+final class NormalForms {
+    /**
+     * The code points assigned in Unicode 10.0-13.0 that Java 17's Normalizer does not leave alone in some form, as pairs
+     * of first and last code points in order (each line: the version that assigned them, what Java does with them).
+     * Generated from ICU4J 76 by {@code NormalFormsTest.tableSource}.
+     */
+    static final int[] AFTER_UNICODE_9 = {
+            0x07FD, 0x07FD, // 11.0, class 220
+            0x08D3, 0x08D3, // 11.0, class 220
+            0x09FE, 0x09FE, // 11.0, class 230
+            0x0D3B, 0x0D3C, // 10.0, class 9
+            0x0EBA, 0x0EBA, // 12.0, class 9
+            0x1ABF, 0x1AC0, // 13.0, class 220
+            0x1DF6, 0x1DF6, // 10.0, class 232
+            0x1DF7, 0x1DF8, // 10.0, class 228
+            0x1DF9, 0x1DF9, // 10.0, class 220
+            0x32FF, 0x32FF, // 12.1, compatibility decomposition
+            0xA82C, 0xA82C, // 13.0, class 9
+            0xAB69, 0xAB69, // 13.0, compatibility decomposition
+            0x10D24, 0x10D27, // 11.0, class 230
+            0x10EAB, 0x10EAC, // 13.0, class 230
+            0x10F46, 0x10F47, // 11.0, class 220
+            0x10F48, 0x10F4A, // 11.0, class 230
+            0x10F4B, 0x10F4B, // 11.0, class 220
+            0x10F4C, 0x10F4C, // 11.0, class 230
+            0x10F4D, 0x10F50, // 11.0, class 220
+            0x1133B, 0x1133B, // 11.0, class 7
+            0x1145E, 0x1145E, // 11.0, class 230
+            0x11839, 0x11839, // 11.0, class 9
+            0x1183A, 0x1183A, // 11.0, class 7
+            0x11930, 0x11930, // 13.0, composes with the character before it
+            0x11935, 0x11935, // 13.0, composes with the character after it
+            0x11938, 0x11938, // 13.0, canonical decomposition
+            0x1193D, 0x1193E, // 13.0, class 9
+            0x11943, 0x11943, // 13.0, class 7
+            0x119E0, 0x119E0, // 12.0, class 9
+            0x11A34, 0x11A34, // 10.0, class 9
+            0x11A47, 0x11A47, // 10.0, class 9
+            0x11A99, 0x11A99, // 10.0, class 9
+            0x11D42, 0x11D42, // 10.0, class 7
+            0x11D44, 0x11D45, // 10.0, class 9
+            0x11D97, 0x11D97, // 11.0, class 9
+            0x16FF0, 0x16FF1, // 13.0, class 6
+            0x1E130, 0x1E136, // 12.0, class 230
+            0x1E2EC, 0x1E2EF, // 12.0, class 230
+            0x1F16C, 0x1F16C, // 12.0, compatibility decomposition
+            0x1FBF0, 0x1FBF9, // 13.0, compatibility decomposition
+    };
+
+    /** The smallest code point of {@link #AFTER_UNICODE_9}: text below it is Java's alone (ASCII, Latin, Greek, ...). */
+    private static final int SMALLEST = AFTER_UNICODE_9[0];
+
+    /**
+     * One bit per 256 code points, set where a block holds a code point of {@link #AFTER_UNICODE_9}: most text (CJK,
+     * Hangul) is told apart by one array read, without the binary search.
+     */
+    private static final long[] BLOCKS = blocks();
+
+    private NormalForms() {
+    }
+
+    /** {@code text} in the normal form {@code form}, as Unicode 9.0 defines it. */
+    static String normalize(String text, Normalizer.Form form) {
+        int at = next(text, 0);
+        if (at < 0) {
+            return Normalizer.normalize(text, form); // the common case: no copy, no allocation beyond Java's
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16);
+        int from = 0;
+        while (at >= 0) {
+            int end = at + Character.charCount(text.codePointAt(at));
+            out.append(Normalizer.normalize(text.subSequence(from, at), form)).append(text, at, end);
+            from = end;
+            at = next(text, from);
+        }
+        return out.append(Normalizer.normalize(text.subSequence(from, text.length()), form)).toString();
+    }
+
+    /** The char index of the first code point of {@link #AFTER_UNICODE_9} at or after {@code from}, or -1. */
+    private static int next(String text, int from) {
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < SMALLEST) {
+                continue;
+            }
+            int cp = c;
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                cp = Character.toCodePoint(c, text.charAt(i + 1));
+            }
+            if (isAfterUnicode9(cp)) {
+                return i;
+            }
+            if (cp > Character.MAX_VALUE) {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether {@code c} is in {@link #AFTER_UNICODE_9}. */
+    static boolean isAfterUnicode9(int c) {
+        if ((BLOCKS[c >>> 14] & 1L << (c >>> 8)) == 0) { // a long's shift takes the low 6 bits: the block in the word
+            return false;
+        }
+        int lo = 0;
+        int hi = AFTER_UNICODE_9.length / 2 - 1;
+        while (lo <= hi) { // the last range whose first code point is at most c
+            int mid = (lo + hi) >>> 1;
+            if (AFTER_UNICODE_9[2 * mid] <= c) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return hi >= 0 && c <= AFTER_UNICODE_9[2 * hi + 1];
+    }
+
+    private static long[] blocks() {
+        long[] blocks = new long[(Character.MAX_CODE_POINT + 1) >>> 14];
+        for (int r = 0; r < AFTER_UNICODE_9.length; r += 2) {
+            for (int block = AFTER_UNICODE_9[r] >>> 8; block <= AFTER_UNICODE_9[r + 1] >>> 8; block++) {
+                blocks[block >>> 6] |= 1L << block;
+            }
+        }
+        return blocks;
+    }
+}
