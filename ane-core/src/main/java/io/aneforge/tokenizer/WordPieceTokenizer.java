@@ -70,24 +70,30 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
         return content;
     }
 
+    /**
+     * BertNormalizer: each rule per code point as the native tokenizer has it ({@link BertCharacters}: Unicode 8.0
+     * controls, the native CJK ranges, Unicode 17.0 lowercase), accents stripped after Unicode 9.0's NFD.
+     */
     String normalize(String text) {
         StringBuilder sb = new StringBuilder(text.length());
-        text.codePoints().forEach(c -> {
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            i += Character.charCount(c);
             if (cleanText) {
-                if (c == 0 || c == 0xFFFD || isControl(c)) {
-                    return;
+                if (c == 0 || c == 0xFFFD || BertCharacters.isControl(c)) {
+                    continue;
                 }
                 if (isWhitespace(c)) {
                     sb.append(' ');
-                    return;
+                    continue;
                 }
             }
-            if (chineseChars && isChinese(c)) {
+            if (chineseChars && BertCharacters.isChinese(c)) {
                 sb.append(' ').appendCodePoint(c).append(' ');
-                return;
+            } else {
+                sb.appendCodePoint(c);
             }
-            sb.appendCodePoint(c);
-        });
+        }
         String s = sb.toString();
         if (stripAccents) {
             StringBuilder out = new StringBuilder(s.length());
@@ -97,8 +103,12 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
             s = out.toString();
         }
         if (lowercase) {
-            StringBuilder out = new StringBuilder(s.length());
-            s.codePoints().forEach(c -> out.appendCodePoint(Character.toLowerCase(c)));
+            StringBuilder out = new StringBuilder(s.length() + 1);
+            for (int i = 0; i < s.length(); ) {
+                int c = s.codePointAt(i);
+                i += Character.charCount(c);
+                BertCharacters.appendLowercase(out, c);
+            }
             s = out.toString();
         }
         return s;
@@ -147,27 +157,30 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
         return hi < 0 || c > MARKS_AFTER_UNICODE_8[2 * hi + 1];
     }
 
+    /** BertPreTokenizer: words split at whitespace, each punctuation code point ({@link BertCharacters}) a word. */
     static List<String> preTokenize(String s) {
         List<String> words = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        s.codePoints().forEach(c -> {
+        int start = 0; // where the current word starts
+        for (int i = 0; i < s.length(); ) {
+            int c = s.codePointAt(i);
+            int next = i + Character.charCount(c);
             if (isWhitespace(c)) {
-                flush(words, current);
-            } else if (isPunctuation(c)) {
-                flush(words, current);
-                words.add(new String(Character.toChars(c)));
-            } else {
-                current.appendCodePoint(c);
+                flush(words, s, start, i);
+                start = next;
+            } else if (BertCharacters.isPunctuation(c)) {
+                flush(words, s, start, i);
+                words.add(s.substring(i, next));
+                start = next;
             }
-        });
-        flush(words, current);
+            i = next;
+        }
+        flush(words, s, start, s.length());
         return words;
     }
 
-    private static void flush(List<String> words, StringBuilder current) {
-        if (current.length() > 0) {
-            words.add(current.toString());
-            current.setLength(0);
+    private static void flush(List<String> words, String s, int start, int end) {
+        if (end > start) {
+            words.add(s.substring(start, end));
         }
     }
 
@@ -210,35 +223,6 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
         }
         return c == 0x0B || c == 0x0C || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
                 || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-    }
-
-    /** Unicode "Other" categories (Cc, Cf, Co, Cn, Cs) except the whitespace controls. */
-    static boolean isControl(int c) {
-        if (c == '\t' || c == '\n' || c == '\r') {
-            return false;
-        }
-        int t = Character.getType(c);
-        return t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE
-                || t == Character.UNASSIGNED || t == Character.SURROGATE;
-    }
-
-    /** ASCII punctuation (including symbols such as $ + < = > ^ ` | ~) or a Unicode P* category. */
-    static boolean isPunctuation(int c) {
-        if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) {
-            return true;
-        }
-        int t = Character.getType(c);
-        return t == Character.CONNECTOR_PUNCTUATION || t == Character.DASH_PUNCTUATION
-                || t == Character.START_PUNCTUATION || t == Character.END_PUNCTUATION
-                || t == Character.INITIAL_QUOTE_PUNCTUATION || t == Character.FINAL_QUOTE_PUNCTUATION
-                || t == Character.OTHER_PUNCTUATION;
-    }
-
-    /** The CJK ideograph blocks BERT pads with spaces. */
-    static boolean isChinese(int c) {
-        return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)
-                || (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF)
-                || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
     }
 
     @Override
