@@ -4,6 +4,7 @@ import io.aneforge.mil.DType;
 import io.aneforge.mil.Program;
 import io.aneforge.mil.ReferenceEvaluator;
 import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.PackedWeights;
 import io.aneforge.runtime.reference.ReferenceModel;
 import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.tensor.FloatTensor;
@@ -65,6 +66,24 @@ public interface ProgramEvaluator {
         }
     }
 
+    /**
+     * An evaluator for several programs that hold the same weight ops, one after another (one program cut to several
+     * sequence prefixes, {@link SamplePrefix}), to close after the last of them has run. The reference runtime then
+     * packs each weight for its matrix products once for all of them and drops the packed copies at close
+     * ({@link PackedWeights}); by default this evaluator itself, and closing does nothing. The same floats either way.
+     */
+    default Sharing sharingWeights() {
+        return new Sharing(this, () -> { });
+    }
+
+    /** An evaluator, and what to release once its last program has run ({@link #sharingWeights}). */
+    record Sharing(ProgramEvaluator evaluator, Runnable release) implements AutoCloseable {
+        @Override
+        public void close() {
+            release.run();
+        }
+    }
+
     default Map<String, FloatTensor> run(Program program, Map<String, FloatTensor> inputs) {
         return runAll(program, List.of(inputs)).get(0);
     }
@@ -92,6 +111,11 @@ public interface ProgramEvaluator {
      * threads use the pool passes {@code Parallel.threads()}.
      */
     static ProgramEvaluator runtime(int threads) {
+        return runtime(threads, null);
+    }
+
+    /** {@link #runtime(int)} whose loads take their packed weights from {@code shared} (null: none). */
+    private static ProgramEvaluator runtime(int threads, PackedWeights shared) {
         return new ProgramEvaluator() {
             @Override
             public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
@@ -113,9 +137,16 @@ public interface ProgramEvaluator {
                 // Loaded, run and closed: where the inputs make one group of predictions, each weight is packed as
                 // the group's product uses it, never held packed (more groups would pack it once per group).
                 boolean oneGroup = inputs.size() <= Math.min(chunk, ReferenceModel.GROUP);
-                try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast(), oneGroup)) {
+                try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast(), oneGroup,
+                        shared)) {
                     inChunks(inputs, realLengths, chunk, m::predictAll, each);
                 }
+            }
+
+            @Override
+            public Sharing sharingWeights() {
+                PackedWeights packs = new PackedWeights();
+                return new Sharing(runtime(threads, packs), packs::clear);
             }
         };
     }

@@ -252,18 +252,24 @@ public final class SamplePrefix {
             left.add(i);
         }
         left.sort(Comparator.comparingInt(i -> lengths[i])); // stable: sample order within a length
-        while (!left.isEmpty()) {
-            int length = lengths[left.get(0)];
-            Program loaded = program(program, length);
-            boolean cut = SequencePrefix.seqLen(loaded) == length;
-            List<Integer> members = cut ? left.stream().filter(i -> lengths[i] == length).toList() : List.copyOf(left);
-            List<Map<String, FloatTensor>> in = members.stream().map(i -> cut ? inputs.get(i) : full.get(i)).toList();
-            int[] realOfMembers = real == null ? null : members.stream().mapToInt(i -> real[i]).toArray();
-            evaluator.runEach(loaded, in, realOfMembers, chunk, (outputs, j) -> {
-                int i = members.get(j);
-                each.accept(cut(outputs, seqLen, lengths[i], false), i); // a no-op for a prefix program's outputs
-            });
-            left.removeAll(members);
+        // The prefix programs keep the whole program's weight ops, so with more than one length each weight is
+        // packed for the products once for all of them (ProgramEvaluator.sharingWeights), not once per length.
+        boolean severalLengths = Arrays.stream(lengths).distinct().count() > 1;
+        try (ProgramEvaluator.Sharing sharing = severalLengths ? evaluator.sharingWeights()
+                : new ProgramEvaluator.Sharing(evaluator, () -> { })) {
+            while (!left.isEmpty()) {
+                int length = lengths[left.get(0)];
+                Program loaded = program(program, length);
+                boolean cut = SequencePrefix.seqLen(loaded) == length;
+                List<Integer> members = cut ? left.stream().filter(i -> lengths[i] == length).toList() : List.copyOf(left);
+                List<Map<String, FloatTensor>> in = members.stream().map(i -> cut ? inputs.get(i) : full.get(i)).toList();
+                int[] realOfMembers = real == null ? null : members.stream().mapToInt(i -> real[i]).toArray();
+                sharing.evaluator().runEach(loaded, in, realOfMembers, chunk, (outputs, j) -> {
+                    int i = members.get(j);
+                    each.accept(cut(outputs, seqLen, lengths[i], false), i); // a no-op for a prefix program's outputs
+                });
+                left.removeAll(members);
+            }
         }
     }
 

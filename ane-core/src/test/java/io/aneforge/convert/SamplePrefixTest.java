@@ -300,6 +300,55 @@ class SamplePrefixTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunk of 0");
     }
 
+    /**
+     * The prefix programs of one program keep its weight ops, so one set of {@code PackedWeights} packs each weight
+     * once for all of them (what {@link SamplePrefix} does with more than one length, for the golden pass's 16, 32
+     * and 64 positions): a second and third length pack nothing, in both layouts (the linear's packed B, the 1×1
+     * conv's packed A), and predict the same floats as programs loaded on their own.
+     */
+    @Test
+    void theProgramsOfSeveralLengthsPackEachWeightOnce() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-packs"), 13);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        Map<String, FloatTensor> full = sample(64, 12);
+        for (Precision precision : List.of(Precision.FP32, Precision.FP16, Precision.parse("int8-block32"))) {
+            for (Layout layout : Layout.values()) {
+                Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, precision,
+                        64)).program();
+                io.aneforge.runtime.RuntimeOptions options = new io.aneforge.runtime.RuntimeOptions("cpuOnly",
+                        ProgramEvaluator.computesInFp16(program), 0);
+                io.aneforge.runtime.reference.PackedWeights packs = new io.aneforge.runtime.reference.PackedWeights();
+                int first = -1;
+                for (int length : new int[] {16, 32, 48}) {
+                    Program cut = SamplePrefix.program(program, length);
+                    assertThat(SequencePrefix.seqLen(cut)).isEqualTo(length);
+                    Map<String, FloatTensor> cutIn = new java.util.LinkedHashMap<>();
+                    full.forEach((name, t) -> cutIn.put(name, new FloatTensor(new int[] {1, length},
+                            java.util.Arrays.copyOf(t.data(), length))));
+                    Map<String, FloatTensor> shared;
+                    try (io.aneforge.runtime.reference.ReferenceModel m = io.aneforge.runtime.reference.ReferenceRuntime
+                            .load(cut, options, true, false, packs)) {
+                        shared = m.predict(cutIn);
+                    }
+                    if (first < 0) {
+                        first = packs.made();
+                        assertThat(first).as("%s %s: weights packed by the first length", layout, precision).isPositive();
+                    } else {
+                        assertThat(packs.made()).as("%s %s at %d positions", layout, precision, length).isEqualTo(first);
+                    }
+                    Map<String, FloatTensor> alone;
+                    try (io.aneforge.runtime.reference.ReferenceModel m = io.aneforge.runtime.reference.ReferenceRuntime
+                            .load(cut, options, true, true)) {
+                        alone = m.predict(cutIn);
+                    }
+                    assertThat(shared.keySet()).isEqualTo(alone.keySet());
+                    alone.forEach((name, t) -> assertThat(shared.get(name).data()).as("%s %s %s at %d", layout, precision,
+                            name, length).containsExactly(t.data()));
+                }
+            }
+        }
+    }
+
     /** An evaluator that records each run: the program's sequence length and its samples' real token counts. */
     private static final class Counting implements ProgramEvaluator {
         final ProgramEvaluator delegate;

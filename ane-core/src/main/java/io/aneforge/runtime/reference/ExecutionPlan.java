@@ -84,6 +84,17 @@ public final class ExecutionPlan {
      * fidelity check). Same outputs, bit for bit.
      */
     public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16, boolean packOnUse) {
+        return compile(program, fastKernels, fp16, packOnUse, null);
+    }
+
+    /**
+     * As {@link #compile(Program, boolean, boolean, boolean)}; with {@code shared} (null: none), the matrix kernels
+     * take the packed copies of weights still encoded at load from {@code shared}, packing (and holding) there only
+     * those no earlier plan packed, whatever {@code packOnUse} says: for the plans of programs that hold the same
+     * weight ops ({@link PackedWeights}). Same outputs, bit for bit.
+     */
+    public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16, boolean packOnUse,
+                                        PackedWeights shared) {
         Map<String, Integer> varSlots = new HashMap<>();
         Map<Constant, Integer> immediateSlots = new IdentityHashMap<>();
         List<FloatTensor> known = new ArrayList<>(); // slot -> load-time value (null = computed per prediction)
@@ -92,7 +103,7 @@ public final class ExecutionPlan {
             inputSlots[i] = newSlot(varSlots, program.inputs().get(i).name(), known);
         }
         Set<float[]> owned = Collections.newSetFromMap(new IdentityHashMap<>());
-        Slots slots = new Slots(varSlots, immediateSlots, known, fp16, owned, packOnUse);
+        Slots slots = new Slots(varSlots, immediateSlots, known, fp16, owned, packOnUse, shared);
         // Gather-only tables stay encoded (GatherRows); the scalar plan, the definition, decodes everything.
         Set<String> gatherOnly = fastKernels ? GatherRows.gatherOnly(program) : Set.of();
         Map<Integer, GatherRows.Table> tables = new HashMap<>();
@@ -299,20 +310,41 @@ public final class ExecutionPlan {
         private final Set<float[]> owned;
         private final Map<Integer, Deferred> deferred = new HashMap<>();
         private final boolean packOnUse;
+        private final PackedWeights shared;
 
         Slots(Map<String, Integer> varSlots, Map<Constant, Integer> immediateSlots, List<FloatTensor> known, boolean fp16,
-              Set<float[]> owned, boolean packOnUse) {
+              Set<float[]> owned, boolean packOnUse, PackedWeights shared) {
             this.varSlots = varSlots;
             this.immediateSlots = immediateSlots;
             this.known = known;
             this.fp16 = fp16;
             this.owned = owned;
             this.packOnUse = packOnUse;
+            this.shared = shared;
         }
 
-        /** Whether weights read through {@link #loadTimeSource} are packed by each product rather than at load. */
-        boolean packsOnUse() {
-            return packOnUse;
+        /**
+         * op(B) of the weight {@code a}, stored {@code [n, k]} and read from {@code source} (its {@link #loadTimeSource}),
+         * packed for the GEMM: the shared copy when this plan has {@link PackedWeights} (packed now if no plan has yet),
+         * else packed now, or by each product when the plan packs on use.
+         */
+        Gemm.Packed packTransposed(Arg a, int k, int n, Gemm.Source source) {
+            Deferred d = deferred.get(slot(a));
+            if (shared != null) {
+                return shared.get(d.op(), "transposed B", n, k, roundsToFp16(d.op(), d.type(), fp16), Gemm.Packed.class,
+                        () -> Gemm.packTransposed(k, n, source));
+            }
+            return packOnUse ? Gemm.packTransposedOnUse(k, n, source) : Gemm.packTransposed(k, n, source);
+        }
+
+        /** As {@link #packTransposed}, for a weight {@code [m, k]} that is the left operand A ({@link Gemm#packA}). */
+        Gemm.PackedA packA(Arg a, int m, int k, Gemm.Source source) {
+            Deferred d = deferred.get(slot(a));
+            if (shared != null) {
+                return shared.get(d.op(), "A", m, k, roundsToFp16(d.op(), d.type(), fp16), Gemm.PackedA.class,
+                        () -> Gemm.packA(m, k, source));
+            }
+            return packOnUse ? Gemm.packAOnUse(m, k, source) : Gemm.packA(m, k, source);
         }
 
         /** A load-time weight evaluated when first asked for ({@link #value}), or packed from its rows. */

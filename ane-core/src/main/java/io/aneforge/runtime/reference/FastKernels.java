@@ -129,7 +129,7 @@ final class FastKernels {
         // a weight not decoded yet is packed from its encoded rows; one already decoded, from its floats
         Gemm.Source encoded = slots.loadTimeSource(arg(c, "weight"), in);
         Gemm.Packed wt = encoded != null
-                ? slots.packsOnUse() ? Gemm.packTransposedOnUse(in, out, encoded) : Gemm.packTransposed(in, out, encoded)
+                ? slots.packTransposed(arg(c, "weight"), in, out, encoded)
                 : Gemm.pack(in, out, slots.loadTimeValue(arg(c, "weight")).data(), 0, in, true);
         slots.copiedAtLoad(arg(c, "weight")); // the kernel reads only wt
         float[] bias = b == null || allZero(b.data()) ? null : b.data();
@@ -260,7 +260,7 @@ final class FastKernels {
             // one thread) at 32 positions. A weight not decoded yet is interleaved from its encoded rows.
             Gemm.Source rows = slots.loadTimeSource(arg(c, "weight"), cin);
             Gemm.PackedA packed = rows != null
-                    ? slots.packsOnUse() ? Gemm.packAOnUse(cout, cin, rows) : Gemm.packA(cout, cin, rows)
+                    ? slots.packA(arg(c, "weight"), cout, cin, rows)
                     : Gemm.packA(cout, cin, slots.loadTimeValue(arg(c, "weight")).data(), 0, cin);
             StackedGemm.Conv stacked = new StackedGemm.Conv(packed, cin, cout, n, ohw, bias, x, outShape);
             slots.copiedAtLoad(arg(c, "weight")); // read only through stacked's Gemm.PackedA

@@ -81,6 +81,16 @@ public final class ReferenceRuntime implements ModelRuntime {
      * (the same outputs; a model that predicts more than once pays the packing again in each).
      */
     public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels, boolean oneGroup) {
+        return load(program, options, fastKernels, oneGroup, null);
+    }
+
+    /**
+     * As {@link #load(Program, RuntimeOptions, boolean, boolean)}; with {@code shared} (null: none) the matrix
+     * products' packed weights come from, or go into, {@code shared} ({@link PackedWeights}: programs that hold the
+     * same weight ops, loaded one after another, pack each weight once). The same outputs.
+     */
+    public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels, boolean oneGroup,
+                                      PackedWeights shared) {
         checkOptions(options);
         try {
             ProgramValidator.validate(program);
@@ -90,7 +100,7 @@ public final class ReferenceRuntime implements ModelRuntime {
         requireHeap(program, Heap.maxBytes());
         ExecutionPlan plan;
         try {
-            plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations(), oneGroup);
+            plan = ExecutionPlan.compile(program, fastKernels, options.fp16Activations(), oneGroup, shared);
         } catch (MilException e) {
             throw new RuntimeLoadException("cannot prepare the program: " + e.getMessage(), e);
         }
