@@ -54,6 +54,8 @@ public final class SamplePrefix {
      * of CPU per read-back package against 58–72 ms for all 8 on 32, while the golden pass over the 32 fixed
      * samples took 236–239 ms on 16, 32 and 64 positions (222–249 ms with 48 as a fourth length, one sample's)
      * against 285–329 ms for all on 64 (docs/converter.md, "Where the time goes with fidelity on", twelfth round).
+     * Those numbers include each length's weight packing, which the lengths of one run now share
+     * ({@link ProgramEvaluator#sharingWeights}, thirteenth round); the rule was not measured again since.
      */
     public static final int MIN_SAMPLES_PER_LENGTH = ReferenceModel.GROUP;
 
