@@ -68,16 +68,24 @@ public interface ProgramEvaluator {
 
     /**
      * An evaluator for several programs that hold the same weight ops, one after another (one program cut to several
-     * sequence prefixes, {@link SamplePrefix}), to close after the last of them has run. The reference runtime then
-     * packs each weight for its matrix products once for all of them and drops the packed copies at close
-     * ({@link PackedWeights}); by default this evaluator itself, and closing does nothing. The same floats either way.
+     * sequence prefixes, {@link SamplePrefix}), to close after the last of them has run; it refuses to run more
+     * programs after that. The reference runtime then packs each weight for its matrix products once for the runs
+     * that pack at load (more inputs than one group of predictions, {@link ReferenceModel#GROUP}) and holds those
+     * packed copies until close ({@link PackedWeights}); a run of one group takes a copy already held and packs the
+     * others on use, holding nothing, as it would alone. By default this evaluator itself ({@link Sharing#none}).
+     * The same floats either way.
      */
     default Sharing sharingWeights() {
-        return new Sharing(this, () -> { });
+        return Sharing.none(this);
     }
 
     /** An evaluator, and what to release once its last program has run ({@link #sharingWeights}). */
     record Sharing(ProgramEvaluator evaluator, Runnable release) implements AutoCloseable {
+        /** {@code evaluator} as it is, with nothing to release: for an evaluator that shares nothing between programs. */
+        public static Sharing none(ProgramEvaluator evaluator) {
+            return new Sharing(evaluator, () -> { });
+        }
+
         @Override
         public void close() {
             release.run();
@@ -135,7 +143,9 @@ public interface ProgramEvaluator {
                                 ObjIntConsumer<Map<String, FloatTensor>> each) {
                 RuntimeOptions options = new RuntimeOptions("cpuOnly", computesInFp16(program), threads);
                 // Loaded, run and closed: where the inputs make one group of predictions, each weight is packed as
-                // the group's product uses it, never held packed (more groups would pack it once per group).
+                // the group's product uses it (more groups would pack it once per group), not held packed, unless
+                // shared already holds it packed (then that copy). More groups pack at load, into shared when there
+                // is one, which holds those copies until the Sharing closes (sharingWeights).
                 boolean oneGroup = inputs.size() <= Math.min(chunk, ReferenceModel.GROUP);
                 try (ReferenceModel m = ReferenceRuntime.load(program, options, io.aneforge.kernels.Kernels.isFast(), oneGroup,
                         shared)) {
@@ -146,7 +156,7 @@ public interface ProgramEvaluator {
             @Override
             public Sharing sharingWeights() {
                 PackedWeights packs = new PackedWeights();
-                return new Sharing(runtime(threads, packs), packs::clear);
+                return new Sharing(runtime(threads, packs), packs::close);
             }
         };
     }

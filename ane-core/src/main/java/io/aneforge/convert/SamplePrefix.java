@@ -255,10 +255,11 @@ public final class SamplePrefix {
         }
         left.sort(Comparator.comparingInt(i -> lengths[i])); // stable: sample order within a length
         // The prefix programs keep the whole program's weight ops, so with more than one length each weight is
-        // packed for the products once for all of them (ProgramEvaluator.sharingWeights), not once per length.
+        // packed for the products once for all of them (ProgramEvaluator.sharingWeights), not once per length. One
+        // length has nothing to share with: none, so a runtime holds no packed copy for a program run once.
         boolean severalLengths = Arrays.stream(lengths).distinct().count() > 1;
         try (ProgramEvaluator.Sharing sharing = severalLengths ? evaluator.sharingWeights()
-                : new ProgramEvaluator.Sharing(evaluator, () -> { })) {
+                : ProgramEvaluator.Sharing.none(evaluator)) {
             while (!left.isEmpty()) {
                 int length = lengths[left.get(0)];
                 Program loaded = program(program, length);

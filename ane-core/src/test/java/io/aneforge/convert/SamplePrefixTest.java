@@ -13,6 +13,10 @@ import io.aneforge.mil.SequencePrefix;
 import io.aneforge.mil.Target;
 import io.aneforge.mil.Var;
 import io.aneforge.mlpackage.MlPackage;
+import io.aneforge.runtime.RuntimeOptions;
+import io.aneforge.runtime.reference.PackedWeights;
+import io.aneforge.runtime.reference.ReferenceModel;
+import io.aneforge.runtime.reference.ReferenceRuntime;
 import io.aneforge.model.ImportedModel;
 import io.aneforge.model.ModelImporter;
 import io.aneforge.source.MiniLmSnapshot;
@@ -315,9 +319,9 @@ class SamplePrefixTest {
             for (Layout layout : Layout.values()) {
                 Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, layout, precision,
                         64)).program();
-                io.aneforge.runtime.RuntimeOptions options = new io.aneforge.runtime.RuntimeOptions("cpuOnly",
+                RuntimeOptions options = new RuntimeOptions("cpuOnly",
                         ProgramEvaluator.computesInFp16(program), 0);
-                io.aneforge.runtime.reference.PackedWeights packs = new io.aneforge.runtime.reference.PackedWeights();
+                PackedWeights packs = new PackedWeights();
                 int first = -1;
                 for (int length : new int[] {16, 32, 48}) {
                     Program cut = SamplePrefix.program(program, length);
@@ -326,18 +330,25 @@ class SamplePrefixTest {
                     full.forEach((name, t) -> cutIn.put(name, new FloatTensor(new int[] {1, length},
                             java.util.Arrays.copyOf(t.data(), length))));
                     Map<String, FloatTensor> shared;
-                    try (io.aneforge.runtime.reference.ReferenceModel m = io.aneforge.runtime.reference.ReferenceRuntime
+                    try (ReferenceModel m = ReferenceRuntime
                             .load(cut, options, true, false, packs)) {
                         shared = m.predict(cutIn);
                     }
                     if (first < 0) {
                         first = packs.made();
                         assertThat(first).as("%s %s: weights packed by the first length", layout, precision).isPositive();
+                        // the layout's projections: 1×1 convs packed as A, linears as B
+                        if (layout == Layout.ANE) {
+                            assertThat(packs.made(PackedWeights.Operand.A)).as("%s %s", layout, precision).isPositive();
+                        } else {
+                            assertThat(packs.made(PackedWeights.Operand.A)).as("%s %s", layout, precision).isZero();
+                            assertThat(packs.made(PackedWeights.Operand.B)).as("%s %s", layout, precision).isPositive();
+                        }
                     } else {
                         assertThat(packs.made()).as("%s %s at %d positions", layout, precision, length).isEqualTo(first);
                     }
                     Map<String, FloatTensor> alone;
-                    try (io.aneforge.runtime.reference.ReferenceModel m = io.aneforge.runtime.reference.ReferenceRuntime
+                    try (ReferenceModel m = ReferenceRuntime
                             .load(cut, options, true, true)) {
                         alone = m.predict(cutIn);
                     }
@@ -347,6 +358,168 @@ class SamplePrefixTest {
                 }
             }
         }
+    }
+
+    /**
+     * The packs are keyed by the weight op's identity, not by what it looks like: two builds of the same model (equal
+     * ops, other objects) loaded with one set of packs pack every weight twice, and still predict the same floats.
+     */
+    @Test
+    void separateBuildsOfOneModelDoNotSharePacks() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-builds"), 13);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        Map<String, FloatTensor> in = cutTo(sample(64, 12), 32);
+        for (Layout layout : Layout.values()) {
+            VariantSpec spec = VariantSpec.of("A17_PRO", Target.IOS18, layout, Precision.FP16, 64);
+            Program one = SamplePrefix.program(VariantConverter.build(model, spec).program(), 32);
+            Program two = SamplePrefix.program(VariantConverter.build(model, spec).program(), 32);
+            assertThat(two).usingRecursiveComparison().isEqualTo(one);
+            RuntimeOptions options = new RuntimeOptions("cpuOnly", true, 0);
+            try (PackedWeights packs = new PackedWeights()) {
+                Map<String, FloatTensor> first;
+                try (ReferenceModel m = ReferenceRuntime.load(one, options, true, false, packs)) {
+                    first = m.predict(in);
+                }
+                int a = packs.made(PackedWeights.Operand.A);
+                int b = packs.made(PackedWeights.Operand.B);
+                assertThat(a + b).as("%s", layout).isPositive();
+                Map<String, FloatTensor> second;
+                try (ReferenceModel m = ReferenceRuntime.load(two, options, true, false, packs)) {
+                    second = m.predict(in);
+                }
+                assertThat(packs.made(PackedWeights.Operand.A)).as("%s: A packs", layout).isEqualTo(2 * a);
+                assertThat(packs.made(PackedWeights.Operand.B)).as("%s: B packs", layout).isEqualTo(2 * b);
+                first.forEach((name, t) -> assertThat(second.get(name).data()).as("%s %s", layout, name)
+                        .containsExactly(t.data()));
+            }
+        }
+    }
+
+    /**
+     * A load of one group of predictions (packing on use) takes what an earlier load packed into the shared packs but
+     * adds nothing, so prefix runs that are all one group each hold no packed copy; after close the packs refuse.
+     */
+    @Test
+    void aOneGroupLoadTakesSharedPacksButHoldsNone() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-onegroup"), 13);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP32,
+                64)).program();
+        RuntimeOptions options = new RuntimeOptions("cpuOnly", false, 0);
+        Program p16 = SamplePrefix.program(program, 16);
+        Program p32 = SamplePrefix.program(program, 32);
+        Map<String, FloatTensor> in16 = cutTo(sample(64, 12), 16);
+        Map<String, FloatTensor> in32 = cutTo(sample(64, 12), 32);
+        PackedWeights packs = new PackedWeights();
+        Map<String, FloatTensor> onUse;
+        try (ReferenceModel m = ReferenceRuntime.load(p16, options, true, true, packs)) {
+            onUse = m.predict(in16);
+        }
+        assertThat(packs.made()).as("one group, nothing held yet").isZero();
+        try (ReferenceModel m = ReferenceRuntime.load(p32, options, true, false, packs)) {
+            m.predict(in32);
+        }
+        int made = packs.made();
+        assertThat(made).isPositive();
+        try (ReferenceModel m = ReferenceRuntime.load(p16, options, true, true, packs)) {
+            Map<String, FloatTensor> held = m.predict(in16);
+            onUse.forEach((name, t) -> assertThat(held.get(name).data()).as(name).containsExactly(t.data()));
+        }
+        assertThat(packs.made()).as("one group after the packs were made").isEqualTo(made);
+        packs.close();
+        assertThatThrownBy(() -> ReferenceRuntime.load(p16, options, true, true, packs))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    /**
+     * SamplePrefix's wiring: with several lengths one {@link ProgramEvaluator.Sharing} is asked for, every length
+     * runs on its evaluator and it is closed once, after the last; with one length none is asked for. The reference
+     * runtime's sharing evaluator is its own (closing it makes it refuse further programs) and predicts the floats of
+     * the plain runtime.
+     */
+    @Test
+    void severalLengthsRunOnOneSharingClosedOnceAndOneLengthOnNone() throws Exception {
+        Path snap = TinyModels.bert(dir.resolve("bert-sharing"), 11);
+        ImportedModel model = ModelImporter.importWeights(ModelSnapshot.of(snap, null));
+        List<Map<String, FloatTensor>> full = List.of(sample(64, 20), sample(64, 3), sample(64, 40), sample(64, 16),
+                sample(64, 33));
+        Program program = VariantConverter.build(model, VariantSpec.of("A17_PRO", Target.IOS18, Layout.ANE, Precision.FP16,
+                64)).program();
+        Sharer sharer = new Sharer(ProgramEvaluator.runtime());
+        SamplePrefix prefix = SamplePrefix.of(full, 1);
+        List<Map<String, FloatTensor>> shared = prefix.runRealTokens(program, sharer);
+        assertThat(sharer.sharings).hasSize(1);
+        assertThat(sharer.runs).containsExactly("shared 1 at 16", "shared 1 at 32", "shared 1 at 48");
+        assertThat(sharer.closes).containsExactly("shared 1 after 3 runs");
+        List<Map<String, FloatTensor>> plain = prefix.runRealTokens(program, ProgramEvaluator.runtime());
+        for (int i = 0; i < full.size(); i++) {
+            Map<String, FloatTensor> p = plain.get(i);
+            shared.get(i).forEach((name, t) -> assertThat(t.data()).as(name).containsExactly(p.get(name).data()));
+        }
+        ProgramEvaluator inner = sharer.sharings.get(0).evaluator();
+        assertThatThrownBy(() -> inner.runAll(SamplePrefix.program(program, 16), List.of(prefix.inputs().get(1))))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+
+        Sharer one = new Sharer(ProgramEvaluator.runtime());
+        SamplePrefix.common(full).runRealTokens(program, one);
+        assertThat(one.sharings).isEmpty();
+        assertThat(one.runs).containsExactly("plain at 48");
+        assertThat(one.closes).isEmpty();
+    }
+
+    /** An evaluator that records its runs, the sharings asked of it (their runs) and their closes. */
+    private static final class Sharer implements ProgramEvaluator {
+        final ProgramEvaluator delegate;
+        final List<String> runs = new ArrayList<>();
+        final List<ProgramEvaluator.Sharing> sharings = new ArrayList<>();
+        final List<String> closes = new ArrayList<>();
+
+        Sharer(ProgramEvaluator delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
+            throw new AssertionError("SamplePrefix runs through runEach");
+        }
+
+        @Override
+        public void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                            java.util.function.ObjIntConsumer<Map<String, FloatTensor>> each) {
+            runs.add("plain at " + SequencePrefix.seqLen(program));
+            delegate.runEach(program, inputs, realLengths, chunk, each);
+        }
+
+        @Override
+        public Sharing sharingWeights() {
+            Sharing inner = delegate.sharingWeights();
+            assertThat(inner.evaluator()).as("the runtime's sharing evaluator is one of its own").isNotSameAs(delegate);
+            sharings.add(inner);
+            String name = "shared " + sharings.size();
+            ProgramEvaluator recording = new ProgramEvaluator() {
+                @Override
+                public List<Map<String, FloatTensor>> runAll(Program program, List<Map<String, FloatTensor>> inputs) {
+                    throw new AssertionError("SamplePrefix runs through runEach");
+                }
+
+                @Override
+                public void runEach(Program program, List<Map<String, FloatTensor>> inputs, int[] realLengths, int chunk,
+                                    java.util.function.ObjIntConsumer<Map<String, FloatTensor>> each) {
+                    runs.add(name + " at " + SequencePrefix.seqLen(program));
+                    inner.evaluator().runEach(program, inputs, realLengths, chunk, each);
+                }
+            };
+            return new Sharing(recording, () -> {
+                closes.add(name + " after " + runs.size() + " runs");
+                inner.close();
+            });
+        }
+    }
+
+    private static Map<String, FloatTensor> cutTo(Map<String, FloatTensor> full, int length) {
+        Map<String, FloatTensor> cut = new java.util.LinkedHashMap<>();
+        full.forEach((name, t) -> cut.put(name, new FloatTensor(new int[] {1, length}, java.util.Arrays.copyOf(t.data(), length))));
+        return cut;
     }
 
     /** An evaluator that records each run: the program's sequence length and its samples' real token counts. */

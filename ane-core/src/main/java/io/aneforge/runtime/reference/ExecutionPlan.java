@@ -88,10 +88,12 @@ public final class ExecutionPlan {
     }
 
     /**
-     * As {@link #compile(Program, boolean, boolean, boolean)}; with {@code shared} (null: none), the matrix kernels
-     * take the packed copies of weights still encoded at load from {@code shared}, packing (and holding) there only
-     * those no earlier plan packed, whatever {@code packOnUse} says: for the plans of programs that hold the same
-     * weight ops ({@link PackedWeights}). Same outputs, bit for bit.
+     * As {@link #compile(Program, boolean, boolean, boolean)}; with {@code shared} (null: none), for the plans of
+     * programs that hold the same weight ops ({@link PackedWeights}), the matrix kernels take the packed copy of a
+     * weight still encoded at load from {@code shared} when an earlier plan put it there. Otherwise a plan that packs
+     * at load packs it into {@code shared}, which holds it until closed; one that packs on use packs it on use, as
+     * without {@code shared}, and holds nothing (so sharing never turns a single group's pack-on-use into a packed
+     * copy held for all the programs). Same outputs, bit for bit.
      */
     public static ExecutionPlan compile(Program program, boolean fastKernels, boolean fp16, boolean packOnUse,
                                         PackedWeights shared) {
@@ -149,7 +151,7 @@ public final class ExecutionPlan {
                 if (rows != null) {
                     // a weight: decoded when a consumer asks for its value, or packed from its rows by a
                     // kernel that copies it into its own layout (never decoded whole, see Slots.loadTimeSource)
-                    slots.defer(outs[0], new Deferred(op, scalar, types[0], rows));
+                    slots.defer(outs[0], new Deferred(op, raw, scalar, types[0], rows));
                     continue;
                 }
                 // const, constexpr (weight dequantization) and anything fed only by them: evaluate once now
@@ -261,8 +263,12 @@ public final class ExecutionPlan {
         return t;
     }
 
-    /** A weight op whose value is not computed yet: its evaluation, type and row decoder. */
-    private record Deferred(Operation op, Kernel scalar, TensorType type, WeightRows rows) {
+    /**
+     * A weight op whose value is not computed yet: the op with its defaults filled in, the program's own op (the
+     * {@link PackedWeights} key: {@link Ops#withDefaults} may make a new copy in every compile), its evaluation,
+     * type and row decoder.
+     */
+    private record Deferred(Operation op, Operation raw, Kernel scalar, TensorType type, WeightRows rows) {
     }
 
     private static FloatTensor[] runLoadTime(Operation op, OpDef def, Kernel scalar, Slots slots) {
@@ -325,24 +331,38 @@ public final class ExecutionPlan {
 
         /**
          * op(B) of the weight {@code a}, stored {@code [n, k]} and read from {@code source} (its {@link #loadTimeSource}),
-         * packed for the GEMM: the shared copy when this plan has {@link PackedWeights} (packed now if no plan has yet),
-         * else packed now, or by each product when the plan packs on use.
+         * packed for the GEMM: the copy a plan already put in this plan's {@link PackedWeights}, if any; else packed
+         * now (and put there, when this plan has them), or by each product when the plan packs on use.
          */
         Gemm.Packed packTransposed(Arg a, int k, int n, Gemm.Source source) {
-            Deferred d = deferred.get(slot(a));
             if (shared != null) {
-                return shared.get(d.op(), "transposed B", n, k, roundsToFp16(d.op(), d.type(), fp16), Gemm.Packed.class,
-                        () -> Gemm.packTransposed(k, n, source));
+                Deferred d = deferred.get(slot(a));
+                boolean round = roundsToFp16(d.op(), d.type(), fp16);
+                if (!packOnUse) {
+                    return shared.get(d.raw(), PackedWeights.Operand.B, n, k, round, Gemm.Packed.class,
+                            () -> Gemm.packTransposed(k, n, source));
+                }
+                Gemm.Packed held = shared.held(d.raw(), PackedWeights.Operand.B, n, k, round, Gemm.Packed.class);
+                if (held != null) {
+                    return held;
+                }
             }
             return packOnUse ? Gemm.packTransposedOnUse(k, n, source) : Gemm.packTransposed(k, n, source);
         }
 
         /** As {@link #packTransposed}, for a weight {@code [m, k]} that is the left operand A ({@link Gemm#packA}). */
         Gemm.PackedA packA(Arg a, int m, int k, Gemm.Source source) {
-            Deferred d = deferred.get(slot(a));
             if (shared != null) {
-                return shared.get(d.op(), "A", m, k, roundsToFp16(d.op(), d.type(), fp16), Gemm.PackedA.class,
-                        () -> Gemm.packA(m, k, source));
+                Deferred d = deferred.get(slot(a));
+                boolean round = roundsToFp16(d.op(), d.type(), fp16);
+                if (!packOnUse) {
+                    return shared.get(d.raw(), PackedWeights.Operand.A, m, k, round, Gemm.PackedA.class,
+                            () -> Gemm.packA(m, k, source));
+                }
+                Gemm.PackedA held = shared.held(d.raw(), PackedWeights.Operand.A, m, k, round, Gemm.PackedA.class);
+                if (held != null) {
+                    return held;
+                }
             }
             return packOnUse ? Gemm.packAOnUse(m, k, source) : Gemm.packA(m, k, source);
         }

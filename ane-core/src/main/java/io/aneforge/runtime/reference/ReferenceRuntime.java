@@ -86,12 +86,17 @@ public final class ReferenceRuntime implements ModelRuntime {
 
     /**
      * As {@link #load(Program, RuntimeOptions, boolean, boolean)}; with {@code shared} (null: none) the matrix
-     * products' packed weights come from, or go into, {@code shared} ({@link PackedWeights}: programs that hold the
-     * same weight ops, loaded one after another, pack each weight once). The same outputs.
+     * products' packed weights come from {@code shared} where an earlier load put them there, and a load that packs
+     * at load ({@code oneGroup} false) puts the ones it packs there, held until {@code shared} is closed; a
+     * {@code oneGroup} load packs the others on use and adds nothing ({@link PackedWeights}: programs that hold the
+     * same weight ops, loaded one after another). The same outputs.
      */
     public static ReferenceModel load(Program program, RuntimeOptions options, boolean fastKernels, boolean oneGroup,
                                       PackedWeights shared) {
         checkOptions(options);
+        if (shared != null) {
+            shared.requireOpen();
+        }
         try {
             ProgramValidator.validate(program);
         } catch (MilException e) {
