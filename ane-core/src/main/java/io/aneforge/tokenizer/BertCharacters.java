@@ -90,8 +90,10 @@ final class BertCharacters {
     /**
      * What {@code clean_text} drops besides U+0000 and U+FFFD: the control, format and private-use characters of
      * Unicode 8.0 (Cc, Cf, Co) except tab, newline and carriage return, which become spaces. Unassigned code points
-     * stay (emoji and letters of later versions among them); a lone surrogate goes (DJL hands it to the native
-     * tokenizer as U+FFFD, which it drops).
+     * stay (emoji and letters of later versions among them). A lone surrogate, no character at all, goes too. The native
+     * tokenizer never sees one: DJL decodes a Java string holding one lossily as a whole (each lone surrogate three
+     * U+FFFD, each supplementary code point six), so there it loses the string's emoji as well; the Java tokenizer takes
+     * the text as given ({@code BertCharactersTest} pins both).
      */
     static boolean isControl(int c) {
         if (c < 0x80) {

@@ -277,6 +277,47 @@ class BertCharactersTest {
     }
 
     /**
+     * A string holding a lone surrogate (which no Rust string can hold; Python's tokenizers refuses such text): the Java
+     * tokenizer takes the string as given, where DJL decodes the whole string lossily before the native tokenizer sees
+     * it, each lone surrogate as three U+FFFD and each supplementary code point (a surrogate pair) as six. With
+     * {@code clean_text}, which drops U+FFFD, the lone surrogate is gone in both but the emoji in the native one only;
+     * without it, the native one has the U+FFFD pieces and the Java one an unknown word. The same text without the
+     * lone surrogate gives the same ids in both.
+     */
+    @Test
+    void aLoneSurrogateMakesDjlDecodeTheWholeStringLossily(@TempDir Path dir) throws Exception {
+        String grin = "\uD83D\uDE00"; // U+1F600
+        String text = "a\uD800b c" + grin + "d";
+        String[] pieces = {"a", "c", "##b", "##d", "##" + grin, "##\uFFFD"};
+        Map<String, Integer> ids = new TreeMap<>();
+        Path clean = write(dir, rules("clean_text"), Set.of(), pieces, ids);
+        Path plain = write(dir, rules("pre-tokenizer alone"), Set.of(), pieces, ids);
+        int a = ids.get("a");
+        int b = ids.get("##b");
+        int c = ids.get("c");
+        int d = ids.get("##d");
+        int emoji = ids.get("##" + grin);
+        int fffd = ids.get("##\uFFFD");
+        try (Tokenizer java = Tokenizer.loadPureJava(clean)) {
+            assertThat(java.encode(text, 64).tokens()).containsExactly(2, a, b, c, emoji, d, 3);
+        }
+        try (Tokenizer java = Tokenizer.loadPureJava(plain)) {
+            assertThat(java.encode(text, 64).tokens()).containsExactly(2, 1, c, emoji, d, 3); // a<U+D800>b is [UNK]
+        }
+        assumeTrue(NativeTokenizer.isAvailable(), "the native tokenizer does not load here");
+        try (Tokenizer ref = NativeTokenizer.load(clean); Tokenizer java = Tokenizer.loadPureJava(clean)) {
+            assertThat(ref.encode(text, 64).tokens()).containsExactly(2, a, b, c, d, 3);
+            String valid = "ab c" + grin + "d";
+            assertThat(ref.encode(valid, 64).tokens()).containsExactly(java.encode(valid, 64).tokens())
+                    .containsExactly(2, a, b, c, emoji, d, 3);
+        }
+        try (Tokenizer ref = NativeTokenizer.load(plain)) {
+            assertThat(ref.encode(text, 64).tokens()).containsExactly(2, a, fffd, fffd, fffd, b, c, fffd, fffd, fffd,
+                    fffd, fffd, fffd, d, 3);
+        }
+    }
+
+    /**
      * The native tokenizer and the Java one on {@code a}, each code point, {@code b} (every code point but the
      * surrogates, which a Rust string cannot hold), with each set of {@link #RULES}. Each plane has its own vocabulary:
      * every code point of the plane and of the Java tokenizer's normalized probes a piece alone and after {@code ##},
