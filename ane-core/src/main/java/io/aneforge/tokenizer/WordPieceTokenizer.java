@@ -28,6 +28,7 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
 
     WordPieceTokenizer(TokenizerJson json) throws TokenizerException {
         super(json);
+        JdkUnicode.warnOnce();
         this.maxTokenId = json.maxId();
         this.vocab = json.vocab();
         // normalized tokens are matched in the raw text, as before: BERT files mark theirs normalized false
