@@ -12,7 +12,8 @@ import java.text.Normalizer;
  * <p>
  * Java 17 differs on {@link #AFTER_UNICODE_9} only: the code points assigned in 10.0-13.0 that it normalizes (marks of
  * a nonzero combining class, which it reorders among other marks and which do not block a composition; compatibility
- * characters it decomposes; the Dives Akuru pair it composes and the letter it decomposes into them). To Unicode 9.0
+ * characters it decomposes; the Dives Akuru pair it composes and the letter it decomposes into them); a JDK of a later
+ * Unicode version, up to 16.0, on those of 14.0-16.0 the table lists as well. To Unicode 9.0
  * they are unassigned: starters without a decomposition that compose with nothing, so neither reordering nor
  * composition crosses them, and {@link #normalize} runs Java's Normalizer on the text between them and keeps them as they
  * are. Every other code point Java 17 treats as Unicode 9.0 does: those assigned by 9.0 keep their decompositions,
@@ -22,31 +23,77 @@ import java.text.Normalizer;
  */
 final class NormalForms {
     /**
-     * The code points assigned in Unicode 10.0-13.0 that Java 17's Normalizer does not leave alone in some form, as pairs
-     * of first and last code points in order (each line: the version that assigned them, what Java does with them).
-     * Generated from ICU4J 76 by {@code NormalFormsTest.tableSource}.
+     * The code points assigned in Unicode 10.0-16.0 that a normalizer of their version does not leave alone in some form,
+     * as pairs of first and last code points in order (each line: the version that assigned them, what normalization
+     * does with them). Generated from ICU4J 76 by {@code NormalFormsTest.tableSource}. Java 17 (Unicode 13.0) knows only
+     * those of 10.0-13.0, the rest being unassigned (inert) to it; listing 14.0-16.0 too keeps the results the same on a
+     * JDK of a newer Unicode, up to 16.0.
      */
     static final int[] AFTER_UNICODE_9 = {
             0x07FD, 0x07FD, // 11.0, class 220
+            0x0897, 0x0897, // 16.0, class 230
+            0x0898, 0x0898, // 14.0, class 230
+            0x0899, 0x089B, // 14.0, class 220
+            0x089C, 0x089F, // 14.0, class 230
+            0x08CA, 0x08CE, // 14.0, class 230
+            0x08CF, 0x08D2, // 14.0, class 220
             0x08D3, 0x08D3, // 11.0, class 220
             0x09FE, 0x09FE, // 11.0, class 230
+            0x0C3C, 0x0C3C, // 14.0, class 7
             0x0D3B, 0x0D3C, // 10.0, class 9
             0x0EBA, 0x0EBA, // 12.0, class 9
+            0x1715, 0x1715, // 14.0, class 9
             0x1ABF, 0x1AC0, // 13.0, class 220
+            0x1AC1, 0x1AC2, // 14.0, class 230
+            0x1AC3, 0x1AC4, // 14.0, class 220
+            0x1AC5, 0x1AC9, // 14.0, class 230
+            0x1ACA, 0x1ACA, // 14.0, class 220
+            0x1ACB, 0x1ACE, // 14.0, class 230
             0x1DF6, 0x1DF6, // 10.0, class 232
             0x1DF7, 0x1DF8, // 10.0, class 228
             0x1DF9, 0x1DF9, // 10.0, class 220
+            0x1DFA, 0x1DFA, // 14.0, class 218
             0x32FF, 0x32FF, // 12.1, compatibility decomposition
+            0xA7F2, 0xA7F4, // 14.0, compatibility decomposition
             0xA82C, 0xA82C, // 13.0, class 9
             0xAB69, 0xAB69, // 13.0, compatibility decomposition
+            0x105C9, 0x105C9, // 16.0, canonical decomposition
+            0x105D2, 0x105D2, // 16.0, composes with the character after it
+            0x105DA, 0x105DA, // 16.0, composes with the character after it
+            0x105E4, 0x105E4, // 16.0, canonical decomposition
+            0x10781, 0x10785, // 14.0, compatibility decomposition
+            0x10787, 0x107B0, // 14.0, compatibility decomposition
+            0x107B2, 0x107BA, // 14.0, compatibility decomposition
             0x10D24, 0x10D27, // 11.0, class 230
+            0x10D69, 0x10D6D, // 16.0, class 230
             0x10EAB, 0x10EAC, // 13.0, class 230
+            0x10EFD, 0x10EFF, // 15.0, class 220
             0x10F46, 0x10F47, // 11.0, class 220
             0x10F48, 0x10F4A, // 11.0, class 230
             0x10F4B, 0x10F4B, // 11.0, class 220
             0x10F4C, 0x10F4C, // 11.0, class 230
             0x10F4D, 0x10F50, // 11.0, class 220
+            0x10F82, 0x10F82, // 14.0, class 230
+            0x10F83, 0x10F83, // 14.0, class 220
+            0x10F84, 0x10F84, // 14.0, class 230
+            0x10F85, 0x10F85, // 14.0, class 220
+            0x11070, 0x11070, // 14.0, class 9
             0x1133B, 0x1133B, // 11.0, class 7
+            0x11382, 0x11382, // 16.0, composes with the character after it
+            0x11383, 0x11383, // 16.0, canonical decomposition
+            0x11384, 0x11384, // 16.0, composes with the character after it
+            0x11385, 0x11385, // 16.0, canonical decomposition
+            0x1138B, 0x1138B, // 16.0, composes with the character after it
+            0x1138E, 0x1138E, // 16.0, canonical decomposition
+            0x11390, 0x11390, // 16.0, composes with the character after it
+            0x11391, 0x11391, // 16.0, canonical decomposition
+            0x113B8, 0x113B8, // 16.0, composes with the character before it
+            0x113BB, 0x113BB, // 16.0, composes with the character before it
+            0x113C2, 0x113C2, // 16.0, composes with the character before it
+            0x113C5, 0x113C5, // 16.0, canonical decomposition
+            0x113C7, 0x113C8, // 16.0, canonical decomposition
+            0x113C9, 0x113C9, // 16.0, composes with the character before it
+            0x113CE, 0x113D0, // 16.0, class 9
             0x1145E, 0x1145E, // 11.0, class 230
             0x11839, 0x11839, // 11.0, class 9
             0x1183A, 0x1183A, // 11.0, class 7
@@ -62,9 +109,26 @@ final class NormalForms {
             0x11D42, 0x11D42, // 10.0, class 7
             0x11D44, 0x11D45, // 10.0, class 9
             0x11D97, 0x11D97, // 11.0, class 9
+            0x11F41, 0x11F42, // 15.0, class 9
+            0x1611E, 0x16120, // 16.0, composes with the character before it
+            0x16121, 0x16128, // 16.0, canonical decomposition
+            0x16129, 0x16129, // 16.0, composes with the character before it
+            0x1612F, 0x1612F, // 16.0, class 9
+            0x16D63, 0x16D63, // 16.0, composes with the character after it
+            0x16D67, 0x16D67, // 16.0, composes with the character before it
+            0x16D68, 0x16D6A, // 16.0, canonical decomposition
             0x16FF0, 0x16FF1, // 13.0, class 6
+            0x1CCD6, 0x1CCF9, // 16.0, compatibility decomposition
+            0x1E030, 0x1E06D, // 15.0, compatibility decomposition
+            0x1E08F, 0x1E08F, // 15.0, class 230
             0x1E130, 0x1E136, // 12.0, class 230
+            0x1E2AE, 0x1E2AE, // 14.0, class 230
             0x1E2EC, 0x1E2EF, // 12.0, class 230
+            0x1E4EC, 0x1E4ED, // 15.0, class 232
+            0x1E4EE, 0x1E4EE, // 15.0, class 220
+            0x1E4EF, 0x1E4EF, // 15.0, class 230
+            0x1E5EE, 0x1E5EE, // 16.0, class 230
+            0x1E5EF, 0x1E5EF, // 16.0, class 220
             0x1F16C, 0x1F16C, // 12.0, compatibility decomposition
             0x1FBF0, 0x1FBF9, // 13.0, compatibility decomposition
     };

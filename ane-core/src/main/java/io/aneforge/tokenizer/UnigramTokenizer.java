@@ -20,7 +20,7 @@ final class UnigramTokenizer extends TemplateFramedTokenizer {
 
     UnigramTokenizer(TokenizerJson json) throws TokenizerException {
         super(json);
-        JdkUnicode.warnOnce();
+        JdkUnicode.warnOnce(JdkUnicode.Kind.UNIGRAM);
         this.normalizer = TextNormalizer.parse(json.file(), json.root().path("normalizer"));
         this.preTokenizer = MetaspacePreTokenizer.parse(json.file(), json.root().path("pre_tokenizer"));
         this.model = UnigramModel.parse(json.file(), json.root().path("model"));

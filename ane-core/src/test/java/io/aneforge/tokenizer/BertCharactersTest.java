@@ -24,7 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@link BertCharacters}: its tables are ICU4J 76's and Java's data (the {@code *Source} methods regenerate them; the
+ * {@link BertCharacters}: its tables are ICU4J 76's data (the {@code *Source} methods regenerate them; the
  * Unicode 17.0 case pairs, which ICU 76 does not know, and the two code points that were punctuation in 8.0 are pinned
  * here and confirmed by the native tokenizer), and the Java WordPiece tokenizer gives the native tokenizer's ids on
  * every code point with each BertNormalizer rule alone, with none (the pre-tokenizer alone) and with all, on random
@@ -49,6 +49,12 @@ class BertCharactersTest {
         return pairs.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    /**
+     * U+166D CANADIAN SYLLABICS CHI SIGN and U+111C9 SHARADA SANDHI MARK: punctuation (Po) in Unicode 8.0, a symbol and a
+     * mark now, which the native tokenizer isolates ({@link #everyCodePointAsTheNativeTokenizer} pins them).
+     */
+    private static final int[] PUNCTUATION_IN_8_NOW_OTHER = {0x166D, 0x111C9};
+
     /** The BertNormalizer flags of one run: each rule alone, none (BertPreTokenizer alone), and all (BERT's). */
     record Rules(String name, boolean cleanText, boolean chineseChars, boolean stripAccents, boolean lowercase) {
     }
@@ -65,44 +71,33 @@ class BertCharactersTest {
     // ---------------------------------------------------------------- the tables against their sources
 
     @Test
-    void theControlTableIsJavasControlsThatUnicode8DidNotHave() {
-        assertThat(ranges(table(BertCharacters.CONTROLS_AFTER_UNICODE_8)))
-                .as("BertCharacters.CONTROLS_AFTER_UNICODE_8 should be:%n%s", rangesSource(controlsAfterUnicode8()))
-                .isEqualTo(ranges(controlsAfterUnicode8()));
-        // isControl is Unicode 8.0's Cc, Cf and Co as ICU has them (less tab, newline, carriage return), and a lone
-        // surrogate, on every code point
+    void theControlTableIsUnicode8sControls() {
+        UnicodeSet controls = new UnicodeSet("[[[[:Cc:][:Cf:][:Co:]]&[:age=8.0:]]-[\\u0000-\\u007F]]");
+        assertThat(ranges(table(BertCharacters.CONTROLS_OF_UNICODE_8)))
+                .as("BertCharacters.CONTROLS_OF_UNICODE_8 should be:%n%s", rangesSource(controls))
+                .isEqualTo(ranges(controls));
+        // isControl is Unicode 8.0's Cc, Cf and Co (less tab, newline, carriage return), and a lone surrogate, on every
+        // code point, ASCII's without the table
         UnicodeSet expected = new UnicodeSet("[[[:Cc:][:Cf:][:Co:]]&[:age=8.0:]]").removeAll(new UnicodeSet("[\\t\\n\\r]"))
                 .add(Character.MIN_SURROGATE, Character.MAX_SURROGATE);
         assertThat(differences(expected, BertCharacters::isControl)).isEmpty();
     }
 
-    /** Java 17's Cc, Cf and Co less those of Unicode 8.0. */
-    private static UnicodeSet controlsAfterUnicode8() {
-        UnicodeSet unicode8 = new UnicodeSet("[:age=8.0:]");
-        UnicodeSet out = new UnicodeSet();
-        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
-            int t = Character.getType(c);
-            if ((t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE) && !unicode8.contains(c)) {
-                out.add(c);
-            }
-        }
-        return out;
-    }
-
     @Test
-    void thePunctuationTablesAreJavasPunctuationThatUnicode8DidNotHaveAndTwoPinned() {
-        assertThat(ranges(table(BertCharacters.PUNCTUATION_AFTER_UNICODE_8)))
-                .as("BertCharacters.PUNCTUATION_AFTER_UNICODE_8 should be:%n%s", rangesSource(punctuationAfterUnicode8()))
-                .isEqualTo(ranges(punctuationAfterUnicode8()));
+    void thePunctuationTableIsUnicode8sAndTwoPinned() {
+        UnicodeSet punctuation = new UnicodeSet("[[[:P:]&[:age=8.0:]]-[\\u0000-\\u007F]]");
+        Arrays.stream(PUNCTUATION_IN_8_NOW_OTHER).forEach(punctuation::add);
+        assertThat(ranges(table(BertCharacters.PUNCTUATION_OF_UNICODE_8)))
+                .as("BertCharacters.PUNCTUATION_OF_UNICODE_8 should be:%n%s", rangesSource(punctuation))
+                .isEqualTo(ranges(punctuation));
         // the pinned two were assigned by 8.0, and are no punctuation to Java or ICU now: only the native tokenizer
         // (everyCodePointAsTheNativeTokenizer) tells that they were punctuation then
         UnicodeSet unicode8 = new UnicodeSet("[:age=8.0:]");
-        UnicodeSet punctuation = new UnicodeSet("[:P:]");
-        for (int c : BertCharacters.PUNCTUATION_OF_UNICODE_8) {
-            assertThat(unicode8.contains(c) && !punctuation.contains(c) && !javaPunctuation(c)).as("U+%04X", c).isTrue();
+        UnicodeSet now = new UnicodeSet("[:P:]");
+        for (int c : PUNCTUATION_IN_8_NOW_OTHER) {
+            assertThat(unicode8.contains(c) && !now.contains(c) && !javaPunctuation(c)).as("U+%04X", c).isTrue();
         }
-        UnicodeSet expected = new UnicodeSet("[[:P:]&[:age=8.0:]]").add(33, 47).add(58, 64).add(91, 96).add(123, 126);
-        Arrays.stream(BertCharacters.PUNCTUATION_OF_UNICODE_8).forEach(expected::add);
+        UnicodeSet expected = new UnicodeSet(punctuation).add(33, 47).add(58, 64).add(91, 96).add(123, 126);
         assertThat(differences(expected, BertCharacters::isPunctuation)).isEmpty();
     }
 
@@ -112,18 +107,6 @@ class BertCharactersTest {
                 || t == Character.START_PUNCTUATION || t == Character.END_PUNCTUATION
                 || t == Character.INITIAL_QUOTE_PUNCTUATION || t == Character.FINAL_QUOTE_PUNCTUATION
                 || t == Character.OTHER_PUNCTUATION;
-    }
-
-    /** Java 17's punctuation less that of Unicode 8.0. */
-    private static UnicodeSet punctuationAfterUnicode8() {
-        UnicodeSet unicode8 = new UnicodeSet("[:age=8.0:]");
-        UnicodeSet out = new UnicodeSet();
-        for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
-            if (javaPunctuation(c) && !unicode8.contains(c)) {
-                out.add(c);
-            }
-        }
-        return out;
     }
 
     @Test

@@ -28,8 +28,15 @@ class JdkUnicodeTest {
         if (Runtime.version().feature() == 17) {
             assertThat(JdkUnicode.VERSION).isEqualTo("13.0");
         }
-        assertThat(JdkUnicode.warning("13.0")).isEmpty();
-        assertThat(JdkUnicode.warning("15.0")).hasValueSatisfying(w -> assertThat(w)
-                .contains("Unicode 15.0, not Java 17's 13.0", "Run on Java 17", "-Daneforge.tokenizer=native"));
+        for (JdkUnicode.Kind kind : JdkUnicode.Kind.values()) {
+            assertThat(JdkUnicode.warning("13.0", kind)).as("%s", kind).isEmpty();
+            assertThat(JdkUnicode.warning("17.0 or later", kind)).as("%s", kind).hasValueSatisfying(w -> assertThat(w)
+                    .contains("Unicode 17.0 or later", "Run on Java 17", "-Daneforge.tokenizer=native"));
+        }
+        // WordPiece's tables are of fixed versions up to 16.0 (normal forms) and 17.0 (lowercase); Unigram's grapheme
+        // clusters and lowercase are Java's data mended for Java 17's
+        assertThat(JdkUnicode.warning("16.0", JdkUnicode.Kind.WORD_PIECE)).isEmpty();
+        assertThat(JdkUnicode.warning("15.0", JdkUnicode.Kind.UNIGRAM)).hasValueSatisfying(w -> assertThat(w)
+                .contains("Unicode 15.0, not Java 17's 13.0", "grapheme clusters").doesNotContain("normal forms"));
     }
 }

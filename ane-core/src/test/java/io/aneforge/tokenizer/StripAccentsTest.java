@@ -3,6 +3,7 @@ package io.aneforge.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.ibm.icu.lang.UCharacter;
 import com.ibm.icu.text.UnicodeSet;
 import io.aneforge.testsupport.models.TinyTokenizers;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * BERT's {@code strip_accents} in the Java WordPiece tokenizer: NFD as Unicode 9.0 ({@link NormalForms}), then the
- * nonspacing marks of Unicode 8.0 dropped, as the native tokenizer does. The mark table is ICU4J 76's and Java's data
+ * nonspacing marks of Unicode 8.0 dropped, as the native tokenizer does. The mark table is ICU4J 76's data
  * (so it cannot drift; {@link #tableSource} regenerates it), and the Java tokenizer strips as the native one on every
  * nonspacing mark Java knows, on the code points of {@link NormalForms#AFTER_UNICODE_9} in context and on random
  * strings.
@@ -34,9 +35,23 @@ class StripAccentsTest {
      */
     private static final Set<Integer> MN_AFTER_8 = Set.of(0x1885, 0x1886, 0xA9BD, 0x111C9);
 
+    /**
+     * Nonspacing marks of Unicode 8.0 that are spacing marks (Mc) since 14.0, to ICU4J 76 (Java 17 still has them Mn):
+     * the native tokenizer strips them.
+     */
+    private static final Set<Integer> MN_IN_8_NOW_MC = Set.of(0x1734, 0x1171E);
+
+    /** The nonspacing marks of Unicode 8.0: ICU's Mn of that age, less and plus the pinned ones. */
+    private static UnicodeSet marksOfUnicode8() {
+        UnicodeSet out = new UnicodeSet("[[:Mn:]&[:age=8.0:]]");
+        MN_AFTER_8.forEach(out::remove);
+        MN_IN_8_NOW_MC.forEach(out::add);
+        return out;
+    }
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Java 17's nonspacing marks that Unicode 8.0 did not have as such: assigned later, or of another category. */
+    /** Java 17's nonspacing marks that Unicode 8.0 did not have as such (assigned later, or of another category). */
     private static UnicodeSet marksAfterUnicode8() {
         UnicodeSet unicode8 = new UnicodeSet("[:age=8.0:]");
         UnicodeSet out = new UnicodeSet();
@@ -49,30 +64,38 @@ class StripAccentsTest {
     }
 
     @Test
-    void theTableIsJavasMarksThatUnicode8DidNotHave() {
+    void theTableIsUnicode8sMarks() {
+        UnicodeSet unicode8 = new UnicodeSet("[:age=8.0:]");
+        for (int c : MN_AFTER_8) {
+            assertThat(unicode8.contains(c) && UCharacter.getType(c) == UCharacter.NON_SPACING_MARK).as("U+%04X", c)
+                    .isTrue();
+        }
+        for (int c : MN_IN_8_NOW_MC) {
+            assertThat(unicode8.contains(c) && UCharacter.getType(c) == UCharacter.COMBINING_SPACING_MARK)
+                    .as("U+%04X", c).isTrue();
+        }
         UnicodeSet listed = new UnicodeSet();
-        int[] table = WordPieceTokenizer.MARKS_AFTER_UNICODE_8;
+        int[] table = BertCharacters.MARKS_OF_UNICODE_8;
         for (int r = 0; r < table.length; r += 2) {
             assertThat(table[r]).as("range %d in order", r / 2).isLessThanOrEqualTo(table[r + 1]);
             assertThat(r == 0 || table[r] > table[r - 1] + 1).as("range %d after the previous one, apart", r / 2)
                     .isTrue();
             listed.add(table[r], table[r + 1]);
         }
-        assertThat(ranges(listed)).as("WordPieceTokenizer.MARKS_AFTER_UNICODE_8 should be:%n%s", tableSource())
-                .isEqualTo(ranges(marksAfterUnicode8()));
+        assertThat(ranges(listed)).as("BertCharacters.MARKS_OF_UNICODE_8 should be:%n%s", tableSource())
+                .isEqualTo(ranges(marksOfUnicode8()));
         List<String> wrong = new ArrayList<>();
         for (int c = 0; c <= Character.MAX_CODE_POINT; c++) {
-            boolean stripped = Character.getType(c) == Character.NON_SPACING_MARK && !listed.contains(c);
-            if (WordPieceTokenizer.isStrippedMark(c) != stripped) {
+            if (BertCharacters.isStrippedMark(c) != listed.contains(c)) {
                 wrong.add(String.format("U+%04X", c));
             }
         }
         assertThat(wrong).as("isStrippedMark against the table").isEmpty();
     }
 
-    /** The Java source of {@link WordPieceTokenizer#MARKS_AFTER_UNICODE_8}, from ICU4J's ages and Java's categories. */
+    /** The Java source of {@link BertCharacters#MARKS_OF_UNICODE_8}, from ICU4J's ages and categories. */
     static String tableSource() {
-        UnicodeSet marks = marksAfterUnicode8();
+        UnicodeSet marks = marksOfUnicode8();
         StringBuilder out = new StringBuilder();
         StringBuilder line = new StringBuilder("       ");
         for (int r = 0; r < marks.getRangeCount(); r++) {
