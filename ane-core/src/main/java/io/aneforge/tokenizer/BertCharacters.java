@@ -59,10 +59,10 @@ final class BertCharacters {
     };
 
     /**
-     * The nonspacing marks (Mn) of Unicode 8.0, which the native {@code strip_accents} drops after NFD: ICU4J 76's Mn of
-     * that age, less U+1885, U+1886, U+A9BD and U+111C9 (another category in 8.0), plus U+1734 and U+1171E (Mn in 8.0,
-     * Mc since 14.0); the exceptions pinned by {@code BertCharactersTest} and the native tokenizer. Later marks stay.
-     * Pairs of first and last code points, in order.
+     * The nonspacing marks (Mn) of Unicode 8.0, which the native {@code strip_accents} drops after NFD: ICU4J 76's Mn
+     * of that age, less U+1885, U+1886, U+A9BD and U+111C9 (another category in 8.0), plus U+1734 and U+1171E (Mn in
+     * 8.0, Mc since 14.0); the exceptions pinned by {@code StripAccentsTest} and the native tokenizer. Later marks
+     * stay. Pairs of first and last code points, in order.
      */
     static final int[] MARKS_OF_UNICODE_8 = {
         0x0300, 0x036F, 0x0483, 0x0487, 0x0591, 0x05BD, 0x05BF, 0x05BF, 0x05C1, 0x05C2, 0x05C4, 0x05C5, 0x05C7, 0x05C7,
@@ -156,10 +156,10 @@ final class BertCharacters {
     /**
      * What {@code clean_text} drops besides U+0000 and U+FFFD: the control, format and private-use characters of
      * Unicode 8.0 (Cc, Cf, Co) except tab, newline and carriage return, which become spaces. Unassigned code points
-     * stay (emoji and letters of later versions among them). A lone surrogate, no character at all, goes too. The native
-     * tokenizer never sees one: DJL decodes a Java string holding one lossily as a whole (each lone surrogate three
-     * U+FFFD, each supplementary code point six), so there it loses the string's emoji as well; the Java tokenizer takes
-     * the text as given ({@code BertCharactersTest} pins both).
+     * stay (emoji and letters of later versions among them). A lone surrogate, no character at all, goes too. The
+     * native tokenizer never sees one: DJL decodes a Java string holding one lossily as a whole (each lone surrogate
+     * three U+FFFD, each supplementary code point six), so there it loses the string's emoji as well; the Java
+     * tokenizer takes the text as given ({@code BertCharactersTest} pins both).
      */
     static boolean isControl(int c) {
         if (c < 0x80) {
@@ -190,7 +190,7 @@ final class BertCharacters {
     /**
      * The code points {@code handle_chinese_chars} pads with spaces: the native tokenizer's eight ranges, which are
      * BERT's except that the fifth starts at U+2B920, not U+2B820 (so U+2B820-U+2B91F of CJK Extension E stay inside
-     * their word), and which leave out CJK Extensions G-J (planes 2-3 beyond U+2CEAF) as BERT does.
+     * their word), and which leave out CJK Extensions F-J (from U+2CEB0 on, in planes 2-3) as BERT does.
      */
     static boolean isChinese(int c) {
         if (c < 0x3400) {
@@ -203,9 +203,10 @@ final class BertCharacters {
 
     /**
      * Appends {@code c} lowercased as Rust's {@code char::to_lowercase}: Java's {@link Character#toLowerCase(int)}
-     * (Unicode 13.0's simple mappings), the case pairs of 14.0-17.0 from {@link #LOWERCASE_AFTER_UNICODE_13}, and U+0130
-     * (capital I with dot above) as i and U+0307, its full lowercase (SpecialCasing's only unconditional lowercase of
-     * more than one code point), where Java's simple mapping gives i alone.
+     * (simple mappings: Unicode 13.0's on Java 17), the case pairs of 14.0-17.0 from {@link
+     * #LOWERCASE_AFTER_UNICODE_13}, and U+0130 (capital I with dot above) as i and U+0307, its full lowercase
+     * (SpecialCasing's only unconditional lowercase of more than one code point), where Java's simple mapping gives i
+     * alone.
      */
     static void appendLowercase(StringBuilder out, int c) {
         if (c < 0x80) {
