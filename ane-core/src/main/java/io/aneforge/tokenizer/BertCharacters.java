@@ -165,7 +165,7 @@ final class BertCharacters {
         if (c < 0x80) {
             return c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7F;
         }
-        return c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE || inRanges(CONTROLS_OF_UNICODE_8, c);
+        return c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE || CodePointRanges.contains(CONTROLS_OF_UNICODE_8, c);
     }
 
     /**
@@ -176,7 +176,7 @@ final class BertCharacters {
         if (c < 0x80) {
             return c >= 33 && c <= 47 || c >= 58 && c <= 64 || c >= 91 && c <= 96 || c >= 123 && c <= 126;
         }
-        return inRanges(PUNCTUATION_OF_UNICODE_8, c);
+        return CodePointRanges.contains(PUNCTUATION_OF_UNICODE_8, c);
     }
 
     /**
@@ -184,7 +184,7 @@ final class BertCharacters {
      * ({@link #MARKS_OF_UNICODE_8}); ASCII and Latin-1 hold none.
      */
     static boolean isStrippedMark(int c) {
-        return c >= 0x0300 && inRanges(MARKS_OF_UNICODE_8, c);
+        return c >= 0x0300 && CodePointRanges.contains(MARKS_OF_UNICODE_8, c);
     }
 
     /**
@@ -244,24 +244,6 @@ final class BertCharacters {
             }
         }
         return c;
-    }
-
-    /** Whether {@code c} is in a table of first and last code points in order (a binary search). */
-    static boolean inRanges(int[] table, int c) {
-        if (c < table[0] || c > table[table.length - 1]) {
-            return false;
-        }
-        int lo = 0;
-        int hi = table.length / 2 - 1;
-        while (lo <= hi) { // the last range whose first code point is at most c
-            int mid = (lo + hi) >>> 1;
-            if (table[2 * mid] <= c) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return hi >= 0 && c <= table[2 * hi + 1];
     }
 
     private static long[] lowercaseBlocks() {

@@ -185,20 +185,8 @@ final class NormalForms {
 
     /** Whether {@code c} is in {@link #AFTER_UNICODE_9}. */
     static boolean isAfterUnicode9(int c) {
-        if ((BLOCKS[c >>> 14] & 1L << (c >>> 8)) == 0) { // a long's shift takes the low 6 bits: the block in the word
-            return false;
-        }
-        int lo = 0;
-        int hi = AFTER_UNICODE_9.length / 2 - 1;
-        while (lo <= hi) { // the last range whose first code point is at most c
-            int mid = (lo + hi) >>> 1;
-            if (AFTER_UNICODE_9[2 * mid] <= c) {
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return hi >= 0 && c <= AFTER_UNICODE_9[2 * hi + 1];
+        // a long's shift takes the low 6 bits: the block in the word
+        return (BLOCKS[c >>> 14] & 1L << (c >>> 8)) != 0 && CodePointRanges.contains(AFTER_UNICODE_9, c);
     }
 
     private static long[] blocks() {

@@ -1,5 +1,9 @@
 package io.aneforge.tokenizer;
 
+import static io.aneforge.tokenizer.CodePoints.escape;
+import static io.aneforge.tokenizer.CodePoints.listed;
+import static io.aneforge.tokenizer.CodePoints.ranges;
+import static io.aneforge.tokenizer.CodePoints.rangesSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -73,7 +77,7 @@ class BertCharactersTest {
     @Test
     void theControlTableIsUnicode8sControls() {
         UnicodeSet controls = new UnicodeSet("[[[[:Cc:][:Cf:][:Co:]]&[:age=8.0:]]-[\\u0000-\\u007F]]");
-        assertThat(ranges(table(BertCharacters.CONTROLS_OF_UNICODE_8)))
+        assertThat(ranges(listed(BertCharacters.CONTROLS_OF_UNICODE_8)))
                 .as("BertCharacters.CONTROLS_OF_UNICODE_8 should be:%n%s", rangesSource(controls))
                 .isEqualTo(ranges(controls));
         // isControl is Unicode 8.0's Cc, Cf and Co (less tab, newline, carriage return), and a lone surrogate, on every
@@ -87,7 +91,7 @@ class BertCharactersTest {
     void thePunctuationTableIsUnicode8sAndTwoPinned() {
         UnicodeSet punctuation = new UnicodeSet("[[[:P:]&[:age=8.0:]]-[\\u0000-\\u007F]]");
         Arrays.stream(PUNCTUATION_IN_8_NOW_OTHER).forEach(punctuation::add);
-        assertThat(ranges(table(BertCharacters.PUNCTUATION_OF_UNICODE_8)))
+        assertThat(ranges(listed(BertCharacters.PUNCTUATION_OF_UNICODE_8)))
                 .as("BertCharacters.PUNCTUATION_OF_UNICODE_8 should be:%n%s", rangesSource(punctuation))
                 .isEqualTo(ranges(punctuation));
         // the pinned two were assigned by 8.0, and are no punctuation to Java or ICU now: only the native tokenizer
@@ -520,16 +524,6 @@ class BertCharactersTest {
         return file;
     }
 
-    private static UnicodeSet table(int[] table) {
-        UnicodeSet listed = new UnicodeSet();
-        for (int r = 0; r < table.length; r += 2) {
-            assertThat(table[r]).as("range %d in order", r / 2).isLessThanOrEqualTo(table[r + 1]);
-            assertThat(r == 0 || table[r] > table[r - 1] + 1).as("range %d after the previous one, apart", r / 2)
-                    .isTrue();
-            listed.add(table[r], table[r + 1]);
-        }
-        return listed;
-    }
 
     /** The code points where {@code rule} is not membership in {@code expected}. */
     private static List<String> differences(UnicodeSet expected, java.util.function.IntPredicate rule) {
@@ -542,33 +536,4 @@ class BertCharactersTest {
         return out;
     }
 
-    private static List<String> ranges(UnicodeSet set) {
-        List<String> out = new ArrayList<>();
-        for (int r = 0; r < set.getRangeCount(); r++) {
-            out.add(String.format("U+%04X..U+%04X", set.getRangeStart(r), set.getRangeEnd(r)));
-        }
-        return out;
-    }
-
-    /** A table's Java source: pairs of first and last code points, 120 columns. */
-    static String rangesSource(UnicodeSet set) {
-        StringBuilder out = new StringBuilder();
-        StringBuilder line = new StringBuilder("       ");
-        for (int r = 0; r < set.getRangeCount(); r++) {
-            String pair = String.format(" 0x%04X, 0x%04X,", set.getRangeStart(r), set.getRangeEnd(r));
-            if (line.length() + pair.length() > 120) {
-                out.append(line).append(System.lineSeparator());
-                line = new StringBuilder("       ");
-            }
-            line.append(pair);
-        }
-        return out.append(line).append(System.lineSeparator()).toString();
-    }
-
-    private static String escape(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().forEach(c -> out.append(c >= 0x20 && c < 0x7F ? String.valueOf((char) c)
-                : String.format("<U+%04X>", c)));
-        return out.toString();
-    }
 }

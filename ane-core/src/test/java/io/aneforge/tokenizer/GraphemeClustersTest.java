@@ -1,5 +1,6 @@
 package io.aneforge.tokenizer;
 
+import static io.aneforge.tokenizer.CodePoints.escape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -294,11 +295,5 @@ class GraphemeClustersTest {
     private static boolean javaOneCluster(String text) {
         var m = GRAPHEME.matcher(text);
         return m.find() && m.end() == text.length();
-    }
-
-    private static String escape(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().forEach(c -> out.append(c < 0x80 ? String.valueOf((char) c) : String.format("<U+%04X>", c)));
-        return out.toString();
     }
 }

@@ -1,5 +1,7 @@
 package io.aneforge.tokenizer;
 
+import static io.aneforge.tokenizer.CodePoints.escape;
+import static io.aneforge.tokenizer.CodePoints.ranges;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -101,14 +103,6 @@ class NormalFormsTest {
             }
         }
         assertThat(wrong).as("isAfterUnicode9 (blocks and binary search) against the table").isEmpty();
-    }
-
-    private static List<String> ranges(UnicodeSet set) {
-        List<String> out = new ArrayList<>();
-        for (int r = 0; r < set.getRangeCount(); r++) {
-            out.add(String.format("U+%04X..U+%04X", set.getRangeStart(r), set.getRangeEnd(r)));
-        }
-        return out;
     }
 
     /** The code points assigned after 9.0 up to 16.0 that ICU does not call inert in all four forms. */
@@ -360,11 +354,5 @@ class NormalFormsTest {
                 }
             }
         }
-    }
-
-    private static String escape(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().forEach(c -> out.append(c < 0x80 ? String.valueOf((char) c) : String.format("<U+%04X>", c)));
-        return out.toString();
     }
 }

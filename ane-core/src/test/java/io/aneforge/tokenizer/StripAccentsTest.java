@@ -1,5 +1,9 @@
 package io.aneforge.tokenizer;
 
+import static io.aneforge.tokenizer.CodePoints.escape;
+import static io.aneforge.tokenizer.CodePoints.listed;
+import static io.aneforge.tokenizer.CodePoints.ranges;
+import static io.aneforge.tokenizer.CodePoints.rangesSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -74,14 +78,7 @@ class StripAccentsTest {
             assertThat(unicode8.contains(c) && UCharacter.getType(c) == UCharacter.COMBINING_SPACING_MARK)
                     .as("U+%04X", c).isTrue();
         }
-        UnicodeSet listed = new UnicodeSet();
-        int[] table = BertCharacters.MARKS_OF_UNICODE_8;
-        for (int r = 0; r < table.length; r += 2) {
-            assertThat(table[r]).as("range %d in order", r / 2).isLessThanOrEqualTo(table[r + 1]);
-            assertThat(r == 0 || table[r] > table[r - 1] + 1).as("range %d after the previous one, apart", r / 2)
-                    .isTrue();
-            listed.add(table[r], table[r + 1]);
-        }
+        UnicodeSet listed = listed(BertCharacters.MARKS_OF_UNICODE_8);
         assertThat(ranges(listed)).as("BertCharacters.MARKS_OF_UNICODE_8 should be:%n%s", tableSource())
                 .isEqualTo(ranges(marksOfUnicode8()));
         List<String> wrong = new ArrayList<>();
@@ -95,26 +92,7 @@ class StripAccentsTest {
 
     /** The Java source of {@link BertCharacters#MARKS_OF_UNICODE_8}, from ICU4J's ages and categories. */
     static String tableSource() {
-        UnicodeSet marks = marksOfUnicode8();
-        StringBuilder out = new StringBuilder();
-        StringBuilder line = new StringBuilder("       ");
-        for (int r = 0; r < marks.getRangeCount(); r++) {
-            String pair = String.format(" 0x%04X, 0x%04X,", marks.getRangeStart(r), marks.getRangeEnd(r));
-            if (line.length() + pair.length() > 120) {
-                out.append(line).append(System.lineSeparator());
-                line = new StringBuilder("       ");
-            }
-            line.append(pair);
-        }
-        return out.append(line).append(System.lineSeparator()).toString();
-    }
-
-    private static List<String> ranges(UnicodeSet set) {
-        List<String> out = new ArrayList<>();
-        for (int r = 0; r < set.getRangeCount(); r++) {
-            out.add(String.format("U+%04X..U+%04X", set.getRangeStart(r), set.getRangeEnd(r)));
-        }
-        return out;
+        return rangesSource(marksOfUnicode8());
     }
 
     @Test
@@ -221,11 +199,5 @@ class StripAccentsTest {
             }
         }
         return JSON.writeValueAsString(root);
-    }
-
-    private static String escape(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().forEach(c -> out.append(c < 0x80 ? String.valueOf((char) c) : String.format("<U+%04X>", c)));
-        return out.toString();
     }
 }
