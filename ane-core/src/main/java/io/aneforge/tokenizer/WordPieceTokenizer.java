@@ -104,7 +104,7 @@ final class WordPieceTokenizer extends TemplateFramedTokenizer {
             s = out.toString();
         }
         if (lowercase) {
-            StringBuilder out = new StringBuilder(s.length() + 1);
+            StringBuilder out = new StringBuilder(s.length());
             for (int i = 0; i < s.length(); ) {
                 int c = s.codePointAt(i);
                 i += Character.charCount(c);
