@@ -2,15 +2,15 @@ package io.aneforge.tokenizer;
 
 /**
  * The per-code-point rules of BERT's {@code BertNormalizer} ({@code clean_text}, {@code handle_chinese_chars},
- * {@code lowercase}) and {@code BertPreTokenizer} (punctuation) as the native tokenizer (Hugging Face's tokenizers
- * 0.21, DJL's build) applies them, which is not as Java 17's Unicode 13.0 data has them. The native one tests control
- * and punctuation with the unicode_categories crate, whose tables are Unicode 8.0's, and lowercases with Rust's
- * {@code char::to_lowercase}, whose tables are Unicode 17.0's; both found by probing it on every code point. So the
- * controls, punctuation and marks are tables of Unicode 8.0's, whatever the JDK's Unicode version, looked up after a
- * range check that keeps ASCII off them; the lowercase is Java's, mended by a small table of the case pairs of
- * 14.0-17.0 (the same on a JDK of any Unicode version from 13.0 to 17.0). The tables are checked against ICU4J 76
- * (test scope) and the native tokenizer on every code point; their tests print the regenerated source when they
- * disagree.
+ * {@code strip_accents}' marks, {@code lowercase}) and {@code BertPreTokenizer} (punctuation) as the native tokenizer
+ * (Hugging Face's tokenizers 0.21, DJL's build) applies them, which is not as Java 17's Unicode 13.0 data has them. The
+ * native one tests controls, marks and punctuation with the unicode_categories crate, whose tables are Unicode 8.0's,
+ * and lowercases with Rust's {@code char::to_lowercase}, whose tables are Unicode 17.0's; both found by probing it on
+ * every code point. So the controls, punctuation and marks are tables of Unicode 8.0's, whatever the JDK's Unicode
+ * version, looked up after a range check that keeps ASCII off them; the lowercase is Java's, mended by a small table of
+ * the case pairs of 14.0-17.0 (the same on a JDK of any Unicode version from 13.0 to 17.0). The tables are checked
+ * against ICU4J 76 (test scope) and the native tokenizer on every code point; their tests print the regenerated source
+ * when they disagree.
  */
 final class BertCharacters {
     /**
@@ -165,7 +165,8 @@ final class BertCharacters {
         if (c < 0x80) {
             return c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7F;
         }
-        return c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE || CodePointRanges.contains(CONTROLS_OF_UNICODE_8, c);
+        return c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE
+                || CodePointRanges.contains(CONTROLS_OF_UNICODE_8, c);
     }
 
     /**
