@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
@@ -144,6 +145,7 @@ class UpScriptIT {
 
     @Test
     void upReachesReadyServesTheDemoModelStopsEverythingAndReusesItsData() throws Exception {
+        assertSigintNotIgnored();
         int port = freePort();
         int workerPort = freePort();
         // 1. Ctrl-C (SIGINT to the whole process group) while a variant is being built: only up gets it and stops
@@ -327,6 +329,24 @@ class UpScriptIT {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
              Statement st = c.createStatement()) {
             st.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+    }
+
+    /**
+     * A JVM started with SIGINT ignored (a background job of a shell without job control, or nohup) passes that on to
+     * up, whose JVM keeps ignoring it, so the Ctrl-C below would time out at "up exits after Ctrl-C" after minutes
+     * without saying why. Linux only (/proc); elsewhere nothing is checked.
+     */
+    private static void assertSigintNotIgnored() throws java.io.IOException {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) return;
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("SigIgn:")) {
+                long ignored = Long.parseLong(line.substring("SigIgn:".length()).trim(), 16);
+                assertThat(ignored & (1L << 1)).as("this test's JVM was started with SIGINT ignored (" + line.trim()
+                        + "): up inherits that and Ctrl-C cannot stop it. Run the build in the foreground, or from a"
+                        + " shell with job control (set -m), not as a background job of a script or under nohup").isZero();
+            }
         }
     }
 
