@@ -335,36 +335,34 @@ public final class ExecutionPlan {
          * now (and put there, when this plan has them), or by each product when the plan packs on use.
          */
         Gemm.Packed packTransposed(Arg a, int k, int n, Gemm.Source source) {
-            if (shared != null) {
-                Deferred d = deferred.get(slot(a));
-                boolean round = roundsToFp16(d.op(), d.type(), fp16);
-                if (!packOnUse) {
-                    return shared.get(d.raw(), PackedWeights.Operand.B, n, k, round, Gemm.Packed.class,
-                            () -> Gemm.packTransposed(k, n, source));
-                }
-                Gemm.Packed held = shared.held(d.raw(), PackedWeights.Operand.B, n, k, round, Gemm.Packed.class);
-                if (held != null) {
-                    return held;
-                }
-            }
-            return packOnUse ? Gemm.packTransposedOnUse(k, n, source) : Gemm.packTransposed(k, n, source);
+            return pack(a, PackedWeights.Operand.B, n, k, Gemm.Packed.class, () -> Gemm.packTransposed(k, n, source),
+                    () -> Gemm.packTransposedOnUse(k, n, source));
         }
 
         /** As {@link #packTransposed}, for a weight {@code [m, k]} that is the left operand A ({@link Gemm#packA}). */
         Gemm.PackedA packA(Arg a, int m, int k, Gemm.Source source) {
+            return pack(a, PackedWeights.Operand.A, m, k, Gemm.PackedA.class, () -> Gemm.packA(m, k, source),
+                    () -> Gemm.packAOnUse(m, k, source));
+        }
+
+        /**
+         * The weight {@code a} packed as {@code operand} ({@code rows x k}): taken from (or, unless this plan packs on
+         * use, put in) the shared packs when this plan has them; else packed now, or on use.
+         */
+        private <P> P pack(Arg a, PackedWeights.Operand operand, int rows, int k, Class<P> type,
+                           java.util.function.Supplier<P> now, java.util.function.Supplier<P> onUse) {
             if (shared != null) {
                 Deferred d = deferred.get(slot(a));
                 boolean round = roundsToFp16(d.op(), d.type(), fp16);
                 if (!packOnUse) {
-                    return shared.get(d.raw(), PackedWeights.Operand.A, m, k, round, Gemm.PackedA.class,
-                            () -> Gemm.packA(m, k, source));
+                    return shared.get(d.raw(), operand, rows, k, round, type, now);
                 }
-                Gemm.PackedA held = shared.held(d.raw(), PackedWeights.Operand.A, m, k, round, Gemm.PackedA.class);
+                P held = shared.held(d.raw(), operand, rows, k, round, type);
                 if (held != null) {
                     return held;
                 }
             }
-            return packOnUse ? Gemm.packAOnUse(m, k, source) : Gemm.packA(m, k, source);
+            return packOnUse ? onUse.get() : now.get();
         }
 
         /** A load-time weight evaluated when first asked for ({@link #value}), or packed from its rows. */
